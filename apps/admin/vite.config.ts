@@ -1,0 +1,17 @@
+import tailwindcss from "@tailwindcss/vite";
+import react from "@vitejs/plugin-react";
+import { defineConfig } from "vite";
+
+const api = process.env.MINUTELY_API_URL ?? "http://127.0.0.1:3000";
+
+// The admin app lives under /admin/ both in dev (port 5174) and when the API serves the build.
+export default defineConfig({
+  base: "/admin/",
+  plugins: [react(), tailwindcss()],
+  server: {
+    port: 5174,
+    strictPort: true,
+    proxy: { "/trpc": api, "/api": api },
+  },
+  build: { sourcemap: true },
+});

@@ -1,0 +1,50 @@
+import type { Auth } from "@minutely/api";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+
+/** Limits on the endpoints that guess passwords or create users, per client IP. */
+const CREDENTIAL_LIMIT = { max: 10, timeWindow: "1 minute" } as const;
+
+function toWebRequest(req: FastifyRequest): Request {
+  const url = new URL(req.url, `${req.protocol}://${req.host}`);
+  const headers = new Headers();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) headers.append(key, v);
+    else headers.set(key, value);
+  }
+  const hasBody = req.method !== "GET" && req.method !== "HEAD" && req.body !== undefined;
+  return new Request(url, {
+    method: req.method,
+    headers,
+    ...(hasBody ? { body: typeof req.body === "string" ? req.body : JSON.stringify(req.body) } : {}),
+  });
+}
+
+async function forward(auth: Auth, req: FastifyRequest, reply: FastifyReply) {
+  const response = await auth.handler(toWebRequest(req));
+  reply.status(response.status);
+  response.headers.forEach((value, key) => {
+    if (key !== "set-cookie") reply.header(key, value);
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) reply.header("set-cookie", cookies);
+  const text = await response.text();
+  return reply.send(text.length > 0 ? text : null);
+}
+
+/** better-auth's endpoints under /api/auth/*: sign-up/email, sign-in/email, sign-out, get-session… */
+export async function registerAuthRoutes(app: FastifyInstance, auth: Auth): Promise<void> {
+  for (const url of ["/api/auth/sign-in/email", "/api/auth/sign-up/email"]) {
+    app.route({
+      method: "POST",
+      url,
+      config: { rateLimit: CREDENTIAL_LIMIT },
+      handler: (req, reply) => forward(auth, req, reply),
+    });
+  }
+  app.route({
+    method: ["GET", "POST"],
+    url: "/api/auth/*",
+    handler: (req, reply) => forward(auth, req, reply),
+  });
+}

@@ -1,0 +1,103 @@
+// The only module that reads process.env. Everything else receives a validated Config.
+import { z } from "zod";
+
+const booleanFlag = z
+  .enum(["true", "false", "1", "0"])
+  .transform((value) => value === "true" || value === "1");
+
+const EnvSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+    HOST: z.string().min(1).default("127.0.0.1"),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    DATABASE_URL: z
+      .string({ error: "is required (a postgresql:// URL)" })
+      .refine((value) => /^postgres(ql)?:\/\//.test(value), "must be a postgresql:// URL"),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    /** Directory of the built customer SPA; served at / when set. */
+    WEB_DIST_DIR: z.string().min(1).optional(),
+    /** Directory of the built admin SPA; served at /admin/ when set. */
+    ADMIN_DIST_DIR: z.string().min(1).optional(),
+    TRUST_PROXY: booleanFlag.default(false),
+    /** Signs session cookies. Required in production; development and tests fall back to a fixed dev secret. */
+    SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+    /** The URL browsers use to reach Minutely (the API and, in production, the SPAs it serves). */
+    PUBLIC_URL: z.url({ error: "must be an absolute http(s) URL" }).optional(),
+    /** Extra origins allowed to make cookie-authenticated changes, comma-separated (the dev SPAs by default). */
+    TRUSTED_ORIGINS: z.string().optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV !== "production") return;
+    for (const key of ["SESSION_SECRET", "PUBLIC_URL"] as const) {
+      if (!env[key]) ctx.addIssue({ code: "custom", path: [key], message: "is required in production" });
+    }
+  });
+
+const DEV_SESSION_SECRET = "minutely-development-session-secret-not-for-production";
+const DEV_ORIGINS = [
+  "http://localhost:5173",
+  "http://localhost:5174",
+  "http://127.0.0.1:5173",
+  "http://127.0.0.1:5174",
+];
+
+export type Config = Readonly<{
+  env: "development" | "test" | "production";
+  host: string;
+  port: number;
+  logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
+  databaseUrl: string;
+  databasePoolSize: number;
+  webDistDir: string | undefined;
+  adminDistDir: string | undefined;
+  trustProxy: boolean;
+  sessionSecret: string;
+  publicUrl: string;
+  trustedOrigins: string[];
+  /** Secure (HTTPS-only) cookies: everywhere but local development and tests. */
+  secureCookies: boolean;
+}>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+}
+
+/** Validates the environment; throws one ConfigError listing every missing or malformed variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`));
+  }
+  const e = parsed.data;
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT || 3000}`).replace(/\/$/, "");
+  const extraOrigins = (e.TRUSTED_ORIGINS ?? "")
+    .split(",")
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  const trustedOrigins = [
+    ...new Set([
+      new URL(publicUrl).origin,
+      ...extraOrigins,
+      ...(e.NODE_ENV === "production" ? [] : DEV_ORIGINS),
+    ]),
+  ];
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    webDistDir: e.WEB_DIST_DIR,
+    adminDistDir: e.ADMIN_DIST_DIR,
+    trustProxy: e.TRUST_PROXY,
+    sessionSecret: e.SESSION_SECRET ?? DEV_SESSION_SECRET,
+    publicUrl,
+    trustedOrigins,
+    secureCookies: e.NODE_ENV === "production" || publicUrl.startsWith("https://"),
+  };
+}

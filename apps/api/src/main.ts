@@ -1,0 +1,49 @@
+import { createAuth } from "@minutely/api";
+import { createPrismaClient } from "@minutely/db";
+import { systemClock } from "@minutely/domain";
+import { ConfigError, loadConfig } from "./config.ts";
+import { buildServer } from "./server.ts";
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(78);
+  }
+  throw error;
+}
+
+const db = createPrismaClient(config.databaseUrl, { poolSize: config.databasePoolSize });
+const auth = createAuth({
+  db,
+  secret: config.sessionSecret,
+  baseUrl: config.publicUrl,
+  trustedOrigins: config.trustedOrigins,
+  secureCookies: config.secureCookies,
+});
+const app = await buildServer({ config, db, auth, clock: systemClock });
+app.addHook("onClose", async () => {
+  await db.$disconnect();
+});
+
+let closing = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, "shutting down");
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        app.log.error({ err: error }, "error during shutdown");
+        process.exit(1);
+      },
+    );
+  });
+}
+
+await app.listen({ host: config.host, port: config.port });

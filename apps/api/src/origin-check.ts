@@ -1,0 +1,33 @@
+import type { FastifyInstance } from "fastify";
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Cookie-authenticated state changes must come from one of our own origins (defence against CSRF on top
+ * of SameSite cookies). Requests without cookies (service tokens, API keys) are not affected; better-auth
+ * checks the origin of its own endpoints itself.
+ */
+export function registerOriginCheck(app: FastifyInstance, trustedOrigins: readonly string[]): void {
+  const trusted = new Set(trustedOrigins);
+  app.addHook("onRequest", async (req, reply) => {
+    if (SAFE_METHODS.has(req.method) || !req.headers.cookie) return;
+    if (req.url.startsWith("/api/auth/") || req.url.startsWith("/api/webhooks/")) return;
+    const origin = req.headers.origin ?? refererOrigin(req.headers.referer);
+    if (origin && trusted.has(origin)) return;
+    return reply.code(403).send({
+      error: "forbidden_origin",
+      message: origin
+        ? `Requests from ${origin} may not change data here.`
+        : "Missing Origin header on a cookie-authenticated request.",
+    });
+  });
+}
+
+function refererOrigin(referer: string | undefined): string | undefined {
+  if (!referer) return undefined;
+  try {
+    return new URL(referer).origin;
+  } catch {
+    return undefined;
+  }
+}

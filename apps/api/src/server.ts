@@ -1,0 +1,153 @@
+import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import helmet from "@fastify/helmet";
+import rateLimit from "@fastify/rate-limit";
+import fastifyStatic from "@fastify/static";
+import {
+  type AdminRouter,
+  type AppRouter,
+  type Auth,
+  adminRouter,
+  appRouter,
+  type Context,
+  type Ports,
+  resolveViewer,
+} from "@minutely/api";
+import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
+import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import { registerAuthRoutes } from "./auth-routes.ts";
+import type { Config } from "./config.ts";
+import { registerOriginCheck } from "./origin-check.ts";
+
+export interface ServerDeps extends Ports {
+  config: Config;
+  auth: Auth;
+}
+
+function headersOf(req: FastifyRequest): Headers {
+  const headers = new Headers();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) headers.append(key, v);
+    else headers.set(key, value);
+  }
+  return headers;
+}
+
+function trpcOptions<TRouter extends AppRouter | AdminRouter>(
+  deps: ServerDeps,
+  router: TRouter,
+  prefix: string,
+): FastifyTRPCPluginOptions<TRouter> {
+  return {
+    prefix,
+    trpcOptions: {
+      router,
+      createContext: async ({ req }): Promise<Context> => ({
+        db: deps.db,
+        clock: deps.clock,
+        viewer: await resolveViewer(deps.auth, headersOf(req)),
+        requestId: String(req.id),
+      }),
+      onError({ error, path, req }) {
+        if (error.code === "INTERNAL_SERVER_ERROR") {
+          req.log.error({ err: error.cause ?? error, path }, "tRPC procedure failed");
+        }
+      },
+    },
+  } as FastifyTRPCPluginOptions<TRouter>;
+}
+
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      redact: {
+        paths: ["req.headers.authorization", "req.headers.cookie", 'res.headers["set-cookie"]'],
+        censor: "[redacted]",
+      },
+    },
+    trustProxy: config.trustProxy,
+    genReqId: (req) => {
+      const incoming = req.headers["x-request-id"];
+      return typeof incoming === "string" && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+    },
+    routerOptions: { maxParamLength: 5000 },
+    bodyLimit: 1024 * 1024,
+  });
+
+  app.addHook("onSend", async (req, reply) => {
+    reply.header("x-request-id", req.id);
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", "data:"],
+        connectSrc: ["'self'"],
+        formAction: ["'self'", "http:", "https:"],
+        frameAncestors: ["'none'"],
+      },
+    },
+  });
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, context) => ({
+      statusCode: context.statusCode,
+      error: "rate_limited",
+      message: `Too many attempts. Try again in ${Math.ceil(context.ttl / 1000)} seconds.`,
+    }),
+  });
+  registerOriginCheck(app, config.trustedOrigins);
+
+  app.get("/health", async (_req, reply) => {
+    try {
+      await deps.db.$queryRaw`SELECT 1`;
+      return { status: "ok", database: "up" };
+    } catch (error) {
+      app.log.warn({ err: error }, "health check: database unreachable");
+      return reply.code(503).send({ status: "unavailable", database: "down" });
+    }
+  });
+
+  await registerAuthRoutes(app, deps.auth);
+  await app.register(fastifyTRPCPlugin, trpcOptions(deps, adminRouter, "/trpc/admin"));
+  await app.register(fastifyTRPCPlugin, trpcOptions(deps, appRouter, "/trpc"));
+
+  await registerSpas(app, config);
+  return app;
+}
+
+/** Serves the built SPAs (production and browser tests): the customer app at /, the admin app at /admin/. */
+async function registerSpas(app: FastifyInstance, config: Config): Promise<void> {
+  const spas = [
+    { dir: config.adminDistDir, prefix: "/admin/" },
+    { dir: config.webDistDir, prefix: "/" },
+  ].filter((spa): spa is { dir: string; prefix: string } => spa.dir !== undefined);
+  for (const [index, spa] of spas.entries()) {
+    if (!existsSync(join(spa.dir, "index.html"))) {
+      throw new Error(`${spa.dir} has no index.html: build the SPA first (pnpm build)`);
+    }
+    await app.register(fastifyStatic, {
+      root: spa.dir,
+      prefix: spa.prefix,
+      decorateReply: index === 0,
+      wildcard: false,
+      index: ["index.html"],
+    });
+  }
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split("?")[0] ?? "/";
+    const isApi = path.startsWith("/api/") || path.startsWith("/trpc");
+    const spa = spas.find((s) => path.startsWith(s.prefix) || `${path}/` === s.prefix);
+    if (req.method !== "GET" || isApi || !spa) {
+      return reply.code(404).send({ error: "not_found", message: `No route for ${req.method} ${path}` });
+    }
+    return reply.type("text/html").sendFile("index.html", spa.dir);
+  });
+}

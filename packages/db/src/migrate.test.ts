@@ -1,0 +1,89 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { MigrationError, migrate, readMigrations } from "./migrate.ts";
+
+const { adminUrl } = inject("minutelyTestDatabaseServer");
+const created: string[] = [];
+
+async function freshDatabase(): Promise<string> {
+  const name = `minutely_migrate_${process.pid}_${created.length}`;
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  await client.query(`CREATE DATABASE "${name}"`);
+  await client.end();
+  created.push(name);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+afterAll(async () => {
+  for (const name of created) {
+    await query(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  }
+});
+
+describe("migrate", () => {
+  it("applies every migration once, recording Prisma's bookkeeping", async () => {
+    const url = await freshDatabase();
+    const migrations = readMigrations();
+    expect(migrations.length).toBeGreaterThan(0);
+    const first = await migrate(url);
+    expect(first.applied).toEqual(migrations.map((m) => m.name));
+    const second = await migrate(url);
+    expect(second.applied).toEqual([]);
+    const rows = await query<{ migration_name: string; checksum: string; finished_at: Date | null }>(
+      url,
+      `SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" ORDER BY migration_name`,
+    );
+    expect(rows.map((r) => [r.migration_name, r.checksum])).toEqual(
+      migrations.map((m) => [m.name, m.checksum]),
+    );
+    expect(rows.every((r) => r.finished_at instanceof Date)).toBe(true);
+  });
+
+  it("is safe when several processes migrate at once", async () => {
+    const url = await freshDatabase();
+    const results = await Promise.all([migrate(url), migrate(url), migrate(url), migrate(url)]);
+    const appliedCounts = results.map((r) => r.applied.length).sort();
+    expect(appliedCounts).toEqual([0, 0, 0, readMigrations().length]);
+    const rows = await query<{ n: string }>(url, `SELECT count(*) AS n FROM "_prisma_migrations"`);
+    expect(Number(rows[0]?.n)).toBe(readMigrations().length);
+  });
+
+  it("rolls a failing migration back completely and reports it", async () => {
+    const url = await freshDatabase();
+    const dir = mkdtempSync(join(tmpdir(), "minutely-migrations-"));
+    mkdirSync(join(dir, "20200101000000_good"));
+    writeFileSync(join(dir, "20200101000000_good", "migration.sql"), `CREATE TABLE "kept" (id int);`);
+    mkdirSync(join(dir, "20200102000000_bad"));
+    writeFileSync(
+      join(dir, "20200102000000_bad", "migration.sql"),
+      `CREATE TABLE "half_done" (id int);\nSELECT * FROM "no_such_table";`,
+    );
+    await expect(migrate(url, { dir })).rejects.toThrow(MigrationError);
+    const tables = await query<{ table_name: string }>(
+      url,
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`,
+    );
+    expect(tables.map((t) => t.table_name)).toEqual(["_prisma_migrations", "kept"]);
+    const applied = await query<{ migration_name: string }>(
+      url,
+      `SELECT migration_name FROM "_prisma_migrations"`,
+    );
+    expect(applied.map((r) => r.migration_name)).toEqual(["20200101000000_good"]);
+  });
+});

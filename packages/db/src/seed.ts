@@ -1,0 +1,36 @@
+import { DEFAULT_PLANS, type PlanDefinition } from "@minutely/domain";
+import type { PrismaClient } from "./generated/prisma/client.ts";
+import type { SubscriptionPlanCreateInput } from "./generated/prisma/models.ts";
+
+export function planToRow(plan: PlanDefinition): SubscriptionPlanCreateInput {
+  return {
+    name: plan.name,
+    description: plan.description,
+    monthlyPriceCents: plan.monthlyPrice.amount,
+    currency: plan.monthlyPrice.currency,
+    callMinutesLimit: plan.callMinutesLimit,
+    agentsAllowed: plan.agentsAllowed,
+    analyticsAccess: plan.features.analytics,
+    apiAccess: plan.features.apiAccess,
+    overagePriceCentsPerMinute: plan.overagePricePerMinute?.amount ?? null,
+    recommended: plan.recommended,
+    active: plan.active,
+    sortOrder: plan.sortOrder,
+  };
+}
+
+/**
+ * Creates the default packages (Starter, Pro, Enterprise) in an empty catalog. Idempotent: once the
+ * catalog has packages it is the admins' and is left alone, so re-running never undoes their edits.
+ * A transaction-scoped advisory lock keeps concurrent seeders from both inserting.
+ */
+export async function seedCatalog(db: PrismaClient): Promise<{ created: number }> {
+  return await db.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('minutely:seed-catalog'))`;
+    if ((await tx.subscriptionPlan.count()) > 0) return { created: 0 };
+    for (const plan of DEFAULT_PLANS) {
+      await tx.subscriptionPlan.create({ data: planToRow(plan) });
+    }
+    return { created: DEFAULT_PLANS.length };
+  });
+}

@@ -1,0 +1,142 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  authorizeCall,
+  type CallAuthorizationInput,
+  type CallDirection,
+  DEFAULT_OVER_CAP_POLICY,
+  type OverCapPolicy,
+} from "./call-authorization";
+
+function input(overrides: Partial<CallAuthorizationInput> = {}): CallAuthorizationInput {
+  return {
+    direction: "outbound",
+    minutesUsed: 100,
+    minutesReserved: 0,
+    minutesLimit: 1000,
+    overageAllowed: false,
+    reserveMinutes: 5,
+    policy: DEFAULT_OVER_CAP_POLICY,
+    accessGranted: true,
+    agentActive: true,
+    ...overrides,
+  };
+}
+
+describe("authorizeCall", () => {
+  it("allows calls within the cap and reserves the requested minutes", () => {
+    expect(authorizeCall(input())).toEqual({ decision: "allow", reserveMinutes: 5, overCap: false });
+  });
+
+  it("counts in-flight reservations against a hard cap, inclusive of the limit", () => {
+    expect(authorizeCall(input({ minutesUsed: 990, minutesReserved: 5, reserveMinutes: 5 })).decision).toBe(
+      "allow",
+    );
+    expect(authorizeCall(input({ minutesUsed: 990, minutesReserved: 6, reserveMinutes: 5 }))).toMatchObject({
+      decision: "deny",
+      reason: "MINUTES_EXHAUSTED",
+    });
+    expect(authorizeCall(input({ minutesUsed: 998, reserveMinutes: 5 }))).toMatchObject({
+      decision: "deny",
+      reason: "MINUTES_EXHAUSTED",
+    });
+  });
+
+  it("applies the default over-cap policy: inbound allowed, outbound denied", () => {
+    const exhausted = { minutesUsed: 1000 };
+    expect(authorizeCall(input({ ...exhausted, direction: "inbound" }))).toEqual({
+      decision: "allow",
+      reserveMinutes: 5,
+      overCap: true,
+    });
+    const denied = authorizeCall(input({ ...exhausted, direction: "outbound" }));
+    expect(denied).toMatchObject({ decision: "deny", reason: "MINUTES_EXHAUSTED" });
+    expect(denied.decision === "deny" && denied.message).toContain("1000");
+  });
+
+  it("honours custom policies", () => {
+    const strict: OverCapPolicy = { inboundOverCap: "deny", outboundOverCap: "deny" };
+    const lenient: OverCapPolicy = { inboundOverCap: "allow", outboundOverCap: "allow" };
+    expect(authorizeCall(input({ minutesUsed: 1000, direction: "inbound", policy: strict })).decision).toBe(
+      "deny",
+    );
+    expect(authorizeCall(input({ minutesUsed: 1000, direction: "outbound", policy: lenient })).decision).toBe(
+      "allow",
+    );
+  });
+
+  it("always allows plans with overage while access is granted", () => {
+    expect(authorizeCall(input({ minutesUsed: 50_000, overageAllowed: true }))).toEqual({
+      decision: "allow",
+      reserveMinutes: 5,
+      overCap: false,
+    });
+  });
+
+  it("requires an access-granting subscription before anything else", () => {
+    expect(
+      authorizeCall(input({ accessGranted: false, agentActive: false, overageAllowed: true })),
+    ).toMatchObject({
+      decision: "deny",
+      reason: "NO_ACTIVE_SUBSCRIPTION",
+    });
+  });
+
+  it("requires an active agent", () => {
+    expect(authorizeCall(input({ agentActive: false, direction: "inbound" }))).toMatchObject({
+      decision: "deny",
+      reason: "AGENT_INACTIVE",
+    });
+  });
+
+  it.each([
+    { reserveMinutes: 0 },
+    { reserveMinutes: 1.5 },
+    { minutesUsed: -1 },
+    { minutesReserved: Number.NaN },
+    { minutesLimit: Number.POSITIVE_INFINITY },
+  ])("rejects invalid request %j", (overrides) => {
+    expect(authorizeCall(input(overrides))).toMatchObject({ decision: "deny", reason: "INVALID_REQUEST" });
+  });
+
+  it("denies on a zero-minute hard-cap plan for outbound calls", () => {
+    expect(authorizeCall(input({ minutesUsed: 0, minutesLimit: 0, reserveMinutes: 1 })).decision).toBe(
+      "deny",
+    );
+  });
+
+  it("fails closed on unexpected runtime values", () => {
+    const bogusDirection = input({ minutesUsed: 1000, direction: "sideways" as CallDirection });
+    expect(authorizeCall(bogusDirection).decision).toBe("deny");
+    const bogusPolicy = { inboundOverCap: "maybe", outboundOverCap: "maybe" } as unknown as OverCapPolicy;
+    expect(
+      authorizeCall(input({ minutesUsed: 1000, direction: "inbound", policy: bogusPolicy })).decision,
+    ).toBe("deny");
+  });
+
+  it("never lets an outbound hard-cap call start past the limit under the default policy", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 5000 }),
+        fc.integer({ min: 0, max: 100 }),
+        fc.integer({ min: 0, max: 5000 }),
+        fc.integer({ min: 1, max: 60 }),
+        (used, reserved, limit, reserve) => {
+          const result = authorizeCall(
+            input({
+              minutesUsed: used,
+              minutesReserved: reserved,
+              minutesLimit: limit,
+              reserveMinutes: reserve,
+            }),
+          );
+          expect(result.decision === "allow").toBe(used + reserved + reserve <= limit);
+          if (result.decision === "allow") {
+            expect(result.reserveMinutes).toBe(reserve);
+            expect(result.overCap).toBe(false);
+          }
+        },
+      ),
+    );
+  });
+});

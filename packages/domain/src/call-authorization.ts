@@ -1,0 +1,120 @@
+/**
+ * Authorizing a call against the subscriber's plan (pure decision, no I/O).
+ *
+ * Rules, in order:
+ * 1. Inputs must be non-negative integers and `reserveMinutes >= 1` -> otherwise `INVALID_REQUEST`.
+ * 2. No access-granting subscription -> `NO_ACTIVE_SUBSCRIPTION`.
+ * 3. Inactive agent -> `AGENT_INACTIVE`.
+ * 4. Plans with overage (billed per minute above the limit) always allow.
+ * 5. Hard-cap plans allow when `minutesUsed + minutesReserved + reserveMinutes <= minutesLimit`.
+ *    The full reservation must fit: there is no partial reservation of the last few minutes.
+ * 6. Otherwise the direction's over-cap policy decides. The default lets inbound calls through
+ *    (customers calling in should not hit a dead line; the overrun is recorded, not billed as
+ *    overage) and denies outbound calls with `MINUTES_EXHAUSTED`.
+ *
+ * Allowed decisions report `overCap: true` when they exceed a hard cap via the policy.
+ */
+import { failClosed } from "./exhaustive";
+
+export type CallDirection = "inbound" | "outbound";
+
+export type OverCapRule = "allow" | "deny";
+
+export interface OverCapPolicy {
+  inboundOverCap: OverCapRule;
+  outboundOverCap: OverCapRule;
+}
+
+/** Only relevant for hard-cap plans. */
+export const DEFAULT_OVER_CAP_POLICY: OverCapPolicy = Object.freeze({
+  inboundOverCap: "allow",
+  outboundOverCap: "deny",
+});
+
+export interface CallAuthorizationInput {
+  direction: CallDirection;
+  /** Minutes already billed/recorded in the current period. */
+  minutesUsed: number;
+  /** Minutes held by calls currently in progress. */
+  minutesReserved: number;
+  minutesLimit: number;
+  /** `true` when the plan bills overage; `false` for a hard cap. */
+  overageAllowed: boolean;
+  /** Minutes to hold for this call (>= 1). */
+  reserveMinutes: number;
+  policy: OverCapPolicy;
+  /** Whether the subscription grants access (see `grantsAccess`). */
+  accessGranted: boolean;
+  agentActive: boolean;
+}
+
+export type CallDenialReason =
+  | "NO_ACTIVE_SUBSCRIPTION"
+  | "AGENT_INACTIVE"
+  | "MINUTES_EXHAUSTED"
+  | "INVALID_REQUEST";
+
+export type CallAuthorization =
+  | { decision: "allow"; reserveMinutes: number; overCap: boolean }
+  | { decision: "deny"; reason: CallDenialReason; message: string };
+
+function overCapRule(policy: OverCapPolicy, direction: CallDirection): OverCapRule {
+  switch (direction) {
+    case "inbound":
+      return policy.inboundOverCap;
+    case "outbound":
+      return policy.outboundOverCap;
+    default:
+      return failClosed(direction, "deny");
+  }
+}
+
+function isCount(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
+}
+
+/** Decides whether a call may start and how many minutes to reserve for it. */
+export function authorizeCall(input: CallAuthorizationInput): CallAuthorization {
+  const { minutesUsed, minutesReserved, minutesLimit, reserveMinutes } = input;
+  if (
+    ![minutesUsed, minutesReserved, minutesLimit].every(isCount) ||
+    !isCount(reserveMinutes) ||
+    reserveMinutes < 1
+  ) {
+    return {
+      decision: "deny",
+      reason: "INVALID_REQUEST",
+      message: "Minute counts must be whole numbers and at least one minute must be reserved.",
+    };
+  }
+  if (!input.accessGranted) {
+    return {
+      decision: "deny",
+      reason: "NO_ACTIVE_SUBSCRIPTION",
+      message: "Calls require an active subscription.",
+    };
+  }
+  if (!input.agentActive) {
+    return { decision: "deny", reason: "AGENT_INACTIVE", message: "This agent is deactivated." };
+  }
+  if (input.overageAllowed) {
+    return { decision: "allow", reserveMinutes, overCap: false };
+  }
+  if (minutesUsed + minutesReserved + reserveMinutes <= minutesLimit) {
+    return { decision: "allow", reserveMinutes, overCap: false };
+  }
+  const rule = overCapRule(input.policy, input.direction);
+  const exhausted: CallAuthorization = {
+    decision: "deny",
+    reason: "MINUTES_EXHAUSTED",
+    message: `Your plan's ${minutesLimit} included minutes are used up for this billing period.`,
+  };
+  switch (rule) {
+    case "allow":
+      return { decision: "allow", reserveMinutes, overCap: true };
+    case "deny":
+      return exhausted;
+    default:
+      return failClosed(rule, exhausted);
+  }
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import * as domain from "./index";
+
+describe("package entry point", () => {
+  it("exposes the contracted API", () => {
+    const expected = [
+      "money",
+      "addMoney",
+      "subtractMoney",
+      "multiplyMoney",
+      "sumMoney",
+      "formatMoney",
+      "toMajorUnits",
+      "fromMajorUnits",
+      "isCurrency",
+      "DEFAULT_PLANS",
+      "validatePlan",
+      "validateCatalog",
+      "COMPARISON_FEATURES",
+      "buildFeatureComparison",
+      "buildComparisonRows",
+      "SUBSCRIPTION_STATUSES",
+      "mapStripeSubscriptionStatus",
+      "grantsAccess",
+      "needsPaymentAttention",
+      "statusLabel",
+      "checkAction",
+      "startDunning",
+      "recordPaymentFailed",
+      "recordPaymentSucceeded",
+      "advance",
+      "prorate",
+      "addMonthsClamped",
+      "monthlyPeriodContaining",
+      "periodContains",
+      "dayKey",
+      "daysInPeriod",
+      "billableMinutes",
+      "callDurationSeconds",
+      "summarizeUsage",
+      "DEFAULT_ALERT_THRESHOLDS",
+      "crossedThresholds",
+      "overageMinutes",
+      "overageCost",
+      "authorizeCall",
+      "DEFAULT_OVER_CAP_POLICY",
+      "entitlementsFor",
+      "agentsToKeepOnDowngrade",
+      "forecastUsage",
+      "monthlyCostFor",
+      "cheapestPlanFor",
+      "planAdvice",
+      "recommendedPlan",
+      "recommendForUsage",
+      "systemClock",
+      "fixedClock",
+      "DomainError",
+    ];
+    const missing = expected.filter((name) => !(name in domain));
+    expect(missing).toEqual([]);
+  });
+});

@@ -1,0 +1,65 @@
+// Real Chromium for browser tests: Debian's chromium driven by playwright-core (Playwright cannot
+// download its own browsers on these machines). Installs it through apt when missing and running as root.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { SCREENSHOT_DIR } from "./paths.ts";
+
+const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
+
+export function findChromium(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const configured = env.CHROMIUM_PATH;
+  if (configured) return existsSync(configured) ? configured : undefined;
+  return CANDIDATES.find((path) => existsSync(path));
+}
+
+/** Returns the path of a Chromium binary, installing Debian's package when possible. */
+export function ensureChromium(): string {
+  const found = findChromium();
+  if (found) return found;
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  if (!isRoot || !existsSync("/usr/bin/apt-get")) {
+    throw new Error(
+      "Browser tests need Chromium. Install it (Debian/Ubuntu: `sudo apt-get install -y chromium`) " +
+        "or set CHROMIUM_PATH to a Chromium/Chrome binary.",
+    );
+  }
+  console.log("Chromium is missing: installing Debian's chromium package (apt-get)…");
+  const aptEnv = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit", env: aptEnv });
+  execFileSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "chromium"], {
+    stdio: "inherit",
+    env: aptEnv,
+  });
+  const installed = findChromium();
+  if (!installed) throw new Error("apt-get installed chromium, but no binary was found at /usr/bin/chromium");
+  return installed;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  const executablePath = ensureChromium();
+  return await chromium.launch({
+    executablePath,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-dev-shm-usage",
+    ],
+  });
+}
+
+/** Saves a full-page screenshot under test-results/screenshots (CI keeps that folder). */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const path = join(SCREENSHOT_DIR, `${name.replace(/[^\w.-]+/g, "-")}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}

@@ -1,0 +1,4 @@
+export { ensureChromium, findChromium, launchBrowser, screenshot } from "./browser.ts";
+export { REPO_ROOT, SCREENSHOT_DIR } from "./paths.ts";
+export { type Stack, type StackOptions, startStack } from "./stack.ts";
+export { testBrowser, testStack } from "./vitest.ts";

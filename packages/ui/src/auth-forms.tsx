@@ -1,0 +1,147 @@
+import { zodResolver } from "@hookform/resolvers/zod";
+import { useState } from "react";
+import { useForm } from "react-hook-form";
+import { z } from "zod";
+import { AuthError } from "./auth-client.ts";
+import { Button } from "./button.tsx";
+import { Card } from "./card.tsx";
+import { Banner } from "./feedback.tsx";
+import { Field } from "./form.tsx";
+
+const email = z.string().trim().min(1, "Enter your email address.").email("Enter a valid email address.");
+
+const SignInSchema = z.object({
+  email,
+  password: z.string().min(1, "Enter your password."),
+});
+
+const SignUpSchema = z.object({
+  name: z.string().trim().min(1, "Enter your name.").max(120, "Use at most 120 characters."),
+  email,
+  password: z.string().min(8, "Use at least 8 characters.").max(128, "Use at most 128 characters."),
+});
+
+export type SignInValues = z.infer<typeof SignInSchema>;
+export type SignUpValues = z.infer<typeof SignUpSchema>;
+
+function messageOf(error: unknown): string {
+  if (error instanceof AuthError) {
+    if (error.status === 429) return error.message || "Too many attempts. Wait a minute and try again.";
+    return error.message;
+  }
+  return "Could not reach Minutely. Check your connection and try again.";
+}
+
+function AuthCard({ title, children }: { title: string; children: React.ReactNode }) {
+  return (
+    <div className="mx-auto mt-12 w-full max-w-sm">
+      <Card>
+        <h1 className="mb-4 text-xl font-bold">{title}</h1>
+        {children}
+      </Card>
+    </div>
+  );
+}
+
+export function SignInForm({
+  title = "Sign in",
+  onSubmit,
+  footer,
+}: {
+  title?: string;
+  onSubmit: (values: SignInValues) => Promise<void>;
+  footer?: React.ReactNode;
+}) {
+  const [error, setError] = useState<string | null>(null);
+  const form = useForm<SignInValues>({
+    resolver: zodResolver(SignInSchema),
+    defaultValues: { email: "", password: "" },
+  });
+  const submit = form.handleSubmit(async (values) => {
+    setError(null);
+    try {
+      await onSubmit(values);
+    } catch (e) {
+      setError(messageOf(e));
+    }
+  });
+  return (
+    <AuthCard title={title}>
+      <form onSubmit={submit} noValidate className="flex flex-col gap-4">
+        {error ? <Banner tone="danger">{error}</Banner> : null}
+        <Field
+          label="Email"
+          type="email"
+          autoComplete="email"
+          {...form.register("email")}
+          error={form.formState.errors.email?.message}
+        />
+        <Field
+          label="Password"
+          type="password"
+          autoComplete="current-password"
+          {...form.register("password")}
+          error={form.formState.errors.password?.message}
+        />
+        <Button type="submit" disabled={form.formState.isSubmitting}>
+          {form.formState.isSubmitting ? "Signing in…" : "Sign in"}
+        </Button>
+        {footer}
+      </form>
+    </AuthCard>
+  );
+}
+
+export function SignUpForm({
+  onSubmit,
+  footer,
+}: {
+  onSubmit: (values: SignUpValues) => Promise<void>;
+  footer?: React.ReactNode;
+}) {
+  const [error, setError] = useState<string | null>(null);
+  const form = useForm<SignUpValues>({
+    resolver: zodResolver(SignUpSchema),
+    defaultValues: { name: "", email: "", password: "" },
+  });
+  const submit = form.handleSubmit(async (values) => {
+    setError(null);
+    try {
+      await onSubmit(values);
+    } catch (e) {
+      setError(messageOf(e));
+    }
+  });
+  return (
+    <AuthCard title="Create your account">
+      <form onSubmit={submit} noValidate className="flex flex-col gap-4">
+        {error ? <Banner tone="danger">{error}</Banner> : null}
+        <Field
+          label="Name"
+          autoComplete="name"
+          {...form.register("name")}
+          error={form.formState.errors.name?.message}
+        />
+        <Field
+          label="Email"
+          type="email"
+          autoComplete="email"
+          {...form.register("email")}
+          error={form.formState.errors.email?.message}
+        />
+        <Field
+          label="Password"
+          type="password"
+          autoComplete="new-password"
+          hint="At least 8 characters."
+          {...form.register("password")}
+          error={form.formState.errors.password?.message}
+        />
+        <Button type="submit" disabled={form.formState.isSubmitting}>
+          {form.formState.isSubmitting ? "Creating account…" : "Create account"}
+        </Button>
+        {footer}
+      </form>
+    </AuthCard>
+  );
+}

@@ -1,0 +1,7 @@
+export { AuthError, signIn, signOut, signUp } from "./auth-client.ts";
+export { SignInForm, type SignInValues, SignUpForm, type SignUpValues } from "./auth-forms.tsx";
+export { Button, type ButtonProps } from "./button.tsx";
+export { Badge, Card } from "./card.tsx";
+export { cn } from "./cn.ts";
+export { Banner, EmptyState, ErrorState, Spinner } from "./feedback.tsx";
+export { Field, type FieldProps } from "./form.tsx";
