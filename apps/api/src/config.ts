@@ -5,34 +5,30 @@ const booleanFlag = z
   .enum(["true", "false", "1", "0"])
   .transform((value) => value === "true" || value === "1");
 
-const EnvSchema = z
-  .object({
-    NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
-    HOST: z.string().min(1).default("127.0.0.1"),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    DATABASE_URL: z
-      .string({ error: "is required (a postgresql:// URL)" })
-      .refine((value) => /^postgres(ql)?:\/\//.test(value), "must be a postgresql:// URL"),
-    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-    /** Directory of the built customer SPA; served at / when set. */
-    WEB_DIST_DIR: z.string().min(1).optional(),
-    /** Directory of the built admin SPA; served at /admin/ when set. */
-    ADMIN_DIST_DIR: z.string().min(1).optional(),
-    TRUST_PROXY: booleanFlag.default(false),
-    /** Signs session cookies. Required in production; development and tests fall back to a fixed dev secret. */
-    SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
-    /** The URL browsers use to reach Minutely (the API and, in production, the SPAs it serves). */
-    PUBLIC_URL: z.url({ error: "must be an absolute http(s) URL" }).optional(),
-    /** Extra origins allowed to make cookie-authenticated changes, comma-separated (the dev SPAs by default). */
-    TRUSTED_ORIGINS: z.string().optional(),
-  })
-  .superRefine((env, ctx) => {
-    if (env.NODE_ENV !== "production") return;
-    for (const key of ["SESSION_SECRET", "PUBLIC_URL"] as const) {
-      if (!env[key]) ctx.addIssue({ code: "custom", path: [key], message: "is required in production" });
-    }
-  });
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: z.coerce.number({ error: "must be a port number (0-65535)" }).int().min(0).max(65535).default(3000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  DATABASE_URL: z
+    .string({ error: "is required (a postgresql:// URL)" })
+    .refine((value) => /^postgres(ql)?:\/\//.test(value), "must be a postgresql:// URL"),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /** Directory of the built customer SPA; served at / when set. */
+  WEB_DIST_DIR: z.string().min(1).optional(),
+  /** Directory of the built admin SPA; served at /admin/ when set. */
+  ADMIN_DIST_DIR: z.string().min(1).optional(),
+  TRUST_PROXY: booleanFlag.default(false),
+  /** Signs session cookies. Required in production; development and tests fall back to a fixed dev secret. */
+  SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  /** The URL browsers use to reach Minutely (the API and, in production, the SPAs it serves). */
+  PUBLIC_URL: z.url({ error: "must be an absolute http(s) URL" }).optional(),
+  /** Extra origins allowed to make cookie-authenticated changes, comma-separated (the dev SPAs by default). */
+  TRUSTED_ORIGINS: z.string().optional(),
+});
+
+/** Variables that have development defaults but must be set explicitly in production. */
+const REQUIRED_IN_PRODUCTION = ["SESSION_SECRET", "PUBLIC_URL"] as const;
 
 const DEV_SESSION_SECRET = "minutely-development-session-secret-not-for-production";
 const DEV_ORIGINS = [
@@ -69,9 +65,14 @@ export class ConfigError extends Error {
 /** Validates the environment; throws one ConfigError listing every missing or malformed variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`));
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
+  if (env.NODE_ENV === "production") {
+    for (const key of REQUIRED_IN_PRODUCTION)
+      if (!env[key]) problems.push(`${key} is required in production`);
   }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT || 3000}`).replace(/\/$/, "");
   const extraOrigins = (e.TRUSTED_ORIGINS ?? "")

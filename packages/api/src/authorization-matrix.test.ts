@@ -1,0 +1,112 @@
+// The authorization matrix, enumerated from the router definitions themselves: a new procedure cannot be
+// forgotten, because every one is called here as a signed-out visitor, a customer and an admin.
+import { testDatabase } from "@minutely/db/vitest";
+import { fixedClock } from "@minutely/domain";
+import { TRPCError } from "@trpc/server";
+import { describe, expect, it } from "vitest";
+import type { Context, Viewer } from "./context.ts";
+import { adminRouter, appRouter } from "./root.ts";
+import { createCallerFactory } from "./trpc.ts";
+
+const { db } = await testDatabase();
+const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
+
+/** Procedures anyone may call. Adding one here is a deliberate decision. */
+const PUBLIC_PROCEDURES = new Set(["system.status", "auth.me", "catalog.list"]);
+
+/**
+ * For every account-scoped customer procedure: an input that points at account B's data. Called as a
+ * customer of account A, it must neither return B's data nor change it (FORBIDDEN or NOT_FOUND).
+ */
+const CROSS_ACCOUNT_PROBES: Record<string, (b: { accountId: string; userId: string }) => unknown> = {};
+
+type Caller = Record<string, unknown>;
+
+function procedurePaths(router: { _def: { procedures: Record<string, unknown> } }): string[] {
+  return Object.keys(router._def.procedures).sort();
+}
+
+async function call(caller: Caller, path: string, input?: unknown): Promise<unknown> {
+  let target: unknown = caller;
+  for (const segment of path.split(".")) target = (target as Record<string, unknown>)[segment];
+  return await (target as (input: unknown) => Promise<unknown>)(input);
+}
+
+async function errorCodeOf(promise: Promise<unknown>): Promise<string | "OK"> {
+  try {
+    await promise;
+    return "OK";
+  } catch (error) {
+    if (error instanceof TRPCError) return error.code;
+    throw error;
+  }
+}
+
+async function createCustomer(email: string): Promise<Viewer> {
+  const account = await db.account.create({ data: { name: `${email}'s account` } });
+  const user = await db.user.create({ data: { email, name: email, accountId: account.id } });
+  return { userId: user.id, email, name: email, role: "user", accountId: account.id };
+}
+
+function context(viewer: Viewer | null): Context {
+  return { db, clock, viewer, requestId: "test" };
+}
+
+const customerA = await createCustomer("a@example.com");
+const customerB = await createCustomer("b@example.com");
+const admin: Viewer = { ...(await createCustomer("admin@example.com")), role: "admin" };
+
+const appCaller = (viewer: Viewer | null) =>
+  createCallerFactory(appRouter)(context(viewer)) as unknown as Caller;
+const adminCaller = (viewer: Viewer | null) =>
+  createCallerFactory(adminRouter)(context(viewer)) as unknown as Caller;
+
+describe("authorization matrix", () => {
+  const appPaths = procedurePaths(appRouter);
+  const adminPaths = procedurePaths(adminRouter);
+
+  it("finds the procedures of both routers", () => {
+    expect(appPaths.length).toBeGreaterThanOrEqual(3);
+    expect(adminPaths.length).toBeGreaterThanOrEqual(2);
+    for (const path of PUBLIC_PROCEDURES) expect(appPaths).toContain(path);
+  });
+
+  it.each(appPaths.filter((p) => !PUBLIC_PROCEDURES.has(p)))(
+    "customer %s: UNAUTHORIZED when signed out",
+    async (path) => {
+      expect(await errorCodeOf(call(appCaller(null), path))).toBe("UNAUTHORIZED");
+    },
+  );
+
+  it.each(adminPaths)("admin %s: UNAUTHORIZED signed out, FORBIDDEN for a customer", async (path) => {
+    expect(await errorCodeOf(call(adminCaller(null), path))).toBe("UNAUTHORIZED");
+    expect(await errorCodeOf(call(adminCaller(customerA), path))).toBe("FORBIDDEN");
+  });
+
+  it.each(adminPaths)("admin %s: passes authorization for an admin", async (path) => {
+    const code = await errorCodeOf(call(adminCaller(admin), path));
+    expect(["UNAUTHORIZED", "FORBIDDEN"]).not.toContain(code);
+  });
+
+  it("has a cross-account probe for every account-scoped customer procedure", () => {
+    const scoped = appPaths.filter((p) => !PUBLIC_PROCEDURES.has(p));
+    expect(Object.keys(CROSS_ACCOUNT_PROBES).sort()).toEqual(scoped);
+  });
+
+  it.each(Object.entries(CROSS_ACCOUNT_PROBES))(
+    "customer %s: account A cannot reach account B",
+    async (path, probe) => {
+      const input = probe({ accountId: customerB.accountId ?? "", userId: customerB.userId });
+      const code = await errorCodeOf(call(appCaller(customerA), path, input));
+      expect(["FORBIDDEN", "NOT_FOUND", "BAD_REQUEST"]).toContain(code);
+    },
+  );
+
+  it("auth.me shows each customer their own account only", async () => {
+    const meA = (await call(appCaller(customerA), "auth.me")) as { account: { id: string } | null };
+    const meB = (await call(appCaller(customerB), "auth.me")) as { account: { id: string } | null };
+    expect(meA.account?.id).toBe(customerA.accountId);
+    expect(meB.account?.id).toBe(customerB.accountId);
+    expect(await call(appCaller(null), "auth.me")).toBeNull();
+  });
+});
