@@ -4,12 +4,13 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { createAuth, DEMO_USERS, seedDemoUsers } from "@minutely/api";
-import { createPrismaClient, migrate, seedCatalog } from "@minutely/db";
+import { createPrismaClient, prepareDatabase, seedCatalog } from "@minutely/db";
 import { type EmbeddedPostgresServer, freePort, startEmbeddedPostgres } from "@minutely/db/embedded";
 import pg from "pg";
 
 const ROOT = join(import.meta.dirname, "..");
 const API_PORT = 3000;
+const DEV_WEBHOOK_SECRET = "whsec_minutely_dev_webhook_secret";
 
 function step(message: string) {
   console.log(`\x1b[36m▶\x1b[0m ${message}`);
@@ -57,7 +58,7 @@ if (!databaseUrl) {
 }
 
 step("applying migrations");
-const migrated = await migrate(databaseUrl, { log: (line) => console.log(`  ${line}`) });
+const migrated = await prepareDatabase(databaseUrl, { log: (line) => console.log(`  ${line}`) });
 if (migrated.applied.length === 0) console.log("  database is up to date");
 
 step("seeding demo data");
@@ -97,13 +98,13 @@ const childEnv = {
   PORT: String(API_PORT),
   NODE_ENV: "development",
 };
-const colors = { api: "\x1b[35m", web: "\x1b[32m", admin: "\x1b[33m" } as const;
+const colors = { api: "\x1b[35m", web: "\x1b[32m", admin: "\x1b[33m", stripe: "\x1b[34m" } as const;
 
 /** Runs a package's dev script in its own process group, its output prefixed with its name. */
-function run(name: keyof typeof colors, pkg: string): ChildProcess {
+function run(name: keyof typeof colors, pkg: string, extraEnv: Record<string, string> = {}): ChildProcess {
   const child = spawn("pnpm", ["--filter", pkg, "run", "dev"], {
     cwd: ROOT,
-    env: childEnv,
+    env: { ...childEnv, ...extraEnv },
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -127,7 +128,20 @@ function run(name: keyof typeof colors, pkg: string): ChildProcess {
   return child;
 }
 
-run("api", "@minutely/server");
+if (!process.env.STRIPE_SECRET_KEY) {
+  // The Stripe-compatible emulator (not Stripe), its state kept next to the database's, delivering
+  // webhooks to the API with the shared development secret.
+  run("stripe", "@minutely/stripe-emulator", {
+    STRIPE_EMULATOR_PORT: "12111",
+    STRIPE_EMULATOR_WEBHOOK_URL: `http://127.0.0.1:${API_PORT}/api/webhooks/stripe`,
+    STRIPE_EMULATOR_WEBHOOK_SECRET: DEV_WEBHOOK_SECRET,
+    STRIPE_EMULATOR_STATE_FILE: join(ROOT, ".data/stripe-emulator.json"),
+  });
+}
+run("api", "@minutely/server", {
+  STRIPE_WEBHOOK_SECRET: process.env.STRIPE_WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET,
+  ...(process.env.STRIPE_SECRET_KEY ? {} : { STRIPE_API_BASE: "http://127.0.0.1:12111" }),
+});
 run("web", "@minutely/web");
 run("admin", "@minutely/admin");
 
@@ -150,6 +164,8 @@ void waitForApi().then((up) => {
   Customer app   http://localhost:5173/
   Admin app      http://localhost:5174/admin/
   API            http://localhost:${API_PORT}  (health: /health, tRPC: /trpc and /trpc/admin)
+  Stripe         ${process.env.STRIPE_SECRET_KEY ? "Stripe (STRIPE_SECRET_KEY)" : "Stripe-compatible emulator for development (not Stripe): http://127.0.0.1:12111"}
+  Metering API   POST http://localhost:${API_PORT}/api/v1/usage/calls  (Authorization: Bearer dev-metering-token)
   Database       ${embedded ? `embedded PostgreSQL, ${embedded.adminUrl.replace(/\/postgres$/, "/minutely")}` : "DATABASE_URL"}
 Demo logins (password for both: ${DEMO_USERS[0].password})
 ${DEMO_USERS.map((u) => `  ${u.email.padEnd(24)} ${u.role === "admin" ? "admin (admin app)" : "customer, no subscription yet"}`).join("\n")}

@@ -5,7 +5,7 @@ const require = createRequire(import.meta.url);
 
 export default defineConfig({
   test: {
-    globalSetup: [require.resolve("@minutely/db/vitest-global-setup")],
+    globalSetup: [require.resolve("@minutely/testing/global-setup")],
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

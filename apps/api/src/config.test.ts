@@ -9,6 +9,8 @@ describe("loadConfig", () => {
     expect(config.secureCookies).toBe(false);
     expect(config.trustedOrigins).toContain("http://localhost:5173");
     expect(config.trustedOrigins).toContain("http://localhost:5174");
+    expect(config.stripe.apiBase).toBe("http://127.0.0.1:12111");
+    expect(config.meteringApiToken).toBe("dev-metering-token");
   });
 
   it("lists every missing or malformed variable at once in production", () => {
@@ -24,6 +26,9 @@ describe("loadConfig", () => {
     expect(problems).toMatch(/PORT/);
     expect(problems).toMatch(/SESSION_SECRET is required in production/);
     expect(problems).toMatch(/PUBLIC_URL is required in production/);
+    expect(problems).toMatch(/STRIPE_SECRET_KEY is required in production/);
+    expect(problems).toMatch(/STRIPE_WEBHOOK_SECRET is required in production/);
+    expect(problems).toMatch(/METERING_API_TOKEN is required in production/);
   });
 
   it("uses secure cookies and only the public origin in production", () => {
@@ -32,7 +37,11 @@ describe("loadConfig", () => {
       DATABASE_URL: "postgresql://u:p@db:5432/minutely",
       SESSION_SECRET: "x".repeat(40),
       PUBLIC_URL: "https://billing.example.com/",
+      STRIPE_SECRET_KEY: "sk_live_abc123",
+      STRIPE_WEBHOOK_SECRET: "whsec_abc123",
+      METERING_API_TOKEN: "a-long-metering-token",
     });
+    expect(config.stripe.apiBase).toBeUndefined();
     expect(config.secureCookies).toBe(true);
     expect(config.publicUrl).toBe("https://billing.example.com");
     expect(config.trustedOrigins).toEqual(["https://billing.example.com"]);

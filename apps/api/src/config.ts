@@ -25,10 +25,38 @@ const EnvSchema = z.object({
   PUBLIC_URL: z.url({ error: "must be an absolute http(s) URL" }).optional(),
   /** Extra origins allowed to make cookie-authenticated changes, comma-separated (the dev SPAs by default). */
   TRUSTED_ORIGINS: z.string().optional(),
+  /** Stripe secret key: sk_test_... (any works against the emulator) or a live key in production. */
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_\w+$/, "must look like sk_test_... or sk_live_...")
+    .optional(),
+  /** Signing secret of the Stripe webhook endpoint (whsec_...). */
+  STRIPE_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_\w+$/, "must look like whsec_...")
+    .optional(),
+  /** Base URL of a Stripe-compatible API (the emulator, http://127.0.0.1:12111). Unset means real Stripe. */
+  STRIPE_API_BASE: z.url({ error: "must be an absolute URL such as http://127.0.0.1:12111" }).optional(),
+  /** Service token the calling platform uses for the metering API. */
+  METERING_API_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  /** inline: this process also runs background jobs (default); off: a separate `pnpm worker` does. */
+  WORKER_MODE: z.enum(["inline", "off"]).default("inline"),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
 });
 
+const DEV_STRIPE_SECRET_KEY = "sk_test_minutely_dev";
+const DEV_STRIPE_WEBHOOK_SECRET = "whsec_minutely_dev_webhook_secret";
+const DEV_METERING_API_TOKEN = "dev-metering-token";
+const DEV_STRIPE_API_BASE = "http://127.0.0.1:12111";
+
 /** Variables that have development defaults but must be set explicitly in production. */
-const REQUIRED_IN_PRODUCTION = ["SESSION_SECRET", "PUBLIC_URL"] as const;
+const REQUIRED_IN_PRODUCTION = [
+  "SESSION_SECRET",
+  "PUBLIC_URL",
+  "STRIPE_SECRET_KEY",
+  "STRIPE_WEBHOOK_SECRET",
+  "METERING_API_TOKEN",
+] as const;
 
 const DEV_SESSION_SECRET = "minutely-development-session-secret-not-for-production";
 const DEV_ORIGINS = [
@@ -53,6 +81,9 @@ export type Config = Readonly<{
   trustedOrigins: string[];
   /** Secure (HTTPS-only) cookies: everywhere but local development and tests. */
   secureCookies: boolean;
+  stripe: { secretKey: string; webhookSecret: string; apiBase: string | undefined };
+  meteringApiToken: string;
+  worker: { mode: "inline" | "off"; concurrency: number };
 }>;
 
 export class ConfigError extends Error {
@@ -100,5 +131,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl,
     trustedOrigins,
     secureCookies: e.NODE_ENV === "production" || publicUrl.startsWith("https://"),
+    stripe: {
+      secretKey: e.STRIPE_SECRET_KEY ?? DEV_STRIPE_SECRET_KEY,
+      webhookSecret: e.STRIPE_WEBHOOK_SECRET ?? DEV_STRIPE_WEBHOOK_SECRET,
+      // Outside production, no key means the project's Stripe emulator on its default port.
+      apiBase:
+        e.STRIPE_API_BASE ??
+        (e.NODE_ENV !== "production" && !e.STRIPE_SECRET_KEY ? DEV_STRIPE_API_BASE : undefined),
+    },
+    meteringApiToken: e.METERING_API_TOKEN ?? DEV_METERING_API_TOKEN,
+    worker: { mode: e.WORKER_MODE, concurrency: e.WORKER_CONCURRENCY },
   };
 }

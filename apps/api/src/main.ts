@@ -1,8 +1,16 @@
-import { createAuth } from "@minutely/api";
+import {
+  createAuth,
+  createStripeClient,
+  OutboxMailer,
+  type Ports,
+  PostgresJobQueue,
+  StripeBillingProvider,
+} from "@minutely/api";
 import { createPrismaClient } from "@minutely/db";
 import { systemClock } from "@minutely/domain";
 import { ConfigError, loadConfig } from "./config.ts";
 import { buildServer } from "./server.ts";
+import { startWorker } from "./worker.ts";
 
 let config: ReturnType<typeof loadConfig>;
 try {
@@ -16,6 +24,15 @@ try {
 }
 
 const db = createPrismaClient(config.databaseUrl, { poolSize: config.databasePoolSize });
+const ports: Ports = {
+  db,
+  clock: systemClock,
+  queue: new PostgresJobQueue(db),
+  mailer: new OutboxMailer(db, systemClock),
+  billing: new StripeBillingProvider(
+    createStripeClient({ secretKey: config.stripe.secretKey, apiBase: config.stripe.apiBase }),
+  ),
+};
 const auth = createAuth({
   db,
   secret: config.sessionSecret,
@@ -23,8 +40,18 @@ const auth = createAuth({
   trustedOrigins: config.trustedOrigins,
   secureCookies: config.secureCookies,
 });
-const app = await buildServer({ config, db, auth, clock: systemClock });
+const app = await buildServer({ config, auth, ...ports });
+const worker =
+  config.worker.mode === "inline"
+    ? await startWorker({
+        connectionString: config.databaseUrl,
+        concurrency: config.worker.concurrency,
+        ports,
+        log: app.log.child({ component: "worker" }),
+      })
+    : undefined;
 app.addHook("onClose", async () => {
+  await worker?.stop();
   await db.$disconnect();
 });
 

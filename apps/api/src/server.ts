@@ -19,6 +19,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import { registerAuthRoutes } from "./auth-routes.ts";
 import type { Config } from "./config.ts";
 import { registerOriginCheck } from "./origin-check.ts";
+import { registerErrorHandler } from "./rest.ts";
 
 export interface ServerDeps extends Ports {
   config: Config;
@@ -47,6 +48,9 @@ function trpcOptions<TRouter extends AppRouter | AdminRouter>(
       createContext: async ({ req }): Promise<Context> => ({
         db: deps.db,
         clock: deps.clock,
+        queue: deps.queue,
+        mailer: deps.mailer,
+        billing: deps.billing,
         viewer: await resolveViewer(deps.auth, headersOf(req)),
         requestId: String(req.id),
       }),
@@ -78,6 +82,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
   });
 
+  registerErrorHandler(app);
   app.addHook("onSend", async (req, reply) => {
     reply.header("x-request-id", req.id);
   });

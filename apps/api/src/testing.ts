@@ -1,7 +1,8 @@
 // Builds the real server (no listening socket) on a test database, for `app.inject` tests.
 import { createAuth } from "@minutely/api";
+import { testPorts } from "@minutely/api/testing";
 import type { Database } from "@minutely/db";
-import { fixedClock } from "@minutely/domain";
+import { stripeEmulatorUrl } from "@minutely/testing";
 import type { FastifyInstance } from "fastify";
 import { loadConfig } from "./config.ts";
 import { buildServer } from "./server.ts";
@@ -17,6 +18,7 @@ export async function buildTestServer(
     DATABASE_URL: "postgresql://unused@localhost/unused",
     LOG_LEVEL: "silent",
     PUBLIC_URL: TEST_ORIGIN,
+    STRIPE_API_BASE: stripeEmulatorUrl(),
     ...env,
   });
   const auth = createAuth({
@@ -26,7 +28,11 @@ export async function buildTestServer(
     trustedOrigins: config.trustedOrigins,
     secureCookies: config.secureCookies,
   });
-  const app = await buildServer({ config, db, auth, clock: fixedClock(new Date("2026-11-27T12:00:00Z")) });
+  const app = await buildServer({
+    config,
+    auth,
+    ...testPorts(db, { stripeApiBase: config.stripe.apiBase ?? "" }),
+  });
   await app.ready();
   return app;
 }

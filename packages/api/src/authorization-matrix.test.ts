@@ -1,24 +1,44 @@
 // The authorization matrix, enumerated from the router definitions themselves: a new procedure cannot be
 // forgotten, because every one is called here as a signed-out visitor, a customer and an admin.
 import { testDatabase } from "@minutely/db/vitest";
-import { fixedClock } from "@minutely/domain";
+import { stripeEmulatorUrl } from "@minutely/testing";
 import { TRPCError } from "@trpc/server";
 import { describe, expect, it } from "vitest";
 import type { Context, Viewer } from "./context.ts";
 import { adminRouter, appRouter } from "./root.ts";
+import { testPorts } from "./testing.ts";
 import { createCallerFactory } from "./trpc.ts";
 
 const { db } = await testDatabase();
-const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
+const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl() });
 
 /** Procedures anyone may call. Adding one here is a deliberate decision. */
 const PUBLIC_PROCEDURES = new Set(["system.status", "auth.me", "catalog.list"]);
 
 /**
- * For every account-scoped customer procedure: an input that points at account B's data. Called as a
- * customer of account A, it must neither return B's data nor change it (FORBIDDEN or NOT_FOUND).
+ * For every account-scoped customer procedure, a probe run as a customer of account A while account B has
+ * data: either an input that points at B's data (the call must be refused: FORBIDDEN, NOT_FOUND or
+ * BAD_REQUEST), or, for procedures without such an input, a check that the result shows A's data only.
  */
-const CROSS_ACCOUNT_PROBES: Record<string, (b: { accountId: string; userId: string }) => unknown> = {};
+type Probe =
+  | { input: (b: AccountFixture) => unknown }
+  | { input?: undefined; check: (result: unknown, a: AccountFixture, b: AccountFixture) => void };
+
+interface AccountFixture {
+  accountId: string;
+  userId: string;
+  planId: string | null;
+}
+
+const CROSS_ACCOUNT_PROBES: Record<string, Probe> = {
+  "catalog.selection": {
+    check: (result) => {
+      const selection = result as { currentPackageId: string | null; needsPackageSelection: boolean };
+      expect(selection.currentPackageId).toBeNull();
+      expect(selection.needsPackageSelection).toBe(true);
+    },
+  },
+};
 
 type Caller = Record<string, unknown>;
 
@@ -49,11 +69,34 @@ async function createCustomer(email: string): Promise<Viewer> {
 }
 
 function context(viewer: Viewer | null): Context {
-  return { db, clock, viewer, requestId: "test" };
+  return { ...ports, viewer, requestId: "test" };
 }
 
 const customerA = await createCustomer("a@example.com");
 const customerB = await createCustomer("b@example.com");
+// Account B has a subscription (and, as features land, agents, usage, invoices...); A has none.
+const pro = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
+await db.subscription.create({
+  data: {
+    accountId: customerB.accountId ?? "",
+    stripeSubscriptionId: "sub_matrix_b",
+    planId: pro.id,
+    stripePriceId: "price_matrix_b",
+    status: "active",
+    currentPeriodStart: new Date("2026-11-01T00:00:00Z"),
+    currentPeriodEnd: new Date("2026-12-01T00:00:00Z"),
+  },
+});
+const fixtureA: AccountFixture = {
+  accountId: customerA.accountId ?? "",
+  userId: customerA.userId,
+  planId: null,
+};
+const fixtureB: AccountFixture = {
+  accountId: customerB.accountId ?? "",
+  userId: customerB.userId,
+  planId: pro.id,
+};
 const admin: Viewer = { ...(await createCustomer("admin@example.com")), role: "admin" };
 
 const appCaller = (viewer: Viewer | null) =>
@@ -96,9 +139,12 @@ describe("authorization matrix", () => {
   it.each(Object.entries(CROSS_ACCOUNT_PROBES))(
     "customer %s: account A cannot reach account B",
     async (path, probe) => {
-      const input = probe({ accountId: customerB.accountId ?? "", userId: customerB.userId });
-      const code = await errorCodeOf(call(appCaller(customerA), path, input));
-      expect(["FORBIDDEN", "NOT_FOUND", "BAD_REQUEST"]).toContain(code);
+      if (probe.input) {
+        const code = await errorCodeOf(call(appCaller(customerA), path, probe.input(fixtureB)));
+        expect(["FORBIDDEN", "NOT_FOUND", "BAD_REQUEST"]).toContain(code);
+      } else {
+        probe.check(await call(appCaller(customerA), path), fixtureA, fixtureB);
+      }
     },
   );
 

@@ -1,5 +1,6 @@
-// `pnpm db:migrate`: applies pending migrations to DATABASE_URL (works offline; safe to run concurrently).
-import { migrate } from "../src/migrate.ts";
+// `pnpm db:migrate`: applies pending migrations to DATABASE_URL and installs/upgrades the job queue schema
+// (works offline; safe to run from several instances at once).
+import { prepareDatabase } from "../src/queue.ts";
 
 const url = process.env.DATABASE_URL;
 if (!url) {
@@ -9,7 +10,7 @@ if (!url) {
   process.exit(2);
 }
 try {
-  const result = await migrate(url, { log: (line) => console.log(line) });
+  const result = await prepareDatabase(url, { log: (line) => console.log(line) });
   console.log(
     result.applied.length === 0
       ? "database is up to date"

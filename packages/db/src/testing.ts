@@ -8,7 +8,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { createPrismaClient, type Database } from "./client.ts";
 import { type EmbeddedPostgresServer, startEmbeddedPostgres } from "./embedded.ts";
-import { migrate } from "./migrate.ts";
+import { prepareDatabase } from "./queue.ts";
 import { seedCatalog } from "./seed.ts";
 
 export interface TestDatabaseServer {
@@ -60,7 +60,7 @@ export async function startTestDatabaseServer(
   try {
     await admin(adminUrl, (c) => c.query(`CREATE DATABASE "${template}"`));
     const templateUrl = withDatabase(adminUrl, template);
-    await migrate(templateUrl);
+    await prepareDatabase(templateUrl);
     const db = createPrismaClient(templateUrl, { poolSize: 1 });
     try {
       await seedCatalog(db);

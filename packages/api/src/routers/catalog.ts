@@ -1,7 +1,9 @@
-import { listAvailablePackages } from "../services/catalog.ts";
-import { publicProcedure, router } from "../trpc.ts";
+import { listAvailablePackages, packageSelection } from "../services/catalog.ts";
+import { accountProcedure, publicProcedure, router } from "../trpc.ts";
 
 export const catalogRouter = router({
-  /** The active packages and their feature comparison, for the package selection page. */
+  /** The active packages and their feature comparison (public: the pricing page). */
   list: publicProcedure.query(({ ctx }) => listAvailablePackages(ctx)),
+  /** The caller's package selection: packages, comparison, current package, whether one must be chosen. */
+  selection: accountProcedure.query(({ ctx }) => packageSelection(ctx, ctx.accountId)),
 });

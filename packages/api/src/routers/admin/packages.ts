@@ -1,10 +1,38 @@
-import { toPackageView } from "../../services/catalog.ts";
+import { z } from "zod";
+import {
+  createPackage,
+  listPackagesForAdmin,
+  reorderPackages,
+  setPackageActive,
+  syncPackageToStripe,
+  updatePackage,
+  ZPackageInputSchema,
+} from "../../services/catalog-admin.ts";
 import { adminProcedure, router } from "../../trpc.ts";
 
+const ZPackageIdSchema = z.object({ id: z.uuid("Not a package id") });
+
 export const adminPackagesRouter = router({
-  /** Every package, archived ones included, with every field. */
-  list: adminProcedure.query(async ({ ctx }) => {
-    const rows = await ctx.db.subscriptionPlan.findMany({ orderBy: [{ sortOrder: "asc" }, { name: "asc" }] });
-    return rows.map(toPackageView);
+  /** Every package, archived ones included, with every field, its Stripe prices and subscriber counts. */
+  list: adminProcedure.query(({ ctx }) => listPackagesForAdmin(ctx)),
+  create: adminProcedure
+    .input(ZPackageInputSchema)
+    .mutation(({ ctx, input }) => createPackage(ctx, ctx.viewer, input)),
+  update: adminProcedure
+    .input(ZPackageIdSchema.extend({ values: ZPackageInputSchema }))
+    .mutation(({ ctx, input }) => updatePackage(ctx, ctx.viewer, input.id, input.values)),
+  archive: adminProcedure
+    .input(ZPackageIdSchema)
+    .mutation(({ ctx, input }) => setPackageActive(ctx, ctx.viewer, input.id, false)),
+  unarchive: adminProcedure
+    .input(ZPackageIdSchema)
+    .mutation(({ ctx, input }) => setPackageActive(ctx, ctx.viewer, input.id, true)),
+  reorder: adminProcedure
+    .input(z.object({ ids: z.array(z.uuid()).min(1).max(200) }))
+    .mutation(({ ctx, input }) => reorderPackages(ctx, ctx.viewer, input.ids)),
+  /** Retries the Stripe sync of a package whose last sync failed. */
+  sync: adminProcedure.input(ZPackageIdSchema).mutation(async ({ ctx, input }) => {
+    await syncPackageToStripe(ctx, input.id);
+    return { ok: true as const };
   }),
 });

@@ -1,0 +1,161 @@
+import type { EmulatorCore } from "../core.ts";
+import { buildSubscription } from "../resources/subscriptions.ts";
+import type { InvoiceRec, ScheduleRec, SubscriptionRec } from "../state.ts";
+import { attemptInvoicePayment, finalizeInvoice, voidInvoice } from "./invoices.ts";
+import { processScheduleAt, scheduleDueTime } from "./schedules.ts";
+import { cancelSubscriptionNow, currentPeriod, renewSubscription } from "./subscriptions.ts";
+
+const DAY = 86_400;
+/** An `incomplete` subscription whose first invoice stays unpaid this long becomes `incomplete_expired`. */
+export const INCOMPLETE_EXPIRY_SECONDS = 23 * 3600;
+const TRIAL_WILL_END_SECONDS = 3 * DAY;
+const DRAFT_AUTO_FINALIZE_SECONDS = 3600;
+
+const LIVE = new Set(["active", "past_due", "trialing", "unpaid"]);
+
+function subscriptionDue(sub: SubscriptionRec): number | null {
+  const times: number[] = [];
+  if (LIVE.has(sub.status)) {
+    times.push(currentPeriod(sub).end);
+    if (sub.cancel_at !== null) times.push(sub.cancel_at);
+    if (sub.status === "trialing" && sub.trial_end !== null && !sub.trial_will_end_sent) {
+      const warn = sub.trial_end - TRIAL_WILL_END_SECONDS;
+      if (warn > sub.created) times.push(warn);
+    }
+  }
+  if (sub.status === "incomplete") times.push(sub.created + INCOMPLETE_EXPIRY_SECONDS);
+  return times.length > 0 ? Math.min(...times) : null;
+}
+
+function invoiceDue(inv: InvoiceRec): number | null {
+  if (inv.deleted) return null;
+  if (
+    inv.status === "open" &&
+    inv.next_payment_attempt !== null &&
+    inv.collection_method === "charge_automatically"
+  ) {
+    return inv.next_payment_attempt;
+  }
+  if (inv.status === "draft" && inv.auto_advance && inv.billing_reason === "manual") {
+    return inv.created + DRAFT_AUTO_FINALIZE_SECONDS;
+  }
+  return null;
+}
+
+/** Re-reads the status after a mutation (TypeScript keeps the pre-call narrowing otherwise). */
+function isOpen(inv: InvoiceRec): boolean {
+  return inv.status === "open";
+}
+
+function onClock(core: EmulatorCore, clockId: string | null) {
+  const customers = new Set(
+    Object.values(core.state.customers)
+      .filter((c) => c.test_clock === clockId)
+      .map((c) => c.id),
+  );
+  return {
+    subscriptions: Object.values(core.state.subscriptions).filter((s) => customers.has(s.customer)),
+    invoices: Object.values(core.state.invoices).filter((i) => customers.has(i.customer)),
+    schedules: Object.values(core.state.schedules).filter((s) => customers.has(s.customer)),
+  };
+}
+
+/** The earliest moment something on this clock (or on real time, for `null`) needs processing. */
+export function nextDueTime(core: EmulatorCore, clockId: string | null): number | null {
+  const { subscriptions, invoices, schedules } = onClock(core, clockId);
+  const times = [
+    ...subscriptions.map(subscriptionDue),
+    ...invoices.map(invoiceDue),
+    ...schedules.map((s: ScheduleRec) => scheduleDueTime(s)),
+  ].filter((t): t is number => t !== null);
+  return times.length > 0 ? Math.min(...times) : null;
+}
+
+/** Processes everything due at exactly `t` (or earlier): schedules first, then subscriptions, then invoices. */
+function processAt(core: EmulatorCore, clockId: string | null, t: number): void {
+  const { schedules } = onClock(core, clockId);
+  for (const schedule of schedules.sort((a, b) => a.seq - b.seq)) {
+    const due = scheduleDueTime(schedule);
+    if (due !== null && due <= t) processScheduleAt(core, schedule, due);
+  }
+  for (const sub of onClock(core, clockId).subscriptions.sort((a, b) => a.seq - b.seq)) {
+    const due = subscriptionDue(sub);
+    if (due === null || due > t) continue;
+    if (sub.status === "incomplete") {
+      if (sub.created + INCOMPLETE_EXPIRY_SECONDS <= t) {
+        const before = buildSubscription(core, sub);
+        sub.status = "incomplete_expired";
+        sub.ended_at = t;
+        const invoice = sub.latest_invoice ? core.state.invoices[sub.latest_invoice] : undefined;
+        if (invoice && invoice.status === "open") voidInvoice(core, invoice, t);
+        core.emitUpdate("customer.subscription.updated", before, buildSubscription(core, sub));
+      }
+      continue;
+    }
+    if (
+      sub.status === "trialing" &&
+      sub.trial_end !== null &&
+      !sub.trial_will_end_sent &&
+      sub.trial_end - TRIAL_WILL_END_SECONDS <= t
+    ) {
+      sub.trial_will_end_sent = true;
+      core.emit("customer.subscription.trial_will_end", buildSubscription(core, sub));
+    }
+    const { end } = currentPeriod(sub);
+    if (sub.cancel_at !== null && sub.cancel_at <= t && sub.cancel_at <= end) {
+      cancelSubscriptionNow(core, sub, {
+        prorate: false,
+        invoiceNow: false,
+        reason: "cancellation_requested",
+        at: sub.cancel_at,
+      });
+      continue;
+    }
+    if (end <= t && LIVE.has(sub.status)) {
+      if (sub.cancel_at_period_end) {
+        cancelSubscriptionNow(core, sub, {
+          prorate: false,
+          invoiceNow: false,
+          reason: "cancellation_requested",
+          at: end,
+        });
+      } else {
+        renewSubscription(core, sub, end);
+      }
+    }
+  }
+  for (const inv of onClock(core, clockId).invoices.sort((a, b) => a.seq - b.seq)) {
+    const due = invoiceDue(inv);
+    if (due === null || due > t) continue;
+    if (inv.status === "draft") {
+      finalizeInvoice(core, inv, due);
+      if (isOpen(inv) && inv.collection_method === "charge_automatically") {
+        attemptInvoicePayment(core, inv, due, { automatic: true });
+      }
+    } else {
+      attemptInvoicePayment(core, inv, due, { automatic: true });
+    }
+  }
+}
+
+/**
+ * Moves a clock (or real time, for `clockId === null`) forward to `target`, processing every due
+ * renewal, phase change, cancellation and payment retry in time order. Deterministic: the same state
+ * and target always produce the same results and events.
+ */
+export function processUntil(core: EmulatorCore, clockId: string | null, target: number): void {
+  const clock = clockId ? core.state.testClocks[clockId] : undefined;
+  let previous: number | null = null;
+  let repeats = 0;
+  for (let guard = 0; guard < 100_000; guard += 1) {
+    const next = nextDueTime(core, clockId);
+    if (next === null || next > target) break;
+    repeats = next === previous ? repeats + 1 : 0;
+    if (repeats > 50)
+      throw new Error(`Stripe emulator: processing stuck at ${next} on ${clockId ?? "real time"}`);
+    previous = next;
+    if (clock) clock.frozen_time = Math.max(clock.frozen_time, next);
+    processAt(core, clockId, next);
+  }
+  if (clock) clock.frozen_time = target;
+}

@@ -1,0 +1,1025 @@
+import type { EmulatorCore } from "../core.ts";
+import { ApiError, cardError, invalidRequest, missingParam, notSupported } from "../errors.ts";
+import { newId } from "../ids.ts";
+import { Params } from "../params.ts";
+import { buildInvoiceItem } from "../resources/invoiceItems.ts";
+import { resolveCustomerPaymentMethod } from "../resources/paymentMethods.ts";
+import { createPrice } from "../resources/prices.ts";
+import { buildSubscription } from "../resources/subscriptions.ts";
+import type {
+  CustomerRec,
+  InvoiceItemRec,
+  InvoiceRec,
+  Metadata,
+  PriceRec,
+  SubscriptionItemRec,
+  SubscriptionRec,
+} from "../state.ts";
+import {
+  addSubscriptionLine,
+  attemptInvoicePayment,
+  emitInvoiceCreated,
+  finalizeInvoice,
+  MAX_PAYMENT_ATTEMPTS,
+  newInvoice,
+  paymentMethodFor,
+  planDescription,
+  productName,
+  projectedAmounts,
+  pullPendingItems,
+} from "./invoices.ts";
+import { meterUsage } from "./meters.ts";
+import { boundary, nextBoundaryAfter } from "./periods.ts";
+import { prorate } from "./proration.ts";
+
+export type ProrationBehavior = "always_invoice" | "create_prorations" | "none";
+export type PaymentBehavior =
+  | "allow_incomplete"
+  | "default_incomplete"
+  | "error_if_incomplete"
+  | "pending_if_incomplete";
+
+const PRORATION_BEHAVIORS = ["always_invoice", "create_prorations", "none"] as const;
+const PAYMENT_BEHAVIORS = [
+  "allow_incomplete",
+  "default_incomplete",
+  "error_if_incomplete",
+  "pending_if_incomplete",
+] as const;
+
+export interface ItemSpec {
+  price: PriceRec;
+  quantity: number;
+  metadata: Metadata;
+}
+
+const NO_PM_MESSAGE =
+  "This customer has no attached payment source or default payment method. Please consider adding a default payment method. For more information, visit https://docs.stripe.com/billing/subscriptions/payment-methods-setting#payment-method-priority.";
+
+function formatDate(t: number): string {
+  return new Date(t * 1000).toLocaleDateString("en-GB", {
+    day: "numeric",
+    month: "short",
+    year: "numeric",
+    timeZone: "UTC",
+  });
+}
+
+/** Runs a composite change and emits exactly one subscription event for it (placed before its side events). */
+export function withSubscriptionEvent<T>(
+  core: EmulatorCore,
+  sub: SubscriptionRec,
+  type: "customer.subscription.created" | "customer.subscription.updated",
+  fn: () => T,
+): T {
+  const before = buildSubscription(core, sub);
+  const mark = core.eventMark();
+  const alreadyQuiet = core.quietSubscriptions.has(sub.id);
+  core.quietSubscriptions.add(sub.id);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    if (!alreadyQuiet) core.quietSubscriptions.delete(sub.id);
+  }
+  if (alreadyQuiet) return result;
+  const current = core.state.subscriptions[sub.id];
+  if (!current) return result;
+  const after = buildSubscription(core, current);
+  if (type === "customer.subscription.created") {
+    core.emit(type, after, undefined, { at: mark });
+  } else if (JSON.stringify(before) !== JSON.stringify(after)) {
+    core.emit(type, after, diff(before, after), { at: mark });
+  }
+  return result;
+}
+
+function diff(before: object, after: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const b = before as Record<string, unknown>;
+  for (const [key, value] of Object.entries(after)) {
+    if (JSON.stringify(b[key]) !== JSON.stringify(value)) out[key] = b[key] ?? null;
+  }
+  return out;
+}
+
+function emitSubscriptionUpdated(
+  core: EmulatorCore,
+  sub: SubscriptionRec,
+  before: ReturnType<typeof buildSubscription>,
+): void {
+  if (core.quietSubscriptions.has(sub.id)) return;
+  core.emitUpdate("customer.subscription.updated", before, buildSubscription(core, sub));
+}
+
+export function subscriptionInterval(
+  core: EmulatorCore,
+  sub: SubscriptionRec,
+): { interval: PriceRec["recurring"] & object } {
+  const first = sub.items[0];
+  const price = first ? core.state.prices[first.price] : undefined;
+  if (!price?.recurring)
+    throw new ApiError(500, { type: "api_error", message: `Subscription ${sub.id} has no recurring item.` });
+  return { interval: price.recurring };
+}
+
+export function currentPeriod(sub: SubscriptionRec): { start: number; end: number } {
+  const first = sub.items[0];
+  return {
+    start: first?.current_period_start ?? sub.start_date,
+    end: first?.current_period_end ?? sub.start_date,
+  };
+}
+
+// ---- item parsing ------------------------------------------------------------------------------------
+
+function priceFromItemParams(core: EmulatorCore, item: Params, index: number, param: string): PriceRec {
+  const priceId = item.str("price") ?? item.str("plan");
+  if (priceId) return core.price(priceId, `${param}[${index}][price]`);
+  const data = item.obj("price_data");
+  if (!data) throw missingParam(`${param}[${index}][price]`);
+  return createPrice(core, new Params({ ...data.raw, active: "false" }, `${param}[${index}][price_data]`));
+}
+
+export function validatePrices(prices: PriceRec[], param: string): void {
+  const first = prices[0];
+  if (!first) throw invalidRequest("Missing required param: items.", param, "parameter_missing");
+  for (const price of prices) {
+    if (!price.recurring) {
+      throw invalidRequest(
+        `The price specified is set to \`type=one_time\` but this field only accepts prices with \`type=recurring\`.`,
+        param,
+      );
+    }
+    if (price.currency !== first.currency) {
+      throw invalidRequest("All prices on a subscription must have the same `currency`.", param);
+    }
+    if (
+      price.recurring.interval !== first.recurring?.interval ||
+      price.recurring.interval_count !== first.recurring.interval_count
+    ) {
+      throw invalidRequest(
+        "The Stripe emulator requires all prices on a subscription to share one billing interval.",
+        param,
+      );
+    }
+  }
+}
+
+export function parseCreateItems(
+  core: EmulatorCore,
+  list: Params[] | undefined,
+  param = "items",
+): ItemSpec[] {
+  if (!list || list.length === 0) throw missingParam(param);
+  const specs = list.map((item, index) => {
+    const price = priceFromItemParams(core, item, index, param);
+    if (!price.active && item.has("price")) {
+      throw invalidRequest(
+        "The price specified is inactive. This field only accepts active prices.",
+        `${param}[${index}][price]`,
+      );
+    }
+    return { price, quantity: item.int("quantity") ?? 1, metadata: item.metadata("metadata", {}) };
+  });
+  validatePrices(
+    specs.map((s) => s.price),
+    param,
+  );
+  return specs;
+}
+
+// ---- create ------------------------------------------------------------------------------------------
+
+export interface StartArgs {
+  customer: CustomerRec;
+  items: ItemSpec[];
+  now: number;
+  defaultPaymentMethod: string | null;
+  paymentBehavior: Exclude<PaymentBehavior, "pending_if_incomplete">;
+  metadata: Metadata;
+  description: string | null;
+  collectionMethod: "charge_automatically" | "send_invoice";
+  daysUntilDue: number | null;
+  trialEnd: number | null;
+  trialMissingPm: SubscriptionRec["trial_missing_pm_behavior"];
+  billingCycleAnchor: number | null;
+  prorationBehavior: ProrationBehavior;
+  cancelAtPeriodEnd: boolean;
+  cancelAt: number | null;
+  schedule: string | null;
+  preview: boolean;
+  /** The payer completed 3-D Secure on session (hosted checkout), so the first charge may go through. */
+  authenticated?: boolean;
+}
+
+/** Creates a subscription and its first invoice, and charges it per `payment_behavior`. */
+export function startSubscription(
+  core: EmulatorCore,
+  args: StartArgs,
+): { sub: SubscriptionRec; invoice: InvoiceRec } {
+  const { customer, now } = args;
+  const firstPrice = args.items[0]?.price;
+  if (!firstPrice?.recurring) throw missingParam("items");
+  const recurring = firstPrice.recurring;
+  if (customer.currency !== null && customer.currency !== firstPrice.currency) {
+    throw invalidRequest(
+      `You cannot combine currencies on a single customer. This customer has an active subscription, subscription schedule, discount, quote, or invoice item with currency ${customer.currency}.`,
+      "currency",
+    );
+  }
+  customer.currency = firstPrice.currency;
+
+  const trialEnd = args.trialEnd !== null && args.trialEnd > now ? args.trialEnd : null;
+  const anchor = args.billingCycleAnchor ?? trialEnd ?? now;
+  if (anchor < now)
+    throw invalidRequest("billing_cycle_anchor cannot be in the past.", "billing_cycle_anchor");
+  const periodEnd = anchor > now ? anchor : boundary(anchor, recurring.interval, recurring.interval_count, 1);
+
+  const sub: SubscriptionRec = {
+    id: newId("sub"),
+    seq: core.nextSeq(),
+    created: now,
+    customer: customer.id,
+    status: "incomplete",
+    items: [],
+    currency: firstPrice.currency,
+    billing_cycle_anchor: anchor,
+    start_date: now,
+    cancel_at: args.cancelAt,
+    cancel_at_period_end: args.cancelAtPeriodEnd,
+    canceled_at: args.cancelAtPeriodEnd || args.cancelAt !== null ? now : null,
+    ended_at: null,
+    cancellation_details: {
+      comment: null,
+      feedback: null,
+      reason: args.cancelAtPeriodEnd || args.cancelAt !== null ? "cancellation_requested" : null,
+    },
+    default_payment_method: args.defaultPaymentMethod,
+    latest_invoice: null,
+    schedule: args.schedule,
+    metadata: args.metadata,
+    description: args.description,
+    collection_method: args.collectionMethod,
+    days_until_due: args.daysUntilDue,
+    trial_start: trialEnd !== null ? now : null,
+    trial_end: trialEnd,
+    trial_missing_pm_behavior: args.trialMissingPm,
+    trial_will_end_sent: false,
+    test_clock: customer.test_clock,
+    failed_attempts: 0,
+  };
+  if (args.cancelAtPeriodEnd) sub.cancel_at = periodEnd;
+  core.state.subscriptions[sub.id] = sub;
+  for (const spec of args.items) {
+    sub.items.push({
+      id: newId("si", 14),
+      created: now,
+      price: spec.price.id,
+      quantity: spec.quantity,
+      metadata: spec.metadata,
+      current_period_start: now,
+      current_period_end: periodEnd,
+    });
+  }
+
+  return withSubscriptionEvent(core, sub, "customer.subscription.created", () => {
+    const invoice = newInvoice(core, {
+      customer: customer.id,
+      subscription: sub,
+      billing_reason: "subscription_create",
+      period_start: now,
+      period_end: now,
+      now,
+      currency: sub.currency,
+    });
+    sub.latest_invoice = invoice.id;
+    pullPendingItems(core, invoice, (item) => item.subscription === null);
+    for (const item of sub.items) {
+      const price = core.price(item.price);
+      const full = price.unit_amount * item.quantity;
+      const metered = price.recurring?.usage_type === "metered";
+      let amount = metered ? 0 : full;
+      let description = planDescription(core, price, item.quantity);
+      if (trialEnd !== null) {
+        amount = 0;
+        description = `Trial period for ${productName(core, price)}`;
+      } else if (anchor > now && !metered) {
+        const fullStart = boundary(anchor, recurring.interval, recurring.interval_count, -1);
+        amount = args.prorationBehavior === "none" ? 0 : prorate(full, fullStart, anchor, now);
+        description = `Remaining time on ${item.quantity} × ${productName(core, price)} after ${formatDate(now)}`;
+      }
+      addSubscriptionLine(
+        invoice,
+        sub,
+        item,
+        price,
+        amount,
+        metered ? 0 : item.quantity,
+        { start: now, end: periodEnd },
+        description,
+      );
+    }
+    if (args.preview) return { sub, invoice };
+
+    const due = projectedAmounts(core, invoice).due;
+    const pm = args.defaultPaymentMethod ?? customer.default_payment_method;
+    if (
+      due > 0 &&
+      pm === null &&
+      sub.collection_method === "charge_automatically" &&
+      args.paymentBehavior !== "default_incomplete"
+    ) {
+      throw invalidRequest(NO_PM_MESSAGE, undefined, "resource_missing");
+    }
+    emitInvoiceCreated(core, invoice);
+    finalizeInvoice(core, invoice, now);
+    if (invoice.status === "paid") {
+      sub.status = trialEnd !== null ? "trialing" : "active";
+      return { sub, invoice };
+    }
+    if (sub.collection_method === "send_invoice") {
+      sub.status = trialEnd !== null ? "trialing" : "active";
+      return { sub, invoice };
+    }
+    if (args.paymentBehavior === "default_incomplete") return { sub, invoice };
+    const attempt = attemptInvoicePayment(core, invoice, now, {
+      automatic: false,
+      authenticated: args.authenticated ?? false,
+    });
+    if (attempt.ok) {
+      sub.status = trialEnd !== null ? "trialing" : "active";
+    } else if (args.paymentBehavior === "error_if_incomplete") {
+      throw cardError(
+        attempt.decline.message,
+        attempt.decline.code,
+        attempt.decline.decline_code || undefined,
+      );
+    }
+    return { sub, invoice };
+  });
+}
+
+function readTrialEnd(p: Params, now: number, items: ItemSpec[]): number | null {
+  if (p.raw.trial_end === "now") return null;
+  const trialEnd = p.int("trial_end");
+  if (trialEnd !== undefined) return trialEnd;
+  const days = p.int("trial_period_days");
+  if (days !== undefined && days > 0) return now + days * 86_400;
+  if (p.bool("trial_from_plan")) {
+    const planDays = items[0]?.price.recurring?.trial_period_days;
+    if (planDays) return now + planDays * 86_400;
+  }
+  return null;
+}
+
+export function createSubscriptionFromParams(
+  core: EmulatorCore,
+  p: Params,
+  preview = false,
+): { sub: SubscriptionRec; invoice: InvoiceRec } {
+  const customer = core.customer(p.reqStr("customer"));
+  const now = core.clockNow(customer.test_clock);
+  const items = parseCreateItems(core, p.list("items"));
+  const behavior = p.oneOf("payment_behavior", PAYMENT_BEHAVIORS) ?? "allow_incomplete";
+  if (behavior === "pending_if_incomplete") {
+    throw invalidRequest(
+      "payment_behavior=pending_if_incomplete is only supported when updating subscriptions.",
+      "payment_behavior",
+    );
+  }
+  const pmParam = p.str("default_payment_method");
+  const pm = pmParam
+    ? resolveCustomerPaymentMethod(core, customer.id, pmParam, "default_payment_method").id
+    : null;
+  const trialSettings = p.obj("trial_settings")?.obj("end_behavior");
+  const cancelAtRaw = p.raw.cancel_at;
+  if (cancelAtRaw !== undefined && typeof cancelAtRaw !== "string") {
+    throw notSupported("cancel_at with a non-timestamp value");
+  }
+  return startSubscription(core, {
+    customer,
+    items,
+    now,
+    defaultPaymentMethod: pm,
+    paymentBehavior: behavior,
+    metadata: p.metadata("metadata", {}),
+    description: p.str("description") ?? null,
+    collectionMethod:
+      p.oneOf("collection_method", ["charge_automatically", "send_invoice"] as const) ??
+      "charge_automatically",
+    daysUntilDue: p.int("days_until_due") ?? null,
+    trialEnd: readTrialEnd(p, now, items),
+    trialMissingPm:
+      trialSettings?.oneOf("missing_payment_method", ["cancel", "create_invoice", "pause"] as const) ??
+      "create_invoice",
+    billingCycleAnchor: p.int("billing_cycle_anchor") ?? null,
+    prorationBehavior: p.oneOf("proration_behavior", PRORATION_BEHAVIORS) ?? "create_prorations",
+    cancelAtPeriodEnd: p.bool("cancel_at_period_end") ?? false,
+    cancelAt: p.int("cancel_at") ?? null,
+    schedule: null,
+    preview,
+  });
+}
+
+// ---- item changes & prorations -----------------------------------------------------------------------
+
+export interface ItemChange {
+  /** Existing item, or null for a new one. */
+  item: SubscriptionItemRec | null;
+  /** New price; null deletes the item. */
+  price: PriceRec | null;
+  quantity: number;
+  metadata: Metadata | null;
+}
+
+function prorationItem(
+  core: EmulatorCore,
+  sub: SubscriptionRec,
+  itemId: string,
+  price: PriceRec,
+  quantity: number,
+  amount: number,
+  period: { start: number; end: number },
+  description: string,
+  now: number,
+): InvoiceItemRec {
+  const rec: InvoiceItemRec = {
+    id: newId("ii"),
+    seq: core.nextSeq(),
+    created: now,
+    customer: sub.customer,
+    amount,
+    currency: price.currency,
+    description,
+    date: now,
+    invoice: null,
+    period,
+    price: price.id,
+    quantity,
+    proration: true,
+    subscription: sub.id,
+    subscription_item: itemId,
+    metadata: {},
+    discountable: false,
+    test_clock: sub.test_clock,
+    deleted: false,
+  };
+  core.state.invoiceItems[rec.id] = rec;
+  core.emit("invoiceitem.created", buildInvoiceItem(core, rec));
+  return rec;
+}
+
+/**
+ * Applies item changes at time `t`, creating proration invoice items per second of the period
+ * (see `billing/proration.ts`). Returns the invoice when one must be issued now.
+ */
+export function applyItemChanges(
+  core: EmulatorCore,
+  sub: SubscriptionRec,
+  changes: ItemChange[],
+  opts: { prorationBehavior: ProrationBehavior; t: number; now: number; resetAnchor: boolean },
+): InvoiceRec | null {
+  const { start, end } = currentPeriod(sub);
+  const { t, now } = opts;
+  const prorate_ = opts.prorationBehavior !== "none";
+  const label = formatDate(t);
+  const newItemIds = new Map<ItemChange, string>();
+  for (const change of changes) {
+    if (!change.item && change.price) newItemIds.set(change, newId("si", 14));
+  }
+
+  if (opts.resetAnchor) {
+    if (prorate_) {
+      for (const item of sub.items) {
+        const price = core.price(item.price);
+        if (price.recurring?.usage_type === "metered") continue;
+        const credit = 0 - prorate(price.unit_amount * item.quantity, start, end, t);
+        if (credit !== 0) {
+          prorationItem(
+            core,
+            sub,
+            item.id,
+            price,
+            item.quantity,
+            credit,
+            { start: t, end },
+            `Unused time on ${item.quantity} × ${productName(core, price)} after ${label}`,
+            now,
+          );
+        }
+      }
+    }
+  } else if (prorate_) {
+    for (const change of changes) {
+      const oldPrice = change.item ? core.price(change.item.price) : null;
+      const oldQty = change.item?.quantity ?? 0;
+      const oldAmount =
+        oldPrice && oldPrice.recurring?.usage_type !== "metered" ? oldPrice.unit_amount * oldQty : 0;
+      const newAmount =
+        change.price && change.price.recurring?.usage_type !== "metered"
+          ? change.price.unit_amount * change.quantity
+          : 0;
+      const samePrice = oldPrice !== null && change.price !== null && oldPrice.id === change.price.id;
+      if (samePrice && oldQty === change.quantity) continue;
+      const itemId = change.item?.id ?? newItemIds.get(change) ?? "";
+      if (oldPrice && oldAmount !== 0) {
+        const credit = 0 - prorate(oldAmount, start, end, t);
+        if (credit !== 0) {
+          prorationItem(
+            core,
+            sub,
+            itemId,
+            oldPrice,
+            oldQty,
+            credit,
+            { start: t, end },
+            `Unused time on ${oldQty} × ${productName(core, oldPrice)} after ${label}`,
+            now,
+          );
+        }
+      }
+      if (change.price && newAmount !== 0) {
+        const charge = prorate(newAmount, start, end, t);
+        if (charge !== 0) {
+          prorationItem(
+            core,
+            sub,
+            itemId,
+            change.price,
+            change.quantity,
+            charge,
+            { start: t, end },
+            `Remaining time on ${change.quantity} × ${productName(core, change.price)} after ${label}`,
+            now,
+          );
+        }
+      }
+    }
+  }
+
+  // Apply the changes.
+  for (const change of changes) {
+    if (change.item) {
+      const existing = sub.items.find((i) => i.id === change.item?.id);
+      if (!existing) continue;
+      if (change.price === null) {
+        sub.items = sub.items.filter((i) => i.id !== existing.id);
+      } else {
+        existing.price = change.price.id;
+        existing.quantity = change.quantity;
+        if (change.metadata) existing.metadata = change.metadata;
+      }
+    } else if (change.price) {
+      sub.items.push({
+        id: newItemIds.get(change) ?? newId("si", 14),
+        created: now,
+        price: change.price.id,
+        quantity: change.quantity,
+        metadata: change.metadata ?? {},
+        current_period_start: start,
+        current_period_end: end,
+      });
+    }
+  }
+  if (sub.items.length === 0)
+    throw invalidRequest("A subscription must have at least one active plan.", "items");
+  validatePrices(
+    sub.items.map((i) => core.price(i.price)),
+    "items",
+  );
+
+  if (opts.resetAnchor) {
+    const { interval } = subscriptionInterval(core, sub);
+    const newEnd = boundary(t, interval.interval, interval.interval_count, 1);
+    sub.billing_cycle_anchor = t;
+    for (const item of sub.items) {
+      item.current_period_start = t;
+      item.current_period_end = newEnd;
+    }
+    const inv = newInvoice(core, {
+      customer: sub.customer,
+      subscription: sub,
+      billing_reason: "subscription_update",
+      period_start: t,
+      period_end: t,
+      now,
+      currency: sub.currency,
+    });
+    pullPendingItems(core, inv, (ii) => ii.subscription === sub.id);
+    for (const item of sub.items) {
+      const price = core.price(item.price);
+      const metered = price.recurring?.usage_type === "metered";
+      addSubscriptionLine(
+        inv,
+        sub,
+        item,
+        price,
+        metered ? 0 : price.unit_amount * item.quantity,
+        metered ? 0 : item.quantity,
+        { start: t, end: newEnd },
+        planDescription(core, price, item.quantity),
+      );
+    }
+    return inv;
+  }
+  if (opts.prorationBehavior === "always_invoice") {
+    const inv = newInvoice(core, {
+      customer: sub.customer,
+      subscription: sub,
+      billing_reason: "subscription_update",
+      period_start: t,
+      period_end: t,
+      now,
+      currency: sub.currency,
+    });
+    pullPendingItems(core, inv, (ii) => ii.subscription === sub.id);
+    if (inv.lines.length === 0) {
+      // Nothing to prorate (e.g. a change at the very end of the period): no invoice, like Stripe.
+      delete core.state.invoices[inv.id];
+      return null;
+    }
+    return inv;
+  }
+  return null;
+}
+
+// ---- update ------------------------------------------------------------------------------------------
+
+export interface UpdateResult {
+  invoice: InvoiceRec | null;
+}
+
+/** `POST /v1/subscriptions/:id` (also used, rolled back, by `invoices.createPreview`). */
+export function updateSubscription(
+  core: EmulatorCore,
+  sub: SubscriptionRec,
+  p: Params,
+  preview = false,
+): UpdateResult {
+  const now = core.clockNow(sub.test_clock);
+  if (sub.status === "canceled" || sub.status === "incomplete_expired") {
+    const allowed = p.keys().every((k) => ["metadata", "cancellation_details", "expand"].includes(k));
+    if (!allowed) {
+      throw invalidRequest("A canceled subscription can only update its cancellation_details and metadata.");
+    }
+  }
+  const behavior = p.oneOf("payment_behavior", PAYMENT_BEHAVIORS) ?? "allow_incomplete";
+  if (behavior === "pending_if_incomplete") throw notSupported("payment_behavior=pending_if_incomplete");
+  const prorationBehavior = p.oneOf("proration_behavior", PRORATION_BEHAVIORS) ?? "create_prorations";
+  const { start, end } = currentPeriod(sub);
+  const t = p.int("proration_date") ?? now;
+  if (p.has("proration_date") && (t < start || t > end)) {
+    throw invalidRequest(
+      "The proration_date must be within the current billing period of the subscription.",
+      "proration_date",
+    );
+  }
+  if (sub.schedule && (p.has("cancel_at_period_end") || p.has("cancel_at"))) {
+    throw invalidRequest(
+      `The subscription is managed by the subscription schedule \`${sub.schedule}\`, and updating any cancelation behavior directly is not allowed. Please update the schedule instead.`,
+    );
+  }
+
+  return withSubscriptionEvent(core, sub, "customer.subscription.updated", () => {
+    let invoice: InvoiceRec | null = null;
+    const itemsP = p.list("items");
+    const anchorParam = p.oneOf("billing_cycle_anchor", ["now", "unchanged"] as const);
+    if (itemsP && itemsP.length > 0) {
+      const changes: ItemChange[] = itemsP.map((itemP, index) => {
+        const id = itemP.str("id");
+        const existing = id ? sub.items.find((i) => i.id === id) : undefined;
+        if (id && !existing) {
+          throw invalidRequest(
+            `Invalid subscription_item id: ${id}`,
+            `items[${index}][id]`,
+            "resource_missing",
+          );
+        }
+        if (existing && itemP.bool("deleted")) {
+          return { item: existing, price: null, quantity: 0, metadata: null };
+        }
+        const hasPrice = itemP.has("price") || itemP.has("plan") || itemP.has("price_data");
+        const price = hasPrice
+          ? priceFromItemParams(core, itemP, index, "items")
+          : existing
+            ? core.price(existing.price)
+            : null;
+        if (!price) throw missingParam(`items[${index}][price]`);
+        return {
+          item: existing ?? null,
+          price,
+          quantity: itemP.int("quantity") ?? existing?.quantity ?? 1,
+          metadata: itemP.has("metadata") ? itemP.metadata("metadata", existing?.metadata ?? {}) : null,
+        };
+      });
+      const before = subscriptionInterval(core, sub).interval;
+      const resulting = changes.filter((c) => c.price !== null).map((c) => c.price);
+      const after = resulting[0]?.recurring;
+      const intervalChanged =
+        after !== undefined &&
+        after !== null &&
+        (after.interval !== before.interval || after.interval_count !== before.interval_count);
+      if (intervalChanged) {
+        // Every remaining item must move to the new interval in the same request.
+        const untouched = sub.items.filter((i) => !changes.some((c) => c.item?.id === i.id));
+        if (untouched.length > 0) {
+          throw invalidRequest("All prices on a subscription must share one billing interval.", "items");
+        }
+      }
+      invoice = applyItemChanges(core, sub, changes, {
+        prorationBehavior,
+        t,
+        now,
+        resetAnchor: intervalChanged || anchorParam === "now",
+      });
+    } else if (anchorParam === "now") {
+      invoice = applyItemChanges(core, sub, [], { prorationBehavior, t, now, resetAnchor: true });
+    }
+
+    if (p.has("cancel_at_period_end")) {
+      const value = p.bool("cancel_at_period_end") ?? false;
+      sub.cancel_at_period_end = value;
+      if (value) {
+        sub.cancel_at = currentPeriod(sub).end;
+        sub.canceled_at = now;
+        sub.cancellation_details.reason = "cancellation_requested";
+      } else {
+        sub.cancel_at = null;
+        sub.canceled_at = null;
+        sub.cancellation_details.reason = null;
+      }
+    }
+    if (p.has("cancel_at")) {
+      const value = p.int("cancel_at") ?? null;
+      sub.cancel_at = value;
+      sub.cancel_at_period_end = value !== null && value === currentPeriod(sub).end;
+      sub.canceled_at = value === null ? null : now;
+      sub.cancellation_details.reason = value === null ? null : "cancellation_requested";
+    }
+    const details = p.obj("cancellation_details");
+    if (details) {
+      if (details.has("comment")) sub.cancellation_details.comment = details.nullableStr("comment") ?? null;
+      if (details.has("feedback"))
+        sub.cancellation_details.feedback = details.nullableStr("feedback") ?? null;
+    }
+    if (p.has("default_payment_method")) {
+      const value = p.nullableStr("default_payment_method") ?? null;
+      sub.default_payment_method = value
+        ? resolveCustomerPaymentMethod(core, sub.customer, value, "default_payment_method").id
+        : null;
+    }
+    if (p.has("description")) sub.description = p.nullableStr("description") ?? null;
+    sub.metadata = p.metadata("metadata", sub.metadata);
+    const collection = p.oneOf("collection_method", ["charge_automatically", "send_invoice"] as const);
+    if (collection) sub.collection_method = collection;
+    if (p.has("days_until_due")) sub.days_until_due = p.int("days_until_due") ?? null;
+    if (p.raw.trial_end === "now" && sub.status === "trialing") {
+      sub.trial_end = now;
+      sub.status = "active";
+      invoice = applyItemChanges(core, sub, [], {
+        prorationBehavior: "none",
+        t: now,
+        now,
+        resetAnchor: true,
+      });
+    } else if (p.has("trial_end") && p.raw.trial_end !== "now") {
+      const trialEnd = p.int("trial_end") ?? null;
+      if (trialEnd !== null && trialEnd > now) {
+        sub.trial_end = trialEnd;
+        sub.trial_start = sub.trial_start ?? now;
+        sub.status = "trialing";
+        sub.trial_will_end_sent = false;
+        for (const item of sub.items) item.current_period_end = trialEnd;
+      }
+    }
+
+    if (invoice) {
+      sub.latest_invoice = invoice.id;
+      invoice.subscription_proration_date = p.has("proration_date") ? t : null;
+      if (preview) return { invoice };
+      emitInvoiceCreated(core, invoice);
+      finalizeInvoice(core, invoice, now);
+      if (
+        invoice.status === "open" &&
+        sub.collection_method === "charge_automatically" &&
+        behavior !== "default_incomplete"
+      ) {
+        const attempt = attemptInvoicePayment(core, invoice, now, { automatic: false });
+        if (!attempt.ok && behavior === "error_if_incomplete") {
+          throw cardError(
+            attempt.decline.message,
+            attempt.decline.code,
+            attempt.decline.decline_code || undefined,
+          );
+        }
+      } else if (invoice.status === "open" && sub.collection_method === "charge_automatically") {
+        if (sub.status === "active") sub.status = "past_due";
+      }
+    }
+    return { invoice };
+  });
+}
+
+// ---- renewals, cancellation ----------------------------------------------------------------------------
+
+export function cancelSubscriptionNow(
+  core: EmulatorCore,
+  sub: SubscriptionRec,
+  opts: {
+    prorate: boolean;
+    invoiceNow: boolean;
+    reason: "cancellation_requested" | "payment_failed" | null;
+    at?: number;
+  },
+): void {
+  if (sub.status === "canceled") return;
+  const now = opts.at ?? core.clockNow(sub.test_clock);
+  const before = buildSubscription(core, sub);
+  const { start, end } = currentPeriod(sub);
+  if (opts.prorate && now < end && sub.status !== "incomplete") {
+    for (const item of sub.items) {
+      const price = core.price(item.price);
+      if (price.recurring?.usage_type === "metered") continue;
+      const credit = 0 - prorate(price.unit_amount * item.quantity, start, end, now);
+      if (credit !== 0) {
+        prorationItem(
+          core,
+          sub,
+          item.id,
+          price,
+          item.quantity,
+          credit,
+          { start: now, end },
+          `Unused time on ${item.quantity} × ${productName(core, price)} after ${formatDate(now)}`,
+          now,
+        );
+      }
+    }
+  }
+  if (opts.invoiceNow) {
+    const inv = newInvoice(core, {
+      customer: sub.customer,
+      subscription: sub,
+      billing_reason: "subscription_update",
+      period_start: start,
+      period_end: now,
+      now,
+      currency: sub.currency,
+    });
+    pullPendingItems(core, inv, (ii) => ii.subscription === sub.id);
+    if (inv.lines.length > 0) {
+      emitInvoiceCreated(core, inv);
+      finalizeInvoice(core, inv, now);
+      if (inv.status === "open" && sub.collection_method === "charge_automatically") {
+        attemptInvoicePayment(core, inv, now, { automatic: false });
+      }
+      sub.latest_invoice = inv.id;
+    } else {
+      delete core.state.invoices[inv.id];
+    }
+  }
+  sub.status = "canceled";
+  sub.canceled_at = sub.canceled_at ?? now;
+  sub.ended_at = now;
+  sub.cancel_at = sub.cancel_at ?? null;
+  if (opts.reason) sub.cancellation_details.reason = opts.reason;
+  if (sub.schedule) {
+    const schedule = core.state.schedules[sub.schedule];
+    if (schedule && (schedule.status === "active" || schedule.status === "not_started")) {
+      schedule.status = "canceled";
+      schedule.canceled_at = now;
+    }
+  }
+  for (const inv of Object.values(core.state.invoices)) {
+    if (inv.subscription === sub.id && inv.status === "open") inv.next_payment_attempt = null;
+  }
+  core.quietSubscriptions.delete(sub.id);
+  core.emitUpdate("customer.subscription.deleted", before, buildSubscription(core, sub));
+}
+
+/** Rolls a subscription into its next period at `t` (= the old period end) and invoices it. */
+export function renewSubscription(
+  core: EmulatorCore,
+  sub: SubscriptionRec,
+  t: number,
+  preview = false,
+): InvoiceRec {
+  const { interval } = subscriptionInterval(core, sub);
+  const { start: oldStart } = currentPeriod(sub);
+  const newEnd = nextBoundaryAfter(sub.billing_cycle_anchor, t, interval.interval, interval.interval_count);
+  const trialEnding = sub.status === "trialing" && sub.trial_end !== null && sub.trial_end <= t;
+
+  const run = (): InvoiceRec => {
+    for (const item of sub.items) {
+      item.current_period_start = t;
+      item.current_period_end = newEnd;
+    }
+    if (sub.cancel_at_period_end) sub.cancel_at = newEnd;
+    const inv = newInvoice(core, {
+      customer: sub.customer,
+      subscription: sub,
+      billing_reason: "subscription_cycle",
+      period_start: oldStart,
+      period_end: t,
+      now: t,
+      currency: sub.currency,
+    });
+    pullPendingItems(core, inv, (ii) => ii.subscription === sub.id || ii.subscription === null);
+    for (const item of sub.items) {
+      const price = core.price(item.price);
+      if (price.recurring?.usage_type === "metered") {
+        const usage = meterUsage(core, sub.customer, price, oldStart, t);
+        addSubscriptionLine(
+          inv,
+          sub,
+          item,
+          price,
+          usage * price.unit_amount,
+          usage,
+          { start: oldStart, end: t },
+          planDescription(core, price, usage),
+        );
+      } else {
+        addSubscriptionLine(
+          inv,
+          sub,
+          item,
+          price,
+          price.unit_amount * item.quantity,
+          item.quantity,
+          { start: t, end: newEnd },
+          planDescription(core, price, item.quantity),
+        );
+      }
+    }
+    if (preview) return inv;
+    sub.latest_invoice = inv.id;
+    if (trialEnding) {
+      sub.status = "active";
+      if (
+        paymentMethodFor(core, inv) === null &&
+        sub.collection_method === "charge_automatically" &&
+        sub.trial_missing_pm_behavior === "cancel"
+      ) {
+        delete core.state.invoices[inv.id];
+        for (const line of inv.lines) {
+          if (line.invoice_item) {
+            const ii = core.state.invoiceItems[line.invoice_item];
+            if (ii) ii.invoice = null;
+          }
+        }
+        sub.latest_invoice = null;
+        cancelSubscriptionNow(core, sub, { prorate: false, invoiceNow: false, reason: null, at: t });
+        return inv;
+      }
+    }
+    emitInvoiceCreated(core, inv);
+    finalizeInvoice(core, inv, t);
+    if (inv.status === "open" && sub.collection_method === "charge_automatically") {
+      attemptInvoicePayment(core, inv, t, { automatic: true });
+    }
+    return inv;
+  };
+  if (preview) return run();
+  return withSubscriptionEvent(core, sub, "customer.subscription.updated", run);
+}
+
+// ---- reactions to invoice payments --------------------------------------------------------------------
+
+export function onInvoicePaid(core: EmulatorCore, inv: InvoiceRec, now: number): void {
+  if (!inv.subscription) return;
+  const sub = core.state.subscriptions[inv.subscription];
+  if (!sub) return;
+  if (sub.status !== "incomplete" && sub.status !== "past_due" && sub.status !== "unpaid") return;
+  const stillOpen = Object.values(core.state.invoices).some(
+    (other) =>
+      other.subscription === sub.id &&
+      other.status === "open" &&
+      other.id !== inv.id &&
+      other.attempt_count > 0,
+  );
+  if (stillOpen) return;
+  const before = buildSubscription(core, sub);
+  sub.status = sub.trial_end !== null && sub.trial_end > now ? "trialing" : "active";
+  sub.failed_attempts = 0;
+  emitSubscriptionUpdated(core, sub, before);
+}
+
+export function onInvoicePaymentFailed(core: EmulatorCore, inv: InvoiceRec, _now: number): void {
+  if (!inv.subscription) return;
+  const sub = core.state.subscriptions[inv.subscription];
+  if (!sub || sub.status === "incomplete" || sub.status === "canceled" || sub.status === "incomplete_expired")
+    return;
+  const before = buildSubscription(core, sub);
+  sub.failed_attempts = inv.attempt_count;
+  if (sub.status === "active" || sub.status === "trialing") sub.status = "past_due";
+  if (
+    sub.status === "past_due" &&
+    inv.attempt_count >= MAX_PAYMENT_ATTEMPTS &&
+    inv.next_payment_attempt === null
+  ) {
+    sub.status = "unpaid";
+  }
+  emitSubscriptionUpdated(core, sub, before);
+}

@@ -1,0 +1,21 @@
+/**
+ * @minutely/stripe-emulator — a Stripe-compatible emulator for development and tests. It is not Stripe.
+ *
+ * Point the official SDK at it:
+ *   new Stripe("sk_test_anything", { host: "127.0.0.1", port: 12111, protocol: "http" })
+ */
+
+export { prorate, roundHalfAwayFromZero } from "./billing/proration.ts";
+export { TEST_CARDS, type TestCard } from "./cards.ts";
+export { parseStripeApiBase, type StripeConnection } from "./config.ts";
+export type { FaultRuleInput } from "./faults.ts";
+export {
+  createStripeEmulator,
+  type PreregisteredWebhook,
+  type StripeEmulator,
+  type StripeEmulatorInstance,
+  type StripeEmulatorOptions,
+  startStripeEmulator,
+} from "./server.ts";
+export { API_VERSION, EMULATOR_LABEL } from "./version.ts";
+export { type ChaosOptions, type DeliveryRecord, signPayload, type WebhookRetryOptions } from "./webhooks.ts";

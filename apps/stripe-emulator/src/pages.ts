@@ -1,0 +1,251 @@
+import { formatAmount } from "./billing/invoices.ts";
+import { TEST_CARDS } from "./cards.ts";
+import type { EmulatorCore } from "./core.ts";
+import type { CheckoutSessionRec, InvoiceRec } from "./state.ts";
+import { API_VERSION, EMULATOR_LABEL } from "./version.ts";
+
+export function escapeHtml(value: string): string {
+  return value
+    .replaceAll("&", "&amp;")
+    .replaceAll("<", "&lt;")
+    .replaceAll(">", "&gt;")
+    .replaceAll('"', "&quot;")
+    .replaceAll("'", "&#39;");
+}
+
+const STYLE = `
+  body { font-family: system-ui, sans-serif; background: #f6f7fb; color: #1a1f36; margin: 0; }
+  .banner { background: #ffd23f; color: #1a1f36; padding: 10px 16px; font-weight: 700; text-align: center; border-bottom: 2px solid #1a1f36; }
+  main { max-width: 560px; margin: 32px auto; background: #fff; border-radius: 8px; padding: 24px 28px; box-shadow: 0 1px 4px rgba(0,0,0,.12); }
+  h1 { font-size: 1.4rem; margin-top: 0; }
+  table { width: 100%; border-collapse: collapse; margin: 12px 0 20px; }
+  td, th { padding: 6px 4px; border-bottom: 1px solid #e3e8ee; text-align: left; }
+  td.amount, th.amount { text-align: right; }
+  fieldset { border: 1px solid #e3e8ee; border-radius: 6px; margin: 0 0 16px; }
+  .card-option { margin: 6px 0; }
+  label.field { display: block; margin: 10px 0 4px; font-weight: 600; }
+  input[type=email], input[type=text] { width: 100%; padding: 8px; box-sizing: border-box; border: 1px solid #c1c9d2; border-radius: 4px; }
+  button { padding: 10px 18px; border-radius: 4px; border: 0; font-weight: 700; cursor: pointer; }
+  button.primary { background: #635bff; color: #fff; width: 100%; margin-top: 16px; }
+  button.secondary { background: transparent; color: #635bff; margin-top: 8px; }
+  .error { background: #fde8e8; color: #a61b1b; padding: 10px; border-radius: 4px; }
+  .note { color: #5f6b7a; font-size: .85rem; }
+`;
+
+function layout(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>${escapeHtml(title)} — ${escapeHtml(EMULATOR_LABEL)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<div class="banner" id="emulator-banner" role="note" data-testid="stripe-emulator-banner">${escapeHtml(EMULATOR_LABEL)}. No real payment is made.</div>
+<main>
+${body}
+<p class="note">This page is served by the Minutely Stripe emulator for development and tests (API version ${escapeHtml(API_VERSION)}). It is not Stripe.</p>
+</main>
+</body>
+</html>`;
+}
+
+function cardOptions(selected: string): string {
+  return TEST_CARDS.map(
+    (card) => `<div class="card-option">
+  <input type="radio" name="card" id="card-${card.slug}" value="${card.slug}"${card.slug === selected ? " checked" : ""}>
+  <label for="card-${card.slug}">${escapeHtml(card.label)}</label>
+</div>`,
+  ).join("\n");
+}
+
+function interval(core: EmulatorCore, priceId: string): string {
+  const recurring = core.state.prices[priceId]?.recurring;
+  if (!recurring) return "";
+  return recurring.interval_count > 1
+    ? ` every ${recurring.interval_count} ${recurring.interval}s`
+    : ` / ${recurring.interval}`;
+}
+
+export function checkoutPage(
+  core: EmulatorCore,
+  session: CheckoutSessionRec,
+  options: { error?: string; selected?: string; email?: string; name?: string } = {},
+): string {
+  if (session.status !== "open") {
+    const success = session.success_url?.replaceAll("{CHECKOUT_SESSION_ID}", session.id);
+    return layout(
+      "Checkout",
+      `<h1 id="checkout-title">This checkout session is ${escapeHtml(session.status)}</h1>
+${success && session.status === "complete" ? `<p><a id="continue" href="${escapeHtml(success)}">Continue</a></p>` : ""}`,
+    );
+  }
+  const customer = session.customer ? core.state.customers[session.customer] : undefined;
+  const rows = session.line_items
+    .map((li) => {
+      const price = core.state.prices[li.price];
+      if (!price) return "";
+      const name = core.state.products[price.product]?.name ?? price.product;
+      return `<tr><td>${escapeHtml(name)} × ${li.quantity}</td><td class="amount">${escapeHtml(formatAmount(price.unit_amount * li.quantity, price.currency))}${escapeHtml(interval(core, price.id))}</td></tr>`;
+    })
+    .join("\n");
+  const total = session.line_items.reduce(
+    (sum, li) => sum + (core.state.prices[li.price]?.unit_amount ?? 0) * li.quantity,
+    0,
+  );
+  const trial = session.subscription_data.trial_period_days;
+  const title = session.mode === "setup" ? "Save a card for future payments" : "Subscribe";
+  const email = options.email ?? customer?.email ?? session.customer_email ?? "";
+  return layout(
+    title,
+    `<h1 id="checkout-title">${escapeHtml(title)}</h1>
+${options.error ? `<p class="error" role="alert" id="checkout-error">${escapeHtml(options.error)}</p>` : ""}
+${
+  session.mode === "subscription"
+    ? `<table aria-label="Order summary">
+<thead><tr><th>Item</th><th class="amount">Price</th></tr></thead>
+<tbody>${rows}</tbody>
+<tfoot><tr><th>${trial ? `Due today (${trial}-day trial)` : "Due today"}</th><th class="amount" id="checkout-total">${escapeHtml(formatAmount(trial ? 0 : total, session.currency ?? "usd"))}</th></tr></tfoot>
+</table>`
+    : `<p>The card you choose is saved for ${escapeHtml(customer?.email ?? customer?.id ?? "this customer")} and becomes the default for invoices.</p>`
+}
+<form method="post" action="/checkout/${encodeURIComponent(session.id)}/pay" id="checkout-form">
+<fieldset>
+<legend>Test card</legend>
+${cardOptions(options.selected ?? "visa")}
+</fieldset>
+<label class="field" for="email">Email</label>
+<input type="email" id="email" name="email" value="${escapeHtml(email)}" autocomplete="email">
+<label class="field" for="name">Name on card</label>
+<input type="text" id="name" name="name" value="${escapeHtml(options.name ?? customer?.name ?? "")}" autocomplete="cc-name">
+<button type="submit" class="primary" id="submit">${session.mode === "setup" ? "Save card" : "Subscribe"}</button>
+</form>
+${
+  session.cancel_url
+    ? `<form method="post" action="/checkout/${encodeURIComponent(session.id)}/cancel"><button type="submit" class="secondary" id="cancel">Cancel and return</button></form>`
+    : ""
+}`,
+  );
+}
+
+export function authenticatePage(
+  session: CheckoutSessionRec,
+  card: string,
+  email: string,
+  name: string,
+): string {
+  return layout(
+    "3-D Secure authentication",
+    `<h1 id="checkout-title">3-D Secure authentication (emulated)</h1>
+<p>Your bank asks you to confirm this payment. Choose an outcome.</p>
+<form method="post" action="/checkout/${encodeURIComponent(session.id)}/authenticate">
+<input type="hidden" name="card" value="${escapeHtml(card)}">
+<input type="hidden" name="email" value="${escapeHtml(email)}">
+<input type="hidden" name="name" value="${escapeHtml(name)}">
+<button type="submit" class="primary" id="authorize" name="result" value="complete">Complete authentication</button>
+<button type="submit" class="secondary" id="fail-authentication" name="result" value="fail">Fail authentication</button>
+</form>`,
+  );
+}
+
+export function invoicePage(inv: InvoiceRec, error?: string): string {
+  const rows = inv.lines
+    .map(
+      (line) =>
+        `<tr><td>${escapeHtml(line.description ?? "")}</td><td class="amount">${escapeHtml(formatAmount(line.amount, line.currency))}</td></tr>`,
+    )
+    .join("\n");
+  const total = inv.lines.reduce((sum, line) => sum + line.amount, 0);
+  const payForm =
+    inv.status === "open"
+      ? `<h2>Pay this invoice</h2>
+<form method="post" action="/invoices/${encodeURIComponent(inv.id)}/pay" id="invoice-pay-form">
+<fieldset><legend>Test card</legend>${cardOptions("visa")}</fieldset>
+<button type="submit" class="primary" id="pay">Pay ${escapeHtml(formatAmount(inv.amount_due - inv.amount_paid, inv.currency))}</button>
+</form>`
+      : "";
+  return layout(
+    `Invoice ${inv.number ?? inv.id}`,
+    `<h1 id="invoice-title">Invoice ${escapeHtml(inv.number ?? inv.id)}</h1>
+${error ? `<p class="error" role="alert" id="invoice-error">${escapeHtml(error)}</p>` : ""}
+<p>Status: <strong id="invoice-status">${escapeHtml(inv.status)}</strong> · Billed to ${escapeHtml(inv.customer_email ?? inv.customer)}</p>
+<table aria-label="Invoice lines"><thead><tr><th>Description</th><th class="amount">Amount</th></tr></thead>
+<tbody>${rows}</tbody>
+<tfoot><tr><th>Total</th><th class="amount">${escapeHtml(formatAmount(total, inv.currency))}</th></tr>
+<tr><th>Amount due</th><th class="amount" id="invoice-amount-due">${escapeHtml(formatAmount(inv.amount_due, inv.currency))}</th></tr></tfoot></table>
+<p><a href="/invoices/${encodeURIComponent(inv.id)}/pdf" id="invoice-pdf">Download PDF</a></p>
+${payForm}`,
+  );
+}
+
+export function landingPage(baseUrl: string): string {
+  return layout(
+    "Stripe emulator",
+    `<h1>Minutely Stripe emulator</h1>
+<p>A Stripe-compatible emulator for development and tests. Point the official <code>stripe</code> SDK at
+<code>${escapeHtml(baseUrl)}</code> with any <code>sk_test_…</code> key.</p>
+<ul>
+<li><a href="/_emulator/health">/_emulator/health</a></li>
+<li><a href="/_emulator/deliveries">/_emulator/deliveries</a> (webhook deliveries)</li>
+</ul>`,
+  );
+}
+
+function pdfEscape(text: string): string {
+  // Standard PDF fonts use Latin-1; replace what they cannot show.
+  return text
+    .replaceAll("×", "x")
+    .replaceAll("—", "-")
+    .replaceAll("€", "EUR ")
+    .replace(/[^\x20-\x7e]/g, "?")
+    .replaceAll("\\", "\\\\")
+    .replaceAll("(", "\\(")
+    .replaceAll(")", "\\)");
+}
+
+/** A small but valid single-page PDF with the invoice's text. */
+export function invoicePdf(inv: InvoiceRec): Buffer {
+  const lines = [
+    `INVOICE ${inv.number ?? inv.id}`,
+    `${EMULATOR_LABEL} - not a real invoice`,
+    `Status: ${inv.status}`,
+    `Customer: ${inv.customer_email ?? inv.customer}`,
+    `Period: ${new Date(inv.period_start * 1000).toISOString().slice(0, 10)} - ${new Date(inv.period_end * 1000).toISOString().slice(0, 10)}`,
+    "",
+    ...inv.lines.map((line) => `${line.description ?? ""}   ${formatAmount(line.amount, line.currency)}`),
+    "",
+    `Total: ${formatAmount(
+      inv.lines.reduce((sum, line) => sum + line.amount, 0),
+      inv.currency,
+    )}`,
+    `Amount due: ${formatAmount(inv.amount_due, inv.currency)}   Amount paid: ${formatAmount(inv.amount_paid, inv.currency)}`,
+  ];
+  const content = [
+    "BT",
+    "/F1 11 Tf",
+    "14 TL",
+    "50 790 Td",
+    ...lines.map((line) => `(${pdfEscape(line)}) Tj T*`),
+    "ET",
+  ].join("\n");
+  const objects = [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+    `<< /Length ${Buffer.byteLength(content, "latin1")} >>\nstream\n${content}\nendstream`,
+    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+  ];
+  let out = "%PDF-1.4\n";
+  const offsets: number[] = [];
+  objects.forEach((object, index) => {
+    offsets.push(Buffer.byteLength(out, "latin1"));
+    out += `${index + 1} 0 obj\n${object}\nendobj\n`;
+  });
+  const xref = Buffer.byteLength(out, "latin1");
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const offset of offsets) out += `${String(offset).padStart(10, "0")} 00000 n \n`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, "latin1");
+}

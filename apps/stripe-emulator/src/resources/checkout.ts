@@ -1,0 +1,338 @@
+import type Stripe from "stripe";
+import { startSubscription } from "../billing/subscriptions.ts";
+import type { TestCard } from "../cards.ts";
+import { type EmulatorCore, embeddedList, paginate } from "../core.ts";
+import { invalidRequest, missingParam, notSupported, resourceMissing } from "../errors.ts";
+import { newId, newSecret } from "../ids.ts";
+import { Params } from "../params.ts";
+import type { Router } from "../router.ts";
+import type { CheckoutSessionRec, SetupIntentRec } from "../state.ts";
+import { buildCustomer, createCustomer } from "./customers.ts";
+import { buildSetupIntent } from "./paymentIntents.ts";
+import { attachPaymentMethod, buildPaymentMethod } from "./paymentMethods.ts";
+import { buildPrice } from "./prices.ts";
+
+function sessionAmount(core: EmulatorCore, rec: CheckoutSessionRec): number | null {
+  if (rec.mode === "setup") return null;
+  if (rec.subscription_data.trial_period_days || rec.subscription_data.trial_end) return 0;
+  return rec.line_items.reduce(
+    (sum, li) => sum + (core.state.prices[li.price]?.unit_amount ?? 0) * li.quantity,
+    0,
+  );
+}
+
+export function buildLineItem(
+  core: EmulatorCore,
+  li: CheckoutSessionRec["line_items"][number],
+): Stripe.LineItem {
+  const price = core.price(li.price);
+  const amount = price.unit_amount * li.quantity;
+  return {
+    id: li.id,
+    object: "item",
+    adjustable_quantity: null,
+    amount_discount: 0,
+    amount_subtotal: amount,
+    amount_tax: 0,
+    amount_total: amount,
+    currency: price.currency,
+    description: core.state.products[price.product]?.name ?? null,
+    metadata: {},
+    price: buildPrice(price),
+    quantity: li.quantity,
+  };
+}
+
+export function buildCheckoutSession(core: EmulatorCore, rec: CheckoutSessionRec): Stripe.Checkout.Session {
+  const amount = sessionAmount(core, rec);
+  const customer = rec.customer ? core.state.customers[rec.customer] : undefined;
+  return {
+    id: rec.id,
+    object: "checkout.session",
+    adaptive_pricing: null,
+    after_expiration: null,
+    allow_promotion_codes: null,
+    allowed_payment_method_types: null,
+    amount_subtotal: amount,
+    amount_total: amount,
+    automatic_tax: { enabled: false, liability: null, provider: null, status: null },
+    billing_address_collection: null,
+    cancel_url: rec.cancel_url,
+    client_reference_id: rec.client_reference_id,
+    client_secret: null,
+    collected_information: null,
+    consent: null,
+    consent_collection: null,
+    created: rec.created,
+    currency: rec.currency,
+    currency_conversion: null,
+    custom_fields: [],
+    custom_text: {
+      after_submit: null,
+      shipping_address: null,
+      submit: null,
+      terms_of_service_acceptance: null,
+    },
+    customer: rec.customer,
+    customer_account: null,
+    customer_creation: rec.customer ? null : "if_required",
+    customer_details:
+      rec.status === "complete"
+        ? {
+            address: null,
+            business_name: null,
+            email: customer?.email ?? rec.customer_email,
+            individual_name: null,
+            name: customer?.name ?? null,
+            phone: null,
+            tax_exempt: "none",
+            tax_ids: [],
+          }
+        : null,
+    customer_email: rec.customer_email,
+    discounts: [],
+    expires_at: rec.expires_at,
+    integration_identifier: null,
+    invoice: rec.invoice,
+    invoice_creation: null,
+    livemode: false,
+    locale: null,
+    managed_payments: null,
+    metadata: rec.metadata,
+    mode: rec.mode,
+    origin_context: null,
+    payment_intent: null,
+    payment_link: null,
+    payment_method_collection: rec.mode === "subscription" ? "always" : null,
+    payment_method_configuration_details: null,
+    payment_method_options: {},
+    payment_method_types: ["card"],
+    payment_status: rec.payment_status,
+    permissions: null,
+    recovered_from: null,
+    saved_payment_method_options: null,
+    setup_intent: rec.setup_intent,
+    shipping_address_collection: null,
+    shipping_cost: null,
+    shipping_options: [],
+    status: rec.status,
+    submit_type: null,
+    subscription: rec.subscription,
+    success_url: rec.success_url,
+    total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: 0 },
+    ui_mode: "hosted_page",
+    url: rec.status === "open" ? `${core.baseUrl}/checkout/${rec.id}` : null,
+    wallet_options: null,
+  };
+}
+
+function createSession(core: EmulatorCore, p: Params): CheckoutSessionRec {
+  const mode = p.oneOf("mode", ["subscription", "setup", "payment"] as const);
+  if (!mode) throw missingParam("mode");
+  if (mode === "payment") throw notSupported("Checkout in payment mode");
+  const customerId = p.str("customer") ?? null;
+  const customer = customerId ? core.customer(customerId) : undefined;
+  const now = core.realNow();
+  const lineItems = (p.list("line_items") ?? []).map((li, index) => {
+    const priceId = li.str("price");
+    if (!priceId) {
+      if (li.has("price_data")) throw notSupported(`line_items[${index}][price_data]`);
+      throw missingParam(`line_items[${index}][price]`);
+    }
+    const price = core.price(priceId, `line_items[${index}][price]`);
+    if (mode === "subscription" && !price.recurring) {
+      throw invalidRequest(
+        "You must provide at least one recurring price in `subscription` mode when using prices.",
+        "line_items",
+      );
+    }
+    return { id: newId("li"), price: price.id, quantity: li.int("quantity") ?? 1 };
+  });
+  if (mode === "subscription" && lineItems.length === 0) throw missingParam("line_items");
+  if (p.raw.ui_mode !== undefined && p.raw.ui_mode !== "hosted" && p.raw.ui_mode !== "hosted_page") {
+    throw notSupported(`ui_mode=${String(p.raw.ui_mode)}`);
+  }
+  const successUrl = p.str("success_url") ?? null;
+  if (!successUrl) throw missingParam("success_url");
+  const subscriptionData = p.obj("subscription_data");
+  const firstPrice = lineItems[0] ? core.state.prices[lineItems[0].price] : undefined;
+  const rec: CheckoutSessionRec = {
+    id: newId("cs_test", 58),
+    seq: core.nextSeq(),
+    created: now,
+    mode,
+    status: "open",
+    payment_status: mode === "setup" ? "no_payment_required" : "unpaid",
+    customer: customer?.id ?? null,
+    customer_email: p.str("customer_email") ?? customer?.email ?? null,
+    client_reference_id: p.str("client_reference_id") ?? null,
+    currency: mode === "setup" ? (p.str("currency") ?? null) : (firstPrice?.currency ?? null),
+    line_items: lineItems,
+    success_url: successUrl,
+    cancel_url: p.str("cancel_url") ?? null,
+    metadata: p.metadata("metadata", {}),
+    subscription_data: {
+      metadata: subscriptionData?.metadata("metadata", {}) ?? {},
+      description: subscriptionData?.str("description") ?? null,
+      trial_period_days: subscriptionData?.int("trial_period_days") ?? null,
+      trial_end: subscriptionData?.int("trial_end") ?? null,
+    },
+    setup_metadata: p.obj("setup_intent_data")?.metadata("metadata", {}) ?? {},
+    subscription: null,
+    invoice: null,
+    setup_intent: null,
+    payment_method: null,
+    expires_at: p.int("expires_at") ?? now + 24 * 3600,
+    completed_at: null,
+    last_error: null,
+  };
+  core.state.checkoutSessions[rec.id] = rec;
+  return rec;
+}
+
+export function checkoutSession(core: EmulatorCore, id: string): CheckoutSessionRec {
+  const rec = core.state.checkoutSessions[id];
+  if (!rec) throw resourceMissing("checkout.session", id, "session");
+  return rec;
+}
+
+export type CheckoutOutcome = { kind: "redirect"; url: string } | { kind: "authenticate" };
+
+/**
+ * What the hosted page does when a person submits a test card. Runs inside a transaction: a decline
+ * throws a card error, which rolls everything back and is shown on the page.
+ */
+export function completeCheckout(
+  core: EmulatorCore,
+  session: CheckoutSessionRec,
+  input: { card: TestCard; email: string | null; name: string | null; authenticated: boolean },
+): CheckoutOutcome {
+  if (session.status !== "open") throw invalidRequest("This Checkout Session is no longer active.");
+  if (input.card.behavior === "requires_action" && !input.authenticated) return { kind: "authenticate" };
+  let customer = session.customer ? core.customer(session.customer) : undefined;
+  if (!customer) {
+    const email = input.email ?? session.customer_email;
+    const raw: Record<string, unknown> = {};
+    if (email) raw.email = email;
+    if (input.name) raw.name = input.name;
+    customer = createCustomer(core, new Params(raw));
+    session.customer = customer.id;
+  }
+  const now = core.clockNow(customer.test_clock);
+  const pm = attachPaymentMethod(core, input.card.paymentMethods[0] ?? "pm_card_visa", customer.id);
+  if (input.name) pm.billing_details.name = input.name;
+  if (input.email) pm.billing_details.email = input.email;
+  session.payment_method = pm.id;
+  pm.allow_redisplay = "always";
+
+  if (session.mode === "setup") {
+    const before = buildCustomer(core, customer);
+    customer.default_payment_method = pm.id;
+    core.emitUpdate("customer.updated", before, buildCustomer(core, customer));
+    const seti: SetupIntentRec = {
+      id: newId("seti"),
+      seq: core.nextSeq(),
+      created: now,
+      customer: customer.id,
+      payment_method: pm.id,
+      status: "succeeded",
+      metadata: session.setup_metadata,
+      description: null,
+      client_secret: "",
+    };
+    seti.client_secret = newSecret(`${seti.id}_secret`);
+    core.state.setupIntents[seti.id] = seti;
+    core.emit("setup_intent.created", buildSetupIntent(seti));
+    core.emit("setup_intent.succeeded", buildSetupIntent(seti));
+    session.setup_intent = seti.id;
+  } else {
+    const { sub, invoice } = startSubscription(core, {
+      customer,
+      items: session.line_items.map((li) => ({
+        price: core.price(li.price),
+        quantity: li.quantity,
+        metadata: {},
+      })),
+      now,
+      defaultPaymentMethod: pm.id,
+      paymentBehavior: "error_if_incomplete",
+      metadata: session.subscription_data.metadata,
+      description: session.subscription_data.description,
+      collectionMethod: "charge_automatically",
+      daysUntilDue: null,
+      trialEnd:
+        session.subscription_data.trial_end ??
+        (session.subscription_data.trial_period_days
+          ? now + session.subscription_data.trial_period_days * 86_400
+          : null),
+      trialMissingPm: "create_invoice",
+      billingCycleAnchor: null,
+      prorationBehavior: "create_prorations",
+      cancelAtPeriodEnd: false,
+      cancelAt: null,
+      schedule: null,
+      preview: false,
+      authenticated: input.authenticated,
+    });
+    if (customer.default_payment_method === null) {
+      const before = buildCustomer(core, customer);
+      customer.default_payment_method = pm.id;
+      core.emitUpdate("customer.updated", before, buildCustomer(core, customer));
+    }
+    session.subscription = sub.id;
+    session.invoice = invoice.id;
+    session.payment_status = invoice.amount_paid > 0 ? "paid" : "no_payment_required";
+  }
+  session.status = "complete";
+  session.completed_at = now;
+  core.emit("checkout.session.completed", buildCheckoutSession(core, session));
+  core.emit("payment_method.updated", buildPaymentMethod(pm));
+  const target = session.success_url ?? core.baseUrl;
+  return { kind: "redirect", url: target.replaceAll("{CHECKOUT_SESSION_ID}", session.id) };
+}
+
+export function expireSession(core: EmulatorCore, session: CheckoutSessionRec): void {
+  if (session.status !== "open") {
+    throw invalidRequest(`Only Checkout Sessions with a status in ["open"] can be expired.`);
+  }
+  session.status = "expired";
+  core.emit("checkout.session.expired", buildCheckoutSession(core, session));
+}
+
+export function registerCheckout(router: Router): void {
+  router.post("/v1/checkout/sessions", ({ core, p }) => buildCheckoutSession(core, createSession(core, p)));
+  router.get("/v1/checkout/sessions", ({ core, p, url }) => {
+    const customer = p.str("customer");
+    const subscription = p.str("subscription");
+    const status = p.str("status");
+    const items = Object.values(core.state.checkoutSessions).filter(
+      (s) =>
+        (customer === undefined || s.customer === customer) &&
+        (subscription === undefined || s.subscription === subscription) &&
+        (status === undefined || s.status === status),
+    );
+    return paginate(items, p, url, (s) => buildCheckoutSession(core, s));
+  });
+  router.get("/v1/checkout/sessions/:id", ({ core, path }) =>
+    buildCheckoutSession(core, checkoutSession(core, path.id ?? "")),
+  );
+  router.get("/v1/checkout/sessions/:id/line_items", ({ core, p, path, url }) => {
+    const session = checkoutSession(core, path.id ?? "");
+    const items = session.line_items.map((li, index) => ({ ...li, created: 0, seq: -index }));
+    return paginate(items, p, url, (li) => buildLineItem(core, li));
+  });
+  router.post("/v1/checkout/sessions/:id/expire", ({ core, path }) => {
+    const session = checkoutSession(core, path.id ?? "");
+    expireSession(core, session);
+    return buildCheckoutSession(core, session);
+  });
+}
+
+export function checkoutIncludable(core: EmulatorCore, id: string, key: string): unknown {
+  const session = core.state.checkoutSessions[id];
+  if (!session || key !== "line_items") return undefined;
+  return embeddedList(
+    session.line_items.map((li) => buildLineItem(core, li)),
+    `/v1/checkout/sessions/${session.id}/line_items`,
+  );
+}

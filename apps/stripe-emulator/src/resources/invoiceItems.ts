@@ -1,0 +1,189 @@
+import type Stripe from "stripe";
+import { addInvoiceItemLine } from "../billing/invoices.ts";
+import { type EmulatorCore, paginate } from "../core.ts";
+import { invalidRequest, missingParam, resourceMissing } from "../errors.ts";
+import { newId } from "../ids.ts";
+import type { Params } from "../params.ts";
+import type { Router } from "../router.ts";
+import type { InvoiceItemRec } from "../state.ts";
+import { decimal } from "./prices.ts";
+
+export function buildInvoiceItem(core: EmulatorCore, rec: InvoiceItemRec): Stripe.InvoiceItem {
+  const price = rec.price ? core.state.prices[rec.price] : undefined;
+  const unit = rec.quantity !== 0 ? rec.amount / rec.quantity : rec.amount;
+  return {
+    id: rec.id,
+    object: "invoiceitem",
+    amount: rec.amount,
+    currency: rec.currency,
+    customer: rec.customer,
+    customer_account: null,
+    date: rec.date,
+    description: rec.description,
+    discountable: rec.discountable,
+    discounts: [],
+    invoice: rec.invoice,
+    livemode: false,
+    metadata: rec.metadata,
+    net_amount: rec.amount,
+    parent: rec.subscription
+      ? {
+          subscription_details: {
+            subscription: rec.subscription,
+            ...(rec.subscription_item ? { subscription_item: rec.subscription_item } : {}),
+          },
+          type: "subscription_details",
+        }
+      : null,
+    period: { end: rec.period.end, start: rec.period.start },
+    pricing: {
+      ...(price ? { price_details: { price: price.id, product: price.product } } : {}),
+      type: "price_details",
+      unit_amount_decimal: decimal(price && !rec.proration ? price.unit_amount : unit),
+    },
+    proration: rec.proration,
+    proration_details: { credited_items: null, discount_amounts: [] },
+    quantity: rec.quantity,
+    quantity_decimal: decimal(rec.quantity),
+    tax_rates: [],
+    test_clock: rec.test_clock,
+  };
+}
+
+function createInvoiceItem(core: EmulatorCore, p: Params): InvoiceItemRec {
+  const invoiceId = p.str("invoice");
+  const invoice = invoiceId ? core.invoice(invoiceId, "invoice") : undefined;
+  if (invoice && invoice.status !== "draft") {
+    throw invalidRequest(
+      "You can only add invoice items to draft invoices.",
+      "invoice",
+      "invoice_not_editable",
+    );
+  }
+  const subscriptionId = p.str("subscription");
+  const subscription = subscriptionId ? core.subscription(subscriptionId, "subscription") : undefined;
+  const customerId = p.str("customer") ?? invoice?.customer ?? subscription?.customer;
+  if (!customerId) throw missingParam("customer");
+  const customer = core.customer(customerId);
+  const now = core.clockNow(customer.test_clock);
+  const quantity = p.int("quantity") ?? 1;
+  const priceId = p.obj("pricing")?.str("price") ?? p.str("price");
+  const price = priceId ? core.price(priceId, "pricing[price]") : undefined;
+  const priceData = p.obj("price_data");
+  let amount = p.int("amount");
+  let currency = p.str("currency")?.toLowerCase();
+  if (amount === undefined) {
+    if (price) {
+      amount = price.unit_amount * quantity;
+      currency = currency ?? price.currency;
+    } else if (priceData) {
+      amount =
+        (priceData.int("unit_amount") ?? Number(priceData.str("unit_amount_decimal") ?? "0")) * quantity;
+      currency = currency ?? priceData.reqStr("currency").toLowerCase();
+    } else if (p.has("unit_amount_decimal")) {
+      amount = Math.round(Number(p.str("unit_amount_decimal")) * quantity);
+    } else {
+      throw missingParam("amount");
+    }
+  }
+  currency = currency ?? invoice?.currency ?? customer.currency ?? undefined;
+  if (!currency) throw missingParam("currency");
+  const period = p.obj("period");
+  const rec: InvoiceItemRec = {
+    id: newId("ii"),
+    seq: core.nextSeq(),
+    created: now,
+    customer: customer.id,
+    amount,
+    currency,
+    description: p.str("description") ?? (price ? (core.state.products[price.product]?.name ?? null) : null),
+    date: now,
+    invoice: null,
+    period: { start: period?.reqInt("start") ?? now, end: period?.reqInt("end") ?? now },
+    price: price?.id ?? null,
+    quantity,
+    proration: false,
+    subscription: subscription?.id ?? null,
+    subscription_item: null,
+    metadata: p.metadata("metadata", {}),
+    discountable: p.bool("discountable") ?? true,
+    test_clock: customer.test_clock,
+    deleted: false,
+  };
+  core.state.invoiceItems[rec.id] = rec;
+  if (invoice) addInvoiceItemLine(invoice, rec);
+  core.emit("invoiceitem.created", buildInvoiceItem(core, rec));
+  return rec;
+}
+
+function item(core: EmulatorCore, id: string): InvoiceItemRec {
+  const rec = core.state.invoiceItems[id];
+  if (!rec || rec.deleted) throw resourceMissing("invoiceitem", id, "id");
+  return rec;
+}
+
+export function registerInvoiceItems(router: Router): void {
+  router.post("/v1/invoiceitems", ({ core, p }) => buildInvoiceItem(core, createInvoiceItem(core, p)));
+
+  router.get("/v1/invoiceitems", ({ core, p, url }) => {
+    const customer = p.str("customer");
+    const invoice = p.str("invoice");
+    const pending = p.bool("pending");
+    const items = Object.values(core.state.invoiceItems).filter(
+      (ii) =>
+        !ii.deleted &&
+        (customer === undefined || ii.customer === customer) &&
+        (invoice === undefined || ii.invoice === invoice) &&
+        (pending === undefined || (ii.invoice === null) === pending),
+    );
+    return paginate(items, p, url, (ii) => buildInvoiceItem(core, ii));
+  });
+
+  router.get("/v1/invoiceitems/:id", ({ core, path }) => buildInvoiceItem(core, item(core, path.id ?? "")));
+
+  router.post("/v1/invoiceitems/:id", ({ core, p, path }) => {
+    const rec = item(core, path.id ?? "");
+    const inv = rec.invoice ? core.state.invoices[rec.invoice] : undefined;
+    if (inv && inv.status !== "draft") {
+      throw invalidRequest(
+        "This invoice item is on a finalized invoice and cannot be edited.",
+        undefined,
+        "invoice_not_editable",
+      );
+    }
+    if (p.has("amount")) rec.amount = p.int("amount") ?? rec.amount;
+    if (p.has("quantity")) {
+      const q = p.int("quantity") ?? rec.quantity;
+      const price = rec.price ? core.state.prices[rec.price] : undefined;
+      if (price && !p.has("amount")) rec.amount = price.unit_amount * q;
+      rec.quantity = q;
+    }
+    if (p.has("description")) rec.description = p.nullableStr("description") ?? null;
+    rec.metadata = p.metadata("metadata", rec.metadata);
+    if (inv) {
+      const line = inv.lines.find((l) => l.invoice_item === rec.id);
+      if (line) {
+        line.amount = rec.amount;
+        line.quantity = rec.quantity;
+        line.description = rec.description;
+      }
+    }
+    return buildInvoiceItem(core, rec);
+  });
+
+  router.del("/v1/invoiceitems/:id", ({ core, path }) => {
+    const rec = item(core, path.id ?? "");
+    const inv = rec.invoice ? core.state.invoices[rec.invoice] : undefined;
+    if (inv && inv.status !== "draft") {
+      throw invalidRequest(
+        "This invoice item is on a finalized invoice and cannot be deleted.",
+        undefined,
+        "invoice_not_editable",
+      );
+    }
+    if (inv) inv.lines = inv.lines.filter((l) => l.invoice_item !== rec.id);
+    rec.deleted = true;
+    core.emit("invoiceitem.deleted", buildInvoiceItem(core, rec));
+    return { id: rec.id, object: "invoiceitem", deleted: true } satisfies Stripe.DeletedInvoiceItem;
+  });
+}

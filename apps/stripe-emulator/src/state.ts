@@ -1,0 +1,421 @@
+/**
+ * Internal records. Everything the emulator knows lives in one JSON-serialisable `State`, which makes
+ * transactions (snapshot + rollback), `/_emulator/reset` and the optional state file trivial.
+ * Resources are rendered to Stripe's shapes by the typed builders in `resources/*`.
+ */
+
+export type Metadata = Record<string, string>;
+export type Interval = "day" | "week" | "month" | "year";
+
+export interface Address {
+  city: string | null;
+  country: string | null;
+  line1: string | null;
+  line2: string | null;
+  postal_code: string | null;
+  state: string | null;
+}
+
+interface Base {
+  id: string;
+  /** Monotonic insertion number, used to order lists with equal `created`. */
+  seq: number;
+  created: number;
+}
+
+export interface CustomerRec extends Base {
+  email: string | null;
+  name: string | null;
+  description: string | null;
+  phone: string | null;
+  address: Address | null;
+  metadata: Metadata;
+  balance: number;
+  currency: string | null;
+  default_payment_method: string | null;
+  invoice_prefix: string;
+  next_invoice_sequence: number;
+  test_clock: string | null;
+  preferred_locales: string[];
+  deleted: boolean;
+}
+
+export interface CardRec {
+  brand: string;
+  display_brand: string;
+  last4: string;
+  exp_month: number;
+  exp_year: number;
+  funding: string;
+  country: string;
+  fingerprint: string;
+}
+
+export interface PaymentMethodRec extends Base {
+  type: "card";
+  customer: string | null;
+  card: CardRec;
+  /** The test token it was made from (`pm_card_visa`), if any. */
+  alias: string | null;
+  billing_details: { email: string | null; name: string | null; phone: string | null };
+  metadata: Metadata;
+  allow_redisplay: "always" | "limited" | "unspecified";
+}
+
+export interface ProductRec extends Base {
+  name: string;
+  description: string | null;
+  active: boolean;
+  metadata: Metadata;
+  default_price: string | null;
+  images: string[];
+  url: string | null;
+  unit_label: string | null;
+  statement_descriptor: string | null;
+  tax_code: string | null;
+  updated: number;
+  deleted: boolean;
+}
+
+export interface RecurringRec {
+  interval: Interval;
+  interval_count: number;
+  usage_type: "licensed" | "metered";
+  meter: string | null;
+  trial_period_days: number | null;
+}
+
+export interface PriceRec extends Base {
+  product: string;
+  currency: string;
+  unit_amount: number;
+  active: boolean;
+  nickname: string | null;
+  lookup_key: string | null;
+  metadata: Metadata;
+  recurring: RecurringRec | null;
+  tax_behavior: "exclusive" | "inclusive" | "unspecified";
+}
+
+export interface SubscriptionItemRec {
+  id: string;
+  created: number;
+  price: string;
+  quantity: number;
+  metadata: Metadata;
+  current_period_start: number;
+  current_period_end: number;
+}
+
+export type SubscriptionStatus =
+  | "active"
+  | "canceled"
+  | "incomplete"
+  | "incomplete_expired"
+  | "past_due"
+  | "trialing"
+  | "unpaid";
+
+export interface CancellationDetails {
+  comment: string | null;
+  feedback: string | null;
+  reason: "cancellation_requested" | "payment_failed" | null;
+}
+
+export interface SubscriptionRec extends Base {
+  customer: string;
+  status: SubscriptionStatus;
+  items: SubscriptionItemRec[];
+  currency: string;
+  billing_cycle_anchor: number;
+  start_date: number;
+  cancel_at: number | null;
+  cancel_at_period_end: boolean;
+  canceled_at: number | null;
+  ended_at: number | null;
+  cancellation_details: CancellationDetails;
+  default_payment_method: string | null;
+  latest_invoice: string | null;
+  schedule: string | null;
+  metadata: Metadata;
+  description: string | null;
+  collection_method: "charge_automatically" | "send_invoice";
+  days_until_due: number | null;
+  trial_start: number | null;
+  trial_end: number | null;
+  trial_missing_pm_behavior: "cancel" | "create_invoice" | "pause";
+  trial_will_end_sent: boolean;
+  test_clock: string | null;
+  /** Failed renewal attempts of the current open invoice. */
+  failed_attempts: number;
+}
+
+export type InvoiceStatus = "draft" | "open" | "paid" | "uncollectible" | "void";
+
+export interface LineRec {
+  id: string;
+  amount: number;
+  currency: string;
+  description: string | null;
+  period: { start: number; end: number };
+  price: string | null;
+  quantity: number | null;
+  proration: boolean;
+  /** `invoice_item_details` lines come from invoice items; `subscription_item_details` from the subscription. */
+  kind: "invoice_item" | "subscription_item";
+  invoice_item: string | null;
+  subscription: string | null;
+  subscription_item: string | null;
+  metadata: Metadata;
+}
+
+export interface InvoiceRec extends Base {
+  customer: string;
+  subscription: string | null;
+  subscription_proration_date: number | null;
+  status: InvoiceStatus;
+  number: string | null;
+  billing_reason:
+    | "manual"
+    | "subscription_create"
+    | "subscription_cycle"
+    | "subscription_update"
+    | "subscription_threshold"
+    | "upcoming";
+  lines: LineRec[];
+  currency: string;
+  period_start: number;
+  period_end: number;
+  starting_balance: number;
+  ending_balance: number | null;
+  amount_due: number;
+  amount_paid: number;
+  attempt_count: number;
+  attempted: boolean;
+  next_payment_attempt: number | null;
+  auto_advance: boolean;
+  collection_method: "charge_automatically" | "send_invoice";
+  due_date: number | null;
+  default_payment_method: string | null;
+  description: string | null;
+  metadata: Metadata;
+  finalized_at: number | null;
+  paid_at: number | null;
+  voided_at: number | null;
+  marked_uncollectible_at: number | null;
+  payment_intent: string | null;
+  last_finalization_error: null;
+  customer_email: string | null;
+  customer_name: string | null;
+  test_clock: string | null;
+  deleted: boolean;
+}
+
+export interface InvoiceItemRec extends Base {
+  customer: string;
+  amount: number;
+  currency: string;
+  description: string | null;
+  date: number;
+  invoice: string | null;
+  period: { start: number; end: number };
+  price: string | null;
+  quantity: number;
+  proration: boolean;
+  subscription: string | null;
+  subscription_item: string | null;
+  metadata: Metadata;
+  discountable: boolean;
+  test_clock: string | null;
+  deleted: boolean;
+}
+
+export interface PhaseItemRec {
+  price: string;
+  quantity: number;
+  metadata: Metadata;
+}
+
+export interface PhaseRec {
+  start_date: number;
+  end_date: number;
+  items: PhaseItemRec[];
+  proration_behavior: "always_invoice" | "create_prorations" | "none";
+  metadata: Metadata;
+  default_payment_method: string | null;
+  description: string | null;
+  currency: string;
+}
+
+export interface ScheduleRec extends Base {
+  customer: string;
+  subscription: string | null;
+  status: "active" | "canceled" | "completed" | "not_started" | "released";
+  phases: PhaseRec[];
+  end_behavior: "cancel" | "none" | "release" | "renew";
+  canceled_at: number | null;
+  completed_at: number | null;
+  released_at: number | null;
+  released_subscription: string | null;
+  metadata: Metadata;
+  test_clock: string | null;
+  /** Phase ends up to this time have been processed. */
+  processed_through: number;
+}
+
+export interface PaymentErrorRec {
+  code: string;
+  decline_code: string | null;
+  message: string;
+  type: "card_error";
+}
+
+export interface PaymentIntentRec extends Base {
+  amount: number;
+  currency: string;
+  customer: string | null;
+  invoice: string | null;
+  payment_method: string | null;
+  status: "requires_payment_method" | "requires_action" | "succeeded" | "canceled";
+  last_payment_error: PaymentErrorRec | null;
+  client_secret: string;
+  description: string | null;
+  metadata: Metadata;
+}
+
+export interface InvoicePaymentRec extends Base {
+  invoice: string;
+  payment_intent: string;
+  amount_requested: number;
+  amount_paid: number | null;
+  currency: string;
+  status: "open" | "paid" | "canceled";
+  paid_at: number | null;
+}
+
+export interface CheckoutLineRec {
+  id: string;
+  price: string;
+  quantity: number;
+}
+
+export interface CheckoutSessionRec extends Base {
+  mode: "subscription" | "setup" | "payment";
+  status: "open" | "complete" | "expired";
+  payment_status: "paid" | "unpaid" | "no_payment_required";
+  customer: string | null;
+  customer_email: string | null;
+  client_reference_id: string | null;
+  currency: string | null;
+  line_items: CheckoutLineRec[];
+  success_url: string | null;
+  cancel_url: string | null;
+  metadata: Metadata;
+  subscription_data: {
+    metadata: Metadata;
+    description: string | null;
+    trial_period_days: number | null;
+    trial_end: number | null;
+  };
+  setup_metadata: Metadata;
+  subscription: string | null;
+  invoice: string | null;
+  setup_intent: string | null;
+  payment_method: string | null;
+  expires_at: number;
+  completed_at: number | null;
+  last_error: string | null;
+}
+
+export interface SetupIntentRec extends Base {
+  customer: string | null;
+  payment_method: string | null;
+  status: "succeeded";
+  metadata: Metadata;
+  description: string | null;
+  client_secret: string;
+}
+
+export interface TestClockRec extends Base {
+  name: string | null;
+  frozen_time: number;
+  status: "ready" | "advancing";
+  target_frozen_time: number | null;
+  deleted: boolean;
+}
+
+export interface WebhookEndpointRec extends Base {
+  url: string;
+  secret: string;
+  enabled_events: string[];
+  status: "enabled" | "disabled";
+  description: string | null;
+  metadata: Metadata;
+  api_version: string | null;
+  /** Registered through options / CLI env rather than the API; survives `/_emulator/reset`. */
+  preregistered: boolean;
+  deleted: boolean;
+}
+
+export interface MeterRec extends Base {
+  display_name: string;
+  event_name: string;
+  formula: "count" | "last" | "sum";
+  customer_key: string;
+  value_key: string;
+  event_time_window: "day" | "hour" | null;
+  status: "active" | "inactive";
+  deactivated_at: number | null;
+  updated: number;
+}
+
+export interface MeterEventRec {
+  seq: number;
+  created: number;
+  event_name: string;
+  identifier: string;
+  payload: Record<string, string>;
+  timestamp: number;
+}
+
+export interface State {
+  seq: number;
+  customers: Record<string, CustomerRec>;
+  paymentMethods: Record<string, PaymentMethodRec>;
+  products: Record<string, ProductRec>;
+  prices: Record<string, PriceRec>;
+  subscriptions: Record<string, SubscriptionRec>;
+  invoices: Record<string, InvoiceRec>;
+  invoiceItems: Record<string, InvoiceItemRec>;
+  schedules: Record<string, ScheduleRec>;
+  paymentIntents: Record<string, PaymentIntentRec>;
+  invoicePayments: Record<string, InvoicePaymentRec>;
+  checkoutSessions: Record<string, CheckoutSessionRec>;
+  setupIntents: Record<string, SetupIntentRec>;
+  testClocks: Record<string, TestClockRec>;
+  webhookEndpoints: Record<string, WebhookEndpointRec>;
+  meters: Record<string, MeterRec>;
+  meterEvents: MeterEventRec[];
+}
+
+export function emptyState(): State {
+  return {
+    seq: 0,
+    customers: {},
+    paymentMethods: {},
+    products: {},
+    prices: {},
+    subscriptions: {},
+    invoices: {},
+    invoiceItems: {},
+    schedules: {},
+    paymentIntents: {},
+    invoicePayments: {},
+    checkoutSessions: {},
+    setupIntents: {},
+    testClocks: {},
+    webhookEndpoints: {},
+    meters: {},
+    meterEvents: [],
+  };
+}

@@ -1,0 +1,27 @@
+import type { Database } from "@minutely/db";
+import { type FixedClock, fixedClock } from "@minutely/domain";
+import { createStripeClient } from "./billing/stripe-client.ts";
+import { StripeBillingProvider } from "./billing/stripe-provider.ts";
+import type { Ports } from "./context.ts";
+import { OutboxMailer } from "./ports/mailer.ts";
+import { PostgresJobQueue } from "./ports/queue.ts";
+
+export interface TestPortsOptions {
+  /** The Stripe emulator's URL (inject("minutelyStripeEmulatorUrl") under @minutely/testing/global-setup). */
+  stripeApiBase: string;
+  clock?: FixedClock;
+}
+
+/** Real implementations of every port on a test database and the Stripe emulator, with a controlled clock. */
+export function testPorts(db: Database, options: TestPortsOptions) {
+  const clock = options.clock ?? fixedClock(new Date("2026-11-27T12:00:00Z"));
+  const stripe = createStripeClient({ secretKey: "sk_test_minutely_tests", apiBase: options.stripeApiBase });
+  return {
+    db,
+    clock,
+    queue: new PostgresJobQueue(db),
+    mailer: new OutboxMailer(db, clock),
+    billing: new StripeBillingProvider(stripe),
+    stripe,
+  } satisfies Ports & Record<string, unknown>;
+}
