@@ -4,6 +4,8 @@ import { join } from "node:path";
 import helmet from "@fastify/helmet";
 import rateLimit from "@fastify/rate-limit";
 import fastifyStatic from "@fastify/static";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
 import {
   type AdminRouter,
   type AppRouter,
@@ -12,28 +14,19 @@ import {
   appRouter,
   type Context,
   type Ports,
-  resolveViewer,
 } from "@minutely/api";
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
-import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyInstance } from "fastify";
 import { registerAuthRoutes } from "./auth-routes.ts";
 import type { Config } from "./config.ts";
 import { registerOriginCheck } from "./origin-check.ts";
 import { registerErrorHandler } from "./rest.ts";
+import { registerSubscriptionRoutes } from "./routes/subscriptions.ts";
+import { viewerOf } from "./session.ts";
 
 export interface ServerDeps extends Ports {
   config: Config;
   auth: Auth;
-}
-
-function headersOf(req: FastifyRequest): Headers {
-  const headers = new Headers();
-  for (const [key, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) headers.append(key, v);
-    else headers.set(key, value);
-  }
-  return headers;
 }
 
 function trpcOptions<TRouter extends AppRouter | AdminRouter>(
@@ -51,7 +44,7 @@ function trpcOptions<TRouter extends AppRouter | AdminRouter>(
         queue: deps.queue,
         mailer: deps.mailer,
         billing: deps.billing,
-        viewer: await resolveViewer(deps.auth, headersOf(req)),
+        viewer: await viewerOf(deps.auth, req),
         requestId: String(req.id),
       }),
       onError({ error, path, req }) {
@@ -78,7 +71,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       const incoming = req.headers["x-request-id"];
       return typeof incoming === "string" && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
     },
-    routerOptions: { maxParamLength: 5000 },
+    routerOptions: { maxParamLength: 5000, ignoreTrailingSlash: true },
     bodyLimit: 1024 * 1024,
   });
 
@@ -120,7 +113,30 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     }
   });
 
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Minutely API",
+        version: "1.0.0",
+        description:
+          "REST endpoints of Minutely: the seed's subscription contract (session cookie), the metering API " +
+          "(service token) and the customer API (API keys). The SPAs use tRPC at /trpc and /trpc/admin.",
+      },
+      components: {
+        securitySchemes: {
+          session: { type: "apiKey", in: "cookie", name: "better-auth.session_token" },
+          meteringToken: { type: "http", scheme: "bearer", description: "METERING_API_TOKEN" },
+          apiKey: { type: "http", scheme: "bearer", description: "An account API key" },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/api/docs", staticCSP: true });
+  app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
   await registerAuthRoutes(app, deps.auth);
+  await registerSubscriptionRoutes(app, deps);
   await app.register(fastifyTRPCPlugin, trpcOptions(deps, adminRouter, "/trpc/admin"));
   await app.register(fastifyTRPCPlugin, trpcOptions(deps, appRouter, "/trpc"));
 

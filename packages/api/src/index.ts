@@ -8,5 +8,14 @@ export { createTaskList, type TaskContext, type TaskHandler } from "./jobs/tasks
 export { type Mailer, type MailInput, OutboxMailer } from "./ports/mailer.ts";
 export { type Db, type EnqueueOptions, type JobQueue, PostgresJobQueue } from "./ports/queue.ts";
 export { type AdminRouter, type AppRouter, adminRouter, appRouter } from "./root.ts";
-export { listAvailablePackages, type PackageView, toPackageView } from "./services/catalog.ts";
+export {
+  legacyUserPackages,
+  listAvailablePackages,
+  type PackageView,
+  toPackageView,
+} from "./services/catalog.ts";
+export {
+  legacyAdminPackages,
+  syncCatalogToStripe,
+} from "./services/catalog-admin.ts";
 export { createCallerFactory } from "./trpc.ts";

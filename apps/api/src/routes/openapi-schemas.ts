@@ -1,0 +1,22 @@
+// JSON schemas shared by the REST routes; @fastify/swagger turns them into the OpenAPI document.
+
+export const errorSchema = {
+  type: "object",
+  required: ["error", "message"],
+  properties: {
+    error: { type: "string", description: "Machine-readable error code" },
+    message: { type: "string", description: "What went wrong, for people" },
+    fields: { type: "object", additionalProperties: { type: "string" }, description: "Per-field messages" },
+  },
+} as const;
+
+export const errorResponses = {
+  400: { description: "Invalid input", ...errorSchema },
+  401: { description: "Not signed in / no valid credentials", ...errorSchema },
+  403: { description: "Not allowed", ...errorSchema },
+  404: { description: "Not found", ...errorSchema },
+  409: { description: "Conflict", ...errorSchema },
+  429: { description: "Rate limited", ...errorSchema },
+} as const;
+
+export const sessionSecurity = [{ session: [] }];

@@ -1,0 +1,123 @@
+import { testDatabase } from "@minutely/db/vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { buildTestServer, cookiesFrom, TEST_ORIGIN } from "../testing.ts";
+
+const { db } = await testDatabase();
+const app = await buildTestServer(db);
+afterAll(() => app.close());
+
+async function signedIn(email: string, role: "user" | "admin" = "user"): Promise<string> {
+  const response = await app.inject({
+    method: "POST",
+    url: "/api/auth/sign-up/email",
+    headers: { origin: TEST_ORIGIN },
+    payload: { name: email, email, password: "long-enough-1" },
+  });
+  expect(response.statusCode).toBe(200);
+  await db.user.update({ where: { email }, data: { role } });
+  return cookiesFrom(response.headers["set-cookie"]);
+}
+
+describe("GET /api/subscriptions/user/packages/ (the seed's contract)", () => {
+  it("returns the packages, the feature comparison and the selection state in the seed's shape", async () => {
+    const cookie = await signedIn("shopper@example.com");
+    const response = await app.inject({
+      method: "GET",
+      url: "/api/subscriptions/user/packages/",
+      headers: { cookie },
+    });
+    expect(response.statusCode).toBe(200);
+    const body = response.json();
+    expect(body.user_needs_package_selection).toBe(true);
+    expect(body.current_package_id).toBeNull();
+    const pro = body.available_packages.find((p: { package_name: string }) => p.package_name === "Pro");
+    expect(pro).toMatchObject({
+      monthly_price: 99,
+      call_minutes_limit: 3000,
+      agents_allowed: 5,
+      analytics_access: true,
+      api_access: false,
+      recommended: true,
+    });
+    expect(body.feature_comparison).toEqual({
+      features: ["Monthly Call Minutes", "Number of Agents", "Analytics", "API Access"],
+      packages: {
+        Starter: ["1000 minutes", "1 agent", "No", "No"],
+        Pro: ["3000 minutes", "5 agents", "Yes", "No"],
+        Enterprise: ["10000 minutes", "25 agents", "Yes", "Yes"],
+      },
+    });
+  });
+
+  it("marks the current package of a subscribed account", async () => {
+    const cookie = await signedIn("subscriber@example.com");
+    const user = await db.user.findUniqueOrThrow({ where: { email: "subscriber@example.com" } });
+    const pro = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
+    await db.subscription.create({
+      data: {
+        accountId: user.accountId ?? "",
+        stripeSubscriptionId: "sub_rest_contract",
+        planId: pro.id,
+        stripePriceId: "price_x",
+        status: "active",
+        currentPeriodStart: new Date("2026-11-01T00:00:00Z"),
+        currentPeriodEnd: new Date("2026-12-01T00:00:00Z"),
+      },
+    });
+    const body = (
+      await app.inject({ method: "GET", url: "/api/subscriptions/user/packages", headers: { cookie } })
+    ).json();
+    expect(body.user_needs_package_selection).toBe(false);
+    expect(body.current_package_id).toBe(pro.id);
+  });
+
+  it("answers 401 with the REST error shape when signed out", async () => {
+    const response = await app.inject({ method: "GET", url: "/api/subscriptions/user/packages/" });
+    expect(response.statusCode).toBe(401);
+    expect(response.json()).toEqual({ error: "unauthorized", message: "Sign in to continue." });
+  });
+});
+
+describe("GET /api/subscriptions/admin/packages/", () => {
+  it("gives admins every package with every field, archived ones included", async () => {
+    await db.subscriptionPlan.update({ where: { name: "Starter" }, data: { active: false } });
+    const cookie = await signedIn("ops@example.com", "admin");
+    const response = await app.inject({
+      method: "GET",
+      url: "/api/subscriptions/admin/packages/",
+      headers: { cookie },
+    });
+    expect(response.statusCode).toBe(200);
+    const packages = response.json().packages as {
+      package_name: string;
+      active: boolean;
+      monthly_price_cents: number;
+    }[];
+    expect(packages.map((p) => [p.package_name, p.active, p.monthly_price_cents])).toEqual([
+      ["Starter", false, 2900],
+      ["Pro", true, 9900],
+      ["Enterprise", true, 29900],
+    ]);
+  });
+
+  it("refuses customers with 403", async () => {
+    const cookie = await signedIn("curious@example.com");
+    const response = await app.inject({
+      method: "GET",
+      url: "/api/subscriptions/admin/packages/",
+      headers: { cookie },
+    });
+    expect(response.statusCode).toBe(403);
+    expect(response.json().error).toBe("forbidden");
+  });
+});
+
+describe("OpenAPI", () => {
+  it("describes the seed's endpoints", async () => {
+    const doc = (await app.inject({ method: "GET", url: "/api/openapi.json" })).json();
+    expect(doc.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(["/api/subscriptions/user/packages/", "/api/subscriptions/admin/packages/"]),
+    );
+  });
+});
