@@ -25,6 +25,7 @@ describe("admin app smoke test", () => {
     expect(await rows.count()).toBe(3);
     expect(await rows.filter({ hasText: "Starter" }).textContent()).toContain("Archived");
     expect(await rows.filter({ hasText: "Enterprise" }).textContent()).toContain("$299.00/mo");
+    expect(await page.getByText("Stripe-compatible emulator for development").count()).toBe(1);
     await screenshot(page, "admin-smoke-packages");
   });
 

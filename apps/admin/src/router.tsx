@@ -1,4 +1,4 @@
-import { Banner, Button, Card, SignInForm, signIn, signOut } from "@minutely/ui";
+import { Banner, Button, Card, EmulatorBanner, SignInForm, signIn, signOut } from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
 import {
   createRootRoute,
@@ -12,6 +12,7 @@ import {
 } from "@tanstack/react-router";
 import { z } from "zod";
 import { httpStatusOf, queryClient, trpc } from "./lib/trpc.ts";
+import { EditPackagePage, NewPackagePage } from "./routes/package-form.tsx";
 import { PackagesPage } from "./routes/packages.tsx";
 
 const meQuery = trpc.session.me.queryOptions();
@@ -49,9 +50,10 @@ function Layout() {
   const doSignOut = useSignOut();
   return (
     <div className="min-h-screen">
+      {me.data?.stripeEmulator ? <EmulatorBanner /> : null}
       <div className="bg-slate-900 text-white">
         <nav
-          className="mx-auto flex max-w-6xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3"
+          className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3"
           aria-label="Admin"
         >
           <Link to="/" className="text-lg font-bold">
@@ -70,7 +72,7 @@ function Layout() {
           ) : null}
         </nav>
       </div>
-      <main className="mx-auto max-w-6xl px-4 py-8">
+      <main className="mx-auto max-w-7xl px-4 py-6 sm:py-8">
         <Outlet />
       </main>
     </div>
@@ -154,11 +156,26 @@ const packagesRoute = createRoute({
   component: PackagesPage,
 });
 
+const newPackageRoute = createRoute({
+  getParentRoute: () => adminRoute,
+  path: "/packages/new",
+  component: NewPackagePage,
+});
+
+const editPackageRoute = createRoute({
+  getParentRoute: () => adminRoute,
+  path: "/packages/$id",
+  component: function EditPackageRoute() {
+    const { id } = editPackageRoute.useParams();
+    return <EditPackagePage key={id} id={id} />;
+  },
+});
+
 export const router = createRouter({
   routeTree: rootRoute.addChildren([
     signInRoute,
     forbiddenRoute,
-    adminRoute.addChildren([indexRoute, packagesRoute]),
+    adminRoute.addChildren([indexRoute, packagesRoute, newPackageRoute, editPackageRoute]),
   ]),
   basepath: "/admin",
 });

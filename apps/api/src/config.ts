@@ -40,6 +40,8 @@ const EnvSchema = z.object({
   /** Service token the calling platform uses for the metering API. */
   METERING_API_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   /** inline: this process also runs background jobs (default); off: a separate `pnpm worker` does. */
+  /** Give new Stripe customers a test clock (on by default against the emulator; test mode only). */
+  STRIPE_TEST_CLOCKS: booleanFlag.optional(),
   WORKER_MODE: z.enum(["inline", "off"]).default("inline"),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
 });
@@ -81,7 +83,7 @@ export type Config = Readonly<{
   trustedOrigins: string[];
   /** Secure (HTTPS-only) cookies: everywhere but local development and tests. */
   secureCookies: boolean;
-  stripe: { secretKey: string; webhookSecret: string; apiBase: string | undefined };
+  stripe: { secretKey: string; webhookSecret: string; apiBase: string | undefined; useTestClocks: boolean };
   meteringApiToken: string;
   worker: { mode: "inline" | "off"; concurrency: number };
 }>;
@@ -117,6 +119,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ...(e.NODE_ENV === "production" ? [] : DEV_ORIGINS),
     ]),
   ];
+  const stripeApiBase =
+    e.STRIPE_API_BASE ??
+    (e.NODE_ENV !== "production" && !e.STRIPE_SECRET_KEY ? DEV_STRIPE_API_BASE : undefined);
+  const stripeKey = e.STRIPE_SECRET_KEY ?? DEV_STRIPE_SECRET_KEY;
   return {
     env: e.NODE_ENV,
     host: e.HOST,
@@ -132,12 +138,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustedOrigins,
     secureCookies: e.NODE_ENV === "production" || publicUrl.startsWith("https://"),
     stripe: {
-      secretKey: e.STRIPE_SECRET_KEY ?? DEV_STRIPE_SECRET_KEY,
+      secretKey: stripeKey,
       webhookSecret: e.STRIPE_WEBHOOK_SECRET ?? DEV_STRIPE_WEBHOOK_SECRET,
       // Outside production, no key means the project's Stripe emulator on its default port.
-      apiBase:
-        e.STRIPE_API_BASE ??
-        (e.NODE_ENV !== "production" && !e.STRIPE_SECRET_KEY ? DEV_STRIPE_API_BASE : undefined),
+      apiBase: stripeApiBase,
+      // Test clocks exist only in test mode; by default they are used against the emulator.
+      useTestClocks: stripeKey.includes("_test_") && (e.STRIPE_TEST_CLOCKS ?? stripeApiBase !== undefined),
     },
     meteringApiToken: e.METERING_API_TOKEN ?? DEV_METERING_API_TOKEN,
     worker: { mode: e.WORKER_MODE, concurrency: e.WORKER_CONCURRENCY },

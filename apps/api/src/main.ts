@@ -5,6 +5,8 @@ import {
   type Ports,
   PostgresJobQueue,
   StripeBillingProvider,
+  syncCatalogToStripe,
+  usesEmulator,
 } from "@minutely/api";
 import { createPrismaClient } from "@minutely/db";
 import { systemClock } from "@minutely/domain";
@@ -25,6 +27,11 @@ try {
 
 const db = createPrismaClient(config.databaseUrl, { poolSize: config.databasePoolSize });
 const ports: Ports = {
+  settings: {
+    publicUrl: config.publicUrl,
+    useTestClocks: config.stripe.useTestClocks,
+    stripeEmulator: usesEmulator(config.stripe.apiBase),
+  },
   db,
   clock: systemClock,
   queue: new PostgresJobQueue(db),
@@ -74,3 +81,13 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 }
 
 await app.listen({ host: config.host, port: config.port });
+
+// Packages without a Stripe product or price yet (a fresh database, a price edited while Stripe was
+// unreachable) get one now; admins can also retry per package.
+syncCatalogToStripe(ports).then(
+  (result) => {
+    if (result.synced > 0 || result.failed.length > 0) app.log.info(result, "catalog synced to Stripe");
+  },
+  (error: unknown) =>
+    app.log.warn({ err: error }, "catalog sync to Stripe failed; will retry on the next start"),
+);

@@ -21,7 +21,9 @@ import { registerAuthRoutes } from "./auth-routes.ts";
 import type { Config } from "./config.ts";
 import { registerOriginCheck } from "./origin-check.ts";
 import { registerErrorHandler } from "./rest.ts";
+import { registerMeteringRoutes } from "./routes/metering.ts";
 import { registerSubscriptionRoutes } from "./routes/subscriptions.ts";
+import { registerWebhookRoutes } from "./routes/webhooks.ts";
 import { viewerOf } from "./session.ts";
 
 export interface ServerDeps extends Ports {
@@ -44,6 +46,7 @@ function trpcOptions<TRouter extends AppRouter | AdminRouter>(
         queue: deps.queue,
         mailer: deps.mailer,
         billing: deps.billing,
+        settings: deps.settings,
         viewer: await viewerOf(deps.auth, req),
         requestId: String(req.id),
       }),
@@ -137,6 +140,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   await registerAuthRoutes(app, deps.auth);
   await registerSubscriptionRoutes(app, deps);
+  await registerMeteringRoutes(app, deps);
+  await registerWebhookRoutes(app, { ...deps, webhookSecret: config.stripe.webhookSecret });
   await app.register(fastifyTRPCPlugin, trpcOptions(deps, adminRouter, "/trpc/admin"));
   await app.register(fastifyTRPCPlugin, trpcOptions(deps, appRouter, "/trpc"));
 

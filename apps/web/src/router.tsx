@@ -1,4 +1,4 @@
-import { Button, SignInForm, SignUpForm, signIn, signOut, signUp } from "@minutely/ui";
+import { Button, EmulatorBanner, SignInForm, SignUpForm, signIn, signOut, signUp } from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
 import {
   createRootRoute,
@@ -12,6 +12,8 @@ import {
 } from "@tanstack/react-router";
 import { z } from "zod";
 import { queryClient, trpc } from "./lib/trpc.ts";
+import { AgentsPage } from "./routes/agents.tsx";
+import { BillingPage, BillingReturnPage, PaymentProblemBanner } from "./routes/billing.tsx";
 import { PackagesPage } from "./routes/packages.tsx";
 
 const meQuery = trpc.auth.me.queryOptions();
@@ -46,6 +48,18 @@ function Header() {
             >
               Subscription &amp; Packages
             </Link>
+            <Link
+              to="/billing"
+              className="text-sm text-slate-600 [&.active]:font-semibold [&.active]:text-slate-900"
+            >
+              Billing
+            </Link>
+            <Link
+              to="/agents"
+              className="text-sm text-slate-600 [&.active]:font-semibold [&.active]:text-slate-900"
+            >
+              Agents
+            </Link>
             <span className="ml-auto text-sm text-slate-500">{me.data.user.email}</span>
             <Button
               variant="ghost"
@@ -64,8 +78,10 @@ function Header() {
 }
 
 function Layout() {
+  const status = useQuery({ ...trpc.system.status.queryOptions(), staleTime: Number.POSITIVE_INFINITY });
   return (
     <div className="min-h-screen">
+      {status.data?.stripeEmulator ? <EmulatorBanner /> : null}
       <Header />
       <main className="mx-auto max-w-6xl px-4 py-8">
         <Outlet />
@@ -135,9 +151,19 @@ const signUpRoute = createRoute({
 });
 
 /** Everything below needs a signed-in customer; others are sent to sign-in and brought back afterwards. */
+function AppLayout() {
+  return (
+    <div className="space-y-6">
+      <PaymentProblemBanner />
+      <Outlet />
+    </div>
+  );
+}
+
 const appRoute = createRoute({
   getParentRoute: () => rootRoute,
   id: "app",
+  component: AppLayout,
   beforeLoad: async ({ location }) => {
     const me = await queryClient.fetchQuery(meQuery);
     if (!me) throw redirect({ to: "/sign-in", search: { redirect: location.href } });
@@ -145,12 +171,33 @@ const appRoute = createRoute({
   },
 });
 
+/** Signed-in customers without a package land on package selection; the others on their billing. */
 const indexRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/",
-  beforeLoad: () => {
-    throw redirect({ to: "/packages" });
+  beforeLoad: async () => {
+    const selection = await queryClient.fetchQuery(trpc.catalog.selection.queryOptions());
+    throw redirect({ to: selection.needsPackageSelection ? "/packages" : "/billing" });
   },
+});
+
+const billingRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/billing",
+  component: BillingPage,
+});
+
+const billingReturnRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/billing/return",
+  validateSearch: z.object({ session_id: z.string().optional() }),
+  component: BillingReturnPage,
+});
+
+const agentsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/agents",
+  component: AgentsPage,
 });
 
 const packagesRoute = createRoute({
@@ -163,7 +210,7 @@ export const router = createRouter({
   routeTree: rootRoute.addChildren([
     signInRoute,
     signUpRoute,
-    appRoute.addChildren([indexRoute, packagesRoute]),
+    appRoute.addChildren([indexRoute, packagesRoute, billingRoute, billingReturnRoute, agentsRoute]),
   ]),
 });
 

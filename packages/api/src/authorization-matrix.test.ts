@@ -6,11 +6,13 @@ import { TRPCError } from "@trpc/server";
 import { describe, expect, it } from "vitest";
 import type { Context, Viewer } from "./context.ts";
 import { adminRouter, appRouter } from "./root.ts";
+import { syncCatalogToStripe } from "./services/catalog-admin.ts";
 import { testPorts } from "./testing.ts";
 import { createCallerFactory } from "./trpc.ts";
 
 const { db } = await testDatabase();
 const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl() });
+await syncCatalogToStripe(ports);
 
 /** Procedures anyone may call. Adding one here is a deliberate decision. */
 const PUBLIC_PROCEDURES = new Set(["system.status", "auth.me", "catalog.list"]);
@@ -21,7 +23,7 @@ const PUBLIC_PROCEDURES = new Set(["system.status", "auth.me", "catalog.list"]);
  * BAD_REQUEST), or, for procedures without such an input, a check that the result shows A's data only.
  */
 type Probe =
-  | { input: (b: AccountFixture) => unknown }
+  | { input: (b: AccountFixture) => unknown; mayActOnOwnAccount?: boolean }
   | { input?: undefined; check: (result: unknown, a: AccountFixture, b: AccountFixture) => void };
 
 interface AccountFixture {
@@ -31,6 +33,20 @@ interface AccountFixture {
 }
 
 const CROSS_ACCOUNT_PROBES: Record<string, Probe> = {
+  "subscription.overview": {
+    check: (result) => expect((result as { status: string }).status).toBe("none"),
+  },
+  "subscription.invoices": { check: (result) => expect(result).toEqual([]) },
+  // Subscribing acts on the caller's own account only (B's subscription is checked unchanged below).
+  "subscription.subscribe": { input: (b) => ({ packageId: b.planId }), mayActOnOwnAccount: true },
+  "subscription.completeCheckout": { input: () => ({ sessionId: "cs_of_account_b" }) },
+  "subscription.previewUpgrade": { input: (b) => ({ packageId: b.planId }) },
+  "subscription.upgrade": { input: (b) => ({ packageId: b.planId, prorationDate: new Date() }) },
+  "subscription.downgrade": { input: (b) => ({ packageId: b.planId }) },
+  "subscription.cancelScheduledChange": { input: () => undefined },
+  "subscription.cancel": { input: () => undefined },
+  "subscription.resume": { input: () => undefined },
+  "subscription.updatePaymentMethod": { input: () => ({ requestKey: "probe-key-1" }) },
   "catalog.selection": {
     check: (result) => {
       const selection = result as { currentPackageId: string | null; needsPackageSelection: boolean };
@@ -38,6 +54,21 @@ const CROSS_ACCOUNT_PROBES: Record<string, Probe> = {
       expect(selection.needsPackageSelection).toBe(true);
     },
   },
+  // Metering: A has no subscription; B has usage, an alert, a custom threshold and agents (see below).
+  "usage.current": { check: (result) => expect(result).toBeNull() },
+  "usage.daily": { input: (b) => ({ accountId: b.accountId }) },
+  "usage.byAgent": { input: (b) => ({ accountId: b.accountId }) },
+  "usage.byDirection": { input: (b) => ({ accountId: b.accountId }) },
+  "alerts.list": { check: (result) => expect(result).toEqual([]) },
+  "alerts.dismiss": { input: () => ({ id: meteringOfB.alertId }) },
+  "alerts.thresholds.list": { check: (result) => expect(result).toMatchObject({ custom: [] }) },
+  "alerts.thresholds.set": { input: (b) => ({ percent: 60, accountId: b.accountId }) },
+  "alerts.thresholds.remove": { input: () => ({ percent: 50 }) },
+  "agents.list": { check: (result) => expect(result).toMatchObject({ agents: [], allowed: 0 }) },
+  "agents.create": { input: (b) => ({ name: "Intruder", accountId: b.accountId }) },
+  "agents.rename": { input: () => ({ id: meteringOfB.agentId, name: "Renamed by A" }) },
+  "agents.deactivate": { input: () => ({ id: meteringOfB.agentId }) },
+  "agents.activate": { input: () => ({ id: meteringOfB.inactiveAgentId }) },
 };
 
 type Caller = Record<string, unknown>;
@@ -87,6 +118,21 @@ await db.subscription.create({
     currentPeriodEnd: new Date("2026-12-01T00:00:00Z"),
   },
 });
+await db.billingHistory.create({
+  data: {
+    accountId: customerB.accountId ?? "",
+    stripeInvoiceId: "in_matrix_b",
+    status: "paid",
+    currency: "usd",
+    subtotalCents: 9900,
+    totalCents: 9900,
+    amountDueCents: 9900,
+    amountPaidCents: 9900,
+    issuedAt: new Date("2026-11-01T00:00:00Z"),
+  },
+});
+const subscriptionsOfB = await db.subscription.findMany({ where: { accountId: customerB.accountId ?? "" } });
+const invoicesOfB = await db.billingHistory.findMany({ where: { accountId: customerB.accountId ?? "" } });
 const fixtureA: AccountFixture = {
   accountId: customerA.accountId ?? "",
   userId: customerA.userId,
@@ -98,6 +144,31 @@ const fixtureB: AccountFixture = {
   planId: pro.id,
 };
 const admin: Viewer = { ...(await createCustomer("admin@example.com")), role: "admin" };
+
+// Account B's metering data, which no probe of account A may see or change.
+const agentOfB = await db.agent.create({ data: { accountId: fixtureB.accountId, name: "B's agent" } });
+const inactiveAgentOfB = await db.agent.create({
+  data: { accountId: fixtureB.accountId, name: "B's old agent", active: false },
+});
+const alertOfB = await db.usageAlert.create({
+  data: {
+    accountId: fixtureB.accountId,
+    periodStart: new Date("2026-11-01T00:00:00Z"),
+    thresholdPercent: 80,
+    kind: "threshold",
+    minutesUsed: 2400,
+    minutesLimit: 3000,
+    message: "B used 80%",
+  },
+});
+await db.alertThreshold.create({ data: { accountId: fixtureB.accountId, percent: 50 } });
+const meteringOfB = { agentId: agentOfB.id, inactiveAgentId: inactiveAgentOfB.id, alertId: alertOfB.id };
+const meteringSnapshotOfB = async () => ({
+  agents: await db.agent.findMany({ where: { accountId: fixtureB.accountId }, orderBy: { name: "asc" } }),
+  alerts: await db.usageAlert.findMany({ where: { accountId: fixtureB.accountId } }),
+  thresholds: await db.alertThreshold.findMany({ where: { accountId: fixtureB.accountId } }),
+});
+const meteringOfBBefore = await meteringSnapshotOfB();
 
 const appCaller = (viewer: Viewer | null) =>
   createCallerFactory(appRouter)(context(viewer)) as unknown as Caller;
@@ -141,12 +212,26 @@ describe("authorization matrix", () => {
     async (path, probe) => {
       if (probe.input) {
         const code = await errorCodeOf(call(appCaller(customerA), path, probe.input(fixtureB)));
-        expect(["FORBIDDEN", "NOT_FOUND", "BAD_REQUEST"]).toContain(code);
+        const refused = ["FORBIDDEN", "NOT_FOUND", "BAD_REQUEST", "PRECONDITION_FAILED"];
+        expect(probe.mayActOnOwnAccount ? [...refused, "OK"] : refused).toContain(code);
       } else {
         probe.check(await call(appCaller(customerA), path), fixtureA, fixtureB);
       }
     },
   );
+
+  it("leaves account B's subscription and invoices exactly as they were after every probe", async () => {
+    expect(await db.subscription.findMany({ where: { accountId: fixtureB.accountId } })).toEqual(
+      subscriptionsOfB,
+    );
+    expect(await db.billingHistory.findMany({ where: { accountId: fixtureB.accountId } })).toEqual(
+      invoicesOfB,
+    );
+  });
+
+  it("leaves account B's agents, alerts and thresholds exactly as they were after every probe", async () => {
+    expect(await meteringSnapshotOfB()).toEqual(meteringOfBBefore);
+  });
 
   it("auth.me shows each customer their own account only", async () => {
     const meA = (await call(appCaller(customerA), "auth.me")) as { account: { id: string } | null };

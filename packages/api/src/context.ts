@@ -14,8 +14,19 @@ export interface Viewer {
   accountId: string | null;
 }
 
+/** Deployment facts services need. */
+export interface Settings {
+  /** Where browsers reach Minutely (return URLs from Stripe's hosted pages point here). */
+  publicUrl: string;
+  /** Give each new Stripe customer a test clock (emulator / Stripe test mode) so time can be advanced. */
+  useTestClocks: boolean;
+  /** True when Stripe is the project's emulator: the SPAs then say so in a banner. */
+  stripeEmulator: boolean;
+}
+
 /** What services need from the outside world. Tests pass real implementations or real fakes. */
 export interface Ports {
+  settings: Settings;
   db: Database;
   clock: Clock;
   queue: JobQueue;

@@ -1,13 +1,21 @@
 export { type Auth, type AuthOptions, createAuth, MIN_PASSWORD_LENGTH, resolveViewer } from "./auth.ts";
 export { createStripeClient, type StripeClientOptions, usesEmulator } from "./billing/stripe-client.ts";
 export { StripeBillingProvider } from "./billing/stripe-provider.ts";
-export type { Context, Ports, Viewer } from "./context.ts";
+export type { Context, Ports, Settings, Viewer } from "./context.ts";
 export { DEMO_USERS, seedDemoUsers } from "./demo.ts";
 export { AppError, type AppErrorCode, httpStatusOf } from "./errors.ts";
 export { createTaskList, type TaskContext, type TaskHandler } from "./jobs/tasks.ts";
 export { type Mailer, type MailInput, OutboxMailer } from "./ports/mailer.ts";
 export { type Db, type EnqueueOptions, type JobQueue, PostgresJobQueue } from "./ports/queue.ts";
 export { type AdminRouter, type AppRouter, adminRouter, appRouter } from "./root.ts";
+export { enforceAgentLimit } from "./services/agents.ts";
+export {
+  type AuthorizeCallInput,
+  authorizeCallRequest,
+  type CallAuthorizationResult,
+  RESERVATION_MINUTES,
+  RESERVATION_TTL_MS,
+} from "./services/call-authorization.ts";
 export {
   legacyUserPackages,
   listAvailablePackages,
@@ -18,4 +26,16 @@ export {
   legacyAdminPackages,
   syncCatalogToStripe,
 } from "./services/catalog-admin.ts";
+export { isUuid } from "./services/metering-account.ts";
+export { processStripeEvent, receiveStripeWebhook, replayStripeEvent } from "./services/stripe-webhooks.ts";
+export { syncSubscription } from "./services/subscription-sync.ts";
+export * as subscriptions from "./services/subscriptions.ts";
+export {
+  type IngestResult,
+  ingestUsageEvents,
+  MAX_EVENTS_PER_BATCH,
+  type UsageEventInput,
+  type UsageEventResult,
+} from "./services/usage-ingest.ts";
+export { currentUsage, dailyUsage, usageByAgent } from "./services/usage-read.ts";
 export { createCallerFactory } from "./trpc.ts";

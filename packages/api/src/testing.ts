@@ -10,6 +10,7 @@ export interface TestPortsOptions {
   /** The Stripe emulator's URL (inject("minutelyStripeEmulatorUrl") under @minutely/testing/global-setup). */
   stripeApiBase: string;
   clock?: FixedClock;
+  publicUrl?: string;
 }
 
 /** Real implementations of every port on a test database and the Stripe emulator, with a controlled clock. */
@@ -17,6 +18,11 @@ export function testPorts(db: Database, options: TestPortsOptions) {
   const clock = options.clock ?? fixedClock(new Date("2026-11-27T12:00:00Z"));
   const stripe = createStripeClient({ secretKey: "sk_test_minutely_tests", apiBase: options.stripeApiBase });
   return {
+    settings: {
+      publicUrl: options.publicUrl ?? "http://localhost:3000",
+      useTestClocks: true,
+      stripeEmulator: true,
+    },
     db,
     clock,
     queue: new PostgresJobQueue(db),

@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "@minutely/db/embedded";
 import { createTestDatabase, type TestDatabase, type TestDatabaseServer } from "@minutely/db/testing";
+import { type RunningEmulator, startStripeEmulatorProcess } from "./emulator.ts";
 import { REPO_ROOT } from "./paths.ts";
 
 export interface Stack {
@@ -16,6 +17,8 @@ export interface Stack {
     cookie: string;
   }>;
   database: TestDatabase;
+  /** Base URL of the Stripe emulator this stack's API talks to (its /_emulator/* endpoints drive it). */
+  stripeApiBase: string;
   /** Everything the API process printed, for assertions on logs. */
   logs(): string;
   stop(): Promise<void>;
@@ -54,6 +57,22 @@ async function waitForHealth(url: string, child: ChildProcess, output: () => str
 export async function startStack(server: TestDatabaseServer, options: StackOptions = {}): Promise<Stack> {
   const database = await createTestDatabase(server);
   const port = await freePort();
+  const webhookSecret = "whsec_minutely_stack_tests";
+  // The API's Stripe: a Stripe emulator of this stack's own, unless the caller points it elsewhere.
+  let emulator: RunningEmulator | undefined;
+  try {
+    // The emulator delivers its signed webhooks to this stack's API, as Stripe would.
+    emulator = options.env?.STRIPE_API_BASE
+      ? undefined
+      : await startStripeEmulatorProcess({
+          STRIPE_EMULATOR_WEBHOOK_URL: `http://127.0.0.1:${port}/api/webhooks/stripe`,
+          STRIPE_EMULATOR_WEBHOOK_SECRET: webhookSecret,
+        });
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
+  const stripeApiBase = options.env?.STRIPE_API_BASE ?? emulator?.url ?? "";
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "",
     HOME: process.env.HOME ?? "/tmp",
@@ -63,6 +82,8 @@ export async function startStack(server: TestDatabaseServer, options: StackOptio
     LOG_LEVEL: "info",
     DATABASE_URL: database.url,
     PUBLIC_URL: `http://127.0.0.1:${port}`,
+    STRIPE_API_BASE: stripeApiBase,
+    STRIPE_WEBHOOK_SECRET: webhookSecret,
     ...(options.spas?.web ? { WEB_DIST_DIR: distDir("web") } : {}),
     ...(options.spas?.admin ? { ADMIN_DIST_DIR: distDir("admin") } : {}),
     ...options.env,
@@ -89,6 +110,7 @@ export async function startStack(server: TestDatabaseServer, options: StackOptio
       await exited;
       clearTimeout(timer);
     }
+    await emulator?.stop();
     await database.drop();
   };
   try {
@@ -120,5 +142,5 @@ export async function startStack(server: TestDatabaseServer, options: StackOptio
     if (!row.accountId) throw new Error(`sign-up of ${user.email} created no account`);
     return { userId: row.id, accountId: row.accountId, cookie };
   };
-  return { baseUrl, database, createUser, logs: () => output, stop };
+  return { baseUrl, database, stripeApiBase, createUser, logs: () => output, stop };
 }

@@ -3,5 +3,15 @@ export { SignInForm, type SignInValues, SignUpForm, type SignUpValues } from "./
 export { Button, type ButtonProps } from "./button.tsx";
 export { Badge, Card } from "./card.tsx";
 export { cn } from "./cn.ts";
+export { ConfirmDialog, type ConfirmDialogProps, Dialog, type DialogProps } from "./dialog.tsx";
+export { EmulatorBanner } from "./emulator-banner.tsx";
 export { Banner, EmptyState, ErrorState, Spinner } from "./feedback.tsx";
+export {
+  CheckboxField,
+  type CheckboxFieldProps,
+  SelectField,
+  type SelectFieldProps,
+  TextAreaField,
+  type TextAreaFieldProps,
+} from "./fields.tsx";
 export { Field, type FieldProps } from "./form.tsx";

@@ -1,6 +1,7 @@
 import type { AdminRouter } from "@minutely/api";
 import { QueryClient } from "@tanstack/react-query";
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
+import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
 import superjson from "superjson";
 
@@ -10,6 +11,28 @@ export function httpStatusOf(error: unknown): number | undefined {
     ? (error.data as { httpStatus?: number } | undefined)?.httpStatus
     : undefined;
 }
+
+/** The server's per-field messages (`data.fieldErrors`: zod issues and AppErrors naming a field). */
+export function fieldErrorsOf(error: unknown): Record<string, string> {
+  if (!(error instanceof TRPCClientError)) return {};
+  const fieldErrors = (error.data as { fieldErrors?: unknown } | undefined)?.fieldErrors;
+  if (typeof fieldErrors !== "object" || fieldErrors === null) return {};
+  return Object.fromEntries(
+    Object.entries(fieldErrors).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+  );
+}
+
+/** A sentence for an error banner: the server's message, or a connection problem. */
+export function messageOf(error: unknown): string {
+  if (error instanceof TRPCClientError && error.data) return error.message;
+  return "Could not reach Minutely. Check your connection and try again.";
+}
+
+type AdminOutputs = inferRouterOutputs<AdminRouter>;
+type AdminInputs = inferRouterInputs<AdminRouter>;
+/** A package as the admin list returns it: every field, its Stripe prices and subscriber counts. */
+export type AdminPackage = AdminOutputs["packages"]["list"][number];
+export type PackageInput = AdminInputs["packages"]["create"];
 
 export const queryClient = new QueryClient({
   defaultOptions: {

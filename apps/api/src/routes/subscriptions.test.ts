@@ -1,10 +1,14 @@
+import { syncCatalogToStripe } from "@minutely/api";
+import { testPorts } from "@minutely/api/testing";
 import { testDatabase } from "@minutely/db/vitest";
+import { stripeEmulatorUrl } from "@minutely/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildTestServer, cookiesFrom, TEST_ORIGIN } from "../testing.ts";
 
 const { db } = await testDatabase();
 const app = await buildTestServer(db);
 afterAll(() => app.close());
+const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl() });
 
 async function signedIn(email: string, role: "user" | "admin" = "user"): Promise<string> {
   const response = await app.inject({
@@ -13,7 +17,7 @@ async function signedIn(email: string, role: "user" | "admin" = "user"): Promise
     headers: { origin: TEST_ORIGIN },
     payload: { name: email, email, password: "long-enough-1" },
   });
-  expect(response.statusCode).toBe(200);
+  expect(response.statusCode, response.body).toBe(200);
   await db.user.update({ where: { email }, data: { role } });
   return cookiesFrom(response.headers["set-cookie"]);
 }
@@ -119,5 +123,72 @@ describe("OpenAPI", () => {
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(["/api/subscriptions/user/packages/", "/api/subscriptions/admin/packages/"]),
     );
+  });
+});
+
+describe("POST /api/subscriptions/user/actions/ (the seed's contract)", () => {
+  async function act(cookie: string, payload: unknown) {
+    return await app.inject({
+      method: "POST",
+      url: "/api/subscriptions/user/actions/",
+      headers: { cookie, origin: TEST_ORIGIN },
+      payload: payload as Record<string, unknown>,
+    });
+  }
+
+  it("refuses bad input with a 400 naming the field, and signed-out callers with 401", async () => {
+    const cookie = await signedIn("typo@example.com");
+    const wrongAction = await act(cookie, { action: "teleport" });
+    expect(wrongAction.statusCode).toBe(400);
+    expect(wrongAction.json().fields).toHaveProperty("action");
+    const wrongId = await act(cookie, { action: "subscribe", package_id: "not-a-uuid" });
+    expect(wrongId.statusCode).toBe(400);
+    expect(wrongId.json().fields).toHaveProperty("package_id");
+    const noPackage = await act(cookie, { action: "subscribe" });
+    expect(noPackage.statusCode).toBe(400);
+    expect(noPackage.json().fields).toHaveProperty("packageId");
+    const signedOut = await app.inject({
+      method: "POST",
+      url: "/api/subscriptions/user/actions/",
+      payload: { action: "cancel" },
+    });
+    expect(signedOut.statusCode).toBe(401);
+  });
+
+  it("subscribes through Checkout or with a card; a declined card gets 402 and nothing is created", async () => {
+    await syncCatalogToStripe(ports);
+    const cookie = await signedIn("buyer@example.com");
+    const pro = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
+    const checkout = await act(cookie, { action: "subscribe", package_id: pro.id });
+    expect(checkout.json()).toMatchObject({ result: "checkout" });
+    expect(checkout.statusCode).toBe(200);
+    expect(checkout.json()).toMatchObject({ result: "checkout" });
+    expect(checkout.json().checkout_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/checkout\/cs_/);
+
+    const declined = await act(cookie, {
+      action: "subscribe",
+      package_id: pro.id,
+      payment_method_id: "pm_card_chargeCustomerFail",
+    });
+    expect(declined.statusCode).toBe(402);
+    expect(declined.json().message).toMatch(/declined/i);
+    const user = await db.user.findUniqueOrThrow({ where: { email: "buyer@example.com" } });
+    expect(await db.subscription.count({ where: { accountId: user.accountId ?? "" } })).toBe(0);
+
+    const paid = await act(cookie, {
+      action: "subscribe",
+      package_id: pro.id,
+      payment_method_id: "pm_card_visa",
+    });
+    expect(paid.statusCode).toBe(200);
+    expect(paid.json().subscription).toMatchObject({
+      status: "active",
+      package_name: "Pro",
+      cancel_at_period_end: false,
+    });
+    const history = await act(cookie, { action: "billing_history" });
+    expect(history.json().invoices).toHaveLength(1);
+    expect(history.json().invoices[0]).toMatchObject({ amount: 99, status: "paid", currency: "usd" });
+    expect(history.json().invoices[0].hosted_invoice_url).toMatch(/^http/);
   });
 });

@@ -1,6 +1,8 @@
 // The seed's REST contract, session-authenticated, thin over the same services as the tRPC procedures.
-import { type Auth, legacyAdminPackages, legacyUserPackages, type Ports } from "@minutely/api";
+import { type Auth, legacyAdminPackages, legacyUserPackages, type Ports, subscriptions } from "@minutely/api";
 import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { parse } from "../rest.ts";
 import { requireAdmin, requireCustomer } from "../session.ts";
 import { errorResponses, sessionSecurity } from "./openapi-schemas.ts";
 
@@ -67,6 +69,40 @@ const adminPackageSchema = {
   },
 } as const;
 
+const ZActionRequestSchema = z.object({
+  action: z.enum(["subscribe", "upgrade", "downgrade", "cancel", "resume", "billing_history"], {
+    error: "must be one of subscribe, upgrade, downgrade, cancel, resume, billing_history",
+  }),
+  package_id: z.uuid("must be a package id").optional(),
+  payment_method_id: z
+    .string()
+    .regex(/^pm_\w+$/, "must be a Stripe payment method id such as pm_card_visa")
+    .optional(),
+  /** Upgrade: the proration date (Unix seconds) of the preview being confirmed; now when omitted. */
+  proration_date: z.number().int().positive().optional(),
+  /** Downgrade: the agents to keep active when the package allows fewer than are active. */
+  keep_agent_ids: z.array(z.uuid()).max(1000).optional(),
+});
+
+function subscriptionJson(overview: subscriptions.SubscriptionOverview) {
+  return {
+    status: overview.status,
+    status_label: overview.statusLabel,
+    package_id: overview.package?.id ?? null,
+    package_name: overview.package?.name ?? null,
+    current_period_start: overview.currentPeriodStart?.toISOString() ?? null,
+    current_period_end: overview.currentPeriodEnd?.toISOString() ?? null,
+    cancel_at_period_end: overview.cancelAtPeriodEnd,
+    scheduled_change: overview.scheduledChange
+      ? {
+          package_id: overview.scheduledChange.packageId,
+          package_name: overview.scheduledChange.packageName,
+          effective_at: overview.scheduledChange.effectiveAt.toISOString(),
+        }
+      : null,
+  };
+}
+
 export async function registerSubscriptionRoutes(
   app: FastifyInstance,
   deps: Ports & { auth: Auth },
@@ -126,6 +162,119 @@ export async function registerSubscriptionRoutes(
     async (req) => {
       await requireAdmin(deps.auth, req);
       return { packages: await legacyAdminPackages(deps) };
+    },
+  );
+
+  app.post(
+    "/api/subscriptions/user/actions/",
+    {
+      schema: {
+        tags: ["Subscriptions (seed contract)"],
+        summary:
+          "Subscribe, upgrade (prorated now), downgrade (next cycle), cancel, resume, or list invoices",
+        description:
+          "Without payment_method_id, subscribe returns a Stripe Checkout URL to send the customer to. " +
+          "Every action is idempotent: repeating a request that already took effect changes nothing.",
+        security: sessionSecurity,
+        body: {
+          type: "object",
+          required: ["action"],
+          properties: {
+            action: {
+              type: "string",
+              enum: ["subscribe", "upgrade", "downgrade", "cancel", "resume", "billing_history"],
+            },
+            package_id: { type: "string", format: "uuid" },
+            payment_method_id: { type: "string", examples: ["pm_card_visa"] },
+            proration_date: { type: "integer" },
+            keep_agent_ids: { type: "array", items: { type: "string", format: "uuid" } },
+          },
+        },
+        response: {
+          200: {
+            type: "object",
+            properties: {
+              action: { type: "string" },
+              result: { type: "string", enum: ["checkout", "subscribed", "updated", "invoices"] },
+              checkout_url: { type: "string" },
+              subscription: { type: "object", additionalProperties: true },
+              invoices: { type: "array", items: { type: "object", additionalProperties: true } },
+            },
+          },
+          ...errorResponses,
+          402: { ...errorResponses[400], description: "Card declined or authentication required" },
+        },
+      },
+      // Validation is done by zod below, so the error names the field the way every other route does.
+      attachValidation: true,
+    },
+    async (req) => {
+      const viewer = await requireCustomer(deps.auth, req);
+      const body = parse(ZActionRequestSchema, req.body);
+      const account = { accountId: viewer.accountId, email: viewer.email, name: viewer.name };
+      switch (body.action) {
+        case "subscribe": {
+          const result = await subscriptions.subscribe(deps, account, {
+            packageId: body.package_id,
+            paymentMethodId: body.payment_method_id,
+          });
+          return result.kind === "checkout"
+            ? { action: body.action, result: "checkout", checkout_url: result.url }
+            : {
+                action: body.action,
+                result: "subscribed",
+                subscription: subscriptionJson(result.subscription),
+              };
+        }
+        case "upgrade": {
+          const overview = await subscriptions.upgrade(deps, account, {
+            packageId: body.package_id,
+            prorationDate: body.proration_date ? new Date(body.proration_date * 1000) : undefined,
+          });
+          return { action: body.action, result: "updated", subscription: subscriptionJson(overview) };
+        }
+        case "downgrade": {
+          const overview = await subscriptions.downgrade(deps, account, {
+            packageId: body.package_id,
+            keepAgentIds: body.keep_agent_ids,
+          });
+          return { action: body.action, result: "updated", subscription: subscriptionJson(overview) };
+        }
+        case "cancel":
+          return {
+            action: body.action,
+            result: "updated",
+            subscription: subscriptionJson(await subscriptions.cancel(deps, account)),
+          };
+        case "resume":
+          return {
+            action: body.action,
+            result: "updated",
+            subscription: subscriptionJson(await subscriptions.resume(deps, account)),
+          };
+        case "billing_history": {
+          const invoices = await subscriptions.billingHistory(deps, viewer.accountId);
+          return {
+            action: body.action,
+            result: "invoices",
+            invoices: invoices.map((i) => ({
+              id: i.id,
+              number: i.number,
+              date: i.date.toISOString(),
+              amount: i.amountCents / 100,
+              amount_cents: i.amountCents,
+              currency: i.currency,
+              status: i.status,
+              hosted_invoice_url: i.hostedInvoiceUrl,
+              invoice_pdf: i.invoicePdfUrl,
+            })),
+          };
+        }
+        default: {
+          const unreachable: never = body.action;
+          return unreachable;
+        }
+      }
     },
   );
 }

@@ -1,45 +1,262 @@
 import { formatMoney } from "@minutely/domain";
-import { Badge, Card, ErrorState, Spinner } from "@minutely/ui";
-import { useQuery } from "@tanstack/react-query";
+import { Badge, Banner, Button, Card, Dialog, ErrorState, Spinner } from "@minutely/ui";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useNavigate } from "@tanstack/react-router";
+import { useState } from "react";
+import { formatCents, formatDate } from "../lib/format.ts";
 import { trpc } from "../lib/trpc.ts";
 
+type Selection = Awaited<ReturnType<typeof useSelection>>["data"];
+type Package = NonNullable<Selection>["packages"][number];
+
+function useSelection() {
+  return useQuery(trpc.catalog.selection.queryOptions());
+}
+
+function UpgradeDialog({ pkg, onClose }: { pkg: Package; onClose: () => void }) {
+  const queryClient = useQueryClient();
+  const navigate = useNavigate();
+  const preview = useQuery({
+    ...trpc.subscription.previewUpgrade.queryOptions({ packageId: pkg.id }),
+    staleTime: 0,
+  });
+  const upgrade = useMutation(
+    trpc.subscription.upgrade.mutationOptions({
+      onSuccess: async () => {
+        await queryClient.invalidateQueries();
+        onClose();
+        await navigate({ to: "/billing" });
+      },
+    }),
+  );
+  return (
+    <Dialog open onOpenChange={(open) => !open && onClose()} title={`Upgrade to ${pkg.name}`}>
+      {preview.isPending ? <Spinner label="Calculating your prorated price" /> : null}
+      {preview.isError ? <ErrorState error={preview.error} /> : null}
+      {preview.data ? (
+        <div className="mt-4 space-y-4">
+          <p className="text-sm text-slate-600">
+            Your new package starts now. You are credited for the unused time on your current package and
+            charged for the rest of this period on {pkg.name}.
+          </p>
+          <dl className="space-y-1 text-sm" aria-label="Proration preview">
+            <div className="flex justify-between">
+              <dt>Credit for unused time</dt>
+              <dd data-testid="preview-credit">
+                {formatCents(preview.data.creditCents, preview.data.currency)}
+              </dd>
+            </div>
+            <div className="flex justify-between">
+              <dt>{pkg.name} for the rest of the period</dt>
+              <dd data-testid="preview-charge">
+                {formatCents(preview.data.chargeCents, preview.data.currency)}
+              </dd>
+            </div>
+            <div className="flex justify-between border-t border-slate-200 pt-1 font-semibold">
+              <dt>Total due now</dt>
+              <dd data-testid="preview-total">
+                {formatCents(preview.data.totalDueNowCents, preview.data.currency)}
+              </dd>
+            </div>
+          </dl>
+          {upgrade.isError ? <Banner tone="danger">{upgrade.error.message}</Banner> : null}
+          <div className="flex justify-end gap-2">
+            <Button variant="secondary" onClick={onClose}>
+              Not now
+            </Button>
+            <Button
+              disabled={upgrade.isPending}
+              onClick={() =>
+                upgrade.mutate({ packageId: pkg.id, prorationDate: new Date(preview.data.prorationDate) })
+              }
+            >
+              {upgrade.isPending
+                ? "Upgrading…"
+                : `Pay ${formatCents(preview.data.totalDueNowCents, preview.data.currency)} and upgrade`}
+            </Button>
+          </div>
+        </div>
+      ) : null}
+    </Dialog>
+  );
+}
+
+function DowngradeDialog({
+  pkg,
+  periodEnd,
+  onClose,
+}: {
+  pkg: Package;
+  periodEnd: Date | null;
+  onClose: () => void;
+}) {
+  const queryClient = useQueryClient();
+  const navigate = useNavigate();
+  const agents = useQuery(trpc.agents.list.queryOptions());
+  const active = (agents.data?.agents ?? []).filter((a) => a.active);
+  const mustChoose = active.length > pkg.agentsAllowed;
+  const [keep, setKeep] = useState<string[]>([]);
+  const downgrade = useMutation(
+    trpc.subscription.downgrade.mutationOptions({
+      onSuccess: async () => {
+        await queryClient.invalidateQueries();
+        onClose();
+        await navigate({ to: "/billing" });
+      },
+    }),
+  );
+  return (
+    <Dialog open onOpenChange={(open) => !open && onClose()} title={`Change to ${pkg.name}`}>
+      <div className="mt-4 space-y-4 text-sm">
+        <p>
+          You keep your current package until <strong>{formatDate(periodEnd)}</strong>; then your subscription
+          changes to {pkg.name} at {formatMoney(pkg.monthlyPrice)}/month. You can cancel the change until
+          then.
+        </p>
+        {mustChoose ? (
+          <fieldset className="space-y-2">
+            <legend className="font-medium">
+              {pkg.name} allows {pkg.agentsAllowed} {pkg.agentsAllowed === 1 ? "agent" : "agents"}. Choose
+              which stay active; the others are deactivated at the change.
+            </legend>
+            {active.map((agent) => (
+              <label key={agent.id} className="flex items-center gap-2">
+                <input
+                  type="checkbox"
+                  checked={keep.includes(agent.id)}
+                  disabled={!keep.includes(agent.id) && keep.length >= pkg.agentsAllowed}
+                  onChange={(e) =>
+                    setKeep((current) =>
+                      e.target.checked ? [...current, agent.id] : current.filter((id) => id !== agent.id),
+                    )
+                  }
+                />
+                {agent.name}
+              </label>
+            ))}
+          </fieldset>
+        ) : null}
+        {downgrade.isError ? <Banner tone="danger">{downgrade.error.message}</Banner> : null}
+        <div className="flex justify-end gap-2">
+          <Button variant="secondary" onClick={onClose}>
+            Keep my package
+          </Button>
+          <Button
+            disabled={downgrade.isPending || agents.isPending}
+            onClick={() =>
+              downgrade.mutate({ packageId: pkg.id, ...(mustChoose ? { keepAgentIds: keep } : {}) })
+            }
+          >
+            {downgrade.isPending ? "Scheduling…" : `Change to ${pkg.name} on ${formatDate(periodEnd)}`}
+          </Button>
+        </div>
+      </div>
+    </Dialog>
+  );
+}
+
 export function PackagesPage() {
-  const catalog = useQuery(trpc.catalog.list.queryOptions());
-  if (catalog.isPending) return <Spinner label="Loading packages" />;
-  if (catalog.isError) return <ErrorState error={catalog.error} onRetry={() => catalog.refetch()} />;
-  const { packages, comparison } = catalog.data;
+  const selection = useSelection();
+  const overview = useQuery(trpc.subscription.overview.queryOptions());
+  const [dialog, setDialog] = useState<{ kind: "upgrade" | "downgrade"; pkg: Package } | null>(null);
+  const subscribe = useMutation(
+    trpc.subscription.subscribe.mutationOptions({
+      onSuccess: (result) => {
+        if (result.kind === "checkout") window.location.assign(result.url);
+      },
+    }),
+  );
+  if (selection.isPending || overview.isPending) return <Spinner label="Loading packages" />;
+  if (selection.isError) return <ErrorState error={selection.error} onRetry={() => selection.refetch()} />;
+  if (overview.isError) return <ErrorState error={overview.error} onRetry={() => overview.refetch()} />;
+  const { packages, comparison, currentPackageId, needsPackageSelection } = selection.data;
+  const current = packages.find((p) => p.id === currentPackageId) ?? null;
+  const sub = overview.data;
   return (
     <div className="space-y-8">
       <div>
-        <h1 className="text-2xl font-bold">Choose your package</h1>
+        <h1 className="text-2xl font-bold">
+          {needsPackageSelection ? "Choose your package" : "Subscription & Packages"}
+        </h1>
         <p className="text-slate-600">Call minutes and agents for your voice AI, billed monthly.</p>
       </div>
+      {subscribe.isError ? <Banner tone="danger">{subscribe.error.message}</Banner> : null}
       <ul className="grid gap-4 md:grid-cols-3" aria-label="Packages">
-        {packages.map((pkg) => (
-          <li key={pkg.id}>
-            <Card
-              className={pkg.recommended ? "ring-2 ring-brand-500" : undefined}
-              data-testid={`package-${pkg.name}`}
-            >
-              <div className="flex items-center justify-between">
-                <h2 className="text-lg font-semibold">{pkg.name}</h2>
-                {pkg.recommended ? <Badge tone="brand">Recommended</Badge> : null}
-              </div>
-              <p className="mt-2 text-3xl font-bold">
-                {formatMoney(pkg.monthlyPrice)}
-                <span className="text-base font-normal text-slate-500">/month</span>
-              </p>
-              <p className="mt-1 text-sm text-slate-600">{pkg.description}</p>
-              <ul className="mt-4 space-y-1 text-sm">
-                <li>{pkg.callMinutesLimit.toLocaleString("en-US")} call minutes</li>
-                <li>
-                  {pkg.agentsAllowed} {pkg.agentsAllowed === 1 ? "agent" : "agents"}
-                </li>
-              </ul>
-            </Card>
-          </li>
-        ))}
+        {packages.map((pkg) => {
+          const isCurrent = pkg.id === currentPackageId;
+          const isScheduled = sub.scheduledChange?.packageId === pkg.id;
+          const cheaper = current ? pkg.monthlyPrice.amount < current.monthlyPrice.amount : false;
+          return (
+            <li key={pkg.id}>
+              <Card
+                className={`flex h-full flex-col ${pkg.recommended ? "ring-2 ring-brand-500" : ""}`}
+                data-testid={`package-${pkg.name}`}
+              >
+                <div className="flex flex-wrap items-center justify-between gap-2">
+                  <h2 className="text-lg font-semibold">{pkg.name}</h2>
+                  <div className="flex gap-1">
+                    {isCurrent ? <Badge tone="success">Current plan</Badge> : null}
+                    {pkg.recommended ? <Badge tone="brand">Recommended</Badge> : null}
+                  </div>
+                </div>
+                <p className="mt-2 text-3xl font-bold">
+                  {formatMoney(pkg.monthlyPrice)}
+                  <span className="text-base font-normal text-slate-500">/month</span>
+                </p>
+                <p className="mt-1 text-sm text-slate-600">{pkg.description}</p>
+                <ul className="mt-4 flex-1 space-y-1 text-sm">
+                  <li>{pkg.callMinutesLimit.toLocaleString("en-US")} call minutes</li>
+                  <li>
+                    {pkg.agentsAllowed} {pkg.agentsAllowed === 1 ? "agent" : "agents"}
+                  </li>
+                  <li>{pkg.features.analytics ? "Analytics" : "No analytics"}</li>
+                  <li>{pkg.features.apiAccess ? "API access" : "No API access"}</li>
+                  <li>
+                    {pkg.overagePricePerMinute
+                      ? `Then ${formatMoney(pkg.overagePricePerMinute)}/minute`
+                      : "Calls pause at the limit"}
+                  </li>
+                </ul>
+                <div className="mt-4">
+                  {needsPackageSelection ? (
+                    <Button
+                      className="w-full"
+                      disabled={subscribe.isPending}
+                      onClick={() => subscribe.mutate({ packageId: pkg.id })}
+                    >
+                      {subscribe.isPending && subscribe.variables?.packageId === pkg.id
+                        ? "Opening checkout…"
+                        : `Choose ${pkg.name}`}
+                    </Button>
+                  ) : isCurrent ? (
+                    <p className="text-center text-sm text-slate-500">Your package</p>
+                  ) : isScheduled ? (
+                    <p className="text-center text-sm text-slate-500">
+                      Starts {formatDate(sub.scheduledChange?.effectiveAt)}
+                    </p>
+                  ) : (
+                    <Button
+                      className="w-full"
+                      variant={cheaper ? "secondary" : "primary"}
+                      disabled={sub.cancelAtPeriodEnd || sub.scheduledChange !== null || !sub.grantsAccess}
+                      onClick={() => setDialog({ kind: cheaper ? "downgrade" : "upgrade", pkg })}
+                    >
+                      {cheaper ? `Downgrade to ${pkg.name}` : `Upgrade to ${pkg.name}`}
+                    </Button>
+                  )}
+                </div>
+              </Card>
+            </li>
+          );
+        })}
       </ul>
+      {!needsPackageSelection && (sub.cancelAtPeriodEnd || sub.scheduledChange) ? (
+        <Banner tone="info">
+          {sub.cancelAtPeriodEnd
+            ? `Your subscription ends on ${formatDate(sub.currentPeriodEnd)}. Resume it on the billing page to change packages.`
+            : `Changes to ${sub.scheduledChange?.packageName} on ${formatDate(sub.scheduledChange?.effectiveAt)}. Cancel that change on the billing page to pick another.`}
+        </Banner>
+      ) : null}
       <Card>
         <h2 className="mb-3 text-lg font-semibold">Compare packages</h2>
         <div className="overflow-x-auto">
@@ -73,6 +290,14 @@ export function PackagesPage() {
           </table>
         </div>
       </Card>
+      {dialog?.kind === "upgrade" ? <UpgradeDialog pkg={dialog.pkg} onClose={() => setDialog(null)} /> : null}
+      {dialog?.kind === "downgrade" ? (
+        <DowngradeDialog
+          pkg={dialog.pkg}
+          periodEnd={sub.currentPeriodEnd ? new Date(sub.currentPeriodEnd) : null}
+          onClose={() => setDialog(null)}
+        />
+      ) : null}
     </div>
   );
 }

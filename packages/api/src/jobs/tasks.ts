@@ -1,4 +1,6 @@
 import type { Ports } from "../context.ts";
+import { stripeTasks } from "../services/stripe-webhooks.ts";
+import { meteringTasks } from "./metering-tasks.ts";
 
 /** What a background task receives besides its payload. */
 export interface TaskContext {
@@ -12,6 +14,9 @@ export type TaskHandler = (payload: unknown, context: TaskContext) => Promise<vo
  * Every background task by name. Tasks are idempotent: the queue delivers at least once and retries
  * failures with backoff, so running a task twice must change nothing the second time.
  */
-export function createTaskList(_ports: Ports): Record<string, TaskHandler> {
-  return {};
+export function createTaskList(ports: Ports): Record<string, TaskHandler> {
+  return {
+    ...meteringTasks(ports),
+    ...stripeTasks(ports),
+  };
 }

@@ -1,5 +1,73 @@
 import type { Currency } from "@minutely/domain";
 
+/** A subscription as Stripe describes it, reduced to what Minutely mirrors. */
+export interface ProviderSubscription {
+  id: string;
+  customerId: string;
+  /** Stripe's status string, mapped exhaustively (failing closed) by packages/domain. */
+  status: string;
+  itemId: string;
+  priceId: string;
+  currentPeriodStart: Date;
+  currentPeriodEnd: Date;
+  cancelAtPeriodEnd: boolean;
+  canceledAt: Date | null;
+  endedAt: Date | null;
+  scheduleId: string | null;
+  testClockId: string | null;
+  latestInvoiceId: string | null;
+  metadata: Record<string, string>;
+}
+
+/** A scheduled change read from a subscription schedule: the next phase's price and when it starts. */
+export interface ProviderScheduledChange {
+  scheduleId: string;
+  priceId: string;
+  startsAt: Date;
+}
+
+export interface ProviderInvoice {
+  id: string;
+  customerId: string;
+  subscriptionId: string | null;
+  number: string | null;
+  status: string;
+  billingReason: string | null;
+  currency: string;
+  subtotal: number;
+  total: number;
+  amountDue: number;
+  amountPaid: number;
+  hostedInvoiceUrl: string | null;
+  invoicePdf: string | null;
+  periodStart: Date | null;
+  periodEnd: Date | null;
+  created: Date;
+  paidAt: Date | null;
+}
+
+export interface ProrationPreview {
+  /** Credit for the unused time on the current price (negative). */
+  creditCents: number;
+  /** Charge for the rest of the period on the new price. */
+  chargeCents: number;
+  /** What the customer pays now. */
+  totalDueNowCents: number;
+  currency: string;
+  prorationDate: Date;
+}
+
+/** Raised for a card that was declined or needs authentication: a clear message, nothing half-made. */
+export class PaymentDeclinedError extends Error {
+  override name = "PaymentDeclinedError";
+  constructor(
+    message: string,
+    readonly reason: "declined" | "authentication_required",
+  ) {
+    super(message);
+  }
+}
+
 /**
  * The payment provider, as Minutely's services need it. Stripe is the system of record for payments and
  * invoices; the implementation talks to Stripe (or the emulator) through the official SDK. Every write
@@ -37,4 +105,92 @@ export interface BillingProvider {
     metadata: Record<string, string>;
     idempotencyKey: string;
   }): Promise<{ invoiceItemId: string }>;
+
+  createCustomer(input: {
+    accountId: string;
+    email: string;
+    name: string;
+    /** Attach a test clock (emulator or Stripe test mode) so time can be advanced for this customer. */
+    withTestClock: Date | null;
+    idempotencyKey: string;
+  }): Promise<{ customerId: string }>;
+  /** Hosted Checkout for a new subscription; returns the page to send the customer to. */
+  createSubscriptionCheckout(input: {
+    customerId: string;
+    priceId: string;
+    successUrl: string;
+    cancelUrl: string;
+    metadata: Record<string, string>;
+    idempotencyKey: string;
+  }): Promise<{ sessionId: string; url: string }>;
+  /** Hosted Checkout in setup mode: the customer saves a new card (to fix a failed payment). */
+  createSetupCheckout(input: {
+    customerId: string;
+    subscriptionId: string | null;
+    successUrl: string;
+    cancelUrl: string;
+    idempotencyKey: string;
+  }): Promise<{ sessionId: string; url: string }>;
+  retrieveCheckout(sessionId: string): Promise<{
+    customerId: string | null;
+    mode: string;
+    status: string;
+    subscriptionId: string | null;
+    paymentMethodId: string | null;
+  }>;
+  /** Attaches a payment method (a Stripe test id such as pm_card_visa works) and makes it the default. */
+  attachDefaultPaymentMethod(
+    customerId: string,
+    paymentMethodId: string,
+    idempotencyKey: string,
+  ): Promise<string>;
+  /** Creates and pays the subscription at once; throws PaymentDeclinedError leaving no subscription. */
+  createSubscription(input: {
+    customerId: string;
+    priceId: string;
+    paymentMethodId: string;
+    metadata: Record<string, string>;
+    idempotencyKey: string;
+  }): Promise<ProviderSubscription>;
+  retrieveSubscription(subscriptionId: string): Promise<ProviderSubscription>;
+  retrieveScheduledChange(scheduleId: string, now: Date): Promise<ProviderScheduledChange | null>;
+  previewPriceChange(input: {
+    customerId: string;
+    subscriptionId: string;
+    itemId: string;
+    priceId: string;
+    prorationDate: Date;
+  }): Promise<ProrationPreview>;
+  /** Changes the price now, prorated and invoiced immediately; throws PaymentDeclinedError and changes nothing. */
+  changePriceNow(input: {
+    subscriptionId: string;
+    itemId: string;
+    priceId: string;
+    prorationDate: Date;
+    idempotencyKey: string;
+  }): Promise<ProviderSubscription>;
+  /** Schedules a price change at the end of the current period (a subscription schedule). */
+  schedulePriceChange(input: {
+    subscriptionId: string;
+    priceId: string;
+    idempotencyKey: string;
+  }): Promise<{ scheduleId: string }>;
+  /** Releases the schedule: the subscription continues on its current price. */
+  releaseSchedule(scheduleId: string, idempotencyKey: string): Promise<void>;
+  setCancelAtPeriodEnd(
+    subscriptionId: string,
+    cancel: boolean,
+    idempotencyKey: string,
+  ): Promise<ProviderSubscription>;
+  /** Makes a payment method the subscription's default and retries its open invoices. */
+  useForSubscription(subscriptionId: string, paymentMethodId: string, idempotencyKey: string): Promise<void>;
+  retrieveInvoice(invoiceId: string): Promise<ProviderInvoice>;
+  listInvoices(customerId: string, limit: number): Promise<ProviderInvoice[]>;
+  /** Verifies a webhook's signature over its raw body; throws when it is not Stripe's. */
+  parseWebhook(
+    rawBody: Buffer,
+    signature: string,
+    secret: string,
+  ): { id: string; type: string; created: Date; object: unknown };
+  advanceTestClock(testClockId: string, to: Date): Promise<void>;
 }

@@ -4,6 +4,6 @@ export const systemRouter = router({
   /** Liveness of the API and its database, as the SPAs see it. */
   status: publicProcedure.query(async ({ ctx }) => {
     await ctx.db.$queryRaw`SELECT 1`;
-    return { ok: true as const, time: ctx.clock.now() };
+    return { ok: true as const, time: ctx.clock.now(), stripeEmulator: ctx.settings.stripeEmulator };
   }),
 });

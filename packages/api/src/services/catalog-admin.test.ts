@@ -74,7 +74,7 @@ describe("package catalog administration", () => {
     expect(row.sortOrder).toBe(4);
     const audit = await db.auditLog.findMany({ where: { entityId: row.id } });
     expect(audit.map((a) => [a.action, a.actorEmail])).toEqual([["package.create", "ops@example.com"]]);
-    expect((audit[0]?.after as { name: string }).name).toBe("Scale");
+    expect((audit[0]?.after as { name: string } | undefined)?.name).toBe("Scale");
 
     const account = await db.account.create({ data: { name: "Shopper" } });
     const selection = await packageSelection(ports, account.id);
@@ -105,7 +105,7 @@ describe("package catalog administration", () => {
     const proAudit = await db.auditLog.findFirst({
       where: { action: "package.update", before: { path: ["name"], equals: "Pro" } },
     });
-    expect((proAudit?.after as { recommended: boolean }).recommended).toBe(false);
+    expect((proAudit?.after as { recommended: boolean } | undefined)?.recommended).toBe(false);
   });
 
   it("creates a new Stripe price on a price change; subscribers on the old price are counted on it", async () => {

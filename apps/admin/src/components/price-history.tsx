@@ -1,0 +1,99 @@
+import { formatMoney, isCurrency } from "@minutely/domain";
+import { Badge } from "@minutely/ui";
+import type { AdminPackage } from "../lib/trpc.ts";
+
+function formatAmount(amountCents: number, currency: string): string {
+  return isCurrency(currency)
+    ? formatMoney({ amount: amountCents, currency })
+    : `${(amountCents / 100).toFixed(2)} ${currency.toUpperCase()}`;
+}
+
+const dateFormat = new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeStyle: "short" });
+
+/** The Stripe side of a package: its product, and every monthly price it has had with who is on it. */
+export function PriceHistory({ pkg, headingId }: { pkg: AdminPackage; headingId?: string }) {
+  const current = pkg.prices.find((price) => price.current);
+  const pendingChange = current !== undefined && current.amountCents !== pkg.monthlyPrice.amount;
+  return (
+    <section aria-labelledby={headingId} className="flex flex-col gap-3">
+      <h2 id={headingId} className="font-semibold text-slate-900">
+        Stripe prices for {pkg.name}
+      </h2>
+      <dl className="grid gap-x-6 gap-y-1 text-sm sm:grid-cols-[auto_1fr]">
+        <dt className="text-slate-500">Stripe product</dt>
+        <dd className="font-mono text-xs break-all sm:text-sm" data-testid="stripe-product-id">
+          {pkg.stripeProductId ?? "Not created yet"}
+        </dd>
+        <dt className="text-slate-500">Price for new subscribers</dt>
+        <dd className="font-mono text-xs break-all sm:text-sm" data-testid="stripe-price-id">
+          {pkg.stripePriceId ?? "None yet"}
+        </dd>
+      </dl>
+      {pendingChange ? (
+        <p className="text-sm text-amber-800">
+          The package costs {formatMoney(pkg.monthlyPrice)} but its current Stripe price is still{" "}
+          {formatAmount(current.amountCents, current.currency)}: retry the sync to create the new price.
+        </p>
+      ) : null}
+      {pkg.prices.length === 0 ? (
+        <p className="text-sm text-slate-600">
+          No Stripe price yet: the package has not been synced to Stripe. Retry the sync to create one.
+        </p>
+      ) : (
+        <div className="relative overflow-x-auto">
+          <table className="w-full min-w-[32rem] text-left text-sm">
+            <caption className="sr-only">Stripe prices for {pkg.name}, newest first</caption>
+            <thead>
+              <tr className="text-xs text-slate-500 uppercase">
+                <th scope="col" className="py-1.5 pr-4 font-medium">
+                  Amount
+                </th>
+                <th scope="col" className="py-1.5 pr-4 font-medium">
+                  Status
+                </th>
+                <th scope="col" className="py-1.5 pr-4 text-right font-medium">
+                  Subscribers
+                </th>
+                <th scope="col" className="py-1.5 pr-4 font-medium">
+                  Stripe price id
+                </th>
+                <th scope="col" className="py-1.5 font-medium">
+                  Created
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {pkg.prices.map((price) => (
+                <tr key={price.stripePriceId} className="border-t border-slate-200">
+                  <td className="py-1.5 pr-4 font-medium whitespace-nowrap">
+                    {formatAmount(price.amountCents, price.currency)}/mo
+                  </td>
+                  <td className="py-1.5 pr-4">
+                    {price.current ? (
+                      <Badge tone="success">Current</Badge>
+                    ) : (
+                      <Badge title="Existing subscribers keep this price until they change plan">
+                        Previous
+                      </Badge>
+                    )}
+                  </td>
+                  <td className="py-1.5 pr-4 text-right tabular-nums">
+                    {price.subscribers.toLocaleString("en-US")}
+                  </td>
+                  <td className="py-1.5 pr-4 font-mono text-xs break-all">{price.stripePriceId}</td>
+                  <td className="py-1.5 whitespace-nowrap text-slate-600">
+                    {dateFormat.format(price.createdAt)}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <p className="text-xs text-slate-500">
+        A price change adds a new Stripe price for new subscribers; existing subscribers keep their price
+        until they change plan.
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,233 @@
+// The package form: what the admin types (strings, checkboxes) and how it becomes the admin router's
+// package input. The rules mirror the server's ZPackageInputSchema and validatePlan, so most mistakes are
+// caught before a round trip; the server stays the authority (duplicate names, say) and its field errors
+// are mapped back onto these fields.
+import {
+  CURRENCIES,
+  type Currency,
+  isCurrency,
+  PLAN_DESCRIPTION_MAX_LENGTH,
+  PLAN_NAME_MAX_LENGTH,
+} from "@minutely/domain";
+import { z } from "zod";
+import type { AdminPackage, PackageInput } from "./trpc.ts";
+
+/** Server limits (ZPackageInputSchema). */
+export const MAX_MONTHLY_PRICE_CENTS = 100_000_00;
+export const MAX_CALL_MINUTES = 100_000_000;
+export const MAX_AGENTS = 100_000;
+export const MAX_OVERAGE_CENTS = 100_000;
+
+export interface PackageFormValues {
+  name: string;
+  description: string;
+  /** Major units as typed, e.g. "99.00". */
+  price: string;
+  currency: Currency;
+  callMinutesLimit: string;
+  agentsAllowed: string;
+  analyticsAccess: boolean;
+  apiAccess: boolean;
+  /** No overage: calls stop at the included minutes. */
+  hardCap: boolean;
+  /** Whole cents per minute beyond the limit, as typed. */
+  overageCents: string;
+  recommended: boolean;
+}
+
+export type PackageFormField = keyof PackageFormValues;
+
+export const CURRENCY_OPTIONS = CURRENCIES.map((code) => ({ value: code, label: code.toUpperCase() }));
+
+type Parsed = { ok: true; value: number } | { ok: false; message: string };
+
+/**
+ * Reads a decimal amount of major units ("99", "99.5", "1,299.00") as integer minor units, exactly: the
+ * digits are read as text, never through a float, so "0.29" is 29 and "1.10" is 110.
+ */
+export function parseAmountToCents(text: string): Parsed {
+  const trimmed = text.trim().replace(/^[$€£]\s*/, "");
+  if (trimmed === "") return { ok: false, message: "Enter an amount, e.g. 99.00" };
+  const match = /^(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d*))?$/.exec(trimmed);
+  if (!match) return { ok: false, message: "Enter an amount in digits, e.g. 99.00" };
+  const whole = (match[1] ?? "").replace(/,/g, "");
+  const fraction = match[2] ?? "";
+  if (fraction.length > 2) return { ok: false, message: "Use at most 2 decimal places (whole cents)" };
+  if (whole.length > 9) return { ok: false, message: "That amount is too large" };
+  return { ok: true, value: Number(whole) * 100 + Number(fraction.padEnd(2, "0")) };
+}
+
+/** Reads a whole number ("6000", "6,000"). */
+export function parseWholeNumber(text: string): Parsed {
+  const trimmed = text.trim();
+  if (trimmed === "") return { ok: false, message: "Enter a whole number" };
+  if (!/^(\d{1,3}(?:,\d{3})+|\d+)$/.test(trimmed)) return { ok: false, message: "Enter a whole number" };
+  const digits = trimmed.replace(/,/g, "");
+  if (digits.length > 15) return { ok: false, message: "That number is too large" };
+  return { ok: true, value: Number(digits) };
+}
+
+/** Integer minor units as the form shows them: 9900 -> "99.00". */
+export function formatCentsForInput(cents: number): string {
+  const whole = Math.trunc(cents / 100);
+  const fraction = String(cents % 100).padStart(2, "0");
+  return `${whole}.${fraction}`;
+}
+
+export type PackageFormResult =
+  | { ok: true; input: PackageInput }
+  | { ok: false; errors: Partial<Record<PackageFormField, string>> };
+
+/** Validates every field at once (so every problem shows together) and builds the router input. */
+export function parsePackageForm(values: PackageFormValues): PackageFormResult {
+  const errors: Partial<Record<PackageFormField, string>> = {};
+
+  const name = values.name.trim();
+  if (name === "") errors.name = "Name is required";
+  else if (name.length > PLAN_NAME_MAX_LENGTH)
+    errors.name = `Name must be at most ${PLAN_NAME_MAX_LENGTH} characters`;
+
+  const description = values.description.trim();
+  if (description.length > PLAN_DESCRIPTION_MAX_LENGTH) {
+    errors.description = `Description must be at most ${PLAN_DESCRIPTION_MAX_LENGTH} characters`;
+  }
+
+  const price = parseAmountToCents(values.price);
+  if (!price.ok) errors.price = price.message;
+  else if (price.value > MAX_MONTHLY_PRICE_CENTS)
+    errors.price = "The monthly price can be at most 100,000.00";
+
+  if (!isCurrency(values.currency)) errors.currency = "Choose USD, EUR or GBP";
+
+  const minutes = parseWholeNumber(values.callMinutesLimit);
+  if (!minutes.ok) errors.callMinutesLimit = minutes.message;
+  else if (minutes.value > MAX_CALL_MINUTES)
+    errors.callMinutesLimit = `At most ${MAX_CALL_MINUTES.toLocaleString("en-US")} minutes`;
+
+  const agents = parseWholeNumber(values.agentsAllowed);
+  if (!agents.ok) errors.agentsAllowed = agents.message;
+  else if (agents.value < 1) errors.agentsAllowed = "At least 1 agent";
+  else if (agents.value > MAX_AGENTS)
+    errors.agentsAllowed = `At most ${MAX_AGENTS.toLocaleString("en-US")} agents`;
+
+  let overage: number | null = null;
+  if (!values.hardCap) {
+    const parsed = parseWholeNumber(values.overageCents ?? "");
+    if (!parsed.ok)
+      errors.overageCents =
+        values.overageCents?.includes(".") === true
+          ? "Enter whole cents, e.g. 2 for 0.02 a minute"
+          : "Enter the price of a minute in cents, or tick Hard cap";
+    else if (parsed.value > MAX_OVERAGE_CENTS)
+      errors.overageCents = `At most ${MAX_OVERAGE_CENTS.toLocaleString("en-US")} cents a minute`;
+    else overage = parsed.value;
+  }
+
+  if (
+    Object.keys(errors).length > 0 ||
+    !price.ok ||
+    !minutes.ok ||
+    !agents.ok ||
+    !isCurrency(values.currency)
+  ) {
+    return { ok: false, errors };
+  }
+  return {
+    ok: true,
+    input: {
+      name,
+      description,
+      monthlyPriceCents: price.value,
+      currency: values.currency,
+      callMinutesLimit: minutes.value,
+      agentsAllowed: agents.value,
+      analyticsAccess: values.analyticsAccess,
+      apiAccess: values.apiAccess,
+      overagePriceCentsPerMinute: overage,
+      recommended: values.recommended,
+    },
+  };
+}
+
+/** The form schema for react-hook-form's zod resolver: form values in, router input out. */
+export const PackageFormSchema = z
+  .object({
+    name: z.string(),
+    description: z.string(),
+    price: z.string(),
+    currency: z.enum(CURRENCIES as [Currency, ...Currency[]]),
+    callMinutesLimit: z.string(),
+    agentsAllowed: z.string(),
+    analyticsAccess: z.boolean(),
+    apiAccess: z.boolean(),
+    hardCap: z.boolean(),
+    overageCents: z.string(),
+    recommended: z.boolean(),
+  })
+  .transform((values, ctx): PackageInput => {
+    const result = parsePackageForm(values);
+    if (result.ok) return result.input;
+    for (const [field, message] of Object.entries(result.errors)) {
+      ctx.addIssue({ code: "custom", path: [field], message });
+    }
+    return z.NEVER;
+  });
+
+export const EMPTY_PACKAGE_FORM: PackageFormValues = {
+  name: "",
+  description: "",
+  price: "",
+  currency: "usd",
+  callMinutesLimit: "",
+  agentsAllowed: "1",
+  analyticsAccess: false,
+  apiAccess: false,
+  hardCap: true,
+  overageCents: "",
+  recommended: false,
+};
+
+export function formValuesOf(pkg: AdminPackage): PackageFormValues {
+  return {
+    name: pkg.name,
+    description: pkg.description,
+    price: formatCentsForInput(pkg.monthlyPrice.amount),
+    currency: pkg.monthlyPrice.currency,
+    callMinutesLimit: String(pkg.callMinutesLimit),
+    agentsAllowed: String(pkg.agentsAllowed),
+    analyticsAccess: pkg.features.analytics,
+    apiAccess: pkg.features.apiAccess,
+    hardCap: pkg.overagePricePerMinute === null,
+    overageCents: pkg.overagePricePerMinute === null ? "" : String(pkg.overagePricePerMinute.amount),
+    recommended: pkg.recommended,
+  };
+}
+
+/** The server's input field names (also as `values.<field>` for update) -> the form field showing them. */
+const FORM_FIELD_OF: Record<string, PackageFormField> = {
+  name: "name",
+  description: "description",
+  monthlyPriceCents: "price",
+  currency: "currency",
+  callMinutesLimit: "callMinutesLimit",
+  agentsAllowed: "agentsAllowed",
+  analyticsAccess: "analyticsAccess",
+  apiAccess: "apiAccess",
+  overagePriceCentsPerMinute: "overageCents",
+  recommended: "recommended",
+};
+
+/** Splits server field errors into the ones a form field can show and the rest (for a banner). */
+export function mapServerFieldErrors(fieldErrors: Record<string, string>): {
+  fields: Partial<Record<PackageFormField, string>>;
+  other: string[];
+} {
+  const fields: Partial<Record<PackageFormField, string>> = {};
+  const other: string[] = [];
+  for (const [key, message] of Object.entries(fieldErrors)) {
+    const field = FORM_FIELD_OF[key.replace(/^values\./, "")];
+    if (field && fields[field] === undefined) fields[field] = message;
+    else if (!field) other.push(message);
+  }
+  return { fields, other };
+}

@@ -1,0 +1,310 @@
+import { testDatabase } from "@minutely/db/vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { buildTestServer, TEST_ORIGIN } from "../testing.ts";
+import { meteringTokenMatches } from "./metering.ts";
+
+const { db } = await testDatabase();
+const app = await buildTestServer(db, { METERING_API_TOKEN: "test-metering-token-0123456789" });
+afterAll(() => app.close());
+
+const auth = { authorization: "Bearer test-metering-token-0123456789" };
+
+async function subscribedAccount(plan: "Starter" | "Pro" = "Pro") {
+  const account = await db.account.create({ data: { name: "Caller Co" } });
+  const pkg = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: plan } });
+  await db.subscription.create({
+    data: {
+      accountId: account.id,
+      planId: pkg.id,
+      stripePriceId: `price_http_${account.id}`,
+      stripeSubscriptionId: `sub_http_${account.id}`,
+      status: "active",
+      currentPeriodStart: new Date("2026-11-01T00:00:00Z"),
+      currentPeriodEnd: new Date("2026-12-01T00:00:00Z"),
+    },
+  });
+  const agent = await db.agent.create({ data: { accountId: account.id, name: "Reception" } });
+  return { accountId: account.id, agentId: agent.id };
+}
+
+function postUsage(payload: unknown, headers: Record<string, string> = auth) {
+  return app.inject({ method: "POST", url: "/api/v1/usage/calls", headers, payload: payload as object });
+}
+
+function event(accountId: string, overrides: Record<string, unknown> = {}) {
+  return {
+    call_id: `http-${Math.random().toString(36).slice(2)}`,
+    account_id: accountId,
+    direction: "inbound",
+    started_at: "2026-11-20T10:00:00Z",
+    duration_seconds: 61,
+    ...overrides,
+  };
+}
+
+describe("metering API authentication", () => {
+  it.each([
+    ["no header", {}],
+    ["a wrong token", { authorization: "Bearer wrong-token" }],
+    ["the token without the Bearer scheme", { authorization: "test-metering-token-0123456789" }],
+    [
+      "a session cookie (from a trusted origin)",
+      { cookie: "better-auth.session_token=abc", origin: TEST_ORIGIN },
+    ],
+  ])("answers 401 to %s, recording nothing", async (_label, headers) => {
+    const { accountId } = await subscribedAccount();
+    for (const request of [
+      { method: "POST" as const, url: "/api/v1/usage/calls", payload: { events: [event(accountId)] } },
+      {
+        method: "POST" as const,
+        url: "/api/v1/calls/authorize",
+        payload: { call_id: "c1", account_id: accountId, agent_id: accountId, direction: "inbound" },
+      },
+      { method: "GET" as const, url: `/api/v1/accounts/${accountId}/usage` },
+    ]) {
+      const response = await app.inject({ ...request, headers });
+      expect(response.statusCode).toBe(401);
+      expect(response.json()).toMatchObject({
+        error: "unauthorized",
+        message: expect.stringMatching(/Bearer/),
+      });
+    }
+    expect(await db.usageEvent.count({ where: { accountId } })).toBe(0);
+  });
+
+  it("compares tokens exactly", () => {
+    expect(meteringTokenMatches("Bearer abc", "abc")).toBe(true);
+    expect(meteringTokenMatches("bearer abc", "abc")).toBe(true);
+    expect(meteringTokenMatches("Bearer abcd", "abc")).toBe(false);
+    expect(meteringTokenMatches("Bearer ab", "abc")).toBe(false);
+    expect(meteringTokenMatches(undefined, "abc")).toBe(false);
+    expect(meteringTokenMatches("Basic abc", "abc")).toBe(false);
+  });
+});
+
+describe("POST /api/v1/usage/calls", () => {
+  it("answers per event: accepted, duplicate or rejected with a reason", async () => {
+    const { accountId, agentId } = await subscribedAccount();
+    const first = event(accountId, { agent_id: agentId });
+    const response = await postUsage({
+      events: [
+        first,
+        event(accountId, {
+          started_at: "2026-10-31T23:00:00Z",
+          duration_seconds: undefined,
+          ended_at: "2026-10-31T23:10:00.5Z",
+        }),
+        { ...first },
+        event("4b3c9a8e-1d2f-4a5b-8c7d-6e5f4a3b2c1d"),
+        event(accountId, { agent_id: "4b3c9a8e-1d2f-4a5b-8c7d-6e5f4a3b2c1d" }),
+        event(accountId, { started_at: "2026-11-27T12:30:00Z" }),
+      ],
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({
+      accepted: 2,
+      duplicates: 1,
+      rejected: 3,
+      late: 1,
+      results: [
+        {
+          call_id: first.call_id,
+          status: "accepted",
+          billable_minutes: 2,
+          duration_seconds: 61,
+          period_start: "2026-11-01T00:00:00.000Z",
+          late: false,
+        },
+        expect.objectContaining({
+          status: "accepted",
+          billable_minutes: 11,
+          duration_seconds: 601,
+          period_start: "2026-10-01T00:00:00.000Z",
+          late: true,
+        }),
+        { call_id: first.call_id, status: "duplicate" },
+        expect.objectContaining({ status: "rejected", reason: "unknown_account" }),
+        expect.objectContaining({ status: "rejected", reason: "unknown_agent" }),
+        expect.objectContaining({
+          status: "rejected",
+          reason: "started_in_future",
+          message: expect.any(String),
+        }),
+      ],
+    });
+    const again = await postUsage({ events: [first] });
+    expect(again.json().results).toEqual([{ call_id: first.call_id, status: "duplicate" }]);
+
+    const usage = await app.inject({
+      method: "GET",
+      url: `/api/v1/accounts/${accountId}/usage`,
+      headers: auth,
+    });
+    expect(usage.statusCode).toBe(200);
+    expect(usage.json()).toMatchObject({
+      minutes_used: 2,
+      minutes_limit: 3000,
+      minutes_remaining: 2998,
+      usage_percentage: 0.1,
+      period_start: "2026-11-01T00:00:00.000Z",
+      period_end: "2026-12-01T00:00:00.000Z",
+      overage_policy: "billed",
+    });
+    const daily = await app.inject({
+      method: "GET",
+      url: `/api/v1/accounts/${accountId}/usage/daily`,
+      headers: auth,
+    });
+    expect(daily.json().days).toHaveLength(30);
+    expect(daily.json().days[19]).toEqual({
+      day: "2026-11-20",
+      minutes: 2,
+      calls: 1,
+      inbound_minutes: 2,
+      outbound_minutes: 0,
+    });
+    const agents = await app.inject({
+      method: "GET",
+      url: `/api/v1/accounts/${accountId}/usage/agents`,
+      headers: auth,
+    });
+    expect(agents.json().agents).toEqual([
+      { agent_id: agentId, name: "Reception", active: true, minutes: 2, calls: 1 },
+    ]);
+  });
+
+  it.each([
+    ["an empty list", { events: [] }, "events", /at least one/],
+    ["1001 events", { events: Array.from({ length: 1001 }, () => ({})) }, "events", /at most 1000/],
+    ["no events field", {}, "events", /list of call events/],
+    ["a bad direction", { events: [{ direction: "sideways" }] }, "events.0.direction", /inbound/],
+    [
+      "ended_at before started_at",
+      { events: [{ ended_at: "2026-11-20T09:59:00Z", duration_seconds: undefined }] },
+      "events.0.ended_at",
+      /before started_at/,
+    ],
+    [
+      "neither ended_at nor a duration",
+      { events: [{ duration_seconds: undefined }] },
+      "events.0.ended_at",
+      /duration_seconds/,
+    ],
+    ["a negative duration", { events: [{ duration_seconds: -1 }] }, "events.0.duration_seconds", /negative/],
+    ["a malformed timestamp", { events: [{ started_at: "yesterday" }] }, "events.0.started_at", /ISO 8601/],
+  ])("answers 400 naming the field for %s, recording nothing", async (_label, body, field, message) => {
+    const { accountId } = await subscribedAccount();
+    const events = (body as { events?: Record<string, unknown>[] }).events;
+    const payload =
+      events && events.length > 0 && events.length <= 1000
+        ? { events: events.map((overrides) => event(accountId, overrides)) }
+        : body;
+    const response = await postUsage(payload);
+    expect(response.statusCode).toBe(400);
+    const json = response.json();
+    expect(json.error).toBe("validation_error");
+    expect(json.fields?.[field]).toMatch(message);
+    expect(json.message).toContain(field);
+    expect(await db.usageEvent.count({ where: { accountId } })).toBe(0);
+  });
+
+  it("answers 400, not 500, to a body that is not JSON", async () => {
+    const response = await app.inject({
+      method: "POST",
+      url: "/api/v1/usage/calls",
+      headers: { ...auth, "content-type": "application/json" },
+      payload: "{not json",
+    });
+    expect(response.statusCode).toBe(400);
+  });
+});
+
+describe("POST /api/v1/calls/authorize", () => {
+  it("allows and reserves, repeats the same answer for the same call, and denies at a hard cap", async () => {
+    const { accountId, agentId } = await subscribedAccount("Starter");
+    const authorize = (callId: string, direction = "outbound") =>
+      app.inject({
+        method: "POST",
+        url: "/api/v1/calls/authorize",
+        headers: auth,
+        payload: { call_id: callId, account_id: accountId, agent_id: agentId, direction },
+      });
+    const allowed = await authorize("auth-1");
+    expect(allowed.statusCode).toBe(200);
+    expect(allowed.json()).toEqual({
+      decision: "allow",
+      call_id: "auth-1",
+      reserved_minutes: 5,
+      expires_at: "2026-11-27T12:30:00.000Z",
+      over_cap: false,
+      replayed: false,
+    });
+    expect((await authorize("auth-1")).json()).toMatchObject({ decision: "allow", replayed: true });
+
+    await postUsage({ events: [event(accountId, { duration_seconds: 995 * 60, direction: "outbound" })] });
+    expect((await authorize("auth-2")).json()).toMatchObject({
+      decision: "deny",
+      call_id: "auth-2",
+      reason: "minutes_exhausted",
+      message: expect.stringMatching(/used up/),
+    });
+    expect((await authorize("auth-3", "inbound")).json()).toMatchObject({
+      decision: "allow",
+      over_cap: true,
+    });
+  });
+
+  it("denies unknown accounts and agents, and answers 400 naming the field for a bad body", async () => {
+    const { accountId } = await subscribedAccount();
+    const unknown = await app.inject({
+      method: "POST",
+      url: "/api/v1/calls/authorize",
+      headers: auth,
+      payload: { call_id: "x", account_id: accountId, agent_id: "nope", direction: "inbound" },
+    });
+    expect(unknown.json()).toMatchObject({ decision: "deny", reason: "unknown_agent" });
+    const bad = await app.inject({
+      method: "POST",
+      url: "/api/v1/calls/authorize",
+      headers: auth,
+      payload: { call_id: "x", account_id: accountId, direction: "both" },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().fields).toMatchObject({ agent_id: expect.any(String), direction: expect.any(String) });
+  });
+});
+
+describe("usage reads", () => {
+  it("answer 404 for an unknown account and 412 for an account without a subscription", async () => {
+    const missing = await app.inject({
+      method: "GET",
+      url: "/api/v1/accounts/4b3c9a8e-1d2f-4a5b-8c7d-6e5f4a3b2c1d/usage",
+      headers: auth,
+    });
+    expect(missing.statusCode).toBe(404);
+    const notAnId = await app.inject({ method: "GET", url: "/api/v1/accounts/nope/usage", headers: auth });
+    expect(notAnId.statusCode).toBe(400);
+    expect(notAnId.json().fields).toHaveProperty("account_id");
+    const account = await db.account.create({ data: { name: "No plan" } });
+    const unsubscribed = await app.inject({
+      method: "GET",
+      url: `/api/v1/accounts/${account.id}/usage`,
+      headers: auth,
+    });
+    expect(unsubscribed.statusCode).toBe(412);
+  });
+
+  it("are described in the OpenAPI document", async () => {
+    const doc = (await app.inject({ method: "GET", url: "/api/openapi.json" })).json();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        "/api/v1/usage/calls",
+        "/api/v1/calls/authorize",
+        "/api/v1/accounts/{account_id}/usage",
+        "/api/v1/accounts/{account_id}/usage/daily",
+        "/api/v1/accounts/{account_id}/usage/agents",
+      ]),
+    );
+    expect(doc.paths["/api/v1/usage/calls"].post.description).toMatch(/per started minute/);
+  });
+});

@@ -1,0 +1,487 @@
+// The metering API for the calling platform: usage events in, call authorization, usage reads. Authenticated
+// by the service token METERING_API_TOKEN (`Authorization: Bearer <token>`), not by cookies.
+import { createHash, timingSafeEqual } from "node:crypto";
+import {
+  AppError,
+  authorizeCallRequest,
+  currentUsage,
+  dailyUsage,
+  type IngestResult,
+  ingestUsageEvents,
+  isUuid,
+  MAX_EVENTS_PER_BATCH,
+  type Ports,
+  RESERVATION_MINUTES,
+  usageByAgent,
+} from "@minutely/api";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { z } from "zod";
+import type { Config } from "../config.ts";
+import { parse, RestError } from "../rest.ts";
+import { errorResponses } from "./openapi-schemas.ts";
+
+const TAG = "Metering (service token)";
+const security = [{ meteringToken: [] }];
+
+const ROUNDING =
+  "Billable minutes are counted per started minute of each call: ceil(duration_seconds / 60), so 0 s is 0, " +
+  "1-60 s is 1 minute and 61 s is 2; fractions of a second round up; calls longer than 24 hours are rejected.";
+
+const ZTimestampSchema = z.iso.datetime({
+  offset: true,
+  error: "must be an ISO 8601 timestamp such as 2026-11-27T12:00:00Z",
+});
+const ZDirectionSchema = z.enum(["inbound", "outbound"], { error: 'must be "inbound" or "outbound"' });
+const ZIdSchema = z.string({ error: "is required" }).min(1, "is required").max(128, "is too long");
+
+export const ZUsageEventRequestSchema = z
+  .object({
+    call_id: ZIdSchema,
+    account_id: ZIdSchema,
+    agent_id: ZIdSchema.nullish(),
+    direction: ZDirectionSchema,
+    started_at: ZTimestampSchema,
+    ended_at: ZTimestampSchema.optional(),
+    duration_seconds: z
+      .number({ error: "must be a number of seconds" })
+      .finite("must be a number of seconds")
+      .min(0, "must not be negative")
+      .optional(),
+  })
+  .superRefine((event, ctx) => {
+    if (event.ended_at === undefined && event.duration_seconds === undefined) {
+      ctx.addIssue({ code: "custom", path: ["ended_at"], message: "or duration_seconds is required" });
+    } else if (event.ended_at !== undefined && event.duration_seconds !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["duration_seconds"],
+        message: "must not be given together with ended_at",
+      });
+    } else if (event.ended_at !== undefined && Date.parse(event.ended_at) < Date.parse(event.started_at)) {
+      ctx.addIssue({ code: "custom", path: ["ended_at"], message: "must not be before started_at" });
+    }
+  });
+
+export const ZIngestUsageRequestSchema = z.object(
+  {
+    events: z
+      .array(ZUsageEventRequestSchema, { error: "must be a list of call events" })
+      .min(1, "must contain at least one event")
+      .max(MAX_EVENTS_PER_BATCH, `must contain at most ${MAX_EVENTS_PER_BATCH} events`),
+  },
+  { error: "must be a JSON object" },
+);
+
+export const ZAuthorizeCallRequestSchema = z.object(
+  { call_id: ZIdSchema, account_id: ZIdSchema, agent_id: ZIdSchema, direction: ZDirectionSchema },
+  { error: "must be a JSON object" },
+);
+
+const ZAccountParamsSchema = z.object({ account_id: z.guid("must be an account id") });
+
+const eventBodySchema = {
+  type: "object",
+  required: ["call_id", "account_id", "direction", "started_at"],
+  properties: {
+    call_id: { type: "string", maxLength: 128, description: "Unique per call; replays count once" },
+    account_id: { type: "string", format: "uuid" },
+    agent_id: { type: ["string", "null"], format: "uuid" },
+    direction: { type: "string", enum: ["inbound", "outbound"] },
+    started_at: { type: "string", format: "date-time", description: "Decides the billing period" },
+    ended_at: { type: "string", format: "date-time", description: "Either ended_at or duration_seconds" },
+    duration_seconds: { type: "number", minimum: 0 },
+  },
+} as const;
+
+const eventResultSchema = {
+  type: "object",
+  required: ["call_id", "status"],
+  properties: {
+    call_id: { type: "string" },
+    status: { type: "string", enum: ["accepted", "duplicate", "rejected"] },
+    billable_minutes: { type: "integer" },
+    duration_seconds: { type: "integer" },
+    period_start: { type: "string", format: "date-time" },
+    late: { type: "boolean", description: "Counted in a closed billing period (before the current one)" },
+    reason: {
+      type: "string",
+      enum: [
+        "invalid_timestamp",
+        "invalid_duration",
+        "ended_before_started",
+        "too_long",
+        "started_in_future",
+        "unknown_account",
+        "unknown_agent",
+        "no_subscription",
+      ],
+    },
+    message: { type: "string" },
+  },
+} as const;
+
+const periodSchema = {
+  type: "object",
+  required: ["start", "end"],
+  properties: {
+    start: { type: "string", format: "date-time" },
+    end: { type: "string", format: "date-time" },
+  },
+} as const;
+
+const accountParamsSchema = {
+  type: "object",
+  required: ["account_id"],
+  properties: { account_id: { type: "string", format: "uuid" } },
+} as const;
+
+function digest(value: string): Buffer {
+  return createHash("sha256").update(value).digest();
+}
+
+/** Compares the bearer token with the configured one in constant time (over digests of equal length). */
+export function meteringTokenMatches(authorization: string | undefined, expected: string): boolean {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
+  const given = match?.[1] ?? "";
+  const equal = timingSafeEqual(digest(given), digest(expected));
+  return match !== null && equal;
+}
+
+function ingestJson(result: IngestResult) {
+  return {
+    accepted: result.accepted,
+    duplicates: result.duplicates,
+    rejected: result.rejected,
+    late: result.late,
+    results: result.results.map((r) => {
+      if (r.status === "accepted") {
+        return {
+          call_id: r.callId,
+          status: r.status,
+          billable_minutes: r.billableMinutes,
+          duration_seconds: r.durationSeconds,
+          period_start: r.periodStart.toISOString(),
+          late: r.late,
+        };
+      }
+      if (r.status === "duplicate") return { call_id: r.callId, status: r.status };
+      return { call_id: r.callId, status: r.status, reason: r.reason, message: r.message };
+    }),
+  };
+}
+
+async function requireAccount(db: Ports["db"], req: FastifyRequest): Promise<string> {
+  const { account_id } = parse(ZAccountParamsSchema, req.params, "path");
+  const account = isUuid(account_id)
+    ? await db.account.findUnique({ where: { id: account_id }, select: { id: true } })
+    : null;
+  if (!account) throw new AppError("NOT_FOUND", "No account has this account_id.", "account_id");
+  return account.id;
+}
+
+export async function registerMeteringRoutes(
+  app: FastifyInstance,
+  deps: Ports & { config: Pick<Config, "meteringApiToken"> },
+): Promise<void> {
+  await app.register(async (scope) => {
+    scope.addHook("onRequest", async (req) => {
+      if (!meteringTokenMatches(req.headers.authorization, deps.config.meteringApiToken)) {
+        throw new RestError(401, {
+          error: "unauthorized",
+          message: "Send the metering service token as `Authorization: Bearer <token>`.",
+        });
+      }
+    });
+
+    scope.post(
+      "/api/v1/usage/calls",
+      {
+        schema: {
+          tags: [TAG],
+          summary: "Report finished calls (1 to 1000 per request); idempotent per call_id",
+          description:
+            `${ROUNDING} Each event counts once per call_id (a replay is "duplicate") in the billing period ` +
+            "that contains its started_at. An event before the account's current period is recorded in its " +
+            "closed period and reported as accepted with late: true; it never counts towards the current " +
+            "period. Events are rejected one by one, with a reason, when their account is unknown, their " +
+            "agent is not the account's, the account never had a subscription, started_at is more than 5 " +
+            "minutes in the future or the duration is invalid. A malformed body is a 400 naming the field.",
+          security,
+          body: {
+            type: "object",
+            required: ["events"],
+            properties: {
+              events: { type: "array", minItems: 1, maxItems: MAX_EVENTS_PER_BATCH, items: eventBodySchema },
+            },
+          },
+          response: {
+            200: {
+              type: "object",
+              required: ["accepted", "duplicates", "rejected", "late", "results"],
+              properties: {
+                accepted: { type: "integer" },
+                duplicates: { type: "integer" },
+                rejected: { type: "integer" },
+                late: { type: "integer" },
+                results: { type: "array", items: eventResultSchema, description: "One per event, in order" },
+              },
+            },
+            400: errorResponses[400],
+            401: errorResponses[401],
+          },
+        },
+        // zod validates below, so errors name the field like every other route.
+        attachValidation: true,
+        bodyLimit: 4 * 1024 * 1024,
+      },
+      async (req) => {
+        const body = parse(ZIngestUsageRequestSchema, req.body);
+        const result = await ingestUsageEvents(
+          deps,
+          body.events.map((e) => ({
+            callId: e.call_id,
+            accountId: e.account_id,
+            agentId: e.agent_id ?? null,
+            direction: e.direction,
+            startedAt: new Date(e.started_at),
+            endedAt: e.ended_at === undefined ? undefined : new Date(e.ended_at),
+            durationSeconds: e.duration_seconds,
+          })),
+        );
+        return ingestJson(result);
+      },
+    );
+
+    scope.post(
+      "/api/v1/calls/authorize",
+      {
+        schema: {
+          tags: [TAG],
+          summary: "May this call start? Reserves minutes for it when it may",
+          description:
+            `An allowed call reserves ${RESERVATION_MINUTES} minutes until the usage event with the same ` +
+            "call_id settles it, or for 30 minutes. Hard-cap packages allow a call while used + reserved + " +
+            `${RESERVATION_MINUTES} minutes fit in the included minutes, checked atomically per account so ` +
+            "concurrent calls cannot overshoot; beyond that inbound calls are still answered (over_cap: true) " +
+            "and outbound calls are denied (minutes_exhausted). Packages with an overage price always allow. " +
+            "Authorizing the same call_id again returns the same reservation (replayed: true).",
+          security,
+          body: {
+            type: "object",
+            required: ["call_id", "account_id", "agent_id", "direction"],
+            properties: {
+              call_id: { type: "string", maxLength: 128 },
+              account_id: { type: "string", format: "uuid" },
+              agent_id: { type: "string", format: "uuid" },
+              direction: { type: "string", enum: ["inbound", "outbound"] },
+            },
+          },
+          response: {
+            200: {
+              type: "object",
+              required: ["decision", "call_id"],
+              properties: {
+                decision: { type: "string", enum: ["allow", "deny"] },
+                call_id: { type: "string" },
+                reserved_minutes: { type: "integer" },
+                expires_at: { type: "string", format: "date-time" },
+                over_cap: { type: "boolean" },
+                replayed: { type: "boolean" },
+                reason: {
+                  type: "string",
+                  enum: [
+                    "no_active_subscription",
+                    "agent_inactive",
+                    "minutes_exhausted",
+                    "unknown_account",
+                    "unknown_agent",
+                    "call_id_conflict",
+                  ],
+                },
+                message: { type: "string" },
+              },
+            },
+            400: errorResponses[400],
+            401: errorResponses[401],
+          },
+        },
+        attachValidation: true,
+      },
+      async (req) => {
+        const body = parse(ZAuthorizeCallRequestSchema, req.body);
+        const result = await authorizeCallRequest(deps, {
+          callId: body.call_id,
+          accountId: body.account_id,
+          agentId: body.agent_id,
+          direction: body.direction,
+        });
+        return result.decision === "allow"
+          ? {
+              decision: result.decision,
+              call_id: result.callId,
+              reserved_minutes: result.reservedMinutes,
+              expires_at: result.expiresAt.toISOString(),
+              over_cap: result.overCap,
+              replayed: result.replayed,
+            }
+          : {
+              decision: result.decision,
+              call_id: result.callId,
+              reason: result.reason,
+              message: result.message,
+            };
+      },
+    );
+
+    scope.get(
+      "/api/v1/accounts/:account_id/usage",
+      {
+        schema: {
+          tags: [TAG],
+          summary: "The account's usage in its current billing period",
+          security,
+          params: accountParamsSchema,
+          response: {
+            200: {
+              type: "object",
+              required: ["minutes_used", "minutes_limit", "minutes_remaining", "usage_percentage"],
+              properties: {
+                account_id: { type: "string" },
+                minutes_used: { type: "integer" },
+                minutes_limit: { type: "integer" },
+                minutes_remaining: { type: "integer" },
+                usage_percentage: { type: "number", description: "One decimal, may exceed 100" },
+                minutes_reserved: { type: "integer" },
+                period_start: { type: "string", format: "date-time" },
+                period_end: { type: "string", format: "date-time" },
+                overage_policy: { type: "string", enum: ["billed", "hard_cap"] },
+                overage_minutes: { type: "integer" },
+              },
+            },
+            404: errorResponses[404],
+            401: errorResponses[401],
+            412: { ...errorResponses[400], description: "The account has no subscription" },
+          },
+        },
+        attachValidation: true,
+      },
+      async (req) => {
+        const accountId = await requireAccount(deps.db, req);
+        const usage = await currentUsage(deps, accountId);
+        if (!usage) throw new AppError("PRECONDITION_FAILED", "This account has no subscription.");
+        return {
+          account_id: accountId,
+          minutes_used: usage.minutes_used,
+          minutes_limit: usage.minutes_limit,
+          minutes_remaining: usage.minutes_remaining,
+          usage_percentage: usage.usage_percentage,
+          minutes_reserved: usage.minutesReserved,
+          period_start: usage.period.start.toISOString(),
+          period_end: usage.period.end.toISOString(),
+          overage_policy: usage.overage.policy,
+          overage_minutes: usage.overage.minutes,
+        };
+      },
+    );
+
+    scope.get(
+      "/api/v1/accounts/:account_id/usage/daily",
+      {
+        schema: {
+          tags: [TAG],
+          summary: "Minutes per UTC day of the current billing period (zero-filled)",
+          security,
+          params: accountParamsSchema,
+          response: {
+            200: {
+              type: "object",
+              properties: {
+                period: periodSchema,
+                days: {
+                  type: "array",
+                  items: {
+                    type: "object",
+                    properties: {
+                      day: { type: "string", format: "date" },
+                      minutes: { type: "integer" },
+                      calls: { type: "integer" },
+                      inbound_minutes: { type: "integer" },
+                      outbound_minutes: { type: "integer" },
+                    },
+                  },
+                },
+              },
+            },
+            404: errorResponses[404],
+            401: errorResponses[401],
+          },
+        },
+        attachValidation: true,
+      },
+      async (req) => {
+        const accountId = await requireAccount(deps.db, req);
+        const { period, days } = await dailyUsage(deps, accountId);
+        return {
+          period: { start: period.start.toISOString(), end: period.end.toISOString() },
+          days: days.map((d) => ({
+            day: d.day,
+            minutes: d.minutes,
+            calls: d.calls,
+            inbound_minutes: d.inboundMinutes,
+            outbound_minutes: d.outboundMinutes,
+          })),
+        };
+      },
+    );
+
+    scope.get(
+      "/api/v1/accounts/:account_id/usage/agents",
+      {
+        schema: {
+          tags: [TAG],
+          summary: "Minutes per agent in the current billing period",
+          security,
+          params: accountParamsSchema,
+          response: {
+            200: {
+              type: "object",
+              properties: {
+                period: periodSchema,
+                agents: {
+                  type: "array",
+                  items: {
+                    type: "object",
+                    properties: {
+                      agent_id: { type: ["string", "null"] },
+                      name: { type: "string" },
+                      active: { type: ["boolean", "null"] },
+                      minutes: { type: "integer" },
+                      calls: { type: "integer" },
+                    },
+                  },
+                },
+              },
+            },
+            404: errorResponses[404],
+            401: errorResponses[401],
+          },
+        },
+        attachValidation: true,
+      },
+      async (req) => {
+        const accountId = await requireAccount(deps.db, req);
+        const { period, agents } = await usageByAgent(deps, accountId);
+        return {
+          period: { start: period.start.toISOString(), end: period.end.toISOString() },
+          agents: agents.map((a) => ({
+            agent_id: a.agentId,
+            name: a.name,
+            active: a.active,
+            minutes: a.minutes,
+            calls: a.calls,
+          })),
+        };
+      },
+    );
+  });
+}

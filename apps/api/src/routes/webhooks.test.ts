@@ -1,0 +1,166 @@
+// Stripe webhooks over HTTP: signature on the raw body, the dedupe table, the queue, and convergence:
+// duplicated and shuffled delivery ends in the same state as in-order delivery.
+import { processStripeEvent, syncCatalogToStripe } from "@minutely/api";
+import { testPorts } from "@minutely/api/testing";
+import { testDatabase } from "@minutely/db/vitest";
+import { stripeEmulatorUrl } from "@minutely/testing";
+import type Stripe from "stripe";
+import { afterAll, describe, expect, it } from "vitest";
+import { buildTestServer, cookiesFrom, TEST_ORIGIN } from "../testing.ts";
+
+const SECRET = "whsec_webhook_test_secret";
+const { db } = await testDatabase();
+const app = await buildTestServer(db, { STRIPE_WEBHOOK_SECRET: SECRET });
+afterAll(() => app.close());
+const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl() });
+const stripe = ports.stripe;
+await syncCatalogToStripe(ports);
+
+function signed(payload: string, secret = SECRET) {
+  return stripe.webhooks.generateTestHeaderString({ payload, secret });
+}
+
+function post(payload: string, signature: string | undefined) {
+  return app.inject({
+    method: "POST",
+    url: "/api/webhooks/stripe",
+    headers: { "content-type": "application/json", ...(signature ? { "stripe-signature": signature } : {}) },
+    payload,
+  });
+}
+
+async function customerScenario(): Promise<{ customerId: string; events: Stripe.Event[] }> {
+  const signUp = await app.inject({
+    method: "POST",
+    url: "/api/auth/sign-up/email",
+    headers: { origin: TEST_ORIGIN },
+    payload: { name: "Hook", email: "hook@example.com", password: "long-enough-1" },
+  });
+  const cookie = cookiesFrom(signUp.headers["set-cookie"]);
+  const packages = await app.inject({
+    method: "GET",
+    url: "/api/subscriptions/user/packages/",
+    headers: { cookie },
+  });
+  const starter = packages
+    .json()
+    .available_packages.find((p: { package_name: string }) => p.package_name === "Starter");
+  const pro = packages
+    .json()
+    .available_packages.find((p: { package_name: string }) => p.package_name === "Pro");
+  const act = (body: Record<string, unknown>) =>
+    app.inject({
+      method: "POST",
+      url: "/api/subscriptions/user/actions/",
+      headers: { cookie, origin: TEST_ORIGIN },
+      payload: body,
+    });
+  expect(
+    (await act({ action: "subscribe", package_id: starter.id, payment_method_id: "pm_card_visa" }))
+      .statusCode,
+  ).toBe(200);
+  expect((await act({ action: "upgrade", package_id: pro.id })).statusCode).toBe(200);
+  expect((await act({ action: "cancel" })).statusCode).toBe(200);
+  const user = await db.user.findUniqueOrThrow({
+    where: { email: "hook@example.com" },
+    include: { account: true },
+  });
+  const customerId = user.account?.stripeCustomerId ?? "";
+  const all = await stripe.events.list({ limit: 100 });
+  const events = all.data.filter((e) => JSON.stringify(e.data.object).includes(customerId)).reverse();
+  return { customerId, events };
+}
+
+async function state(customerId: string) {
+  const account = await db.account.findUniqueOrThrow({ where: { stripeCustomerId: customerId } });
+  const subs = await db.subscription.findMany({
+    where: { accountId: account.id },
+    orderBy: { stripeSubscriptionId: "asc" },
+  });
+  const invoices = await db.billingHistory.findMany({
+    where: { accountId: account.id },
+    orderBy: { stripeInvoiceId: "asc" },
+  });
+  return {
+    subscriptions: subs.map(({ id: _id, syncedAt: _s, createdAt: _c, updatedAt: _u, ...rest }) => rest),
+    invoices: invoices.map(
+      ({ id: _id, createdAt: _c, updatedAt: _u, subscriptionId: _sid, ...rest }) => rest,
+    ),
+  };
+}
+
+async function deliver(events: Stripe.Event[]) {
+  for (const event of events) {
+    const payload = JSON.stringify(event);
+    const response = await post(payload, signed(payload));
+    expect(response.statusCode).toBe(200);
+  }
+  const received = await db.stripeEvent.findMany({ where: { status: { not: "processed" } } });
+  for (const event of received) await processStripeEvent(ports, event.id);
+}
+
+describe("POST /api/webhooks/stripe", () => {
+  it("refuses a missing or wrong signature and records nothing", async () => {
+    const payload = JSON.stringify({
+      id: "evt_forged",
+      type: "customer.subscription.updated",
+      created: 1,
+      data: { object: {} },
+    });
+    expect((await post(payload, undefined)).statusCode).toBe(400);
+    const forged = await post(payload, signed(payload, "whsec_someone_else"));
+    expect(forged.statusCode).toBe(400);
+    expect(forged.json().message).toMatch(/signature/i);
+    const tampered = await post(payload.replace("updated", "deleted"), signed(payload));
+    expect(tampered.statusCode).toBe(400);
+    expect(await db.stripeEvent.count()).toBe(0);
+  });
+
+  it("records each event once and queues one job for it", async () => {
+    const payload = JSON.stringify({
+      id: "evt_once",
+      object: "event",
+      type: "ping",
+      created: 1_790_000_000,
+      data: { object: {} },
+    });
+    expect((await post(payload, signed(payload))).json()).toEqual({ received: true, duplicate: false });
+    expect((await post(payload, signed(payload))).json()).toEqual({ received: true, duplicate: true });
+    expect(await db.stripeEvent.count({ where: { id: "evt_once" } })).toBe(1);
+    const jobs = await db.$queryRaw<{ n: bigint }[]>`
+      SELECT count(*) AS n FROM graphile_worker.jobs WHERE task_identifier = 'process-stripe-event' AND key = 'stripe-event:evt_once'`;
+    expect(Number(jobs[0]?.n)).toBe(1);
+    await processStripeEvent(ports, "evt_once");
+    expect((await db.stripeEvent.findUniqueOrThrow({ where: { id: "evt_once" } })).status).toBe("processed");
+  });
+
+  it("converges: duplicated and shuffled delivery gives the same state as in-order delivery", async () => {
+    const { customerId, events } = await customerScenario();
+    expect(events.map((e) => e.type)).toEqual(
+      expect.arrayContaining([
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "invoice.paid",
+      ]),
+    );
+    await deliver(events);
+    const inOrder = await state(customerId);
+    expect(inOrder.subscriptions[0]).toMatchObject({ cancelAtPeriodEnd: true, status: "active" });
+    expect(inOrder.invoices.length).toBeGreaterThanOrEqual(2);
+
+    // Forget what the webhooks and actions wrote, then deliver every event twice in a shuffled order.
+    const account = await db.account.findUniqueOrThrow({ where: { stripeCustomerId: customerId } });
+    await db.billingHistory.deleteMany({ where: { accountId: account.id } });
+    await db.subscription.deleteMany({ where: { accountId: account.id } });
+    await db.stripeEvent.deleteMany();
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const chaos = [...events, ...events].sort(() => random() - 0.5);
+    await deliver(chaos);
+    expect(await state(customerId)).toEqual(inOrder);
+    expect(await db.stripeEvent.count()).toBe(events.length);
+  });
+});

@@ -1,0 +1,21 @@
+import { formatMoney, type Money } from "@minutely/domain";
+
+/** A calendar date in UTC, e.g. "December 27, 2026" (billing dates are UTC everywhere). */
+export function formatDate(date: Date | string | null | undefined): string {
+  if (!date) return "—";
+  return new Date(date).toLocaleDateString("en-US", {
+    year: "numeric",
+    month: "long",
+    day: "numeric",
+    timeZone: "UTC",
+  });
+}
+
+export function formatCents(amount: number, currency: string): string {
+  return formatMoney({ amount, currency: currency.toLowerCase() } as Money);
+}
+
+/** A fresh key for one user intent (a click): retries and double submits reuse it. */
+export function newRequestKey(): string {
+  return crypto.randomUUID().replaceAll("-", "");
+}

@@ -1,0 +1,219 @@
+import { zodResolver } from "@hookform/resolvers/zod";
+import { Badge, Banner, Button, Card, EmptyState, ErrorState, Field, Spinner } from "@minutely/ui";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Link } from "@tanstack/react-router";
+import { TRPCClientError } from "@trpc/client";
+import { useState } from "react";
+import { useForm } from "react-hook-form";
+import { z } from "zod";
+import { formatDate } from "../lib/format.ts";
+import { trpc } from "../lib/trpc.ts";
+
+const AgentNameSchema = z.object({
+  name: z.string().trim().min(1, "Enter a name for the agent.").max(80, "Use at most 80 characters."),
+});
+type AgentNameValues = z.infer<typeof AgentNameSchema>;
+
+/** The server's message for one field (tRPC's fieldErrors), if the error is about it. */
+function fieldErrorOf(error: unknown, field: string): string | undefined {
+  if (!(error instanceof TRPCClientError)) return undefined;
+  const fields = (error.data as { fieldErrors?: Record<string, string> | null } | undefined)?.fieldErrors;
+  return fields?.[field];
+}
+
+function AgentNameForm({
+  defaultName = "",
+  submitLabel,
+  pendingLabel,
+  onSubmit,
+  onCancel,
+  label,
+}: {
+  defaultName?: string;
+  submitLabel: string;
+  pendingLabel: string;
+  label: string;
+  onSubmit: (values: AgentNameValues) => Promise<unknown>;
+  onCancel?: () => void;
+}) {
+  const [failure, setFailure] = useState<string | null>(null);
+  const form = useForm<AgentNameValues>({
+    resolver: zodResolver(AgentNameSchema),
+    defaultValues: { name: defaultName },
+  });
+  const submit = form.handleSubmit(async (values) => {
+    setFailure(null);
+    try {
+      await onSubmit(values);
+      form.reset({ name: onCancel ? values.name : "" });
+    } catch (error) {
+      const message = fieldErrorOf(error, "name");
+      if (message) form.setError("name", { message });
+      else setFailure(error instanceof Error ? error.message : "Something went wrong. Try again.");
+    }
+  });
+  return (
+    <form onSubmit={submit} noValidate className="flex flex-col gap-3">
+      {failure ? (
+        <Banner tone="danger" title="Not saved">
+          <p>{failure}</p>
+        </Banner>
+      ) : null}
+      <div className="flex flex-wrap items-end gap-3">
+        <div className="min-w-60 flex-1">
+          <Field
+            label={label}
+            maxLength={80}
+            {...form.register("name")}
+            error={form.formState.errors.name?.message}
+          />
+        </div>
+        <Button type="submit" disabled={form.formState.isSubmitting}>
+          {form.formState.isSubmitting ? pendingLabel : submitLabel}
+        </Button>
+        {onCancel ? (
+          <Button variant="ghost" onClick={onCancel}>
+            Cancel
+          </Button>
+        ) : null}
+      </div>
+    </form>
+  );
+}
+
+export function AgentsPage() {
+  const queryClient = useQueryClient();
+  const agents = useQuery(trpc.agents.list.queryOptions());
+  const refresh = { onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.agents.pathKey() }) };
+  const create = useMutation(trpc.agents.create.mutationOptions(refresh));
+  const rename = useMutation(trpc.agents.rename.mutationOptions(refresh));
+  const deactivate = useMutation(trpc.agents.deactivate.mutationOptions(refresh));
+  const activate = useMutation(trpc.agents.activate.mutationOptions(refresh));
+  const [editing, setEditing] = useState<string | null>(null);
+  const toggleError = activate.error ?? deactivate.error;
+
+  if (agents.isPending) return <Spinner label="Loading your agents" />;
+  if (agents.isError) return <ErrorState error={agents.error} onRetry={() => agents.refetch()} />;
+  const { activeCount, allowed, plan, accessGranted } = agents.data;
+  const atLimit = activeCount >= allowed;
+
+  return (
+    <div className="space-y-6">
+      <div className="flex flex-wrap items-end justify-between gap-3">
+        <div>
+          <h1 className="text-2xl font-bold">Agents</h1>
+          <p className="text-slate-600">The voice agents that take and make your calls.</p>
+        </div>
+        <p className="text-sm text-slate-700" data-testid="agent-allowance">
+          <span className="text-lg font-semibold">
+            {activeCount} of {allowed}
+          </span>{" "}
+          active {allowed === 1 ? "agent" : "agents"}
+          {plan ? ` on your ${plan.name} package` : ""}
+        </p>
+      </div>
+
+      {!plan ? (
+        <Banner tone="info" title="Choose a package to add agents">
+          <p>
+            Agents come with your package.{" "}
+            <Link to="/packages" className="font-medium underline">
+              See the packages
+            </Link>
+          </p>
+        </Banner>
+      ) : !accessGranted ? (
+        <Banner tone="warning" title="Your subscription is not active">
+          <p>Agents cannot be active until your subscription is active again.</p>
+        </Banner>
+      ) : atLimit ? (
+        <Banner tone="warning" title="All your agents are in use">
+          <p>
+            Your {plan.name} package allows {allowed} active {allowed === 1 ? "agent" : "agents"}. Deactivate
+            one or{" "}
+            <Link to="/packages" className="font-medium underline">
+              upgrade your package
+            </Link>{" "}
+            to add another.
+          </p>
+        </Banner>
+      ) : null}
+
+      <Card>
+        <h2 className="mb-3 text-lg font-semibold">Add an agent</h2>
+        <AgentNameForm
+          label="Agent name"
+          submitLabel="Add agent"
+          pendingLabel="Adding…"
+          onSubmit={(values) => create.mutateAsync(values)}
+        />
+      </Card>
+
+      {toggleError ? (
+        <Banner tone="danger" title="Not changed">
+          <p>{toggleError.message}</p>
+        </Banner>
+      ) : null}
+
+      {agents.data.agents.length === 0 ? (
+        <EmptyState title="No agents yet">Add your first agent above.</EmptyState>
+      ) : (
+        <Card className="p-0">
+          <ul className="divide-y divide-slate-100" aria-label="Agents">
+            {agents.data.agents.map((agent) => (
+              <li key={agent.id} className="px-5 py-4" data-testid={`agent-${agent.name}`}>
+                {editing === agent.id ? (
+                  <AgentNameForm
+                    label={`New name for ${agent.name}`}
+                    defaultName={agent.name}
+                    submitLabel="Save"
+                    pendingLabel="Saving…"
+                    onSubmit={async (values) => {
+                      await rename.mutateAsync({ id: agent.id, name: values.name });
+                      setEditing(null);
+                    }}
+                    onCancel={() => setEditing(null)}
+                  />
+                ) : (
+                  <div className="flex flex-wrap items-center gap-3">
+                    <div className="flex-1">
+                      <p className="font-medium">{agent.name}</p>
+                      <p className="text-xs text-slate-500">
+                        {agent.active
+                          ? `Added ${formatDate(agent.createdAt)}`
+                          : `Deactivated ${formatDate(agent.deactivatedAt)}`}
+                      </p>
+                    </div>
+                    <Badge tone={agent.active ? "success" : "neutral"}>
+                      {agent.active ? "Active" : "Inactive"}
+                    </Badge>
+                    <Button variant="secondary" onClick={() => setEditing(agent.id)}>
+                      Rename
+                    </Button>
+                    {agent.active ? (
+                      <Button
+                        variant="secondary"
+                        disabled={deactivate.isPending}
+                        onClick={() => deactivate.mutate({ id: agent.id })}
+                      >
+                        Deactivate
+                      </Button>
+                    ) : (
+                      <Button
+                        variant="secondary"
+                        disabled={activate.isPending}
+                        onClick={() => activate.mutate({ id: agent.id })}
+                      >
+                        Activate
+                      </Button>
+                    )}
+                  </div>
+                )}
+              </li>
+            ))}
+          </ul>
+        </Card>
+      )}
+    </div>
+  );
+}

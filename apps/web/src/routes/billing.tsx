@@ -1,0 +1,232 @@
+import { formatMoney } from "@minutely/domain";
+import { Badge, Banner, Button, Card, ConfirmDialog, EmptyState, ErrorState, Spinner } from "@minutely/ui";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Link, useNavigate, useSearch } from "@tanstack/react-router";
+import { useEffect, useRef, useState } from "react";
+import { formatCents, formatDate, newRequestKey } from "../lib/format.ts";
+import { trpc } from "../lib/trpc.ts";
+
+const STATUS_TONE = {
+  active: "success",
+  trialing: "success",
+  past_due: "danger",
+  unpaid: "danger",
+  incomplete: "warning",
+  incomplete_expired: "neutral",
+  canceled: "neutral",
+  paused: "warning",
+  unknown: "warning",
+  none: "neutral",
+} as const;
+
+function toneOf(status: string) {
+  return STATUS_TONE[status as keyof typeof STATUS_TONE] ?? "warning";
+}
+
+/** Past due or unpaid: say so and offer to replace the card (Checkout in setup mode). */
+export function PaymentProblemBanner() {
+  const overview = useQuery(trpc.subscription.overview.queryOptions());
+  const fix = useMutation(
+    trpc.subscription.updatePaymentMethod.mutationOptions({
+      onSuccess: (session) => window.location.assign(session.url),
+    }),
+  );
+  if (!overview.data?.needsPaymentAttention) return null;
+  return (
+    <Banner tone="danger" title="Your last payment failed">
+      <p>
+        Your subscription is {overview.data.statusLabel.toLowerCase()}. Update your card so your calls keep
+        running.
+      </p>
+      <Button
+        className="mt-2"
+        variant="danger"
+        disabled={fix.isPending}
+        onClick={() => fix.mutate({ requestKey: newRequestKey() })}
+      >
+        {fix.isPending ? "Opening secure page…" : "Update card"}
+      </Button>
+      {fix.isError ? <p className="mt-2">{fix.error.message}</p> : null}
+    </Banner>
+  );
+}
+
+export function BillingPage() {
+  const queryClient = useQueryClient();
+  const overview = useQuery(trpc.subscription.overview.queryOptions());
+  const invoices = useQuery(trpc.subscription.invoices.queryOptions());
+  const [confirmCancel, setConfirmCancel] = useState(false);
+  const refresh = { onSuccess: () => queryClient.invalidateQueries() };
+  const cancel = useMutation(trpc.subscription.cancel.mutationOptions(refresh));
+  const resume = useMutation(trpc.subscription.resume.mutationOptions(refresh));
+  const keepPlan = useMutation(trpc.subscription.cancelScheduledChange.mutationOptions(refresh));
+  const failure = resume.error ?? keepPlan.error;
+
+  if (overview.isPending) return <Spinner label="Loading your subscription" />;
+  if (overview.isError) return <ErrorState error={overview.error} onRetry={() => overview.refetch()} />;
+  const sub = overview.data;
+  return (
+    <div className="space-y-6">
+      <h1 className="text-2xl font-bold">Billing</h1>
+      {failure ? <Banner tone="danger">{failure.message}</Banner> : null}
+      <Card data-testid="subscription-card">
+        <div className="flex flex-wrap items-center justify-between gap-2">
+          <h2 className="text-lg font-semibold">
+            {sub.package ? `${sub.package.name} package` : "No subscription"}
+          </h2>
+          <Badge tone={toneOf(sub.status)}>{sub.statusLabel}</Badge>
+        </div>
+        {sub.package ? (
+          <div className="mt-3 space-y-2 text-sm">
+            <p>
+              {formatMoney(sub.package.monthlyPrice)}/month · current period{" "}
+              {formatDate(sub.currentPeriodStart)} – {formatDate(sub.currentPeriodEnd)}
+            </p>
+            {sub.scheduledChange ? (
+              <div className="flex flex-wrap items-center gap-3 rounded-md bg-slate-50 p-3">
+                <p data-testid="scheduled-change">
+                  Changes to {sub.scheduledChange.packageName} on{" "}
+                  {formatDate(sub.scheduledChange.effectiveAt)}
+                </p>
+                <Button variant="secondary" disabled={keepPlan.isPending} onClick={() => keepPlan.mutate()}>
+                  Keep {sub.package.name}
+                </Button>
+              </div>
+            ) : null}
+            {sub.cancelAtPeriodEnd ? (
+              <div className="flex flex-wrap items-center gap-3 rounded-md bg-amber-50 p-3">
+                <p data-testid="cancellation">
+                  Cancelled: you keep access until {formatDate(sub.currentPeriodEnd)}, then the subscription
+                  ends.
+                </p>
+                <Button disabled={resume.isPending} onClick={() => resume.mutate()}>
+                  {resume.isPending ? "Resuming…" : "Undo cancellation"}
+                </Button>
+              </div>
+            ) : null}
+            <div className="flex flex-wrap gap-2 pt-2">
+              <Button asChild variant="secondary">
+                <Link to="/packages">Change package</Link>
+              </Button>
+              {sub.grantsAccess && !sub.cancelAtPeriodEnd ? (
+                <Button variant="ghost" onClick={() => setConfirmCancel(true)}>
+                  Cancel subscription
+                </Button>
+              ) : null}
+            </div>
+          </div>
+        ) : (
+          <p className="mt-2 text-sm">
+            <Link to="/packages" className="font-medium text-brand-700 underline">
+              Choose a package
+            </Link>{" "}
+            to start calling.
+          </p>
+        )}
+      </Card>
+      <Card>
+        <h2 className="mb-3 text-lg font-semibold">Invoices</h2>
+        {invoices.isPending ? <Spinner label="Loading invoices" /> : null}
+        {invoices.isError ? <ErrorState error={invoices.error} onRetry={() => invoices.refetch()} /> : null}
+        {invoices.data && invoices.data.length === 0 ? <EmptyState title="No invoices yet" /> : null}
+        {invoices.data && invoices.data.length > 0 ? (
+          <div className="overflow-x-auto">
+            <table className="w-full text-left text-sm" aria-label="Invoices">
+              <thead>
+                <tr className="text-slate-500">
+                  <th className="py-2 pr-4">Number</th>
+                  <th className="py-2 pr-4">Date</th>
+                  <th className="py-2 pr-4">Amount</th>
+                  <th className="py-2 pr-4">Status</th>
+                  <th className="py-2">Links</th>
+                </tr>
+              </thead>
+              <tbody>
+                {invoices.data.map((invoice) => (
+                  <tr key={invoice.id} className="border-t border-slate-100">
+                    <td className="py-2 pr-4">{invoice.number ?? "—"}</td>
+                    <td className="py-2 pr-4">{formatDate(invoice.date)}</td>
+                    <td className="py-2 pr-4">{formatCents(invoice.amountCents, invoice.currency)}</td>
+                    <td className="py-2 pr-4">
+                      <Badge
+                        tone={
+                          invoice.status === "paid"
+                            ? "success"
+                            : invoice.status === "open"
+                              ? "danger"
+                              : "neutral"
+                        }
+                      >
+                        {invoice.status}
+                      </Badge>
+                    </td>
+                    <td className="space-x-3 py-2">
+                      {invoice.hostedInvoiceUrl ? (
+                        <a
+                          className="text-brand-700 underline"
+                          href={invoice.hostedInvoiceUrl}
+                          target="_blank"
+                          rel="noreferrer"
+                        >
+                          View
+                        </a>
+                      ) : null}
+                      {invoice.invoicePdfUrl ? (
+                        <a
+                          className="text-brand-700 underline"
+                          href={invoice.invoicePdfUrl}
+                          target="_blank"
+                          rel="noreferrer"
+                        >
+                          PDF
+                        </a>
+                      ) : null}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+      </Card>
+      <ConfirmDialog
+        open={confirmCancel}
+        onOpenChange={setConfirmCancel}
+        title="Cancel your subscription?"
+        description={`You keep full access until ${formatDate(sub.currentPeriodEnd)}. You can undo this until then.`}
+        confirmLabel="Cancel subscription"
+        cancelLabel="Keep subscription"
+        tone="danger"
+        pending={cancel.isPending}
+        pendingLabel="Cancelling…"
+        error={cancel.error?.message ?? null}
+        onConfirm={() => cancel.mutate(undefined, { onSuccess: () => setConfirmCancel(false) })}
+      />
+    </div>
+  );
+}
+
+/** Back from Stripe's hosted page: sync now so the page does not wait for webhooks. */
+export function BillingReturnPage() {
+  const search = useSearch({ from: "/app/billing/return" });
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const complete = useMutation(trpc.subscription.completeCheckout.mutationOptions());
+  const started = useRef(false);
+  useEffect(() => {
+    if (started.current || !search.session_id) return;
+    started.current = true;
+    complete.mutate(
+      { sessionId: search.session_id },
+      {
+        onSuccess: async () => {
+          await queryClient.invalidateQueries();
+          await navigate({ to: "/billing" });
+        },
+      },
+    );
+  }, [search.session_id, complete, navigate, queryClient]);
+  if (!search.session_id) return <ErrorState error={{ message: "This page needs a checkout session." }} />;
+  if (complete.isError) return <ErrorState error={complete.error} />;
+  return <Spinner label="Confirming your payment" />;
+}

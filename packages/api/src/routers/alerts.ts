@@ -1,0 +1,44 @@
+import { z } from "zod";
+import {
+  addThreshold,
+  dismissAlert,
+  listActiveAlerts,
+  listThresholds,
+  MAX_THRESHOLD_PERCENT,
+  MIN_THRESHOLD_PERCENT,
+  removeThreshold,
+} from "../services/usage-alerts.ts";
+import { accountProcedure, router } from "../trpc.ts";
+import { ZNoInputRequestSchema } from "./usage.ts";
+
+export const ZAlertDismissRequestSchema = z.strictObject({ id: z.uuid("Choose an alert.") });
+
+export const ZAlertThresholdRequestSchema = z.strictObject({
+  percent: z
+    .number({ error: "Enter a percentage." })
+    .int("Use a whole percentage.")
+    .min(MIN_THRESHOLD_PERCENT, `Use at least ${MIN_THRESHOLD_PERCENT}%.`)
+    .max(MAX_THRESHOLD_PERCENT, `Use at most ${MAX_THRESHOLD_PERCENT}%.`),
+});
+
+export const alertsRouter = router({
+  /** Undismissed usage alerts of the caller's account, newest first. */
+  list: accountProcedure
+    .input(ZNoInputRequestSchema)
+    .query(({ ctx }) => listActiveAlerts(ctx, ctx.accountId)),
+  dismiss: accountProcedure
+    .input(ZAlertDismissRequestSchema)
+    .mutation(({ ctx, input }) => dismissAlert(ctx, ctx.accountId, input.id)),
+  thresholds: router({
+    /** The default thresholds (80%, 100%) and the account's own (at most 5). */
+    list: accountProcedure
+      .input(ZNoInputRequestSchema)
+      .query(({ ctx }) => listThresholds(ctx, ctx.accountId)),
+    set: accountProcedure
+      .input(ZAlertThresholdRequestSchema)
+      .mutation(({ ctx, input }) => addThreshold(ctx, ctx.accountId, input.percent)),
+    remove: accountProcedure
+      .input(ZAlertThresholdRequestSchema)
+      .mutation(({ ctx, input }) => removeThreshold(ctx, ctx.accountId, input.percent)),
+  }),
+});

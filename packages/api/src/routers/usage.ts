@@ -1,0 +1,19 @@
+import { z } from "zod";
+import { currentUsage, dailyUsage, usageByAgent, usageByDirection } from "../services/usage-read.ts";
+import { accountProcedure, router } from "../trpc.ts";
+
+/** No input: the account is always the caller's own (unknown keys such as an account id are refused). */
+export const ZNoInputRequestSchema = z.strictObject({}).optional();
+
+export const usageRouter = router({
+  /** The current period's usage (minutes_used, minutes_limit, minutes_remaining, usage_percentage), or null. */
+  current: accountProcedure.input(ZNoInputRequestSchema).query(({ ctx }) => currentUsage(ctx, ctx.accountId)),
+  /** One point per UTC day of the current period, zero-filled. */
+  daily: accountProcedure.input(ZNoInputRequestSchema).query(({ ctx }) => dailyUsage(ctx, ctx.accountId)),
+  /** Minutes per agent in the current period. */
+  byAgent: accountProcedure.input(ZNoInputRequestSchema).query(({ ctx }) => usageByAgent(ctx, ctx.accountId)),
+  /** Minutes per call direction in the current period. */
+  byDirection: accountProcedure
+    .input(ZNoInputRequestSchema)
+    .query(({ ctx }) => usageByDirection(ctx, ctx.accountId)),
+});

@@ -1,0 +1,152 @@
+// Call authorization: before a call starts, the calling platform asks whether it may, and Minutely reserves
+// minutes for it. The decision itself is the domain's `authorizeCall`; this service supplies the facts under
+// a lock so that concurrent calls cannot together overshoot a hard cap.
+//
+// Rules (see README "Metering"):
+// - Every allowed call reserves RESERVATION_MINUTES minutes, held until the usage event with the same
+//   call_id settles it (in the ingestion transaction) or until it expires after RESERVATION_TTL_MS.
+//   Expired reservations no longer count.
+// - Hard-cap packages allow a call while used + held + this reservation <= included minutes; beyond that
+//   the direction's over-cap rule decides (DEFAULT_OVER_CAP_POLICY: inbound answered, outbound denied).
+//   Packages with an overage price always allow (the minutes beyond the limit are billed).
+// - Per account, authorizations and ingestion serialize on the current period's rollup row
+//   (SELECT ... FOR UPDATE), so the check and the reservation are one atomic step.
+// - Idempotent per call_id: authorizing a call that already has a reservation returns that reservation.
+import {
+  authorizeCall,
+  type CallDenialReason,
+  type CallDirection,
+  DEFAULT_OVER_CAP_POLICY,
+  MS_PER_MINUTE,
+} from "@minutely/domain";
+import type { Ports } from "../context.ts";
+import { currentPeriod, isUuid, loadMeteringSubscription, METERING_TX_OPTIONS } from "./metering-account.ts";
+
+/** Minutes held for every authorized call until its usage event arrives. */
+export const RESERVATION_MINUTES = 5;
+/** A reservation no usage event settled stops counting after this long. */
+export const RESERVATION_TTL_MS = 30 * MS_PER_MINUTE;
+
+export interface AuthorizeCallInput {
+  callId: string;
+  accountId: string;
+  agentId: string;
+  direction: CallDirection;
+}
+
+export type CallDenial =
+  | Lowercase<Exclude<CallDenialReason, "INVALID_REQUEST">>
+  | "unknown_account"
+  | "unknown_agent"
+  | "call_id_conflict";
+
+export type CallAuthorizationResult =
+  | {
+      decision: "allow";
+      callId: string;
+      reservedMinutes: number;
+      expiresAt: Date;
+      /** Allowed beyond a hard cap by the direction's over-cap rule (inbound, by default). */
+      overCap: boolean;
+      /** The call was authorized before: this is that reservation (overCap is not recorded, so false). */
+      replayed: boolean;
+    }
+  | { decision: "deny"; callId: string; reason: CallDenial; message: string };
+
+function deny(callId: string, reason: CallDenial, message: string): CallAuthorizationResult {
+  return { decision: "deny", callId, reason, message };
+}
+
+/** Decides whether a call may start and, if so, reserves minutes for it. */
+export async function authorizeCallRequest(
+  ports: Pick<Ports, "db" | "clock">,
+  input: AuthorizeCallInput,
+): Promise<CallAuthorizationResult> {
+  const { callId, accountId, agentId } = input;
+  const now = ports.clock.now();
+  const account = isUuid(accountId)
+    ? await ports.db.account.findUnique({ where: { id: accountId }, select: { id: true } })
+    : null;
+  if (!account) return deny(callId, "unknown_account", "No account has this account_id.");
+  const agent = isUuid(agentId)
+    ? await ports.db.agent.findFirst({ where: { id: agentId, accountId }, select: { active: true } })
+    : null;
+  if (!agent) return deny(callId, "unknown_agent", "agent_id is not an agent of this account.");
+  const subscription = await loadMeteringSubscription(ports.db, accountId);
+  if (!subscription) {
+    return deny(callId, "no_active_subscription", "Calls require an active subscription.");
+  }
+  const period = currentPeriod(subscription, now);
+  const plan = subscription.plan;
+
+  return await ports.db.$transaction(async (tx) => {
+    // The lock: this account's rollup row of the current period (created empty if needed).
+    await tx.$executeRaw`
+      INSERT INTO usage_period_rollup (account_id, period_start, period_end, updated_at)
+      VALUES (${accountId}::uuid, ${period.start}, ${period.end}, ${now})
+      ON CONFLICT (account_id, period_start) DO NOTHING`;
+    const [rollup] = await tx.$queryRaw<{ minutes: number }[]>`
+      SELECT minutes FROM usage_period_rollup
+      WHERE account_id = ${accountId}::uuid AND period_start = ${period.start}
+      FOR UPDATE`;
+
+    const existing = await tx.callReservation.findUnique({ where: { callId } });
+    if (existing) {
+      if (existing.accountId !== accountId) {
+        return deny(callId, "call_id_conflict", "This call_id was authorized for another account.");
+      }
+      return {
+        decision: "allow",
+        callId,
+        reservedMinutes: existing.minutes,
+        expiresAt: existing.expiresAt,
+        overCap: false,
+        replayed: true,
+      } as const;
+    }
+
+    await tx.$executeRaw`
+      UPDATE call_reservation SET status = 'expired'
+      WHERE account_id = ${accountId}::uuid AND status = 'held' AND expires_at <= ${now}`;
+    const [held] = await tx.$queryRaw<{ minutes: number }[]>`
+      SELECT COALESCE(sum(minutes), 0)::int AS minutes FROM call_reservation
+      WHERE account_id = ${accountId}::uuid AND status = 'held' AND expires_at > ${now}`;
+
+    const decision = authorizeCall({
+      direction: input.direction,
+      minutesUsed: rollup?.minutes ?? 0,
+      minutesReserved: held?.minutes ?? 0,
+      minutesLimit: plan.callMinutesLimit,
+      overageAllowed: plan.overagePrice !== null,
+      reserveMinutes: RESERVATION_MINUTES,
+      policy: DEFAULT_OVER_CAP_POLICY,
+      accessGranted: subscription.accessGranted,
+      agentActive: agent.active,
+    });
+    if (decision.decision === "deny") {
+      if (decision.reason === "INVALID_REQUEST") throw new Error(decision.message);
+      return deny(callId, decision.reason.toLowerCase() as CallDenial, decision.message);
+    }
+    const expiresAt = new Date(now.getTime() + RESERVATION_TTL_MS);
+    await tx.callReservation.create({
+      data: {
+        callId,
+        accountId,
+        agentId,
+        direction: input.direction,
+        minutes: decision.reserveMinutes,
+        status: "held",
+        expiresAt,
+        createdAt: now,
+      },
+    });
+    return {
+      decision: "allow",
+      callId,
+      reservedMinutes: decision.reserveMinutes,
+      expiresAt,
+      overCap: decision.overCap,
+      replayed: false,
+    } as const;
+  }, METERING_TX_OPTIONS);
+}

@@ -1,0 +1,140 @@
+// Overage billing for packages with an overage price: minutes beyond the included ones are added to the
+// customer's next Stripe invoice as invoice items.
+//
+// Two steps, so that a minute is billed exactly once whatever fails or is retried:
+// 1. `report-overage` (one pending job per account and period) decides, in one transaction with the
+//    period's rollup row locked, which minutes are not reported yet (`overage_reported` .. overage now),
+//    moves `overage_reported` forward and enqueues a `bill-overage` job for exactly that range, in the same
+//    transaction. Nothing is decided twice: a second run finds nothing new.
+// 2. `bill-overage` creates the invoice item for that range with a Stripe idempotency key derived from
+//    account, period and range, so a retry after a crash or timeout returns the item created before.
+import { type Currency, formatMoney, isCurrency, overageCost } from "@minutely/domain";
+import type { Ports } from "../context.ts";
+import type { JobQueue } from "../ports/queue.ts";
+import {
+  loadMeteringSubscription,
+  METERING_TX_OPTIONS,
+  type MeteringSubscription,
+} from "./metering-account.ts";
+
+export const REPORT_OVERAGE_TASK = "report-overage";
+export const BILL_OVERAGE_TASK = "bill-overage";
+
+export function reportOverageJobKey(accountId: string, periodStart: Date): string {
+  return `report-overage:${accountId}:${periodStart.toISOString()}`;
+}
+
+/** Asks for the period's unreported overage to be reported (deduplicated per account and period). */
+export async function enqueueOverageReport(
+  queue: JobQueue,
+  accountId: string,
+  periodStart: Date,
+  db?: Parameters<JobQueue["enqueue"]>[3],
+): Promise<void> {
+  await queue.enqueue(
+    REPORT_OVERAGE_TASK,
+    { accountId, periodStart: periodStart.toISOString() },
+    { jobKey: reportOverageJobKey(accountId, periodStart) },
+    db,
+  );
+}
+
+export interface OverageBill {
+  accountId: string;
+  periodStart: string;
+  /** Overage minutes already reported before this bill (exclusive lower bound of the range). */
+  fromMinutes: number;
+  /** Overage minutes reported once this bill is on the invoice. */
+  toMinutes: number;
+  pricePerMinuteCents: number;
+  currency: Currency;
+}
+
+/** The Stripe idempotency key of one bill: the same range of the same period is the same invoice item. */
+export function overageIdempotencyKey(
+  bill: Pick<OverageBill, "accountId" | "periodStart" | "fromMinutes" | "toMinutes">,
+) {
+  return `minutely-overage:${bill.accountId}:${bill.periodStart}:${bill.fromMinutes}-${bill.toMinutes}`;
+}
+
+/**
+ * Step 1: decides what overage of a period is still unreported and hands it to a `bill-overage` job.
+ * Returns the bill, or null when there is nothing (new) to bill.
+ */
+export async function reportOverage(
+  ports: Pick<Ports, "db" | "queue">,
+  input: { accountId: string; periodStart: Date },
+): Promise<OverageBill | null> {
+  const subscription = await loadMeteringSubscription(ports.db, input.accountId);
+  const price = subscription?.plan.overagePrice ?? null;
+  if (!subscription || price === null) return null;
+  const limit = subscription.plan.callMinutesLimit;
+  return await ports.db.$transaction(async (tx) => {
+    const [row] = await tx.$queryRaw<{ minutes: number; overage_reported: number }[]>`
+      SELECT minutes, overage_reported FROM usage_period_rollup
+      WHERE account_id = ${input.accountId}::uuid AND period_start = ${input.periodStart}
+      FOR UPDATE`;
+    if (!row) return null;
+    const overage = Math.max(0, row.minutes - limit);
+    if (overage <= row.overage_reported) return null;
+    const bill: OverageBill = {
+      accountId: input.accountId,
+      periodStart: input.periodStart.toISOString(),
+      fromMinutes: row.overage_reported,
+      toMinutes: overage,
+      pricePerMinuteCents: price.amount,
+      currency: price.currency,
+    };
+    await tx.$executeRaw`
+      UPDATE usage_period_rollup SET overage_reported = ${overage}
+      WHERE account_id = ${input.accountId}::uuid AND period_start = ${input.periodStart}`;
+    await ports.queue.enqueue(
+      BILL_OVERAGE_TASK,
+      { ...bill },
+      { jobKey: `bill-overage:${overageIdempotencyKey(bill)}` },
+      tx,
+    );
+    return bill;
+  }, METERING_TX_OPTIONS);
+}
+
+export class OverageBillingError extends Error {
+  override name = "OverageBillingError";
+}
+
+/** Step 2: puts one decided range of overage minutes on the customer's next invoice, idempotently. */
+export async function billOverage(
+  ports: Pick<Ports, "db" | "billing">,
+  bill: OverageBill,
+): Promise<{ invoiceItemId: string }> {
+  const minutes = bill.toMinutes - bill.fromMinutes;
+  if (!Number.isSafeInteger(minutes) || minutes <= 0 || !isCurrency(bill.currency)) {
+    throw new OverageBillingError(`invalid overage bill ${JSON.stringify(bill)}`);
+  }
+  const account = await ports.db.account.findUnique({
+    where: { id: bill.accountId },
+    select: { stripeCustomerId: true },
+  });
+  const subscription: MeteringSubscription | null = await loadMeteringSubscription(ports.db, bill.accountId);
+  if (!account?.stripeCustomerId || !subscription) {
+    // Retried by the queue: the subscription work links the Stripe customer.
+    throw new OverageBillingError(`account ${bill.accountId} has no Stripe customer or subscription to bill`);
+  }
+  const price = { amount: bill.pricePerMinuteCents, currency: bill.currency };
+  const amount = overageCost(minutes, 0, price, bill.currency);
+  const periodDay = bill.periodStart.slice(0, 10);
+  return await ports.billing.addInvoiceItem({
+    customerId: account.stripeCustomerId,
+    subscriptionId: subscription.stripeSubscriptionId,
+    amountCents: amount.amount,
+    currency: bill.currency,
+    description: `Overage: ${minutes} call minutes × ${formatMoney(price)} (period from ${periodDay})`,
+    metadata: {
+      minutely_account_id: bill.accountId,
+      minutely_period_start: bill.periodStart,
+      minutely_overage_from: String(bill.fromMinutes),
+      minutely_overage_to: String(bill.toMinutes),
+    },
+    idempotencyKey: overageIdempotencyKey(bill),
+  });
+}

@@ -1,0 +1,138 @@
+// Stripe webhooks: verified on the raw body, recorded once (the event id is the primary key of
+// stripe_event, the dedupe table) and acknowledged at once; a queued job processes the event. Processing
+// never trusts the event's order or its payload's freshness: it re-reads the objects from Stripe.
+import type { Prisma } from "@minutely/db";
+import type { Ports } from "../context.ts";
+import { AppError } from "../errors.ts";
+import { syncInvoice, syncSubscription } from "./subscription-sync.ts";
+
+export const PROCESS_STRIPE_EVENT = "process-stripe-event";
+
+export async function receiveStripeWebhook(
+  ports: Ports,
+  input: { rawBody: Buffer; signature: string | undefined; secret: string },
+): Promise<{ id: string; duplicate: boolean }> {
+  if (!input.signature)
+    throw new AppError("BAD_REQUEST", "Missing Stripe-Signature header.", "stripe-signature");
+  let event: ReturnType<Ports["billing"]["parseWebhook"]>;
+  try {
+    event = ports.billing.parseWebhook(input.rawBody, input.signature, input.secret);
+  } catch {
+    throw new AppError("BAD_REQUEST", "Invalid Stripe signature.", "stripe-signature");
+  }
+  const payload = JSON.parse(input.rawBody.toString("utf8")) as Prisma.InputJsonValue;
+  return await ports.db.$transaction(async (tx) => {
+    const inserted = await tx.$executeRaw`
+      INSERT INTO stripe_event (id, type, payload, stripe_created_at, received_at)
+      VALUES (${event.id}, ${event.type}, ${JSON.stringify(payload)}::jsonb, ${event.created}, ${ports.clock.now()})
+      ON CONFLICT (id) DO NOTHING`;
+    if (inserted === 0) return { id: event.id, duplicate: true };
+    await ports.queue.enqueue(
+      PROCESS_STRIPE_EVENT,
+      { eventId: event.id },
+      { jobKey: `stripe-event:${event.id}` },
+      tx,
+    );
+    return { id: event.id, duplicate: false };
+  });
+}
+
+type StripeObject = {
+  id?: string;
+  object?: string;
+  subscription?: unknown;
+  customer?: unknown;
+  parent?: unknown;
+};
+
+function idOf(value: unknown): string | null {
+  if (typeof value === "string") return value;
+  if (value && typeof value === "object" && "id" in value && typeof value.id === "string") return value.id;
+  return null;
+}
+
+function invoiceSubscriptionId(object: StripeObject): string | null {
+  const parent = object.parent as { subscription_details?: { subscription?: unknown } } | null | undefined;
+  return idOf(parent?.subscription_details?.subscription) ?? idOf(object.subscription);
+}
+
+async function notifyPaymentFailed(ports: Ports, invoiceId: string): Promise<void> {
+  const invoice = await ports.db.billingHistory.findUnique({ where: { stripeInvoiceId: invoiceId } });
+  if (!invoice) return;
+  const owner = await ports.db.user.findFirst({
+    where: { accountId: invoice.accountId, accountRole: "owner" },
+    orderBy: { createdAt: "asc" },
+  });
+  if (!owner) return;
+  const amount = (invoice.amountDueCents / 100).toFixed(2);
+  await ports.mailer.send({
+    to: owner.email,
+    subject: "Your Minutely payment failed",
+    text:
+      `We could not charge your card for invoice ${invoice.number ?? invoice.stripeInvoiceId} ` +
+      `(${amount} ${invoice.currency.toUpperCase()}). Your subscription is past due. ` +
+      `Update your card in Minutely (Billing > Update card) to keep your calls running.`,
+    dedupeKey: `payment-failed:${invoiceId}`,
+  });
+}
+
+/** Applies one recorded event. Idempotent: syncing again changes nothing; mail is deduplicated. */
+export async function processStripeEvent(ports: Ports, eventId: string): Promise<void> {
+  const event = await ports.db.stripeEvent.findUnique({ where: { id: eventId } });
+  if (!event || event.status === "processed") return;
+  await ports.db.stripeEvent.update({ where: { id: eventId }, data: { attempts: { increment: 1 } } });
+  try {
+    const object = ((event.payload as { data?: { object?: StripeObject } }).data?.object ??
+      {}) as StripeObject;
+    const type = event.type;
+    if (type.startsWith("customer.subscription.") && object.id) {
+      await syncSubscription(ports, object.id);
+    } else if (type === "checkout.session.completed") {
+      const subscriptionId = idOf(object.subscription);
+      if (subscriptionId) await syncSubscription(ports, subscriptionId);
+    } else if (type.startsWith("subscription_schedule.")) {
+      const subscriptionId = idOf(object.subscription);
+      if (subscriptionId) await syncSubscription(ports, subscriptionId);
+    } else if (type.startsWith("invoice.") && object.id) {
+      const subscriptionId = invoiceSubscriptionId(object);
+      if (subscriptionId) await syncSubscription(ports, subscriptionId);
+      await syncInvoice(ports, object.id);
+      if (type === "invoice.payment_failed") await notifyPaymentFailed(ports, object.id);
+    }
+    await ports.db.stripeEvent.update({
+      where: { id: eventId },
+      data: { status: "processed", processedAt: ports.clock.now(), lastError: null },
+    });
+  } catch (error) {
+    await ports.db.stripeEvent.update({
+      where: { id: eventId },
+      data: { status: "failed", lastError: error instanceof Error ? error.message : String(error) },
+    });
+    throw error;
+  }
+}
+
+/** An admin replays a failed event: it is processed again from the queue. */
+export async function replayStripeEvent(ports: Ports, eventId: string): Promise<void> {
+  const event = await ports.db.stripeEvent.findUnique({ where: { id: eventId } });
+  if (!event) throw new AppError("NOT_FOUND", "No such event.", "id");
+  await ports.db.$transaction(async (tx) => {
+    await tx.stripeEvent.update({ where: { id: eventId }, data: { status: "received" } });
+    await ports.queue.enqueue(
+      PROCESS_STRIPE_EVENT,
+      { eventId },
+      { jobKey: `stripe-event:${eventId}:replay` },
+      tx,
+    );
+  });
+}
+
+export function stripeTasks(ports: Ports) {
+  return {
+    [PROCESS_STRIPE_EVENT]: async (payload: unknown) => {
+      const eventId = (payload as { eventId?: unknown }).eventId;
+      if (typeof eventId !== "string") throw new Error("process-stripe-event needs an eventId");
+      await processStripeEvent(ports, eventId);
+    },
+  };
+}

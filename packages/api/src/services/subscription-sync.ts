@@ -1,0 +1,174 @@
+// Minutely's subscription and invoice state converges to Stripe's: every sync re-reads the object from
+// Stripe and upserts it, so event order and duplicates do not matter.
+import { Prisma } from "@minutely/db";
+import { mapStripeSubscriptionStatus, type SubscriptionStatus } from "@minutely/domain";
+import type { Ports } from "../context.ts";
+import type { ProviderInvoice } from "../ports/billing.ts";
+import type { Db } from "../ports/queue.ts";
+
+export const accountLock = (accountId: string) =>
+  Prisma.sql`SELECT pg_advisory_xact_lock(hashtext(${`minutely:account:${accountId}`}))`;
+
+const INVOICE_STATUSES = ["draft", "open", "paid", "void", "uncollectible"] as const;
+type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
+
+/** Stripe's invoice status, failing closed to "open" (unpaid) for anything unknown. */
+function invoiceStatusOf(status: string): InvoiceStatus {
+  return (INVOICE_STATUSES as readonly string[]).includes(status) ? (status as InvoiceStatus) : "open";
+}
+
+async function accountForCustomer(db: Db, customerId: string, metadataAccountId?: string) {
+  const byCustomer = await db.account.findUnique({ where: { stripeCustomerId: customerId } });
+  if (byCustomer) return byCustomer;
+  if (metadataAccountId) {
+    const byMetadata = await db.account.findUnique({ where: { id: metadataAccountId } });
+    if (byMetadata && !byMetadata.stripeCustomerId) {
+      return await db.account.update({
+        where: { id: byMetadata.id },
+        data: { stripeCustomerId: customerId },
+      });
+    }
+  }
+  return null;
+}
+
+async function planForPrice(db: Db, priceId: string) {
+  const price = await db.planPrice.findUnique({ where: { stripePriceId: priceId } });
+  if (price) return price.planId;
+  const plan = await db.subscriptionPlan.findFirst({ where: { stripePriceId: priceId } });
+  if (plan) return plan.id;
+  throw new Error(`Stripe price ${priceId} belongs to no Minutely package`);
+}
+
+/** Deactivates active agents beyond `allowed`, keeping `keep` first, then the oldest. */
+export async function enforceAgentLimit(
+  db: Db,
+  accountId: string,
+  allowed: number,
+  keep: readonly string[],
+  at: Date,
+) {
+  const active = await db.agent.findMany({
+    where: { accountId, active: true },
+    orderBy: { createdAt: "asc" },
+  });
+  if (active.length <= allowed) return [];
+  const preferred = new Set(keep);
+  const ordered = [
+    ...active.filter((a) => preferred.has(a.id)),
+    ...active.filter((a) => !preferred.has(a.id)),
+  ];
+  const deactivate = ordered.slice(allowed).map((a) => a.id);
+  await db.agent.updateMany({
+    where: { id: { in: deactivate } },
+    data: { active: false, deactivatedAt: at },
+  });
+  return deactivate;
+}
+
+/**
+ * Re-reads a subscription from Stripe and upserts Minutely's copy (status, price and package, period,
+ * cancellation, scheduled change). When a change to a package with fewer agents has taken effect, agents
+ * beyond the new limit are deactivated (the ones the customer chose to keep stay). Returns null for a
+ * subscription of a customer Minutely does not know.
+ */
+export async function syncSubscription(ports: Ports, stripeSubscriptionId: string) {
+  const remote = await ports.billing.retrieveSubscription(stripeSubscriptionId);
+  const scheduled = remote.scheduleId
+    ? await ports.billing.retrieveScheduledChange(remote.scheduleId, ports.clock.now())
+    : null;
+  // Exhaustive and failing closed: a status this version does not know is stored as "unknown" (no access).
+  const status: SubscriptionStatus | "unknown" = mapStripeSubscriptionStatus(remote.status);
+  return await ports.db.$transaction(
+    async (tx) => {
+      const account = await accountForCustomer(tx, remote.customerId, remote.metadata.minutely_account_id);
+      if (!account) return null;
+      await tx.$executeRaw(accountLock(account.id));
+      const planId = await planForPrice(tx, remote.priceId);
+      const scheduledPlanId = scheduled ? await planForPrice(tx, scheduled.priceId) : null;
+      const before = await tx.subscription.findUnique({ where: { stripeSubscriptionId: remote.id } });
+      const data = {
+        accountId: account.id,
+        planId,
+        stripePriceId: remote.priceId,
+        status,
+        stripeStatus: remote.status,
+        currentPeriodStart: remote.currentPeriodStart,
+        currentPeriodEnd: remote.currentPeriodEnd,
+        cancelAtPeriodEnd: remote.cancelAtPeriodEnd,
+        canceledAt: remote.canceledAt,
+        endedAt: remote.endedAt,
+        stripeScheduleId: scheduled ? scheduled.scheduleId : null,
+        scheduledPlanId,
+        scheduledChangeAt: scheduled?.startsAt ?? null,
+        stripeTestClockId: remote.testClockId,
+        syncedAt: ports.clock.now(),
+        ...(scheduled ? {} : { scheduledKeepAgentIds: [] }),
+      };
+      const row = await tx.subscription.upsert({
+        where: { stripeSubscriptionId: remote.id },
+        create: { stripeSubscriptionId: remote.id, ...data },
+        update: data,
+        include: { plan: true },
+      });
+      if (before && before.planId !== planId) {
+        await enforceAgentLimit(
+          tx,
+          account.id,
+          row.plan.agentsAllowed,
+          before.scheduledKeepAgentIds,
+          ports.clock.now(),
+        );
+      }
+      return row;
+    },
+    { timeout: 20_000 },
+  );
+}
+
+function invoiceData(invoice: ProviderInvoice) {
+  return {
+    number: invoice.number,
+    status: invoiceStatusOf(invoice.status),
+    billingReason: invoice.billingReason,
+    currency: invoice.currency,
+    subtotalCents: invoice.subtotal,
+    totalCents: invoice.total,
+    amountDueCents: invoice.amountDue,
+    amountPaidCents: invoice.amountPaid,
+    hostedInvoiceUrl: invoice.hostedInvoiceUrl,
+    invoicePdfUrl: invoice.invoicePdf,
+    periodStart: invoice.periodStart,
+    periodEnd: invoice.periodEnd,
+    issuedAt: invoice.created,
+    paidAt: invoice.paidAt,
+  };
+}
+
+/** Upserts an invoice into BillingHistory from what Stripe says now. */
+export async function upsertInvoice(db: Db, invoice: ProviderInvoice) {
+  const account = await accountForCustomer(db, invoice.customerId);
+  if (!account) return null;
+  const subscription = invoice.subscriptionId
+    ? await db.subscription.findUnique({ where: { stripeSubscriptionId: invoice.subscriptionId } })
+    : null;
+  const data = { ...invoiceData(invoice), accountId: account.id, subscriptionId: subscription?.id ?? null };
+  return await db.billingHistory.upsert({
+    where: { stripeInvoiceId: invoice.id },
+    create: { stripeInvoiceId: invoice.id, ...data },
+    update: data,
+  });
+}
+
+export async function syncInvoice(ports: Ports, stripeInvoiceId: string) {
+  return await upsertInvoice(ports.db, await ports.billing.retrieveInvoice(stripeInvoiceId));
+}
+
+/** Brings an account's recent invoices in line with Stripe (after actions, and on the billing page). */
+export async function syncRecentInvoices(ports: Ports, accountId: string, limit = 24): Promise<void> {
+  const account = await ports.db.account.findUnique({ where: { id: accountId } });
+  if (!account?.stripeCustomerId) return;
+  for (const invoice of await ports.billing.listInvoices(account.stripeCustomerId, limit)) {
+    await upsertInvoice(ports.db, invoice);
+  }
+}

@@ -1,0 +1,282 @@
+// The subscription lifecycle end to end: real PostgreSQL, the official Stripe SDK against the emulator,
+// test clocks to move through billing periods.
+import { testDatabase } from "@minutely/db/vitest";
+import { fixedClock } from "@minutely/domain";
+import { stripeEmulatorUrl } from "@minutely/testing";
+import { describe, expect, it } from "vitest";
+import { AppError } from "../errors.ts";
+import { testPorts } from "../testing.ts";
+import { packageSelection } from "./catalog.ts";
+import { syncCatalogToStripe } from "./catalog-admin.ts";
+import { syncSubscription } from "./subscription-sync.ts";
+import {
+  billingHistory,
+  cancel,
+  cancelScheduledChange,
+  downgrade,
+  previewUpgrade,
+  resume,
+  subscribe,
+  subscriptionOverview,
+  upgrade,
+} from "./subscriptions.ts";
+
+const { db } = await testDatabase();
+const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
+const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl(), clock });
+await syncCatalogToStripe(ports);
+const plans = Object.fromEntries(
+  (await db.subscriptionPlan.findMany()).map((p) => [p.name, p]),
+) as unknown as Record<
+  "Starter" | "Pro" | "Enterprise",
+  { id: string; stripePriceId: string | null; agentsAllowed: number }
+>;
+
+let counter = 0;
+async function newAccount() {
+  counter += 1;
+  const account = await db.account.create({ data: { name: `Customer ${counter}` } });
+  const email = `customer${counter}@example.com`;
+  await db.user.create({ data: { email, name: `Customer ${counter}`, accountId: account.id } });
+  return { accountId: account.id, email, name: `Customer ${counter}` };
+}
+
+async function failure(promise: Promise<unknown>): Promise<AppError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  throw new Error("expected the action to fail");
+}
+
+/** Moves the customer's Stripe test clock (and Minutely's clock) to `to`, then syncs as a webhook would. */
+async function advanceTo(accountId: string, to: Date) {
+  const sub = await db.subscription.findFirstOrThrow({
+    where: { accountId },
+    orderBy: { createdAt: "desc" },
+  });
+  await ports.billing.advanceTestClock(sub.stripeTestClockId ?? "", to);
+  for (let i = 0; i < 50; i++) {
+    const testClock = await ports.stripe.testHelpers.testClocks.retrieve(sub.stripeTestClockId ?? "");
+    if (testClock.status === "ready") break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  clock.set(to);
+  return await syncSubscription(ports, sub.stripeSubscriptionId);
+}
+
+describe("subscribe", () => {
+  it("with a card: creates one paid subscription; repeating the request changes nothing", async () => {
+    const account = await newAccount();
+    const first = await subscribe(ports, account, {
+      packageId: plans.Pro.id,
+      paymentMethodId: "pm_card_visa",
+    });
+    expect(first.kind).toBe("subscribed");
+    const again = await subscribe(ports, account, {
+      packageId: plans.Pro.id,
+      paymentMethodId: "pm_card_visa",
+    });
+    expect(again.kind).toBe("subscribed");
+
+    const overview = await subscriptionOverview(ports, account.accountId);
+    expect(overview).toMatchObject({ status: "active", grantsAccess: true, package: { name: "Pro" } });
+    const customer =
+      (await db.account.findUniqueOrThrow({ where: { id: account.accountId } })).stripeCustomerId ?? "";
+    const remote = await ports.stripe.subscriptions.list({ customer, status: "all" });
+    expect(remote.data).toHaveLength(1);
+    expect(await db.subscription.count({ where: { accountId: account.accountId } })).toBe(1);
+    const invoices = await billingHistory(ports, account.accountId);
+    expect(invoices.map((i) => [i.status, i.amountCents])).toEqual([["paid", 9900]]);
+    expect((await packageSelection(ports, account.accountId)).currentPackageId).toBe(plans.Pro.id);
+  });
+
+  it("without a card: returns the hosted Checkout page for the package", async () => {
+    const account = await newAccount();
+    const result = await subscribe(ports, account, { packageId: plans.Starter.id });
+    expect(result.kind).toBe("checkout");
+    if (result.kind !== "checkout") return;
+    expect(result.url).toContain("/checkout/");
+    const session = await ports.stripe.checkout.sessions.retrieve(result.sessionId);
+    expect(session.mode).toBe("subscription");
+    expect(session.success_url).toBe("http://localhost:3000/billing/return?session_id={CHECKOUT_SESSION_ID}");
+    expect(await db.subscription.count({ where: { accountId: account.accountId } })).toBe(0);
+  });
+
+  it.each([
+    ["pm_card_chargeCustomerFail", /declined/i],
+    ["pm_card_visa_chargeDeclined", /declined/i],
+    ["pm_card_authenticationRequired", /authenticate/i],
+  ])("with %s: a clear message and no subscription anywhere", async (card, message) => {
+    const account = await newAccount();
+    const error = await failure(
+      subscribe(ports, account, { packageId: plans.Pro.id, paymentMethodId: card }),
+    );
+    expect(error.code).toBe("PAYMENT_REQUIRED");
+    expect(error.message).toMatch(message);
+    expect(await db.subscription.count({ where: { accountId: account.accountId } })).toBe(0);
+    const customer =
+      (await db.account.findUniqueOrThrow({ where: { id: account.accountId } })).stripeCustomerId ?? "";
+    const remote = await ports.stripe.subscriptions.list({ customer, status: "all" });
+    expect(remote.data.filter((s) => s.status !== "incomplete_expired")).toHaveLength(0);
+  });
+
+  it("refuses an archived package", async () => {
+    const account = await newAccount();
+    await db.subscriptionPlan.update({ where: { id: plans.Enterprise.id }, data: { active: false } });
+    try {
+      const error = await failure(
+        subscribe(ports, account, { packageId: plans.Enterprise.id, paymentMethodId: "pm_card_visa" }),
+      );
+      expect([error.code, error.field]).toEqual(["BAD_REQUEST", "packageId"]);
+    } finally {
+      await db.subscriptionPlan.update({ where: { id: plans.Enterprise.id }, data: { active: true } });
+    }
+  });
+
+  it("serializes a double submit: one subscription, the other request gets a clear conflict or the same result", async () => {
+    const account = await newAccount();
+    const results = await Promise.allSettled([
+      subscribe(ports, account, {
+        packageId: plans.Pro.id,
+        paymentMethodId: "pm_card_visa",
+        requestKey: "double-click-1",
+      }),
+      subscribe(ports, account, {
+        packageId: plans.Pro.id,
+        paymentMethodId: "pm_card_visa",
+        requestKey: "double-click-1",
+      }),
+    ]);
+    const fulfilled = results.filter((r) => r.status === "fulfilled");
+    expect(fulfilled.length).toBeGreaterThanOrEqual(1);
+    for (const r of results) {
+      if (r.status === "rejected") expect((r.reason as AppError).code).toBe("CONFLICT");
+    }
+    const customer =
+      (await db.account.findUniqueOrThrow({ where: { id: account.accountId } })).stripeCustomerId ?? "";
+    expect((await ports.stripe.subscriptions.list({ customer, status: "all" })).data).toHaveLength(1);
+    expect((await ports.stripe.invoices.list({ customer })).data).toHaveLength(1);
+  });
+});
+
+describe("upgrade, downgrade, cancel", () => {
+  it("upgrades now: the invoice Stripe charges equals the preview the customer saw", async () => {
+    const account = await newAccount();
+    await subscribe(ports, account, { packageId: plans.Pro.id, paymentMethodId: "pm_card_visa" });
+    clock.advance(10 * 24 * 3600 * 1000);
+    const preview = await previewUpgrade(ports, account.accountId, plans.Enterprise.id);
+    expect(preview.creditCents).toBeLessThan(0);
+    expect(preview.chargeCents).toBeGreaterThan(0);
+    expect(preview.totalDueNowCents).toBe(preview.creditCents + preview.chargeCents);
+    clock.advance(60 * 1000);
+    const overview = await upgrade(ports, account, {
+      packageId: plans.Enterprise.id,
+      prorationDate: preview.prorationDate,
+    });
+    expect(overview.package?.name).toBe("Enterprise");
+    const invoices = await billingHistory(ports, account.accountId);
+    expect(invoices[0]?.amountCents).toBe(preview.totalDueNowCents);
+    expect(invoices[0]?.status).toBe("paid");
+    // Confirming again is a no-op.
+    await upgrade(ports, account, { packageId: plans.Enterprise.id, prorationDate: preview.prorationDate });
+    expect(await billingHistory(ports, account.accountId)).toHaveLength(2);
+  });
+
+  it("refuses an expired preview and a downgrade disguised as an upgrade", async () => {
+    const account = await newAccount();
+    await subscribe(ports, account, { packageId: plans.Pro.id, paymentMethodId: "pm_card_visa" });
+    const stale = new Date(clock.now().getTime() - 2 * 3600 * 1000);
+    expect(
+      (await failure(upgrade(ports, account, { packageId: plans.Enterprise.id, prorationDate: stale })))
+        .field,
+    ).toBe("prorationDate");
+    const wrongWay = await failure(upgrade(ports, account, { packageId: plans.Starter.id }));
+    expect([wrongWay.code, wrongWay.field]).toEqual(["BAD_REQUEST", "packageId"]);
+  });
+
+  it("downgrades at the end of the period, keeping the agents the customer chose", async () => {
+    const account = await newAccount();
+    await subscribe(ports, account, { packageId: plans.Pro.id, paymentMethodId: "pm_card_visa" });
+    const agents = [];
+    for (const name of ["Ava", "Ben", "Cai"]) {
+      agents.push(await db.agent.create({ data: { accountId: account.accountId, name } }));
+    }
+    const needsChoice = await failure(downgrade(ports, account, { packageId: plans.Starter.id }));
+    expect([needsChoice.code, needsChoice.field]).toEqual(["BAD_REQUEST", "keepAgentIds"]);
+
+    const keep = agents[1]?.id ?? "";
+    const scheduled = await downgrade(ports, account, { packageId: plans.Starter.id, keepAgentIds: [keep] });
+    expect(scheduled.package?.name).toBe("Pro");
+    expect(scheduled.scheduledChange?.packageName).toBe("Starter");
+    const periodEnd = scheduled.currentPeriodEnd ?? new Date();
+    expect(scheduled.scheduledChange?.effectiveAt.getTime()).toBe(periodEnd.getTime());
+
+    const after = await advanceTo(account.accountId, new Date(periodEnd.getTime() + 3600 * 1000));
+    expect(after?.planId).toBe(plans.Starter.id);
+    expect(after?.scheduledPlanId).toBeNull();
+    const active = await db.agent.findMany({ where: { accountId: account.accountId, active: true } });
+    expect(active.map((a) => a.id)).toEqual([keep]);
+    const remote = await ports.stripe.subscriptions.retrieve(after?.stripeSubscriptionId ?? "");
+    expect(remote.items.data[0]?.price.id).toBe(plans.Starter.stripePriceId);
+  });
+
+  it("lets the customer cancel a scheduled downgrade", async () => {
+    const account = await newAccount();
+    await subscribe(ports, account, { packageId: plans.Enterprise.id, paymentMethodId: "pm_card_visa" });
+    await downgrade(ports, account, { packageId: plans.Pro.id });
+    const undone = await cancelScheduledChange(ports, account);
+    expect(undone.scheduledChange).toBeNull();
+    const periodEnd = undone.currentPeriodEnd ?? new Date();
+    const after = await advanceTo(account.accountId, new Date(periodEnd.getTime() + 3600 * 1000));
+    expect(after?.planId).toBe(plans.Enterprise.id);
+  });
+
+  it("cancels at the period end with access until then, can be undone, and ends when the period ends", async () => {
+    const account = await newAccount();
+    await subscribe(ports, account, { packageId: plans.Starter.id, paymentMethodId: "pm_card_visa" });
+    const cancelled = await cancel(ports, account);
+    expect(cancelled).toMatchObject({ cancelAtPeriodEnd: true, grantsAccess: true, status: "active" });
+    const resumed = await resume(ports, account);
+    expect(resumed.cancelAtPeriodEnd).toBe(false);
+    const again = await cancel(ports, account);
+    const after = await advanceTo(
+      account.accountId,
+      new Date((again.currentPeriodEnd ?? new Date()).getTime() + 3600 * 1000),
+    );
+    expect(after?.status).toBe("canceled");
+    const overview = await subscriptionOverview(ports, account.accountId);
+    expect(overview.grantsAccess).toBe(false);
+    expect((await packageSelection(ports, account.accountId)).needsPackageSelection).toBe(true);
+  });
+
+  it("renews into a new period, and a failed renewal makes the subscription past_due", async () => {
+    const account = await newAccount();
+    const result = await subscribe(ports, account, {
+      packageId: plans.Pro.id,
+      paymentMethodId: "pm_card_visa",
+    });
+    if (result.kind !== "subscribed") throw new Error("expected a subscription");
+    const firstEnd = result.subscription.currentPeriodEnd ?? new Date();
+    const renewed = await advanceTo(account.accountId, new Date(firstEnd.getTime() + 3600 * 1000));
+    expect(renewed?.status).toBe("active");
+    expect(renewed?.currentPeriodStart.getTime()).toBe(firstEnd.getTime());
+
+    // The card on file starts failing; the next renewal cannot be charged.
+    const customer =
+      (await db.account.findUniqueOrThrow({ where: { id: account.accountId } })).stripeCustomerId ?? "";
+    const failing = await ports.stripe.paymentMethods.attach("pm_card_chargeCustomerFail", { customer });
+    await ports.stripe.subscriptions.update(renewed?.stripeSubscriptionId ?? "", {
+      default_payment_method: failing.id,
+    });
+    const pastDue = await advanceTo(
+      account.accountId,
+      new Date((renewed?.currentPeriodEnd ?? new Date()).getTime() + 3600 * 1000),
+    );
+    expect(pastDue?.status).toBe("past_due");
+    const overview = await subscriptionOverview(ports, account.accountId);
+    expect(overview).toMatchObject({ needsPaymentAttention: true, grantsAccess: true });
+  });
+});

@@ -1,0 +1,524 @@
+// Customer subscription actions, end to end through Stripe. Each action: takes the account's action
+// lock (a concurrent conflicting action gets a clear CONFLICT), returns at once when the desired state
+// already holds (so a retried request or a double click changes nothing), checks the transition with the
+// pure state machine, calls Stripe with an idempotency key, then re-reads Stripe into Minutely's tables.
+// Keys of actions that charge (subscribe, upgrade) are derived from the request, so a retry can never
+// charge twice; actions that only set a state (cancel, resume, schedule) are safe to repeat and get a
+// fresh key per attempt (a derived key could replay a stale answer after, say, cancel-resume-cancel).
+import { randomUUID } from "node:crypto";
+import { Prisma } from "@minutely/db";
+import {
+  type ActionDenialCode,
+  agentsToKeepOnDowngrade,
+  type Currency,
+  checkAction,
+  grantsAccess,
+  needsPaymentAttention,
+  type SubscriptionAction,
+  type SubscriptionSnapshot,
+  statusLabel,
+} from "@minutely/domain";
+import type { Ports } from "../context.ts";
+import { AppError, type AppErrorCode } from "../errors.ts";
+import { PaymentDeclinedError, type ProrationPreview } from "../ports/billing.ts";
+import { currentSubscription } from "./account-subscription.ts";
+import { toPackageView } from "./catalog.ts";
+import { syncRecentInvoices, syncSubscription } from "./subscription-sync.ts";
+
+type Subscription = NonNullable<Awaited<ReturnType<typeof currentSubscription>>>;
+
+const actionLock = (accountId: string) =>
+  Prisma.sql`SELECT pg_try_advisory_xact_lock(hashtext(${`minutely:account-action:${accountId}`})) AS locked`;
+
+const DENIAL_STATUS: Record<ActionDenialCode, AppErrorCode> = {
+  NO_SUBSCRIPTION: "PRECONDITION_FAILED",
+  ALREADY_SUBSCRIBED: "CONFLICT",
+  NOT_AN_UPGRADE: "BAD_REQUEST",
+  NOT_A_DOWNGRADE: "BAD_REQUEST",
+  SAME_PLAN: "BAD_REQUEST",
+  SAME_PRICE: "BAD_REQUEST",
+  PLAN_ARCHIVED: "BAD_REQUEST",
+  NOT_CANCELLING: "PRECONDITION_FAILED",
+  ALREADY_CANCELLING: "CONFLICT",
+  CANCELLATION_PENDING: "CONFLICT",
+  NO_SCHEDULED_CHANGE: "PRECONDITION_FAILED",
+  CHANGE_ALREADY_SCHEDULED: "CONFLICT",
+  PAYMENT_REQUIRED: "PAYMENT_REQUIRED",
+  STATUS_UNKNOWN: "CONFLICT",
+  TARGET_REQUIRED: "BAD_REQUEST",
+  CURRENT_PLAN_UNKNOWN: "CONFLICT",
+  CURRENCY_MISMATCH: "BAD_REQUEST",
+  INVALID_ACTION: "BAD_REQUEST",
+};
+
+const TARGET_CODES = new Set<ActionDenialCode>([
+  "NOT_AN_UPGRADE",
+  "NOT_A_DOWNGRADE",
+  "SAME_PLAN",
+  "SAME_PRICE",
+  "PLAN_ARCHIVED",
+  "TARGET_REQUIRED",
+  "CURRENCY_MISMATCH",
+]);
+
+export interface AccountRef {
+  accountId: string;
+  email: string;
+  name: string;
+}
+
+function snapshotOf(sub: Subscription | null): SubscriptionSnapshot {
+  if (!sub)
+    return {
+      status: "none",
+      planPrice: null,
+      cancelAtPeriodEnd: false,
+      scheduledChange: null,
+      currentPeriodEnd: null,
+    };
+  return {
+    status: sub.status,
+    planPrice: toPackageView(sub.plan).monthlyPrice,
+    planName: sub.plan.name,
+    cancelAtPeriodEnd: sub.cancelAtPeriodEnd,
+    scheduledChange:
+      sub.scheduledPlan && sub.scheduledChangeAt
+        ? { toPlanName: sub.scheduledPlan.name, effectiveAt: sub.scheduledChangeAt }
+        : null,
+    currentPeriodEnd: sub.currentPeriodEnd,
+  };
+}
+
+function check(
+  sub: Subscription | null,
+  action: SubscriptionAction,
+  target?: Awaited<ReturnType<typeof loadTarget>>,
+) {
+  const result = checkAction(
+    snapshotOf(sub),
+    action,
+    target
+      ? { monthlyPrice: toPackageView(target).monthlyPrice, active: target.active, name: target.name }
+      : undefined,
+  );
+  if (!result.ok) {
+    throw new AppError(
+      DENIAL_STATUS[result.code],
+      result.message,
+      TARGET_CODES.has(result.code) ? "packageId" : undefined,
+    );
+  }
+}
+
+async function loadTarget(ports: Ports, packageId: string | undefined) {
+  if (!packageId) throw new AppError("BAD_REQUEST", "Choose a package.", "packageId");
+  const plan = await ports.db.subscriptionPlan.findUnique({ where: { id: packageId } });
+  if (!plan) throw new AppError("NOT_FOUND", "No such package.", "packageId");
+  if (!plan.active) throw new AppError("BAD_REQUEST", `${plan.name} is no longer offered.`, "packageId");
+  if (!plan.stripePriceId) {
+    throw new AppError(
+      "UPSTREAM_UNAVAILABLE",
+      `${plan.name} is not available for purchase yet; try again shortly.`,
+    );
+  }
+  return plan;
+}
+
+/** Runs `work` holding the account's action lock; a second concurrent action gets CONFLICT. */
+async function withActionLock<T>(ports: Ports, accountId: string, work: () => Promise<T>): Promise<T> {
+  return await ports.db.$transaction(
+    async (tx) => {
+      const [row] = await tx.$queryRaw<{ locked: boolean }[]>(actionLock(accountId));
+      if (!row?.locked) {
+        throw new AppError(
+          "CONFLICT",
+          "Another change to this subscription is in progress. Try again in a moment.",
+        );
+      }
+      return await work();
+    },
+    { timeout: 90_000, maxWait: 10_000 },
+  );
+}
+
+function fromDeclined(error: unknown): never {
+  if (error instanceof PaymentDeclinedError)
+    throw new AppError("PAYMENT_REQUIRED", error.message, "paymentMethodId");
+  throw error;
+}
+
+async function ensureCustomer(ports: Ports, account: AccountRef): Promise<string> {
+  const row = await ports.db.account.findUniqueOrThrow({ where: { id: account.accountId } });
+  if (row.stripeCustomerId) return row.stripeCustomerId;
+  const { customerId } = await ports.billing.createCustomer({
+    accountId: row.id,
+    email: account.email,
+    name: row.name,
+    withTestClock: ports.settings.useTestClocks ? ports.clock.now() : null,
+    idempotencyKey: `minutely-account-${row.id}-customer`,
+  });
+  await ports.db.account.update({ where: { id: row.id }, data: { stripeCustomerId: customerId } });
+  return customerId;
+}
+
+export type SubscribeResult =
+  | { kind: "checkout"; url: string; sessionId: string }
+  | { kind: "subscribed"; subscription: SubscriptionOverview };
+
+/**
+ * Subscribes the account to a package: through hosted Checkout (returns its URL), or directly with a
+ * payment method (pm_card_visa, say). A declined card, or one needing authentication, leaves nothing behind.
+ */
+export async function subscribe(
+  ports: Ports,
+  account: AccountRef,
+  input: {
+    packageId: string | undefined;
+    paymentMethodId?: string | undefined;
+    requestKey?: string | undefined;
+  },
+): Promise<SubscribeResult> {
+  const target = await loadTarget(ports, input.packageId);
+  return await withActionLock(ports, account.accountId, async () => {
+    const current = await currentSubscription(ports.db, account.accountId);
+    if (current && current.planId === target.id && grantsAccess(current.status)) {
+      return {
+        kind: "subscribed" as const,
+        subscription: await subscriptionOverview(ports, account.accountId),
+      };
+    }
+    check(current, "subscribe", target);
+    const customerId = await ensureCustomer(ports, account);
+    const attempt =
+      input.requestKey ??
+      `n${await ports.db.subscription.count({ where: { accountId: account.accountId } })}`;
+    // The card is part of the key: retrying with the same card replays the answer, another card is a new try.
+    const key = `minutely-${account.accountId}-subscribe-${target.id}-${attempt}-${input.paymentMethodId ?? "checkout"}`;
+    const metadata = { minutely_account_id: account.accountId, minutely_plan_id: target.id };
+    if (!input.paymentMethodId) {
+      const base = ports.settings.publicUrl;
+      const session = await ports.billing.createSubscriptionCheckout({
+        customerId,
+        priceId: target.stripePriceId ?? "",
+        successUrl: `${base}/billing/return?session_id={CHECKOUT_SESSION_ID}`,
+        cancelUrl: `${base}/packages?checkout=cancelled`,
+        metadata,
+        idempotencyKey: `${key}-checkout`,
+      });
+      return { kind: "checkout" as const, url: session.url, sessionId: session.sessionId };
+    }
+    const paymentMethodId = await ports.billing
+      .attachDefaultPaymentMethod(customerId, input.paymentMethodId, `${key}-pm-${input.paymentMethodId}`)
+      .catch(fromDeclined);
+    const created = await ports.billing
+      .createSubscription({
+        customerId,
+        priceId: target.stripePriceId ?? "",
+        paymentMethodId,
+        metadata,
+        idempotencyKey: key,
+      })
+      .catch(fromDeclined);
+    await syncSubscription(ports, created.id);
+    await syncRecentInvoices(ports, account.accountId, 5);
+    return {
+      kind: "subscribed" as const,
+      subscription: await subscriptionOverview(ports, account.accountId),
+    };
+  });
+}
+
+/** The return from hosted Checkout: sync at once so the page does not wait for webhooks. */
+export async function completeCheckout(ports: Ports, accountId: string, sessionId: string) {
+  const session = await ports.billing.retrieveCheckout(sessionId).catch(() => {
+    throw new AppError("NOT_FOUND", "No such checkout session.", "sessionId");
+  });
+  const account = await ports.db.account.findUnique({ where: { id: accountId } });
+  if (!account?.stripeCustomerId || session.customerId !== account.stripeCustomerId) {
+    throw new AppError("NOT_FOUND", "No such checkout session.", "sessionId");
+  }
+  if (session.mode === "subscription" && session.subscriptionId) {
+    await syncSubscription(ports, session.subscriptionId);
+  }
+  if (session.mode === "setup" && session.paymentMethodId) {
+    const current = await currentSubscription(ports.db, accountId);
+    if (current) {
+      await ports.billing
+        .useForSubscription(
+          current.stripeSubscriptionId,
+          session.paymentMethodId,
+          `minutely-${accountId}-setup-${sessionId}`,
+        )
+        .catch(fromDeclined);
+      await syncSubscription(ports, current.stripeSubscriptionId);
+    }
+  }
+  await syncRecentInvoices(ports, accountId, 5);
+  return { status: session.status, subscription: await subscriptionOverview(ports, accountId) };
+}
+
+async function liveSubscription(ports: Ports, accountId: string): Promise<Subscription> {
+  const current = await currentSubscription(ports.db, accountId);
+  if (!current)
+    throw new AppError(
+      "PRECONDITION_FAILED",
+      "This account has no subscription yet; choose a package first.",
+    );
+  return current;
+}
+
+/** Seconds precision, as Stripe's proration_date. */
+const toSecond = (date: Date) => new Date(Math.floor(date.getTime() / 1000) * 1000);
+
+export interface UpgradePreview extends ProrationPreview {
+  packageId: string;
+  packageName: string;
+}
+
+/** Stripe's proration preview for an upgrade now; the same prorationDate must be sent to confirm. */
+export async function previewUpgrade(
+  ports: Ports,
+  accountId: string,
+  packageId: string,
+): Promise<UpgradePreview> {
+  const target = await loadTarget(ports, packageId);
+  const current = await liveSubscription(ports, accountId);
+  check(current, "upgrade", target);
+  const account = await ports.db.account.findUniqueOrThrow({ where: { id: accountId } });
+  const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
+  const preview = await ports.billing.previewPriceChange({
+    customerId: account.stripeCustomerId ?? "",
+    subscriptionId: current.stripeSubscriptionId,
+    itemId: remote.itemId,
+    priceId: target.stripePriceId ?? "",
+    prorationDate: toSecond(ports.clock.now()),
+  });
+  return { ...preview, packageId: target.id, packageName: target.name };
+}
+
+/** How long a previewed proration stays valid for confirming. */
+const PREVIEW_VALID_MS = 30 * 60 * 1000;
+
+export async function upgrade(
+  ports: Ports,
+  account: AccountRef,
+  input: { packageId: string | undefined; prorationDate?: Date | undefined },
+) {
+  const target = await loadTarget(ports, input.packageId);
+  return await withActionLock(ports, account.accountId, async () => {
+    const current = await liveSubscription(ports, account.accountId);
+    if (current.planId === target.id) return await subscriptionOverview(ports, account.accountId);
+    check(current, "upgrade", target);
+    const now = ports.clock.now();
+    const prorationDate = toSecond(input.prorationDate ?? now);
+    if (
+      prorationDate > now ||
+      now.getTime() - prorationDate.getTime() > PREVIEW_VALID_MS ||
+      prorationDate < current.currentPeriodStart
+    ) {
+      throw new AppError(
+        "BAD_REQUEST",
+        "This price preview has expired; preview the upgrade again.",
+        "prorationDate",
+      );
+    }
+    const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
+    await ports.billing
+      .changePriceNow({
+        subscriptionId: current.stripeSubscriptionId,
+        itemId: remote.itemId,
+        priceId: target.stripePriceId ?? "",
+        prorationDate,
+        idempotencyKey: `minutely-${account.accountId}-upgrade-${current.stripeSubscriptionId}-${target.id}-${prorationDate.getTime()}`,
+      })
+      .catch(fromDeclined);
+    await syncSubscription(ports, current.stripeSubscriptionId);
+    await syncRecentInvoices(ports, account.accountId, 5);
+    return await subscriptionOverview(ports, account.accountId);
+  });
+}
+
+/**
+ * Schedules a change to a cheaper package at the end of the period. When the account has more active
+ * agents than the package allows, `keepAgentIds` says which stay; the others are deactivated at the change.
+ */
+export async function downgrade(
+  ports: Ports,
+  account: AccountRef,
+  input: { packageId: string | undefined; keepAgentIds?: string[] | undefined },
+) {
+  const target = await loadTarget(ports, input.packageId);
+  return await withActionLock(ports, account.accountId, async () => {
+    const current = await liveSubscription(ports, account.accountId);
+    if (current.scheduledPlanId === target.id) return await subscriptionOverview(ports, account.accountId);
+    check(current, "downgrade", target);
+    const active = await ports.db.agent.findMany({
+      where: { accountId: account.accountId, active: true },
+      select: { id: true },
+    });
+    if (active.length > target.agentsAllowed && input.keepAgentIds === undefined) {
+      const allows = `${target.agentsAllowed} ${target.agentsAllowed === 1 ? "agent" : "agents"}`;
+      throw new AppError(
+        "BAD_REQUEST",
+        `${target.name} allows ${allows} and ${active.length} are active: choose which agents stay active.`,
+        "keepAgentIds",
+      );
+    }
+    const selection = agentsToKeepOnDowngrade(
+      active.map((a) => a.id),
+      input.keepAgentIds ?? [],
+      target.agentsAllowed,
+    );
+    if (!selection.ok) throw new AppError("BAD_REQUEST", selection.message, "keepAgentIds");
+    const keep = active.length > target.agentsAllowed ? (input.keepAgentIds ?? []) : [];
+    await ports.billing.schedulePriceChange({
+      subscriptionId: current.stripeSubscriptionId,
+      priceId: target.stripePriceId ?? "",
+      idempotencyKey: `minutely-${account.accountId}-downgrade-${current.stripeSubscriptionId}-${target.id}-${randomUUID()}`,
+    });
+    await syncSubscription(ports, current.stripeSubscriptionId);
+    await ports.db.subscription.update({ where: { id: current.id }, data: { scheduledKeepAgentIds: keep } });
+    return await subscriptionOverview(ports, account.accountId);
+  });
+}
+
+export async function cancelScheduledChange(ports: Ports, account: AccountRef) {
+  return await withActionLock(ports, account.accountId, async () => {
+    const current = await liveSubscription(ports, account.accountId);
+    if (!current.stripeScheduleId) return await subscriptionOverview(ports, account.accountId);
+    await ports.billing.releaseSchedule(
+      current.stripeScheduleId,
+      `minutely-${account.accountId}-release-${current.stripeScheduleId}`,
+    );
+    await syncSubscription(ports, current.stripeSubscriptionId);
+    return await subscriptionOverview(ports, account.accountId);
+  });
+}
+
+/** Cancels at the end of the period (access until then); a scheduled downgrade is dropped. */
+export async function cancel(ports: Ports, account: AccountRef) {
+  return await withActionLock(ports, account.accountId, async () => {
+    const current = await liveSubscription(ports, account.accountId);
+    if (current.cancelAtPeriodEnd) return await subscriptionOverview(ports, account.accountId);
+    check(current, "cancel");
+    if (current.stripeScheduleId) {
+      await ports.billing.releaseSchedule(
+        current.stripeScheduleId,
+        `minutely-${account.accountId}-release-${current.stripeScheduleId}`,
+      );
+    }
+    await ports.billing.setCancelAtPeriodEnd(
+      current.stripeSubscriptionId,
+      true,
+      `minutely-${account.accountId}-cancel-${current.stripeSubscriptionId}-${randomUUID()}`,
+    );
+    await syncSubscription(ports, current.stripeSubscriptionId);
+    return await subscriptionOverview(ports, account.accountId);
+  });
+}
+
+/** Undoes a cancellation before the period ends. */
+export async function resume(ports: Ports, account: AccountRef) {
+  return await withActionLock(ports, account.accountId, async () => {
+    const current = await liveSubscription(ports, account.accountId);
+    if (!current.cancelAtPeriodEnd) return await subscriptionOverview(ports, account.accountId);
+    check(current, "resume");
+    await ports.billing.setCancelAtPeriodEnd(
+      current.stripeSubscriptionId,
+      false,
+      `minutely-${account.accountId}-resume-${current.stripeSubscriptionId}-${randomUUID()}`,
+    );
+    await syncSubscription(ports, current.stripeSubscriptionId);
+    return await subscriptionOverview(ports, account.accountId);
+  });
+}
+
+/** Hosted Checkout in setup mode to replace a failing card; the return syncs and retries open invoices. */
+export async function startPaymentMethodUpdate(ports: Ports, account: AccountRef, requestKey: string) {
+  const current = await liveSubscription(ports, account.accountId);
+  const customerId = await ensureCustomer(ports, account);
+  const base = ports.settings.publicUrl;
+  return await ports.billing.createSetupCheckout({
+    customerId,
+    subscriptionId: current.stripeSubscriptionId,
+    successUrl: `${base}/billing/return?session_id={CHECKOUT_SESSION_ID}`,
+    cancelUrl: `${base}/billing`,
+    idempotencyKey: `minutely-${account.accountId}-setup-${requestKey}`,
+  });
+}
+
+export interface SubscriptionOverview {
+  status: string;
+  statusLabel: string;
+  grantsAccess: boolean;
+  needsPaymentAttention: boolean;
+  package: { id: string; name: string; monthlyPrice: { amount: number; currency: Currency } } | null;
+  currentPeriodStart: Date | null;
+  currentPeriodEnd: Date | null;
+  cancelAtPeriodEnd: boolean;
+  scheduledChange: { packageId: string; packageName: string; effectiveAt: Date } | null;
+  stripeSubscriptionId: string | null;
+}
+
+export async function subscriptionOverview(
+  ports: Pick<Ports, "db">,
+  accountId: string,
+): Promise<SubscriptionOverview> {
+  const sub = await currentSubscription(ports.db, accountId);
+  if (!sub) {
+    return {
+      status: "none",
+      statusLabel: statusLabel("none"),
+      grantsAccess: false,
+      needsPaymentAttention: false,
+      package: null,
+      currentPeriodStart: null,
+      currentPeriodEnd: null,
+      cancelAtPeriodEnd: false,
+      scheduledChange: null,
+      stripeSubscriptionId: null,
+    };
+  }
+  const view = toPackageView(sub.plan);
+  return {
+    status: sub.status,
+    statusLabel: statusLabel(sub.status),
+    grantsAccess: grantsAccess(sub.status),
+    needsPaymentAttention: needsPaymentAttention(sub.status),
+    package: { id: view.id, name: view.name, monthlyPrice: view.monthlyPrice },
+    currentPeriodStart: sub.currentPeriodStart,
+    currentPeriodEnd: sub.currentPeriodEnd,
+    cancelAtPeriodEnd: sub.cancelAtPeriodEnd,
+    scheduledChange:
+      sub.scheduledPlan && sub.scheduledChangeAt
+        ? {
+            packageId: sub.scheduledPlan.id,
+            packageName: sub.scheduledPlan.name,
+            effectiveAt: sub.scheduledChangeAt,
+          }
+        : null,
+    stripeSubscriptionId: sub.stripeSubscriptionId,
+  };
+}
+
+export async function billingHistory(ports: Pick<Ports, "db">, accountId: string, limit = 24) {
+  const rows = await ports.db.billingHistory.findMany({
+    where: { accountId },
+    orderBy: { issuedAt: "desc" },
+    take: limit,
+  });
+  return rows.map((r) => ({
+    id: r.id,
+    number: r.number,
+    date: r.issuedAt,
+    amountCents: r.totalCents,
+    amountDueCents: r.amountDueCents,
+    amountPaidCents: r.amountPaidCents,
+    currency: r.currency,
+    status: r.status,
+    hostedInvoiceUrl: r.hostedInvoiceUrl,
+    invoicePdfUrl: r.invoicePdfUrl,
+    periodStart: r.periodStart,
+    periodEnd: r.periodEnd,
+  }));
+}

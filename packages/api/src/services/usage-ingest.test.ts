@@ -1,0 +1,391 @@
+import { createPrismaClient, type Database } from "@minutely/db";
+import { testDatabase } from "@minutely/db/vitest";
+import { billableMinutes, fixedClock, MS_PER_MINUTE } from "@minutely/domain";
+import { stripeEmulatorUrl } from "@minutely/testing";
+import { afterAll, describe, expect, it } from "vitest";
+import { PostgresJobQueue } from "../ports/queue.ts";
+import { testPorts } from "../testing.ts";
+import {
+  callEvent,
+  createAccount,
+  createAgentRows,
+  dailyRollupAndRecount,
+  PERIOD_START,
+  queuedJobs,
+  recountPeriods,
+  rollupPeriods,
+  runQueuedJobs,
+  seededRandom,
+  shuffle,
+  subscribe,
+} from "./metering.fixtures.ts";
+import { REPORT_OVERAGE_TASK } from "./overage.ts";
+import { SEND_USAGE_ALERT_EMAIL_TASK } from "./usage-alerts.ts";
+import { ingestUsageEvents, type UsageEventInput } from "./usage-ingest.ts";
+import { currentUsage, dailyUsage, usageByAgent, usageByDirection } from "./usage-read.ts";
+
+const { db, url } = await testDatabase();
+const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
+const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl(), clock });
+
+/** Separate connection pools, as separate API replicas would have. */
+const extraClients: Database[] = [];
+function client(poolSize = 2): Database {
+  const c = createPrismaClient(url, { poolSize });
+  extraClients.push(c);
+  return c;
+}
+afterAll(async () => {
+  await Promise.all(extraClients.map((c) => c.$disconnect()));
+});
+
+function portsOn(other: Database) {
+  return { ...ports, db: other, queue: new PostgresJobQueue(other) };
+}
+
+async function alertsOf(accountId: string) {
+  return await db.usageAlert.findMany({
+    where: { accountId },
+    orderBy: [{ periodStart: "asc" }, { thresholdPercent: "asc" }],
+  });
+}
+
+describe("recording calls", () => {
+  it("bills per started minute and counts each call_id once", async () => {
+    const { accountId } = await createAccount(db);
+    await subscribe(db, accountId);
+    const started = new Date("2026-11-10T10:00:00Z");
+    const events: UsageEventInput[] = [
+      callEvent(accountId, 0),
+      callEvent(accountId, 1),
+      callEvent(accountId, 60),
+      callEvent(accountId, 61),
+      {
+        ...callEvent(accountId, 0),
+        durationSeconds: undefined,
+        endedAt: new Date(started.getTime() + 125_400),
+      },
+    ];
+    const result = await ingestUsageEvents(ports, events);
+    expect(result.results.map((r) => (r.status === "accepted" ? r.billableMinutes : r.status))).toEqual([
+      0, 1, 1, 2, 3,
+    ]);
+    expect(result).toMatchObject({ accepted: 5, duplicates: 0, rejected: 0, late: 0 });
+
+    const replay = await ingestUsageEvents(ports, events);
+    expect(replay.results.map((r) => r.status)).toEqual(Array(5).fill("duplicate"));
+    expect(await rollupPeriods(db, accountId)).toEqual([
+      { period_start: PERIOD_START, minutes: 7, seconds: 0 + 1 + 60 + 61 + 126, calls: 5 },
+    ]);
+    const usage = await currentUsage(ports, accountId);
+    expect(usage).toMatchObject({
+      minutes_used: 7,
+      minutes_limit: 3000,
+      minutes_remaining: 2993,
+      usage_percentage: 0.2,
+    });
+  });
+
+  it("counts a call_id repeated within one batch once, the first occurrence winning", async () => {
+    const { accountId } = await createAccount(db);
+    await subscribe(db, accountId);
+    const first = callEvent(accountId, 120);
+    const result = await ingestUsageEvents(ports, [first, { ...first, durationSeconds: 600 }, first]);
+    expect(result.results.map((r) => r.status)).toEqual(["accepted", "duplicate", "duplicate"]);
+    expect((await currentUsage(ports, accountId))?.minutes_used).toBe(2);
+  });
+
+  it("rejects events it cannot attribute or trust, with a reason each, and records the rest", async () => {
+    const { accountId } = await createAccount(db);
+    await subscribe(db, accountId);
+    const [agent] = await createAgentRows(db, accountId, 1);
+    const other = await createAccount(db);
+    await subscribe(db, other.accountId);
+    const [foreignAgent] = await createAgentRows(db, other.accountId, 1);
+    const neverSubscribed = await createAccount(db);
+    const now = clock.now();
+    const events: UsageEventInput[] = [
+      callEvent(accountId, 30, { agentId: agent?.id }),
+      callEvent("8a6e0804-2bd0-4672-b79a-d97358ff5b0c", 30),
+      callEvent("not-a-uuid", 30),
+      callEvent(accountId, 30, { agentId: foreignAgent?.id }),
+      callEvent(accountId, 30, { agentId: "also-not-a-uuid" }),
+      callEvent(neverSubscribed.accountId, 30),
+      callEvent(accountId, 30, { startedAt: new Date(now.getTime() + 6 * MS_PER_MINUTE) }),
+      callEvent(accountId, 30, { startedAt: new Date(now.getTime() + 4 * MS_PER_MINUTE) }),
+      callEvent(accountId, 24 * 3600 + 1),
+      { ...callEvent(accountId, 0), durationSeconds: undefined, endedAt: new Date("2026-11-10T09:59:59Z") },
+      callEvent(accountId, -5),
+    ];
+    const result = await ingestUsageEvents(ports, events);
+    expect(result.results.map((r) => (r.status === "rejected" ? r.reason : r.status))).toEqual([
+      "accepted",
+      "unknown_account",
+      "unknown_account",
+      "unknown_agent",
+      "unknown_agent",
+      "no_subscription",
+      "started_in_future",
+      "accepted",
+      "too_long",
+      "ended_before_started",
+      "invalid_duration",
+    ]);
+    for (const r of result.results) {
+      if (r.status === "rejected") expect(r.message.length).toBeGreaterThan(10);
+    }
+    expect(result).toMatchObject({ accepted: 2, rejected: 9 });
+    expect(await db.usageEvent.count({ where: { accountId } })).toBe(2);
+    expect(await db.usageEvent.count({ where: { accountId: other.accountId } })).toBe(0);
+  });
+});
+
+describe("a large replay with duplicates", () => {
+  it("gives exact totals, and rollups equal a recount from the events", async () => {
+    const random = seededRandom(7);
+    const { accountId } = await createAccount(db);
+    await subscribe(db, accountId);
+    const agents = await createAgentRows(db, accountId, 3);
+    const agentChoices = [null, ...agents.map((a) => a.id)];
+    const unique: UsageEventInput[] = [];
+    for (let i = 0; i < 4000; i++) {
+      unique.push(
+        callEvent(accountId, Math.floor(random() * 1200), {
+          callId: `replay-${accountId}-${i}`,
+          agentId: agentChoices[Math.floor(random() * agentChoices.length)] ?? null,
+          direction: random() < 0.5 ? "inbound" : "outbound",
+          // Anywhere from the period start to just before "now" (26.5 days).
+          startedAt: new Date(PERIOD_START.getTime() + Math.floor(random() * 26.5 * 24 * 60) * MS_PER_MINUTE),
+        }),
+      );
+    }
+    const duplicates = Array.from({ length: 1000 }, () => unique[Math.floor(random() * unique.length)]);
+    const replay = shuffle([...unique, ...duplicates] as UsageEventInput[], random);
+    let accepted = 0;
+    let duplicated = 0;
+    for (let offset = 0; offset < replay.length; ) {
+      const size = 1 + Math.floor(random() * 400);
+      const result = await ingestUsageEvents(ports, replay.slice(offset, offset + size));
+      accepted += result.accepted;
+      duplicated += result.duplicates;
+      expect(result.rejected).toBe(0);
+      offset += size;
+    }
+    const expectedMinutes = unique.reduce((sum, e) => sum + billableMinutes(e.durationSeconds ?? 0), 0);
+    const expectedSeconds = unique.reduce((sum, e) => sum + (e.durationSeconds ?? 0), 0);
+    expect(accepted).toBe(4000);
+    expect(duplicated).toBe(1000);
+    expect(await rollupPeriods(db, accountId)).toEqual([
+      { period_start: PERIOD_START, minutes: expectedMinutes, seconds: expectedSeconds, calls: 4000 },
+    ]);
+    expect(await rollupPeriods(db, accountId)).toEqual(await recountPeriods(db, accountId));
+    const daily = await dailyRollupAndRecount(db, accountId);
+    expect(daily.rollup).toEqual(daily.recount);
+
+    const usage = await currentUsage(ports, accountId);
+    expect(usage?.minutes_used).toBe(expectedMinutes);
+    const series = await dailyUsage(ports, accountId);
+    expect(series.days).toHaveLength(30);
+    expect(series.days.reduce((s, d) => s + d.minutes, 0)).toBe(expectedMinutes);
+    expect(series.days.at(-1)).toMatchObject({ day: "2026-11-30", minutes: 0, calls: 0 });
+    const byAgent = await usageByAgent(ports, accountId);
+    expect(byAgent.agents.reduce((s, a) => s + a.minutes, 0)).toBe(expectedMinutes);
+    expect(byAgent.agents.map((a) => a.agentId).sort()).toEqual([...agentChoices].sort());
+    for (const agent of byAgent.agents) {
+      const own = unique.filter((e) => (e.agentId ?? null) === agent.agentId);
+      expect(agent.calls).toBe(own.length);
+      expect(agent.minutes).toBe(own.reduce((s, e) => s + billableMinutes(e.durationSeconds ?? 0), 0));
+    }
+    const byDirection = await usageByDirection(ports, accountId);
+    const inbound = unique.filter((e) => e.direction === "inbound");
+    expect(byDirection.inbound.calls).toBe(inbound.length);
+    expect(byDirection.inbound.minutes + byDirection.outbound.minutes).toBe(expectedMinutes);
+
+    // Way past Pro's 3,000 minutes: 80% and 100% fired once each; one pending overage report.
+    expect((await alertsOf(accountId)).map((a) => [a.thresholdPercent, a.kind])).toEqual([
+      [80, "threshold"],
+      [100, "overage"],
+    ]);
+    const reports = (await queuedJobs(db, REPORT_OVERAGE_TASK)).filter(
+      (j) => j.payload.accountId === accountId,
+    );
+    expect(reports).toHaveLength(1);
+  });
+});
+
+describe("concurrent ingestion", () => {
+  it("loses and duplicates nothing with 10 clients sending overlapping batches at once", async () => {
+    const random = seededRandom(42);
+    const { accountId } = await createAccount(db);
+    await subscribe(db, accountId);
+    await db.alertThreshold.createMany({ data: [{ accountId, percent: 50 }] });
+    const unique = Array.from({ length: 1500 }, (_, i) =>
+      callEvent(accountId, 1 + Math.floor(random() * 300), {
+        callId: `concurrent-${accountId}-${i}`,
+        startedAt: new Date(PERIOD_START.getTime() + i * MS_PER_MINUTE),
+      }),
+    );
+    // Client 0 sends everything; the others a random 60% each, all in their own order.
+    const plans = Array.from({ length: 10 }, (_, n) =>
+      shuffle(n === 0 ? unique : unique.filter(() => random() < 0.6), random),
+    );
+    const outcomes = await Promise.all(
+      plans.map(async (events) => {
+        const p = portsOn(client());
+        const accepted: string[] = [];
+        for (let offset = 0; offset < events.length; offset += 100) {
+          const result = await ingestUsageEvents(p, events.slice(offset, offset + 100));
+          for (const r of result.results) if (r.status === "accepted") accepted.push(r.callId);
+        }
+        return accepted;
+      }),
+    );
+    const accepted = outcomes.flat();
+    expect(accepted).toHaveLength(1500);
+    expect(new Set(accepted).size).toBe(1500);
+    const expectedMinutes = unique.reduce((sum, e) => sum + billableMinutes(e.durationSeconds ?? 0), 0);
+    expect(expectedMinutes).toBeGreaterThan(3000);
+    expect((await currentUsage(ports, accountId))?.minutes_used).toBe(expectedMinutes);
+    expect(await rollupPeriods(db, accountId)).toEqual(await recountPeriods(db, accountId));
+    const daily = await dailyRollupAndRecount(db, accountId);
+    expect(daily.rollup).toEqual(daily.recount);
+    // Each threshold fired exactly once, whichever client crossed it.
+    expect((await alertsOf(accountId)).map((a) => a.thresholdPercent)).toEqual([50, 80, 100]);
+  });
+});
+
+describe("thresholds", () => {
+  it("fire exactly once per period each, including custom ones, and are emailed once", async () => {
+    const { accountId, ownerEmail } = await createAccount(db);
+    await subscribe(db, accountId, { plan: "Pro" });
+    await db.alertThreshold.createMany({
+      data: [
+        { accountId, percent: 50 },
+        { accountId, percent: 120 },
+      ],
+    });
+    // 60 one-hour calls, one per batch: 3,600 minutes against 3,000 included.
+    for (let i = 0; i < 60; i++) {
+      await ingestUsageEvents(ports, [
+        callEvent(accountId, 3600, { startedAt: new Date(PERIOD_START.getTime() + i * 60 * MS_PER_MINUTE) }),
+      ]);
+    }
+    const alerts = await alertsOf(accountId);
+    expect(alerts.map((a) => [a.thresholdPercent, a.kind, a.minutesUsed])).toEqual([
+      [50, "threshold", 1500],
+      [80, "threshold", 2400],
+      [100, "overage", 3000],
+      [120, "overage", 3600],
+    ]);
+    expect(alerts[2]?.message).toMatch(/billed at \$0\.03/);
+    const emailJobs = (await queuedJobs(db, SEND_USAGE_ALERT_EMAIL_TASK)).filter((j) =>
+      alerts.some((a) => a.id === j.payload.alertId),
+    );
+    expect(emailJobs).toHaveLength(4);
+
+    const left = await runQueuedJobs(url, ports);
+    expect(left.filter((j) => j.task_identifier === SEND_USAGE_ALERT_EMAIL_TASK)).toEqual([]);
+    const mail = await db.mailMessage.findMany({ where: { to: ownerEmail }, orderBy: { subject: "asc" } });
+    expect(mail).toHaveLength(4);
+    expect(mail.map((m) => m.subject)).toContain("Minutely: 80% of your call minutes used");
+    expect((await alertsOf(accountId)).every((a) => a.emailedAt !== null)).toBe(true);
+
+    // Replayed email jobs send nothing new.
+    for (const alert of alerts) {
+      await ports.queue.enqueue(SEND_USAGE_ALERT_EMAIL_TASK, { alertId: alert.id });
+    }
+    await runQueuedJobs(url, ports);
+    expect(await db.mailMessage.count({ where: { to: ownerEmail } })).toBe(4);
+  });
+
+  it("say that outbound calls pause when a hard-cap package is used up", async () => {
+    const { accountId } = await createAccount(db);
+    await subscribe(db, accountId, { plan: "Starter" });
+    await ingestUsageEvents(ports, [callEvent(accountId, 1000 * 60)]);
+    const alerts = await alertsOf(accountId);
+    expect(alerts.map((a) => [a.thresholdPercent, a.kind])).toEqual([
+      [80, "threshold"],
+      [100, "limit_reached"],
+    ]);
+    expect(alerts[1]?.message).toMatch(/outbound calls are paused/i);
+    expect(await queuedJobs(db, REPORT_OVERAGE_TASK)).not.toContainEqual(
+      expect.objectContaining({ payload: expect.objectContaining({ accountId }) }),
+    );
+  });
+});
+
+describe("late events and period rollover", () => {
+  it("records an event of a closed period as late, in that period, never in the current one", async () => {
+    const { accountId } = await createAccount(db);
+    const periodStart = new Date("2026-11-15T12:00:00Z");
+    await subscribe(db, accountId, {
+      plan: "Starter",
+      periodStart,
+      periodEnd: new Date("2026-12-15T12:00:00Z"),
+    });
+    const result = await ingestUsageEvents(ports, [
+      callEvent(accountId, 990 * 60, { startedAt: new Date("2026-10-20T08:00:00Z") }),
+      callEvent(accountId, 600, { startedAt: new Date("2026-11-15T11:59:59Z") }),
+      callEvent(accountId, 120, { startedAt: periodStart }),
+    ]);
+    expect(result.results).toMatchObject([
+      { status: "accepted", late: true, periodStart: new Date("2026-10-15T12:00:00Z"), billableMinutes: 990 },
+      { status: "accepted", late: true, periodStart: new Date("2026-10-15T12:00:00Z"), billableMinutes: 10 },
+      { status: "accepted", late: false, periodStart, billableMinutes: 2 },
+    ]);
+    expect(result.late).toBe(2);
+    const usage = await currentUsage(ports, accountId);
+    expect(usage).toMatchObject({ minutes_used: 2, lateEvents: { calls: 2, minutes: 1000 } });
+    expect(await rollupPeriods(db, accountId)).toEqual([
+      { period_start: new Date("2026-10-15T12:00:00Z"), minutes: 1000, seconds: 990 * 60 + 600, calls: 2 },
+      { period_start: periodStart, minutes: 2, seconds: 120, calls: 1 },
+    ]);
+    expect(await db.usageEvent.count({ where: { accountId, late: true } })).toBe(2);
+    // The closed period reached 100% late: no alert about a period that is over.
+    expect(await alertsOf(accountId)).toEqual([]);
+  });
+
+  it("starts counting afresh when the subscription's period moves forward, and alerts fire again", async () => {
+    const rolloverClock = fixedClock(new Date("2026-11-27T12:00:00Z"));
+    const p = { ...ports, clock: rolloverClock };
+    const { accountId } = await createAccount(db);
+    const subscription = await subscribe(db, accountId, { plan: "Pro" });
+    await ingestUsageEvents(p, [
+      callEvent(accountId, 1440 * 60, { startedAt: new Date("2026-11-20T00:00:00Z") }),
+      callEvent(accountId, 1000 * 60, { startedAt: new Date("2026-11-21T00:00:00Z") }),
+    ]);
+    expect((await currentUsage(p, accountId))?.minutes_used).toBe(2440);
+    expect((await alertsOf(accountId)).map((a) => a.thresholdPercent)).toEqual([80]);
+
+    // Stripe renewed the subscription (the subscription sync moves the period).
+    await db.subscription.update({
+      where: { id: subscription.id },
+      data: { currentPeriodStart: PERIOD_END_NOV, currentPeriodEnd: new Date("2027-01-01T00:00:00Z") },
+    });
+    rolloverClock.set(new Date("2026-12-05T00:00:00Z"));
+    expect(await currentUsage(p, accountId)).toMatchObject({
+      minutes_used: 0,
+      period: { start: PERIOD_END_NOV, end: new Date("2027-01-01T00:00:00Z") },
+    });
+    const result = await ingestUsageEvents(p, [
+      callEvent(accountId, 1440 * 60, { startedAt: new Date("2026-12-02T00:00:00Z") }),
+      callEvent(accountId, 1000 * 60, { startedAt: new Date("2026-12-03T00:00:00Z") }),
+      callEvent(accountId, 30 * 60, { startedAt: new Date("2026-11-30T23:00:00Z") }),
+    ]);
+    expect(result.results.map((r) => r.status === "accepted" && r.late)).toEqual([false, false, true]);
+    expect((await currentUsage(p, accountId))?.minutes_used).toBe(2440);
+    const alerts = await alertsOf(accountId);
+    expect(alerts.map((a) => [a.periodStart.toISOString(), a.thresholdPercent])).toEqual([
+      [PERIOD_START.toISOString(), 80],
+      [PERIOD_END_NOV.toISOString(), 80],
+    ]);
+    expect(
+      (await rollupPeriods(db, accountId)).map((r) => [r.period_start.toISOString(), r.minutes]),
+    ).toEqual([
+      [PERIOD_START.toISOString(), 2470],
+      [PERIOD_END_NOV.toISOString(), 2440],
+    ]);
+  });
+});
+
+const PERIOD_END_NOV = new Date("2026-12-01T00:00:00Z");

@@ -1,0 +1,426 @@
+// Usage ingestion: the calling platform reports finished calls; each call_id counts once, in the billing
+// period that contains its start, and the per-period and per-day rollups move in the same transaction.
+//
+// Rules (see README "Metering"):
+// - Billable minutes: per started minute of each call (`billableMinutes` / `callDurationSeconds` of
+//   @minutely/domain): 0 s -> 0, 1..60 s -> 1, 61 s -> 2; fractions of a second round up; > 24 h rejected.
+// - Idempotent per call_id: a call_id already recorded (or earlier in the same batch) is `duplicate`.
+// - The period is the one of the account's subscription containing `started_at`; an event before the
+//   current period start belongs to a closed period: recorded with `late: true`, counted in that period's
+//   rollup (never the current one) and reported back as accepted and late. No alerts fire for it.
+// - Rejected (per event, with a reason): started more than 5 minutes in the future, unknown account,
+//   agent_id not an agent of that account, account that never had a subscription, invalid duration.
+//
+// The batch is written with set-based SQL in one transaction: one multi-row INSERT ... ON CONFLICT
+// (call_id) DO NOTHING RETURNING (what was really inserted counts; a concurrent batch with the same call_id
+// waits on the unique index and then skips it), then one upsert per rollup table aggregated per key.
+// Every statement touches rows in key order, so concurrent batches cannot deadlock.
+import type { Prisma } from "@minutely/db";
+import {
+  billableMinutes,
+  type CallDirection,
+  callDurationSeconds,
+  dayKey,
+  MS_PER_MINUTE,
+} from "@minutely/domain";
+import type { Ports } from "../context.ts";
+import {
+  isUuid,
+  loadMeteringSubscriptions,
+  METERING_TX_OPTIONS,
+  type MeteringSubscription,
+  periodContaining,
+} from "./metering-account.ts";
+import { enqueueOverageReport } from "./overage.ts";
+import { type PeriodUsageChange, recordCrossedAlerts } from "./usage-alerts.ts";
+
+/** Events per request, at most. */
+export const MAX_EVENTS_PER_BATCH = 1000;
+/** Clock skew tolerated for `started_at` in the future. */
+export const FUTURE_TOLERANCE_MS = 5 * MS_PER_MINUTE;
+
+export interface UsageEventInput {
+  callId: string;
+  accountId: string;
+  agentId?: string | null | undefined;
+  direction: CallDirection;
+  startedAt: Date;
+  /** Either the end of the call or its duration in seconds. */
+  endedAt?: Date | undefined;
+  durationSeconds?: number | undefined;
+}
+
+export type UsageRejectionReason =
+  | "invalid_timestamp"
+  | "invalid_duration"
+  | "ended_before_started"
+  | "too_long"
+  | "started_in_future"
+  | "unknown_account"
+  | "unknown_agent"
+  | "no_subscription";
+
+export type UsageEventResult =
+  | {
+      callId: string;
+      status: "accepted";
+      billableMinutes: number;
+      durationSeconds: number;
+      periodStart: Date;
+      late: boolean;
+    }
+  | { callId: string; status: "duplicate" }
+  | { callId: string; status: "rejected"; reason: UsageRejectionReason; message: string };
+
+export interface IngestResult {
+  results: UsageEventResult[];
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  late: number;
+}
+
+interface Candidate {
+  index: number;
+  callId: string;
+  accountId: string;
+  agentId: string | null;
+  direction: CallDirection;
+  startedAt: Date;
+  seconds: number;
+  minutes: number;
+  periodStart: Date;
+  periodEnd: Date;
+  late: boolean;
+  subscription: MeteringSubscription;
+}
+
+function durationOf(event: UsageEventInput) {
+  if (event.endedAt !== undefined) {
+    return callDurationSeconds({ startedAt: event.startedAt, endedAt: event.endedAt });
+  }
+  if (event.durationSeconds === undefined) {
+    return {
+      ok: false as const,
+      reason: "INVALID_DURATION" as const,
+      message: "Give ended_at or duration_seconds",
+    };
+  }
+  return callDurationSeconds({ startedAt: event.startedAt, durationSeconds: event.durationSeconds });
+}
+
+function rejection(callId: string, reason: UsageRejectionReason, message: string): UsageEventResult {
+  return { callId, status: "rejected", reason, message };
+}
+
+const DURATION_REASONS = {
+  INVALID_TIMESTAMP: "invalid_timestamp",
+  INVALID_DURATION: "invalid_duration",
+  ENDED_BEFORE_STARTED: "ended_before_started",
+  TOO_LONG: "too_long",
+} as const satisfies Record<string, UsageRejectionReason>;
+
+function key(...parts: (string | number)[]): string {
+  return parts.join("|");
+}
+
+/** Records a batch of usage events; see the module comment for the rules. */
+export async function ingestUsageEvents(
+  ports: Pick<Ports, "db" | "clock" | "queue">,
+  events: readonly UsageEventInput[],
+): Promise<IngestResult> {
+  if (events.length > MAX_EVENTS_PER_BATCH) {
+    throw new RangeError(`at most ${MAX_EVENTS_PER_BATCH} events per batch, got ${events.length}`);
+  }
+  const now = ports.clock.now();
+  const results: (UsageEventResult | undefined)[] = new Array(events.length);
+
+  const accountIds = [...new Set(events.map((e) => e.accountId).filter(isUuid))];
+  const agentIds = [
+    ...new Set(
+      events.map((e) => e.agentId).filter((id): id is string => typeof id === "string" && isUuid(id)),
+    ),
+  ];
+  const [accounts, agents, subscriptions, thresholds] = await Promise.all([
+    accountIds.length
+      ? ports.db.account.findMany({ where: { id: { in: accountIds } }, select: { id: true } })
+      : [],
+    agentIds.length
+      ? ports.db.agent.findMany({ where: { id: { in: agentIds } }, select: { id: true, accountId: true } })
+      : [],
+    loadMeteringSubscriptions(ports.db, accountIds),
+    accountIds.length
+      ? ports.db.alertThreshold.findMany({
+          where: { accountId: { in: accountIds } },
+          select: { accountId: true, percent: true },
+        })
+      : [],
+  ]);
+  const knownAccounts = new Set(accounts.map((a) => a.id));
+  const agentAccount = new Map(agents.map((a) => [a.id, a.accountId]));
+
+  const candidates: Candidate[] = [];
+  const firstValid = new Set<string>();
+  for (const [index, event] of events.entries()) {
+    const { callId } = event;
+    const duration = durationOf(event);
+    if (!duration.ok) {
+      results[index] = rejection(callId, DURATION_REASONS[duration.reason], duration.message);
+      continue;
+    }
+    if (event.startedAt.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
+      results[index] = rejection(
+        callId,
+        "started_in_future",
+        "started_at is more than 5 minutes in the future; check the caller's clock.",
+      );
+      continue;
+    }
+    if (!knownAccounts.has(event.accountId)) {
+      results[index] = rejection(callId, "unknown_account", "No account has this account_id.");
+      continue;
+    }
+    const agentId = event.agentId ?? null;
+    if (agentId !== null && agentAccount.get(agentId) !== event.accountId) {
+      results[index] = rejection(callId, "unknown_agent", "agent_id is not an agent of this account.");
+      continue;
+    }
+    const subscription = subscriptions.get(event.accountId);
+    if (!subscription) {
+      results[index] = rejection(
+        callId,
+        "no_subscription",
+        "This account has never had a subscription; calls should have been denied at authorization.",
+      );
+      continue;
+    }
+    if (firstValid.has(callId)) {
+      results[index] = { callId, status: "duplicate" };
+      continue;
+    }
+    firstValid.add(callId);
+    const { period, late } = periodContaining(subscription, event.startedAt);
+    candidates.push({
+      index,
+      callId,
+      accountId: event.accountId,
+      agentId,
+      direction: event.direction,
+      startedAt: event.startedAt,
+      seconds: duration.seconds,
+      minutes: billableMinutes(duration.seconds),
+      periodStart: period.start,
+      periodEnd: period.end,
+      late,
+      subscription,
+    });
+  }
+
+  const inserted =
+    candidates.length === 0
+      ? new Set<string>()
+      : await ports.db.$transaction(
+          (tx) => writeBatch(tx, ports.queue, candidates, thresholds, now),
+          METERING_TX_OPTIONS,
+        );
+
+  for (const c of candidates) {
+    results[c.index] = inserted.has(c.callId)
+      ? {
+          callId: c.callId,
+          status: "accepted",
+          billableMinutes: c.minutes,
+          durationSeconds: c.seconds,
+          periodStart: c.periodStart,
+          late: c.late,
+        }
+      : { callId: c.callId, status: "duplicate" };
+  }
+  const final = results.map((r, i) => {
+    if (!r) throw new Error(`usage event ${i} was not processed`);
+    return r;
+  });
+  return {
+    results: final,
+    accepted: final.filter((r) => r.status === "accepted").length,
+    duplicates: final.filter((r) => r.status === "duplicate").length,
+    rejected: final.filter((r) => r.status === "rejected").length,
+    late: final.filter((r) => r.status === "accepted" && r.late).length,
+  };
+}
+
+interface PeriodDelta {
+  accountId: string;
+  periodStart: Date;
+  periodEnd: Date;
+  late: boolean;
+  minutes: number;
+  seconds: number;
+  calls: number;
+  subscription: MeteringSubscription;
+}
+
+interface DayDelta {
+  accountId: string;
+  day: string;
+  agentKey: string;
+  direction: CallDirection;
+  minutes: number;
+  calls: number;
+}
+
+async function writeBatch(
+  tx: Prisma.TransactionClient,
+  queue: Ports["queue"],
+  candidates: readonly Candidate[],
+  thresholds: readonly { accountId: string; percent: number }[],
+  now: Date,
+): Promise<Set<string>> {
+  // 1. The events; what comes back is what this transaction really inserted.
+  const sorted = [...candidates].sort((a, b) => (a.callId < b.callId ? -1 : a.callId > b.callId ? 1 : 0));
+  const rows = await tx.$queryRaw<{ call_id: string }[]>`
+    INSERT INTO usage_event
+      (call_id, account_id, agent_id, direction, started_at, duration_seconds, billable_minutes,
+       period_start, late, received_at)
+    SELECT t.call_id, t.account_id, t.agent_id, t.direction, t.started_at, t.duration_seconds,
+       t.billable_minutes, t.period_start, t.late, ${now}
+    FROM unnest(
+      ${sorted.map((c) => c.callId)}::text[],
+      ${sorted.map((c) => c.accountId)}::uuid[],
+      ${sorted.map((c) => c.agentId)}::uuid[],
+      ${sorted.map((c) => c.direction)}::"CallDirection"[],
+      ${sorted.map((c) => c.startedAt)}::timestamptz[],
+      ${sorted.map((c) => c.seconds)}::int[],
+      ${sorted.map((c) => c.minutes)}::int[],
+      ${sorted.map((c) => c.periodStart)}::timestamptz[],
+      ${sorted.map((c) => c.late)}::bool[]
+    ) WITH ORDINALITY AS t(call_id, account_id, agent_id, direction, started_at, duration_seconds,
+       billable_minutes, period_start, late, n)
+    ORDER BY t.n
+    ON CONFLICT (call_id) DO NOTHING
+    RETURNING call_id`;
+  const inserted = new Set(rows.map((r) => r.call_id));
+  if (inserted.size === 0) return inserted;
+  const fresh = sorted.filter((c) => inserted.has(c.callId));
+
+  // 2. Per-period rollups, aggregated per (account, period), in key order.
+  const periods = new Map<string, PeriodDelta>();
+  const days = new Map<string, DayDelta>();
+  for (const c of fresh) {
+    const pk = key(c.accountId, c.periodStart.getTime());
+    const p = periods.get(pk) ?? {
+      accountId: c.accountId,
+      periodStart: c.periodStart,
+      periodEnd: c.periodEnd,
+      late: c.late,
+      minutes: 0,
+      seconds: 0,
+      calls: 0,
+      subscription: c.subscription,
+    };
+    p.minutes += c.minutes;
+    p.seconds += c.seconds;
+    p.calls += 1;
+    periods.set(pk, p);
+    const day = dayKey(c.startedAt);
+    const agentKey = c.agentId ?? "";
+    const dk = key(c.accountId, day, agentKey, c.direction);
+    const d = days.get(dk) ?? {
+      accountId: c.accountId,
+      day,
+      agentKey,
+      direction: c.direction,
+      minutes: 0,
+      calls: 0,
+    };
+    d.minutes += c.minutes;
+    d.calls += 1;
+    days.set(dk, d);
+  }
+  const periodList = [...periods.values()].sort(
+    (a, b) => a.accountId.localeCompare(b.accountId) || a.periodStart.getTime() - b.periodStart.getTime(),
+  );
+  const updated = await tx.$queryRaw<
+    { account_id: string; period_start: Date; minutes: number; overage_reported: number }[]
+  >`
+    INSERT INTO usage_period_rollup
+      (account_id, period_start, period_end, minutes, seconds, calls, overage_reported, updated_at)
+    SELECT t.account_id, t.period_start, t.period_end, t.minutes, t.seconds, t.calls, 0, ${now}
+    FROM unnest(
+      ${periodList.map((p) => p.accountId)}::uuid[],
+      ${periodList.map((p) => p.periodStart)}::timestamptz[],
+      ${periodList.map((p) => p.periodEnd)}::timestamptz[],
+      ${periodList.map((p) => p.minutes)}::int[],
+      ${periodList.map((p) => p.seconds)}::bigint[],
+      ${periodList.map((p) => p.calls)}::int[]
+    ) WITH ORDINALITY AS t(account_id, period_start, period_end, minutes, seconds, calls, n)
+    ORDER BY t.n
+    ON CONFLICT (account_id, period_start) DO UPDATE SET
+      minutes = usage_period_rollup.minutes + EXCLUDED.minutes,
+      seconds = usage_period_rollup.seconds + EXCLUDED.seconds,
+      calls = usage_period_rollup.calls + EXCLUDED.calls,
+      updated_at = EXCLUDED.updated_at
+    RETURNING account_id, period_start, minutes, overage_reported`;
+
+  // 3. Per-day rollups (UTC day, agent, direction), in key order.
+  const dayList = [...days.values()].sort(
+    (a, b) =>
+      a.accountId.localeCompare(b.accountId) ||
+      a.day.localeCompare(b.day) ||
+      a.agentKey.localeCompare(b.agentKey) ||
+      a.direction.localeCompare(b.direction),
+  );
+  await tx.$executeRaw`
+    INSERT INTO usage_daily_rollup (account_id, day, agent_key, direction, minutes, calls)
+    SELECT t.account_id, t.day, t.agent_key, t.direction, t.minutes, t.calls
+    FROM unnest(
+      ${dayList.map((d) => d.accountId)}::uuid[],
+      ${dayList.map((d) => d.day)}::date[],
+      ${dayList.map((d) => d.agentKey)}::text[],
+      ${dayList.map((d) => d.direction)}::"CallDirection"[],
+      ${dayList.map((d) => d.minutes)}::int[],
+      ${dayList.map((d) => d.calls)}::int[]
+    ) WITH ORDINALITY AS t(account_id, day, agent_key, direction, minutes, calls, n)
+    ORDER BY t.n
+    ON CONFLICT (account_id, day, agent_key, direction) DO UPDATE SET
+      minutes = usage_daily_rollup.minutes + EXCLUDED.minutes,
+      calls = usage_daily_rollup.calls + EXCLUDED.calls`;
+
+  // 4. The reported calls settle their reservations.
+  await tx.$executeRaw`
+    UPDATE call_reservation SET status = 'settled'
+    WHERE call_id = ANY(${[...inserted].sort()}::text[]) AND status <> 'settled'`;
+
+  // 5. Alerts for the thresholds this transaction crossed (not for closed periods), overage to report.
+  const customByAccount = new Map<string, number[]>();
+  for (const t of thresholds)
+    customByAccount.set(t.accountId, [...(customByAccount.get(t.accountId) ?? []), t.percent]);
+  const changes: PeriodUsageChange[] = [];
+  for (const row of updated) {
+    const delta = periods.get(key(row.account_id, row.period_start.getTime()));
+    if (!delta)
+      throw new Error(`rollup ${row.account_id}/${row.period_start.toISOString()} was not in the batch`);
+    const plan = delta.subscription.plan;
+    if (!delta.late) {
+      changes.push({
+        accountId: delta.accountId,
+        periodStart: delta.periodStart,
+        periodEnd: delta.periodEnd,
+        before: row.minutes - delta.minutes,
+        after: row.minutes,
+        plan,
+        customThresholds: customByAccount.get(delta.accountId) ?? [],
+      });
+    }
+  }
+  await recordCrossedAlerts(tx, queue, changes, now);
+  for (const row of updated) {
+    const delta = periods.get(key(row.account_id, row.period_start.getTime()));
+    const plan = delta?.subscription.plan;
+    if (!delta || !plan || plan.overagePrice === null) continue;
+    if (row.minutes - plan.callMinutesLimit > row.overage_reported) {
+      await enqueueOverageReport(queue, delta.accountId, delta.periodStart, tx);
+    }
+  }
+  return inserted;
+}
