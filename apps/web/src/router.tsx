@@ -15,6 +15,7 @@ import { queryClient, trpc } from "./lib/trpc.ts";
 import { AgentsPage } from "./routes/agents.tsx";
 import { BillingPage, BillingReturnPage, PaymentProblemBanner } from "./routes/billing.tsx";
 import { PackagesPage } from "./routes/packages.tsx";
+import { UsagePage } from "./routes/usage.tsx";
 
 const meQuery = trpc.auth.me.queryOptions();
 
@@ -53,6 +54,12 @@ function Header() {
               className="text-sm text-slate-600 [&.active]:font-semibold [&.active]:text-slate-900"
             >
               Billing
+            </Link>
+            <Link
+              to="/usage"
+              className="text-sm text-slate-600 [&.active]:font-semibold [&.active]:text-slate-900"
+            >
+              Usage
             </Link>
             <Link
               to="/agents"
@@ -194,6 +201,12 @@ const billingReturnRoute = createRoute({
   component: BillingReturnPage,
 });
 
+const usageRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/usage",
+  component: UsagePage,
+});
+
 const agentsRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/agents",
@@ -210,7 +223,14 @@ export const router = createRouter({
   routeTree: rootRoute.addChildren([
     signInRoute,
     signUpRoute,
-    appRoute.addChildren([indexRoute, packagesRoute, billingRoute, billingReturnRoute, agentsRoute]),
+    appRoute.addChildren([
+      indexRoute,
+      packagesRoute,
+      billingRoute,
+      billingReturnRoute,
+      agentsRoute,
+      usageRoute,
+    ]),
   ]),
 });
 

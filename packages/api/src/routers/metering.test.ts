@@ -215,7 +215,9 @@ describe("admin metering views", () => {
     const outbox = await admin.mail.list();
     expect(outbox.items.find((m) => m.to === ownerEmail)).toMatchObject({
       subject: "Minutely: 80% of your call minutes used",
-      text: expect.stringMatching(/You have used 80% of your included call minutes \(900 of your 1,000/),
+      text: expect.stringMatching(
+        /You have reached 80% of your included call minutes \(900 of 1,000 minutes used\)/,
+      ),
     });
     expect((await admin.mail.list({ page: 1, pageSize: 1 })).items).toHaveLength(1);
   });

@@ -5,6 +5,7 @@ import { mapStripeSubscriptionStatus, type SubscriptionStatus } from "@minutely/
 import type { Ports } from "../context.ts";
 import type { ProviderInvoice } from "../ports/billing.ts";
 import type { Db } from "../ports/queue.ts";
+import { enforceAgentLimit } from "./agents.ts";
 
 export const accountLock = (accountId: string) =>
   Prisma.sql`SELECT pg_advisory_xact_lock(hashtext(${`minutely:account:${accountId}`}))`;
@@ -38,32 +39,6 @@ async function planForPrice(db: Db, priceId: string) {
   const plan = await db.subscriptionPlan.findFirst({ where: { stripePriceId: priceId } });
   if (plan) return plan.id;
   throw new Error(`Stripe price ${priceId} belongs to no Minutely package`);
-}
-
-/** Deactivates active agents beyond `allowed`, keeping `keep` first, then the oldest. */
-export async function enforceAgentLimit(
-  db: Db,
-  accountId: string,
-  allowed: number,
-  keep: readonly string[],
-  at: Date,
-) {
-  const active = await db.agent.findMany({
-    where: { accountId, active: true },
-    orderBy: { createdAt: "asc" },
-  });
-  if (active.length <= allowed) return [];
-  const preferred = new Set(keep);
-  const ordered = [
-    ...active.filter((a) => preferred.has(a.id)),
-    ...active.filter((a) => !preferred.has(a.id)),
-  ];
-  const deactivate = ordered.slice(allowed).map((a) => a.id);
-  await db.agent.updateMany({
-    where: { id: { in: deactivate } },
-    data: { active: false, deactivatedAt: at },
-  });
-  return deactivate;
 }
 
 /**

@@ -36,13 +36,13 @@ export function describeAlert(input: {
 }): AlertText {
   const { plan, percent, minutesUsed, periodEnd } = input;
   const limit = plan.callMinutesLimit;
-  const used = `${numbers.format(minutesUsed)} of your ${numbers.format(limit)} included call minutes`;
+  const used = `${numbers.format(minutesUsed)} of ${numbers.format(limit)} minutes`;
   const renews = `The allowance renews on ${dates.format(periodEnd)} (UTC).`;
   if (percent < 100) {
     return {
       kind: "threshold",
       subject: subjectFor("threshold", percent),
-      message: `You have used ${percent}% of your included call minutes (${used}) this billing period. ${renews}`,
+      message: `You have reached ${percent}% of your included call minutes (${used} used) this billing period. ${renews}`,
     };
   }
   if (plan.overagePrice !== null) {
@@ -53,8 +53,8 @@ export function describeAlert(input: {
       subject: subjectFor("overage", percent),
       message:
         percent === 100
-          ? `You have used all ${numbers.format(limit)} included call minutes. Calls continue; every minute beyond the limit is billed at ${price} on your next invoice. ${renews}`
-          : `You have used ${percent}% of your included call minutes (${used}); ${numbers.format(beyond)} minutes beyond the limit are billed at ${price} each on your next invoice. ${renews}`,
+          ? `You have used all ${numbers.format(limit)} included call minutes. Calls continue; every minute beyond the limit is billed at ${price} a minute on your next invoice. ${renews}`
+          : `You have reached ${percent}% of your included call minutes (${used} used); ${numbers.format(beyond)} minutes beyond the limit are billed at ${price} each on your next invoice. ${renews}`,
     };
   }
   return {
@@ -63,7 +63,7 @@ export function describeAlert(input: {
     message:
       percent === 100
         ? `You have used all ${numbers.format(limit)} included call minutes. Outbound calls are paused until the allowance renews; inbound calls are still answered. Upgrade your package for more minutes. ${renews}`
-        : `You have used ${percent}% of your included call minutes (${used}). Outbound calls are paused; inbound calls are still answered. ${renews}`,
+        : `You have reached ${percent}% of your included call minutes (${used} used). Outbound calls are paused; inbound calls are still answered. ${renews}`,
   };
 }
 

@@ -1,0 +1,270 @@
+import { zodResolver } from "@hookform/resolvers/zod";
+import { formatMoney } from "@minutely/domain";
+import { Badge, Banner, Button, Card, EmptyState, ErrorState, Field, Spinner } from "@minutely/ui";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Link } from "@tanstack/react-router";
+import { useForm } from "react-hook-form";
+import { z } from "zod";
+import { formatDate } from "../lib/format.ts";
+import { trpc } from "../lib/trpc.ts";
+
+/** Usage is "live": the page re-reads it every 15 seconds while open. */
+const LIVE = { refetchInterval: 15_000 } as const;
+const numbers = new Intl.NumberFormat("en-US");
+
+function Alerts() {
+  const queryClient = useQueryClient();
+  const alerts = useQuery(trpc.alerts.list.queryOptions(undefined, LIVE));
+  const dismiss = useMutation(
+    trpc.alerts.dismiss.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.alerts.list.queryKey() }),
+    }),
+  );
+  if (!alerts.data || alerts.data.length === 0) return null;
+  return (
+    <section aria-label="Usage alerts" className="space-y-2">
+      {alerts.data.map((alert) => (
+        <Banner
+          key={alert.id}
+          tone={alert.kind === "threshold" ? "warning" : "danger"}
+          title={`${alert.thresholdPercent}% of your included minutes used`}
+        >
+          <p>{alert.message}</p>
+          <button
+            type="button"
+            className="mt-1 font-medium underline"
+            disabled={dismiss.isPending}
+            onClick={() => dismiss.mutate({ id: alert.id })}
+          >
+            Dismiss
+          </button>
+        </Banner>
+      ))}
+    </section>
+  );
+}
+
+function DailyChart() {
+  const daily = useQuery(trpc.usage.daily.queryOptions(undefined, LIVE));
+  if (daily.isPending) return <Spinner label="Loading the daily series" />;
+  if (daily.isError) return <ErrorState error={daily.error} onRetry={() => daily.refetch()} />;
+  const max = Math.max(1, ...daily.data.days.map((d) => d.minutes));
+  return (
+    <Card>
+      <h2 className="mb-3 text-lg font-semibold">Minutes per day</h2>
+      <ol className="flex h-40 items-end gap-1" aria-label="Minutes per day">
+        {daily.data.days.map((day) => (
+          <li
+            key={day.day}
+            className="flex-1 rounded-t bg-brand-500"
+            style={{ height: `${Math.max(1, (day.minutes / max) * 100)}%`, opacity: day.minutes ? 1 : 0.2 }}
+            title={`${day.day}: ${numbers.format(day.minutes)} minutes (${numbers.format(day.inboundMinutes)} inbound, ${numbers.format(day.outboundMinutes)} outbound)`}
+          >
+            <span className="sr-only">
+              {day.day}: {day.minutes} minutes
+            </span>
+          </li>
+        ))}
+      </ol>
+      <div className="mt-1 flex justify-between text-xs text-slate-500">
+        <span>{daily.data.days[0]?.day}</span>
+        <span>{daily.data.days.at(-1)?.day}</span>
+      </div>
+    </Card>
+  );
+}
+
+function ByAgent() {
+  const byAgent = useQuery(trpc.usage.byAgent.queryOptions(undefined, LIVE));
+  if (byAgent.isPending) return <Spinner label="Loading minutes per agent" />;
+  if (byAgent.isError) return <ErrorState error={byAgent.error} onRetry={() => byAgent.refetch()} />;
+  return (
+    <Card>
+      <h2 className="mb-3 text-lg font-semibold">Minutes per agent</h2>
+      {byAgent.data.agents.length === 0 ? (
+        <EmptyState title="No agents yet">
+          <Link to="/agents" className="underline">
+            Add an agent
+          </Link>
+        </EmptyState>
+      ) : (
+        <table className="w-full text-left text-sm">
+          <thead>
+            <tr>
+              <th scope="col" className="py-2 pr-4">
+                Agent
+              </th>
+              <th scope="col" className="py-2 pr-4 text-right">
+                Calls
+              </th>
+              <th scope="col" className="py-2 text-right">
+                Minutes
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {byAgent.data.agents.map((agent) => (
+              <tr key={agent.agentId ?? "none"} className="border-t border-slate-100">
+                <td className="py-2 pr-4">
+                  {agent.name} {agent.active === false ? <Badge>Inactive</Badge> : null}
+                </td>
+                <td className="py-2 pr-4 text-right">{numbers.format(agent.calls)}</td>
+                <td className="py-2 text-right">{numbers.format(agent.minutes)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Card>
+  );
+}
+
+const ThresholdSchema = z.object({
+  percent: z.coerce
+    .number({ error: "Enter a percentage." })
+    .int("Use a whole percentage.")
+    .min(1, "Use at least 1%.")
+    .max(200, "Use at most 200%."),
+});
+
+function Thresholds() {
+  const queryClient = useQueryClient();
+  const thresholds = useQuery(trpc.alerts.thresholds.list.queryOptions());
+  const refresh = {
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.alerts.thresholds.list.queryKey() }),
+  };
+  const add = useMutation(trpc.alerts.thresholds.set.mutationOptions(refresh));
+  const remove = useMutation(trpc.alerts.thresholds.remove.mutationOptions(refresh));
+  const form = useForm<z.input<typeof ThresholdSchema>, unknown, z.output<typeof ThresholdSchema>>({
+    resolver: zodResolver(ThresholdSchema),
+    defaultValues: { percent: "" },
+  });
+  const submit = form.handleSubmit(async ({ percent }) => {
+    try {
+      await add.mutateAsync({ percent });
+      form.reset({ percent: "" });
+    } catch (error) {
+      form.setError("percent", { message: error instanceof Error ? error.message : "Not saved." });
+    }
+  });
+  if (!thresholds.data) return null;
+  const { defaults, custom, max } = thresholds.data;
+  return (
+    <Card>
+      <h2 className="mb-1 text-lg font-semibold">Alert thresholds</h2>
+      <p className="mb-3 text-sm text-slate-600">
+        You are alerted in the app and by email at {defaults.join("% and ")}% of your included minutes, and at
+        up to {max} percentages of your own, once per billing period each.
+      </p>
+      <ul className="mb-3 flex flex-wrap gap-2" aria-label="Your thresholds">
+        {custom.map((percent) => (
+          <li key={percent} className="flex items-center gap-1 rounded-full bg-slate-100 px-3 py-1 text-sm">
+            {percent}%
+            <button
+              type="button"
+              className="ml-1 text-slate-500 hover:text-slate-900"
+              aria-label={`Remove the ${percent}% alert`}
+              onClick={() => remove.mutate({ percent })}
+            >
+              ×
+            </button>
+          </li>
+        ))}
+      </ul>
+      <form onSubmit={submit} noValidate className="flex flex-wrap items-end gap-3">
+        <div className="w-40">
+          <Field
+            label="Alert at (%)"
+            inputMode="numeric"
+            {...form.register("percent")}
+            error={form.formState.errors.percent?.message}
+          />
+        </div>
+        <Button
+          type="submit"
+          variant="secondary"
+          disabled={form.formState.isSubmitting || custom.length >= max}
+        >
+          Add alert
+        </Button>
+      </form>
+    </Card>
+  );
+}
+
+export function UsagePage() {
+  const usage = useQuery(trpc.usage.current.queryOptions(undefined, LIVE));
+  if (usage.isPending) return <Spinner label="Loading your usage" />;
+  if (usage.isError) return <ErrorState error={usage.error} onRetry={() => usage.refetch()} />;
+  const current = usage.data;
+  if (!current) {
+    return (
+      <EmptyState title="No subscription yet">
+        <Link to="/packages" className="underline">
+          Choose a package
+        </Link>{" "}
+        to start calling.
+      </EmptyState>
+    );
+  }
+  const share = Math.min(100, current.usage_percentage);
+  const tone =
+    current.usage_percentage >= 100
+      ? "bg-red-500"
+      : current.usage_percentage >= 80
+        ? "bg-amber-500"
+        : "bg-brand-600";
+  return (
+    <div className="space-y-6">
+      <div>
+        <h1 className="text-2xl font-bold">Usage</h1>
+        <p className="text-slate-600">
+          Billing period {formatDate(current.period.start)} – {formatDate(current.period.end)} (
+          {current.plan.name} package)
+        </p>
+      </div>
+      <Alerts />
+      <Card data-testid="usage-summary">
+        <p className="text-3xl font-bold">
+          {numbers.format(current.minutes_used)}{" "}
+          <span className="text-base font-normal text-slate-500">
+            of {numbers.format(current.minutes_limit)} minutes ({current.usage_percentage}%)
+          </span>
+        </p>
+        <div
+          className="mt-3 h-3 w-full overflow-hidden rounded-full bg-slate-100"
+          role="progressbar"
+          aria-label="Included minutes used"
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-valuenow={share}
+        >
+          <div className={`h-full ${tone}`} style={{ width: `${share}%` }} />
+        </div>
+        <ul className="mt-3 space-y-1 text-sm text-slate-600">
+          <li>{numbers.format(current.minutes_remaining)} minutes remaining</li>
+          {current.minutesReserved > 0 ? (
+            <li>{numbers.format(current.minutesReserved)} minutes held by calls in progress</li>
+          ) : null}
+          <li>
+            {current.overage.policy === "billed" && current.overage.pricePerMinute
+              ? `Beyond the limit calls continue at ${formatMoney(current.overage.pricePerMinute)} a minute` +
+                (current.overage.minutes > 0
+                  ? `: ${numbers.format(current.overage.minutes)} minutes so far, ${formatMoney(current.overage.cost)} on your next invoice.`
+                  : ".")
+              : "Hard cap: at the limit outbound calls pause until the next period; inbound calls are still answered."}
+          </li>
+          {current.lateEvents.calls > 0 ? (
+            <li>
+              {numbers.format(current.lateEvents.calls)} late calls (
+              {numbers.format(current.lateEvents.minutes)} minutes) were counted in earlier periods.
+            </li>
+          ) : null}
+        </ul>
+      </Card>
+      <DailyChart />
+      <ByAgent />
+      <Thresholds />
+    </div>
+  );
+}
