@@ -8,14 +8,17 @@ import { AppError } from "../errors.ts";
 import { testPorts } from "../testing.ts";
 import { packageSelection } from "./catalog.ts";
 import { syncCatalogToStripe } from "./catalog-admin.ts";
+import { processStripeEvent } from "./stripe-webhooks.ts";
 import { syncSubscription } from "./subscription-sync.ts";
 import {
   billingHistory,
   cancel,
   cancelScheduledChange,
+  completeCheckout,
   downgrade,
   previewUpgrade,
   resume,
+  startPaymentMethodUpdate,
   subscribe,
   subscriptionOverview,
   upgrade,
@@ -278,5 +281,79 @@ describe("upgrade, downgrade, cancel", () => {
     expect(pastDue?.status).toBe("past_due");
     const overview = await subscriptionOverview(ports, account.accountId);
     expect(overview).toMatchObject({ needsPaymentAttention: true, grantsAccess: true });
+  });
+});
+
+describe("payment failures", () => {
+  it("emails the customer once when a renewal fails, and a new card from Checkout (setup mode) pays it", async () => {
+    const account = await newAccount();
+    const result = await subscribe(ports, account, {
+      packageId: plans.Pro.id,
+      paymentMethodId: "pm_card_visa",
+    });
+    if (result.kind !== "subscribed") throw new Error("expected a subscription");
+    const customer =
+      (await db.account.findUniqueOrThrow({ where: { id: account.accountId } })).stripeCustomerId ?? "";
+    const failing = await ports.stripe.paymentMethods.attach("pm_card_chargeCustomerFail", { customer });
+    const sub = await db.subscription.findFirstOrThrow({ where: { accountId: account.accountId } });
+    await ports.stripe.subscriptions.update(sub.stripeSubscriptionId, { default_payment_method: failing.id });
+    const pastDue = await advanceTo(
+      account.accountId,
+      new Date((sub.currentPeriodEnd ?? new Date()).getTime() + 3600 * 1000),
+    );
+    expect(pastDue?.status).toBe("past_due");
+
+    // The webhook for the failed invoice, processed twice (delivery is at least once): one email.
+    const failed = (await ports.stripe.invoices.list({ customer, status: "open" })).data[0];
+    const event = (await ports.stripe.events.list({ type: "invoice.payment_failed", limit: 100 })).data.find(
+      (e) => (e.data.object as { id?: string }).id === failed?.id,
+    );
+    if (!event) throw new Error("the emulator sent no invoice.payment_failed event");
+    await db.stripeEvent.create({
+      data: {
+        id: event.id,
+        type: event.type,
+        payload: JSON.parse(JSON.stringify(event)),
+        stripeCreatedAt: new Date(event.created * 1000),
+      },
+    });
+    await processStripeEvent(ports, event.id);
+    await db.stripeEvent.update({ where: { id: event.id }, data: { status: "received" } });
+    await processStripeEvent(ports, event.id);
+    const mail = await db.mailMessage.findMany({ where: { to: account.email } });
+    expect(mail.map((m) => m.subject)).toEqual(["Your Minutely payment failed"]);
+    expect((await billingHistory(ports, account.accountId))[0]?.status).toBe("open");
+
+    // The customer saves a new card on Stripe's hosted page; coming back pays the open invoice.
+    const setup = await startPaymentMethodUpdate(ports, account, "fix-card-1");
+    const page = await fetch(`${setup.url.replace(/\/checkout\/.*/, "")}/checkout/${setup.sessionId}/pay`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "card=visa",
+      redirect: "manual",
+    });
+    expect(page.status).toBeLessThan(400);
+    const completed = await completeCheckout(ports, account.accountId, setup.sessionId);
+    expect(completed.subscription).toMatchObject({ status: "active", needsPaymentAttention: false });
+    expect((await billingHistory(ports, account.accountId))[0]?.status).toBe("paid");
+  });
+});
+
+describe("status mapping", () => {
+  it("stores a Stripe status this version does not know as unknown, which grants no access", async () => {
+    const account = await newAccount();
+    await subscribe(ports, account, { packageId: plans.Starter.id, paymentMethodId: "pm_card_visa" });
+    const sub = await db.subscription.findFirstOrThrow({ where: { accountId: account.accountId } });
+    const real = ports.billing;
+    const future = Object.create(real) as typeof real;
+    future.retrieveSubscription = async (id) => ({
+      ...(await real.retrieveSubscription(id)),
+      status: "on_hold_2030",
+    });
+    const synced = await syncSubscription({ ...ports, billing: future }, sub.stripeSubscriptionId);
+    expect([synced?.status, synced?.stripeStatus]).toEqual(["unknown", "on_hold_2030"]);
+    const overview = await subscriptionOverview(ports, account.accountId);
+    expect(overview.grantsAccess).toBe(false);
+    expect((await packageSelection(ports, account.accountId)).needsPackageSelection).toBe(true);
   });
 });
