@@ -11,5 +11,15 @@ export default defineConfig({
     strictPort: true,
     proxy: { "/trpc": api, "/api": api },
   },
-  build: { sourcemap: true },
+  build: {
+    sourcemap: true,
+    rolldownOptions: {
+      // The workspace's own TypeScript packages (@minutely/ui, @minutely/domain) have no side effects on
+      // import, so their unused exports (the auth forms with zod and react-hook-form, say) stay out of the
+      // first route's bundle. Everything else keeps its package.json's sideEffects.
+      treeshake: {
+        moduleSideEffects: (id) => (/\/packages\/(ui|domain)\/src\/.*\.tsx?$/.test(id) ? false : undefined),
+      },
+    },
+  },
 });

@@ -8,12 +8,29 @@ import {
   Outlet,
   redirect,
   useNavigate,
+  useRouterState,
   useSearch,
 } from "@tanstack/react-router";
+import { useEffect } from "react";
 import { z } from "zod";
+import {
+  ZAuditSearch,
+  ZClockSearch,
+  ZCustomersSearch,
+  ZRevenueSearch,
+  ZUsageSearch,
+  ZWebhooksSearch,
+} from "./lib/search.ts";
 import { httpStatusOf, queryClient, trpc } from "./lib/trpc.ts";
+import { AuditPage } from "./routes/audit.tsx";
+import { BillingClockPage } from "./routes/billing-clock.tsx";
+import { CustomerDetailPage } from "./routes/customer-detail.tsx";
+import { CustomersPage } from "./routes/customers.tsx";
 import { EditPackagePage, NewPackagePage } from "./routes/package-form.tsx";
 import { PackagesPage } from "./routes/packages.tsx";
+import { RevenuePage } from "./routes/revenue.tsx";
+import { UsagePage } from "./routes/usage.tsx";
+import { WebhookEventPage, WebhooksPage } from "./routes/webhooks.tsx";
 
 const meQuery = trpc.session.me.queryOptions();
 
@@ -45,34 +62,75 @@ function useSignOut() {
   };
 }
 
+const NAV = [
+  { to: "/packages", label: "Packages" },
+  { to: "/customers", label: "Customers" },
+  { to: "/revenue", label: "Revenue" },
+  { to: "/usage", label: "Usage" },
+  { to: "/webhooks", label: "Webhooks" },
+  { to: "/audit", label: "Audit log" },
+] as const;
+
+const navLink =
+  "rounded-md px-2.5 py-1.5 text-sm whitespace-nowrap text-slate-300 hover:bg-slate-800 hover:text-white [&.active]:bg-slate-800 [&.active]:font-semibold [&.active]:text-white";
+
 function Layout() {
   const me = useQuery({ ...meQuery, retry: false });
   const doSignOut = useSignOut();
+  const pathname = useRouterState({ select: (state) => state.location.pathname });
+  const signedIn = me.data !== undefined;
+  // On a phone the nav scrolls sideways: keep the current page's link in view.
+  useEffect(() => {
+    if (!signedIn || !pathname) return;
+    const current = document.querySelector('nav[aria-label="Admin"] a[aria-current="page"]');
+    current?.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }, [pathname, signedIn]);
   return (
     <div className="min-h-screen">
+      <a
+        href="#main"
+        className="sr-only focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:text-sm focus:text-slate-900"
+      >
+        Skip to content
+      </a>
       {me.data?.stripeEmulator ? <EmulatorBanner /> : null}
-      <div className="bg-slate-900 text-white">
-        <nav
-          className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3"
-          aria-label="Admin"
-        >
+      <header className="bg-slate-900 text-white">
+        <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3">
           <Link to="/" className="text-lg font-bold">
             Minutely Admin
           </Link>
           {me.data ? (
-            <>
-              <Link to="/packages" className="text-sm text-slate-300 [&.active]:text-white">
-                Packages
-              </Link>
-              <span className="ml-auto text-sm text-slate-300">{me.data.user.email}</span>
+            <div className="ml-auto flex min-w-0 items-center gap-3">
+              <span className="hidden truncate text-sm text-slate-300 sm:inline">{me.data.user.email}</span>
               <Button variant="secondary" onClick={doSignOut}>
                 Sign out
               </Button>
-            </>
+            </div>
           ) : null}
-        </nav>
-      </div>
-      <main className="mx-auto max-w-7xl px-4 py-6 sm:py-8">
+        </div>
+        {me.data ? (
+          <nav aria-label="Admin" className="mx-auto max-w-7xl px-2 pb-2 sm:px-3">
+            {/* On a phone the links scroll sideways in their own row. */}
+            <ul className="flex gap-1 overflow-x-auto">
+              {NAV.map((item) => (
+                <li key={item.to}>
+                  <Link to={item.to} className={navLink}>
+                    {item.label}
+                  </Link>
+                </li>
+              ))}
+              {me.data.stripeEmulator ? (
+                <li>
+                  <Link to="/billing-clock" className={navLink}>
+                    Billing clock
+                  </Link>
+                </li>
+              ) : null}
+            </ul>
+          </nav>
+        ) : null}
+      </header>
+      <main id="main" className="mx-auto max-w-7xl px-4 py-6 sm:py-8">
         <Outlet />
       </main>
     </div>
@@ -88,7 +146,8 @@ function SignInPage() {
       onSubmit={async (values) => {
         await signIn(values);
         await queryClient.resetQueries();
-        await navigate({ to: safeRedirect(search.redirect) });
+        const target = new URL(safeRedirect(search.redirect), window.location.origin);
+        await navigate({ to: target.pathname, search: Object.fromEntries(target.searchParams) });
       }}
     />
   );
@@ -134,7 +193,8 @@ const adminRoute = createRoute({
     if (access.kind === "signed-out") {
       throw redirect({
         to: "/sign-in",
-        search: { redirect: location.pathname.replace(/^\/admin/, "") || "/" },
+        // The page and its filters (the query string) come back after signing in.
+        search: { redirect: (location.pathname.replace(/^\/admin/, "") || "/") + location.searchStr },
       });
     }
     if (access.kind === "forbidden") throw redirect({ to: "/forbidden" });
@@ -171,11 +231,110 @@ const editPackageRoute = createRoute({
   },
 });
 
+const customersRoute = createRoute({
+  getParentRoute: () => adminRoute,
+  path: "/customers",
+  validateSearch: ZCustomersSearch,
+  component: function CustomersRoute() {
+    const search = customersRoute.useSearch();
+    const navigate = customersRoute.useNavigate();
+    return <CustomersPage search={search} onSearch={(next) => navigate({ search: next, replace: true })} />;
+  },
+});
+
+const customerRoute = createRoute({
+  getParentRoute: () => adminRoute,
+  path: "/customers/$accountId",
+  component: function CustomerRoute() {
+    const { accountId } = customerRoute.useParams();
+    return <CustomerDetailPage key={accountId} accountId={accountId} />;
+  },
+});
+
+const revenueRoute = createRoute({
+  getParentRoute: () => adminRoute,
+  path: "/revenue",
+  validateSearch: ZRevenueSearch,
+  component: function RevenueRoute() {
+    const search = revenueRoute.useSearch();
+    const navigate = revenueRoute.useNavigate();
+    return <RevenuePage search={search} onSearch={(next) => navigate({ search: next, replace: true })} />;
+  },
+});
+
+const usageRoute = createRoute({
+  getParentRoute: () => adminRoute,
+  path: "/usage",
+  validateSearch: ZUsageSearch,
+  component: function UsageRoute() {
+    const search = usageRoute.useSearch();
+    const navigate = usageRoute.useNavigate();
+    return <UsagePage search={search} onSearch={(next) => navigate({ search: next, replace: true })} />;
+  },
+});
+
+const webhooksRoute = createRoute({
+  getParentRoute: () => adminRoute,
+  path: "/webhooks",
+  validateSearch: ZWebhooksSearch,
+  component: function WebhooksRoute() {
+    const search = webhooksRoute.useSearch();
+    const navigate = webhooksRoute.useNavigate();
+    return <WebhooksPage search={search} onSearch={(next) => navigate({ search: next, replace: true })} />;
+  },
+});
+
+const webhookRoute = createRoute({
+  getParentRoute: () => adminRoute,
+  path: "/webhooks/$eventId",
+  component: function WebhookRoute() {
+    const { eventId } = webhookRoute.useParams();
+    return <WebhookEventPage key={eventId} eventId={eventId} />;
+  },
+});
+
+const auditRoute = createRoute({
+  getParentRoute: () => adminRoute,
+  path: "/audit",
+  validateSearch: ZAuditSearch,
+  component: function AuditRoute() {
+    const search = auditRoute.useSearch();
+    const navigate = auditRoute.useNavigate();
+    return <AuditPage search={search} onSearch={(next) => navigate({ search: next, replace: true })} />;
+  },
+});
+
+const billingClockRoute = createRoute({
+  getParentRoute: () => adminRoute,
+  path: "/billing-clock",
+  validateSearch: ZClockSearch,
+  component: function BillingClockRoute() {
+    const search = billingClockRoute.useSearch();
+    const navigate = billingClockRoute.useNavigate();
+    return (
+      <BillingClockPage search={search} onSearch={(next) => navigate({ search: next, replace: true })} />
+    );
+  },
+});
+
 export const router = createRouter({
   routeTree: rootRoute.addChildren([
     signInRoute,
     forbiddenRoute,
-    adminRoute.addChildren([indexRoute, packagesRoute, newPackageRoute, editPackageRoute]),
+    adminRoute.addChildren([
+      indexRoute,
+      packagesRoute,
+      newPackageRoute,
+      editPackageRoute,
+      customersRoute,
+      customerRoute,
+      revenueRoute,
+      usageRoute,
+      webhooksRoute,
+      webhookRoute,
+      auditRoute,
+      billingClockRoute,
+    ]),
   ]),
   basepath: "/admin",
 });

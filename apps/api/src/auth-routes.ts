@@ -39,6 +39,12 @@ export async function registerAuthRoutes(app: FastifyInstance, auth: Auth): Prom
       method: "POST",
       url,
       config: { rateLimit: CREDENTIAL_LIMIT },
+      schema: {
+        tags: ["Auth"],
+        summary: url.endsWith("sign-in/email")
+          ? "Sign in with { email, password }; sets the session cookie"
+          : "Sign up with { name, email, password }; creates the account and sets the session cookie",
+      },
       handler: (req, reply) => forward(auth, req, reply),
     });
   }

@@ -29,21 +29,175 @@ describe("loadConfig", () => {
     expect(problems).toMatch(/STRIPE_SECRET_KEY is required in production/);
     expect(problems).toMatch(/STRIPE_WEBHOOK_SECRET is required in production/);
     expect(problems).toMatch(/METERING_API_TOKEN is required in production/);
+    expect(problems).toMatch(/SMTP_URL is required in production/);
+    expect(problems).toMatch(/MAIL_FROM is required in production/);
   });
 
   it("uses secure cookies and only the public origin in production", () => {
-    const config = loadConfig({
-      NODE_ENV: "production",
-      DATABASE_URL: "postgresql://u:p@db:5432/minutely",
-      SESSION_SECRET: "x".repeat(40),
-      PUBLIC_URL: "https://billing.example.com/",
-      STRIPE_SECRET_KEY: "sk_live_abc123",
-      STRIPE_WEBHOOK_SECRET: "whsec_abc123",
-      METERING_API_TOKEN: "a-long-metering-token",
-    });
+    const config = loadConfig(
+      {
+        NODE_ENV: "production",
+        DATABASE_URL: "postgresql://u:p@db:5432/minutely",
+        SESSION_SECRET: "x".repeat(40),
+        PUBLIC_URL: "https://billing.example.com/",
+        STRIPE_SECRET_KEY: "sk_live_abc123",
+        STRIPE_WEBHOOK_SECRET: "whsec_abc123",
+        METERING_API_TOKEN: "a-long-metering-token",
+        SMTP_URL: "smtps://mailer:pw@smtp.example.com:465",
+        MAIL_FROM: "Minutely <billing@example.com>",
+      },
+      { fileExists: () => true },
+    );
     expect(config.stripe.apiBase).toBeUndefined();
     expect(config.secureCookies).toBe(true);
     expect(config.publicUrl).toBe("https://billing.example.com");
     expect(config.trustedOrigins).toEqual(["https://billing.example.com"]);
+  });
+
+  it("names every malformed production value in one error, secrets not echoed", () => {
+    let error: unknown;
+    try {
+      loadConfig(
+        {
+          NODE_ENV: "production",
+          DATABASE_URL: "mysql://u:p@db/minutely",
+          SESSION_SECRET: "short",
+          PUBLIC_URL: "http://billing.example.com",
+          STRIPE_SECRET_KEY: "pk_live_publishable",
+          STRIPE_WEBHOOK_SECRET: "whsec_abc",
+          METERING_API_TOKEN: "a-long-metering-token",
+          SMTP_URL: "https://user:hunter2@mail.example.com",
+          MAIL_FROM: "not an address",
+          TRUST_PROXY: "10.0.0.0/8,the-proxy",
+        },
+        { fileExists: () => false },
+      );
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const { problems, message } = error as ConfigError;
+    expect(problems).toEqual([
+      "DATABASE_URL must be a postgresql:// URL",
+      "TRUST_PROXY must be true, false or comma-separated proxy addresses / CIDR ranges (not the-proxy)",
+      "SESSION_SECRET must be at least 32 characters",
+      "STRIPE_SECRET_KEY must look like sk_test_... or sk_live_...",
+      "SMTP_URL must be an smtp:// or smtps:// URL such as smtps://user:password@smtp.example.com:465",
+      'MAIL_FROM must be an address such as billing@example.com or "Minutely <billing@example.com>"',
+      "PUBLIC_URL must be an https:// URL in production (session cookies are Secure)",
+      expect.stringMatching(/^WEB_DIST_DIR: .*apps\/web\/dist has no index.html \(run `pnpm build`/),
+      expect.stringMatching(/^ADMIN_DIST_DIR: .*apps\/admin\/dist has no index.html/),
+      expect.stringMatching(/packages\/db\/prisma\/migrations is missing/),
+    ]);
+    expect(message).toMatch(/^Invalid configuration \(10 problems\):\n {2}- DATABASE_URL/);
+    expect(message).not.toMatch(/hunter2|short|pk_live_publishable/);
+  });
+
+  it("serves the built SPAs in production from the build output unless told otherwise", () => {
+    const production = {
+      NODE_ENV: "production",
+      DATABASE_URL: "postgresql://u:p@db:5432/minutely",
+      SESSION_SECRET: "x".repeat(40),
+      PUBLIC_URL: "https://billing.example.com",
+      STRIPE_SECRET_KEY: "sk_live_abc123",
+      STRIPE_WEBHOOK_SECRET: "whsec_abc123",
+      METERING_API_TOKEN: "a-long-metering-token",
+      SMTP_URL: "smtp://smtp.example.com:587",
+      MAIL_FROM: "billing@example.com",
+    };
+    const checked: string[] = [];
+    const config = loadConfig(production, {
+      fileExists: (path) => {
+        checked.push(path);
+        return true;
+      },
+    });
+    expect(config.webDistDir).toMatch(/apps\/web\/dist$/);
+    expect(config.adminDistDir).toMatch(/apps\/admin\/dist$/);
+    expect(checked).toEqual(
+      expect.arrayContaining([`${config.webDistDir}/index.html`, `${config.adminDistDir}/index.html`]),
+    );
+    expect(config.smtp).toEqual({ url: "smtp://smtp.example.com:587", from: "billing@example.com" });
+    const custom = loadConfig({ ...production, WEB_DIST_DIR: "/srv/web" }, { fileExists: () => true });
+    expect(custom.webDistDir).toBe("/srv/web");
+    // Development serves the SPAs from Vite, and stores mail without sending it.
+    const development = loadConfig(
+      { DATABASE_URL: "postgresql://u@localhost/x" },
+      { fileExists: () => false },
+    );
+    expect(development.webDistDir).toBeUndefined();
+    expect(development.smtp).toBeUndefined();
+  });
+
+  it("asks the worker process only for what background jobs need", () => {
+    let error: unknown;
+    try {
+      loadConfig({ NODE_ENV: "production" }, { role: "worker", fileExists: () => true });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as ConfigError).problems).toEqual([
+      "DATABASE_URL is required (a postgresql:// URL)",
+      "STRIPE_SECRET_KEY is required in production",
+      "SMTP_URL is required in production",
+      "MAIL_FROM is required in production",
+    ]);
+    const config = loadConfig(
+      {
+        NODE_ENV: "production",
+        DATABASE_URL: "postgresql://u:p@db:5432/minutely",
+        STRIPE_SECRET_KEY: "sk_live_abc123",
+        SMTP_URL: "smtp://smtp.example.com:587",
+        MAIL_FROM: "billing@example.com",
+        WORKER_PORT: "9400",
+      },
+      { role: "worker", fileExists: () => true },
+    );
+    expect(config.worker.port).toBe(9400);
+    expect(config.webDistDir).toBeUndefined();
+  });
+
+  it.each([
+    ["true", true],
+    ["1", true],
+    ["false", false],
+    ["", false],
+    ["10.0.0.0/8, 2001:db8::/32,192.168.1.7", ["10.0.0.0/8", "2001:db8::/32", "192.168.1.7"]],
+    ["loopback,uniquelocal", ["loopback", "uniquelocal"]],
+  ])("reads TRUST_PROXY=%j", (value, expected) => {
+    const config = loadConfig({ DATABASE_URL: "postgresql://u@localhost/x", TRUST_PROXY: value });
+    expect(config.trustProxy).toEqual(expected);
+  });
+
+  it.each(["yes", "10.0.0.0/33", "300.1.1.1", "10.0.0.0/8/1"])("rejects TRUST_PROXY=%j", (value) => {
+    expect(() => loadConfig({ DATABASE_URL: "postgresql://u@localhost/x", TRUST_PROXY: value })).toThrow(
+      /TRUST_PROXY must be true, false or comma-separated/,
+    );
+  });
+});
+
+describe("an env file", () => {
+  it("treats empty variables as unset", () => {
+    let error: unknown;
+    try {
+      loadConfig(
+        {
+          NODE_ENV: "production",
+          DATABASE_URL: "postgresql://u@db/x",
+          SESSION_SECRET: "",
+          STRIPE_SECRET_KEY: " ",
+        },
+        { fileExists: () => true },
+      );
+    } catch (e) {
+      error = e;
+    }
+    const problems = (error as ConfigError).problems;
+    expect(problems.filter((p) => p.startsWith("SESSION_SECRET"))).toEqual([
+      "SESSION_SECRET is required in production",
+    ]);
+    expect(problems.filter((p) => p.startsWith("STRIPE_SECRET_KEY"))).toEqual([
+      "STRIPE_SECRET_KEY is required in production",
+    ]);
   });
 });

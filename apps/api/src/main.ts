@@ -1,93 +1,106 @@
-import {
-  createAuth,
-  createStripeClient,
-  OutboxMailer,
-  type Ports,
-  PostgresJobQueue,
-  StripeBillingProvider,
-  syncCatalogToStripe,
-  usesEmulator,
-} from "@minutely/api";
-import { createPrismaClient } from "@minutely/db";
-import { systemClock } from "@minutely/domain";
-import { ConfigError, loadConfig } from "./config.ts";
+// The API process: `pnpm dev` runs it with tsx, `pnpm start` runs its bundle (apps/api/dist/main.js) with
+// NODE_ENV=production. It serves the API and the built SPAs, and runs the background jobs too unless
+// WORKER_MODE=off (then `pnpm worker` processes run them).
+import { createAuth, syncCatalogToStripe } from "@minutely/api";
+import type { FastifyBaseLogger } from "fastify";
+import { loadConfigOrExit } from "./config.ts";
+import { createMetrics } from "./metrics.ts";
+import type { Lifecycle } from "./observability.ts";
+import { createRuntime } from "./runtime.ts";
 import { buildServer } from "./server.ts";
 import { startWorker } from "./worker.ts";
 
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(78);
-  }
-  throw error;
-}
-
-const db = createPrismaClient(config.databaseUrl, { poolSize: config.databasePoolSize });
-const ports: Ports = {
-  settings: {
-    publicUrl: config.publicUrl,
-    useTestClocks: config.stripe.useTestClocks,
-    stripeEmulator: usesEmulator(config.stripe.apiBase),
-  },
-  db,
-  clock: systemClock,
-  queue: new PostgresJobQueue(db),
-  mailer: new OutboxMailer(db, systemClock),
-  billing: new StripeBillingProvider(
-    createStripeClient({ secretKey: config.stripe.secretKey, apiBase: config.stripe.apiBase }),
-  ),
-};
+const config = loadConfigOrExit("api");
+const runtime = createRuntime(config);
+const { ports } = runtime;
+const lifecycle: Lifecycle = { shuttingDown: false };
+let log: FastifyBaseLogger | undefined; // the server's, once it exists
+const metrics = createMetrics({
+  db: ports.db,
+  defaultMetrics: true,
+  onCollectError: (collector, error) => log?.warn({ err: error, collector }, "metrics: gauge not read"),
+});
 const auth = createAuth({
-  db,
+  db: ports.db,
   secret: config.sessionSecret,
   baseUrl: config.publicUrl,
   trustedOrigins: config.trustedOrigins,
   secureCookies: config.secureCookies,
 });
-const app = await buildServer({ config, auth, ...ports });
+const server = await buildServer({ config, auth, ...ports, metrics, lifecycle });
+log = server.log;
+if (config.env === "production" && config.stripe.apiBase) {
+  server.log.warn(
+    { stripeApiBase: config.stripe.apiBase },
+    "STRIPE_API_BASE is set: payments go to a Stripe-compatible API, not to Stripe",
+  );
+}
+
 const worker =
   config.worker.mode === "inline"
     ? await startWorker({
         connectionString: config.databaseUrl,
         concurrency: config.worker.concurrency,
         ports,
-        log: app.log.child({ component: "worker" }),
+        metrics,
+        log: server.log.child({ component: "worker" }),
       })
     : undefined;
-app.addHook("onClose", async () => {
+worker?.promise.catch((error: unknown) => {
+  server.log.fatal({ err: error }, "the background worker stopped with an error; exiting");
+  process.exit(1);
+});
+server.addHook("onClose", async () => {
   await worker?.stop();
-  await db.$disconnect();
+  await runtime.close();
 });
 
-let closing = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
-    if (closing) return;
-    closing = true;
-    app.log.info({ signal }, "shutting down");
-    const force = setTimeout(() => process.exit(1), 10_000);
+    if (lifecycle.shuttingDown) return;
+    // Not ready from now on, so the load balancer stops sending requests; then drain and close.
+    lifecycle.shuttingDown = true;
+    server.log.info({ signal, drainMs: config.shutdownDrainMs }, "shutting down");
+    const force = setTimeout(() => {
+      server.log.error("shutdown took too long; exiting");
+      process.exit(1);
+    }, config.shutdownDrainMs + 25_000);
     force.unref();
-    app.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        app.log.error({ err: error }, "error during shutdown");
-        process.exit(1);
-      },
-    );
+    setTimeout(() => {
+      server.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          server.log.error({ err: error }, "error during shutdown");
+          process.exit(1);
+        },
+      );
+    }, config.shutdownDrainMs);
   });
 }
 
-await app.listen({ host: config.host, port: config.port });
+await server.listen({ host: config.host, port: config.port });
+server.log.info(
+  {
+    env: config.env,
+    worker: config.worker.mode,
+    spas: { web: config.webDistDir ?? null, admin: config.adminDistDir ?? null },
+    mail: config.smtp ? "smtp" : "outbox only",
+  },
+  "Minutely API started",
+);
 
 // Packages without a Stripe product or price yet (a fresh database, a price edited while Stripe was
-// unreachable) get one now; admins can also retry per package.
-syncCatalogToStripe(ports).then(
-  (result) => {
-    if (result.synced > 0 || result.failed.length > 0) app.log.info(result, "catalog synced to Stripe");
-  },
-  (error: unknown) =>
-    app.log.warn({ err: error }, "catalog sync to Stripe failed; will retry on the next start"),
-);
+// unreachable) get one now; admins can also retry per package. Until it succeeds (the database may not be
+// migrated yet, Stripe may be unreachable) it is retried with a growing delay.
+async function syncCatalog(attempt: number): Promise<void> {
+  if (lifecycle.shuttingDown) return;
+  try {
+    const result = await syncCatalogToStripe(ports);
+    if (result.synced > 0 || result.failed.length > 0) server.log.info(result, "catalog synced to Stripe");
+  } catch (error) {
+    const delayMs = Math.min(2000 * 2 ** attempt, 300_000);
+    server.log.warn({ err: error, retryInMs: delayMs }, "catalog sync to Stripe failed; retrying");
+    setTimeout(() => void syncCatalog(attempt + 1), delayMs).unref();
+  }
+}
+void syncCatalog(0);

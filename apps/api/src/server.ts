@@ -15,12 +15,18 @@ import {
   type Context,
   type Ports,
 } from "@minutely/api";
+import { readMigrations } from "@minutely/db";
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyInstance } from "fastify";
 import { registerAuthRoutes } from "./auth-routes.ts";
 import type { Config } from "./config.ts";
+import { loggerOptions } from "./logging.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
+import { type Lifecycle, registerHttpMetrics, registerObservabilityRoutes } from "./observability.ts";
 import { registerOriginCheck } from "./origin-check.ts";
 import { registerErrorHandler } from "./rest.ts";
+import { registerCustomerApiRoutes } from "./routes/customer-api.ts";
+import { registerDashboardRoutes } from "./routes/dashboard.ts";
 import { registerMeteringRoutes } from "./routes/metering.ts";
 import { registerSubscriptionRoutes } from "./routes/subscriptions.ts";
 import { registerWebhookRoutes } from "./routes/webhooks.ts";
@@ -29,6 +35,10 @@ import { viewerOf } from "./session.ts";
 export interface ServerDeps extends Ports {
   config: Config;
   auth: Auth;
+  /** Prometheus metrics served at /metrics; a fresh registry when omitted (tests). */
+  metrics?: Metrics;
+  /** Set when the process shuts down (/health/ready answers 503 from then on). */
+  lifecycle?: Lifecycle;
 }
 
 function trpcOptions<TRouter extends AppRouter | AdminRouter>(
@@ -62,13 +72,7 @@ function trpcOptions<TRouter extends AppRouter | AdminRouter>(
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
-    logger: {
-      level: config.logLevel,
-      redact: {
-        paths: ["req.headers.authorization", "req.headers.cookie", 'res.headers["set-cookie"]'],
-        censor: "[redacted]",
-      },
-    },
+    logger: loggerOptions(config, "minutely-api"),
     trustProxy: config.trustProxy,
     genReqId: (req) => {
       const incoming = req.headers["x-request-id"];
@@ -79,6 +83,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   registerErrorHandler(app);
+  const metrics = deps.metrics ?? createMetrics({ db: deps.db });
+  const lifecycle = deps.lifecycle ?? { shuttingDown: false };
+  app.addHook("preClose", async () => {
+    lifecycle.shuttingDown = true;
+  });
+  registerHttpMetrics(app, metrics);
   app.addHook("onSend", async (req, reply) => {
     reply.header("x-request-id", req.id);
   });
@@ -116,7 +126,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     }
   });
 
+  registerObservabilityRoutes(app, {
+    db: deps.db,
+    metrics,
+    lifecycle,
+    migrations: readMigrations(config.migrationsDir).map((m) => m.name),
+  });
+
   await app.register(swagger, {
+    // Only the documented REST surface: tRPC (/trpc) and better-auth's catch-all stay out.
+    hideUntagged: true,
     openapi: {
       openapi: "3.1.0",
       info: {
@@ -140,7 +159,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   await registerAuthRoutes(app, deps.auth);
   await registerSubscriptionRoutes(app, deps);
-  await registerMeteringRoutes(app, deps);
+  await registerMeteringRoutes(app, { ...deps, onUsageIngested: (result) => metrics.observeIngest(result) });
+  await registerDashboardRoutes(app, deps);
+  await registerCustomerApiRoutes(app, deps);
   await registerWebhookRoutes(app, { ...deps, webhookSecret: config.stripe.webhookSecret });
   await app.register(fastifyTRPCPlugin, trpcOptions(deps, adminRouter, "/trpc/admin"));
   await app.register(fastifyTRPCPlugin, trpcOptions(deps, appRouter, "/trpc"));

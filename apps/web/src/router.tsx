@@ -1,33 +1,35 @@
-import { Button, EmulatorBanner, SignInForm, SignUpForm, signIn, signOut, signUp } from "@minutely/ui";
+import { Button, EmulatorBanner, signOut } from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
 import {
   createRootRoute,
   createRoute,
   createRouter,
   Link,
+  lazyRouteComponent,
   Outlet,
   redirect,
   useNavigate,
-  useSearch,
 } from "@tanstack/react-router";
-import { z } from "zod";
+import { PaymentProblemBanner } from "./components/payment-problem-banner.tsx";
+import { afterAuthChange, authSearch } from "./lib/auth-navigation.ts";
 import { queryClient, trpc } from "./lib/trpc.ts";
-import { AgentsPage } from "./routes/agents.tsx";
-import { BillingPage, BillingReturnPage, PaymentProblemBanner } from "./routes/billing.tsx";
-import { PackagesPage } from "./routes/packages.tsx";
-import { UsagePage } from "./routes/usage.tsx";
+import { DashboardPage } from "./routes/dashboard.tsx";
+
+// The dashboard (the first route) is in the entry bundle; every other page is loaded on demand (and
+// preloaded when a link to it is hovered or focused), so the first route's JavaScript stays small.
+const page = {
+  signIn: lazyRouteComponent(() => import("./routes/auth.tsx"), "SignInPage"),
+  signUp: lazyRouteComponent(() => import("./routes/auth.tsx"), "SignUpPage"),
+  packages: lazyRouteComponent(() => import("./routes/packages.tsx"), "PackagesPage"),
+  billing: lazyRouteComponent(() => import("./routes/billing.tsx"), "BillingPage"),
+  billingReturn: lazyRouteComponent(() => import("./routes/billing.tsx"), "BillingReturnPage"),
+  usage: lazyRouteComponent(() => import("./routes/usage.tsx"), "UsagePage"),
+  agents: lazyRouteComponent(() => import("./routes/agents.tsx"), "AgentsPage"),
+  analytics: lazyRouteComponent(() => import("./routes/analytics.tsx"), "AnalyticsPage"),
+  apiKeys: lazyRouteComponent(() => import("./routes/api-keys.tsx"), "ApiKeysPage"),
+};
 
 const meQuery = trpc.auth.me.queryOptions();
-
-/** Only same-app paths are followed after sign-in (no open redirects). */
-function safeRedirect(target: string | undefined): string {
-  return target?.startsWith("/") && !target.startsWith("//") ? target : "/";
-}
-
-async function afterAuthChange(navigate: ReturnType<typeof useNavigate>, target: string | undefined) {
-  await queryClient.resetQueries();
-  await navigate({ to: safeRedirect(target) });
-}
 
 function Header() {
   const me = useQuery(meQuery);
@@ -44,6 +46,13 @@ function Header() {
         {me.data ? (
           <>
             <Link
+              to="/"
+              activeOptions={{ exact: true }}
+              className="text-sm text-slate-600 [&.active]:font-semibold [&.active]:text-slate-900"
+            >
+              Dashboard
+            </Link>
+            <Link
               to="/packages"
               className="text-sm text-slate-600 [&.active]:font-semibold [&.active]:text-slate-900"
             >
@@ -56,10 +65,22 @@ function Header() {
               Billing
             </Link>
             <Link
+              to="/api-keys"
+              className="text-sm text-slate-600 [&.active]:font-semibold [&.active]:text-slate-900"
+            >
+              API keys
+            </Link>
+            <Link
               to="/usage"
               className="text-sm text-slate-600 [&.active]:font-semibold [&.active]:text-slate-900"
             >
               Usage
+            </Link>
+            <Link
+              to="/analytics"
+              className="text-sm text-slate-600 [&.active]:font-semibold [&.active]:text-slate-900"
+            >
+              Analytics
             </Link>
             <Link
               to="/agents"
@@ -97,64 +118,20 @@ function Layout() {
   );
 }
 
-const authSearch = z.object({ redirect: z.string().optional() });
-
-function SignInPage() {
-  const navigate = useNavigate();
-  const search = useSearch({ from: "/sign-in" });
-  return (
-    <SignInForm
-      onSubmit={async (values) => {
-        await signIn(values);
-        await afterAuthChange(navigate, search.redirect);
-      }}
-      footer={
-        <p className="text-center text-sm text-slate-600">
-          New to Minutely?{" "}
-          <Link to="/sign-up" search={search} className="font-medium text-brand-700 underline">
-            Create an account
-          </Link>
-        </p>
-      }
-    />
-  );
-}
-
-function SignUpPage() {
-  const navigate = useNavigate();
-  const search = useSearch({ from: "/sign-up" });
-  return (
-    <SignUpForm
-      onSubmit={async (values) => {
-        await signUp(values);
-        await afterAuthChange(navigate, search.redirect);
-      }}
-      footer={
-        <p className="text-center text-sm text-slate-600">
-          Already have an account?{" "}
-          <Link to="/sign-in" search={search} className="font-medium text-brand-700 underline">
-            Sign in
-          </Link>
-        </p>
-      }
-    />
-  );
-}
-
 const rootRoute = createRootRoute({ component: Layout });
 
 const signInRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: "/sign-in",
   validateSearch: authSearch,
-  component: SignInPage,
+  component: page.signIn,
 });
 
 const signUpRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: "/sign-up",
   validateSearch: authSearch,
-  component: SignUpPage,
+  component: page.signUp,
 });
 
 /** Everything below needs a signed-in customer; others are sent to sign-in and brought back afterwards. */
@@ -178,48 +155,59 @@ const appRoute = createRoute({
   },
 });
 
-/** Signed-in customers without a package land on package selection; the others on their billing. */
+/** The dashboard for subscribed customers; those without a package are sent on to package selection. */
 const indexRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/",
-  beforeLoad: async () => {
-    const selection = await queryClient.fetchQuery(trpc.catalog.selection.queryOptions());
-    throw redirect({ to: selection.needsPackageSelection ? "/packages" : "/billing" });
-  },
+  component: DashboardPage,
+});
+
+const analyticsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/analytics",
+  component: page.analytics,
+});
+
+const apiKeysRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/api-keys",
+  component: page.apiKeys,
 });
 
 const billingRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/billing",
-  component: BillingPage,
+  component: page.billing,
 });
 
 const billingReturnRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/billing/return",
-  validateSearch: z.object({ session_id: z.string().optional() }),
-  component: BillingReturnPage,
+  validateSearch: (search: Record<string, unknown>): { session_id?: string } =>
+    typeof search.session_id === "string" ? { session_id: search.session_id } : {},
+  component: page.billingReturn,
 });
 
 const usageRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/usage",
-  component: UsagePage,
+  component: page.usage,
 });
 
 const agentsRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/agents",
-  component: AgentsPage,
+  component: page.agents,
 });
 
 const packagesRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/packages",
-  component: PackagesPage,
+  component: page.packages,
 });
 
 export const router = createRouter({
+  defaultPreload: "intent",
   routeTree: rootRoute.addChildren([
     signInRoute,
     signUpRoute,
@@ -230,6 +218,8 @@ export const router = createRouter({
       billingReturnRoute,
       agentsRoute,
       usageRoute,
+      apiKeysRoute,
+      analyticsRoute,
     ]),
   ]),
 });

@@ -33,6 +33,10 @@ interface AccountFixture {
 }
 
 const CROSS_ACCOUNT_PROBES: Record<string, Probe> = {
+  "apiKeys.list": { check: (result) => expect((result as { keys: unknown[] }).keys).toEqual([]) },
+  // Creating a key acts on the caller's own account (and A's package has no API access anyway).
+  "apiKeys.create": { input: () => ({ name: "probe" }), mayActOnOwnAccount: true },
+  "apiKeys.revoke": { input: () => ({ id: apiKeyOfB.id }) },
   "subscription.overview": {
     check: (result) => expect((result as { status: string }).status).toBe("none"),
   },
@@ -69,6 +73,25 @@ const CROSS_ACCOUNT_PROBES: Record<string, Probe> = {
   "agents.rename": { input: () => ({ id: meteringOfB.agentId, name: "Renamed by A" }) },
   "agents.deactivate": { input: () => ({ id: meteringOfB.agentId }) },
   "agents.activate": { input: () => ({ id: meteringOfB.inactiveAgentId }) },
+  // The dashboard composes every read above: A's own account, none of B's subscription, usage, agents,
+  // alerts or invoices.
+  "dashboard.get": {
+    check: (result, a) =>
+      expect(result).toMatchObject({
+        account: { id: a.accountId },
+        user: { id: a.userId },
+        subscription: { status: "none" },
+        needsPackageSelection: true,
+        usage: null,
+        daily: [],
+        agents: { active: 0, total: 0, allowed: 0 },
+        alerts: [],
+        invoices: [],
+        forecast: null,
+        entitlements: { hasAccess: false, analytics: false },
+      }),
+  },
+  "analytics.overview": { input: (b) => ({ accountId: b.accountId }) },
 };
 
 type Caller = Record<string, unknown>;
@@ -145,6 +168,10 @@ const fixtureB: AccountFixture = {
 };
 const admin: Viewer = { ...(await createCustomer("admin@example.com")), role: "admin" };
 
+const apiKeyOfB = await db.apiKey.create({
+  data: { accountId: fixtureB.accountId, name: "B's key", prefix: "mk_b0b0b0b0", keyHash: "b".repeat(64) },
+});
+
 // Account B's metering data, which no probe of account A may see or change.
 const agentOfB = await db.agent.create({ data: { accountId: fixtureB.accountId, name: "B's agent" } });
 const inactiveAgentOfB = await db.agent.create({
@@ -219,6 +246,10 @@ describe("authorization matrix", () => {
       }
     },
   );
+
+  it("leaves account B's API key as it was after every probe", async () => {
+    expect(await db.apiKey.findUniqueOrThrow({ where: { id: apiKeyOfB.id } })).toEqual(apiKeyOfB);
+  });
 
   it("leaves account B's subscription and invoices exactly as they were after every probe", async () => {
     expect(await db.subscription.findMany({ where: { accountId: fixtureB.accountId } })).toEqual(

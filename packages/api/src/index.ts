@@ -8,7 +8,8 @@ export { createTaskList, type TaskContext, type TaskHandler } from "./jobs/tasks
 export { type Mailer, type MailInput, OutboxMailer } from "./ports/mailer.ts";
 export { type Db, type EnqueueOptions, type JobQueue, PostgresJobQueue } from "./ports/queue.ts";
 export { type AdminRouter, type AppRouter, adminRouter, appRouter } from "./root.ts";
-export { enforceAgentLimit } from "./services/agents.ts";
+export { enforceAgentLimit, listAgents } from "./services/agents.ts";
+export { authenticateApiKey, hasApiAccess } from "./services/api-keys.ts";
 export {
   type AuthorizeCallInput,
   authorizeCallRequest,
@@ -26,6 +27,12 @@ export {
   legacyAdminPackages,
   syncCatalogToStripe,
 } from "./services/catalog-admin.ts";
+export {
+  type Dashboard,
+  type DashboardInvoice,
+  dashboard,
+  type QuickAction,
+} from "./services/dashboard.ts";
 export { isUuid } from "./services/metering-account.ts";
 export { processStripeEvent, receiveStripeWebhook, replayStripeEvent } from "./services/stripe-webhooks.ts";
 export { syncSubscription } from "./services/subscription-sync.ts";

@@ -1,11 +1,19 @@
+import { adminAuditRouter } from "./routers/admin/audit.ts";
+import { adminBillingClockRouter } from "./routers/admin/billing-clock.ts";
+import { adminCustomersRouter } from "./routers/admin/customers.ts";
 import { adminMailRouter } from "./routers/admin/mail.ts";
 import { adminPackagesRouter } from "./routers/admin/packages.ts";
+import { adminRevenueRouter } from "./routers/admin/revenue.ts";
 import { adminSessionRouter } from "./routers/admin/session.ts";
 import { adminUsageRouter } from "./routers/admin/usage.ts";
+import { adminWebhooksRouter } from "./routers/admin/webhooks.ts";
 import { agentsRouter } from "./routers/agents.ts";
 import { alertsRouter } from "./routers/alerts.ts";
+import { analyticsRouter } from "./routers/analytics.ts";
+import { apiKeysRouter } from "./routers/api-keys.ts";
 import { authRouter } from "./routers/auth.ts";
 import { catalogRouter } from "./routers/catalog.ts";
+import { dashboardRouter } from "./routers/dashboard.ts";
 import { subscriptionRouter } from "./routers/subscription.ts";
 import { systemRouter } from "./routers/system.ts";
 import { usageRouter } from "./routers/usage.ts";
@@ -17,9 +25,12 @@ export const appRouter = router({
   auth: authRouter,
   catalog: catalogRouter,
   subscription: subscriptionRouter,
+  apiKeys: apiKeysRouter,
   usage: usageRouter,
   alerts: alertsRouter,
   agents: agentsRouter,
+  dashboard: dashboardRouter,
+  analytics: analyticsRouter,
 });
 
 /** The admin app's router, served at /trpc/admin. Every procedure in it requires the admin role. */
@@ -28,6 +39,11 @@ export const adminRouter = router({
   packages: adminPackagesRouter,
   usage: adminUsageRouter,
   mail: adminMailRouter,
+  customers: adminCustomersRouter,
+  revenue: adminRevenueRouter,
+  webhooks: adminWebhooksRouter,
+  audit: adminAuditRouter,
+  billingClock: adminBillingClockRouter,
 });
 
 export type AppRouter = typeof appRouter;

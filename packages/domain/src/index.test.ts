@@ -50,6 +50,7 @@ describe("package entry point", () => {
       "monthlyCostFor",
       "cheapestPlanFor",
       "planAdvice",
+      "usageOutlook",
       "recommendedPlan",
       "recommendForUsage",
       "systemClock",

@@ -7,6 +7,7 @@ export * from "./errors";
 export * from "./exhaustive";
 export * from "./forecast";
 export * from "./money";
+export * from "./outlook";
 export * from "./periods";
 export * from "./plans";
 export * from "./proration";

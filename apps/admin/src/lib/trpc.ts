@@ -24,12 +24,19 @@ export function fieldErrorsOf(error: unknown): Record<string, string> {
 
 /** A sentence for an error banner: the server's message, or a connection problem. */
 export function messageOf(error: unknown): string {
-  if (error instanceof TRPCClientError && error.data) return error.message;
+  if (error instanceof TRPCClientError && error.data) {
+    // Input validation errors carry per-field messages; their own message is zod's JSON.
+    const fields = Object.entries(fieldErrorsOf(error));
+    if (fields.length > 0 && (error.data as { code?: string }).code === "BAD_REQUEST") {
+      return fields.map(([field, message]) => `${field}: ${message}`).join("; ");
+    }
+    return error.message;
+  }
   return "Could not reach Minutely. Check your connection and try again.";
 }
 
-type AdminOutputs = inferRouterOutputs<AdminRouter>;
-type AdminInputs = inferRouterInputs<AdminRouter>;
+export type AdminOutputs = inferRouterOutputs<AdminRouter>;
+export type AdminInputs = inferRouterInputs<AdminRouter>;
 /** A package as the admin list returns it: every field, its Stripe prices and subscriber counts. */
 export type AdminPackage = AdminOutputs["packages"]["list"][number];
 export type PackageInput = AdminInputs["packages"]["create"];

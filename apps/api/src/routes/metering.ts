@@ -179,9 +179,12 @@ async function requireAccount(db: Ports["db"], req: FastifyRequest): Promise<str
   return account.id;
 }
 
+/** Observes every ingested batch (the usage counters of /metrics). */
+export type UsageIngestObserver = (result: IngestResult) => void;
+
 export async function registerMeteringRoutes(
   app: FastifyInstance,
-  deps: Ports & { config: Pick<Config, "meteringApiToken"> },
+  deps: Ports & { config: Pick<Config, "meteringApiToken">; onUsageIngested?: UsageIngestObserver },
 ): Promise<void> {
   await app.register(async (scope) => {
     scope.addHook("onRequest", async (req) => {
@@ -248,6 +251,7 @@ export async function registerMeteringRoutes(
             durationSeconds: e.duration_seconds,
           })),
         );
+        deps.onUsageIngested?.(result);
         return ingestJson(result);
       },
     );

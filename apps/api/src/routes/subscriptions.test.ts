@@ -3,6 +3,7 @@ import { testPorts } from "@minutely/api/testing";
 import { testDatabase } from "@minutely/db/vitest";
 import { stripeEmulatorUrl } from "@minutely/testing";
 import { afterAll, describe, expect, it } from "vitest";
+import { assertMatchesOpenApi } from "../openapi-check.ts";
 import { buildTestServer, cookiesFrom, TEST_ORIGIN } from "../testing.ts";
 
 const { db } = await testDatabase();
@@ -32,6 +33,8 @@ describe("GET /api/subscriptions/user/packages/ (the seed's contract)", () => {
     });
     expect(response.statusCode).toBe(200);
     const body = response.json();
+    const openapi = (await app.inject({ method: "GET", url: "/api/openapi.json" })).json();
+    assertMatchesOpenApi(openapi, "GET", "/api/subscriptions/user/packages/", 200, body);
     expect(body.user_needs_package_selection).toBe(true);
     expect(body.current_package_id).toBeNull();
     const pro = body.available_packages.find((p: { package_name: string }) => p.package_name === "Pro");
@@ -181,6 +184,8 @@ describe("POST /api/subscriptions/user/actions/ (the seed's contract)", () => {
       payment_method_id: "pm_card_visa",
     });
     expect(paid.statusCode).toBe(200);
+    const openapi = (await app.inject({ method: "GET", url: "/api/openapi.json" })).json();
+    assertMatchesOpenApi(openapi, "POST", "/api/subscriptions/user/actions/", 200, paid.json());
     expect(paid.json().subscription).toMatchObject({
       status: "active",
       package_name: "Pro",

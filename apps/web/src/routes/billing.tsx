@@ -3,8 +3,11 @@ import { Badge, Banner, Button, Card, ConfirmDialog, EmptyState, ErrorState, Spi
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useNavigate, useSearch } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
-import { formatCents, formatDate, newRequestKey } from "../lib/format.ts";
+import { formatCents, formatDate } from "../lib/format.ts";
 import { trpc } from "../lib/trpc.ts";
+
+/** Moved to its own module (the authed layout shows it on every page); re-exported for existing imports. */
+export { PaymentProblemBanner } from "../components/payment-problem-banner.tsx";
 
 const STATUS_TONE = {
   active: "success",
@@ -21,34 +24,6 @@ const STATUS_TONE = {
 
 function toneOf(status: string) {
   return STATUS_TONE[status as keyof typeof STATUS_TONE] ?? "warning";
-}
-
-/** Past due or unpaid: say so and offer to replace the card (Checkout in setup mode). */
-export function PaymentProblemBanner() {
-  const overview = useQuery(trpc.subscription.overview.queryOptions());
-  const fix = useMutation(
-    trpc.subscription.updatePaymentMethod.mutationOptions({
-      onSuccess: (session) => window.location.assign(session.url),
-    }),
-  );
-  if (!overview.data?.needsPaymentAttention) return null;
-  return (
-    <Banner tone="danger" title="Your last payment failed">
-      <p>
-        Your subscription is {overview.data.statusLabel.toLowerCase()}. Update your card so your calls keep
-        running.
-      </p>
-      <Button
-        className="mt-2"
-        variant="danger"
-        disabled={fix.isPending}
-        onClick={() => fix.mutate({ requestKey: newRequestKey() })}
-      >
-        {fix.isPending ? "Opening secure page…" : "Update card"}
-      </Button>
-      {fix.isError ? <p className="mt-2">{fix.error.message}</p> : null}
-    </Banner>
-  );
 }
 
 export function BillingPage() {

@@ -5,8 +5,9 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { useForm } from "react-hook-form";
 import { z } from "zod";
+import { DailyChart } from "../components/daily-chart.tsx";
 import { formatDate } from "../lib/format.ts";
-import { trpc } from "../lib/trpc.ts";
+import { httpStatusOf, trpc } from "../lib/trpc.ts";
 
 /** Usage is "live": the page re-reads it every 15 seconds while open. */
 const LIVE = { refetchInterval: 15_000 } as const;
@@ -44,39 +45,39 @@ function Alerts() {
   );
 }
 
-function DailyChart() {
+function DailyUsage() {
   const daily = useQuery(trpc.usage.daily.queryOptions(undefined, LIVE));
   if (daily.isPending) return <Spinner label="Loading the daily series" />;
   if (daily.isError) return <ErrorState error={daily.error} onRetry={() => daily.refetch()} />;
-  const max = Math.max(1, ...daily.data.days.map((d) => d.minutes));
   return (
     <Card>
-      <h2 className="mb-3 text-lg font-semibold">Minutes per day</h2>
-      <ol className="flex h-40 items-end gap-1" aria-label="Minutes per day">
-        {daily.data.days.map((day) => (
-          <li
-            key={day.day}
-            className="flex-1 rounded-t bg-brand-500"
-            style={{ height: `${Math.max(1, (day.minutes / max) * 100)}%`, opacity: day.minutes ? 1 : 0.2 }}
-            title={`${day.day}: ${numbers.format(day.minutes)} minutes (${numbers.format(day.inboundMinutes)} inbound, ${numbers.format(day.outboundMinutes)} outbound)`}
-          >
-            <span className="sr-only">
-              {day.day}: {day.minutes} minutes
-            </span>
-          </li>
-        ))}
-      </ol>
-      <div className="mt-1 flex justify-between text-xs text-slate-500">
-        <span>{daily.data.days[0]?.day}</span>
-        <span>{daily.data.days.at(-1)?.day}</span>
-      </div>
+      <DailyChart days={daily.data.days} byDirection today={new Date().toISOString().slice(0, 10)} />
     </Card>
   );
 }
 
 function ByAgent() {
-  const byAgent = useQuery(trpc.usage.byAgent.queryOptions(undefined, LIVE));
+  // Not re-read while refused (a package without analytics): the answer will not change by itself.
+  const byAgent = useQuery(
+    trpc.usage.byAgent.queryOptions(undefined, {
+      refetchInterval: (query) => (query.state.status === "error" ? false : LIVE.refetchInterval),
+    }),
+  );
   if (byAgent.isPending) return <Spinner label="Loading minutes per agent" />;
+  if (byAgent.isError && httpStatusOf(byAgent.error) === 403) {
+    // Per-agent minutes are analytics: packages without them see where to get them instead.
+    return (
+      <Card>
+        <h2 className="mb-1 text-lg font-semibold">Minutes per agent</h2>
+        <p className="text-sm text-slate-600">
+          {byAgent.error.message}{" "}
+          <Link to="/analytics" className="font-medium text-brand-700 underline">
+            What analytics show
+          </Link>
+        </p>
+      </Card>
+    );
+  }
   if (byAgent.isError) return <ErrorState error={byAgent.error} onRetry={() => byAgent.refetch()} />;
   return (
     <Card>
@@ -262,7 +263,7 @@ export function UsagePage() {
           ) : null}
         </ul>
       </Card>
-      <DailyChart />
+      <DailyUsage />
       <ByAgent />
       <Thresholds />
     </div>

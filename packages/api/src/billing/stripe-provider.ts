@@ -397,4 +397,9 @@ export class StripeBillingProvider implements BillingProvider {
   async advanceTestClock(testClockId: string, to: Date) {
     await this.stripe.testHelpers.testClocks.advance(testClockId, { frozen_time: seconds(to) });
   }
+
+  async retrieveTestClock(testClockId: string) {
+    const clock = await this.stripe.testHelpers.testClocks.retrieve(testClockId);
+    return { id: clock.id, frozenTime: new Date(clock.frozen_time * 1000), status: clock.status };
+  }
 }

@@ -19,6 +19,13 @@ export interface ProviderSubscription {
   metadata: Record<string, string>;
 }
 
+/** A Stripe test clock (the emulator, or Stripe test mode): the time a customer's billing lives in. */
+export interface ProviderTestClock {
+  id: string;
+  frozenTime: Date;
+  status: string;
+}
+
 /** A scheduled change read from a subscription schedule: the next phase's price and when it starts. */
 export interface ProviderScheduledChange {
   scheduleId: string;
@@ -193,4 +200,6 @@ export interface BillingProvider {
     secret: string,
   ): { id: string; type: string; created: Date; object: unknown };
   advanceTestClock(testClockId: string, to: Date): Promise<void>;
+  /** A test clock's simulated time; status is "advancing" until Stripe has caught up, then "ready". */
+  retrieveTestClock(testClockId: string): Promise<ProviderTestClock>;
 }

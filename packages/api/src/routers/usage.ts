@@ -1,19 +1,24 @@
 import { z } from "zod";
+import { requireAnalytics } from "../services/entitlements.ts";
 import { currentUsage, dailyUsage, usageByAgent, usageByDirection } from "../services/usage-read.ts";
 import { accountProcedure, router } from "../trpc.ts";
 
 /** No input: the account is always the caller's own (unknown keys such as an account id are refused). */
 export const ZNoInputRequestSchema = z.strictObject({}).optional();
 
+/** The breakdowns are analytics: FORBIDDEN unless the package includes analytics (checked after the input). */
+const analyticsQuery = accountProcedure.input(ZNoInputRequestSchema).use(async ({ ctx, next }) => {
+  await requireAnalytics(ctx, ctx.accountId);
+  return next();
+});
+
 export const usageRouter = router({
   /** The current period's usage (minutes_used, minutes_limit, minutes_remaining, usage_percentage), or null. */
   current: accountProcedure.input(ZNoInputRequestSchema).query(({ ctx }) => currentUsage(ctx, ctx.accountId)),
-  /** One point per UTC day of the current period, zero-filled. */
+  /** One point per UTC day of the current period, zero-filled. Every package shows it. */
   daily: accountProcedure.input(ZNoInputRequestSchema).query(({ ctx }) => dailyUsage(ctx, ctx.accountId)),
-  /** Minutes per agent in the current period. */
-  byAgent: accountProcedure.input(ZNoInputRequestSchema).query(({ ctx }) => usageByAgent(ctx, ctx.accountId)),
-  /** Minutes per call direction in the current period. */
-  byDirection: accountProcedure
-    .input(ZNoInputRequestSchema)
-    .query(({ ctx }) => usageByDirection(ctx, ctx.accountId)),
+  /** Minutes per agent in the current period (analytics: FORBIDDEN without them). */
+  byAgent: analyticsQuery.query(({ ctx }) => usageByAgent(ctx, ctx.accountId)),
+  /** Minutes per call direction in the current period (analytics: FORBIDDEN without them). */
+  byDirection: analyticsQuery.query(({ ctx }) => usageByDirection(ctx, ctx.accountId)),
 });

@@ -72,21 +72,33 @@ export async function accountsNearLimit(
     WHERE (minutes_limit = 0 AND minutes_used > 0)
       OR (minutes_used::bigint * 100 >= ${input.minPercent}::bigint * minutes_limit AND minutes_used > 0)
       OR active_agents > agents_allowed`;
-  const [countRow] = await db.$queryRaw<{ total: number }[]>`
-    SELECT count(*)::int AS total FROM (${candidates}) x`;
-  const rows = await db.$queryRaw<NearLimitRow[]>`
-    SELECT x.*, (
-      SELECT u.email FROM "user" u WHERE u.account_id = x.account_id
+  // One pass over the candidates: the page, and the total as a window count over all of them.
+  const rows = await db.$queryRaw<(NearLimitRow & { total: number })[]>`
+    SELECT y.*, (
+      SELECT u.email FROM "user" u WHERE u.account_id = y.account_id
       ORDER BY u.account_role ASC, u.created_at ASC LIMIT 1
     ) AS owner_email
-    FROM (${candidates}) x
+    FROM (
+      SELECT x.*, count(*) OVER ()::int AS total FROM (${candidates}) x
+      ORDER BY
+        CASE WHEN x.minutes_limit = 0 THEN 1e9 ELSE x.minutes_used::numeric / x.minutes_limit END DESC,
+        (x.active_agents - x.agents_allowed) DESC,
+        x.account_id
+      LIMIT ${input.pageSize} OFFSET ${(input.page - 1) * input.pageSize}
+    ) y
     ORDER BY
-      CASE WHEN x.minutes_limit = 0 THEN 1e9 ELSE x.minutes_used::numeric / x.minutes_limit END DESC,
-      (x.active_agents - x.agents_allowed) DESC,
-      x.account_id
-    LIMIT ${input.pageSize} OFFSET ${(input.page - 1) * input.pageSize}`;
+      CASE WHEN y.minutes_limit = 0 THEN 1e9 ELSE y.minutes_used::numeric / y.minutes_limit END DESC,
+      (y.active_agents - y.agents_allowed) DESC,
+      y.account_id`;
+  // A page past the end has no rows to carry the total: count separately then.
+  const total =
+    rows[0]?.total ??
+    (input.page > 1
+      ? ((await db.$queryRaw<{ total: number }[]>`SELECT count(*)::int AS total FROM (${candidates}) x`)[0]
+          ?.total ?? 0)
+      : 0);
   return {
-    total: countRow?.total ?? 0,
+    total,
     page: input.page,
     pageSize: input.pageSize,
     items: rows.map((r) => ({

@@ -7,6 +7,8 @@ import { AppError } from "../errors.ts";
 import { syncInvoice, syncSubscription } from "./subscription-sync.ts";
 
 export const PROCESS_STRIPE_EVENT = "process-stripe-event";
+/** How often the queue tries an event before giving up (a failed event below this is still retried). */
+export const STRIPE_EVENT_MAX_ATTEMPTS = 25;
 
 export async function receiveStripeWebhook(
   ports: Ports,
@@ -30,7 +32,7 @@ export async function receiveStripeWebhook(
     await ports.queue.enqueue(
       PROCESS_STRIPE_EVENT,
       { eventId: event.id },
-      { jobKey: `stripe-event:${event.id}` },
+      { jobKey: `stripe-event:${event.id}`, maxAttempts: STRIPE_EVENT_MAX_ATTEMPTS },
       tx,
     );
     return { id: event.id, duplicate: false };
@@ -112,16 +114,19 @@ export async function processStripeEvent(ports: Ports, eventId: string): Promise
   }
 }
 
-/** An admin replays a failed event: it is processed again from the queue. */
+/**
+ * An admin replays a failed event: it is processed again from the queue, with a fresh count of attempts
+ * (so "retrying" versus "gave up" describes the replay; the audit log keeps the attempts before it).
+ */
 export async function replayStripeEvent(ports: Ports, eventId: string): Promise<void> {
   const event = await ports.db.stripeEvent.findUnique({ where: { id: eventId } });
   if (!event) throw new AppError("NOT_FOUND", "No such event.", "id");
   await ports.db.$transaction(async (tx) => {
-    await tx.stripeEvent.update({ where: { id: eventId }, data: { status: "received" } });
+    await tx.stripeEvent.update({ where: { id: eventId }, data: { status: "received", attempts: 0 } });
     await ports.queue.enqueue(
       PROCESS_STRIPE_EVENT,
       { eventId },
-      { jobKey: `stripe-event:${eventId}:replay` },
+      { jobKey: `stripe-event:${eventId}:replay`, maxAttempts: STRIPE_EVENT_MAX_ATTEMPTS },
       tx,
     );
   });

@@ -1,0 +1,108 @@
+// How the admin pages show numbers, money, dates and statuses.
+import { formatMoney, isCurrency, statusLabel } from "@minutely/domain";
+
+const integers = new Intl.NumberFormat("en-US");
+const dateFormat = new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeZone: "UTC" });
+const dateTimeFormat = new Intl.DateTimeFormat("en-US", {
+  dateStyle: "medium",
+  timeStyle: "short",
+  timeZone: "UTC",
+});
+const shortMonth = new Intl.DateTimeFormat("en-US", { month: "short", year: "2-digit", timeZone: "UTC" });
+const longMonth = new Intl.DateTimeFormat("en-US", { month: "long", year: "numeric", timeZone: "UTC" });
+
+export function formatNumber(value: number): string {
+  return integers.format(value);
+}
+
+/** Integer minor units in a currency ("usd"): $1,234.00; an unsupported currency still prints plainly. */
+export function formatAmount(amount: number, currency: string): string {
+  const code = currency.trim().toLowerCase();
+  return isCurrency(code)
+    ? formatMoney({ amount, currency: code })
+    : `${(amount / 100).toFixed(2)} ${code.toUpperCase()}`;
+}
+
+/** Dates and times are shown in UTC, like billing periods and Stripe. */
+export function formatDate(date: Date): string {
+  return dateFormat.format(date);
+}
+
+export function formatDateTime(date: Date): string {
+  return `${dateTimeFormat.format(date)} UTC`;
+}
+
+/** "2026-11" -> "Nov 26" (axis) or "November 2026" (tables). */
+export function formatMonth(month: string, style: "short" | "long" = "short"): string {
+  const date = new Date(`${month}-01T00:00:00Z`);
+  return (style === "short" ? shortMonth : longMonth).format(date);
+}
+
+export function formatPercent(value: number): string {
+  return `${Number.isInteger(value) ? value : value.toFixed(1)}%`;
+}
+
+export type Tone = "neutral" | "brand" | "success" | "warning" | "danger";
+
+export function subscriptionStatusLabel(status: string): string {
+  return statusLabel(status as Parameters<typeof statusLabel>[0]);
+}
+
+export function subscriptionStatusTone(status: string): Tone {
+  switch (status) {
+    case "active":
+    case "trialing":
+      return "success";
+    case "past_due":
+    case "incomplete":
+      return "warning";
+    case "unpaid":
+    case "unknown":
+      return "danger";
+    default:
+      return "neutral";
+  }
+}
+
+export function invoiceStatusTone(status: string): Tone {
+  switch (status) {
+    case "paid":
+      return "success";
+    case "open":
+      return "warning";
+    case "uncollectible":
+      return "danger";
+    default:
+      return "neutral";
+  }
+}
+
+/** Stripe's billing reasons, in words. */
+export function billingReasonLabel(reason: string | null): string {
+  switch (reason) {
+    case "subscription_create":
+      return "First payment";
+    case "subscription_cycle":
+      return "Renewal";
+    case "subscription_update":
+      return "Plan change (prorated)";
+    case "manual":
+      return "Manual";
+    case null:
+      return "—";
+    default:
+      return reason.replaceAll("_", " ");
+  }
+}
+
+/** A value for <input type="datetime-local"> in UTC: "2026-11-27T12:00". */
+export function toUtcInputValue(date: Date): string {
+  return date.toISOString().slice(0, 16);
+}
+
+/** Reads a datetime-local value as UTC; null when it is not a complete date and time. */
+export function fromUtcInputValue(value: string): Date | null {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value)) return null;
+  const date = new Date(`${value}${value.length === 16 ? ":00" : ""}Z`);
+  return Number.isNaN(date.getTime()) ? null : date;
+}

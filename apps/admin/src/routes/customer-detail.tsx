@@ -1,0 +1,404 @@
+import { Badge, Button, EmptyState, ErrorState, Spinner } from "@minutely/ui";
+import { useQuery } from "@tanstack/react-query";
+import { Link } from "@tanstack/react-router";
+import { useEffect, useRef } from "react";
+import { DailyUsageChart } from "../components/charts.tsx";
+import {
+  CopyableId,
+  Facts,
+  linkClass,
+  PageHeader,
+  Section,
+  SubscriptionStatusBadge,
+  TableBox,
+  ToneBadge,
+  td,
+  th,
+  theadRow,
+  UsageBar,
+} from "../components/ui-bits.tsx";
+import { useDocumentTitle } from "../lib/document-title.ts";
+import {
+  billingReasonLabel,
+  formatAmount,
+  formatDate,
+  formatDateTime,
+  formatNumber,
+  invoiceStatusTone,
+} from "../lib/format.ts";
+import { type AdminOutputs, httpStatusOf, messageOf, trpc } from "../lib/trpc.ts";
+
+type Detail = AdminOutputs["customers"]["get"];
+
+function BackLink() {
+  return (
+    <Link to="/customers" className="text-sm font-medium text-brand-700 hover:underline">
+      ← All customers
+    </Link>
+  );
+}
+
+export function CustomerDetailPage({ accountId }: { accountId: string }) {
+  const detail = useQuery(trpc.customers.get.queryOptions({ accountId }));
+  const me = useQuery({ ...trpc.session.me.queryOptions(), retry: false });
+  useDocumentTitle(detail.data ? detail.data.account.name : "Customer");
+  const heading = useRef<HTMLHeadingElement>(null);
+  const loaded = detail.isSuccess;
+  useEffect(() => {
+    if (loaded) heading.current?.focus();
+  }, [loaded]);
+
+  if (detail.isPending) return <Spinner label="Loading customer" />;
+  if (detail.isError) {
+    return (
+      <div className="flex flex-col gap-4">
+        <BackLink />
+        {httpStatusOf(detail.error) === 404 ? (
+          <EmptyState title="No such customer">
+            <p>This account does not exist (any more).</p>
+          </EmptyState>
+        ) : (
+          <ErrorState error={{ message: messageOf(detail.error) }} onRetry={() => detail.refetch()} />
+        )}
+      </div>
+    );
+  }
+  const d = detail.data;
+  const sub = d.subscription;
+  const owner = d.users.find((u) => u.accountRole === "owner") ?? d.users[0];
+  return (
+    <div className="flex flex-col gap-4">
+      <BackLink />
+      <PageHeader
+        headingRef={heading}
+        title={d.account.name}
+        description={
+          <span className="flex flex-wrap items-center gap-2">
+            <SubscriptionStatusBadge status={sub?.status ?? "none"} />
+            {sub ? <span>{sub.planName}</span> : null}
+            <span>· {owner ? owner.email : "no users"}</span>
+            <span>· customer since {formatDate(d.account.createdAt)}</span>
+          </span>
+        }
+        actions={
+          <>
+            <Button asChild variant="secondary">
+              <Link to="/audit" search={{ entityType: "account", entityId: d.account.id }}>
+                Audit log
+              </Link>
+            </Button>
+            {me.data?.stripeEmulator && d.stripe.testClockId ? (
+              <Button asChild variant="secondary">
+                <Link to="/billing-clock" search={{ account: d.account.id }}>
+                  Billing clock
+                </Link>
+              </Button>
+            ) : null}
+          </>
+        }
+      />
+
+      <div className="grid gap-4 lg:grid-cols-2">
+        <SubscriptionSection detail={d} />
+        <StripeSection detail={d} />
+      </div>
+      <UsageSection detail={d} />
+      <InvoicesSection detail={d} />
+      <div className="grid gap-4 lg:grid-cols-2">
+        <AlertsSection detail={d} />
+        <AgentsSection detail={d} />
+      </div>
+      <UsersSection detail={d} />
+    </div>
+  );
+}
+
+function SubscriptionSection({ detail }: { detail: Detail }) {
+  const sub = detail.subscription;
+  return (
+    <Section id="subscription-heading" title="Subscription">
+      {!sub ? (
+        <p className="text-sm text-slate-600">This account has never subscribed to a package.</p>
+      ) : (
+        <Facts
+          items={[
+            ["Status", <SubscriptionStatusBadge key="s" status={sub.status} />],
+            ["Package", `${sub.planName} · ${formatAmount(sub.price.amount, sub.price.currency)}/mo`],
+            [
+              "MRR contribution",
+              detail.mrr ? formatAmount(detail.mrr.amount, detail.mrr.currency) : "None (no access)",
+            ],
+            ["Current period", `${formatDate(sub.currentPeriodStart)} – ${formatDate(sub.currentPeriodEnd)}`],
+            [
+              "Renewal",
+              sub.endedAt
+                ? `Ended ${formatDate(sub.endedAt)}`
+                : sub.cancelAtPeriodEnd
+                  ? `Cancels on ${formatDate(sub.currentPeriodEnd)}`
+                  : `Renews on ${formatDate(sub.currentPeriodEnd)}`,
+            ],
+            [
+              "Scheduled change",
+              sub.scheduledChange
+                ? `To ${sub.scheduledChange.planName}${sub.scheduledChange.at ? ` on ${formatDate(sub.scheduledChange.at)}` : ""}`
+                : "None",
+            ],
+            ["Last synced from Stripe", formatDateTime(sub.syncedAt)],
+          ]}
+        />
+      )}
+      {detail.subscriptions.length > 1 ? (
+        <details className="text-sm">
+          <summary className="cursor-pointer font-medium text-brand-700">
+            Earlier subscriptions ({detail.subscriptions.length - 1})
+          </summary>
+          <ul className="mt-2 flex flex-col gap-1">
+            {detail.subscriptions
+              .filter((s) => s.id !== sub?.id)
+              .map((s) => (
+                <li key={s.id} className="flex flex-wrap items-center gap-2">
+                  <SubscriptionStatusBadge status={s.status} />
+                  <span>
+                    {s.planName}, started {formatDate(s.createdAt)}
+                    {s.endedAt ? `, ended ${formatDate(s.endedAt)}` : ""}
+                  </span>
+                  <code className="font-mono text-xs text-slate-500">{s.stripeSubscriptionId}</code>
+                </li>
+              ))}
+          </ul>
+        </details>
+      ) : null}
+    </Section>
+  );
+}
+
+function StripeSection({ detail }: { detail: Detail }) {
+  const { stripe } = detail;
+  const link = (path: string, id: string | null) =>
+    stripe.dashboardUrl && id ? `${stripe.dashboardUrl}/${path}/${id}` : undefined;
+  const rows: [string, string | null, string][] = [
+    ["Customer", stripe.customerId, "customers"],
+    ["Subscription", stripe.subscriptionId, "subscriptions"],
+    ["Subscription schedule", stripe.scheduleId, "subscription_schedules"],
+    ["Test clock", stripe.testClockId, "test-clocks"],
+  ];
+  return (
+    <Section id="stripe-heading" title="Stripe">
+      <Facts
+        items={rows.map(([label, id, path]) => [
+          label,
+          id ? (
+            <CopyableId key={label} value={id} href={link(path, id)} label={`${label} id`} />
+          ) : (
+            <span key={label} className="text-slate-400">
+              —
+            </span>
+          ),
+        ])}
+      />
+      <p className="text-xs text-slate-500">
+        {stripe.dashboardUrl
+          ? "The ids open these objects in Stripe's dashboard."
+          : "Stripe is the project's emulator here, which has no dashboard: use the ids with its API (or the billing clock)."}
+      </p>
+    </Section>
+  );
+}
+
+function UsageSection({ detail }: { detail: Detail }) {
+  const usage = detail.usage;
+  return (
+    <Section id="usage-heading" title="Usage">
+      {!usage ? (
+        <p className="text-sm text-slate-600">No usage: the account has no subscription.</p>
+      ) : (
+        <>
+          <div className="grid gap-4 sm:grid-cols-[minmax(0,20rem)_1fr]">
+            <div className="flex flex-col gap-2">
+              <p className="text-sm text-slate-600">
+                {formatDate(usage.period.start)} – {formatDate(usage.period.end)}
+              </p>
+              <p className="text-2xl font-semibold tabular-nums">
+                {formatNumber(usage.minutes_used)}{" "}
+                <span className="text-base font-normal text-slate-600">
+                  of {formatNumber(usage.minutes_limit)} minutes
+                </span>
+              </p>
+              <UsageBar percentage={usage.usage_percentage} label="Minutes used this period" />
+            </div>
+            <Facts
+              items={[
+                ["Calls", formatNumber(usage.calls)],
+                ["Reserved by calls in progress", `${formatNumber(usage.minutesReserved)} min`],
+                [
+                  "Beyond the limit",
+                  usage.overage.policy === "hard_cap"
+                    ? "Hard cap: outbound calls stop at the limit"
+                    : `${formatNumber(usage.overage.minutes)} min · ${formatAmount(usage.overage.cost.amount, usage.overage.cost.currency)} (${formatNumber(usage.overage.reportedMinutes)} min sent to Stripe)`,
+                ],
+                [
+                  "Late events",
+                  `${formatNumber(usage.lateEvents.calls)} calls, ${formatNumber(usage.lateEvents.minutes)} min`,
+                ],
+              ]}
+            />
+          </div>
+          <DailyUsageChart days={detail.daily} />
+        </>
+      )}
+    </Section>
+  );
+}
+
+function InvoicesSection({ detail }: { detail: Detail }) {
+  return (
+    <Section id="invoices-heading" title="Invoices">
+      {detail.invoices.length === 0 ? (
+        <p className="text-sm text-slate-600">No invoices yet.</p>
+      ) : (
+        <TableBox className="shadow-none">
+          <table className="w-full min-w-[44rem] text-left text-sm">
+            <caption className="sr-only">Invoices, newest first (the latest 24)</caption>
+            <thead className={theadRow}>
+              <tr>
+                <th scope="col" className={th}>
+                  Issued
+                </th>
+                <th scope="col" className={th}>
+                  Number
+                </th>
+                <th scope="col" className={th}>
+                  Reason
+                </th>
+                <th scope="col" className={th}>
+                  Status
+                </th>
+                <th scope="col" className={`${th} text-right`}>
+                  Total
+                </th>
+                <th scope="col" className={th}>
+                  <span className="sr-only">Links</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {detail.invoices.map((invoice) => (
+                <tr key={invoice.id} className="border-t border-slate-200">
+                  <td className={`${td} whitespace-nowrap`}>{formatDate(invoice.issuedAt)}</td>
+                  <td className={td}>
+                    <span className="font-mono text-xs">{invoice.number ?? invoice.stripeInvoiceId}</span>
+                  </td>
+                  <td className={td}>{billingReasonLabel(invoice.billingReason)}</td>
+                  <td className={td}>
+                    <ToneBadge tone={invoiceStatusTone(invoice.status)}>{invoice.status}</ToneBadge>
+                  </td>
+                  <td className={`${td} text-right whitespace-nowrap tabular-nums`}>
+                    {formatAmount(invoice.total.amount, invoice.total.currency)}
+                    {invoice.status === "open" ? (
+                      <div className="text-xs text-amber-800">
+                        {formatAmount(invoice.amountDueCents, invoice.total.currency)} due
+                      </div>
+                    ) : null}
+                  </td>
+                  <td className={`${td} whitespace-nowrap`}>
+                    {invoice.hostedInvoiceUrl ? (
+                      <a
+                        href={invoice.hostedInvoiceUrl}
+                        target="_blank"
+                        rel="noreferrer"
+                        className={linkClass}
+                      >
+                        View
+                        <span className="sr-only"> invoice {invoice.number ?? invoice.stripeInvoiceId}</span>
+                        <span className="sr-only"> (opens in a new tab)</span>
+                      </a>
+                    ) : (
+                      <span className="text-slate-400">No hosted page</span>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableBox>
+      )}
+    </Section>
+  );
+}
+
+function AlertsSection({ detail }: { detail: Detail }) {
+  return (
+    <Section id="alerts-heading" title="Usage alerts">
+      {detail.alerts.length === 0 ? (
+        <p className="text-sm text-slate-600">No usage alerts.</p>
+      ) : (
+        <ul className="flex flex-col divide-y divide-slate-100 text-sm">
+          {detail.alerts.map((alert) => (
+            <li key={alert.id} className="flex flex-col gap-1 py-2">
+              <div className="flex flex-wrap items-center gap-2">
+                <ToneBadge tone={alert.thresholdPercent >= 100 ? "danger" : "warning"}>
+                  {alert.thresholdPercent}%
+                </ToneBadge>
+                <span className="text-xs text-slate-500">
+                  {formatDateTime(alert.createdAt)}
+                  {alert.emailedAt ? " · emailed" : ""}
+                  {alert.dismissedAt ? " · dismissed by the customer" : ""}
+                </span>
+              </div>
+              <p className="text-slate-700">{alert.message}</p>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Section>
+  );
+}
+
+function AgentsSection({ detail }: { detail: Detail }) {
+  const active = detail.agents.filter((a) => a.active).length;
+  return (
+    <Section id="agents-heading" title={`Agents (${active} active)`}>
+      {detail.agents.length === 0 ? (
+        <p className="text-sm text-slate-600">No agents.</p>
+      ) : (
+        <ul className="flex flex-col divide-y divide-slate-100 text-sm">
+          {detail.agents.map((agent) => (
+            <li key={agent.id} className="flex flex-wrap items-center justify-between gap-2 py-2">
+              <span className="font-medium text-slate-800">{agent.name}</span>
+              <span className="flex items-center gap-2 text-xs text-slate-500">
+                Created {formatDate(agent.createdAt)}
+                {agent.active ? (
+                  <Badge tone="success">Active</Badge>
+                ) : (
+                  <Badge>
+                    Inactive{agent.deactivatedAt ? ` since ${formatDate(agent.deactivatedAt)}` : ""}
+                  </Badge>
+                )}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Section>
+  );
+}
+
+function UsersSection({ detail }: { detail: Detail }) {
+  return (
+    <Section id="users-heading" title="People">
+      <ul className="flex flex-col divide-y divide-slate-100 text-sm">
+        {detail.users.map((user) => (
+          <li key={user.id} className="flex flex-wrap items-center justify-between gap-2 py-2">
+            <span className="min-w-0 break-all">
+              <span className="font-medium text-slate-800">{user.name}</span> · {user.email}
+            </span>
+            <span className="flex gap-2">
+              <Badge>{user.accountRole === "owner" ? "Owner" : "Member"}</Badge>
+              {user.role === "admin" ? <Badge tone="brand">Minutely admin</Badge> : null}
+            </span>
+          </li>
+        ))}
+      </ul>
+    </Section>
+  );
+}

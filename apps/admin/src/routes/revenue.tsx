@@ -1,0 +1,257 @@
+import { Card, EmptyState, ErrorState, SelectField, Spinner } from "@minutely/ui";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { HorizontalBars, MovementsChart } from "../components/charts.tsx";
+import { PageHeader, Section, TableBox, td, th, theadRow } from "../components/ui-bits.tsx";
+import { useDocumentTitle } from "../lib/document-title.ts";
+import { formatAmount, formatDateTime, formatMonth, formatNumber } from "../lib/format.ts";
+import type { RevenueSearch } from "../lib/search.ts";
+import { messageOf, trpc } from "../lib/trpc.ts";
+
+const MONTH_OPTIONS = [
+  { value: "6", label: "Last 6 months" },
+  { value: "12", label: "Last 12 months" },
+  { value: "24", label: "Last 24 months" },
+];
+
+function Kpi({ label, value, detail }: { label: string; value: string; detail?: string }) {
+  return (
+    <Card className="flex flex-col gap-1 p-4">
+      <p className="text-sm text-slate-500">{label}</p>
+      <p className="text-2xl font-semibold tabular-nums" data-kpi={label}>
+        {value}
+      </p>
+      {detail ? <p className="text-xs text-slate-500">{detail}</p> : null}
+    </Card>
+  );
+}
+
+export function RevenuePage({
+  search,
+  onSearch,
+}: {
+  search: RevenueSearch;
+  onSearch: (next: RevenueSearch) => void;
+}) {
+  useDocumentTitle("Revenue");
+  const months = search.months ?? 12;
+  const overview = useQuery({
+    ...trpc.revenue.overview.queryOptions({ months }),
+    placeholderData: keepPreviousData,
+  });
+  const [chosenCurrency, setChosenCurrency] = useState<string | null>(null);
+
+  const header = (
+    <PageHeader
+      title="Revenue"
+      description="Computed from Minutely's own records of subscriptions, prices and Stripe webhooks (not from Stripe's reports). Amounts are exact, in each currency; nothing is converted."
+      actions={
+        <SelectField
+          label="Period"
+          value={String(months)}
+          options={MONTH_OPTIONS}
+          onChange={(event) => onSearch({ months: Number(event.target.value) })}
+        />
+      }
+    />
+  );
+  if (overview.isPending) {
+    return (
+      <div className="flex flex-col gap-4">
+        {header}
+        <Spinner label="Computing revenue" />
+      </div>
+    );
+  }
+  if (overview.isError) {
+    return (
+      <div className="flex flex-col gap-4">
+        {header}
+        <ErrorState error={{ message: messageOf(overview.error) }} onRetry={() => overview.refetch()} />
+      </div>
+    );
+  }
+  const data = overview.data;
+  const currencies = data.totals.map((t) => t.currency);
+  const currency =
+    chosenCurrency && currencies.includes(chosenCurrency) ? chosenCurrency : (currencies[0] ?? "usd");
+  const total = data.totals.find((t) => t.currency === currency);
+  const movements = data.months.map((m) => {
+    const x = m.mrr.find((r) => r.currency === currency);
+    return {
+      month: m.month,
+      newCents: x?.newCents ?? 0,
+      expansionCents: x?.expansionCents ?? 0,
+      contractionCents: x?.contractionCents ?? 0,
+      churnCents: x?.churnCents ?? 0,
+      netCents: x?.netCents ?? 0,
+    };
+  });
+  const mrr = total?.mrrCents ?? 0;
+  const subscribers = total?.subscribers ?? 0;
+
+  return (
+    <div className="flex flex-col gap-4">
+      {header}
+      {currencies.length > 1 ? (
+        <div className="max-w-xs">
+          <SelectField
+            label="Currency"
+            value={currency}
+            options={currencies.map((c) => ({ value: c, label: c.toUpperCase() }))}
+            onChange={(event) => setChosenCurrency(event.target.value)}
+          />
+        </div>
+      ) : null}
+      <div className="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-4" aria-live="polite">
+        <Kpi
+          label="MRR"
+          value={formatAmount(mrr, currency)}
+          detail="Monthly price of subscriptions that grant access (active, trial, past due)"
+        />
+        <Kpi label="ARR" value={formatAmount(mrr * 12, currency)} detail="12 × MRR" />
+        <Kpi
+          label="Active subscribers"
+          value={formatNumber(subscribers)}
+          detail={
+            currencies.length > 1
+              ? `In ${currency.toUpperCase()}; ${formatNumber(data.subscribers)} in all currencies`
+              : undefined
+          }
+        />
+        <Kpi
+          label="Average per subscriber"
+          value={subscribers > 0 ? formatAmount(Math.round(mrr / subscribers), currency) : "—"}
+          detail="MRR ÷ active subscribers"
+        />
+      </div>
+
+      {data.totals.length === 0 && data.months.every((m) => m.newCount === 0 && m.churnCount === 0) ? (
+        <EmptyState title="No revenue yet">
+          <p>Revenue appears once customers subscribe.</p>
+        </EmptyState>
+      ) : null}
+
+      <div className="grid gap-4 lg:grid-cols-[minmax(0,2fr)_minmax(0,1fr)]">
+        <Section id="movements-heading" title="MRR movements">
+          <MovementsChart months={movements} currency={currency} />
+        </Section>
+        <Section id="packages-heading" title="Active subscribers per package">
+          <HorizontalBars
+            title="Subscriptions granting access, by package"
+            unit={{ one: "subscriber", other: "subscribers" }}
+            items={data.packages.map((p) => {
+              const money = p.mrr.find((m) => m.currency === currency) ?? p.mrr[0];
+              return {
+                label: p.active ? p.name : `${p.name} (archived)`,
+                value: p.subscribers,
+                detail: money ? `${formatAmount(money.amount, money.currency)} MRR` : undefined,
+              };
+            })}
+          />
+        </Section>
+      </div>
+
+      <Section id="months-heading" title="Month by month">
+        <TableBox className="shadow-none">
+          <table className="w-full min-w-[52rem] text-left text-sm">
+            <caption className="sr-only">Subscriptions and MRR movements per month, newest first</caption>
+            <thead className={theadRow}>
+              <tr>
+                <th scope="col" className={th}>
+                  Month
+                </th>
+                <th scope="col" className={`${th} text-right`}>
+                  New
+                </th>
+                <th scope="col" className={`${th} text-right`}>
+                  Upgraded
+                </th>
+                <th scope="col" className={`${th} text-right`}>
+                  Downgraded
+                </th>
+                <th scope="col" className={`${th} text-right`}>
+                  Churned
+                </th>
+                <th scope="col" className={`${th} text-right`}>
+                  New MRR
+                </th>
+                <th scope="col" className={`${th} text-right`}>
+                  Expansion
+                </th>
+                <th scope="col" className={`${th} text-right`}>
+                  Contraction
+                </th>
+                <th scope="col" className={`${th} text-right`}>
+                  Churned MRR
+                </th>
+                <th scope="col" className={`${th} text-right`}>
+                  Net
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {[...data.months].reverse().map((m) => {
+                const x = movements.find((v) => v.month === m.month);
+                return (
+                  <tr key={m.month} data-month={m.month} className="border-t border-slate-200">
+                    <th scope="row" className={`${td} text-left font-medium whitespace-nowrap`}>
+                      {formatMonth(m.month, "long")}
+                    </th>
+                    <td className={`${td} text-right tabular-nums`}>{formatNumber(m.newCount)}</td>
+                    <td className={`${td} text-right tabular-nums`}>{formatNumber(m.upgradeCount)}</td>
+                    <td className={`${td} text-right tabular-nums`}>{formatNumber(m.downgradeCount)}</td>
+                    <td className={`${td} text-right tabular-nums`}>{formatNumber(m.churnCount)}</td>
+                    <td className={`${td} text-right tabular-nums`}>
+                      {formatAmount(x?.newCents ?? 0, currency)}
+                    </td>
+                    <td className={`${td} text-right tabular-nums`}>
+                      {formatAmount(x?.expansionCents ?? 0, currency)}
+                    </td>
+                    <td className={`${td} text-right tabular-nums`}>
+                      {formatAmount(-(x?.contractionCents ?? 0), currency)}
+                    </td>
+                    <td className={`${td} text-right tabular-nums`}>
+                      {formatAmount(-(x?.churnCents ?? 0), currency)}
+                    </td>
+                    <td className={`${td} text-right font-medium tabular-nums`}>
+                      {formatAmount(x?.netCents ?? 0, currency)}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </TableBox>
+        <details className="text-sm text-slate-600">
+          <summary className="cursor-pointer font-medium text-brand-700">
+            How these numbers are computed
+          </summary>
+          <ul className="mt-2 list-disc space-y-1 pl-5">
+            <li>
+              <strong>MRR</strong> is the monthly price each subscriber pays (their own Stripe price: a
+              subscriber who kept an older price counts at that price) over subscriptions whose status grants
+              access: active, trial and past due. ARR is 12 × MRR.
+            </li>
+            <li>
+              <strong>New</strong>: subscriptions Minutely recorded in the month that got past the first
+              payment, at the price they started on.
+            </li>
+            <li>
+              <strong>Upgraded / downgraded</strong>: price changes in Stripe's subscription-update webhooks
+              received by Minutely, counted in the month of the change with the exact difference. Upgrades
+              take effect at once; downgrades when the scheduled change starts at renewal. Changes whose
+              webhook never arrived are missing.
+            </li>
+            <li>
+              <strong>Churned</strong>: subscriptions that ended (canceled) in the month, at their last price.
+              Access lost without a cancellation (past due becoming unpaid) is not counted as churn, and a
+              billing clock moved into the future puts churn in a future month.
+            </li>
+            <li>Months are calendar months in UTC. As of {formatDateTime(data.asOf)}.</li>
+          </ul>
+        </details>
+      </Section>
+    </div>
+  );
+}

@@ -1,0 +1,169 @@
+import { PostgresJobQueue } from "@minutely/api";
+import { testDatabase } from "@minutely/db/vitest";
+import { pino } from "pino";
+import { afterAll, describe, expect, it } from "vitest";
+import { loadConfig } from "./config.ts";
+import { loggerOptions, redactUrl } from "./logging.ts";
+import { readiness } from "./observability.ts";
+import { buildTestServer } from "./testing.ts";
+import { sample } from "./testing-metrics.ts";
+
+const { db } = await testDatabase();
+const app = await buildTestServer(db, { METERING_API_TOKEN: "observability-token-0123456789" });
+afterAll(() => app.close());
+
+async function metrics(): Promise<string> {
+  const response = await app.inject({ method: "GET", url: "/metrics" });
+  expect(response.statusCode).toBe(200);
+  expect(response.headers["content-type"]).toMatch(/^text\/plain; version=0\.0\.4/);
+  return response.body;
+}
+
+describe("health endpoints", () => {
+  it("answers liveness, readiness and the old /health", async () => {
+    expect((await app.inject({ method: "GET", url: "/health/live" })).json()).toEqual({ status: "ok" });
+    const ready = await app.inject({ method: "GET", url: "/health/ready" });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({
+      status: "ready",
+      database: "up",
+      migrations: "applied",
+      unknown_migrations: [],
+    });
+    expect((await app.inject({ method: "GET", url: "/health" })).statusCode).toBe(200);
+  });
+
+  it("is not ready while a migration of this build is missing; newer ones do not matter", async () => {
+    const [last] = await db.$queryRaw<{ migration_name: string }[]>`
+      SELECT migration_name FROM "_prisma_migrations" ORDER BY migration_name DESC LIMIT 1`;
+    const name = last?.migration_name ?? "";
+    await db.$executeRaw`UPDATE "_prisma_migrations" SET finished_at = NULL WHERE migration_name = ${name}`;
+    try {
+      const pending = await app.inject({ method: "GET", url: "/health/ready" });
+      expect(pending.statusCode).toBe(503);
+      expect(pending.json()).toEqual({
+        status: "not_ready",
+        reason: "migrations_pending",
+        pending_migrations: [name],
+      });
+    } finally {
+      await db.$executeRaw`UPDATE "_prisma_migrations" SET finished_at = now() WHERE migration_name = ${name}`;
+    }
+    await db.$executeRaw`
+      INSERT INTO "_prisma_migrations" (id, checksum, migration_name, finished_at, applied_steps_count)
+      VALUES ('00000000-0000-0000-0000-000000000001', 'x', '29991231000000_from_the_next_release', now(), 1)`;
+    const ready = await app.inject({ method: "GET", url: "/health/ready" });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json().unknown_migrations).toEqual(["29991231000000_from_the_next_release"]);
+  });
+
+  it("is not ready once the process is shutting down", async () => {
+    const lifecycle = { shuttingDown: false };
+    expect(await readiness({ db, lifecycle, migrations: [] })).toMatchObject({ ready: true });
+    lifecycle.shuttingDown = true;
+    expect(await readiness({ db, lifecycle, migrations: [] })).toEqual({
+      ready: false,
+      reason: "shutting_down",
+    });
+  });
+});
+
+describe("/metrics", () => {
+  it("counts ingested usage events and labels requests by route pattern", async () => {
+    const account = await db.account.create({ data: { name: "Metrics Co" } });
+    const starter = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Starter" } });
+    await db.subscription.create({
+      data: {
+        accountId: account.id,
+        planId: starter.id,
+        stripePriceId: "price_metrics",
+        stripeSubscriptionId: "sub_metrics",
+        status: "active",
+        currentPeriodStart: new Date("2026-11-01T00:00:00Z"),
+        currentPeriodEnd: new Date("2026-12-01T00:00:00Z"),
+      },
+    });
+    const headers = { authorization: "Bearer observability-token-0123456789" };
+    const call = (id: string, seconds: number) => ({
+      call_id: id,
+      account_id: account.id,
+      direction: "inbound",
+      started_at: "2026-11-20T10:00:00Z",
+      duration_seconds: seconds,
+    });
+    const batch = { events: [call("m-1", 61), call("m-2", 600), { ...call("m-3", 5), account_id: "nope" }] };
+    const first = await app.inject({ method: "POST", url: "/api/v1/usage/calls", headers, payload: batch });
+    expect(first.json()).toMatchObject({ accepted: 2, duplicates: 0, rejected: 1 });
+    await app.inject({ method: "POST", url: "/api/v1/usage/calls", headers, payload: batch });
+    await app.inject({ method: "GET", url: `/api/v1/accounts/${account.id}/usage`, headers });
+
+    const text = await metrics();
+    expect(sample(text, "minutely_usage_events_ingested_total", { result: "accepted" })).toBe(2);
+    expect(sample(text, "minutely_usage_events_ingested_total", { result: "duplicate" })).toBe(2);
+    expect(sample(text, "minutely_usage_events_ingested_total", { result: "rejected" })).toBe(2);
+    expect(sample(text, "minutely_usage_minutes_ingested_total")).toBe(12);
+    const posted = { method: "POST", route: "/api/v1/usage/calls", status_code: "200" };
+    expect(sample(text, "minutely_http_requests_total", posted)).toBe(2);
+    expect(sample(text, "minutely_http_request_duration_seconds_count", posted)).toBe(2);
+    const read = { method: "GET", route: "/api/v1/accounts/:account_id/usage", status_code: "200" };
+    expect(sample(text, "minutely_http_requests_total", read)).toBe(1);
+    // Raw URLs never become labels.
+    expect(text).not.toContain(account.id);
+  });
+
+  it("reports the queue and the webhook backlog from the database", async () => {
+    await new PostgresJobQueue(db).enqueue("observability-probe", { n: 1 });
+    await new PostgresJobQueue(db).enqueue(
+      "observability-probe",
+      { n: 2 },
+      { runAt: new Date(Date.now() + 3600_000) },
+    );
+    await db.stripeEvent.create({
+      data: {
+        id: "evt_backlog",
+        type: "invoice.paid",
+        payload: {},
+        stripeCreatedAt: new Date(Date.now() - 120_000),
+        receivedAt: new Date(Date.now() - 120_000),
+      },
+    });
+    const text = await metrics();
+    expect(sample(text, "minutely_queue_jobs", { task: "observability-probe", state: "ready" })).toBe(1);
+    expect(sample(text, "minutely_queue_jobs", { task: "observability-probe", state: "scheduled" })).toBe(1);
+    expect(sample(text, "minutely_queue_oldest_ready_job_age_seconds")).toBeGreaterThanOrEqual(0);
+    expect(sample(text, "minutely_webhook_events_unprocessed", { status: "received" })).toBe(1);
+    expect(sample(text, "minutely_webhook_events_unprocessed", { status: "failed" })).toBe(0);
+    expect(sample(text, "minutely_webhook_oldest_unprocessed_age_seconds")).toBeGreaterThanOrEqual(120);
+  });
+});
+
+describe("logs", () => {
+  it("redact credentials and one-time tokens", () => {
+    const lines: string[] = [];
+    const config = loadConfig({ DATABASE_URL: "postgresql://u@localhost/x" });
+    const log = pino(loggerOptions(config, "minutely-api"), { write: (line: string) => lines.push(line) });
+    log.info(
+      {
+        headers: {
+          authorization: "Bearer sk_live_secret",
+          cookie: "session=abc",
+          "stripe-signature": "t=1,v1=x",
+        },
+        user: { password: "hunter22" },
+      },
+      "something happened",
+    );
+    const [line] = lines;
+    expect(line).not.toMatch(/sk_live_secret|session=abc|v1=x|hunter22/);
+    expect(JSON.parse(line ?? "{}")).toMatchObject({
+      service: "minutely-api",
+      msg: "something happened",
+      headers: { authorization: "[redacted]", cookie: "[redacted]", "stripe-signature": "[redacted]" },
+      user: { password: "[redacted]" },
+    });
+    expect(redactUrl("/api/auth/verify-email?token=abc123&callbackURL=%2F")).toBe(
+      "/api/auth/verify-email?token=%5Bredacted%5D&callbackURL=%2F",
+    );
+    expect(redactUrl("/api/v1/usage/calls")).toBe("/api/v1/usage/calls");
+  });
+});

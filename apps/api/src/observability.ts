@@ -1,0 +1,98 @@
+// Liveness, readiness and Prometheus metrics for the API and the worker process, and the HTTP request
+// metrics of the API. None of these routes needs authentication: restrict /metrics at the load balancer.
+import type { Database } from "@minutely/db";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Metrics } from "./metrics.ts";
+
+/** Shared between the signal handler and /health/ready: a shutting-down process is not ready. */
+export interface Lifecycle {
+  shuttingDown: boolean;
+}
+
+export interface ObservabilityDeps {
+  db: Database;
+  metrics: Metrics;
+  lifecycle: Lifecycle;
+  /** Names of the migrations this build expects (the folder); missing ones make the process not ready. */
+  migrations: readonly string[];
+}
+
+export type Readiness =
+  | { ready: true; checks: { database: "up"; migrations: "applied" }; unknownMigrations: string[] }
+  | {
+      ready: false;
+      reason: "shutting_down" | "database_down" | "migrations_pending";
+      pendingMigrations?: string[];
+    };
+
+/**
+ * Ready when the database answers and has every migration this build knows. Migrations the build does not
+ * know (a newer release migrated first, as a rolling upgrade does) do not make it unready.
+ */
+export async function readiness(deps: Omit<ObservabilityDeps, "metrics">): Promise<Readiness> {
+  if (deps.lifecycle.shuttingDown) return { ready: false, reason: "shutting_down" };
+  let applied: Set<string>;
+  try {
+    await deps.db.$queryRaw`SELECT 1`;
+  } catch {
+    return { ready: false, reason: "database_down" };
+  }
+  try {
+    const rows = await deps.db.$queryRaw<{ migration_name: string }[]>`
+      SELECT migration_name FROM "_prisma_migrations"
+      WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`;
+    applied = new Set(rows.map((row) => row.migration_name));
+  } catch {
+    // No bookkeeping table: nothing was migrated yet.
+    applied = new Set();
+  }
+  const pending = deps.migrations.filter((name) => !applied.has(name));
+  if (pending.length > 0) return { ready: false, reason: "migrations_pending", pendingMigrations: pending };
+  const known = new Set(deps.migrations);
+  return {
+    ready: true,
+    checks: { database: "up", migrations: "applied" },
+    unknownMigrations: [...applied].filter((name) => !known.has(name)),
+  };
+}
+
+/** GET /health/live, GET /health/ready and GET /metrics (quiet in the logs: probes call them often). */
+export function registerObservabilityRoutes(app: FastifyInstance, deps: ObservabilityDeps): void {
+  const quiet = { logLevel: "warn", schema: { hide: true } } as const;
+  app.get("/health/live", quiet, async () => ({ status: "ok" }));
+  app.get("/health/ready", quiet, async (_req, reply) => {
+    const result = await readiness(deps);
+    if (result.ready)
+      return { status: "ready", ...result.checks, unknown_migrations: result.unknownMigrations };
+    return reply.code(503).send({
+      status: "not_ready",
+      reason: result.reason,
+      ...(result.pendingMigrations ? { pending_migrations: result.pendingMigrations } : {}),
+    });
+  });
+  app.get("/metrics", quiet, async (_req, reply) => {
+    const body = await deps.metrics.registry.metrics();
+    return reply.type(deps.metrics.registry.contentType).send(body);
+  });
+}
+
+/** The route label of a request: its pattern (never the raw URL, which would explode the series). */
+export function routeLabel(req: FastifyRequest, statusCode: number): string {
+  const pattern = req.routeOptions.url;
+  if (pattern === undefined) return statusCode === 404 ? "(not found)" : "(spa)";
+  if (/^\/(api|trpc|health|metrics)(\/|$)/.test(pattern)) return pattern;
+  return "(static)";
+}
+
+/** Counts and times every answered request by method, route pattern and status. */
+export function registerHttpMetrics(app: FastifyInstance, metrics: Metrics): void {
+  app.addHook("onResponse", async (req, reply) => {
+    const labels = {
+      method: req.method,
+      route: routeLabel(req, reply.statusCode),
+      status_code: String(reply.statusCode),
+    };
+    metrics.httpRequests.inc(labels);
+    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+  });
+}

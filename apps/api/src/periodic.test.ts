@@ -1,0 +1,98 @@
+import { subscriptions, syncCatalogToStripe } from "@minutely/api";
+import { testPorts } from "@minutely/api/testing";
+import { testDatabase } from "@minutely/db/vitest";
+import { systemClock } from "@minutely/domain";
+import { stripeEmulatorUrl } from "@minutely/testing";
+import { describe, expect, it } from "vitest";
+import { expireCallReservations, resyncStaleSubscriptions } from "./periodic.ts";
+
+const { db } = await testDatabase();
+const base = testPorts(db, { stripeApiBase: stripeEmulatorUrl() });
+// Real time and no test clock: the safety net is about subscriptions living in real time.
+const ports = { ...base, clock: systemClock, settings: { ...base.settings, useTestClocks: false } };
+const DAY = 24 * 60 * 60 * 1000;
+
+describe("resyncStaleSubscriptions", () => {
+  it("re-reads a subscription whose renewal never reached us, once", async () => {
+    await syncCatalogToStripe(ports);
+    const account = await db.account.create({ data: { name: "Renewing Ltd" } });
+    const starter = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Starter" } });
+    await subscriptions.subscribe(
+      ports,
+      { accountId: account.id, email: "renew@example.com", name: "Renewing Ltd" },
+      { packageId: starter.id, paymentMethodId: "pm_card_visa" },
+    );
+    const synced = await db.subscription.findFirstOrThrow({ where: { accountId: account.id } });
+    expect(synced.status).toBe("active");
+    expect(synced.currentPeriodEnd.getTime()).toBeGreaterThan(Date.now());
+
+    // As if the renewal webhooks were lost: our copy still shows a period that ended a day ago.
+    const now = Date.now();
+    await db.subscription.update({
+      where: { id: synced.id },
+      data: {
+        currentPeriodStart: new Date(now - 31 * DAY),
+        currentPeriodEnd: new Date(now - DAY),
+        syncedAt: new Date(now - 2 * DAY),
+      },
+    });
+    // A subscription on a test clock lives in the clock's time and is left alone.
+    const clocked = await db.subscription.create({
+      data: {
+        accountId: (await db.account.create({ data: { name: "Clocked" } })).id,
+        stripeSubscriptionId: "sub_on_a_test_clock",
+        planId: starter.id,
+        stripePriceId: synced.stripePriceId,
+        status: "active",
+        currentPeriodStart: new Date(now - 31 * DAY),
+        currentPeriodEnd: new Date(now - DAY),
+        stripeTestClockId: "clock_1",
+        syncedAt: new Date(now - 2 * DAY),
+      },
+    });
+
+    const result = await resyncStaleSubscriptions(ports);
+    expect(result).toEqual({ resynced: [synced.stripeSubscriptionId], failed: [] });
+    const repaired = await db.subscription.findUniqueOrThrow({ where: { id: synced.id } });
+    expect(repaired.currentPeriodEnd).toEqual(synced.currentPeriodEnd);
+    expect(repaired.currentPeriodStart).toEqual(synced.currentPeriodStart);
+    const untouched = await db.subscription.findUniqueOrThrow({ where: { id: clocked.id } });
+    expect(untouched.currentPeriodEnd).toEqual(clocked.currentPeriodEnd);
+
+    expect(await resyncStaleSubscriptions(ports)).toEqual({ resynced: [], failed: [] });
+  });
+});
+
+describe("expireCallReservations", () => {
+  it("marks held reservations past their expiry as expired and nothing else", async () => {
+    const account = await db.account.create({ data: { name: "Calling Ltd" } });
+    const now = Date.now();
+    const reservation = (callId: string, status: "held" | "settled", expiresAt: number) =>
+      db.callReservation.create({
+        data: {
+          callId,
+          accountId: account.id,
+          direction: "outbound",
+          minutes: 5,
+          status,
+          expiresAt: new Date(expiresAt),
+        },
+      });
+    await reservation("call-abandoned", "held", now - 60_000);
+    await reservation("call-in-progress", "held", now + 60_000);
+    await reservation("call-settled", "settled", now - 60_000);
+
+    expect(await expireCallReservations(ports)).toBe(1);
+    const statuses = Object.fromEntries(
+      (await db.callReservation.findMany({ where: { accountId: account.id } })).map((r) => [
+        r.callId,
+        r.status,
+      ]),
+    );
+    expect(statuses).toEqual({
+      "call-abandoned": "expired",
+      "call-in-progress": "held",
+      "call-settled": "settled",
+    });
+  });
+});

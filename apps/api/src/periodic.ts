@@ -1,0 +1,79 @@
+// Periodic safety nets, scheduled by graphile-worker's cron on every worker runner. The queue makes each
+// tick run once however many replicas run a worker (the schedule is recorded in PostgreSQL).
+//
+// Billing periods themselves need no timer: a subscription's usage period is its current Stripe period,
+// moved forward by the renewal webhooks (customer.subscription.updated, invoice.paid). These tasks only
+// repair what a lost webhook or an abandoned call would leave behind.
+import { type Ports, syncSubscription } from "@minutely/api";
+
+export const RESYNC_STALE_SUBSCRIPTIONS_TASK = "resync-stale-subscriptions";
+export const EXPIRE_CALL_RESERVATIONS_TASK = "expire-call-reservations";
+
+/** graphile-worker crontab: minute hour day-of-month month day-of-week task ?options. */
+export const CRONTAB = [
+  // Every hour: subscriptions whose period ended without the renewal reaching us are re-read from Stripe.
+  `7 * * * * ${RESYNC_STALE_SUBSCRIPTIONS_TASK} ?max=3&jobKey=${RESYNC_STALE_SUBSCRIPTIONS_TASK}`,
+  // Every 10 minutes: reservations of calls whose usage never arrived are marked expired.
+  `*/10 * * * * ${EXPIRE_CALL_RESERVATIONS_TASK} ?max=3&jobKey=${EXPIRE_CALL_RESERVATIONS_TASK}`,
+].join("\n");
+
+/** A period is stale once it ended this long ago (Stripe renews and notifies within minutes). */
+const STALE_AFTER_MS = 15 * 60 * 1000;
+/** A stale subscription is re-read at most this often while Stripe still reports the old period. */
+const RESYNC_EVERY_MS = 6 * 60 * 60 * 1000;
+
+/**
+ * Re-reads from Stripe the live subscriptions whose current period ended and that were not read since (or
+ * not for hours). Subscriptions on a Stripe test clock keep the clock's time, not ours, and are skipped.
+ */
+export async function resyncStaleSubscriptions(
+  ports: Ports,
+  options: { limit?: number } = {},
+): Promise<{ resynced: string[]; failed: { id: string; error: string }[] }> {
+  const now = ports.clock.now();
+  const staleBefore = new Date(now.getTime() - STALE_AFTER_MS);
+  const resyncBefore = new Date(now.getTime() - RESYNC_EVERY_MS);
+  const stale = await ports.db.$queryRaw<{ id: string }[]>`
+    SELECT stripe_subscription_id AS id FROM subscription
+    WHERE status IN ('active', 'trialing', 'past_due')
+      AND stripe_test_clock_id IS NULL
+      AND current_period_end < ${staleBefore}
+      AND (synced_at < current_period_end OR synced_at < ${resyncBefore})
+    ORDER BY current_period_end
+    LIMIT ${options.limit ?? 200}`;
+  const resynced: string[] = [];
+  const failed: { id: string; error: string }[] = [];
+  for (const { id } of stale) {
+    try {
+      await syncSubscription(ports, id);
+      resynced.push(id);
+    } catch (error) {
+      failed.push({ id, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return { resynced, failed };
+}
+
+/** Marks held reservations past their expiry as expired (reads already ignore them; this keeps rows true). */
+export async function expireCallReservations(ports: Pick<Ports, "db" | "clock">): Promise<number> {
+  return await ports.db.$executeRaw`
+    UPDATE call_reservation SET status = 'expired'
+    WHERE status = 'held' AND expires_at <= ${ports.clock.now()}`;
+}
+
+export function periodicTasks(ports: Ports) {
+  return {
+    [RESYNC_STALE_SUBSCRIPTIONS_TASK]: async () => {
+      const result = await resyncStaleSubscriptions(ports);
+      if (result.failed.length > 0) {
+        throw new Error(
+          `could not re-read ${result.failed.length} subscription(s) from Stripe: ` +
+            result.failed.map((f) => `${f.id} (${f.error})`).join(", "),
+        );
+      }
+    },
+    [EXPIRE_CALL_RESERVATIONS_TASK]: async () => {
+      await expireCallReservations(ports);
+    },
+  };
+}

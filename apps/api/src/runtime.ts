@@ -1,0 +1,49 @@
+// The real implementations of the ports, built from the configuration: shared by the API process
+// (main.ts) and the worker process (worker-main.ts), so both see the same database, Stripe and mail.
+import {
+  createStripeClient,
+  OutboxMailer,
+  type Ports,
+  PostgresJobQueue,
+  StripeBillingProvider,
+  usesEmulator,
+} from "@minutely/api";
+import { createPrismaClient } from "@minutely/db";
+import { systemClock } from "@minutely/domain";
+import type { Config } from "./config.ts";
+import { SmtpMailer } from "./mailer-smtp.ts";
+
+export interface Runtime {
+  ports: Ports;
+  /** Closes the database pool and the SMTP connections. */
+  close(): Promise<void>;
+}
+
+export function createRuntime(config: Config): Runtime {
+  const db = createPrismaClient(config.databaseUrl, { poolSize: config.databasePoolSize });
+  // Production sends mail over SMTP (required there); elsewhere, without SMTP_URL, the outbox is the delivery.
+  const mailer = config.smtp
+    ? new SmtpMailer({ db, clock: systemClock, url: config.smtp.url, from: config.smtp.from })
+    : new OutboxMailer(db, systemClock);
+  const ports: Ports = {
+    settings: {
+      publicUrl: config.publicUrl,
+      useTestClocks: config.stripe.useTestClocks,
+      stripeEmulator: usesEmulator(config.stripe.apiBase),
+    },
+    db,
+    clock: systemClock,
+    queue: new PostgresJobQueue(db),
+    mailer,
+    billing: new StripeBillingProvider(
+      createStripeClient({ secretKey: config.stripe.secretKey, apiBase: config.stripe.apiBase }),
+    ),
+  };
+  return {
+    ports,
+    async close() {
+      if (mailer instanceof SmtpMailer) mailer.close();
+      await db.$disconnect();
+    },
+  };
+}

@@ -1,0 +1,75 @@
+// `pnpm worker`: a process that only runs background jobs (webhook processing, usage alert email, overage
+// reporting, the periodic safety nets) from the shared PostgreSQL queue. Run any number of them, with the
+// API replicas set to WORKER_MODE=off (or not: runners of both kinds share the queue, each job runs once).
+// It listens on WORKER_PORT for /health/live, /health/ready and /metrics only.
+import { readMigrations } from "@minutely/db";
+import Fastify from "fastify";
+import { loadConfigOrExit } from "./config.ts";
+import { loggerOptions } from "./logging.ts";
+import { createMetrics } from "./metrics.ts";
+import { type Lifecycle, registerObservabilityRoutes } from "./observability.ts";
+import { createRuntime } from "./runtime.ts";
+import { startWorker } from "./worker.ts";
+
+const config = loadConfigOrExit("worker");
+const runtime = createRuntime(config);
+const { ports } = runtime;
+const lifecycle: Lifecycle = { shuttingDown: false };
+const app = Fastify({ logger: loggerOptions(config, "minutely-worker") });
+const metrics = createMetrics({
+  db: ports.db,
+  defaultMetrics: true,
+  onCollectError: (collector, error) => app.log.warn({ err: error, collector }, "metrics: gauge not read"),
+});
+registerObservabilityRoutes(app, {
+  db: ports.db,
+  metrics,
+  lifecycle,
+  migrations: readMigrations(config.migrationsDir).map((m) => m.name),
+});
+
+const runner = await startWorker({
+  connectionString: config.databaseUrl,
+  concurrency: config.worker.concurrency,
+  ports,
+  metrics,
+  log: app.log.child({ component: "worker" }),
+});
+runner.promise.catch((error: unknown) => {
+  app.log.fatal({ err: error }, "the worker stopped with an error; exiting");
+  process.exit(1);
+});
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (lifecycle.shuttingDown) return;
+    lifecycle.shuttingDown = true;
+    app.log.info({ signal }, "shutting down: finishing the running jobs");
+    const force = setTimeout(() => {
+      app.log.error("shutdown took too long; exiting (unfinished jobs are retried by another worker)");
+      process.exit(1);
+    }, 25_000);
+    force.unref();
+    (async () => {
+      await runner.stop();
+      await app.close();
+      await runtime.close();
+    })().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        app.log.error({ err: error }, "error during shutdown");
+        process.exit(1);
+      },
+    );
+  });
+}
+
+await app.listen({ host: config.host, port: config.worker.port });
+app.log.info(
+  {
+    concurrency: config.worker.concurrency,
+    port: config.worker.port,
+    mail: config.smtp ? "smtp" : "outbox only",
+  },
+  "Minutely worker started",
+);

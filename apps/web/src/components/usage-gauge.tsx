@@ -1,0 +1,55 @@
+// A ring gauge of the included minutes used, in plain SVG. Assistive technology reads a native <meter>.
+const RADIUS = 52;
+const CIRCUMFERENCE = 2 * Math.PI * RADIUS;
+
+export function toneOf(percentage: number): { ring: string; text: string } {
+  if (percentage >= 100) return { ring: "stroke-red-500", text: "text-red-700" };
+  if (percentage >= 80) return { ring: "stroke-amber-500", text: "text-amber-700" };
+  return { ring: "stroke-brand-600", text: "text-brand-700" };
+}
+
+export function UsageGauge({
+  percentage,
+  used,
+  limit,
+}: {
+  /** One decimal, may exceed 100. */
+  percentage: number;
+  used: number;
+  limit: number;
+}) {
+  const shown = Math.min(100, Math.max(0, percentage));
+  const tone = toneOf(percentage);
+  const numbers = new Intl.NumberFormat("en-US");
+  return (
+    <div className="relative mx-auto size-36 shrink-0" data-testid="usage-gauge">
+      <meter
+        className="sr-only"
+        aria-label="Included minutes used"
+        min={0}
+        max={100}
+        value={shown}
+        aria-valuetext={`${percentage}%: ${numbers.format(used)} of ${numbers.format(limit)} minutes`}
+      >
+        {percentage}%
+      </meter>
+      <svg viewBox="0 0 120 120" className="size-full -rotate-90" aria-hidden>
+        <circle cx={60} cy={60} r={RADIUS} fill="none" strokeWidth={12} className="stroke-slate-100" />
+        <circle
+          cx={60}
+          cy={60}
+          r={RADIUS}
+          fill="none"
+          strokeWidth={12}
+          strokeLinecap={shown > 0 ? "round" : "butt"}
+          strokeDasharray={`${(shown / 100) * CIRCUMFERENCE} ${CIRCUMFERENCE}`}
+          className={tone.ring}
+        />
+      </svg>
+      <div className="absolute inset-0 flex flex-col items-center justify-center" aria-hidden>
+        <span className={`text-3xl font-bold ${tone.text}`}>{percentage}%</span>
+        <span className="text-xs text-slate-500">used</span>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,18 @@
+import type { useNavigate } from "@tanstack/react-router";
+import { queryClient } from "./trpc.ts";
+
+/** Only same-app paths are followed after sign-in (no open redirects). */
+export function safeRedirect(target: string | undefined): string {
+  return target?.startsWith("/") && !target.startsWith("//") ? target : "/";
+}
+
+/** After signing in or out: forget every cached answer (they belonged to the previous viewer), then go on. */
+export async function afterAuthChange(navigate: ReturnType<typeof useNavigate>, target: string | undefined) {
+  await queryClient.resetQueries();
+  await navigate({ to: safeRedirect(target) });
+}
+
+/** The search of the sign-in and sign-up pages: where to go afterwards. */
+export function authSearch(search: Record<string, unknown>): { redirect?: string } {
+  return typeof search.redirect === "string" ? { redirect: search.redirect } : {};
+}

@@ -1,0 +1,487 @@
+// `pnpm bench [--full]`: Minutely's benchmarks. Every figure is a ratio against a baseline measured in the
+// same run on the same database (absolute numbers on shared 2-core machines are noisy). Writes a markdown
+// table to bench/results/. Method: see bench/README.md.
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { createPrismaClient, prepareDatabase, seedCatalog } from "@minutely/db";
+import { freePort, startEmbeddedPostgres } from "@minutely/db/embedded";
+import autocannon from "autocannon";
+import pg from "pg";
+import Stripe from "stripe";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, "..");
+const FULL = process.argv.includes("--full");
+const DURATION = FULL ? 20 : 6;
+const WARMUP = FULL ? 5 : 2;
+const CONNECTIONS = 16;
+const ACCOUNTS = 100;
+const METERING_TOKEN = "bench-metering-token-0123456789";
+const WEBHOOK_SECRET = "whsec_bench_secret";
+
+interface Row {
+  benchmark: string;
+  measured: string;
+  baseline: string;
+  ratio: number;
+  target: string;
+  met: boolean;
+  note?: string;
+}
+const rows: Row[] = [];
+const fmt = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 0 });
+
+function log(message: string) {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+function hasTaskset(): boolean {
+  return spawnSync("taskset", ["-V"]).status === 0;
+}
+
+/** Runs `fn` from `concurrency` loops for `seconds`; returns operations (as counted by fn) per second. */
+async function raw(seconds: number, concurrency: number, fn: () => Promise<number>): Promise<number> {
+  const end = Date.now() + seconds * 1000;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < end) done += await fn();
+    }),
+  );
+  return done / seconds;
+}
+
+/**
+ * The baseline at its best concurrency: concurrent inserts referencing the same accounts contend on the
+ * foreign-key row locks, so more clients can be slower; the fastest of 1, 4 and 16 is the baseline.
+ */
+async function rawBest(
+  seconds: number,
+  fn: () => Promise<number>,
+): Promise<{ rate: number; concurrency: number }> {
+  let best = { rate: 0, concurrency: 1 };
+  for (const concurrency of [1, 4, 16]) {
+    const rate = await raw(seconds, concurrency, fn);
+    if (rate > best.rate) best = { rate, concurrency };
+  }
+  return best;
+}
+
+async function http(opts: {
+  url: string;
+  path: string;
+  method: "GET" | "POST";
+  headers: Record<string, string>;
+  body?: () => string;
+  seconds: number;
+}): Promise<{ rps: number; p99: number; errors: number }> {
+  const result = await autocannon({
+    url: opts.url,
+    connections: CONNECTIONS,
+    duration: opts.seconds,
+    requests: [
+      {
+        method: opts.method,
+        path: opts.path,
+        headers: opts.headers,
+        ...(opts.body
+          ? {
+              setupRequest: (req: autocannon.Request) => ({ ...req, body: opts.body?.() ?? "" }),
+            }
+          : {}),
+      },
+    ],
+  });
+  return { rps: result.requests.average, p99: result.latency.p99, errors: result.non2xx + result.errors };
+}
+
+async function main() {
+  if (hasTaskset()) execFileSync("taskset", ["-p", "-c", "1", String(process.pid)], { stdio: "ignore" });
+  log(
+    `mode: ${FULL ? "full" : "quick"} (${DURATION}s per measurement, ${WARMUP}s warm-up, ${CONNECTIONS} connections)`,
+  );
+  const pgServer = await startEmbeddedPostgres({
+    dataDir: join(mkdtempSync(join(tmpdir(), "minutely-bench-")), "data"),
+    ephemeral: true,
+  });
+  const admin = new pg.Client({ connectionString: pgServer.adminUrl });
+  await admin.connect();
+  await admin.query("CREATE DATABASE bench");
+  await admin.end();
+  const url = pgServer.urlFor("bench");
+  await prepareDatabase(url);
+  const db = createPrismaClient(url, { poolSize: 4 });
+  await seedCatalog(db);
+  const pro = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
+  const now = new Date();
+  const periodStart = new Date(now.getTime() - 10 * 24 * 3600 * 1000);
+  const periodEnd = new Date(periodStart.getTime() + 30 * 24 * 3600 * 1000);
+  const accounts: string[] = [];
+  for (let i = 0; i < ACCOUNTS; i++) {
+    const account = await db.account.create({ data: { name: `Bench ${i}` } });
+    await db.subscription.create({
+      data: {
+        accountId: account.id,
+        stripeSubscriptionId: `sub_bench_${i}`,
+        planId: pro.id,
+        stripePriceId: "price_bench",
+        status: "active",
+        currentPeriodStart: periodStart,
+        currentPeriodEnd: periodEnd,
+      },
+    });
+    accounts.push(account.id);
+  }
+
+  const port = await freePort();
+  const env = {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? "/tmp",
+    NODE_ENV: "test",
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "warn",
+    DATABASE_URL: url,
+    DATABASE_POOL_SIZE: "20",
+    METERING_API_TOKEN: METERING_TOKEN,
+    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    STRIPE_API_BASE: "http://127.0.0.1:9",
+    WORKER_MODE: "off",
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+  };
+  const tsx = join(ROOT, "apps/api/node_modules/.bin/tsx");
+  const command = hasTaskset() ? "taskset" : tsx;
+  const args = [...(hasTaskset() ? ["-c", "0", tsx] : []), join(HERE, "dashboard-server.ts")];
+  const api = spawn(command, args, {
+    cwd: join(ROOT, "apps/api"),
+    env,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 600; i++) {
+    try {
+      if ((await fetch(`${base}/health`)).ok) break;
+    } catch {
+      // starting
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  const pool = new pg.Pool({ connectionString: url, max: CONNECTIONS });
+  let callSeq = 0;
+  const run = randomUUID().slice(0, 8);
+  const event = () => {
+    callSeq += 1;
+    const started = new Date(now.getTime() - ((callSeq % 7200) + 60) * 1000);
+    return {
+      call_id: `bench-${run}-${callSeq}`,
+      account_id: accounts[callSeq % accounts.length] ?? "",
+      direction: callSeq % 2 === 0 ? "inbound" : "outbound",
+      started_at: started.toISOString(),
+      duration_seconds: 30 + (callSeq % 240),
+    };
+  };
+  const meteringHeaders = { authorization: `Bearer ${METERING_TOKEN}`, "content-type": "application/json" };
+
+  const countEvents = async () =>
+    Number((await pool.query("SELECT count(*) AS n FROM usage_event")).rows[0].n);
+
+  /** The strongest plain-pg way to write the same rows: one INSERT … SELECT FROM unnest(arrays). */
+  async function rawInsert(count: number): Promise<number> {
+    const events = Array.from({ length: count }, event);
+    const result = await pool.query(
+      `INSERT INTO usage_event (call_id, account_id, direction, started_at, duration_seconds, billable_minutes, period_start)
+       SELECT * FROM unnest($1::text[], $2::uuid[], $3::"CallDirection"[], $4::timestamptz[], $5::int[], $6::int[], $7::timestamptz[])
+       ON CONFLICT (call_id) DO NOTHING`,
+      [
+        events.map((e) => e.call_id),
+        events.map((e) => e.account_id),
+        events.map((e) => e.direction),
+        events.map((e) => e.started_at),
+        events.map((e) => e.duration_seconds),
+        events.map((e) => Math.ceil(e.duration_seconds / 60)),
+        events.map(() => periodStart),
+      ],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  // 2. Dashboard read: tRPC against the same service call behind a plain Fastify route, and its latency
+  // with a large usage_event table against a small one (reads come from rollups, so it should not grow).
+  log("dashboard read");
+  const signUp = await fetch(`${base}/api/auth/sign-up/email`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: base },
+    body: JSON.stringify({ name: "Dash", email: "dash@example.com", password: "bench-password-1" }),
+  });
+  const cookie = signUp.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
+  const dashUser = await db.user.findUniqueOrThrow({ where: { email: "dash@example.com" } });
+  const dashAccount = dashUser.accountId ?? "";
+  await db.subscription.create({
+    data: {
+      accountId: dashAccount,
+      stripeSubscriptionId: "sub_bench_dash",
+      planId: pro.id,
+      stripePriceId: "price_bench",
+      status: "active",
+      currentPeriodStart: periodStart,
+      currentPeriodEnd: periodEnd,
+    },
+  });
+  const dashEvents = Array.from({ length: 300 }, () => ({ ...event(), account_id: dashAccount }));
+  await fetch(`${base}/api/v1/usage/calls`, {
+    method: "POST",
+    headers: meteringHeaders,
+    body: JSON.stringify({ events: dashEvents }),
+  });
+  const bulk = async (total: number) => {
+    // Other accounts' history, straight into usage_event (rollups are what the dashboard reads).
+    await pool.query(
+      `INSERT INTO usage_event (call_id, account_id, direction, started_at, duration_seconds, billable_minutes, period_start)
+       SELECT 'bulk-' || g, $1::uuid, 'inbound', $2::timestamptz - (g % 100000) * interval '1 minute', 90, 2, $3::timestamptz
+       FROM generate_series((SELECT count(*) FROM usage_event) + 1, $4::bigint) AS g
+       ON CONFLICT (call_id) DO NOTHING`,
+      [accounts[0], now, periodStart, total],
+    );
+    await pool.query("ANALYZE usage_event");
+  };
+  const dashHeaders = { cookie };
+  await http({
+    url: base,
+    path: "/trpc/dashboard.get",
+    method: "GET",
+    headers: dashHeaders,
+    seconds: WARMUP,
+  });
+  const viaTrpc = await http({
+    url: base,
+    path: "/trpc/dashboard.get",
+    method: "GET",
+    headers: dashHeaders,
+    seconds: DURATION,
+  });
+  await http({ url: base, path: "/bench/dashboard", method: "GET", headers: dashHeaders, seconds: WARMUP });
+  const plain = await http({
+    url: base,
+    path: "/bench/dashboard",
+    method: "GET",
+    headers: dashHeaders,
+    seconds: DURATION,
+  });
+  rows.push({
+    benchmark: "Dashboard read through tRPC",
+    measured: `${fmt(viaTrpc.rps)} req/s, p99 ${fmt(viaTrpc.p99)} ms${viaTrpc.errors ? `, ${viaTrpc.errors} errors` : ""}`,
+    baseline: `${fmt(plain.rps)} req/s, p99 ${fmt(plain.p99)} ms: the same service call behind a plain Fastify route`,
+    ratio: viaTrpc.rps / plain.rps,
+    target: "≥ 0.6",
+    met: viaTrpc.rps / plain.rps >= 0.6 && viaTrpc.errors === 0,
+  });
+  const small = 10_000;
+  const large = FULL ? 10_000_000 : 1_000_000;
+  await bulk(small);
+  const latencySmall = await http({
+    url: base,
+    path: "/trpc/dashboard.get",
+    method: "GET",
+    headers: dashHeaders,
+    seconds: DURATION,
+  });
+  log(`filling usage_event to ${fmt(large)} rows`);
+  await bulk(large);
+  await http({
+    url: base,
+    path: "/trpc/dashboard.get",
+    method: "GET",
+    headers: dashHeaders,
+    seconds: WARMUP,
+  });
+  const latencyLarge = await http({
+    url: base,
+    path: "/trpc/dashboard.get",
+    method: "GET",
+    headers: dashHeaders,
+    seconds: DURATION,
+  });
+  const mean = (r: { rps: number }) => (1000 * CONNECTIONS) / r.rps;
+  rows.push({
+    benchmark: `Dashboard latency, ${fmt(large)} usage events / ${fmt(small)}`,
+    measured: `${mean(latencyLarge).toFixed(1)} ms mean, p99 ${fmt(latencyLarge.p99)} ms with ${fmt(large)} events`,
+    baseline: `${mean(latencySmall).toFixed(1)} ms mean, p99 ${fmt(latencySmall.p99)} ms with ${fmt(small)} events`,
+    ratio: mean(latencyLarge) / mean(latencySmall),
+    target: "≤ 1.5",
+    met: mean(latencyLarge) / mean(latencySmall) <= 1.5,
+    ...(FULL ? {} : { note: "quick mode uses 1M events; --full uses 10M" }),
+  });
+
+  // 1. Metering ingestion, batches of 500 and single events.
+  for (const batch of [500, 1]) {
+    log(`ingestion, batches of ${batch}`);
+    const body = () => JSON.stringify({ events: Array.from({ length: batch }, event) });
+    const probe = await fetch(`${base}/api/v1/usage/calls`, {
+      method: "POST",
+      headers: meteringHeaders,
+      body: body(),
+    });
+    const probeBody = (await probe.json()) as { results?: { status: string; reason?: string }[] };
+    const statuses = new Map<string, number>();
+    for (const r of probeBody.results ?? [])
+      statuses.set(`${r.status}${r.reason ? `:${r.reason}` : ""}`, (statuses.get(r.status) ?? 0) + 1);
+    log(`  a probe batch: HTTP ${probe.status}, ${JSON.stringify(Object.fromEntries(statuses))}`);
+    await http({
+      url: base,
+      path: "/api/v1/usage/calls",
+      method: "POST",
+      headers: meteringHeaders,
+      body,
+      seconds: WARMUP,
+    });
+    const before = await countEvents();
+    const api1 = await http({
+      url: base,
+      path: "/api/v1/usage/calls",
+      method: "POST",
+      headers: meteringHeaders,
+      body,
+      seconds: DURATION,
+    });
+    // Only events the API really stored count (a 200 can carry per-event rejections).
+    const stored = (await countEvents()) - before;
+    await raw(WARMUP, CONNECTIONS, () => rawInsert(batch));
+    const best = await rawBest(DURATION, () => rawInsert(batch));
+    const baseline = best.rate;
+    const measured = stored / DURATION;
+    const ratio = measured / baseline;
+    const target = batch === 1 ? 0.7 : 0.5;
+    rows.push({
+      benchmark: batch === 1 ? "Metering ingestion, single events" : "Metering ingestion, batches of 500",
+      measured: `${fmt(measured)} events/s (p99 ${fmt(api1.p99)} ms${api1.errors ? `, ${api1.errors} errors` : ""})`,
+      baseline: `${fmt(baseline)} events/s raw pg ${batch === 1 ? "single-row" : "multi-row (unnest)"} INSERT … ON CONFLICT DO NOTHING (${best.concurrency} clients)`,
+      ratio,
+      target: `≥ ${target}`,
+      met: ratio >= target && api1.errors === 0,
+    });
+  }
+
+  // 3. Webhook acknowledgement: signed events accepted by the API vs a raw single-row insert.
+  log("webhook acknowledgement");
+  const stripe = new Stripe("sk_test_bench");
+  let eventSeq = 0;
+  const webhook = () => {
+    eventSeq += 1;
+    return JSON.stringify({
+      id: `evt_bench_${run}_${eventSeq}`,
+      object: "event",
+      type: "customer.updated",
+      created: Math.floor(Date.now() / 1000),
+      data: { object: { id: "cus_bench", object: "customer" } },
+    });
+  };
+  const signedBody = { value: "" };
+  const webhookRequest = () => {
+    signedBody.value = webhook();
+    return signedBody.value;
+  };
+  const ack = await autocannon({
+    url: base,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    requests: [
+      {
+        method: "POST",
+        path: "/api/webhooks/stripe",
+        setupRequest: (req: autocannon.Request) => {
+          const payload = webhookRequest();
+          return {
+            ...req,
+            body: payload,
+            headers: {
+              "content-type": "application/json",
+              "stripe-signature": stripe.webhooks.generateTestHeaderString({
+                payload,
+                secret: WEBHOOK_SECRET,
+              }),
+            },
+          };
+        },
+      },
+    ],
+  });
+  const { rate: rawAck, concurrency: ackClients } = await rawBest(DURATION, async () => {
+    const payload = webhook();
+    const result = await pool.query(
+      "INSERT INTO stripe_event (id, type, payload, stripe_created_at) VALUES ($1, $2, $3::jsonb, now()) ON CONFLICT (id) DO NOTHING",
+      [`raw_${JSON.parse(payload).id}`, "customer.updated", payload],
+    );
+    return result.rowCount ?? 0;
+  });
+  const ackErrors = ack.non2xx + ack.errors;
+  rows.push({
+    benchmark: "Webhook acknowledgement",
+    measured: `${fmt(ack.requests.average)} events/s (p99 ${fmt(ack.latency.p99)} ms${ackErrors ? `, ${ackErrors} errors` : ""})`,
+    baseline: `${fmt(rawAck)} rows/s raw single-row INSERT into stripe_event (${ackClients} clients)`,
+    ratio: ack.requests.average / rawAck,
+    target: "≥ 0.5",
+    met: ack.requests.average / rawAck >= 0.5 && ackErrors === 0,
+  });
+
+  api.kill("SIGTERM");
+  await pool.end();
+  await db.$disconnect();
+  await pgServer.stop();
+
+  // 4. SPA bundles: gzipped JS of the first route against the floor of the same foundation.
+  log("bundles");
+  const build = (dir: string) =>
+    execFileSync("pnpm", ["exec", "vite", "build", "--logLevel", "error"], { cwd: dir, stdio: "inherit" });
+  build(join(HERE, "floor"));
+  for (const app of ["web", "admin"]) build(join(ROOT, "apps", app));
+  const firstRouteJs = (distDir: string) => {
+    const html = readFileSync(join(distDir, "index.html"), "utf8");
+    const files = [...html.matchAll(/(?:src|href)="([^"]+\.js)"/g)].map((m) => m[1] ?? "");
+    return files.reduce((sum, file) => {
+      const path = join(distDir, file.replace(/^\/(admin\/)?/, ""));
+      return sum + gzipSync(readFileSync(path)).length;
+    }, 0);
+  };
+  const floor = firstRouteJs(join(HERE, "floor/dist"));
+  for (const app of ["web", "admin"]) {
+    const size = firstRouteJs(join(ROOT, "apps", app, "dist"));
+    rows.push({
+      benchmark: `${app === "web" ? "Customer" : "Admin"} app first-route JS (gzip)`,
+      measured: `${fmt(size / 1024)} KiB`,
+      baseline: `${fmt(floor / 1024)} KiB: react + react-dom + TanStack Query + tRPC client`,
+      ratio: size / floor,
+      target: "≤ 1.5",
+      met: size / floor <= 1.5,
+    });
+  }
+
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const table = [
+    `# Minutely benchmarks (${FULL ? "full" : "quick"}, ${new Date().toISOString()})`,
+    "",
+    `${DURATION}s per measurement after ${WARMUP}s warm-up, ${CONNECTIONS} connections; API pinned to CPU 0 and the load generator to CPU 1 ${hasTaskset() ? "(taskset)" : "(taskset unavailable: not pinned)"}; PostgreSQL 18 embedded, unpinned.`,
+    "",
+    "| benchmark | measured | baseline (same run) | ratio | target | met |",
+    "| --- | --- | --- | --- | --- | --- |",
+    ...rows.map(
+      (r) =>
+        `| ${r.benchmark} | ${r.measured} | ${r.baseline} | ${r.ratio.toFixed(2)} | ${r.target} | ${r.met ? "yes" : "**no**"} |`,
+    ),
+    "",
+  ].join("\n");
+  mkdirSync(join(HERE, "results"), { recursive: true });
+  writeFileSync(join(HERE, "results", `${stamp}.md`), table);
+  writeFileSync(join(HERE, "results", "latest.md"), table);
+  process.stdout.write(`${table}\n`);
+}
+
+await main();

@@ -1,0 +1,31 @@
+import { z } from "zod";
+import { CUSTOMER_STATUS_FILTERS, customerDetail, listCustomers } from "../../services/admin-customers.ts";
+import { MAX_SEARCH_LENGTH } from "../../services/admin-sql.ts";
+import { adminProcedure, router } from "../../trpc.ts";
+
+export const MAX_CUSTOMERS_PAGE_SIZE = 100;
+
+export const ZCustomerListRequestSchema = z
+  .strictObject({
+    /** A substring of the account's name or of a user's email, or an exact account / Stripe id. */
+    search: z
+      .string()
+      .trim()
+      .max(MAX_SEARCH_LENGTH, `Search for at most ${MAX_SEARCH_LENGTH} characters`)
+      .optional(),
+    status: z.enum(CUSTOMER_STATUS_FILTERS).default("all"),
+    page: z.number().int().min(1).max(100_000).default(1),
+    pageSize: z.number().int().min(1).max(MAX_CUSTOMERS_PAGE_SIZE).default(25),
+  })
+  .default({ status: "all", page: 1, pageSize: 25 });
+
+export const ZCustomerDetailRequestSchema = z.strictObject({ accountId: z.uuid("Not a customer id") });
+
+export const adminCustomersRouter = router({
+  /** Accounts newest first, searchable, with owner, package, status, usage and MRR contribution. */
+  list: adminProcedure.input(ZCustomerListRequestSchema).query(({ ctx, input }) => listCustomers(ctx, input)),
+  /** One account: subscription, usage by day, invoices, alerts, agents and Stripe ids. */
+  get: adminProcedure
+    .input(ZCustomerDetailRequestSchema)
+    .query(({ ctx, input }) => customerDetail(ctx, input.accountId)),
+});

@@ -1,0 +1,10 @@
+import { usageAnalytics } from "../services/analytics.ts";
+import { accountProcedure, router } from "../trpc.ts";
+import { ZNoInputRequestSchema } from "./usage.ts";
+
+export const analyticsRouter = router({
+  /** Minutes by agent, by direction and by day. FORBIDDEN when the package lacks analytics. */
+  overview: accountProcedure
+    .input(ZNoInputRequestSchema)
+    .query(({ ctx }) => usageAnalytics(ctx, ctx.accountId)),
+});

@@ -1,0 +1,18 @@
+import { z } from "zod";
+import { createApiKey, listApiKeys, revokeApiKey } from "../services/api-keys.ts";
+import { accountProcedure, router } from "../trpc.ts";
+
+export const ZCreateApiKeyRequestSchema = z.object({
+  name: z.string().trim().min(1, "Give the key a name").max(80, "Use at most 80 characters"),
+});
+export const ZRevokeApiKeyRequestSchema = z.object({ id: z.uuid("Not an API key id") });
+
+export const apiKeysRouter = router({
+  list: accountProcedure.query(({ ctx }) => listApiKeys(ctx, ctx.accountId)),
+  create: accountProcedure
+    .input(ZCreateApiKeyRequestSchema)
+    .mutation(({ ctx, input }) => createApiKey(ctx, { ...ctx.viewer, accountId: ctx.accountId }, input.name)),
+  revoke: accountProcedure
+    .input(ZRevokeApiKeyRequestSchema)
+    .mutation(({ ctx, input }) => revokeApiKey(ctx, ctx.accountId, input.id)),
+});

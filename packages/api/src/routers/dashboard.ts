@@ -1,0 +1,13 @@
+import { dashboard } from "../services/dashboard.ts";
+import { accountProcedure, router } from "../trpc.ts";
+import { ZNoInputRequestSchema } from "./usage.ts";
+
+export const dashboardRouter = router({
+  /**
+   * Everything the dashboard shows for the caller's own account, in one query: subscription, usage with
+   * its daily series, agents, alerts, recent invoices, entitlements, forecast and plan advice, quick actions.
+   */
+  get: accountProcedure
+    .input(ZNoInputRequestSchema)
+    .query(({ ctx }) => dashboard(ctx, { ...ctx.viewer, accountId: ctx.accountId })),
+});

@@ -1,0 +1,55 @@
+// SQL shared by the admin's list queries: the access-granting statuses, account search and the price a
+// subscriber pays. Every fragment is written to use an index (see the comments) so lists stay fast with
+// tens of thousands of accounts.
+import { Prisma } from "@minutely/db";
+import { grantsAccess, SUBSCRIPTION_STATUSES } from "@minutely/domain";
+
+/** Statuses whose subscription grants access (and so counts towards MRR): domain `grantsAccess`. */
+export const ACCESS_STATUSES: readonly string[] = SUBSCRIPTION_STATUSES.filter((s) => grantsAccess(s));
+
+/** Longest search term the admin lists accept. */
+export const MAX_SEARCH_LENGTH = 100;
+
+/** `%term%` for ILIKE, with the term's own `%`, `_` and `\` matched literally. */
+export function containsPattern(term: string): string {
+  return `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * Ids of the accounts a search term finds: a substring of the account's name or of one of its users'
+ * emails (case-insensitive; the trigram GIN indexes account_name_trgm_idx and user_email_trgm_idx), or
+ * exactly its id, Stripe customer id or one of its Stripe subscription ids (unique indexes).
+ */
+export function accountsMatching(term: string): Prisma.Sql {
+  const pattern = containsPattern(term);
+  const exact: Prisma.Sql[] = [];
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(term)) {
+    exact.push(Prisma.sql`UNION SELECT id FROM account WHERE id = ${term.toLowerCase()}::uuid`);
+  }
+  if (term.startsWith("cus_")) {
+    exact.push(Prisma.sql`UNION SELECT id FROM account WHERE stripe_customer_id = ${term}`);
+  }
+  if (term.startsWith("sub_")) {
+    exact.push(Prisma.sql`UNION SELECT account_id FROM subscription WHERE stripe_subscription_id = ${term}`);
+  }
+  return Prisma.sql`
+    SELECT id FROM account WHERE name ILIKE ${pattern}
+    UNION SELECT account_id FROM "user" WHERE email ILIKE ${pattern} AND account_id IS NOT NULL
+    ${exact.length > 0 ? Prisma.join(exact, " ") : Prisma.empty}`;
+}
+
+/**
+ * The subscription that describes an account (as metering picks it): the newest one that grants access,
+ * else the newest one. Use in a LATERAL join on `account_id = <alias>.id` (index subscription(account_id, status)).
+ */
+export function chosenSubscriptionOf(accountIdSql: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`
+    SELECT s.* FROM subscription s
+    WHERE s.account_id = ${accountIdSql}
+    ORDER BY (s.status::text = ANY(${ACCESS_STATUSES}::text[])) DESC, s.created_at DESC, s.id DESC
+    LIMIT 1`;
+}
+
+/** The monthly amount a subscriber pays: its Stripe price (plan_price, prices are immutable), else the package's. */
+export const PRICE_AMOUNT = Prisma.sql`COALESCE(pp.amount_cents, pl.monthly_price_cents)`;
+export const PRICE_CURRENCY = Prisma.sql`lower(trim(COALESCE(pp.currency, pl.currency)))`;

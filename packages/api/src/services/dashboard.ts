@@ -1,0 +1,186 @@
+// The customer dashboard in one read: who and which account, the subscription, the period's usage with its
+// daily series, agents, active alerts, recent invoices, entitlements, the forecast with plan advice, and
+// the quick actions. It composes the existing services (so each fact has one definition) and runs their
+// queries concurrently; the tRPC query dashboard.get and GET /api/dashboard/comprehensive/ both serve it.
+import { type Entitlements, type UsageOutlook, usageOutlook } from "@minutely/domain";
+import type { Ports, Viewer } from "../context.ts";
+import { AppError } from "../errors.ts";
+import { listAgents } from "./agents.ts";
+import { listAvailablePackages, toPlanDefinition } from "./catalog.ts";
+import { accountEntitlements } from "./entitlements.ts";
+import { billingHistory, type SubscriptionOverview, subscriptionOverview } from "./subscriptions.ts";
+import { listActiveAlerts, type UsageAlertView } from "./usage-alerts.ts";
+import { type CurrentUsage, currentUsage, type DailyUsagePoint, dailyUsage } from "./usage-read.ts";
+
+/** How many invoices the dashboard lists (the billing page has them all). */
+export const DASHBOARD_INVOICES = 5;
+
+/** Pages of the customer app a quick action leads to. */
+export type QuickActionPath = "/packages" | "/billing" | "/agents" | "/usage" | "/analytics";
+
+export interface QuickAction {
+  id: "packages" | "billing" | "agents" | "usage" | "analytics";
+  label: string;
+  description: string;
+  path: QuickActionPath;
+  /** Needs the customer's attention (no package yet, a failed payment). */
+  urgent: boolean;
+}
+
+export type DashboardViewer = Pick<Viewer, "userId" | "email" | "name"> & { accountId: string };
+
+export type DashboardInvoice = Awaited<ReturnType<typeof billingHistory>>[number];
+
+export interface Dashboard {
+  user: { id: string; email: string; name: string };
+  account: { id: string; name: string };
+  subscription: SubscriptionOverview;
+  /** No subscription granting access: the customer must choose a package. */
+  needsPackageSelection: boolean;
+  /** The current period's usage, or null when the account never subscribed. */
+  usage: CurrentUsage | null;
+  /** One point per UTC day of the current period, zero-filled (empty without a subscription). */
+  daily: DailyUsagePoint[];
+  agents: { active: number; total: number; allowed: number };
+  /** Undismissed usage alerts, newest first. */
+  alerts: UsageAlertView[];
+  /** The most recent invoices, newest first. */
+  invoices: DashboardInvoice[];
+  entitlements: Entitlements;
+  /** Forecast and plan advice, while the subscription grants access. */
+  forecast: UsageOutlook | null;
+  /** Active packages that include analytics (what an upgrade for analytics could be). */
+  analyticsPackages: { id: string; name: string }[];
+  quickActions: QuickAction[];
+}
+
+const numbers = new Intl.NumberFormat("en-US");
+
+/** dailyUsage without a subscription is PRECONDITION_FAILED; the dashboard shows no series instead. */
+async function dailyOrEmpty(ports: Pick<Ports, "db" | "clock">, accountId: string) {
+  try {
+    return (await dailyUsage(ports, accountId)).days;
+  } catch (error) {
+    if (error instanceof AppError && error.code === "PRECONDITION_FAILED") return [];
+    throw error;
+  }
+}
+
+function joinNames(names: readonly string[]): string {
+  if (names.length <= 1) return names[0] ?? "";
+  return `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+}
+
+export function quickActions(input: {
+  subscription: SubscriptionOverview;
+  agents: Dashboard["agents"];
+  entitlements: Entitlements;
+  analyticsPackages: readonly { name: string }[];
+}): QuickAction[] {
+  const { subscription, agents, entitlements, analyticsPackages } = input;
+  const choose = !subscription.grantsAccess;
+  const offered = joinNames(analyticsPackages.map((p) => p.name));
+  return [
+    {
+      id: "packages",
+      label: "Subscription & Packages",
+      description: choose
+        ? "Choose a package to start calling."
+        : "Compare packages, upgrade now or downgrade at renewal.",
+      path: "/packages",
+      urgent: choose,
+    },
+    {
+      id: "billing",
+      label: "Billing",
+      description: subscription.needsPaymentAttention
+        ? "Your last payment failed: update your card."
+        : "Invoices, renewal and cancellation.",
+      path: "/billing",
+      urgent: subscription.needsPaymentAttention,
+    },
+    {
+      id: "agents",
+      label: "Agents",
+      description: `${numbers.format(agents.active)} of ${numbers.format(agents.allowed)} active agents.`,
+      path: "/agents",
+      urgent: false,
+    },
+    {
+      id: "usage",
+      label: "Usage",
+      description: "Minutes this period, alerts and thresholds.",
+      path: "/usage",
+      urgent: false,
+    },
+    {
+      id: "analytics",
+      label: "Analytics",
+      description: entitlements.analytics
+        ? "Minutes by agent, by direction and by day."
+        : offered
+          ? `Included with ${offered}.`
+          : "Not included in your package.",
+      path: "/analytics",
+      urgent: false,
+    },
+  ];
+}
+
+/** Everything the dashboard shows, for the viewer's own account. */
+export async function dashboard(
+  ports: Pick<Ports, "db" | "clock">,
+  viewer: DashboardViewer,
+): Promise<Dashboard> {
+  const { accountId } = viewer;
+  const [account, subscription, usage, daily, agents, alerts, invoices, granted, catalog] = await Promise.all(
+    [
+      ports.db.account.findUnique({ where: { id: accountId }, select: { id: true, name: true } }),
+      subscriptionOverview(ports, accountId),
+      currentUsage(ports, accountId),
+      dailyOrEmpty(ports, accountId),
+      listAgents(ports, accountId),
+      listActiveAlerts(ports, accountId),
+      billingHistory(ports, accountId, DASHBOARD_INVOICES),
+      accountEntitlements(ports, accountId),
+      listAvailablePackages(ports),
+    ],
+  );
+  if (!account) throw new AppError("NOT_FOUND", "This account does not exist.");
+
+  const plans = catalog.packages.map(toPlanDefinition);
+  const forecast =
+    usage?.accessGranted && granted.package
+      ? usageOutlook({
+          minutesUsed: usage.minutes_used,
+          period: usage.period,
+          now: ports.clock.now(),
+          currentPlan: toPlanDefinition(granted.package),
+          plans,
+        })
+      : null;
+  const analyticsPackages = catalog.packages
+    .filter((p) => p.features.analytics)
+    .map((p) => ({ id: p.id, name: p.name }));
+  const agentCounts = { active: agents.activeCount, total: agents.agents.length, allowed: agents.allowed };
+  return {
+    user: { id: viewer.userId, email: viewer.email, name: viewer.name },
+    account,
+    subscription,
+    needsPackageSelection: !subscription.grantsAccess,
+    usage,
+    daily,
+    agents: agentCounts,
+    alerts,
+    invoices,
+    entitlements: granted.entitlements,
+    forecast,
+    analyticsPackages,
+    quickActions: quickActions({
+      subscription,
+      agents: agentCounts,
+      entitlements: granted.entitlements,
+      analyticsPackages,
+    }),
+  };
+}
