@@ -13,5 +13,14 @@ export default defineConfig({
     strictPort: true,
     proxy: { "/trpc": api, "/api": api },
   },
-  build: { sourcemap: true },
+  build: {
+    sourcemap: true,
+    rolldownOptions: {
+      // The workspace's own TypeScript packages have no side effects on import, so their unused exports
+      // stay out of the first route's bundle (as in the customer app).
+      treeshake: {
+        moduleSideEffects: (id) => (/\/packages\/(ui|domain)\/src\/.*\.tsx?$/.test(id) ? false : undefined),
+      },
+    },
+  },
 });

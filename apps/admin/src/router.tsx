@@ -1,4 +1,4 @@
-import { Banner, Button, Card, EmulatorBanner, SignInForm, signIn, signOut } from "@minutely/ui";
+import { Banner, Button, Card, EmulatorBanner, signOut } from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
 import {
   createRootRoute,
@@ -11,8 +11,9 @@ import {
   useRouterState,
   useSearch,
 } from "@tanstack/react-router";
-import { useEffect } from "react";
+import { lazy, useEffect } from "react";
 import { z } from "zod";
+import { safeRedirect } from "./lib/redirect.ts";
 import {
   ZAuditSearch,
   ZClockSearch,
@@ -22,15 +23,32 @@ import {
   ZWebhooksSearch,
 } from "./lib/search.ts";
 import { httpStatusOf, queryClient, trpc } from "./lib/trpc.ts";
-import { AuditPage } from "./routes/audit.tsx";
-import { BillingClockPage } from "./routes/billing-clock.tsx";
-import { CustomerDetailPage } from "./routes/customer-detail.tsx";
-import { CustomersPage } from "./routes/customers.tsx";
-import { EditPackagePage, NewPackagePage } from "./routes/package-form.tsx";
-import { PackagesPage } from "./routes/packages.tsx";
-import { RevenuePage } from "./routes/revenue.tsx";
-import { UsagePage } from "./routes/usage.tsx";
-import { WebhookEventPage, WebhooksPage } from "./routes/webhooks.tsx";
+
+const SignInPage = lazy(() => import("./routes/sign-in.tsx").then((m) => ({ default: m.SignInPage })));
+// Pages load on demand: the first route ships only the shell, the guard and the page it shows.
+const AuditPage = lazy(() => import("./routes/audit.tsx").then((m) => ({ default: m.AuditPage })));
+const BillingClockPage = lazy(() =>
+  import("./routes/billing-clock.tsx").then((m) => ({ default: m.BillingClockPage })),
+);
+const CustomerDetailPage = lazy(() =>
+  import("./routes/customer-detail.tsx").then((m) => ({ default: m.CustomerDetailPage })),
+);
+const CustomersPage = lazy(() =>
+  import("./routes/customers.tsx").then((m) => ({ default: m.CustomersPage })),
+);
+const EditPackagePage = lazy(() =>
+  import("./routes/package-form.tsx").then((m) => ({ default: m.EditPackagePage })),
+);
+const NewPackagePage = lazy(() =>
+  import("./routes/package-form.tsx").then((m) => ({ default: m.NewPackagePage })),
+);
+const PackagesPage = lazy(() => import("./routes/packages.tsx").then((m) => ({ default: m.PackagesPage })));
+const RevenuePage = lazy(() => import("./routes/revenue.tsx").then((m) => ({ default: m.RevenuePage })));
+const UsagePage = lazy(() => import("./routes/usage.tsx").then((m) => ({ default: m.UsagePage })));
+const WebhookEventPage = lazy(() =>
+  import("./routes/webhooks.tsx").then((m) => ({ default: m.WebhookEventPage })),
+);
+const WebhooksPage = lazy(() => import("./routes/webhooks.tsx").then((m) => ({ default: m.WebhooksPage })));
 
 const meQuery = trpc.session.me.queryOptions();
 
@@ -47,10 +65,6 @@ async function checkAccess(): Promise<Access> {
     if (status === 403) return { kind: "forbidden" };
     throw error;
   }
-}
-
-function safeRedirect(target: string | undefined): string {
-  return target?.startsWith("/") && !target.startsWith("//") ? target : "/";
 }
 
 function useSignOut() {
@@ -134,22 +148,6 @@ function Layout() {
         <Outlet />
       </main>
     </div>
-  );
-}
-
-function SignInPage() {
-  const navigate = useNavigate();
-  const search = useSearch({ from: "/sign-in" });
-  return (
-    <SignInForm
-      title="Admin sign in"
-      onSubmit={async (values) => {
-        await signIn(values);
-        await queryClient.resetQueries();
-        const target = new URL(safeRedirect(search.redirect), window.location.origin);
-        await navigate({ to: target.pathname, search: Object.fromEntries(target.searchParams) });
-      }}
-    />
   );
 }
 
