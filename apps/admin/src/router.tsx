@@ -9,11 +9,9 @@ import {
   redirect,
   useNavigate,
   useRouterState,
-  useSearch,
 } from "@tanstack/react-router";
 import { lazy, useEffect } from "react";
 import { z } from "zod";
-import { safeRedirect } from "./lib/redirect.ts";
 import {
   ZAuditSearch,
   ZClockSearch,
