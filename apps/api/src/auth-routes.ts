@@ -1,17 +1,13 @@
 import type { Auth } from "@minutely/api";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { headersOf } from "./session.ts";
 
 /** Limits on the endpoints that guess passwords or create users, per client IP. */
 const CREDENTIAL_LIMIT = { max: 10, timeWindow: "1 minute" } as const;
 
 function toWebRequest(req: FastifyRequest): Request {
   const url = new URL(req.url, `${req.protocol}://${req.host}`);
-  const headers = new Headers();
-  for (const [key, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) headers.append(key, v);
-    else headers.set(key, value);
-  }
+  const headers = headersOf(req);
   const hasBody = req.method !== "GET" && req.method !== "HEAD" && req.body !== undefined;
   return new Request(url, {
     method: req.method,

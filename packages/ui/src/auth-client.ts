@@ -38,3 +38,8 @@ export function signUp(input: { name: string; email: string; password: string })
 export function signOut() {
   return post("sign-out", {});
 }
+
+/** Where to go after signing in: only same-app paths are followed (no open redirects). */
+export function safeRedirect(target: string | undefined): string {
+  return target?.startsWith("/") && !target.startsWith("//") ? target : "/";
+}

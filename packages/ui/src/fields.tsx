@@ -4,27 +4,9 @@ import {
   type ReactNode,
   type SelectHTMLAttributes,
   type TextareaHTMLAttributes,
-  useId,
 } from "react";
 import { cn } from "./cn.ts";
-
-function Message({ id, error, hint }: { id: string; error?: string | undefined; hint?: ReactNode }) {
-  if (error) {
-    return (
-      <p id={id} className="text-sm text-red-700">
-        {error}
-      </p>
-    );
-  }
-  if (hint) {
-    return (
-      <p id={id} className="text-xs text-slate-500">
-        {hint}
-      </p>
-    );
-  }
-  return null;
-}
+import { controlClassName, FieldMessage as Message, useFieldIds } from "./form.tsx";
 
 export interface SelectFieldProps extends SelectHTMLAttributes<HTMLSelectElement> {
   label: string;
@@ -38,9 +20,7 @@ export const SelectField = forwardRef<HTMLSelectElement, SelectFieldProps>(funct
   { label, error, hint, options, className, id, ...props },
   ref,
 ) {
-  const generated = useId();
-  const selectId = id ?? generated;
-  const messageId = `${selectId}-message`;
+  const { controlId: selectId, messageId, aria } = useFieldIds(id, error, hint);
   return (
     <div className="flex flex-col gap-1">
       <label htmlFor={selectId} className="text-sm font-medium text-slate-700">
@@ -49,11 +29,10 @@ export const SelectField = forwardRef<HTMLSelectElement, SelectFieldProps>(funct
       <select
         ref={ref}
         id={selectId}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={error || hint ? messageId : undefined}
-        className={cn(
-          "rounded-md border bg-white px-3 py-2 text-sm shadow-sm focus:border-brand-500 disabled:bg-slate-50 disabled:text-slate-500",
-          error ? "border-red-400" : "border-slate-300",
+        {...aria}
+        className={controlClassName(
+          error,
+          "bg-white disabled:bg-slate-50 disabled:text-slate-500",
           className,
         )}
         {...props}
@@ -80,17 +59,14 @@ export const CheckboxField = forwardRef<HTMLInputElement, CheckboxFieldProps>(fu
   { label, error, hint, className, id, ...props },
   ref,
 ) {
-  const generated = useId();
-  const inputId = id ?? generated;
-  const messageId = `${inputId}-message`;
+  const { controlId: inputId, messageId, aria } = useFieldIds(id, error, hint);
   return (
     <div className={cn("flex items-start gap-3", className)}>
       <input
         ref={ref}
         id={inputId}
         type="checkbox"
-        aria-invalid={error ? true : undefined}
-        aria-describedby={error || hint ? messageId : undefined}
+        {...aria}
         className="mt-0.5 size-4 shrink-0 rounded border-slate-300 accent-brand-600"
         {...props}
       />
@@ -115,26 +91,13 @@ export const TextAreaField = forwardRef<HTMLTextAreaElement, TextAreaFieldProps>
   { label, error, hint, className, id, ...props },
   ref,
 ) {
-  const generated = useId();
-  const inputId = id ?? generated;
-  const messageId = `${inputId}-message`;
+  const { controlId: inputId, messageId, aria } = useFieldIds(id, error, hint);
   return (
     <div className="flex flex-col gap-1">
       <label htmlFor={inputId} className="text-sm font-medium text-slate-700">
         {label}
       </label>
-      <textarea
-        ref={ref}
-        id={inputId}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={error || hint ? messageId : undefined}
-        className={cn(
-          "rounded-md border px-3 py-2 text-sm shadow-sm focus:border-brand-500",
-          error ? "border-red-400" : "border-slate-300",
-          className,
-        )}
-        {...props}
-      />
+      <textarea ref={ref} id={inputId} {...aria} className={controlClassName(error, className)} {...props} />
       <Message id={messageId} error={error} hint={hint} />
     </div>
   );

@@ -1,4 +1,4 @@
-export { AuthError, signIn, signOut, signUp } from "./auth-client.ts";
+export { AuthError, safeRedirect, signIn, signOut, signUp } from "./auth-client.ts";
 export { SignInForm, type SignInValues, SignUpForm, type SignUpValues } from "./auth-forms.tsx";
 export { Button, type ButtonProps } from "./button.tsx";
 export { Badge, Card } from "./card.tsx";

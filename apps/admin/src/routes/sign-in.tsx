@@ -1,6 +1,5 @@
-import { SignInForm, signIn } from "@minutely/ui";
+import { SignInForm, safeRedirect, signIn } from "@minutely/ui";
 import { useNavigate, useSearch } from "@tanstack/react-router";
-import { safeRedirect } from "../lib/redirect.ts";
 import { queryClient } from "../lib/trpc.ts";
 
 /** Loaded on demand: the sign-in form (react-hook-form and zod) stays out of the first route. */

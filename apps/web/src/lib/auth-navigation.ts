@@ -1,10 +1,6 @@
+import { safeRedirect } from "@minutely/ui";
 import type { useNavigate } from "@tanstack/react-router";
 import { queryClient } from "./trpc.ts";
-
-/** Only same-app paths are followed after sign-in (no open redirects). */
-export function safeRedirect(target: string | undefined): string {
-  return target?.startsWith("/") && !target.startsWith("//") ? target : "/";
-}
 
 /** After signing in or out: forget every cached answer (they belonged to the previous viewer), then go on. */
 export async function afterAuthChange(navigate: ReturnType<typeof useNavigate>, target: string | undefined) {

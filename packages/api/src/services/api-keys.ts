@@ -2,12 +2,9 @@
 // SHA-256 is stored. Every request re-checks the account's entitlements, so when a downgrade removes API
 // access the keys stop working at once (and start again if access returns; revoked keys never do).
 import { createHash, randomBytes } from "node:crypto";
-import { entitlementsFor } from "@minutely/domain";
 import type { Ports, Viewer } from "../context.ts";
 import { AppError } from "../errors.ts";
-import type { Db } from "../ports/queue.ts";
-import { currentSubscription } from "./account-subscription.ts";
-import { toPackageView, toPlanDefinition } from "./catalog.ts";
+import { accountEntitlements } from "./entitlements.ts";
 
 const KEY_PREFIX = "mk_";
 const MAX_ACTIVE_KEYS = 20;
@@ -16,11 +13,9 @@ export function hashApiKey(key: string): string {
   return createHash("sha256").update(key).digest("hex");
 }
 
-/** True when the account's current subscription grants access and its package includes the API. */
-export async function hasApiAccess(db: Db, accountId: string): Promise<boolean> {
-  const subscription = await currentSubscription(db, accountId);
-  if (!subscription) return false;
-  return entitlementsFor(toPlanDefinition(toPackageView(subscription.plan)), subscription.status).apiAccess;
+/** True when the account's subscription grants access and its package includes the API. */
+export async function hasApiAccess(ports: Pick<Ports, "db">, accountId: string): Promise<boolean> {
+  return (await accountEntitlements(ports, accountId)).entitlements.apiAccess;
 }
 
 const NO_API_ACCESS =
@@ -49,14 +44,14 @@ function view(row: ApiKeyView): ApiKeyView {
 export async function listApiKeys(ports: Pick<Ports, "db">, accountId: string) {
   const [keys, apiAccess] = await Promise.all([
     ports.db.apiKey.findMany({ where: { accountId }, orderBy: { createdAt: "desc" } }),
-    hasApiAccess(ports.db, accountId),
+    hasApiAccess(ports, accountId),
   ]);
   return { apiAccess, keys: keys.map(view) };
 }
 
 /** Creates a key; the full key is in the result and nowhere else. */
 export async function createApiKey(ports: Ports, viewer: Viewer & { accountId: string }, name: string) {
-  if (!(await hasApiAccess(ports.db, viewer.accountId))) throw new AppError("FORBIDDEN", NO_API_ACCESS);
+  if (!(await hasApiAccess(ports, viewer.accountId))) throw new AppError("FORBIDDEN", NO_API_ACCESS);
   const active = await ports.db.apiKey.count({ where: { accountId: viewer.accountId, revokedAt: null } });
   if (active >= MAX_ACTIVE_KEYS) {
     throw new AppError(
@@ -114,7 +109,7 @@ export async function authenticateApiKey(
       message: "This API key is not valid (unknown or revoked).",
     };
   }
-  if (!(await hasApiAccess(ports.db, row.accountId))) {
+  if (!(await hasApiAccess(ports, row.accountId))) {
     return { ok: false, status: 403, error: "forbidden", message: NO_API_ACCESS };
   }
   const now = ports.clock.now();
