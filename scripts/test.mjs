@@ -28,6 +28,14 @@ run("unit and integration tests", "pnpm", [
   "--concurrency=2",
   "--output-logs=full",
 ]);
+run("reliability tests", "pnpm", [
+  "exec",
+  "turbo",
+  "run",
+  "test:reliability",
+  "--concurrency=1",
+  "--output-logs=full",
+]);
 run("browser tests", "pnpm", [
   "exec",
   "turbo",

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   type AccountSubscriptionStatus,
+  currentSubscriptionOf,
   grantsAccess,
   isLiveSubscription,
   isSubscriptionStatus,
@@ -89,6 +90,36 @@ describe("isLiveSubscription", () => {
       "none",
       "unknown",
     ]);
+  });
+});
+
+describe("currentSubscriptionOf", () => {
+  const sub = (id: string, status: AccountSubscriptionStatus) => ({ id, status });
+
+  it("prefers access, then something to fix, then the newest", () => {
+    expect(currentSubscriptionOf([])).toBeNull();
+    expect(currentSubscriptionOf([sub("new", "incomplete"), sub("old", "active")])?.id).toBe("old");
+    expect(currentSubscriptionOf([sub("new", "canceled"), sub("old", "unpaid")])?.id).toBe("old");
+    expect(currentSubscriptionOf([sub("new", "canceled"), sub("old", "incomplete_expired")])?.id).toBe("new");
+    expect(currentSubscriptionOf([sub("new", "unknown"), sub("old", "canceled")])?.id).toBe("new");
+  });
+
+  it("returns the newest subscription of the best kind present", () => {
+    const statuses = fc.constantFrom(...ALL);
+    fc.assert(
+      fc.property(fc.array(statuses, { maxLength: 8 }), (list) => {
+        const subs = list.map((status, index) => sub(String(index), status));
+        const chosen = currentSubscriptionOf(subs);
+        if (subs.length === 0) return chosen === null;
+        const rank = (s: AccountSubscriptionStatus) => (grantsAccess(s) ? 2 : isLiveSubscription(s) ? 1 : 0);
+        const best = Math.max(...subs.map((s) => rank(s.status)));
+        return (
+          chosen !== null &&
+          rank(chosen.status) === best &&
+          subs.find((s) => rank(s.status) === best) === chosen
+        );
+      }),
+    );
   });
 });
 

@@ -100,6 +100,23 @@ export function isLiveSubscription(status: AccountSubscriptionStatus): boolean {
   }
 }
 
+/**
+ * The one rule for "the account's subscription" when it has had several (a cancelled one and its
+ * replacement, a checkout left incomplete next to an active one): from its subscriptions, newest first, the
+ * newest that grants access; else the newest still live (past due, unpaid, incomplete, paused: the one to
+ * fix); else the newest of all. Null when there are none.
+ */
+export function currentSubscriptionOf<T extends { status: AccountSubscriptionStatus }>(
+  newestFirst: readonly T[],
+): T | null {
+  return (
+    newestFirst.find((s) => grantsAccess(s.status)) ??
+    newestFirst.find((s) => isLiveSubscription(s.status)) ??
+    newestFirst[0] ??
+    null
+  );
+}
+
 /** Human-readable label for badges and tables. */
 export function statusLabel(status: AccountSubscriptionStatus): string {
   switch (status) {

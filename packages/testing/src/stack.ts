@@ -19,14 +19,23 @@ export interface Stack {
   database: TestDatabase;
   /** Base URL of the Stripe emulator this stack's API talks to (its /_emulator/* endpoints drive it). */
   stripeApiBase: string;
-  /** Everything the API process printed, for assertions on logs. */
+  /** Everything the API process printed (across restarts), for assertions on logs. */
   logs(): string;
+  /** Kills the API process at once (SIGKILL by default): no drain, no shutdown hooks, as a crash would. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts the API process again on the same port, database and emulator (after `kill`), and waits for health. */
+  restart(extraEnv?: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
 }
 
 export interface StackOptions {
   spas?: { web?: boolean; admin?: boolean };
+  /** Extra environment of the API process. */
   env?: Record<string, string>;
+  /** Extra environment of the stack's Stripe emulator process (STRIPE_EMULATOR_CHAOS, say). */
+  emulatorEnv?: Record<string, string>;
+  /** Use this database instead of a fresh copy of the template (it is not dropped by `stop`). */
+  database?: TestDatabase;
 }
 
 function distDir(app: "web" | "admin"): string {
@@ -55,7 +64,8 @@ async function waitForHealth(url: string, child: ChildProcess, output: () => str
 }
 
 export async function startStack(server: TestDatabaseServer, options: StackOptions = {}): Promise<Stack> {
-  const database = await createTestDatabase(server);
+  const ownDatabase = options.database === undefined;
+  const database = options.database ?? (await createTestDatabase(server));
   const port = await freePort();
   const webhookSecret = "whsec_minutely_stack_tests";
   // The API's Stripe: a Stripe emulator of this stack's own, unless the caller points it elsewhere.
@@ -67,9 +77,10 @@ export async function startStack(server: TestDatabaseServer, options: StackOptio
       : await startStripeEmulatorProcess({
           STRIPE_EMULATOR_WEBHOOK_URL: `http://127.0.0.1:${port}/api/webhooks/stripe`,
           STRIPE_EMULATOR_WEBHOOK_SECRET: webhookSecret,
+          ...options.emulatorEnv,
         });
   } catch (error) {
-    await database.drop();
+    if (ownDatabase) await database.drop();
     throw error;
   }
   const stripeApiBase = options.env?.STRIPE_API_BASE ?? emulator?.url ?? "";
@@ -88,30 +99,42 @@ export async function startStack(server: TestDatabaseServer, options: StackOptio
     ...(options.spas?.admin ? { ADMIN_DIST_DIR: distDir("admin") } : {}),
     ...options.env,
   };
-  const tsx = join(REPO_ROOT, "apps/api/node_modules/.bin/tsx");
-  const child = spawn(tsx, [join(REPO_ROOT, "apps/api/src/main.ts")], {
-    cwd: join(REPO_ROOT, "apps/api"),
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
   let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
+  // Node itself runs the API (tsx as a loader, not as a wrapper process), so killing the child kills the
+  // server: a crash test must not leave an orphan listening on the port.
+  const spawnApi = (extraEnv: Record<string, string> = {}): ChildProcess => {
+    const started = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "apps/api/src/main.ts")], {
+      cwd: join(REPO_ROOT, "apps/api"),
+      env: { ...env, ...extraEnv },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    started.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    started.stderr?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    return started;
+  };
+  let child = spawnApi();
   const baseUrl = `http://127.0.0.1:${port}`;
+  const kill = async (signal: NodeJS.Signals = "SIGKILL", graceMs = 10_000) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    await exited;
+    clearTimeout(timer);
+  };
   const stop = async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await kill("SIGTERM");
     await emulator?.stop();
-    await database.drop();
+    if (ownDatabase) await database.drop();
+  };
+  const restart = async (extraEnv: Record<string, string> = {}) => {
+    await kill("SIGKILL");
+    child = spawnApi(extraEnv);
+    await waitForHealth(baseUrl, child, () => output);
   };
   try {
     await waitForHealth(baseUrl, child, () => output);
@@ -142,5 +165,14 @@ export async function startStack(server: TestDatabaseServer, options: StackOptio
     if (!row.accountId) throw new Error(`sign-up of ${user.email} created no account`);
     return { userId: row.id, accountId: row.accountId, cookie };
   };
-  return { baseUrl, database, stripeApiBase, createUser, logs: () => output, stop };
+  return {
+    baseUrl,
+    database,
+    stripeApiBase,
+    createUser,
+    logs: () => output,
+    kill: (signal) => kill(signal ?? "SIGKILL"),
+    restart,
+    stop,
+  };
 }

@@ -1,18 +1,17 @@
-import { type AccountSubscriptionStatus, grantsAccess, isLiveSubscription } from "@minutely/domain";
+import { type AccountSubscriptionStatus, currentSubscriptionOf, grantsAccess } from "@minutely/domain";
 import type { Db } from "../ports/queue.ts";
 
 /**
- * The subscription that currently describes an account: the newest live one (active, past_due, ...),
- * else the newest of any status. Null when the account never subscribed.
+ * The subscription that currently describes an account, by the domain's one rule (`currentSubscriptionOf`:
+ * the newest granting access, else the newest live, else the newest). Null when the account never subscribed.
  */
 export async function currentSubscription(db: Db, accountId: string) {
   const subscriptions = await db.subscription.findMany({
     where: { accountId },
-    orderBy: { createdAt: "desc" },
-    take: 10,
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     include: { plan: true, scheduledPlan: true },
   });
-  return subscriptions.find((s) => isLiveSubscription(s.status)) ?? subscriptions[0] ?? null;
+  return currentSubscriptionOf(subscriptions);
 }
 
 export function accountStatusOf(

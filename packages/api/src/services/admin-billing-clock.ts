@@ -4,14 +4,13 @@
 // nothing more). Minutely's own clock does not move: only Stripe's time for that customer.
 import { randomUUID } from "node:crypto";
 import { Prisma } from "@minutely/db";
-import { isLiveSubscription, MS_PER_DAY } from "@minutely/domain";
+import { currentSubscriptionOf, isLiveSubscription, MS_PER_DAY } from "@minutely/domain";
 import type { Ports, Viewer } from "../context.ts";
 import { AppError } from "../errors.ts";
 import { PaymentDeclinedError, type ProviderTestClock } from "../ports/billing.ts";
 import type { Amount } from "./admin-customers.ts";
 import { accountsMatching, chosenSubscriptionOf } from "./admin-sql.ts";
 import { writeAudit } from "./audit.ts";
-import { pickSubscription } from "./metering-account.ts";
 import { syncRecentInvoices, syncSubscription } from "./subscription-sync.ts";
 
 /** One step advances the clock at most this far (Stripe limits how far past a period a clock may jump). */
@@ -113,7 +112,7 @@ async function loadAccount(db: Ports["db"], accountId: string) {
     include: { plan: true, scheduledPlan: true },
     take: 20,
   });
-  return { account, subscriptions, chosen: pickSubscription(subscriptions) };
+  return { account, subscriptions, chosen: currentSubscriptionOf(subscriptions) };
 }
 
 /** The account's subscription, its test clock's time and its latest invoices. */
@@ -181,7 +180,7 @@ async function syncAccount(ports: Ports, accountId: string): Promise<void> {
     orderBy: { createdAt: "desc" },
     take: 20,
   });
-  const chosen = pickSubscription(subscriptions);
+  const chosen = currentSubscriptionOf(subscriptions);
   for (const s of subscriptions) {
     if (s === chosen || isLiveSubscription(s.status)) await syncSubscription(ports, s.stripeSubscriptionId);
   }

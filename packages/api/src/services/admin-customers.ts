@@ -1,7 +1,7 @@
 // The admin's customers: a searchable, server-side paginated list and one customer's whole picture
 // (subscription, usage, invoices, alerts, agents, Stripe ids). Reads only.
 import { Prisma, type SubscriptionStatus } from "@minutely/db";
-import { grantsAccess, usagePercentage } from "@minutely/domain";
+import { currentSubscriptionOf, grantsAccess, usagePercentage } from "@minutely/domain";
 import type { Ports } from "../context.ts";
 import { AppError } from "../errors.ts";
 import {
@@ -11,7 +11,6 @@ import {
   PRICE_AMOUNT,
   PRICE_CURRENCY,
 } from "./admin-sql.ts";
-import { pickSubscription } from "./metering-account.ts";
 import { type CurrentUsage, currentUsage, type DailyUsagePoint, dailyUsage } from "./usage-read.ts";
 
 /** An amount of money in integer minor units (cents) and its lowercase ISO currency. */
@@ -302,7 +301,7 @@ export async function customerDetail(
       createdAt: s.createdAt,
     };
   });
-  const chosen = pickSubscription(subscriptions);
+  const chosen = currentSubscriptionOf(subscriptions);
   const usage = chosen ? await currentUsage(ports, accountId) : null;
   const daily = usage ? (await dailyUsage(ports, accountId)).days : [];
   return {

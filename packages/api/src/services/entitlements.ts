@@ -1,10 +1,14 @@
 // What an account may use right now: the domain's entitlementsFor over the subscription metering follows
 // (the newest one granting access, else the newest), and the analytics gate of the analytics procedures.
-import { type AccountSubscriptionStatus, type Entitlements, entitlementsFor } from "@minutely/domain";
+import {
+  type AccountSubscriptionStatus,
+  currentSubscriptionOf,
+  type Entitlements,
+  entitlementsFor,
+} from "@minutely/domain";
 import type { Ports } from "../context.ts";
 import { AppError } from "../errors.ts";
 import { type PackageView, toPackageView, toPlanDefinition } from "./catalog.ts";
-import { pickSubscription } from "./metering-account.ts";
 
 export interface AccountEntitlements {
   entitlements: Entitlements;
@@ -22,7 +26,7 @@ export async function accountEntitlements(
     include: { plan: true },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
   });
-  const chosen = pickSubscription(rows);
+  const chosen = currentSubscriptionOf(rows);
   if (!chosen) return { entitlements: entitlementsFor(null, "none"), status: "none", package: null };
   const view = toPackageView(chosen.plan);
   return {

@@ -1,10 +1,11 @@
-// What metering needs to know about an account: its subscription (the newest, preferring one that grants
-// access), the package's limits and the billing period a moment falls in. Shared by ingestion, call
+// What metering needs to know about an account: its subscription (the domain's currentSubscriptionOf, the
+// same rule every other service uses), the package's limits and the billing period a moment falls in. Shared by ingestion, call
 // authorization, usage reads, alerts and agents.
 import type { Prisma, SubscriptionPlan, SubscriptionStatus } from "@minutely/db";
 import {
   type BillingPeriod,
   type Currency,
+  currentSubscriptionOf,
   grantsAccess,
   isCurrency,
   type Money,
@@ -76,16 +77,6 @@ function toMeteringSubscription(row: SubscriptionWithPlan): MeteringSubscription
   };
 }
 
-/**
- * The subscription metering follows, from an account's subscriptions sorted newest first: the newest one
- * whose status grants access, else the newest one. Null when the account never subscribed.
- */
-export function pickSubscription<T extends { status: SubscriptionStatus }>(
-  newestFirst: readonly T[],
-): T | null {
-  return newestFirst.find((s) => grantsAccess(s.status)) ?? newestFirst[0] ?? null;
-}
-
 /** The metered subscription of each of the accounts (accounts that never subscribed are absent). */
 export async function loadMeteringSubscriptions(
   db: Db,
@@ -105,7 +96,7 @@ export async function loadMeteringSubscriptions(
     byAccount.set(row.accountId, list);
   }
   for (const [accountId, list] of byAccount) {
-    const chosen = pickSubscription(list);
+    const chosen = currentSubscriptionOf(list);
     if (chosen) result.set(accountId, toMeteringSubscription(chosen));
   }
   return result;
