@@ -307,6 +307,10 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
       if (idemKey) {
         const found = idempotency.lookup(key, idemKey, method, path, fingerprint, Date.now());
         if (found.kind === "replay") {
+          // A replay is an answer like any other: a rule losing answers loses it too, so a rule's `count`
+          // can outlast the client's idempotent retries (otherwise the first retry always got through).
+          const lost = faults.take(method, path, "after");
+          if (lost) return applyFault(lost, request, reply);
           reply.header("idempotent-replayed", "true");
           reply.header("idempotency-key", idemKey);
           return sendJson(reply, found.saved.status, found.saved.body);

@@ -67,3 +67,20 @@ function trpcCodeOf(code: AppErrorCode): TRPCError["code"] {
 export function toTRPCError(error: AppError): TRPCError {
   return new TRPCError({ code: trpcCodeOf(error.code), message: error.message, cause: error });
 }
+
+/**
+ * An upstream service (Stripe) failed on its side or could not be reached: the caller did nothing wrong
+ * and may retry. `retryAfterSeconds` is a hint for a Retry-After header; `cause` keeps the original error
+ * for logs, while the message stays fit for people (no ids, codes or hosts).
+ */
+export class UpstreamUnavailableError extends AppError {
+  override name = "UpstreamUnavailableError";
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    options: { cause?: unknown } = {},
+  ) {
+    super("UPSTREAM_UNAVAILABLE", message);
+    if (options.cause !== undefined) this.cause = options.cause;
+  }
+}

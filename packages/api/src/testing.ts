@@ -11,12 +11,21 @@ export interface TestPortsOptions {
   stripeApiBase: string;
   clock?: FixedClock;
   publicUrl?: string;
+  /**
+   * The SDK's per-request timeout. Fault tests that make Stripe hang set it low, so the SDK's three
+   * attempts end in seconds; unset keeps the production default.
+   */
+  stripeTimeoutMs?: number;
 }
 
 /** Real implementations of every port on a test database and the Stripe emulator, with a controlled clock. */
 export function testPorts(db: Database, options: TestPortsOptions) {
   const clock = options.clock ?? fixedClock(new Date("2026-11-27T12:00:00Z"));
-  const stripe = createStripeClient({ secretKey: "sk_test_minutely_tests", apiBase: options.stripeApiBase });
+  const stripe = createStripeClient({
+    secretKey: "sk_test_minutely_tests",
+    apiBase: options.stripeApiBase,
+    ...(options.stripeTimeoutMs === undefined ? {} : { timeoutMs: options.stripeTimeoutMs }),
+  });
   return {
     settings: {
       publicUrl: options.publicUrl ?? "http://localhost:3000",

@@ -14,7 +14,12 @@ const t = initTRPC.context<Context>().create({
         : cause instanceof AppError && cause.field
           ? { [cause.field]: cause.message }
           : null;
-    return { ...shape, data: { ...shape.data, stack: undefined, fieldErrors } };
+    // An unexpected error's own text (a driver's, Stripe's, a stack's first line) is for the logs only.
+    const message =
+      error.code === "INTERNAL_SERVER_ERROR"
+        ? "Something went wrong on our side; nothing you did caused it. Please try again in a moment."
+        : shape.message;
+    return { ...shape, message, data: { ...shape.data, stack: undefined, fieldErrors } };
   },
 });
 

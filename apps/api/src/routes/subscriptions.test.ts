@@ -175,6 +175,13 @@ describe("POST /api/subscriptions/user/actions/ (the seed's contract)", () => {
     });
     expect(declined.statusCode).toBe(402);
     expect(declined.json().message).toMatch(/declined/i);
+    const unknownCard = await act(cookie, {
+      action: "subscribe",
+      package_id: pro.id,
+      payment_method_id: "pm_never_created_by_stripe",
+    });
+    expect(unknownCard.statusCode).toBe(400);
+    expect(unknownCard.json().message).toMatch(/no such payment method/i);
     const user = await db.user.findUniqueOrThrow({ where: { email: "buyer@example.com" } });
     expect(await db.subscription.count({ where: { accountId: user.accountId ?? "" } })).toBe(0);
 

@@ -7,8 +7,13 @@ export interface StripeClientOptions {
    * Stripe. Only configuration decides: the code is the same either way.
    */
   apiBase?: string | undefined;
-  /** Network retries the SDK makes itself (with idempotency keys, so retries never double-charge). */
+  /**
+   * Retries the SDK makes itself on connection errors, timeouts, 409 and 5xx (not 429: Stripe did not run
+   * those). Each retry resends the same Idempotency-Key (ours, or one the SDK makes per POST), so Stripe
+   * replays a request whose answer was lost instead of running it twice. Default 2.
+   */
   maxNetworkRetries?: number;
+  /** Per attempt: a call that keeps hanging fails after about (retries + 1) × this. Default 20 s. */
   timeoutMs?: number;
 }
 

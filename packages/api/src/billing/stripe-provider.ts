@@ -1,4 +1,5 @@
 import Stripe from "stripe";
+import { AppError, UpstreamUnavailableError } from "../errors.ts";
 import type {
   BillingProvider,
   ProrationPreview,
@@ -83,307 +84,415 @@ function declined(error: unknown): never {
   throw error;
 }
 
-/** BillingProvider over the official Stripe SDK (real Stripe or the emulator, by configuration). */
+/** When Stripe gives no Retry-After of its own: long enough for a blip to pass, short enough to wait for. */
+const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
+function retryAfterOf(error: InstanceType<typeof Stripe.errors.StripeError>): number {
+  const header = error.headers?.["retry-after"];
+  const seconds = Number(Array.isArray(header) ? header[0] : header);
+  return Number.isFinite(seconds) && seconds >= 1
+    ? Math.min(Math.ceil(seconds), 60)
+    : DEFAULT_RETRY_AFTER_SECONDS;
+}
+
+/**
+ * Stripe failures that are not the caller's fault, once the SDK's own retries (same idempotency key each
+ * time) are spent, become UpstreamUnavailableError: 503 / SERVICE_UNAVAILABLE with a message for people.
+ * A 429 is never executed by Stripe, so nothing changed; after a 5xx, a timeout or a dropped connection
+ * Stripe may have done the work, so the message promises only that a retry is safe (keys replay it).
+ * Card declines stay PaymentDeclinedError; invalid requests, authentication and idempotency-key misuse
+ * are bugs or misconfiguration and stay errors (500, logged), with the SDK error as their cause.
+ */
+export function translateStripeError(error: unknown): unknown {
+  if (error instanceof Stripe.errors.StripeRateLimitError) {
+    return new UpstreamUnavailableError(
+      "Stripe, the payment provider, is receiving too many requests right now, so nothing was charged or changed. Please try again in a moment.",
+      retryAfterOf(error),
+      { cause: error },
+    );
+  }
+  if (error instanceof Stripe.errors.StripeConnectionError || error instanceof Stripe.errors.StripeAPIError) {
+    return new UpstreamUnavailableError(
+      "We could not get an answer from Stripe, the payment provider, so this could not be confirmed. Please try again in a moment: trying again is safe and never charges twice.",
+      retryAfterOf(error),
+      { cause: error },
+    );
+  }
+  if (error instanceof Stripe.errors.StripeError && !(error instanceof Stripe.errors.StripeCardError)) {
+    // Refused (invalid, unauthenticated, idempotency key misuse): a bug or misconfiguration. A plain error,
+    // so no layer takes Stripe's 4xx status for the caller's fault or shows Stripe's text to people.
+    return new Error(`Stripe refused a request: ${error.message}`, { cause: error });
+  }
+  return error;
+}
+
+/** Runs Stripe calls, translating their failures in one place (see translateStripeError). */
+async function viaStripe<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw translateStripeError(error);
+  }
+}
+
+/**
+ * BillingProvider over the official Stripe SDK (real Stripe or the emulator, by configuration). Every method
+ * that talks to Stripe runs through viaStripe, so callers see Stripe outages as UpstreamUnavailableError.
+ */
 export class StripeBillingProvider implements BillingProvider {
   constructor(readonly stripe: Stripe) {}
 
-  async createProduct(input: Params<"createProduct">) {
-    const product = await this.stripe.products.create(
-      {
-        name: input.name,
-        ...(input.description ? { description: input.description } : {}),
-        metadata: { minutely_plan_id: input.planId },
-      },
-      { idempotencyKey: input.idempotencyKey },
-    );
-    return { productId: product.id };
-  }
-
-  async updateProduct(productId: string, input: { name: string; description: string; active: boolean }) {
-    await this.stripe.products.update(productId, {
-      name: input.name,
-      description: input.description || "",
-      active: input.active,
+  createProduct(input: Params<"createProduct">) {
+    return viaStripe(async () => {
+      const product = await this.stripe.products.create(
+        {
+          name: input.name,
+          ...(input.description ? { description: input.description } : {}),
+          metadata: { minutely_plan_id: input.planId },
+        },
+        { idempotencyKey: input.idempotencyKey },
+      );
+      return { productId: product.id };
     });
   }
 
-  async createMonthlyPrice(input: Params<"createMonthlyPrice">) {
-    const price = await this.stripe.prices.create(
-      {
-        product: input.productId,
-        unit_amount: input.amountCents,
-        currency: input.currency,
-        recurring: { interval: "month" },
-        metadata: { minutely_plan_id: input.planId },
-      },
-      { idempotencyKey: input.idempotencyKey },
-    );
-    return { priceId: price.id };
-  }
-
-  async addInvoiceItem(input: Params<"addInvoiceItem">) {
-    const item = await this.stripe.invoiceItems.create(
-      {
-        customer: input.customerId,
-        subscription: input.subscriptionId,
-        amount: input.amountCents,
-        currency: input.currency,
-        description: input.description,
-        metadata: input.metadata,
-      },
-      { idempotencyKey: input.idempotencyKey },
-    );
-    return { invoiceItemId: item.id };
-  }
-
-  async createCustomer(input: Params<"createCustomer">) {
-    let testClock: string | undefined;
-    if (input.withTestClock) {
-      const clock = await this.stripe.testHelpers.testClocks.create(
-        { frozen_time: seconds(input.withTestClock), name: `account ${input.accountId}` },
-        { idempotencyKey: `${input.idempotencyKey}-clock` },
-      );
-      testClock = clock.id;
-    }
-    const customer = await this.stripe.customers.create(
-      {
-        email: input.email,
+  updateProduct(productId: string, input: { name: string; description: string; active: boolean }) {
+    return viaStripe(async () => {
+      await this.stripe.products.update(productId, {
         name: input.name,
-        metadata: { minutely_account_id: input.accountId },
-        ...(testClock ? { test_clock: testClock } : {}),
-      },
-      { idempotencyKey: input.idempotencyKey },
-    );
-    return { customerId: customer.id };
+        description: input.description || "",
+        active: input.active,
+      });
+    });
   }
 
-  async createSubscriptionCheckout(input: Params<"createSubscriptionCheckout">) {
-    const session = await this.stripe.checkout.sessions.create(
-      {
-        mode: "subscription",
-        customer: input.customerId,
-        line_items: [{ price: input.priceId, quantity: 1 }],
-        success_url: input.successUrl,
-        cancel_url: input.cancelUrl,
-        metadata: input.metadata,
-        subscription_data: { metadata: input.metadata },
-      },
-      { idempotencyKey: input.idempotencyKey },
-    );
-    if (!session.url) throw new Error("Stripe returned a Checkout session without a URL");
-    return { sessionId: session.id, url: session.url };
-  }
-
-  async createSetupCheckout(input: Params<"createSetupCheckout">) {
-    const session = await this.stripe.checkout.sessions.create(
-      {
-        mode: "setup",
-        customer: input.customerId,
-        currency: "usd",
-        success_url: input.successUrl,
-        cancel_url: input.cancelUrl,
-        ...(input.subscriptionId ? { metadata: { minutely_subscription_id: input.subscriptionId } } : {}),
-      },
-      { idempotencyKey: input.idempotencyKey },
-    );
-    if (!session.url) throw new Error("Stripe returned a Checkout session without a URL");
-    return { sessionId: session.id, url: session.url };
-  }
-
-  async retrieveCheckout(sessionId: string) {
-    const session = await this.stripe.checkout.sessions.retrieve(sessionId, { expand: ["setup_intent"] });
-    const setupIntent = session.setup_intent;
-    return {
-      customerId: idOf(session.customer),
-      mode: session.mode,
-      status: session.status ?? "open",
-      subscriptionId: idOf(session.subscription),
-      paymentMethodId:
-        setupIntent && typeof setupIntent !== "string" ? idOf(setupIntent.payment_method) : null,
-    };
-  }
-
-  async attachDefaultPaymentMethod(customerId: string, paymentMethodId: string, idempotencyKey: string) {
-    let attached: Stripe.PaymentMethod;
-    try {
-      attached = await this.stripe.paymentMethods.attach(
-        paymentMethodId,
-        { customer: customerId },
-        { idempotencyKey: `${idempotencyKey}-attach` },
+  createMonthlyPrice(input: Params<"createMonthlyPrice">) {
+    return viaStripe(async () => {
+      const price = await this.stripe.prices.create(
+        {
+          product: input.productId,
+          unit_amount: input.amountCents,
+          currency: input.currency,
+          recurring: { interval: "month" },
+          metadata: { minutely_plan_id: input.planId },
+        },
+        { idempotencyKey: input.idempotencyKey },
       );
-    } catch (error) {
-      declined(error);
-    }
-    await this.stripe.customers.update(
-      customerId,
-      { invoice_settings: { default_payment_method: attached.id } },
-      { idempotencyKey: `${idempotencyKey}-default` },
-    );
-    return attached.id;
+      return { priceId: price.id };
+    });
   }
 
-  async createSubscription(input: Params<"createSubscription">) {
-    try {
-      const sub = await this.stripe.subscriptions.create(
+  addInvoiceItem(input: Params<"addInvoiceItem">) {
+    return viaStripe(async () => {
+      const item = await this.stripe.invoiceItems.create(
         {
           customer: input.customerId,
-          items: [{ price: input.priceId }],
-          default_payment_method: input.paymentMethodId,
-          payment_behavior: "error_if_incomplete",
+          subscription: input.subscriptionId,
+          amount: input.amountCents,
+          currency: input.currency,
+          description: input.description,
           metadata: input.metadata,
         },
         { idempotencyKey: input.idempotencyKey },
       );
-      return toSubscription(sub);
-    } catch (error) {
-      declined(error);
-    }
-  }
-
-  async retrieveSubscription(subscriptionId: string) {
-    return toSubscription(await this.stripe.subscriptions.retrieve(subscriptionId));
-  }
-
-  async retrieveScheduledChange(scheduleId: string, now: Date): Promise<ProviderScheduledChange | null> {
-    const schedule = await this.stripe.subscriptionSchedules.retrieve(scheduleId);
-    if (schedule.status !== "active" && schedule.status !== "not_started") return null;
-    const at = seconds(now);
-    const next = schedule.phases.find((phase) => phase.start_date > at);
-    const price = next?.items[0]?.price;
-    if (!next || !price) return null;
-    return {
-      scheduleId,
-      priceId: typeof price === "string" ? price : price.id,
-      startsAt: new Date(next.start_date * 1000),
-    };
-  }
-
-  async previewPriceChange(input: Params<"previewPriceChange">): Promise<ProrationPreview> {
-    const preview = await this.stripe.invoices.createPreview({
-      customer: input.customerId,
-      subscription: input.subscriptionId,
-      subscription_details: {
-        items: [{ id: input.itemId, price: input.priceId }],
-        proration_behavior: "always_invoice",
-        proration_date: seconds(input.prorationDate),
-      },
+      return { invoiceItemId: item.id };
     });
-    let credit = 0;
-    let charge = 0;
-    for (const line of preview.lines.data) {
-      if (line.amount < 0) credit += line.amount;
-      else charge += line.amount;
-    }
-    return {
-      creditCents: credit,
-      chargeCents: charge,
-      totalDueNowCents: preview.amount_due,
-      currency: preview.currency,
-      prorationDate: input.prorationDate,
-    };
   }
 
-  async changePriceNow(input: Params<"changePriceNow">) {
-    try {
-      const sub = await this.stripe.subscriptions.update(
-        input.subscriptionId,
+  createCustomer(input: Params<"createCustomer">) {
+    return viaStripe(async () => {
+      let testClock: string | undefined;
+      if (input.withTestClock) {
+        const clock = await this.stripe.testHelpers.testClocks.create(
+          { frozen_time: seconds(input.withTestClock), name: `account ${input.accountId}` },
+          { idempotencyKey: `${input.idempotencyKey}-clock` },
+        );
+        testClock = clock.id;
+      }
+      const customer = await this.stripe.customers.create(
         {
-          items: [{ id: input.itemId, price: input.priceId }],
-          proration_behavior: "always_invoice",
-          proration_date: seconds(input.prorationDate),
-          payment_behavior: "error_if_incomplete",
+          email: input.email,
+          name: input.name,
+          metadata: { minutely_account_id: input.accountId },
+          ...(testClock ? { test_clock: testClock } : {}),
         },
         { idempotencyKey: input.idempotencyKey },
       );
-      return toSubscription(sub);
-    } catch (error) {
-      declined(error);
-    }
-  }
-
-  async schedulePriceChange(input: Params<"schedulePriceChange">) {
-    const sub = await this.stripe.subscriptions.retrieve(input.subscriptionId);
-    const current = toSubscription(sub);
-    const schedule = current.scheduleId
-      ? await this.stripe.subscriptionSchedules.retrieve(current.scheduleId)
-      : await this.stripe.subscriptionSchedules.create(
-          { from_subscription: input.subscriptionId },
-          { idempotencyKey: `${input.idempotencyKey}-schedule` },
-        );
-    const phase = schedule.phases[0];
-    await this.stripe.subscriptionSchedules.update(
-      schedule.id,
-      {
-        end_behavior: "release",
-        phases: [
-          {
-            items: [{ price: current.priceId, quantity: 1 }],
-            start_date: phase?.start_date ?? seconds(current.currentPeriodStart),
-            end_date: seconds(current.currentPeriodEnd),
-          },
-          {
-            items: [{ price: input.priceId, quantity: 1 }],
-            duration: { interval: "month", interval_count: 1 },
-          },
-        ],
-      },
-      { idempotencyKey: `${input.idempotencyKey}-phases` },
-    );
-    return { scheduleId: schedule.id };
-  }
-
-  async releaseSchedule(scheduleId: string, idempotencyKey: string) {
-    const schedule = await this.stripe.subscriptionSchedules.retrieve(scheduleId);
-    if (schedule.status === "released" || schedule.status === "canceled" || schedule.status === "completed")
-      return;
-    await this.stripe.subscriptionSchedules.release(scheduleId, {}, { idempotencyKey });
-  }
-
-  async setCancelAtPeriodEnd(subscriptionId: string, cancel: boolean, idempotencyKey: string) {
-    const sub = await this.stripe.subscriptions.update(
-      subscriptionId,
-      { cancel_at_period_end: cancel },
-      { idempotencyKey },
-    );
-    return toSubscription(sub);
-  }
-
-  async useForSubscription(subscriptionId: string, paymentMethodId: string, idempotencyKey: string) {
-    const sub = await this.stripe.subscriptions.update(
-      subscriptionId,
-      { default_payment_method: paymentMethodId },
-      { idempotencyKey: `${idempotencyKey}-default` },
-    );
-    const customerId = idOf(sub.customer);
-    if (!customerId) return;
-    const open = await this.stripe.invoices.list({
-      customer: customerId,
-      subscription: subscriptionId,
-      status: "open",
+      return { customerId: customer.id };
     });
-    for (const invoice of open.data) {
-      if (!invoice.id) continue;
+  }
+
+  createSubscriptionCheckout(input: Params<"createSubscriptionCheckout">) {
+    return viaStripe(async () => {
+      const session = await this.stripe.checkout.sessions.create(
+        {
+          mode: "subscription",
+          customer: input.customerId,
+          line_items: [{ price: input.priceId, quantity: 1 }],
+          success_url: input.successUrl,
+          cancel_url: input.cancelUrl,
+          metadata: input.metadata,
+          subscription_data: { metadata: input.metadata },
+        },
+        { idempotencyKey: input.idempotencyKey },
+      );
+      if (!session.url) throw new Error("Stripe returned a Checkout session without a URL");
+      return { sessionId: session.id, url: session.url };
+    });
+  }
+
+  createSetupCheckout(input: Params<"createSetupCheckout">) {
+    return viaStripe(async () => {
+      const session = await this.stripe.checkout.sessions.create(
+        {
+          mode: "setup",
+          customer: input.customerId,
+          currency: "usd",
+          success_url: input.successUrl,
+          cancel_url: input.cancelUrl,
+          ...(input.subscriptionId ? { metadata: { minutely_subscription_id: input.subscriptionId } } : {}),
+        },
+        { idempotencyKey: input.idempotencyKey },
+      );
+      if (!session.url) throw new Error("Stripe returned a Checkout session without a URL");
+      return { sessionId: session.id, url: session.url };
+    });
+  }
+
+  retrieveCheckout(sessionId: string) {
+    return viaStripe(async () => {
+      const session = await this.stripe.checkout.sessions.retrieve(sessionId, { expand: ["setup_intent"] });
+      const setupIntent = session.setup_intent;
+      return {
+        customerId: idOf(session.customer),
+        mode: session.mode,
+        status: session.status ?? "open",
+        subscriptionId: idOf(session.subscription),
+        paymentMethodId:
+          setupIntent && typeof setupIntent !== "string" ? idOf(setupIntent.payment_method) : null,
+      };
+    });
+  }
+
+  attachDefaultPaymentMethod(customerId: string, paymentMethodId: string, idempotencyKey: string) {
+    return viaStripe(async () => {
+      let attached: Stripe.PaymentMethod;
       try {
-        await this.stripe.invoices.pay(
-          invoice.id,
-          { payment_method: paymentMethodId },
-          { idempotencyKey: `${idempotencyKey}-pay-${invoice.id}` },
+        attached = await this.stripe.paymentMethods.attach(
+          paymentMethodId,
+          { customer: customerId },
+          { idempotencyKey: `${idempotencyKey}-attach` },
         );
+      } catch (error) {
+        // An id Stripe does not know is the caller's mistake, not an outage: 400 naming the field.
+        if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === "resource_missing") {
+          throw new AppError(
+            "BAD_REQUEST",
+            "No such payment method. Use a card saved with Stripe (a pm_… id), or subscribe through checkout.",
+            "paymentMethodId",
+          );
+        }
+        declined(error);
+      }
+      await this.stripe.customers.update(
+        customerId,
+        { invoice_settings: { default_payment_method: attached.id } },
+        { idempotencyKey: `${idempotencyKey}-default` },
+      );
+      return attached.id;
+    });
+  }
+
+  createSubscription(input: Params<"createSubscription">) {
+    return viaStripe(async () => {
+      try {
+        const sub = await this.stripe.subscriptions.create(
+          {
+            customer: input.customerId,
+            items: [{ price: input.priceId }],
+            default_payment_method: input.paymentMethodId,
+            payment_behavior: "error_if_incomplete",
+            metadata: input.metadata,
+          },
+          { idempotencyKey: input.idempotencyKey },
+        );
+        return toSubscription(sub);
       } catch (error) {
         declined(error);
       }
-    }
+    });
   }
 
-  async retrieveInvoice(invoiceId: string) {
-    return toInvoice(await this.stripe.invoices.retrieve(invoiceId));
+  retrieveSubscription(subscriptionId: string) {
+    return viaStripe(async () => toSubscription(await this.stripe.subscriptions.retrieve(subscriptionId)));
   }
 
-  async listInvoices(customerId: string, limit: number) {
-    const page = await this.stripe.invoices.list({ customer: customerId, limit });
-    return page.data.map(toInvoice);
+  listSubscriptions(customerId: string) {
+    return viaStripe(async () => {
+      // Stripe's default list leaves out canceled subscriptions; a customer has a handful at most.
+      const page = await this.stripe.subscriptions.list({ customer: customerId, limit: 100 });
+      return page.data.map(toSubscription);
+    });
   }
 
+  retrieveScheduledChange(scheduleId: string, now: Date): Promise<ProviderScheduledChange | null> {
+    return viaStripe(async () => {
+      const schedule = await this.stripe.subscriptionSchedules.retrieve(scheduleId);
+      if (schedule.status !== "active" && schedule.status !== "not_started") return null;
+      const at = seconds(now);
+      const next = schedule.phases.find((phase) => phase.start_date > at);
+      const price = next?.items[0]?.price;
+      if (!next || !price) return null;
+      return {
+        scheduleId,
+        priceId: typeof price === "string" ? price : price.id,
+        startsAt: new Date(next.start_date * 1000),
+      };
+    });
+  }
+
+  previewPriceChange(input: Params<"previewPriceChange">): Promise<ProrationPreview> {
+    return viaStripe(async () => {
+      const preview = await this.stripe.invoices.createPreview({
+        customer: input.customerId,
+        subscription: input.subscriptionId,
+        subscription_details: {
+          items: [{ id: input.itemId, price: input.priceId }],
+          proration_behavior: "always_invoice",
+          proration_date: seconds(input.prorationDate),
+        },
+      });
+      let credit = 0;
+      let charge = 0;
+      for (const line of preview.lines.data) {
+        if (line.amount < 0) credit += line.amount;
+        else charge += line.amount;
+      }
+      return {
+        creditCents: credit,
+        chargeCents: charge,
+        totalDueNowCents: preview.amount_due,
+        currency: preview.currency,
+        prorationDate: input.prorationDate,
+      };
+    });
+  }
+
+  changePriceNow(input: Params<"changePriceNow">) {
+    return viaStripe(async () => {
+      try {
+        const sub = await this.stripe.subscriptions.update(
+          input.subscriptionId,
+          {
+            items: [{ id: input.itemId, price: input.priceId }],
+            proration_behavior: "always_invoice",
+            proration_date: seconds(input.prorationDate),
+            payment_behavior: "error_if_incomplete",
+          },
+          { idempotencyKey: input.idempotencyKey },
+        );
+        return toSubscription(sub);
+      } catch (error) {
+        declined(error);
+      }
+    });
+  }
+
+  schedulePriceChange(input: Params<"schedulePriceChange">) {
+    return viaStripe(async () => {
+      const sub = await this.stripe.subscriptions.retrieve(input.subscriptionId);
+      const current = toSubscription(sub);
+      // Re-read first: a schedule left by an attempt that failed half-way is reused, never doubled.
+      const schedule = current.scheduleId
+        ? await this.stripe.subscriptionSchedules.retrieve(current.scheduleId)
+        : await this.stripe.subscriptionSchedules.create(
+            { from_subscription: input.subscriptionId },
+            { idempotencyKey: `${input.idempotencyKey}-schedule` },
+          );
+      const phase = schedule.phases[0];
+      await this.stripe.subscriptionSchedules.update(
+        schedule.id,
+        {
+          end_behavior: "release",
+          phases: [
+            {
+              items: [{ price: current.priceId, quantity: 1 }],
+              start_date: phase?.start_date ?? seconds(current.currentPeriodStart),
+              end_date: seconds(current.currentPeriodEnd),
+            },
+            {
+              items: [{ price: input.priceId, quantity: 1 }],
+              duration: { interval: "month", interval_count: 1 },
+            },
+          ],
+        },
+        { idempotencyKey: `${input.idempotencyKey}-phases` },
+      );
+      return { scheduleId: schedule.id };
+    });
+  }
+
+  releaseSchedule(scheduleId: string, idempotencyKey: string) {
+    return viaStripe(async () => {
+      const schedule = await this.stripe.subscriptionSchedules.retrieve(scheduleId);
+      if (schedule.status === "released" || schedule.status === "canceled" || schedule.status === "completed")
+        return;
+      await this.stripe.subscriptionSchedules.release(scheduleId, {}, { idempotencyKey });
+    });
+  }
+
+  setCancelAtPeriodEnd(subscriptionId: string, cancel: boolean, idempotencyKey: string) {
+    return viaStripe(async () => {
+      const sub = await this.stripe.subscriptions.update(
+        subscriptionId,
+        { cancel_at_period_end: cancel },
+        { idempotencyKey },
+      );
+      return toSubscription(sub);
+    });
+  }
+
+  useForSubscription(subscriptionId: string, paymentMethodId: string, idempotencyKey: string) {
+    return viaStripe(async () => {
+      const sub = await this.stripe.subscriptions.update(
+        subscriptionId,
+        { default_payment_method: paymentMethodId },
+        { idempotencyKey: `${idempotencyKey}-default` },
+      );
+      const customerId = idOf(sub.customer);
+      if (!customerId) return;
+      const open = await this.stripe.invoices.list({
+        customer: customerId,
+        subscription: subscriptionId,
+        status: "open",
+      });
+      for (const invoice of open.data) {
+        if (!invoice.id) continue;
+        try {
+          await this.stripe.invoices.pay(
+            invoice.id,
+            { payment_method: paymentMethodId },
+            { idempotencyKey: `${idempotencyKey}-pay-${invoice.id}` },
+          );
+        } catch (error) {
+          declined(error);
+        }
+      }
+    });
+  }
+
+  retrieveInvoice(invoiceId: string) {
+    return viaStripe(async () => toInvoice(await this.stripe.invoices.retrieve(invoiceId)));
+  }
+
+  listInvoices(customerId: string, limit: number) {
+    return viaStripe(async () => {
+      const page = await this.stripe.invoices.list({ customer: customerId, limit });
+      return page.data.map(toInvoice);
+    });
+  }
+
+  /** Local signature check, no request to Stripe: its errors mean "not Stripe's" and stay as they are. */
   parseWebhook(rawBody: Buffer, signature: string, secret: string) {
     const event = this.stripe.webhooks.constructEvent(rawBody, signature, secret);
     return {
@@ -394,12 +503,16 @@ export class StripeBillingProvider implements BillingProvider {
     };
   }
 
-  async advanceTestClock(testClockId: string, to: Date) {
-    await this.stripe.testHelpers.testClocks.advance(testClockId, { frozen_time: seconds(to) });
+  advanceTestClock(testClockId: string, to: Date) {
+    return viaStripe(async () => {
+      await this.stripe.testHelpers.testClocks.advance(testClockId, { frozen_time: seconds(to) });
+    });
   }
 
-  async retrieveTestClock(testClockId: string) {
-    const clock = await this.stripe.testHelpers.testClocks.retrieve(testClockId);
-    return { id: clock.id, frozenTime: new Date(clock.frozen_time * 1000), status: clock.status };
+  retrieveTestClock(testClockId: string) {
+    return viaStripe(async () => {
+      const clock = await this.stripe.testHelpers.testClocks.retrieve(testClockId);
+      return { id: clock.id, frozenTime: new Date(clock.frozen_time * 1000), status: clock.status };
+    });
   }
 }

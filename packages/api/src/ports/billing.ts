@@ -160,6 +160,8 @@ export interface BillingProvider {
     idempotencyKey: string;
   }): Promise<ProviderSubscription>;
   retrieveSubscription(subscriptionId: string): Promise<ProviderSubscription>;
+  /** The customer's subscriptions that are not canceled, as Stripe has them now. */
+  listSubscriptions(customerId: string): Promise<ProviderSubscription[]>;
   retrieveScheduledChange(scheduleId: string, now: Date): Promise<ProviderScheduledChange | null>;
   previewPriceChange(input: {
     customerId: string;

@@ -147,9 +147,17 @@ function fromDeclined(error: unknown): never {
   throw error;
 }
 
-async function ensureCustomer(ports: Ports, account: AccountRef): Promise<string> {
+/**
+ * The account's Stripe customer, created on first use. Saved as soon as Stripe has it, even when the action
+ * that needed it then fails: it is a real customer with nothing charged, and a retry reuses it (the key
+ * also replays the creation itself when its answer was lost), so customers are never duplicated.
+ */
+async function ensureCustomer(
+  ports: Ports,
+  account: AccountRef,
+): Promise<{ customerId: string; existed: boolean }> {
   const row = await ports.db.account.findUniqueOrThrow({ where: { id: account.accountId } });
-  if (row.stripeCustomerId) return row.stripeCustomerId;
+  if (row.stripeCustomerId) return { customerId: row.stripeCustomerId, existed: true };
   const { customerId } = await ports.billing.createCustomer({
     accountId: row.id,
     email: account.email,
@@ -158,8 +166,28 @@ async function ensureCustomer(ports: Ports, account: AccountRef): Promise<string
     idempotencyKey: `minutely-account-${row.id}-customer`,
   });
   await ports.db.account.update({ where: { id: row.id }, data: { stripeCustomerId: customerId } });
-  return customerId;
+  return { customerId, existed: false };
 }
+
+/**
+ * Stripe is the system of record: a subscription whose creation answer was lost (a timeout, a reset, a
+ * 5xx after the work was done) exists there although this database never heard of it. Syncing it before
+ * subscribing means a retry adopts it instead of charging again, whatever key or card the retry carries.
+ * Returns whether any was adopted.
+ */
+async function adoptUnknownSubscriptions(ports: Ports, accountId: string, customerId: string) {
+  const known = await ports.db.subscription.findMany({
+    where: { accountId },
+    select: { stripeSubscriptionId: true },
+  });
+  const knownIds = new Set(known.map((s) => s.stripeSubscriptionId));
+  const unknown = (await ports.billing.listSubscriptions(customerId)).filter((s) => !knownIds.has(s.id));
+  for (const remote of unknown) await syncSubscription(ports, remote.id);
+  return unknown.length > 0;
+}
+
+const isOn = (sub: Subscription | null, planId: string) =>
+  sub !== null && sub.planId === planId && grantsAccess(sub.status);
 
 export type SubscribeResult =
   | { kind: "checkout"; url: string; sessionId: string }
@@ -181,14 +209,26 @@ export async function subscribe(
   const target = await loadTarget(ports, input.packageId);
   return await withActionLock(ports, account.accountId, async () => {
     const current = await currentSubscription(ports.db, account.accountId);
-    if (current && current.planId === target.id && grantsAccess(current.status)) {
+    if (isOn(current, target.id)) {
       return {
         kind: "subscribed" as const,
         subscription: await subscriptionOverview(ports, account.accountId),
       };
     }
     check(current, "subscribe", target);
-    const customerId = await ensureCustomer(ports, account);
+    const { customerId, existed } = await ensureCustomer(ports, account);
+    // A customer made just now has no subscriptions; an older one may have one from a lost answer.
+    if (existed && (await adoptUnknownSubscriptions(ports, account.accountId, customerId))) {
+      const adopted = await currentSubscription(ports.db, account.accountId);
+      if (isOn(adopted, target.id)) {
+        await syncRecentInvoices(ports, account.accountId, 5);
+        return {
+          kind: "subscribed" as const,
+          subscription: await subscriptionOverview(ports, account.accountId),
+        };
+      }
+      check(adopted, "subscribe", target);
+    }
     const attempt =
       input.requestKey ??
       `n${await ports.db.subscription.count({ where: { accountId: account.accountId } })}`;
@@ -230,7 +270,9 @@ export async function subscribe(
 
 /** The return from hosted Checkout: sync at once so the page does not wait for webhooks. */
 export async function completeCheckout(ports: Ports, accountId: string, sessionId: string) {
-  const session = await ports.billing.retrieveCheckout(sessionId).catch(() => {
+  const session = await ports.billing.retrieveCheckout(sessionId).catch((error: unknown) => {
+    // Stripe being unreachable is a 503 to retry, not "no such session".
+    if (error instanceof AppError) throw error;
     throw new AppError("NOT_FOUND", "No such checkout session.", "sessionId");
   });
   const account = await ports.db.account.findUnique({ where: { id: accountId } });
@@ -323,15 +365,18 @@ export async function upgrade(
       );
     }
     const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
-    await ports.billing
-      .changePriceNow({
-        subscriptionId: current.stripeSubscriptionId,
-        itemId: remote.itemId,
-        priceId: target.stripePriceId ?? "",
-        prorationDate,
-        idempotencyKey: `minutely-${account.accountId}-upgrade-${current.stripeSubscriptionId}-${target.id}-${prorationDate.getTime()}`,
-      })
-      .catch(fromDeclined);
+    // Already on the new price at Stripe (a retry after the answer was lost): nothing to change or charge.
+    if (remote.priceId !== target.stripePriceId) {
+      await ports.billing
+        .changePriceNow({
+          subscriptionId: current.stripeSubscriptionId,
+          itemId: remote.itemId,
+          priceId: target.stripePriceId ?? "",
+          prorationDate,
+          idempotencyKey: `minutely-${account.accountId}-upgrade-${current.stripeSubscriptionId}-${target.id}-${prorationDate.getTime()}`,
+        })
+        .catch(fromDeclined);
+    }
     await syncSubscription(ports, current.stripeSubscriptionId);
     await syncRecentInvoices(ports, account.accountId, 5);
     return await subscriptionOverview(ports, account.accountId);
@@ -371,6 +416,8 @@ export async function downgrade(
     );
     if (!selection.ok) throw new AppError("BAD_REQUEST", selection.message, "keepAgentIds");
     const keep = active.length > target.agentsAllowed ? (input.keepAgentIds ?? []) : [];
+    // A fresh key per attempt is safe: schedulePriceChange re-reads the subscription and reuses a schedule
+    // an earlier, failed attempt left, and the SDK's own retries of each call keep that call's key.
     await ports.billing.schedulePriceChange({
       subscriptionId: current.stripeSubscriptionId,
       priceId: target.stripePriceId ?? "",
@@ -401,11 +448,12 @@ export async function cancel(ports: Ports, account: AccountRef) {
     const current = await liveSubscription(ports, account.accountId);
     if (current.cancelAtPeriodEnd) return await subscriptionOverview(ports, account.accountId);
     check(current, "cancel");
-    if (current.stripeScheduleId) {
-      await ports.billing.releaseSchedule(
-        current.stripeScheduleId,
-        `minutely-${account.accountId}-release-${current.stripeScheduleId}`,
-      );
+    // Stripe refuses to cancel a subscription a schedule manages. Ask Stripe which one does: a downgrade
+    // that failed half-way can leave a schedule this database never recorded.
+    const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
+    const scheduleId = remote.scheduleId ?? current.stripeScheduleId;
+    if (scheduleId) {
+      await ports.billing.releaseSchedule(scheduleId, `minutely-${account.accountId}-release-${scheduleId}`);
     }
     await ports.billing.setCancelAtPeriodEnd(
       current.stripeSubscriptionId,
@@ -436,7 +484,7 @@ export async function resume(ports: Ports, account: AccountRef) {
 /** Hosted Checkout in setup mode to replace a failing card; the return syncs and retries open invoices. */
 export async function startPaymentMethodUpdate(ports: Ports, account: AccountRef, requestKey: string) {
   const current = await liveSubscription(ports, account.accountId);
-  const customerId = await ensureCustomer(ports, account);
+  const { customerId } = await ensureCustomer(ports, account);
   const base = ports.settings.publicUrl;
   return await ports.billing.createSetupCheckout({
     customerId,
