@@ -1,3 +1,4 @@
+import { STATUS_CODES } from "node:http";
 import type { Auth } from "@minutely/api";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { headersOf } from "./session.ts";
@@ -25,7 +26,28 @@ async function forward(auth: Auth, req: FastifyRequest, reply: FastifyReply) {
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) reply.header("set-cookie", cookies);
   const text = await response.text();
+  if (response.status >= 400 && !hasMessage(text)) {
+    // better-auth answers unknown endpoints (and a few refusals) without a body: say what happened.
+    const path = req.url.split("?")[0] ?? req.url;
+    reply.removeHeader("content-length");
+    return reply.type("application/json; charset=utf-8").send({
+      error: response.status === 404 ? "not_found" : `http_${response.status}`,
+      message:
+        response.status === 404
+          ? `No route for ${req.method} ${path}`
+          : `The sign-in service refused ${req.method} ${path} (${response.status} ${STATUS_CODES[response.status] ?? "error"}).`,
+    });
+  }
   return reply.send(text.length > 0 ? text : null);
+}
+
+function hasMessage(text: string): boolean {
+  try {
+    const body = JSON.parse(text) as { message?: unknown } | null;
+    return typeof body?.message === "string" && body.message.trim().length > 0;
+  } catch {
+    return false;
+  }
 }
 
 /** better-auth's endpoints under /api/auth/*: sign-up/email, sign-in/email, sign-out, get-session… */

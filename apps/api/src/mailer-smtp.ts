@@ -37,16 +37,18 @@ export class SmtpMailer implements Mailer {
 
   async send(message: MailInput): Promise<void> {
     const { db, clock } = this.options;
-    await db.mailMessage.upsert({
-      where: { dedupeKey: message.dedupeKey },
-      create: {
-        to: message.to,
-        subject: message.subject,
-        text: message.text,
-        dedupeKey: message.dedupeKey,
-        sentAt: null,
-      },
-      update: {},
+    // Atomic insert-if-absent (an upsert is find-then-create and fails concurrent sends of one message).
+    await db.mailMessage.createMany({
+      data: [
+        {
+          to: message.to,
+          subject: message.subject,
+          text: message.text,
+          dedupeKey: message.dedupeKey,
+          sentAt: null,
+        },
+      ],
+      skipDuplicates: true,
     });
     await db.$transaction(
       async (tx) => {

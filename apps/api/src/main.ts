@@ -8,7 +8,7 @@ import { createMetrics } from "./metrics.ts";
 import type { Lifecycle } from "./observability.ts";
 import { createRuntime } from "./runtime.ts";
 import { buildServer } from "./server.ts";
-import { startWorker } from "./worker.ts";
+import { superviseWorker } from "./worker.ts";
 
 const config = loadConfigOrExit("api");
 const runtime = createRuntime(config);
@@ -36,9 +36,10 @@ if (config.env === "production" && config.stripe.apiBase) {
   );
 }
 
+// Supervised: a runner that fails (PostgreSQL restarted under it) is replaced; the process keeps serving.
 const worker =
   config.worker.mode === "inline"
-    ? await startWorker({
+    ? await superviseWorker({
         connectionString: config.databaseUrl,
         concurrency: config.worker.concurrency,
         ports,
@@ -46,10 +47,6 @@ const worker =
         log: server.log.child({ component: "worker" }),
       })
     : undefined;
-worker?.promise.catch((error: unknown) => {
-  server.log.fatal({ err: error }, "the background worker stopped with an error; exiting");
-  process.exit(1);
-});
 server.addHook("onClose", async () => {
   await worker?.stop();
   await runtime.close();

@@ -1,8 +1,10 @@
 // Shared plumbing for the REST routes: one error shape, zod validation that names the field, and the
 // mapping of the services' AppError to HTTP statuses (done once, in the error handler).
-import { AppError, httpStatusOf } from "@minutely/api";
-import type { FastifyError, FastifyInstance } from "fastify";
+import { AppError, httpStatusOf, UpstreamUnavailableError } from "@minutely/api";
+import { isDatabaseUnavailable } from "@minutely/db";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ZodError, type z } from "zod";
+import { DATABASE_UNAVAILABLE } from "./observability.ts";
 
 /** The body of every REST error: a machine-readable code, a sentence for people, and per-field messages. */
 export interface RestErrorBody {
@@ -42,12 +44,97 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, part = "bo
   });
 }
 
+/** Fastify's own client errors under codes that say what is wrong (not Fastify's internal names). */
+const FASTIFY_ERROR_CODES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: "invalid_json",
+  FST_ERR_CTP_EMPTY_JSON_BODY: "invalid_json",
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: "unsupported_media_type",
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: "bad_request",
+  FST_ERR_CTP_EMPTY_TYPE: "unsupported_media_type",
+};
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${bytes / (1024 * 1024)} MiB` : `${bytes / 1024} KiB`;
+}
+
+/** Arrays and objects nested deeper than this are refused: no request needs it, and recursive code
+ * (JSON.stringify, validators, loggers) overflows the stack on the 100,000 levels a 1 MiB body can hold. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * What a JSON text holds that no input may, found in one pass without parsing: nesting deeper than
+ * MAX_JSON_DEPTH, or a NUL character (the escape \u0000), which PostgreSQL cannot store in text or jsonb
+ * (inserting one fails the query). Null when the text has neither.
+ */
+export function jsonTextProblem(text: string): string | null {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) {
+        if (text.startsWith("u0000", i + 1))
+          return "contains a NUL character (\\u0000), which text cannot hold";
+        i++; // the escaped character
+      } else if (c === 0x22) {
+        inString = false;
+      }
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      if (depth > MAX_JSON_DEPTH) return `nests deeper than ${MAX_JSON_DEPTH} levels`;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return null;
+}
+
+/** Fastify's JSON parser (prototype poisoning refused) behind jsonTextProblem. */
+export function registerJsonBodyParser(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
+    const text = typeof body === "string" ? body : body.toString("utf8");
+    const problem = jsonTextProblem(text);
+    if (problem) {
+      done(new RestError(400, { error: "invalid_body", message: `The JSON body ${problem}.` }), undefined);
+      return;
+    }
+    parseJson(req, text, done);
+  });
+}
+
+/**
+ * Errors Fastify's router raises before any route or hook (Fastify's `frameworkErrors`): malformed
+ * percent-escapes and over-long path parameters, answered in the REST error shape.
+ */
+export function frameworkErrorHandler(error: FastifyError, req: FastifyRequest, reply: FastifyReply) {
+  const path = (req.url.split("?")[0] ?? "").slice(0, 120);
+  if (error.code === "FST_ERR_BAD_URL") {
+    return reply
+      .code(400)
+      .send({ error: "bad_url", message: `The URL ${path} is not valid: check its percent-escapes (%XX).` });
+  }
+  if (error.code === "FST_ERR_MAX_PARAM_LENGTH") {
+    return reply.code(414).send({ error: "uri_too_long", message: "A path segment of the URL is too long." });
+  }
+  req.log.error({ err: error }, "request failed before routing");
+  return reply.code(500).send({ error: "internal_error", message: "Something went wrong on our side." });
+}
+
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | Error, req, reply) => {
     if (error instanceof RestError) return reply.code(error.statusCode).send(error.body);
     if (error instanceof AppError) {
       const body: RestErrorBody = { error: error.code.toLowerCase(), message: error.message };
       if (error.field) body.fields = { [error.field]: error.message };
+      if (error instanceof UpstreamUnavailableError) {
+        // Stripe is failing: worth an operator's attention, and the client is told when to retry.
+        req.log.warn({ err: error.cause ?? error }, "request failed: Stripe is unavailable");
+        reply.header("retry-after", String(error.retryAfterSeconds));
+      }
       return reply.code(httpStatusOf(error.code)).send(body);
     }
     if (error instanceof ZodError) {
@@ -55,11 +142,27 @@ export function registerErrorHandler(app: FastifyInstance): void {
         .code(400)
         .send({ error: "validation_error", message: "Invalid request", fields: fieldsOf(error) });
     }
+    // PostgreSQL is restarting or unreachable: not the caller's fault, and a retry will work (503, not 500).
+    if (isDatabaseUnavailable(error)) {
+      req.log.warn({ err: error }, "request failed: the database is unavailable");
+      reply.header("retry-after", String(DATABASE_UNAVAILABLE.retryAfterSeconds));
+      return reply.code(503).send(DATABASE_UNAVAILABLE.body);
+    }
     const status = "statusCode" in error && typeof error.statusCode === "number" ? error.statusCode : 500;
     if (status >= 400 && status < 500) {
-      const code =
-        "code" in error && typeof error.code === "string" ? error.code.toLowerCase() : "bad_request";
-      return reply.code(status).send({ error: code, message: error.message });
+      const code = "code" in error && typeof error.code === "string" ? error.code : "";
+      if (status === 413) {
+        // Fastify has already asked for the connection to close, so the rest of the upload is not read.
+        const limit = req.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit ?? 0;
+        return reply.code(413).send({
+          error: "payload_too_large",
+          message: `The request body is larger than the ${limit} bytes (${formatBytes(limit)}) this endpoint accepts.`,
+        });
+      }
+      return reply.code(status).send({
+        error: FASTIFY_ERROR_CODES[code] ?? (code.toLowerCase() || "bad_request"),
+        message: error.message,
+      });
     }
     req.log.error({ err: error }, "request failed");
     return reply.code(500).send({ error: "internal_error", message: "Something went wrong on our side." });

@@ -14,17 +14,31 @@ import {
   appRouter,
   type Context,
   type Ports,
+  UpstreamUnavailableError,
 } from "@minutely/api";
-import { readMigrations } from "@minutely/db";
+import { isDatabaseUnavailable, readMigrations } from "@minutely/db";
+import { TRPCError } from "@trpc/server";
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyInstance } from "fastify";
+import superjson, { type SuperJSONResult } from "superjson";
 import { registerAuthRoutes } from "./auth-routes.ts";
 import type { Config } from "./config.ts";
 import { loggerOptions } from "./logging.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
-import { type Lifecycle, registerHttpMetrics, registerObservabilityRoutes } from "./observability.ts";
+import {
+  DATABASE_UNAVAILABLE,
+  type Lifecycle,
+  registerHttpMetrics,
+  registerObservabilityRoutes,
+} from "./observability.ts";
 import { registerOriginCheck } from "./origin-check.ts";
-import { registerErrorHandler } from "./rest.ts";
+import {
+  frameworkErrorHandler,
+  jsonTextProblem,
+  RestError,
+  registerErrorHandler,
+  registerJsonBodyParser,
+} from "./rest.ts";
 import { registerCustomerApiRoutes } from "./routes/customer-api.ts";
 import { registerDashboardRoutes } from "./routes/dashboard.ts";
 import { registerMeteringRoutes } from "./routes/metering.ts";
@@ -57,16 +71,61 @@ function trpcOptions<TRouter extends AppRouter | AdminRouter>(
         mailer: deps.mailer,
         billing: deps.billing,
         settings: deps.settings,
-        viewer: await viewerOf(deps.auth, req),
+        viewer: await viewerOf(deps.auth, req).catch((error: unknown) => {
+          // No session can be looked up while PostgreSQL is unreachable: 503, not a 500.
+          if (!isDatabaseUnavailable(error)) throw error;
+          throw new TRPCError({
+            code: "SERVICE_UNAVAILABLE",
+            message: DATABASE_UNAVAILABLE.body.message,
+            cause: error,
+          });
+        }),
         requestId: String(req.id),
       }),
       onError({ error, path, req }) {
         if (error.code === "INTERNAL_SERVER_ERROR") {
           req.log.error({ err: error.cause ?? error, path }, "tRPC procedure failed");
+        } else if (error.code === "SERVICE_UNAVAILABLE") {
+          req.log.warn(
+            { err: error.cause ?? error, path },
+            "tRPC procedure failed: a dependency is unavailable",
+          );
         }
+      },
+      // A 503 (Stripe or PostgreSQL unavailable) tells the client when to retry, as the REST routes do.
+      responseMeta({ errors }) {
+        const unavailable = errors.filter((e) => e.code === "SERVICE_UNAVAILABLE");
+        if (unavailable.length === 0) return {};
+        const seconds = Math.max(
+          ...unavailable.map((e) =>
+            e.cause instanceof UpstreamUnavailableError
+              ? e.cause.retryAfterSeconds
+              : DATABASE_UNAVAILABLE.retryAfterSeconds,
+          ),
+        );
+        return { headers: { "retry-after": String(seconds) } };
       },
     },
   } as FastifyTRPCPluginOptions<TRouter>;
+}
+
+/** Why a tRPC input (one superjson envelope, or a batch of them by index) does not deserialize, or null. */
+function superjsonProblem(text: string, batch: boolean): string | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return null; // tRPC answers JSON that does not parse itself
+  }
+  const envelopes = batch && parsed && typeof parsed === "object" ? Object.values(parsed) : [parsed];
+  for (const envelope of envelopes) {
+    try {
+      superjson.deserialize(envelope as SuperJSONResult);
+    } catch {
+      return "is not valid superjson, the format of the tRPC client ({ json, meta })";
+    }
+  }
+  return null;
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -80,9 +139,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     },
     routerOptions: { maxParamLength: 5000, ignoreTrailingSlash: true },
     bodyLimit: 1024 * 1024,
+    frameworkErrors: frameworkErrorHandler,
   });
 
   registerErrorHandler(app);
+  registerJsonBodyParser(app);
   const metrics = deps.metrics ?? createMetrics({ db: deps.db });
   const lifecycle = deps.lifecycle ?? { shuttingDown: false };
   app.addHook("preClose", async () => {
@@ -163,8 +224,32 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await registerDashboardRoutes(app, deps);
   await registerCustomerApiRoutes(app, deps);
   await registerWebhookRoutes(app, { ...deps, webhookSecret: config.stripe.webhookSecret });
-  await app.register(fastifyTRPCPlugin, trpcOptions(deps, adminRouter, "/trpc/admin"));
-  await app.register(fastifyTRPCPlugin, trpcOptions(deps, appRouter, "/trpc"));
+  await app.register(async (scope) => {
+    // tRPC takes JSON only. Its adapter hands other bodies (multipart) over unread, so they would escape
+    // the body limit and fail deep in tRPC; no procedure takes FormData, so they are refused up front.
+    scope.addHook("onRequest", async (req) => {
+      const type = req.headers["content-type"];
+      if (req.method === "GET" || req.method === "HEAD" || type === undefined) return;
+      if (/^application\/json\s*(;|$)/i.test(type)) return;
+      throw new RestError(415, {
+        error: "unsupported_media_type",
+        message: "Send tRPC requests with Content-Type: application/json.",
+      });
+    });
+    // tRPC parses its input itself (the body, or ?input= of a query): the same limits as REST bodies,
+    // and superjson that does not deserialize is refused here with a clear message (malformed meta sends
+    // superjson into endless recursion or a TypeError, which tRPC would echo as the error message).
+    scope.addHook("preHandler", async (req) => {
+      const query = (req.query ?? {}) as Record<string, unknown>;
+      for (const text of [req.body, query.input].flat()) {
+        if (typeof text !== "string") continue;
+        const problem = jsonTextProblem(text) ?? superjsonProblem(text, query.batch === "1");
+        if (problem) throw new RestError(400, { error: "invalid_input", message: `The input ${problem}.` });
+      }
+    });
+    await scope.register(fastifyTRPCPlugin, trpcOptions(deps, adminRouter, "/trpc/admin"));
+    await scope.register(fastifyTRPCPlugin, trpcOptions(deps, appRouter, "/trpc"));
+  });
 
   await registerSpas(app, config);
   return app;

@@ -5,8 +5,11 @@ export function headersOf(req: FastifyRequest): Headers {
   const headers = new Headers();
   for (const [key, value] of Object.entries(req.headers)) {
     if (value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) headers.append(key, v);
-    else headers.set(key, value);
+    // Node's HTTP parser refuses control characters, but a value Headers rejects is skipped, never a 500.
+    try {
+      if (Array.isArray(value)) for (const v of value) headers.append(key, v);
+      else headers.set(key, value);
+    } catch {}
   }
   return headers;
 }

@@ -9,7 +9,7 @@ import { loggerOptions } from "./logging.ts";
 import { createMetrics } from "./metrics.ts";
 import { type Lifecycle, registerObservabilityRoutes } from "./observability.ts";
 import { createRuntime } from "./runtime.ts";
-import { startWorker } from "./worker.ts";
+import { superviseWorker } from "./worker.ts";
 
 const config = loadConfigOrExit("worker");
 const runtime = createRuntime(config);
@@ -28,16 +28,13 @@ registerObservabilityRoutes(app, {
   migrations: readMigrations(config.migrationsDir).map((m) => m.name),
 });
 
-const runner = await startWorker({
+// Supervised: a runner that fails (PostgreSQL restarted under it) is replaced instead of exiting.
+const runner = await superviseWorker({
   connectionString: config.databaseUrl,
   concurrency: config.worker.concurrency,
   ports,
   metrics,
   log: app.log.child({ component: "worker" }),
-});
-runner.promise.catch((error: unknown) => {
-  app.log.fatal({ err: error }, "the worker stopped with an error; exiting");
-  process.exit(1);
 });
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

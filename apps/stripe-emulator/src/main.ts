@@ -3,6 +3,7 @@
  * Prints one JSON line `{"event":"listening","url":...,"apiVersion":...}` first, then human logs.
  */
 
+import { webhookRetryFromEnv } from "./config.ts";
 import { type PreregisteredWebhook, type StripeEmulatorOptions, startStripeEmulator } from "./server.ts";
 import { API_VERSION, EMULATOR_DESCRIPTION } from "./version.ts";
 import { chaosOptionsSchema } from "./webhooks.ts";
@@ -46,6 +47,8 @@ async function main(): Promise<void> {
   if (chaos) options.chaos = chaos;
   if (env.STRIPE_EMULATOR_STATE_FILE) options.stateFile = env.STRIPE_EMULATOR_STATE_FILE;
   if (env.STRIPE_EMULATOR_PUBLIC_URL) options.publicUrl = env.STRIPE_EMULATOR_PUBLIC_URL;
+  const webhookRetry = webhookRetryFromEnv(env);
+  if (webhookRetry) options.webhookRetry = webhookRetry;
 
   const emulator = await startStripeEmulator(options);
   process.stdout.write(

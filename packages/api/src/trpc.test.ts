@@ -11,6 +11,9 @@ const testRouter = router({
   unexpected: publicProcedure.mutation(() => {
     throw new Error("connect ECONNREFUSED 10.0.0.5:5432 at pg.Client (/srv/node_modules/pg/lib/client.js)");
   }),
+  databaseDown: publicProcedure.query(() => {
+    throw Object.assign(new Error("Can't reach database server at 127.0.0.1:5432"), { code: "P1001" });
+  }),
   refused: publicProcedure.mutation(() => {
     throw new AppError("BAD_REQUEST", "Choose a package.", "packageId");
   }),
@@ -41,6 +44,19 @@ describe("tRPC error shapes", () => {
     expect(body).not.toMatch(/ECONNREFUSED|5432|node_modules|client\.js/);
   });
 
+  it("answers 503, retryable, while the database cannot be reached", async () => {
+    const response = await fetchRequestHandler({
+      endpoint: "/trpc",
+      router: testRouter,
+      req: new Request("http://localhost/trpc/databaseDown"),
+      createContext: () => ({}) as Context,
+    });
+    const body = await response.text();
+    expect(response.status).toBe(503);
+    expect(body).toMatch(/cannot reach its database right now/);
+    expect(body).not.toMatch(/5432/);
+  });
+
   it("keeps the message and the field of the services' errors and of validation", async () => {
     const refused = await call("refused", {});
     expect(refused.status).toBe(400);
@@ -51,5 +67,6 @@ describe("tRPC error shapes", () => {
     const invalid = await call("validated", { name: "" });
     expect(invalid.status).toBe(400);
     expect(JSON.parse(invalid.body).error.json.data.fieldErrors).toEqual({ name: "Give it a name" });
+    expect(JSON.parse(invalid.body).error.json.message).toBe("Invalid input: name: Give it a name");
   });
 });

@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from "@minutely/db";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
@@ -15,10 +16,13 @@ const t = initTRPC.context<Context>().create({
           ? { [cause.field]: cause.message }
           : null;
     // An unexpected error's own text (a driver's, Stripe's, a stack's first line) is for the logs only.
+    const firstIssue = cause instanceof ZodError ? cause.issues[0] : undefined;
     const message =
       error.code === "INTERNAL_SERVER_ERROR"
         ? "Something went wrong on our side; nothing you did caused it. Please try again in a moment."
-        : shape.message;
+        : firstIssue
+          ? `Invalid input: ${firstIssue.path.join(".") || "input"}: ${firstIssue.message}`
+          : shape.message;
     return { ...shape, message, data: { ...shape.data, stack: undefined, fieldErrors } };
   },
 });
@@ -28,6 +32,14 @@ const mapAppErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (!result.ok && result.error.cause instanceof AppError) {
     throw toTRPCError(result.error.cause);
+  }
+  if (!result.ok && isDatabaseUnavailable(result.error.cause)) {
+    // PostgreSQL is restarting or out of reach: nothing the caller did, and worth retrying shortly.
+    throw new TRPCError({
+      code: "SERVICE_UNAVAILABLE",
+      message: "Minutely cannot reach its database right now. Please try again in a few seconds.",
+      cause: result.error.cause,
+    });
   }
   return result;
 });

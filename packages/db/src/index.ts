@@ -1,4 +1,9 @@
-export { type CreatePrismaClientOptions, createPrismaClient, type Database } from "./client.ts";
+export {
+  type CreatePrismaClientOptions,
+  createPrismaClient,
+  type Database,
+  isDatabaseUnavailable,
+} from "./client.ts";
 export * from "./generated/prisma/client.ts";
 export { type MigrateResult, MigrationError, migrate, readMigrations } from "./migrate.ts";
 export { installJobQueue, prepareDatabase } from "./queue.ts";

@@ -122,7 +122,11 @@ async function restAction(customer: Customer, body: Record<string, unknown>) {
     headers: { "content-type": "application/json", origin: ORIGIN, cookie: customer.cookie },
     body: JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  return {
+    status: response.status,
+    retryAfter: response.headers.get("retry-after"),
+    body: (await response.json()) as Record<string, unknown>,
+  };
 }
 
 interface TrpcError {
@@ -137,6 +141,7 @@ async function trpcResult(response: Response) {
   };
   return {
     status: response.status,
+    retryAfter: response.headers.get("retry-after"),
     data: body.result ? superjson.deserialize<Record<string, unknown>>(body.result.data) : undefined,
     error: body.error ? superjson.deserialize<TrpcError>(body.error) : undefined,
   };
@@ -170,8 +175,13 @@ function expectClearMessage(message: string): void {
   expect(message).not.toMatch(INTERNALS);
 }
 
-function expectRest503(response: { status: number; body: Record<string, unknown> }): void {
+function expectRest503(response: {
+  status: number;
+  retryAfter: string | null;
+  body: Record<string, unknown>;
+}): void {
   expect(response.status, JSON.stringify(response.body)).toBe(503);
+  expect(Number(response.retryAfter)).toBeGreaterThanOrEqual(1);
   expect(Object.keys(response.body).sort()).toEqual(["error", "message"]);
   expect(response.body.error).toBe("upstream_unavailable");
   expectClearMessage(String(response.body.message));
@@ -179,6 +189,7 @@ function expectRest503(response: { status: number; body: Record<string, unknown>
 
 function expectTrpc503(result: Awaited<ReturnType<typeof trpcResult>>): void {
   expect(result.status, JSON.stringify(result.error)).toBe(503);
+  expect(Number(result.retryAfter)).toBeGreaterThanOrEqual(1);
   expect(result.error?.data).toMatchObject({ code: "SERVICE_UNAVAILABLE", httpStatus: 503 });
   expect(result.error?.data.stack).toBeUndefined();
   expectClearMessage(result.error?.message ?? "");

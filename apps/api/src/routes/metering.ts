@@ -231,6 +231,8 @@ export async function registerMeteringRoutes(
             },
             400: errorResponses[400],
             401: errorResponses[401],
+            413: errorResponses[413],
+            503: errorResponses[503],
           },
         },
         // zod validates below, so errors name the field like every other route.
@@ -307,6 +309,8 @@ export async function registerMeteringRoutes(
             },
             400: errorResponses[400],
             401: errorResponses[401],
+            413: errorResponses[413],
+            503: errorResponses[503],
           },
         },
         attachValidation: true,

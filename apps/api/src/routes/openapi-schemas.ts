@@ -16,7 +16,16 @@ export const errorResponses = {
   403: { description: "Not allowed", ...errorSchema },
   404: { description: "Not found", ...errorSchema },
   409: { description: "Conflict", ...errorSchema },
+  413: {
+    description: "Body larger than this endpoint accepts (the message states the limit)",
+    ...errorSchema,
+  },
   429: { description: "Rate limited", ...errorSchema },
+  503: {
+    description:
+      "Stripe or the database is briefly unavailable; nothing was half-done and retrying (after the Retry-After header's seconds) is safe",
+    ...errorSchema,
+  },
 } as const;
 
 export const sessionSecurity = [{ session: [] }];

@@ -82,7 +82,9 @@ async function state(customerId: string) {
     orderBy: { stripeInvoiceId: "asc" },
   });
   return {
-    subscriptions: subs.map(({ id: _id, syncedAt: _s, createdAt: _c, updatedAt: _u, ...rest }) => rest),
+    subscriptions: subs.map(
+      ({ id: _id, syncedAt: _s, syncTicket: _t, createdAt: _c, updatedAt: _u, ...rest }) => rest,
+    ),
     invoices: invoices.map(
       ({ id: _id, createdAt: _c, updatedAt: _u, subscriptionId: _sid, ...rest }) => rest,
     ),

@@ -1,6 +1,49 @@
 import { type Ports, receiveStripeWebhook } from "@minutely/api";
 import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { jsonTextProblem, parse, RestError } from "../rest.ts";
 import { errorSchema } from "./openapi-schemas.ts";
+
+/** Unix seconds of 9999-12-31: anything later is no date PostgreSQL stores. */
+const MAX_UNIX_SECONDS = 253_402_300_799;
+
+/**
+ * What every Stripe event has. A body that is not one (even a correctly signed one) is refused here with a
+ * 400 naming the field, instead of failing in the database and being retried by Stripe forever.
+ */
+const ZStripeEventEnvelopeSchema = z.object(
+  {
+    id: z.string({ error: "is required" }).min(1, "is required").max(255, "is too long"),
+    type: z.string({ error: "is required" }).min(1, "is required").max(255, "is too long"),
+    created: z
+      .number({ error: "must be a Unix timestamp" })
+      .int("must be a Unix timestamp")
+      .min(0, "must be a Unix timestamp")
+      .max(MAX_UNIX_SECONDS, "must be a Unix timestamp"),
+    data: z.object(
+      { object: z.record(z.string(), z.unknown()) },
+      { error: "must contain the event's object" },
+    ),
+  },
+  { error: "must be a Stripe event (a JSON object)" },
+);
+
+/** Refuses a body that is not a Stripe event; checked before the signature, so not even a signed one reaches the database. */
+function checkEvent(rawBody: Buffer): void {
+  const text = rawBody.toString("utf8");
+  const problem = jsonTextProblem(text);
+  if (problem) throw new RestError(400, { error: "invalid_body", message: `The event ${problem}.` });
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new RestError(400, {
+      error: "invalid_json",
+      message: "The body is not JSON; Stripe sends events as JSON.",
+    });
+  }
+  parse(ZStripeEventEnvelopeSchema, json, "event");
+}
 
 /**
  * POST /api/webhooks/stripe. Its own scope with a raw-body parser, because the signature covers the exact
@@ -30,6 +73,7 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: Ports & 
       async (req) => {
         const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.from("");
         const signature = req.headers["stripe-signature"];
+        if (typeof signature === "string") checkEvent(rawBody);
         const result = await receiveStripeWebhook(deps, {
           rawBody,
           signature: typeof signature === "string" ? signature : undefined,

@@ -77,7 +77,7 @@ function declined(error: unknown): never {
       );
     }
     throw new PaymentDeclinedError(
-      `Your card was declined${error.message ? `: ${error.message}` : "."} No subscription was created; try another card.`,
+      `Your card was declined${error.message ? `: ${error.message}` : "."} Nothing was charged; try another card.`,
       "declined",
     );
   }

@@ -22,10 +22,11 @@ export class OutboxMailer implements Mailer {
   ) {}
 
   async send(message: MailInput): Promise<void> {
-    await this.db.mailMessage.upsert({
-      where: { dedupeKey: message.dedupeKey },
-      create: { ...message, sentAt: this.clock.now() },
-      update: {},
+    // INSERT … ON CONFLICT DO NOTHING: atomic, so concurrent sends of one message store it once and none
+    // fails (an upsert is find-then-create and loses that race with a unique-key error).
+    await this.db.mailMessage.createMany({
+      data: [{ ...message, sentAt: this.clock.now() }],
+      skipDuplicates: true,
     });
   }
 }

@@ -252,7 +252,8 @@ export async function reorderPackages(ports: Ports, actor: Viewer, ids: string[]
  * the idempotency keys are derived from the package and the price point, so retries create nothing twice.
  */
 export async function syncPackageToStripe(ports: Ports, planId: string): Promise<void> {
-  const plan = await ports.db.subscriptionPlan.findUniqueOrThrow({ where: { id: planId } });
+  const plan = await ports.db.subscriptionPlan.findUnique({ where: { id: planId } });
+  if (!plan) throw new AppError("NOT_FOUND", "No package has this id.", "id");
   let productId = plan.stripeProductId;
   if (!productId) {
     ({ productId } = await ports.billing.createProduct({

@@ -32,7 +32,11 @@ export async function receiveStripeWebhook(
     await ports.queue.enqueue(
       PROCESS_STRIPE_EVENT,
       { eventId: event.id },
-      { jobKey: `stripe-event:${event.id}`, maxAttempts: STRIPE_EVENT_MAX_ATTEMPTS },
+      {
+        jobKey: `stripe-event:${event.id}`,
+        maxAttempts: STRIPE_EVENT_MAX_ATTEMPTS,
+        queueName: eventQueue(payload),
+      },
       tx,
     );
     return { id: event.id, duplicate: false };
@@ -51,6 +55,18 @@ function idOf(value: unknown): string | null {
   if (typeof value === "string") return value;
   if (value && typeof value === "object" && "id" in value && typeof value.id === "string") return value.id;
   return null;
+}
+
+/**
+ * The queue of an event's job: one per Stripe customer, so a customer's events are processed one at a time
+ * (events of different customers still run in parallel). Two events about the same thing then never race:
+ * Stripe's first failed charge and its retry both email "payment failed" under one dedupe key, and processed
+ * at once both tried to store that one message (the second failed with a unique violation and was retried).
+ */
+function eventQueue(payload: unknown): string | undefined {
+  const object = (payload as { data?: { object?: StripeObject } } | null)?.data?.object;
+  const customerId = object?.object === "customer" ? idOf(object.id) : idOf(object?.customer);
+  return customerId ? `stripe-customer:${customerId}` : undefined;
 }
 
 function invoiceSubscriptionId(object: StripeObject): string | null {
@@ -126,7 +142,11 @@ export async function replayStripeEvent(ports: Ports, eventId: string): Promise<
     await ports.queue.enqueue(
       PROCESS_STRIPE_EVENT,
       { eventId },
-      { jobKey: `stripe-event:${eventId}:replay`, maxAttempts: STRIPE_EVENT_MAX_ATTEMPTS },
+      {
+        jobKey: `stripe-event:${eventId}:replay`,
+        maxAttempts: STRIPE_EVENT_MAX_ATTEMPTS,
+        queueName: eventQueue(event.payload),
+      },
       tx,
     );
   });

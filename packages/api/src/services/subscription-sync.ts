@@ -10,6 +10,18 @@ import { enforceAgentLimit } from "./agents.ts";
 export const accountLock = (accountId: string) =>
   Prisma.sql`SELECT pg_advisory_xact_lock(hashtext(${`minutely:account:${accountId}`}))`;
 
+/**
+ * A ticket from PostgreSQL's global, increasing transaction-id counter, taken just before Stripe is read.
+ * Any change at Stripe after it is followed by a sync that takes its ticket later (the action's own sync,
+ * or the webhook job of the change), so the row keeps the read with the highest ticket: a read made before
+ * a change can never overwrite, committing late, one made after it. No lock is held while Stripe answers.
+ */
+async function readTicket(db: Db): Promise<bigint> {
+  const [row] = await db.$queryRaw<{ ticket: bigint }[]>`SELECT pg_current_xact_id()::text::bigint AS ticket`;
+  if (row === undefined) throw new Error("PostgreSQL returned no transaction id");
+  return BigInt(row.ticket);
+}
+
 const INVOICE_STATUSES = ["draft", "open", "paid", "void", "uncollectible"] as const;
 type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
 
@@ -48,6 +60,7 @@ async function planForPrice(db: Db, priceId: string) {
  * subscription of a customer Minutely does not know.
  */
 export async function syncSubscription(ports: Ports, stripeSubscriptionId: string) {
+  const ticket = await readTicket(ports.db);
   const remote = await ports.billing.retrieveSubscription(stripeSubscriptionId);
   const scheduled = remote.scheduleId
     ? await ports.billing.retrieveScheduledChange(remote.scheduleId, ports.clock.now())
@@ -61,7 +74,12 @@ export async function syncSubscription(ports: Ports, stripeSubscriptionId: strin
       await tx.$executeRaw(accountLock(account.id));
       const planId = await planForPrice(tx, remote.priceId);
       const scheduledPlanId = scheduled ? await planForPrice(tx, scheduled.priceId) : null;
-      const before = await tx.subscription.findUnique({ where: { stripeSubscriptionId: remote.id } });
+      const before = await tx.subscription.findUnique({
+        where: { stripeSubscriptionId: remote.id },
+        include: { plan: true },
+      });
+      // A newer read of this subscription was written while this one was in flight: it stands.
+      if (before && before.syncTicket > ticket) return before;
       const data = {
         accountId: account.id,
         planId,
@@ -78,6 +96,7 @@ export async function syncSubscription(ports: Ports, stripeSubscriptionId: strin
         scheduledChangeAt: scheduled?.startsAt ?? null,
         stripeTestClockId: remote.testClockId,
         syncedAt: ports.clock.now(),
+        syncTicket: ticket,
         ...(scheduled ? {} : { scheduledKeepAgentIds: [] }),
       };
       const row = await tx.subscription.upsert({

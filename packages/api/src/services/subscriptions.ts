@@ -6,7 +6,6 @@
 // charge twice; actions that only set a state (cancel, resume, schedule) are safe to repeat and get a
 // fresh key per attempt (a derived key could replay a stale answer after, say, cancel-resume-cancel).
 import { randomUUID } from "node:crypto";
-import { Prisma } from "@minutely/db";
 import {
   type ActionDenialCode,
   agentsToKeepOnDowngrade,
@@ -26,9 +25,6 @@ import { toPackageView } from "./catalog.ts";
 import { syncRecentInvoices, syncSubscription } from "./subscription-sync.ts";
 
 type Subscription = NonNullable<Awaited<ReturnType<typeof currentSubscription>>>;
-
-const actionLock = (accountId: string) =>
-  Prisma.sql`SELECT pg_try_advisory_xact_lock(hashtext(${`minutely:account-action:${accountId}`})) AS locked`;
 
 const DENIAL_STATUS: Record<ActionDenialCode, AppErrorCode> = {
   NO_SUBSCRIPTION: "PRECONDITION_FAILED",
@@ -124,21 +120,34 @@ async function loadTarget(ports: Ports, packageId: string | undefined) {
   return plan;
 }
 
-/** Runs `work` holding the account's action lock; a second concurrent action gets CONFLICT. */
+/** How long an action may hold its account's lock before another may take it over (a crashed holder). */
+const ACTION_LEASE_MS = 120_000;
+
+/**
+ * Runs `work` holding the account's action lock; a second concurrent action gets CONFLICT. The lock is a
+ * lease row, not a transaction: holding a pooled connection while Stripe answers, with the work needing
+ * more connections from the same pool, stalls the whole process once enough accounts act at once.
+ */
 async function withActionLock<T>(ports: Ports, accountId: string, work: () => Promise<T>): Promise<T> {
-  return await ports.db.$transaction(
-    async (tx) => {
-      const [row] = await tx.$queryRaw<{ locked: boolean }[]>(actionLock(accountId));
-      if (!row?.locked) {
-        throw new AppError(
-          "CONFLICT",
-          "Another change to this subscription is in progress. Try again in a moment.",
-        );
-      }
-      return await work();
-    },
-    { timeout: 90_000, maxWait: 10_000 },
-  );
+  const holder = randomUUID();
+  const now = ports.clock.now();
+  const taken = await ports.db.$executeRaw`
+    INSERT INTO account_action_lock (account_id, holder, expires_at)
+    VALUES (${accountId}::uuid, ${holder}::uuid, ${new Date(now.getTime() + ACTION_LEASE_MS)})
+    ON CONFLICT (account_id) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+    WHERE account_action_lock.expires_at <= ${now}`;
+  if (taken === 0) {
+    throw new AppError(
+      "CONFLICT",
+      "Another change to this subscription is in progress. Try again in a moment.",
+    );
+  }
+  try {
+    return await work();
+  } finally {
+    await ports.db.$executeRaw`
+      DELETE FROM account_action_lock WHERE account_id = ${accountId}::uuid AND holder = ${holder}::uuid`;
+  }
 }
 
 function fromDeclined(error: unknown): never {
