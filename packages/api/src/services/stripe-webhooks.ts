@@ -5,6 +5,7 @@ import type { Prisma } from "@minutely/db";
 import type { Ports } from "../context.ts";
 import { AppError } from "../errors.ts";
 import { syncInvoice, syncSubscription } from "./subscription-sync.ts";
+import { applyCompletedCheckout } from "./subscriptions.ts";
 
 export const PROCESS_STRIPE_EVENT = "process-stripe-event";
 /** How often the queue tries an event before giving up (a failed event below this is still retried). */
@@ -105,9 +106,8 @@ export async function processStripeEvent(ports: Ports, eventId: string): Promise
     const type = event.type;
     if (type.startsWith("customer.subscription.") && object.id) {
       await syncSubscription(ports, object.id);
-    } else if (type === "checkout.session.completed") {
-      const subscriptionId = idOf(object.subscription);
-      if (subscriptionId) await syncSubscription(ports, subscriptionId);
+    } else if (type === "checkout.session.completed" && object.id) {
+      await applyCompletedCheckout(ports, object.id);
     } else if (type.startsWith("subscription_schedule.")) {
       const subscriptionId = idOf(object.subscription);
       if (subscriptionId) await syncSubscription(ports, subscriptionId);

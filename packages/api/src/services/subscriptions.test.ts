@@ -285,7 +285,8 @@ describe("upgrade, downgrade, cancel", () => {
 });
 
 describe("payment failures", () => {
-  it("emails the customer once when a renewal fails, and a new card from Checkout (setup mode) pays it", async () => {
+  /** A Pro customer whose renewal failed: past due, with an open invoice. */
+  async function pastDueCustomer() {
     const account = await newAccount();
     const result = await subscribe(ports, account, {
       packageId: plans.Pro.id,
@@ -302,13 +303,24 @@ describe("payment failures", () => {
       new Date((sub.currentPeriodEnd ?? new Date()).getTime() + 3600 * 1000),
     );
     expect(pastDue?.status).toBe("past_due");
+    return { account, customer };
+  }
 
-    // The webhook for the failed invoice, processed twice (delivery is at least once): one email.
-    const failed = (await ports.stripe.invoices.list({ customer, status: "open" })).data[0];
-    const event = (await ports.stripe.events.list({ type: "invoice.payment_failed", limit: 100 })).data.find(
-      (e) => (e.data.object as { id?: string }).id === failed?.id,
-    );
-    if (!event) throw new Error("the emulator sent no invoice.payment_failed event");
+  /** The customer saves a working card on Stripe's hosted setup page. */
+  async function saveNewCard(account: Awaited<ReturnType<typeof newAccount>>, requestKey: string) {
+    const setup = await startPaymentMethodUpdate(ports, account, requestKey);
+    const page = await fetch(`${setup.url.replace(/\/checkout\/.*/, "")}/checkout/${setup.sessionId}/pay`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "card=visa",
+      redirect: "manual",
+    });
+    expect(page.status).toBeLessThan(400);
+    return setup.sessionId;
+  }
+
+  /** Records a Stripe event as the webhook route does, and processes it as the queue would. */
+  async function deliver(event: { id: string; type: string; created: number }) {
     await db.stripeEvent.create({
       data: {
         id: event.id,
@@ -318,6 +330,18 @@ describe("payment failures", () => {
       },
     });
     await processStripeEvent(ports, event.id);
+  }
+
+  it("emails the customer once when a renewal fails, and a new card from Checkout (setup mode) pays it", async () => {
+    const { account, customer } = await pastDueCustomer();
+
+    // The webhook for the failed invoice, processed twice (delivery is at least once): one email.
+    const failed = (await ports.stripe.invoices.list({ customer, status: "open" })).data[0];
+    const event = (await ports.stripe.events.list({ type: "invoice.payment_failed", limit: 100 })).data.find(
+      (e) => (e.data.object as { id?: string }).id === failed?.id,
+    );
+    if (!event) throw new Error("the emulator sent no invoice.payment_failed event");
+    await deliver(event);
     await db.stripeEvent.update({ where: { id: event.id }, data: { status: "received" } });
     await processStripeEvent(ports, event.id);
     const mail = await db.mailMessage.findMany({ where: { to: account.email } });
@@ -325,17 +349,29 @@ describe("payment failures", () => {
     expect((await billingHistory(ports, account.accountId))[0]?.status).toBe("open");
 
     // The customer saves a new card on Stripe's hosted page; coming back pays the open invoice.
-    const setup = await startPaymentMethodUpdate(ports, account, "fix-card-1");
-    const page = await fetch(`${setup.url.replace(/\/checkout\/.*/, "")}/checkout/${setup.sessionId}/pay`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: "card=visa",
-      redirect: "manual",
-    });
-    expect(page.status).toBeLessThan(400);
-    const completed = await completeCheckout(ports, account.accountId, setup.sessionId);
+    const sessionId = await saveNewCard(account, "fix-card-1");
+    const completed = await completeCheckout(ports, account.accountId, sessionId);
     expect(completed.subscription).toMatchObject({ status: "active", needsPaymentAttention: false });
     expect((await billingHistory(ports, account.accountId))[0]?.status).toBe("paid");
+  });
+
+  it("puts the new card to work from the webhook alone when the customer never comes back, and only once", async () => {
+    const { account, customer } = await pastDueCustomer();
+    const sessionId = await saveNewCard(account, "fix-card-2");
+    const event = (
+      await ports.stripe.events.list({ type: "checkout.session.completed", limit: 100 })
+    ).data.find((e) => (e.data.object as { id?: string }).id === sessionId);
+    if (!event) throw new Error("the emulator sent no checkout.session.completed event");
+    await deliver(event);
+    expect(await subscriptionOverview(ports, account.accountId)).toMatchObject({
+      status: "active",
+      needsPaymentAttention: false,
+    });
+    expect((await billingHistory(ports, account.accountId))[0]?.status).toBe("paid");
+    // The return page loading late changes nothing: the open invoice was paid once.
+    await completeCheckout(ports, account.accountId, sessionId);
+    const paid = await ports.stripe.invoices.list({ customer, status: "paid" });
+    expect(paid.data.filter((i) => i.billing_reason === "subscription_cycle")).toHaveLength(1);
   });
 });
 

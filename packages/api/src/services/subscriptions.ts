@@ -288,6 +288,19 @@ export async function completeCheckout(ports: Ports, accountId: string, sessionI
   if (!account?.stripeCustomerId || session.customerId !== account.stripeCustomerId) {
     throw new AppError("NOT_FOUND", "No such checkout session.", "sessionId");
   }
+  await applyCheckout(ports, accountId, sessionId, session);
+  await syncRecentInvoices(ports, accountId, 5);
+  return { status: session.status, subscription: await subscriptionOverview(ports, accountId) };
+}
+
+type CheckoutSession = Awaited<ReturnType<Ports["billing"]["retrieveCheckout"]>>;
+
+/**
+ * What a completed Checkout session means: a new subscription to record, or (setup mode) a new card to put
+ * on the subscription and charge its open invoices with. Both the return page and the
+ * `checkout.session.completed` webhook apply it, with the same idempotency keys, so it happens once.
+ */
+async function applyCheckout(ports: Ports, accountId: string, sessionId: string, session: CheckoutSession) {
   if (session.mode === "subscription" && session.subscriptionId) {
     await syncSubscription(ports, session.subscriptionId);
   }
@@ -304,8 +317,25 @@ export async function completeCheckout(ports: Ports, accountId: string, sessionI
       await syncSubscription(ports, current.stripeSubscriptionId);
     }
   }
-  await syncRecentInvoices(ports, accountId, 5);
-  return { status: session.status, subscription: await subscriptionOverview(ports, accountId) };
+}
+
+/**
+ * The `checkout.session.completed` webhook: the customer may close the tab before the return page loads,
+ * and the new card must still reach the subscription. A card declined here stays declined (the subscription
+ * stays past due and the customer was told on the page); it is not retried.
+ */
+export async function applyCompletedCheckout(ports: Ports, sessionId: string): Promise<void> {
+  const session = await ports.billing.retrieveCheckout(sessionId);
+  if (session.status !== "complete" || !session.customerId) return;
+  const account = await ports.db.account.findUnique({ where: { stripeCustomerId: session.customerId } });
+  if (!account) return;
+  try {
+    await applyCheckout(ports, account.id, sessionId, session);
+  } catch (error) {
+    if (error instanceof AppError && error.code === "PAYMENT_REQUIRED") return;
+    throw error;
+  }
+  await syncRecentInvoices(ports, account.id, 5);
 }
 
 async function liveSubscription(ports: Ports, accountId: string): Promise<Subscription> {
