@@ -2,5 +2,6 @@ export { ensureChromium, findChromium, launchBrowser, screenshot } from "./brows
 export { type RunningEmulator, startStripeEmulatorProcess } from "./emulator.ts";
 export { stripeEmulatorUrl } from "./inject.ts";
 export { REPO_ROOT, SCREENSHOT_DIR } from "./paths.ts";
+export { seededRandom } from "./random.ts";
 export { type Stack, type StackOptions, startStack } from "./stack.ts";
 export { testBrowser, testStack } from "./vitest.ts";

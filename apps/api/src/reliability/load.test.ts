@@ -29,7 +29,7 @@
 // MINUTELY_LOAD_SEED replays a run's random choices (the seed is printed in the summary).
 import { randomUUID } from "node:crypto";
 import { createStripeClient } from "@minutely/api";
-import { testStack } from "@minutely/testing";
+import { seededRandom, testStack } from "@minutely/testing";
 import superjson from "superjson";
 import { beforeAll, describe, expect, it } from "vitest";
 
@@ -54,14 +54,7 @@ const stripe = createStripeClient({ secretKey: "sk_test_load", apiBase: stack.st
 
 /** A small seeded PRNG (mulberry32), so a failing run's choices can be replayed. */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   return {
     next,
     int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),

@@ -144,17 +144,7 @@ export async function dailyRollupAndRecount(db: Database, accountId: string) {
   return { rollup: rollup.map((r) => r.line), recount: recount.map((r) => r.line) };
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so a failing run can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "@minutely/testing";
 
 export function shuffle<T>(items: readonly T[], random: () => number): T[] {
   const copy = [...items];
