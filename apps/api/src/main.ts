@@ -94,6 +94,8 @@ async function syncCatalog(attempt: number): Promise<void> {
   try {
     const result = await syncCatalogToStripe(ports);
     if (result.synced > 0 || result.failed.length > 0) server.log.info(result, "catalog synced to Stripe");
+    // Packages that could not be synced are not purchasable: keep trying (the worker's periodic sync does too).
+    if (result.failed.length > 0) throw new Error(`not synced: ${result.failed.join(", ")}`);
   } catch (error) {
     const delayMs = Math.min(2000 * 2 ** attempt, 300_000);
     server.log.warn({ err: error, retryInMs: delayMs }, "catalog sync to Stripe failed; retrying");

@@ -1,10 +1,15 @@
-import { subscriptions, syncCatalogToStripe } from "@minutely/api";
+import { subscriptions, syncCatalogToStripe, UpstreamUnavailableError } from "@minutely/api";
 import { testPorts } from "@minutely/api/testing";
 import { testDatabase } from "@minutely/db/vitest";
 import { systemClock } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
-import { expireCallReservations, resyncStaleSubscriptions } from "./periodic.ts";
+import {
+  expireCallReservations,
+  periodicTasks,
+  resyncStaleSubscriptions,
+  SYNC_CATALOG_TASK,
+} from "./periodic.ts";
 
 const { db } = await testDatabase();
 const base = testPorts(db, { stripeApiBase: stripeEmulatorUrl() });
@@ -94,5 +99,35 @@ describe("expireCallReservations", () => {
       "call-in-progress": "held",
       "call-settled": "settled",
     });
+  });
+});
+
+describe("the periodic catalog sync", () => {
+  it("makes a price edited while Stripe was down purchasable once Stripe answers again", async () => {
+    await syncCatalogToStripe(ports);
+    // An admin changed Enterprise's price while Stripe was unreachable: the change is saved, not synced.
+    const enterprise = await db.subscriptionPlan.update({
+      where: { name: "Enterprise" },
+      data: { monthlyPriceCents: 34_900 },
+    });
+    let outage = true;
+    const flaky: typeof ports.billing = Object.create(ports.billing);
+    flaky.createMonthlyPrice = async (input) => {
+      if (outage) throw new UpstreamUnavailableError("Stripe could not be reached.", 5);
+      return await ports.billing.createMonthlyPrice(input);
+    };
+    const task = periodicTasks({ ...ports, billing: flaky })[SYNC_CATALOG_TASK];
+    await expect(task()).rejects.toThrow(/could not sync Enterprise to Stripe/);
+    const stale = await db.planPrice.findFirstOrThrow({ where: { planId: enterprise.id, current: true } });
+    expect(stale.amountCents).not.toBe(34_900);
+
+    outage = false;
+    await task();
+    const current = await db.planPrice.findFirstOrThrow({ where: { planId: enterprise.id, current: true } });
+    expect(current.amountCents).toBe(34_900);
+    const atStripe = await ports.stripe.prices.retrieve(current.stripePriceId);
+    expect(atStripe.unit_amount).toBe(34_900);
+    await task(); // nothing left to do: no new price
+    expect(await db.planPrice.count({ where: { planId: enterprise.id, current: true } })).toBe(1);
   });
 });

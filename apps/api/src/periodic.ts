@@ -4,10 +4,11 @@
 // Billing periods themselves need no timer: a subscription's usage period is its current Stripe period,
 // moved forward by the renewal webhooks (customer.subscription.updated, invoice.paid). These tasks only
 // repair what a lost webhook or an abandoned call would leave behind.
-import { type Ports, syncSubscription } from "@minutely/api";
+import { type Ports, syncCatalogToStripe, syncSubscription } from "@minutely/api";
 
 export const RESYNC_STALE_SUBSCRIPTIONS_TASK = "resync-stale-subscriptions";
 export const EXPIRE_CALL_RESERVATIONS_TASK = "expire-call-reservations";
+export const SYNC_CATALOG_TASK = "sync-catalog-to-stripe";
 
 /** graphile-worker crontab: minute hour day-of-month month day-of-week task ?options. */
 export const CRONTAB = [
@@ -15,6 +16,9 @@ export const CRONTAB = [
   `7 * * * * ${RESYNC_STALE_SUBSCRIPTIONS_TASK} ?max=3&jobKey=${RESYNC_STALE_SUBSCRIPTIONS_TASK}`,
   // Every 10 minutes: reservations of calls whose usage never arrived are marked expired.
   `*/10 * * * * ${EXPIRE_CALL_RESERVATIONS_TASK} ?max=3&jobKey=${EXPIRE_CALL_RESERVATIONS_TASK}`,
+  // Every 5 minutes: packages whose Stripe product or price is missing or out of date (Stripe was down when
+  // the API started or an admin edited a price) are synced, so they become purchasable without anyone acting.
+  `*/5 * * * * ${SYNC_CATALOG_TASK} ?max=1&jobKey=${SYNC_CATALOG_TASK}`,
 ].join("\n");
 
 /** A period is stale once it ended this long ago (Stripe renews and notifies within minutes). */
@@ -74,6 +78,12 @@ export function periodicTasks(ports: Ports) {
     },
     [EXPIRE_CALL_RESERVATIONS_TASK]: async () => {
       await expireCallReservations(ports);
+    },
+    [SYNC_CATALOG_TASK]: async () => {
+      const result = await syncCatalogToStripe(ports);
+      if (result.failed.length > 0) {
+        throw new Error(`could not sync ${result.failed.join(", ")} to Stripe; the next tick tries again`);
+      }
     },
   };
 }
