@@ -37,6 +37,7 @@ export { isUuid } from "./services/metering-account.ts";
 export { processStripeEvent, receiveStripeWebhook, replayStripeEvent } from "./services/stripe-webhooks.ts";
 export { syncSubscription } from "./services/subscription-sync.ts";
 export * as subscriptions from "./services/subscriptions.ts";
+export { type UsageCoalescerOptions, UsageIngestCoalescer } from "./services/usage-coalescer.ts";
 export {
   type IngestResult,
   ingestUsageEvents,

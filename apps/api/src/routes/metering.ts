@@ -12,6 +12,7 @@ import {
   MAX_EVENTS_PER_BATCH,
   type Ports,
   RESERVATION_MINUTES,
+  UsageIngestCoalescer,
   usageByAgent,
 } from "@minutely/api";
 import type { FastifyInstance, FastifyRequest } from "fastify";
@@ -186,6 +187,8 @@ export async function registerMeteringRoutes(
   app: FastifyInstance,
   deps: Ports & { config: Pick<Config, "meteringApiToken">; onUsageIngested?: UsageIngestObserver },
 ): Promise<void> {
+  // Small reports that arrive while earlier ones are being written share the next transaction.
+  const coalescer = new UsageIngestCoalescer((events) => ingestUsageEvents(deps, events));
   await app.register(async (scope) => {
     scope.addHook("onRequest", async (req) => {
       if (!meteringTokenMatches(req.headers.authorization, deps.config.meteringApiToken)) {
@@ -241,8 +244,7 @@ export async function registerMeteringRoutes(
       },
       async (req) => {
         const body = parse(ZIngestUsageRequestSchema, req.body);
-        const result = await ingestUsageEvents(
-          deps,
+        const result = await coalescer.submit(
           body.events.map((e) => ({
             callId: e.call_id,
             accountId: e.account_id,

@@ -1,0 +1,93 @@
+// Group commit for usage ingestion. The calling platform may report every call on its own; each report
+// then pays a whole transaction (the events insert, two rollup upserts, reservations, thresholds) for one
+// row. While the coalescer's write slots are busy, small reports that arrive wait and are written together
+// in the next transaction, and each caller gets its own slice of the answer. An idle server writes a report
+// at once (no timer, no added latency); big batches are already efficient and go straight through.
+//
+// Combining changes nothing a caller can observe: results are per event, a call_id repeated across the
+// reports of one group is "duplicate" after its first occurrence exactly as it would be in two transactions
+// one after the other, and a failed transaction fails every report in it (all retryable, idempotent).
+import { type IngestResult, MAX_EVENTS_PER_BATCH, type UsageEventInput } from "./usage-ingest.ts";
+
+export interface UsageCoalescerOptions {
+  /** Transactions of small reports in flight at once (more queue until one finishes). */
+  slots?: number;
+  /** Reports with more events than this skip the queue. */
+  smallBatch?: number;
+  /** Events per combined transaction at most. */
+  maxEvents?: number;
+}
+
+interface Waiting {
+  events: readonly UsageEventInput[];
+  resolve: (result: IngestResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/** The answer for one report, cut from the combined answer. */
+function sliceOf(result: IngestResult, from: number, count: number): IngestResult {
+  const results = result.results.slice(from, from + count);
+  return {
+    results,
+    accepted: results.filter((r) => r.status === "accepted").length,
+    duplicates: results.filter((r) => r.status === "duplicate").length,
+    rejected: results.filter((r) => r.status === "rejected").length,
+    late: results.filter((r) => r.status === "accepted" && r.late).length,
+  };
+}
+
+export class UsageIngestCoalescer {
+  private readonly slots: number;
+  private readonly smallBatch: number;
+  private readonly maxEvents: number;
+  private readonly queue: Waiting[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly ingest: (events: readonly UsageEventInput[]) => Promise<IngestResult>,
+    options: UsageCoalescerOptions = {},
+  ) {
+    this.slots = options.slots ?? 4;
+    this.smallBatch = options.smallBatch ?? 50;
+    this.maxEvents = Math.min(options.maxEvents ?? MAX_EVENTS_PER_BATCH, MAX_EVENTS_PER_BATCH);
+  }
+
+  /** Records one report's events; resolves with the results of exactly those events, in their order. */
+  submit(events: readonly UsageEventInput[]): Promise<IngestResult> {
+    if (events.length === 0 || events.length > this.smallBatch) return this.ingest(events);
+    return new Promise<IngestResult>((resolve, reject) => {
+      this.queue.push({ events, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.slots && this.queue.length > 0) {
+      const group: Waiting[] = [];
+      let size = 0;
+      while (this.queue.length > 0 && size + (this.queue[0]?.events.length ?? 0) <= this.maxEvents) {
+        const next = this.queue.shift() as Waiting;
+        group.push(next);
+        size += next.events.length;
+      }
+      this.inFlight += 1;
+      void this.write(group).finally(() => {
+        this.inFlight -= 1;
+        this.pump();
+      });
+    }
+  }
+
+  private async write(group: readonly Waiting[]): Promise<void> {
+    try {
+      const combined = await this.ingest(group.flatMap((w) => w.events));
+      let from = 0;
+      for (const waiting of group) {
+        waiting.resolve(sliceOf(combined, from, waiting.events.length));
+        from += waiting.events.length;
+      }
+    } catch (error) {
+      for (const waiting of group) waiting.reject(error);
+    }
+  }
+}
