@@ -124,12 +124,18 @@ export function frameworkErrorHandler(error: FastifyError, req: FastifyRequest, 
   return reply.code(500).send({ error: "internal_error", message: "Something went wrong on our side." });
 }
 
+/** `packageId` -> `package_id`; names already in snake_case are unchanged. */
+export function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | Error, req, reply) => {
     if (error instanceof RestError) return reply.code(error.statusCode).send(error.body);
     if (error instanceof AppError) {
       const body: RestErrorBody = { error: error.code.toLowerCase(), message: error.message };
-      if (error.field) body.fields = { [error.field]: error.message };
+      // The services name fields as tRPC inputs do (packageId); the REST API's bodies are snake_case.
+      if (error.field) body.fields = { [snakeCase(error.field)]: error.message };
       if (error instanceof UpstreamUnavailableError) {
         // Stripe is failing: worth an operator's attention, and the client is told when to retry.
         req.log.warn({ err: error.cause ?? error }, "request failed: Stripe is unavailable");

@@ -149,7 +149,7 @@ describe("POST /api/subscriptions/user/actions/ (the seed's contract)", () => {
     expect(wrongId.json().fields).toHaveProperty("package_id");
     const noPackage = await act(cookie, { action: "subscribe" });
     expect(noPackage.statusCode).toBe(400);
-    expect(noPackage.json().fields).toHaveProperty("packageId");
+    expect(noPackage.json().fields).toHaveProperty("package_id");
     const signedOut = await app.inject({
       method: "POST",
       url: "/api/subscriptions/user/actions/",
@@ -182,6 +182,7 @@ describe("POST /api/subscriptions/user/actions/ (the seed's contract)", () => {
     });
     expect(unknownCard.statusCode).toBe(400);
     expect(unknownCard.json().message).toMatch(/no such payment method/i);
+    expect(unknownCard.json().fields).toHaveProperty("payment_method_id");
     const user = await db.user.findUniqueOrThrow({ where: { email: "buyer@example.com" } });
     expect(await db.subscription.count({ where: { accountId: user.accountId ?? "" } })).toBe(0);
 
