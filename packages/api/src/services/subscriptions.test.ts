@@ -162,6 +162,30 @@ describe("subscribe", () => {
       (await db.account.findUniqueOrThrow({ where: { id: account.accountId } })).stripeCustomerId ?? "";
     expect((await ports.stripe.subscriptions.list({ customer, status: "all" })).data).toHaveLength(1);
     expect((await ports.stripe.invoices.list({ customer })).data).toHaveLength(1);
+    expect(await db.accountActionLock.count({ where: { accountId: account.accountId } })).toBe(0);
+  });
+
+  it("waits out a live action's lease, and takes over the lease of an action whose process died", async () => {
+    const account = await newAccount();
+    // Another replica is in the middle of an action for this account.
+    await db.$executeRaw`
+      INSERT INTO account_action_lock (account_id, holder, expires_at)
+      VALUES (${account.accountId}::uuid, gen_random_uuid(), now() + interval '1 minute')`;
+    const busy = await failure(
+      subscribe(ports, account, { packageId: plans.Pro.id, paymentMethodId: "pm_card_visa" }),
+    );
+    expect(busy.code).toBe("CONFLICT");
+    expect(await db.subscription.count({ where: { accountId: account.accountId } })).toBe(0);
+    // That replica died: its lease ran out and nobody renews it.
+    await db.$executeRaw`
+      UPDATE account_action_lock SET expires_at = now() - interval '1 second'
+      WHERE account_id = ${account.accountId}::uuid`;
+    const result = await subscribe(ports, account, {
+      packageId: plans.Pro.id,
+      paymentMethodId: "pm_card_visa",
+    });
+    expect(result.kind).toBe("subscribed");
+    expect(await db.accountActionLock.count({ where: { accountId: account.accountId } })).toBe(0);
   });
 });
 
