@@ -4,6 +4,7 @@
 import { createAuth, syncCatalogToStripe } from "@minutely/api";
 import type { FastifyBaseLogger } from "fastify";
 import { loadConfigOrExit } from "./config.ts";
+import { installCrashGuard } from "./crash-guard.ts";
 import { createMetrics } from "./metrics.ts";
 import type { Lifecycle } from "./observability.ts";
 import { createRuntime } from "./runtime.ts";
@@ -29,6 +30,7 @@ const auth = createAuth({
 });
 const server = await buildServer({ config, auth, ...ports, metrics, lifecycle });
 log = server.log;
+installCrashGuard(server.log);
 if (config.env === "production" && config.stripe.apiBase) {
   server.log.warn(
     { stripeApiBase: config.stripe.apiBase },

@@ -5,6 +5,7 @@
 import { readMigrations } from "@minutely/db";
 import Fastify from "fastify";
 import { loadConfigOrExit } from "./config.ts";
+import { installCrashGuard } from "./crash-guard.ts";
 import { loggerOptions } from "./logging.ts";
 import { createMetrics } from "./metrics.ts";
 import { type Lifecycle, registerObservabilityRoutes } from "./observability.ts";
@@ -16,6 +17,7 @@ const runtime = createRuntime(config);
 const { ports } = runtime;
 const lifecycle: Lifecycle = { shuttingDown: false };
 const app = Fastify({ logger: loggerOptions(config, "minutely-worker") });
+installCrashGuard(app.log);
 const metrics = createMetrics({
   db: ports.db,
   defaultMetrics: true,
