@@ -99,6 +99,9 @@ class RunnerLiveness {
       const client = new pg.Client({
         connectionString: this.connectionString,
         application_name: "minutely-worker-liveness",
+        // A server that is starting or going away can accept a connection and never answer: give up and retry.
+        connectionTimeoutMillis: 10_000,
+        keepAlive: true,
       });
       client.on("error", () => this.drop(client));
       client.on("end", () => this.drop(client));
@@ -237,10 +240,27 @@ export async function startWorker(options: WorkerOptions): Promise<Runner> {
     // Awaited by each worker before it fetches its first job: no job is ever locked by an unmarked pool.
     worker: { hooks: { startWorker: (_ctx, event) => liveness.hold(event.worker.workerPool.id) } },
   };
+  // The runner's own pool, not one graphile-worker makes: connections time out instead of hanging while
+  // PostgreSQL restarts, and every connection keeps an error listener for its whole life (graphile-worker
+  // removes its listeners when a runner stops, and an error on a connection without one ends the process).
+  const pgPool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.concurrency + 3,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    application_name: "minutely-worker",
+  });
+  pgPool.on("error", (error) => log.warn({ err: error }, "worker: an idle database connection was lost"));
+  pgPool.on("connect", (client) => {
+    client.on("error", () => {
+      // The query that was using it (if any) fails with this error and is handled there.
+    });
+  });
   let runner: Runner;
   try {
     runner = await run({
-      connectionString: options.connectionString,
+      pgPool,
       concurrency: options.concurrency,
       taskList,
       logger,
@@ -257,6 +277,7 @@ export async function startWorker(options: WorkerOptions): Promise<Runner> {
     });
   } catch (error) {
     await liveness.stop();
+    await pgPool.end().catch(() => undefined);
     throw error;
   }
   let timer: NodeJS.Timeout | undefined;
@@ -278,6 +299,7 @@ export async function startWorker(options: WorkerOptions): Promise<Runner> {
       running = false;
       clearTimeout(timer);
       await liveness.stop();
+      await pgPool.end().catch(() => undefined);
     })
     .catch(() => undefined);
   return runner;
