@@ -11,6 +11,7 @@ import {
 } from "@minutely/api";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { RestError } from "../rest.ts";
+import { invoiceJson } from "./invoice-json.ts";
 import { errorResponses } from "./openapi-schemas.ts";
 
 /** Requests per key per minute. */
@@ -259,16 +260,7 @@ export async function registerCustomerApiRoutes(app: FastifyInstance, deps: Port
       async (req) => {
         const invoices = await subscriptions.billingHistory(deps, accountOf(req));
         return {
-          invoices: invoices.map((i) => ({
-            id: i.id,
-            number: i.number,
-            date: i.date.toISOString(),
-            amount_cents: i.amountCents,
-            currency: i.currency,
-            status: i.status,
-            hosted_invoice_url: i.hostedInvoiceUrl,
-            invoice_pdf: i.invoicePdfUrl,
-          })),
+          invoices: invoices.map(invoiceJson),
         };
       },
     );

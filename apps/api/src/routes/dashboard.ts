@@ -4,6 +4,7 @@ import { type Auth, type Dashboard, dashboard, type Ports } from "@minutely/api"
 import { type Money, toMajorUnits } from "@minutely/domain";
 import type { FastifyInstance } from "fastify";
 import { requireCustomer } from "../session.ts";
+import { seedInvoiceJson } from "./invoice-json.ts";
 import { errorResponses, sessionSecurity } from "./openapi-schemas.ts";
 
 const MAJOR_UNITS = "In major units (dollars), as in the seed's contract";
@@ -263,17 +264,7 @@ export function dashboardJson(view: Dashboard) {
       period_start: a.periodStart.toISOString(),
       created_at: a.createdAt.toISOString(),
     })),
-    billing_history: view.invoices.map((i) => ({
-      id: i.id,
-      number: i.number,
-      date: i.date.toISOString(),
-      amount: i.amountCents / 100,
-      amount_cents: i.amountCents,
-      currency: i.currency,
-      status: i.status,
-      hosted_invoice_url: i.hostedInvoiceUrl,
-      invoice_pdf: i.invoicePdfUrl,
-    })),
+    billing_history: view.invoices.map(seedInvoiceJson),
     quick_actions: view.quickActions.map((a) => ({
       id: a.id,
       label: a.label,

@@ -4,6 +4,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { parse } from "../rest.ts";
 import { requireAdmin, requireCustomer } from "../session.ts";
+import { seedInvoiceJson } from "./invoice-json.ts";
 import { errorResponses, sessionSecurity } from "./openapi-schemas.ts";
 
 const featureComparisonSchema = {
@@ -257,17 +258,7 @@ export async function registerSubscriptionRoutes(
           return {
             action: body.action,
             result: "invoices",
-            invoices: invoices.map((i) => ({
-              id: i.id,
-              number: i.number,
-              date: i.date.toISOString(),
-              amount: i.amountCents / 100,
-              amount_cents: i.amountCents,
-              currency: i.currency,
-              status: i.status,
-              hosted_invoice_url: i.hostedInvoiceUrl,
-              invoice_pdf: i.invoicePdfUrl,
-            })),
+            invoices: invoices.map(seedInvoiceJson),
           };
         }
         default: {
