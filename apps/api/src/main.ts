@@ -50,8 +50,10 @@ const worker =
       })
     : undefined;
 server.addHook("onClose", async () => {
+  server.log.info("closed to requests; stopping the worker and closing the database pool");
   await worker?.stop();
   await runtime.close();
+  server.log.info("shut down");
 });
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -61,11 +63,17 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     lifecycle.shuttingDown = true;
     server.log.info({ signal, drainMs: config.shutdownDrainMs }, "shutting down");
     const force = setTimeout(() => {
-      server.log.error("shutdown took too long; exiting");
-      process.exit(1);
+      server.server.getConnections((_error, connections) => {
+        server.log.error(
+          { connections, resources: process.getActiveResourcesInfo() },
+          "shutdown took too long; exiting",
+        );
+        process.exit(1);
+      });
     }, config.shutdownDrainMs + 25_000);
     force.unref();
     setTimeout(() => {
+      server.log.info("closing: no new connections, finishing the requests in flight");
       server.close().then(
         () => process.exit(0),
         (error: unknown) => {

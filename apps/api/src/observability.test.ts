@@ -1,10 +1,12 @@
+import http from "node:http";
 import { PostgresJobQueue } from "@minutely/api";
 import { testDatabase } from "@minutely/db/vitest";
+import Fastify from "fastify";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "./config.ts";
 import { loggerOptions, redactUrl } from "./logging.ts";
-import { readiness } from "./observability.ts";
+import { readiness, registerGracefulDrain } from "./observability.ts";
 import { buildTestServer } from "./testing.ts";
 import { sample } from "./testing-metrics.ts";
 
@@ -66,6 +68,53 @@ describe("health endpoints", () => {
       reason: "shutting_down",
     });
   });
+});
+
+describe("graceful drain", () => {
+  it("closes keep-alive connections with their answer once shutting down, so closing the server does not wait for them", async () => {
+    const lifecycle = { shuttingDown: false };
+    const server = Fastify();
+    registerGracefulDrain(server, lifecycle);
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let arrived = () => {};
+    const inFlight = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    server.get("/slow", async () => {
+      arrived();
+      await held;
+      return { ok: true };
+    });
+    server.get("/fast", async () => ({ ok: true }));
+    const url = await server.listen({ host: "127.0.0.1", port: 0 });
+    const agent = new http.Agent({ keepAlive: true });
+    const get = (path: string) =>
+      new Promise<http.IncomingMessage>((resolve, reject) => {
+        http.get(`${url}${path}`, { agent }, (res) => resolve(res.resume())).on("error", reject);
+      });
+    try {
+      expect((await get("/fast")).headers.connection).toBe("keep-alive");
+      lifecycle.shuttingDown = true;
+      // During the drain window, answers tell the client to drop the connection.
+      expect((await get("/fast")).headers.connection).toBe("close");
+      // A request in flight on a keep-alive connection when the server closes: its connection ends with
+      // its answer, and the close completes (without the drain it would wait 72 s of keep-alive).
+      const slow = get("/slow");
+      await inFlight;
+      const closed = server.close();
+      release();
+      expect((await slow).headers.connection).toBe("close");
+      await closed;
+      expect(server.server.listening).toBe(false);
+    } finally {
+      release();
+      agent.destroy();
+      await server.close();
+    }
+  }, 20_000);
 });
 
 describe("/metrics", () => {

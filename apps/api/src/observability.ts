@@ -89,6 +89,19 @@ export function registerObservabilityRoutes(app: FastifyInstance, deps: Observab
   });
 }
 
+/**
+ * Graceful drain: once the process is shutting down, every answer says `Connection: close`, so clients drop
+ * their keep-alive connections during the drain window, and a request still in flight when the server
+ * closes ends its connection with its answer. (Closing the server only closes idle connections; one busy
+ * at that moment would otherwise stay open for the keep-alive timeout, 72 s in Fastify, and hold the
+ * shutdown.)
+ */
+export function registerGracefulDrain(app: FastifyInstance, lifecycle: Lifecycle): void {
+  app.addHook("onSend", async (_req, reply) => {
+    if (lifecycle.shuttingDown && reply.raw.req.httpVersionMajor === 1) reply.header("connection", "close");
+  });
+}
+
 /** The route label of a request: its pattern (never the raw URL, which would explode the series). */
 export function routeLabel(req: FastifyRequest, statusCode: number): string {
   const pattern = req.routeOptions.url;

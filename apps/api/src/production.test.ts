@@ -426,13 +426,13 @@ describe("the production build", () => {
         return response?.status === 503 ? await response.json() : undefined;
       });
       expect(draining).toEqual({ status: "not_ready", reason: "shutting_down" });
-      expect(await api?.exited).toBe(0);
+      expect(await api?.exited, `the API's last output:\n${api?.output().slice(-4000)}`).toBe(0);
 
       const workerStarted = jsonLines(worker?.output() ?? "").find(
         (line) => line.msg === "Minutely worker started",
       );
       process.kill(Number(workerStarted?.pid), "SIGTERM");
-      expect(await worker?.exited).toBe(0);
+      expect(await worker?.exited, `the worker's last output:\n${worker?.output().slice(-4000)}`).toBe(0);
     });
   });
 });

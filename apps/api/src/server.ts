@@ -28,6 +28,7 @@ import { createMetrics, type Metrics } from "./metrics.ts";
 import {
   DATABASE_UNAVAILABLE,
   type Lifecycle,
+  registerGracefulDrain,
   registerHttpMetrics,
   registerObservabilityRoutes,
 } from "./observability.ts";
@@ -149,6 +150,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addHook("preClose", async () => {
     lifecycle.shuttingDown = true;
   });
+  registerGracefulDrain(app, lifecycle);
   registerHttpMetrics(app, metrics);
   app.addHook("onSend", async (req, reply) => {
     reply.header("x-request-id", req.id);

@@ -8,7 +8,7 @@ import { loadConfigOrExit } from "./config.ts";
 import { installCrashGuard } from "./crash-guard.ts";
 import { loggerOptions } from "./logging.ts";
 import { createMetrics } from "./metrics.ts";
-import { type Lifecycle, registerObservabilityRoutes } from "./observability.ts";
+import { type Lifecycle, registerGracefulDrain, registerObservabilityRoutes } from "./observability.ts";
 import { createRuntime } from "./runtime.ts";
 import { superviseWorker } from "./worker.ts";
 
@@ -17,6 +17,7 @@ const runtime = createRuntime(config);
 const { ports } = runtime;
 const lifecycle: Lifecycle = { shuttingDown: false };
 const app = Fastify({ logger: loggerOptions(config, "minutely-worker") });
+registerGracefulDrain(app, lifecycle);
 installCrashGuard(app.log);
 const metrics = createMetrics({
   db: ports.db,
