@@ -505,7 +505,8 @@ describe("webhook chaos over a full lifecycle", () => {
       expect(upgraded.package.name).toBe("Enterprise");
     });
 
-    // 4. Usage: 10,500 minutes on Enterprise's 10,000 fire the 80% and 100% alerts (and their email) and
+    // 4. Usage: 10,500 minutes on Enterprise's 10,000, in two reports (8,400 then 2,100), fire the 80% and
+    // the 100% alert, each with its email (one report crossing both would email only the 100% one), and
     // bill 500 overage minutes at $0.02 on the next invoice.
     await both(lanes, async (l) => {
       const minutes = [1200, 1200, 1200, 1200, 1200, 1200, 1200, 1200, 900];
@@ -518,12 +519,14 @@ describe("webhook chaos over a full lifecycle", () => {
         started_at: new Date((start + 1) * 1000).toISOString(),
         duration_seconds: (m ?? 0) * 60,
       }));
-      const report = (await http(l, `${l.stack.baseUrl}/api/v1/usage/calls`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${METERING_TOKEN}`, "content-type": "application/json" },
-        body: JSON.stringify({ events }),
-      })) as { accepted: number };
-      expect(report.accepted).toBe(events.length);
+      for (const batch of [events.slice(0, 7), events.slice(7)]) {
+        const report = (await http(l, `${l.stack.baseUrl}/api/v1/usage/calls`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${METERING_TOKEN}`, "content-type": "application/json" },
+          body: JSON.stringify({ events: batch }),
+        })) as { accepted: number };
+        expect(report.accepted).toBe(batch.length);
+      }
       await until(`${l.label}: the overage invoice item`, async () => {
         const items = await l.stripe.invoiceItems.list({ customer: l.stripeCustomerId, pending: true });
         return items.data.some((item) => item.amount === 1000) ? true : undefined;

@@ -27,21 +27,45 @@ export interface AlertText {
   subject: string;
 }
 
-/** What an alert at `percent` says, given the package's overage policy. */
+/**
+ * What an alert at `percent` says, given the package's overage policy. `supersededBy` is the highest
+ * threshold the same usage update crossed when it is above `percent`: usage went straight past this
+ * threshold, so the text says it was passed and where usage is now (the higher alert is the one emailed).
+ */
 export function describeAlert(input: {
   plan: Pick<MeteringPlan, "callMinutesLimit" | "overagePrice">;
   percent: number;
   minutesUsed: number;
   periodEnd: Date;
+  supersededBy?: number | undefined;
 }): AlertText {
-  const { plan, percent, minutesUsed, periodEnd } = input;
+  const { plan, percent, minutesUsed, periodEnd, supersededBy } = input;
   const limit = plan.callMinutesLimit;
   const used = `${numbers.format(minutesUsed)} of ${numbers.format(limit)} minutes`;
   const renews = `The allowance renews on ${dates.format(periodEnd)} (UTC).`;
-  if (percent < 100) {
+  const kind: UsageAlertKind =
+    percent < 100 ? "threshold" : plan.overagePrice !== null ? "overage" : "limit_reached";
+  if (supersededBy !== undefined && supersededBy > percent) {
+    const passed =
+      percent === 100
+        ? `You used up your ${numbers.format(limit)} included call minutes and, in the same update, reached ${supersededBy}%`
+        : `Your usage passed ${percent}% of your included call minutes and, in the same update, reached ${supersededBy}%`;
+    const consequence =
+      percent < 100
+        ? ""
+        : plan.overagePrice !== null
+          ? ` Calls continue; ${numbers.format(overageMinutes(minutesUsed, limit))} minutes beyond the limit are billed at ${formatMoney(plan.overagePrice)} each on your next invoice.`
+          : " Outbound calls are paused; inbound calls are still answered.";
     return {
-      kind: "threshold",
-      subject: subjectFor("threshold", percent),
+      kind,
+      subject: subjectFor(kind, percent),
+      message: `${passed}: you are now at ${used} this billing period.${consequence} ${renews}`,
+    };
+  }
+  if (kind === "threshold") {
+    return {
+      kind,
+      subject: subjectFor(kind, percent),
       message: `You have reached ${percent}% of your included call minutes (${used} used) this billing period. ${renews}`,
     };
   }
@@ -49,8 +73,8 @@ export function describeAlert(input: {
     const price = formatMoney(plan.overagePrice);
     const beyond = overageMinutes(minutesUsed, limit);
     return {
-      kind: "overage",
-      subject: subjectFor("overage", percent),
+      kind,
+      subject: subjectFor(kind, percent),
       message:
         percent === 100
           ? `You have used all ${numbers.format(limit)} included call minutes. Calls continue; every minute beyond the limit is billed at ${price} a minute on your next invoice. ${renews}`
@@ -58,8 +82,8 @@ export function describeAlert(input: {
     };
   }
   return {
-    kind: "limit_reached",
-    subject: subjectFor("limit_reached", percent),
+    kind,
+    subject: subjectFor(kind, percent),
     message:
       percent === 100
         ? `You have used all ${numbers.format(limit)} included call minutes. Outbound calls are paused until the allowance renews; inbound calls are still answered. Upgrade your package for more minutes. ${renews}`
@@ -79,8 +103,11 @@ export interface PeriodUsageChange {
 
 /**
  * Inside the transaction that moved usage from `before` to `after`: records an alert for every threshold
- * crossed and enqueues its email in the same transaction. The unique (account, period, threshold) key
- * makes each fire once even if two transactions ever computed the same crossing.
+ * crossed and, in the same transaction, enqueues the email of the highest one recorded per account and
+ * period. The lower ones of the same update are shown in the app, say that usage went past them (see
+ * {@link describeAlert}) and are never emailed (`emailed_at` stays null), so one update sends one email.
+ * The unique (account, period, threshold) key makes each fire once even if two transactions ever computed
+ * the same crossing.
  */
 export async function recordCrossedAlerts(
   tx: Prisma.TransactionClient,
@@ -106,12 +133,14 @@ export async function recordCrossedAlerts(
       limit,
       thresholds: alertThresholds(change.customThresholds),
     });
+    const highest = crossed.at(-1);
     for (const percent of crossed) {
       const text = describeAlert({
         plan: change.plan,
         percent,
         minutesUsed: change.after,
         periodEnd: change.periodEnd,
+        supersededBy: highest,
       });
       accountIds.push(change.accountId);
       periodStarts.push(change.periodStart);
@@ -123,7 +152,9 @@ export async function recordCrossedAlerts(
     }
   }
   if (accountIds.length === 0) return [];
-  const inserted = await tx.$queryRaw<{ id: string }[]>`
+  const inserted = await tx.$queryRaw<
+    { id: string; account_id: string; period_start: Date; threshold_percent: number }[]
+  >`
     INSERT INTO usage_alert
       (id, account_id, period_start, threshold_percent, kind, minutes_used, minutes_limit, message, created_at)
     SELECT gen_random_uuid(), t.account_id, t.period_start, t.percent, t.kind, t.used, t.lim, t.message, ${now}
@@ -132,8 +163,15 @@ export async function recordCrossedAlerts(
       ${kinds}::"UsageAlertKind"[], ${used}::int[], ${limits}::int[], ${messages}::text[]
     ) AS t(account_id, period_start, percent, kind, used, lim, message)
     ON CONFLICT (account_id, period_start, threshold_percent) DO NOTHING
-    RETURNING id`;
-  for (const { id } of inserted) {
+    RETURNING id, account_id, period_start, threshold_percent`;
+  // One email per account and period: the highest threshold this transaction recorded.
+  const toEmail = new Map<string, (typeof inserted)[number]>();
+  for (const row of inserted) {
+    const key = `${row.account_id}:${row.period_start.getTime()}`;
+    const current = toEmail.get(key);
+    if (!current || row.threshold_percent > current.threshold_percent) toEmail.set(key, row);
+  }
+  for (const { id } of toEmail.values()) {
     await queue.enqueue(
       SEND_USAGE_ALERT_EMAIL_TASK,
       { alertId: id },
@@ -154,10 +192,26 @@ async function recipientOf(db: Ports["db"], accountId: string): Promise<string |
   return user?.email ?? null;
 }
 
-/** The background task: emails one alert (once, whatever the retries) and records when. */
+/**
+ * The background task: emails one alert (once, whatever the retries) and records when. An alert recorded
+ * by the same usage update as a higher one (same account, period, usage and time) is not emailed, even if
+ * a job for it exists (queued before this rule, or replayed): the higher alert's email covers it, and its
+ * `emailed_at` stays null so nothing claims it was emailed.
+ */
 export async function sendUsageAlertEmail(ports: Pick<Ports, "db" | "clock" | "mailer">, alertId: string) {
   const alert = await ports.db.usageAlert.findUnique({ where: { id: alertId } });
   if (!alert || alert.emailedAt) return;
+  const higher = await ports.db.usageAlert.findFirst({
+    where: {
+      accountId: alert.accountId,
+      periodStart: alert.periodStart,
+      minutesUsed: alert.minutesUsed,
+      createdAt: alert.createdAt,
+      thresholdPercent: { gt: alert.thresholdPercent },
+    },
+    select: { id: true },
+  });
+  if (higher) return;
   const to = await recipientOf(ports.db, alert.accountId);
   if (!to) return;
   await ports.mailer.send({
