@@ -18,7 +18,8 @@ const heavy = await subscribedCustomer(stack, {
 });
 const busy = await subscribedCustomer(stack, { name: "Busy Vets", email: "bo@busy-vets.test", plan: "Pro" });
 const quiet = await subscribedCustomer(stack, { name: "Quiet Co", email: "q@quiet.test", plan: "Pro" });
-await reportCalls(stack, heavy.accountId, [600, 500]); // 1,100 of 1,000: over the hard cap
+await reportCalls(stack, heavy.accountId, [600, 250]); // 850 of 1,000: 85%
+await reportCalls(stack, heavy.accountId, [250]); // 1,100 of 1,000: over the hard cap
 await reportCalls(stack, busy.accountId, [700, 800, 1000]); // 2,500 of 3,000: 83.3%
 await reportCalls(stack, quiet.accountId, [100]);
 // The worker mails every alert (80% and 100% for Heavy, 80% for Busy) into the outbox.
