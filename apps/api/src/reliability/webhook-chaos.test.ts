@@ -11,6 +11,7 @@
 import {
   createStripeClient,
   receiveStripeWebhook,
+  replayStripeEvent,
   subscriptions,
   syncCatalogToStripe,
   syncSubscription,
@@ -712,6 +713,15 @@ describe("webhook jobs running at the same time as each other and as actions", (
       { key: "stripe-event:evt_queue_1", queue_name: "stripe-customer:cus_q" },
       { key: "stripe-event:evt_queue_2", queue_name: "stripe-customer:cus_q" },
       { key: "stripe-event:evt_queue_3", queue_name: null },
+    ]);
+    // A duplicate delivery queues nothing more; an admin's replay goes to the customer's queue too.
+    await send("evt_queue_1", "invoice.payment_failed", { id: "in_q", object: "invoice", customer: "cus_q" });
+    await replayStripeEvent(ports, "evt_queue_1");
+    const after = await raceDatabase.db.$queryRaw<{ key: string; queue_name: string | null }[]>`
+      SELECT key, queue_name FROM graphile_worker.jobs WHERE key LIKE 'stripe-event:evt_queue_1%' ORDER BY key`;
+    expect(after).toEqual([
+      { key: "stripe-event:evt_queue_1", queue_name: "stripe-customer:cus_q" },
+      { key: "stripe-event:evt_queue_1:replay", queue_name: "stripe-customer:cus_q" },
     ]);
   });
 

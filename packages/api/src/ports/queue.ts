@@ -1,4 +1,4 @@
-import type { Database, Prisma } from "@minutely/db";
+import { type Database, Prisma } from "@minutely/db";
 
 /** A database handle: the client, or an interactive transaction so a job is enqueued atomically with data. */
 export type Db = Database | Prisma.TransactionClient;
@@ -15,6 +15,17 @@ export interface EnqueueOptions {
 /** Background work, shared by every API and worker replica through PostgreSQL. */
 export interface JobQueue {
   enqueue(task: string, payload: Record<string, unknown>, options?: EnqueueOptions, db?: Db): Promise<void>;
+  /**
+   * Runs `insert` (an `INSERT … ON CONFLICT DO NOTHING RETURNING …`) and, only if it inserted a row, enqueues
+   * the job, atomically and in one statement (one round trip, no interactive transaction): for hot paths
+   * that record something once and hand it to a job, like a webhook's acknowledgement. True if inserted.
+   */
+  insertAndEnqueue(
+    insert: Prisma.Sql,
+    task: string,
+    payload: Record<string, unknown>,
+    options?: EnqueueOptions,
+  ): Promise<boolean>;
 }
 
 /** graphile-worker's queue, written through SQL so it joins the caller's transaction. */
@@ -27,7 +38,26 @@ export class PostgresJobQueue implements JobQueue {
     options: EnqueueOptions = {},
     db: Db = this.db,
   ): Promise<void> {
-    await db.$executeRaw`SELECT graphile_worker.add_job(
+    await db.$executeRaw`SELECT ${addJob(task, payload, options)}`;
+  }
+
+  async insertAndEnqueue(
+    insert: Prisma.Sql,
+    task: string,
+    payload: Record<string, unknown>,
+    options: EnqueueOptions = {},
+  ): Promise<boolean> {
+    // A data-modifying CTE: the job is added for the inserted row only, in the statement's own transaction.
+    const rows = await this.db.$queryRaw<unknown[]>`
+      WITH inserted AS (${insert})
+      SELECT ${addJob(task, payload, options)} FROM inserted`;
+    return rows.length > 0;
+  }
+}
+
+/** graphile-worker's `add_job` call (its SQL API, which is what its own clients use). */
+function addJob(task: string, payload: Record<string, unknown>, options: EnqueueOptions): Prisma.Sql {
+  return Prisma.sql`graphile_worker.add_job(
       identifier => ${task}::text,
       payload => ${JSON.stringify(payload)}::json,
       queue_name => ${options.queueName ?? null}::text,
@@ -35,5 +65,4 @@ export class PostgresJobQueue implements JobQueue {
       max_attempts => ${options.maxAttempts ?? 25}::int,
       job_key => ${options.jobKey ?? null}::text
     )`;
-  }
 }

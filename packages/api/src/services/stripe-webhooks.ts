@@ -1,7 +1,7 @@
 // Stripe webhooks: verified on the raw body, recorded once (the event id is the primary key of
 // stripe_event, the dedupe table) and acknowledged at once; a queued job processes the event. Processing
 // never trusts the event's order or its payload's freshness: it re-reads the objects from Stripe.
-import type { Prisma } from "@minutely/db";
+import { Prisma } from "@minutely/db";
 import type { Ports } from "../context.ts";
 import { AppError } from "../errors.ts";
 import { syncInvoice, syncSubscription } from "./subscription-sync.ts";
@@ -23,25 +23,22 @@ export async function receiveStripeWebhook(
   } catch {
     throw new AppError("BAD_REQUEST", "Invalid Stripe signature.", "stripe-signature");
   }
-  const payload = JSON.parse(input.rawBody.toString("utf8")) as Prisma.InputJsonValue;
-  return await ports.db.$transaction(async (tx) => {
-    const inserted = await tx.$executeRaw`
-      INSERT INTO stripe_event (id, type, payload, stripe_created_at, received_at)
-      VALUES (${event.id}, ${event.type}, ${JSON.stringify(payload)}::jsonb, ${event.created}, ${ports.clock.now()})
-      ON CONFLICT (id) DO NOTHING`;
-    if (inserted === 0) return { id: event.id, duplicate: true };
-    await ports.queue.enqueue(
-      PROCESS_STRIPE_EVENT,
-      { eventId: event.id },
-      {
-        jobKey: `stripe-event:${event.id}`,
-        maxAttempts: STRIPE_EVENT_MAX_ATTEMPTS,
-        queueName: eventQueue(payload),
-      },
-      tx,
-    );
-    return { id: event.id, duplicate: false };
-  });
+  // Recorded and queued in one statement: a duplicate delivery inserts nothing and queues nothing. The body
+  // is stored as Stripe sent it (the route refused anything that is not a JSON Stripe event).
+  const inserted = await ports.queue.insertAndEnqueue(
+    Prisma.sql`INSERT INTO stripe_event (id, type, payload, stripe_created_at, received_at)
+      VALUES (${event.id}, ${event.type}, ${input.rawBody.toString("utf8")}::jsonb, ${event.created}, ${ports.clock.now()})
+      ON CONFLICT (id) DO NOTHING
+      RETURNING id`,
+    PROCESS_STRIPE_EVENT,
+    { eventId: event.id },
+    {
+      jobKey: `stripe-event:${event.id}`,
+      maxAttempts: STRIPE_EVENT_MAX_ATTEMPTS,
+      queueName: eventQueue(event.object),
+    },
+  );
+  return { id: event.id, duplicate: !inserted };
 }
 
 type StripeObject = {
@@ -64,8 +61,8 @@ function idOf(value: unknown): string | null {
  * Stripe's first failed charge and its retry both email "payment failed" under one dedupe key, and processed
  * at once both tried to store that one message (the second failed with a unique violation and was retried).
  */
-function eventQueue(payload: unknown): string | undefined {
-  const object = (payload as { data?: { object?: StripeObject } } | null)?.data?.object;
+function eventQueue(eventObject: unknown): string | undefined {
+  const object = eventObject as StripeObject | null | undefined;
   const customerId = object?.object === "customer" ? idOf(object.id) : idOf(object?.customer);
   return customerId ? `stripe-customer:${customerId}` : undefined;
 }
@@ -145,7 +142,7 @@ export async function replayStripeEvent(ports: Ports, eventId: string): Promise<
       {
         jobKey: `stripe-event:${eventId}:replay`,
         maxAttempts: STRIPE_EVENT_MAX_ATTEMPTS,
-        queueName: eventQueue(event.payload),
+        queueName: eventQueue((event.payload as { data?: { object?: unknown } } | null)?.data?.object),
       },
       tx,
     );
