@@ -1,52 +1,62 @@
-import { Banner, Button, Card, EmulatorBanner, signOut } from "@minutely/ui";
+import { Banner, Button, Card, EmulatorBanner, Spinner, signOut } from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
 import {
   createRootRoute,
   createRoute,
   createRouter,
   Link,
+  lazyRouteComponent,
   Outlet,
   redirect,
   useNavigate,
   useRouterState,
 } from "@tanstack/react-router";
-import { lazy, useEffect } from "react";
-import { z } from "zod";
+import { type ReactElement, useEffect } from "react";
 import {
-  ZAuditSearch,
-  ZClockSearch,
-  ZCustomersSearch,
-  ZRevenueSearch,
-  ZUsageSearch,
-  ZWebhooksSearch,
+  validateAuditSearch,
+  validateClockSearch,
+  validateCustomersSearch,
+  validateRevenueSearch,
+  validateSignInSearch,
+  validateUsageSearch,
+  validateWebhooksSearch,
 } from "./lib/search.ts";
 import { httpStatusOf, queryClient, trpc } from "./lib/trpc.ts";
 
-const SignInPage = lazy(() => import("./routes/sign-in.tsx").then((m) => ({ default: m.SignInPage })));
-// Pages load on demand: the first route ships only the shell, the guard and the page it shows.
-const AuditPage = lazy(() => import("./routes/audit.tsx").then((m) => ({ default: m.AuditPage })));
-const BillingClockPage = lazy(() =>
-  import("./routes/billing-clock.tsx").then((m) => ({ default: m.BillingClockPage })),
-);
-const CustomerDetailPage = lazy(() =>
-  import("./routes/customer-detail.tsx").then((m) => ({ default: m.CustomerDetailPage })),
-);
-const CustomersPage = lazy(() =>
-  import("./routes/customers.tsx").then((m) => ({ default: m.CustomersPage })),
-);
-const EditPackagePage = lazy(() =>
-  import("./routes/package-form.tsx").then((m) => ({ default: m.EditPackagePage })),
-);
-const NewPackagePage = lazy(() =>
-  import("./routes/package-form.tsx").then((m) => ({ default: m.NewPackagePage })),
-);
-const PackagesPage = lazy(() => import("./routes/packages.tsx").then((m) => ({ default: m.PackagesPage })));
-const RevenuePage = lazy(() => import("./routes/revenue.tsx").then((m) => ({ default: m.RevenuePage })));
-const UsagePage = lazy(() => import("./routes/usage.tsx").then((m) => ({ default: m.UsagePage })));
-const WebhookEventPage = lazy(() =>
-  import("./routes/webhooks.tsx").then((m) => ({ default: m.WebhookEventPage })),
-);
-const WebhooksPage = lazy(() => import("./routes/webhooks.tsx").then((m) => ({ default: m.WebhooksPage })));
+// Pages load on demand: the first route ships only the shell, the guard and the search validation. The
+// router fetches a page's code while the route loads (links preload it on hover or focus), and shows
+// PendingPage in the page's place if that takes more than a moment.
+const page = {
+  signIn: lazyRouteComponent(() => import("./routes/sign-in.tsx"), "SignInPage"),
+  audit: lazyRouteComponent(() => import("./routes/audit.tsx"), "AuditPage"),
+  billingClock: lazyRouteComponent(() => import("./routes/billing-clock.tsx"), "BillingClockPage"),
+  customerDetail: lazyRouteComponent(() => import("./routes/customer-detail.tsx"), "CustomerDetailPage"),
+  customers: lazyRouteComponent(() => import("./routes/customers.tsx"), "CustomersPage"),
+  editPackage: lazyRouteComponent(() => import("./routes/package-form.tsx"), "EditPackagePage"),
+  newPackage: lazyRouteComponent(() => import("./routes/package-form.tsx"), "NewPackagePage"),
+  packages: lazyRouteComponent(() => import("./routes/packages.tsx"), "PackagesPage"),
+  revenue: lazyRouteComponent(() => import("./routes/revenue.tsx"), "RevenuePage"),
+  usage: lazyRouteComponent(() => import("./routes/usage.tsx"), "UsagePage"),
+  webhookEvent: lazyRouteComponent(() => import("./routes/webhooks.tsx"), "WebhookEventPage"),
+  webhooks: lazyRouteComponent(() => import("./routes/webhooks.tsx"), "WebhooksPage"),
+};
+
+/**
+ * A route component that renders a lazily loaded page with props from the route (params, search). It
+ * preloads like the page itself, so the router loads the page's code before it renders the route.
+ */
+function withPage(lazyPage: { preload?: () => Promise<void> | undefined }, render: () => ReactElement) {
+  return Object.assign(render, { preload: () => lazyPage.preload?.() });
+}
+
+/** Shown in the page's place while the session check or the page's code takes longer than a moment. */
+function PendingPage() {
+  return (
+    <div className="flex justify-center py-12">
+      <Spinner label="Loading" />
+    </div>
+  );
+}
 
 const meQuery = trpc.session.me.queryOptions();
 
@@ -171,8 +181,8 @@ const rootRoute = createRootRoute({ component: Layout });
 const signInRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: "/sign-in",
-  validateSearch: z.object({ redirect: z.string().optional() }),
-  component: SignInPage,
+  validateSearch: validateSignInSearch,
+  component: page.signIn,
 });
 
 const forbiddenRoute = createRoute({
@@ -209,111 +219,117 @@ const indexRoute = createRoute({
 const packagesRoute = createRoute({
   getParentRoute: () => adminRoute,
   path: "/packages",
-  component: PackagesPage,
+  component: page.packages,
 });
 
 const newPackageRoute = createRoute({
   getParentRoute: () => adminRoute,
   path: "/packages/new",
-  component: NewPackagePage,
+  component: page.newPackage,
 });
 
 const editPackageRoute = createRoute({
   getParentRoute: () => adminRoute,
   path: "/packages/$id",
-  component: function EditPackageRoute() {
+  component: withPage(page.editPackage, function EditPackageRoute() {
     const { id } = editPackageRoute.useParams();
-    return <EditPackagePage key={id} id={id} />;
-  },
+    return <page.editPackage key={id} id={id} />;
+  }),
 });
 
 const customersRoute = createRoute({
   getParentRoute: () => adminRoute,
   path: "/customers",
-  validateSearch: ZCustomersSearch,
-  component: function CustomersRoute() {
+  validateSearch: validateCustomersSearch,
+  component: withPage(page.customers, function CustomersRoute() {
     const search = customersRoute.useSearch();
     const navigate = customersRoute.useNavigate();
-    return <CustomersPage search={search} onSearch={(next) => navigate({ search: next, replace: true })} />;
-  },
+    return <page.customers search={search} onSearch={(next) => navigate({ search: next, replace: true })} />;
+  }),
 });
 
 const customerRoute = createRoute({
   getParentRoute: () => adminRoute,
   path: "/customers/$accountId",
-  component: function CustomerRoute() {
+  component: withPage(page.customerDetail, function CustomerRoute() {
     const { accountId } = customerRoute.useParams();
-    return <CustomerDetailPage key={accountId} accountId={accountId} />;
-  },
+    return <page.customerDetail key={accountId} accountId={accountId} />;
+  }),
 });
 
 const revenueRoute = createRoute({
   getParentRoute: () => adminRoute,
   path: "/revenue",
-  validateSearch: ZRevenueSearch,
-  component: function RevenueRoute() {
+  validateSearch: validateRevenueSearch,
+  component: withPage(page.revenue, function RevenueRoute() {
     const search = revenueRoute.useSearch();
     const navigate = revenueRoute.useNavigate();
-    return <RevenuePage search={search} onSearch={(next) => navigate({ search: next, replace: true })} />;
-  },
+    return <page.revenue search={search} onSearch={(next) => navigate({ search: next, replace: true })} />;
+  }),
 });
 
 const usageRoute = createRoute({
   getParentRoute: () => adminRoute,
   path: "/usage",
-  validateSearch: ZUsageSearch,
-  component: function UsageRoute() {
+  validateSearch: validateUsageSearch,
+  component: withPage(page.usage, function UsageRoute() {
     const search = usageRoute.useSearch();
     const navigate = usageRoute.useNavigate();
-    return <UsagePage search={search} onSearch={(next) => navigate({ search: next, replace: true })} />;
-  },
+    return <page.usage search={search} onSearch={(next) => navigate({ search: next, replace: true })} />;
+  }),
 });
 
 const webhooksRoute = createRoute({
   getParentRoute: () => adminRoute,
   path: "/webhooks",
-  validateSearch: ZWebhooksSearch,
-  component: function WebhooksRoute() {
+  validateSearch: validateWebhooksSearch,
+  component: withPage(page.webhooks, function WebhooksRoute() {
     const search = webhooksRoute.useSearch();
     const navigate = webhooksRoute.useNavigate();
-    return <WebhooksPage search={search} onSearch={(next) => navigate({ search: next, replace: true })} />;
-  },
+    return <page.webhooks search={search} onSearch={(next) => navigate({ search: next, replace: true })} />;
+  }),
 });
 
 const webhookRoute = createRoute({
   getParentRoute: () => adminRoute,
   path: "/webhooks/$eventId",
-  component: function WebhookRoute() {
+  component: withPage(page.webhookEvent, function WebhookRoute() {
     const { eventId } = webhookRoute.useParams();
-    return <WebhookEventPage key={eventId} eventId={eventId} />;
-  },
+    return <page.webhookEvent key={eventId} eventId={eventId} />;
+  }),
 });
 
 const auditRoute = createRoute({
   getParentRoute: () => adminRoute,
   path: "/audit",
-  validateSearch: ZAuditSearch,
-  component: function AuditRoute() {
+  validateSearch: validateAuditSearch,
+  component: withPage(page.audit, function AuditRoute() {
     const search = auditRoute.useSearch();
     const navigate = auditRoute.useNavigate();
-    return <AuditPage search={search} onSearch={(next) => navigate({ search: next, replace: true })} />;
-  },
+    return <page.audit search={search} onSearch={(next) => navigate({ search: next, replace: true })} />;
+  }),
 });
 
 const billingClockRoute = createRoute({
   getParentRoute: () => adminRoute,
   path: "/billing-clock",
-  validateSearch: ZClockSearch,
-  component: function BillingClockRoute() {
+  validateSearch: validateClockSearch,
+  component: withPage(page.billingClock, function BillingClockRoute() {
     const search = billingClockRoute.useSearch();
     const navigate = billingClockRoute.useNavigate();
     return (
-      <BillingClockPage search={search} onSearch={(next) => navigate({ search: next, replace: true })} />
+      <page.billingClock search={search} onSearch={(next) => navigate({ search: next, replace: true })} />
     );
-  },
+  }),
 });
 
 export const router = createRouter({
+  defaultPreload: "intent",
+  // A page whose code (or the session check) takes longer than 200 ms shows PendingPage, for at least
+  // 300 ms so it does not flash; until then the previous page stays (the first load has none to keep).
+  defaultPendingComponent: PendingPage,
+  defaultPendingMs: 200,
+  defaultPendingMinMs: 300,
   routeTree: rootRoute.addChildren([
     signInRoute,
     forbiddenRoute,
