@@ -4,6 +4,7 @@ import { AppError, httpStatusOf, UpstreamUnavailableError } from "@minutely/api"
 import { isDatabaseUnavailable } from "@minutely/db";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ZodError, type z } from "zod";
+import { lingerOnClose } from "./lingering-close.ts";
 import { DATABASE_UNAVAILABLE } from "./observability.ts";
 
 /** The body of every REST error: a machine-readable code, a sentence for people, and per-field messages. */
@@ -158,7 +159,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (status >= 400 && status < 500) {
       const code = "code" in error && typeof error.code === "string" ? error.code : "";
       if (status === 413) {
-        // Fastify has already asked for the connection to close, so the rest of the upload is not read.
+        // Fastify has already asked for the connection to close, so the rest of the upload is not parsed;
+        // the close lingers, so that the client reads this answer rather than a connection reset.
+        lingerOnClose(req.raw.socket);
         const limit = req.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit ?? 0;
         return reply.code(413).send({
           error: "payload_too_large",
