@@ -4,19 +4,6 @@ import type { Database } from "@minutely/db";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Metrics } from "./metrics.ts";
 
-/**
- * The answer to a request that needs PostgreSQL while it cannot be reached (restarting, failing over): a
- * 503 with Retry-After, since the caller did nothing wrong and the same request will work again shortly.
- * The pool reconnects by itself; /health/ready reports `database_down` meanwhile.
- */
-export const DATABASE_UNAVAILABLE = {
-  retryAfterSeconds: 5,
-  body: {
-    error: "service_unavailable",
-    message: "Minutely cannot reach its database right now. Please try again in a few seconds.",
-  },
-} as const;
-
 /** Shared between the signal handler and /health/ready: a shutting-down process is not ready. */
 export interface Lifecycle {
   shuttingDown: boolean;

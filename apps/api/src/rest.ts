@@ -1,11 +1,10 @@
 // Shared plumbing for the REST routes: one error shape, zod validation that names the field, and the
 // mapping of the services' AppError to HTTP statuses (done once, in the error handler).
-import { AppError, httpStatusOf, UpstreamUnavailableError } from "@minutely/api";
+import { AppError, DATABASE_UNAVAILABLE, httpStatusOf, UpstreamUnavailableError } from "@minutely/api";
 import { isDatabaseUnavailable } from "@minutely/db";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ZodError, type z } from "zod";
 import { lingerOnClose } from "./lingering-close.ts";
-import { DATABASE_UNAVAILABLE } from "./observability.ts";
 
 /** The body of every REST error: a machine-readable code, a sentence for people, and per-field messages. */
 export interface RestErrorBody {

@@ -13,6 +13,7 @@ import {
   adminRouter,
   appRouter,
   type Context,
+  DATABASE_UNAVAILABLE,
   type Ports,
   UpstreamUnavailableError,
 } from "@minutely/api";
@@ -26,7 +27,6 @@ import type { Config } from "./config.ts";
 import { loggerOptions } from "./logging.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import {
-  DATABASE_UNAVAILABLE,
   type Lifecycle,
   registerGracefulDrain,
   registerHttpMetrics,

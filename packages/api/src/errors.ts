@@ -84,3 +84,16 @@ export class UpstreamUnavailableError extends AppError {
     if (options.cause !== undefined) this.cause = options.cause;
   }
 }
+
+/**
+ * The answer to a request that needs PostgreSQL while it cannot be reached (restarting, failing over): a
+ * 503 with Retry-After in REST and tRPC alike, since the caller did nothing wrong and the same request will
+ * work again shortly. The pool reconnects by itself.
+ */
+export const DATABASE_UNAVAILABLE = {
+  retryAfterSeconds: 5,
+  body: {
+    error: "service_unavailable",
+    message: "Minutely cannot reach its database right now. Please try again in a few seconds.",
+  },
+} as const;

@@ -3,7 +3,13 @@ export { createStripeClient, type StripeClientOptions, usesEmulator } from "./bi
 export { StripeBillingProvider } from "./billing/stripe-provider.ts";
 export type { Context, Ports, Settings, Viewer } from "./context.ts";
 export { DEMO_USERS, seedDemoUsers } from "./demo.ts";
-export { AppError, type AppErrorCode, httpStatusOf, UpstreamUnavailableError } from "./errors.ts";
+export {
+  AppError,
+  type AppErrorCode,
+  DATABASE_UNAVAILABLE,
+  httpStatusOf,
+  UpstreamUnavailableError,
+} from "./errors.ts";
 export { createTaskList, type TaskContext, type TaskHandler } from "./jobs/tasks.ts";
 export { type Mailer, type MailInput, OutboxMailer } from "./ports/mailer.ts";
 export { type Db, type EnqueueOptions, type JobQueue, PostgresJobQueue } from "./ports/queue.ts";

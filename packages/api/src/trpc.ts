@@ -3,7 +3,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
 import type { Context } from "./context.ts";
-import { AppError, toTRPCError } from "./errors.ts";
+import { AppError, DATABASE_UNAVAILABLE, toTRPCError } from "./errors.ts";
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
@@ -37,7 +37,7 @@ const mapAppErrors = t.middleware(async ({ next }) => {
     // PostgreSQL is restarting or out of reach: nothing the caller did, and worth retrying shortly.
     throw new TRPCError({
       code: "SERVICE_UNAVAILABLE",
-      message: "Minutely cannot reach its database right now. Please try again in a few seconds.",
+      message: DATABASE_UNAVAILABLE.body.message,
       cause: result.error.cause,
     });
   }
