@@ -42,6 +42,7 @@ describe("package entry point", () => {
       "crossedThresholds",
       "overageMinutes",
       "overageCost",
+      "shouldRecordPeriodPlan",
       "authorizeCall",
       "DEFAULT_OVER_CAP_POLICY",
       "entitlementsFor",

@@ -8,6 +8,7 @@ export * from "./exhaustive";
 export * from "./forecast";
 export * from "./money";
 export * from "./outlook";
+export * from "./period-plan";
 export * from "./periods";
 export * from "./plans";
 export * from "./proration";

@@ -23,7 +23,10 @@ export function meteringTasks(ports: Ports): Record<string, TaskHandler> {
       const { alertId } = ZUsageAlertEmailPayloadSchema.parse(payload);
       await sendUsageAlertEmail(ports, alertId);
     },
-    /** Decides which overage minutes of a period are unreported and enqueues their invoice item. */
+    /**
+     * Decides which overage minutes of a period are unreported and enqueues their invoice item, priced by
+     * the plan the period records (the one that governed it), however late the job runs.
+     */
     [REPORT_OVERAGE_TASK]: async (payload) => {
       const input = ZReportOveragePayloadSchema.parse(payload);
       await reportOverage(ports, { accountId: input.accountId, periodStart: new Date(input.periodStart) });

@@ -1,7 +1,8 @@
 // What metering needs to know about an account: its subscription (the domain's currentSubscriptionOf, the
-// same rule every other service uses), the package's limits and the billing period a moment falls in. Shared by ingestion, call
-// authorization, usage reads, alerts and agents.
-import type { Prisma, SubscriptionPlan, SubscriptionStatus } from "@minutely/db";
+// same rule every other service uses), the package's limits, the billing period a moment falls in and the
+// package that governs a period (recorded on its rollup row). Shared by ingestion, call authorization,
+// usage reads, alerts, overage and agents.
+import { Prisma, type SubscriptionPlan, type SubscriptionStatus } from "@minutely/db";
 import {
   type BillingPeriod,
   type Currency,
@@ -10,6 +11,9 @@ import {
   isCurrency,
   type Money,
   monthlyPeriodContaining,
+  type PeriodPlanTerms,
+  shouldRecordPeriodPlan,
+  type VersionedPeriodPlan,
 } from "@minutely/domain";
 import type { Db } from "../ports/queue.ts";
 
@@ -43,6 +47,8 @@ export interface MeteringSubscription {
   createdAt: Date;
   accessGranted: boolean;
   plan: MeteringPlan;
+  /** The sync ticket of the Stripe read this row was written from; grows with every newer read. */
+  syncTicket: bigint;
 }
 
 export function toMeteringPlan(row: SubscriptionPlan): MeteringPlan {
@@ -74,6 +80,7 @@ function toMeteringSubscription(row: SubscriptionWithPlan): MeteringSubscription
     createdAt: row.createdAt,
     accessGranted: grantsAccess(row.status),
     plan: toMeteringPlan(row.plan),
+    syncTicket: row.syncTicket,
   };
 }
 
@@ -139,6 +146,120 @@ export function currentPeriod(
   now: Date,
 ): BillingPeriod {
   return periodContaining(subscription, now).period;
+}
+
+/** Whether `periodStart` starts the subscription's current period (not a closed one, nor one after it). */
+export function isCurrentPeriodOf(
+  subscription: Pick<MeteringSubscription, "currentPeriodStart">,
+  periodStart: Date,
+): boolean {
+  return subscription.currentPeriodStart.getTime() === periodStart.getTime();
+}
+
+/** The terms a period records: those of the plan it is metered and billed by. */
+export type PeriodPlan = PeriodPlanTerms;
+
+/** The columns of usage_period_rollup that record a period's plan (select them in raw queries). */
+export interface PeriodPlanColumns {
+  plan_id: string | null;
+  call_minutes_limit: number | null;
+  overage_price_cents_per_minute: number | null;
+  currency: string | null;
+  /** As text: BIGINT does not fit a JS number. */
+  plan_sync_ticket: string;
+}
+
+/** SQL list of {@link PeriodPlanColumns} for a RETURNING or SELECT on usage_period_rollup. */
+export const PERIOD_PLAN_COLUMNS = Prisma.sql`plan_id, call_minutes_limit, overage_price_cents_per_minute,
+  currency, plan_sync_ticket::text AS plan_sync_ticket`;
+
+/** The plan a rollup row records, or null when none is recorded yet. */
+export function recordedPeriodPlan(row: PeriodPlanColumns): VersionedPeriodPlan | null {
+  if (row.call_minutes_limit === null || row.currency === null) return null;
+  const currency = row.currency.trim().toLowerCase();
+  if (!isCurrency(currency))
+    throw new Error(`a usage period records an unsupported currency "${row.currency}"`);
+  return {
+    planId: row.plan_id,
+    callMinutesLimit: row.call_minutes_limit,
+    overagePrice:
+      row.overage_price_cents_per_minute === null
+        ? null
+        : { amount: row.overage_price_cents_per_minute, currency },
+    currency,
+    version: BigInt(row.plan_sync_ticket),
+  };
+}
+
+/** What a read of the subscription offers as the plan of a period. */
+function offeredPeriodPlan(subscription: MeteringSubscription): VersionedPeriodPlan {
+  const { plan } = subscription;
+  return {
+    planId: plan.id,
+    callMinutesLimit: plan.callMinutesLimit,
+    overagePrice: plan.overagePrice,
+    currency: plan.currency,
+    version: subscription.syncTicket,
+  };
+}
+
+export interface PeriodPlanSettlement {
+  accountId: string;
+  periodStart: Date;
+  /** What the period's rollup row records, read under this transaction's lock on the row. */
+  recorded: VersionedPeriodPlan | null;
+  /** The account's subscription as read for this work (null: none, only the record counts). */
+  subscription: MeteringSubscription | null;
+}
+
+/**
+ * Settles which plan governs each period (the domain's `shouldRecordPeriodPlan`: the subscription's plan
+ * while the period is current, the record once it has closed) and writes the records that change. The
+ * rows must be locked by this transaction already (their upsert, or SELECT … FOR UPDATE), so `recorded`
+ * is what they hold and the write cannot deadlock. Returns the governing plan of each, in input order.
+ */
+export async function settlePeriodPlans(
+  tx: Db,
+  periods: readonly PeriodPlanSettlement[],
+): Promise<(PeriodPlan | null)[]> {
+  const changes: { accountId: string; periodStart: Date; plan: VersionedPeriodPlan }[] = [];
+  const governing = periods.map(({ accountId, periodStart, recorded, subscription }) => {
+    if (!subscription) return recorded;
+    const offered = offeredPeriodPlan(subscription);
+    const periodIsCurrent = isCurrentPeriodOf(subscription, periodStart);
+    if (!shouldRecordPeriodPlan({ recorded, offered, periodIsCurrent })) return recorded;
+    changes.push({ accountId, periodStart, plan: offered });
+    return offered;
+  });
+  if (changes.length > 0) await writePeriodPlans(tx, changes);
+  return governing.map((plan) => (plan === null ? null : withoutVersion(plan)));
+}
+
+function withoutVersion({ version: _version, ...terms }: VersionedPeriodPlan): PeriodPlan {
+  return terms;
+}
+
+async function writePeriodPlans(
+  tx: Db,
+  changes: readonly { accountId: string; periodStart: Date; plan: VersionedPeriodPlan }[],
+): Promise<void> {
+  await tx.$executeRaw`
+    UPDATE usage_period_rollup r SET
+      plan_id = t.plan_id,
+      call_minutes_limit = t.call_minutes_limit,
+      overage_price_cents_per_minute = t.overage_price,
+      currency = t.currency,
+      plan_sync_ticket = t.ticket
+    FROM unnest(
+      ${changes.map((c) => c.accountId)}::uuid[],
+      ${changes.map((c) => c.periodStart)}::timestamptz[],
+      ${changes.map((c) => c.plan.planId)}::uuid[],
+      ${changes.map((c) => c.plan.callMinutesLimit)}::int[],
+      ${changes.map((c) => c.plan.overagePrice?.amount ?? null)}::int[],
+      ${changes.map((c) => c.plan.currency)}::text[],
+      ${changes.map((c) => c.plan.version.toString())}::text[]::bigint[]
+    ) AS t(account_id, period_start, plan_id, call_minutes_limit, overage_price, currency, ticket)
+    WHERE r.account_id = t.account_id AND r.period_start = t.period_start`;
 }
 
 /** Minutes used in a period, from its rollup (0 before the first event). */

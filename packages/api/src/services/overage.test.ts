@@ -7,9 +7,11 @@ import { testPorts } from "../testing.ts";
 import {
   callEvent,
   createAccount,
+  PERIOD_END,
   PERIOD_START,
   queuedJobs,
   runQueuedJobs,
+  type SeededPlan,
   subscribe,
 } from "./metering.fixtures.ts";
 import {
@@ -26,11 +28,14 @@ const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
 const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl(), clock });
 const { stripe } = ports;
 
-/** An account with a real (emulated) Stripe customer and subscription on the Pro package ($0.03/min overage). */
-async function stripeCustomer() {
+/**
+ * An account with a real (emulated) Stripe customer and subscription, on the Pro package ($0.03/min
+ * overage) unless told otherwise.
+ */
+async function stripeCustomer(plan: SeededPlan = "Pro") {
   const { accountId } = await createAccount(db);
   const customer = await stripe.customers.create({ email: `overage-${accountId}@example.com` });
-  const product = await stripe.products.create({ name: "Pro" });
+  const product = await stripe.products.create({ name: plan });
   const price = await stripe.prices.create({
     product: product.id,
     unit_amount: 9900,
@@ -43,8 +48,43 @@ async function stripeCustomer() {
     payment_behavior: "default_incomplete",
   });
   await db.account.update({ where: { id: accountId }, data: { stripeCustomerId: customer.id } });
-  await subscribe(db, accountId, { plan: "Pro", stripeSubscriptionId: subscription.id });
-  return { accountId, customerId: customer.id, subscriptionId: subscription.id };
+  const row = await subscribe(db, accountId, { plan, stripeSubscriptionId: subscription.id });
+  return { accountId, customerId: customer.id, subscriptionId: subscription.id, subscriptionRowId: row.id };
+}
+
+const DECEMBER_END = new Date("2027-01-01T00:00:00Z");
+
+/** What the subscription sync writes when Stripe renews into December, on `plan` from then on. */
+async function renewInto(subscriptionRowId: string, plan: SeededPlan) {
+  const { id: planId } = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: plan } });
+  await db.subscription.update({
+    where: { id: subscriptionRowId },
+    data: { planId, currentPeriodStart: PERIOD_END, currentPeriodEnd: DECEMBER_END },
+  });
+}
+
+/** What the subscription sync writes after an immediate change of package (same period). */
+async function changePlanNow(subscriptionRowId: string, plan: SeededPlan) {
+  const { id: planId } = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: plan } });
+  await db.subscription.update({ where: { id: subscriptionRowId }, data: { planId } });
+}
+
+/**
+ * Runs the queued jobs and checks that none failed. graphile-worker's run-once mode does not wait for the
+ * deletion of the last job it completed, so that job can still be listed (locked, without an error).
+ */
+async function runJobsWithoutFailures(p: typeof ports) {
+  const left = await runQueuedJobs(url, p);
+  expect(left.filter((job) => job.last_error !== null)).toEqual([]);
+}
+
+/** Day-long calls (1,440 minutes each) plus one call of the rest, `minutes` in all, started at `at`. */
+function callsOf(accountId: string, minutes: number, at: Date) {
+  const events = [];
+  for (let left = minutes; left > 0; left -= 1440) {
+    events.push(callEvent(accountId, Math.min(left, 1440) * 60, { startedAt: at }));
+  }
+  return events;
 }
 
 async function invoiceItems(customerId: string) {
@@ -136,5 +176,82 @@ describe("overage billing", () => {
       (await queuedJobs(db, REPORT_OVERAGE_TASK)).filter((j) => j.payload.accountId === accountId),
     ).toEqual([]);
     expect(await reportOverage(ports, { accountId, periodStart: PERIOD_START })).toBeNull();
+  });
+});
+
+describe("overage after a change of package", () => {
+  it("bills a closed period by the package that governed it, after a downgrade at renewal", async () => {
+    const renewalClock = fixedClock(new Date("2026-11-27T12:00:00Z"));
+    const p = { ...ports, clock: renewalClock };
+    const { accountId, customerId, subscriptionRowId } = await stripeCustomer("Enterprise");
+    // Enterprise: 10,000 included, $0.02 a minute beyond. November ends 400 minutes over.
+    await ingestUsageEvents(p, callsOf(accountId, 10_400, new Date("2026-11-20T00:00:00Z")));
+
+    // Stripe renews the subscription into December on Pro (the scheduled downgrade) before the report job
+    // runs: November's overage is still Enterprise's.
+    await renewInto(subscriptionRowId, "Pro");
+    renewalClock.set(new Date("2026-12-05T00:00:00Z"));
+    await runJobsWithoutFailures(p);
+    let items = await invoiceItems(customerId);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ amount: 400 * 2, currency: "usd" });
+    expect(items[0]?.metadata).toMatchObject({
+      minutely_period_start: PERIOD_START.toISOString(),
+      minutely_overage_from: "0",
+      minutely_overage_to: "400",
+    });
+
+    // A late report of a November call: its minutes are billed as Enterprise's too.
+    const late = await ingestUsageEvents(p, callsOf(accountId, 100, new Date("2026-11-30T20:00:00Z")));
+    expect(late).toMatchObject({ accepted: 1, late: 1 });
+    await runJobsWithoutFailures(p);
+    items = await invoiceItems(customerId);
+    expect(items.map((i) => [i.amount, i.metadata?.minutely_overage_to]).sort()).toEqual([
+      [100 * 2, "500"],
+      [400 * 2, "400"],
+    ]);
+
+    // December is Pro's: 3,100 minutes are 100 beyond its 3,000, at $0.03.
+    await ingestUsageEvents(p, callsOf(accountId, 3_100, new Date("2026-12-02T00:00:00Z")));
+    await runJobsWithoutFailures(p);
+    items = await invoiceItems(customerId);
+    expect(items.map((i) => i.amount).sort((a, b) => a - b)).toEqual([100 * 2, 100 * 3, 400 * 2]);
+    expect(await overageReported(accountId)).toBe(500);
+  });
+
+  it("still bills a closed period's overage after a downgrade to a hard-cap package", async () => {
+    const renewalClock = fixedClock(new Date("2026-11-27T12:00:00Z"));
+    const p = { ...ports, clock: renewalClock };
+    const { accountId, customerId, subscriptionRowId } = await stripeCustomer("Pro");
+    await ingestUsageEvents(p, callsOf(accountId, 3_000, new Date("2026-11-20T00:00:00Z")));
+    await renewInto(subscriptionRowId, "Starter");
+    renewalClock.set(new Date("2026-12-05T00:00:00Z"));
+
+    // November's last calls are reported late: 200 minutes beyond Pro's 3,000, at Pro's $0.03.
+    await ingestUsageEvents(p, callsOf(accountId, 200, new Date("2026-11-30T23:00:00Z")));
+    await runJobsWithoutFailures(p);
+    expect((await invoiceItems(customerId)).map((i) => i.amount)).toEqual([200 * 3]);
+
+    // December on Starter is a hard cap: inbound calls beyond it are not billed.
+    await ingestUsageEvents(p, [
+      callEvent(accountId, 1_100 * 60, { direction: "inbound", startedAt: new Date("2026-12-02T00:00:00Z") }),
+    ]);
+    expect(await reportOverage(p, { accountId, periodStart: PERIOD_END })).toBeNull();
+    await runJobsWithoutFailures(p);
+    expect(await invoiceItems(customerId)).toHaveLength(1);
+  });
+
+  it("applies an upgrade to the current period at once", async () => {
+    const { accountId, customerId, subscriptionRowId } = await stripeCustomer("Pro");
+    // 3,500 minutes on Pro; the customer upgrades to Enterprise before the report job runs.
+    await ingestUsageEvents(ports, callsOf(accountId, 3_500, new Date("2026-11-20T00:00:00Z")));
+    await changePlanNow(subscriptionRowId, "Enterprise");
+    await runJobsWithoutFailures(ports);
+    expect(await invoiceItems(customerId)).toEqual([]);
+
+    // Enterprise's 10,000 minutes are the period's allowance: 10,100 is 100 over, at $0.02.
+    await ingestUsageEvents(ports, callsOf(accountId, 6_600, new Date("2026-11-21T00:00:00Z")));
+    await runJobsWithoutFailures(ports);
+    expect((await invoiceItems(customerId)).map((i) => i.amount)).toEqual([100 * 2]);
   });
 });

@@ -5,7 +5,10 @@
 // 1. `report-overage` (one pending job per account and period) decides, in one transaction with the
 //    period's rollup row locked, which minutes are not reported yet (`overage_reported` .. overage now),
 //    moves `overage_reported` forward and enqueues a `bill-overage` job for exactly that range, in the same
-//    transaction. Nothing is decided twice: a second run finds nothing new.
+//    transaction. Nothing is decided twice: a second run finds nothing new. The limit, the price and the
+//    currency are those of the plan that governs the period, recorded on the same row (`settlePeriodPlans`):
+//    a period that has closed is billed by its own plan even if the customer has changed plans since, and
+//    the current period by the subscription's plan (an upgrade applies to it at once).
 // 2. `bill-overage` creates the invoice item for that range with a Stripe idempotency key derived from
 //    account, period and range, so a retry after a crash or timeout returns the item created before.
 import { type Currency, formatMoney, isCurrency, overageCost } from "@minutely/domain";
@@ -15,6 +18,10 @@ import {
   loadMeteringSubscription,
   METERING_TX_OPTIONS,
   type MeteringSubscription,
+  PERIOD_PLAN_COLUMNS,
+  type PeriodPlanColumns,
+  recordedPeriodPlan,
+  settlePeriodPlans,
 } from "./metering-account.ts";
 
 export const REPORT_OVERAGE_TASK = "report-overage";
@@ -66,15 +73,23 @@ export async function reportOverage(
   input: { accountId: string; periodStart: Date },
 ): Promise<OverageBill | null> {
   const subscription = await loadMeteringSubscription(ports.db, input.accountId);
-  const price = subscription?.plan.overagePrice ?? null;
-  if (!subscription || price === null) return null;
-  const limit = subscription.plan.callMinutesLimit;
   return await ports.db.$transaction(async (tx) => {
-    const [row] = await tx.$queryRaw<{ minutes: number; overage_reported: number }[]>`
-      SELECT minutes, overage_reported FROM usage_period_rollup
+    const [row] = await tx.$queryRaw<({ minutes: number; overage_reported: number } & PeriodPlanColumns)[]>`
+      SELECT minutes, overage_reported, ${PERIOD_PLAN_COLUMNS} FROM usage_period_rollup
       WHERE account_id = ${input.accountId}::uuid AND period_start = ${input.periodStart}
       FOR UPDATE`;
     if (!row) return null;
+    const [plan] = await settlePeriodPlans(tx, [
+      {
+        accountId: input.accountId,
+        periodStart: input.periodStart,
+        recorded: recordedPeriodPlan(row),
+        subscription,
+      },
+    ]);
+    const price = plan?.overagePrice ?? null;
+    if (!plan || price === null) return null;
+    const limit = plan.callMinutesLimit;
     const overage = Math.max(0, row.minutes - limit);
     if (overage <= row.overage_reported) return null;
     const bill: OverageBill = {

@@ -19,6 +19,13 @@ import {
   shuffle,
   subscribe,
 } from "./metering.fixtures.ts";
+import {
+  loadMeteringSubscription,
+  PERIOD_PLAN_COLUMNS,
+  type PeriodPlanColumns,
+  recordedPeriodPlan,
+  settlePeriodPlans,
+} from "./metering-account.ts";
 import { REPORT_OVERAGE_TASK } from "./overage.ts";
 import { SEND_USAGE_ALERT_EMAIL_TASK } from "./usage-alerts.ts";
 import { ingestUsageEvents, type UsageEventInput } from "./usage-ingest.ts";
@@ -389,3 +396,119 @@ describe("late events and period rollover", () => {
 });
 
 const PERIOD_END_NOV = new Date("2026-12-01T00:00:00Z");
+
+/** The plan each of an account's periods records: package name, included minutes, overage price. */
+async function periodPlans(accountId: string) {
+  const [rows, plans] = await Promise.all([
+    db.usagePeriodRollup.findMany({ where: { accountId }, orderBy: { periodStart: "asc" } }),
+    db.subscriptionPlan.findMany({ select: { id: true, name: true } }),
+  ]);
+  const names = new Map(plans.map((plan) => [plan.id, plan.name]));
+  return rows.map((r) => [
+    r.periodStart.toISOString(),
+    r.planId === null ? null : names.get(r.planId),
+    r.callMinutesLimit,
+    r.overagePriceCentsPerMinute,
+    r.currency,
+  ]);
+}
+
+async function planIdOf(name: string) {
+  return (await db.subscriptionPlan.findUniqueOrThrow({ where: { name } })).id;
+}
+
+describe("the plan of a period", () => {
+  it("is the subscription's while the period is current, and stays once the period has closed", async () => {
+    const planClock = fixedClock(new Date("2026-11-27T12:00:00Z"));
+    const p = { ...ports, clock: planClock };
+    const { accountId } = await createAccount(db);
+    const subscription = await subscribe(db, accountId, { plan: "Pro" });
+    await ingestUsageEvents(p, [callEvent(accountId, 1440 * 60), callEvent(accountId, 1060 * 60)]);
+    expect(await periodPlans(accountId)).toEqual([[PERIOD_START.toISOString(), "Pro", 3000, 3, "usd"]]);
+
+    // An immediate upgrade: its allowance applies to the current period, alerts included.
+    await db.subscription.update({
+      where: { id: subscription.id },
+      data: { planId: await planIdOf("Enterprise") },
+    });
+    await ingestUsageEvents(p, [callEvent(accountId, 600 * 60)]);
+    expect(await periodPlans(accountId)).toEqual([
+      [PERIOD_START.toISOString(), "Enterprise", 10_000, 2, "usd"],
+    ]);
+    // 3,100 minutes: past Pro's 3,000 but 31% of Enterprise's, so no 100% alert and no overage report.
+    expect((await alertsOf(accountId)).map((a) => [a.thresholdPercent, a.minutesLimit])).toEqual([
+      [80, 3000],
+    ]);
+    expect(
+      (await queuedJobs(db, REPORT_OVERAGE_TASK)).filter((j) => j.payload.accountId === accountId),
+    ).toEqual([]);
+
+    // Renewal onto Starter. December records Starter; late November calls leave November on Enterprise:
+    // its 8,860 minutes are within Enterprise's 10,000, so there is no overage to report.
+    await db.subscription.update({
+      where: { id: subscription.id },
+      data: {
+        planId: await planIdOf("Starter"),
+        currentPeriodStart: PERIOD_END_NOV,
+        currentPeriodEnd: new Date("2027-01-01T00:00:00Z"),
+      },
+    });
+    planClock.set(new Date("2026-12-05T00:00:00Z"));
+    const result = await ingestUsageEvents(p, [
+      callEvent(accountId, 60, { startedAt: new Date("2026-12-02T00:00:00Z") }),
+      ...Array.from({ length: 4 }, () =>
+        callEvent(accountId, 1440 * 60, { startedAt: new Date("2026-11-30T00:00:00Z") }),
+      ),
+    ]);
+    expect(result).toMatchObject({ accepted: 5, late: 4 });
+    expect(await periodPlans(accountId)).toEqual([
+      [PERIOD_START.toISOString(), "Enterprise", 10_000, 2, "usd"],
+      [PERIOD_END_NOV.toISOString(), "Starter", 1000, null, "usd"],
+    ]);
+    expect(
+      (await queuedJobs(db, REPORT_OVERAGE_TASK)).filter((j) => j.payload.accountId === accountId),
+    ).toEqual([]);
+    // One more late day-long call takes November to 10,300 minutes: its overage is reported.
+    await ingestUsageEvents(p, [
+      callEvent(accountId, 1440 * 60, { startedAt: new Date("2026-11-29T00:00:00Z") }),
+    ]);
+    expect(
+      (await queuedJobs(db, REPORT_OVERAGE_TASK))
+        .filter((j) => j.payload.accountId === accountId)
+        .map((j) => j.payload.periodStart),
+    ).toEqual([PERIOD_START.toISOString()]);
+  });
+
+  it("is never replaced by a read of the subscription older than the one it was recorded from", async () => {
+    const { accountId } = await createAccount(db);
+    const subscription = await subscribe(db, accountId, { plan: "Pro" });
+    await db.subscription.update({ where: { id: subscription.id }, data: { syncTicket: 5n } });
+    const beforeUpgrade = await loadMeteringSubscription(db, accountId);
+    // The upgrade's sync (a later Stripe read, a higher ticket), then usage recorded with it.
+    await db.subscription.update({
+      where: { id: subscription.id },
+      data: { planId: await planIdOf("Enterprise"), syncTicket: 9n },
+    });
+    await ingestUsageEvents(ports, [callEvent(accountId, 60)]);
+
+    // A report that read the subscription before the upgrade commits only now: Enterprise stands.
+    const governing = await db.$transaction(async (tx) => {
+      const [row] = await tx.$queryRaw<PeriodPlanColumns[]>`
+        SELECT ${PERIOD_PLAN_COLUMNS} FROM usage_period_rollup
+        WHERE account_id = ${accountId}::uuid AND period_start = ${PERIOD_START} FOR UPDATE`;
+      if (!row) throw new Error("no rollup row");
+      return await settlePeriodPlans(tx, [
+        {
+          accountId,
+          periodStart: PERIOD_START,
+          recorded: recordedPeriodPlan(row),
+          subscription: beforeUpgrade,
+        },
+      ]);
+    });
+    expect(governing).toEqual([expect.objectContaining({ callMinutesLimit: 10_000 })]);
+    expect(await periodPlans(accountId)).toEqual([
+      [PERIOD_START.toISOString(), "Enterprise", 10_000, 2, "usd"],
+    ]);
+  });
+});

@@ -8,6 +8,9 @@
 // - The period is the one of the account's subscription containing `started_at`; an event before the
 //   current period start belongs to a closed period: recorded with `late: true`, counted in that period's
 //   rollup (never the current one) and reported back as accepted and late. No alerts fire for it.
+// - The period's rollup records the plan that governs it (`settlePeriodPlans`): the subscription's plan
+//   while the period is current, kept once it has closed. Alert thresholds and the decision to report
+//   overage use that plan, so a late event of a closed period is measured against the period's own plan.
 // - Rejected (per event, with a reason): started more than 5 minutes in the future, unknown account,
 //   agent_id not an agent of that account, account that never had a subscription, invalid duration.
 //
@@ -29,7 +32,12 @@ import {
   loadMeteringSubscriptions,
   METERING_TX_OPTIONS,
   type MeteringSubscription,
+  PERIOD_PLAN_COLUMNS,
+  type PeriodPlan,
+  type PeriodPlanColumns,
   periodContaining,
+  recordedPeriodPlan,
+  settlePeriodPlans,
 } from "./metering-account.ts";
 import { enqueueOverageReport } from "./overage.ts";
 import { type PeriodUsageChange, recordCrossedAlerts } from "./usage-alerts.ts";
@@ -269,6 +277,47 @@ interface DayDelta {
   calls: number;
 }
 
+type UpdatedRollup = {
+  account_id: string;
+  period_start: Date;
+  minutes: number;
+  overage_reported: number;
+} & PeriodPlanColumns;
+
+/**
+ * The period rollups this batch moved, each with its delta and the plan that governs the period (recorded
+ * on the row by `settlePeriodPlans`: the subscription's plan if the period is its current one, else the
+ * plan the period already records).
+ */
+async function governedRollups(
+  tx: Prisma.TransactionClient,
+  updated: readonly UpdatedRollup[],
+  periods: ReadonlyMap<string, PeriodDelta>,
+): Promise<{ row: UpdatedRollup; delta: PeriodDelta; plan: PeriodPlan }[]> {
+  const touched = updated.map((row) => {
+    const delta = periods.get(key(row.account_id, row.period_start.getTime()));
+    if (!delta)
+      throw new Error(`rollup ${row.account_id}/${row.period_start.toISOString()} was not in the batch`);
+    return { row, delta };
+  });
+  const plans = await settlePeriodPlans(
+    tx,
+    touched.map(({ row, delta }) => ({
+      accountId: delta.accountId,
+      periodStart: delta.periodStart,
+      recorded: recordedPeriodPlan(row),
+      subscription: delta.subscription,
+    })),
+  );
+  return touched.map((t, i) => {
+    const plan = plans[i];
+    // Cannot happen: every delta has a subscription, which offers a plan when none is recorded.
+    if (!plan)
+      throw new Error(`usage period ${t.delta.accountId}/${t.delta.periodStart.toISOString()} has no plan`);
+    return { ...t, plan };
+  });
+}
+
 async function writeBatch(
   tx: Prisma.TransactionClient,
   queue: Ports["queue"],
@@ -340,9 +389,7 @@ async function writeBatch(
   const periodList = [...periods.values()].sort(
     (a, b) => a.accountId.localeCompare(b.accountId) || a.periodStart.getTime() - b.periodStart.getTime(),
   );
-  const updated = await tx.$queryRaw<
-    { account_id: string; period_start: Date; minutes: number; overage_reported: number }[]
-  >`
+  const updated = await tx.$queryRaw<UpdatedRollup[]>`
     INSERT INTO usage_period_rollup
       (account_id, period_start, period_end, minutes, seconds, calls, overage_reported, updated_at)
     SELECT t.account_id, t.period_start, t.period_end, t.minutes, t.seconds, t.calls, 0, ${now}
@@ -360,7 +407,10 @@ async function writeBatch(
       seconds = usage_period_rollup.seconds + EXCLUDED.seconds,
       calls = usage_period_rollup.calls + EXCLUDED.calls,
       updated_at = EXCLUDED.updated_at
-    RETURNING account_id, period_start, minutes, overage_reported`;
+    RETURNING account_id, period_start, minutes, overage_reported, ${PERIOD_PLAN_COLUMNS}`;
+
+  // 2b. The plan of each period, recorded on its (now locked) row; alerts and overage go by it.
+  const rollups = await governedRollups(tx, updated, periods);
 
   // 3. Per-day rollups (UTC day, agent, direction), in key order.
   const dayList = [...days.values()].sort(
@@ -396,28 +446,21 @@ async function writeBatch(
   for (const t of thresholds)
     customByAccount.set(t.accountId, [...(customByAccount.get(t.accountId) ?? []), t.percent]);
   const changes: PeriodUsageChange[] = [];
-  for (const row of updated) {
-    const delta = periods.get(key(row.account_id, row.period_start.getTime()));
-    if (!delta)
-      throw new Error(`rollup ${row.account_id}/${row.period_start.toISOString()} was not in the batch`);
-    const plan = delta.subscription.plan;
-    if (!delta.late) {
-      changes.push({
-        accountId: delta.accountId,
-        periodStart: delta.periodStart,
-        periodEnd: delta.periodEnd,
-        before: row.minutes - delta.minutes,
-        after: row.minutes,
-        plan,
-        customThresholds: customByAccount.get(delta.accountId) ?? [],
-      });
-    }
+  for (const { row, delta, plan } of rollups) {
+    if (delta.late) continue;
+    changes.push({
+      accountId: delta.accountId,
+      periodStart: delta.periodStart,
+      periodEnd: delta.periodEnd,
+      before: row.minutes - delta.minutes,
+      after: row.minutes,
+      plan,
+      customThresholds: customByAccount.get(delta.accountId) ?? [],
+    });
   }
   await recordCrossedAlerts(tx, queue, changes, now);
-  for (const row of updated) {
-    const delta = periods.get(key(row.account_id, row.period_start.getTime()));
-    const plan = delta?.subscription.plan;
-    if (!delta || !plan || plan.overagePrice === null) continue;
+  for (const { row, delta, plan } of rollups) {
+    if (plan.overagePrice === null) continue;
     if (row.minutes - plan.callMinutesLimit > row.overage_reported) {
       await enqueueOverageReport(queue, delta.accountId, delta.periodStart, tx);
     }
