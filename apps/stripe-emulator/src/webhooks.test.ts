@@ -194,6 +194,9 @@ describe("webhook chaos mode", () => {
     await stripe.products.create({ name: "slow" });
     await emulator.flushWebhooks();
     expect(events(hook.received).map((e) => e.type)).toEqual(["product.created"]);
+    const [delivery] = emulator.deliveries();
+    expect(delivery?.delay_ms).toBeGreaterThanOrEqual(1);
+    expect(delivery?.delay_ms).toBeLessThanOrEqual(10);
   });
 
   it("can be switched on through the admin API", async () => {

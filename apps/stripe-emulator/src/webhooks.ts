@@ -50,6 +50,8 @@ export interface DeliveryRecord {
   error: string | null;
   signature_timestamp: number;
   delivered_at: string;
+  /** Chaos delay waited before this attempt (0 without chaos delays), so tests can see delays happened. */
+  delay_ms: number;
 }
 
 interface Job {
@@ -189,11 +191,13 @@ export class WebhookDispatcher {
       const [job] = queue.splice(index, 1);
       if (!job) break;
       const delay = this.chaos.delay;
+      let delayMs = 0;
       if (delay) {
         const { minMs, maxMs } = delay === true ? { minMs: 0, maxMs: 250 } : delay;
-        await this.sleep(minMs + Math.floor(this.random() * Math.max(0, maxMs - minMs)));
+        delayMs = minMs + Math.floor(this.random() * Math.max(0, maxMs - minMs));
+        await this.sleep(delayMs);
       }
-      await this.deliver(job);
+      await this.deliver(job, delayMs);
     }
   }
 
@@ -208,7 +212,7 @@ export class WebhookDispatcher {
     });
   }
 
-  private async deliver(job: Job): Promise<void> {
+  private async deliver(job: Job, delayMs: number): Promise<void> {
     const endpoint = this.core.state.webhookEndpoints[job.endpointId];
     if (!endpoint || endpoint.deleted || endpoint.status !== "enabled") return;
     job.attempt += 1;
@@ -255,6 +259,7 @@ export class WebhookDispatcher {
       error,
       signature_timestamp: timestamp,
       delivered_at: new Date().toISOString(),
+      delay_ms: delayMs,
     });
     if (ok) {
       if (!job.duplicate) job.event.pending_webhooks = Math.max(0, job.event.pending_webhooks - 1);

@@ -53,6 +53,7 @@ interface DeliveryRecord {
   attempt: number;
   duplicate: boolean;
   status: "succeeded" | "failed" | "retrying";
+  delay_ms: number;
 }
 
 /** Polls until `probe` returns a value; `what` may be a function, to describe the state at the deadline. */
@@ -314,7 +315,11 @@ async function finalState(lane: Lane) {
         ...row,
         deactivated: deactivatedAt !== null,
       })),
-      usage: usage.map(({ updatedAt: _u, ...row }) => ({ ...row, seconds: Number(row.seconds) })),
+      // The plan a period records is compared; the sync ticket it came with is a transaction id of its database.
+      usage: usage.map(({ updatedAt: _u, planSyncTicket: _t, ...row }) => ({
+        ...row,
+        seconds: Number(row.seconds),
+      })),
       audit: audit.map(({ id: _id, createdAt: _c, actorUserId: _a, ...row }) => row),
       eventTypes: eventTypes.map((e) => [e.type, e._count]),
     },
@@ -686,9 +691,14 @@ describe("webhook chaos over a full lifecycle", () => {
           ).toBe(true);
         }
         expect(inversions(order, succeeded)).toBeGreaterThan(events.length / 4);
+        // Delays (0–250 ms before each attempt) were waited, not only configured.
+        const delays = deliveries.map((d) => d.delay_ms);
+        expect(delays.filter((ms) => ms > 0).length).toBeGreaterThan(deliveries.length / 2);
+        expect(Math.max(...delays)).toBeGreaterThan(100);
       } else {
         expect([...perEvent.values()].every((ds) => ds.length === 1 && !ds[0]?.duplicate)).toBe(true);
         expect(inversions(order, succeeded)).toBe(0);
+        expect(deliveries.every((d) => d.delay_ms === 0)).toBe(true);
       }
     }
   });
