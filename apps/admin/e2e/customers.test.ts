@@ -64,6 +64,7 @@ describe("admin customers", () => {
     expect(cells[5]).toBe("$29.00");
     expect(await row(page, "Not Yet Ltd").textContent()).toContain("No subscription");
     await page.getByText("Showing 1–25 of 34 customers · page 1 of 2").waitFor();
+    await page.getByRole("navigation", { name: "Pages of customers" }).waitFor();
     await screenshot(page, "admin-customers-list");
 
     await page.getByRole("button", { name: "Next page" }).click();

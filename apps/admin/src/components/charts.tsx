@@ -76,6 +76,56 @@ function LegendItem({ color, label }: { color: string; label: string }) {
 
 const PAD = { top: 10, right: 8, bottom: 26, left: 56 };
 const HEIGHT = 220;
+const AXIS_TEXT = "fill-slate-500 text-[11px]";
+
+/**
+ * The value axis: a grid line across the plot (from `left` to `right`) at each tick, labelled at its left.
+ * `zeroLine` draws the line at 0 darker, for charts with values below it.
+ */
+function YAxis({
+  ticks,
+  y,
+  left,
+  right,
+  label,
+  zeroLine = false,
+}: {
+  ticks: number[];
+  y: (value: number) => number;
+  left: number;
+  right: number;
+  label: (value: number) => string;
+  zeroLine?: boolean;
+}) {
+  return ticks.map((t) => (
+    <g key={t}>
+      <line
+        x1={left}
+        x2={right}
+        y1={y(t)}
+        y2={y(t)}
+        className={zeroLine && t === 0 ? "stroke-slate-400" : "stroke-slate-200"}
+      />
+      <text x={left - 6} y={y(t)} dy="0.32em" textAnchor="end" className={AXIS_TEXT}>
+        {label(t)}
+      </text>
+    </g>
+  ));
+}
+
+/** Label every n-th of `count` bars so that labels stand at least `spacing` pixels apart (two at the least). */
+function xLabelStep(count: number, plotWidth: number, spacing: number): number {
+  return Math.max(1, Math.ceil(count / Math.max(2, Math.floor(plotWidth / spacing))));
+}
+
+/** A label under the plot, centred on `x` (a day or a month). */
+function XAxisLabel({ x, children }: { x: number; children: ReactNode }) {
+  return (
+    <text x={x} y={HEIGHT - 8} textAnchor="middle" className={AXIS_TEXT}>
+      {children}
+    </text>
+  );
+}
 
 export interface DailyPoint {
   day: string;
@@ -144,24 +194,11 @@ export function DailyUsageChart({ days, id = "daily-usage" }: { days: DailyPoint
         const slot = plotW / Math.max(1, days.length);
         const bar = Math.max(1, slot * 0.7);
         const y = (v: number) => PAD.top + plotH - (v / top) * plotH;
-        const labelEvery = Math.max(1, Math.ceil(days.length / Math.max(2, Math.floor(plotW / 56))));
+        const labelEvery = xLabelStep(days.length, plotW, 56);
         const ticks = Array.from({ length: Math.round(top / step) + 1 }, (_, i) => i * step);
         return (
           <g>
-            {ticks.map((t) => (
-              <g key={t}>
-                <line x1={PAD.left} x2={width - PAD.right} y1={y(t)} y2={y(t)} className="stroke-slate-200" />
-                <text
-                  x={PAD.left - 6}
-                  y={y(t)}
-                  dy="0.32em"
-                  textAnchor="end"
-                  className="fill-slate-500 text-[11px]"
-                >
-                  {formatNumber(t)}
-                </text>
-              </g>
-            ))}
+            <YAxis ticks={ticks} y={y} left={PAD.left} right={width - PAD.right} label={formatNumber} />
             {days.map((d, i) => {
               const x = PAD.left + i * slot + (slot - bar) / 2;
               return (
@@ -182,14 +219,9 @@ export function DailyUsageChart({ days, id = "daily-usage" }: { days: DailyPoint
                     className="fill-sky-300"
                   />
                   {i % labelEvery === 0 ? (
-                    <text
-                      x={x + bar / 2}
-                      y={HEIGHT - 8}
-                      textAnchor="middle"
-                      className="fill-slate-500 text-[11px]"
-                    >
+                    <XAxisLabel x={x + bar / 2}>
                       {formatDate(new Date(`${d.day}T00:00:00Z`)).replace(/, \d{4}$/, "")}
-                    </text>
+                    </XAxisLabel>
                   ) : null}
                 </g>
               );
@@ -283,7 +315,7 @@ export function MovementsChart({
         const bar = Math.max(2, Math.min(36, slot * 0.6));
         const ticks: number[] = [];
         for (let t = -bottom; t <= top; t += step) ticks.push(t);
-        const labelEvery = Math.max(1, Math.ceil(months.length / Math.max(2, Math.floor(plotW / 48))));
+        const labelEvery = xLabelStep(months.length, plotW, 48);
         const compact = (cents: number) => {
           const major = Math.abs(cents) / 100;
           const text =
@@ -296,26 +328,7 @@ export function MovementsChart({
         };
         return (
           <g>
-            {ticks.map((t) => (
-              <g key={t}>
-                <line
-                  x1={left}
-                  x2={width - PAD.right}
-                  y1={y(t)}
-                  y2={y(t)}
-                  className={t === 0 ? "stroke-slate-400" : "stroke-slate-200"}
-                />
-                <text
-                  x={left - 6}
-                  y={y(t)}
-                  dy="0.32em"
-                  textAnchor="end"
-                  className="fill-slate-500 text-[11px]"
-                >
-                  {compact(t)}
-                </text>
-              </g>
-            ))}
+            <YAxis ticks={ticks} y={y} left={left} right={width - PAD.right} label={compact} zeroLine />
             {months.map((m, i) => {
               const x = left + i * slot + (slot - bar) / 2;
               const segments: [number, number, string][] = [
@@ -346,14 +359,7 @@ export function MovementsChart({
                     className="fill-slate-900 stroke-white"
                   />
                   {i % labelEvery === 0 ? (
-                    <text
-                      x={x + bar / 2}
-                      y={HEIGHT - 8}
-                      textAnchor="middle"
-                      className="fill-slate-500 text-[11px]"
-                    >
-                      {formatMonth(m.month)}
-                    </text>
+                    <XAxisLabel x={x + bar / 2}>{formatMonth(m.month)}</XAxisLabel>
                   ) : null}
                 </g>
               );

@@ -1,13 +1,8 @@
-// Small building blocks shared by the admin pages: headers, table boxes, badges, usage bars, pagers.
-import { Badge, Button, cn } from "@minutely/ui";
+// Small building blocks shared by the admin pages: headers, table boxes, badges, usage bars (the list
+// pages' states, tables and pagers are in list.tsx).
+import { Badge, cn } from "@minutely/ui";
 import { type ReactNode, type Ref, useEffect, useRef, useState } from "react";
-import {
-  formatNumber,
-  formatPercent,
-  subscriptionStatusLabel,
-  subscriptionStatusTone,
-  type Tone,
-} from "../lib/format.ts";
+import { formatPercent, subscriptionStatusLabel, subscriptionStatusTone, type Tone } from "../lib/format.ts";
 
 export function PageHeader({
   title,
@@ -78,48 +73,6 @@ export function UsageBar({ percentage, label }: { percentage: number; label?: st
         {formatPercent(percentage)}
       </span>
     </div>
-  );
-}
-
-/** "Showing 26–50 of 10,000" with Previous / Next; the page number lives in the URL. */
-export function OffsetPager({
-  page,
-  pageSize,
-  total,
-  onPage,
-  busy,
-  noun,
-}: {
-  page: number;
-  pageSize: number;
-  total: number;
-  onPage: (page: number) => void;
-  busy?: boolean;
-  /** What is counted, in the singular and the plural. */
-  noun: { one: string; other: string };
-}) {
-  const pages = Math.max(1, Math.ceil(total / pageSize));
-  const first = total === 0 ? 0 : (page - 1) * pageSize + 1;
-  const last = Math.min(total, page * pageSize);
-  return (
-    <nav
-      aria-label={`Pages of ${noun}`}
-      className="flex flex-wrap items-center justify-between gap-3 text-sm"
-    >
-      <p className="text-slate-600" aria-live="polite">
-        {total === 0
-          ? `No ${noun.other}`
-          : `Showing ${formatNumber(first)}–${formatNumber(last)} of ${formatNumber(total)} ${total === 1 ? noun.one : noun.other} · page ${formatNumber(page)} of ${formatNumber(pages)}`}
-      </p>
-      <div className="flex gap-2">
-        <Button variant="secondary" disabled={page <= 1 || busy} onClick={() => onPage(page - 1)}>
-          ← Previous<span className="sr-only"> page</span>
-        </Button>
-        <Button variant="secondary" disabled={page >= pages || busy} onClick={() => onPage(page + 1)}>
-          Next<span className="sr-only"> page</span> →
-        </Button>
-      </div>
-    </nav>
   );
 }
 

@@ -1,15 +1,23 @@
-import { Button, EmptyState, ErrorState, Field, SelectField, Spinner } from "@minutely/ui";
+import { Button, EmptyState, Field, SelectField } from "@minutely/ui";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
-import { linkClass, PageHeader, TableBox, td, th, theadRow } from "../components/ui-bits.tsx";
+import { type Column, CursorPager, DataTable, QueryList } from "../components/list.tsx";
+import { linkClass, PageHeader, td } from "../components/ui-bits.tsx";
 import { changedFields } from "../lib/audit-diff.ts";
 import { useDocumentTitle } from "../lib/document-title.ts";
-import { formatDateTime, formatNumber } from "../lib/format.ts";
+import { formatDateTime } from "../lib/format.ts";
 import type { AuditSearch } from "../lib/search.ts";
-import { type AdminOutputs, fieldErrorsOf, messageOf, trpc } from "../lib/trpc.ts";
+import { type AdminOutputs, fieldErrorsOf, trpc } from "../lib/trpc.ts";
 
 const PAGE_SIZE = 25;
 type Entry = AdminOutputs["audit"]["list"]["items"][number];
+const COLUMNS: Column[] = [
+  { label: "When" },
+  { label: "Admin" },
+  { label: "Action" },
+  { label: "Entity" },
+  { label: "Change" },
+];
 
 const ENTITY_LABELS: Record<string, string> = {
   package: "Package",
@@ -147,71 +155,40 @@ export function AuditPage({
         </p>
       ) : null}
 
-      {list.isPending ? (
-        <Spinner label="Loading the audit log" />
-      ) : list.isError ? (
-        <ErrorState error={{ message: messageOf(list.error) }} onRetry={() => list.refetch()} />
-      ) : items.length === 0 ? (
-        <EmptyState title={filtered ? "No entries match these filters" : "No admin actions yet"} />
-      ) : (
-        <>
-          <TableBox>
-            <table className="w-full min-w-[56rem] text-left text-sm">
-              <caption className="sr-only">Audit log entries, newest first</caption>
-              <thead className={theadRow}>
-                <tr>
-                  <th scope="col" className={th}>
-                    When
-                  </th>
-                  <th scope="col" className={th}>
-                    Admin
-                  </th>
-                  <th scope="col" className={th}>
-                    Action
-                  </th>
-                  <th scope="col" className={th}>
-                    Entity
-                  </th>
-                  <th scope="col" className={th}>
-                    Change
-                  </th>
+      <QueryList
+        query={list}
+        loadingLabel="Loading the audit log"
+        isEmpty={() => items.length === 0}
+        empty={<EmptyState title={filtered ? "No entries match these filters" : "No admin actions yet"} />}
+      >
+        {() => (
+          <>
+            <DataTable caption="Audit log entries, newest first" columns={COLUMNS} minWidth="min-w-[56rem]">
+              {items.map((entry) => (
+                <tr key={entry.id} data-action={entry.action} className="border-t border-slate-200">
+                  <td className={`${td} whitespace-nowrap`}>{formatDateTime(entry.createdAt)}</td>
+                  <td className={`${td} whitespace-nowrap`}>{entry.actorEmail}</td>
+                  <td className={`${td} font-mono text-xs`}>{entry.action}</td>
+                  <td className={`${td} min-w-[12rem]`}>
+                    <div className="text-xs text-slate-500">{entityLabel(entry.entityType)}</div>
+                    <EntityLink entry={entry} />
+                  </td>
+                  <td className={`${td} min-w-[18rem]`}>
+                    <Changes entry={entry} />
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {items.map((entry) => (
-                  <tr key={entry.id} data-action={entry.action} className="border-t border-slate-200">
-                    <td className={`${td} whitespace-nowrap`}>{formatDateTime(entry.createdAt)}</td>
-                    <td className={`${td} whitespace-nowrap`}>{entry.actorEmail}</td>
-                    <td className={`${td} font-mono text-xs`}>{entry.action}</td>
-                    <td className={`${td} min-w-[12rem]`}>
-                      <div className="text-xs text-slate-500">{entityLabel(entry.entityType)}</div>
-                      <EntityLink entry={entry} />
-                    </td>
-                    <td className={`${td} min-w-[18rem]`}>
-                      <Changes entry={entry} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableBox>
-          <div className="flex flex-wrap items-center justify-between gap-3 text-sm">
-            <p className="text-slate-600" aria-live="polite">
-              Showing {formatNumber(items.length)} {items.length === 1 ? "entry" : "entries"}
-              {list.hasNextPage ? "; older entries follow" : ""}.
-            </p>
-            {list.hasNextPage ? (
-              <Button
-                variant="secondary"
-                disabled={list.isFetchingNextPage}
-                onClick={() => list.fetchNextPage()}
-              >
-                {list.isFetchingNextPage ? "Loading…" : "Load older entries"}
-              </Button>
-            ) : null}
-          </div>
-        </>
-      )}
+              ))}
+            </DataTable>
+            <CursorPager
+              count={items.length}
+              noun={{ one: "entry", other: "entries" }}
+              hasMore={list.hasNextPage}
+              loadingMore={list.isFetchingNextPage}
+              onMore={() => list.fetchNextPage()}
+            />
+          </>
+        )}
+      </QueryList>
     </div>
   );
 }

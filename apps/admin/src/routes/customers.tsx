@@ -1,24 +1,30 @@
-import { EmptyState, ErrorState, Field, SelectField, Spinner } from "@minutely/ui";
+import { EmptyState, Field, SelectField } from "@minutely/ui";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
+import { type Column, DataTable, OffsetPager, QueryList, urlPage } from "../components/list.tsx";
 import {
   linkClass,
-  OffsetPager,
   PageHeader,
   SubscriptionStatusBadge,
-  TableBox,
   td,
-  th,
-  theadRow,
   UsageBar,
   useUrlSearchTerm,
 } from "../components/ui-bits.tsx";
 import { useDocumentTitle } from "../lib/document-title.ts";
 import { formatAmount, formatDate, formatNumber } from "../lib/format.ts";
 import { CUSTOMER_STATUS_OPTIONS, type CustomerStatusOption, type CustomersSearch } from "../lib/search.ts";
-import { messageOf, trpc } from "../lib/trpc.ts";
+import { trpc } from "../lib/trpc.ts";
 
 export const CUSTOMERS_PAGE_SIZE = 25;
+
+const COLUMNS: Column[] = [
+  { label: "Account", className: "sticky left-0 z-10 bg-slate-50" },
+  { label: "Owner" },
+  { label: "Package" },
+  { label: "Status" },
+  { label: "Usage this period" },
+  { label: "MRR", className: "text-right" },
+];
 
 export function CustomersPage({
   search,
@@ -44,6 +50,7 @@ export function CustomersPage({
     }),
     placeholderData: keepPreviousData,
   });
+  const filtered = Boolean(search.q) || status !== "all";
 
   return (
     <div className="flex flex-col gap-4">
@@ -74,102 +81,84 @@ export function CustomersPage({
         />
       </search>
 
-      {list.isPending ? (
-        <Spinner label="Loading customers" />
-      ) : list.isError ? (
-        <ErrorState error={{ message: messageOf(list.error) }} onRetry={() => list.refetch()} />
-      ) : list.data.items.length === 0 ? (
-        <EmptyState title={search.q || status !== "all" ? "No customers match" : "No customers yet"}>
-          {search.q || status !== "all" ? (
-            <p>Try another search or status.</p>
-          ) : (
-            <p>Accounts appear here as customers sign up.</p>
-          )}
-        </EmptyState>
-      ) : (
-        <>
-          <TableBox className={list.isPlaceholderData ? "opacity-60 transition-opacity" : undefined}>
-            <table className="w-full min-w-[56rem] text-left text-sm" aria-busy={list.isFetching}>
-              <caption className="sr-only">Customers, newest first</caption>
-              <thead className={theadRow}>
-                <tr>
-                  <th scope="col" className={`${th} sticky left-0 z-10 bg-slate-50`}>
-                    Account
+      <QueryList
+        query={list}
+        loadingLabel="Loading customers"
+        isEmpty={(data) => data.items.length === 0}
+        empty={
+          <EmptyState title={filtered ? "No customers match" : "No customers yet"}>
+            {filtered ? (
+              <p>Try another search or status.</p>
+            ) : (
+              <p>Accounts appear here as customers sign up.</p>
+            )}
+          </EmptyState>
+        }
+      >
+        {(data) => (
+          <>
+            <DataTable
+              caption="Customers, newest first"
+              columns={COLUMNS}
+              minWidth="min-w-[56rem]"
+              busy={list.isFetching}
+              boxClassName={list.isPlaceholderData ? "opacity-60 transition-opacity" : undefined}
+            >
+              {data.items.map((c) => (
+                <tr key={c.accountId} data-account={c.name} className="border-t border-slate-200">
+                  <th scope="row" className={`${td} text-left font-normal`}>
+                    <Link
+                      to="/customers/$accountId"
+                      params={{ accountId: c.accountId }}
+                      className={linkClass}
+                    >
+                      {c.name}
+                    </Link>
+                    <div className="text-xs text-slate-500">Since {formatDate(c.createdAt)}</div>
                   </th>
-                  <th scope="col" className={th}>
-                    Owner
-                  </th>
-                  <th scope="col" className={th}>
-                    Package
-                  </th>
-                  <th scope="col" className={th}>
-                    Status
-                  </th>
-                  <th scope="col" className={th}>
-                    Usage this period
-                  </th>
-                  <th scope="col" className={`${th} text-right`}>
-                    MRR
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.items.map((c) => (
-                  <tr key={c.accountId} data-account={c.name} className="border-t border-slate-200">
-                    <th scope="row" className={`${td} text-left font-normal`}>
-                      <Link
-                        to="/customers/$accountId"
-                        params={{ accountId: c.accountId }}
-                        className={linkClass}
-                      >
-                        {c.name}
-                      </Link>
-                      <div className="text-xs text-slate-500">Since {formatDate(c.createdAt)}</div>
-                    </th>
-                    <td className={`${td} break-all`}>{c.ownerEmail ?? "—"}</td>
-                    <td className={td}>{c.planName ?? "—"}</td>
-                    <td className={td}>
-                      <div className="flex flex-col items-start gap-1">
-                        <SubscriptionStatusBadge status={c.status} />
-                        {c.cancelAtPeriodEnd ? (
-                          <span className="text-xs text-slate-500">Cancels at period end</span>
-                        ) : null}
-                      </div>
-                    </td>
-                    <td className={td}>
-                      {c.usage ? (
-                        <div>
-                          <UsageBar percentage={c.usage.percentage} label={`Minutes used by ${c.name}`} />
-                          <div className="text-xs text-slate-500 tabular-nums">
-                            {formatNumber(c.usage.minutesUsed)} of {formatNumber(c.usage.minutesLimit)} min
-                          </div>
+                  <td className={`${td} break-all`}>{c.ownerEmail ?? "—"}</td>
+                  <td className={td}>{c.planName ?? "—"}</td>
+                  <td className={td}>
+                    <div className="flex flex-col items-start gap-1">
+                      <SubscriptionStatusBadge status={c.status} />
+                      {c.cancelAtPeriodEnd ? (
+                        <span className="text-xs text-slate-500">Cancels at period end</span>
+                      ) : null}
+                    </div>
+                  </td>
+                  <td className={td}>
+                    {c.usage ? (
+                      <div>
+                        <UsageBar percentage={c.usage.percentage} label={`Minutes used by ${c.name}`} />
+                        <div className="text-xs text-slate-500 tabular-nums">
+                          {formatNumber(c.usage.minutesUsed)} of {formatNumber(c.usage.minutesLimit)} min
                         </div>
-                      ) : (
-                        "—"
-                      )}
-                    </td>
-                    <td className={`${td} text-right whitespace-nowrap tabular-nums`}>
-                      {c.mrr ? (
-                        formatAmount(c.mrr.amount, c.mrr.currency)
-                      ) : (
-                        <span className="text-slate-400">—</span>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableBox>
-          <OffsetPager
-            page={list.data.page}
-            pageSize={CUSTOMERS_PAGE_SIZE}
-            total={list.data.total}
-            busy={list.isFetching}
-            noun={{ one: "customer", other: "customers" }}
-            onPage={(next) => onSearch({ ...search, page: next === 1 ? undefined : next })}
-          />
-        </>
-      )}
+                      </div>
+                    ) : (
+                      "—"
+                    )}
+                  </td>
+                  <td className={`${td} text-right whitespace-nowrap tabular-nums`}>
+                    {c.mrr ? (
+                      formatAmount(c.mrr.amount, c.mrr.currency)
+                    ) : (
+                      <span className="text-slate-400">—</span>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </DataTable>
+            <OffsetPager
+              page={data.page}
+              pageSize={CUSTOMERS_PAGE_SIZE}
+              total={data.total}
+              busy={list.isFetching}
+              noun={{ one: "customer", other: "customers" }}
+              onPage={(next) => onSearch({ ...search, page: urlPage(next) })}
+            />
+          </>
+        )}
+      </QueryList>
     </div>
   );
 }

@@ -2,17 +2,15 @@ import { Banner, Button, ConfirmDialog, EmptyState, ErrorState, Field, Spinner }
 import { useInfiniteQuery, useMutation, useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
+import { type Column, CursorPager, DataTable, QueryList } from "../components/list.tsx";
 import {
   CopyableId,
   Facts,
   linkClass,
   PageHeader,
   Section,
-  TableBox,
   ToneBadge,
   td,
-  th,
-  theadRow,
   useUrlSearchTerm,
 } from "../components/ui-bits.tsx";
 import { useDocumentTitle } from "../lib/document-title.ts";
@@ -21,6 +19,14 @@ import type { WebhookStatusOption, WebhooksSearch } from "../lib/search.ts";
 import { httpStatusOf, messageOf, queryClient, trpc } from "../lib/trpc.ts";
 
 const PAGE_SIZE = 25;
+const COLUMNS: Column[] = [
+  { label: "Received" },
+  { label: "Type" },
+  { label: "Status" },
+  { label: "Attempts", className: "text-right" },
+  { label: "Object" },
+  { label: "Last error" },
+];
 
 const STATUS: Record<WebhookStatusOption, { label: string; tone: Tone; explain: string }> = {
   received: {
@@ -144,91 +150,59 @@ export function WebhooksPage({
       </div>
       {search.status ? <p className="text-sm text-slate-600">{STATUS[search.status].explain}</p> : null}
 
-      {list.isPending ? (
-        <Spinner label="Loading webhook events" />
-      ) : list.isError ? (
-        <ErrorState error={{ message: messageOf(list.error) }} onRetry={() => list.refetch()} />
-      ) : items.length === 0 ? (
-        <EmptyState title={search.status || search.type ? "No events match" : "No webhook events yet"}>
-          <p>
-            {search.status || search.type
-              ? "Try another status or type."
-              : "Events appear as Stripe sends them."}
-          </p>
-        </EmptyState>
-      ) : (
-        <>
-          <TableBox>
-            <table className="w-full min-w-[56rem] text-left text-sm">
-              <caption className="sr-only">Webhook events, newest first</caption>
-              <thead className={theadRow}>
-                <tr>
-                  <th scope="col" className={th}>
-                    Received
-                  </th>
-                  <th scope="col" className={th}>
-                    Type
-                  </th>
-                  <th scope="col" className={th}>
-                    Status
-                  </th>
-                  <th scope="col" className={`${th} text-right`}>
-                    Attempts
-                  </th>
-                  <th scope="col" className={th}>
-                    Object
-                  </th>
-                  <th scope="col" className={th}>
-                    Last error
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((e) => (
-                  <tr key={e.id} data-event={e.id} className="border-t border-slate-200">
-                    <td className={`${td} whitespace-nowrap`}>{formatDateTime(e.receivedAt)}</td>
-                    <th scope="row" className={`${td} text-left font-normal`}>
-                      <Link
-                        to="/webhooks/$eventId"
-                        params={{ eventId: e.id }}
-                        className={`${linkClass} font-mono text-xs`}
-                      >
-                        {e.type}
-                      </Link>
-                      <div className="font-mono text-xs text-slate-500">{e.id}</div>
-                    </th>
-                    <td className={td}>
-                      <WebhookStatusBadge status={e.status} />
-                    </td>
-                    <td className={`${td} text-right tabular-nums`}>{e.attempts}</td>
-                    <td className={`${td} font-mono text-xs break-all`}>{e.objectId ?? "—"}</td>
-                    <td className={`${td} max-w-[20rem] text-xs text-red-800`}>
-                      <span className="line-clamp-2" title={e.lastError ?? undefined}>
-                        {e.lastError ?? ""}
-                      </span>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableBox>
-          <div className="flex flex-wrap items-center justify-between gap-3 text-sm">
-            <p className="text-slate-600" aria-live="polite">
-              Showing {formatNumber(items.length)} {items.length === 1 ? "event" : "events"}
-              {list.hasNextPage ? "; older events follow" : ""}.
+      <QueryList
+        query={list}
+        loadingLabel="Loading webhook events"
+        isEmpty={() => items.length === 0}
+        empty={
+          <EmptyState title={search.status || search.type ? "No events match" : "No webhook events yet"}>
+            <p>
+              {search.status || search.type
+                ? "Try another status or type."
+                : "Events appear as Stripe sends them."}
             </p>
-            {list.hasNextPage ? (
-              <Button
-                variant="secondary"
-                disabled={list.isFetchingNextPage}
-                onClick={() => list.fetchNextPage()}
-              >
-                {list.isFetchingNextPage ? "Loading…" : "Load older events"}
-              </Button>
-            ) : null}
-          </div>
-        </>
-      )}
+          </EmptyState>
+        }
+      >
+        {() => (
+          <>
+            <DataTable caption="Webhook events, newest first" columns={COLUMNS} minWidth="min-w-[56rem]">
+              {items.map((e) => (
+                <tr key={e.id} data-event={e.id} className="border-t border-slate-200">
+                  <td className={`${td} whitespace-nowrap`}>{formatDateTime(e.receivedAt)}</td>
+                  <th scope="row" className={`${td} text-left font-normal`}>
+                    <Link
+                      to="/webhooks/$eventId"
+                      params={{ eventId: e.id }}
+                      className={`${linkClass} font-mono text-xs`}
+                    >
+                      {e.type}
+                    </Link>
+                    <div className="font-mono text-xs text-slate-500">{e.id}</div>
+                  </th>
+                  <td className={td}>
+                    <WebhookStatusBadge status={e.status} />
+                  </td>
+                  <td className={`${td} text-right tabular-nums`}>{e.attempts}</td>
+                  <td className={`${td} font-mono text-xs break-all`}>{e.objectId ?? "—"}</td>
+                  <td className={`${td} max-w-[20rem] text-xs text-red-800`}>
+                    <span className="line-clamp-2" title={e.lastError ?? undefined}>
+                      {e.lastError ?? ""}
+                    </span>
+                  </td>
+                </tr>
+              ))}
+            </DataTable>
+            <CursorPager
+              count={items.length}
+              noun={{ one: "event", other: "events" }}
+              hasMore={list.hasNextPage}
+              loadingMore={list.isFetchingNextPage}
+              onMore={() => list.fetchNextPage()}
+            />
+          </>
+        )}
+      </QueryList>
     </div>
   );
 }
