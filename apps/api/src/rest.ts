@@ -168,7 +168,10 @@ export function registerErrorHandler(app: FastifyInstance): void {
         });
       }
       return reply.code(status).send({
-        error: FASTIFY_ERROR_CODES[code] ?? (code.toLowerCase() || "bad_request"),
+        error:
+          status === 429
+            ? "rate_limited"
+            : (FASTIFY_ERROR_CODES[code] ?? (code.toLowerCase() || "bad_request")),
         message: error.message,
       });
     }

@@ -33,6 +33,7 @@ import {
   registerObservabilityRoutes,
 } from "./observability.ts";
 import { registerOriginCheck } from "./origin-check.ts";
+import { RateLimitBuckets } from "./rate-limit-store.ts";
 import {
   frameworkErrorHandler,
   jsonTextProblem,
@@ -169,8 +170,18 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       },
     },
   });
+  // Counted in PostgreSQL, so every replica shares one limit and a restart does not reset it. A store
+  // failure is not skipped (skipOnError: false): an unreachable database answers 503 with Retry-After
+  // through the error handler, never an unlimited sign-in attempt.
+  const rateLimitBuckets = new RateLimitBuckets({
+    db: deps.db,
+    secret: config.sessionSecret,
+    onSweepError: (error) => app.log.warn({ err: error }, "could not delete expired rate-limit buckets"),
+  });
   await app.register(rateLimit, {
     global: false,
+    store: rateLimitBuckets.storeClass(),
+    skipOnError: false,
     errorResponseBuilder: (_req, context) => ({
       statusCode: context.statusCode,
       error: "rate_limited",

@@ -151,7 +151,10 @@ describe("customer API keys", () => {
     const limited = await get("/api/v1/agents", key);
     expect(limited.statusCode).toBe(429);
     expect(limited.headers["retry-after"]).toBeDefined();
-    expect(limited.json().message).toMatch(/too many/i);
+    expect(limited.json()).toMatchObject({
+      error: "rate_limited",
+      message: expect.stringMatching(/too many/i),
+    });
     // Another key is not affected.
     expect((await get("/api/v1/agents", aliceKey)).statusCode).toBe(200);
   });
