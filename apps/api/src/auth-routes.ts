@@ -1,5 +1,6 @@
 import { STATUS_CODES } from "node:http";
 import type { Auth } from "@minutely/api";
+import { type Database, isDatabaseUnavailable } from "@minutely/db";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { headersOf } from "./session.ts";
 
@@ -17,15 +18,32 @@ function toWebRequest(req: FastifyRequest): Request {
   });
 }
 
-async function forward(auth: Auth, req: FastifyRequest, reply: FastifyReply) {
+/**
+ * better-auth answers a failed database query with a bare 500, and a session it could not look up as no
+ * session (`null`). When PostgreSQL is unreachable neither is true: it is an outage the client should retry
+ * through, not our bug and not a signed-out user. Rethrow the database's own error, which the error handler
+ * answers with 503 and Retry-After, as every other route does.
+ */
+async function throwIfDatabaseUnavailable(db: Database): Promise<void> {
+  try {
+    await db.$queryRaw`SELECT 1`;
+  } catch (error) {
+    if (isDatabaseUnavailable(error)) throw error;
+  }
+}
+
+async function forward(auth: Auth, db: Database, req: FastifyRequest, reply: FastifyReply) {
   const response = await auth.handler(toWebRequest(req));
+  const text = await response.text();
+  const sessionNotFound =
+    text === "null" && /(?:^|;\s*)(?:__Secure-)?better-auth\.session_token=/.test(req.headers.cookie ?? "");
+  if (response.status >= 500 || sessionNotFound) await throwIfDatabaseUnavailable(db);
   reply.status(response.status);
   response.headers.forEach((value, key) => {
     if (key !== "set-cookie") reply.header(key, value);
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) reply.header("set-cookie", cookies);
-  const text = await response.text();
   if (response.status >= 400 && !hasMessage(text)) {
     // better-auth answers unknown endpoints (and a few refusals) without a body: say what happened.
     const path = req.url.split("?")[0] ?? req.url;
@@ -51,7 +69,7 @@ function hasMessage(text: string): boolean {
 }
 
 /** better-auth's endpoints under /api/auth/*: sign-up/email, sign-in/email, sign-out, get-session… */
-export async function registerAuthRoutes(app: FastifyInstance, auth: Auth): Promise<void> {
+export async function registerAuthRoutes(app: FastifyInstance, auth: Auth, db: Database): Promise<void> {
   for (const url of ["/api/auth/sign-in/email", "/api/auth/sign-up/email"]) {
     app.route({
       method: "POST",
@@ -63,12 +81,12 @@ export async function registerAuthRoutes(app: FastifyInstance, auth: Auth): Prom
           ? "Sign in with { email, password }; sets the session cookie"
           : "Sign up with { name, email, password }; creates the account and sets the session cookie",
       },
-      handler: (req, reply) => forward(auth, req, reply),
+      handler: (req, reply) => forward(auth, db, req, reply),
     });
   }
   app.route({
     method: ["GET", "POST"],
     url: "/api/auth/*",
-    handler: (req, reply) => forward(auth, req, reply),
+    handler: (req, reply) => forward(auth, db, req, reply),
   });
 }

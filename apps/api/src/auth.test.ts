@@ -1,3 +1,4 @@
+import { createPrismaClient } from "@minutely/db";
 import { testDatabase } from "@minutely/db/vitest";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildTestServer, cookiesFrom, TEST_ORIGIN } from "./testing.ts";
@@ -159,5 +160,34 @@ describe("protection", () => {
     expect(response.headers["x-content-type-options"]).toBe("nosniff");
     expect(response.headers["content-security-policy"]).toContain("default-src 'self'");
     expect(response.headers["x-request-id"]).toBeTruthy();
+  });
+});
+
+describe("while PostgreSQL is unreachable", () => {
+  it("answers the sign-in routes with 503 and Retry-After, never a 500 or a false 'signed out'", async () => {
+    const unreachable = createPrismaClient("postgresql://nobody@127.0.0.1:1/minutely", { poolSize: 1 });
+    const down = await buildTestServer(unreachable);
+    try {
+      const headers = { origin: TEST_ORIGIN, cookie: "better-auth.session_token=abc.def" };
+      const credentials = { email: "a@b.test", password: "x".repeat(12) };
+      const requests = [
+        { method: "GET", url: "/api/auth/get-session" },
+        { method: "POST", url: "/api/auth/sign-in/email", payload: credentials },
+        { method: "POST", url: "/api/auth/sign-up/email", payload: { name: "A", ...credentials } },
+      ] as const;
+      for (const request of requests) {
+        const response = await down.inject({ ...request, headers, remoteAddress: nextIp() });
+        expect(response.statusCode, `${request.method} ${request.url}: ${response.body}`).toBe(503);
+        expect(response.headers["retry-after"]).toBe("5");
+        expect(response.json()).toMatchObject({ error: "service_unavailable" });
+      }
+      // Signing out still works in the browser: the cookie is cleared (the session row expires by itself).
+      const signOut = await down.inject({ method: "POST", url: "/api/auth/sign-out", headers, payload: {} });
+      expect(signOut.statusCode).toBe(200);
+      expect(String(signOut.headers["set-cookie"])).toMatch(/better-auth\.session_token=;.*Max-Age=0/i);
+    } finally {
+      await down.close();
+      await unreachable.$disconnect();
+    }
   });
 });
