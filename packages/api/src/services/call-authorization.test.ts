@@ -109,6 +109,19 @@ describe("authorizing a call", () => {
     expect(await db.callReservation.count({ where: { accountId: who.accountId } })).toBe(0);
   });
 
+  it("records on the period the plan its calls were authorized under", async () => {
+    const who = await customer("Starter");
+    expect((await authorizeCallRequest(ports, call(who))).decision).toBe("allow");
+    const starter = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Starter" } });
+    const [period] = await db.usagePeriodRollup.findMany({ where: { accountId: who.accountId } });
+    expect(period).toMatchObject({
+      minutes: 0,
+      planId: starter.id,
+      callMinutesLimit: starter.callMinutesLimit,
+      overagePriceCentsPerMinute: starter.overagePriceCentsPerMinute,
+    });
+  });
+
   it("lets overage packages call beyond the included minutes", async () => {
     const who = await customer("Pro", 3100);
     expect(await authorizeCallRequest(ports, call(who))).toMatchObject({ decision: "allow", overCap: false });

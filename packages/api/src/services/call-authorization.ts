@@ -20,7 +20,16 @@ import {
   MS_PER_MINUTE,
 } from "@minutely/domain";
 import type { Ports } from "../context.ts";
-import { currentPeriod, isUuid, loadMeteringSubscription, METERING_TX_OPTIONS } from "./metering-account.ts";
+import {
+  currentPeriod,
+  isUuid,
+  loadMeteringSubscription,
+  METERING_TX_OPTIONS,
+  PERIOD_PLAN_COLUMNS,
+  type PeriodPlanColumns,
+  recordedPeriodPlan,
+  settlePeriodPlans,
+} from "./metering-account.ts";
 
 /** Minutes held for every authorized call until its usage event arrives. */
 export const RESERVATION_MINUTES = 5;
@@ -77,7 +86,6 @@ export async function authorizeCallRequest(
     return deny(callId, "no_active_subscription", "Calls require an active subscription.");
   }
   const period = currentPeriod(subscription, now);
-  const plan = subscription.plan;
 
   return await ports.db.$transaction(async (tx) => {
     // The lock: this account's rollup row of the current period (created empty if needed).
@@ -85,10 +93,21 @@ export async function authorizeCallRequest(
       INSERT INTO usage_period_rollup (account_id, period_start, period_end, updated_at)
       VALUES (${accountId}::uuid, ${period.start}, ${period.end}, ${now})
       ON CONFLICT (account_id, period_start) DO NOTHING`;
-    const [rollup] = await tx.$queryRaw<{ minutes: number }[]>`
-      SELECT minutes FROM usage_period_rollup
+    const [rollup] = await tx.$queryRaw<({ minutes: number } & PeriodPlanColumns)[]>`
+      SELECT minutes, ${PERIOD_PLAN_COLUMNS} FROM usage_period_rollup
       WHERE account_id = ${accountId}::uuid AND period_start = ${period.start}
       FOR UPDATE`;
+    // The period records the plan that governs it (as ingestion and overage do), so a period whose usage
+    // all arrives after a plan change is still measured and billed by the plan it was used under.
+    const [governing] = await settlePeriodPlans(tx, [
+      {
+        accountId,
+        periodStart: period.start,
+        recorded: rollup ? recordedPeriodPlan(rollup) : null,
+        subscription,
+      },
+    ]);
+    const plan = governing ?? subscription.plan;
 
     const existing = await tx.callReservation.findUnique({ where: { callId } });
     if (existing) {

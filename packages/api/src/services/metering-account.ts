@@ -262,6 +262,24 @@ async function writePeriodPlans(
     WHERE r.account_id = t.account_id AND r.period_start = t.period_start`;
 }
 
+/**
+ * After the account's subscription changed plan: its current period records the new plan at once (an
+ * upgrade applies to the whole current period), so usage of that period reported only after it has closed
+ * is still measured and billed by it. A period without a row yet records its plan with its first call,
+ * usage or overage report. Locks the row; call inside the transaction that wrote the subscription.
+ */
+export async function settleCurrentPeriodPlan(tx: Db, accountId: string): Promise<void> {
+  const subscription = await loadMeteringSubscription(tx, accountId);
+  if (!subscription) return;
+  const periodStart = subscription.currentPeriodStart;
+  const [row] = await tx.$queryRaw<PeriodPlanColumns[]>`
+    SELECT ${PERIOD_PLAN_COLUMNS} FROM usage_period_rollup
+    WHERE account_id = ${accountId}::uuid AND period_start = ${periodStart}
+    FOR UPDATE`;
+  if (!row) return;
+  await settlePeriodPlans(tx, [{ accountId, periodStart, recorded: recordedPeriodPlan(row), subscription }]);
+}
+
 /** Minutes used in a period, from its rollup (0 before the first event). */
 export async function periodMinutes(db: Db, accountId: string, periodStart: Date): Promise<number> {
   const row = await db.usagePeriodRollup.findUnique({

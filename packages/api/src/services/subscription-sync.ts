@@ -6,6 +6,7 @@ import type { Ports } from "../context.ts";
 import type { ProviderInvoice } from "../ports/billing.ts";
 import type { Db } from "../ports/queue.ts";
 import { enforceAgentLimit } from "./agents.ts";
+import { settleCurrentPeriodPlan } from "./metering-account.ts";
 
 export const accountLock = (accountId: string) =>
   Prisma.sql`SELECT pg_advisory_xact_lock(hashtext(${`minutely:account:${accountId}`}))`;
@@ -106,6 +107,7 @@ export async function syncSubscription(ports: Ports, stripeSubscriptionId: strin
         include: { plan: true },
       });
       if (before && before.planId !== planId) {
+        await settleCurrentPeriodPlan(tx, account.id);
         await enforceAgentLimit(
           tx,
           account.id,

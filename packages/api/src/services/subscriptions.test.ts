@@ -8,6 +8,7 @@ import { AppError } from "../errors.ts";
 import { testPorts } from "../testing.ts";
 import { packageSelection } from "./catalog.ts";
 import { syncCatalogToStripe } from "./catalog-admin.ts";
+import { callEvent } from "./metering.fixtures.ts";
 import { processStripeEvent } from "./stripe-webhooks.ts";
 import { syncSubscription } from "./subscription-sync.ts";
 import {
@@ -23,6 +24,7 @@ import {
   subscriptionOverview,
   upgrade,
 } from "./subscriptions.ts";
+import { ingestUsageEvents } from "./usage-ingest.ts";
 
 const { db } = await testDatabase();
 const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
@@ -194,6 +196,8 @@ describe("upgrade, downgrade, cancel", () => {
     const account = await newAccount();
     await subscribe(ports, account, { packageId: plans.Pro.id, paymentMethodId: "pm_card_visa" });
     clock.advance(10 * 24 * 3600 * 1000);
+    // Usage so far: the current period records Pro as its plan.
+    await ingestUsageEvents(ports, [callEvent(account.accountId, 600, { startedAt: clock.now() })]);
     const preview = await previewUpgrade(ports, account.accountId, plans.Enterprise.id);
     expect(preview.creditCents).toBeLessThan(0);
     expect(preview.chargeCents).toBeGreaterThan(0);
@@ -204,6 +208,14 @@ describe("upgrade, downgrade, cancel", () => {
       prorationDate: preview.prorationDate,
     });
     expect(overview.package?.name).toBe("Enterprise");
+    // The upgrade applies to the whole current period at once: its record says Enterprise even though no
+    // usage followed (usage of this period reported after it closes is measured against Enterprise).
+    const [period] = await db.usagePeriodRollup.findMany({ where: { accountId: account.accountId } });
+    expect(period).toMatchObject({
+      minutes: 10,
+      planId: plans.Enterprise.id,
+      callMinutesLimit: 10_000,
+    });
     const invoices = await billingHistory(ports, account.accountId);
     expect(invoices[0]?.amountCents).toBe(preview.totalDueNowCents);
     expect(invoices[0]?.status).toBe("paid");
