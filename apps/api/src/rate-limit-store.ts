@@ -28,13 +28,15 @@ export interface RateLimitBucketsOptions {
 /** What the plugin passes to a child store besides the limit's options: the route it counts for. */
 interface WithRouteInfo {
   routeInfo?: { method?: string | string[]; url?: string };
+  /** Routes with the same `groupId` in their rate-limit config share one counter per client. */
+  groupId?: string;
 }
 type IncrCallback = (error: Error | null, result?: { current: number; ttl: number }) => void;
 
 /**
  * The shared counters. `storeClass()` is what @fastify/rate-limit's `store` option takes; each route gets a
- * child store whose keys are prefixed with the route, so sign-in and sign-up (and each endpoint of the
- * customer API) keep separate counters per client, as the plugin's in-memory store does.
+ * child store whose keys are prefixed with the route, so sign-in and sign-up keep separate counters per
+ * client, as the plugin's in-memory store does; routes with a `groupId` (the customer API) share one.
  */
 export class RateLimitBuckets {
   private readonly db: Database;
@@ -115,10 +117,12 @@ export class RateLimitBuckets {
       private readonly namespace: string;
 
       constructor(options: FastifyRateLimitOptions | WithRouteInfo) {
-        const route = (options as WithRouteInfo).routeInfo;
+        const { routeInfo: route, groupId } = options as WithRouteInfo;
         const method = route?.method;
         const url = route?.url ?? "";
-        this.namespace = `${Array.isArray(method) ? method.join(",") : (method ?? "")} ${url}`.trim();
+        this.namespace = groupId
+          ? `group ${groupId}`
+          : `${Array.isArray(method) ? method.join(",") : (method ?? "")} ${url}`.trim();
       }
 
       incr(key: string, callback: IncrCallback, timeWindow: number): void {

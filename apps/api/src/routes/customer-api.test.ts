@@ -141,14 +141,16 @@ describe("customer API keys", () => {
     expect(forbidden.json().error).toBe("forbidden");
   });
 
-  it("rate-limits each key with standard headers and a clear 429", async () => {
+  it("rate-limits each key across all endpoints with standard headers and a clear 429", async () => {
     const erin = await customerOn("erin@example.com", "Enterprise");
     const key = await createKey(erin.cookie, "busy");
+    // One budget per key, whichever endpoints the requests go to.
+    const endpoints = ["/api/v1/agents", "/api/v1/subscription", "/api/v1/invoices"];
     let last = await get("/api/v1/agents", key);
-    for (let i = 1; i < API_KEY_RATE_LIMIT; i++) last = await get("/api/v1/agents", key);
+    for (let i = 1; i < API_KEY_RATE_LIMIT; i++) last = await get(endpoints[i % 3] ?? "", key);
     expect(last.statusCode).toBe(200);
     expect(last.headers["x-ratelimit-remaining"]).toBe("0");
-    const limited = await get("/api/v1/agents", key);
+    const limited = await get("/api/v1/usage/history", key);
     expect(limited.statusCode).toBe(429);
     expect(limited.headers["retry-after"]).toBeDefined();
     expect(limited.json()).toMatchObject({

@@ -45,6 +45,8 @@ export async function registerCustomerApiRoutes(app: FastifyInstance, deps: Port
       rateLimit: {
         max: API_KEY_RATE_LIMIT,
         timeWindow: "1 minute",
+        // One budget per key across every endpoint of the API, not per endpoint.
+        groupId: "customer-api",
         keyGenerator: (req: FastifyRequest) =>
           `api-key:${createHash("sha256")
             .update(bearer(req) ?? req.ip)
