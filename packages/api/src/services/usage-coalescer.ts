@@ -10,7 +10,13 @@
 import { type IngestResult, MAX_EVENTS_PER_BATCH, type UsageEventInput } from "./usage-ingest.ts";
 
 export interface UsageCoalescerOptions {
-  /** Transactions of small reports in flight at once (more queue until one finishes). */
+  /**
+   * Transactions of small reports in flight at once (more queue until one finishes). Two by default: one
+   * group commits while the next forms, and one slow transaction (waiting on an account's rollup row) does
+   * not stop the others. More slots make smaller groups that contend on the same rows: on the bench's two
+   * cores, 4 slots wrote about 410 single-event reports a second (p99 ~135 ms), 2 about 610 (p99 ~90 ms),
+   * 1 about 685.
+   */
   slots?: number;
   /** Reports with more events than this skip the queue. */
   smallBatch?: number;
@@ -47,7 +53,7 @@ export class UsageIngestCoalescer {
     private readonly ingest: (events: readonly UsageEventInput[]) => Promise<IngestResult>,
     options: UsageCoalescerOptions = {},
   ) {
-    this.slots = options.slots ?? 4;
+    this.slots = options.slots ?? 2;
     this.smallBatch = options.smallBatch ?? 50;
     this.maxEvents = Math.min(options.maxEvents ?? MAX_EVENTS_PER_BATCH, MAX_EVENTS_PER_BATCH);
   }
