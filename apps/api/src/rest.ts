@@ -61,10 +61,19 @@ function formatBytes(bytes: number): string {
  * (JSON.stringify, validators, loggers) overflows the stack on the 100,000 levels a 1 MiB body can hold. */
 export const MAX_JSON_DEPTH = 32;
 
+/** The UTF-16 code unit of a `\\uXXXX` escape starting at `at` (the backslash), or -1. */
+function escapedUnit(text: string, at: number): number {
+  if (text.charCodeAt(at) !== 0x5c || text.charCodeAt(at + 1) !== 0x75) return -1;
+  const hex = text.slice(at + 2, at + 6);
+  return /^[0-9a-fA-F]{4}$/.test(hex) ? Number.parseInt(hex, 16) : -1;
+}
+
 /**
  * What a JSON text holds that no input may, found in one pass without parsing: nesting deeper than
- * MAX_JSON_DEPTH, or a NUL character (the escape \u0000), which PostgreSQL cannot store in text or jsonb
- * (inserting one fails the query). Null when the text has neither.
+ * MAX_JSON_DEPTH, a NUL character (the escape \u0000), which PostgreSQL cannot store in text or jsonb
+ * (inserting one fails the query), or half of a surrogate pair (an escape \ud800-\udfff without its other
+ * half), which is no Unicode text: jsonb refuses it and text would silently turn it into U+FFFD. Null when
+ * the text has none of them.
  */
 export function jsonTextProblem(text: string): string | null {
   let depth = 0;
@@ -73,8 +82,17 @@ export function jsonTextProblem(text: string): string | null {
     const c = text.charCodeAt(i);
     if (inString) {
       if (c === 0x5c) {
-        if (text.startsWith("u0000", i + 1))
-          return "contains a NUL character (\\u0000), which text cannot hold";
+        const unit = escapedUnit(text, i);
+        if (unit === 0) return "contains a NUL character (\\u0000), which text cannot hold";
+        if (unit >= 0xd800 && unit <= 0xdbff) {
+          const low = escapedUnit(text, i + 6);
+          if (low < 0xdc00 || low > 0xdfff)
+            return "contains an unpaired surrogate escape (\\ud800-\\udfff), which is not Unicode text";
+          i += 11; // both escapes
+          continue;
+        }
+        if (unit >= 0xdc00 && unit <= 0xdfff)
+          return "contains an unpaired surrogate escape (\\ud800-\\udfff), which is not Unicode text";
         i++; // the escaped character
       } else if (c === 0x22) {
         inString = false;

@@ -208,6 +208,14 @@ describe("POST /api/v1/usage/calls", () => {
     expect(await db.usageEvent.count({ where: { accountId } })).toBe(0);
   });
 
+  it("answers 400, not 500, to a call_id holding half a surrogate pair, recording nothing", async () => {
+    const { accountId } = await subscribedAccount();
+    const response = await postUsage({ events: [event(accountId, { call_id: "call-\ud800" })] });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().message).toMatch(/unpaired surrogate/);
+    expect(await db.usageEvent.count({ where: { accountId } })).toBe(0);
+  });
+
   it("answers 400, not 500, to a body that is not JSON", async () => {
     const response = await app.inject({
       method: "POST",

@@ -118,6 +118,24 @@ describe("POST /api/webhooks/stripe", () => {
     expect(await db.stripeEvent.count()).toBe(0);
   });
 
+  it("refuses a signed body with an unpaired surrogate escape (no text PostgreSQL stores) with a 400", async () => {
+    const payload = JSON.stringify({
+      id: "evt_surrogate",
+      object: "event",
+      type: "customer.updated",
+      created: 1_790_000_000,
+      data: { object: { id: "cus_x", object: "customer", name: "\ud800" } },
+    });
+    expect(payload).toContain("\\ud800");
+    const response = await post(payload, signed(payload));
+    expect(response.statusCode, response.body).toBe(400);
+    expect(response.json().message).toMatch(/surrogate/);
+    // A correct pair (an emoji written as escapes) is text and is recorded.
+    const emoji = payload.replace("evt_surrogate", "evt_pair").replace("\\ud800", "\\ud83d\\ude42");
+    expect((await post(emoji, signed(emoji))).statusCode).toBe(200);
+    expect(await db.stripeEvent.count({ where: { id: { in: ["evt_surrogate", "evt_pair"] } } })).toBe(1);
+  });
+
   it("records each event once and queues one job for it", async () => {
     const payload = JSON.stringify({
       id: "evt_once",

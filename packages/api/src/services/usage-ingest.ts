@@ -327,25 +327,29 @@ async function writeBatch(
 ): Promise<Set<string>> {
   // 1. The events; what comes back is what this transaction really inserted.
   const sorted = [...candidates].sort((a, b) => (a.callId < b.callId ? -1 : a.callId > b.callId ? 1 : 0));
+  // The rows travel as one JSON document rather than one array per column: a 500-event batch is then one
+  // parameter to serialize instead of 4,500 array elements (most of the driver's and Prisma's cost).
+  const eventRows = JSON.stringify(
+    sorted.map((c) => [
+      c.callId,
+      c.accountId,
+      c.agentId,
+      c.direction,
+      c.startedAt.toISOString(),
+      c.seconds,
+      c.minutes,
+      c.periodStart.toISOString(),
+      c.late,
+    ]),
+  );
   const rows = await tx.$queryRaw<{ call_id: string }[]>`
     INSERT INTO usage_event
       (call_id, account_id, agent_id, direction, started_at, duration_seconds, billable_minutes,
        period_start, late, received_at)
-    SELECT t.call_id, t.account_id, t.agent_id, t.direction, t.started_at, t.duration_seconds,
-       t.billable_minutes, t.period_start, t.late, ${now}
-    FROM unnest(
-      ${sorted.map((c) => c.callId)}::text[],
-      ${sorted.map((c) => c.accountId)}::uuid[],
-      ${sorted.map((c) => c.agentId)}::uuid[],
-      ${sorted.map((c) => c.direction)}::"CallDirection"[],
-      ${sorted.map((c) => c.startedAt)}::timestamptz[],
-      ${sorted.map((c) => c.seconds)}::int[],
-      ${sorted.map((c) => c.minutes)}::int[],
-      ${sorted.map((c) => c.periodStart)}::timestamptz[],
-      ${sorted.map((c) => c.late)}::bool[]
-    ) WITH ORDINALITY AS t(call_id, account_id, agent_id, direction, started_at, duration_seconds,
-       billable_minutes, period_start, late, n)
-    ORDER BY t.n
+    SELECT e.v->>0, (e.v->>1)::uuid, (e.v->>2)::uuid, (e.v->>3)::"CallDirection", (e.v->>4)::timestamptz,
+       (e.v->>5)::int, (e.v->>6)::int, (e.v->>7)::timestamptz, (e.v->>8)::bool, ${now}
+    FROM jsonb_array_elements(${eventRows}::jsonb) WITH ORDINALITY AS e(v, n)
+    ORDER BY e.n
     ON CONFLICT (call_id) DO NOTHING
     RETURNING call_id`;
   const inserted = new Set(rows.map((r) => r.call_id));
