@@ -3,6 +3,7 @@
 import { cn } from "@minutely/ui";
 import { type ReactNode, useLayoutEffect, useRef, useState } from "react";
 import { formatAmount, formatDate, formatMonth, formatNumber } from "../lib/format.ts";
+import { type Column, DataTable } from "./list.tsx";
 
 /** The width the chart has on screen, so text keeps its size on phones (the SVG is never scaled). */
 function useWidth(initial = 640) {
@@ -127,6 +128,14 @@ function XAxisLabel({ x, children }: { x: number; children: ReactNode }) {
   );
 }
 
+const DAILY_COLUMNS: Column[] = [
+  { label: "Day" },
+  { label: "Inbound", className: "text-right" },
+  { label: "Outbound", className: "text-right" },
+  { label: "Minutes", className: "text-right" },
+  { label: "Calls", className: "text-right" },
+];
+
 export interface DailyPoint {
   day: string;
   inboundMinutes: number;
@@ -164,28 +173,17 @@ export function DailyUsageChart({ days, id = "daily-usage" }: { days: DailyPoint
         </div>
       }
       table={
-        <table className="w-full text-left text-sm">
-          <thead>
-            <tr className="text-xs text-slate-500 uppercase">
-              <th className="py-1 pr-4 font-medium">Day</th>
-              <th className="py-1 pr-4 text-right font-medium">Inbound</th>
-              <th className="py-1 pr-4 text-right font-medium">Outbound</th>
-              <th className="py-1 pr-4 text-right font-medium">Minutes</th>
-              <th className="py-1 text-right font-medium">Calls</th>
+        <DataTable columns={DAILY_COLUMNS} compact="py-1">
+          {days.map((d) => (
+            <tr key={d.day} className="border-t border-slate-100">
+              <td className="py-1 pr-4">{d.day}</td>
+              <td className="py-1 pr-4 text-right tabular-nums">{formatNumber(d.inboundMinutes)}</td>
+              <td className="py-1 pr-4 text-right tabular-nums">{formatNumber(d.outboundMinutes)}</td>
+              <td className="py-1 pr-4 text-right tabular-nums">{formatNumber(d.minutes)}</td>
+              <td className="py-1 text-right tabular-nums">{formatNumber(d.calls)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {days.map((d) => (
-              <tr key={d.day} className="border-t border-slate-100">
-                <td className="py-1 pr-4">{d.day}</td>
-                <td className="py-1 pr-4 text-right tabular-nums">{formatNumber(d.inboundMinutes)}</td>
-                <td className="py-1 pr-4 text-right tabular-nums">{formatNumber(d.outboundMinutes)}</td>
-                <td className="py-1 pr-4 text-right tabular-nums">{formatNumber(d.minutes)}</td>
-                <td className="py-1 text-right tabular-nums">{formatNumber(d.calls)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       }
     >
       {(width) => {
@@ -232,6 +230,15 @@ export function DailyUsageChart({ days, id = "daily-usage" }: { days: DailyPoint
     </ChartFigure>
   );
 }
+
+const MOVEMENT_COLUMNS: Column[] = [
+  { label: "Month" },
+  { label: "New", className: "text-right" },
+  { label: "Expansion", className: "text-right" },
+  { label: "Contraction", className: "text-right" },
+  { label: "Churn", className: "text-right" },
+  { label: "Net", className: "text-right" },
+];
 
 export interface MovementPoint {
   month: string;
@@ -280,30 +287,18 @@ export function MovementsChart({
         </div>
       }
       table={
-        <table className="w-full text-left text-sm">
-          <thead>
-            <tr className="text-xs text-slate-500 uppercase">
-              <th className="py-1 pr-4 font-medium">Month</th>
-              <th className="py-1 pr-4 text-right font-medium">New</th>
-              <th className="py-1 pr-4 text-right font-medium">Expansion</th>
-              <th className="py-1 pr-4 text-right font-medium">Contraction</th>
-              <th className="py-1 pr-4 text-right font-medium">Churn</th>
-              <th className="py-1 text-right font-medium">Net</th>
+        <DataTable columns={MOVEMENT_COLUMNS} compact="py-1">
+          {months.map((m) => (
+            <tr key={m.month} className="border-t border-slate-100">
+              <td className="py-1 pr-4 whitespace-nowrap">{formatMonth(m.month, "long")}</td>
+              <td className="py-1 pr-4 text-right tabular-nums">{money(m.newCents)}</td>
+              <td className="py-1 pr-4 text-right tabular-nums">{money(m.expansionCents)}</td>
+              <td className="py-1 pr-4 text-right tabular-nums">{money(-m.contractionCents)}</td>
+              <td className="py-1 pr-4 text-right tabular-nums">{money(-m.churnCents)}</td>
+              <td className="py-1 text-right font-medium tabular-nums">{money(m.netCents)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {months.map((m) => (
-              <tr key={m.month} className="border-t border-slate-100">
-                <td className="py-1 pr-4 whitespace-nowrap">{formatMonth(m.month, "long")}</td>
-                <td className="py-1 pr-4 text-right tabular-nums">{money(m.newCents)}</td>
-                <td className="py-1 pr-4 text-right tabular-nums">{money(m.expansionCents)}</td>
-                <td className="py-1 pr-4 text-right tabular-nums">{money(-m.contractionCents)}</td>
-                <td className="py-1 pr-4 text-right tabular-nums">{money(-m.churnCents)}</td>
-                <td className="py-1 text-right font-medium tabular-nums">{money(m.netCents)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       }
     >
       {(width) => {

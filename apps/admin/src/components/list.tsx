@@ -1,6 +1,7 @@
 // What the admin's list pages (customers, usage, audit log, webhook events) share: the loading, error and
 // empty states around a list, the table shell, and the two pagers (page numbers in the URL, or "load older").
-import { Button, ErrorState, Spinner } from "@minutely/ui";
+// The table shell also draws the detail pages' tables, the packages list and the charts' numbers.
+import { Button, cn, ErrorState, Spinner } from "@minutely/ui";
 import type { ReactNode } from "react";
 import { formatNumber } from "../lib/format.ts";
 import { messageOf } from "../lib/trpc.ts";
@@ -46,11 +47,14 @@ export interface Column {
   label: string;
   /** Classes added to the header cell's (`text-right` for numbers). */
   className?: string;
+  /** The label is for screen readers only (a column of links or buttons). */
+  srOnly?: boolean;
 }
 
 /**
- * A list's table in its scrolling box: a caption for screen readers, a header row of `columns`, and the
- * rows (`children`) as its body.
+ * A table: a caption for screen readers, a header row of `columns`, and the rows (`children`) as its body.
+ * By default it is a list's table, in a white box that scrolls sideways, under a grey header band;
+ * `compact` draws the light table that sits inside a panel instead (a chart's numbers, a package's prices).
  */
 export function DataTable({
   caption,
@@ -58,38 +62,52 @@ export function DataTable({
   minWidth,
   busy,
   boxClassName,
+  compact,
+  rowGroups,
   children,
 }: {
-  caption: string;
+  /** Every list has one; a chart's numbers go without (the chart's caption stands above them). */
+  caption?: string;
   columns: readonly Column[];
   /** The table's least width (a Tailwind class such as `min-w-[56rem]`); narrower screens scroll the box. */
-  minWidth: string;
+  minWidth?: string;
   /** Sets `aria-busy` on the table (while it refetches). */
   busy?: boolean;
   boxClassName?: string | undefined;
+  /**
+   * The light table, with this vertical padding in its cells (the rows' cells use the same): no box (the
+   * caller scrolls it when it must), no header band, columns 1rem apart.
+   */
+  compact?: "py-1" | "py-1.5";
+  /** `children` are `<tbody>` row groups (a row with its detail row), each its own body, not rows. */
+  rowGroups?: boolean;
   children: ReactNode;
 }) {
-  return (
-    <TableBox className={boxClassName}>
-      <table className={`w-full ${minWidth} text-left text-sm`} aria-busy={busy}>
-        <caption className="sr-only">{caption}</caption>
-        <thead className={theadRow}>
-          <tr>
-            {columns.map((column) => (
-              <th
-                key={column.label}
-                scope="col"
-                className={column.className ? `${th} ${column.className}` : th}
-              >
-                {column.label}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>{children}</tbody>
-      </table>
-    </TableBox>
+  const last = columns.length - 1;
+  const table = (
+    <table className={cn("w-full", minWidth, "text-left text-sm")} aria-busy={busy}>
+      {caption ? <caption className="sr-only">{caption}</caption> : null}
+      <thead className={compact ? undefined : theadRow}>
+        <tr className={compact ? "text-xs text-slate-500 uppercase" : undefined}>
+          {columns.map((column, index) => (
+            <th
+              key={column.label}
+              scope="col"
+              className={
+                compact
+                  ? cn(compact, index < last && "pr-4", column.className, "font-medium")
+                  : cn(th, column.className)
+              }
+            >
+              {column.srOnly ? <span className="sr-only">{column.label}</span> : column.label}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      {rowGroups ? children : <tbody>{children}</tbody>}
+    </table>
   );
+  return compact ? table : <TableBox className={boxClassName}>{table}</TableBox>;
 }
 
 /** The page number for the URL: the first page is the default, so it stays out of the URL. */

@@ -1,6 +1,7 @@
 import { formatMoney, isCurrency } from "@minutely/domain";
 import { Badge } from "@minutely/ui";
 import type { AdminPackage } from "../lib/trpc.ts";
+import { type Column, DataTable } from "./list.tsx";
 
 function formatAmount(amountCents: number, currency: string): string {
   return isCurrency(currency)
@@ -9,6 +10,13 @@ function formatAmount(amountCents: number, currency: string): string {
 }
 
 const dateFormat = new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeStyle: "short" });
+const COLUMNS: Column[] = [
+  { label: "Amount" },
+  { label: "Status" },
+  { label: "Subscribers", className: "text-right" },
+  { label: "Stripe price id" },
+  { label: "Created" },
+];
 
 /** The Stripe side of a package: its product, and every monthly price it has had with who is on it. */
 export function PriceHistory({ pkg, headingId }: { pkg: AdminPackage; headingId?: string }) {
@@ -41,53 +49,36 @@ export function PriceHistory({ pkg, headingId }: { pkg: AdminPackage; headingId?
         </p>
       ) : (
         <div className="relative overflow-x-auto">
-          <table className="w-full min-w-[32rem] text-left text-sm">
-            <caption className="sr-only">Stripe prices for {pkg.name}, newest first</caption>
-            <thead>
-              <tr className="text-xs text-slate-500 uppercase">
-                <th scope="col" className="py-1.5 pr-4 font-medium">
-                  Amount
-                </th>
-                <th scope="col" className="py-1.5 pr-4 font-medium">
-                  Status
-                </th>
-                <th scope="col" className="py-1.5 pr-4 text-right font-medium">
-                  Subscribers
-                </th>
-                <th scope="col" className="py-1.5 pr-4 font-medium">
-                  Stripe price id
-                </th>
-                <th scope="col" className="py-1.5 font-medium">
-                  Created
-                </th>
+          <DataTable
+            caption={`Stripe prices for ${pkg.name}, newest first`}
+            columns={COLUMNS}
+            minWidth="min-w-[32rem]"
+            compact="py-1.5"
+          >
+            {pkg.prices.map((price) => (
+              <tr key={price.stripePriceId} className="border-t border-slate-200">
+                <td className="py-1.5 pr-4 font-medium whitespace-nowrap">
+                  {formatAmount(price.amountCents, price.currency)}/mo
+                </td>
+                <td className="py-1.5 pr-4">
+                  {price.current ? (
+                    <Badge tone="success">Current</Badge>
+                  ) : (
+                    <Badge title="Existing subscribers keep this price until they change plan">
+                      Previous
+                    </Badge>
+                  )}
+                </td>
+                <td className="py-1.5 pr-4 text-right tabular-nums">
+                  {price.subscribers.toLocaleString("en-US")}
+                </td>
+                <td className="py-1.5 pr-4 font-mono text-xs break-all">{price.stripePriceId}</td>
+                <td className="py-1.5 whitespace-nowrap text-slate-600">
+                  {dateFormat.format(price.createdAt)}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {pkg.prices.map((price) => (
-                <tr key={price.stripePriceId} className="border-t border-slate-200">
-                  <td className="py-1.5 pr-4 font-medium whitespace-nowrap">
-                    {formatAmount(price.amountCents, price.currency)}/mo
-                  </td>
-                  <td className="py-1.5 pr-4">
-                    {price.current ? (
-                      <Badge tone="success">Current</Badge>
-                    ) : (
-                      <Badge title="Existing subscribers keep this price until they change plan">
-                        Previous
-                      </Badge>
-                    )}
-                  </td>
-                  <td className="py-1.5 pr-4 text-right tabular-nums">
-                    {price.subscribers.toLocaleString("en-US")}
-                  </td>
-                  <td className="py-1.5 pr-4 font-mono text-xs break-all">{price.stripePriceId}</td>
-                  <td className="py-1.5 whitespace-nowrap text-slate-600">
-                    {dateFormat.format(price.createdAt)}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </DataTable>
         </div>
       )}
       <p className="text-xs text-slate-500">

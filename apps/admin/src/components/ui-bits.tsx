@@ -30,7 +30,10 @@ export function PageHeader({
   );
 }
 
-/** A white box whose table scrolls sideways inside it on narrow screens (the page itself never does). */
+/**
+ * A white box whose table scrolls sideways inside it on narrow screens (the page itself never does). The
+ * scroller is `relative`: visually hidden text in the table is positioned, and must scroll (and clip) with it.
+ */
 export function TableBox({ children, className }: { children: ReactNode; className?: string }) {
   return (
     <div className={cn("rounded-xl bg-white shadow-sm ring-1 ring-slate-200", className)}>

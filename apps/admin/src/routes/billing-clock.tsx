@@ -2,17 +2,15 @@ import { Banner, Button, EmptyState, ErrorState, Field, Spinner } from "@minutel
 import { keepPreviousData, useMutation, useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { useState } from "react";
+import { type Column, DataTable, QueryList } from "../components/list.tsx";
 import {
   Facts,
   linkClass,
   PageHeader,
   Section,
   SubscriptionStatusBadge,
-  TableBox,
   ToneBadge,
   td,
-  th,
-  theadRow,
   useUrlSearchTerm,
 } from "../components/ui-bits.tsx";
 import { useDocumentTitle } from "../lib/document-title.ts";
@@ -33,6 +31,12 @@ type ClockState = AdminOutputs["billingClock"]["get"];
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
+const INVOICE_COLUMNS: Column[] = [
+  { label: "Issued (Stripe time)" },
+  { label: "Reason" },
+  { label: "Status" },
+  { label: "Total", className: "text-right" },
+];
 
 export function BillingClockPage({
   search,
@@ -98,37 +102,40 @@ function AccountPicker({ search, onSearch }: { search: ClockSearch; onSearch: (n
           onChange={(event) => setTerm(event.target.value)}
         />
       </search>
-      {accounts.isPending ? (
-        <Spinner label="Loading accounts" />
-      ) : accounts.isError ? (
-        <ErrorState error={{ message: messageOf(accounts.error) }} onRetry={() => accounts.refetch()} />
-      ) : accounts.data.length === 0 ? (
-        <p className="text-sm text-slate-600">
-          {search.q
-            ? "No subscribed account on a test clock matches."
-            : "No subscribed account runs on a test clock yet."}
-        </p>
-      ) : (
-        <ul className="flex flex-col gap-1" aria-label="Accounts">
-          {accounts.data.map((a) => (
-            <li key={a.accountId}>
-              <Link
-                to="/billing-clock"
-                search={{ ...search, account: a.accountId }}
-                aria-current={search.account === a.accountId ? "true" : undefined}
-                className="flex flex-col rounded-lg px-3 py-2 text-sm ring-1 ring-transparent hover:bg-slate-50 aria-[current=true]:bg-brand-50 aria-[current=true]:ring-brand-100"
-              >
-                <span className="font-medium text-slate-900">{a.name}</span>
-                <span className="text-xs break-all text-slate-500">{a.ownerEmail ?? "no owner"}</span>
-                <span className="text-xs text-slate-500">
-                  {a.planName} · {subscriptionStatusLabel(a.status)} · period ends{" "}
-                  {formatDate(a.currentPeriodEnd)}
-                </span>
-              </Link>
-            </li>
-          ))}
-        </ul>
-      )}
+      <QueryList
+        query={accounts}
+        loadingLabel="Loading accounts"
+        isEmpty={(data) => data.length === 0}
+        empty={
+          <p className="text-sm text-slate-600">
+            {search.q
+              ? "No subscribed account on a test clock matches."
+              : "No subscribed account runs on a test clock yet."}
+          </p>
+        }
+      >
+        {(data) => (
+          <ul className="flex flex-col gap-1" aria-label="Accounts">
+            {data.map((a) => (
+              <li key={a.accountId}>
+                <Link
+                  to="/billing-clock"
+                  search={{ ...search, account: a.accountId }}
+                  aria-current={search.account === a.accountId ? "true" : undefined}
+                  className="flex flex-col rounded-lg px-3 py-2 text-sm ring-1 ring-transparent hover:bg-slate-50 aria-[current=true]:bg-brand-50 aria-[current=true]:ring-brand-100"
+                >
+                  <span className="font-medium text-slate-900">{a.name}</span>
+                  <span className="text-xs break-all text-slate-500">{a.ownerEmail ?? "no owner"}</span>
+                  <span className="text-xs text-slate-500">
+                    {a.planName} · {subscriptionStatusLabel(a.status)} · period ends{" "}
+                    {formatDate(a.currentPeriodEnd)}
+                  </span>
+                </Link>
+              </li>
+            ))}
+          </ul>
+        )}
+      </QueryList>
     </Section>
   );
 }
@@ -375,54 +382,38 @@ function ClockPanel({ accountId }: { accountId: string }) {
         {state.invoices.length === 0 ? (
           <p className="text-sm text-slate-600">No invoices yet.</p>
         ) : (
-          <TableBox className="shadow-none">
-            <table className="w-full min-w-[36rem] text-left text-sm">
-              <caption className="sr-only">Latest invoices of {state.account.name}, newest first</caption>
-              <thead className={theadRow}>
-                <tr>
-                  <th scope="col" className={th}>
-                    Issued (Stripe time)
-                  </th>
-                  <th scope="col" className={th}>
-                    Reason
-                  </th>
-                  <th scope="col" className={th}>
-                    Status
-                  </th>
-                  <th scope="col" className={`${th} text-right`}>
-                    Total
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {state.invoices.map((i) => (
-                  <tr
-                    key={i.stripeInvoiceId}
-                    data-invoice={i.billingReason ?? ""}
-                    className="border-t border-slate-200"
-                  >
-                    <td className={`${td} whitespace-nowrap`}>{formatDateTime(i.issuedAt)}</td>
-                    <td className={td}>
-                      {i.hostedInvoiceUrl ? (
-                        <a href={i.hostedInvoiceUrl} target="_blank" rel="noreferrer" className={linkClass}>
-                          {billingReasonLabel(i.billingReason)}
-                          <span className="sr-only"> (opens the invoice in a new tab)</span>
-                        </a>
-                      ) : (
-                        billingReasonLabel(i.billingReason)
-                      )}
-                    </td>
-                    <td className={td}>
-                      <ToneBadge tone={invoiceStatusTone(i.status)}>{i.status}</ToneBadge>
-                    </td>
-                    <td className={`${td} text-right tabular-nums`}>
-                      {formatAmount(i.total.amount, i.total.currency)}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableBox>
+          <DataTable
+            caption={`Latest invoices of ${state.account.name}, newest first`}
+            columns={INVOICE_COLUMNS}
+            minWidth="min-w-[36rem]"
+            boxClassName="shadow-none"
+          >
+            {state.invoices.map((i) => (
+              <tr
+                key={i.stripeInvoiceId}
+                data-invoice={i.billingReason ?? ""}
+                className="border-t border-slate-200"
+              >
+                <td className={`${td} whitespace-nowrap`}>{formatDateTime(i.issuedAt)}</td>
+                <td className={td}>
+                  {i.hostedInvoiceUrl ? (
+                    <a href={i.hostedInvoiceUrl} target="_blank" rel="noreferrer" className={linkClass}>
+                      {billingReasonLabel(i.billingReason)}
+                      <span className="sr-only"> (opens the invoice in a new tab)</span>
+                    </a>
+                  ) : (
+                    billingReasonLabel(i.billingReason)
+                  )}
+                </td>
+                <td className={td}>
+                  <ToneBadge tone={invoiceStatusTone(i.status)}>{i.status}</ToneBadge>
+                </td>
+                <td className={`${td} text-right tabular-nums`}>
+                  {formatAmount(i.total.amount, i.total.currency)}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </Section>
     </div>

@@ -3,6 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { useEffect, useRef } from "react";
 import { DailyUsageChart } from "../components/charts.tsx";
+import { type Column, DataTable } from "../components/list.tsx";
 import {
   CopyableId,
   Facts,
@@ -10,11 +11,8 @@ import {
   PageHeader,
   Section,
   SubscriptionStatusBadge,
-  TableBox,
   ToneBadge,
   td,
-  th,
-  theadRow,
   UsageBar,
 } from "../components/ui-bits.tsx";
 import { useDocumentTitle } from "../lib/document-title.ts";
@@ -29,6 +27,14 @@ import {
 import { type AdminOutputs, httpStatusOf, messageOf, trpc } from "../lib/trpc.ts";
 
 type Detail = AdminOutputs["customers"]["get"];
+const INVOICE_COLUMNS: Column[] = [
+  { label: "Issued" },
+  { label: "Number" },
+  { label: "Reason" },
+  { label: "Status" },
+  { label: "Total", className: "text-right" },
+  { label: "Links", srOnly: true },
+];
 
 function BackLink() {
   return (
@@ -256,71 +262,44 @@ function InvoicesSection({ detail }: { detail: Detail }) {
       {detail.invoices.length === 0 ? (
         <p className="text-sm text-slate-600">No invoices yet.</p>
       ) : (
-        <TableBox className="shadow-none">
-          <table className="w-full min-w-[44rem] text-left text-sm">
-            <caption className="sr-only">Invoices, newest first (the latest 24)</caption>
-            <thead className={theadRow}>
-              <tr>
-                <th scope="col" className={th}>
-                  Issued
-                </th>
-                <th scope="col" className={th}>
-                  Number
-                </th>
-                <th scope="col" className={th}>
-                  Reason
-                </th>
-                <th scope="col" className={th}>
-                  Status
-                </th>
-                <th scope="col" className={`${th} text-right`}>
-                  Total
-                </th>
-                <th scope="col" className={th}>
-                  <span className="sr-only">Links</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {detail.invoices.map((invoice) => (
-                <tr key={invoice.id} className="border-t border-slate-200">
-                  <td className={`${td} whitespace-nowrap`}>{formatDate(invoice.issuedAt)}</td>
-                  <td className={td}>
-                    <span className="font-mono text-xs">{invoice.number ?? invoice.stripeInvoiceId}</span>
-                  </td>
-                  <td className={td}>{billingReasonLabel(invoice.billingReason)}</td>
-                  <td className={td}>
-                    <ToneBadge tone={invoiceStatusTone(invoice.status)}>{invoice.status}</ToneBadge>
-                  </td>
-                  <td className={`${td} text-right whitespace-nowrap tabular-nums`}>
-                    {formatAmount(invoice.total.amount, invoice.total.currency)}
-                    {invoice.status === "open" ? (
-                      <div className="text-xs text-amber-800">
-                        {formatAmount(invoice.amountDueCents, invoice.total.currency)} due
-                      </div>
-                    ) : null}
-                  </td>
-                  <td className={`${td} whitespace-nowrap`}>
-                    {invoice.hostedInvoiceUrl ? (
-                      <a
-                        href={invoice.hostedInvoiceUrl}
-                        target="_blank"
-                        rel="noreferrer"
-                        className={linkClass}
-                      >
-                        View
-                        <span className="sr-only"> invoice {invoice.number ?? invoice.stripeInvoiceId}</span>
-                        <span className="sr-only"> (opens in a new tab)</span>
-                      </a>
-                    ) : (
-                      <span className="text-slate-400">No hosted page</span>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableBox>
+        <DataTable
+          caption="Invoices, newest first (the latest 24)"
+          columns={INVOICE_COLUMNS}
+          minWidth="min-w-[44rem]"
+          boxClassName="shadow-none"
+        >
+          {detail.invoices.map((invoice) => (
+            <tr key={invoice.id} className="border-t border-slate-200">
+              <td className={`${td} whitespace-nowrap`}>{formatDate(invoice.issuedAt)}</td>
+              <td className={td}>
+                <span className="font-mono text-xs">{invoice.number ?? invoice.stripeInvoiceId}</span>
+              </td>
+              <td className={td}>{billingReasonLabel(invoice.billingReason)}</td>
+              <td className={td}>
+                <ToneBadge tone={invoiceStatusTone(invoice.status)}>{invoice.status}</ToneBadge>
+              </td>
+              <td className={`${td} text-right whitespace-nowrap tabular-nums`}>
+                {formatAmount(invoice.total.amount, invoice.total.currency)}
+                {invoice.status === "open" ? (
+                  <div className="text-xs text-amber-800">
+                    {formatAmount(invoice.amountDueCents, invoice.total.currency)} due
+                  </div>
+                ) : null}
+              </td>
+              <td className={`${td} whitespace-nowrap`}>
+                {invoice.hostedInvoiceUrl ? (
+                  <a href={invoice.hostedInvoiceUrl} target="_blank" rel="noreferrer" className={linkClass}>
+                    View
+                    <span className="sr-only"> invoice {invoice.number ?? invoice.stripeInvoiceId}</span>
+                    <span className="sr-only"> (opens in a new tab)</span>
+                  </a>
+                ) : (
+                  <span className="text-slate-400">No hosted page</span>
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </Section>
   );

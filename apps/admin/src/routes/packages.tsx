@@ -3,10 +3,25 @@ import { Badge, Banner, Button, ConfirmDialog, cn, EmptyState, ErrorState, Spinn
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
+import { type Column, DataTable } from "../components/list.tsx";
 import { PriceHistory } from "../components/price-history.tsx";
 import { useDocumentTitle } from "../lib/document-title.ts";
 import { clearFlash, type Notice, peekFlash, sentence } from "../lib/flash.ts";
 import { type AdminPackage, messageOf, queryClient, trpc } from "../lib/trpc.ts";
+
+const COLUMNS: Column[] = [
+  { label: "Order", srOnly: true, className: "w-10 rounded-tl-xl pr-1" },
+  { label: "Package", className: "sticky left-0 z-10 bg-slate-50" },
+  { label: "Price" },
+  { label: "Minutes", className: "text-right" },
+  { label: "Agents", className: "text-right" },
+  { label: "Features" },
+  { label: "Overage" },
+  { label: "Status" },
+  { label: "Subscribers", className: "text-right" },
+  { label: "Stripe" },
+  { label: "Actions", srOnly: true },
+];
 
 const listQuery = trpc.packages.list.queryOptions();
 const listKey = trpc.packages.list.queryKey();
@@ -165,68 +180,30 @@ export function PackagesPage() {
           </Button>
         </EmptyState>
       ) : (
-        <div className="rounded-xl bg-white shadow-sm ring-1 ring-slate-200">
-          {/* relative: the visually hidden labels inside are positioned, and must scroll (and clip) with it. */}
-          <div className="relative overflow-x-auto rounded-xl">
-            <table className="w-full min-w-[62rem] text-left text-sm">
-              <caption className="sr-only">Packages in the order customers see them</caption>
-              <thead className="bg-slate-50 text-xs text-slate-500 uppercase">
-                <tr>
-                  <th scope="col" className="w-10 rounded-tl-xl py-2.5 pr-1 pl-3 font-medium">
-                    <span className="sr-only">Order</span>
-                  </th>
-                  <th scope="col" className="sticky left-0 z-10 bg-slate-50 px-3 py-2.5 font-medium">
-                    Package
-                  </th>
-                  <th scope="col" className="px-3 py-2.5 font-medium">
-                    Price
-                  </th>
-                  <th scope="col" className="px-3 py-2.5 text-right font-medium">
-                    Minutes
-                  </th>
-                  <th scope="col" className="px-3 py-2.5 text-right font-medium">
-                    Agents
-                  </th>
-                  <th scope="col" className="px-3 py-2.5 font-medium">
-                    Features
-                  </th>
-                  <th scope="col" className="px-3 py-2.5 font-medium">
-                    Overage
-                  </th>
-                  <th scope="col" className="px-3 py-2.5 font-medium">
-                    Status
-                  </th>
-                  <th scope="col" className="px-3 py-2.5 text-right font-medium">
-                    Subscribers
-                  </th>
-                  <th scope="col" className="px-3 py-2.5 font-medium">
-                    Stripe
-                  </th>
-                  <th scope="col" className="px-3 py-2.5 font-medium">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              {list.map((pkg, index) => (
-                <PackageRows
-                  key={pkg.id}
-                  pkg={pkg}
-                  isFirst={index === 0}
-                  isLast={index === list.length - 1}
-                  reordering={reorder.isPending}
-                  expanded={expanded.has(pkg.id)}
-                  onToggle={() => toggle(pkg.id)}
-                  onMove={(direction) => move(pkg, direction)}
-                  onArchive={() => {
-                    archive.reset();
-                    setArchiveTarget(pkg);
-                  }}
-                  onNotice={setNotice}
-                />
-              ))}
-            </table>
-          </div>
-        </div>
+        <DataTable
+          caption="Packages in the order customers see them"
+          columns={COLUMNS}
+          minWidth="min-w-[62rem]"
+          rowGroups
+        >
+          {list.map((pkg, index) => (
+            <PackageRows
+              key={pkg.id}
+              pkg={pkg}
+              isFirst={index === 0}
+              isLast={index === list.length - 1}
+              reordering={reorder.isPending}
+              expanded={expanded.has(pkg.id)}
+              onToggle={() => toggle(pkg.id)}
+              onMove={(direction) => move(pkg, direction)}
+              onArchive={() => {
+                archive.reset();
+                setArchiveTarget(pkg);
+              }}
+              onNotice={setNotice}
+            />
+          ))}
+        </DataTable>
       )}
 
       <ConfirmDialog
@@ -437,7 +414,7 @@ function PackageRows({
       </tr>
       {expanded ? (
         <tr id={detailsId}>
-          <td colSpan={11} className="bg-slate-50 px-3 py-4">
+          <td colSpan={COLUMNS.length} className="bg-slate-50 px-3 py-4">
             <div className="sticky left-3 max-w-[calc(100vw-4rem)] sm:max-w-3xl">
               <PriceHistory pkg={pkg} headingId={`${detailsId}-heading`} />
             </div>

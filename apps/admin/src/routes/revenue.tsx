@@ -2,7 +2,8 @@ import { Card, EmptyState, ErrorState, SelectField, Spinner } from "@minutely/ui
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { HorizontalBars, MovementsChart } from "../components/charts.tsx";
-import { PageHeader, Section, TableBox, td, th, theadRow } from "../components/ui-bits.tsx";
+import { type Column, DataTable } from "../components/list.tsx";
+import { PageHeader, Section, td } from "../components/ui-bits.tsx";
 import { useDocumentTitle } from "../lib/document-title.ts";
 import { formatAmount, formatDateTime, formatMonth, formatNumber } from "../lib/format.ts";
 import type { RevenueSearch } from "../lib/search.ts";
@@ -12,6 +13,18 @@ const MONTH_OPTIONS = [
   { value: "6", label: "Last 6 months" },
   { value: "12", label: "Last 12 months" },
   { value: "24", label: "Last 24 months" },
+];
+const MONTH_COLUMNS: Column[] = [
+  { label: "Month" },
+  { label: "New", className: "text-right" },
+  { label: "Upgraded", className: "text-right" },
+  { label: "Downgraded", className: "text-right" },
+  { label: "Churned", className: "text-right" },
+  { label: "New MRR", className: "text-right" },
+  { label: "Expansion", className: "text-right" },
+  { label: "Contraction", className: "text-right" },
+  { label: "Churned MRR", className: "text-right" },
+  { label: "Net", className: "text-right" },
 ];
 
 function Kpi({ label, value, detail }: { label: string; value: string; detail?: string }) {
@@ -153,76 +166,42 @@ export function RevenuePage({
       </div>
 
       <Section id="months-heading" title="Month by month">
-        <TableBox className="shadow-none">
-          <table className="w-full min-w-[52rem] text-left text-sm">
-            <caption className="sr-only">Subscriptions and MRR movements per month, newest first</caption>
-            <thead className={theadRow}>
-              <tr>
-                <th scope="col" className={th}>
-                  Month
+        <DataTable
+          caption="Subscriptions and MRR movements per month, newest first"
+          columns={MONTH_COLUMNS}
+          minWidth="min-w-[52rem]"
+          boxClassName="shadow-none"
+        >
+          {[...data.months].reverse().map((m) => {
+            const x = movements.find((v) => v.month === m.month);
+            return (
+              <tr key={m.month} data-month={m.month} className="border-t border-slate-200">
+                <th scope="row" className={`${td} text-left font-medium whitespace-nowrap`}>
+                  {formatMonth(m.month, "long")}
                 </th>
-                <th scope="col" className={`${th} text-right`}>
-                  New
-                </th>
-                <th scope="col" className={`${th} text-right`}>
-                  Upgraded
-                </th>
-                <th scope="col" className={`${th} text-right`}>
-                  Downgraded
-                </th>
-                <th scope="col" className={`${th} text-right`}>
-                  Churned
-                </th>
-                <th scope="col" className={`${th} text-right`}>
-                  New MRR
-                </th>
-                <th scope="col" className={`${th} text-right`}>
-                  Expansion
-                </th>
-                <th scope="col" className={`${th} text-right`}>
-                  Contraction
-                </th>
-                <th scope="col" className={`${th} text-right`}>
-                  Churned MRR
-                </th>
-                <th scope="col" className={`${th} text-right`}>
-                  Net
-                </th>
+                <td className={`${td} text-right tabular-nums`}>{formatNumber(m.newCount)}</td>
+                <td className={`${td} text-right tabular-nums`}>{formatNumber(m.upgradeCount)}</td>
+                <td className={`${td} text-right tabular-nums`}>{formatNumber(m.downgradeCount)}</td>
+                <td className={`${td} text-right tabular-nums`}>{formatNumber(m.churnCount)}</td>
+                <td className={`${td} text-right tabular-nums`}>
+                  {formatAmount(x?.newCents ?? 0, currency)}
+                </td>
+                <td className={`${td} text-right tabular-nums`}>
+                  {formatAmount(x?.expansionCents ?? 0, currency)}
+                </td>
+                <td className={`${td} text-right tabular-nums`}>
+                  {formatAmount(-(x?.contractionCents ?? 0), currency)}
+                </td>
+                <td className={`${td} text-right tabular-nums`}>
+                  {formatAmount(-(x?.churnCents ?? 0), currency)}
+                </td>
+                <td className={`${td} text-right font-medium tabular-nums`}>
+                  {formatAmount(x?.netCents ?? 0, currency)}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {[...data.months].reverse().map((m) => {
-                const x = movements.find((v) => v.month === m.month);
-                return (
-                  <tr key={m.month} data-month={m.month} className="border-t border-slate-200">
-                    <th scope="row" className={`${td} text-left font-medium whitespace-nowrap`}>
-                      {formatMonth(m.month, "long")}
-                    </th>
-                    <td className={`${td} text-right tabular-nums`}>{formatNumber(m.newCount)}</td>
-                    <td className={`${td} text-right tabular-nums`}>{formatNumber(m.upgradeCount)}</td>
-                    <td className={`${td} text-right tabular-nums`}>{formatNumber(m.downgradeCount)}</td>
-                    <td className={`${td} text-right tabular-nums`}>{formatNumber(m.churnCount)}</td>
-                    <td className={`${td} text-right tabular-nums`}>
-                      {formatAmount(x?.newCents ?? 0, currency)}
-                    </td>
-                    <td className={`${td} text-right tabular-nums`}>
-                      {formatAmount(x?.expansionCents ?? 0, currency)}
-                    </td>
-                    <td className={`${td} text-right tabular-nums`}>
-                      {formatAmount(-(x?.contractionCents ?? 0), currency)}
-                    </td>
-                    <td className={`${td} text-right tabular-nums`}>
-                      {formatAmount(-(x?.churnCents ?? 0), currency)}
-                    </td>
-                    <td className={`${td} text-right font-medium tabular-nums`}>
-                      {formatAmount(x?.netCents ?? 0, currency)}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </TableBox>
+            );
+          })}
+        </DataTable>
         <details className="text-sm text-slate-600">
           <summary className="cursor-pointer font-medium text-brand-700">
             How these numbers are computed
