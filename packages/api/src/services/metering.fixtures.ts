@@ -2,8 +2,9 @@
 // Stripe subscription id unless a test needs Stripe), agents, event builders, and running queued jobs with
 // a real graphile-worker on the test database.
 import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
 import type { Database, SubscriptionStatus } from "@minutely/db";
-import { Logger, runOnce, type Task } from "graphile-worker";
+import { Logger, runOnce, type Task, type WorkerEvents } from "graphile-worker";
 import type { Ports } from "../context.ts";
 import { createTaskList } from "../jobs/tasks.ts";
 import type { UsageEventInput } from "./usage-ingest.ts";
@@ -85,7 +86,39 @@ export function callEvent(
   };
 }
 
-/** Runs every queued job that is due with the application's task list, then returns the ones left over. */
+/** Passes of `runOnce` after which `runQueuedJobs` gives up: jobs that keep queueing runnable jobs never settle. */
+const MAX_RUN_ONCE_PASSES = 50;
+
+/**
+ * The worker settings of the test runs, explicit rather than graphile-worker's defaults (which a
+ * `.graphile-workerrc` or GRAPHILE_WORKER_SCHEMA could change). Completion and failure writes are batched
+ * (in the same tick), as in the product's worker (apps/api/src/worker.ts): graphile-worker 0.17 does not await
+ * an unbatched write (worker.js calls `completeJob(job)` / `failJob(...)` without awaiting them, and run-once
+ * mode resolves as soon as no job is found), whereas a batched one is flushed by the pool's shutdown before
+ * `runOnce` resolves. Unbatched, a job that had finished could still be listed, locked and without an error,
+ * and a job that had failed could be listed without its error.
+ */
+const TEST_WORKER_PRESET = {
+  worker: {
+    schema: "graphile_worker",
+    concurrentJobs: 1,
+    localQueue: { size: -1 },
+    completeJobBatchDelay: 0,
+    failJobBatchDelay: 0,
+    useNodeTime: false,
+  },
+} satisfies GraphileConfig.Preset;
+
+/**
+ * Runs queued jobs with the application's task list until none that is due is left, then returns the ones
+ * left over (failed ones, with their error, wait for their retry). A job queued by a job runs too.
+ *
+ * graphile-worker's run-once mode stops at the first fetch that finds nothing, and that fetch can skip a job
+ * that is due: the next job of a named queue while the job before it still has the queue locked (its
+ * completion, which unlocks the queue, is written after the fetch). So this runs `runOnce` again until a pass
+ * starts no job. graphile-worker's own errors (a completion that could not be written, a fetch that failed)
+ * are only logged in run-once mode; here they fail the call, and so does a job still locked afterwards.
+ */
 export async function runQueuedJobs(connectionString: string, ports: Ports) {
   const taskList: Record<string, Task> = {};
   for (const [name, handler] of Object.entries(createTaskList(ports))) {
@@ -93,9 +126,45 @@ export async function runQueuedJobs(connectionString: string, ports: Ports) {
       await handler(payload, { jobId: helpers.job.id, attempt: helpers.job.attempts });
     };
   }
-  await runOnce({ connectionString, taskList, logger: new Logger(() => () => {}) });
-  return await ports.db.$queryRaw<{ task_identifier: string; last_error: string | null; attempts: number }[]>`
-    SELECT task_identifier, last_error, attempts FROM graphile_worker.jobs ORDER BY id`;
+  // A task's failure is logged with `failure: true` and recorded on its job (last_error); anything else
+  // graphile-worker logs as an error is a problem of the run itself.
+  const workerErrors: string[] = [];
+  const logger = new Logger(() => (level, message, meta) => {
+    if (level === "error" && !meta?.failure) workerErrors.push(message);
+  });
+  for (let pass = 1; ; pass++) {
+    let started = 0;
+    const events: WorkerEvents = new EventEmitter();
+    events.on("job:start", () => {
+      started += 1;
+    });
+    await runOnce({
+      connectionString,
+      taskList,
+      logger,
+      events,
+      noHandleSignals: true,
+      preset: TEST_WORKER_PRESET,
+    });
+    if (workerErrors.length > 0) {
+      throw new Error(
+        `graphile-worker reported errors while running the queued jobs:\n${workerErrors.join("\n")}`,
+      );
+    }
+    if (started === 0) break;
+    if (pass === MAX_RUN_ONCE_PASSES) {
+      throw new Error(`queued jobs were still due after ${MAX_RUN_ONCE_PASSES} passes of runOnce`);
+    }
+  }
+  const jobs = await ports.db.$queryRaw<
+    { task_identifier: string; last_error: string | null; attempts: number; locked: boolean }[]
+  >`SELECT task_identifier, last_error, attempts, locked_at IS NOT NULL AS locked
+    FROM graphile_worker.jobs ORDER BY id`;
+  const locked = jobs.filter((job) => job.locked).map((job) => job.task_identifier);
+  if (locked.length > 0) {
+    throw new Error(`jobs still locked after runOnce (their outcome was not written): ${locked.join(", ")}`);
+  }
+  return jobs.map(({ task_identifier, last_error, attempts }) => ({ task_identifier, last_error, attempts }));
 }
 
 /** Queued jobs of one task, with their payloads. */
