@@ -76,6 +76,42 @@ describe("several worker runners on one queue", () => {
   });
 });
 
+describe("a named queue (one Stripe customer's events)", () => {
+  it("starts the next job as soon as the one before it is done, not at the next poll", async () => {
+    const order: number[] = [];
+    let running = 0;
+    let overlapped = false;
+    runners.push(
+      await startWorker({
+        connectionString: url,
+        concurrency: 4,
+        ports,
+        log: memoryLogger().log,
+        // A poll a minute: only the queue's unlock notification can start the next job within the wait below.
+        pollInterval: 60_000,
+        tasks: {
+          "test-in-queue": async (payload) => {
+            running += 1;
+            if (running > 1) overlapped = true;
+            await sleep(10);
+            order.push((payload as { n: number }).n);
+            running -= 1;
+          },
+        },
+      }),
+    );
+    const queue = new PostgresJobQueue(db);
+    await db.$transaction(async (tx) => {
+      for (let n = 0; n < 6; n++)
+        await queue.enqueue("test-in-queue", { n }, { queueName: "stripe-customer:cus_next" }, tx);
+    });
+    await until(async () => order.length === 6 && (await jobsLeft("test-in-queue")) === 0, "the queue");
+    expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(overlapped).toBe(false);
+    for (const runner of runners.splice(0)) await runner.stop();
+  });
+});
+
 describe("startWorker", () => {
   it("logs one line per failed job with its task and attempts, and counts it", async () => {
     const { log, lines } = memoryLogger();
