@@ -13,9 +13,9 @@ export interface UsageCoalescerOptions {
   /**
    * Transactions of small reports in flight at once (more queue until one finishes). Two by default: one
    * group commits while the next forms, and one slow transaction (waiting on an account's rollup row) does
-   * not stop the others. More slots make smaller groups that contend on the same rows: on the bench's two
-   * cores, 4 slots wrote about 410 single-event reports a second (p99 ~135 ms), 2 about 610 (p99 ~90 ms),
-   * 1 about 685.
+   * not stop the others. More slots make smaller groups that contend on the same rows: on two cores with
+   * a fresh database, 4 slots wrote about 620-670 single-event reports a second and 2 about 915 (p99 ~60
+   * vs ~55 ms); `pnpm bench`, whose database holds a million events by then, moved from 545 to 576.
    */
   slots?: number;
   /** Reports with more events than this skip the queue. */
