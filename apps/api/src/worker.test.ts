@@ -5,16 +5,15 @@ import { testDatabase } from "@minutely/db/vitest";
 import { systemClock } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
 import type { FastifyBaseLogger } from "fastify";
-import type { Runner } from "graphile-worker";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { createMetrics } from "./metrics.ts";
-import { startWorker } from "./worker.ts";
+import { startWorker, superviseWorker, type WorkerRunner } from "./worker.ts";
 
 const database = await testDatabase();
 const { db, url } = database;
 const ports = { ...testPorts(db, { stripeApiBase: stripeEmulatorUrl() }), clock: systemClock };
-const runners: Runner[] = [];
+const runners: WorkerRunner[] = [];
 afterAll(async () => {
   for (const runner of runners) await runner.stop();
 });
@@ -109,6 +108,89 @@ describe("a named queue (one Stripe customer's events)", () => {
     expect(order).toEqual([0, 1, 2, 3, 4, 5]);
     expect(overlapped).toBe(false);
     for (const runner of runners.splice(0)) await runner.stop();
+  });
+});
+
+declare global {
+  namespace GraphileConfig {
+    interface Plugins {
+      TestHangingShutdown: true;
+    }
+  }
+}
+
+/**
+ * Makes the first pool's shutdown never finish, as graphile-worker 0.17's does when PostgreSQL goes away
+ * while it records a job's outcome (seen in the database-restart test: the pool shut down, its runner's
+ * promise never settled, and the worker stalled).
+ */
+function hangFirstPoolShutdown(): GraphileConfig.Plugin {
+  let hung = false;
+  return {
+    name: "TestHangingShutdown",
+    version: "0.0.0",
+    worker: {
+      middleware: {
+        poolGracefulShutdown(next) {
+          if (hung) return next();
+          hung = true;
+          return new Promise<void>(() => {});
+        },
+      },
+    },
+  };
+}
+
+describe("superviseWorker", () => {
+  it("replaces a runner that could not record a job's outcome, and the job runs again", async () => {
+    // The database refuses to delete finished jobs (as when it goes away at that moment): the runner
+    // cannot record the outcome and shuts its pool down, and that shutdown never finishes, so its
+    // runner's promise never settles: only its fatal-error event tells the supervisor.
+    await db.$executeRawUnsafe(`
+      CREATE FUNCTION public.test_refuse_job_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'test: the database refuses to complete jobs'; END $$`);
+    await db.$executeRawUnsafe(`
+      CREATE TRIGGER test_refuse_job_delete BEFORE DELETE ON graphile_worker._private_jobs
+      FOR EACH ROW EXECUTE FUNCTION public.test_refuse_job_delete()`);
+    const runs: number[] = [];
+    const { log, lines } = memoryLogger();
+    const supervised = await superviseWorker({
+      connectionString: url,
+      concurrency: 2,
+      ports,
+      log,
+      pollInterval: 200,
+      reclaimInterval: 500,
+      plugins: [hangFirstPoolShutdown()],
+      tasks: {
+        "test-outcome": async (payload) => {
+          runs.push((payload as { n: number }).n);
+        },
+      },
+    });
+    try {
+      const queue = new PostgresJobQueue(db);
+      await queue.enqueue("test-outcome", { n: 1 });
+      await until(
+        () =>
+          lines.some(
+            (line) => line.msg === "the background worker stopped with an error; starting a new one",
+          ),
+        "the supervisor to see the runner die",
+      );
+      await db.$executeRawUnsafe("DROP TRIGGER test_refuse_job_delete ON graphile_worker._private_jobs");
+      await queue.enqueue("test-outcome", { n: 2 });
+      await until(async () => (await jobsLeft("test-outcome")) === 0, "the new runner to run the jobs");
+      // Job 1 ran, its outcome was lost, and it ran again under the new runner (jobs are idempotent).
+      expect(runs.filter((n) => n === 1).length).toBeGreaterThanOrEqual(2);
+      expect(runs).toContain(2);
+      expect(lines.some((line) => line.msg === "the background worker runs again")).toBe(true);
+    } finally {
+      await db.$executeRawUnsafe(
+        "DROP TRIGGER IF EXISTS test_refuse_job_delete ON graphile_worker._private_jobs",
+      );
+      await supervised.stop();
+    }
   });
 });
 

@@ -1,7 +1,8 @@
+import { EventEmitter } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createTaskList, type Ports, type TaskHandler } from "@minutely/api";
 import type { FastifyBaseLogger } from "fastify";
-import { Logger, parseCrontab, type Runner, run, type Task } from "graphile-worker";
+import { Logger, parseCrontab, type Runner, run, type Task, type WorkerEvents } from "graphile-worker";
 import pg from "pg";
 import type { Metrics } from "./metrics.ts";
 import { CRONTAB, periodicTasks } from "./periodic.ts";
@@ -31,6 +32,8 @@ export interface WorkerOptions {
   pollInterval?: number;
   /** How often to unlock the jobs of runners that died (ms); also done once at start. */
   reclaimInterval?: number;
+  /** More graphile-worker plugins (tests use one to make a pool's shutdown hang, as graphile-worker's can). */
+  plugins?: GraphileConfig.Plugin[];
 }
 
 /** First key of the runners' liveness advisory locks (the second is hashtext of the pool id). */
@@ -186,7 +189,20 @@ async function webhookLagOf(ports: Ports, payload: unknown, startedAt: Date): Pr
  * replicas or `pnpm worker` processes) share the queue: a job is locked by one of them (SELECT ... FOR
  * UPDATE SKIP LOCKED), so it runs once; a runner that dies leaves its jobs to be retried by another.
  */
-export async function startWorker(options: WorkerOptions): Promise<Runner> {
+/** A running set of worker loops (one graphile-worker runner) and how it ends. */
+export interface WorkerRunner {
+  /**
+   * Settles once the runner has ended: `undefined` when it was stopped, the error when it died. A runner
+   * dies when it cannot record a job's outcome (PostgreSQL went away at that moment); graphile-worker
+   * 0.17 then shuts its pool down but never settles the runner's promise (its batcher counts the failed
+   * write as pending forever), so the death is taken from its `pool:fatalError` event as well.
+   */
+  ended: Promise<unknown>;
+  /** Stops taking jobs, finishes the running ones and closes the runner's connections. */
+  stop(): Promise<void>;
+}
+
+export async function startWorker(options: WorkerOptions): Promise<WorkerRunner> {
   const { ports, log, metrics } = options;
   const handlers = options.tasks ?? { ...createTaskList(ports), ...periodicTasks(ports) };
   const taskList: Record<string, Task> = {};
@@ -257,10 +273,12 @@ export async function startWorker(options: WorkerOptions): Promise<Runner> {
       // The query that was using it (if any) fails with this error and is handled there.
     });
   });
+  const events: WorkerEvents = new EventEmitter();
   let runner: Runner;
   try {
     runner = await run({
       pgPool,
+      events,
       concurrency: options.concurrency,
       taskList,
       logger,
@@ -268,7 +286,7 @@ export async function startWorker(options: WorkerOptions): Promise<Runner> {
       pollInterval: options.pollInterval ?? 1000,
       parsedCronItems: (options.schedule ?? options.tasks === undefined) ? parseCrontab(CRONTAB) : [],
       preset: {
-        plugins: [livenessPlugin],
+        plugins: [livenessPlugin, ...(options.plugins ?? [])],
         // Batched completion (in the same tick): graphile-worker 0.17 leaves the promise of an unbatched
         // completion unhandled, so a connection lost at that moment (a PostgreSQL restart) would crash the
         // process; batched, the failure stops this runner instead, and superviseWorker replaces it.
@@ -294,15 +312,37 @@ export async function startWorker(options: WorkerOptions): Promise<Runner> {
     if (running) timer = setTimeout(() => void reclaim(), options.reclaimInterval ?? 30_000).unref();
   };
   void reclaim();
-  void runner.promise
-    .finally(async () => {
-      running = false;
-      clearTimeout(timer);
-      await liveness.stop();
-      await pgPool.end().catch(() => undefined);
-    })
-    .catch(() => undefined);
-  return runner;
+  let died = false;
+  const ended = new Promise<unknown>((resolve) => {
+    events.once("pool:fatalError", ({ error }) => {
+      died = true;
+      resolve(error ?? new Error("the worker pool failed"));
+    });
+    runner.promise.then(
+      () => resolve(undefined),
+      (error: unknown) => {
+        died = true;
+        resolve(error ?? new Error("the worker runner failed"));
+      },
+    );
+  });
+  // However it ended: no more reclaiming, and its liveness lock is let go, so that the jobs it held
+  // (their outcome not written) are unlocked by the next runner and run again.
+  const closed = ended.then(async () => {
+    running = false;
+    clearTimeout(timer);
+    await liveness.stop();
+    // Not awaited: graphile-worker may still hold a client of a runner that died.
+    void pgPool.end().catch(() => undefined);
+  });
+  return {
+    ended,
+    async stop() {
+      // A runner that died is shut down already (asking graphile-worker again would wait forever).
+      if (!died) await runner.stop().catch(() => undefined);
+      await closed;
+    },
+  };
 }
 
 export interface SupervisedWorker {
@@ -343,13 +383,12 @@ export async function superviseWorker(options: WorkerOptions): Promise<Supervise
       }
     }
   };
-  // graphile-worker's runner promise resolves even when its pool died of an error, so any end that
-  // was not asked for counts as a failure.
-  const watch = (runner: Runner) => {
-    const ended = (error: unknown) => {
+  // Any end that was not asked for counts as a failure (graphile-worker's runner can end cleanly when its
+  // pool died of an error).
+  const watch = (runner: WorkerRunner) => {
+    void runner.ended.then((error) => {
       if (!stopping && runner === current) void replace(error ?? new Error("the worker runner stopped"));
-    };
-    runner.promise.then(() => ended(undefined), ended);
+    });
   };
   watch(current);
   return {

@@ -515,7 +515,8 @@ async function jobCount(db: Database, task: string): Promise<number> {
  * fails the test is a stall (no job done for a minute), not a total time: a stuck worker is caught, a slow
  * machine is not mistaken for one.
  */
-async function untilDrained(db: Database, task: string, stallMs = 60_000): Promise<void> {
+async function untilDrained(stack: Stack, task: string, stallMs = 60_000): Promise<void> {
+  const { db } = stack.database;
   let left = await jobCount(db, task);
   let progressAt = Date.now();
   while (left > 0) {
@@ -524,8 +525,23 @@ async function untilDrained(db: Database, task: string, stallMs = 60_000): Promi
     if (now < left) progressAt = Date.now();
     left = now;
     if (Date.now() - progressAt > stallMs) {
+      // What a stall looks like from the inside: who holds which jobs and queues, what the runners said.
+      const locks = await db.$queryRaw<{ locked_by: string | null; jobs: number; due: number }[]>`
+        SELECT locked_by, count(*)::int AS jobs, count(*) FILTER (WHERE run_at <= now())::int AS due
+        FROM graphile_worker._private_jobs GROUP BY locked_by`;
+      const sessions = await db.$queryRaw<{ application_name: string; state: string; n: number }[]>`
+        SELECT application_name, state, count(*)::int AS n FROM pg_stat_activity
+        WHERE datname = current_database() GROUP BY 1, 2`;
+      const workerLines = stack
+        .logs()
+        .split("\n")
+        .filter((line) => /worker|runner|graphile/i.test(line))
+        .slice(-40)
+        .join("\n");
       throw new Error(
-        `the worker stalled: ${left} ${task} job(s) left and none done for ${stallMs / 1000} s`,
+        `the worker stalled: ${left} ${task} job(s) left and none done for ${stallMs / 1000} s\n` +
+          `jobs by lock: ${JSON.stringify(locks)}\nsessions: ${JSON.stringify(sessions)}\n` +
+          `worker log:\n${workerLines}`,
       );
     }
   }
@@ -642,7 +658,7 @@ describe("PostgreSQL restarted under load", () => {
     // all runs.
     await db.$executeRaw`
       SELECT graphile_worker.add_job(${JOB}::text, '{}'::json) FROM generate_series(1, 200)`;
-    await untilDrained(db, JOB);
+    await untilDrained(stack, JOB);
     const pids = new Set(
       stack
         .logs()
