@@ -128,7 +128,10 @@ describe("admin customers", () => {
     expect(await chart.getAttribute("aria-label")).toContain("850 minutes");
     await usage.getByText("Show the numbers").click();
     const today = new Date().toISOString().slice(0, 10);
-    expect(await usage.locator("tr", { hasText: today }).textContent()).toContain("850");
+    const numbers = usage.getByRole("table", {
+      name: "Minutes per day this billing period (UTC), as numbers",
+    });
+    expect(await numbers.locator("tr", { hasText: today }).textContent()).toContain("850");
 
     const invoices = page.getByRole("region", { name: "Invoices", exact: true });
     const first = invoices.locator("tbody tr").first();

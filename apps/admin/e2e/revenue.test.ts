@@ -203,7 +203,9 @@ describe("admin revenue", () => {
 
     const chart = page.getByRole("img", { name: /MRR movements in USD over 12 months: net \$227\.00/ });
     await chart.waitFor();
-    await page.getByRole("region", { name: "MRR movements" }).getByText("Show the numbers").click();
+    const movements = page.getByRole("region", { name: "MRR movements" });
+    await movements.getByText("Show the numbers").click();
+    await movements.getByRole("table", { name: "MRR movements per month (USD), as numbers" }).waitFor();
     await page.getByText("How these numbers are computed").click();
     await page.getByText("Changes whose webhook never arrived are missing.").waitFor();
 

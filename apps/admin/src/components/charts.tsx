@@ -173,7 +173,11 @@ export function DailyUsageChart({ days, id = "daily-usage" }: { days: DailyPoint
         </div>
       }
       table={
-        <DataTable columns={DAILY_COLUMNS} compact="py-1">
+        <DataTable
+          columns={DAILY_COLUMNS}
+          compact="py-1"
+          caption="Minutes per day this billing period (UTC), as numbers"
+        >
           {days.map((d) => (
             <tr key={d.day} className="border-t border-slate-100">
               <td className="py-1 pr-4">{d.day}</td>
@@ -287,7 +291,11 @@ export function MovementsChart({
         </div>
       }
       table={
-        <DataTable columns={MOVEMENT_COLUMNS} compact="py-1">
+        <DataTable
+          columns={MOVEMENT_COLUMNS}
+          compact="py-1"
+          caption={`MRR movements per month (${currency.toUpperCase()}), as numbers`}
+        >
           {months.map((m) => (
             <tr key={m.month} className="border-t border-slate-100">
               <td className="py-1 pr-4 whitespace-nowrap">{formatMonth(m.month, "long")}</td>

@@ -66,7 +66,7 @@ export function DataTable({
   rowGroups,
   children,
 }: {
-  /** Every list has one; a chart's numbers go without (the chart's caption stands above them). */
+  /** For screen readers (shown to nobody else): what the table lists. */
   caption?: string;
   columns: readonly Column[];
   /** The table's least width (a Tailwind class such as `min-w-[56rem]`); narrower screens scroll the box. */
