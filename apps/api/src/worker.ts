@@ -184,24 +184,24 @@ async function webhookLagOf(ports: Ports, payload: unknown, startedAt: Date): Pr
   return row ? Math.max(0, row.lag) : null;
 }
 
-/**
- * Runs the background tasks from the shared PostgreSQL queue until stopped. Any number of runners (in API
- * replicas or `pnpm worker` processes) share the queue: a job is locked by one of them (SELECT ... FOR
- * UPDATE SKIP LOCKED), so it runs once; a runner that dies leaves its jobs to be retried by another.
- */
 /** A running set of worker loops (one graphile-worker runner) and how it ends. */
 export interface WorkerRunner {
   /**
    * Settles once the runner has ended: `undefined` when it was stopped, the error when it died. A runner
    * dies when it cannot record a job's outcome (PostgreSQL went away at that moment); graphile-worker
-   * 0.17 then shuts its pool down but never settles the runner's promise (its batcher counts the failed
-   * write as pending forever), so the death is taken from its `pool:fatalError` event as well.
+   * 0.17 then shuts its pool down but may never settle the runner's promise (seen in the database-restart
+   * test: the pool's shutdown never finished), so the death is taken from its `pool:fatalError` event too.
    */
   ended: Promise<unknown>;
   /** Stops taking jobs, finishes the running ones and closes the runner's connections. */
   stop(): Promise<void>;
 }
 
+/**
+ * Runs the background tasks from the shared PostgreSQL queue until stopped. Any number of runners (in API
+ * replicas or `pnpm worker` processes) share the queue: a job is locked by one of them (SELECT ... FOR
+ * UPDATE SKIP LOCKED), so it runs once; a runner that dies leaves its jobs to be retried by another.
+ */
 export async function startWorker(options: WorkerOptions): Promise<WorkerRunner> {
   const { ports, log, metrics } = options;
   const handlers = options.tasks ?? { ...createTaskList(ports), ...periodicTasks(ports) };
