@@ -24,11 +24,8 @@ import {
   currentPeriod,
   isUuid,
   loadMeteringSubscription,
+  lockPeriod,
   METERING_TX_OPTIONS,
-  PERIOD_PLAN_COLUMNS,
-  type PeriodPlanColumns,
-  recordedPeriodPlan,
-  settlePeriodPlans,
 } from "./metering-account.ts";
 
 /** Minutes held for every authorized call until its usage event arrives. */
@@ -93,21 +90,10 @@ export async function authorizeCallRequest(
       INSERT INTO usage_period_rollup (account_id, period_start, period_end, updated_at)
       VALUES (${accountId}::uuid, ${period.start}, ${period.end}, ${now})
       ON CONFLICT (account_id, period_start) DO NOTHING`;
-    const [rollup] = await tx.$queryRaw<({ minutes: number } & PeriodPlanColumns)[]>`
-      SELECT minutes, ${PERIOD_PLAN_COLUMNS} FROM usage_period_rollup
-      WHERE account_id = ${accountId}::uuid AND period_start = ${period.start}
-      FOR UPDATE`;
     // The period records the plan that governs it (as ingestion and overage do), so a period whose usage
     // all arrives after a plan change is still measured and billed by the plan it was used under.
-    const [governing] = await settlePeriodPlans(tx, [
-      {
-        accountId,
-        periodStart: period.start,
-        recorded: rollup ? recordedPeriodPlan(rollup) : null,
-        subscription,
-      },
-    ]);
-    const plan = governing ?? subscription.plan;
+    const rollup = await lockPeriod(tx, accountId, period.start, subscription);
+    const plan = rollup?.plan ?? subscription.plan;
 
     const existing = await tx.callReservation.findUnique({ where: { callId } });
     if (existing) {

@@ -262,22 +262,45 @@ async function writePeriodPlans(
     WHERE r.account_id = t.account_id AND r.period_start = t.period_start`;
 }
 
+/** A period's rollup row, locked by the transaction, with the plan that governs the period. */
+export interface LockedPeriod {
+  minutes: number;
+  overageReported: number;
+  /** Null only when the period records no plan and there is no subscription to take one from. */
+  plan: PeriodPlan | null;
+}
+
+/**
+ * Locks a period's rollup row (SELECT … FOR UPDATE) and settles the plan that governs the period
+ * (`settlePeriodPlans`), for the work that reads the row and acts on it in the same transaction: call
+ * authorization, overage reports, a plan change. Null when the period has no row yet.
+ */
+export async function lockPeriod(
+  tx: Db,
+  accountId: string,
+  periodStart: Date,
+  subscription: MeteringSubscription | null,
+): Promise<LockedPeriod | null> {
+  const [row] = await tx.$queryRaw<({ minutes: number; overage_reported: number } & PeriodPlanColumns)[]>`
+    SELECT minutes, overage_reported, ${PERIOD_PLAN_COLUMNS} FROM usage_period_rollup
+    WHERE account_id = ${accountId}::uuid AND period_start = ${periodStart}
+    FOR UPDATE`;
+  if (!row) return null;
+  const [plan] = await settlePeriodPlans(tx, [
+    { accountId, periodStart, recorded: recordedPeriodPlan(row), subscription },
+  ]);
+  return { minutes: row.minutes, overageReported: row.overage_reported, plan: plan ?? null };
+}
+
 /**
  * After the account's subscription changed plan: its current period records the new plan at once (an
  * upgrade applies to the whole current period), so usage of that period reported only after it has closed
  * is still measured and billed by it. A period without a row yet records its plan with its first call,
- * usage or overage report. Locks the row; call inside the transaction that wrote the subscription.
+ * usage or overage report. Call inside the transaction that wrote the subscription.
  */
 export async function settleCurrentPeriodPlan(tx: Db, accountId: string): Promise<void> {
   const subscription = await loadMeteringSubscription(tx, accountId);
-  if (!subscription) return;
-  const periodStart = subscription.currentPeriodStart;
-  const [row] = await tx.$queryRaw<PeriodPlanColumns[]>`
-    SELECT ${PERIOD_PLAN_COLUMNS} FROM usage_period_rollup
-    WHERE account_id = ${accountId}::uuid AND period_start = ${periodStart}
-    FOR UPDATE`;
-  if (!row) return;
-  await settlePeriodPlans(tx, [{ accountId, periodStart, recorded: recordedPeriodPlan(row), subscription }]);
+  if (subscription) await lockPeriod(tx, accountId, subscription.currentPeriodStart, subscription);
 }
 
 /** Minutes used in a period, from its rollup (0 before the first event). */

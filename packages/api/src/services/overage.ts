@@ -16,12 +16,9 @@ import type { Ports } from "../context.ts";
 import type { JobQueue } from "../ports/queue.ts";
 import {
   loadMeteringSubscription,
+  lockPeriod,
   METERING_TX_OPTIONS,
   type MeteringSubscription,
-  PERIOD_PLAN_COLUMNS,
-  type PeriodPlanColumns,
-  recordedPeriodPlan,
-  settlePeriodPlans,
 } from "./metering-account.ts";
 
 export const REPORT_OVERAGE_TASK = "report-overage";
@@ -74,28 +71,16 @@ export async function reportOverage(
 ): Promise<OverageBill | null> {
   const subscription = await loadMeteringSubscription(ports.db, input.accountId);
   return await ports.db.$transaction(async (tx) => {
-    const [row] = await tx.$queryRaw<({ minutes: number; overage_reported: number } & PeriodPlanColumns)[]>`
-      SELECT minutes, overage_reported, ${PERIOD_PLAN_COLUMNS} FROM usage_period_rollup
-      WHERE account_id = ${input.accountId}::uuid AND period_start = ${input.periodStart}
-      FOR UPDATE`;
-    if (!row) return null;
-    const [plan] = await settlePeriodPlans(tx, [
-      {
-        accountId: input.accountId,
-        periodStart: input.periodStart,
-        recorded: recordedPeriodPlan(row),
-        subscription,
-      },
-    ]);
+    const row = await lockPeriod(tx, input.accountId, input.periodStart, subscription);
+    const plan = row?.plan ?? null;
     const price = plan?.overagePrice ?? null;
-    if (!plan || price === null) return null;
-    const limit = plan.callMinutesLimit;
-    const overage = Math.max(0, row.minutes - limit);
-    if (overage <= row.overage_reported) return null;
+    if (!row || !plan || price === null) return null;
+    const overage = Math.max(0, row.minutes - plan.callMinutesLimit);
+    if (overage <= row.overageReported) return null;
     const bill: OverageBill = {
       accountId: input.accountId,
       periodStart: input.periodStart.toISOString(),
-      fromMinutes: row.overage_reported,
+      fromMinutes: row.overageReported,
       toMinutes: overage,
       pricePerMinuteCents: price.amount,
       currency: price.currency,
