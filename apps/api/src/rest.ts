@@ -186,10 +186,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
         });
       }
       return reply.code(status).send({
-        error:
-          status === 429
-            ? "rate_limited"
-            : (FASTIFY_ERROR_CODES[code] ?? (code.toLowerCase() || "bad_request")),
+        error: FASTIFY_ERROR_CODES[code] ?? (code.toLowerCase() || "bad_request"),
         message: error.message,
       });
     }

@@ -182,11 +182,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     global: false,
     store: rateLimitBuckets.storeClass(),
     skipOnError: false,
-    errorResponseBuilder: (_req, context) => ({
-      statusCode: context.statusCode,
-      error: "rate_limited",
-      message: `Too many attempts. Try again in ${Math.ceil(context.ttl / 1000)} seconds.`,
-    }),
+    // Thrown by the plugin (after it set the rate-limit headers) and answered by the error handler as is.
+    errorResponseBuilder: (_req, context) =>
+      new RestError(context.statusCode, {
+        error: "rate_limited",
+        message: `Too many attempts. Try again in ${Math.ceil(context.ttl / 1000)} seconds.`,
+      }),
   });
   registerOriginCheck(app, config.trustedOrigins);
 
