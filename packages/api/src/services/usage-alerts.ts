@@ -45,50 +45,36 @@ export function describeAlert(input: {
   const renews = `The allowance renews on ${dates.format(periodEnd)} (UTC).`;
   const kind: UsageAlertKind =
     percent < 100 ? "threshold" : plan.overagePrice !== null ? "overage" : "limit_reached";
-  if (supersededBy !== undefined && supersededBy > percent) {
-    const passed =
-      percent === 100
-        ? `You used up your ${numbers.format(limit)} included call minutes and, in the same update, reached ${supersededBy}%`
-        : `Your usage passed ${percent}% of your included call minutes and, in the same update, reached ${supersededBy}%`;
-    const consequence =
-      percent < 100
-        ? ""
-        : plan.overagePrice !== null
-          ? ` Calls continue; ${numbers.format(overageMinutes(minutesUsed, limit))} minutes beyond the limit are billed at ${formatMoney(plan.overagePrice)} each on your next invoice.`
-          : " Outbound calls are paused; inbound calls are still answered.";
-    return {
-      kind,
-      subject: subjectFor(kind, percent),
-      message: `${passed}: you are now at ${used} this billing period.${consequence} ${renews}`,
-    };
-  }
-  if (kind === "threshold") {
-    return {
-      kind,
-      subject: subjectFor(kind, percent),
-      message: `You have reached ${percent}% of your included call minutes (${used} used) this billing period. ${renews}`,
-    };
-  }
-  if (plan.overagePrice !== null) {
-    const price = formatMoney(plan.overagePrice);
-    const beyond = overageMinutes(minutesUsed, limit);
-    return {
-      kind,
-      subject: subjectFor(kind, percent),
-      message:
+  return { kind, subject: subjectFor(kind, percent), message: alertMessage() };
+
+  function alertMessage(): string {
+    if (supersededBy !== undefined && supersededBy > percent) {
+      const passed =
         percent === 100
-          ? `You have used all ${numbers.format(limit)} included call minutes. Calls continue; every minute beyond the limit is billed at ${price} a minute on your next invoice. ${renews}`
-          : `You have reached ${percent}% of your included call minutes (${used} used); ${numbers.format(beyond)} minutes beyond the limit are billed at ${price} each on your next invoice. ${renews}`,
-    };
+          ? `You used up your ${numbers.format(limit)} included call minutes and, in the same update, reached ${supersededBy}%`
+          : `Your usage passed ${percent}% of your included call minutes and, in the same update, reached ${supersededBy}%`;
+      const consequence =
+        percent < 100
+          ? ""
+          : plan.overagePrice !== null
+            ? ` Calls continue; ${numbers.format(overageMinutes(minutesUsed, limit))} minutes beyond the limit are billed at ${formatMoney(plan.overagePrice)} each on your next invoice.`
+            : " Outbound calls are paused; inbound calls are still answered.";
+      return `${passed}: you are now at ${used} this billing period.${consequence} ${renews}`;
+    }
+    if (kind === "threshold") {
+      return `You have reached ${percent}% of your included call minutes (${used} used) this billing period. ${renews}`;
+    }
+    if (plan.overagePrice !== null) {
+      const price = formatMoney(plan.overagePrice);
+      const beyond = overageMinutes(minutesUsed, limit);
+      return percent === 100
+        ? `You have used all ${numbers.format(limit)} included call minutes. Calls continue; every minute beyond the limit is billed at ${price} a minute on your next invoice. ${renews}`
+        : `You have reached ${percent}% of your included call minutes (${used} used); ${numbers.format(beyond)} minutes beyond the limit are billed at ${price} each on your next invoice. ${renews}`;
+    }
+    return percent === 100
+      ? `You have used all ${numbers.format(limit)} included call minutes. Outbound calls are paused until the allowance renews; inbound calls are still answered. Upgrade your package for more minutes. ${renews}`
+      : `You have reached ${percent}% of your included call minutes (${used} used). Outbound calls are paused; inbound calls are still answered. ${renews}`;
   }
-  return {
-    kind,
-    subject: subjectFor(kind, percent),
-    message:
-      percent === 100
-        ? `You have used all ${numbers.format(limit)} included call minutes. Outbound calls are paused until the allowance renews; inbound calls are still answered. Upgrade your package for more minutes. ${renews}`
-        : `You have reached ${percent}% of your included call minutes (${used} used). Outbound calls are paused; inbound calls are still answered. ${renews}`,
-  };
 }
 
 export interface PeriodUsageChange {
