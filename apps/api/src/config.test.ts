@@ -52,6 +52,20 @@ describe("loadConfig", () => {
     expect(config.secureCookies).toBe(true);
     expect(config.publicUrl).toBe("https://billing.example.com");
     expect(config.trustedOrigins).toEqual(["https://billing.example.com"]);
+    expect(config.appUrl).toBe("https://billing.example.com");
+  });
+
+  it("returns Checkout to the customer app's own address when APP_URL names one (pnpm dev: Vite)", () => {
+    const config = loadConfig({
+      DATABASE_URL: "postgresql://u:p@localhost:5432/minutely",
+      APP_URL: "http://localhost:5173/",
+    });
+    expect(config.publicUrl).toBe("http://localhost:3000");
+    expect(config.appUrl).toBe("http://localhost:5173");
+    expect(config.trustedOrigins).toContain("http://localhost:5173");
+    expect(() => loadConfig({ DATABASE_URL: "postgresql://u:p@localhost/m", APP_URL: "not a url" })).toThrow(
+      /APP_URL must be an absolute http\(s\) URL/,
+    );
   });
 
   it("names every malformed production value in one error, secrets not echoed", () => {

@@ -73,6 +73,8 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: port.default(3000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** json: one JSON object a line (production, tests); pretty: short coloured lines (development default). */
+  LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
   DATABASE_URL: z
     .string({ error: "is required (a postgresql:// URL)" })
     .refine((value) => /^postgres(ql)?:\/\//.test(value), "must be a postgresql:// URL"),
@@ -86,6 +88,12 @@ const EnvSchema = z.object({
   SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   /** The URL browsers use to reach Minutely (the API and, in production, the SPAs it serves). */
   PUBLIC_URL: z.url({ error: "must be an absolute http(s) URL" }).optional(),
+  /**
+   * Where customers' browsers reach the customer app, when that is not PUBLIC_URL: Stripe's hosted pages
+   * return there. `pnpm dev` sets it to the Vite server (http://localhost:5173); in production the API
+   * serves the SPAs at PUBLIC_URL, which is the default.
+   */
+  APP_URL: z.url({ error: "must be an absolute http(s) URL" }).optional(),
   /** Extra origins allowed to make cookie-authenticated changes, comma-separated (the dev SPAs by default). */
   TRUSTED_ORIGINS: z.string().optional(),
   /** Stripe secret key: sk_test_... (any works against the emulator) or a live key in production. */
@@ -157,6 +165,7 @@ export type Config = Readonly<{
   host: string;
   port: number;
   logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
+  logFormat: "json" | "pretty";
   databaseUrl: string;
   databasePoolSize: number;
   webDistDir: string | undefined;
@@ -167,6 +176,8 @@ export type Config = Readonly<{
   trustProxy: boolean | string[];
   sessionSecret: string;
   publicUrl: string;
+  /** The customer app's address (APP_URL, else PUBLIC_URL): Checkout's success and cancel pages. */
+  appUrl: string;
   trustedOrigins: string[];
   /** Secure (HTTPS-only) cookies: everywhere but local development and tests. */
   secureCookies: boolean;
@@ -218,6 +229,9 @@ export function loadConfig(
     if (env.PUBLIC_URL?.startsWith("http://")) {
       problems.push("PUBLIC_URL must be an https:// URL in production (session cookies are Secure)");
     }
+    if (env.APP_URL?.startsWith("http://")) {
+      problems.push("APP_URL must be an https:// URL in production");
+    }
   }
   // Production serves the built SPAs; they default to the build output of `pnpm build`.
   const webDistDir = env.WEB_DIST_DIR || (production && role === "api" ? DEFAULT_WEB_DIST_DIR : undefined);
@@ -243,6 +257,7 @@ export function loadConfig(
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT || 3000}`).replace(/\/$/, "");
+  const appUrl = (e.APP_URL ?? publicUrl).replace(/\/$/, "");
   const extraOrigins = (e.TRUSTED_ORIGINS ?? "")
     .split(",")
     .map((origin) => origin.trim())
@@ -250,6 +265,7 @@ export function loadConfig(
   const trustedOrigins = [
     ...new Set([
       new URL(publicUrl).origin,
+      new URL(appUrl).origin,
       ...extraOrigins,
       ...(e.NODE_ENV === "production" ? [] : DEV_ORIGINS),
     ]),
@@ -263,6 +279,7 @@ export function loadConfig(
     host: e.HOST,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT ?? (e.NODE_ENV === "development" ? "pretty" : "json"),
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     webDistDir,
@@ -271,6 +288,7 @@ export function loadConfig(
     trustProxy: e.TRUST_PROXY,
     sessionSecret: e.SESSION_SECRET ?? DEV_SESSION_SECRET,
     publicUrl,
+    appUrl,
     trustedOrigins,
     secureCookies: e.NODE_ENV === "production" || publicUrl.startsWith("https://"),
     stripe: {

@@ -24,7 +24,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import superjson, { type SuperJSONResult } from "superjson";
 import { registerAuthRoutes } from "./auth-routes.ts";
 import type { Config } from "./config.ts";
-import { loggerOptions } from "./logging.ts";
+import { fastifyLogging, registerShortRequestLog } from "./logging.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import {
   type Lifecycle,
@@ -55,6 +55,8 @@ export interface ServerDeps extends Ports {
   metrics?: Metrics;
   /** Set when the process shuts down (/health/ready answers 503 from then on). */
   lifecycle?: Lifecycle;
+  /** Where LOG_FORMAT=pretty writes (stdout when omitted; tests read it). */
+  logDestination?: NodeJS.WritableStream;
 }
 
 function trpcOptions<TRouter extends AppRouter | AdminRouter>(
@@ -133,7 +135,7 @@ function superjsonProblem(text: string, batch: boolean): string | null {
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
-    logger: loggerOptions(config, "minutely-api"),
+    ...fastifyLogging(config, "minutely-api", deps.logDestination),
     trustProxy: config.trustProxy,
     genReqId: (req) => {
       const incoming = req.headers["x-request-id"];
@@ -153,6 +155,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   registerGracefulDrain(app, lifecycle);
   registerHttpMetrics(app, metrics);
+  registerShortRequestLog(app, config);
   app.addHook("onSend", async (req, reply) => {
     reply.header("x-request-id", req.id);
   });

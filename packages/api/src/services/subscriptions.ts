@@ -257,7 +257,7 @@ export async function subscribe(
     const key = `minutely-${account.accountId}-subscribe-${target.id}-${attempt}-${input.paymentMethodId ?? "checkout"}`;
     const metadata = { minutely_account_id: account.accountId, minutely_plan_id: target.id };
     if (!input.paymentMethodId) {
-      const base = ports.settings.publicUrl;
+      const base = ports.settings.appUrl;
       const session = await ports.billing.createSubscriptionCheckout({
         customerId,
         priceId: target.stripePriceId ?? "",
@@ -302,7 +302,11 @@ export async function completeCheckout(ports: Ports, accountId: string, sessionI
   }
   await applyCheckout(ports, accountId, sessionId, session);
   await syncRecentInvoices(ports, accountId, 5);
-  return { status: session.status, subscription: await subscriptionOverview(ports, accountId) };
+  return {
+    status: session.status,
+    mode: session.mode,
+    subscription: await subscriptionOverview(ports, accountId),
+  };
 }
 
 type CheckoutSession = Awaited<ReturnType<Ports["billing"]["retrieveCheckout"]>>;
@@ -536,7 +540,7 @@ export async function resume(ports: Ports, account: AccountRef) {
 export async function startPaymentMethodUpdate(ports: Ports, account: AccountRef, requestKey: string) {
   const current = await liveSubscription(ports, account.accountId);
   const { customerId } = await ensureCustomer(ports, account);
-  const base = ports.settings.publicUrl;
+  const base = ports.settings.appUrl;
   return await ports.billing.createSetupCheckout({
     customerId,
     subscriptionId: current.stripeSubscriptionId,
