@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { createConnection } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 
-const TIMEOUT_MS = Number(process.env.DEV_SMOKE_TIMEOUT_SECONDS ?? 300) * 1000;
+const TIMEOUT_MS = 300_000;
 const CHECKS = [
   { name: "API health", url: "http://127.0.0.1:3000/health", expect: /"status":"ok"/ },
   { name: "customer app", url: "http://127.0.0.1:5173/", expect: /<div id="root">/ },
@@ -63,7 +63,9 @@ while (pending.size > 0) {
   for (const check of [...pending]) {
     if (await answers(check)) {
       pending.delete(check);
-      console.log(`✔ ${check.name} answers (${check.url}) after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      console.log(
+        `✔ ${check.name} answers (${check.url}) after ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
     }
   }
   if (pending.size > 0) await sleep(500);

@@ -13,7 +13,8 @@ import { delimiter, join } from "node:path";
 
 const VERSION = "24.22.3";
 const INTEGRITY = {
-  "linux-x64": "sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA==",
+  "linux-x64":
+    "sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA==",
 };
 
 const root = join(import.meta.dirname, "..");
