@@ -63,6 +63,30 @@ const PG = 'datasource db {\n  provider = "postgresql"\n}\n';
 
 export const ENGINE_FIXTURES: EngineFixture[] = [
   {
+    name: "create a table into an empty database (Prisma CLI's own test)",
+    source:
+      "prisma/prisma packages/migrate/src/__tests__/MigrateDiff.test.ts @ 005bbda894b23634a122689860013d7827227ab2 (the Prisma 7 CLI: `--to-schema`), postgres test 'should diff --from-config-datasource --to-schema=./prisma/schema.prisma --script'; schema: packages/migrate/src/__tests__/fixtures/schema-only-postgresql/prisma/schema.prisma. The test diffs from its freshly created, empty database; here an empty schema stands for that database.",
+    via: "migrate diff (schema to schema)",
+    from: 'datasource my_db {\n  provider = "postgresql"\n}\n',
+    to: `datasource my_db {
+  provider = "postgresql"
+}
+
+model Blog {
+  id          Int @id
+  viewCount20 Int
+}
+`,
+    native: `-- CreateTable
+CREATE TABLE "Blog" (
+    "id" INTEGER NOT NULL,
+    "viewCount20" INTEGER NOT NULL,
+
+    CONSTRAINT "Blog_pkey" PRIMARY KEY ("id")
+);
+`,
+  },
+  {
     name: "drop a unique index on a foreign key column (relation kept)",
     source:
       "prisma/prisma-engines schema-engine/sql-migration-tests/tests/migrations/diff.rs @ 04f928d3b396baf6b94bfe23835edc97ae021ae5, test from_unique_index_to_without (postgres branch)",
