@@ -3,7 +3,9 @@
 // Prisma's CI against the native Rust engine, not the WebAssembly build). Each fixture names its source
 // (repository, path, commit, test). The schemas are the tests' schemas; the only edits are the ones Prisma 7
 // requires: the datasource has no `url` (Prisma 7 rejects it in the schema), and tests that called
-// `api.datamodel_with_provider(...)` get the `datasource db { provider = "postgresql" }` block it adds.
+// `api.datamodel_with_provider(...)` get the `datasource db { provider = "postgresql" }` block it adds. Two
+// fixtures say where they differ further: the partial index uses the newer `where: raw("...")` syntax, and the
+// Prisma CLI test's empty database is stood in for by a schema without models.
 // Expected SQL is copied as the test expects it, with the snapshot's indentation removed.
 
 export interface EngineFixture {
