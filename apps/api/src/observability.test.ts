@@ -256,17 +256,22 @@ describe("logs", () => {
       await dev.inject({ method: "GET", url: "/metrics" });
       await dev.inject({ method: "GET", url: "/api/subscriptions/user/packages/" });
       await dev.inject({ method: "GET", url: "/api/auth/verify-email?token=secret-token-1" });
+      await dev.inject({
+        method: "GET",
+        url: `/trpc/auth.me,catalog.selection?batch=1&input=${encodeURIComponent('{"0":{"json":null}}')}`,
+      });
     } finally {
       await dev.close();
     }
     // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the colours pino-pretty adds
     const plain = output.replace(/\x1b\[[0-9;]*m/g, "");
     const lines = plain.split("\n").filter((line) => / (GET|POST) \//.test(line));
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(
       /^\[\d\d:\d\d:\d\d\] WARN: GET \/api\/subscriptions\/user\/packages\/ 401 \d+ ms$/,
     );
     expect(lines[1]).toMatch(/GET \/api\/auth\/verify-email\?token=%5Bredacted%5D/);
+    expect(lines[2]).toMatch(/GET \/trpc\/auth\.me,catalog\.selection \d{3} \d+ ms$/);
     expect(plain).not.toMatch(/secret-token-1|"level":|\/health|\/metrics/);
   });
 });

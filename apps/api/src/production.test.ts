@@ -261,15 +261,37 @@ describe("the production build", () => {
       for (const [path, html] of [
         ["/", web],
         ["/usage", web],
+        ["/api-keys", web],
+        ["/billing/return?session_id=cs_x", web],
         ["/admin/", adminApp],
         ["/admin/packages", adminApp],
+        ["/admin/webhooks/evt_1", adminApp],
       ] as const) {
         const response = await fetch(`${apiUrl}${path}`);
         expect(response.status, path).toBe(200);
+        expect(response.headers.get("cache-control"), path).toBe("no-cache");
         expect(await response.text(), path).toBe(html);
       }
       const script = /src="(\/admin\/assets\/[^"]+\.js)"/.exec(adminApp)?.[1];
-      expect((await fetch(`${apiUrl}${script}`)).headers.get("content-type")).toMatch(/javascript/);
+      const asset = await fetch(`${apiUrl}${script}`);
+      expect(asset.headers.get("content-type")).toMatch(/javascript/);
+      expect(asset.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+      for (const favicon of ["/favicon.svg", "/admin/favicon.svg"]) {
+        const icon = await fetch(`${apiUrl}${favicon}`);
+        expect(icon.headers.get("content-type"), favicon).toMatch(/^image\/svg\+xml/);
+        expect(icon.headers.get("cache-control"), favicon).toBe("no-cache");
+      }
+      // A file of an older build (or a typo) is a 404, never the app's HTML with 200.
+      for (const missing of [
+        "/assets/old-build.js",
+        "/admin/assets/old-build.css",
+        "/favicon.ico",
+        "/robots.txt",
+      ]) {
+        const response = await fetch(`${apiUrl}${missing}`);
+        expect(response.status, missing).toBe(404);
+        expect(response.headers.get("content-type"), missing).toMatch(/^application\/json/);
+      }
     });
 
     it("signs up with a Secure cookie, subscribes with a card and meters a usage batch", async () => {

@@ -288,15 +288,27 @@ async function registerSpas(app: FastifyInstance, config: Config): Promise<void>
       decorateReply: index === 0,
       wildcard: false,
       index: ["index.html"],
+      // Vite names every built asset by its content hash: cache those for good, revalidate the rest
+      // (index.html, favicon), so a deploy is picked up at the next load.
+      cacheControl: false,
+      setHeaders: (reply, file) => {
+        reply.header(
+          "cache-control",
+          /[/\\]assets[/\\]/.test(file) ? "public, max-age=31536000, immutable" : "no-cache",
+        );
+      },
     });
   }
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split("?")[0] ?? "/";
     const isApi = path.startsWith("/api/") || path.startsWith("/trpc");
     const spa = spas.find((s) => path.startsWith(s.prefix) || `${path}/` === s.prefix);
-    if (req.method !== "GET" || isApi || !spa) {
+    // A file that is not there (an asset of an older build, say) is a 404, not the app's page: a browser
+    // asking for a script must not get HTML. Routes of the apps have no dot in their last segment.
+    const isFile = /\.[A-Za-z0-9]+$/.test(path.slice(path.lastIndexOf("/") + 1));
+    if (req.method !== "GET" || isApi || !spa || isFile) {
       return reply.code(404).send({ error: "not_found", message: `No route for ${req.method} ${path}` });
     }
-    return reply.type("text/html").sendFile("index.html", spa.dir);
+    return reply.header("cache-control", "no-cache").type("text/html").sendFile("index.html", spa.dir);
   });
 }
