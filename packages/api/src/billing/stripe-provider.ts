@@ -84,6 +84,19 @@ function declined(error: unknown): never {
   throw error;
 }
 
+/** How far (seconds) a webhook signature's timestamp may be from its arrival, either way: Stripe's default. */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+
+/** The `t=` of a Stripe-Signature header, read exactly as the SDK reads it (the last one, parseInt). */
+function signatureTimestamp(header: string): number {
+  let timestamp = Number.NaN;
+  for (const item of header.split(",")) {
+    const [key, value] = item.split("=");
+    if (key === "t") timestamp = Number.parseInt(value ?? "", 10);
+  }
+  return timestamp;
+}
+
 /** When Stripe gives no Retry-After of its own: long enough for a blip to pass, short enough to wait for. */
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
@@ -492,9 +505,24 @@ export class StripeBillingProvider implements BillingProvider {
     });
   }
 
-  /** Local signature check, no request to Stripe: its errors mean "not Stripe's" and stay as they are. */
-  parseWebhook(rawBody: Buffer, signature: string, secret: string) {
-    const event = this.stripe.webhooks.constructEvent(rawBody, signature, secret);
+  /**
+   * Local signature check, no request to Stripe: its errors mean "not Stripe's" and stay as they are. The
+   * SDK refuses only timestamps older than the tolerance; one further ahead than the tolerance is refused
+   * here too (a signature made for the future would otherwise be replayable until that time came).
+   */
+  parseWebhook(rawBody: Buffer, signature: string, secret: string, receivedAt: Date) {
+    const event = this.stripe.webhooks.constructEvent(
+      rawBody,
+      signature,
+      secret,
+      WEBHOOK_TOLERANCE_SECONDS,
+      undefined,
+      receivedAt.getTime(),
+    );
+    const signedAt = signatureTimestamp(signature);
+    if (signedAt - seconds(receivedAt) > WEBHOOK_TOLERANCE_SECONDS) {
+      throw new Error("Stripe-Signature timestamp is in the future, outside the tolerance zone");
+    }
     return {
       id: event.id,
       type: event.type,

@@ -195,11 +195,15 @@ export interface BillingProvider {
   useForSubscription(subscriptionId: string, paymentMethodId: string, idempotencyKey: string): Promise<void>;
   retrieveInvoice(invoiceId: string): Promise<ProviderInvoice>;
   listInvoices(customerId: string, limit: number): Promise<ProviderInvoice[]>;
-  /** Verifies a webhook's signature over its raw body; throws when it is not Stripe's. */
+  /**
+   * Verifies a webhook's signature over its raw body; throws when it is not Stripe's, or when its timestamp
+   * is further than the tolerance from `receivedAt`, in the past or in the future.
+   */
   parseWebhook(
     rawBody: Buffer,
     signature: string,
     secret: string,
+    receivedAt: Date,
   ): { id: string; type: string; created: Date; object: unknown };
   advanceTestClock(testClockId: string, to: Date): Promise<void>;
   /** A test clock's simulated time; status is "advancing" until Stripe has caught up, then "ready". */

@@ -13,13 +13,28 @@ export const STRIPE_EVENT_MAX_ATTEMPTS = 25;
 
 export async function receiveStripeWebhook(
   ports: Ports,
-  input: { rawBody: Buffer; signature: string | undefined; secret: string },
+  input: {
+    rawBody: Buffer;
+    signature: string | undefined;
+    secret: string;
+    /**
+     * When the request arrived, by the wall clock (default: now). Stripe signs with real time, even for a
+     * customer on a test clock, so the signature's tolerance is measured against real time, not ports.clock
+     * (which tests fix and billing simulations move).
+     */
+    receivedAt?: Date;
+  },
 ): Promise<{ id: string; duplicate: boolean }> {
   if (!input.signature)
     throw new AppError("BAD_REQUEST", "Missing Stripe-Signature header.", "stripe-signature");
   let event: ReturnType<Ports["billing"]["parseWebhook"]>;
   try {
-    event = ports.billing.parseWebhook(input.rawBody, input.signature, input.secret);
+    event = ports.billing.parseWebhook(
+      input.rawBody,
+      input.signature,
+      input.secret,
+      input.receivedAt ?? new Date(),
+    );
   } catch {
     throw new AppError("BAD_REQUEST", "Invalid Stripe signature.", "stripe-signature");
   }
