@@ -7,7 +7,7 @@ import type {
   ProviderScheduledChange,
   ProviderSubscription,
 } from "../ports/billing.ts";
-import { PaymentDeclinedError } from "../ports/billing.ts";
+import { PaymentDeclinedError, ProviderResourceMissingError } from "../ports/billing.ts";
 
 type Params<K extends keyof BillingProvider> = BillingProvider[K] extends (...args: infer A) => unknown
   ? A[0]
@@ -113,8 +113,10 @@ function retryAfterOf(error: InstanceType<typeof Stripe.errors.StripeError>): nu
  * time) are spent, become UpstreamUnavailableError: 503 / SERVICE_UNAVAILABLE with a message for people.
  * A 429 is never executed by Stripe, so nothing changed; after a 5xx, a timeout or a dropped connection
  * Stripe may have done the work, so the message promises only that a retry is safe (keys replay it).
- * Card declines stay PaymentDeclinedError; invalid requests, authentication and idempotency-key misuse
- * are bugs or misconfiguration and stay errors (500, logged), with the SDK error as their cause.
+ * Card declines stay PaymentDeclinedError; an object Stripe does not know (404 `resource_missing`) is
+ * ProviderResourceMissingError, which is permanent; other invalid requests, authentication and
+ * idempotency-key misuse are bugs or misconfiguration and stay errors (500, logged), with the SDK error as
+ * their cause.
  */
 export function translateStripeError(error: unknown): unknown {
   if (error instanceof Stripe.errors.StripeRateLimitError) {
@@ -130,6 +132,9 @@ export function translateStripeError(error: unknown): unknown {
       retryAfterOf(error),
       { cause: error },
     );
+  }
+  if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === "resource_missing") {
+    return new ProviderResourceMissingError(`Stripe has no such object: ${error.message}`, { cause: error });
   }
   if (error instanceof Stripe.errors.StripeError && !(error instanceof Stripe.errors.StripeCardError)) {
     // Refused (invalid, unauthenticated, idempotency key misuse): a bug or misconfiguration. A plain error,

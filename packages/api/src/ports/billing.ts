@@ -64,6 +64,14 @@ export interface ProrationPreview {
   prorationDate: Date;
 }
 
+/**
+ * The provider has no such object (Stripe's 404 `resource_missing`): a permanent answer, so whatever needed
+ * the object (a webhook about it, say) fails for good instead of being retried.
+ */
+export class ProviderResourceMissingError extends Error {
+  override name = "ProviderResourceMissingError";
+}
+
 /** Raised for a card that was declined or needs authentication: a clear message, nothing half-made. */
 export class PaymentDeclinedError extends Error {
   override name = "PaymentDeclinedError";

@@ -4,6 +4,7 @@
 import { Prisma } from "@minutely/db";
 import type { Ports } from "../context.ts";
 import { AppError } from "../errors.ts";
+import { ProviderResourceMissingError } from "../ports/billing.ts";
 import { syncInvoice, syncSubscription } from "./subscription-sync.ts";
 import { applyCompletedCheckout } from "./subscriptions.ts";
 
@@ -134,6 +135,19 @@ export async function processStripeEvent(ports: Ports, eventId: string): Promise
       data: { status: "processed", processedAt: ports.clock.now(), lastError: null },
     });
   } catch (error) {
+    if (error instanceof ProviderResourceMissingError) {
+      // Stripe answered 404 for an object the event is about: no retry will make it exist. The event fails
+      // for good at once (the job ends here, so the queue does not retry it); an admin can still replay it.
+      await ports.db.stripeEvent.update({
+        where: { id: eventId },
+        data: {
+          status: "failed",
+          gaveUp: true,
+          lastError: `Not retried: ${error.message} (Stripe answered 404 resource_missing).`,
+        },
+      });
+      return;
+    }
     await ports.db.stripeEvent.update({
       where: { id: eventId },
       data: { status: "failed", lastError: error instanceof Error ? error.message : String(error) },
@@ -150,7 +164,10 @@ export async function replayStripeEvent(ports: Ports, eventId: string): Promise<
   const event = await ports.db.stripeEvent.findUnique({ where: { id: eventId } });
   if (!event) throw new AppError("NOT_FOUND", "No such event.", "id");
   await ports.db.$transaction(async (tx) => {
-    await tx.stripeEvent.update({ where: { id: eventId }, data: { status: "received", attempts: 0 } });
+    await tx.stripeEvent.update({
+      where: { id: eventId },
+      data: { status: "received", attempts: 0, gaveUp: false },
+    });
     await ports.queue.enqueue(
       PROCESS_STRIPE_EVENT,
       { eventId },
