@@ -392,6 +392,45 @@ export async function previewUpgrade(
 /** How long a previewed proration stays valid for confirming. */
 const PREVIEW_VALID_MS = 30 * 60 * 1000;
 
+/**
+ * The proration date an upgrade is confirmed with (now when omitted), in whole seconds as Stripe takes it.
+ * Stripe prorates only within the current period, and a preview is honoured for 30 minutes: anything else
+ * (not a time at all, in the future, outside the period, older than the preview's validity) is refused
+ * with a 400 naming the field, before Stripe is asked anything.
+ */
+function checkProrationDate(
+  value: Date | undefined,
+  now: Date,
+  period: { currentPeriodStart: Date; currentPeriodEnd: Date },
+): Date {
+  if (value !== undefined && !Number.isFinite(value.getTime())) {
+    throw new AppError("BAD_REQUEST", "The proration date is not a valid time.", "prorationDate");
+  }
+  const prorationDate = toSecond(value ?? now);
+  if (prorationDate > now) {
+    throw new AppError(
+      "BAD_REQUEST",
+      "The proration date is in the future; use the one of the preview you are confirming.",
+      "prorationDate",
+    );
+  }
+  if (prorationDate < period.currentPeriodStart || prorationDate >= period.currentPeriodEnd) {
+    throw new AppError(
+      "BAD_REQUEST",
+      "The proration date is outside the current billing period; preview the upgrade again.",
+      "prorationDate",
+    );
+  }
+  if (now.getTime() - prorationDate.getTime() > PREVIEW_VALID_MS) {
+    throw new AppError(
+      "BAD_REQUEST",
+      "This price preview has expired; preview the upgrade again.",
+      "prorationDate",
+    );
+  }
+  return prorationDate;
+}
+
 export async function upgrade(
   ports: Ports,
   account: AccountRef,
@@ -402,19 +441,7 @@ export async function upgrade(
     const current = await liveSubscription(ports, account.accountId);
     if (current.planId === target.id) return await subscriptionOverview(ports, account.accountId);
     check(current, "upgrade", target);
-    const now = ports.clock.now();
-    const prorationDate = toSecond(input.prorationDate ?? now);
-    if (
-      prorationDate > now ||
-      now.getTime() - prorationDate.getTime() > PREVIEW_VALID_MS ||
-      prorationDate < current.currentPeriodStart
-    ) {
-      throw new AppError(
-        "BAD_REQUEST",
-        "This price preview has expired; preview the upgrade again.",
-        "prorationDate",
-      );
-    }
+    const prorationDate = checkProrationDate(input.prorationDate, ports.clock.now(), current);
     const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
     // Already on the new price at Stripe (a retry after the answer was lost): nothing to change or charge.
     if (remote.priceId !== target.stripePriceId) {
