@@ -4,6 +4,7 @@ import type {
   BillingProvider,
   ProrationPreview,
   ProviderInvoice,
+  ProviderRefund,
   ProviderScheduledChange,
   ProviderSubscription,
 } from "../ports/billing.ts";
@@ -27,6 +28,7 @@ function toSubscription(sub: Stripe.Subscription): ProviderSubscription {
     id: sub.id,
     customerId,
     status: sub.status,
+    created: new Date(sub.created * 1000),
     itemId: item.id,
     priceId: item.price.id,
     currentPeriodStart: new Date(item.current_period_start * 1000),
@@ -277,6 +279,33 @@ export class StripeBillingProvider implements BillingProvider {
     });
   }
 
+  expireOtherSubscriptionCheckouts(customerId: string, keepSessionId: string | null, idempotencyKey: string) {
+    return viaStripe(async () => {
+      const expired: string[] = [];
+      for await (const session of this.stripe.checkout.sessions.list({
+        customer: customerId,
+        status: "open",
+        limit: 100,
+      })) {
+        if (session.id === keepSessionId || session.mode !== "subscription") continue;
+        try {
+          await this.stripe.checkout.sessions.expire(
+            session.id,
+            {},
+            { idempotencyKey: `${idempotencyKey}-${session.id}` },
+          );
+          expired.push(session.id);
+        } catch (error) {
+          // Paid or expired since it was listed: not open any more, which is all this asks.
+          if (!(error instanceof Stripe.errors.StripeInvalidRequestError)) throw error;
+          const now = await this.stripe.checkout.sessions.retrieve(session.id);
+          if (now.status === "open") throw error;
+        }
+      }
+      return expired;
+    });
+  }
+
   retrieveCheckout(sessionId: string) {
     return viaStripe(async () => {
       const session = await this.stripe.checkout.sessions.retrieve(sessionId, { expand: ["setup_intent"] });
@@ -467,6 +496,79 @@ export class StripeBillingProvider implements BillingProvider {
         { idempotencyKey },
       );
       return toSubscription(sub);
+    });
+  }
+
+  cancelSubscriptionNow(subscriptionId: string, idempotencyKey: string) {
+    return viaStripe(async () => {
+      const current = await this.stripe.subscriptions.retrieve(subscriptionId);
+      if (current.status === "canceled" || current.status === "incomplete_expired") {
+        return toSubscription(current);
+      }
+      const sub = await this.stripe.subscriptions.cancel(
+        subscriptionId,
+        { prorate: false, invoice_now: false },
+        { idempotencyKey },
+      );
+      return toSubscription(sub);
+    });
+  }
+
+  refundSubscriptionPayments(subscriptionId: string, idempotencyKey: string) {
+    return viaStripe(async () => {
+      const refunds: ProviderRefund[] = [];
+      const sub = await this.stripe.subscriptions.retrieve(subscriptionId);
+      const customerId = idOf(sub.customer);
+      if (!customerId) return refunds;
+      for await (const invoice of this.stripe.invoices.list({
+        customer: customerId,
+        subscription: subscriptionId,
+        status: "paid",
+        limit: 100,
+        expand: ["data.payments"],
+      })) {
+        for (const payment of invoice.payments?.data ?? []) {
+          const paymentIntentId = idOf(payment.payment.payment_intent ?? null);
+          if (payment.status !== "paid" || !paymentIntentId) continue;
+          const paid = payment.amount_paid ?? 0;
+          const earlier = await this.stripe.refunds.list({ payment_intent: paymentIntentId, limit: 100 });
+          const refunded = earlier.data
+            .filter((r) => r.status !== "failed" && r.status !== "canceled")
+            .reduce((sum, r) => sum + r.amount, 0);
+          for (const r of earlier.data) {
+            if (r.status === "failed" || r.status === "canceled") continue;
+            refunds.push({ id: r.id, paymentIntentId, amountCents: r.amount, currency: r.currency });
+          }
+          if (paid - refunded <= 0) continue;
+          try {
+            const refund = await this.stripe.refunds.create(
+              {
+                payment_intent: paymentIntentId,
+                amount: paid - refunded,
+                reason: "duplicate",
+                metadata: { minutely_duplicate_subscription: subscriptionId },
+              },
+              { idempotencyKey: `${idempotencyKey}-${paymentIntentId}` },
+            );
+            refunds.push({
+              id: refund.id,
+              paymentIntentId,
+              amountCents: refund.amount,
+              currency: refund.currency,
+            });
+          } catch (error) {
+            // Refunded in full since the list above (a concurrent run): nothing is left to give back.
+            if (
+              error instanceof Stripe.errors.StripeInvalidRequestError &&
+              error.code === "charge_already_refunded"
+            ) {
+              continue;
+            }
+            throw error;
+          }
+        }
+      }
+      return refunds;
     });
   }
 

@@ -5,6 +5,7 @@ import { Prisma } from "@minutely/db";
 import type { Ports } from "../context.ts";
 import { AppError } from "../errors.ts";
 import { ProviderResourceMissingError } from "../ports/billing.ts";
+import { resolveDuplicateSubscriptions } from "./duplicate-subscriptions.ts";
 import { syncInvoice, syncSubscription } from "./subscription-sync.ts";
 import { applyCompletedCheckout } from "./subscriptions.ts";
 
@@ -108,6 +109,21 @@ async function notifyPaymentFailed(ports: Ports, invoiceId: string): Promise<voi
   });
 }
 
+/** Events after which an account may hold a second live subscription (a second Checkout page paid). */
+const DUPLICATE_CHECK_EVENTS = new Set([
+  "customer.subscription.created",
+  "checkout.session.completed",
+  "invoice.paid",
+]);
+
+/** At most one live subscription per account: a second one is canceled and refunded (see the service). */
+async function guardOneSubscription(ports: Ports, object: StripeObject, eventId: string): Promise<void> {
+  const customerId = idOf(object.customer);
+  if (!customerId) return;
+  const account = await ports.db.account.findUnique({ where: { stripeCustomerId: customerId } });
+  if (account) await resolveDuplicateSubscriptions(ports, account.id, { stripeEventId: eventId });
+}
+
 /** Applies one recorded event. Idempotent: syncing again changes nothing; mail is deduplicated. */
 export async function processStripeEvent(ports: Ports, eventId: string): Promise<void> {
   const event = await ports.db.stripeEvent.findUnique({ where: { id: eventId } });
@@ -130,6 +146,7 @@ export async function processStripeEvent(ports: Ports, eventId: string): Promise
       await syncInvoice(ports, object.id);
       if (type === "invoice.payment_failed") await notifyPaymentFailed(ports, object.id);
     }
+    if (DUPLICATE_CHECK_EVENTS.has(type)) await guardOneSubscription(ports, object, eventId);
     await ports.db.stripeEvent.update({
       where: { id: eventId },
       data: { status: "processed", processedAt: ports.clock.now(), lastError: null },

@@ -22,6 +22,7 @@ import { AppError, type AppErrorCode } from "../errors.ts";
 import { PaymentDeclinedError, type ProrationPreview } from "../ports/billing.ts";
 import { currentSubscription } from "./account-subscription.ts";
 import { toPackageView } from "./catalog.ts";
+import { resolveDuplicateSubscriptions } from "./duplicate-subscriptions.ts";
 import { syncRecentInvoices, syncSubscription } from "./subscription-sync.ts";
 
 type Subscription = NonNullable<Awaited<ReturnType<typeof currentSubscription>>>;
@@ -266,6 +267,8 @@ export async function subscribe(
         metadata,
         idempotencyKey: `${key}-checkout`,
       });
+      // Only the newest page can be paid: two pages paid would be two subscriptions (and two charges).
+      await ports.billing.expireOtherSubscriptionCheckouts(customerId, session.sessionId, `${key}-expire`);
       return { kind: "checkout" as const, url: session.url, sessionId: session.sessionId };
     }
     const paymentMethodId = await ports.billing
@@ -281,6 +284,8 @@ export async function subscribe(
       })
       .catch(fromDeclined);
     await syncSubscription(ports, created.id);
+    // A Checkout page opened earlier must not be payable any more (the webhook guard would refund it).
+    await ports.billing.expireOtherSubscriptionCheckouts(customerId, null, `${key}-expire`);
     await syncRecentInvoices(ports, account.accountId, 5);
     return {
       kind: "subscribed" as const,
@@ -301,8 +306,14 @@ export async function completeCheckout(ports: Ports, accountId: string, sessionI
     throw new AppError("NOT_FOUND", "No such checkout session.", "sessionId");
   }
   await applyCheckout(ports, accountId, sessionId, session);
+  // A second page paid for an account that already had a subscription: canceled and refunded at once.
+  const duplicates = await resolveDuplicateSubscriptions(ports, accountId);
   await syncRecentInvoices(ports, accountId, 5);
-  return { status: session.status, subscription: await subscriptionOverview(ports, accountId) };
+  return {
+    status: session.status,
+    subscription: await subscriptionOverview(ports, accountId),
+    duplicatesRefunded: duplicates,
+  };
 }
 
 type CheckoutSession = Awaited<ReturnType<Ports["billing"]["retrieveCheckout"]>>;
