@@ -184,6 +184,13 @@ describe("one live subscription per account", () => {
     expect(audit[0]).toMatchObject({ actorUserId: null, after: { refundedCents: 2900, kept: first?.id } });
     expect(await db.stripeEvent.count({ where: { status: { not: "processed" } } })).toBe(0);
 
+    // The customer is told once.
+    const mail = await db.mailMessage.findMany({ where: { to: account.email } });
+    expect(mail.map((m) => m.subject)).toEqual([
+      "We canceled a second Minutely subscription and refunded it",
+    ]);
+    expect(mail[0]?.text).toMatch(/keep your Pro package.*\(Starter\).*29\.00 USD/s);
+
     // The admin's customer page shows it.
     const detail = await adminCaller.customers.get({ accountId: account.accountId });
     expect(detail.duplicateSubscriptions).toEqual([

@@ -74,6 +74,12 @@ export async function resolveDuplicateSubscriptions(
     await syncSubscription(ports, duplicate.id);
     const refundedCents = refunds.reduce((sum, r) => sum + r.amountCents, 0);
     const currency = refunds[0]?.currency ?? null;
+    await tellTheOwner(ports, accountId, {
+      duplicateId: duplicate.id,
+      keptId: keep.id,
+      refundedCents,
+      currency,
+    });
     const after = {
       status: "resolved" as const,
       refundedCents,
@@ -116,6 +122,41 @@ export async function resolveDuplicateSubscriptions(
     });
   }
   return resolved;
+}
+
+async function planNameOf(ports: Ports, stripeSubscriptionId: string): Promise<string> {
+  const row = await ports.db.subscription.findUnique({
+    where: { stripeSubscriptionId },
+    include: { plan: true },
+  });
+  return row?.plan.name ?? "the second";
+}
+
+/** The customer paid twice: say what happened (once: the mail is deduplicated by the duplicate's id). */
+async function tellTheOwner(
+  ports: Ports,
+  accountId: string,
+  what: { duplicateId: string; keptId: string; refundedCents: number; currency: string | null },
+): Promise<void> {
+  const owner = await ports.db.user.findFirst({
+    where: { accountId, accountRole: "owner" },
+    orderBy: { createdAt: "asc" },
+  });
+  if (!owner) return;
+  const canceled = await planNameOf(ports, what.duplicateId);
+  const kept = await planNameOf(ports, what.keptId);
+  const refund =
+    what.currency && what.refundedCents > 0
+      ? `We refunded its payment of ${(what.refundedCents / 100).toFixed(2)} ${what.currency.toUpperCase()} to your card.`
+      : "Nothing had been charged for it.";
+  await ports.mailer.send({
+    to: owner.email,
+    subject: "We canceled a second Minutely subscription and refunded it",
+    text:
+      `Your account was subscribed twice (two checkout pages were paid). You keep your ${kept} package; ` +
+      `the second subscription (${canceled}) was canceled at once. ${refund}`,
+    dedupeKey: `duplicate-subscription:${what.duplicateId}`,
+  });
 }
 
 /** The duplicates found for an account, newest first (the admin's customer page). */
