@@ -126,6 +126,19 @@ describe("one live subscription per account", () => {
     expect((await stripe.subscriptions.list({ customer: customerId })).data).toHaveLength(1);
   });
 
+  it("subscribing with a card expires the account's open Checkout pages first", async () => {
+    const account = await newAccount();
+    const page = await subscribe(ports, account, { packageId: plans.Pro.id });
+    if (page.kind !== "checkout") throw new Error("expected a Checkout page");
+    const card = await subscribe(ports, account, {
+      packageId: plans.Starter.id,
+      paymentMethodId: "pm_card_visa",
+    });
+    expect(card.kind).toBe("subscribed");
+    expect((await stripe.checkout.sessions.retrieve(page.sessionId)).status).toBe("expired");
+    expect((await pay(page.url)).status).toBe(400);
+  });
+
   it("two pages paid: the webhooks keep the first, cancel the second at once and refund it, once", async () => {
     const { account, customerId, pro, starter } = await twoOpenPages();
     expect((await pay(pro.url)).status).toBe(303);

@@ -271,6 +271,9 @@ export async function subscribe(
       await ports.billing.expireOtherSubscriptionCheckouts(customerId, session.sessionId, `${key}-expire`);
       return { kind: "checkout" as const, url: session.url, sessionId: session.sessionId };
     }
+    // A Checkout page opened earlier must not be payable after this (the webhook guard would have to refund
+    // it). Expired before anything is charged, so Stripe failing here changes nothing and a retry is safe.
+    await ports.billing.expireOtherSubscriptionCheckouts(customerId, null, `${key}-expire`);
     const paymentMethodId = await ports.billing
       .attachDefaultPaymentMethod(customerId, input.paymentMethodId, `${key}-pm-${input.paymentMethodId}`)
       .catch(fromDeclined);
@@ -284,8 +287,6 @@ export async function subscribe(
       })
       .catch(fromDeclined);
     await syncSubscription(ports, created.id);
-    // A Checkout page opened earlier must not be payable any more (the webhook guard would refund it).
-    await ports.billing.expireOtherSubscriptionCheckouts(customerId, null, `${key}-expire`);
     await syncRecentInvoices(ports, account.accountId, 5);
     return {
       kind: "subscribed" as const,
