@@ -202,8 +202,9 @@ export function BillingReturnPage() {
   if (!search.session_id) return <ErrorState error={{ message: "This page needs a checkout session." }} />;
   if (complete.isError) return <ErrorState error={complete.error} />;
   if (!complete.data) return <Spinner label="Confirming your payment" />;
-  const { status, mode, subscription } = complete.data;
+  const { status, mode, subscription, purchase } = complete.data;
   const pkg = subscription.package;
+  const refund = purchase?.refundedAsDuplicate ?? null;
   let title: string;
   let body: string;
   let tone: "success" | "warning";
@@ -211,6 +212,15 @@ export function BillingReturnPage() {
     tone = "warning";
     title = status === "expired" ? "This checkout expired" : "Checkout is not finished";
     body = "Nothing was charged. Choose a package again when you are ready.";
+  } else if (refund) {
+    // A second tab's payment: the account already had a subscription, so this one was canceled and refunded.
+    tone = "warning";
+    title = pkg ? `You're already subscribed to ${pkg.name}` : "You already have a subscription";
+    body = `This checkout${purchase?.packageName ? ` for ${purchase.packageName}` : ""} started a second subscription, so we canceled it ${
+      refund.resolved && refund.refundedCents > 0
+        ? `and refunded your payment of ${formatCents(refund.refundedCents, refund.currency ?? "usd")} in full`
+        : "and are refunding your payment in full"
+    }. To change your package, use Subscription & Packages.`;
   } else if (mode === "setup") {
     tone = "success";
     title = "Your card is updated";
@@ -219,8 +229,8 @@ export function BillingReturnPage() {
       : "Your next invoices will be charged to the new card.";
   } else if (pkg && subscription.grantsAccess) {
     tone = "success";
-    title = `You're subscribed to ${pkg.name}`;
-    body = `Payment received: ${formatMoney(pkg.monthlyPrice)}/month, current period ${formatDate(
+    title = `You're subscribed to ${purchase?.packageName ?? pkg.name}`;
+    body = `Payment received: ${formatMoney(purchase?.monthlyPrice ?? pkg.monthlyPrice)}/month, current period ${formatDate(
       subscription.currentPeriodStart,
     )} – ${formatDate(subscription.currentPeriodEnd)}.`;
   } else {
