@@ -124,6 +124,68 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
   });
 }
 
+type JsonSchemaNode = {
+  type?: unknown;
+  properties?: Record<string, JsonSchemaNode>;
+  additionalProperties?: unknown;
+  items?: JsonSchemaNode | JsonSchemaNode[];
+  anyOf?: JsonSchemaNode[];
+  oneOf?: JsonSchemaNode[];
+  allOf?: JsonSchemaNode[];
+};
+
+/** Marks every object of a body schema that lists its properties, and says nothing else, as closed. */
+function closeObjects(schema: JsonSchemaNode | undefined): void {
+  if (!schema || typeof schema !== "object") return;
+  if (schema.properties && schema.additionalProperties === undefined) schema.additionalProperties = false;
+  for (const child of Object.values(schema.properties ?? {})) closeObjects(child);
+  for (const child of [
+    schema.items ?? [],
+    schema.anyOf ?? [],
+    schema.oneOf ?? [],
+    schema.allOf ?? [],
+  ].flat()) {
+    closeObjects(child);
+  }
+}
+
+interface AjvIssue {
+  keyword: string;
+  instancePath: string;
+  params: { additionalProperty?: string };
+}
+
+/**
+ * Every REST JSON body refuses fields it does not declare, with a 400 naming the field (`events.0.colour`),
+ * instead of ignoring them: a misspelt optional field (`prorationDate` for `proration_date`) would otherwise
+ * be dropped and the request carried out without it. The body schemas (also the OpenAPI document's) are
+ * closed when a route is added; the routes validate with zod (`attachValidation`), which reports wrong
+ * types and values, so only ajv's unknown-field errors are answered here.
+ */
+export function registerStrictBodies(app: FastifyInstance): void {
+  app.addHook("onRoute", (route) => {
+    const body = (route.schema as { body?: JsonSchemaNode } | undefined)?.body;
+    closeObjects(body);
+  });
+  app.addHook("preHandler", async (req) => {
+    const error = req.validationError as
+      | (Error & { validation?: AjvIssue[]; validationContext?: string })
+      | undefined;
+    if (error?.validationContext !== "body") return;
+    const unknown = error.validation?.find((issue) => issue.keyword === "additionalProperties");
+    if (!unknown) return;
+    const path = [
+      ...unknown.instancePath.split("/").filter(Boolean),
+      unknown.params.additionalProperty ?? "",
+    ].join(".");
+    throw new RestError(400, {
+      error: "validation_error",
+      message: `Invalid body: ${path} is not a field of this request`,
+      fields: { [path]: "is not a field of this request" },
+    });
+  });
+}
+
 /**
  * Errors Fastify's router raises before any route or hook (Fastify's `frameworkErrors`): malformed
  * percent-escapes and over-long path parameters, answered in the REST error shape.

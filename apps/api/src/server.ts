@@ -40,6 +40,7 @@ import {
   RestError,
   registerErrorHandler,
   registerJsonBodyParser,
+  registerStrictBodies,
 } from "./rest.ts";
 import { registerCustomerApiRoutes } from "./routes/customer-api.ts";
 import { registerDashboardRoutes } from "./routes/dashboard.ts";
@@ -142,10 +143,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 5000, ignoreTrailingSlash: true },
     bodyLimit: 1024 * 1024,
     frameworkErrors: frameworkErrorHandler,
+    // JSON bodies are taken as sent: Fastify's default ajv settings would coerce them (an array of one
+    // string becomes the string, null becomes 0 or "", a number becomes a string) and silently drop
+    // undeclared fields, so a wrong type would be accepted as something the client never sent. No route
+    // has a querystring schema, and the only params schemas are plain strings, so nothing needs coercion.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   });
 
   registerErrorHandler(app);
   registerJsonBodyParser(app);
+  registerStrictBodies(app);
   const metrics = deps.metrics ?? createMetrics({ db: deps.db });
   const lifecycle = deps.lifecycle ?? { shuttingDown: false };
   app.addHook("preClose", async () => {

@@ -70,7 +70,7 @@ const adminPackageSchema = {
   },
 } as const;
 
-const ZActionRequestSchema = z.object({
+const ZActionRequestSchema = z.strictObject({
   action: z.enum(["subscribe", "upgrade", "downgrade", "cancel", "resume", "billing_history"], {
     error: "must be one of subscribe, upgrade, downgrade, cancel, resume, billing_history",
   }),
