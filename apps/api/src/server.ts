@@ -49,6 +49,15 @@ import { registerSubscriptionRoutes } from "./routes/subscriptions.ts";
 import { registerWebhookRoutes } from "./routes/webhooks.ts";
 import { viewerOf } from "./session.ts";
 
+/**
+ * Calls one tRPC request may batch. Each call runs its own queries, so an unbounded batch lets one client
+ * occupy the database pool for seconds (100 dashboards took 6.5 s and slowed everyone else's 100-fold).
+ * The SPAs' httpBatchLink uses the same `maxItems`, so they split larger batches themselves.
+ */
+export const MAX_TRPC_BATCH_CALLS = 10;
+/** Body limit of /trpc and /trpc/admin: ten calls of the largest input (1,000 agent ids) fit easily. */
+export const TRPC_BODY_LIMIT = 256 * 1024;
+
 export interface ServerDeps extends Ports {
   config: Config;
   auth: Auth;
@@ -67,6 +76,8 @@ function trpcOptions<TRouter extends AppRouter | AdminRouter>(
     prefix,
     trpcOptions: {
       router,
+      // The onRequest hook refuses larger batches first, with a clearer message; this is the backstop.
+      maxBatchSize: MAX_TRPC_BATCH_CALLS,
       createContext: async ({ req }): Promise<Context> => ({
         db: deps.db,
         clock: deps.clock,
@@ -256,6 +267,20 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         error: "unsupported_media_type",
         message: "Send tRPC requests with Content-Type: application/json.",
       });
+    });
+    // A batch names its calls in the path (`/trpc/a,b,c?batch=1`, read as tRPC reads it): too many are
+    // refused before any of them runs.
+    scope.addHook("onRequest", async (req) => {
+      if (new URLSearchParams(req.url.split("?")[1] ?? "").get("batch") !== "1") return;
+      const calls = String((req.params as { path?: unknown }).path ?? "").split(",").length;
+      if (calls <= MAX_TRPC_BATCH_CALLS) return;
+      throw new RestError(400, {
+        error: "batch_too_large",
+        message: `A tRPC batch may hold at most ${MAX_TRPC_BATCH_CALLS} calls; this one has ${calls}. Send the others in further requests.`,
+      });
+    });
+    scope.addHook("onRoute", (route) => {
+      route.bodyLimit = TRPC_BODY_LIMIT;
     });
     // tRPC parses its input itself (the body, or ?input= of a query): the same limits as REST bodies,
     // and superjson that does not deserialize is refused here with a clear message (malformed meta sends
