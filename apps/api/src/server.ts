@@ -224,6 +224,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     metrics,
     lifecycle,
     migrations: readMigrations(config.migrationsDir).map((m) => m.name),
+    metricsToken: config.metricsToken,
   });
 
   await app.register(swagger, {
