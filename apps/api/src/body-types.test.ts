@@ -38,6 +38,7 @@ type JsonSchema = {
   type?: string | string[];
   properties?: Record<string, JsonSchema>;
   items?: JsonSchema;
+  anyOf?: JsonSchema[];
 };
 type Operation = { requestBody?: { content?: Record<string, { schema?: JsonSchema }> } };
 
@@ -72,6 +73,55 @@ const VALID: Record<string, { body: Record<string, unknown>; headers: Record<str
     },
     headers: { authorization: `Bearer ${METERING_TOKEN}` },
   },
+  "POST /api/auth/sign-up/email": {
+    body: {
+      name: "Valid Body",
+      email: "valid-body@example.com",
+      password: "long-enough-password-1",
+      image: "https://example.com/avatar.png",
+      callbackURL: "/",
+      rememberMe: true,
+    },
+    headers: {},
+  },
+  "POST /api/auth/sign-in/email": {
+    body: {
+      email: "body-types@example.com",
+      password: "long-enough-password-1",
+      callbackURL: "/",
+      rememberMe: false,
+    },
+    headers: {},
+  },
+  "POST /api/auth/update-user": {
+    body: { name: "Body Types", image: "https://example.com/avatar.png" },
+    headers: { cookie: customer },
+  },
+  // Wrong credentials: valid bodies that better-auth refuses, so the user stays as it is.
+  "POST /api/auth/change-password": {
+    body: {
+      currentPassword: "not-the-password-1",
+      newPassword: "another-password-1",
+      revokeOtherSessions: false,
+    },
+    headers: { cookie: customer },
+  },
+  "POST /api/auth/change-email": {
+    body: { newEmail: "body-types-new@example.com", callbackURL: "/" },
+    headers: { cookie: customer },
+  },
+  "POST /api/auth/delete-user": {
+    body: { password: "not-the-password-1", token: "not-a-token", callbackURL: "/" },
+    headers: { cookie: customer },
+  },
+  "POST /api/auth/verify-password": {
+    body: { password: "not-the-password-1" },
+    headers: { cookie: customer },
+  },
+  "POST /api/auth/reset-password": {
+    body: { newPassword: "another-password-1", token: "not-a-reset-token" },
+    headers: {},
+  },
   "POST /api/v1/calls/authorize": {
     body: {
       call_id: "body-types-call",
@@ -84,14 +134,7 @@ const VALID: Record<string, { body: Record<string, unknown>; headers: Record<str
 };
 
 /** Routes taking a body that is not a JSON document of the API's own: Stripe's signed events, tRPC. */
-const EXEMPT = new Set([
-  "/api/webhooks/stripe",
-  "/trpc/:path",
-  "/trpc/admin/:path",
-  // better-auth's, forwarded as they are (it validates its own bodies).
-  "/api/auth/sign-in/email",
-  "/api/auth/sign-up/email",
-]);
+const EXEMPT = new Set(["/api/webhooks/stripe", "/trpc/:path", "/trpc/admin/:path"]);
 
 function documentedBodies(): { key: string; method: string; url: string; schema: JsonSchema }[] {
   const list: { key: string; method: string; url: string; schema: JsonSchema }[] = [];
@@ -130,7 +173,8 @@ interface Field {
 }
 
 function typesOf(schema: JsonSchema): string[] {
-  return schema.type === undefined ? [] : [schema.type].flat();
+  const own = schema.type === undefined ? [] : [schema.type].flat();
+  return [...own, ...(schema.anyOf ?? []).flatMap(typesOf)];
 }
 
 /** Every field of a body schema (nested objects and the first item of arrays too) with its types. */
@@ -207,7 +251,7 @@ describe("wrong JSON types in REST bodies", () => {
     }
   });
 
-  it("accepts each valid body (so each case below differs from a valid request in one field only)", async () => {
+  it("passes validation with each valid body (so each case below differs from a valid request in one field only)", async () => {
     for (const { key, method, url } of documentedBodies()) {
       const valid = VALID[key];
       if (!valid) continue;
@@ -218,7 +262,9 @@ describe("wrong JSON types in REST bodies", () => {
         remoteAddress: nextIp(),
         payload: valid.body,
       });
-      expect(response.statusCode, `${key}: ${response.body}`).toBeLessThan(300);
+      // Accepted, or refused for its credentials (wrong password, disabled endpoint), never as malformed.
+      expect(response.statusCode, `${key}: ${response.body}`).toBeLessThan(500);
+      expect(response.json().error, `${key}: ${response.body}`).not.toBe("validation_error");
     }
   });
 

@@ -251,7 +251,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: "/api/docs", staticCSP: true });
   app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
-  await registerAuthRoutes(app, deps.auth, deps.db);
+  await registerAuthRoutes(app, deps.auth, deps.db, rateLimitBuckets);
   await registerSubscriptionRoutes(app, deps);
   await registerMeteringRoutes(app, { ...deps, onUsageIngested: (result) => metrics.observeIngest(result) });
   await registerDashboardRoutes(app, deps);
