@@ -114,6 +114,8 @@ interface AuthEndpoint {
   perAddress: boolean;
   /** Counted per account too: whose credential the request checks. */
   account?: "email" | "session";
+  /** A success proves the password, so it clears the account's count (not so for change-email). */
+  successClearsCount?: boolean;
 }
 
 /**
@@ -145,6 +147,7 @@ const ENDPOINTS: AuthEndpoint[] = [
     }),
     perAddress: true,
     account: "email",
+    successClearsCount: true,
   },
   {
     path: "update-user",
@@ -162,6 +165,7 @@ const ENDPOINTS: AuthEndpoint[] = [
     }),
     perAddress: true,
     account: "session",
+    successClearsCount: true,
   },
   {
     path: "change-email",
@@ -181,6 +185,7 @@ const ENDPOINTS: AuthEndpoint[] = [
     }),
     perAddress: true,
     account: "session",
+    successClearsCount: true,
   },
   {
     path: "verify-password",
@@ -188,6 +193,7 @@ const ENDPOINTS: AuthEndpoint[] = [
     body: z.strictObject({ password: ZPasswordSchema }),
     perAddress: true,
     account: "session",
+    successClearsCount: true,
   },
   {
     path: "reset-password",
@@ -251,9 +257,12 @@ export async function registerAuthRoutes(
         }
         if (account !== undefined) await countAccountAttempt(buckets, account, reply);
         const result = await forward(auth, db, req, reply);
-        // A correct credential clears the account's count: only failed guesses add up across successes.
-        if (account !== undefined && reply.statusCode === 200) {
-          await buckets.reset("credential-account", account);
+        // A correct password clears the account's count: only failed guesses add up across successes. The
+        // answer is already sent, so a failure here is only logged (the count then runs out by itself).
+        if (account !== undefined && endpoint.successClearsCount && reply.statusCode === 200) {
+          await buckets.reset("credential-account", account).catch((error: unknown) => {
+            req.log.warn({ err: error }, "could not clear the account's credential attempts");
+          });
         }
         return result;
       },
