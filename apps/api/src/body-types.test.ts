@@ -3,7 +3,7 @@
 // gets null, a string for a number, a number for a string, a boolean, an array, an object, and every object
 // of the body an unknown extra field. Each answer must be a 400 whose message names the field, and nothing
 // may be written.
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { testDatabase } from "@minutely/db/vitest";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildTestServer, cookiesFrom, TEST_ORIGIN } from "./testing.ts";
@@ -34,13 +34,42 @@ async function signUp(email: string): Promise<string> {
 
 const customer = await signUp("body-types@example.com");
 
+// An Enterprise subscription and an API key of the customer's account, so customer API routes get past
+// their key check to validation.
+const viewer = await db.user.findUniqueOrThrow({ where: { email: "body-types@example.com" } });
+const accountId = viewer.accountId ?? "";
+const enterprise = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Enterprise" } });
+await db.subscription.create({
+  data: {
+    accountId,
+    planId: enterprise.id,
+    stripePriceId: "price_body_types",
+    stripeSubscriptionId: "sub_body_types",
+    status: "active",
+    currentPeriodStart: new Date("2026-11-01T00:00:00Z"),
+    currentPeriodEnd: new Date("2026-12-01T00:00:00Z"),
+  },
+});
+const API_KEY = "mk_body_types_0123456789abcdef0123456789";
+await db.apiKey.create({
+  data: {
+    accountId,
+    name: "body types",
+    prefix: API_KEY.slice(0, 11),
+    keyHash: createHash("sha256").update(API_KEY).digest("hex"),
+  },
+});
+
 type JsonSchema = {
   type?: string | string[];
   properties?: Record<string, JsonSchema>;
   items?: JsonSchema;
   anyOf?: JsonSchema[];
 };
-type Operation = { requestBody?: { content?: Record<string, { schema?: JsonSchema }> } };
+type Operation = {
+  requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
+  security?: Record<string, unknown>[];
+};
 
 const openapi = (await app.inject({ method: "GET", url: "/api/openapi.json" })).json() as {
   paths: Record<string, Record<string, Operation>>;
@@ -317,5 +346,33 @@ describe("wrong JSON types in REST bodies", () => {
     expect(cases).toBeGreaterThan(50);
     expect(failures).toEqual([]);
     expect(await snapshot()).toEqual(before);
+  });
+  it("refuses an unknown query parameter on every documented route with a 400 naming it", async () => {
+    const credentials: Record<string, Record<string, string>> = {
+      session: { cookie: customer },
+      meteringToken: { authorization: `Bearer ${METERING_TOKEN}` },
+      apiKey: { authorization: `Bearer ${API_KEY}` },
+    };
+    const failures: string[] = [];
+    let routes = 0;
+    for (const [path, operations] of Object.entries(openapi.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        routes += 1;
+        const key = `${method.toUpperCase()} ${path}`;
+        const scheme = Object.keys(operation.security?.[0] ?? {})[0] ?? "";
+        const response = await app.inject({
+          method: method.toUpperCase() as "GET",
+          url: `${path.replace(/\{\w+\}/g, accountId)}?unexpected_param=1`,
+          headers: { ...(VALID[key]?.headers ?? credentials[scheme] ?? {}), origin: TEST_ORIGIN },
+          remoteAddress: nextIp(),
+          ...(VALID[key] ? { payload: VALID[key].body } : {}),
+        });
+        const named = (response.json() as { message?: string }).message?.includes("unexpected_param");
+        if (response.statusCode !== 400 || !named)
+          failures.push(`${key}: ${response.statusCode} ${response.body}`);
+      }
+    }
+    expect(routes).toBeGreaterThan(10);
+    expect(failures).toEqual([]);
   });
 });

@@ -155,34 +155,48 @@ interface AjvIssue {
   params: { additionalProperty?: string };
 }
 
+type AjvError = Error & { validation?: AjvIssue[]; validationContext?: string };
+
+/** An unknown body field or query parameter among ajv's errors, as a 400 naming it; null if none. */
+function unknownInputError(error: AjvError | undefined): RestError | null {
+  const part = error?.validationContext;
+  if (part !== "body" && part !== "querystring") return null;
+  const unknown = error?.validation?.find((issue) => issue.keyword === "additionalProperties");
+  if (!unknown) return null;
+  const path = [
+    ...unknown.instancePath.split("/").filter(Boolean),
+    unknown.params.additionalProperty ?? "",
+  ].join(".");
+  const [noun, what] = part === "body" ? ["body", "field"] : ["query", "parameter"];
+  return new RestError(400, {
+    error: "validation_error",
+    message: `Invalid ${noun}: ${path} is not a ${what} of this request`,
+    fields: { [path]: `is not a ${what} of this request` },
+  });
+}
+
 /**
- * Every REST JSON body refuses fields it does not declare, with a 400 naming the field (`events.0.colour`),
- * instead of ignoring them: a misspelt optional field (`prorationDate` for `proration_date`) would otherwise
- * be dropped and the request carried out without it. The body schemas (also the OpenAPI document's) are
- * closed when a route is added; the routes validate with zod (`attachValidation`), which reports wrong
- * types and values, so only ajv's unknown-field errors are answered here.
+ * Every REST route refuses input it does not declare, with a 400 naming it (`events.0.colour`,
+ * `account_id`), instead of ignoring it: a misspelt optional field (`prorationDate` for `proration_date`)
+ * would otherwise be dropped and the request carried out without it. When a route is added, its body
+ * schema's objects are closed, and a documented route (one with OpenAPI tags) that declares no query
+ * parameters gets a query schema allowing none (both also in the OpenAPI document). Routes that validate
+ * with zod (`attachValidation`) get wrong types and values reported by zod, so only ajv's unknown-input
+ * errors are answered here; on other routes Fastify's validation error reaches the error handler.
  */
 export function registerStrictBodies(app: FastifyInstance): void {
   app.addHook("onRoute", (route) => {
-    const body = (route.schema as { body?: JsonSchemaNode } | undefined)?.body;
-    closeObjects(body);
+    const schema = route.schema as
+      | { body?: JsonSchemaNode; querystring?: unknown; tags?: unknown; hide?: boolean }
+      | undefined;
+    closeObjects(schema?.body);
+    if (schema?.tags && !schema.hide && schema.querystring === undefined) {
+      schema.querystring = { type: "object", properties: {}, additionalProperties: false };
+    }
   });
   app.addHook("preHandler", async (req) => {
-    const error = req.validationError as
-      | (Error & { validation?: AjvIssue[]; validationContext?: string })
-      | undefined;
-    if (error?.validationContext !== "body") return;
-    const unknown = error.validation?.find((issue) => issue.keyword === "additionalProperties");
-    if (!unknown) return;
-    const path = [
-      ...unknown.instancePath.split("/").filter(Boolean),
-      unknown.params.additionalProperty ?? "",
-    ].join(".");
-    throw new RestError(400, {
-      error: "validation_error",
-      message: `Invalid body: ${path} is not a field of this request`,
-      fields: { [path]: "is not a field of this request" },
-    });
+    const refused = unknownInputError(req.validationError as AjvError | undefined);
+    if (refused) throw refused;
   });
 }
 
@@ -223,6 +237,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
       }
       return reply.code(httpStatusOf(error.code)).send(body);
     }
+    const unknownInput = unknownInputError(error as AjvError);
+    if (unknownInput) return reply.code(400).send(unknownInput.body);
     if (error instanceof ZodError) {
       return reply
         .code(400)
