@@ -236,8 +236,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         title: "Minutely API",
         version: "1.0.0",
         description:
-          "REST endpoints of Minutely: the seed's subscription contract (session cookie), the metering API " +
-          "(service token) and the customer API (API keys). The SPAs use tRPC at /trpc and /trpc/admin.",
+          "REST endpoints of Minutely: the sign-in endpoints that take a body (better-auth, session cookie), " +
+          "the seed's subscription contract (session cookie), the metering API (service token) and the " +
+          "customer API (API keys). Bodies are taken as sent (no type coercion) and neither bodies nor query " +
+          "strings may carry fields a route does not declare (a 400 names them). The SPAs use tRPC at /trpc " +
+          "and /trpc/admin (at most 10 calls a batch).",
       },
       components: {
         securitySchemes: {
