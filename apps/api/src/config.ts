@@ -110,6 +110,11 @@ const EnvSchema = z.object({
   STRIPE_API_BASE: z.url({ error: "must be an absolute URL such as http://127.0.0.1:12111" }).optional(),
   /** Service token the calling platform uses for the metering API. */
   METERING_API_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  /**
+   * Bearer token Prometheus sends to scrape the API's /metrics (`Authorization: Bearer <token>`). Required
+   * in production; elsewhere /metrics is open unless it is set. The worker's /metrics is on WORKER_PORT.
+   */
+  METRICS_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
   /** Give new Stripe customers a test clock (on by default against the emulator; test mode only). */
   STRIPE_TEST_CLOCKS: booleanFlag.optional(),
   /** SMTP server for outgoing mail. Required in production; without it mail is only stored (mail_message). */
@@ -146,6 +151,7 @@ const REQUIRED_IN_PRODUCTION: Record<ProcessRole, readonly string[]> = {
     "STRIPE_SECRET_KEY",
     "STRIPE_WEBHOOK_SECRET",
     "METERING_API_TOKEN",
+    "METRICS_TOKEN",
     "SMTP_URL",
     "MAIL_FROM",
   ],
@@ -183,6 +189,8 @@ export type Config = Readonly<{
   secureCookies: boolean;
   stripe: { secretKey: string; webhookSecret: string; apiBase: string | undefined; useTestClocks: boolean };
   meteringApiToken: string;
+  /** Bearer token of the API's /metrics; undefined (open /metrics) only outside production. */
+  metricsToken: string | undefined;
   /** Outgoing mail over SMTP; undefined outside production when SMTP_URL is unset (mail is only stored). */
   smtp: { url: string; from: string } | undefined;
   worker: { mode: "inline" | "off"; concurrency: number; port: number };
@@ -300,6 +308,7 @@ export function loadConfig(
       useTestClocks: stripeKey.includes("_test_") && (e.STRIPE_TEST_CLOCKS ?? stripeApiBase !== undefined),
     },
     meteringApiToken: e.METERING_API_TOKEN ?? DEV_METERING_API_TOKEN,
+    metricsToken: e.METRICS_TOKEN,
     smtp: e.SMTP_URL ? { url: e.SMTP_URL, from: e.MAIL_FROM ?? DEV_MAIL_FROM } : undefined,
     worker: { mode: e.WORKER_MODE, concurrency: e.WORKER_CONCURRENCY, port: e.WORKER_PORT },
     shutdownDrainMs: Math.round(e.SHUTDOWN_DRAIN_SECONDS * 1000),

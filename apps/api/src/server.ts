@@ -40,6 +40,7 @@ import {
   RestError,
   registerErrorHandler,
   registerJsonBodyParser,
+  registerStrictBodies,
 } from "./rest.ts";
 import { registerCustomerApiRoutes } from "./routes/customer-api.ts";
 import { registerDashboardRoutes } from "./routes/dashboard.ts";
@@ -47,6 +48,15 @@ import { registerMeteringRoutes } from "./routes/metering.ts";
 import { registerSubscriptionRoutes } from "./routes/subscriptions.ts";
 import { registerWebhookRoutes } from "./routes/webhooks.ts";
 import { viewerOf } from "./session.ts";
+
+/**
+ * Calls one tRPC request may batch. Each call runs its own queries, so an unbounded batch lets one client
+ * occupy the database pool for seconds (100 dashboards took 6.5 s and slowed everyone else's 100-fold).
+ * The SPAs' httpBatchLink uses the same `maxItems`, so they split larger batches themselves.
+ */
+export const MAX_TRPC_BATCH_CALLS = 10;
+/** Body limit of /trpc and /trpc/admin: ten calls of the largest input (1,000 agent ids) fit easily. */
+export const TRPC_BODY_LIMIT = 256 * 1024;
 
 export interface ServerDeps extends Ports {
   config: Config;
@@ -68,6 +78,8 @@ function trpcOptions<TRouter extends AppRouter | AdminRouter>(
     prefix,
     trpcOptions: {
       router,
+      // The onRequest hook refuses larger batches first, with a clearer message; this is the backstop.
+      maxBatchSize: MAX_TRPC_BATCH_CALLS,
       createContext: async ({ req }): Promise<Context> => ({
         db: deps.db,
         clock: deps.clock,
@@ -144,10 +156,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 5000, ignoreTrailingSlash: true },
     bodyLimit: 1024 * 1024,
     frameworkErrors: frameworkErrorHandler,
+    // JSON bodies are taken as sent: Fastify's default ajv settings would coerce them (an array of one
+    // string becomes the string, null becomes 0 or "", a number becomes a string) and silently drop
+    // undeclared fields, so a wrong type would be accepted as something the client never sent. No route
+    // has a querystring schema, and the only params schemas are plain strings, so nothing needs coercion.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   });
 
   registerErrorHandler(app);
   registerJsonBodyParser(app);
+  registerStrictBodies(app);
   const metrics = deps.metrics ?? createMetrics({ db: deps.db });
   const lifecycle = deps.lifecycle ?? { shuttingDown: false };
   app.addHook("preClose", async () => {
@@ -209,6 +227,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     metrics,
     lifecycle,
     migrations: readMigrations(config.migrationsDir).map((m) => m.name),
+    metricsToken: config.metricsToken,
   });
 
   await app.register(swagger, {
@@ -220,8 +239,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         title: "Minutely API",
         version: "1.0.0",
         description:
-          "REST endpoints of Minutely: the seed's subscription contract (session cookie), the metering API " +
-          "(service token) and the customer API (API keys). The SPAs use tRPC at /trpc and /trpc/admin.",
+          "REST endpoints of Minutely: the sign-in endpoints that take a body (better-auth, session cookie), " +
+          "the seed's subscription contract (session cookie), the metering API (service token) and the " +
+          "customer API (API keys). Bodies are taken as sent (no type coercion) and neither bodies nor query " +
+          "strings may carry fields a route does not declare (a 400 names them). The SPAs use tRPC at /trpc " +
+          "and /trpc/admin (at most 10 calls a batch).",
       },
       components: {
         securitySchemes: {
@@ -235,7 +257,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: "/api/docs", staticCSP: true });
   app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
-  await registerAuthRoutes(app, deps.auth, deps.db);
+  await registerAuthRoutes(app, deps.auth, deps.db, rateLimitBuckets);
   await registerSubscriptionRoutes(app, deps);
   await registerMeteringRoutes(app, { ...deps, onUsageIngested: (result) => metrics.observeIngest(result) });
   await registerDashboardRoutes(app, deps);
@@ -252,6 +274,20 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         error: "unsupported_media_type",
         message: "Send tRPC requests with Content-Type: application/json.",
       });
+    });
+    // A batch names its calls in the path (`/trpc/a,b,c?batch=1`, read as tRPC reads it): too many are
+    // refused before any of them runs.
+    scope.addHook("onRequest", async (req) => {
+      if (new URLSearchParams(req.url.split("?")[1] ?? "").get("batch") !== "1") return;
+      const calls = String((req.params as { path?: unknown }).path ?? "").split(",").length;
+      if (calls <= MAX_TRPC_BATCH_CALLS) return;
+      throw new RestError(400, {
+        error: "batch_too_large",
+        message: `A tRPC batch may hold at most ${MAX_TRPC_BATCH_CALLS} calls; this one has ${calls}. Send the others in further requests.`,
+      });
+    });
+    scope.addHook("onRoute", (route) => {
+      route.bodyLimit = TRPC_BODY_LIMIT;
     });
     // tRPC parses its input itself (the body, or ?input= of a query): the same limits as REST bodies,
     // and superjson that does not deserialize is refused here with a clear message (malformed meta sends

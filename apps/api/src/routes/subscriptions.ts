@@ -73,7 +73,7 @@ const adminPackageSchema = {
 /** Unix seconds of 9999-12-31: the latest time a Date (and PostgreSQL) holds that the API accepts. */
 const MAX_UNIX_SECONDS = 253_402_300_799;
 
-const ZActionRequestSchema = z.object({
+const ZActionRequestSchema = z.strictObject({
   action: z.enum(["subscribe", "upgrade", "downgrade", "cancel", "resume", "billing_history"], {
     error: "must be one of subscribe, upgrade, downgrade, cancel, resume, billing_history",
   }),
