@@ -74,11 +74,21 @@ if (!/Minutely is running/.test(output)) fail("did not print where everything ru
 if (/"level":\d+/.test(output)) fail("printed JSON log lines; development logs are meant to be pretty");
 
 // Ctrl+C: the terminal sends SIGINT to the whole foreground process group.
+const beforeStop = output.length;
 process.kill(-child.pid, "SIGINT");
 const stopTimer = setTimeout(() => fail("did not stop within 30 s of Ctrl+C"), 30_000);
 const { code, signal } = await exited;
 clearTimeout(stopTimer);
 if (code !== 0 && signal !== "SIGINT") fail(`stopped with code ${code} (signal ${signal}) after Ctrl+C`);
+const stopOutput = output.slice(beforeStop);
+// pnpm itself always says " ELIFECYCLE  Command failed." when it gets Ctrl+C, whatever its script does (a
+// script that exits 0 on SIGINT included); everything else printed while stopping must be clean.
+const noise = stopOutput
+  .split("\n")
+  .filter((line) => !/^[^│]*ELIFECYCLE\s+Command failed\.\s*$/.test(line))
+  .filter((line) => /ERR_PNPM|ELIFECYCLE|error|terminating connection/i.test(line));
+if (noise.length > 0) fail(`printed errors while stopping after Ctrl+C:\n${noise.slice(0, 10).join("\n")}`);
+if (!/stopped: the API/.test(stopOutput)) fail("did not say that it stopped");
 const left = [];
 for (const port of PORTS) if (await listening(port)) left.push(port);
 if (left.length > 0) fail(`something still listens on ${left.join(", ")} after it stopped`);

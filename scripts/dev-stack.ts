@@ -1,4 +1,4 @@
-// The development stack behind `pnpm dev` (scripts/dev.ts generates the Prisma client, then imports this
+// The development stack behind `pnpm dev` (scripts/dev.mjs generates the Prisma client, then starts this
 // file): the whole product on this machine with demo data. Starts an embedded PostgreSQL (data in
 // .data/postgres, git-ignored) unless DATABASE_URL is set, migrates and seeds it, then runs the API, the
 // customer app and the admin app (each in its own process group), and prints where everything is.
@@ -40,13 +40,31 @@ async function portIsFree(port: number): Promise<boolean> {
   });
 }
 
+// Everything `pnpm dev` listens on, checked before anything starts: a second `pnpm dev` (or anything else
+// on these ports) gets one clear sentence, not a half-started stack.
+const PORTS = { API: API_PORT, "customer app": 5173, "admin app": 5174, "Stripe emulator": 12111 } as const;
+for (const [what, port] of Object.entries(PORTS)) {
+  if (what === "Stripe emulator" && process.env.STRIPE_SECRET_KEY) continue;
+  if (!(await portIsFree(port))) {
+    console.error(
+      `Port ${port} (the ${what}) is in use: stop whatever listens there (another pnpm dev?) and try again.`,
+    );
+    process.exit(1);
+  }
+}
+
 let embedded: EmbeddedPostgresServer | undefined;
 let databaseUrl = process.env.DATABASE_URL;
 if (!databaseUrl) {
   const preferred = 54329;
   const port = (await portIsFree(preferred)) ? preferred : await freePort();
   step(`starting embedded PostgreSQL on port ${port} (data in .data/postgres)`);
-  embedded = await startEmbeddedPostgres({ dataDir: join(ROOT, ".data/postgres"), port });
+  try {
+    embedded = await startEmbeddedPostgres({ dataDir: join(ROOT, ".data/postgres"), port });
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  }
   databaseUrl = await ensureDatabase(embedded.adminUrl, "minutely");
 }
 
@@ -76,7 +94,9 @@ try {
 }
 
 if (!(await portIsFree(API_PORT))) {
-  console.error(`Port ${API_PORT} is in use: stop whatever listens there (another pnpm dev?) and try again.`);
+  console.error(
+    `Port ${API_PORT} was taken while the database started: stop whatever listens there and try again.`,
+  );
   await embedded?.stop();
   process.exit(1);
 }
@@ -108,7 +128,11 @@ function run(name: keyof typeof colors, pkg: string, extraEnv: Record<string, st
       buffered += chunk.toString();
       const lines = buffered.split("\n");
       buffered = lines.pop() ?? "";
-      for (const line of lines) if (line.trim()) process.stdout.write(`${prefix}${line}\n`);
+      for (const line of lines) {
+        // pnpm's report that the script it ran was stopped is what Ctrl+C asked for, not news.
+        if (stopping && PNPM_STOP_NOISE.test(line)) continue;
+        if (line.trim()) process.stdout.write(`${prefix}${line}\n`);
+      }
     });
   }
   child.on("exit", (code) => {
@@ -168,6 +192,24 @@ Press Ctrl+C to stop everything.
 `);
 });
 
+/** What pnpm prints when the script it runs ends by the signal `pnpm dev` sent it. */
+const PNPM_STOP_NOISE =
+  /ERR_PNPM_RECURSIVE_RUN_FIRST_FAIL|ELIFECYCLE|Command failed with signal|^\/\S*:$|^\s*$/;
+
+/** True once no process of the group is left (the API closes its pool before PostgreSQL stops). */
+async function groupExited(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(-pid, 0);
+    } catch {
+      return true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
+
 async function shutdown(code: number) {
   if (stopping) return;
   stopping = true;
@@ -180,16 +222,9 @@ async function shutdown(code: number) {
       }
     }
   }
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise((resolve) => {
-          if (child.exitCode !== null) resolve(undefined);
-          else child.once("exit", resolve);
-          setTimeout(resolve, 8000).unref();
-        }),
-    ),
-  );
+  // pnpm exits as soon as its script is signalled; the processes under it (the API closing its database
+  // pool and its worker) may still be finishing: wait for the whole group, not for pnpm.
+  await Promise.all(children.map((child) => (child.pid ? groupExited(child.pid, 8000) : true)));
   // Whatever ignored SIGTERM (a watcher's grandchild, say) does not outlive `pnpm dev`.
   for (const child of children) {
     try {
@@ -199,6 +234,7 @@ async function shutdown(code: number) {
     }
   }
   await embedded?.stop();
+  console.log("\x1b[36m▶\x1b[0m stopped: the API, both apps, the Stripe emulator and PostgreSQL");
   process.exit(code);
 }
 

@@ -65,6 +65,8 @@ describe("the admin app under the development wiring and the production build", 
         await page.getByRole("navigation", { name: "Admin" }).waitFor();
         await page.locator("main h1").first().waitFor();
       }
+      await page.goto(`${base}/no-such-page`);
+      await page.getByRole("heading", { name: "Page not found" }).waitFor();
       const favicon = await page.evaluate(
         () => document.querySelector<HTMLLinkElement>('link[rel="icon"]')?.href,
       );

@@ -323,8 +323,24 @@ const billingClockRoute = createRoute({
   }),
 });
 
+/** Any address the app does not know: say so in the app's own frame, with a way back. */
+function NotFoundPage() {
+  return (
+    <div className="mx-auto max-w-xl px-4 py-16 text-center">
+      <h1 className="text-2xl font-bold">Page not found</h1>
+      <p className="mt-2 text-slate-600">
+        There is nothing at this address. It may have moved, or the link is wrong.
+      </p>
+      <Link to="/" className="mt-6 inline-block font-medium text-brand-700 underline">
+        Go to the admin home
+      </Link>
+    </div>
+  );
+}
+
 export const router = createRouter({
   defaultPreload: "intent",
+  defaultNotFoundComponent: NotFoundPage,
   // A page whose code (or the session check) takes longer than 200 ms shows PendingPage, for at least
   // 300 ms so it does not flash; until then the previous page stays (the first load has none to keep).
   defaultPendingComponent: PendingPage,

@@ -107,6 +107,8 @@ async function syncCatalog(attempt: number): Promise<void> {
     // Packages that could not be synced are not purchasable: keep trying (the worker's periodic sync does too).
     if (result.failed.length > 0) throw new Error(`not synced: ${result.failed.join(", ")}`);
   } catch (error) {
+    // Shutting down closed the pool under it: nothing failed, and nothing is left to retry.
+    if (lifecycle.shuttingDown) return;
     const delayMs = Math.min(2000 * 2 ** attempt, 300_000);
     server.log.warn({ err: error, retryInMs: delayMs }, "catalog sync to Stripe failed; retrying");
     setTimeout(() => void syncCatalog(attempt + 1), delayMs).unref();

@@ -104,6 +104,8 @@ describe("the customer app under the development wiring", () => {
         if (heading) await page.getByRole("heading", { name: heading, exact: true }).first().waitFor();
         else await page.getByText("No such checkout session.").waitFor();
       }
+      await page.goto(`${base}/no-such-page`);
+      await page.getByRole("heading", { name: "Page not found" }).waitFor();
       const favicon = await page.evaluate(
         () => document.querySelector<HTMLLinkElement>('link[rel="icon"]')?.href,
       );

@@ -209,8 +209,24 @@ const packagesRoute = createRoute({
   component: page.packages,
 });
 
+/** Any address the app does not know: say so in the app's own frame, with a way back. */
+function NotFoundPage() {
+  return (
+    <div className="mx-auto max-w-xl px-4 py-16 text-center">
+      <h1 className="text-2xl font-bold">Page not found</h1>
+      <p className="mt-2 text-slate-600">
+        There is nothing at this address. It may have moved, or the link is wrong.
+      </p>
+      <Link to="/" className="mt-6 inline-block font-medium text-brand-700 underline">
+        Go to the dashboard
+      </Link>
+    </div>
+  );
+}
+
 export const router = createRouter({
   defaultPreload: "intent",
+  defaultNotFoundComponent: NotFoundPage,
   routeTree: rootRoute.addChildren([
     signInRoute,
     signUpRoute,
