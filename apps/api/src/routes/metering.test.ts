@@ -316,3 +316,134 @@ describe("usage reads", () => {
     expect(doc.paths["/api/v1/usage/calls"].post.description).toMatch(/per started minute/);
   });
 });
+
+describe("wrong JSON types in metering bodies", () => {
+  // Every field of every metering body, with the wrong types a careless client sends. None is coerced: each
+  // is a 400 naming the field, and nothing is recorded or reserved. (agent_id: null is a valid usage event
+  // field, "no agent"; ended_at and duration_seconds are optional one at a time, agent_id too.)
+  const wrongTypes = (right: "string" | "number"): [string, unknown][] => [
+    ["null", null],
+    right === "string" ? ["a number", 12345] : ["a numeric string", "60"],
+    ["a boolean", true],
+    ["an array", right === "string" ? ["x"] : [60]],
+    ["an object", { value: right === "string" ? "x" : 60 }],
+  ];
+  const usageFields = {
+    call_id: { right: "string", required: true },
+    account_id: { right: "string", required: true },
+    agent_id: { right: "string", required: false, nullable: true },
+    direction: { right: "string", required: true },
+    started_at: { right: "string", required: true },
+    ended_at: { right: "string", required: false },
+    duration_seconds: { right: "number", required: false },
+  } as const;
+  const usageCases: [string, string, unknown][] = [];
+  for (const [field, spec] of Object.entries(usageFields)) {
+    for (const [label, value] of wrongTypes(spec.right)) {
+      if (value === null && "nullable" in spec) continue;
+      usageCases.push([field, label, value]);
+    }
+    if (spec.required) usageCases.push([field, "missing", undefined]);
+  }
+
+  it.each(usageCases)(
+    "POST /usage/calls: %s as %s is a 400 naming it, single and batched",
+    async (field, _label, value) => {
+      const { accountId, agentId } = await subscribedAccount();
+      const wrong = (index: number) => {
+        const base: Record<string, unknown> = event(accountId, {
+          agent_id: agentId,
+          call_id: `types-${field}-${index}`,
+        });
+        // ended_at is checked with duration_seconds away (one of them, not both).
+        if (field === "ended_at") delete base.duration_seconds;
+        if (value === undefined) delete base[field];
+        else base[field] = value;
+        return base;
+      };
+      for (const [events, path] of [
+        [[wrong(0)], `events.0.${field}`],
+        [[event(accountId), event(accountId), wrong(2)], `events.2.${field}`],
+      ] as const) {
+        const response = await postUsage({ events });
+        expect(response.statusCode).toBe(400);
+        expect(response.json().error).toBe("validation_error");
+        expect(response.json().fields).toHaveProperty([path]);
+      }
+      expect(await db.usageEvent.count({ where: { accountId } })).toBe(0);
+      expect(await db.usagePeriodRollup.count({ where: { accountId } })).toBe(0);
+    },
+  );
+
+  it("POST /usage/calls: duration_seconds null is refused, so the real report of the call is still counted", async () => {
+    const { accountId } = await subscribedAccount();
+    const careless = event(accountId, { duration_seconds: null });
+    expect((await postUsage({ events: [careless] })).statusCode).toBe(400);
+    const real = await postUsage({ events: [{ ...careless, duration_seconds: 600 }] });
+    expect(real.json().results).toEqual([
+      expect.objectContaining({ status: "accepted", billable_minutes: 10 }),
+    ]);
+  });
+
+  it.each([["events", [null, "a string", true, { call_id: "x" }, 1]]] as const)(
+    "POST /usage/calls: %s of a wrong type is a 400 naming it",
+    async (field, values) => {
+      for (const value of values) {
+        const response = await postUsage({ [field]: value });
+        expect(response.statusCode).toBe(400);
+        expect(response.json().fields).toHaveProperty([field]);
+      }
+    },
+  );
+
+  it("POST /usage/calls: an unknown field, in the body or in an event, is a 400 naming it", async () => {
+    const { accountId } = await subscribedAccount();
+    const inEvent = await postUsage({ events: [event(accountId), { ...event(accountId), duration: 60 }] });
+    expect(inEvent.statusCode).toBe(400);
+    expect(inEvent.json().fields).toHaveProperty(["events.1.duration"]);
+    const inBody = await postUsage({ events: [event(accountId)], dry_run: true });
+    expect(inBody.statusCode).toBe(400);
+    expect(inBody.json().fields).toHaveProperty(["dry_run"]);
+    for (const body of [null, [], "events", 1, true]) {
+      const response = await app.inject({
+        method: "POST",
+        url: "/api/v1/usage/calls",
+        headers: { ...auth, "content-type": "application/json" },
+        payload: JSON.stringify(body),
+      });
+      expect(response.statusCode).toBe(400);
+    }
+    expect(await db.usageEvent.count({ where: { accountId } })).toBe(0);
+  });
+
+  const authorizeCases: [string, string, unknown][] = [];
+  for (const field of ["call_id", "account_id", "agent_id", "direction"]) {
+    for (const [label, value] of wrongTypes("string")) authorizeCases.push([field, label, value]);
+    authorizeCases.push([field, "missing", undefined]);
+  }
+  authorizeCases.push(["extra", "an unknown field", "x"]);
+
+  it.each(authorizeCases)(
+    "POST /calls/authorize: %s as %s is a 400 naming it",
+    async (field, _label, value) => {
+      const { accountId, agentId } = await subscribedAccount();
+      const body: Record<string, unknown> = {
+        call_id: `types-${field}`,
+        account_id: accountId,
+        agent_id: agentId,
+        direction: "outbound",
+      };
+      if (value === undefined) delete body[field];
+      else body[field] = value;
+      const response = await app.inject({
+        method: "POST",
+        url: "/api/v1/calls/authorize",
+        headers: auth,
+        payload: body,
+      });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().fields).toHaveProperty([field]);
+      expect(await db.callReservation.count({ where: { accountId } })).toBe(0);
+    },
+  );
+});

@@ -35,8 +35,13 @@ const ZTimestampSchema = z.iso.datetime({
 const ZDirectionSchema = z.enum(["inbound", "outbound"], { error: 'must be "inbound" or "outbound"' });
 const ZIdSchema = z.string({ error: "is required" }).min(1, "is required").max(128, "is too long");
 
+// The bodies are validated by these strict schemas only: a value of the wrong JSON type (null, "60", true,
+// [60], a number for a string) or a field the API does not know is a 400 naming the field, never coerced or
+// dropped. Fastify's own validator does not run in this scope (see registerMeteringRoutes), so the server's
+// ajv options (type coercion, removal of additional properties, defaults) cannot change a body before these
+// schemas see it; the JSON schemas in the route options only describe the API in the OpenAPI document.
 export const ZUsageEventRequestSchema = z
-  .object({
+  .strictObject({
     call_id: ZIdSchema,
     account_id: ZIdSchema,
     agent_id: ZIdSchema.nullish(),
@@ -52,6 +57,7 @@ export const ZUsageEventRequestSchema = z
   .superRefine((event, ctx) => {
     if (event.ended_at === undefined && event.duration_seconds === undefined) {
       ctx.addIssue({ code: "custom", path: ["ended_at"], message: "or duration_seconds is required" });
+      ctx.addIssue({ code: "custom", path: ["duration_seconds"], message: "or ended_at is required" });
     } else if (event.ended_at !== undefined && event.duration_seconds !== undefined) {
       ctx.addIssue({
         code: "custom",
@@ -63,7 +69,7 @@ export const ZUsageEventRequestSchema = z
     }
   });
 
-export const ZIngestUsageRequestSchema = z.object(
+export const ZIngestUsageRequestSchema = z.strictObject(
   {
     events: z
       .array(ZUsageEventRequestSchema, { error: "must be a list of call events" })
@@ -73,7 +79,7 @@ export const ZIngestUsageRequestSchema = z.object(
   { error: "must be a JSON object" },
 );
 
-export const ZAuthorizeCallRequestSchema = z.object(
+export const ZAuthorizeCallRequestSchema = z.strictObject(
   { call_id: ZIdSchema, account_id: ZIdSchema, agent_id: ZIdSchema, direction: ZDirectionSchema },
   { error: "must be a JSON object" },
 );
@@ -82,6 +88,7 @@ const ZAccountParamsSchema = z.object({ account_id: z.guid("must be an account i
 
 const eventBodySchema = {
   type: "object",
+  additionalProperties: false,
   required: ["call_id", "account_id", "direction", "started_at"],
   properties: {
     call_id: { type: "string", maxLength: 128, description: "Unique per call; replays count once" },
@@ -190,6 +197,10 @@ export async function registerMeteringRoutes(
   // Small reports that arrive while earlier ones are being written share the next transaction.
   const coalescer = new UsageIngestCoalescer((events) => ingestUsageEvents(deps, events));
   await app.register(async (scope) => {
+    // Validation here is the zod schemas' alone (`parse` in each handler), on the body exactly as JSON.parse
+    // produced it: Fastify's validator would coerce types ("60" -> 60, null -> 0, true -> "true") in place
+    // before the handler runs, whatever the server's ajv options are. The route schemas stay for OpenAPI.
+    scope.setValidatorCompiler(() => () => true);
     scope.addHook("onRequest", async (req) => {
       if (!meteringTokenMatches(req.headers.authorization, deps.config.meteringApiToken)) {
         throw new RestError(401, {
@@ -211,10 +222,12 @@ export async function registerMeteringRoutes(
             "closed period and reported as accepted with late: true; it never counts towards the current " +
             "period. Events are rejected one by one, with a reason, when their account is unknown, their " +
             "agent is not the account's, the account never had a subscription, started_at is more than 5 " +
-            "minutes in the future or the duration is invalid. A malformed body is a 400 naming the field.",
+            "minutes in the future or the duration is invalid. A malformed body is a 400 naming the field; JSON " +
+            'types are never coerced (null, "60" or true for a number is a 400) and unknown fields are refused.',
           security,
           body: {
             type: "object",
+            additionalProperties: false,
             required: ["events"],
             properties: {
               events: { type: "array", minItems: 1, maxItems: MAX_EVENTS_PER_BATCH, items: eventBodySchema },
@@ -272,10 +285,12 @@ export async function registerMeteringRoutes(
             `${RESERVATION_MINUTES} minutes fit in the included minutes, checked atomically per account so ` +
             "concurrent calls cannot overshoot; beyond that inbound calls are still answered (over_cap: true) " +
             "and outbound calls are denied (minutes_exhausted). Packages with an overage price always allow. " +
-            "Authorizing the same call_id again returns the same reservation (replayed: true).",
+            "Authorizing the same call_id again returns the same reservation (replayed: true). A malformed " +
+            "body is a 400 naming the field; JSON types are never coerced and unknown fields are refused.",
           security,
           body: {
             type: "object",
+            additionalProperties: false,
             required: ["call_id", "account_id", "agent_id", "direction"],
             properties: {
               call_id: { type: "string", maxLength: 128 },
