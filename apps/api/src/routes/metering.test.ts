@@ -21,6 +21,7 @@ async function subscribedAccount(plan: "Starter" | "Pro" = "Pro") {
       status: "active",
       currentPeriodStart: new Date("2026-11-01T00:00:00Z"),
       currentPeriodEnd: new Date("2026-12-01T00:00:00Z"),
+      createdAt: new Date("2026-10-01T00:00:00Z"), // subscribed a period earlier
     },
   });
   const agent = await db.agent.create({ data: { accountId: account.id, name: "Reception" } });

@@ -9,6 +9,7 @@ import {
   type IngestResult,
   ingestUsageEvents,
   isUuid,
+  LATE_WINDOW_DAYS,
   MAX_EVENTS_PER_BATCH,
   type Ports,
   RESERVATION_MINUTES,
@@ -119,6 +120,8 @@ const eventResultSchema = {
         "ended_before_started",
         "too_long",
         "started_in_future",
+        "too_old",
+        "before_subscription",
         "unknown_account",
         "unknown_agent",
         "no_subscription",
@@ -222,7 +225,9 @@ export async function registerMeteringRoutes(
             "closed period and reported as accepted with late: true; it never counts towards the current " +
             "period. Events are rejected one by one, with a reason, when their account is unknown, their " +
             "agent is not the account's, the account never had a subscription, started_at is more than 5 " +
-            "minutes in the future or the duration is invalid. A malformed body is a 400 naming the field; JSON " +
+            "minutes in the future (started_in_future: the clock-skew allowance), more than " +
+            `${LATE_WINDOW_DAYS} days in the past (too_old: the late window) or before the account's first ` +
+            "subscription began (before_subscription), or the duration is invalid. A malformed body is a 400 naming the field; JSON " +
             'types are never coerced (null, "60" or true for a number is a 400) and unknown fields are refused.',
           security,
           body: {

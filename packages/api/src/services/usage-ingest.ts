@@ -11,8 +11,10 @@
 // - The period's rollup records the plan that governs it (`settlePeriodPlans`): the subscription's plan
 //   while the period is current, kept once it has closed. Alert thresholds and the decision to report
 //   overage use that plan, so a late event of a closed period is measured against the period's own plan.
-// - Rejected (per event, with a reason): started more than 5 minutes in the future, unknown account,
-//   agent_id not an agent of that account, account that never had a subscription, invalid duration.
+// - Rejected (per event, with a reason): started more than 5 minutes in the future, more than 35 days ago
+//   (LATE_WINDOW_DAYS) or before the account's first subscription, unknown account, agent_id not an agent
+//   of that account, account that never had a subscription, invalid duration. These checks run before
+//   anything is written, so every date that reaches the database lies in that window.
 //
 // The batch is written with set-based SQL in one transaction: one multi-row INSERT ... ON CONFLICT
 // (call_id) DO NOTHING RETURNING (what was really inserted counts; a concurrent batch with the same call_id
@@ -24,6 +26,7 @@ import {
   type CallDirection,
   callDurationSeconds,
   dayKey,
+  MS_PER_DAY,
   MS_PER_MINUTE,
 } from "@minutely/domain";
 import type { Ports } from "../context.ts";
@@ -46,6 +49,13 @@ import { type PeriodUsageChange, recordCrossedAlerts } from "./usage-alerts.ts";
 export const MAX_EVENTS_PER_BATCH = 1000;
 /** Clock skew tolerated for `started_at` in the future. */
 export const FUTURE_TOLERANCE_MS = 5 * MS_PER_MINUTE;
+/**
+ * How far back a late event is still accepted: 35 days, as Stripe's meter events. Older calls are rejected
+ * (`too_old`): their periods have been invoiced long ago, and no date outside the window, however absurd
+ * (year 1, 1582), ever reaches the period arithmetic or the database.
+ */
+export const LATE_WINDOW_DAYS = 35;
+export const LATE_WINDOW_MS = LATE_WINDOW_DAYS * MS_PER_DAY;
 
 export interface UsageEventInput {
   callId: string;
@@ -64,6 +74,8 @@ export type UsageRejectionReason =
   | "ended_before_started"
   | "too_long"
   | "started_in_future"
+  | "too_old"
+  | "before_subscription"
   | "unknown_account"
   | "unknown_agent"
   | "no_subscription";
@@ -184,6 +196,14 @@ export async function ingestUsageEvents(
       );
       continue;
     }
+    if (!(event.startedAt.getTime() >= now.getTime() - LATE_WINDOW_MS)) {
+      results[index] = rejection(
+        callId,
+        "too_old",
+        `started_at is more than ${LATE_WINDOW_DAYS} days ago (before ${new Date(now.getTime() - LATE_WINDOW_MS).toISOString()}); late calls are accepted for ${LATE_WINDOW_DAYS} days.`,
+      );
+      continue;
+    }
     if (!knownAccounts.has(event.accountId)) {
       results[index] = rejection(callId, "unknown_account", "No account has this account_id.");
       continue;
@@ -199,6 +219,14 @@ export async function ingestUsageEvents(
         callId,
         "no_subscription",
         "This account has never had a subscription; calls should have been denied at authorization.",
+      );
+      continue;
+    }
+    if (event.startedAt.getTime() < subscription.firstStartedAt.getTime()) {
+      results[index] = rejection(
+        callId,
+        "before_subscription",
+        `started_at is before the account's first subscription began (${subscription.firstStartedAt.toISOString()}).`,
       );
       continue;
     }
