@@ -448,3 +448,39 @@ describe("wrong JSON types in metering bodies", () => {
     },
   );
 });
+
+describe("the key of a call", () => {
+  it("is (account_id, call_id): a reused call_id with another duration is a conflict, another account's is another call", async () => {
+    const first = await subscribedAccount();
+    const second = await subscribedAccount();
+    const original = event(first.accountId, { duration_seconds: 60 });
+    expect((await postUsage({ events: [original] })).json().accepted).toBe(1);
+    const response = await postUsage({
+      events: [
+        original,
+        { ...original, duration_seconds: 120 },
+        { ...original, account_id: second.accountId },
+      ],
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({
+      accepted: 1,
+      duplicates: 1,
+      rejected: 1,
+      results: [
+        { call_id: original.call_id, status: "duplicate" },
+        {
+          call_id: original.call_id,
+          status: "rejected",
+          reason: "call_id_conflict",
+          message: expect.stringMatching(/duration_seconds 60 recorded, 120 reported/),
+        },
+        { call_id: original.call_id, status: "accepted", billable_minutes: 1 },
+      ],
+    });
+    const doc = (await app.inject({ method: "GET", url: "/api/openapi.json" })).json();
+    const ingest = doc.paths["/api/v1/usage/calls"].post;
+    expect(ingest.description).toMatch(/key is \(account_id, call_id\)/);
+    expect(doc.paths["/api/v1/calls/authorize"].post.description).toMatch(/key is \(account_id, call_id\)/);
+  });
+});

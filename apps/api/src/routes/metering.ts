@@ -92,7 +92,13 @@ const eventBodySchema = {
   additionalProperties: false,
   required: ["call_id", "account_id", "direction", "started_at"],
   properties: {
-    call_id: { type: "string", maxLength: 128, description: "Unique per call; replays count once" },
+    call_id: {
+      type: "string",
+      maxLength: 128,
+      description:
+        "The call's id; with account_id the call's key: a replay of the same call is a duplicate, the same " +
+        "key with other details a call_id_conflict, and another account's call with this id another call",
+    },
     account_id: { type: "string", format: "uuid" },
     agent_id: { type: ["string", "null"], format: "uuid" },
     direction: { type: "string", enum: ["inbound", "outbound"] },
@@ -125,6 +131,7 @@ const eventResultSchema = {
         "unknown_account",
         "unknown_agent",
         "no_subscription",
+        "call_id_conflict",
       ],
     },
     message: { type: "string" },
@@ -218,10 +225,13 @@ export async function registerMeteringRoutes(
       {
         schema: {
           tags: [TAG],
-          summary: "Report finished calls (1 to 1000 per request); idempotent per call_id",
+          summary: "Report finished calls (1 to 1000 per request); idempotent per (account_id, call_id)",
           description:
-            `${ROUNDING} Each event counts once per call_id (a replay is "duplicate") in the billing period ` +
-            "that contains its started_at. An event before the account's current period is recorded in its " +
+            `${ROUNDING} A call's key is (account_id, call_id): each counts once, in the billing period that ` +
+            "contains its started_at. Reporting the same call again (same agent_id, direction, started_at " +
+            'and duration in whole seconds) is "duplicate"; the same key with any of those different is ' +
+            "rejected as call_id_conflict, naming what differs, and the recorded call stands. The same " +
+            "call_id of another account is another call. An event before the account's current period is recorded in its " +
             "closed period and reported as accepted with late: true; it never counts towards the current " +
             "period. Events are rejected one by one, with a reason, when their account is unknown, their " +
             "agent is not the account's, the account never had a subscription, started_at is more than 5 " +
@@ -290,7 +300,9 @@ export async function registerMeteringRoutes(
             `${RESERVATION_MINUTES} minutes fit in the included minutes, checked atomically per account so ` +
             "concurrent calls cannot overshoot; beyond that inbound calls are still answered (over_cap: true) " +
             "and outbound calls are denied (minutes_exhausted). Packages with an overage price always allow. " +
-            "Authorizing the same call_id again returns the same reservation (replayed: true). A malformed " +
+            "A call's key is (account_id, call_id), as for usage events: authorizing the same call again " +
+            "returns its reservation (replayed: true); the same key with another agent_id or direction is " +
+            "denied (call_id_conflict); another account's call with the same call_id is another call. A malformed " +
             "body is a 400 naming the field; JSON types are never coerced and unknown fields are refused.",
           security,
           body: {

@@ -75,6 +75,38 @@ describe("authorizing a call", () => {
     expect((await currentUsage(ports, who.accountId))?.minutesReserved).toBe(5);
   });
 
+  it("keys a call by (account_id, call_id): another account's call_id is another call, another agent or direction a conflict", async () => {
+    const who = await customer("Pro");
+    const other = await customer("Pro");
+    const request = call(who);
+    expect((await authorizeCallRequest(ports, request)).decision).toBe("allow");
+    expect(
+      await authorizeCallRequest(ports, { ...request, accountId: other.accountId, agentId: other.agentId }),
+    ).toMatchObject({ decision: "allow", replayed: false });
+    expect(await authorizeCallRequest(ports, { ...request, direction: "inbound" })).toMatchObject({
+      decision: "deny",
+      reason: "call_id_conflict",
+    });
+    const [second] = await createAgentRows(db, who.accountId, 1);
+    expect(await authorizeCallRequest(ports, { ...request, agentId: second?.id ?? "" })).toMatchObject({
+      decision: "deny",
+      reason: "call_id_conflict",
+    });
+    expect(await authorizeCallRequest(ports, request)).toMatchObject({ decision: "allow", replayed: true });
+    // The usage event settles its own account's reservation only.
+    await ingestUsageEvents(ports, [
+      callEvent(who.accountId, 60, { callId: request.callId, agentId: who.agentId }),
+    ]);
+    const statuses = await db.callReservation.findMany({
+      where: { callId: request.callId },
+      select: { accountId: true, status: true },
+    });
+    expect(statuses.map((r) => [r.accountId === who.accountId ? "who" : "other", r.status]).sort()).toEqual([
+      ["other", "held"],
+      ["who", "settled"],
+    ]);
+  });
+
   it("denies with a reason when the account, agent or subscription does not allow calls", async () => {
     const who = await customer("Pro");
     const other = await customer("Pro");
@@ -174,7 +206,11 @@ describe("authorizing a call", () => {
     await ingestUsageEvents(ports, [
       callEvent(who.accountId, 120, { callId: a.callId, agentId: who.agentId }),
     ]);
-    expect(await db.callReservation.findUnique({ where: { callId: a.callId } })).toMatchObject({
+    expect(
+      await db.callReservation.findUnique({
+        where: { accountId_callId: { accountId: who.accountId, callId: a.callId } },
+      }),
+    ).toMatchObject({
       status: "settled",
     });
     expect(await heldMinutes(who.accountId)).toBe(10);
@@ -185,7 +221,11 @@ describe("authorizing a call", () => {
     clock.advance(RESERVATION_TTL_MS + MS_PER_MINUTE);
     expect(await heldMinutes(who.accountId)).toBe(0);
     expect((await authorizeCallRequest(ports, call(who))).decision).toBe("allow");
-    expect(await db.callReservation.findUnique({ where: { callId: b.callId } })).toMatchObject({
+    expect(
+      await db.callReservation.findUnique({
+        where: { accountId_callId: { accountId: who.accountId, callId: b.callId } },
+      }),
+    ).toMatchObject({
       status: "expired",
     });
   });

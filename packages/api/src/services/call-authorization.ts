@@ -11,7 +11,9 @@
 //   Packages with an overage price always allow (the minutes beyond the limit are billed).
 // - Per account, authorizations and ingestion serialize on the current period's rollup row
 //   (SELECT ... FOR UPDATE), so the check and the reservation are one atomic step.
-// - Idempotent per call_id: authorizing a call that already has a reservation returns that reservation.
+// - Idempotent per (account_id, call_id), the key of a call here as in ingestion: authorizing the same call
+//   again returns its reservation; the same key with another agent or direction is a call_id_conflict.
+//   Another account's call with the same call_id is another call.
 import {
   authorizeCall,
   type CallDenialReason,
@@ -95,10 +97,20 @@ export async function authorizeCallRequest(
     const rollup = await lockPeriod(tx, accountId, period.start, subscription);
     const plan = rollup?.plan ?? subscription.plan;
 
-    const existing = await tx.callReservation.findUnique({ where: { callId } });
+    const existing = await tx.callReservation.findUnique({
+      where: { accountId_callId: { accountId, callId } },
+    });
     if (existing) {
-      if (existing.accountId !== accountId) {
-        return deny(callId, "call_id_conflict", "This call_id was authorized for another account.");
+      if (
+        existing.agentId?.toLowerCase() !== agentId.toLowerCase() ||
+        existing.direction !== input.direction
+      ) {
+        return deny(
+          callId,
+          "call_id_conflict",
+          `This call_id was authorized for this account with another agent or direction ` +
+            `(${existing.agentId ?? "no agent"}, ${existing.direction}); use a new call_id for another call.`,
+        );
       }
       return {
         decision: "allow",

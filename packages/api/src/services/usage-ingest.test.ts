@@ -99,10 +99,18 @@ describe("recording calls", () => {
     await subscribe(db, accountId);
     const first = callEvent(accountId, 120);
     const result = await ingestUsageEvents(ports, [first, { ...first, durationSeconds: 600 }, first]);
-    expect(result.results.map((r) => r.status)).toEqual(["accepted", "duplicate", "duplicate"]);
+    // The same call again is a duplicate; another duration under the same key is a conflict, not lost.
+    expect(result.results).toMatchObject([
+      { status: "accepted" },
+      {
+        status: "rejected",
+        reason: "call_id_conflict",
+        message: expect.stringMatching(/duration_seconds 120 recorded, 600 reported/),
+      },
+      { status: "duplicate" },
+    ]);
     expect((await currentUsage(ports, accountId))?.minutes_used).toBe(2);
   });
-
   it("rejects events it cannot attribute or trust, with a reason each, and records the rest", async () => {
     const { accountId } = await createAccount(db);
     await subscribe(db, accountId);
@@ -145,6 +153,70 @@ describe("recording calls", () => {
     expect(result).toMatchObject({ accepted: 2, rejected: 9 });
     expect(await db.usageEvent.count({ where: { accountId } })).toBe(2);
     expect(await db.usageEvent.count({ where: { accountId: other.accountId } })).toBe(0);
+  });
+});
+
+describe("the key of a call: (account_id, call_id)", () => {
+  it("makes the same call_id of another account another call, counted for each", async () => {
+    const a = await createAccount(db);
+    const b = await createAccount(db);
+    await subscribe(db, a.accountId);
+    await subscribe(db, b.accountId);
+    const ofA = callEvent(a.accountId, 120, { callId: `shared-${a.accountId}` });
+    const ofB = { ...ofA, accountId: b.accountId };
+    expect((await ingestUsageEvents(ports, [ofA])).results).toMatchObject([{ status: "accepted" }]);
+    // Later, and in one batch with a replay of the first: each account's call counts once.
+    expect((await ingestUsageEvents(ports, [ofB, ofA])).results).toMatchObject([
+      { status: "accepted", billableMinutes: 2 },
+      { status: "duplicate" },
+    ]);
+    expect((await currentUsage(ports, a.accountId))?.minutes_used).toBe(2);
+    expect((await currentUsage(ports, b.accountId))?.minutes_used).toBe(2);
+  });
+
+  it("reports a reused call_id with other details as a conflict, per field, and keeps the recorded call", async () => {
+    const { accountId } = await createAccount(db);
+    await subscribe(db, accountId);
+    const [agent] = await createAgentRows(db, accountId, 1);
+    const recorded = callEvent(accountId, 120, { agentId: agent?.id ?? null, direction: "outbound" });
+    await ingestUsageEvents(ports, [recorded]);
+    const result = await ingestUsageEvents(ports, [
+      recorded, // a replay
+      { ...recorded, durationSeconds: 119.2 }, // 120 s once rounded up: the same call
+      { ...recorded, durationSeconds: 3600 },
+      { ...recorded, direction: "inbound" },
+      { ...recorded, agentId: null },
+      { ...recorded, startedAt: new Date("2026-11-11T10:00:00Z") },
+    ]);
+    expect(result).toMatchObject({ accepted: 0, duplicates: 2, rejected: 4 });
+    expect(result.results.map((r) => (r.status === "rejected" ? [r.reason, r.message] : r.status))).toEqual([
+      "duplicate",
+      "duplicate",
+      ["call_id_conflict", expect.stringMatching(/duration_seconds 120 recorded, 3600 reported/)],
+      ["call_id_conflict", expect.stringMatching(/direction outbound recorded, inbound reported/)],
+      ["call_id_conflict", expect.stringMatching(/agent_id .+ recorded, none reported/)],
+      ["call_id_conflict", expect.stringMatching(/started_at 2026-11-10T10:00:00.000Z recorded/)],
+    ]);
+    expect(await db.usageEvent.findMany({ where: { accountId }, select: { durationSeconds: true } })).toEqual(
+      [{ durationSeconds: 120 }],
+    );
+    expect((await currentUsage(ports, accountId))?.minutes_used).toBe(2);
+  });
+
+  it("tells concurrent reports of one key with different durations apart: one accepted, one conflict", async () => {
+    const { accountId } = await createAccount(db);
+    await subscribe(db, accountId);
+    const short = callEvent(accountId, 60);
+    const long = { ...short, durationSeconds: 600 };
+    const [one, two] = await Promise.all([
+      ingestUsageEvents(portsOn(client()), [short]),
+      ingestUsageEvents(portsOn(client()), [long]),
+    ]);
+    const statuses = [one?.results[0], two?.results[0]].map((r) =>
+      r?.status === "rejected" ? r.reason : r?.status,
+    );
+    expect(statuses.sort()).toEqual(["accepted", "call_id_conflict"]);
+    expect(await db.usageEvent.count({ where: { accountId } })).toBe(1);
   });
 });
 
