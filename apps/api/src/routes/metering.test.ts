@@ -247,6 +247,7 @@ describe("POST /api/v1/calls/authorize", () => {
       expires_at: "2026-11-27T12:30:00.000Z",
       over_cap: false,
       replayed: false,
+      max_duration_seconds: 1000 * 60,
     });
     expect((await authorize("auth-1")).json()).toMatchObject({ decision: "allow", replayed: true });
 
@@ -482,5 +483,45 @@ describe("the key of a call", () => {
     const ingest = doc.paths["/api/v1/usage/calls"].post;
     expect(ingest.description).toMatch(/key is \(account_id, call_id\)/);
     expect(doc.paths["/api/v1/calls/authorize"].post.description).toMatch(/key is \(account_id, call_id\)/);
+  });
+});
+
+describe("the hard cap", () => {
+  it("is told to the platform as max_duration_seconds, and minutes beyond it are shown as over-cap, unbilled", async () => {
+    const { accountId, agentId } = await subscribedAccount("Starter");
+    await postUsage({ events: [event(accountId, { duration_seconds: 990 * 60, direction: "outbound" })] });
+    const authorized = await app.inject({
+      method: "POST",
+      url: "/api/v1/calls/authorize",
+      headers: auth,
+      payload: { call_id: "cap-call", account_id: accountId, agent_id: agentId, direction: "outbound" },
+    });
+    expect(authorized.json()).toMatchObject({ decision: "allow", max_duration_seconds: 600 });
+    await postUsage({
+      events: [
+        event(accountId, {
+          call_id: "cap-call",
+          agent_id: agentId,
+          direction: "outbound",
+          duration_seconds: 7200,
+        }),
+      ],
+    });
+    const usage = await app.inject({
+      method: "GET",
+      url: `/api/v1/accounts/${accountId}/usage`,
+      headers: auth,
+    });
+    expect(usage.json()).toMatchObject({
+      minutes_used: 1110,
+      minutes_remaining: 0,
+      overage_policy: "hard_cap",
+      overage_minutes: 0,
+      over_cap_minutes: 110,
+    });
+    const doc = (await app.inject({ method: "GET", url: "/api/openapi.json" })).json();
+    const allow =
+      doc.paths["/api/v1/calls/authorize"].post.responses["200"].content["application/json"].schema;
+    expect(allow.properties.max_duration_seconds.type).toEqual(["integer", "null"]);
   });
 });

@@ -300,6 +300,9 @@ export async function registerMeteringRoutes(
             `${RESERVATION_MINUTES} minutes fit in the included minutes, checked atomically per account so ` +
             "concurrent calls cannot overshoot; beyond that inbound calls are still answered (over_cap: true) " +
             "and outbound calls are denied (minutes_exhausted). Packages with an overage price always allow. " +
+            "An allowed call is told max_duration_seconds, the most it may last (null when no cap ends it); " +
+            "the platform ends it then. Minutes beyond a hard cap are recorded as over-cap minutes " +
+            "(over_cap_minutes in the usage reads), shown to the customer and the admins, and never billed. " +
             "A call's key is (account_id, call_id), as for usage events: authorizing the same call again " +
             "returns its reservation (replayed: true); the same key with another agent_id or direction is " +
             "denied (call_id_conflict); another account's call with the same call_id is another call. A malformed " +
@@ -327,6 +330,16 @@ export async function registerMeteringRoutes(
                 expires_at: { type: "string", format: "date-time" },
                 over_cap: { type: "boolean" },
                 replayed: { type: "boolean" },
+                max_duration_seconds: {
+                  type: ["integer", "null"],
+                  description:
+                    "The most this call may last: end it after this many seconds. On a hard-cap package, what " +
+                    "is left of the included minutes once those used and those held by other calls are " +
+                    "counted (calls running at once share it; each is told what is left when it starts). " +
+                    "Null when no cap ends the call: an overage package, or an inbound call, answered " +
+                    "beyond the cap. Minutes a call runs beyond the cap are recorded as over-cap minutes, " +
+                    "shown to the customer and never billed.",
+                },
                 reason: {
                   type: "string",
                   enum: [
@@ -365,6 +378,7 @@ export async function registerMeteringRoutes(
               expires_at: result.expiresAt.toISOString(),
               over_cap: result.overCap,
               replayed: result.replayed,
+              max_duration_seconds: result.maxDurationSeconds,
             }
           : {
               decision: result.decision,
@@ -397,7 +411,14 @@ export async function registerMeteringRoutes(
                 period_start: { type: "string", format: "date-time" },
                 period_end: { type: "string", format: "date-time" },
                 overage_policy: { type: "string", enum: ["billed", "hard_cap"] },
-                overage_minutes: { type: "integer" },
+                overage_minutes: {
+                  type: "integer",
+                  description: "Beyond the limit, billed (overage packages)",
+                },
+                over_cap_minutes: {
+                  type: "integer",
+                  description: "Beyond a hard cap (calls the cap did not stop): recorded, never billed",
+                },
               },
             },
             404: errorResponses[404],
@@ -422,6 +443,7 @@ export async function registerMeteringRoutes(
           period_end: usage.period.end.toISOString(),
           overage_policy: usage.overage.policy,
           overage_minutes: usage.overage.minutes,
+          over_cap_minutes: usage.overage.overCapMinutes,
         };
       },
     );
