@@ -525,3 +525,23 @@ describe("the hard cap", () => {
     expect(allow.properties.max_duration_seconds.type).toEqual(["integer", "null"]);
   });
 });
+
+describe("a poisoned report among concurrent ones", () => {
+  it("gets its own rejection, and every other report is answered 200 and stored", async () => {
+    const accounts = [];
+    for (let i = 0; i < 5; i++) accounts.push((await subscribedAccount()).accountId);
+    const poisoned = (await subscribedAccount()).accountId;
+    const bodies = Array.from({ length: 30 }, (_, i) =>
+      i === 12
+        ? { events: [event(poisoned, { started_at: "0001-01-01T00:00:00Z" })] }
+        : { events: [event(accounts[i % 5] as string)] },
+    );
+    const responses = await Promise.all(bodies.map((body) => postUsage(body)));
+    expect(responses.map((r) => r.statusCode)).toEqual(bodies.map(() => 200));
+    expect(responses[12]?.json().results).toEqual([
+      expect.objectContaining({ status: "rejected", reason: "too_old" }),
+    ]);
+    expect(await db.usageEvent.count({ where: { accountId: { in: accounts } } })).toBe(29);
+    expect(await db.usageEvent.count({ where: { accountId: poisoned } })).toBe(0);
+  });
+});
