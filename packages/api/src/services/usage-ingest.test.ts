@@ -203,6 +203,27 @@ describe("the key of a call: (account_id, call_id)", () => {
     expect((await currentUsage(ports, accountId))?.minutes_used).toBe(2);
   });
 
+  it("compares a key repeated in one batch with the recorded call, not with the batch's first report of it", async () => {
+    const { accountId } = await createAccount(db);
+    await subscribe(db, accountId);
+    const recorded = callEvent(accountId, 120);
+    await ingestUsageEvents(ports, [recorded]);
+    // Reports of one group commit: a variant first, then the recorded call itself (found by the load test).
+    const result = await ingestUsageEvents(ports, [{ ...recorded, durationSeconds: 116 }, recorded]);
+    expect(result.results.map((r) => (r.status === "rejected" ? r.reason : r.status))).toEqual([
+      "call_id_conflict",
+      "duplicate",
+    ]);
+    // And a new call reported twice in one batch, the second time with another duration.
+    const fresh = callEvent(accountId, 60);
+    const twice = await ingestUsageEvents(ports, [fresh, { ...fresh, durationSeconds: 90 }, fresh]);
+    expect(twice.results.map((r) => (r.status === "rejected" ? r.reason : r.status))).toEqual([
+      "accepted",
+      "call_id_conflict",
+      "duplicate",
+    ]);
+  });
+
   it("tells concurrent reports of one key with different durations apart: one accepted, one conflict", async () => {
     const { accountId } = await createAccount(db);
     await subscribe(db, accountId);

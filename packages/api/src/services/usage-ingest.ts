@@ -224,6 +224,8 @@ export async function ingestUsageEvents(
 
   const candidates: Candidate[] = [];
   const firstValid = new Map<string, Candidate>();
+  /** Later events of a key already in this batch: compared, after the write, with what is recorded. */
+  const repeats: Candidate[] = [];
   for (const [index, event] of events.entries()) {
     const { callId } = event;
     const duration = durationOf(event);
@@ -289,9 +291,8 @@ export async function ingestUsageEvents(
       subscription,
     };
     const eventKey = key(event.accountId, callId);
-    const earlier = firstValid.get(eventKey);
-    if (earlier) {
-      results[index] = sameCallOrConflict(callId, earlier, candidate);
+    if (firstValid.has(eventKey)) {
+      repeats.push(candidate);
       continue;
     }
     firstValid.set(eventKey, candidate);
@@ -323,6 +324,15 @@ export async function ingestUsageEvents(
     // Not inserted and not found: the account was deleted meanwhile (its events go with it).
     results[c.index] = stored
       ? sameCallOrConflict(c.callId, stored, c)
+      : rejection(c.callId, "unknown_account", "No account has this account_id.");
+  }
+  // A repeat is compared with the call recorded under its key: the batch's first event of that key if it
+  // was inserted, else the row it was skipped for (the first event may itself be a conflict).
+  for (const c of repeats) {
+    const eventKey = key(c.accountId, c.callId);
+    const recorded = written.inserted.has(eventKey) ? firstValid.get(eventKey) : written.stored.get(eventKey);
+    results[c.index] = recorded
+      ? sameCallOrConflict(c.callId, recorded, c)
       : rejection(c.callId, "unknown_account", "No account has this account_id.");
   }
   const final = results.map((r, i) => {
