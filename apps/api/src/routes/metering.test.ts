@@ -497,6 +497,14 @@ describe("the hard cap", () => {
       payload: { call_id: "cap-call", account_id: accountId, agent_id: agentId, direction: "outbound" },
     });
     expect(authorized.json()).toMatchObject({ decision: "allow", max_duration_seconds: 600 });
+    // An inbound call is answered beyond the cap: nothing ends it, so null (not 0).
+    const inbound = await app.inject({
+      method: "POST",
+      url: "/api/v1/calls/authorize",
+      headers: auth,
+      payload: { call_id: "cap-inbound", account_id: accountId, agent_id: agentId, direction: "inbound" },
+    });
+    expect(inbound.json()).toMatchObject({ decision: "allow", max_duration_seconds: null });
     await postUsage({
       events: [
         event(accountId, {
