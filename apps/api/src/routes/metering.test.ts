@@ -536,7 +536,7 @@ describe("the hard cap", () => {
 
 describe("a poisoned report among concurrent ones", () => {
   it("gets its own rejection, and every other report is answered 200 and stored", async () => {
-    const accounts = [];
+    const accounts: string[] = [];
     for (let i = 0; i < 5; i++) accounts.push((await subscribedAccount()).accountId);
     const poisoned = (await subscribedAccount()).accountId;
     const bodies = Array.from({ length: 30 }, (_, i) =>
