@@ -538,7 +538,16 @@ describe("a poisoned report among concurrent ones", () => {
   it("gets its own rejection, and every other report is answered 200 and stored", async () => {
     const accounts: string[] = [];
     for (let i = 0; i < 5; i++) accounts.push((await subscribedAccount()).accountId);
+    // Renews on the 15th: before the fix, a call of 0001-01-01 fell in a period said to start on 0000-12-15,
+    // a year PostgreSQL does not have (22008), and failed the whole group commit with it (500s).
     const poisoned = (await subscribedAccount()).accountId;
+    await db.subscription.updateMany({
+      where: { accountId: poisoned },
+      data: {
+        currentPeriodStart: new Date("2026-11-15T00:00:00Z"),
+        currentPeriodEnd: new Date("2026-12-15T00:00:00Z"),
+      },
+    });
     const bodies = Array.from({ length: 30 }, (_, i) =>
       i === 12
         ? { events: [event(poisoned, { started_at: "0001-01-01T00:00:00Z" })] }
