@@ -40,7 +40,6 @@ async function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-
 let embedded: EmbeddedPostgresServer | undefined;
 let databaseUrl = process.env.DATABASE_URL;
 if (!databaseUrl) {
@@ -133,6 +132,8 @@ if (!process.env.STRIPE_SECRET_KEY) {
   });
 }
 run("api", "@minutely/server", {
+  // Customers use the app on the Vite server, which proxies /api and /trpc here: Checkout returns there.
+  APP_URL: process.env.APP_URL ?? "http://localhost:5173",
   STRIPE_WEBHOOK_SECRET: process.env.STRIPE_WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET,
   ...(process.env.STRIPE_SECRET_KEY ? {} : { STRIPE_API_BASE: "http://127.0.0.1:12111" }),
 });

@@ -11,7 +11,8 @@ export default defineConfig({
   server: {
     port: 5174,
     strictPort: true,
-    proxy: { "/trpc": api, "/api": api },
+    // Exact prefixes: "/api" alone would also send the SPA route /api-keys to the API on reload.
+    proxy: { "/trpc/": api, "/api/": api },
   },
   build: {
     sourcemap: true,

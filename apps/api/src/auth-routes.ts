@@ -1,10 +1,13 @@
 import { STATUS_CODES } from "node:http";
-import type { Auth } from "@minutely/api";
+import { type Auth, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "@minutely/api";
 import { type Database, isDatabaseUnavailable } from "@minutely/db";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { headersOf } from "./session.ts";
+import { z } from "zod";
+import type { RateLimitBuckets } from "./rate-limit-store.ts";
+import { parse, RestError } from "./rest.ts";
+import { headersOf, viewerOf } from "./session.ts";
 
-/** Limits on the endpoints that guess passwords or create users, per client IP. */
+/** Limits on the endpoints that check passwords or create users, per client IP and endpoint. */
 const CREDENTIAL_LIMIT = { max: 10, timeWindow: "1 minute" } as const;
 
 function toWebRequest(req: FastifyRequest): Request {
@@ -68,20 +71,201 @@ function hasMessage(text: string): boolean {
   }
 }
 
+/** A user's name: the column is varchar(120), counted in characters (code points), not UTF-16 units. */
+export const MAX_USER_NAME_LENGTH = 120;
+/** A profile image is a link to one (it travels in every session response), never the image itself. */
+export const MAX_IMAGE_URL_LENGTH = 2048;
+/** Control characters, line and paragraph separators and bidirectional overrides: no name needs them. */
+const CONTROL_CHARACTERS = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
+
+const ZUserNameSchema = z
+  .string({ error: "must be a string" })
+  .trim()
+  .min(1, "is required")
+  .refine((name) => [...name].length <= MAX_USER_NAME_LENGTH, {
+    message: `must be at most ${MAX_USER_NAME_LENGTH} characters`,
+  })
+  .refine((name) => !CONTROL_CHARACTERS.test(name), "must not contain control characters");
+const ZImageSchema = z
+  .string({ error: "must be an http(s) URL or null" })
+  .max(MAX_IMAGE_URL_LENGTH, `must be a URL of at most ${MAX_IMAGE_URL_LENGTH} characters`)
+  .pipe(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }))
+  .nullable();
+const ZEmailSchema = z.email({ error: "must be an email address" }).max(254, "is too long");
+const ZPasswordSchema = z
+  .string({ error: "must be a string" })
+  .min(1, "is required")
+  .max(MAX_PASSWORD_LENGTH, `must be at most ${MAX_PASSWORD_LENGTH} characters`);
+const ZNewPasswordSchema = z
+  .string({ error: "must be a string" })
+  .min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`)
+  .max(MAX_PASSWORD_LENGTH, `must be at most ${MAX_PASSWORD_LENGTH} characters`);
+const ZCallbackUrlSchema = z.string({ error: "must be a string" }).max(2048, "is too long");
+const ZFlagSchema = z.boolean({ error: "must be true or false" });
+
+/** Credential attempts per account (sign-in's email, or the signed-in user's), over every endpoint below. */
+export const ACCOUNT_CREDENTIAL_LIMIT = { max: 10, windowMs: 10 * 60_000 } as const;
+
+interface AuthEndpoint {
+  path: string;
+  summary: string;
+  body: z.ZodType;
+  /** Counted per client address (10 a minute per endpoint). */
+  perAddress: boolean;
+  /** Counted per account too: whose credential the request checks. */
+  account?: "email" | "session";
+  /** A success proves the password, so it clears the account's count (not so for change-email). */
+  successClearsCount?: boolean;
+}
+
+/**
+ * better-auth's endpoints that take a JSON body Minutely validates itself (strictly, naming the field,
+ * before better-auth sees it) and every endpoint that checks a password or a token, rate-limited.
+ */
+const ENDPOINTS: AuthEndpoint[] = [
+  {
+    path: "sign-up/email",
+    summary: "Sign up with { name, email, password }; creates the account and sets the session cookie",
+    body: z.strictObject({
+      name: ZUserNameSchema,
+      email: ZEmailSchema,
+      password: ZNewPasswordSchema,
+      image: ZImageSchema.optional(),
+      callbackURL: ZCallbackUrlSchema.optional(),
+      rememberMe: ZFlagSchema.optional(),
+    }),
+    perAddress: true,
+  },
+  {
+    path: "sign-in/email",
+    summary: "Sign in with { email, password }; sets the session cookie",
+    body: z.strictObject({
+      email: ZEmailSchema,
+      password: ZPasswordSchema,
+      callbackURL: ZCallbackUrlSchema.optional(),
+      rememberMe: ZFlagSchema.optional(),
+    }),
+    perAddress: true,
+    account: "email",
+    successClearsCount: true,
+  },
+  {
+    path: "update-user",
+    summary: "Change the signed-in user's name or profile image (an http(s) URL, or null to remove it)",
+    body: z.strictObject({ name: ZUserNameSchema.optional(), image: ZImageSchema.optional() }),
+    perAddress: false,
+  },
+  {
+    path: "change-password",
+    summary: "Change the signed-in user's password, given the current one",
+    body: z.strictObject({
+      currentPassword: ZPasswordSchema,
+      newPassword: ZNewPasswordSchema,
+      revokeOtherSessions: ZFlagSchema.optional(),
+    }),
+    perAddress: true,
+    account: "session",
+    successClearsCount: true,
+  },
+  {
+    path: "change-email",
+    summary:
+      "Change the signed-in user's email address (switched off in Minutely: answers 400 CHANGE_EMAIL_DISABLED)",
+    body: z.strictObject({ newEmail: ZEmailSchema, callbackURL: ZCallbackUrlSchema.optional() }),
+    perAddress: true,
+    account: "session",
+  },
+  {
+    path: "delete-user",
+    summary: "Delete the signed-in user with its password (switched off in Minutely: answers 404)",
+    body: z.strictObject({
+      password: ZPasswordSchema.optional(),
+      token: z.string({ error: "must be a string" }).max(512, "is too long").optional(),
+      callbackURL: ZCallbackUrlSchema.optional(),
+    }),
+    perAddress: true,
+    account: "session",
+    successClearsCount: true,
+  },
+  {
+    path: "verify-password",
+    summary: "Check the signed-in user's password",
+    body: z.strictObject({ password: ZPasswordSchema }),
+    perAddress: true,
+    account: "session",
+    successClearsCount: true,
+  },
+  {
+    path: "reset-password",
+    summary: "Set a new password with a reset token (Minutely sends no reset mail yet: no token is valid)",
+    body: z.strictObject({
+      newPassword: ZNewPasswordSchema,
+      token: z.string({ error: "must be a string" }).min(1, "is required").max(512, "is too long"),
+    }),
+    perAddress: true,
+  },
+];
+
+/** The JSON schema of a body (the OpenAPI document's), from the zod schema that validates it. */
+function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _, ...json } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<
+    string,
+    unknown
+  >;
+  return json;
+}
+
+/** Counts a credential attempt against the account; a 429 once the account has had too many. */
+async function countAccountAttempt(buckets: RateLimitBuckets, account: string, reply: FastifyReply) {
+  const { current, ttl } = await buckets.hit(
+    "credential-account",
+    account,
+    ACCOUNT_CREDENTIAL_LIMIT.windowMs,
+  );
+  if (current <= ACCOUNT_CREDENTIAL_LIMIT.max) return;
+  const seconds = Math.max(1, Math.ceil(ttl / 1000));
+  reply.header("retry-after", String(seconds));
+  throw new RestError(429, {
+    error: "rate_limited",
+    message: `Too many attempts for this account. Try again in ${seconds} seconds.`,
+  });
+}
+
 /** better-auth's endpoints under /api/auth/*: sign-up/email, sign-in/email, sign-out, get-session… */
-export async function registerAuthRoutes(app: FastifyInstance, auth: Auth, db: Database): Promise<void> {
-  for (const url of ["/api/auth/sign-in/email", "/api/auth/sign-up/email"]) {
+export async function registerAuthRoutes(
+  app: FastifyInstance,
+  auth: Auth,
+  db: Database,
+  buckets: RateLimitBuckets,
+): Promise<void> {
+  for (const endpoint of ENDPOINTS) {
     app.route({
       method: "POST",
-      url,
-      config: { rateLimit: CREDENTIAL_LIMIT },
-      schema: {
-        tags: ["Auth"],
-        summary: url.endsWith("sign-in/email")
-          ? "Sign in with { email, password }; sets the session cookie"
-          : "Sign up with { name, email, password }; creates the account and sets the session cookie",
+      url: `/api/auth/${endpoint.path}`,
+      ...(endpoint.perAddress ? { config: { rateLimit: CREDENTIAL_LIMIT } } : {}),
+      schema: { tags: ["Auth"], summary: endpoint.summary, body: jsonSchemaOf(endpoint.body) },
+      // zod validates below (naming the field, as every route does); the JSON schema documents it.
+      attachValidation: true,
+      handler: async (req, reply) => {
+        const body = parse(endpoint.body, req.body) as Record<string, unknown>;
+        req.body = body; // forwarded as validated (a name trimmed)
+        let account: string | undefined;
+        if (endpoint.account === "email") {
+          account = String(body.email).trim().toLowerCase();
+        } else if (endpoint.account === "session") {
+          account = (await viewerOf(auth, req))?.email.toLowerCase();
+        }
+        if (account !== undefined) await countAccountAttempt(buckets, account, reply);
+        const result = await forward(auth, db, req, reply);
+        // A correct password clears the account's count: only failed guesses add up across successes. The
+        // answer is already sent, so a failure here is only logged (the count then runs out by itself).
+        if (account !== undefined && endpoint.successClearsCount && reply.statusCode === 200) {
+          await buckets.reset("credential-account", account).catch((error: unknown) => {
+            req.log.warn({ err: error }, "could not clear the account's credential attempts");
+          });
+        }
+        return result;
       },
-      handler: (req, reply) => forward(auth, db, req, reply),
     });
   }
   app.route({

@@ -29,6 +29,7 @@ describe("loadConfig", () => {
     expect(problems).toMatch(/STRIPE_SECRET_KEY is required in production/);
     expect(problems).toMatch(/STRIPE_WEBHOOK_SECRET is required in production/);
     expect(problems).toMatch(/METERING_API_TOKEN is required in production/);
+    expect(problems).toMatch(/METRICS_TOKEN is required in production/);
     expect(problems).toMatch(/SMTP_URL is required in production/);
     expect(problems).toMatch(/MAIL_FROM is required in production/);
   });
@@ -43,6 +44,7 @@ describe("loadConfig", () => {
         STRIPE_SECRET_KEY: "sk_live_abc123",
         STRIPE_WEBHOOK_SECRET: "whsec_abc123",
         METERING_API_TOKEN: "a-long-metering-token",
+        METRICS_TOKEN: "a-long-metrics-token-for-prometheus-0123",
         SMTP_URL: "smtps://mailer:pw@smtp.example.com:465",
         MAIL_FROM: "Minutely <billing@example.com>",
       },
@@ -52,6 +54,20 @@ describe("loadConfig", () => {
     expect(config.secureCookies).toBe(true);
     expect(config.publicUrl).toBe("https://billing.example.com");
     expect(config.trustedOrigins).toEqual(["https://billing.example.com"]);
+    expect(config.appUrl).toBe("https://billing.example.com");
+  });
+
+  it("returns Checkout to the customer app's own address when APP_URL names one (pnpm dev: Vite)", () => {
+    const config = loadConfig({
+      DATABASE_URL: "postgresql://u:p@localhost:5432/minutely",
+      APP_URL: "http://localhost:5173/",
+    });
+    expect(config.publicUrl).toBe("http://localhost:3000");
+    expect(config.appUrl).toBe("http://localhost:5173");
+    expect(config.trustedOrigins).toContain("http://localhost:5173");
+    expect(() => loadConfig({ DATABASE_URL: "postgresql://u:p@localhost/m", APP_URL: "not a url" })).toThrow(
+      /APP_URL must be an absolute http\(s\) URL/,
+    );
   });
 
   it("names every malformed production value in one error, secrets not echoed", () => {
@@ -66,6 +82,7 @@ describe("loadConfig", () => {
           STRIPE_SECRET_KEY: "pk_live_publishable",
           STRIPE_WEBHOOK_SECRET: "whsec_abc",
           METERING_API_TOKEN: "a-long-metering-token",
+          METRICS_TOKEN: "a-long-metrics-token-for-prometheus-0123",
           SMTP_URL: "https://user:hunter2@mail.example.com",
           MAIL_FROM: "not an address",
           TRUST_PROXY: "10.0.0.0/8,the-proxy",
@@ -102,6 +119,7 @@ describe("loadConfig", () => {
       STRIPE_SECRET_KEY: "sk_live_abc123",
       STRIPE_WEBHOOK_SECRET: "whsec_abc123",
       METERING_API_TOKEN: "a-long-metering-token",
+      METRICS_TOKEN: "a-long-metrics-token-for-prometheus-0123",
       SMTP_URL: "smtp://smtp.example.com:587",
       MAIL_FROM: "billing@example.com",
     };

@@ -73,6 +73,8 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: port.default(3000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** json: one JSON object a line (production, tests); pretty: short coloured lines (development default). */
+  LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
   DATABASE_URL: z
     .string({ error: "is required (a postgresql:// URL)" })
     .refine((value) => /^postgres(ql)?:\/\//.test(value), "must be a postgresql:// URL"),
@@ -86,6 +88,12 @@ const EnvSchema = z.object({
   SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   /** The URL browsers use to reach Minutely (the API and, in production, the SPAs it serves). */
   PUBLIC_URL: z.url({ error: "must be an absolute http(s) URL" }).optional(),
+  /**
+   * Where customers' browsers reach the customer app, when that is not PUBLIC_URL: Stripe's hosted pages
+   * return there. `pnpm dev` sets it to the Vite server (http://localhost:5173); in production the API
+   * serves the SPAs at PUBLIC_URL, which is the default.
+   */
+  APP_URL: z.url({ error: "must be an absolute http(s) URL" }).optional(),
   /** Extra origins allowed to make cookie-authenticated changes, comma-separated (the dev SPAs by default). */
   TRUSTED_ORIGINS: z.string().optional(),
   /** Stripe secret key: sk_test_... (any works against the emulator) or a live key in production. */
@@ -102,6 +110,11 @@ const EnvSchema = z.object({
   STRIPE_API_BASE: z.url({ error: "must be an absolute URL such as http://127.0.0.1:12111" }).optional(),
   /** Service token the calling platform uses for the metering API. */
   METERING_API_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  /**
+   * Bearer token Prometheus sends to scrape the API's /metrics (`Authorization: Bearer <token>`). Required
+   * in production; elsewhere /metrics is open unless it is set. The worker's /metrics is on WORKER_PORT.
+   */
+  METRICS_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
   /** Give new Stripe customers a test clock (on by default against the emulator; test mode only). */
   STRIPE_TEST_CLOCKS: booleanFlag.optional(),
   /** SMTP server for outgoing mail. Required in production; without it mail is only stored (mail_message). */
@@ -138,6 +151,7 @@ const REQUIRED_IN_PRODUCTION: Record<ProcessRole, readonly string[]> = {
     "STRIPE_SECRET_KEY",
     "STRIPE_WEBHOOK_SECRET",
     "METERING_API_TOKEN",
+    "METRICS_TOKEN",
     "SMTP_URL",
     "MAIL_FROM",
   ],
@@ -157,6 +171,7 @@ export type Config = Readonly<{
   host: string;
   port: number;
   logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
+  logFormat: "json" | "pretty";
   databaseUrl: string;
   databasePoolSize: number;
   webDistDir: string | undefined;
@@ -167,11 +182,15 @@ export type Config = Readonly<{
   trustProxy: boolean | string[];
   sessionSecret: string;
   publicUrl: string;
+  /** The customer app's address (APP_URL, else PUBLIC_URL): Checkout's success and cancel pages. */
+  appUrl: string;
   trustedOrigins: string[];
   /** Secure (HTTPS-only) cookies: everywhere but local development and tests. */
   secureCookies: boolean;
   stripe: { secretKey: string; webhookSecret: string; apiBase: string | undefined; useTestClocks: boolean };
   meteringApiToken: string;
+  /** Bearer token of the API's /metrics; undefined (open /metrics) only outside production. */
+  metricsToken: string | undefined;
   /** Outgoing mail over SMTP; undefined outside production when SMTP_URL is unset (mail is only stored). */
   smtp: { url: string; from: string } | undefined;
   worker: { mode: "inline" | "off"; concurrency: number; port: number };
@@ -218,6 +237,9 @@ export function loadConfig(
     if (env.PUBLIC_URL?.startsWith("http://")) {
       problems.push("PUBLIC_URL must be an https:// URL in production (session cookies are Secure)");
     }
+    if (env.APP_URL?.startsWith("http://")) {
+      problems.push("APP_URL must be an https:// URL in production");
+    }
   }
   // Production serves the built SPAs; they default to the build output of `pnpm build`.
   const webDistDir = env.WEB_DIST_DIR || (production && role === "api" ? DEFAULT_WEB_DIST_DIR : undefined);
@@ -243,6 +265,7 @@ export function loadConfig(
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT || 3000}`).replace(/\/$/, "");
+  const appUrl = (e.APP_URL ?? publicUrl).replace(/\/$/, "");
   const extraOrigins = (e.TRUSTED_ORIGINS ?? "")
     .split(",")
     .map((origin) => origin.trim())
@@ -250,6 +273,7 @@ export function loadConfig(
   const trustedOrigins = [
     ...new Set([
       new URL(publicUrl).origin,
+      new URL(appUrl).origin,
       ...extraOrigins,
       ...(e.NODE_ENV === "production" ? [] : DEV_ORIGINS),
     ]),
@@ -263,6 +287,7 @@ export function loadConfig(
     host: e.HOST,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT ?? (e.NODE_ENV === "development" ? "pretty" : "json"),
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     webDistDir,
@@ -271,6 +296,7 @@ export function loadConfig(
     trustProxy: e.TRUST_PROXY,
     sessionSecret: e.SESSION_SECRET ?? DEV_SESSION_SECRET,
     publicUrl,
+    appUrl,
     trustedOrigins,
     secureCookies: e.NODE_ENV === "production" || publicUrl.startsWith("https://"),
     stripe: {
@@ -282,6 +308,7 @@ export function loadConfig(
       useTestClocks: stripeKey.includes("_test_") && (e.STRIPE_TEST_CLOCKS ?? stripeApiBase !== undefined),
     },
     meteringApiToken: e.METERING_API_TOKEN ?? DEV_METERING_API_TOKEN,
+    metricsToken: e.METRICS_TOKEN,
     smtp: e.SMTP_URL ? { url: e.SMTP_URL, from: e.MAIL_FROM ?? DEV_MAIL_FROM } : undefined,
     worker: { mode: e.WORKER_MODE, concurrency: e.WORKER_CONCURRENCY, port: e.WORKER_PORT },
     shutdownDrainMs: Math.round(e.SHUTDOWN_DRAIN_SECONDS * 1000),

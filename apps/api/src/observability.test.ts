@@ -1,5 +1,7 @@
 import http from "node:http";
-import { PostgresJobQueue } from "@minutely/api";
+import { Writable } from "node:stream";
+import { createAuth, PostgresJobQueue } from "@minutely/api";
+import { testPorts } from "@minutely/api/testing";
 import { testDatabase } from "@minutely/db/vitest";
 import Fastify from "fastify";
 import { pino } from "pino";
@@ -7,6 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "./config.ts";
 import { loggerOptions, redactUrl } from "./logging.ts";
 import { readiness, registerGracefulDrain } from "./observability.ts";
+import { buildServer } from "./server.ts";
 import { buildTestServer } from "./testing.ts";
 import { sample } from "./testing-metrics.ts";
 
@@ -214,5 +217,61 @@ describe("logs", () => {
       "/api/auth/verify-email?token=%5Bredacted%5D&callbackURL=%2F",
     );
     expect(redactUrl("/api/v1/usage/calls")).toBe("/api/v1/usage/calls");
+  });
+
+  it("are short coloured lines in development: one per request, health checks and metrics left out", async () => {
+    const config = loadConfig({
+      NODE_ENV: "development",
+      DATABASE_URL: "postgresql://unused@localhost/unused",
+      LOG_LEVEL: "info",
+    });
+    expect(config.logFormat).toBe("pretty");
+    expect(loadConfig({ NODE_ENV: "test", DATABASE_URL: "postgresql://u@localhost/x" }).logFormat).toBe(
+      "json",
+    );
+    let output = "";
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        output += chunk.toString();
+        done();
+      },
+    });
+    const auth = createAuth({
+      db,
+      secret: config.sessionSecret,
+      baseUrl: config.publicUrl,
+      trustedOrigins: config.trustedOrigins,
+      secureCookies: false,
+    });
+    const dev = await buildServer({
+      config,
+      auth,
+      logDestination: destination,
+      ...testPorts(db, { stripeApiBase: "http://127.0.0.1:9", appUrl: config.appUrl }),
+    });
+    try {
+      await dev.ready();
+      await dev.inject({ method: "GET", url: "/health" });
+      await dev.inject({ method: "GET", url: "/health/live" });
+      await dev.inject({ method: "GET", url: "/metrics" });
+      await dev.inject({ method: "GET", url: "/api/subscriptions/user/packages/" });
+      await dev.inject({ method: "GET", url: "/api/auth/verify-email?token=secret-token-1" });
+      await dev.inject({
+        method: "GET",
+        url: `/trpc/auth.me,catalog.selection?batch=1&input=${encodeURIComponent('{"0":{"json":null}}')}`,
+      });
+    } finally {
+      await dev.close();
+    }
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the colours pino-pretty adds
+    const plain = output.replace(/\x1b\[[0-9;]*m/g, "");
+    const lines = plain.split("\n").filter((line) => / (GET|POST) \//.test(line));
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(
+      /^\[\d\d:\d\d:\d\d\] WARN: GET \/api\/subscriptions\/user\/packages\/ 401 \d+ ms$/,
+    );
+    expect(lines[1]).toMatch(/GET \/api\/auth\/verify-email\?token=%5Bredacted%5D/);
+    expect(lines[2]).toMatch(/GET \/trpc\/auth\.me,catalog\.selection \d{3} \d+ ms$/);
+    expect(plain).not.toMatch(/secret-token-1|"level":|\/health|\/metrics/);
   });
 });

@@ -1,5 +1,7 @@
 // Liveness, readiness and Prometheus metrics for the API and the worker process, and the HTTP request
-// metrics of the API. None of these routes needs authentication: restrict /metrics at the load balancer.
+// metrics of the API. The health routes need no authentication; /metrics needs the bearer METRICS_TOKEN
+// when one is configured (always on the API in production), since it tells anyone how the business runs.
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { Database } from "@minutely/db";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Metrics } from "./metrics.ts";
@@ -15,6 +17,15 @@ export interface ObservabilityDeps {
   lifecycle: Lifecycle;
   /** Names of the migrations this build expects (the folder); missing ones make the process not ready. */
   migrations: readonly string[];
+  /** When set, /metrics answers only requests with `Authorization: Bearer <metricsToken>` (401 otherwise). */
+  metricsToken?: string | undefined;
+}
+
+/** Whether an Authorization header carries exactly this bearer token (compared in constant time). */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  const given = /^Bearer (.+)$/i.exec(header ?? "")?.[1] ?? "";
+  const digest = (value: string) => createHash("sha256").update(value).digest();
+  return timingSafeEqual(digest(given), digest(token)) && given.length > 0;
 }
 
 export type Readiness =
@@ -70,7 +81,14 @@ export function registerObservabilityRoutes(app: FastifyInstance, deps: Observab
       ...(result.pendingMigrations ? { pending_migrations: result.pendingMigrations } : {}),
     });
   });
-  app.get("/metrics", quiet, async (_req, reply) => {
+  app.get("/metrics", quiet, async (req, reply) => {
+    const token = deps.metricsToken;
+    if (token !== undefined && !bearerMatches(req.headers.authorization, token)) {
+      return reply.code(401).header("www-authenticate", 'Bearer realm="metrics"').send({
+        error: "unauthorized",
+        message: "Send the metrics token as `Authorization: Bearer <token>`.",
+      });
+    }
     const body = await deps.metrics.registry.metrics();
     return reply.type(deps.metrics.registry.contentType).send(body);
   });

@@ -17,6 +17,7 @@ import { type SmtpSink, startSmtpSink } from "./testing-smtp.ts";
 
 const PUBLIC_URL = "https://billing.minutely.test";
 const METERING_TOKEN = "production-test-metering-token";
+const METRICS_TOKEN = "production-test-metrics-token-0123456789";
 const SESSION_SECRET = "production-test-session-secret-0123456789abcdef";
 const WEBHOOK_SECRET = "whsec_production_test";
 const BASE_ENV = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" };
@@ -119,7 +120,7 @@ describe("the production build", () => {
     expect(result.stdout).toBe("");
     expect(result.stderr).toBe(
       [
-        "Invalid configuration (10 problems):",
+        "Invalid configuration (11 problems):",
         "  - PORT must be a port number (0-65535)",
         "  - DATABASE_URL must be a postgresql:// URL",
         "  - STRIPE_WEBHOOK_SECRET must look like whsec_...",
@@ -127,6 +128,7 @@ describe("the production build", () => {
         "  - SESSION_SECRET is required in production",
         "  - STRIPE_SECRET_KEY is required in production",
         "  - METERING_API_TOKEN is required in production",
+        "  - METRICS_TOKEN is required in production",
         "  - MAIL_FROM is required in production",
         "  - PUBLIC_URL must be an https:// URL in production (session cookies are Secure)",
         "  - WEB_DIST_DIR: /nonexistent/web has no index.html (run `pnpm build`, or point WEB_DIST_DIR at the built customer app)",
@@ -204,6 +206,7 @@ describe("the production build", () => {
         STRIPE_API_BASE: emulator.url,
         STRIPE_TEST_CLOCKS: "false",
         METERING_API_TOKEN: METERING_TOKEN,
+        METRICS_TOKEN,
         SMTP_URL: sink.url,
         MAIL_FROM: "Minutely <billing@minutely.test>",
         WORKER_MODE: "off",
@@ -261,15 +264,37 @@ describe("the production build", () => {
       for (const [path, html] of [
         ["/", web],
         ["/usage", web],
+        ["/api-keys", web],
+        ["/billing/return?session_id=cs_x", web],
         ["/admin/", adminApp],
         ["/admin/packages", adminApp],
+        ["/admin/webhooks/evt_1", adminApp],
       ] as const) {
         const response = await fetch(`${apiUrl}${path}`);
         expect(response.status, path).toBe(200);
+        expect(response.headers.get("cache-control"), path).toBe("no-cache");
         expect(await response.text(), path).toBe(html);
       }
       const script = /src="(\/admin\/assets\/[^"]+\.js)"/.exec(adminApp)?.[1];
-      expect((await fetch(`${apiUrl}${script}`)).headers.get("content-type")).toMatch(/javascript/);
+      const asset = await fetch(`${apiUrl}${script}`);
+      expect(asset.headers.get("content-type")).toMatch(/javascript/);
+      expect(asset.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+      for (const favicon of ["/favicon.svg", "/admin/favicon.svg"]) {
+        const icon = await fetch(`${apiUrl}${favicon}`);
+        expect(icon.headers.get("content-type"), favicon).toMatch(/^image\/svg\+xml/);
+        expect(icon.headers.get("cache-control"), favicon).toBe("no-cache");
+      }
+      // A file of an older build (or a typo) is a 404, never the app's HTML with 200.
+      for (const missing of [
+        "/assets/old-build.js",
+        "/admin/assets/old-build.css",
+        "/favicon.ico",
+        "/robots.txt",
+      ]) {
+        const response = await fetch(`${apiUrl}${missing}`);
+        expect(response.status, missing).toBe(404);
+        expect(response.headers.get("content-type"), missing).toMatch(/^application\/json/);
+      }
     });
 
     it("signs up with a Secure cookie, subscribes with a card and meters a usage batch", async () => {
@@ -373,7 +398,11 @@ describe("the production build", () => {
         return processed > 0 && events.every((e) => e.status === "processed") ? true : undefined;
       });
 
-      const apiMetrics = await (await fetch(`${apiUrl}/metrics`)).text();
+      // The API's /metrics answers only the metrics token.
+      expect((await fetch(`${apiUrl}/metrics`)).status).toBe(401);
+      const apiMetrics = await (
+        await fetch(`${apiUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+      ).text();
       expect(sample(apiMetrics, "minutely_usage_events_ingested_total", { result: "accepted" })).toBe(2);
       expect(sample(apiMetrics, "minutely_usage_events_ingested_total", { result: "duplicate" })).toBe(2);
       expect(sample(apiMetrics, "minutely_usage_minutes_ingested_total")).toBe(836);

@@ -16,7 +16,8 @@ function signIn(app: FastifyInstance, remoteAddress: string) {
     url: "/api/auth/sign-in/email",
     headers: { origin: TEST_ORIGIN },
     remoteAddress,
-    payload: { email: "nobody@example.com", password: "wrong-password-1" },
+    // An email per address: these tests are about the per-address limit, not the per-account one.
+    payload: { email: `nobody-${remoteAddress}@example.com`, password: "wrong-password-1" },
   });
 }
 

@@ -78,6 +78,11 @@ export class RateLimitBuckets {
     return { current: row.count, ttl: Math.ceil(row.ttl) };
   }
 
+  /** Forgets a key's count (a correct password clears the failed attempts before it). */
+  async reset(namespace: string, key: string): Promise<void> {
+    await this.db.$executeRaw`DELETE FROM rate_limit_bucket WHERE key = ${this.keyOf(namespace, key)}`;
+  }
+
   /** Deletes up to `sweepBatch` rows whose window has ended; returns how many. */
   async sweep(): Promise<number> {
     return await this.db.$executeRaw`

@@ -27,7 +27,7 @@ export function createRuntime(config: Config): Runtime {
     : new OutboxMailer(db, systemClock);
   const ports: Ports = {
     settings: {
-      publicUrl: config.publicUrl,
+      appUrl: config.appUrl,
       useTestClocks: config.stripe.useTestClocks,
       stripeEmulator: usesEmulator(config.stripe.apiBase),
     },

@@ -24,7 +24,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import superjson, { type SuperJSONResult } from "superjson";
 import { registerAuthRoutes } from "./auth-routes.ts";
 import type { Config } from "./config.ts";
-import { loggerOptions } from "./logging.ts";
+import { fastifyLogging, registerShortRequestLog } from "./logging.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import {
   type Lifecycle,
@@ -40,6 +40,7 @@ import {
   RestError,
   registerErrorHandler,
   registerJsonBodyParser,
+  registerStrictBodies,
 } from "./rest.ts";
 import { registerCustomerApiRoutes } from "./routes/customer-api.ts";
 import { registerDashboardRoutes } from "./routes/dashboard.ts";
@@ -48,6 +49,15 @@ import { registerSubscriptionRoutes } from "./routes/subscriptions.ts";
 import { registerWebhookRoutes } from "./routes/webhooks.ts";
 import { viewerOf } from "./session.ts";
 
+/**
+ * Calls one tRPC request may batch. Each call runs its own queries, so an unbounded batch lets one client
+ * occupy the database pool for seconds (100 dashboards took 6.5 s and slowed everyone else's 100-fold).
+ * The SPAs' httpBatchLink uses the same `maxItems`, so they split larger batches themselves.
+ */
+export const MAX_TRPC_BATCH_CALLS = 10;
+/** Body limit of /trpc and /trpc/admin: ten calls of the largest input (1,000 agent ids) fit easily. */
+export const TRPC_BODY_LIMIT = 256 * 1024;
+
 export interface ServerDeps extends Ports {
   config: Config;
   auth: Auth;
@@ -55,6 +65,8 @@ export interface ServerDeps extends Ports {
   metrics?: Metrics;
   /** Set when the process shuts down (/health/ready answers 503 from then on). */
   lifecycle?: Lifecycle;
+  /** Where LOG_FORMAT=pretty writes (stdout when omitted; tests read it). */
+  logDestination?: NodeJS.WritableStream;
 }
 
 function trpcOptions<TRouter extends AppRouter | AdminRouter>(
@@ -66,6 +78,8 @@ function trpcOptions<TRouter extends AppRouter | AdminRouter>(
     prefix,
     trpcOptions: {
       router,
+      // The onRequest hook refuses larger batches first, with a clearer message; this is the backstop.
+      maxBatchSize: MAX_TRPC_BATCH_CALLS,
       createContext: async ({ req }): Promise<Context> => ({
         db: deps.db,
         clock: deps.clock,
@@ -133,7 +147,7 @@ function superjsonProblem(text: string, batch: boolean): string | null {
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
-    logger: loggerOptions(config, "minutely-api"),
+    ...fastifyLogging(config, "minutely-api", deps.logDestination),
     trustProxy: config.trustProxy,
     genReqId: (req) => {
       const incoming = req.headers["x-request-id"];
@@ -142,10 +156,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 5000, ignoreTrailingSlash: true },
     bodyLimit: 1024 * 1024,
     frameworkErrors: frameworkErrorHandler,
+    // JSON bodies are taken as sent: Fastify's default ajv settings would coerce them (an array of one
+    // string becomes the string, null becomes 0 or "", a number becomes a string) and silently drop
+    // undeclared fields, so a wrong type would be accepted as something the client never sent. No route
+    // has a querystring schema, and the only params schemas are plain strings, so nothing needs coercion.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   });
 
   registerErrorHandler(app);
   registerJsonBodyParser(app);
+  registerStrictBodies(app);
   const metrics = deps.metrics ?? createMetrics({ db: deps.db });
   const lifecycle = deps.lifecycle ?? { shuttingDown: false };
   app.addHook("preClose", async () => {
@@ -153,6 +173,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   registerGracefulDrain(app, lifecycle);
   registerHttpMetrics(app, metrics);
+  registerShortRequestLog(app, config);
   app.addHook("onSend", async (req, reply) => {
     reply.header("x-request-id", req.id);
   });
@@ -206,6 +227,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     metrics,
     lifecycle,
     migrations: readMigrations(config.migrationsDir).map((m) => m.name),
+    metricsToken: config.metricsToken,
   });
 
   await app.register(swagger, {
@@ -217,8 +239,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         title: "Minutely API",
         version: "1.0.0",
         description:
-          "REST endpoints of Minutely: the seed's subscription contract (session cookie), the metering API " +
-          "(service token) and the customer API (API keys). The SPAs use tRPC at /trpc and /trpc/admin.",
+          "REST endpoints of Minutely: the sign-in endpoints that take a body (better-auth, session cookie), " +
+          "the seed's subscription contract (session cookie), the metering API (service token) and the " +
+          "customer API (API keys). Bodies are taken as sent (no type coercion) and neither bodies nor query " +
+          "strings may carry fields a route does not declare (a 400 names them). The SPAs use tRPC at /trpc " +
+          "and /trpc/admin (at most 10 calls a batch).",
       },
       components: {
         securitySchemes: {
@@ -232,7 +257,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: "/api/docs", staticCSP: true });
   app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
-  await registerAuthRoutes(app, deps.auth, deps.db);
+  await registerAuthRoutes(app, deps.auth, deps.db, rateLimitBuckets);
   await registerSubscriptionRoutes(app, deps);
   await registerMeteringRoutes(app, { ...deps, onUsageIngested: (result) => metrics.observeIngest(result) });
   await registerDashboardRoutes(app, deps);
@@ -249,6 +274,20 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         error: "unsupported_media_type",
         message: "Send tRPC requests with Content-Type: application/json.",
       });
+    });
+    // A batch names its calls in the path (`/trpc/a,b,c?batch=1`, read as tRPC reads it): too many are
+    // refused before any of them runs.
+    scope.addHook("onRequest", async (req) => {
+      if (new URLSearchParams(req.url.split("?")[1] ?? "").get("batch") !== "1") return;
+      const calls = String((req.params as { path?: unknown }).path ?? "").split(",").length;
+      if (calls <= MAX_TRPC_BATCH_CALLS) return;
+      throw new RestError(400, {
+        error: "batch_too_large",
+        message: `A tRPC batch may hold at most ${MAX_TRPC_BATCH_CALLS} calls; this one has ${calls}. Send the others in further requests.`,
+      });
+    });
+    scope.addHook("onRoute", (route) => {
+      route.bodyLimit = TRPC_BODY_LIMIT;
     });
     // tRPC parses its input itself (the body, or ?input= of a query): the same limits as REST bodies,
     // and superjson that does not deserialize is refused here with a clear message (malformed meta sends
@@ -285,15 +324,27 @@ async function registerSpas(app: FastifyInstance, config: Config): Promise<void>
       decorateReply: index === 0,
       wildcard: false,
       index: ["index.html"],
+      // Vite names every built asset by its content hash: cache those for good, revalidate the rest
+      // (index.html, favicon), so a deploy is picked up at the next load.
+      cacheControl: false,
+      setHeaders: (reply, file) => {
+        reply.header(
+          "cache-control",
+          /[/\\]assets[/\\]/.test(file) ? "public, max-age=31536000, immutable" : "no-cache",
+        );
+      },
     });
   }
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split("?")[0] ?? "/";
     const isApi = path.startsWith("/api/") || path.startsWith("/trpc");
     const spa = spas.find((s) => path.startsWith(s.prefix) || `${path}/` === s.prefix);
-    if (req.method !== "GET" || isApi || !spa) {
+    // A file that is not there (an asset of an older build, say) is a 404, not the app's page: a browser
+    // asking for a script must not get HTML. Routes of the apps have no dot in their last segment.
+    const isFile = /\.[A-Za-z0-9]+$/.test(path.slice(path.lastIndexOf("/") + 1));
+    if (req.method !== "GET" || isApi || !spa || isFile) {
       return reply.code(404).send({ error: "not_found", message: `No route for ${req.method} ${path}` });
     }
-    return reply.type("text/html").sendFile("index.html", spa.dir);
+    return reply.header("cache-control", "no-cache").type("text/html").sendFile("index.html", spa.dir);
   });
 }

@@ -31,7 +31,7 @@ export async function buildTestServer(
   const app = await buildServer({
     config,
     auth,
-    ...testPorts(db, { stripeApiBase: config.stripe.apiBase ?? "", publicUrl: config.publicUrl }),
+    ...testPorts(db, { stripeApiBase: config.stripe.apiBase ?? "", appUrl: config.appUrl }),
   });
   await app.ready();
   return app;

@@ -6,7 +6,7 @@ import { readMigrations } from "@minutely/db";
 import Fastify from "fastify";
 import { loadConfigOrExit } from "./config.ts";
 import { installCrashGuard } from "./crash-guard.ts";
-import { loggerOptions } from "./logging.ts";
+import { fastifyLogging } from "./logging.ts";
 import { createMetrics } from "./metrics.ts";
 import { type Lifecycle, registerGracefulDrain, registerObservabilityRoutes } from "./observability.ts";
 import { createRuntime } from "./runtime.ts";
@@ -16,7 +16,7 @@ const config = loadConfigOrExit("worker");
 const runtime = createRuntime(config);
 const { ports } = runtime;
 const lifecycle: Lifecycle = { shuttingDown: false };
-const app = Fastify({ logger: loggerOptions(config, "minutely-worker") });
+const app = Fastify(fastifyLogging(config, "minutely-worker"));
 registerGracefulDrain(app, lifecycle);
 installCrashGuard(app.log);
 const metrics = createMetrics({

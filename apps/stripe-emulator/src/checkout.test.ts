@@ -114,6 +114,28 @@ describe("hosted checkout", () => {
     expect((await stripe.checkout.sessions.retrieve(session.id)).status).toBe("complete");
   });
 
+  it("expires an open session: paying it is refused, as is expiring it again or a completed one", async () => {
+    const customer = await stripe.customers.create({ email: "twice@minutely.test" });
+    const { session } = await subscriptionSession(customer.id);
+    const expired = await stripe.checkout.sessions.expire(session.id);
+    expect(expired).toMatchObject({ id: session.id, status: "expired", url: null });
+    const page = await submit(`${emulator.url}/checkout/${session.id}/pay`, { card: "visa" });
+    expect(page.status).toBe(400);
+    expect(await page.text()).toContain("This checkout session is expired");
+    expect((await stripe.subscriptions.list({ customer: customer.id })).data).toHaveLength(0);
+    await expect(stripe.checkout.sessions.expire(session.id)).rejects.toMatchObject({
+      type: "StripeInvalidRequestError",
+      message: expect.stringMatching(/status in \["open"\] can be expired/),
+    });
+    const { session: paid } = await subscriptionSession(customer.id);
+    await submit(`${emulator.url}/checkout/${paid.id}/pay`, { card: "visa" });
+    await expect(stripe.checkout.sessions.expire(paid.id)).rejects.toMatchObject({
+      type: "StripeInvalidRequestError",
+    });
+    const events = await stripe.events.list({ type: "checkout.session.expired" });
+    expect(events.data.map((e) => (e.data.object as Stripe.Checkout.Session).id)).toContain(session.id);
+  });
+
   it("redirects to cancel_url on cancel", async () => {
     const { session } = await subscriptionSession();
     const response = await submit(`${emulator.url}/checkout/${session.id}/cancel`, {});

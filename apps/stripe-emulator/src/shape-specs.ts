@@ -484,6 +484,34 @@ export const invoicePaymentKeys = {
   status_transitions: true,
 } as const satisfies KeySpec<Stripe.InvoicePayment>;
 
+export const refundKeys = {
+  id: true,
+  object: true,
+  amount: true,
+  balance_transaction: true,
+  charge: true,
+  created: true,
+  currency: true,
+  customer: true,
+  customer_account: true,
+  description: false,
+  destination_details: true,
+  failure_balance_transaction: false,
+  failure_reason: false,
+  instructions_email: false,
+  metadata: true,
+  next_action: false,
+  payment_intent: true,
+  payment_method: true,
+  pending_reason: false,
+  presentment_details: false,
+  reason: true,
+  receipt_number: true,
+  source_transfer_reversal: true,
+  status: true,
+  transfer_reversal: true,
+} as const satisfies KeySpec<Stripe.Refund>;
+
 export const paymentIntentKeys = {
   id: true,
   object: true,
@@ -766,6 +794,7 @@ export const SHAPE_SPECS: Record<string, Record<string, boolean>> = {
   DeletedInvoiceItem: deletedInvoiceItemKeys,
   InvoicePayment: invoicePaymentKeys,
   PaymentIntent: paymentIntentKeys,
+  Refund: refundKeys,
   SetupIntent: setupIntentKeys,
   CheckoutSession: checkoutSessionKeys,
   LineItem: lineItemKeys,

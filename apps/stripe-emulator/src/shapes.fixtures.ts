@@ -31,6 +31,7 @@ export async function collectResources(stripe: Stripe, emulatorUrl: string): Pro
   const paymentIntent = await stripe.paymentIntents.retrieve(
     typeof paymentIntentId === "string" ? paymentIntentId : "",
   );
+  const refund = await stripe.refunds.create({ payment_intent: paymentIntent.id, amount: 100 });
   const invoiceItem = await stripe.invoiceItems.create({
     customer: customer.id,
     amount: 250,
@@ -120,6 +121,7 @@ export async function collectResources(stripe: Stripe, emulatorUrl: string): Pro
     DeletedInvoiceItem: deletedInvoiceItem,
     InvoicePayment: invoicePayment,
     PaymentIntent: paymentIntent,
+    Refund: refund,
     SetupIntent: setupIntent,
     CheckoutSession: completed,
     LineItem: lineItems.data[0],

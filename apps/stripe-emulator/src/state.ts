@@ -283,6 +283,18 @@ export interface PaymentIntentRec extends Base {
   metadata: Metadata;
 }
 
+/** A refund of (part of) a succeeded PaymentIntent; card refunds succeed at once in test mode. */
+export interface RefundRec extends Base {
+  payment_intent: string;
+  customer: string | null;
+  payment_method: string | null;
+  amount: number;
+  currency: string;
+  reason: "duplicate" | "fraudulent" | "requested_by_customer" | null;
+  status: "succeeded";
+  metadata: Metadata;
+}
+
 export interface InvoicePaymentRec extends Base {
   invoice: string;
   payment_intent: string;
@@ -390,6 +402,7 @@ export interface State {
   schedules: Record<string, ScheduleRec>;
   paymentIntents: Record<string, PaymentIntentRec>;
   invoicePayments: Record<string, InvoicePaymentRec>;
+  refunds: Record<string, RefundRec>;
   checkoutSessions: Record<string, CheckoutSessionRec>;
   setupIntents: Record<string, SetupIntentRec>;
   testClocks: Record<string, TestClockRec>;
@@ -411,6 +424,7 @@ export function emptyState(): State {
     schedules: {},
     paymentIntents: {},
     invoicePayments: {},
+    refunds: {},
     checkoutSessions: {},
     setupIntents: {},
     testClocks: {},

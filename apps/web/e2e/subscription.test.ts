@@ -27,6 +27,9 @@ describe("subscription lifecycle in the customer app", () => {
     await screenshot(page, "web-checkout-page");
     await page.locator("#card-visa").check();
     await page.locator("#submit").click();
+    await page.waitForURL(/\/billing\/return\?session_id=cs_/);
+    await page.getByRole("heading", { name: "You're subscribed to Pro" }).waitFor();
+    await page.getByRole("link", { name: "Billing and invoices" }).click();
     await page.waitForURL(`${stack.baseUrl}/billing`);
     const card = page.getByTestId("subscription-card");
     await card.getByText("Pro package").waitFor();

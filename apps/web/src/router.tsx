@@ -203,6 +203,9 @@ const agentsRoute = createRoute({
 const packagesRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/packages",
+  // Stripe Checkout's cancel URL comes back with ?checkout=cancelled: the page says nothing was charged.
+  validateSearch: (search: Record<string, unknown>): { checkout?: "cancelled" } =>
+    search.checkout === "cancelled" ? { checkout: "cancelled" } : {},
   component: page.packages,
 });
 

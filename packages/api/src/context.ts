@@ -16,8 +16,8 @@ export interface Viewer {
 
 /** Deployment facts services need. */
 export interface Settings {
-  /** Where browsers reach Minutely (return URLs from Stripe's hosted pages point here). */
-  publicUrl: string;
+  /** Where customers' browsers reach the customer app (return URLs from Stripe's hosted pages point here). */
+  appUrl: string;
   /** Give each new Stripe customer a test clock (emulator / Stripe test mode) so time can be advanced. */
   useTestClocks: boolean;
   /** True when Stripe is the project's emulator: the SPAs then say so in a banner. */

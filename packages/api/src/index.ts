@@ -1,4 +1,11 @@
-export { type Auth, type AuthOptions, createAuth, MIN_PASSWORD_LENGTH, resolveViewer } from "./auth.ts";
+export {
+  type Auth,
+  type AuthOptions,
+  createAuth,
+  MAX_PASSWORD_LENGTH,
+  MIN_PASSWORD_LENGTH,
+  resolveViewer,
+} from "./auth.ts";
 export { createStripeClient, type StripeClientOptions, usesEmulator } from "./billing/stripe-client.ts";
 export { StripeBillingProvider } from "./billing/stripe-provider.ts";
 export type { Context, Ports, Settings, Viewer } from "./context.ts";

@@ -10,7 +10,7 @@ export interface TestPortsOptions {
   /** The Stripe emulator's URL (inject("minutelyStripeEmulatorUrl") under @minutely/testing/global-setup). */
   stripeApiBase: string;
   clock?: FixedClock;
-  publicUrl?: string;
+  appUrl?: string;
   /**
    * The SDK's per-request timeout. Fault tests that make Stripe hang set it low, so the SDK's three
    * attempts end in seconds; unset keeps the production default.
@@ -28,7 +28,7 @@ export function testPorts(db: Database, options: TestPortsOptions) {
   });
   return {
     settings: {
-      publicUrl: options.publicUrl ?? "http://localhost:3000",
+      appUrl: options.appUrl ?? "http://localhost:3000",
       useTestClocks: true,
       stripeEmulator: true,
     },

@@ -1,27 +1,43 @@
 import { isDatabaseUnavailable } from "@minutely/db";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
-import { ZodError } from "zod";
+import { ZodError, z } from "zod";
 import type { Context } from "./context.ts";
 import { AppError, DATABASE_UNAVAILABLE, toTRPCError } from "./errors.ts";
+
+/**
+ * A zod error's problems as (field, message) pairs. An unknown key is named by its own path (`accountId`,
+ * `values.colour`), not by the object holding it, so the message says which key to remove.
+ */
+function issuesOf(error: ZodError): { field: string; message: string }[] {
+  return error.issues.flatMap((issue) =>
+    issue.code === "unrecognized_keys"
+      ? issue.keys.map((key) => ({
+          field: [...issue.path, key].join("."),
+          message: "is not a field of this input",
+        }))
+      : [{ field: issue.path.join(".") || "input", message: issue.message }],
+  );
+}
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
   errorFormatter({ shape, error }) {
     const cause = error.cause;
+    const issues = cause instanceof ZodError ? issuesOf(cause) : [];
     const fieldErrors =
       cause instanceof ZodError
-        ? Object.fromEntries(cause.issues.map((issue) => [issue.path.join(".") || "input", issue.message]))
+        ? Object.fromEntries(issues.map((issue) => [issue.field, issue.message]))
         : cause instanceof AppError && cause.field
           ? { [cause.field]: cause.message }
           : null;
     // An unexpected error's own text (a driver's, Stripe's, a stack's first line) is for the logs only.
-    const firstIssue = cause instanceof ZodError ? cause.issues[0] : undefined;
+    const firstIssue = issues[0];
     const message =
       error.code === "INTERNAL_SERVER_ERROR"
         ? "Something went wrong on our side; nothing you did caused it. Please try again in a moment."
         : firstIssue
-          ? `Invalid input: ${firstIssue.path.join(".") || "input"}: ${firstIssue.message}`
+          ? `Invalid input: ${firstIssue.field}: ${firstIssue.message}`
           : shape.message;
     return { ...shape, message, data: { ...shape.data, stack: undefined, fieldErrors } };
   },
@@ -43,6 +59,12 @@ const mapAppErrors = t.middleware(async ({ next }) => {
   }
   return result;
 });
+
+/**
+ * The input of a procedure that takes none: nothing, or an empty object. Every procedure declares an input
+ * (this one at least), so an unexpected key (`{ accountId }`) is a BAD_REQUEST naming it, never ignored.
+ */
+export const ZNoInputRequestSchema = z.strictObject({}).optional();
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;

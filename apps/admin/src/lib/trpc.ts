@@ -55,7 +55,8 @@ export const queryClient = new QueryClient({
 });
 
 export const trpcClient = createTRPCClient<AdminRouter>({
-  links: [httpBatchLink({ url: "/trpc/admin", transformer: superjson })],
+  // At most the server's MAX_TRPC_BATCH_CALLS (apps/api/src/server.ts) calls per request; more are split.
+  links: [httpBatchLink({ url: "/trpc/admin", transformer: superjson, maxItems: 10 })],
 });
 
 export const trpc = createTRPCOptionsProxy<AdminRouter>({ client: trpcClient, queryClient });

@@ -108,6 +108,7 @@ export function CustomerDetailPage({ accountId }: { accountId: string }) {
         <SubscriptionSection detail={d} />
         <StripeSection detail={d} />
       </div>
+      {d.duplicateSubscriptions.length > 0 ? <DuplicatesSection detail={d} /> : null}
       <UsageSection detail={d} />
       <InvoicesSection detail={d} />
       <div className="grid gap-4 lg:grid-cols-2">
@@ -301,6 +302,53 @@ function InvoicesSection({ detail }: { detail: Detail }) {
           ))}
         </DataTable>
       )}
+    </Section>
+  );
+}
+
+/** Second subscriptions the billing guard canceled and refunded (two Checkout pages paid). */
+function DuplicatesSection({ detail }: { detail: Detail }) {
+  return (
+    <Section id="duplicates-heading" title="Duplicate subscriptions canceled and refunded">
+      <p className="text-sm text-slate-600">
+        This account paid for a second subscription while it already had one. Minutely kept the first,
+        canceled the second at once and refunded its payment.
+      </p>
+      <ul className="flex flex-col divide-y divide-slate-100 text-sm">
+        {detail.duplicateSubscriptions.map((dup) => (
+          <li key={dup.stripeSubscriptionId} className="flex flex-col gap-1 py-2">
+            <div className="flex flex-wrap items-center gap-2">
+              <ToneBadge tone={dup.status === "resolved" ? "warning" : "danger"}>
+                {dup.status === "resolved" ? "Canceled and refunded" : "Being canceled and refunded"}
+              </ToneBadge>
+              <span className="text-xs text-slate-500">
+                found {formatDateTime(dup.detectedAt)}
+                {dup.resolvedAt ? ` · resolved ${formatDateTime(dup.resolvedAt)}` : ""}
+              </span>
+            </div>
+            <p className="text-slate-700">
+              Canceled <CopyableId value={dup.stripeSubscriptionId} label="canceled subscription id" />, kept{" "}
+              <CopyableId value={dup.keptStripeSubscriptionId} label="kept subscription id" />.{" "}
+              {dup.refunded
+                ? `Refunded ${formatAmount(dup.refunded.amount, dup.refunded.currency)}`
+                : "Nothing was paid, nothing refunded"}
+              {dup.stripeRefundIds.length > 0 ? ` (${dup.stripeRefundIds.join(", ")})` : ""}.
+              {dup.stripeEventId ? (
+                <>
+                  {" "}
+                  Found by webhook{" "}
+                  <Link to="/webhooks/$eventId" params={{ eventId: dup.stripeEventId }} className={linkClass}>
+                    {dup.stripeEventId}
+                  </Link>
+                  .
+                </>
+              ) : (
+                " Found when the customer came back from Checkout."
+              )}
+            </p>
+          </li>
+        ))}
+      </ul>
     </Section>
   );
 }

@@ -43,7 +43,8 @@ const STATUS: Record<WebhookStatusOption, { label: string; tone: Tone; explain: 
   failed: {
     label: "Failed",
     tone: "danger",
-    explain: "Processing failed on every attempt and the queue gave up. Fix the cause, then replay it.",
+    explain:
+      "Processing failed for good (on every attempt, or at once when Stripe does not know the object; see the last error). Fix the cause, then replay it.",
   },
 };
 

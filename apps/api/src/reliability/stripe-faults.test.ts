@@ -37,7 +37,7 @@ beforeAll(async () => {
   });
   ports = testPorts(db, {
     stripeApiBase: emulator.url,
-    publicUrl: config.publicUrl,
+    appUrl: config.appUrl,
     stripeTimeoutMs: STRIPE_TIMEOUT_MS,
   });
   await syncCatalogToStripe(ports);

@@ -1,7 +1,11 @@
+import { testPorts } from "@minutely/api/testing";
 import { testDatabase } from "@minutely/db/vitest";
+import { stripeEmulatorUrl } from "@minutely/testing";
+import Fastify from "fastify";
 import { afterAll, describe, expect, it } from "vitest";
+import { registerErrorHandler, registerJsonBodyParser } from "../rest.ts";
 import { buildTestServer, TEST_ORIGIN } from "../testing.ts";
-import { meteringTokenMatches } from "./metering.ts";
+import { meteringTokenMatches, registerMeteringRoutes } from "./metering.ts";
 
 const { db } = await testDatabase();
 const app = await buildTestServer(db, { METERING_API_TOKEN: "test-metering-token-0123456789" });
@@ -376,6 +380,51 @@ describe("wrong JSON types in metering bodies", () => {
       expect(await db.usagePeriodRollup.count({ where: { accountId } })).toBe(0);
     },
   );
+
+  it("are refused by the routes themselves, even on a server whose ajv coerces types (Fastify's default)", async () => {
+    // Fastify's defaults: coerceTypes "array", removeAdditional true. The routes do not rely on the
+    // server's settings: they judge a copy of the body taken before Fastify's validation.
+    const coercing = Fastify();
+    registerErrorHandler(coercing);
+    registerJsonBodyParser(coercing);
+    await registerMeteringRoutes(coercing, {
+      ...testPorts(db, { stripeApiBase: stripeEmulatorUrl() }),
+      config: { meteringApiToken: "test-metering-token-0123456789" },
+    });
+    await coercing.ready();
+    try {
+      const { accountId, agentId } = await subscribedAccount();
+      for (const [field, value] of [
+        ["duration_seconds", null],
+        ["duration_seconds", "60"],
+        ["duration_seconds", [60]],
+        ["duration_seconds", true],
+        ["call_id", 12345],
+        ["direction", ["outbound"]],
+      ] as const) {
+        const response = await coercing.inject({
+          method: "POST",
+          url: "/api/v1/usage/calls",
+          headers: auth,
+          payload: { events: [{ ...event(accountId), [field]: value }] },
+        });
+        expect(response.statusCode, `${field}: ${JSON.stringify(value)}`).toBe(400);
+        expect(response.json().fields).toHaveProperty([`events.0.${field}`]);
+      }
+      const authorize = await coercing.inject({
+        method: "POST",
+        url: "/api/v1/calls/authorize",
+        headers: auth,
+        payload: { call_id: 42, account_id: accountId, agent_id: agentId, direction: "outbound" },
+      });
+      expect(authorize.statusCode).toBe(400);
+      expect(authorize.json().fields).toHaveProperty(["call_id"]);
+      expect(await db.usageEvent.count({ where: { accountId } })).toBe(0);
+      expect(await db.callReservation.count({ where: { accountId } })).toBe(0);
+    } finally {
+      await coercing.close();
+    }
+  });
 
   it("POST /usage/calls: duration_seconds null is refused, so the real report of the call is still counted", async () => {
     const { accountId } = await subscribedAccount();

@@ -38,9 +38,9 @@ const ZIdSchema = z.string({ error: "is required" }).min(1, "is required").max(1
 
 // The bodies are validated by these strict schemas only: a value of the wrong JSON type (null, "60", true,
 // [60], a number for a string) or a field the API does not know is a 400 naming the field, never coerced or
-// dropped. Fastify's own validator does not run in this scope (see registerMeteringRoutes), so the server's
-// ajv options (type coercion, removal of additional properties, defaults) cannot change a body before these
-// schemas see it; the JSON schemas in the route options only describe the API in the OpenAPI document.
+// dropped. They see the body as JSON.parse produced it (copied before Fastify's validation, see
+// registerMeteringRoutes), so the server's ajv options (type coercion, removal of additional properties,
+// defaults) cannot change a body before these schemas see it.
 export const ZUsageEventRequestSchema = z
   .strictObject({
     call_id: ZIdSchema,
@@ -197,6 +197,13 @@ async function requireAccount(db: Ports["db"], req: FastifyRequest): Promise<str
   return account.id;
 }
 
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The JSON body as parsed, copied before Fastify's validation could coerce it (metering routes). */
+    meteringBody?: unknown;
+  }
+}
+
 /** Observes every ingested batch (the usage counters of /metrics). */
 export type UsageIngestObserver = (result: IngestResult) => void;
 
@@ -207,10 +214,14 @@ export async function registerMeteringRoutes(
   // Small reports that arrive while earlier ones are being written share the next transaction.
   const coalescer = new UsageIngestCoalescer((events) => ingestUsageEvents(deps, events));
   await app.register(async (scope) => {
-    // Validation here is the zod schemas' alone (`parse` in each handler), on the body exactly as JSON.parse
-    // produced it: Fastify's validator would coerce types ("60" -> 60, null -> 0, true -> "true") in place
-    // before the handler runs, whatever the server's ajv options are. The route schemas stay for OpenAPI.
-    scope.setValidatorCompiler(() => () => true);
+    // The bodies are judged by the zod schemas (`parse` in each handler) on a copy taken before Fastify's
+    // validation runs: with ajv's type coercion on (Fastify's default) the body would be changed in place
+    // ("60" -> 60, null -> 0, true -> "true") before the handler sees it. So the routes refuse wrong types
+    // whatever the server's ajv options are; Fastify's validation still runs for the rest (unknown query
+    // parameters and body fields are refused by registerStrictBodies).
+    scope.addHook("preValidation", async (req) => {
+      req.meteringBody = req.body === undefined ? undefined : structuredClone(req.body);
+    });
     scope.addHook("onRequest", async (req) => {
       if (!meteringTokenMatches(req.headers.authorization, deps.config.meteringApiToken)) {
         throw new RestError(401, {
@@ -271,7 +282,7 @@ export async function registerMeteringRoutes(
         bodyLimit: 4 * 1024 * 1024,
       },
       async (req) => {
-        const body = parse(ZIngestUsageRequestSchema, req.body);
+        const body = parse(ZIngestUsageRequestSchema, req.meteringBody);
         const result = await coalescer.submit(
           body.events.map((e) => ({
             callId: e.call_id,
@@ -363,7 +374,7 @@ export async function registerMeteringRoutes(
         attachValidation: true,
       },
       async (req) => {
-        const body = parse(ZAuthorizeCallRequestSchema, req.body);
+        const body = parse(ZAuthorizeCallRequestSchema, req.meteringBody);
         const result = await authorizeCallRequest(deps, {
           callId: body.call_id,
           accountId: body.account_id,

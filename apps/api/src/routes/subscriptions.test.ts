@@ -158,6 +158,29 @@ describe("POST /api/subscriptions/user/actions/ (the seed's contract)", () => {
     expect(signedOut.statusCode).toBe(401);
   });
 
+  it("refuses an upgrade's proration_date out of range with a 400 naming it, never a 500", async () => {
+    await syncCatalogToStripe(ports);
+    const cookie = await signedIn("ranges@example.com");
+    const pro = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
+    const enterprise = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Enterprise" } });
+    const paid = await act(cookie, {
+      action: "subscribe",
+      package_id: pro.id,
+      payment_method_id: "pm_card_visa",
+    });
+    expect(paid.statusCode, paid.body).toBe(200);
+    // The test server's clock (fixed) is "now" for the service; real time is only used by Stripe's signatures.
+    const periodStart = Date.parse(paid.json().subscription.current_period_start) / 1000;
+    for (const proration_date of [1e15, 1e300, 1.5, 0, -1, periodStart - 1, periodStart + 10 * 24 * 3600]) {
+      const response = await act(cookie, { action: "upgrade", package_id: enterprise.id, proration_date });
+      expect(response.statusCode, `${proration_date}: ${response.body}`).toBe(400);
+      expect(response.json().fields, String(proration_date)).toHaveProperty("proration_date");
+    }
+    const user = await db.user.findUniqueOrThrow({ where: { email: "ranges@example.com" } });
+    const [sub] = await db.subscription.findMany({ where: { accountId: user.accountId ?? "" } });
+    expect(sub?.planId).toBe(pro.id);
+  });
+
   it("subscribes through Checkout or with a card; a declined card gets 402 and nothing is created", async () => {
     await syncCatalogToStripe(ports);
     const cookie = await signedIn("buyer@example.com");

@@ -70,7 +70,10 @@ const adminPackageSchema = {
   },
 } as const;
 
-const ZActionRequestSchema = z.object({
+/** Unix seconds of 9999-12-31: the latest time a Date (and PostgreSQL) holds that the API accepts. */
+const MAX_UNIX_SECONDS = 253_402_300_799;
+
+const ZActionRequestSchema = z.strictObject({
   action: z.enum(["subscribe", "upgrade", "downgrade", "cancel", "resume", "billing_history"], {
     error: "must be one of subscribe, upgrade, downgrade, cancel, resume, billing_history",
   }),
@@ -79,8 +82,17 @@ const ZActionRequestSchema = z.object({
     .string()
     .regex(/^pm_\w+$/, "must be a Stripe payment method id such as pm_card_visa")
     .optional(),
-  /** Upgrade: the proration date (Unix seconds) of the preview being confirmed; now when omitted. */
-  proration_date: z.number().int().positive().optional(),
+  /**
+   * Upgrade: the proration date (Unix seconds) of the preview being confirmed; now when omitted. The range
+   * here is what can be a time at all; the service then requires it within the current period, at most 30
+   * minutes old and not in the future.
+   */
+  proration_date: z
+    .number()
+    .int("must be a whole number of seconds (Unix time)")
+    .min(1, "must be a Unix timestamp in seconds")
+    .max(MAX_UNIX_SECONDS, "must be a Unix timestamp in seconds")
+    .optional(),
   /** Downgrade: the agents to keep active when the package allows fewer than are active. */
   keep_agent_ids: z.array(z.uuid()).max(1000).optional(),
 });
@@ -187,7 +199,14 @@ export async function registerSubscriptionRoutes(
             },
             package_id: { type: "string", format: "uuid" },
             payment_method_id: { type: "string", examples: ["pm_card_visa"] },
-            proration_date: { type: "integer" },
+            proration_date: {
+              type: "integer",
+              minimum: 1,
+              maximum: 253_402_300_799,
+              description:
+                "Upgrade: the Unix time (seconds) of the preview being confirmed; now when omitted. Must be " +
+                "within the current billing period, not in the future and at most 30 minutes old (400 otherwise).",
+            },
             keep_agent_ids: { type: "array", items: { type: "string", format: "uuid" } },
           },
         },
@@ -230,7 +249,8 @@ export async function registerSubscriptionRoutes(
         case "upgrade": {
           const overview = await subscriptions.upgrade(deps, account, {
             packageId: body.package_id,
-            prorationDate: body.proration_date ? new Date(body.proration_date * 1000) : undefined,
+            prorationDate:
+              body.proration_date === undefined ? undefined : new Date(body.proration_date * 1000),
           });
           return { action: body.action, result: "updated", subscription: subscriptionJson(overview) };
         }

@@ -118,6 +118,31 @@ describe("POST /api/webhooks/stripe", () => {
     expect(await db.stripeEvent.count()).toBe(0);
   });
 
+  it("refuses a signature whose timestamp is outside the tolerance, in the past or in the future", async () => {
+    const payload = JSON.stringify({
+      id: "evt_out_of_time",
+      object: "event",
+      type: "ping",
+      created: 1_790_000_000,
+      data: { object: {} },
+    });
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    const at = (timestamp: number) =>
+      stripe.webhooks.generateTestHeaderString({ payload, secret: SECRET, timestamp });
+    // An hour either way is far outside Stripe's 5-minute tolerance, so the test does not depend on timing.
+    const future = await post(payload, at(nowSeconds + 3600));
+    expect(future.statusCode, future.body).toBe(400);
+    expect(future.json().fields).toHaveProperty("stripe-signature");
+    const past = await post(payload, at(nowSeconds - 3600));
+    expect(past.statusCode, past.body).toBe(400);
+    expect(await db.stripeEvent.count({ where: { id: "evt_out_of_time" } })).toBe(0);
+    const jobs = await db.$queryRaw<{ n: bigint }[]>`
+      SELECT count(*) AS n FROM graphile_worker.jobs WHERE key = 'stripe-event:evt_out_of_time'`;
+    expect(Number(jobs[0]?.n)).toBe(0);
+    // Within the tolerance it is accepted.
+    expect((await post(payload, at(nowSeconds + 60))).statusCode).toBe(200);
+  });
+
   it("refuses a signed body with an unpaired surrogate escape (no text PostgreSQL stores) with a 400", async () => {
     const payload = JSON.stringify({
       id: "evt_surrogate",

@@ -61,6 +61,9 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: Ports & 
         schema: {
           tags: ["Webhooks"],
           summary: "Stripe webhook endpoint (signed with STRIPE_WEBHOOK_SECRET)",
+          description:
+            "400 when the Stripe-Signature header is missing or wrong, or its timestamp is more than 300 s " +
+            "from the request's arrival (past or future); nothing is recorded then.",
           response: {
             200: {
               type: "object",
@@ -71,6 +74,8 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: Ports & 
         },
       },
       async (req) => {
+        // The wall-clock arrival time: Stripe signs with real time (see receiveStripeWebhook).
+        const receivedAt = new Date();
         const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.from("");
         const signature = req.headers["stripe-signature"];
         if (typeof signature === "string") checkEvent(rawBody);
@@ -78,6 +83,7 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: Ports & 
           rawBody,
           signature: typeof signature === "string" ? signature : undefined,
           secret: deps.webhookSecret,
+          receivedAt,
         });
         return { received: true, duplicate: result.duplicate };
       },

@@ -17,6 +17,7 @@ import {
 import { buildPaymentMethod, registerPaymentMethods } from "./paymentMethods.ts";
 import { buildPrice, registerPrices } from "./prices.ts";
 import { buildProduct, registerProducts } from "./products.ts";
+import { buildRefund, registerRefunds } from "./refunds.ts";
 import { buildSchedule, registerSchedules } from "./subscriptionSchedules.ts";
 import { buildSubscription, buildSubscriptionItem, registerSubscriptions } from "./subscriptions.ts";
 import { buildTestClock, registerTestClocks } from "./testClocks.ts";
@@ -31,6 +32,7 @@ export function registerAll(router: Router): void {
   registerInvoices(router);
   registerInvoiceItems(router);
   registerPaymentIntents(router);
+  registerRefunds(router);
   registerCheckout(router);
   registerEvents(router);
   registerTestClocks(router);
@@ -93,6 +95,10 @@ export function objectById(core: EmulatorCore, id: string): object | undefined {
     case "seti": {
       const rec = s.setupIntents[id];
       return rec ? buildSetupIntent(rec) : undefined;
+    }
+    case "re": {
+      const rec = s.refunds[id];
+      return rec ? buildRefund(rec) : undefined;
     }
     case "inpay": {
       const rec = s.invoicePayments[id];

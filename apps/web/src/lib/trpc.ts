@@ -25,7 +25,8 @@ export const queryClient = new QueryClient({
 });
 
 export const trpcClient = createTRPCClient<AppRouter>({
-  links: [httpBatchLink({ url: "/trpc", transformer: superjson })],
+  // At most the server's MAX_TRPC_BATCH_CALLS (apps/api/src/server.ts) calls per request; more are split.
+  links: [httpBatchLink({ url: "/trpc", transformer: superjson, maxItems: 10 })],
 });
 
 export const trpc = createTRPCOptionsProxy<AppRouter>({ client: trpcClient, queryClient });

@@ -1,7 +1,7 @@
 import { formatMoney } from "@minutely/domain";
 import { Badge, Banner, Button, Card, ConfirmDialog, EmptyState, ErrorState, Spinner } from "@minutely/ui";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Link, useNavigate, useSearch } from "@tanstack/react-router";
+import { Link, useSearch } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
 import { formatCents, formatDate } from "../lib/format.ts";
 import { trpc } from "../lib/trpc.ts";
@@ -181,27 +181,81 @@ export function BillingPage() {
   );
 }
 
-/** Back from Stripe's hosted page: sync now so the page does not wait for webhooks. */
+/**
+ * Back from Stripe's hosted page (Checkout's success URL): sync now so the page does not wait for webhooks,
+ * then say plainly what happened: subscribed, card updated, still processing, or not paid.
+ */
 export function BillingReturnPage() {
   const search = useSearch({ from: "/app/billing/return" });
-  const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const complete = useMutation(trpc.subscription.completeCheckout.mutationOptions());
+  const complete = useMutation(
+    trpc.subscription.completeCheckout.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries(),
+    }),
+  );
   const started = useRef(false);
   useEffect(() => {
     if (started.current || !search.session_id) return;
     started.current = true;
-    complete.mutate(
-      { sessionId: search.session_id },
-      {
-        onSuccess: async () => {
-          await queryClient.invalidateQueries();
-          await navigate({ to: "/billing" });
-        },
-      },
-    );
-  }, [search.session_id, complete, navigate, queryClient]);
+    complete.mutate({ sessionId: search.session_id });
+  }, [search.session_id, complete]);
   if (!search.session_id) return <ErrorState error={{ message: "This page needs a checkout session." }} />;
   if (complete.isError) return <ErrorState error={complete.error} />;
-  return <Spinner label="Confirming your payment" />;
+  if (!complete.data) return <Spinner label="Confirming your payment" />;
+  const { status, mode, subscription, purchase } = complete.data;
+  const pkg = subscription.package;
+  const refund = purchase?.refundedAsDuplicate ?? null;
+  let title: string;
+  let body: string;
+  let tone: "success" | "warning";
+  if (status !== "complete") {
+    tone = "warning";
+    title = status === "expired" ? "This checkout expired" : "Checkout is not finished";
+    body = "Nothing was charged. Choose a package again when you are ready.";
+  } else if (refund) {
+    // A second tab's payment: the account already had a subscription, so this one was canceled and refunded.
+    tone = "warning";
+    title = pkg ? `You're already subscribed to ${pkg.name}` : "You already have a subscription";
+    body = `This checkout${purchase?.packageName ? ` for ${purchase.packageName}` : ""} started a second subscription, so we canceled it ${
+      refund.resolved && refund.refundedCents > 0
+        ? `and refunded your payment of ${formatCents(refund.refundedCents, refund.currency ?? "usd")} in full`
+        : "and are refunding your payment in full"
+    }. To change your package, use Subscription & Packages.`;
+  } else if (mode === "setup") {
+    tone = "success";
+    title = "Your card is updated";
+    body = subscription.needsPaymentAttention
+      ? "We are retrying your open invoice with the new card."
+      : "Your next invoices will be charged to the new card.";
+  } else if (pkg && subscription.grantsAccess) {
+    tone = "success";
+    title = `You're subscribed to ${purchase?.packageName ?? pkg.name}`;
+    body = `Payment received: ${formatMoney(purchase?.monthlyPrice ?? pkg.monthlyPrice)}/month, current period ${formatDate(
+      subscription.currentPeriodStart,
+    )} – ${formatDate(subscription.currentPeriodEnd)}.`;
+  } else {
+    tone = "warning";
+    title = "Your payment is being processed";
+    body =
+      "Your subscription starts as soon as Stripe confirms the payment. The Billing page shows its status.";
+  }
+  return (
+    <div className="mx-auto max-w-xl space-y-4" data-testid="checkout-confirmation">
+      <h1 className="text-2xl font-bold">{title}</h1>
+      <Banner tone={tone}>{body}</Banner>
+      <div className="flex flex-wrap gap-3">
+        <Link to="/" className="font-medium text-brand-700 underline">
+          Go to the dashboard
+        </Link>
+        <Link to="/billing" className="font-medium text-brand-700 underline">
+          Billing and invoices
+        </Link>
+        {status !== "complete" ? (
+          <Link to="/packages" className="font-medium text-brand-700 underline">
+            Choose a package
+          </Link>
+        ) : null}
+      </div>
+    </div>
+  );
 }

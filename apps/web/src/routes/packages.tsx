@@ -1,7 +1,7 @@
 import { formatMoney } from "@minutely/domain";
 import { Badge, Banner, Button, Card, Dialog, ErrorState, Spinner } from "@minutely/ui";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useNavigate } from "@tanstack/react-router";
+import { useNavigate, useSearch } from "@tanstack/react-router";
 import { useState } from "react";
 import { formatCents, formatDate } from "../lib/format.ts";
 import { trpc } from "../lib/trpc.ts";
@@ -158,6 +158,7 @@ function DowngradeDialog({
 export function PackagesPage() {
   const selection = useSelection();
   const overview = useQuery(trpc.subscription.overview.queryOptions());
+  const search = useSearch({ from: "/app/packages" });
   const [dialog, setDialog] = useState<{ kind: "upgrade" | "downgrade"; pkg: Package } | null>(null);
   const subscribe = useMutation(
     trpc.subscription.subscribe.mutationOptions({
@@ -180,6 +181,11 @@ export function PackagesPage() {
         </h1>
         <p className="text-slate-600">Call minutes and agents for your voice AI, billed monthly.</p>
       </div>
+      {search.checkout === "cancelled" && !sub.grantsAccess ? (
+        <Banner tone="info" title="Checkout cancelled">
+          Nothing was charged. Choose a package when you are ready.
+        </Banner>
+      ) : null}
       {subscribe.isError ? <Banner tone="danger">{subscribe.error.message}</Banner> : null}
       <ul className="grid gap-4 md:grid-cols-3" aria-label="Packages">
         {packages.map((pkg) => {

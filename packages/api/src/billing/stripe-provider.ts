@@ -4,10 +4,11 @@ import type {
   BillingProvider,
   ProrationPreview,
   ProviderInvoice,
+  ProviderRefund,
   ProviderScheduledChange,
   ProviderSubscription,
 } from "../ports/billing.ts";
-import { PaymentDeclinedError } from "../ports/billing.ts";
+import { PaymentDeclinedError, ProviderResourceMissingError } from "../ports/billing.ts";
 
 type Params<K extends keyof BillingProvider> = BillingProvider[K] extends (...args: infer A) => unknown
   ? A[0]
@@ -27,6 +28,7 @@ function toSubscription(sub: Stripe.Subscription): ProviderSubscription {
     id: sub.id,
     customerId,
     status: sub.status,
+    created: new Date(sub.created * 1000),
     itemId: item.id,
     priceId: item.price.id,
     currentPeriodStart: new Date(item.current_period_start * 1000),
@@ -84,6 +86,19 @@ function declined(error: unknown): never {
   throw error;
 }
 
+/** How far (seconds) a webhook signature's timestamp may be from its arrival, either way: Stripe's default. */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+
+/** The `t=` of a Stripe-Signature header, read exactly as the SDK reads it (the last one, parseInt). */
+function signatureTimestamp(header: string): number {
+  let timestamp = Number.NaN;
+  for (const item of header.split(",")) {
+    const [key, value] = item.split("=");
+    if (key === "t") timestamp = Number.parseInt(value ?? "", 10);
+  }
+  return timestamp;
+}
+
 /** When Stripe gives no Retry-After of its own: long enough for a blip to pass, short enough to wait for. */
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
@@ -100,8 +115,10 @@ function retryAfterOf(error: InstanceType<typeof Stripe.errors.StripeError>): nu
  * time) are spent, become UpstreamUnavailableError: 503 / SERVICE_UNAVAILABLE with a message for people.
  * A 429 is never executed by Stripe, so nothing changed; after a 5xx, a timeout or a dropped connection
  * Stripe may have done the work, so the message promises only that a retry is safe (keys replay it).
- * Card declines stay PaymentDeclinedError; invalid requests, authentication and idempotency-key misuse
- * are bugs or misconfiguration and stay errors (500, logged), with the SDK error as their cause.
+ * Card declines stay PaymentDeclinedError; an object Stripe does not know (404 `resource_missing`) is
+ * ProviderResourceMissingError, which is permanent; other invalid requests, authentication and
+ * idempotency-key misuse are bugs or misconfiguration and stay errors (500, logged), with the SDK error as
+ * their cause.
  */
 export function translateStripeError(error: unknown): unknown {
   if (error instanceof Stripe.errors.StripeRateLimitError) {
@@ -117,6 +134,9 @@ export function translateStripeError(error: unknown): unknown {
       retryAfterOf(error),
       { cause: error },
     );
+  }
+  if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === "resource_missing") {
+    return new ProviderResourceMissingError(`Stripe has no such object: ${error.message}`, { cause: error });
   }
   if (error instanceof Stripe.errors.StripeError && !(error instanceof Stripe.errors.StripeCardError)) {
     // Refused (invalid, unauthenticated, idempotency key misuse): a bug or misconfiguration. A plain error,
@@ -256,6 +276,33 @@ export class StripeBillingProvider implements BillingProvider {
       );
       if (!session.url) throw new Error("Stripe returned a Checkout session without a URL");
       return { sessionId: session.id, url: session.url };
+    });
+  }
+
+  expireOtherSubscriptionCheckouts(customerId: string, keepSessionId: string | null, idempotencyKey: string) {
+    return viaStripe(async () => {
+      const expired: string[] = [];
+      for await (const session of this.stripe.checkout.sessions.list({
+        customer: customerId,
+        status: "open",
+        limit: 100,
+      })) {
+        if (session.id === keepSessionId || session.mode !== "subscription") continue;
+        try {
+          await this.stripe.checkout.sessions.expire(
+            session.id,
+            {},
+            { idempotencyKey: `${idempotencyKey}-${session.id}` },
+          );
+          expired.push(session.id);
+        } catch (error) {
+          // Paid or expired since it was listed: not open any more, which is all this asks.
+          if (!(error instanceof Stripe.errors.StripeInvalidRequestError)) throw error;
+          const now = await this.stripe.checkout.sessions.retrieve(session.id);
+          if (now.status === "open") throw error;
+        }
+      }
+      return expired;
     });
   }
 
@@ -452,6 +499,79 @@ export class StripeBillingProvider implements BillingProvider {
     });
   }
 
+  cancelSubscriptionNow(subscriptionId: string, idempotencyKey: string) {
+    return viaStripe(async () => {
+      const current = await this.stripe.subscriptions.retrieve(subscriptionId);
+      if (current.status === "canceled" || current.status === "incomplete_expired") {
+        return toSubscription(current);
+      }
+      const sub = await this.stripe.subscriptions.cancel(
+        subscriptionId,
+        { prorate: false, invoice_now: false },
+        { idempotencyKey },
+      );
+      return toSubscription(sub);
+    });
+  }
+
+  refundSubscriptionPayments(subscriptionId: string, idempotencyKey: string) {
+    return viaStripe(async () => {
+      const refunds: ProviderRefund[] = [];
+      const sub = await this.stripe.subscriptions.retrieve(subscriptionId);
+      const customerId = idOf(sub.customer);
+      if (!customerId) return refunds;
+      for await (const invoice of this.stripe.invoices.list({
+        customer: customerId,
+        subscription: subscriptionId,
+        status: "paid",
+        limit: 100,
+        expand: ["data.payments"],
+      })) {
+        for (const payment of invoice.payments?.data ?? []) {
+          const paymentIntentId = idOf(payment.payment.payment_intent ?? null);
+          if (payment.status !== "paid" || !paymentIntentId) continue;
+          const paid = payment.amount_paid ?? 0;
+          const earlier = await this.stripe.refunds.list({ payment_intent: paymentIntentId, limit: 100 });
+          const refunded = earlier.data
+            .filter((r) => r.status !== "failed" && r.status !== "canceled")
+            .reduce((sum, r) => sum + r.amount, 0);
+          for (const r of earlier.data) {
+            if (r.status === "failed" || r.status === "canceled") continue;
+            refunds.push({ id: r.id, paymentIntentId, amountCents: r.amount, currency: r.currency });
+          }
+          if (paid - refunded <= 0) continue;
+          try {
+            const refund = await this.stripe.refunds.create(
+              {
+                payment_intent: paymentIntentId,
+                amount: paid - refunded,
+                reason: "duplicate",
+                metadata: { minutely_duplicate_subscription: subscriptionId },
+              },
+              { idempotencyKey: `${idempotencyKey}-${paymentIntentId}` },
+            );
+            refunds.push({
+              id: refund.id,
+              paymentIntentId,
+              amountCents: refund.amount,
+              currency: refund.currency,
+            });
+          } catch (error) {
+            // Refunded in full since the list above (a concurrent run): nothing is left to give back.
+            if (
+              error instanceof Stripe.errors.StripeInvalidRequestError &&
+              error.code === "charge_already_refunded"
+            ) {
+              continue;
+            }
+            throw error;
+          }
+        }
+      }
+      return refunds;
+    });
+  }
+
   useForSubscription(subscriptionId: string, paymentMethodId: string, idempotencyKey: string) {
     return viaStripe(async () => {
       const sub = await this.stripe.subscriptions.update(
@@ -492,9 +612,24 @@ export class StripeBillingProvider implements BillingProvider {
     });
   }
 
-  /** Local signature check, no request to Stripe: its errors mean "not Stripe's" and stay as they are. */
-  parseWebhook(rawBody: Buffer, signature: string, secret: string) {
-    const event = this.stripe.webhooks.constructEvent(rawBody, signature, secret);
+  /**
+   * Local signature check, no request to Stripe: its errors mean "not Stripe's" and stay as they are. The
+   * SDK refuses only timestamps older than the tolerance; one further ahead than the tolerance is refused
+   * here too (a signature made for the future would otherwise be replayable until that time came).
+   */
+  parseWebhook(rawBody: Buffer, signature: string, secret: string, receivedAt: Date) {
+    const event = this.stripe.webhooks.constructEvent(
+      rawBody,
+      signature,
+      secret,
+      WEBHOOK_TOLERANCE_SECONDS,
+      undefined,
+      receivedAt.getTime(),
+    );
+    const signedAt = signatureTimestamp(signature);
+    if (signedAt - seconds(receivedAt) > WEBHOOK_TOLERANCE_SECONDS) {
+      throw new Error("Stripe-Signature timestamp is in the future, outside the tolerance zone");
+    }
     return {
       id: event.id,
       type: event.type,

@@ -6,6 +6,8 @@ export interface ProviderSubscription {
   customerId: string;
   /** Stripe's status string, mapped exhaustively (failing closed) by packages/domain. */
   status: string;
+  /** When Stripe created it: the first of two live subscriptions of an account is the one kept. */
+  created: Date;
   itemId: string;
   priceId: string;
   currentPeriodStart: Date;
@@ -62,6 +64,22 @@ export interface ProrationPreview {
   totalDueNowCents: number;
   currency: string;
   prorationDate: Date;
+}
+
+/**
+ * The provider has no such object (Stripe's 404 `resource_missing`): a permanent answer, so whatever needed
+ * the object (a webhook about it, say) fails for good instead of being retried.
+ */
+export class ProviderResourceMissingError extends Error {
+  override name = "ProviderResourceMissingError";
+}
+
+/** A refund made (or found already made) at the provider, in minor units. */
+export interface ProviderRefund {
+  id: string;
+  paymentIntentId: string;
+  amountCents: number;
+  currency: string;
 }
 
 /** Raised for a card that was declined or needs authentication: a clear message, nothing half-made. */
@@ -138,6 +156,15 @@ export interface BillingProvider {
     cancelUrl: string;
     idempotencyKey: string;
   }): Promise<{ sessionId: string; url: string }>;
+  /**
+   * Expires the customer's other open Checkout sessions for a subscription, so only the newest can be paid.
+   * A session that stopped being open meanwhile (paid, expired) is skipped. Returns the ids expired.
+   */
+  expireOtherSubscriptionCheckouts(
+    customerId: string,
+    keepSessionId: string | null,
+    idempotencyKey: string,
+  ): Promise<string[]>;
   retrieveCheckout(sessionId: string): Promise<{
     customerId: string | null;
     mode: string;
@@ -160,7 +187,7 @@ export interface BillingProvider {
     idempotencyKey: string;
   }): Promise<ProviderSubscription>;
   retrieveSubscription(subscriptionId: string): Promise<ProviderSubscription>;
-  /** The customer's subscriptions that are not canceled, as Stripe has them now. */
+  /** The customer's subscriptions that are not canceled, as Stripe has them now, newest first (Stripe's order). */
   listSubscriptions(customerId: string): Promise<ProviderSubscription[]>;
   retrieveScheduledChange(scheduleId: string, now: Date): Promise<ProviderScheduledChange | null>;
   previewPriceChange(input: {
@@ -191,15 +218,30 @@ export interface BillingProvider {
     cancel: boolean,
     idempotencyKey: string,
   ): Promise<ProviderSubscription>;
+  /**
+   * Cancels the subscription at once, without proration or a final invoice (a duplicate that must not
+   * exist). A subscription already canceled is returned as it is.
+   */
+  cancelSubscriptionNow(subscriptionId: string, idempotencyKey: string): Promise<ProviderSubscription>;
+  /**
+   * Refunds in full whatever the subscription's paid invoices collected and is not refunded yet (reason
+   * `duplicate`); one key per payment, so a replay refunds nothing twice. Returns every refund of those
+   * payments, the ones made earlier included.
+   */
+  refundSubscriptionPayments(subscriptionId: string, idempotencyKey: string): Promise<ProviderRefund[]>;
   /** Makes a payment method the subscription's default and retries its open invoices. */
   useForSubscription(subscriptionId: string, paymentMethodId: string, idempotencyKey: string): Promise<void>;
   retrieveInvoice(invoiceId: string): Promise<ProviderInvoice>;
   listInvoices(customerId: string, limit: number): Promise<ProviderInvoice[]>;
-  /** Verifies a webhook's signature over its raw body; throws when it is not Stripe's. */
+  /**
+   * Verifies a webhook's signature over its raw body; throws when it is not Stripe's, or when its timestamp
+   * is further than the tolerance from `receivedAt`, in the past or in the future.
+   */
   parseWebhook(
     rawBody: Buffer,
     signature: string,
     secret: string,
+    receivedAt: Date,
   ): { id: string; type: string; created: Date; object: unknown };
   advanceTestClock(testClockId: string, to: Date): Promise<void>;
   /** A test clock's simulated time; status is "advancing" until Stripe has caught up, then "ready". */

@@ -7,8 +7,7 @@ import {
   MAX_AGENT_NAME_LENGTH,
   renameAgent,
 } from "../services/agents.ts";
-import { accountProcedure, router } from "../trpc.ts";
-import { ZNoInputRequestSchema } from "./usage.ts";
+import { accountProcedure, router, ZNoInputRequestSchema } from "../trpc.ts";
 
 const ZAgentNameSchema = z
   .string({ error: "Enter a name for the agent." })

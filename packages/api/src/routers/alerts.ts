@@ -8,8 +8,7 @@ import {
   MIN_THRESHOLD_PERCENT,
   removeThreshold,
 } from "../services/usage-alerts.ts";
-import { accountProcedure, router } from "../trpc.ts";
-import { ZNoInputRequestSchema } from "./usage.ts";
+import { accountProcedure, router, ZNoInputRequestSchema } from "../trpc.ts";
 
 export const ZAlertDismissRequestSchema = z.strictObject({ id: z.uuid("Choose an alert.") });
 

@@ -1,6 +1,5 @@
 import { usageAnalytics } from "../services/analytics.ts";
-import { accountProcedure, router } from "../trpc.ts";
-import { ZNoInputRequestSchema } from "./usage.ts";
+import { accountProcedure, router, ZNoInputRequestSchema } from "../trpc.ts";
 
 export const analyticsRouter = router({
   /** Minutes by agent, by direction and by day. FORBIDDEN when the package lacks analytics. */

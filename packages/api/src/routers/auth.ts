@@ -1,8 +1,8 @@
-import { publicProcedure, router } from "../trpc.ts";
+import { publicProcedure, router, ZNoInputRequestSchema } from "../trpc.ts";
 
 export const authRouter = router({
   /** The signed-in user and their account, or null when signed out. */
-  me: publicProcedure.query(async ({ ctx }) => {
+  me: publicProcedure.input(ZNoInputRequestSchema).query(async ({ ctx }) => {
     if (!ctx.viewer) return null;
     const account = ctx.viewer.accountId
       ? await ctx.db.account.findUnique({

@@ -1,9 +1,11 @@
 import { listAvailablePackages, packageSelection } from "../services/catalog.ts";
-import { accountProcedure, publicProcedure, router } from "../trpc.ts";
+import { accountProcedure, publicProcedure, router, ZNoInputRequestSchema } from "../trpc.ts";
 
 export const catalogRouter = router({
   /** The active packages and their feature comparison (public: the pricing page). */
-  list: publicProcedure.query(({ ctx }) => listAvailablePackages(ctx)),
+  list: publicProcedure.input(ZNoInputRequestSchema).query(({ ctx }) => listAvailablePackages(ctx)),
   /** The caller's package selection: packages, comparison, current package, whether one must be chosen. */
-  selection: accountProcedure.query(({ ctx }) => packageSelection(ctx, ctx.accountId)),
+  selection: accountProcedure
+    .input(ZNoInputRequestSchema)
+    .query(({ ctx }) => packageSelection(ctx, ctx.accountId)),
 });

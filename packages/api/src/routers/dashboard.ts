@@ -1,6 +1,5 @@
 import { dashboard } from "../services/dashboard.ts";
-import { accountProcedure, router } from "../trpc.ts";
-import { ZNoInputRequestSchema } from "./usage.ts";
+import { accountProcedure, router, ZNoInputRequestSchema } from "../trpc.ts";
 
 export const dashboardRouter = router({
   /**

@@ -12,7 +12,7 @@ import {
   subscriptionOverview,
   upgrade,
 } from "../services/subscriptions.ts";
-import { accountProcedure, router } from "../trpc.ts";
+import { accountProcedure, router, ZNoInputRequestSchema } from "../trpc.ts";
 
 const packageId = z.uuid("Choose a package");
 /** A key the client generates once per intent (a click): retries and double clicks reuse it. */
@@ -21,7 +21,7 @@ const requestKey = z
   .regex(/^[\w-]{8,64}$/, "Use 8 to 64 letters, digits, _ or -")
   .optional();
 
-export const ZSubscribeRequestSchema = z.object({
+export const ZSubscribeRequestSchema = z.strictObject({
   packageId,
   paymentMethodId: z
     .string()
@@ -29,8 +29,8 @@ export const ZSubscribeRequestSchema = z.object({
     .optional(),
   requestKey,
 });
-export const ZUpgradeRequestSchema = z.object({ packageId, prorationDate: z.date() });
-export const ZDowngradeRequestSchema = z.object({
+export const ZUpgradeRequestSchema = z.strictObject({ packageId, prorationDate: z.date() });
+export const ZDowngradeRequestSchema = z.strictObject({
   packageId,
   keepAgentIds: z.array(z.uuid()).max(1000).optional(),
 });
@@ -42,15 +42,17 @@ const accountOf = (ctx: { accountId: string; viewer: { email: string; name: stri
 });
 
 export const subscriptionRouter = router({
-  overview: accountProcedure.query(({ ctx }) => subscriptionOverview(ctx, ctx.accountId)),
+  overview: accountProcedure
+    .input(ZNoInputRequestSchema)
+    .query(({ ctx }) => subscriptionOverview(ctx, ctx.accountId)),
   subscribe: accountProcedure
     .input(ZSubscribeRequestSchema)
     .mutation(({ ctx, input }) => subscribe(ctx, accountOf(ctx), input)),
   completeCheckout: accountProcedure
-    .input(z.object({ sessionId: z.string().regex(/^cs_\w+$/, "Not a checkout session id") }))
+    .input(z.strictObject({ sessionId: z.string().regex(/^cs_\w+$/, "Not a checkout session id") }))
     .mutation(({ ctx, input }) => completeCheckout(ctx, ctx.accountId, input.sessionId)),
   previewUpgrade: accountProcedure
-    .input(z.object({ packageId }))
+    .input(z.strictObject({ packageId }))
     .query(({ ctx, input }) => previewUpgrade(ctx, ctx.accountId, input.packageId)),
   upgrade: accountProcedure
     .input(ZUpgradeRequestSchema)
@@ -58,12 +60,16 @@ export const subscriptionRouter = router({
   downgrade: accountProcedure
     .input(ZDowngradeRequestSchema)
     .mutation(({ ctx, input }) => downgrade(ctx, accountOf(ctx), input)),
-  cancelScheduledChange: accountProcedure.mutation(({ ctx }) => cancelScheduledChange(ctx, accountOf(ctx))),
-  cancel: accountProcedure.mutation(({ ctx }) => cancel(ctx, accountOf(ctx))),
-  resume: accountProcedure.mutation(({ ctx }) => resume(ctx, accountOf(ctx))),
+  cancelScheduledChange: accountProcedure
+    .input(ZNoInputRequestSchema)
+    .mutation(({ ctx }) => cancelScheduledChange(ctx, accountOf(ctx))),
+  cancel: accountProcedure.input(ZNoInputRequestSchema).mutation(({ ctx }) => cancel(ctx, accountOf(ctx))),
+  resume: accountProcedure.input(ZNoInputRequestSchema).mutation(({ ctx }) => resume(ctx, accountOf(ctx))),
   /** Hosted Checkout (setup mode) to replace a card after a failed payment. */
   updatePaymentMethod: accountProcedure
-    .input(z.object({ requestKey: z.string().regex(/^[\w-]{8,64}$/) }))
+    .input(z.strictObject({ requestKey: z.string().regex(/^[\w-]{8,64}$/) }))
     .mutation(({ ctx, input }) => startPaymentMethodUpdate(ctx, accountOf(ctx), input.requestKey)),
-  invoices: accountProcedure.query(({ ctx }) => billingHistory(ctx, ctx.accountId)),
+  invoices: accountProcedure
+    .input(ZNoInputRequestSchema)
+    .query(({ ctx }) => billingHistory(ctx, ctx.accountId)),
 });

@@ -1,10 +1,9 @@
-import { z } from "zod";
 import { requireAnalytics } from "../services/entitlements.ts";
 import { currentUsage, dailyUsage, usageByAgent, usageByDirection } from "../services/usage-read.ts";
-import { accountProcedure, router } from "../trpc.ts";
+import { accountProcedure, router, ZNoInputRequestSchema } from "../trpc.ts";
 
 /** No input: the account is always the caller's own (unknown keys such as an account id are refused). */
-export const ZNoInputRequestSchema = z.strictObject({}).optional();
+export { ZNoInputRequestSchema };
 
 /** The breakdowns are analytics: FORBIDDEN unless the package includes analytics (checked after the input). */
 const analyticsQuery = accountProcedure.input(ZNoInputRequestSchema).use(async ({ ctx, next }) => {

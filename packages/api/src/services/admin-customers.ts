@@ -11,6 +11,7 @@ import {
   PRICE_AMOUNT,
   PRICE_CURRENCY,
 } from "./admin-sql.ts";
+import { duplicateSubscriptionsOf } from "./duplicate-subscriptions.ts";
 import { type CurrentUsage, currentUsage, type DailyUsagePoint, dailyUsage } from "./usage-read.ts";
 
 /** An amount of money in integer minor units (cents) and its lowercase ISO currency. */
@@ -220,6 +221,20 @@ export interface CustomerDetail {
     createdAt: Date;
   }[];
   agents: { id: string; name: string; active: boolean; deactivatedAt: Date | null; createdAt: Date }[];
+  /**
+   * Second live subscriptions Minutely found for this account (two Checkout pages paid), newest first:
+   * canceled at once and refunded; `detected` while that is under way (or if it failed half-way).
+   */
+  duplicateSubscriptions: {
+    stripeSubscriptionId: string;
+    keptStripeSubscriptionId: string;
+    status: "detected" | "resolved";
+    refunded: Amount | null;
+    stripeRefundIds: string[];
+    stripeEventId: string | null;
+    detectedAt: Date;
+    resolvedAt: Date | null;
+  }[];
   stripe: {
     /** Stripe's dashboard, when the account's objects live in real Stripe; null with the emulator (no dashboard). */
     dashboardUrl: string | null;
@@ -241,7 +256,7 @@ export async function customerDetail(
   const { db } = ports;
   const account = await db.account.findUnique({ where: { id: accountId } });
   if (!account) throw new AppError("NOT_FOUND", "No such customer.", "accountId");
-  const [users, subscriptionRows, invoices, alerts, agents] = await Promise.all([
+  const [users, subscriptionRows, invoices, alerts, agents, duplicateSubscriptions] = await Promise.all([
     db.user.findMany({
       where: { accountId },
       orderBy: [{ accountRole: "asc" }, { createdAt: "asc" }],
@@ -268,6 +283,7 @@ export async function customerDetail(
       orderBy: [{ createdAt: "asc" }, { id: "asc" }],
       select: { id: true, name: true, active: true, deactivatedAt: true, createdAt: true },
     }),
+    duplicateSubscriptionsOf(ports, accountId),
   ]);
   const prices = await db.planPrice.findMany({
     where: { stripePriceId: { in: [...new Set(subscriptionRows.map((s) => s.stripePriceId))] } },
@@ -346,6 +362,7 @@ export async function customerDetail(
       createdAt: a.createdAt,
     })),
     agents,
+    duplicateSubscriptions,
     stripe: {
       dashboardUrl: stripeDashboardUrl(ports.settings),
       customerId: account.stripeCustomerId,

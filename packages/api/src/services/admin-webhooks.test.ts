@@ -151,6 +151,46 @@ describe("admin.webhooks", () => {
   });
 });
 
+describe("an event about an object Stripe does not know", () => {
+  it("fails at once for good (Stripe's 404 is permanent), says why, and is not retried", async () => {
+    await event("evt_ghost", "customer.subscription.updated", 7, { status: "received" });
+    await db.stripeEvent.update({
+      where: { id: "evt_ghost" },
+      data: {
+        payload: {
+          id: "evt_ghost",
+          object: "event",
+          type: "customer.subscription.updated",
+          data: { object: { id: "sub_never_created", object: "subscription", customer: "cus_hooked" } },
+        },
+      },
+    });
+    await db.$executeRaw`
+      SELECT graphile_worker.add_job('process-stripe-event', json_build_object('eventId', 'evt_ghost'),
+        job_key => 'stripe-event:evt_ghost', max_attempts => ${STRIPE_EVENT_MAX_ATTEMPTS})`;
+    await runQueuedJobs(url, ports);
+
+    const detail = await caller.webhooks.get({ id: "evt_ghost" });
+    expect(detail).toMatchObject({ status: "failed", attempts: 1 });
+    expect(detail.lastError).toMatch(/^Not retried: Stripe has no such object: .*sub_never_created/);
+    expect(detail.lastError).toMatch(/404 resource_missing/);
+    expect(await caller.webhooks.list({ status: "failed" })).toMatchObject({
+      items: [{ id: "evt_ghost", status: "failed" }],
+    });
+    // Nothing left for the queue: the job ended instead of waiting for its next attempt.
+    const jobs = await db.$queryRaw<{ n: bigint }[]>`
+      SELECT count(*) AS n FROM graphile_worker.jobs WHERE key = 'stripe-event:evt_ghost'`;
+    expect(Number(jobs[0]?.n)).toBe(0);
+
+    // An admin may still replay it: it is processed again (and fails for good again).
+    await caller.webhooks.replay({ id: "evt_ghost" });
+    expect(await caller.webhooks.get({ id: "evt_ghost" })).toMatchObject({ status: "received" });
+    await runQueuedJobs(url, ports);
+    expect(await caller.webhooks.get({ id: "evt_ghost" })).toMatchObject({ status: "failed", attempts: 1 });
+    await db.stripeEvent.delete({ where: { id: "evt_ghost" } });
+  });
+});
+
 describe("admin.audit", () => {
   it("filters by admin, entity and date range, newest first, with keyset pages", async () => {
     const entry = (actor: Viewer, entityType: string, entityId: string, at: string) =>

@@ -9,14 +9,19 @@ import { replayStripeEvent, STRIPE_EVENT_MAX_ATTEMPTS } from "./stripe-webhooks.
 
 /**
  * What the admin sees: `received` (waiting to be processed), `processed`, `retrying` (failed, and the
- * queue will try again: fewer than the maximum attempts so far) and `failed` (the queue gave up).
+ * queue will try again: fewer than the maximum attempts so far) and `failed` (the queue gave up, or the
+ * failure was permanent: Stripe does not know the object, `gave_up`).
  */
 export const WEBHOOK_DISPLAY_STATUSES = ["received", "processed", "retrying", "failed"] as const;
 export type WebhookDisplayStatus = (typeof WEBHOOK_DISPLAY_STATUSES)[number];
 
-export function displayStatus(event: { status: WebhookEventStatus; attempts: number }): WebhookDisplayStatus {
+export function displayStatus(event: {
+  status: WebhookEventStatus;
+  attempts: number;
+  gaveUp: boolean;
+}): WebhookDisplayStatus {
   if (event.status !== "failed") return event.status;
-  return event.attempts < STRIPE_EVENT_MAX_ATTEMPTS ? "retrying" : "failed";
+  return event.attempts < STRIPE_EVENT_MAX_ATTEMPTS && !event.gaveUp ? "retrying" : "failed";
 }
 
 export interface WebhookCursor {
@@ -50,6 +55,7 @@ interface ListRow {
   type: string;
   status: WebhookEventStatus;
   attempts: number;
+  gave_up: boolean;
   last_error: string | null;
   stripe_created_at: Date;
   received_at: Date;
@@ -65,9 +71,9 @@ function statusCondition(status: WebhookDisplayStatus | undefined): Prisma.Sql {
     case "processed":
       return Prisma.sql`AND status = ${status}::"WebhookEventStatus"`;
     case "retrying":
-      return Prisma.sql`AND status = 'failed' AND attempts < ${STRIPE_EVENT_MAX_ATTEMPTS}`;
+      return Prisma.sql`AND status = 'failed' AND attempts < ${STRIPE_EVENT_MAX_ATTEMPTS} AND NOT gave_up`;
     case "failed":
-      return Prisma.sql`AND status = 'failed' AND attempts >= ${STRIPE_EVENT_MAX_ATTEMPTS}`;
+      return Prisma.sql`AND status = 'failed' AND (attempts >= ${STRIPE_EVENT_MAX_ATTEMPTS} OR gave_up)`;
     default: {
       const unreachable: never = status;
       return unreachable;
@@ -98,7 +104,7 @@ export async function listWebhookEvents(
     : Prisma.empty;
   const [rows, counts] = await Promise.all([
     db.$queryRaw<ListRow[]>`
-      SELECT id, type, status, attempts, left(last_error, 300) AS last_error, stripe_created_at,
+      SELECT id, type, status, attempts, gave_up, left(last_error, 300) AS last_error, stripe_created_at,
         received_at, processed_at, payload #>> '{data,object,id}' AS object_id
       FROM stripe_event
       WHERE true ${statusCondition(input.status)} ${typeCondition(input.type)} ${cursor}
@@ -107,8 +113,10 @@ export async function listWebhookEvents(
     // The failed and waiting events are few: counted through the index on (status, received_at).
     db.$queryRaw<{ received: number; retrying: number; failed: number }[]>`
       SELECT count(*) FILTER (WHERE status = 'received')::int AS received,
-        count(*) FILTER (WHERE status = 'failed' AND attempts < ${STRIPE_EVENT_MAX_ATTEMPTS})::int AS retrying,
-        count(*) FILTER (WHERE status = 'failed' AND attempts >= ${STRIPE_EVENT_MAX_ATTEMPTS})::int AS failed
+        count(*) FILTER (WHERE status = 'failed' AND attempts < ${STRIPE_EVENT_MAX_ATTEMPTS} AND NOT gave_up)::int
+          AS retrying,
+        count(*) FILTER (WHERE status = 'failed' AND (attempts >= ${STRIPE_EVENT_MAX_ATTEMPTS} OR gave_up))::int
+          AS failed
       FROM stripe_event WHERE status IN ('received', 'failed')`,
   ]);
   const page = rows.slice(0, input.limit);
@@ -117,7 +125,7 @@ export async function listWebhookEvents(
     items: page.map((r) => ({
       id: r.id,
       type: r.type,
-      status: displayStatus({ status: r.status, attempts: r.attempts }),
+      status: displayStatus({ status: r.status, attempts: r.attempts, gaveUp: r.gave_up }),
       attempts: r.attempts,
       lastError: r.last_error,
       stripeCreatedAt: r.stripe_created_at,

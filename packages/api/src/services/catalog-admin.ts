@@ -17,7 +17,7 @@ import { AppError } from "../errors.ts";
 import { writeAudit } from "./audit.ts";
 import { type PackageView, toPackageView, toPlanDefinition } from "./catalog.ts";
 
-export const ZPackageInputSchema = z.object({
+export const ZPackageInputSchema = z.strictObject({
   name: z.string().trim().min(1, "Name is required").max(PLAN_NAME_MAX_LENGTH),
   description: z.string().trim().max(PLAN_DESCRIPTION_MAX_LENGTH).default(""),
   monthlyPriceCents: z.number().int("Use whole cents").min(0).max(100_000_00),

@@ -4,6 +4,8 @@
 import { Prisma } from "@minutely/db";
 import type { Ports } from "../context.ts";
 import { AppError } from "../errors.ts";
+import { ProviderResourceMissingError } from "../ports/billing.ts";
+import { resolveDuplicateSubscriptions } from "./duplicate-subscriptions.ts";
 import { syncInvoice, syncSubscription } from "./subscription-sync.ts";
 import { applyCompletedCheckout } from "./subscriptions.ts";
 
@@ -13,13 +15,28 @@ export const STRIPE_EVENT_MAX_ATTEMPTS = 25;
 
 export async function receiveStripeWebhook(
   ports: Ports,
-  input: { rawBody: Buffer; signature: string | undefined; secret: string },
+  input: {
+    rawBody: Buffer;
+    signature: string | undefined;
+    secret: string;
+    /**
+     * When the request arrived, by the wall clock (default: now). Stripe signs with real time, even for a
+     * customer on a test clock, so the signature's tolerance is measured against real time, not ports.clock
+     * (which tests fix and billing simulations move).
+     */
+    receivedAt?: Date;
+  },
 ): Promise<{ id: string; duplicate: boolean }> {
   if (!input.signature)
     throw new AppError("BAD_REQUEST", "Missing Stripe-Signature header.", "stripe-signature");
   let event: ReturnType<Ports["billing"]["parseWebhook"]>;
   try {
-    event = ports.billing.parseWebhook(input.rawBody, input.signature, input.secret);
+    event = ports.billing.parseWebhook(
+      input.rawBody,
+      input.signature,
+      input.secret,
+      input.receivedAt ?? new Date(),
+    );
   } catch {
     throw new AppError("BAD_REQUEST", "Invalid Stripe signature.", "stripe-signature");
   }
@@ -92,6 +109,21 @@ async function notifyPaymentFailed(ports: Ports, invoiceId: string): Promise<voi
   });
 }
 
+/** Events after which an account may hold a second live subscription (a second Checkout page paid). */
+const DUPLICATE_CHECK_EVENTS = new Set([
+  "customer.subscription.created",
+  "checkout.session.completed",
+  "invoice.paid",
+]);
+
+/** At most one live subscription per account: a second one is canceled and refunded (see the service). */
+async function guardOneSubscription(ports: Ports, object: StripeObject, eventId: string): Promise<void> {
+  const customerId = idOf(object.customer);
+  if (!customerId) return;
+  const account = await ports.db.account.findUnique({ where: { stripeCustomerId: customerId } });
+  if (account) await resolveDuplicateSubscriptions(ports, account.id, { stripeEventId: eventId });
+}
+
 /** Applies one recorded event. Idempotent: syncing again changes nothing; mail is deduplicated. */
 export async function processStripeEvent(ports: Ports, eventId: string): Promise<void> {
   const event = await ports.db.stripeEvent.findUnique({ where: { id: eventId } });
@@ -114,11 +146,25 @@ export async function processStripeEvent(ports: Ports, eventId: string): Promise
       await syncInvoice(ports, object.id);
       if (type === "invoice.payment_failed") await notifyPaymentFailed(ports, object.id);
     }
+    if (DUPLICATE_CHECK_EVENTS.has(type)) await guardOneSubscription(ports, object, eventId);
     await ports.db.stripeEvent.update({
       where: { id: eventId },
       data: { status: "processed", processedAt: ports.clock.now(), lastError: null },
     });
   } catch (error) {
+    if (error instanceof ProviderResourceMissingError) {
+      // Stripe answered 404 for an object the event is about: no retry will make it exist. The event fails
+      // for good at once (the job ends here, so the queue does not retry it); an admin can still replay it.
+      await ports.db.stripeEvent.update({
+        where: { id: eventId },
+        data: {
+          status: "failed",
+          gaveUp: true,
+          lastError: `Not retried: ${error.message} (Stripe answered 404 resource_missing).`,
+        },
+      });
+      return;
+    }
     await ports.db.stripeEvent.update({
       where: { id: eventId },
       data: { status: "failed", lastError: error instanceof Error ? error.message : String(error) },
@@ -135,7 +181,10 @@ export async function replayStripeEvent(ports: Ports, eventId: string): Promise<
   const event = await ports.db.stripeEvent.findUnique({ where: { id: eventId } });
   if (!event) throw new AppError("NOT_FOUND", "No such event.", "id");
   await ports.db.$transaction(async (tx) => {
-    await tx.stripeEvent.update({ where: { id: eventId }, data: { status: "received", attempts: 0 } });
+    await tx.stripeEvent.update({
+      where: { id: eventId },
+      data: { status: "received", attempts: 0, gaveUp: false },
+    });
     await ports.queue.enqueue(
       PROCESS_STRIPE_EVENT,
       { eventId },

@@ -5,7 +5,9 @@ import { fixedClock } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
 import { AppError } from "../errors.ts";
+import { appRouter } from "../root.ts";
 import { testPorts } from "../testing.ts";
+import { createCallerFactory } from "../trpc.ts";
 import { packageSelection } from "./catalog.ts";
 import { syncCatalogToStripe } from "./catalog-admin.ts";
 import { callEvent } from "./metering.fixtures.ts";
@@ -234,6 +236,51 @@ describe("upgrade, downgrade, cancel", () => {
     ).toBe("prorationDate");
     const wrongWay = await failure(upgrade(ports, account, { packageId: plans.Starter.id }));
     expect([wrongWay.code, wrongWay.field]).toEqual(["BAD_REQUEST", "packageId"]);
+  });
+
+  it("refuses a proration date that is no time, in the future or outside the period: 400 naming the field, nothing sent to Stripe", async () => {
+    const account = await newAccount();
+    await subscribe(ports, account, { packageId: plans.Pro.id, paymentMethodId: "pm_card_visa" });
+    const sub = await db.subscription.findFirstOrThrow({ where: { accountId: account.accountId } });
+    const invoicesBefore = await ports.stripe.invoices.list({ subscription: sub.stripeSubscriptionId });
+    const now = clock.now().getTime();
+    for (const prorationDate of [
+      new Date(Number.NaN), // what 1e15 seconds becomes: no time at all
+      new Date(8.64e15), // the last time a Date holds
+      new Date(now + 60 * 60 * 1000), // in the future
+      new Date(sub.currentPeriodStart.getTime() - 1000), // before the period
+      new Date(0),
+    ]) {
+      const refused = await failure(
+        upgrade(ports, account, { packageId: plans.Enterprise.id, prorationDate }),
+      );
+      expect([refused.code, refused.field], String(prorationDate.getTime())).toEqual([
+        "BAD_REQUEST",
+        "prorationDate",
+      ]);
+    }
+    // The same through tRPC: a clear BAD_REQUEST, never an internal error.
+    const user = await db.user.findUniqueOrThrow({ where: { email: account.email } });
+    const caller = createCallerFactory(appRouter)({
+      ...ports,
+      viewer: {
+        userId: user.id,
+        email: account.email,
+        name: account.name,
+        role: "user",
+        accountId: account.accountId,
+      },
+      requestId: "test",
+    });
+    for (const prorationDate of [new Date(Number.NaN), new Date(8.64e15)]) {
+      await expect(
+        caller.subscription.upgrade({ packageId: plans.Enterprise.id, prorationDate }),
+      ).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    }
+    const after = await db.subscription.findUniqueOrThrow({ where: { id: sub.id } });
+    expect(after.planId).toBe(plans.Pro.id);
+    const invoicesAfter = await ports.stripe.invoices.list({ subscription: sub.stripeSubscriptionId });
+    expect(invoicesAfter.data.length).toBe(invoicesBefore.data.length);
   });
 
   it("downgrades at the end of the period, keeping the agents the customer chose", async () => {

@@ -22,6 +22,7 @@ import { AppError, type AppErrorCode } from "../errors.ts";
 import { PaymentDeclinedError, type ProrationPreview } from "../ports/billing.ts";
 import { currentSubscription } from "./account-subscription.ts";
 import { toPackageView } from "./catalog.ts";
+import { resolveDuplicateSubscriptions } from "./duplicate-subscriptions.ts";
 import { syncRecentInvoices, syncSubscription } from "./subscription-sync.ts";
 
 type Subscription = NonNullable<Awaited<ReturnType<typeof currentSubscription>>>;
@@ -257,7 +258,7 @@ export async function subscribe(
     const key = `minutely-${account.accountId}-subscribe-${target.id}-${attempt}-${input.paymentMethodId ?? "checkout"}`;
     const metadata = { minutely_account_id: account.accountId, minutely_plan_id: target.id };
     if (!input.paymentMethodId) {
-      const base = ports.settings.publicUrl;
+      const base = ports.settings.appUrl;
       const session = await ports.billing.createSubscriptionCheckout({
         customerId,
         priceId: target.stripePriceId ?? "",
@@ -266,8 +267,13 @@ export async function subscribe(
         metadata,
         idempotencyKey: `${key}-checkout`,
       });
+      // Only the newest page can be paid: two pages paid would be two subscriptions (and two charges).
+      await ports.billing.expireOtherSubscriptionCheckouts(customerId, session.sessionId, `${key}-expire`);
       return { kind: "checkout" as const, url: session.url, sessionId: session.sessionId };
     }
+    // A Checkout page opened earlier must not be payable after this (the webhook guard would have to refund
+    // it). Expired before anything is charged, so Stripe failing here changes nothing and a retry is safe.
+    await ports.billing.expireOtherSubscriptionCheckouts(customerId, null, `${key}-expire`);
     const paymentMethodId = await ports.billing
       .attachDefaultPaymentMethod(customerId, input.paymentMethodId, `${key}-pm-${input.paymentMethodId}`)
       .catch(fromDeclined);
@@ -301,8 +307,41 @@ export async function completeCheckout(ports: Ports, accountId: string, sessionI
     throw new AppError("NOT_FOUND", "No such checkout session.", "sessionId");
   }
   await applyCheckout(ports, accountId, sessionId, session);
+  // A second page paid for an account that already had a subscription: canceled and refunded at once.
+  const duplicates = await resolveDuplicateSubscriptions(ports, accountId);
   await syncRecentInvoices(ports, accountId, 5);
-  return { status: session.status, subscription: await subscriptionOverview(ports, accountId) };
+  return {
+    status: session.status,
+    mode: session.mode,
+    subscription: await subscriptionOverview(ports, accountId),
+    duplicatesRefunded: duplicates,
+    purchase:
+      session.mode === "subscription" && session.subscriptionId
+        ? await describePurchase(ports, session.subscriptionId)
+        : null,
+  };
+}
+
+/**
+ * What one Checkout session bought, for its return page: that session's package (not whatever the account
+ * has now), and whether it was a second subscription that Minutely canceled and refunded.
+ */
+async function describePurchase(ports: Pick<Ports, "db">, stripeSubscriptionId: string) {
+  const [row, duplicate] = await Promise.all([
+    ports.db.subscription.findUnique({ where: { stripeSubscriptionId }, include: { plan: true } }),
+    ports.db.duplicateSubscription.findUnique({ where: { stripeSubscriptionId } }),
+  ]);
+  return {
+    packageName: row?.plan.name ?? null,
+    monthlyPrice: row ? toPackageView(row.plan).monthlyPrice : null,
+    refundedAsDuplicate: duplicate
+      ? {
+          refundedCents: duplicate.refundedCents,
+          currency: duplicate.currency,
+          resolved: duplicate.status === "resolved",
+        }
+      : null,
+  };
 }
 
 type CheckoutSession = Awaited<ReturnType<Ports["billing"]["retrieveCheckout"]>>;
@@ -392,6 +431,45 @@ export async function previewUpgrade(
 /** How long a previewed proration stays valid for confirming. */
 const PREVIEW_VALID_MS = 30 * 60 * 1000;
 
+/**
+ * The proration date an upgrade is confirmed with (now when omitted), in whole seconds as Stripe takes it.
+ * Stripe prorates only within the current period, and a preview is honoured for 30 minutes: anything else
+ * (not a time at all, in the future, outside the period, older than the preview's validity) is refused
+ * with a 400 naming the field, before Stripe is asked anything.
+ */
+function checkProrationDate(
+  value: Date | undefined,
+  now: Date,
+  period: { currentPeriodStart: Date; currentPeriodEnd: Date },
+): Date {
+  if (value !== undefined && !Number.isFinite(value.getTime())) {
+    throw new AppError("BAD_REQUEST", "The proration date is not a valid time.", "prorationDate");
+  }
+  const prorationDate = toSecond(value ?? now);
+  if (prorationDate > now) {
+    throw new AppError(
+      "BAD_REQUEST",
+      "The proration date is in the future; use the one of the preview you are confirming.",
+      "prorationDate",
+    );
+  }
+  if (prorationDate < period.currentPeriodStart || prorationDate >= period.currentPeriodEnd) {
+    throw new AppError(
+      "BAD_REQUEST",
+      "The proration date is outside the current billing period; preview the upgrade again.",
+      "prorationDate",
+    );
+  }
+  if (now.getTime() - prorationDate.getTime() > PREVIEW_VALID_MS) {
+    throw new AppError(
+      "BAD_REQUEST",
+      "This price preview has expired; preview the upgrade again.",
+      "prorationDate",
+    );
+  }
+  return prorationDate;
+}
+
 export async function upgrade(
   ports: Ports,
   account: AccountRef,
@@ -402,19 +480,7 @@ export async function upgrade(
     const current = await liveSubscription(ports, account.accountId);
     if (current.planId === target.id) return await subscriptionOverview(ports, account.accountId);
     check(current, "upgrade", target);
-    const now = ports.clock.now();
-    const prorationDate = toSecond(input.prorationDate ?? now);
-    if (
-      prorationDate > now ||
-      now.getTime() - prorationDate.getTime() > PREVIEW_VALID_MS ||
-      prorationDate < current.currentPeriodStart
-    ) {
-      throw new AppError(
-        "BAD_REQUEST",
-        "This price preview has expired; preview the upgrade again.",
-        "prorationDate",
-      );
-    }
+    const prorationDate = checkProrationDate(input.prorationDate, ports.clock.now(), current);
     const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
     // Already on the new price at Stripe (a retry after the answer was lost): nothing to change or charge.
     if (remote.priceId !== target.stripePriceId) {
@@ -536,7 +602,7 @@ export async function resume(ports: Ports, account: AccountRef) {
 export async function startPaymentMethodUpdate(ports: Ports, account: AccountRef, requestKey: string) {
   const current = await liveSubscription(ports, account.accountId);
   const { customerId } = await ensureCustomer(ports, account);
-  const base = ports.settings.publicUrl;
+  const base = ports.settings.appUrl;
   return await ports.billing.createSetupCheckout({
     customerId,
     subscriptionId: current.stripeSubscriptionId,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { auditFilterOptions, listAuditLog } from "../../services/admin-audit.ts";
-import { adminProcedure, router } from "../../trpc.ts";
+import { adminProcedure, router, ZNoInputRequestSchema } from "../../trpc.ts";
 
 export const MAX_AUDIT_PAGE_SIZE = 100;
 const DAY_MS = 86_400_000;
@@ -42,5 +42,5 @@ export const adminAuditRouter = router({
     }),
   ),
   /** The admins and entity types present in the log, for the filters. */
-  filters: adminProcedure.query(({ ctx }) => auditFilterOptions(ctx)),
+  filters: adminProcedure.input(ZNoInputRequestSchema).query(({ ctx }) => auditFilterOptions(ctx)),
 });

@@ -8,13 +8,13 @@ import {
   updatePackage,
   ZPackageInputSchema,
 } from "../../services/catalog-admin.ts";
-import { adminProcedure, router } from "../../trpc.ts";
+import { adminProcedure, router, ZNoInputRequestSchema } from "../../trpc.ts";
 
-const ZPackageIdSchema = z.object({ id: z.uuid("Not a package id") });
+const ZPackageIdSchema = z.strictObject({ id: z.uuid("Not a package id") });
 
 export const adminPackagesRouter = router({
   /** Every package, archived ones included, with every field, its Stripe prices and subscriber counts. */
-  list: adminProcedure.query(({ ctx }) => listPackagesForAdmin(ctx)),
+  list: adminProcedure.input(ZNoInputRequestSchema).query(({ ctx }) => listPackagesForAdmin(ctx)),
   create: adminProcedure
     .input(ZPackageInputSchema)
     .mutation(({ ctx, input }) => createPackage(ctx, ctx.viewer, input)),
@@ -28,7 +28,7 @@ export const adminPackagesRouter = router({
     .input(ZPackageIdSchema)
     .mutation(({ ctx, input }) => setPackageActive(ctx, ctx.viewer, input.id, true)),
   reorder: adminProcedure
-    .input(z.object({ ids: z.array(z.uuid()).min(1).max(200) }))
+    .input(z.strictObject({ ids: z.array(z.uuid()).min(1).max(200) }))
     .mutation(({ ctx, input }) => reorderPackages(ctx, ctx.viewer, input.ids)),
   /** Retries the Stripe sync of a package whose last sync failed. */
   sync: adminProcedure.input(ZPackageIdSchema).mutation(async ({ ctx, input }) => {

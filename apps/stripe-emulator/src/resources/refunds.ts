@@ -1,0 +1,110 @@
+import type Stripe from "stripe";
+import { type EmulatorCore, paginate } from "../core.ts";
+import { invalidRequest, missingParam, notSupported, resourceMissing } from "../errors.ts";
+import { newId } from "../ids.ts";
+import type { Params } from "../params.ts";
+import type { Router } from "../router.ts";
+import type { PaymentIntentRec, RefundRec } from "../state.ts";
+
+export function buildRefund(rec: RefundRec): Stripe.Refund {
+  return {
+    id: rec.id,
+    object: "refund",
+    amount: rec.amount,
+    balance_transaction: null,
+    charge: null,
+    created: rec.created,
+    currency: rec.currency,
+    customer: rec.customer,
+    customer_account: null,
+    destination_details: {
+      card: { reference_status: "pending", reference_type: "acquirer_reference_number", type: "refund" },
+      type: "card",
+    },
+    metadata: rec.metadata,
+    payment_intent: rec.payment_intent,
+    payment_method: rec.payment_method,
+    reason: rec.reason,
+    receipt_number: null,
+    source_transfer_reversal: null,
+    status: rec.status,
+    transfer_reversal: null,
+  };
+}
+
+/** What is already refunded of a PaymentIntent. */
+export function amountRefunded(core: EmulatorCore, paymentIntentId: string): number {
+  return Object.values(core.state.refunds)
+    .filter((r) => r.payment_intent === paymentIntentId)
+    .reduce((sum, r) => sum + r.amount, 0);
+}
+
+const money = (amount: number, currency: string) =>
+  `${currency === "usd" ? "$" : `${currency.toUpperCase()} `}${(amount / 100).toFixed(2)}`;
+
+function createRefund(core: EmulatorCore, p: Params): RefundRec {
+  if (p.has("charge"))
+    throw notSupported("Refunds by charge (the emulator has no Charge objects; use payment_intent)");
+  if (p.has("origin")) throw notSupported("origin");
+  const paymentIntentId = p.str("payment_intent");
+  if (!paymentIntentId) throw missingParam("payment_intent");
+  const pi: PaymentIntentRec | undefined = core.state.paymentIntents[paymentIntentId];
+  if (!pi) throw resourceMissing("payment_intent", paymentIntentId, "payment_intent");
+  if (pi.status !== "succeeded") {
+    throw invalidRequest(
+      `This PaymentIntent (${pi.id}) does not have a successful charge to refund.`,
+      "payment_intent",
+    );
+  }
+  const refunded = amountRefunded(core, pi.id);
+  const remaining = pi.amount - refunded;
+  if (remaining <= 0) {
+    throw invalidRequest(
+      `Charge for PaymentIntent ${pi.id} has already been refunded.`,
+      undefined,
+      "charge_already_refunded",
+    );
+  }
+  const amount = p.int("amount") ?? remaining;
+  if (amount <= 0) throw invalidRequest("Refund amount must be positive.", "amount", "amount_too_small");
+  if (amount > remaining) {
+    throw invalidRequest(
+      `Refund amount (${money(amount, pi.currency)}) is greater than unrefunded amount on charge (${money(remaining, pi.currency)})`,
+      "amount",
+      "amount_too_large",
+    );
+  }
+  const reason = p.oneOf("reason", ["duplicate", "fraudulent", "requested_by_customer"] as const) ?? null;
+  const rec: RefundRec = {
+    id: newId("re"),
+    seq: core.nextSeq(),
+    created: core.realNow(),
+    payment_intent: pi.id,
+    customer: pi.customer,
+    payment_method: pi.payment_method,
+    amount,
+    currency: pi.currency,
+    reason,
+    status: "succeeded",
+    metadata: p.metadata("metadata", {}),
+  };
+  core.state.refunds[rec.id] = rec;
+  core.emit("refund.created", buildRefund(rec));
+  return rec;
+}
+
+export function registerRefunds(router: Router): void {
+  router.post("/v1/refunds", ({ core, p }) => buildRefund(createRefund(core, p)));
+  router.get("/v1/refunds", ({ core, p, url }) => {
+    const paymentIntent = p.str("payment_intent");
+    const items = Object.values(core.state.refunds).filter(
+      (r) => paymentIntent === undefined || r.payment_intent === paymentIntent,
+    );
+    return paginate(items, p, url, buildRefund);
+  });
+  router.get("/v1/refunds/:id", ({ core, path }) => {
+    const rec = core.state.refunds[path.id ?? ""];
+    if (!rec) throw resourceMissing("refund", path.id ?? "", "refund");
+    return buildRefund(rec);
+  });
+}

@@ -1,0 +1,113 @@
+// Unknown input keys are refused, never ignored: every procedure of both routers (enumerated from the routers,
+// so a new one is covered without editing this file), called over HTTP by a caller it admits, with an input
+// holding a key it does not declare, answers 400 BAD_REQUEST naming the key.
+import { testDatabase } from "@minutely/db/vitest";
+import { stripeEmulatorUrl } from "@minutely/testing";
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import superjson from "superjson";
+import { describe, expect, it } from "vitest";
+import type { Context, Viewer } from "./context.ts";
+import { adminRouter, appRouter } from "./root.ts";
+import { testPorts } from "./testing.ts";
+
+const { db } = await testDatabase();
+const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl() });
+
+async function createUser(email: string, role: "user" | "admin"): Promise<Viewer> {
+  const account = await db.account.create({ data: { name: `${email}'s account` } });
+  const user = await db.user.create({ data: { email, name: email, accountId: account.id, role } });
+  return { userId: user.id, email, name: email, role, accountId: account.id };
+}
+
+const customer = await createUser("strict-customer@example.com", "user");
+const admin = await createUser("strict-admin@example.com", "admin");
+
+type AnyRouter = typeof appRouter | typeof adminRouter;
+
+function procedures(router: AnyRouter): { path: string; type: string }[] {
+  return Object.entries(router._def.procedures as unknown as Record<string, { _def: { type: string } }>)
+    .map(([path, procedure]) => ({ path, type: procedure._def.type }))
+    .sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** One call through tRPC's HTTP handler (the same error formatting as the server's), as `viewer`. */
+async function callOverHttp(router: AnyRouter, viewer: Viewer, path: string, type: string, input: unknown) {
+  const encoded = JSON.stringify(superjson.serialize(input));
+  const url = `http://localhost/trpc/${path}`;
+  const req =
+    type === "query"
+      ? new Request(`${url}?input=${encodeURIComponent(encoded)}`)
+      : new Request(url, { method: "POST", headers: { "content-type": "application/json" }, body: encoded });
+  const response = await fetchRequestHandler({
+    endpoint: "/trpc",
+    req,
+    router,
+    createContext: (): Context => ({ ...ports, viewer, requestId: "strict-inputs" }),
+  });
+  const body = (await response.json()) as {
+    error?: { json: { message: string; data: { code: string; fieldErrors: Record<string, string> | null } } };
+  };
+  return { status: response.status, error: body.error?.json };
+}
+
+describe("unknown input keys", () => {
+  const routers = [
+    { name: "app", router: appRouter as AnyRouter, viewer: customer },
+    { name: "admin", router: adminRouter as AnyRouter, viewer: admin },
+  ];
+
+  it("finds the procedures of both routers", () => {
+    expect(procedures(appRouter).map((p) => p.path)).toEqual(
+      expect.arrayContaining(["dashboard.get", "apiKeys.create", "subscription.cancel"]),
+    );
+    expect(procedures(adminRouter).length).toBeGreaterThan(10);
+  });
+
+  it.each(routers)(
+    "are a 400 BAD_REQUEST naming the key on every procedure of the $name router",
+    async ({ router, viewer }) => {
+      const accepted: string[] = [];
+      for (const { path, type } of procedures(router)) {
+        const { status, error } = await callOverHttp(router, viewer, path, type, { unexpectedKey: 1 });
+        const named = error?.data.fieldErrors?.unexpectedKey !== undefined;
+        if (status !== 400 || error?.data.code !== "BAD_REQUEST" || !named) {
+          accepted.push(`${path}: ${status} ${JSON.stringify(error ?? "no error")}`);
+        }
+      }
+      expect(accepted).toEqual([]);
+    },
+  );
+
+  it("name the key in the message when it is the only problem, also inside a nested object", async () => {
+    const keys = await callOverHttp(appRouter, customer, "apiKeys.create", "mutation", {
+      name: "ci",
+      scopes: ["all"],
+    });
+    expect(keys.status).toBe(400);
+    expect(keys.error?.message).toBe("Invalid input: scopes: is not a field of this input");
+
+    const agents = await callOverHttp(appRouter, customer, "agents.list", "query", {
+      accountId: admin.accountId,
+    });
+    expect(agents.error?.message).toBe("Invalid input: accountId: is not a field of this input");
+
+    const update = await callOverHttp(adminRouter, admin, "packages.update", "mutation", {
+      id: "00000000-0000-4000-8000-000000000000",
+      values: {
+        name: "Nested",
+        description: "",
+        monthlyPriceCents: 100,
+        currency: "usd",
+        callMinutesLimit: 10,
+        agentsAllowed: 1,
+        analyticsAccess: false,
+        apiAccess: false,
+        overagePriceCentsPerMinute: null,
+        recommended: false,
+        colour: "red",
+      },
+    });
+    expect(update.status).toBe(400);
+    expect(update.error?.message).toBe("Invalid input: values.colour: is not a field of this input");
+  });
+});

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "stripe_event" ADD COLUMN     "gave_up" BOOLEAN NOT NULL DEFAULT false;
