@@ -197,7 +197,7 @@ async function main() {
     const result = await pool.query(
       `INSERT INTO usage_event (call_id, account_id, direction, started_at, duration_seconds, billable_minutes, period_start)
        SELECT * FROM unnest($1::text[], $2::uuid[], $3::"CallDirection"[], $4::timestamptz[], $5::int[], $6::int[], $7::timestamptz[])
-       ON CONFLICT (call_id) DO NOTHING`,
+       ON CONFLICT (account_id, call_id) DO NOTHING`,
       [
         events.map((e) => e.call_id),
         events.map((e) => e.account_id),
@@ -248,7 +248,7 @@ async function main() {
       `INSERT INTO usage_event (call_id, account_id, direction, started_at, duration_seconds, billable_minutes, period_start)
        SELECT 'bulk-' || g, $1::uuid, 'inbound', $2::timestamptz - (g % 100000) * interval '1 minute', 90, 2, $3::timestamptz
        FROM generate_series((SELECT count(*) FROM usage_event) + 1, $4::bigint) AS g
-       ON CONFLICT (call_id) DO NOTHING`,
+       ON CONFLICT (account_id, call_id) DO NOTHING`,
       [accounts[0], now, periodStart, total],
     );
     await pool.query("ANALYZE usage_event");

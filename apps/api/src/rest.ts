@@ -25,6 +25,12 @@ export class RestError extends Error {
 function fieldsOf(error: ZodError): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const issue of error.issues) {
+    if (issue.code === "unrecognized_keys") {
+      // A strict object names each field it does not know, not the object holding it.
+      for (const name of issue.keys)
+        fields[[...issue.path, name].map(String).join(".")] ??= "is not a field of this request";
+      continue;
+    }
     const key = issue.path.map(String).join(".") || "body";
     fields[key] ??= issue.message;
   }

@@ -79,7 +79,8 @@ describe("usage page", () => {
             call_id: "e2e-call-1",
             account_id: accountId,
             direction: "outbound",
-            started_at: new Date(Date.now() - 60 * 60 * 1000).toISOString(),
+            // Now: a call dated before the subscription began would be rejected (before_subscription).
+            started_at: new Date().toISOString(),
             duration_seconds: 850 * 60,
           },
         ],

@@ -54,6 +54,7 @@ export { type UsageCoalescerOptions, UsageIngestCoalescer } from "./services/usa
 export {
   type IngestResult,
   ingestUsageEvents,
+  LATE_WINDOW_DAYS,
   MAX_EVENTS_PER_BATCH,
   type UsageEventInput,
   type UsageEventResult,

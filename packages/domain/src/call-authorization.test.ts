@@ -25,7 +25,26 @@ function input(overrides: Partial<CallAuthorizationInput> = {}): CallAuthorizati
 
 describe("authorizeCall", () => {
   it("allows calls within the cap and reserves the requested minutes", () => {
-    expect(authorizeCall(input())).toEqual({ decision: "allow", reserveMinutes: 5, overCap: false });
+    expect(authorizeCall(input())).toEqual({
+      decision: "allow",
+      reserveMinutes: 5,
+      overCap: false,
+      maxMinutes: 900,
+    });
+  });
+
+  it("says how long a call may last: what is left of a hard cap, or null when nothing caps it", () => {
+    // Starter at 990 of 1,000 minutes: a 120-minute outbound call must end after 10.
+    expect(authorizeCall(input({ minutesUsed: 990 }))).toMatchObject({ decision: "allow", maxMinutes: 10 });
+    // Other calls' reservations are theirs: 980 used and 5 held by another call leave 15.
+    expect(authorizeCall(input({ minutesUsed: 980, minutesReserved: 5 }))).toMatchObject({ maxMinutes: 15 });
+    // Inbound calls are answered beyond the cap (recorded as over the cap, never billed): not capped.
+    expect(authorizeCall(input({ minutesUsed: 990, direction: "inbound" }))).toMatchObject({
+      maxMinutes: null,
+    });
+    expect(authorizeCall(input({ minutesUsed: 990, overageAllowed: true }))).toMatchObject({
+      maxMinutes: null,
+    });
   });
 
   it("counts in-flight reservations against a hard cap, inclusive of the limit", () => {
@@ -48,6 +67,7 @@ describe("authorizeCall", () => {
       decision: "allow",
       reserveMinutes: 5,
       overCap: true,
+      maxMinutes: null,
     });
     const denied = authorizeCall(input({ ...exhausted, direction: "outbound" }));
     expect(denied).toMatchObject({ decision: "deny", reason: "MINUTES_EXHAUSTED" });
@@ -70,6 +90,7 @@ describe("authorizeCall", () => {
       decision: "allow",
       reserveMinutes: 5,
       overCap: false,
+      maxMinutes: null,
     });
   });
 

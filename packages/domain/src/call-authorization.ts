@@ -12,7 +12,9 @@
  *    (customers calling in should not hit a dead line; the overrun is recorded, not billed as
  *    overage) and denies outbound calls with `MINUTES_EXHAUSTED`.
  *
- * Allowed decisions report `overCap: true` when they exceed a hard cap via the policy.
+ * Allowed decisions report `overCap: true` when they exceed a hard cap via the policy, and `maxMinutes`:
+ * the most the call may last (`callMinutesAllowed`) so the calling platform can end it at the cap, or null
+ * when no cap ends it (an overage plan, or a direction the policy lets through beyond the cap).
  */
 import { failClosed } from "./exhaustive";
 
@@ -55,7 +57,7 @@ export type CallDenialReason =
   | "INVALID_REQUEST";
 
 export type CallAuthorization =
-  | { decision: "allow"; reserveMinutes: number; overCap: boolean }
+  | { decision: "allow"; reserveMinutes: number; overCap: boolean; maxMinutes: number | null }
   | { decision: "deny"; reason: CallDenialReason; message: string };
 
 function overCapRule(policy: OverCapPolicy, direction: CallDirection): OverCapRule {
@@ -71,6 +73,27 @@ function overCapRule(policy: OverCapPolicy, direction: CallDirection): OverCapRu
 
 function isCount(value: number): boolean {
   return Number.isSafeInteger(value) && value >= 0;
+}
+
+/**
+ * The most a call may last, in whole minutes: on a hard-cap plan, for a direction the policy stops at the
+ * cap, what is left of the included minutes once the minutes used and those held by *other* calls are
+ * counted (never negative); null when nothing caps the call (an overage plan, or a direction the policy
+ * lets through beyond the cap, whose minutes beyond it are recorded as over the cap and never billed).
+ * Concurrent calls share what is left: each is told the most that is left when it starts.
+ */
+export function callMinutesAllowed(input: {
+  direction: CallDirection;
+  minutesUsed: number;
+  /** Minutes held by other calls (not this one's reservation). */
+  minutesReservedByOthers: number;
+  minutesLimit: number;
+  overageAllowed: boolean;
+  policy: OverCapPolicy;
+}): number | null {
+  if (input.overageAllowed) return null;
+  if (overCapRule(input.policy, input.direction) === "allow") return null;
+  return Math.max(0, input.minutesLimit - input.minutesUsed - input.minutesReservedByOthers);
 }
 
 /** Decides whether a call may start and how many minutes to reserve for it. */
@@ -97,11 +120,19 @@ export function authorizeCall(input: CallAuthorizationInput): CallAuthorization 
   if (!input.agentActive) {
     return { decision: "deny", reason: "AGENT_INACTIVE", message: "This agent is deactivated." };
   }
+  const maxMinutes = callMinutesAllowed({
+    direction: input.direction,
+    minutesUsed,
+    minutesReservedByOthers: minutesReserved,
+    minutesLimit,
+    overageAllowed: input.overageAllowed,
+    policy: input.policy,
+  });
   if (input.overageAllowed) {
-    return { decision: "allow", reserveMinutes, overCap: false };
+    return { decision: "allow", reserveMinutes, overCap: false, maxMinutes };
   }
   if (minutesUsed + minutesReserved + reserveMinutes <= minutesLimit) {
-    return { decision: "allow", reserveMinutes, overCap: false };
+    return { decision: "allow", reserveMinutes, overCap: false, maxMinutes };
   }
   const rule = overCapRule(input.policy, input.direction);
   const exhausted: CallAuthorization = {
@@ -111,7 +142,7 @@ export function authorizeCall(input: CallAuthorizationInput): CallAuthorization 
   };
   switch (rule) {
     case "allow":
-      return { decision: "allow", reserveMinutes, overCap: true };
+      return { decision: "allow", reserveMinutes, overCap: true, maxMinutes };
     case "deny":
       return exhausted;
     default:

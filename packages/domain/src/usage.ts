@@ -169,6 +169,16 @@ export function overageMinutes(used: number, limit: number): number {
 }
 
 /**
+ * Minutes beyond a hard cap (a plan without an overage price): calls the cap did not stop (inbound calls,
+ * answered beyond it; calls that together outran what was left; a call the platform did not end at its
+ * max_duration_seconds). Recorded and shown, never billed. 0 for a plan with an overage price, whose
+ * minutes beyond the limit are overage (billed) instead.
+ */
+export function overCapMinutes(used: number, limit: number, hasOveragePrice: boolean): number {
+  return hasOveragePrice ? 0 : overageMinutes(used, limit);
+}
+
+/**
  * Cost of the minutes above the limit: `overageMinutes * overagePricePerMinute`. Zero when the
  * plan is a hard cap (`null` price) or usage is within the limit. `currency` is only used for the
  * zero result of a hard-cap plan (which has no price to take it from).

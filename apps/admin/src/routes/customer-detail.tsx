@@ -240,7 +240,7 @@ function UsageSection({ detail }: { detail: Detail }) {
                 [
                   "Beyond the limit",
                   usage.overage.policy === "hard_cap"
-                    ? "Hard cap: outbound calls stop at the limit"
+                    ? `Hard cap: outbound calls stop at the limit · ${formatNumber(usage.overage.overCapMinutes)} min over the cap (not billed)`
                     : `${formatNumber(usage.overage.minutes)} min · ${formatAmount(usage.overage.cost.amount, usage.overage.cost.currency)} (${formatNumber(usage.overage.reportedMinutes)} min sent to Stripe)`,
                 ],
                 [

@@ -142,6 +142,11 @@ function NearLimit({ search, onSearch }: { search: UsageSearch; onSearch: (next:
                     ) : (
                       <Badge>Hard cap</Badge>
                     )}
+                    {a.overCapMinutes > 0 ? (
+                      <div className="text-xs font-medium text-amber-800">
+                        {formatNumber(a.overCapMinutes)} min over the cap (not billed)
+                      </div>
+                    ) : null}
                   </td>
                   <td className={`${td} whitespace-nowrap`}>{formatDate(a.periodEnd)}</td>
                 </tr>

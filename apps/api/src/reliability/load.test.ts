@@ -5,8 +5,8 @@
 // - usage ingestion by the calling platform: POST /api/v1/usage/calls with the metering token, batches of
 //   1 to 500 calls for one or many accounts, some calls authorized first (POST /api/v1/calls/authorize),
 //   repeats inside a batch, batches re-sent later or racing the original, retries overlapping new calls
-//   (with replayed calls carrying another duration), late calls (before the current period) and calls that
-//   must be rejected;
+//   (with replayed calls carrying another duration: answered call_id_conflict) and calls that must be rejected (unknown account, a
+//   year ahead, before the customer subscribed: the customers subscribed at set-up, so none can be late);
 // - subscription actions: upgrade previews and upgrades, downgrade schedule / cancel, cancel / resume, each
 //   submitted twice at once (a double click), over REST and tRPC;
 // - customer API reads with an API key (Enterprise accounts), paced under the documented 120 a minute.
@@ -283,6 +283,8 @@ interface CallRecord {
   mustReject: boolean;
   accepted: Accepted[];
   duplicates: number;
+  /** Seconds of each report answered call_id_conflict (a replay carrying another duration). */
+  conflicts: number[];
   rejected: string[];
 }
 const calls = new Map<string, CallRecord>();
@@ -299,10 +301,9 @@ const runStartedAt = { ms: 0 };
 
 function newEvent(rng: Rng, customer: Customer): SentEvent {
   const now = Date.now();
-  // Calls of the current period start after set-up (the periods started when the customers subscribed).
-  const startedMs = rng.int(runStartedAt.ms, now);
-  const late = rng.chance(0.02);
-  const started = late ? customer.periodStart.getTime() - rng.int(1, 5) * 86_400_000 : startedMs;
+  // Calls of the current period start after set-up (the periods started when the customers subscribed, so
+  // no call can be late: one dated before the subscription began is rejected, see rejectedEvent).
+  const started = rng.int(runStartedAt.ms, now);
   const event: SentEvent = {
     call_id: `load-${RUN}-${randomUUID()}`,
     account_id: customer.accountId,
@@ -318,9 +319,13 @@ function newEvent(rng: Rng, customer: Customer): SentEvent {
 
 function rejectedEvent(rng: Rng, customer: Customer): SentEvent {
   const event = newEvent(rng, customer);
-  if (rng.chance(0.5)) return { ...event, account_id: randomUUID() };
+  if (rng.chance(0.4)) return { ...event, account_id: randomUUID() };
   const { ended_at: _ended, ...rest } = event;
-  return { ...rest, started_at: new Date(Date.now() + 365 * 86_400_000).toISOString(), duration_seconds: 30 };
+  // Before the customer subscribed (before_subscription), or a year ahead (started_in_future).
+  const startedMs = rng.chance(0.3)
+    ? customer.periodStart.getTime() - rng.int(1, 5) * 86_400_000
+    : Date.now() + 365 * 86_400_000;
+  return { ...rest, started_at: new Date(startedMs).toISOString(), duration_seconds: 30 };
 }
 
 function record(event: SentEvent, mustReject: boolean): void {
@@ -330,6 +335,7 @@ function record(event: SentEvent, mustReject: boolean): void {
       mustReject,
       accepted: [],
       duplicates: 0,
+      conflicts: [],
       rejected: [],
     });
   }
@@ -378,6 +384,7 @@ async function sendBatch(kind: string, events: SentEvent[]): Promise<void> {
         agentId: event.agent_id ?? null,
       });
     } else if (result.status === "duplicate") entry.duplicates += 1;
+    else if (result.reason === "call_id_conflict") entry.conflicts.push(expectedSeconds(event));
     else entry.rejected.push(result.reason ?? "?");
   }
 }
@@ -768,7 +775,7 @@ async function verifyUsage(): Promise<void> {
   const problems: string[] = [];
   for (const [callId, c] of calls) {
     if (c.mustReject) {
-      if (c.accepted.length > 0 || c.duplicates > 0 || c.rejected.length === 0)
+      if (c.accepted.length > 0 || c.duplicates > 0 || c.conflicts.length > 0 || c.rejected.length === 0)
         problems.push(`${callId} should have been rejected: ${JSON.stringify(c)}`);
       continue;
     }
@@ -779,6 +786,9 @@ async function verifyUsage(): Promise<void> {
       continue;
     }
     const a = c.accepted[0] as Accepted;
+    // A conflict is a report of the same key with another duration than the one recorded, never the same.
+    if (c.conflicts.includes(a.seconds))
+      problems.push(`${callId}: a report of the recorded ${a.seconds} s was answered call_id_conflict`);
     if (a.seconds !== a.sentSeconds || a.minutes !== Math.ceil(a.sentSeconds / 60))
       problems.push(`${callId}: answered ${a.seconds} s / ${a.minutes} min for ${a.sentSeconds} s`);
     expected.set(callId, { ...a, accountId: c.accountId });

@@ -139,6 +139,11 @@ export async function registerCustomerApiRoutes(app: FastifyInstance, deps: Port
                     minutes_limit: { type: "integer" },
                     minutes_remaining: { type: "integer" },
                     usage_percentage: { type: "number" },
+                    over_cap_minutes: {
+                      type: "integer",
+                      description:
+                        "Minutes beyond a hard cap (calls the cap did not stop): recorded, never billed",
+                    },
                   },
                 },
               },
@@ -159,6 +164,7 @@ export async function registerCustomerApiRoutes(app: FastifyInstance, deps: Port
             minutes_limit: usage.minutes_limit,
             minutes_remaining: usage.minutes_remaining,
             usage_percentage: usage.usage_percentage,
+            over_cap_minutes: usage.overage.overCapMinutes,
           },
         };
       },

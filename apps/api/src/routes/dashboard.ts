@@ -56,6 +56,10 @@ const usageSchema = {
     period_end: nullableDate,
     overage_policy: { type: ["string", "null"], enum: ["billed", "hard_cap", null] },
     overage_minutes: { type: "integer" },
+    over_cap_minutes: {
+      type: "integer",
+      description: "Minutes beyond a hard cap (calls the cap did not stop): recorded, never billed",
+    },
     overage_cost: { type: "number", description: MAJOR_UNITS },
   },
 } as const;
@@ -244,6 +248,7 @@ export function dashboardJson(view: Dashboard) {
       period_end: usage?.period.end.toISOString() ?? null,
       overage_policy: usage?.overage.policy ?? null,
       overage_minutes: usage?.overage.minutes ?? 0,
+      over_cap_minutes: usage?.overage.overCapMinutes ?? 0,
       overage_cost: usage ? major(usage.overage.cost) : 0,
     },
     daily_usage: view.daily.map((d) => ({

@@ -1,7 +1,11 @@
+import { testPorts } from "@minutely/api/testing";
 import { testDatabase } from "@minutely/db/vitest";
+import { stripeEmulatorUrl } from "@minutely/testing";
+import Fastify from "fastify";
 import { afterAll, describe, expect, it } from "vitest";
+import { registerErrorHandler, registerJsonBodyParser } from "../rest.ts";
 import { buildTestServer, TEST_ORIGIN } from "../testing.ts";
-import { meteringTokenMatches } from "./metering.ts";
+import { meteringTokenMatches, registerMeteringRoutes } from "./metering.ts";
 
 const { db } = await testDatabase();
 const app = await buildTestServer(db, { METERING_API_TOKEN: "test-metering-token-0123456789" });
@@ -21,6 +25,7 @@ async function subscribedAccount(plan: "Starter" | "Pro" = "Pro") {
       status: "active",
       currentPeriodStart: new Date("2026-11-01T00:00:00Z"),
       currentPeriodEnd: new Date("2026-12-01T00:00:00Z"),
+      createdAt: new Date("2026-10-01T00:00:00Z"), // subscribed a period earlier
     },
   });
   const agent = await db.agent.create({ data: { accountId: account.id, name: "Reception" } });
@@ -246,6 +251,7 @@ describe("POST /api/v1/calls/authorize", () => {
       expires_at: "2026-11-27T12:30:00.000Z",
       over_cap: false,
       replayed: false,
+      max_duration_seconds: 1000 * 60,
     });
     expect((await authorize("auth-1")).json()).toMatchObject({ decision: "allow", replayed: true });
 
@@ -314,5 +320,294 @@ describe("usage reads", () => {
       ]),
     );
     expect(doc.paths["/api/v1/usage/calls"].post.description).toMatch(/per started minute/);
+  });
+});
+
+describe("wrong JSON types in metering bodies", () => {
+  // Every field of every metering body, with the wrong types a careless client sends. None is coerced: each
+  // is a 400 naming the field, and nothing is recorded or reserved. (agent_id: null is a valid usage event
+  // field, "no agent"; ended_at and duration_seconds are optional one at a time, agent_id too.)
+  const wrongTypes = (right: "string" | "number"): [string, unknown][] => [
+    ["null", null],
+    right === "string" ? ["a number", 12345] : ["a numeric string", "60"],
+    ["a boolean", true],
+    ["an array", right === "string" ? ["x"] : [60]],
+    ["an object", { value: right === "string" ? "x" : 60 }],
+  ];
+  const usageFields = {
+    call_id: { right: "string", required: true },
+    account_id: { right: "string", required: true },
+    agent_id: { right: "string", required: false, nullable: true },
+    direction: { right: "string", required: true },
+    started_at: { right: "string", required: true },
+    ended_at: { right: "string", required: false },
+    duration_seconds: { right: "number", required: false },
+  } as const;
+  const usageCases: [string, string, unknown][] = [];
+  for (const [field, spec] of Object.entries(usageFields)) {
+    for (const [label, value] of wrongTypes(spec.right)) {
+      if (value === null && "nullable" in spec) continue;
+      usageCases.push([field, label, value]);
+    }
+    if (spec.required) usageCases.push([field, "missing", undefined]);
+  }
+
+  it.each(usageCases)(
+    "POST /usage/calls: %s as %s is a 400 naming it, single and batched",
+    async (field, _label, value) => {
+      const { accountId, agentId } = await subscribedAccount();
+      const wrong = (index: number) => {
+        const base: Record<string, unknown> = event(accountId, {
+          agent_id: agentId,
+          call_id: `types-${field}-${index}`,
+        });
+        // ended_at is checked with duration_seconds away (one of them, not both).
+        if (field === "ended_at") delete base.duration_seconds;
+        if (value === undefined) delete base[field];
+        else base[field] = value;
+        return base;
+      };
+      for (const [events, path] of [
+        [[wrong(0)], `events.0.${field}`],
+        [[event(accountId), event(accountId), wrong(2)], `events.2.${field}`],
+      ] as const) {
+        const response = await postUsage({ events });
+        expect(response.statusCode).toBe(400);
+        expect(response.json().error).toBe("validation_error");
+        expect(response.json().fields).toHaveProperty([path]);
+      }
+      expect(await db.usageEvent.count({ where: { accountId } })).toBe(0);
+      expect(await db.usagePeriodRollup.count({ where: { accountId } })).toBe(0);
+    },
+  );
+
+  it("are refused by the routes themselves, even on a server whose ajv coerces types (Fastify's default)", async () => {
+    // Fastify's defaults: coerceTypes "array", removeAdditional true. The routes do not rely on the
+    // server's settings: they judge a copy of the body taken before Fastify's validation.
+    const coercing = Fastify();
+    registerErrorHandler(coercing);
+    registerJsonBodyParser(coercing);
+    await registerMeteringRoutes(coercing, {
+      ...testPorts(db, { stripeApiBase: stripeEmulatorUrl() }),
+      config: { meteringApiToken: "test-metering-token-0123456789" },
+    });
+    await coercing.ready();
+    try {
+      const { accountId, agentId } = await subscribedAccount();
+      for (const [field, value] of [
+        ["duration_seconds", null],
+        ["duration_seconds", "60"],
+        ["duration_seconds", [60]],
+        ["duration_seconds", true],
+        ["call_id", 12345],
+        ["direction", ["outbound"]],
+      ] as const) {
+        const response = await coercing.inject({
+          method: "POST",
+          url: "/api/v1/usage/calls",
+          headers: auth,
+          payload: { events: [{ ...event(accountId), [field]: value }] },
+        });
+        expect(response.statusCode, `${field}: ${JSON.stringify(value)}`).toBe(400);
+        expect(response.json().fields).toHaveProperty([`events.0.${field}`]);
+      }
+      const authorize = await coercing.inject({
+        method: "POST",
+        url: "/api/v1/calls/authorize",
+        headers: auth,
+        payload: { call_id: 42, account_id: accountId, agent_id: agentId, direction: "outbound" },
+      });
+      expect(authorize.statusCode).toBe(400);
+      expect(authorize.json().fields).toHaveProperty(["call_id"]);
+      expect(await db.usageEvent.count({ where: { accountId } })).toBe(0);
+      expect(await db.callReservation.count({ where: { accountId } })).toBe(0);
+    } finally {
+      await coercing.close();
+    }
+  });
+
+  it("POST /usage/calls: duration_seconds null is refused, so the real report of the call is still counted", async () => {
+    const { accountId } = await subscribedAccount();
+    const careless = event(accountId, { duration_seconds: null });
+    expect((await postUsage({ events: [careless] })).statusCode).toBe(400);
+    const real = await postUsage({ events: [{ ...careless, duration_seconds: 600 }] });
+    expect(real.json().results).toEqual([
+      expect.objectContaining({ status: "accepted", billable_minutes: 10 }),
+    ]);
+  });
+
+  it.each([["events", [null, "a string", true, { call_id: "x" }, 1]]] as const)(
+    "POST /usage/calls: %s of a wrong type is a 400 naming it",
+    async (field, values) => {
+      for (const value of values) {
+        const response = await postUsage({ [field]: value });
+        expect(response.statusCode).toBe(400);
+        expect(response.json().fields).toHaveProperty([field]);
+      }
+    },
+  );
+
+  it("POST /usage/calls: an unknown field, in the body or in an event, is a 400 naming it", async () => {
+    const { accountId } = await subscribedAccount();
+    const inEvent = await postUsage({ events: [event(accountId), { ...event(accountId), duration: 60 }] });
+    expect(inEvent.statusCode).toBe(400);
+    expect(inEvent.json().fields).toHaveProperty(["events.1.duration"]);
+    const inBody = await postUsage({ events: [event(accountId)], dry_run: true });
+    expect(inBody.statusCode).toBe(400);
+    expect(inBody.json().fields).toHaveProperty(["dry_run"]);
+    for (const body of [null, [], "events", 1, true]) {
+      const response = await app.inject({
+        method: "POST",
+        url: "/api/v1/usage/calls",
+        headers: { ...auth, "content-type": "application/json" },
+        payload: JSON.stringify(body),
+      });
+      expect(response.statusCode).toBe(400);
+    }
+    expect(await db.usageEvent.count({ where: { accountId } })).toBe(0);
+  });
+
+  const authorizeCases: [string, string, unknown][] = [];
+  for (const field of ["call_id", "account_id", "agent_id", "direction"]) {
+    for (const [label, value] of wrongTypes("string")) authorizeCases.push([field, label, value]);
+    authorizeCases.push([field, "missing", undefined]);
+  }
+  authorizeCases.push(["extra", "an unknown field", "x"]);
+
+  it.each(authorizeCases)(
+    "POST /calls/authorize: %s as %s is a 400 naming it",
+    async (field, _label, value) => {
+      const { accountId, agentId } = await subscribedAccount();
+      const body: Record<string, unknown> = {
+        call_id: `types-${field}`,
+        account_id: accountId,
+        agent_id: agentId,
+        direction: "outbound",
+      };
+      if (value === undefined) delete body[field];
+      else body[field] = value;
+      const response = await app.inject({
+        method: "POST",
+        url: "/api/v1/calls/authorize",
+        headers: auth,
+        payload: body,
+      });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().fields).toHaveProperty([field]);
+      expect(await db.callReservation.count({ where: { accountId } })).toBe(0);
+    },
+  );
+});
+
+describe("the key of a call", () => {
+  it("is (account_id, call_id): a reused call_id with another duration is a conflict, another account's is another call", async () => {
+    const first = await subscribedAccount();
+    const second = await subscribedAccount();
+    const original = event(first.accountId, { duration_seconds: 60 });
+    expect((await postUsage({ events: [original] })).json().accepted).toBe(1);
+    const response = await postUsage({
+      events: [
+        original,
+        { ...original, duration_seconds: 120 },
+        { ...original, account_id: second.accountId },
+      ],
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({
+      accepted: 1,
+      duplicates: 1,
+      rejected: 1,
+      results: [
+        { call_id: original.call_id, status: "duplicate" },
+        {
+          call_id: original.call_id,
+          status: "rejected",
+          reason: "call_id_conflict",
+          message: expect.stringMatching(/duration_seconds 60 recorded, 120 reported/),
+        },
+        { call_id: original.call_id, status: "accepted", billable_minutes: 1 },
+      ],
+    });
+    const doc = (await app.inject({ method: "GET", url: "/api/openapi.json" })).json();
+    const ingest = doc.paths["/api/v1/usage/calls"].post;
+    expect(ingest.description).toMatch(/key is \(account_id, call_id\)/);
+    expect(doc.paths["/api/v1/calls/authorize"].post.description).toMatch(/key is \(account_id, call_id\)/);
+  });
+});
+
+describe("the hard cap", () => {
+  it("is told to the platform as max_duration_seconds, and minutes beyond it are shown as over-cap, unbilled", async () => {
+    const { accountId, agentId } = await subscribedAccount("Starter");
+    await postUsage({ events: [event(accountId, { duration_seconds: 990 * 60, direction: "outbound" })] });
+    const authorized = await app.inject({
+      method: "POST",
+      url: "/api/v1/calls/authorize",
+      headers: auth,
+      payload: { call_id: "cap-call", account_id: accountId, agent_id: agentId, direction: "outbound" },
+    });
+    expect(authorized.json()).toMatchObject({ decision: "allow", max_duration_seconds: 600 });
+    // An inbound call is answered beyond the cap: nothing ends it, so null (not 0).
+    const inbound = await app.inject({
+      method: "POST",
+      url: "/api/v1/calls/authorize",
+      headers: auth,
+      payload: { call_id: "cap-inbound", account_id: accountId, agent_id: agentId, direction: "inbound" },
+    });
+    expect(inbound.json()).toMatchObject({ decision: "allow", max_duration_seconds: null });
+    await postUsage({
+      events: [
+        event(accountId, {
+          call_id: "cap-call",
+          agent_id: agentId,
+          direction: "outbound",
+          duration_seconds: 7200,
+        }),
+      ],
+    });
+    const usage = await app.inject({
+      method: "GET",
+      url: `/api/v1/accounts/${accountId}/usage`,
+      headers: auth,
+    });
+    expect(usage.json()).toMatchObject({
+      minutes_used: 1110,
+      minutes_remaining: 0,
+      overage_policy: "hard_cap",
+      overage_minutes: 0,
+      over_cap_minutes: 110,
+    });
+    const doc = (await app.inject({ method: "GET", url: "/api/openapi.json" })).json();
+    const allow =
+      doc.paths["/api/v1/calls/authorize"].post.responses["200"].content["application/json"].schema;
+    expect(allow.properties.max_duration_seconds.type).toEqual(["integer", "null"]);
+  });
+});
+
+describe("a poisoned report among concurrent ones", () => {
+  it("gets its own rejection, and every other report is answered 200 and stored", async () => {
+    const accounts: string[] = [];
+    for (let i = 0; i < 5; i++) accounts.push((await subscribedAccount()).accountId);
+    // Renews on the 15th: before the fix, a call of 0001-01-01 fell in a period said to start on 0000-12-15,
+    // a year PostgreSQL does not have (22008), and failed the whole group commit with it (500s).
+    const poisoned = (await subscribedAccount()).accountId;
+    await db.subscription.updateMany({
+      where: { accountId: poisoned },
+      data: {
+        currentPeriodStart: new Date("2026-11-15T00:00:00Z"),
+        currentPeriodEnd: new Date("2026-12-15T00:00:00Z"),
+      },
+    });
+    const bodies = Array.from({ length: 30 }, (_, i) =>
+      i === 12
+        ? { events: [event(poisoned, { started_at: "0001-01-01T00:00:00Z" })] }
+        : { events: [event(accounts[i % 5] as string)] },
+    );
+    const responses = await Promise.all(bodies.map((body) => postUsage(body)));
+    expect(responses.map((r) => r.statusCode)).toEqual(bodies.map(() => 200));
+    expect(responses[12]?.json().results).toEqual([
+      expect.objectContaining({ status: "rejected", reason: "too_old" }),
+    ]);
+    expect(await db.usageEvent.count({ where: { accountId: { in: accounts } } })).toBe(29);
+    expect(await db.usageEvent.count({ where: { accountId: poisoned } })).toBe(0);
   });
 });

@@ -9,6 +9,7 @@ import {
   type IngestResult,
   ingestUsageEvents,
   isUuid,
+  LATE_WINDOW_DAYS,
   MAX_EVENTS_PER_BATCH,
   type Ports,
   RESERVATION_MINUTES,
@@ -35,8 +36,13 @@ const ZTimestampSchema = z.iso.datetime({
 const ZDirectionSchema = z.enum(["inbound", "outbound"], { error: 'must be "inbound" or "outbound"' });
 const ZIdSchema = z.string({ error: "is required" }).min(1, "is required").max(128, "is too long");
 
+// The bodies are validated by these strict schemas only: a value of the wrong JSON type (null, "60", true,
+// [60], a number for a string) or a field the API does not know is a 400 naming the field, never coerced or
+// dropped. They see the body as JSON.parse produced it (copied before Fastify's validation, see
+// registerMeteringRoutes), so the server's ajv options (type coercion, removal of additional properties,
+// defaults) cannot change a body before these schemas see it.
 export const ZUsageEventRequestSchema = z
-  .object({
+  .strictObject({
     call_id: ZIdSchema,
     account_id: ZIdSchema,
     agent_id: ZIdSchema.nullish(),
@@ -52,6 +58,7 @@ export const ZUsageEventRequestSchema = z
   .superRefine((event, ctx) => {
     if (event.ended_at === undefined && event.duration_seconds === undefined) {
       ctx.addIssue({ code: "custom", path: ["ended_at"], message: "or duration_seconds is required" });
+      ctx.addIssue({ code: "custom", path: ["duration_seconds"], message: "or ended_at is required" });
     } else if (event.ended_at !== undefined && event.duration_seconds !== undefined) {
       ctx.addIssue({
         code: "custom",
@@ -63,7 +70,7 @@ export const ZUsageEventRequestSchema = z
     }
   });
 
-export const ZIngestUsageRequestSchema = z.object(
+export const ZIngestUsageRequestSchema = z.strictObject(
   {
     events: z
       .array(ZUsageEventRequestSchema, { error: "must be a list of call events" })
@@ -73,7 +80,7 @@ export const ZIngestUsageRequestSchema = z.object(
   { error: "must be a JSON object" },
 );
 
-export const ZAuthorizeCallRequestSchema = z.object(
+export const ZAuthorizeCallRequestSchema = z.strictObject(
   { call_id: ZIdSchema, account_id: ZIdSchema, agent_id: ZIdSchema, direction: ZDirectionSchema },
   { error: "must be a JSON object" },
 );
@@ -82,9 +89,16 @@ const ZAccountParamsSchema = z.object({ account_id: z.guid("must be an account i
 
 const eventBodySchema = {
   type: "object",
+  additionalProperties: false,
   required: ["call_id", "account_id", "direction", "started_at"],
   properties: {
-    call_id: { type: "string", maxLength: 128, description: "Unique per call; replays count once" },
+    call_id: {
+      type: "string",
+      maxLength: 128,
+      description:
+        "The call's id; with account_id the call's key: a replay of the same call is a duplicate, the same " +
+        "key with other details a call_id_conflict, and another account's call with this id another call",
+    },
     account_id: { type: "string", format: "uuid" },
     agent_id: { type: ["string", "null"], format: "uuid" },
     direction: { type: "string", enum: ["inbound", "outbound"] },
@@ -112,9 +126,12 @@ const eventResultSchema = {
         "ended_before_started",
         "too_long",
         "started_in_future",
+        "too_old",
+        "before_subscription",
         "unknown_account",
         "unknown_agent",
         "no_subscription",
+        "call_id_conflict",
       ],
     },
     message: { type: "string" },
@@ -180,6 +197,13 @@ async function requireAccount(db: Ports["db"], req: FastifyRequest): Promise<str
   return account.id;
 }
 
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The JSON body as parsed, copied before Fastify's validation could coerce it (metering routes). */
+    meteringBody?: unknown;
+  }
+}
+
 /** Observes every ingested batch (the usage counters of /metrics). */
 export type UsageIngestObserver = (result: IngestResult) => void;
 
@@ -190,6 +214,14 @@ export async function registerMeteringRoutes(
   // Small reports that arrive while earlier ones are being written share the next transaction.
   const coalescer = new UsageIngestCoalescer((events) => ingestUsageEvents(deps, events));
   await app.register(async (scope) => {
+    // The bodies are judged by the zod schemas (`parse` in each handler) on a copy taken before Fastify's
+    // validation runs: with ajv's type coercion on (Fastify's default) the body would be changed in place
+    // ("60" -> 60, null -> 0, true -> "true") before the handler sees it. So the routes refuse wrong types
+    // whatever the server's ajv options are; Fastify's validation still runs for the rest (unknown query
+    // parameters and body fields are refused by registerStrictBodies).
+    scope.addHook("preValidation", async (req) => {
+      req.meteringBody = req.body === undefined ? undefined : structuredClone(req.body);
+    });
     scope.addHook("onRequest", async (req) => {
       if (!meteringTokenMatches(req.headers.authorization, deps.config.meteringApiToken)) {
         throw new RestError(401, {
@@ -204,17 +236,24 @@ export async function registerMeteringRoutes(
       {
         schema: {
           tags: [TAG],
-          summary: "Report finished calls (1 to 1000 per request); idempotent per call_id",
+          summary: "Report finished calls (1 to 1000 per request); idempotent per (account_id, call_id)",
           description:
-            `${ROUNDING} Each event counts once per call_id (a replay is "duplicate") in the billing period ` +
-            "that contains its started_at. An event before the account's current period is recorded in its " +
+            `${ROUNDING} A call's key is (account_id, call_id): each counts once, in the billing period that ` +
+            "contains its started_at. Reporting the same call again (same agent_id, direction, started_at " +
+            'and duration in whole seconds) is "duplicate"; the same key with any of those different is ' +
+            "rejected as call_id_conflict, naming what differs, and the recorded call stands. The same " +
+            "call_id of another account is another call. An event before the account's current period is recorded in its " +
             "closed period and reported as accepted with late: true; it never counts towards the current " +
             "period. Events are rejected one by one, with a reason, when their account is unknown, their " +
             "agent is not the account's, the account never had a subscription, started_at is more than 5 " +
-            "minutes in the future or the duration is invalid. A malformed body is a 400 naming the field.",
+            "minutes in the future (started_in_future: the clock-skew allowance), more than " +
+            `${LATE_WINDOW_DAYS} days in the past (too_old: the late window) or before the account's first ` +
+            "subscription began (before_subscription), or the duration is invalid. A malformed body is a 400 naming the field; JSON " +
+            'types are never coerced (null, "60" or true for a number is a 400) and unknown fields are refused.',
           security,
           body: {
             type: "object",
+            additionalProperties: false,
             required: ["events"],
             properties: {
               events: { type: "array", minItems: 1, maxItems: MAX_EVENTS_PER_BATCH, items: eventBodySchema },
@@ -243,7 +282,7 @@ export async function registerMeteringRoutes(
         bodyLimit: 4 * 1024 * 1024,
       },
       async (req) => {
-        const body = parse(ZIngestUsageRequestSchema, req.body);
+        const body = parse(ZIngestUsageRequestSchema, req.meteringBody);
         const result = await coalescer.submit(
           body.events.map((e) => ({
             callId: e.call_id,
@@ -272,10 +311,17 @@ export async function registerMeteringRoutes(
             `${RESERVATION_MINUTES} minutes fit in the included minutes, checked atomically per account so ` +
             "concurrent calls cannot overshoot; beyond that inbound calls are still answered (over_cap: true) " +
             "and outbound calls are denied (minutes_exhausted). Packages with an overage price always allow. " +
-            "Authorizing the same call_id again returns the same reservation (replayed: true).",
+            "An allowed call is told max_duration_seconds, the most it may last (null when no cap ends it); " +
+            "the platform ends it then. Minutes beyond a hard cap are recorded as over-cap minutes " +
+            "(over_cap_minutes in the usage reads), shown to the customer and the admins, and never billed. " +
+            "A call's key is (account_id, call_id), as for usage events: authorizing the same call again " +
+            "returns its reservation (replayed: true); the same key with another agent_id or direction is " +
+            "denied (call_id_conflict); another account's call with the same call_id is another call. A malformed " +
+            "body is a 400 naming the field; JSON types are never coerced and unknown fields are refused.",
           security,
           body: {
             type: "object",
+            additionalProperties: false,
             required: ["call_id", "account_id", "agent_id", "direction"],
             properties: {
               call_id: { type: "string", maxLength: 128 },
@@ -295,6 +341,16 @@ export async function registerMeteringRoutes(
                 expires_at: { type: "string", format: "date-time" },
                 over_cap: { type: "boolean" },
                 replayed: { type: "boolean" },
+                max_duration_seconds: {
+                  type: ["integer", "null"],
+                  description:
+                    "The most this call may last: end it after this many seconds. On a hard-cap package, what " +
+                    "is left of the included minutes once those used and those held by other calls are " +
+                    "counted (calls running at once share it; each is told what is left when it starts). " +
+                    "Null when no cap ends the call: an overage package, or an inbound call, answered " +
+                    "beyond the cap. Minutes a call runs beyond the cap are recorded as over-cap minutes, " +
+                    "shown to the customer and never billed.",
+                },
                 reason: {
                   type: "string",
                   enum: [
@@ -318,7 +374,7 @@ export async function registerMeteringRoutes(
         attachValidation: true,
       },
       async (req) => {
-        const body = parse(ZAuthorizeCallRequestSchema, req.body);
+        const body = parse(ZAuthorizeCallRequestSchema, req.meteringBody);
         const result = await authorizeCallRequest(deps, {
           callId: body.call_id,
           accountId: body.account_id,
@@ -333,6 +389,7 @@ export async function registerMeteringRoutes(
               expires_at: result.expiresAt.toISOString(),
               over_cap: result.overCap,
               replayed: result.replayed,
+              max_duration_seconds: result.maxDurationSeconds,
             }
           : {
               decision: result.decision,
@@ -365,7 +422,14 @@ export async function registerMeteringRoutes(
                 period_start: { type: "string", format: "date-time" },
                 period_end: { type: "string", format: "date-time" },
                 overage_policy: { type: "string", enum: ["billed", "hard_cap"] },
-                overage_minutes: { type: "integer" },
+                overage_minutes: {
+                  type: "integer",
+                  description: "Beyond the limit, billed (overage packages)",
+                },
+                over_cap_minutes: {
+                  type: "integer",
+                  description: "Beyond a hard cap (calls the cap did not stop): recorded, never billed",
+                },
               },
             },
             404: errorResponses[404],
@@ -390,6 +454,7 @@ export async function registerMeteringRoutes(
           period_end: usage.period.end.toISOString(),
           overage_policy: usage.overage.policy,
           overage_minutes: usage.overage.minutes,
+          over_cap_minutes: usage.overage.overCapMinutes,
         };
       },
     );

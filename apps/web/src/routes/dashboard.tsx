@@ -91,6 +91,12 @@ function UsageCard({ data }: { data: DashboardData }) {
               next invoice
             </p>
           ) : null}
+          {usage.overage.overCapMinutes > 0 ? (
+            <p className="text-sm font-medium text-amber-800" data-testid="over-cap-minutes">
+              {numbers.format(usage.overage.overCapMinutes)} minutes beyond your plan's cap: recorded, not
+              billed
+            </p>
+          ) : null}
         </div>
       </div>
       <Link to="/usage" className="mt-auto text-sm font-medium text-brand-700 underline">

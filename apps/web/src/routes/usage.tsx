@@ -255,6 +255,12 @@ export function UsagePage() {
                   : ".")
               : "Hard cap: at the limit outbound calls pause until the next period; inbound calls are still answered."}
           </li>
+          {current.overage.overCapMinutes > 0 ? (
+            <li className="font-medium text-amber-800" data-testid="over-cap-minutes">
+              {numbers.format(current.overage.overCapMinutes)} minutes ran beyond the cap (inbound calls and
+              calls already in progress): recorded here, never billed.
+            </li>
+          ) : null}
           {current.lateEvents.calls > 0 ? (
             <li>
               {numbers.format(current.lateEvents.calls)} late calls (

@@ -1,6 +1,6 @@
 // Admin views of metering: accounts near or over their limits, and the mail outbox.
 import { Prisma, type SubscriptionStatus } from "@minutely/db";
-import { grantsAccess, SUBSCRIPTION_STATUSES, usagePercentage } from "@minutely/domain";
+import { grantsAccess, overCapMinutes, SUBSCRIPTION_STATUSES, usagePercentage } from "@minutely/domain";
 import type { Ports } from "../context.ts";
 
 export interface Page {
@@ -20,6 +20,8 @@ export interface NearLimitAccount {
   minutesLimit: number;
   usagePercentage: number;
   overagePolicy: "billed" | "hard_cap";
+  /** Minutes beyond a hard cap this period: recorded, never billed. */
+  overCapMinutes: number;
   activeAgents: number;
   agentsAllowed: number;
 }
@@ -113,6 +115,7 @@ export async function accountsNearLimit(
       minutesLimit: r.minutes_limit,
       usagePercentage: usagePercentage(r.minutes_used, r.minutes_limit),
       overagePolicy: r.overage_price === null ? "hard_cap" : "billed",
+      overCapMinutes: overCapMinutes(r.minutes_used, r.minutes_limit, r.overage_price !== null),
       activeAgents: r.active_agents,
       agentsAllowed: r.agents_allowed,
     })),

@@ -4,13 +4,22 @@ import { fixedClock, MS_PER_MINUTE } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { testPorts } from "../testing.ts";
+import { accountsNearLimit } from "./admin-usage.ts";
 import {
   type AuthorizeCallInput,
   authorizeCallRequest,
   RESERVATION_MINUTES,
   RESERVATION_TTL_MS,
 } from "./call-authorization.ts";
-import { callEvent, createAccount, createAgentRows, subscribe, uniqueSuffix } from "./metering.fixtures.ts";
+import {
+  callEvent,
+  createAccount,
+  createAgentRows,
+  PERIOD_START,
+  subscribe,
+  uniqueSuffix,
+} from "./metering.fixtures.ts";
+import { reportOverage } from "./overage.ts";
 import { ingestUsageEvents } from "./usage-ingest.ts";
 import { currentUsage } from "./usage-read.ts";
 
@@ -64,6 +73,7 @@ describe("authorizing a call", () => {
       expiresAt: new Date(clock.now().getTime() + RESERVATION_TTL_MS),
       overCap: false,
       replayed: false,
+      maxDurationSeconds: 1000 * 60,
     });
     clock.advance(MS_PER_MINUTE);
     const again = await authorizeCallRequest(ports, request);
@@ -73,6 +83,89 @@ describe("authorizing a call", () => {
     );
     expect(await db.callReservation.count({ where: { accountId: who.accountId } })).toBe(1);
     expect((await currentUsage(ports, who.accountId))?.minutesReserved).toBe(5);
+  });
+
+  it("keys a call by (account_id, call_id): another account's call_id is another call, another agent or direction a conflict", async () => {
+    const who = await customer("Pro");
+    const other = await customer("Pro");
+    const request = call(who);
+    expect((await authorizeCallRequest(ports, request)).decision).toBe("allow");
+    expect(
+      await authorizeCallRequest(ports, { ...request, accountId: other.accountId, agentId: other.agentId }),
+    ).toMatchObject({ decision: "allow", replayed: false });
+    expect(await authorizeCallRequest(ports, { ...request, direction: "inbound" })).toMatchObject({
+      decision: "deny",
+      reason: "call_id_conflict",
+    });
+    const [second] = await createAgentRows(db, who.accountId, 1);
+    expect(await authorizeCallRequest(ports, { ...request, agentId: second?.id ?? "" })).toMatchObject({
+      decision: "deny",
+      reason: "call_id_conflict",
+    });
+    expect(await authorizeCallRequest(ports, request)).toMatchObject({ decision: "allow", replayed: true });
+    // The usage event settles its own account's reservation only.
+    await ingestUsageEvents(ports, [
+      callEvent(who.accountId, 60, { callId: request.callId, agentId: who.agentId }),
+    ]);
+    const statuses = await db.callReservation.findMany({
+      where: { callId: request.callId },
+      select: { accountId: true, status: true },
+    });
+    expect(statuses.map((r) => [r.accountId === who.accountId ? "who" : "other", r.status]).sort()).toEqual([
+      ["other", "held"],
+      ["who", "settled"],
+    ]);
+  });
+
+  it("tells the platform how long a call may last, and records minutes beyond a hard cap without billing them", async () => {
+    // The probe: Starter at 990 of 1,000 minutes, then a 120-minute outbound call.
+    const who = await customer("Starter", 990);
+    const long = call(who, "outbound");
+    expect(await authorizeCallRequest(ports, long)).toMatchObject({
+      decision: "allow",
+      maxDurationSeconds: 10 * 60,
+    });
+    // Another call starts meanwhile: the two share what is left, each told what is left when it starts,
+    // and a replay of the first is told afresh (its own reservation is not counted against it).
+    expect(await authorizeCallRequest(ports, call(who, "outbound"))).toMatchObject({
+      decision: "allow",
+      maxDurationSeconds: 5 * 60,
+    });
+    expect(await authorizeCallRequest(ports, long)).toMatchObject({
+      replayed: true,
+      maxDurationSeconds: 5 * 60,
+    });
+    // Inbound calls are answered beyond the cap, and overage packages are not capped: null.
+    expect(await authorizeCallRequest(ports, call(who, "inbound"))).toMatchObject({
+      decision: "allow",
+      maxDurationSeconds: null,
+    });
+    const pro = await customer("Pro", 2990);
+    expect(await authorizeCallRequest(ports, call(pro))).toMatchObject({ maxDurationSeconds: null });
+
+    // The platform did not end the call: all 120 minutes are recorded, 110 of them beyond the cap, shown,
+    // and not billed.
+    await ingestUsageEvents(ports, [
+      callEvent(who.accountId, 120 * 60, { callId: long.callId, agentId: who.agentId }),
+    ]);
+    const usage = await currentUsage(ports, who.accountId);
+    expect(usage).toMatchObject({
+      minutes_used: 1110,
+      minutes_remaining: 0,
+      overage: { policy: "hard_cap", minutes: 0, overCapMinutes: 110, cost: { amount: 0 } },
+    });
+    const near = await accountsNearLimit(ports, { page: 1, pageSize: 100, minPercent: 100 });
+    expect(near.items.find((a) => a.accountId === who.accountId)).toMatchObject({
+      minutesUsed: 1110,
+      overCapMinutes: 110,
+      overagePolicy: "hard_cap",
+    });
+    expect(await reportOverage(ports, { accountId: who.accountId, periodStart: PERIOD_START })).toBeNull();
+    // The cap is used up: the next outbound call may not start.
+    expect(await authorizeCallRequest(ports, call(who, "outbound"))).toMatchObject({
+      decision: "deny",
+      reason: "minutes_exhausted",
+    });
   });
 
   it("denies with a reason when the account, agent or subscription does not allow calls", async () => {
@@ -174,7 +267,11 @@ describe("authorizing a call", () => {
     await ingestUsageEvents(ports, [
       callEvent(who.accountId, 120, { callId: a.callId, agentId: who.agentId }),
     ]);
-    expect(await db.callReservation.findUnique({ where: { callId: a.callId } })).toMatchObject({
+    expect(
+      await db.callReservation.findUnique({
+        where: { accountId_callId: { accountId: who.accountId, callId: a.callId } },
+      }),
+    ).toMatchObject({
       status: "settled",
     });
     expect(await heldMinutes(who.accountId)).toBe(10);
@@ -185,7 +282,11 @@ describe("authorizing a call", () => {
     clock.advance(RESERVATION_TTL_MS + MS_PER_MINUTE);
     expect(await heldMinutes(who.accountId)).toBe(0);
     expect((await authorizeCallRequest(ports, call(who))).decision).toBe("allow");
-    expect(await db.callReservation.findUnique({ where: { callId: b.callId } })).toMatchObject({
+    expect(
+      await db.callReservation.findUnique({
+        where: { accountId_callId: { accountId: who.accountId, callId: b.callId } },
+      }),
+    ).toMatchObject({
       status: "expired",
     });
   });

@@ -11,11 +11,18 @@
 //   Packages with an overage price always allow (the minutes beyond the limit are billed).
 // - Per account, authorizations and ingestion serialize on the current period's rollup row
 //   (SELECT ... FOR UPDATE), so the check and the reservation are one atomic step.
-// - Idempotent per call_id: authorizing a call that already has a reservation returns that reservation.
+// - An allowed call is told the most it may last (maxDurationSeconds, the domain's callMinutesAllowed), so
+//   the calling platform can end it at a hard cap; minutes a call still runs beyond the cap (an inbound
+//   call, calls sharing what was left, a platform that did not end it) are recorded as over-cap usage,
+//   shown to the customer and the admins, and never billed.
+// - Idempotent per (account_id, call_id), the key of a call here as in ingestion: authorizing the same call
+//   again returns its reservation; the same key with another agent or direction is a call_id_conflict.
+//   Another account's call with the same call_id is another call.
 import {
   authorizeCall,
   type CallDenialReason,
   type CallDirection,
+  callMinutesAllowed,
   DEFAULT_OVER_CAP_POLICY,
   MS_PER_MINUTE,
 } from "@minutely/domain";
@@ -56,6 +63,12 @@ export type CallAuthorizationResult =
       overCap: boolean;
       /** The call was authorized before: this is that reservation (overCap is not recorded, so false). */
       replayed: boolean;
+      /**
+       * The most the call may last, in seconds, so the calling platform can end it at a hard cap: what is
+       * left of the included minutes after those used and those held by other calls. Null when no cap ends
+       * the call (an overage package, or an inbound call, answered beyond the cap). Computed afresh on a replay.
+       */
+      maxDurationSeconds: number | null;
     }
   | { decision: "deny"; callId: string; reason: CallDenial; message: string };
 
@@ -95,11 +108,42 @@ export async function authorizeCallRequest(
     const rollup = await lockPeriod(tx, accountId, period.start, subscription);
     const plan = rollup?.plan ?? subscription.plan;
 
-    const existing = await tx.callReservation.findUnique({ where: { callId } });
+    const existing = await tx.callReservation.findUnique({
+      where: { accountId_callId: { accountId, callId } },
+    });
     if (existing) {
-      if (existing.accountId !== accountId) {
-        return deny(callId, "call_id_conflict", "This call_id was authorized for another account.");
+      if (
+        existing.agentId?.toLowerCase() !== agentId.toLowerCase() ||
+        existing.direction !== input.direction
+      ) {
+        return deny(
+          callId,
+          "call_id_conflict",
+          `This call_id was authorized for this account with another agent or direction ` +
+            `(${existing.agentId ?? "no agent"}, ${existing.direction}); use a new call_id for another call.`,
+        );
       }
+    }
+
+    await tx.$executeRaw`
+      UPDATE call_reservation SET status = 'expired'
+      WHERE account_id = ${accountId}::uuid AND status = 'held' AND expires_at <= ${now}`;
+    // Held by the account's other calls (a replay's own reservation is not counted against it).
+    const [held] = await tx.$queryRaw<{ minutes: number }[]>`
+      SELECT COALESCE(sum(minutes), 0)::int AS minutes FROM call_reservation
+      WHERE account_id = ${accountId}::uuid AND status = 'held' AND expires_at > ${now}
+        AND call_id <> ${callId}`;
+    const toSeconds = (minutes: number | null) => (minutes === null ? null : minutes * 60);
+
+    if (existing) {
+      const maxMinutes = callMinutesAllowed({
+        direction: input.direction,
+        minutesUsed: rollup?.minutes ?? 0,
+        minutesReservedByOthers: held?.minutes ?? 0,
+        minutesLimit: plan.callMinutesLimit,
+        overageAllowed: plan.overagePrice !== null,
+        policy: DEFAULT_OVER_CAP_POLICY,
+      });
       return {
         decision: "allow",
         callId,
@@ -107,15 +151,9 @@ export async function authorizeCallRequest(
         expiresAt: existing.expiresAt,
         overCap: false,
         replayed: true,
+        maxDurationSeconds: toSeconds(maxMinutes),
       } as const;
     }
-
-    await tx.$executeRaw`
-      UPDATE call_reservation SET status = 'expired'
-      WHERE account_id = ${accountId}::uuid AND status = 'held' AND expires_at <= ${now}`;
-    const [held] = await tx.$queryRaw<{ minutes: number }[]>`
-      SELECT COALESCE(sum(minutes), 0)::int AS minutes FROM call_reservation
-      WHERE account_id = ${accountId}::uuid AND status = 'held' AND expires_at > ${now}`;
 
     const decision = authorizeCall({
       direction: input.direction,
@@ -152,6 +190,7 @@ export async function authorizeCallRequest(
       expiresAt,
       overCap: decision.overCap,
       replayed: false,
+      maxDurationSeconds: toSeconds(decision.maxMinutes),
     } as const;
   }, METERING_TX_OPTIONS);
 }

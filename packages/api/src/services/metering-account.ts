@@ -49,6 +49,12 @@ export interface MeteringSubscription {
   plan: MeteringPlan;
   /** The sync ticket of the Stripe read this row was written from; grows with every newer read. */
   syncTicket: bigint;
+  /**
+   * When the account's first subscription began: the earliest start of a period or creation of any of its
+   * subscriptions (Stripe's start is the first period's start; after renewals the row's creation, written
+   * when the customer subscribed, is the earliest trace). No call, usage or overage is dated before it.
+   */
+  firstStartedAt: Date;
 }
 
 export function toMeteringPlan(row: SubscriptionPlan): MeteringPlan {
@@ -69,8 +75,9 @@ export function toMeteringPlan(row: SubscriptionPlan): MeteringPlan {
 
 type SubscriptionWithPlan = Prisma.SubscriptionGetPayload<{ include: { plan: true } }>;
 
-function toMeteringSubscription(row: SubscriptionWithPlan): MeteringSubscription {
+function toMeteringSubscription(row: SubscriptionWithPlan, firstStartedAt: Date): MeteringSubscription {
   return {
+    firstStartedAt,
     id: row.id,
     accountId: row.accountId,
     status: row.status,
@@ -104,7 +111,10 @@ export async function loadMeteringSubscriptions(
   }
   for (const [accountId, list] of byAccount) {
     const chosen = currentSubscriptionOf(list);
-    if (chosen) result.set(accountId, toMeteringSubscription(chosen));
+    const firstStartedAt = new Date(
+      Math.min(...list.flatMap((r) => [r.createdAt.getTime(), r.currentPeriodStart.getTime()])),
+    );
+    if (chosen) result.set(accountId, toMeteringSubscription(chosen, firstStartedAt));
   }
   return result;
 }
@@ -264,6 +274,7 @@ async function writePeriodPlans(
 
 /** A period's rollup row, locked by the transaction, with the plan that governs the period. */
 export interface LockedPeriod {
+  periodEnd: Date;
   minutes: number;
   overageReported: number;
   /** Null only when the period records no plan and there is no subscription to take one from. */
@@ -281,15 +292,22 @@ export async function lockPeriod(
   periodStart: Date,
   subscription: MeteringSubscription | null,
 ): Promise<LockedPeriod | null> {
-  const [row] = await tx.$queryRaw<({ minutes: number; overage_reported: number } & PeriodPlanColumns)[]>`
-    SELECT minutes, overage_reported, ${PERIOD_PLAN_COLUMNS} FROM usage_period_rollup
+  const [row] = await tx.$queryRaw<
+    ({ period_end: Date; minutes: number; overage_reported: number } & PeriodPlanColumns)[]
+  >`
+    SELECT period_end, minutes, overage_reported, ${PERIOD_PLAN_COLUMNS} FROM usage_period_rollup
     WHERE account_id = ${accountId}::uuid AND period_start = ${periodStart}
     FOR UPDATE`;
   if (!row) return null;
   const [plan] = await settlePeriodPlans(tx, [
     { accountId, periodStart, recorded: recordedPeriodPlan(row), subscription },
   ]);
-  return { minutes: row.minutes, overageReported: row.overage_reported, plan: plan ?? null };
+  return {
+    periodEnd: row.period_end,
+    minutes: row.minutes,
+    overageReported: row.overage_reported,
+    plan: plan ?? null,
+  };
 }
 
 /**

@@ -48,7 +48,12 @@ async function stripeCustomer(plan: SeededPlan = "Pro") {
     payment_behavior: "default_incomplete",
   });
   await db.account.update({ where: { id: accountId }, data: { stripeCustomerId: customer.id } });
-  const row = await subscribe(db, accountId, { plan, stripeSubscriptionId: subscription.id });
+  // Subscribed when its first period (November) began.
+  const row = await subscribe(db, accountId, {
+    plan,
+    stripeSubscriptionId: subscription.id,
+    createdAt: PERIOD_START,
+  });
   return { accountId, customerId: customer.id, subscriptionId: subscription.id, subscriptionRowId: row.id };
 }
 
@@ -172,6 +177,35 @@ describe("overage billing", () => {
       (await queuedJobs(db, REPORT_OVERAGE_TASK)).filter((j) => j.payload.accountId === accountId),
     ).toEqual([]);
     expect(await reportOverage(ports, { accountId, periodStart: PERIOD_START })).toBeNull();
+  });
+});
+
+describe("overage of a period no subscription covers", () => {
+  it("is never billed, even when a rollup for it exists", async () => {
+    const { accountId, customerId } = await stripeCustomer("Pro");
+    // What ingestion wrote before it refused absurd dates: three 24-hour calls of 1990 in an invented
+    // period, recorded on Pro's terms (4,320 minutes, 1,320 beyond 3,000: $39.60).
+    const invented = new Date("1990-01-01T00:00:00Z");
+    const plan = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
+    await db.usagePeriodRollup.create({
+      data: {
+        accountId,
+        periodStart: invented,
+        periodEnd: new Date("1990-02-01T00:00:00Z"),
+        minutes: 4320,
+        seconds: 3 * 86_400,
+        calls: 3,
+        planId: plan.id,
+        callMinutesLimit: 3000,
+        overagePriceCentsPerMinute: 3,
+        currency: "usd",
+      },
+    });
+    expect(await reportOverage(ports, { accountId, periodStart: invented })).toBeNull();
+    expect(
+      (await queuedJobs(db, BILL_OVERAGE_TASK)).filter((j) => j.payload.accountId === accountId),
+    ).toEqual([]);
+    expect(await invoiceItems(customerId)).toEqual([]);
   });
 });
 

@@ -8,7 +8,8 @@
 //    transaction. Nothing is decided twice: a second run finds nothing new. The limit, the price and the
 //    currency are those of the plan that governs the period, recorded on the same row (`settlePeriodPlans`):
 //    a period that has closed is billed by its own plan even if the customer has changed plans since, and
-//    the current period by the subscription's plan (an upgrade applies to it at once).
+//    the current period by the subscription's plan (an upgrade applies to it at once). A period that ended
+//    before the account's first subscription began is never billed (`periodCoveredBySubscription`).
 // 2. `bill-overage` creates the invoice item for that range with a Stripe idempotency key derived from
 //    account, period and range, so a retry after a crash or timeout returns the item created before.
 import { type Currency, formatMoney, isCurrency, overageCost } from "@minutely/domain";
@@ -75,6 +76,9 @@ export async function reportOverage(
     const plan = row?.plan ?? null;
     const price = plan?.overagePrice ?? null;
     if (!row || !plan || price === null) return null;
+    // Only a period the account's subscriptions really cover is billed: one that ended before the first
+    // subscription began (a period invented for an absurd date before ingestion refused them) never is.
+    if (!subscription || !periodCoveredBySubscription(subscription, row.periodEnd)) return null;
     const overage = Math.max(0, row.minutes - plan.callMinutesLimit);
     if (overage <= row.overageReported) return null;
     const bill: OverageBill = {
@@ -96,6 +100,14 @@ export async function reportOverage(
     );
     return bill;
   }, METERING_TX_OPTIONS);
+}
+
+/** Whether a period ending at `periodEnd` overlaps the account's subscriptions (ends after the first began). */
+export function periodCoveredBySubscription(
+  subscription: Pick<MeteringSubscription, "firstStartedAt">,
+  periodEnd: Date,
+): boolean {
+  return periodEnd.getTime() > subscription.firstStartedAt.getTime();
 }
 
 export class OverageBillingError extends Error {

@@ -45,13 +45,18 @@ class FakeIngest {
     });
   };
 
+  /** Transactions finished or failed so far. */
+  finished = 0;
+
   /** Finishes the oldest transaction in flight, then lets the coalescer react. */
   async finishNext(): Promise<void> {
+    this.finished += 1;
     this.pending.shift()?.finish();
     await new Promise((r) => setImmediate(r));
   }
 
   async failNext(): Promise<void> {
+    this.finished += 1;
     this.pending.shift()?.fail(new Error("connection lost"));
     await new Promise((r) => setImmediate(r));
   }
@@ -91,9 +96,10 @@ describe("UsageIngestCoalescer", () => {
     expect(d).toMatchObject({ accepted: 1, results: [{ callId: "d", status: "accepted" }] });
   });
 
-  it("fails every report of a failed transaction, and keeps going with the next ones", async () => {
+  it("fails every report of a transaction that failed for want of a database, and keeps going", async () => {
     const fake = new FakeIngest();
-    const coalescer = new UsageIngestCoalescer(fake.ingest, { slots: 1 });
+    // "connection lost" stands for an unavailable database: no report would succeed alone either.
+    const coalescer = new UsageIngestCoalescer(fake.ingest, { slots: 1, isolate: () => false });
     const first = coalescer.submit([event("a")]);
     const grouped = [coalescer.submit([event("b")]), coalescer.submit([event("c")])].map((answer) =>
       answer.then(
@@ -108,6 +114,36 @@ describe("UsageIngestCoalescer", () => {
     const retried = coalescer.submit([event("b"), event("c")]);
     await fake.finishNext();
     expect((await retried).accepted).toBe(2);
+  });
+
+  it("splits a failed group until the report that fails alone is found, writing all the others", async () => {
+    const fake = new FakeIngest();
+    const coalescer = new UsageIngestCoalescer(fake.ingest, { slots: 1 });
+    const first = coalescer.submit([event("a")]);
+    const ids = ["b", "c", "poison", "d", "e"];
+    const answers = ids.map((id) =>
+      coalescer.submit([event(id)]).then(
+        (result) => result.results[0]?.status,
+        (error: Error) => error.message,
+      ),
+    );
+    await fake.finishNext(); // "a"
+    // Every transaction holding the poisoned report fails; the others succeed.
+    while (fake.calls.length > fake.finished) {
+      const next = fake.calls[fake.finished] as string[];
+      if (next.includes("poison")) await fake.failNext();
+      else await fake.finishNext();
+    }
+    expect(await Promise.all(answers)).toEqual([
+      "accepted",
+      "accepted",
+      "connection lost",
+      "accepted",
+      "accepted",
+    ]);
+    expect((await first).accepted).toBe(1);
+    // Halves in order: [b c poison] fails, then [b c] is written before [poison], then [d e].
+    expect(fake.calls).toEqual([["a"], ids, ["b", "c", "poison"], ["b", "c"], ["poison"], ["d", "e"]]);
   });
 
   it("sends big reports straight through and never groups more events than a transaction takes", async () => {

@@ -6,7 +6,13 @@
 //
 // Combining changes nothing a caller can observe: results are per event, a call_id repeated across the
 // reports of one group is "duplicate" after its first occurrence exactly as it would be in two transactions
-// one after the other, and a failed transaction fails every report in it (all retryable, idempotent).
+// one after the other, and a failing group never fails a report that would succeed on its own: when the
+// combined transaction fails (not because the database is unavailable, which would fail each report alike),
+// the group is split in halves, written one after the other (so order and duplicates stay as they were),
+// and so on down to single reports: only a report that fails alone gets the error, and the others are
+// written with about 2·log2(group size) extra transactions. Ingestion validates every event before writing,
+// so this is a second line of defence, not the way bad input is handled.
+import { isDatabaseUnavailable } from "@minutely/db";
 import { type IngestResult, MAX_EVENTS_PER_BATCH, type UsageEventInput } from "./usage-ingest.ts";
 
 export interface UsageCoalescerOptions {
@@ -22,6 +28,11 @@ export interface UsageCoalescerOptions {
   smallBatch?: number;
   /** Events per combined transaction at most. */
   maxEvents?: number;
+  /**
+   * Whether a failed group is worth splitting to find the report that fails it. Not when the database is
+   * unavailable (by default): every part would fail the same way, and the retries would add load.
+   */
+  isolate?: (error: unknown) => boolean;
 }
 
 interface Waiting {
@@ -46,6 +57,7 @@ export class UsageIngestCoalescer {
   private readonly slots: number;
   private readonly smallBatch: number;
   private readonly maxEvents: number;
+  private readonly isolate: (error: unknown) => boolean;
   private readonly queue: Waiting[] = [];
   private inFlight = 0;
 
@@ -56,6 +68,7 @@ export class UsageIngestCoalescer {
     this.slots = options.slots ?? 2;
     this.smallBatch = options.smallBatch ?? 50;
     this.maxEvents = Math.min(options.maxEvents ?? MAX_EVENTS_PER_BATCH, MAX_EVENTS_PER_BATCH);
+    this.isolate = options.isolate ?? ((error) => !isDatabaseUnavailable(error));
   }
 
   /** Records one report's events; resolves with the results of exactly those events, in their order. */
@@ -93,7 +106,15 @@ export class UsageIngestCoalescer {
         from += waiting.events.length;
       }
     } catch (error) {
-      for (const waiting of group) waiting.reject(error);
+      if (group.length === 1 || !this.isolate(error)) {
+        for (const waiting of group) waiting.reject(error);
+        return;
+      }
+      // Halves, in order, in this slot: the reports that succeed on their own are written, the poison is
+      // narrowed down to the report that fails alone.
+      const middle = Math.ceil(group.length / 2);
+      await this.write(group.slice(0, middle));
+      await this.write(group.slice(middle));
     }
   }
 }

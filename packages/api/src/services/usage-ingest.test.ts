@@ -28,6 +28,7 @@ import {
 } from "./metering-account.ts";
 import { REPORT_OVERAGE_TASK } from "./overage.ts";
 import { SEND_USAGE_ALERT_EMAIL_TASK } from "./usage-alerts.ts";
+import { UsageIngestCoalescer } from "./usage-coalescer.ts";
 import { ingestUsageEvents, type UsageEventInput } from "./usage-ingest.ts";
 import { currentUsage, dailyUsage, usageByAgent, usageByDirection } from "./usage-read.ts";
 
@@ -98,10 +99,18 @@ describe("recording calls", () => {
     await subscribe(db, accountId);
     const first = callEvent(accountId, 120);
     const result = await ingestUsageEvents(ports, [first, { ...first, durationSeconds: 600 }, first]);
-    expect(result.results.map((r) => r.status)).toEqual(["accepted", "duplicate", "duplicate"]);
+    // The same call again is a duplicate; another duration under the same key is a conflict, not lost.
+    expect(result.results).toMatchObject([
+      { status: "accepted" },
+      {
+        status: "rejected",
+        reason: "call_id_conflict",
+        message: expect.stringMatching(/duration_seconds 120 recorded, 600 reported/),
+      },
+      { status: "duplicate" },
+    ]);
     expect((await currentUsage(ports, accountId))?.minutes_used).toBe(2);
   });
-
   it("rejects events it cannot attribute or trust, with a reason each, and records the rest", async () => {
     const { accountId } = await createAccount(db);
     await subscribe(db, accountId);
@@ -144,6 +153,91 @@ describe("recording calls", () => {
     expect(result).toMatchObject({ accepted: 2, rejected: 9 });
     expect(await db.usageEvent.count({ where: { accountId } })).toBe(2);
     expect(await db.usageEvent.count({ where: { accountId: other.accountId } })).toBe(0);
+  });
+});
+
+describe("the key of a call: (account_id, call_id)", () => {
+  it("makes the same call_id of another account another call, counted for each", async () => {
+    const a = await createAccount(db);
+    const b = await createAccount(db);
+    await subscribe(db, a.accountId);
+    await subscribe(db, b.accountId);
+    const ofA = callEvent(a.accountId, 120, { callId: `shared-${a.accountId}` });
+    const ofB = { ...ofA, accountId: b.accountId };
+    expect((await ingestUsageEvents(ports, [ofA])).results).toMatchObject([{ status: "accepted" }]);
+    // Later, and in one batch with a replay of the first: each account's call counts once.
+    expect((await ingestUsageEvents(ports, [ofB, ofA])).results).toMatchObject([
+      { status: "accepted", billableMinutes: 2 },
+      { status: "duplicate" },
+    ]);
+    expect((await currentUsage(ports, a.accountId))?.minutes_used).toBe(2);
+    expect((await currentUsage(ports, b.accountId))?.minutes_used).toBe(2);
+  });
+
+  it("reports a reused call_id with other details as a conflict, per field, and keeps the recorded call", async () => {
+    const { accountId } = await createAccount(db);
+    await subscribe(db, accountId);
+    const [agent] = await createAgentRows(db, accountId, 1);
+    const recorded = callEvent(accountId, 120, { agentId: agent?.id ?? null, direction: "outbound" });
+    await ingestUsageEvents(ports, [recorded]);
+    const result = await ingestUsageEvents(ports, [
+      recorded, // a replay
+      { ...recorded, durationSeconds: 119.2 }, // 120 s once rounded up: the same call
+      { ...recorded, durationSeconds: 3600 },
+      { ...recorded, direction: "inbound" },
+      { ...recorded, agentId: null },
+      { ...recorded, startedAt: new Date("2026-11-11T10:00:00Z") },
+    ]);
+    expect(result).toMatchObject({ accepted: 0, duplicates: 2, rejected: 4 });
+    expect(result.results.map((r) => (r.status === "rejected" ? [r.reason, r.message] : r.status))).toEqual([
+      "duplicate",
+      "duplicate",
+      ["call_id_conflict", expect.stringMatching(/duration_seconds 120 recorded, 3600 reported/)],
+      ["call_id_conflict", expect.stringMatching(/direction outbound recorded, inbound reported/)],
+      ["call_id_conflict", expect.stringMatching(/agent_id .+ recorded, none reported/)],
+      ["call_id_conflict", expect.stringMatching(/started_at 2026-11-10T10:00:00.000Z recorded/)],
+    ]);
+    expect(await db.usageEvent.findMany({ where: { accountId }, select: { durationSeconds: true } })).toEqual(
+      [{ durationSeconds: 120 }],
+    );
+    expect((await currentUsage(ports, accountId))?.minutes_used).toBe(2);
+  });
+
+  it("compares a key repeated in one batch with the recorded call, not with the batch's first report of it", async () => {
+    const { accountId } = await createAccount(db);
+    await subscribe(db, accountId);
+    const recorded = callEvent(accountId, 120);
+    await ingestUsageEvents(ports, [recorded]);
+    // Reports of one group commit: a variant first, then the recorded call itself (found by the load test).
+    const result = await ingestUsageEvents(ports, [{ ...recorded, durationSeconds: 116 }, recorded]);
+    expect(result.results.map((r) => (r.status === "rejected" ? r.reason : r.status))).toEqual([
+      "call_id_conflict",
+      "duplicate",
+    ]);
+    // And a new call reported twice in one batch, the second time with another duration.
+    const fresh = callEvent(accountId, 60);
+    const twice = await ingestUsageEvents(ports, [fresh, { ...fresh, durationSeconds: 90 }, fresh]);
+    expect(twice.results.map((r) => (r.status === "rejected" ? r.reason : r.status))).toEqual([
+      "accepted",
+      "call_id_conflict",
+      "duplicate",
+    ]);
+  });
+
+  it("tells concurrent reports of one key with different durations apart: one accepted, one conflict", async () => {
+    const { accountId } = await createAccount(db);
+    await subscribe(db, accountId);
+    const short = callEvent(accountId, 60);
+    const long = { ...short, durationSeconds: 600 };
+    const [one, two] = await Promise.all([
+      ingestUsageEvents(portsOn(client()), [short]),
+      ingestUsageEvents(portsOn(client()), [long]),
+    ]);
+    const statuses = [one?.results[0], two?.results[0]].map((r) =>
+      r?.status === "rejected" ? r.reason : r?.status,
+    );
+    expect(statuses.sort()).toEqual(["accepted", "call_id_conflict"]);
+    expect(await db.usageEvent.count({ where: { accountId } })).toBe(1);
   });
 });
 
@@ -329,9 +423,10 @@ describe("late events and period rollover", () => {
       plan: "Starter",
       periodStart,
       periodEnd: new Date("2026-12-15T12:00:00Z"),
+      createdAt: new Date("2026-10-15T12:00:00Z"), // subscribed a period earlier
     });
     const result = await ingestUsageEvents(ports, [
-      callEvent(accountId, 990 * 60, { startedAt: new Date("2026-10-20T08:00:00Z") }),
+      callEvent(accountId, 990 * 60, { startedAt: new Date("2026-10-25T08:00:00Z") }),
       callEvent(accountId, 600, { startedAt: new Date("2026-11-15T11:59:59Z") }),
       callEvent(accountId, 120, { startedAt: periodStart }),
     ]);
@@ -356,7 +451,7 @@ describe("late events and period rollover", () => {
     const rolloverClock = fixedClock(new Date("2026-11-27T12:00:00Z"));
     const p = { ...ports, clock: rolloverClock };
     const { accountId } = await createAccount(db);
-    const subscription = await subscribe(db, accountId, { plan: "Pro" });
+    const subscription = await subscribe(db, accountId, { plan: "Pro", createdAt: PERIOD_START });
     await ingestUsageEvents(p, [
       callEvent(accountId, 1440 * 60, { startedAt: new Date("2026-11-20T00:00:00Z") }),
       callEvent(accountId, 1000 * 60, { startedAt: new Date("2026-11-21T00:00:00Z") }),
@@ -422,7 +517,7 @@ describe("the plan of a period", () => {
     const planClock = fixedClock(new Date("2026-11-27T12:00:00Z"));
     const p = { ...ports, clock: planClock };
     const { accountId } = await createAccount(db);
-    const subscription = await subscribe(db, accountId, { plan: "Pro" });
+    const subscription = await subscribe(db, accountId, { plan: "Pro", createdAt: PERIOD_START });
     await ingestUsageEvents(p, [callEvent(accountId, 1440 * 60), callEvent(accountId, 1060 * 60)]);
     expect(await periodPlans(accountId)).toEqual([[PERIOD_START.toISOString(), "Pro", 3000, 3, "usd"]]);
 
@@ -481,7 +576,7 @@ describe("the plan of a period", () => {
 
   it("is never replaced by a read of the subscription older than the one it was recorded from", async () => {
     const { accountId } = await createAccount(db);
-    const subscription = await subscribe(db, accountId, { plan: "Pro" });
+    const subscription = await subscribe(db, accountId, { plan: "Pro", createdAt: PERIOD_START });
     await db.subscription.update({ where: { id: subscription.id }, data: { syncTicket: 5n } });
     const beforeUpgrade = await loadMeteringSubscription(db, accountId);
     // The upgrade's sync (a later Stripe read, a higher ticket), then usage recorded with it.
@@ -510,5 +605,115 @@ describe("the plan of a period", () => {
     expect(await periodPlans(accountId)).toEqual([
       [PERIOD_START.toISOString(), "Enterprise", 10_000, 2, "usd"],
     ]);
+  });
+});
+
+describe("events outside the time window", () => {
+  it("are rejected one by one before anything reaches the database, and never fail the valid events", async () => {
+    const { accountId } = await createAccount(db);
+    await subscribe(db, accountId, { plan: "Pro", createdAt: new Date("2026-09-10T00:00:00Z") });
+    const at = (iso: string) => ({ startedAt: new Date(iso) });
+    const result = await ingestUsageEvents(ports, [
+      callEvent(accountId, 61, at("0001-01-01T00:00:00Z")),
+      callEvent(accountId, 61, at("0000-01-01T00:00:00+14:00")), // year -1 in UTC
+      callEvent(accountId, 86_400, at("1990-06-01T10:00:00Z")),
+      callEvent(accountId, 61, at("1582-10-15T10:00:00Z")),
+      callEvent(accountId, 61, at("0100-03-01T10:00:00Z")),
+      // 35 days back is the window: 2026-10-23T12:00:00Z is its first moment.
+      callEvent(accountId, 61, at("2026-10-23T11:59:59.999Z")),
+      callEvent(accountId, 61, at("2026-10-23T12:00:00Z")),
+      callEvent(accountId, 61, at("2026-11-27T12:05:00Z")), // the clock-skew allowance
+      callEvent(accountId, 61, at("2026-11-27T12:05:00.001Z")),
+      callEvent(accountId, 61, at("9999-12-31T23:59:59Z")),
+      callEvent(accountId, 61, at("2026-11-20T10:00:00Z")),
+    ]);
+    expect(result.results.map((r) => (r.status === "rejected" ? r.reason : r.status))).toEqual([
+      "too_old",
+      "too_old",
+      "too_old",
+      "too_old",
+      "too_old",
+      "too_old",
+      "accepted",
+      "accepted",
+      "started_in_future",
+      "started_in_future",
+      "accepted",
+    ]);
+    expect(await db.usageEvent.count({ where: { accountId } })).toBe(3);
+    expect((await rollupPeriods(db, accountId)).map((p) => p.period_start)).toEqual([
+      new Date("2026-10-01T00:00:00Z"),
+      PERIOD_START,
+    ]);
+  });
+
+  it("are rejected when they started before the account's first subscription", async () => {
+    const { accountId } = await createAccount(db);
+    // Subscribed on 2026-11-01 (the start of its first period); the row was written then, too.
+    await subscribe(db, accountId, { plan: "Pro", createdAt: PERIOD_START });
+    const result = await ingestUsageEvents(ports, [
+      callEvent(accountId, 61, { startedAt: new Date("2026-10-31T23:59:59.999Z") }),
+      callEvent(accountId, 61, { startedAt: PERIOD_START }),
+    ]);
+    expect(result.results).toMatchObject([
+      { status: "rejected", reason: "before_subscription", message: expect.stringMatching(/2026-11-01/) },
+      { status: "accepted", late: false },
+    ]);
+    expect(await rollupPeriods(db, accountId)).toEqual([
+      { period_start: PERIOD_START, minutes: 2, seconds: 61, calls: 1 },
+    ]);
+  });
+
+  it("three 24-hour calls dated 1990 bill nothing", async () => {
+    const { accountId } = await createAccount(db);
+    await subscribe(db, accountId, { plan: "Pro", createdAt: PERIOD_START });
+    const result = await ingestUsageEvents(
+      ports,
+      [1, 2, 3].map((day) =>
+        callEvent(accountId, 86_400, { startedAt: new Date(`1990-01-0${day}T00:00:00Z`) }),
+      ),
+    );
+    expect(result.rejected).toBe(3);
+    expect(await db.usagePeriodRollup.count({ where: { accountId } })).toBe(0);
+    expect((await queuedJobs(db, REPORT_OVERAGE_TASK)).map((j) => j.payload.accountId)).not.toContain(
+      accountId,
+    );
+  });
+});
+
+describe("group commit under a poisoned report", () => {
+  it("never fails the reports of other accounts written in the same transaction", async () => {
+    const accounts: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const { accountId } = await createAccount(db);
+      await subscribe(db, accountId, { plan: "Pro", createdAt: PERIOD_START });
+      accounts.push(accountId);
+    }
+    // The poisoned report's account renews on the 15th: a call of 0001-01-01 fell in a period said to start
+    // on 0000-12-15, a year PostgreSQL does not have (22008), and failed the whole group.
+    const { accountId: poisonAccount } = await createAccount(db);
+    await subscribe(db, poisonAccount, {
+      periodStart: new Date("2026-11-15T00:00:00Z"),
+      periodEnd: new Date("2026-12-15T00:00:00Z"),
+      createdAt: new Date("2026-10-15T00:00:00Z"),
+    });
+    const coalescer = new UsageIngestCoalescer((events) => ingestUsageEvents(ports, events), { slots: 1 });
+    // The first report takes the only slot; the 30 that follow wait and are written as one group.
+    const reports = [
+      [callEvent(poisonAccount, 61)],
+      ...Array.from({ length: 30 }, (_, i) =>
+        i === 12
+          ? [callEvent(poisonAccount, 61, { startedAt: new Date("0001-01-01T00:00:00Z") })]
+          : [callEvent(accounts[i % 5] as string, 61)],
+      ),
+    ];
+    const answers = await Promise.allSettled(reports.map((events) => coalescer.submit(events)));
+    expect(answers.map((a) => a.status)).toEqual(reports.map(() => "fulfilled"));
+    const statuses = answers.map((a) => (a.status === "fulfilled" ? a.value.results[0]?.status : a.reason));
+    expect(statuses.filter((s) => s === "accepted")).toHaveLength(30);
+    expect(statuses[13]).toBe("rejected");
+    expect(await db.usageEvent.count({ where: { accountId: { in: [...accounts, poisonAccount] } } })).toBe(
+      30,
+    );
   });
 });

@@ -4,19 +4,26 @@
 // Rules (see README "Metering"):
 // - Billable minutes: per started minute of each call (`billableMinutes` / `callDurationSeconds` of
 //   @minutely/domain): 0 s -> 0, 1..60 s -> 1, 61 s -> 2; fractions of a second round up; > 24 h rejected.
-// - Idempotent per call_id: a call_id already recorded (or earlier in the same batch) is `duplicate`.
+// - Idempotent per key, (account_id, call_id): the same call_id of another account is another call. An
+//   event whose key is already recorded (or earlier in the same batch) is `duplicate` when it is the same
+//   call (agent, direction, started_at and duration in whole seconds all equal), and rejected as
+//   `call_id_conflict` when it differs: the recorded call stands and the difference is reported, never
+//   dropped silently.
 // - The period is the one of the account's subscription containing `started_at`; an event before the
 //   current period start belongs to a closed period: recorded with `late: true`, counted in that period's
 //   rollup (never the current one) and reported back as accepted and late. No alerts fire for it.
 // - The period's rollup records the plan that governs it (`settlePeriodPlans`): the subscription's plan
 //   while the period is current, kept once it has closed. Alert thresholds and the decision to report
 //   overage use that plan, so a late event of a closed period is measured against the period's own plan.
-// - Rejected (per event, with a reason): started more than 5 minutes in the future, unknown account,
-//   agent_id not an agent of that account, account that never had a subscription, invalid duration.
+// - Rejected (per event, with a reason): started more than 5 minutes in the future, more than 35 days ago
+//   (LATE_WINDOW_DAYS) or before the account's first subscription, unknown account, agent_id not an agent
+//   of that account, account that never had a subscription, invalid duration. These checks run before
+//   anything is written, so every date that reaches the database lies in that window.
 //
 // The batch is written with set-based SQL in one transaction: one multi-row INSERT ... ON CONFLICT
-// (call_id) DO NOTHING RETURNING (what was really inserted counts; a concurrent batch with the same call_id
-// waits on the unique index and then skips it), then one upsert per rollup table aggregated per key.
+// (account_id, call_id) DO NOTHING RETURNING (what was really inserted counts; a concurrent batch with the
+// same key waits on the unique index and then skips it, and the row it skipped for is read back to tell a
+// duplicate from a conflict), then one upsert per rollup table aggregated per key.
 // Every statement touches rows in key order, so concurrent batches cannot deadlock.
 import type { Prisma } from "@minutely/db";
 import {
@@ -24,6 +31,7 @@ import {
   type CallDirection,
   callDurationSeconds,
   dayKey,
+  MS_PER_DAY,
   MS_PER_MINUTE,
 } from "@minutely/domain";
 import type { Ports } from "../context.ts";
@@ -46,6 +54,13 @@ import { type PeriodUsageChange, recordCrossedAlerts } from "./usage-alerts.ts";
 export const MAX_EVENTS_PER_BATCH = 1000;
 /** Clock skew tolerated for `started_at` in the future. */
 export const FUTURE_TOLERANCE_MS = 5 * MS_PER_MINUTE;
+/**
+ * How far back a late event is still accepted: 35 days, as Stripe's meter events. Older calls are rejected
+ * (`too_old`): their periods have been invoiced long ago, and no date outside the window, however absurd
+ * (year 1, 1582), ever reaches the period arithmetic or the database.
+ */
+export const LATE_WINDOW_DAYS = 35;
+export const LATE_WINDOW_MS = LATE_WINDOW_DAYS * MS_PER_DAY;
 
 export interface UsageEventInput {
   callId: string;
@@ -64,9 +79,12 @@ export type UsageRejectionReason =
   | "ended_before_started"
   | "too_long"
   | "started_in_future"
+  | "too_old"
+  | "before_subscription"
   | "unknown_account"
   | "unknown_agent"
-  | "no_subscription";
+  | "no_subscription"
+  | "call_id_conflict";
 
 export type UsageEventResult =
   | {
@@ -132,6 +150,43 @@ function key(...parts: (string | number)[]): string {
   return parts.join("|");
 }
 
+/** What identifies a recorded call beyond its key: an event with the same key and these is the same call. */
+interface StoredCall {
+  agentId: string | null;
+  direction: CallDirection;
+  startedAt: Date;
+  seconds: number;
+}
+
+/** The fields of `reported` that differ from `recorded`, as "name: recorded, reported" phrases. */
+function differences(recorded: StoredCall, reported: StoredCall): string[] {
+  const out: string[] = [];
+  const agent = (id: string | null) => (id === null ? "none" : id.toLowerCase());
+  if (agent(recorded.agentId) !== agent(reported.agentId))
+    out.push(`agent_id ${agent(recorded.agentId)} recorded, ${agent(reported.agentId)} reported`);
+  if (recorded.direction !== reported.direction)
+    out.push(`direction ${recorded.direction} recorded, ${reported.direction} reported`);
+  if (recorded.startedAt.getTime() !== reported.startedAt.getTime())
+    out.push(
+      `started_at ${recorded.startedAt.toISOString()} recorded, ${reported.startedAt.toISOString()} reported`,
+    );
+  if (recorded.seconds !== reported.seconds)
+    out.push(`duration_seconds ${recorded.seconds} recorded, ${reported.seconds} reported`);
+  return out;
+}
+
+/** `duplicate` when `reported` is the call recorded under its key, else a `call_id_conflict` saying how. */
+function sameCallOrConflict(callId: string, recorded: StoredCall, reported: StoredCall): UsageEventResult {
+  const diff = differences(recorded, reported);
+  if (diff.length === 0) return { callId, status: "duplicate" };
+  return rejection(
+    callId,
+    "call_id_conflict",
+    `This account already has a call with this call_id, with other details (${diff.join("; ")}); the ` +
+      "recorded call stands. Report a different call under a new call_id.",
+  );
+}
+
 /** Records a batch of usage events; see the module comment for the rules. */
 export async function ingestUsageEvents(
   ports: Pick<Ports, "db" | "clock" | "queue">,
@@ -168,7 +223,9 @@ export async function ingestUsageEvents(
   const agentAccount = new Map(agents.map((a) => [a.id, a.accountId]));
 
   const candidates: Candidate[] = [];
-  const firstValid = new Set<string>();
+  const firstValid = new Map<string, Candidate>();
+  /** Later events of a key already in this batch: compared, after the write, with what is recorded. */
+  const repeats: Candidate[] = [];
   for (const [index, event] of events.entries()) {
     const { callId } = event;
     const duration = durationOf(event);
@@ -181,6 +238,14 @@ export async function ingestUsageEvents(
         callId,
         "started_in_future",
         "started_at is more than 5 minutes in the future; check the caller's clock.",
+      );
+      continue;
+    }
+    if (!(event.startedAt.getTime() >= now.getTime() - LATE_WINDOW_MS)) {
+      results[index] = rejection(
+        callId,
+        "too_old",
+        `started_at is more than ${LATE_WINDOW_DAYS} days ago (before ${new Date(now.getTime() - LATE_WINDOW_MS).toISOString()}); late calls are accepted for ${LATE_WINDOW_DAYS} days.`,
       );
       continue;
     }
@@ -202,13 +267,16 @@ export async function ingestUsageEvents(
       );
       continue;
     }
-    if (firstValid.has(callId)) {
-      results[index] = { callId, status: "duplicate" };
+    if (event.startedAt.getTime() < subscription.firstStartedAt.getTime()) {
+      results[index] = rejection(
+        callId,
+        "before_subscription",
+        `started_at is before the account's first subscription began (${subscription.firstStartedAt.toISOString()}).`,
+      );
       continue;
     }
-    firstValid.add(callId);
     const { period, late } = periodContaining(subscription, event.startedAt);
-    candidates.push({
+    const candidate: Candidate = {
       index,
       callId,
       accountId: event.accountId,
@@ -221,28 +289,51 @@ export async function ingestUsageEvents(
       periodEnd: period.end,
       late,
       subscription,
-    });
+    };
+    const eventKey = key(event.accountId, callId);
+    if (firstValid.has(eventKey)) {
+      repeats.push(candidate);
+      continue;
+    }
+    firstValid.set(eventKey, candidate);
+    candidates.push(candidate);
   }
 
-  const inserted =
+  const written =
     candidates.length === 0
-      ? new Set<string>()
+      ? { inserted: new Set<string>(), stored: new Map<string, StoredCall>() }
       : await ports.db.$transaction(
           (tx) => writeBatch(tx, ports.queue, candidates, thresholds, now),
           METERING_TX_OPTIONS,
         );
 
   for (const c of candidates) {
-    results[c.index] = inserted.has(c.callId)
-      ? {
-          callId: c.callId,
-          status: "accepted",
-          billableMinutes: c.minutes,
-          durationSeconds: c.seconds,
-          periodStart: c.periodStart,
-          late: c.late,
-        }
-      : { callId: c.callId, status: "duplicate" };
+    const eventKey = key(c.accountId, c.callId);
+    if (written.inserted.has(eventKey)) {
+      results[c.index] = {
+        callId: c.callId,
+        status: "accepted",
+        billableMinutes: c.minutes,
+        durationSeconds: c.seconds,
+        periodStart: c.periodStart,
+        late: c.late,
+      };
+      continue;
+    }
+    const stored = written.stored.get(eventKey);
+    // Not inserted and not found: the account was deleted meanwhile (its events go with it).
+    results[c.index] = stored
+      ? sameCallOrConflict(c.callId, stored, c)
+      : rejection(c.callId, "unknown_account", "No account has this account_id.");
+  }
+  // A repeat is compared with the call recorded under its key: the batch's first event of that key if it
+  // was inserted, else the row it was skipped for (the first event may itself be a conflict).
+  for (const c of repeats) {
+    const eventKey = key(c.accountId, c.callId);
+    const recorded = written.inserted.has(eventKey) ? firstValid.get(eventKey) : written.stored.get(eventKey);
+    results[c.index] = recorded
+      ? sameCallOrConflict(c.callId, recorded, c)
+      : rejection(c.callId, "unknown_account", "No account has this account_id.");
   }
   const final = results.map((r, i) => {
     if (!r) throw new Error(`usage event ${i} was not processed`);
@@ -324,9 +415,12 @@ async function writeBatch(
   candidates: readonly Candidate[],
   thresholds: readonly { accountId: string; percent: number }[],
   now: Date,
-): Promise<Set<string>> {
-  // 1. The events; what comes back is what this transaction really inserted.
-  const sorted = [...candidates].sort((a, b) => (a.callId < b.callId ? -1 : a.callId > b.callId ? 1 : 0));
+): Promise<{ inserted: Set<string>; stored: Map<string, StoredCall> }> {
+  // 1. The events, in key order; what comes back is what this transaction really inserted.
+  const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const sorted = [...candidates].sort(
+    (a, b) => compare(a.accountId, b.accountId) || compare(a.callId, b.callId),
+  );
   // The rows travel as one JSON document rather than one array per column: a 500-event batch is then one
   // parameter to serialize instead of 4,500 array elements (most of the driver's and Prisma's cost).
   const eventRows = JSON.stringify(
@@ -342,7 +436,7 @@ async function writeBatch(
       c.late,
     ]),
   );
-  const rows = await tx.$queryRaw<{ call_id: string }[]>`
+  const rows = await tx.$queryRaw<{ account_id: string; call_id: string }[]>`
     INSERT INTO usage_event
       (call_id, account_id, agent_id, direction, started_at, duration_seconds, billable_minutes,
        period_start, late, received_at)
@@ -350,11 +444,40 @@ async function writeBatch(
        (e.v->>5)::int, (e.v->>6)::int, (e.v->>7)::timestamptz, (e.v->>8)::bool, ${now}
     FROM jsonb_array_elements(${eventRows}::jsonb) WITH ORDINALITY AS e(v, n)
     ORDER BY e.n
-    ON CONFLICT (call_id) DO NOTHING
-    RETURNING call_id`;
-  const inserted = new Set(rows.map((r) => r.call_id));
-  if (inserted.size === 0) return inserted;
-  const fresh = sorted.filter((c) => inserted.has(c.callId));
+    ON CONFLICT (account_id, call_id) DO NOTHING
+    RETURNING account_id::text AS account_id, call_id`;
+  const inserted = new Set(rows.map((r) => key(r.account_id, r.call_id)));
+
+  // 1b. The calls already recorded under the other keys (a replay, or a conflict): read back to compare.
+  const skipped = sorted.filter((c) => !inserted.has(key(c.accountId, c.callId)));
+  const stored = new Map<string, StoredCall>();
+  if (skipped.length > 0) {
+    const recorded = await tx.$queryRaw<
+      {
+        account_id: string;
+        call_id: string;
+        agent_id: string | null;
+        direction: CallDirection;
+        started_at: Date;
+        duration_seconds: number;
+      }[]
+    >`
+      SELECT e.account_id::text AS account_id, e.call_id, e.agent_id::text AS agent_id, e.direction,
+        e.started_at, e.duration_seconds
+      FROM usage_event e
+      JOIN unnest(${skipped.map((c) => c.accountId)}::uuid[], ${skipped.map((c) => c.callId)}::text[])
+        AS k(account_id, call_id) ON e.account_id = k.account_id AND e.call_id = k.call_id`;
+    for (const r of recorded) {
+      stored.set(key(r.account_id, r.call_id), {
+        agentId: r.agent_id,
+        direction: r.direction,
+        startedAt: r.started_at,
+        seconds: r.duration_seconds,
+      });
+    }
+  }
+  if (inserted.size === 0) return { inserted, stored };
+  const fresh = sorted.filter((c) => inserted.has(key(c.accountId, c.callId)));
 
   // 2. Per-period rollups, aggregated per (account, period), in key order.
   const periods = new Map<string, PeriodDelta>();
@@ -440,10 +563,12 @@ async function writeBatch(
       minutes = usage_daily_rollup.minutes + EXCLUDED.minutes,
       calls = usage_daily_rollup.calls + EXCLUDED.calls`;
 
-  // 4. The reported calls settle their reservations.
+  // 4. The reported calls settle their reservations (same key), in key order.
   await tx.$executeRaw`
-    UPDATE call_reservation SET status = 'settled'
-    WHERE call_id = ANY(${[...inserted].sort()}::text[]) AND status <> 'settled'`;
+    UPDATE call_reservation r SET status = 'settled'
+    FROM unnest(${fresh.map((c) => c.accountId)}::uuid[], ${fresh.map((c) => c.callId)}::text[])
+      AS k(account_id, call_id)
+    WHERE r.account_id = k.account_id AND r.call_id = k.call_id AND r.status <> 'settled'`;
 
   // 5. Alerts for the thresholds this transaction crossed (not for closed periods), overage to report.
   const customByAccount = new Map<string, number[]>();
@@ -469,5 +594,5 @@ async function writeBatch(
       await enqueueOverageReport(queue, delta.accountId, delta.periodStart, tx);
     }
   }
-  return inserted;
+  return { inserted, stored };
 }

@@ -13,6 +13,7 @@ import {
   MS_PER_DAY,
   overageCost,
   overageMinutes,
+  overCapMinutes,
   startOfUtcDay,
   summarizeUsage,
   type UsageSummary,
@@ -36,6 +37,8 @@ export interface CurrentUsage extends UsageSummary {
     cost: Money;
     /** Overage minutes already handed to Stripe for the next invoice. */
     reportedMinutes: number;
+    /** Minutes beyond a hard cap (`overCapMinutes` of the domain): recorded and shown, never billed. */
+    overCapMinutes: number;
   };
   /** Events for closed periods received during this period (counted in their own period). */
   lateEvents: { calls: number; minutes: number };
@@ -96,6 +99,7 @@ export async function currentUsage(
       minutes: plan.overagePrice === null ? 0 : overageMinutes(used, limit),
       cost: overageCost(used, limit, plan.overagePrice, plan.currency),
       reportedMinutes: rollup?.overageReported ?? 0,
+      overCapMinutes: overCapMinutes(used, limit, plan.overagePrice !== null),
     },
     lateEvents: { calls: late._count._all, minutes: late._sum.billableMinutes ?? 0 },
   };
