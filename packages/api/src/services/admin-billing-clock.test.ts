@@ -10,7 +10,7 @@ import { adminRouter } from "../root.ts";
 import { testPorts } from "../testing.ts";
 import { createCallerFactory } from "../trpc.ts";
 import { syncCatalogToStripe } from "./catalog-admin.ts";
-import { subscribe } from "./subscriptions.ts";
+import { previewUpgrade, subscribe, upgrade } from "./subscriptions.ts";
 
 const { db } = await testDatabase();
 const ports = testPorts(db, {
@@ -154,5 +154,26 @@ describe("admin.billingClock", () => {
       "billing_clock.card",
       "billing_clock.card",
     ]);
+  });
+
+  it("after renewals on the clock, an upgrade is previewed and charged at the clock's time, not the wall clock's", async () => {
+    const state = await caller.billingClock.get({ accountId: account.id });
+    const frozen = state.clock?.frozenTime ?? new Date(0);
+    // The clock is now more than a month ahead of Minutely's own clock (still 2026-11-27): a proration date
+    // taken from Minutely's clock would be outside the period, which Stripe refuses.
+    expect(frozen.getTime()).toBeGreaterThan(ports.clock.now().getTime() + 28 * 24 * HOUR);
+    const enterprise = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Enterprise" } });
+    const preview = await previewUpgrade(ports, account.id, enterprise.id);
+    expect(preview.prorationDate).toEqual(frozen);
+    expect(preview.totalDueNowCents).toBeGreaterThan(0);
+    const after = await upgrade(
+      ports,
+      { accountId: account.id, email: "owner@timely.test", name: "Owner" },
+      { packageId: enterprise.id, prorationDate: preview.prorationDate },
+    );
+    expect(after.package?.name).toBe("Enterprise");
+    const latest = (await caller.billingClock.get({ accountId: account.id })).invoices[0];
+    expect(latest).toMatchObject({ billingReason: "subscription_update", status: "paid" });
+    expect(latest?.total.amount).toBe(preview.totalDueNowCents);
   });
 });

@@ -423,7 +423,7 @@ export async function previewUpgrade(
     subscriptionId: current.stripeSubscriptionId,
     itemId: remote.itemId,
     priceId: target.stripePriceId ?? "",
-    prorationDate: toSecond(ports.clock.now()),
+    prorationDate: toSecond(await billingNow(ports, current)),
   });
   return { ...preview, packageId: target.id, packageName: target.name };
 }
@@ -437,6 +437,17 @@ const PREVIEW_VALID_MS = 30 * 60 * 1000;
  * (not a time at all, in the future, outside the period, older than the preview's validity) is refused
  * with a 400 naming the field, before Stripe is asked anything.
  */
+/**
+ * "Now" as Stripe sees it for this subscription: its test clock's time when it runs on one (test mode and the
+ * emulator; the admin Billing clock moves it ahead of the wall clock), else Minutely's clock. Proration dates
+ * are compared with the subscription's period, which Stripe computes on that clock.
+ */
+async function billingNow(ports: Ports, subscription: { stripeTestClockId: string | null }): Promise<Date> {
+  if (!subscription.stripeTestClockId) return ports.clock.now();
+  const clock = await ports.billing.retrieveTestClock(subscription.stripeTestClockId);
+  return clock.frozenTime;
+}
+
 function checkProrationDate(
   value: Date | undefined,
   now: Date,
@@ -480,7 +491,7 @@ export async function upgrade(
     const current = await liveSubscription(ports, account.accountId);
     if (current.planId === target.id) return await subscriptionOverview(ports, account.accountId);
     check(current, "upgrade", target);
-    const prorationDate = checkProrationDate(input.prorationDate, ports.clock.now(), current);
+    const prorationDate = checkProrationDate(input.prorationDate, await billingNow(ports, current), current);
     const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
     // Already on the new price at Stripe (a retry after the answer was lost): nothing to change or charge.
     if (remote.priceId !== target.stripePriceId) {
