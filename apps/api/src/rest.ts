@@ -116,11 +116,24 @@ export function jsonTextProblem(text: string): string | null {
 }
 
 /** Fastify's JSON parser (prototype poisoning refused) behind jsonTextProblem. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
 export function registerJsonBodyParser(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser("error", "error");
   app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
-    const text = typeof body === "string" ? body : body.toString("utf8");
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (req, body, done) => {
+    // JSON is UTF-8 (RFC 8259). Decoding leniently would turn every invalid byte into U+FFFD, so two
+    // different ids ("a\xff", "a\xfe") would arrive as one: refuse the body instead.
+    let text: string;
+    try {
+      text = typeof body === "string" ? body : UTF8.decode(body);
+    } catch {
+      done(
+        new RestError(400, { error: "invalid_body", message: "The JSON body is not valid UTF-8 text." }),
+        undefined,
+      );
+      return;
+    }
     const problem = jsonTextProblem(text);
     if (problem) {
       done(new RestError(400, { error: "invalid_body", message: `The JSON body ${problem}.` }), undefined);

@@ -221,6 +221,27 @@ describe("POST /api/v1/usage/calls", () => {
     expect(await db.usageEvent.count({ where: { accountId } })).toBe(0);
   });
 
+  it("refuses a body that is not valid UTF-8, so two ids differing in an invalid byte never merge", async () => {
+    const { accountId } = await subscribedAccount();
+    for (const byte of [0xff, 0xfe, 0xc0]) {
+      const json = Buffer.from(JSON.stringify({ events: [event(accountId, { call_id: "utf-X" })] }));
+      const at = json.indexOf("utf-X") + 4;
+      json[at] = byte;
+      const response = await app.inject({
+        method: "POST",
+        url: "/api/v1/usage/calls",
+        headers: { ...auth, "content-type": "application/json" },
+        payload: json,
+      });
+      expect(response.statusCode, `byte 0x${byte.toString(16)}`).toBe(400);
+      expect(response.json().message).toMatch(/not valid UTF-8/);
+    }
+    expect(await db.usageEvent.count({ where: { accountId } })).toBe(0);
+    // The replacement character itself, sent as UTF-8, is an ordinary character.
+    const ok = await postUsage({ events: [event(accountId, { call_id: "utf-\ufffd" })] });
+    expect(ok.statusCode).toBe(200);
+  });
+
   it("answers 400, not 500, to a body that is not JSON", async () => {
     const response = await app.inject({
       method: "POST",
