@@ -59,6 +59,13 @@ function UpgradeDialog({ pkg, onClose }: { pkg: Package; onClose: () => void }) 
               </dd>
             </div>
           </dl>
+          {preview.data.withdrawnOverageCents > 0 ? (
+            <p className="text-sm text-slate-600" data-testid="preview-withdrawn-overage">
+              {pkg.name} covers this whole period, so the overage of{" "}
+              {formatCents(preview.data.withdrawnOverageCents, preview.data.currency)} reported so far is
+              withdrawn and not charged.
+            </p>
+          ) : null}
           {upgrade.isError ? <Banner tone="danger">{upgrade.error.message}</Banner> : null}
           <div className="flex justify-end gap-2">
             <Button variant="secondary" onClick={onClose}>

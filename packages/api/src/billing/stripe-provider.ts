@@ -411,17 +411,57 @@ export class StripeBillingProvider implements BillingProvider {
       });
       let credit = 0;
       let charge = 0;
+      let withdrawn = 0;
+      const withdrawPeriod = input.withdrawOverage?.periodStart.toISOString();
       for (const line of preview.lines.data) {
-        if (line.amount < 0) credit += line.amount;
+        const overageOf = line.metadata?.minutely_period_start;
+        if (
+          withdrawPeriod !== undefined &&
+          line.parent?.type === "invoice_item_details" &&
+          overageOf === withdrawPeriod &&
+          line.metadata?.minutely_account_id === input.withdrawOverage?.accountId
+        ) {
+          withdrawn += line.amount;
+        } else if (line.amount < 0) credit += line.amount;
         else charge += line.amount;
       }
       return {
         creditCents: credit,
         chargeCents: charge,
-        totalDueNowCents: preview.amount_due,
+        totalDueNowCents: Math.max(0, preview.amount_due - withdrawn),
+        withdrawnOverageCents: withdrawn,
         currency: preview.currency,
         prorationDate: input.prorationDate,
       };
+    });
+  }
+
+  listPendingOverageItems(customerId: string, period: { accountId: string; periodStart: Date }) {
+    return viaStripe(async () => {
+      const items = await this.stripe.invoiceItems
+        .list({ customer: customerId, pending: true, limit: 100 })
+        .autoPagingToArray({ limit: 10_000 });
+      const periodStart = period.periodStart.toISOString();
+      return items
+        .filter(
+          (item) =>
+            item.metadata?.minutely_account_id === period.accountId &&
+            item.metadata?.minutely_period_start === periodStart,
+        )
+        .map((item) => ({ invoiceItemId: item.id, amountCents: item.amount }));
+    });
+  }
+
+  deleteInvoiceItem(invoiceItemId: string) {
+    return viaStripe(async () => {
+      try {
+        await this.stripe.invoiceItems.del(invoiceItemId);
+      } catch (error) {
+        // Already deleted (a retry): the goal is reached.
+        if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === "resource_missing")
+          return;
+        throw error;
+      }
     });
   }
 

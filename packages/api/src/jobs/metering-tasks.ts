@@ -14,6 +14,8 @@ const ZBillOveragePayloadSchema = z.object({
   toMinutes: z.number().int().min(1),
   pricePerMinuteCents: z.number().int().min(0),
   currency: z.enum(["usd", "eur", "gbp"]),
+  /** Absent in jobs queued before epochs existed: epoch 0. */
+  epoch: z.number().int().min(0).default(0),
 });
 
 export function meteringTasks(ports: Ports): Record<string, TaskHandler> {

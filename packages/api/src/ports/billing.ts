@@ -62,6 +62,8 @@ export interface ProrationPreview {
   chargeCents: number;
   /** What the customer pays now. */
   totalDueNowCents: number;
+  /** Overage of the current period reported before the upgrade and withdrawn by it (0 or positive). */
+  withdrawnOverageCents: number;
   currency: string;
   prorationDate: Date;
 }
@@ -120,6 +122,13 @@ export interface BillingProvider {
     planId: string;
     idempotencyKey: string;
   }): Promise<{ priceId: string }>;
+  /** The customer's overage items of one period (by their metadata) not on an invoice yet. */
+  listPendingOverageItems(
+    customerId: string,
+    period: { accountId: string; periodStart: Date },
+  ): Promise<{ invoiceItemId: string; amountCents: number }[]>;
+  /** Deletes an invoice item that is not on an invoice yet (deleting one already gone is not an error). */
+  deleteInvoiceItem(invoiceItemId: string): Promise<void>;
   /** Adds an item (overage minutes, say) to the customer's next invoice of that subscription. */
   addInvoiceItem(input: {
     customerId: string;
@@ -196,6 +205,11 @@ export interface BillingProvider {
     itemId: string;
     priceId: string;
     prorationDate: Date;
+    /**
+     * Overage items of this account's current period (metadata `minutely_period_start`) that the upgrade
+     * withdraws before it invoices: left out of the preview's total and reported apart.
+     */
+    withdrawOverage?: { accountId: string; periodStart: Date };
   }): Promise<ProrationPreview>;
   /** Changes the price now, prorated and invoiced immediately; throws PaymentDeclinedError and changes nothing. */
   changePriceNow(input: {

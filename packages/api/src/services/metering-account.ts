@@ -277,6 +277,8 @@ export interface LockedPeriod {
   periodEnd: Date;
   minutes: number;
   overageReported: number;
+  /** Bumped when an upgrade withdrew the period's reported overage (bills decided before are void). */
+  overageEpoch: number;
   /** Null only when the period records no plan and there is no subscription to take one from. */
   plan: PeriodPlan | null;
 }
@@ -293,9 +295,14 @@ export async function lockPeriod(
   subscription: MeteringSubscription | null,
 ): Promise<LockedPeriod | null> {
   const [row] = await tx.$queryRaw<
-    ({ period_end: Date; minutes: number; overage_reported: number } & PeriodPlanColumns)[]
+    ({
+      period_end: Date;
+      minutes: number;
+      overage_reported: number;
+      overage_epoch: number;
+    } & PeriodPlanColumns)[]
   >`
-    SELECT period_end, minutes, overage_reported, ${PERIOD_PLAN_COLUMNS} FROM usage_period_rollup
+    SELECT period_end, minutes, overage_reported, overage_epoch, ${PERIOD_PLAN_COLUMNS} FROM usage_period_rollup
     WHERE account_id = ${accountId}::uuid AND period_start = ${periodStart}
     FOR UPDATE`;
   if (!row) return null;
@@ -306,6 +313,7 @@ export async function lockPeriod(
     periodEnd: row.period_end,
     minutes: row.minutes,
     overageReported: row.overage_reported,
+    overageEpoch: row.overage_epoch,
     plan: plan ?? null,
   };
 }

@@ -137,12 +137,13 @@ describe("overage billing", () => {
       toMinutes: 100,
       pricePerMinuteCents: 3,
       currency: "usd",
+      epoch: 0,
     };
     const replayed = await billOverage(ports, bill);
     await tasks[BILL_OVERAGE_TASK]?.(bill, { jobId: "y", attempt: 2 });
     items = await invoiceItems(customerId);
     expect(items).toHaveLength(1);
-    expect(replayed.invoiceItemId).toBe(items[0]?.id);
+    expect(replayed?.invoiceItemId).toBe(items[0]?.id);
 
     // Fifty more minutes: only those are billed next.
     await ingestUsageEvents(ports, [callEvent(accountId, 50 * 60)]);

@@ -53,13 +53,22 @@ export interface OverageBill {
   toMinutes: number;
   pricePerMinuteCents: number;
   currency: Currency;
+  /** The period's overage epoch when the bill was decided; a later upgrade's withdrawal voids the bill. */
+  epoch: number;
 }
 
 /** The Stripe idempotency key of one bill: the same range of the same period is the same invoice item. */
 export function overageIdempotencyKey(
-  bill: Pick<OverageBill, "accountId" | "periodStart" | "fromMinutes" | "toMinutes">,
+  bill: Pick<OverageBill, "accountId" | "periodStart" | "fromMinutes" | "toMinutes"> & { epoch?: number },
 ) {
-  return `minutely-overage:${bill.accountId}:${bill.periodStart}:${bill.fromMinutes}-${bill.toMinutes}`;
+  // Epoch 0 keeps the keys of bills made before epochs existed; after a withdrawal the same range is new.
+  const epoch = bill.epoch ? `:e${bill.epoch}` : "";
+  return `minutely-overage:${bill.accountId}:${bill.periodStart}:${bill.fromMinutes}-${bill.toMinutes}${epoch}`;
+}
+
+/** Raised while a plan change of the account is under way: the job runs again later (the queue retries). */
+export class PlanChangeInProgressError extends Error {
+  override name = "PlanChangeInProgressError";
 }
 
 /**
@@ -73,6 +82,14 @@ export async function reportOverage(
   const subscription = await loadMeteringSubscription(ports.db, input.accountId);
   return await ports.db.$transaction(async (tx) => {
     const row = await lockPeriod(tx, input.accountId, input.periodStart, subscription);
+    // An upgrade in progress withdraws this period's overage and then records the new plan: deciding now,
+    // by the plan recorded before it, could bill minutes the new plan includes. Decide once it is done.
+    const [changing] = await tx.$queryRaw<{ n: bigint }[]>`
+      SELECT count(*) AS n FROM account_action_lock
+      WHERE account_id = ${input.accountId}::uuid AND expires_at > now()`;
+    if (Number(changing?.n ?? 0) > 0) {
+      throw new PlanChangeInProgressError(`account ${input.accountId}: a plan change is in progress`);
+    }
     const plan = row?.plan ?? null;
     const price = plan?.overagePrice ?? null;
     if (!row || !plan || price === null) return null;
@@ -88,6 +105,7 @@ export async function reportOverage(
       toMinutes: overage,
       pricePerMinuteCents: price.amount,
       currency: price.currency,
+      epoch: row.overageEpoch,
     };
     await tx.$executeRaw`
       UPDATE usage_period_rollup SET overage_reported = ${overage}
@@ -114,11 +132,16 @@ export class OverageBillingError extends Error {
   override name = "OverageBillingError";
 }
 
-/** Step 2: puts one decided range of overage minutes on the customer's next invoice, idempotently. */
+/**
+ * Step 2: puts one decided range of overage minutes on the customer's next invoice, idempotently. The
+ * period's row stays locked while Stripe is asked, and the bill must still stand (same epoch, range still
+ * reported): an upgrade that withdraws the period's overage either waits for this item and deletes it, or
+ * comes first and voids the bill. Returns null for a void bill.
+ */
 export async function billOverage(
   ports: Pick<Ports, "db" | "billing">,
   bill: OverageBill,
-): Promise<{ invoiceItemId: string }> {
+): Promise<{ invoiceItemId: string } | null> {
   const minutes = bill.toMinutes - bill.fromMinutes;
   if (!Number.isSafeInteger(minutes) || minutes <= 0 || !isCurrency(bill.currency)) {
     throw new OverageBillingError(`invalid overage bill ${JSON.stringify(bill)}`);
@@ -135,18 +158,54 @@ export async function billOverage(
   const price = { amount: bill.pricePerMinuteCents, currency: bill.currency };
   const amount = overageCost(minutes, 0, price, bill.currency);
   const periodDay = bill.periodStart.slice(0, 10);
-  return await ports.billing.addInvoiceItem({
-    customerId: account.stripeCustomerId,
-    subscriptionId: subscription.stripeSubscriptionId,
-    amountCents: amount.amount,
-    currency: bill.currency,
-    description: `Overage: ${minutes} call minutes × ${formatMoney(price)} (period from ${periodDay})`,
-    metadata: {
-      minutely_account_id: bill.accountId,
-      minutely_period_start: bill.periodStart,
-      minutely_overage_from: String(bill.fromMinutes),
-      minutely_overage_to: String(bill.toMinutes),
-    },
-    idempotencyKey: overageIdempotencyKey(bill),
-  });
+  const customerId = account.stripeCustomerId;
+  return await ports.db.$transaction(async (tx) => {
+    const [row] = await tx.$queryRaw<{ overage_reported: number; overage_epoch: number }[]>`
+      SELECT overage_reported, overage_epoch FROM usage_period_rollup
+      WHERE account_id = ${bill.accountId}::uuid AND period_start = ${new Date(bill.periodStart)}
+      FOR UPDATE`;
+    if (!row || row.overage_epoch !== bill.epoch || row.overage_reported < bill.toMinutes) return null;
+    return await ports.billing.addInvoiceItem({
+      customerId,
+      subscriptionId: subscription.stripeSubscriptionId,
+      amountCents: amount.amount,
+      currency: bill.currency,
+      description: `Overage: ${minutes} call minutes × ${formatMoney(price)} (period from ${periodDay})`,
+      metadata: {
+        minutely_account_id: bill.accountId,
+        minutely_period_start: bill.periodStart,
+        minutely_overage_from: String(bill.fromMinutes),
+        minutely_overage_to: String(bill.toMinutes),
+      },
+      idempotencyKey: overageIdempotencyKey(bill),
+    });
+  }, METERING_TX_OPTIONS);
+}
+
+/**
+ * Before an upgrade takes effect: the current period will be measured by the new plan as a whole, so the
+ * overage already reported for it (under the old plan, not invoiced yet) is withdrawn: its pending invoice
+ * items are deleted at Stripe, `overage_reported` goes back to 0 and the epoch moves on, voiding bills not
+ * made yet. Returns the cents withdrawn. The row stays locked meanwhile, so no bill runs at the same time.
+ */
+export async function withdrawCurrentOverage(
+  ports: Pick<Ports, "db" | "billing">,
+  input: { accountId: string; customerId: string; periodStart: Date },
+): Promise<number> {
+  return await ports.db.$transaction(async (tx) => {
+    const [row] = await tx.$queryRaw<{ overage_reported: number }[]>`
+      SELECT overage_reported FROM usage_period_rollup
+      WHERE account_id = ${input.accountId}::uuid AND period_start = ${input.periodStart}
+      FOR UPDATE`;
+    if (!row || row.overage_reported === 0) return 0;
+    const items = await ports.billing.listPendingOverageItems(input.customerId, {
+      accountId: input.accountId,
+      periodStart: input.periodStart,
+    });
+    for (const item of items) await ports.billing.deleteInvoiceItem(item.invoiceItemId);
+    await tx.$executeRaw`
+      UPDATE usage_period_rollup SET overage_reported = 0, overage_epoch = overage_epoch + 1
+      WHERE account_id = ${input.accountId}::uuid AND period_start = ${input.periodStart}`;
+    return items.reduce((sum, item) => sum + item.amountCents, 0);
+  }, METERING_TX_OPTIONS);
 }

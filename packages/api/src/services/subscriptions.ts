@@ -23,6 +23,7 @@ import { PaymentDeclinedError, type ProrationPreview } from "../ports/billing.ts
 import { currentSubscription } from "./account-subscription.ts";
 import { toPackageView } from "./catalog.ts";
 import { resolveDuplicateSubscriptions } from "./duplicate-subscriptions.ts";
+import { enqueueOverageReport, withdrawCurrentOverage } from "./overage.ts";
 import { syncRecentInvoices, syncSubscription } from "./subscription-sync.ts";
 
 type Subscription = NonNullable<Awaited<ReturnType<typeof currentSubscription>>>;
@@ -424,19 +425,13 @@ export async function previewUpgrade(
     itemId: remote.itemId,
     priceId: target.stripePriceId ?? "",
     prorationDate: toSecond(await billingNow(ports, current)),
+    // The upgrade withdraws this period's overage reported so far (the new plan covers the whole period):
+    // the preview's total leaves it out, so what it shows is what the upgrade charges.
+    withdrawOverage: { accountId, periodStart: current.currentPeriodStart },
   });
   return { ...preview, packageId: target.id, packageName: target.name };
 }
 
-/** How long a previewed proration stays valid for confirming. */
-const PREVIEW_VALID_MS = 30 * 60 * 1000;
-
-/**
- * The proration date an upgrade is confirmed with (now when omitted), in whole seconds as Stripe takes it.
- * Stripe prorates only within the current period, and a preview is honoured for 30 minutes: anything else
- * (not a time at all, in the future, outside the period, older than the preview's validity) is refused
- * with a 400 naming the field, before Stripe is asked anything.
- */
 /**
  * "Now" as Stripe sees it for this subscription: its test clock's time when it runs on one (test mode and the
  * emulator; the admin Billing clock moves it ahead of the wall clock), else Minutely's clock. Proration dates
@@ -448,6 +443,15 @@ async function billingNow(ports: Ports, subscription: { stripeTestClockId: strin
   return clock.frozenTime;
 }
 
+/** How long a previewed proration stays valid for confirming. */
+const PREVIEW_VALID_MS = 30 * 60 * 1000;
+
+/**
+ * The proration date an upgrade is confirmed with (now when omitted), in whole seconds as Stripe takes it.
+ * Stripe prorates only within the current period, and a preview is honoured for 30 minutes: anything else
+ * (not a time at all, in the future, outside the period, older than the preview's validity) is refused
+ * with a 400 naming the field, before Stripe is asked anything.
+ */
 function checkProrationDate(
   value: Date | undefined,
   now: Date,
@@ -487,28 +491,48 @@ export async function upgrade(
   input: { packageId: string | undefined; prorationDate?: Date | undefined },
 ) {
   const target = await loadTarget(ports, input.packageId);
-  return await withActionLock(ports, account.accountId, async () => {
-    const current = await liveSubscription(ports, account.accountId);
-    if (current.planId === target.id) return await subscriptionOverview(ports, account.accountId);
-    check(current, "upgrade", target);
-    const prorationDate = checkProrationDate(input.prorationDate, await billingNow(ports, current), current);
-    const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
-    // Already on the new price at Stripe (a retry after the answer was lost): nothing to change or charge.
-    if (remote.priceId !== target.stripePriceId) {
-      await ports.billing
-        .changePriceNow({
-          subscriptionId: current.stripeSubscriptionId,
-          itemId: remote.itemId,
-          priceId: target.stripePriceId ?? "",
-          prorationDate,
-          idempotencyKey: `minutely-${account.accountId}-upgrade-${current.stripeSubscriptionId}-${target.id}-${prorationDate.getTime()}`,
-        })
-        .catch(fromDeclined);
-    }
-    await syncSubscription(ports, current.stripeSubscriptionId);
-    await syncRecentInvoices(ports, account.accountId, 5);
-    return await subscriptionOverview(ports, account.accountId);
-  });
+  let withdrawnFrom: Date | null = null;
+  try {
+    return await withActionLock(ports, account.accountId, async () => {
+      const current = await liveSubscription(ports, account.accountId);
+      if (current.planId === target.id) return await subscriptionOverview(ports, account.accountId);
+      check(current, "upgrade", target);
+      const prorationDate = checkProrationDate(
+        input.prorationDate,
+        await billingNow(ports, current),
+        current,
+      );
+      const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
+      // Already on the new price at Stripe (a retry after the answer was lost): nothing to change or charge.
+      if (remote.priceId !== target.stripePriceId) {
+        // The new plan measures the whole current period: overage reported so far under the old one is
+        // withdrawn first, or Stripe would put it on the upgrade's invoice (as the preview leaves it out).
+        const row = await ports.db.account.findUniqueOrThrow({ where: { id: account.accountId } });
+        withdrawnFrom = current.currentPeriodStart;
+        await withdrawCurrentOverage(ports, {
+          accountId: account.accountId,
+          customerId: row.stripeCustomerId ?? "",
+          periodStart: current.currentPeriodStart,
+        });
+        await ports.billing
+          .changePriceNow({
+            subscriptionId: current.stripeSubscriptionId,
+            itemId: remote.itemId,
+            priceId: target.stripePriceId ?? "",
+            prorationDate,
+            idempotencyKey: `minutely-${account.accountId}-upgrade-${current.stripeSubscriptionId}-${target.id}-${prorationDate.getTime()}`,
+          })
+          .catch(fromDeclined);
+      }
+      await syncSubscription(ports, current.stripeSubscriptionId);
+      await syncRecentInvoices(ports, account.accountId, 5);
+      return await subscriptionOverview(ports, account.accountId);
+    });
+  } finally {
+    // The period's overage is decided again by the plan that now governs it (the old one when the card
+    // was declined, so nothing withdrawn is lost), once the action no longer holds the account.
+    if (withdrawnFrom) await enqueueOverageReport(ports.queue, account.accountId, withdrawnFrom);
+  }
 }
 
 /**
