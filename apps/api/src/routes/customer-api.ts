@@ -252,6 +252,11 @@ export async function registerCustomerApiRoutes(app: FastifyInstance, deps: Port
                       number: { type: ["string", "null"] },
                       date: isoDate,
                       amount_cents: { type: "integer" },
+                      refunded_cents: {
+                        type: "integer",
+                        description:
+                          "Paid and refunded (a second subscription Minutely canceled); 0 otherwise",
+                      },
                       currency: { type: "string" },
                       status: { type: "string" },
                       hosted_invoice_url: { type: ["string", "null"] },

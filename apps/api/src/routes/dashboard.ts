@@ -140,6 +140,10 @@ const dashboardSchema = {
           date: { type: "string", format: "date-time" },
           amount: { type: "number", description: MAJOR_UNITS },
           amount_cents: { type: "integer" },
+          refunded_cents: {
+            type: "integer",
+            description: "Paid and refunded (a second subscription Minutely canceled); 0 otherwise",
+          },
           currency: { type: "string" },
           status: { type: "string" },
           hosted_invoice_url: { type: ["string", "null"] },

@@ -5,6 +5,8 @@ export interface InvoiceLike {
   number: string | null;
   date: Date;
   amountCents: number;
+  /** Paid and given back (0 when nothing was refunded). */
+  refundedCents: number;
   currency: string;
   status: string;
   hostedInvoiceUrl: string | null;
@@ -18,6 +20,7 @@ export function invoiceJson(i: InvoiceLike) {
     number: i.number,
     date: i.date.toISOString(),
     amount_cents: i.amountCents,
+    refunded_cents: i.refundedCents,
     currency: i.currency,
     status: i.status,
     hosted_invoice_url: i.hostedInvoiceUrl,

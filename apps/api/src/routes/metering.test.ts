@@ -468,6 +468,16 @@ describe("wrong JSON types in metering bodies", () => {
     },
   );
 
+  it("POST /usage/calls: an id of the wrong type says so (not that it is missing)", async () => {
+    const { accountId } = await subscribedAccount();
+    const numeric = await postUsage({ events: [{ ...event(accountId), call_id: 12345 }] });
+    expect(numeric.statusCode).toBe(400);
+    expect(numeric.json().fields["events.0.call_id"]).toBe("must be a string");
+    const { call_id: _omitted, ...withoutId } = event(accountId);
+    const missing = await postUsage({ events: [withoutId] });
+    expect(missing.json().fields["events.0.call_id"]).toBe("is required");
+  });
+
   it("POST /usage/calls: an unknown field, in the body or in an event, is a 400 naming it", async () => {
     const { accountId } = await subscribedAccount();
     const inEvent = await postUsage({ events: [event(accountId), { ...event(accountId), duration: 60 }] });

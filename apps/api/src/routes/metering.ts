@@ -34,7 +34,10 @@ const ZTimestampSchema = z.iso.datetime({
   error: "must be an ISO 8601 timestamp such as 2026-11-27T12:00:00Z",
 });
 const ZDirectionSchema = z.enum(["inbound", "outbound"], { error: 'must be "inbound" or "outbound"' });
-const ZIdSchema = z.string({ error: "is required" }).min(1, "is required").max(128, "is too long");
+const ZIdSchema = z
+  .string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") })
+  .min(1, "is required")
+  .max(128, "is too long");
 
 // The bodies are validated by these strict schemas only: a value of the wrong JSON type (null, "60", true,
 // [60], a number for a string) or a field the API does not know is a 400 naming the field, never coerced or
@@ -99,8 +102,15 @@ const eventBodySchema = {
         "The call's id; with account_id the call's key: a replay of the same call is a duplicate, the same " +
         "key with other details a call_id_conflict, and another account's call with this id another call",
     },
-    account_id: { type: "string", format: "uuid" },
-    agent_id: { type: ["string", "null"], format: "uuid" },
+    account_id: {
+      type: "string",
+      description: "The account's id (a UUID); any other value is rejected for that event as unknown_account",
+    },
+    agent_id: {
+      type: ["string", "null"],
+      description:
+        "One of the account's agents (a UUID); any other value is rejected for that event as unknown_agent",
+    },
     direction: { type: "string", enum: ["inbound", "outbound"] },
     started_at: { type: "string", format: "date-time", description: "Decides the billing period" },
     ended_at: { type: "string", format: "date-time", description: "Either ended_at or duration_seconds" },

@@ -61,6 +61,10 @@ const adminPackageSchema = {
         properties: {
           stripe_price_id: { type: "string" },
           amount_cents: { type: "integer" },
+          refunded_cents: {
+            type: "integer",
+            description: "Paid and refunded (a second subscription Minutely canceled); 0 otherwise",
+          },
           currency: { type: "string" },
           current: { type: "boolean" },
           subscribers: { type: "integer" },

@@ -134,6 +134,11 @@ export function BillingPage() {
                       >
                         {invoice.status}
                       </Badge>
+                      {invoice.refundedCents > 0 ? (
+                        <Badge tone="neutral">
+                          refunded {formatCents(invoice.refundedCents, invoice.currency)}
+                        </Badge>
+                      ) : null}
                     </td>
                     <td className="space-x-3 py-2">
                       {invoice.hostedInvoiceUrl ? (

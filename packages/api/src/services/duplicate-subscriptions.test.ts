@@ -13,7 +13,7 @@ import { createCallerFactory } from "../trpc.ts";
 import { syncCatalogToStripe } from "./catalog-admin.ts";
 import { resolveDuplicateSubscriptions } from "./duplicate-subscriptions.ts";
 import { processStripeEvent } from "./stripe-webhooks.ts";
-import { completeCheckout, subscribe, subscriptionOverview } from "./subscriptions.ts";
+import { billingHistory, completeCheckout, subscribe, subscriptionOverview } from "./subscriptions.ts";
 
 const { db } = await testDatabase();
 const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
@@ -233,6 +233,16 @@ describe("one live subscription per account", () => {
     });
     const kept = await completeCheckout(ports, account.accountId, pro.sessionId);
     expect(kept.purchase).toMatchObject({ packageName: "Pro", refundedAsDuplicate: null });
+    // The customer's billing history says which payment came back.
+    const history = await billingHistory(ports, account.accountId);
+    expect(
+      history
+        .map((i) => [i.amountPaidCents, i.status, i.refundedCents])
+        .sort((a, b) => Number(a[0]) - Number(b[0])),
+    ).toEqual([
+      [2900, "paid", 2900],
+      [9900, "paid", 0],
+    ]);
     await deliver(await eventsOf(customerId));
     const [second] = (await stripe.subscriptions.list({ customer: customerId, status: "all" })).data;
     expect(await refundsOf(second?.id ?? "")).toHaveLength(1);

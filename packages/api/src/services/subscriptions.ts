@@ -702,11 +702,20 @@ export async function subscriptionOverview(
 }
 
 export async function billingHistory(ports: Pick<Ports, "db">, accountId: string, limit = 24) {
-  const rows = await ports.db.billingHistory.findMany({
-    where: { accountId },
-    orderBy: { issuedAt: "desc" },
-    take: limit,
-  });
+  const [rows, duplicates] = await Promise.all([
+    ports.db.billingHistory.findMany({
+      where: { accountId },
+      orderBy: { issuedAt: "desc" },
+      take: limit,
+      include: { subscription: { select: { stripeSubscriptionId: true } } },
+    }),
+    // Minutely refunds only one thing: every payment of a second subscription it canceled (the guard).
+    ports.db.duplicateSubscription.findMany({
+      where: { accountId, status: "resolved" },
+      select: { stripeSubscriptionId: true },
+    }),
+  ]);
+  const refundedSubscriptions = new Set(duplicates.map((d) => d.stripeSubscriptionId));
   return rows.map((r) => ({
     id: r.id,
     number: r.number,
@@ -714,6 +723,9 @@ export async function billingHistory(ports: Pick<Ports, "db">, accountId: string
     amountCents: r.totalCents,
     amountDueCents: r.amountDueCents,
     amountPaidCents: r.amountPaidCents,
+    /** What was paid and given back (an invoice of a canceled second subscription: all of it). */
+    refundedCents:
+      r.subscription && refundedSubscriptions.has(r.subscription.stripeSubscriptionId) ? r.amountPaidCents : 0,
     currency: r.currency,
     status: r.status,
     hostedInvoiceUrl: r.hostedInvoiceUrl,
