@@ -725,7 +725,9 @@ export async function billingHistory(ports: Pick<Ports, "db">, accountId: string
     amountPaidCents: r.amountPaidCents,
     /** What was paid and given back (an invoice of a canceled second subscription: all of it). */
     refundedCents:
-      r.subscription && refundedSubscriptions.has(r.subscription.stripeSubscriptionId) ? r.amountPaidCents : 0,
+      r.subscription && refundedSubscriptions.has(r.subscription.stripeSubscriptionId)
+        ? r.amountPaidCents
+        : 0,
     currency: r.currency,
     status: r.status,
     hostedInvoiceUrl: r.hostedInvoiceUrl,
