@@ -76,7 +76,7 @@ describe("admin webhook events", () => {
     await screenshot(page, "admin-webhooks");
 
     await page.getByRole("button", { name: "Failed (1)" }).click();
-    await page.getByText("the queue gave up").waitFor();
+    await page.getByText("Processing failed for good").waitFor();
     await page.waitForFunction(() => document.querySelectorAll("tbody > tr[data-event]").length === 1);
     expect(await eventRow(page, "evt_e2e_gave_up").count()).toBe(1);
     expect(new URL(page.url()).searchParams.get("status")).toBe("failed");
