@@ -56,6 +56,23 @@ server.addHook("onClose", async () => {
   server.log.info("shut down");
 });
 
+// Requests being answered, for the shutdown's log when something keeps a connection open.
+const inFlight = new Map<string, { method: string; url: string; since: number }>();
+server.addHook("onRequest", async (req) => {
+  inFlight.set(req.id, { method: req.method, url: req.url.split("?")[0] ?? "", since: Date.now() });
+});
+server.addHook("onResponse", async (req) => {
+  inFlight.delete(req.id);
+});
+server.addHook("onRequestAbort", async (req) => {
+  inFlight.delete(req.id);
+});
+const openRequests = () =>
+  [...inFlight.values()].map((r) => ({ method: r.method, url: r.url, ageMs: Date.now() - r.since }));
+
+/** After the drain, connections still open this long are cut, so the worker and the pool stop in order. */
+const CLOSE_GRACE_MS = 10_000;
+
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     if (lifecycle.shuttingDown) return;
@@ -65,13 +82,26 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     const force = setTimeout(() => {
       server.server.getConnections((_error, connections) => {
         server.log.error(
-          { connections, resources: process.getActiveResourcesInfo() },
+          { connections, requests: openRequests(), resources: process.getActiveResourcesInfo() },
           "shutdown took too long; exiting",
         );
         process.exit(1);
       });
     }, config.shutdownDrainMs + 25_000);
     force.unref();
+    setTimeout(() => {
+      server.server.getConnections((_error, connections) => {
+        if (connections === 0) return;
+        // Idle keep-alive connections were closed with the server; what is left is a request that has not
+        // finished in the grace period (or a client that never sent one). Clients retry; every write is
+        // idempotent.
+        server.log.warn(
+          { connections, requests: openRequests() },
+          "connections still open after the grace period; closing them",
+        );
+        server.server.closeAllConnections();
+      });
+    }, config.shutdownDrainMs + CLOSE_GRACE_MS).unref();
     setTimeout(() => {
       server.log.info("closing: no new connections, finishing the requests in flight");
       server.close().then(

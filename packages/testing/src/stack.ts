@@ -22,7 +22,9 @@ export interface Stack {
   /** Everything the API process printed (across restarts), for assertions on logs. */
   logs(): string;
   /** Kills the API process at once (SIGKILL by default): no drain, no shutdown hooks, as a crash would. */
-  kill(signal?: NodeJS.Signals): Promise<void>;
+  kill(signal?: NodeJS.Signals, graceMs?: number): Promise<void>;
+  /** How the API process last ended: its exit code, or null while it runs or when a signal ended it. */
+  exitCode(): number | null;
   /** Starts the API process again on the same port, database and emulator (after `kill`), and waits for health. */
   restart(extraEnv?: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
@@ -171,7 +173,8 @@ export async function startStack(server: TestDatabaseServer, options: StackOptio
     stripeApiBase,
     createUser,
     logs: () => output,
-    kill: (signal) => kill(signal ?? "SIGKILL"),
+    kill: (signal, graceMs) => kill(signal ?? "SIGKILL", graceMs),
+    exitCode: () => child.exitCode,
     restart,
     stop,
   };
