@@ -154,7 +154,7 @@ export async function dashboard(
       ? usageOutlook({
           minutesUsed: usage.minutes_used,
           period: usage.period,
-          now: ports.clock.now(),
+          now: usage.asOf,
           currentPlan: toPlanDefinition(granted.package),
           plans,
         })

@@ -5,7 +5,12 @@ import { crossedThresholds, DEFAULT_ALERT_THRESHOLDS, formatMoney, overageMinute
 import type { Ports } from "../context.ts";
 import { AppError } from "../errors.ts";
 import type { JobQueue } from "../ports/queue.ts";
-import { lockAccountThresholds, METERING_TX_OPTIONS, type MeteringPlan } from "./metering-account.ts";
+import {
+  loadAccountPeriod,
+  lockAccountThresholds,
+  METERING_TX_OPTIONS,
+  type MeteringPlan,
+} from "./metering-account.ts";
 
 export const SEND_USAGE_ALERT_EMAIL_TASK = "send-usage-alert-email";
 /** Custom thresholds a customer may add on top of the defaults. */
@@ -232,13 +237,26 @@ export interface UsageAlertView {
   emailed: boolean;
 }
 
-/** The account's undismissed alerts, newest first. */
+/**
+ * The account's active alerts, newest first: undismissed ones that are still true. An alert belongs to a
+ * period and a plan: it is active only while its period is the account's current period (one rule,
+ * `loadAccountPeriod`) and the plan's included minutes are those it was measured against (an upgrade makes
+ * "80% of 3,000" untrue). The others stay recorded (history: the admin's customer page lists them).
+ */
 export async function listActiveAlerts(
-  { db }: Pick<Ports, "db">,
+  ports: Pick<Ports, "db" | "clock">,
   accountId: string,
 ): Promise<UsageAlertView[]> {
+  const { db } = ports;
+  const current = await loadAccountPeriod(ports, accountId);
+  if (!current) return [];
   const rows = await db.usageAlert.findMany({
-    where: { accountId, dismissedAt: null },
+    where: {
+      accountId,
+      dismissedAt: null,
+      periodStart: current.period.start,
+      minutesLimit: current.subscription.plan.callMinutesLimit,
+    },
     orderBy: [{ createdAt: "desc" }, { thresholdPercent: "desc" }],
     take: 50,
   });
