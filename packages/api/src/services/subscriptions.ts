@@ -594,12 +594,23 @@ export async function cancelScheduledChange(ports: Ports, account: AccountRef) {
   });
 }
 
-/** Cancels at the end of the period (access until then); a scheduled downgrade is dropped. */
+/**
+ * Cancels at the end of the period (access until then). Stripe refuses to cancel a subscription a schedule
+ * manages, so a scheduled downgrade is withdrawn; it is remembered (`resume_scheduled_plan_id`, with the
+ * agents to keep) and undoing the cancellation schedules it again.
+ */
 export async function cancel(ports: Ports, account: AccountRef) {
   return await withActionLock(ports, account.accountId, async () => {
     const current = await liveSubscription(ports, account.accountId);
     if (current.cancelAtPeriodEnd) return await subscriptionOverview(ports, account.accountId);
     check(current, "cancel");
+    await ports.db.subscription.update({
+      where: { id: current.id },
+      data: {
+        resumeScheduledPlanId: current.scheduledPlanId,
+        resumeKeepAgentIds: current.scheduledPlanId ? current.scheduledKeepAgentIds : [],
+      },
+    });
     // Stripe refuses to cancel a subscription a schedule manages. Ask Stripe which one does: a downgrade
     // that failed half-way can leave a schedule this database never recorded.
     const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
@@ -617,7 +628,11 @@ export async function cancel(ports: Ports, account: AccountRef) {
   });
 }
 
-/** Undoes a cancellation before the period ends. */
+/**
+ * Undoes a cancellation before the period ends, restoring the state from before it: a downgrade the
+ * cancellation withdrew is scheduled again (unless its package is no longer offered or no longer cheaper:
+ * then the overview's `withdrawnChange` is cleared and nothing is scheduled).
+ */
 export async function resume(ports: Ports, account: AccountRef) {
   return await withActionLock(ports, account.accountId, async () => {
     const current = await liveSubscription(ports, account.accountId);
@@ -629,6 +644,33 @@ export async function resume(ports: Ports, account: AccountRef) {
       `minutely-${account.accountId}-resume-${current.stripeSubscriptionId}-${randomUUID()}`,
     );
     await syncSubscription(ports, current.stripeSubscriptionId);
+    const resumed = await currentSubscription(ports.db, account.accountId);
+    const withdrawn = current.resumeScheduledPlanId
+      ? await ports.db.subscriptionPlan.findUnique({ where: { id: current.resumeScheduledPlanId } })
+      : null;
+    if (withdrawn?.active && withdrawn.stripePriceId && resumed && !resumed.stripeScheduleId) {
+      const allowed = checkAction(snapshotOf(resumed), "downgrade", {
+        monthlyPrice: toPackageView(withdrawn).monthlyPrice,
+        active: withdrawn.active,
+        name: withdrawn.name,
+      });
+      if (allowed.ok) {
+        await ports.billing.schedulePriceChange({
+          subscriptionId: current.stripeSubscriptionId,
+          priceId: withdrawn.stripePriceId,
+          idempotencyKey: `minutely-${account.accountId}-redowngrade-${current.stripeSubscriptionId}-${withdrawn.id}-${randomUUID()}`,
+        });
+        await syncSubscription(ports, current.stripeSubscriptionId);
+        await ports.db.subscription.update({
+          where: { id: current.id },
+          data: { scheduledKeepAgentIds: current.resumeKeepAgentIds },
+        });
+      }
+    }
+    await ports.db.subscription.update({
+      where: { id: current.id },
+      data: { resumeScheduledPlanId: null, resumeKeepAgentIds: [] },
+    });
     return await subscriptionOverview(ports, account.accountId);
   });
 }
@@ -657,6 +699,8 @@ export interface SubscriptionOverview {
   currentPeriodEnd: Date | null;
   cancelAtPeriodEnd: boolean;
   scheduledChange: { packageId: string; packageName: string; effectiveAt: Date } | null;
+  /** A scheduled downgrade the pending cancellation withdrew; undoing the cancellation schedules it again. */
+  withdrawnChange: { packageId: string; packageName: string } | null;
   stripeSubscriptionId: string | null;
 }
 
@@ -676,6 +720,7 @@ export async function subscriptionOverview(
       currentPeriodEnd: null,
       cancelAtPeriodEnd: false,
       scheduledChange: null,
+      withdrawnChange: null,
       stripeSubscriptionId: null,
     };
   }
@@ -697,8 +742,18 @@ export async function subscriptionOverview(
             effectiveAt: sub.scheduledChangeAt,
           }
         : null,
+    withdrawnChange: await withdrawnChangeOf(ports, sub),
     stripeSubscriptionId: sub.stripeSubscriptionId,
   };
+}
+
+async function withdrawnChangeOf(
+  ports: Pick<Ports, "db">,
+  sub: { cancelAtPeriodEnd: boolean; resumeScheduledPlanId: string | null },
+): Promise<SubscriptionOverview["withdrawnChange"]> {
+  if (!sub.cancelAtPeriodEnd || !sub.resumeScheduledPlanId) return null;
+  const plan = await ports.db.subscriptionPlan.findUnique({ where: { id: sub.resumeScheduledPlanId } });
+  return plan ? { packageId: plan.id, packageName: plan.name } : null;
 }
 
 export async function billingHistory(ports: Pick<Ports, "db">, accountId: string, limit = 24) {
