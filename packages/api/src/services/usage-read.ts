@@ -157,8 +157,8 @@ export interface DailyUsagePoint {
 export async function dailyUsage(
   ports: Pick<Ports, "db" | "clock">,
   accountId: string,
-): Promise<{ period: BillingPeriod; days: DailyUsagePoint[] }> {
-  const { period } = await requireSubscription(ports, accountId);
+): Promise<{ period: BillingPeriod; days: DailyUsagePoint[]; asOf: Date }> {
+  const { period, now } = await requireSubscription(ports, accountId);
   const rows = await periodBreakdown(ports.db, accountId, period);
   const points = new Map<string, DailyUsagePoint>(
     daysInPeriod(period).map((day) => [
@@ -174,7 +174,7 @@ export async function dailyUsage(
     if (row.direction === "inbound") point.inboundMinutes += row.minutes;
     else point.outboundMinutes += row.minutes;
   }
-  return { period, days: [...points.values()] };
+  return { period, days: [...points.values()], asOf: now };
 }
 
 export interface AgentUsage {
