@@ -170,4 +170,27 @@ describe("a renewal on the Billing clock with a downgrade scheduled", () => {
       ).minutes,
     ).toBe(2503);
   });
+
+  it("a downgrade that took effect is no longer scheduled, so a further one is accepted", async () => {
+    const enterprise = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Enterprise" } });
+    const other = await db.account.create({ data: { name: "Stepping Down" } });
+    const user = await db.user.create({
+      data: { email: "owner@stepping.test", name: "Owner", accountId: other.id },
+    });
+    const otherRef = { accountId: other.id, email: user.email, name: user.name };
+    await subscribe(ports, otherRef, { packageId: enterprise.id, paymentMethodId: "pm_card_visa" });
+    const scheduled = await downgrade(ports, otherRef, { packageId: pro.id });
+    expect(scheduled.scheduledChange?.packageName).toBe("Pro");
+    const periodEnd = scheduled.currentPeriodEnd ?? new Date(0);
+    await adminCaller.billingClock.advance({
+      accountId: other.id,
+      to: new Date(periodEnd.getTime() + 3_600_000),
+    });
+
+    const detail = await customerDetail(ports, other.id);
+    expect(detail.subscription).toMatchObject({ planName: "Pro", scheduledChange: null });
+    const next = await downgrade(ports, otherRef, { packageId: starter.id });
+    expect(next).toMatchObject({ package: { name: "Pro" }, scheduledChange: { packageName: "Starter" } });
+    expect(next.scheduledChange?.effectiveAt.getTime()).toBeGreaterThan(periodEnd.getTime());
+  });
 });
