@@ -16,7 +16,7 @@ import { customerDetail } from "./admin-customers.ts";
 import { authorizeCallRequest } from "./call-authorization.ts";
 import { syncCatalogToStripe } from "./catalog-admin.ts";
 import { dashboard } from "./dashboard.ts";
-import { downgrade, subscribe } from "./subscriptions.ts";
+import { downgrade, previewUpgrade, subscribe } from "./subscriptions.ts";
 import { listActiveAlerts } from "./usage-alerts.ts";
 import { ingestUsageEvents } from "./usage-ingest.ts";
 import { currentUsage, dailyUsage, usageByAgent } from "./usage-read.ts";
@@ -192,5 +192,33 @@ describe("a renewal on the Billing clock with a downgrade scheduled", () => {
     const next = await downgrade(ports, otherRef, { packageId: starter.id });
     expect(next).toMatchObject({ package: { name: "Pro" }, scheduledChange: { packageName: "Starter" } });
     expect(next.scheduledChange?.effectiveAt.getTime()).toBeGreaterThan(periodEnd.getTime());
+  });
+
+  it("an upgrade preview reads Stripe's time and records it: the account's now follows a clock moved elsewhere", async () => {
+    const other = await db.account.create({ data: { name: "Moved Elsewhere" } });
+    const user = await db.user.create({
+      data: { email: "owner@elsewhere.test", name: "Owner", accountId: other.id },
+    });
+    await subscribe(
+      ports,
+      { accountId: other.id, email: user.email, name: user.name },
+      {
+        packageId: starter.id,
+        paymentMethodId: "pm_card_visa",
+      },
+    );
+    const row = await db.subscription.findFirstOrThrow({ where: { accountId: other.id } });
+    const moved = new Date(row.currentPeriodStart.getTime() + 10 * 86_400_000);
+    // Moved outside Minutely (Stripe's dashboard, say): nothing synced yet.
+    await ports.billing.advanceTestClock(row.stripeTestClockId ?? "", moved);
+    for (let i = 0; i < 50; i++) {
+      if ((await ports.billing.retrieveTestClock(row.stripeTestClockId ?? "")).status === "ready") break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const preview = await previewUpgrade(ports, other.id, pro.id);
+    expect(preview.prorationDate).toEqual(moved);
+    const after = await db.subscription.findUniqueOrThrow({ where: { id: row.id } });
+    expect(after.testClockTime).toEqual(moved);
+    expect((await currentUsage(ports, other.id))?.asOf).toEqual(moved);
   });
 });

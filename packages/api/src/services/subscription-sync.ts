@@ -63,6 +63,25 @@ async function testClockTimeOf(ports: Ports, testClockId: string): Promise<Date 
   }
 }
 
+/**
+ * Stripe's own time for a subscription: its test clock's frozen time read live (test mode and the emulator),
+ * else Minutely's clock. For what Stripe checks against its clock (an upgrade's proration date must lie in
+ * the period Stripe computed on it, even while the clock lags the wall clock). The time read is recorded on
+ * the row (never moving it back), so the account's now (`nowFor`, which every other rule reads from the row
+ * without asking Stripe) catches up with a clock moved outside Minutely.
+ */
+export async function stripeNowFor(
+  ports: Pick<Ports, "db" | "billing" | "clock">,
+  subscription: { id: string; stripeTestClockId: string | null },
+): Promise<Date> {
+  if (!subscription.stripeTestClockId) return ports.clock.now();
+  const { frozenTime } = await ports.billing.retrieveTestClock(subscription.stripeTestClockId);
+  await ports.db.$executeRaw`
+    UPDATE subscription SET test_clock_time = GREATEST(COALESCE(test_clock_time, ${frozenTime}), ${frozenTime})
+    WHERE id = ${subscription.id}::uuid AND stripe_test_clock_id = ${subscription.stripeTestClockId}`;
+  return frozenTime;
+}
+
 function laterOf(a: Date | null | undefined, b: Date | null): Date | null {
   if (!a) return b;
   if (!b) return a;

@@ -24,7 +24,7 @@ import { currentSubscription } from "./account-subscription.ts";
 import { toPackageView } from "./catalog.ts";
 import { resolveDuplicateSubscriptions } from "./duplicate-subscriptions.ts";
 import { enqueueOverageReport, withdrawCurrentOverage } from "./overage.ts";
-import { syncRecentInvoices, syncSubscription } from "./subscription-sync.ts";
+import { stripeNowFor, syncRecentInvoices, syncSubscription } from "./subscription-sync.ts";
 
 type Subscription = NonNullable<Awaited<ReturnType<typeof currentSubscription>>>;
 
@@ -424,23 +424,12 @@ export async function previewUpgrade(
     subscriptionId: current.stripeSubscriptionId,
     itemId: remote.itemId,
     priceId: target.stripePriceId ?? "",
-    prorationDate: toSecond(await billingNow(ports, current)),
+    prorationDate: toSecond(await stripeNowFor(ports, current)),
     // The upgrade withdraws this period's overage reported so far (the new plan covers the whole period):
     // the preview's total leaves it out, so what it shows is what the upgrade charges.
     withdrawOverage: { accountId, periodStart: current.currentPeriodStart },
   });
   return { ...preview, packageId: target.id, packageName: target.name };
-}
-
-/**
- * "Now" as Stripe sees it for this subscription: its test clock's time when it runs on one (test mode and the
- * emulator; the admin Billing clock moves it ahead of the wall clock), else Minutely's clock. Proration dates
- * are compared with the subscription's period, which Stripe computes on that clock.
- */
-async function billingNow(ports: Ports, subscription: { stripeTestClockId: string | null }): Promise<Date> {
-  if (!subscription.stripeTestClockId) return ports.clock.now();
-  const clock = await ports.billing.retrieveTestClock(subscription.stripeTestClockId);
-  return clock.frozenTime;
 }
 
 /** How long a previewed proration stays valid for confirming. */
@@ -499,7 +488,7 @@ export async function upgrade(
       check(current, "upgrade", target);
       const prorationDate = checkProrationDate(
         input.prorationDate,
-        await billingNow(ports, current),
+        await stripeNowFor(ports, current),
         current,
       );
       const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
