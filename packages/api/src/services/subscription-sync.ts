@@ -99,7 +99,16 @@ export async function syncSubscription(ports: Ports, stripeSubscriptionId: strin
   const remote = await ports.billing.retrieveSubscription(stripeSubscriptionId);
   // The test clock's time (test mode and the emulator): stored on the row, it is the account's now
   // (`accountNow`) wherever a rule depends on time, without asking Stripe on every usage event.
-  const clockTime = remote.testClockId ? await testClockTimeOf(ports, remote.testClockId) : null;
+  const stored = remote.testClockId
+    ? await ports.db.subscription.findUnique({
+        where: { stripeSubscriptionId: remote.id },
+        select: { stripeTestClockId: true, testClockTime: true },
+      })
+    : null;
+  const clockTime = laterOf(
+    stored?.stripeTestClockId === remote.testClockId ? stored?.testClockTime : null,
+    remote.testClockId ? await testClockTimeOf(ports, remote.testClockId) : null,
+  );
   // A scheduled change is still to come only if it starts after the account's now (Stripe's time for it):
   // one that took effect on a test clock is gone, not "scheduled" by the wall clock.
   const scheduled = remote.scheduleId
