@@ -233,6 +233,21 @@ describe("active alerts belong to a period and a plan", () => {
     await db.subscription.update({ where: { id: subscription.id }, data: { planId: enterprise.id } });
     expect(await listActiveAlerts(ports, accountId)).toEqual([]);
 
+    // The new package's thresholds fire in the same period when usage crosses them (8,262 of 10,000).
+    await db.subscription.update({
+      where: { id: subscription.id },
+      data: { syncTicket: { increment: 1 } },
+    });
+    await ingestUsageEvents(ports, [
+      ...[13, 14, 15, 16].map((day) =>
+        callEvent(accountId, 1440 * 60, { startedAt: new Date(`2026-11-${day}T10:00:00Z`) }),
+      ),
+    ]);
+    expect(
+      (await listActiveAlerts(ports, accountId)).map((a) => [a.thresholdPercent, a.minutesLimit]),
+    ).toEqual([[80, 10000]]);
+    await db.usageAlert.deleteMany({ where: { accountId, minutesLimit: 10000 } });
+
     // Back on Pro, the alert is true again; then the period ends (the renewal is synced) and it leaves.
     await db.subscription.update({ where: { id: subscription.id }, data: { planId: subscription.planId } });
     expect(await listActiveAlerts(ports, accountId)).toHaveLength(1);

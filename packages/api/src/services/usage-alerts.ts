@@ -97,8 +97,9 @@ export interface PeriodUsageChange {
  * crossed and, in the same transaction, enqueues the email of the highest one recorded per account and
  * period. The lower ones of the same update are shown in the app, say that usage went past them (see
  * {@link describeAlert}) and are never emailed (`emailed_at` stays null), so one update sends one email.
- * The unique (account, period, threshold) key makes each fire once even if two transactions ever computed
- * the same crossing.
+ * The unique (account, period, threshold, included minutes) key makes each fire once per period and plan
+ * even if two transactions ever computed the same crossing; after an upgrade the new package's thresholds
+ * fire again when usage crosses them.
  */
 export async function recordCrossedAlerts(
   tx: Prisma.TransactionClient,
@@ -153,7 +154,7 @@ export async function recordCrossedAlerts(
       ${accountIds}::uuid[], ${periodStarts}::timestamptz[], ${percents}::int[],
       ${kinds}::"UsageAlertKind"[], ${used}::int[], ${limits}::int[], ${messages}::text[]
     ) AS t(account_id, period_start, percent, kind, used, lim, message)
-    ON CONFLICT (account_id, period_start, threshold_percent) DO NOTHING
+    ON CONFLICT (account_id, period_start, threshold_percent, minutes_limit) DO NOTHING
     RETURNING id, account_id, period_start, threshold_percent`;
   // One email per account and period: the highest threshold this transaction recorded.
   const toEmail = new Map<string, (typeof inserted)[number]>();
