@@ -58,7 +58,11 @@ export async function resyncStaleSubscriptions(
   return { resynced, failed };
 }
 
-/** Marks held reservations past their expiry as expired (reads already ignore them; this keeps rows true). */
+/**
+ * Marks held reservations past their expiry as expired (reads already ignore them; this keeps rows true).
+ * By Minutely's clock: a reservation made on an account's test clock ahead of it (see `accountNow`) is left
+ * held here, and the account's reads and authorizations, which go by the clock's time, judge it.
+ */
 export async function expireCallReservations(ports: Pick<Ports, "db" | "clock">): Promise<number> {
   return await ports.db.$executeRaw`
     UPDATE call_reservation SET status = 'expired'

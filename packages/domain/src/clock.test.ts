@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fixedClock, systemClock } from "./clock";
+import { accountNow, fixedClock, systemClock } from "./clock";
 
 describe("systemClock", () => {
   it("returns the current time", () => {
@@ -36,5 +36,18 @@ describe("fixedClock", () => {
     expect(() => clock.advance(Number.NaN)).toThrow(RangeError);
     expect(() => clock.set(new Date("nope"))).toThrow(RangeError);
     expect(clock.now().getTime()).toBe(0);
+  });
+});
+
+describe("accountNow", () => {
+  const wall = new Date("2026-12-06T10:00:00Z");
+  it("is the wall clock without a test clock", () => {
+    expect(accountNow(wall, null)).toEqual(wall);
+  });
+  it("is the test clock's time when it is ahead", () => {
+    expect(accountNow(wall, new Date("2027-01-07T00:00:00Z"))).toEqual(new Date("2027-01-07T00:00:00Z"));
+  });
+  it("is the wall clock when the test clock lags behind it", () => {
+    expect(accountNow(wall, new Date("2026-12-06T09:00:00Z"))).toEqual(wall);
   });
 });

@@ -45,3 +45,16 @@ function toTime(date: Date): number {
   }
   return time;
 }
+
+/**
+ * An account's "now": its Stripe test clock's time when it has one and that time is ahead of the wall
+ * clock (test mode and the emulator, after the admin Billing clock moved it), else the wall clock. Every
+ * rule about an account that depends on time (which period is current, where usage falls, alerts, the
+ * forecast, scheduled changes, authorization, reservations) reads this, so a renewal on a test clock looks
+ * exactly as a real one will. A clock behind the wall clock (one created at sign-up and never advanced)
+ * does not hold time back: Minutely's clock then governs, as it does without a test clock.
+ */
+export function accountNow(wallNow: Date, testClockTime: Date | null | undefined): Date {
+  if (!testClockTime || testClockTime.getTime() <= wallNow.getTime()) return wallNow;
+  return new Date(testClockTime.getTime());
+}

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   addMonthsClamped,
   type BillingPeriod,
+  currentBillingPeriod,
   dayKey,
   daysInMonth,
   daysInPeriod,
@@ -208,5 +209,27 @@ describe("daysInPeriod", () => {
         },
       ),
     );
+  });
+});
+
+describe("currentBillingPeriod", () => {
+  const sub = { currentPeriodStart: d("2027-01-06T00:00:00Z"), currentPeriodEnd: d("2027-02-06T00:00:00Z") };
+  it("is the subscription's period while now is before its end", () => {
+    expect(currentBillingPeriod(sub, d("2027-01-20T00:00:00Z"))).toEqual({
+      start: sub.currentPeriodStart,
+      end: sub.currentPeriodEnd,
+    });
+  });
+  it("never falls back to the period before when now lies before Stripe's period start", () => {
+    expect(currentBillingPeriod(sub, d("2026-12-06T00:00:00Z"))).toEqual({
+      start: sub.currentPeriodStart,
+      end: sub.currentPeriodEnd,
+    });
+  });
+  it("is the monthly period after the end while the renewal is not synced", () => {
+    expect(currentBillingPeriod(sub, d("2027-02-06T00:00:00Z"))).toEqual({
+      start: d("2027-02-06T00:00:00Z"),
+      end: d("2027-03-06T00:00:00Z"),
+    });
   });
 });

@@ -78,6 +78,23 @@ export function monthlyPeriodContaining(anchor: Date, at: Date): BillingPeriod {
   return monthlyPeriodAt(anchor, monthlyPeriodIndex(anchor, at));
 }
 
+/**
+ * The one definition of an account's current billing period at `now` (the account's now, see
+ * `accountNow`): the subscription's period as Stripe reports it (`current_period_start`/`end`), unless
+ * `now` is at or past its end (the renewal has not been synced yet), then the monthly period after it that
+ * contains `now`. A `now` before the subscription's start (Stripe's clock ahead of ours) never falls back
+ * to an earlier period: Stripe's period is authoritative.
+ */
+export function currentBillingPeriod(
+  subscription: { currentPeriodStart: Date; currentPeriodEnd: Date },
+  now: Date,
+): BillingPeriod {
+  const start = subscription.currentPeriodStart;
+  const end = subscription.currentPeriodEnd;
+  if (now.getTime() < end.getTime()) return { start, end };
+  return monthlyPeriodContaining(end, now);
+}
+
 /** `start <= at < end`. */
 export function periodContains(period: BillingPeriod, at: Date): boolean {
   const t = at.getTime();

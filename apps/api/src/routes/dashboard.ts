@@ -114,7 +114,8 @@ const dashboardSchema = {
     },
     active_alerts: {
       type: "array",
-      description: "Undismissed usage alerts, newest first",
+      description:
+        "Active usage alerts, newest first: undismissed, of the current period and measured against the current package's included minutes",
       items: {
         type: "object",
         properties: {

@@ -642,3 +642,54 @@ describe("a poisoned report among concurrent ones", () => {
     expect(await db.usageEvent.count({ where: { accountId: poisoned } })).toBe(0);
   });
 });
+
+describe("after a renewal on the account's test clock (issue 19)", () => {
+  it("usage and authorization are the new period's, on the new package, by the clock's time", async () => {
+    // Pro at 2,502 minutes in November; Minutely's clock is Nov 27.
+    const { accountId, agentId } = await subscribedAccount("Pro");
+    const accepted = await postUsage({
+      events: [
+        event(accountId, { direction: "outbound", duration_seconds: 1440 * 60 }),
+        event(accountId, {
+          direction: "outbound",
+          duration_seconds: 1062 * 60,
+          started_at: "2026-11-22T10:00:00Z",
+        }),
+      ],
+    });
+    expect(accepted.json().accepted).toBe(2);
+    // The test clock passed the period end; the renewal (with the downgrade to Starter) was synced.
+    const starter = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Starter" } });
+    await db.subscription.updateMany({
+      where: { accountId },
+      data: {
+        planId: starter.id,
+        currentPeriodStart: new Date("2026-12-01T00:00:00Z"),
+        currentPeriodEnd: new Date("2027-01-01T00:00:00Z"),
+        testClockTime: new Date("2026-12-01T01:00:00Z"),
+      },
+    });
+    const usage = await app.inject({
+      method: "GET",
+      url: `/api/v1/accounts/${accountId}/usage`,
+      headers: auth,
+    });
+    expect(usage.json()).toMatchObject({
+      minutes_used: 0,
+      minutes_limit: 1000,
+      period_start: "2026-12-01T00:00:00.000Z",
+      period_end: "2027-01-01T00:00:00.000Z",
+    });
+    const authorized = await app.inject({
+      method: "POST",
+      url: "/api/v1/calls/authorize",
+      headers: auth,
+      payload: { call_id: "after-renewal", account_id: accountId, agent_id: agentId, direction: "outbound" },
+    });
+    expect(authorized.json()).toMatchObject({
+      decision: "allow",
+      max_duration_seconds: 1000 * 60,
+      expires_at: "2026-12-01T01:30:00.000Z",
+    });
+  });
+});

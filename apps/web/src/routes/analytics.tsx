@@ -74,7 +74,7 @@ export function AnalyticsPage() {
       </div>
     );
   }
-  const { period, totals, byAgent, byDirection, daily } = analytics.data;
+  const { period, totals, byAgent, byDirection, daily, asOf } = analytics.data;
   const maxAgent = Math.max(1, ...byAgent.map((a) => a.minutes));
   return (
     <div className="space-y-6">
@@ -168,12 +168,7 @@ export function AnalyticsPage() {
         </Card>
       </div>
       <Card>
-        <DailyChart
-          days={daily}
-          title="Minutes by day"
-          byDirection
-          today={new Date().toISOString().slice(0, 10)}
-        />
+        <DailyChart days={daily} title="Minutes by day" byDirection today={asOf.toISOString().slice(0, 10)} />
       </Card>
     </div>
   );

@@ -73,6 +73,9 @@ export function BillingPage() {
                 <p data-testid="cancellation">
                   Cancelled: you keep access until {formatDate(sub.currentPeriodEnd)}, then the subscription
                   ends.
+                  {sub.withdrawnChange
+                    ? ` Undo restores your scheduled change to ${sub.withdrawnChange.packageName}.`
+                    : null}
                 </p>
                 <Button disabled={resume.isPending} onClick={() => resume.mutate()}>
                   {resume.isPending ? "Resuming…" : "Undo cancellation"}
@@ -173,7 +176,11 @@ export function BillingPage() {
         open={confirmCancel}
         onOpenChange={setConfirmCancel}
         title="Cancel your subscription?"
-        description={`You keep full access until ${formatDate(sub.currentPeriodEnd)}. You can undo this until then.`}
+        description={
+          sub.scheduledChange
+            ? `You keep full access until ${formatDate(sub.currentPeriodEnd)}. Your scheduled change to ${sub.scheduledChange.packageName} on ${formatDate(sub.scheduledChange.effectiveAt)} is withdrawn: the subscription ends instead. You can undo this until then, and undoing schedules the change to ${sub.scheduledChange.packageName} again.`
+            : `You keep full access until ${formatDate(sub.currentPeriodEnd)}. You can undo this until then.`
+        }
         confirmLabel="Cancel subscription"
         cancelLabel="Keep subscription"
         tone="danger"

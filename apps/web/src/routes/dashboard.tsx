@@ -27,8 +27,9 @@ const STATUS_TONE: Record<string, "success" | "danger" | "warning" | "neutral"> 
   paused: "warning",
 };
 
-function todayKey(): string {
-  return new Date().toISOString().slice(0, 10);
+/** Today by the account's time (its Stripe test clock's, if ahead of the wall clock), as the server says. */
+function todayKey(asOf: Date | undefined): string {
+  return (asOf ?? new Date()).toISOString().slice(0, 10);
 }
 
 function SubscriptionCard({ data }: { data: DashboardData }) {
@@ -331,7 +332,7 @@ export function DashboardPage() {
       </div>
       <div className="grid items-start gap-4 lg:grid-cols-3">
         <Card className="lg:col-span-2">
-          <DailyChart days={data.daily} today={todayKey()} />
+          <DailyChart days={data.daily} today={todayKey(data.usage?.asOf)} />
         </Card>
         <div className="grid gap-4 md:grid-cols-2 lg:grid-cols-1">
           <AgentsCard data={data} />

@@ -51,7 +51,7 @@ function DailyUsage() {
   if (daily.isError) return <ErrorState error={daily.error} onRetry={() => daily.refetch()} />;
   return (
     <Card>
-      <DailyChart days={daily.data.days} byDirection today={new Date().toISOString().slice(0, 10)} />
+      <DailyChart days={daily.data.days} byDirection today={daily.data.asOf.toISOString().slice(0, 10)} />
     </Card>
   );
 }

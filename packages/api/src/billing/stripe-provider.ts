@@ -496,7 +496,9 @@ export class StripeBillingProvider implements BillingProvider {
             { from_subscription: input.subscriptionId },
             { idempotencyKey: `${input.idempotencyKey}-schedule` },
           );
-      const phase = schedule.phases[0];
+      // The phases given start with the current one: a reused schedule whose first phase is over (the change
+      // it scheduled took effect at a renewal) keeps only its current phase's start.
+      const phase = schedule.current_phase ?? schedule.phases[0];
       await this.stripe.subscriptionSchedules.update(
         schedule.id,
         {

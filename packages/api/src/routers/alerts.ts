@@ -21,7 +21,7 @@ export const ZAlertThresholdRequestSchema = z.strictObject({
 });
 
 export const alertsRouter = router({
-  /** Undismissed usage alerts of the caller's account, newest first. */
+  /** Active usage alerts of the caller's account (see listActiveAlerts), newest first. */
   list: accountProcedure
     .input(ZNoInputRequestSchema)
     .query(({ ctx }) => listActiveAlerts(ctx, ctx.accountId)),

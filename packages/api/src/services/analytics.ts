@@ -13,6 +13,8 @@ import {
 
 export interface UsageAnalytics {
   period: BillingPeriod;
+  /** The account's now (its test clock's time, if ahead): charts mark "today" by it. */
+  asOf: Date;
   totals: { minutes: number; calls: number };
   byAgent: AgentUsage[];
   byDirection: { inbound: { minutes: number; calls: number }; outbound: { minutes: number; calls: number } };
@@ -32,6 +34,7 @@ export async function usageAnalytics(
   const { inbound, outbound } = byDirection;
   return {
     period: daily.period,
+    asOf: daily.asOf,
     totals: { minutes: inbound.minutes + outbound.minutes, calls: inbound.calls + outbound.calls },
     byAgent: byAgent.agents,
     byDirection: { inbound, outbound },

@@ -33,6 +33,7 @@ import {
   loadMeteringSubscription,
   lockPeriod,
   METERING_TX_OPTIONS,
+  nowFor,
 } from "./metering-account.ts";
 
 /** Minutes held for every authorized call until its usage event arrives. */
@@ -82,7 +83,7 @@ export async function authorizeCallRequest(
   input: AuthorizeCallInput,
 ): Promise<CallAuthorizationResult> {
   const { callId, accountId, agentId } = input;
-  const now = ports.clock.now();
+  const wallNow = ports.clock.now();
   const account = isUuid(accountId)
     ? await ports.db.account.findUnique({ where: { id: accountId }, select: { id: true } })
     : null;
@@ -95,6 +96,8 @@ export async function authorizeCallRequest(
   if (!subscription) {
     return deny(callId, "no_active_subscription", "Calls require an active subscription.");
   }
+  // Reservations, their expiry and the period are all on the account's time (its test clock's, if ahead).
+  const now = nowFor(subscription, wallNow);
   const period = currentPeriod(subscription, now);
 
   return await ports.db.$transaction(async (tx) => {

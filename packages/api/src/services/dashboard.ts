@@ -42,7 +42,7 @@ export interface Dashboard {
   /** One point per UTC day of the current period, zero-filled (empty without a subscription). */
   daily: DailyUsagePoint[];
   agents: { active: number; total: number; allowed: number };
-  /** Undismissed usage alerts, newest first. */
+  /** Active usage alerts (undismissed, of the current period, against the current package), newest first. */
   alerts: UsageAlertView[];
   /** The most recent invoices, newest first. */
   invoices: DashboardInvoice[];
@@ -154,7 +154,7 @@ export async function dashboard(
       ? usageOutlook({
           minutesUsed: usage.minutes_used,
           period: usage.period,
-          now: ports.clock.now(),
+          now: usage.asOf,
           currentPlan: toPlanDefinition(granted.package),
           plans,
         })

@@ -4,8 +4,10 @@
 // usage reads, alerts, overage and agents.
 import { Prisma, type SubscriptionPlan, type SubscriptionStatus } from "@minutely/db";
 import {
+  accountNow,
   type BillingPeriod,
   type Currency,
+  currentBillingPeriod,
   currentSubscriptionOf,
   grantsAccess,
   isCurrency,
@@ -49,6 +51,8 @@ export interface MeteringSubscription {
   plan: MeteringPlan;
   /** The sync ticket of the Stripe read this row was written from; grows with every newer read. */
   syncTicket: bigint;
+  /** The Stripe test clock's time as last read (test mode and the emulator only), else null. */
+  testClockTime: Date | null;
   /**
    * When the account's first subscription began: the earliest start of a period or creation of any of its
    * subscriptions (Stripe's start is the first period's start; after renewals the row's creation, written
@@ -88,6 +92,7 @@ function toMeteringSubscription(row: SubscriptionWithPlan, firstStartedAt: Date)
     accessGranted: grantsAccess(row.status),
     plan: toMeteringPlan(row.plan),
     syncTicket: row.syncTicket,
+    testClockTime: row.testClockTime,
   };
 }
 
@@ -150,12 +155,44 @@ export function periodContaining(
   return { period: monthlyPeriodContaining(end, at), late: false };
 }
 
-/** The period usage is shown and limits are enforced for, at `now`. */
+/**
+ * The period usage is shown and limits are enforced for, at the account's `now` (see {@link nowFor}):
+ * the domain's `currentBillingPeriod`, the one definition every reader uses.
+ */
 export function currentPeriod(
   subscription: Pick<MeteringSubscription, "currentPeriodStart" | "currentPeriodEnd">,
   now: Date,
 ): BillingPeriod {
-  return periodContaining(subscription, now).period;
+  return currentBillingPeriod(subscription, now);
+}
+
+/**
+ * The account's now: its test clock's time when that is ahead of Minutely's clock (`accountNow` of the
+ * domain, from the time stored on the subscription row when the clock was advanced or the row synced).
+ */
+export function nowFor(
+  subscription: Pick<MeteringSubscription, "testClockTime"> | null,
+  wallNow: Date,
+): Date {
+  return accountNow(wallNow, subscription?.testClockTime ?? null);
+}
+
+/** An account's subscription, its now and its current period: what every current-period reader starts from. */
+export interface AccountPeriod {
+  subscription: MeteringSubscription;
+  now: Date;
+  period: BillingPeriod;
+}
+
+/** The account's current period by the one rule (null when the account never subscribed). */
+export async function loadAccountPeriod(
+  ports: { db: Db; clock: { now(): Date } },
+  accountId: string,
+): Promise<AccountPeriod | null> {
+  const subscription = await loadMeteringSubscription(ports.db, accountId);
+  if (!subscription) return null;
+  const now = nowFor(subscription, ports.clock.now());
+  return { subscription, now, period: currentPeriod(subscription, now) };
 }
 
 /** Whether `periodStart` starts the subscription's current period (not a closed one, nor one after it). */

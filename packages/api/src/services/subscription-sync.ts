@@ -1,7 +1,7 @@
 // Minutely's subscription and invoice state converges to Stripe's: every sync re-reads the object from
 // Stripe and upserts it, so event order and duplicates do not matter.
 import { Prisma } from "@minutely/db";
-import { mapStripeSubscriptionStatus, type SubscriptionStatus } from "@minutely/domain";
+import { accountNow, mapStripeSubscriptionStatus, type SubscriptionStatus } from "@minutely/domain";
 import type { Ports } from "../context.ts";
 import type { ProviderInvoice } from "../ports/billing.ts";
 import type { Db } from "../ports/queue.ts";
@@ -54,6 +54,40 @@ async function planForPrice(db: Db, priceId: string) {
   throw new Error(`Stripe price ${priceId} belongs to no Minutely package`);
 }
 
+/** The test clock's frozen time, or null when Stripe cannot say (the row keeps what it had). */
+async function testClockTimeOf(ports: Ports, testClockId: string): Promise<Date | null> {
+  try {
+    return (await ports.billing.retrieveTestClock(testClockId)).frozenTime;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Stripe's own time for a subscription: its test clock's frozen time read live (test mode and the emulator),
+ * else Minutely's clock. For what Stripe checks against its clock (an upgrade's proration date must lie in
+ * the period Stripe computed on it, even while the clock lags the wall clock). The time read is recorded on
+ * the row (never moving it back), so the account's now (`nowFor`, which every other rule reads from the row
+ * without asking Stripe) catches up with a clock moved outside Minutely.
+ */
+export async function stripeNowFor(
+  ports: Pick<Ports, "db" | "billing" | "clock">,
+  subscription: { id: string; stripeTestClockId: string | null },
+): Promise<Date> {
+  if (!subscription.stripeTestClockId) return ports.clock.now();
+  const { frozenTime } = await ports.billing.retrieveTestClock(subscription.stripeTestClockId);
+  await ports.db.$executeRaw`
+    UPDATE subscription SET test_clock_time = GREATEST(COALESCE(test_clock_time, ${frozenTime}), ${frozenTime})
+    WHERE id = ${subscription.id}::uuid AND stripe_test_clock_id = ${subscription.stripeTestClockId}`;
+  return frozenTime;
+}
+
+function laterOf(a: Date | null | undefined, b: Date | null): Date | null {
+  if (!a) return b;
+  if (!b) return a;
+  return a.getTime() >= b.getTime() ? a : b;
+}
+
 /**
  * Re-reads a subscription from Stripe and upserts Minutely's copy (status, price and package, period,
  * cancellation, scheduled change). When a change to a package with fewer agents has taken effect, agents
@@ -63,8 +97,22 @@ async function planForPrice(db: Db, priceId: string) {
 export async function syncSubscription(ports: Ports, stripeSubscriptionId: string) {
   const ticket = await readTicket(ports.db);
   const remote = await ports.billing.retrieveSubscription(stripeSubscriptionId);
+  // The test clock's time (test mode and the emulator): stored on the row, it is the account's now
+  // (`accountNow`) wherever a rule depends on time, without asking Stripe on every usage event.
+  const stored = remote.testClockId
+    ? await ports.db.subscription.findUnique({
+        where: { stripeSubscriptionId: remote.id },
+        select: { stripeTestClockId: true, testClockTime: true },
+      })
+    : null;
+  const clockTime = laterOf(
+    stored?.stripeTestClockId === remote.testClockId ? stored?.testClockTime : null,
+    remote.testClockId ? await testClockTimeOf(ports, remote.testClockId) : null,
+  );
+  // A scheduled change is still to come only if it starts after the account's now (Stripe's time for it):
+  // one that took effect on a test clock is gone, not "scheduled" by the wall clock.
   const scheduled = remote.scheduleId
-    ? await ports.billing.retrieveScheduledChange(remote.scheduleId, ports.clock.now())
+    ? await ports.billing.retrieveScheduledChange(remote.scheduleId, accountNow(ports.clock.now(), clockTime))
     : null;
   // Exhaustive and failing closed: a status this version does not know is stored as "unknown" (no access).
   const status: SubscriptionStatus | "unknown" = mapStripeSubscriptionStatus(remote.status);
@@ -96,6 +144,11 @@ export async function syncSubscription(ports: Ports, stripeSubscriptionId: strin
         scheduledPlanId,
         scheduledChangeAt: scheduled?.startsAt ?? null,
         stripeTestClockId: remote.testClockId,
+        // A test clock only moves forward: an older read never takes it back.
+        testClockTime: laterOf(
+          before?.stripeTestClockId === remote.testClockId ? before?.testClockTime : null,
+          clockTime,
+        ),
         syncedAt: ports.clock.now(),
         syncTicket: ticket,
         ...(scheduled ? {} : { scheduledKeepAgentIds: [] }),

@@ -338,6 +338,40 @@ describe("upgrade, downgrade, cancel", () => {
     expect((await packageSelection(ports, account.accountId)).needsPackageSelection).toBe(true);
   });
 
+  it("cancelling withdraws a scheduled downgrade and says so; undo schedules it again with the agents to keep", async () => {
+    const account = await newAccount();
+    await subscribe(ports, account, { packageId: plans.Pro.id, paymentMethodId: "pm_card_visa" });
+    const agents = [];
+    for (const name of ["Ava", "Ben", "Cai"]) {
+      agents.push(await db.agent.create({ data: { accountId: account.accountId, name } }));
+    }
+    const keep = agents[2]?.id ?? "";
+    const scheduled = await downgrade(ports, account, { packageId: plans.Starter.id, keepAgentIds: [keep] });
+    expect(scheduled.withdrawnChange).toBeNull();
+
+    const cancelled = await cancel(ports, account);
+    expect(cancelled).toMatchObject({
+      cancelAtPeriodEnd: true,
+      scheduledChange: null,
+      withdrawnChange: { packageId: plans.Starter.id, packageName: "Starter" },
+    });
+
+    const resumed = await resume(ports, account);
+    expect(resumed).toMatchObject({
+      cancelAtPeriodEnd: false,
+      withdrawnChange: null,
+      scheduledChange: { packageName: "Starter", effectiveAt: scheduled.currentPeriodEnd },
+    });
+    // A second undo (a double click) changes nothing.
+    expect((await resume(ports, account)).scheduledChange?.packageName).toBe("Starter");
+
+    const periodEnd = resumed.currentPeriodEnd ?? new Date();
+    const after = await advanceTo(account.accountId, new Date(periodEnd.getTime() + 3600 * 1000));
+    expect(after?.planId).toBe(plans.Starter.id);
+    const active = await db.agent.findMany({ where: { accountId: account.accountId, active: true } });
+    expect(active.map((a) => a.id)).toEqual([keep]);
+  });
+
   it("renews into a new period, and a failed renewal makes the subscription past_due", async () => {
     const account = await newAccount();
     const result = await subscribe(ports, account, {

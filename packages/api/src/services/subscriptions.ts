@@ -24,7 +24,7 @@ import { currentSubscription } from "./account-subscription.ts";
 import { toPackageView } from "./catalog.ts";
 import { resolveDuplicateSubscriptions } from "./duplicate-subscriptions.ts";
 import { enqueueOverageReport, withdrawCurrentOverage } from "./overage.ts";
-import { syncRecentInvoices, syncSubscription } from "./subscription-sync.ts";
+import { stripeNowFor, syncRecentInvoices, syncSubscription } from "./subscription-sync.ts";
 
 type Subscription = NonNullable<Awaited<ReturnType<typeof currentSubscription>>>;
 
@@ -424,23 +424,12 @@ export async function previewUpgrade(
     subscriptionId: current.stripeSubscriptionId,
     itemId: remote.itemId,
     priceId: target.stripePriceId ?? "",
-    prorationDate: toSecond(await billingNow(ports, current)),
+    prorationDate: toSecond(await stripeNowFor(ports, current)),
     // The upgrade withdraws this period's overage reported so far (the new plan covers the whole period):
     // the preview's total leaves it out, so what it shows is what the upgrade charges.
     withdrawOverage: { accountId, periodStart: current.currentPeriodStart },
   });
   return { ...preview, packageId: target.id, packageName: target.name };
-}
-
-/**
- * "Now" as Stripe sees it for this subscription: its test clock's time when it runs on one (test mode and the
- * emulator; the admin Billing clock moves it ahead of the wall clock), else Minutely's clock. Proration dates
- * are compared with the subscription's period, which Stripe computes on that clock.
- */
-async function billingNow(ports: Ports, subscription: { stripeTestClockId: string | null }): Promise<Date> {
-  if (!subscription.stripeTestClockId) return ports.clock.now();
-  const clock = await ports.billing.retrieveTestClock(subscription.stripeTestClockId);
-  return clock.frozenTime;
 }
 
 /** How long a previewed proration stays valid for confirming. */
@@ -499,7 +488,7 @@ export async function upgrade(
       check(current, "upgrade", target);
       const prorationDate = checkProrationDate(
         input.prorationDate,
-        await billingNow(ports, current),
+        await stripeNowFor(ports, current),
         current,
       );
       const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
@@ -594,12 +583,23 @@ export async function cancelScheduledChange(ports: Ports, account: AccountRef) {
   });
 }
 
-/** Cancels at the end of the period (access until then); a scheduled downgrade is dropped. */
+/**
+ * Cancels at the end of the period (access until then). Stripe refuses to cancel a subscription a schedule
+ * manages, so a scheduled downgrade is withdrawn; it is remembered (`resume_scheduled_plan_id`, with the
+ * agents to keep) and undoing the cancellation schedules it again.
+ */
 export async function cancel(ports: Ports, account: AccountRef) {
   return await withActionLock(ports, account.accountId, async () => {
     const current = await liveSubscription(ports, account.accountId);
     if (current.cancelAtPeriodEnd) return await subscriptionOverview(ports, account.accountId);
     check(current, "cancel");
+    await ports.db.subscription.update({
+      where: { id: current.id },
+      data: {
+        resumeScheduledPlanId: current.scheduledPlanId,
+        resumeKeepAgentIds: current.scheduledPlanId ? current.scheduledKeepAgentIds : [],
+      },
+    });
     // Stripe refuses to cancel a subscription a schedule manages. Ask Stripe which one does: a downgrade
     // that failed half-way can leave a schedule this database never recorded.
     const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
@@ -617,7 +617,11 @@ export async function cancel(ports: Ports, account: AccountRef) {
   });
 }
 
-/** Undoes a cancellation before the period ends. */
+/**
+ * Undoes a cancellation before the period ends, restoring the state from before it: a downgrade the
+ * cancellation withdrew is scheduled again (unless its package is no longer offered or no longer cheaper:
+ * then the overview's `withdrawnChange` is cleared and nothing is scheduled).
+ */
 export async function resume(ports: Ports, account: AccountRef) {
   return await withActionLock(ports, account.accountId, async () => {
     const current = await liveSubscription(ports, account.accountId);
@@ -629,6 +633,33 @@ export async function resume(ports: Ports, account: AccountRef) {
       `minutely-${account.accountId}-resume-${current.stripeSubscriptionId}-${randomUUID()}`,
     );
     await syncSubscription(ports, current.stripeSubscriptionId);
+    const resumed = await currentSubscription(ports.db, account.accountId);
+    const withdrawn = current.resumeScheduledPlanId
+      ? await ports.db.subscriptionPlan.findUnique({ where: { id: current.resumeScheduledPlanId } })
+      : null;
+    if (withdrawn?.active && withdrawn.stripePriceId && resumed && !resumed.stripeScheduleId) {
+      const allowed = checkAction(snapshotOf(resumed), "downgrade", {
+        monthlyPrice: toPackageView(withdrawn).monthlyPrice,
+        active: withdrawn.active,
+        name: withdrawn.name,
+      });
+      if (allowed.ok) {
+        await ports.billing.schedulePriceChange({
+          subscriptionId: current.stripeSubscriptionId,
+          priceId: withdrawn.stripePriceId,
+          idempotencyKey: `minutely-${account.accountId}-redowngrade-${current.stripeSubscriptionId}-${withdrawn.id}-${randomUUID()}`,
+        });
+        await syncSubscription(ports, current.stripeSubscriptionId);
+        await ports.db.subscription.update({
+          where: { id: current.id },
+          data: { scheduledKeepAgentIds: current.resumeKeepAgentIds },
+        });
+      }
+    }
+    await ports.db.subscription.update({
+      where: { id: current.id },
+      data: { resumeScheduledPlanId: null, resumeKeepAgentIds: [] },
+    });
     return await subscriptionOverview(ports, account.accountId);
   });
 }
@@ -657,6 +688,8 @@ export interface SubscriptionOverview {
   currentPeriodEnd: Date | null;
   cancelAtPeriodEnd: boolean;
   scheduledChange: { packageId: string; packageName: string; effectiveAt: Date } | null;
+  /** A scheduled downgrade the pending cancellation withdrew; undoing the cancellation schedules it again. */
+  withdrawnChange: { packageId: string; packageName: string } | null;
   stripeSubscriptionId: string | null;
 }
 
@@ -676,6 +709,7 @@ export async function subscriptionOverview(
       currentPeriodEnd: null,
       cancelAtPeriodEnd: false,
       scheduledChange: null,
+      withdrawnChange: null,
       stripeSubscriptionId: null,
     };
   }
@@ -697,8 +731,18 @@ export async function subscriptionOverview(
             effectiveAt: sub.scheduledChangeAt,
           }
         : null,
+    withdrawnChange: await withdrawnChangeOf(ports, sub),
     stripeSubscriptionId: sub.stripeSubscriptionId,
   };
+}
+
+async function withdrawnChangeOf(
+  ports: Pick<Ports, "db">,
+  sub: { cancelAtPeriodEnd: boolean; resumeScheduledPlanId: string | null },
+): Promise<SubscriptionOverview["withdrawnChange"]> {
+  if (!sub.cancelAtPeriodEnd || !sub.resumeScheduledPlanId) return null;
+  const plan = await ports.db.subscriptionPlan.findUnique({ where: { id: sub.resumeScheduledPlanId } });
+  return plan ? { packageId: plan.id, packageName: plan.name } : null;
 }
 
 export async function billingHistory(ports: Pick<Ports, "db">, accountId: string, limit = 24) {

@@ -214,3 +214,51 @@ describe("a usage update that crosses several thresholds", () => {
     expect(await db.mailMessage.count({ where: { to: ownerEmail } })).toBe(2);
   });
 });
+
+describe("active alerts belong to a period and a plan", () => {
+  it("an upgrade that makes an alert untrue, or the period's end, takes it off the active list (kept in history)", async () => {
+    const { accountId } = await createAccount(db, "Outlived");
+    const subscription = await subscribe(db, accountId, { plan: "Pro" });
+    clock.set(new Date("2026-11-27T12:00:00Z"));
+    await ingestUsageEvents(ports, [
+      callEvent(accountId, 1440 * 60, { startedAt: new Date("2026-11-10T10:00:00Z") }),
+      callEvent(accountId, 1062 * 60, { startedAt: new Date("2026-11-12T10:00:00Z") }),
+    ]);
+    expect(
+      (await listActiveAlerts(ports, accountId)).map((a) => [a.thresholdPercent, a.minutesLimit]),
+    ).toEqual([[80, 3000]]);
+
+    // The upgrade to Enterprise (as the subscription sync records it): 2,502 minutes are 25% of 10,000.
+    const enterprise = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Enterprise" } });
+    await db.subscription.update({ where: { id: subscription.id }, data: { planId: enterprise.id } });
+    expect(await listActiveAlerts(ports, accountId)).toEqual([]);
+
+    // The new package's thresholds fire in the same period when usage crosses them (8,262 of 10,000).
+    await db.subscription.update({
+      where: { id: subscription.id },
+      data: { syncTicket: { increment: 1 } },
+    });
+    await ingestUsageEvents(ports, [
+      ...[13, 14, 15, 16].map((day) =>
+        callEvent(accountId, 1440 * 60, { startedAt: new Date(`2026-11-${day}T10:00:00Z`) }),
+      ),
+    ]);
+    expect(
+      (await listActiveAlerts(ports, accountId)).map((a) => [a.thresholdPercent, a.minutesLimit]),
+    ).toEqual([[80, 10000]]);
+    await db.usageAlert.deleteMany({ where: { accountId, minutesLimit: 10000 } });
+
+    // Back on Pro, the alert is true again; then the period ends (the renewal is synced) and it leaves.
+    await db.subscription.update({ where: { id: subscription.id }, data: { planId: subscription.planId } });
+    expect(await listActiveAlerts(ports, accountId)).toHaveLength(1);
+    await db.subscription.update({
+      where: { id: subscription.id },
+      data: { currentPeriodStart: PERIOD_END, currentPeriodEnd: new Date("2027-01-01T00:00:00Z") },
+    });
+    clock.set(new Date("2026-12-02T12:00:00Z"));
+    expect(await listActiveAlerts(ports, accountId)).toEqual([]);
+    // History keeps it.
+    expect(await db.usageAlert.count({ where: { accountId, dismissedAt: null } })).toBe(1);
+    clock.set(new Date("2026-11-27T12:00:00Z"));
+  });
+});

@@ -5,7 +5,12 @@ import { crossedThresholds, DEFAULT_ALERT_THRESHOLDS, formatMoney, overageMinute
 import type { Ports } from "../context.ts";
 import { AppError } from "../errors.ts";
 import type { JobQueue } from "../ports/queue.ts";
-import { lockAccountThresholds, METERING_TX_OPTIONS, type MeteringPlan } from "./metering-account.ts";
+import {
+  loadAccountPeriod,
+  lockAccountThresholds,
+  METERING_TX_OPTIONS,
+  type MeteringPlan,
+} from "./metering-account.ts";
 
 export const SEND_USAGE_ALERT_EMAIL_TASK = "send-usage-alert-email";
 /** Custom thresholds a customer may add on top of the defaults. */
@@ -92,8 +97,9 @@ export interface PeriodUsageChange {
  * crossed and, in the same transaction, enqueues the email of the highest one recorded per account and
  * period. The lower ones of the same update are shown in the app, say that usage went past them (see
  * {@link describeAlert}) and are never emailed (`emailed_at` stays null), so one update sends one email.
- * The unique (account, period, threshold) key makes each fire once even if two transactions ever computed
- * the same crossing.
+ * The unique (account, period, threshold, included minutes) key makes each fire once per period and plan
+ * even if two transactions ever computed the same crossing; after an upgrade the new package's thresholds
+ * fire again when usage crosses them.
  */
 export async function recordCrossedAlerts(
   tx: Prisma.TransactionClient,
@@ -148,7 +154,7 @@ export async function recordCrossedAlerts(
       ${accountIds}::uuid[], ${periodStarts}::timestamptz[], ${percents}::int[],
       ${kinds}::"UsageAlertKind"[], ${used}::int[], ${limits}::int[], ${messages}::text[]
     ) AS t(account_id, period_start, percent, kind, used, lim, message)
-    ON CONFLICT (account_id, period_start, threshold_percent) DO NOTHING
+    ON CONFLICT (account_id, period_start, threshold_percent, minutes_limit) DO NOTHING
     RETURNING id, account_id, period_start, threshold_percent`;
   // One email per account and period: the highest threshold this transaction recorded.
   const toEmail = new Map<string, (typeof inserted)[number]>();
@@ -232,13 +238,26 @@ export interface UsageAlertView {
   emailed: boolean;
 }
 
-/** The account's undismissed alerts, newest first. */
+/**
+ * The account's active alerts, newest first: undismissed ones that are still true. An alert belongs to a
+ * period and a plan: it is active only while its period is the account's current period (one rule,
+ * `loadAccountPeriod`) and the plan's included minutes are those it was measured against (an upgrade makes
+ * "80% of 3,000" untrue). The others stay recorded (history: the admin's customer page lists them).
+ */
 export async function listActiveAlerts(
-  { db }: Pick<Ports, "db">,
+  ports: Pick<Ports, "db" | "clock">,
   accountId: string,
 ): Promise<UsageAlertView[]> {
+  const { db } = ports;
+  const current = await loadAccountPeriod(ports, accountId);
+  if (!current) return [];
   const rows = await db.usageAlert.findMany({
-    where: { accountId, dismissedAt: null },
+    where: {
+      accountId,
+      dismissedAt: null,
+      periodStart: current.period.start,
+      minutesLimit: current.subscription.plan.callMinutesLimit,
+    },
     orderBy: [{ createdAt: "desc" }, { thresholdPercent: "desc" }],
     take: 50,
   });

@@ -40,6 +40,7 @@ import {
   loadMeteringSubscriptions,
   METERING_TX_OPTIONS,
   type MeteringSubscription,
+  nowFor,
   PERIOD_PLAN_COLUMNS,
   type PeriodPlan,
   type PeriodPlanColumns,
@@ -118,6 +119,8 @@ interface Candidate {
   periodStart: Date;
   periodEnd: Date;
   late: boolean;
+  /** The account's now when the event arrived (received_at; its test clock's time, if ahead). */
+  receivedAt: Date;
   subscription: MeteringSubscription;
 }
 
@@ -195,7 +198,7 @@ export async function ingestUsageEvents(
   if (events.length > MAX_EVENTS_PER_BATCH) {
     throw new RangeError(`at most ${MAX_EVENTS_PER_BATCH} events per batch, got ${events.length}`);
   }
-  const now = ports.clock.now();
+  const wallNow = ports.clock.now();
   const results: (UsageEventResult | undefined)[] = new Array(events.length);
 
   const accountIds = [...new Set(events.map((e) => e.accountId).filter(isUuid))];
@@ -228,6 +231,11 @@ export async function ingestUsageEvents(
   const repeats: Candidate[] = [];
   for (const [index, event] of events.entries()) {
     const { callId } = event;
+    // The account's now (its test clock's time, if ahead of ours): the time checks and placement use it.
+    const now = nowFor(
+      isUuid(event.accountId) ? (subscriptions.get(event.accountId) ?? null) : null,
+      wallNow,
+    );
     const duration = durationOf(event);
     if (!duration.ok) {
       results[index] = rejection(callId, DURATION_REASONS[duration.reason], duration.message);
@@ -288,6 +296,7 @@ export async function ingestUsageEvents(
       periodStart: period.start,
       periodEnd: period.end,
       late,
+      receivedAt: now,
       subscription,
     };
     const eventKey = key(event.accountId, callId);
@@ -303,7 +312,7 @@ export async function ingestUsageEvents(
     candidates.length === 0
       ? { inserted: new Set<string>(), stored: new Map<string, StoredCall>() }
       : await ports.db.$transaction(
-          (tx) => writeBatch(tx, ports.queue, candidates, thresholds, now),
+          (tx) => writeBatch(tx, ports.queue, candidates, thresholds, wallNow),
           METERING_TX_OPTIONS,
         );
 
@@ -434,6 +443,7 @@ async function writeBatch(
       c.minutes,
       c.periodStart.toISOString(),
       c.late,
+      c.receivedAt.toISOString(),
     ]),
   );
   const rows = await tx.$queryRaw<{ account_id: string; call_id: string }[]>`
@@ -441,7 +451,7 @@ async function writeBatch(
       (call_id, account_id, agent_id, direction, started_at, duration_seconds, billable_minutes,
        period_start, late, received_at)
     SELECT e.v->>0, (e.v->>1)::uuid, (e.v->>2)::uuid, (e.v->>3)::"CallDirection", (e.v->>4)::timestamptz,
-       (e.v->>5)::int, (e.v->>6)::int, (e.v->>7)::timestamptz, (e.v->>8)::bool, ${now}
+       (e.v->>5)::int, (e.v->>6)::int, (e.v->>7)::timestamptz, (e.v->>8)::bool, (e.v->>9)::timestamptz
     FROM jsonb_array_elements(${eventRows}::jsonb) WITH ORDINALITY AS e(v, n)
     ORDER BY e.n
     ON CONFLICT (account_id, call_id) DO NOTHING

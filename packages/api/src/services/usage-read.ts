@@ -20,10 +20,12 @@ import {
 } from "@minutely/domain";
 import type { Ports } from "../context.ts";
 import { AppError } from "../errors.ts";
-import { currentPeriod, loadMeteringSubscription, type MeteringSubscription } from "./metering-account.ts";
+import { loadAccountPeriod, type MeteringSubscription } from "./metering-account.ts";
 
 export interface CurrentUsage extends UsageSummary {
   period: BillingPeriod;
+  /** The account's now the usage was read at (its test clock's time, if ahead of Minutely's clock). */
+  asOf: Date;
   plan: { id: string; name: string };
   status: SubscriptionStatus;
   accessGranted: boolean;
@@ -48,15 +50,14 @@ async function requireSubscription(
   ports: Pick<Ports, "db" | "clock">,
   accountId: string,
 ): Promise<{ subscription: MeteringSubscription; period: BillingPeriod; now: Date }> {
-  const subscription = await loadMeteringSubscription(ports.db, accountId);
-  if (!subscription) {
+  const current = await loadAccountPeriod(ports, accountId);
+  if (!current) {
     throw new AppError(
       "PRECONDITION_FAILED",
       "This account has no subscription yet: choose a package first.",
     );
   }
-  const now = ports.clock.now();
-  return { subscription, period: currentPeriod(subscription, now), now };
+  return current;
 }
 
 /** The current period's usage (the seed's usage shape plus period, plan and overage), or null when unsubscribed. */
@@ -64,10 +65,9 @@ export async function currentUsage(
   ports: Pick<Ports, "db" | "clock">,
   accountId: string,
 ): Promise<CurrentUsage | null> {
-  const subscription = await loadMeteringSubscription(ports.db, accountId);
-  if (!subscription) return null;
-  const now = ports.clock.now();
-  const period = currentPeriod(subscription, now);
+  const current = await loadAccountPeriod(ports, accountId);
+  if (!current) return null;
+  const { subscription, now, period } = current;
   const [rollup, held, late] = await Promise.all([
     ports.db.usagePeriodRollup.findUnique({
       where: { accountId_periodStart: { accountId, periodStart: period.start } },
@@ -88,6 +88,7 @@ export async function currentUsage(
   return {
     ...summarizeUsage(used, limit),
     period,
+    asOf: now,
     plan: { id: plan.id, name: plan.name },
     status: subscription.status,
     accessGranted: subscription.accessGranted,
@@ -156,8 +157,8 @@ export interface DailyUsagePoint {
 export async function dailyUsage(
   ports: Pick<Ports, "db" | "clock">,
   accountId: string,
-): Promise<{ period: BillingPeriod; days: DailyUsagePoint[] }> {
-  const { period } = await requireSubscription(ports, accountId);
+): Promise<{ period: BillingPeriod; days: DailyUsagePoint[]; asOf: Date }> {
+  const { period, now } = await requireSubscription(ports, accountId);
   const rows = await periodBreakdown(ports.db, accountId, period);
   const points = new Map<string, DailyUsagePoint>(
     daysInPeriod(period).map((day) => [
@@ -173,7 +174,7 @@ export async function dailyUsage(
     if (row.direction === "inbound") point.inboundMinutes += row.minutes;
     else point.outboundMinutes += row.minutes;
   }
-  return { period, days: [...points.values()] };
+  return { period, days: [...points.values()], asOf: now };
 }
 
 export interface AgentUsage {
