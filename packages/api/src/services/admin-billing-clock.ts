@@ -2,6 +2,7 @@
 // admin advances an account's clock to watch renewals, scheduled downgrades and failed payments happen;
 // Minutely then re-reads the subscription and invoices from Stripe at once (the webhooks follow and change
 // nothing more). Minutely's own clock does not move: only Stripe's time for that customer.
+
 import { randomUUID } from "node:crypto";
 import { Prisma } from "@minutely/db";
 import { currentSubscriptionOf, isLiveSubscription, MS_PER_DAY } from "@minutely/domain";
@@ -12,6 +13,7 @@ import type { Amount } from "./admin-customers.ts";
 import { accountsMatching, chosenSubscriptionOf } from "./admin-sql.ts";
 import { writeAudit } from "./audit.ts";
 import { syncRecentInvoices, syncSubscription } from "./subscription-sync.ts";
+import { INVOICE_ORDER } from "./subscriptions.ts";
 
 /** One step advances the clock at most this far (Stripe limits how far past a period a clock may jump). */
 export const MAX_ADVANCE_DAYS = 62;
@@ -126,7 +128,7 @@ export async function billingClockState(
     chosen?.stripeTestClockId ? ports.billing.retrieveTestClock(chosen.stripeTestClockId) : null,
     ports.db.billingHistory.findMany({
       where: { accountId },
-      orderBy: [{ issuedAt: "desc" }, { id: "desc" }],
+      orderBy: INVOICE_ORDER,
       take: 10,
     }),
   ]);

@@ -1,5 +1,6 @@
 // The admin's customers: a searchable, server-side paginated list and one customer's whole picture
 // (subscription, usage, invoices, alerts, agents, Stripe ids). Reads only.
+
 import { Prisma, type SubscriptionStatus } from "@minutely/db";
 import { currentSubscriptionOf, grantsAccess, usagePercentage } from "@minutely/domain";
 import type { Ports } from "../context.ts";
@@ -12,6 +13,7 @@ import {
   PRICE_CURRENCY,
 } from "./admin-sql.ts";
 import { duplicateSubscriptionsOf } from "./duplicate-subscriptions.ts";
+import { INVOICE_ORDER } from "./subscriptions.ts";
 import { type CurrentUsage, currentUsage, type DailyUsagePoint, dailyUsage } from "./usage-read.ts";
 
 /** An amount of money in integer minor units (cents) and its lowercase ISO currency. */
@@ -270,7 +272,7 @@ export async function customerDetail(
     }),
     db.billingHistory.findMany({
       where: { accountId },
-      orderBy: [{ issuedAt: "desc" }, { id: "desc" }],
+      orderBy: INVOICE_ORDER,
       take: INVOICES_SHOWN,
     }),
     db.usageAlert.findMany({

@@ -745,11 +745,21 @@ async function withdrawnChangeOf(
   return plan ? { packageId: plan.id, packageName: plan.name } : null;
 }
 
+/**
+ * Invoices newest first, in a stable order: two created in the same second (an upgrade's proration and a
+ * renewal on a test clock, say) are ordered by number, then by Stripe id, and never swap between loads.
+ */
+export const INVOICE_ORDER = [
+  { issuedAt: "desc" as const },
+  { number: { sort: "desc" as const, nulls: "last" as const } },
+  { stripeInvoiceId: "desc" as const },
+];
+
 export async function billingHistory(ports: Pick<Ports, "db">, accountId: string, limit = 24) {
   const [rows, duplicates] = await Promise.all([
     ports.db.billingHistory.findMany({
       where: { accountId },
-      orderBy: { issuedAt: "desc" },
+      orderBy: INVOICE_ORDER,
       take: limit,
       include: { subscription: { select: { stripeSubscriptionId: true } } },
     }),
