@@ -136,6 +136,14 @@ async function signUp(email: string, name: string): Promise<{ accountId: string;
 
 // ---------------------------------------------------------------------------------------------- model
 
+/** A call as the model remembers it: everything its key's replay must repeat to be the same call. */
+interface ModelCall {
+  seconds: number;
+  minutes: number;
+  startedAt: string;
+  direction: "inbound" | "outbound";
+}
+
 interface AccountModel {
   plan: PlanName | null;
   cancelAtPeriodEnd: boolean;
@@ -143,7 +151,7 @@ interface AccountModel {
   /** Cents the customer owes Stripe by now: what the model expects "committed" to be. */
   charged: number;
   /** Accepted calls of the current period: call id -> [duration seconds, minutes]. */
-  calls: Map<string, { seconds: number; minutes: number; startedAt: string }>;
+  calls: Map<string, ModelCall>;
   /** Once renewed on the test clock, the account's time runs ahead of the wall clock: no more usage. */
   renewed: boolean;
 }
@@ -524,6 +532,7 @@ class ReportCalls implements Cmd {
       minutes: number;
       seconds: number;
       startedAt: string;
+      direction: ModelCall["direction"];
     }[] = [];
     const events = this.calls.map((c) => {
       const startedAt = new Date(
@@ -534,24 +543,21 @@ class ReportCalls implements Cmd {
       let callId = newCallId();
       let seconds = c.seconds;
       let at = startedAt;
+      let direction: ModelCall["direction"] = "outbound";
       let expectation: "accepted" | "duplicate" | "not-duplicate" = "accepted";
       if (c.kind === "replay" && known.length > 0) {
-        const [id, original] = known[c.seconds % known.length] as [
-          string,
-          { seconds: number; startedAt: string },
-        ];
+        const [id, original] = known[c.seconds % known.length] as [string, ModelCall];
         callId = id;
         seconds = original.seconds;
         at = original.startedAt;
+        direction = original.direction;
         expectation = "duplicate";
       } else if (c.kind === "conflict" && known.length > 0) {
-        const [id, original] = known[c.seconds % known.length] as [
-          string,
-          { seconds: number; startedAt: string },
-        ];
+        const [id, original] = known[c.seconds % known.length] as [string, ModelCall];
         callId = id;
         seconds = original.seconds + 60;
         at = original.startedAt;
+        direction = original.direction;
         expectation = "not-duplicate";
       } else if (c.kind === "other-account-id" && foreign.length > 0) {
         callId = foreign[c.seconds % foreign.length] as string;
@@ -568,11 +574,12 @@ class ReportCalls implements Cmd {
         minutes: Math.ceil(seconds / 60),
         seconds,
         startedAt: at,
+        direction,
       });
       return {
         call_id: callId,
         account_id: account.accountId,
-        direction: "outbound",
+        direction,
         started_at: at,
         duration_seconds: seconds,
       };
@@ -593,7 +600,12 @@ class ReportCalls implements Cmd {
       if (e.expect === "not-duplicate")
         expect(result?.status, `another call with id ${e.callId}`).not.toBe("duplicate");
       if (result?.status === "accepted")
-        m.calls.set(e.callId, { seconds: e.seconds, minutes: e.minutes, startedAt: e.startedAt });
+        m.calls.set(e.callId, {
+          seconds: e.seconds,
+          minutes: e.minutes,
+          startedAt: e.startedAt,
+          direction: e.direction,
+        });
     }
     await checkInvariants(model, real, this.toString());
   }
@@ -635,7 +647,7 @@ class ReportBusyDay implements Cmd {
     const results = (answer.body as { results: { call_id: string; status: string }[] }).results;
     for (const [i, event] of events.entries()) {
       expect(results[i]?.status, JSON.stringify(results[i])).toBe("accepted");
-      m.calls.set(event.call_id, { seconds: 3600, minutes: 60, startedAt });
+      m.calls.set(event.call_id, { seconds: 3600, minutes: 60, startedAt, direction: "inbound" });
     }
     await checkInvariants(model, real, this.toString());
   }
@@ -795,6 +807,7 @@ class InvalidAmongValid implements Cmd {
         seconds: this.seconds,
         minutes: Math.ceil(this.seconds / 60),
         startedAt: v.event.started_at,
+        direction: "inbound",
       });
     }
     await checkInvariants(model, real, this.toString());
