@@ -654,88 +654,28 @@ class ReportBusyDay implements Cmd {
   toString = () => `reportBusyDay(${this.index}, ${this.hours} hours)`;
 }
 
-const INVALID_EVENTS: [string, (accountId: string, callId: string) => Record<string, unknown>][] = [
-  [
-    "duration null",
-    (a, c) => ({
-      call_id: c,
-      account_id: a,
-      direction: "outbound",
-      started_at: new Date().toISOString(),
-      duration_seconds: null,
-    }),
-  ],
-  [
-    "duration as a string",
-    (a, c) => ({
-      call_id: c,
-      account_id: a,
-      direction: "outbound",
-      started_at: new Date().toISOString(),
-      duration_seconds: "60",
-    }),
-  ],
-  [
-    "duration true",
-    (a, c) => ({
-      call_id: c,
-      account_id: a,
-      direction: "outbound",
-      started_at: new Date().toISOString(),
-      duration_seconds: true,
-    }),
-  ],
-  [
-    "duration [60]",
-    (a, c) => ({
-      call_id: c,
-      account_id: a,
-      direction: "outbound",
-      started_at: new Date().toISOString(),
-      duration_seconds: [60],
-    }),
-  ],
-  [
-    "direction as an array",
-    (a, c) => ({
-      call_id: c,
-      account_id: a,
-      direction: ["outbound"],
-      started_at: new Date().toISOString(),
-      duration_seconds: 60,
-    }),
-  ],
-  [
-    "year 1",
-    (a, c) => ({
-      call_id: c,
-      account_id: a,
-      direction: "outbound",
-      started_at: "0001-01-01T00:00:00Z",
-      duration_seconds: 86_400,
-    }),
-  ],
-  [
-    "year 1990",
-    (a, c) => ({
-      call_id: c,
-      account_id: a,
-      direction: "outbound",
-      started_at: "1990-06-01T00:00:00Z",
-      duration_seconds: 86_400,
-    }),
-  ],
-  [
-    "year 1582",
-    (a, c) => ({
-      call_id: c,
-      account_id: a,
-      direction: "outbound",
-      started_at: "1582-10-15T00:00:00Z",
-      duration_seconds: 3_600,
-    }),
-  ],
+/** Each invalid event: a valid one with one field made wrong (a wrong JSON type, or an absurd date). */
+const INVALID_EVENTS: [string, Record<string, unknown>][] = [
+  ["duration null", { duration_seconds: null }],
+  ["duration as a string", { duration_seconds: "60" }],
+  ["duration true", { duration_seconds: true }],
+  ["duration [60]", { duration_seconds: [60] }],
+  ["direction as an array", { direction: ["outbound"] }],
+  ["year 1", { started_at: "0001-01-01T00:00:00Z", duration_seconds: 86_400 }],
+  ["year 1990", { started_at: "1990-06-01T00:00:00Z", duration_seconds: 86_400 }],
+  ["year 1582", { started_at: "1582-10-15T00:00:00Z", duration_seconds: 3_600 }],
 ];
+
+function invalidEvent(wrong: Record<string, unknown>, accountId: string, callId: string) {
+  return {
+    call_id: callId,
+    account_id: accountId,
+    direction: "outbound",
+    started_at: new Date().toISOString(),
+    duration_seconds: 60,
+    ...wrong,
+  };
+}
 
 /**
  * A careless or hostile client sends an invalid event while both accounts' platforms report valid calls at
@@ -749,7 +689,7 @@ class InvalidAmongValid implements Cmd {
   ) {}
   check = (model: Readonly<Model>) => model.accounts.every((m) => m.plan !== null && !m.renewed);
   async run(model: Model, real: Real) {
-    const [label, make] = INVALID_EVENTS[
+    const [label, wrong] = INVALID_EVENTS[
       this.invalid % INVALID_EVENTS.length
     ] as (typeof INVALID_EVENTS)[number];
     const bad = real.accounts[this.index] as Account;
@@ -779,7 +719,7 @@ class InvalidAmongValid implements Cmd {
       call("/api/v1/usage/calls", {
         method: "POST",
         headers: METERING,
-        body: JSON.stringify({ events: [make(bad.accountId, badId)] }),
+        body: JSON.stringify({ events: [invalidEvent(wrong, bad.accountId, badId)] }),
       }),
       ...valid.map((v) =>
         call("/api/v1/usage/calls", {
