@@ -64,6 +64,7 @@ describe("the customer app under the development wiring", () => {
     const cancelled = page.getByRole("status").filter({ hasText: "Checkout cancelled" });
     await cancelled.waitFor();
     expect(await cancelled.textContent()).toContain("Nothing was charged");
+    await screenshot(page, "web-dev-checkout-cancelled");
 
     await page.getByRole("button", { name: "Choose Pro" }).click();
     await page.waitForURL(/\/checkout\/cs_/);
@@ -106,6 +107,7 @@ describe("the customer app under the development wiring", () => {
       }
       await page.goto(`${base}/no-such-page`);
       await page.getByRole("heading", { name: "Page not found" }).waitFor();
+      await screenshot(page, `web-not-found-${base === vite.url ? "dev" : "build"}`);
       const favicon = await page.evaluate(
         () => document.querySelector<HTMLLinkElement>('link[rel="icon"]')?.href,
       );
