@@ -2,8 +2,9 @@
 // (a name the varchar(120) column cannot hold was a 500, an image of 900 KB travelled in every session
 // response), and every endpoint that checks a password rate-limited per client address and per account.
 import { testDatabase } from "@minutely/db/vitest";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { ACCOUNT_CREDENTIAL_LIMIT, MAX_USER_NAME_LENGTH } from "./auth-routes.ts";
+import { RateLimitBuckets } from "./rate-limit-store.ts";
 import { buildTestServer, cookiesFrom, TEST_ORIGIN } from "./testing.ts";
 
 const { db } = await testDatabase();
@@ -182,6 +183,38 @@ describe("credential rate limits", () => {
       expect((await post("/api/auth/change-password", wrong, { cookie })).statusCode).toBe(400);
     }
     expect((await post("/api/auth/change-password", wrong, { cookie })).statusCode).toBe(429);
+  });
+
+  it("the count is cleared before the correct password's answer is sent, however slow the clear", async () => {
+    // CI once saw a 429 here: the clear ran after the answer, so the client's next guess could be counted
+    // before it. A slowed clear makes that order certain on the old code.
+    const reset = RateLimitBuckets.prototype.reset;
+    const slowed = vi.spyOn(RateLimitBuckets.prototype, "reset").mockImplementation(async function (
+      this: RateLimitBuckets,
+      ...args: Parameters<RateLimitBuckets["reset"]>
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return await reset.apply(this, args);
+    });
+    try {
+      const cookie = await signUp("hasty@example.com");
+      const wrong = { currentPassword: "wrong-password-1", newPassword: "new-password-123" };
+      for (let i = 0; i < ACCOUNT_CREDENTIAL_LIMIT.max - 1; i++) {
+        expect((await post("/api/auth/change-password", wrong, { cookie })).statusCode).toBe(400);
+      }
+      expect((await post("/api/auth/verify-password", { password: PASSWORD }, { cookie })).statusCode).toBe(
+        200,
+      );
+      expect(slowed).toHaveBeenCalled();
+      const next = await post("/api/auth/change-password", wrong, { cookie });
+      for (let i = 1; i < ACCOUNT_CREDENTIAL_LIMIT.max; i++) {
+        expect((await post("/api/auth/change-password", wrong, { cookie })).statusCode).toBe(400);
+      }
+      expect(next.statusCode).toBe(400);
+      expect((await post("/api/auth/change-password", wrong, { cookie })).statusCode).toBe(429);
+    } finally {
+      slowed.mockRestore();
+    }
   });
 
   it("does not count malformed requests (they check no credential)", async () => {

@@ -35,12 +35,20 @@ async function throwIfDatabaseUnavailable(db: Database): Promise<void> {
   }
 }
 
-async function forward(auth: Auth, db: Database, req: FastifyRequest, reply: FastifyReply) {
+async function forward(
+  auth: Auth,
+  db: Database,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  /** Runs after better-auth has answered and before the answer is sent (so the client cannot outrun it). */
+  beforeSend?: (status: number) => Promise<void>,
+) {
   const response = await auth.handler(toWebRequest(req));
   const text = await response.text();
   const sessionNotFound =
     text === "null" && /(?:^|;\s*)(?:__Secure-)?better-auth\.session_token=/.test(req.headers.cookie ?? "");
   if (response.status >= 500 || sessionNotFound) await throwIfDatabaseUnavailable(db);
+  await beforeSend?.(response.status);
   reply.status(response.status);
   response.headers.forEach((value, key) => {
     if (key !== "set-cookie") reply.header(key, value);
@@ -256,14 +264,19 @@ export async function registerAuthRoutes(
           account = (await viewerOf(auth, req))?.email.toLowerCase();
         }
         if (account !== undefined) await countAccountAttempt(buckets, account, reply);
-        const result = await forward(auth, db, req, reply);
-        // A correct password clears the account's count: only failed guesses add up across successes. The
-        // answer is already sent, so a failure here is only logged (the count then runs out by itself).
-        if (account !== undefined && endpoint.successClearsCount && reply.statusCode === 200) {
-          await buckets.reset("credential-account", account).catch((error: unknown) => {
-            req.log.warn({ err: error }, "could not clear the account's credential attempts");
-          });
-        }
+        // A correct password clears the account's count: only failed guesses add up across successes. It is
+        // cleared before the answer goes out, so the client's next request always sees the cleared count; a
+        // failure to clear is only logged (the count then runs out by itself).
+        const clearCount =
+          account !== undefined && endpoint.successClearsCount
+            ? async (status: number) => {
+                if (status !== 200) return;
+                await buckets.reset("credential-account", account).catch((error: unknown) => {
+                  req.log.warn({ err: error }, "could not clear the account's credential attempts");
+                });
+              }
+            : undefined;
+        const result = await forward(auth, db, req, reply, clearCount);
         return result;
       },
     });
