@@ -279,3 +279,62 @@ describe("admin.customers.get", () => {
     expect(none).toMatchObject({ subscription: null, usage: null, daily: [], mrr: null, invoices: [] });
   });
 });
+
+describe("the admin lists measure the account's current period, as its dashboard does (issue 19)", () => {
+  async function lapsed(name: string, period: { start: Date; end: Date }, testClockTime: Date | null) {
+    n += 1;
+    const account = await db.account.create({ data: { name, stripeCustomerId: `cus_lapsed_${n}` } });
+    await db.user.create({ data: { email: `owner${n}@lapsed.test`, name, accountId: account.id } });
+    await db.subscription.create({
+      data: {
+        accountId: account.id,
+        planId: pro.id,
+        stripePriceId: "price_list_Pro",
+        stripeSubscriptionId: `sub_lapsed_${n}`,
+        status: "active",
+        currentPeriodStart: period.start,
+        currentPeriodEnd: period.end,
+        testClockTime,
+      },
+    });
+    return account.id;
+  }
+  async function rollup(accountId: string, start: string, end: string, minutes: number) {
+    await db.usagePeriodRollup.create({
+      data: { accountId, periodStart: new Date(start), periodEnd: new Date(end), minutes, calls: 1 },
+    });
+  }
+
+  it("a renewal not synced yet: the period after Stripe's, not last period's minutes", async () => {
+    // The clock (Nov 20) is past this subscription's period end (Nov 5): its renewal has not reached us.
+    const id = await lapsed(
+      "Lapsed Renewal",
+      { start: new Date("2026-10-05T00:00:00Z"), end: new Date("2026-11-05T00:00:00Z") },
+      null,
+    );
+    await rollup(id, "2026-10-05T00:00:00Z", "2026-11-05T00:00:00Z", 2900);
+    await rollup(id, "2026-11-05T00:00:00Z", "2026-12-05T00:00:00Z", 300);
+    const page = await caller.customers.list({ search: "Lapsed Renewal", pageSize: 10 });
+    expect(page.items[0]?.usage).toEqual({ minutesUsed: 300, minutesLimit: 3000, percentage: 10 });
+    const near = await caller.usage.nearLimit({ minPercent: 80, page: 1, pageSize: 100 });
+    expect(near.items.map((i) => i.accountId)).not.toContain(id);
+  });
+
+  it("a test clock ahead of the wall clock: the period at the clock's time", async () => {
+    const id = await lapsed(
+      "Clocked Ahead",
+      { start: new Date("2026-11-05T00:00:00Z"), end: new Date("2026-12-05T00:00:00Z") },
+      new Date("2026-12-10T00:00:00Z"),
+    );
+    await rollup(id, "2026-11-05T00:00:00Z", "2026-12-05T00:00:00Z", 100);
+    await rollup(id, "2026-12-05T00:00:00Z", "2027-01-05T00:00:00Z", 2850);
+    const page = await caller.customers.list({ search: "Clocked Ahead", pageSize: 10 });
+    expect(page.items[0]?.usage).toEqual({ minutesUsed: 2850, minutesLimit: 3000, percentage: 95 });
+    const near = await caller.usage.nearLimit({ minPercent: 80, page: 1, pageSize: 100 });
+    expect(near.items.find((i) => i.accountId === id)).toMatchObject({
+      minutesUsed: 2850,
+      periodStart: new Date("2026-12-05T00:00:00Z"),
+      periodEnd: new Date("2027-01-05T00:00:00Z"),
+    });
+  });
+});

@@ -9,6 +9,7 @@ import {
   ACCESS_STATUSES,
   accountsMatching,
   chosenSubscriptionOf,
+  currentPeriodOf,
   PRICE_AMOUNT,
   PRICE_CURRENCY,
 } from "./admin-sql.ts";
@@ -103,7 +104,7 @@ function statusCondition(status: CustomerStatusFilter): Prisma.Sql {
  * user email substring, or an exact id) and by the status of the account's subscription.
  */
 export async function listCustomers(
-  { db }: Pick<Ports, "db">,
+  { db, clock }: Pick<Ports, "db" | "clock">,
   input: CustomerListInput,
 ): Promise<CustomerList> {
   const term = input.search?.trim() ?? "";
@@ -130,7 +131,8 @@ export async function listCustomers(
     LEFT JOIN LATERAL (${chosenSubscriptionOf(Prisma.sql`p.id`)}) s ON true
     LEFT JOIN subscription_plan pl ON pl.id = s.plan_id
     LEFT JOIN plan_price pp ON pp.stripe_price_id = s.stripe_price_id
-    LEFT JOIN usage_period_rollup r ON r.account_id = p.id AND r.period_start = s.current_period_start
+    LEFT JOIN LATERAL (${currentPeriodOf("s", clock.now())}) cp ON s.id IS NOT NULL
+    LEFT JOIN usage_period_rollup r ON r.account_id = p.id AND r.period_start = cp.period_start
     ORDER BY p.created_at DESC, p.id DESC`;
   return {
     total: count?.total ?? 0,

@@ -53,3 +53,33 @@ export function chosenSubscriptionOf(accountIdSql: Prisma.Sql): Prisma.Sql {
 /** The monthly amount a subscriber pays: its Stripe price (plan_price, prices are immutable), else the package's. */
 export const PRICE_AMOUNT = Prisma.sql`COALESCE(pp.amount_cents, pl.monthly_price_cents)`;
 export const PRICE_CURRENCY = Prisma.sql`lower(trim(COALESCE(pp.currency, pl.currency)))`;
+
+/**
+ * A LATERAL subquery with `period_start` and `period_end`: domain `currentBillingPeriod` of subscription
+ * alias `s` at the account's now (domain `accountNow`: its test clock's time when that is later than
+ * `wallNow`), in SQL, so the admin lists measure the same period as the customer's dashboard, metering and
+ * call authorization. Stripe's period while the account's now is inside it; once the now has passed its end
+ * (the renewal not synced yet), the monthly period anchored at that end which contains the now, each
+ * boundary the end plus whole months, the day clamped to shorter months (as `addMonthsClamped`). Checked
+ * against the domain function by a property test.
+ */
+export function currentPeriodOf(s: string, wallNow: Date): Prisma.Sql {
+  if (!/^[a-z_]+$/.test(s)) throw new Error(`currentPeriodOf: not an alias: ${s}`);
+  const sub = Prisma.raw(s);
+  const endUtc = Prisma.sql`(${sub}.current_period_end AT TIME ZONE 'UTC')`;
+  return Prisma.sql`
+    SELECT
+      CASE WHEN x.at < ${sub}.current_period_end THEN ${sub}.current_period_start
+        ELSE (${endUtc} + make_interval(months => x.idx)) AT TIME ZONE 'UTC' END AS period_start,
+      CASE WHEN x.at < ${sub}.current_period_end THEN ${sub}.current_period_end
+        ELSE (${endUtc} + make_interval(months => x.idx + 1)) AT TIME ZONE 'UTC' END AS period_end
+    FROM (
+      SELECT y.at,
+        y.k - CASE WHEN (${endUtc} + make_interval(months => y.k)) AT TIME ZONE 'UTC' > y.at THEN 1 ELSE 0 END AS idx
+      FROM (
+        SELECT a.at, ((extract(year FROM a.at AT TIME ZONE 'UTC') - extract(year FROM ${endUtc})) * 12
+          + extract(month FROM a.at AT TIME ZONE 'UTC') - extract(month FROM ${endUtc}))::int AS k
+        FROM (SELECT GREATEST(${wallNow}::timestamptz, ${sub}.test_clock_time) AS at) a
+      ) y
+    ) x`;
+}

@@ -2,6 +2,7 @@
 import { Prisma, type SubscriptionStatus } from "@minutely/db";
 import { grantsAccess, overCapMinutes, SUBSCRIPTION_STATUSES, usagePercentage } from "@minutely/domain";
 import type { Ports } from "../context.ts";
+import { currentPeriodOf } from "./admin-sql.ts";
 
 export interface Page {
   page: number;
@@ -48,26 +49,27 @@ const ACCESS_STATUSES = SUBSCRIPTION_STATUSES.filter((s) => grantsAccess(s));
  * the included minutes, or with more active agents than allowed; most urgent (highest usage share) first.
  */
 export async function accountsNearLimit(
-  { db }: Pick<Ports, "db">,
+  { db, clock }: Pick<Ports, "db" | "clock">,
   input: Page & { minPercent: number },
 ): Promise<{ items: NearLimitAccount[]; total: number; page: number; pageSize: number }> {
   const candidates = Prisma.sql`
     WITH chosen AS (
       SELECT DISTINCT ON (s.account_id) s.account_id, s.plan_id, s.status, s.current_period_start,
-        s.current_period_end
+        s.current_period_end, s.test_clock_time
       FROM subscription s
       ORDER BY s.account_id, (s.status::text = ANY(${ACCESS_STATUSES}::text[])) DESC, s.created_at DESC, s.id DESC
     ), measured AS (
       SELECT c.account_id, a.name AS account_name, p.name AS plan_name, c.status,
-        c.current_period_start AS period_start, c.current_period_end AS period_end,
+        cp.period_start, cp.period_end,
         COALESCE(r.minutes, 0) AS minutes_used, p.call_minutes_limit AS minutes_limit,
         p.overage_price_cents_per_minute AS overage_price, p.agents_allowed,
         (SELECT count(*)::int FROM agent g WHERE g.account_id = c.account_id AND g.active) AS active_agents
       FROM chosen c
       JOIN account a ON a.id = c.account_id
       JOIN subscription_plan p ON p.id = c.plan_id
+      CROSS JOIN LATERAL (${currentPeriodOf("c", clock.now())}) cp
       LEFT JOIN usage_period_rollup r
-        ON r.account_id = c.account_id AND r.period_start = c.current_period_start
+        ON r.account_id = c.account_id AND r.period_start = cp.period_start
       WHERE c.status::text = ANY(${ACCESS_STATUSES}::text[])
     )
     SELECT * FROM measured
