@@ -15,6 +15,7 @@ export function escapeHtml(value: string): string {
 
 const STYLE = `
   body { font-family: system-ui, sans-serif; background: #f6f7fb; color: #1a1f36; margin: 0; }
+  .banner p { margin: 0; }
   .banner { background: #ffd23f; color: #1a1f36; padding: 10px 16px; font-weight: 700; text-align: center; border-bottom: 2px solid #1a1f36; }
   main { max-width: 560px; margin: 32px auto; background: #fff; border-radius: 8px; padding: 24px 28px; box-shadow: 0 1px 4px rgba(0,0,0,.12); }
   h1 { font-size: 1.4rem; margin-top: 0; }
@@ -44,7 +45,7 @@ function layout(title: string, body: string): string {
 <style>${STYLE}</style>
 </head>
 <body>
-<div class="banner" id="emulator-banner" role="note" data-testid="stripe-emulator-banner">${escapeHtml(EMULATOR_LABEL)}. No real payment is made.</div>
+<header class="banner" id="emulator-banner" data-testid="stripe-emulator-banner"><p role="note">${escapeHtml(EMULATOR_LABEL)}. No real payment is made.</p></header>
 <main>
 ${body}
 <p class="note">This page is served by the Minutely Stripe emulator for development and tests (API version ${escapeHtml(API_VERSION)}). It is not Stripe.</p>

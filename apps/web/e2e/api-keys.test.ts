@@ -52,6 +52,7 @@ describe("API keys in the customer app", () => {
     const docs = await browser.newPage();
     await docs.goto(`${stack.baseUrl}/api/docs`);
     await docs.getByText("/api/v1/usage/calls").first().waitFor();
-    await screenshot(docs, "api-docs");
+    // Swagger UI, a third-party page (its own contrast and labels): not audited with the apps.
+    await screenshot(docs, "api-docs", { axe: false });
   });
 });

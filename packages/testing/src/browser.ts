@@ -4,6 +4,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { axeFindings, formatFindings } from "./axe.ts";
 import { SCREENSHOT_DIR } from "./paths.ts";
 
 const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
@@ -56,10 +57,23 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** Saves a full-page screenshot under test-results/screenshots (CI keeps that folder). */
-export async function screenshot(page: Page, name: string): Promise<string> {
+/**
+ * Saves a full-page screenshot under test-results/screenshots (CI keeps that folder), then checks the same
+ * page state with axe-core: any violation fails the test, listed rule by rule (see axe.ts). `axe: false`
+ * only for states that are not a page of ours (none today).
+ */
+export async function screenshot(page: Page, name: string, options: { axe?: boolean } = {}): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const path = join(SCREENSHOT_DIR, `${name.replace(/[^\w.-]+/g, "-")}.png`);
   await page.screenshot({ path, fullPage: true });
+  if (options.axe !== false) {
+    const findings = await axeFindings(page);
+    if (findings.length > 0) {
+      const report = formatFindings(name, findings);
+      // MINUTELY_AXE_REPORT_ONLY=1 lists every state's findings without failing (for an audit run).
+      if (process.env.MINUTELY_AXE_REPORT_ONLY === "1") console.warn(report);
+      else throw new Error(report);
+    }
+  }
   return path;
 }

@@ -1,3 +1,4 @@
+export { AXE_TAGS, type AxeFinding, axeFindings, expectAccessible, formatFindings } from "./axe.ts";
 export { ensureChromium, findChromium, launchBrowser, screenshot } from "./browser.ts";
 export { type RunningEmulator, startStripeEmulatorProcess } from "./emulator.ts";
 export { stripeEmulatorUrl } from "./inject.ts";

@@ -30,6 +30,7 @@ export function Dialog({ open, onOpenChange, title, description, children, class
             "fixed top-1/2 left-1/2 z-50 max-h-[calc(100dvh-2rem)] w-[calc(100vw-2rem)] max-w-md -translate-x-1/2 -translate-y-1/2 overflow-y-auto rounded-xl bg-white p-5 shadow-xl ring-1 ring-slate-200 focus:outline-none",
             className,
           )}
+          aria-modal="true"
           {...(description ? {} : { "aria-describedby": undefined })}
           onOpenAutoFocus={() => {
             returnFocusTo.current =

@@ -15,3 +15,4 @@ export {
   type TextAreaFieldProps,
 } from "./fields.tsx";
 export { Field, type FieldProps } from "./form.tsx";
+export { ScrollArea } from "./scroll-area.tsx";

@@ -107,7 +107,13 @@ export function DataTable({
       {rowGroups ? children : <tbody>{children}</tbody>}
     </table>
   );
-  return compact ? table : <TableBox className={boxClassName}>{table}</TableBox>;
+  return compact ? (
+    table
+  ) : (
+    <TableBox className={boxClassName} label={caption ?? "Table"}>
+      {table}
+    </TableBox>
+  );
 }
 
 /** The page number for the URL: the first page is the default, so it stays out of the URL. */

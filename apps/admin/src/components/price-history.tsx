@@ -1,5 +1,5 @@
 import { formatMoney, isCurrency } from "@minutely/domain";
-import { Badge } from "@minutely/ui";
+import { Badge, ScrollArea } from "@minutely/ui";
 import type { AdminPackage } from "../lib/trpc.ts";
 import { type Column, DataTable } from "./list.tsx";
 
@@ -48,7 +48,7 @@ export function PriceHistory({ pkg, headingId }: { pkg: AdminPackage; headingId?
           No Stripe price yet: the package has not been synced to Stripe. Retry the sync to create one.
         </p>
       ) : (
-        <div className="relative overflow-x-auto">
+        <ScrollArea label={`Stripe prices for ${pkg.name}`} className="relative overflow-x-auto">
           <DataTable
             caption={`Stripe prices for ${pkg.name}, newest first`}
             columns={COLUMNS}
@@ -79,7 +79,7 @@ export function PriceHistory({ pkg, headingId }: { pkg: AdminPackage; headingId?
               </tr>
             ))}
           </DataTable>
-        </div>
+        </ScrollArea>
       )}
       <p className="text-xs text-slate-500">
         A price change adds a new Stripe price for new subscribers; existing subscribers keep their price

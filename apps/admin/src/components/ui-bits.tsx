@@ -1,6 +1,6 @@
 // Small building blocks shared by the admin pages: headers, table boxes, badges, usage bars (the list
 // pages' states, tables and pagers are in list.tsx).
-import { Badge, cn } from "@minutely/ui";
+import { Badge, cn, ScrollArea } from "@minutely/ui";
 import { type ReactNode, type Ref, useEffect, useRef, useState } from "react";
 import { formatPercent, subscriptionStatusLabel, subscriptionStatusTone, type Tone } from "../lib/format.ts";
 
@@ -34,10 +34,21 @@ export function PageHeader({
  * A white box whose table scrolls sideways inside it on narrow screens (the page itself never does). The
  * scroller is `relative`: visually hidden text in the table is positioned, and must scroll (and clip) with it.
  */
-export function TableBox({ children, className }: { children: ReactNode; className?: string }) {
+export function TableBox({
+  children,
+  className,
+  label,
+}: {
+  children: ReactNode;
+  className?: string | undefined;
+  /** Names the scrolling region (it takes keyboard focus while the table is wider than the screen). */
+  label: string;
+}) {
   return (
     <div className={cn("rounded-xl bg-white shadow-sm ring-1 ring-slate-200", className)}>
-      <div className="relative overflow-x-auto rounded-xl">{children}</div>
+      <ScrollArea label={label} className="relative overflow-x-auto rounded-xl">
+        {children}
+      </ScrollArea>
     </div>
   );
 }

@@ -1,4 +1,4 @@
-import { Button, EmptyState, Field, SelectField } from "@minutely/ui";
+import { Button, EmptyState, Field, ScrollArea, SelectField } from "@minutely/ui";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { type Column, CursorPager, DataTable, QueryList } from "../components/list.tsx";
@@ -235,9 +235,11 @@ function JsonBlock({ label, value }: { label: string; value: unknown }) {
   return (
     <div className="min-w-0">
       <p className="text-xs font-medium text-slate-500">{label}</p>
-      <pre className="max-h-64 overflow-auto rounded bg-slate-50 p-2 text-xs ring-1 ring-slate-200">
-        {value === null || value === undefined ? "—" : JSON.stringify(value, null, 2)}
-      </pre>
+      <ScrollArea label={label} className="max-h-64 overflow-auto rounded bg-slate-50 ring-1 ring-slate-200">
+        <pre className="p-2 text-xs">
+          {value === null || value === undefined ? "—" : JSON.stringify(value, null, 2)}
+        </pre>
+      </ScrollArea>
     </div>
   );
 }

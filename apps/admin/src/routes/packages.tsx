@@ -427,7 +427,7 @@ function PackageRows({
 
 function Feature({ on, label }: { on: boolean; label: string }) {
   return (
-    <li className={on ? "text-slate-800" : "text-slate-400"}>
+    <li className={on ? "text-slate-800" : "text-slate-600"}>
       <span aria-hidden className={cn("inline-block w-3.5", on && "font-bold text-emerald-700")}>
         {on ? "✓" : "–"}
       </span>

@@ -1,4 +1,13 @@
-import { Banner, Button, ConfirmDialog, EmptyState, ErrorState, Field, Spinner } from "@minutely/ui";
+import {
+  Banner,
+  Button,
+  ConfirmDialog,
+  EmptyState,
+  ErrorState,
+  Field,
+  ScrollArea,
+  Spinner,
+} from "@minutely/ui";
 import { useInfiniteQuery, useMutation, useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
@@ -323,13 +332,12 @@ export function WebhookEventPage({ eventId }: { eventId: string }) {
         ) : null}
       </Section>
       <Section id="payload-heading" title="Payload">
-        {/* A scrollable region: focusable so keyboard users can scroll it. */}
-        <section
-          aria-label="Event payload (JSON)"
+        <ScrollArea
+          label="Event payload (JSON)"
           className="max-h-[32rem] overflow-auto rounded-lg bg-slate-900"
         >
           <pre className="p-3 text-xs text-slate-100">{JSON.stringify(e.payload, null, 2)}</pre>
-        </section>
+        </ScrollArea>
       </Section>
       <ConfirmDialog
         open={confirming}

@@ -1,7 +1,7 @@
 // A small bar chart of minutes per UTC day, in plain SVG (no chart library: it keeps the bundle small).
 // Accessible: the SVG is one image with a summary label, each bar has a tooltip, and the numbers are a
 // real table behind a keyboard-operable disclosure.
-import { cn } from "@minutely/ui";
+import { cn, ScrollArea } from "@minutely/ui";
 
 export interface DayPoint {
   day: string;
@@ -174,7 +174,7 @@ export function DailyChart({
         <summary className="cursor-pointer rounded text-brand-700 underline-offset-2 hover:underline">
           Show the numbers
         </summary>
-        <div className="mt-2 max-h-64 overflow-auto">
+        <ScrollArea label={title} className="mt-2 max-h-64 overflow-auto">
           <table className="w-full text-left text-sm">
             <caption className="sr-only">{title}</caption>
             <thead>
@@ -204,7 +204,7 @@ export function DailyChart({
               {days.map((d) => (
                 <tr
                   key={d.day}
-                  className={cn("border-t border-slate-100", d.minutes === 0 && "text-slate-400")}
+                  className={cn("border-t border-slate-100", d.minutes === 0 && "text-slate-500")}
                 >
                   <th scope="row" className="py-1 pr-4 font-normal">
                     {shortDay(d.day)}
@@ -221,7 +221,7 @@ export function DailyChart({
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollArea>
       </details>
     </figure>
   );

@@ -112,7 +112,9 @@ export function ApiKeysPage() {
                   <th className="py-2 pr-4">Key</th>
                   <th className="py-2 pr-4">Created</th>
                   <th className="py-2 pr-4">Last used</th>
-                  <th className="py-2" />
+                  <th className="py-2">
+                    <span className="sr-only">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
