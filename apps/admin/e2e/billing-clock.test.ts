@@ -76,7 +76,9 @@ describe("admin billing clock", () => {
     await page.getByRole("button", { name: /Past the renewal/ }).click();
     await page.getByText("1 new invoice: Renewal $99.00 open.").waitFor();
     await page.getByText("The subscription is now Past due on Pro.").waitFor();
-    expect(await page.getByRole("region", { name: "Timely Vets" }).textContent()).toContain("Past due");
+    expect(await page.getByRole("region", { name: "Timely Vets", exact: true }).textContent()).toContain(
+      "Past due",
+    );
     // Stripe's invoice.payment_failed webhook reaches the worker, which mails the customer.
     const mail = await waitFor(stack, "the payment-failed mail", () =>
       db.mailMessage.findFirst({
@@ -89,7 +91,9 @@ describe("admin billing clock", () => {
     await page.getByRole("button", { name: "Use a working card" }).click();
     await page.getByText("Payments succeed again; open invoices were paid with the new card.").waitFor();
     expect(await invoiceRows(page).first().textContent()).toContain("paid");
-    expect(await page.getByRole("region", { name: "Timely Vets" }).textContent()).toContain("Active");
+    expect(await page.getByRole("region", { name: "Timely Vets", exact: true }).textContent()).toContain(
+      "Active",
+    );
     expect(
       (await db.subscription.findFirstOrThrow({ where: { accountId: customer.accountId } })).status,
     ).toBe("active");

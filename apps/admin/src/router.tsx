@@ -163,7 +163,8 @@ function ForbiddenPage() {
   const doSignOut = useSignOut();
   return (
     <Card className="mx-auto mt-12 max-w-md">
-      <Banner tone="danger" title="Admins only">
+      <h1 className="mb-3 text-xl font-bold">Admins only</h1>
+      <Banner tone="danger">
         <p>
           You are signed in, but this account does not have the admin role, so the admin app is not available
           to it.

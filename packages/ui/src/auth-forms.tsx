@@ -5,6 +5,7 @@ import { z } from "zod";
 import { AuthError } from "./auth-client.ts";
 import { Button } from "./button.tsx";
 import { Card } from "./card.tsx";
+import { ErrorSummary, problemsOf } from "./error-summary.tsx";
 import { Banner } from "./feedback.tsx";
 import { Field } from "./form.tsx";
 
@@ -20,6 +21,16 @@ const SignUpSchema = z.object({
   email,
   password: z.string().min(8, "Use at least 8 characters.").max(128, "Use at most 128 characters."),
 });
+
+const SIGN_IN_FIELDS = [
+  { name: "email", id: "sign-in-email", label: "Email" },
+  { name: "password", id: "sign-in-password", label: "Password" },
+];
+const SIGN_UP_FIELDS = [
+  { name: "name", id: "sign-up-name", label: "Name" },
+  { name: "email", id: "sign-up-email", label: "Email" },
+  { name: "password", id: "sign-up-password", label: "Password" },
+];
 
 export type SignInValues = z.infer<typeof SignInSchema>;
 export type SignUpValues = z.infer<typeof SignUpSchema>;
@@ -69,7 +80,9 @@ export function SignInForm({
     <AuthCard title={title}>
       <form onSubmit={submit} noValidate className="flex flex-col gap-4">
         {error ? <Banner tone="danger">{error}</Banner> : null}
+        <ErrorSummary problems={problemsOf(form.formState.errors, SIGN_IN_FIELDS)} />
         <Field
+          id="sign-in-email"
           label="Email"
           type="email"
           autoComplete="email"
@@ -77,6 +90,7 @@ export function SignInForm({
           error={form.formState.errors.email?.message}
         />
         <Field
+          id="sign-in-password"
           label="Password"
           type="password"
           autoComplete="current-password"
@@ -116,13 +130,16 @@ export function SignUpForm({
     <AuthCard title="Create your account">
       <form onSubmit={submit} noValidate className="flex flex-col gap-4">
         {error ? <Banner tone="danger">{error}</Banner> : null}
+        <ErrorSummary problems={problemsOf(form.formState.errors, SIGN_UP_FIELDS)} />
         <Field
+          id="sign-up-name"
           label="Name"
           autoComplete="name"
           {...form.register("name")}
           error={form.formState.errors.name?.message}
         />
         <Field
+          id="sign-up-email"
           label="Email"
           type="email"
           autoComplete="email"
@@ -130,6 +147,7 @@ export function SignUpForm({
           error={form.formState.errors.email?.message}
         />
         <Field
+          id="sign-up-password"
           label="Password"
           type="password"
           autoComplete="new-password"

@@ -5,6 +5,7 @@ export { Badge, Card } from "./card.tsx";
 export { cn } from "./cn.ts";
 export { ConfirmDialog, type ConfirmDialogProps, Dialog, type DialogProps } from "./dialog.tsx";
 export { EmulatorBanner } from "./emulator-banner.tsx";
+export { ErrorSummary, type FieldProblem, problemsOf } from "./error-summary.tsx";
 export { Banner, EmptyState, ErrorState, Spinner } from "./feedback.tsx";
 export {
   CheckboxField,

@@ -1,6 +1,6 @@
 // Small charts drawn as plain SVG (no chart library). Each is a <figure> with a caption, an SVG with a
 // one-sentence summary for screen readers, and the exact numbers in a table behind "Show the numbers".
-import { cn } from "@minutely/ui";
+import { cn, ScrollArea } from "@minutely/ui";
 import { type ReactNode, useLayoutEffect, useRef, useState } from "react";
 import { formatAmount, formatDate, formatMonth, formatNumber } from "../lib/format.ts";
 import { type Column, DataTable } from "./list.tsx";
@@ -60,7 +60,9 @@ function ChartFigure({
       </div>
       <details className="text-sm">
         <summary className="cursor-pointer font-medium text-brand-700">Show the numbers</summary>
-        <div className="mt-2 max-h-72 overflow-auto">{table}</div>
+        <ScrollArea label={`${title}, as numbers`} className="mt-2 max-h-72 overflow-auto">
+          {table}
+        </ScrollArea>
       </details>
     </figure>
   );

@@ -48,7 +48,7 @@ export function PriceHistory({ pkg, headingId }: { pkg: AdminPackage; headingId?
           No Stripe price yet: the package has not been synced to Stripe. Retry the sync to create one.
         </p>
       ) : (
-        <ScrollArea label={`Stripe prices for ${pkg.name}`} className="relative overflow-x-auto">
+        <ScrollArea label={`Prices of ${pkg.name}, as a table`} className="relative overflow-x-auto">
           <DataTable
             caption={`Stripe prices for ${pkg.name}, newest first`}
             columns={COLUMNS}

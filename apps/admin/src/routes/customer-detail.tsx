@@ -220,7 +220,7 @@ function UsageSection({ detail }: { detail: Detail }) {
         <p className="text-sm text-slate-600">No usage: the account has no subscription.</p>
       ) : (
         <>
-          <div className="grid gap-4 sm:grid-cols-[minmax(0,20rem)_1fr]">
+          <div className="grid gap-4 md:grid-cols-[minmax(0,20rem)_minmax(0,1fr)]">
             <div className="flex flex-col gap-2">
               <p className="text-sm text-slate-600">
                 {formatDate(usage.period.start)} – {formatDate(usage.period.end)}
