@@ -40,7 +40,7 @@ describe("meteringExample", () => {
       `curl -sS -X POST '${url}'`,
       '  -H "Authorization: Bearer $METERING_API_TOKEN"',
       "  -H 'Content-Type: application/json'",
-      `  -d '${JSON.stringify(body)}'`,
+      `  -d '${JSON.stringify(body, null, 2)}'`,
     ]);
     expect(curlBody(curl)).toEqual(body);
   });
@@ -49,6 +49,13 @@ describe("meteringExample", () => {
     const example = meteringExample({ ...input, agentId: null, callId: "it's-1" });
     expect(example.body.events[0]).not.toHaveProperty("agent_id");
     expect(curlBody(example.curl)).toEqual(example.body);
+  });
+
+  it("starts the call no earlier than the account's first subscription, to the second", () => {
+    const justSubscribed = meteringExample({ ...input, notBefore: new Date("2026-11-27T11:59:30.200Z") });
+    expect(justSubscribed.body.events[0].started_at).toBe("2026-11-27T11:59:31Z");
+    const longAgo = meteringExample({ ...input, notBefore: new Date("2026-10-01T00:00:00Z") });
+    expect(longAgo.body.events[0].started_at).toBe("2026-11-27T11:58:25Z");
   });
 
   it("refuses an invalid time", () => {

@@ -5,8 +5,10 @@
  * accepts.
  *
  * Rules:
- * - The call ended at `now` and lasted {@link EXAMPLE_CALL_SECONDS} seconds (2 billable minutes), so its
- *   `started_at` lies in the account's current period and inside every time check of the route.
+ * - The call lasted {@link EXAMPLE_CALL_SECONDS} seconds (2 billable minutes) and ended at `now`, so its
+ *   `started_at` lies in the account's current period and inside every time check of the route; for an
+ *   account that subscribed less than that ago it starts when the subscription began (`notBefore`, rounded
+ *   up to the second), since a call dated before it is rejected (before_subscription).
  * - `started_at` is whole seconds in UTC (`2026-11-27T11:58:25Z`).
  * - The token is never in it: the `Authorization` header names the environment variable that holds the
  *   metering service token (`$METERING_API_TOKEN`), expanded by the shell.
@@ -29,6 +31,8 @@ export interface MeteringExampleInput {
   callId: string;
   /** When the example call ended (the account's now). */
   now: Date;
+  /** When the account's first subscription began: the example call does not start before it. */
+  notBefore?: Date | null;
 }
 
 export interface MeteringExampleEvent {
@@ -43,7 +47,7 @@ export interface MeteringExampleEvent {
 export interface MeteringExample {
   url: string;
   body: { events: [MeteringExampleEvent] };
-  /** The request as a shell command (curl), the body as compact JSON in single quotes. */
+  /** The request as a shell command (curl), the body as indented JSON in single quotes. */
   curl: string;
 }
 
@@ -51,7 +55,12 @@ export interface MeteringExample {
 export function meteringExample(input: MeteringExampleInput): MeteringExample {
   assertValidDate(input.now, "now");
   const ended = Math.floor(input.now.getTime() / 1000) * 1000;
-  const startedAt = new Date(ended - EXAMPLE_CALL_SECONDS * 1000).toISOString().replace(".000Z", "Z");
+  const earliest = input.notBefore
+    ? Math.ceil(input.notBefore.getTime() / 1000) * 1000
+    : Number.NEGATIVE_INFINITY;
+  const startedAt = new Date(Math.max(ended - EXAMPLE_CALL_SECONDS * 1000, earliest))
+    .toISOString()
+    .replace(".000Z", "Z");
   const event: MeteringExampleEvent = {
     call_id: input.callId,
     account_id: input.accountId,
@@ -63,7 +72,7 @@ export function meteringExample(input: MeteringExampleInput): MeteringExample {
   const body: MeteringExample["body"] = { events: [event] };
   const url = `${input.baseUrl.replace(/\/+$/, "")}${USAGE_CALLS_PATH}`;
   // Every value is an id, a fixed word or a timestamp: no single quote can end the shell's quoting early.
-  const json = JSON.stringify(body).replaceAll("'", "'\\''");
+  const json = JSON.stringify(body, null, 2).replaceAll("'", "'\\''");
   const curl = [
     `curl -sS -X POST '${url}'`,
     `  -H "Authorization: Bearer $${METERING_TOKEN_VARIABLE}"`,

@@ -264,8 +264,22 @@ describe("the customer app's example request (Integration page)", () => {
     return match[1].replaceAll("'\\''", "'");
   }
 
-  it("is accepted by the real route, as the page shows it, when sent with the metering token", async () => {
+  it.each([
+    ["an account that subscribed a period ago", null],
+    ["an account that subscribed 30 seconds ago", 30_000],
+  ])("is accepted by the real route, as the page shows it, for %s", async (_label, subscribedAgoMs) => {
     const { accountId, agentId } = await subscribedAccount("Starter");
+    if (subscribedAgoMs !== null) {
+      // The test clock's now is 2026-11-27T12:00:00Z: a call starting 95 s ago would be before_subscription.
+      await db.subscription.updateMany({
+        where: { accountId },
+        data: {
+          currentPeriodStart: new Date(Date.parse("2026-11-27T12:00:00Z") - subscribedAgoMs),
+          currentPeriodEnd: new Date("2026-12-27T12:00:00Z"),
+          createdAt: new Date(Date.parse("2026-11-27T12:00:00Z") - subscribedAgoMs),
+        },
+      });
+    }
     // What the page reads (integration.get) and builds the example from, with the function the page uses.
     const view = await integrationView(
       testPorts(db, { stripeApiBase: stripeEmulatorUrl(), publicUrl: TEST_ORIGIN }),
@@ -278,6 +292,7 @@ describe("the customer app's example request (Integration page)", () => {
       agentId: view.agents[0]?.id ?? null,
       callId: `example-${randomUUID()}`,
       now: view.now,
+      notBefore: view.subscribedSince,
     });
     expect(example.curl).toContain(`'${TEST_ORIGIN}/api/v1/usage/calls'`);
     expect(example.curl).toContain('"Authorization: Bearer $METERING_API_TOKEN"');

@@ -16,6 +16,8 @@ export interface IntegrationView {
   now: Date;
   /** Whether the account ever subscribed: calls of an account that never did are rejected (no_subscription). */
   subscribed: boolean;
+  /** When its first subscription began (null if never): calls dated before it are rejected. */
+  subscribedSince: Date | null;
 }
 
 export async function integrationView(
@@ -34,5 +36,6 @@ export async function integrationView(
     apiBaseUrl: ports.settings.publicUrl,
     now: nowFor(subscription, ports.clock.now()),
     subscribed: subscription !== null,
+    subscribedSince: subscription?.firstStartedAt ?? null,
   };
 }
