@@ -28,6 +28,7 @@ export function createRuntime(config: Config): Runtime {
   const ports: Ports = {
     settings: {
       appUrl: config.appUrl,
+      publicUrl: config.publicUrl,
       useTestClocks: config.stripe.useTestClocks,
       stripeEmulator: usesEmulator(config.stripe.apiBase),
     },

@@ -31,7 +31,11 @@ export async function buildTestServer(
   const app = await buildServer({
     config,
     auth,
-    ...testPorts(db, { stripeApiBase: config.stripe.apiBase ?? "", appUrl: config.appUrl }),
+    ...testPorts(db, {
+      stripeApiBase: config.stripe.apiBase ?? "",
+      appUrl: config.appUrl,
+      publicUrl: config.publicUrl,
+    }),
   });
   await app.ready();
   return app;

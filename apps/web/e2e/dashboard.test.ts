@@ -4,32 +4,18 @@ import { createStripeClient } from "@minutely/api";
 import { screenshot, testBrowser, testStack } from "@minutely/testing";
 import type { Browser, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
+import * as helpers from "./helpers.ts";
+import { PASSWORD } from "./helpers.ts";
 
 const stack = await testStack({ spas: { web: true } });
 const browser: Browser = await testBrowser();
 const stripe = createStripeClient({ secretKey: "sk_test_dashboard_e2e", apiBase: stack.stripeApiBase });
-const PASSWORD = "correct horse battery";
 
-async function signIn(page: Page, email: string): Promise<void> {
-  await page.goto(`${stack.baseUrl}/sign-in`);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith("/sign-in"));
-}
-
-/** Subscribes through the seed's REST contract with a card, as the customer (their session cookie). */
-async function subscribeWithCard(cookie: string, packageName: string): Promise<void> {
-  const plan = await stack.database.db.subscriptionPlan.findUniqueOrThrow({ where: { name: packageName } });
-  const response = await fetch(`${stack.baseUrl}/api/subscriptions/user/actions/`, {
-    method: "POST",
-    headers: { cookie, origin: stack.baseUrl, "content-type": "application/json" },
-    body: JSON.stringify({ action: "subscribe", package_id: plan.id, payment_method_id: "pm_card_visa" }),
-  });
-  const body = await response.json();
-  expect(response.status, JSON.stringify(body)).toBe(200);
-  expect(body).toMatchObject({ result: "subscribed", subscription: { status: "active" } });
-}
+const signIn = (page: Page, email: string) => helpers.signIn(stack, page, email);
+const subscribeWithCard = (cookie: string, packageName: string) =>
+  helpers.subscribeWithCard(stack, cookie, packageName);
+const reportMinutes = (accountId: string, minutes: number) =>
+  helpers.reportMinutes(stack, accountId, minutes);
 
 /**
  * Gives the account a Stripe customer whose test clock started `daysAgo` days ago, so a subscription made
@@ -49,27 +35,6 @@ async function customerSince(accountId: string, email: string, daysAgo: number):
     where: { id: accountId },
     data: { stripeCustomerId: customer.id },
   });
-}
-
-/** Reports calls adding up to `minutes` through the metering API (each call at most 1,200 minutes). */
-async function reportMinutes(accountId: string, minutes: number): Promise<void> {
-  const events = [];
-  for (let left = minutes, i = 0; left > 0; left -= 1200, i++) {
-    events.push({
-      call_id: `dashboard-e2e-${accountId}-${i}`,
-      account_id: accountId,
-      direction: i % 2 === 0 ? "outbound" : "inbound",
-      started_at: new Date().toISOString(),
-      duration_seconds: Math.min(left, 1200) * 60,
-    });
-  }
-  const response = await fetch(`${stack.baseUrl}/api/v1/usage/calls`, {
-    method: "POST",
-    headers: { authorization: "Bearer dev-metering-token", "content-type": "application/json" },
-    body: JSON.stringify({ events }),
-  });
-  expect(response.status).toBe(200);
-  expect((await response.json()).accepted).toBe(events.length);
 }
 
 describe("customer dashboard", () => {

@@ -24,6 +24,7 @@ const ROUTES: Record<string, string> = {
   "/billing/return": "",
   "/usage": "Usage",
   "/agents": "Agents",
+  "/integration": "Integration",
   "/packages": "Subscription & Packages",
 };
 

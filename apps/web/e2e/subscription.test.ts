@@ -34,7 +34,11 @@ describe("subscription lifecycle in the customer app", () => {
     const card = page.getByTestId("subscription-card");
     await card.getByText("Pro package").waitFor();
     expect(await card.textContent()).toContain("Active");
-    await page.getByRole("table", { name: "Invoices" }).getByText("$99.00").waitFor();
+    // The invoice's total (its one line, Pro's month, says $99.00 too).
+    await page
+      .getByRole("table", { name: "Invoices" })
+      .getByRole("cell", { name: "$99.00", exact: true })
+      .waitFor();
     await screenshot(page, "web-billing-subscribed");
   });
 

@@ -27,6 +27,7 @@ const page = {
   agents: lazyRouteComponent(() => import("./routes/agents.tsx"), "AgentsPage"),
   analytics: lazyRouteComponent(() => import("./routes/analytics.tsx"), "AnalyticsPage"),
   apiKeys: lazyRouteComponent(() => import("./routes/api-keys.tsx"), "ApiKeysPage"),
+  integration: lazyRouteComponent(() => import("./routes/integration.tsx"), "IntegrationPage"),
 };
 
 const meQuery = trpc.auth.me.queryOptions();
@@ -87,6 +88,12 @@ function Header() {
               className="text-sm text-slate-600 [&.active]:font-semibold [&.active]:text-slate-900"
             >
               Agents
+            </Link>
+            <Link
+              to="/integration"
+              className="text-sm text-slate-600 [&.active]:font-semibold [&.active]:text-slate-900"
+            >
+              Integration
             </Link>
             <span className="ml-auto text-sm text-slate-500">{me.data.user.email}</span>
             <Button
@@ -200,6 +207,12 @@ const agentsRoute = createRoute({
   component: page.agents,
 });
 
+const integrationRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/integration",
+  component: page.integration,
+});
+
 const packagesRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/packages",
@@ -239,6 +252,7 @@ export const router = createRouter({
       usageRoute,
       apiKeysRoute,
       analyticsRoute,
+      integrationRoute,
     ]),
   ]),
 });

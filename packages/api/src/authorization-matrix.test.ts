@@ -92,6 +92,11 @@ const CROSS_ACCOUNT_PROBES: Record<string, Probe> = {
       }),
   },
   "analytics.overview": { input: (b) => ({ accountId: b.accountId }) },
+  // The Integration page: A's own account id and none of B's agents.
+  "integration.get": {
+    check: (result, a) =>
+      expect(result).toMatchObject({ account: { id: a.accountId }, agents: [], subscribed: false }),
+  },
 };
 
 type Caller = Record<string, unknown>;

@@ -18,6 +18,8 @@ export interface Viewer {
 export interface Settings {
   /** Where customers' browsers reach the customer app (return URLs from Stripe's hosted pages point here). */
   appUrl: string;
+  /** Where the API is reached from outside (PUBLIC_URL): the metering API the calling platform calls. */
+  publicUrl: string;
   /** Give each new Stripe customer a test clock (emulator / Stripe test mode) so time can be advanced. */
   useTestClocks: boolean;
   /** True when Stripe is the project's emulator: the SPAs then say so in a banner. */

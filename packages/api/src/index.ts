@@ -46,6 +46,7 @@ export {
   dashboard,
   type QuickAction,
 } from "./services/dashboard.ts";
+export { type IntegrationView, integrationView } from "./services/integration.ts";
 export { isUuid } from "./services/metering-account.ts";
 export { processStripeEvent, receiveStripeWebhook, replayStripeEvent } from "./services/stripe-webhooks.ts";
 export { syncSubscription } from "./services/subscription-sync.ts";

@@ -14,6 +14,7 @@ import { apiKeysRouter } from "./routers/api-keys.ts";
 import { authRouter } from "./routers/auth.ts";
 import { catalogRouter } from "./routers/catalog.ts";
 import { dashboardRouter } from "./routers/dashboard.ts";
+import { integrationRouter } from "./routers/integration.ts";
 import { subscriptionRouter } from "./routers/subscription.ts";
 import { systemRouter } from "./routers/system.ts";
 import { usageRouter } from "./routers/usage.ts";
@@ -31,6 +32,7 @@ export const appRouter = router({
   agents: agentsRouter,
   dashboard: dashboardRouter,
   analytics: analyticsRouter,
+  integration: integrationRouter,
 });
 
 /** The admin app's router, served at /trpc/admin. Every procedure in it requires the admin role. */

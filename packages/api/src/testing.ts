@@ -11,6 +11,7 @@ export interface TestPortsOptions {
   stripeApiBase: string;
   clock?: FixedClock;
   appUrl?: string;
+  publicUrl?: string;
   /**
    * The SDK's per-request timeout. Fault tests that make Stripe hang set it low, so the SDK's three
    * attempts end in seconds; unset keeps the production default.
@@ -29,6 +30,7 @@ export function testPorts(db: Database, options: TestPortsOptions) {
   return {
     settings: {
       appUrl: options.appUrl ?? "http://localhost:3000",
+      publicUrl: options.publicUrl ?? "http://localhost:3000",
       useTestClocks: true,
       stripeEmulator: true,
     },

@@ -52,6 +52,8 @@ describe("package entry point", () => {
       "cheapestPlanFor",
       "planAdvice",
       "usageOutlook",
+      "billingReasonLabel",
+      "meteringExample",
       "recommendedPlan",
       "recommendForUsage",
       "systemClock",

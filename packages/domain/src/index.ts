@@ -6,6 +6,8 @@ export * from "./entitlements";
 export * from "./errors";
 export * from "./exhaustive";
 export * from "./forecast";
+export * from "./invoices";
+export * from "./metering-example";
 export * from "./money";
 export * from "./outlook";
 export * from "./period-plan";

@@ -152,6 +152,72 @@ describe("usageOutlook", () => {
     expect(after.advice.kind).toBe("downgrade");
   });
 
+  it("shows a hard cap reached in the first hour as what it is, with the upgrade that lets calls go on", () => {
+    // Starter at exactly 1,000 of 1,000 minutes ten minutes into the period: outbound calls are paused now.
+    const outlook = usageOutlook({
+      minutesUsed: 1000,
+      period,
+      now: afterStart(10 * 60_000),
+      currentPlan: starter,
+      plans: DEFAULT_PLANS,
+    });
+    expect(outlook).toMatchObject({ tooEarly: true, capReached: true, projectedToHitCap: false });
+    expect(outlook.advice).toEqual({
+      kind: "upgrade",
+      suggestedPlanName: "Pro",
+      monthlySavings: money(0, "usd"),
+      message:
+        "You have used 1,000 of the 1,000 minutes Starter includes; Pro lets you keep calling, for $99.00 a month.",
+    });
+    // One minute short of the cap it is still too early to say anything but the usage so far.
+    const below = usageOutlook({
+      minutesUsed: 999,
+      period,
+      now: afterStart(10 * 60_000),
+      currentPlan: starter,
+      plans: DEFAULT_PLANS,
+    });
+    expect(below).toMatchObject({ tooEarly: true, capReached: false });
+    expect(below.advice.kind).toBe("stay");
+    // A package with an overage price has no cap to reach: calls go on, billed.
+    const overage = usageOutlook({
+      minutesUsed: 3000,
+      period,
+      now: afterStart(10 * 60_000),
+      currentPlan: pro,
+      plans: DEFAULT_PLANS,
+    });
+    expect(overage).toMatchObject({ tooEarly: true, capReached: false });
+    expect(overage.advice.kind).toBe("stay");
+  });
+
+  it("says when no package offers more than the cap reached, and keeps the forecast's advice later on", () => {
+    const alone = usageOutlook({
+      minutesUsed: 1000,
+      period,
+      now: afterStart(10 * 60_000),
+      currentPlan: starter,
+      plans: [starter],
+    });
+    expect(alone.capReached).toBe(true);
+    expect(alone.advice).toMatchObject({
+      kind: "stay",
+      message: "You have used 1,000 of the 1,000 minutes Starter includes; no available package offers more.",
+    });
+    // Half way through the period the projection itself advises the upgrade, in its own words.
+    const later = usageOutlook({
+      minutesUsed: 1000,
+      period,
+      now: afterStart(15 * DAY),
+      currentPlan: starter,
+      plans: DEFAULT_PLANS,
+    });
+    expect(later).toMatchObject({ capReached: true, tooEarly: false, projectedMinutes: 2000 });
+    expect(later.advice.message).toBe(
+      "At this pace you will use 2,000 of 1,000 minutes, more than Starter allows; Pro covers it for $99.00 a month.",
+    );
+  });
+
   it("ignores plans in another currency instead of failing", () => {
     const euro: AdvisablePlan = { ...starter, name: "Euro Mini", monthlyPrice: money(100, "eur") };
     const outlook = usageOutlook({

@@ -11,17 +11,22 @@
  * - Too early in the period (no extrapolation yet, see `forecastUsage`) the usage so far is only a lower
  *   bound of the period's usage: advice to upgrade still holds (usage only grows), but a cheaper plan or
  *   "stay" cannot be concluded, so the advice is "stay" with a message saying it is too early.
+ * - A hard cap already reached (`capReached`: the included minutes are used up, so outbound calls are
+ *   paused) is a fact, not a forecast: however early in the period, the advice is then the cheapest plan
+ *   that allows more minutes (an upgrade), unless the projection already advises one.
  */
 import {
   type AdvisablePlan,
+  cheapestPlanFor,
   forecastUsage,
   monthlyCostFor,
   type PlanAdvice,
   planAdvice,
   type UsageForecast,
 } from "./forecast";
-import { type Money, zeroMoney } from "./money";
+import { formatMoney, type Money, zeroMoney } from "./money";
 import type { BillingPeriod } from "./periods";
+import { planNameKey } from "./plans";
 import { overageCost, overageMinutes } from "./usage";
 
 export interface UsageOutlookInput {
@@ -47,6 +52,11 @@ export interface UsageOutlook extends UsageForecast {
   projectedMonthlyCost: Money;
   /** Hard-cap plans only: the projection exceeds the included minutes. */
   projectedToHitCap: boolean;
+  /**
+   * Hard-cap plans only: the included minutes are used up now, so outbound calls are paused until the
+   * period ends (inbound calls are still answered). Known from the usage so far, so never "too early".
+   */
+  capReached: boolean;
   /** The period is under way but too young to extrapolate: the projection is the usage so far. */
   tooEarly: boolean;
   advice: PlanAdvice;
@@ -62,19 +72,22 @@ export function usageOutlook(input: UsageOutlookInput): UsageOutlook {
   const comparable = plans.filter((plan) => plan.monthlyPrice.currency === currency);
   const hardCap = currentPlan.overagePricePerMinute === null;
   const tooEarly = !forecast.extrapolated && forecast.elapsedFraction < 1;
+  const capReached = hardCap && minutesUsed >= limit;
   const advised = planAdvice({ currentPlan, projectedMinutes: projected, plans: comparable, locale });
   const numbers = new Intl.NumberFormat(locale ?? "en-US", { maximumFractionDigits: 0 });
   const advice: PlanAdvice =
-    tooEarly && advised.kind !== "upgrade"
-      ? {
-          kind: "stay",
-          suggestedPlanName: currentPlan.name,
-          monthlySavings: zeroMoney(currency),
-          message: `So far you have used ${numbers.format(minutesUsed)} of ${numbers.format(
-            limit,
-          )} minutes; it is too early in the billing period for a forecast.`,
-        }
-      : advised;
+    capReached && advised.kind !== "upgrade"
+      ? capAdvice(currentPlan, minutesUsed, comparable, locale ?? "en-US")
+      : tooEarly && advised.kind !== "upgrade"
+        ? {
+            kind: "stay",
+            suggestedPlanName: currentPlan.name,
+            monthlySavings: zeroMoney(currency),
+            message: `So far you have used ${numbers.format(minutesUsed)} of ${numbers.format(
+              limit,
+            )} minutes; it is too early in the billing period for a forecast.`,
+          }
+        : advised;
   return {
     ...forecast,
     minutesLimit: limit,
@@ -82,7 +95,43 @@ export function usageOutlook(input: UsageOutlookInput): UsageOutlook {
     projectedOverageCost: overageCost(projected, limit, currentPlan.overagePricePerMinute, currency),
     projectedMonthlyCost: monthlyCostFor(currentPlan, projected).cost,
     projectedToHitCap: hardCap && projected > limit,
+    capReached,
     tooEarly,
     advice,
+  };
+}
+
+/**
+ * The advice once a hard cap is reached: the cheapest other plan that allows more minutes than used so far
+ * (usage only grows, and more calls need more minutes), or "stay" when no plan offers more.
+ */
+function capAdvice(
+  currentPlan: AdvisablePlan,
+  minutesUsed: number,
+  plans: readonly AdvisablePlan[],
+  locale: string,
+): PlanAdvice {
+  const currency = currentPlan.monthlyPrice.currency;
+  const numbers = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
+  const usedUp = `You have used ${numbers.format(minutesUsed)} of the ${numbers.format(
+    currentPlan.callMinutesLimit,
+  )} minutes ${currentPlan.name} includes`;
+  const others = plans.filter((plan) => planNameKey(plan.name) !== planNameKey(currentPlan.name));
+  const best = cheapestPlanFor(Math.max(minutesUsed, currentPlan.callMinutesLimit) + 1, others);
+  if (!best) {
+    return {
+      kind: "stay",
+      suggestedPlanName: currentPlan.name,
+      monthlySavings: zeroMoney(currency),
+      message: `${usedUp}; no available package offers more.`,
+    };
+  }
+  return {
+    kind: best.monthlyPrice.amount > currentPlan.monthlyPrice.amount ? "upgrade" : "downgrade",
+    suggestedPlanName: best.name,
+    monthlySavings: zeroMoney(currency),
+    message: `${usedUp}; ${best.name} lets you keep calling, for ${formatMoney(best.monthlyPrice, {
+      locale,
+    })} a month.`,
   };
 }

@@ -77,23 +77,8 @@ export function invoiceStatusTone(status: string): Tone {
   }
 }
 
-/** Stripe's billing reasons, in words. */
-export function billingReasonLabel(reason: string | null): string {
-  switch (reason) {
-    case "subscription_create":
-      return "First payment";
-    case "subscription_cycle":
-      return "Renewal";
-    case "subscription_update":
-      return "Plan change (prorated)";
-    case "manual":
-      return "Manual";
-    case null:
-      return "—";
-    default:
-      return reason.replaceAll("_", " ");
-  }
-}
+/** Stripe's billing reasons, in words (one definition, shared with the customer app). */
+export { billingReasonLabel } from "@minutely/domain";
 
 /** A value for <input type="datetime-local"> in UTC: "2026-11-27T12:00". */
 export function toUtcInputValue(date: Date): string {

@@ -85,6 +85,11 @@ describe("customer API keys", () => {
     const aliceInvoices = (await get("/api/v1/invoices", aliceKey)).json().invoices;
     const aliceRows = await db.billingHistory.findMany({ where: { accountId: alice.accountId } });
     expect(aliceInvoices.map((i: { id: string }) => i.id).sort()).toEqual(aliceRows.map((r) => r.id).sort());
+    // Each invoice says what it is for, line by line (Enterprise's first month here).
+    expect(aliceInvoices.at(-1)).toMatchObject({
+      description: "First payment",
+      lines: [{ description: "1 × Enterprise (at $299.00 / month)", amount_cents: 29_900, proration: false }],
+    });
   });
 
   it("answers every endpoint with a body that matches the OpenAPI document", async () => {

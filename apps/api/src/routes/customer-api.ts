@@ -11,7 +11,7 @@ import {
 } from "@minutely/api";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { RestError } from "../rest.ts";
-import { invoiceJson } from "./invoice-json.ts";
+import { invoiceDetailProperties, invoiceJson } from "./invoice-json.ts";
 import { errorResponses } from "./openapi-schemas.ts";
 
 /** Requests per key per minute. */
@@ -261,6 +261,7 @@ export async function registerCustomerApiRoutes(app: FastifyInstance, deps: Port
                       status: { type: "string" },
                       hosted_invoice_url: { type: ["string", "null"] },
                       invoice_pdf: { type: ["string", "null"] },
+                      ...invoiceDetailProperties,
                     },
                   },
                 },

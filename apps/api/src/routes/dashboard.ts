@@ -4,7 +4,7 @@ import { type Auth, type Dashboard, dashboard, type Ports } from "@minutely/api"
 import { type Money, toMajorUnits } from "@minutely/domain";
 import type { FastifyInstance } from "fastify";
 import { requireCustomer } from "../session.ts";
-import { seedInvoiceJson } from "./invoice-json.ts";
+import { invoiceDetailProperties, seedInvoiceJson } from "./invoice-json.ts";
 import { errorResponses, sessionSecurity } from "./openapi-schemas.ts";
 
 const MAJOR_UNITS = "In major units (dollars), as in the seed's contract";
@@ -149,6 +149,7 @@ const dashboardSchema = {
           status: { type: "string" },
           hosted_invoice_url: { type: ["string", "null"] },
           invoice_pdf: { type: ["string", "null"] },
+          ...invoiceDetailProperties,
         },
       },
     },
@@ -195,6 +196,12 @@ const dashboardSchema = {
         projected_overage_cost: { type: "number", description: MAJOR_UNITS },
         projected_monthly_cost: { type: "number", description: MAJOR_UNITS },
         projected_to_hit_cap: { type: "boolean" },
+        cap_reached: {
+          type: "boolean",
+          description:
+            "Hard-cap packages only: the included minutes are used up, so outbound calls are paused until " +
+            "the period ends (known from the usage so far, so also in the period's first hour)",
+        },
         currency: { type: "string" },
         advice: {
           type: "object",
@@ -301,6 +308,7 @@ export function dashboardJson(view: Dashboard) {
           projected_overage_cost: major(forecast.projectedOverageCost),
           projected_monthly_cost: major(forecast.projectedMonthlyCost),
           projected_to_hit_cap: forecast.projectedToHitCap,
+          cap_reached: forecast.capReached,
           currency: forecast.projectedMonthlyCost.currency,
           advice: {
             kind: forecast.advice.kind,

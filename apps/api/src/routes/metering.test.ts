@@ -1,5 +1,8 @@
+import { randomUUID } from "node:crypto";
+import { integrationView } from "@minutely/api";
 import { testPorts } from "@minutely/api/testing";
 import { testDatabase } from "@minutely/db/vitest";
+import { meteringExample } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
 import Fastify from "fastify";
 import { afterAll, describe, expect, it } from "vitest";
@@ -250,6 +253,66 @@ describe("POST /api/v1/usage/calls", () => {
       payload: "{not json",
     });
     expect(response.statusCode).toBe(400);
+  });
+});
+
+describe("the customer app's example request (Integration page)", () => {
+  /** The JSON between the single quotes after -d, as a shell would pass it. */
+  function curlBody(curl: string): string {
+    const match = /-d '((?:[^']|'\\'')*)'$/.exec(curl);
+    if (!match?.[1]) throw new Error(`no body in ${curl}`);
+    return match[1].replaceAll("'\\''", "'");
+  }
+
+  it.each([
+    ["an account that subscribed a period ago", null],
+    ["an account that subscribed 30 seconds ago", 30_000],
+  ])("is accepted by the real route, as the page shows it, for %s", async (_label, subscribedAgoMs) => {
+    const { accountId, agentId } = await subscribedAccount("Starter");
+    if (subscribedAgoMs !== null) {
+      // The test clock's now is 2026-11-27T12:00:00Z: a call starting 95 s ago would be before_subscription.
+      await db.subscription.updateMany({
+        where: { accountId },
+        data: {
+          currentPeriodStart: new Date(Date.parse("2026-11-27T12:00:00Z") - subscribedAgoMs),
+          currentPeriodEnd: new Date("2026-12-27T12:00:00Z"),
+          createdAt: new Date(Date.parse("2026-11-27T12:00:00Z") - subscribedAgoMs),
+        },
+      });
+    }
+    // What the page reads (integration.get) and builds the example from, with the function the page uses.
+    const view = await integrationView(
+      testPorts(db, { stripeApiBase: stripeEmulatorUrl(), publicUrl: TEST_ORIGIN }),
+      accountId,
+    );
+    expect(view.agents.map((a) => a.id)).toEqual([agentId]);
+    const example = meteringExample({
+      baseUrl: view.apiBaseUrl,
+      accountId: view.account.id,
+      agentId: view.agents[0]?.id ?? null,
+      callId: `example-${randomUUID()}`,
+      now: view.now,
+      notBefore: view.subscribedSince,
+    });
+    expect(example.curl).toContain(`'${TEST_ORIGIN}/api/v1/usage/calls'`);
+    expect(example.curl).toContain('"Authorization: Bearer $METERING_API_TOKEN"');
+    expect(example.curl).not.toContain("test-metering-token");
+
+    const response = await app.inject({
+      method: "POST",
+      url: new URL(example.url).pathname,
+      headers: { ...auth, "content-type": "application/json" },
+      payload: curlBody(example.curl),
+    });
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json()).toMatchObject({
+      accepted: 1,
+      rejected: 0,
+      late: 0,
+      results: [{ call_id: example.body.events[0].call_id, status: "accepted", billable_minutes: 2 }],
+    });
+    const recorded = await db.usageEvent.findFirstOrThrow({ where: { accountId } });
+    expect(recorded).toMatchObject({ agentId, direction: "outbound", durationSeconds: 95 });
   });
 });
 

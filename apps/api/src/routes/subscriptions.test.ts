@@ -226,5 +226,20 @@ describe("POST /api/subscriptions/user/actions/ (the seed's contract)", () => {
     expect(history.json().invoices).toHaveLength(1);
     expect(history.json().invoices[0]).toMatchObject({ amount: 99, status: "paid", currency: "usd" });
     expect(history.json().invoices[0].hosted_invoice_url).toMatch(/^http/);
+    // Fields added to the seed's shape (none changed): what the invoice is for, line by line.
+    expect(history.json().invoices[0]).toMatchObject({
+      description: "First payment",
+      lines: [
+        {
+          description: "1 × Pro (at $99.00 / month)",
+          amount_cents: 9900,
+          currency: "usd",
+          period_start: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+          period_end: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+          proration: false,
+        },
+      ],
+    });
+    assertMatchesOpenApi(openapi, "POST", "/api/subscriptions/user/actions/", 200, history.json());
   });
 });

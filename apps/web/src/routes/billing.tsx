@@ -3,6 +3,7 @@ import { Badge, Banner, Button, Card, ConfirmDialog, EmptyState, ErrorState, Spi
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useSearch } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
+import { clearFlash, peekFlash, type UpgradeConfirmation } from "../lib/flash.ts";
 import { formatCents, formatDate } from "../lib/format.ts";
 import { trpc } from "../lib/trpc.ts";
 
@@ -26,23 +27,126 @@ function toneOf(status: string) {
   return STATUS_TONE[status as keyof typeof STATUS_TONE] ?? "warning";
 }
 
+/** A period as "December 6, 2026 – January 6, 2027" (one date when it starts and ends at once). */
+function formatPeriod(start: Date | null, end: Date | null): string {
+  if (!start || !end) return "";
+  return start.getTime() === end.getTime() ? formatDate(start) : `${formatDate(start)} – ${formatDate(end)}`;
+}
+
+/**
+ * What an upgrade did, on the page it lands on: the new plan, the prorated amount charged now (from the
+ * upgrade's invoice) and when the next full month is charged. A live region: it is in the page before its
+ * words, so screen readers announce them when they appear.
+ */
+function UpgradeConfirmationStatus({
+  upgrade,
+  onDismiss,
+}: {
+  upgrade: UpgradeConfirmation | null;
+  onDismiss: () => void;
+}) {
+  const [shown, setShown] = useState<UpgradeConfirmation | null>(null);
+  useEffect(() => setShown(upgrade), [upgrade]);
+  const invoice = shown?.invoice ?? null;
+  return (
+    <div role="status" data-testid="upgrade-confirmation">
+      {shown ? (
+        <div className="rounded-lg bg-emerald-50 px-4 py-3 text-sm text-emerald-900 ring-1 ring-emerald-200">
+          <p className="font-semibold">You're now on {shown.packageName}</p>
+          <p className="mt-1">
+            {invoice
+              ? invoice.status === "paid"
+                ? `We charged ${formatCents(invoice.amountPaidCents, invoice.currency)} now for the rest of this period on ${shown.packageName} (prorated: less the unused time on your previous package)`
+                : `${formatCents(invoice.totalCents, invoice.currency)} for the rest of this period on ${shown.packageName} (prorated) is due`
+              : `The prorated charge for the rest of this period is on your invoices below`}
+            {invoice?.number ? `, invoice ${invoice.number}` : ""}. Your next full charge is{" "}
+            {formatMoney(shown.monthlyPrice)} on {formatDate(shown.nextChargeAt)}.
+          </p>
+          <p className="mt-2 flex flex-wrap gap-3">
+            {invoice?.hostedInvoiceUrl ? (
+              <a
+                className="font-medium underline"
+                href={invoice.hostedInvoiceUrl}
+                target="_blank"
+                rel="noreferrer"
+              >
+                View the invoice
+              </a>
+            ) : null}
+            <button type="button" className="font-medium underline" onClick={onDismiss}>
+              Dismiss
+            </button>
+          </p>
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+type Invoice = NonNullable<ReturnType<typeof useInvoices>["data"]>[number];
+
+function useInvoices() {
+  return useQuery(trpc.subscription.invoices.queryOptions());
+}
+
+/** What the invoice charges for, line by line, as Stripe itemized it. */
+function InvoiceLines({ invoice }: { invoice: Invoice }) {
+  if (invoice.lines.length === 0) return null;
+  return (
+    <ul
+      className="mt-1 space-y-1 text-xs text-slate-600"
+      aria-label={`Lines of invoice ${invoice.number ?? "draft"}`}
+    >
+      {invoice.lines.map((line) => (
+        <li key={line.id} className="flex flex-wrap justify-between gap-x-4">
+          <span>
+            <span className="text-slate-800">{line.description ?? "—"}</span>
+            {line.periodStart && line.periodEnd ? (
+              <span className="block text-slate-500">{formatPeriod(line.periodStart, line.periodEnd)}</span>
+            ) : null}
+          </span>
+          <span className="tabular-nums">{formatCents(line.amountCents, line.currency)}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 export function BillingPage() {
   const queryClient = useQueryClient();
   const overview = useQuery(trpc.subscription.overview.queryOptions());
-  const invoices = useQuery(trpc.subscription.invoices.queryOptions());
+  const invoices = useInvoices();
   const [confirmCancel, setConfirmCancel] = useState(false);
+  // The upgrade's confirmation, left by the page that upgraded: shown once, gone after a reload.
+  const [upgraded, setUpgraded] = useState(() => {
+    const flash = peekFlash();
+    return flash?.kind === "upgraded" ? flash.upgrade : null;
+  });
+  useEffect(() => clearFlash(), []);
+  const confirmation = <UpgradeConfirmationStatus upgrade={upgraded} onDismiss={() => setUpgraded(null)} />;
   const refresh = { onSuccess: () => queryClient.invalidateQueries() };
   const cancel = useMutation(trpc.subscription.cancel.mutationOptions(refresh));
   const resume = useMutation(trpc.subscription.resume.mutationOptions(refresh));
   const keepPlan = useMutation(trpc.subscription.cancelScheduledChange.mutationOptions(refresh));
   const failure = resume.error ?? keepPlan.error;
 
-  if (overview.isPending) return <Spinner label="Loading your subscription" />;
-  if (overview.isError) return <ErrorState error={overview.error} onRetry={() => overview.refetch()} />;
+  if (overview.isPending || overview.isError) {
+    return (
+      <div className="space-y-6">
+        {confirmation}
+        {overview.isPending ? (
+          <Spinner label="Loading your subscription" />
+        ) : (
+          <ErrorState error={overview.error} onRetry={() => overview.refetch()} />
+        )}
+      </div>
+    );
+  }
   const sub = overview.data;
   return (
     <div className="space-y-6">
       <h1 className="text-2xl font-bold">Billing</h1>
+      {confirmation}
       {failure ? <Banner tone="danger">{failure.message}</Banner> : null}
       <Card data-testid="subscription-card">
         <div className="flex flex-wrap items-center justify-between gap-2">
@@ -114,17 +218,24 @@ export function BillingPage() {
                 <tr className="text-slate-500">
                   <th className="py-2 pr-4">Number</th>
                   <th className="py-2 pr-4">Date</th>
-                  <th className="py-2 pr-4">Amount</th>
+                  <th className="py-2 pr-4">Description</th>
+                  <th className="py-2 pr-4">Total</th>
                   <th className="py-2 pr-4">Status</th>
                   <th className="py-2">Links</th>
                 </tr>
               </thead>
               <tbody>
                 {invoices.data.map((invoice) => (
-                  <tr key={invoice.id} className="border-t border-slate-100">
+                  <tr key={invoice.id} className="border-t border-slate-100 align-top">
                     <td className="py-2 pr-4">{invoice.number ?? "—"}</td>
-                    <td className="py-2 pr-4">{formatDate(invoice.date)}</td>
-                    <td className="py-2 pr-4">{formatCents(invoice.amountCents, invoice.currency)}</td>
+                    <td className="py-2 pr-4 whitespace-nowrap">{formatDate(invoice.date)}</td>
+                    <td className="min-w-64 py-2 pr-4">
+                      <span className="font-medium">{invoice.description}</span>
+                      <InvoiceLines invoice={invoice} />
+                    </td>
+                    <td className="py-2 pr-4 font-medium tabular-nums">
+                      {formatCents(invoice.amountCents, invoice.currency)}
+                    </td>
                     <td className="py-2 pr-4">
                       <Badge
                         tone={

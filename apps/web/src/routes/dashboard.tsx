@@ -122,6 +122,16 @@ function ForecastCard({ data }: { data: DashboardData }) {
           {forecast.tooEarly ? "so far" : forecast.extrapolated ? "by the period's end" : "this period"}
         </span>
       </p>
+      {forecast.capReached ? (
+        <p
+          className="rounded-md bg-amber-50 px-3 py-2 text-sm font-medium text-amber-900 ring-1 ring-amber-200"
+          data-testid="forecast-cap"
+        >
+          Outbound calls are paused until {formatDate(data.usage?.period.end)}: the{" "}
+          {numbers.format(forecast.minutesLimit)} included minutes are used up. Inbound calls are still
+          answered.
+        </p>
+      ) : null}
       <p className="text-sm text-slate-800" data-testid="forecast-advice">
         {advice.message}
       </p>
@@ -135,7 +145,7 @@ function ForecastCard({ data }: { data: DashboardData }) {
         {forecast.tooEarly ? null : (
           <li>Projected bill for this period: {formatMoney(forecast.projectedMonthlyCost)}</li>
         )}
-        {forecast.projectedToHitCap ? (
+        {forecast.projectedToHitCap && !forecast.capReached ? (
           <li className="text-amber-800">At this pace outbound calls pause before the period ends.</li>
         ) : null}
       </ul>

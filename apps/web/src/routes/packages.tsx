@@ -3,6 +3,7 @@ import { Badge, Banner, Button, Card, Dialog, ErrorState, Spinner } from "@minut
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useNavigate, useSearch } from "@tanstack/react-router";
 import { useState } from "react";
+import { setFlash } from "../lib/flash.ts";
 import { formatCents, formatDate } from "../lib/format.ts";
 import { trpc } from "../lib/trpc.ts";
 
@@ -22,7 +23,9 @@ function UpgradeDialog({ pkg, onClose }: { pkg: Package; onClose: () => void }) 
   });
   const upgrade = useMutation(
     trpc.subscription.upgrade.mutationOptions({
-      onSuccess: async () => {
+      onSuccess: async (result) => {
+        // The Billing page says what the upgrade did: the new plan, what was charged, what comes next.
+        setFlash({ kind: "upgraded", upgrade: result.upgrade });
         await queryClient.invalidateQueries();
         onClose();
         await navigate({ to: "/billing" });

@@ -4,6 +4,7 @@ import type {
   BillingProvider,
   ProrationPreview,
   ProviderInvoice,
+  ProviderInvoiceLine,
   ProviderRefund,
   ProviderScheduledChange,
   ProviderSubscription,
@@ -43,7 +44,25 @@ function toSubscription(sub: Stripe.Subscription): ProviderSubscription {
   };
 }
 
-function toInvoice(invoice: Stripe.Invoice): ProviderInvoice {
+function toInvoiceLine(line: Stripe.InvoiceLineItem): ProviderInvoiceLine {
+  const parent = line.parent;
+  return {
+    id: line.id,
+    description: line.description,
+    amount: line.amount,
+    currency: line.currency,
+    periodStart: fromSeconds(line.period?.start),
+    periodEnd: fromSeconds(line.period?.end),
+    proration:
+      parent?.subscription_item_details?.proration ?? parent?.invoice_item_details?.proration ?? false,
+  };
+}
+
+/** The invoice with every line: an invoice embeds only its first lines (has_more says when there are more). */
+function toInvoice(
+  invoice: Stripe.Invoice,
+  lines: readonly Stripe.InvoiceLineItem[] = invoice.lines.data,
+): ProviderInvoice {
   if (!invoice.id) throw new Error("Stripe returned an invoice without an id");
   const customerId = idOf(invoice.customer);
   if (!customerId) throw new Error(`Stripe invoice ${invoice.id} has no customer`);
@@ -65,6 +84,7 @@ function toInvoice(invoice: Stripe.Invoice): ProviderInvoice {
     periodEnd: fromSeconds(invoice.period_end),
     created: new Date(invoice.created * 1000),
     paidAt: fromSeconds(invoice.status_transitions?.paid_at),
+    lines: lines.map(toInvoiceLine),
   };
 }
 
@@ -644,14 +664,25 @@ export class StripeBillingProvider implements BillingProvider {
   }
 
   retrieveInvoice(invoiceId: string) {
-    return viaStripe(async () => toInvoice(await this.stripe.invoices.retrieve(invoiceId)));
+    return viaStripe(async () => await this.withAllLines(await this.stripe.invoices.retrieve(invoiceId)));
   }
 
   listInvoices(customerId: string, limit: number) {
     return viaStripe(async () => {
       const page = await this.stripe.invoices.list({ customer: customerId, limit });
-      return page.data.map(toInvoice);
+      const invoices: ProviderInvoice[] = [];
+      for (const invoice of page.data) invoices.push(await this.withAllLines(invoice));
+      return invoices;
     });
+  }
+
+  /** Reads the rest of an invoice's lines when it embeds only the first ones (Stripe embeds up to 10). */
+  private async withAllLines(invoice: Stripe.Invoice): Promise<ProviderInvoice> {
+    if (!invoice.lines.has_more || !invoice.id) return toInvoice(invoice);
+    const lines = await this.stripe.invoices
+      .listLineItems(invoice.id, { limit: 100 })
+      .autoPagingToArray({ limit: 10_000 });
+    return toInvoice(invoice, lines);
   }
 
   /**

@@ -35,6 +35,18 @@ export interface ProviderScheduledChange {
   startsAt: Date;
 }
 
+/** One line of an invoice as Stripe itemizes it: a month of a plan, a proration, overage minutes. */
+export interface ProviderInvoiceLine {
+  id: string;
+  description: string | null;
+  /** Minor units; negative for a credit (unused time of the previous plan). */
+  amount: number;
+  currency: string;
+  periodStart: Date | null;
+  periodEnd: Date | null;
+  proration: boolean;
+}
+
 export interface ProviderInvoice {
   id: string;
   customerId: string;
@@ -53,6 +65,8 @@ export interface ProviderInvoice {
   periodEnd: Date | null;
   created: Date;
   paidAt: Date | null;
+  /** Every line, in Stripe's order (all pages of them). */
+  lines: ProviderInvoiceLine[];
 }
 
 export interface ProrationPreview {

@@ -40,4 +40,45 @@ describe("billing history", () => {
       ]);
     }
   });
+
+  it("shows each invoice's description and its lines, leaving out a stored line it cannot read", async () => {
+    const account = await db.account.create({ data: { name: "Lines Ltd" } });
+    const line = {
+      id: "il_1",
+      description: "Remaining time on Pro after 6 Dec 2026",
+      amountCents: 6100,
+      currency: "usd",
+      periodStart: "2026-12-06T12:00:00.000Z",
+      periodEnd: "2027-01-01T00:00:00.000Z",
+      proration: true,
+    };
+    await db.billingHistory.create({
+      data: {
+        accountId: account.id,
+        stripeInvoiceId: "in_lines",
+        number: "LIN-0001",
+        status: "paid",
+        billingReason: "subscription_update",
+        currency: "usd",
+        subtotalCents: 6100,
+        totalCents: 6100,
+        amountDueCents: 6100,
+        amountPaidCents: 6100,
+        issuedAt: new Date("2026-12-06T12:00:00Z"),
+        lines: [line, { ...line, id: "il_bad", amountCents: "61" }, "not a line"],
+      },
+    });
+    const [invoice] = await billingHistory({ db }, account.id);
+    expect(invoice).toMatchObject({
+      description: "Plan change (prorated)",
+      billingReason: "subscription_update",
+    });
+    expect(invoice?.lines).toEqual([
+      {
+        ...line,
+        periodStart: new Date("2026-12-06T12:00:00Z"),
+        periodEnd: new Date("2027-01-01T00:00:00Z"),
+      },
+    ]);
+  });
 });

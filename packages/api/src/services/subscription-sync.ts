@@ -6,6 +6,7 @@ import type { Ports } from "../context.ts";
 import type { ProviderInvoice } from "../ports/billing.ts";
 import type { Db } from "../ports/queue.ts";
 import { enforceAgentLimit } from "./agents.ts";
+import { storedLines } from "./invoice-lines.ts";
 import { settleCurrentPeriodPlan } from "./metering-account.ts";
 
 export const accountLock = (accountId: string) =>
@@ -191,6 +192,7 @@ function invoiceData(invoice: ProviderInvoice) {
     periodEnd: invoice.periodEnd,
     issuedAt: invoice.created,
     paidAt: invoice.paidAt,
+    lines: storedLines(invoice.lines),
   };
 }
 

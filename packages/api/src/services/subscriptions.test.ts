@@ -221,9 +221,62 @@ describe("upgrade, downgrade, cancel", () => {
     const invoices = await billingHistory(ports, account.accountId);
     expect(invoices[0]?.amountCents).toBe(preview.totalDueNowCents);
     expect(invoices[0]?.status).toBe("paid");
-    // Confirming again is a no-op.
-    await upgrade(ports, account, { packageId: plans.Enterprise.id, prorationDate: preview.prorationDate });
+    // The confirmation names the new plan, what the upgrade's invoice charged and when the next month is.
+    expect(overview.upgrade).toEqual({
+      packageName: "Enterprise",
+      monthlyPrice: { amount: 29_900, currency: "usd" },
+      invoice: {
+        id: invoices[0]?.id,
+        number: invoices[0]?.number,
+        status: "paid",
+        totalCents: preview.totalDueNowCents,
+        amountPaidCents: preview.totalDueNowCents,
+        currency: "usd",
+        hostedInvoiceUrl: expect.stringMatching(/^http.*\/invoices\/in_/),
+        invoicePdfUrl: expect.stringMatching(/^http.*\/invoices\/in_.*\/pdf$/),
+      },
+      nextChargeAt: overview.currentPeriodEnd,
+    });
+    // Confirming again is a no-op, and confirms the same invoice.
+    const again = await upgrade(ports, account, {
+      packageId: plans.Enterprise.id,
+      prorationDate: preview.prorationDate,
+    });
+    expect(again.upgrade).toEqual(overview.upgrade);
     expect(await billingHistory(ports, account.accountId)).toHaveLength(2);
+  });
+
+  it("lists each invoice's lines as Stripe itemizes them: the month of the plan, the upgrade's credit and charge", async () => {
+    const account = await newAccount();
+    await subscribe(ports, account, { packageId: plans.Starter.id, paymentMethodId: "pm_card_visa" });
+    clock.advance(3 * 24 * 3600 * 1000);
+    const preview = await previewUpgrade(ports, account.accountId, plans.Pro.id);
+    await upgrade(ports, account, { packageId: plans.Pro.id, prorationDate: preview.prorationDate });
+    const [change, first] = await billingHistory(ports, account.accountId);
+    expect(first).toMatchObject({ description: "First payment", billingReason: "subscription_create" });
+    expect(first?.lines).toEqual([
+      {
+        id: expect.stringMatching(/^il_/),
+        description: "1 × Starter (at $29.00 / month)",
+        amountCents: 2900,
+        currency: "usd",
+        periodStart: first?.periodStart,
+        periodEnd: expect.any(Date),
+        proration: false,
+      },
+    ]);
+    expect(change).toMatchObject({
+      description: "Plan change (prorated)",
+      amountCents: preview.totalDueNowCents,
+    });
+    const lines = change?.lines ?? [];
+    expect(lines.map((l) => [l.description, l.proration])).toEqual([
+      [expect.stringMatching(/^Unused time on (1 × )?Starter after \d{1,2} \w{3} \d{4}$/), true],
+      [expect.stringMatching(/^Remaining time on (1 × )?Pro after \d{1,2} \w{3} \d{4}$/), true],
+    ]);
+    expect(lines.map((l) => l.amountCents)).toEqual([preview.creditCents, preview.chargeCents]);
+    expect(lines.reduce((sum, l) => sum + l.amountCents, 0)).toBe(change?.amountCents);
+    for (const line of lines) expect(line.periodStart?.getTime()).toBe(preview.prorationDate.getTime());
   });
 
   it("refuses an expired preview and a downgrade disguised as an upgrade", async () => {

@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import {
   type ActionDenialCode,
   agentsToKeepOnDowngrade,
+  billingReasonLabel,
   type Currency,
   checkAction,
   grantsAccess,
@@ -23,8 +24,9 @@ import { PaymentDeclinedError, type ProrationPreview } from "../ports/billing.ts
 import { currentSubscription } from "./account-subscription.ts";
 import { toPackageView } from "./catalog.ts";
 import { resolveDuplicateSubscriptions } from "./duplicate-subscriptions.ts";
+import { invoiceLinesOf } from "./invoice-lines.ts";
 import { enqueueOverageReport, withdrawCurrentOverage } from "./overage.ts";
-import { stripeNowFor, syncRecentInvoices, syncSubscription } from "./subscription-sync.ts";
+import { stripeNowFor, syncInvoice, syncRecentInvoices, syncSubscription } from "./subscription-sync.ts";
 
 type Subscription = NonNullable<Awaited<ReturnType<typeof currentSubscription>>>;
 
@@ -474,17 +476,85 @@ function checkProrationDate(
   return prorationDate;
 }
 
+/** What an upgrade did, for the confirmation the customer sees: the new plan, what was charged, what is next. */
+export interface UpgradeConfirmation {
+  packageName: string;
+  monthlyPrice: { amount: number; currency: Currency };
+  /** The prorated invoice Stripe issued for the upgrade, as Stripe has it now (null if none was found). */
+  invoice: {
+    id: string;
+    number: string | null;
+    status: string;
+    totalCents: number;
+    /** What the card was charged (less when the customer's Stripe balance covered part). */
+    amountPaidCents: number;
+    currency: string;
+    hostedInvoiceUrl: string | null;
+    invoicePdfUrl: string | null;
+  } | null;
+  /** When the next full month on the new plan is charged: the current period's end. */
+  nextChargeAt: Date;
+}
+
+export type UpgradeResult = SubscriptionOverview & { upgrade: UpgradeConfirmation };
+
+/**
+ * The confirmation of an upgrade from Minutely's records (synced from Stripe just before): the invoice
+ * Stripe named as the subscription's latest when the price changed, else (a retry that found the upgrade
+ * done) the subscription's newest plan-change invoice.
+ */
+async function upgradeConfirmation(
+  ports: Ports,
+  accountId: string,
+  stripeInvoiceId: string | null,
+): Promise<UpgradeResult> {
+  const overview = await subscriptionOverview(ports, accountId);
+  const sub = await currentSubscription(ports.db, accountId);
+  if (!sub || !overview.package || !overview.currentPeriodEnd) {
+    throw new AppError("CONFLICT", "The subscription changed meanwhile; reload the page.");
+  }
+  if (stripeInvoiceId && !(await ports.db.billingHistory.findUnique({ where: { stripeInvoiceId } }))) {
+    await syncInvoice(ports, stripeInvoiceId);
+  }
+  const row = await ports.db.billingHistory.findFirst({
+    where: stripeInvoiceId
+      ? { stripeInvoiceId, accountId }
+      : { subscriptionId: sub.id, billingReason: "subscription_update" },
+    orderBy: INVOICE_ORDER,
+  });
+  return {
+    ...overview,
+    upgrade: {
+      packageName: overview.package.name,
+      monthlyPrice: overview.package.monthlyPrice,
+      invoice: row
+        ? {
+            id: row.id,
+            number: row.number,
+            status: row.status,
+            totalCents: row.totalCents,
+            amountPaidCents: row.amountPaidCents,
+            currency: row.currency,
+            hostedInvoiceUrl: row.hostedInvoiceUrl,
+            invoicePdfUrl: row.invoicePdfUrl,
+          }
+        : null,
+      nextChargeAt: overview.currentPeriodEnd,
+    },
+  };
+}
+
 export async function upgrade(
   ports: Ports,
   account: AccountRef,
   input: { packageId: string | undefined; prorationDate?: Date | undefined },
-) {
+): Promise<UpgradeResult> {
   const target = await loadTarget(ports, input.packageId);
   let withdrawnFrom: Date | null = null;
   try {
     return await withActionLock(ports, account.accountId, async () => {
       const current = await liveSubscription(ports, account.accountId);
-      if (current.planId === target.id) return await subscriptionOverview(ports, account.accountId);
+      if (current.planId === target.id) return await upgradeConfirmation(ports, account.accountId, null);
       check(current, "upgrade", target);
       const prorationDate = checkProrationDate(
         input.prorationDate,
@@ -492,7 +562,9 @@ export async function upgrade(
         current,
       );
       const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
-      // Already on the new price at Stripe (a retry after the answer was lost): nothing to change or charge.
+      // Already on the new price at Stripe (a retry after the answer was lost): nothing to change or charge,
+      // and the subscription's latest invoice is the upgrade's.
+      let upgradeInvoiceId = remote.latestInvoiceId;
       if (remote.priceId !== target.stripePriceId) {
         // The new plan measures the whole current period: overage reported so far under the old one is
         // withdrawn first, or Stripe would put it on the upgrade's invoice (as the preview leaves it out).
@@ -503,7 +575,7 @@ export async function upgrade(
           customerId: row.stripeCustomerId ?? "",
           periodStart: current.currentPeriodStart,
         });
-        await ports.billing
+        const changed = await ports.billing
           .changePriceNow({
             subscriptionId: current.stripeSubscriptionId,
             itemId: remote.itemId,
@@ -512,10 +584,11 @@ export async function upgrade(
             idempotencyKey: `minutely-${account.accountId}-upgrade-${current.stripeSubscriptionId}-${target.id}-${prorationDate.getTime()}`,
           })
           .catch(fromDeclined);
+        upgradeInvoiceId = changed.latestInvoiceId;
       }
       await syncSubscription(ports, current.stripeSubscriptionId);
       await syncRecentInvoices(ports, account.accountId, 5);
-      return await subscriptionOverview(ports, account.accountId);
+      return await upgradeConfirmation(ports, account.accountId, upgradeInvoiceId);
     });
   } finally {
     // The period's overage is decided again by the plan that now governs it (the old one when the card
@@ -784,9 +857,14 @@ export async function billingHistory(ports: Pick<Ports, "db">, accountId: string
         : 0,
     currency: r.currency,
     status: r.status,
+    /** Stripe's reason for the invoice, in words ("Plan change (prorated)"). */
+    description: billingReasonLabel(r.billingReason),
+    billingReason: r.billingReason,
     hostedInvoiceUrl: r.hostedInvoiceUrl,
     invoicePdfUrl: r.invoicePdfUrl,
     periodStart: r.periodStart,
     periodEnd: r.periodEnd,
+    /** What the invoice charges for, line by line, in Stripe's order (they add up to amountCents). */
+    lines: invoiceLinesOf(r.lines),
   }));
 }
