@@ -1,5 +1,15 @@
 import { formatMoney } from "@minutely/domain";
-import { Badge, Banner, Button, Card, ConfirmDialog, EmptyState, ErrorState, Spinner } from "@minutely/ui";
+import {
+  Badge,
+  Banner,
+  Button,
+  Card,
+  ConfirmDialog,
+  EmptyState,
+  ErrorState,
+  ScrollArea,
+  Spinner,
+} from "@minutely/ui";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useSearch } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
@@ -212,7 +222,7 @@ export function BillingPage() {
         {invoices.isError ? <ErrorState error={invoices.error} onRetry={() => invoices.refetch()} /> : null}
         {invoices.data && invoices.data.length === 0 ? <EmptyState title="No invoices yet" /> : null}
         {invoices.data && invoices.data.length > 0 ? (
-          <div className="overflow-x-auto">
+          <ScrollArea label="Invoice table" className="overflow-x-auto">
             <table className="w-full text-left text-sm" aria-label="Invoices">
               <thead>
                 <tr className="text-slate-500">
@@ -263,6 +273,10 @@ export function BillingPage() {
                           rel="noreferrer"
                         >
                           View
+                          <span className="sr-only">
+                            {" "}
+                            invoice {invoice.number ?? formatDate(invoice.date)} (opens in a new tab)
+                          </span>
                         </a>
                       ) : null}
                       {invoice.invoicePdfUrl ? (
@@ -273,6 +287,10 @@ export function BillingPage() {
                           rel="noreferrer"
                         >
                           PDF
+                          <span className="sr-only">
+                            {" "}
+                            of invoice {invoice.number ?? formatDate(invoice.date)} (opens in a new tab)
+                          </span>
                         </a>
                       ) : null}
                     </td>
@@ -280,7 +298,7 @@ export function BillingPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollArea>
         ) : null}
       </Card>
       <ConfirmDialog

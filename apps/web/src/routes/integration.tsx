@@ -2,7 +2,7 @@
 // ready-to-paste metering request, built by `meteringExample` of the domain (the function the API's test
 // sends to the real route). The metering token is never shown: the request names its variable.
 import { EXAMPLE_CALL_SECONDS, METERING_TOKEN_VARIABLE, meteringExample } from "@minutely/domain";
-import { Badge, Banner, Button, Card, EmptyState, ErrorState, Spinner } from "@minutely/ui";
+import { Badge, Banner, Button, Card, EmptyState, ErrorState, ScrollArea, Spinner } from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { useState } from "react";
@@ -105,13 +105,15 @@ export function IntegrationPage() {
           Minutely deployment first: it is never shown here.
         </p>
         {subscribed ? null : <Banner tone="info">Calls are recorded once your account has a package.</Banner>}
-        <pre
-          id="metering-example"
-          className="overflow-x-auto rounded-lg bg-slate-900 p-4 font-mono text-xs leading-relaxed text-slate-100"
-          data-testid="metering-example"
-        >
-          {example.curl}
-        </pre>
+        <ScrollArea label="Example request" className="overflow-x-auto rounded-lg bg-slate-900">
+          <pre
+            id="metering-example"
+            className="p-4 font-mono text-xs leading-relaxed text-slate-100"
+            data-testid="metering-example"
+          >
+            {example.curl}
+          </pre>
+        </ScrollArea>
         <CopyButton text={example.curl} label="the example request" sourceId="metering-example" />
         <p className="text-sm text-slate-600">
           Sending it records an outbound call of {EXAMPLE_CALL_SECONDS} seconds (
