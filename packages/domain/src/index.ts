@@ -7,6 +7,7 @@ export * from "./errors";
 export * from "./exhaustive";
 export * from "./forecast";
 export * from "./money";
+export * from "./numbers";
 export * from "./outlook";
 export * from "./period-plan";
 export * from "./periods";

@@ -10,6 +10,7 @@ import {
   PLAN_NAME_MAX_LENGTH,
 } from "@minutely/domain";
 import { z } from "zod";
+import { formatNumber } from "./format.ts";
 import type { AdminPackage, PackageInput } from "./trpc.ts";
 
 /** Server limits (ZPackageInputSchema). */
@@ -102,13 +103,12 @@ export function parsePackageForm(values: PackageFormValues): PackageFormResult {
   const minutes = parseWholeNumber(values.callMinutesLimit);
   if (!minutes.ok) errors.callMinutesLimit = minutes.message;
   else if (minutes.value > MAX_CALL_MINUTES)
-    errors.callMinutesLimit = `At most ${MAX_CALL_MINUTES.toLocaleString("en-US")} minutes`;
+    errors.callMinutesLimit = `At most ${formatNumber(MAX_CALL_MINUTES)} minutes`;
 
   const agents = parseWholeNumber(values.agentsAllowed);
   if (!agents.ok) errors.agentsAllowed = agents.message;
   else if (agents.value < 1) errors.agentsAllowed = "At least 1 agent";
-  else if (agents.value > MAX_AGENTS)
-    errors.agentsAllowed = `At most ${MAX_AGENTS.toLocaleString("en-US")} agents`;
+  else if (agents.value > MAX_AGENTS) errors.agentsAllowed = `At most ${formatNumber(MAX_AGENTS)} agents`;
 
   let overage: number | null = null;
   if (!values.hardCap) {
@@ -119,7 +119,7 @@ export function parsePackageForm(values: PackageFormValues): PackageFormResult {
           ? "Enter whole cents, e.g. 2 for 0.02 a minute"
           : "Enter the price of a minute in cents, or tick Hard cap";
     else if (parsed.value > MAX_OVERAGE_CENTS)
-      errors.overageCents = `At most ${MAX_OVERAGE_CENTS.toLocaleString("en-US")} cents a minute`;
+      errors.overageCents = `At most ${formatNumber(MAX_OVERAGE_CENTS)} cents a minute`;
     else overage = parsed.value;
   }
 

@@ -1,3 +1,5 @@
+import { formatNumber } from "../lib/format.ts";
+
 // A ring gauge of the included minutes used, in plain SVG. Assistive technology reads a native <meter>.
 const RADIUS = 52;
 const CIRCUMFERENCE = 2 * Math.PI * RADIUS;
@@ -20,7 +22,6 @@ export function UsageGauge({
 }) {
   const shown = Math.min(100, Math.max(0, percentage));
   const tone = toneOf(percentage);
-  const numbers = new Intl.NumberFormat("en-US");
   return (
     <div className="relative mx-auto size-36 shrink-0" data-testid="usage-gauge">
       <meter
@@ -29,7 +30,7 @@ export function UsageGauge({
         min={0}
         max={100}
         value={shown}
-        aria-valuetext={`${percentage}%: ${numbers.format(used)} of ${numbers.format(limit)} minutes`}
+        aria-valuetext={`${percentage}%: ${formatNumber(used)} of ${formatNumber(limit)} minutes`}
       >
         {percentage}%
       </meter>

@@ -6,12 +6,10 @@ import { Badge, Button, Card, EmptyState, ErrorState, Spinner } from "@minutely/
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { DailyChart } from "../components/daily-chart.tsx";
-import { formatDate } from "../lib/format.ts";
+import { formatCount, formatDate, formatNumber } from "../lib/format.ts";
 import { httpStatusOf, trpc } from "../lib/trpc.ts";
 
-const numbers = new Intl.NumberFormat("en-US");
-
-const calls = (count: number) => `${numbers.format(count)} ${count === 1 ? "call" : "calls"}`;
+const calls = (count: number) => formatCount(count, "call");
 
 function share(part: number, whole: number): number {
   return whole > 0 ? Math.round((part / whole) * 1000) / 10 : 0;
@@ -81,8 +79,8 @@ export function AnalyticsPage() {
       <div>
         <h1 className="text-2xl font-bold">Analytics</h1>
         <p className="text-slate-600">
-          Billing period {formatDate(period.start)} – {formatDate(period.end)}:{" "}
-          {numbers.format(totals.minutes)} minutes in {calls(totals.calls)}.
+          Billing period {formatDate(period.start)} – {formatDate(period.end)}: {formatNumber(totals.minutes)}{" "}
+          minutes in {calls(totals.calls)}.
         </p>
       </div>
       <div className="grid gap-4 lg:grid-cols-2">
@@ -127,8 +125,8 @@ export function AnalyticsPage() {
                         />
                       </div>
                     </td>
-                    <td className="py-2 pr-4 text-right">{numbers.format(agent.calls)}</td>
-                    <td className="py-2 text-right">{numbers.format(agent.minutes)}</td>
+                    <td className="py-2 pr-4 text-right">{formatNumber(agent.calls)}</td>
+                    <td className="py-2 text-right">{formatNumber(agent.minutes)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -157,7 +155,7 @@ export function AnalyticsPage() {
                   />
                   {direction === "inbound" ? "Inbound" : "Outbound"}
                 </dt>
-                <dd className="text-2xl font-bold">{numbers.format(byDirection[direction].minutes)} min</dd>
+                <dd className="text-2xl font-bold">{formatNumber(byDirection[direction].minutes)} min</dd>
                 <dd className="text-slate-600">
                   {share(byDirection[direction].minutes, totals.minutes)}% ·{" "}
                   {calls(byDirection[direction].calls)}

@@ -3,7 +3,7 @@ import { Badge, Banner, Button, Card, Dialog, ErrorState, Spinner } from "@minut
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useNavigate, useSearch } from "@tanstack/react-router";
 import { useState } from "react";
-import { formatCents, formatDate } from "../lib/format.ts";
+import { formatAgents, formatCents, formatDate, formatNumber } from "../lib/format.ts";
 import { trpc } from "../lib/trpc.ts";
 
 type Selection = Awaited<ReturnType<typeof useSelection>>["data"];
@@ -218,10 +218,8 @@ export function PackagesPage() {
                 </p>
                 <p className="mt-1 text-sm text-slate-600">{pkg.description}</p>
                 <ul className="mt-4 flex-1 space-y-1 text-sm">
-                  <li>{pkg.callMinutesLimit.toLocaleString("en-US")} call minutes</li>
-                  <li>
-                    {pkg.agentsAllowed} {pkg.agentsAllowed === 1 ? "agent" : "agents"}
-                  </li>
+                  <li>{formatNumber(pkg.callMinutesLimit)} call minutes</li>
+                  <li>{formatAgents(pkg.agentsAllowed)}</li>
                   <li>{pkg.features.analytics ? "Analytics" : "No analytics"}</li>
                   <li>{pkg.features.apiAccess ? "API access" : "No API access"}</li>
                   <li>

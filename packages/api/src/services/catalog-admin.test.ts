@@ -80,7 +80,7 @@ describe("package catalog administration", () => {
     const selection = await packageSelection(ports, account.id);
     expect(selection.packages.map((p) => p.name)).toEqual(["Starter", "Pro", "Enterprise", "Scale"]);
     const minutes = selection.comparison.find((r) => r.feature === "Monthly Call Minutes");
-    expect(minutes?.cells.find((c) => c.planName === "Scale")?.value).toBe("6000 minutes");
+    expect(minutes?.cells.find((c) => c.planName === "Scale")?.value).toBe("6,000 minutes");
     expect(selection.needsPackageSelection).toBe(true);
   });
 

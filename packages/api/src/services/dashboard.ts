@@ -2,7 +2,7 @@
 // daily series, agents, active alerts, recent invoices, entitlements, the forecast with plan advice, and
 // the quick actions. It composes the existing services (so each fact has one definition) and runs their
 // queries concurrently; the tRPC query dashboard.get and GET /api/dashboard/comprehensive/ both serve it.
-import { type Entitlements, type UsageOutlook, usageOutlook } from "@minutely/domain";
+import { type Entitlements, formatNumber, type UsageOutlook, usageOutlook } from "@minutely/domain";
 import type { Ports, Viewer } from "../context.ts";
 import { AppError } from "../errors.ts";
 import { listAgents } from "./agents.ts";
@@ -54,8 +54,6 @@ export interface Dashboard {
   quickActions: QuickAction[];
 }
 
-const numbers = new Intl.NumberFormat("en-US");
-
 /** dailyUsage without a subscription is PRECONDITION_FAILED; the dashboard shows no series instead. */
 async function dailyOrEmpty(ports: Pick<Ports, "db" | "clock">, accountId: string) {
   try {
@@ -102,7 +100,7 @@ export function quickActions(input: {
     {
       id: "agents",
       label: "Agents",
-      description: `${numbers.format(agents.active)} of ${numbers.format(agents.allowed)} active agents.`,
+      description: `${formatNumber(agents.active)} of ${formatNumber(agents.allowed)} active agents.`,
       path: "/agents",
       urgent: false,
     },
