@@ -1,14 +1,16 @@
-// The customer journey, polished (issue 19): the usage gauge's text inside its ring. The built SPA, the
+// The customer journey, polished (issue 19): the header on a desktop and on a phone (a disclosure menu),
+// the skip link, a title for every page and the usage gauge's text inside its ring. The built SPA, the
 // real API, in Chromium.
 import { join } from "node:path";
-import { SCREENSHOT_DIR, screenshot, testBrowser, testStack } from "@minutely/testing";
-import type { Page } from "playwright-core";
+import { declaredRoutes, SCREENSHOT_DIR, screenshot, testBrowser, testStack } from "@minutely/testing";
+import type { Locator, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 
 const stack = await testStack({ spas: { web: true } });
 const browser = await testBrowser();
 const PASSWORD = "correct horse battery";
 const DAY = 24 * 60 * 60 * 1000;
+const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } as const;
 const DESKTOP = { viewport: { width: 1280, height: 900 } } as const;
 
 async function signIn(page: Page, email: string): Promise<void> {
@@ -65,8 +67,193 @@ async function proCustomer(email: string, name: string, minutes: number): Promis
   await reportMinutes(user.accountId, minutes);
 }
 
+/** What the screen shows (not the whole page): the header and what is above the fold. */
+async function screenView(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`) });
+}
+
+/** The vertical middle of an element on the page. */
+async function middleOf(locator: Locator): Promise<number> {
+  const box = await locator.boundingBox();
+  if (!box) throw new Error("the element is not rendered");
+  return box.y + box.height / 2;
+}
+
+/** The id of the focused element, or its text when it has none. */
+function focused(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const element = document.activeElement;
+    return element?.id || element?.textContent?.trim() || element?.tagName || "";
+  });
+}
+
 await proCustomer("alexandra.morgan-operations@example.com", "Alexandra Morgan", 2502);
 await proCustomer("over@example.com", "Oscar Over", 7500);
+
+describe("header", () => {
+  it("fits on one line at 1280 px (and at 1024 px): the links, the email and Sign out", async () => {
+    const page = await browser.newPage(DESKTOP);
+    await signIn(page, "alexandra.morgan-operations@example.com");
+    await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+    const nav = page.getByRole("navigation", { name: "Main" });
+    const items = [
+      nav.getByRole("link", { name: "Minutely" }),
+      ...["Dashboard", "Subscription & Packages", "Billing", "API keys", "Usage", "Analytics", "Agents"].map(
+        (name) => nav.getByRole("link", { name, exact: true }),
+      ),
+      nav.getByText("alexandra.morgan-operations@example.com"),
+      nav.getByRole("button", { name: "Sign out" }),
+    ];
+    for (const width of [1280, 1024]) {
+      await page.setViewportSize({ width, height: 900 });
+      const brand = await middleOf(items[0] as Locator);
+      for (const item of items.slice(1)) {
+        if (width === 1024 && (await item.textContent())?.includes("@")) {
+          expect(await item.isVisible(), "the email gives way below 1280 px").toBe(false);
+          continue;
+        }
+        expect(
+          Math.abs((await middleOf(item)) - brand),
+          `${await item.textContent()} at ${width} px`,
+        ).toBeLessThan(4);
+      }
+      expect(await nav.getByRole("button", { name: "Menu" }).isVisible()).toBe(false);
+      expect((await page.locator("header").boundingBox())?.height).toBeLessThan(70);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await screenshot(page, "web-header-1280");
+    await page.close();
+  });
+
+  it("on a phone is one line with a Menu button; the menu opens, closes on Escape, outside and on navigation", async () => {
+    const page = await browser.newPage(PHONE);
+    await signIn(page, "alexandra.morgan-operations@example.com");
+    await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+    const nav = page.getByRole("navigation", { name: "Main" });
+    const menu = nav.getByRole("button", { name: "Menu" });
+    expect(await menu.getAttribute("aria-expanded")).toBe("false");
+    const controls = await menu.getAttribute("aria-controls");
+    expect(controls).toBeTruthy();
+    expect(await page.locator(`#${controls}`).count()).toBe(1);
+    expect(await nav.getByRole("link", { name: "Usage" }).isVisible()).toBe(false);
+    expect((await page.locator("header").boundingBox())?.height).toBeLessThan(70);
+    // The gauge is above the fold.
+    const gauge = await page.getByTestId("usage-gauge").boundingBox();
+    expect(gauge && gauge.y + gauge.height).toBeLessThanOrEqual(844);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await screenView(page, "web-header-390-closed");
+
+    // From the keyboard: Enter opens it, focus stays on the button, Tab goes into the menu, Escape closes it
+    // and gives focus back to the button.
+    await menu.focus();
+    await page.keyboard.press("Enter");
+    expect(await menu.getAttribute("aria-expanded")).toBe("true");
+    expect(await page.locator(`#${controls}`).isVisible()).toBe(true);
+    expect(await focused(page)).toBe("Menu");
+    await page.keyboard.press("Tab");
+    expect(await focused(page)).toBe("Dashboard");
+    await page.keyboard.press("Escape");
+    expect(await menu.getAttribute("aria-expanded")).toBe("false");
+    expect(await page.locator(`#${controls}`).isVisible()).toBe(false);
+    expect(await focused(page)).toBe("Menu");
+
+    await menu.click();
+    expect(await menu.getAttribute("aria-expanded")).toBe("true");
+    for (const name of [
+      "Dashboard",
+      "Subscription & Packages",
+      "Billing",
+      "API keys",
+      "Usage",
+      "Analytics",
+    ]) {
+      expect(await nav.getByRole("link", { name, exact: true }).isVisible(), name).toBe(true);
+    }
+    expect(await nav.getByRole("button", { name: "Sign out" }).isVisible()).toBe(true);
+    await screenView(page, "web-header-390-open");
+
+    // A tap outside closes it.
+    await page.getByRole("heading", { name: "Dashboard" }).click();
+    expect(await menu.getAttribute("aria-expanded")).toBe("false");
+
+    // Choosing a page closes it and puts focus on the new page's content.
+    await menu.click();
+    await nav.getByRole("link", { name: "Usage", exact: true }).click();
+    await page.waitForURL(`${stack.baseUrl}/usage`);
+    await page.getByRole("heading", { name: "Usage", exact: true }).waitFor();
+    expect(await menu.getAttribute("aria-expanded")).toBe("false");
+    expect(await nav.getByRole("link", { name: "Usage", exact: true }).isVisible()).toBe(false);
+    expect(await focused(page)).toBe("main");
+
+    // Back in the history closes it too.
+    await menu.click();
+    await page.goBack();
+    await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+    expect(await menu.getAttribute("aria-expanded")).toBe("false");
+    await page.close();
+  });
+});
+
+describe("skip link", () => {
+  it("is the first thing Tab reaches, shows itself, and moves focus to the page's content", async () => {
+    const page = await browser.newPage(DESKTOP);
+    await signIn(page, "alexandra.morgan-operations@example.com");
+    await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+    await page.reload();
+    await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+    await page.keyboard.press("Tab");
+    expect(await focused(page)).toBe("Skip to content");
+    const link = page.getByRole("link", { name: "Skip to content" });
+    const box = await link.boundingBox();
+    expect(box && box.width > 20 && box.height > 10 && box.y >= 0).toBe(true);
+    await screenshot(page, "web-skip-link");
+    await page.keyboard.press("Enter");
+    expect(await focused(page)).toBe("main");
+    expect(new URL(page.url()).pathname).toBe("/");
+    // The next Tab is inside the page, past the header.
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.closest("main") !== null)).toBe(true);
+    await page.close();
+  });
+});
+
+describe("document titles", () => {
+  it("name every page of the app, each differently", async () => {
+    const signedOut: Record<string, string> = {
+      "/sign-in": "Sign in · Minutely",
+      "/sign-up": "Create your account · Minutely",
+    };
+    const signedIn: Record<string, string> = {
+      "/": "Dashboard · Minutely",
+      "/packages": "Subscription & Packages · Minutely",
+      "/billing": "Billing · Minutely",
+      "/billing/return": "Payment confirmation · Minutely",
+      "/usage": "Usage · Minutely",
+      "/agents": "Agents · Minutely",
+      "/analytics": "Analytics · Minutely",
+      "/api-keys": "API keys · Minutely",
+    };
+    expect(new Set(await declaredRoutes("web"))).toEqual(
+      new Set([...Object.keys(signedOut), ...Object.keys(signedIn)]),
+    );
+    const page = await browser.newPage(DESKTOP);
+    for (const [path, title] of Object.entries(signedOut)) {
+      await page.goto(`${stack.baseUrl}${path}`);
+      await expect.poll(() => page.title(), { message: path }).toBe(title);
+    }
+    await signIn(page, "alexandra.morgan-operations@example.com");
+    for (const [path, title] of Object.entries(signedIn)) {
+      const query = path === "/billing/return" ? "?session_id=cs_unknown" : "";
+      await page.goto(`${stack.baseUrl}${path}${query}`);
+      await expect.poll(() => page.title(), { message: path }).toBe(title);
+    }
+    await page.goto(`${stack.baseUrl}/no-such-page`);
+    await expect.poll(() => page.title()).toBe("Page not found · Minutely");
+    const titles = [...Object.values(signedOut), ...Object.values(signedIn), "Page not found · Minutely"];
+    expect(new Set(titles).size).toBe(titles.length);
+    await page.close();
+  });
+});
 
 describe("usage gauge", () => {
   for (const [email, label] of [

@@ -1,5 +1,15 @@
 import { zodResolver } from "@hookform/resolvers/zod";
-import { Badge, Banner, Button, Card, EmptyState, ErrorState, Field, Spinner } from "@minutely/ui";
+import {
+  Badge,
+  Banner,
+  Button,
+  Card,
+  EmptyState,
+  ErrorState,
+  Field,
+  Spinner,
+  useDocumentTitle,
+} from "@minutely/ui";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { TRPCClientError } from "@trpc/client";
@@ -82,6 +92,7 @@ function AgentNameForm({
 }
 
 export function AgentsPage() {
+  useDocumentTitle("Agents");
   const queryClient = useQueryClient();
   const agents = useQuery(trpc.agents.list.queryOptions());
   const refresh = { onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.agents.pathKey() }) };

@@ -2,7 +2,7 @@
 // see them (FORBIDDEN without the package's analytics); everyone else sees what analytics offer and which
 // packages include them.
 import { formatMoney } from "@minutely/domain";
-import { Badge, Button, Card, EmptyState, ErrorState, Spinner } from "@minutely/ui";
+import { Badge, Button, Card, EmptyState, ErrorState, Spinner, useDocumentTitle } from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { DailyChart } from "../components/daily-chart.tsx";
@@ -61,6 +61,7 @@ function UpgradePrompt({ reason }: { reason: string }) {
 }
 
 export function AnalyticsPage() {
+  useDocumentTitle("Analytics");
   const analytics = useQuery(trpc.analytics.overview.queryOptions(undefined, { refetchInterval: 30_000 }));
   if (analytics.isPending) return <Spinner label="Loading analytics" />;
   if (analytics.isError) {

@@ -1,5 +1,15 @@
 import { formatMoney } from "@minutely/domain";
-import { Badge, Banner, Button, Card, ConfirmDialog, EmptyState, ErrorState, Spinner } from "@minutely/ui";
+import {
+  Badge,
+  Banner,
+  Button,
+  Card,
+  ConfirmDialog,
+  EmptyState,
+  ErrorState,
+  Spinner,
+  useDocumentTitle,
+} from "@minutely/ui";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useSearch } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
@@ -27,6 +37,7 @@ function toneOf(status: string) {
 }
 
 export function BillingPage() {
+  useDocumentTitle("Billing");
   const queryClient = useQueryClient();
   const overview = useQuery(trpc.subscription.overview.queryOptions());
   const invoices = useQuery(trpc.subscription.invoices.queryOptions());
@@ -198,6 +209,7 @@ export function BillingPage() {
  * then say plainly what happened: subscribed, card updated, still processing, or not paid.
  */
 export function BillingReturnPage() {
+  useDocumentTitle("Payment confirmation");
   const search = useSearch({ from: "/app/billing/return" });
   const queryClient = useQueryClient();
   const complete = useMutation(

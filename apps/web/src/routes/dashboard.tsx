@@ -2,7 +2,7 @@
 // one query (dashboard.get), batched with the payment banner's overview into one HTTP round trip.
 import type { AppRouter } from "@minutely/api";
 import { formatMoney } from "@minutely/domain";
-import { Badge, Banner, Card, cn, ErrorState, Spinner } from "@minutely/ui";
+import { Badge, Banner, Card, cn, ErrorState, Spinner, useDocumentTitle } from "@minutely/ui";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, Navigate } from "@tanstack/react-router";
 import type { inferRouterOutputs } from "@trpc/server";
@@ -291,6 +291,7 @@ export function DashboardSkeleton() {
 }
 
 export function DashboardPage() {
+  useDocumentTitle("Dashboard");
   const dashboard = useQuery(dashboardQuery);
   if (dashboard.isPending) return <DashboardSkeleton />;
   if (dashboard.isError) {
@@ -323,9 +324,10 @@ export function DashboardPage() {
         </p>
       </div>
       <Alerts data={data} />
+      {/* The minutes gauge first: on a phone it is what shows above the fold. */}
       <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-3">
-        <SubscriptionCard data={data} />
         <UsageCard data={data} />
+        <SubscriptionCard data={data} />
         <ForecastCard data={data} />
       </div>
       <div className="grid items-start gap-4 lg:grid-cols-3">

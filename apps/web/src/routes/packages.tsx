@@ -1,5 +1,5 @@
 import { formatMoney } from "@minutely/domain";
-import { Badge, Banner, Button, Card, Dialog, ErrorState, Spinner } from "@minutely/ui";
+import { Badge, Banner, Button, Card, Dialog, ErrorState, Spinner, useDocumentTitle } from "@minutely/ui";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useNavigate, useSearch } from "@tanstack/react-router";
 import { useState } from "react";
@@ -167,6 +167,7 @@ export function PackagesPage() {
   const overview = useQuery(trpc.subscription.overview.queryOptions());
   const search = useSearch({ from: "/app/packages" });
   const [dialog, setDialog] = useState<{ kind: "upgrade" | "downgrade"; pkg: Package } | null>(null);
+  useDocumentTitle(selection.data?.needsPackageSelection ? "Choose your package" : "Subscription & Packages");
   const subscribe = useMutation(
     trpc.subscription.subscribe.mutationOptions({
       onSuccess: (result) => {

@@ -1,6 +1,16 @@
 import { zodResolver } from "@hookform/resolvers/zod";
 import { formatMoney } from "@minutely/domain";
-import { Badge, Banner, Button, Card, EmptyState, ErrorState, Field, Spinner } from "@minutely/ui";
+import {
+  Badge,
+  Banner,
+  Button,
+  Card,
+  EmptyState,
+  ErrorState,
+  Field,
+  Spinner,
+  useDocumentTitle,
+} from "@minutely/ui";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { useForm } from "react-hook-form";
@@ -193,6 +203,7 @@ function Thresholds() {
 }
 
 export function UsagePage() {
+  useDocumentTitle("Usage");
   const usage = useQuery(trpc.usage.current.queryOptions(undefined, LIVE));
   if (usage.isPending) return <Spinner label="Loading your usage" />;
   if (usage.isError) return <ErrorState error={usage.error} onRetry={() => usage.refetch()} />;
