@@ -319,8 +319,9 @@ export function DashboardPage() {
     <div className="space-y-6">
       <div>
         <h1 className="text-2xl font-bold">Dashboard</h1>
-        <p className="text-slate-600">
-          Welcome back, {firstName}. Here is where {data.account.name} stands this billing period.
+        <p className="text-slate-600" data-testid="dashboard-greeting">
+          {data.greeting === "new" ? `Welcome to Minutely, ${firstName}.` : `Welcome back, ${firstName}.`}{" "}
+          Here is where {data.account.name} stands this billing period.
         </p>
       </div>
       <Alerts data={data} />
