@@ -1,6 +1,7 @@
 // The customer journey, polished (issue 19): the header on a desktop and on a phone (a disclosure menu),
-// the skip link, a title for every page and the usage gauge's text inside its ring. The built SPA, the
-// real API, in Chromium.
+// the skip link, a title for every page, the usage gauge's text inside its ring, one number format in the
+// comparison table, the greeting of a new customer, and what a customer without a package is offered on
+// the Agents and Usage pages. The built SPA, the real API, in Chromium.
 import { join } from "node:path";
 import { declaredRoutes, SCREENSHOT_DIR, screenshot, testBrowser, testStack } from "@minutely/testing";
 import type { Locator, Page } from "playwright-core";
@@ -289,4 +290,75 @@ describe("usage gauge", () => {
       await page.close();
     });
   }
+});
+
+describe("a new customer", () => {
+  it("compares packages in one number format, is offered a package on Agents and Usage, and is welcomed", async () => {
+    const page = await browser.newPage(DESKTOP);
+    await page.goto(`${stack.baseUrl}/sign-up`);
+    await page.getByLabel("Name").fill("Nora Newcomer");
+    await page.getByLabel("Email").fill("nora@example.com");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByRole("heading", { name: "Choose your package" }).waitFor();
+
+    // The comparison table writes numbers as the cards do.
+    const minutesRow = page.getByRole("row", { name: /Monthly Call Minutes/ });
+    expect(await minutesRow.getByRole("cell").allTextContents()).toEqual([
+      "1,000 minutes",
+      "3,000 minutes",
+      "10,000 minutes",
+    ]);
+    expect(await page.getByTestId("package-Starter").textContent()).toContain("1,000 call minutes");
+    expect(await page.getByTestId("package-Enterprise").textContent()).toContain("10,000 call minutes");
+
+    // Agents: the form is there but disabled, with why and where to choose a package.
+    const nav = page.getByRole("navigation", { name: "Main" });
+    await nav.getByRole("link", { name: "Agents", exact: true }).click();
+    await page.getByRole("heading", { name: "Agents", exact: true }).waitFor();
+    expect(await page.getByRole("button", { name: "Add agent" }).isDisabled()).toBe(true);
+    expect(await page.getByLabel("Agent name").isDisabled()).toBe(true);
+    const why = page.getByTestId("agents-need-package");
+    expect(await why.textContent()).toContain("Agents come with a package");
+    await screenshot(page, "web-agents-no-package");
+    // The server refuses too, with a 4xx that says why.
+    const refused = await page.evaluate(async () => {
+      const response = await fetch("/trpc/agents.create", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ json: { name: "Front desk" } }),
+      });
+      return { status: response.status, body: await response.json() };
+    });
+    expect(refused.status).toBe(412);
+    expect(refused.body.error.json.message).toBe("Choose a package before adding agents.");
+    await why.getByRole("link", { name: "Choose a package" }).click();
+    await page.getByRole("heading", { name: "Choose your package" }).waitFor();
+
+    // Usage: a heading, what the page will show, and the way to a package.
+    await nav.getByRole("link", { name: "Usage", exact: true }).click();
+    await page.getByRole("heading", { level: 1, name: "Usage" }).waitFor();
+    const noUsage = page.getByTestId("usage-no-package");
+    expect(await noUsage.textContent()).toContain("Once you choose a package");
+    await screenshot(page, "web-usage-no-package");
+    await noUsage.getByRole("link", { name: "Choose a package" }).click();
+    await page.getByRole("heading", { name: "Choose your package" }).waitFor();
+
+    // Subscribed, still in the session sign-up opened: a welcome, not a "welcome back".
+    const user = await stack.database.db.user.findUniqueOrThrow({ where: { email: "nora@example.com" } });
+    await subscribe(user.accountId ?? "", "Starter");
+    await page.goto(`${stack.baseUrl}/`);
+    const greeting = page.getByTestId("dashboard-greeting");
+    await greeting.waitFor();
+    expect(await greeting.textContent()).toMatch(/^Welcome to Minutely, Nora\. /);
+    await screenshot(page, "web-dashboard-welcome");
+
+    // Signed out and in again: a returning customer.
+    await nav.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    await signIn(page, "nora@example.com");
+    await greeting.waitFor();
+    expect(await greeting.textContent()).toMatch(/^Welcome back, Nora\. /);
+    await page.close();
+  });
 });

@@ -210,12 +210,24 @@ export function UsagePage() {
   const current = usage.data;
   if (!current) {
     return (
-      <EmptyState title="No subscription yet">
-        <Link to="/packages" className="underline">
-          Choose a package
-        </Link>{" "}
-        to start calling.
-      </EmptyState>
+      <div className="space-y-6">
+        <div>
+          <h1 className="text-2xl font-bold">Usage</h1>
+          <p className="text-slate-600">
+            The call minutes of your billing period, as your agents make calls.
+          </p>
+        </div>
+        <Card data-testid="usage-no-package" className="space-y-3">
+          <h2 className="text-lg font-semibold">No package yet</h2>
+          <p className="text-sm text-slate-600">
+            Once you choose a package, this page shows its included minutes and how many you have used, day by
+            day and by agent, with alerts before you reach the limit.
+          </p>
+          <Button asChild>
+            <Link to="/packages">Choose a package</Link>
+          </Button>
+        </Card>
+      </div>
     );
   }
   const share = Math.min(100, current.usage_percentage);
