@@ -19,6 +19,8 @@ describe("package entry point", () => {
       "fromMajorUnits",
       "isCurrency",
       "DEFAULT_PLANS",
+      "PACKAGE_LIMITS",
+      "packageNumberMessage",
       "validatePlan",
       "validateCatalog",
       "COMPARISON_FEATURES",

@@ -9,6 +9,7 @@ export * from "./forecast";
 export * from "./money";
 export * from "./numbers";
 export * from "./outlook";
+export * from "./package-limits";
 export * from "./period-plan";
 export * from "./periods";
 export * from "./plans";
