@@ -51,12 +51,15 @@ describe("the admin app under the development wiring and the production build", 
         if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`);
       });
       await page.getByRole("heading", { name: "Admin sign in" }).waitFor();
+      await expect.poll(() => page.title()).toBe("Sign in · Minutely Admin");
       await page.getByLabel("Email").fill(ADMIN.email);
       await page.getByLabel("Password").fill(ADMIN.password);
       await page.getByRole("button", { name: "Sign in" }).click();
       await page.getByRole("navigation", { name: "Admin" }).waitFor();
       const paths = await pathsToVisit();
       expect(paths).toContain("/webhooks");
+      // Every page names itself in the tab, each differently ("/" is the packages page).
+      const titles = new Map<string, string>();
       for (const path of paths) {
         if (path === "/sign-in" || path === "/forbidden") continue; // an admin is sent on from these
         await page.goto(`${base}${path}`);
@@ -64,9 +67,13 @@ describe("the admin app under the development wiring and the production build", 
         expect(reloaded?.headers()["content-type"], `reload of ${path}`).toMatch(/^text\/html/);
         await page.getByRole("navigation", { name: "Admin" }).waitFor();
         await page.locator("main h1").first().waitFor();
+        await expect.poll(() => page.title(), { message: path }).toMatch(/^.+ · Minutely Admin$/);
+        if (path !== "/") titles.set(path, await page.title());
       }
+      expect(new Set(titles.values()).size, JSON.stringify([...titles])).toBe(titles.size);
       await page.goto(`${base}/no-such-page`);
       await page.getByRole("heading", { name: "Page not found" }).waitFor();
+      await expect.poll(() => page.title()).toBe("Page not found · Minutely Admin");
       const favicon = await page.evaluate(
         () => document.querySelector<HTMLLinkElement>('link[rel="icon"]')?.href,
       );

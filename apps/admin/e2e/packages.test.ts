@@ -140,9 +140,37 @@ describe("admin packages", () => {
     await page.getByRole("button", { name: "Create package" }).click();
     expect(await describedBy(page, "Name")).toBe("Name is required");
     expect(await describedBy(page, "Price per month")).toBe("Use at most 2 decimal places (whole cents)");
-    expect(await describedBy(page, "Call minutes included")).toBe("Enter a whole number");
+    expect(await describedBy(page, "Call minutes included")).toBe("Enter the included minutes, e.g. 1000");
     expect(await page.getByLabel("Name", { exact: true }).getAttribute("aria-invalid")).toBe("true");
     await screenshot(page, "admin-package-form-client-errors");
+
+    // Numbers out of range: each field says what is wrong with it, as the server would.
+    await page.getByLabel("Price per month").fill("-1");
+    await page.getByLabel("Call minutes included").fill("-5");
+    await page.getByLabel("Agents allowed").fill("0");
+    await page.getByLabel("Hard cap (no overage)").uncheck();
+    await page.getByLabel("Overage price per minute (cents)").fill("-2");
+    await page.getByRole("button", { name: "Create package" }).click();
+    expect(await describedBy(page, "Price per month")).toBe("The monthly price must be 0 or more");
+    expect(await describedBy(page, "Call minutes included")).toBe("Included minutes must be 0 or more");
+    expect(await describedBy(page, "Agents allowed")).toBe("Agents allowed must be at least 1");
+    expect(await describedBy(page, "Overage price per minute (cents)")).toBe(
+      "The overage price must be 0 or more",
+    );
+    await screenshot(page, "admin-package-form-range-errors");
+    await page.getByLabel("Call minutes included").fill("100,000,001");
+    await page.getByLabel("Agents allowed").fill("100001");
+    await page.getByLabel("Overage price per minute (cents)").fill("100001");
+    await page.getByRole("button", { name: "Create package" }).click();
+    expect(await describedBy(page, "Call minutes included")).toBe(
+      "Included minutes can be at most 100,000,000",
+    );
+    expect(await describedBy(page, "Agents allowed")).toBe("Agents allowed can be at most 100,000");
+    expect(await describedBy(page, "Overage price per minute (cents)")).toBe(
+      "The overage price can be at most 100,000 cents a minute",
+    );
+    await page.getByLabel("Agents allowed").fill("1");
+    await page.getByLabel("Hard cap (no overage)").check();
 
     const before = await db.subscriptionPlan.count();
     await page.getByLabel("Name", { exact: true }).fill("Pro");

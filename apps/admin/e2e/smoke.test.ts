@@ -34,6 +34,7 @@ describe("admin app smoke test", () => {
     const page = await signIn("customer@example.com", "customer-password-1");
     await page.getByText("Admins only").waitFor();
     expect(new URL(page.url()).pathname).toBe("/admin/forbidden");
+    await expect.poll(() => page.title()).toBe("Admins only · Minutely Admin");
     await screenshot(page, "admin-refuses-customer");
   });
 });

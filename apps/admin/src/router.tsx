@@ -12,6 +12,7 @@ import {
   useRouterState,
 } from "@tanstack/react-router";
 import { type ReactElement, useEffect } from "react";
+import { useDocumentTitle } from "./lib/document-title.ts";
 import {
   validateAuditSearch,
   validateClockSearch,
@@ -160,6 +161,7 @@ function Layout() {
 }
 
 function ForbiddenPage() {
+  useDocumentTitle("Admins only");
   const doSignOut = useSignOut();
   return (
     <Card className="mx-auto mt-12 max-w-md">
@@ -326,6 +328,7 @@ const billingClockRoute = createRoute({
 
 /** Any address the app does not know: say so in the app's own frame, with a way back. */
 function NotFoundPage() {
+  useDocumentTitle("Page not found");
   return (
     <div className="mx-auto max-w-xl px-4 py-16 text-center">
       <h1 className="text-2xl font-bold">Page not found</h1>

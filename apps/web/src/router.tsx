@@ -1,4 +1,4 @@
-import { Button, EmulatorBanner, signOut } from "@minutely/ui";
+import { EmulatorBanner, useDocumentTitle } from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
 import {
   createRootRoute,
@@ -8,10 +8,10 @@ import {
   lazyRouteComponent,
   Outlet,
   redirect,
-  useNavigate,
 } from "@tanstack/react-router";
 import { PaymentProblemBanner } from "./components/payment-problem-banner.tsx";
-import { afterAuthChange, authSearch } from "./lib/auth-navigation.ts";
+import { MAIN_ID, SiteHeader } from "./components/site-header.tsx";
+import { authSearch } from "./lib/auth-navigation.ts";
 import { queryClient, trpc } from "./lib/trpc.ts";
 import { DashboardPage } from "./routes/dashboard.tsx";
 
@@ -32,83 +32,19 @@ const page = {
 
 const meQuery = trpc.auth.me.queryOptions();
 
-function Header() {
-  const me = useQuery(meQuery);
-  const navigate = useNavigate();
+/** Keyboard users skip the header: the first thing Tab reaches, it moves focus to the page's content. */
+function SkipLink() {
   return (
-    <header className="border-b border-slate-200 bg-white">
-      <nav
-        className="mx-auto flex max-w-6xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3"
-        aria-label="Main"
-      >
-        <Link to="/" className="text-lg font-bold text-brand-700">
-          Minutely
-        </Link>
-        {me.data ? (
-          <>
-            <Link
-              to="/"
-              activeOptions={{ exact: true }}
-              className="text-sm text-slate-600 [&.active]:font-semibold [&.active]:text-slate-900"
-            >
-              Dashboard
-            </Link>
-            <Link
-              to="/packages"
-              className="text-sm text-slate-600 [&.active]:font-semibold [&.active]:text-slate-900"
-            >
-              Subscription &amp; Packages
-            </Link>
-            <Link
-              to="/billing"
-              className="text-sm text-slate-600 [&.active]:font-semibold [&.active]:text-slate-900"
-            >
-              Billing
-            </Link>
-            <Link
-              to="/api-keys"
-              className="text-sm text-slate-600 [&.active]:font-semibold [&.active]:text-slate-900"
-            >
-              API keys
-            </Link>
-            <Link
-              to="/usage"
-              className="text-sm text-slate-600 [&.active]:font-semibold [&.active]:text-slate-900"
-            >
-              Usage
-            </Link>
-            <Link
-              to="/analytics"
-              className="text-sm text-slate-600 [&.active]:font-semibold [&.active]:text-slate-900"
-            >
-              Analytics
-            </Link>
-            <Link
-              to="/agents"
-              className="text-sm text-slate-600 [&.active]:font-semibold [&.active]:text-slate-900"
-            >
-              Agents
-            </Link>
-            <Link
-              to="/integration"
-              className="text-sm text-slate-600 [&.active]:font-semibold [&.active]:text-slate-900"
-            >
-              Integration
-            </Link>
-            <span className="ml-auto text-sm text-slate-500">{me.data.user.email}</span>
-            <Button
-              variant="ghost"
-              onClick={async () => {
-                await signOut();
-                await afterAuthChange(navigate, "/sign-in");
-              }}
-            >
-              Sign out
-            </Button>
-          </>
-        ) : null}
-      </nav>
-    </header>
+    <a
+      href={`#${MAIN_ID}`}
+      onClick={(event) => {
+        event.preventDefault();
+        document.getElementById(MAIN_ID)?.focus();
+      }}
+      className="sr-only focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:text-sm focus:text-slate-900 focus:shadow"
+    >
+      Skip to content
+    </a>
   );
 }
 
@@ -116,9 +52,10 @@ function Layout() {
   const status = useQuery({ ...trpc.system.status.queryOptions(), staleTime: Number.POSITIVE_INFINITY });
   return (
     <div className="min-h-screen">
+      <SkipLink />
       {status.data?.stripeEmulator ? <EmulatorBanner /> : null}
-      <Header />
-      <main className="mx-auto max-w-6xl px-4 py-8">
+      <SiteHeader />
+      <main id={MAIN_ID} tabIndex={-1} className="mx-auto max-w-6xl px-4 py-6 focus:outline-none sm:py-8">
         <Outlet />
       </main>
     </div>
@@ -224,6 +161,7 @@ const packagesRoute = createRoute({
 
 /** Any address the app does not know: say so in the app's own frame, with a way back. */
 function NotFoundPage() {
+  useDocumentTitle("Page not found");
   return (
     <div className="mx-auto max-w-xl px-4 py-16 text-center">
       <h1 className="text-2xl font-bold">Page not found</h1>

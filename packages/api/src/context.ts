@@ -12,6 +12,11 @@ export interface Viewer {
   role: "user" | "admin";
   /** The tenant the user belongs to; every account-scoped query filters by it. */
   accountId: string | null;
+  /**
+   * When the session of this request was opened (by signing up or signing in). Absent for viewers made
+   * without a session (tests, tools).
+   */
+  sessionStartedAt?: Date;
 }
 
 /** Deployment facts services need. */

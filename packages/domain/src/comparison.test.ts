@@ -81,9 +81,9 @@ describe("buildComparisonRows", () => {
     const rows = buildComparisonRows(DEFAULT_PLANS);
     expect(rows.map((row) => row.feature)).toEqual([...COMPARISON_FEATURES]);
     expect(rows[0]?.cells).toEqual([
-      { planName: "Starter", value: "1000 minutes", included: null },
-      { planName: "Pro", value: "3000 minutes", included: null },
-      { planName: "Enterprise", value: "10000 minutes", included: null },
+      { planName: "Starter", value: "1,000 minutes", included: null },
+      { planName: "Pro", value: "3,000 minutes", included: null },
+      { planName: "Enterprise", value: "10,000 minutes", included: null },
     ]);
     expect(rows[1]?.cells.map((c) => c.value)).toEqual(["1 agent", "5 agents", "25 agents"]);
     expect(rows[2]?.cells).toEqual([
@@ -94,14 +94,33 @@ describe("buildComparisonRows", () => {
     expect(rows[3]?.cells.map((c) => c.included)).toEqual([false, false, true]);
   });
 
-  it("agrees with the column view", () => {
+  it("agrees with the column view, apart from the thousands separators the legacy texts lack", () => {
     const rows = buildComparisonRows(DEFAULT_PLANS);
     const columns = buildFeatureComparison(DEFAULT_PLANS);
     for (const [featureIndex, row] of rows.entries()) {
       for (const cell of row.cells) {
-        expect(columns.packages[cell.planName]?.[featureIndex]).toBe(cell.value);
+        expect(columns.packages[cell.planName]?.[featureIndex]).toBe(cell.value.replaceAll(",", ""));
       }
     }
+  });
+
+  it("writes large numbers as the apps do everywhere else", () => {
+    const big: ComparablePlan = {
+      name: "Huge",
+      callMinutesLimit: 100_000_000,
+      agentsAllowed: 1500,
+      features: { analytics: true, apiAccess: true },
+    };
+    expect(buildComparisonRows([big]).map((row) => row.cells[0]?.value)).toEqual([
+      "100,000,000 minutes",
+      "1,500 agents",
+      "Yes",
+      "Yes",
+    ]);
+    expect(buildFeatureComparison([big]).packages.Huge?.slice(0, 2)).toEqual([
+      "100000000 minutes",
+      "1500 agents",
+    ]);
   });
 });
 

@@ -1,11 +1,13 @@
 /**
  * Feature comparison tables for the pricing page and the legacy `/packages/compare` JSON contract.
  *
- * Cell texts match the legacy contract exactly: `"1000 minutes"` (no thousands separator),
- * `"1 agent"` / `"5 agents"` (singular/plural), and `"Yes"` / `"No"` for boolean features.
+ * The legacy contract's cell texts are kept exactly: `"1000 minutes"` (no thousands separator),
+ * `"1 agent"` / `"5 agents"` (singular/plural), and `"Yes"` / `"No"` for boolean features. The rows the
+ * apps show write numbers as everywhere else in the apps (`"1,000 minutes"`, see `numbers.ts`).
  */
 import { DomainError } from "./errors";
 import { assertNever } from "./exhaustive";
+import { formatAgents, formatMinutes } from "./numbers";
 import type { PlanDefinition } from "./plans";
 
 export const COMPARISON_FEATURES = [
@@ -27,6 +29,7 @@ export interface FeatureComparison {
 
 export interface ComparisonCell {
   planName: string;
+  /** As people read it: `"1,000 minutes"`, `"5 agents"`, `"Yes"`. */
   value: string;
   /** For yes/no features whether the plan includes it; `null` for quantities. */
   included: boolean | null;
@@ -37,12 +40,12 @@ export interface ComparisonRow {
   cells: ComparisonCell[];
 }
 
-/** `"1 minute"`, `"1000 minutes"`, `"0 minutes"`. */
+/** The legacy contract's text: `"1 minute"`, `"1000 minutes"`, `"0 minutes"` (no separators). */
 export function formatMinutesCount(minutes: number): string {
   return `${minutes} ${minutes === 1 ? "minute" : "minutes"}`;
 }
 
-/** `"1 agent"`, `"5 agents"`. */
+/** The legacy contract's text: `"1 agent"`, `"5 agents"`. */
 export function formatAgentsCount(agents: number): string {
   return `${agents} ${agents === 1 ? "agent" : "agents"}`;
 }
@@ -51,13 +54,29 @@ function yesNo(value: boolean): string {
   return value ? "Yes" : "No";
 }
 
+/** How cell texts are written: for people (the apps) or as the legacy JSON contract has them. */
+export type ComparisonStyle = "display" | "legacy";
+
 /** The value of one feature for one plan. */
-export function comparisonCell(plan: ComparablePlan, feature: ComparisonFeature): ComparisonCell {
+export function comparisonCell(
+  plan: ComparablePlan,
+  feature: ComparisonFeature,
+  style: ComparisonStyle = "display",
+): ComparisonCell {
+  const legacy = style === "legacy";
   switch (feature) {
     case "Monthly Call Minutes":
-      return { planName: plan.name, value: formatMinutesCount(plan.callMinutesLimit), included: null };
+      return {
+        planName: plan.name,
+        value: (legacy ? formatMinutesCount : formatMinutes)(plan.callMinutesLimit),
+        included: null,
+      };
     case "Number of Agents":
-      return { planName: plan.name, value: formatAgentsCount(plan.agentsAllowed), included: null };
+      return {
+        planName: plan.name,
+        value: (legacy ? formatAgentsCount : formatAgents)(plan.agentsAllowed),
+        included: null,
+      };
     case "Analytics":
       return {
         planName: plan.name,
@@ -93,14 +112,19 @@ function assertUniqueNames(plans: readonly ComparablePlan[]): void {
 export function buildFeatureComparison(plans: readonly ComparablePlan[]): FeatureComparison {
   assertUniqueNames(plans);
   const entries = plans.map(
-    (plan) => [plan.name, COMPARISON_FEATURES.map((feature) => comparisonCell(plan, feature).value)] as const,
+    (plan) =>
+      [
+        plan.name,
+        COMPARISON_FEATURES.map((feature) => comparisonCell(plan, feature, "legacy").value),
+      ] as const,
   );
   // Object.fromEntries defines own properties, so names such as "__proto__" are safe.
   return { features: [...COMPARISON_FEATURES], packages: Object.fromEntries(entries) };
 }
 
 /**
- * Row-oriented comparison for UI tables: one row per feature, one cell per plan in the given order.
+ * Row-oriented comparison for UI tables: one row per feature, one cell per plan in the given order, its
+ * numbers written as the apps write them (`"10,000 minutes"`).
  * @throws DomainError `DUPLICATE_PLAN_NAME` when two plans share a name.
  */
 export function buildComparisonRows(plans: readonly ComparablePlan[]): ComparisonRow[] {

@@ -4,6 +4,7 @@ export { Button, type ButtonProps } from "./button.tsx";
 export { Badge, Card } from "./card.tsx";
 export { cn } from "./cn.ts";
 export { ConfirmDialog, type ConfirmDialogProps, Dialog, type DialogProps } from "./dialog.tsx";
+export { useDocumentTitle } from "./document-title.ts";
 export { EmulatorBanner } from "./emulator-banner.tsx";
 export { ErrorSummary, type FieldProblem, problemsOf } from "./error-summary.tsx";
 export { Banner, EmptyState, ErrorState, Spinner } from "./feedback.tsx";

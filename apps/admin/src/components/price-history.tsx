@@ -1,5 +1,6 @@
 import { formatMoney, isCurrency } from "@minutely/domain";
 import { Badge, ScrollArea } from "@minutely/ui";
+import { formatNumber } from "../lib/format.ts";
 import type { AdminPackage } from "../lib/trpc.ts";
 import { type Column, DataTable } from "./list.tsx";
 
@@ -69,9 +70,7 @@ export function PriceHistory({ pkg, headingId }: { pkg: AdminPackage; headingId?
                     </Badge>
                   )}
                 </td>
-                <td className="py-1.5 pr-4 text-right tabular-nums">
-                  {price.subscribers.toLocaleString("en-US")}
-                </td>
+                <td className="py-1.5 pr-4 text-right tabular-nums">{formatNumber(price.subscribers)}</td>
                 <td className="py-1.5 pr-4 font-mono text-xs break-all">{price.stripePriceId}</td>
                 <td className="py-1.5 whitespace-nowrap text-slate-600">
                   {dateFormat.format(price.createdAt)}

@@ -1,8 +1,6 @@
-import { useEffect } from "react";
+import { useDocumentTitle as useTitle } from "@minutely/ui";
 
 /** Names the page in the browser tab and for screen readers announcing the navigation. */
 export function useDocumentTitle(title: string): void {
-  useEffect(() => {
-    document.title = `${title} · Minutely Admin`;
-  }, [title]);
+  useTitle(title, "Minutely Admin");
 }

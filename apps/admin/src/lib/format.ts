@@ -1,7 +1,9 @@
-// How the admin pages show numbers, money, dates and statuses.
+// How the admin pages show numbers, money, dates and statuses. Counts and percentages are written by the
+// same formatter as the customer app's (packages/domain), so the two apps show a value the same way.
 import { formatMoney, isCurrency, statusLabel } from "@minutely/domain";
 
-const integers = new Intl.NumberFormat("en-US");
+export { formatAgents, formatMinutes, formatNumber, formatPercent } from "@minutely/domain";
+
 const dateFormat = new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeZone: "UTC" });
 const dateTimeFormat = new Intl.DateTimeFormat("en-US", {
   dateStyle: "medium",
@@ -10,10 +12,6 @@ const dateTimeFormat = new Intl.DateTimeFormat("en-US", {
 });
 const shortMonth = new Intl.DateTimeFormat("en-US", { month: "short", year: "2-digit", timeZone: "UTC" });
 const longMonth = new Intl.DateTimeFormat("en-US", { month: "long", year: "numeric", timeZone: "UTC" });
-
-export function formatNumber(value: number): string {
-  return integers.format(value);
-}
 
 /** Integer minor units in a currency ("usd"): $1,234.00; an unsupported currency still prints plainly. */
 export function formatAmount(amount: number, currency: string): string {
@@ -36,10 +34,6 @@ export function formatDateTime(date: Date): string {
 export function formatMonth(month: string, style: "short" | "long" = "short"): string {
   const date = new Date(`${month}-01T00:00:00Z`);
   return (style === "short" ? shortMonth : longMonth).format(date);
-}
-
-export function formatPercent(value: number): string {
-  return `${Number.isInteger(value) ? value : value.toFixed(1)}%`;
 }
 
 export type Tone = "neutral" | "brand" | "success" | "warning" | "danger";

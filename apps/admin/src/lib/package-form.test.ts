@@ -86,8 +86,8 @@ describe("parsePackageForm", () => {
       errors: {
         name: "Name is required",
         price: "Use at most 2 decimal places (whole cents)",
-        callMinutesLimit: "Enter a whole number",
-        agentsAllowed: "At least 1 agent",
+        callMinutesLimit: "Included minutes must be 0 or more",
+        agentsAllowed: "Agents allowed must be at least 1",
         overageCents: "Enter whole cents, e.g. 2 for 0.02 a minute",
       },
     });
@@ -97,6 +97,93 @@ describe("parsePackageForm", () => {
     const result = parsePackageForm({ ...scale, price: "100000.01", agentsAllowed: "100001" });
     expect(result.ok).toBe(false);
     expect(!result.ok && Object.keys(result.errors)).toEqual(["price", "agentsAllowed"]);
+  });
+
+  const errorsOf = (values: Partial<PackageFormValues>) => {
+    const result = parsePackageForm({ ...scale, ...values });
+    return result.ok ? {} : result.errors;
+  };
+
+  it("says what is wrong with a negative number, for every numeric field", () => {
+    expect(
+      errorsOf({ price: "-5", callMinutesLimit: "-5", agentsAllowed: "-5", overageCents: "-5" }),
+    ).toEqual({
+      price: "The monthly price must be 0 or more",
+      callMinutesLimit: "Included minutes must be 0 or more",
+      agentsAllowed: "Agents allowed must be at least 1",
+      overageCents: "The overage price must be 0 or more",
+    });
+    // A minus sign typed as the typographic one, or with a space, is still a minus.
+    expect(errorsOf({ callMinutesLimit: "\u22125", agentsAllowed: "- 2" })).toEqual({
+      callMinutesLimit: "Included minutes must be 0 or more",
+      agentsAllowed: "Agents allowed must be at least 1",
+    });
+  });
+
+  it("says what is wrong with a number above the server's range, for every numeric field", () => {
+    expect(
+      errorsOf({
+        price: "100,000.01",
+        callMinutesLimit: "100,000,001",
+        agentsAllowed: "100001",
+        overageCents: "100001",
+      }),
+    ).toEqual({
+      price: "The monthly price can be at most 100,000.00",
+      callMinutesLimit: "Included minutes can be at most 100,000,000",
+      agentsAllowed: "Agents allowed can be at most 100,000",
+      overageCents: "The overage price can be at most 100,000 cents a minute",
+    });
+    expect(errorsOf({ price: "9999999999999999" }).price).toBe("The monthly price can be at most 100,000.00");
+    expect(errorsOf({ callMinutesLimit: "9".repeat(20) }).callMinutesLimit).toBe(
+      "Included minutes can be at most 100,000,000",
+    );
+  });
+
+  it("accepts the edges of every range", () => {
+    expect(
+      parsePackageForm({ ...scale, price: "0", callMinutesLimit: "0", agentsAllowed: "1", overageCents: "0" })
+        .ok,
+    ).toBe(true);
+    const top = parsePackageForm({
+      ...scale,
+      price: "100,000.00",
+      callMinutesLimit: "100,000,000",
+      agentsAllowed: "100,000",
+      overageCents: "100000",
+    });
+    expect(top.ok && top.input).toMatchObject({
+      monthlyPriceCents: 100_000_00,
+      callMinutesLimit: 100_000_000,
+      agentsAllowed: 100_000,
+      overagePriceCentsPerMinute: 100_000,
+    });
+  });
+
+  it("names the field when it is empty, not a number, or not whole", () => {
+    expect(errorsOf({ price: " ", callMinutesLimit: "", agentsAllowed: "", overageCents: "" })).toEqual({
+      price: "Enter the monthly price, e.g. 99.00",
+      callMinutesLimit: "Enter the included minutes, e.g. 1000",
+      agentsAllowed: "Enter how many agents the package allows, e.g. 5",
+      overageCents: "Enter the price of a minute in cents, or tick Hard cap",
+    });
+    expect(
+      errorsOf({ price: "ten", callMinutesLimit: "1e3", agentsAllowed: "five", overageCents: "2c" }),
+    ).toEqual({
+      price: "Enter the monthly price in digits, e.g. 99.00",
+      callMinutesLimit: "Enter the included minutes in digits, e.g. 1000",
+      agentsAllowed: "Enter the agents allowed in digits, e.g. 5",
+      overageCents: "Enter the price of a minute in whole cents, e.g. 2 for 0.02",
+    });
+    expect(errorsOf({ callMinutesLimit: "10.5", agentsAllowed: "2.5", overageCents: "0.5" })).toEqual({
+      callMinutesLimit: "Included minutes must be a whole number",
+      agentsAllowed: "Agents allowed must be a whole number",
+      overageCents: "Enter whole cents, e.g. 2 for 0.02 a minute",
+    });
+    // "$" before a price is fine; before minutes it is not a number.
+    expect(errorsOf({ price: "$ 99", callMinutesLimit: "$99" })).toEqual({
+      callMinutesLimit: "Enter the included minutes in digits, e.g. 1000",
+    });
   });
 
   it("is what the zod resolver runs", () => {

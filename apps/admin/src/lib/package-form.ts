@@ -6,17 +6,20 @@ import {
   CURRENCIES,
   type Currency,
   isCurrency,
+  PACKAGE_LIMITS,
+  type PackageNumberField,
   PLAN_DESCRIPTION_MAX_LENGTH,
   PLAN_NAME_MAX_LENGTH,
+  packageNumberMessage,
 } from "@minutely/domain";
 import { z } from "zod";
 import type { AdminPackage, PackageInput } from "./trpc.ts";
 
-/** Server limits (ZPackageInputSchema). */
-export const MAX_MONTHLY_PRICE_CENTS = 100_000_00;
-export const MAX_CALL_MINUTES = 100_000_000;
-export const MAX_AGENTS = 100_000;
-export const MAX_OVERAGE_CENTS = 100_000;
+/** The admin API's limits (PACKAGE_LIMITS, which ZPackageInputSchema enforces). */
+export const MAX_MONTHLY_PRICE_CENTS = PACKAGE_LIMITS.monthlyPriceCents.max;
+export const MAX_CALL_MINUTES = PACKAGE_LIMITS.callMinutesLimit.max;
+export const MAX_AGENTS = PACKAGE_LIMITS.agentsAllowed.max;
+export const MAX_OVERAGE_CENTS = PACKAGE_LIMITS.overagePriceCentsPerMinute.max;
 
 export interface PackageFormValues {
   name: string;
@@ -40,6 +43,27 @@ export type PackageFormField = keyof PackageFormValues;
 export const CURRENCY_OPTIONS = CURRENCIES.map((code) => ({ value: code, label: code.toUpperCase() }));
 
 type Parsed = { ok: true; value: number } | { ok: false; message: string };
+
+/** A number as typed: an optional sign, digits (thousands may be grouped with commas), decimals. */
+const NUMBER_TEXT = /^([-+\u2212])?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d*))?$/;
+
+interface NumberText {
+  negative: boolean;
+  /** The whole part's digits, without commas. */
+  whole: string;
+  /** The digits after the decimal point ("" when none). */
+  fraction: string;
+}
+
+function readNumber(text: string): NumberText | null {
+  const match = NUMBER_TEXT.exec(text.trim());
+  if (!match) return null;
+  return {
+    negative: match[1] !== undefined && match[1] !== "+",
+    whole: (match[2] ?? "").replace(/,/g, ""),
+    fraction: match[3] ?? "",
+  };
+}
 
 /**
  * Reads a decimal amount of major units ("99", "99.5", "1,299.00") as integer minor units, exactly: the
@@ -67,6 +91,77 @@ export function parseWholeNumber(text: string): Parsed {
   return { ok: true, value: Number(digits) };
 }
 
+/** How one numeric field of the form is read and what its messages say. */
+interface NumberFieldRule {
+  field: PackageNumberField;
+  /** Prices are typed in major units with up to 2 decimals (or, for overage, in whole cents). */
+  kind: "amount" | "count";
+  /** When the field is empty. */
+  empty: string;
+  /** When it is not a number at all. */
+  notANumber: string;
+  /** When it has decimals it may not have (counts and whole cents). */
+  fraction?: string;
+}
+
+const RULES = {
+  price: {
+    field: "monthlyPriceCents",
+    kind: "amount",
+    empty: "Enter the monthly price, e.g. 99.00",
+    notANumber: "Enter the monthly price in digits, e.g. 99.00",
+  },
+  callMinutesLimit: {
+    field: "callMinutesLimit",
+    kind: "count",
+    empty: "Enter the included minutes, e.g. 1000",
+    notANumber: "Enter the included minutes in digits, e.g. 1000",
+  },
+  agentsAllowed: {
+    field: "agentsAllowed",
+    kind: "count",
+    empty: "Enter how many agents the package allows, e.g. 5",
+    notANumber: "Enter the agents allowed in digits, e.g. 5",
+  },
+  overageCents: {
+    field: "overagePriceCentsPerMinute",
+    kind: "count",
+    empty: "Enter the price of a minute in cents, or tick Hard cap",
+    notANumber: "Enter the price of a minute in whole cents, e.g. 2 for 0.02",
+    fraction: "Enter whole cents, e.g. 2 for 0.02 a minute",
+  },
+} as const satisfies Record<string, NumberFieldRule>;
+
+/**
+ * Reads one numeric field and checks it against the admin API's range, saying what is wrong in words that
+ * name the field ("Included minutes must be 0 or more"), the same words the API answers with.
+ */
+function readField(text: string, rule: NumberFieldRule): Parsed {
+  if (text.trim() === "") return { ok: false, message: rule.empty };
+  // A price may start with its currency's symbol ("$99", "€ 5.50").
+  const number = readNumber(rule.kind === "amount" ? text.trim().replace(/^[$€£]\s*/, "") : text);
+  if (!number) return { ok: false, message: rule.notANumber };
+  const { min, max } = PACKAGE_LIMITS[rule.field];
+  const nonZero = /[1-9]/.test(number.whole + number.fraction);
+  if (number.negative && nonZero) return { ok: false, message: packageNumberMessage(rule.field, "below") };
+  let value: number;
+  if (rule.kind === "amount") {
+    if (number.fraction.length > 2)
+      return { ok: false, message: "Use at most 2 decimal places (whole cents)" };
+    if (number.whole.length > 12) return { ok: false, message: packageNumberMessage(rule.field, "above") };
+    value = Number(number.whole) * 100 + Number(number.fraction.padEnd(2, "0"));
+  } else {
+    if (/[1-9]/.test(number.fraction)) {
+      return { ok: false, message: rule.fraction ?? packageNumberMessage(rule.field, "fraction") };
+    }
+    if (number.whole.length > 15) return { ok: false, message: packageNumberMessage(rule.field, "above") };
+    value = Number(number.whole);
+  }
+  if (value < min) return { ok: false, message: packageNumberMessage(rule.field, "below") };
+  if (value > max) return { ok: false, message: packageNumberMessage(rule.field, "above") };
+  return { ok: true, value };
+}
+
 /** Integer minor units as the form shows them: 9900 -> "99.00". */
 export function formatCentsForInput(cents: number): string {
   const whole = Math.trunc(cents / 100);
@@ -92,34 +187,21 @@ export function parsePackageForm(values: PackageFormValues): PackageFormResult {
     errors.description = `Description must be at most ${PLAN_DESCRIPTION_MAX_LENGTH} characters`;
   }
 
-  const price = parseAmountToCents(values.price);
+  const price = readField(values.price, RULES.price);
   if (!price.ok) errors.price = price.message;
-  else if (price.value > MAX_MONTHLY_PRICE_CENTS)
-    errors.price = "The monthly price can be at most 100,000.00";
 
   if (!isCurrency(values.currency)) errors.currency = "Choose USD, EUR or GBP";
 
-  const minutes = parseWholeNumber(values.callMinutesLimit);
+  const minutes = readField(values.callMinutesLimit, RULES.callMinutesLimit);
   if (!minutes.ok) errors.callMinutesLimit = minutes.message;
-  else if (minutes.value > MAX_CALL_MINUTES)
-    errors.callMinutesLimit = `At most ${MAX_CALL_MINUTES.toLocaleString("en-US")} minutes`;
 
-  const agents = parseWholeNumber(values.agentsAllowed);
+  const agents = readField(values.agentsAllowed, RULES.agentsAllowed);
   if (!agents.ok) errors.agentsAllowed = agents.message;
-  else if (agents.value < 1) errors.agentsAllowed = "At least 1 agent";
-  else if (agents.value > MAX_AGENTS)
-    errors.agentsAllowed = `At most ${MAX_AGENTS.toLocaleString("en-US")} agents`;
 
   let overage: number | null = null;
   if (!values.hardCap) {
-    const parsed = parseWholeNumber(values.overageCents ?? "");
-    if (!parsed.ok)
-      errors.overageCents =
-        values.overageCents?.includes(".") === true
-          ? "Enter whole cents, e.g. 2 for 0.02 a minute"
-          : "Enter the price of a minute in cents, or tick Hard cap";
-    else if (parsed.value > MAX_OVERAGE_CENTS)
-      errors.overageCents = `At most ${MAX_OVERAGE_CENTS.toLocaleString("en-US")} cents a minute`;
+    const parsed = readField(values.overageCents ?? "", RULES.overageCents);
+    if (!parsed.ok) errors.overageCents = parsed.message;
     else overage = parsed.value;
   }
 

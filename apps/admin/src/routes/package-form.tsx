@@ -20,6 +20,7 @@ import { useForm } from "react-hook-form";
 import { PriceHistory } from "../components/price-history.tsx";
 import { useDocumentTitle } from "../lib/document-title.ts";
 import { sentence, setFlash } from "../lib/flash.ts";
+import { formatNumber } from "../lib/format.ts";
 import {
   CURRENCY_OPTIONS,
   EMPTY_PACKAGE_FORM,
@@ -252,7 +253,7 @@ function PackageForm({
                 {pkg.subscribers > 0
                   ? pkg.subscribers === 1
                     ? "The current subscriber keeps their price until they change plan."
-                    : `The ${pkg.subscribers.toLocaleString("en-US")} current subscribers keep their price until they change plan.`
+                    : `The ${formatNumber(pkg.subscribers)} current subscribers keep their price until they change plan.`
                   : "Existing subscribers keep their price until they change plan."}
               </Banner>
             ) : null}

@@ -7,6 +7,7 @@ import { type Column, DataTable } from "../components/list.tsx";
 import { PriceHistory } from "../components/price-history.tsx";
 import { useDocumentTitle } from "../lib/document-title.ts";
 import { clearFlash, type Notice, peekFlash, sentence } from "../lib/flash.ts";
+import { formatNumber } from "../lib/format.ts";
 import { type AdminPackage, messageOf, queryClient, trpc } from "../lib/trpc.ts";
 
 const COLUMNS: Column[] = [
@@ -221,9 +222,7 @@ export function PackagesPage() {
               </p>
               <p>
                 Existing subscribers keep it
-                {archiveTarget.subscribers > 0
-                  ? ` (${archiveTarget.subscribers.toLocaleString("en-US")} today)`
-                  : ""}{" "}
+                {archiveTarget.subscribers > 0 ? ` (${formatNumber(archiveTarget.subscribers)} today)` : ""}{" "}
                 until they change plan.
                 {archiveTarget.recommended ? " It also loses its Recommended badge." : ""} You can unarchive
                 it later.
@@ -334,10 +333,8 @@ function PackageRows({
           </div>
         </th>
         <td className={cn(cell, "font-medium whitespace-nowrap")}>{formatMoney(pkg.monthlyPrice)}/mo</td>
-        <td className={cn(cell, "text-right tabular-nums")}>
-          {pkg.callMinutesLimit.toLocaleString("en-US")}
-        </td>
-        <td className={cn(cell, "text-right tabular-nums")}>{pkg.agentsAllowed.toLocaleString("en-US")}</td>
+        <td className={cn(cell, "text-right tabular-nums")}>{formatNumber(pkg.callMinutesLimit)}</td>
+        <td className={cn(cell, "text-right tabular-nums")}>{formatNumber(pkg.agentsAllowed)}</td>
         <td className={cell}>
           <ul className="flex flex-col gap-0.5 text-xs whitespace-nowrap">
             <Feature on={pkg.features.analytics} label="Analytics" />
@@ -350,7 +347,7 @@ function PackageRows({
         <td className={cell}>
           {pkg.active ? <Badge tone="success">Active</Badge> : <Badge>Archived</Badge>}
         </td>
-        <td className={cn(cell, "text-right tabular-nums")}>{pkg.subscribers.toLocaleString("en-US")}</td>
+        <td className={cn(cell, "text-right tabular-nums")}>{formatNumber(pkg.subscribers)}</td>
         <td className={cell}>
           <div className="flex flex-col items-start gap-1">
             {pkg.synced ? (

@@ -2,6 +2,7 @@
 // Accessible: the SVG is one image with a summary label, each bar has a tooltip, and the numbers are a
 // real table behind a keyboard-operable disclosure.
 import { cn, ScrollArea } from "@minutely/ui";
+import { formatNumber } from "../lib/format.ts";
 
 export interface DayPoint {
   day: string;
@@ -11,7 +12,6 @@ export interface DayPoint {
   outboundMinutes: number;
 }
 
-const numbers = new Intl.NumberFormat("en-US");
 const BAR = 10;
 const HEIGHT = 100;
 
@@ -58,7 +58,7 @@ export function DailyChart({
   const summary =
     total === 0
       ? `${title}: no calls yet this period.`
-      : `${title} from ${first ? shortDay(first) : ""} to ${last ? shortDay(last) : ""}: ${numbers.format(total)} minutes in total, the busiest day ${busiest ? `${shortDay(busiest.day)} with ${numbers.format(busiest.minutes)} minutes` : ""}.`;
+      : `${title} from ${first ? shortDay(first) : ""} to ${last ? shortDay(last) : ""}: ${formatNumber(total)} minutes in total, the busiest day ${busiest ? `${shortDay(busiest.day)} with ${formatNumber(busiest.minutes)} minutes` : ""}.`;
   const scale = (minutes: number) => (minutes / top) * HEIGHT;
   return (
     <figure className="space-y-2">
@@ -77,7 +77,7 @@ export function DailyChart({
       </figcaption>
       <div className="relative">
         <span className="absolute top-0 left-0 text-[10px] leading-none text-slate-500" aria-hidden>
-          {numbers.format(top)} min
+          {formatNumber(top)} min
         </span>
         <svg
           viewBox={`0 0 ${Math.max(days.length, 1) * BAR} ${HEIGHT}`}
@@ -107,7 +107,7 @@ export function DailyChart({
           {days.map((d, i) => {
             const future = today !== undefined && d.day > today;
             const x = i * BAR + 1.5;
-            const label = `${shortDay(d.day)}: ${numbers.format(d.minutes)} minutes, ${numbers.format(d.calls)} calls`;
+            const label = `${shortDay(d.day)}: ${formatNumber(d.minutes)} minutes, ${formatNumber(d.calls)} calls`;
             if (d.minutes === 0) {
               return (
                 <rect
@@ -141,7 +141,7 @@ export function DailyChart({
             const outbound = scale(d.outboundMinutes);
             return (
               <g key={d.day}>
-                <title>{`${label} (${numbers.format(d.inboundMinutes)} inbound, ${numbers.format(d.outboundMinutes)} outbound)`}</title>
+                <title>{`${label} (${formatNumber(d.inboundMinutes)} inbound, ${formatNumber(d.outboundMinutes)} outbound)`}</title>
                 <rect
                   x={x}
                   width={BAR - 3}
@@ -209,14 +209,14 @@ export function DailyChart({
                   <th scope="row" className="py-1 pr-4 font-normal">
                     {shortDay(d.day)}
                   </th>
-                  <td className="py-1 pr-4 text-right">{numbers.format(d.calls)}</td>
+                  <td className="py-1 pr-4 text-right">{formatNumber(d.calls)}</td>
                   {byDirection ? (
                     <>
-                      <td className="py-1 pr-4 text-right">{numbers.format(d.inboundMinutes)}</td>
-                      <td className="py-1 pr-4 text-right">{numbers.format(d.outboundMinutes)}</td>
+                      <td className="py-1 pr-4 text-right">{formatNumber(d.inboundMinutes)}</td>
+                      <td className="py-1 pr-4 text-right">{formatNumber(d.outboundMinutes)}</td>
                     </>
                   ) : null}
-                  <td className="py-1 text-right">{numbers.format(d.minutes)}</td>
+                  <td className="py-1 text-right">{formatNumber(d.minutes)}</td>
                 </tr>
               ))}
             </tbody>

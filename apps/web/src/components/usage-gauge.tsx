@@ -1,6 +1,19 @@
+import { formatNumber, formatPercent } from "../lib/format.ts";
+
 // A ring gauge of the included minutes used, in plain SVG. Assistive technology reads a native <meter>.
 const RADIUS = 52;
 const CIRCUMFERENCE = 2 * Math.PI * RADIUS;
+
+/**
+ * The percentage's type size by its length, so it stays clear of the ring (whose inside is 110 px across):
+ * "83%" is large, "250%" and "83.4%" step down, "1,234.5%" smaller still. The browser test measures it.
+ */
+export function labelSizeOf(label: string): string {
+  if (label.length <= 3) return "text-3xl";
+  if (label.length === 4) return "text-2xl";
+  if (label.length === 5) return "text-xl";
+  return "text-lg";
+}
 
 export function toneOf(percentage: number): { ring: string; text: string } {
   if (percentage >= 100) return { ring: "stroke-red-500", text: "text-red-700" };
@@ -20,7 +33,7 @@ export function UsageGauge({
 }) {
   const shown = Math.min(100, Math.max(0, percentage));
   const tone = toneOf(percentage);
-  const numbers = new Intl.NumberFormat("en-US");
+  const label = formatPercent(percentage);
   return (
     <div className="relative mx-auto size-36 shrink-0" data-testid="usage-gauge">
       <meter
@@ -29,9 +42,9 @@ export function UsageGauge({
         min={0}
         max={100}
         value={shown}
-        aria-valuetext={`${percentage}%: ${numbers.format(used)} of ${numbers.format(limit)} minutes`}
+        aria-valuetext={`${label}: ${formatNumber(used)} of ${formatNumber(limit)} minutes`}
       >
-        {percentage}%
+        {label}
       </meter>
       <svg viewBox="0 0 120 120" className="size-full -rotate-90" aria-hidden>
         <circle cx={60} cy={60} r={RADIUS} fill="none" strokeWidth={12} className="stroke-slate-100" />
@@ -46,9 +59,13 @@ export function UsageGauge({
           className={tone.ring}
         />
       </svg>
-      <div className="absolute inset-0 flex flex-col items-center justify-center" aria-hidden>
-        <span className={`text-3xl font-bold ${tone.text}`}>{percentage}%</span>
-        <span className="text-xs text-slate-500">used</span>
+      <div className="absolute inset-0 flex flex-col items-center justify-center gap-1" aria-hidden>
+        <span
+          className={`${labelSizeOf(label)} leading-none font-bold tracking-tight whitespace-nowrap tabular-nums ${tone.text}`}
+        >
+          {label}
+        </span>
+        <span className="text-xs leading-none text-slate-500">used</span>
       </div>
     </div>
   );

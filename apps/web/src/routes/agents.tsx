@@ -1,5 +1,15 @@
 import { zodResolver } from "@hookform/resolvers/zod";
-import { Badge, Banner, Button, Card, EmptyState, ErrorState, Field, Spinner } from "@minutely/ui";
+import {
+  Badge,
+  Banner,
+  Button,
+  Card,
+  EmptyState,
+  ErrorState,
+  Field,
+  Spinner,
+  useDocumentTitle,
+} from "@minutely/ui";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { TRPCClientError } from "@trpc/client";
@@ -28,11 +38,16 @@ function AgentNameForm({
   onSubmit,
   onCancel,
   label,
+  disabled = false,
+  hintId,
 }: {
   defaultName?: string;
   submitLabel: string;
   pendingLabel: string;
   label: string;
+  /** Shown but not usable (no package yet): `hintId` names the text that says why. */
+  disabled?: boolean;
+  hintId?: string;
   onSubmit: (values: AgentNameValues) => Promise<unknown>;
   onCancel?: () => void;
 }) {
@@ -53,22 +68,23 @@ function AgentNameForm({
     }
   });
   return (
-    <form onSubmit={submit} noValidate className="flex flex-col gap-3">
+    <form onSubmit={submit} noValidate className="flex flex-col gap-3" aria-describedby={hintId}>
       {failure ? (
         <Banner tone="danger" title="Not saved">
           <p>{failure}</p>
         </Banner>
       ) : null}
-      <div className="flex flex-wrap items-end gap-3">
+      <fieldset disabled={disabled} className="flex flex-wrap items-end gap-3">
         <div className="min-w-60 flex-1">
           <Field
             label={label}
             maxLength={80}
+            className="disabled:cursor-not-allowed disabled:bg-slate-100"
             {...form.register("name")}
             error={form.formState.errors.name?.message}
           />
         </div>
-        <Button type="submit" disabled={form.formState.isSubmitting}>
+        <Button type="submit" disabled={disabled || form.formState.isSubmitting}>
           {form.formState.isSubmitting ? pendingLabel : submitLabel}
         </Button>
         {onCancel ? (
@@ -76,12 +92,16 @@ function AgentNameForm({
             Cancel
           </Button>
         ) : null}
-      </div>
+      </fieldset>
     </form>
   );
 }
 
+/** The explanation of why agents cannot be added, which the disabled form points to. */
+const WHY_ID = "agents-why-not";
+
 export function AgentsPage() {
+  useDocumentTitle("Agents");
   const queryClient = useQueryClient();
   const agents = useQuery(trpc.agents.list.queryOptions());
   const refresh = { onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.agents.pathKey() }) };
@@ -96,6 +116,8 @@ export function AgentsPage() {
   if (agents.isError) return <ErrorState error={agents.error} onRetry={() => agents.refetch()} />;
   const { activeCount, allowed, plan, accessGranted } = agents.data;
   const atLimit = activeCount >= allowed;
+  // Without a package (or while it grants no access) the server refuses new agents: say so up front.
+  const cannotAdd = !plan || !accessGranted;
 
   return (
     <div className="space-y-6">
@@ -104,28 +126,39 @@ export function AgentsPage() {
           <h1 className="text-2xl font-bold">Agents</h1>
           <p className="text-slate-600">The voice agents that take and make your calls.</p>
         </div>
-        <p className="text-sm text-slate-700" data-testid="agent-allowance">
-          <span className="text-lg font-semibold">
-            {activeCount} of {allowed}
-          </span>{" "}
-          active {allowed === 1 ? "agent" : "agents"}
-          {plan ? ` on your ${plan.name} package` : ""}
-        </p>
+        {plan ? (
+          <p className="text-sm text-slate-700" data-testid="agent-allowance">
+            <span className="text-lg font-semibold">
+              {activeCount} of {allowed}
+            </span>{" "}
+            active {allowed === 1 ? "agent" : "agents"} on your {plan.name} package
+          </p>
+        ) : null}
       </div>
 
       {!plan ? (
-        <Banner tone="info" title="Choose a package to add agents">
-          <p>
-            Agents come with your package.{" "}
-            <Link to="/packages" className="font-medium underline">
-              See the packages
-            </Link>
-          </p>
-        </Banner>
+        <div id={WHY_ID} data-testid="agents-need-package">
+          <Banner tone="info" title="Choose a package to add agents">
+            <p>
+              Agents come with a package, which sets how many can be active at once. You have no package yet,
+              so there is nothing to add them to.{" "}
+              <Link to="/packages" className="font-medium underline">
+                Choose a package
+              </Link>
+            </p>
+          </Banner>
+        </div>
       ) : !accessGranted ? (
-        <Banner tone="warning" title="Your subscription is not active">
-          <p>Agents cannot be active until your subscription is active again.</p>
-        </Banner>
+        <div id={WHY_ID}>
+          <Banner tone="warning" title="Your subscription is not active">
+            <p>
+              Agents cannot be added or active until your subscription is active again.{" "}
+              <Link to="/billing" className="font-medium underline">
+                Go to billing
+              </Link>
+            </p>
+          </Banner>
+        </div>
       ) : atLimit ? (
         <Banner tone="warning" title="All your agents are in use">
           <p>
@@ -143,6 +176,8 @@ export function AgentsPage() {
         <h2 className="mb-3 text-lg font-semibold">Add an agent</h2>
         <AgentNameForm
           label="Agent name"
+          disabled={cannotAdd}
+          hintId={cannotAdd ? WHY_ID : undefined}
           submitLabel="Add agent"
           pendingLabel="Adding…"
           onSubmit={(values) => create.mutateAsync(values)}
@@ -156,7 +191,9 @@ export function AgentsPage() {
       ) : null}
 
       {agents.data.agents.length === 0 ? (
-        <EmptyState title="No agents yet">Add your first agent above.</EmptyState>
+        <EmptyState title="No agents yet">
+          {cannotAdd ? "Your agents will be listed here." : "Add your first agent above."}
+        </EmptyState>
       ) : (
         <Card className="p-0">
           <ul className="divide-y divide-slate-100" aria-label="Agents">

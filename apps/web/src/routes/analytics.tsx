@@ -2,16 +2,14 @@
 // see them (FORBIDDEN without the package's analytics); everyone else sees what analytics offer and which
 // packages include them.
 import { formatMoney } from "@minutely/domain";
-import { Badge, Button, Card, EmptyState, ErrorState, Spinner } from "@minutely/ui";
+import { Badge, Button, Card, EmptyState, ErrorState, Spinner, useDocumentTitle } from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { DailyChart } from "../components/daily-chart.tsx";
-import { formatDate } from "../lib/format.ts";
+import { formatCount, formatDate, formatNumber } from "../lib/format.ts";
 import { httpStatusOf, trpc } from "../lib/trpc.ts";
 
-const numbers = new Intl.NumberFormat("en-US");
-
-const calls = (count: number) => `${numbers.format(count)} ${count === 1 ? "call" : "calls"}`;
+const calls = (count: number) => formatCount(count, "call");
 
 function share(part: number, whole: number): number {
   return whole > 0 ? Math.round((part / whole) * 1000) / 10 : 0;
@@ -63,6 +61,7 @@ function UpgradePrompt({ reason }: { reason: string }) {
 }
 
 export function AnalyticsPage() {
+  useDocumentTitle("Analytics");
   const analytics = useQuery(trpc.analytics.overview.queryOptions(undefined, { refetchInterval: 30_000 }));
   if (analytics.isPending) return <Spinner label="Loading analytics" />;
   if (analytics.isError) {
@@ -81,8 +80,8 @@ export function AnalyticsPage() {
       <div>
         <h1 className="text-2xl font-bold">Analytics</h1>
         <p className="text-slate-600">
-          Billing period {formatDate(period.start)} – {formatDate(period.end)}:{" "}
-          {numbers.format(totals.minutes)} minutes in {calls(totals.calls)}.
+          Billing period {formatDate(period.start)} – {formatDate(period.end)}: {formatNumber(totals.minutes)}{" "}
+          minutes in {calls(totals.calls)}.
         </p>
       </div>
       <div className="grid gap-4 lg:grid-cols-2">
@@ -127,8 +126,8 @@ export function AnalyticsPage() {
                         />
                       </div>
                     </td>
-                    <td className="py-2 pr-4 text-right">{numbers.format(agent.calls)}</td>
-                    <td className="py-2 text-right">{numbers.format(agent.minutes)}</td>
+                    <td className="py-2 pr-4 text-right">{formatNumber(agent.calls)}</td>
+                    <td className="py-2 text-right">{formatNumber(agent.minutes)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -157,7 +156,7 @@ export function AnalyticsPage() {
                   />
                   {direction === "inbound" ? "Inbound" : "Outbound"}
                 </dt>
-                <dd className="text-2xl font-bold">{numbers.format(byDirection[direction].minutes)} min</dd>
+                <dd className="text-2xl font-bold">{formatNumber(byDirection[direction].minutes)} min</dd>
                 <dd className="text-slate-600">
                   {share(byDirection[direction].minutes, totals.minutes)}% ·{" "}
                   {calls(byDirection[direction].calls)}

@@ -8,6 +8,7 @@ import {
   ErrorState,
   Field,
   Spinner,
+  useDocumentTitle,
 } from "@minutely/ui";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
@@ -16,6 +17,7 @@ import { formatDate } from "../lib/format.ts";
 import { trpc } from "../lib/trpc.ts";
 
 export function ApiKeysPage() {
+  useDocumentTitle("API keys");
   const queryClient = useQueryClient();
   const keys = useQuery(trpc.apiKeys.list.queryOptions());
   const [name, setName] = useState("");

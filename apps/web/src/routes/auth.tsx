@@ -1,10 +1,11 @@
 // Sign-in and sign-up pages, loaded on demand (their forms bring zod and react-hook-form, which the
 // dashboard does not need).
-import { SignInForm, SignUpForm, signIn, signUp } from "@minutely/ui";
+import { SignInForm, SignUpForm, signIn, signUp, useDocumentTitle } from "@minutely/ui";
 import { Link, useNavigate, useSearch } from "@tanstack/react-router";
 import { afterAuthChange } from "../lib/auth-navigation.ts";
 
 export function SignInPage() {
+  useDocumentTitle("Sign in");
   const navigate = useNavigate();
   const search = useSearch({ from: "/sign-in" });
   return (
@@ -26,6 +27,7 @@ export function SignInPage() {
 }
 
 export function SignUpPage() {
+  useDocumentTitle("Create your account");
   const navigate = useNavigate();
   const search = useSearch({ from: "/sign-up" });
   return (

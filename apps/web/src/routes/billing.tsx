@@ -9,6 +9,7 @@ import {
   ErrorState,
   ScrollArea,
   Spinner,
+  useDocumentTitle,
 } from "@minutely/ui";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useSearch } from "@tanstack/react-router";
@@ -123,6 +124,7 @@ function InvoiceLines({ invoice }: { invoice: Invoice }) {
 }
 
 export function BillingPage() {
+  useDocumentTitle("Billing");
   const queryClient = useQueryClient();
   const overview = useQuery(trpc.subscription.overview.queryOptions());
   const invoices = useInvoices();
@@ -327,6 +329,7 @@ export function BillingPage() {
  * then say plainly what happened: subscribed, card updated, still processing, or not paid.
  */
 export function BillingReturnPage() {
+  useDocumentTitle("Payment confirmation");
   const search = useSearch({ from: "/app/billing/return" });
   const queryClient = useQueryClient();
   const complete = useMutation(

@@ -2,21 +2,19 @@
 // one query (dashboard.get), batched with the payment banner's overview into one HTTP round trip.
 import type { AppRouter } from "@minutely/api";
 import { formatMoney } from "@minutely/domain";
-import { Badge, Banner, Card, cn, ErrorState, Spinner } from "@minutely/ui";
+import { Badge, Banner, Card, cn, ErrorState, Spinner, useDocumentTitle } from "@minutely/ui";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, Navigate } from "@tanstack/react-router";
 import type { inferRouterOutputs } from "@trpc/server";
 import { DailyChart } from "../components/daily-chart.tsx";
 import { UsageGauge } from "../components/usage-gauge.tsx";
-import { formatCents, formatDate } from "../lib/format.ts";
+import { formatCents, formatCount, formatDate, formatNumber } from "../lib/format.ts";
 import { httpStatusOf, trpc } from "../lib/trpc.ts";
 
 type DashboardData = inferRouterOutputs<AppRouter>["dashboard"]["get"];
 
 /** The dashboard is live: re-read every 30 seconds while open. */
 export const dashboardQuery = trpc.dashboard.get.queryOptions(undefined, { refetchInterval: 30_000 });
-
-const numbers = new Intl.NumberFormat("en-US");
 
 const STATUS_TONE: Record<string, "success" | "danger" | "warning" | "neutral"> = {
   active: "success",
@@ -79,22 +77,22 @@ function UsageCard({ data }: { data: DashboardData }) {
         />
         <div className="min-w-0 flex-1 space-y-1">
           <p className="text-2xl font-bold" data-testid="minutes-remaining">
-            {numbers.format(usage.minutes_remaining)}
+            {formatNumber(usage.minutes_remaining)}
             <span className="text-base font-normal text-slate-600"> minutes remaining</span>
           </p>
           <p className="text-sm text-slate-600">
-            {numbers.format(usage.minutes_used)} of {numbers.format(usage.minutes_limit)} used ·{" "}
-            {numbers.format(usage.calls)} {usage.calls === 1 ? "call" : "calls"}
+            {formatNumber(usage.minutes_used)} of {formatNumber(usage.minutes_limit)} used ·{" "}
+            {formatCount(usage.calls, "call")}
           </p>
           {usage.overage.minutes > 0 ? (
             <p className="text-sm font-medium text-red-700">
-              {numbers.format(usage.overage.minutes)} minutes over: {formatMoney(usage.overage.cost)} on your
+              {formatNumber(usage.overage.minutes)} minutes over: {formatMoney(usage.overage.cost)} on your
               next invoice
             </p>
           ) : null}
           {usage.overage.overCapMinutes > 0 ? (
             <p className="text-sm font-medium text-amber-800" data-testid="over-cap-minutes">
-              {numbers.format(usage.overage.overCapMinutes)} minutes beyond your plan's cap: recorded, not
+              {formatNumber(usage.overage.overCapMinutes)} minutes beyond your plan's cap: recorded, not
               billed
             </p>
           ) : null}
@@ -115,10 +113,10 @@ function ForecastCard({ data }: { data: DashboardData }) {
     <Card className="flex flex-col gap-3" data-testid="dashboard-forecast">
       <h2 className="text-sm font-semibold tracking-wide text-slate-500 uppercase">Forecast</h2>
       <p className="text-2xl font-bold" data-testid="forecast-projection">
-        {numbers.format(forecast.projectedMinutes)}
+        {formatNumber(forecast.projectedMinutes)}
         <span className="text-base font-normal text-slate-600">
           {" "}
-          of {numbers.format(forecast.minutesLimit)} minutes{" "}
+          of {formatNumber(forecast.minutesLimit)} minutes{" "}
           {forecast.tooEarly ? "so far" : forecast.extrapolated ? "by the period's end" : "this period"}
         </span>
       </p>
@@ -128,7 +126,7 @@ function ForecastCard({ data }: { data: DashboardData }) {
           data-testid="forecast-cap"
         >
           Outbound calls are paused until {formatDate(data.usage?.period.end)}: the{" "}
-          {numbers.format(forecast.minutesLimit)} included minutes are used up. Inbound calls are still
+          {formatNumber(forecast.minutesLimit)} included minutes are used up. Inbound calls are still
           answered.
         </p>
       ) : null}
@@ -139,7 +137,7 @@ function ForecastCard({ data }: { data: DashboardData }) {
         {forecast.projectedOverageCost.amount > 0 ? (
           <li>
             Projected overage: {formatMoney(forecast.projectedOverageCost)} (
-            {numbers.format(forecast.projectedMinutesOver)} minutes beyond the limit)
+            {formatNumber(forecast.projectedMinutesOver)} minutes beyond the limit)
           </li>
         ) : null}
         {forecast.tooEarly ? null : (
@@ -303,6 +301,7 @@ export function DashboardSkeleton() {
 }
 
 export function DashboardPage() {
+  useDocumentTitle("Dashboard");
   const dashboard = useQuery(dashboardQuery);
   if (dashboard.isPending) return <DashboardSkeleton />;
   if (dashboard.isError) {
@@ -330,14 +329,16 @@ export function DashboardPage() {
     <div className="space-y-6">
       <div>
         <h1 className="text-2xl font-bold">Dashboard</h1>
-        <p className="text-slate-600">
-          Welcome back, {firstName}. Here is where {data.account.name} stands this billing period.
+        <p className="text-slate-600" data-testid="dashboard-greeting">
+          {data.greeting === "new" ? `Welcome to Minutely, ${firstName}.` : `Welcome back, ${firstName}.`}{" "}
+          Here is where {data.account.name} stands this billing period.
         </p>
       </div>
       <Alerts data={data} />
+      {/* The minutes gauge first: on a phone it is what shows above the fold. */}
       <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-3">
-        <SubscriptionCard data={data} />
         <UsageCard data={data} />
+        <SubscriptionCard data={data} />
         <ForecastCard data={data} />
       </div>
       <div className="grid items-start gap-4 lg:grid-cols-3">

@@ -2,7 +2,17 @@
 // ready-to-paste metering request, built by `meteringExample` of the domain (the function the API's test
 // sends to the real route). The metering token is never shown: the request names its variable.
 import { EXAMPLE_CALL_SECONDS, METERING_TOKEN_VARIABLE, meteringExample } from "@minutely/domain";
-import { Badge, Banner, Button, Card, EmptyState, ErrorState, ScrollArea, Spinner } from "@minutely/ui";
+import {
+  Badge,
+  Banner,
+  Button,
+  Card,
+  EmptyState,
+  ErrorState,
+  ScrollArea,
+  Spinner,
+  useDocumentTitle,
+} from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { useState } from "react";
@@ -30,6 +40,7 @@ function IdRow({ id, label, sourceId }: { id: string; label: string; sourceId: s
 }
 
 export function IntegrationPage() {
+  useDocumentTitle("Integration");
   // Read once: a refetch would change the example under the customer's eyes (its time, say).
   const view = useQuery({
     ...trpc.integration.get.queryOptions(),

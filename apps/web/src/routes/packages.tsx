@@ -1,10 +1,10 @@
 import { formatMoney } from "@minutely/domain";
-import { Badge, Banner, Button, Card, Dialog, ErrorState, Spinner } from "@minutely/ui";
+import { Badge, Banner, Button, Card, Dialog, ErrorState, Spinner, useDocumentTitle } from "@minutely/ui";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useNavigate, useSearch } from "@tanstack/react-router";
 import { useState } from "react";
 import { setFlash } from "../lib/flash.ts";
-import { formatCents, formatDate } from "../lib/format.ts";
+import { formatAgents, formatCents, formatDate, formatNumber } from "../lib/format.ts";
 import { trpc } from "../lib/trpc.ts";
 
 type Selection = Awaited<ReturnType<typeof useSelection>>["data"];
@@ -170,6 +170,7 @@ export function PackagesPage() {
   const overview = useQuery(trpc.subscription.overview.queryOptions());
   const search = useSearch({ from: "/app/packages" });
   const [dialog, setDialog] = useState<{ kind: "upgrade" | "downgrade"; pkg: Package } | null>(null);
+  useDocumentTitle(selection.data?.needsPackageSelection ? "Choose your package" : "Subscription & Packages");
   const subscribe = useMutation(
     trpc.subscription.subscribe.mutationOptions({
       onSuccess: (result) => {
@@ -221,10 +222,8 @@ export function PackagesPage() {
                 </p>
                 <p className="mt-1 text-sm text-slate-600">{pkg.description}</p>
                 <ul className="mt-4 flex-1 space-y-1 text-sm">
-                  <li>{pkg.callMinutesLimit.toLocaleString("en-US")} call minutes</li>
-                  <li>
-                    {pkg.agentsAllowed} {pkg.agentsAllowed === 1 ? "agent" : "agents"}
-                  </li>
+                  <li>{formatNumber(pkg.callMinutesLimit)} call minutes</li>
+                  <li>{formatAgents(pkg.agentsAllowed)}</li>
                   <li>{pkg.features.analytics ? "Analytics" : "No analytics"}</li>
                   <li>{pkg.features.apiAccess ? "API access" : "No API access"}</li>
                   <li>

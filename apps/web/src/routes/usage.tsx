@@ -1,17 +1,26 @@
 import { zodResolver } from "@hookform/resolvers/zod";
 import { formatMoney } from "@minutely/domain";
-import { Badge, Banner, Button, Card, EmptyState, ErrorState, Field, Spinner } from "@minutely/ui";
+import {
+  Badge,
+  Banner,
+  Button,
+  Card,
+  EmptyState,
+  ErrorState,
+  Field,
+  Spinner,
+  useDocumentTitle,
+} from "@minutely/ui";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { useForm } from "react-hook-form";
 import { z } from "zod";
 import { DailyChart } from "../components/daily-chart.tsx";
-import { formatDate } from "../lib/format.ts";
+import { formatDate, formatNumber } from "../lib/format.ts";
 import { httpStatusOf, trpc } from "../lib/trpc.ts";
 
 /** Usage is "live": the page re-reads it every 15 seconds while open. */
 const LIVE = { refetchInterval: 15_000 } as const;
-const numbers = new Intl.NumberFormat("en-US");
 
 function Alerts() {
   const queryClient = useQueryClient();
@@ -109,8 +118,8 @@ function ByAgent() {
                 <td className="py-2 pr-4">
                   {agent.name} {agent.active === false ? <Badge>Inactive</Badge> : null}
                 </td>
-                <td className="py-2 pr-4 text-right">{numbers.format(agent.calls)}</td>
-                <td className="py-2 text-right">{numbers.format(agent.minutes)}</td>
+                <td className="py-2 pr-4 text-right">{formatNumber(agent.calls)}</td>
+                <td className="py-2 text-right">{formatNumber(agent.minutes)}</td>
               </tr>
             ))}
           </tbody>
@@ -194,18 +203,31 @@ function Thresholds() {
 }
 
 export function UsagePage() {
+  useDocumentTitle("Usage");
   const usage = useQuery(trpc.usage.current.queryOptions(undefined, LIVE));
   if (usage.isPending) return <Spinner label="Loading your usage" />;
   if (usage.isError) return <ErrorState error={usage.error} onRetry={() => usage.refetch()} />;
   const current = usage.data;
   if (!current) {
     return (
-      <EmptyState title="No subscription yet">
-        <Link to="/packages" className="underline">
-          Choose a package
-        </Link>{" "}
-        to start calling.
-      </EmptyState>
+      <div className="space-y-6">
+        <div>
+          <h1 className="text-2xl font-bold">Usage</h1>
+          <p className="text-slate-600">
+            The call minutes of your billing period, as your agents make calls.
+          </p>
+        </div>
+        <Card data-testid="usage-no-package" className="space-y-3">
+          <h2 className="text-lg font-semibold">No package yet</h2>
+          <p className="text-sm text-slate-600">
+            Once you choose a package, this page shows its included minutes and how many you have used, day by
+            day and by agent, with alerts before you reach the limit.
+          </p>
+          <Button asChild>
+            <Link to="/packages">Choose a package</Link>
+          </Button>
+        </Card>
+      </div>
     );
   }
   const share = Math.min(100, current.usage_percentage);
@@ -227,9 +249,9 @@ export function UsagePage() {
       <Alerts />
       <Card data-testid="usage-summary">
         <p className="text-3xl font-bold">
-          {numbers.format(current.minutes_used)}{" "}
+          {formatNumber(current.minutes_used)}{" "}
           <span className="text-base font-normal text-slate-500">
-            of {numbers.format(current.minutes_limit)} minutes ({current.usage_percentage}%)
+            of {formatNumber(current.minutes_limit)} minutes ({current.usage_percentage}%)
           </span>
         </p>
         <div
@@ -243,28 +265,28 @@ export function UsagePage() {
           <div className={`h-full ${tone}`} style={{ width: `${share}%` }} />
         </div>
         <ul className="mt-3 space-y-1 text-sm text-slate-600">
-          <li>{numbers.format(current.minutes_remaining)} minutes remaining</li>
+          <li>{formatNumber(current.minutes_remaining)} minutes remaining</li>
           {current.minutesReserved > 0 ? (
-            <li>{numbers.format(current.minutesReserved)} minutes held by calls in progress</li>
+            <li>{formatNumber(current.minutesReserved)} minutes held by calls in progress</li>
           ) : null}
           <li>
             {current.overage.policy === "billed" && current.overage.pricePerMinute
               ? `Beyond the limit calls continue at ${formatMoney(current.overage.pricePerMinute)} a minute` +
                 (current.overage.minutes > 0
-                  ? `: ${numbers.format(current.overage.minutes)} minutes so far, ${formatMoney(current.overage.cost)} on your next invoice.`
+                  ? `: ${formatNumber(current.overage.minutes)} minutes so far, ${formatMoney(current.overage.cost)} on your next invoice.`
                   : ".")
               : "Hard cap: at the limit outbound calls pause until the next period; inbound calls are still answered."}
           </li>
           {current.overage.overCapMinutes > 0 ? (
             <li className="font-medium text-amber-800" data-testid="over-cap-minutes">
-              {numbers.format(current.overage.overCapMinutes)} minutes ran beyond the cap (inbound calls and
+              {formatNumber(current.overage.overCapMinutes)} minutes ran beyond the cap (inbound calls and
               calls already in progress): recorded here, never billed.
             </li>
           ) : null}
           {current.lateEvents.calls > 0 ? (
             <li>
-              {numbers.format(current.lateEvents.calls)} late calls (
-              {numbers.format(current.lateEvents.minutes)} minutes) were counted in earlier periods.
+              {formatNumber(current.lateEvents.calls)} late calls ({formatNumber(current.lateEvents.minutes)}{" "}
+              minutes) were counted in earlier periods.
             </li>
           ) : null}
         </ul>

@@ -13,6 +13,7 @@ import {
   setPackageActive,
   syncCatalogToStripe,
   updatePackage,
+  ZPackageInputSchema,
 } from "./catalog-admin.ts";
 
 const { db } = await testDatabase();
@@ -80,7 +81,7 @@ describe("package catalog administration", () => {
     const selection = await packageSelection(ports, account.id);
     expect(selection.packages.map((p) => p.name)).toEqual(["Starter", "Pro", "Enterprise", "Scale"]);
     const minutes = selection.comparison.find((r) => r.feature === "Monthly Call Minutes");
-    expect(minutes?.cells.find((c) => c.planName === "Scale")?.value).toBe("6000 minutes");
+    expect(minutes?.cells.find((c) => c.planName === "Scale")?.value).toBe("6,000 minutes");
     expect(selection.needsPackageSelection).toBe(true);
   });
 
@@ -95,6 +96,41 @@ describe("package catalog administration", () => {
       field: "agentsAllowed",
     });
     expect(await db.subscriptionPlan.count()).toBe(before);
+  });
+
+  it("says what is wrong with a number out of range, in the admin form's words", () => {
+    const problems = (input: Record<string, unknown>) =>
+      ZPackageInputSchema.safeParse({ ...scale, ...input }).error?.issues.map((i) => [i.path[0], i.message]);
+    expect(
+      problems({
+        monthlyPriceCents: -100,
+        callMinutesLimit: -5,
+        agentsAllowed: 0,
+        overagePriceCentsPerMinute: -2,
+      }),
+    ).toEqual([
+      ["monthlyPriceCents", "The monthly price must be 0 or more"],
+      ["callMinutesLimit", "Included minutes must be 0 or more"],
+      ["agentsAllowed", "Agents allowed must be at least 1"],
+      ["overagePriceCentsPerMinute", "The overage price must be 0 or more"],
+    ]);
+    expect(
+      problems({
+        monthlyPriceCents: 100_000_01,
+        callMinutesLimit: 100_000_001,
+        agentsAllowed: 100_001,
+        overagePriceCentsPerMinute: 100_001,
+      }),
+    ).toEqual([
+      ["monthlyPriceCents", "The monthly price can be at most 100,000.00"],
+      ["callMinutesLimit", "Included minutes can be at most 100,000,000"],
+      ["agentsAllowed", "Agents allowed can be at most 100,000"],
+      ["overagePriceCentsPerMinute", "The overage price can be at most 100,000 cents a minute"],
+    ]);
+    expect(problems({ monthlyPriceCents: 99.5, callMinutesLimit: 1.5 })).toEqual([
+      ["monthlyPriceCents", "The monthly price must be whole cents"],
+      ["callMinutesLimit", "Included minutes must be a whole number"],
+    ]);
   });
 
   it("keeps at most one recommended package", async () => {

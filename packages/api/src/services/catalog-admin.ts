@@ -6,8 +6,11 @@ import { Prisma, type SubscriptionPlan } from "@minutely/db";
 import {
   type Currency,
   isCurrency,
+  PACKAGE_LIMITS,
+  type PackageNumberField,
   PLAN_DESCRIPTION_MAX_LENGTH,
   PLAN_NAME_MAX_LENGTH,
+  packageNumberMessage,
   toMajorUnits,
   validatePlan,
 } from "@minutely/domain";
@@ -17,17 +20,27 @@ import { AppError } from "../errors.ts";
 import { writeAudit } from "./audit.ts";
 import { type PackageView, toPackageView, toPlanDefinition } from "./catalog.ts";
 
+/** A package number in its range (PACKAGE_LIMITS), refused in the words the admin form uses too. */
+function packageNumber(field: PackageNumberField) {
+  const { min, max } = PACKAGE_LIMITS[field];
+  return z
+    .number()
+    .int(packageNumberMessage(field, "fraction"))
+    .min(min, packageNumberMessage(field, "below"))
+    .max(max, packageNumberMessage(field, "above"));
+}
+
 export const ZPackageInputSchema = z.strictObject({
   name: z.string().trim().min(1, "Name is required").max(PLAN_NAME_MAX_LENGTH),
   description: z.string().trim().max(PLAN_DESCRIPTION_MAX_LENGTH).default(""),
-  monthlyPriceCents: z.number().int("Use whole cents").min(0).max(100_000_00),
+  monthlyPriceCents: packageNumber("monthlyPriceCents"),
   currency: z.custom<Currency>((value) => isCurrency(value), "Use one of usd, eur, gbp"),
-  callMinutesLimit: z.number().int().min(0).max(100_000_000),
-  agentsAllowed: z.number().int().min(1, "At least 1 agent").max(100_000),
+  callMinutesLimit: packageNumber("callMinutesLimit"),
+  agentsAllowed: packageNumber("agentsAllowed"),
   analyticsAccess: z.boolean(),
   apiAccess: z.boolean(),
   /** Price of a minute beyond the limit; null means a hard cap at the limit. */
-  overagePriceCentsPerMinute: z.number().int("Use whole cents").min(0).max(100_000).nullable(),
+  overagePriceCentsPerMinute: packageNumber("overagePriceCentsPerMinute").nullable(),
   recommended: z.boolean(),
 });
 export type PackageInput = z.infer<typeof ZPackageInputSchema>;

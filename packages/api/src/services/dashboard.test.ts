@@ -11,7 +11,7 @@ import { appRouter } from "../root.ts";
 import { testPorts } from "../testing.ts";
 import { createCallerFactory } from "../trpc.ts";
 import { usageAnalytics } from "./analytics.ts";
-import { DASHBOARD_INVOICES, dashboard } from "./dashboard.ts";
+import { DASHBOARD_INVOICES, dashboard, greetingFor } from "./dashboard.ts";
 import {
   callEvent,
   createAccount,
@@ -213,6 +213,46 @@ describe("dashboard", () => {
     expect(view.forecast).toBeNull();
     expect(view.entitlements.hasAccess).toBe(false);
     expect(view.invoices).toHaveLength(1);
+  });
+});
+
+describe("greeting", () => {
+  const at = (iso: string) => new Date(iso);
+  // Signed up (or in) at 09:00, chose a package at 09:05.
+  const sessionStartedAt = at("2026-11-15T09:00:00Z");
+  const firstSubscribedAt = at("2026-11-15T09:05:00Z");
+
+  it("welcomes a customer in the session in which they chose their first package, on its first day", () => {
+    const now = at("2026-11-15T09:06:00Z");
+    expect(greetingFor({ firstSubscribedAt, sessionStartedAt, now })).toBe("new");
+    expect(greetingFor({ firstSubscribedAt, sessionStartedAt, now: at("2026-11-16T09:04:59Z") })).toBe("new");
+    // A day later the same session is a returning customer's.
+    expect(greetingFor({ firstSubscribedAt, sessionStartedAt, now: at("2026-11-16T09:05:00Z") })).toBe(
+      "returning",
+    );
+    // Never subscribed: nothing to come back to.
+    expect(greetingFor({ firstSubscribedAt: null, sessionStartedAt, now })).toBe("new");
+  });
+
+  it("welcomes back a customer who signed in again after subscribing, however soon", () => {
+    const now = at("2026-11-15T09:10:00Z");
+    const signedInAgain = at("2026-11-15T09:05:01Z");
+    expect(greetingFor({ firstSubscribedAt, sessionStartedAt: signedInAgain, now })).toBe("returning");
+    expect(greetingFor({ firstSubscribedAt, sessionStartedAt: undefined, now })).toBe("returning");
+  });
+
+  it("comes with the dashboard, from the account's first subscription and the viewer's session", async () => {
+    const { accountId, viewer } = await customer("Pro");
+    const first = await db.subscription.findFirstOrThrow({ where: { accountId } });
+    const later = (minutes: number) => new Date(first.createdAt.getTime() + minutes * 60_000);
+    const at = (minutes: number) => ({ ...ports, clock: fixedClock(later(minutes)) });
+    expect((await dashboard(at(1), { ...viewer, sessionStartedAt: later(-5) })).greeting).toBe("new");
+    expect((await dashboard(at(1), { ...viewer, sessionStartedAt: later(0.5) })).greeting).toBe("returning");
+    expect((await dashboard(at(1), viewer)).greeting).toBe("returning");
+    // A later subscription (after a cancellation, say) does not make the customer new again.
+    await db.subscription.update({ where: { id: first.id }, data: { status: "canceled" } });
+    await subscribe(db, accountId, { plan: "Starter", createdAt: later(120) });
+    expect((await dashboard(at(121), { ...viewer, sessionStartedAt: later(60) })).greeting).toBe("returning");
   });
 });
 

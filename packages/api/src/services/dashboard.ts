@@ -2,7 +2,7 @@
 // daily series, agents, active alerts, recent invoices, entitlements, the forecast with plan advice, and
 // the quick actions. It composes the existing services (so each fact has one definition) and runs their
 // queries concurrently; the tRPC query dashboard.get and GET /api/dashboard/comprehensive/ both serve it.
-import { type Entitlements, type UsageOutlook, usageOutlook } from "@minutely/domain";
+import { type Entitlements, formatNumber, type UsageOutlook, usageOutlook } from "@minutely/domain";
 import type { Ports, Viewer } from "../context.ts";
 import { AppError } from "../errors.ts";
 import { listAgents } from "./agents.ts";
@@ -27,12 +27,42 @@ export interface QuickAction {
   urgent: boolean;
 }
 
-export type DashboardViewer = Pick<Viewer, "userId" | "email" | "name"> & { accountId: string };
+export type DashboardViewer = Pick<Viewer, "userId" | "email" | "name" | "sessionStartedAt"> & {
+  accountId: string;
+};
+
+/** How the dashboard greets the customer: "Welcome to Minutely" or "Welcome back". */
+export type Greeting = "new" | "returning";
+
+/** Nobody is new for longer than a day after subscribing, even if they never sign out. */
+export const NEW_CUSTOMER_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * A customer is new from their account's first subscription until they sign in again, for a day at most:
+ * the dashboards of the session in which they chose their first package say "Welcome to Minutely"; after
+ * signing in again (or a day later) they are returning. An account that never subscribed is new. A viewer
+ * without a known session start is greeted as returning.
+ */
+export function greetingFor(input: {
+  /** When the account's first subscription was recorded; null when it never subscribed. */
+  firstSubscribedAt: Date | null;
+  sessionStartedAt: Date | undefined;
+  now: Date;
+}): Greeting {
+  const { firstSubscribedAt, sessionStartedAt, now } = input;
+  if (!sessionStartedAt) return "returning";
+  if (!firstSubscribedAt) return "new";
+  const subscribedThisSession = sessionStartedAt.getTime() <= firstSubscribedAt.getTime();
+  const firstDay = now.getTime() - firstSubscribedAt.getTime() < NEW_CUSTOMER_MS;
+  return subscribedThisSession && firstDay ? "new" : "returning";
+}
 
 export type DashboardInvoice = Awaited<ReturnType<typeof billingHistory>>[number];
 
 export interface Dashboard {
   user: { id: string; email: string; name: string };
+  /** "new" in the session of the first subscription (its first day), else "returning": see greetingFor. */
+  greeting: Greeting;
   account: { id: string; name: string };
   subscription: SubscriptionOverview;
   /** No subscription granting access: the customer must choose a package. */
@@ -53,8 +83,6 @@ export interface Dashboard {
   analyticsPackages: { id: string; name: string }[];
   quickActions: QuickAction[];
 }
-
-const numbers = new Intl.NumberFormat("en-US");
 
 /** dailyUsage without a subscription is PRECONDITION_FAILED; the dashboard shows no series instead. */
 async function dailyOrEmpty(ports: Pick<Ports, "db" | "clock">, accountId: string) {
@@ -102,7 +130,7 @@ export function quickActions(input: {
     {
       id: "agents",
       label: "Agents",
-      description: `${numbers.format(agents.active)} of ${numbers.format(agents.allowed)} active agents.`,
+      description: `${formatNumber(agents.active)} of ${formatNumber(agents.allowed)} active agents.`,
       path: "/agents",
       urgent: false,
     },
@@ -133,9 +161,14 @@ export async function dashboard(
   viewer: DashboardViewer,
 ): Promise<Dashboard> {
   const { accountId } = viewer;
-  const [account, subscription, usage, daily, agents, alerts, invoices, granted, catalog] = await Promise.all(
-    [
+  const [account, first, subscription, usage, daily, agents, alerts, invoices, granted, catalog] =
+    await Promise.all([
       ports.db.account.findUnique({ where: { id: accountId }, select: { id: true, name: true } }),
+      ports.db.subscription.findFirst({
+        where: { accountId },
+        orderBy: { createdAt: "asc" },
+        select: { createdAt: true },
+      }),
       subscriptionOverview(ports, accountId),
       currentUsage(ports, accountId),
       dailyOrEmpty(ports, accountId),
@@ -144,9 +177,13 @@ export async function dashboard(
       billingHistory(ports, accountId, DASHBOARD_INVOICES),
       accountEntitlements(ports, accountId),
       listAvailablePackages(ports),
-    ],
-  );
+    ]);
   if (!account) throw new AppError("NOT_FOUND", "This account does not exist.");
+  const greeting = greetingFor({
+    firstSubscribedAt: first?.createdAt ?? null,
+    sessionStartedAt: viewer.sessionStartedAt,
+    now: ports.clock.now(),
+  });
 
   const plans = catalog.packages.map(toPlanDefinition);
   const forecast =
@@ -165,6 +202,7 @@ export async function dashboard(
   const agentCounts = { active: agents.activeCount, total: agents.agents.length, allowed: agents.allowed };
   return {
     user: { id: viewer.userId, email: viewer.email, name: viewer.name },
+    greeting,
     account,
     subscription,
     needsPackageSelection: !subscription.grantsAccess,

@@ -1,7 +1,13 @@
 // Usage alerts: rows at 80% and 100% of the included minutes (plus the customer's own thresholds), once per
 // account, period and threshold, shown in the app and emailed through the mailer port.
 import type { Prisma, UsageAlertKind } from "@minutely/db";
-import { crossedThresholds, DEFAULT_ALERT_THRESHOLDS, formatMoney, overageMinutes } from "@minutely/domain";
+import {
+  crossedThresholds,
+  DEFAULT_ALERT_THRESHOLDS,
+  formatMoney,
+  formatNumber,
+  overageMinutes,
+} from "@minutely/domain";
 import type { Ports } from "../context.ts";
 import { AppError } from "../errors.ts";
 import type { JobQueue } from "../ports/queue.ts";
@@ -23,7 +29,6 @@ export function alertThresholds(custom: readonly number[]): number[] {
   return [...new Set([...DEFAULT_ALERT_THRESHOLDS, ...custom])].sort((a, b) => a - b);
 }
 
-const numbers = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 const dates = new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeZone: "UTC" });
 
 export interface AlertText {
@@ -46,7 +51,7 @@ export function describeAlert(input: {
 }): AlertText {
   const { plan, percent, minutesUsed, periodEnd, supersededBy } = input;
   const limit = plan.callMinutesLimit;
-  const used = `${numbers.format(minutesUsed)} of ${numbers.format(limit)} minutes`;
+  const used = `${formatNumber(minutesUsed)} of ${formatNumber(limit)} minutes`;
   const renews = `The allowance renews on ${dates.format(periodEnd)} (UTC).`;
   const kind: UsageAlertKind =
     percent < 100 ? "threshold" : plan.overagePrice !== null ? "overage" : "limit_reached";
@@ -56,13 +61,13 @@ export function describeAlert(input: {
     if (supersededBy !== undefined && supersededBy > percent) {
       const passed =
         percent === 100
-          ? `You used up your ${numbers.format(limit)} included call minutes and, in the same update, reached ${supersededBy}%`
+          ? `You used up your ${formatNumber(limit)} included call minutes and, in the same update, reached ${supersededBy}%`
           : `Your usage passed ${percent}% of your included call minutes and, in the same update, reached ${supersededBy}%`;
       const consequence =
         percent < 100
           ? ""
           : plan.overagePrice !== null
-            ? ` Calls continue; ${numbers.format(overageMinutes(minutesUsed, limit))} minutes beyond the limit are billed at ${formatMoney(plan.overagePrice)} each on your next invoice.`
+            ? ` Calls continue; ${formatNumber(overageMinutes(minutesUsed, limit))} minutes beyond the limit are billed at ${formatMoney(plan.overagePrice)} each on your next invoice.`
             : " Outbound calls are paused; inbound calls are still answered.";
       return `${passed}: you are now at ${used} this billing period.${consequence} ${renews}`;
     }
@@ -73,11 +78,11 @@ export function describeAlert(input: {
       const price = formatMoney(plan.overagePrice);
       const beyond = overageMinutes(minutesUsed, limit);
       return percent === 100
-        ? `You have used all ${numbers.format(limit)} included call minutes. Calls continue; every minute beyond the limit is billed at ${price} a minute on your next invoice. ${renews}`
-        : `You have reached ${percent}% of your included call minutes (${used} used); ${numbers.format(beyond)} minutes beyond the limit are billed at ${price} each on your next invoice. ${renews}`;
+        ? `You have used all ${formatNumber(limit)} included call minutes. Calls continue; every minute beyond the limit is billed at ${price} a minute on your next invoice. ${renews}`
+        : `You have reached ${percent}% of your included call minutes (${used} used); ${formatNumber(beyond)} minutes beyond the limit are billed at ${price} each on your next invoice. ${renews}`;
     }
     return percent === 100
-      ? `You have used all ${numbers.format(limit)} included call minutes. Outbound calls are paused until the allowance renews; inbound calls are still answered. Upgrade your package for more minutes. ${renews}`
+      ? `You have used all ${formatNumber(limit)} included call minutes. Outbound calls are paused until the allowance renews; inbound calls are still answered. Upgrade your package for more minutes. ${renews}`
       : `You have reached ${percent}% of your included call minutes (${used} used). Outbound calls are paused; inbound calls are still answered. ${renews}`;
   }
 }
