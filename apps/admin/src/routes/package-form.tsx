@@ -8,7 +8,9 @@ import {
   CheckboxField,
   EmptyState,
   ErrorState,
+  ErrorSummary,
   Field,
+  problemsOf,
   SelectField,
   Spinner,
   TextAreaField,
@@ -57,6 +59,20 @@ function useFocusOnMount<T extends HTMLElement>() {
   useEffect(() => ref.current?.focus(), []);
   return ref;
 }
+
+/** The form's fields in the order on screen, for its error summary. */
+const PACKAGE_FIELDS = [
+  { name: "name", id: "package-name", label: "Name" },
+  { name: "description", id: "package-description", label: "Description" },
+  { name: "price", id: "package-price", label: "Price per month" },
+  { name: "currency", id: "package-currency", label: "Currency" },
+  { name: "callMinutesLimit", id: "package-callMinutesLimit", label: "Call minutes included" },
+  { name: "agentsAllowed", id: "package-agentsAllowed", label: "Agents allowed" },
+  { name: "analyticsAccess", id: "package-analyticsAccess", label: "Analytics access" },
+  { name: "apiAccess", id: "package-apiAccess", label: "API access" },
+  { name: "overageCents", id: "package-overageCents", label: "Overage price per minute (cents)" },
+  { name: "recommended", id: "package-recommended", label: "Recommended" },
+];
 
 export function NewPackagePage() {
   useDocumentTitle("New package");
@@ -205,8 +221,10 @@ function PackageForm({
               ))}
             </Banner>
           ) : null}
+          <ErrorSummary problems={problemsOf(errors, PACKAGE_FIELDS)} />
 
           <Field
+            id="package-name"
             label="Name"
             autoComplete="off"
             maxLength={60}
@@ -215,6 +233,7 @@ function PackageForm({
             hint="Shown to customers; must be unique."
           />
           <TextAreaField
+            id="package-description"
             label="Description"
             rows={3}
             maxLength={500}
@@ -227,6 +246,7 @@ function PackageForm({
             <legend className="mb-2 text-sm font-semibold text-slate-900">Monthly price</legend>
             <div className="grid gap-4 sm:grid-cols-[1fr_10rem]">
               <Field
+                id="package-price"
                 label="Price per month"
                 inputMode="decimal"
                 autoComplete="off"
@@ -239,6 +259,7 @@ function PackageForm({
                 }
               />
               <SelectField
+                id="package-currency"
                 label="Currency"
                 options={CURRENCY_OPTIONS}
                 {...form.register("currency")}
@@ -262,6 +283,7 @@ function PackageForm({
           <fieldset className="grid gap-4 sm:grid-cols-2">
             <legend className="mb-2 text-sm font-semibold text-slate-900">Limits</legend>
             <Field
+              id="package-callMinutesLimit"
               label="Call minutes included"
               inputMode="numeric"
               autoComplete="off"
@@ -270,6 +292,7 @@ function PackageForm({
               hint="Per billing period."
             />
             <Field
+              id="package-agentsAllowed"
               label="Agents allowed"
               inputMode="numeric"
               autoComplete="off"
@@ -282,11 +305,13 @@ function PackageForm({
           <fieldset className="flex flex-col gap-3">
             <legend className="mb-2 text-sm font-semibold text-slate-900">Features</legend>
             <CheckboxField
+              id="package-analyticsAccess"
               label="Analytics access"
               {...form.register("analyticsAccess")}
               error={errors.analyticsAccess?.message}
             />
             <CheckboxField
+              id="package-apiAccess"
               label="API access"
               {...form.register("apiAccess")}
               error={errors.apiAccess?.message}
@@ -304,6 +329,7 @@ function PackageForm({
             />
             <div className="sm:max-w-xs">
               <Field
+                id="package-overageCents"
                 label="Overage price per minute (cents)"
                 inputMode="numeric"
                 autoComplete="off"
@@ -325,6 +351,7 @@ function PackageForm({
           <fieldset className="flex flex-col gap-3">
             <legend className="mb-2 text-sm font-semibold text-slate-900">Pricing page</legend>
             <CheckboxField
+              id="package-recommended"
               label="Recommended"
               {...form.register("recommended")}
               disabled={archived && !recommended}
