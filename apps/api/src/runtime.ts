@@ -30,6 +30,7 @@ export function createRuntime(config: Config): Runtime {
       appUrl: config.appUrl,
       useTestClocks: config.stripe.useTestClocks,
       stripeEmulator: usesEmulator(config.stripe.apiBase),
+      secret: config.sessionSecret,
     },
     db,
     clock: systemClock,

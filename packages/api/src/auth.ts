@@ -97,5 +97,6 @@ export async function resolveViewer(auth: Auth, headers: Headers): Promise<Viewe
     name: user.name,
     role: user.role === "admin" ? "admin" : "user",
     accountId: typeof user.accountId === "string" ? user.accountId : null,
+    sessionId: result.session.id,
   };
 }

@@ -12,6 +12,8 @@ export interface Viewer {
   role: "user" | "admin";
   /** The tenant the user belongs to; every account-scoped query filters by it. */
   accountId: string | null;
+  /** The session the request came with (better-auth's session id); binds replays of one-time secrets. */
+  sessionId?: string | undefined;
 }
 
 /** Deployment facts services need. */
@@ -22,6 +24,8 @@ export interface Settings {
   useTestClocks: boolean;
   /** True when Stripe is the project's emulator: the SPAs then say so in a banner. */
   stripeEmulator: boolean;
+  /** The server's own secret (SESSION_SECRET): seals the one-time secrets of stored answers (idempotency.ts). */
+  secret: string;
 }
 
 /** What services need from the outside world. Tests pass real implementations or real fakes. */

@@ -31,6 +31,7 @@ export function testPorts(db: Database, options: TestPortsOptions) {
       appUrl: options.appUrl ?? "http://localhost:3000",
       useTestClocks: true,
       stripeEmulator: true,
+      secret: "minutely-test-server-secret-not-for-production",
     },
     db,
     clock,
