@@ -10,6 +10,7 @@ export * from "./money";
 export * from "./outlook";
 export * from "./period-plan";
 export * from "./periods";
+export * from "./plan-change";
 export * from "./plans";
 export * from "./proration";
 export * from "./recommendations";

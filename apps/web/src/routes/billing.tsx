@@ -1,9 +1,10 @@
 import { formatMoney } from "@minutely/domain";
 import { Badge, Banner, Button, Card, ConfirmDialog, EmptyState, ErrorState, Spinner } from "@minutely/ui";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useSearch } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
 import { formatCents, formatDate } from "../lib/format.ts";
+import { useIntentMutation } from "../lib/intent.ts";
 import { trpc } from "../lib/trpc.ts";
 
 /** Moved to its own module (the authed layout shows it on every page); re-exported for existing imports. */
@@ -32,9 +33,9 @@ export function BillingPage() {
   const invoices = useQuery(trpc.subscription.invoices.queryOptions());
   const [confirmCancel, setConfirmCancel] = useState(false);
   const refresh = { onSuccess: () => queryClient.invalidateQueries() };
-  const cancel = useMutation(trpc.subscription.cancel.mutationOptions(refresh));
-  const resume = useMutation(trpc.subscription.resume.mutationOptions(refresh));
-  const keepPlan = useMutation(trpc.subscription.cancelScheduledChange.mutationOptions(refresh));
+  const cancel = useIntentMutation(trpc.subscription.cancel.mutationOptions(refresh));
+  const resume = useIntentMutation(trpc.subscription.resume.mutationOptions(refresh));
+  const keepPlan = useIntentMutation(trpc.subscription.cancelScheduledChange.mutationOptions(refresh));
   const failure = resume.error ?? keepPlan.error;
 
   if (overview.isPending) return <Spinner label="Loading your subscription" />;
@@ -87,7 +88,13 @@ export function BillingPage() {
                 <Link to="/packages">Change package</Link>
               </Button>
               {sub.grantsAccess && !sub.cancelAtPeriodEnd ? (
-                <Button variant="ghost" onClick={() => setConfirmCancel(true)}>
+                <Button
+                  variant="ghost"
+                  onClick={() => {
+                    cancel.startIntent();
+                    setConfirmCancel(true);
+                  }}
+                >
                   Cancel subscription
                 </Button>
               ) : null}
@@ -200,7 +207,7 @@ export function BillingPage() {
 export function BillingReturnPage() {
   const search = useSearch({ from: "/app/billing/return" });
   const queryClient = useQueryClient();
-  const complete = useMutation(
+  const complete = useIntentMutation(
     trpc.subscription.completeCheckout.mutationOptions({
       onSuccess: () => queryClient.invalidateQueries(),
     }),

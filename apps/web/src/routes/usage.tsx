@@ -1,12 +1,13 @@
 import { zodResolver } from "@hookform/resolvers/zod";
 import { formatMoney } from "@minutely/domain";
 import { Badge, Banner, Button, Card, EmptyState, ErrorState, Field, Spinner } from "@minutely/ui";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { useForm } from "react-hook-form";
 import { z } from "zod";
 import { DailyChart } from "../components/daily-chart.tsx";
 import { formatDate } from "../lib/format.ts";
+import { useIntentMutation } from "../lib/intent.ts";
 import { httpStatusOf, trpc } from "../lib/trpc.ts";
 
 /** Usage is "live": the page re-reads it every 15 seconds while open. */
@@ -16,7 +17,7 @@ const numbers = new Intl.NumberFormat("en-US");
 function Alerts() {
   const queryClient = useQueryClient();
   const alerts = useQuery(trpc.alerts.list.queryOptions(undefined, LIVE));
-  const dismiss = useMutation(
+  const dismiss = useIntentMutation(
     trpc.alerts.dismiss.mutationOptions({
       onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.alerts.list.queryKey() }),
     }),
@@ -134,8 +135,8 @@ function Thresholds() {
   const refresh = {
     onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.alerts.thresholds.list.queryKey() }),
   };
-  const add = useMutation(trpc.alerts.thresholds.set.mutationOptions(refresh));
-  const remove = useMutation(trpc.alerts.thresholds.remove.mutationOptions(refresh));
+  const add = useIntentMutation(trpc.alerts.thresholds.set.mutationOptions(refresh));
+  const remove = useIntentMutation(trpc.alerts.thresholds.remove.mutationOptions(refresh));
   const form = useForm<z.input<typeof ThresholdSchema>, unknown, z.output<typeof ThresholdSchema>>({
     resolver: zodResolver(ThresholdSchema),
     defaultValues: { percent: "" },
