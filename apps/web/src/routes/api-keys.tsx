@@ -69,7 +69,7 @@ export function ApiKeysPage() {
       ) : (
         <Card>
           <form
-            className="flex flex-wrap items-end gap-3"
+            className="flex flex-wrap items-start gap-3"
             onSubmit={(event) => {
               event.preventDefault();
               // A double click submits once; a retry of the same name reuses its key (lib/intent.ts).
@@ -87,9 +87,12 @@ export function ApiKeysPage() {
                 error={fieldError}
               />
             </div>
-            <Button type="submit" disabled={create.isPending}>
-              {create.isPending ? "Creating…" : "Create key"}
-            </Button>
+            {/* Level with the input (under its label), also when a message appears under the input. */}
+            <div className="pt-6">
+              <Button type="submit" disabled={create.isPending}>
+                {create.isPending ? "Creating…" : "Create key"}
+              </Button>
+            </div>
           </form>
           {create.isError && !fieldError ? <Banner tone="danger">{create.error.message}</Banner> : null}
           {created?.key ? (

@@ -95,11 +95,11 @@ function lossText(loss: PlanLoss): string {
     case "feature":
       return loss.label;
     case "callMinutes":
-      return `${loss.from.toLocaleString("en-US")} call minutes a month: ${loss.to.toLocaleString("en-US")} from then on`;
+      return `Call minutes: ${loss.from.toLocaleString("en-US")} a month → ${loss.to.toLocaleString("en-US")}`;
     case "agents":
-      return `${loss.from} agents: ${loss.to === 1 ? "1 agent" : `${loss.to} agents`} from then on`;
+      return `Active agents: ${loss.from} → ${loss.to}`;
     case "overage":
-      return `Calling beyond the included minutes (at ${formatMoney(loss.price)}/minute): calls stop at the limit`;
+      return `Calls beyond the included minutes (billed at ${formatMoney(loss.price)}/minute): they stop at the limit instead`;
   }
 }
 
@@ -141,12 +141,7 @@ function DowngradeDialog({
     }),
   );
   return (
-    <Dialog
-      open
-      onOpenChange={(open) => !open && onClose()}
-      title={`Change to ${pkg.name}`}
-      className="max-w-lg"
-    >
+    <Dialog open onOpenChange={(open) => !open && onClose()} title={`Change to ${pkg.name}`}>
       <div className="mt-4 space-y-4 text-sm">
         <p>
           You keep your current package until <strong>{on}</strong>; then your subscription changes to{" "}
