@@ -145,3 +145,55 @@ describe("API key names", () => {
     });
   });
 });
+
+describe("a sign-up with an Idempotency-Key", () => {
+  function signUp(email: string, name: string, key?: string, password = PASSWORD) {
+    return app.inject({
+      method: "POST",
+      url: "/api/auth/sign-up/email",
+      headers: { origin: TEST_ORIGIN, ...(key ? { "idempotency-key": key } : {}) },
+      remoteAddress: "10.2.2.1",
+      payload: { name, email, password },
+    });
+  }
+
+  it("answers a double submit with two sessions for one new user", async () => {
+    const [first, second] = await Promise.all([
+      signUp("hana-intents@example.com", "Hana", "sign-up-intent-1"),
+      signUp("hana-intents@example.com", "Hana", "sign-up-intent-1"),
+    ]);
+    expect([first.statusCode, second.statusCode], second.body).toEqual([200, 200]);
+    for (const answer of [first, second]) {
+      const cookie = cookiesFrom(answer.headers["set-cookie"]);
+      expect(cookie).toContain("session_token=");
+      const session = await app.inject({ method: "GET", url: "/api/auth/get-session", headers: { cookie } });
+      expect(session.json().user.email).toBe("hana-intents@example.com");
+    }
+    expect(await db.user.count({ where: { email: "hana-intents@example.com" } })).toBe(1);
+  });
+
+  it("refuses the same key with another name (409 naming the header); another password is a 401", async () => {
+    expect((await signUp("ivan-intents@example.com", "Ivan", "sign-up-intent-2")).statusCode).toBe(200);
+    const renamed = await signUp("ivan-intents@example.com", "Ivan the Second", "sign-up-intent-2");
+    expect(renamed.statusCode).toBe(409);
+    expect(renamed.json()).toMatchObject({
+      error: "idempotency_key_conflict",
+      fields: { "Idempotency-Key": expect.stringContaining("Idempotency-Key") },
+    });
+    const otherPassword = await signUp(
+      "ivan-intents@example.com",
+      "Ivan",
+      "sign-up-intent-2",
+      "another-pass-2",
+    );
+    expect(otherPassword.statusCode).toBe(401);
+  });
+
+  it("without a key, a repeat is refused as an existing user (as before); a malformed key is a 400", async () => {
+    expect((await signUp("jo-intents@example.com", "Jo")).statusCode).toBe(200);
+    expect((await signUp("jo-intents@example.com", "Jo")).statusCode).toBe(422);
+    const malformed = await signUp("kim-intents@example.com", "Kim", "no!");
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().fields).toHaveProperty("Idempotency-Key");
+  });
+});

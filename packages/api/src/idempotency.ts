@@ -111,6 +111,8 @@ function unseal(value: Sealed, key: Buffer): string | null {
 export interface IdempotencyOptions {
   /** A top-level field of the answer that is a one-time secret: stored sealed, replayed as described above. */
   secretField?: string;
+  /** How the key is named in refusals: `requestKey` (tRPC input), `Idempotency-Key` (a REST header). */
+  keyName?: string;
 }
 
 type Scope = { db: Context["db"]; userId: string; procedure: string; key: string };
@@ -122,8 +124,6 @@ interface StoredRow {
   result: unknown;
   secret_replayable: boolean;
 }
-
-const conflict = (message: string) => new AppError("CONFLICT", message, "requestKey");
 
 let nextSweepAt = 0;
 
@@ -170,7 +170,10 @@ async function claimOrRead(scope: Scope, inputHash: string, holder: string): Pro
  * the SPAs, tests), `run` simply runs.
  */
 export async function runIdempotently<R extends { ok: boolean; data?: unknown }>(
-  ctx: Pick<Context, "db" | "settings"> & { viewer: { userId: string; sessionId?: string | undefined } },
+  ctx: Pick<Context, "db"> & {
+    settings?: Pick<Context["settings"], "secret">;
+    viewer: { userId: string; sessionId?: string | undefined };
+  },
   procedure: string,
   key: string | undefined,
   input: unknown,
@@ -181,20 +184,23 @@ export async function runIdempotently<R extends { ok: boolean; data?: unknown }>
   const scope: Scope = { db: ctx.db, userId: ctx.viewer.userId, procedure, key };
   const inputHash = inputHashOf(input);
   const holder = randomUUID();
-  const sessionKey = ctx.viewer.sessionId ? sealKey(ctx.settings.secret, ctx.viewer.sessionId) : null;
+  const sessionKey =
+    ctx.viewer.sessionId && ctx.settings ? sealKey(ctx.settings.secret, ctx.viewer.sessionId) : null;
+  const keyName = options.keyName ?? "requestKey";
+  const conflict = (message: string) => new AppError("CONFLICT", message, keyName);
   const deadline = Date.now() + WAIT_FOR_FIRST_MS;
   for (;;) {
     const found = await claimOrRead(scope, inputHash, holder);
     if (found === "claimed") break;
     if (found.input_hash !== inputHash) {
       throw conflict(
-        `This requestKey was already used for a ${procedure} request with other input. Send a new requestKey for a new request.`,
+        `This ${keyName} was already used for a ${procedure} request with other input. Send a new ${keyName} for a new request.`,
       );
     }
     if (found.holder === null) return { replayed: replay(found, options, sessionKey) };
     if (Date.now() >= deadline) {
       throw conflict(
-        "The first request with this requestKey is still being processed. Try again in a moment.",
+        `The first request with this ${keyName} is still being processed. Try again in a moment.`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
