@@ -1,5 +1,13 @@
+import { createHash } from "node:crypto";
 import { STATUS_CODES } from "node:http";
-import { type Auth, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "@minutely/api";
+import {
+  AppError,
+  type Auth,
+  MAX_PASSWORD_LENGTH,
+  MIN_PASSWORD_LENGTH,
+  runIdempotently,
+  ZRequestKeySchema,
+} from "@minutely/api";
 import { type Database, isDatabaseUnavailable } from "@minutely/db";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
@@ -10,14 +18,21 @@ import { headersOf, viewerOf } from "./session.ts";
 /** Limits on the endpoints that check passwords or create users, per client IP and endpoint. */
 const CREDENTIAL_LIMIT = { max: 10, timeWindow: "1 minute" } as const;
 
-function toWebRequest(req: FastifyRequest): Request {
-  const url = new URL(req.url, `${req.protocol}://${req.host}`);
+/** Sends another endpoint and body to better-auth than the request's own (a sign-up replayed as a sign-in). */
+interface Rewrite {
+  path: string;
+  body: unknown;
+}
+
+function toWebRequest(req: FastifyRequest, rewrite?: Rewrite): Request {
+  const url = new URL(rewrite ? `/api/auth/${rewrite.path}` : req.url, `${req.protocol}://${req.host}`);
   const headers = headersOf(req);
-  const hasBody = req.method !== "GET" && req.method !== "HEAD" && req.body !== undefined;
+  const body = rewrite ? rewrite.body : req.body;
+  const hasBody = req.method !== "GET" && req.method !== "HEAD" && body !== undefined;
   return new Request(url, {
     method: req.method,
     headers,
-    ...(hasBody ? { body: typeof req.body === "string" ? req.body : JSON.stringify(req.body) } : {}),
+    ...(hasBody ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
   });
 }
 
@@ -42,8 +57,9 @@ async function forward(
   reply: FastifyReply,
   /** Runs after better-auth has answered and before the answer is sent (so the client cannot outrun it). */
   beforeSend?: (status: number) => Promise<void>,
+  rewrite?: Rewrite,
 ) {
-  const response = await auth.handler(toWebRequest(req));
+  const response = await auth.handler(toWebRequest(req, rewrite));
   const text = await response.text();
   const sessionNotFound =
     text === "null" && /(?:^|;\s*)(?:__Secure-)?better-auth\.session_token=/.test(req.headers.cookie ?? "");
@@ -239,6 +255,92 @@ async function countAccountAttempt(buckets: RateLimitBuckets, account: string, r
   });
 }
 
+/** The optional Idempotency-Key header of the SPAs' auth writes (the same form as tRPC's requestKey). */
+const IDEMPOTENCY_HEADER = "Idempotency-Key";
+
+function idempotencyKeyOf(req: FastifyRequest): string | undefined {
+  const value = req.headers["idempotency-key"];
+  if (value === undefined) return undefined;
+  const parsed = ZRequestKeySchema.safeParse(value);
+  if (!parsed.success || parsed.data === undefined) {
+    throw new RestError(400, {
+      error: "validation_error",
+      message: `Invalid header: ${IDEMPOTENCY_HEADER} must be 8 to 64 letters, digits, _ or -`,
+      fields: { [IDEMPOTENCY_HEADER]: "must be 8 to 64 letters, digits, _ or -" },
+    });
+  }
+  return parsed.data;
+}
+
+/**
+ * A sign-up has no user yet to scope its key to: the scope is a UUID derived from the address (the
+ * account it is creating), so the same key for another address is another intent.
+ */
+function signUpScope(email: string): string {
+  const hex = createHash("sha256").update(`minutely-sign-up\n${email}`).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * A sign-up with an Idempotency-Key (packages/api/src/idempotency.ts): a double submit or retry of the
+ * same sign-up (same key, address and name) waits for the first and is then answered as a sign-in with
+ * the credentials it carries (a new session; no session or password is ever stored: the password is
+ * checked by the sign-in, so a repeat with another password is a 401); the same key with another name is
+ * a 409 naming the header. Without a key, better-auth answers a second sign-up "user already exists".
+ */
+async function signUpOnce(
+  auth: Auth,
+  db: Database,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  key: string,
+  body: Record<string, unknown>,
+  beforeSend?: (status: number) => Promise<void>,
+) {
+  const email = String(body.email).trim().toLowerCase();
+  try {
+    const answer = await runIdempotently(
+      { db, viewer: { userId: signUpScope(email) } },
+      "auth.sign-up/email",
+      key,
+      { email, name: body.name },
+      async () => {
+        let status = 0;
+        await forward(auth, db, req, reply, async (answered) => {
+          status = answered;
+          await beforeSend?.(answered);
+        });
+        return { ok: status === 200, data: { signedUp: true } };
+      },
+      { keyName: IDEMPOTENCY_HEADER },
+    );
+    if ("ran" in answer) return reply;
+    const signIn = { email: body.email, password: body.password, rememberMe: body.rememberMe };
+    return await forward(auth, db, req, reply, beforeSend, { path: "sign-in/email", body: signIn });
+  } catch (error) {
+    if (error instanceof AppError && error.code === "CONFLICT") {
+      throw new RestError(409, {
+        error: "idempotency_key_conflict",
+        message: error.message,
+        fields: { [IDEMPOTENCY_HEADER]: error.message },
+      });
+    }
+    throw error;
+  }
+}
+
+/** The header as the OpenAPI document describes it (validated by idempotencyKeyOf). */
+const IDEMPOTENCY_HEADER_SCHEMA = {
+  type: "object",
+  properties: {
+    "idempotency-key": {
+      type: "string",
+      description:
+        "One key per sign-up intent (a form submission and its retries): a repeat with the same key, address and name is answered as a sign-in with its credentials instead of 'user already exists'; the same key with another name is a 409.",
+    },
+  },
+} as const;
+
 /** better-auth's endpoints under /api/auth/*: sign-up/email, sign-in/email, sign-out, get-session… */
 export async function registerAuthRoutes(
   app: FastifyInstance,
@@ -251,7 +353,12 @@ export async function registerAuthRoutes(
       method: "POST",
       url: `/api/auth/${endpoint.path}`,
       ...(endpoint.perAddress ? { config: { rateLimit: CREDENTIAL_LIMIT } } : {}),
-      schema: { tags: ["Auth"], summary: endpoint.summary, body: jsonSchemaOf(endpoint.body) },
+      schema: {
+        tags: ["Auth"],
+        summary: endpoint.summary,
+        body: jsonSchemaOf(endpoint.body),
+        ...(endpoint.path === "sign-up/email" ? { headers: IDEMPOTENCY_HEADER_SCHEMA } : {}),
+      },
       // zod validates below (naming the field, as every route does); the JSON schema documents it.
       attachValidation: true,
       handler: async (req, reply) => {
@@ -276,6 +383,8 @@ export async function registerAuthRoutes(
                 });
               }
             : undefined;
+        const key = endpoint.path === "sign-up/email" ? idempotencyKeyOf(req) : undefined;
+        if (key !== undefined) return await signUpOnce(auth, db, req, reply, key, body, clearCount);
         const result = await forward(auth, db, req, reply, clearCount);
         return result;
       },

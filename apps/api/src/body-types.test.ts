@@ -55,6 +55,7 @@ await db.apiKey.create({
   data: {
     accountId,
     name: "body types",
+    nameKey: "body types",
     prefix: API_KEY.slice(0, 11),
     keyHash: createHash("sha256").update(API_KEY).digest("hex"),
   },

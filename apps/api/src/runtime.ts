@@ -31,6 +31,7 @@ export function createRuntime(config: Config): Runtime {
       publicUrl: config.publicUrl,
       useTestClocks: config.stripe.useTestClocks,
       stripeEmulator: usesEmulator(config.stripe.apiBase),
+      secret: config.sessionSecret,
     },
     db,
     clock: systemClock,

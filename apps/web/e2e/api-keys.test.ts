@@ -29,7 +29,7 @@ describe("API keys in the customer app", () => {
     await page.getByRole("heading", { name: "API keys" }).waitFor();
     await page.getByLabel("Key name").fill("Reporting");
     await page.getByRole("button", { name: "Create key" }).click();
-    const key = (await page.getByTestId("new-api-key").textContent()) ?? "";
+    const key = await page.getByTestId("new-api-key").inputValue();
     expect(key).toMatch(/^mk_[0-9a-f]{8}_/);
     await screenshot(page, "web-api-key-created");
 

@@ -98,5 +98,6 @@ export async function resolveViewer(auth: Auth, headers: Headers): Promise<Viewe
     role: user.role === "admin" ? "admin" : "user",
     accountId: typeof user.accountId === "string" ? user.accountId : null,
     sessionStartedAt: new Date(result.session.createdAt),
+    sessionId: result.session.id,
   };
 }

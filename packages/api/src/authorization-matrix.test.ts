@@ -174,7 +174,13 @@ const fixtureB: AccountFixture = {
 const admin: Viewer = { ...(await createCustomer("admin@example.com")), role: "admin" };
 
 const apiKeyOfB = await db.apiKey.create({
-  data: { accountId: fixtureB.accountId, name: "B's key", prefix: "mk_b0b0b0b0", keyHash: "b".repeat(64) },
+  data: {
+    accountId: fixtureB.accountId,
+    name: "B's key",
+    nameKey: "b's key",
+    prefix: "mk_b0b0b0b0",
+    keyHash: "b".repeat(64),
+  },
 });
 
 // Account B's metering data, which no probe of account A may see or change.

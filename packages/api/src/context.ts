@@ -17,6 +17,8 @@ export interface Viewer {
    * without a session (tests, tools).
    */
   sessionStartedAt?: Date;
+  /** The session the request came with (better-auth's session id); binds replays of one-time secrets. */
+  sessionId?: string | undefined;
 }
 
 /** Deployment facts services need. */
@@ -29,6 +31,8 @@ export interface Settings {
   useTestClocks: boolean;
   /** True when Stripe is the project's emulator: the SPAs then say so in a banner. */
   stripeEmulator: boolean;
+  /** The server's own secret (SESSION_SECRET): seals the one-time secrets of stored answers (idempotency.ts). */
+  secret: string;
 }
 
 /** What services need from the outside world. Tests pass real implementations or real fakes. */

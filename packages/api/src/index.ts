@@ -17,6 +17,7 @@ export {
   httpStatusOf,
   UpstreamUnavailableError,
 } from "./errors.ts";
+export { runIdempotently, ZRequestKeySchema } from "./idempotency.ts";
 export { createTaskList, type TaskContext, type TaskHandler } from "./jobs/tasks.ts";
 export { type Mailer, type MailInput, OutboxMailer } from "./ports/mailer.ts";
 export { type Db, type EnqueueOptions, type JobQueue, PostgresJobQueue } from "./ports/queue.ts";

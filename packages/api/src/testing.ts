@@ -33,6 +33,7 @@ export function testPorts(db: Database, options: TestPortsOptions) {
       publicUrl: options.publicUrl ?? "http://localhost:3000",
       useTestClocks: true,
       stripeEmulator: true,
+      secret: "minutely-test-server-secret-not-for-production",
     },
     db,
     clock,

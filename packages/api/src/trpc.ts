@@ -4,6 +4,7 @@ import superjson from "superjson";
 import { ZodError, z } from "zod";
 import type { Context } from "./context.ts";
 import { AppError, DATABASE_UNAVAILABLE, toTRPCError } from "./errors.ts";
+import { type IdempotencyOptions, runIdempotently } from "./idempotency.ts";
 
 /**
  * A zod error's problems as (field, message) pairs. An unknown key is named by its own path (`accountId`,
@@ -90,3 +91,21 @@ export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
   }
   return next();
 });
+
+/**
+ * Makes a mutation answer once per user intent (see idempotency.ts): placed after `.input()` of every
+ * mutation, whose input accepts `requestKey` (`withRequestKey`). A test enumerates the routers' mutations
+ * and checks each one honours the key.
+ */
+export function idempotent(options: IdempotencyOptions = {}) {
+  return t.middleware(async ({ ctx, input, path, type, next }) => {
+    const key = (input as { requestKey?: unknown } | undefined)?.requestKey;
+    if (type !== "mutation" || !ctx.viewer || typeof key !== "string") return await next();
+    const viewer = ctx.viewer;
+    const answer = await runIdempotently({ ...ctx, viewer }, path, key, input, () => next(), options);
+    if ("ran" in answer) return answer.ran;
+    // The stored answer of the first request with this key; the procedure does not run again.
+    const replayed = { ok: true as const, data: answer.replayed, ctx };
+    return replayed as unknown as Awaited<ReturnType<typeof next>>;
+  });
+}

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { MigrationError, migrate, readMigrations } from "./migrate.ts";
+import { MIGRATIONS_DIR, MigrationError, migrate, readMigrations } from "./migrate.ts";
 
 const { adminUrl } = inject("minutelyTestDatabaseServer");
 const created: string[] = [];
@@ -85,5 +85,34 @@ describe("migrate", () => {
       `SELECT migration_name FROM "_prisma_migrations"`,
     );
     expect(applied.map((r) => r.migration_name)).toEqual(["20200101000000_good"]);
+  });
+
+  it("keeps existing active API keys that share a name apart when it adds the unique index of names", async () => {
+    const url = await freshDatabase();
+    const before = mkdtempSync(join(tmpdir(), "minutely-migrations-"));
+    for (const { name } of readMigrations().filter((m) => m.name < "20261206093147_api_key_active_name")) {
+      cpSync(join(MIGRATIONS_DIR, name), join(before, name), { recursive: true });
+    }
+    await migrate(url, { dir: before });
+    await query(
+      url,
+      `INSERT INTO account (id, name, updated_at) VALUES ('00000000-0000-4000-8000-0000000000a1', 'A', now());
+       INSERT INTO api_key (id, account_id, name, prefix, key_hash, created_at, revoked_at) VALUES
+         ('00000000-0000-4000-8000-0000000000b1', '00000000-0000-4000-8000-0000000000a1', 'CI', 'mk_00000001', repeat('1', 64), '2026-01-01', NULL),
+         ('00000000-0000-4000-8000-0000000000b2', '00000000-0000-4000-8000-0000000000a1', ' ci ', 'mk_00000002', repeat('2', 64), '2026-01-02', NULL),
+         ('00000000-0000-4000-8000-0000000000b3', '00000000-0000-4000-8000-0000000000a1', 'CI', 'mk_00000003', repeat('3', 64), '2026-01-03', '2026-02-01'),
+         ('00000000-0000-4000-8000-0000000000b4', '00000000-0000-4000-8000-0000000000a1', 'Ops', 'mk_00000004', repeat('4', 64), '2026-01-04', NULL);`,
+    );
+    await migrate(url);
+    const keys = await query<{ prefix: string; name: string; name_key: string }>(
+      url,
+      `SELECT prefix, name, name_key FROM api_key ORDER BY prefix`,
+    );
+    expect(keys).toEqual([
+      { prefix: "mk_00000001", name: "CI", name_key: "ci" },
+      { prefix: "mk_00000002", name: "ci (mk_00000002)", name_key: "ci (mk_00000002)" },
+      { prefix: "mk_00000003", name: "CI", name_key: "ci" },
+      { prefix: "mk_00000004", name: "Ops", name_key: "ops" },
+    ]);
   });
 });

@@ -14,6 +14,7 @@ export * from "./outlook";
 export * from "./package-limits";
 export * from "./period-plan";
 export * from "./periods";
+export * from "./plan-change";
 export * from "./plans";
 export * from "./proration";
 export * from "./recommendations";

@@ -1,5 +1,5 @@
 import { zodResolver } from "@hookform/resolvers/zod";
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { useForm } from "react-hook-form";
 import { z } from "zod";
 import { AuthError } from "./auth-client.ts";
@@ -68,12 +68,18 @@ export function SignInForm({
     resolver: zodResolver(SignInSchema),
     defaultValues: { email: "", password: "" },
   });
+  // A double click submits once: the second lands before the disabled button is rendered.
+  const busy = useRef(false);
   const submit = form.handleSubmit(async (values) => {
+    if (busy.current) return;
+    busy.current = true;
     setError(null);
     try {
       await onSubmit(values);
     } catch (e) {
       setError(messageOf(e));
+    } finally {
+      busy.current = false;
     }
   });
   return (
@@ -118,12 +124,18 @@ export function SignUpForm({
     resolver: zodResolver(SignUpSchema),
     defaultValues: { name: "", email: "", password: "" },
   });
+  // A double click submits once: the second lands before the disabled button is rendered.
+  const busy = useRef(false);
   const submit = form.handleSubmit(async (values) => {
+    if (busy.current) return;
+    busy.current = true;
     setError(null);
     try {
       await onSubmit(values);
     } catch (e) {
       setError(messageOf(e));
+    } finally {
+      busy.current = false;
     }
   });
   return (

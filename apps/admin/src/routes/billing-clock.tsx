@@ -1,5 +1,5 @@
 import { Banner, Button, EmptyState, ErrorState, Field, Spinner } from "@minutely/ui";
-import { keepPreviousData, useMutation, useQuery } from "@tanstack/react-query";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { useState } from "react";
 import { type Column, DataTable, QueryList } from "../components/list.tsx";
@@ -24,6 +24,7 @@ import {
   subscriptionStatusLabel,
   toUtcInputValue,
 } from "../lib/format.ts";
+import { useIntentMutation } from "../lib/intent.ts";
 import type { ClockSearch } from "../lib/search.ts";
 import { type AdminOutputs, fieldErrorsOf, messageOf, queryClient, trpc } from "../lib/trpc.ts";
 
@@ -184,14 +185,14 @@ function ClockPanel({ accountId }: { accountId: string }) {
       queryClient.invalidateQueries({ queryKey: trpc.audit.pathKey() }),
     ]);
   };
-  const advance = useMutation(
+  const advance = useIntentMutation(
     trpc.billingClock.advance.mutationOptions({
       onMutate: () => setResult(null),
       onSuccess: (after) => afterChange(stateQuery.data, after),
       onError: (error) => setCustomError(fieldErrorsOf(error).to),
     }),
   );
-  const card = useMutation(
+  const card = useIntentMutation(
     trpc.billingClock.setCard.mutationOptions({
       onMutate: () => setResult(null),
       onSuccess: (after, input) =>

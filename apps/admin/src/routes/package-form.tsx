@@ -15,7 +15,7 @@ import {
   Spinner,
   TextAreaField,
 } from "@minutely/ui";
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { Link, useNavigate } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
 import { useForm } from "react-hook-form";
@@ -23,6 +23,7 @@ import { PriceHistory } from "../components/price-history.tsx";
 import { useDocumentTitle } from "../lib/document-title.ts";
 import { sentence, setFlash } from "../lib/flash.ts";
 import { formatNumber } from "../lib/format.ts";
+import { useIntentMutation } from "../lib/intent.ts";
 import {
   CURRENCY_OPTIONS,
   EMPTY_PACKAGE_FORM,
@@ -77,7 +78,7 @@ const PACKAGE_FIELDS = [
 export function NewPackagePage() {
   useDocumentTitle("New package");
   const packages = useQuery(listQuery);
-  const create = useMutation(trpc.packages.create.mutationOptions());
+  const create = useIntentMutation(trpc.packages.create.mutationOptions());
   return (
     <PackageForm
       title="New package"
@@ -92,7 +93,7 @@ export function NewPackagePage() {
 
 export function EditPackagePage({ id }: { id: string }) {
   const packages = useQuery(listQuery);
-  const update = useMutation(trpc.packages.update.mutationOptions());
+  const update = useIntentMutation(trpc.packages.update.mutationOptions());
   const pkg = packages.data?.find((p) => p.id === id);
   useDocumentTitle(pkg ? `Edit ${pkg.name}` : "Edit package");
 

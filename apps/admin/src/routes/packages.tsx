@@ -1,6 +1,6 @@
 import { formatMoney } from "@minutely/domain";
 import { Badge, Banner, Button, ConfirmDialog, cn, EmptyState, ErrorState, Spinner } from "@minutely/ui";
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
 import { type Column, DataTable } from "../components/list.tsx";
@@ -8,6 +8,7 @@ import { PriceHistory } from "../components/price-history.tsx";
 import { useDocumentTitle } from "../lib/document-title.ts";
 import { clearFlash, type Notice, peekFlash, sentence } from "../lib/flash.ts";
 import { formatNumber } from "../lib/format.ts";
+import { useIntentMutation } from "../lib/intent.ts";
 import { type AdminPackage, messageOf, queryClient, trpc } from "../lib/trpc.ts";
 
 const COLUMNS: Column[] = [
@@ -64,7 +65,7 @@ export function PackagesPage() {
   const [announcement, setAnnouncement] = useState("");
   const focusAfterMove = useRef<{ id: string; direction: "up" | "down" } | null>(null);
 
-  const reorder = useMutation(
+  const reorder = useIntentMutation(
     trpc.packages.reorder.mutationOptions({
       onMutate: async ({ ids }) => {
         await queryClient.cancelQueries({ queryKey: listKey });
@@ -86,7 +87,7 @@ export function PackagesPage() {
     }),
   );
 
-  const archive = useMutation(
+  const archive = useIntentMutation(
     trpc.packages.archive.mutationOptions({
       onSuccess: async ({ package: pkg, syncError }) => {
         setArchiveTarget(null);
@@ -269,8 +270,8 @@ function PackageRows({
   onNotice: (notice: Notice) => void;
 }) {
   const detailsId = `prices-${pkg.id}`;
-  const sync = useMutation(trpc.packages.sync.mutationOptions({ onSuccess: () => invalidateList() }));
-  const unarchive = useMutation(
+  const sync = useIntentMutation(trpc.packages.sync.mutationOptions({ onSuccess: () => invalidateList() }));
+  const unarchive = useIntentMutation(
     trpc.packages.unarchive.mutationOptions({
       onSuccess: async ({ package: changed, syncError }) => {
         onNotice(

@@ -8,7 +8,7 @@ import {
   ScrollArea,
   Spinner,
 } from "@minutely/ui";
-import { useInfiniteQuery, useMutation, useQuery } from "@tanstack/react-query";
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
 import { type Column, CursorPager, DataTable, QueryList } from "../components/list.tsx";
@@ -24,6 +24,7 @@ import {
 } from "../components/ui-bits.tsx";
 import { useDocumentTitle } from "../lib/document-title.ts";
 import { formatDateTime, formatNumber, type Tone } from "../lib/format.ts";
+import { useIntentMutation } from "../lib/intent.ts";
 import type { WebhookStatusOption, WebhooksSearch } from "../lib/search.ts";
 import { httpStatusOf, messageOf, queryClient, trpc } from "../lib/trpc.ts";
 
@@ -231,7 +232,7 @@ export function WebhookEventPage({ eventId }: { eventId: string }) {
   useEffect(() => {
     if (loaded) heading.current?.focus();
   }, [loaded]);
-  const replay = useMutation(
+  const replay = useIntentMutation(
     trpc.webhooks.replay.mutationOptions({
       onSuccess: async (event) => {
         setConfirming(false);

@@ -1,14 +1,14 @@
 // Past due or unpaid: the authed layout shows this on every page. Its own module, so the layout does not
 // pull the billing page (and its dialog) into the first route's bundle.
 import { Banner, Button } from "@minutely/ui";
-import { useMutation, useQuery } from "@tanstack/react-query";
-import { newRequestKey } from "../lib/format.ts";
+import { useQuery } from "@tanstack/react-query";
+import { useIntentMutation } from "../lib/intent.ts";
 import { trpc } from "../lib/trpc.ts";
 
 /** Past due or unpaid: say so and offer to replace the card (Checkout in setup mode). */
 export function PaymentProblemBanner() {
   const overview = useQuery(trpc.subscription.overview.queryOptions());
-  const fix = useMutation(
+  const fix = useIntentMutation(
     trpc.subscription.updatePaymentMethod.mutationOptions({
       onSuccess: (session) => window.location.assign(session.url),
     }),
@@ -20,12 +20,7 @@ export function PaymentProblemBanner() {
         Your subscription is {overview.data.statusLabel.toLowerCase()}. Update your card so your calls keep
         running.
       </p>
-      <Button
-        className="mt-2"
-        variant="danger"
-        disabled={fix.isPending}
-        onClick={() => fix.mutate({ requestKey: newRequestKey() })}
-      >
+      <Button className="mt-2" variant="danger" disabled={fix.isPending} onClick={() => fix.mutate({})}>
         {fix.isPending ? "Opening secure page…" : "Update card"}
       </Button>
       {fix.isError ? <p className="mt-2">{fix.error.message}</p> : null}

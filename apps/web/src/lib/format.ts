@@ -17,8 +17,3 @@ export function formatDate(date: Date | string | null | undefined): string {
 export function formatCents(amount: number, currency: string): string {
   return formatMoney({ amount, currency: currency.toLowerCase() } as Money);
 }
-
-/** A fresh key for one user intent (a click): retries and double submits reuse it. */
-export function newRequestKey(): string {
-  return crypto.randomUUID().replaceAll("-", "");
-}

@@ -21,6 +21,17 @@ export const queryClient = new QueryClient({
         return status !== undefined && status < 500 ? false : failureCount < 2;
       },
     },
+    mutations: {
+      // Every mutation carries its intent's key (lib/intent.ts), so resending one that may have reached the
+      // server is safe: the server answers a repeat with the first answer. Only a lost connection or an
+      // unavailable server is retried; every other answer is final.
+      retry: (failureCount, error) => {
+        const status = httpStatusOf(error);
+        return (
+          (status === undefined || status === 502 || status === 503 || status === 504) && failureCount < 2
+        );
+      },
+    },
   },
 });
 

@@ -10,13 +10,14 @@ import {
   Spinner,
   useDocumentTitle,
 } from "@minutely/ui";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { TRPCClientError } from "@trpc/client";
 import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { z } from "zod";
 import { formatDate } from "../lib/format.ts";
+import { useIntentMutation } from "../lib/intent.ts";
 import { trpc } from "../lib/trpc.ts";
 
 const AgentNameSchema = z.object({
@@ -105,10 +106,10 @@ export function AgentsPage() {
   const queryClient = useQueryClient();
   const agents = useQuery(trpc.agents.list.queryOptions());
   const refresh = { onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.agents.pathKey() }) };
-  const create = useMutation(trpc.agents.create.mutationOptions(refresh));
-  const rename = useMutation(trpc.agents.rename.mutationOptions(refresh));
-  const deactivate = useMutation(trpc.agents.deactivate.mutationOptions(refresh));
-  const activate = useMutation(trpc.agents.activate.mutationOptions(refresh));
+  const create = useIntentMutation(trpc.agents.create.mutationOptions(refresh));
+  const rename = useIntentMutation(trpc.agents.rename.mutationOptions(refresh));
+  const deactivate = useIntentMutation(trpc.agents.deactivate.mutationOptions(refresh));
+  const activate = useIntentMutation(trpc.agents.activate.mutationOptions(refresh));
   const [editing, setEditing] = useState<string | null>(null);
   const toggleError = activate.error ?? deactivate.error;
 

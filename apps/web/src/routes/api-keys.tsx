@@ -10,10 +10,12 @@ import {
   Spinner,
   useDocumentTitle,
 } from "@minutely/ui";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { useState } from "react";
+import { CopySecret } from "../components/copy-secret.tsx";
 import { formatDate } from "../lib/format.ts";
+import { useIntentMutation } from "../lib/intent.ts";
 import { trpc } from "../lib/trpc.ts";
 
 export function ApiKeysPage() {
@@ -21,19 +23,19 @@ export function ApiKeysPage() {
   const queryClient = useQueryClient();
   const keys = useQuery(trpc.apiKeys.list.queryOptions());
   const [name, setName] = useState("");
-  const [created, setCreated] = useState<string | null>(null);
+  const [created, setCreated] = useState<{ name: string; key: string | null } | null>(null);
   const [revoking, setRevoking] = useState<{ id: string; name: string } | null>(null);
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.apiKeys.list.queryKey() });
-  const create = useMutation(
+  const create = useIntentMutation(
     trpc.apiKeys.create.mutationOptions({
       onSuccess: async (result) => {
-        setCreated(result.key);
+        setCreated({ name: result.apiKey.name, key: result.key });
         setName("");
         await refresh();
       },
     }),
   );
-  const revoke = useMutation(
+  const revoke = useIntentMutation(
     trpc.apiKeys.revoke.mutationOptions({
       onSuccess: async () => {
         setRevoking(null);
@@ -69,9 +71,10 @@ export function ApiKeysPage() {
       ) : (
         <Card>
           <form
-            className="flex flex-wrap items-end gap-3"
+            className="flex flex-wrap items-start gap-3"
             onSubmit={(event) => {
               event.preventDefault();
+              // A double click submits once; a retry of the same name reuses its key (lib/intent.ts).
               create.mutate({ name });
             }}
           >
@@ -79,24 +82,32 @@ export function ApiKeysPage() {
               <Field
                 label="Key name"
                 value={name}
-                onChange={(e) => setName(e.target.value)}
+                onChange={(e) => {
+                  setName(e.target.value);
+                  if (created) setCreated(null);
+                }}
                 error={fieldError}
               />
             </div>
-            <Button type="submit" disabled={create.isPending}>
-              {create.isPending ? "Creating…" : "Create key"}
-            </Button>
+            {/* Level with the input (under its label), also when a message appears under the input. */}
+            <div className="pt-6">
+              <Button type="submit" disabled={create.isPending}>
+                {create.isPending ? "Creating…" : "Create key"}
+              </Button>
+            </div>
           </form>
           {create.isError && !fieldError ? <Banner tone="danger">{create.error.message}</Banner> : null}
-          {created ? (
-            <Banner tone="success" title="Copy your new key now" className="mt-4">
+          {created?.key ? (
+            <Banner tone="success" title={`Copy your new key "${created.name}" now`} className="mt-4">
               <p>It is shown only once; Minutely stores only a hash of it.</p>
-              <code
-                data-testid="new-api-key"
-                className="mt-2 block break-all rounded bg-white p-2 font-mono text-xs"
-              >
-                {created}
-              </code>
+              <CopySecret value={created.key} label={`New API key ${created.name}`} />
+            </Banner>
+          ) : created ? (
+            <Banner tone="warning" title={`The key "${created.name}" was created earlier`} className="mt-4">
+              <p>
+                Its full key was shown when it was created and cannot be shown again. If you did not save it,
+                revoke the key and create a new one.
+              </p>
             </Banner>
           ) : null}
         </Card>
@@ -130,7 +141,13 @@ export function ApiKeysPage() {
                       {key.revokedAt ? (
                         <Badge>Revoked</Badge>
                       ) : (
-                        <Button variant="ghost" onClick={() => setRevoking({ id: key.id, name: key.name })}>
+                        <Button
+                          variant="ghost"
+                          onClick={() => {
+                            revoke.startIntent();
+                            setRevoking({ id: key.id, name: key.name });
+                          }}
+                        >
                           Revoke {key.name}
                         </Button>
                       )}

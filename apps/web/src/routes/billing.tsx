@@ -11,11 +11,12 @@ import {
   Spinner,
   useDocumentTitle,
 } from "@minutely/ui";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useSearch } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
 import { clearFlash, peekFlash, type UpgradeConfirmation } from "../lib/flash.ts";
 import { formatCents, formatDate } from "../lib/format.ts";
+import { useIntentMutation } from "../lib/intent.ts";
 import { trpc } from "../lib/trpc.ts";
 
 /** Moved to its own module (the authed layout shows it on every page); re-exported for existing imports. */
@@ -137,9 +138,9 @@ export function BillingPage() {
   useEffect(() => clearFlash(), []);
   const confirmation = <UpgradeConfirmationStatus upgrade={upgraded} onDismiss={() => setUpgraded(null)} />;
   const refresh = { onSuccess: () => queryClient.invalidateQueries() };
-  const cancel = useMutation(trpc.subscription.cancel.mutationOptions(refresh));
-  const resume = useMutation(trpc.subscription.resume.mutationOptions(refresh));
-  const keepPlan = useMutation(trpc.subscription.cancelScheduledChange.mutationOptions(refresh));
+  const cancel = useIntentMutation(trpc.subscription.cancel.mutationOptions(refresh));
+  const resume = useIntentMutation(trpc.subscription.resume.mutationOptions(refresh));
+  const keepPlan = useIntentMutation(trpc.subscription.cancelScheduledChange.mutationOptions(refresh));
   const failure = resume.error ?? keepPlan.error;
 
   if (overview.isPending || overview.isError) {
@@ -203,7 +204,13 @@ export function BillingPage() {
                 <Link to="/packages">Change package</Link>
               </Button>
               {sub.grantsAccess && !sub.cancelAtPeriodEnd ? (
-                <Button variant="ghost" onClick={() => setConfirmCancel(true)}>
+                <Button
+                  variant="ghost"
+                  onClick={() => {
+                    cancel.startIntent();
+                    setConfirmCancel(true);
+                  }}
+                >
                   Cancel subscription
                 </Button>
               ) : null}
@@ -332,7 +339,7 @@ export function BillingReturnPage() {
   useDocumentTitle("Payment confirmation");
   const search = useSearch({ from: "/app/billing/return" });
   const queryClient = useQueryClient();
-  const complete = useMutation(
+  const complete = useIntentMutation(
     trpc.subscription.completeCheckout.mutationOptions({
       onSuccess: () => queryClient.invalidateQueries(),
     }),

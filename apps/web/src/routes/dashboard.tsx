@@ -3,12 +3,13 @@
 import type { AppRouter } from "@minutely/api";
 import { formatMoney } from "@minutely/domain";
 import { Badge, Banner, Card, cn, ErrorState, Spinner, useDocumentTitle } from "@minutely/ui";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, Navigate } from "@tanstack/react-router";
 import type { inferRouterOutputs } from "@trpc/server";
 import { DailyChart } from "../components/daily-chart.tsx";
 import { UsageGauge } from "../components/usage-gauge.tsx";
 import { formatCents, formatCount, formatDate, formatNumber } from "../lib/format.ts";
+import { useIntentMutation } from "../lib/intent.ts";
 import { httpStatusOf, trpc } from "../lib/trpc.ts";
 
 type DashboardData = inferRouterOutputs<AppRouter>["dashboard"]["get"];
@@ -158,7 +159,7 @@ function ForecastCard({ data }: { data: DashboardData }) {
 
 function Alerts({ data }: { data: DashboardData }) {
   const queryClient = useQueryClient();
-  const dismiss = useMutation(
+  const dismiss = useIntentMutation(
     trpc.alerts.dismiss.mutationOptions({
       onSuccess: () =>
         Promise.all([

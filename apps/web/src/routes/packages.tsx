@@ -1,10 +1,11 @@
-import { formatMoney } from "@minutely/domain";
+import { formatMoney, lossesOnChange, type PlanLoss } from "@minutely/domain";
 import { Badge, Banner, Button, Card, Dialog, ErrorState, Spinner, useDocumentTitle } from "@minutely/ui";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useNavigate, useSearch } from "@tanstack/react-router";
 import { useState } from "react";
 import { setFlash } from "../lib/flash.ts";
 import { formatAgents, formatCents, formatDate, formatNumber } from "../lib/format.ts";
+import { useIntentMutation } from "../lib/intent.ts";
 import { trpc } from "../lib/trpc.ts";
 
 type Selection = Awaited<ReturnType<typeof useSelection>>["data"];
@@ -21,7 +22,7 @@ function UpgradeDialog({ pkg, onClose }: { pkg: Package; onClose: () => void }) 
     ...trpc.subscription.previewUpgrade.queryOptions({ packageId: pkg.id }),
     staleTime: 0,
   });
-  const upgrade = useMutation(
+  const upgrade = useIntentMutation(
     trpc.subscription.upgrade.mutationOptions({
       onSuccess: async (result) => {
         // The Billing page says what the upgrade did: the new plan, what was charged, what comes next.
@@ -91,22 +92,49 @@ function UpgradeDialog({ pkg, onClose }: { pkg: Package; onClose: () => void }) 
   );
 }
 
+/** One line of what the change takes away, from the packages' data (lossesOnChange in packages/domain). */
+function lossText(loss: PlanLoss): string {
+  switch (loss.kind) {
+    case "feature":
+      return loss.label;
+    case "callMinutes":
+      return `Call minutes: ${loss.from.toLocaleString("en-US")} a month → ${loss.to.toLocaleString("en-US")}`;
+    case "agents":
+      return `Active agents: ${loss.from} → ${loss.to}`;
+    case "overage":
+      return `Calls beyond the included minutes (billed at ${formatMoney(loss.price)}/minute): they stop at the limit instead`;
+  }
+}
+
+const downgradeQueries = () => [trpc.agents.list.queryOptions(), trpc.apiKeys.list.queryOptions()] as const;
+
 function DowngradeDialog({
   pkg,
+  current,
   periodEnd,
   onClose,
 }: {
   pkg: Package;
+  current: Package;
   periodEnd: Date | null;
   onClose: () => void;
 }) {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
-  const agents = useQuery(trpc.agents.list.queryOptions());
+  // Loaded before the dialog opens (PackagesPage), so nothing below appears late and moves the buttons.
+  const [agentsQuery, keysQuery] = downgradeQueries();
+  const agents = useQuery(agentsQuery);
+  const keys = useQuery(keysQuery);
   const active = (agents.data?.agents ?? []).filter((a) => a.active);
+  const activeKeys = (keys.data?.keys ?? []).filter((k) => !k.revokedAt);
   const mustChoose = active.length > pkg.agentsAllowed;
   const [keep, setKeep] = useState<string[]>([]);
-  const downgrade = useMutation(
+  const losses = lossesOnChange(current, pkg);
+  const losesApi = losses.some((loss) => loss.kind === "feature" && loss.feature === "apiAccess");
+  const losesAnalytics = losses.some((loss) => loss.kind === "feature" && loss.feature === "analytics");
+  const on = formatDate(periodEnd);
+  const allowed = `${pkg.agentsAllowed} ${pkg.agentsAllowed === 1 ? "agent" : "agents"}`;
+  const downgrade = useIntentMutation(
     trpc.subscription.downgrade.mutationOptions({
       onSuccess: async () => {
         await queryClient.invalidateQueries();
@@ -119,15 +147,36 @@ function DowngradeDialog({
     <Dialog open onOpenChange={(open) => !open && onClose()} title={`Change to ${pkg.name}`}>
       <div className="mt-4 space-y-4 text-sm">
         <p>
-          You keep your current package until <strong>{formatDate(periodEnd)}</strong>; then your subscription
-          changes to {pkg.name} at {formatMoney(pkg.monthlyPrice)}/month. You can cancel the change until
-          then.
+          You keep your current package until <strong>{on}</strong>; then your subscription changes to{" "}
+          {pkg.name} at {formatMoney(pkg.monthlyPrice)}/month. You can cancel the change until then.
         </p>
+        {losses.length > 0 ? (
+          <div className="rounded-md bg-amber-50 p-3" data-testid="downgrade-losses">
+            <p className="font-medium">
+              On {on} you lose what {current.name} has and {pkg.name} does not:
+            </p>
+            <ul className="mt-1 list-disc space-y-0.5 pl-5">
+              {losses.map((loss) => (
+                <li key={loss.kind === "feature" ? loss.feature : loss.kind}>{lossText(loss)}</li>
+              ))}
+            </ul>
+            {losesAnalytics ? (
+              <p className="mt-2">The Analytics page closes; your usage totals and daily minutes stay.</p>
+            ) : null}
+            {losesApi ? (
+              <p className="mt-2" data-testid="downgrade-api-keys">
+                {activeKeys.length === 0
+                  ? "API keys can no longer be created."
+                  : `Your ${activeKeys.length === 1 ? "API key stops" : `${activeKeys.length} API keys stop`} working on ${on} (requests get 403). ${activeKeys.length === 1 ? "It is" : "They are"} not deleted: on a package with API access again, ${activeKeys.length === 1 ? "it works" : "they work"} again.`}
+              </p>
+            ) : null}
+          </div>
+        ) : null}
         {mustChoose ? (
-          <fieldset className="space-y-2">
+          <fieldset className="space-y-2" data-testid="downgrade-agents">
             <legend className="font-medium">
-              {pkg.name} allows {pkg.agentsAllowed} {pkg.agentsAllowed === 1 ? "agent" : "agents"}. Choose
-              which stay active; the others are deactivated at the change.
+              {pkg.name} allows {allowed} and {active.length} are active. Choose which stay active; the others
+              are deactivated on {on} (not deleted: you can switch agents later within the allowance).
             </legend>
             {active.map((agent) => (
               <label key={agent.id} className="flex items-center gap-2">
@@ -145,6 +194,12 @@ function DowngradeDialog({
               </label>
             ))}
           </fieldset>
+        ) : losses.some((loss) => loss.kind === "agents") ? (
+          <p data-testid="downgrade-agents">
+            Your {active.length === 1 ? "active agent fits" : `${active.length} active agents fit`} within{" "}
+            {allowed}. Agents activated beyond that before {on} are deactivated then, the oldest staying
+            active.
+          </p>
         ) : null}
         {downgrade.isError ? <Banner tone="danger">{downgrade.error.message}</Banner> : null}
         <div className="flex justify-end gap-2">
@@ -157,7 +212,7 @@ function DowngradeDialog({
               downgrade.mutate({ packageId: pkg.id, ...(mustChoose ? { keepAgentIds: keep } : {}) })
             }
           >
-            {downgrade.isPending ? "Scheduling…" : `Change to ${pkg.name} on ${formatDate(periodEnd)}`}
+            {downgrade.isPending ? "Scheduling…" : `Change to ${pkg.name} on ${on}`}
           </Button>
         </div>
       </div>
@@ -169,9 +224,24 @@ export function PackagesPage() {
   const selection = useSelection();
   const overview = useQuery(trpc.subscription.overview.queryOptions());
   const search = useSearch({ from: "/app/packages" });
+  const queryClient = useQueryClient();
   const [dialog, setDialog] = useState<{ kind: "upgrade" | "downgrade"; pkg: Package } | null>(null);
   useDocumentTitle(selection.data?.needsPackageSelection ? "Choose your package" : "Subscription & Packages");
-  const subscribe = useMutation(
+  const [opening, setOpening] = useState<string | null>(null);
+  /** The downgrade dialog opens with its agents and keys loaded, so it does not grow after it opened. */
+  const openDowngrade = async (pkg: Package) => {
+    setOpening(pkg.id);
+    try {
+      const [agentsQuery, keysQuery] = downgradeQueries();
+      await Promise.all([queryClient.ensureQueryData(agentsQuery), queryClient.ensureQueryData(keysQuery)]);
+    } catch {
+      // The dialog shows what it has; the server still checks the agents chosen.
+    } finally {
+      setOpening(null);
+    }
+    setDialog({ kind: "downgrade", pkg });
+  };
+  const subscribe = useIntentMutation(
     trpc.subscription.subscribe.mutationOptions({
       onSuccess: (result) => {
         if (result.kind === "checkout") window.location.assign(result.url);
@@ -253,10 +323,21 @@ export function PackagesPage() {
                     <Button
                       className="w-full"
                       variant={cheaper ? "secondary" : "primary"}
-                      disabled={sub.cancelAtPeriodEnd || sub.scheduledChange !== null || !sub.grantsAccess}
-                      onClick={() => setDialog({ kind: cheaper ? "downgrade" : "upgrade", pkg })}
+                      disabled={
+                        sub.cancelAtPeriodEnd ||
+                        sub.scheduledChange !== null ||
+                        !sub.grantsAccess ||
+                        opening !== null
+                      }
+                      onClick={() =>
+                        cheaper ? void openDowngrade(pkg) : setDialog({ kind: "upgrade", pkg })
+                      }
                     >
-                      {cheaper ? `Downgrade to ${pkg.name}` : `Upgrade to ${pkg.name}`}
+                      {cheaper
+                        ? opening === pkg.id
+                          ? "Loading…"
+                          : `Downgrade to ${pkg.name}`
+                        : `Upgrade to ${pkg.name}`}
                     </Button>
                   )}
                 </div>
@@ -306,9 +387,10 @@ export function PackagesPage() {
         </div>
       </Card>
       {dialog?.kind === "upgrade" ? <UpgradeDialog pkg={dialog.pkg} onClose={() => setDialog(null)} /> : null}
-      {dialog?.kind === "downgrade" ? (
+      {dialog?.kind === "downgrade" && current ? (
         <DowngradeDialog
           pkg={dialog.pkg}
+          current={current}
           periodEnd={sub.currentPeriodEnd ? new Date(sub.currentPeriodEnd) : null}
           onClose={() => setDialog(null)}
         />

@@ -11,12 +11,13 @@ import {
   Spinner,
   useDocumentTitle,
 } from "@minutely/ui";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { useForm } from "react-hook-form";
 import { z } from "zod";
 import { DailyChart } from "../components/daily-chart.tsx";
 import { formatDate, formatNumber } from "../lib/format.ts";
+import { useIntentMutation } from "../lib/intent.ts";
 import { httpStatusOf, trpc } from "../lib/trpc.ts";
 
 /** Usage is "live": the page re-reads it every 15 seconds while open. */
@@ -25,7 +26,7 @@ const LIVE = { refetchInterval: 15_000 } as const;
 function Alerts() {
   const queryClient = useQueryClient();
   const alerts = useQuery(trpc.alerts.list.queryOptions(undefined, LIVE));
-  const dismiss = useMutation(
+  const dismiss = useIntentMutation(
     trpc.alerts.dismiss.mutationOptions({
       onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.alerts.list.queryKey() }),
     }),
@@ -143,8 +144,8 @@ function Thresholds() {
   const refresh = {
     onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.alerts.thresholds.list.queryKey() }),
   };
-  const add = useMutation(trpc.alerts.thresholds.set.mutationOptions(refresh));
-  const remove = useMutation(trpc.alerts.thresholds.remove.mutationOptions(refresh));
+  const add = useIntentMutation(trpc.alerts.thresholds.set.mutationOptions(refresh));
+  const remove = useIntentMutation(trpc.alerts.thresholds.remove.mutationOptions(refresh));
   const form = useForm<z.input<typeof ThresholdSchema>, unknown, z.output<typeof ThresholdSchema>>({
     resolver: zodResolver(ThresholdSchema),
     defaultValues: { percent: "" },

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { withRequestKey, ZRequestKeyOnlySchema, ZRequestKeySchema } from "../idempotency.ts";
 import {
   billingHistory,
   cancel,
@@ -12,28 +13,25 @@ import {
   subscriptionOverview,
   upgrade,
 } from "../services/subscriptions.ts";
-import { accountProcedure, router, ZNoInputRequestSchema } from "../trpc.ts";
+import { accountProcedure, idempotent, router, ZNoInputRequestSchema } from "../trpc.ts";
 
 const packageId = z.uuid("Choose a package");
-/** A key the client generates once per intent (a click): retries and double clicks reuse it. */
-const requestKey = z
-  .string()
-  .regex(/^[\w-]{8,64}$/, "Use 8 to 64 letters, digits, _ or -")
-  .optional();
-
 export const ZSubscribeRequestSchema = z.strictObject({
   packageId,
   paymentMethodId: z
     .string()
     .regex(/^pm_\w+$/, "Use a Stripe payment method id such as pm_card_visa")
     .optional(),
-  requestKey,
+  /** Also the base of the Stripe idempotency keys, so a lost answer between Stripe and here is safe too. */
+  requestKey: ZRequestKeySchema,
 });
-export const ZUpgradeRequestSchema = z.strictObject({ packageId, prorationDate: z.date() });
-export const ZDowngradeRequestSchema = z.strictObject({
-  packageId,
-  keepAgentIds: z.array(z.uuid()).max(1000).optional(),
-});
+export const ZUpgradeRequestSchema = withRequestKey(z.strictObject({ packageId, prorationDate: z.date() }));
+export const ZDowngradeRequestSchema = withRequestKey(
+  z.strictObject({
+    packageId,
+    keepAgentIds: z.array(z.uuid()).max(1000).optional(),
+  }),
+);
 
 const accountOf = (ctx: { accountId: string; viewer: { email: string; name: string } }) => ({
   accountId: ctx.accountId,
@@ -47,27 +45,43 @@ export const subscriptionRouter = router({
     .query(({ ctx }) => subscriptionOverview(ctx, ctx.accountId)),
   subscribe: accountProcedure
     .input(ZSubscribeRequestSchema)
+    .use(idempotent())
     .mutation(({ ctx, input }) => subscribe(ctx, accountOf(ctx), input)),
   completeCheckout: accountProcedure
-    .input(z.strictObject({ sessionId: z.string().regex(/^cs_\w+$/, "Not a checkout session id") }))
+    .input(
+      withRequestKey(
+        z.strictObject({ sessionId: z.string().regex(/^cs_\w+$/, "Not a checkout session id") }),
+      ),
+    )
+    .use(idempotent())
     .mutation(({ ctx, input }) => completeCheckout(ctx, ctx.accountId, input.sessionId)),
   previewUpgrade: accountProcedure
     .input(z.strictObject({ packageId }))
     .query(({ ctx, input }) => previewUpgrade(ctx, ctx.accountId, input.packageId)),
   upgrade: accountProcedure
     .input(ZUpgradeRequestSchema)
+    .use(idempotent())
     .mutation(({ ctx, input }) => upgrade(ctx, accountOf(ctx), input)),
   downgrade: accountProcedure
     .input(ZDowngradeRequestSchema)
+    .use(idempotent())
     .mutation(({ ctx, input }) => downgrade(ctx, accountOf(ctx), input)),
   cancelScheduledChange: accountProcedure
-    .input(ZNoInputRequestSchema)
+    .input(ZRequestKeyOnlySchema)
+    .use(idempotent())
     .mutation(({ ctx }) => cancelScheduledChange(ctx, accountOf(ctx))),
-  cancel: accountProcedure.input(ZNoInputRequestSchema).mutation(({ ctx }) => cancel(ctx, accountOf(ctx))),
-  resume: accountProcedure.input(ZNoInputRequestSchema).mutation(({ ctx }) => resume(ctx, accountOf(ctx))),
+  cancel: accountProcedure
+    .input(ZRequestKeyOnlySchema)
+    .use(idempotent())
+    .mutation(({ ctx }) => cancel(ctx, accountOf(ctx))),
+  resume: accountProcedure
+    .input(ZRequestKeyOnlySchema)
+    .use(idempotent())
+    .mutation(({ ctx }) => resume(ctx, accountOf(ctx))),
   /** Hosted Checkout (setup mode) to replace a card after a failed payment. */
   updatePaymentMethod: accountProcedure
-    .input(z.strictObject({ requestKey: z.string().regex(/^[\w-]{8,64}$/) }))
+    .input(z.strictObject({ requestKey: ZRequestKeySchema.unwrap() }))
+    .use(idempotent())
     .mutation(({ ctx, input }) => startPaymentMethodUpdate(ctx, accountOf(ctx), input.requestKey)),
   invoices: accountProcedure
     .input(ZNoInputRequestSchema)

@@ -9,6 +9,26 @@ import { accountEntitlements } from "./entitlements.ts";
 const KEY_PREFIX = "mk_";
 const MAX_ACTIVE_KEYS = 20;
 
+/** How names are compared: two active keys of an account whose names trim and lower-case alike clash. */
+export function apiKeyNameKey(name: string): string {
+  return name.trim().toLowerCase();
+}
+
+const duplicateName = (name: string) =>
+  new AppError(
+    "CONFLICT",
+    `An active API key named "${name.trim()}" already exists. Choose another name, or revoke that key first.`,
+    "name",
+  );
+
+/** The unique index of active names (api_key_active_name_key) refused the row: a concurrent create won. */
+function isDuplicateNameViolation(error: unknown): boolean {
+  if (typeof error !== "object" || error === null || (error as { code?: unknown }).code !== "P2002") {
+    return false;
+  }
+  return JSON.stringify((error as { meta?: unknown }).meta ?? {}).includes("name_key");
+}
+
 export function hashApiKey(key: string): string {
   return createHash("sha256").update(key).digest("hex");
 }
@@ -49,8 +69,15 @@ export async function listApiKeys(ports: Pick<Ports, "db">, accountId: string) {
   return { apiAccess, keys: keys.map(view) };
 }
 
-/** Creates a key; the full key is in the result and nowhere else. */
-export async function createApiKey(ports: Ports, viewer: Viewer & { accountId: string }, name: string) {
+/**
+ * Creates a key; the full key is in the result and nowhere else. `key` is null only in a replay of the same
+ * request (same requestKey) from another session or after the replay window: see idempotency.ts.
+ */
+export async function createApiKey(
+  ports: Ports,
+  viewer: Viewer & { accountId: string },
+  name: string,
+): Promise<{ key: string | null; apiKey: ApiKeyView }> {
   if (!(await hasApiAccess(ports, viewer.accountId))) throw new AppError("FORBIDDEN", NO_API_ACCESS);
   const active = await ports.db.apiKey.count({ where: { accountId: viewer.accountId, revokedAt: null } });
   if (active >= MAX_ACTIVE_KEYS) {
@@ -59,20 +86,28 @@ export async function createApiKey(ports: Ports, viewer: Viewer & { accountId: s
       `An account can have at most ${MAX_ACTIVE_KEYS} active keys; revoke one first.`,
     );
   }
+  // No look-up first: the unique index of active names (api_key_active_name_key) decides, also between two
+  // creates that race, and its refusal becomes the 409 naming `name`.
+  const nameKey = apiKeyNameKey(name);
   const id = randomBytes(4).toString("hex");
   const secret = randomBytes(20).toString("base64url");
   const prefix = `${KEY_PREFIX}${id}`;
   const key = `${prefix}_${secret}`;
-  const row = await ports.db.apiKey.create({
-    data: {
-      accountId: viewer.accountId,
-      name,
-      prefix,
-      keyHash: hashApiKey(key),
-      createdByUserId: viewer.userId,
-      createdAt: ports.clock.now(),
-    },
-  });
+  const row = await ports.db.apiKey
+    .create({
+      data: {
+        accountId: viewer.accountId,
+        name: name.trim(),
+        nameKey,
+        prefix,
+        keyHash: hashApiKey(key),
+        createdByUserId: viewer.userId,
+        createdAt: ports.clock.now(),
+      },
+    })
+    .catch((error: unknown) => {
+      throw isDuplicateNameViolation(error) ? duplicateName(name) : error;
+    });
   return { key, apiKey: view(row) };
 }
 

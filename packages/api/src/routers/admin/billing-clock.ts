@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { withRequestKey } from "../../idempotency.ts";
 import {
   advanceBillingClock,
   billingClockState,
@@ -9,7 +10,7 @@ import {
   setBillingClockCard,
 } from "../../services/admin-billing-clock.ts";
 import { MAX_SEARCH_LENGTH } from "../../services/admin-sql.ts";
-import { adminProcedure, router } from "../../trpc.ts";
+import { adminProcedure, idempotent, router } from "../../trpc.ts";
 
 const accountId = z.uuid("Not a customer id");
 
@@ -20,11 +21,15 @@ export const ZClockAccountsRequestSchema = z
   })
   .default({ limit: 20 });
 export const ZClockStateRequestSchema = z.strictObject({ accountId });
-export const ZClockAdvanceRequestSchema = z.strictObject({ accountId, to: z.date("Choose a date and time") });
-export const ZClockCardRequestSchema = z.strictObject({
-  accountId,
-  card: z.enum(Object.keys(CLOCK_CARDS) as [ClockCard, ...ClockCard[]]),
-});
+export const ZClockAdvanceRequestSchema = withRequestKey(
+  z.strictObject({ accountId, to: z.date("Choose a date and time") }),
+);
+export const ZClockCardRequestSchema = withRequestKey(
+  z.strictObject({
+    accountId,
+    card: z.enum(Object.keys(CLOCK_CARDS) as [ClockCard, ...ClockCard[]]),
+  }),
+);
 
 /** Only while Minutely runs on the Stripe emulator (PRECONDITION_FAILED otherwise). */
 const clockProcedure = adminProcedure.use(({ ctx, next }) => {
@@ -44,9 +49,11 @@ export const adminBillingClockRouter = router({
   /** Advances the account's Stripe test clock, then syncs subscription and invoices (audit-logged). */
   advance: clockProcedure
     .input(ZClockAdvanceRequestSchema)
+    .use(idempotent())
     .mutation(({ ctx, input }) => advanceBillingClock(ctx, ctx.viewer, input)),
   /** Gives the customer a card that pays or one that is declined (audit-logged). */
   setCard: clockProcedure
     .input(ZClockCardRequestSchema)
+    .use(idempotent())
     .mutation(({ ctx, input }) => setBillingClockCard(ctx, ctx.viewer, input)),
 });

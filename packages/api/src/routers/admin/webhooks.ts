@@ -1,11 +1,12 @@
 import { z } from "zod";
+import { withRequestKey } from "../../idempotency.ts";
 import {
   listWebhookEvents,
   replayWebhookEvent,
   WEBHOOK_DISPLAY_STATUSES,
   webhookEventDetail,
 } from "../../services/admin-webhooks.ts";
-import { adminProcedure, router } from "../../trpc.ts";
+import { adminProcedure, idempotent, router } from "../../trpc.ts";
 
 export const MAX_WEBHOOKS_PAGE_SIZE = 100;
 
@@ -41,6 +42,7 @@ export const adminWebhooksRouter = router({
     .query(({ ctx, input }) => webhookEventDetail(ctx, input.id)),
   /** Queues a failed event again (audit-logged). */
   replay: adminProcedure
-    .input(ZWebhookEventRequestSchema)
+    .input(withRequestKey(ZWebhookEventRequestSchema))
+    .use(idempotent())
     .mutation(({ ctx, input }) => replayWebhookEvent(ctx, ctx.viewer, input.id)),
 });
