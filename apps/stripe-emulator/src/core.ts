@@ -267,8 +267,9 @@ export function paginate<T extends Listable, R>(
   const limit = params.int("limit") ?? 10;
   if (limit < 1 || limit > 100) throw invalidRequest("Limit must be between 1 and 100.", "limit");
   let filtered = sortNewestFirst(items);
-  const created = params.obj("created");
-  const createdExact = created ? undefined : params.int("created");
+  // Only lists that accept `created` read it (the customer's payment methods, a session's lines do not).
+  const created = params.declares("created") ? params.obj("created") : undefined;
+  const createdExact = created || !params.declares("created") ? undefined : params.int("created");
   if (createdExact !== undefined) filtered = filtered.filter((i) => i.created === createdExact);
   if (created) {
     const gt = created.int("gt");

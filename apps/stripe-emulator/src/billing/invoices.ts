@@ -1,8 +1,10 @@
 import { chargeOutcome, type Decline } from "../cards.ts";
 import type { EmulatorCore } from "../core.ts";
+import { type ApiError, cardError } from "../errors.ts";
 import { newId, newSecret } from "../ids.ts";
 import { buildInvoice } from "../resources/invoices.ts";
 import { buildPaymentIntent } from "../resources/paymentIntents.ts";
+import { buildPaymentMethod } from "../resources/paymentMethods.ts";
 import type {
   InvoiceItemRec,
   InvoiceRec,
@@ -360,6 +362,19 @@ export function attemptInvoicePayment(
     paymentIntent: pi?.id ?? null,
     paymentMethod: pm?.id ?? null,
   };
+}
+
+/**
+ * Stripe's 402 for a declined invoice payment: the decline, plus the PaymentIntent and the PaymentMethod
+ * that was charged (`error.payment_intent`, `error.payment_method`), as Stripe's card errors carry them.
+ */
+export function declineError(core: EmulatorCore, attempt: Extract<PaymentAttempt, { ok: false }>): ApiError {
+  const pi = attempt.paymentIntent ? core.state.paymentIntents[attempt.paymentIntent] : undefined;
+  const pm = attempt.paymentMethod ? core.state.paymentMethods[attempt.paymentMethod] : undefined;
+  return cardError(attempt.decline.message, attempt.decline.code, attempt.decline.decline_code || undefined, {
+    ...(pi ? { payment_intent: buildPaymentIntent(core, pi) } : {}),
+    ...(pm ? { payment_method: buildPaymentMethod(pm) } : {}),
+  });
 }
 
 export function voidInvoice(core: EmulatorCore, inv: InvoiceRec, now: number): void {

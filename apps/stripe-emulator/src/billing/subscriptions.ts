@@ -1,5 +1,5 @@
 import type { EmulatorCore } from "../core.ts";
-import { ApiError, cardError, invalidRequest, missingParam, notSupported } from "../errors.ts";
+import { ApiError, invalidRequest, missingParam, notSupported } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { Params } from "../params.ts";
 import { buildInvoiceItem } from "../resources/invoiceItems.ts";
@@ -18,6 +18,7 @@ import type {
 import {
   addSubscriptionLine,
   attemptInvoicePayment,
+  declineError,
   emitInvoiceCreated,
   finalizeInvoice,
   MAX_PAYMENT_ATTEMPTS,
@@ -350,11 +351,7 @@ export function startSubscription(
     if (attempt.ok) {
       sub.status = trialEnd !== null ? "trialing" : "active";
     } else if (args.paymentBehavior === "error_if_incomplete") {
-      throw cardError(
-        attempt.decline.message,
-        attempt.decline.code,
-        attempt.decline.decline_code || undefined,
-      );
+      throw declineError(core, attempt);
     }
     return { sub, invoice };
   });
@@ -806,13 +803,7 @@ export function updateSubscription(
         behavior !== "default_incomplete"
       ) {
         const attempt = attemptInvoicePayment(core, invoice, now, { automatic: false });
-        if (!attempt.ok && behavior === "error_if_incomplete") {
-          throw cardError(
-            attempt.decline.message,
-            attempt.decline.code,
-            attempt.decline.decline_code || undefined,
-          );
-        }
+        if (!attempt.ok && behavior === "error_if_incomplete") throw declineError(core, attempt);
       } else if (invoice.status === "open" && sub.collection_method === "charge_automatically") {
         if (sub.status === "active") sub.status = "past_due";
       }

@@ -67,7 +67,7 @@ function createInvoiceItem(core: EmulatorCore, p: Params): InvoiceItemRec {
   const customer = core.customer(customerId);
   const now = core.clockNow(customer.test_clock);
   const quantity = p.int("quantity") ?? 1;
-  const priceId = p.obj("pricing")?.str("price") ?? p.str("price");
+  const priceId = p.obj("pricing")?.str("price");
   const price = priceId ? core.price(priceId, "pricing[price]") : undefined;
   const priceData = p.obj("price_data");
   let amount = p.int("amount");

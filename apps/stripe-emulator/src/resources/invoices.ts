@@ -1,6 +1,7 @@
 import type Stripe from "stripe";
 import {
   attemptInvoicePayment,
+  declineError,
   emitInvoiceCreated,
   finalizeInvoice,
   invoiceTotal,
@@ -17,7 +18,7 @@ import {
   updateSubscription,
 } from "../billing/subscriptions.ts";
 import { CommitThenThrow, type EmulatorCore, embeddedList, paginate } from "../core.ts";
-import { ApiError, cardError, invalidRequest, missingParam, notSupported } from "../errors.ts";
+import { ApiError, invalidRequest, missingParam, notSupported } from "../errors.ts";
 import { randomToken } from "../ids.ts";
 import { Params } from "../params.ts";
 import type { Router } from "../router.ts";
@@ -280,9 +281,7 @@ function payInvoice(core: EmulatorCore, inv: InvoiceRec, p: Params): void {
   if (inv.status === "uncollectible") inv.status = "open";
   const attempt = attemptInvoicePayment(core, inv, now, { paymentMethod: pm, automatic: false });
   if (!attempt.ok) {
-    throw new CommitThenThrow(
-      cardError(attempt.decline.message, attempt.decline.code, attempt.decline.decline_code || undefined),
-    );
+    throw new CommitThenThrow(declineError(core, attempt));
   }
 }
 

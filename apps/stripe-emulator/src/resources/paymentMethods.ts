@@ -92,7 +92,9 @@ export function materializePaymentMethod(
 function declineOnAttach(rec: PaymentMethodRec): void {
   const test = cardByLast4(rec.card.brand, rec.card.last4);
   if (test?.behavior === "decline" && test.decline) {
-    throw cardError(test.decline.message, test.decline.code, test.decline.decline_code);
+    throw cardError(test.decline.message, test.decline.code, test.decline.decline_code, {
+      payment_method: buildPaymentMethod(rec),
+    });
   }
 }
 

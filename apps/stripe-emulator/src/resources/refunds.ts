@@ -1,6 +1,6 @@
 import type Stripe from "stripe";
 import { type EmulatorCore, paginate } from "../core.ts";
-import { invalidRequest, missingParam, notSupported, resourceMissing } from "../errors.ts";
+import { invalidRequest, missingParam, resourceMissing } from "../errors.ts";
 import { newId } from "../ids.ts";
 import type { Params } from "../params.ts";
 import type { Router } from "../router.ts";
@@ -43,9 +43,6 @@ const money = (amount: number, currency: string) =>
   `${currency === "usd" ? "$" : `${currency.toUpperCase()} `}${(amount / 100).toFixed(2)}`;
 
 function createRefund(core: EmulatorCore, p: Params): RefundRec {
-  if (p.has("charge"))
-    throw notSupported("Refunds by charge (the emulator has no Charge objects; use payment_intent)");
-  if (p.has("origin")) throw notSupported("origin");
   const paymentIntentId = p.str("payment_intent");
   if (!paymentIntentId) throw missingParam("payment_intent");
   const pi: PaymentIntentRec | undefined = core.state.paymentIntents[paymentIntentId];
