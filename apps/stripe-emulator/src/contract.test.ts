@@ -179,6 +179,64 @@ function defineContract(getTarget: () => Target, timeout: number): void {
     });
   });
 
+  async function monthlyPrice(s: Stripe): Promise<Stripe.Price> {
+    const product = await s.products.create({ name: `contract ${unique()}` });
+    return s.prices.create({
+      product: product.id,
+      currency: "usd",
+      unit_amount: 500,
+      recurring: { interval: "month" },
+    });
+  }
+
+  it("advances a test clock at most two intervals of its shortest subscription", { timeout }, async () => {
+    const s = getTarget().stripe;
+    const start = Math.floor(Date.UTC(2031, 0, 10, 12) / 1000);
+    const clock = await s.testHelpers.testClocks.create({ frozen_time: start });
+    try {
+      const customer = await s.customers.create({
+        test_clock: clock.id,
+        payment_method: "pm_card_visa",
+        invoice_settings: { default_payment_method: "pm_card_visa" },
+      });
+      const price = await monthlyPrice(s);
+      await s.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+      const error = await s.testHelpers.testClocks
+        .advance(clock.id, { frozen_time: Math.floor(Date.UTC(2031, 6, 10, 12) / 1000) })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(error).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+      expect((await s.testHelpers.testClocks.retrieve(clock.id)).frozen_time).toBe(start);
+    } finally {
+      await s.testHelpers.testClocks.del(clock.id).catch(() => undefined);
+    }
+  });
+
+  it("refuses to change the items of an incomplete subscription", { timeout }, async () => {
+    const s = getTarget().stripe;
+    const customer = await s.customers.create({ email: `incomplete-${unique()}@minutely.test` });
+    const pm = await s.paymentMethods.attach("pm_card_chargeCustomerFail", { customer: customer.id });
+    const price = await monthlyPrice(s);
+    const sub = await s.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: price.id }],
+      default_payment_method: pm.id,
+    });
+    expect(sub.status).toBe("incomplete");
+    const error = await s.subscriptions
+      .update(sub.id, { items: [{ id: sub.items.data[0]?.id ?? "", quantity: 2 }] })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+    expect((await s.subscriptions.update(sub.id, { metadata: { kept: "yes" } })).metadata).toEqual({
+      kept: "yes",
+    });
+  });
+
   it("carries the declined PaymentMethod in a subscription's card error", { timeout }, async () => {
     const s = getTarget().stripe;
     const customer = await s.customers.create({ email: `card-${unique()}@minutely.test` });

@@ -5,6 +5,7 @@ import type Stripe from "stripe";
 import { nextDueTime, processUntil } from "./billing/clock.ts";
 import { attemptInvoicePayment } from "./billing/invoices.ts";
 import { cardBySlug } from "./cards.ts";
+import { type InvoiceNoticeOptions, type PaymentRetryOptions, validatePaymentRetries } from "./config.ts";
 import { EmulatorCore } from "./core.ts";
 import { ApiError, authenticationError, idempotencyError } from "./errors.ts";
 import { applyExpand } from "./expand.ts";
@@ -56,6 +57,10 @@ export interface StripeEmulatorOptions {
   log?: (line: string) => void;
   /** Wall clock in ms, for tests. */
   now?: () => number;
+  /** Automatic payment retries and the outcome of the last failure (default: Smart Retries, then cancel). */
+  paymentRetries?: PaymentRetryOptions;
+  /** Days for `invoice.upcoming` (default 7 before a renewal), `invoice.will_be_due`, `invoice.overdue` (off). */
+  invoiceNotices?: Partial<InvoiceNoticeOptions>;
   /**
    * Fail (500) when a handler reads a parameter its route spec does not declare, so `route-specs.ts` and
    * the handlers cannot drift apart. Default: on under vitest (every test that drives the emulator checks
@@ -196,7 +201,11 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
   const log = options.log ?? (() => {});
   const checkParamReads = options.checkParamReads ?? process.env.VITEST !== undefined;
   const requestLog = new Map<string, RequestLogEntry>();
-  const core = new EmulatorCore(options.now ? { now: options.now } : {});
+  const core = new EmulatorCore({
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.paymentRetries ? { paymentRetries: validatePaymentRetries(options.paymentRetries) } : {}),
+    ...(options.invoiceNotices ? { invoiceNotices: options.invoiceNotices } : {}),
+  });
   const router = new Router();
   registerAll(router);
   const resolver = createResolver(core);

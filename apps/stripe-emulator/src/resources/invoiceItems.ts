@@ -42,7 +42,12 @@ export function buildInvoiceItem(core: EmulatorCore, rec: InvoiceItemRec): Strip
       unit_amount_decimal: decimal(price && !rec.proration ? price.unit_amount : unit),
     },
     proration: rec.proration,
-    proration_details: { credited_items: null, discount_amounts: [] },
+    proration_details: {
+      credited_items: rec.credited_items
+        ? { invoice_line_item_details: rec.credited_items, type: "invoice_line_items" }
+        : null,
+      discount_amounts: [],
+    },
     quantity: rec.quantity,
     quantity_decimal: decimal(rec.quantity),
     tax_rates: [],

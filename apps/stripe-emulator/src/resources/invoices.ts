@@ -6,6 +6,7 @@ import {
   finalizeInvoice,
   invoiceTotal,
   markInvoicePaid,
+  markUncollectible,
   newInvoice,
   projectedAmounts,
   pullPendingItems,
@@ -49,7 +50,10 @@ export function buildLine(core: EmulatorCore, inv: InvoiceRec, line: LineRec): S
             invoice_item_details: {
               invoice_item: line.invoice_item ?? "",
               proration: line.proration,
-              proration_details: { credited_items: null },
+              proration_details: {
+                credited_items:
+                  (line.invoice_item && core.state.invoiceItems[line.invoice_item]?.credited_items) || null,
+              },
               subscription: line.subscription,
             },
             subscription_item_details: null,
@@ -169,6 +173,9 @@ export function buildInvoice(core: EmulatorCore, rec: InvoiceRec): Stripe.Invoic
     starting_balance: amounts.starting,
     statement_descriptor: null,
     status: rec.status,
+    ...(rec.status === "uncollectible" && rec.uncollectible_reason
+      ? { status_details: { uncollectible: { reason: rec.uncollectible_reason } } }
+      : {}),
     status_transitions: {
       finalized_at: rec.finalized_at,
       marked_uncollectible_at: rec.marked_uncollectible_at,
@@ -434,11 +441,7 @@ export function registerInvoices(router: Router): void {
   router.post("/v1/invoices/:id/mark_uncollectible", ({ core, path }) => {
     const inv = core.invoice(path.id ?? "", "invoice");
     if (inv.status !== "open") throw invalidRequest("You can only mark open invoices as uncollectible.");
-    const before = buildInvoice(core, inv);
-    inv.status = "uncollectible";
-    inv.marked_uncollectible_at = core.clockNow(inv.test_clock);
-    inv.next_payment_attempt = null;
-    core.emitUpdate("invoice.marked_uncollectible", before, buildInvoice(core, inv));
+    markUncollectible(core, inv, core.clockNow(inv.test_clock), "user_forgiven");
     return buildInvoice(core, inv);
   });
 

@@ -5,6 +5,7 @@ import { newId } from "../ids.ts";
 import type { Params } from "../params.ts";
 import type { Router } from "../router.ts";
 import type { PaymentIntentRec, RefundRec } from "../state.ts";
+import { refundCharge } from "./charges.ts";
 
 export function buildRefund(rec: RefundRec): Stripe.Refund {
   return {
@@ -12,7 +13,7 @@ export function buildRefund(rec: RefundRec): Stripe.Refund {
     object: "refund",
     amount: rec.amount,
     balance_transaction: null,
-    charge: null,
+    charge: rec.charge ?? null,
     created: rec.created,
     currency: rec.currency,
     customer: rec.customer,
@@ -85,6 +86,7 @@ function createRefund(core: EmulatorCore, p: Params): RefundRec {
     status: "succeeded",
     metadata: p.metadata("metadata", {}),
   };
+  rec.charge = refundCharge(core, pi.id, amount);
   core.state.refunds[rec.id] = rec;
   core.emit("refund.created", buildRefund(rec));
   return rec;
