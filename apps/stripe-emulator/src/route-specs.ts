@@ -688,11 +688,10 @@ export const ROUTE_SPECS: Record<string, ObjectSpec> = {
   "GET /v1/customers/:id": retrieve(),
   "POST /v1/customers/:id": customerUpdate,
   "DELETE /v1/customers/:id": none(),
-  "GET /v1/customers/:id/payment_methods": obj<Stripe.CustomerListPaymentMethodsParams>({
-    ...pagination,
-    allow_redisplay: oneOf(["always", "limited", "unspecified"]),
-    type: str(),
-  }),
+  "GET /v1/customers/:id/payment_methods": obj<Stripe.CustomerListPaymentMethodsParams>(
+    { ...pagination, type: str() },
+    { unsupported: ["allow_redisplay"] },
+  ),
   "GET /v1/customers/:id/payment_methods/:pm": retrieve(),
 
   // Payment methods
@@ -732,11 +731,10 @@ export const ROUTE_SPECS: Record<string, ObjectSpec> = {
     currency: currency(),
     lookup_keys: arr(str()),
     product: str(),
-    recurring: obj<Stripe.PriceListParams.Recurring>({
-      interval: oneOf(INTERVALS),
-      meter: str(),
-      usage_type: oneOf(["licensed", "metered"]),
-    }),
+    recurring: obj<Stripe.PriceListParams.Recurring>(
+      { interval: oneOf(INTERVALS) },
+      { unsupported: ["meter", "usage_type"] },
+    ),
     type: oneOf(["one_time", "recurring"]),
   }),
   "GET /v1/prices/search": search,
@@ -803,10 +801,10 @@ export const ROUTE_SPECS: Record<string, ObjectSpec> = {
   }),
   "GET /v1/subscription_schedules/:id": retrieve(),
   "POST /v1/subscription_schedules/:id": scheduleUpdate,
-  "POST /v1/subscription_schedules/:id/release": obj<Stripe.SubscriptionScheduleReleaseParams>({
-    expand: expand(),
-    preserve_cancel_date: bool(),
-  }),
+  "POST /v1/subscription_schedules/:id/release": obj<Stripe.SubscriptionScheduleReleaseParams>(
+    { expand: expand() },
+    { unsupported: ["preserve_cancel_date"] },
+  ),
   "POST /v1/subscription_schedules/:id/cancel": obj<Stripe.SubscriptionScheduleCancelParams>({
     expand: expand(),
     invoice_now: bool(),
@@ -961,13 +959,10 @@ export const ROUTE_SPECS: Record<string, ObjectSpec> = {
   }),
   "POST /v1/billing/meters/:id/deactivate": retrieve(),
   "POST /v1/billing/meters/:id/reactivate": retrieve(),
-  "GET /v1/billing/meters/:id/event_summaries": obj<Stripe.Billing.MeterListEventSummariesParams>({
-    ...pagination,
-    customer: str(),
-    end_time: ts(),
-    start_time: ts(),
-    value_grouping_window: oneOf(["day", "hour"]),
-  }),
+  "GET /v1/billing/meters/:id/event_summaries": obj<Stripe.Billing.MeterListEventSummariesParams>(
+    { ...pagination, customer: str(), end_time: ts(), start_time: ts() },
+    { unsupported: ["value_grouping_window"] },
+  ),
   "POST /v1/billing/meter_events": obj<Stripe.Billing.MeterEventCreateParams>({
     event_name: str({ maxLength: 100 }),
     expand: expand(),

@@ -194,6 +194,9 @@ export function registerPaymentMethods(router: Router): void {
 
   router.get("/v1/payment_methods", ({ core, p, url }) => {
     const customer = p.str("customer");
+    // Every emulated payment method is a card.
+    const type = p.str("type");
+    if (type !== undefined && type !== "card") return { object: "list", data: [], has_more: false, url };
     const items = Object.values(core.state.paymentMethods).filter((pm) =>
       customer === undefined ? pm.customer !== null : pm.customer === customer,
     );
