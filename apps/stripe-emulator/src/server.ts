@@ -111,6 +111,19 @@ interface RequestLogEntry {
   response: unknown;
 }
 
+/** Card numbers and CVCs (test cards only, but still) stay out of the request log. */
+function redact(value: unknown): Raw {
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (!isRecord(v)) return v;
+    return Object.fromEntries(
+      Object.entries(v).map(([k, inner]) => [k, k === "number" || k === "cvc" ? "[redacted]" : walk(inner)]),
+    );
+  };
+  const result = walk(value);
+  return isRecord(result) ? result : {};
+}
+
 /**
  * The `Stripe-Version` header: absent means the account's version (the SDK's pinned one here); a version
  * the emulator does not speak is refused, naming the one it does; a malformed one gets Stripe's answer.
@@ -324,7 +337,15 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
     params: Raw,
     response: unknown,
   ) => {
-    requestLog.set(id, { id, method, path, status, created: core.realNow(), params, response });
+    requestLog.set(id, {
+      id,
+      method,
+      path,
+      status,
+      created: core.realNow(),
+      params: redact(params),
+      response,
+    });
     while (requestLog.size > REQUEST_LOG_SIZE) {
       const oldest = requestLog.keys().next();
       if (oldest.done) break;

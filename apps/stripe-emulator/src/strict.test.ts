@@ -163,6 +163,15 @@ describe("refused requests", () => {
       status: 400,
       params: { foo_bar: "1" },
     });
+    const card = await raw("POST", "/v1/payment_methods", {
+      "card[number]": "4242424242424242",
+      "card[bogus]": "1",
+    });
+    const cardLog = (await (await fetch(String(card.body.error?.request_log_url))).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(cardLog.params).toEqual({ card: { number: "[redacted]", bogus: "1" } });
   });
 });
 
