@@ -193,7 +193,7 @@ describe("renewals and prorations", () => {
     expect(next.ending_balance).toBe(-50);
   });
 
-  it("turns past_due into unpaid after the retries fail", async () => {
+  it("retries as Smart Retries do by default (8 tries in 2 weeks), then cancels the subscription", async () => {
     const { clock, customer, basic } = await fixture();
     const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: basic.id }] });
     const failing = await stripe.paymentMethods.attach("pm_card_chargeCustomerFail", {
@@ -203,12 +203,17 @@ describe("renewals and prorations", () => {
     const periodEnd = sub.items.data[0]?.current_period_end ?? 0;
     await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: periodEnd + 60 });
     expect((await stripe.subscriptions.retrieve(sub.id)).status).toBe("past_due");
-    await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: periodEnd + 8 * DAY });
-    const unpaid = await stripe.subscriptions.retrieve(sub.id, { expand: ["latest_invoice"] });
-    expect(unpaid.status).toBe("unpaid");
-    expect((unpaid.latest_invoice as Stripe.Invoice).attempt_count).toBe(4);
-    const types = await eventTypesFor((unpaid.latest_invoice as Stripe.Invoice).id);
-    expect(types.filter((t) => t === "invoice.payment_failed")).toHaveLength(4);
+    await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: periodEnd + 13 * DAY });
+    const retrying = await stripe.subscriptions.retrieve(sub.id, { expand: ["latest_invoice"] });
+    expect(retrying.status).toBe("past_due");
+    expect((retrying.latest_invoice as Stripe.Invoice).attempt_count).toBe(7);
+    await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: periodEnd + 14 * DAY + 60 });
+    const canceled = await stripe.subscriptions.retrieve(sub.id, { expand: ["latest_invoice"] });
+    expect(canceled.status).toBe("canceled");
+    expect(canceled.cancellation_details?.reason).toBe("payment_failed");
+    expect((canceled.latest_invoice as Stripe.Invoice).attempt_count).toBe(8);
+    const types = await eventTypesFor((canceled.latest_invoice as Stripe.Invoice).id);
+    expect(types.filter((t) => t === "invoice.payment_failed")).toHaveLength(8);
   });
 
   it("moves a trial to active with a paid invoice at trial end", async () => {

@@ -1,4 +1,10 @@
 import type Stripe from "stripe";
+import {
+  DEFAULT_INVOICE_NOTICES,
+  DEFAULT_PAYMENT_RETRIES,
+  type InvoiceNoticeOptions,
+  type PaymentRetryOptions,
+} from "./config.ts";
 import { invalidRequest, resourceMissing } from "./errors.ts";
 import { newId } from "./ids.ts";
 import type { Params } from "./params.ts";
@@ -16,6 +22,10 @@ export interface RequestInfo {
 export interface CoreOptions {
   /** Wall clock in milliseconds; injectable for unit tests. */
   now?: () => number;
+  /** Automatic payment retries and what follows the last failure (default: Stripe's Smart Retries). */
+  paymentRetries?: PaymentRetryOptions;
+  /** Days before a renewal, a due date and after it for `invoice.upcoming`, `.will_be_due`, `.overdue`. */
+  invoiceNotices?: Partial<InvoiceNoticeOptions>;
 }
 
 type Listener = (events: Stripe.Event[]) => void;
@@ -44,6 +54,8 @@ export class EmulatorCore {
   /** Public base URL (e.g. http://127.0.0.1:12111) used for hosted pages. */
   baseUrl = "http://127.0.0.1:12111";
   request: RequestInfo | null = null;
+  readonly paymentRetries: PaymentRetryOptions;
+  readonly invoiceNotices: InvoiceNoticeOptions;
   /** Subscriptions inside a composite operation that emits one summarising event itself. */
   readonly quietSubscriptions = new Set<string>();
 
@@ -54,6 +66,8 @@ export class EmulatorCore {
 
   constructor(options: CoreOptions = {}) {
     this.wallClock = options.now ?? Date.now;
+    this.paymentRetries = options.paymentRetries ?? DEFAULT_PAYMENT_RETRIES;
+    this.invoiceNotices = { ...DEFAULT_INVOICE_NOTICES, ...options.invoiceNotices };
   }
 
   /** Real current time, seconds. */
@@ -124,15 +138,19 @@ export class EmulatorCore {
     return this.pendingEvents?.length ?? 0;
   }
 
-  /** Runs `fn` and always rolls back (previews). Works inside or outside a transaction. */
+  /**
+   * Runs `fn` on a copy of the state and drops the copy (previews). Works inside or outside a transaction;
+   * the records the caller holds stay the live ones (`fn` must look up what it changes in `core.state`).
+   */
   dryRun<T>(fn: () => T): T {
-    const snapshot = structuredClone(this.state);
+    const live = this.state;
     const outerEvents = this.pendingEvents;
+    this.state = structuredClone(live);
     this.pendingEvents = [];
     try {
       return fn();
     } finally {
-      this.state = snapshot;
+      this.state = live;
       this.pendingEvents = outerEvents;
     }
   }
@@ -267,8 +285,9 @@ export function paginate<T extends Listable, R>(
   const limit = params.int("limit") ?? 10;
   if (limit < 1 || limit > 100) throw invalidRequest("Limit must be between 1 and 100.", "limit");
   let filtered = sortNewestFirst(items);
-  const created = params.obj("created");
-  const createdExact = created ? undefined : params.int("created");
+  // Only lists that accept `created` read it (the customer's payment methods, a session's lines do not).
+  const created = params.declares("created") ? params.obj("created") : undefined;
+  const createdExact = created || !params.declares("created") ? undefined : params.int("created");
   if (createdExact !== undefined) filtered = filtered.filter((i) => i.created === createdExact);
   if (created) {
     const gt = created.int("gt");

@@ -23,6 +23,12 @@ export interface StripeErrorBody {
 export class ApiError extends Error {
   readonly status: number;
   readonly body: StripeErrorBody;
+  /**
+   * The request failed validation before anything ran (unknown or malformed parameters, a missing required
+   * one, an impossible `expand[]`): Stripe saves no idempotent result for it, so a corrected retry with the
+   * same `Idempotency-Key` goes through.
+   */
+  validation = false;
 
   constructor(status: number, body: StripeErrorBody) {
     super(body.message);
@@ -37,7 +43,7 @@ export class ApiError extends Error {
 }
 
 function docUrl(code: string): string {
-  return `https://docs.stripe.com/error-codes/${code.replaceAll("_", "-")}`;
+  return `https://stripe.com/docs/error-codes/${code.replaceAll("_", "-")}`;
 }
 
 export function invalidRequest(message: string, param?: string, code?: string): ApiError {
@@ -51,7 +57,9 @@ export function invalidRequest(message: string, param?: string, code?: string): 
 }
 
 export function missingParam(param: string): ApiError {
-  return invalidRequest(`Missing required param: ${param}.`, param, "parameter_missing");
+  const error = invalidRequest(`Missing required param: ${param}.`, param, "parameter_missing");
+  error.validation = true;
+  return error;
 }
 
 export function resourceMissing(kind: string, id: string, param = "id"): ApiError {

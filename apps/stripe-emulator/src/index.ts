@@ -7,7 +7,15 @@
 
 export { prorate, roundHalfAwayFromZero } from "./billing/proration.ts";
 export { TEST_CARDS, type TestCard } from "./cards.ts";
-export { parseStripeApiBase, type StripeConnection } from "./config.ts";
+export {
+  DEFAULT_INVOICE_NOTICES,
+  DEFAULT_PAYMENT_RETRIES,
+  type InvoiceNoticeOptions,
+  type PaymentRetryOptions,
+  parseStripeApiBase,
+  type RetrySchedule,
+  type StripeConnection,
+} from "./config.ts";
 export type { FaultRuleInput } from "./faults.ts";
 export {
   createStripeEmulator,

@@ -3,7 +3,7 @@
  * Prints one JSON line `{"event":"listening","url":...,"apiVersion":...}` first, then human logs.
  */
 
-import { webhookRetryFromEnv } from "./config.ts";
+import { invoiceNoticesFromEnv, paymentRetriesFromEnv, webhookRetryFromEnv } from "./config.ts";
 import { type PreregisteredWebhook, type StripeEmulatorOptions, startStripeEmulator } from "./server.ts";
 import { API_VERSION, EMULATOR_DESCRIPTION } from "./version.ts";
 import { chaosOptionsSchema } from "./webhooks.ts";
@@ -49,6 +49,10 @@ async function main(): Promise<void> {
   if (env.STRIPE_EMULATOR_PUBLIC_URL) options.publicUrl = env.STRIPE_EMULATOR_PUBLIC_URL;
   const webhookRetry = webhookRetryFromEnv(env);
   if (webhookRetry) options.webhookRetry = webhookRetry;
+  const paymentRetries = paymentRetriesFromEnv(env);
+  if (paymentRetries) options.paymentRetries = paymentRetries;
+  const invoiceNotices = invoiceNoticesFromEnv(env);
+  if (invoiceNotices) options.invoiceNotices = invoiceNotices;
 
   const emulator = await startStripeEmulator(options);
   process.stdout.write(

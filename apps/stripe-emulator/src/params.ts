@@ -1,5 +1,19 @@
 import qs from "qs";
-import { invalidRequest, missingParam } from "./errors.ts";
+import { type ApiError, missingParam, invalidRequest as plainInvalidRequest } from "./errors.ts";
+import { fieldSpec, type ObjectSpec, type Spec } from "./spec.ts";
+
+/** A malformed parameter is a validation failure: no idempotent result is saved for it. */
+function invalidRequest(message: string, param?: string, code?: string): ApiError {
+  const error = plainInvalidRequest(message, param, code);
+  error.validation = true;
+  return error;
+}
+
+/**
+ * Called when a handler reads a parameter its endpoint's spec does not declare (tests turn this into a
+ * failure, so the specs in `route-specs.ts` and the handlers cannot drift apart).
+ */
+export type UndeclaredRead = (name: string) => void;
 
 export type Raw = Record<string, unknown>;
 
@@ -31,23 +45,47 @@ function toArray(value: unknown): unknown[] | undefined {
 export class Params {
   readonly raw: Raw;
   private readonly prefix: string;
+  /** The endpoint's spec of this object (undefined: not checked, e.g. a Params built inside a handler). */
+  private readonly spec: ObjectSpec | undefined;
+  private readonly onUndeclared: UndeclaredRead | undefined;
 
-  constructor(raw: Raw, prefix = "") {
+  constructor(raw: Raw, prefix = "", spec?: ObjectSpec, onUndeclared?: UndeclaredRead) {
     this.raw = raw;
     this.prefix = prefix;
+    this.spec = spec;
+    this.onUndeclared = onUndeclared;
   }
 
   private name(key: string): string {
     return this.prefix ? `${this.prefix}[${key}]` : key;
   }
 
+  /** Every read goes through here, so a read of an undeclared parameter is reported. */
+  private value(key: string): unknown {
+    if (this.spec && this.onUndeclared && fieldSpec(this.spec, key) === undefined) {
+      this.onUndeclared(this.name(key));
+    }
+    return this.raw[key];
+  }
+
+  private child(key: string, value: Raw, name: string, element = false): Params {
+    let spec: Spec | undefined = this.spec ? fieldSpec(this.spec, key) : undefined;
+    if (element) spec = spec?.kind === "array" ? spec.of : undefined;
+    return new Params(value, name, spec?.kind === "object" ? spec : undefined, this.onUndeclared);
+  }
+
+  /** Whether the endpoint accepts `key` at all (always true for a Params without a spec). */
+  declares(key: string): boolean {
+    return this.spec === undefined || fieldSpec(this.spec, key) !== undefined;
+  }
+
   has(key: string): boolean {
-    return this.raw[key] !== undefined;
+    return this.value(key) !== undefined;
   }
 
   /** True when the parameter was sent as an empty string (Stripe's "unset" convention). */
   isEmpty(key: string): boolean {
-    return this.raw[key] === "";
+    return this.value(key) === "";
   }
 
   keys(): string[] {
@@ -55,7 +93,7 @@ export class Params {
   }
 
   str(key: string): string | undefined {
-    const value = this.raw[key];
+    const value = this.value(key);
     if (value === undefined) return undefined;
     if (typeof value !== "string") throw invalidRequest(`Invalid string: ${this.name(key)}`, this.name(key));
     return value;
@@ -91,7 +129,7 @@ export class Params {
 
   /** A timestamp or the literal `now`. */
   timestampOrNow(key: string, now: number): number | undefined {
-    if (this.raw[key] === "now") return now;
+    if (this.value(key) === "now") return now;
     return this.int(key);
   }
 
@@ -118,14 +156,14 @@ export class Params {
   }
 
   obj(key: string): Params | undefined {
-    const value = this.raw[key];
+    const value = this.value(key);
     if (value === undefined || value === "") return undefined;
     if (!isRecord(value)) throw invalidRequest(`Invalid object: ${this.name(key)}`, this.name(key));
-    return new Params(value, this.name(key));
+    return this.child(key, value, this.name(key));
   }
 
   list(key: string): Params[] | undefined {
-    const value = this.raw[key];
+    const value = this.value(key);
     if (value === undefined) return undefined;
     if (value === "") return [];
     const items = toArray(value);
@@ -133,12 +171,12 @@ export class Params {
     return items.map((item, index) => {
       if (!isRecord(item))
         throw invalidRequest(`Invalid object: ${this.name(key)}[${index}]`, this.name(key));
-      return new Params(item, `${this.name(key)}[${index}]`);
+      return this.child(key, item, `${this.name(key)}[${index}]`, true);
     });
   }
 
   strList(key: string): string[] | undefined {
-    const value = this.raw[key];
+    const value = this.value(key);
     if (value === undefined) return undefined;
     if (value === "") return [];
     if (typeof value === "string") return [value];
@@ -152,7 +190,7 @@ export class Params {
    * Returns the merged metadata, or `current` when the parameter is absent.
    */
   metadata(key: string, current: Record<string, string>): Record<string, string> {
-    const value = this.raw[key];
+    const value = this.value(key);
     if (value === undefined) return current;
     if (value === "") return {};
     if (!isRecord(value)) throw invalidRequest(`Invalid hash: ${this.name(key)}`, this.name(key));

@@ -5,6 +5,7 @@ import type Stripe from "stripe";
 import { nextDueTime, processUntil } from "./billing/clock.ts";
 import { attemptInvoicePayment } from "./billing/invoices.ts";
 import { cardBySlug } from "./cards.ts";
+import { type InvoiceNoticeOptions, type PaymentRetryOptions, validatePaymentRetries } from "./config.ts";
 import { EmulatorCore } from "./core.ts";
 import { ApiError, authenticationError, idempotencyError } from "./errors.ts";
 import { applyExpand } from "./expand.ts";
@@ -18,8 +19,9 @@ import { buildWebhookEndpoint, createWebhookEndpoint } from "./resources/events.
 import { createResolver, registerAll } from "./resources/index.ts";
 import { attachPaymentMethod } from "./resources/paymentMethods.ts";
 import { Router } from "./router.ts";
+import { validateParams, validationError } from "./spec.ts";
 import { emptyState, type State } from "./state.ts";
-import { API_VERSION, EMULATOR_DESCRIPTION } from "./version.ts";
+import { API_VERSION, API_VERSION_FORMAT, EMULATOR_DESCRIPTION, SUPPORTED_API_VERSIONS } from "./version.ts";
 import {
   type ChaosOptions,
   chaosOptionsSchema,
@@ -55,6 +57,16 @@ export interface StripeEmulatorOptions {
   log?: (line: string) => void;
   /** Wall clock in ms, for tests. */
   now?: () => number;
+  /** Automatic payment retries and the outcome of the last failure (default: Smart Retries, then cancel). */
+  paymentRetries?: PaymentRetryOptions;
+  /** Days for `invoice.upcoming` (default 7 before a renewal), `invoice.will_be_due`, `invoice.overdue` (off). */
+  invoiceNotices?: Partial<InvoiceNoticeOptions>;
+  /**
+   * Fail (500) when a handler reads a parameter its route spec does not declare, so `route-specs.ts` and
+   * the handlers cannot drift apart. Default: on under vitest (every test that drives the emulator checks
+   * it), off otherwise.
+   */
+  checkParamReads?: boolean;
 }
 
 export interface StripeEmulator {
@@ -82,6 +94,63 @@ export interface StripeEmulatorInstance extends Omit<StripeEmulator, "url" | "po
 }
 
 const DEFAULT_PORT = 12111;
+
+/** Stripe's limit on `Idempotency-Key`. */
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+/** How many failed requests `/_emulator/logs/:id` (each error's `request_log_url`) keeps. */
+const REQUEST_LOG_SIZE = 500;
+
+interface RequestLogEntry {
+  id: string;
+  method: string;
+  path: string;
+  status: number;
+  created: number;
+  params: Raw;
+  response: unknown;
+}
+
+/** Card numbers and CVCs (test cards only, but still) stay out of the request log. */
+function redact(value: unknown): Raw {
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (!isRecord(v)) return v;
+    return Object.fromEntries(
+      Object.entries(v).map(([k, inner]) => [k, k === "number" || k === "cvc" ? "[redacted]" : walk(inner)]),
+    );
+  };
+  const result = walk(value);
+  return isRecord(result) ? result : {};
+}
+
+/**
+ * The `Stripe-Version` header: absent means the account's version (the SDK's pinned one here); a version
+ * the emulator does not speak is refused, naming the one it does; a malformed one gets Stripe's answer.
+ */
+function checkApiVersion(requested: string | undefined): void {
+  if (requested === undefined || SUPPORTED_API_VERSIONS.includes(requested)) return;
+  if (!API_VERSION_FORMAT.test(requested)) {
+    throw new ApiError(400, {
+      type: "invalid_request_error",
+      message: `Invalid Stripe API version: ${requested}`,
+    });
+  }
+  throw new ApiError(400, {
+    type: "invalid_request_error",
+    message: `The Stripe emulator speaks only API version ${SUPPORTED_API_VERSIONS.join(", ")} (the one the installed stripe SDK pins); this request asked for ${requested} in its Stripe-Version header. Use the SDK's default apiVersion with the emulator.`,
+  });
+}
+
+function checkIdempotencyKey(key: string | undefined): void {
+  if (key === undefined) return;
+  if (key.length < 1 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    throw new ApiError(400, {
+      type: "invalid_request_error",
+      message: `Idempotent key length is ${key.length}, which is outside accepted lengths. Idempotent Keys must be 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters long. If you're looking for a decent generator, try using a UUID defined by IETF RFC 4122.`,
+    });
+  }
+}
 
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
@@ -143,7 +212,13 @@ function loadState(file: string): { state: State; events: Stripe.Event[] } | und
 /** Builds the emulator (Fastify app, state, webhooks) without listening yet. */
 export function createStripeEmulator(options: StripeEmulatorOptions = {}): StripeEmulatorInstance {
   const log = options.log ?? (() => {});
-  const core = new EmulatorCore(options.now ? { now: options.now } : {});
+  const checkParamReads = options.checkParamReads ?? process.env.VITEST !== undefined;
+  const requestLog = new Map<string, RequestLogEntry>();
+  const core = new EmulatorCore({
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.paymentRetries ? { paymentRetries: validatePaymentRetries(options.paymentRetries) } : {}),
+    ...(options.invoiceNotices ? { invoiceNotices: options.invoiceNotices } : {}),
+  });
   const router = new Router();
   registerAll(router);
   const resolver = createResolver(core);
@@ -204,6 +279,7 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
   const reset = (): void => {
     dispatcher.clear();
     idempotency.clear();
+    requestLog.clear();
     faults.clear();
     core.reset((state) => {
       const next = emptyState();
@@ -240,6 +316,41 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
       return isRecord(parsed) ? parsed : {};
     }
     return parseForm(body);
+  };
+
+  /** Adds Stripe's `request_log_url` to an error body; here it opens the emulator's log of that request. */
+  const withRequestLog = (body: unknown, requestId: string): unknown => {
+    if (!isRecord(body) || !isRecord(body.error)) return body;
+    return {
+      error: {
+        ...body.error,
+        request_log_url: `${core.baseUrl}/_emulator/logs/${requestId}?t=${core.realNow()}`,
+      },
+    };
+  };
+
+  const remember = (
+    id: string,
+    method: string,
+    path: string,
+    status: number,
+    params: Raw,
+    response: unknown,
+  ) => {
+    requestLog.set(id, {
+      id,
+      method,
+      path,
+      status,
+      created: core.realNow(),
+      params: redact(params),
+      response,
+    });
+    while (requestLog.size > REQUEST_LOG_SIZE) {
+      const oldest = requestLog.keys().next();
+      if (oldest.done) break;
+      requestLog.delete(oldest.value);
+    }
   };
 
   const sendJson = (reply: FastifyReply, status: number, text: string): FastifyReply =>
@@ -279,12 +390,20 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
       reply.header("access-control-allow-origin", "*");
       const method = request.method;
       const path = request.url.split("?")[0] ?? "/";
+      /** Stripe's error envelope plus `request_log_url`; failed requests are kept for that URL. */
+      const sendError = (error: ApiError, params: Raw): FastifyReply => {
+        const body = withRequestLog(error.toJSON(), requestId);
+        remember(requestId, method, path, error.status, params, body);
+        return sendJson(reply, error.status, JSON.stringify(body, null, 2));
+      };
       let key: string;
+      const idemKey = method === "POST" ? header(request, "idempotency-key") : undefined;
       try {
         key = apiKey(request);
+        checkApiVersion(header(request, "stripe-version"));
+        checkIdempotencyKey(idemKey);
       } catch (error) {
-        if (error instanceof ApiError)
-          return sendJson(reply, error.status, JSON.stringify(error.toJSON(), null, 2));
+        if (error instanceof ApiError) return sendError(error, {});
         throw error;
       }
       const before = faults.take(method, path, "before");
@@ -295,14 +414,8 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
         raw =
           method === "POST" ? { ...(request.query as Raw), ...bodyParams(request) } : (request.query as Raw);
       } catch {
-        return sendJson(
-          reply,
-          400,
-          JSON.stringify({ error: { type: "invalid_request_error", message: "Invalid request body." } }),
-        );
+        return sendError(validationError("Invalid request body."), {});
       }
-      const params = new Params(raw);
-      const idemKey = method === "POST" ? header(request, "idempotency-key") : undefined;
       const fingerprint = IdempotencyStore.fingerprint(raw);
       if (idemKey) {
         const found = idempotency.lookup(key, idemKey, method, path, fingerprint, Date.now());
@@ -315,14 +428,14 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
           reply.header("idempotency-key", idemKey);
           return sendJson(reply, found.saved.status, found.saved.body);
         }
-        if (found.kind === "mismatch") {
-          return sendJson(reply, 400, JSON.stringify(idempotencyError(idemKey).toJSON(), null, 2));
-        }
+        if (found.kind === "mismatch") return sendError(idempotencyError(idemKey), raw);
         reply.header("idempotency-key", idemKey);
       }
 
       let status = 200;
       let body: unknown;
+      /** Failed validation: Stripe saves no idempotent result, so a corrected retry with the key works. */
+      let validationFailed = false;
       const match = router.match(method, path);
       if (!match) {
         status = 404;
@@ -335,14 +448,26 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
       } else {
         core.request = { id: requestId, idempotency_key: idemKey ?? null };
         try {
+          validateParams(match.spec, raw);
+          const onUndeclared = checkParamReads
+            ? (name: string) => {
+                throw new Error(
+                  `${match.name} read the parameter ${name}, which its spec in route-specs.ts does not declare`,
+                );
+              }
+            : undefined;
+          const params = new Params(raw, "", match.spec, onUndeclared);
           processRealTime();
           const ctx = { core, p: params, path: match.params, method, url: path };
-          const result = method === "GET" ? match.handler(ctx) : core.tx(() => match.handler(ctx));
-          body = applyExpand(result, params.expand(), resolver);
+          // expand[] is applied inside the transaction: an impossible expansion leaves no change behind.
+          const paths = new Params(raw).expand();
+          const run = () => applyExpand(match.handler(ctx), paths, resolver);
+          body = method === "GET" ? run() : core.tx(run);
         } catch (error) {
           if (error instanceof ApiError) {
             status = error.status;
             body = error.toJSON();
+            validationFailed = error.validation;
           } else {
             status = 500;
             const message = error instanceof Error ? error.message : String(error);
@@ -355,8 +480,12 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
           core.request = null;
         }
       }
+      if (status >= 400) {
+        body = withRequestLog(body, requestId);
+        remember(requestId, method, path, status, raw, body);
+      }
       const text = JSON.stringify(body, null, 2);
-      if (idemKey && status !== 401 && status !== 409 && status !== 429) {
+      if (idemKey && !validationFailed && status !== 401 && status !== 409 && status !== 429) {
         idempotency.save(key, idemKey, {
           method,
           path,
@@ -487,6 +616,14 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
   app.post("/_emulator/tick", async () => {
     processRealTime();
     return { ok: true };
+  });
+  app.get<{ Params: { id: string } }>("/_emulator/logs/:id", async (request, reply) => {
+    const entry = requestLog.get(request.params.id);
+    if (!entry)
+      return reply
+        .code(404)
+        .send({ error: { message: `No failed request ${request.params.id} is logged.` } });
+    return entry;
   });
   app.get("/_emulator/state", async () => ({
     apiVersion: API_VERSION,

@@ -145,6 +145,8 @@ export interface SubscriptionRec extends Base {
   trial_end: number | null;
   trial_missing_pm_behavior: "cancel" | "create_invoice" | "pause";
   trial_will_end_sent: boolean;
+  /** The period end whose `invoice.upcoming` was sent (absent in older state files). */
+  upcoming_sent_for?: number | null;
   test_clock: string | null;
   /** Failed renewal attempts of the current open invoice. */
   failed_attempts: number;
@@ -203,6 +205,11 @@ export interface InvoiceRec extends Base {
   paid_at: number | null;
   voided_at: number | null;
   marked_uncollectible_at: number | null;
+  /** `invoice.will_be_due` / `invoice.overdue` were sent (absent in older state files). */
+  will_be_due_sent?: boolean;
+  overdue_sent?: boolean;
+  /** Why it became uncollectible (`status_details.uncollectible.reason`); absent in older state files. */
+  uncollectible_reason?: "max_payment_attempts" | "user_forgiven" | null;
   payment_intent: string | null;
   last_finalization_error: null;
   customer_email: string | null;
@@ -224,6 +231,8 @@ export interface InvoiceItemRec extends Base {
   proration: boolean;
   subscription: string | null;
   subscription_item: string | null;
+  /** What a proration credit credits (`proration_details.credited_items`); absent in older state files. */
+  credited_items?: { invoice: string; invoice_line_items: string[] } | null;
   metadata: Metadata;
   discountable: boolean;
   test_clock: string | null;
@@ -278,14 +287,36 @@ export interface PaymentIntentRec extends Base {
   payment_method: string | null;
   status: "requires_payment_method" | "requires_action" | "succeeded" | "canceled";
   last_payment_error: PaymentErrorRec | null;
+  /** The last Charge made for it (absent in older state files). */
+  latest_charge?: string | null;
   client_secret: string;
   description: string | null;
   metadata: Metadata;
 }
 
+/** One payment attempt of a PaymentIntent with a card. */
+export interface ChargeRec extends Base {
+  amount: number;
+  currency: string;
+  customer: string | null;
+  payment_intent: string;
+  payment_method: string;
+  description: string | null;
+  status: "succeeded" | "failed";
+  failure_code: string | null;
+  failure_message: string | null;
+  decline_code: string | null;
+  amount_refunded: number;
+  billing_email: string | null;
+  billing_name: string | null;
+  card: CardRec;
+}
+
 /** A refund of (part of) a succeeded PaymentIntent; card refunds succeed at once in test mode. */
 export interface RefundRec extends Base {
   payment_intent: string;
+  /** The charge it refunds (absent in older state files). */
+  charge?: string | null;
   customer: string | null;
   payment_method: string | null;
   amount: number;
@@ -403,6 +434,7 @@ export interface State {
   paymentIntents: Record<string, PaymentIntentRec>;
   invoicePayments: Record<string, InvoicePaymentRec>;
   refunds: Record<string, RefundRec>;
+  charges: Record<string, ChargeRec>;
   checkoutSessions: Record<string, CheckoutSessionRec>;
   setupIntents: Record<string, SetupIntentRec>;
   testClocks: Record<string, TestClockRec>;
@@ -425,6 +457,7 @@ export function emptyState(): State {
     paymentIntents: {},
     invoicePayments: {},
     refunds: {},
+    charges: {},
     checkoutSessions: {},
     setupIntents: {},
     testClocks: {},

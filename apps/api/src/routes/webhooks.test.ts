@@ -179,6 +179,24 @@ describe("POST /api/webhooks/stripe", () => {
     expect((await db.stripeEvent.findUniqueOrThrow({ where: { id: "evt_once" } })).status).toBe("processed");
   });
 
+  it("processes invoice.upcoming without reading the preview invoice (Stripe has no such invoice)", async () => {
+    const payload = JSON.stringify({
+      id: "evt_upcoming",
+      object: "event",
+      type: "invoice.upcoming",
+      created: 1_790_000_000,
+      data: {
+        object: { id: "upcoming_in_preview", object: "invoice", customer: "cus_nobody", parent: null },
+      },
+    });
+    expect((await post(payload, signed(payload))).statusCode).toBe(200);
+    await processStripeEvent(ports, "evt_upcoming");
+    expect(await db.stripeEvent.findUniqueOrThrow({ where: { id: "evt_upcoming" } })).toMatchObject({
+      status: "processed",
+      gaveUp: false,
+    });
+  });
+
   it("converges: duplicated and shuffled delivery gives the same state as in-order delivery", async () => {
     const { customerId, events } = await customerScenario();
     expect(events.map((e) => e.type)).toEqual(

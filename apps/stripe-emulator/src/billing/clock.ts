@@ -1,4 +1,5 @@
 import type { EmulatorCore } from "../core.ts";
+import { buildInvoice } from "../resources/invoices.ts";
 import { buildSubscription } from "../resources/subscriptions.ts";
 import type { InvoiceRec, ScheduleRec, SubscriptionRec } from "../state.ts";
 import { attemptInvoicePayment, finalizeInvoice, voidInvoice } from "./invoices.ts";
@@ -13,8 +14,21 @@ const DRAFT_AUTO_FINALIZE_SECONDS = 3600;
 
 const LIVE = new Set(["active", "past_due", "trialing", "unpaid"]);
 
-function subscriptionDue(sub: SubscriptionRec): number | null {
+/** When `invoice.upcoming` is due for the current period, or null (off, already sent, or no renewal). */
+function upcomingDue(core: EmulatorCore, sub: SubscriptionRec): number | null {
+  const days = core.invoiceNotices.upcomingDaysBefore;
+  if (days === null || !LIVE.has(sub.status) || sub.cancel_at_period_end) return null;
+  const { start, end } = currentPeriod(sub);
+  if (sub.cancel_at !== null && sub.cancel_at <= end) return null;
+  if ((sub.upcoming_sent_for ?? null) === end) return null;
+  const at = end - days * DAY;
+  return at > start ? at : null;
+}
+
+function subscriptionDue(core: EmulatorCore, sub: SubscriptionRec): number | null {
   const times: number[] = [];
+  const upcoming = upcomingDue(core, sub);
+  if (upcoming !== null) times.push(upcoming);
   if (LIVE.has(sub.status)) {
     times.push(currentPeriod(sub).end);
     if (sub.cancel_at !== null) times.push(sub.cancel_at);
@@ -27,7 +41,25 @@ function subscriptionDue(sub: SubscriptionRec): number | null {
   return times.length > 0 ? Math.min(...times) : null;
 }
 
-function invoiceDue(inv: InvoiceRec): number | null {
+/** `invoice.will_be_due` / `invoice.overdue` of an open invoice with a due date, when configured. */
+function noticeDue(core: EmulatorCore, inv: InvoiceRec): number | null {
+  if (inv.deleted || inv.status !== "open" || inv.due_date === null) return null;
+  const { willBeDueDaysBefore, overdueDaysAfter } = core.invoiceNotices;
+  const times: number[] = [];
+  if (willBeDueDaysBefore !== null && !inv.will_be_due_sent)
+    times.push(inv.due_date - willBeDueDaysBefore * DAY);
+  if (overdueDaysAfter !== null && !inv.overdue_sent) times.push(inv.due_date + overdueDaysAfter * DAY);
+  return times.length > 0 ? Math.min(...times) : null;
+}
+
+function invoiceDue(core: EmulatorCore, inv: InvoiceRec): number | null {
+  const notice = noticeDue(core, inv);
+  const payment = paymentDue(inv);
+  if (notice === null) return payment;
+  return payment === null ? notice : Math.min(notice, payment);
+}
+
+function paymentDue(inv: InvoiceRec): number | null {
   if (inv.deleted) return null;
   if (
     inv.status === "open" &&
@@ -64,8 +96,8 @@ function onClock(core: EmulatorCore, clockId: string | null) {
 export function nextDueTime(core: EmulatorCore, clockId: string | null): number | null {
   const { subscriptions, invoices, schedules } = onClock(core, clockId);
   const times = [
-    ...subscriptions.map(subscriptionDue),
-    ...invoices.map(invoiceDue),
+    ...subscriptions.map((s) => subscriptionDue(core, s)),
+    ...invoices.map((i) => invoiceDue(core, i)),
     ...schedules.map((s: ScheduleRec) => scheduleDueTime(s)),
   ].filter((t): t is number => t !== null);
   return times.length > 0 ? Math.min(...times) : null;
@@ -73,13 +105,14 @@ export function nextDueTime(core: EmulatorCore, clockId: string | null): number 
 
 /** Processes everything due at exactly `t` (or earlier): schedules first, then subscriptions, then invoices. */
 function processAt(core: EmulatorCore, clockId: string | null, t: number): void {
+  emitUpcomingInvoices(core, clockId, t);
   const { schedules } = onClock(core, clockId);
   for (const schedule of schedules.sort((a, b) => a.seq - b.seq)) {
     const due = scheduleDueTime(schedule);
     if (due !== null && due <= t) processScheduleAt(core, schedule, due);
   }
   for (const sub of onClock(core, clockId).subscriptions.sort((a, b) => a.seq - b.seq)) {
-    const due = subscriptionDue(sub);
+    const due = subscriptionDue(core, sub);
     if (due === null || due > t) continue;
     if (sub.status === "incomplete") {
       if (sub.created + INCOMPLETE_EXPIRY_SECONDS <= t) {
@@ -125,7 +158,8 @@ function processAt(core: EmulatorCore, clockId: string | null, t: number): void 
     }
   }
   for (const inv of onClock(core, clockId).invoices.sort((a, b) => a.seq - b.seq)) {
-    const due = invoiceDue(inv);
+    emitInvoiceNotices(core, inv, t);
+    const due = paymentDue(inv);
     if (due === null || due > t) continue;
     if (inv.status === "draft") {
       finalizeInvoice(core, inv, due);
@@ -135,6 +169,56 @@ function processAt(core: EmulatorCore, clockId: string | null, t: number): void 
     } else {
       attemptInvoicePayment(core, inv, due, { automatic: true });
     }
+  }
+}
+
+/**
+ * `invoice.upcoming` for every subscription whose renewal is `upcomingDaysBefore` days away: the renewal
+ * invoice as it would be now, built in a rolled-back run.
+ */
+function emitUpcomingInvoices(core: EmulatorCore, clockId: string | null, t: number): void {
+  const due = onClock(core, clockId)
+    .subscriptions.filter((sub) => {
+      const at = upcomingDue(core, sub);
+      return at !== null && at <= t;
+    })
+    .sort((a, b) => a.seq - b.seq)
+    .map((sub) => sub.id);
+  if (due.length === 0) return;
+  const previews = core.dryRun(() =>
+    due.map((id) => {
+      const sub = core.state.subscriptions[id];
+      if (!sub) return undefined;
+      const end = currentPeriod(sub).end;
+      const inv = renewSubscription(core, sub, end, true);
+      inv.id = `upcoming_in_${id.slice(4)}`;
+      inv.billing_reason = "upcoming";
+      return { id, end, invoice: buildInvoice(core, inv) };
+    }),
+  );
+  for (const preview of previews) {
+    const sub = preview ? core.state.subscriptions[preview.id] : undefined;
+    if (!preview || !sub) continue;
+    sub.upcoming_sent_for = preview.end;
+    core.emit("invoice.upcoming", preview.invoice);
+  }
+}
+
+/** `invoice.will_be_due` and `invoice.overdue`, each once, at their configured distance from the due date. */
+function emitInvoiceNotices(core: EmulatorCore, inv: InvoiceRec, t: number): void {
+  if (inv.deleted || inv.status !== "open" || inv.due_date === null) return;
+  const { willBeDueDaysBefore, overdueDaysAfter } = core.invoiceNotices;
+  if (
+    willBeDueDaysBefore !== null &&
+    !inv.will_be_due_sent &&
+    inv.due_date - willBeDueDaysBefore * DAY <= t
+  ) {
+    inv.will_be_due_sent = true;
+    core.emit("invoice.will_be_due", buildInvoice(core, inv));
+  }
+  if (overdueDaysAfter !== null && !inv.overdue_sent && inv.due_date + overdueDaysAfter * DAY <= t) {
+    inv.overdue_sent = true;
+    core.emit("invoice.overdue", buildInvoice(core, inv));
   }
 }
 

@@ -1,8 +1,12 @@
 import { chargeOutcome, type Decline } from "../cards.ts";
+import { retryDelaysSeconds } from "../config.ts";
 import type { EmulatorCore } from "../core.ts";
+import { type ApiError, cardError } from "../errors.ts";
 import { newId, newSecret } from "../ids.ts";
+import { recordCharge } from "../resources/charges.ts";
 import { buildInvoice } from "../resources/invoices.ts";
-import { buildPaymentIntent } from "../resources/paymentIntents.ts";
+import { buildInvoicePayment, buildPaymentIntent } from "../resources/paymentIntents.ts";
+import { buildPaymentMethod } from "../resources/paymentMethods.ts";
 import type {
   InvoiceItemRec,
   InvoiceRec,
@@ -16,10 +20,10 @@ import { onInvoicePaid, onInvoicePaymentFailed } from "./subscriptions.ts";
 
 const DAY = 86_400;
 
-/** Days after each failed automatic attempt before the next retry; after the last, no more retries. */
-export const RETRY_DELAYS_DAYS = [3, 2, 2];
-/** Failed attempts after which a subscription becomes `unpaid`. */
-export const MAX_PAYMENT_ATTEMPTS = RETRY_DELAYS_DAYS.length + 1;
+/** Seconds after each failed automatic attempt before the next retry (the core's retry policy). */
+export function retryDelays(core: EmulatorCore): number[] {
+  return retryDelaysSeconds(core.paymentRetries.schedule);
+}
 
 export function formatAmount(cents: number, currency: string): string {
   const abs = Math.abs(cents);
@@ -93,6 +97,7 @@ export function newInvoice(
     paid_at: null,
     voided_at: null,
     marked_uncollectible_at: null,
+    uncollectible_reason: null,
     payment_intent: null,
     last_finalization_error: null,
     customer_email: customer.email,
@@ -259,6 +264,7 @@ export function markInvoicePaid(core: EmulatorCore, inv: InvoiceRec, now: number
     payment.status = outOfBand ? "canceled" : "paid";
     payment.amount_paid = outOfBand ? 0 : payment.amount_requested;
     payment.paid_at = outOfBand ? null : now;
+    if (!outOfBand) core.emit("invoice_payment.paid", buildInvoicePayment(payment));
   }
   core.emitUpdate("invoice.paid", before, buildInvoice(core, inv));
   core.emit("invoice.payment_succeeded", buildInvoice(core, inv));
@@ -320,6 +326,7 @@ export function attemptInvoicePayment(
     : { ok: false as const, action: false, decline: NO_PAYMENT_METHOD };
   if (pi) {
     pi.payment_method = pm?.id ?? null;
+    if (pm) recordCharge(core, pi, pm, now, outcome.ok ? null : outcome.decline);
   }
   if (outcome.ok) {
     if (pi) {
@@ -344,8 +351,8 @@ export function attemptInvoicePayment(
     );
   }
   if (options.automatic) {
-    const delay = RETRY_DELAYS_DAYS[inv.attempt_count - 1];
-    inv.next_payment_attempt = delay === undefined || inv.subscription === null ? null : now + delay * DAY;
+    const delay = retryDelays(core)[inv.attempt_count - 1];
+    inv.next_payment_attempt = delay === undefined || inv.subscription === null ? null : now + delay;
   }
   if (outcome.action) {
     core.emitUpdate("invoice.payment_action_required", before, buildInvoice(core, inv));
@@ -360,6 +367,34 @@ export function attemptInvoicePayment(
     paymentIntent: pi?.id ?? null,
     paymentMethod: pm?.id ?? null,
   };
+}
+
+/**
+ * Stripe's 402 for a declined invoice payment: the decline, plus the PaymentIntent and the PaymentMethod
+ * that was charged (`error.payment_intent`, `error.payment_method`), as Stripe's card errors carry them.
+ */
+export function declineError(core: EmulatorCore, attempt: Extract<PaymentAttempt, { ok: false }>): ApiError {
+  const pi = attempt.paymentIntent ? core.state.paymentIntents[attempt.paymentIntent] : undefined;
+  const pm = attempt.paymentMethod ? core.state.paymentMethods[attempt.paymentMethod] : undefined;
+  return cardError(attempt.decline.message, attempt.decline.code, attempt.decline.decline_code || undefined, {
+    ...(pi ? { payment_intent: buildPaymentIntent(core, pi) } : {}),
+    ...(pm ? { payment_method: buildPaymentMethod(pm) } : {}),
+  });
+}
+
+/** `status: uncollectible` with Stripe's `status_details.uncollectible.reason`. */
+export function markUncollectible(
+  core: EmulatorCore,
+  inv: InvoiceRec,
+  now: number,
+  reason: NonNullable<InvoiceRec["uncollectible_reason"]>,
+): void {
+  const before = buildInvoice(core, inv);
+  inv.status = "uncollectible";
+  inv.marked_uncollectible_at = now;
+  inv.next_payment_attempt = null;
+  inv.uncollectible_reason = reason;
+  core.emitUpdate("invoice.marked_uncollectible", before, buildInvoice(core, inv));
 }
 
 export function voidInvoice(core: EmulatorCore, inv: InvoiceRec, now: number): void {

@@ -89,13 +89,6 @@ function parsePhases(
       const interval = duration.oneOf("interval", ["day", "week", "month", "year"] as const);
       if (!interval) throw missingParam(`${param}[duration][interval]`);
       end = boundary(start, interval, duration.int("interval_count") ?? 1, 1);
-    } else if (phaseP.has("iterations")) {
-      end = boundary(
-        start,
-        recurring.interval,
-        recurring.interval_count * (phaseP.int("iterations") ?? 1),
-        1,
-      );
     } else {
       end = boundary(start, recurring.interval, recurring.interval_count, 1);
     }

@@ -1,5 +1,5 @@
 import type { EmulatorCore } from "../core.ts";
-import { ApiError, cardError, invalidRequest, missingParam, notSupported } from "../errors.ts";
+import { ApiError, invalidRequest, missingParam, notSupported } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { Params } from "../params.ts";
 import { buildInvoiceItem } from "../resources/invoiceItems.ts";
@@ -18,15 +18,17 @@ import type {
 import {
   addSubscriptionLine,
   attemptInvoicePayment,
+  declineError,
   emitInvoiceCreated,
   finalizeInvoice,
-  MAX_PAYMENT_ATTEMPTS,
+  markUncollectible,
   newInvoice,
   paymentMethodFor,
   planDescription,
   productName,
   projectedAmounts,
   pullPendingItems,
+  retryDelays,
 } from "./invoices.ts";
 import { meterUsage } from "./meters.ts";
 import { boundary, nextBoundaryAfter } from "./periods.ts";
@@ -350,11 +352,7 @@ export function startSubscription(
     if (attempt.ok) {
       sub.status = trialEnd !== null ? "trialing" : "active";
     } else if (args.paymentBehavior === "error_if_incomplete") {
-      throw cardError(
-        attempt.decline.message,
-        attempt.decline.code,
-        attempt.decline.decline_code || undefined,
-      );
+      throw declineError(core, attempt);
     }
     return { sub, invoice };
   });
@@ -433,6 +431,37 @@ export interface ItemChange {
   metadata: Metadata | null;
 }
 
+/**
+ * Stripe's `proration_details.credited_items` of a credit: the invoice, and its line, that charged the
+ * subscription item for the time now credited (the latest finalized one whose period covers `t`).
+ */
+function creditedItems(
+  core: EmulatorCore,
+  sub: SubscriptionRec,
+  itemId: string,
+  t: number,
+): { invoice: string; invoice_line_items: string[] } | null {
+  const charged = Object.values(core.state.invoices)
+    .filter(
+      (inv) => inv.subscription === sub.id && !inv.deleted && inv.status !== "draft" && inv.status !== "void",
+    )
+    .sort((a, b) => b.seq - a.seq)
+    .map((inv) => ({
+      inv,
+      lines: inv.lines.filter(
+        (line) =>
+          line.subscription_item === itemId &&
+          line.amount > 0 &&
+          line.period.start <= t &&
+          t < line.period.end,
+      ),
+    }))
+    .find((found) => found.lines.length > 0);
+  return charged
+    ? { invoice: charged.inv.id, invoice_line_items: charged.lines.map((line) => line.id) }
+    : null;
+}
+
 function prorationItem(
   core: EmulatorCore,
   sub: SubscriptionRec,
@@ -464,6 +493,7 @@ function prorationItem(
     discountable: false,
     test_clock: sub.test_clock,
     deleted: false,
+    credited_items: amount < 0 ? creditedItems(core, sub, itemId, period.start) : null,
   };
   core.state.invoiceItems[rec.id] = rec;
   core.emit("invoiceitem.created", buildInvoiceItem(core, rec));
@@ -650,6 +680,9 @@ export interface UpdateResult {
   invoice: InvoiceRec | null;
 }
 
+/** What an `incomplete` subscription accepts in an update. */
+const INCOMPLETE_UPDATABLE = ["metadata", "default_payment_method", "description", "expand"];
+
 /** `POST /v1/subscriptions/:id` (also used, rolled back, by `invoices.createPreview`). */
 export function updateSubscription(
   core: EmulatorCore,
@@ -662,6 +695,17 @@ export function updateSubscription(
     const allowed = p.keys().every((k) => ["metadata", "cancellation_details", "expand"].includes(k));
     if (!allowed) {
       throw invalidRequest("A canceled subscription can only update its cancellation_details and metadata.");
+    }
+  }
+  if (sub.status === "incomplete") {
+    // Stripe: "A subscription in this status can only have metadata and default_source updated" (and the
+    // payment method its first invoice will be paid with); pay or let it expire first.
+    const refused = p.keys().find((k) => !INCOMPLETE_UPDATABLE.includes(k));
+    if (refused !== undefined) {
+      throw invalidRequest(
+        `A subscription with status \`incomplete\` can only update ${INCOMPLETE_UPDATABLE.filter((k) => k !== "expand").join(", ")}; \`${refused}\` can be changed once its first invoice is paid.`,
+        refused,
+      );
     }
   }
   const behavior = p.oneOf("payment_behavior", PAYMENT_BEHAVIORS) ?? "allow_incomplete";
@@ -806,13 +850,7 @@ export function updateSubscription(
         behavior !== "default_incomplete"
       ) {
         const attempt = attemptInvoicePayment(core, invoice, now, { automatic: false });
-        if (!attempt.ok && behavior === "error_if_incomplete") {
-          throw cardError(
-            attempt.decline.message,
-            attempt.decline.code,
-            attempt.decline.decline_code || undefined,
-          );
-        }
+        if (!attempt.ok && behavior === "error_if_incomplete") throw declineError(core, attempt);
       } else if (invoice.status === "open" && sub.collection_method === "charge_automatically") {
         if (sub.status === "active") sub.status = "past_due";
       }
@@ -976,7 +1014,12 @@ export function renewSubscription(
     }
     emitInvoiceCreated(core, inv);
     finalizeInvoice(core, inv, t);
-    if (inv.status === "open" && sub.collection_method === "charge_automatically") {
+    // An `unpaid` subscription keeps invoicing, but Stripe attempts none of its invoices.
+    if (
+      inv.status === "open" &&
+      sub.collection_method === "charge_automatically" &&
+      sub.status !== "unpaid"
+    ) {
       attemptInvoicePayment(core, inv, t, { automatic: true });
     }
     return inv;
@@ -1006,7 +1049,7 @@ export function onInvoicePaid(core: EmulatorCore, inv: InvoiceRec, now: number):
   emitSubscriptionUpdated(core, sub, before);
 }
 
-export function onInvoicePaymentFailed(core: EmulatorCore, inv: InvoiceRec, _now: number): void {
+export function onInvoicePaymentFailed(core: EmulatorCore, inv: InvoiceRec, now: number): void {
   if (!inv.subscription) return;
   const sub = core.state.subscriptions[inv.subscription];
   if (!sub || sub.status === "incomplete" || sub.status === "canceled" || sub.status === "incomplete_expired")
@@ -1014,12 +1057,24 @@ export function onInvoicePaymentFailed(core: EmulatorCore, inv: InvoiceRec, _now
   const before = buildSubscription(core, sub);
   sub.failed_attempts = inv.attempt_count;
   if (sub.status === "active" || sub.status === "trialing") sub.status = "past_due";
-  if (
+  const final =
     sub.status === "past_due" &&
-    inv.attempt_count >= MAX_PAYMENT_ATTEMPTS &&
-    inv.next_payment_attempt === null
-  ) {
-    sub.status = "unpaid";
-  }
+    inv.attempt_count >= retryDelays(core).length + 1 &&
+    inv.next_payment_attempt === null;
+  const policy = core.paymentRetries;
+  if (final && policy.subscriptionAfterFinalFailure === "unpaid") sub.status = "unpaid";
   emitSubscriptionUpdated(core, sub, before);
+  if (!final) return;
+  // Every retry failed: the configured outcomes (Billing → Revenue recovery → Retries on Stripe).
+  if (policy.invoiceAfterFinalFailure === "uncollectible" && inv.status === "open") {
+    markUncollectible(core, inv, now, "max_payment_attempts");
+  }
+  if (policy.subscriptionAfterFinalFailure === "cancel") {
+    cancelSubscriptionNow(core, sub, {
+      prorate: false,
+      invoiceNow: false,
+      reason: "payment_failed",
+      at: now,
+    });
+  }
 }

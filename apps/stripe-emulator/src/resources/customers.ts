@@ -113,8 +113,6 @@ function updateCustomer(core: EmulatorCore, rec: CustomerRec, p: Params): void {
   if (p.has("preferred_locales")) rec.preferred_locales = p.strList("preferred_locales") ?? [];
   rec.address = addressParam(p, "address", rec.address);
   rec.metadata = p.metadata("metadata", rec.metadata);
-  const pm = p.str("payment_method");
-  if (pm) attachPaymentMethod(core, pm, rec.id);
   const settings = p.obj("invoice_settings");
   if (settings?.has("default_payment_method")) {
     const value = settings.str("default_payment_method");

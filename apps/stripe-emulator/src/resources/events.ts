@@ -117,6 +117,13 @@ export function registerEvents(router: Router): void {
   });
 
   router.post("/v1/webhook_endpoints", ({ core, p }) => {
+    const apiVersion = p.str("api_version");
+    if (apiVersion !== undefined && apiVersion !== API_VERSION) {
+      throw invalidRequest(
+        `The Stripe emulator renders events in API version ${API_VERSION} only; this endpoint asked for ${apiVersion}.`,
+        "api_version",
+      );
+    }
     const rec = createWebhookEndpoint(core, {
       url: p.reqStr("url"),
       enabled_events: p.strList("enabled_events") ?? ["*"],

@@ -3,6 +3,7 @@ import { embeddedList } from "../core.ts";
 import type { Resolver } from "../expand.ts";
 import type { Router } from "../router.ts";
 import { buildMeter, registerBillingMeters } from "./billingMeters.ts";
+import { buildCharge } from "./charges.ts";
 import { buildCheckoutSession, checkoutIncludable, registerCheckout } from "./checkout.ts";
 import { buildCustomer, buildDeletedCustomer, registerCustomers } from "./customers.ts";
 import { buildWebhookEndpoint, registerEvents } from "./events.ts";
@@ -95,6 +96,10 @@ export function objectById(core: EmulatorCore, id: string): object | undefined {
     case "seti": {
       const rec = s.setupIntents[id];
       return rec ? buildSetupIntent(rec) : undefined;
+    }
+    case "ch": {
+      const rec = s.charges[id];
+      return rec ? buildCharge(rec) : undefined;
     }
     case "re": {
       const rec = s.refunds[id];

@@ -42,7 +42,12 @@ export function buildInvoiceItem(core: EmulatorCore, rec: InvoiceItemRec): Strip
       unit_amount_decimal: decimal(price && !rec.proration ? price.unit_amount : unit),
     },
     proration: rec.proration,
-    proration_details: { credited_items: null, discount_amounts: [] },
+    proration_details: {
+      credited_items: rec.credited_items
+        ? { invoice_line_item_details: rec.credited_items, type: "invoice_line_items" }
+        : null,
+      discount_amounts: [],
+    },
     quantity: rec.quantity,
     quantity_decimal: decimal(rec.quantity),
     tax_rates: [],
@@ -67,7 +72,7 @@ function createInvoiceItem(core: EmulatorCore, p: Params): InvoiceItemRec {
   const customer = core.customer(customerId);
   const now = core.clockNow(customer.test_clock);
   const quantity = p.int("quantity") ?? 1;
-  const priceId = p.obj("pricing")?.str("price") ?? p.str("price");
+  const priceId = p.obj("pricing")?.str("price");
   const price = priceId ? core.price(priceId, "pricing[price]") : undefined;
   const priceData = p.obj("price_data");
   let amount = p.int("amount");

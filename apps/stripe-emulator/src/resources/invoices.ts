@@ -1,10 +1,12 @@
 import type Stripe from "stripe";
 import {
   attemptInvoicePayment,
+  declineError,
   emitInvoiceCreated,
   finalizeInvoice,
   invoiceTotal,
   markInvoicePaid,
+  markUncollectible,
   newInvoice,
   projectedAmounts,
   pullPendingItems,
@@ -17,7 +19,7 @@ import {
   updateSubscription,
 } from "../billing/subscriptions.ts";
 import { CommitThenThrow, type EmulatorCore, embeddedList, paginate } from "../core.ts";
-import { ApiError, cardError, invalidRequest, missingParam, notSupported } from "../errors.ts";
+import { ApiError, invalidRequest, missingParam, notSupported } from "../errors.ts";
 import { randomToken } from "../ids.ts";
 import { Params } from "../params.ts";
 import type { Router } from "../router.ts";
@@ -48,7 +50,10 @@ export function buildLine(core: EmulatorCore, inv: InvoiceRec, line: LineRec): S
             invoice_item_details: {
               invoice_item: line.invoice_item ?? "",
               proration: line.proration,
-              proration_details: { credited_items: null },
+              proration_details: {
+                credited_items:
+                  (line.invoice_item && core.state.invoiceItems[line.invoice_item]?.credited_items) || null,
+              },
               subscription: line.subscription,
             },
             subscription_item_details: null,
@@ -168,6 +173,9 @@ export function buildInvoice(core: EmulatorCore, rec: InvoiceRec): Stripe.Invoic
     starting_balance: amounts.starting,
     statement_descriptor: null,
     status: rec.status,
+    ...(rec.status === "uncollectible" && rec.uncollectible_reason
+      ? { status_details: { uncollectible: { reason: rec.uncollectible_reason } } }
+      : {}),
     status_transitions: {
       finalized_at: rec.finalized_at,
       marked_uncollectible_at: rec.marked_uncollectible_at,
@@ -280,9 +288,7 @@ function payInvoice(core: EmulatorCore, inv: InvoiceRec, p: Params): void {
   if (inv.status === "uncollectible") inv.status = "open";
   const attempt = attemptInvoicePayment(core, inv, now, { paymentMethod: pm, automatic: false });
   if (!attempt.ok) {
-    throw new CommitThenThrow(
-      cardError(attempt.decline.message, attempt.decline.code, attempt.decline.decline_code || undefined),
-    );
+    throw new CommitThenThrow(declineError(core, attempt));
   }
 }
 
@@ -435,11 +441,7 @@ export function registerInvoices(router: Router): void {
   router.post("/v1/invoices/:id/mark_uncollectible", ({ core, path }) => {
     const inv = core.invoice(path.id ?? "", "invoice");
     if (inv.status !== "open") throw invalidRequest("You can only mark open invoices as uncollectible.");
-    const before = buildInvoice(core, inv);
-    inv.status = "uncollectible";
-    inv.marked_uncollectible_at = core.clockNow(inv.test_clock);
-    inv.next_payment_attempt = null;
-    core.emitUpdate("invoice.marked_uncollectible", before, buildInvoice(core, inv));
+    markUncollectible(core, inv, core.clockNow(inv.test_clock), "user_forgiven");
     return buildInvoice(core, inv);
   });
 

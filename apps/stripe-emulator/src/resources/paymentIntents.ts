@@ -38,7 +38,7 @@ export function buildPaymentIntent(core: EmulatorCore, rec: PaymentIntentRec): S
           type: rec.last_payment_error.type,
         }
       : null,
-    latest_charge: null,
+    latest_charge: rec.latest_charge ?? null,
     livemode: false,
     managed_payments: null,
     metadata: rec.metadata,

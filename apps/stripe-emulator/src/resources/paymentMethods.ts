@@ -92,7 +92,9 @@ export function materializePaymentMethod(
 function declineOnAttach(rec: PaymentMethodRec): void {
   const test = cardByLast4(rec.card.brand, rec.card.last4);
   if (test?.behavior === "decline" && test.decline) {
-    throw cardError(test.decline.message, test.decline.code, test.decline.decline_code);
+    throw cardError(test.decline.message, test.decline.code, test.decline.decline_code, {
+      payment_method: buildPaymentMethod(rec),
+    });
   }
 }
 
@@ -192,6 +194,9 @@ export function registerPaymentMethods(router: Router): void {
 
   router.get("/v1/payment_methods", ({ core, p, url }) => {
     const customer = p.str("customer");
+    // Every emulated payment method is a card.
+    const type = p.str("type");
+    if (type !== undefined && type !== "card") return { object: "list", data: [], has_more: false, url };
     const items = Object.values(core.state.paymentMethods).filter((pm) =>
       customer === undefined ? pm.customer !== null : pm.customer === customer,
     );

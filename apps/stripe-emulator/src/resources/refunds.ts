@@ -1,10 +1,11 @@
 import type Stripe from "stripe";
 import { type EmulatorCore, paginate } from "../core.ts";
-import { invalidRequest, missingParam, notSupported, resourceMissing } from "../errors.ts";
+import { invalidRequest, missingParam, resourceMissing } from "../errors.ts";
 import { newId } from "../ids.ts";
 import type { Params } from "../params.ts";
 import type { Router } from "../router.ts";
 import type { PaymentIntentRec, RefundRec } from "../state.ts";
+import { refundCharge } from "./charges.ts";
 
 export function buildRefund(rec: RefundRec): Stripe.Refund {
   return {
@@ -12,7 +13,7 @@ export function buildRefund(rec: RefundRec): Stripe.Refund {
     object: "refund",
     amount: rec.amount,
     balance_transaction: null,
-    charge: null,
+    charge: rec.charge ?? null,
     created: rec.created,
     currency: rec.currency,
     customer: rec.customer,
@@ -43,9 +44,6 @@ const money = (amount: number, currency: string) =>
   `${currency === "usd" ? "$" : `${currency.toUpperCase()} `}${(amount / 100).toFixed(2)}`;
 
 function createRefund(core: EmulatorCore, p: Params): RefundRec {
-  if (p.has("charge"))
-    throw notSupported("Refunds by charge (the emulator has no Charge objects; use payment_intent)");
-  if (p.has("origin")) throw notSupported("origin");
   const paymentIntentId = p.str("payment_intent");
   if (!paymentIntentId) throw missingParam("payment_intent");
   const pi: PaymentIntentRec | undefined = core.state.paymentIntents[paymentIntentId];
@@ -88,6 +86,7 @@ function createRefund(core: EmulatorCore, p: Params): RefundRec {
     status: "succeeded",
     metadata: p.metadata("metadata", {}),
   };
+  rec.charge = refundCharge(core, pi.id, amount);
   core.state.refunds[rec.id] = rec;
   core.emit("refund.created", buildRefund(rec));
   return rec;

@@ -98,6 +98,13 @@ describe("admin.billingClock", () => {
       .advance({ accountId: account.id, to: new Date("2027-03-01") })
       .catch((e) => e);
     expect(far.code).toBe("BAD_REQUEST");
+    // Stripe advances a clock at most two billing periods at once: 2026-11-27 12:00 + 2 months is
+    // 2027-01-27 12:00 (61 days), so 61.5 days is refused here, naming the field, not by Stripe.
+    const pastTwoMonths = await caller.billingClock
+      .advance({ accountId: account.id, to: new Date("2027-01-28T00:00:00Z") })
+      .catch((e) => e);
+    expect(pastTwoMonths.code).toBe("BAD_REQUEST");
+    expect(pastTwoMonths.cause).toMatchObject({ field: "to", message: expect.stringContaining("59 days") });
     const none = await caller.billingClock
       .advance({ accountId: unclocked.id, to: new Date("2027-01-01") })
       .catch((e) => e);

@@ -15,8 +15,12 @@ import { writeAudit } from "./audit.ts";
 import { syncRecentInvoices, syncSubscription } from "./subscription-sync.ts";
 import { INVOICE_ORDER } from "./subscriptions.ts";
 
-/** One step advances the clock at most this far (Stripe limits how far past a period a clock may jump). */
-export const MAX_ADVANCE_DAYS = 62;
+/**
+ * One step advances the clock at most this far. Stripe refuses to advance a test clock more than two
+ * intervals of its shortest subscription at once; Minutely's plans are monthly, and two calendar months are
+ * never shorter than 59 days (February and March, or December 31 to February 28).
+ */
+export const MAX_ADVANCE_DAYS = 59;
 const READY_POLLS = 120;
 const READY_POLL_MS = 250;
 
@@ -218,7 +222,7 @@ export async function advanceBillingClock(
   if (frozen && input.to.getTime() - frozen.getTime() > MAX_ADVANCE_DAYS * MS_PER_DAY) {
     throw new AppError(
       "BAD_REQUEST",
-      `Advance at most ${MAX_ADVANCE_DAYS} days at a time (Stripe processes every renewal on the way).`,
+      `Advance at most ${MAX_ADVANCE_DAYS} days at a time (Stripe moves a test clock at most two billing periods at once; it processes every renewal on the way).`,
       "to",
     );
   }

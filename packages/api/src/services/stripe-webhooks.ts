@@ -140,7 +140,9 @@ export async function processStripeEvent(ports: Ports, eventId: string): Promise
     } else if (type.startsWith("subscription_schedule.")) {
       const subscriptionId = idOf(object.subscription);
       if (subscriptionId) await syncSubscription(ports, subscriptionId);
-    } else if (type.startsWith("invoice.") && object.id) {
+    } else if (type.startsWith("invoice.") && type !== "invoice.upcoming" && object.id) {
+      // invoice.upcoming carries a preview of the next renewal (`upcoming_in_…`), not an invoice Stripe can
+      // return: there is nothing to sync until invoice.created.
       const subscriptionId = invoiceSubscriptionId(object);
       if (subscriptionId) await syncSubscription(ports, subscriptionId);
       await syncInvoice(ports, object.id);

@@ -1,0 +1,973 @@
+import type Stripe from "stripe";
+import {
+  arr,
+  bool,
+  currency,
+  expand,
+  int,
+  metadata,
+  type ObjectSpec,
+  obj,
+  oneOf,
+  pagination,
+  range,
+  str,
+  ts,
+} from "./spec.ts";
+
+/**
+ * The parameters every endpoint accepts, keyed `"METHOD /path/:param"` exactly as the resource files
+ * register them (the router refuses a route without a spec). Each spec is typed with the SDK's params type
+ * for that call, so a name Stripe does not know does not compile; fields Stripe has but the emulator does
+ * not implement are either absent (refused as unknown, as Stripe refuses a typo) or listed as `unsupported`
+ * (refused with a message saying so). Every parameter a handler reads must be declared here: the tests
+ * fail on a read of an undeclared one (see `Params`).
+ */
+
+const INTERVALS = ["day", "week", "month", "year"];
+const PRORATION_BEHAVIORS = ["always_invoice", "create_prorations", "none"];
+const PAYMENT_BEHAVIORS = [
+  "allow_incomplete",
+  "default_incomplete",
+  "error_if_incomplete",
+  "pending_if_incomplete",
+];
+const COLLECTION_METHODS = ["charge_automatically", "send_invoice"];
+const TAX_BEHAVIORS = ["exclusive", "inclusive", "unspecified"];
+
+/** Only `expand[]` (retrieve endpoints). */
+const retrieve = (): ObjectSpec => obj({ expand: expand() });
+/** No parameters at all (deletes). */
+const none = (): ObjectSpec => obj({});
+
+const search = obj<Stripe.CustomerSearchParams>({
+  query: str(),
+  limit: int({ min: 1, max: 100 }),
+  page: str(),
+  expand: expand(),
+});
+
+const address = obj<Stripe.AddressParam>(
+  { city: str(), country: str(), line1: str(), line2: str(), postal_code: str(), state: str() },
+  { emptyable: true },
+);
+
+const customerCreate = obj<Stripe.CustomerCreateParams>(
+  {
+    address,
+    balance: int(),
+    description: str(),
+    email: str({ maxLength: 512 }),
+    expand: expand(),
+    invoice_prefix: str(),
+    invoice_settings: obj<Stripe.CustomerCreateParams.InvoiceSettings>(
+      { default_payment_method: str() },
+      { unsupported: ["custom_fields", "footer", "rendering_options"] },
+    ),
+    metadata: metadata(),
+    name: str({ maxLength: 256 }),
+    next_invoice_sequence: int({ min: 1 }),
+    payment_method: str(),
+    phone: str({ maxLength: 20 }),
+    preferred_locales: arr(str()),
+    test_clock: str(),
+  },
+  { unsupported: ["cash_balance", "shipping", "source", "tax", "tax_exempt", "tax_id_data"] },
+);
+
+const customerUpdate = obj<Stripe.CustomerUpdateParams>(
+  {
+    address,
+    balance: int(),
+    description: str(),
+    email: str({ maxLength: 512 }),
+    expand: expand(),
+    invoice_settings: obj<Stripe.CustomerUpdateParams.InvoiceSettings>(
+      { default_payment_method: str() },
+      { unsupported: ["custom_fields", "footer", "rendering_options"] },
+    ),
+    metadata: metadata(),
+    name: str({ maxLength: 256 }),
+    phone: str({ maxLength: 20 }),
+    preferred_locales: arr(str()),
+  },
+  { unsupported: ["cash_balance", "default_source", "shipping", "source", "tax", "tax_exempt"] },
+);
+
+const productCreate = obj<Stripe.ProductCreateParams>(
+  {
+    active: bool(),
+    default_price_data: obj<Stripe.ProductCreateParams.DefaultPriceData>({
+      currency: currency(),
+      unit_amount: int({ min: 0 }),
+      unit_amount_decimal: str(),
+      recurring: obj({ interval: oneOf(INTERVALS), interval_count: int({ min: 1 }) }),
+      tax_behavior: oneOf(TAX_BEHAVIORS),
+    }),
+    description: str(),
+    expand: expand(),
+    id: str(),
+    images: arr(str()),
+    metadata: metadata(),
+    name: str(),
+    statement_descriptor: str({ maxLength: 22 }),
+    tax_code: str(),
+    unit_label: str(),
+    url: str(),
+  },
+  { unsupported: ["marketing_features", "package_dimensions", "shippable", "tax_details"] },
+);
+
+const productUpdate = obj<Stripe.ProductUpdateParams>(
+  {
+    active: bool(),
+    default_price: str(),
+    description: str(),
+    expand: expand(),
+    images: arr(str(), { emptyable: true }),
+    metadata: metadata(),
+    name: str(),
+    statement_descriptor: str({ maxLength: 22 }),
+    tax_code: str(),
+    unit_label: str(),
+    url: str(),
+  },
+  { unsupported: ["marketing_features", "package_dimensions", "shippable", "tax_details"] },
+);
+
+const priceRecurring = obj<Stripe.PriceCreateParams.Recurring>({
+  interval: oneOf(INTERVALS),
+  interval_count: int({ min: 1 }),
+  meter: str(),
+  trial_period_days: int({ min: 0 }),
+  usage_type: oneOf(["licensed", "metered"]),
+});
+
+const priceCreate = obj<Stripe.PriceCreateParams>(
+  {
+    active: bool(),
+    billing_scheme: oneOf(["per_unit", "tiered"]),
+    currency: currency(),
+    expand: expand(),
+    lookup_key: str({ maxLength: 200 }),
+    metadata: metadata(),
+    nickname: str(),
+    product: str(),
+    product_data: obj<Stripe.PriceCreateParams.ProductData>(
+      {
+        active: bool(),
+        id: str(),
+        metadata: metadata(),
+        name: str(),
+        statement_descriptor: str({ maxLength: 22 }),
+        tax_code: str(),
+        unit_label: str(),
+      },
+      { unsupported: ["tax_details"] },
+    ),
+    recurring: priceRecurring,
+    tax_behavior: oneOf(TAX_BEHAVIORS),
+    transfer_lookup_key: bool(),
+    unit_amount: int({ min: 0 }),
+    unit_amount_decimal: str(),
+  },
+  { unsupported: ["currency_options", "custom_unit_amount", "tiers", "tiers_mode", "transform_quantity"] },
+);
+
+const priceUpdate = obj<Stripe.PriceUpdateParams>(
+  {
+    active: bool(),
+    expand: expand(),
+    lookup_key: str({ maxLength: 200 }),
+    metadata: metadata(),
+    nickname: str(),
+    tax_behavior: oneOf(TAX_BEHAVIORS),
+    transfer_lookup_key: bool(),
+  },
+  { unsupported: ["currency_options"] },
+);
+
+/** `price_data` of subscription items, invoice items and previews. */
+const itemPriceData = obj<Stripe.SubscriptionCreateParams.Item.PriceData>({
+  currency: currency(),
+  product: str(),
+  recurring: obj<Stripe.SubscriptionCreateParams.Item.PriceData.Recurring>({
+    interval: oneOf(INTERVALS),
+    interval_count: int({ min: 1 }),
+  }),
+  tax_behavior: oneOf(TAX_BEHAVIORS),
+  unit_amount: int({ min: 0 }),
+  unit_amount_decimal: str(),
+});
+
+const subscriptionCreateItem = obj<Stripe.SubscriptionCreateParams.Item>(
+  {
+    metadata: metadata(),
+    plan: str(),
+    price: str(),
+    price_data: itemPriceData,
+    quantity: int({ min: 0 }),
+  },
+  { unsupported: ["billing_thresholds", "discounts", "tax_rates"] },
+);
+
+const subscriptionUpdateItem = obj<Stripe.SubscriptionUpdateParams.Item>(
+  {
+    deleted: bool(),
+    id: str(),
+    metadata: metadata(),
+    plan: str(),
+    price: str(),
+    price_data: itemPriceData,
+    quantity: int({ min: 0 }),
+  },
+  { unsupported: ["billing_thresholds", "clear_usage", "discounts", "tax_rates"] },
+);
+
+const SUBSCRIPTION_UNSUPPORTED = [
+  "add_invoice_items",
+  "application_fee_percent",
+  "automatic_tax",
+  "billing_thresholds",
+  "default_source",
+  "default_tax_rates",
+  "discounts",
+  "invoice_settings",
+  "off_session",
+  "on_behalf_of",
+  "payment_settings",
+  "pending_invoice_item_interval",
+  "transfer_data",
+] as const;
+
+const subscriptionCreate = obj<Stripe.SubscriptionCreateParams>(
+  {
+    billing_cycle_anchor: ts(),
+    cancel_at: ts(),
+    cancel_at_period_end: bool(),
+    collection_method: oneOf(COLLECTION_METHODS),
+    customer: str(),
+    days_until_due: int({ min: 0 }),
+    default_payment_method: str(),
+    description: str({ maxLength: 500 }),
+    expand: expand(),
+    items: arr(subscriptionCreateItem),
+    metadata: metadata(),
+    payment_behavior: oneOf(PAYMENT_BEHAVIORS),
+    proration_behavior: oneOf(PRORATION_BEHAVIORS),
+    trial_end: ts({ now: true }),
+    trial_from_plan: bool(),
+    trial_period_days: int({ min: 0 }),
+    trial_settings: obj<Stripe.SubscriptionCreateParams.TrialSettings>({
+      end_behavior: obj<Stripe.SubscriptionCreateParams.TrialSettings.EndBehavior>({
+        missing_payment_method: oneOf(["cancel", "create_invoice", "pause"]),
+      }),
+    }),
+  },
+  {
+    unsupported: [
+      ...SUBSCRIPTION_UNSUPPORTED,
+      "backdate_start_date",
+      "billing_cycle_anchor_config",
+      "billing_mode",
+      "currency",
+    ],
+  },
+);
+
+const cancellationDetails = obj<Stripe.SubscriptionUpdateParams.CancellationDetails>({
+  comment: str(),
+  feedback: oneOf(
+    [
+      "customer_service",
+      "low_quality",
+      "missing_features",
+      "other",
+      "switched_service",
+      "too_complex",
+      "too_expensive",
+      "unused",
+    ],
+    { emptyable: true },
+  ),
+});
+
+const subscriptionUpdate = obj<Stripe.SubscriptionUpdateParams>(
+  {
+    billing_cycle_anchor: oneOf(["now", "unchanged"]),
+    cancel_at: ts({ emptyable: true }),
+    cancel_at_period_end: bool(),
+    cancellation_details: cancellationDetails,
+    collection_method: oneOf(COLLECTION_METHODS),
+    days_until_due: int({ min: 0 }),
+    default_payment_method: str(),
+    description: str({ maxLength: 500 }),
+    expand: expand(),
+    items: arr(subscriptionUpdateItem),
+    metadata: metadata(),
+    payment_behavior: oneOf(PAYMENT_BEHAVIORS),
+    proration_behavior: oneOf(PRORATION_BEHAVIORS),
+    proration_date: ts(),
+    trial_end: ts({ now: true }),
+  },
+  {
+    unsupported: [
+      ...SUBSCRIPTION_UNSUPPORTED,
+      "billing_schedules",
+      "pause_collection",
+      "trial_from_plan",
+      "trial_settings",
+    ],
+  },
+);
+
+const scheduleItem = obj<Stripe.SubscriptionScheduleUpdateParams.Phase.Item>(
+  { metadata: metadata(), plan: str(), price: str(), quantity: int({ min: 0 }) },
+  { unsupported: ["billing_thresholds", "discounts", "price_data", "tax_rates"] },
+);
+
+const schedulePhase = obj<Stripe.SubscriptionScheduleUpdateParams.Phase>(
+  {
+    default_payment_method: str(),
+    description: str(),
+    duration: obj<Stripe.SubscriptionScheduleUpdateParams.Phase.Duration>({
+      interval: oneOf(INTERVALS),
+      interval_count: int({ min: 1 }),
+    }),
+    end_date: ts({ now: true }),
+    items: arr(scheduleItem),
+    metadata: metadata(),
+    proration_behavior: oneOf(PRORATION_BEHAVIORS),
+    start_date: ts({ now: true }),
+  },
+  {
+    unsupported: [
+      "add_invoice_items",
+      "application_fee_percent",
+      "automatic_tax",
+      "billing_cycle_anchor",
+      "billing_thresholds",
+      "collection_method",
+      "currency",
+      "default_tax_rates",
+      "discounts",
+      "invoice_settings",
+      "on_behalf_of",
+      "transfer_data",
+      "trial",
+      "trial_end",
+    ],
+  },
+);
+
+const END_BEHAVIORS = ["cancel", "none", "release", "renew"];
+
+const scheduleCreate = obj<Stripe.SubscriptionScheduleCreateParams>(
+  {
+    customer: str(),
+    end_behavior: oneOf(END_BEHAVIORS),
+    expand: expand(),
+    from_subscription: str(),
+    metadata: metadata(),
+    phases: arr(schedulePhase),
+    start_date: ts({ now: true }),
+  },
+  { unsupported: ["billing_mode", "default_settings"] },
+);
+
+const scheduleUpdate = obj<Stripe.SubscriptionScheduleUpdateParams>(
+  {
+    end_behavior: oneOf(END_BEHAVIORS),
+    expand: expand(),
+    metadata: metadata(),
+    phases: arr(schedulePhase),
+    proration_behavior: oneOf(PRORATION_BEHAVIORS),
+  },
+  { unsupported: ["default_settings"] },
+);
+
+const previewItem = obj<Stripe.InvoiceCreatePreviewParams.SubscriptionDetails.Item>(
+  {
+    deleted: bool(),
+    id: str(),
+    metadata: metadata(),
+    plan: str(),
+    price: str(),
+    price_data: itemPriceData,
+    quantity: int({ min: 0 }),
+  },
+  { unsupported: ["billing_thresholds", "clear_usage", "discounts", "tax_rates"] },
+);
+
+const invoiceCreatePreview = obj<Stripe.InvoiceCreatePreviewParams>(
+  {
+    currency: currency(),
+    customer: str(),
+    expand: expand(),
+    subscription: str(),
+    subscription_details: obj<Stripe.InvoiceCreatePreviewParams.SubscriptionDetails>(
+      {
+        billing_cycle_anchor: oneOf(["now", "unchanged"]),
+        cancel_at: ts({ emptyable: true }),
+        cancel_at_period_end: bool(),
+        cancel_now: bool(),
+        items: arr(previewItem),
+        proration_behavior: oneOf(PRORATION_BEHAVIORS),
+        proration_date: ts(),
+        trial_end: ts({ now: true }),
+      },
+      { unsupported: ["billing_mode", "default_tax_rates", "resume_at", "start_date"] },
+    ),
+  },
+  {
+    unsupported: [
+      "automatic_tax",
+      "customer_details",
+      "discounts",
+      "invoice_items",
+      "issuer",
+      "on_behalf_of",
+      "preview_mode",
+      "schedule",
+      "schedule_details",
+    ],
+  },
+);
+
+const INVOICE_STATUSES = ["draft", "open", "paid", "uncollectible", "void"];
+
+const invoiceCreate = obj<Stripe.InvoiceCreateParams>(
+  {
+    auto_advance: bool(),
+    collection_method: oneOf(COLLECTION_METHODS),
+    currency: currency(),
+    customer: str(),
+    days_until_due: int({ min: 0 }),
+    default_payment_method: str(),
+    description: str(),
+    expand: expand(),
+    metadata: metadata(),
+    pending_invoice_items_behavior: oneOf(["exclude", "include"]),
+    subscription: str(),
+  },
+  {
+    unsupported: [
+      "account_tax_ids",
+      "automatic_tax",
+      "custom_fields",
+      "default_tax_rates",
+      "discounts",
+      "due_date",
+      "footer",
+      "on_behalf_of",
+      "payment_settings",
+      "rendering",
+      "shipping_cost",
+      "shipping_details",
+      "statement_descriptor",
+      "transfer_data",
+    ],
+  },
+);
+
+const invoiceUpdate = obj<Stripe.InvoiceUpdateParams>(
+  {
+    auto_advance: bool(),
+    collection_method: oneOf(COLLECTION_METHODS),
+    days_until_due: int({ min: 0 }),
+    default_payment_method: str(),
+    description: str(),
+    expand: expand(),
+    metadata: metadata(),
+  },
+  {
+    unsupported: [
+      "account_tax_ids",
+      "automatic_tax",
+      "custom_fields",
+      "default_tax_rates",
+      "discounts",
+      "due_date",
+      "footer",
+      "on_behalf_of",
+      "payment_settings",
+      "rendering",
+      "statement_descriptor",
+    ],
+  },
+);
+
+const invoiceItemCreate = obj<Stripe.InvoiceItemCreateParams>(
+  {
+    amount: int(),
+    currency: currency(),
+    customer: str(),
+    description: str(),
+    discountable: bool(),
+    expand: expand(),
+    invoice: str(),
+    metadata: metadata(),
+    period: obj<Stripe.InvoiceItemCreateParams.Period>({ end: ts(), start: ts() }),
+    price_data: obj<Stripe.InvoiceItemCreateParams.PriceData>({
+      currency: currency(),
+      product: str(),
+      tax_behavior: oneOf(TAX_BEHAVIORS),
+      unit_amount: int({ min: 0 }),
+      unit_amount_decimal: str(),
+    }),
+    pricing: obj<Stripe.InvoiceItemCreateParams.Pricing>({ price: str() }),
+    quantity: int({ min: 0 }),
+    subscription: str(),
+    unit_amount_decimal: str(),
+  },
+  { unsupported: ["discounts", "tax_behavior", "tax_code", "tax_rates"] },
+);
+
+const invoiceItemUpdate = obj<Stripe.InvoiceItemUpdateParams>(
+  {
+    amount: int(),
+    description: str(),
+    expand: expand(),
+    metadata: metadata(),
+    quantity: int({ min: 0 }),
+  },
+  {
+    unsupported: [
+      "discountable",
+      "discounts",
+      "period",
+      "price_data",
+      "pricing",
+      "tax_behavior",
+      "tax_code",
+      "tax_rates",
+    ],
+  },
+);
+
+const paymentMethodCreate = obj<Stripe.PaymentMethodCreateParams>(
+  {
+    billing_details: obj<Stripe.PaymentMethodCreateParams.BillingDetails>(
+      { email: str(), name: str(), phone: str() },
+      { unsupported: ["address", "tax_id"] },
+    ),
+    card: obj({
+      cvc: str(),
+      exp_month: int({ min: 1, max: 12 }),
+      exp_year: int(),
+      number: str(),
+      token: str(),
+    }),
+    expand: expand(),
+    metadata: metadata(),
+    type: str(),
+  },
+  { unsupported: ["allow_redisplay", "customer", "payment_method"] },
+);
+
+const paymentMethodUpdate = obj<Stripe.PaymentMethodUpdateParams>({
+  allow_redisplay: oneOf(["always", "limited", "unspecified"]),
+  billing_details: obj<Stripe.PaymentMethodUpdateParams.BillingDetails>(
+    { email: str(), name: str(), phone: str() },
+    { unsupported: ["address", "tax_id"] },
+  ),
+  card: obj<Stripe.PaymentMethodUpdateParams.Card>({ exp_month: int({ min: 1, max: 12 }), exp_year: int() }),
+  expand: expand(),
+  metadata: metadata(),
+});
+
+const checkoutCreate = obj<Stripe.Checkout.SessionCreateParams>(
+  {
+    cancel_url: str(),
+    client_reference_id: str({ maxLength: 200 }),
+    currency: currency(),
+    customer: str(),
+    customer_email: str(),
+    expand: expand(),
+    expires_at: ts(),
+    line_items: arr(
+      obj<Stripe.Checkout.SessionCreateParams.LineItem>(
+        { price: str(), price_data: obj({}), quantity: int({ min: 0 }) },
+        { unsupported: ["adjustable_quantity", "tax_rates"] },
+      ),
+    ),
+    metadata: metadata(),
+    mode: oneOf(["payment", "setup", "subscription"]),
+    setup_intent_data: obj<Stripe.Checkout.SessionCreateParams.SetupIntentData>(
+      { metadata: metadata() },
+      { unsupported: ["description", "on_behalf_of"] },
+    ),
+    subscription_data: obj<Stripe.Checkout.SessionCreateParams.SubscriptionData>(
+      {
+        description: str(),
+        metadata: metadata(),
+        trial_end: ts(),
+        trial_period_days: int({ min: 1 }),
+      },
+      {
+        unsupported: [
+          "application_fee_percent",
+          "billing_cycle_anchor",
+          "default_tax_rates",
+          "invoice_settings",
+          "on_behalf_of",
+          "proration_behavior",
+          "transfer_data",
+          "trial_settings",
+        ],
+      },
+    ),
+    success_url: str(),
+    ui_mode: str(),
+  },
+  {
+    unsupported: [
+      "allow_promotion_codes",
+      "automatic_tax",
+      "billing_address_collection",
+      "consent_collection",
+      "custom_fields",
+      "custom_text",
+      "customer_creation",
+      "customer_update",
+      "discounts",
+      "invoice_creation",
+      "locale",
+      "payment_intent_data",
+      "payment_method_collection",
+      "payment_method_data",
+      "phone_number_collection",
+      "return_url",
+      "saved_payment_method_options",
+      "shipping_address_collection",
+      "shipping_options",
+      "submit_type",
+      "tax_id_collection",
+    ],
+  },
+);
+
+const EVENT_LIST = obj<Stripe.EventListParams>({
+  ...pagination,
+  created: range(),
+  type: str(),
+  types: arr(str()),
+});
+
+const webhookEndpointCreate = obj<Stripe.WebhookEndpointCreateParams>(
+  {
+    api_version: str(),
+    description: str(),
+    enabled_events: arr(str()),
+    expand: expand(),
+    metadata: metadata(),
+    url: str(),
+  },
+  { unsupported: ["connect"] },
+);
+
+const webhookEndpointUpdate = obj<Stripe.WebhookEndpointUpdateParams>({
+  description: str(),
+  disabled: bool(),
+  enabled_events: arr(str()),
+  expand: expand(),
+  metadata: metadata(),
+  url: str(),
+});
+
+export const ROUTE_SPECS: Record<string, ObjectSpec> = {
+  // Customers
+  "POST /v1/customers": customerCreate,
+  "GET /v1/customers": obj<Stripe.CustomerListParams>({
+    ...pagination,
+    created: range(),
+    email: str({ maxLength: 512 }),
+    test_clock: str(),
+  }),
+  "GET /v1/customers/search": search,
+  "GET /v1/customers/:id": retrieve(),
+  "POST /v1/customers/:id": customerUpdate,
+  "DELETE /v1/customers/:id": none(),
+  "GET /v1/customers/:id/payment_methods": obj<Stripe.CustomerListPaymentMethodsParams>(
+    { ...pagination, type: str() },
+    { unsupported: ["allow_redisplay"] },
+  ),
+  "GET /v1/customers/:id/payment_methods/:pm": retrieve(),
+
+  // Payment methods
+  "POST /v1/payment_methods": paymentMethodCreate,
+  "GET /v1/payment_methods": obj<Stripe.PaymentMethodListParams>({
+    ...pagination,
+    customer: str(),
+    type: str(),
+  }),
+  "GET /v1/payment_methods/:id": retrieve(),
+  "POST /v1/payment_methods/:id": paymentMethodUpdate,
+  "POST /v1/payment_methods/:id/attach": obj<Stripe.PaymentMethodAttachParams>({
+    customer: str(),
+    expand: expand(),
+  }),
+  "POST /v1/payment_methods/:id/detach": retrieve(),
+
+  // Products
+  "POST /v1/products": productCreate,
+  "GET /v1/products": obj<Stripe.ProductListParams>({
+    ...pagination,
+    active: bool(),
+    created: range(),
+    ids: arr(str()),
+  }),
+  "GET /v1/products/search": search,
+  "GET /v1/products/:id": retrieve(),
+  "POST /v1/products/:id": productUpdate,
+  "DELETE /v1/products/:id": none(),
+
+  // Prices
+  "POST /v1/prices": priceCreate,
+  "GET /v1/prices": obj<Stripe.PriceListParams>({
+    ...pagination,
+    active: bool(),
+    created: range(),
+    currency: currency(),
+    lookup_keys: arr(str()),
+    product: str(),
+    recurring: obj<Stripe.PriceListParams.Recurring>(
+      { interval: oneOf(INTERVALS) },
+      { unsupported: ["meter", "usage_type"] },
+    ),
+    type: oneOf(["one_time", "recurring"]),
+  }),
+  "GET /v1/prices/search": search,
+  "GET /v1/prices/:id": retrieve(),
+  "POST /v1/prices/:id": priceUpdate,
+
+  // Subscriptions
+  "POST /v1/subscriptions": subscriptionCreate,
+  "GET /v1/subscriptions": obj<Stripe.SubscriptionListParams>({
+    ...pagination,
+    created: range(),
+    customer: str(),
+    plan: str(),
+    price: str(),
+    status: oneOf([
+      "active",
+      "all",
+      "canceled",
+      "ended",
+      "incomplete",
+      "incomplete_expired",
+      "past_due",
+      "paused",
+      "trialing",
+      "unpaid",
+    ]),
+    test_clock: str(),
+  }),
+  "GET /v1/subscriptions/search": search,
+  "GET /v1/subscriptions/:id": retrieve(),
+  "POST /v1/subscriptions/:id": subscriptionUpdate,
+  "DELETE /v1/subscriptions/:id": obj<Stripe.SubscriptionCancelParams>({
+    cancellation_details: cancellationDetails,
+    expand: expand(),
+    invoice_now: bool(),
+    prorate: bool(),
+  }),
+  "GET /v1/subscription_items": obj<Stripe.SubscriptionItemListParams>({
+    ...pagination,
+    subscription: str(),
+  }),
+  "GET /v1/subscription_items/:id": retrieve(),
+  "POST /v1/subscription_items/:id": obj<Stripe.SubscriptionItemUpdateParams>(
+    {
+      expand: expand(),
+      metadata: metadata(),
+      payment_behavior: oneOf(PAYMENT_BEHAVIORS),
+      plan: str(),
+      price: str(),
+      price_data: itemPriceData,
+      proration_behavior: oneOf(PRORATION_BEHAVIORS),
+      proration_date: ts(),
+      quantity: int({ min: 0 }),
+    },
+    { unsupported: ["billing_thresholds", "discounts", "off_session", "tax_rates"] },
+  ),
+
+  // Subscription schedules
+  "POST /v1/subscription_schedules": scheduleCreate,
+  "GET /v1/subscription_schedules": obj<Stripe.SubscriptionScheduleListParams>({
+    ...pagination,
+    created: range(),
+    customer: str(),
+  }),
+  "GET /v1/subscription_schedules/:id": retrieve(),
+  "POST /v1/subscription_schedules/:id": scheduleUpdate,
+  "POST /v1/subscription_schedules/:id/release": obj<Stripe.SubscriptionScheduleReleaseParams>(
+    { expand: expand() },
+    { unsupported: ["preserve_cancel_date"] },
+  ),
+  "POST /v1/subscription_schedules/:id/cancel": obj<Stripe.SubscriptionScheduleCancelParams>({
+    expand: expand(),
+    invoice_now: bool(),
+    prorate: bool(),
+  }),
+
+  // Invoices
+  "GET /v1/invoices/upcoming": obj({}),
+  "GET /v1/invoices/upcoming/lines": obj({}),
+  "POST /v1/invoices/create_preview": invoiceCreatePreview,
+  "POST /v1/invoices": invoiceCreate,
+  "GET /v1/invoices": obj<Stripe.InvoiceListParams>({
+    ...pagination,
+    collection_method: oneOf(COLLECTION_METHODS),
+    created: range(),
+    customer: str(),
+    status: oneOf(INVOICE_STATUSES),
+    subscription: str(),
+  }),
+  "GET /v1/invoices/search": search,
+  "GET /v1/invoices/:id": retrieve(),
+  "GET /v1/invoices/:id/lines": obj<Stripe.InvoiceListLineItemsParams>({ ...pagination }),
+  "POST /v1/invoices/:id": invoiceUpdate,
+  "DELETE /v1/invoices/:id": none(),
+  "POST /v1/invoices/:id/finalize": obj<Stripe.InvoiceFinalizeInvoiceParams>({
+    auto_advance: bool(),
+    expand: expand(),
+  }),
+  "POST /v1/invoices/:id/pay": obj<Stripe.InvoicePayParams>(
+    { expand: expand(), paid_out_of_band: bool(), payment_method: str() },
+    { unsupported: ["forgive", "mandate", "off_session", "source"] },
+  ),
+  "POST /v1/invoices/:id/void": retrieve(),
+  "POST /v1/invoices/:id/mark_uncollectible": retrieve(),
+  "POST /v1/invoices/:id/send": retrieve(),
+
+  // Invoice items
+  "POST /v1/invoiceitems": invoiceItemCreate,
+  "GET /v1/invoiceitems": obj<Stripe.InvoiceItemListParams>({
+    ...pagination,
+    created: range(),
+    customer: str(),
+    invoice: str(),
+    pending: bool(),
+  }),
+  "GET /v1/invoiceitems/:id": retrieve(),
+  "POST /v1/invoiceitems/:id": invoiceItemUpdate,
+  "DELETE /v1/invoiceitems/:id": none(),
+
+  // Payment intents, invoice payments, setup intents (read-only)
+  "GET /v1/payment_intents": obj<Stripe.PaymentIntentListParams>({
+    ...pagination,
+    created: range(),
+    customer: str(),
+  }),
+  "GET /v1/payment_intents/:id": obj<Stripe.PaymentIntentRetrieveParams>({
+    client_secret: str(),
+    expand: expand(),
+  }),
+  "GET /v1/invoice_payments": obj<Stripe.InvoicePaymentListParams>({ ...pagination, invoice: str() }),
+  "GET /v1/invoice_payments/:id": retrieve(),
+  "GET /v1/setup_intents/:id": obj<Stripe.SetupIntentRetrieveParams>({
+    client_secret: str(),
+    expand: expand(),
+  }),
+
+  // Refunds
+  "POST /v1/refunds": obj<Stripe.RefundCreateParams>(
+    {
+      amount: int({ min: 1 }),
+      expand: expand(),
+      metadata: metadata(),
+      payment_intent: str(),
+      reason: oneOf(["duplicate", "fraudulent", "requested_by_customer"]),
+    },
+    {
+      unsupported: [
+        "charge",
+        "currency",
+        "customer",
+        "instructions_email",
+        "origin",
+        "refund_application_fee",
+        "reverse_transfer",
+      ],
+    },
+  ),
+  "GET /v1/refunds": obj<Stripe.RefundListParams>({ ...pagination, created: range(), payment_intent: str() }),
+  "GET /v1/refunds/:id": retrieve(),
+
+  // Checkout
+  "POST /v1/checkout/sessions": checkoutCreate,
+  "GET /v1/checkout/sessions": obj<Stripe.Checkout.SessionListParams>({
+    ...pagination,
+    created: range(),
+    customer: str(),
+    status: oneOf(["complete", "expired", "open"]),
+    subscription: str(),
+  }),
+  "GET /v1/checkout/sessions/:id": retrieve(),
+  "GET /v1/checkout/sessions/:id/line_items": obj<Stripe.Checkout.SessionListLineItemsParams>({
+    ...pagination,
+  }),
+  "POST /v1/checkout/sessions/:id/expire": retrieve(),
+
+  // Events and webhook endpoints
+  "GET /v1/events": EVENT_LIST,
+  "GET /v1/events/:id": retrieve(),
+  "POST /v1/webhook_endpoints": webhookEndpointCreate,
+  "GET /v1/webhook_endpoints": obj<Stripe.WebhookEndpointListParams>({ ...pagination }),
+  "GET /v1/webhook_endpoints/:id": retrieve(),
+  "POST /v1/webhook_endpoints/:id": webhookEndpointUpdate,
+  "DELETE /v1/webhook_endpoints/:id": none(),
+
+  // Test clocks
+  "POST /v1/test_helpers/test_clocks": obj<Stripe.TestHelpers.TestClockCreateParams>({
+    expand: expand(),
+    frozen_time: ts(),
+    name: str({ maxLength: 300 }),
+  }),
+  "GET /v1/test_helpers/test_clocks": obj<Stripe.TestHelpers.TestClockListParams>({ ...pagination }),
+  "GET /v1/test_helpers/test_clocks/:id": retrieve(),
+  "POST /v1/test_helpers/test_clocks/:id/advance": obj<Stripe.TestHelpers.TestClockAdvanceParams>({
+    expand: expand(),
+    frozen_time: ts(),
+  }),
+  "DELETE /v1/test_helpers/test_clocks/:id": none(),
+
+  // Billing meters
+  "POST /v1/billing/meters": obj<Stripe.Billing.MeterCreateParams>({
+    customer_mapping: obj<Stripe.Billing.MeterCreateParams.CustomerMapping>({
+      event_payload_key: str(),
+      type: oneOf(["by_id"]),
+    }),
+    default_aggregation: obj<Stripe.Billing.MeterCreateParams.DefaultAggregation>({
+      formula: oneOf(["count", "last", "sum"]),
+    }),
+    display_name: str({ maxLength: 250 }),
+    event_name: str({ maxLength: 100 }),
+    event_time_window: oneOf(["day", "hour"]),
+    expand: expand(),
+    value_settings: obj<Stripe.Billing.MeterCreateParams.ValueSettings>({ event_payload_key: str() }),
+  }),
+  "GET /v1/billing/meters": obj<Stripe.Billing.MeterListParams>({
+    ...pagination,
+    status: oneOf(["active", "inactive"]),
+  }),
+  "GET /v1/billing/meters/:id": retrieve(),
+  "POST /v1/billing/meters/:id": obj<Stripe.Billing.MeterUpdateParams>({
+    display_name: str({ maxLength: 250 }),
+    expand: expand(),
+  }),
+  "POST /v1/billing/meters/:id/deactivate": retrieve(),
+  "POST /v1/billing/meters/:id/reactivate": retrieve(),
+  "GET /v1/billing/meters/:id/event_summaries": obj<Stripe.Billing.MeterListEventSummariesParams>(
+    { ...pagination, customer: str(), end_time: ts(), start_time: ts() },
+    { unsupported: ["value_grouping_window"] },
+  ),
+  "POST /v1/billing/meter_events": obj<Stripe.Billing.MeterEventCreateParams>({
+    event_name: str({ maxLength: 100 }),
+    expand: expand(),
+    identifier: str({ maxLength: 100 }),
+    payload: metadata(),
+    timestamp: ts(),
+  }),
+};
