@@ -7,6 +7,7 @@ import {
   EmptyState,
   ErrorState,
   Field,
+  ScrollArea,
   Spinner,
   useDocumentTitle,
 } from "@minutely/ui";
@@ -117,7 +118,7 @@ export function ApiKeysPage() {
         {keys.data.keys.length === 0 ? (
           <EmptyState title="No API keys yet" />
         ) : (
-          <div className="overflow-x-auto">
+          <ScrollArea label="API key table" className="overflow-x-auto">
             <table className="w-full text-left text-sm" aria-label="API keys">
               <thead>
                 <tr className="text-slate-500">
@@ -156,7 +157,7 @@ export function ApiKeysPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollArea>
         )}
       </Card>
       <ConfirmDialog

@@ -1,5 +1,15 @@
 import { formatMoney, lossesOnChange, type PlanLoss } from "@minutely/domain";
-import { Badge, Banner, Button, Card, Dialog, ErrorState, Spinner, useDocumentTitle } from "@minutely/ui";
+import {
+  Badge,
+  Banner,
+  Button,
+  Card,
+  Dialog,
+  ErrorState,
+  ScrollArea,
+  Spinner,
+  useDocumentTitle,
+} from "@minutely/ui";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useNavigate, useSearch } from "@tanstack/react-router";
 import { useState } from "react";
@@ -355,7 +365,7 @@ export function PackagesPage() {
       ) : null}
       <Card>
         <h2 className="mb-3 text-lg font-semibold">Compare packages</h2>
-        <div className="overflow-x-auto">
+        <ScrollArea label="Package comparison table" className="overflow-x-auto">
           <table className="w-full text-left text-sm">
             <thead>
               <tr>
@@ -384,7 +394,7 @@ export function PackagesPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollArea>
       </Card>
       {dialog?.kind === "upgrade" ? <UpgradeDialog pkg={dialog.pkg} onClose={() => setDialog(null)} /> : null}
       {dialog?.kind === "downgrade" && current ? (
