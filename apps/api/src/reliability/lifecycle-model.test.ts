@@ -411,6 +411,8 @@ class Upgrade implements Cmd {
     readonly index: number,
     readonly plan: PlanName,
     readonly doubleClick: boolean,
+    /** Through tRPC as the customer app does: one idempotency key per intent, sent three times. */
+    readonly intent = false,
   ) {}
   check = () => true;
   async run(model: Model, real: Real) {
@@ -441,20 +443,48 @@ class Upgrade implements Cmd {
       package_id: planIds[this.plan],
       proration_date: Math.floor(preview.prorationDate.getTime() / 1000),
     };
-    const answers = this.doubleClick
-      ? await Promise.all([action(account, body), action(account, body)])
-      : [await action(account, body)];
-    expect(
-      answers.some((a) => a.status === 200),
-      JSON.stringify(answers),
-    ).toBe(true);
-    for (const a of answers) expect([200, 409]).toContain(a.status);
+    if (this.intent) {
+      // The customer app: one idempotency key for the intent, a double click and a retry after a lost answer
+      // send it three times; one upgrade, one charge, the same answer each time. The same key with another
+      // package is refused.
+      const requestKey = `model-${this.index}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`;
+      const input = { packageId: planIds[this.plan], prorationDate: preview.prorationDate, requestKey };
+      type Upgraded = { upgrade: { invoice: { id: string; totalCents: number } | null } };
+      const clicks = await Promise.all([
+        trpc<Upgraded>(account.cookie, "mutation", "subscription.upgrade", input),
+        trpc<Upgraded>(account.cookie, "mutation", "subscription.upgrade", input),
+      ]);
+      const retried = await trpc<Upgraded>(account.cookie, "mutation", "subscription.upgrade", input);
+      const invoiceIds = [...clicks, retried].map((a) => a.upgrade.invoice?.id ?? null);
+      expect(new Set(invoiceIds).size, JSON.stringify(invoiceIds)).toBe(1);
+      expect(retried.upgrade.invoice?.totalCents).toBe(preview.totalDueNowCents);
+      const other = PLAN_NAMES.find((p) => p !== this.plan) as PlanName;
+      const conflict = await call("/trpc/subscription.upgrade", {
+        method: "POST",
+        headers: { cookie: account.cookie, origin: stack.baseUrl, "content-type": "application/json" },
+        body: JSON.stringify(superjson.serialize({ ...input, packageId: planIds[other] })),
+      });
+      expect(conflict.status, JSON.stringify(conflict.body)).toBe(409);
+      expect(JSON.stringify(conflict.body)).toContain("requestKey");
+    } else {
+      const answers = this.doubleClick
+        ? await Promise.all([action(account, body), action(account, body)])
+        : [await action(account, body)];
+      expect(
+        answers.some((a) => a.status === 200),
+        JSON.stringify(answers),
+      ).toBe(true);
+      for (const a of answers) expect([200, 409]).toContain(a.status);
+    }
     m.plan = this.plan;
     m.scheduled = null;
     m.charged += preview.totalDueNowCents;
     await checkInvariants(model, real, this.toString());
   }
-  toString = () => `upgrade(${this.index}, ${this.plan}${this.doubleClick ? ", double click" : ""})`;
+  toString = () =>
+    this.intent
+      ? `upgradeByIntent(${this.index}, ${this.plan}, sent three times)`
+      : `upgrade(${this.index}, ${this.plan}${this.doubleClick ? ", double click" : ""})`;
 }
 
 class Downgrade implements Cmd {
@@ -819,7 +849,9 @@ const allCommands = [
   fc
     .tuple(accountIndex, planName, planName, fc.boolean())
     .map(([i, a, b, f]) => new SubscribeInTwoTabs(i, a, b, f)),
-  fc.tuple(accountIndex, planName, fc.boolean()).map(([i, p, d]) => new Upgrade(i, p, d)),
+  fc
+    .tuple(accountIndex, planName, fc.constantFrom("once", "double click", "intent"))
+    .map(([i, p, how]) => new Upgrade(i, p, how === "double click", how === "intent")),
   fc.tuple(accountIndex, planName).map(([i, p]) => new Downgrade(i, p)),
   fc.tuple(accountIndex, fc.boolean()).map(([i, c]) => new CancelOrResume(i, c)),
   reportCalls,
