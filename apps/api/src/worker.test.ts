@@ -330,6 +330,66 @@ describe("a dependency that cannot be reached", () => {
   });
 });
 
+describe("a webhook event while Stripe fails", () => {
+  it("does not count the runs Stripe failed; once it answers the event ends with its real outcome", async () => {
+    const metrics = createMetrics();
+    // Stripe fails this subscription's reads twice over (three requests each: the SDK retries twice).
+    const rule = { method: "GET", path: "/v1/subscriptions/sub_worker_outage", status: 500, count: 6 };
+    const added = await fetch(`${stripeEmulatorUrl()}/_emulator/faults`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(rule),
+    });
+    expect(added.status).toBe(200);
+    await db.$transaction(async (tx) => {
+      await tx.stripeEvent.create({
+        data: {
+          id: "evt_worker_outage",
+          type: "customer.subscription.updated",
+          payload: {
+            id: "evt_worker_outage",
+            type: "customer.subscription.updated",
+            data: { object: { id: "sub_worker_outage", object: "subscription" } },
+          },
+          stripeCreatedAt: new Date(),
+          receivedAt: new Date(),
+        },
+      });
+      await ports.queue.enqueue(
+        "process-stripe-event",
+        { eventId: "evt_worker_outage" },
+        { jobKey: "stripe-event:evt_worker_outage", maxAttempts: 25 },
+        tx,
+      );
+    });
+    runners.push(
+      await startWorker({
+        connectionString: url,
+        concurrency: 1,
+        ports,
+        log: memoryLogger().log,
+        metrics,
+        pollInterval: 50,
+        outageBackoff: { baseMs: 50, maxMs: 200 },
+        tasks: createTaskList(ports),
+      }),
+    );
+    await until(async () => {
+      const event = await db.stripeEvent.findUniqueOrThrow({ where: { id: "evt_worker_outage" } });
+      return event.gaveUp && (await jobsLeft("process-stripe-event")) === 0;
+    }, "the event's real outcome");
+    // Stripe answers at last: it has no such subscription, the event's own (permanent) failure, at its
+    // first counted attempt.
+    const event = await db.stripeEvent.findUniqueOrThrow({ where: { id: "evt_worker_outage" } });
+    expect(event).toMatchObject({ status: "failed", gaveUp: true, attempts: 1 });
+    expect(event.lastError).toMatch(/^Not retried: Stripe has no such object/);
+    expect((await metrics.jobOutageRetries.get()).values).toEqual([
+      expect.objectContaining({ labels: { task: "process-stripe-event", dependency: "stripe" }, value: 2 }),
+    ]);
+    for (const runner of runners.splice(0)) await runner.stop();
+  });
+});
+
 describe("outage backoff", () => {
   it("doubles from the base up to the most, jittered between half and all of it", () => {
     const backoff = { baseMs: 1000, maxMs: 300_000 };
