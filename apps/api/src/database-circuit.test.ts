@@ -92,4 +92,20 @@ describe("with PostgreSQL down and the circuit open", () => {
     }
     expect(proxy.connections()).toBe(before);
   });
+
+  it("the API description tells the calling platform how to retry a 503", async () => {
+    const doc = (await app.inject({ method: "GET", url: "/api/openapi.json" })).json() as {
+      paths: Record<
+        string,
+        { post: { description: string; responses: Record<string, { headers?: object }> } }
+      >;
+    };
+    for (const path of ["/api/v1/usage/calls", "/api/v1/calls/authorize"]) {
+      const operation = doc.paths[path]?.post;
+      expect(operation?.responses["503"]?.headers).toHaveProperty("retry-after");
+      expect(operation?.description).toContain("same call_ids");
+      expect(operation?.description).toContain("Retry-After");
+      expect(operation?.description).toContain("jitter");
+    }
+  });
 });
