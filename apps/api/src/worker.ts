@@ -68,9 +68,11 @@ const LOCK = "SELECT pg_advisory_lock($1, hashtext($2))";
  * only after 4 hours, so a crash (SIGKILL, OOM, a lost machine) would leave the jobs it was running stuck
  * for that long. Every pool here therefore holds a session advisory lock on its id, on a connection of its
  * own, for as long as it lives (taken before it fetches its first job). When a runner's process dies, its
- * connection closes and the lock is free: any runner (at start and then periodically) sees that and unlocks
- * the dead runner's jobs, which then run again right away. Jobs are idempotent; the rare double run (a
- * runner that lost its connection during a database restart and is reclaimed before it reconnects) is safe.
+ * connection closes and the lock is free: any runner (at start and then periodically) sees that and, once the
+ * lock has stayed free for a grace period (10 s), unlocks the dead runner's jobs, which then run again. The
+ * grace is for PostgreSQL restarts, which free every lock at once: live runners take theirs again within
+ * seconds (a lost session reconnects by itself) and keep their jobs. The attempt a dead process's job was
+ * fetched with stays counted: the process may have died of the job itself.
  */
 class RunnerLiveness {
   private client: pg.Client | undefined;
@@ -698,9 +700,10 @@ export interface SupervisedWorker {
 /**
  * Runs the background worker for the life of the process: when its runner fails (it stops its pool when it
  * cannot record a job's outcome, as during a PostgreSQL restart), a new runner is started with a growing
- * delay until the database answers again; the failed runner's locked jobs are reclaimed and run again
- * (RunnerLiveness). So a database restart never takes the API process down with it. The first start still
- * fails fast, like the rest of the start-up.
+ * delay until the database answers again, while the failed one writes the outcomes it could not (see
+ * startWorker: completed jobs deleted, failures recorded, the others given back their attempt). So a
+ * database restart never takes the API process down with it, nor uses up a job's attempts. The first start
+ * still fails fast, like the rest of the start-up.
  */
 export async function superviseWorker(options: WorkerOptions): Promise<SupervisedWorker> {
   const { log } = options;
