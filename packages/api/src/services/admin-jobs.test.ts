@@ -96,6 +96,9 @@ describe("failed jobs", () => {
       code: "BAD_REQUEST",
       message: expect.stringContaining("id"),
     });
+    // Beyond bigint would be PostgreSQL's error (a 500): refused before, as not an id.
+    await expect(caller.jobs.replay({ id: "9".repeat(19) })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    expect((await caller.jobs.replay({ id: "9".repeat(18) })).outcome).toBe("gone");
     await expect(caller.jobs.failed({ task: "Report Overage!" })).rejects.toMatchObject({
       code: "BAD_REQUEST",
     });

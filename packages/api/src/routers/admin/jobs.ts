@@ -4,8 +4,8 @@ import { adminProcedure, router, ZNoInputRequestSchema } from "../../trpc.ts";
 
 export const MAX_JOBS_PAGE_SIZE = 100;
 
-/** graphile-worker's job id (a bigint), as a string. */
-const jobId = z.string().regex(/^[1-9][0-9]{0,18}$/, "Not a job id");
+/** graphile-worker's job id (a bigint), as a string of at most 18 digits (always within bigint). */
+const jobId = z.string().regex(/^[1-9][0-9]{0,17}$/, "Not a job id");
 
 export const ZFailedJobListRequestSchema = z
   .strictObject({
