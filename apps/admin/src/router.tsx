@@ -17,6 +17,7 @@ import {
   validateAuditSearch,
   validateClockSearch,
   validateCustomersSearch,
+  validateJobsSearch,
   validateRevenueSearch,
   validateSignInSearch,
   validateUsageSearch,
@@ -33,6 +34,7 @@ const page = {
   billingClock: lazyRouteComponent(() => import("./routes/billing-clock.tsx"), "BillingClockPage"),
   customerDetail: lazyRouteComponent(() => import("./routes/customer-detail.tsx"), "CustomerDetailPage"),
   customers: lazyRouteComponent(() => import("./routes/customers.tsx"), "CustomersPage"),
+  jobs: lazyRouteComponent(() => import("./routes/jobs.tsx"), "JobsPage"),
   editPackage: lazyRouteComponent(() => import("./routes/package-form.tsx"), "EditPackagePage"),
   newPackage: lazyRouteComponent(() => import("./routes/package-form.tsx"), "NewPackagePage"),
   packages: lazyRouteComponent(() => import("./routes/packages.tsx"), "PackagesPage"),
@@ -91,6 +93,7 @@ const NAV = [
   { to: "/revenue", label: "Revenue" },
   { to: "/usage", label: "Usage" },
   { to: "/webhooks", label: "Webhooks" },
+  { to: "/jobs", label: "Failed jobs" },
   { to: "/audit", label: "Audit log" },
 ] as const;
 
@@ -293,6 +296,17 @@ const webhooksRoute = createRoute({
   }),
 });
 
+const jobsRoute = createRoute({
+  getParentRoute: () => adminRoute,
+  path: "/jobs",
+  validateSearch: validateJobsSearch,
+  component: withPage(page.jobs, function JobsRoute() {
+    const search = jobsRoute.useSearch();
+    const navigate = jobsRoute.useNavigate();
+    return <page.jobs search={search} onSearch={(next) => navigate({ search: next, replace: true })} />;
+  }),
+});
+
 const webhookRoute = createRoute({
   getParentRoute: () => adminRoute,
   path: "/webhooks/$eventId",
@@ -364,6 +378,7 @@ export const router = createRouter({
       usageRoute,
       webhooksRoute,
       webhookRoute,
+      jobsRoute,
       auditRoute,
       billingClockRoute,
     ]),

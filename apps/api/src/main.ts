@@ -7,15 +7,17 @@ import { loadConfigOrExit } from "./config.ts";
 import { installCrashGuard } from "./crash-guard.ts";
 import { createMetrics } from "./metrics.ts";
 import type { Lifecycle } from "./observability.ts";
-import { createRuntime } from "./runtime.ts";
+import { createRuntime, logCircuit } from "./runtime.ts";
 import { buildServer } from "./server.ts";
 import { superviseWorker } from "./worker.ts";
 
 const config = loadConfigOrExit("api");
-const runtime = createRuntime(config);
+let log: FastifyBaseLogger | undefined; // the server's, once it exists
+const runtime = createRuntime(config, {
+  onDatabaseCircuit: (state, reason) => logCircuit(log, state, reason),
+});
 const { ports } = runtime;
 const lifecycle: Lifecycle = { shuttingDown: false };
-let log: FastifyBaseLogger | undefined; // the server's, once it exists
 const metrics = createMetrics({
   db: ports.db,
   defaultMetrics: true,

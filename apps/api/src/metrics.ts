@@ -14,6 +14,8 @@ export interface Metrics {
   usageMinutes: Counter;
   jobsCompleted: Counter<"task">;
   jobFailures: Counter<"task" | "permanent">;
+  /** Job runs that met an unreachable dependency and were put back without counting an attempt. */
+  jobOutageRetries: Counter<"task" | "dependency">;
   jobDuration: Histogram<"task">;
   webhookLag: Histogram;
   /** Counts one ingested batch of usage events (the metering route's hook). */
@@ -102,6 +104,14 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       name: "minutely_job_failures_total",
       help: "Background job runs that threw in this process, by task; permanent=true when no retry is left",
       labelNames: ["task", "permanent"] as const,
+      registers,
+    }),
+    jobOutageRetries: new Counter({
+      name: "minutely_job_outage_retries_total",
+      help:
+        "Background job runs that could not reach a dependency (database, stripe, network) and were put back " +
+        "with backoff without counting an attempt, in this process, by task and dependency",
+      labelNames: ["task", "dependency"] as const,
       registers,
     }),
     jobDuration: new Histogram({

@@ -8,8 +8,9 @@ import {
   StripeBillingProvider,
   usesEmulator,
 } from "@minutely/api";
-import { createPrismaClient } from "@minutely/db";
+import { type CircuitState, createPrismaClient } from "@minutely/db";
 import { systemClock } from "@minutely/domain";
+import type { FastifyBaseLogger } from "fastify";
 import type { Config } from "./config.ts";
 import { SmtpMailer } from "./mailer-smtp.ts";
 
@@ -19,8 +20,16 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export function createRuntime(config: Config): Runtime {
-  const db = createPrismaClient(config.databaseUrl, { poolSize: config.databasePoolSize });
+export interface RuntimeOptions {
+  /** Told when the database circuit breaker opens (PostgreSQL unreachable) or closes again. */
+  onDatabaseCircuit?: (state: CircuitState, reason: unknown) => void;
+}
+
+export function createRuntime(config: Config, options: RuntimeOptions = {}): Runtime {
+  const db = createPrismaClient(config.databaseUrl, {
+    poolSize: config.databasePoolSize,
+    circuit: options.onDatabaseCircuit ? { onChange: options.onDatabaseCircuit } : {},
+  });
   // Production sends mail over SMTP (required there); elsewhere, without SMTP_URL, the outbox is the delivery.
   const mailer = config.smtp
     ? new SmtpMailer({ db, clock: systemClock, url: config.smtp.url, from: config.smtp.from })
@@ -48,4 +57,20 @@ export function createRuntime(config: Config): Runtime {
       await db.$disconnect();
     },
   };
+}
+
+/** One log line per change of the database circuit breaker. */
+export function logCircuit(
+  log: Pick<FastifyBaseLogger, "warn" | "info"> | undefined,
+  state: CircuitState,
+  reason: unknown,
+): void {
+  if (state === "open") {
+    log?.warn(
+      { err: reason },
+      "database circuit open: PostgreSQL is unreachable; requests that need it get 503 at once until a probe answers",
+    );
+  } else if (state === "closed") {
+    log?.info("database circuit closed: PostgreSQL answers again");
+  }
 }

@@ -3,20 +3,24 @@
 // API replicas set to WORKER_MODE=off (or not: runners of both kinds share the queue, each job runs once).
 // It listens on WORKER_PORT for /health/live, /health/ready and /metrics only.
 import { readMigrations } from "@minutely/db";
-import Fastify from "fastify";
+import Fastify, { type FastifyBaseLogger } from "fastify";
 import { loadConfigOrExit } from "./config.ts";
 import { installCrashGuard } from "./crash-guard.ts";
 import { fastifyLogging } from "./logging.ts";
 import { createMetrics } from "./metrics.ts";
 import { type Lifecycle, registerGracefulDrain, registerObservabilityRoutes } from "./observability.ts";
-import { createRuntime } from "./runtime.ts";
+import { createRuntime, logCircuit } from "./runtime.ts";
 import { superviseWorker } from "./worker.ts";
 
 const config = loadConfigOrExit("worker");
-const runtime = createRuntime(config);
+let log: FastifyBaseLogger | undefined; // the server's, once it exists
+const runtime = createRuntime(config, {
+  onDatabaseCircuit: (state, reason) => logCircuit(log, state, reason),
+});
 const { ports } = runtime;
 const lifecycle: Lifecycle = { shuttingDown: false };
 const app = Fastify(fastifyLogging(config, "minutely-worker"));
+log = app.log;
 registerGracefulDrain(app, lifecycle);
 installCrashGuard(app.log);
 const metrics = createMetrics({

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { createTaskList, PostgresJobQueue } from "@minutely/api";
+import { createTaskList, PostgresJobQueue, UpstreamUnavailableError } from "@minutely/api";
 import { testPorts } from "@minutely/api/testing";
 import { testDatabase } from "@minutely/db/vitest";
 import { systemClock } from "@minutely/domain";
@@ -8,7 +8,7 @@ import type { FastifyBaseLogger } from "fastify";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { createMetrics } from "./metrics.ts";
-import { startWorker, superviseWorker, type WorkerRunner } from "./worker.ts";
+import { outageDelayMs, outageRetriesOf, startWorker, superviseWorker, type WorkerRunner } from "./worker.ts";
 
 const database = await testDatabase();
 const { db, url } = database;
@@ -142,7 +142,7 @@ function hangFirstPoolShutdown(): GraphileConfig.Plugin {
 }
 
 describe("superviseWorker", () => {
-  it("replaces a runner that could not record a job's outcome, and the job runs again", async () => {
+  it("replaces a runner that could not record a job's outcome, and records the outcome once it can", async () => {
     // The database refuses to delete finished jobs (as when it goes away at that moment): the runner
     // cannot record the outcome and shuts its pool down, and that shutdown never finishes, so its
     // runner's promise never settles: only its fatal-error event tells the supervisor.
@@ -161,6 +161,7 @@ describe("superviseWorker", () => {
       log,
       pollInterval: 200,
       reclaimInterval: 500,
+      reclaimGrace: 500,
       plugins: [hangFirstPoolShutdown()],
       tasks: {
         "test-outcome": async (payload) => {
@@ -178,19 +179,273 @@ describe("superviseWorker", () => {
           ),
         "the supervisor to see the runner die",
       );
+      // Long enough for the new runner to take the dead one's jobs, were it not still holding them.
+      await sleep(1500);
+      expect(await jobsLeft("test-outcome")).toBe(1);
       await db.$executeRawUnsafe("DROP TRIGGER test_refuse_job_delete ON graphile_worker._private_jobs");
       await queue.enqueue("test-outcome", { n: 2 });
       await until(async () => (await jobsLeft("test-outcome")) === 0, "the new runner to run the jobs");
-      // Job 1 ran, its outcome was lost, and it ran again under the new runner (jobs are idempotent).
-      expect(runs.filter((n) => n === 1).length).toBeGreaterThanOrEqual(2);
+      // Job 1 ran once: the dead runner wrote its outcome (completed) once the database took it, instead of
+      // leaving the job to run again at the cost of an attempt.
+      expect(runs.filter((n) => n === 1)).toEqual([1]);
       expect(runs).toContain(2);
       expect(lines.some((line) => line.msg === "the background worker runs again")).toBe(true);
+      expect(
+        lines.find((line) => line.msg === "recorded the outcomes of the jobs the dead runner held"),
+      ).toMatchObject({ completed: 1, failed: 0, returned: 0, superseded: 0 });
     } finally {
       await db.$executeRawUnsafe(
         "DROP TRIGGER IF EXISTS test_refuse_job_delete ON graphile_worker._private_jobs",
       );
       await supervised.stop();
     }
+  });
+});
+
+async function jobRow(task: string) {
+  const [row] = await db.$queryRaw<
+    { attempts: number; max_attempts: number; last_error: string | null; key: string | null; delay: number }[]
+  >`
+    SELECT j.attempts, j.max_attempts, j.last_error, j.key,
+      EXTRACT(EPOCH FROM j.run_at - now())::float8 * 1000 AS delay
+    FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
+    WHERE t.identifier = ${task}`;
+  return row;
+}
+
+describe("a dependency that cannot be reached", () => {
+  it("puts the job back without counting an attempt, backing off exponentially, until it completes", async () => {
+    const metrics = createMetrics();
+    const seen: { attempt: number; at: number }[] = [];
+    const notes: (string | null)[] = [];
+    runners.push(
+      await startWorker({
+        connectionString: url,
+        concurrency: 1,
+        ports,
+        log: memoryLogger().log,
+        metrics,
+        pollInterval: 50,
+        outageBackoff: { baseMs: 200, maxMs: 10_000 },
+        tasks: {
+          "test-stripe-down": async (_payload, context) => {
+            seen.push({ attempt: context.attempt, at: Date.now() });
+            notes.push((await jobRow("test-stripe-down"))?.last_error ?? null);
+            if (seen.length <= 4) {
+              throw new UpstreamUnavailableError("We could not get an answer from Stripe.", 1);
+            }
+          },
+        },
+      }),
+    );
+    // Three attempts allowed: four outage retries would have used them all up.
+    await new PostgresJobQueue(db).enqueue("test-stripe-down", {}, { jobKey: "stripe-down", maxAttempts: 3 });
+    await until(async () => seen.length === 5 && (await jobsLeft("test-stripe-down")) === 0, "the job");
+    // Every run was the job's first attempt.
+    expect(seen.map((s) => s.attempt)).toEqual([1, 1, 1, 1, 1]);
+    // The job said why it waits, and how many outage retries in a row it had.
+    expect(notes[0]).toBeNull();
+    for (const [i, note] of notes.slice(1).entries()) {
+      expect(note).toMatch(
+        new RegExp(`^\\[outage ${i + 1}\\] Stripe could not be reached; retried without counting`),
+      );
+    }
+    // Backoff doubles (200, 400, 800, 1600 ms, each jittered between half and all of it).
+    const gaps = seen.slice(1).map((s, i) => s.at - (seen[i] as { at: number }).at);
+    for (const [i, gap] of gaps.entries()) expect(gap).toBeGreaterThanOrEqual((200 * 2 ** i) / 2 - 20);
+    expect(gaps[3]).toBeGreaterThan(gaps[0] as number);
+    const retries = (await metrics.jobOutageRetries.get()).values;
+    expect(retries).toEqual([
+      expect.objectContaining({ labels: { task: "test-stripe-down", dependency: "stripe" }, value: 4 }),
+    ]);
+    expect((await metrics.jobFailures.get()).values).toEqual([]);
+    for (const runner of runners.splice(0)) await runner.stop();
+  });
+
+  it("a real error after an outage counts, and fails the job for good with that error", async () => {
+    let runs = 0;
+    runners.push(
+      await startWorker({
+        connectionString: url,
+        concurrency: 1,
+        ports,
+        log: memoryLogger().log,
+        pollInterval: 50,
+        outageBackoff: { baseMs: 50, maxMs: 50 },
+        tasks: {
+          "test-real-error": async () => {
+            runs += 1;
+            if (runs <= 2) throw new Error("Connection terminated unexpectedly");
+            throw new Error("the payload names an account that does not exist");
+          },
+        },
+      }),
+    );
+    await new PostgresJobQueue(db).enqueue("test-real-error", {}, { jobKey: "real-error", maxAttempts: 1 });
+    await until(
+      async () => (await jobRow("test-real-error"))?.last_error?.startsWith("the payload") === true,
+      "the failure",
+    );
+    expect(runs).toBe(3);
+    expect(await jobRow("test-real-error")).toMatchObject({
+      attempts: 1,
+      max_attempts: 1,
+      last_error: "the payload names an account that does not exist",
+    });
+    for (const runner of runners.splice(0)) await runner.stop();
+    await db.$executeRaw`DELETE FROM graphile_worker._private_jobs WHERE key = 'real-error'`;
+  });
+
+  it("a job superseded while it ran is deleted instead of put back: its successor does the work", async () => {
+    const payloads: number[] = [];
+    const queue = new PostgresJobQueue(db);
+    runners.push(
+      await startWorker({
+        connectionString: url,
+        concurrency: 1,
+        ports,
+        log: memoryLogger().log,
+        pollInterval: 50,
+        outageBackoff: { baseMs: 50, maxMs: 50 },
+        tasks: {
+          "test-superseded": async (payload) => {
+            const n = (payload as { n: number }).n;
+            payloads.push(n);
+            if (n === 1) {
+              // New information arrives while the job runs: add_job supersedes the running job.
+              await queue.enqueue("test-superseded", { n: 2 }, { jobKey: "superseded" });
+              throw new Error("Connection terminated unexpectedly");
+            }
+          },
+        },
+      }),
+    );
+    await queue.enqueue("test-superseded", { n: 1 }, { jobKey: "superseded" });
+    await until(
+      async () => payloads.includes(2) && (await jobsLeft("test-superseded")) === 0,
+      "the successor",
+    );
+    expect(payloads).toEqual([1, 2]);
+    for (const runner of runners.splice(0)) await runner.stop();
+  });
+});
+
+describe("a webhook event while Stripe fails", () => {
+  it("does not count the runs Stripe failed; once it answers the event ends with its real outcome", async () => {
+    const metrics = createMetrics();
+    // Stripe fails this subscription's reads twice over (three requests each: the SDK retries twice).
+    const rule = { method: "GET", path: "/v1/subscriptions/sub_worker_outage", status: 500, count: 6 };
+    const added = await fetch(`${stripeEmulatorUrl()}/_emulator/faults`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(rule),
+    });
+    expect(added.status).toBe(200);
+    await db.$transaction(async (tx) => {
+      await tx.stripeEvent.create({
+        data: {
+          id: "evt_worker_outage",
+          type: "customer.subscription.updated",
+          payload: {
+            id: "evt_worker_outage",
+            type: "customer.subscription.updated",
+            data: { object: { id: "sub_worker_outage", object: "subscription" } },
+          },
+          stripeCreatedAt: new Date(),
+          receivedAt: new Date(),
+        },
+      });
+      await ports.queue.enqueue(
+        "process-stripe-event",
+        { eventId: "evt_worker_outage" },
+        { jobKey: "stripe-event:evt_worker_outage", maxAttempts: 25 },
+        tx,
+      );
+    });
+    runners.push(
+      await startWorker({
+        connectionString: url,
+        concurrency: 1,
+        ports,
+        log: memoryLogger().log,
+        metrics,
+        pollInterval: 50,
+        outageBackoff: { baseMs: 50, maxMs: 200 },
+        tasks: createTaskList(ports),
+      }),
+    );
+    await until(async () => {
+      const event = await db.stripeEvent.findUniqueOrThrow({ where: { id: "evt_worker_outage" } });
+      return event.gaveUp && (await jobsLeft("process-stripe-event")) === 0;
+    }, "the event's real outcome");
+    // Stripe answers at last: it has no such subscription, the event's own (permanent) failure, at its
+    // first counted attempt.
+    const event = await db.stripeEvent.findUniqueOrThrow({ where: { id: "evt_worker_outage" } });
+    expect(event).toMatchObject({ status: "failed", gaveUp: true, attempts: 1 });
+    expect(event.lastError).toMatch(/^Not retried: Stripe has no such object/);
+    expect((await metrics.jobOutageRetries.get()).values).toEqual([
+      expect.objectContaining({ labels: { task: "process-stripe-event", dependency: "stripe" }, value: 2 }),
+    ]);
+    for (const runner of runners.splice(0)) await runner.stop();
+  });
+});
+
+describe("outage backoff", () => {
+  it("doubles from the base up to the most, jittered between half and all of it", () => {
+    const backoff = { baseMs: 1000, maxMs: 300_000 };
+    expect([1, 2, 3, 4, 10, 20].map((n) => outageDelayMs(n, backoff, () => 1))).toEqual([
+      1000, 2000, 4000, 8000, 300_000, 300_000,
+    ]);
+    expect([1, 2, 3].map((n) => outageDelayMs(n, backoff, () => 0))).toEqual([500, 1000, 2000]);
+  });
+
+  it("reads the outage retries in a row from the job's last error", () => {
+    expect(outageRetriesOf(null)).toBe(0);
+    expect(outageRetriesOf("the payload does not parse")).toBe(0);
+    expect(
+      outageRetriesOf("[outage 7] Stripe could not be reached; retried without counting an attempt"),
+    ).toBe(7);
+  });
+});
+
+describe("reclaiming the jobs of a runner that is gone", () => {
+  it("waits out the grace, deletes a job superseded under it and runs the others again", async () => {
+    const ran: string[] = [];
+    // A runner that died holding two jobs: one plain, one that add_job superseded meanwhile (no key, its
+    // attempts set to the maximum, no error): left alone it would count as failed forever.
+    await db.$executeRaw`SELECT graphile_worker.add_job('test-reclaim', '{"n":"plain"}'::json, job_key => 'reclaim-plain')`;
+    await db.$executeRaw`SELECT graphile_worker.add_job('test-reclaim', '{"n":"superseded"}'::json, job_key => 'reclaim-old')`;
+    await db.$executeRaw`
+      UPDATE graphile_worker._private_jobs SET locked_by = 'pool-gone', locked_at = now(), attempts = 1
+      WHERE key IN ('reclaim-plain', 'reclaim-old')`;
+    await db.$executeRaw`
+      UPDATE graphile_worker._private_jobs SET key = NULL, attempts = max_attempts WHERE key = 'reclaim-old'`;
+    const { log, lines } = memoryLogger();
+    const startedAt = Date.now();
+    runners.push(
+      await startWorker({
+        connectionString: url,
+        concurrency: 1,
+        ports,
+        log,
+        pollInterval: 50,
+        reclaimInterval: 30_000,
+        reclaimGrace: 1000,
+        tasks: {
+          "test-reclaim": async (payload) => {
+            ran.push((payload as { n: string }).n);
+          },
+        },
+      }),
+    );
+    await until(async () => (await jobsLeft("test-reclaim")) === 0, "the reclaimed jobs");
+    // Not at the first look (a lock just seen free may be a live runner's after a database restart).
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(1000);
+    expect(ran).toEqual(["plain"]);
+    expect(lines.some((line) => line.msg?.toString().startsWith("unlocked the jobs of worker runners"))).toBe(
+      true,
+    );
+    for (const runner of runners.splice(0)) await runner.stop();
   });
 });
 

@@ -1,8 +1,23 @@
 import { EventEmitter } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createTaskList, type Ports, type TaskHandler } from "@minutely/api";
+import {
+  classifyFailure,
+  createTaskList,
+  type Dependency,
+  dependencyName,
+  type Ports,
+  type TaskHandler,
+} from "@minutely/api";
 import type { FastifyBaseLogger } from "fastify";
-import { Logger, parseCrontab, type Runner, run, type Task, type WorkerEvents } from "graphile-worker";
+import {
+  type Job,
+  Logger,
+  parseCrontab,
+  type Runner,
+  run,
+  type Task,
+  type WorkerEvents,
+} from "graphile-worker";
 import pg from "pg";
 import type { Metrics } from "./metrics.ts";
 import { CRONTAB, periodicTasks } from "./periodic.ts";
@@ -32,6 +47,14 @@ export interface WorkerOptions {
   pollInterval?: number;
   /** How often to unlock the jobs of runners that died (ms); also done once at start. */
   reclaimInterval?: number;
+  /**
+   * How long a runner's liveness lock must stay free before its jobs are taken as abandoned (ms, default
+   * 10 s). A PostgreSQL restart frees every runner's lock at once, also those of runners that are alive
+   * and about to take theirs again; only a lock still free after this grace belongs to a dead process.
+   */
+  reclaimGrace?: number;
+  /** Backoff of a job that could not reach a dependency (ms): first retry, and the most (defaults 1 s, 5 min). */
+  outageBackoff?: { baseMs: number; maxMs: number };
   /** More graphile-worker plugins (tests use one to make a pool's shutdown hang, as graphile-worker's can). */
   plugins?: GraphileConfig.Plugin[];
 }
@@ -45,9 +68,11 @@ const LOCK = "SELECT pg_advisory_lock($1, hashtext($2))";
  * only after 4 hours, so a crash (SIGKILL, OOM, a lost machine) would leave the jobs it was running stuck
  * for that long. Every pool here therefore holds a session advisory lock on its id, on a connection of its
  * own, for as long as it lives (taken before it fetches its first job). When a runner's process dies, its
- * connection closes and the lock is free: any runner (at start and then periodically) sees that and unlocks
- * the dead runner's jobs, which then run again right away. Jobs are idempotent; the rare double run (a
- * runner that lost its connection during a database restart and is reclaimed before it reconnects) is safe.
+ * connection closes and the lock is free: any runner (at start and then periodically) sees that and, once the
+ * lock has stayed free for a grace period (10 s), unlocks the dead runner's jobs, which then run again. The
+ * grace is for PostgreSQL restarts, which free every lock at once: live runners take theirs again within
+ * seconds (a lost session reconnects by itself) and keep their jobs. The attempt a dead process's job was
+ * fetched with stays counted: the process may have died of the job itself.
  */
 class RunnerLiveness {
   private client: pg.Client | undefined;
@@ -56,11 +81,14 @@ class RunnerLiveness {
   private readonly pools = new Set<string>();
   private readonly holding = new Map<string, Promise<void>>();
   private readonly ended = new WeakSet<pg.Client>();
+  /** Pools of other runners whose lock was seen free, and since when (ms). */
+  private readonly suspects = new Map<string, number>();
   private stopped = false;
 
   constructor(
     private readonly connectionString: string,
     private readonly log: FastifyBaseLogger,
+    private readonly graceMs: number,
   ) {}
 
   /** Resolves once the pool's lock is held (waiting for the database as long as it takes). */
@@ -124,33 +152,63 @@ class RunnerLiveness {
   }
 
   private drop(client: pg.Client): void {
-    if (this.client === client) this.client = undefined;
-    if (this.ended.has(client)) return;
-    this.ended.add(client);
-    client.end().catch(() => undefined);
+    const wasHolding = this.client === client;
+    if (wasHolding) this.client = undefined;
+    if (!this.ended.has(client)) {
+      this.ended.add(client);
+      client.end().catch(() => undefined);
+    }
+    // The locks went with the session: take them again as soon as the database answers, so that no other
+    // runner takes this live one for dead (it waits for a lock to stay free for a grace period).
+    if (wasHolding && !this.stopped && this.pools.size > 0) void this.session().catch(() => undefined);
   }
 
   /**
-   * Unlocks the jobs (and named queues) locked by runners whose liveness lock is free, that is runners
-   * whose process is gone. Returns their pool ids.
+   * Unlocks the jobs (and named queues) locked by runners whose liveness lock has been free for the grace
+   * period, that is runners whose process is gone. A lock seen free for the first time is only noted: right
+   * after a PostgreSQL restart every lock is free, and live runners take theirs again within seconds.
+   * Returns the pool ids unlocked, and whether some runner is suspected (look again after the grace).
    */
-  async reclaimDeadRunners(): Promise<string[]> {
+  async reclaimDeadRunners(): Promise<{ gone: string[]; suspects: number }> {
     const client = await this.session();
     const { rows } = await client.query<{ id: string }>(`
       SELECT locked_by AS id FROM graphile_worker._private_jobs WHERE locked_by IS NOT NULL
       UNION SELECT locked_by FROM graphile_worker._private_job_queues WHERE locked_by IS NOT NULL`);
     const gone: string[] = [];
+    const seen = new Set<string>();
     try {
       for (const { id } of rows) {
         if (this.pools.has(id)) continue;
+        seen.add(id);
         const free = await client.query<{ free: boolean }>(
           "SELECT pg_try_advisory_lock($1, hashtext($2)) AS free",
           [LIVENESS_LOCK_NAMESPACE, id],
         );
-        // Holding the dead runner's lock until its jobs are unlocked; a live runner keeps its own.
-        if (free.rows[0]?.free) gone.push(id);
+        if (!free.rows[0]?.free) {
+          this.suspects.delete(id);
+          continue;
+        }
+        const since = this.suspects.get(id);
+        if (since !== undefined && Date.now() - since >= this.graceMs) {
+          // Holding the dead runner's lock until its jobs are unlocked; a live runner keeps its own.
+          gone.push(id);
+          this.suspects.delete(id);
+        } else {
+          if (since === undefined) this.suspects.set(id, Date.now());
+          await client.query("SELECT pg_advisory_unlock($1, hashtext($2))", [LIVENESS_LOCK_NAMESPACE, id]);
+        }
       }
+      for (const id of this.suspects.keys()) if (!seen.has(id)) this.suspects.delete(id);
       if (gone.length > 0) {
+        // A job that add_job superseded while the dead runner held it (graphile-worker then clears its key
+        // and sets its attempts to the maximum, so that it never runs again) is left behind: the newer job
+        // with its key does the work. Without this it would stay as a "failed" job with no error.
+        await client.query(
+          `DELETE FROM graphile_worker._private_jobs
+           WHERE locked_by = ANY($1::text[]) AND key IS NULL AND attempts >= max_attempts
+             AND (last_error IS NULL OR last_error LIKE '${OUTAGE_MARK}%')`,
+          [gone],
+        );
         await client.query("SELECT graphile_worker.force_unlock_workers($1::text[])", [gone]);
       }
     } finally {
@@ -160,7 +218,7 @@ class RunnerLiveness {
           .catch(() => undefined);
       }
     }
-    return gone;
+    return { gone, suspects: this.suspects.size };
   }
 
   async stop(): Promise<void> {
@@ -170,6 +228,128 @@ class RunnerLiveness {
     if (client && !this.ended.has(client)) {
       this.ended.add(client);
       await client.end().catch(() => undefined);
+    }
+  }
+}
+
+/**
+ * How `last_error` marks a job put back because a dependency was unreachable: `[outage N] ...`, N the number
+ * of such retries in a row (it sets the backoff of the next one). A real failure overwrites it (and N starts
+ * again); the admin app shows it as the reason the job waits.
+ */
+const OUTAGE_MARK = "[outage ";
+
+/** The outage retries in a row recorded on a job (0 when its last error, if any, was its own). */
+export function outageRetriesOf(lastError: string | null | undefined): number {
+  const match = /^\[outage (\d+)\]/.exec(lastError ?? "");
+  return match ? Number(match[1]) : 0;
+}
+
+/**
+ * The wait before the `retry`th outage retry in a row (1-based): doubling from `baseMs` up to `maxMs`, with
+ * full jitter on the upper half (between half and all of it), so jobs put back together spread out.
+ */
+export function outageDelayMs(
+  retry: number,
+  backoff: { baseMs: number; maxMs: number },
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.min(Math.max(retry - 1, 0), 30));
+  return Math.round(ceiling / 2 + (ceiling / 2) * random());
+}
+
+const DEFAULT_OUTAGE_BACKOFF = { baseMs: 1000, maxMs: 5 * 60_000 };
+
+/**
+ * Puts a job back that could not reach a dependency, as if this run never happened: the attempt taken when
+ * the job was fetched is given back, and it runs again after the backoff. A job that add_job superseded
+ * meanwhile (graphile-worker set its attempts to the maximum and cleared its key) is deleted instead: the
+ * newer job with its key does the work. Its named queue, if any, is unlocked. Only while this runner still
+ * holds the job.
+ */
+const PUT_BACK_SQL = `
+WITH back AS (
+  UPDATE graphile_worker._private_jobs
+  SET attempts = greatest(0, attempts - 1), run_at = now() + make_interval(secs => $4::float8 / 1000),
+      last_error = $5::text, locked_by = NULL, locked_at = NULL
+  WHERE id = $1::bigint AND locked_by = $2::text AND attempts = $3::int
+  RETURNING job_queue_id
+), superseded AS (
+  DELETE FROM graphile_worker._private_jobs
+  WHERE id = $1::bigint AND locked_by = $2::text AND attempts <> $3::int
+  RETURNING job_queue_id
+)
+UPDATE graphile_worker._private_job_queues AS q SET locked_by = NULL, locked_at = NULL
+FROM (SELECT job_queue_id FROM back UNION ALL SELECT job_queue_id FROM superseded) AS j
+WHERE q.id = j.job_queue_id AND q.locked_by = $2::text`;
+
+/** Thrown to graphile-worker after a job was put back: its own failure update then matches nothing. */
+class PutBack extends Error {
+  override name = "PutBack";
+}
+
+/** What became of a job a runner took, kept until its outcome is surely written (see JobLedger). */
+interface Taken {
+  attempts: number;
+  outcome?:
+    | { kind: "completed" }
+    | { kind: "failed"; message: string }
+    | { kind: "put-back"; written: boolean };
+  /** When the outcome was known (ms). */
+  at?: number;
+  running?: Promise<void>;
+}
+
+/**
+ * The jobs a runner took and what became of them. graphile-worker writes an outcome (deletes a completed job,
+ * records a failure) after the task returns, without telling whether the write worked; when PostgreSQL goes
+ * away at that moment the write fails and the runner dies with jobs still locked by it. The ledger lets the
+ * runner write those outcomes itself once the database is back, instead of leaving the jobs to be fetched
+ * again (which would count another attempt, and leave a superseded job failed with no error).
+ */
+class JobLedger {
+  private readonly jobs = new Map<string, Taken>();
+
+  take(job: Job): Taken {
+    if (this.jobs.size > 500) this.prune();
+    const taken: Taken = { attempts: job.attempts };
+    this.jobs.set(job.id, taken);
+    return taken;
+  }
+
+  get(jobId: string): Taken | undefined {
+    return this.jobs.get(jobId);
+  }
+
+  /** Resolves once every task this runner started has returned. */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.jobs.values()].map((taken) => taken.running));
+  }
+
+  /** Outcomes known for a minute were written long ago (writes are immediate) or the runner died already. */
+  private prune(): void {
+    const before = Date.now() - 60_000;
+    for (const [id, taken] of this.jobs) {
+      if (taken.at !== undefined && taken.at < before) this.jobs.delete(id);
+    }
+  }
+}
+
+/** Retries `work` with backoff (0.2 s doubling to 5 s) until it succeeds or `stopping()` says to give up. */
+async function untilWritten(
+  work: () => Promise<unknown>,
+  stopping: () => boolean,
+  onError: (error: unknown, attempt: number) => void,
+): Promise<boolean> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await work();
+      return true;
+    } catch (error) {
+      onError(error, attempt);
+      if (stopping()) return false;
+      await sleep(outageDelayMs(attempt + 1, { baseMs: 200, maxMs: 5000 }));
+      if (stopping()) return false;
     }
   }
 }
@@ -205,16 +385,74 @@ export interface WorkerRunner {
 export async function startWorker(options: WorkerOptions): Promise<WorkerRunner> {
   const { ports, log, metrics } = options;
   const handlers = options.tasks ?? { ...createTaskList(ports), ...periodicTasks(ports) };
+  const backoff = options.outageBackoff ?? DEFAULT_OUTAGE_BACKOFF;
+  const ledger = new JobLedger();
+  let stopping = false;
+  // Set below; the tasks only run once it is.
+  let pgPool: pg.Pool | undefined;
+
+  /**
+   * A dependency was unreachable: the job goes back to the queue without counting this attempt and runs
+   * again after an exponential backoff. The write needs PostgreSQL, so it waits for it (an outage of the
+   * database is the usual reason to be here); only a runner that is being stopped gives up, leaving the job
+   * locked to be reclaimed like any job of a runner that stopped mid-way.
+   */
+  const putBack = async (name: string, job: Job, taken: Taken, dependency: Dependency, error: unknown) => {
+    const retry = outageRetriesOf(job.last_error) + 1;
+    const delayMs = outageDelayMs(retry, backoff);
+    const reason = error instanceof Error ? error.message : String(error);
+    const note = `${OUTAGE_MARK}${retry}] ${dependencyName(dependency)} could not be reached; retried without counting an attempt: ${reason}`;
+    const written = await untilWritten(
+      async () => {
+        if (!pgPool) throw new Error("the worker pool is not ready");
+        await pgPool.query(PUT_BACK_SQL, [
+          job.id,
+          job.locked_by,
+          taken.attempts,
+          delayMs,
+          note.slice(0, 2000),
+        ]);
+      },
+      () => stopping,
+      (writeError, attempt) => {
+        if (attempt === 0) {
+          log.warn(
+            { err: writeError, task: name, jobId: job.id },
+            "cannot put the job back yet; waiting for the database",
+          );
+        }
+      },
+    );
+    taken.outcome = { kind: "put-back", written };
+    taken.at = Date.now();
+    metrics?.jobOutageRetries.inc({ task: name, dependency });
+    log.warn(
+      { err: error, task: name, jobId: job.id, dependency, outageRetry: retry, retryInMs: delayMs, written },
+      `job ${name} could not reach ${dependencyName(dependency)}; it runs again later without counting an attempt`,
+    );
+  };
+
   const taskList: Record<string, Task> = {};
   for (const [name, handler] of Object.entries(handlers)) {
     taskList[name] = async (payload, helpers) => {
       const job = helpers.job;
+      const taken = ledger.take(job);
+      let done: () => void = () => {};
+      taken.running = new Promise<void>((resolve) => {
+        done = resolve;
+      });
       const startedAt = new Date();
       const timer = metrics?.jobDuration.startTimer({ task: name });
       try {
         await handler(payload, { jobId: job.id, attempt: job.attempts });
       } catch (error) {
         timer?.();
+        const failure = classifyFailure(error);
+        if (failure.kind === "infrastructure") {
+          await putBack(name, job, taken, failure.dependency, error);
+          done();
+          throw new PutBack(`put back: ${dependencyName(failure.dependency)} could not be reached`);
+        }
         const permanent = job.attempts >= job.max_attempts;
         metrics?.jobFailures.inc({ task: name, permanent: String(permanent) });
         log.error(
@@ -229,9 +467,17 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerRunner>
           },
           permanent ? `job ${name} failed for good` : `job ${name} failed; it will be retried`,
         );
+        // The message graphile-worker records as the job's last error.
+        const message = (error instanceof Error ? error.message : "") || String(error);
+        taken.outcome = { kind: "failed", message };
+        taken.at = Date.now();
+        done();
         throw error;
       }
       timer?.();
+      taken.outcome = { kind: "completed" };
+      taken.at = Date.now();
+      done();
       metrics?.jobsCompleted.inc({ task: name });
       if (metrics && name === PROCESS_STRIPE_EVENT) {
         const lag = await webhookLagOf(ports, payload, startedAt).catch(() => null);
@@ -249,17 +495,25 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerRunner>
     else if (level === "warning") log.warn(line, message);
     else log.debug(line, message);
   });
-  const liveness = new RunnerLiveness(options.connectionString, log);
+  const liveness = new RunnerLiveness(options.connectionString, log, options.reclaimGrace ?? 10_000);
+  let poolId: string | undefined;
   const livenessPlugin: GraphileConfig.Plugin = {
     name: "MinutelyRunnerLiveness",
     version: "1.0.0",
     // Awaited by each worker before it fetches its first job: no job is ever locked by an unmarked pool.
-    worker: { hooks: { startWorker: (_ctx, event) => liveness.hold(event.worker.workerPool.id) } },
+    worker: {
+      hooks: {
+        startWorker: (_ctx, event) => {
+          poolId = event.worker.workerPool.id;
+          return liveness.hold(poolId);
+        },
+      },
+    },
   };
   // The runner's own pool, not one graphile-worker makes: connections time out instead of hanging while
   // PostgreSQL restarts, and every connection keeps an error listener for its whole life (graphile-worker
   // removes its listeners when a runner stops, and an error on a connection without one ends the process).
-  const pgPool = new pg.Pool({
+  const runnerPool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.concurrency + 3,
     connectionTimeoutMillis: 10_000,
@@ -267,8 +521,9 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerRunner>
     keepAlive: true,
     application_name: "minutely-worker",
   });
-  pgPool.on("error", (error) => log.warn({ err: error }, "worker: an idle database connection was lost"));
-  pgPool.on("connect", (client) => {
+  pgPool = runnerPool;
+  runnerPool.on("error", (error) => log.warn({ err: error }, "worker: an idle database connection was lost"));
+  runnerPool.on("connect", (client) => {
     client.on("error", () => {
       // The query that was using it (if any) fails with this error and is handled there.
     });
@@ -277,7 +532,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerRunner>
   let runner: Runner;
   try {
     runner = await run({
-      pgPool,
+      pgPool: runnerPool,
       events,
       concurrency: options.concurrency,
       taskList,
@@ -295,23 +550,111 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerRunner>
     });
   } catch (error) {
     await liveness.stop();
-    await pgPool.end().catch(() => undefined);
+    await runnerPool.end().catch(() => undefined);
     throw error;
   }
   let timer: NodeJS.Timeout | undefined;
   let running = true;
+  const reclaimEvery = options.reclaimInterval ?? 30_000;
   const reclaim = async () => {
+    let next = reclaimEvery;
     try {
-      const gone = await liveness.reclaimDeadRunners();
+      const { gone, suspects } = await liveness.reclaimDeadRunners();
       if (gone.length > 0) {
         log.warn({ runners: gone }, "unlocked the jobs of worker runners that are gone; they run again now");
       }
+      // A runner whose lock was just seen free is looked at again once the grace is over.
+      if (suspects > 0) next = Math.min(reclaimEvery, (options.reclaimGrace ?? 10_000) + 100);
     } catch (error) {
       log.warn({ err: error }, "could not check for the jobs of dead worker runners; trying again later");
     }
-    if (running) timer = setTimeout(() => void reclaim(), options.reclaimInterval ?? 30_000).unref();
+    if (running) timer = setTimeout(() => void reclaim(), next).unref();
   };
   void reclaim();
+
+  /**
+   * After the runner died: writes the outcomes graphile-worker could not write, once PostgreSQL answers.
+   * A completed job is deleted, a failed one records its error as graphile-worker would have, and a job
+   * with no outcome (put back while the database was down, or fetched just as the runner died) gets back
+   * the attempt it was fetched with; a superseded one is deleted (its successor does the work).
+   */
+  const settleLostOutcomes = async (id: string) => {
+    await ledger.idle();
+    // graphile-worker may still be writing outcomes that it queued before it gave up (or may hang).
+    await Promise.race([runner.promise.catch(() => undefined), sleep(5000)]);
+    let settled: Record<string, number> = {};
+    const written = await untilWritten(
+      async () => {
+        const client = await runnerPool.connect();
+        try {
+          await client.query("BEGIN");
+          const { rows } = await client.query<{ id: string; attempts: number }>(
+            `SELECT id::text, attempts FROM graphile_worker._private_jobs WHERE locked_by = $1 FOR UPDATE`,
+            [id],
+          );
+          const completed: string[] = [];
+          const failed: { id: string; message: string }[] = [];
+          const returned: string[] = [];
+          const superseded: string[] = [];
+          for (const row of rows) {
+            const taken = ledger.get(row.id);
+            const outcome = taken?.outcome;
+            if (outcome?.kind === "completed") completed.push(row.id);
+            else if (outcome?.kind === "failed") failed.push({ id: row.id, message: outcome.message });
+            else if (taken && row.attempts !== taken.attempts) superseded.push(row.id);
+            else returned.push(row.id);
+          }
+          await client.query(
+            "DELETE FROM graphile_worker._private_jobs WHERE id = ANY($1::bigint[]) AND locked_by = $2",
+            [[...completed, ...superseded], id],
+          );
+          // graphile-worker's own failure update (failJobs.ts): error, backoff by attempts, unlocked.
+          await client.query(
+            `UPDATE graphile_worker._private_jobs AS jobs
+             SET last_error = el->>'message',
+                 run_at = greatest(now(), run_at) + (exp(least(attempts, 10)) * interval '1 second'),
+                 locked_by = NULL, locked_at = NULL
+             FROM json_array_elements($1::json) AS els(el)
+             WHERE id = (el->>'id')::bigint AND locked_by = $2`,
+            [JSON.stringify(failed), id],
+          );
+          await client.query(
+            `UPDATE graphile_worker._private_jobs
+             SET attempts = greatest(0, attempts - 1), locked_by = NULL, locked_at = NULL
+             WHERE id = ANY($1::bigint[]) AND locked_by = $2`,
+            [returned, id],
+          );
+          await client.query(
+            "UPDATE graphile_worker._private_job_queues SET locked_by = NULL, locked_at = NULL WHERE locked_by = $1",
+            [id],
+          );
+          await client.query("COMMIT");
+          settled = {
+            completed: completed.length,
+            failed: failed.length,
+            returned: returned.length,
+            superseded: superseded.length,
+          };
+        } catch (error) {
+          await client.query("ROLLBACK").catch(() => undefined);
+          client.release(error instanceof Error ? error : true);
+          throw error;
+        }
+        client.release();
+      },
+      () => stopping,
+      (error, attempt) => {
+        if (attempt === 0) {
+          log.warn(
+            { err: error },
+            "cannot record the outcomes of the dead runner's jobs yet; waiting for the database",
+          );
+        }
+      },
+    );
+    if (written) log.info({ pool: id, ...settled }, "recorded the outcomes of the jobs the dead runner held");
+  };
+
   let died = false;
   const ended = new Promise<unknown>((resolve) => {
     events.once("pool:fatalError", ({ error }) => {
@@ -326,18 +669,23 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerRunner>
       },
     );
   });
-  // However it ended: no more reclaiming, and its liveness lock is let go, so that the jobs it held
-  // (their outcome not written) are unlocked by the next runner and run again.
+  // However it ended: no more reclaiming. A runner that died first writes the outcomes of the jobs it held
+  // (its liveness lock keeps other runners from reclaiming them meanwhile), then lets go of its lock and
+  // pool. The pool is ended only then: ending it earlier made every outcome still on its way fail ("Cannot
+  // use a pool after calling end on the pool"), leaving those jobs to be fetched again at the cost of an
+  // attempt.
   const closed = ended.then(async () => {
     running = false;
     clearTimeout(timer);
+    if (died && poolId) await settleLostOutcomes(poolId);
     await liveness.stop();
     // Not awaited: graphile-worker may still hold a client of a runner that died.
-    void pgPool.end().catch(() => undefined);
+    void runnerPool.end().catch(() => undefined);
   });
   return {
     ended,
     async stop() {
+      stopping = true;
       // A runner that died is shut down already (asking graphile-worker again would wait forever).
       if (!died) await runner.stop().catch(() => undefined);
       await closed;
@@ -352,9 +700,10 @@ export interface SupervisedWorker {
 /**
  * Runs the background worker for the life of the process: when its runner fails (it stops its pool when it
  * cannot record a job's outcome, as during a PostgreSQL restart), a new runner is started with a growing
- * delay until the database answers again; the failed runner's locked jobs are reclaimed and run again
- * (RunnerLiveness). So a database restart never takes the API process down with it. The first start still
- * fails fast, like the rest of the start-up.
+ * delay until the database answers again, while the failed one writes the outcomes it could not (see
+ * startWorker: completed jobs deleted, failures recorded, the others given back their attempt). So a
+ * database restart never takes the API process down with it, nor uses up a job's attempts. The first start
+ * still fails fast, like the rest of the start-up.
  */
 export async function superviseWorker(options: WorkerOptions): Promise<SupervisedWorker> {
   const { log } = options;

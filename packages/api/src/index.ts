@@ -18,6 +18,12 @@ export {
   UpstreamUnavailableError,
 } from "./errors.ts";
 export { runIdempotently, ZRequestKeySchema } from "./idempotency.ts";
+export {
+  classifyFailure,
+  type Dependency,
+  dependencyName,
+  type FailureKind,
+} from "./jobs/failure-kind.ts";
 export { createTaskList, type TaskContext, type TaskHandler } from "./jobs/tasks.ts";
 export { type Mailer, type MailInput, OutboxMailer } from "./ports/mailer.ts";
 export { type Db, type EnqueueOptions, type JobQueue, PostgresJobQueue } from "./ports/queue.ts";

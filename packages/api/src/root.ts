@@ -1,6 +1,7 @@
 import { adminAuditRouter } from "./routers/admin/audit.ts";
 import { adminBillingClockRouter } from "./routers/admin/billing-clock.ts";
 import { adminCustomersRouter } from "./routers/admin/customers.ts";
+import { adminJobsRouter } from "./routers/admin/jobs.ts";
 import { adminMailRouter } from "./routers/admin/mail.ts";
 import { adminPackagesRouter } from "./routers/admin/packages.ts";
 import { adminRevenueRouter } from "./routers/admin/revenue.ts";
@@ -44,6 +45,7 @@ export const adminRouter = router({
   customers: adminCustomersRouter,
   revenue: adminRevenueRouter,
   webhooks: adminWebhooksRouter,
+  jobs: adminJobsRouter,
   audit: adminAuditRouter,
   billingClock: adminBillingClockRouter,
 });

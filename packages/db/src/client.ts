@@ -1,17 +1,36 @@
 import { PrismaPg } from "@prisma/adapter-pg";
+import type pg from "pg";
+import {
+  DatabaseCircuit,
+  type DatabaseCircuitOptions,
+  guardedPool,
+  probeDatabase,
+} from "./circuit-breaker.ts";
 import { PrismaClient } from "./generated/prisma/client.ts";
 
 export interface CreatePrismaClientOptions {
   /** Maximum connections in this process's pool. */
   poolSize?: number;
+  /** The circuit breaker's settings (see circuit-breaker.ts); on by default. */
+  circuit?: DatabaseCircuitOptions;
 }
 
-/** The one way the application gets a database client: Prisma 7 over node-postgres. */
+const circuits = new WeakMap<PrismaClient, DatabaseCircuit>();
+
+/** The circuit breaker in front of a client's pool (made by createPrismaClient). */
+export function databaseCircuitOf(db: PrismaClient): DatabaseCircuit | undefined {
+  return circuits.get(db);
+}
+
+/**
+ * The one way the application gets a database client: Prisma 7 over node-postgres, behind a circuit
+ * breaker that refuses queries at once (no connection attempt) while PostgreSQL is known to be down.
+ */
 export function createPrismaClient(
   connectionString: string,
   options: CreatePrismaClientOptions = {},
 ): PrismaClient {
-  const adapter = new PrismaPg({
+  const config: pg.PoolConfig = {
     connectionString,
     max: options.poolSize ?? 10,
     // Keep a restart of PostgreSQL survivable: idle connections are recycled instead of hanging around dead.
@@ -19,10 +38,26 @@ export function createPrismaClient(
     connectionTimeoutMillis: 10_000,
     // A peer that vanished without closing the socket (a failed-over host) is noticed, not waited on forever.
     keepAlive: true,
+  };
+  const circuit = new DatabaseCircuit(
+    () => probeDatabase({ connectionString, connectionTimeoutMillis: 10_000 }),
+    options.circuit,
+  );
+  const pool = guardedPool(config, () => circuit);
+  pool.on("error", () => {
+    // An idle connection was lost (the breaker counted it); the pool drops it and makes a new one later.
   });
+  const adapter = new PrismaPg(pool, { disposeExternalPool: true });
   // Under load a transaction waits for a pooled connection as long as a plain query does (the pool's
   // connectionTimeoutMillis), not Prisma's default 2 s, after which it would fail as a 500.
-  return new PrismaClient({ adapter, transactionOptions: { maxWait: 10_000, timeout: 30_000 } });
+  const client = new PrismaClient({ adapter, transactionOptions: { maxWait: 10_000, timeout: 30_000 } });
+  circuits.set(client, circuit);
+  const end = pool.end.bind(pool);
+  pool.end = (() => {
+    circuit.dispose();
+    return end();
+  }) as typeof pool.end;
+  return client;
 }
 
 export type Database = PrismaClient;

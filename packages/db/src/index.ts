@@ -1,7 +1,14 @@
 export {
+  type CircuitState,
+  DatabaseCircuit,
+  DatabaseCircuitOpenError,
+  type DatabaseCircuitOptions,
+} from "./circuit-breaker.ts";
+export {
   type CreatePrismaClientOptions,
   createPrismaClient,
   type Database,
+  databaseCircuitOf,
   isDatabaseUnavailable,
 } from "./client.ts";
 export * from "./generated/prisma/client.ts";

@@ -3,6 +3,7 @@
 // fresh copy of it (CREATE DATABASE ... TEMPLATE), dropped afterwards. Nothing is left running.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -115,6 +116,65 @@ export async function createTestDatabase(server: TestDatabaseServer): Promise<Te
     async drop() {
       await db.$disconnect();
       await admin(server.adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+    },
+  };
+}
+
+/** A TCP proxy in front of a database, to take it "down" and count the connections made to it. */
+export interface DatabaseProxy {
+  /** `url` with the proxy's host and port. */
+  url: string;
+  /** Connections accepted so far (each one a round trip the application made to the database). */
+  connections(): number;
+  /** Breaks every open connection and refuses new ones (accepted, then closed at once). */
+  down(): void;
+  up(): void;
+  close(): Promise<void>;
+}
+
+export async function startDatabaseProxy(url: string): Promise<DatabaseProxy> {
+  const target = new URL(url);
+  let accepting = true;
+  let connections = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    connections += 1;
+    if (!accepting) {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(Number(target.port || 5432), target.hostname);
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("error", close);
+      socket.on("close", close);
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  const proxied = new URL(url);
+  proxied.hostname = "127.0.0.1";
+  proxied.port = String(port);
+  return {
+    url: proxied.toString(),
+    connections: () => connections,
+    down() {
+      accepting = false;
+      for (const socket of sockets) socket.destroy();
+    },
+    up() {
+      accepting = true;
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }

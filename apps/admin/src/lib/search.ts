@@ -155,3 +155,11 @@ export function validateSignInSearch(search: RawSearch): SignInSearch {
     },
   });
 }
+
+export interface JobsSearch {
+  task?: string | undefined;
+}
+const jobTask = trimmed(120, undefined, 1, /^[a-z0-9_:.-]+$/);
+export function validateJobsSearch(search: RawSearch): JobsSearch {
+  return fields<JobsSearch>(search, { task: jobTask });
+}

@@ -570,6 +570,21 @@ describe("PostgreSQL restarted under load", () => {
     // (REST and tRPC), and the in-process worker runs a long queue of small database jobs (some of them
     // are being completed when the database goes away).
     const JOB = "expire-call-reservations";
+    // Every job the queue deletes (completes) is traced with the attempts it had: an attempt used up by the
+    // outage shows as a job completed at attempt 2 or more (none of these jobs ever fails on its own).
+    await db.$executeRawUnsafe(`
+      CREATE TABLE public.test_job_trace (task text, attempts int, max_attempts int, key text, payload json)`);
+    await db.$executeRawUnsafe(`
+      CREATE FUNCTION public.test_trace_job_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO public.test_job_trace
+        SELECT t.identifier, OLD.attempts, OLD.max_attempts, OLD.key, OLD.payload
+        FROM graphile_worker._private_tasks t WHERE t.id = OLD.task_id;
+        RETURN OLD;
+      END $$`);
+    await db.$executeRawUnsafe(`
+      CREATE TRIGGER test_trace_job_delete AFTER DELETE ON graphile_worker._private_jobs
+      FOR EACH ROW EXECUTE FUNCTION public.test_trace_job_delete()`);
     await db.$executeRaw`
       SELECT graphile_worker.add_job(${JOB}::text, '{}'::json) FROM generate_series(1, 3000)`;
     const calls = makeCalls(accounts, 6_000, 34, "pg-restart");
@@ -599,6 +614,21 @@ describe("PostgreSQL restarted under load", () => {
         await sleep(50);
       }
     });
+    // Jobs with keys, added again and again (as usage reports add `report-overage` jobs), ahead of the long
+    // queue: an add while the job runs supersedes it (graphile-worker clears its key and sets its attempts to
+    // the maximum). Superseded jobs whose outcome the outage lost were left "failed" with no error.
+    let keyedAdds = 0;
+    const producing = (async () => {
+      for (let n = 0; loading; n++) {
+        await db.$executeRaw`
+          SELECT graphile_worker.add_job(${JOB}::text, '{"keyed":true}'::json,
+            job_key => ${`pg-restart-${n % 8}`}::text, priority => -1)`.then(
+          () => keyedAdds++,
+          () => undefined, // while the database is down
+        );
+        await sleep(20);
+      }
+    })();
     let answeredBatches = 0;
     const ingesting = sendBatches(stack, batches, 2, (answered) => {
       answeredBatches = answered;
@@ -631,6 +661,7 @@ describe("PostgreSQL restarted under load", () => {
     );
     loading = false;
     await Promise.all(readers);
+    await producing;
 
     // Requests never hung (each got an answer); while the database was down they failed with a 503 that
     // says why, never with a 500.
@@ -659,6 +690,24 @@ describe("PostgreSQL restarted under load", () => {
     await db.$executeRaw`
       SELECT graphile_worker.add_job(${JOB}::text, '{}'::json) FROM generate_series(1, 200)`;
     await untilDrained(stack, JOB);
+
+    // The outage used up no job's attempts: every job completed at its first attempt, apart from the
+    // superseded ones (their attempts were set to the maximum by add_job, not by the outage). No job is left
+    // failed, of any task, and no outcome was lost to a pool ended under it.
+    const traced = await db.$queryRaw<{ task: string; attempts: number; superseded: boolean }[]>`
+      SELECT task, attempts,
+        (payload->>'keyed' = 'true' AND key IS NULL AND attempts >= max_attempts) AS superseded
+      FROM public.test_job_trace`;
+    const keyless = traced.filter((t) => t.task === JOB && !t.superseded);
+    expect(keyless.length).toBeGreaterThanOrEqual(3200);
+    expect(keyless.filter((t) => t.attempts !== 1)).toEqual([]);
+    const failedJobs = await db.$queryRaw<unknown[]>`
+      SELECT t.identifier, j.attempts, j.max_attempts, j.last_error, j.key
+      FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
+      WHERE j.attempts >= j.max_attempts`;
+    expect(failedJobs).toEqual([]);
+    expect(stack.logs()).not.toContain("Cannot use a pool after calling end on the pool");
+    expect(stack.logs()).not.toMatch(/"msg":"job [a-z-]+ failed/);
     const pids = new Set(
       stack
         .logs()
@@ -670,6 +719,10 @@ describe("PostgreSQL restarted under load", () => {
     expect(stack.logs().match(/"msg":"Minutely API started"/g)).toHaveLength(1);
     note("pg restart: done", {
       jobsLeftAfterOutage,
+      keyedAdds,
+      superseded: traced.filter((t) => t.superseded).length,
+      putBack: stack.logs().match(/without counting an attempt"/g)?.length ?? 0,
+      outcomesRecorded: stack.logs().includes("recorded the outcomes of the jobs the dead runner held"),
       workerReplaced: stack.logs().includes("the background worker runs again"),
       probes: probes.length,
     });

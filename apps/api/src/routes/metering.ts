@@ -25,6 +25,13 @@ import { errorResponses } from "./openapi-schemas.ts";
 const TAG = "Metering (service token)";
 const security = [{ meteringToken: [] }];
 
+/** How the calling platform retries (docs/metering.md, "When Minutely is unavailable"). */
+const RETRY_GUIDANCE =
+  "On a 503 or no answer, nothing was half-done: resend the same request with the same call_ids (the " +
+  "idempotency keys; never new ones), first after the Retry-After header's seconds, then with exponential " +
+  "backoff and jitter (double each wait up to about 60 s, each randomized between half and all of it); " +
+  "never resend at once. While the database is down the 503 is answered without touching it.";
+
 const ROUNDING =
   "Billable minutes are counted per started minute of each call: ceil(duration_seconds / 60), so 0 s is 0, " +
   "1-60 s is 1 minute and 61 s is 2; fractions of a second round up; calls longer than 24 hours are rejected.";
@@ -259,7 +266,8 @@ export async function registerMeteringRoutes(
             "minutes in the future (started_in_future: the clock-skew allowance), more than " +
             `${LATE_WINDOW_DAYS} days in the past (too_old: the late window) or before the account's first ` +
             "subscription began (before_subscription), or the duration is invalid. A malformed body is a 400 naming the field; JSON " +
-            'types are never coerced (null, "60" or true for a number is a 400) and unknown fields are refused.',
+            'types are never coerced (null, "60" or true for a number is a 400) and unknown fields are refused. ' +
+            RETRY_GUIDANCE,
           security,
           body: {
             type: "object",
@@ -327,7 +335,8 @@ export async function registerMeteringRoutes(
             "A call's key is (account_id, call_id), as for usage events: authorizing the same call again " +
             "returns its reservation (replayed: true); the same key with another agent_id or direction is " +
             "denied (call_id_conflict); another account's call with the same call_id is another call. A malformed " +
-            "body is a 400 naming the field; JSON types are never coerced and unknown fields are refused.",
+            "body is a 400 naming the field; JSON types are never coerced and unknown fields are refused. " +
+            RETRY_GUIDANCE,
           security,
           body: {
             type: "object",

@@ -23,7 +23,16 @@ export const errorResponses = {
   429: { description: "Rate limited", ...errorSchema },
   503: {
     description:
-      "Stripe or the database is briefly unavailable; nothing was half-done and retrying (after the Retry-After header's seconds) is safe",
+      "Stripe or the database is briefly unavailable; nothing was half-done and retrying is safe. Wait the " +
+      "Retry-After header's seconds, then back off exponentially with jitter (double each wait up to a cap, " +
+      "randomized between half and all of it); resend the same request (for usage, the same call_ids).",
+    headers: {
+      "retry-after": {
+        type: "integer",
+        minimum: 1,
+        description: "Seconds to wait before retrying (5 while the database is down)",
+      },
+    },
     ...errorSchema,
   },
 } as const;

@@ -4,6 +4,7 @@
 import { Prisma } from "@minutely/db";
 import type { Ports } from "../context.ts";
 import { AppError } from "../errors.ts";
+import { classifyFailure } from "../jobs/failure-kind.ts";
 import { ProviderResourceMissingError } from "../ports/billing.ts";
 import { resolveDuplicateSubscriptions } from "./duplicate-subscriptions.ts";
 import { syncInvoice, syncSubscription } from "./subscription-sync.ts";
@@ -128,7 +129,9 @@ async function guardOneSubscription(ports: Ports, object: StripeObject, eventId:
 export async function processStripeEvent(ports: Ports, eventId: string): Promise<void> {
   const event = await ports.db.stripeEvent.findUnique({ where: { id: eventId } });
   if (!event || event.status === "processed") return;
-  await ports.db.stripeEvent.update({ where: { id: eventId }, data: { attempts: { increment: 1 } } });
+  // An attempt is counted with its outcome (processed, or failed on its own account), not when it starts:
+  // a run that could not reach Stripe or the database does not count, as the queue does not count it
+  // either (classifyFailure), so the admin's "retrying" versus "failed" stays true through an outage.
   try {
     const object = ((event.payload as { data?: { object?: StripeObject } }).data?.object ??
       {}) as StripeObject;
@@ -151,9 +154,24 @@ export async function processStripeEvent(ports: Ports, eventId: string): Promise
     if (DUPLICATE_CHECK_EVENTS.has(type)) await guardOneSubscription(ports, object, eventId);
     await ports.db.stripeEvent.update({
       where: { id: eventId },
-      data: { status: "processed", processedAt: ports.clock.now(), lastError: null },
+      data: {
+        status: "processed",
+        processedAt: ports.clock.now(),
+        lastError: null,
+        attempts: { increment: 1 },
+      },
     });
   } catch (error) {
+    if (classifyFailure(error).kind === "infrastructure") {
+      // Recorded when the database can be written (Stripe is the one down): the event waits, not counted.
+      await ports.db.stripeEvent
+        .update({
+          where: { id: eventId },
+          data: { status: "failed", lastError: error instanceof Error ? error.message : String(error) },
+        })
+        .catch(() => undefined);
+      throw error;
+    }
     if (error instanceof ProviderResourceMissingError) {
       // Stripe answered 404 for an object the event is about: no retry will make it exist. The event fails
       // for good at once (the job ends here, so the queue does not retry it); an admin can still replay it.
@@ -163,13 +181,18 @@ export async function processStripeEvent(ports: Ports, eventId: string): Promise
           status: "failed",
           gaveUp: true,
           lastError: `Not retried: ${error.message} (Stripe answered 404 resource_missing).`,
+          attempts: { increment: 1 },
         },
       });
       return;
     }
     await ports.db.stripeEvent.update({
       where: { id: eventId },
-      data: { status: "failed", lastError: error instanceof Error ? error.message : String(error) },
+      data: {
+        status: "failed",
+        lastError: error instanceof Error ? error.message : String(error),
+        attempts: { increment: 1 },
+      },
     });
     throw error;
   }
