@@ -39,7 +39,9 @@ export function ScrollArea({
       aria-label={label}
       tabIndex={overflows ? 0 : undefined}
       className={cn(
-        "focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-brand-600",
+        // relative: visually hidden (absolutely positioned) text inside scrolls and clips with the content
+        // instead of widening the page.
+        "relative focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-brand-600",
         className,
       )}
     >
