@@ -31,6 +31,7 @@ const PAGES: [string, string][] = [
   ["/usage", "Usage"],
   ["/webhooks", "Webhook events"],
   [`/webhooks/${event.id}`, event.type],
+  ["/jobs", "Failed jobs"],
   ["/audit", "Audit log"],
   [`/billing-clock?account=${customer.accountId}`, "Billing clock"],
 ];

@@ -179,7 +179,7 @@ describe("admin packages", () => {
     await page.getByRole("button", { name: "Create package" }).click();
 
     // Only the server knows Pro exists: its CONFLICT lands under Name, which gets focus.
-    await page.getByText('A package named "Pro" already exists').waitFor();
+    await page.getByText('A package named "Pro" already exists', { exact: true }).waitFor();
     const name = page.getByLabel("Name", { exact: true });
     expect(await describedBy(page, "Name")).toBe('A package named "Pro" already exists');
     expect(await name.getAttribute("aria-invalid")).toBe("true");
@@ -363,7 +363,7 @@ describe("admin packages", () => {
 
     await page.getByRole("link", { name: "New package" }).click();
     await page.getByRole("button", { name: "Create package" }).click();
-    await page.getByText("Name is required").waitFor();
+    await page.getByText("Name is required", { exact: true }).waitFor();
     expect(await overflow()).toBe(0);
     await screenshot(page, "admin-package-form-phone");
   });
