@@ -133,6 +133,20 @@ describe("API key names", () => {
     expect(await db.apiKey.count({ where: { accountId: fay.accountId } })).toBe(1);
   });
 
+  it("takes any name of up to 80 characters, also one that lower-cases longer (İ), and refuses 81 with a 400", async () => {
+    const hal = await customerOn("hal-intents@example.com", "Enterprise");
+    // "İ" lower-cases to two code points: its key once overflowed name_key's varchar(80) as a 500.
+    const turkish = "İ".repeat(80);
+    const created = await trpc(hal.cookie, "apiKeys.create", { name: turkish });
+    expect(created.status, JSON.stringify(created.error)).toBe(200);
+    expect(
+      (await trpc(hal.cookie, "apiKeys.create", { name: turkish.toLowerCase().slice(0, 80) })).status,
+    ).not.toBe(500);
+    const tooLong = await trpc(hal.cookie, "apiKeys.create", { name: "İ".repeat(81) });
+    expect(tooLong.status).toBe(400);
+    expect(Object.keys(tooLong.error?.data.fieldErrors ?? {})).toEqual(["name"]);
+  });
+
   it("is enforced by the database itself (a unique index of active names)", async () => {
     const gus = await customerOn("gus-intents@example.com", "Enterprise");
     const row = { accountId: gus.accountId, name: "Ops", nameKey: "ops", keyHash: "" };
