@@ -362,6 +362,33 @@ describe("upgrade, downgrade, cancel", () => {
     expect(remote.items.data[0]?.price.id).toBe(plans.Starter.stripePriceId);
   });
 
+  it("a downgrade sent again (another tab) checks the agents chosen, and the latest choice is kept", async () => {
+    const account = await newAccount();
+    await subscribe(ports, account, { packageId: plans.Enterprise.id, paymentMethodId: "pm_card_visa" });
+    const agents = [];
+    for (const name of ["Ava", "Ben", "Cai"]) {
+      agents.push(await db.agent.create({ data: { accountId: account.accountId, name } }));
+    }
+    const [ava, , cai] = agents.map((a) => a.id) as [string, string, string];
+    await downgrade(ports, account, { packageId: plans.Starter.id, keepAgentIds: [ava] });
+    // The second tab chose Cai: its answer is a success, so its choice must be the one kept.
+    await downgrade(ports, account, { packageId: plans.Starter.id, keepAgentIds: [cai] });
+    const stored = await db.subscription.findFirstOrThrow({ where: { accountId: account.accountId } });
+    expect(stored.scheduledKeepAgentIds).toEqual([cai]);
+    // A choice the package cannot hold, or of agents that are not the account's, is refused as the first time.
+    for (const keepAgentIds of [[ava, cai], ["00000000-0000-4000-8000-000000000000"]]) {
+      const refused = await failure(downgrade(ports, account, { packageId: plans.Starter.id, keepAgentIds }));
+      expect([refused.code, refused.field]).toEqual(["BAD_REQUEST", "keepAgentIds"]);
+    }
+    // A retry without a choice keeps the stored one.
+    await downgrade(ports, account, { packageId: plans.Starter.id });
+    const periodEnd = stored.currentPeriodEnd;
+    const after = await advanceTo(account.accountId, new Date(periodEnd.getTime() + 3600 * 1000));
+    expect(after?.planId).toBe(plans.Starter.id);
+    const active = await db.agent.findMany({ where: { accountId: account.accountId, active: true } });
+    expect(active.map((a) => a.id)).toEqual([cai]);
+  });
+
   it("lets the customer cancel a scheduled downgrade", async () => {
     const account = await newAccount();
     await subscribe(ports, account, { packageId: plans.Enterprise.id, paymentMethodId: "pm_card_visa" });

@@ -609,13 +609,15 @@ export async function downgrade(
   const target = await loadTarget(ports, input.packageId);
   return await withActionLock(ports, account.accountId, async () => {
     const current = await liveSubscription(ports, account.accountId);
-    if (current.scheduledPlanId === target.id) return await subscriptionOverview(ports, account.accountId);
-    check(current, "downgrade", target);
+    // The same change again (another tab, a retry): nothing is scheduled twice, but the agents chosen are
+    // checked as for a first request, and a new choice replaces the stored one (the latest choice wins).
+    const alreadyScheduled = current.scheduledPlanId === target.id;
+    if (!alreadyScheduled) check(current, "downgrade", target);
     const active = await ports.db.agent.findMany({
       where: { accountId: account.accountId, active: true },
       select: { id: true },
     });
-    if (active.length > target.agentsAllowed && input.keepAgentIds === undefined) {
+    if (active.length > target.agentsAllowed && input.keepAgentIds === undefined && !alreadyScheduled) {
       const allows = `${target.agentsAllowed} ${target.agentsAllowed === 1 ? "agent" : "agents"}`;
       throw new AppError(
         "BAD_REQUEST",
@@ -630,6 +632,15 @@ export async function downgrade(
     );
     if (!selection.ok) throw new AppError("BAD_REQUEST", selection.message, "keepAgentIds");
     const keep = active.length > target.agentsAllowed ? (input.keepAgentIds ?? []) : [];
+    if (alreadyScheduled) {
+      if (input.keepAgentIds !== undefined) {
+        await ports.db.subscription.update({
+          where: { id: current.id },
+          data: { scheduledKeepAgentIds: keep },
+        });
+      }
+      return await subscriptionOverview(ports, account.accountId);
+    }
     // A fresh key per attempt is safe: schedulePriceChange re-reads the subscription and reuses a schedule
     // an earlier, failed attempt left, and the SDK's own retries of each call keep that call's key.
     await ports.billing.schedulePriceChange({
