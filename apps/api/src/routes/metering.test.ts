@@ -756,3 +756,33 @@ describe("after a renewal on the account's test clock (issue 19)", () => {
     });
   });
 });
+
+describe("an account or agent id in upper case (found by the attack on issue 19)", () => {
+  it("is the same account and agent everywhere: ingestion, a replay in lower case, authorization and the reads", async () => {
+    const { accountId, agentId } = await subscribedAccount("Pro");
+    const upper = { account_id: accountId.toUpperCase(), agent_id: agentId.toUpperCase() };
+    const first = await postUsage({ events: [event(accountId, { ...upper, call_id: "case-1" })] });
+    expect(first.json()).toMatchObject({ accepted: 1, results: [{ status: "accepted" }] });
+    // The same call reported with the ids in lower case is the same call: a duplicate.
+    const replay = await postUsage({
+      events: [event(accountId, { call_id: "case-1", agent_id: agentId })],
+    });
+    expect(replay.json()).toMatchObject({ results: [{ status: "duplicate" }] });
+    const authorized = await app.inject({
+      method: "POST",
+      url: "/api/v1/calls/authorize",
+      headers: auth,
+      payload: { call_id: "case-2", ...upper, direction: "outbound" },
+    });
+    expect(authorized.json()).toMatchObject({ decision: "allow" });
+    const read = await app.inject({
+      method: "GET",
+      url: `/api/v1/accounts/${accountId.toUpperCase()}/usage`,
+      headers: auth,
+    });
+    expect(read.statusCode).toBe(200);
+    expect(read.json()).toMatchObject({ minutes_used: 2 });
+    const stored = await db.usageEvent.findMany({ where: { accountId } });
+    expect(stored.map((e) => [e.callId, e.agentId])).toEqual([["case-1", agentId]]);
+  });
+});

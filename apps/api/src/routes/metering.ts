@@ -45,6 +45,12 @@ const ZIdSchema = z
   .string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") })
   .min(1, "is required")
   .max(128, "is too long");
+/**
+ * An account's or agent's id: a UUID, read in any letter case (as PostgreSQL reads one) and compared in the
+ * one form Minutely stores, lower case; so an upper-case id is the same account everywhere (ingestion,
+ * authorization, the usage reads), never unknown in one place and known in another.
+ */
+const ZEntityIdSchema = ZIdSchema.transform((id) => id.toLowerCase());
 
 // The bodies are validated by these strict schemas only: a value of the wrong JSON type (null, "60", true,
 // [60], a number for a string) or a field the API does not know is a 400 naming the field, never coerced or
@@ -54,8 +60,8 @@ const ZIdSchema = z
 export const ZUsageEventRequestSchema = z
   .strictObject({
     call_id: ZIdSchema,
-    account_id: ZIdSchema,
-    agent_id: ZIdSchema.nullish(),
+    account_id: ZEntityIdSchema,
+    agent_id: ZEntityIdSchema.nullish(),
     direction: ZDirectionSchema,
     started_at: ZTimestampSchema,
     ended_at: ZTimestampSchema.optional(),
@@ -91,11 +97,13 @@ export const ZIngestUsageRequestSchema = z.strictObject(
 );
 
 export const ZAuthorizeCallRequestSchema = z.strictObject(
-  { call_id: ZIdSchema, account_id: ZIdSchema, agent_id: ZIdSchema, direction: ZDirectionSchema },
+  { call_id: ZIdSchema, account_id: ZEntityIdSchema, agent_id: ZEntityIdSchema, direction: ZDirectionSchema },
   { error: "must be a JSON object" },
 );
 
-const ZAccountParamsSchema = z.object({ account_id: z.guid("must be an account id") });
+const ZAccountParamsSchema = z.object({
+  account_id: z.guid("must be an account id").transform((id) => id.toLowerCase()),
+});
 
 const eventBodySchema = {
   type: "object",
@@ -111,12 +119,13 @@ const eventBodySchema = {
     },
     account_id: {
       type: "string",
-      description: "The account's id (a UUID); any other value is rejected for that event as unknown_account",
+      description:
+        "The account's id (a UUID, in any letter case); any other value is rejected for that event as unknown_account",
     },
     agent_id: {
       type: ["string", "null"],
       description:
-        "One of the account's agents (a UUID); any other value is rejected for that event as unknown_agent",
+        "One of the account's agents (a UUID, in any letter case); any other value is rejected for that event as unknown_agent",
     },
     direction: { type: "string", enum: ["inbound", "outbound"] },
     started_at: { type: "string", format: "date-time", description: "Decides the billing period" },
