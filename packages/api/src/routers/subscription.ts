@@ -14,6 +14,7 @@ import {
   upgrade,
 } from "../services/subscriptions.ts";
 import { accountProcedure, idempotent, router, ZNoInputRequestSchema } from "../trpc.ts";
+import { ZInstantSchema } from "./dates.ts";
 
 const packageId = z.uuid("Choose a package");
 export const ZSubscribeRequestSchema = z.strictObject({
@@ -25,7 +26,9 @@ export const ZSubscribeRequestSchema = z.strictObject({
   /** Also the base of the Stripe idempotency keys, so a lost answer between Stripe and here is safe too. */
   requestKey: ZRequestKeySchema,
 });
-export const ZUpgradeRequestSchema = withRequestKey(z.strictObject({ packageId, prorationDate: z.date() }));
+export const ZUpgradeRequestSchema = withRequestKey(
+  z.strictObject({ packageId, prorationDate: ZInstantSchema }),
+);
 export const ZDowngradeRequestSchema = withRequestKey(
   z.strictObject({
     packageId,

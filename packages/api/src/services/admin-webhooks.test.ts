@@ -260,3 +260,33 @@ describe("admin.audit", () => {
     expect(filters.entityTypes).toEqual(["account", "catalog", "package", "stripe_event"]);
   });
 });
+
+describe("dates the admin lists refuse (found by the attack on issue 19)", () => {
+  it("answers a day or a cursor outside 1970-9999 with a 400 naming the field, never a database error", async () => {
+    const farPast = new Date(-8.64e15);
+    const farFuture = new Date(8.64e15);
+    const attempts: [string, Promise<unknown>][] = [
+      ["from", caller.audit.list({ from: "0000-01-01" })],
+      ["to", caller.audit.list({ to: "0001-12-31" })],
+      [
+        "cursor",
+        caller.audit.list({ cursor: { createdAt: farPast, id: "00000000-0000-4000-8000-000000000000" } }),
+      ],
+      [
+        "cursor",
+        caller.audit.list({ cursor: { createdAt: farFuture, id: "00000000-0000-4000-8000-000000000000" } }),
+      ],
+      ["cursor", caller.webhooks.list({ cursor: { receivedAt: farPast, id: "evt_1" } })],
+    ];
+    for (const [field, attempt] of attempts) {
+      const error = (await attempt.then(
+        () => null,
+        (e: unknown) => e,
+      )) as { code?: string; message?: string } | null;
+      expect(error?.code, field).toBe("BAD_REQUEST");
+      expect(error?.message, field).toContain(field);
+    }
+    // The first day of 1970 and today are fine.
+    await caller.audit.list({ from: "1970-01-01", to: "2026-12-06" });
+  });
+});

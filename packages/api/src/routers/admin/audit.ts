@@ -1,12 +1,13 @@
 import { z } from "zod";
 import { auditFilterOptions, listAuditLog } from "../../services/admin-audit.ts";
 import { adminProcedure, router, ZNoInputRequestSchema } from "../../trpc.ts";
+import { ZDaySchema, ZInstantSchema } from "../dates.ts";
 
 export const MAX_AUDIT_PAGE_SIZE = 100;
 const DAY_MS = 86_400_000;
 
 /** A calendar day, "2026-11-27", read as UTC. */
-const day = z.iso.date("Use a date such as 2026-11-27");
+const day = ZDaySchema;
 
 export const ZAuditListRequestSchema = z
   .strictObject({
@@ -17,7 +18,7 @@ export const ZAuditListRequestSchema = z
     from: day.optional(),
     /** Last day shown (UTC, inclusive). */
     to: day.optional(),
-    cursor: z.strictObject({ createdAt: z.date(), id: z.uuid() }).optional(),
+    cursor: z.strictObject({ createdAt: ZInstantSchema, id: z.uuid() }).optional(),
     /** Sent by tRPC's infinite queries; pages only go to older entries. */
     direction: z.enum(["forward", "backward"]).optional(),
     limit: z.number().int().min(1).max(MAX_AUDIT_PAGE_SIZE).default(25),

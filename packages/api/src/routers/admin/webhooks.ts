@@ -7,6 +7,7 @@ import {
   webhookEventDetail,
 } from "../../services/admin-webhooks.ts";
 import { adminProcedure, idempotent, router } from "../../trpc.ts";
+import { ZInstantSchema } from "../dates.ts";
 
 export const MAX_WEBHOOKS_PAGE_SIZE = 100;
 
@@ -22,7 +23,7 @@ export const ZWebhookListRequestSchema = z
       .max(120)
       .regex(/^[a-z0-9_.]*$/, "Use an event type such as invoice.paid, or a prefix such as invoice.")
       .optional(),
-    cursor: z.strictObject({ receivedAt: z.date(), id: eventId }).optional(),
+    cursor: z.strictObject({ receivedAt: ZInstantSchema, id: eventId }).optional(),
     /** Sent by tRPC's infinite queries; pages only go to older events. */
     direction: z.enum(["forward", "backward"]).optional(),
     limit: z.number().int().min(1).max(MAX_WEBHOOKS_PAGE_SIZE).default(25),
