@@ -83,6 +83,10 @@ describe("customer app accessibility (axe-core on every state)", () => {
     const user = await stack.createUser({ email: "pro@a11y.test", password: PASSWORD, name: "Pia Pro" });
     await subscribe(user.cookie, "Pro");
     await reportMinutes(user.accountId, 2550);
+    // More agents than Starter allows: the downgrade dialog asks which stay (focus starts on a checkbox).
+    for (const name of ["Front desk", "Night line"]) {
+      await stack.database.db.agent.create({ data: { accountId: user.accountId, name } });
+    }
     const page = await signedIn("pro@a11y.test");
     for (const path of ["/", "/usage", "/agents", "/api-keys", "/billing", "/analytics", "/packages"]) {
       await visit(page, path, `a11y-web-pro${path === "/" ? "-dashboard" : path.replace("/", "-")}`);
@@ -114,11 +118,17 @@ describe("customer app accessibility (axe-core on every state)", () => {
     await dialog.waitFor({ state: "detached" });
     expect(await upgrade.evaluate((el) => el === document.activeElement)).toBe(true);
 
-    await page.getByRole("button", { name: "Downgrade to Starter" }).click();
+    // The downgrade button keeps focus while the dialog's agents load, so Escape gives it back (it went to
+    // the page when the button was disabled during the load).
+    const downgrade = page.getByRole("button", { name: "Downgrade to Starter" });
+    await downgrade.focus();
+    await page.keyboard.press("Enter");
     await page.getByRole("dialog").waitFor();
+    await page.getByRole("dialog").getByRole("checkbox").first().waitFor();
     await screenshot(page, "a11y-web-downgrade-dialog");
     await page.keyboard.press("Escape");
     await page.getByRole("dialog").waitFor({ state: "detached" });
+    expect(await downgrade.evaluate((el) => el === document.activeElement)).toBe(true);
 
     await page.goto(`${stack.baseUrl}/billing`);
     await page.getByRole("button", { name: "Cancel subscription" }).click();

@@ -333,15 +333,16 @@ export function PackagesPage() {
                     <Button
                       className="w-full"
                       variant={cheaper ? "secondary" : "primary"}
-                      disabled={
-                        sub.cancelAtPeriodEnd ||
-                        sub.scheduledChange !== null ||
-                        !sub.grantsAccess ||
-                        opening !== null
-                      }
-                      onClick={() =>
-                        cheaper ? void openDowngrade(pkg) : setDialog({ kind: "upgrade", pkg })
-                      }
+                      disabled={sub.cancelAtPeriodEnd || sub.scheduledChange !== null || !sub.grantsAccess}
+                      // While the downgrade dialog's data loads the button keeps focus (aria-disabled, not
+                      // disabled: a disabled button drops focus to the page, and the dialog then had nothing
+                      // to give focus back to on Escape).
+                      aria-disabled={opening !== null ? true : undefined}
+                      onClick={() => {
+                        if (opening !== null) return;
+                        if (cheaper) void openDowngrade(pkg);
+                        else setDialog({ kind: "upgrade", pkg });
+                      }}
                     >
                       {cheaper
                         ? opening === pkg.id
