@@ -16,6 +16,7 @@ import { useState } from "react";
 import { setFlash } from "../lib/flash.ts";
 import { formatAgents, formatCents, formatDate, formatNumber } from "../lib/format.ts";
 import { useIntentMutation } from "../lib/intent.ts";
+import { packageChoice } from "../lib/package-choice.ts";
 import { trpc } from "../lib/trpc.ts";
 
 type Selection = Awaited<ReturnType<typeof useSelection>>["data"];
@@ -281,8 +282,12 @@ export function PackagesPage() {
       <ul className="grid gap-4 md:grid-cols-3" aria-label="Packages">
         {packages.map((pkg) => {
           const isCurrent = pkg.id === currentPackageId;
-          const isScheduled = sub.scheduledChange?.packageId === pkg.id;
-          const cheaper = current ? pkg.monthlyPrice.amount < current.monthlyPrice.amount : false;
+          const choice = packageChoice(pkg, {
+            current,
+            needsPackageSelection,
+            scheduledPackageId: sub.scheduledChange?.packageId ?? null,
+          });
+          const cheaper = choice.kind === "downgrade";
           return (
             <li key={pkg.id}>
               <Card
@@ -313,7 +318,11 @@ export function PackagesPage() {
                   </li>
                 </ul>
                 <div className="mt-4">
-                  {needsPackageSelection ? (
+                  {choice.kind === "unavailable" ? (
+                    <p className="text-center text-sm text-slate-500" data-testid="package-unavailable">
+                      {choice.reason} {pkg.name} is priced in {pkg.monthlyPrice.currency.toUpperCase()}.
+                    </p>
+                  ) : choice.kind === "choose" ? (
                     <Button
                       className="w-full"
                       disabled={subscribe.isPending}
@@ -323,9 +332,9 @@ export function PackagesPage() {
                         ? "Opening checkout…"
                         : `Choose ${pkg.name}`}
                     </Button>
-                  ) : isCurrent ? (
+                  ) : choice.kind === "current" ? (
                     <p className="text-center text-sm text-slate-500">Your package</p>
-                  ) : isScheduled ? (
+                  ) : choice.kind === "scheduled" ? (
                     <p className="text-center text-sm text-slate-500">
                       Starts {formatDate(sub.scheduledChange?.effectiveAt)}
                     </p>

@@ -9,7 +9,11 @@ import type {
   ProviderScheduledChange,
   ProviderSubscription,
 } from "../ports/billing.ts";
-import { PaymentDeclinedError, ProviderResourceMissingError } from "../ports/billing.ts";
+import {
+  BillingCurrencyConflictError,
+  PaymentDeclinedError,
+  ProviderResourceMissingError,
+} from "../ports/billing.ts";
 
 type Params<K extends keyof BillingProvider> = BillingProvider[K] extends (...args: infer A) => unknown
   ? A[0]
@@ -136,10 +140,15 @@ function retryAfterOf(error: InstanceType<typeof Stripe.errors.StripeError>): nu
  * A 429 is never executed by Stripe, so nothing changed; after a 5xx, a timeout or a dropped connection
  * Stripe may have done the work, so the message promises only that a retry is safe (keys replay it).
  * Card declines stay PaymentDeclinedError; an object Stripe does not know (404 `resource_missing`) is
- * ProviderResourceMissingError, which is permanent; other invalid requests, authentication and
+ * ProviderResourceMissingError, which is permanent; a price in another currency than the customer's
+ * ("You cannot combine currencies on a single customer") is BillingCurrencyConflictError, which the services
+ * answer as a 409 naming the package; other invalid requests, authentication and
  * idempotency-key misuse are bugs or misconfiguration and stay errors (500, logged), with the SDK error as
  * their cause.
  */
+/** Stripe's refusal of a second currency on a customer (it has no error code of its own). */
+const COMBINE_CURRENCIES = /cannot combine currencies/i;
+
 export function translateStripeError(error: unknown): unknown {
   if (error instanceof Stripe.errors.StripeRateLimitError) {
     return new UpstreamUnavailableError(
@@ -157,6 +166,12 @@ export function translateStripeError(error: unknown): unknown {
   }
   if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === "resource_missing") {
     return new ProviderResourceMissingError(`Stripe has no such object: ${error.message}`, { cause: error });
+  }
+  if (error instanceof Stripe.errors.StripeInvalidRequestError && COMBINE_CURRENCIES.test(error.message)) {
+    const named = /with currency ([a-z]{3})\b/i.exec(error.message)?.[1]?.toLowerCase() ?? null;
+    const conflict = new BillingCurrencyConflictError(`Stripe refused a request: ${error.message}`, named);
+    conflict.cause = error;
+    return conflict;
   }
   if (error instanceof Stripe.errors.StripeError && !(error instanceof Stripe.errors.StripeCardError)) {
     // Refused (invalid, unauthenticated, idempotency key misuse): a bug or misconfiguration. A plain error,
@@ -259,6 +274,13 @@ export class StripeBillingProvider implements BillingProvider {
         { idempotencyKey: input.idempotencyKey },
       );
       return { customerId: customer.id };
+    });
+  }
+
+  retrieveCustomerCurrency(customerId: string) {
+    return viaStripe(async () => {
+      const customer = await this.stripe.customers.retrieve(customerId);
+      return customer.deleted ? null : (customer.currency?.toLowerCase() ?? null);
     });
   }
 

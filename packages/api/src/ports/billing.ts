@@ -110,6 +110,23 @@ export class PaymentDeclinedError extends Error {
 }
 
 /**
+ * The provider refused to put a price in one currency on a customer already billed in another (Stripe:
+ * "You cannot combine currencies on a single customer"). A customer's currency is fixed by its first
+ * subscription or invoice item and never changes. Raised when Minutely's own check did not see it coming
+ * (a race, stale data); nothing was created or charged.
+ */
+export class BillingCurrencyConflictError extends Error {
+  override name = "BillingCurrencyConflictError";
+  constructor(
+    message: string,
+    /** The customer's currency as the provider named it (lower case), when it did. */
+    readonly customerCurrency: string | null,
+  ) {
+    super(message);
+  }
+}
+
+/**
  * The payment provider, as Minutely's services need it. Stripe is the system of record for payments and
  * invoices; the implementation talks to Stripe (or the emulator) through the official SDK. Every write
  * carries an idempotency key so a retried call never creates or charges twice.
@@ -162,6 +179,11 @@ export interface BillingProvider {
     withTestClock: Date | null;
     idempotencyKey: string;
   }): Promise<{ customerId: string }>;
+  /**
+   * The customer's currency (Stripe's `customer.currency`, lower case): fixed by its first subscription or
+   * invoice item, null before. Every later subscription, price change and invoice item must be in it.
+   */
+  retrieveCustomerCurrency(customerId: string): Promise<string | null>;
   /** Hosted Checkout for a new subscription; returns the page to send the customer to. */
   createSubscriptionCheckout(input: {
     customerId: string;

@@ -10,6 +10,7 @@ import {
 } from "@minutely/domain";
 import type { Ports } from "../context.ts";
 import { currentSubscription, needsPackageSelection } from "./account-subscription.ts";
+import { accountBillingCurrency, availabilityFor } from "./billing-currency.ts";
 
 /** A package as the product shows it (money in minor units with its currency). */
 export interface PackageView {
@@ -75,16 +76,23 @@ export async function listAvailablePackages({ db }: Pick<Ports, "db">) {
   return { packages, comparison: buildComparisonRows(packages.map(toPlanDefinition)) };
 }
 
-/** The package selection page of one account: what it can choose, and what it has. */
+/**
+ * The package selection page of one account: what it can choose, and what it has. Once the account has
+ * subscribed, its billing currency is fixed (Stripe's rule): packages in another currency are listed but
+ * marked unavailable, with the reason.
+ */
 export async function packageSelection(ports: Pick<Ports, "db">, accountId: string) {
-  const [{ packages, comparison }, subscription] = await Promise.all([
+  const [{ packages, comparison }, subscription, billingCurrency] = await Promise.all([
     listAvailablePackages(ports),
     currentSubscription(ports.db, accountId),
+    accountBillingCurrency(ports, accountId),
   ]);
   const needsSelection = needsPackageSelection(subscription);
   return {
-    packages,
+    packages: packages.map((p) => ({ ...p, availability: availabilityFor(billingCurrency, p) })),
     comparison,
+    /** The currency the account is billed in (fixed by its first subscription); null before that. */
+    billingCurrency,
     currentPackageId: needsSelection ? null : (subscription?.planId ?? null),
     needsPackageSelection: needsSelection,
   };

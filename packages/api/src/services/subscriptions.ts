@@ -22,6 +22,12 @@ import type { Ports } from "../context.ts";
 import { AppError, type AppErrorCode } from "../errors.ts";
 import { PaymentDeclinedError, type ProrationPreview } from "../ports/billing.ts";
 import { currentSubscription } from "./account-subscription.ts";
+import {
+  accountBillingCurrency,
+  assertBillableIn,
+  authoritativeBillingCurrency,
+  fromCurrencyConflict,
+} from "./billing-currency.ts";
 import { toPackageView } from "./catalog.ts";
 import { resolveDuplicateSubscriptions } from "./duplicate-subscriptions.ts";
 import { invoiceLinesOf } from "./invoice-lines.ts";
@@ -47,7 +53,7 @@ const DENIAL_STATUS: Record<ActionDenialCode, AppErrorCode> = {
   STATUS_UNKNOWN: "CONFLICT",
   TARGET_REQUIRED: "BAD_REQUEST",
   CURRENT_PLAN_UNKNOWN: "CONFLICT",
-  CURRENCY_MISMATCH: "BAD_REQUEST",
+  CURRENCY_MISMATCH: "CONFLICT",
   INVALID_ACTION: "BAD_REQUEST",
 };
 
@@ -108,6 +114,18 @@ function check(
       TARGET_CODES.has(result.code) ? "packageId" : undefined,
     );
   }
+}
+
+/**
+ * Refuses a package in another currency than the account is billed in (Stripe fixes a customer's currency
+ * at its first subscription): a 409 naming packageId, before Stripe is asked anything.
+ */
+async function checkCurrency(
+  ports: Ports,
+  accountId: string,
+  target: Awaited<ReturnType<typeof loadTarget>>,
+) {
+  assertBillableIn(await accountBillingCurrency(ports, accountId), toPackageView(target));
 }
 
 async function loadTarget(ports: Ports, packageId: string | undefined) {
@@ -241,6 +259,7 @@ export async function subscribe(
       };
     }
     check(current, "subscribe", target);
+    await checkCurrency(ports, account.accountId, target);
     const { customerId, existed } = await ensureCustomer(ports, account);
     // A customer made just now has no subscriptions; an older one may have one from a lost answer.
     if (existed && (await adoptUnknownSubscriptions(ports, account.accountId, customerId))) {
@@ -254,6 +273,11 @@ export async function subscribe(
       }
       check(adopted, "subscribe", target);
     }
+    const view = toPackageView(target);
+    // Stripe knows the customer's currency even when this database does not yet (a Checkout paid a moment
+    // ago, a sync that was lost): a page whose Pay button Stripe would refuse is never opened.
+    if (existed)
+      assertBillableIn(await authoritativeBillingCurrency(ports, account.accountId, customerId), view);
     const attempt =
       input.requestKey ??
       `n${await ports.db.subscription.count({ where: { accountId: account.accountId } })}`;
@@ -262,14 +286,16 @@ export async function subscribe(
     const metadata = { minutely_account_id: account.accountId, minutely_plan_id: target.id };
     if (!input.paymentMethodId) {
       const base = ports.settings.appUrl;
-      const session = await ports.billing.createSubscriptionCheckout({
-        customerId,
-        priceId: target.stripePriceId ?? "",
-        successUrl: `${base}/billing/return?session_id={CHECKOUT_SESSION_ID}`,
-        cancelUrl: `${base}/packages?checkout=cancelled`,
-        metadata,
-        idempotencyKey: `${key}-checkout`,
-      });
+      const session = await ports.billing
+        .createSubscriptionCheckout({
+          customerId,
+          priceId: target.stripePriceId ?? "",
+          successUrl: `${base}/billing/return?session_id={CHECKOUT_SESSION_ID}`,
+          cancelUrl: `${base}/packages?checkout=cancelled`,
+          metadata,
+          idempotencyKey: `${key}-checkout`,
+        })
+        .catch((error: unknown) => fromCurrencyConflict(error, view));
       // Only the newest page can be paid: two pages paid would be two subscriptions (and two charges).
       await ports.billing.expireOtherSubscriptionCheckouts(customerId, session.sessionId, `${key}-expire`);
       return { kind: "checkout" as const, url: session.url, sessionId: session.sessionId };
@@ -288,7 +314,8 @@ export async function subscribe(
         metadata,
         idempotencyKey: key,
       })
-      .catch(fromDeclined);
+      .catch(fromDeclined)
+      .catch((error: unknown) => fromCurrencyConflict(error, view));
     await syncSubscription(ports, created.id);
     await syncRecentInvoices(ports, account.accountId, 5);
     return {
@@ -418,6 +445,7 @@ export async function previewUpgrade(
 ): Promise<UpgradePreview> {
   const target = await loadTarget(ports, packageId);
   const current = await liveSubscription(ports, accountId);
+  await checkCurrency(ports, accountId, target);
   check(current, "upgrade", target);
   const account = await ports.db.account.findUniqueOrThrow({ where: { id: accountId } });
   const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
@@ -555,6 +583,7 @@ export async function upgrade(
     return await withActionLock(ports, account.accountId, async () => {
       const current = await liveSubscription(ports, account.accountId);
       if (current.planId === target.id) return await upgradeConfirmation(ports, account.accountId, null);
+      await checkCurrency(ports, account.accountId, target);
       check(current, "upgrade", target);
       const prorationDate = checkProrationDate(
         input.prorationDate,
@@ -583,7 +612,8 @@ export async function upgrade(
             prorationDate,
             idempotencyKey: `minutely-${account.accountId}-upgrade-${current.stripeSubscriptionId}-${target.id}-${prorationDate.getTime()}`,
           })
-          .catch(fromDeclined);
+          .catch(fromDeclined)
+          .catch((error: unknown) => fromCurrencyConflict(error, toPackageView(target)));
         upgradeInvoiceId = changed.latestInvoiceId;
       }
       await syncSubscription(ports, current.stripeSubscriptionId);
@@ -612,7 +642,10 @@ export async function downgrade(
     // The same change again (another tab, a retry): nothing is scheduled twice, but the agents chosen are
     // checked as for a first request, and a new choice replaces the stored one (the latest choice wins).
     const alreadyScheduled = current.scheduledPlanId === target.id;
-    if (!alreadyScheduled) check(current, "downgrade", target);
+    if (!alreadyScheduled) {
+      await checkCurrency(ports, account.accountId, target);
+      check(current, "downgrade", target);
+    }
     const active = await ports.db.agent.findMany({
       where: { accountId: account.accountId, active: true },
       select: { id: true },
@@ -643,11 +676,13 @@ export async function downgrade(
     }
     // A fresh key per attempt is safe: schedulePriceChange re-reads the subscription and reuses a schedule
     // an earlier, failed attempt left, and the SDK's own retries of each call keep that call's key.
-    await ports.billing.schedulePriceChange({
-      subscriptionId: current.stripeSubscriptionId,
-      priceId: target.stripePriceId ?? "",
-      idempotencyKey: `minutely-${account.accountId}-downgrade-${current.stripeSubscriptionId}-${target.id}-${randomUUID()}`,
-    });
+    await ports.billing
+      .schedulePriceChange({
+        subscriptionId: current.stripeSubscriptionId,
+        priceId: target.stripePriceId ?? "",
+        idempotencyKey: `minutely-${account.accountId}-downgrade-${current.stripeSubscriptionId}-${target.id}-${randomUUID()}`,
+      })
+      .catch((error: unknown) => fromCurrencyConflict(error, toPackageView(target)));
     await syncSubscription(ports, current.stripeSubscriptionId);
     await ports.db.subscription.update({ where: { id: current.id }, data: { scheduledKeepAgentIds: keep } });
     return await subscriptionOverview(ports, account.accountId);
