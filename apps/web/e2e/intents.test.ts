@@ -116,6 +116,8 @@ describe("API keys", () => {
     await page.getByText('An active API key named "reporting" already exists').waitFor();
     const field = page.getByLabel("Key name");
     expect(await field.getAttribute("aria-invalid")).toBe("true");
+    // Focus is back on the field (it reads out the message), not lost to the page with the disabled button.
+    expect(await field.evaluate((el) => el === document.activeElement)).toBe(true);
     expect(await page.getByTestId("new-api-key").count()).toBe(0);
     expect(await db.apiKey.count({ where: { accountId, revokedAt: null } })).toBe(2);
     await screenshot(page, "web-intents-api-key-duplicate-name");

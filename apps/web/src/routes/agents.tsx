@@ -64,7 +64,8 @@ function AgentNameForm({
       form.reset({ name: onCancel ? values.name : "" });
     } catch (error) {
       const message = fieldErrorOf(error, "name");
-      if (message) form.setError("name", { message });
+      // Focus goes back to the field, which reads out its message (the button was disabled meanwhile).
+      if (message) form.setError("name", { message }, { shouldFocus: true });
       else setFailure(error instanceof Error ? error.message : "Something went wrong. Try again.");
     }
   });

@@ -19,6 +19,8 @@ import { formatDate } from "../lib/format.ts";
 import { useIntentMutation } from "../lib/intent.ts";
 import { trpc } from "../lib/trpc.ts";
 
+const KEY_NAME_ID = "api-key-name";
+
 export function ApiKeysPage() {
   useDocumentTitle("API keys");
   const queryClient = useQueryClient();
@@ -34,6 +36,8 @@ export function ApiKeysPage() {
         setName("");
         await refresh();
       },
+      // Focus goes back to the name, which reads out why (the button was disabled meanwhile).
+      onError: () => document.getElementById(KEY_NAME_ID)?.focus(),
     }),
   );
   const revoke = useIntentMutation(
@@ -81,6 +85,7 @@ export function ApiKeysPage() {
           >
             <div className="min-w-56 flex-1">
               <Field
+                id={KEY_NAME_ID}
                 label="Key name"
                 value={name}
                 onChange={(e) => {

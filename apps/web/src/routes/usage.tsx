@@ -155,7 +155,12 @@ function Thresholds() {
       await add.mutateAsync({ percent });
       form.reset({ percent: "" });
     } catch (error) {
-      form.setError("percent", { message: error instanceof Error ? error.message : "Not saved." });
+      // Focus goes back to the field, which reads out its message (the button was disabled meanwhile).
+      form.setError(
+        "percent",
+        { message: error instanceof Error ? error.message : "Not saved." },
+        { shouldFocus: true },
+      );
     }
   });
   if (!thresholds.data) return null;
