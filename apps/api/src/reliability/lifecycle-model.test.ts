@@ -822,6 +822,56 @@ class Renew implements Cmd {
   toString = () => `renew(${this.index})`;
 }
 
+/**
+ * After a cancellation took effect (renew past the end of a cancelled subscription), the platform reports
+ * day-long calls started after the end: each is refused as no_active_subscription (authorize denies so
+ * too), no period is made up for them and nothing is billed (the invariants compare what Stripe charged).
+ */
+class ReportAfterEnd implements Cmd {
+  constructor(readonly index: number) {}
+  check = (model: Readonly<Model>) => {
+    const m = model.accounts[this.index];
+    return m !== undefined && m.plan === null && m.renewed;
+  };
+  async run(model: Model, real: Real) {
+    const account = real.accounts[this.index] as Account;
+    const ended = await stack.database.db.subscription.findFirst({
+      where: { accountId: account.accountId, status: "canceled" },
+      orderBy: { createdAt: "desc" },
+    });
+    if (!ended) return; // Cancelled before it ever started: nothing to report after.
+    const end = ended.endedAt ?? ended.currentPeriodEnd;
+    const startedAt = new Date(end.getTime() + 33 * 60_000).toISOString();
+    const events = [1, 2, 3].map(() => ({
+      call_id: newCallId(),
+      account_id: account.accountId,
+      direction: "inbound",
+      started_at: startedAt,
+      duration_seconds: 86_400,
+    }));
+    const answer = await call("/api/v1/usage/calls", {
+      method: "POST",
+      headers: METERING,
+      body: JSON.stringify({ events }),
+    });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    const results = (answer.body as { results: { status: string; reason?: string }[] }).results;
+    for (const result of results) {
+      expect(result, JSON.stringify(result)).toMatchObject({
+        status: "rejected",
+        reason: "no_active_subscription",
+      });
+    }
+    expect(
+      await stack.database.db.usagePeriodRollup.count({
+        where: { accountId: account.accountId, periodStart: { gte: end } },
+      }),
+    ).toBe(0);
+    await checkInvariants(model, real, this.toString());
+  }
+  toString = () => `reportAfterEnd(${this.index})`;
+}
+
 const usageCall = fc.record({
   kind: fc.constantFrom<UsageKind>("new", "new", "replay", "conflict", "other-account-id"),
   seconds: fc.integer({ min: 1, max: 4 * 3600 }),
@@ -861,6 +911,7 @@ const allCommands = [
   busyDay,
   busyDay,
   accountIndex.map((i) => new Renew(i)),
+  accountIndex.map((i) => new ReportAfterEnd(i)),
 ];
 
 /** MINUTELY_MODEL_ONLY=reportCalls,renew (names as in the counterexamples) narrows the commands for a hunt. */

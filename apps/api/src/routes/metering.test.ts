@@ -407,6 +407,58 @@ describe("usage reads", () => {
   });
 });
 
+describe("an account whose subscription ended", () => {
+  it("has its later calls refused as no_active_subscription, as authorize denies them, and no period after the end", async () => {
+    const { accountId, agentId } = await subscribedAccount("Pro");
+    // Cancelled at the end of a period that ended two hours before the test clock (2026-11-27T12:00Z).
+    const end = new Date("2026-11-27T10:00:00Z");
+    const start = new Date("2026-10-27T10:00:00Z");
+    await db.subscription.updateMany({
+      where: { accountId },
+      data: {
+        status: "canceled",
+        currentPeriodStart: start,
+        currentPeriodEnd: end,
+        createdAt: start,
+        canceledAt: start,
+        endedAt: end,
+      },
+    });
+    const startedAfterEnd = new Date(end.getTime() + 33 * 60_000).toISOString();
+    const response = await postUsage({
+      events: [1, 2, 3].map(() =>
+        event(accountId, { started_at: startedAfterEnd, duration_seconds: 86_400 }),
+      ),
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ accepted: 0, rejected: 3 });
+    for (const result of response.json().results) {
+      expect(result).toMatchObject({ status: "rejected", reason: "no_active_subscription" });
+    }
+    const authorize = await app.inject({
+      method: "POST",
+      url: "/api/v1/calls/authorize",
+      headers: auth,
+      payload: { call_id: "after-end", account_id: accountId, agent_id: agentId, direction: "inbound" },
+    });
+    expect(authorize.json()).toMatchObject({ decision: "deny", reason: "no_active_subscription" });
+    expect(await db.usagePeriodRollup.count({ where: { accountId } })).toBe(0);
+
+    const usage = await app.inject({
+      method: "GET",
+      url: `/api/v1/accounts/${accountId}/usage`,
+      headers: auth,
+    });
+    expect(usage.json()).toMatchObject({
+      active: false,
+      subscription_status: "canceled",
+      minutes_used: 0,
+      period_start: start.toISOString(),
+      period_end: end.toISOString(),
+    });
+  });
+});
+
 describe("wrong JSON types in metering bodies", () => {
   // Every field of every metering body, with the wrong types a careless client sends. None is coerced: each
   // is a 400 naming the field, and nothing is recorded or reserved. (agent_id: null is a valid usage event

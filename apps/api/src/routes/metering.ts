@@ -157,6 +157,7 @@ const eventResultSchema = {
         "unknown_account",
         "unknown_agent",
         "no_subscription",
+        "no_active_subscription",
         "call_id_conflict",
       ],
     },
@@ -274,7 +275,9 @@ export async function registerMeteringRoutes(
             "agent is not the account's, the account never had a subscription, started_at is more than 5 " +
             "minutes in the future (started_in_future: the clock-skew allowance), more than " +
             `${LATE_WINDOW_DAYS} days in the past (too_old: the late window) or before the account's first ` +
-            "subscription began (before_subscription), or the duration is invalid. A malformed body is a 400 naming the field; JSON " +
+            "subscription began (before_subscription), at or after the end of the account's last subscription " +
+            "(no_active_subscription, as /api/v1/calls/authorize denies it: never stored nor billed; a call that " +
+            "started before that end counts, late, in its last period), or the duration is invalid. A malformed body is a 400 naming the field; JSON " +
             'types are never coerced (null, "60" or true for a number is a 400) and unknown fields are refused. ' +
             RETRY_GUIDANCE,
           security,
@@ -442,6 +445,13 @@ export async function registerMeteringRoutes(
               required: ["minutes_used", "minutes_limit", "minutes_remaining", "usage_percentage"],
               properties: {
                 account_id: { type: "string" },
+                active: {
+                  type: "boolean",
+                  description:
+                    "Whether the subscription grants access (calls are authorized). False after it ended: the " +
+                    "period is then its last one, never one after it, and calls are denied as no_active_subscription",
+                },
+                subscription_status: { type: "string" },
                 minutes_used: { type: "integer" },
                 minutes_limit: { type: "integer" },
                 minutes_remaining: { type: "integer" },
@@ -473,6 +483,8 @@ export async function registerMeteringRoutes(
         if (!usage) throw new AppError("PRECONDITION_FAILED", "This account has no subscription.");
         return {
           account_id: accountId,
+          active: usage.accessGranted,
+          subscription_status: usage.status,
           minutes_used: usage.minutes_used,
           minutes_limit: usage.minutes_limit,
           minutes_remaining: usage.minutes_remaining,

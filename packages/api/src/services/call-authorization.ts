@@ -29,6 +29,7 @@ import {
 import type { Ports } from "../context.ts";
 import {
   currentPeriod,
+  endedBy,
   isUuid,
   loadMeteringSubscription,
   lockPeriod,
@@ -98,6 +99,10 @@ export async function authorizeCallRequest(
   }
   // Reservations, their expiry and the period are all on the account's time (its test clock's, if ahead).
   const now = nowFor(subscription, wallNow);
+  // The account's subscriptions have ended: no period covers a call now (none is made up, no row written).
+  if (endedBy(subscription, now)) {
+    return deny(callId, "no_active_subscription", "Calls require an active subscription.");
+  }
   const period = currentPeriod(subscription, now);
 
   return await ports.db.$transaction(async (tx) => {

@@ -59,6 +59,14 @@ export interface MeteringSubscription {
    * when the customer subscribed, is the earliest trace). No call, usage or overage is dated before it.
    */
   firstStartedAt: Date;
+  /**
+   * When the account's subscriptions ended, or null while one is live (`isLiveSubscription`: active,
+   * trialing, past due, unpaid, incomplete, paused; `unknown` too, failing open for usage that is recorded).
+   * Set only when every subscription of the account is terminal: the latest end among them (a canceled
+   * one's `ended_at`, else its period end; an expired checkout never covered anything past its creation).
+   * No call that started at or after it is recorded, and nothing is billed on an ended subscription.
+   */
+  endedAt: Date | null;
 }
 
 export function toMeteringPlan(row: SubscriptionPlan): MeteringPlan {
@@ -79,9 +87,14 @@ export function toMeteringPlan(row: SubscriptionPlan): MeteringPlan {
 
 type SubscriptionWithPlan = Prisma.SubscriptionGetPayload<{ include: { plan: true } }>;
 
-function toMeteringSubscription(row: SubscriptionWithPlan, firstStartedAt: Date): MeteringSubscription {
+function toMeteringSubscription(
+  row: SubscriptionWithPlan,
+  firstStartedAt: Date,
+  endedAt: Date | null,
+): MeteringSubscription {
   return {
     firstStartedAt,
+    endedAt,
     id: row.id,
     accountId: row.accountId,
     status: row.status,
@@ -119,9 +132,28 @@ export async function loadMeteringSubscriptions(
     const firstStartedAt = new Date(
       Math.min(...list.flatMap((r) => [r.createdAt.getTime(), r.currentPeriodStart.getTime()])),
     );
-    if (chosen) result.set(accountId, toMeteringSubscription(chosen, firstStartedAt));
+    if (chosen) result.set(accountId, toMeteringSubscription(chosen, firstStartedAt, coverageEnd(list)));
   }
   return result;
+}
+
+/** A subscription that ended: Stripe never bills or revives it (a new subscription is another row). */
+function hasEnded(status: SubscriptionStatus): boolean {
+  return status === "canceled" || status === "incomplete_expired";
+}
+
+/** When the account's subscriptions stopped covering calls: null while any has not ended (see `endedAt`). */
+function coverageEnd(rows: readonly SubscriptionWithPlan[]): Date | null {
+  if (rows.length === 0 || rows.some((r) => !hasEnded(r.status))) return null;
+  const ends = rows.map((r) =>
+    r.status === "canceled" ? (r.endedAt ?? r.currentPeriodEnd) : (r.endedAt ?? r.createdAt),
+  );
+  return new Date(Math.max(...ends.map((d) => d.getTime())));
+}
+
+/** Whether the account's subscriptions had all ended by `at` (a call starting then is not covered). */
+export function endedBy(subscription: Pick<MeteringSubscription, "endedAt">, at: Date): boolean {
+  return subscription.endedAt !== null && at.getTime() >= subscription.endedAt.getTime();
 }
 
 export async function loadMeteringSubscription(
@@ -160,9 +192,13 @@ export function periodContaining(
  * the domain's `currentBillingPeriod`, the one definition every reader uses.
  */
 export function currentPeriod(
-  subscription: Pick<MeteringSubscription, "currentPeriodStart" | "currentPeriodEnd">,
+  subscription: Pick<MeteringSubscription, "currentPeriodStart" | "currentPeriodEnd"> &
+    Partial<Pick<MeteringSubscription, "endedAt">>,
   now: Date,
 ): BillingPeriod {
+  // An ended subscription has no period after its last one: that stays the period shown, never one made up.
+  if (subscription.endedAt)
+    return { start: subscription.currentPeriodStart, end: subscription.currentPeriodEnd };
   return currentBillingPeriod(subscription, now);
 }
 

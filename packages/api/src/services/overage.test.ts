@@ -4,6 +4,7 @@ import { stripeEmulatorUrl } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
 import { createTaskList } from "../jobs/tasks.ts";
 import { testPorts } from "../testing.ts";
+import { authorizeCallRequest } from "./call-authorization.ts";
 import {
   callEvent,
   createAccount,
@@ -22,6 +23,7 @@ import {
   reportOverage,
 } from "./overage.ts";
 import { ingestUsageEvents } from "./usage-ingest.ts";
+import { currentUsage } from "./usage-read.ts";
 
 const { db, url } = await testDatabase();
 const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
@@ -284,5 +286,85 @@ describe("overage after a change of package", () => {
     await ingestUsageEvents(ports, callsOf(accountId, 6_600, new Date("2026-11-21T00:00:00Z")));
     await runJobsWithoutFailures(ports);
     expect((await invoiceItems(customerId)).map((i) => i.amount)).toEqual([100 * 2]);
+  });
+});
+
+describe("usage after the account's subscription ended", () => {
+  /** Cancelled at the end of November; the test clock stands an hour past that end (December 1st, 01:00). */
+  async function endSubscription(subscriptionRowId: string, subscriptionId: string) {
+    await stripe.subscriptions.cancel(subscriptionId);
+    await db.subscription.update({
+      where: { id: subscriptionRowId },
+      data: {
+        status: "canceled",
+        cancelAtPeriodEnd: true,
+        canceledAt: PERIOD_END,
+        endedAt: PERIOD_END,
+        testClockTime: new Date(PERIOD_END.getTime() + 60 * 60_000),
+      },
+    });
+  }
+  const afterEnd = new Date(PERIOD_END.getTime() + 33 * 60_000);
+
+  it("refuses calls that started after the end, stores no period for them and bills nothing", async () => {
+    const { accountId, customerId, subscriptionId, subscriptionRowId } = await stripeCustomer("Pro");
+    await endSubscription(subscriptionRowId, subscriptionId);
+    const events = [1, 2, 3].map(() =>
+      callEvent(accountId, 86_400, { startedAt: afterEnd, direction: "inbound" }),
+    );
+    const result = await ingestUsageEvents(ports, events);
+    expect(result.results).toEqual(
+      events.map((e) =>
+        expect.objectContaining({ callId: e.callId, status: "rejected", reason: "no_active_subscription" }),
+      ),
+    );
+    expect(await db.usageEvent.count({ where: { accountId } })).toBe(0);
+    expect(await db.usagePeriodRollup.findMany({ where: { accountId } })).toEqual([]);
+    expect(await runQueuedJobs(url, ports)).toEqual([]);
+    expect(await invoiceItems(customerId)).toEqual([]);
+
+    // Authorization denies for the same reason, and makes up no period either.
+    const agent = await db.agent.create({ data: { accountId, name: "Agent" } });
+    const decision = await authorizeCallRequest(ports, {
+      callId: "after-end",
+      accountId,
+      agentId: agent.id,
+      direction: "inbound",
+    });
+    expect(decision).toMatchObject({ decision: "deny", reason: "no_active_subscription" });
+    expect(await db.usagePeriodRollup.findMany({ where: { accountId } })).toEqual([]);
+
+    // The usage read shows the last real period (November), ended, not a made-up December one.
+    const usage = await currentUsage(ports, accountId);
+    expect(usage?.period).toEqual({ start: PERIOD_START, end: PERIOD_END });
+    expect(usage).toMatchObject({ status: "canceled", accessGranted: false, minutes_used: 0 });
+  });
+
+  it("counts a call that started before the end, late, in the last period, without invoicing it", async () => {
+    const { accountId, customerId, subscriptionId, subscriptionRowId } = await stripeCustomer("Pro");
+    await endSubscription(subscriptionRowId, subscriptionId);
+    // 3,100 minutes of November (100 beyond Pro's 3,000), reported after the subscription was cancelled.
+    const events = callsOf(accountId, 3100, new Date("2026-11-20T10:00:00Z"));
+    const result = await ingestUsageEvents(ports, events);
+    expect(result.results).toEqual(
+      events.map(() =>
+        expect.objectContaining({ status: "accepted", late: true, periodStart: PERIOD_START }),
+      ),
+    );
+    expect(await runQueuedJobs(url, ports)).toEqual([]);
+    // Stripe invoices no item of a canceled subscription: nothing is billed, nothing claims to be.
+    expect(await invoiceItems(customerId)).toEqual([]);
+    expect(await overageReported(accountId)).toBe(0);
+  });
+
+  it("voids a bill decided before the end and billed after it", async () => {
+    const { accountId, customerId, subscriptionId, subscriptionRowId } = await stripeCustomer("Pro");
+    await ingestUsageEvents(ports, callsOf(accountId, 3100, new Date("2026-11-20T10:00:00Z")));
+    const bill = await reportOverage(ports, { accountId, periodStart: PERIOD_START });
+    expect(bill).toMatchObject({ fromMinutes: 0, toMinutes: 100 });
+    await endSubscription(subscriptionRowId, subscriptionId);
+    expect(await billOverage(ports, bill as OverageBill)).toBeNull();
+    expect(await invoiceItems(customerId)).toEqual([]);
+    expect(await overageReported(accountId)).toBe(0);
   });
 });

@@ -9,7 +9,9 @@
 //    currency are those of the plan that governs the period, recorded on the same row (`settlePeriodPlans`):
 //    a period that has closed is billed by its own plan even if the customer has changed plans since, and
 //    the current period by the subscription's plan (an upgrade applies to it at once). A period that ended
-//    before the account's first subscription began is never billed (`periodCoveredBySubscription`).
+//    before the account's first subscription began is never billed (`periodCoveredBySubscription`), nor is
+//    anything once the account's subscriptions have ended (`endedAt`): Stripe invoices no item of a canceled
+//    subscription, so overage still unreported then stays recorded and shown, and is never invoiced.
 // 2. `bill-overage` creates the invoice item for that range with a Stripe idempotency key derived from
 //    account, period and range, so a retry after a crash or timeout returns the item created before.
 import { type Currency, formatMoney, isCurrency, overageCost } from "@minutely/domain";
@@ -96,6 +98,10 @@ export async function reportOverage(
     // Only a period the account's subscriptions really cover is billed: one that ended before the first
     // subscription began (a period invented for an absurd date before ingestion refused them) never is.
     if (!subscription || !periodCoveredBySubscription(subscription, row.periodEnd)) return null;
+    // Nothing is billed once the account's subscriptions have ended: Stripe invoices no item of a canceled
+    // subscription, so the minutes stay recorded and unreported (shown as overage, never invoiced). A period
+    // starting at or after the end is none of the subscription's (ingestion refuses its calls).
+    if (subscription.endedAt !== null) return null;
     const overage = Math.max(0, row.minutes - plan.callMinutesLimit);
     if (overage <= row.overageReported) return null;
     const bill: OverageBill = {
@@ -165,6 +171,14 @@ export async function billOverage(
       WHERE account_id = ${bill.accountId}::uuid AND period_start = ${new Date(bill.periodStart)}
       FOR UPDATE`;
     if (!row || row.overage_epoch !== bill.epoch || row.overage_reported < bill.toMinutes) return null;
+    if (subscription.endedAt !== null) {
+      // Decided before the subscription ended, billed after: Stripe would not invoice the item. The range
+      // goes back to unreported (the bill is void), so the rollup never claims minutes that were not billed.
+      await tx.$executeRaw`
+        UPDATE usage_period_rollup SET overage_reported = LEAST(overage_reported, ${bill.fromMinutes})
+        WHERE account_id = ${bill.accountId}::uuid AND period_start = ${new Date(bill.periodStart)}`;
+      return null;
+    }
     return await ports.billing.addInvoiceItem({
       customerId,
       subscriptionId: subscription.stripeSubscriptionId,

@@ -17,8 +17,10 @@
 //   overage use that plan, so a late event of a closed period is measured against the period's own plan.
 // - Rejected (per event, with a reason): started more than 5 minutes in the future, more than 35 days ago
 //   (LATE_WINDOW_DAYS) or before the account's first subscription, unknown account, agent_id not an agent
-//   of that account, account that never had a subscription, invalid duration. These checks run before
-//   anything is written, so every date that reaches the database lies in that window.
+//   of that account, account that never had a subscription, started at or after the end of the account's
+//   last subscription (`no_active_subscription`, as authorization denies it: never stored nor billed),
+//   invalid duration. A call that started before that end counts, late, in the subscription's last period.
+//   These checks run before anything is written, so every date that reaches the database lies in that window.
 //
 // The batch is written with set-based SQL in one transaction: one multi-row INSERT ... ON CONFLICT
 // (account_id, call_id) DO NOTHING RETURNING (what was really inserted counts; a concurrent batch with the
@@ -36,6 +38,7 @@ import {
 } from "@minutely/domain";
 import type { Ports } from "../context.ts";
 import {
+  endedBy,
   isUuid,
   loadMeteringSubscriptions,
   METERING_TX_OPTIONS,
@@ -85,6 +88,7 @@ export type UsageRejectionReason =
   | "unknown_account"
   | "unknown_agent"
   | "no_subscription"
+  | "no_active_subscription"
   | "call_id_conflict";
 
 export type UsageEventResult =
@@ -283,7 +287,18 @@ export async function ingestUsageEvents(
       );
       continue;
     }
-    const { period, late } = periodContaining(subscription, event.startedAt);
+    if (endedBy(subscription, event.startedAt)) {
+      results[index] = rejection(
+        callId,
+        "no_active_subscription",
+        `started_at is at or after the end of the account's last subscription (${subscription.endedAt?.toISOString()}); calls should have been denied at authorization.`,
+      );
+      continue;
+    }
+    const placement = periodContaining(subscription, event.startedAt);
+    const { period } = placement;
+    // Once the subscription has ended its last period is closed: a call of it is late (no alerts fire).
+    const late = placement.late || subscription.endedAt !== null;
     const candidate: Candidate = {
       index,
       callId,
