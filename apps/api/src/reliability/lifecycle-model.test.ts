@@ -807,6 +807,7 @@ class Renew implements Cmd {
       to: new Date(row.currentPeriodEnd.getTime() + HOUR_MS),
     });
     m.charged += overage;
+    const ended = m.cancelAtPeriodEnd;
     if (m.cancelAtPeriodEnd) {
       m.plan = null;
     } else {
@@ -818,8 +819,61 @@ class Renew implements Cmd {
     m.calls.clear();
     m.renewed = true;
     await checkInvariants(model, real, this.toString());
+    if (ended) {
+      await expectRefusedAfterEnd(account);
+      await checkInvariants(model, real, "reportAfterEnd(renewal)");
+    }
   }
   toString = () => `renew(${this.index})`;
+}
+
+/**
+ * Calls that started after the account's subscription ended (the model: it was cancelled and renewed past
+ * its end) are refused one by one as no_active_subscription, and make up no period: nothing is billed.
+ */
+async function expectRefusedAfterEnd(account: Account): Promise<void> {
+  // The model says the cancellation took effect: the account's subscriptions have all ended.
+  const ended = await waitFor(
+    "the cancellation to reach the database",
+    async () => {
+      const rows = await stack.database.db.subscription.findMany({
+        where: { accountId: account.accountId },
+        orderBy: { createdAt: "desc" },
+      });
+      return rows.length > 0 &&
+        rows.every((r) => r.status === "canceled" || r.status === "incomplete_expired")
+        ? rows.find((r) => r.status === "canceled")
+        : undefined;
+    },
+    30_000,
+  );
+  const end = ended.endedAt ?? ended.currentPeriodEnd;
+  const startedAt = new Date(end.getTime() + 33 * 60_000).toISOString();
+  const events = [1, 2, 3].map(() => ({
+    call_id: newCallId(),
+    account_id: account.accountId,
+    direction: "inbound",
+    started_at: startedAt,
+    duration_seconds: 86_400,
+  }));
+  const answer = await call("/api/v1/usage/calls", {
+    method: "POST",
+    headers: METERING,
+    body: JSON.stringify({ events }),
+  });
+  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+  const results = (answer.body as { results: { status: string; reason?: string }[] }).results;
+  for (const result of results) {
+    expect(result, JSON.stringify(result)).toMatchObject({
+      status: "rejected",
+      reason: "no_active_subscription",
+    });
+  }
+  expect(
+    await stack.database.db.usagePeriodRollup.count({
+      where: { accountId: account.accountId, periodStart: { gte: end } },
+    }),
+  ).toBe(0);
 }
 
 /**
@@ -834,39 +888,7 @@ class ReportAfterEnd implements Cmd {
     return m !== undefined && m.plan === null && m.renewed;
   };
   async run(model: Model, real: Real) {
-    const account = real.accounts[this.index] as Account;
-    const ended = await stack.database.db.subscription.findFirst({
-      where: { accountId: account.accountId, status: "canceled" },
-      orderBy: { createdAt: "desc" },
-    });
-    if (!ended) return; // Cancelled before it ever started: nothing to report after.
-    const end = ended.endedAt ?? ended.currentPeriodEnd;
-    const startedAt = new Date(end.getTime() + 33 * 60_000).toISOString();
-    const events = [1, 2, 3].map(() => ({
-      call_id: newCallId(),
-      account_id: account.accountId,
-      direction: "inbound",
-      started_at: startedAt,
-      duration_seconds: 86_400,
-    }));
-    const answer = await call("/api/v1/usage/calls", {
-      method: "POST",
-      headers: METERING,
-      body: JSON.stringify({ events }),
-    });
-    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-    const results = (answer.body as { results: { status: string; reason?: string }[] }).results;
-    for (const result of results) {
-      expect(result, JSON.stringify(result)).toMatchObject({
-        status: "rejected",
-        reason: "no_active_subscription",
-      });
-    }
-    expect(
-      await stack.database.db.usagePeriodRollup.count({
-        where: { accountId: account.accountId, periodStart: { gte: end } },
-      }),
-    ).toBe(0);
+    await expectRefusedAfterEnd(real.accounts[this.index] as Account);
     await checkInvariants(model, real, this.toString());
   }
   toString = () => `reportAfterEnd(${this.index})`;
