@@ -94,6 +94,7 @@ const INPUTS: Record<string, unknown> = {
   "subscription.upgrade": { packageId: someId, prorationDate: new Date("2026-11-27T12:00:00Z") },
   "billingClock.advance": { accountId: someId, to: new Date("2026-12-27T12:00:00Z") },
   "billingClock.setCard": { accountId: someId, card: "failing" },
+  "jobs.replay": { id: "123456" },
   "packages.archive": { id: someId },
   "packages.create": packageValues,
   "packages.reorder": { ids: [someId] },

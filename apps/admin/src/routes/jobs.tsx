@@ -1,10 +1,11 @@
 import { Banner, Button, ConfirmDialog, EmptyState } from "@minutely/ui";
-import { useInfiniteQuery, useMutation, useQuery } from "@tanstack/react-query";
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { type Column, CursorPager, DataTable, QueryList } from "../components/list.tsx";
 import { PageHeader, td } from "../components/ui-bits.tsx";
 import { useDocumentTitle } from "../lib/document-title.ts";
 import { formatDateTime, formatNumber } from "../lib/format.ts";
+import { useIntentMutation } from "../lib/intent.ts";
 import type { JobsSearch } from "../lib/search.ts";
 import { messageOf, queryClient, trpc } from "../lib/trpc.ts";
 
@@ -37,7 +38,7 @@ export function JobsPage({ search, onSearch }: { search: JobsSearch; onSearch: (
   );
   const counts = list.data?.pages[0]?.counts;
   const items = list.data?.pages.flatMap((p) => p.items) ?? [];
-  const replay = useMutation(
+  const replay = useIntentMutation(
     trpc.jobs.replay.mutationOptions({
       onSuccess: async (result, input) => {
         setTarget(null);

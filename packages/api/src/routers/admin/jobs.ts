@@ -1,6 +1,7 @@
 import { z } from "zod";
+import { withRequestKey } from "../../idempotency.ts";
 import { listFailedJobs, listJobTasks, replayFailedJob } from "../../services/admin-jobs.ts";
-import { adminProcedure, router, ZNoInputRequestSchema } from "../../trpc.ts";
+import { adminProcedure, idempotent, router, ZNoInputRequestSchema } from "../../trpc.ts";
 
 export const MAX_JOBS_PAGE_SIZE = 100;
 
@@ -36,6 +37,7 @@ export const adminJobsRouter = router({
   tasks: adminProcedure.input(ZNoInputRequestSchema).query(({ ctx }) => listJobTasks(ctx)),
   /** Queues a failed job again with a fresh count of attempts (idempotent, audit-logged). */
   replay: adminProcedure
-    .input(ZFailedJobRequestSchema)
+    .input(withRequestKey(ZFailedJobRequestSchema))
+    .use(idempotent())
     .mutation(({ ctx, input }) => replayFailedJob(ctx, ctx.viewer, input.id)),
 });
