@@ -95,3 +95,24 @@ describe("the database circuit breaker", () => {
     expect(databaseCircuitOf(db)?.state).toBe("closed");
   });
 });
+
+describe("a transaction that ran out of time (found by the attack on issue 27)", () => {
+  it("is a database that cannot serve the request now (503 and retry, an uncounted job attempt), not a 500", async () => {
+    const db = createPrismaClient(url);
+    onTestFinished(() => db.$disconnect());
+    // Waiting on a row lock held across a slow Stripe call expired the transaction: Prisma's P2028.
+    const error = await errorOf(() =>
+      db.$transaction(
+        async (tx) => {
+          await tx.$queryRaw`SELECT pg_sleep(0.3)::text`;
+          await tx.$queryRaw`SELECT 1`;
+        },
+        { timeout: 50 },
+      ),
+    );
+    expect((error as { code?: string }).code, String(error)).toBe("P2028");
+    expect(isDatabaseUnavailable(error)).toBe(true);
+    // A query that is wrong is still not "unavailable".
+    expect(isDatabaseUnavailable(await errorOf(() => db.$queryRaw`SELECT * FROM no_such_table`))).toBe(false);
+  });
+});

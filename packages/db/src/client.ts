@@ -62,8 +62,12 @@ export function createPrismaClient(
 
 export type Database = PrismaClient;
 
-/** Prisma error codes meaning the server could not be reached or the connection was lost. */
-const UNAVAILABLE_PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "P2037"]);
+/**
+ * Prisma error codes meaning the server could not be reached or the connection was lost, or that it could
+ * not serve the request in time: P2024 (no connection from the pool in time) and P2028 (the interactive
+ * transaction expired, for example waiting on a row lock): the work was rolled back, a retry may succeed.
+ */
+const UNAVAILABLE_PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "P2028", "P2037"]);
 /** Driver adapter error kinds with the same meaning (Prisma 7 with @prisma/adapter-pg). */
 const UNAVAILABLE_ADAPTER_KINDS = new Set([
   "DatabaseNotReachable",
