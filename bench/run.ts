@@ -4,7 +4,7 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -13,12 +13,15 @@ import { freePort, startEmbeddedPostgres } from "@minutely/db/embedded";
 import autocannon from "autocannon";
 import pg from "pg";
 import Stripe from "stripe";
+import { measureMemory, memoryRows } from "./memory.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..");
 const FULL = process.argv.includes("--full");
 const DURATION = FULL ? 20 : 6;
 const WARMUP = FULL ? 5 : 2;
+/** Seconds of 200 clients in the memory section (a 10-minute soak: bench/memory.ts on its own). */
+const MEMORY_SECONDS = FULL ? 120 : 30;
 const CONNECTIONS = 16;
 const ACCOUNTS = 100;
 const METERING_TOKEN = "bench-metering-token-0123456789";
@@ -464,11 +467,34 @@ async function main() {
     });
   }
 
+  // 5. Memory of the production build under 200 clients: two API replicas and a worker, against a bare
+  // Fastify server with the same pg pool under the same load (bench/memory.ts).
+  log("memory (production build)");
+  execFileSync(process.execPath, [join(ROOT, "apps/api/scripts/build.mjs")], { stdio: "inherit" });
+  // Every process of this section may use every CPU (the sections above pinned this one to CPU 1).
+  if (hasTaskset())
+    execFileSync("taskset", ["-p", "-c", `0-${availableParallelism() - 1}`, String(process.pid)], {
+      stdio: "ignore",
+    });
+  const memory = await measureMemory({
+    loadSeconds: MEMORY_SECONDS,
+    afterSeconds: 30,
+    idleSeconds: 10,
+    connections: 200,
+    replicas: 2,
+    customers: 20,
+    baseline: true,
+    log,
+  });
+  rows.push(...memoryRows(memory));
+
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const table = [
     `# Minutely benchmarks (${FULL ? "full" : "quick"}, ${new Date().toISOString()})`,
     "",
     `${DURATION}s per measurement after ${WARMUP}s warm-up, ${CONNECTIONS} connections; API pinned to CPU 0 and the load generator to CPU 1 ${hasTaskset() ? "(taskset)" : "(taskset unavailable: not pinned)"}; PostgreSQL 18 embedded, unpinned.`,
+    "",
+    `Memory: the production build started as \`pnpm start\` / \`pnpm worker\` start it (2 API replicas with WORKER_MODE=off, a worker), 200 connections (metering single events and batches of 50, call authorizations, the dashboard over tRPC and REST) for ${MEMORY_SECONDS} s, then 30 s without load; resident memory from /proc every second, V8 heap used from /metrics every 5 s; nothing pinned. Memory figures vary far less between runs than the speed figures, which depend on what else the shared machine runs.`,
     "",
     "| benchmark | measured | baseline (same run) | ratio | target | met |",
     "| --- | --- | --- | --- | --- | --- |",

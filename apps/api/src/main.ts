@@ -124,6 +124,8 @@ server.log.info(
     worker: config.worker.mode,
     spas: { web: config.webDistDir ?? null, admin: config.adminDistDir ?? null },
     mail: config.smtp ? "smtp" : "outbox only",
+    // Which Node and flags this replica runs: `pnpm start` sets the memory flags (docs/deploy.md, "Memory").
+    node: { version: process.version, flags: process.execArgv },
   },
   "Minutely API started",
 );

@@ -163,6 +163,27 @@ describe("/metrics", () => {
     expect(text).not.toContain(account.id);
   });
 
+  it("keeps a bounded set of request series however many distinct URLs arrive", async () => {
+    // Each label set is a series prom-client keeps for the life of the process: a label taken from the URL
+    // would grow the memory of a replica with every new id, path or query a client sends.
+    const series = (text: string) =>
+      text.split("\n").filter((line) => line.startsWith("minutely_http_requests_total{")).length;
+    const before = series(await metrics());
+    for (let i = 0; i < 200; i++) {
+      const id = `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`;
+      for (const url of [
+        `/api/v1/accounts/${id}/usage?n=${i}`, // a route with a parameter (401: no token)
+        `/api/nothing-here-${i}`, // no route (404)
+        `/trpc/nothing.here${i}?batch=1&input=%7B%7D`, // an unknown procedure
+        `/api/dashboard/comprehensive/?i=${i}`, // a query string
+      ]) {
+        await app.inject({ method: "GET", url });
+      }
+    }
+    // 800 requests to 800 URLs: a handful of series (one per route pattern and status), never one per URL.
+    expect(series(await metrics()) - before).toBeLessThanOrEqual(8);
+  });
+
   it("reports the queue and the webhook backlog from the database", async () => {
     await new PostgresJobQueue(db).enqueue("observability-probe", { n: 1 });
     await new PostgresJobQueue(db).enqueue(

@@ -255,6 +255,20 @@ describe("the production build", () => {
         expect(ready).toMatchObject({ status: "ready", database: "up", migrations: "applied" });
         expect((await fetch(`${url}/health/live`)).status).toBe(200);
       }
+      // Both run with the memory flags of the start scripts (docs/deploy.md, "Memory"): without them V8 lets
+      // the heap grow to about four times its live size under load and keeps it.
+      for (const [run, msg] of [
+        [api, "Minutely API started"],
+        [worker, "Minutely worker started"],
+      ] as const) {
+        const started = await until(msg, async () =>
+          jsonLines(run.output()).find((line) => line.msg === msg),
+        );
+        expect(started.node, msg).toEqual({
+          version: expect.stringMatching(/^v\d+\.\d+\.\d+$/),
+          flags: ["--enable-source-maps", "--max-old-space-size=256", "--max-semi-space-size=8"],
+        });
+      }
     }, 120_000);
 
     it("serves the customer app at / and the admin app at /admin/", async () => {

@@ -74,6 +74,7 @@ app.log.info(
     concurrency: config.worker.concurrency,
     port: config.worker.port,
     mail: config.smtp ? "smtp" : "outbox only",
+    node: { version: process.version, flags: process.execArgv },
   },
   "Minutely worker started",
 );
