@@ -4,31 +4,37 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type Stripe from "stripe";
 import { nextDueTime, processUntil } from "./billing/clock.ts";
 import { attemptInvoicePayment } from "./billing/invoices.ts";
+import { attachPaymentMethod } from "./billing/payments.ts";
 import { cardBySlug } from "./cards.ts";
-import { type InvoiceNoticeOptions, type PaymentRetryOptions, validatePaymentRetries } from "./config.ts";
+import {
+  type InvoiceNoticeOptions,
+  type PaymentRetryOptions,
+  validatePaymentRetries,
+  type WebhookRetryOptions,
+} from "./config.ts";
 import { EmulatorCore } from "./core.ts";
 import { ApiError, authenticationError, idempotencyError } from "./errors.ts";
 import { applyExpand } from "./expand.ts";
-import { type FaultRule, Faults } from "./faults.ts";
-import { IdempotencyStore } from "./idempotency.ts";
-import { newId } from "./ids.ts";
-import { authenticatePage, checkoutPage, invoicePage, invoicePdf, landingPage } from "./pages.ts";
-import { isRecord, Params, parseForm, type Raw } from "./params.ts";
-import { checkoutSession, completeCheckout } from "./resources/checkout.ts";
-import { buildWebhookEndpoint, createWebhookEndpoint } from "./resources/events.ts";
-import { createResolver, registerAll } from "./resources/index.ts";
-import { attachPaymentMethod } from "./resources/paymentMethods.ts";
-import { Router } from "./router.ts";
-import { validateParams, validationError } from "./spec.ts";
-import { emptyState, type State } from "./state.ts";
-import { API_VERSION, API_VERSION_FORMAT, EMULATOR_DESCRIPTION, SUPPORTED_API_VERSIONS } from "./version.ts";
+import { type FaultRule, Faults } from "./http/faults.ts";
+import { IdempotencyStore } from "./http/idempotency.ts";
+import { authenticatePage, checkoutPage, invoicePage, invoicePdf, landingPage } from "./http/pages.ts";
+import { Router } from "./http/router.ts";
 import {
   type ChaosOptions,
   chaosOptionsSchema,
   type DeliveryRecord,
   WebhookDispatcher,
-  type WebhookRetryOptions,
-} from "./webhooks.ts";
+} from "./http/webhooks.ts";
+import { newId } from "./ids.ts";
+import { createResolver } from "./objects/index.ts";
+import { buildWebhookEndpoint } from "./objects/webhookEndpoints.ts";
+import { Params, parseForm } from "./params.ts";
+import { checkoutSession, completeCheckout } from "./resources/checkout.ts";
+import { createWebhookEndpoint } from "./resources/events.ts";
+import { registerAll } from "./resources/index.ts";
+import { isRecord, type Raw, validateParams, validationError } from "./spec.ts";
+import { emptyState, type State } from "./state.ts";
+import { API_VERSION, API_VERSION_FORMAT, EMULATOR_DESCRIPTION, SUPPORTED_API_VERSIONS } from "./version.ts";
 
 export interface PreregisteredWebhook {
   url: string;

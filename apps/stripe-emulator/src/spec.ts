@@ -1,5 +1,11 @@
 import { ApiError, type StripeErrorBody } from "./errors.ts";
-import { isRecord, type Raw } from "./params.ts";
+
+/** Request parameters as parsed from a form body, a query string or JSON. */
+export type Raw = Record<string, unknown>;
+
+export function isRecord(value: unknown): value is Raw {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
 
 /**
  * What an endpoint accepts, checked before its handler runs (as Stripe does): an unknown parameter, at any

@@ -1,9 +1,10 @@
 import type Stripe from "stripe";
 import type { EmulatorCore } from "../core.ts";
 import { invalidRequest, resourceMissing } from "../errors.ts";
+import type { Router } from "../http/router.ts";
 import { newId, newSecret } from "../ids.ts";
+import { buildWebhookEndpoint } from "../objects/webhookEndpoints.ts";
 import type { Params } from "../params.ts";
-import type { Router } from "../router.ts";
 import type { WebhookEndpointRec } from "../state.ts";
 import { API_VERSION } from "../version.ts";
 
@@ -47,26 +48,6 @@ function listEvents(core: EmulatorCore, p: Params, url: string): Stripe.ApiList<
     return { object: "list", data: events, has_more: index - limit > 0, url };
   }
   return { object: "list", data: events.slice(0, limit), has_more: events.length > limit, url };
-}
-
-export function buildWebhookEndpoint(
-  rec: WebhookEndpointRec,
-  includeSecret: boolean,
-): Stripe.WebhookEndpoint {
-  return {
-    id: rec.id,
-    object: "webhook_endpoint",
-    api_version: rec.api_version,
-    application: null,
-    created: rec.created,
-    description: rec.description,
-    enabled_events: rec.enabled_events,
-    livemode: false,
-    metadata: rec.metadata,
-    ...(includeSecret ? { secret: rec.secret } : {}),
-    status: rec.status,
-    url: rec.url,
-  };
 }
 
 export function createWebhookEndpoint(

@@ -13,7 +13,7 @@ import {
   range,
   str,
   ts,
-} from "./spec.ts";
+} from "../spec.ts";
 
 /**
  * The parameters every endpoint accepts, keyed `"METHOD /path/:param"` exactly as the resource files
