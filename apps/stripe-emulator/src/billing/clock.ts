@@ -304,3 +304,10 @@ export function advanceClock(
   core.emit("test_helpers.test_clock.ready", buildTestClock(clock));
   return response;
 }
+
+/** Renewals etc. of subscriptions that are not on a test clock happen in real time: whatever is due now. */
+export function processRealTime(core: EmulatorCore): void {
+  const now = core.realNow();
+  const due = nextDueTime(core, null);
+  if (due !== null && due <= now) core.tx(() => processUntil(core, null, now));
+}

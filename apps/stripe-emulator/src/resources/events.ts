@@ -83,6 +83,37 @@ export function createWebhookEndpoint(
   return rec;
 }
 
+/** A webhook endpoint registered through options or the admin API (kept across `/_emulator/reset`). */
+export interface PreregisteredWebhook {
+  url: string;
+  secret: string;
+  enabled_events?: string[];
+}
+
+/** Registers (or updates, by URL) a pre-registered endpoint; returns it with its `secret`. */
+export function preregisterWebhookEndpoint(
+  core: EmulatorCore,
+  hook: PreregisteredWebhook,
+): Stripe.WebhookEndpoint {
+  const existing = Object.values(core.state.webhookEndpoints).find((e) => e.url === hook.url && !e.deleted);
+  if (existing) {
+    existing.secret = hook.secret;
+    existing.preregistered = true;
+    if (hook.enabled_events) existing.enabled_events = hook.enabled_events;
+    return buildWebhookEndpoint(existing, true);
+  }
+  const payload: { url: string; secret: string; enabled_events?: string[]; preregistered: boolean } = {
+    url: hook.url,
+    secret: hook.secret,
+    preregistered: true,
+  };
+  if (hook.enabled_events) payload.enabled_events = hook.enabled_events;
+  return buildWebhookEndpoint(
+    core.tx(() => createWebhookEndpoint(core, payload)),
+    true,
+  );
+}
+
 function endpoint(core: EmulatorCore, id: string): WebhookEndpointRec {
   const rec = core.state.webhookEndpoints[id];
   if (!rec || rec.deleted) throw resourceMissing("webhook endpoint", id, "id");
