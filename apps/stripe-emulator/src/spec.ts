@@ -10,7 +10,7 @@ export function isRecord(value: unknown): value is Raw {
 /**
  * What an endpoint accepts, checked before its handler runs (as Stripe does): an unknown parameter, at any
  * depth, is refused with Stripe's `parameter_unknown`; enums, integers, booleans, timestamps and currencies
- * are checked for their format. Only `metadata` is free-form. Route specs live in `route-specs.ts`.
+ * are checked for their format. Only `metadata` is free-form. Route specs live in `http/route-specs.ts`.
  */
 export type Spec =
   | { kind: "string"; emptyable: boolean; maxLength?: number }
