@@ -1,5 +1,3 @@
-import type { WebhookRetryOptions } from "./webhooks.ts";
-
 /** The SDK's connection settings (`host`/`port`/`protocol`) parsed from `STRIPE_API_BASE`. */
 export interface StripeConnection {
   host: string;
@@ -18,6 +16,17 @@ export function parseStripeApiBase(value: string | undefined): StripeConnection 
   if (!protocol) throw new Error(`STRIPE_API_BASE must be an http(s) URL, got ${value}`);
   const port = url.port ? Number(url.port) : protocol === "https" ? 443 : 80;
   return { host: url.hostname.replace(/^\[|\]$/g, ""), port, protocol };
+}
+
+/** How webhook deliveries are retried (`webhookRetry` option; defaults in `http/webhooks.ts`). */
+export interface WebhookRetryOptions {
+  /** Total delivery attempts per event and endpoint (first try included). */
+  maxAttempts: number;
+  /** First retry delay; doubles each attempt, capped at `maxDelayMs`. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Per-attempt HTTP timeout. */
+  timeoutMs: number;
 }
 
 /** Environment variables that tune webhook retries (tests shorten them; the defaults follow Stripe's spirit). */

@@ -15,8 +15,10 @@ export {
   parseStripeApiBase,
   type RetrySchedule,
   type StripeConnection,
+  type WebhookRetryOptions,
 } from "./config.ts";
-export type { FaultRuleInput } from "./faults.ts";
+export type { FaultRuleInput } from "./http/faults.ts";
+export { type ChaosOptions, type DeliveryRecord, signPayload } from "./http/webhooks.ts";
 export {
   createStripeEmulator,
   type PreregisteredWebhook,
@@ -26,4 +28,3 @@ export {
   startStripeEmulator,
 } from "./server.ts";
 export { API_VERSION, EMULATOR_LABEL } from "./version.ts";
-export { type ChaosOptions, type DeliveryRecord, signPayload, type WebhookRetryOptions } from "./webhooks.ts";

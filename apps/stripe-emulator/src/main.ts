@@ -4,9 +4,9 @@
  */
 
 import { invoiceNoticesFromEnv, paymentRetriesFromEnv, webhookRetryFromEnv } from "./config.ts";
+import { chaosOptionsSchema } from "./http/webhooks.ts";
 import { type PreregisteredWebhook, type StripeEmulatorOptions, startStripeEmulator } from "./server.ts";
 import { API_VERSION, EMULATOR_DESCRIPTION } from "./version.ts";
-import { chaosOptionsSchema } from "./webhooks.ts";
 
 function chaosFromEnv(value: string | undefined) {
   if (!value) return undefined;

@@ -1,6 +1,8 @@
 import qs from "qs";
 import { type ApiError, missingParam, invalidRequest as plainInvalidRequest } from "./errors.ts";
-import { fieldSpec, type ObjectSpec, type Spec } from "./spec.ts";
+import { fieldSpec, isRecord, type ObjectSpec, type Raw, type Spec } from "./spec.ts";
+
+export { isRecord, type Raw };
 
 /** A malformed parameter is a validation failure: no idempotent result is saved for it. */
 function invalidRequest(message: string, param?: string, code?: string): ApiError {
@@ -15,18 +17,12 @@ function invalidRequest(message: string, param?: string, code?: string): ApiErro
  */
 export type UndeclaredRead = (name: string) => void;
 
-export type Raw = Record<string, unknown>;
-
 const QS_OPTIONS = { depth: 20, arrayLimit: 1000, parameterLimit: 10000, allowPrototypes: false } as const;
 
 /** Parses a `application/x-www-form-urlencoded` body or a query string the way Stripe does (`a[b][0]=c`). */
 export function parseForm(input: string): Raw {
   const parsed: unknown = qs.parse(input, QS_OPTIONS);
   return isRecord(parsed) ? parsed : {};
-}
-
-export function isRecord(value: unknown): value is Raw {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** qs turns `a[0]=x` into arrays, but sparse or huge indexes into objects; accept both. */

@@ -1,10 +1,16 @@
 import { ApiError, type StripeErrorBody } from "./errors.ts";
-import { isRecord, type Raw } from "./params.ts";
+
+/** Request parameters as parsed from a form body, a query string or JSON. */
+export type Raw = Record<string, unknown>;
+
+export function isRecord(value: unknown): value is Raw {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
 
 /**
  * What an endpoint accepts, checked before its handler runs (as Stripe does): an unknown parameter, at any
  * depth, is refused with Stripe's `parameter_unknown`; enums, integers, booleans, timestamps and currencies
- * are checked for their format. Only `metadata` is free-form. Route specs live in `route-specs.ts`.
+ * are checked for their format. Only `metadata` is free-form. Route specs live in `http/route-specs.ts`.
  */
 export type Spec =
   | { kind: "string"; emptyable: boolean; maxLength?: number }
@@ -78,13 +84,42 @@ export function obj<T = Record<string, unknown>>(
 
 /** `expand[]`, accepted by every endpoint. */
 export const expand = (): Spec => arr(str());
-/** `limit`, `starting_after`, `ending_before` of list endpoints. */
+/** `limit`, `starting_after`, `ending_before` of list endpoints (and their `expand[]`). */
 export const pagination = {
   limit: int({ min: 1, max: 100 }),
   starting_after: str(),
   ending_before: str(),
   expand: expand(),
 };
+
+type Fields<T> = { [K in keyof T]?: Spec };
+type ObjOpts<T> = Opts & { unsupported?: readonly (keyof T & string)[] };
+/** Compiles only when the SDK's params type `T` declares every key in `K` (optional keys included). */
+type Declares<T, K extends string> = [K] extends [keyof T] ? unknown : never;
+
+/** An endpoint's parameters: `expand[]` plus its own (`obj` with `expand` added). */
+export function endpoint<T = Record<string, unknown>>(
+  fields: Fields<T> & Declares<T, "expand">,
+  opts: ObjOpts<T> = {},
+): ObjectSpec {
+  return obj<T>({ expand: expand(), ...fields }, opts);
+}
+
+/** A create or update endpoint of an object with metadata: `expand[]`, `metadata` plus its own. */
+export function endpointWithMetadata<T = Record<string, unknown>>(
+  fields: Fields<T> & Declares<T, "expand" | "metadata">,
+  opts: ObjOpts<T> = {},
+): ObjectSpec {
+  return obj<T>({ expand: expand(), metadata: metadata(), ...fields }, opts);
+}
+
+/** A list endpoint: `limit`, `starting_after`, `ending_before`, `expand[]` plus its filters. */
+export function list<T = Record<string, unknown>>(
+  filters: Fields<T> & Declares<T, "limit" | "starting_after" | "ending_before" | "expand">,
+  opts: ObjOpts<T> = {},
+): ObjectSpec {
+  return obj<T>({ ...pagination, ...filters }, opts);
+}
 
 /** ISO 4217 codes (lower case) that Stripe accepts as a `currency`. */
 export const CURRENCIES: readonly string[] = (

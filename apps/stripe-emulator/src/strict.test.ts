@@ -5,10 +5,10 @@
  */
 import type Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROUTE_SPECS } from "./http/route-specs.ts";
+import { Router } from "./http/router.ts";
 import { Params } from "./params.ts";
 import { registerAll } from "./resources/index.ts";
-import { ROUTE_SPECS } from "./route-specs.ts";
-import { Router } from "./router.ts";
 import type { StripeEmulator } from "./server.ts";
 import { int, obj, str, validateParams } from "./spec.ts";
 import { startTestEmulator } from "./testing.ts";

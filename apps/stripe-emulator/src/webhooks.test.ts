@@ -2,8 +2,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import Stripe from "stripe";
 import { afterEach, describe, expect, it } from "vitest";
+import { seededRandom, signPayload } from "./http/webhooks.ts";
 import { startTestEmulator } from "./testing.ts";
-import { seededRandom, signPayload } from "./webhooks.ts";
 
 interface Received {
   body: string;

@@ -1,10 +1,14 @@
+import type Stripe from "stripe";
 import type { EmulatorCore } from "../core.ts";
-import { buildInvoice } from "../resources/invoices.ts";
-import { buildSubscription } from "../resources/subscriptions.ts";
-import type { InvoiceRec, ScheduleRec, SubscriptionRec } from "../state.ts";
+import { invalidRequest } from "../errors.ts";
+import { buildInvoice } from "../objects/invoices.ts";
+import { buildSubscription, currentPeriod } from "../objects/subscriptions.ts";
+import { buildTestClock } from "../objects/testClocks.ts";
+import type { InvoiceRec, ScheduleRec, SubscriptionRec, TestClockRec } from "../state.ts";
 import { attemptInvoicePayment, finalizeInvoice, voidInvoice } from "./invoices.ts";
+import { boundary } from "./periods.ts";
 import { processScheduleAt, scheduleDueTime } from "./schedules.ts";
-import { cancelSubscriptionNow, currentPeriod, renewSubscription } from "./subscriptions.ts";
+import { cancelSubscriptionNow, renewSubscription, subscriptionInterval } from "./subscriptions.ts";
 
 const DAY = 86_400;
 /** An `incomplete` subscription whose first invoice stays unpaid this long becomes `incomplete_expired`. */
@@ -242,4 +246,68 @@ export function processUntil(core: EmulatorCore, clockId: string | null, target:
     processAt(core, clockId, next);
   }
   if (clock) clock.frozen_time = target;
+}
+
+/** Stripe's limit: two intervals of the shortest live subscription on the clock, from its frozen time. */
+function advanceLimit(
+  core: EmulatorCore,
+  clock: TestClockRec,
+): { until: number; subscription: string; every: string } | null {
+  const customers = new Set(
+    Object.values(core.state.customers)
+      .filter((c) => c.test_clock === clock.id && !c.deleted)
+      .map((c) => c.id),
+  );
+  let best: { until: number; subscription: string; every: string } | null = null;
+  for (const sub of Object.values(core.state.subscriptions)) {
+    if (!customers.has(sub.customer) || sub.status === "canceled" || sub.status === "incomplete_expired")
+      continue;
+    const { interval } = subscriptionInterval(core, sub);
+    const until = boundary(clock.frozen_time, interval.interval, interval.interval_count, 2);
+    if (best === null || until < best.until) {
+      best = { until, subscription: sub.id, every: `${interval.interval_count} ${interval.interval}` };
+    }
+  }
+  return best;
+}
+
+/**
+ * Advances a test clock. Processing runs synchronously inside the request: the response mirrors
+ * Stripe's (`status: "advancing"`), and by the time it is sent a retrieve already shows `ready`.
+ */
+export function advanceClock(
+  core: EmulatorCore,
+  clock: TestClockRec,
+  target: number,
+): Stripe.TestHelpers.TestClock {
+  if (target <= clock.frozen_time) {
+    throw invalidRequest(
+      "The frozen_time must be after the test clock's current frozen_time.",
+      "frozen_time",
+    );
+  }
+  const limit = advanceLimit(core, clock);
+  if (limit !== null && target > limit.until) {
+    throw invalidRequest(
+      `A test clock can advance at most two intervals of the shortest subscription on it at once: ${limit.subscription} renews every ${limit.every}, so frozen_time can be at most ${limit.until} now. Advance in steps.`,
+      "frozen_time",
+    );
+  }
+  clock.status = "advancing";
+  clock.target_frozen_time = target;
+  const response = buildTestClock(clock);
+  core.emit("test_helpers.test_clock.advancing", response);
+  processUntil(core, clock.id, target);
+  clock.status = "ready";
+  clock.target_frozen_time = null;
+  clock.frozen_time = target;
+  core.emit("test_helpers.test_clock.ready", buildTestClock(clock));
+  return response;
+}
+
+/** Renewals etc. of subscriptions that are not on a test clock happen in real time: whatever is due now. */
+export function processRealTime(core: EmulatorCore): void {
+  const now = core.realNow();
+  const due = nextDueTime(core, null);
+  if (due !== null && due <= now) core.tx(() => processUntil(core, null, now));
 }

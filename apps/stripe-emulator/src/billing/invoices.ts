@@ -1,12 +1,10 @@
 import { chargeOutcome, type Decline } from "../cards.ts";
-import { retryDelaysSeconds } from "../config.ts";
 import type { EmulatorCore } from "../core.ts";
 import { type ApiError, cardError } from "../errors.ts";
 import { newId, newSecret } from "../ids.ts";
-import { recordCharge } from "../resources/charges.ts";
-import { buildInvoice } from "../resources/invoices.ts";
-import { buildInvoicePayment, buildPaymentIntent } from "../resources/paymentIntents.ts";
-import { buildPaymentMethod } from "../resources/paymentMethods.ts";
+import { buildInvoice, projectedAmounts } from "../objects/invoices.ts";
+import { buildInvoicePayment, buildPaymentIntent } from "../objects/paymentIntents.ts";
+import { buildPaymentMethod } from "../objects/paymentMethods.ts";
 import type {
   InvoiceItemRec,
   InvoiceRec,
@@ -16,14 +14,10 @@ import type {
   SubscriptionItemRec,
   SubscriptionRec,
 } from "../state.ts";
-import { onInvoicePaid, onInvoicePaymentFailed } from "./subscriptions.ts";
+import { onInvoicePaid, onInvoicePaymentFailed, retryDelays } from "./dunning.ts";
+import { recordCharge } from "./payments.ts";
 
 const DAY = 86_400;
-
-/** Seconds after each failed automatic attempt before the next retry (the core's retry policy). */
-export function retryDelays(core: EmulatorCore): number[] {
-  return retryDelaysSeconds(core.paymentRetries.schedule);
-}
 
 export function formatAmount(cents: number, currency: string): string {
   const abs = Math.abs(cents);
@@ -176,24 +170,6 @@ export function pullPendingItems(
     .filter(filter)
     .sort((a, b) => a.seq - b.seq);
   for (const item of pending) addInvoiceItemLine(inv, item);
-}
-
-export function invoiceTotal(inv: InvoiceRec): number {
-  return inv.lines.reduce((sum, line) => sum + line.amount, 0);
-}
-
-/** Balance application: debit balance is added, credit balance (negative) is used up, negative totals are credited. */
-export function projectedAmounts(
-  core: EmulatorCore,
-  inv: InvoiceRec,
-): { starting: number; due: number; ending: number } {
-  if (inv.status !== "draft") {
-    return { starting: inv.starting_balance, due: inv.amount_due, ending: inv.ending_balance ?? 0 };
-  }
-  const balance = core.state.customers[inv.customer]?.balance ?? 0;
-  const gross = invoiceTotal(inv) + balance;
-  const due = Math.max(0, gross);
-  return { starting: balance, due, ending: gross - due };
 }
 
 export function emitInvoiceCreated(core: EmulatorCore, inv: InvoiceRec): void {
@@ -380,21 +356,6 @@ export function declineError(core: EmulatorCore, attempt: Extract<PaymentAttempt
     ...(pi ? { payment_intent: buildPaymentIntent(core, pi) } : {}),
     ...(pm ? { payment_method: buildPaymentMethod(pm) } : {}),
   });
-}
-
-/** `status: uncollectible` with Stripe's `status_details.uncollectible.reason`. */
-export function markUncollectible(
-  core: EmulatorCore,
-  inv: InvoiceRec,
-  now: number,
-  reason: NonNullable<InvoiceRec["uncollectible_reason"]>,
-): void {
-  const before = buildInvoice(core, inv);
-  inv.status = "uncollectible";
-  inv.marked_uncollectible_at = now;
-  inv.next_payment_attempt = null;
-  inv.uncollectible_reason = reason;
-  core.emitUpdate("invoice.marked_uncollectible", before, buildInvoice(core, inv));
 }
 
 export function voidInvoice(core: EmulatorCore, inv: InvoiceRec, now: number): void {

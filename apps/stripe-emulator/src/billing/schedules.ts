@@ -1,16 +1,16 @@
 import type { EmulatorCore } from "../core.ts";
 import { invalidRequest, missingParam } from "../errors.ts";
 import { newId } from "../ids.ts";
+import { buildSchedule, phaseIndexAt } from "../objects/schedules.ts";
+import { currentPeriod } from "../objects/subscriptions.ts";
 import type { Params } from "../params.ts";
-import { resolveCustomerPaymentMethod } from "../resources/paymentMethods.ts";
-import { buildSchedule } from "../resources/subscriptionSchedules.ts";
 import type { PhaseItemRec, PhaseRec, ScheduleRec, SubscriptionRec } from "../state.ts";
 import { attemptInvoicePayment, emitInvoiceCreated, finalizeInvoice } from "./invoices.ts";
+import { resolveCustomerPaymentMethod } from "./payments.ts";
 import { boundary } from "./periods.ts";
 import {
   applyItemChanges,
   cancelSubscriptionNow,
-  currentPeriod,
   type ItemChange,
   type ProrationBehavior,
   startSubscription,
@@ -20,15 +20,6 @@ import {
 
 const PRORATION = ["always_invoice", "create_prorations", "none"] as const;
 const END_BEHAVIORS = ["cancel", "none", "release", "renew"] as const;
-
-/** Index of the phase in force at `t` (the last one that started), or -1 before the first. */
-export function phaseIndexAt(schedule: ScheduleRec, t: number): number {
-  let index = -1;
-  schedule.phases.forEach((phase, i) => {
-    if (phase.start_date <= t) index = i;
-  });
-  return index;
-}
 
 export function currentPhase(core: EmulatorCore, schedule: ScheduleRec): PhaseRec | undefined {
   if (schedule.status !== "active") return undefined;

@@ -1,11 +1,10 @@
 import type { EmulatorCore } from "../core.ts";
 import { ApiError, invalidRequest, missingParam, notSupported } from "../errors.ts";
 import { newId } from "../ids.ts";
+import { buildInvoiceItem } from "../objects/invoiceItems.ts";
+import { projectedAmounts } from "../objects/invoices.ts";
+import { buildSubscription, currentPeriod } from "../objects/subscriptions.ts";
 import { Params } from "../params.ts";
-import { buildInvoiceItem } from "../resources/invoiceItems.ts";
-import { resolveCustomerPaymentMethod } from "../resources/paymentMethods.ts";
-import { createPrice } from "../resources/prices.ts";
-import { buildSubscription } from "../resources/subscriptions.ts";
 import type {
   CustomerRec,
   InvoiceItemRec,
@@ -15,22 +14,22 @@ import type {
   SubscriptionItemRec,
   SubscriptionRec,
 } from "../state.ts";
+import { createPrice } from "./catalog.ts";
+import { endSubscription } from "./dunning.ts";
 import {
   addSubscriptionLine,
   attemptInvoicePayment,
   declineError,
   emitInvoiceCreated,
   finalizeInvoice,
-  markUncollectible,
   newInvoice,
   paymentMethodFor,
   planDescription,
   productName,
-  projectedAmounts,
   pullPendingItems,
-  retryDelays,
 } from "./invoices.ts";
 import { meterUsage } from "./meters.ts";
+import { resolveCustomerPaymentMethod } from "./payments.ts";
 import { boundary, nextBoundaryAfter } from "./periods.ts";
 import { prorate } from "./proration.ts";
 
@@ -105,15 +104,6 @@ function diff(before: object, after: object): Record<string, unknown> {
   return out;
 }
 
-function emitSubscriptionUpdated(
-  core: EmulatorCore,
-  sub: SubscriptionRec,
-  before: ReturnType<typeof buildSubscription>,
-): void {
-  if (core.quietSubscriptions.has(sub.id)) return;
-  core.emitUpdate("customer.subscription.updated", before, buildSubscription(core, sub));
-}
-
 export function subscriptionInterval(
   core: EmulatorCore,
   sub: SubscriptionRec,
@@ -123,14 +113,6 @@ export function subscriptionInterval(
   if (!price?.recurring)
     throw new ApiError(500, { type: "api_error", message: `Subscription ${sub.id} has no recurring item.` });
   return { interval: price.recurring };
-}
-
-export function currentPeriod(sub: SubscriptionRec): { start: number; end: number } {
-  const first = sub.items[0];
-  return {
-    start: first?.current_period_start ?? sub.start_date,
-    end: first?.current_period_end ?? sub.start_date,
-  };
 }
 
 // ---- item parsing ------------------------------------------------------------------------------------
@@ -917,23 +899,7 @@ export function cancelSubscriptionNow(
       delete core.state.invoices[inv.id];
     }
   }
-  sub.status = "canceled";
-  sub.canceled_at = sub.canceled_at ?? now;
-  sub.ended_at = now;
-  sub.cancel_at = sub.cancel_at ?? null;
-  if (opts.reason) sub.cancellation_details.reason = opts.reason;
-  if (sub.schedule) {
-    const schedule = core.state.schedules[sub.schedule];
-    if (schedule && (schedule.status === "active" || schedule.status === "not_started")) {
-      schedule.status = "canceled";
-      schedule.canceled_at = now;
-    }
-  }
-  for (const inv of Object.values(core.state.invoices)) {
-    if (inv.subscription === sub.id && inv.status === "open") inv.next_payment_attempt = null;
-  }
-  core.quietSubscriptions.delete(sub.id);
-  core.emitUpdate("customer.subscription.deleted", before, buildSubscription(core, sub));
+  endSubscription(core, sub, before, now, opts.reason);
 }
 
 /** Rolls a subscription into its next period at `t` (= the old period end) and invoices it. */
@@ -1026,55 +992,4 @@ export function renewSubscription(
   };
   if (preview) return run();
   return withSubscriptionEvent(core, sub, "customer.subscription.updated", run);
-}
-
-// ---- reactions to invoice payments --------------------------------------------------------------------
-
-export function onInvoicePaid(core: EmulatorCore, inv: InvoiceRec, now: number): void {
-  if (!inv.subscription) return;
-  const sub = core.state.subscriptions[inv.subscription];
-  if (!sub) return;
-  if (sub.status !== "incomplete" && sub.status !== "past_due" && sub.status !== "unpaid") return;
-  const stillOpen = Object.values(core.state.invoices).some(
-    (other) =>
-      other.subscription === sub.id &&
-      other.status === "open" &&
-      other.id !== inv.id &&
-      other.attempt_count > 0,
-  );
-  if (stillOpen) return;
-  const before = buildSubscription(core, sub);
-  sub.status = sub.trial_end !== null && sub.trial_end > now ? "trialing" : "active";
-  sub.failed_attempts = 0;
-  emitSubscriptionUpdated(core, sub, before);
-}
-
-export function onInvoicePaymentFailed(core: EmulatorCore, inv: InvoiceRec, now: number): void {
-  if (!inv.subscription) return;
-  const sub = core.state.subscriptions[inv.subscription];
-  if (!sub || sub.status === "incomplete" || sub.status === "canceled" || sub.status === "incomplete_expired")
-    return;
-  const before = buildSubscription(core, sub);
-  sub.failed_attempts = inv.attempt_count;
-  if (sub.status === "active" || sub.status === "trialing") sub.status = "past_due";
-  const final =
-    sub.status === "past_due" &&
-    inv.attempt_count >= retryDelays(core).length + 1 &&
-    inv.next_payment_attempt === null;
-  const policy = core.paymentRetries;
-  if (final && policy.subscriptionAfterFinalFailure === "unpaid") sub.status = "unpaid";
-  emitSubscriptionUpdated(core, sub, before);
-  if (!final) return;
-  // Every retry failed: the configured outcomes (Billing → Revenue recovery → Retries on Stripe).
-  if (policy.invoiceAfterFinalFailure === "uncollectible" && inv.status === "open") {
-    markUncollectible(core, inv, now, "max_payment_attempts");
-  }
-  if (policy.subscriptionAfterFinalFailure === "cancel") {
-    cancelSubscriptionNow(core, sub, {
-      prorate: false,
-      invoiceNow: false,
-      reason: "payment_failed",
-      at: now,
-    });
-  }
 }

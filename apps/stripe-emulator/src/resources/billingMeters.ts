@@ -2,39 +2,10 @@ import type Stripe from "stripe";
 import { meterUsage } from "../billing/meters.ts";
 import { type EmulatorCore, paginate } from "../core.ts";
 import { invalidRequest, missingParam, resourceMissing } from "../errors.ts";
+import type { Router } from "../http/router.ts";
 import { newId } from "../ids.ts";
-import type { Router } from "../router.ts";
+import { buildMeter, buildMeterEvent } from "../objects/billingMeters.ts";
 import type { MeterEventRec, MeterRec } from "../state.ts";
-
-export function buildMeter(rec: MeterRec): Stripe.Billing.Meter {
-  return {
-    id: rec.id,
-    object: "billing.meter",
-    created: rec.created,
-    customer_mapping: { event_payload_key: rec.customer_key, type: "by_id" },
-    default_aggregation: { formula: rec.formula },
-    display_name: rec.display_name,
-    event_name: rec.event_name,
-    event_time_window: rec.event_time_window,
-    livemode: false,
-    status: rec.status,
-    status_transitions: { deactivated_at: rec.deactivated_at },
-    updated: rec.updated,
-    value_settings: { event_payload_key: rec.value_key },
-  };
-}
-
-export function buildMeterEvent(rec: MeterEventRec): Stripe.Billing.MeterEvent {
-  return {
-    object: "billing.meter_event",
-    created: rec.created,
-    event_name: rec.event_name,
-    identifier: rec.identifier,
-    livemode: false,
-    payload: rec.payload,
-    timestamp: rec.timestamp,
-  };
-}
 
 function meter(core: EmulatorCore, id: string): MeterRec {
   const rec = core.state.meters[id];

@@ -1,130 +1,17 @@
-import type Stripe from "stripe";
+import { attachPaymentMethod } from "../billing/payments.ts";
 import { startSubscription } from "../billing/subscriptions.ts";
 import type { TestCard } from "../cards.ts";
-import { type EmulatorCore, embeddedList, paginate } from "../core.ts";
+import { type EmulatorCore, paginate } from "../core.ts";
 import { invalidRequest, missingParam, notSupported, resourceMissing } from "../errors.ts";
+import type { Router } from "../http/router.ts";
 import { newId, newSecret } from "../ids.ts";
+import { buildCheckoutSession, buildLineItem } from "../objects/checkout.ts";
+import { buildCustomer } from "../objects/customers.ts";
+import { buildSetupIntent } from "../objects/paymentIntents.ts";
+import { buildPaymentMethod } from "../objects/paymentMethods.ts";
 import { Params } from "../params.ts";
-import type { Router } from "../router.ts";
 import type { CheckoutSessionRec, SetupIntentRec } from "../state.ts";
-import { buildCustomer, createCustomer } from "./customers.ts";
-import { buildSetupIntent } from "./paymentIntents.ts";
-import { attachPaymentMethod, buildPaymentMethod } from "./paymentMethods.ts";
-import { buildPrice } from "./prices.ts";
-
-function sessionAmount(core: EmulatorCore, rec: CheckoutSessionRec): number | null {
-  if (rec.mode === "setup") return null;
-  if (rec.subscription_data.trial_period_days || rec.subscription_data.trial_end) return 0;
-  return rec.line_items.reduce(
-    (sum, li) => sum + (core.state.prices[li.price]?.unit_amount ?? 0) * li.quantity,
-    0,
-  );
-}
-
-export function buildLineItem(
-  core: EmulatorCore,
-  li: CheckoutSessionRec["line_items"][number],
-): Stripe.LineItem {
-  const price = core.price(li.price);
-  const amount = price.unit_amount * li.quantity;
-  return {
-    id: li.id,
-    object: "item",
-    adjustable_quantity: null,
-    amount_discount: 0,
-    amount_subtotal: amount,
-    amount_tax: 0,
-    amount_total: amount,
-    currency: price.currency,
-    description: core.state.products[price.product]?.name ?? null,
-    metadata: {},
-    price: buildPrice(price),
-    quantity: li.quantity,
-  };
-}
-
-export function buildCheckoutSession(core: EmulatorCore, rec: CheckoutSessionRec): Stripe.Checkout.Session {
-  const amount = sessionAmount(core, rec);
-  const customer = rec.customer ? core.state.customers[rec.customer] : undefined;
-  return {
-    id: rec.id,
-    object: "checkout.session",
-    adaptive_pricing: null,
-    after_expiration: null,
-    allow_promotion_codes: null,
-    allowed_payment_method_types: null,
-    amount_subtotal: amount,
-    amount_total: amount,
-    automatic_tax: { enabled: false, liability: null, provider: null, status: null },
-    billing_address_collection: null,
-    cancel_url: rec.cancel_url,
-    client_reference_id: rec.client_reference_id,
-    client_secret: null,
-    collected_information: null,
-    consent: null,
-    consent_collection: null,
-    created: rec.created,
-    currency: rec.currency,
-    currency_conversion: null,
-    custom_fields: [],
-    custom_text: {
-      after_submit: null,
-      shipping_address: null,
-      submit: null,
-      terms_of_service_acceptance: null,
-    },
-    customer: rec.customer,
-    customer_account: null,
-    customer_creation: rec.customer ? null : "if_required",
-    customer_details:
-      rec.status === "complete"
-        ? {
-            address: null,
-            business_name: null,
-            email: customer?.email ?? rec.customer_email,
-            individual_name: null,
-            name: customer?.name ?? null,
-            phone: null,
-            tax_exempt: "none",
-            tax_ids: [],
-          }
-        : null,
-    customer_email: rec.customer_email,
-    discounts: [],
-    expires_at: rec.expires_at,
-    integration_identifier: null,
-    invoice: rec.invoice,
-    invoice_creation: null,
-    livemode: false,
-    locale: null,
-    managed_payments: null,
-    metadata: rec.metadata,
-    mode: rec.mode,
-    origin_context: null,
-    payment_intent: null,
-    payment_link: null,
-    payment_method_collection: rec.mode === "subscription" ? "always" : null,
-    payment_method_configuration_details: null,
-    payment_method_options: {},
-    payment_method_types: ["card"],
-    payment_status: rec.payment_status,
-    permissions: null,
-    recovered_from: null,
-    saved_payment_method_options: null,
-    setup_intent: rec.setup_intent,
-    shipping_address_collection: null,
-    shipping_cost: null,
-    shipping_options: [],
-    status: rec.status,
-    submit_type: null,
-    subscription: rec.subscription,
-    success_url: rec.success_url,
-    total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: 0 },
-    ui_mode: "hosted_page",
-    url: rec.status === "open" ? `${core.baseUrl}/checkout/${rec.id}` : null,
-    wallet_options: null,
-  };
-}
+import { createCustomer } from "./customers.ts";
 
 function createSession(core: EmulatorCore, p: Params): CheckoutSessionRec {
   const mode = p.oneOf("mode", ["subscription", "setup", "payment"] as const);
@@ -326,13 +213,4 @@ export function registerCheckout(router: Router): void {
     expireSession(core, session);
     return buildCheckoutSession(core, session);
   });
-}
-
-export function checkoutIncludable(core: EmulatorCore, id: string, key: string): unknown {
-  const session = core.state.checkoutSessions[id];
-  if (!session || key !== "line_items") return undefined;
-  return embeddedList(
-    session.line_items.map((li) => buildLineItem(core, li)),
-    `/v1/checkout/sessions/${session.id}/line_items`,
-  );
 }

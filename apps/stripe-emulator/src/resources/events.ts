@@ -1,9 +1,10 @@
 import type Stripe from "stripe";
 import type { EmulatorCore } from "../core.ts";
 import { invalidRequest, resourceMissing } from "../errors.ts";
+import type { Router } from "../http/router.ts";
 import { newId, newSecret } from "../ids.ts";
+import { buildWebhookEndpoint } from "../objects/webhookEndpoints.ts";
 import type { Params } from "../params.ts";
-import type { Router } from "../router.ts";
 import type { WebhookEndpointRec } from "../state.ts";
 import { API_VERSION } from "../version.ts";
 
@@ -49,26 +50,6 @@ function listEvents(core: EmulatorCore, p: Params, url: string): Stripe.ApiList<
   return { object: "list", data: events.slice(0, limit), has_more: events.length > limit, url };
 }
 
-export function buildWebhookEndpoint(
-  rec: WebhookEndpointRec,
-  includeSecret: boolean,
-): Stripe.WebhookEndpoint {
-  return {
-    id: rec.id,
-    object: "webhook_endpoint",
-    api_version: rec.api_version,
-    application: null,
-    created: rec.created,
-    description: rec.description,
-    enabled_events: rec.enabled_events,
-    livemode: false,
-    metadata: rec.metadata,
-    ...(includeSecret ? { secret: rec.secret } : {}),
-    status: rec.status,
-    url: rec.url,
-  };
-}
-
 export function createWebhookEndpoint(
   core: EmulatorCore,
   input: {
@@ -100,6 +81,37 @@ export function createWebhookEndpoint(
   };
   core.state.webhookEndpoints[rec.id] = rec;
   return rec;
+}
+
+/** A webhook endpoint registered through options or the admin API (kept across `/_emulator/reset`). */
+export interface PreregisteredWebhook {
+  url: string;
+  secret: string;
+  enabled_events?: string[];
+}
+
+/** Registers (or updates, by URL) a pre-registered endpoint; returns it with its `secret`. */
+export function preregisterWebhookEndpoint(
+  core: EmulatorCore,
+  hook: PreregisteredWebhook,
+): Stripe.WebhookEndpoint {
+  const existing = Object.values(core.state.webhookEndpoints).find((e) => e.url === hook.url && !e.deleted);
+  if (existing) {
+    existing.secret = hook.secret;
+    existing.preregistered = true;
+    if (hook.enabled_events) existing.enabled_events = hook.enabled_events;
+    return buildWebhookEndpoint(existing, true);
+  }
+  const payload: { url: string; secret: string; enabled_events?: string[]; preregistered: boolean } = {
+    url: hook.url,
+    secret: hook.secret,
+    preregistered: true,
+  };
+  if (hook.enabled_events) payload.enabled_events = hook.enabled_events;
+  return buildWebhookEndpoint(
+    core.tx(() => createWebhookEndpoint(core, payload)),
+    true,
+  );
 }
 
 function endpoint(core: EmulatorCore, id: string): WebhookEndpointRec {

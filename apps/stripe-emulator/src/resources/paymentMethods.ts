@@ -1,158 +1,16 @@
-import type Stripe from "stripe";
 import {
-  cardByLast4,
-  cardByNumber,
-  cardByPaymentMethodId,
-  cardByToken,
-  cardRecord,
-  type TestCard,
-} from "../cards.ts";
+  attachPaymentMethod,
+  materializePaymentMethod,
+  newPaymentMethodFromCard,
+} from "../billing/payments.ts";
+import { cardByNumber, cardByToken } from "../cards.ts";
 import { type EmulatorCore, paginate } from "../core.ts";
-import { cardError, invalidRequest, missingParam, resourceMissing } from "../errors.ts";
-import { newId } from "../ids.ts";
+import { invalidRequest, missingParam } from "../errors.ts";
+import type { Router } from "../http/router.ts";
+import { buildCustomer } from "../objects/customers.ts";
+import { buildPaymentMethod } from "../objects/paymentMethods.ts";
 import type { Params } from "../params.ts";
-import type { Router } from "../router.ts";
 import type { PaymentMethodRec } from "../state.ts";
-import { buildCustomer } from "./customers.ts";
-
-export function buildPaymentMethod(rec: PaymentMethodRec): Stripe.PaymentMethod {
-  return {
-    id: rec.id,
-    object: "payment_method",
-    allow_redisplay: rec.allow_redisplay,
-    billing_details: {
-      address: { city: null, country: null, line1: null, line2: null, postal_code: null, state: null },
-      email: rec.billing_details.email,
-      name: rec.billing_details.name,
-      phone: rec.billing_details.phone,
-      tax_id: null,
-    },
-    card: {
-      brand: rec.card.brand,
-      checks: { address_line1_check: null, address_postal_code_check: null, cvc_check: "pass" },
-      country: rec.card.country,
-      display_brand: rec.card.display_brand,
-      exp_month: rec.card.exp_month,
-      exp_year: rec.card.exp_year,
-      fingerprint: rec.card.fingerprint,
-      funding: rec.card.funding,
-      generated_from: null,
-      last4: rec.card.last4,
-      networks: { available: [rec.card.brand], preferred: null },
-      regulated_status: "unregulated",
-      three_d_secure_usage: { supported: true },
-      wallet: null,
-    },
-    created: rec.created,
-    customer: rec.customer,
-    customer_account: null,
-    livemode: false,
-    metadata: rec.metadata,
-    type: "card",
-  };
-}
-
-function newPaymentMethodFromCard(
-  core: EmulatorCore,
-  card: TestCard,
-  alias: string | null,
-  now: number,
-): PaymentMethodRec {
-  const year = new Date(now * 1000).getUTCFullYear();
-  const rec: PaymentMethodRec = {
-    id: newId("pm"),
-    seq: core.nextSeq(),
-    created: now,
-    type: "card",
-    customer: null,
-    card: cardRecord(card, year),
-    alias,
-    billing_details: { email: null, name: null, phone: null },
-    metadata: {},
-    allow_redisplay: "unspecified",
-  };
-  core.state.paymentMethods[rec.id] = rec;
-  return rec;
-}
-
-/** Turns `pm_card_visa` style test ids into a fresh PaymentMethod (as Stripe does), else looks one up. */
-export function materializePaymentMethod(
-  core: EmulatorCore,
-  id: string,
-  now: number,
-  param = "payment_method",
-): PaymentMethodRec {
-  const existing = core.state.paymentMethods[id];
-  if (existing) return existing;
-  const card = cardByPaymentMethodId(id);
-  if (card) return newPaymentMethodFromCard(core, card, id, now);
-  throw resourceMissing("PaymentMethod", id, param);
-}
-
-function declineOnAttach(rec: PaymentMethodRec): void {
-  const test = cardByLast4(rec.card.brand, rec.card.last4);
-  if (test?.behavior === "decline" && test.decline) {
-    throw cardError(test.decline.message, test.decline.code, test.decline.decline_code, {
-      payment_method: buildPaymentMethod(rec),
-    });
-  }
-}
-
-/** Attaches a PaymentMethod (or a `pm_card_*` test id, which makes a new one) to a customer. */
-export function attachPaymentMethod(core: EmulatorCore, id: string, customerId: string): PaymentMethodRec {
-  const customer = core.customer(customerId);
-  const now = core.clockNow(customer.test_clock);
-  const rec = materializePaymentMethod(core, id, now);
-  if (rec.customer === customerId) return rec;
-  if (rec.customer !== null) {
-    throw invalidRequest(
-      `The payment method you provided has already been attached to a customer.`,
-      "payment_method",
-      "payment_method_unexpected_state",
-    );
-  }
-  declineOnAttach(rec);
-  rec.customer = customerId;
-  core.emit("payment_method.attached", buildPaymentMethod(rec));
-  return rec;
-}
-
-/**
- * Resolves a payment method id for a customer. Test ids (`pm_card_visa`) resolve to the PaymentMethod the
- * customer got from that id most recently, so `invoice_settings[default_payment_method]=pm_card_visa`
- * works after `payment_method=pm_card_visa`, as with Stripe.
- */
-export function resolveCustomerPaymentMethod(
-  core: EmulatorCore,
-  customerId: string,
-  id: string,
-  param: string,
-): PaymentMethodRec {
-  const direct = core.state.paymentMethods[id];
-  const rec =
-    direct ??
-    Object.values(core.state.paymentMethods)
-      .filter((pm) => pm.alias === id && pm.customer === customerId)
-      .sort((a, b) => b.seq - a.seq)[0];
-  if (!rec) {
-    if (cardByPaymentMethodId(id)) {
-      throw invalidRequest(
-        `The customer does not have a payment method with the ID ${id}. The payment method must be attached to the customer.`,
-        param,
-        "resource_missing",
-      );
-    }
-    throw resourceMissing("PaymentMethod", id, param);
-  }
-  if (rec.customer !== customerId) {
-    throw invalidRequest(
-      `The customer does not have a payment method with the ID ${id}. The payment method must be attached to the customer.`,
-      param,
-      "resource_missing",
-    );
-  }
-  return rec;
-}
 
 function createPaymentMethod(core: EmulatorCore, p: Params): PaymentMethodRec {
   const type = p.str("type");

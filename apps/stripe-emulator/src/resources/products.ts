@@ -1,64 +1,10 @@
 import type Stripe from "stripe";
-import { type EmulatorCore, paginate } from "../core.ts";
+import { createProduct } from "../billing/catalog.ts";
+import { paginate } from "../core.ts";
 import { invalidRequest } from "../errors.ts";
-import { newId } from "../ids.ts";
-import type { Params } from "../params.ts";
-import type { Router } from "../router.ts";
+import type { Router } from "../http/router.ts";
+import { buildProduct } from "../objects/products.ts";
 import { searchRecords } from "../search.ts";
-import type { ProductRec } from "../state.ts";
-
-export function buildProduct(rec: ProductRec): Stripe.Product {
-  return {
-    id: rec.id,
-    object: "product",
-    active: rec.active,
-    created: rec.created,
-    default_price: rec.default_price,
-    description: rec.description,
-    images: rec.images,
-    livemode: false,
-    marketing_features: [],
-    metadata: rec.metadata,
-    name: rec.name,
-    package_dimensions: null,
-    shippable: null,
-    statement_descriptor: rec.statement_descriptor,
-    tax_code: rec.tax_code,
-    tax_details: null,
-    type: "service",
-    unit_label: rec.unit_label,
-    updated: rec.updated,
-    url: rec.url,
-  };
-}
-
-export function createProduct(core: EmulatorCore, p: Params): ProductRec {
-  const now = core.realNow();
-  const id = p.str("id") ?? newId("prod", 14);
-  if (core.state.products[id]) {
-    throw invalidRequest(`Product already exists.`, "id", "resource_already_exists");
-  }
-  const rec: ProductRec = {
-    id,
-    seq: core.nextSeq(),
-    created: now,
-    updated: now,
-    name: p.reqStr("name"),
-    description: p.nullableStr("description") ?? null,
-    active: p.bool("active") ?? true,
-    metadata: p.metadata("metadata", {}),
-    default_price: null,
-    images: p.strList("images") ?? [],
-    url: p.nullableStr("url") ?? null,
-    unit_label: p.nullableStr("unit_label") ?? null,
-    statement_descriptor: p.nullableStr("statement_descriptor") ?? null,
-    tax_code: p.nullableStr("tax_code") ?? null,
-    deleted: false,
-  };
-  core.state.products[rec.id] = rec;
-  core.emit("product.created", buildProduct(rec));
-  return rec;
-}
 
 export function registerProducts(router: Router): void {
   router.post("/v1/products", ({ core, p }) => {

@@ -1,37 +1,11 @@
-import type Stripe from "stripe";
+import { refundCharge } from "../billing/payments.ts";
 import { type EmulatorCore, paginate } from "../core.ts";
 import { invalidRequest, missingParam, resourceMissing } from "../errors.ts";
+import type { Router } from "../http/router.ts";
 import { newId } from "../ids.ts";
+import { buildRefund } from "../objects/refunds.ts";
 import type { Params } from "../params.ts";
-import type { Router } from "../router.ts";
 import type { PaymentIntentRec, RefundRec } from "../state.ts";
-import { refundCharge } from "./charges.ts";
-
-export function buildRefund(rec: RefundRec): Stripe.Refund {
-  return {
-    id: rec.id,
-    object: "refund",
-    amount: rec.amount,
-    balance_transaction: null,
-    charge: rec.charge ?? null,
-    created: rec.created,
-    currency: rec.currency,
-    customer: rec.customer,
-    customer_account: null,
-    destination_details: {
-      card: { reference_status: "pending", reference_type: "acquirer_reference_number", type: "refund" },
-      type: "card",
-    },
-    metadata: rec.metadata,
-    payment_intent: rec.payment_intent,
-    payment_method: rec.payment_method,
-    reason: rec.reason,
-    receipt_number: null,
-    source_transfer_reversal: null,
-    status: rec.status,
-    transfer_reversal: null,
-  };
-}
 
 /** What is already refunded of a PaymentIntent. */
 export function amountRefunded(core: EmulatorCore, paymentIntentId: string): number {

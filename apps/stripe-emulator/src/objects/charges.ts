@@ -1,8 +1,5 @@
 import type Stripe from "stripe";
-import type { Decline } from "../cards.ts";
-import type { EmulatorCore } from "../core.ts";
-import { newId } from "../ids.ts";
-import type { ChargeRec, PaymentIntentRec, PaymentMethodRec } from "../state.ts";
+import type { ChargeRec } from "../state.ts";
 
 /**
  * Charges exist as Stripe makes them — one per payment attempt of an invoice's PaymentIntent — so that
@@ -97,48 +94,4 @@ export function buildCharge(rec: ChargeRec): Stripe.Charge {
     transfer_data: null,
     transfer_group: null,
   };
-}
-
-/** Records one payment attempt as a Charge, emits `charge.succeeded` or `charge.failed`, and returns it. */
-export function recordCharge(
-  core: EmulatorCore,
-  pi: PaymentIntentRec,
-  pm: PaymentMethodRec,
-  now: number,
-  decline: Decline | null,
-): ChargeRec {
-  const rec: ChargeRec = {
-    id: newId("ch"),
-    seq: core.nextSeq(),
-    created: now,
-    amount: pi.amount,
-    currency: pi.currency,
-    customer: pi.customer,
-    payment_intent: pi.id,
-    payment_method: pm.id,
-    description: pi.description,
-    status: decline ? "failed" : "succeeded",
-    failure_code: decline ? decline.code : null,
-    failure_message: decline ? decline.message : null,
-    decline_code: decline?.decline_code || null,
-    amount_refunded: 0,
-    billing_email: pm.billing_details.email,
-    billing_name: pm.billing_details.name,
-    card: { ...pm.card },
-  };
-  core.state.charges[rec.id] = rec;
-  pi.latest_charge = rec.id;
-  core.emit(decline ? "charge.failed" : "charge.succeeded", buildCharge(rec));
-  return rec;
-}
-
-/** Books a refund on the PaymentIntent's succeeded charge and emits `charge.refunded`; returns its id. */
-export function refundCharge(core: EmulatorCore, paymentIntentId: string, amount: number): string | null {
-  const charge = Object.values(core.state.charges).find(
-    (c) => c.payment_intent === paymentIntentId && c.status === "succeeded",
-  );
-  if (!charge) return null;
-  charge.amount_refunded += amount;
-  core.emit("charge.refunded", buildCharge(charge));
-  return charge.id;
 }

@@ -1,8 +1,8 @@
-import { formatAmount } from "./billing/invoices.ts";
-import { TEST_CARDS } from "./cards.ts";
-import type { EmulatorCore } from "./core.ts";
-import type { CheckoutSessionRec, InvoiceRec } from "./state.ts";
-import { API_VERSION, EMULATOR_LABEL } from "./version.ts";
+import { formatAmount } from "../billing/invoices.ts";
+import { TEST_CARDS } from "../cards.ts";
+import type { EmulatorCore } from "../core.ts";
+import type { CheckoutSessionRec, InvoiceRec } from "../state.ts";
+import { API_VERSION, EMULATOR_LABEL } from "../version.ts";
 
 export function escapeHtml(value: string): string {
   return value

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { newId } from "./ids.ts";
+import { newId } from "../ids.ts";
 
 export const faultRuleInput = z.object({
   method: z.string().toUpperCase().optional(),

@@ -3,17 +3,18 @@ import {
   arr,
   bool,
   currency,
-  expand,
+  endpoint,
+  endpointWithMetadata,
   int,
+  list,
   metadata,
   type ObjectSpec,
   obj,
   oneOf,
-  pagination,
   range,
   str,
   ts,
-} from "./spec.ts";
+} from "../spec.ts";
 
 /**
  * The parameters every endpoint accepts, keyed `"METHOD /path/:param"` exactly as the resource files
@@ -22,6 +23,10 @@ import {
  * not implement are either absent (refused as unknown, as Stripe refuses a typo) or listed as `unsupported`
  * (refused with a message saying so). Every parameter a handler reads must be declared here: the tests
  * fail on a read of an undeclared one (see `Params`).
+ *
+ * The parts many endpoints share come from builders in `spec.ts`: `endpoint` adds `expand[]`,
+ * `endpointWithMetadata` also `metadata`, `list` the pagination parameters; each compiles only when the
+ * SDK's params type declares what it adds.
  */
 
 const INTERVALS = ["day", "week", "month", "year"];
@@ -36,15 +41,14 @@ const COLLECTION_METHODS = ["charge_automatically", "send_invoice"];
 const TAX_BEHAVIORS = ["exclusive", "inclusive", "unspecified"];
 
 /** Only `expand[]` (retrieve endpoints). */
-const retrieve = (): ObjectSpec => obj({ expand: expand() });
+const retrieve = (): ObjectSpec => endpoint({});
 /** No parameters at all (deletes). */
 const none = (): ObjectSpec => obj({});
 
-const search = obj<Stripe.CustomerSearchParams>({
+const search = endpoint<Stripe.CustomerSearchParams>({
   query: str(),
   limit: int({ min: 1, max: 100 }),
   page: str(),
-  expand: expand(),
 });
 
 const address = obj<Stripe.AddressParam>(
@@ -52,19 +56,17 @@ const address = obj<Stripe.AddressParam>(
   { emptyable: true },
 );
 
-const customerCreate = obj<Stripe.CustomerCreateParams>(
+const customerCreate = endpointWithMetadata<Stripe.CustomerCreateParams>(
   {
     address,
     balance: int(),
     description: str(),
     email: str({ maxLength: 512 }),
-    expand: expand(),
     invoice_prefix: str(),
     invoice_settings: obj<Stripe.CustomerCreateParams.InvoiceSettings>(
       { default_payment_method: str() },
       { unsupported: ["custom_fields", "footer", "rendering_options"] },
     ),
-    metadata: metadata(),
     name: str({ maxLength: 256 }),
     next_invoice_sequence: int({ min: 1 }),
     payment_method: str(),
@@ -75,18 +77,16 @@ const customerCreate = obj<Stripe.CustomerCreateParams>(
   { unsupported: ["cash_balance", "shipping", "source", "tax", "tax_exempt", "tax_id_data"] },
 );
 
-const customerUpdate = obj<Stripe.CustomerUpdateParams>(
+const customerUpdate = endpointWithMetadata<Stripe.CustomerUpdateParams>(
   {
     address,
     balance: int(),
     description: str(),
     email: str({ maxLength: 512 }),
-    expand: expand(),
     invoice_settings: obj<Stripe.CustomerUpdateParams.InvoiceSettings>(
       { default_payment_method: str() },
       { unsupported: ["custom_fields", "footer", "rendering_options"] },
     ),
-    metadata: metadata(),
     name: str({ maxLength: 256 }),
     phone: str({ maxLength: 20 }),
     preferred_locales: arr(str()),
@@ -94,7 +94,7 @@ const customerUpdate = obj<Stripe.CustomerUpdateParams>(
   { unsupported: ["cash_balance", "default_source", "shipping", "source", "tax", "tax_exempt"] },
 );
 
-const productCreate = obj<Stripe.ProductCreateParams>(
+const productCreate = endpointWithMetadata<Stripe.ProductCreateParams>(
   {
     active: bool(),
     default_price_data: obj<Stripe.ProductCreateParams.DefaultPriceData>({
@@ -105,10 +105,8 @@ const productCreate = obj<Stripe.ProductCreateParams>(
       tax_behavior: oneOf(TAX_BEHAVIORS),
     }),
     description: str(),
-    expand: expand(),
     id: str(),
     images: arr(str()),
-    metadata: metadata(),
     name: str(),
     statement_descriptor: str({ maxLength: 22 }),
     tax_code: str(),
@@ -118,14 +116,12 @@ const productCreate = obj<Stripe.ProductCreateParams>(
   { unsupported: ["marketing_features", "package_dimensions", "shippable", "tax_details"] },
 );
 
-const productUpdate = obj<Stripe.ProductUpdateParams>(
+const productUpdate = endpointWithMetadata<Stripe.ProductUpdateParams>(
   {
     active: bool(),
     default_price: str(),
     description: str(),
-    expand: expand(),
     images: arr(str(), { emptyable: true }),
-    metadata: metadata(),
     name: str(),
     statement_descriptor: str({ maxLength: 22 }),
     tax_code: str(),
@@ -143,14 +139,12 @@ const priceRecurring = obj<Stripe.PriceCreateParams.Recurring>({
   usage_type: oneOf(["licensed", "metered"]),
 });
 
-const priceCreate = obj<Stripe.PriceCreateParams>(
+const priceCreate = endpointWithMetadata<Stripe.PriceCreateParams>(
   {
     active: bool(),
     billing_scheme: oneOf(["per_unit", "tiered"]),
     currency: currency(),
-    expand: expand(),
     lookup_key: str({ maxLength: 200 }),
-    metadata: metadata(),
     nickname: str(),
     product: str(),
     product_data: obj<Stripe.PriceCreateParams.ProductData>(
@@ -174,12 +168,10 @@ const priceCreate = obj<Stripe.PriceCreateParams>(
   { unsupported: ["currency_options", "custom_unit_amount", "tiers", "tiers_mode", "transform_quantity"] },
 );
 
-const priceUpdate = obj<Stripe.PriceUpdateParams>(
+const priceUpdate = endpointWithMetadata<Stripe.PriceUpdateParams>(
   {
     active: bool(),
-    expand: expand(),
     lookup_key: str({ maxLength: 200 }),
-    metadata: metadata(),
     nickname: str(),
     tax_behavior: oneOf(TAX_BEHAVIORS),
     transfer_lookup_key: bool(),
@@ -240,7 +232,7 @@ const SUBSCRIPTION_UNSUPPORTED = [
   "transfer_data",
 ] as const;
 
-const subscriptionCreate = obj<Stripe.SubscriptionCreateParams>(
+const subscriptionCreate = endpointWithMetadata<Stripe.SubscriptionCreateParams>(
   {
     billing_cycle_anchor: ts(),
     cancel_at: ts(),
@@ -250,9 +242,7 @@ const subscriptionCreate = obj<Stripe.SubscriptionCreateParams>(
     days_until_due: int({ min: 0 }),
     default_payment_method: str(),
     description: str({ maxLength: 500 }),
-    expand: expand(),
     items: arr(subscriptionCreateItem),
-    metadata: metadata(),
     payment_behavior: oneOf(PAYMENT_BEHAVIORS),
     proration_behavior: oneOf(PRORATION_BEHAVIORS),
     trial_end: ts({ now: true }),
@@ -292,7 +282,7 @@ const cancellationDetails = obj<Stripe.SubscriptionUpdateParams.CancellationDeta
   ),
 });
 
-const subscriptionUpdate = obj<Stripe.SubscriptionUpdateParams>(
+const subscriptionUpdate = endpointWithMetadata<Stripe.SubscriptionUpdateParams>(
   {
     billing_cycle_anchor: oneOf(["now", "unchanged"]),
     cancel_at: ts({ emptyable: true }),
@@ -302,9 +292,7 @@ const subscriptionUpdate = obj<Stripe.SubscriptionUpdateParams>(
     days_until_due: int({ min: 0 }),
     default_payment_method: str(),
     description: str({ maxLength: 500 }),
-    expand: expand(),
     items: arr(subscriptionUpdateItem),
-    metadata: metadata(),
     payment_behavior: oneOf(PAYMENT_BEHAVIORS),
     proration_behavior: oneOf(PRORATION_BEHAVIORS),
     proration_date: ts(),
@@ -362,24 +350,20 @@ const schedulePhase = obj<Stripe.SubscriptionScheduleUpdateParams.Phase>(
 
 const END_BEHAVIORS = ["cancel", "none", "release", "renew"];
 
-const scheduleCreate = obj<Stripe.SubscriptionScheduleCreateParams>(
+const scheduleCreate = endpointWithMetadata<Stripe.SubscriptionScheduleCreateParams>(
   {
     customer: str(),
     end_behavior: oneOf(END_BEHAVIORS),
-    expand: expand(),
     from_subscription: str(),
-    metadata: metadata(),
     phases: arr(schedulePhase),
     start_date: ts({ now: true }),
   },
   { unsupported: ["billing_mode", "default_settings"] },
 );
 
-const scheduleUpdate = obj<Stripe.SubscriptionScheduleUpdateParams>(
+const scheduleUpdate = endpointWithMetadata<Stripe.SubscriptionScheduleUpdateParams>(
   {
     end_behavior: oneOf(END_BEHAVIORS),
-    expand: expand(),
-    metadata: metadata(),
     phases: arr(schedulePhase),
     proration_behavior: oneOf(PRORATION_BEHAVIORS),
   },
@@ -399,11 +383,10 @@ const previewItem = obj<Stripe.InvoiceCreatePreviewParams.SubscriptionDetails.It
   { unsupported: ["billing_thresholds", "clear_usage", "discounts", "tax_rates"] },
 );
 
-const invoiceCreatePreview = obj<Stripe.InvoiceCreatePreviewParams>(
+const invoiceCreatePreview = endpoint<Stripe.InvoiceCreatePreviewParams>(
   {
     currency: currency(),
     customer: str(),
-    expand: expand(),
     subscription: str(),
     subscription_details: obj<Stripe.InvoiceCreatePreviewParams.SubscriptionDetails>(
       {
@@ -436,7 +419,7 @@ const invoiceCreatePreview = obj<Stripe.InvoiceCreatePreviewParams>(
 
 const INVOICE_STATUSES = ["draft", "open", "paid", "uncollectible", "void"];
 
-const invoiceCreate = obj<Stripe.InvoiceCreateParams>(
+const invoiceCreate = endpointWithMetadata<Stripe.InvoiceCreateParams>(
   {
     auto_advance: bool(),
     collection_method: oneOf(COLLECTION_METHODS),
@@ -445,8 +428,6 @@ const invoiceCreate = obj<Stripe.InvoiceCreateParams>(
     days_until_due: int({ min: 0 }),
     default_payment_method: str(),
     description: str(),
-    expand: expand(),
-    metadata: metadata(),
     pending_invoice_items_behavior: oneOf(["exclude", "include"]),
     subscription: str(),
   },
@@ -470,15 +451,13 @@ const invoiceCreate = obj<Stripe.InvoiceCreateParams>(
   },
 );
 
-const invoiceUpdate = obj<Stripe.InvoiceUpdateParams>(
+const invoiceUpdate = endpointWithMetadata<Stripe.InvoiceUpdateParams>(
   {
     auto_advance: bool(),
     collection_method: oneOf(COLLECTION_METHODS),
     days_until_due: int({ min: 0 }),
     default_payment_method: str(),
     description: str(),
-    expand: expand(),
-    metadata: metadata(),
   },
   {
     unsupported: [
@@ -497,16 +476,14 @@ const invoiceUpdate = obj<Stripe.InvoiceUpdateParams>(
   },
 );
 
-const invoiceItemCreate = obj<Stripe.InvoiceItemCreateParams>(
+const invoiceItemCreate = endpointWithMetadata<Stripe.InvoiceItemCreateParams>(
   {
     amount: int(),
     currency: currency(),
     customer: str(),
     description: str(),
     discountable: bool(),
-    expand: expand(),
     invoice: str(),
-    metadata: metadata(),
     period: obj<Stripe.InvoiceItemCreateParams.Period>({ end: ts(), start: ts() }),
     price_data: obj<Stripe.InvoiceItemCreateParams.PriceData>({
       currency: currency(),
@@ -523,14 +500,8 @@ const invoiceItemCreate = obj<Stripe.InvoiceItemCreateParams>(
   { unsupported: ["discounts", "tax_behavior", "tax_code", "tax_rates"] },
 );
 
-const invoiceItemUpdate = obj<Stripe.InvoiceItemUpdateParams>(
-  {
-    amount: int(),
-    description: str(),
-    expand: expand(),
-    metadata: metadata(),
-    quantity: int({ min: 0 }),
-  },
+const invoiceItemUpdate = endpointWithMetadata<Stripe.InvoiceItemUpdateParams>(
+  { amount: int(), description: str(), quantity: int({ min: 0 }) },
   {
     unsupported: [
       "discountable",
@@ -545,7 +516,7 @@ const invoiceItemUpdate = obj<Stripe.InvoiceItemUpdateParams>(
   },
 );
 
-const paymentMethodCreate = obj<Stripe.PaymentMethodCreateParams>(
+const paymentMethodCreate = endpointWithMetadata<Stripe.PaymentMethodCreateParams>(
   {
     billing_details: obj<Stripe.PaymentMethodCreateParams.BillingDetails>(
       { email: str(), name: str(), phone: str() },
@@ -558,32 +529,27 @@ const paymentMethodCreate = obj<Stripe.PaymentMethodCreateParams>(
       number: str(),
       token: str(),
     }),
-    expand: expand(),
-    metadata: metadata(),
     type: str(),
   },
   { unsupported: ["allow_redisplay", "customer", "payment_method"] },
 );
 
-const paymentMethodUpdate = obj<Stripe.PaymentMethodUpdateParams>({
+const paymentMethodUpdate = endpointWithMetadata<Stripe.PaymentMethodUpdateParams>({
   allow_redisplay: oneOf(["always", "limited", "unspecified"]),
   billing_details: obj<Stripe.PaymentMethodUpdateParams.BillingDetails>(
     { email: str(), name: str(), phone: str() },
     { unsupported: ["address", "tax_id"] },
   ),
   card: obj<Stripe.PaymentMethodUpdateParams.Card>({ exp_month: int({ min: 1, max: 12 }), exp_year: int() }),
-  expand: expand(),
-  metadata: metadata(),
 });
 
-const checkoutCreate = obj<Stripe.Checkout.SessionCreateParams>(
+const checkoutCreate = endpointWithMetadata<Stripe.Checkout.SessionCreateParams>(
   {
     cancel_url: str(),
     client_reference_id: str({ maxLength: 200 }),
     currency: currency(),
     customer: str(),
     customer_email: str(),
-    expand: expand(),
     expires_at: ts(),
     line_items: arr(
       obj<Stripe.Checkout.SessionCreateParams.LineItem>(
@@ -591,7 +557,6 @@ const checkoutCreate = obj<Stripe.Checkout.SessionCreateParams>(
         { unsupported: ["adjustable_quantity", "tax_rates"] },
       ),
     ),
-    metadata: metadata(),
     mode: oneOf(["payment", "setup", "subscription"]),
     setup_intent_data: obj<Stripe.Checkout.SessionCreateParams.SetupIntentData>(
       { metadata: metadata() },
@@ -647,39 +612,24 @@ const checkoutCreate = obj<Stripe.Checkout.SessionCreateParams>(
   },
 );
 
-const EVENT_LIST = obj<Stripe.EventListParams>({
-  ...pagination,
-  created: range(),
-  type: str(),
-  types: arr(str()),
-});
+const EVENT_LIST = list<Stripe.EventListParams>({ created: range(), type: str(), types: arr(str()) });
 
-const webhookEndpointCreate = obj<Stripe.WebhookEndpointCreateParams>(
-  {
-    api_version: str(),
-    description: str(),
-    enabled_events: arr(str()),
-    expand: expand(),
-    metadata: metadata(),
-    url: str(),
-  },
+const webhookEndpointCreate = endpointWithMetadata<Stripe.WebhookEndpointCreateParams>(
+  { api_version: str(), description: str(), enabled_events: arr(str()), url: str() },
   { unsupported: ["connect"] },
 );
 
-const webhookEndpointUpdate = obj<Stripe.WebhookEndpointUpdateParams>({
+const webhookEndpointUpdate = endpointWithMetadata<Stripe.WebhookEndpointUpdateParams>({
   description: str(),
   disabled: bool(),
   enabled_events: arr(str()),
-  expand: expand(),
-  metadata: metadata(),
   url: str(),
 });
 
 export const ROUTE_SPECS: Record<string, ObjectSpec> = {
   // Customers
   "POST /v1/customers": customerCreate,
-  "GET /v1/customers": obj<Stripe.CustomerListParams>({
-    ...pagination,
+  "GET /v1/customers": list<Stripe.CustomerListParams>({
     created: range(),
     email: str({ maxLength: 512 }),
     test_clock: str(),
@@ -688,35 +638,23 @@ export const ROUTE_SPECS: Record<string, ObjectSpec> = {
   "GET /v1/customers/:id": retrieve(),
   "POST /v1/customers/:id": customerUpdate,
   "DELETE /v1/customers/:id": none(),
-  "GET /v1/customers/:id/payment_methods": obj<Stripe.CustomerListPaymentMethodsParams>(
-    { ...pagination, type: str() },
+  "GET /v1/customers/:id/payment_methods": list<Stripe.CustomerListPaymentMethodsParams>(
+    { type: str() },
     { unsupported: ["allow_redisplay"] },
   ),
   "GET /v1/customers/:id/payment_methods/:pm": retrieve(),
 
   // Payment methods
   "POST /v1/payment_methods": paymentMethodCreate,
-  "GET /v1/payment_methods": obj<Stripe.PaymentMethodListParams>({
-    ...pagination,
-    customer: str(),
-    type: str(),
-  }),
+  "GET /v1/payment_methods": list<Stripe.PaymentMethodListParams>({ customer: str(), type: str() }),
   "GET /v1/payment_methods/:id": retrieve(),
   "POST /v1/payment_methods/:id": paymentMethodUpdate,
-  "POST /v1/payment_methods/:id/attach": obj<Stripe.PaymentMethodAttachParams>({
-    customer: str(),
-    expand: expand(),
-  }),
+  "POST /v1/payment_methods/:id/attach": endpoint<Stripe.PaymentMethodAttachParams>({ customer: str() }),
   "POST /v1/payment_methods/:id/detach": retrieve(),
 
   // Products
   "POST /v1/products": productCreate,
-  "GET /v1/products": obj<Stripe.ProductListParams>({
-    ...pagination,
-    active: bool(),
-    created: range(),
-    ids: arr(str()),
-  }),
+  "GET /v1/products": list<Stripe.ProductListParams>({ active: bool(), created: range(), ids: arr(str()) }),
   "GET /v1/products/search": search,
   "GET /v1/products/:id": retrieve(),
   "POST /v1/products/:id": productUpdate,
@@ -724,8 +662,7 @@ export const ROUTE_SPECS: Record<string, ObjectSpec> = {
 
   // Prices
   "POST /v1/prices": priceCreate,
-  "GET /v1/prices": obj<Stripe.PriceListParams>({
-    ...pagination,
+  "GET /v1/prices": list<Stripe.PriceListParams>({
     active: bool(),
     created: range(),
     currency: currency(),
@@ -743,8 +680,7 @@ export const ROUTE_SPECS: Record<string, ObjectSpec> = {
 
   // Subscriptions
   "POST /v1/subscriptions": subscriptionCreate,
-  "GET /v1/subscriptions": obj<Stripe.SubscriptionListParams>({
-    ...pagination,
+  "GET /v1/subscriptions": list<Stripe.SubscriptionListParams>({
     created: range(),
     customer: str(),
     plan: str(),
@@ -766,21 +702,15 @@ export const ROUTE_SPECS: Record<string, ObjectSpec> = {
   "GET /v1/subscriptions/search": search,
   "GET /v1/subscriptions/:id": retrieve(),
   "POST /v1/subscriptions/:id": subscriptionUpdate,
-  "DELETE /v1/subscriptions/:id": obj<Stripe.SubscriptionCancelParams>({
+  "DELETE /v1/subscriptions/:id": endpoint<Stripe.SubscriptionCancelParams>({
     cancellation_details: cancellationDetails,
-    expand: expand(),
     invoice_now: bool(),
     prorate: bool(),
   }),
-  "GET /v1/subscription_items": obj<Stripe.SubscriptionItemListParams>({
-    ...pagination,
-    subscription: str(),
-  }),
+  "GET /v1/subscription_items": list<Stripe.SubscriptionItemListParams>({ subscription: str() }),
   "GET /v1/subscription_items/:id": retrieve(),
-  "POST /v1/subscription_items/:id": obj<Stripe.SubscriptionItemUpdateParams>(
+  "POST /v1/subscription_items/:id": endpointWithMetadata<Stripe.SubscriptionItemUpdateParams>(
     {
-      expand: expand(),
-      metadata: metadata(),
       payment_behavior: oneOf(PAYMENT_BEHAVIORS),
       plan: str(),
       price: str(),
@@ -794,19 +724,17 @@ export const ROUTE_SPECS: Record<string, ObjectSpec> = {
 
   // Subscription schedules
   "POST /v1/subscription_schedules": scheduleCreate,
-  "GET /v1/subscription_schedules": obj<Stripe.SubscriptionScheduleListParams>({
-    ...pagination,
+  "GET /v1/subscription_schedules": list<Stripe.SubscriptionScheduleListParams>({
     created: range(),
     customer: str(),
   }),
   "GET /v1/subscription_schedules/:id": retrieve(),
   "POST /v1/subscription_schedules/:id": scheduleUpdate,
-  "POST /v1/subscription_schedules/:id/release": obj<Stripe.SubscriptionScheduleReleaseParams>(
-    { expand: expand() },
+  "POST /v1/subscription_schedules/:id/release": endpoint<Stripe.SubscriptionScheduleReleaseParams>(
+    {},
     { unsupported: ["preserve_cancel_date"] },
   ),
-  "POST /v1/subscription_schedules/:id/cancel": obj<Stripe.SubscriptionScheduleCancelParams>({
-    expand: expand(),
+  "POST /v1/subscription_schedules/:id/cancel": endpoint<Stripe.SubscriptionScheduleCancelParams>({
     invoice_now: bool(),
     prorate: bool(),
   }),
@@ -816,8 +744,7 @@ export const ROUTE_SPECS: Record<string, ObjectSpec> = {
   "GET /v1/invoices/upcoming/lines": obj({}),
   "POST /v1/invoices/create_preview": invoiceCreatePreview,
   "POST /v1/invoices": invoiceCreate,
-  "GET /v1/invoices": obj<Stripe.InvoiceListParams>({
-    ...pagination,
+  "GET /v1/invoices": list<Stripe.InvoiceListParams>({
     collection_method: oneOf(COLLECTION_METHODS),
     created: range(),
     customer: str(),
@@ -826,15 +753,12 @@ export const ROUTE_SPECS: Record<string, ObjectSpec> = {
   }),
   "GET /v1/invoices/search": search,
   "GET /v1/invoices/:id": retrieve(),
-  "GET /v1/invoices/:id/lines": obj<Stripe.InvoiceListLineItemsParams>({ ...pagination }),
+  "GET /v1/invoices/:id/lines": list<Stripe.InvoiceListLineItemsParams>({}),
   "POST /v1/invoices/:id": invoiceUpdate,
   "DELETE /v1/invoices/:id": none(),
-  "POST /v1/invoices/:id/finalize": obj<Stripe.InvoiceFinalizeInvoiceParams>({
-    auto_advance: bool(),
-    expand: expand(),
-  }),
-  "POST /v1/invoices/:id/pay": obj<Stripe.InvoicePayParams>(
-    { expand: expand(), paid_out_of_band: bool(), payment_method: str() },
+  "POST /v1/invoices/:id/finalize": endpoint<Stripe.InvoiceFinalizeInvoiceParams>({ auto_advance: bool() }),
+  "POST /v1/invoices/:id/pay": endpoint<Stripe.InvoicePayParams>(
+    { paid_out_of_band: bool(), payment_method: str() },
     { unsupported: ["forgive", "mandate", "off_session", "source"] },
   ),
   "POST /v1/invoices/:id/void": retrieve(),
@@ -843,8 +767,7 @@ export const ROUTE_SPECS: Record<string, ObjectSpec> = {
 
   // Invoice items
   "POST /v1/invoiceitems": invoiceItemCreate,
-  "GET /v1/invoiceitems": obj<Stripe.InvoiceItemListParams>({
-    ...pagination,
+  "GET /v1/invoiceitems": list<Stripe.InvoiceItemListParams>({
     created: range(),
     customer: str(),
     invoice: str(),
@@ -855,28 +778,16 @@ export const ROUTE_SPECS: Record<string, ObjectSpec> = {
   "DELETE /v1/invoiceitems/:id": none(),
 
   // Payment intents, invoice payments, setup intents (read-only)
-  "GET /v1/payment_intents": obj<Stripe.PaymentIntentListParams>({
-    ...pagination,
-    created: range(),
-    customer: str(),
-  }),
-  "GET /v1/payment_intents/:id": obj<Stripe.PaymentIntentRetrieveParams>({
-    client_secret: str(),
-    expand: expand(),
-  }),
-  "GET /v1/invoice_payments": obj<Stripe.InvoicePaymentListParams>({ ...pagination, invoice: str() }),
+  "GET /v1/payment_intents": list<Stripe.PaymentIntentListParams>({ created: range(), customer: str() }),
+  "GET /v1/payment_intents/:id": endpoint<Stripe.PaymentIntentRetrieveParams>({ client_secret: str() }),
+  "GET /v1/invoice_payments": list<Stripe.InvoicePaymentListParams>({ invoice: str() }),
   "GET /v1/invoice_payments/:id": retrieve(),
-  "GET /v1/setup_intents/:id": obj<Stripe.SetupIntentRetrieveParams>({
-    client_secret: str(),
-    expand: expand(),
-  }),
+  "GET /v1/setup_intents/:id": endpoint<Stripe.SetupIntentRetrieveParams>({ client_secret: str() }),
 
   // Refunds
-  "POST /v1/refunds": obj<Stripe.RefundCreateParams>(
+  "POST /v1/refunds": endpointWithMetadata<Stripe.RefundCreateParams>(
     {
       amount: int({ min: 1 }),
-      expand: expand(),
-      metadata: metadata(),
       payment_intent: str(),
       reason: oneOf(["duplicate", "fraudulent", "requested_by_customer"]),
     },
@@ -892,49 +803,44 @@ export const ROUTE_SPECS: Record<string, ObjectSpec> = {
       ],
     },
   ),
-  "GET /v1/refunds": obj<Stripe.RefundListParams>({ ...pagination, created: range(), payment_intent: str() }),
+  "GET /v1/refunds": list<Stripe.RefundListParams>({ created: range(), payment_intent: str() }),
   "GET /v1/refunds/:id": retrieve(),
 
   // Checkout
   "POST /v1/checkout/sessions": checkoutCreate,
-  "GET /v1/checkout/sessions": obj<Stripe.Checkout.SessionListParams>({
-    ...pagination,
+  "GET /v1/checkout/sessions": list<Stripe.Checkout.SessionListParams>({
     created: range(),
     customer: str(),
     status: oneOf(["complete", "expired", "open"]),
     subscription: str(),
   }),
   "GET /v1/checkout/sessions/:id": retrieve(),
-  "GET /v1/checkout/sessions/:id/line_items": obj<Stripe.Checkout.SessionListLineItemsParams>({
-    ...pagination,
-  }),
+  "GET /v1/checkout/sessions/:id/line_items": list<Stripe.Checkout.SessionListLineItemsParams>({}),
   "POST /v1/checkout/sessions/:id/expire": retrieve(),
 
   // Events and webhook endpoints
   "GET /v1/events": EVENT_LIST,
   "GET /v1/events/:id": retrieve(),
   "POST /v1/webhook_endpoints": webhookEndpointCreate,
-  "GET /v1/webhook_endpoints": obj<Stripe.WebhookEndpointListParams>({ ...pagination }),
+  "GET /v1/webhook_endpoints": list<Stripe.WebhookEndpointListParams>({}),
   "GET /v1/webhook_endpoints/:id": retrieve(),
   "POST /v1/webhook_endpoints/:id": webhookEndpointUpdate,
   "DELETE /v1/webhook_endpoints/:id": none(),
 
   // Test clocks
-  "POST /v1/test_helpers/test_clocks": obj<Stripe.TestHelpers.TestClockCreateParams>({
-    expand: expand(),
+  "POST /v1/test_helpers/test_clocks": endpoint<Stripe.TestHelpers.TestClockCreateParams>({
     frozen_time: ts(),
     name: str({ maxLength: 300 }),
   }),
-  "GET /v1/test_helpers/test_clocks": obj<Stripe.TestHelpers.TestClockListParams>({ ...pagination }),
+  "GET /v1/test_helpers/test_clocks": list<Stripe.TestHelpers.TestClockListParams>({}),
   "GET /v1/test_helpers/test_clocks/:id": retrieve(),
-  "POST /v1/test_helpers/test_clocks/:id/advance": obj<Stripe.TestHelpers.TestClockAdvanceParams>({
-    expand: expand(),
+  "POST /v1/test_helpers/test_clocks/:id/advance": endpoint<Stripe.TestHelpers.TestClockAdvanceParams>({
     frozen_time: ts(),
   }),
   "DELETE /v1/test_helpers/test_clocks/:id": none(),
 
   // Billing meters
-  "POST /v1/billing/meters": obj<Stripe.Billing.MeterCreateParams>({
+  "POST /v1/billing/meters": endpoint<Stripe.Billing.MeterCreateParams>({
     customer_mapping: obj<Stripe.Billing.MeterCreateParams.CustomerMapping>({
       event_payload_key: str(),
       type: oneOf(["by_id"]),
@@ -945,27 +851,21 @@ export const ROUTE_SPECS: Record<string, ObjectSpec> = {
     display_name: str({ maxLength: 250 }),
     event_name: str({ maxLength: 100 }),
     event_time_window: oneOf(["day", "hour"]),
-    expand: expand(),
     value_settings: obj<Stripe.Billing.MeterCreateParams.ValueSettings>({ event_payload_key: str() }),
   }),
-  "GET /v1/billing/meters": obj<Stripe.Billing.MeterListParams>({
-    ...pagination,
-    status: oneOf(["active", "inactive"]),
-  }),
+  "GET /v1/billing/meters": list<Stripe.Billing.MeterListParams>({ status: oneOf(["active", "inactive"]) }),
   "GET /v1/billing/meters/:id": retrieve(),
-  "POST /v1/billing/meters/:id": obj<Stripe.Billing.MeterUpdateParams>({
+  "POST /v1/billing/meters/:id": endpoint<Stripe.Billing.MeterUpdateParams>({
     display_name: str({ maxLength: 250 }),
-    expand: expand(),
   }),
   "POST /v1/billing/meters/:id/deactivate": retrieve(),
   "POST /v1/billing/meters/:id/reactivate": retrieve(),
-  "GET /v1/billing/meters/:id/event_summaries": obj<Stripe.Billing.MeterListEventSummariesParams>(
-    { ...pagination, customer: str(), end_time: ts(), start_time: ts() },
+  "GET /v1/billing/meters/:id/event_summaries": list<Stripe.Billing.MeterListEventSummariesParams>(
+    { customer: str(), end_time: ts(), start_time: ts() },
     { unsupported: ["value_grouping_window"] },
   ),
-  "POST /v1/billing/meter_events": obj<Stripe.Billing.MeterEventCreateParams>({
+  "POST /v1/billing/meter_events": endpoint<Stripe.Billing.MeterEventCreateParams>({
     event_name: str({ maxLength: 100 }),
-    expand: expand(),
     identifier: str({ maxLength: 100 }),
     payload: metadata(),
     timestamp: ts(),

@@ -1,7 +1,7 @@
-import type { EmulatorCore } from "./core.ts";
-import type { Params } from "./params.ts";
+import type { EmulatorCore } from "../core.ts";
+import type { Params } from "../params.ts";
+import type { ObjectSpec } from "../spec.ts";
 import { ROUTE_SPECS } from "./route-specs.ts";
-import type { ObjectSpec } from "./spec.ts";
 
 export interface Ctx {
   core: EmulatorCore;

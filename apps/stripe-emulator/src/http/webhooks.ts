@@ -1,9 +1,10 @@
 import { createHmac } from "node:crypto";
 import type Stripe from "stripe";
 import { z } from "zod";
-import type { EmulatorCore } from "./core.ts";
-import { newId } from "./ids.ts";
-import type { WebhookEndpointRec } from "./state.ts";
+import type { WebhookRetryOptions } from "../config.ts";
+import type { EmulatorCore } from "../core.ts";
+import { newId } from "../ids.ts";
+import type { WebhookEndpointRec } from "../state.ts";
 
 export const chaosOptionsSchema = z.object({
   /** Deliver each event more than once: `true` = always twice, a number in (0,1] = probability of a duplicate. */
@@ -19,16 +20,6 @@ export const chaosOptionsSchema = z.object({
 });
 
 export type ChaosOptions = z.infer<typeof chaosOptionsSchema>;
-
-export interface WebhookRetryOptions {
-  /** Total delivery attempts per event and endpoint (first try included). */
-  maxAttempts: number;
-  /** First retry delay; doubles each attempt, capped at `maxDelayMs`. */
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** Per-attempt HTTP timeout. */
-  timeoutMs: number;
-}
 
 export const DEFAULT_RETRY: WebhookRetryOptions = {
   maxAttempts: 8,
