@@ -1,4 +1,4 @@
-import { Banner, Button, Card, EmulatorBanner, Spinner, signOut } from "@minutely/ui";
+import { Banner, Button, Card, EmulatorBanner, httpStatusOf, Spinner, signOut } from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
 import {
   createRootRoute,
@@ -23,7 +23,7 @@ import {
   validateUsageSearch,
   validateWebhooksSearch,
 } from "./lib/search.ts";
-import { httpStatusOf, queryClient, trpc } from "./lib/trpc.ts";
+import { queryClient, trpc } from "./lib/trpc.ts";
 
 // Pages load on demand: the first route ships only the shell, the guard and the search validation. The
 // router fetches a page's code while the route loads (links preload it on hover or focus), and shows

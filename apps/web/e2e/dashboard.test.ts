@@ -134,6 +134,13 @@ describe("customer dashboard", () => {
     await phone.getByTestId("usage-gauge").waitFor();
     expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await screenshot(phone, "web-dashboard-phone");
+
+    // Dismissing the alert (the list of @minutely/ui, as on the usage page) takes it off for good.
+    await phone.getByRole("button", { name: "Dismiss the 80% alert" }).click();
+    await phone.getByText("80% of your included minutes used").waitFor({ state: "detached" });
+    await phone.reload();
+    await phone.getByTestId("usage-gauge").waitFor();
+    expect(await phone.getByRole("region", { name: "Usage alerts" }).count()).toBe(0);
     await phone.close();
   });
 

@@ -17,4 +17,8 @@ export {
   type TextAreaFieldProps,
 } from "./fields.tsx";
 export { Field, type FieldProps } from "./form.tsx";
+export { type IntentInput, newRequestKey, useIntentMutation } from "./intent.ts";
 export { ScrollArea } from "./scroll-area.tsx";
+export { createQueryClient, createTrpc, httpStatusOf } from "./trpc.ts";
+export { fieldErrorsOf, messageOf } from "./trpc-errors.ts";
+export { type UsageAlert, UsageAlertList } from "./usage-alerts.tsx";

@@ -1,10 +1,9 @@
 // What the admin's list pages (customers, usage, audit log, webhook events) share: the loading, error and
 // empty states around a list, the table shell, and the two pagers (page numbers in the URL, or "load older").
 // The table shell also draws the detail pages' tables, the packages list and the charts' numbers.
-import { Button, cn, ErrorState, Spinner } from "@minutely/ui";
+import { Button, cn, ErrorState, messageOf, Spinner } from "@minutely/ui";
 import type { ReactNode } from "react";
 import { formatNumber } from "../lib/format.ts";
-import { messageOf } from "../lib/trpc.ts";
 import { TableBox, th, theadRow } from "./ui-bits.tsx";
 
 /** What `QueryList` reads of a TanStack Query result (plain or infinite). */

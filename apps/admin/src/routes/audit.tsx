@@ -1,4 +1,4 @@
-import { Button, EmptyState, Field, ScrollArea, SelectField } from "@minutely/ui";
+import { Button, EmptyState, Field, fieldErrorsOf, ScrollArea, SelectField } from "@minutely/ui";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { type Column, CursorPager, DataTable, QueryList } from "../components/list.tsx";
@@ -7,7 +7,7 @@ import { changedFields } from "../lib/audit-diff.ts";
 import { useDocumentTitle } from "../lib/document-title.ts";
 import { formatDateTime } from "../lib/format.ts";
 import type { AuditSearch } from "../lib/search.ts";
-import { type AdminOutputs, fieldErrorsOf, trpc } from "../lib/trpc.ts";
+import { type AdminOutputs, trpc } from "../lib/trpc.ts";
 
 const PAGE_SIZE = 25;
 type Entry = AdminOutputs["audit"]["list"]["items"][number];

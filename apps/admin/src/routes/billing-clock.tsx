@@ -1,4 +1,14 @@
-import { Banner, Button, EmptyState, ErrorState, Field, Spinner } from "@minutely/ui";
+import {
+  Banner,
+  Button,
+  EmptyState,
+  ErrorState,
+  Field,
+  fieldErrorsOf,
+  messageOf,
+  Spinner,
+  useIntentMutation,
+} from "@minutely/ui";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { useState } from "react";
@@ -24,9 +34,8 @@ import {
   subscriptionStatusLabel,
   toUtcInputValue,
 } from "../lib/format.ts";
-import { useIntentMutation } from "../lib/intent.ts";
 import type { ClockSearch } from "../lib/search.ts";
-import { type AdminOutputs, fieldErrorsOf, messageOf, queryClient, trpc } from "../lib/trpc.ts";
+import { type AdminOutputs, queryClient, trpc } from "../lib/trpc.ts";
 
 type ClockState = AdminOutputs["billingClock"]["get"];
 

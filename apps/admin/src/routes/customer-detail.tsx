@@ -1,4 +1,4 @@
-import { Badge, Button, EmptyState, ErrorState, Spinner } from "@minutely/ui";
+import { Badge, Button, EmptyState, ErrorState, httpStatusOf, messageOf, Spinner } from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { useEffect, useRef } from "react";
@@ -24,7 +24,7 @@ import {
   formatNumber,
   invoiceStatusTone,
 } from "../lib/format.ts";
-import { type AdminOutputs, httpStatusOf, messageOf, trpc } from "../lib/trpc.ts";
+import { type AdminOutputs, trpc } from "../lib/trpc.ts";
 
 type Detail = AdminOutputs["customers"]["get"];
 const INVOICE_COLUMNS: Column[] = [

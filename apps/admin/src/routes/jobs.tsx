@@ -1,13 +1,12 @@
-import { Banner, Button, ConfirmDialog, EmptyState } from "@minutely/ui";
+import { Banner, Button, ConfirmDialog, EmptyState, messageOf, useIntentMutation } from "@minutely/ui";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { type Column, CursorPager, DataTable, QueryList } from "../components/list.tsx";
 import { PageHeader, td } from "../components/ui-bits.tsx";
 import { useDocumentTitle } from "../lib/document-title.ts";
 import { formatDateTime, formatNumber } from "../lib/format.ts";
-import { useIntentMutation } from "../lib/intent.ts";
 import type { JobsSearch } from "../lib/search.ts";
-import { messageOf, queryClient, trpc } from "../lib/trpc.ts";
+import { queryClient, trpc } from "../lib/trpc.ts";
 
 const PAGE_SIZE = 25;
 const COLUMNS: Column[] = [

@@ -10,10 +10,13 @@ import {
   ErrorState,
   ErrorSummary,
   Field,
+  fieldErrorsOf,
+  messageOf,
   problemsOf,
   SelectField,
   Spinner,
   TextAreaField,
+  useIntentMutation,
 } from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
 import { Link, useNavigate } from "@tanstack/react-router";
@@ -23,7 +26,6 @@ import { PriceHistory } from "../components/price-history.tsx";
 import { useDocumentTitle } from "../lib/document-title.ts";
 import { sentence, setFlash } from "../lib/flash.ts";
 import { formatNumber } from "../lib/format.ts";
-import { useIntentMutation } from "../lib/intent.ts";
 import {
   CURRENCY_OPTIONS,
   EMPTY_PACKAGE_FORM,
@@ -35,14 +37,7 @@ import {
   parseAmountToCents,
   parseWholeNumber,
 } from "../lib/package-form.ts";
-import {
-  type AdminPackage,
-  fieldErrorsOf,
-  messageOf,
-  type PackageInput,
-  queryClient,
-  trpc,
-} from "../lib/trpc.ts";
+import { type AdminPackage, type PackageInput, queryClient, trpc } from "../lib/trpc.ts";
 
 const listQuery = trpc.packages.list.queryOptions();
 

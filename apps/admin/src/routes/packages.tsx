@@ -1,5 +1,16 @@
 import { formatMoney } from "@minutely/domain";
-import { Badge, Banner, Button, ConfirmDialog, cn, EmptyState, ErrorState, Spinner } from "@minutely/ui";
+import {
+  Badge,
+  Banner,
+  Button,
+  ConfirmDialog,
+  cn,
+  EmptyState,
+  ErrorState,
+  messageOf,
+  Spinner,
+  useIntentMutation,
+} from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
@@ -8,8 +19,7 @@ import { PriceHistory } from "../components/price-history.tsx";
 import { useDocumentTitle } from "../lib/document-title.ts";
 import { clearFlash, type Notice, peekFlash, sentence } from "../lib/flash.ts";
 import { formatNumber } from "../lib/format.ts";
-import { useIntentMutation } from "../lib/intent.ts";
-import { type AdminPackage, messageOf, queryClient, trpc } from "../lib/trpc.ts";
+import { type AdminPackage, queryClient, trpc } from "../lib/trpc.ts";
 
 const COLUMNS: Column[] = [
   { label: "Order", srOnly: true, className: "w-10 rounded-tl-xl pr-1" },

@@ -1,4 +1,4 @@
-import { Card, EmptyState, ErrorState, SelectField, Spinner } from "@minutely/ui";
+import { Card, EmptyState, ErrorState, messageOf, SelectField, Spinner } from "@minutely/ui";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { HorizontalBars, MovementsChart } from "../components/charts.tsx";
@@ -7,7 +7,7 @@ import { PageHeader, Section, td } from "../components/ui-bits.tsx";
 import { useDocumentTitle } from "../lib/document-title.ts";
 import { formatAmount, formatDateTime, formatMonth, formatNumber } from "../lib/format.ts";
 import type { RevenueSearch } from "../lib/search.ts";
-import { messageOf, trpc } from "../lib/trpc.ts";
+import { trpc } from "../lib/trpc.ts";
 
 const MONTH_OPTIONS = [
   { value: "6", label: "Last 6 months" },

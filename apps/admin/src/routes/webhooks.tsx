@@ -5,8 +5,11 @@ import {
   EmptyState,
   ErrorState,
   Field,
+  httpStatusOf,
+  messageOf,
   ScrollArea,
   Spinner,
+  useIntentMutation,
 } from "@minutely/ui";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
@@ -24,9 +27,8 @@ import {
 } from "../components/ui-bits.tsx";
 import { useDocumentTitle } from "../lib/document-title.ts";
 import { formatDateTime, formatNumber, type Tone } from "../lib/format.ts";
-import { useIntentMutation } from "../lib/intent.ts";
 import type { WebhookStatusOption, WebhooksSearch } from "../lib/search.ts";
-import { httpStatusOf, messageOf, queryClient, trpc } from "../lib/trpc.ts";
+import { queryClient, trpc } from "../lib/trpc.ts";
 
 const PAGE_SIZE = 25;
 const COLUMNS: Column[] = [

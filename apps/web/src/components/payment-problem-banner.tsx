@@ -1,8 +1,7 @@
 // Past due or unpaid: the authed layout shows this on every page. Its own module, so the layout does not
 // pull the billing page (and its dialog) into the first route's bundle.
-import { Banner, Button } from "@minutely/ui";
+import { Banner, Button, useIntentMutation } from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
-import { useIntentMutation } from "../lib/intent.ts";
 import { trpc } from "../lib/trpc.ts";
 
 /** Past due or unpaid: say so and offer to replace the card (Checkout in setup mode). */

@@ -7,30 +7,23 @@ import {
   EmptyState,
   ErrorState,
   Field,
+  fieldErrorsOf,
   Spinner,
   useDocumentTitle,
+  useIntentMutation,
 } from "@minutely/ui";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
-import { TRPCClientError } from "@trpc/client";
 import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { z } from "zod";
 import { formatDate } from "../lib/format.ts";
-import { useIntentMutation } from "../lib/intent.ts";
 import { trpc } from "../lib/trpc.ts";
 
 const AgentNameSchema = z.object({
   name: z.string().trim().min(1, "Enter a name for the agent.").max(80, "Use at most 80 characters."),
 });
 type AgentNameValues = z.infer<typeof AgentNameSchema>;
-
-/** The server's message for one field (tRPC's fieldErrors), if the error is about it. */
-function fieldErrorOf(error: unknown, field: string): string | undefined {
-  if (!(error instanceof TRPCClientError)) return undefined;
-  const fields = (error.data as { fieldErrors?: Record<string, string> | null } | undefined)?.fieldErrors;
-  return fields?.[field];
-}
 
 function AgentNameForm({
   defaultName = "",
@@ -63,7 +56,7 @@ function AgentNameForm({
       await onSubmit(values);
       form.reset({ name: onCancel ? values.name : "" });
     } catch (error) {
-      const message = fieldErrorOf(error, "name");
+      const message = fieldErrorsOf(error).name;
       // Focus goes back to the field, which reads out its message (the button was disabled meanwhile).
       if (message) form.setError("name", { message }, { shouldFocus: true });
       else setFailure(error instanceof Error ? error.message : "Something went wrong. Try again.");

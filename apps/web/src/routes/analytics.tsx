@@ -2,12 +2,21 @@
 // see them (FORBIDDEN without the package's analytics); everyone else sees what analytics offer and which
 // packages include them.
 import { formatMoney } from "@minutely/domain";
-import { Badge, Button, Card, EmptyState, ErrorState, Spinner, useDocumentTitle } from "@minutely/ui";
+import {
+  Badge,
+  Button,
+  Card,
+  EmptyState,
+  ErrorState,
+  httpStatusOf,
+  Spinner,
+  useDocumentTitle,
+} from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { DailyChart } from "../components/daily-chart.tsx";
 import { formatCount, formatDate, formatNumber } from "../lib/format.ts";
-import { httpStatusOf, trpc } from "../lib/trpc.ts";
+import { trpc } from "../lib/trpc.ts";
 
 const calls = (count: number) => formatCount(count, "call");
 

@@ -10,13 +10,13 @@ import {
   ScrollArea,
   Spinner,
   useDocumentTitle,
+  useIntentMutation,
 } from "@minutely/ui";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { useState } from "react";
 import { CopySecret } from "../components/copy-secret.tsx";
 import { formatDate } from "../lib/format.ts";
-import { useIntentMutation } from "../lib/intent.ts";
 import { trpc } from "../lib/trpc.ts";
 
 const KEY_NAME_ID = "api-key-name";
@@ -79,7 +79,7 @@ export function ApiKeysPage() {
             className="flex flex-wrap items-start gap-3"
             onSubmit={(event) => {
               event.preventDefault();
-              // A double click submits once; a retry of the same name reuses its key (lib/intent.ts).
+              // A double click submits once; a retry of the same name reuses its key (useIntentMutation).
               create.mutate({ name });
             }}
           >

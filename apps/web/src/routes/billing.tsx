@@ -10,13 +10,13 @@ import {
   ScrollArea,
   Spinner,
   useDocumentTitle,
+  useIntentMutation,
 } from "@minutely/ui";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useSearch } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
 import { clearFlash, peekFlash, type UpgradeConfirmation } from "../lib/flash.ts";
 import { formatCents, formatDate } from "../lib/format.ts";
-import { useIntentMutation } from "../lib/intent.ts";
 import { trpc } from "../lib/trpc.ts";
 
 /** Moved to its own module (the authed layout shows it on every page); re-exported for existing imports. */

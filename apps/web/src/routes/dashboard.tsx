@@ -2,15 +2,24 @@
 // one query (dashboard.get), batched with the payment banner's overview into one HTTP round trip.
 import type { AppRouter } from "@minutely/api";
 import { formatMoney } from "@minutely/domain";
-import { Badge, Banner, Card, cn, ErrorState, Spinner, useDocumentTitle } from "@minutely/ui";
+import {
+  Badge,
+  Card,
+  cn,
+  ErrorState,
+  httpStatusOf,
+  Spinner,
+  UsageAlertList,
+  useDocumentTitle,
+  useIntentMutation,
+} from "@minutely/ui";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, Navigate } from "@tanstack/react-router";
 import type { inferRouterOutputs } from "@trpc/server";
 import { DailyChart } from "../components/daily-chart.tsx";
 import { UsageGauge } from "../components/usage-gauge.tsx";
 import { formatCents, formatCount, formatDate, formatNumber } from "../lib/format.ts";
-import { useIntentMutation } from "../lib/intent.ts";
-import { httpStatusOf, trpc } from "../lib/trpc.ts";
+import { trpc } from "../lib/trpc.ts";
 
 type DashboardData = inferRouterOutputs<AppRouter>["dashboard"]["get"];
 
@@ -168,29 +177,7 @@ function Alerts({ data }: { data: DashboardData }) {
         ]),
     }),
   );
-  if (data.alerts.length === 0) return null;
-  return (
-    <section aria-label="Usage alerts" className="space-y-2">
-      {data.alerts.map((alert) => (
-        <Banner
-          key={alert.id}
-          tone={alert.kind === "threshold" ? "warning" : "danger"}
-          title={`${alert.thresholdPercent}% of your included minutes used`}
-        >
-          <p>{alert.message}</p>
-          <button
-            type="button"
-            className="mt-1 font-medium underline"
-            disabled={dismiss.isPending}
-            onClick={() => dismiss.mutate({ id: alert.id })}
-            aria-label={`Dismiss the ${alert.thresholdPercent}% alert`}
-          >
-            Dismiss
-          </button>
-        </Banner>
-      ))}
-    </section>
-  );
+  return <UsageAlertList alerts={data.alerts} dismiss={dismiss} />;
 }
 
 function AgentsCard({ data }: { data: DashboardData }) {

@@ -9,13 +9,13 @@ import {
   ScrollArea,
   Spinner,
   useDocumentTitle,
+  useIntentMutation,
 } from "@minutely/ui";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useNavigate, useSearch } from "@tanstack/react-router";
 import { useState } from "react";
 import { setFlash } from "../lib/flash.ts";
 import { formatAgents, formatCents, formatDate, formatNumber } from "../lib/format.ts";
-import { useIntentMutation } from "../lib/intent.ts";
 import { packageChoice } from "../lib/package-choice.ts";
 import { trpc } from "../lib/trpc.ts";
 

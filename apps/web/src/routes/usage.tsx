@@ -2,14 +2,16 @@ import { zodResolver } from "@hookform/resolvers/zod";
 import { formatMoney } from "@minutely/domain";
 import {
   Badge,
-  Banner,
   Button,
   Card,
   EmptyState,
   ErrorState,
   Field,
+  httpStatusOf,
   Spinner,
+  UsageAlertList,
   useDocumentTitle,
+  useIntentMutation,
 } from "@minutely/ui";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
@@ -17,8 +19,7 @@ import { useForm } from "react-hook-form";
 import { z } from "zod";
 import { DailyChart } from "../components/daily-chart.tsx";
 import { formatDate, formatNumber } from "../lib/format.ts";
-import { useIntentMutation } from "../lib/intent.ts";
-import { httpStatusOf, trpc } from "../lib/trpc.ts";
+import { trpc } from "../lib/trpc.ts";
 
 /** Usage is "live": the page re-reads it every 15 seconds while open. */
 const LIVE = { refetchInterval: 15_000 } as const;
@@ -31,28 +32,7 @@ function Alerts() {
       onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.alerts.list.queryKey() }),
     }),
   );
-  if (!alerts.data || alerts.data.length === 0) return null;
-  return (
-    <section aria-label="Usage alerts" className="space-y-2">
-      {alerts.data.map((alert) => (
-        <Banner
-          key={alert.id}
-          tone={alert.kind === "threshold" ? "warning" : "danger"}
-          title={`${alert.thresholdPercent}% of your included minutes used`}
-        >
-          <p>{alert.message}</p>
-          <button
-            type="button"
-            className="mt-1 font-medium underline"
-            disabled={dismiss.isPending}
-            onClick={() => dismiss.mutate({ id: alert.id })}
-          >
-            Dismiss
-          </button>
-        </Banner>
-      ))}
-    </section>
-  );
+  return <UsageAlertList alerts={alerts.data ?? []} dismiss={dismiss} />;
 }
 
 function DailyUsage() {

@@ -1,9 +1,9 @@
 // One idempotency key per user intent (the server side is packages/api/src/idempotency.ts). Every mutation of
-// this app goes through useIntentMutation: the key is made when the user starts an intent (startIntent(),
-// called when a dialog or form opens, or lazily at the first submit), reused by every retry and double
-// submit of it, and replaced after a success or once the input changed. A second submit while the first
-// runs sends nothing: it gets the first one's outcome (the button is disabled as well, but a fast double
-// click lands before React re-renders it). The customer app has the same file.
+// both apps goes through useIntentMutation (each app's mutations.test.ts checks it): the key is made when
+// the user starts an intent (startIntent(), called when a dialog or form opens, or lazily at the first
+// submit), reused by every retry and double submit of it, and replaced after a success or once the input
+// changed. A second submit while the first runs sends nothing: it gets the first one's outcome (the button
+// is disabled as well, but a fast double click lands before React re-renders it).
 import { type MutateOptions, type UseMutationOptions, useMutation } from "@tanstack/react-query";
 import { useCallback, useRef } from "react";
 
