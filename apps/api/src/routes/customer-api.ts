@@ -159,10 +159,10 @@ export async function registerCustomerApiRoutes(app: FastifyInstance, deps: Port
           period_start: usage.period.start.toISOString(),
           period_end: usage.period.end.toISOString(),
           usage: {
-            minutes_used: usage.minutes_used,
-            minutes_limit: usage.minutes_limit,
-            minutes_remaining: usage.minutes_remaining,
-            usage_percentage: usage.usage_percentage,
+            minutes_used: usage.minutesUsed,
+            minutes_limit: usage.minutesLimit,
+            minutes_remaining: usage.minutesRemaining,
+            usage_percentage: usage.usagePercentage,
             over_cap_minutes: usage.overage.overCapMinutes,
           },
         };
