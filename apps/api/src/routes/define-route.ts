@@ -28,18 +28,19 @@ function isNull(node: unknown): boolean {
 
 /**
  * zod's JSON Schema, written as a person would: `T | null` as `type: [T, "null"]` (an enum gains null), no
- * `pattern` beside a `format` that says the same, no ±2^53 bounds on integers (every JSON integer the API
- * sends is within them), no `propertyNames: { type: "string" }` (every JSON key is a string).
+ * ±2^53 bounds on integers (every JSON integer is within them), no `propertyNames: { type: "string" }` (every
+ * JSON key is a string). A request keeps the `pattern` zod checks beside a `format` (what is accepted, exactly);
+ * a response drops it (the format says what is sent: `toISOString()`, a UUID).
  */
-function tidy(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(tidy);
+function tidy(node: unknown, io: "input" | "output"): unknown {
+  if (Array.isArray(node)) return node.map((item) => tidy(item, io));
   if (typeof node !== "object" || node === null) return node;
   const out: JsonSchema = {};
   for (const [key, value] of Object.entries(node)) {
     if (key === JSON_SCHEMA_DIALECT_KEY) continue;
-    out[key] = key === "enum" || key === "examples" || key === "default" ? value : tidy(value);
+    out[key] = key === "enum" || key === "examples" || key === "default" ? value : tidy(value, io);
   }
-  if (typeof out.format === "string" && out.pattern !== undefined) delete out.pattern;
+  if (io === "output" && typeof out.format === "string" && out.pattern !== undefined) delete out.pattern;
   if (out.type === "integer") {
     if (out.minimum === Number.MIN_SAFE_INTEGER) delete out.minimum;
     if (out.maximum === Number.MAX_SAFE_INTEGER) delete out.maximum;
@@ -61,7 +62,7 @@ function tidy(node: unknown): unknown {
 
 /** The JSON Schema of a zod schema as the document shows it: the request's (input) or the answer's (output). */
 export function jsonSchemaOf(schema: z.ZodType, io: "input" | "output"): JsonSchema {
-  return tidy(z.toJSONSchema(schema, { io, unrepresentable: "any" })) as JsonSchema;
+  return tidy(z.toJSONSchema(schema, { io, unrepresentable: "any" }), io) as JsonSchema;
 }
 
 /** A response with its own description (and headers) in the document, such as the error responses. */
