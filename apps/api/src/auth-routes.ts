@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { RateLimitBuckets } from "./rate-limit-store.ts";
 import { parse, RestError } from "./rest.ts";
+import { jsonSchemaOf } from "./routes/define-route.ts";
 import { headersOf, viewerOf } from "./session.ts";
 
 /** Limits on the endpoints that check passwords or create users, per client IP and endpoint. */
@@ -230,15 +231,6 @@ const ENDPOINTS: AuthEndpoint[] = [
   },
 ];
 
-/** The JSON schema of a body (the OpenAPI document's), from the zod schema that validates it. */
-function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
-  const { $schema: _, ...json } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<
-    string,
-    unknown
-  >;
-  return json;
-}
-
 /** Counts a credential attempt against the account; a 429 once the account has had too many. */
 async function countAccountAttempt(buckets: RateLimitBuckets, account: string, reply: FastifyReply) {
   const { current, ttl } = await buckets.hit(
@@ -356,7 +348,7 @@ export async function registerAuthRoutes(
       schema: {
         tags: ["Auth"],
         summary: endpoint.summary,
-        body: jsonSchemaOf(endpoint.body),
+        body: jsonSchemaOf(endpoint.body, "input"),
         ...(endpoint.path === "sign-up/email" ? { headers: IDEMPOTENCY_HEADER_SCHEMA } : {}),
       },
       // zod validates below (naming the field, as every route does); the JSON schema documents it.

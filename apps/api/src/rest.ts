@@ -22,13 +22,13 @@ export class RestError extends Error {
   }
 }
 
-function fieldsOf(error: ZodError): Record<string, string> {
+function fieldsOf(error: ZodError, part = "body"): Record<string, string> {
   const fields: Record<string, string> = {};
+  const unknown = `is not a ${part === "query" ? "parameter" : "field"} of this request`;
   for (const issue of error.issues) {
     if (issue.code === "unrecognized_keys") {
       // A strict object names each field it does not know, not the object holding it.
-      for (const name of issue.keys)
-        fields[[...issue.path, name].map(String).join(".")] ??= "is not a field of this request";
+      for (const name of issue.keys) fields[[...issue.path, name].map(String).join(".")] ??= unknown;
       continue;
     }
     const key = issue.path.map(String).join(".") || "body";
@@ -41,7 +41,7 @@ function fieldsOf(error: ZodError): Record<string, string> {
 export function parse<S extends z.ZodType>(schema: S, value: unknown, part = "body"): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const fields = fieldsOf(result.error);
+  const fields = fieldsOf(result.error, part);
   const [first] = Object.entries(fields);
   throw new RestError(400, {
     error: "validation_error",

@@ -33,18 +33,21 @@ export { authenticateApiKey, hasApiAccess } from "./services/api-keys.ts";
 export {
   type AuthorizeCallInput,
   authorizeCallRequest,
+  CALL_DENIALS,
   type CallAuthorizationResult,
   RESERVATION_MINUTES,
   RESERVATION_TTL_MS,
 } from "./services/call-authorization.ts";
 export {
-  legacyUserPackages,
   listAvailablePackages,
   type PackageView,
+  packageSelection,
   toPackageView,
+  toPlanDefinition,
 } from "./services/catalog.ts";
 export {
-  legacyAdminPackages,
+  type AdminPackageView,
+  listPackagesForAdmin,
   syncCatalogToStripe,
 } from "./services/catalog-admin.ts";
 export {
@@ -64,6 +67,7 @@ export {
   ingestUsageEvents,
   LATE_WINDOW_DAYS,
   MAX_EVENTS_PER_BATCH,
+  USAGE_REJECTION_REASONS,
   type UsageEventInput,
   type UsageEventResult,
 } from "./services/usage-ingest.ts";

@@ -11,7 +11,7 @@ import { DomainError } from "./errors";
 import { DEFAULT_PLANS } from "./plans";
 
 describe("buildFeatureComparison", () => {
-  it("produces the legacy JSON contract for the default plans", () => {
+  it("produces the seed contract's JSON for the default plans", () => {
     expect(buildFeatureComparison(DEFAULT_PLANS)).toEqual({
       features: ["Monthly Call Minutes", "Number of Agents", "Analytics", "API Access"],
       packages: {
@@ -94,7 +94,7 @@ describe("buildComparisonRows", () => {
     expect(rows[3]?.cells.map((c) => c.included)).toEqual([false, false, true]);
   });
 
-  it("agrees with the column view, apart from the thousands separators the legacy texts lack", () => {
+  it("agrees with the column view, apart from the thousands separators the seed contract's texts lack", () => {
     const rows = buildComparisonRows(DEFAULT_PLANS);
     const columns = buildFeatureComparison(DEFAULT_PLANS);
     for (const [featureIndex, row] of rows.entries()) {

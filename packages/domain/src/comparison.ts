@@ -1,7 +1,7 @@
 /**
- * Feature comparison tables for the pricing page and the legacy `/packages/compare` JSON contract.
+ * Feature comparison tables for the pricing page and the seed contract's `feature_comparison` JSON.
  *
- * The legacy contract's cell texts are kept exactly: `"1000 minutes"` (no thousands separator),
+ * The seed contract's cell texts are kept exactly: `"1000 minutes"` (no thousands separator),
  * `"1 agent"` / `"5 agents"` (singular/plural), and `"Yes"` / `"No"` for boolean features. The rows the
  * apps show write numbers as everywhere else in the apps (`"1,000 minutes"`, see `numbers.ts`).
  */
@@ -21,7 +21,7 @@ export type ComparisonFeature = (typeof COMPARISON_FEATURES)[number];
 
 export type ComparablePlan = Pick<PlanDefinition, "name" | "callMinutesLimit" | "agentsAllowed" | "features">;
 
-/** Legacy column-oriented comparison: one array of cells per package, in feature order. */
+/** The seed contract's column-oriented comparison: one array of cells per package, in feature order. */
 export interface FeatureComparison {
   features: string[];
   packages: Record<string, string[]>;
@@ -40,12 +40,12 @@ export interface ComparisonRow {
   cells: ComparisonCell[];
 }
 
-/** The legacy contract's text: `"1 minute"`, `"1000 minutes"`, `"0 minutes"` (no separators). */
+/** The seed contract's text: `"1 minute"`, `"1000 minutes"`, `"0 minutes"` (no separators). */
 export function formatMinutesCount(minutes: number): string {
   return `${minutes} ${minutes === 1 ? "minute" : "minutes"}`;
 }
 
-/** The legacy contract's text: `"1 agent"`, `"5 agents"`. */
+/** The seed contract's text: `"1 agent"`, `"5 agents"`. */
 export function formatAgentsCount(agents: number): string {
   return `${agents} ${agents === 1 ? "agent" : "agents"}`;
 }
@@ -54,8 +54,8 @@ function yesNo(value: boolean): string {
   return value ? "Yes" : "No";
 }
 
-/** How cell texts are written: for people (the apps) or as the legacy JSON contract has them. */
-export type ComparisonStyle = "display" | "legacy";
+/** How cell texts are written: for people (the apps) or as the seed contract's JSON has them. */
+export type ComparisonStyle = "display" | "seedContract";
 
 /** The value of one feature for one plan. */
 export function comparisonCell(
@@ -63,18 +63,18 @@ export function comparisonCell(
   feature: ComparisonFeature,
   style: ComparisonStyle = "display",
 ): ComparisonCell {
-  const legacy = style === "legacy";
+  const seedContract = style === "seedContract";
   switch (feature) {
     case "Monthly Call Minutes":
       return {
         planName: plan.name,
-        value: (legacy ? formatMinutesCount : formatMinutes)(plan.callMinutesLimit),
+        value: (seedContract ? formatMinutesCount : formatMinutes)(plan.callMinutesLimit),
         included: null,
       };
     case "Number of Agents":
       return {
         planName: plan.name,
-        value: (legacy ? formatAgentsCount : formatAgents)(plan.agentsAllowed),
+        value: (seedContract ? formatAgentsCount : formatAgents)(plan.agentsAllowed),
         included: null,
       };
     case "Analytics":
@@ -105,7 +105,7 @@ function assertUniqueNames(plans: readonly ComparablePlan[]): void {
 }
 
 /**
- * Column-oriented comparison (legacy JSON): `packages[name]` lists the cells in the order of
+ * Column-oriented comparison (the seed contract's JSON): `packages[name]` lists the cells in the order of
  * `features`. Packages keep the order they are given in (insertion order of the record).
  * @throws DomainError `DUPLICATE_PLAN_NAME` when two plans share a name (they would collide).
  */
@@ -115,7 +115,7 @@ export function buildFeatureComparison(plans: readonly ComparablePlan[]): Featur
     (plan) =>
       [
         plan.name,
-        COMPARISON_FEATURES.map((feature) => comparisonCell(plan, feature, "legacy").value),
+        COMPARISON_FEATURES.map((feature) => comparisonCell(plan, feature, "seedContract").value),
       ] as const,
   );
   // Object.fromEntries defines own properties, so names such as "__proto__" are safe.

@@ -234,7 +234,7 @@ describe("formatMoney", () => {
 });
 
 describe("major units", () => {
-  it("converts to major units for the legacy contract", () => {
+  it("converts to major units for the seed contract", () => {
     expect(toMajorUnits(usd(2900))).toBe(29);
     expect(toMajorUnits(usd(1999))).toBe(19.99);
     expect(toMajorUnits(usd(-150))).toBe(-1.5);

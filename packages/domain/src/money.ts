@@ -159,7 +159,7 @@ export function formatMoney(m: Money, options: { locale?: string } = {}): string
 }
 
 /**
- * Major units as a JS number (2900 usd -> 29, 1999 usd -> 19.99), for legacy REST payloads that
+ * Major units as a JS number (2900 usd -> 29, 1999 usd -> 19.99), for the seed contract's REST payloads that
  * expose dollars. The division is correctly rounded, so the result is the double nearest to the
  * decimal value (it prints as `19.99`). Do not do further arithmetic on the result.
  */
@@ -168,7 +168,7 @@ export function toMajorUnits(m: Money): number {
 }
 
 /**
- * Converts a major-unit number (e.g. dollars from a form or legacy JSON) into {@link Money}.
+ * Converts a major-unit number (e.g. dollars from a form or the seed contract's JSON) into {@link Money}.
  *
  * The input is read as the decimal it prints as, so `19.99` -> 1999 and `0.1 + 0.2`
  * (`0.30000000000000004`) -> 30. Extra precision is rounded to whole minor units with `rounding`

@@ -1,7 +1,7 @@
 /**
  * How Minutely writes counts for people: one formatter for the customer app, the admin app and the
  * server's messages, so the same value reads the same everywhere ("1,000 minutes", never "1000 minutes"
- * next to "1,000"). The legacy REST contract keeps its own unseparated texts (see `comparison.ts`).
+ * next to "1,000"). The seed contract (REST) keeps its own unseparated texts (see `comparison.ts`).
  */
 
 const integers = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });

@@ -117,35 +117,35 @@ describe("callDurationSeconds", () => {
 });
 
 describe("summarizeUsage", () => {
-  it("produces the legacy REST shape", () => {
+  it("sums up used, limit, remaining and the percentage", () => {
     expect(summarizeUsage(50, 1000)).toEqual({
-      minutes_used: 50,
-      minutes_limit: 1000,
-      minutes_remaining: 950,
-      usage_percentage: 5,
+      minutesUsed: 50,
+      minutesLimit: 1000,
+      minutesRemaining: 950,
+      usagePercentage: 5,
     });
-    expect(summarizeUsage(2500, 3000).usage_percentage).toBe(83.3);
-    expect(summarizeUsage(2, 3).usage_percentage).toBe(66.7);
-    expect(summarizeUsage(1, 16).usage_percentage).toBe(6.3);
+    expect(summarizeUsage(2500, 3000).usagePercentage).toBe(83.3);
+    expect(summarizeUsage(2, 3).usagePercentage).toBe(66.7);
+    expect(summarizeUsage(1, 16).usagePercentage).toBe(6.3);
   });
 
   it("never reports negative remaining minutes and can exceed 100%", () => {
     expect(summarizeUsage(1450, 1000)).toEqual({
-      minutes_used: 1450,
-      minutes_limit: 1000,
-      minutes_remaining: 0,
-      usage_percentage: 145,
+      minutesUsed: 1450,
+      minutesLimit: 1000,
+      minutesRemaining: 0,
+      usagePercentage: 145,
     });
   });
 
   it("handles a zero limit", () => {
     expect(summarizeUsage(0, 0)).toEqual({
-      minutes_used: 0,
-      minutes_limit: 0,
-      minutes_remaining: 0,
-      usage_percentage: 0,
+      minutesUsed: 0,
+      minutesLimit: 0,
+      minutesRemaining: 0,
+      usagePercentage: 0,
     });
-    expect(summarizeUsage(3, 0).usage_percentage).toBe(100);
+    expect(summarizeUsage(3, 0).usagePercentage).toBe(100);
   });
 
   it("rejects negative or fractional minutes", () => {
@@ -163,7 +163,7 @@ describe("summarizeUsage", () => {
           expect(Number.isInteger(Math.round(percentage * 10))).toBe(true);
           expect(Math.abs(percentage * 10 - Math.round(percentage * 10))).toBeLessThan(1e-9);
           expect(Math.abs(percentage - (used * 100) / limit)).toBeLessThanOrEqual(0.05 + 1e-9);
-          expect(summarizeUsage(used, limit).minutes_remaining).toBe(Math.max(0, limit - used));
+          expect(summarizeUsage(used, limit).minutesRemaining).toBe(Math.max(0, limit - used));
         },
       ),
     );

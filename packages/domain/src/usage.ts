@@ -80,14 +80,14 @@ export function callDurationSeconds(timing: CallTiming): CallDurationResult {
   return durationResult(durationSeconds);
 }
 
-/** Legacy REST usage payload (snake_case on purpose). */
+/** A period's minutes against the package's included minutes. */
 export interface UsageSummary {
-  minutes_used: number;
-  minutes_limit: number;
+  minutesUsed: number;
+  minutesLimit: number;
   /** `max(0, limit - used)`. */
-  minutes_remaining: number;
+  minutesRemaining: number;
   /** Percentage with one decimal (half-up), may exceed 100. */
-  usage_percentage: number;
+  usagePercentage: number;
 }
 
 /**
@@ -105,13 +105,13 @@ export function usagePercentage(used: number, limit: number): number {
   return toSafeInteger(tenths, "usage percentage") / 10;
 }
 
-/** Builds the legacy usage summary. @throws RangeError for negative or non-integer inputs. */
+/** Builds the usage summary. @throws RangeError for negative or non-integer inputs. */
 export function summarizeUsage(minutesUsed: number, minutesLimit: number): UsageSummary {
   return {
-    minutes_used: minutesUsed,
-    minutes_limit: minutesLimit,
-    minutes_remaining: Math.max(0, minutesLimit - minutesUsed),
-    usage_percentage: usagePercentage(minutesUsed, minutesLimit),
+    minutesUsed,
+    minutesLimit,
+    minutesRemaining: Math.max(0, minutesLimit - minutesUsed),
+    usagePercentage: usagePercentage(minutesUsed, minutesLimit),
   };
 }
 

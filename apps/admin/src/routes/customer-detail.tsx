@@ -226,12 +226,12 @@ function UsageSection({ detail }: { detail: Detail }) {
                 {formatDate(usage.period.start)} – {formatDate(usage.period.end)}
               </p>
               <p className="text-2xl font-semibold tabular-nums">
-                {formatNumber(usage.minutes_used)}{" "}
+                {formatNumber(usage.minutesUsed)}{" "}
                 <span className="text-base font-normal text-slate-600">
-                  of {formatNumber(usage.minutes_limit)} minutes
+                  of {formatNumber(usage.minutesLimit)} minutes
                 </span>
               </p>
-              <UsageBar percentage={usage.usage_percentage} label="Minutes used this period" />
+              <UsageBar percentage={usage.usagePercentage} label="Minutes used this period" />
             </div>
             <Facts
               items={[

@@ -297,7 +297,7 @@ async function checkInvariants(model: Model, real: Real, step: string): Promise<
         (dashboard.body as { usage: { minutes_used: number } }).usage.minutes_used,
         `${where}: dashboard minutes`,
       ).toBe(minutes);
-      const detail = await trpc<{ usage: { minutes_used: number } | null }>(
+      const detail = await trpc<{ usage: { minutesUsed: number } | null }>(
         admin.cookie,
         "query",
         "admin/customers.get",
@@ -305,7 +305,7 @@ async function checkInvariants(model: Model, real: Real, step: string): Promise<
           accountId: account.accountId,
         },
       );
-      expect(detail.usage?.minutes_used, `${where}: admin minutes`).toBe(minutes);
+      expect(detail.usage?.minutesUsed, `${where}: admin minutes`).toBe(minutes);
     }
   }
 }

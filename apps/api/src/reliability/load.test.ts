@@ -519,9 +519,9 @@ async function dashboardClient(rng: Rng, customer: Customer, endAt: number): Pro
       if (reply.status === 200) {
         const [dash] = reply.json as { result: { data: unknown } }[];
         const view = superjson.deserialize(dash?.result.data as never) as {
-          usage: { minutes_used: number } | null;
+          usage: { minutesUsed: number } | null;
         };
-        observe(view.usage?.minutes_used, "tRPC");
+        observe(view.usage?.minutesUsed, "tRPC");
       }
     }
   }
@@ -902,7 +902,7 @@ async function verifyUsage(): Promise<void> {
     });
     expect(view.daily_usage.reduce((sum, d) => sum + d.minutes, 0)).toBe(current.minutes);
     const trpc = await trpcQuery("verify", customer, "dashboard.get");
-    expect((trpc.data as { usage: { minutes_used: number } }).usage.minutes_used).toBe(current.minutes);
+    expect((trpc.data as { usage: { minutesUsed: number } }).usage.minutesUsed).toBe(current.minutes);
     const metering = await call("verify", `/api/v1/accounts/${customer.accountId}/usage`, {
       headers: { authorization: `Bearer ${METERING_TOKEN}` },
     });

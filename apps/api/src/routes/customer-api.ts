@@ -10,8 +10,10 @@ import {
   subscriptions,
 } from "@minutely/api";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { z } from "zod";
 import { RestError } from "../rest.ts";
-import { invoiceDetailProperties, invoiceJson } from "./invoice-json.ts";
+import { defineRoute } from "./define-route.ts";
+import { toInvoiceJson, ZInvoiceSchema } from "./invoice-json.ts";
 import { errorResponses } from "./openapi-schemas.ts";
 
 /** Requests per key per minute. */
@@ -29,10 +31,84 @@ function bearer(req: FastifyRequest): string | null {
   return match?.[1] ?? null;
 }
 
+const TAG = "Customer API";
 const security = [{ apiKey: [] }];
 const responses = { 401: errorResponses[401], 403: errorResponses[403], 429: errorResponses[429] };
-const isoDate = { type: "string", format: "date-time" } as const;
-const nullableDate = { type: ["string", "null"], format: "date-time" } as const;
+const ZDateTimeSchema = z.iso.datetime();
+
+/** The customer API's subscription (its own shape: the package nested, its price in cents). */
+const ZSubscriptionSchema = z.object({
+  status: z.string(),
+  package: z
+    .object({
+      id: z.string(),
+      name: z.string(),
+      monthly_price_cents: z.number().int(),
+      currency: z.string(),
+    })
+    .nullable(),
+  current_period_start: ZDateTimeSchema.nullable(),
+  current_period_end: ZDateTimeSchema.nullable(),
+  cancel_at_period_end: z.boolean(),
+  scheduled_change: z.object({ package_name: z.string(), effective_at: ZDateTimeSchema }).nullable(),
+});
+
+function toSubscriptionJson(o: subscriptions.SubscriptionOverview): z.input<typeof ZSubscriptionSchema> {
+  return {
+    status: o.status,
+    package: o.package
+      ? {
+          id: o.package.id,
+          name: o.package.name,
+          monthly_price_cents: o.package.monthlyPrice.amount,
+          currency: o.package.monthlyPrice.currency,
+        }
+      : null,
+    current_period_start: o.currentPeriodStart?.toISOString() ?? null,
+    current_period_end: o.currentPeriodEnd?.toISOString() ?? null,
+    cancel_at_period_end: o.cancelAtPeriodEnd,
+    scheduled_change: o.scheduledChange
+      ? {
+          package_name: o.scheduledChange.packageName,
+          effective_at: o.scheduledChange.effectiveAt.toISOString(),
+        }
+      : null,
+  };
+}
+
+const ZUsageSchema = z.object({
+  period_start: ZDateTimeSchema,
+  period_end: ZDateTimeSchema,
+  usage: z.object({
+    minutes_used: z.number().int(),
+    minutes_limit: z.number().int(),
+    minutes_remaining: z.number().int(),
+    usage_percentage: z.number(),
+    over_cap_minutes: z.number().int().meta({
+      description: "Minutes beyond a hard cap (calls the cap did not stop): recorded, never billed",
+    }),
+  }),
+});
+
+const ZUsageHistorySchema = z.object({
+  periods: z.array(
+    z.object({
+      period_start: ZDateTimeSchema,
+      period_end: ZDateTimeSchema,
+      minutes: z.number().int(),
+      calls: z.number().int(),
+    }),
+  ),
+  days: z.array(z.object({ day: z.iso.date(), minutes: z.number().int(), calls: z.number().int() })),
+});
+
+const ZAgentsSchema = z.object({
+  allowed: z.number().int(),
+  active: z.number().int(),
+  agents: z.array(
+    z.object({ id: z.string(), name: z.string(), active: z.boolean(), created_at: ZDateTimeSchema }),
+  ),
+});
 
 export async function registerCustomerApiRoutes(app: FastifyInstance, deps: Ports): Promise<void> {
   await app.register(async (scope) => {
@@ -41,7 +117,7 @@ export async function registerCustomerApiRoutes(app: FastifyInstance, deps: Port
       if (!check.ok) throw new RestError(check.status, { error: check.error, message: check.message });
       req.apiAccountId = check.accountId;
     });
-    const routeConfig = {
+    const config = {
       rateLimit: {
         max: API_KEY_RATE_LIMIT,
         timeWindow: "1 minute",
@@ -55,104 +131,27 @@ export async function registerCustomerApiRoutes(app: FastifyInstance, deps: Port
     };
     const accountOf = (req: FastifyRequest) => req.apiAccountId ?? "";
 
-    scope.get(
-      "/api/v1/subscription",
-      {
-        config: routeConfig,
-        schema: {
-          tags: ["Customer API"],
-          summary: "The account's subscription",
-          security,
-          response: {
-            200: {
-              type: "object",
-              required: ["status", "cancel_at_period_end"],
-              properties: {
-                status: { type: "string" },
-                package: {
-                  type: ["object", "null"],
-                  properties: {
-                    id: { type: "string" },
-                    name: { type: "string" },
-                    monthly_price_cents: { type: "integer" },
-                    currency: { type: "string" },
-                  },
-                },
-                current_period_start: nullableDate,
-                current_period_end: nullableDate,
-                cancel_at_period_end: { type: "boolean" },
-                scheduled_change: {
-                  type: ["object", "null"],
-                  properties: { package_name: { type: "string" }, effective_at: isoDate },
-                },
-              },
-            },
-            ...responses,
-          },
-        },
-      },
-      async (req) => {
-        const o = await subscriptions.subscriptionOverview(deps, accountOf(req));
-        return {
-          status: o.status,
-          package: o.package
-            ? {
-                id: o.package.id,
-                name: o.package.name,
-                monthly_price_cents: o.package.monthlyPrice.amount,
-                currency: o.package.monthlyPrice.currency,
-              }
-            : null,
-          current_period_start: o.currentPeriodStart?.toISOString() ?? null,
-          current_period_end: o.currentPeriodEnd?.toISOString() ?? null,
-          cancel_at_period_end: o.cancelAtPeriodEnd,
-          scheduled_change: o.scheduledChange
-            ? {
-                package_name: o.scheduledChange.packageName,
-                effective_at: o.scheduledChange.effectiveAt.toISOString(),
-              }
-            : null,
-        };
-      },
-    );
+    defineRoute(scope, {
+      method: "GET",
+      url: "/api/v1/subscription",
+      config,
+      tags: [TAG],
+      summary: "The account's subscription",
+      security,
+      response: { 200: ZSubscriptionSchema, ...responses },
+      handler: async ({ req }) =>
+        toSubscriptionJson(await subscriptions.subscriptionOverview(deps, accountOf(req))),
+    });
 
-    scope.get(
-      "/api/v1/usage",
-      {
-        config: routeConfig,
-        schema: {
-          tags: ["Customer API"],
-          summary: "Call minutes of the current billing period (the seed's usage shape)",
-          security,
-          response: {
-            200: {
-              type: "object",
-              required: ["usage"],
-              properties: {
-                period_start: isoDate,
-                period_end: isoDate,
-                usage: {
-                  type: "object",
-                  required: ["minutes_used", "minutes_limit", "minutes_remaining", "usage_percentage"],
-                  properties: {
-                    minutes_used: { type: "integer" },
-                    minutes_limit: { type: "integer" },
-                    minutes_remaining: { type: "integer" },
-                    usage_percentage: { type: "number" },
-                    over_cap_minutes: {
-                      type: "integer",
-                      description:
-                        "Minutes beyond a hard cap (calls the cap did not stop): recorded, never billed",
-                    },
-                  },
-                },
-              },
-            },
-            ...responses,
-          },
-        },
-      },
-      async (req) => {
+    defineRoute(scope, {
+      method: "GET",
+      url: "/api/v1/usage",
+      config,
+      tags: [TAG],
+      summary: "Call minutes of the current billing period (the seed's usage shape)",
+      security,
+      response: { 200: ZUsageSchema, ...responses },
+      handler: async ({ req }) => {
         const usage = await currentUsage(deps, accountOf(req));
         if (!usage)
           throw new RestError(404, { error: "not_found", message: "This account has no subscription yet." });
@@ -160,58 +159,25 @@ export async function registerCustomerApiRoutes(app: FastifyInstance, deps: Port
           period_start: usage.period.start.toISOString(),
           period_end: usage.period.end.toISOString(),
           usage: {
-            minutes_used: usage.minutes_used,
-            minutes_limit: usage.minutes_limit,
-            minutes_remaining: usage.minutes_remaining,
-            usage_percentage: usage.usage_percentage,
+            minutes_used: usage.minutesUsed,
+            minutes_limit: usage.minutesLimit,
+            minutes_remaining: usage.minutesRemaining,
+            usage_percentage: usage.usagePercentage,
             over_cap_minutes: usage.overage.overCapMinutes,
           },
         };
       },
-    );
+    });
 
-    scope.get(
-      "/api/v1/usage/history",
-      {
-        config: routeConfig,
-        schema: {
-          tags: ["Customer API"],
-          summary: "Minutes per billing period (newest first) and per day of the current period",
-          security,
-          response: {
-            200: {
-              type: "object",
-              properties: {
-                periods: {
-                  type: "array",
-                  items: {
-                    type: "object",
-                    properties: {
-                      period_start: isoDate,
-                      period_end: isoDate,
-                      minutes: { type: "integer" },
-                      calls: { type: "integer" },
-                    },
-                  },
-                },
-                days: {
-                  type: "array",
-                  items: {
-                    type: "object",
-                    properties: {
-                      day: { type: "string" },
-                      minutes: { type: "integer" },
-                      calls: { type: "integer" },
-                    },
-                  },
-                },
-              },
-            },
-            ...responses,
-          },
-        },
-      },
-      async (req) => {
+    defineRoute(scope, {
+      method: "GET",
+      url: "/api/v1/usage/history",
+      config,
+      tags: [TAG],
+      summary: "Minutes per billing period (newest first) and per day of the current period",
+      security,
+      response: { 200: ZUsageHistorySchema, ...responses },
+      handler: async ({ req }) => {
         const accountId = accountOf(req);
         const periods = await deps.db.usagePeriodRollup.findMany({
           where: { accountId },
@@ -229,89 +195,30 @@ export async function registerCustomerApiRoutes(app: FastifyInstance, deps: Port
           days: (daily?.days ?? []).map((d) => ({ day: d.day, minutes: d.minutes, calls: d.calls })),
         };
       },
-    );
+    });
 
-    scope.get(
-      "/api/v1/invoices",
-      {
-        config: routeConfig,
-        schema: {
-          tags: ["Customer API"],
-          summary: "The account's invoices, newest first",
-          security,
-          response: {
-            200: {
-              type: "object",
-              properties: {
-                invoices: {
-                  type: "array",
-                  items: {
-                    type: "object",
-                    properties: {
-                      id: { type: "string" },
-                      number: { type: ["string", "null"] },
-                      date: isoDate,
-                      amount_cents: { type: "integer" },
-                      refunded_cents: {
-                        type: "integer",
-                        description:
-                          "Paid and refunded (a second subscription Minutely canceled); 0 otherwise",
-                      },
-                      currency: { type: "string" },
-                      status: { type: "string" },
-                      hosted_invoice_url: { type: ["string", "null"] },
-                      invoice_pdf: { type: ["string", "null"] },
-                      ...invoiceDetailProperties,
-                    },
-                  },
-                },
-              },
-            },
-            ...responses,
-          },
-        },
-      },
-      async (req) => {
-        const invoices = await subscriptions.billingHistory(deps, accountOf(req));
-        return {
-          invoices: invoices.map(invoiceJson),
-        };
-      },
-    );
+    defineRoute(scope, {
+      method: "GET",
+      url: "/api/v1/invoices",
+      config,
+      tags: [TAG],
+      summary: "The account's invoices, newest first",
+      security,
+      response: { 200: z.object({ invoices: z.array(ZInvoiceSchema) }), ...responses },
+      handler: async ({ req }) => ({
+        invoices: (await subscriptions.billingHistory(deps, accountOf(req))).map(toInvoiceJson),
+      }),
+    });
 
-    scope.get(
-      "/api/v1/agents",
-      {
-        config: routeConfig,
-        schema: {
-          tags: ["Customer API"],
-          summary: "The account's agents and how many its package allows",
-          security,
-          response: {
-            200: {
-              type: "object",
-              properties: {
-                allowed: { type: "integer" },
-                active: { type: "integer" },
-                agents: {
-                  type: "array",
-                  items: {
-                    type: "object",
-                    properties: {
-                      id: { type: "string" },
-                      name: { type: "string" },
-                      active: { type: "boolean" },
-                      created_at: isoDate,
-                    },
-                  },
-                },
-              },
-            },
-            ...responses,
-          },
-        },
-      },
-      async (req) => {
+    defineRoute(scope, {
+      method: "GET",
+      url: "/api/v1/agents",
+      config,
+      tags: [TAG],
+      summary: "The account's agents and how many its package allows",
+      security,
+      response: { 200: ZAgentsSchema, ...responses },
+      handler: async ({ req }) => {
         const agents = await listAgents(deps, accountOf(req));
         return {
           allowed: agents.allowed,
@@ -324,6 +231,6 @@ export async function registerCustomerApiRoutes(app: FastifyInstance, deps: Port
           })),
         };
       },
-    );
+    });
   });
 }

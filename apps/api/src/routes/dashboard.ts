@@ -1,259 +1,149 @@
-// GET /api/dashboard/comprehensive/ (the seed's REST contract): the customer dashboard in one response,
+// GET /api/dashboard/comprehensive/ (the seed contract): the customer dashboard in one response,
 // session-authenticated, snake_case, thin over the same service as the tRPC query dashboard.get.
 import { type Auth, type Dashboard, dashboard, type Ports } from "@minutely/api";
 import { type Money, toMajorUnits } from "@minutely/domain";
 import type { FastifyInstance } from "fastify";
+import { z } from "zod";
 import { requireCustomer } from "../session.ts";
-import { invoiceDetailProperties, seedInvoiceJson } from "./invoice-json.ts";
+import { defineRoute } from "./define-route.ts";
+import { toSeedContractInvoice, ZSeedContractInvoiceSchema } from "./invoice-json.ts";
 import { errorResponses, sessionSecurity } from "./openapi-schemas.ts";
+import { MAJOR_UNITS, toSeedContractSubscription, ZSeedContractSubscriptionSchema } from "./seed-contract.ts";
 
-const MAJOR_UNITS = "In major units (dollars), as in the seed's contract";
+const ZDateTimeSchema = z.iso.datetime();
+const ZMajorUnitsSchema = z.number().meta({ description: MAJOR_UNITS });
 
-const nullableDate = { type: ["string", "null"], format: "date-time" } as const;
-
-const subscriptionSchema = {
-  type: "object",
-  required: ["status", "status_label", "package_id", "package_name", "cancel_at_period_end"],
-  properties: {
-    status: {
-      type: "string",
-      description: "Stripe's subscription status, or none when the account never subscribed",
-    },
-    status_label: { type: "string" },
-    grants_access: { type: "boolean" },
-    needs_payment_attention: { type: "boolean", description: "past_due, unpaid or incomplete" },
-    package_id: { type: ["string", "null"] },
-    package_name: { type: ["string", "null"] },
-    monthly_price: { type: ["number", "null"], description: MAJOR_UNITS },
-    currency: { type: ["string", "null"] },
-    current_period_start: nullableDate,
-    current_period_end: nullableDate,
-    cancel_at_period_end: { type: "boolean" },
-    scheduled_change: {
-      type: ["object", "null"],
-      description: "A downgrade scheduled for the end of the period",
-      properties: {
-        package_id: { type: "string" },
-        package_name: { type: "string" },
-        effective_at: { type: "string", format: "date-time" },
-      },
-    },
-  },
-} as const;
-
-const usageSchema = {
-  type: "object",
-  required: ["minutes_used", "minutes_limit", "minutes_remaining", "usage_percentage"],
-  description: "The current billing period (all zero, period null, when the account never subscribed)",
-  properties: {
-    minutes_used: { type: "integer" },
-    minutes_limit: { type: "integer" },
-    minutes_remaining: { type: "integer" },
-    usage_percentage: { type: "number", description: "One decimal, may exceed 100" },
-    minutes_reserved: { type: "integer", description: "Held by authorized calls not reported yet" },
-    calls: { type: "integer" },
-    period_start: nullableDate,
-    period_end: nullableDate,
-    overage_policy: { type: ["string", "null"], enum: ["billed", "hard_cap", null] },
-    overage_minutes: { type: "integer" },
-    over_cap_minutes: {
-      type: "integer",
+const ZUsageSchema = z
+  .object({
+    minutes_used: z.number().int(),
+    minutes_limit: z.number().int(),
+    minutes_remaining: z.number().int(),
+    usage_percentage: z.number().meta({ description: "One decimal, may exceed 100" }),
+    minutes_reserved: z.number().int().meta({ description: "Held by authorized calls not reported yet" }),
+    calls: z.number().int(),
+    period_start: ZDateTimeSchema.nullable(),
+    period_end: ZDateTimeSchema.nullable(),
+    overage_policy: z.enum(["billed", "hard_cap"]).nullable(),
+    overage_minutes: z.number().int(),
+    over_cap_minutes: z.number().int().meta({
       description: "Minutes beyond a hard cap (calls the cap did not stop): recorded, never billed",
-    },
-    overage_cost: { type: "number", description: MAJOR_UNITS },
-  },
-} as const;
+    }),
+    overage_cost: ZMajorUnitsSchema,
+  })
+  .meta({
+    description: "The current billing period (all zero, period null, when the account never subscribed)",
+  });
 
-const dashboardSchema = {
-  type: "object",
-  required: [
-    "user",
-    "account",
-    "subscription",
-    "user_needs_package_selection",
-    "usage",
-    "daily_usage",
-    "agents",
-    "active_alerts",
-    "billing_history",
-    "quick_actions",
-    "entitlements",
-    "forecast",
-  ],
-  properties: {
-    user: {
-      type: "object",
-      properties: { id: { type: "string" }, email: { type: "string" }, name: { type: "string" } },
-    },
-    account: { type: "object", properties: { id: { type: "string" }, name: { type: "string" } } },
-    subscription: subscriptionSchema,
-    user_needs_package_selection: { type: "boolean" },
-    usage: usageSchema,
-    daily_usage: {
-      type: "array",
-      description: "One entry per UTC day of the current period, zero-filled",
-      items: {
-        type: "object",
-        properties: {
-          date: { type: "string", format: "date" },
-          minutes: { type: "integer" },
-          calls: { type: "integer" },
-          inbound_minutes: { type: "integer" },
-          outbound_minutes: { type: "integer" },
-        },
-      },
-    },
-    agents: {
-      type: "object",
-      required: ["used", "allowed"],
-      properties: {
-        used: { type: "integer", description: "Active agents" },
-        allowed: { type: "integer", description: "Active agents the package allows (0 without access)" },
-        total: { type: "integer", description: "Active and inactive agents" },
-      },
-    },
-    active_alerts: {
-      type: "array",
+const ZDashboardSchema = z.object({
+  user: z.object({ id: z.string(), email: z.string(), name: z.string() }),
+  account: z.object({ id: z.string(), name: z.string() }),
+  subscription: ZSeedContractSubscriptionSchema,
+  user_needs_package_selection: z.boolean(),
+  usage: ZUsageSchema,
+  daily_usage: z
+    .array(
+      z.object({
+        date: z.iso.date(),
+        minutes: z.number().int(),
+        calls: z.number().int(),
+        inbound_minutes: z.number().int(),
+        outbound_minutes: z.number().int(),
+      }),
+    )
+    .meta({ description: "One entry per UTC day of the current period, zero-filled" }),
+  agents: z.object({
+    used: z.number().int().meta({ description: "Active agents" }),
+    allowed: z.number().int().meta({ description: "Active agents the package allows (0 without access)" }),
+    total: z.number().int().meta({ description: "Active and inactive agents" }),
+  }),
+  active_alerts: z
+    .array(
+      z.object({
+        id: z.string(),
+        kind: z.enum(["threshold", "overage", "limit_reached"]),
+        threshold_percent: z.number().int(),
+        minutes_used: z.number().int(),
+        minutes_limit: z.number().int(),
+        message: z.string(),
+        period_start: ZDateTimeSchema,
+        created_at: ZDateTimeSchema,
+      }),
+    )
+    .meta({
       description:
         "Active usage alerts, newest first: undismissed, of the current period and measured against the current package's included minutes",
-      items: {
-        type: "object",
-        properties: {
-          id: { type: "string" },
-          kind: { type: "string", enum: ["threshold", "overage", "limit_reached"] },
-          threshold_percent: { type: "integer" },
-          minutes_used: { type: "integer" },
-          minutes_limit: { type: "integer" },
-          message: { type: "string" },
-          period_start: { type: "string", format: "date-time" },
-          created_at: { type: "string", format: "date-time" },
-        },
-      },
-    },
-    billing_history: {
-      type: "array",
-      description: "The 5 most recent invoices, newest first",
-      items: {
-        type: "object",
-        properties: {
-          id: { type: "string" },
-          number: { type: ["string", "null"] },
-          date: { type: "string", format: "date-time" },
-          amount: { type: "number", description: MAJOR_UNITS },
-          amount_cents: { type: "integer" },
-          refunded_cents: {
-            type: "integer",
-            description: "Paid and refunded (a second subscription Minutely canceled); 0 otherwise",
-          },
-          currency: { type: "string" },
-          status: { type: "string" },
-          hosted_invoice_url: { type: ["string", "null"] },
-          invoice_pdf: { type: ["string", "null"] },
-          ...invoiceDetailProperties,
-        },
-      },
-    },
-    quick_actions: {
-      type: "array",
-      items: {
-        type: "object",
-        properties: {
-          id: { type: "string" },
-          label: { type: "string", examples: ["Subscription & Packages"] },
-          description: { type: "string" },
-          url: { type: "string", description: "A page of the customer app" },
-          urgent: { type: "boolean" },
-        },
-      },
-    },
-    entitlements: {
-      type: "object",
-      properties: {
-        has_access: { type: "boolean" },
-        analytics_access: { type: "boolean" },
-        api_access: { type: "boolean" },
-        call_minutes_limit: { type: "integer" },
-        agents_allowed: { type: "integer" },
-        overage: { type: "string", enum: ["billed", "hard_cap"] },
-      },
-    },
-    forecast: {
-      type: ["object", "null"],
+    }),
+  billing_history: z
+    .array(ZSeedContractInvoiceSchema)
+    .meta({ description: "The 5 most recent invoices, newest first" }),
+  quick_actions: z.array(
+    z.object({
+      id: z.string(),
+      label: z.string().meta({ examples: ["Subscription & Packages"] }),
+      description: z.string(),
+      url: z.string().meta({ description: "A page of the customer app" }),
+      urgent: z.boolean(),
+    }),
+  ),
+  entitlements: z.object({
+    has_access: z.boolean(),
+    analytics_access: z.boolean(),
+    api_access: z.boolean(),
+    call_minutes_limit: z.number().int(),
+    agents_allowed: z.number().int(),
+    overage: z.enum(["billed", "hard_cap"]),
+  }),
+  forecast: z
+    .object({
+      projected_minutes: z.number().int(),
+      extrapolated: z.boolean().meta({
+        description: "False during the first hour of the period: the projection is the usage so far",
+      }),
+      elapsed_fraction: z.number(),
+      too_early: z.boolean().meta({
+        description: "The period is too young to extrapolate; the advice then only ever suggests upgrades",
+      }),
+      minutes_limit: z.number().int(),
+      projected_minutes_over: z.number().int(),
+      projected_overage_cost: ZMajorUnitsSchema,
+      projected_monthly_cost: ZMajorUnitsSchema,
+      projected_to_hit_cap: z.boolean(),
+      cap_reached: z.boolean().meta({
+        description:
+          "Hard-cap packages only: the included minutes are used up, so outbound calls are paused until " +
+          "the period ends (known from the usage so far, so also in the period's first hour)",
+      }),
+      currency: z.string(),
+      advice: z.object({
+        kind: z.enum(["stay", "upgrade", "downgrade"]),
+        suggested_package_name: z.string(),
+        monthly_savings: ZMajorUnitsSchema,
+        message: z.string().meta({
+          examples: ["At this pace you will use 1,450 of 1,000 minutes; Pro would save $20.00 a month."],
+        }),
+      }),
+    })
+    .nullable()
+    .meta({
       description: "The period at the current pace and plan advice (null without an active subscription)",
-      properties: {
-        projected_minutes: { type: "integer" },
-        extrapolated: {
-          type: "boolean",
-          description: "False during the first hour of the period: the projection is the usage so far",
-        },
-        elapsed_fraction: { type: "number" },
-        too_early: {
-          type: "boolean",
-          description: "The period is too young to extrapolate; the advice then only ever suggests upgrades",
-        },
-        minutes_limit: { type: "integer" },
-        projected_minutes_over: { type: "integer" },
-        projected_overage_cost: { type: "number", description: MAJOR_UNITS },
-        projected_monthly_cost: { type: "number", description: MAJOR_UNITS },
-        projected_to_hit_cap: { type: "boolean" },
-        cap_reached: {
-          type: "boolean",
-          description:
-            "Hard-cap packages only: the included minutes are used up, so outbound calls are paused until " +
-            "the period ends (known from the usage so far, so also in the period's first hour)",
-        },
-        currency: { type: "string" },
-        advice: {
-          type: "object",
-          properties: {
-            kind: { type: "string", enum: ["stay", "upgrade", "downgrade"] },
-            suggested_package_name: { type: "string" },
-            monthly_savings: { type: "number", description: MAJOR_UNITS },
-            message: {
-              type: "string",
-              examples: ["At this pace you will use 1,450 of 1,000 minutes; Pro would save $20.00 a month."],
-            },
-          },
-        },
-      },
-    },
-  },
-} as const;
+    }),
+});
 
 const major = (m: Money) => toMajorUnits(m);
 
-/** The service's dashboard in the seed's snake_case names (money in major units). */
-export function dashboardJson(view: Dashboard) {
+/** The service's dashboard in the seed contract (snake_case, money in major units). */
+export function toSeedContractDashboard(view: Dashboard): z.input<typeof ZDashboardSchema> {
   const { subscription: sub, usage, forecast } = view;
   return {
     user: view.user,
     account: view.account,
-    subscription: {
-      status: sub.status,
-      status_label: sub.statusLabel,
-      grants_access: sub.grantsAccess,
-      needs_payment_attention: sub.needsPaymentAttention,
-      package_id: sub.package?.id ?? null,
-      package_name: sub.package?.name ?? null,
-      monthly_price: sub.package ? major(sub.package.monthlyPrice) : null,
-      currency: sub.package?.monthlyPrice.currency ?? null,
-      current_period_start: sub.currentPeriodStart?.toISOString() ?? null,
-      current_period_end: sub.currentPeriodEnd?.toISOString() ?? null,
-      cancel_at_period_end: sub.cancelAtPeriodEnd,
-      scheduled_change: sub.scheduledChange
-        ? {
-            package_id: sub.scheduledChange.packageId,
-            package_name: sub.scheduledChange.packageName,
-            effective_at: sub.scheduledChange.effectiveAt.toISOString(),
-          }
-        : null,
-    },
+    subscription: toSeedContractSubscription(sub),
     user_needs_package_selection: view.needsPackageSelection,
     usage: {
-      minutes_used: usage?.minutes_used ?? 0,
-      minutes_limit: usage?.minutes_limit ?? 0,
-      minutes_remaining: usage?.minutes_remaining ?? 0,
-      usage_percentage: usage?.usage_percentage ?? 0,
+      minutes_used: usage?.minutesUsed ?? 0,
+      minutes_limit: usage?.minutesLimit ?? 0,
+      minutes_remaining: usage?.minutesRemaining ?? 0,
+      usage_percentage: usage?.usagePercentage ?? 0,
       minutes_reserved: usage?.minutesReserved ?? 0,
       calls: usage?.calls ?? 0,
       period_start: usage?.period.start.toISOString() ?? null,
@@ -281,7 +171,7 @@ export function dashboardJson(view: Dashboard) {
       period_start: a.periodStart.toISOString(),
       created_at: a.createdAt.toISOString(),
     })),
-    billing_history: view.invoices.map(seedInvoiceJson),
+    billing_history: view.invoices.map(toSeedContractInvoice),
     quick_actions: view.quickActions.map((a) => ({
       id: a.id,
       label: a.label,
@@ -325,27 +215,22 @@ export async function registerDashboardRoutes(
   app: FastifyInstance,
   deps: Ports & { auth: Auth },
 ): Promise<void> {
-  app.get(
-    "/api/dashboard/comprehensive/",
-    {
-      schema: {
-        tags: ["Dashboard (seed contract)"],
-        summary: "Everything the customer dashboard shows, in one response",
-        description:
-          "The signed-in customer's user and account, subscription, current usage (the seed's usage shape), " +
-          "daily usage, agents used and allowed, active alerts, recent billing history, quick actions, " +
-          "entitlements and the forecast with plan advice. The same data as the tRPC query dashboard.get.",
-        security: sessionSecurity,
-        response: {
-          200: dashboardSchema,
-          401: errorResponses[401],
-          403: errorResponses[403],
-        },
-      },
+  defineRoute(app, {
+    method: "GET",
+    url: "/api/dashboard/comprehensive/",
+    tags: ["Dashboard (seed contract)"],
+    summary: "Everything the customer dashboard shows, in one response",
+    description:
+      "The signed-in customer's user and account, subscription, current usage (the seed's usage shape), " +
+      "daily usage, agents used and allowed, active alerts, recent billing history, quick actions, " +
+      "entitlements and the forecast with plan advice. The same data as the tRPC query dashboard.get.",
+    security: sessionSecurity,
+    response: {
+      200: ZDashboardSchema,
+      401: errorResponses[401],
+      403: errorResponses[403],
     },
-    async (req) => {
-      const viewer = await requireCustomer(deps.auth, req);
-      return dashboardJson(await dashboard(deps, viewer));
-    },
-  );
+    authorize: (req) => requireCustomer(deps.auth, req),
+    handler: async ({ viewer }) => toSeedContractDashboard(await dashboard(deps, viewer)),
+  });
 }

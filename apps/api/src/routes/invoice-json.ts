@@ -1,58 +1,55 @@
-// How every REST API shows an invoice: snake_case, integer cents, ISO 8601 times (UTC).
+// How every REST API shows an invoice: snake_case, integer cents, ISO 8601 times (UTC). The customer API
+// sends ZInvoiceSchema; the seed contract (dashboard, billing history action) ZSeedContractInvoiceSchema.
+import type { DashboardInvoice } from "@minutely/api";
+import { z } from "zod";
 
-export interface InvoiceLike {
-  id: string;
-  number: string | null;
-  date: Date;
-  amountCents: number;
-  /** Paid and given back (0 when nothing was refunded). */
-  refundedCents: number;
-  currency: string;
-  status: string;
-  hostedInvoiceUrl: string | null;
-  invoicePdfUrl: string | null;
-  /** Stripe's reason for the invoice, in words ("Plan change (prorated)"). */
-  description: string;
-  lines: {
-    description: string | null;
-    amountCents: number;
-    currency: string;
-    periodStart: Date | null;
-    periodEnd: Date | null;
-    proration: boolean;
-  }[];
-}
+const ZDateTimeSchema = z.iso.datetime();
 
-/** The OpenAPI description of the fields every invoice carries beyond the seed's (added, none changed). */
-export const invoiceDetailProperties = {
-  description: {
-    type: "string",
+export const ZInvoiceSchema = z.object({
+  id: z.string(),
+  number: z.string().nullable(),
+  date: ZDateTimeSchema,
+  amount_cents: z.number().int(),
+  refunded_cents: z
+    .number()
+    .int()
+    .meta({ description: "Paid and refunded (a second subscription Minutely canceled); 0 otherwise" }),
+  currency: z.string(),
+  status: z.string(),
+  hosted_invoice_url: z.string().nullable(),
+  invoice_pdf: z.string().nullable(),
+  description: z.string().meta({
     description: "Why Stripe issued the invoice, in words",
     examples: ["First payment", "Renewal", "Plan change (prorated)"],
-  },
-  lines: {
-    type: "array",
-    description: "What the invoice charges for, line by line, in Stripe's order; they add up to amount_cents",
-    items: {
-      type: "object",
-      required: ["description", "amount_cents", "currency", "period_start", "period_end", "proration"],
-      properties: {
-        description: {
-          type: ["string", "null"],
-          examples: ["1 × Pro (at $99.00 / month)", "Remaining time on Pro after 6 Dec 2026"],
-        },
-        amount_cents: { type: "integer", description: "Negative for a credit" },
-        currency: { type: "string" },
-        period_start: { type: ["string", "null"], format: "date-time" },
-        period_end: { type: ["string", "null"], format: "date-time" },
-        proration: { type: "boolean", description: "A prorated charge or credit (a plan change)" },
-      },
-    },
-  },
-} as const;
+  }),
+  lines: z
+    .array(
+      z.object({
+        description: z
+          .string()
+          .nullable()
+          .meta({
+            examples: ["1 × Pro (at $99.00 / month)", "Remaining time on Pro after 6 Dec 2026"],
+          }),
+        amount_cents: z.number().int().meta({ description: "Negative for a credit" }),
+        currency: z.string(),
+        period_start: ZDateTimeSchema.nullable(),
+        period_end: ZDateTimeSchema.nullable(),
+        proration: z.boolean().meta({ description: "A prorated charge or credit (a plan change)" }),
+      }),
+    )
+    .meta({
+      description:
+        "What the invoice charges for, line by line, in Stripe's order; they add up to amount_cents",
+    }),
+});
+
+export const ZSeedContractInvoiceSchema = ZInvoiceSchema.extend({
+  amount: z.number().meta({ description: "In major units (dollars), as in the seed's contract" }),
+});
 
 /** The customer API's invoice (amounts in cents only). */
-export function invoiceJson(i: InvoiceLike) {
+export function toInvoiceJson(i: DashboardInvoice): z.input<typeof ZInvoiceSchema> {
   return {
     id: i.id,
     number: i.number,
@@ -75,7 +72,7 @@ export function invoiceJson(i: InvoiceLike) {
   };
 }
 
-/** The seed's contract (dashboard, billing history action) also carries `amount` in major units. */
-export function seedInvoiceJson(i: InvoiceLike) {
-  return { ...invoiceJson(i), amount: i.amountCents / 100 };
+/** The seed contract's invoice also carries `amount` in major units. */
+export function toSeedContractInvoice(i: DashboardInvoice): z.input<typeof ZSeedContractInvoiceSchema> {
+  return { ...toInvoiceJson(i), amount: i.amountCents / 100 };
 }

@@ -4,6 +4,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import {
   AppError,
   authorizeCallRequest,
+  CALL_DENIALS,
   currentUsage,
   dailyUsage,
   type IngestResult,
@@ -13,13 +14,15 @@ import {
   MAX_EVENTS_PER_BATCH,
   type Ports,
   RESERVATION_MINUTES,
+  USAGE_REJECTION_REASONS,
   UsageIngestCoalescer,
   usageByAgent,
 } from "@minutely/api";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { Config } from "../config.ts";
-import { parse, RestError } from "../rest.ts";
+import { RestError } from "../rest.ts";
+import { defineRoute } from "./define-route.ts";
 import { errorResponses } from "./openapi-schemas.ts";
 
 const TAG = "Metering (service token)";
@@ -54,17 +57,26 @@ const ZEntityIdSchema = ZIdSchema.transform((id) => id.toLowerCase());
 
 // The bodies are validated by these strict schemas only: a value of the wrong JSON type (null, "60", true,
 // [60], a number for a string) or a field the API does not know is a 400 naming the field, never coerced or
-// dropped. They see the body as JSON.parse produced it (copied before Fastify's validation, see
-// registerMeteringRoutes), so the server's ajv options (type coercion, removal of additional properties,
-// defaults) cannot change a body before these schemas see it.
+// dropped. They see the body as JSON.parse produced it: no ajv runs on these bodies (defineRoute), so the
+// server's ajv options (type coercion, removal of additional properties, defaults) cannot change it.
 export const ZUsageEventRequestSchema = z
   .strictObject({
-    call_id: ZIdSchema,
-    account_id: ZEntityIdSchema,
-    agent_id: ZEntityIdSchema.nullish(),
+    call_id: ZIdSchema.meta({
+      description:
+        "The call's id; with account_id the call's key: a replay of the same call is a duplicate, the same " +
+        "key with other details a call_id_conflict, and another account's call with this id another call",
+    }),
+    account_id: ZEntityIdSchema.meta({
+      description:
+        "The account's id (a UUID, in any letter case); any other value is rejected for that event as unknown_account",
+    }),
+    agent_id: ZEntityIdSchema.nullish().meta({
+      description:
+        "One of the account's agents (a UUID, in any letter case); any other value is rejected for that event as unknown_agent",
+    }),
     direction: ZDirectionSchema,
-    started_at: ZTimestampSchema,
-    ended_at: ZTimestampSchema.optional(),
+    started_at: ZTimestampSchema.meta({ description: "Decides the billing period" }),
+    ended_at: ZTimestampSchema.optional().meta({ description: "Either ended_at or duration_seconds" }),
     duration_seconds: z
       .number({ error: "must be a number of seconds" })
       .finite("must be a number of seconds")
@@ -105,80 +117,106 @@ const ZAccountParamsSchema = z.object({
   account_id: z.guid("must be an account id").transform((id) => id.toLowerCase()),
 });
 
-const eventBodySchema = {
-  type: "object",
-  additionalProperties: false,
-  required: ["call_id", "account_id", "direction", "started_at"],
-  properties: {
-    call_id: {
-      type: "string",
-      maxLength: 128,
-      description:
-        "The call's id; with account_id the call's key: a replay of the same call is a duplicate, the same " +
-        "key with other details a call_id_conflict, and another account's call with this id another call",
-    },
-    account_id: {
-      type: "string",
-      description:
-        "The account's id (a UUID, in any letter case); any other value is rejected for that event as unknown_account",
-    },
-    agent_id: {
-      type: ["string", "null"],
-      description:
-        "One of the account's agents (a UUID, in any letter case); any other value is rejected for that event as unknown_agent",
-    },
-    direction: { type: "string", enum: ["inbound", "outbound"] },
-    started_at: { type: "string", format: "date-time", description: "Decides the billing period" },
-    ended_at: { type: "string", format: "date-time", description: "Either ended_at or duration_seconds" },
-    duration_seconds: { type: "number", minimum: 0 },
-  },
-} as const;
+const ZDateTimeSchema = z.iso.datetime();
 
-const eventResultSchema = {
-  type: "object",
-  required: ["call_id", "status"],
-  properties: {
-    call_id: { type: "string" },
-    status: { type: "string", enum: ["accepted", "duplicate", "rejected"] },
-    billable_minutes: { type: "integer" },
-    duration_seconds: { type: "integer" },
-    period_start: { type: "string", format: "date-time" },
-    late: { type: "boolean", description: "Counted in a closed billing period (before the current one)" },
-    reason: {
-      type: "string",
-      enum: [
-        "invalid_timestamp",
-        "invalid_duration",
-        "ended_before_started",
-        "too_long",
-        "started_in_future",
-        "too_old",
-        "before_subscription",
-        "unknown_account",
-        "unknown_agent",
-        "no_subscription",
-        "no_active_subscription",
-        "call_id_conflict",
-      ],
-    },
-    message: { type: "string" },
-  },
-} as const;
+const ZIngestResponseSchema = z.object({
+  accepted: z.number().int(),
+  duplicates: z.number().int(),
+  rejected: z.number().int(),
+  late: z.number().int(),
+  results: z
+    .array(
+      z.object({
+        call_id: z.string(),
+        status: z.enum(["accepted", "duplicate", "rejected"]),
+        billable_minutes: z.number().int().optional(),
+        duration_seconds: z.number().int().optional(),
+        period_start: ZDateTimeSchema.optional(),
+        late: z
+          .boolean()
+          .optional()
+          .meta({ description: "Counted in a closed billing period (before the current one)" }),
+        reason: z.enum(USAGE_REJECTION_REASONS).optional(),
+        message: z.string().optional(),
+      }),
+    )
+    .meta({ description: "One per event, in order" }),
+});
 
-const periodSchema = {
-  type: "object",
-  required: ["start", "end"],
-  properties: {
-    start: { type: "string", format: "date-time" },
-    end: { type: "string", format: "date-time" },
-  },
-} as const;
+const ZAuthorizeResponseSchema = z.object({
+  decision: z.enum(["allow", "deny"]),
+  call_id: z.string(),
+  reserved_minutes: z.number().int().optional(),
+  expires_at: ZDateTimeSchema.optional(),
+  over_cap: z.boolean().optional(),
+  replayed: z.boolean().optional(),
+  max_duration_seconds: z
+    .number()
+    .int()
+    .nullable()
+    .optional()
+    .meta({
+      description:
+        "The most this call may last: end it after this many seconds. On a hard-cap package, what " +
+        "is left of the included minutes once those used and those held by other calls are " +
+        "counted (calls running at once share it; each is told what is left when it starts). " +
+        "Null when no cap ends the call: an overage package, or an inbound call, answered " +
+        "beyond the cap. Minutes a call runs beyond the cap are recorded as over-cap minutes, " +
+        "shown to the customer and never billed.",
+    }),
+  reason: z.enum(CALL_DENIALS).optional(),
+  message: z.string().optional(),
+});
 
-const accountParamsSchema = {
-  type: "object",
-  required: ["account_id"],
-  properties: { account_id: { type: "string", format: "uuid" } },
-} as const;
+const ZUsageResponseSchema = z.object({
+  account_id: z.string(),
+  active: z.boolean().meta({
+    description:
+      "Whether the subscription grants access (calls are authorized). False after it ended: the " +
+      "period is then its last one, never one after it, and calls are denied as no_active_subscription",
+  }),
+  subscription_status: z.string(),
+  minutes_used: z.number().int(),
+  minutes_limit: z.number().int(),
+  minutes_remaining: z.number().int(),
+  usage_percentage: z.number().meta({ description: "One decimal, may exceed 100" }),
+  minutes_reserved: z.number().int(),
+  period_start: ZDateTimeSchema,
+  period_end: ZDateTimeSchema,
+  overage_policy: z.enum(["billed", "hard_cap"]),
+  overage_minutes: z.number().int().meta({ description: "Beyond the limit, billed (overage packages)" }),
+  over_cap_minutes: z.number().int().meta({
+    description: "Beyond a hard cap (calls the cap did not stop): recorded, never billed",
+  }),
+});
+
+const ZPeriodSchema = z.object({ start: ZDateTimeSchema, end: ZDateTimeSchema });
+
+const ZDailyUsageResponseSchema = z.object({
+  period: ZPeriodSchema,
+  days: z.array(
+    z.object({
+      day: z.iso.date(),
+      minutes: z.number().int(),
+      calls: z.number().int(),
+      inbound_minutes: z.number().int(),
+      outbound_minutes: z.number().int(),
+    }),
+  ),
+});
+
+const ZAgentUsageResponseSchema = z.object({
+  period: ZPeriodSchema,
+  agents: z.array(
+    z.object({
+      agent_id: z.string().nullable(),
+      name: z.string(),
+      active: z.boolean().nullable(),
+      minutes: z.number().int(),
+      calls: z.number().int(),
+    }),
+  ),
+});
 
 function digest(value: string): Buffer {
   return createHash("sha256").update(value).digest();
@@ -192,7 +230,7 @@ export function meteringTokenMatches(authorization: string | undefined, expected
   return match !== null && equal;
 }
 
-function ingestJson(result: IngestResult) {
+function ingestJson(result: IngestResult): z.input<typeof ZIngestResponseSchema> {
   return {
     accepted: result.accepted,
     duplicates: result.duplicates,
@@ -215,20 +253,13 @@ function ingestJson(result: IngestResult) {
   };
 }
 
-async function requireAccount(db: Ports["db"], req: FastifyRequest): Promise<string> {
-  const { account_id } = parse(ZAccountParamsSchema, req.params, "path");
-  const account = isUuid(account_id)
-    ? await db.account.findUnique({ where: { id: account_id }, select: { id: true } })
+/** The account of the path: a 404 naming account_id when there is none. */
+async function requireAccount(db: Ports["db"], accountId: string): Promise<string> {
+  const account = isUuid(accountId)
+    ? await db.account.findUnique({ where: { id: accountId }, select: { id: true } })
     : null;
   if (!account) throw new AppError("NOT_FOUND", "No account has this account_id.", "account_id");
   return account.id;
-}
-
-declare module "fastify" {
-  interface FastifyRequest {
-    /** The JSON body as parsed, copied before Fastify's validation could coerce it (metering routes). */
-    meteringBody?: unknown;
-  }
 }
 
 /** Observes every ingested batch (the usage counters of /metrics). */
@@ -241,14 +272,6 @@ export async function registerMeteringRoutes(
   // Small reports that arrive while earlier ones are being written share the next transaction.
   const coalescer = new UsageIngestCoalescer((events) => ingestUsageEvents(deps, events));
   await app.register(async (scope) => {
-    // The bodies are judged by the zod schemas (`parse` in each handler) on a copy taken before Fastify's
-    // validation runs: with ajv's type coercion on (Fastify's default) the body would be changed in place
-    // ("60" -> 60, null -> 0, true -> "true") before the handler sees it. So the routes refuse wrong types
-    // whatever the server's ajv options are; Fastify's validation still runs for the rest (unknown query
-    // parameters and body fields are refused by registerStrictBodies).
-    scope.addHook("preValidation", async (req) => {
-      req.meteringBody = req.body === undefined ? undefined : structuredClone(req.body);
-    });
     scope.addHook("onRequest", async (req) => {
       if (!meteringTokenMatches(req.headers.authorization, deps.config.meteringApiToken)) {
         throw new RestError(401, {
@@ -258,61 +281,38 @@ export async function registerMeteringRoutes(
       }
     });
 
-    scope.post(
-      "/api/v1/usage/calls",
-      {
-        schema: {
-          tags: [TAG],
-          summary: "Report finished calls (1 to 1000 per request); idempotent per (account_id, call_id)",
-          description:
-            `${ROUNDING} A call's key is (account_id, call_id): each counts once, in the billing period that ` +
-            "contains its started_at. Reporting the same call again (same agent_id, direction, started_at " +
-            'and duration in whole seconds) is "duplicate"; the same key with any of those different is ' +
-            "rejected as call_id_conflict, naming what differs, and the recorded call stands. The same " +
-            "call_id of another account is another call. An event before the account's current period is recorded in its " +
-            "closed period and reported as accepted with late: true; it never counts towards the current " +
-            "period. Events are rejected one by one, with a reason, when their account is unknown, their " +
-            "agent is not the account's, the account never had a subscription, started_at is more than 5 " +
-            "minutes in the future (started_in_future: the clock-skew allowance), more than " +
-            `${LATE_WINDOW_DAYS} days in the past (too_old: the late window) or before the account's first ` +
-            "subscription began (before_subscription), at or after the end of the account's last subscription " +
-            "(no_active_subscription, as /api/v1/calls/authorize denies it: never stored nor billed; a call that " +
-            "started before that end counts, late, in its last period), or the duration is invalid. A malformed body is a 400 naming the field; JSON " +
-            'types are never coerced (null, "60" or true for a number is a 400) and unknown fields are refused. ' +
-            RETRY_GUIDANCE,
-          security,
-          body: {
-            type: "object",
-            additionalProperties: false,
-            required: ["events"],
-            properties: {
-              events: { type: "array", minItems: 1, maxItems: MAX_EVENTS_PER_BATCH, items: eventBodySchema },
-            },
-          },
-          response: {
-            200: {
-              type: "object",
-              required: ["accepted", "duplicates", "rejected", "late", "results"],
-              properties: {
-                accepted: { type: "integer" },
-                duplicates: { type: "integer" },
-                rejected: { type: "integer" },
-                late: { type: "integer" },
-                results: { type: "array", items: eventResultSchema, description: "One per event, in order" },
-              },
-            },
-            400: errorResponses[400],
-            401: errorResponses[401],
-            413: errorResponses[413],
-            503: errorResponses[503],
-          },
-        },
-        // zod validates below, so errors name the field like every other route.
-        attachValidation: true,
-        bodyLimit: 4 * 1024 * 1024,
+    defineRoute(scope, {
+      method: "POST",
+      url: "/api/v1/usage/calls",
+      tags: [TAG],
+      summary: "Report finished calls (1 to 1000 per request); idempotent per (account_id, call_id)",
+      description:
+        `${ROUNDING} A call's key is (account_id, call_id): each counts once, in the billing period that ` +
+        "contains its started_at. Reporting the same call again (same agent_id, direction, started_at " +
+        'and duration in whole seconds) is "duplicate"; the same key with any of those different is ' +
+        "rejected as call_id_conflict, naming what differs, and the recorded call stands. The same " +
+        "call_id of another account is another call. An event before the account's current period is recorded in its " +
+        "closed period and reported as accepted with late: true; it never counts towards the current " +
+        "period. Events are rejected one by one, with a reason, when their account is unknown, their " +
+        "agent is not the account's, the account never had a subscription, started_at is more than 5 " +
+        "minutes in the future (started_in_future: the clock-skew allowance), more than " +
+        `${LATE_WINDOW_DAYS} days in the past (too_old: the late window) or before the account's first ` +
+        "subscription began (before_subscription), at or after the end of the account's last subscription " +
+        "(no_active_subscription, as /api/v1/calls/authorize denies it: never stored nor billed; a call that " +
+        "started before that end counts, late, in its last period), or the duration is invalid. A malformed body is a 400 naming the field; JSON " +
+        'types are never coerced (null, "60" or true for a number is a 400) and unknown fields are refused. ' +
+        RETRY_GUIDANCE,
+      security,
+      body: ZIngestUsageRequestSchema,
+      response: {
+        200: ZIngestResponseSchema,
+        400: errorResponses[400],
+        401: errorResponses[401],
+        413: errorResponses[413],
+        503: errorResponses[503],
       },
-      async (req) => {
-        const body = parse(ZIngestUsageRequestSchema, req.meteringBody);
+      bodyLimit: 4 * 1024 * 1024,
+      handler: async ({ body }) => {
         const result = await coalescer.submit(
           body.events.map((e) => ({
             callId: e.call_id,
@@ -327,85 +327,37 @@ export async function registerMeteringRoutes(
         deps.onUsageIngested?.(result);
         return ingestJson(result);
       },
-    );
+    });
 
-    scope.post(
-      "/api/v1/calls/authorize",
-      {
-        schema: {
-          tags: [TAG],
-          summary: "May this call start? Reserves minutes for it when it may",
-          description:
-            `An allowed call reserves ${RESERVATION_MINUTES} minutes until the usage event with the same ` +
-            "call_id settles it, or for 30 minutes. Hard-cap packages allow a call while used + reserved + " +
-            `${RESERVATION_MINUTES} minutes fit in the included minutes, checked atomically per account so ` +
-            "concurrent calls cannot overshoot; beyond that inbound calls are still answered (over_cap: true) " +
-            "and outbound calls are denied (minutes_exhausted). Packages with an overage price always allow. " +
-            "An allowed call is told max_duration_seconds, the most it may last (null when no cap ends it); " +
-            "the platform ends it then. Minutes beyond a hard cap are recorded as over-cap minutes " +
-            "(over_cap_minutes in the usage reads), shown to the customer and the admins, and never billed. " +
-            "A call's key is (account_id, call_id), as for usage events: authorizing the same call again " +
-            "returns its reservation (replayed: true); the same key with another agent_id or direction is " +
-            "denied (call_id_conflict); another account's call with the same call_id is another call. A malformed " +
-            "body is a 400 naming the field; JSON types are never coerced and unknown fields are refused. " +
-            RETRY_GUIDANCE,
-          security,
-          body: {
-            type: "object",
-            additionalProperties: false,
-            required: ["call_id", "account_id", "agent_id", "direction"],
-            properties: {
-              call_id: { type: "string", maxLength: 128 },
-              account_id: { type: "string", format: "uuid" },
-              agent_id: { type: "string", format: "uuid" },
-              direction: { type: "string", enum: ["inbound", "outbound"] },
-            },
-          },
-          response: {
-            200: {
-              type: "object",
-              required: ["decision", "call_id"],
-              properties: {
-                decision: { type: "string", enum: ["allow", "deny"] },
-                call_id: { type: "string" },
-                reserved_minutes: { type: "integer" },
-                expires_at: { type: "string", format: "date-time" },
-                over_cap: { type: "boolean" },
-                replayed: { type: "boolean" },
-                max_duration_seconds: {
-                  type: ["integer", "null"],
-                  description:
-                    "The most this call may last: end it after this many seconds. On a hard-cap package, what " +
-                    "is left of the included minutes once those used and those held by other calls are " +
-                    "counted (calls running at once share it; each is told what is left when it starts). " +
-                    "Null when no cap ends the call: an overage package, or an inbound call, answered " +
-                    "beyond the cap. Minutes a call runs beyond the cap are recorded as over-cap minutes, " +
-                    "shown to the customer and never billed.",
-                },
-                reason: {
-                  type: "string",
-                  enum: [
-                    "no_active_subscription",
-                    "agent_inactive",
-                    "minutes_exhausted",
-                    "unknown_account",
-                    "unknown_agent",
-                    "call_id_conflict",
-                  ],
-                },
-                message: { type: "string" },
-              },
-            },
-            400: errorResponses[400],
-            401: errorResponses[401],
-            413: errorResponses[413],
-            503: errorResponses[503],
-          },
-        },
-        attachValidation: true,
+    defineRoute(scope, {
+      method: "POST",
+      url: "/api/v1/calls/authorize",
+      tags: [TAG],
+      summary: "May this call start? Reserves minutes for it when it may",
+      description:
+        `An allowed call reserves ${RESERVATION_MINUTES} minutes until the usage event with the same ` +
+        "call_id settles it, or for 30 minutes. Hard-cap packages allow a call while used + reserved + " +
+        `${RESERVATION_MINUTES} minutes fit in the included minutes, checked atomically per account so ` +
+        "concurrent calls cannot overshoot; beyond that inbound calls are still answered (over_cap: true) " +
+        "and outbound calls are denied (minutes_exhausted). Packages with an overage price always allow. " +
+        "An allowed call is told max_duration_seconds, the most it may last (null when no cap ends it); " +
+        "the platform ends it then. Minutes beyond a hard cap are recorded as over-cap minutes " +
+        "(over_cap_minutes in the usage reads), shown to the customer and the admins, and never billed. " +
+        "A call's key is (account_id, call_id), as for usage events: authorizing the same call again " +
+        "returns its reservation (replayed: true); the same key with another agent_id or direction is " +
+        "denied (call_id_conflict); another account's call with the same call_id is another call. A malformed " +
+        "body is a 400 naming the field; JSON types are never coerced and unknown fields are refused. " +
+        RETRY_GUIDANCE,
+      security,
+      body: ZAuthorizeCallRequestSchema,
+      response: {
+        200: ZAuthorizeResponseSchema,
+        400: errorResponses[400],
+        401: errorResponses[401],
+        413: errorResponses[413],
+        503: errorResponses[503],
       },
-      async (req) => {
-        const body = parse(ZAuthorizeCallRequestSchema, req.meteringBody);
+      handler: async ({ body }) => {
         const result = await authorizeCallRequest(deps, {
           callId: body.call_id,
           accountId: body.account_id,
@@ -429,66 +381,33 @@ export async function registerMeteringRoutes(
               message: result.message,
             };
       },
-    );
+    });
 
-    scope.get(
-      "/api/v1/accounts/:account_id/usage",
-      {
-        schema: {
-          tags: [TAG],
-          summary: "The account's usage in its current billing period",
-          security,
-          params: accountParamsSchema,
-          response: {
-            200: {
-              type: "object",
-              required: ["minutes_used", "minutes_limit", "minutes_remaining", "usage_percentage"],
-              properties: {
-                account_id: { type: "string" },
-                active: {
-                  type: "boolean",
-                  description:
-                    "Whether the subscription grants access (calls are authorized). False after it ended: the " +
-                    "period is then its last one, never one after it, and calls are denied as no_active_subscription",
-                },
-                subscription_status: { type: "string" },
-                minutes_used: { type: "integer" },
-                minutes_limit: { type: "integer" },
-                minutes_remaining: { type: "integer" },
-                usage_percentage: { type: "number", description: "One decimal, may exceed 100" },
-                minutes_reserved: { type: "integer" },
-                period_start: { type: "string", format: "date-time" },
-                period_end: { type: "string", format: "date-time" },
-                overage_policy: { type: "string", enum: ["billed", "hard_cap"] },
-                overage_minutes: {
-                  type: "integer",
-                  description: "Beyond the limit, billed (overage packages)",
-                },
-                over_cap_minutes: {
-                  type: "integer",
-                  description: "Beyond a hard cap (calls the cap did not stop): recorded, never billed",
-                },
-              },
-            },
-            404: errorResponses[404],
-            401: errorResponses[401],
-            412: { ...errorResponses[400], description: "The account has no subscription" },
-          },
-        },
-        attachValidation: true,
+    defineRoute(scope, {
+      method: "GET",
+      url: "/api/v1/accounts/:account_id/usage",
+      tags: [TAG],
+      summary: "The account's usage in its current billing period",
+      security,
+      params: ZAccountParamsSchema,
+      response: {
+        200: ZUsageResponseSchema,
+        404: errorResponses[404],
+        401: errorResponses[401],
+        412: { ...errorResponses[400], description: "The account has no subscription" },
       },
-      async (req) => {
-        const accountId = await requireAccount(deps.db, req);
+      handler: async ({ params }) => {
+        const accountId = await requireAccount(deps.db, params.account_id);
         const usage = await currentUsage(deps, accountId);
         if (!usage) throw new AppError("PRECONDITION_FAILED", "This account has no subscription.");
         return {
           account_id: accountId,
           active: usage.accessGranted,
           subscription_status: usage.status,
-          minutes_used: usage.minutes_used,
-          minutes_limit: usage.minutes_limit,
-          minutes_remaining: usage.minutes_remaining,
-          usage_percentage: usage.usage_percentage,
+          minutes_used: usage.minutesUsed,
+          minutes_limit: usage.minutesLimit,
+          minutes_remaining: usage.minutesRemaining,
+          usage_percentage: usage.usagePercentage,
           minutes_reserved: usage.minutesReserved,
           period_start: usage.period.start.toISOString(),
           period_end: usage.period.end.toISOString(),
@@ -497,44 +416,18 @@ export async function registerMeteringRoutes(
           over_cap_minutes: usage.overage.overCapMinutes,
         };
       },
-    );
+    });
 
-    scope.get(
-      "/api/v1/accounts/:account_id/usage/daily",
-      {
-        schema: {
-          tags: [TAG],
-          summary: "Minutes per UTC day of the current billing period (zero-filled)",
-          security,
-          params: accountParamsSchema,
-          response: {
-            200: {
-              type: "object",
-              properties: {
-                period: periodSchema,
-                days: {
-                  type: "array",
-                  items: {
-                    type: "object",
-                    properties: {
-                      day: { type: "string", format: "date" },
-                      minutes: { type: "integer" },
-                      calls: { type: "integer" },
-                      inbound_minutes: { type: "integer" },
-                      outbound_minutes: { type: "integer" },
-                    },
-                  },
-                },
-              },
-            },
-            404: errorResponses[404],
-            401: errorResponses[401],
-          },
-        },
-        attachValidation: true,
-      },
-      async (req) => {
-        const accountId = await requireAccount(deps.db, req);
+    defineRoute(scope, {
+      method: "GET",
+      url: "/api/v1/accounts/:account_id/usage/daily",
+      tags: [TAG],
+      summary: "Minutes per UTC day of the current billing period (zero-filled)",
+      security,
+      params: ZAccountParamsSchema,
+      response: { 200: ZDailyUsageResponseSchema, 404: errorResponses[404], 401: errorResponses[401] },
+      handler: async ({ params }) => {
+        const accountId = await requireAccount(deps.db, params.account_id);
         const { period, days } = await dailyUsage(deps, accountId);
         return {
           period: { start: period.start.toISOString(), end: period.end.toISOString() },
@@ -547,44 +440,18 @@ export async function registerMeteringRoutes(
           })),
         };
       },
-    );
+    });
 
-    scope.get(
-      "/api/v1/accounts/:account_id/usage/agents",
-      {
-        schema: {
-          tags: [TAG],
-          summary: "Minutes per agent in the current billing period",
-          security,
-          params: accountParamsSchema,
-          response: {
-            200: {
-              type: "object",
-              properties: {
-                period: periodSchema,
-                agents: {
-                  type: "array",
-                  items: {
-                    type: "object",
-                    properties: {
-                      agent_id: { type: ["string", "null"] },
-                      name: { type: "string" },
-                      active: { type: ["boolean", "null"] },
-                      minutes: { type: "integer" },
-                      calls: { type: "integer" },
-                    },
-                  },
-                },
-              },
-            },
-            404: errorResponses[404],
-            401: errorResponses[401],
-          },
-        },
-        attachValidation: true,
-      },
-      async (req) => {
-        const accountId = await requireAccount(deps.db, req);
+    defineRoute(scope, {
+      method: "GET",
+      url: "/api/v1/accounts/:account_id/usage/agents",
+      tags: [TAG],
+      summary: "Minutes per agent in the current billing period",
+      security,
+      params: ZAccountParamsSchema,
+      response: { 200: ZAgentUsageResponseSchema, 404: errorResponses[404], 401: errorResponses[401] },
+      handler: async ({ params }) => {
+        const accountId = await requireAccount(deps.db, params.account_id);
         const { period, agents } = await usageByAgent(deps, accountId);
         return {
           period: { start: period.start.toISOString(), end: period.end.toISOString() },
@@ -597,6 +464,6 @@ export async function registerMeteringRoutes(
           })),
         };
       },
-    );
+    });
   });
 }

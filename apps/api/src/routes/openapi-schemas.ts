@@ -1,40 +1,41 @@
-// JSON schemas shared by the REST routes; @fastify/swagger turns them into the OpenAPI document.
+// What the REST routes share in the OpenAPI document: the error body and its documented statuses.
+import { z } from "zod";
+import type { DocumentedResponse } from "./define-route.ts";
 
-export const errorSchema = {
-  type: "object",
-  required: ["error", "message"],
-  properties: {
-    error: { type: "string", description: "Machine-readable error code" },
-    message: { type: "string", description: "What went wrong, for people" },
-    fields: { type: "object", additionalProperties: { type: "string" }, description: "Per-field messages" },
-  },
-} as const;
+/** The body of every REST error (RestErrorBody). */
+export const ZRestErrorSchema = z.object({
+  error: z.string().meta({ description: "Machine-readable error code" }),
+  message: z.string().meta({ description: "What went wrong, for people" }),
+  fields: z.record(z.string(), z.string()).optional().meta({ description: "Per-field messages" }),
+});
+
+const documented = (description: string): DocumentedResponse<typeof ZRestErrorSchema> => ({
+  description,
+  schema: ZRestErrorSchema,
+});
 
 export const errorResponses = {
-  400: { description: "Invalid input", ...errorSchema },
-  401: { description: "Not signed in / no valid credentials", ...errorSchema },
-  403: { description: "Not allowed", ...errorSchema },
-  404: { description: "Not found", ...errorSchema },
-  409: { description: "Conflict", ...errorSchema },
-  413: {
-    description: "Body larger than this endpoint accepts (the message states the limit)",
-    ...errorSchema,
-  },
-  429: { description: "Rate limited", ...errorSchema },
+  400: documented("Invalid input"),
+  401: documented("Not signed in / no valid credentials"),
+  403: documented("Not allowed"),
+  404: documented("Not found"),
+  409: documented("Conflict"),
+  413: documented("Body larger than this endpoint accepts (the message states the limit)"),
+  429: documented("Rate limited"),
   503: {
     description:
       "Stripe or the database is briefly unavailable; nothing was half-done and retrying is safe. Wait the " +
       "Retry-After header's seconds, then back off exponentially with jitter (double each wait up to a cap, " +
       "randomized between half and all of it); resend the same request (for usage, the same call_ids).",
     headers: {
-      "retry-after": {
-        type: "integer",
-        minimum: 1,
-        description: "Seconds to wait before retrying (5 while the database is down)",
-      },
+      "retry-after": z
+        .number()
+        .int()
+        .min(1)
+        .meta({ description: "Seconds to wait before retrying (5 while the database is down)" }),
     },
-    ...errorSchema,
+    schema: ZRestErrorSchema,
   },
-} as const;
+} satisfies Record<number, DocumentedResponse>;
 
 export const sessionSecurity = [{ session: [] }];

@@ -2,7 +2,8 @@ import { type Ports, receiveStripeWebhook } from "@minutely/api";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { jsonTextProblem, parse, RestError } from "../rest.ts";
-import { errorSchema } from "./openapi-schemas.ts";
+import { defineRoute } from "./define-route.ts";
+import { errorResponses } from "./openapi-schemas.ts";
 
 /** Unix seconds of 9999-12-31: anything later is no date PostgreSQL stores. */
 const MAX_UNIX_SECONDS = 253_402_300_799;
@@ -55,25 +56,19 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: Ports & 
     scope.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: 1024 * 1024 }, (_req, body, done) => {
       done(null, body);
     });
-    scope.post(
-      "/api/webhooks/stripe",
-      {
-        schema: {
-          tags: ["Webhooks"],
-          summary: "Stripe webhook endpoint (signed with STRIPE_WEBHOOK_SECRET)",
-          description:
-            "400 when the Stripe-Signature header is missing or wrong, or its timestamp is more than 300 s " +
-            "from the request's arrival (past or future); nothing is recorded then.",
-          response: {
-            200: {
-              type: "object",
-              properties: { received: { type: "boolean" }, duplicate: { type: "boolean" } },
-            },
-            400: errorSchema,
-          },
-        },
+    defineRoute(scope, {
+      method: "POST",
+      url: "/api/webhooks/stripe",
+      tags: ["Webhooks"],
+      summary: "Stripe webhook endpoint (signed with STRIPE_WEBHOOK_SECRET)",
+      description:
+        "400 when the Stripe-Signature header is missing or wrong, or its timestamp is more than 300 s " +
+        "from the request's arrival (past or future); nothing is recorded then.",
+      response: {
+        200: z.object({ received: z.literal(true), duplicate: z.boolean() }),
+        400: errorResponses[400],
       },
-      async (req) => {
+      handler: async ({ req }) => {
         // The wall-clock arrival time: Stripe signs with real time (see receiveStripeWebhook).
         const receivedAt = new Date();
         const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.from("");
@@ -85,8 +80,8 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: Ports & 
           secret: deps.webhookSecret,
           receivedAt,
         });
-        return { received: true, duplicate: result.duplicate };
+        return { received: true as const, duplicate: result.duplicate };
       },
-    );
+    });
   });
 }

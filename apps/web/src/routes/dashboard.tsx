@@ -80,18 +80,14 @@ function UsageCard({ data }: { data: DashboardData }) {
     <Card className="flex flex-col gap-3" data-testid="dashboard-usage">
       <h2 className="text-sm font-semibold tracking-wide text-slate-500 uppercase">Call minutes</h2>
       <div className="flex flex-wrap items-center gap-4">
-        <UsageGauge
-          percentage={usage.usage_percentage}
-          used={usage.minutes_used}
-          limit={usage.minutes_limit}
-        />
+        <UsageGauge percentage={usage.usagePercentage} used={usage.minutesUsed} limit={usage.minutesLimit} />
         <div className="min-w-0 flex-1 space-y-1">
           <p className="text-2xl font-bold" data-testid="minutes-remaining">
-            {formatNumber(usage.minutes_remaining)}
+            {formatNumber(usage.minutesRemaining)}
             <span className="text-base font-normal text-slate-600"> minutes remaining</span>
           </p>
           <p className="text-sm text-slate-600">
-            {formatNumber(usage.minutes_used)} of {formatNumber(usage.minutes_limit)} used ·{" "}
+            {formatNumber(usage.minutesUsed)} of {formatNumber(usage.minutesLimit)} used ·{" "}
             {formatCount(usage.calls, "call")}
           </p>
           {usage.overage.minutes > 0 ? (

@@ -216,11 +216,11 @@ export function UsagePage() {
       </div>
     );
   }
-  const share = Math.min(100, current.usage_percentage);
+  const share = Math.min(100, current.usagePercentage);
   const tone =
-    current.usage_percentage >= 100
+    current.usagePercentage >= 100
       ? "bg-red-500"
-      : current.usage_percentage >= 80
+      : current.usagePercentage >= 80
         ? "bg-amber-500"
         : "bg-brand-600";
   return (
@@ -235,9 +235,9 @@ export function UsagePage() {
       <Alerts />
       <Card data-testid="usage-summary">
         <p className="text-3xl font-bold">
-          {formatNumber(current.minutes_used)}{" "}
+          {formatNumber(current.minutesUsed)}{" "}
           <span className="text-base font-normal text-slate-500">
-            of {formatNumber(current.minutes_limit)} minutes ({current.usage_percentage}%)
+            of {formatNumber(current.minutesLimit)} minutes ({current.usagePercentage}%)
           </span>
         </p>
         <div
@@ -251,7 +251,7 @@ export function UsagePage() {
           <div className={`h-full ${tone}`} style={{ width: `${share}%` }} />
         </div>
         <ul className="mt-3 space-y-1 text-sm text-slate-600">
-          <li>{formatNumber(current.minutes_remaining)} minutes remaining</li>
+          <li>{formatNumber(current.minutesRemaining)} minutes remaining</li>
           {current.minutesReserved > 0 ? (
             <li>{formatNumber(current.minutesReserved)} minutes held by calls in progress</li>
           ) : null}

@@ -54,10 +54,10 @@ describe("usage procedures", () => {
     ]);
     const current = await caller.usage.current();
     expect(current).toMatchObject({
-      minutes_used: 3000,
-      minutes_limit: 3000,
-      minutes_remaining: 0,
-      usage_percentage: 100,
+      minutesUsed: 3000,
+      minutesLimit: 3000,
+      minutesRemaining: 0,
+      usagePercentage: 100,
       period: { start: new Date("2026-11-01T00:00:00Z"), end: new Date("2026-12-01T00:00:00Z") },
       plan: { name: "Pro" },
       overage: { policy: "billed", minutes: 0, pricePerMinute: { amount: 3, currency: "usd" } },
@@ -99,7 +99,7 @@ describe("usage procedures", () => {
     expect(daily.days).toHaveLength(31);
     expect(daily.days.reduce((s, d) => s + d.minutes, 0)).toBe(3);
     expect((await caller.usage.byDirection()).outbound).toEqual({ minutes: 3, calls: 2 });
-    expect((await caller.usage.current())?.minutes_used).toBe(3);
+    expect((await caller.usage.current())?.minutesUsed).toBe(3);
   });
 
   it("refuse series without a subscription and any input that names an account", async () => {

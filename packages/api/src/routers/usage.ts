@@ -12,7 +12,7 @@ const analyticsQuery = accountProcedure.input(ZNoInputRequestSchema).use(async (
 });
 
 export const usageRouter = router({
-  /** The current period's usage (minutes_used, minutes_limit, minutes_remaining, usage_percentage), or null. */
+  /** The current period's usage (minutesUsed, minutesLimit, minutesRemaining, usagePercentage), or null. */
   current: accountProcedure.input(ZNoInputRequestSchema).query(({ ctx }) => currentUsage(ctx, ctx.accountId)),
   /** One point per UTC day of the current period, zero-filled. Every package shows it. */
   daily: accountProcedure.input(ZNoInputRequestSchema).query(({ ctx }) => dailyUsage(ctx, ctx.accountId)),

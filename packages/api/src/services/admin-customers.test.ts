@@ -233,7 +233,7 @@ describe("admin.customers.get", () => {
       currentPeriodEnd: PERIOD_END,
     });
     expect(detail.mrr).toEqual({ amount: 8900, currency: "usd" });
-    expect(detail.usage).toMatchObject({ minutes_used: 2400, minutes_limit: 3000, usage_percentage: 80 });
+    expect(detail.usage).toMatchObject({ minutesUsed: 2400, minutesLimit: 3000, usagePercentage: 80 });
     expect(detail.daily).toHaveLength(30);
     expect(detail.daily.find((d) => d.day === "2026-11-10")).toMatchObject({
       minutes: 42,

@@ -150,8 +150,8 @@ describe("authorizing a call", () => {
     ]);
     const usage = await currentUsage(ports, who.accountId);
     expect(usage).toMatchObject({
-      minutes_used: 1110,
-      minutes_remaining: 0,
+      minutesUsed: 1110,
+      minutesRemaining: 0,
       overage: { policy: "hard_cap", minutes: 0, overCapMinutes: 110, cost: { amount: 0 } },
     });
     const near = await accountsNearLimit(ports, { page: 1, pageSize: 100, minPercent: 100 });
@@ -249,7 +249,7 @@ describe("authorizing a call", () => {
     // 20 minutes left, 5 reserved per call: exactly 4 fit.
     expect(allowed).toHaveLength(4);
     expect(results.filter((r) => r.decision === "deny" && r.reason === "minutes_exhausted")).toHaveLength(46);
-    const used = (await currentUsage(ports, who.accountId))?.minutes_used ?? 0;
+    const used = (await currentUsage(ports, who.accountId))?.minutesUsed ?? 0;
     expect(used + (await heldMinutes(who.accountId))).toBe(1000);
   });
 

@@ -49,11 +49,22 @@ export interface AuthorizeCallInput {
   direction: CallDirection;
 }
 
-export type CallDenial =
-  | Lowercase<Exclude<CallDenialReason, "INVALID_REQUEST">>
-  | "unknown_account"
-  | "unknown_agent"
-  | "call_id_conflict";
+/** Why a call is denied, as the API names it (the metering route's documented enum is this list). */
+export const CALL_DENIALS = [
+  "no_active_subscription",
+  "agent_inactive",
+  "minutes_exhausted",
+  "unknown_account",
+  "unknown_agent",
+  "call_id_conflict",
+] as const;
+
+export type CallDenial = (typeof CALL_DENIALS)[number];
+
+// Every denial of the domain's rule is in the list (a new one added there fails to compile here).
+const _everyDenialListed: readonly CallDenial[] = [] as Lowercase<
+  Exclude<CallDenialReason, "INVALID_REQUEST">
+>[];
 
 export type CallAuthorizationResult =
   | {

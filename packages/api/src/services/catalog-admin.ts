@@ -11,7 +11,6 @@ import {
   PLAN_DESCRIPTION_MAX_LENGTH,
   PLAN_NAME_MAX_LENGTH,
   packageNumberMessage,
-  toMajorUnits,
   validatePlan,
 } from "@minutely/domain";
 import { z } from "zod";
@@ -393,35 +392,4 @@ export async function listPackagesForAdmin({ db }: Pick<Ports, "db">): Promise<A
       subscribers: prices.reduce((sum, p) => sum + p.subscribers, 0),
     };
   });
-}
-
-/** The seed's REST shape of GET /api/subscriptions/admin/packages/: every package with every field. */
-export async function legacyAdminPackages(ports: Pick<Ports, "db">) {
-  return (await listPackagesForAdmin(ports)).map((p) => ({
-    id: p.id,
-    package_name: p.name,
-    description: p.description,
-    monthly_price: toMajorUnits(p.monthlyPrice),
-    monthly_price_cents: p.monthlyPrice.amount,
-    currency: p.monthlyPrice.currency,
-    call_minutes_limit: p.callMinutesLimit,
-    agents_allowed: p.agentsAllowed,
-    analytics_access: p.features.analytics,
-    api_access: p.features.apiAccess,
-    overage_price_per_minute: p.overagePricePerMinute ? toMajorUnits(p.overagePricePerMinute) : null,
-    overage_price_cents_per_minute: p.overagePricePerMinute?.amount ?? null,
-    recommended: p.recommended,
-    active: p.active,
-    sort_order: p.sortOrder,
-    stripe_product_id: p.stripeProductId,
-    stripe_price_id: p.stripePriceId,
-    subscribers: p.subscribers,
-    prices: p.prices.map((price) => ({
-      stripe_price_id: price.stripePriceId,
-      amount_cents: price.amountCents,
-      currency: price.currency,
-      current: price.current,
-      subscribers: price.subscribers,
-    })),
-  }));
 }

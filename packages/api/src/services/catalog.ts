@@ -1,12 +1,10 @@
 import type { SubscriptionPlan } from "@minutely/db";
 import {
   buildComparisonRows,
-  buildFeatureComparison,
   type Currency,
   isCurrency,
   type Money,
   type PlanDefinition,
-  toMajorUnits,
 } from "@minutely/domain";
 import type { Ports } from "../context.ts";
 import { currentSubscription, needsPackageSelection } from "./account-subscription.ts";
@@ -95,29 +93,5 @@ export async function packageSelection(ports: Pick<Ports, "db">, accountId: stri
     billingCurrency,
     currentPackageId: needsSelection ? null : (subscription?.planId ?? null),
     needsPackageSelection: needsSelection,
-  };
-}
-
-/** The seed's REST shape of GET /api/subscriptions/user/packages/ (monthly_price in major units). */
-export async function legacyUserPackages(ports: Pick<Ports, "db">, accountId: string) {
-  const selection = await packageSelection(ports, accountId);
-  const plans = selection.packages.map(toPlanDefinition);
-  return {
-    available_packages: selection.packages.map((p) => ({
-      id: p.id,
-      package_name: p.name,
-      description: p.description,
-      monthly_price: toMajorUnits(p.monthlyPrice),
-      currency: p.monthlyPrice.currency,
-      call_minutes_limit: p.callMinutesLimit,
-      agents_allowed: p.agentsAllowed,
-      analytics_access: p.features.analytics,
-      api_access: p.features.apiAccess,
-      overage_price_per_minute: p.overagePricePerMinute ? toMajorUnits(p.overagePricePerMinute) : null,
-      recommended: p.recommended,
-    })),
-    feature_comparison: buildFeatureComparison(plans),
-    user_needs_package_selection: selection.needsPackageSelection,
-    current_package_id: selection.currentPackageId,
   };
 }

@@ -108,10 +108,10 @@ describe("dashboard", () => {
     });
     expect(view.needsPackageSelection).toBe(false);
     expect(view.usage).toMatchObject({
-      minutes_used: 2490,
-      minutes_limit: 3000,
-      minutes_remaining: 510,
-      usage_percentage: 83,
+      minutesUsed: 2490,
+      minutesLimit: 3000,
+      minutesRemaining: 510,
+      usagePercentage: 83,
     });
     expect(view.alerts.map((a) => [a.thresholdPercent, a.kind])).toEqual([[80, "threshold"]]);
     // Zero-filled: every day of the period, the minutes on the day of the calls.

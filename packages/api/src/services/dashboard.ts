@@ -189,7 +189,7 @@ export async function dashboard(
   const forecast =
     usage?.accessGranted && granted.package
       ? usageOutlook({
-          minutesUsed: usage.minutes_used,
+          minutesUsed: usage.minutesUsed,
           period: usage.period,
           now: usage.asOf,
           currentPlan: toPlanDefinition(granted.package),

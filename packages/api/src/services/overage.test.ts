@@ -337,7 +337,7 @@ describe("usage after the account's subscription ended", () => {
     // The usage read shows the last real period (November), ended, not a made-up December one.
     const usage = await currentUsage(ports, accountId);
     expect(usage?.period).toEqual({ start: PERIOD_START, end: PERIOD_END });
-    expect(usage).toMatchObject({ status: "canceled", accessGranted: false, minutes_used: 0 });
+    expect(usage).toMatchObject({ status: "canceled", accessGranted: false, minutesUsed: 0 });
   });
 
   it("counts a call that started before the end, late, in the last period, without invoicing it", async () => {

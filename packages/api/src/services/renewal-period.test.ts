@@ -71,7 +71,7 @@ describe("a renewal on the Billing clock with a downgrade scheduled", () => {
       },
     ]);
     expect(reported.results.map((r) => r.status)).toEqual(["accepted", "accepted"]);
-    expect((await currentUsage(ports, account.id))?.minutes_used).toBe(2502);
+    expect((await currentUsage(ports, account.id))?.minutesUsed).toBe(2502);
     expect((await listActiveAlerts(ports, account.id)).map((a) => a.thresholdPercent)).toEqual([80]);
 
     await downgrade(ports, ref, { packageId: starter.id });
@@ -96,9 +96,9 @@ describe("a renewal on the Billing clock with a downgrade scheduled", () => {
     expect(board.usage).toMatchObject({
       period: newPeriod,
       plan: { name: "Starter" },
-      minutes_used: 0,
-      minutes_limit: 1000,
-      usage_percentage: 0,
+      minutesUsed: 0,
+      minutesLimit: 1000,
+      usagePercentage: 0,
     });
     expect(board.subscription.scheduledChange).toBeNull();
     expect(board.subscription.package?.name).toBe("Starter");
@@ -108,7 +108,7 @@ describe("a renewal on the Billing clock with a downgrade scheduled", () => {
 
     // The usage page and the metering API's usage (both read currentUsage / dailyUsage / usageByAgent).
     const usage = await currentUsage(ports, account.id);
-    expect(usage).toMatchObject({ period: newPeriod, minutes_used: 0, minutes_limit: 1000 });
+    expect(usage).toMatchObject({ period: newPeriod, minutesUsed: 0, minutesLimit: 1000 });
     expect((await dailyUsage(ports, account.id)).period).toEqual(newPeriod);
     expect((await usageByAgent(ports, account.id)).agents.map((a) => a.minutes)).toEqual([0]);
 
@@ -123,7 +123,7 @@ describe("a renewal on the Billing clock with a downgrade scheduled", () => {
 
     // The admin's customer page agrees.
     const detail = await customerDetail(ports, account.id);
-    expect(detail.usage).toMatchObject({ period: newPeriod, minutes_used: 0, minutes_limit: 1000 });
+    expect(detail.usage).toMatchObject({ period: newPeriod, minutesUsed: 0, minutesLimit: 1000 });
     expect(detail.subscription?.scheduledChange).toBeNull();
 
     // The old period keeps its 2,502 minutes, recorded on Pro.
@@ -159,7 +159,7 @@ describe("a renewal on the Billing clock with a downgrade scheduled", () => {
       ],
     );
     const after = await currentUsage(ports, account.id);
-    expect(after).toMatchObject({ minutes_used: 10, lateEvents: { calls: 1, minutes: 1 } });
+    expect(after).toMatchObject({ minutesUsed: 10, lateEvents: { calls: 1, minutes: 1 } });
     expect(
       (
         await db.usagePeriodRollup.findUniqueOrThrow({

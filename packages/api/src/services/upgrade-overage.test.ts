@@ -60,7 +60,7 @@ describe("an upgrade after overage was reported", () => {
     expect(await runQueuedJobs(url, ports)).toEqual([]);
     expect(await pendingItems(customerId)).toEqual([]);
     const usage = await currentUsage(ports, ref.accountId);
-    expect(usage).toMatchObject({ minutes_used: 3120, minutes_limit: 10000 });
+    expect(usage).toMatchObject({ minutesUsed: 3120, minutesLimit: 10000 });
     expect(usage?.overage.minutes).toBe(0);
     const rollup = await db.usagePeriodRollup.findFirstOrThrow({ where: { accountId: ref.accountId } });
     expect(rollup).toMatchObject({ overageReported: 0, overageEpoch: 1 });

@@ -87,10 +87,10 @@ describe("recording calls", () => {
     ]);
     const usage = await currentUsage(ports, accountId);
     expect(usage).toMatchObject({
-      minutes_used: 7,
-      minutes_limit: 3000,
-      minutes_remaining: 2993,
-      usage_percentage: 0.2,
+      minutesUsed: 7,
+      minutesLimit: 3000,
+      minutesRemaining: 2993,
+      usagePercentage: 0.2,
     });
   });
 
@@ -109,7 +109,7 @@ describe("recording calls", () => {
       },
       { status: "duplicate" },
     ]);
-    expect((await currentUsage(ports, accountId))?.minutes_used).toBe(2);
+    expect((await currentUsage(ports, accountId))?.minutesUsed).toBe(2);
   });
   it("rejects events it cannot attribute or trust, with a reason each, and records the rest", async () => {
     const { accountId } = await createAccount(db);
@@ -170,8 +170,8 @@ describe("the key of a call: (account_id, call_id)", () => {
       { status: "accepted", billableMinutes: 2 },
       { status: "duplicate" },
     ]);
-    expect((await currentUsage(ports, a.accountId))?.minutes_used).toBe(2);
-    expect((await currentUsage(ports, b.accountId))?.minutes_used).toBe(2);
+    expect((await currentUsage(ports, a.accountId))?.minutesUsed).toBe(2);
+    expect((await currentUsage(ports, b.accountId))?.minutesUsed).toBe(2);
   });
 
   it("reports a reused call_id with other details as a conflict, per field, and keeps the recorded call", async () => {
@@ -200,7 +200,7 @@ describe("the key of a call: (account_id, call_id)", () => {
     expect(await db.usageEvent.findMany({ where: { accountId }, select: { durationSeconds: true } })).toEqual(
       [{ durationSeconds: 120 }],
     );
-    expect((await currentUsage(ports, accountId))?.minutes_used).toBe(2);
+    expect((await currentUsage(ports, accountId))?.minutesUsed).toBe(2);
   });
 
   it("compares a key repeated in one batch with the recorded call, not with the batch's first report of it", async () => {
@@ -284,7 +284,7 @@ describe("a large replay with duplicates", () => {
     expect(daily.rollup).toEqual(daily.recount);
 
     const usage = await currentUsage(ports, accountId);
-    expect(usage?.minutes_used).toBe(expectedMinutes);
+    expect(usage?.minutesUsed).toBe(expectedMinutes);
     const series = await dailyUsage(ports, accountId);
     expect(series.days).toHaveLength(30);
     expect(series.days.reduce((s, d) => s + d.minutes, 0)).toBe(expectedMinutes);
@@ -346,7 +346,7 @@ describe("concurrent ingestion", () => {
     expect(new Set(accepted).size).toBe(1500);
     const expectedMinutes = unique.reduce((sum, e) => sum + billableMinutes(e.durationSeconds ?? 0), 0);
     expect(expectedMinutes).toBeGreaterThan(3000);
-    expect((await currentUsage(ports, accountId))?.minutes_used).toBe(expectedMinutes);
+    expect((await currentUsage(ports, accountId))?.minutesUsed).toBe(expectedMinutes);
     expect(await rollupPeriods(db, accountId)).toEqual(await recountPeriods(db, accountId));
     const daily = await dailyRollupAndRecount(db, accountId);
     expect(daily.rollup).toEqual(daily.recount);
@@ -437,7 +437,7 @@ describe("late events and period rollover", () => {
     ]);
     expect(result.late).toBe(2);
     const usage = await currentUsage(ports, accountId);
-    expect(usage).toMatchObject({ minutes_used: 2, lateEvents: { calls: 2, minutes: 1000 } });
+    expect(usage).toMatchObject({ minutesUsed: 2, lateEvents: { calls: 2, minutes: 1000 } });
     expect(await rollupPeriods(db, accountId)).toEqual([
       { period_start: new Date("2026-10-15T12:00:00Z"), minutes: 1000, seconds: 990 * 60 + 600, calls: 2 },
       { period_start: periodStart, minutes: 2, seconds: 120, calls: 1 },
@@ -456,7 +456,7 @@ describe("late events and period rollover", () => {
       callEvent(accountId, 1440 * 60, { startedAt: new Date("2026-11-20T00:00:00Z") }),
       callEvent(accountId, 1000 * 60, { startedAt: new Date("2026-11-21T00:00:00Z") }),
     ]);
-    expect((await currentUsage(p, accountId))?.minutes_used).toBe(2440);
+    expect((await currentUsage(p, accountId))?.minutesUsed).toBe(2440);
     expect((await alertsOf(accountId)).map((a) => a.thresholdPercent)).toEqual([80]);
 
     // Stripe renewed the subscription (the subscription sync moves the period).
@@ -466,7 +466,7 @@ describe("late events and period rollover", () => {
     });
     rolloverClock.set(new Date("2026-12-05T00:00:00Z"));
     expect(await currentUsage(p, accountId)).toMatchObject({
-      minutes_used: 0,
+      minutesUsed: 0,
       period: { start: PERIOD_END_NOV, end: new Date("2027-01-01T00:00:00Z") },
     });
     const result = await ingestUsageEvents(p, [
@@ -475,7 +475,7 @@ describe("late events and period rollover", () => {
       callEvent(accountId, 30 * 60, { startedAt: new Date("2026-11-30T23:00:00Z") }),
     ]);
     expect(result.results.map((r) => r.status === "accepted" && r.late)).toEqual([false, false, true]);
-    expect((await currentUsage(p, accountId))?.minutes_used).toBe(2440);
+    expect((await currentUsage(p, accountId))?.minutesUsed).toBe(2440);
     const alerts = await alertsOf(accountId);
     expect(alerts.map((a) => [a.periodStart.toISOString(), a.thresholdPercent])).toEqual([
       [PERIOD_START.toISOString(), 80],

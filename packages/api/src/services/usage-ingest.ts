@@ -77,19 +77,23 @@ export interface UsageEventInput {
   durationSeconds?: number | undefined;
 }
 
-export type UsageRejectionReason =
-  | "invalid_timestamp"
-  | "invalid_duration"
-  | "ended_before_started"
-  | "too_long"
-  | "started_in_future"
-  | "too_old"
-  | "before_subscription"
-  | "unknown_account"
-  | "unknown_agent"
-  | "no_subscription"
-  | "no_active_subscription"
-  | "call_id_conflict";
+/** Why an event is rejected, as the API names it (the metering route's documented enum is this list). */
+export const USAGE_REJECTION_REASONS = [
+  "invalid_timestamp",
+  "invalid_duration",
+  "ended_before_started",
+  "too_long",
+  "started_in_future",
+  "too_old",
+  "before_subscription",
+  "unknown_account",
+  "unknown_agent",
+  "no_subscription",
+  "no_active_subscription",
+  "call_id_conflict",
+] as const;
+
+export type UsageRejectionReason = (typeof USAGE_REJECTION_REASONS)[number];
 
 export type UsageEventResult =
   | {
