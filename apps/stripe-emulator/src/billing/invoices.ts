@@ -5,6 +5,7 @@ import { newId, newSecret } from "../ids.ts";
 import { buildInvoice, projectedAmounts } from "../objects/invoices.ts";
 import { buildInvoicePayment, buildPaymentIntent } from "../objects/paymentIntents.ts";
 import { buildPaymentMethod } from "../objects/paymentMethods.ts";
+import { isTiered, unitAmountIn } from "../objects/prices.ts";
 import type {
   InvoiceItemRec,
   InvoiceRec,
@@ -32,11 +33,18 @@ export function productName(core: EmulatorCore, price: PriceRec): string {
   return core.state.products[price.product]?.name ?? price.product;
 }
 
-export function planDescription(core: EmulatorCore, price: PriceRec, quantity: number): string {
+export function planDescription(
+  core: EmulatorCore,
+  price: PriceRec,
+  quantity: number,
+  currency: string = price.currency,
+): string {
   const interval = price.recurring
     ? ` / ${price.recurring.interval_count > 1 ? `${price.recurring.interval_count} ` : ""}${price.recurring.interval}${price.recurring.interval_count > 1 ? "s" : ""}`
     : "";
-  return `${quantity} × ${productName(core, price)} (at ${formatAmount(price.unit_amount, price.currency)}${interval})`;
+  if (isTiered(price))
+    return `${quantity} × ${productName(core, price)} (${price.tiers_mode ?? "graduated"} tiers${interval})`;
+  return `${quantity} × ${productName(core, price)} (at ${formatAmount(unitAmountIn(price, currency), currency)}${interval})`;
 }
 
 export function newInvoice(
@@ -137,7 +145,7 @@ export function addSubscriptionLine(
   const line: LineRec = {
     id: newId("il"),
     amount,
-    currency: price.currency,
+    currency: sub.currency,
     description,
     period,
     price: price.id,

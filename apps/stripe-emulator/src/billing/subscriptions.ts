@@ -3,6 +3,7 @@ import { ApiError, invalidRequest, missingParam, notSupported } from "../errors.
 import { newId } from "../ids.ts";
 import { buildInvoiceItem } from "../objects/invoiceItems.ts";
 import { projectedAmounts } from "../objects/invoices.ts";
+import { hasCurrency, priceAmount } from "../objects/prices.ts";
 import { buildSubscription, currentPeriod } from "../objects/subscriptions.ts";
 import { Params } from "../params.ts";
 import type {
@@ -125,17 +126,38 @@ function priceFromItemParams(core: EmulatorCore, item: Params, index: number, pa
   return createPrice(core, new Params({ ...data.raw, active: "false" }, `${param}[${index}][price_data]`));
 }
 
-export function validatePrices(prices: PriceRec[], param: string): void {
+/**
+ * The currency a new subscription bills in: the `currency` asked for, else the customer's when every
+ * price has it (its own or in `currency_options`), else the first price's.
+ */
+export function subscriptionCurrency(
+  prices: PriceRec[],
+  requested: string | undefined,
+  customerCurrency: string | null,
+): string | undefined {
+  if (requested !== undefined) return requested.toLowerCase();
+  if (customerCurrency !== null && prices.every((price) => hasCurrency(price, customerCurrency)))
+    return customerCurrency;
+  return prices[0]?.currency;
+}
+
+export function validatePrices(prices: PriceRec[], param: string, currency?: string): void {
   const first = prices[0];
   if (!first) throw invalidRequest("Missing required param: items.", param, "parameter_missing");
-  for (const price of prices) {
+  for (const [index, price] of prices.entries()) {
+    if (currency !== undefined && !hasCurrency(price, currency)) {
+      throw invalidRequest(
+        `The price \`${price.id}\` does not support the currency \`${currency}\`: add it to the price's \`currency_options\`.`,
+        `${param}[${index}][price]`,
+      );
+    }
     if (!price.recurring) {
       throw invalidRequest(
         `The price specified is set to \`type=one_time\` but this field only accepts prices with \`type=recurring\`.`,
         param,
       );
     }
-    if (price.currency !== first.currency) {
+    if (currency === undefined && price.currency !== first.currency) {
       throw invalidRequest("All prices on a subscription must have the same `currency`.", param);
     }
     if (
@@ -154,6 +176,7 @@ export function parseCreateItems(
   core: EmulatorCore,
   list: Params[] | undefined,
   param = "items",
+  currency?: (prices: PriceRec[]) => string | undefined,
 ): ItemSpec[] {
   if (!list || list.length === 0) throw missingParam(param);
   const specs = list.map((item, index) => {
@@ -166,10 +189,8 @@ export function parseCreateItems(
     }
     return { price, quantity: item.int("quantity") ?? 1, metadata: item.metadata("metadata", {}) };
   });
-  validatePrices(
-    specs.map((s) => s.price),
-    param,
-  );
+  const prices = specs.map((s) => s.price);
+  validatePrices(prices, param, currency?.(prices));
   return specs;
 }
 
@@ -178,6 +199,8 @@ export function parseCreateItems(
 export interface StartArgs {
   customer: CustomerRec;
   items: ItemSpec[];
+  /** Billing currency (default: the first price's); every price must have it (`currency_options`). */
+  currency?: string;
   now: number;
   defaultPaymentMethod: string | null;
   paymentBehavior: Exclude<PaymentBehavior, "pending_if_incomplete">;
@@ -206,13 +229,19 @@ export function startSubscription(
   const firstPrice = args.items[0]?.price;
   if (!firstPrice?.recurring) throw missingParam("items");
   const recurring = firstPrice.recurring;
-  if (customer.currency !== null && customer.currency !== firstPrice.currency) {
+  const currency = args.currency ?? firstPrice.currency;
+  if (customer.currency !== null && customer.currency !== currency) {
     throw invalidRequest(
       `You cannot combine currencies on a single customer. This customer has an active subscription, subscription schedule, discount, quote, or invoice item with currency ${customer.currency}.`,
       "currency",
     );
   }
-  customer.currency = firstPrice.currency;
+  validatePrices(
+    args.items.map((item) => item.price),
+    "items",
+    currency,
+  );
+  customer.currency = currency;
 
   const trialEnd = args.trialEnd !== null && args.trialEnd > now ? args.trialEnd : null;
   const anchor = args.billingCycleAnchor ?? trialEnd ?? now;
@@ -227,7 +256,7 @@ export function startSubscription(
     customer: customer.id,
     status: "incomplete",
     items: [],
-    currency: firstPrice.currency,
+    currency,
     billing_cycle_anchor: anchor,
     start_date: now,
     cancel_at: args.cancelAt,
@@ -281,10 +310,10 @@ export function startSubscription(
     pullPendingItems(core, invoice, (item) => item.subscription === null);
     for (const item of sub.items) {
       const price = core.price(item.price);
-      const full = price.unit_amount * item.quantity;
+      const full = priceAmount(price, item.quantity, sub.currency);
       const metered = price.recurring?.usage_type === "metered";
       let amount = metered ? 0 : full;
-      let description = planDescription(core, price, item.quantity);
+      let description = planDescription(core, price, item.quantity, sub.currency);
       if (trialEnd !== null) {
         amount = 0;
         description = `Trial period for ${productName(core, price)}`;
@@ -360,7 +389,15 @@ export function createSubscriptionFromParams(
 ): { sub: SubscriptionRec; invoice: InvoiceRec } {
   const customer = core.customer(p.reqStr("customer"));
   const now = core.clockNow(customer.test_clock);
-  const items = parseCreateItems(core, p.list("items"));
+  const requestedCurrency = p.str("currency");
+  const items = parseCreateItems(core, p.list("items"), "items", (prices) =>
+    subscriptionCurrency(prices, requestedCurrency, customer.currency),
+  );
+  const currency = subscriptionCurrency(
+    items.map((item) => item.price),
+    requestedCurrency,
+    customer.currency,
+  );
   const behavior = p.oneOf("payment_behavior", PAYMENT_BEHAVIORS) ?? "allow_incomplete";
   if (behavior === "pending_if_incomplete") {
     throw invalidRequest(
@@ -380,6 +417,7 @@ export function createSubscriptionFromParams(
   return startSubscription(core, {
     customer,
     items,
+    ...(currency !== undefined ? { currency } : {}),
     now,
     defaultPaymentMethod: pm,
     paymentBehavior: behavior,
@@ -461,7 +499,7 @@ function prorationItem(
     created: now,
     customer: sub.customer,
     amount,
-    currency: price.currency,
+    currency: sub.currency,
     description,
     date: now,
     invoice: null,
@@ -506,7 +544,7 @@ export function applyItemChanges(
       for (const item of sub.items) {
         const price = core.price(item.price);
         if (price.recurring?.usage_type === "metered") continue;
-        const credit = 0 - prorate(price.unit_amount * item.quantity, start, end, t);
+        const credit = 0 - prorate(priceAmount(price, item.quantity, sub.currency), start, end, t);
         if (credit !== 0) {
           prorationItem(
             core,
@@ -527,10 +565,12 @@ export function applyItemChanges(
       const oldPrice = change.item ? core.price(change.item.price) : null;
       const oldQty = change.item?.quantity ?? 0;
       const oldAmount =
-        oldPrice && oldPrice.recurring?.usage_type !== "metered" ? oldPrice.unit_amount * oldQty : 0;
+        oldPrice && oldPrice.recurring?.usage_type !== "metered"
+          ? priceAmount(oldPrice, oldQty, sub.currency)
+          : 0;
       const newAmount =
         change.price && change.price.recurring?.usage_type !== "metered"
-          ? change.price.unit_amount * change.quantity
+          ? priceAmount(change.price, change.quantity, sub.currency)
           : 0;
       const samePrice = oldPrice !== null && change.price !== null && oldPrice.id === change.price.id;
       if (samePrice && oldQty === change.quantity) continue;
@@ -599,6 +639,7 @@ export function applyItemChanges(
   validatePrices(
     sub.items.map((i) => core.price(i.price)),
     "items",
+    sub.currency,
   );
 
   if (opts.resetAnchor) {
@@ -627,10 +668,10 @@ export function applyItemChanges(
         sub,
         item,
         price,
-        metered ? 0 : price.unit_amount * item.quantity,
+        metered ? 0 : priceAmount(price, item.quantity, sub.currency),
         metered ? 0 : item.quantity,
         { start: t, end: newEnd },
-        planDescription(core, price, item.quantity),
+        planDescription(core, price, item.quantity, sub.currency),
       );
     }
     return inv;
@@ -861,7 +902,7 @@ export function cancelSubscriptionNow(
     for (const item of sub.items) {
       const price = core.price(item.price);
       if (price.recurring?.usage_type === "metered") continue;
-      const credit = 0 - prorate(price.unit_amount * item.quantity, start, end, now);
+      const credit = 0 - prorate(priceAmount(price, item.quantity, sub.currency), start, end, now);
       if (credit !== 0) {
         prorationItem(
           core,
@@ -939,10 +980,10 @@ export function renewSubscription(
           sub,
           item,
           price,
-          usage * price.unit_amount,
+          priceAmount(price, usage, sub.currency),
           usage,
           { start: oldStart, end: t },
-          planDescription(core, price, usage),
+          planDescription(core, price, usage, sub.currency),
         );
       } else {
         addSubscriptionLine(
@@ -950,10 +991,10 @@ export function renewSubscription(
           sub,
           item,
           price,
-          price.unit_amount * item.quantity,
+          priceAmount(price, item.quantity, sub.currency),
           item.quantity,
           { start: t, end: newEnd },
-          planDescription(core, price, item.quantity),
+          planDescription(core, price, item.quantity, sub.currency),
         );
       }
     }

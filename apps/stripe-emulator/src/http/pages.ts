@@ -1,6 +1,7 @@
 import { formatAmount } from "../billing/invoices.ts";
 import { TEST_CARDS } from "../cards.ts";
 import type { EmulatorCore } from "../core.ts";
+import { priceAmount } from "../objects/prices.ts";
 import type { CheckoutSessionRec, InvoiceRec } from "../state.ts";
 import { API_VERSION, EMULATOR_LABEL } from "../version.ts";
 
@@ -90,13 +91,13 @@ ${success && session.status === "complete" ? `<p><a id="continue" href="${escape
       const price = core.state.prices[li.price];
       if (!price) return "";
       const name = core.state.products[price.product]?.name ?? price.product;
-      return `<tr><td>${escapeHtml(name)} × ${li.quantity}</td><td class="amount">${escapeHtml(formatAmount(price.unit_amount * li.quantity, price.currency))}${escapeHtml(interval(core, price.id))}</td></tr>`;
+      return `<tr><td>${escapeHtml(name)} × ${li.quantity}</td><td class="amount">${escapeHtml(formatAmount(priceAmount(price, li.quantity, session.currency ?? price.currency), session.currency ?? price.currency))}${escapeHtml(interval(core, price.id))}</td></tr>`;
     })
     .join("\n");
-  const total = session.line_items.reduce(
-    (sum, li) => sum + (core.state.prices[li.price]?.unit_amount ?? 0) * li.quantity,
-    0,
-  );
+  const total = session.line_items.reduce((sum, li) => {
+    const price = core.state.prices[li.price];
+    return sum + (price ? priceAmount(price, li.quantity, session.currency ?? price.currency) : 0);
+  }, 0);
   const trial = session.subscription_data.trial_period_days;
   const title = session.mode === "setup" ? "Save a card for future payments" : "Subscribe";
   const email = options.email ?? customer?.email ?? session.customer_email ?? "";

@@ -3,6 +3,7 @@ import {
   arr,
   bool,
   currency,
+  currencyMap,
   endpoint,
   endpointWithMetadata,
   int,
@@ -139,11 +140,31 @@ const priceRecurring = obj<Stripe.PriceCreateParams.Recurring>({
   usage_type: oneOf(["licensed", "metered"]),
 });
 
+const priceTier = obj<Stripe.PriceCreateParams.Tier>({
+  flat_amount: int({ min: 0 }),
+  flat_amount_decimal: str(),
+  unit_amount: int({ min: 0 }),
+  unit_amount_decimal: str(),
+  // `inf` or an integer: checked by the handler.
+  up_to: str({ emptyable: false }),
+});
+
 const priceCreate = endpointWithMetadata<Stripe.PriceCreateParams>(
   {
     active: bool(),
     billing_scheme: oneOf(["per_unit", "tiered"]),
     currency: currency(),
+    currency_options: currencyMap(
+      obj<Stripe.PriceCreateParams.CurrencyOptions>(
+        {
+          tax_behavior: oneOf(TAX_BEHAVIORS),
+          tiers: arr(priceTier),
+          unit_amount: int({ min: 0 }),
+          unit_amount_decimal: str(),
+        },
+        { unsupported: ["custom_unit_amount"] },
+      ),
+    ),
     lookup_key: str({ maxLength: 200 }),
     nickname: str(),
     product: str(),
@@ -161,11 +182,13 @@ const priceCreate = endpointWithMetadata<Stripe.PriceCreateParams>(
     ),
     recurring: priceRecurring,
     tax_behavior: oneOf(TAX_BEHAVIORS),
+    tiers: arr(priceTier),
+    tiers_mode: oneOf(["graduated", "volume"]),
     transfer_lookup_key: bool(),
     unit_amount: int({ min: 0 }),
     unit_amount_decimal: str(),
   },
-  { unsupported: ["currency_options", "custom_unit_amount", "tiers", "tiers_mode", "transform_quantity"] },
+  { unsupported: ["custom_unit_amount", "transform_quantity"] },
 );
 
 const priceUpdate = endpointWithMetadata<Stripe.PriceUpdateParams>(
@@ -238,6 +261,7 @@ const subscriptionCreate = endpointWithMetadata<Stripe.SubscriptionCreateParams>
     cancel_at: ts(),
     cancel_at_period_end: bool(),
     collection_method: oneOf(COLLECTION_METHODS),
+    currency: currency(),
     customer: str(),
     days_until_due: int({ min: 0 }),
     default_payment_method: str(),
@@ -260,7 +284,6 @@ const subscriptionCreate = endpointWithMetadata<Stripe.SubscriptionCreateParams>
       "backdate_start_date",
       "billing_cycle_anchor_config",
       "billing_mode",
-      "currency",
     ],
   },
 );

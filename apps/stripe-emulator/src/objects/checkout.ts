@@ -1,23 +1,25 @@
 import type Stripe from "stripe";
 import { type EmulatorCore, embeddedList } from "../core.ts";
 import type { CheckoutSessionRec } from "../state.ts";
-import { buildPrice } from "./prices.ts";
+import { buildPrice, priceAmount } from "./prices.ts";
 
 function sessionAmount(core: EmulatorCore, rec: CheckoutSessionRec): number | null {
   if (rec.mode === "setup") return null;
   if (rec.subscription_data.trial_period_days || rec.subscription_data.trial_end) return 0;
-  return rec.line_items.reduce(
-    (sum, li) => sum + (core.state.prices[li.price]?.unit_amount ?? 0) * li.quantity,
-    0,
-  );
+  return rec.line_items.reduce((sum, li) => {
+    const price = core.state.prices[li.price];
+    return sum + (price ? priceAmount(price, li.quantity, rec.currency ?? price.currency) : 0);
+  }, 0);
 }
 
 export function buildLineItem(
   core: EmulatorCore,
   li: CheckoutSessionRec["line_items"][number],
+  session?: CheckoutSessionRec,
 ): Stripe.LineItem {
   const price = core.price(li.price);
-  const amount = price.unit_amount * li.quantity;
+  const currency = session?.currency ?? price.currency;
+  const amount = priceAmount(price, li.quantity, currency);
   return {
     id: li.id,
     object: "item",
@@ -26,7 +28,7 @@ export function buildLineItem(
     amount_subtotal: amount,
     amount_tax: 0,
     amount_total: amount,
-    currency: price.currency,
+    currency,
     description: core.state.products[price.product]?.name ?? null,
     metadata: {},
     price: buildPrice(price),
@@ -121,7 +123,7 @@ export function checkoutIncludable(core: EmulatorCore, id: string, key: string):
   const session = core.state.checkoutSessions[id];
   if (!session || key !== "line_items") return undefined;
   return embeddedList(
-    session.line_items.map((li) => buildLineItem(core, li)),
+    session.line_items.map((li) => buildLineItem(core, li, session)),
     `/v1/checkout/sessions/${session.id}/line_items`,
   );
 }

@@ -8,7 +8,7 @@ import { buildInvoiceItem } from "./invoiceItems.ts";
 import { buildInvoice, invoiceIncludable } from "./invoices.ts";
 import { buildInvoicePayment, buildPaymentIntent, buildSetupIntent } from "./paymentIntents.ts";
 import { buildPaymentMethod } from "./paymentMethods.ts";
-import { buildPrice } from "./prices.ts";
+import { buildPrice, priceIncludable } from "./prices.ts";
 import { buildProduct } from "./products.ts";
 import { buildRefund } from "./refunds.ts";
 import { buildSchedule } from "./schedules.ts";
@@ -124,6 +124,10 @@ export function createResolver(core: EmulatorCore): Resolver {
           return undefined;
         case "invoice":
           return invoiceIncludable(core, id, key);
+        case "price": {
+          const rec = core.state.prices[id];
+          return rec ? priceIncludable(rec, key) : undefined;
+        }
         case "checkout.session":
           return checkoutIncludable(core, id, key);
         default:

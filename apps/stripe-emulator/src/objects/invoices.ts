@@ -2,12 +2,16 @@ import type Stripe from "stripe";
 import { type EmulatorCore, embeddedList } from "../core.ts";
 import type { InvoiceRec, LineRec } from "../state.ts";
 import { buildInvoicePayment } from "./paymentIntents.ts";
-import { decimal } from "./prices.ts";
+import { decimal, isTiered, unitAmountIn } from "./prices.ts";
 
 export function buildLine(core: EmulatorCore, inv: InvoiceRec, line: LineRec): Stripe.InvoiceLineItem {
   const price = line.price ? core.state.prices[line.price] : undefined;
   const unit =
-    price && !line.proration ? price.unit_amount : line.quantity ? line.amount / line.quantity : line.amount;
+    price && !line.proration && !isTiered(price)
+      ? unitAmountIn(price, line.currency)
+      : line.quantity
+        ? line.amount / line.quantity
+        : line.amount;
   return {
     id: line.id,
     object: "line_item",

@@ -1,5 +1,5 @@
 import { attachPaymentMethod } from "../billing/payments.ts";
-import { startSubscription } from "../billing/subscriptions.ts";
+import { startSubscription, subscriptionCurrency, validatePrices } from "../billing/subscriptions.ts";
 import type { TestCard } from "../cards.ts";
 import { type EmulatorCore, paginate } from "../core.ts";
 import { invalidRequest, missingParam, notSupported, resourceMissing } from "../errors.ts";
@@ -42,7 +42,12 @@ function createSession(core: EmulatorCore, p: Params): CheckoutSessionRec {
   const successUrl = p.str("success_url") ?? null;
   if (!successUrl) throw missingParam("success_url");
   const subscriptionData = p.obj("subscription_data");
-  const firstPrice = lineItems[0] ? core.state.prices[lineItems[0].price] : undefined;
+  const prices = lineItems.map((li) => core.price(li.price));
+  const currency =
+    mode === "setup"
+      ? (p.str("currency") ?? null)
+      : (subscriptionCurrency(prices, p.str("currency"), customer?.currency ?? null) ?? null);
+  if (mode === "subscription" && currency !== null) validatePrices(prices, "line_items", currency);
   const rec: CheckoutSessionRec = {
     id: newId("cs_test", 58),
     seq: core.nextSeq(),
@@ -53,7 +58,7 @@ function createSession(core: EmulatorCore, p: Params): CheckoutSessionRec {
     customer: customer?.id ?? null,
     customer_email: p.str("customer_email") ?? customer?.email ?? null,
     client_reference_id: p.str("client_reference_id") ?? null,
-    currency: mode === "setup" ? (p.str("currency") ?? null) : (firstPrice?.currency ?? null),
+    currency,
     line_items: lineItems,
     success_url: successUrl,
     cancel_url: p.str("cancel_url") ?? null,
@@ -140,6 +145,7 @@ export function completeCheckout(
         quantity: li.quantity,
         metadata: {},
       })),
+      ...(session.currency !== null ? { currency: session.currency } : {}),
       now,
       defaultPaymentMethod: pm.id,
       paymentBehavior: "error_if_incomplete",
@@ -206,7 +212,7 @@ export function registerCheckout(router: Router): void {
   router.get("/v1/checkout/sessions/:id/line_items", ({ core, p, path, url }) => {
     const session = checkoutSession(core, path.id ?? "");
     const items = session.line_items.map((li, index) => ({ ...li, created: 0, seq: -index }));
-    return paginate(items, p, url, (li) => buildLineItem(core, li));
+    return paginate(items, p, url, (li) => buildLineItem(core, li, session));
   });
   router.post("/v1/checkout/sessions/:id/expire", ({ core, path }) => {
     const session = checkoutSession(core, path.id ?? "");
