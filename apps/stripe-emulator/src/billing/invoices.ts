@@ -15,6 +15,7 @@ import type {
   SubscriptionItemRec,
   SubscriptionRec,
 } from "../state.ts";
+import { freezeInvoiceDiscounts } from "./discounts.ts";
 import { onInvoicePaid, onInvoicePaymentFailed, retryDelays } from "./dunning.ts";
 import { recordCharge } from "./payments.ts";
 
@@ -189,6 +190,7 @@ export function finalizeInvoice(core: EmulatorCore, inv: InvoiceRec, now: number
   if (inv.status !== "draft") return;
   const customer = core.customer(inv.customer);
   const before = buildInvoice(core, inv);
+  freezeInvoiceDiscounts(core, inv, now);
   const amounts = projectedAmounts(core, inv);
   inv.starting_balance = amounts.starting;
   inv.amount_due = amounts.due;

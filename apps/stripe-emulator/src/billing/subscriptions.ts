@@ -16,6 +16,7 @@ import type {
   SubscriptionRec,
 } from "../state.ts";
 import { createPrice } from "./catalog.ts";
+import { expireSubscriptionDiscounts, redeemDiscounts, removeDiscount } from "./discounts.ts";
 import { endSubscription } from "./dunning.ts";
 import {
   addSubscriptionLine,
@@ -218,6 +219,8 @@ export interface StartArgs {
   preview: boolean;
   /** The payer completed 3-D Secure on session (hosted checkout), so the first charge may go through. */
   authenticated?: boolean;
+  /** `discounts[]` to redeem onto the subscription (`param` names them in errors). */
+  discounts?: { list: Params[]; param: string; checkoutSession?: string };
 }
 
 /** Creates a subscription and its first invoice, and charges it per `payment_behavior`. */
@@ -297,6 +300,21 @@ export function startSubscription(
   }
 
   return withSubscriptionEvent(core, sub, "customer.subscription.created", () => {
+    if (args.discounts && args.discounts.list.length > 0) {
+      sub.discounts = redeemDiscounts(
+        core,
+        args.discounts.list,
+        args.discounts.param,
+        { subscription: sub.id, checkout_session: args.discounts.checkoutSession ?? null },
+        {
+          customer: customer.id,
+          now,
+          currency,
+          products: args.items.map((item) => item.price.product),
+          amount: args.items.reduce((sum, item) => sum + priceAmount(item.price, item.quantity, currency), 0),
+        },
+      );
+    }
     const invoice = newInvoice(core, {
       customer: customer.id,
       subscription: sub,
@@ -437,6 +455,7 @@ export function createSubscriptionFromParams(
     cancelAt: p.int("cancel_at") ?? null,
     schedule: null,
     preview,
+    discounts: { list: p.list("discounts") ?? [], param: "discounts" },
   });
 }
 
@@ -699,6 +718,28 @@ export function applyItemChanges(
 
 // ---- update ------------------------------------------------------------------------------------------
 
+/** `discounts[]` on update: the new list (existing ones kept by `discount: di_…`); `''` removes all. */
+function updateDiscounts(core: EmulatorCore, sub: SubscriptionRec, list: Params[], now: number): void {
+  const ids = redeemDiscounts(
+    core,
+    list,
+    "discounts",
+    { subscription: sub.id },
+    {
+      customer: sub.customer,
+      now,
+      currency: sub.currency,
+      products: sub.items.map((item) => core.price(item.price).product),
+      amount: sub.items.reduce(
+        (sum, item) => sum + priceAmount(core.price(item.price), item.quantity, sub.currency),
+        0,
+      ),
+    },
+  );
+  for (const old of sub.discounts ?? []) if (!ids.includes(old)) removeDiscount(core, old, now);
+  sub.discounts = ids;
+}
+
 export interface UpdateResult {
   invoice: InvoiceRec | null;
 }
@@ -837,6 +878,7 @@ export function updateSubscription(
         : null;
     }
     if (p.has("description")) sub.description = p.nullableStr("description") ?? null;
+    if (p.has("discounts")) updateDiscounts(core, sub, p.list("discounts") ?? [], now);
     sub.metadata = p.metadata("metadata", sub.metadata);
     const collection = p.oneOf("collection_method", ["charge_automatically", "send_invoice"] as const);
     if (collection) sub.collection_method = collection;
@@ -961,6 +1003,7 @@ export function renewSubscription(
       item.current_period_end = newEnd;
     }
     if (sub.cancel_at_period_end) sub.cancel_at = newEnd;
+    expireSubscriptionDiscounts(core, sub, t);
     const inv = newInvoice(core, {
       customer: sub.customer,
       subscription: sub,

@@ -239,6 +239,13 @@ const subscriptionUpdateItem = obj<Stripe.SubscriptionUpdateParams.Item>(
   { unsupported: ["billing_thresholds", "clear_usage", "discounts", "tax_rates"] },
 );
 
+/** `discounts[]` entries of subscriptions, invoice items and previews. */
+const discountsParam = () =>
+  arr(
+    obj<Stripe.SubscriptionCreateParams.Discount>({ coupon: str(), discount: str(), promotion_code: str() }),
+    { emptyable: true },
+  );
+
 const SUBSCRIPTION_UNSUPPORTED = [
   "add_invoice_items",
   "application_fee_percent",
@@ -246,7 +253,6 @@ const SUBSCRIPTION_UNSUPPORTED = [
   "billing_thresholds",
   "default_source",
   "default_tax_rates",
-  "discounts",
   "invoice_settings",
   "off_session",
   "on_behalf_of",
@@ -266,6 +272,7 @@ const subscriptionCreate = endpointWithMetadata<Stripe.SubscriptionCreateParams>
     days_until_due: int({ min: 0 }),
     default_payment_method: str(),
     description: str({ maxLength: 500 }),
+    discounts: discountsParam(),
     items: arr(subscriptionCreateItem),
     payment_behavior: oneOf(PAYMENT_BEHAVIORS),
     proration_behavior: oneOf(PRORATION_BEHAVIORS),
@@ -315,6 +322,7 @@ const subscriptionUpdate = endpointWithMetadata<Stripe.SubscriptionUpdateParams>
     days_until_due: int({ min: 0 }),
     default_payment_method: str(),
     description: str({ maxLength: 500 }),
+    discounts: discountsParam(),
     items: arr(subscriptionUpdateItem),
     payment_behavior: oneOf(PAYMENT_BEHAVIORS),
     proration_behavior: oneOf(PRORATION_BEHAVIORS),
@@ -506,6 +514,7 @@ const invoiceItemCreate = endpointWithMetadata<Stripe.InvoiceItemCreateParams>(
     customer: str(),
     description: str(),
     discountable: bool(),
+    discounts: discountsParam(),
     invoice: str(),
     period: obj<Stripe.InvoiceItemCreateParams.Period>({ end: ts(), start: ts() }),
     price_data: obj<Stripe.InvoiceItemCreateParams.PriceData>({
@@ -520,7 +529,7 @@ const invoiceItemCreate = endpointWithMetadata<Stripe.InvoiceItemCreateParams>(
     subscription: str(),
     unit_amount_decimal: str(),
   },
-  { unsupported: ["discounts", "tax_behavior", "tax_code", "tax_rates"] },
+  { unsupported: ["tax_behavior", "tax_code", "tax_rates"] },
 );
 
 const invoiceItemUpdate = endpointWithMetadata<Stripe.InvoiceItemUpdateParams>(
@@ -568,11 +577,15 @@ const paymentMethodUpdate = endpointWithMetadata<Stripe.PaymentMethodUpdateParam
 
 const checkoutCreate = endpointWithMetadata<Stripe.Checkout.SessionCreateParams>(
   {
+    allow_promotion_codes: bool(),
     cancel_url: str(),
     client_reference_id: str({ maxLength: 200 }),
     currency: currency(),
     customer: str(),
     customer_email: str(),
+    discounts: arr(
+      obj<Stripe.Checkout.SessionCreateParams.Discount>({ coupon: str(), promotion_code: str() }),
+    ),
     expires_at: ts(),
     line_items: arr(
       obj<Stripe.Checkout.SessionCreateParams.LineItem>(
@@ -591,6 +604,11 @@ const checkoutCreate = endpointWithMetadata<Stripe.Checkout.SessionCreateParams>
         metadata: metadata(),
         trial_end: ts(),
         trial_period_days: int({ min: 1 }),
+        trial_settings: obj<Stripe.Checkout.SessionCreateParams.SubscriptionData.TrialSettings>({
+          end_behavior: obj<Stripe.Checkout.SessionCreateParams.SubscriptionData.TrialSettings.EndBehavior>({
+            missing_payment_method: oneOf(["cancel", "create_invoice", "pause"]),
+          }),
+        }),
       },
       {
         unsupported: [
@@ -601,7 +619,6 @@ const checkoutCreate = endpointWithMetadata<Stripe.Checkout.SessionCreateParams>
           "on_behalf_of",
           "proration_behavior",
           "transfer_data",
-          "trial_settings",
         ],
       },
     ),
@@ -610,7 +627,6 @@ const checkoutCreate = endpointWithMetadata<Stripe.Checkout.SessionCreateParams>
   },
   {
     unsupported: [
-      "allow_promotion_codes",
       "automatic_tax",
       "billing_address_collection",
       "consent_collection",
@@ -618,7 +634,6 @@ const checkoutCreate = endpointWithMetadata<Stripe.Checkout.SessionCreateParams>
       "custom_text",
       "customer_creation",
       "customer_update",
-      "discounts",
       "invoice_creation",
       "locale",
       "payment_intent_data",
@@ -700,6 +715,59 @@ export const ROUTE_SPECS: Record<string, ObjectSpec> = {
   "GET /v1/prices/search": search,
   "GET /v1/prices/:id": retrieve(),
   "POST /v1/prices/:id": priceUpdate,
+
+  // Coupons and promotion codes
+  "POST /v1/coupons": endpointWithMetadata<Stripe.CouponCreateParams>(
+    {
+      amount_off: int({ min: 0 }),
+      applies_to: obj<Stripe.CouponCreateParams.AppliesTo>({ products: arr(str()) }),
+      currency: currency(),
+      duration: oneOf(["forever", "once", "repeating"]),
+      duration_in_months: int({ min: 1 }),
+      id: str({ emptyable: false }),
+      max_redemptions: int({ min: 1 }),
+      name: str({ maxLength: 40 }),
+      // A decimal (`12.5`): checked by the handler.
+      percent_off: str({ emptyable: false }),
+      redeem_by: ts(),
+    },
+    { unsupported: ["currency_options"] },
+  ),
+  "GET /v1/coupons": list<Stripe.CouponListParams>({ created: range() }),
+  "GET /v1/coupons/:id": retrieve(),
+  "POST /v1/coupons/:id": endpointWithMetadata<Stripe.CouponUpdateParams>(
+    { name: str({ maxLength: 40 }) },
+    { unsupported: ["currency_options"] },
+  ),
+  "DELETE /v1/coupons/:id": none(),
+  "POST /v1/promotion_codes": endpointWithMetadata<Stripe.PromotionCodeCreateParams>(
+    {
+      active: bool(),
+      code: str({ emptyable: false, maxLength: 500 }),
+      customer: str(),
+      expires_at: ts(),
+      max_redemptions: int({ min: 1 }),
+      promotion: obj<Stripe.PromotionCodeCreateParams.Promotion>({ coupon: str(), type: oneOf(["coupon"]) }),
+      restrictions: obj<Stripe.PromotionCodeCreateParams.Restrictions>(
+        {
+          first_time_transaction: bool(),
+          minimum_amount: int({ min: 0 }),
+          minimum_amount_currency: currency(),
+        },
+        { unsupported: ["currency_options"] },
+      ),
+    },
+    { unsupported: ["customer_account"] },
+  ),
+  "GET /v1/promotion_codes": list<Stripe.PromotionCodeListParams>(
+    { active: bool(), code: str(), coupon: str(), created: range(), customer: str() },
+    { unsupported: ["customer_account"] },
+  ),
+  "GET /v1/promotion_codes/:id": retrieve(),
+  "POST /v1/promotion_codes/:id": endpointWithMetadata<Stripe.PromotionCodeUpdateParams>(
+    { active: bool() },
+    { unsupported: ["restrictions"] },
+  ),
 
   // Subscriptions
   "POST /v1/subscriptions": subscriptionCreate,

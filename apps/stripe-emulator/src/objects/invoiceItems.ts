@@ -16,7 +16,7 @@ export function buildInvoiceItem(core: EmulatorCore, rec: InvoiceItemRec): Strip
     date: rec.date,
     description: rec.description,
     discountable: rec.discountable,
-    discounts: [],
+    discounts: rec.discounts ?? [],
     invoice: rec.invoice,
     livemode: false,
     metadata: rec.metadata,

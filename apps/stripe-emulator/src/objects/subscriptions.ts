@@ -62,7 +62,7 @@ export function buildSubscription(core: EmulatorCore, rec: SubscriptionRec): Str
     default_source: null,
     default_tax_rates: [],
     description: rec.description,
-    discounts: [],
+    discounts: (rec.discounts ?? []).filter((id) => core.state.discounts[id]?.deleted === false),
     ended_at: rec.ended_at,
     invoice_settings: {
       account_tax_ids: null,

@@ -1,3 +1,4 @@
+import { coupon, promotionCode, promotionCodeByCode } from "../billing/discounts.ts";
 import { attachPaymentMethod } from "../billing/payments.ts";
 import { startSubscription, subscriptionCurrency, validatePrices } from "../billing/subscriptions.ts";
 import type { TestCard } from "../cards.ts";
@@ -42,6 +43,28 @@ function createSession(core: EmulatorCore, p: Params): CheckoutSessionRec {
   const successUrl = p.str("success_url") ?? null;
   if (!successUrl) throw missingParam("success_url");
   const subscriptionData = p.obj("subscription_data");
+  const allowPromotionCodes = p.bool("allow_promotion_codes") ?? false;
+  const discounts = (p.list("discounts") ?? []).map((entry, index) => {
+    const promoId = entry.str("promotion_code");
+    const couponId = entry.str("coupon");
+    if ((promoId === undefined) === (couponId === undefined)) {
+      throw invalidRequest(
+        "You may only specify one of these parameters: coupon, promotion_code.",
+        `discounts[${index}][coupon]`,
+      );
+    }
+    if (promoId !== undefined) {
+      const promo = promotionCode(core, promoId, `discounts[${index}][promotion_code]`);
+      return { coupon: promo.coupon, promotion_code: promo.id };
+    }
+    return { coupon: coupon(core, couponId ?? "", `discounts[${index}][coupon]`).id, promotion_code: null };
+  });
+  if (allowPromotionCodes && discounts.length > 0) {
+    throw invalidRequest(
+      "You may only specify one of these parameters: allow_promotion_codes, discounts.",
+      "allow_promotion_codes",
+    );
+  }
   const prices = lineItems.map((li) => core.price(li.price));
   const currency =
     mode === "setup"
@@ -68,7 +91,15 @@ function createSession(core: EmulatorCore, p: Params): CheckoutSessionRec {
       description: subscriptionData?.str("description") ?? null,
       trial_period_days: subscriptionData?.int("trial_period_days") ?? null,
       trial_end: subscriptionData?.int("trial_end") ?? null,
+      trial_missing_pm:
+        subscriptionData
+          ?.obj("trial_settings")
+          ?.obj("end_behavior")
+          ?.oneOf("missing_payment_method", ["cancel", "create_invoice", "pause"] as const) ??
+        "create_invoice",
     },
+    allow_promotion_codes: allowPromotionCodes,
+    discounts,
     setup_metadata: p.obj("setup_intent_data")?.metadata("metadata", {}) ?? {},
     subscription: null,
     invoice: null,
@@ -97,9 +128,22 @@ export type CheckoutOutcome = { kind: "redirect"; url: string } | { kind: "authe
 export function completeCheckout(
   core: EmulatorCore,
   session: CheckoutSessionRec,
-  input: { card: TestCard; email: string | null; name: string | null; authenticated: boolean },
+  input: {
+    card: TestCard;
+    email: string | null;
+    name: string | null;
+    authenticated: boolean;
+    /** What the person typed in the promotion code field (`allow_promotion_codes`). */
+    promotionCode?: string | null;
+  },
 ): CheckoutOutcome {
   if (session.status !== "open") throw invalidRequest("This Checkout Session is no longer active.");
+  if (input.promotionCode) {
+    if (!session.allow_promotion_codes) throw invalidRequest("This session does not accept promotion codes.");
+    const promo = promotionCodeByCode(core, input.promotionCode);
+    if (!promo) throw invalidRequest("This code is invalid.", "promotion_code");
+    session.discounts = [{ coupon: promo.coupon, promotion_code: promo.id }];
+  }
   if (input.card.behavior === "requires_action" && !input.authenticated) return { kind: "authenticate" };
   let customer = session.customer ? core.customer(session.customer) : undefined;
   if (!customer) {
@@ -158,7 +202,7 @@ export function completeCheckout(
         (session.subscription_data.trial_period_days
           ? now + session.subscription_data.trial_period_days * 86_400
           : null),
-      trialMissingPm: "create_invoice",
+      trialMissingPm: session.subscription_data.trial_missing_pm ?? "create_invoice",
       billingCycleAnchor: null,
       prorationBehavior: "create_prorations",
       cancelAtPeriodEnd: false,
@@ -166,6 +210,14 @@ export function completeCheckout(
       schedule: null,
       preview: false,
       authenticated: input.authenticated,
+      discounts: {
+        list: (session.discounts ?? []).map(
+          (d) =>
+            new Params(d.promotion_code ? { promotion_code: d.promotion_code } : { coupon: d.coupon ?? "" }),
+        ),
+        param: input.promotionCode ? "promotion_code" : "discounts",
+        checkoutSession: session.id,
+      },
     });
     if (customer.default_payment_method === null) {
       const before = buildCustomer(core, customer);

@@ -1,4 +1,5 @@
 import type Stripe from "stripe";
+import { redeemDiscounts } from "../billing/discounts.ts";
 import { addInvoiceItemLine } from "../billing/invoices.ts";
 import { type EmulatorCore, paginate } from "../core.ts";
 import { invalidRequest, missingParam, resourceMissing } from "../errors.ts";
@@ -76,6 +77,22 @@ function createInvoiceItem(core: EmulatorCore, p: Params): InvoiceItemRec {
     deleted: false,
   };
   core.state.invoiceItems[rec.id] = rec;
+  const discounts = p.list("discounts");
+  if (discounts && discounts.length > 0) {
+    rec.discounts = redeemDiscounts(
+      core,
+      discounts,
+      "discounts",
+      { invoice_item: rec.id },
+      {
+        customer: customer.id,
+        now,
+        currency,
+        products: price ? [price.product] : [],
+        amount,
+      },
+    );
+  }
   if (invoice) addInvoiceItemLine(invoice, rec);
   core.emit("invoiceitem.created", buildInvoiceItem(core, rec));
   return rec;
