@@ -2,7 +2,7 @@ import type { EmulatorCore } from "../core.ts";
 import { ApiError, invalidRequest, missingParam, notSupported } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { buildInvoiceItem } from "../objects/invoiceItems.ts";
-import { projectedAmounts } from "../objects/invoices.ts";
+import { buildInvoice, projectedAmounts } from "../objects/invoices.ts";
 import { hasCurrency, priceAmount } from "../objects/prices.ts";
 import { buildSubscription, currentPeriod } from "../objects/subscriptions.ts";
 import { Params } from "../params.ts";
@@ -29,6 +29,7 @@ import {
   planDescription,
   productName,
   pullPendingItems,
+  voidInvoice,
 } from "./invoices.ts";
 import { meterUsage } from "./meters.ts";
 import { resolveCustomerPaymentMethod } from "./payments.ts";
@@ -879,6 +880,14 @@ export function updateSubscription(
     }
     if (p.has("description")) sub.description = p.nullableStr("description") ?? null;
     if (p.has("discounts")) updateDiscounts(core, sub, p.list("discounts") ?? [], now);
+    if (p.has("pause_collection")) updatePauseCollection(sub, p, now);
+    const trialSettings = p.obj("trial_settings")?.obj("end_behavior");
+    const missingPm = trialSettings?.oneOf("missing_payment_method", [
+      "cancel",
+      "create_invoice",
+      "pause",
+    ] as const);
+    if (missingPm) sub.trial_missing_pm_behavior = missingPm;
     sub.metadata = p.metadata("metadata", sub.metadata);
     const collection = p.oneOf("collection_method", ["charge_automatically", "send_invoice"] as const);
     if (collection) sub.collection_method = collection;
@@ -985,6 +994,94 @@ export function cancelSubscriptionNow(
   endSubscription(core, sub, before, now, opts.reason);
 }
 
+/**
+ * A renewal invoice while collection is paused (`pause_collection.behavior`): `keep_as_draft` leaves it a
+ * draft that does not advance, `void` finalizes and voids it, `mark_uncollectible` finalizes it and marks
+ * it uncollectible. No payment is attempted.
+ */
+function collectPaused(
+  core: EmulatorCore,
+  inv: InvoiceRec,
+  behavior: NonNullable<SubscriptionRec["pause_collection"]>["behavior"],
+  t: number,
+): void {
+  if (behavior === "keep_as_draft") {
+    inv.auto_advance = false;
+    return;
+  }
+  finalizeInvoice(core, inv, t);
+  if (inv.status !== "open") return;
+  if (behavior === "void") {
+    voidInvoice(core, inv, t);
+    return;
+  }
+  const before = buildInvoice(core, inv);
+  inv.status = "uncollectible";
+  inv.marked_uncollectible_at = t;
+  inv.next_payment_attempt = null;
+  core.emitUpdate("invoice.marked_uncollectible", before, buildInvoice(core, inv));
+}
+
+/**
+ * `POST /v1/subscriptions/:id/resume` of a `paused` subscription (a trial that ended without a payment
+ * method, `missing_payment_method: pause`): a new period starts now and is invoiced and charged at once;
+ * `customer.subscription.resumed`.
+ */
+export function resumeSubscription(core: EmulatorCore, sub: SubscriptionRec): InvoiceRec | null {
+  if (sub.status !== "paused") {
+    throw invalidRequest(
+      `Only subscriptions with status \`paused\` can be resumed (this one is \`${sub.status}\`).`,
+    );
+  }
+  const now = core.clockNow(sub.test_clock);
+  const invoice = withSubscriptionEvent(core, sub, "customer.subscription.updated", () => {
+    sub.status = "active";
+    const inv = applyItemChanges(core, sub, [], {
+      prorationBehavior: "none",
+      t: now,
+      now,
+      resetAnchor: true,
+    });
+    if (!inv) return null;
+    inv.billing_reason = "subscription_cycle";
+    sub.latest_invoice = inv.id;
+    emitInvoiceCreated(core, inv);
+    finalizeInvoice(core, inv, now);
+    if (inv.status === "open" && sub.collection_method === "charge_automatically") {
+      attemptInvoicePayment(core, inv, now, { automatic: true });
+    }
+    return inv;
+  });
+  core.emit("customer.subscription.resumed", buildSubscription(core, sub));
+  return invoice;
+}
+
+/** `pause_collection` on update: `''` resumes collection, `{behavior, resumes_at}` pauses it. */
+function updatePauseCollection(sub: SubscriptionRec, p: Params, now: number): void {
+  if (p.isEmpty("pause_collection")) {
+    sub.pause_collection = null;
+    return;
+  }
+  const pause = p.obj("pause_collection");
+  if (!pause) return;
+  const behavior = pause.oneOf("behavior", ["keep_as_draft", "mark_uncollectible", "void"] as const);
+  if (!behavior) throw missingParam("pause_collection[behavior]");
+  const resumesAt = pause.int("resumes_at") ?? null;
+  if (resumesAt !== null && resumesAt <= now) {
+    throw invalidRequest(
+      "pause_collection[resumes_at] must be in the future.",
+      "pause_collection[resumes_at]",
+    );
+  }
+  if (sub.status === "canceled" || sub.status === "incomplete" || sub.status === "incomplete_expired") {
+    throw invalidRequest(
+      `A subscription with status \`${sub.status}\` cannot pause collection.`,
+      "pause_collection",
+    );
+  }
+  sub.pause_collection = { behavior, resumes_at: resumesAt };
+}
+
 /** Rolls a subscription into its next period at `t` (= the old period end) and invoices it. */
 export function renewSubscription(
   core: EmulatorCore,
@@ -1042,14 +1139,14 @@ export function renewSubscription(
       }
     }
     if (preview) return inv;
+    const previousInvoice = sub.latest_invoice;
     sub.latest_invoice = inv.id;
     if (trialEnding) {
       sub.status = "active";
-      if (
-        paymentMethodFor(core, inv) === null &&
-        sub.collection_method === "charge_automatically" &&
-        sub.trial_missing_pm_behavior === "cancel"
-      ) {
+      const noPaymentMethod =
+        paymentMethodFor(core, inv) === null && sub.collection_method === "charge_automatically";
+      if (noPaymentMethod && sub.trial_missing_pm_behavior !== "create_invoice") {
+        // `cancel` / `pause`: no invoice at all.
         delete core.state.invoices[inv.id];
         for (const line of inv.lines) {
           if (line.invoice_item) {
@@ -1057,12 +1154,22 @@ export function renewSubscription(
             if (ii) ii.invoice = null;
           }
         }
+        if (sub.trial_missing_pm_behavior === "pause") {
+          sub.latest_invoice = previousInvoice;
+          sub.status = "paused";
+          core.emit("customer.subscription.paused", buildSubscription(core, sub));
+          return inv;
+        }
         sub.latest_invoice = null;
         cancelSubscriptionNow(core, sub, { prorate: false, invoiceNow: false, reason: null, at: t });
         return inv;
       }
     }
     emitInvoiceCreated(core, inv);
+    if (sub.pause_collection) {
+      collectPaused(core, inv, sub.pause_collection.behavior, t);
+      return inv;
+    }
     finalizeInvoice(core, inv, t);
     // An `unpaid` subscription keeps invoicing, but Stripe attempts none of its invoices.
     if (

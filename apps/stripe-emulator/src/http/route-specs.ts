@@ -326,18 +326,19 @@ const subscriptionUpdate = endpointWithMetadata<Stripe.SubscriptionUpdateParams>
     items: arr(subscriptionUpdateItem),
     payment_behavior: oneOf(PAYMENT_BEHAVIORS),
     proration_behavior: oneOf(PRORATION_BEHAVIORS),
+    pause_collection: obj<Stripe.SubscriptionUpdateParams.PauseCollection>(
+      { behavior: oneOf(["keep_as_draft", "mark_uncollectible", "void"]), resumes_at: ts() },
+      { emptyable: true },
+    ),
     proration_date: ts(),
     trial_end: ts({ now: true }),
+    trial_settings: obj<Stripe.SubscriptionUpdateParams.TrialSettings>({
+      end_behavior: obj<Stripe.SubscriptionUpdateParams.TrialSettings.EndBehavior>({
+        missing_payment_method: oneOf(["cancel", "create_invoice", "pause"]),
+      }),
+    }),
   },
-  {
-    unsupported: [
-      ...SUBSCRIPTION_UNSUPPORTED,
-      "billing_schedules",
-      "pause_collection",
-      "trial_from_plan",
-      "trial_settings",
-    ],
-  },
+  { unsupported: [...SUBSCRIPTION_UNSUPPORTED, "billing_schedules", "trial_from_plan"] },
 );
 
 const scheduleItem = obj<Stripe.SubscriptionScheduleUpdateParams.Phase.Item>(
@@ -798,6 +799,10 @@ export const ROUTE_SPECS: Record<string, ObjectSpec> = {
     invoice_now: bool(),
     prorate: bool(),
   }),
+  "POST /v1/subscriptions/:id/resume": endpoint<Stripe.SubscriptionResumeParams>(
+    {},
+    { unsupported: ["billing_cycle_anchor", "payment_behavior", "proration_behavior", "proration_date"] },
+  ),
   "GET /v1/subscription_items": list<Stripe.SubscriptionItemListParams>({ subscription: str() }),
   "GET /v1/subscription_items/:id": retrieve(),
   "POST /v1/subscription_items/:id": endpointWithMetadata<Stripe.SubscriptionItemUpdateParams>(
