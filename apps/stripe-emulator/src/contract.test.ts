@@ -237,6 +237,35 @@ function defineContract(getTarget: () => Target, timeout: number): void {
     });
   });
 
+  it("discounts a subscription by a coupon and refuses a coupon with two amounts", { timeout }, async () => {
+    const s = getTarget().stripe;
+    const both = await raw("POST", "/v1/coupons", { percent_off: "10", amount_off: "100", currency: "usd" });
+    expect(both.status).toBe(400);
+    expect(both.body.error).toMatchObject({ type: "invalid_request_error" });
+    const coupon = await s.coupons.create({ percent_off: 20, duration: "repeating", duration_in_months: 2 });
+    try {
+      const customer = await s.customers.create({
+        payment_method: "pm_card_visa",
+        invoice_settings: { default_payment_method: "pm_card_visa" },
+      });
+      const price = await monthlyPrice(s);
+      const sub = await s.subscriptions.create({
+        customer: customer.id,
+        items: [{ price: price.id }],
+        discounts: [{ coupon: coupon.id }],
+        expand: ["latest_invoice"],
+      });
+      expect(sub.discounts).toHaveLength(1);
+      const invoice = sub.latest_invoice as Stripe.Invoice;
+      expect(invoice).toMatchObject({ subtotal: 500, total: 400, discounts: sub.discounts });
+      expect(invoice.total_discount_amounts).toEqual([{ amount: 100, discount: sub.discounts[0] }]);
+      expect(invoice.lines.data[0]?.discount_amounts).toEqual([{ amount: 100, discount: sub.discounts[0] }]);
+      expect((await s.coupons.retrieve(coupon.id)).times_redeemed).toBe(1);
+    } finally {
+      await s.coupons.del(coupon.id).catch(() => undefined);
+    }
+  });
+
   it("carries the declined PaymentMethod in a subscription's card error", { timeout }, async () => {
     const s = getTarget().stripe;
     const customer = await s.customers.create({ email: `card-${unique()}@minutely.test` });

@@ -97,6 +97,8 @@ const EXPANDABLE: Record<string, readonly string[]> = {
   ],
   "checkout.session": [
     "customer",
+    "discounts.coupon",
+    "discounts.promotion_code",
     "invoice",
     "payment_intent",
     "payment_link",
@@ -104,6 +106,8 @@ const EXPANDABLE: Record<string, readonly string[]> = {
     "subscription",
   ],
   item: ["price.product"],
+  discount: ["customer", "promotion_code", "source.coupon"],
+  promotion_code: ["customer", "promotion.coupon"],
 };
 
 /** Objects whose only walkable property is `data` (lists and search results). */

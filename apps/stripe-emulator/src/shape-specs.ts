@@ -774,6 +774,67 @@ export const billingMeterEventSummaryKeys = {
   start_time: true,
 } as const satisfies KeySpec<Stripe.Billing.MeterEventSummary>;
 
+export const couponKeys = {
+  id: true,
+  object: true,
+  amount_off: true,
+  applies_to: false,
+  created: true,
+  currency: true,
+  currency_options: false,
+  deleted: false,
+  duration: true,
+  duration_in_months: true,
+  livemode: true,
+  max_redemptions: true,
+  metadata: true,
+  name: true,
+  percent_off: true,
+  redeem_by: true,
+  times_redeemed: true,
+  valid: true,
+} as const satisfies KeySpec<Stripe.Coupon>;
+
+export const deletedCouponKeys = {
+  id: true,
+  object: true,
+  deleted: true,
+} as const satisfies KeySpec<Stripe.DeletedCoupon>;
+
+export const promotionCodeKeys = {
+  id: true,
+  object: true,
+  active: true,
+  code: true,
+  created: true,
+  customer: true,
+  customer_account: true,
+  expires_at: true,
+  livemode: true,
+  max_redemptions: true,
+  metadata: true,
+  promotion: true,
+  restrictions: true,
+  times_redeemed: true,
+} as const satisfies KeySpec<Stripe.PromotionCode>;
+
+export const discountKeys = {
+  id: true,
+  object: true,
+  checkout_session: true,
+  customer: true,
+  customer_account: true,
+  deleted: false,
+  end: true,
+  invoice: true,
+  invoice_item: true,
+  promotion_code: true,
+  source: true,
+  start: true,
+  subscription: true,
+  subscription_item: true,
+} as const satisfies KeySpec<Stripe.Discount>;
+
 /** Spec per resource kind, keyed like `collectResources()` in shapes.fixtures.ts. */
 export const SHAPE_SPECS: Record<string, Record<string, boolean>> = {
   Customer: customerKeys,
@@ -806,4 +867,8 @@ export const SHAPE_SPECS: Record<string, Record<string, boolean>> = {
   BillingMeter: billingMeterKeys,
   BillingMeterEvent: billingMeterEventKeys,
   BillingMeterEventSummary: billingMeterEventSummaryKeys,
+  Coupon: couponKeys,
+  DeletedCoupon: deletedCouponKeys,
+  PromotionCode: promotionCodeKeys,
+  Discount: discountKeys,
 };

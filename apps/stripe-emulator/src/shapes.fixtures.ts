@@ -99,6 +99,16 @@ export async function collectResources(stripe: Stripe, emulatorUrl: string): Pro
   });
   const otherCustomer = await stripe.customers.create({ email: "gone@minutely.test" });
   const deletedCustomer = await stripe.customers.del(otherCustomer.id);
+  const coupon = await stripe.coupons.create({ percent_off: 10, duration: "forever" });
+  const promotionCode = await stripe.promotionCodes.create({
+    promotion: { type: "coupon", coupon: coupon.id },
+  });
+  const discounted = await stripe.subscriptions.update(sub.id, {
+    discounts: [{ promotion_code: promotionCode.id }],
+    expand: ["discounts"],
+  });
+  const otherCoupon = await stripe.coupons.create({ amount_off: 100, currency: "usd" });
+  const deletedCoupon = await stripe.coupons.del(otherCoupon.id);
   const otherClock = await stripe.testHelpers.testClocks.create({ frozen_time: clock.frozen_time });
   const deletedClock = await stripe.testHelpers.testClocks.del(otherClock.id);
 
@@ -133,6 +143,10 @@ export async function collectResources(stripe: Stripe, emulatorUrl: string): Pro
     BillingMeter: meter,
     BillingMeterEvent: meterEvent,
     BillingMeterEventSummary: summaries.data[0],
+    Coupon: await stripe.coupons.retrieve(coupon.id),
+    DeletedCoupon: deletedCoupon,
+    PromotionCode: await stripe.promotionCodes.retrieve(promotionCode.id),
+    Discount: discounted.discounts[0] as Stripe.Discount,
   };
   const out: Record<string, object> = {};
   for (const [kind, value] of Object.entries(resources)) {

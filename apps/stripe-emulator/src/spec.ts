@@ -22,6 +22,8 @@ export type Spec =
   | { kind: "metadata"; emptyable: boolean }
   | { kind: "object"; fields: Record<string, Spec>; unsupported: readonly string[]; emptyable: boolean }
   | { kind: "array"; of: Spec; emptyable: boolean }
+  /** A hash keyed by currency code (`currency_options[eur][unit_amount]`), each value checked by `of`. */
+  | { kind: "currencyMap"; of: Spec; emptyable: boolean }
   /** `created=123` or `created[gte]=…` (list filters). */
   | { kind: "range"; emptyable: boolean };
 
@@ -81,6 +83,12 @@ export function obj<T = Record<string, unknown>>(
     emptyable: opts.emptyable ?? false,
   };
 }
+
+export const currencyMap = (of: Spec, opts: Opts = {}): Spec => ({
+  kind: "currencyMap",
+  of,
+  emptyable: opts.emptyable ?? false,
+});
 
 /** `expand[]`, accepted by every endpoint. */
 export const expand = (): Spec => arr(str());
@@ -262,6 +270,13 @@ function checkValue(spec: Spec, value: unknown, name: string): void {
     case "object":
       if (!isRecord(value)) throw validationError(`Invalid object: ${name}`, name);
       checkObject(spec, value, name);
+      return;
+    case "currencyMap":
+      if (!isRecord(value)) throw validationError(`Invalid hash: ${name}`, name);
+      for (const [key, entry] of Object.entries(value)) {
+        checkValue({ kind: "currency", emptyable: false }, key, `${name}[${key}]`);
+        checkValue(spec.of, entry, `${name}[${key}]`);
+      }
       return;
   }
 }

@@ -85,10 +85,30 @@ export interface RecurringRec {
   trial_period_days: number | null;
 }
 
+/** One tier of a tiered price; `up_to: null` is the last (`inf`) tier. */
+export interface TierRec {
+  up_to: number | null;
+  unit_amount: number;
+  flat_amount: number;
+}
+
+/** A price's amount in another currency (`currency_options[eur]`). */
+export interface CurrencyOptionRec {
+  unit_amount: number;
+  tiers: TierRec[] | null;
+  tax_behavior: "exclusive" | "inclusive" | "unspecified";
+}
+
 export interface PriceRec extends Base {
   product: string;
   currency: string;
+  /** 0 for tiered prices (Stripe's `unit_amount: null`). */
   unit_amount: number;
+  /** Absent in older state files: `per_unit`. */
+  billing_scheme?: "per_unit" | "tiered";
+  tiers_mode?: "graduated" | "volume" | null;
+  tiers?: TierRec[] | null;
+  currency_options?: Record<string, CurrencyOptionRec>;
   active: boolean;
   nickname: string | null;
   lookup_key: string | null;
@@ -113,6 +133,7 @@ export type SubscriptionStatus =
   | "incomplete"
   | "incomplete_expired"
   | "past_due"
+  | "paused"
   | "trialing"
   | "unpaid";
 
@@ -150,6 +171,13 @@ export interface SubscriptionRec extends Base {
   test_clock: string | null;
   /** Failed renewal attempts of the current open invoice. */
   failed_attempts: number;
+  /** Discount ids (`di_…`) in the order they apply; absent in older state files. */
+  discounts?: string[];
+  /** `pause_collection`; absent in older state files. */
+  pause_collection?: {
+    behavior: "keep_as_draft" | "mark_uncollectible" | "void";
+    resumes_at: number | null;
+  } | null;
 }
 
 export type InvoiceStatus = "draft" | "open" | "paid" | "uncollectible" | "void";
@@ -169,6 +197,8 @@ export interface LineRec {
   subscription: string | null;
   subscription_item: string | null;
   metadata: Metadata;
+  /** Frozen at finalization (drafts compute theirs when rendered); absent in older state files. */
+  discount_amounts?: { discount: string; amount: number }[];
 }
 
 export interface InvoiceRec extends Base {
@@ -211,6 +241,8 @@ export interface InvoiceRec extends Base {
   /** Why it became uncollectible (`status_details.uncollectible.reason`); absent in older state files. */
   uncollectible_reason?: "max_payment_attempts" | "user_forgiven" | null;
   payment_intent: string | null;
+  /** Discounts applied, frozen at finalization (drafts compute theirs); absent in older state files. */
+  discounts?: string[];
   last_finalization_error: null;
   customer_email: string | null;
   customer_name: string | null;
@@ -235,6 +267,8 @@ export interface InvoiceItemRec extends Base {
   credited_items?: { invoice: string; invoice_line_items: string[] } | null;
   metadata: Metadata;
   discountable: boolean;
+  /** Discount ids of this item only; absent in older state files. */
+  discounts?: string[];
   test_clock: string | null;
   deleted: boolean;
 }
@@ -359,7 +393,13 @@ export interface CheckoutSessionRec extends Base {
     description: string | null;
     trial_period_days: number | null;
     trial_end: number | null;
+    /** `trial_settings.end_behavior.missing_payment_method`; absent in older state files. */
+    trial_missing_pm?: "cancel" | "create_invoice" | "pause";
   };
+  /** `allow_promotion_codes`; absent in older state files. */
+  allow_promotion_codes?: boolean;
+  /** `discounts[]` given at creation or the promotion code entered on the page. */
+  discounts?: { coupon: string | null; promotion_code: string | null }[];
   setup_metadata: Metadata;
   subscription: string | null;
   invoice: string | null;
@@ -421,6 +461,48 @@ export interface MeterEventRec {
   timestamp: number;
 }
 
+export interface CouponRec extends Base {
+  name: string | null;
+  percent_off: number | null;
+  amount_off: number | null;
+  currency: string | null;
+  duration: "forever" | "once" | "repeating";
+  duration_in_months: number | null;
+  max_redemptions: number | null;
+  redeem_by: number | null;
+  applies_to_products: string[] | null;
+  times_redeemed: number;
+  metadata: Metadata;
+  deleted: boolean;
+}
+
+export interface PromotionCodeRec extends Base {
+  code: string;
+  coupon: string;
+  active: boolean;
+  customer: string | null;
+  expires_at: number | null;
+  max_redemptions: number | null;
+  first_time_transaction: boolean;
+  minimum_amount: number | null;
+  minimum_amount_currency: string | null;
+  times_redeemed: number;
+  metadata: Metadata;
+}
+
+/** A coupon applied to a subscription or an invoice item (`di_…`). */
+export interface DiscountRec extends Base {
+  coupon: string;
+  promotion_code: string | null;
+  customer: string | null;
+  subscription: string | null;
+  invoice_item: string | null;
+  checkout_session: string | null;
+  start: number;
+  end: number | null;
+  deleted: boolean;
+}
+
 export interface State {
   seq: number;
   customers: Record<string, CustomerRec>;
@@ -441,6 +523,9 @@ export interface State {
   webhookEndpoints: Record<string, WebhookEndpointRec>;
   meters: Record<string, MeterRec>;
   meterEvents: MeterEventRec[];
+  coupons: Record<string, CouponRec>;
+  promotionCodes: Record<string, PromotionCodeRec>;
+  discounts: Record<string, DiscountRec>;
 }
 
 export function emptyState(): State {
@@ -464,5 +549,8 @@ export function emptyState(): State {
     webhookEndpoints: {},
     meters: {},
     meterEvents: [],
+    coupons: {},
+    promotionCodes: {},
+    discounts: {},
   };
 }

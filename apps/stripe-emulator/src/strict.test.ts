@@ -143,12 +143,12 @@ describe("refused requests", () => {
     });
     const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
     const refused = await raw("POST", `/v1/subscriptions/${sub.id}`, {
-      "pause_collection[behavior]": "void",
+      "billing_thresholds[amount_gte]": "1000",
     });
     expect(refused.status).toBe(400);
-    expect(refused.body.error?.param).toBe("pause_collection");
+    expect(refused.body.error?.param).toBe("billing_thresholds");
     expect(refused.body.error?.message).toMatch(
-      /^Received unsupported parameter: pause_collection\. Stripe accepts it, but the Stripe emulator does not implement it/,
+      /^Received unsupported parameter: billing_thresholds\. Stripe accepts it, but the Stripe emulator does not implement it/,
     );
   });
 

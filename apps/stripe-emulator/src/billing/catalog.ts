@@ -4,7 +4,7 @@ import { newId } from "../ids.ts";
 import { buildPrice } from "../objects/prices.ts";
 import { buildProduct } from "../objects/products.ts";
 import { Params } from "../params.ts";
-import type { Interval, PriceRec, ProductRec } from "../state.ts";
+import type { CurrencyOptionRec, Interval, PriceRec, ProductRec, TierRec } from "../state.ts";
 
 export function createProduct(core: EmulatorCore, p: Params): ProductRec {
   const now = core.realNow();
@@ -56,6 +56,97 @@ function parseUnitAmount(p: Params): number {
   throw missingParam("unit_amount");
 }
 
+const TAX_BEHAVIORS = ["exclusive", "inclusive", "unspecified"] as const;
+
+/** `tiers[]`: ascending `up_to`, the last one `inf`; each tier needs a unit or a flat amount. */
+function parseTiers(list: Params[] | undefined, param: string): TierRec[] {
+  if (!list || list.length === 0) throw missingParam(param);
+  let previous = 0;
+  return list.map((tier, index) => {
+    const name = `${param}[${index}]`;
+    const upTo = tier.reqStr("up_to");
+    const last = index === list.length - 1;
+    let bound: number | null = null;
+    if (upTo === "inf") {
+      if (!last) throw invalidRequest("Only the last tier can have `up_to` set to `inf`.", `${name}[up_to]`);
+    } else {
+      if (!/^\d+$/.test(upTo)) {
+        throw invalidRequest(`Invalid integer: ${upTo}`, `${name}[up_to]`, "parameter_invalid_integer");
+      }
+      bound = Number(upTo);
+      if (last) throw invalidRequest("The last tier must have `up_to` set to `inf`.", `${name}[up_to]`);
+      if (bound <= previous) {
+        throw invalidRequest(
+          "Tiers must be sorted by `up_to`, each greater than the one before.",
+          `${name}[up_to]`,
+        );
+      }
+      previous = bound;
+    }
+    const unit = tier.int("unit_amount") ?? wholeDecimal(tier, "unit_amount_decimal", name);
+    const flat = tier.int("flat_amount") ?? wholeDecimal(tier, "flat_amount_decimal", name);
+    if (unit === undefined && flat === undefined) {
+      throw invalidRequest("Each tier needs a `unit_amount` or a `flat_amount`.", `${name}[unit_amount]`);
+    }
+    return { up_to: bound, unit_amount: unit ?? 0, flat_amount: flat ?? 0 };
+  });
+}
+
+function wholeDecimal(p: Params, key: string, prefix: string): number | undefined {
+  const value = p.str(key);
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    throw invalidRequest(
+      "The Stripe emulator only supports whole-cent decimal amounts.",
+      `${prefix}[${key}]`,
+    );
+  }
+  return n;
+}
+
+function parseCurrencyOptions(
+  p: Params,
+  currency: string,
+  tiered: boolean,
+): Record<string, CurrencyOptionRec> | undefined {
+  const options = p.obj("currency_options");
+  if (!options) return undefined;
+  const out: Record<string, CurrencyOptionRec> = {};
+  for (const key of options.keys()) {
+    const code = key.toLowerCase();
+    const name = `currency_options[${key}]`;
+    const option = options.obj(key);
+    if (!option) throw invalidRequest(`Invalid hash: ${name}`, name);
+    if (code === currency) {
+      throw invalidRequest(`currency_options cannot include the price's own currency (${currency}).`, name);
+    }
+    const tiers = option.list("tiers");
+    if (tiered !== (tiers !== undefined)) {
+      throw invalidRequest(
+        tiered
+          ? `Missing required param: ${name}[tiers].`
+          : `${name}[tiers] can only be set when billing_scheme=tiered.`,
+        `${name}[tiers]`,
+      );
+    }
+    out[code] = {
+      unit_amount: tiered
+        ? 0
+        : (option.int("unit_amount") ??
+          wholeDecimal(option, "unit_amount_decimal", name) ??
+          missing(`${name}[unit_amount]`)),
+      tiers: tiered ? parseTiers(tiers, `${name}[tiers]`) : null,
+      tax_behavior: option.oneOf("tax_behavior", TAX_BEHAVIORS) ?? "unspecified",
+    };
+  }
+  return out;
+}
+
+function missing(param: string): never {
+  throw missingParam(param);
+}
+
 export function createPrice(core: EmulatorCore, p: Params): PriceRec {
   const now = core.realNow();
   let productId = p.str("product");
@@ -83,10 +174,23 @@ export function createPrice(core: EmulatorCore, p: Params): PriceRec {
       trial_period_days: recurring.int("trial_period_days") ?? null,
     };
   }
-  const billingScheme = p.str("billing_scheme");
-  if (billingScheme && billingScheme !== "per_unit") {
-    throw invalidRequest("The Stripe emulator only supports per_unit prices.", "billing_scheme");
+  const tiered = p.oneOf("billing_scheme", ["per_unit", "tiered"] as const) === "tiered";
+  const tiersMode = p.oneOf("tiers_mode", ["graduated", "volume"] as const);
+  if (tiered) {
+    if (!tiersMode) throw missingParam("tiers_mode");
+    if (p.has("unit_amount") || p.has("unit_amount_decimal")) {
+      throw invalidRequest(
+        "You may only specify one of these parameters: unit_amount, tiers (a tiered price takes its amounts from its tiers).",
+        p.has("unit_amount") ? "unit_amount" : "unit_amount_decimal",
+      );
+    }
+  } else if (p.has("tiers") || tiersMode) {
+    throw invalidRequest(
+      "tiers and tiers_mode can only be set when billing_scheme=tiered.",
+      p.has("tiers") ? "tiers" : "tiers_mode",
+    );
   }
+  const currency = p.reqStr("currency").toLowerCase();
   const lookupKey = p.str("lookup_key") ?? null;
   if (lookupKey !== null) {
     const holder = Object.values(core.state.prices).find((pr) => pr.lookup_key === lookupKey);
@@ -106,16 +210,24 @@ export function createPrice(core: EmulatorCore, p: Params): PriceRec {
     seq: core.nextSeq(),
     created: now,
     product: productId,
-    currency: p.reqStr("currency").toLowerCase(),
-    unit_amount: parseUnitAmount(p),
+    currency,
+    unit_amount: tiered ? 0 : parseUnitAmount(p),
+    ...(tiered
+      ? {
+          billing_scheme: "tiered" as const,
+          tiers_mode: tiersMode ?? "graduated",
+          tiers: parseTiers(p.list("tiers"), "tiers"),
+        }
+      : {}),
     active: p.bool("active") ?? true,
     nickname: p.str("nickname") ?? null,
     lookup_key: lookupKey,
     metadata: p.metadata("metadata", {}),
     recurring: recurringRec,
-    tax_behavior:
-      p.oneOf("tax_behavior", ["exclusive", "inclusive", "unspecified"] as const) ?? "unspecified",
+    tax_behavior: p.oneOf("tax_behavior", TAX_BEHAVIORS) ?? "unspecified",
   };
+  const currencyOptions = parseCurrencyOptions(p, currency, tiered);
+  if (currencyOptions) rec.currency_options = currencyOptions;
   core.state.prices[rec.id] = rec;
   core.emit("price.created", buildPrice(rec));
   return rec;

@@ -36,6 +36,8 @@ function subscriptionDue(core: EmulatorCore, sub: SubscriptionRec): number | nul
   if (LIVE.has(sub.status)) {
     times.push(currentPeriod(sub).end);
     if (sub.cancel_at !== null) times.push(sub.cancel_at);
+    const resumesAt = sub.pause_collection?.resumes_at ?? null;
+    if (resumesAt !== null) times.push(resumesAt);
     if (sub.status === "trialing" && sub.trial_end !== null && !sub.trial_will_end_sent) {
       const warn = sub.trial_end - TRIAL_WILL_END_SECONDS;
       if (warn > sub.created) times.push(warn);
@@ -137,6 +139,13 @@ function processAt(core: EmulatorCore, clockId: string | null, t: number): void 
     ) {
       sub.trial_will_end_sent = true;
       core.emit("customer.subscription.trial_will_end", buildSubscription(core, sub));
+    }
+    const resumesAt = sub.pause_collection?.resumes_at ?? null;
+    if (resumesAt !== null && resumesAt <= t) {
+      // `pause_collection.resumes_at` reached: collection resumes (before a renewal at the same time).
+      const before = buildSubscription(core, sub);
+      sub.pause_collection = null;
+      core.emitUpdate("customer.subscription.updated", before, buildSubscription(core, sub));
     }
     const { end } = currentPeriod(sub);
     if (sub.cancel_at !== null && sub.cancel_at <= t && sub.cancel_at <= end) {

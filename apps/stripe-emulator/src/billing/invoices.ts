@@ -5,6 +5,7 @@ import { newId, newSecret } from "../ids.ts";
 import { buildInvoice, projectedAmounts } from "../objects/invoices.ts";
 import { buildInvoicePayment, buildPaymentIntent } from "../objects/paymentIntents.ts";
 import { buildPaymentMethod } from "../objects/paymentMethods.ts";
+import { isTiered, unitAmountIn } from "../objects/prices.ts";
 import type {
   InvoiceItemRec,
   InvoiceRec,
@@ -14,6 +15,7 @@ import type {
   SubscriptionItemRec,
   SubscriptionRec,
 } from "../state.ts";
+import { freezeInvoiceDiscounts } from "./discounts.ts";
 import { onInvoicePaid, onInvoicePaymentFailed, retryDelays } from "./dunning.ts";
 import { recordCharge } from "./payments.ts";
 
@@ -32,11 +34,18 @@ export function productName(core: EmulatorCore, price: PriceRec): string {
   return core.state.products[price.product]?.name ?? price.product;
 }
 
-export function planDescription(core: EmulatorCore, price: PriceRec, quantity: number): string {
+export function planDescription(
+  core: EmulatorCore,
+  price: PriceRec,
+  quantity: number,
+  currency: string = price.currency,
+): string {
   const interval = price.recurring
     ? ` / ${price.recurring.interval_count > 1 ? `${price.recurring.interval_count} ` : ""}${price.recurring.interval}${price.recurring.interval_count > 1 ? "s" : ""}`
     : "";
-  return `${quantity} × ${productName(core, price)} (at ${formatAmount(price.unit_amount, price.currency)}${interval})`;
+  if (isTiered(price))
+    return `${quantity} × ${productName(core, price)} (${price.tiers_mode ?? "graduated"} tiers${interval})`;
+  return `${quantity} × ${productName(core, price)} (at ${formatAmount(unitAmountIn(price, currency), currency)}${interval})`;
 }
 
 export function newInvoice(
@@ -137,7 +146,7 @@ export function addSubscriptionLine(
   const line: LineRec = {
     id: newId("il"),
     amount,
-    currency: price.currency,
+    currency: sub.currency,
     description,
     period,
     price: price.id,
@@ -181,6 +190,7 @@ export function finalizeInvoice(core: EmulatorCore, inv: InvoiceRec, now: number
   if (inv.status !== "draft") return;
   const customer = core.customer(inv.customer);
   const before = buildInvoice(core, inv);
+  freezeInvoiceDiscounts(core, inv, now);
   const amounts = projectedAmounts(core, inv);
   inv.starting_balance = amounts.starting;
   inv.amount_due = amounts.due;

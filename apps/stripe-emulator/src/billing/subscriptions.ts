@@ -2,7 +2,8 @@ import type { EmulatorCore } from "../core.ts";
 import { ApiError, invalidRequest, missingParam, notSupported } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { buildInvoiceItem } from "../objects/invoiceItems.ts";
-import { projectedAmounts } from "../objects/invoices.ts";
+import { buildInvoice, projectedAmounts } from "../objects/invoices.ts";
+import { hasCurrency, priceAmount } from "../objects/prices.ts";
 import { buildSubscription, currentPeriod } from "../objects/subscriptions.ts";
 import { Params } from "../params.ts";
 import type {
@@ -15,6 +16,7 @@ import type {
   SubscriptionRec,
 } from "../state.ts";
 import { createPrice } from "./catalog.ts";
+import { expireSubscriptionDiscounts, redeemDiscounts, removeDiscount } from "./discounts.ts";
 import { endSubscription } from "./dunning.ts";
 import {
   addSubscriptionLine,
@@ -27,6 +29,7 @@ import {
   planDescription,
   productName,
   pullPendingItems,
+  voidInvoice,
 } from "./invoices.ts";
 import { meterUsage } from "./meters.ts";
 import { resolveCustomerPaymentMethod } from "./payments.ts";
@@ -125,17 +128,38 @@ function priceFromItemParams(core: EmulatorCore, item: Params, index: number, pa
   return createPrice(core, new Params({ ...data.raw, active: "false" }, `${param}[${index}][price_data]`));
 }
 
-export function validatePrices(prices: PriceRec[], param: string): void {
+/**
+ * The currency a new subscription bills in: the `currency` asked for, else the customer's when every
+ * price has it (its own or in `currency_options`), else the first price's.
+ */
+export function subscriptionCurrency(
+  prices: PriceRec[],
+  requested: string | undefined,
+  customerCurrency: string | null,
+): string | undefined {
+  if (requested !== undefined) return requested.toLowerCase();
+  if (customerCurrency !== null && prices.every((price) => hasCurrency(price, customerCurrency)))
+    return customerCurrency;
+  return prices[0]?.currency;
+}
+
+export function validatePrices(prices: PriceRec[], param: string, currency?: string): void {
   const first = prices[0];
   if (!first) throw invalidRequest("Missing required param: items.", param, "parameter_missing");
-  for (const price of prices) {
+  for (const [index, price] of prices.entries()) {
+    if (currency !== undefined && !hasCurrency(price, currency)) {
+      throw invalidRequest(
+        `The price \`${price.id}\` does not support the currency \`${currency}\`: add it to the price's \`currency_options\`.`,
+        `${param}[${index}][price]`,
+      );
+    }
     if (!price.recurring) {
       throw invalidRequest(
         `The price specified is set to \`type=one_time\` but this field only accepts prices with \`type=recurring\`.`,
         param,
       );
     }
-    if (price.currency !== first.currency) {
+    if (currency === undefined && price.currency !== first.currency) {
       throw invalidRequest("All prices on a subscription must have the same `currency`.", param);
     }
     if (
@@ -154,6 +178,7 @@ export function parseCreateItems(
   core: EmulatorCore,
   list: Params[] | undefined,
   param = "items",
+  currency?: (prices: PriceRec[]) => string | undefined,
 ): ItemSpec[] {
   if (!list || list.length === 0) throw missingParam(param);
   const specs = list.map((item, index) => {
@@ -166,10 +191,8 @@ export function parseCreateItems(
     }
     return { price, quantity: item.int("quantity") ?? 1, metadata: item.metadata("metadata", {}) };
   });
-  validatePrices(
-    specs.map((s) => s.price),
-    param,
-  );
+  const prices = specs.map((s) => s.price);
+  validatePrices(prices, param, currency?.(prices));
   return specs;
 }
 
@@ -178,6 +201,8 @@ export function parseCreateItems(
 export interface StartArgs {
   customer: CustomerRec;
   items: ItemSpec[];
+  /** Billing currency (default: the first price's); every price must have it (`currency_options`). */
+  currency?: string;
   now: number;
   defaultPaymentMethod: string | null;
   paymentBehavior: Exclude<PaymentBehavior, "pending_if_incomplete">;
@@ -195,6 +220,8 @@ export interface StartArgs {
   preview: boolean;
   /** The payer completed 3-D Secure on session (hosted checkout), so the first charge may go through. */
   authenticated?: boolean;
+  /** `discounts[]` to redeem onto the subscription (`param` names them in errors). */
+  discounts?: { list: Params[]; param: string; checkoutSession?: string };
 }
 
 /** Creates a subscription and its first invoice, and charges it per `payment_behavior`. */
@@ -206,13 +233,19 @@ export function startSubscription(
   const firstPrice = args.items[0]?.price;
   if (!firstPrice?.recurring) throw missingParam("items");
   const recurring = firstPrice.recurring;
-  if (customer.currency !== null && customer.currency !== firstPrice.currency) {
+  const currency = args.currency ?? firstPrice.currency;
+  if (customer.currency !== null && customer.currency !== currency) {
     throw invalidRequest(
       `You cannot combine currencies on a single customer. This customer has an active subscription, subscription schedule, discount, quote, or invoice item with currency ${customer.currency}.`,
       "currency",
     );
   }
-  customer.currency = firstPrice.currency;
+  validatePrices(
+    args.items.map((item) => item.price),
+    "items",
+    currency,
+  );
+  customer.currency = currency;
 
   const trialEnd = args.trialEnd !== null && args.trialEnd > now ? args.trialEnd : null;
   const anchor = args.billingCycleAnchor ?? trialEnd ?? now;
@@ -227,7 +260,7 @@ export function startSubscription(
     customer: customer.id,
     status: "incomplete",
     items: [],
-    currency: firstPrice.currency,
+    currency,
     billing_cycle_anchor: anchor,
     start_date: now,
     cancel_at: args.cancelAt,
@@ -268,6 +301,21 @@ export function startSubscription(
   }
 
   return withSubscriptionEvent(core, sub, "customer.subscription.created", () => {
+    if (args.discounts && args.discounts.list.length > 0) {
+      sub.discounts = redeemDiscounts(
+        core,
+        args.discounts.list,
+        args.discounts.param,
+        { subscription: sub.id, checkout_session: args.discounts.checkoutSession ?? null },
+        {
+          customer: customer.id,
+          now,
+          currency,
+          products: args.items.map((item) => item.price.product),
+          amount: args.items.reduce((sum, item) => sum + priceAmount(item.price, item.quantity, currency), 0),
+        },
+      );
+    }
     const invoice = newInvoice(core, {
       customer: customer.id,
       subscription: sub,
@@ -281,10 +329,10 @@ export function startSubscription(
     pullPendingItems(core, invoice, (item) => item.subscription === null);
     for (const item of sub.items) {
       const price = core.price(item.price);
-      const full = price.unit_amount * item.quantity;
+      const full = priceAmount(price, item.quantity, sub.currency);
       const metered = price.recurring?.usage_type === "metered";
       let amount = metered ? 0 : full;
-      let description = planDescription(core, price, item.quantity);
+      let description = planDescription(core, price, item.quantity, sub.currency);
       if (trialEnd !== null) {
         amount = 0;
         description = `Trial period for ${productName(core, price)}`;
@@ -360,7 +408,15 @@ export function createSubscriptionFromParams(
 ): { sub: SubscriptionRec; invoice: InvoiceRec } {
   const customer = core.customer(p.reqStr("customer"));
   const now = core.clockNow(customer.test_clock);
-  const items = parseCreateItems(core, p.list("items"));
+  const requestedCurrency = p.str("currency");
+  const items = parseCreateItems(core, p.list("items"), "items", (prices) =>
+    subscriptionCurrency(prices, requestedCurrency, customer.currency),
+  );
+  const currency = subscriptionCurrency(
+    items.map((item) => item.price),
+    requestedCurrency,
+    customer.currency,
+  );
   const behavior = p.oneOf("payment_behavior", PAYMENT_BEHAVIORS) ?? "allow_incomplete";
   if (behavior === "pending_if_incomplete") {
     throw invalidRequest(
@@ -380,6 +436,7 @@ export function createSubscriptionFromParams(
   return startSubscription(core, {
     customer,
     items,
+    ...(currency !== undefined ? { currency } : {}),
     now,
     defaultPaymentMethod: pm,
     paymentBehavior: behavior,
@@ -399,6 +456,7 @@ export function createSubscriptionFromParams(
     cancelAt: p.int("cancel_at") ?? null,
     schedule: null,
     preview,
+    discounts: { list: p.list("discounts") ?? [], param: "discounts" },
   });
 }
 
@@ -461,7 +519,7 @@ function prorationItem(
     created: now,
     customer: sub.customer,
     amount,
-    currency: price.currency,
+    currency: sub.currency,
     description,
     date: now,
     invoice: null,
@@ -506,7 +564,7 @@ export function applyItemChanges(
       for (const item of sub.items) {
         const price = core.price(item.price);
         if (price.recurring?.usage_type === "metered") continue;
-        const credit = 0 - prorate(price.unit_amount * item.quantity, start, end, t);
+        const credit = 0 - prorate(priceAmount(price, item.quantity, sub.currency), start, end, t);
         if (credit !== 0) {
           prorationItem(
             core,
@@ -527,10 +585,12 @@ export function applyItemChanges(
       const oldPrice = change.item ? core.price(change.item.price) : null;
       const oldQty = change.item?.quantity ?? 0;
       const oldAmount =
-        oldPrice && oldPrice.recurring?.usage_type !== "metered" ? oldPrice.unit_amount * oldQty : 0;
+        oldPrice && oldPrice.recurring?.usage_type !== "metered"
+          ? priceAmount(oldPrice, oldQty, sub.currency)
+          : 0;
       const newAmount =
         change.price && change.price.recurring?.usage_type !== "metered"
-          ? change.price.unit_amount * change.quantity
+          ? priceAmount(change.price, change.quantity, sub.currency)
           : 0;
       const samePrice = oldPrice !== null && change.price !== null && oldPrice.id === change.price.id;
       if (samePrice && oldQty === change.quantity) continue;
@@ -599,6 +659,7 @@ export function applyItemChanges(
   validatePrices(
     sub.items.map((i) => core.price(i.price)),
     "items",
+    sub.currency,
   );
 
   if (opts.resetAnchor) {
@@ -627,10 +688,10 @@ export function applyItemChanges(
         sub,
         item,
         price,
-        metered ? 0 : price.unit_amount * item.quantity,
+        metered ? 0 : priceAmount(price, item.quantity, sub.currency),
         metered ? 0 : item.quantity,
         { start: t, end: newEnd },
-        planDescription(core, price, item.quantity),
+        planDescription(core, price, item.quantity, sub.currency),
       );
     }
     return inv;
@@ -657,6 +718,28 @@ export function applyItemChanges(
 }
 
 // ---- update ------------------------------------------------------------------------------------------
+
+/** `discounts[]` on update: the new list (existing ones kept by `discount: di_…`); `''` removes all. */
+function updateDiscounts(core: EmulatorCore, sub: SubscriptionRec, list: Params[], now: number): void {
+  const ids = redeemDiscounts(
+    core,
+    list,
+    "discounts",
+    { subscription: sub.id },
+    {
+      customer: sub.customer,
+      now,
+      currency: sub.currency,
+      products: sub.items.map((item) => core.price(item.price).product),
+      amount: sub.items.reduce(
+        (sum, item) => sum + priceAmount(core.price(item.price), item.quantity, sub.currency),
+        0,
+      ),
+    },
+  );
+  for (const old of sub.discounts ?? []) if (!ids.includes(old)) removeDiscount(core, old, now);
+  sub.discounts = ids;
+}
 
 export interface UpdateResult {
   invoice: InvoiceRec | null;
@@ -796,6 +879,15 @@ export function updateSubscription(
         : null;
     }
     if (p.has("description")) sub.description = p.nullableStr("description") ?? null;
+    if (p.has("discounts")) updateDiscounts(core, sub, p.list("discounts") ?? [], now);
+    if (p.has("pause_collection")) updatePauseCollection(sub, p, now);
+    const trialSettings = p.obj("trial_settings")?.obj("end_behavior");
+    const missingPm = trialSettings?.oneOf("missing_payment_method", [
+      "cancel",
+      "create_invoice",
+      "pause",
+    ] as const);
+    if (missingPm) sub.trial_missing_pm_behavior = missingPm;
     sub.metadata = p.metadata("metadata", sub.metadata);
     const collection = p.oneOf("collection_method", ["charge_automatically", "send_invoice"] as const);
     if (collection) sub.collection_method = collection;
@@ -861,7 +953,7 @@ export function cancelSubscriptionNow(
     for (const item of sub.items) {
       const price = core.price(item.price);
       if (price.recurring?.usage_type === "metered") continue;
-      const credit = 0 - prorate(price.unit_amount * item.quantity, start, end, now);
+      const credit = 0 - prorate(priceAmount(price, item.quantity, sub.currency), start, end, now);
       if (credit !== 0) {
         prorationItem(
           core,
@@ -902,6 +994,94 @@ export function cancelSubscriptionNow(
   endSubscription(core, sub, before, now, opts.reason);
 }
 
+/**
+ * A renewal invoice while collection is paused (`pause_collection.behavior`): `keep_as_draft` leaves it a
+ * draft that does not advance, `void` finalizes and voids it, `mark_uncollectible` finalizes it and marks
+ * it uncollectible. No payment is attempted.
+ */
+function collectPaused(
+  core: EmulatorCore,
+  inv: InvoiceRec,
+  behavior: NonNullable<SubscriptionRec["pause_collection"]>["behavior"],
+  t: number,
+): void {
+  if (behavior === "keep_as_draft") {
+    inv.auto_advance = false;
+    return;
+  }
+  finalizeInvoice(core, inv, t);
+  if (inv.status !== "open") return;
+  if (behavior === "void") {
+    voidInvoice(core, inv, t);
+    return;
+  }
+  const before = buildInvoice(core, inv);
+  inv.status = "uncollectible";
+  inv.marked_uncollectible_at = t;
+  inv.next_payment_attempt = null;
+  core.emitUpdate("invoice.marked_uncollectible", before, buildInvoice(core, inv));
+}
+
+/**
+ * `POST /v1/subscriptions/:id/resume` of a `paused` subscription (a trial that ended without a payment
+ * method, `missing_payment_method: pause`): a new period starts now and is invoiced and charged at once;
+ * `customer.subscription.resumed`.
+ */
+export function resumeSubscription(core: EmulatorCore, sub: SubscriptionRec): InvoiceRec | null {
+  if (sub.status !== "paused") {
+    throw invalidRequest(
+      `Only subscriptions with status \`paused\` can be resumed (this one is \`${sub.status}\`).`,
+    );
+  }
+  const now = core.clockNow(sub.test_clock);
+  const invoice = withSubscriptionEvent(core, sub, "customer.subscription.updated", () => {
+    sub.status = "active";
+    const inv = applyItemChanges(core, sub, [], {
+      prorationBehavior: "none",
+      t: now,
+      now,
+      resetAnchor: true,
+    });
+    if (!inv) return null;
+    inv.billing_reason = "subscription_cycle";
+    sub.latest_invoice = inv.id;
+    emitInvoiceCreated(core, inv);
+    finalizeInvoice(core, inv, now);
+    if (inv.status === "open" && sub.collection_method === "charge_automatically") {
+      attemptInvoicePayment(core, inv, now, { automatic: true });
+    }
+    return inv;
+  });
+  core.emit("customer.subscription.resumed", buildSubscription(core, sub));
+  return invoice;
+}
+
+/** `pause_collection` on update: `''` resumes collection, `{behavior, resumes_at}` pauses it. */
+function updatePauseCollection(sub: SubscriptionRec, p: Params, now: number): void {
+  if (p.isEmpty("pause_collection")) {
+    sub.pause_collection = null;
+    return;
+  }
+  const pause = p.obj("pause_collection");
+  if (!pause) return;
+  const behavior = pause.oneOf("behavior", ["keep_as_draft", "mark_uncollectible", "void"] as const);
+  if (!behavior) throw missingParam("pause_collection[behavior]");
+  const resumesAt = pause.int("resumes_at") ?? null;
+  if (resumesAt !== null && resumesAt <= now) {
+    throw invalidRequest(
+      "pause_collection[resumes_at] must be in the future.",
+      "pause_collection[resumes_at]",
+    );
+  }
+  if (sub.status === "canceled" || sub.status === "incomplete" || sub.status === "incomplete_expired") {
+    throw invalidRequest(
+      `A subscription with status \`${sub.status}\` cannot pause collection.`,
+      "pause_collection",
+    );
+  }
+  sub.pause_collection = { behavior, resumes_at: resumesAt };
+}
+
 /** Rolls a subscription into its next period at `t` (= the old period end) and invoices it. */
 export function renewSubscription(
   core: EmulatorCore,
@@ -920,6 +1100,7 @@ export function renewSubscription(
       item.current_period_end = newEnd;
     }
     if (sub.cancel_at_period_end) sub.cancel_at = newEnd;
+    expireSubscriptionDiscounts(core, sub, t);
     const inv = newInvoice(core, {
       customer: sub.customer,
       subscription: sub,
@@ -939,10 +1120,10 @@ export function renewSubscription(
           sub,
           item,
           price,
-          usage * price.unit_amount,
+          priceAmount(price, usage, sub.currency),
           usage,
           { start: oldStart, end: t },
-          planDescription(core, price, usage),
+          planDescription(core, price, usage, sub.currency),
         );
       } else {
         addSubscriptionLine(
@@ -950,22 +1131,22 @@ export function renewSubscription(
           sub,
           item,
           price,
-          price.unit_amount * item.quantity,
+          priceAmount(price, item.quantity, sub.currency),
           item.quantity,
           { start: t, end: newEnd },
-          planDescription(core, price, item.quantity),
+          planDescription(core, price, item.quantity, sub.currency),
         );
       }
     }
     if (preview) return inv;
+    const previousInvoice = sub.latest_invoice;
     sub.latest_invoice = inv.id;
     if (trialEnding) {
       sub.status = "active";
-      if (
-        paymentMethodFor(core, inv) === null &&
-        sub.collection_method === "charge_automatically" &&
-        sub.trial_missing_pm_behavior === "cancel"
-      ) {
+      const noPaymentMethod =
+        paymentMethodFor(core, inv) === null && sub.collection_method === "charge_automatically";
+      if (noPaymentMethod && sub.trial_missing_pm_behavior !== "create_invoice") {
+        // `cancel` / `pause`: no invoice at all.
         delete core.state.invoices[inv.id];
         for (const line of inv.lines) {
           if (line.invoice_item) {
@@ -973,12 +1154,22 @@ export function renewSubscription(
             if (ii) ii.invoice = null;
           }
         }
+        if (sub.trial_missing_pm_behavior === "pause") {
+          sub.latest_invoice = previousInvoice;
+          sub.status = "paused";
+          core.emit("customer.subscription.paused", buildSubscription(core, sub));
+          return inv;
+        }
         sub.latest_invoice = null;
         cancelSubscriptionNow(core, sub, { prorate: false, invoiceNow: false, reason: null, at: t });
         return inv;
       }
     }
     emitInvoiceCreated(core, inv);
+    if (sub.pause_collection) {
+      collectPaused(core, inv, sub.pause_collection.behavior, t);
+      return inv;
+    }
     finalizeInvoice(core, inv, t);
     // An `unpaid` subscription keeps invoicing, but Stripe attempts none of its invoices.
     if (

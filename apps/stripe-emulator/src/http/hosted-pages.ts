@@ -43,6 +43,7 @@ export function registerHostedPages(app: FastifyInstance, ctx: EmulatorContext):
     const slug = formField(body, "card") || "visa";
     const email = formField(body, "email");
     const name = formField(body, "name");
+    const promotionCode = formField(body, "promotion_code").trim();
     const card = cardBySlug(slug);
     if (!card)
       return html(reply, 400, checkoutPage(core, session, { error: "Choose a test card.", email, name }));
@@ -66,6 +67,7 @@ export function registerHostedPages(app: FastifyInstance, ctx: EmulatorContext):
           email: email || null,
           name: name || null,
           authenticated,
+          promotionCode: promotionCode || null,
         }),
       );
       if (outcome.kind === "authenticate")
@@ -77,7 +79,7 @@ export function registerHostedPages(app: FastifyInstance, ctx: EmulatorContext):
       return html(
         reply,
         error.status,
-        checkoutPage(core, session, { error: error.message, selected: slug, email, name }),
+        checkoutPage(core, session, { error: error.message, selected: slug, email, name, promotionCode }),
       );
     }
   };

@@ -1,6 +1,8 @@
 import { formatAmount } from "../billing/invoices.ts";
 import { TEST_CARDS } from "../cards.ts";
 import type { EmulatorCore } from "../core.ts";
+import { buildCheckoutSession } from "../objects/checkout.ts";
+import { priceAmount } from "../objects/prices.ts";
 import type { CheckoutSessionRec, InvoiceRec } from "../state.ts";
 import { API_VERSION, EMULATOR_LABEL } from "../version.ts";
 
@@ -74,7 +76,7 @@ function interval(core: EmulatorCore, priceId: string): string {
 export function checkoutPage(
   core: EmulatorCore,
   session: CheckoutSessionRec,
-  options: { error?: string; selected?: string; email?: string; name?: string } = {},
+  options: { error?: string; selected?: string; email?: string; name?: string; promotionCode?: string } = {},
 ): string {
   if (session.status !== "open") {
     const success = session.success_url?.replaceAll("{CHECKOUT_SESSION_ID}", session.id);
@@ -90,14 +92,23 @@ ${success && session.status === "complete" ? `<p><a id="continue" href="${escape
       const price = core.state.prices[li.price];
       if (!price) return "";
       const name = core.state.products[price.product]?.name ?? price.product;
-      return `<tr><td>${escapeHtml(name)} × ${li.quantity}</td><td class="amount">${escapeHtml(formatAmount(price.unit_amount * li.quantity, price.currency))}${escapeHtml(interval(core, price.id))}</td></tr>`;
+      return `<tr><td>${escapeHtml(name)} × ${li.quantity}</td><td class="amount">${escapeHtml(formatAmount(priceAmount(price, li.quantity, session.currency ?? price.currency), session.currency ?? price.currency))}${escapeHtml(interval(core, price.id))}</td></tr>`;
     })
     .join("\n");
-  const total = session.line_items.reduce(
-    (sum, li) => sum + (core.state.prices[li.price]?.unit_amount ?? 0) * li.quantity,
-    0,
-  );
+  const total = session.line_items.reduce((sum, li) => {
+    const price = core.state.prices[li.price];
+    return sum + (price ? priceAmount(price, li.quantity, session.currency ?? price.currency) : 0);
+  }, 0);
   const trial = session.subscription_data.trial_period_days;
+  const discount = buildCheckoutSession(core, session).total_details?.amount_discount ?? 0;
+  const discountRow =
+    discount > 0
+      ? `<tr><td>Discount</td><td class="amount" id="checkout-discount">${escapeHtml(formatAmount(-discount, session.currency ?? "usd"))}</td></tr>`
+      : "";
+  const promotionField = session.allow_promotion_codes
+    ? `<label class="field" for="promotion-code">Promotion code</label>
+<input type="text" id="promotion-code" name="promotion_code" value="${escapeHtml(options.promotionCode ?? "")}" autocomplete="off">`
+    : "";
   const title = session.mode === "setup" ? "Save a card for future payments" : "Subscribe";
   const email = options.email ?? customer?.email ?? session.customer_email ?? "";
   return layout(
@@ -108,8 +119,8 @@ ${
   session.mode === "subscription"
     ? `<table aria-label="Order summary">
 <thead><tr><th>Item</th><th class="amount">Price</th></tr></thead>
-<tbody>${rows}</tbody>
-<tfoot><tr><th>${trial ? `Due today (${trial}-day trial)` : "Due today"}</th><th class="amount" id="checkout-total">${escapeHtml(formatAmount(trial ? 0 : total, session.currency ?? "usd"))}</th></tr></tfoot>
+<tbody>${rows}${discountRow}</tbody>
+<tfoot><tr><th>${trial ? `Due today (${trial}-day trial)` : "Due today"}</th><th class="amount" id="checkout-total">${escapeHtml(formatAmount(trial ? 0 : total - discount, session.currency ?? "usd"))}</th></tr></tfoot>
 </table>`
     : `<p>The card you choose is saved for ${escapeHtml(customer?.email ?? customer?.id ?? "this customer")} and becomes the default for invoices.</p>`
 }
@@ -122,6 +133,7 @@ ${cardOptions(options.selected ?? "visa")}
 <input type="email" id="email" name="email" value="${escapeHtml(email)}" autocomplete="email">
 <label class="field" for="name">Name on card</label>
 <input type="text" id="name" name="name" value="${escapeHtml(options.name ?? customer?.name ?? "")}" autocomplete="cc-name">
+${promotionField}
 <button type="submit" class="primary" id="submit">${session.mode === "setup" ? "Save card" : "Subscribe"}</button>
 </form>
 ${

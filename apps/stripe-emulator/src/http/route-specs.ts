@@ -3,6 +3,7 @@ import {
   arr,
   bool,
   currency,
+  currencyMap,
   endpoint,
   endpointWithMetadata,
   int,
@@ -139,11 +140,31 @@ const priceRecurring = obj<Stripe.PriceCreateParams.Recurring>({
   usage_type: oneOf(["licensed", "metered"]),
 });
 
+const priceTier = obj<Stripe.PriceCreateParams.Tier>({
+  flat_amount: int({ min: 0 }),
+  flat_amount_decimal: str(),
+  unit_amount: int({ min: 0 }),
+  unit_amount_decimal: str(),
+  // `inf` or an integer: checked by the handler.
+  up_to: str({ emptyable: false }),
+});
+
 const priceCreate = endpointWithMetadata<Stripe.PriceCreateParams>(
   {
     active: bool(),
     billing_scheme: oneOf(["per_unit", "tiered"]),
     currency: currency(),
+    currency_options: currencyMap(
+      obj<Stripe.PriceCreateParams.CurrencyOptions>(
+        {
+          tax_behavior: oneOf(TAX_BEHAVIORS),
+          tiers: arr(priceTier),
+          unit_amount: int({ min: 0 }),
+          unit_amount_decimal: str(),
+        },
+        { unsupported: ["custom_unit_amount"] },
+      ),
+    ),
     lookup_key: str({ maxLength: 200 }),
     nickname: str(),
     product: str(),
@@ -161,11 +182,13 @@ const priceCreate = endpointWithMetadata<Stripe.PriceCreateParams>(
     ),
     recurring: priceRecurring,
     tax_behavior: oneOf(TAX_BEHAVIORS),
+    tiers: arr(priceTier),
+    tiers_mode: oneOf(["graduated", "volume"]),
     transfer_lookup_key: bool(),
     unit_amount: int({ min: 0 }),
     unit_amount_decimal: str(),
   },
-  { unsupported: ["currency_options", "custom_unit_amount", "tiers", "tiers_mode", "transform_quantity"] },
+  { unsupported: ["custom_unit_amount", "transform_quantity"] },
 );
 
 const priceUpdate = endpointWithMetadata<Stripe.PriceUpdateParams>(
@@ -216,6 +239,13 @@ const subscriptionUpdateItem = obj<Stripe.SubscriptionUpdateParams.Item>(
   { unsupported: ["billing_thresholds", "clear_usage", "discounts", "tax_rates"] },
 );
 
+/** `discounts[]` entries of subscriptions, invoice items and previews. */
+const discountsParam = () =>
+  arr(
+    obj<Stripe.SubscriptionCreateParams.Discount>({ coupon: str(), discount: str(), promotion_code: str() }),
+    { emptyable: true },
+  );
+
 const SUBSCRIPTION_UNSUPPORTED = [
   "add_invoice_items",
   "application_fee_percent",
@@ -223,7 +253,6 @@ const SUBSCRIPTION_UNSUPPORTED = [
   "billing_thresholds",
   "default_source",
   "default_tax_rates",
-  "discounts",
   "invoice_settings",
   "off_session",
   "on_behalf_of",
@@ -238,10 +267,12 @@ const subscriptionCreate = endpointWithMetadata<Stripe.SubscriptionCreateParams>
     cancel_at: ts(),
     cancel_at_period_end: bool(),
     collection_method: oneOf(COLLECTION_METHODS),
+    currency: currency(),
     customer: str(),
     days_until_due: int({ min: 0 }),
     default_payment_method: str(),
     description: str({ maxLength: 500 }),
+    discounts: discountsParam(),
     items: arr(subscriptionCreateItem),
     payment_behavior: oneOf(PAYMENT_BEHAVIORS),
     proration_behavior: oneOf(PRORATION_BEHAVIORS),
@@ -260,7 +291,6 @@ const subscriptionCreate = endpointWithMetadata<Stripe.SubscriptionCreateParams>
       "backdate_start_date",
       "billing_cycle_anchor_config",
       "billing_mode",
-      "currency",
     ],
   },
 );
@@ -292,21 +322,23 @@ const subscriptionUpdate = endpointWithMetadata<Stripe.SubscriptionUpdateParams>
     days_until_due: int({ min: 0 }),
     default_payment_method: str(),
     description: str({ maxLength: 500 }),
+    discounts: discountsParam(),
     items: arr(subscriptionUpdateItem),
     payment_behavior: oneOf(PAYMENT_BEHAVIORS),
     proration_behavior: oneOf(PRORATION_BEHAVIORS),
+    pause_collection: obj<Stripe.SubscriptionUpdateParams.PauseCollection>(
+      { behavior: oneOf(["keep_as_draft", "mark_uncollectible", "void"]), resumes_at: ts() },
+      { emptyable: true },
+    ),
     proration_date: ts(),
     trial_end: ts({ now: true }),
+    trial_settings: obj<Stripe.SubscriptionUpdateParams.TrialSettings>({
+      end_behavior: obj<Stripe.SubscriptionUpdateParams.TrialSettings.EndBehavior>({
+        missing_payment_method: oneOf(["cancel", "create_invoice", "pause"]),
+      }),
+    }),
   },
-  {
-    unsupported: [
-      ...SUBSCRIPTION_UNSUPPORTED,
-      "billing_schedules",
-      "pause_collection",
-      "trial_from_plan",
-      "trial_settings",
-    ],
-  },
+  { unsupported: [...SUBSCRIPTION_UNSUPPORTED, "billing_schedules", "trial_from_plan"] },
 );
 
 const scheduleItem = obj<Stripe.SubscriptionScheduleUpdateParams.Phase.Item>(
@@ -483,6 +515,7 @@ const invoiceItemCreate = endpointWithMetadata<Stripe.InvoiceItemCreateParams>(
     customer: str(),
     description: str(),
     discountable: bool(),
+    discounts: discountsParam(),
     invoice: str(),
     period: obj<Stripe.InvoiceItemCreateParams.Period>({ end: ts(), start: ts() }),
     price_data: obj<Stripe.InvoiceItemCreateParams.PriceData>({
@@ -497,7 +530,7 @@ const invoiceItemCreate = endpointWithMetadata<Stripe.InvoiceItemCreateParams>(
     subscription: str(),
     unit_amount_decimal: str(),
   },
-  { unsupported: ["discounts", "tax_behavior", "tax_code", "tax_rates"] },
+  { unsupported: ["tax_behavior", "tax_code", "tax_rates"] },
 );
 
 const invoiceItemUpdate = endpointWithMetadata<Stripe.InvoiceItemUpdateParams>(
@@ -545,11 +578,15 @@ const paymentMethodUpdate = endpointWithMetadata<Stripe.PaymentMethodUpdateParam
 
 const checkoutCreate = endpointWithMetadata<Stripe.Checkout.SessionCreateParams>(
   {
+    allow_promotion_codes: bool(),
     cancel_url: str(),
     client_reference_id: str({ maxLength: 200 }),
     currency: currency(),
     customer: str(),
     customer_email: str(),
+    discounts: arr(
+      obj<Stripe.Checkout.SessionCreateParams.Discount>({ coupon: str(), promotion_code: str() }),
+    ),
     expires_at: ts(),
     line_items: arr(
       obj<Stripe.Checkout.SessionCreateParams.LineItem>(
@@ -568,6 +605,11 @@ const checkoutCreate = endpointWithMetadata<Stripe.Checkout.SessionCreateParams>
         metadata: metadata(),
         trial_end: ts(),
         trial_period_days: int({ min: 1 }),
+        trial_settings: obj<Stripe.Checkout.SessionCreateParams.SubscriptionData.TrialSettings>({
+          end_behavior: obj<Stripe.Checkout.SessionCreateParams.SubscriptionData.TrialSettings.EndBehavior>({
+            missing_payment_method: oneOf(["cancel", "create_invoice", "pause"]),
+          }),
+        }),
       },
       {
         unsupported: [
@@ -578,7 +620,6 @@ const checkoutCreate = endpointWithMetadata<Stripe.Checkout.SessionCreateParams>
           "on_behalf_of",
           "proration_behavior",
           "transfer_data",
-          "trial_settings",
         ],
       },
     ),
@@ -587,7 +628,6 @@ const checkoutCreate = endpointWithMetadata<Stripe.Checkout.SessionCreateParams>
   },
   {
     unsupported: [
-      "allow_promotion_codes",
       "automatic_tax",
       "billing_address_collection",
       "consent_collection",
@@ -595,7 +635,6 @@ const checkoutCreate = endpointWithMetadata<Stripe.Checkout.SessionCreateParams>
       "custom_text",
       "customer_creation",
       "customer_update",
-      "discounts",
       "invoice_creation",
       "locale",
       "payment_intent_data",
@@ -678,6 +717,59 @@ export const ROUTE_SPECS: Record<string, ObjectSpec> = {
   "GET /v1/prices/:id": retrieve(),
   "POST /v1/prices/:id": priceUpdate,
 
+  // Coupons and promotion codes
+  "POST /v1/coupons": endpointWithMetadata<Stripe.CouponCreateParams>(
+    {
+      amount_off: int({ min: 0 }),
+      applies_to: obj<Stripe.CouponCreateParams.AppliesTo>({ products: arr(str()) }),
+      currency: currency(),
+      duration: oneOf(["forever", "once", "repeating"]),
+      duration_in_months: int({ min: 1 }),
+      id: str({ emptyable: false }),
+      max_redemptions: int({ min: 1 }),
+      name: str({ maxLength: 40 }),
+      // A decimal (`12.5`): checked by the handler.
+      percent_off: str({ emptyable: false }),
+      redeem_by: ts(),
+    },
+    { unsupported: ["currency_options"] },
+  ),
+  "GET /v1/coupons": list<Stripe.CouponListParams>({ created: range() }),
+  "GET /v1/coupons/:id": retrieve(),
+  "POST /v1/coupons/:id": endpointWithMetadata<Stripe.CouponUpdateParams>(
+    { name: str({ maxLength: 40 }) },
+    { unsupported: ["currency_options"] },
+  ),
+  "DELETE /v1/coupons/:id": none(),
+  "POST /v1/promotion_codes": endpointWithMetadata<Stripe.PromotionCodeCreateParams>(
+    {
+      active: bool(),
+      code: str({ emptyable: false, maxLength: 500 }),
+      customer: str(),
+      expires_at: ts(),
+      max_redemptions: int({ min: 1 }),
+      promotion: obj<Stripe.PromotionCodeCreateParams.Promotion>({ coupon: str(), type: oneOf(["coupon"]) }),
+      restrictions: obj<Stripe.PromotionCodeCreateParams.Restrictions>(
+        {
+          first_time_transaction: bool(),
+          minimum_amount: int({ min: 0 }),
+          minimum_amount_currency: currency(),
+        },
+        { unsupported: ["currency_options"] },
+      ),
+    },
+    { unsupported: ["customer_account"] },
+  ),
+  "GET /v1/promotion_codes": list<Stripe.PromotionCodeListParams>(
+    { active: bool(), code: str(), coupon: str(), created: range(), customer: str() },
+    { unsupported: ["customer_account"] },
+  ),
+  "GET /v1/promotion_codes/:id": retrieve(),
+  "POST /v1/promotion_codes/:id": endpointWithMetadata<Stripe.PromotionCodeUpdateParams>(
+    { active: bool() },
+    { unsupported: ["restrictions"] },
+  ),
+
   // Subscriptions
   "POST /v1/subscriptions": subscriptionCreate,
   "GET /v1/subscriptions": list<Stripe.SubscriptionListParams>({
@@ -707,6 +799,10 @@ export const ROUTE_SPECS: Record<string, ObjectSpec> = {
     invoice_now: bool(),
     prorate: bool(),
   }),
+  "POST /v1/subscriptions/:id/resume": endpoint<Stripe.SubscriptionResumeParams>(
+    {},
+    { unsupported: ["billing_cycle_anchor", "payment_behavior", "proration_behavior", "proration_date"] },
+  ),
   "GET /v1/subscription_items": list<Stripe.SubscriptionItemListParams>({ subscription: str() }),
   "GET /v1/subscription_items/:id": retrieve(),
   "POST /v1/subscription_items/:id": endpointWithMetadata<Stripe.SubscriptionItemUpdateParams>(

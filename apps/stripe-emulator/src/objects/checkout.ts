@@ -1,23 +1,37 @@
 import type Stripe from "stripe";
 import { type EmulatorCore, embeddedList } from "../core.ts";
 import type { CheckoutSessionRec } from "../state.ts";
-import { buildPrice } from "./prices.ts";
+import { couponAmountOff } from "./discounts.ts";
+import { buildPrice, priceAmount } from "./prices.ts";
+
+/** What the session's discounts take off its amount (coupons applied one after another). */
+function sessionDiscount(core: EmulatorCore, rec: CheckoutSessionRec, amount: number | null): number {
+  if (amount === null || amount <= 0) return 0;
+  let left = amount;
+  for (const d of rec.discounts ?? []) {
+    const coupon = d.coupon ? core.state.coupons[d.coupon] : undefined;
+    if (coupon) left -= couponAmountOff(coupon, left, rec.currency ?? "");
+  }
+  return amount - left;
+}
 
 function sessionAmount(core: EmulatorCore, rec: CheckoutSessionRec): number | null {
   if (rec.mode === "setup") return null;
   if (rec.subscription_data.trial_period_days || rec.subscription_data.trial_end) return 0;
-  return rec.line_items.reduce(
-    (sum, li) => sum + (core.state.prices[li.price]?.unit_amount ?? 0) * li.quantity,
-    0,
-  );
+  return rec.line_items.reduce((sum, li) => {
+    const price = core.state.prices[li.price];
+    return sum + (price ? priceAmount(price, li.quantity, rec.currency ?? price.currency) : 0);
+  }, 0);
 }
 
 export function buildLineItem(
   core: EmulatorCore,
   li: CheckoutSessionRec["line_items"][number],
+  session?: CheckoutSessionRec,
 ): Stripe.LineItem {
   const price = core.price(li.price);
-  const amount = price.unit_amount * li.quantity;
+  const currency = session?.currency ?? price.currency;
+  const amount = priceAmount(price, li.quantity, currency);
   return {
     id: li.id,
     object: "item",
@@ -26,7 +40,7 @@ export function buildLineItem(
     amount_subtotal: amount,
     amount_tax: 0,
     amount_total: amount,
-    currency: price.currency,
+    currency,
     description: core.state.products[price.product]?.name ?? null,
     metadata: {},
     price: buildPrice(price),
@@ -36,16 +50,17 @@ export function buildLineItem(
 
 export function buildCheckoutSession(core: EmulatorCore, rec: CheckoutSessionRec): Stripe.Checkout.Session {
   const amount = sessionAmount(core, rec);
+  const discount = sessionDiscount(core, rec, amount);
   const customer = rec.customer ? core.state.customers[rec.customer] : undefined;
   return {
     id: rec.id,
     object: "checkout.session",
     adaptive_pricing: null,
     after_expiration: null,
-    allow_promotion_codes: null,
+    allow_promotion_codes: rec.allow_promotion_codes ?? null,
     allowed_payment_method_types: null,
     amount_subtotal: amount,
-    amount_total: amount,
+    amount_total: amount === null ? null : amount - discount,
     automatic_tax: { enabled: false, liability: null, provider: null, status: null },
     billing_address_collection: null,
     cancel_url: rec.cancel_url,
@@ -81,7 +96,7 @@ export function buildCheckoutSession(core: EmulatorCore, rec: CheckoutSessionRec
           }
         : null,
     customer_email: rec.customer_email,
-    discounts: [],
+    discounts: (rec.discounts ?? []).map((d) => ({ coupon: d.coupon, promotion_code: d.promotion_code })),
     expires_at: rec.expires_at,
     integration_identifier: null,
     invoice: rec.invoice,
@@ -110,7 +125,7 @@ export function buildCheckoutSession(core: EmulatorCore, rec: CheckoutSessionRec
     submit_type: null,
     subscription: rec.subscription,
     success_url: rec.success_url,
-    total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: 0 },
+    total_details: { amount_discount: discount, amount_shipping: 0, amount_tax: 0 },
     ui_mode: "hosted_page",
     url: rec.status === "open" ? `${core.baseUrl}/checkout/${rec.id}` : null,
     wallet_options: null,
@@ -121,7 +136,7 @@ export function checkoutIncludable(core: EmulatorCore, id: string, key: string):
   const session = core.state.checkoutSessions[id];
   if (!session || key !== "line_items") return undefined;
   return embeddedList(
-    session.line_items.map((li) => buildLineItem(core, li)),
+    session.line_items.map((li) => buildLineItem(core, li, session)),
     `/v1/checkout/sessions/${session.id}/line_items`,
   );
 }

@@ -4,11 +4,12 @@ import { buildMeter } from "./billingMeters.ts";
 import { buildCharge } from "./charges.ts";
 import { buildCheckoutSession, checkoutIncludable } from "./checkout.ts";
 import { buildCustomer, buildDeletedCustomer } from "./customers.ts";
+import { buildCoupon, buildDiscount, buildPromotionCode } from "./discounts.ts";
 import { buildInvoiceItem } from "./invoiceItems.ts";
 import { buildInvoice, invoiceIncludable } from "./invoices.ts";
 import { buildInvoicePayment, buildPaymentIntent, buildSetupIntent } from "./paymentIntents.ts";
 import { buildPaymentMethod } from "./paymentMethods.ts";
-import { buildPrice } from "./prices.ts";
+import { buildPrice, priceIncludable } from "./prices.ts";
 import { buildProduct } from "./products.ts";
 import { buildRefund } from "./refunds.ts";
 import { buildSchedule } from "./schedules.ts";
@@ -99,8 +100,19 @@ export function objectById(core: EmulatorCore, id: string): object | undefined {
     }
     case "evt":
       return core.events.find((e) => e.id === id);
-    default:
-      return undefined;
+    case "di": {
+      const rec = s.discounts[id];
+      return rec ? buildDiscount(rec) : undefined;
+    }
+    case "promo": {
+      const rec = s.promotionCodes[id];
+      return rec ? buildPromotionCode(rec) : undefined;
+    }
+    default: {
+      // Coupon ids are chosen freely (`SUMMER25`): expandable where a coupon is referenced.
+      const coupon = s.coupons[id];
+      return coupon ? buildCoupon(coupon) : undefined;
+    }
   }
 }
 
@@ -124,6 +136,10 @@ export function createResolver(core: EmulatorCore): Resolver {
           return undefined;
         case "invoice":
           return invoiceIncludable(core, id, key);
+        case "price": {
+          const rec = core.state.prices[id];
+          return rec ? priceIncludable(rec, key) : undefined;
+        }
         case "checkout.session":
           return checkoutIncludable(core, id, key);
         default:

@@ -1,7 +1,7 @@
 import type Stripe from "stripe";
 import type { EmulatorCore } from "../core.ts";
 import type { InvoiceItemRec } from "../state.ts";
-import { decimal } from "./prices.ts";
+import { decimal, isTiered, unitAmountIn } from "./prices.ts";
 
 export function buildInvoiceItem(core: EmulatorCore, rec: InvoiceItemRec): Stripe.InvoiceItem {
   const price = rec.price ? core.state.prices[rec.price] : undefined;
@@ -16,7 +16,7 @@ export function buildInvoiceItem(core: EmulatorCore, rec: InvoiceItemRec): Strip
     date: rec.date,
     description: rec.description,
     discountable: rec.discountable,
-    discounts: [],
+    discounts: rec.discounts ?? [],
     invoice: rec.invoice,
     livemode: false,
     metadata: rec.metadata,
@@ -34,7 +34,9 @@ export function buildInvoiceItem(core: EmulatorCore, rec: InvoiceItemRec): Strip
     pricing: {
       ...(price ? { price_details: { price: price.id, product: price.product } } : {}),
       type: "price_details",
-      unit_amount_decimal: decimal(price && !rec.proration ? price.unit_amount : unit),
+      unit_amount_decimal: decimal(
+        price && !rec.proration && !isTiered(price) ? unitAmountIn(price, rec.currency) : unit,
+      ),
     },
     proration: rec.proration,
     proration_details: {

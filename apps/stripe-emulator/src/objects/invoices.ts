@@ -1,22 +1,35 @@
 import type Stripe from "stripe";
 import { type EmulatorCore, embeddedList } from "../core.ts";
 import type { InvoiceRec, LineRec } from "../state.ts";
+import { discountAmounts, type InvoiceDiscounts, invoiceDiscounts } from "./discounts.ts";
 import { buildInvoicePayment } from "./paymentIntents.ts";
-import { decimal } from "./prices.ts";
+import { decimal, isTiered, unitAmountIn } from "./prices.ts";
 
-export function buildLine(core: EmulatorCore, inv: InvoiceRec, line: LineRec): Stripe.InvoiceLineItem {
+export function buildLine(
+  core: EmulatorCore,
+  inv: InvoiceRec,
+  line: LineRec,
+  discounts: InvoiceDiscounts = invoiceDiscounts(core, inv),
+): Stripe.InvoiceLineItem {
+  const lineDiscounts = discounts.lines.get(line.id) ?? [];
   const price = line.price ? core.state.prices[line.price] : undefined;
   const unit =
-    price && !line.proration ? price.unit_amount : line.quantity ? line.amount / line.quantity : line.amount;
+    price && !line.proration && !isTiered(price)
+      ? unitAmountIn(price, line.currency)
+      : line.quantity
+        ? line.amount / line.quantity
+        : line.amount;
   return {
     id: line.id,
     object: "line_item",
     amount: line.amount,
     currency: line.currency,
     description: line.description,
-    discount_amounts: [],
-    discountable: true,
-    discounts: [],
+    discount_amounts: discountAmounts(lineDiscounts),
+    discountable: line.invoice_item
+      ? (core.state.invoiceItems[line.invoice_item]?.discountable ?? true)
+      : true,
+    discounts: lineDiscounts.map((d) => d.discount),
     invoice: inv.id,
     livemode: false,
     metadata: line.metadata,
@@ -62,7 +75,9 @@ export function buildLine(core: EmulatorCore, inv: InvoiceRec, line: LineRec): S
 }
 
 export function buildInvoice(core: EmulatorCore, rec: InvoiceRec): Stripe.Invoice {
-  const total = invoiceTotal(rec);
+  const discounts = invoiceDiscounts(core, rec);
+  const subtotal = invoiceSubtotal(rec);
+  const total = subtotal - discounts.total;
   const amounts = projectedAmounts(core, rec);
   const customer = core.state.customers[rec.customer];
   const sub = rec.subscription ? core.state.subscriptions[rec.subscription] : undefined;
@@ -104,7 +119,7 @@ export function buildInvoice(core: EmulatorCore, rec: InvoiceRec): Stripe.Invoic
     default_source: null,
     default_tax_rates: [],
     description: rec.description,
-    discounts: [],
+    discounts: discounts.discounts,
     due_date: rec.due_date,
     effective_at: rec.finalized_at,
     ending_balance: finalized ? rec.ending_balance : null,
@@ -116,7 +131,7 @@ export function buildInvoice(core: EmulatorCore, rec: InvoiceRec): Stripe.Invoic
     last_finalization_error: null,
     latest_revision: null,
     lines: embeddedList(
-      rec.lines.map((line) => buildLine(core, rec, line)),
+      rec.lines.map((line) => buildLine(core, rec, line, discounts)),
       `/v1/invoices/${rec.id}/lines`,
     ),
     livemode: false,
@@ -158,11 +173,17 @@ export function buildInvoice(core: EmulatorCore, rec: InvoiceRec): Stripe.Invoic
       paid_at: rec.paid_at,
       voided_at: rec.voided_at,
     },
-    subtotal: total,
-    subtotal_excluding_tax: total,
+    subtotal,
+    subtotal_excluding_tax: subtotal,
     test_clock: rec.test_clock,
     total,
-    total_discount_amounts: [],
+    total_discount_amounts: discounts.discounts.map((id) => ({
+      amount: [...discounts.lines.values()]
+        .flat()
+        .filter((d) => d.discount === id)
+        .reduce((sum, d) => sum + d.amount, 0),
+      discount: id,
+    })),
     total_excluding_tax: total,
     total_pretax_credit_amounts: [],
     total_taxes: [],
@@ -185,8 +206,14 @@ export function invoiceIncludable(core: EmulatorCore, invoiceId: string, key: st
   return undefined;
 }
 
-export function invoiceTotal(inv: InvoiceRec): number {
+/** The sum of the lines, before discounts. */
+export function invoiceSubtotal(inv: InvoiceRec): number {
   return inv.lines.reduce((sum, line) => sum + line.amount, 0);
+}
+
+/** What the invoice charges: its lines less their discounts. */
+export function invoiceTotal(core: EmulatorCore, inv: InvoiceRec): number {
+  return invoiceSubtotal(inv) - invoiceDiscounts(core, inv).total;
 }
 
 /** Balance application: debit balance is added, credit balance (negative) is used up, negative totals are credited. */
@@ -198,7 +225,7 @@ export function projectedAmounts(
     return { starting: inv.starting_balance, due: inv.amount_due, ending: inv.ending_balance ?? 0 };
   }
   const balance = core.state.customers[inv.customer]?.balance ?? 0;
-  const gross = invoiceTotal(inv) + balance;
+  const gross = invoiceTotal(core, inv) + balance;
   const due = Math.max(0, gross);
   return { starting: balance, due, ending: gross - due };
 }

@@ -62,7 +62,7 @@ export function buildSubscription(core: EmulatorCore, rec: SubscriptionRec): Str
     default_source: null,
     default_tax_rates: [],
     description: rec.description,
-    discounts: [],
+    discounts: (rec.discounts ?? []).filter((id) => core.state.discounts[id]?.deleted === false),
     ended_at: rec.ended_at,
     invoice_settings: {
       account_tax_ids: null,
@@ -81,7 +81,9 @@ export function buildSubscription(core: EmulatorCore, rec: SubscriptionRec): Str
     metadata: rec.metadata,
     next_pending_invoice_item_invoice: null,
     on_behalf_of: null,
-    pause_collection: null,
+    pause_collection: rec.pause_collection
+      ? { behavior: rec.pause_collection.behavior, resumes_at: rec.pause_collection.resumes_at }
+      : null,
     payment_settings: {
       payment_method_options: null,
       payment_method_types: null,

@@ -1,5 +1,6 @@
+import { coupon, promotionCode, promotionCodeByCode } from "../billing/discounts.ts";
 import { attachPaymentMethod } from "../billing/payments.ts";
-import { startSubscription } from "../billing/subscriptions.ts";
+import { startSubscription, subscriptionCurrency, validatePrices } from "../billing/subscriptions.ts";
 import type { TestCard } from "../cards.ts";
 import { type EmulatorCore, paginate } from "../core.ts";
 import { invalidRequest, missingParam, notSupported, resourceMissing } from "../errors.ts";
@@ -42,7 +43,34 @@ function createSession(core: EmulatorCore, p: Params): CheckoutSessionRec {
   const successUrl = p.str("success_url") ?? null;
   if (!successUrl) throw missingParam("success_url");
   const subscriptionData = p.obj("subscription_data");
-  const firstPrice = lineItems[0] ? core.state.prices[lineItems[0].price] : undefined;
+  const allowPromotionCodes = p.bool("allow_promotion_codes") ?? false;
+  const discounts = (p.list("discounts") ?? []).map((entry, index) => {
+    const promoId = entry.str("promotion_code");
+    const couponId = entry.str("coupon");
+    if ((promoId === undefined) === (couponId === undefined)) {
+      throw invalidRequest(
+        "You may only specify one of these parameters: coupon, promotion_code.",
+        `discounts[${index}][coupon]`,
+      );
+    }
+    if (promoId !== undefined) {
+      const promo = promotionCode(core, promoId, `discounts[${index}][promotion_code]`);
+      return { coupon: promo.coupon, promotion_code: promo.id };
+    }
+    return { coupon: coupon(core, couponId ?? "", `discounts[${index}][coupon]`).id, promotion_code: null };
+  });
+  if (allowPromotionCodes && discounts.length > 0) {
+    throw invalidRequest(
+      "You may only specify one of these parameters: allow_promotion_codes, discounts.",
+      "allow_promotion_codes",
+    );
+  }
+  const prices = lineItems.map((li) => core.price(li.price));
+  const currency =
+    mode === "setup"
+      ? (p.str("currency") ?? null)
+      : (subscriptionCurrency(prices, p.str("currency"), customer?.currency ?? null) ?? null);
+  if (mode === "subscription" && currency !== null) validatePrices(prices, "line_items", currency);
   const rec: CheckoutSessionRec = {
     id: newId("cs_test", 58),
     seq: core.nextSeq(),
@@ -53,7 +81,7 @@ function createSession(core: EmulatorCore, p: Params): CheckoutSessionRec {
     customer: customer?.id ?? null,
     customer_email: p.str("customer_email") ?? customer?.email ?? null,
     client_reference_id: p.str("client_reference_id") ?? null,
-    currency: mode === "setup" ? (p.str("currency") ?? null) : (firstPrice?.currency ?? null),
+    currency,
     line_items: lineItems,
     success_url: successUrl,
     cancel_url: p.str("cancel_url") ?? null,
@@ -63,7 +91,15 @@ function createSession(core: EmulatorCore, p: Params): CheckoutSessionRec {
       description: subscriptionData?.str("description") ?? null,
       trial_period_days: subscriptionData?.int("trial_period_days") ?? null,
       trial_end: subscriptionData?.int("trial_end") ?? null,
+      trial_missing_pm:
+        subscriptionData
+          ?.obj("trial_settings")
+          ?.obj("end_behavior")
+          ?.oneOf("missing_payment_method", ["cancel", "create_invoice", "pause"] as const) ??
+        "create_invoice",
     },
+    allow_promotion_codes: allowPromotionCodes,
+    discounts,
     setup_metadata: p.obj("setup_intent_data")?.metadata("metadata", {}) ?? {},
     subscription: null,
     invoice: null,
@@ -92,9 +128,22 @@ export type CheckoutOutcome = { kind: "redirect"; url: string } | { kind: "authe
 export function completeCheckout(
   core: EmulatorCore,
   session: CheckoutSessionRec,
-  input: { card: TestCard; email: string | null; name: string | null; authenticated: boolean },
+  input: {
+    card: TestCard;
+    email: string | null;
+    name: string | null;
+    authenticated: boolean;
+    /** What the person typed in the promotion code field (`allow_promotion_codes`). */
+    promotionCode?: string | null;
+  },
 ): CheckoutOutcome {
   if (session.status !== "open") throw invalidRequest("This Checkout Session is no longer active.");
+  if (input.promotionCode) {
+    if (!session.allow_promotion_codes) throw invalidRequest("This session does not accept promotion codes.");
+    const promo = promotionCodeByCode(core, input.promotionCode);
+    if (!promo) throw invalidRequest("This code is invalid.", "promotion_code");
+    session.discounts = [{ coupon: promo.coupon, promotion_code: promo.id }];
+  }
   if (input.card.behavior === "requires_action" && !input.authenticated) return { kind: "authenticate" };
   let customer = session.customer ? core.customer(session.customer) : undefined;
   if (!customer) {
@@ -140,6 +189,7 @@ export function completeCheckout(
         quantity: li.quantity,
         metadata: {},
       })),
+      ...(session.currency !== null ? { currency: session.currency } : {}),
       now,
       defaultPaymentMethod: pm.id,
       paymentBehavior: "error_if_incomplete",
@@ -152,7 +202,7 @@ export function completeCheckout(
         (session.subscription_data.trial_period_days
           ? now + session.subscription_data.trial_period_days * 86_400
           : null),
-      trialMissingPm: "create_invoice",
+      trialMissingPm: session.subscription_data.trial_missing_pm ?? "create_invoice",
       billingCycleAnchor: null,
       prorationBehavior: "create_prorations",
       cancelAtPeriodEnd: false,
@@ -160,6 +210,14 @@ export function completeCheckout(
       schedule: null,
       preview: false,
       authenticated: input.authenticated,
+      discounts: {
+        list: (session.discounts ?? []).map(
+          (d) =>
+            new Params(d.promotion_code ? { promotion_code: d.promotion_code } : { coupon: d.coupon ?? "" }),
+        ),
+        param: input.promotionCode ? "promotion_code" : "discounts",
+        checkoutSession: session.id,
+      },
     });
     if (customer.default_payment_method === null) {
       const before = buildCustomer(core, customer);
@@ -206,7 +264,7 @@ export function registerCheckout(router: Router): void {
   router.get("/v1/checkout/sessions/:id/line_items", ({ core, p, path, url }) => {
     const session = checkoutSession(core, path.id ?? "");
     const items = session.line_items.map((li, index) => ({ ...li, created: 0, seq: -index }));
-    return paginate(items, p, url, (li) => buildLineItem(core, li));
+    return paginate(items, p, url, (li) => buildLineItem(core, li, session));
   });
   router.post("/v1/checkout/sessions/:id/expire", ({ core, path }) => {
     const session = checkoutSession(core, path.id ?? "");

@@ -1,6 +1,7 @@
 import type { Router } from "../http/router.ts";
 import { registerBillingMeters } from "./billingMeters.ts";
 import { registerCheckout } from "./checkout.ts";
+import { registerCoupons } from "./coupons.ts";
 import { registerCustomers } from "./customers.ts";
 import { registerEvents } from "./events.ts";
 import { registerInvoiceItems } from "./invoiceItems.ts";
@@ -19,6 +20,7 @@ export function registerAll(router: Router): void {
   registerPaymentMethods(router);
   registerProducts(router);
   registerPrices(router);
+  registerCoupons(router);
   registerSubscriptions(router);
   registerSchedules(router);
   registerInvoices(router);

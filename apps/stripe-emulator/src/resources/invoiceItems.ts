@@ -1,10 +1,12 @@
 import type Stripe from "stripe";
+import { redeemDiscounts } from "../billing/discounts.ts";
 import { addInvoiceItemLine } from "../billing/invoices.ts";
 import { type EmulatorCore, paginate } from "../core.ts";
 import { invalidRequest, missingParam, resourceMissing } from "../errors.ts";
 import type { Router } from "../http/router.ts";
 import { newId } from "../ids.ts";
 import { buildInvoiceItem } from "../objects/invoiceItems.ts";
+import { hasCurrency, priceAmount } from "../objects/prices.ts";
 import type { Params } from "../params.ts";
 import type { InvoiceItemRec } from "../state.ts";
 
@@ -32,8 +34,14 @@ function createInvoiceItem(core: EmulatorCore, p: Params): InvoiceItemRec {
   let currency = p.str("currency")?.toLowerCase();
   if (amount === undefined) {
     if (price) {
-      amount = price.unit_amount * quantity;
       currency = currency ?? price.currency;
+      if (!hasCurrency(price, currency)) {
+        throw invalidRequest(
+          `The price ${price.id} has no amount in ${currency}: add it to the price's currency_options.`,
+          "currency",
+        );
+      }
+      amount = priceAmount(price, quantity, currency);
     } else if (priceData) {
       amount =
         (priceData.int("unit_amount") ?? Number(priceData.str("unit_amount_decimal") ?? "0")) * quantity;
@@ -69,6 +77,22 @@ function createInvoiceItem(core: EmulatorCore, p: Params): InvoiceItemRec {
     deleted: false,
   };
   core.state.invoiceItems[rec.id] = rec;
+  const discounts = p.list("discounts");
+  if (discounts && discounts.length > 0) {
+    rec.discounts = redeemDiscounts(
+      core,
+      discounts,
+      "discounts",
+      { invoice_item: rec.id },
+      {
+        customer: customer.id,
+        now,
+        currency,
+        products: price ? [price.product] : [],
+        amount,
+      },
+    );
+  }
   if (invoice) addInvoiceItemLine(invoice, rec);
   core.emit("invoiceitem.created", buildInvoiceItem(core, rec));
   return rec;
@@ -113,7 +137,7 @@ export function registerInvoiceItems(router: Router): void {
     if (p.has("quantity")) {
       const q = p.int("quantity") ?? rec.quantity;
       const price = rec.price ? core.state.prices[rec.price] : undefined;
-      if (price && !p.has("amount")) rec.amount = price.unit_amount * q;
+      if (price && !p.has("amount")) rec.amount = priceAmount(price, q, rec.currency);
       rec.quantity = q;
     }
     if (p.has("description")) rec.description = p.nullableStr("description") ?? null;

@@ -1,6 +1,7 @@
 import {
   cancelSubscriptionNow,
   createSubscriptionFromParams,
+  resumeSubscription,
   updateSubscription,
 } from "../billing/subscriptions.ts";
 import { type EmulatorCore, paginate } from "../core.ts";
@@ -62,6 +63,12 @@ export function registerSubscriptions(router: Router): void {
   router.post("/v1/subscriptions/:id", ({ core, p, path }) => {
     const sub = core.subscription(path.id ?? "", "id");
     updateSubscription(core, sub, p);
+    return buildSubscription(core, sub);
+  });
+
+  router.post("/v1/subscriptions/:id/resume", ({ core, path }) => {
+    const sub = core.subscription(path.id ?? "", "id");
+    resumeSubscription(core, sub);
     return buildSubscription(core, sub);
   });
 
