@@ -60,6 +60,8 @@ export interface PaymentMethodRec extends Base {
   billing_details: { email: string | null; name: string | null; phone: string | null };
   metadata: Metadata;
   allow_redisplay: "always" | "limited" | "unspecified";
+  /** Set up for off-session use (a Checkout or an authenticated `setup_future_usage` payment); absent in older files. */
+  off_session_ready?: boolean;
 }
 
 export interface ProductRec extends Base {
@@ -276,7 +278,7 @@ export interface PaymentErrorRec {
   code: string;
   decline_code: string | null;
   message: string;
-  type: "card_error";
+  type: "card_error" | "invalid_request_error";
 }
 
 export interface PaymentIntentRec extends Base {
@@ -285,13 +287,28 @@ export interface PaymentIntentRec extends Base {
   customer: string | null;
   invoice: string | null;
   payment_method: string | null;
-  status: "requires_payment_method" | "requires_action" | "succeeded" | "canceled";
+  status:
+    | "requires_payment_method"
+    | "requires_confirmation"
+    | "requires_action"
+    | "processing"
+    | "succeeded"
+    | "canceled";
   last_payment_error: PaymentErrorRec | null;
   /** The last Charge made for it (absent in older state files). */
   latest_charge?: string | null;
   client_secret: string;
   description: string | null;
   metadata: Metadata;
+  /** PaymentIntents made with the API (absent on invoice ones and in older state files). */
+  setup_future_usage?: "off_session" | "on_session" | null;
+  cancellation_reason?: string | null;
+  canceled_at?: number | null;
+  receipt_email?: string | null;
+  /** The Checkout Session that made it (payment mode). */
+  checkout_session?: string | null;
+  /** Where the emulated 3-D Secure page sends the customer back to. */
+  return_url?: string | null;
 }
 
 /** One payment attempt of a PaymentIntent with a card. */

@@ -298,7 +298,7 @@ export function attemptInvoicePayment(
   inv.attempt_count += 1;
   const pm = pmId ? core.state.paymentMethods[pmId] : undefined;
   const outcome = pm
-    ? chargeOutcome(pm.card, options.authenticated ?? false)
+    ? chargeOutcome(pm.card, options.authenticated ?? false, pm.off_session_ready ?? false)
     : { ok: false as const, action: false, decline: NO_PAYMENT_METHOD };
   if (pi) {
     pi.payment_method = pm?.id ?? null;

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { attemptInvoicePayment } from "../billing/invoices.ts";
+import { authenticatePaymentIntent } from "../billing/paymentIntents.ts";
 import { attachPaymentMethod } from "../billing/payments.ts";
 import { cardBySlug } from "../cards.ts";
 import { ApiError } from "../errors.ts";
@@ -7,7 +8,14 @@ import { checkoutSession, completeCheckout } from "../resources/checkout.ts";
 import type { Raw } from "../spec.ts";
 import { lenientBody } from "./app.ts";
 import type { EmulatorContext } from "./context.ts";
-import { authenticatePage, checkoutPage, invoicePage, invoicePdf, landingPage } from "./pages.ts";
+import {
+  authenticatePage,
+  checkoutPage,
+  invoicePage,
+  invoicePdf,
+  landingPage,
+  paymentIntentAuthenticatePage,
+} from "./pages.ts";
 
 /** The pages a browser opens: the landing page, Checkout (`session.url`) and hosted invoices with their PDF. */
 export function registerHostedPages(app: FastifyInstance, ctx: EmulatorContext): void {
@@ -92,6 +100,33 @@ export function registerHostedPages(app: FastifyInstance, ctx: EmulatorContext):
     if (!session)
       return html(reply, 404, "<!doctype html><title>Not found</title><p>No such checkout session.</p>");
     return reply.redirect(session.cancel_url ?? core.baseUrl, 303);
+  });
+
+  // The `next_action.redirect_to_url.url` of a PaymentIntent that needs 3-D Secure.
+  app.get<{ Params: { id: string } }>("/payment_intents/:id/authenticate", async (request, reply) => {
+    const pi = core.state.paymentIntents[request.params.id];
+    if (!pi) return html(reply, 404, "<!doctype html><title>Not found</title><p>No such payment.</p>");
+    return html(reply, 200, paymentIntentAuthenticatePage(pi));
+  });
+  app.post<{ Params: { id: string } }>("/payment_intents/:id/authenticate", async (request, reply) => {
+    const pi = core.state.paymentIntents[request.params.id];
+    if (!pi) return html(reply, 404, "<!doctype html><title>Not found</title><p>No such payment.</p>");
+    const success = formField(lenientBody(request), "result") !== "fail";
+    let message: string | undefined;
+    try {
+      core.tx(() => authenticatePaymentIntent(core, pi, success));
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      message = error.message;
+    }
+    const current = core.state.paymentIntents[pi.id] ?? pi;
+    if (message === undefined && current.return_url) {
+      const target = new URL(current.return_url);
+      target.searchParams.set("payment_intent", current.id);
+      target.searchParams.set("payment_intent_client_secret", current.client_secret);
+      return reply.redirect(target.toString(), 303);
+    }
+    return html(reply, message ? 402 : 200, paymentIntentAuthenticatePage(current, message));
   });
 
   app.get<{ Params: { id: string } }>("/invoices/:id", async (request, reply) => {

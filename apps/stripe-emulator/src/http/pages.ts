@@ -1,7 +1,7 @@
 import { formatAmount } from "../billing/invoices.ts";
 import { TEST_CARDS } from "../cards.ts";
 import type { EmulatorCore } from "../core.ts";
-import type { CheckoutSessionRec, InvoiceRec } from "../state.ts";
+import type { CheckoutSessionRec, InvoiceRec, PaymentIntentRec } from "../state.ts";
 import { API_VERSION, EMULATOR_LABEL } from "../version.ts";
 
 export function escapeHtml(value: string): string {
@@ -149,6 +149,24 @@ export function authenticatePage(
 <button type="submit" class="primary" id="authorize" name="result" value="complete">Complete authentication</button>
 <button type="submit" class="secondary" id="fail-authentication" name="result" value="fail">Fail authentication</button>
 </form>`,
+  );
+}
+
+/** The emulated 3-D Secure step of a PaymentIntent in `requires_action` (its `next_action` URL). */
+export function paymentIntentAuthenticatePage(pi: PaymentIntentRec, message?: string): string {
+  const form =
+    pi.status === "requires_action"
+      ? `<p>Your bank asks you to confirm a payment of <strong id="authenticate-amount">${escapeHtml(formatAmount(pi.amount, pi.currency))}</strong>. Choose an outcome.</p>
+<form method="post" action="/payment_intents/${encodeURIComponent(pi.id)}/authenticate">
+<button type="submit" class="primary" id="authorize" name="result" value="complete">Complete authentication</button>
+<button type="submit" class="secondary" id="fail-authentication" name="result" value="fail">Fail authentication</button>
+</form>`
+      : `<p>Payment status: <strong id="payment-status">${escapeHtml(pi.status)}</strong>.</p>`;
+  return layout(
+    "3-D Secure authentication",
+    `<h1 id="checkout-title">3-D Secure authentication (emulated)</h1>
+${message ? `<p class="error" role="alert" id="authenticate-error">${escapeHtml(message)}</p>` : ""}
+${form}`,
   );
 }
 

@@ -15,6 +15,7 @@ import {
   str,
   ts,
 } from "../spec.ts";
+import { PAYMENT_ROUTE_SPECS } from "./route-specs-payments.ts";
 
 /**
  * The parameters every endpoint accepts, keyed `"METHOD /path/:param"` exactly as the resource files
@@ -777,9 +778,7 @@ export const ROUTE_SPECS: Record<string, ObjectSpec> = {
   "POST /v1/invoiceitems/:id": invoiceItemUpdate,
   "DELETE /v1/invoiceitems/:id": none(),
 
-  // Payment intents, invoice payments, setup intents (read-only)
-  "GET /v1/payment_intents": list<Stripe.PaymentIntentListParams>({ created: range(), customer: str() }),
-  "GET /v1/payment_intents/:id": endpoint<Stripe.PaymentIntentRetrieveParams>({ client_secret: str() }),
+  // Invoice payments, setup intents (read-only); payment intents are in route-specs-payments.ts
   "GET /v1/invoice_payments": list<Stripe.InvoicePaymentListParams>({ invoice: str() }),
   "GET /v1/invoice_payments/:id": retrieve(),
   "GET /v1/setup_intents/:id": endpoint<Stripe.SetupIntentRetrieveParams>({ client_secret: str() }),
@@ -870,4 +869,6 @@ export const ROUTE_SPECS: Record<string, ObjectSpec> = {
     payload: metadata(),
     timestamp: ts(),
   }),
+
+  ...PAYMENT_ROUTE_SPECS,
 };

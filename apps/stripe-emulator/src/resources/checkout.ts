@@ -95,7 +95,9 @@ export function completeCheckout(
   input: { card: TestCard; email: string | null; name: string | null; authenticated: boolean },
 ): CheckoutOutcome {
   if (session.status !== "open") throw invalidRequest("This Checkout Session is no longer active.");
-  if (input.card.behavior === "requires_action" && !input.authenticated) return { kind: "authenticate" };
+  const needsAuthentication =
+    input.card.behavior === "requires_action" || input.card.behavior === "requires_action_until_set_up";
+  if (needsAuthentication && !input.authenticated) return { kind: "authenticate" };
   let customer = session.customer ? core.customer(session.customer) : undefined;
   if (!customer) {
     const email = input.email ?? session.customer_email;
@@ -111,6 +113,8 @@ export function completeCheckout(
   if (input.email) pm.billing_details.email = input.email;
   session.payment_method = pm.id;
   pm.allow_redisplay = "always";
+  // Checkout sets the card up for later off-session payments (renewals), as Stripe's does.
+  pm.off_session_ready = true;
 
   if (session.mode === "setup") {
     const before = buildCustomer(core, customer);

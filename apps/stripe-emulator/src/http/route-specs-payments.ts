@@ -1,0 +1,130 @@
+import type Stripe from "stripe";
+import {
+  bool,
+  currency,
+  endpoint,
+  endpointWithMetadata,
+  int,
+  list,
+  type ObjectSpec,
+  obj,
+  oneOf,
+  range,
+  str,
+} from "../spec.ts";
+
+/**
+ * Route specs of the payments side (issue 22): PaymentIntents, refunds, credit notes, customer balance
+ * transactions, tax rates and tax IDs, the customer portal. Same rules as `route-specs.ts`, which spreads
+ * these into `ROUTE_SPECS`.
+ */
+
+const SETUP_FUTURE_USAGE = ["off_session", "on_session"];
+/** `off_session` is a boolean or `one_off` / `recurring`. */
+const OFF_SESSION = oneOf(["true", "false", "one_off", "recurring"]);
+
+const PAYMENT_INTENT_UNSUPPORTED = [
+  "allowed_payment_method_types",
+  "amount_details",
+  "application_fee_amount",
+  "excluded_payment_method_types",
+  "hooks",
+  "payment_details",
+  "payment_method_configuration",
+  "payment_method_data",
+  "payment_method_options",
+  "shipping",
+  "statement_descriptor",
+  "statement_descriptor_suffix",
+  "transfer_data",
+  "transfer_group",
+] as const;
+
+const paymentIntentCreate = endpointWithMetadata<Stripe.PaymentIntentCreateParams>(
+  {
+    amount: int({ min: 0 }),
+    automatic_payment_methods: obj<Stripe.PaymentIntentCreateParams.AutomaticPaymentMethods>({
+      allow_redirects: oneOf(["always", "never"]),
+      enabled: bool(),
+    }),
+    capture_method: oneOf(["automatic", "automatic_async", "manual"]),
+    confirm: bool(),
+    currency: currency(),
+    customer: str(),
+    description: str(),
+    error_on_requires_action: bool(),
+    off_session: OFF_SESSION,
+    payment_method: str(),
+    receipt_email: str(),
+    return_url: str(),
+    setup_future_usage: oneOf(SETUP_FUTURE_USAGE),
+  },
+  {
+    unsupported: [
+      ...PAYMENT_INTENT_UNSUPPORTED,
+      "confirmation_method",
+      "confirmation_token",
+      "customer_account",
+      "mandate",
+      "mandate_data",
+      "on_behalf_of",
+      "radar_options",
+      "use_stripe_sdk",
+    ],
+  },
+);
+
+const paymentIntentUpdate = endpointWithMetadata<Stripe.PaymentIntentUpdateParams>(
+  {
+    amount: int({ min: 0 }),
+    currency: currency(),
+    customer: str(),
+    description: str(),
+    payment_method: str(),
+    receipt_email: str(),
+    setup_future_usage: oneOf(SETUP_FUTURE_USAGE, { emptyable: true }),
+  },
+  { unsupported: [...PAYMENT_INTENT_UNSUPPORTED, "capture_method", "customer_account"] },
+);
+
+const paymentIntentConfirm = endpoint<Stripe.PaymentIntentConfirmParams>(
+  {
+    error_on_requires_action: bool(),
+    off_session: OFF_SESSION,
+    payment_method: str(),
+    receipt_email: str(),
+    return_url: str(),
+    setup_future_usage: oneOf(SETUP_FUTURE_USAGE, { emptyable: true }),
+  },
+  {
+    unsupported: [
+      "allowed_payment_method_types",
+      "amount_details",
+      "amount_to_confirm",
+      "capture_method",
+      "confirmation_token",
+      "excluded_payment_method_types",
+      "hooks",
+      "mandate",
+      "mandate_data",
+      "payment_details",
+      "payment_method_data",
+      "payment_method_options",
+      "radar_options",
+      "shipping",
+      "use_stripe_sdk",
+    ],
+  },
+);
+
+export const PAYMENT_ROUTE_SPECS: Record<string, ObjectSpec> = {
+  // Payment intents
+  "POST /v1/payment_intents": paymentIntentCreate,
+  "GET /v1/payment_intents": list<Stripe.PaymentIntentListParams>({ created: range(), customer: str() }),
+  "GET /v1/payment_intents/:id": endpoint<Stripe.PaymentIntentRetrieveParams>({ client_secret: str() }),
+  "POST /v1/payment_intents/:id": paymentIntentUpdate,
+  "POST /v1/payment_intents/:id/confirm": paymentIntentConfirm,
+  "POST /v1/payment_intents/:id/cancel": endpoint<Stripe.PaymentIntentCancelParams>({
+    cancellation_reason: oneOf(["abandoned", "duplicate", "fraudulent", "requested_by_customer"]),
+  }),
+};
