@@ -385,6 +385,17 @@ export interface CheckoutSessionRec extends Base {
   expires_at: number;
   completed_at: number | null;
   last_error: string | null;
+  /** Payment mode (absent in older state files). */
+  payment_intent?: string | null;
+  payment_intent_data?: {
+    description: string | null;
+    metadata: Metadata;
+    setup_future_usage: "off_session" | "on_session" | null;
+    receipt_email: string | null;
+  };
+  customer_creation?: "always" | "if_required" | null;
+  /** What the buyer entered on the hosted page (guest payments have no Customer). */
+  customer_details?: { email: string | null; name: string | null } | null;
 }
 
 export interface SetupIntentRec extends Base {

@@ -98,14 +98,19 @@ ${success && session.status === "complete" ? `<p><a id="continue" href="${escape
     0,
   );
   const trial = session.subscription_data.trial_period_days;
-  const title = session.mode === "setup" ? "Save a card for future payments" : "Subscribe";
+  const title =
+    session.mode === "setup"
+      ? "Save a card for future payments"
+      : session.mode === "payment"
+        ? "Pay"
+        : "Subscribe";
   const email = options.email ?? customer?.email ?? session.customer_email ?? "";
   return layout(
     title,
     `<h1 id="checkout-title">${escapeHtml(title)}</h1>
 ${options.error ? `<p class="error" role="alert" id="checkout-error">${escapeHtml(options.error)}</p>` : ""}
 ${
-  session.mode === "subscription"
+  session.mode !== "setup"
     ? `<table aria-label="Order summary">
 <thead><tr><th>Item</th><th class="amount">Price</th></tr></thead>
 <tbody>${rows}</tbody>
@@ -122,7 +127,7 @@ ${cardOptions(options.selected ?? "visa")}
 <input type="email" id="email" name="email" value="${escapeHtml(email)}" autocomplete="email">
 <label class="field" for="name">Name on card</label>
 <input type="text" id="name" name="name" value="${escapeHtml(options.name ?? customer?.name ?? "")}" autocomplete="cc-name">
-<button type="submit" class="primary" id="submit">${session.mode === "setup" ? "Save card" : "Subscribe"}</button>
+<button type="submit" class="primary" id="submit">${session.mode === "setup" ? "Save card" : session.mode === "payment" ? `Pay ${escapeHtml(formatAmount(total, session.currency ?? "usd"))}` : "Subscribe"}</button>
 </form>
 ${
   session.cancel_url
