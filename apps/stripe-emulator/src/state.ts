@@ -4,6 +4,8 @@
  * Resources are rendered to Stripe's shapes by the typed builders in `resources/*`.
  */
 
+import type { BalanceTransactionRec, CreditNoteRec } from "./payments-state.ts";
+
 export type Metadata = Record<string, string>;
 export type Interval = "day" | "week" | "month" | "year";
 
@@ -469,6 +471,8 @@ export interface State {
   webhookEndpoints: Record<string, WebhookEndpointRec>;
   meters: Record<string, MeterRec>;
   meterEvents: MeterEventRec[];
+  balanceTransactions: Record<string, BalanceTransactionRec>;
+  creditNotes: Record<string, CreditNoteRec>;
 }
 
 export function emptyState(): State {
@@ -492,5 +496,7 @@ export function emptyState(): State {
     webhookEndpoints: {},
     meters: {},
     meterEvents: [],
+    balanceTransactions: {},
+    creditNotes: {},
   };
 }

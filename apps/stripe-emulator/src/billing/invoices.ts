@@ -14,6 +14,7 @@ import type {
   SubscriptionItemRec,
   SubscriptionRec,
 } from "../state.ts";
+import { changeBalance } from "./balance.ts";
 import { onInvoicePaid, onInvoicePaymentFailed, retryDelays } from "./dunning.ts";
 import { recordCharge } from "./payments.ts";
 
@@ -185,7 +186,14 @@ export function finalizeInvoice(core: EmulatorCore, inv: InvoiceRec, now: number
   inv.starting_balance = amounts.starting;
   inv.amount_due = amounts.due;
   inv.ending_balance = amounts.ending;
-  if (amounts.ending !== customer.balance) customer.balance = amounts.ending;
+  if (amounts.ending !== customer.balance) {
+    changeBalance(core, customer, amounts.ending - customer.balance, {
+      type: "applied_to_invoice",
+      currency: inv.currency,
+      invoice: inv.id,
+      quiet: true,
+    });
+  }
   inv.number = `${customer.invoice_prefix}-${String(customer.next_invoice_sequence).padStart(4, "0")}`;
   customer.next_invoice_sequence += 1;
   inv.status = "open";
@@ -367,8 +375,13 @@ export function voidInvoice(core: EmulatorCore, inv: InvoiceRec, now: number): v
   if (pi && pi.status !== "succeeded") pi.status = "canceled";
   // Restore balance that was applied at finalization.
   const customer = core.state.customers[inv.customer];
-  if (customer && inv.ending_balance !== null) {
-    customer.balance += inv.starting_balance - inv.ending_balance;
+  if (customer && inv.ending_balance !== null && inv.starting_balance !== inv.ending_balance) {
+    changeBalance(core, customer, inv.starting_balance - inv.ending_balance, {
+      type: "unapplied_from_invoice",
+      currency: inv.currency,
+      invoice: inv.id,
+      quiet: true,
+    });
   }
   core.emitUpdate("invoice.voided", before, buildInvoice(core, inv));
 }

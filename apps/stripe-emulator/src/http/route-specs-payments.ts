@@ -118,6 +118,54 @@ const paymentIntentConfirm = endpoint<Stripe.PaymentIntentConfirmParams>(
 );
 
 export const PAYMENT_ROUTE_SPECS: Record<string, ObjectSpec> = {
+  // Charges (read-only) and refunds
+  "GET /v1/charges": list<Stripe.ChargeListParams>(
+    { created: range(), customer: str(), payment_intent: str() },
+    { unsupported: ["transfer_group"] },
+  ),
+  "GET /v1/charges/:id": endpoint({}),
+  "POST /v1/refunds": endpointWithMetadata<Stripe.RefundCreateParams>(
+    {
+      amount: int({ min: 1 }),
+      charge: str(),
+      payment_intent: str(),
+      reason: oneOf(["duplicate", "fraudulent", "requested_by_customer"]),
+    },
+    {
+      unsupported: [
+        "currency",
+        "customer",
+        "instructions_email",
+        "origin",
+        "refund_application_fee",
+        "reverse_transfer",
+      ],
+    },
+  ),
+  "GET /v1/refunds": list<Stripe.RefundListParams>({
+    charge: str(),
+    created: range(),
+    payment_intent: str(),
+  }),
+  "GET /v1/refunds/:id": endpoint({}),
+
+  // Customer balance transactions
+  "POST /v1/customers/:id/balance_transactions":
+    endpointWithMetadata<Stripe.CustomerCreateBalanceTransactionParams>({
+      amount: int(),
+      currency: currency(),
+      description: str({ maxLength: 350 }),
+    }),
+  "GET /v1/customers/:id/balance_transactions": list<Stripe.CustomerListBalanceTransactionsParams>(
+    { created: range() },
+    { unsupported: ["invoice"] },
+  ),
+  "GET /v1/customers/:id/balance_transactions/:txn": endpoint({}),
+  "POST /v1/customers/:id/balance_transactions/:txn":
+    endpointWithMetadata<Stripe.CustomerUpdateBalanceTransactionParams>({
+      description: str({ maxLength: 350 }),
+    }),
+
   // Payment intents
   "POST /v1/payment_intents": paymentIntentCreate,
   "GET /v1/payment_intents": list<Stripe.PaymentIntentListParams>({ created: range(), customer: str() }),

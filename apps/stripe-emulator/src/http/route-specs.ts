@@ -802,27 +802,7 @@ export const ROUTE_SPECS: Record<string, ObjectSpec> = {
   "GET /v1/invoice_payments/:id": retrieve(),
   "GET /v1/setup_intents/:id": endpoint<Stripe.SetupIntentRetrieveParams>({ client_secret: str() }),
 
-  // Refunds
-  "POST /v1/refunds": endpointWithMetadata<Stripe.RefundCreateParams>(
-    {
-      amount: int({ min: 1 }),
-      payment_intent: str(),
-      reason: oneOf(["duplicate", "fraudulent", "requested_by_customer"]),
-    },
-    {
-      unsupported: [
-        "charge",
-        "currency",
-        "customer",
-        "instructions_email",
-        "origin",
-        "refund_application_fee",
-        "reverse_transfer",
-      ],
-    },
-  ),
-  "GET /v1/refunds": list<Stripe.RefundListParams>({ created: range(), payment_intent: str() }),
-  "GET /v1/refunds/:id": retrieve(),
+  // Refunds: see route-specs-payments.ts
 
   // Checkout
   "POST /v1/checkout/sessions": checkoutCreate,

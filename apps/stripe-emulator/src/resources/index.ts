@@ -1,6 +1,8 @@
 import type { Router } from "../http/router.ts";
 import { registerBillingMeters } from "./billingMeters.ts";
+import { registerCharges } from "./charges.ts";
 import { registerCheckout } from "./checkout.ts";
+import { registerCustomerBalance } from "./customerBalance.ts";
 import { registerCustomers } from "./customers.ts";
 import { registerEvents } from "./events.ts";
 import { registerInvoiceItems } from "./invoiceItems.ts";
@@ -29,4 +31,6 @@ export function registerAll(router: Router): void {
   registerEvents(router);
   registerTestClocks(router);
   registerBillingMeters(router);
+  registerCharges(router);
+  registerCustomerBalance(router);
 }
