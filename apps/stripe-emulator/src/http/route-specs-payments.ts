@@ -1,5 +1,6 @@
 import type Stripe from "stripe";
 import {
+  arr,
   bool,
   currency,
   endpoint,
@@ -117,6 +118,32 @@ const paymentIntentConfirm = endpoint<Stripe.PaymentIntentConfirmParams>(
   },
 );
 
+const CREDIT_NOTE_REASONS = ["duplicate", "fraudulent", "order_change", "product_unsatisfactory"];
+
+const creditNoteFields = {
+  amount: int({ min: 0 }),
+  credit_amount: int({ min: 0 }),
+  invoice: str(),
+  lines: arr(
+    obj<Stripe.CreditNoteCreateParams.Line>(
+      {
+        amount: int({ min: 0 }),
+        description: str(),
+        invoice_line_item: str(),
+        quantity: int({ min: 0 }),
+        type: oneOf(["custom_line_item", "invoice_line_item"]),
+        unit_amount: int({ min: 0 }),
+      },
+      { unsupported: ["metadata", "tax_amounts", "tax_rates", "unit_amount_decimal"] },
+    ),
+  ),
+  memo: str(),
+  out_of_band_amount: int({ min: 0 }),
+  reason: oneOf(CREDIT_NOTE_REASONS),
+  refund_amount: int({ min: 0 }),
+};
+const CREDIT_NOTE_UNSUPPORTED = ["effective_at", "email_type", "refunds", "shipping_cost"] as const;
+
 export const PAYMENT_ROUTE_SPECS: Record<string, ObjectSpec> = {
   // Charges (read-only) and refunds
   "GET /v1/charges": list<Stripe.ChargeListParams>(
@@ -148,6 +175,22 @@ export const PAYMENT_ROUTE_SPECS: Record<string, ObjectSpec> = {
     payment_intent: str(),
   }),
   "GET /v1/refunds/:id": endpoint({}),
+
+  // Credit notes
+  "POST /v1/credit_notes": endpointWithMetadata<Stripe.CreditNoteCreateParams>(creditNoteFields, {
+    unsupported: [...CREDIT_NOTE_UNSUPPORTED],
+  }),
+  "GET /v1/credit_notes/preview": endpointWithMetadata<Stripe.CreditNotePreviewParams>(creditNoteFields, {
+    unsupported: [...CREDIT_NOTE_UNSUPPORTED],
+  }),
+  "GET /v1/credit_notes": list<Stripe.CreditNoteListParams>(
+    { created: range(), customer: str(), invoice: str() },
+    { unsupported: ["customer_account"] },
+  ),
+  "GET /v1/credit_notes/:id": endpoint({}),
+  "POST /v1/credit_notes/:id": endpointWithMetadata<Stripe.CreditNoteUpdateParams>({ memo: str() }),
+  "POST /v1/credit_notes/:id/void": endpoint<Stripe.CreditNoteVoidCreditNoteParams>({}),
+  "GET /v1/credit_notes/:id/lines": list<Stripe.CreditNoteListLineItemsParams>({}),
 
   // Customer balance transactions
   "POST /v1/customers/:id/balance_transactions":

@@ -2,6 +2,7 @@ import type { Router } from "../http/router.ts";
 import { registerBillingMeters } from "./billingMeters.ts";
 import { registerCharges } from "./charges.ts";
 import { registerCheckout } from "./checkout.ts";
+import { registerCreditNotes } from "./creditNotes.ts";
 import { registerCustomerBalance } from "./customerBalance.ts";
 import { registerCustomers } from "./customers.ts";
 import { registerEvents } from "./events.ts";
@@ -33,4 +34,5 @@ export function registerAll(router: Router): void {
   registerBillingMeters(router);
   registerCharges(router);
   registerCustomerBalance(router);
+  registerCreditNotes(router);
 }
