@@ -57,3 +57,12 @@ export interface CreditNoteRec {
   customer_balance_transaction: string | null;
   voided_at: number | null;
 }
+
+/** A customer portal session (`/v1/billing_portal/sessions`); its page is served by the emulator. */
+export interface PortalSessionRec {
+  id: string;
+  seq: number;
+  created: number;
+  customer: string;
+  return_url: string | null;
+}

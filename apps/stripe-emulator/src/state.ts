@@ -4,7 +4,7 @@
  * Resources are rendered to Stripe's shapes by the typed builders in `resources/*`.
  */
 
-import type { BalanceTransactionRec, CreditNoteRec } from "./payments-state.ts";
+import type { BalanceTransactionRec, CreditNoteRec, PortalSessionRec } from "./payments-state.ts";
 
 export type Metadata = Record<string, string>;
 export type Interval = "day" | "week" | "month" | "year";
@@ -473,6 +473,7 @@ export interface State {
   meterEvents: MeterEventRec[];
   balanceTransactions: Record<string, BalanceTransactionRec>;
   creditNotes: Record<string, CreditNoteRec>;
+  portalSessions: Record<string, PortalSessionRec>;
 }
 
 export function emptyState(): State {
@@ -498,5 +499,6 @@ export function emptyState(): State {
     meterEvents: [],
     balanceTransactions: {},
     creditNotes: {},
+    portalSessions: {},
   };
 }

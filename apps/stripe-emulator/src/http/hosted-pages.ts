@@ -11,11 +11,13 @@ import type { EmulatorContext } from "./context.ts";
 import {
   authenticatePage,
   checkoutPage,
+  creditNotePdf,
   invoicePage,
   invoicePdf,
   landingPage,
   paymentIntentAuthenticatePage,
 } from "./pages.ts";
+import { registerPortal } from "./portal.ts";
 
 /** The pages a browser opens: the landing page, Checkout (`session.url`) and hosted invoices with their PDF. */
 export function registerHostedPages(app: FastifyInstance, ctx: EmulatorContext): void {
@@ -27,6 +29,7 @@ export function registerHostedPages(app: FastifyInstance, ctx: EmulatorContext):
   const formField = (body: Raw, key: string): string => (typeof body[key] === "string" ? body[key] : "");
 
   app.get("/", async (_request, reply) => html(reply, 200, landingPage(core.baseUrl)));
+  registerPortal(app, ctx);
 
   app.get<{ Params: { id: string } }>("/checkout/:id", async (request, reply) => {
     const session = core.state.checkoutSessions[request.params.id];
@@ -141,7 +144,15 @@ export function registerHostedPages(app: FastifyInstance, ctx: EmulatorContext):
     return reply
       .header("content-type", "application/pdf")
       .header("content-disposition", `inline; filename="${inv.number ?? inv.id}.pdf"`)
-      .send(invoicePdf(inv));
+      .send(invoicePdf(core, inv));
+  });
+  app.get<{ Params: { id: string } }>("/credit_notes/:id/pdf", async (request, reply) => {
+    const cn = core.state.creditNotes[request.params.id];
+    if (!cn) return reply.code(404).send("Not found");
+    return reply
+      .header("content-type", "application/pdf")
+      .header("content-disposition", `inline; filename="${cn.number}.pdf"`)
+      .send(creditNotePdf(core, cn));
   });
   app.post<{ Params: { id: string } }>("/invoices/:id/pay", async (request, reply) => {
     const inv = core.state.invoices[request.params.id];

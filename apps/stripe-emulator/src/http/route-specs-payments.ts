@@ -192,6 +192,12 @@ export const PAYMENT_ROUTE_SPECS: Record<string, ObjectSpec> = {
   "POST /v1/credit_notes/:id/void": endpoint<Stripe.CreditNoteVoidCreditNoteParams>({}),
   "GET /v1/credit_notes/:id/lines": list<Stripe.CreditNoteListLineItemsParams>({}),
 
+  // Customer portal
+  "POST /v1/billing_portal/sessions": endpoint<Stripe.BillingPortal.SessionCreateParams>(
+    { customer: str(), return_url: str() },
+    { unsupported: ["configuration", "customer_account", "flow_data", "locale", "on_behalf_of"] },
+  ),
+
   // Customer balance transactions
   "POST /v1/customers/:id/balance_transactions":
     endpointWithMetadata<Stripe.CustomerCreateBalanceTransactionParams>({

@@ -1,5 +1,6 @@
 import type { Router } from "../http/router.ts";
 import { registerBillingMeters } from "./billingMeters.ts";
+import { registerBillingPortal } from "./billingPortal.ts";
 import { registerCharges } from "./charges.ts";
 import { registerCheckout } from "./checkout.ts";
 import { registerCreditNotes } from "./creditNotes.ts";
@@ -35,4 +36,5 @@ export function registerAll(router: Router): void {
   registerCharges(router);
   registerCustomerBalance(router);
   registerCreditNotes(router);
+  registerBillingPortal(router);
 }
