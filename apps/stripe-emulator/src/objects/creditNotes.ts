@@ -3,7 +3,7 @@ import { type EmulatorCore, embeddedList } from "../core.ts";
 import type { CreditNoteLineRec, CreditNoteRec } from "../payments-state.ts";
 import { decimal } from "./prices.ts";
 
-export function buildCreditNoteLine(rec: CreditNoteRec, line: CreditNoteLineRec): Stripe.CreditNoteLineItem {
+export function buildCreditNoteLine(line: CreditNoteLineRec): Stripe.CreditNoteLineItem {
   const unit = line.quantity ? line.amount / line.quantity : line.amount;
   return {
     id: line.id,
@@ -41,7 +41,7 @@ export function buildCreditNote(core: EmulatorCore, rec: CreditNoteRec): Stripe.
     effective_at: rec.created,
     invoice: rec.invoice,
     lines: embeddedList(
-      rec.lines.map((line) => buildCreditNoteLine(rec, line)),
+      rec.lines.map((line) => buildCreditNoteLine(line)),
       `/v1/credit_notes/${rec.id}/lines`,
     ),
     livemode: false,

@@ -63,7 +63,7 @@ function createSession(core: EmulatorCore, p: Params): CheckoutSessionRec {
   const intentData = p.obj("payment_intent_data");
   if (intentData && mode !== "payment") {
     throw invalidRequest(
-      "You can not pass `payment_intent_data` in `" + mode + "` mode.",
+      `You can not pass \`payment_intent_data\` in \`${mode}\` mode.`,
       "payment_intent_data",
     );
   }
