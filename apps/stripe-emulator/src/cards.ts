@@ -9,7 +9,9 @@ export type CardBehavior =
   /** Attaches fine; every charge declines (`4000000000000341`). */
   | "decline_on_charge"
   /** Charges need 3-D Secure authentication (off-session charges end in `requires_action`). */
-  | "requires_action";
+  | "requires_action"
+  /** Needs authentication until it is set up for off-session use (`4000002500003155`). */
+  | "requires_action_until_set_up";
 
 export interface Decline {
   code: string;
@@ -147,6 +149,21 @@ export const TEST_CARDS: TestCard[] = [
     },
     label: "Visa •••• 3184 — requires 3-D Secure authentication",
   },
+  {
+    slug: "authentication-required-on-setup",
+    paymentMethods: ["pm_card_authenticationRequiredOnSetup"],
+    tokens: ["tok_authenticationRequiredOnSetup"],
+    number: "4000002500003155",
+    brand: "visa",
+    funding: "credit",
+    behavior: "requires_action_until_set_up",
+    decline: {
+      code: "authentication_required",
+      decline_code: "authentication_required",
+      message: "Your card was declined. This transaction requires authentication.",
+    },
+    label: "Visa •••• 3155 — 3-D Secure once, then saved for off-session payments",
+  },
 ];
 
 export function cardByPaymentMethodId(id: string): TestCard | undefined {
@@ -187,13 +204,18 @@ export function cardRecord(card: TestCard, year: number): CardRec {
 export function chargeOutcome(
   card: CardRec,
   authenticated = false,
+  setUpForOffSession = false,
 ): { ok: true } | { ok: false; action: boolean; decline: Decline } {
   const test = cardByLast4(card.brand, card.last4);
   if (!test || test.behavior === "succeed") return { ok: true };
-  if (test.behavior === "requires_action" && authenticated) return { ok: true };
+  const needsAuth =
+    test.behavior === "requires_action" ||
+    (test.behavior === "requires_action_until_set_up" && !setUpForOffSession);
+  if (test.behavior === "requires_action_until_set_up" && !needsAuth) return { ok: true };
+  if (needsAuth && authenticated) return { ok: true };
   return {
     ok: false,
-    action: test.behavior === "requires_action",
+    action: needsAuth,
     decline: test.decline ?? GENERIC_DECLINE,
   };
 }

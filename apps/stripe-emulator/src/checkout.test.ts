@@ -181,3 +181,144 @@ describe("hosted checkout", () => {
     ).toBe("%PDF-");
   });
 });
+
+async function oneTimePrice(amount = 1500, currency = "usd") {
+  return stripe.prices.create({ product_data: { name: "Call minutes pack" }, currency, unit_amount: amount });
+}
+
+describe("hosted checkout in payment mode", () => {
+  it("charges one-time prices as a guest, with payment_intent_data, and sends the payment events", async () => {
+    const price = await oneTimePrice();
+    expect(price.type).toBe("one_time");
+    const session = await stripe.checkout.sessions.create({
+      mode: "payment",
+      customer_email: "guest@minutely.test",
+      line_items: [{ price: price.id, quantity: 2 }],
+      payment_intent_data: { description: "2 packs", metadata: { order: "ord_1" } },
+      success_url: "http://localhost:3000/done?s={CHECKOUT_SESSION_ID}",
+    });
+    expect(session).toMatchObject({
+      mode: "payment",
+      amount_total: 3000,
+      payment_intent: null,
+      customer_creation: "if_required",
+    });
+    const page = await fetch(session.url ?? "").then((r) => r.text());
+    expect(page).toContain("Pay $30.00");
+    const response = await submit(`${emulator.url}/checkout/${session.id}/pay`, {
+      card: "visa",
+      name: "Guest",
+    });
+    expect(response.status).toBe(303);
+    const done = await stripe.checkout.sessions.retrieve(session.id, { expand: ["payment_intent"] });
+    expect(done).toMatchObject({ status: "complete", payment_status: "paid", customer: null });
+    expect(done.customer_details).toMatchObject({ email: "guest@minutely.test", name: "Guest" });
+    const pi = done.payment_intent as Stripe.PaymentIntent;
+    expect(pi).toMatchObject({
+      status: "succeeded",
+      amount: 3000,
+      description: "2 packs",
+      metadata: { order: "ord_1" },
+      customer: null,
+    });
+    const types = (await stripe.events.list({ limit: 20 })).data.map((e) => e.type);
+    expect(types.slice(0, 4).reverse()).toEqual([
+      "payment_intent.created",
+      "charge.succeeded",
+      "payment_intent.succeeded",
+      "checkout.session.completed",
+    ]);
+  });
+
+  it("creates a customer with customer_creation=always and saves the card with setup_future_usage", async () => {
+    const price = await oneTimePrice(900, "eur");
+    const always = await stripe.checkout.sessions.create({
+      mode: "payment",
+      customer_creation: "always",
+      line_items: [{ price: price.id }],
+      success_url: "http://localhost:3000/done",
+    });
+    await submit(`${emulator.url}/checkout/${always.id}/pay`, {
+      card: "visa",
+      email: "always@minutely.test",
+    });
+    const paid = await stripe.checkout.sessions.retrieve(always.id);
+    expect(paid.customer).toMatch(/^cus_/);
+    expect(paid.customer_creation).toBe("always");
+
+    const customer = await stripe.customers.create({ email: "save@minutely.test" });
+    const save = await stripe.checkout.sessions.create({
+      mode: "payment",
+      customer: customer.id,
+      line_items: [{ price: price.id }],
+      payment_intent_data: { setup_future_usage: "off_session" },
+      success_url: "http://localhost:3000/done",
+    });
+    await submit(`${emulator.url}/checkout/${save.id}/pay`, { card: "mastercard" });
+    const saved = (await stripe.customers.listPaymentMethods(customer.id)).data;
+    expect(saved.map((pm) => pm.card?.brand)).toEqual(["mastercard"]);
+    const pi = await stripe.paymentIntents.retrieve(
+      String((await stripe.checkout.sessions.retrieve(save.id)).payment_intent),
+    );
+    expect(pi).toMatchObject({ setup_future_usage: "off_session", customer: customer.id, currency: "eur" });
+  });
+
+  it("keeps the session open and creates nothing on a decline", async () => {
+    const price = await oneTimePrice();
+    const session = await stripe.checkout.sessions.create({
+      mode: "payment",
+      line_items: [{ price: price.id }],
+      success_url: "http://localhost:3000/done",
+    });
+    const response = await submit(`${emulator.url}/checkout/${session.id}/pay`, {
+      card: "insufficient-funds",
+    });
+    expect(response.status).toBe(402);
+    expect(await response.text()).toContain("Your card has insufficient funds.");
+    expect(await stripe.checkout.sessions.retrieve(session.id)).toMatchObject({
+      status: "open",
+      payment_intent: null,
+    });
+  });
+
+  it("refuses recurring prices, subscription-only and payment-only parameters where Stripe does", async () => {
+    const recurring = await stripe.prices.create({
+      product_data: { name: "Monthly" },
+      currency: "usd",
+      unit_amount: 1000,
+      recurring: { interval: "month" },
+    });
+    await expect(
+      stripe.checkout.sessions.create({
+        mode: "payment",
+        line_items: [{ price: recurring.id }],
+        success_url: "http://localhost:3000/done",
+      }),
+    ).rejects.toMatchObject({ param: "line_items[0][price]" });
+    await expect(
+      stripe.checkout.sessions.create({
+        mode: "subscription",
+        customer_creation: "always",
+        line_items: [{ price: recurring.id }],
+        success_url: "http://localhost:3000/done",
+      }),
+    ).rejects.toMatchObject({ param: "customer_creation" });
+    await expect(
+      stripe.checkout.sessions.create({
+        mode: "subscription",
+        payment_intent_data: { description: "x" },
+        line_items: [{ price: recurring.id }],
+        success_url: "http://localhost:3000/done",
+      }),
+    ).rejects.toMatchObject({ param: "payment_intent_data" });
+    const price = await oneTimePrice();
+    await expect(
+      stripe.checkout.sessions.create({
+        mode: "payment",
+        line_items: [{ price: price.id }],
+        payment_intent_data: { capture_method: "manual" },
+        success_url: "http://localhost:3000/done",
+      }),
+    ).rejects.toMatchObject({ param: "payment_intent_data[capture_method]" });
+  });
+});

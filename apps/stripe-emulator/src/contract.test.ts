@@ -292,6 +292,50 @@ function defineContract(getTarget: () => Target, timeout: number): void {
     const raw = (error as Stripe.errors.StripeCardError).raw as { payment_method?: { id?: string } };
     expect(raw.payment_method?.id).toBe(pm.id);
   });
+
+  it("refuses a PaymentIntent below the minimum charge amount", { timeout }, async () => {
+    const refused = await raw("POST", "/v1/payment_intents", { amount: "20", currency: "usd" });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ code: "amount_too_small", param: "amount" });
+  });
+
+  it("off session, a card that needs authentication fails with a 402 and the PaymentIntent needs a payment method", {
+    timeout,
+  }, async () => {
+    const s = getTarget().stripe;
+    const customer = await s.customers.create({ email: `sca-${unique()}@minutely.test` });
+    const pm = await s.paymentMethods.attach("pm_card_authenticationRequired", { customer: customer.id });
+    const error = await s.paymentIntents
+      .create({
+        amount: 1000,
+        currency: "usd",
+        customer: customer.id,
+        payment_method: pm.id,
+        off_session: true,
+        confirm: true,
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toBeInstanceOf(Stripe.errors.StripeCardError);
+    expect(error).toMatchObject({ code: "authentication_required", decline_code: "authentication_required" });
+    expect((error as Stripe.errors.StripeCardError).payment_intent?.status).toBe("requires_payment_method");
+  });
+
+  it("refuses a credit note larger than the invoice", { timeout }, async () => {
+    const s = getTarget().stripe;
+    const customer = await s.customers.create({ email: `cn-${unique()}@minutely.test` });
+    await s.invoiceItems.create({ customer: customer.id, amount: 1000, currency: "usd" });
+    const draft = await s.invoices.create({
+      customer: customer.id,
+      pending_invoice_items_behavior: "include",
+    });
+    const open = await s.invoices.finalizeInvoice(draft.id);
+    const refused = await raw("POST", "/v1/credit_notes", { invoice: open.id, amount: "1001" });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ type: "invalid_request_error" });
+  });
 }
 
 describe("Stripe's strictness — Stripe emulator", () => {

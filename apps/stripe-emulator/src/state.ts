@@ -4,6 +4,8 @@
  * Resources are rendered to Stripe's shapes by the typed builders in `resources/*`.
  */
 
+import type { BalanceTransactionRec, CreditNoteRec, PortalSessionRec } from "./payments-state.ts";
+
 export type Metadata = Record<string, string>;
 export type Interval = "day" | "week" | "month" | "year";
 
@@ -60,6 +62,8 @@ export interface PaymentMethodRec extends Base {
   billing_details: { email: string | null; name: string | null; phone: string | null };
   metadata: Metadata;
   allow_redisplay: "always" | "limited" | "unspecified";
+  /** Set up for off-session use (a Checkout or an authenticated `setup_future_usage` payment); absent in older files. */
+  off_session_ready?: boolean;
 }
 
 export interface ProductRec extends Base {
@@ -310,7 +314,7 @@ export interface PaymentErrorRec {
   code: string;
   decline_code: string | null;
   message: string;
-  type: "card_error";
+  type: "card_error" | "invalid_request_error";
 }
 
 export interface PaymentIntentRec extends Base {
@@ -319,13 +323,28 @@ export interface PaymentIntentRec extends Base {
   customer: string | null;
   invoice: string | null;
   payment_method: string | null;
-  status: "requires_payment_method" | "requires_action" | "succeeded" | "canceled";
+  status:
+    | "requires_payment_method"
+    | "requires_confirmation"
+    | "requires_action"
+    | "processing"
+    | "succeeded"
+    | "canceled";
   last_payment_error: PaymentErrorRec | null;
   /** The last Charge made for it (absent in older state files). */
   latest_charge?: string | null;
   client_secret: string;
   description: string | null;
   metadata: Metadata;
+  /** PaymentIntents made with the API (absent on invoice ones and in older state files). */
+  setup_future_usage?: "off_session" | "on_session" | null;
+  cancellation_reason?: string | null;
+  canceled_at?: number | null;
+  receipt_email?: string | null;
+  /** The Checkout Session that made it (payment mode). */
+  checkout_session?: string | null;
+  /** Where the emulated 3-D Secure page sends the customer back to. */
+  return_url?: string | null;
 }
 
 /** One payment attempt of a PaymentIntent with a card. */
@@ -408,6 +427,17 @@ export interface CheckoutSessionRec extends Base {
   expires_at: number;
   completed_at: number | null;
   last_error: string | null;
+  /** Payment mode (absent in older state files). */
+  payment_intent?: string | null;
+  payment_intent_data?: {
+    description: string | null;
+    metadata: Metadata;
+    setup_future_usage: "off_session" | "on_session" | null;
+    receipt_email: string | null;
+  };
+  customer_creation?: "always" | "if_required" | null;
+  /** What the buyer entered on the hosted page (guest payments have no Customer). */
+  customer_details?: { email: string | null; name: string | null } | null;
 }
 
 export interface SetupIntentRec extends Base {
@@ -526,6 +556,9 @@ export interface State {
   coupons: Record<string, CouponRec>;
   promotionCodes: Record<string, PromotionCodeRec>;
   discounts: Record<string, DiscountRec>;
+  balanceTransactions: Record<string, BalanceTransactionRec>;
+  creditNotes: Record<string, CreditNoteRec>;
+  portalSessions: Record<string, PortalSessionRec>;
 }
 
 export function emptyState(): State {
@@ -552,5 +585,8 @@ export function emptyState(): State {
     coupons: {},
     promotionCodes: {},
     discounts: {},
+    balanceTransactions: {},
+    creditNotes: {},
+    portalSessions: {},
   };
 }

@@ -15,6 +15,7 @@ import type {
   SubscriptionItemRec,
   SubscriptionRec,
 } from "../state.ts";
+import { changeBalance } from "./balance.ts";
 import { freezeInvoiceDiscounts } from "./discounts.ts";
 import { onInvoicePaid, onInvoicePaymentFailed, retryDelays } from "./dunning.ts";
 import { recordCharge } from "./payments.ts";
@@ -195,7 +196,14 @@ export function finalizeInvoice(core: EmulatorCore, inv: InvoiceRec, now: number
   inv.starting_balance = amounts.starting;
   inv.amount_due = amounts.due;
   inv.ending_balance = amounts.ending;
-  if (amounts.ending !== customer.balance) customer.balance = amounts.ending;
+  if (amounts.ending !== customer.balance) {
+    changeBalance(core, customer, amounts.ending - customer.balance, {
+      type: "applied_to_invoice",
+      currency: inv.currency,
+      invoice: inv.id,
+      quiet: true,
+    });
+  }
   inv.number = `${customer.invoice_prefix}-${String(customer.next_invoice_sequence).padStart(4, "0")}`;
   customer.next_invoice_sequence += 1;
   inv.status = "open";
@@ -308,7 +316,7 @@ export function attemptInvoicePayment(
   inv.attempt_count += 1;
   const pm = pmId ? core.state.paymentMethods[pmId] : undefined;
   const outcome = pm
-    ? chargeOutcome(pm.card, options.authenticated ?? false)
+    ? chargeOutcome(pm.card, options.authenticated ?? false, pm.off_session_ready ?? false)
     : { ok: false as const, action: false, decline: NO_PAYMENT_METHOD };
   if (pi) {
     pi.payment_method = pm?.id ?? null;
@@ -377,8 +385,13 @@ export function voidInvoice(core: EmulatorCore, inv: InvoiceRec, now: number): v
   if (pi && pi.status !== "succeeded") pi.status = "canceled";
   // Restore balance that was applied at finalization.
   const customer = core.state.customers[inv.customer];
-  if (customer && inv.ending_balance !== null) {
-    customer.balance += inv.starting_balance - inv.ending_balance;
+  if (customer && inv.ending_balance !== null && inv.starting_balance !== inv.ending_balance) {
+    changeBalance(core, customer, inv.starting_balance - inv.ending_balance, {
+      type: "unapplied_from_invoice",
+      currency: inv.currency,
+      invoice: inv.id,
+      quiet: true,
+    });
   }
   core.emitUpdate("invoice.voided", before, buildInvoice(core, inv));
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { attemptInvoicePayment } from "../billing/invoices.ts";
+import { authenticatePaymentIntent } from "../billing/paymentIntents.ts";
 import { attachPaymentMethod } from "../billing/payments.ts";
 import { cardBySlug } from "../cards.ts";
 import { ApiError } from "../errors.ts";
@@ -7,7 +8,16 @@ import { checkoutSession, completeCheckout } from "../resources/checkout.ts";
 import type { Raw } from "../spec.ts";
 import { lenientBody } from "./app.ts";
 import type { EmulatorContext } from "./context.ts";
-import { authenticatePage, checkoutPage, invoicePage, invoicePdf, landingPage } from "./pages.ts";
+import {
+  authenticatePage,
+  checkoutPage,
+  creditNotePdf,
+  invoicePage,
+  invoicePdf,
+  landingPage,
+  paymentIntentAuthenticatePage,
+} from "./pages.ts";
+import { registerPortal } from "./portal.ts";
 
 /** The pages a browser opens: the landing page, Checkout (`session.url`) and hosted invoices with their PDF. */
 export function registerHostedPages(app: FastifyInstance, ctx: EmulatorContext): void {
@@ -19,6 +29,7 @@ export function registerHostedPages(app: FastifyInstance, ctx: EmulatorContext):
   const formField = (body: Raw, key: string): string => (typeof body[key] === "string" ? body[key] : "");
 
   app.get("/", async (_request, reply) => html(reply, 200, landingPage(core.baseUrl)));
+  registerPortal(app, ctx);
 
   app.get<{ Params: { id: string } }>("/checkout/:id", async (request, reply) => {
     const session = core.state.checkoutSessions[request.params.id];
@@ -96,6 +107,33 @@ export function registerHostedPages(app: FastifyInstance, ctx: EmulatorContext):
     return reply.redirect(session.cancel_url ?? core.baseUrl, 303);
   });
 
+  // The `next_action.redirect_to_url.url` of a PaymentIntent that needs 3-D Secure.
+  app.get<{ Params: { id: string } }>("/payment_intents/:id/authenticate", async (request, reply) => {
+    const pi = core.state.paymentIntents[request.params.id];
+    if (!pi) return html(reply, 404, "<!doctype html><title>Not found</title><p>No such payment.</p>");
+    return html(reply, 200, paymentIntentAuthenticatePage(pi));
+  });
+  app.post<{ Params: { id: string } }>("/payment_intents/:id/authenticate", async (request, reply) => {
+    const pi = core.state.paymentIntents[request.params.id];
+    if (!pi) return html(reply, 404, "<!doctype html><title>Not found</title><p>No such payment.</p>");
+    const success = formField(lenientBody(request), "result") !== "fail";
+    let message: string | undefined;
+    try {
+      core.tx(() => authenticatePaymentIntent(core, pi, success));
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      message = error.message;
+    }
+    const current = core.state.paymentIntents[pi.id] ?? pi;
+    if (message === undefined && current.return_url) {
+      const target = new URL(current.return_url);
+      target.searchParams.set("payment_intent", current.id);
+      target.searchParams.set("payment_intent_client_secret", current.client_secret);
+      return reply.redirect(target.toString(), 303);
+    }
+    return html(reply, message ? 402 : 200, paymentIntentAuthenticatePage(current, message));
+  });
+
   app.get<{ Params: { id: string } }>("/invoices/:id", async (request, reply) => {
     const inv = core.state.invoices[request.params.id];
     if (!inv || inv.deleted)
@@ -108,7 +146,15 @@ export function registerHostedPages(app: FastifyInstance, ctx: EmulatorContext):
     return reply
       .header("content-type", "application/pdf")
       .header("content-disposition", `inline; filename="${inv.number ?? inv.id}.pdf"`)
-      .send(invoicePdf(inv));
+      .send(invoicePdf(core, inv));
+  });
+  app.get<{ Params: { id: string } }>("/credit_notes/:id/pdf", async (request, reply) => {
+    const cn = core.state.creditNotes[request.params.id];
+    if (!cn) return reply.code(404).send("Not found");
+    return reply
+      .header("content-type", "application/pdf")
+      .header("content-disposition", `inline; filename="${cn.number}.pdf"`)
+      .send(creditNotePdf(core, cn));
   });
   app.post<{ Params: { id: string } }>("/invoices/:id/pay", async (request, reply) => {
     const inv = core.state.invoices[request.params.id];

@@ -3,7 +3,8 @@ import { TEST_CARDS } from "../cards.ts";
 import type { EmulatorCore } from "../core.ts";
 import { buildCheckoutSession } from "../objects/checkout.ts";
 import { priceAmount } from "../objects/prices.ts";
-import type { CheckoutSessionRec, InvoiceRec } from "../state.ts";
+import type { CreditNoteRec } from "../payments-state.ts";
+import type { Address, CheckoutSessionRec, InvoiceRec, PaymentIntentRec } from "../state.ts";
 import { API_VERSION, EMULATOR_LABEL } from "../version.ts";
 
 export function escapeHtml(value: string): string {
@@ -35,7 +36,7 @@ const STYLE = `
   .note { color: #5f6b7a; font-size: .85rem; }
 `;
 
-function layout(title: string, body: string): string {
+export function layout(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -56,7 +57,7 @@ ${body}
 </html>`;
 }
 
-function cardOptions(selected: string): string {
+export function cardOptions(selected: string): string {
   return TEST_CARDS.map(
     (card) => `<div class="card-option">
   <input type="radio" name="card" id="card-${card.slug}" value="${card.slug}"${card.slug === selected ? " checked" : ""}>
@@ -109,14 +110,19 @@ ${success && session.status === "complete" ? `<p><a id="continue" href="${escape
     ? `<label class="field" for="promotion-code">Promotion code</label>
 <input type="text" id="promotion-code" name="promotion_code" value="${escapeHtml(options.promotionCode ?? "")}" autocomplete="off">`
     : "";
-  const title = session.mode === "setup" ? "Save a card for future payments" : "Subscribe";
+  const title =
+    session.mode === "setup"
+      ? "Save a card for future payments"
+      : session.mode === "payment"
+        ? "Pay"
+        : "Subscribe";
   const email = options.email ?? customer?.email ?? session.customer_email ?? "";
   return layout(
     title,
     `<h1 id="checkout-title">${escapeHtml(title)}</h1>
 ${options.error ? `<p class="error" role="alert" id="checkout-error">${escapeHtml(options.error)}</p>` : ""}
 ${
-  session.mode === "subscription"
+  session.mode !== "setup"
     ? `<table aria-label="Order summary">
 <thead><tr><th>Item</th><th class="amount">Price</th></tr></thead>
 <tbody>${rows}${discountRow}</tbody>
@@ -134,7 +140,7 @@ ${cardOptions(options.selected ?? "visa")}
 <label class="field" for="name">Name on card</label>
 <input type="text" id="name" name="name" value="${escapeHtml(options.name ?? customer?.name ?? "")}" autocomplete="cc-name">
 ${promotionField}
-<button type="submit" class="primary" id="submit">${session.mode === "setup" ? "Save card" : "Subscribe"}</button>
+<button type="submit" class="primary" id="submit">${session.mode === "setup" ? "Save card" : session.mode === "payment" ? `Pay ${escapeHtml(formatAmount(total - discount, session.currency ?? "usd"))}` : "Subscribe"}</button>
 </form>
 ${
   session.cancel_url
@@ -161,6 +167,24 @@ export function authenticatePage(
 <button type="submit" class="primary" id="authorize" name="result" value="complete">Complete authentication</button>
 <button type="submit" class="secondary" id="fail-authentication" name="result" value="fail">Fail authentication</button>
 </form>`,
+  );
+}
+
+/** The emulated 3-D Secure step of a PaymentIntent in `requires_action` (its `next_action` URL). */
+export function paymentIntentAuthenticatePage(pi: PaymentIntentRec, message?: string): string {
+  const form =
+    pi.status === "requires_action"
+      ? `<p>Your bank asks you to confirm a payment of <strong id="authenticate-amount">${escapeHtml(formatAmount(pi.amount, pi.currency))}</strong>. Choose an outcome.</p>
+<form method="post" action="/payment_intents/${encodeURIComponent(pi.id)}/authenticate">
+<button type="submit" class="primary" id="authorize" name="result" value="complete">Complete authentication</button>
+<button type="submit" class="secondary" id="fail-authentication" name="result" value="fail">Fail authentication</button>
+</form>`
+      : `<p>Payment status: <strong id="payment-status">${escapeHtml(pi.status)}</strong>.</p>`;
+  return layout(
+    "3-D Secure authentication",
+    `<h1 id="checkout-title">3-D Secure authentication (emulated)</h1>
+${message ? `<p class="error" role="alert" id="authenticate-error">${escapeHtml(message)}</p>` : ""}
+${form}`,
   );
 }
 
@@ -219,37 +243,40 @@ function pdfEscape(text: string): string {
     .replaceAll(")", "\\)");
 }
 
-/** A small but valid single-page PDF with the invoice's text. */
-export function invoicePdf(inv: InvoiceRec): Buffer {
-  const lines = [
-    `INVOICE ${inv.number ?? inv.id}`,
-    `${EMULATOR_LABEL} - not a real invoice`,
-    `Status: ${inv.status}`,
-    `Customer: ${inv.customer_email ?? inv.customer}`,
-    `Period: ${new Date(inv.period_start * 1000).toISOString().slice(0, 10)} - ${new Date(inv.period_end * 1000).toISOString().slice(0, 10)}`,
-    "",
-    ...inv.lines.map((line) => `${line.description ?? ""}   ${formatAmount(line.amount, line.currency)}`),
-    "",
-    `Total: ${formatAmount(
-      inv.lines.reduce((sum, line) => sum + line.amount, 0),
-      inv.currency,
-    )}`,
-    `Amount due: ${formatAmount(inv.amount_due, inv.currency)}   Amount paid: ${formatAmount(inv.amount_paid, inv.currency)}`,
-  ];
-  const content = [
-    "BT",
-    "/F1 11 Tf",
-    "14 TL",
-    "50 790 Td",
-    ...lines.map((line) => `(${pdfEscape(line)}) Tj T*`),
-    "ET",
-  ].join("\n");
+/** One line of text on a PDF page: left-aligned at `x`, or right-aligned to `right`. */
+interface PdfText {
+  text: string;
+  y: number;
+  x?: number;
+  right?: number;
+  size?: number;
+  bold?: boolean;
+}
+
+/** Helvetica's average glyph width is about half the font size: enough to right-align amounts. */
+function approxWidth(text: string, size: number): number {
+  return pdfEscape(text).replaceAll("\\", "").length * size * 0.52;
+}
+
+/**
+ * A small hand-written PDF 1.4 file (one A4 page, Helvetica and Helvetica-Bold, no dependencies):
+ * objects, a content stream of positioned text, and a correct cross-reference table.
+ */
+export function textPdf(items: PdfText[]): Buffer {
+  const content = items
+    .map((item) => {
+      const size = item.size ?? 10;
+      const x = item.right !== undefined ? item.right - approxWidth(item.text, size) : (item.x ?? 50);
+      return `BT /${item.bold ? "F2" : "F1"} ${size} Tf ${x.toFixed(1)} ${item.y} Td (${pdfEscape(item.text)}) Tj ET`;
+    })
+    .join("\n");
   const objects = [
     "<< /Type /Catalog /Pages 2 0 R >>",
     "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> >>",
     `<< /Length ${Buffer.byteLength(content, "latin1")} >>\nstream\n${content}\nendstream`,
-    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
   ];
   let out = "%PDF-1.4\n";
   const offsets: number[] = [];
@@ -262,4 +289,128 @@ export function invoicePdf(inv: InvoiceRec): Buffer {
   for (const offset of offsets) out += `${String(offset).padStart(10, "0")} 00000 n \n`;
   out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
   return Buffer.from(out, "latin1");
+}
+
+const pdfDate = (seconds: number | null) =>
+  seconds === null ? "-" : new Date(seconds * 1000).toISOString().slice(0, 10);
+
+const SELLER = ["Minutely (Stripe emulator)", "Test mode - no real payment", "United States"];
+
+function addressLines(address: Address | null): string[] {
+  if (!address) return [];
+  const cityLine = [address.postal_code, address.city, address.state].filter(Boolean).join(" ");
+  return [address.line1, address.line2, cityLine, address.country].filter((l): l is string => Boolean(l));
+}
+
+/**
+ * A document page: seller and buyer, number and dates, one row per line with its amount, then totals.
+ * Used for invoices and credit notes.
+ */
+function documentPdf(doc: {
+  title: string;
+  number: string;
+  dates: [string, string][];
+  buyer: string[];
+  rows: [string, string][];
+  totals: [string, string][];
+  footer?: string;
+}): Buffer {
+  const items: PdfText[] = [
+    { text: `${doc.title} ${doc.number}`, y: 790, size: 18, bold: true },
+    { text: `${EMULATOR_LABEL} - not a real document`, y: 770, size: 8 },
+  ];
+  let y = 740;
+  doc.dates.forEach(([label, value]) => {
+    items.push({ text: label, y, x: 50, bold: true }, { text: value, y, x: 160 });
+    y -= 14;
+  });
+  y -= 10;
+  const top = y;
+  items.push({ text: "From", y, x: 50, bold: true }, { text: "Bill to", y, x: 320, bold: true });
+  SELLER.forEach((line, i) => {
+    items.push({ text: line, y: top - 14 * (i + 1), x: 50 });
+  });
+  doc.buyer.forEach((line, i) => {
+    items.push({ text: line, y: top - 14 * (i + 1), x: 320 });
+  });
+  y = top - 14 * (Math.max(SELLER.length, doc.buyer.length) + 2);
+  items.push({ text: "Description", y, x: 50, bold: true }, { text: "Amount", y, right: 545, bold: true });
+  y -= 18;
+  for (const [description, amount] of doc.rows) {
+    items.push({ text: description.slice(0, 80), y, x: 50 }, { text: amount, y, right: 545 });
+    y -= 14;
+  }
+  y -= 8;
+  for (const [label, amount] of doc.totals) {
+    items.push({ text: label, y, x: 330, bold: true }, { text: amount, y, right: 545 });
+    y -= 14;
+  }
+  if (doc.footer) items.push({ text: doc.footer, y: y - 20, x: 50, size: 8 });
+  return textPdf(items);
+}
+
+/** The invoice PDF (`invoice_pdf`): seller, buyer, number, dates, lines, tax, totals. */
+export function invoicePdf(core: EmulatorCore, inv: InvoiceRec): Buffer {
+  const customer = core.state.customers[inv.customer];
+  const money = (amount: number) => formatAmount(amount, inv.currency);
+  const subtotal = inv.lines.reduce((sum, line) => sum + line.amount, 0);
+  const credited = Object.values(core.state.creditNotes ?? {})
+    .filter((cn) => cn.invoice === inv.id && cn.status === "issued")
+    .reduce((sum, cn) => sum + cn.amount, 0);
+  return documentPdf({
+    title: "Invoice",
+    number: inv.number ?? inv.id,
+    dates: [
+      ["Date of issue", pdfDate(inv.finalized_at ?? inv.created)],
+      ["Date due", pdfDate(inv.due_date ?? inv.finalized_at ?? inv.created)],
+      ["Period", `${pdfDate(inv.period_start)} - ${pdfDate(inv.period_end)}`],
+      ["Status", inv.status],
+    ],
+    buyer: [
+      inv.customer_name ?? customer?.name ?? "",
+      inv.customer_email ?? customer?.email ?? inv.customer,
+      ...addressLines(customer?.address ?? null),
+    ].filter(Boolean),
+    rows: inv.lines.map((line) => [line.description ?? "", money(line.amount)]),
+    totals: [
+      ["Subtotal", money(subtotal)],
+      ["Tax", money(0)],
+      ["Total", money(subtotal)],
+      ...(inv.starting_balance !== 0
+        ? ([["Applied balance", money(inv.starting_balance)]] as [string, string][])
+        : []),
+      ...(credited > 0 ? ([["Credit notes", money(-credited)]] as [string, string][]) : []),
+      ["Amount due", money(inv.amount_due)],
+      ["Amount paid", money(inv.amount_paid)],
+    ],
+  });
+}
+
+/** A credit note's PDF (`credit_note.pdf`). */
+export function creditNotePdf(core: EmulatorCore, cn: CreditNoteRec): Buffer {
+  const customer = core.state.customers[cn.customer];
+  const inv = core.state.invoices[cn.invoice];
+  const money = (amount: number) => formatAmount(amount, cn.currency);
+  return documentPdf({
+    title: "Credit note",
+    number: cn.number,
+    dates: [
+      ["Date of issue", pdfDate(cn.created)],
+      ["Invoice", inv?.number ?? cn.invoice],
+      ["Status", cn.status],
+    ],
+    buyer: [
+      customer?.name ?? "",
+      customer?.email ?? cn.customer,
+      ...addressLines(customer?.address ?? null),
+    ].filter(Boolean),
+    rows: cn.lines.map((line) => [line.description ?? "Credit", money(line.amount)]),
+    totals: [
+      ["Total credited", money(cn.amount)],
+      ["Refunded", money(cn.refund_amount)],
+      ["Credited to balance", money(cn.credit_amount)],
+      ["Outside Stripe", money(cn.out_of_band_amount)],
+    ],
+    ...(cn.memo ? { footer: cn.memo } : {}),
+  });
 }

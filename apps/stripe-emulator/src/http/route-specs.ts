@@ -16,6 +16,7 @@ import {
   str,
   ts,
 } from "../spec.ts";
+import { PAYMENT_ROUTE_SPECS } from "./route-specs-payments.ts";
 
 /**
  * The parameters every endpoint accepts, keyed `"METHOD /path/:param"` exactly as the resource files
@@ -594,7 +595,28 @@ const checkoutCreate = endpointWithMetadata<Stripe.Checkout.SessionCreateParams>
         { unsupported: ["adjustable_quantity", "tax_rates"] },
       ),
     ),
+    customer_creation: oneOf(["always", "if_required"]),
     mode: oneOf(["payment", "setup", "subscription"]),
+    payment_intent_data: obj<Stripe.Checkout.SessionCreateParams.PaymentIntentData>(
+      {
+        description: str(),
+        metadata: metadata(),
+        receipt_email: str(),
+        setup_future_usage: oneOf(["off_session", "on_session"]),
+      },
+      {
+        unsupported: [
+          "application_fee_amount",
+          "capture_method",
+          "on_behalf_of",
+          "shipping",
+          "statement_descriptor",
+          "statement_descriptor_suffix",
+          "transfer_data",
+          "transfer_group",
+        ],
+      },
+    ),
     setup_intent_data: obj<Stripe.Checkout.SessionCreateParams.SetupIntentData>(
       { metadata: metadata() },
       { unsupported: ["description", "on_behalf_of"] },
@@ -633,11 +655,9 @@ const checkoutCreate = endpointWithMetadata<Stripe.Checkout.SessionCreateParams>
       "consent_collection",
       "custom_fields",
       "custom_text",
-      "customer_creation",
       "customer_update",
       "invoice_creation",
       "locale",
-      "payment_intent_data",
       "payment_method_collection",
       "payment_method_data",
       "phone_number_collection",
@@ -873,34 +893,12 @@ export const ROUTE_SPECS: Record<string, ObjectSpec> = {
   "POST /v1/invoiceitems/:id": invoiceItemUpdate,
   "DELETE /v1/invoiceitems/:id": none(),
 
-  // Payment intents, invoice payments, setup intents (read-only)
-  "GET /v1/payment_intents": list<Stripe.PaymentIntentListParams>({ created: range(), customer: str() }),
-  "GET /v1/payment_intents/:id": endpoint<Stripe.PaymentIntentRetrieveParams>({ client_secret: str() }),
+  // Invoice payments, setup intents (read-only); payment intents are in route-specs-payments.ts
   "GET /v1/invoice_payments": list<Stripe.InvoicePaymentListParams>({ invoice: str() }),
   "GET /v1/invoice_payments/:id": retrieve(),
   "GET /v1/setup_intents/:id": endpoint<Stripe.SetupIntentRetrieveParams>({ client_secret: str() }),
 
-  // Refunds
-  "POST /v1/refunds": endpointWithMetadata<Stripe.RefundCreateParams>(
-    {
-      amount: int({ min: 1 }),
-      payment_intent: str(),
-      reason: oneOf(["duplicate", "fraudulent", "requested_by_customer"]),
-    },
-    {
-      unsupported: [
-        "charge",
-        "currency",
-        "customer",
-        "instructions_email",
-        "origin",
-        "refund_application_fee",
-        "reverse_transfer",
-      ],
-    },
-  ),
-  "GET /v1/refunds": list<Stripe.RefundListParams>({ created: range(), payment_intent: str() }),
-  "GET /v1/refunds/:id": retrieve(),
+  // Refunds: see route-specs-payments.ts
 
   // Checkout
   "POST /v1/checkout/sessions": checkoutCreate,
@@ -966,4 +964,6 @@ export const ROUTE_SPECS: Record<string, ObjectSpec> = {
     payload: metadata(),
     timestamp: ts(),
   }),
+
+  ...PAYMENT_ROUTE_SPECS,
 };

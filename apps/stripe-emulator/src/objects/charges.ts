@@ -2,9 +2,9 @@ import type Stripe from "stripe";
 import type { ChargeRec } from "../state.ts";
 
 /**
- * Charges exist as Stripe makes them — one per payment attempt of an invoice's PaymentIntent — so that
+ * Charges exist as Stripe makes them — one per payment attempt of a PaymentIntent — so that
  * `charge.succeeded` / `charge.failed` / `charge.refunded` are emitted and `latest_charge`, a refund's
- * `charge` and an invoice payment's `payment.charge` can be expanded. There is no `/v1/charges` endpoint.
+ * `charge` and an invoice payment's `payment.charge` can be expanded. `/v1/charges` only reads them.
  */
 export function buildCharge(rec: ChargeRec): Stripe.Charge {
   const succeeded = rec.status === "succeeded";

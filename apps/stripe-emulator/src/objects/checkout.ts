@@ -81,15 +81,15 @@ export function buildCheckoutSession(core: EmulatorCore, rec: CheckoutSessionRec
     },
     customer: rec.customer,
     customer_account: null,
-    customer_creation: rec.customer ? null : "if_required",
+    customer_creation: rec.customer_creation ?? (rec.mode === "subscription" ? null : "if_required"),
     customer_details:
       rec.status === "complete"
         ? {
-            address: null,
+            address: customer?.address ?? null,
             business_name: null,
-            email: customer?.email ?? rec.customer_email,
+            email: customer?.email ?? rec.customer_details?.email ?? rec.customer_email,
             individual_name: null,
-            name: customer?.name ?? null,
+            name: customer?.name ?? rec.customer_details?.name ?? null,
             phone: null,
             tax_exempt: "none",
             tax_ids: [],
@@ -107,7 +107,7 @@ export function buildCheckoutSession(core: EmulatorCore, rec: CheckoutSessionRec
     metadata: rec.metadata,
     mode: rec.mode,
     origin_context: null,
-    payment_intent: null,
+    payment_intent: rec.payment_intent ?? null,
     payment_link: null,
     payment_method_collection: rec.mode === "subscription" ? "always" : null,
     payment_method_configuration_details: null,

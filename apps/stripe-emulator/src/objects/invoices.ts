@@ -155,8 +155,8 @@ export function buildInvoice(core: EmulatorCore, rec: InvoiceRec): Stripe.Invoic
     payment_settings: { default_mandate: null, payment_method_options: null, payment_method_types: null },
     period_end: rec.period_end,
     period_start: rec.period_start,
-    post_payment_credit_notes_amount: 0,
-    pre_payment_credit_notes_amount: 0,
+    post_payment_credit_notes_amount: creditNotesAmount(core, rec.id, "post_payment"),
+    pre_payment_credit_notes_amount: creditNotesAmount(core, rec.id, "pre_payment"),
     receipt_number: null,
     rendering: null,
     shipping_cost: null,
@@ -189,6 +189,17 @@ export function buildInvoice(core: EmulatorCore, rec: InvoiceRec): Stripe.Invoic
     total_taxes: [],
     webhooks_delivered_at: finalized ? rec.created : null,
   };
+}
+
+/** Issued (not voided) credit notes of one kind on the invoice (`billing/creditNotes.ts`). */
+function creditNotesAmount(
+  core: EmulatorCore,
+  invoiceId: string,
+  type: "post_payment" | "pre_payment",
+): number {
+  return Object.values(core.state.creditNotes ?? {})
+    .filter((cn) => cn.invoice === invoiceId && cn.type === type && cn.status === "issued")
+    .reduce((sum, cn) => sum + cn.amount, 0);
 }
 
 /** Fields Stripe only returns when expanded. */

@@ -15,8 +15,8 @@ export function buildPaymentIntent(core: EmulatorCore, rec: PaymentIntentRec): S
     application: null,
     application_fee_amount: null,
     automatic_payment_methods: null,
-    canceled_at: rec.status === "canceled" ? rec.created : null,
-    cancellation_reason: null,
+    canceled_at: rec.status === "canceled" ? (rec.canceled_at ?? rec.created) : null,
+    cancellation_reason: (rec.cancellation_reason ?? null) as Stripe.PaymentIntent.CancellationReason | null,
     capture_method: "automatic",
     client_secret: rec.client_secret,
     confirmation_method: "automatic",
@@ -43,9 +43,11 @@ export function buildPaymentIntent(core: EmulatorCore, rec: PaymentIntentRec): S
     next_action:
       rec.status === "requires_action"
         ? {
-            type: "use_stripe_sdk",
-            use_stripe_sdk: {},
-            redirect_to_url: { return_url: null, url: `${baseUrl}/_emulator/authenticate/${rec.id}` },
+            type: "redirect_to_url",
+            redirect_to_url: {
+              return_url: rec.return_url ?? null,
+              url: `${baseUrl}/payment_intents/${rec.id}/authenticate`,
+            },
           }
         : null,
     on_behalf_of: null,
@@ -55,9 +57,9 @@ export function buildPaymentIntent(core: EmulatorCore, rec: PaymentIntentRec): S
     payment_method_types: ["card"],
     payment_record: null,
     processing: null,
-    receipt_email: null,
+    receipt_email: rec.receipt_email ?? null,
     review: null,
-    setup_future_usage: null,
+    setup_future_usage: rec.setup_future_usage ?? null,
     shipping: null,
     source: null,
     statement_descriptor: null,

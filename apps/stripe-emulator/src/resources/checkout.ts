@@ -1,8 +1,14 @@
 import { coupon, promotionCode, promotionCodeByCode } from "../billing/discounts.ts";
+import {
+  checkAmount,
+  confirmPaymentIntent,
+  newPaymentIntent,
+  setPaymentIntentMethod,
+} from "../billing/paymentIntents.ts";
 import { attachPaymentMethod } from "../billing/payments.ts";
 import { startSubscription, subscriptionCurrency, validatePrices } from "../billing/subscriptions.ts";
 import type { TestCard } from "../cards.ts";
-import { type EmulatorCore, paginate } from "../core.ts";
+import { CommitThenThrow, type EmulatorCore, paginate } from "../core.ts";
 import { invalidRequest, missingParam, notSupported, resourceMissing } from "../errors.ts";
 import type { Router } from "../http/router.ts";
 import { newId, newSecret } from "../ids.ts";
@@ -17,7 +23,6 @@ import { createCustomer } from "./customers.ts";
 function createSession(core: EmulatorCore, p: Params): CheckoutSessionRec {
   const mode = p.oneOf("mode", ["subscription", "setup", "payment"] as const);
   if (!mode) throw missingParam("mode");
-  if (mode === "payment") throw notSupported("Checkout in payment mode");
   const customerId = p.str("customer") ?? null;
   const customer = customerId ? core.customer(customerId) : undefined;
   const now = core.realNow();
@@ -34,9 +39,35 @@ function createSession(core: EmulatorCore, p: Params): CheckoutSessionRec {
         "line_items",
       );
     }
+    if (mode === "payment" && price.recurring) {
+      throw invalidRequest(
+        "You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.",
+        `line_items[${index}][price]`,
+      );
+    }
     return { id: newId("li"), price: price.id, quantity: li.int("quantity") ?? 1 };
   });
-  if (mode === "subscription" && lineItems.length === 0) throw missingParam("line_items");
+  if (mode !== "setup" && lineItems.length === 0) throw missingParam("line_items");
+  const customerCreation = p.oneOf("customer_creation", ["always", "if_required"] as const) ?? null;
+  if (customerCreation !== null && mode === "subscription") {
+    throw invalidRequest(
+      "`customer_creation` can only be used in `payment` and `setup` mode.",
+      "customer_creation",
+    );
+  }
+  if (customerCreation !== null && customerId !== null) {
+    throw invalidRequest(
+      "You may only specify one of these parameters: customer, customer_creation.",
+      "customer_creation",
+    );
+  }
+  const intentData = p.obj("payment_intent_data");
+  if (intentData && mode !== "payment") {
+    throw invalidRequest(
+      `You can not pass \`payment_intent_data\` in \`${mode}\` mode.`,
+      "payment_intent_data",
+    );
+  }
   if (p.raw.ui_mode !== undefined && p.raw.ui_mode !== "hosted" && p.raw.ui_mode !== "hosted_page") {
     throw notSupported(`ui_mode=${String(p.raw.ui_mode)}`);
   }
@@ -108,7 +139,30 @@ function createSession(core: EmulatorCore, p: Params): CheckoutSessionRec {
     expires_at: p.int("expires_at") ?? now + 24 * 3600,
     completed_at: null,
     last_error: null,
+    payment_intent: null,
+    payment_intent_data: {
+      description: intentData?.str("description") || null,
+      metadata: intentData?.metadata("metadata", {}) ?? {},
+      setup_future_usage:
+        intentData?.oneOf("setup_future_usage", ["off_session", "on_session"] as const) ?? null,
+      receipt_email: intentData?.str("receipt_email") || null,
+    },
+    customer_creation: customerCreation,
+    customer_details: null,
   };
+  if (mode === "payment") {
+    const paymentCurrency = prices[0]?.currency;
+    lineItems.forEach((li, index) => {
+      if (core.state.prices[li.price]?.currency !== paymentCurrency) {
+        throw invalidRequest("All prices must be in the same currency.", `line_items[${index}][price]`);
+      }
+    });
+    checkAmount(
+      lineItems.reduce((sum, li) => sum + (core.state.prices[li.price]?.unit_amount ?? 0) * li.quantity, 0),
+      paymentCurrency ?? "usd",
+      "line_items",
+    );
+  }
   core.state.checkoutSessions[rec.id] = rec;
   return rec;
 }
@@ -144,7 +198,10 @@ export function completeCheckout(
     if (!promo) throw invalidRequest("This code is invalid.", "promotion_code");
     session.discounts = [{ coupon: promo.coupon, promotion_code: promo.id }];
   }
-  if (input.card.behavior === "requires_action" && !input.authenticated) return { kind: "authenticate" };
+  const needsAuthentication =
+    input.card.behavior === "requires_action" || input.card.behavior === "requires_action_until_set_up";
+  if (needsAuthentication && !input.authenticated) return { kind: "authenticate" };
+  if (session.mode === "payment") return completePayment(core, session, input);
   let customer = session.customer ? core.customer(session.customer) : undefined;
   if (!customer) {
     const email = input.email ?? session.customer_email;
@@ -160,6 +217,8 @@ export function completeCheckout(
   if (input.email) pm.billing_details.email = input.email;
   session.payment_method = pm.id;
   pm.allow_redisplay = "always";
+  // Checkout sets the card up for later off-session payments (renewals), as Stripe's does.
+  pm.off_session_ready = true;
 
   if (session.mode === "setup") {
     const before = buildCustomer(core, customer);
@@ -232,6 +291,69 @@ export function completeCheckout(
   session.completed_at = now;
   core.emit("checkout.session.completed", buildCheckoutSession(core, session));
   core.emit("payment_method.updated", buildPaymentMethod(pm));
+  const target = session.success_url ?? core.baseUrl;
+  return { kind: "redirect", url: target.replaceAll("{CHECKOUT_SESSION_ID}", session.id) };
+}
+
+/**
+ * Payment mode: one PaymentIntent for the line items, charged at once with the chosen card. A Customer is
+ * made only with `customer_creation: always` or when the card is to be saved (`setup_future_usage`), as on
+ * Stripe; otherwise the buyer stays a guest (`customer_details` only).
+ */
+function completePayment(
+  core: EmulatorCore,
+  session: CheckoutSessionRec,
+  input: { card: TestCard; email: string | null; name: string | null; authenticated: boolean },
+): CheckoutOutcome {
+  const data = session.payment_intent_data ?? {
+    description: null,
+    metadata: {},
+    setup_future_usage: null,
+    receipt_email: null,
+  };
+  const email = input.email ?? session.customer_email;
+  let customer = session.customer ? core.customer(session.customer) : undefined;
+  if (!customer && (session.customer_creation === "always" || data.setup_future_usage !== null)) {
+    const raw: Record<string, unknown> = {};
+    if (email) raw.email = email;
+    if (input.name) raw.name = input.name;
+    customer = createCustomer(core, new Params(raw));
+    session.customer = customer.id;
+  }
+  session.customer_details = {
+    email: email ?? customer?.email ?? null,
+    name: input.name ?? customer?.name ?? null,
+  };
+  const amount = session.line_items.reduce(
+    (sum, li) => sum + (core.state.prices[li.price]?.unit_amount ?? 0) * li.quantity,
+    0,
+  );
+  const pi = newPaymentIntent(core, {
+    amount,
+    currency: session.currency ?? "usd",
+    customer: customer?.id ?? null,
+    description: data.description,
+    metadata: data.metadata,
+    setupFutureUsage: data.setup_future_usage,
+    receiptEmail: data.receipt_email ?? email ?? null,
+    checkoutSession: session.id,
+  });
+  const pm = setPaymentIntentMethod(core, pi, input.card.paymentMethods[0] ?? "pm_card_visa");
+  if (input.name) pm.billing_details.name = input.name;
+  if (email) pm.billing_details.email = email;
+  // On session: a card that needs 3-D Secure was authenticated on the page before this runs.
+  // A decline rolls the whole attempt back (the page shows it and the session stays open).
+  try {
+    confirmPaymentIntent(core, pi, { offSession: true, authenticated: input.authenticated });
+  } catch (error) {
+    throw error instanceof CommitThenThrow ? error.error : error;
+  }
+  session.payment_intent = pi.id;
+  session.payment_method = pm.id;
+  session.payment_status = "paid";
+  session.status = "complete";
+  session.completed_at = pi.created;
+  core.emit("checkout.session.completed", buildCheckoutSession(core, session));
   const target = session.success_url ?? core.baseUrl;
   return { kind: "redirect", url: target.replaceAll("{CHECKOUT_SESSION_ID}", session.id) };
 }

@@ -1,3 +1,4 @@
+import { changeBalance } from "../billing/balance.ts";
 import { attachPaymentMethod, resolveCustomerPaymentMethod } from "../billing/payments.ts";
 import { cancelSubscriptionNow } from "../billing/subscriptions.ts";
 import { type EmulatorCore, paginate } from "../core.ts";
@@ -37,7 +38,7 @@ export function createCustomer(core: EmulatorCore, p: Params): CustomerRec {
     phone: p.nullableStr("phone") ?? null,
     address: addressParam(p, "address", null),
     metadata: p.metadata("metadata", {}),
-    balance: p.int("balance") ?? 0,
+    balance: 0,
     currency: null,
     default_payment_method: null,
     invoice_prefix: p.str("invoice_prefix") ?? randomToken(8).toUpperCase(),
@@ -47,6 +48,8 @@ export function createCustomer(core: EmulatorCore, p: Params): CustomerRec {
     deleted: false,
   };
   core.state.customers[rec.id] = rec;
+  const initial = p.int("balance") ?? 0;
+  if (initial !== 0) changeBalance(core, rec, initial, { type: "initial", currency: "usd", quiet: true });
   core.emit("customer.created", buildCustomer(core, rec));
   const pm = p.str("payment_method");
   if (pm) attachPaymentMethod(core, pm, rec.id);
@@ -70,7 +73,12 @@ function updateCustomer(core: EmulatorCore, rec: CustomerRec, p: Params): void {
   if (p.has("name")) rec.name = p.nullableStr("name") ?? null;
   if (p.has("description")) rec.description = p.nullableStr("description") ?? null;
   if (p.has("phone")) rec.phone = p.nullableStr("phone") ?? null;
-  if (p.has("balance")) rec.balance = p.int("balance") ?? 0;
+  if (p.has("balance")) {
+    const delta = (p.int("balance") ?? 0) - rec.balance;
+    if (delta !== 0) {
+      changeBalance(core, rec, delta, { type: "adjustment", currency: rec.currency ?? "usd", quiet: true });
+    }
+  }
   if (p.has("preferred_locales")) rec.preferred_locales = p.strList("preferred_locales") ?? [];
   rec.address = addressParam(p, "address", rec.address);
   rec.metadata = p.metadata("metadata", rec.metadata);

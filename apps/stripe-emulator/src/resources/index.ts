@@ -1,7 +1,11 @@
 import type { Router } from "../http/router.ts";
 import { registerBillingMeters } from "./billingMeters.ts";
+import { registerBillingPortal } from "./billingPortal.ts";
+import { registerCharges } from "./charges.ts";
 import { registerCheckout } from "./checkout.ts";
 import { registerCoupons } from "./coupons.ts";
+import { registerCreditNotes } from "./creditNotes.ts";
+import { registerCustomerBalance } from "./customerBalance.ts";
 import { registerCustomers } from "./customers.ts";
 import { registerEvents } from "./events.ts";
 import { registerInvoiceItems } from "./invoiceItems.ts";
@@ -31,4 +35,8 @@ export function registerAll(router: Router): void {
   registerEvents(router);
   registerTestClocks(router);
   registerBillingMeters(router);
+  registerCharges(router);
+  registerCustomerBalance(router);
+  registerCreditNotes(router);
+  registerBillingPortal(router);
 }
