@@ -408,6 +408,59 @@ describe("outage backoff", () => {
   });
 });
 
+describe("a runner stopped while a job hangs (a shutdown during a Stripe hang)", () => {
+  it("gives the job its attempt back, so a max=1 job is not failed, and another runner completes it", async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const attempts: number[] = [];
+    const first = await startWorker({
+      connectionString: url,
+      concurrency: 1,
+      ports,
+      log: memoryLogger().log,
+      pollInterval: 50,
+      tasks: {
+        "test-hang": async (_payload, context) => {
+          attempts.push(context.attempt);
+          await gate;
+        },
+      },
+    });
+    try {
+      await new PostgresJobQueue(db).enqueue("test-hang", {}, { jobKey: "hang", maxAttempts: 1 });
+      await until(() => attempts.length === 1, "the job to start");
+      await first.stop({ interruptAfterMs: 0 });
+      // Given back: no attempt used, not locked, not failed (it was left at 1 of 1 attempts, locked).
+      const [row] = await db.$queryRaw<
+        { attempts: number; locked_by: string | null; last_error: string | null }[]
+      >`
+        SELECT attempts, locked_by, last_error FROM graphile_worker._private_jobs WHERE key = 'hang'`;
+      expect(row).toEqual({ attempts: 0, locked_by: null, last_error: null });
+
+      const second = await startWorker({
+        connectionString: url,
+        concurrency: 1,
+        ports,
+        log: memoryLogger().log,
+        pollInterval: 50,
+        tasks: {
+          "test-hang": async (_payload, context) => {
+            attempts.push(context.attempt);
+          },
+        },
+      });
+      runners.push(second);
+      await until(async () => (await jobsLeft("test-hang")) === 0, "the job to run again");
+      expect(attempts).toEqual([1, 1]);
+    } finally {
+      release();
+      for (const runner of runners.splice(0)) await runner.stop();
+    }
+  });
+});
+
 describe("reclaiming the jobs of a runner that is gone", () => {
   it("waits out the grace, deletes a job superseded under it and runs the others again", async () => {
     const ran: string[] = [];
@@ -420,6 +473,11 @@ describe("reclaiming the jobs of a runner that is gone", () => {
       WHERE key IN ('reclaim-plain', 'reclaim-old')`;
     await db.$executeRaw`
       UPDATE graphile_worker._private_jobs SET key = NULL, attempts = max_attempts WHERE key = 'reclaim-old'`;
+    // And a max=1 cron job it had taken: its last attempt is used up, and it must not end failed with no error.
+    await db.$executeRaw`SELECT graphile_worker.add_job('test-reclaim-cron', '{}'::json, job_key => 'reclaim-cron', max_attempts => 1)`;
+    await db.$executeRaw`
+      UPDATE graphile_worker._private_jobs SET locked_by = 'pool-gone', locked_at = now(), attempts = 1
+      WHERE key = 'reclaim-cron'`;
     const { log, lines } = memoryLogger();
     const startedAt = Date.now();
     runners.push(
@@ -442,6 +500,11 @@ describe("reclaiming the jobs of a runner that is gone", () => {
     // Not at the first look (a lock just seen free may be a live runner's after a database restart).
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(1000);
     expect(ran).toEqual(["plain"]);
+    expect(await jobRow("test-reclaim-cron")).toMatchObject({
+      attempts: 1,
+      max_attempts: 1,
+      last_error: expect.stringMatching(/^The worker process running this job ended before it finished/),
+    });
     expect(lines.some((line) => line.msg?.toString().startsWith("unlocked the jobs of worker runners"))).toBe(
       true,
     );

@@ -59,6 +59,10 @@ export interface WorkerOptions {
   plugins?: GraphileConfig.Plugin[];
 }
 
+/** The last error of a job whose last attempt ended with the process running it. */
+const PROCESS_ENDED_NOTE =
+  "The worker process running this job ended before it finished (killed, out of memory or a lost machine); the attempt counted.";
+
 /** First key of the runners' liveness advisory locks (the second is hashtext of the pool id). */
 const LIVENESS_LOCK_NAMESPACE = 0x4d4e5457;
 const LOCK = "SELECT pg_advisory_lock($1, hashtext($2))";
@@ -209,6 +213,15 @@ class RunnerLiveness {
              AND (last_error IS NULL OR last_error LIKE '${OUTAGE_MARK}%')`,
           [gone],
         );
+        // A job whose last attempt the dead process took (a max=1 cron job, say) would end failed with no
+        // error: it says what happened. Its attempt stays counted (the process may have died of the job);
+        // a shutdown gives its jobs back before it exits (WorkerRunner.stop).
+        await client.query(
+          `UPDATE graphile_worker._private_jobs
+           SET last_error = left('${PROCESS_ENDED_NOTE}' || coalesce(E'\nBefore: ' || last_error, ''), 2000)
+           WHERE locked_by = ANY($1::text[]) AND attempts >= max_attempts`,
+          [gone],
+        );
         await client.query("SELECT graphile_worker.force_unlock_workers($1::text[])", [gone]);
       }
     } finally {
@@ -290,6 +303,7 @@ class PutBack extends Error {
 
 /** What became of a job a runner took, kept until its outcome is surely written (see JobLedger). */
 interface Taken {
+  job: Job;
   attempts: number;
   outcome?:
     | { kind: "completed" }
@@ -312,13 +326,18 @@ class JobLedger {
 
   take(job: Job): Taken {
     if (this.jobs.size > 500) this.prune();
-    const taken: Taken = { attempts: job.attempts };
+    const taken: Taken = { job, attempts: job.attempts };
     this.jobs.set(job.id, taken);
     return taken;
   }
 
   get(jobId: string): Taken | undefined {
     return this.jobs.get(jobId);
+  }
+
+  /** The jobs whose task has not returned yet. */
+  unfinished(): Taken[] {
+    return [...this.jobs.values()].filter((taken) => taken.outcome === undefined);
   }
 
   /** Resolves once every task this runner started has returned. */
@@ -373,9 +392,20 @@ export interface WorkerRunner {
    * test: the pool's shutdown never finished), so the death is taken from its `pool:fatalError` event too.
    */
   ended: Promise<unknown>;
-  /** Stops taking jobs, finishes the running ones and closes the runner's connections. */
-  stop(): Promise<void>;
+  /**
+   * Stops taking jobs, finishes the running ones and closes the runner's connections. Jobs still running
+   * after `interruptAfterMs` (default 15 s, within the processes' 25 s shutdown deadline) are given back
+   * their attempt and unlocked, so another runner runs them at once: a job interrupted by a shutdown (a
+   * Stripe call hanging, say) never uses up an attempt. The stop then returns without waiting for them.
+   */
+  stop(options?: StopOptions): Promise<void>;
 }
+
+export interface StopOptions {
+  interruptAfterMs?: number;
+}
+
+const DEFAULT_INTERRUPT_AFTER_MS = 15_000;
 
 /**
  * Runs the background tasks from the shared PostgreSQL queue until stopped. Any number of runners (in API
@@ -682,19 +712,68 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerRunner>
     // Not awaited: graphile-worker may still hold a client of a runner that died.
     void runnerPool.end().catch(() => undefined);
   });
+  /**
+   * The shutdown could not wait for these jobs any longer: each goes back to the queue as if this run never
+   * happened (its attempt given back, unlocked, due now; a superseded one deleted), with PUT_BACK_SQL, so
+   * graphile-worker's own outcome for it, should its task still return, matches nothing. One try: a
+   * database that cannot take it leaves the job to the reclaim of dead runners.
+   */
+  const giveBackInterrupted = async () => {
+    const unfinished = ledger.unfinished();
+    for (const taken of unfinished) {
+      const { job } = taken;
+      try {
+        await runnerPool.query(PUT_BACK_SQL, [job.id, job.locked_by, taken.attempts, 0, job.last_error]);
+        taken.outcome = { kind: "put-back", written: true };
+      } catch (error) {
+        log.warn({ err: error, jobId: job.id }, "could not give back the job interrupted by the shutdown");
+        taken.outcome = { kind: "put-back", written: false };
+      }
+      taken.at = Date.now();
+    }
+    if (unfinished.length > 0) {
+      log.warn(
+        { jobs: unfinished.map((taken) => ({ id: taken.job.id, task: taken.job.task_identifier })) },
+        "stopping: jobs still running were given back without counting an attempt; they run again elsewhere",
+      );
+    }
+  };
+
   return {
     ended,
-    async stop() {
+    async stop(stopOptions: StopOptions = {}) {
       stopping = true;
       // A runner that died is shut down already (asking graphile-worker again would wait forever).
-      if (!died) await runner.stop().catch(() => undefined);
-      await closed;
+      if (died) {
+        await closed;
+        return;
+      }
+      const stopped = runner.stop().catch(() => undefined);
+      let interrupt: NodeJS.Timeout | undefined;
+      const late = new Promise<"late">((resolve) => {
+        interrupt = setTimeout(
+          () => resolve("late"),
+          stopOptions.interruptAfterMs ?? DEFAULT_INTERRUPT_AFTER_MS,
+        );
+      });
+      const first = await Promise.race([stopped.then(() => "stopped" as const), late]);
+      clearTimeout(interrupt);
+      if (first === "stopped") {
+        await closed;
+        return;
+      }
+      // graphile-worker waits for the tasks that still run (it cannot cancel them): give their jobs back and
+      // let go without waiting. No more reclaiming; the liveness lock goes (their jobs are unlocked already).
+      await giveBackInterrupted();
+      running = false;
+      clearTimeout(timer);
+      await liveness.stop();
     },
   };
 }
 
 export interface SupervisedWorker {
-  stop(): Promise<void>;
+  stop(options?: StopOptions): Promise<void>;
 }
 
 /**
@@ -741,10 +820,10 @@ export async function superviseWorker(options: WorkerOptions): Promise<Supervise
   };
   watch(current);
   return {
-    async stop() {
+    async stop(stopOptions?: StopOptions) {
       stopping = true;
       // A runner that already ended (and is being replaced) has nothing left to stop.
-      await current.stop().catch(() => undefined);
+      await current.stop(stopOptions).catch(() => undefined);
     },
   };
 }
