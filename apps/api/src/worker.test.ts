@@ -8,7 +8,14 @@ import type { FastifyBaseLogger } from "fastify";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { createMetrics } from "./metrics.ts";
-import { outageDelayMs, outageRetriesOf, startWorker, superviseWorker, type WorkerRunner } from "./worker.ts";
+import {
+  outageDelayMs,
+  outageRetriesOf,
+  startWorker,
+  superviseWorker,
+  type WorkerRunner,
+  workerPoolsKept,
+} from "./worker.ts";
 
 const database = await testDatabase();
 const { db, url } = database;
@@ -198,6 +205,44 @@ describe("superviseWorker", () => {
         "DROP TRIGGER IF EXISTS test_refuse_job_delete ON graphile_worker._private_jobs",
       );
       await supervised.stop();
+    }
+  });
+});
+
+describe("a runner that died (a database flap)", () => {
+  it("stops its cron and is forgotten by graphile-worker, so nothing of it runs or piles up after a restart", async () => {
+    await db.$executeRawUnsafe(`
+      CREATE OR REPLACE FUNCTION public.test_refuse_job_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'test: the database refuses to complete jobs'; END $$`);
+    await db.$executeRawUnsafe(`
+      CREATE TRIGGER test_refuse_job_delete BEFORE DELETE ON graphile_worker._private_jobs
+      FOR EACH ROW EXECUTE FUNCTION public.test_refuse_job_delete()`);
+    const poolsBefore = workerPoolsKept();
+    const runner = await startWorker({
+      connectionString: url,
+      concurrency: 1,
+      ports,
+      log: memoryLogger().log,
+      pollInterval: 50,
+      schedule: true,
+      plugins: [hangFirstPoolShutdown()],
+      tasks: { "test-died": async () => {} },
+    });
+    try {
+      await until(() => runner.cronActive, "the cron to start");
+      await new PostgresJobQueue(db).enqueue("test-died", {});
+      // Completing the job fails: the runner dies, and graphile-worker's shutdown of its pool never ends.
+      expect(await runner.ended).toBeDefined();
+      await db.$executeRawUnsafe("DROP TRIGGER test_refuse_job_delete ON graphile_worker._private_jobs");
+      await runner.stop();
+      // Its cron would go on scheduling on the pool ended with it; the list of pools kept one per death.
+      expect(runner.cronActive).toBe(false);
+      expect(workerPoolsKept()).toBe(poolsBefore);
+      expect(await jobsLeft("test-died")).toBe(0);
+    } finally {
+      await db.$executeRawUnsafe(
+        "DROP TRIGGER IF EXISTS test_refuse_job_delete ON graphile_worker._private_jobs",
+      );
     }
   });
 });

@@ -18,6 +18,8 @@ import {
   type Task,
   type WorkerEvents,
 } from "graphile-worker";
+// Not part of graphile-worker's index: its module-level list of live worker pools (see forgetWorkerPool).
+import { _allWorkerPools } from "graphile-worker/dist/main.js";
 import pg from "pg";
 import type { Metrics } from "./metrics.ts";
 import { CRONTAB, periodicTasks } from "./periodic.ts";
@@ -392,6 +394,8 @@ export interface WorkerRunner {
    * test: the pool's shutdown never finished), so the death is taken from its `pool:fatalError` event too.
    */
   ended: Promise<unknown>;
+  /** Whether graphile-worker's cron of this runner still runs (scheduled periodic tasks). */
+  readonly cronActive: boolean;
   /**
    * Stops taking jobs, finishes the running ones and closes the runner's connections. Jobs still running
    * after `interruptAfterMs` (default 15 s, within the processes' 25 s shutdown deadline) are given back
@@ -559,6 +563,16 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerRunner>
     });
   });
   const events: WorkerEvents = new EventEmitter();
+  // graphile-worker's cron and worker pool of this runner: a runner that died is never settled by
+  // graphile-worker (its pool's shutdown may never finish), so they are let go of here (see `closed`).
+  let cron: { _active: boolean; release(): unknown } | undefined;
+  let graphilePool: unknown;
+  events.on("cron:starting", ({ cron: started }) => {
+    cron = started;
+  });
+  events.on("pool:create", ({ workerPool }) => {
+    graphilePool = workerPool;
+  });
   let runner: Runner;
   try {
     runner = await run({
@@ -704,11 +718,17 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerRunner>
   // pool. The pool is ended only then: ending it earlier made every outcome still on its way fail ("Cannot
   // use a pool after calling end on the pool"), leaving those jobs to be fetched again at the cost of an
   // attempt.
+  // A runner that died also stops its cron, whose timer graphile-worker would otherwise keep (it schedules
+  // the periodic tasks on a pool that is ended below: "Cannot use a pool after calling end on the pool" on
+  // every tick, for the life of the process), and is forgotten by graphile-worker's list of pools, which
+  // kept every dead pool (and all it references) for the life of the process: one per restart.
   const closed = ended.then(async () => {
     running = false;
     clearTimeout(timer);
+    if (died) cron?.release();
     if (died && poolId) await settleLostOutcomes(poolId);
     await liveness.stop();
+    if (died) forgetWorkerPool(graphilePool);
     // Not awaited: graphile-worker may still hold a client of a runner that died.
     void runnerPool.end().catch(() => undefined);
   });
@@ -741,6 +761,9 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerRunner>
 
   return {
     ended,
+    get cronActive() {
+      return cron?._active === true;
+    },
     async stop(stopOptions: StopOptions = {}) {
       stopping = true;
       // A runner that died is shut down already (asking graphile-worker again would wait forever).
@@ -770,6 +793,21 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerRunner>
       await liveness.stop();
     },
   };
+}
+
+/**
+ * graphile-worker keeps every worker pool of the process in a module-level list until the pool has shut
+ * down; the pool of a runner that died never finishes shutting down (see WorkerRunner.ended), so each
+ * restart after a database flap would leave one more entry there.
+ */
+function forgetWorkerPool(pool: unknown): void {
+  const index = pool === undefined ? -1 : _allWorkerPools.indexOf(pool as (typeof _allWorkerPools)[number]);
+  if (index >= 0) _allWorkerPools.splice(index, 1);
+}
+
+/** How many graphile-worker pools this process keeps (tests: dead runners must not pile up). */
+export function workerPoolsKept(): number {
+  return _allWorkerPools.length;
 }
 
 export interface SupervisedWorker {
