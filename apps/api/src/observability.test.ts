@@ -62,6 +62,42 @@ describe("health endpoints", () => {
     expect(ready.json().unknown_migrations).toEqual(["29991231000000_from_the_next_release"]);
   });
 
+  it("a failed query is 'database down', never every migration pending (a flap between two queries)", async () => {
+    const lifecycle = { shuttingDown: false };
+    const migrations = ["20260101000000_init", "20260102000000_more"];
+    // The database answers the first query and fails the next, as during a restart.
+    let calls = 0;
+    const flapping = new Proxy(db, {
+      get(target, property, receiver) {
+        if (property !== "$queryRaw") return Reflect.get(target, property, receiver);
+        return (...args: Parameters<typeof db.$queryRaw>) => {
+          calls += 1;
+          if (calls === 1) return target.$queryRaw(...args);
+          return Promise.reject(new Error("Connection terminated unexpectedly"));
+        };
+      },
+    });
+    expect(await readiness({ db: flapping, lifecycle, migrations })).toEqual({
+      ready: false,
+      reason: "database_down",
+    });
+    expect(calls).toBeGreaterThanOrEqual(2);
+  });
+
+  it("answers 'database down' on its own timeout when the database hangs", async () => {
+    const lifecycle = { shuttingDown: false };
+    const hung = new Proxy(db, {
+      get(target, property, receiver) {
+        if (property === "$queryRaw") return () => new Promise(() => {});
+        return Reflect.get(target, property, receiver);
+      },
+    });
+    expect(await readiness({ db: hung, lifecycle, migrations: [] }, { timeoutMs: 50 })).toEqual({
+      ready: false,
+      reason: "database_down",
+    });
+  });
+
   it("is not ready once the process is shutting down", async () => {
     const lifecycle = { shuttingDown: false };
     expect(await readiness({ db, lifecycle, migrations: [] })).toMatchObject({ ready: true });
