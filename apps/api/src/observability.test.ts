@@ -244,6 +244,21 @@ describe("/metrics", () => {
     expect(sample(text, "minutely_webhook_events_unprocessed", { status: "failed" })).toBe(0);
     expect(sample(text, "minutely_webhook_oldest_unprocessed_age_seconds")).toBeGreaterThanOrEqual(120);
   });
+
+  it("reports jobs put back after an outage as waiting for a dependency, due or not, as the admin app does", async () => {
+    const queue = new PostgresJobQueue(db);
+    await queue.enqueue("outage-probe", { n: 1 }, { runAt: new Date(Date.now() + 3600_000) });
+    await queue.enqueue("outage-probe", { n: 2 }, { runAt: new Date(Date.now() - 60_000) });
+    await db.$executeRaw`
+      UPDATE graphile_worker._private_jobs
+      SET last_error = '[outage 2] Stripe could not be reached; retried without counting an attempt: timeout'
+      WHERE task_id = (SELECT id FROM graphile_worker._private_tasks WHERE identifier = 'outage-probe')`;
+    const text = await metrics();
+    const state = (name: string) =>
+      sample(text, "minutely_queue_jobs", { task: "outage-probe", state: name });
+    expect(state("waiting_for_dependency")).toBe(2);
+    for (const other of ["ready", "scheduled", "retrying"]) expect(state(other) ?? 0).toBe(0);
+  });
 });
 
 describe("logs", () => {
