@@ -56,6 +56,7 @@ export {
 } from "./services/dashboard.ts";
 export { type IntegrationView, integrationView } from "./services/integration.ts";
 export { isUuid } from "./services/metering-account.ts";
+export { billOverage, type OverageBill, reportOverage } from "./services/overage.ts";
 export { processStripeEvent, receiveStripeWebhook, replayStripeEvent } from "./services/stripe-webhooks.ts";
 export { syncSubscription } from "./services/subscription-sync.ts";
 export * as subscriptions from "./services/subscriptions.ts";
