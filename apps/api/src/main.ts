@@ -143,7 +143,8 @@ async function syncCatalog(attempt: number): Promise<void> {
   if (lifecycle.shuttingDown) return;
   try {
     const result = await syncCatalogToStripe(ports);
-    if (result.synced > 0 || result.failed.length > 0) server.log.info(result, "catalog synced to Stripe");
+    if (result.synced > 0 || result.failed.length > 0)
+      server.log.info({ synced: result.synced, failed: result.failed }, "catalog synced to Stripe");
     // Packages that could not be synced are not purchasable: keep trying (the worker's periodic sync does too).
     if (result.failed.length > 0) throw new Error(`not synced: ${result.failed.join(", ")}`);
   } catch (error) {

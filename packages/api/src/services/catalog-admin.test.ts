@@ -52,7 +52,7 @@ async function fieldOf(promise: Promise<unknown>): Promise<{ code: string; field
 describe("package catalog administration", () => {
   it("syncs the seeded catalog to Stripe once: a product and a monthly price per package", async () => {
     const first = await syncCatalogToStripe(ports);
-    expect(first).toEqual({ synced: 3, failed: [] });
+    expect(first).toEqual({ synced: 3, failed: [], errors: [] });
     expect(await syncCatalogToStripe(ports)).toEqual({ synced: 0, failed: [], errors: [] });
     const pro = await db.subscriptionPlan.findUniqueOrThrow({
       where: { name: "Pro" },
