@@ -5,6 +5,7 @@ import { createPrismaClient, databaseCircuitOf } from "@minutely/db";
 import { startDatabaseProxy } from "@minutely/db/testing";
 import { testDatabase } from "@minutely/db/vitest";
 import { afterAll, describe, expect, it } from "vitest";
+import { assertMatchesOpenApi } from "./openapi-check.ts";
 import { buildTestServer, cookiesFrom, TEST_ORIGIN } from "./testing.ts";
 
 const { url } = await testDatabase();
@@ -91,6 +92,49 @@ describe("with PostgreSQL down and the circuit open", () => {
       expect(ready.json()).toEqual({ status: "not_ready", reason: "database_down" });
     }
     expect(proxy.connections()).toBe(before);
+  });
+
+  it("every documented route that answers 503 with Retry-After documents it, and its body matches", async () => {
+    expect(databaseCircuitOf(db)?.state).toBe("open");
+    const doc = (await app.inject({ method: "GET", url: "/api/openapi.json" })).json() as Parameters<
+      typeof assertMatchesOpenApi
+    >[0] & { paths: Record<string, Record<string, { responses: Record<string, { headers?: object }> }>> };
+    const answered503: string[] = [];
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        // Documented once for every route (the same response object): 503 with Retry-After.
+        expect(operation.responses["503"]?.headers, `${method} ${path}`).toHaveProperty("retry-after");
+        const url = path.replace(/\{[^}]+\}/g, "5b0c5e0e-8a4f-4a3e-9a43-6a8f3c1f2d10");
+        const bearer = /^\/api\/v1\/(accounts|usage\/calls|calls)/.test(path)
+          ? TOKEN
+          : "mk_0123abcd_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+        const response = await app.inject({
+          method: method.toUpperCase() as "GET",
+          url,
+          headers: {
+            cookie,
+            origin: TEST_ORIGIN,
+            ...(path.startsWith("/api/v1/") ? { authorization: `Bearer ${bearer}` } : {}),
+          },
+          ...(method === "get" ? {} : { payload: path === "/api/v1/usage/calls" ? usage : {} }),
+        });
+        if (response.statusCode !== 503) continue;
+        answered503.push(`${method.toUpperCase()} ${path}`);
+        expect(response.headers["retry-after"], `${method} ${path}`).toBe("5");
+        assertMatchesOpenApi(doc, method, path, 503, response.json());
+      }
+    }
+    // The GET routes of the metering API, the dashboard, the packages and the customer API among them.
+    expect(answered503).toEqual(
+      expect.arrayContaining([
+        "GET /api/v1/accounts/{account_id}/usage",
+        "GET /api/dashboard/comprehensive/",
+        "GET /api/subscriptions/user/packages/",
+        "GET /api/v1/usage",
+        "GET /api/v1/subscription",
+        "POST /api/v1/usage/calls",
+      ]),
+    );
   });
 
   it("the API description tells the calling platform how to retry a 503", async () => {

@@ -51,9 +51,14 @@ const worker =
         log: server.log.child({ component: "worker" }),
       })
     : undefined;
+/** When the shutdown began (ms); the process exits at the latest SHUTDOWN_DEADLINE_MS after the drain. */
+let shutdownStartedAt = Date.now();
+const SHUTDOWN_DEADLINE_MS = 25_000;
 server.addHook("onClose", async () => {
   server.log.info("closed to requests; stopping the worker and closing the database pool");
-  await worker?.stop();
+  // Jobs still running 5 s before the forced exit are given back without counting an attempt.
+  const left = shutdownStartedAt + config.shutdownDrainMs + SHUTDOWN_DEADLINE_MS - Date.now();
+  await worker?.stop({ interruptAfterMs: Math.max(0, Math.min(15_000, left - 5_000)) });
   await runtime.close();
   server.log.info("shut down");
 });
@@ -80,6 +85,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     if (lifecycle.shuttingDown) return;
     // Not ready from now on, so the load balancer stops sending requests; then drain and close.
     lifecycle.shuttingDown = true;
+    shutdownStartedAt = Date.now();
     server.log.info({ signal, drainMs: config.shutdownDrainMs }, "shutting down");
     const force = setTimeout(() => {
       server.server.getConnections((_error, connections) => {
@@ -89,7 +95,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
         );
         process.exit(1);
       });
-    }, config.shutdownDrainMs + 25_000);
+    }, config.shutdownDrainMs + SHUTDOWN_DEADLINE_MS);
     force.unref();
     setTimeout(() => {
       server.server.getConnections((_error, connections) => {
@@ -137,7 +143,8 @@ async function syncCatalog(attempt: number): Promise<void> {
   if (lifecycle.shuttingDown) return;
   try {
     const result = await syncCatalogToStripe(ports);
-    if (result.synced > 0 || result.failed.length > 0) server.log.info(result, "catalog synced to Stripe");
+    if (result.synced > 0 || result.failed.length > 0)
+      server.log.info({ synced: result.synced, failed: result.failed }, "catalog synced to Stripe");
     // Packages that could not be synced are not purchasable: keep trying (the worker's periodic sync does too).
     if (result.failed.length > 0) throw new Error(`not synced: ${result.failed.join(", ")}`);
   } catch (error) {

@@ -1,7 +1,7 @@
 // Prometheus metrics (prom-client), served at /metrics by the API and by the worker process. Counters and
 // histograms are per process (Prometheus sums them across replicas); the queue and webhook gauges are read
 // from PostgreSQL at scrape time, so every replica reports the same cluster-wide value (use max()).
-import type { IngestResult } from "@minutely/api";
+import { type IngestResult, queueJobsByState } from "@minutely/api";
 import type { Database } from "@minutely/db";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
@@ -144,19 +144,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   if (db) {
     const readQueue = fresh(async () => {
       try {
-        const rows = await db.$queryRaw<QueueRow[]>`
-          SELECT t.identifier AS task,
-            CASE
-              WHEN j.locked_at IS NOT NULL AND j.locked_at > now() - interval '4 hours' THEN 'running'
-              WHEN j.attempts >= j.max_attempts THEN 'failed'
-              WHEN j.run_at > now() AND j.attempts > 0 THEN 'retrying'
-              WHEN j.run_at > now() THEN 'scheduled'
-              ELSE 'ready'
-            END AS state,
-            count(*)::int AS jobs
-          FROM graphile_worker._private_jobs j
-          JOIN graphile_worker._private_tasks t ON t.id = j.task_id
-          GROUP BY 1, 2`;
+        // The states the admin app counts too (one definition: JOB_STATE in packages/api).
+        const rows: QueueRow[] = await queueJobsByState(db);
         const [oldest] = await db.$queryRaw<{ seconds: number }[]>`
           SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(run_at)), 0)::float8 AS seconds
           FROM graphile_worker._private_jobs
@@ -172,7 +161,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       name: "minutely_queue_jobs",
       help:
         "Jobs in the PostgreSQL queue (cluster-wide), by task and state: ready (waiting for a worker), " +
-        "running, scheduled (to run later), retrying (waiting after a failure), failed (no attempt left)",
+        "running, scheduled (to run later), retrying (waiting for its next attempt after its own error), " +
+        "waiting_for_dependency (put back after the database or Stripe could not be reached, no attempt " +
+        "counted), failed (no attempt left)",
       labelNames: ["task", "state"] as const,
       registers,
       async collect() {

@@ -62,6 +62,42 @@ describe("health endpoints", () => {
     expect(ready.json().unknown_migrations).toEqual(["29991231000000_from_the_next_release"]);
   });
 
+  it("a failed query is 'database down', never every migration pending (a flap between two queries)", async () => {
+    const lifecycle = { shuttingDown: false };
+    const migrations = ["20260101000000_init", "20260102000000_more"];
+    // The database answers the first query and fails the next, as during a restart.
+    let calls = 0;
+    const flapping = new Proxy(db, {
+      get(target, property, receiver) {
+        if (property !== "$queryRaw") return Reflect.get(target, property, receiver);
+        return (...args: Parameters<typeof db.$queryRaw>) => {
+          calls += 1;
+          if (calls === 1) return target.$queryRaw(...args);
+          return Promise.reject(new Error("Connection terminated unexpectedly"));
+        };
+      },
+    });
+    expect(await readiness({ db: flapping, lifecycle, migrations })).toEqual({
+      ready: false,
+      reason: "database_down",
+    });
+    expect(calls).toBeGreaterThanOrEqual(2);
+  });
+
+  it("answers 'database down' on its own timeout when the database hangs", async () => {
+    const lifecycle = { shuttingDown: false };
+    const hung = new Proxy(db, {
+      get(target, property, receiver) {
+        if (property === "$queryRaw") return () => new Promise(() => {});
+        return Reflect.get(target, property, receiver);
+      },
+    });
+    expect(await readiness({ db: hung, lifecycle, migrations: [] }, { timeoutMs: 50 })).toEqual({
+      ready: false,
+      reason: "database_down",
+    });
+  });
+
   it("is not ready once the process is shutting down", async () => {
     const lifecycle = { shuttingDown: false };
     expect(await readiness({ db, lifecycle, migrations: [] })).toMatchObject({ ready: true });
@@ -207,6 +243,21 @@ describe("/metrics", () => {
     expect(sample(text, "minutely_webhook_events_unprocessed", { status: "received" })).toBe(1);
     expect(sample(text, "minutely_webhook_events_unprocessed", { status: "failed" })).toBe(0);
     expect(sample(text, "minutely_webhook_oldest_unprocessed_age_seconds")).toBeGreaterThanOrEqual(120);
+  });
+
+  it("reports jobs put back after an outage as waiting for a dependency, due or not, as the admin app does", async () => {
+    const queue = new PostgresJobQueue(db);
+    await queue.enqueue("outage-probe", { n: 1 }, { runAt: new Date(Date.now() + 3600_000) });
+    await queue.enqueue("outage-probe", { n: 2 }, { runAt: new Date(Date.now() - 60_000) });
+    await db.$executeRaw`
+      UPDATE graphile_worker._private_jobs
+      SET last_error = '[outage 2] Stripe could not be reached; retried without counting an attempt: timeout'
+      WHERE task_id = (SELECT id FROM graphile_worker._private_tasks WHERE identifier = 'outage-probe')`;
+    const text = await metrics();
+    const state = (name: string) =>
+      sample(text, "minutely_queue_jobs", { task: "outage-probe", state: name });
+    expect(state("waiting_for_dependency")).toBe(2);
+    for (const other of ["ready", "scheduled", "retrying"]) expect(state(other) ?? 0).toBe(0);
   });
 });
 

@@ -36,35 +36,55 @@ export type Readiness =
       pendingMigrations?: string[];
     };
 
+/** How long readiness waits for the database before it says `database_down` (ms). */
+export const READINESS_TIMEOUT_MS = 2000;
+
 /**
  * Ready when the database answers and has every migration this build knows. Migrations the build does not
- * know (a newer release migrated first, as a rolling upgrade does) do not make it unready.
+ * know (a newer release migrated first, as a rolling upgrade does) do not make it unready. Only a database
+ * that answered that it has no `_prisma_migrations` table has nothing migrated: a query that failed (a
+ * flap between two queries) is `database_down`, never every migration "pending". The probe answers within
+ * `timeoutMs` (2 s) whatever the database does: a hung one is `database_down` too.
  */
-export async function readiness(deps: Omit<ObservabilityDeps, "metrics">): Promise<Readiness> {
+export async function readiness(
+  deps: Omit<ObservabilityDeps, "metrics">,
+  options: { timeoutMs?: number } = {},
+): Promise<Readiness> {
   if (deps.lifecycle.shuttingDown) return { ready: false, reason: "shutting_down" };
-  let applied: Set<string>;
-  try {
-    await deps.db.$queryRaw`SELECT 1`;
-  } catch {
-    return { ready: false, reason: "database_down" };
-  }
-  try {
-    const rows = await deps.db.$queryRaw<{ migration_name: string }[]>`
-      SELECT migration_name FROM "_prisma_migrations"
-      WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`;
-    applied = new Set(rows.map((row) => row.migration_name));
-  } catch {
-    // No bookkeeping table: nothing was migrated yet.
-    applied = new Set();
-  }
-  const pending = deps.migrations.filter((name) => !applied.has(name));
-  if (pending.length > 0) return { ready: false, reason: "migrations_pending", pendingMigrations: pending };
-  const known = new Set(deps.migrations);
-  return {
-    ready: true,
-    checks: { database: "up", migrations: "applied" },
-    unknownMigrations: [...applied].filter((name) => !known.has(name)),
+  const down: Readiness = { ready: false, reason: "database_down" };
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<Readiness>((resolve) => {
+    timer = setTimeout(() => resolve(down), options.timeoutMs ?? READINESS_TIMEOUT_MS);
+  });
+  const check = async (): Promise<Readiness> => {
+    let applied: Set<string>;
+    try {
+      const [table] = await deps.db.$queryRaw<{ present: boolean }[]>`
+        SELECT to_regclass('"_prisma_migrations"') IS NOT NULL AS present`;
+      if (!table) return down;
+      const rows = table.present
+        ? await deps.db.$queryRaw<{ migration_name: string }[]>`
+            SELECT migration_name FROM "_prisma_migrations"
+            WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`
+        : [];
+      applied = new Set(rows.map((row) => row.migration_name));
+    } catch {
+      return down;
+    }
+    const pending = deps.migrations.filter((name) => !applied.has(name));
+    if (pending.length > 0) return { ready: false, reason: "migrations_pending", pendingMigrations: pending };
+    const known = new Set(deps.migrations);
+    return {
+      ready: true,
+      checks: { database: "up", migrations: "applied" },
+      unknownMigrations: [...applied].filter((name) => !known.has(name)),
+    };
   };
+  try {
+    return await Promise.race([check(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** GET /health/live, GET /health/ready and GET /metrics (quiet in the logs: probes call them often). */

@@ -1,12 +1,15 @@
-import { subscriptions, syncCatalogToStripe, UpstreamUnavailableError } from "@minutely/api";
+import { classifyFailure, subscriptions, syncCatalogToStripe, UpstreamUnavailableError } from "@minutely/api";
 import { testPorts } from "@minutely/api/testing";
 import { testDatabase } from "@minutely/db/vitest";
 import { systemClock } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
+import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
 import {
+  EXPIRE_CALL_RESERVATIONS_TASK,
   expireCallReservations,
   periodicTasks,
+  RESYNC_STALE_SUBSCRIPTIONS_TASK,
   resyncStaleSubscriptions,
   SYNC_CATALOG_TASK,
 } from "./periodic.ts";
@@ -116,7 +119,8 @@ describe("the periodic catalog sync", () => {
       if (outage) throw new UpstreamUnavailableError("Stripe could not be reached.", 5);
       return await ports.billing.createMonthlyPrice(input);
     };
-    const task = periodicTasks({ ...ports, billing: flaky })[SYNC_CATALOG_TASK];
+    const run = periodicTasks({ ...ports, billing: flaky })[SYNC_CATALOG_TASK];
+    const task = () => run(null, { jobId: "0", attempt: 1 });
     await expect(task()).rejects.toThrow(/could not sync Enterprise to Stripe/);
     const stale = await db.planPrice.findFirstOrThrow({ where: { planId: enterprise.id, current: true } });
     expect(stale.amountCents).not.toBe(34_900);
@@ -129,5 +133,122 @@ describe("the periodic catalog sync", () => {
     expect(atStripe.unit_amount).toBe(34_900);
     await task(); // nothing left to do: no new price
     expect(await db.planPrice.count({ where: { planId: enterprise.id, current: true } })).toBe(1);
+  });
+});
+
+/** The error a task's run ends with (or null when it succeeded). */
+async function failureOf(run: () => Promise<void>): Promise<unknown> {
+  try {
+    await run();
+    return null;
+  } catch (error) {
+    return error;
+  }
+}
+
+describe("periodic tasks during a Stripe outage", () => {
+  it("the catalog sync fails as an outage (put back, no attempt counted) when Stripe cannot be reached or times out, and counts only its own errors", async () => {
+    await syncCatalogToStripe(ports);
+    await db.subscriptionPlan.update({ where: { name: "Pro" }, data: { monthlyPriceCents: 10_900 } });
+    const failing = (error: () => Error) => {
+      const billing: typeof ports.billing = Object.create(ports.billing);
+      billing.createMonthlyPrice = async () => {
+        throw error();
+      };
+      return periodicTasks({ ...ports, billing })[SYNC_CATALOG_TASK];
+    };
+    const context = { jobId: "0", attempt: 1 };
+    const unavailable = await failureOf(() =>
+      failing(() => new UpstreamUnavailableError("Stripe could not be reached.", 5))(null, context),
+    );
+    expect(String(unavailable)).toMatch(/could not sync Pro to Stripe/);
+    expect(classifyFailure(unavailable)).toEqual({ kind: "infrastructure", dependency: "stripe" });
+    const timedOut = await failureOf(() =>
+      failing(
+        () =>
+          new Stripe.errors.StripeConnectionError({
+            message: "Request aborted due to timeout being reached",
+          }),
+      )(null, context),
+    );
+    expect(classifyFailure(timedOut)).toEqual({ kind: "infrastructure", dependency: "stripe" });
+    // Stripe refusing the request on purpose is the task's own failure: it counts.
+    const refused = await failureOf(() =>
+      failing(() => new Stripe.errors.StripeInvalidRequestError({ message: "No such product" }))(
+        null,
+        context,
+      ),
+    );
+    expect(classifyFailure(refused)).toEqual({ kind: "job" });
+    await periodicTasks(ports)[SYNC_CATALOG_TASK](null, context);
+  });
+
+  it("the resync of stale subscriptions fails as an outage when Stripe cannot be read", async () => {
+    const plan = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Starter" } });
+    const now = Date.now();
+    await db.subscription.create({
+      data: {
+        accountId: (await db.account.create({ data: { name: "Stale during outage" } })).id,
+        stripeSubscriptionId: "sub_stale_during_outage",
+        planId: plan.id,
+        stripePriceId: plan.stripePriceId ?? "",
+        status: "active",
+        currentPeriodStart: new Date(now - 31 * DAY),
+        currentPeriodEnd: new Date(now - DAY),
+        syncedAt: new Date(now - 2 * DAY),
+      },
+    });
+    const billing: typeof ports.billing = Object.create(ports.billing);
+    billing.retrieveSubscription = async () => {
+      throw new UpstreamUnavailableError("Stripe could not be reached.", 5);
+    };
+    const failure = await failureOf(() =>
+      periodicTasks({ ...ports, billing })[RESYNC_STALE_SUBSCRIPTIONS_TASK](null, { jobId: "0", attempt: 1 }),
+    );
+    expect(String(failure)).toMatch(/sub_stale_during_outage/);
+    expect(classifyFailure(failure)).toEqual({ kind: "infrastructure", dependency: "stripe" });
+    await db.subscription.deleteMany({ where: { stripeSubscriptionId: "sub_stale_during_outage" } });
+  });
+});
+
+describe("a successful periodic run", () => {
+  /** A job as the queue leaves it; failed for good when `failed`. */
+  async function job(task: string, failed: boolean): Promise<string> {
+    const [row] = await db.$queryRaw<{ id: string }[]>`
+      SELECT (graphile_worker.add_job(${task}::text, '{}'::json, max_attempts => 1)).id::text AS id`;
+    const id = row?.id ?? "";
+    if (failed) {
+      await db.$executeRaw`
+        UPDATE graphile_worker._private_jobs SET attempts = 1, last_error = 'could not sync Pro to Stripe'
+        WHERE id = ${id}::bigint`;
+    }
+    return id;
+  }
+  async function remaining(ids: string[]) {
+    const rows = await db.$queryRaw<{ id: string }[]>`
+      SELECT id::text AS id FROM graphile_worker._private_jobs WHERE id = ANY(${ids}::bigint[]) ORDER BY id`;
+    return rows.map((row) => row.id);
+  }
+
+  it("supersedes the earlier failed runs of its task: they are no longer listed as failed", async () => {
+    const earlier = [await job(SYNC_CATALOG_TASK, true), await job(SYNC_CATALOG_TASK, true)];
+    const otherTask = await job(EXPIRE_CALL_RESERVATIONS_TASK, true);
+    const current = await job(SYNC_CATALOG_TASK, false);
+    await periodicTasks(ports)[SYNC_CATALOG_TASK](null, { jobId: current, attempt: 1 });
+    expect(await remaining([...earlier, otherTask, current])).toEqual([otherTask, current]);
+
+    // A run that fails supersedes nothing.
+    const failedBefore = await job(SYNC_CATALOG_TASK, true);
+    await db.subscriptionPlan.update({ where: { name: "Pro" }, data: { monthlyPriceCents: 11_900 } });
+    const billing: typeof ports.billing = Object.create(ports.billing);
+    billing.createMonthlyPrice = async () => {
+      throw new UpstreamUnavailableError("Stripe could not be reached.", 5);
+    };
+    await expect(
+      periodicTasks({ ...ports, billing })[SYNC_CATALOG_TASK](null, { jobId: current, attempt: 1 }),
+    ).rejects.toThrow();
+    expect(await remaining([failedBefore])).toEqual([failedBefore]);
+    await periodicTasks(ports)[EXPIRE_CALL_RESERVATIONS_TASK](null, { jobId: current, attempt: 1 });
+    expect(await remaining([failedBefore, otherTask])).toEqual([failedBefore]);
   });
 });

@@ -4,7 +4,21 @@
 // Billing periods themselves need no timer: a subscription's usage period is its current Stripe period,
 // moved forward by the renewal webhooks (customer.subscription.updated, invoice.paid). These tasks only
 // repair what a lost webhook or an abandoned call would leave behind.
-import { type Ports, syncCatalogToStripe, syncSubscription } from "@minutely/api";
+//
+// A run fails in one of two ways (apps/api/src/worker.ts tells them apart with `classifyFailure`): when every
+// item it could not do failed because a dependency was unreachable (Stripe down or hanging, the database
+// gone), the run's error carries the first such error as its cause, so the worker puts the job back without
+// counting an attempt and with a growing delay, like any job meeting an outage; otherwise the run's own
+// failure counts. A run that succeeds supersedes the runs of the same task that failed for good before it
+// (`clearSupersededFailures`): what they could not do is done now, so they are deleted from the queue and
+// no longer listed in the admin's Failed jobs (their errors were logged when they failed).
+import {
+  classifyFailure,
+  type Ports,
+  syncCatalogToStripe,
+  syncSubscription,
+  type TaskContext,
+} from "@minutely/api";
 
 export const RESYNC_STALE_SUBSCRIPTIONS_TASK = "resync-stale-subscriptions";
 export const EXPIRE_CALL_RESERVATIONS_TASK = "expire-call-reservations";
@@ -33,7 +47,7 @@ const RESYNC_EVERY_MS = 6 * 60 * 60 * 1000;
 export async function resyncStaleSubscriptions(
   ports: Ports,
   options: { limit?: number } = {},
-): Promise<{ resynced: string[]; failed: { id: string; error: string }[] }> {
+): Promise<{ resynced: string[]; failed: { id: string; error: string; cause: unknown }[] }> {
   const now = ports.clock.now();
   const staleBefore = new Date(now.getTime() - STALE_AFTER_MS);
   const resyncBefore = new Date(now.getTime() - RESYNC_EVERY_MS);
@@ -46,13 +60,13 @@ export async function resyncStaleSubscriptions(
     ORDER BY current_period_end
     LIMIT ${options.limit ?? 200}`;
   const resynced: string[] = [];
-  const failed: { id: string; error: string }[] = [];
+  const failed: { id: string; error: string; cause: unknown }[] = [];
   for (const { id } of stale) {
     try {
       await syncSubscription(ports, id);
       resynced.push(id);
     } catch (error) {
-      failed.push({ id, error: error instanceof Error ? error.message : String(error) });
+      failed.push({ id, error: error instanceof Error ? error.message : String(error), cause: error });
     }
   }
   return { resynced, failed };
@@ -69,14 +83,43 @@ export async function expireCallReservations(ports: Pick<Ports, "db" | "clock">)
     WHERE status = 'held' AND expires_at <= ${ports.clock.now()}`;
 }
 
+/**
+ * The error of a run whose items failed: an outage (its cause is the first error, which the worker's
+ * classifier sees) when every item failed for want of a dependency, the run's own failure otherwise.
+ */
+export function periodicFailure(message: string, errors: readonly unknown[]): Error {
+  const outage =
+    errors.length > 0 && errors.every((error) => classifyFailure(error).kind === "infrastructure");
+  return outage ? new Error(message, { cause: errors[0] }) : new Error(message);
+}
+
+/**
+ * After a successful run of `task` (job `jobId`): deletes the jobs of the same task that failed for good
+ * (attempts used up, not held by a live runner), which this run supersedes. Returns them.
+ */
+export async function clearSupersededFailures(
+  db: Ports["db"],
+  task: string,
+  jobId: string,
+): Promise<{ id: string; lastError: string | null }[]> {
+  const current = /^\d{1,18}$/.test(jobId) ? jobId : "0";
+  return await db.$queryRaw<{ id: string; lastError: string | null }[]>`
+    DELETE FROM graphile_worker._private_jobs AS j USING graphile_worker._private_tasks AS t
+    WHERE t.id = j.task_id AND t.identifier = ${task} AND j.id <> ${current}::bigint
+      AND j.attempts >= j.max_attempts
+      AND (j.locked_at IS NULL OR j.locked_at < now() - interval '4 hours')
+    RETURNING j.id::text AS id, j.last_error AS "lastError"`;
+}
+
 export function periodicTasks(ports: Ports) {
-  return {
+  const tasks = {
     [RESYNC_STALE_SUBSCRIPTIONS_TASK]: async () => {
       const result = await resyncStaleSubscriptions(ports);
       if (result.failed.length > 0) {
-        throw new Error(
+        throw periodicFailure(
           `could not re-read ${result.failed.length} subscription(s) from Stripe: ` +
             result.failed.map((f) => `${f.id} (${f.error})`).join(", "),
+          result.failed.map((f) => f.cause),
         );
       }
     },
@@ -86,8 +129,20 @@ export function periodicTasks(ports: Ports) {
     [SYNC_CATALOG_TASK]: async () => {
       const result = await syncCatalogToStripe(ports);
       if (result.failed.length > 0) {
-        throw new Error(`could not sync ${result.failed.join(", ")} to Stripe; the next tick tries again`);
+        throw periodicFailure(
+          `could not sync ${result.failed.join(", ")} to Stripe; the next tick tries again`,
+          result.errors,
+        );
       }
     },
   };
+  return Object.fromEntries(
+    Object.entries(tasks).map(([name, run]) => [
+      name,
+      async (_payload: unknown, context: TaskContext) => {
+        await run();
+        await clearSupersededFailures(ports.db, name, context.jobId);
+      },
+    ]),
+  ) as Record<keyof typeof tasks, (payload: unknown, context: TaskContext) => Promise<void>>;
 }

@@ -5,6 +5,7 @@ import { isDatabaseUnavailable } from "@minutely/db";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ZodError, type z } from "zod";
 import { lingerOnClose } from "./lingering-close.ts";
+import { errorResponses } from "./routes/openapi-schemas.ts";
 
 /** The body of every REST error: a machine-readable code, a sentence for people, and per-field messages. */
 export interface RestErrorBody {
@@ -216,6 +217,23 @@ export function registerStrictBodies(app: FastifyInstance): void {
   app.addHook("preHandler", async (req) => {
     const refused = unknownInputError(req.validationError as AjvError | undefined);
     if (refused) throw refused;
+  });
+}
+
+/**
+ * Every documented route can answer `503` with `Retry-After` (the database is down or its circuit open,
+ * Stripe is unavailable): the error handler answers it for any route that meets one. So the OpenAPI
+ * document says so for every documented route, in one place, instead of route by route (it used to list
+ * it on three POST routes only).
+ */
+export function registerUnavailableResponse(app: FastifyInstance): void {
+  app.addHook("onRoute", (route) => {
+    const schema = route.schema as
+      | { tags?: unknown; hide?: boolean; response?: Record<string | number, unknown> }
+      | undefined;
+    if (!schema?.tags || schema.hide) return;
+    schema.response ??= {};
+    if (schema.response[503] === undefined) schema.response[503] = errorResponses[503];
   });
 }
 

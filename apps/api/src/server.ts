@@ -41,6 +41,7 @@ import {
   registerErrorHandler,
   registerJsonBodyParser,
   registerStrictBodies,
+  registerUnavailableResponse,
 } from "./rest.ts";
 import { registerCustomerApiRoutes } from "./routes/customer-api.ts";
 import { registerDashboardRoutes } from "./routes/dashboard.ts";
@@ -166,6 +167,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerErrorHandler(app);
   registerJsonBodyParser(app);
   registerStrictBodies(app);
+  registerUnavailableResponse(app);
   const metrics = deps.metrics ?? createMetrics({ db: deps.db });
   const lifecycle = deps.lifecycle ?? { shuttingDown: false };
   app.addHook("preClose", async () => {

@@ -55,7 +55,8 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     }, 25_000);
     force.unref();
     (async () => {
-      await runner.stop();
+      // Jobs still running after 15 s (a Stripe call hanging) are given back without counting an attempt.
+      await runner.stop({ interruptAfterMs: 15_000 });
       await app.close();
       await runtime.close();
     })().then(

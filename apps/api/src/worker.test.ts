@@ -8,7 +8,14 @@ import type { FastifyBaseLogger } from "fastify";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { createMetrics } from "./metrics.ts";
-import { outageDelayMs, outageRetriesOf, startWorker, superviseWorker, type WorkerRunner } from "./worker.ts";
+import {
+  outageDelayMs,
+  outageRetriesOf,
+  startWorker,
+  superviseWorker,
+  type WorkerRunner,
+  workerPoolsKept,
+} from "./worker.ts";
 
 const database = await testDatabase();
 const { db, url } = database;
@@ -198,6 +205,44 @@ describe("superviseWorker", () => {
         "DROP TRIGGER IF EXISTS test_refuse_job_delete ON graphile_worker._private_jobs",
       );
       await supervised.stop();
+    }
+  });
+});
+
+describe("a runner that died (a database flap)", () => {
+  it("stops its cron and is forgotten by graphile-worker, so nothing of it runs or piles up after a restart", async () => {
+    await db.$executeRawUnsafe(`
+      CREATE OR REPLACE FUNCTION public.test_refuse_job_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'test: the database refuses to complete jobs'; END $$`);
+    await db.$executeRawUnsafe(`
+      CREATE TRIGGER test_refuse_job_delete BEFORE DELETE ON graphile_worker._private_jobs
+      FOR EACH ROW EXECUTE FUNCTION public.test_refuse_job_delete()`);
+    const poolsBefore = workerPoolsKept();
+    const runner = await startWorker({
+      connectionString: url,
+      concurrency: 1,
+      ports,
+      log: memoryLogger().log,
+      pollInterval: 50,
+      schedule: true,
+      plugins: [hangFirstPoolShutdown()],
+      tasks: { "test-died": async () => {} },
+    });
+    try {
+      await until(() => runner.cronActive, "the cron to start");
+      await new PostgresJobQueue(db).enqueue("test-died", {});
+      // Completing the job fails: the runner dies, and graphile-worker's shutdown of its pool never ends.
+      expect(await runner.ended).toBeDefined();
+      await db.$executeRawUnsafe("DROP TRIGGER test_refuse_job_delete ON graphile_worker._private_jobs");
+      await runner.stop();
+      // Its cron would go on scheduling on the pool ended with it; the list of pools kept one per death.
+      expect(runner.cronActive).toBe(false);
+      expect(workerPoolsKept()).toBe(poolsBefore);
+      expect(await jobsLeft("test-died")).toBe(0);
+    } finally {
+      await db.$executeRawUnsafe(
+        "DROP TRIGGER IF EXISTS test_refuse_job_delete ON graphile_worker._private_jobs",
+      );
     }
   });
 });
@@ -408,6 +453,59 @@ describe("outage backoff", () => {
   });
 });
 
+describe("a runner stopped while a job hangs (a shutdown during a Stripe hang)", () => {
+  it("gives the job its attempt back, so a max=1 job is not failed, and another runner completes it", async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const attempts: number[] = [];
+    const first = await startWorker({
+      connectionString: url,
+      concurrency: 1,
+      ports,
+      log: memoryLogger().log,
+      pollInterval: 50,
+      tasks: {
+        "test-hang": async (_payload, context) => {
+          attempts.push(context.attempt);
+          await gate;
+        },
+      },
+    });
+    try {
+      await new PostgresJobQueue(db).enqueue("test-hang", {}, { jobKey: "hang", maxAttempts: 1 });
+      await until(() => attempts.length === 1, "the job to start");
+      await first.stop({ interruptAfterMs: 0 });
+      // Given back: no attempt used, not locked, not failed (it was left at 1 of 1 attempts, locked).
+      const [row] = await db.$queryRaw<
+        { attempts: number; locked_by: string | null; last_error: string | null }[]
+      >`
+        SELECT attempts, locked_by, last_error FROM graphile_worker._private_jobs WHERE key = 'hang'`;
+      expect(row).toEqual({ attempts: 0, locked_by: null, last_error: null });
+
+      const second = await startWorker({
+        connectionString: url,
+        concurrency: 1,
+        ports,
+        log: memoryLogger().log,
+        pollInterval: 50,
+        tasks: {
+          "test-hang": async (_payload, context) => {
+            attempts.push(context.attempt);
+          },
+        },
+      });
+      runners.push(second);
+      await until(async () => (await jobsLeft("test-hang")) === 0, "the job to run again");
+      expect(attempts).toEqual([1, 1]);
+    } finally {
+      release();
+      for (const runner of runners.splice(0)) await runner.stop();
+    }
+  });
+});
+
 describe("reclaiming the jobs of a runner that is gone", () => {
   it("waits out the grace, deletes a job superseded under it and runs the others again", async () => {
     const ran: string[] = [];
@@ -420,6 +518,11 @@ describe("reclaiming the jobs of a runner that is gone", () => {
       WHERE key IN ('reclaim-plain', 'reclaim-old')`;
     await db.$executeRaw`
       UPDATE graphile_worker._private_jobs SET key = NULL, attempts = max_attempts WHERE key = 'reclaim-old'`;
+    // And a max=1 cron job it had taken: its last attempt is used up, and it must not end failed with no error.
+    await db.$executeRaw`SELECT graphile_worker.add_job('test-reclaim-cron', '{}'::json, job_key => 'reclaim-cron', max_attempts => 1)`;
+    await db.$executeRaw`
+      UPDATE graphile_worker._private_jobs SET locked_by = 'pool-gone', locked_at = now(), attempts = 1
+      WHERE key = 'reclaim-cron'`;
     const { log, lines } = memoryLogger();
     const startedAt = Date.now();
     runners.push(
@@ -442,6 +545,11 @@ describe("reclaiming the jobs of a runner that is gone", () => {
     // Not at the first look (a lock just seen free may be a live runner's after a database restart).
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(1000);
     expect(ran).toEqual(["plain"]);
+    expect(await jobRow("test-reclaim-cron")).toMatchObject({
+      attempts: 1,
+      max_attempts: 1,
+      last_error: expect.stringMatching(/^The worker process running this job ended before it finished/),
+    });
     expect(lines.some((line) => line.msg?.toString().startsWith("unlocked the jobs of worker runners"))).toBe(
       true,
     );

@@ -18,6 +18,8 @@ import {
   type Task,
   type WorkerEvents,
 } from "graphile-worker";
+// Not part of graphile-worker's index: its module-level list of live worker pools (see forgetWorkerPool).
+import { _allWorkerPools } from "graphile-worker/dist/main.js";
 import pg from "pg";
 import type { Metrics } from "./metrics.ts";
 import { CRONTAB, periodicTasks } from "./periodic.ts";
@@ -58,6 +60,10 @@ export interface WorkerOptions {
   /** More graphile-worker plugins (tests use one to make a pool's shutdown hang, as graphile-worker's can). */
   plugins?: GraphileConfig.Plugin[];
 }
+
+/** The last error of a job whose last attempt ended with the process running it. */
+const PROCESS_ENDED_NOTE =
+  "The worker process running this job ended before it finished (killed, out of memory or a lost machine); the attempt counted.";
 
 /** First key of the runners' liveness advisory locks (the second is hashtext of the pool id). */
 const LIVENESS_LOCK_NAMESPACE = 0x4d4e5457;
@@ -209,6 +215,15 @@ class RunnerLiveness {
              AND (last_error IS NULL OR last_error LIKE '${OUTAGE_MARK}%')`,
           [gone],
         );
+        // A job whose last attempt the dead process took (a max=1 cron job, say) would end failed with no
+        // error: it says what happened. Its attempt stays counted (the process may have died of the job);
+        // a shutdown gives its jobs back before it exits (WorkerRunner.stop).
+        await client.query(
+          `UPDATE graphile_worker._private_jobs
+           SET last_error = left('${PROCESS_ENDED_NOTE}' || coalesce(E'\nBefore: ' || last_error, ''), 2000)
+           WHERE locked_by = ANY($1::text[]) AND attempts >= max_attempts`,
+          [gone],
+        );
         await client.query("SELECT graphile_worker.force_unlock_workers($1::text[])", [gone]);
       }
     } finally {
@@ -290,6 +305,7 @@ class PutBack extends Error {
 
 /** What became of a job a runner took, kept until its outcome is surely written (see JobLedger). */
 interface Taken {
+  job: Job;
   attempts: number;
   outcome?:
     | { kind: "completed" }
@@ -312,13 +328,18 @@ class JobLedger {
 
   take(job: Job): Taken {
     if (this.jobs.size > 500) this.prune();
-    const taken: Taken = { attempts: job.attempts };
+    const taken: Taken = { job, attempts: job.attempts };
     this.jobs.set(job.id, taken);
     return taken;
   }
 
   get(jobId: string): Taken | undefined {
     return this.jobs.get(jobId);
+  }
+
+  /** The jobs whose task has not returned yet. */
+  unfinished(): Taken[] {
+    return [...this.jobs.values()].filter((taken) => taken.outcome === undefined);
   }
 
   /** Resolves once every task this runner started has returned. */
@@ -373,9 +394,22 @@ export interface WorkerRunner {
    * test: the pool's shutdown never finished), so the death is taken from its `pool:fatalError` event too.
    */
   ended: Promise<unknown>;
-  /** Stops taking jobs, finishes the running ones and closes the runner's connections. */
-  stop(): Promise<void>;
+  /** Whether graphile-worker's cron of this runner still runs (scheduled periodic tasks). */
+  readonly cronActive: boolean;
+  /**
+   * Stops taking jobs, finishes the running ones and closes the runner's connections. Jobs still running
+   * after `interruptAfterMs` (default 15 s, within the processes' 25 s shutdown deadline) are given back
+   * their attempt and unlocked, so another runner runs them at once: a job interrupted by a shutdown (a
+   * Stripe call hanging, say) never uses up an attempt. The stop then returns without waiting for them.
+   */
+  stop(options?: StopOptions): Promise<void>;
 }
+
+export interface StopOptions {
+  interruptAfterMs?: number;
+}
+
+const DEFAULT_INTERRUPT_AFTER_MS = 15_000;
 
 /**
  * Runs the background tasks from the shared PostgreSQL queue until stopped. Any number of runners (in API
@@ -529,6 +563,16 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerRunner>
     });
   });
   const events: WorkerEvents = new EventEmitter();
+  // graphile-worker's cron and worker pool of this runner: a runner that died is never settled by
+  // graphile-worker (its pool's shutdown may never finish), so they are let go of here (see `closed`).
+  let cron: { _active: boolean; release(): unknown } | undefined;
+  let graphilePool: unknown;
+  events.on("cron:starting", ({ cron: started }) => {
+    cron = started;
+  });
+  events.on("pool:create", ({ workerPool }) => {
+    graphilePool = workerPool;
+  });
   let runner: Runner;
   try {
     runner = await run({
@@ -674,27 +718,100 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerRunner>
   // pool. The pool is ended only then: ending it earlier made every outcome still on its way fail ("Cannot
   // use a pool after calling end on the pool"), leaving those jobs to be fetched again at the cost of an
   // attempt.
+  // A runner that died also stops its cron, whose timer graphile-worker would otherwise keep (it schedules
+  // the periodic tasks on a pool that is ended below: "Cannot use a pool after calling end on the pool" on
+  // every tick, for the life of the process), and is forgotten by graphile-worker's list of pools, which
+  // kept every dead pool (and all it references) for the life of the process: one per restart.
   const closed = ended.then(async () => {
     running = false;
     clearTimeout(timer);
+    if (died) cron?.release();
     if (died && poolId) await settleLostOutcomes(poolId);
     await liveness.stop();
+    if (died) forgetWorkerPool(graphilePool);
     // Not awaited: graphile-worker may still hold a client of a runner that died.
     void runnerPool.end().catch(() => undefined);
   });
+  /**
+   * The shutdown could not wait for these jobs any longer: each goes back to the queue as if this run never
+   * happened (its attempt given back, unlocked, due now; a superseded one deleted), with PUT_BACK_SQL, so
+   * graphile-worker's own outcome for it, should its task still return, matches nothing. One try: a
+   * database that cannot take it leaves the job to the reclaim of dead runners.
+   */
+  const giveBackInterrupted = async () => {
+    const unfinished = ledger.unfinished();
+    for (const taken of unfinished) {
+      const { job } = taken;
+      try {
+        await runnerPool.query(PUT_BACK_SQL, [job.id, job.locked_by, taken.attempts, 0, job.last_error]);
+        taken.outcome = { kind: "put-back", written: true };
+      } catch (error) {
+        log.warn({ err: error, jobId: job.id }, "could not give back the job interrupted by the shutdown");
+        taken.outcome = { kind: "put-back", written: false };
+      }
+      taken.at = Date.now();
+    }
+    if (unfinished.length > 0) {
+      log.warn(
+        { jobs: unfinished.map((taken) => ({ id: taken.job.id, task: taken.job.task_identifier })) },
+        "stopping: jobs still running were given back without counting an attempt; they run again elsewhere",
+      );
+    }
+  };
+
   return {
     ended,
-    async stop() {
+    get cronActive() {
+      return cron?._active === true;
+    },
+    async stop(stopOptions: StopOptions = {}) {
       stopping = true;
       // A runner that died is shut down already (asking graphile-worker again would wait forever).
-      if (!died) await runner.stop().catch(() => undefined);
-      await closed;
+      if (died) {
+        await closed;
+        return;
+      }
+      const stopped = runner.stop().catch(() => undefined);
+      let interrupt: NodeJS.Timeout | undefined;
+      const late = new Promise<"late">((resolve) => {
+        interrupt = setTimeout(
+          () => resolve("late"),
+          stopOptions.interruptAfterMs ?? DEFAULT_INTERRUPT_AFTER_MS,
+        );
+      });
+      const first = await Promise.race([stopped.then(() => "stopped" as const), late]);
+      clearTimeout(interrupt);
+      if (first === "stopped") {
+        await closed;
+        return;
+      }
+      // graphile-worker waits for the tasks that still run (it cannot cancel them): give their jobs back and
+      // let go without waiting. No more reclaiming; the liveness lock goes (their jobs are unlocked already).
+      await giveBackInterrupted();
+      running = false;
+      clearTimeout(timer);
+      await liveness.stop();
     },
   };
 }
 
+/**
+ * graphile-worker keeps every worker pool of the process in a module-level list until the pool has shut
+ * down; the pool of a runner that died never finishes shutting down (see WorkerRunner.ended), so each
+ * restart after a database flap would leave one more entry there.
+ */
+function forgetWorkerPool(pool: unknown): void {
+  const index = pool === undefined ? -1 : _allWorkerPools.indexOf(pool as (typeof _allWorkerPools)[number]);
+  if (index >= 0) _allWorkerPools.splice(index, 1);
+}
+
+/** How many graphile-worker pools this process keeps (tests: dead runners must not pile up). */
+export function workerPoolsKept(): number {
+  return _allWorkerPools.length;
+}
+
 export interface SupervisedWorker {
-  stop(): Promise<void>;
+  stop(options?: StopOptions): Promise<void>;
 }
 
 /**
@@ -741,10 +858,10 @@ export async function superviseWorker(options: WorkerOptions): Promise<Supervise
   };
   watch(current);
   return {
-    async stop() {
+    async stop(stopOptions?: StopOptions) {
       stopping = true;
       // A runner that already ended (and is being replaced) has nothing left to stop.
-      await current.stop().catch(() => undefined);
+      await current.stop(stopOptions).catch(() => undefined);
     },
   };
 }

@@ -28,6 +28,7 @@ export { createTaskList, type TaskContext, type TaskHandler } from "./jobs/tasks
 export { type Mailer, type MailInput, OutboxMailer } from "./ports/mailer.ts";
 export { type Db, type EnqueueOptions, type JobQueue, PostgresJobQueue } from "./ports/queue.ts";
 export { type AdminRouter, type AppRouter, adminRouter, appRouter } from "./root.ts";
+export { type JobState, queueJobsByState } from "./services/admin-jobs.ts";
 export { enforceAgentLimit, listAgents } from "./services/agents.ts";
 export { authenticateApiKey, hasApiAccess } from "./services/api-keys.ts";
 export {
@@ -58,6 +59,7 @@ export {
 } from "./services/dashboard.ts";
 export { type IntegrationView, integrationView } from "./services/integration.ts";
 export { isUuid } from "./services/metering-account.ts";
+export { billOverage, type OverageBill, reportOverage } from "./services/overage.ts";
 export { processStripeEvent, receiveStripeWebhook, replayStripeEvent } from "./services/stripe-webhooks.ts";
 export { syncSubscription } from "./services/subscription-sync.ts";
 export * as subscriptions from "./services/subscriptions.ts";

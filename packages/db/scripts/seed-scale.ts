@@ -55,7 +55,8 @@ if (!url) usage("DATABASE_URL is not set.");
 if (process.env.NODE_ENV === "production")
   usage("Refusing to seed a production database (NODE_ENV=production).");
 
-const db = createPrismaClient(url, { poolSize: 1 });
+// Bulk inserts of millions of rows run longer than the application's statement and query timeouts.
+const db = createPrismaClient(url, { poolSize: 1, statementTimeoutMs: 0, queryTimeoutMs: 0 });
 try {
   await seedCatalog(db);
 } finally {

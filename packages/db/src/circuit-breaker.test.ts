@@ -116,3 +116,62 @@ describe("a transaction that ran out of time (found by the attack on issue 27)",
     expect(isDatabaseUnavailable(await errorOf(() => db.$queryRaw`SELECT * FROM no_such_table`))).toBe(false);
   });
 });
+
+describe("a database that hangs (SIGSTOP, a frozen host: connections accepted, nothing answered)", () => {
+  /** A client of two pooled connections, both made before the database hangs. */
+  async function hungClient(options: { queryTimeoutMs: number }) {
+    const proxy = await startDatabaseProxy(url);
+    const db = createPrismaClient(proxy.url, {
+      poolSize: 2,
+      connectTimeoutMs: 300,
+      queryTimeoutMs: options.queryTimeoutMs,
+      // No probe during the test: the state seen is the one the failures made.
+      circuit: { failureThreshold: 2, cooldown: { baseMs: 600_000, maxMs: 600_000 } },
+    });
+    onTestFinished(async () => {
+      await proxy.close();
+      await db.$disconnect();
+    });
+    await Promise.all([db.$queryRaw`SELECT pg_sleep(0.05)::text`, db.$queryRaw`SELECT pg_sleep(0.05)::text`]);
+    proxy.hang();
+    return { db, proxy, circuit: databaseCircuitOf(db) };
+  }
+
+  it("bounds the queries in flight (query_timeout) and opens the circuit on them", async () => {
+    const { db, circuit } = await hungClient({ queryTimeoutMs: 300 });
+    // Every query settles (none waits for the outage to end), as "database unavailable" (503).
+    const settled = await Promise.allSettled(Array.from({ length: 4 }, () => db.$queryRaw`SELECT 1`));
+    for (const result of settled) {
+      expect(result.status).toBe("rejected");
+      expect(isDatabaseUnavailable((result as PromiseRejectedResult).reason)).toBe(true);
+    }
+    expect(circuit?.state).toBe("open");
+    const refused = await errorOf(() => db.$queryRaw`SELECT 1`);
+    expect(String((refused as Error).message)).toContain("not trying again until a probe succeeds");
+  });
+
+  it("opens the circuit when no pooled connection can be had in time", async () => {
+    // Without a query timeout the two pooled connections stay stuck: new requests time out waiting for one.
+    const { db, circuit } = await hungClient({ queryTimeoutMs: 0 });
+    const stuck = [db.$queryRaw`SELECT 1`, db.$queryRaw`SELECT 1`];
+    for (const query of stuck) query.catch(() => undefined);
+    const waiting = await Promise.allSettled([db.$queryRaw`SELECT 1`, db.$queryRaw`SELECT 1`]);
+    for (const result of waiting) {
+      expect(isDatabaseUnavailable((result as PromiseRejectedResult).reason)).toBe(true);
+    }
+    expect(circuit?.state).toBe("open");
+  });
+
+  it("a statement that runs past statement_timeout is 'database unavailable' and counts", async () => {
+    const db = createPrismaClient(url, {
+      statementTimeoutMs: 100,
+      circuit: { failureThreshold: 2, cooldown: { baseMs: 600_000, maxMs: 600_000 } },
+    });
+    onTestFinished(() => db.$disconnect());
+    const error = await errorOf(() => db.$queryRaw`SELECT pg_sleep(1)::text`);
+    expect(isDatabaseUnavailable(error)).toBe(true);
+    expect(databaseCircuitOf(db)?.state).toBe("closed");
+    await errorOf(() => db.$queryRaw`SELECT pg_sleep(1)::text`);
+    expect(databaseCircuitOf(db)?.state).toBe("open");
+  });
+});

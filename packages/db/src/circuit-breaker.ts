@@ -32,9 +32,33 @@ export class DatabaseCircuitOpenError extends Error {
   }
 }
 
+/**
+ * A query that got no answer within the pool's `query_timeout`: the server hangs (stopped, or overloaded
+ * beyond use). Its connection is dropped. Shaped like a node-postgres server error with SQLSTATE 08006
+ * (connection failure), so Prisma's driver adapter and `isDatabaseUnavailable` take it as the database
+ * being unreachable (503 with Retry-After, an uncounted job attempt).
+ */
+export class DatabaseTimeoutError extends Error {
+  override name = "DatabaseTimeoutError";
+  readonly code = "08006";
+  readonly severity = "ERROR";
+  constructor(timeoutMs: number, cause: unknown) {
+    super(`PostgreSQL did not answer within ${timeoutMs} ms; the connection was dropped`, { cause });
+  }
+}
+
+/** node-postgres's pool: no connection became free (or could be made) within `connectionTimeoutMillis`. */
+const ACQUIRE_TIMEOUT = /^timeout exceeded when trying to connect/;
+/** PostgreSQL cancelled a statement that ran past `statement_timeout` (SQLSTATE 57014). */
+function statementTimedOut(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === "57014" && typeof message === "string" && /statement timeout/.test(message);
+}
+
 export class DatabaseCircuit {
   private current: CircuitState = "closed";
   private failures: number[] = [];
+  private timeouts: number[] = [];
   private probes = 0;
   private timer: NodeJS.Timeout | undefined;
   private closedForGood = false;
@@ -60,17 +84,23 @@ export class DatabaseCircuit {
     if (this.current !== "closed") throw new DatabaseCircuitOpenError();
   }
 
-  /** A new connection worked: the database answers. */
+  /** A new connection worked: the database answers (timeouts still count: it may answer too slowly). */
   recordSuccess(): void {
     this.failures = [];
   }
 
-  /** A connection could not be made, or one broke. */
-  recordFailure(reason: unknown): void {
+  /**
+   * A connection could not be made, or one broke; or (`timeout`) a query got no answer in time, a statement
+   * ran past its timeout or no pooled connection could be had in time. A timeout is not forgotten when a
+   * new connection works: an overloaded or hung server may still accept connections.
+   */
+  recordFailure(reason: unknown, kind: "connection" | "timeout" = "connection"): void {
     if (this.current !== "closed" || this.closedForGood) return;
     const now = Date.now();
-    this.failures = [...this.failures.filter((at) => now - at < this.windowMs), now];
-    if (this.failures.length >= this.threshold) this.open(reason);
+    const recent = (at: number) => now - at < this.windowMs;
+    if (kind === "timeout") this.timeouts = [...this.timeouts.filter(recent), now];
+    else this.failures = [...this.failures.filter(recent), now];
+    if (this.failures.length + this.timeouts.filter(recent).length >= this.threshold) this.open(reason);
   }
 
   /** Stops probing (the pool is being closed). */
@@ -82,6 +112,7 @@ export class DatabaseCircuit {
   private open(reason: unknown): void {
     this.current = "open";
     this.failures = [];
+    this.timeouts = [];
     this.options.onChange?.("open", reason);
     this.scheduleProbe();
   }
@@ -124,6 +155,42 @@ export function guardedPool(config: pg.PoolConfig, circuit: () => DatabaseCircui
       this.on("error", (error) => circuit().recordFailure(error));
     }
 
+    /**
+     * A query the server did not answer in time (node-postgres's `query_timeout`, a hung server) or one
+     * it cancelled for running past `statement_timeout` counts as a failure: a database that stopped
+     * answering opens the circuit as one that refuses connections does. A connection whose query got no
+     * answer is dropped (the server may still answer it later, out of turn).
+     */
+    private failed(error: unknown): unknown {
+      if (error instanceof Error && error.message === "Query read timeout") {
+        circuit().recordFailure(error, "timeout");
+        (this as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+        return new DatabaseTimeoutError(Number(config.query_timeout ?? 0), error);
+      }
+      if (statementTimedOut(error)) circuit().recordFailure(error, "timeout");
+      return error;
+    }
+
+    // biome-ignore lint/suspicious/noExplicitAny: pg's query has promise, callback and submittable forms.
+    override query(...args: any[]): any {
+      const last = args.length - 1;
+      if (typeof args[last] === "function") {
+        const callback = args[last] as (error: unknown, result?: unknown) => void;
+        args[last] = (error: unknown, result?: unknown) =>
+          callback(error ? this.failed(error) : error, result);
+        // biome-ignore lint/suspicious/noExplicitAny: forwarded as given.
+        return (super.query as (...a: any[]) => any)(...args);
+      }
+      // biome-ignore lint/suspicious/noExplicitAny: forwarded as given.
+      const result = (super.query as (...a: any[]) => any)(...args);
+      if (result && typeof result.then === "function" && typeof result.submit !== "function") {
+        return result.then(undefined, (error: unknown) => {
+          throw this.failed(error);
+        });
+      }
+      return result;
+    }
+
     // pg-pool connects its clients with a callback; the promise form is kept for anyone else.
     // biome-ignore lint/suspicious/noExplicitAny: pg's connect has a promise and a callback form.
     override connect(...args: any[]): any {
@@ -164,8 +231,27 @@ export function guardedPool(config: pg.PoolConfig, circuit: () => DatabaseCircui
         }
         return Promise.reject(error);
       }
+      // No connection within the pool's timeout: every pooled one is stuck on a server that stopped
+      // answering (or none can be made). That counts as a failure too, or a hung server (SIGSTOP, a
+      // frozen host) would never open the circuit: it accepts connections and answers nothing.
+      const report = (error: unknown) => {
+        if (error instanceof Error && ACQUIRE_TIMEOUT.test(error.message)) {
+          circuit().recordFailure(error, "timeout");
+        }
+      };
+      if (typeof callback === "function") {
+        // biome-ignore lint/suspicious/noExplicitAny: forwarded as given.
+        return (super.connect as (...a: any[]) => any)((error: Error, ...rest: any[]) => {
+          if (error) report(error);
+          // biome-ignore lint/suspicious/noExplicitAny: forwarded as given.
+          (callback as (...a: any[]) => void)(error, ...rest);
+        });
+      }
       // biome-ignore lint/suspicious/noExplicitAny: forwarded as given.
-      return (super.connect as (...a: any[]) => any)(...args);
+      return (super.connect as (...a: any[]) => any)(...args).catch((error: unknown) => {
+        report(error);
+        throw error;
+      });
     }
   }
 
@@ -174,7 +260,8 @@ export function guardedPool(config: pg.PoolConfig, circuit: () => DatabaseCircui
 
 /** One round trip on a connection of its own: can a connection be made and does the server answer? */
 export async function probeDatabase(config: pg.ClientConfig): Promise<void> {
-  const client = new pg.Client(config);
+  // A hung server accepts the connection and never answers: the probe gives up as a query would.
+  const client = new pg.Client({ query_timeout: 5000, ...config });
   client.on("error", () => {});
   try {
     await client.connect();

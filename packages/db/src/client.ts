@@ -13,6 +13,20 @@ export interface CreatePrismaClientOptions {
   poolSize?: number;
   /** The circuit breaker's settings (see circuit-breaker.ts); on by default. */
   circuit?: DatabaseCircuitOptions;
+  /** How long to wait for a pooled connection, or to make one (ms, 10 s). */
+  connectTimeoutMs?: number;
+  /**
+   * The most a statement may run on the server (`statement_timeout`, ms, 15 s; 0 for none): a query stuck
+   * behind a lock or on an overloaded server is cancelled instead of holding its connection and request.
+   */
+  statementTimeoutMs?: number;
+  /**
+   * The most to wait for a query's answer (node-postgres's `query_timeout`, ms, 20 s; 0 for none): a hung
+   * server (stopped, frozen host) does not answer at all and `statement_timeout` cannot fire, so requests
+   * in flight would otherwise wait for as long as the outage lasts. The connection is dropped and the
+   * breaker counts it.
+   */
+  queryTimeoutMs?: number;
 }
 
 const circuits = new WeakMap<PrismaClient, DatabaseCircuit>();
@@ -35,12 +49,20 @@ export function createPrismaClient(
     max: options.poolSize ?? 10,
     // Keep a restart of PostgreSQL survivable: idle connections are recycled instead of hanging around dead.
     idleTimeoutMillis: 30_000,
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     // A peer that vanished without closing the socket (a failed-over host) is noticed, not waited on forever.
     keepAlive: true,
   };
+  const statementTimeout = options.statementTimeoutMs ?? 15_000;
+  const queryTimeout = options.queryTimeoutMs ?? 20_000;
+  if (statementTimeout > 0) config.statement_timeout = statementTimeout;
+  if (queryTimeout > 0) config.query_timeout = queryTimeout;
   const circuit = new DatabaseCircuit(
-    () => probeDatabase({ connectionString, connectionTimeoutMillis: 10_000 }),
+    () =>
+      probeDatabase({
+        connectionString,
+        connectionTimeoutMillis: Math.min(5000, config.connectionTimeoutMillis ?? 5000),
+      }),
     options.circuit,
   );
   const pool = guardedPool(config, () => circuit);
@@ -84,6 +106,9 @@ const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
 const UNAVAILABLE_DRIVER_MESSAGES =
   /^(Connection terminated|Client has encountered a connection error and is not queryable|timeout exceeded when trying to connect|Client was closed and is not queryable)/;
 
+/** PostgreSQL cancelled the statement for running past `statement_timeout` (57014 is also a user's cancel). */
+const STATEMENT_TIMEOUT = /canceling statement due to statement timeout/;
+
 function unavailableCode(code: unknown): boolean {
   return typeof code === "string" && (UNAVAILABLE_PRISMA_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code));
 }
@@ -103,11 +128,24 @@ export function isDatabaseUnavailable(error: unknown): boolean {
       cause?: unknown;
     };
     if (unavailableCode(candidate.code)) return true;
+    if (
+      candidate.code === "57014" &&
+      typeof candidate.message === "string" &&
+      STATEMENT_TIMEOUT.test(candidate.message)
+    )
+      return true;
     const adapterCause = candidate.meta?.driverAdapterError?.cause;
     if (adapterCause) {
       if (typeof adapterCause.kind === "string" && UNAVAILABLE_ADAPTER_KINDS.has(adapterCause.kind))
         return true;
       if (unavailableCode(adapterCause.originalCode)) return true;
+      const original = adapterCause as { originalCode?: unknown; originalMessage?: unknown };
+      if (
+        original.originalCode === "57014" &&
+        typeof original.originalMessage === "string" &&
+        STATEMENT_TIMEOUT.test(original.originalMessage)
+      )
+        return true;
     }
     if (typeof candidate.message === "string" && UNAVAILABLE_DRIVER_MESSAGES.test(candidate.message))
       return true;

@@ -129,18 +129,32 @@ export interface DatabaseProxy {
   /** Breaks every open connection and refuses new ones (accepted, then closed at once). */
   down(): void;
   up(): void;
+  /**
+   * Hangs like a stopped server (SIGSTOP): open connections stay open and carry nothing more; new ones are
+   * accepted and never answered.
+   */
+  hang(): void;
   close(): Promise<void>;
 }
 
 export async function startDatabaseProxy(url: string): Promise<DatabaseProxy> {
   const target = new URL(url);
   let accepting = true;
+  let hung = false;
   let connections = 0;
   const sockets = new Set<net.Socket>();
+  const pairs: [net.Socket, net.Socket][] = [];
   const server = net.createServer((client) => {
     connections += 1;
     if (!accepting) {
       client.destroy();
+      return;
+    }
+    if (hung) {
+      // A hung server (SIGSTOP): the kernel accepts the connection, nothing ever answers.
+      sockets.add(client);
+      client.on("error", () => client.destroy());
+      client.pause();
       return;
     }
     const upstream = net.connect(Number(target.port || 5432), target.hostname);
@@ -156,6 +170,7 @@ export async function startDatabaseProxy(url: string): Promise<DatabaseProxy> {
       socket.on("close", close);
     }
     client.pipe(upstream).pipe(client);
+    pairs.push([client, upstream]);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as net.AddressInfo).port;
@@ -171,6 +186,15 @@ export async function startDatabaseProxy(url: string): Promise<DatabaseProxy> {
     },
     up() {
       accepting = true;
+    },
+    hang() {
+      hung = true;
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
     },
     async close() {
       for (const socket of sockets) socket.destroy();

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { queueJobsByState } from "@minutely/api";
 import type { Database } from "@minutely/db";
 import { type EmbeddedPostgresServer, freePort, startEmbeddedPostgres } from "@minutely/db/embedded";
 import { startTestDatabaseServer } from "@minutely/db/testing";
@@ -639,15 +640,18 @@ describe("PostgreSQL restarted under load", () => {
     pgServer = undefined;
     phase = "down";
     const downSince = Date.now();
+    const readinessWhileDown: { reason?: string }[] = [];
     const readyWhileDown = await until("readiness to report the database down", async () => {
       const ready = await readiness(stack);
       return ready.status === 503 ? ready.body : undefined;
     });
-    await until("a few requests to fail while the database is down", async () =>
-      probes.filter((p) => p.phase === "down").length >= 10 && Date.now() - downSince > 3000
+    await until("a few requests to fail while the database is down", async () => {
+      const ready = await readiness(stack);
+      if (ready.status === 503) readinessWhileDown.push(ready.body as { reason?: string });
+      return probes.filter((p) => p.phase === "down").length >= 10 && Date.now() - downSince > 3000
         ? true
-        : undefined,
-    );
+        : undefined;
+    });
     expect(readyWhileDown).toEqual({ status: "not_ready", reason: "database_down" });
     pgServer = await startEmbeddedPostgres({ dataDir, port });
     phase = "after";
@@ -706,6 +710,18 @@ describe("PostgreSQL restarted under load", () => {
       FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
       WHERE j.attempts >= j.max_attempts`;
     expect(failedJobs).toEqual([]);
+    // The queue's state afterwards, as the admin app and the queue gauge see it (one definition): nothing
+    // failed, running, waiting for a dependency or retrying; only what the cron scheduled for later is left,
+    // and no job or named queue is still locked by a runner (the dead runner's were settled or reclaimed).
+    const states = await queueJobsByState(db);
+    expect(states.filter((row) => row.state !== "scheduled")).toEqual([]);
+    const [locked] = await db.$queryRaw<{ jobs: number; queues: number }[]>`
+      SELECT (SELECT count(*)::int FROM graphile_worker._private_jobs WHERE locked_by IS NOT NULL) AS jobs,
+        (SELECT count(*)::int FROM graphile_worker._private_job_queues WHERE locked_by IS NOT NULL) AS queues`;
+    expect(locked).toEqual({ jobs: 0, queues: 0 });
+    // Readiness said the database was down while it was, never that migrations were pending (a query that
+    // failed halfway used to make every migration "pending").
+    expect(readinessWhileDown.filter((body) => body.reason !== "database_down")).toEqual([]);
     expect(stack.logs()).not.toContain("Cannot use a pool after calling end on the pool");
     expect(stack.logs()).not.toMatch(/"msg":"job [a-z-]+ failed/);
     const pids = new Set(

@@ -6,7 +6,14 @@
 // The API is the real server (buildServer, listening on a port) with the real ports, built here rather than
 // by startStack because the SDK's per-attempt timeout must be short for hang faults (testPorts'
 // stripeTimeoutMs); faults are global to an emulator process, so no other test file shares this one.
-import { createAuth, syncCatalogToStripe } from "@minutely/api";
+import {
+  billOverage,
+  classifyFailure,
+  createAuth,
+  ingestUsageEvents,
+  reportOverage,
+  syncCatalogToStripe,
+} from "@minutely/api";
 import { testPorts } from "@minutely/api/testing";
 import { testDatabase } from "@minutely/db/vitest";
 import { type RunningEmulator, startStripeEmulatorProcess } from "@minutely/testing";
@@ -504,3 +511,81 @@ describe("Stripe faults during user actions", () => {
     expect((await atStripe(customer)).paidInvoices).toHaveLength(1);
   });
 });
+
+describe("Stripe hanging while overage is billed", () => {
+  it("the account's ingestion goes on meanwhile, and the retry bills the range once", async () => {
+    const customer = await signUp("overage-hang");
+    const pro = await plan("Pro");
+    const subscribed = await trpcMutation(customer, "subscription.subscribe", {
+      packageId: pro.id,
+      paymentMethodId: "pm_card_visa",
+    });
+    expect(subscribed.error).toBeUndefined();
+    const subscription = await db.subscription.findFirstOrThrow({ where: { accountId: customer.accountId } });
+    // In the account's time (its Stripe test clock): just after its period began.
+    const startedAt = new Date(subscription.currentPeriodStart.getTime() + 1000);
+    const call = (n: number, minutes: number) => ({
+      callId: `overage-hang-${n}`,
+      accountId: customer.accountId,
+      agentId: null,
+      direction: "outbound" as const,
+      startedAt,
+      durationSeconds: minutes * 60,
+    });
+    // 3,100 of Pro's 3,000 minutes: 100 to bill.
+    const ingested = await ingestUsageEvents(ports, [call(1, 1440), call(2, 1440), call(3, 220)]);
+    expect(ingested, JSON.stringify(ingested.results)).toMatchObject({ accepted: 3 });
+    const bill = await reportOverage(ports, {
+      accountId: customer.accountId,
+      periodStart: subscription.currentPeriodStart,
+    });
+    expect(bill).toMatchObject({ fromMinutes: 0, toMinutes: 100 });
+
+    // Stripe creates the invoice item and then never answers, on every attempt of the SDK.
+    await addFault({
+      method: "POST",
+      path: "^/v1/invoiceitems$",
+      kind: "timeout",
+      phase: "after",
+      count: 3,
+      timeoutMs: 60_000,
+    });
+    let billingSettled = false;
+    const billing = billOverage(ports, bill as NonNullable<typeof bill>).finally(() => {
+      billingSettled = true;
+    });
+    billing.catch(() => undefined);
+    await until("Stripe to be asked", async () => {
+      const listed = (await (await fetch(`${emulator.url}/_emulator/faults`)).json()) as {
+        data: { hits: number }[];
+      };
+      return (listed.data[0]?.hits ?? 0) >= 1;
+    });
+    // The same account's usage is recorded while the bill still waits for Stripe (it used to wait on the
+    // period's row, locked across the Stripe call, and every account's group commit behind it).
+    const more = await ingestUsageEvents(ports, [call(4, 10)]);
+    expect(more).toMatchObject({ accepted: 1 });
+    expect(billingSettled).toBe(false);
+
+    // The hang ends as an outage of Stripe (the job is put back, no attempt counted)...
+    const failure = await billing.then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(classifyFailure(failure)).toEqual({ kind: "infrastructure", dependency: "stripe" });
+    await expectFaultsSpent();
+    // ... and its retry completes the pending claim with the same key: the item Stripe made, once.
+    const retried = await billOverage(ports, bill as NonNullable<typeof bill>);
+    const account = await db.account.findUniqueOrThrow({ where: { id: customer.accountId } });
+    const items = (await ports.stripe.invoiceItems.list({ customer: account.stripeCustomerId ?? "" })).data;
+    expect(items.map((item) => [item.id, item.amount])).toEqual([[retried?.invoiceItemId, 300]]);
+  });
+});
+
+async function until(what: string, condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

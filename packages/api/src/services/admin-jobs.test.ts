@@ -8,7 +8,7 @@ import type { Viewer } from "../context.ts";
 import { adminRouter, appRouter } from "../root.ts";
 import { testPorts } from "../testing.ts";
 import { createCallerFactory } from "../trpc.ts";
-import { payloadSummary } from "./admin-jobs.ts";
+import { payloadSummary, queueJobsByState } from "./admin-jobs.ts";
 import { runQueuedJobs } from "./metering.fixtures.ts";
 
 const { db, url } = await testDatabase();
@@ -89,6 +89,32 @@ describe("failed jobs", () => {
         "send-usage-alert-email",
       ]),
     );
+  });
+
+  it("counts what the queue gauge reports: one definition of a job's state (a put-back job that is due too)", async () => {
+    // Put back after an outage and due again now: the gauge said "ready", the admin app "waiting".
+    const due = await job(
+      "bill-overage",
+      { accountId: "due" },
+      { attempts: 0, lastError: "[outage 1] the database could not be reached; retried without counting" },
+    );
+    await db.$executeRaw`UPDATE graphile_worker._private_jobs SET run_at = now() - interval '1 minute'
+      WHERE id = ${due}::bigint`;
+    try {
+      const { counts } = await caller.jobs.failed();
+      const byState = new Map<string, number>();
+      for (const row of await queueJobsByState(db)) {
+        byState.set(row.state, (byState.get(row.state) ?? 0) + row.jobs);
+      }
+      expect(counts).toEqual({ failed: 2, waitingForDependency: 2, retrying: 1 });
+      expect({
+        failed: byState.get("failed") ?? 0,
+        waitingForDependency: byState.get("waiting_for_dependency") ?? 0,
+        retrying: byState.get("retrying") ?? 0,
+      }).toEqual(counts);
+    } finally {
+      await db.$executeRaw`DELETE FROM graphile_worker._private_jobs WHERE id = ${due}::bigint`;
+    }
   });
 
   it("refuses a malformed id or task, naming the field, and is for admins only", async () => {

@@ -10,6 +10,34 @@ import { writeAudit } from "./audit.ts";
 const FAILED = Prisma.sql`j.attempts >= j.max_attempts
   AND (j.locked_at IS NULL OR j.locked_at < now() - interval '4 hours')`;
 
+export type JobState = "running" | "failed" | "waiting_for_dependency" | "retrying" | "scheduled" | "ready";
+
+/**
+ * The state of a queued job (`j`, graphile_worker._private_jobs), the one definition shared by the admin's
+ * counts (below) and the `minutely_queue_jobs` gauge (apps/api/src/metrics.ts): held by a runner; failed for
+ * good; put back after a dependency was unreachable (its last error is the worker's `[outage N]` note,
+ * however soon it runs again); waiting for its next attempt after its own error; due later; due now.
+ */
+export const JOB_STATE = Prisma.sql`CASE
+  WHEN j.locked_at IS NOT NULL AND j.locked_at >= now() - interval '4 hours' THEN 'running'
+  WHEN j.attempts >= j.max_attempts THEN 'failed'
+  WHEN j.last_error LIKE '[outage %' THEN 'waiting_for_dependency'
+  WHEN j.last_error IS NOT NULL THEN 'retrying'
+  WHEN j.run_at > now() THEN 'scheduled'
+  ELSE 'ready'
+END`;
+
+/** How many jobs of each task are in each state (the queue gauge). */
+export async function queueJobsByState(
+  db: Ports["db"],
+): Promise<{ task: string; state: JobState; jobs: number }[]> {
+  return await db.$queryRaw<{ task: string; state: JobState; jobs: number }[]>`
+    SELECT t.identifier AS task, ${JOB_STATE} AS state, count(*)::int AS jobs
+    FROM graphile_worker._private_jobs j
+    JOIN graphile_worker._private_tasks t ON t.id = j.task_id
+    GROUP BY 1, 2`;
+}
+
 export interface FailedJobCursor {
   id: string;
 }
@@ -84,6 +112,7 @@ const SELECT_JOB = Prisma.sql`
   JOIN graphile_worker._private_tasks t ON t.id = j.task_id
   LEFT JOIN graphile_worker._private_job_queues q ON q.id = j.job_queue_id`;
 
+/** Jobs in three of the states of JOB_STATE (the same counts as the queue gauge's, summed over tasks). */
 export interface FailedJobCounts {
   failed: number;
   /** Put back after a dependency could not be reached; not counted as attempts. */
@@ -106,13 +135,13 @@ export async function listFailedJobs(
       ORDER BY j.id DESC
       LIMIT ${input.limit + 1}`,
     db.$queryRaw<FailedJobCounts[]>`
-      SELECT count(*) FILTER (WHERE ${FAILED})::int AS failed,
-        count(*) FILTER (WHERE j.attempts < j.max_attempts AND j.last_error LIKE '[outage %')::int
-          AS "waitingForDependency",
-        count(*) FILTER (WHERE j.attempts < j.max_attempts AND j.last_error IS NOT NULL
-          AND j.last_error NOT LIKE '[outage %')::int AS retrying
-      FROM graphile_worker._private_jobs j
-      WHERE j.last_error IS NOT NULL OR j.attempts >= j.max_attempts`,
+      SELECT count(*) FILTER (WHERE state = 'failed')::int AS failed,
+        count(*) FILTER (WHERE state = 'waiting_for_dependency')::int AS "waitingForDependency",
+        count(*) FILTER (WHERE state = 'retrying')::int AS retrying
+      FROM (
+        SELECT ${JOB_STATE} AS state FROM graphile_worker._private_jobs j
+        WHERE j.last_error IS NOT NULL OR j.attempts >= j.max_attempts
+      ) AS jobs`,
   ]);
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);

@@ -52,8 +52,8 @@ async function fieldOf(promise: Promise<unknown>): Promise<{ code: string; field
 describe("package catalog administration", () => {
   it("syncs the seeded catalog to Stripe once: a product and a monthly price per package", async () => {
     const first = await syncCatalogToStripe(ports);
-    expect(first).toEqual({ synced: 3, failed: [] });
-    expect(await syncCatalogToStripe(ports)).toEqual({ synced: 0, failed: [] });
+    expect(first).toEqual({ synced: 3, failed: [], errors: [] });
+    expect(await syncCatalogToStripe(ports)).toEqual({ synced: 0, failed: [], errors: [] });
     const pro = await db.subscriptionPlan.findUniqueOrThrow({
       where: { name: "Pro" },
       include: { prices: true },
@@ -221,7 +221,7 @@ describe("package catalog administration", () => {
     expect(result.syncError).toBeTruthy();
     const row = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Offline" } });
     expect(row.stripePriceId).toBeNull();
-    expect(await syncCatalogToStripe(ports)).toEqual({ synced: 1, failed: [] });
+    expect(await syncCatalogToStripe(ports)).toEqual({ synced: 1, failed: [], errors: [] });
     expect(
       (await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Offline" } })).stripePriceId,
     ).toMatch(/^price_/);

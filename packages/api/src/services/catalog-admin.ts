@@ -318,7 +318,9 @@ export async function syncPackageToStripe(ports: Ports, planId: string): Promise
 }
 
 /** Syncs every package that has no Stripe price yet or whose price changed (start-up, retries). */
-export async function syncCatalogToStripe(ports: Ports): Promise<{ synced: number; failed: string[] }> {
+export async function syncCatalogToStripe(
+  ports: Ports,
+): Promise<{ synced: number; failed: string[]; errors: unknown[] }> {
   const plans = await ports.db.subscriptionPlan.findMany({
     include: { prices: { where: { current: true } } },
   });
@@ -332,14 +334,16 @@ export async function syncCatalogToStripe(ports: Ports): Promise<{ synced: numbe
     );
   });
   const failed: string[] = [];
+  const errors: unknown[] = [];
   for (const plan of stale) {
     try {
       await syncPackageToStripe(ports, plan.id);
-    } catch {
+    } catch (error) {
       failed.push(plan.name);
+      errors.push(error);
     }
   }
-  return { synced: stale.length - failed.length, failed };
+  return { synced: stale.length - failed.length, failed, errors };
 }
 
 export interface AdminPackageView extends PackageView {

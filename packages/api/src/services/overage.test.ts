@@ -21,6 +21,7 @@ import {
   type OverageBill,
   REPORT_OVERAGE_TASK,
   reportOverage,
+  withdrawCurrentOverage,
 } from "./overage.ts";
 import { ingestUsageEvents } from "./usage-ingest.ts";
 import { currentUsage } from "./usage-read.ts";
@@ -181,6 +182,126 @@ describe("overage billing", () => {
     ).toEqual([]);
     expect(await reportOverage(ports, { accountId, periodStart: PERIOD_START })).toBeNull();
   });
+});
+
+/**
+ * The billing port with `addInvoiceItem` held at a gate: `entered` resolves once a call reached it (before
+ * or after Stripe made the item), and the call goes on once `release()` is called.
+ */
+function gatedBilling(at: "before-stripe" | "after-stripe") {
+  let entered: () => void = () => {};
+  let release: () => void = () => {};
+  const reached = new Promise<void>((resolve) => {
+    entered = resolve;
+  });
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const billing: typeof ports.billing = Object.create(ports.billing);
+  billing.addInvoiceItem = async (input) => {
+    if (at === "before-stripe") {
+      entered();
+      await gate;
+      return await ports.billing.addInvoiceItem(input);
+    }
+    const item = await ports.billing.addInvoiceItem(input);
+    entered();
+    await gate;
+    return item;
+  };
+  return { ports: { ...ports, billing }, reached, release };
+}
+
+async function claimOf(accountId: string) {
+  return await db.overageBill.findMany({ where: { accountId }, orderBy: { createdAt: "asc" } });
+}
+
+describe("overage billing while Stripe hangs", () => {
+  it("holds no lock or transaction while Stripe answers: the account's ingestion goes on meanwhile", async () => {
+    const { accountId, customerId } = await stripeCustomer();
+    await ingestUsageEvents(ports, callsOf(accountId, 3100, new Date("2026-11-20T10:00:00Z")));
+    const bill = await reportOverage(ports, { accountId, periodStart: PERIOD_START });
+    expect(bill).toMatchObject({ fromMinutes: 0, toMinutes: 100 });
+    const gated = gatedBilling("before-stripe");
+    const billing = billOverage(gated.ports, bill as OverageBill);
+    await gated.reached;
+
+    // The period's row is free (it was locked across the Stripe call: NOWAIT failed with 55P03)...
+    const locked = await db.$transaction(
+      async (tx) =>
+        await tx.$queryRaw<{ minutes: number }[]>`
+          SELECT minutes FROM usage_period_rollup
+          WHERE account_id = ${accountId}::uuid AND period_start = ${PERIOD_START} FOR UPDATE NOWAIT`,
+    );
+    expect(locked).toEqual([{ minutes: 3100 }]);
+    // ... no transaction is left open by the bill, and the claim is recorded before Stripe is asked...
+    const [open] = await db.$queryRaw<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE datname = current_database() AND state LIKE 'idle in transaction%'`;
+    expect(open?.n).toBe(0);
+    expect(await claimOf(accountId)).toEqual([
+      expect.objectContaining({ status: "pending", toMinutes: 100 }),
+    ]);
+    // ... so the same account's usage is recorded while Stripe still has not answered.
+    const more = await ingestUsageEvents(ports, [callEvent(accountId, 10 * 60)]);
+    expect(more).toMatchObject({ accepted: 1 });
+
+    gated.release();
+    const item = await billing;
+    const items = await invoiceItems(customerId);
+    expect(items.map((i) => [i.id, i.amount])).toEqual([[item?.invoiceItemId, 300]]);
+    expect(await claimOf(accountId)).toEqual([
+      expect.objectContaining({ status: "billed", invoiceItemId: item?.invoiceItemId }),
+    ]);
+  });
+
+  it("completes a claim left pending (the answer was lost) with the same key: one item", async () => {
+    const { accountId, customerId } = await stripeCustomer();
+    await ingestUsageEvents(ports, callsOf(accountId, 3100, new Date("2026-11-20T10:00:00Z")));
+    const bill = (await reportOverage(ports, { accountId, periodStart: PERIOD_START })) as OverageBill;
+    const lost: typeof ports.billing = Object.create(ports.billing);
+    lost.addInvoiceItem = async (input) => {
+      await ports.billing.addInvoiceItem(input);
+      throw new Error("socket hang up");
+    };
+    await expect(billOverage({ ...ports, billing: lost }, bill)).rejects.toThrow("socket hang up");
+    expect(await claimOf(accountId)).toEqual([expect.objectContaining({ status: "pending" })]);
+
+    const retried = await billOverage(ports, bill);
+    const again = await billOverage(ports, bill);
+    const items = await invoiceItems(customerId);
+    expect(items).toHaveLength(1);
+    expect(retried?.invoiceItemId).toBe(items[0]?.id);
+    expect(again).toEqual(retried);
+    expect(await claimOf(accountId)).toEqual([expect.objectContaining({ status: "billed" })]);
+  });
+
+  for (const at of ["before-stripe", "after-stripe"] as const) {
+    it(`leaves nothing billed when an upgrade withdraws the overage while Stripe answers (${at})`, async () => {
+      const { accountId, customerId } = await stripeCustomer();
+      await ingestUsageEvents(ports, callsOf(accountId, 3100, new Date("2026-11-20T10:00:00Z")));
+      const bill = (await reportOverage(ports, { accountId, periodStart: PERIOD_START })) as OverageBill;
+      const gated = gatedBilling(at);
+      const billing = billOverage(gated.ports, bill);
+      await gated.reached;
+
+      // The withdrawal does not wait for the bill: it deletes the item the bill's key makes.
+      const withdrawn = await withdrawCurrentOverage(ports, {
+        accountId,
+        customerId,
+        periodStart: PERIOD_START,
+      });
+      expect(withdrawn).toBe(300);
+      gated.release();
+      expect(await billing).toBeNull();
+      expect((await stripe.invoiceItems.list({ customer: customerId, pending: true })).data).toEqual([]);
+      expect(await claimOf(accountId)).toEqual([expect.objectContaining({ status: "void" })]);
+      expect(await overageReported(accountId)).toBe(0);
+      // The bill's retry changes nothing.
+      expect(await billOverage(ports, bill)).toBeNull();
+      expect((await stripe.invoiceItems.list({ customer: customerId, pending: true })).data).toEqual([]);
+    });
+  }
 });
 
 describe("overage of a period no subscription covers", () => {
