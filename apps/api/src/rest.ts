@@ -5,6 +5,7 @@ import { isDatabaseUnavailable } from "@minutely/db";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ZodError, type z } from "zod";
 import { lingerOnClose } from "./lingering-close.ts";
+import { responseJsonSchema } from "./routes/define-route.ts";
 import { errorResponses } from "./routes/openapi-schemas.ts";
 
 /** The body of every REST error: a machine-readable code, a sentence for people, and per-field messages. */
@@ -226,6 +227,8 @@ export function registerStrictBodies(app: FastifyInstance): void {
  * document says so for every documented route, in one place, instead of route by route (it used to list
  * it on three POST routes only).
  */
+const UNAVAILABLE_RESPONSE = responseJsonSchema(errorResponses[503]);
+
 export function registerUnavailableResponse(app: FastifyInstance): void {
   app.addHook("onRoute", (route) => {
     const schema = route.schema as
@@ -233,7 +236,7 @@ export function registerUnavailableResponse(app: FastifyInstance): void {
       | undefined;
     if (!schema?.tags || schema.hide) return;
     schema.response ??= {};
-    if (schema.response[503] === undefined) schema.response[503] = errorResponses[503];
+    if (schema.response[503] === undefined) schema.response[503] = UNAVAILABLE_RESPONSE;
   });
 }
 

@@ -72,13 +72,13 @@ export interface DocumentedResponse<S extends z.ZodType = z.ZodType> {
   schema: S;
 }
 
-type ResponseSpec = z.ZodType | DocumentedResponse;
+export type ResponseSpec = z.ZodType | DocumentedResponse;
 type SchemaOf<R> = R extends DocumentedResponse<infer S> ? S : R extends z.ZodType ? R : never;
 type SuccessStatus = 200 | 201 | 202;
 /** What the handler may answer: the input of any documented 2xx response. */
 type Answer<R> = { [K in keyof R]: K extends SuccessStatus ? z.input<SchemaOf<R[K]>> : never }[keyof R];
 
-function responseJsonSchema(spec: ResponseSpec): JsonSchema {
+export function responseJsonSchema(spec: ResponseSpec): JsonSchema {
   if (spec instanceof z.ZodType) return jsonSchemaOf(spec, "output");
   const headers = spec.headers
     ? Object.fromEntries(Object.entries(spec.headers).map(([name, s]) => [name, jsonSchemaOf(s, "output")]))
