@@ -49,11 +49,6 @@ export class DatabaseTimeoutError extends Error {
 
 /** node-postgres's pool: no connection became free (or could be made) within `connectionTimeoutMillis`. */
 const ACQUIRE_TIMEOUT = /^timeout exceeded when trying to connect/;
-/** PostgreSQL cancelled a statement that ran past `statement_timeout` (SQLSTATE 57014). */
-function statementTimedOut(error: unknown): boolean {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  return code === "57014" && typeof message === "string" && /statement timeout/.test(message);
-}
 
 export class DatabaseCircuit {
   private current: CircuitState = "closed";
@@ -156,10 +151,12 @@ export function guardedPool(config: pg.PoolConfig, circuit: () => DatabaseCircui
     }
 
     /**
-     * A query the server did not answer in time (node-postgres's `query_timeout`, a hung server) or one
-     * it cancelled for running past `statement_timeout` counts as a failure: a database that stopped
-     * answering opens the circuit as one that refuses connections does. A connection whose query got no
-     * answer is dropped (the server may still answer it later, out of turn).
+     * A query the server did not answer in time (node-postgres's `query_timeout`, a hung server) counts as
+     * a failure: a database that stopped answering opens the circuit as one that refuses connections does.
+     * A connection whose query got no answer is dropped (the server may still answer it later, out of
+     * turn). A statement the server cancelled for running past `statement_timeout` does not count: the
+     * server answered, so it is up; a slow query or a long lock wait under load must not turn every other
+     * request into a 503 (that statement's own request still gets one, see isDatabaseUnavailable).
      */
     private failed(error: unknown): unknown {
       if (error instanceof Error && error.message === "Query read timeout") {
@@ -167,7 +164,6 @@ export function guardedPool(config: pg.PoolConfig, circuit: () => DatabaseCircui
         (this as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
         return new DatabaseTimeoutError(Number(config.query_timeout ?? 0), error);
       }
-      if (statementTimedOut(error)) circuit().recordFailure(error, "timeout");
       return error;
     }
 
