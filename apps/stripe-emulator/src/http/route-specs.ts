@@ -1,4 +1,5 @@
 import type Stripe from "stripe";
+import { TAX_ID_TYPES } from "../billing/tax.ts";
 import {
   arr,
   bool,
@@ -41,6 +42,7 @@ const PAYMENT_BEHAVIORS = [
 ];
 const COLLECTION_METHODS = ["charge_automatically", "send_invoice"];
 const TAX_BEHAVIORS = ["exclusive", "inclusive", "unspecified"];
+const TAX_EXEMPT = ["exempt", "none", "reverse"];
 
 /** Only `expand[]` (retrieve endpoints). */
 const retrieve = (): ObjectSpec => endpoint({});
@@ -74,9 +76,16 @@ const customerCreate = endpointWithMetadata<Stripe.CustomerCreateParams>(
     payment_method: str(),
     phone: str({ maxLength: 20 }),
     preferred_locales: arr(str()),
+    tax_exempt: oneOf(TAX_EXEMPT, { emptyable: true }),
+    tax_id_data: arr(
+      obj<Stripe.CustomerCreateParams.TaxIdDatum>({
+        type: oneOf(TAX_ID_TYPES),
+        value: str({ emptyable: false }),
+      }),
+    ),
     test_clock: str(),
   },
-  { unsupported: ["cash_balance", "shipping", "source", "tax", "tax_exempt", "tax_id_data"] },
+  { unsupported: ["cash_balance", "shipping", "source", "tax"] },
 );
 
 const customerUpdate = endpointWithMetadata<Stripe.CustomerUpdateParams>(
@@ -92,8 +101,9 @@ const customerUpdate = endpointWithMetadata<Stripe.CustomerUpdateParams>(
     name: str({ maxLength: 256 }),
     phone: str({ maxLength: 20 }),
     preferred_locales: arr(str()),
+    tax_exempt: oneOf(TAX_EXEMPT, { emptyable: true }),
   },
-  { unsupported: ["cash_balance", "default_source", "shipping", "source", "tax", "tax_exempt"] },
+  { unsupported: ["cash_balance", "default_source", "shipping", "source", "tax"] },
 );
 
 const productCreate = endpointWithMetadata<Stripe.ProductCreateParams>(
