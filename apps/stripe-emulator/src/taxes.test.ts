@@ -6,6 +6,7 @@ import { startTestEmulator } from "./testing.ts";
 
 let emulator: StripeEmulator;
 let stripe: Stripe;
+const START = Math.floor(Date.UTC(2032, 0, 15) / 1000);
 
 beforeAll(async () => {
   ({ emulator, stripe } = await startTestEmulator());
@@ -179,5 +180,375 @@ describe("customer tax IDs and tax status", () => {
     expect(badType.param).toBe("type");
     const exempt = await refused(stripe.customers.update(customer.id, { tax_exempt: "maybe" as "exempt" }));
     expect(exempt.param).toBe("tax_exempt");
+  });
+});
+
+async function fixture(address?: Stripe.AddressParam, extra: Partial<Stripe.CustomerCreateParams> = {}) {
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: START });
+  const customer = await stripe.customers.create({
+    test_clock: clock.id,
+    payment_method: "pm_card_visa",
+    invoice_settings: { default_payment_method: "pm_card_visa" },
+    ...(address ? { address } : {}),
+    ...extra,
+  });
+  const product = await stripe.products.create({ name: "Minutes" });
+  const price = await stripe.prices.create({
+    product: product.id,
+    currency: "usd",
+    unit_amount: 1000,
+    recurring: { interval: "month" },
+    tax_behavior: "exclusive",
+  });
+  return { clock, customer, product, price };
+}
+
+function taxOf(taxes: Stripe.InvoiceLineItem.Tax[] | null | undefined) {
+  return (taxes ?? []).map((t) => ({
+    amount: t.amount,
+    taxable_amount: t.taxable_amount,
+    tax_behavior: t.tax_behavior,
+    taxability_reason: t.taxability_reason,
+    tax_rate: t.tax_rate_details?.tax_rate,
+  }));
+}
+
+describe("tax rates on subscriptions and invoices", () => {
+  it("taxes subscription lines at default_tax_rates, or the item's own tax_rates, exclusive and inclusive", async () => {
+    const { customer, product, price } = await fixture();
+    const vat = await stripe.taxRates.create({ display_name: "VAT", percentage: 20, inclusive: false });
+    const included = await stripe.taxRates.create({ display_name: "GST", percentage: 10, inclusive: true });
+    const other = await stripe.prices.create({
+      product: product.id,
+      currency: "usd",
+      unit_amount: 1100,
+      recurring: { interval: "month" },
+    });
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: price.id }, { price: other.id, tax_rates: [included.id] }],
+      default_tax_rates: [vat.id],
+      expand: ["latest_invoice"],
+    });
+    expect(sub.default_tax_rates?.map((r) => r.id)).toEqual([vat.id]);
+    expect(sub.items.data[1]?.tax_rates?.map((r) => r.id)).toEqual([included.id]);
+    const invoice = sub.latest_invoice as Stripe.Invoice;
+    const [first, second] = invoice.lines.data;
+    expect(taxOf(first?.taxes)).toEqual([
+      {
+        amount: 200,
+        taxable_amount: 1000,
+        tax_behavior: "exclusive",
+        taxability_reason: "standard_rated",
+        tax_rate: vat.id,
+      },
+    ]);
+    // 1100 including 10 %: 100 of it is tax.
+    expect(taxOf(second?.taxes)).toEqual([
+      {
+        amount: 100,
+        taxable_amount: 1000,
+        tax_behavior: "inclusive",
+        taxability_reason: "standard_rated",
+        tax_rate: included.id,
+      },
+    ]);
+    expect(invoice).toMatchObject({
+      status: "paid",
+      subtotal: 2100,
+      subtotal_excluding_tax: 2000,
+      total_excluding_tax: 2000,
+      total: 2300,
+      amount_due: 2300,
+      amount_paid: 2300,
+    });
+    expect(taxOf(invoice.total_taxes)).toHaveLength(2);
+    const pi = await stripe.paymentIntents.list({ customer: customer.id });
+    expect(pi.data[0]?.amount).toBe(2300);
+  });
+
+  it("applies discounts before tax, and taxes prorations at the item's rates", async () => {
+    const { clock, customer, product, price } = await fixture();
+    const vat = await stripe.taxRates.create({ display_name: "VAT", percentage: 20, inclusive: false });
+    const coupon = await stripe.coupons.create({ percent_off: 50, duration: "forever" });
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: price.id, tax_rates: [vat.id] }],
+      discounts: [{ coupon: coupon.id }],
+      expand: ["latest_invoice"],
+    });
+    const invoice = sub.latest_invoice as Stripe.Invoice;
+    expect(taxOf(invoice.lines.data[0]?.taxes)[0]).toMatchObject({ amount: 100, taxable_amount: 500 });
+    expect(invoice).toMatchObject({ subtotal: 1000, total_excluding_tax: 500, total: 600, amount_due: 600 });
+
+    const bigger = await stripe.prices.create({
+      product: product.id,
+      currency: "usd",
+      unit_amount: 3000,
+      recurring: { interval: "month" },
+    });
+    const t = START + 10 * 86_400;
+    await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: t });
+    const preview = await stripe.invoices.createPreview({
+      customer: customer.id,
+      subscription: sub.id,
+      subscription_details: {
+        items: [{ id: sub.items.data[0]?.id, price: bigger.id }],
+        proration_behavior: "always_invoice",
+        proration_date: t,
+      },
+    });
+    const updated = await stripe.subscriptions.update(sub.id, {
+      items: [{ id: sub.items.data[0]?.id, price: bigger.id }],
+      proration_behavior: "always_invoice",
+      proration_date: t,
+      expand: ["latest_invoice"],
+    });
+    const prorated = updated.latest_invoice as Stripe.Invoice;
+    for (const line of prorated.lines.data) {
+      // Prorations are not discounted; each is taxed at 20 % of its own amount.
+      expect(taxOf(line.taxes)[0]?.amount).toBe(Math.round(line.amount * 0.2));
+    }
+    expect(prorated.total).toBe(prorated.subtotal + Math.round(prorated.subtotal * 0.2));
+    expect(preview.total).toBe(prorated.total);
+    expect(taxOf(preview.total_taxes)).toEqual(taxOf(prorated.total_taxes));
+  });
+
+  it("taxes invoice items at their tax_rates or the invoice's default_tax_rates, and refuses archived rates", async () => {
+    const { customer } = await fixture();
+    const vat = await stripe.taxRates.create({ display_name: "VAT", percentage: 19, inclusive: false });
+    const low = await stripe.taxRates.create({ display_name: "Reduced", percentage: 7, inclusive: false });
+    const invoice = await stripe.invoices.create({ customer: customer.id, default_tax_rates: [vat.id] });
+    await stripe.invoiceItems.create({
+      customer: customer.id,
+      invoice: invoice.id,
+      amount: 1000,
+      currency: "usd",
+    });
+    const item = await stripe.invoiceItems.create({
+      customer: customer.id,
+      invoice: invoice.id,
+      amount: 2000,
+      currency: "usd",
+      tax_rates: [low.id],
+    });
+    expect(item.tax_rates?.map((r) => r.id)).toEqual([low.id]);
+    const draft = await stripe.invoices.retrieve(invoice.id);
+    expect(draft.default_tax_rates.map((r) => r.id)).toEqual([vat.id]);
+    expect(draft.lines.data.map((l) => taxOf(l.taxes)[0]?.amount)).toEqual([190, 140]);
+    expect(draft).toMatchObject({ subtotal: 3000, total: 3330, amount_due: 3330 });
+    const paid = await stripe.invoices.pay(invoice.id);
+    expect(paid).toMatchObject({ status: "paid", total: 3330, amount_paid: 3330 });
+    // Frozen at finalization: archiving the rate changes nothing.
+    await stripe.taxRates.update(vat.id, { active: false });
+    expect((await stripe.invoices.retrieve(invoice.id)).total).toBe(3330);
+    const archived = await refused(
+      stripe.invoiceItems.create({
+        customer: customer.id,
+        amount: 100,
+        currency: "usd",
+        tax_rates: [vat.id],
+      }),
+    );
+    expect(archived.param).toBe("tax_rates[0]");
+    const unknown = await stripe.subscriptions
+      .create({
+        customer: customer.id,
+        items: [{ price: (await fixture()).price.id }],
+        default_tax_rates: ["txr_nope"],
+      })
+      .catch((e: unknown) => e);
+    expect(unknown).toMatchObject({ code: "resource_missing", param: "default_tax_rates[0]" });
+  });
+});
+
+describe("automatic tax", () => {
+  it("taxes at the customer's location: US state, inclusive EU VAT, a country where it does not collect", async () => {
+    const ca = await fixture({ country: "US", state: "CA", postal_code: "94103" });
+    const sub = await stripe.subscriptions.create({
+      customer: ca.customer.id,
+      items: [{ price: ca.price.id, quantity: 2 }],
+      automatic_tax: { enabled: true },
+      expand: ["latest_invoice"],
+    });
+    expect(sub.automatic_tax).toMatchObject({ enabled: true, liability: { type: "self" } });
+    const invoice = sub.latest_invoice as Stripe.Invoice;
+    expect(invoice.automatic_tax).toMatchObject({ enabled: true, status: "complete" });
+    expect(taxOf(invoice.lines.data[0]?.taxes)).toEqual([
+      {
+        amount: 145,
+        taxable_amount: 2000,
+        tax_behavior: "exclusive",
+        taxability_reason: "standard_rated",
+        tax_rate: "txr_auto_us_ca",
+      },
+    ]);
+    expect(invoice).toMatchObject({ total: 2145, amount_paid: 2145 });
+    const rate = await stripe.taxRates.retrieve("txr_auto_us_ca");
+    expect(rate).toMatchObject({
+      percentage: 7.25,
+      country: "US",
+      state: "CA",
+      active: false,
+      tax_type: "sales_tax",
+    });
+
+    const de = await fixture({ country: "DE", postal_code: "10115", city: "Berlin" });
+    const gross = await stripe.prices.create({
+      product: de.product.id,
+      currency: "usd",
+      unit_amount: 1190,
+      recurring: { interval: "month" },
+      tax_behavior: "inclusive",
+    });
+    const deSub = await stripe.subscriptions.create({
+      customer: de.customer.id,
+      items: [{ price: gross.id }],
+      automatic_tax: { enabled: true },
+      expand: ["latest_invoice"],
+    });
+    const deInvoice = deSub.latest_invoice as Stripe.Invoice;
+    expect(taxOf(deInvoice.lines.data[0]?.taxes)[0]).toMatchObject({
+      amount: 190,
+      taxable_amount: 1000,
+      tax_behavior: "inclusive",
+      tax_rate: "txr_auto_de_inclusive",
+    });
+    expect(deInvoice).toMatchObject({
+      subtotal: 1190,
+      total: 1190,
+      total_excluding_tax: 1000,
+      amount_paid: 1190,
+    });
+
+    const br = await fixture({ country: "BR" });
+    const brSub = await stripe.subscriptions.create({
+      customer: br.customer.id,
+      items: [{ price: br.price.id }],
+      automatic_tax: { enabled: true },
+      expand: ["latest_invoice"],
+    });
+    const brInvoice = brSub.latest_invoice as Stripe.Invoice;
+    expect(taxOf(brInvoice.lines.data[0]?.taxes)[0]).toMatchObject({
+      amount: 0,
+      taxability_reason: "not_collecting",
+    });
+    expect(brInvoice.total).toBe(1000);
+  });
+
+  it("follows the customer's tax_exempt: exempt and reverse charge are taxed at 0", async () => {
+    for (const [exempt, reason] of [
+      ["exempt", "customer_exempt"],
+      ["reverse", "reverse_charge"],
+    ] as const) {
+      const { customer, price } = await fixture({ country: "GB" }, { tax_exempt: exempt });
+      const sub = await stripe.subscriptions.create({
+        customer: customer.id,
+        items: [{ price: price.id }],
+        automatic_tax: { enabled: true },
+        expand: ["latest_invoice"],
+      });
+      const invoice = sub.latest_invoice as Stripe.Invoice;
+      expect(taxOf(invoice.lines.data[0]?.taxes)[0]).toMatchObject({ amount: 0, taxability_reason: reason });
+      expect(invoice).toMatchObject({ total: 1000, customer_tax_exempt: exempt });
+    }
+  });
+
+  it("needs a location: subscriptions are refused, invoices wait in requires_location_inputs", async () => {
+    const { customer, price } = await fixture();
+    const error = await refused(
+      stripe.subscriptions.create({
+        customer: customer.id,
+        items: [{ price: price.id }],
+        automatic_tax: { enabled: true },
+      }),
+    );
+    expect(error.code).toBe("customer_tax_location_invalid");
+    expect((await stripe.subscriptions.list({ customer: customer.id })).data).toHaveLength(0);
+    const usWithoutState = await stripe.customers.update(customer.id, { address: { country: "US" } });
+    expect(usWithoutState.address?.country).toBe("US");
+
+    const invoice = await stripe.invoices.create({ customer: customer.id, automatic_tax: { enabled: true } });
+    await stripe.invoiceItems.create({
+      customer: customer.id,
+      invoice: invoice.id,
+      amount: 500,
+      currency: "usd",
+    });
+    const draft = await stripe.invoices.retrieve(invoice.id);
+    expect(draft.automatic_tax).toMatchObject({ enabled: true, status: "requires_location_inputs" });
+    const finalize = await refused(stripe.invoices.finalizeInvoice(invoice.id));
+    expect(finalize.code).toBe("customer_tax_location_invalid");
+    expect((await stripe.invoices.retrieve(invoice.id)).status).toBe("draft");
+
+    await stripe.customers.update(customer.id, {
+      address: { country: "US", state: "TX", postal_code: "73301" },
+    });
+    const finalized = await stripe.invoices.finalizeInvoice(invoice.id);
+    expect(finalized.automatic_tax.status).toBe("complete");
+    expect(finalized.total).toBe(531);
+    const rates = await refused(
+      stripe.invoices.create({
+        customer: customer.id,
+        automatic_tax: { enabled: true },
+        default_tax_rates: [
+          (await stripe.taxRates.create({ display_name: "X", percentage: 1, inclusive: false })).id,
+        ],
+      }),
+    );
+    expect(rates.param).toBe("default_tax_rates");
+  });
+
+  it("previews a new subscription with automatic tax exactly as it is then invoiced", async () => {
+    const { customer, price } = await fixture({ country: "US", state: "WA", postal_code: "98101" });
+    const preview = await stripe.invoices.createPreview({
+      customer: customer.id,
+      automatic_tax: { enabled: true },
+      subscription_details: { items: [{ price: price.id, quantity: 3 }] },
+    });
+    expect(preview.automatic_tax).toMatchObject({ enabled: true, status: "complete" });
+    expect(preview.total).toBe(3000 + 195);
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: price.id, quantity: 3 }],
+      automatic_tax: { enabled: true },
+      expand: ["latest_invoice"],
+    });
+    const invoice = sub.latest_invoice as Stripe.Invoice;
+    expect(invoice.total).toBe(preview.total);
+    expect(taxOf(invoice.total_taxes)).toEqual(taxOf(preview.total_taxes));
+
+    const nowhere = await fixture();
+    const refusedPreview = await refused(
+      stripe.invoices.createPreview({
+        customer: nowhere.customer.id,
+        automatic_tax: { enabled: true },
+        subscription_details: { items: [{ price: nowhere.price.id }] },
+      }),
+    );
+    expect(refusedPreview.code).toBe("customer_tax_location_invalid");
+  });
+
+  it("renews with tax, and finalizes a renewal without tax when the location went away", async () => {
+    const { clock, customer, price } = await fixture({ country: "NZ" });
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: price.id }],
+      automatic_tax: { enabled: true },
+    });
+    const end = sub.items.data[0]?.current_period_end ?? 0;
+    await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: end + 60 });
+    const renewal = (await stripe.invoices.list({ subscription: sub.id })).data[0];
+    expect(renewal).toMatchObject({ billing_reason: "subscription_cycle", total: 1150, status: "paid" });
+
+    await stripe.customers.update(customer.id, { address: "" });
+    const next = (await stripe.subscriptions.retrieve(sub.id)).items.data[0]?.current_period_end ?? 0;
+    await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: next + 60 });
+    const untaxed = (await stripe.invoices.list({ subscription: sub.id })).data[0];
+    expect(untaxed?.automatic_tax).toMatchObject({
+      enabled: false,
+      disabled_reason: "finalization_requires_location_inputs",
+    });
+    expect(untaxed).toMatchObject({ total: 1000, status: "paid" });
   });
 });
