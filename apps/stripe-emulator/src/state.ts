@@ -462,6 +462,8 @@ export interface CheckoutSessionRec extends Base {
   customer_details?: { email: string | null; name: string | null } | null;
   /** `automatic_tax[enabled]`; absent in older state files. */
   automatic_tax?: boolean;
+  /** The billing address entered on the hosted page for automatic tax (guests; customers get it saved). */
+  tax_address?: Address | null;
 }
 
 export interface SetupIntentRec extends Base {

@@ -552,3 +552,151 @@ describe("automatic tax", () => {
     expect(untaxed).toMatchObject({ total: 1000, status: "paid" });
   });
 });
+
+function submit(url: string, fields: Record<string, string>): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(fields).toString(),
+    redirect: "manual",
+  });
+}
+
+describe("automatic tax in Checkout", () => {
+  it("asks a guest for the billing address, shows the tax and charges it (payment mode)", async () => {
+    const price = await stripe.prices.create({
+      product_data: { name: "Minute pack" },
+      currency: "usd",
+      unit_amount: 2000,
+      tax_behavior: "exclusive",
+    });
+    const session = await stripe.checkout.sessions.create({
+      mode: "payment",
+      line_items: [{ price: price.id, quantity: 1 }],
+      automatic_tax: { enabled: true },
+      customer_creation: "always",
+      success_url: "http://localhost:3000/done",
+    });
+    expect(session.automatic_tax).toMatchObject({ enabled: true, status: "requires_location_inputs" });
+    expect(session.amount_total).toBe(2000);
+    const page = await fetch(session.url ?? "").then((r) => r.text());
+    expect(page).toContain('id="address-country"');
+    expect(page).toContain('id="checkout-tax"');
+
+    const noAddress = await submit(`${session.url}/pay`, { card: "visa", email: "guest@minutely.test" });
+    expect(noAddress.status).toBe(400);
+    expect(await noAddress.text()).toContain("location");
+
+    const paid = await submit(`${session.url}/pay`, {
+      card: "visa",
+      email: "guest@minutely.test",
+      address_country: "gb",
+      address_postal_code: "N1 9GU",
+    });
+    expect(paid.status).toBe(303);
+    const done = await stripe.checkout.sessions.retrieve(session.id, { expand: ["payment_intent"] });
+    expect(done).toMatchObject({
+      status: "complete",
+      amount_subtotal: 2000,
+      amount_total: 2400,
+      total_details: { amount_tax: 400 },
+      automatic_tax: { enabled: true, status: "complete" },
+    });
+    expect((done.payment_intent as Stripe.PaymentIntent).amount).toBe(2400);
+    const customer = await stripe.customers.retrieve(String(done.customer));
+    expect((customer as Stripe.Customer).address?.country).toBe("GB");
+    const items = await stripe.checkout.sessions.listLineItems(session.id);
+    expect(items.data[0]).toMatchObject({ amount_subtotal: 2000, amount_tax: 400, amount_total: 2400 });
+  });
+
+  it("creates the subscription with automatic tax for a customer with an address", async () => {
+    const customer = await stripe.customers.create({
+      email: "tx@minutely.test",
+      address: { country: "US", state: "TX", postal_code: "73301" },
+    });
+    const price = await stripe.prices.create({
+      product_data: { name: "Plan" },
+      currency: "usd",
+      unit_amount: 1000,
+      recurring: { interval: "month" },
+      tax_behavior: "exclusive",
+    });
+    const session = await stripe.checkout.sessions.create({
+      mode: "subscription",
+      customer: customer.id,
+      line_items: [{ price: price.id, quantity: 1 }],
+      automatic_tax: { enabled: true },
+      success_url: "http://localhost:3000/done",
+    });
+    expect(session).toMatchObject({ amount_total: 1063, total_details: { amount_tax: 63 } });
+    const page = await fetch(session.url ?? "").then((r) => r.text());
+    expect(page).not.toContain('id="address-country"');
+    expect((await submit(`${session.url}/pay`, { card: "visa" })).status).toBe(303);
+    const done = await stripe.checkout.sessions.retrieve(session.id);
+    const sub = await stripe.subscriptions.retrieve(String(done.subscription), {
+      expand: ["latest_invoice"],
+    });
+    expect(sub.automatic_tax.enabled).toBe(true);
+    expect((sub.latest_invoice as Stripe.Invoice).amount_paid).toBe(1063);
+    const setup = await refused(
+      stripe.checkout.sessions.create({
+        mode: "setup",
+        customer: customer.id,
+        currency: "usd",
+        automatic_tax: { enabled: true },
+        success_url: "http://localhost:3000/done",
+      }),
+    );
+    expect(setup.param).toBe("automatic_tax");
+  });
+});
+
+describe("credit notes, PDFs and hosted pages of taxed invoices", () => {
+  it("credits the line's share of its tax, and shows the real tax on the invoice page and PDF", async () => {
+    const { customer, price } = await fixture();
+    const vat = await stripe.taxRates.create({ display_name: "VAT", percentage: 20, inclusive: false });
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: price.id }],
+      default_tax_rates: [vat.id],
+      expand: ["latest_invoice"],
+    });
+    const invoice = sub.latest_invoice as Stripe.Invoice;
+    expect(invoice.total).toBe(1200);
+    const line = invoice.lines.data[0];
+    const half = await stripe.creditNotes.create({
+      invoice: invoice.id,
+      lines: [{ type: "invoice_line_item", invoice_line_item: line?.id ?? "", amount: 500 }],
+    });
+    expect(half).toMatchObject({ subtotal: 500, total: 600, amount: 600, total_excluding_tax: 500 });
+    expect(taxOf(half.total_taxes)).toEqual([
+      {
+        amount: 100,
+        taxable_amount: 500,
+        tax_behavior: "exclusive",
+        taxability_reason: "standard_rated",
+        tax_rate: vat.id,
+      },
+    ]);
+    expect(taxOf(half.lines.data[0]?.taxes)[0]?.amount).toBe(100);
+    expect(half.lines.data[0]?.tax_rates.map((r) => r.id)).toEqual([vat.id]);
+    const rest = await stripe.creditNotes.create({
+      invoice: invoice.id,
+      lines: [{ type: "invoice_line_item", invoice_line_item: line?.id ?? "", amount: 500 }],
+    });
+    expect(rest.amount).toBe(600);
+    const tooMuch = await refused(stripe.creditNotes.create({ invoice: invoice.id, amount: 1 }));
+    expect(tooMuch.param).toBe("amount");
+
+    const page = await fetch(invoice.hosted_invoice_url ?? "").then((r) => r.text());
+    expect(page).toContain("VAT (20%)");
+    expect(page).toMatch(/id="invoice-tax-0">\$2\.00/);
+    expect(page).toMatch(/id="invoice-total">\$12\.00/);
+    const pdf = Buffer.from(await (await fetch(invoice.invoice_pdf ?? "")).arrayBuffer()).toString("latin1");
+    expect(pdf).toContain("(VAT \\(20%\\))");
+    expect(pdf).toContain("($2.00)");
+    expect(pdf).toContain("($12.00)");
+    const cnPdf = Buffer.from(await (await fetch(half.pdf)).arrayBuffer()).toString("latin1");
+    expect(cnPdf).toContain("(VAT \\(20%\\))");
+  });
+});

@@ -593,6 +593,10 @@ const paymentMethodUpdate = endpointWithMetadata<Stripe.PaymentMethodUpdateParam
 const checkoutCreate = endpointWithMetadata<Stripe.Checkout.SessionCreateParams>(
   {
     allow_promotion_codes: bool(),
+    automatic_tax: obj<Stripe.Checkout.SessionCreateParams.AutomaticTax>(
+      { enabled: bool() },
+      { unsupported: ["liability"] },
+    ),
     cancel_url: str(),
     client_reference_id: str({ maxLength: 200 }),
     currency: currency(),
@@ -663,7 +667,6 @@ const checkoutCreate = endpointWithMetadata<Stripe.Checkout.SessionCreateParams>
   },
   {
     unsupported: [
-      "automatic_tax",
       "billing_address_collection",
       "consent_collection",
       "custom_fields",
