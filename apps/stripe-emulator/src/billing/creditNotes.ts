@@ -3,6 +3,7 @@ import { invalidRequest, missingParam } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { buildCreditNote } from "../objects/creditNotes.ts";
 import { buildInvoice, invoiceTotal } from "../objects/invoices.ts";
+import { share } from "../objects/taxes.ts";
 import type { CreditNoteLineRec, CreditNoteRec } from "../payments-state.ts";
 import type { InvoiceRec } from "../state.ts";
 import type { LineTaxRec } from "../tax-state.ts";
@@ -261,11 +262,7 @@ export function voidCreditNote(core: EmulatorCore, rec: CreditNoteRec): void {
  */
 function creditedTaxes(taxes: LineTaxRec[], amount: number, lineAmount: number): LineTaxRec[] {
   if (lineAmount === 0) return [];
-  const part = (value: number) => {
-    const exact = (Math.abs(value) * amount) / lineAmount;
-    const rounded = Math.floor(exact + 0.5 + 1e-9);
-    return value < 0 ? -rounded : rounded;
-  };
+  const part = (value: number) => share(value, amount, lineAmount);
   return taxes.map((tax) => ({ ...tax, amount: part(tax.amount), taxable_amount: part(tax.taxable_amount) }));
 }
 

@@ -177,10 +177,12 @@ export function taxExemptOf(customer: CustomerRec | undefined): "exempt" | "none
   return customer?.tax_exempt ?? "none";
 }
 
-/** Half away from zero, on integers: `amount × numerator / denominator`. */
-function share(amount: number, numerator: number, denominator: number): number {
-  const exact = (Math.abs(amount) * numerator) / denominator;
-  const rounded = Math.floor(exact + 0.5 + 1e-9);
+/** `amount × numerator / denominator`, rounded half away from zero in exact integer arithmetic. */
+export function share(amount: number, numerator: number, denominator: number): number {
+  if (denominator === 0) return 0;
+  const product = BigInt(Math.abs(amount)) * BigInt(numerator);
+  const d = BigInt(denominator);
+  const rounded = Number((product * 2n + d) / (d * 2n));
   return amount < 0 ? -rounded : rounded;
 }
 
