@@ -323,6 +323,58 @@ function defineContract(getTarget: () => Target, timeout: number): void {
     expect((error as Stripe.errors.StripeCardError).payment_intent?.status).toBe("requires_payment_method");
   });
 
+  it("taxes an invoice at exclusive and inclusive tax rates, and refuses a malformed tax id", {
+    timeout,
+  }, async () => {
+    const s = getTarget().stripe;
+    const customer = await s.customers.create({ email: `tax-${unique()}@minutely.test` });
+    const exclusive = await s.taxRates.create({ display_name: "VAT", percentage: 10, inclusive: false });
+    const inclusive = await s.taxRates.create({ display_name: "GST", percentage: 10, inclusive: true });
+    try {
+      const draft = await s.invoices.create({ customer: customer.id, default_tax_rates: [exclusive.id] });
+      await s.invoiceItems.create({
+        customer: customer.id,
+        invoice: draft.id,
+        amount: 1000,
+        currency: "usd",
+      });
+      await s.invoiceItems.create({
+        customer: customer.id,
+        invoice: draft.id,
+        amount: 1000,
+        currency: "usd",
+        tax_rates: [inclusive.id],
+      });
+      const open = await s.invoices.finalizeInvoice(draft.id);
+      expect(open).toMatchObject({
+        subtotal: 2000,
+        total: 2100,
+        amount_due: 2100,
+        total_excluding_tax: 1909,
+      });
+      const taxes = (open.total_taxes ?? []).map((t) => [
+        t.tax_rate_details?.tax_rate,
+        t.amount,
+        t.taxable_amount,
+      ]);
+      expect(taxes).toEqual(
+        expect.arrayContaining([
+          [exclusive.id, 100, 1000],
+          [inclusive.id, 91, 909],
+        ]),
+      );
+    } finally {
+      await s.taxRates.update(exclusive.id, { active: false });
+      await s.taxRates.update(inclusive.id, { active: false });
+    }
+    const refused = await raw("POST", `/v1/customers/${customer.id}/tax_ids`, {
+      type: "eu_vat",
+      value: "DE123",
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ code: "tax_id_invalid", param: "value" });
+  });
+
   it("refuses a credit note larger than the invoice", { timeout }, async () => {
     const s = getTarget().stripe;
     const customer = await s.customers.create({ email: `cn-${unique()}@minutely.test` });

@@ -2,6 +2,8 @@
  * Records of the payments side (issue 22): customer balance transactions, credit notes. Part of `State`
  * (see `state.ts`); kept apart so the billing records there stay readable.
  */
+import type { LineTaxRec } from "./tax-state.ts";
+
 type Metadata = Record<string, string>;
 
 export type BalanceTransactionType =
@@ -33,6 +35,8 @@ export interface CreditNoteLineRec {
   amount: number;
   quantity: number | null;
   description: string | null;
+  /** The credited share of the invoice line's taxes (absent in older state files). */
+  taxes?: LineTaxRec[];
 }
 
 export interface CreditNoteRec {

@@ -835,6 +835,48 @@ export const discountKeys = {
   subscription_item: true,
 } as const satisfies KeySpec<Stripe.Discount>;
 
+export const taxRateKeys = {
+  id: true,
+  object: true,
+  active: true,
+  country: true,
+  created: true,
+  description: true,
+  display_name: true,
+  effective_percentage: true,
+  flat_amount: true,
+  inclusive: true,
+  jurisdiction: true,
+  jurisdiction_level: true,
+  livemode: true,
+  metadata: true,
+  percentage: true,
+  rate_type: true,
+  state: true,
+  tax_type: true,
+} as const satisfies KeySpec<Stripe.TaxRate>;
+
+export const taxIdKeys = {
+  id: true,
+  object: true,
+  country: true,
+  created: true,
+  customer: true,
+  customer_account: true,
+  deleted: false,
+  livemode: true,
+  owner: true,
+  type: true,
+  value: true,
+  verification: true,
+} as const satisfies KeySpec<Stripe.TaxId>;
+
+export const deletedTaxIdKeys = {
+  id: true,
+  object: true,
+  deleted: true,
+} as const satisfies KeySpec<Stripe.DeletedTaxId>;
+
 /** Spec per resource kind, keyed like `collectResources()` in shapes.fixtures.ts. */
 export const SHAPE_SPECS: Record<string, Record<string, boolean>> = {
   Customer: customerKeys,
@@ -871,4 +913,7 @@ export const SHAPE_SPECS: Record<string, Record<string, boolean>> = {
   DeletedCoupon: deletedCouponKeys,
   PromotionCode: promotionCodeKeys,
   Discount: discountKeys,
+  TaxRate: taxRateKeys,
+  TaxId: taxIdKeys,
+  DeletedTaxId: deletedTaxIdKeys,
 };

@@ -109,6 +109,10 @@ export async function collectResources(stripe: Stripe, emulatorUrl: string): Pro
   });
   const otherCoupon = await stripe.coupons.create({ amount_off: 100, currency: "usd" });
   const deletedCoupon = await stripe.coupons.del(otherCoupon.id);
+  const taxRate = await stripe.taxRates.create({ display_name: "VAT", percentage: 20, inclusive: false });
+  const taxId = await stripe.customers.createTaxId(customer.id, { type: "eu_vat", value: "DE123456789" });
+  const otherTaxId = await stripe.customers.createTaxId(customer.id, { type: "us_ein", value: "12-3456789" });
+  const deletedTaxId = await stripe.customers.deleteTaxId(customer.id, otherTaxId.id);
   const otherClock = await stripe.testHelpers.testClocks.create({ frozen_time: clock.frozen_time });
   const deletedClock = await stripe.testHelpers.testClocks.del(otherClock.id);
 
@@ -147,6 +151,9 @@ export async function collectResources(stripe: Stripe, emulatorUrl: string): Pro
     DeletedCoupon: deletedCoupon,
     PromotionCode: await stripe.promotionCodes.retrieve(promotionCode.id),
     Discount: discounted.discounts[0] as Stripe.Discount,
+    TaxRate: await stripe.taxRates.retrieve(taxRate.id),
+    TaxId: await stripe.customers.retrieveTaxId(customer.id, taxId.id),
+    DeletedTaxId: deletedTaxId,
   };
   const out: Record<string, object> = {};
   for (const [kind, value] of Object.entries(resources)) {

@@ -5,6 +5,7 @@
  */
 
 import type { BalanceTransactionRec, CreditNoteRec, PortalSessionRec } from "./payments-state.ts";
+import type { LineTaxRec, TaxIdRec, TaxRateRec } from "./tax-state.ts";
 
 export type Metadata = Record<string, string>;
 export type Interval = "day" | "week" | "month" | "year";
@@ -39,6 +40,8 @@ export interface CustomerRec extends Base {
   next_invoice_sequence: number;
   test_clock: string | null;
   preferred_locales: string[];
+  /** `tax_exempt`; absent in older state files (`none`). */
+  tax_exempt?: "exempt" | "none" | "reverse";
   deleted: boolean;
 }
 
@@ -129,6 +132,8 @@ export interface SubscriptionItemRec {
   metadata: Metadata;
   current_period_start: number;
   current_period_end: number;
+  /** The item's own `tax_rates` (they replace the subscription's `default_tax_rates`); absent = none. */
+  tax_rates?: string[] | null;
 }
 
 export type SubscriptionStatus =
@@ -182,6 +187,9 @@ export interface SubscriptionRec extends Base {
     behavior: "keep_as_draft" | "mark_uncollectible" | "void";
     resumes_at: number | null;
   } | null;
+  /** `default_tax_rates` (tax rate ids) and `automatic_tax[enabled]`; absent in older state files. */
+  default_tax_rates?: string[];
+  automatic_tax?: boolean;
 }
 
 export type InvoiceStatus = "draft" | "open" | "paid" | "uncollectible" | "void";
@@ -203,6 +211,10 @@ export interface LineRec {
   metadata: Metadata;
   /** Frozen at finalization (drafts compute theirs when rendered); absent in older state files. */
   discount_amounts?: { discount: string; amount: number }[];
+  /** The line's own tax rates (from its subscription item or invoice item); null = the invoice's defaults. */
+  tax_rates?: string[] | null;
+  /** Taxes, frozen at finalization like `discount_amounts`. */
+  taxes?: LineTaxRec[];
 }
 
 export interface InvoiceRec extends Base {
@@ -247,6 +259,14 @@ export interface InvoiceRec extends Base {
   payment_intent: string | null;
   /** Discounts applied, frozen at finalization (drafts compute theirs); absent in older state files. */
   discounts?: string[];
+  /** `default_tax_rates`, `automatic_tax[enabled]`; absent in older state files. */
+  default_tax_rates?: string[];
+  automatic_tax?: boolean;
+  /** Frozen at finalization: `automatic_tax.status` / `disabled_reason`, `customer_tax_exempt`, tax ids. */
+  automatic_tax_status?: "complete" | "requires_location_inputs" | null;
+  automatic_tax_disabled_reason?: "finalization_requires_location_inputs" | null;
+  customer_tax_exempt?: "exempt" | "none" | "reverse";
+  customer_tax_ids?: { type: string; value: string }[];
   last_finalization_error: null;
   customer_email: string | null;
   customer_name: string | null;
@@ -273,6 +293,8 @@ export interface InvoiceItemRec extends Base {
   discountable: boolean;
   /** Discount ids of this item only; absent in older state files. */
   discounts?: string[];
+  /** `tax_rates` (they replace the invoice's `default_tax_rates` on its line); absent = none. */
+  tax_rates?: string[] | null;
   test_clock: string | null;
   deleted: boolean;
 }
@@ -438,6 +460,10 @@ export interface CheckoutSessionRec extends Base {
   customer_creation?: "always" | "if_required" | null;
   /** What the buyer entered on the hosted page (guest payments have no Customer). */
   customer_details?: { email: string | null; name: string | null } | null;
+  /** `automatic_tax[enabled]`; absent in older state files. */
+  automatic_tax?: boolean;
+  /** The billing address entered on the hosted page for automatic tax (guests; customers get it saved). */
+  tax_address?: Address | null;
 }
 
 export interface SetupIntentRec extends Base {
@@ -559,6 +585,8 @@ export interface State {
   balanceTransactions: Record<string, BalanceTransactionRec>;
   creditNotes: Record<string, CreditNoteRec>;
   portalSessions: Record<string, PortalSessionRec>;
+  taxRates: Record<string, TaxRateRec>;
+  taxIds: Record<string, TaxIdRec>;
 }
 
 export function emptyState(): State {
@@ -588,5 +616,7 @@ export function emptyState(): State {
     balanceTransactions: {},
     creditNotes: {},
     portalSessions: {},
+    taxRates: {},
+    taxIds: {},
   };
 }

@@ -3,8 +3,10 @@ import { invalidRequest, missingParam } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { buildCreditNote } from "../objects/creditNotes.ts";
 import { buildInvoice, invoiceTotal } from "../objects/invoices.ts";
+import { share } from "../objects/taxes.ts";
 import type { CreditNoteLineRec, CreditNoteRec } from "../payments-state.ts";
 import type { InvoiceRec } from "../state.ts";
+import type { LineTaxRec } from "../tax-state.ts";
 import { changeBalance } from "./balance.ts";
 import { formatAmount, markInvoicePaid } from "./invoices.ts";
 import { refundPaymentIntent } from "./refunds.ts";
@@ -82,6 +84,7 @@ function creditLines(inv: InvoiceRec, input: CreditNoteInput): CreditNoteLineRec
         amount,
         quantity: line.quantity ?? source.quantity,
         description: line.description ?? source.description,
+        taxes: creditedTaxes(source.taxes ?? [], amount, source.amount),
       };
     }
     if (line.unit_amount === undefined) throw missingParam(`${name}[unit_amount]`);
@@ -106,7 +109,7 @@ export function issueCreditNote(core: EmulatorCore, input: CreditNoteInput): Cre
     );
   }
   const lines = creditLines(inv, input);
-  const amount = lines.reduce((sum, line) => sum + line.amount, 0);
+  const amount = lines.reduce((sum, line) => sum + line.amount + exclusiveTax(line), 0);
   if (input.amount !== undefined && input.lines?.length && input.amount !== amount) {
     throw invalidRequest(
       `The amount (${input.amount}) must equal the sum of the lines (${amount}).`,
@@ -251,4 +254,21 @@ export function voidCreditNote(core: EmulatorCore, rec: CreditNoteRec): void {
   rec.status = "void";
   rec.voided_at = core.clockNow(customer.test_clock);
   core.emit("credit_note.voided", buildCreditNote(core, rec));
+}
+
+/**
+ * The share of an invoice line's taxes that crediting `amount` of its `lineAmount` gives back: each tax in
+ * proportion (rounded half away from zero), so crediting the whole line returns all of its tax.
+ */
+function creditedTaxes(taxes: LineTaxRec[], amount: number, lineAmount: number): LineTaxRec[] {
+  if (lineAmount === 0) return [];
+  const part = (value: number) => share(value, amount, lineAmount);
+  return taxes.map((tax) => ({ ...tax, amount: part(tax.amount), taxable_amount: part(tax.taxable_amount) }));
+}
+
+/** The exclusive tax a credit note line adds on top of its amount. */
+export function exclusiveTax(line: { taxes?: LineTaxRec[] }): number {
+  return (line.taxes ?? [])
+    .filter((t) => t.tax_behavior === "exclusive")
+    .reduce((sum, t) => sum + t.amount, 0);
 }

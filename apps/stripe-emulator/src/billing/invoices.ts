@@ -19,6 +19,7 @@ import { changeBalance } from "./balance.ts";
 import { freezeInvoiceDiscounts } from "./discounts.ts";
 import { onInvoicePaid, onInvoicePaymentFailed, retryDelays } from "./dunning.ts";
 import { recordCharge } from "./payments.ts";
+import { freezeInvoiceTaxes } from "./tax.ts";
 
 const DAY = 86_400;
 
@@ -65,6 +66,9 @@ export function newInvoice(
     metadata?: Record<string, string>;
     default_payment_method?: string | null;
     auto_advance?: boolean;
+    /** Manual invoices: `automatic_tax[enabled]`, `default_tax_rates` (subscription invoices take the subscription's). */
+    automatic_tax?: boolean;
+    default_tax_rates?: string[];
   },
 ): InvoiceRec {
   const customer = core.customer(opts.customer);
@@ -103,6 +107,8 @@ export function newInvoice(
     marked_uncollectible_at: null,
     uncollectible_reason: null,
     payment_intent: null,
+    automatic_tax: opts.automatic_tax ?? opts.subscription?.automatic_tax ?? false,
+    default_tax_rates: opts.default_tax_rates ?? [],
     last_finalization_error: null,
     customer_email: customer.email,
     customer_name: customer.name,
@@ -129,6 +135,7 @@ export function addInvoiceItemLine(inv: InvoiceRec, item: InvoiceItemRec): LineR
     subscription: item.subscription,
     subscription_item: item.subscription_item,
     metadata: item.metadata,
+    tax_rates: item.tax_rates ?? null,
   };
   inv.lines.push(line);
   return line;
@@ -158,6 +165,7 @@ export function addSubscriptionLine(
     subscription: sub.id,
     subscription_item: item.id,
     metadata: {},
+    tax_rates: item.tax_rates ?? null,
   };
   inv.lines.push(line);
   return line;
@@ -186,11 +194,15 @@ export function emitInvoiceCreated(core: EmulatorCore, inv: InvoiceRec): void {
   core.emit("invoice.created", buildInvoice(core, inv));
 }
 
-/** Draft → open: number, balance application, PaymentIntent; zero-amount invoices are paid at once. */
-export function finalizeInvoice(core: EmulatorCore, inv: InvoiceRec, now: number): void {
+/**
+ * Draft → open: number, balance application, PaymentIntent; zero-amount invoices are paid at once.
+ * `manual` (the finalize and pay endpoints) refuses an automatic-tax invoice without a customer location.
+ */
+export function finalizeInvoice(core: EmulatorCore, inv: InvoiceRec, now: number, manual = false): void {
   if (inv.status !== "draft") return;
   const customer = core.customer(inv.customer);
   const before = buildInvoice(core, inv);
+  freezeInvoiceTaxes(core, inv, manual);
   freezeInvoiceDiscounts(core, inv, now);
   const amounts = projectedAmounts(core, inv);
   inv.starting_balance = amounts.starting;

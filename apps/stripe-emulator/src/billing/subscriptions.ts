@@ -35,6 +35,13 @@ import { meterUsage } from "./meters.ts";
 import { resolveCustomerPaymentMethod } from "./payments.ts";
 import { boundary, nextBoundaryAfter } from "./periods.ts";
 import { prorate } from "./proration.ts";
+import {
+  automaticTaxParam,
+  hasTaxLocation,
+  refuseRatesWithAutomaticTax,
+  taxLocationError,
+  taxRatesParam,
+} from "./tax.ts";
 
 export type ProrationBehavior = "always_invoice" | "create_prorations" | "none";
 export type PaymentBehavior =
@@ -55,6 +62,8 @@ export interface ItemSpec {
   price: PriceRec;
   quantity: number;
   metadata: Metadata;
+  /** The item's own `tax_rates` (absent: the subscription's `default_tax_rates`). */
+  tax_rates?: string[] | null;
 }
 
 const NO_PM_MESSAGE =
@@ -189,7 +198,15 @@ export function parseCreateItems(
         `${param}[${index}][price]`,
       );
     }
-    return { price, quantity: item.int("quantity") ?? 1, metadata: item.metadata("metadata", {}) };
+    const taxRates = item.declares("tax_rates")
+      ? taxRatesParam(core, item, "tax_rates", `${param}[${index}][tax_rates]`)
+      : undefined;
+    return {
+      price,
+      quantity: item.int("quantity") ?? 1,
+      metadata: item.metadata("metadata", {}),
+      ...(taxRates && taxRates.length > 0 ? { tax_rates: taxRates } : {}),
+    };
   });
   const prices = specs.map((s) => s.price);
   validatePrices(prices, param, currency?.(prices));
@@ -222,6 +239,9 @@ export interface StartArgs {
   authenticated?: boolean;
   /** `discounts[]` to redeem onto the subscription (`param` names them in errors). */
   discounts?: { list: Params[]; param: string; checkoutSession?: string };
+  /** `default_tax_rates` (tax rate ids) and `automatic_tax[enabled]`. */
+  defaultTaxRates?: string[];
+  automaticTax?: boolean;
 }
 
 /** Creates a subscription and its first invoice, and charges it per `payment_behavior`. */
@@ -245,6 +265,13 @@ export function startSubscription(
     "items",
     currency,
   );
+  if (args.automaticTax) {
+    refuseRatesWithAutomaticTax(true, args.defaultTaxRates, "default_tax_rates");
+    args.items.forEach((item, index) => {
+      refuseRatesWithAutomaticTax(true, item.tax_rates ?? undefined, `items[${index}][tax_rates]`);
+    });
+    if (!hasTaxLocation(customer)) throw taxLocationError();
+  }
   customer.currency = currency;
 
   const trialEnd = args.trialEnd !== null && args.trialEnd > now ? args.trialEnd : null;
@@ -285,6 +312,8 @@ export function startSubscription(
     trial_will_end_sent: false,
     test_clock: customer.test_clock,
     failed_attempts: 0,
+    default_tax_rates: args.defaultTaxRates ?? [],
+    automatic_tax: args.automaticTax ?? false,
   };
   if (args.cancelAtPeriodEnd) sub.cancel_at = periodEnd;
   core.state.subscriptions[sub.id] = sub;
@@ -297,6 +326,7 @@ export function startSubscription(
       metadata: spec.metadata,
       current_period_start: now,
       current_period_end: periodEnd,
+      ...(spec.tax_rates ? { tax_rates: spec.tax_rates } : {}),
     });
   }
 
@@ -457,7 +487,18 @@ export function createSubscriptionFromParams(
     schedule: null,
     preview,
     discounts: { list: p.list("discounts") ?? [], param: "discounts" },
+    ...taxArgs(core, p),
   });
+}
+
+/** `default_tax_rates` and `automatic_tax` of a create request (or a preview's `subscription_details`). */
+function taxArgs(core: EmulatorCore, p: Params): Pick<StartArgs, "defaultTaxRates" | "automaticTax"> {
+  const rates = p.declares("default_tax_rates") ? taxRatesParam(core, p, "default_tax_rates") : undefined;
+  const automatic = p.declares("automatic_tax") ? automaticTaxParam(p) : undefined;
+  return {
+    ...(rates !== undefined ? { defaultTaxRates: rates } : {}),
+    ...(automatic !== undefined ? { automaticTax: automatic } : {}),
+  };
 }
 
 // ---- item changes & prorations -----------------------------------------------------------------------
@@ -469,6 +510,8 @@ export interface ItemChange {
   price: PriceRec | null;
   quantity: number;
   metadata: Metadata | null;
+  /** New `tax_rates` of the item (`[]` removes them); undefined keeps them. */
+  taxRates?: string[];
 }
 
 /**
@@ -512,6 +555,7 @@ function prorationItem(
   period: { start: number; end: number },
   description: string,
   now: number,
+  taxRates: string[] | null | undefined = sub.items.find((i) => i.id === itemId)?.tax_rates,
 ): InvoiceItemRec {
   const rec: InvoiceItemRec = {
     id: newId("ii"),
@@ -534,6 +578,7 @@ function prorationItem(
     test_clock: sub.test_clock,
     deleted: false,
     credited_items: amount < 0 ? creditedItems(core, sub, itemId, period.start) : null,
+    tax_rates: taxRates && taxRates.length > 0 ? taxRates : null,
   };
   core.state.invoiceItems[rec.id] = rec;
   core.emit("invoiceitem.created", buildInvoiceItem(core, rec));
@@ -624,6 +669,7 @@ export function applyItemChanges(
             { start: t, end },
             `Remaining time on ${change.quantity} × ${productName(core, change.price)} after ${label}`,
             now,
+            change.taxRates ?? change.item?.tax_rates,
           );
         }
       }
@@ -641,6 +687,7 @@ export function applyItemChanges(
         existing.price = change.price.id;
         existing.quantity = change.quantity;
         if (change.metadata) existing.metadata = change.metadata;
+        if (change.taxRates !== undefined) existing.tax_rates = change.taxRates;
       }
     } else if (change.price) {
       sub.items.push({
@@ -651,6 +698,7 @@ export function applyItemChanges(
         metadata: change.metadata ?? {},
         current_period_start: start,
         current_period_end: end,
+        ...(change.taxRates && change.taxRates.length > 0 ? { tax_rates: change.taxRates } : {}),
       });
     }
   }
@@ -718,6 +766,23 @@ export function applyItemChanges(
 }
 
 // ---- update ------------------------------------------------------------------------------------------
+
+/** `default_tax_rates` and `automatic_tax[enabled]` on update; they apply from the next invoice on. */
+function updateTaxSettings(core: EmulatorCore, sub: SubscriptionRec, p: Params): void {
+  const rates = taxRatesParam(core, p, "default_tax_rates");
+  if (rates !== undefined) sub.default_tax_rates = rates;
+  const automatic = automaticTaxParam(p);
+  if (automatic !== undefined) {
+    if (automatic && !hasTaxLocation(core.customer(sub.customer))) throw taxLocationError();
+    sub.automatic_tax = automatic;
+  }
+  if (sub.automatic_tax) {
+    refuseRatesWithAutomaticTax(true, sub.default_tax_rates, "default_tax_rates");
+    sub.items.forEach((item, index) => {
+      refuseRatesWithAutomaticTax(true, item.tax_rates ?? undefined, `items[${index}][tax_rates]`);
+    });
+  }
+}
 
 /** `discounts[]` on update: the new list (existing ones kept by `discount: di_…`); `''` removes all. */
 function updateDiscounts(core: EmulatorCore, sub: SubscriptionRec, list: Params[], now: number): void {
@@ -792,6 +857,7 @@ export function updateSubscription(
 
   return withSubscriptionEvent(core, sub, "customer.subscription.updated", () => {
     let invoice: InvoiceRec | null = null;
+    updateTaxSettings(core, sub, p);
     const itemsP = p.list("items");
     const anchorParam = p.oneOf("billing_cycle_anchor", ["now", "unchanged"] as const);
     if (itemsP && itemsP.length > 0) {
@@ -815,11 +881,13 @@ export function updateSubscription(
             ? core.price(existing.price)
             : null;
         if (!price) throw missingParam(`items[${index}][price]`);
+        const taxRates = taxRatesParam(core, itemP, "tax_rates", `items[${index}][tax_rates]`);
         return {
           item: existing ?? null,
           price,
           quantity: itemP.int("quantity") ?? existing?.quantity ?? 1,
           metadata: itemP.has("metadata") ? itemP.metadata("metadata", existing?.metadata ?? {}) : null,
+          ...(taxRates !== undefined ? { taxRates } : {}),
         };
       });
       const before = subscriptionInterval(core, sub).interval;

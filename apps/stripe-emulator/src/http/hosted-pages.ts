@@ -55,6 +55,11 @@ export function registerHostedPages(app: FastifyInstance, ctx: EmulatorContext):
     const email = formField(body, "email");
     const name = formField(body, "name");
     const promotionCode = formField(body, "promotion_code").trim();
+    const address = {
+      country: formField(body, "address_country"),
+      state: formField(body, "address_state"),
+      postal_code: formField(body, "address_postal_code"),
+    };
     const card = cardBySlug(slug);
     if (!card)
       return html(reply, 400, checkoutPage(core, session, { error: "Choose a test card.", email, name }));
@@ -79,10 +84,11 @@ export function registerHostedPages(app: FastifyInstance, ctx: EmulatorContext):
           name: name || null,
           authenticated,
           promotionCode: promotionCode || null,
+          address,
         }),
       );
       if (outcome.kind === "authenticate")
-        return html(reply, 200, authenticatePage(session, slug, email, name));
+        return html(reply, 200, authenticatePage(session, slug, email, name, address));
       log(`checkout ${session.id} completed`);
       return reply.redirect(outcome.url, 303);
     } catch (error) {
@@ -90,7 +96,14 @@ export function registerHostedPages(app: FastifyInstance, ctx: EmulatorContext):
       return html(
         reply,
         error.status,
-        checkoutPage(core, session, { error: error.message, selected: slug, email, name, promotionCode }),
+        checkoutPage(core, session, {
+          error: error.message,
+          selected: slug,
+          email,
+          name,
+          promotionCode,
+          address,
+        }),
       );
     }
   };
@@ -138,7 +151,7 @@ export function registerHostedPages(app: FastifyInstance, ctx: EmulatorContext):
     const inv = core.state.invoices[request.params.id];
     if (!inv || inv.deleted)
       return html(reply, 404, "<!doctype html><title>Not found</title><p>No such invoice.</p>");
-    return html(reply, 200, invoicePage(inv));
+    return html(reply, 200, invoicePage(core, inv));
   });
   app.get<{ Params: { id: string } }>("/invoices/:id/pdf", async (request, reply) => {
     const inv = core.state.invoices[request.params.id];
@@ -161,7 +174,7 @@ export function registerHostedPages(app: FastifyInstance, ctx: EmulatorContext):
     if (!inv || inv.deleted)
       return html(reply, 404, "<!doctype html><title>Not found</title><p>No such invoice.</p>");
     const card = cardBySlug(formField(lenientBody(request), "card") || "visa");
-    if (!card) return html(reply, 400, invoicePage(inv, "Choose a test card."));
+    if (!card) return html(reply, 400, invoicePage(core, inv, "Choose a test card."));
     try {
       const attempt = core.tx(() => {
         const pm = attachPaymentMethod(core, card.paymentMethods[0] ?? "pm_card_visa", inv.customer);
@@ -171,11 +184,11 @@ export function registerHostedPages(app: FastifyInstance, ctx: EmulatorContext):
           authenticated: true,
         });
       });
-      if (!attempt.ok) return html(reply, 402, invoicePage(inv, attempt.decline.message));
+      if (!attempt.ok) return html(reply, 402, invoicePage(core, inv, attempt.decline.message));
       return reply.redirect(`/invoices/${inv.id}`, 303);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      return html(reply, error.status, invoicePage(inv, error.message));
+      return html(reply, error.status, invoicePage(core, inv, error.message));
     }
   });
 }

@@ -1,8 +1,12 @@
+import type Stripe from "stripe";
 import { formatAmount } from "../billing/invoices.ts";
 import { TEST_CARDS } from "../cards.ts";
 import type { EmulatorCore } from "../core.ts";
 import { buildCheckoutSession } from "../objects/checkout.ts";
+import { buildCreditNote } from "../objects/creditNotes.ts";
+import { buildInvoice } from "../objects/invoices.ts";
 import { priceAmount } from "../objects/prices.ts";
+import { findTaxRate, taxLocation } from "../objects/taxes.ts";
 import type { CreditNoteRec } from "../payments-state.ts";
 import type { Address, CheckoutSessionRec, InvoiceRec, PaymentIntentRec } from "../state.ts";
 import { API_VERSION, EMULATOR_LABEL } from "../version.ts";
@@ -77,7 +81,14 @@ function interval(core: EmulatorCore, priceId: string): string {
 export function checkoutPage(
   core: EmulatorCore,
   session: CheckoutSessionRec,
-  options: { error?: string; selected?: string; email?: string; name?: string; promotionCode?: string } = {},
+  options: {
+    error?: string;
+    selected?: string;
+    email?: string;
+    name?: string;
+    promotionCode?: string;
+    address?: TaxAddressInput;
+  } = {},
 ): string {
   if (session.status !== "open") {
     const success = session.success_url?.replaceAll("{CHECKOUT_SESSION_ID}", session.id);
@@ -101,7 +112,31 @@ ${success && session.status === "complete" ? `<p><a id="continue" href="${escape
     return sum + (price ? priceAmount(price, li.quantity, session.currency ?? price.currency) : 0);
   }, 0);
   const trial = session.subscription_data.trial_period_days;
-  const discount = buildCheckoutSession(core, session).total_details?.amount_discount ?? 0;
+  const built = buildCheckoutSession(core, session);
+  const discount = built.total_details?.amount_discount ?? 0;
+  const taxAmount = built.total_details?.amount_tax ?? 0;
+  const exclusiveTax = (built.amount_total ?? 0) - (total - discount);
+  const taxRow =
+    session.automatic_tax && !trial
+      ? `<tr><td>Tax</td><td class="amount" id="checkout-tax">${
+          built.automatic_tax.status === "complete"
+            ? escapeHtml(formatAmount(taxAmount, session.currency ?? "usd"))
+            : "Calculated from your address"
+        }</td></tr>`
+      : "";
+  const customerLocated = taxLocation(customer?.address ?? null) !== null;
+  const addressFields =
+    session.automatic_tax && !customerLocated
+      ? `<fieldset>
+<legend>Billing address (for tax)</legend>
+<label class="field" for="address-country">Country (two letters)</label>
+<input type="text" id="address-country" name="address_country" value="${escapeHtml(options.address?.country ?? session.tax_address?.country ?? "")}" autocomplete="country" maxlength="2">
+<label class="field" for="address-state">State or province (US and Canada)</label>
+<input type="text" id="address-state" name="address_state" value="${escapeHtml(options.address?.state ?? session.tax_address?.state ?? "")}" autocomplete="address-level1">
+<label class="field" for="address-postal-code">Postal code</label>
+<input type="text" id="address-postal-code" name="address_postal_code" value="${escapeHtml(options.address?.postal_code ?? session.tax_address?.postal_code ?? "")}" autocomplete="postal-code">
+</fieldset>`
+      : "";
   const discountRow =
     discount > 0
       ? `<tr><td>Discount</td><td class="amount" id="checkout-discount">${escapeHtml(formatAmount(-discount, session.currency ?? "usd"))}</td></tr>`
@@ -125,8 +160,8 @@ ${
   session.mode !== "setup"
     ? `<table aria-label="Order summary">
 <thead><tr><th>Item</th><th class="amount">Price</th></tr></thead>
-<tbody>${rows}${discountRow}</tbody>
-<tfoot><tr><th>${trial ? `Due today (${trial}-day trial)` : "Due today"}</th><th class="amount" id="checkout-total">${escapeHtml(formatAmount(trial ? 0 : total - discount, session.currency ?? "usd"))}</th></tr></tfoot>
+<tbody>${rows}${discountRow}${taxRow}</tbody>
+<tfoot><tr><th>${trial ? `Due today (${trial}-day trial)` : "Due today"}</th><th class="amount" id="checkout-total">${escapeHtml(formatAmount(trial ? 0 : total - discount + exclusiveTax, session.currency ?? "usd"))}</th></tr></tfoot>
 </table>`
     : `<p>The card you choose is saved for ${escapeHtml(customer?.email ?? customer?.id ?? "this customer")} and becomes the default for invoices.</p>`
 }
@@ -140,7 +175,8 @@ ${cardOptions(options.selected ?? "visa")}
 <label class="field" for="name">Name on card</label>
 <input type="text" id="name" name="name" value="${escapeHtml(options.name ?? customer?.name ?? "")}" autocomplete="cc-name">
 ${promotionField}
-<button type="submit" class="primary" id="submit">${session.mode === "setup" ? "Save card" : session.mode === "payment" ? `Pay ${escapeHtml(formatAmount(total - discount, session.currency ?? "usd"))}` : "Subscribe"}</button>
+${addressFields}
+<button type="submit" class="primary" id="submit">${session.mode === "setup" ? "Save card" : session.mode === "payment" ? `Pay ${escapeHtml(formatAmount(total - discount + exclusiveTax, session.currency ?? "usd"))}` : "Subscribe"}</button>
 </form>
 ${
   session.cancel_url
@@ -150,11 +186,19 @@ ${
   );
 }
 
+/** The billing address fields of the hosted Checkout page (automatic tax). */
+export interface TaxAddressInput {
+  country: string;
+  state: string;
+  postal_code: string;
+}
+
 export function authenticatePage(
   session: CheckoutSessionRec,
   card: string,
   email: string,
   name: string,
+  address?: TaxAddressInput,
 ): string {
   return layout(
     "3-D Secure authentication",
@@ -164,6 +208,9 @@ export function authenticatePage(
 <input type="hidden" name="card" value="${escapeHtml(card)}">
 <input type="hidden" name="email" value="${escapeHtml(email)}">
 <input type="hidden" name="name" value="${escapeHtml(name)}">
+<input type="hidden" name="address_country" value="${escapeHtml(address?.country ?? "")}">
+<input type="hidden" name="address_state" value="${escapeHtml(address?.state ?? "")}">
+<input type="hidden" name="address_postal_code" value="${escapeHtml(address?.postal_code ?? "")}">
 <button type="submit" class="primary" id="authorize" name="result" value="complete">Complete authentication</button>
 <button type="submit" class="secondary" id="fail-authentication" name="result" value="fail">Fail authentication</button>
 </form>`,
@@ -188,14 +235,27 @@ ${form}`,
   );
 }
 
-export function invoicePage(inv: InvoiceRec, error?: string): string {
+export function invoicePage(core: EmulatorCore, inv: InvoiceRec, error?: string): string {
+  const built = buildInvoice(core, inv);
+  const money = (amount: number) => escapeHtml(formatAmount(amount, inv.currency));
+  const discount = (built.total_discount_amounts ?? []).reduce((sum, d) => sum + d.amount, 0);
+  const summary = [
+    `<tr><th>Subtotal</th><th class="amount" id="invoice-subtotal">${money(built.subtotal)}</th></tr>`,
+    ...(discount > 0
+      ? [`<tr><th>Discount</th><th class="amount" id="invoice-discount">${money(-discount)}</th></tr>`]
+      : []),
+    ...taxRows(core, built).map(
+      ([label, amount], index) =>
+        `<tr><th>${escapeHtml(label)}</th><th class="amount" id="invoice-tax-${index}">${money(amount)}</th></tr>`,
+    ),
+    `<tr><th>Total</th><th class="amount" id="invoice-total">${money(built.total)}</th></tr>`,
+  ].join("\n");
   const rows = inv.lines
     .map(
       (line) =>
         `<tr><td>${escapeHtml(line.description ?? "")}</td><td class="amount">${escapeHtml(formatAmount(line.amount, line.currency))}</td></tr>`,
     )
     .join("\n");
-  const total = inv.lines.reduce((sum, line) => sum + line.amount, 0);
   const payForm =
     inv.status === "open"
       ? `<h2>Pay this invoice</h2>
@@ -211,7 +271,7 @@ ${error ? `<p class="error" role="alert" id="invoice-error">${escapeHtml(error)}
 <p>Status: <strong id="invoice-status">${escapeHtml(inv.status)}</strong> · Billed to ${escapeHtml(inv.customer_email ?? inv.customer)}</p>
 <table aria-label="Invoice lines"><thead><tr><th>Description</th><th class="amount">Amount</th></tr></thead>
 <tbody>${rows}</tbody>
-<tfoot><tr><th>Total</th><th class="amount">${escapeHtml(formatAmount(total, inv.currency))}</th></tr>
+<tfoot>${summary}
 <tr><th>Amount due</th><th class="amount" id="invoice-amount-due">${escapeHtml(formatAmount(inv.amount_due, inv.currency))}</th></tr></tfoot></table>
 <p><a href="/invoices/${encodeURIComponent(inv.id)}/pdf" id="invoice-pdf">Download PDF</a></p>
 ${payForm}`,
@@ -349,11 +409,46 @@ function documentPdf(doc: {
   return textPdf(items);
 }
 
+function taxIdLabel(type: string): string {
+  return type.endsWith("_vat") ? "VAT" : type.toUpperCase().replace("_", " ");
+}
+
+/**
+ * An invoice's tax rows: one per tax rate (`VAT (20%)`, inclusive ones marked), or a single `Tax` row
+ * of 0 when there is none; `Reverse charge` for reverse-charge customers, as Stripe prints it.
+ */
+export function taxRows(core: EmulatorCore, inv: Stripe.Invoice): [string, number][] {
+  const rows: [string, number][] = (inv.total_taxes ?? []).map((tax) => {
+    const rate = tax.tax_rate_details ? findTaxRate(core, tax.tax_rate_details.tax_rate) : undefined;
+    const name = rate
+      ? `${rate.display_name} (${rate.percentage}%${tax.tax_behavior === "inclusive" ? " incl." : ""})`
+      : "Tax";
+    return [name, tax.amount];
+  });
+  if (inv.customer_tax_exempt === "reverse") rows.push(["Reverse charge", 0]);
+  return rows.length > 0 ? rows : [["Tax", 0]];
+}
+
+/** A credit note's subtotal and tax rows, when it credits tax. */
+function creditNoteTaxRows(core: EmulatorCore, cn: CreditNoteRec): [string, number][] {
+  const built = buildCreditNote(core, cn);
+  const taxes = built.total_taxes ?? [];
+  if (taxes.length === 0) return [];
+  return [
+    ["Subtotal", built.subtotal],
+    ...taxes.map((tax): [string, number] => {
+      const rate = tax.tax_rate_details ? findTaxRate(core, tax.tax_rate_details.tax_rate) : undefined;
+      return [rate ? `${rate.display_name} (${rate.percentage}%)` : "Tax", tax.amount];
+    }),
+  ];
+}
+
 /** The invoice PDF (`invoice_pdf`): seller, buyer, number, dates, lines, tax, totals. */
 export function invoicePdf(core: EmulatorCore, inv: InvoiceRec): Buffer {
   const customer = core.state.customers[inv.customer];
   const money = (amount: number) => formatAmount(amount, inv.currency);
-  const subtotal = inv.lines.reduce((sum, line) => sum + line.amount, 0);
+  const built = buildInvoice(core, inv);
+  const discount = (built.total_discount_amounts ?? []).reduce((sum, d) => sum + d.amount, 0);
   const credited = Object.values(core.state.creditNotes ?? {})
     .filter((cn) => cn.invoice === inv.id && cn.status === "issued")
     .reduce((sum, cn) => sum + cn.amount, 0);
@@ -370,12 +465,14 @@ export function invoicePdf(core: EmulatorCore, inv: InvoiceRec): Buffer {
       inv.customer_name ?? customer?.name ?? "",
       inv.customer_email ?? customer?.email ?? inv.customer,
       ...addressLines(customer?.address ?? null),
+      ...(built.customer_tax_ids ?? []).map((t) => `${taxIdLabel(t.type)} ${t.value ?? ""}`),
     ].filter(Boolean),
     rows: inv.lines.map((line) => [line.description ?? "", money(line.amount)]),
     totals: [
-      ["Subtotal", money(subtotal)],
-      ["Tax", money(0)],
-      ["Total", money(subtotal)],
+      ["Subtotal", money(built.subtotal)],
+      ...(discount > 0 ? ([["Discount", money(-discount)]] as [string, string][]) : []),
+      ...taxRows(core, built).map(([label, amount]) => [label, money(amount)] as [string, string]),
+      ["Total", money(built.total)],
       ...(inv.starting_balance !== 0
         ? ([["Applied balance", money(inv.starting_balance)]] as [string, string][])
         : []),
@@ -406,6 +503,7 @@ export function creditNotePdf(core: EmulatorCore, cn: CreditNoteRec): Buffer {
     ].filter(Boolean),
     rows: cn.lines.map((line) => [line.description ?? "Credit", money(line.amount)]),
     totals: [
+      ...creditNoteTaxRows(core, cn).map(([label, amount]) => [label, money(amount)] as [string, string]),
       ["Total credited", money(cn.amount)],
       ["Refunded", money(cn.refund_amount)],
       ["Credited to balance", money(cn.credit_amount)],

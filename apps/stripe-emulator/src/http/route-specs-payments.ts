@@ -1,4 +1,5 @@
 import type Stripe from "stripe";
+import { TAX_ID_TYPES } from "../billing/tax.ts";
 import {
   arr,
   bool,
@@ -144,7 +145,48 @@ const creditNoteFields = {
 };
 const CREDIT_NOTE_UNSUPPORTED = ["effective_at", "email_type", "refunds", "shipping_cost"] as const;
 
+const TAX_RATE_TYPES = (
+  "admissions_tax amusement_tax attendance_tax communications_tax digital_excise_tax entertainment_tax " +
+  "get_fund gross_receipts_tax gst hospitality_tax hst igst jct lease_tax luxury_tax " +
+  "mass_transit_parking_tax nhil parking_tax pst qst resort_tax retail_delivery_fee rst sales_tax " +
+  "service_tax tourism_tax utility_users_tax vat"
+).split(" ");
+
+const taxRateFields = {
+  active: bool(),
+  country: str(),
+  description: str(),
+  display_name: str({ emptyable: false, maxLength: 50 }),
+  jurisdiction: str({ maxLength: 50 }),
+  state: str(),
+  tax_type: oneOf(TAX_RATE_TYPES),
+};
+
 export const PAYMENT_ROUTE_SPECS: Record<string, ObjectSpec> = {
+  // Tax rates
+  "POST /v1/tax_rates": endpointWithMetadata<Stripe.TaxRateCreateParams>({
+    ...taxRateFields,
+    inclusive: bool(),
+    // A decimal (`7.25`): checked by the handler.
+    percentage: str({ emptyable: false }),
+  }),
+  "GET /v1/tax_rates": list<Stripe.TaxRateListParams>({
+    active: bool(),
+    created: range(),
+    inclusive: bool(),
+  }),
+  "GET /v1/tax_rates/:id": endpoint({}),
+  "POST /v1/tax_rates/:id": endpointWithMetadata<Stripe.TaxRateUpdateParams>(taxRateFields),
+
+  // Customer tax IDs
+  "POST /v1/customers/:id/tax_ids": endpoint<Stripe.CustomerCreateTaxIdParams>({
+    type: oneOf(TAX_ID_TYPES),
+    value: str({ emptyable: false }),
+  }),
+  "GET /v1/customers/:id/tax_ids": list<Stripe.CustomerListTaxIdsParams>({}),
+  "GET /v1/customers/:id/tax_ids/:tax_id": endpoint({}),
+  "DELETE /v1/customers/:id/tax_ids/:tax_id": obj({}),
+
   // Charges (read-only) and refunds
   "GET /v1/charges": list<Stripe.ChargeListParams>(
     { created: range(), customer: str(), payment_intent: str() },

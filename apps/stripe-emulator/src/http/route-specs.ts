@@ -1,4 +1,5 @@
 import type Stripe from "stripe";
+import { TAX_ID_TYPES } from "../billing/tax.ts";
 import {
   arr,
   bool,
@@ -41,6 +42,12 @@ const PAYMENT_BEHAVIORS = [
 ];
 const COLLECTION_METHODS = ["charge_automatically", "send_invoice"];
 const TAX_BEHAVIORS = ["exclusive", "inclusive", "unspecified"];
+const TAX_EXEMPT = ["exempt", "none", "reverse"];
+/** `tax_rates` / `default_tax_rates`: tax rate ids; `''` removes them. */
+const taxRates = () => arr(str(), { emptyable: true });
+/** `automatic_tax`: only `enabled` (the liability is always the account's own). */
+const automaticTax = () =>
+  obj<Stripe.SubscriptionCreateParams.AutomaticTax>({ enabled: bool() }, { unsupported: ["liability"] });
 
 /** Only `expand[]` (retrieve endpoints). */
 const retrieve = (): ObjectSpec => endpoint({});
@@ -74,9 +81,16 @@ const customerCreate = endpointWithMetadata<Stripe.CustomerCreateParams>(
     payment_method: str(),
     phone: str({ maxLength: 20 }),
     preferred_locales: arr(str()),
+    tax_exempt: oneOf(TAX_EXEMPT, { emptyable: true }),
+    tax_id_data: arr(
+      obj<Stripe.CustomerCreateParams.TaxIdDatum>({
+        type: oneOf(TAX_ID_TYPES),
+        value: str({ emptyable: false }),
+      }),
+    ),
     test_clock: str(),
   },
-  { unsupported: ["cash_balance", "shipping", "source", "tax", "tax_exempt", "tax_id_data"] },
+  { unsupported: ["cash_balance", "shipping", "source", "tax"] },
 );
 
 const customerUpdate = endpointWithMetadata<Stripe.CustomerUpdateParams>(
@@ -92,8 +106,9 @@ const customerUpdate = endpointWithMetadata<Stripe.CustomerUpdateParams>(
     name: str({ maxLength: 256 }),
     phone: str({ maxLength: 20 }),
     preferred_locales: arr(str()),
+    tax_exempt: oneOf(TAX_EXEMPT, { emptyable: true }),
   },
-  { unsupported: ["cash_balance", "default_source", "shipping", "source", "tax", "tax_exempt"] },
+  { unsupported: ["cash_balance", "default_source", "shipping", "source", "tax"] },
 );
 
 const productCreate = endpointWithMetadata<Stripe.ProductCreateParams>(
@@ -223,8 +238,9 @@ const subscriptionCreateItem = obj<Stripe.SubscriptionCreateParams.Item>(
     price: str(),
     price_data: itemPriceData,
     quantity: int({ min: 0 }),
+    tax_rates: taxRates(),
   },
-  { unsupported: ["billing_thresholds", "discounts", "tax_rates"] },
+  { unsupported: ["billing_thresholds", "discounts"] },
 );
 
 const subscriptionUpdateItem = obj<Stripe.SubscriptionUpdateParams.Item>(
@@ -236,8 +252,9 @@ const subscriptionUpdateItem = obj<Stripe.SubscriptionUpdateParams.Item>(
     price: str(),
     price_data: itemPriceData,
     quantity: int({ min: 0 }),
+    tax_rates: taxRates(),
   },
-  { unsupported: ["billing_thresholds", "clear_usage", "discounts", "tax_rates"] },
+  { unsupported: ["billing_thresholds", "clear_usage", "discounts"] },
 );
 
 /** `discounts[]` entries of subscriptions, invoice items and previews. */
@@ -250,10 +267,8 @@ const discountsParam = () =>
 const SUBSCRIPTION_UNSUPPORTED = [
   "add_invoice_items",
   "application_fee_percent",
-  "automatic_tax",
   "billing_thresholds",
   "default_source",
-  "default_tax_rates",
   "invoice_settings",
   "off_session",
   "on_behalf_of",
@@ -264,6 +279,7 @@ const SUBSCRIPTION_UNSUPPORTED = [
 
 const subscriptionCreate = endpointWithMetadata<Stripe.SubscriptionCreateParams>(
   {
+    automatic_tax: automaticTax(),
     billing_cycle_anchor: ts(),
     cancel_at: ts(),
     cancel_at_period_end: bool(),
@@ -272,6 +288,7 @@ const subscriptionCreate = endpointWithMetadata<Stripe.SubscriptionCreateParams>
     customer: str(),
     days_until_due: int({ min: 0 }),
     default_payment_method: str(),
+    default_tax_rates: taxRates(),
     description: str({ maxLength: 500 }),
     discounts: discountsParam(),
     items: arr(subscriptionCreateItem),
@@ -315,6 +332,7 @@ const cancellationDetails = obj<Stripe.SubscriptionUpdateParams.CancellationDeta
 
 const subscriptionUpdate = endpointWithMetadata<Stripe.SubscriptionUpdateParams>(
   {
+    automatic_tax: automaticTax(),
     billing_cycle_anchor: oneOf(["now", "unchanged"]),
     cancel_at: ts({ emptyable: true }),
     cancel_at_period_end: bool(),
@@ -322,6 +340,7 @@ const subscriptionUpdate = endpointWithMetadata<Stripe.SubscriptionUpdateParams>
     collection_method: oneOf(COLLECTION_METHODS),
     days_until_due: int({ min: 0 }),
     default_payment_method: str(),
+    default_tax_rates: taxRates(),
     description: str({ maxLength: 500 }),
     discounts: discountsParam(),
     items: arr(subscriptionUpdateItem),
@@ -412,12 +431,14 @@ const previewItem = obj<Stripe.InvoiceCreatePreviewParams.SubscriptionDetails.It
     price: str(),
     price_data: itemPriceData,
     quantity: int({ min: 0 }),
+    tax_rates: taxRates(),
   },
-  { unsupported: ["billing_thresholds", "clear_usage", "discounts", "tax_rates"] },
+  { unsupported: ["billing_thresholds", "clear_usage", "discounts"] },
 );
 
 const invoiceCreatePreview = endpoint<Stripe.InvoiceCreatePreviewParams>(
   {
+    automatic_tax: automaticTax(),
     currency: currency(),
     customer: str(),
     subscription: str(),
@@ -427,17 +448,17 @@ const invoiceCreatePreview = endpoint<Stripe.InvoiceCreatePreviewParams>(
         cancel_at: ts({ emptyable: true }),
         cancel_at_period_end: bool(),
         cancel_now: bool(),
+        default_tax_rates: taxRates(),
         items: arr(previewItem),
         proration_behavior: oneOf(PRORATION_BEHAVIORS),
         proration_date: ts(),
         trial_end: ts({ now: true }),
       },
-      { unsupported: ["billing_mode", "default_tax_rates", "resume_at", "start_date"] },
+      { unsupported: ["billing_mode", "resume_at", "start_date"] },
     ),
   },
   {
     unsupported: [
-      "automatic_tax",
       "customer_details",
       "discounts",
       "invoice_items",
@@ -455,11 +476,13 @@ const INVOICE_STATUSES = ["draft", "open", "paid", "uncollectible", "void"];
 const invoiceCreate = endpointWithMetadata<Stripe.InvoiceCreateParams>(
   {
     auto_advance: bool(),
+    automatic_tax: automaticTax(),
     collection_method: oneOf(COLLECTION_METHODS),
     currency: currency(),
     customer: str(),
     days_until_due: int({ min: 0 }),
     default_payment_method: str(),
+    default_tax_rates: arr(str()),
     description: str(),
     pending_invoice_items_behavior: oneOf(["exclude", "include"]),
     subscription: str(),
@@ -467,9 +490,7 @@ const invoiceCreate = endpointWithMetadata<Stripe.InvoiceCreateParams>(
   {
     unsupported: [
       "account_tax_ids",
-      "automatic_tax",
       "custom_fields",
-      "default_tax_rates",
       "discounts",
       "due_date",
       "footer",
@@ -487,17 +508,17 @@ const invoiceCreate = endpointWithMetadata<Stripe.InvoiceCreateParams>(
 const invoiceUpdate = endpointWithMetadata<Stripe.InvoiceUpdateParams>(
   {
     auto_advance: bool(),
+    automatic_tax: automaticTax(),
     collection_method: oneOf(COLLECTION_METHODS),
     days_until_due: int({ min: 0 }),
     default_payment_method: str(),
+    default_tax_rates: taxRates(),
     description: str(),
   },
   {
     unsupported: [
       "account_tax_ids",
-      "automatic_tax",
       "custom_fields",
-      "default_tax_rates",
       "discounts",
       "due_date",
       "footer",
@@ -529,24 +550,16 @@ const invoiceItemCreate = endpointWithMetadata<Stripe.InvoiceItemCreateParams>(
     pricing: obj<Stripe.InvoiceItemCreateParams.Pricing>({ price: str() }),
     quantity: int({ min: 0 }),
     subscription: str(),
+    tax_rates: arr(str()),
     unit_amount_decimal: str(),
   },
-  { unsupported: ["tax_behavior", "tax_code", "tax_rates"] },
+  { unsupported: ["tax_behavior", "tax_code"] },
 );
 
 const invoiceItemUpdate = endpointWithMetadata<Stripe.InvoiceItemUpdateParams>(
-  { amount: int(), description: str(), quantity: int({ min: 0 }) },
+  { amount: int(), description: str(), quantity: int({ min: 0 }), tax_rates: taxRates() },
   {
-    unsupported: [
-      "discountable",
-      "discounts",
-      "period",
-      "price_data",
-      "pricing",
-      "tax_behavior",
-      "tax_code",
-      "tax_rates",
-    ],
+    unsupported: ["discountable", "discounts", "period", "price_data", "pricing", "tax_behavior", "tax_code"],
   },
 );
 
@@ -580,6 +593,10 @@ const paymentMethodUpdate = endpointWithMetadata<Stripe.PaymentMethodUpdateParam
 const checkoutCreate = endpointWithMetadata<Stripe.Checkout.SessionCreateParams>(
   {
     allow_promotion_codes: bool(),
+    automatic_tax: obj<Stripe.Checkout.SessionCreateParams.AutomaticTax>(
+      { enabled: bool() },
+      { unsupported: ["liability"] },
+    ),
     cancel_url: str(),
     client_reference_id: str({ maxLength: 200 }),
     currency: currency(),
@@ -650,7 +667,6 @@ const checkoutCreate = endpointWithMetadata<Stripe.Checkout.SessionCreateParams>
   },
   {
     unsupported: [
-      "automatic_tax",
       "billing_address_collection",
       "consent_collection",
       "custom_fields",
@@ -834,8 +850,9 @@ export const ROUTE_SPECS: Record<string, ObjectSpec> = {
       proration_behavior: oneOf(PRORATION_BEHAVIORS),
       proration_date: ts(),
       quantity: int({ min: 0 }),
+      tax_rates: taxRates(),
     },
-    { unsupported: ["billing_thresholds", "discounts", "off_session", "tax_rates"] },
+    { unsupported: ["billing_thresholds", "discounts", "off_session"] },
   ),
 
   // Subscription schedules

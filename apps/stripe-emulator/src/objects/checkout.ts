@@ -1,8 +1,55 @@
 import type Stripe from "stripe";
 import { type EmulatorCore, embeddedList } from "../core.ts";
 import type { CheckoutSessionRec } from "../state.ts";
+import type { LineTaxRec } from "../tax-state.ts";
 import { couponAmountOff } from "./discounts.ts";
 import { buildPrice, priceAmount } from "./prices.ts";
+import { automaticTaxesOn, autoRateFor, priceTaxBehavior, taxExemptOf, taxLocation } from "./taxes.ts";
+
+interface SessionTax {
+  /** Per line id, its automatic taxes (after its share of the discount). */
+  lines: Map<string, LineTaxRec[]>;
+  exclusive: number;
+  inclusive: number;
+  status: "complete" | "requires_location_inputs" | null;
+}
+
+/**
+ * Automatic tax of a session: the customer's address, else the one entered on the hosted page. The
+ * session's discount is shared over the lines in proportion to their amounts, then each line is taxed.
+ */
+export function sessionTax(core: EmulatorCore, rec: CheckoutSessionRec): SessionTax {
+  const lines = new Map<string, LineTaxRec[]>();
+  if (!rec.automatic_tax || rec.mode === "setup") return { lines, exclusive: 0, inclusive: 0, status: null };
+  const customer = rec.customer ? core.state.customers[rec.customer] : undefined;
+  const location = taxLocation(customer?.address ?? null) ?? taxLocation(rec.tax_address ?? null);
+  if (!location) return { lines, exclusive: 0, inclusive: 0, status: "requires_location_inputs" };
+  const ctx = { location, rate: autoRateFor(location), exempt: taxExemptOf(customer) };
+  const amount = sessionAmount(core, rec) ?? 0;
+  const discount = sessionDiscount(core, rec, amount);
+  let exclusive = 0;
+  let inclusive = 0;
+  let given = 0;
+  rec.line_items.forEach((li, index) => {
+    const price = core.state.prices[li.price];
+    const currency = rec.currency ?? price?.currency ?? "usd";
+    const lineAmount = amount === 0 || !price ? 0 : priceAmount(price, li.quantity, currency);
+    const share =
+      index === rec.line_items.length - 1
+        ? discount - given
+        : amount > 0
+          ? Math.floor((discount * lineAmount) / amount)
+          : 0;
+    given += share;
+    const taxes = automaticTaxesOn(lineAmount - share, priceTaxBehavior(core, li.price, currency), ctx);
+    lines.set(li.id, taxes);
+    for (const tax of taxes) {
+      if (tax.tax_behavior === "inclusive") inclusive += tax.amount;
+      else exclusive += tax.amount;
+    }
+  });
+  return { lines, exclusive, inclusive, status: "complete" };
+}
 
 /** What the session's discounts take off its amount (coupons applied one after another). */
 function sessionDiscount(core: EmulatorCore, rec: CheckoutSessionRec, amount: number | null): number {
@@ -32,14 +79,17 @@ export function buildLineItem(
   const price = core.price(li.price);
   const currency = session?.currency ?? price.currency;
   const amount = priceAmount(price, li.quantity, currency);
+  const taxes = session ? (sessionTax(core, session).lines.get(li.id) ?? []) : [];
+  const tax = taxes.reduce((sum, t) => sum + t.amount, 0);
+  const exclusive = taxes.filter((t) => t.tax_behavior === "exclusive").reduce((sum, t) => sum + t.amount, 0);
   return {
     id: li.id,
     object: "item",
     adjustable_quantity: null,
     amount_discount: 0,
     amount_subtotal: amount,
-    amount_tax: 0,
-    amount_total: amount,
+    amount_tax: tax,
+    amount_total: amount + exclusive,
     currency,
     description: core.state.products[price.product]?.name ?? null,
     metadata: {},
@@ -51,6 +101,7 @@ export function buildLineItem(
 export function buildCheckoutSession(core: EmulatorCore, rec: CheckoutSessionRec): Stripe.Checkout.Session {
   const amount = sessionAmount(core, rec);
   const discount = sessionDiscount(core, rec, amount);
+  const tax = sessionTax(core, rec);
   const customer = rec.customer ? core.state.customers[rec.customer] : undefined;
   return {
     id: rec.id,
@@ -60,8 +111,13 @@ export function buildCheckoutSession(core: EmulatorCore, rec: CheckoutSessionRec
     allow_promotion_codes: rec.allow_promotion_codes ?? null,
     allowed_payment_method_types: null,
     amount_subtotal: amount,
-    amount_total: amount === null ? null : amount - discount,
-    automatic_tax: { enabled: false, liability: null, provider: null, status: null },
+    amount_total: amount === null ? null : amount - discount + tax.exclusive,
+    automatic_tax: {
+      enabled: rec.automatic_tax ?? false,
+      liability: rec.automatic_tax ? { type: "self" } : null,
+      provider: rec.automatic_tax ? "stripe" : null,
+      status: tax.status,
+    },
     billing_address_collection: null,
     cancel_url: rec.cancel_url,
     client_reference_id: rec.client_reference_id,
@@ -85,13 +141,13 @@ export function buildCheckoutSession(core: EmulatorCore, rec: CheckoutSessionRec
     customer_details:
       rec.status === "complete"
         ? {
-            address: customer?.address ?? null,
+            address: customer?.address ?? rec.tax_address ?? null,
             business_name: null,
             email: customer?.email ?? rec.customer_details?.email ?? rec.customer_email,
             individual_name: null,
             name: customer?.name ?? rec.customer_details?.name ?? null,
             phone: null,
-            tax_exempt: "none",
+            tax_exempt: taxExemptOf(customer),
             tax_ids: [],
           }
         : null,
@@ -125,7 +181,11 @@ export function buildCheckoutSession(core: EmulatorCore, rec: CheckoutSessionRec
     submit_type: null,
     subscription: rec.subscription,
     success_url: rec.success_url,
-    total_details: { amount_discount: discount, amount_shipping: 0, amount_tax: 0 },
+    total_details: {
+      amount_discount: discount,
+      amount_shipping: 0,
+      amount_tax: tax.exclusive + tax.inclusive,
+    },
     ui_mode: "hosted_page",
     url: rec.status === "open" ? `${core.baseUrl}/checkout/${rec.id}` : null,
     wallet_options: null,

@@ -2,8 +2,9 @@ import type Stripe from "stripe";
 import { type EmulatorCore, embeddedList } from "../core.ts";
 import type { CreditNoteLineRec, CreditNoteRec } from "../payments-state.ts";
 import { decimal } from "./prices.ts";
+import { buildTaxes, buildTaxRates, totalTaxes } from "./taxes.ts";
 
-export function buildCreditNoteLine(line: CreditNoteLineRec): Stripe.CreditNoteLineItem {
+export function buildCreditNoteLine(core: EmulatorCore, line: CreditNoteLineRec): Stripe.CreditNoteLineItem {
   const unit = line.quantity ? line.amount / line.quantity : line.amount;
   return {
     id: line.id,
@@ -17,8 +18,11 @@ export function buildCreditNoteLine(line: CreditNoteLineRec): Stripe.CreditNoteL
     metadata: {},
     pretax_credit_amounts: [],
     quantity: line.quantity,
-    tax_rates: [],
-    taxes: [],
+    tax_rates: buildTaxRates(
+      core,
+      (line.taxes ?? []).map((t) => t.tax_rate),
+    ),
+    taxes: buildTaxes(line.taxes ?? []),
     type: line.invoice_line_item ? "invoice_line_item" : "custom_line_item",
     unit_amount: Number.isInteger(unit) ? unit : null,
     unit_amount_decimal: decimal(unit),
@@ -26,6 +30,10 @@ export function buildCreditNoteLine(line: CreditNoteLineRec): Stripe.CreditNoteL
 }
 
 export function buildCreditNote(core: EmulatorCore, rec: CreditNoteRec): Stripe.CreditNote {
+  const taxes = totalTaxes(rec.lines.map((line) => line.taxes ?? []));
+  const exclusive = taxes.filter((t) => t.tax_behavior === "exclusive").reduce((sum, t) => sum + t.amount, 0);
+  const inclusive = taxes.filter((t) => t.tax_behavior === "inclusive").reduce((sum, t) => sum + t.amount, 0);
+  const subtotal = rec.amount - exclusive;
   return {
     id: rec.id,
     object: "credit_note",
@@ -41,7 +49,7 @@ export function buildCreditNote(core: EmulatorCore, rec: CreditNoteRec): Stripe.
     effective_at: rec.created,
     invoice: rec.invoice,
     lines: embeddedList(
-      rec.lines.map((line) => buildCreditNoteLine(line)),
+      rec.lines.map((line) => buildCreditNoteLine(core, line)),
       `/v1/credit_notes/${rec.id}/lines`,
     ),
     livemode: false,
@@ -66,11 +74,11 @@ export function buildCreditNote(core: EmulatorCore, rec: CreditNoteRec): Stripe.
       : [],
     shipping_cost: null,
     status: rec.status,
-    subtotal: rec.amount,
-    subtotal_excluding_tax: rec.amount,
+    subtotal,
+    subtotal_excluding_tax: subtotal - inclusive,
     total: rec.amount,
-    total_excluding_tax: rec.amount,
-    total_taxes: [],
+    total_excluding_tax: rec.amount - exclusive - inclusive,
+    total_taxes: buildTaxes(taxes),
     type: rec.type,
     voided_at: rec.voided_at,
   };

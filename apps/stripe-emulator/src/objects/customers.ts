@@ -33,7 +33,7 @@ export function buildCustomer(core: EmulatorCore, rec: CustomerRec): Stripe.Cust
     phone: rec.phone,
     preferred_locales: rec.preferred_locales,
     shipping: null,
-    tax_exempt: "none",
+    tax_exempt: rec.tax_exempt ?? "none",
     test_clock: rec.test_clock,
   };
 }

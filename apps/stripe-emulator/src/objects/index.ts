@@ -14,6 +14,7 @@ import { buildProduct } from "./products.ts";
 import { buildRefund } from "./refunds.ts";
 import { buildSchedule } from "./schedules.ts";
 import { buildSubscription, buildSubscriptionItem } from "./subscriptions.ts";
+import { buildTaxId, buildTaxRate, customerTaxIds, findTaxRate } from "./taxes.ts";
 import { buildTestClock } from "./testClocks.ts";
 import { buildWebhookEndpoint } from "./webhookEndpoints.ts";
 
@@ -98,6 +99,14 @@ export function objectById(core: EmulatorCore, id: string): object | undefined {
       const rec = s.meters[id];
       return rec ? buildMeter(rec) : undefined;
     }
+    case "txr": {
+      const rec = findTaxRate(core, id);
+      return rec ? buildTaxRate(rec) : undefined;
+    }
+    case "txi": {
+      const rec = s.taxIds[id];
+      return rec && !rec.deleted ? buildTaxId(rec) : undefined;
+    }
     case "evt":
       return core.events.find((e) => e.id === id);
     case "di": {
@@ -132,7 +141,10 @@ export function createResolver(core: EmulatorCore): Resolver {
               `/v1/customers/${id}/subscriptions`,
             );
           }
-          if (key === "tax_ids" || key === "sources") return embeddedList([], `/v1/customers/${id}/${key}`);
+          if (key === "tax_ids") {
+            return embeddedList(customerTaxIds(core, id).map(buildTaxId), `/v1/customers/${id}/tax_ids`);
+          }
+          if (key === "sources") return embeddedList([], `/v1/customers/${id}/${key}`);
           return undefined;
         case "invoice":
           return invoiceIncludable(core, id, key);

@@ -2,6 +2,7 @@ import type Stripe from "stripe";
 import type { EmulatorCore } from "../core.ts";
 import type { InvoiceItemRec } from "../state.ts";
 import { decimal, isTiered, unitAmountIn } from "./prices.ts";
+import { buildTaxRates } from "./taxes.ts";
 
 export function buildInvoiceItem(core: EmulatorCore, rec: InvoiceItemRec): Stripe.InvoiceItem {
   const price = rec.price ? core.state.prices[rec.price] : undefined;
@@ -47,7 +48,7 @@ export function buildInvoiceItem(core: EmulatorCore, rec: InvoiceItemRec): Strip
     },
     quantity: rec.quantity,
     quantity_decimal: decimal(rec.quantity),
-    tax_rates: [],
+    tax_rates: buildTaxRates(core, rec.tax_rates),
     test_clock: rec.test_clock,
   };
 }

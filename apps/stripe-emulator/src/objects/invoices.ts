@@ -4,12 +4,22 @@ import type { InvoiceRec, LineRec } from "../state.ts";
 import { discountAmounts, type InvoiceDiscounts, invoiceDiscounts } from "./discounts.ts";
 import { buildInvoicePayment } from "./paymentIntents.ts";
 import { decimal, isTiered, unitAmountIn } from "./prices.ts";
+import {
+  buildTaxes,
+  buildTaxRates,
+  customerTaxIds,
+  type InvoiceTaxes,
+  invoiceTaxes,
+  taxExemptOf,
+  totalTaxes,
+} from "./taxes.ts";
 
 export function buildLine(
   core: EmulatorCore,
   inv: InvoiceRec,
   line: LineRec,
   discounts: InvoiceDiscounts = invoiceDiscounts(core, inv),
+  taxes: InvoiceTaxes = invoiceTaxes(core, inv, discounts),
 ): Stripe.InvoiceLineItem {
   const lineDiscounts = discounts.lines.get(line.id) ?? [];
   const price = line.price ? core.state.prices[line.price] : undefined;
@@ -70,14 +80,15 @@ export function buildLine(
     quantity_decimal: line.quantity === null ? null : decimal(line.quantity),
     subscription: line.subscription,
     subtotal: line.amount,
-    taxes: [],
+    taxes: buildTaxes(taxes.lines.get(line.id) ?? []),
   };
 }
 
 export function buildInvoice(core: EmulatorCore, rec: InvoiceRec): Stripe.Invoice {
   const discounts = invoiceDiscounts(core, rec);
+  const taxes = invoiceTaxes(core, rec, discounts);
   const subtotal = invoiceSubtotal(rec);
-  const total = subtotal - discounts.total;
+  const total = subtotal - discounts.total + taxes.exclusive;
   const amounts = projectedAmounts(core, rec);
   const customer = core.state.customers[rec.customer];
   const sub = rec.subscription ? core.state.subscriptions[rec.subscription] : undefined;
@@ -99,7 +110,13 @@ export function buildInvoice(core: EmulatorCore, rec: InvoiceRec): Stripe.Invoic
     attempt_count: rec.attempt_count,
     attempted: rec.attempted,
     auto_advance: rec.auto_advance,
-    automatic_tax: { disabled_reason: null, enabled: false, liability: null, provider: null, status: null },
+    automatic_tax: {
+      disabled_reason: rec.automatic_tax_disabled_reason ?? null,
+      enabled: rec.automatic_tax ?? false,
+      liability: rec.automatic_tax ? { type: "self" } : null,
+      provider: rec.automatic_tax ? "stripe" : null,
+      status: taxes.status,
+    },
     automatically_finalizes_at: rec.status === "draft" && rec.auto_advance ? rec.created + 3600 : null,
     billing_reason: rec.billing_reason,
     collection_method: rec.collection_method,
@@ -113,11 +130,13 @@ export function buildInvoice(core: EmulatorCore, rec: InvoiceRec): Stripe.Invoic
     customer_name: rec.customer_name,
     customer_phone: customer?.phone ?? null,
     customer_shipping: null,
-    customer_tax_exempt: "none",
-    customer_tax_ids: [],
+    customer_tax_exempt: finalized ? (rec.customer_tax_exempt ?? "none") : taxExemptOf(customer),
+    customer_tax_ids: finalized
+      ? (rec.customer_tax_ids ?? [])
+      : customerTaxIds(core, rec.customer).map((t) => ({ type: t.type, value: t.value })),
     default_payment_method: rec.default_payment_method,
     default_source: null,
-    default_tax_rates: [],
+    default_tax_rates: buildTaxRates(core, rec.default_tax_rates),
     description: rec.description,
     discounts: discounts.discounts,
     due_date: rec.due_date,
@@ -131,7 +150,7 @@ export function buildInvoice(core: EmulatorCore, rec: InvoiceRec): Stripe.Invoic
     last_finalization_error: null,
     latest_revision: null,
     lines: embeddedList(
-      rec.lines.map((line) => buildLine(core, rec, line, discounts)),
+      rec.lines.map((line) => buildLine(core, rec, line, discounts, taxes)),
       `/v1/invoices/${rec.id}/lines`,
     ),
     livemode: false,
@@ -174,7 +193,7 @@ export function buildInvoice(core: EmulatorCore, rec: InvoiceRec): Stripe.Invoic
       voided_at: rec.voided_at,
     },
     subtotal,
-    subtotal_excluding_tax: subtotal,
+    subtotal_excluding_tax: subtotal - taxes.inclusive,
     test_clock: rec.test_clock,
     total,
     total_discount_amounts: discounts.discounts.map((id) => ({
@@ -184,9 +203,9 @@ export function buildInvoice(core: EmulatorCore, rec: InvoiceRec): Stripe.Invoic
         .reduce((sum, d) => sum + d.amount, 0),
       discount: id,
     })),
-    total_excluding_tax: total,
+    total_excluding_tax: total - taxes.exclusive - taxes.inclusive,
     total_pretax_credit_amounts: [],
-    total_taxes: [],
+    total_taxes: buildTaxes(totalTaxes(taxes.lines.values())),
     webhooks_delivered_at: finalized ? rec.created : null,
   };
 }
@@ -222,9 +241,10 @@ export function invoiceSubtotal(inv: InvoiceRec): number {
   return inv.lines.reduce((sum, line) => sum + line.amount, 0);
 }
 
-/** What the invoice charges: its lines less their discounts. */
+/** What the invoice charges: its lines less their discounts, plus exclusive tax. */
 export function invoiceTotal(core: EmulatorCore, inv: InvoiceRec): number {
-  return invoiceSubtotal(inv) - invoiceDiscounts(core, inv).total;
+  const discounts = invoiceDiscounts(core, inv);
+  return invoiceSubtotal(inv) - discounts.total + invoiceTaxes(core, inv, discounts).exclusive;
 }
 
 /** Balance application: debit balance is added, credit balance (negative) is used up, negative totals are credited. */

@@ -2,6 +2,7 @@ import type Stripe from "stripe";
 import { type EmulatorCore, embeddedList } from "../core.ts";
 import type { SubscriptionItemRec, SubscriptionRec } from "../state.ts";
 import { buildPlan, buildPrice } from "./prices.ts";
+import { buildTaxRates } from "./taxes.ts";
 
 export function buildSubscriptionItem(
   core: EmulatorCore,
@@ -23,7 +24,7 @@ export function buildSubscriptionItem(
     price: buildPrice(price),
     quantity: item.quantity,
     subscription: sub.id,
-    tax_rates: [],
+    tax_rates: buildTaxRates(core, item.tax_rates),
   };
 }
 
@@ -33,7 +34,11 @@ export function buildSubscription(core: EmulatorCore, rec: SubscriptionRec): Str
     object: "subscription",
     application: null,
     application_fee_percent: null,
-    automatic_tax: { disabled_reason: null, enabled: false, liability: null },
+    automatic_tax: {
+      disabled_reason: null,
+      enabled: rec.automatic_tax ?? false,
+      liability: rec.automatic_tax ? { type: "self" } : null,
+    },
     billing_cycle_anchor: rec.billing_cycle_anchor,
     billing_cycle_anchor_config: null,
     billing_mode: {
@@ -60,7 +65,7 @@ export function buildSubscription(core: EmulatorCore, rec: SubscriptionRec): Str
     days_until_due: rec.days_until_due,
     default_payment_method: rec.default_payment_method,
     default_source: null,
-    default_tax_rates: [],
+    default_tax_rates: buildTaxRates(core, rec.default_tax_rates),
     description: rec.description,
     discounts: (rec.discounts ?? []).filter((id) => core.state.discounts[id]?.deleted === false),
     ended_at: rec.ended_at,

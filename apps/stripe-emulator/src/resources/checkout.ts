@@ -7,6 +7,7 @@ import {
 } from "../billing/paymentIntents.ts";
 import { attachPaymentMethod } from "../billing/payments.ts";
 import { startSubscription, subscriptionCurrency, validatePrices } from "../billing/subscriptions.ts";
+import { automaticTaxParam, hasTaxLocation, taxLocationError } from "../billing/tax.ts";
 import type { TestCard } from "../cards.ts";
 import { CommitThenThrow, type EmulatorCore, paginate } from "../core.ts";
 import { invalidRequest, missingParam, notSupported, resourceMissing } from "../errors.ts";
@@ -16,8 +17,9 @@ import { buildCheckoutSession, buildLineItem } from "../objects/checkout.ts";
 import { buildCustomer } from "../objects/customers.ts";
 import { buildSetupIntent } from "../objects/paymentIntents.ts";
 import { buildPaymentMethod } from "../objects/paymentMethods.ts";
+import { taxLocation } from "../objects/taxes.ts";
 import { Params } from "../params.ts";
-import type { CheckoutSessionRec, SetupIntentRec } from "../state.ts";
+import type { CheckoutSessionRec, CustomerRec, SetupIntentRec } from "../state.ts";
 import { createCustomer } from "./customers.ts";
 
 function createSession(core: EmulatorCore, p: Params): CheckoutSessionRec {
@@ -75,6 +77,10 @@ function createSession(core: EmulatorCore, p: Params): CheckoutSessionRec {
   if (!successUrl) throw missingParam("success_url");
   const subscriptionData = p.obj("subscription_data");
   const allowPromotionCodes = p.bool("allow_promotion_codes") ?? false;
+  const automaticTax = automaticTaxParam(p) ?? false;
+  if (automaticTax && mode === "setup") {
+    throw invalidRequest("`automatic_tax` cannot be used in `setup` mode.", "automatic_tax");
+  }
   const discounts = (p.list("discounts") ?? []).map((entry, index) => {
     const promoId = entry.str("promotion_code");
     const couponId = entry.str("coupon");
@@ -149,6 +155,8 @@ function createSession(core: EmulatorCore, p: Params): CheckoutSessionRec {
     },
     customer_creation: customerCreation,
     customer_details: null,
+    automatic_tax: automaticTax,
+    tax_address: null,
   };
   if (mode === "payment") {
     const paymentCurrency = prices[0]?.currency;
@@ -165,6 +173,45 @@ function createSession(core: EmulatorCore, p: Params): CheckoutSessionRec {
   }
   core.state.checkoutSessions[rec.id] = rec;
   return rec;
+}
+
+/**
+ * Automatic tax needs the buyer's location: the customer's address, else the one entered on the page
+ * (kept on the session, then saved as the customer's address). Without one the payment is refused.
+ */
+function takeTaxAddress(
+  core: EmulatorCore,
+  session: CheckoutSessionRec,
+  input: { country: string; state: string; postal_code: string } | null,
+): void {
+  const customer = session.customer ? core.customer(session.customer) : undefined;
+  if (customer && hasTaxLocation(customer)) return;
+  if (input && input.country.trim() !== "") {
+    session.tax_address = {
+      city: null,
+      country: input.country.trim().toUpperCase(),
+      line1: null,
+      line2: null,
+      postal_code: input.postal_code.trim() || null,
+      state: input.state.trim().toUpperCase() || null,
+    };
+  }
+  if (!taxLocation(session.tax_address ?? null)) throw taxLocationError();
+}
+
+/** An address as `customers.create` parameters (only the parts that were given). */
+function addressFields(address: NonNullable<CheckoutSessionRec["tax_address"]>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(address).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+  );
+}
+
+/** Saves the address entered on the page as the customer's (`customer.updated`). */
+function saveTaxAddress(core: EmulatorCore, session: CheckoutSessionRec, customer: CustomerRec): void {
+  if (hasTaxLocation(customer) || !session.tax_address) return;
+  const before = buildCustomer(core, customer);
+  customer.address = { ...session.tax_address };
+  core.emitUpdate("customer.updated", before, buildCustomer(core, customer));
 }
 
 export function checkoutSession(core: EmulatorCore, id: string): CheckoutSessionRec {
@@ -189,9 +236,12 @@ export function completeCheckout(
     authenticated: boolean;
     /** What the person typed in the promotion code field (`allow_promotion_codes`). */
     promotionCode?: string | null;
+    /** The billing address entered for automatic tax (country, state, postal code). */
+    address?: { country: string; state: string; postal_code: string } | null;
   },
 ): CheckoutOutcome {
   if (session.status !== "open") throw invalidRequest("This Checkout Session is no longer active.");
+  if (session.automatic_tax) takeTaxAddress(core, session, input.address ?? null);
   if (input.promotionCode) {
     if (!session.allow_promotion_codes) throw invalidRequest("This session does not accept promotion codes.");
     const promo = promotionCodeByCode(core, input.promotionCode);
@@ -208,9 +258,11 @@ export function completeCheckout(
     const raw: Record<string, unknown> = {};
     if (email) raw.email = email;
     if (input.name) raw.name = input.name;
+    if (session.tax_address) raw.address = addressFields(session.tax_address);
     customer = createCustomer(core, new Params(raw));
     session.customer = customer.id;
   }
+  if (session.automatic_tax) saveTaxAddress(core, session, customer);
   const now = core.clockNow(customer.test_clock);
   const pm = attachPaymentMethod(core, input.card.paymentMethods[0] ?? "pm_card_visa", customer.id);
   if (input.name) pm.billing_details.name = input.name;
@@ -269,6 +321,7 @@ export function completeCheckout(
       schedule: null,
       preview: false,
       authenticated: input.authenticated,
+      automaticTax: session.automatic_tax ?? false,
       discounts: {
         list: (session.discounts ?? []).map(
           (d) =>
@@ -317,17 +370,21 @@ function completePayment(
     const raw: Record<string, unknown> = {};
     if (email) raw.email = email;
     if (input.name) raw.name = input.name;
+    if (session.tax_address) raw.address = addressFields(session.tax_address);
     customer = createCustomer(core, new Params(raw));
     session.customer = customer.id;
   }
+  if (session.automatic_tax && customer) saveTaxAddress(core, session, customer);
   session.customer_details = {
     email: email ?? customer?.email ?? null,
     name: input.name ?? customer?.name ?? null,
   };
-  const amount = session.line_items.reduce(
-    (sum, li) => sum + (core.state.prices[li.price]?.unit_amount ?? 0) * li.quantity,
-    0,
-  );
+  const amount = session.automatic_tax
+    ? (buildCheckoutSession(core, session).amount_total ?? 0)
+    : session.line_items.reduce(
+        (sum, li) => sum + (core.state.prices[li.price]?.unit_amount ?? 0) * li.quantity,
+        0,
+      );
   const pi = newPaymentIntent(core, {
     amount,
     currency: session.currency ?? "usd",

@@ -75,6 +75,6 @@ export function registerCreditNotes(router: Router): void {
   router.get("/v1/credit_notes/:id/lines", ({ core, p, path, url }) => {
     const rec = creditNote(core, path.id ?? "");
     const items = rec.lines.map((line, index) => ({ ...line, created: 0, seq: -index }));
-    return paginate(items, p, url, (line) => buildCreditNoteLine(line));
+    return paginate(items, p, url, (line) => buildCreditNoteLine(core, line));
   });
 }

@@ -1,6 +1,7 @@
 import { changeBalance } from "../billing/balance.ts";
 import { attachPaymentMethod, resolveCustomerPaymentMethod } from "../billing/payments.ts";
 import { cancelSubscriptionNow } from "../billing/subscriptions.ts";
+import { checkTaxId, createTaxId } from "../billing/tax.ts";
 import { type EmulatorCore, paginate } from "../core.ts";
 import { invalidRequest } from "../errors.ts";
 import type { Router } from "../http/router.ts";
@@ -25,9 +26,18 @@ export function addressParam(p: Params, key: string, current: Address | null): A
   };
 }
 
+const TAX_EXEMPT = ["exempt", "none", "reverse"] as const;
+
 export function createCustomer(core: EmulatorCore, p: Params): CustomerRec {
   const clockId = p.str("test_clock") ?? null;
   if (clockId !== null) core.testClock(clockId, "test_clock");
+  // Every tax id is checked before anything is created.
+  const taxIds = (p.list("tax_id_data") ?? []).map((entry, index) => {
+    const input = { type: entry.reqStr("type"), value: entry.reqStr("value") };
+    const params = { type: `tax_id_data[${index}][type]`, value: `tax_id_data[${index}][value]` };
+    checkTaxId(input.type, input.value, params);
+    return { input, params };
+  });
   const rec: CustomerRec = {
     id: newId("cus", 14),
     seq: core.nextSeq(),
@@ -45,12 +55,14 @@ export function createCustomer(core: EmulatorCore, p: Params): CustomerRec {
     next_invoice_sequence: p.int("next_invoice_sequence") ?? 1,
     test_clock: clockId,
     preferred_locales: p.strList("preferred_locales") ?? [],
+    tax_exempt: p.oneOf("tax_exempt", TAX_EXEMPT) ?? "none",
     deleted: false,
   };
   core.state.customers[rec.id] = rec;
   const initial = p.int("balance") ?? 0;
   if (initial !== 0) changeBalance(core, rec, initial, { type: "initial", currency: "usd", quiet: true });
   core.emit("customer.created", buildCustomer(core, rec));
+  for (const { input, params } of taxIds) createTaxId(core, rec, input, params);
   const pm = p.str("payment_method");
   if (pm) attachPaymentMethod(core, pm, rec.id);
   const defaultPm = p.obj("invoice_settings")?.str("default_payment_method");
@@ -80,6 +92,7 @@ function updateCustomer(core: EmulatorCore, rec: CustomerRec, p: Params): void {
     }
   }
   if (p.has("preferred_locales")) rec.preferred_locales = p.strList("preferred_locales") ?? [];
+  if (p.has("tax_exempt")) rec.tax_exempt = p.oneOf("tax_exempt", TAX_EXEMPT) ?? "none";
   rec.address = addressParam(p, "address", rec.address);
   rec.metadata = p.metadata("metadata", rec.metadata);
   const settings = p.obj("invoice_settings");

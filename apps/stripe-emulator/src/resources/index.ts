@@ -17,6 +17,7 @@ import { registerProducts } from "./products.ts";
 import { registerRefunds } from "./refunds.ts";
 import { registerSchedules } from "./subscriptionSchedules.ts";
 import { registerSubscriptions } from "./subscriptions.ts";
+import { registerTaxes } from "./taxRates.ts";
 import { registerTestClocks } from "./testClocks.ts";
 
 export function registerAll(router: Router): void {
@@ -39,4 +40,5 @@ export function registerAll(router: Router): void {
   registerCustomerBalance(router);
   registerCreditNotes(router);
   registerBillingPortal(router);
+  registerTaxes(router);
 }

@@ -1,6 +1,7 @@
 import type Stripe from "stripe";
 import { redeemDiscounts } from "../billing/discounts.ts";
 import { addInvoiceItemLine } from "../billing/invoices.ts";
+import { refuseRatesWithAutomaticTax, taxRatesParam } from "../billing/tax.ts";
 import { type EmulatorCore, paginate } from "../core.ts";
 import { invalidRequest, missingParam, resourceMissing } from "../errors.ts";
 import type { Router } from "../http/router.ts";
@@ -55,6 +56,8 @@ function createInvoiceItem(core: EmulatorCore, p: Params): InvoiceItemRec {
   currency = currency ?? invoice?.currency ?? customer.currency ?? undefined;
   if (!currency) throw missingParam("currency");
   const period = p.obj("period");
+  const taxRates = taxRatesParam(core, p, "tax_rates");
+  if (invoice?.automatic_tax) refuseRatesWithAutomaticTax(true, taxRates, "tax_rates");
   const rec: InvoiceItemRec = {
     id: newId("ii"),
     seq: core.nextSeq(),
@@ -73,6 +76,7 @@ function createInvoiceItem(core: EmulatorCore, p: Params): InvoiceItemRec {
     subscription_item: null,
     metadata: p.metadata("metadata", {}),
     discountable: p.bool("discountable") ?? true,
+    tax_rates: taxRates && taxRates.length > 0 ? taxRates : null,
     test_clock: customer.test_clock,
     deleted: false,
   };
@@ -141,6 +145,11 @@ export function registerInvoiceItems(router: Router): void {
       rec.quantity = q;
     }
     if (p.has("description")) rec.description = p.nullableStr("description") ?? null;
+    const taxRates = taxRatesParam(core, p, "tax_rates");
+    if (taxRates !== undefined) {
+      if (inv?.automatic_tax) refuseRatesWithAutomaticTax(true, taxRates, "tax_rates");
+      rec.tax_rates = taxRates.length > 0 ? taxRates : null;
+    }
     rec.metadata = p.metadata("metadata", rec.metadata);
     if (inv) {
       const line = inv.lines.find((l) => l.invoice_item === rec.id);
@@ -148,6 +157,7 @@ export function registerInvoiceItems(router: Router): void {
         line.amount = rec.amount;
         line.quantity = rec.quantity;
         line.description = rec.description;
+        line.tax_rates = rec.tax_rates ?? null;
       }
     }
     return buildInvoiceItem(core, rec);

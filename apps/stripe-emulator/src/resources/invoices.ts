@@ -16,6 +16,13 @@ import {
   renewSubscription,
   updateSubscription,
 } from "../billing/subscriptions.ts";
+import {
+  automaticTaxParam,
+  hasTaxLocation,
+  refuseRatesWithAutomaticTax,
+  taxLocationError,
+  taxRatesParam,
+} from "../billing/tax.ts";
 import { CommitThenThrow, type EmulatorCore, paginate } from "../core.ts";
 import { ApiError, invalidRequest, missingParam, notSupported } from "../errors.ts";
 import type { Router } from "../http/router.ts";
@@ -83,6 +90,9 @@ export function previewInvoice(core: EmulatorCore, p: Params): Stripe.Invoice {
     } else {
       throw missingParam("customer");
     }
+    const automatic = automaticTaxParam(p);
+    if (automatic !== undefined) inv.automatic_tax = automatic;
+    if (inv.automatic_tax && !hasTaxLocation(core.customer(inv.customer))) throw taxLocationError();
     inv.id = `upcoming_in_${randomToken(24)}`;
     inv.billing_reason = inv.billing_reason === "subscription_cycle" ? "upcoming" : inv.billing_reason;
     return buildInvoice(core, inv);
@@ -94,7 +104,7 @@ function payInvoice(core: EmulatorCore, inv: InvoiceRec, p: Params): void {
   if (inv.status === "paid")
     throw invalidRequest("Invoice is already paid", undefined, "invoice_payment_intent_requires_action");
   if (inv.status === "void") throw invalidRequest("This invoice is void and cannot be paid.");
-  if (inv.status === "draft") finalizeInvoice(core, inv, now);
+  if (inv.status === "draft") finalizeInvoice(core, inv, now, true);
   if (p.bool("paid_out_of_band")) {
     markInvoicePaid(core, inv, now, true);
     return;
@@ -130,6 +140,9 @@ export function registerInvoices(router: Router): void {
     const sub = subscriptionId ? core.subscription(subscriptionId, "subscription") : null;
     const now = core.clockNow(customer.test_clock);
     const pmParam = p.str("default_payment_method");
+    const automatic = automaticTaxParam(p) ?? false;
+    const defaultTaxRates = taxRatesParam(core, p, "default_tax_rates") ?? [];
+    refuseRatesWithAutomaticTax(automatic, defaultTaxRates, "default_tax_rates");
     const inv = newInvoice(core, {
       customer: customer.id,
       subscription: sub,
@@ -148,6 +161,8 @@ export function registerInvoices(router: Router): void {
         ? resolveCustomerPaymentMethod(core, customer.id, pmParam, "default_payment_method").id
         : null,
       auto_advance: p.bool("auto_advance") ?? false,
+      automatic_tax: automatic,
+      default_tax_rates: defaultTaxRates,
     });
     if (p.oneOf("pending_invoice_items_behavior", ["include", "exclude"] as const) === "include") {
       pullPendingItems(
@@ -193,7 +208,14 @@ export function registerInvoices(router: Router): void {
   router.post("/v1/invoices/:id", ({ core, p, path }) => {
     const inv = core.invoice(path.id ?? "", "invoice");
     const before = buildInvoice(core, inv);
-    const draftOnly = ["default_payment_method", "collection_method", "days_until_due", "auto_advance"];
+    const draftOnly = [
+      "default_payment_method",
+      "collection_method",
+      "days_until_due",
+      "auto_advance",
+      "automatic_tax",
+      "default_tax_rates",
+    ];
     if (inv.status !== "draft" && draftOnly.some((k) => p.has(k))) {
       throw invalidRequest(
         "Finalized invoices can't be updated in this way.",
@@ -211,6 +233,11 @@ export function registerInvoices(router: Router): void {
     }
     const collection = p.oneOf("collection_method", ["charge_automatically", "send_invoice"] as const);
     if (collection) inv.collection_method = collection;
+    const rates = taxRatesParam(core, p, "default_tax_rates");
+    if (rates !== undefined) inv.default_tax_rates = rates;
+    const automatic = automaticTaxParam(p);
+    if (automatic !== undefined) inv.automatic_tax = automatic;
+    refuseRatesWithAutomaticTax(inv.automatic_tax ?? false, inv.default_tax_rates, "default_tax_rates");
     inv.metadata = p.metadata("metadata", inv.metadata);
     core.emitUpdate("invoice.updated", before, buildInvoice(core, inv));
     return buildInvoice(core, inv);
@@ -235,7 +262,7 @@ export function registerInvoices(router: Router): void {
     if (inv.status !== "draft")
       throw invalidRequest("This invoice is already finalized.", undefined, "invoice_not_editable");
     if (p.has("auto_advance")) inv.auto_advance = p.bool("auto_advance") ?? inv.auto_advance;
-    finalizeInvoice(core, inv, core.clockNow(inv.test_clock));
+    finalizeInvoice(core, inv, core.clockNow(inv.test_clock), true);
     return buildInvoice(core, inv);
   });
 

@@ -104,7 +104,7 @@ export function registerSubscriptions(router: Router): void {
   router.post("/v1/subscription_items/:id", ({ core, p, path }) => {
     const { sub, item } = findItem(core, path.id ?? "");
     const itemRaw: Record<string, unknown> = { id: item.id };
-    for (const key of ["price", "plan", "price_data", "quantity", "metadata"]) {
+    for (const key of ["price", "plan", "price_data", "quantity", "metadata", "tax_rates"]) {
       if (p.raw[key] !== undefined) itemRaw[key] = p.raw[key];
     }
     const raw: Record<string, unknown> = { items: [itemRaw] };
