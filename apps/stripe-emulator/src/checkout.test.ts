@@ -187,6 +187,24 @@ async function oneTimePrice(amount = 1500, currency = "usd") {
 }
 
 describe("hosted checkout in payment mode", () => {
+  it("charges the discounted total a coupon leaves, as amount_total says", async () => {
+    const price = await oneTimePrice();
+    const coupon = await stripe.coupons.create({ percent_off: 25, duration: "once" });
+    const session = await stripe.checkout.sessions.create({
+      mode: "payment",
+      customer_email: "coupon@minutely.test",
+      line_items: [{ price: price.id, quantity: 2 }],
+      discounts: [{ coupon: coupon.id }],
+      success_url: "http://localhost:3000/done",
+    });
+    expect(session.amount_total).toBe(2250);
+    const page = await fetch(session.url ?? "").then((r) => r.text());
+    expect(page).toContain("Pay $22.50");
+    await submit(`${emulator.url}/checkout/${session.id}/pay`, { card: "visa", name: "Coupon" });
+    const done = await stripe.checkout.sessions.retrieve(session.id, { expand: ["payment_intent"] });
+    expect((done.payment_intent as Stripe.PaymentIntent).amount).toBe(2250);
+  });
+
   it("charges one-time prices as a guest, with payment_intent_data, and sends the payment events", async () => {
     const price = await oneTimePrice();
     expect(price.type).toBe("one_time");

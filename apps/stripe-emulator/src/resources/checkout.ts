@@ -379,12 +379,8 @@ function completePayment(
     email: email ?? customer?.email ?? null,
     name: input.name ?? customer?.name ?? null,
   };
-  const amount = session.automatic_tax
-    ? (buildCheckoutSession(core, session).amount_total ?? 0)
-    : session.line_items.reduce(
-        (sum, li) => sum + (core.state.prices[li.price]?.unit_amount ?? 0) * li.quantity,
-        0,
-      );
+  // What the session says is due (discounts and tax included), never the bare sum of its prices.
+  const amount = buildCheckoutSession(core, session).amount_total ?? 0;
   const pi = newPaymentIntent(core, {
     amount,
     currency: session.currency ?? "usd",

@@ -93,12 +93,13 @@ describe("agents", () => {
       field: "name",
     });
     const id = theirAgent?.id ?? "";
+    // One at a time: promises made together would reject while an earlier one is awaited, unhandled.
     for (const attempt of [
-      renameAgent(ports, mine.accountId, { id, name: "Mine now" }),
-      deactivateAgent(ports, mine.accountId, { id }),
-      activateAgent(ports, mine.accountId, { id }),
+      () => renameAgent(ports, mine.accountId, { id, name: "Mine now" }),
+      () => deactivateAgent(ports, mine.accountId, { id }),
+      () => activateAgent(ports, mine.accountId, { id }),
     ]) {
-      expect((await failure(attempt)).code).toBe("NOT_FOUND");
+      expect((await failure(attempt())).code).toBe("NOT_FOUND");
     }
     expect(await db.agent.findUniqueOrThrow({ where: { id } })).toMatchObject({
       name: "Agent 1",
