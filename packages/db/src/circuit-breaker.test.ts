@@ -150,6 +150,17 @@ describe("a database that hangs (SIGSTOP, a frozen host: connections accepted, n
     expect(String((refused as Error).message)).toContain("not trying again until a probe succeeds");
   });
 
+  it("opens the circuit on the first timeout, so a lone caller's next request is refused at once", async () => {
+    // One caller, one request at a time: its timeouts come a whole wait apart, so a rule of "two within the
+    // window" never fired for it and each of its requests waited out the timeout for the whole outage.
+    const { db, circuit } = await hungClient({ queryTimeoutMs: 300 });
+    const first = await errorOf(() => db.$queryRaw`SELECT 1`);
+    expect(isDatabaseUnavailable(first)).toBe(true);
+    expect(circuit?.state).toBe("open");
+    const next = await errorOf(() => db.$queryRaw`SELECT 1`);
+    expect(String((next as Error).message)).toContain("not trying again until a probe succeeds");
+  });
+
   it("opens the circuit when no pooled connection can be had in time", async () => {
     // Without a query timeout the two pooled connections stay stuck: new requests time out waiting for one.
     const { db, circuit } = await hungClient({ queryTimeoutMs: 0 });

@@ -53,7 +53,6 @@ const ACQUIRE_TIMEOUT = /^timeout exceeded when trying to connect/;
 export class DatabaseCircuit {
   private current: CircuitState = "closed";
   private failures: number[] = [];
-  private timeouts: number[] = [];
   private probes = 0;
   private timer: NodeJS.Timeout | undefined;
   private closedForGood = false;
@@ -79,23 +78,28 @@ export class DatabaseCircuit {
     if (this.current !== "closed") throw new DatabaseCircuitOpenError();
   }
 
-  /** A new connection worked: the database answers (timeouts still count: it may answer too slowly). */
+  /** A new connection worked: the database answers. */
   recordSuccess(): void {
     this.failures = [];
   }
 
   /**
-   * A connection could not be made, or one broke; or (`timeout`) a query got no answer in time, a statement
-   * ran past its timeout or no pooled connection could be had in time. A timeout is not forgotten when a
-   * new connection works: an overloaded or hung server may still accept connections.
+   * A connection could not be made, or one broke: two of them within the window open the circuit (one
+   * lost connection is not an outage). Or (`timeout`) a query got no answer within `query_timeout`, or no
+   * pooled connection could be had within the pool's timeout: that alone opens it. The caller already
+   * waited seconds, so waiting for a second one would let a lone caller (one worker of the calling
+   * platform, a small replica), whose timeouts come one wait apart, wait out the whole outage; and if the
+   * database was only busy, the probe finds it answering and closes the circuit within a cooldown.
    */
   recordFailure(reason: unknown, kind: "connection" | "timeout" = "connection"): void {
     if (this.current !== "closed" || this.closedForGood) return;
+    if (kind === "timeout") {
+      this.open(reason);
+      return;
+    }
     const now = Date.now();
-    const recent = (at: number) => now - at < this.windowMs;
-    if (kind === "timeout") this.timeouts = [...this.timeouts.filter(recent), now];
-    else this.failures = [...this.failures.filter(recent), now];
-    if (this.failures.length + this.timeouts.filter(recent).length >= this.threshold) this.open(reason);
+    this.failures = [...this.failures.filter((at) => now - at < this.windowMs), now];
+    if (this.failures.length >= this.threshold) this.open(reason);
   }
 
   /** Stops probing (the pool is being closed). */
@@ -107,7 +111,6 @@ export class DatabaseCircuit {
   private open(reason: unknown): void {
     this.current = "open";
     this.failures = [];
-    this.timeouts = [];
     this.options.onChange?.("open", reason);
     this.scheduleProbe();
   }
