@@ -62,8 +62,11 @@ async function forward(
 ) {
   const response = await auth.handler(toWebRequest(req, rewrite));
   const text = await response.text();
+  // A session cookie that better-auth found no session for: `null` (get-session) or a 401 (the routes
+  // that need one). Either way, ask the database whether it could have looked.
   const sessionNotFound =
-    text === "null" && /(?:^|;\s*)(?:__Secure-)?better-auth\.session_token=/.test(req.headers.cookie ?? "");
+    (text === "null" || response.status === 401) &&
+    /(?:^|;\s*)(?:__Secure-)?better-auth\.session_token=/.test(req.headers.cookie ?? "");
   if (response.status >= 500 || sessionNotFound) await throwIfDatabaseUnavailable(db);
   await beforeSend?.(response.status);
   reply.status(response.status);
@@ -333,6 +336,43 @@ const IDEMPOTENCY_HEADER_SCHEMA = {
   },
 } as const;
 
+/** What better-auth (and the checks in front of it) refuse with: its `{ message, code }`, or the REST error. */
+const AUTH_ERROR_BODY = {
+  type: "object",
+  properties: {
+    message: { type: "string", description: "What went wrong, for people" },
+    code: {
+      type: "string",
+      description: "better-auth's machine-readable code (e.g. INVALID_EMAIL_OR_PASSWORD)",
+    },
+    error: {
+      type: "string",
+      description: "Minutely's machine-readable code, for refusals made before better-auth",
+    },
+    fields: { type: "object", additionalProperties: { type: "string" }, description: "Per-field messages" },
+  },
+  required: ["message"],
+  additionalProperties: true,
+} as const;
+
+/** The answers of the documented auth routes (503 with Retry-After is added to every route in one place). */
+const AUTH_RESPONSES = {
+  200: {
+    description: "Done: better-auth's answer (the user and session, or `{ status: true }`)",
+    type: "object",
+    additionalProperties: true,
+  },
+  400: {
+    description: "Invalid input (the field is named), or refused by the sign-in service",
+    ...AUTH_ERROR_BODY,
+  },
+  401: { description: "Wrong credentials, or not signed in", ...AUTH_ERROR_BODY },
+  403: { description: "Not allowed (e.g. an origin that is not the app's)", ...AUTH_ERROR_BODY },
+  409: { description: "The same sign-up idempotency key with another name", ...AUTH_ERROR_BODY },
+  422: { description: "Refused by the sign-in service (e.g. the user already exists)", ...AUTH_ERROR_BODY },
+  429: { description: "Too many attempts: wait the Retry-After header's seconds", ...AUTH_ERROR_BODY },
+} as const;
+
 /** better-auth's endpoints under /api/auth/*: sign-up/email, sign-in/email, sign-out, get-session… */
 export async function registerAuthRoutes(
   app: FastifyInstance,
@@ -349,6 +389,7 @@ export async function registerAuthRoutes(
         tags: ["Auth"],
         summary: endpoint.summary,
         body: jsonSchemaOf(endpoint.body, "input"),
+        response: AUTH_RESPONSES,
         ...(endpoint.path === "sign-up/email" ? { headers: IDEMPOTENCY_HEADER_SCHEMA } : {}),
       },
       // zod validates below (naming the field, as every route does); the JSON schema documents it.

@@ -191,3 +191,20 @@ describe("while PostgreSQL is unreachable", () => {
     }
   });
 });
+
+describe("the API description of the auth routes", () => {
+  it("documents what each answers, not only the 503 every route can give", async () => {
+    const doc = (await app.inject({ method: "GET", url: "/api/openapi.json" })).json() as {
+      paths: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
+    };
+    const auth = Object.entries(doc.paths).filter(([path]) => path.startsWith("/api/auth/"));
+    expect(auth.length).toBeGreaterThanOrEqual(5);
+    for (const [path, operations] of auth) {
+      for (const operation of Object.values(operations)) {
+        expect(Object.keys(operation.responses ?? {}), path).toEqual(
+          expect.arrayContaining(["200", "400", "401", "429", "503"]),
+        );
+      }
+    }
+  });
+});

@@ -65,6 +65,16 @@ const requests = {
       headers: { cookie, origin: TEST_ORIGIN },
     }),
   ready: () => app.inject({ method: "GET", url: "/health/ready" }),
+  // better-auth answers a session it could not look up as 401 on the routes that need one.
+  updateUser: () =>
+    app.inject({
+      method: "POST",
+      url: "/api/auth/update-user",
+      headers: { cookie, origin: TEST_ORIGIN },
+      payload: { name: "Renamed in an outage" },
+    }),
+  getSession: () =>
+    app.inject({ method: "GET", url: "/api/auth/get-session", headers: { cookie, origin: TEST_ORIGIN } }),
 };
 
 describe("with PostgreSQL down and the circuit open", () => {
@@ -81,7 +91,7 @@ describe("with PostgreSQL down and the circuit open", () => {
 
     const before = proxy.connections();
     for (let round = 0; round < 10; round++) {
-      for (const via of ["metering", "dashboard", "trpc"] as const) {
+      for (const via of ["metering", "dashboard", "trpc", "updateUser", "getSession"] as const) {
         const response = await requests[via]();
         expect(response.statusCode, `${via}: ${response.body}`).toBe(503);
         expect(response.headers["retry-after"], via).toBe("5");
