@@ -224,7 +224,12 @@ export async function ingestUsageEvents(
       ? ports.db.account.findMany({ where: { id: { in: accountIds } }, select: { id: true } })
       : [],
     agentIds.length
-      ? ports.db.agent.findMany({ where: { id: { in: agentIds } }, select: { id: true, accountId: true } })
+      ? ports.db.agent.findMany({
+          // By account too: an agent of an account not in the batch is unknown anyway, and the query names
+          // its accounts (one shard per account on Citus: docs/scaling.md).
+          where: { id: { in: agentIds }, accountId: { in: accountIds } },
+          select: { id: true, accountId: true },
+        })
       : [],
     loadMeteringSubscriptions(ports.db, accountIds),
     accountIds.length
