@@ -22,10 +22,15 @@ app.get("/memory", async () => process.memoryUsage());
 app.post("/api/v1/usage/calls", async (req) => {
   const { events } = req.body;
   const result = await pool.query(
-    `INSERT INTO usage_event (call_id, account_id, direction, started_at, duration_seconds, billable_minutes, period_start)
+    `WITH t AS MATERIALIZED (
+       SELECT * FROM unnest($1::text[], $2::uuid[], $3::"CallDirection"[], $4::timestamptz[], $5::int[]) AS t(c, a, d, s, sec)
+     ), k AS (
+       INSERT INTO usage_call_key (account_id, call_id, started_at)
+       SELECT a, c, s FROM t ON CONFLICT DO NOTHING RETURNING account_id, call_id
+     )
+     INSERT INTO usage_event (call_id, account_id, direction, started_at, duration_seconds, billable_minutes, period_start)
      SELECT c, a, d, s, sec, ceil(sec / 60.0)::int, date_trunc('month', now())
-     FROM unnest($1::text[], $2::uuid[], $3::"CallDirection"[], $4::timestamptz[], $5::int[]) AS t(c, a, d, s, sec)
-     ON CONFLICT (account_id, call_id) DO NOTHING RETURNING call_id`,
+     FROM t JOIN k ON k.account_id = t.a AND k.call_id = t.c RETURNING call_id`,
     [
       events.map((e) => `baseline-${e.call_id}`),
       events.map((e) => e.account_id),

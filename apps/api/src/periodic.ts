@@ -12,6 +12,7 @@
 // failure counts. A run that succeeds supersedes the runs of the same task that failed for good before it
 // (`clearSupersededFailures`): what they could not do is done now, so they are deleted from the queue and
 // no longer listed in the admin's Failed jobs (their errors were logged when they failed).
+
 import {
   classifyFailure,
   type Ports,
@@ -19,10 +20,12 @@ import {
   syncSubscription,
   type TaskContext,
 } from "@minutely/api";
+import { ensureUsagePartitions } from "@minutely/db";
 
 export const RESYNC_STALE_SUBSCRIPTIONS_TASK = "resync-stale-subscriptions";
 export const EXPIRE_CALL_RESERVATIONS_TASK = "expire-call-reservations";
 export const SYNC_CATALOG_TASK = "sync-catalog-to-stripe";
+export const ENSURE_USAGE_PARTITIONS_TASK = "ensure-usage-partitions";
 
 /** graphile-worker crontab: minute hour day-of-month month day-of-week task ?options. */
 export const CRONTAB = [
@@ -33,6 +36,8 @@ export const CRONTAB = [
   // Every 5 minutes: packages whose Stripe product or price is missing or out of date (Stripe was down when
   // the API started or an admin edited a price) are synced, so they become purchasable without anyone acting.
   `*/5 * * * * ${SYNC_CATALOG_TASK} ?max=1&jobKey=${SYNC_CATALOG_TASK}`,
+  // Daily: usage_event's partitions of the coming months are created ahead of time (docs/usage-partitions.md).
+  `23 3 * * * ${ENSURE_USAGE_PARTITIONS_TASK} ?max=5&jobKey=${ENSURE_USAGE_PARTITIONS_TASK}`,
 ].join("\n");
 
 /** A period is stale once it ended this long ago (Stripe renews and notifies within minutes). */
@@ -125,6 +130,9 @@ export function periodicTasks(ports: Ports) {
     },
     [EXPIRE_CALL_RESERVATIONS_TASK]: async () => {
       await expireCallReservations(ports);
+    },
+    [ENSURE_USAGE_PARTITIONS_TASK]: async () => {
+      await ensureUsagePartitions(ports.db, ports.clock.now());
     },
     [SYNC_CATALOG_TASK]: async () => {
       const result = await syncCatalogToStripe(ports);

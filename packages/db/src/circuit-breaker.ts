@@ -144,7 +144,11 @@ export class DatabaseCircuit {
  * circuit is not closed, and every new connection reports whether it could be made, and later whether it
  * broke.
  */
-export function guardedPool(config: pg.PoolConfig, circuit: () => DatabaseCircuit): pg.Pool {
+export function guardedPool(
+  config: pg.PoolConfig,
+  circuit: () => DatabaseCircuit,
+  onStatement?: (sql: string) => void,
+): pg.Pool {
   class ReportingClient extends pg.Client {
     constructor(clientConfig?: pg.ClientConfig) {
       super(clientConfig);
@@ -172,6 +176,10 @@ export function guardedPool(config: pg.PoolConfig, circuit: () => DatabaseCircui
 
     // biome-ignore lint/suspicious/noExplicitAny: pg's query has promise, callback and submittable forms.
     override query(...args: any[]): any {
+      if (onStatement) {
+        const text: unknown = typeof args[0] === "string" ? args[0] : args[0]?.text;
+        if (typeof text === "string") onStatement(text);
+      }
       const last = args.length - 1;
       if (typeof args[last] === "function") {
         const callback = args[last] as (error: unknown, result?: unknown) => void;

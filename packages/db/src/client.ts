@@ -27,6 +27,8 @@ export interface CreatePrismaClientOptions {
    * breaker counts it.
    */
   queryTimeoutMs?: number;
+  /** Told the text of every statement sent (tests that check what the hot paths ask the database). */
+  onStatement?: (sql: string) => void;
 }
 
 const circuits = new WeakMap<PrismaClient, DatabaseCircuit>();
@@ -65,7 +67,7 @@ export function createPrismaClient(
       }),
     options.circuit,
   );
-  const pool = guardedPool(config, () => circuit);
+  const pool = guardedPool(config, () => circuit, options.onStatement);
   pool.on("error", () => {
     // An idle connection was lost (the breaker counted it); the pool drops it and makes a new one later.
   });

@@ -15,3 +15,4 @@ export * from "./generated/prisma/client.ts";
 export { type MigrateResult, MigrationError, migrate, readMigrations } from "./migrate.ts";
 export { installJobQueue, prepareDatabase } from "./queue.ts";
 export { planToRow, seedCatalog } from "./seed.ts";
+export { ensureUsagePartitions, USAGE_PARTITION_MONTHS_AHEAD, usagePartitions } from "./usage-partitions.ts";

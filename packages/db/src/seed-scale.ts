@@ -839,6 +839,21 @@ async function seedEventBatch(
     d.calls += 1;
     days.set(dk, d);
   }
+  // Every month of the chunk gets its partition (history would otherwise fill the DEFAULT one), and every
+  // call its key (usage_call_key: an event without its key is refused by a foreign key).
+  const startTimes = events.started_at.map((t) => (t as Date).getTime());
+  if (startTimes.length > 0) {
+    await client.query("SELECT count(*) FROM usage_event_ensure_partitions($1, $2)", [
+      new Date(startTimes.reduce((a, b) => Math.min(a, b))),
+      new Date(startTimes.reduce((a, b) => Math.max(a, b))),
+    ]);
+  }
+  await insertRows(
+    client,
+    "usage_call_key",
+    { account_id: "uuid", call_id: "text", started_at: "timestamptz" },
+    events,
+  );
   const inserted = await insertRows(
     client,
     "usage_event",

@@ -875,12 +875,13 @@ export const INVOICE_ORDER = [
 ];
 
 export async function billingHistory(ports: Pick<Ports, "db">, accountId: string, limit = 24) {
-  const [rows, duplicates] = await Promise.all([
-    ports.db.billingHistory.findMany({
+  const [rows, subscriptions, duplicates] = await Promise.all([
+    ports.db.billingHistory.findMany({ where: { accountId }, orderBy: INVOICE_ORDER, take: limit }),
+    // The account's subscriptions by account (an `include` would look them up by id alone, a query that
+    // names no account: on Citus every shard's, docs/scaling.md).
+    ports.db.subscription.findMany({
       where: { accountId },
-      orderBy: INVOICE_ORDER,
-      take: limit,
-      include: { subscription: { select: { stripeSubscriptionId: true } } },
+      select: { id: true, stripeSubscriptionId: true },
     }),
     // Minutely refunds only one thing: every payment of a second subscription it canceled (the guard).
     ports.db.duplicateSubscription.findMany({
@@ -889,6 +890,7 @@ export async function billingHistory(ports: Pick<Ports, "db">, accountId: string
     }),
   ]);
   const refundedSubscriptions = new Set(duplicates.map((d) => d.stripeSubscriptionId));
+  const stripeIdOf = new Map(subscriptions.map((s) => [s.id, s.stripeSubscriptionId]));
   return rows.map((r) => ({
     id: r.id,
     number: r.number,
@@ -898,7 +900,7 @@ export async function billingHistory(ports: Pick<Ports, "db">, accountId: string
     amountPaidCents: r.amountPaidCents,
     /** What was paid and given back (an invoice of a canceled second subscription: all of it). */
     refundedCents:
-      r.subscription && refundedSubscriptions.has(r.subscription.stripeSubscriptionId)
+      r.subscriptionId !== null && refundedSubscriptions.has(stripeIdOf.get(r.subscriptionId) ?? "")
         ? r.amountPaidCents
         : 0,
     currency: r.currency,

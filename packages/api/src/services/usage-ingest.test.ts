@@ -717,3 +717,118 @@ describe("group commit under a poisoned report", () => {
     );
   });
 });
+
+describe("usage_event partitioned by month of started_at", () => {
+  /** The partition (table) each of the account's events is stored in. */
+  async function partitionsOf(accountId: string) {
+    return await db.$queryRaw<{ call_id: string; partition: string; started_at: Date }[]>`
+      SELECT call_id, tableoid::regclass::text AS partition, started_at
+      FROM usage_event WHERE account_id = ${accountId}::uuid ORDER BY started_at`;
+  }
+  // October and November 2026 get their own partitions (the test clock is in November; the template
+  // database was migrated at the machine's time, so these months may not exist yet).
+  const ensured = db.$queryRaw`SELECT * FROM usage_event_ensure_partitions('2026-10-01Z', '2026-11-01Z')`;
+
+  it("stores a call reported with started_at in two months once, and calls the second a conflict", async () => {
+    await ensured;
+    const { accountId } = await createAccount(db);
+    await subscribe(db, accountId, { createdAt: new Date("2026-10-15T12:00:00Z") });
+    const november = callEvent(accountId, 120, { startedAt: new Date("2026-11-02T10:00:00Z") });
+    const october = { ...november, startedAt: new Date("2026-10-30T10:00:00Z") };
+    expect((await ingestUsageEvents(ports, [november])).results).toMatchObject([{ status: "accepted" }]);
+    // Another transaction, another month: the key, not a per-partition index, decides.
+    const again = await ingestUsageEvents(ports, [october, november]);
+    expect(again.results.map((r) => (r.status === "rejected" ? r.reason : r.status))).toEqual([
+      "call_id_conflict",
+      "duplicate",
+    ]);
+    expect(await partitionsOf(accountId)).toEqual([
+      { call_id: november.callId, partition: "usage_event_2026_11", started_at: november.startedAt },
+    ]);
+    // And the other way round, in one batch: the first report stands, in its month.
+    const other = callEvent(accountId, 60, { startedAt: new Date("2026-10-31T23:59:59Z") });
+    const both = await ingestUsageEvents(ports, [
+      other,
+      { ...other, startedAt: new Date("2026-11-01T00:00:00Z") },
+    ]);
+    expect(both.results.map((r) => (r.status === "rejected" ? r.reason : r.status))).toEqual([
+      "accepted",
+      "call_id_conflict",
+    ]);
+    expect((await partitionsOf(accountId)).map((e) => e.partition)).toEqual([
+      "usage_event_2026_10",
+      "usage_event_2026_11",
+    ]);
+    expect(await rollupPeriods(db, accountId)).toEqual(await recountPeriods(db, accountId));
+  });
+
+  it("stores concurrent reports of one call in two months once: one accepted, the other a conflict", async () => {
+    await ensured;
+    const { accountId } = await createAccount(db);
+    await subscribe(db, accountId, { createdAt: new Date("2026-10-15T12:00:00Z") });
+    const replicas = [client(1), client(1), client(1), client(1)];
+    for (let round = 0; round < 10; round += 1) {
+      const november = callEvent(accountId, 60, { startedAt: new Date("2026-11-03T10:00:00Z") });
+      const october = { ...november, startedAt: new Date("2026-10-29T10:00:00Z") };
+      // Several replicas at once, each with its own pool: the same call in both months, and replays.
+      const outcomes = await Promise.all(
+        [november, october, november, october].map((event, i) =>
+          ingestUsageEvents(portsOn(replicas[i] ?? db), [event]),
+        ),
+      );
+      const statuses = outcomes
+        .map((o) => o.results[0])
+        .map((r) => (r?.status === "rejected" ? r.reason : r?.status));
+      expect(statuses.filter((s) => s === "accepted")).toHaveLength(1);
+      expect(statuses.every((s) => ["accepted", "duplicate", "call_id_conflict"].includes(s ?? ""))).toBe(
+        true,
+      );
+    }
+    expect(await db.usageEvent.count({ where: { accountId } })).toBe(10);
+    expect(await db.usageCallKey.count({ where: { accountId } })).toBe(10);
+    expect(await rollupPeriods(db, accountId)).toEqual(await recountPeriods(db, accountId));
+  });
+
+  it("refuses, in the database itself, a second event of a call in another partition", async () => {
+    await ensured;
+    const { accountId } = await createAccount(db);
+    await subscribe(db, accountId, { createdAt: new Date("2026-10-15T12:00:00Z") });
+    const event = callEvent(accountId, 60, { startedAt: new Date("2026-11-04T10:00:00Z") });
+    await ingestUsageEvents(ports, [event]);
+    // A writer that went around the key (a script, a future code path) cannot double-count the call.
+    const insert = (startedAt: string) => db.$executeRaw`
+      INSERT INTO usage_event (call_id, account_id, direction, started_at, duration_seconds, billable_minutes, period_start)
+      VALUES (${event.callId}, ${accountId}::uuid, 'outbound', ${startedAt}::timestamptz, 60, 1, ${PERIOD_START})`;
+    await expect(insert("2026-10-28T10:00:00Z")).rejects.toThrow(
+      /usage_event_account_id_call_id_started_at_fkey/,
+    );
+    await expect(insert("2026-11-04T10:00:00Z")).rejects.toThrow(/usage_event_pkey|duplicate key/);
+    expect(await db.usageEvent.count({ where: { accountId } })).toBe(1);
+  });
+
+  it("never fails an insert for a month without a partition: the DEFAULT one takes it, and moves it out later", async () => {
+    const { accountId } = await createAccount(db);
+    await subscribe(db, accountId, { createdAt: new Date("2026-10-15T12:00:00Z") });
+    const months = await db.$queryRaw<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM pg_inherits WHERE inhrelid = to_regclass('public.usage_event_2031_07')`;
+    expect(months).toEqual([{ n: 0 }]);
+    const seconds = 60;
+    await db.$executeRaw`
+      WITH k AS (INSERT INTO usage_call_key (account_id, call_id, started_at)
+                 VALUES (${accountId}::uuid, 'far-ahead', '2031-07-04T10:00:00Z') RETURNING *)
+      INSERT INTO usage_event (call_id, account_id, direction, started_at, duration_seconds, billable_minutes, period_start)
+      SELECT call_id, account_id, 'outbound', started_at, ${seconds}, 1, '2031-07-01Z' FROM k`;
+    expect((await partitionsOf(accountId)).map((e) => e.partition)).toEqual(["usage_event_default"]);
+    expect(
+      await db.$queryRaw`SELECT * FROM usage_event_ensure_partitions('2031-06-15Z', '2031-07-15Z')`,
+    ).toEqual([
+      { usage_event_ensure_partitions: "usage_event_2031_06" },
+      { usage_event_ensure_partitions: "usage_event_2031_07" },
+    ]);
+    expect((await partitionsOf(accountId)).map((e) => e.partition)).toEqual(["usage_event_2031_07"]);
+    // Idempotent: nothing left to create.
+    expect(
+      await db.$queryRaw`SELECT * FROM usage_event_ensure_partitions('2031-06-15Z', '2031-07-15Z')`,
+    ).toEqual([]);
+  });
+});

@@ -22,10 +22,14 @@
 //   invalid duration. A call that started before that end counts, late, in the subscription's last period.
 //   These checks run before anything is written, so every date that reaches the database lies in that window.
 //
-// The batch is written with set-based SQL in one transaction: one multi-row INSERT ... ON CONFLICT
-// (account_id, call_id) DO NOTHING RETURNING (what was really inserted counts; a concurrent batch with the
-// same key waits on the unique index and then skips it, and the row it skipped for is read back to tell a
-// duplicate from a conflict), then one upsert per rollup table aggregated per key.
+// The batch is written with set-based SQL in one transaction: one statement that inserts the calls' keys
+// into usage_call_key (ON CONFLICT DO NOTHING RETURNING) and the events of exactly the
+// keys it inserted into usage_event (what was really inserted counts; a concurrent batch with the same key
+// waits on the key's unique index and then skips it, and the row it skipped for is read back to tell a
+// duplicate from a conflict), then one upsert per rollup table aggregated per key. usage_event is
+// partitioned by started_at, so it cannot have a unique index on the key alone: usage_call_key is that
+// index, and a foreign key from each event to its key row (with its started_at) lets no call have two
+// events, even reported with two started_at in two partitions (docs/usage-partitions.md).
 // Every statement touches rows in key order, so concurrent batches cannot deadlock.
 import type { Prisma } from "@minutely/db";
 import {
@@ -220,7 +224,12 @@ export async function ingestUsageEvents(
       ? ports.db.account.findMany({ where: { id: { in: accountIds } }, select: { id: true } })
       : [],
     agentIds.length
-      ? ports.db.agent.findMany({ where: { id: { in: agentIds } }, select: { id: true, accountId: true } })
+      ? ports.db.agent.findMany({
+          // By account too: an agent of an account not in the batch is unknown anyway, and the query names
+          // its accounts (one shard per account on Citus: docs/scaling.md).
+          where: { id: { in: agentIds }, accountId: { in: accountIds } },
+          select: { id: true, accountId: true },
+        })
       : [],
     loadMeteringSubscriptions(ports.db, accountIds),
     accountIds.length
@@ -465,15 +474,29 @@ async function writeBatch(
       c.receivedAt.toISOString(),
     ]),
   );
+  // The keys first (the dedupe, across partitions), then the events of the keys really inserted.
   const rows = await tx.$queryRaw<{ account_id: string; call_id: string }[]>`
+    WITH e AS MATERIALIZED (
+      SELECT e.v->>0 AS call_id, (e.v->>1)::uuid AS account_id, (e.v->>2)::uuid AS agent_id,
+        (e.v->>3)::"CallDirection" AS direction, (e.v->>4)::timestamptz AS started_at,
+        (e.v->>5)::int AS duration_seconds, (e.v->>6)::int AS billable_minutes,
+        (e.v->>7)::timestamptz AS period_start, (e.v->>8)::bool AS late, (e.v->>9)::timestamptz AS received_at, e.n
+      FROM jsonb_array_elements(${eventRows}::jsonb) WITH ORDINALITY AS e(v, n)
+    ), k AS (
+      INSERT INTO usage_call_key (account_id, call_id, started_at)
+      SELECT account_id, call_id, started_at FROM e ORDER BY n
+      -- No conflict target: both unique indexes of the key are arbiters (a concurrent insert of the same
+      -- key and started_at would otherwise fail on the second one instead of being skipped).
+      ON CONFLICT DO NOTHING
+      RETURNING account_id, call_id
+    )
     INSERT INTO usage_event
       (call_id, account_id, agent_id, direction, started_at, duration_seconds, billable_minutes,
        period_start, late, received_at)
-    SELECT e.v->>0, (e.v->>1)::uuid, (e.v->>2)::uuid, (e.v->>3)::"CallDirection", (e.v->>4)::timestamptz,
-       (e.v->>5)::int, (e.v->>6)::int, (e.v->>7)::timestamptz, (e.v->>8)::bool, (e.v->>9)::timestamptz
-    FROM jsonb_array_elements(${eventRows}::jsonb) WITH ORDINALITY AS e(v, n)
+    SELECT e.call_id, e.account_id, e.agent_id, e.direction, e.started_at, e.duration_seconds,
+      e.billable_minutes, e.period_start, e.late, e.received_at
+    FROM e JOIN k ON k.account_id = e.account_id AND k.call_id = e.call_id
     ORDER BY e.n
-    ON CONFLICT (account_id, call_id) DO NOTHING
     RETURNING account_id::text AS account_id, call_id`;
   const inserted = new Set(rows.map((r) => key(r.account_id, r.call_id)));
 
@@ -493,9 +516,10 @@ async function writeBatch(
     >`
       SELECT e.account_id::text AS account_id, e.call_id, e.agent_id::text AS agent_id, e.direction,
         e.started_at, e.duration_seconds
-      FROM usage_event e
-      JOIN unnest(${skipped.map((c) => c.accountId)}::uuid[], ${skipped.map((c) => c.callId)}::text[])
-        AS k(account_id, call_id) ON e.account_id = k.account_id AND e.call_id = k.call_id`;
+      FROM unnest(${skipped.map((c) => c.accountId)}::uuid[], ${skipped.map((c) => c.callId)}::text[])
+        AS k(account_id, call_id)
+      JOIN usage_call_key c ON c.account_id = k.account_id AND c.call_id = k.call_id
+      JOIN usage_event e ON e.account_id = c.account_id AND e.call_id = c.call_id AND e.started_at = c.started_at`;
     for (const r of recorded) {
       stored.set(key(r.account_id, r.call_id), {
         agentId: r.agent_id,

@@ -21,6 +21,7 @@ import {
 import type { Ports } from "../context.ts";
 import { AppError } from "../errors.ts";
 import { loadAccountPeriod, type MeteringSubscription } from "./metering-account.ts";
+import { LATE_WINDOW_MS } from "./usage-ingest.ts";
 
 export interface CurrentUsage extends UsageSummary {
   period: BillingPeriod;
@@ -77,7 +78,14 @@ export async function currentUsage(
       _sum: { minutes: true },
     }),
     ports.db.usageEvent.aggregate({
-      where: { accountId, late: true, receivedAt: { gte: period.start } },
+      // A late call started at most LATE_WINDOW_MS before it was received: the bound on started_at changes
+      // nothing counted and lets PostgreSQL read only the partitions of those months.
+      where: {
+        accountId,
+        late: true,
+        receivedAt: { gte: period.start },
+        startedAt: { gte: new Date(period.start.getTime() - LATE_WINDOW_MS) },
+      },
       _count: { _all: true },
       _sum: { billableMinutes: true },
     }),
