@@ -24,7 +24,7 @@ import pg from "pg";
 import type { Metrics } from "./metrics.ts";
 import { CRONTAB, periodicTasks } from "./periodic.ts";
 
-/** The task that processes one recorded Stripe webhook event (packages/api, services/stripe-webhooks.ts). */
+/** The task that processes one recorded Stripe webhook event (packages/api, services/subscriptions/stripe-webhooks.ts). */
 const PROCESS_STRIPE_EVENT = "process-stripe-event";
 
 declare global {

@@ -6,8 +6,6 @@ export {
   MIN_PASSWORD_LENGTH,
   resolveViewer,
 } from "./auth.ts";
-export { createStripeClient, type StripeClientOptions, usesEmulator } from "./billing/stripe-client.ts";
-export { StripeBillingProvider } from "./billing/stripe-provider.ts";
 export type { Context, Ports, Settings, Viewer } from "./context.ts";
 export { DEMO_USERS, seedDemoUsers } from "./demo.ts";
 export {
@@ -28,9 +26,30 @@ export { createTaskList, type TaskContext, type TaskHandler } from "./jobs/tasks
 export { type Mailer, type MailInput, OutboxMailer } from "./ports/mailer.ts";
 export { type Db, type EnqueueOptions, type JobQueue, PostgresJobQueue } from "./ports/queue.ts";
 export { type AdminRouter, type AppRouter, adminRouter, appRouter } from "./root.ts";
-export { type JobState, queueJobsByState } from "./services/admin-jobs.ts";
-export { enforceAgentLimit, listAgents } from "./services/agents.ts";
-export { authenticateApiKey, hasApiAccess } from "./services/api-keys.ts";
+export { enforceAgentLimit, listAgents } from "./services/accounts/agents.ts";
+export { authenticateApiKey, hasApiAccess } from "./services/accounts/api-keys.ts";
+export { type IntegrationView, integrationView } from "./services/accounts/integration.ts";
+export { type JobState, queueJobsByState } from "./services/admin/jobs.ts";
+export { syncSubscription } from "./services/billing/subscription-sync.ts";
+export {
+  type AdminPackageView,
+  listPackagesForAdmin,
+  syncCatalogToStripe,
+} from "./services/catalog/catalog-admin.ts";
+export {
+  listAvailablePackages,
+  type PackageView,
+  packageSelection,
+  toPackageView,
+  toPlanDefinition,
+} from "./services/catalog/packages.ts";
+export {
+  type Dashboard,
+  type DashboardInvoice,
+  dashboard,
+  type QuickAction,
+} from "./services/dashboard/dashboard.ts";
+export { isUuid } from "./services/metering/account.ts";
 export {
   type AuthorizeCallInput,
   authorizeCallRequest,
@@ -38,32 +57,9 @@ export {
   type CallAuthorizationResult,
   RESERVATION_MINUTES,
   RESERVATION_TTL_MS,
-} from "./services/call-authorization.ts";
-export {
-  listAvailablePackages,
-  type PackageView,
-  packageSelection,
-  toPackageView,
-  toPlanDefinition,
-} from "./services/catalog.ts";
-export {
-  type AdminPackageView,
-  listPackagesForAdmin,
-  syncCatalogToStripe,
-} from "./services/catalog-admin.ts";
-export {
-  type Dashboard,
-  type DashboardInvoice,
-  dashboard,
-  type QuickAction,
-} from "./services/dashboard.ts";
-export { type IntegrationView, integrationView } from "./services/integration.ts";
-export { isUuid } from "./services/metering-account.ts";
-export { billOverage, type OverageBill, reportOverage } from "./services/overage.ts";
-export { processStripeEvent, receiveStripeWebhook, replayStripeEvent } from "./services/stripe-webhooks.ts";
-export { syncSubscription } from "./services/subscription-sync.ts";
-export * as subscriptions from "./services/subscriptions.ts";
-export { type UsageCoalescerOptions, UsageIngestCoalescer } from "./services/usage-coalescer.ts";
+} from "./services/metering/call-authorization.ts";
+export { billOverage, type OverageBill, reportOverage } from "./services/metering/overage.ts";
+export { type UsageCoalescerOptions, UsageIngestCoalescer } from "./services/metering/usage-coalescer.ts";
 export {
   type IngestResult,
   ingestUsageEvents,
@@ -72,6 +68,14 @@ export {
   USAGE_REJECTION_REASONS,
   type UsageEventInput,
   type UsageEventResult,
-} from "./services/usage-ingest.ts";
-export { currentUsage, dailyUsage, usageByAgent } from "./services/usage-read.ts";
+} from "./services/metering/usage-ingest.ts";
+export { currentUsage, dailyUsage, usageByAgent } from "./services/metering/usage-read.ts";
+export {
+  processStripeEvent,
+  receiveStripeWebhook,
+  replayStripeEvent,
+} from "./services/subscriptions/stripe-webhooks.ts";
+export * as subscriptions from "./services/subscriptions/subscriptions.ts";
+export { createStripeClient, type StripeClientOptions, usesEmulator } from "./stripe/client.ts";
+export { StripeBillingProvider } from "./stripe/provider.ts";
 export { createCallerFactory } from "./trpc.ts";

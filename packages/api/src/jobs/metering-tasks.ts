@@ -1,8 +1,13 @@
 // Background tasks of metering. Each is idempotent: running one twice changes nothing the second time.
 import { z } from "zod";
 import type { Ports } from "../context.ts";
-import { BILL_OVERAGE_TASK, billOverage, REPORT_OVERAGE_TASK, reportOverage } from "../services/overage.ts";
-import { SEND_USAGE_ALERT_EMAIL_TASK, sendUsageAlertEmail } from "../services/usage-alerts.ts";
+import {
+  BILL_OVERAGE_TASK,
+  billOverage,
+  REPORT_OVERAGE_TASK,
+  reportOverage,
+} from "../services/metering/overage.ts";
+import { SEND_USAGE_ALERT_EMAIL_TASK, sendUsageAlertEmail } from "../services/metering/usage-alerts.ts";
 import type { TaskHandler } from "./tasks.ts";
 
 const ZUsageAlertEmailPayloadSchema = z.object({ alertId: z.uuid() });

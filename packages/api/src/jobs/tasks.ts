@@ -1,5 +1,5 @@
 import type { Ports } from "../context.ts";
-import { stripeTasks } from "../services/stripe-webhooks.ts";
+import { stripeTasks } from "../services/subscriptions/stripe-webhooks.ts";
 import { meteringTasks } from "./metering-tasks.ts";
 
 /** What a background task receives besides its payload. */

@@ -1,4 +1,4 @@
-import { listAvailablePackages, packageSelection } from "../services/catalog.ts";
+import { listAvailablePackages, packageSelection } from "../services/catalog/packages.ts";
 import { accountProcedure, publicProcedure, router, ZNoInputRequestSchema } from "../trpc.ts";
 
 export const catalogRouter = router({

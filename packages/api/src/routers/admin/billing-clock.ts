@@ -8,8 +8,8 @@ import {
   clockAccounts,
   requireEmulator,
   setBillingClockCard,
-} from "../../services/admin-billing-clock.ts";
-import { MAX_SEARCH_LENGTH } from "../../services/admin-sql.ts";
+} from "../../services/admin/billing-clock.ts";
+import { MAX_SEARCH_LENGTH } from "../../services/admin/sql.ts";
 import { adminProcedure, idempotent, router } from "../../trpc.ts";
 
 const accountId = z.uuid("Not a customer id");
