@@ -5,12 +5,9 @@
 // between the SMTP server accepting the message and the stamp sends it again on the next attempt, with the
 // same Message-ID so mail systems can recognise the duplicate.
 import type { Mailer, MailInput } from "@minutely/api";
-import type { Database } from "@minutely/db";
+import { type Database, transactionLock } from "@minutely/db";
 import type { Clock } from "@minutely/domain";
 import nodemailer from "nodemailer";
-
-/** Namespace of the advisory locks taken per message (the two-key form: apart from single-key locks). */
-const MAIL_LOCK_NAMESPACE = 0x6d61696c; // "mail"
 
 export interface SmtpMailerOptions {
   db: Database;
@@ -52,7 +49,7 @@ export class SmtpMailer implements Mailer {
     });
     await db.$transaction(
       async (tx) => {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${MAIL_LOCK_NAMESPACE}::int, hashtext(${message.dedupeKey}))`;
+        await tx.$executeRaw(transactionLock("mail", message.dedupeKey));
         const row = await tx.mailMessage.findUniqueOrThrow({ where: { dedupeKey: message.dedupeKey } });
         if (row.sentAt) return;
         await this.transport.sendMail({

@@ -8,6 +8,7 @@ import {
   type Ports,
   type TaskHandler,
 } from "@minutely/api";
+import { lockName, SESSION_LOCK_SQL } from "@minutely/db";
 import type { FastifyBaseLogger } from "fastify";
 import {
   type Job,
@@ -65,9 +66,8 @@ export interface WorkerOptions {
 const PROCESS_ENDED_NOTE =
   "The worker process running this job ended before it finished (killed, out of memory or a lost machine); the attempt counted.";
 
-/** First key of the runners' liveness advisory locks (the second is hashtext of the pool id). */
-const LIVENESS_LOCK_NAMESPACE = 0x4d4e5457;
-const LOCK = "SELECT pg_advisory_lock($1, hashtext($2))";
+/** The name of a runner's liveness advisory lock (packages/db `locks.ts`). */
+const livenessLock = (poolId: string) => lockName("worker-runner", poolId);
 
 /**
  * graphile-worker locks a job with the id of the runner's pool and frees the locks of a runner that vanished
@@ -112,7 +112,7 @@ class RunnerLiveness {
     for (;;) {
       const client = await this.session();
       try {
-        await client.query(LOCK, [LIVENESS_LOCK_NAMESPACE, poolId]);
+        await client.query(SESSION_LOCK_SQL.lock, [livenessLock(poolId)]);
         return;
       } catch {
         // The session broke; the next one takes every lock of this process, this one included.
@@ -144,7 +144,7 @@ class RunnerLiveness {
       client.on("end", () => this.drop(client));
       try {
         await client.connect();
-        for (const poolId of this.pools) await client.query(LOCK, [LIVENESS_LOCK_NAMESPACE, poolId]);
+        for (const poolId of this.pools) await client.query(SESSION_LOCK_SQL.lock, [livenessLock(poolId)]);
         if (this.stopped) throw new Error("the worker is stopping");
         this.client = client;
         if (attempt > 0) this.log.info({ attempts: attempt + 1 }, "worker liveness session restored");
@@ -186,10 +186,7 @@ class RunnerLiveness {
       for (const { id } of rows) {
         if (this.pools.has(id)) continue;
         seen.add(id);
-        const free = await client.query<{ free: boolean }>(
-          "SELECT pg_try_advisory_lock($1, hashtext($2)) AS free",
-          [LIVENESS_LOCK_NAMESPACE, id],
-        );
+        const free = await client.query<{ free: boolean }>(SESSION_LOCK_SQL.tryLock, [livenessLock(id)]);
         if (!free.rows[0]?.free) {
           this.suspects.delete(id);
           continue;
@@ -201,7 +198,7 @@ class RunnerLiveness {
           this.suspects.delete(id);
         } else {
           if (since === undefined) this.suspects.set(id, Date.now());
-          await client.query("SELECT pg_advisory_unlock($1, hashtext($2))", [LIVENESS_LOCK_NAMESPACE, id]);
+          await client.query(SESSION_LOCK_SQL.unlock, [livenessLock(id)]);
         }
       }
       for (const id of this.suspects.keys()) if (!seen.has(id)) this.suspects.delete(id);
@@ -228,9 +225,7 @@ class RunnerLiveness {
       }
     } finally {
       for (const id of gone) {
-        await client
-          .query("SELECT pg_advisory_unlock($1, hashtext($2))", [LIVENESS_LOCK_NAMESPACE, id])
-          .catch(() => undefined);
+        await client.query(SESSION_LOCK_SQL.unlock, [livenessLock(id)]).catch(() => undefined);
       }
     }
     return { gone, suspects: this.suspects.size };

@@ -7,6 +7,7 @@ export {
   resolveViewer,
 } from "./auth.ts";
 export type { Context, Ports, Settings, Viewer } from "./context.ts";
+export type { Db } from "./db.ts";
 export { DEMO_USERS, seedDemoUsers } from "./demo.ts";
 export {
   AppError,
@@ -24,7 +25,7 @@ export {
 } from "./jobs/failure-kind.ts";
 export { createTaskList, type TaskContext, type TaskHandler } from "./jobs/tasks.ts";
 export { type Mailer, type MailInput, OutboxMailer } from "./ports/mailer.ts";
-export { type Db, type EnqueueOptions, type JobQueue, PostgresJobQueue } from "./ports/queue.ts";
+export { type EnqueueOptions, type JobQueue, PostgresJobQueue } from "./ports/queue.ts";
 export { type AdminRouter, type AppRouter, adminRouter, appRouter } from "./root.ts";
 export { enforceAgentLimit, listAgents } from "./services/accounts/agents.ts";
 export { authenticateApiKey, hasApiAccess } from "./services/accounts/api-keys.ts";
@@ -49,7 +50,7 @@ export {
   dashboard,
   type QuickAction,
 } from "./services/dashboard/dashboard.ts";
-export { isUuid } from "./services/metering/account.ts";
+export { isUuid } from "./services/ids.ts";
 export {
   type AuthorizeCallInput,
   authorizeCallRequest,

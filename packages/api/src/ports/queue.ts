@@ -1,7 +1,5 @@
 import { type Database, Prisma } from "@minutely/db";
-
-/** A database handle: the client, or an interactive transaction so a job is enqueued atomically with data. */
-export type Db = Database | Prisma.TransactionClient;
+import type { Db } from "../db.ts";
 
 export interface EnqueueOptions {
   /** Deduplicates: a pending job with the same key is replaced rather than added twice. */

@@ -1,16 +1,15 @@
 // Voice agents of an account. Active agents never exceed the package's agents_allowed: creating or
 // activating one checks the limit under a per-account lock (two concurrent creates cannot both pass), and a
 // downgrade calls enforceAgentLimit to deactivate the agents beyond the new limit.
-import type { Agent, Database } from "@minutely/db";
+import { type Agent, type Database, transactionLock } from "@minutely/db";
 import type { Ports } from "../../context.ts";
+import type { Db } from "../../db.ts";
 import { AppError } from "../../errors.ts";
-import type { Db } from "../../ports/queue.ts";
 import {
   loadMeteringSubscription,
-  lockAccountAgents,
   METERING_TX_OPTIONS,
   type MeteringSubscription,
-} from "../metering/account.ts";
+} from "../metering/subscription.ts";
 
 export const MAX_AGENT_NAME_LENGTH = 80;
 
@@ -93,7 +92,7 @@ export async function createAgent(
 ): Promise<AgentView> {
   const name = cleanName(input.name);
   return await db.$transaction(async (tx) => {
-    await lockAccountAgents(tx, accountId);
+    await tx.$executeRaw(transactionLock("agents", accountId));
     const subscription = await loadMeteringSubscription(tx, accountId);
     const allowed = agentsAllowed(subscription);
     const active = await tx.agent.count({ where: { accountId, active: true } });
@@ -142,7 +141,7 @@ export async function activateAgent(
   input: { id: string },
 ): Promise<AgentView> {
   return await db.$transaction(async (tx) => {
-    await lockAccountAgents(tx, accountId);
+    await tx.$executeRaw(transactionLock("agents", accountId));
     const agent = await ownAgent(tx, accountId, input.id);
     if (agent.active) return toView(agent);
     const subscription = await loadMeteringSubscription(tx, accountId);
@@ -174,7 +173,7 @@ export async function enforceAgentLimit(
     throw new RangeError(`allowed must be a non-negative integer, got ${allowed}`);
   }
   const run = async (tx: Db): Promise<string[]> => {
-    await lockAccountAgents(tx, accountId);
+    await tx.$executeRaw(transactionLock("agents", accountId));
     const active = await tx.agent.findMany({
       where: { accountId, active: true },
       orderBy: [{ createdAt: "asc" }, { id: "asc" }],

@@ -3,7 +3,8 @@
 // request the page builds with `meteringExample` of the domain lies in the current period).
 import type { Ports } from "../../context.ts";
 import { AppError } from "../../errors.ts";
-import { loadMeteringSubscription, nowFor } from "../metering/account.ts";
+import { nowFor } from "../metering/periods.ts";
+import { loadMeteringSubscription } from "../metering/subscription.ts";
 import { listAgents } from "./agents.ts";
 
 export interface IntegrationView {

@@ -1,16 +1,13 @@
 // Minutely's subscription and invoice state converges to Stripe's: every sync re-reads the object from
 // Stripe and upserts it, so event order and duplicates do not matter.
-import { Prisma } from "@minutely/db";
+import { transactionLock } from "@minutely/db";
 import { accountNow, mapStripeSubscriptionStatus, type SubscriptionStatus } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
+import type { Db } from "../../db.ts";
 import type { ProviderInvoice } from "../../ports/billing.ts";
-import type { Db } from "../../ports/queue.ts";
 import { enforceAgentLimit } from "../accounts/agents.ts";
-import { settleCurrentPeriodPlan } from "../metering/account.ts";
+import { settleCurrentPeriodPlan } from "../metering/period-plans.ts";
 import { storedLines } from "./invoice-lines.ts";
-
-export const accountLock = (accountId: string) =>
-  Prisma.sql`SELECT pg_advisory_xact_lock(hashtext(${`minutely:account:${accountId}`}))`;
 
 /**
  * A ticket from PostgreSQL's global, increasing transaction-id counter, taken just before Stripe is read.
@@ -121,7 +118,7 @@ export async function syncSubscription(ports: Ports, stripeSubscriptionId: strin
     async (tx) => {
       const account = await accountForCustomer(tx, remote.customerId, remote.metadata.minutely_account_id);
       if (!account) return null;
-      await tx.$executeRaw(accountLock(account.id));
+      await tx.$executeRaw(transactionLock("account", account.id));
       const planId = await planForPrice(tx, remote.priceId);
       const scheduledPlanId = scheduled ? await planForPrice(tx, scheduled.priceId) : null;
       const before = await tx.subscription.findUnique({

@@ -2,7 +2,7 @@
 // business rules), written with its audit entry in one transaction, then synced to Stripe: a product per
 // package and a monthly price per price point. Prices are immutable, so a price change adds a new price;
 // subscribers stay on theirs until they change plan.
-import { Prisma, type SubscriptionPlan } from "@minutely/db";
+import { type Prisma, type SubscriptionPlan, transactionLock } from "@minutely/db";
 import {
   type Currency,
   isCurrency,
@@ -58,7 +58,7 @@ const FIELD_OF: Record<string, keyof PackageInput> = {
   recommended: "recommended",
 };
 
-const CATALOG_LOCK = Prisma.sql`SELECT pg_advisory_xact_lock(hashtext('minutely:catalog'))`;
+const CATALOG_LOCK = transactionLock("catalog");
 
 function rowData(input: PackageInput) {
   return {

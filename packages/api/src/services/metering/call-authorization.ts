@@ -27,15 +27,10 @@ import {
   MS_PER_MINUTE,
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
-import {
-  currentPeriod,
-  endedBy,
-  isUuid,
-  loadMeteringSubscription,
-  lockPeriod,
-  METERING_TX_OPTIONS,
-  nowFor,
-} from "./account.ts";
+import { isUuid } from "../ids.ts";
+import { lockPeriod } from "./period-plans.ts";
+import { currentPeriod, nowFor } from "./periods.ts";
+import { endedBy, loadMeteringSubscription, METERING_TX_OPTIONS } from "./subscription.ts";
 
 /** Minutes held for every authorized call until its usage event arrives. */
 export const RESERVATION_MINUTES = 5;

@@ -20,12 +20,8 @@
 import { type Currency, formatMoney, isCurrency, overageCost } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import type { JobQueue } from "../../ports/queue.ts";
-import {
-  loadMeteringSubscription,
-  lockPeriod,
-  METERING_TX_OPTIONS,
-  type MeteringSubscription,
-} from "./account.ts";
+import { lockPeriod } from "./period-plans.ts";
+import { loadMeteringSubscription, METERING_TX_OPTIONS, type MeteringSubscription } from "./subscription.ts";
 
 export const REPORT_OVERAGE_TASK = "report-overage";
 export const BILL_OVERAGE_TASK = "bill-overage";

@@ -1,6 +1,6 @@
 // Usage alerts: rows at 80% and 100% of the included minutes (plus the customer's own thresholds), once per
 // account, period and threshold, shown in the app and emailed through the mailer port.
-import type { Prisma, UsageAlertKind } from "@minutely/db";
+import { type Prisma, transactionLock, type UsageAlertKind } from "@minutely/db";
 import {
   crossedThresholds,
   DEFAULT_ALERT_THRESHOLDS,
@@ -11,12 +11,8 @@ import {
 import type { Ports } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import type { JobQueue } from "../../ports/queue.ts";
-import {
-  loadAccountPeriod,
-  lockAccountThresholds,
-  METERING_TX_OPTIONS,
-  type MeteringPlan,
-} from "./account.ts";
+import { loadAccountPeriod } from "./periods.ts";
+import { METERING_TX_OPTIONS, type MeteringPlan } from "./subscription.ts";
 
 export const SEND_USAGE_ALERT_EMAIL_TASK = "send-usage-alert-email";
 /** Custom thresholds a customer may add on top of the defaults. */
@@ -328,7 +324,7 @@ export async function addThreshold(
     throw new AppError("BAD_REQUEST", `Alerts at ${percent}% are always on.`, "percent");
   }
   await db.$transaction(async (tx) => {
-    await lockAccountThresholds(tx, accountId);
+    await tx.$executeRaw(transactionLock("thresholds", accountId));
     const existing = await tx.alertThreshold.findMany({ where: { accountId }, select: { percent: true } });
     if (existing.some((t) => t.percent === percent)) return;
     if (existing.length >= MAX_CUSTOM_THRESHOLDS) {

@@ -6,13 +6,6 @@ import { afterAll, describe, expect, it } from "vitest";
 import { PostgresJobQueue } from "../../ports/queue.ts";
 import { testPorts } from "../../testing.ts";
 import {
-  loadMeteringSubscription,
-  PERIOD_PLAN_COLUMNS,
-  type PeriodPlanColumns,
-  recordedPeriodPlan,
-  settlePeriodPlans,
-} from "./account.ts";
-import {
   callEvent,
   createAccount,
   createAgentRows,
@@ -27,6 +20,13 @@ import {
   subscribe,
 } from "./metering.fixtures.ts";
 import { REPORT_OVERAGE_TASK } from "./overage.ts";
+import {
+  PERIOD_PLAN_COLUMNS,
+  type PeriodPlanColumns,
+  recordedPeriodPlan,
+  settlePeriodPlans,
+} from "./period-plans.ts";
+import { loadMeteringSubscription } from "./subscription.ts";
 import { SEND_USAGE_ALERT_EMAIL_TASK } from "./usage-alerts.ts";
 import { UsageIngestCoalescer } from "./usage-coalescer.ts";
 import { ingestUsageEvents, type UsageEventInput } from "./usage-ingest.ts";

@@ -37,21 +37,22 @@ import {
   MS_PER_MINUTE,
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
+import { isUuid } from "../ids.ts";
+import { enqueueOverageReport } from "./overage.ts";
 import {
-  endedBy,
-  isUuid,
-  loadMeteringSubscriptions,
-  METERING_TX_OPTIONS,
-  type MeteringSubscription,
-  nowFor,
   PERIOD_PLAN_COLUMNS,
   type PeriodPlan,
   type PeriodPlanColumns,
-  periodContaining,
   recordedPeriodPlan,
   settlePeriodPlans,
-} from "./account.ts";
-import { enqueueOverageReport } from "./overage.ts";
+} from "./period-plans.ts";
+import { nowFor, periodContaining } from "./periods.ts";
+import {
+  endedBy,
+  loadMeteringSubscriptions,
+  METERING_TX_OPTIONS,
+  type MeteringSubscription,
+} from "./subscription.ts";
 import { type PeriodUsageChange, recordCrossedAlerts } from "./usage-alerts.ts";
 
 /** Events per request, at most. */

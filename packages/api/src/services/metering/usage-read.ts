@@ -20,7 +20,8 @@ import {
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { AppError } from "../../errors.ts";
-import { loadAccountPeriod, type MeteringSubscription } from "./account.ts";
+import { loadAccountPeriod } from "./periods.ts";
+import type { MeteringSubscription } from "./subscription.ts";
 
 export interface CurrentUsage extends UsageSummary {
   period: BillingPeriod;

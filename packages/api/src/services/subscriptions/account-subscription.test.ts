@@ -2,8 +2,8 @@
 import { testDatabase } from "@minutely/db/vitest";
 import { describe, expect, it } from "vitest";
 import { accountEntitlements } from "../accounts/entitlements.ts";
-import { loadMeteringSubscriptions } from "../metering/account.ts";
 import { createAccount, subscribe } from "../metering/metering.fixtures.ts";
+import { loadMeteringSubscriptions } from "../metering/subscription.ts";
 import { currentSubscription } from "./account-subscription.ts";
 import { subscriptionOverview } from "./subscriptions.ts";
 

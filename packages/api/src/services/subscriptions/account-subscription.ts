@@ -1,5 +1,5 @@
 import { type AccountSubscriptionStatus, currentSubscriptionOf, grantsAccess } from "@minutely/domain";
-import type { Db } from "../../ports/queue.ts";
+import type { Db } from "../../db.ts";
 
 /**
  * The subscription that currently describes an account, by the domain's one rule (`currentSubscriptionOf`:
