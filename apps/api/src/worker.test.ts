@@ -341,6 +341,36 @@ describe("a dependency that cannot be reached", () => {
     await db.$executeRaw`DELETE FROM graphile_worker._private_jobs WHERE key = 'real-error'`;
   });
 
+  it("a job whose payload its task's schema refuses fails for good at once, naming the field", async () => {
+    const { log, lines } = memoryLogger();
+    runners.push(
+      await startWorker({
+        connectionString: url,
+        concurrency: 1,
+        ports,
+        log,
+        pollInterval: 50,
+        tasks: createTaskList(ports),
+      }),
+    );
+    // Queued as an old release or a hand-made replay might have: the account id is not a UUID.
+    await db.$executeRaw`SELECT graphile_worker.add_job('report-overage',
+      json_build_object('accountId', 'acc-1', 'periodStart', '2026-01-01T00:00:00.000Z'),
+      job_key => 'invalid-payload', max_attempts => 25)`;
+    await until(async () => (await jobRow("report-overage"))?.last_error != null, "the failure");
+    expect(await jobRow("report-overage")).toMatchObject({
+      attempts: 25,
+      max_attempts: 25,
+      last_error: expect.stringMatching(/^job report-overage has an invalid payload: accountId: /),
+    });
+    expect(lines.find((line) => line.task === "report-overage")).toMatchObject({
+      msg: "job report-overage failed for good",
+      permanent: true,
+    });
+    for (const runner of runners.splice(0)) await runner.stop();
+    await db.$executeRaw`DELETE FROM graphile_worker._private_jobs WHERE key = 'invalid-payload'`;
+  });
+
   it("a job superseded while it ran is deleted instead of put back: its successor does the work", async () => {
     const payloads: number[] = [];
     const queue = new PostgresJobQueue(db);

@@ -1,10 +1,12 @@
 import { EventEmitter } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
+  CRONTAB,
   classifyFailure,
   createTaskList,
   type Dependency,
   dependencyName,
+  InvalidTaskPayloadError,
   type Ports,
   type TaskHandler,
 } from "@minutely/api";
@@ -23,10 +25,6 @@ import {
 import { _allWorkerPools } from "graphile-worker/dist/main.js";
 import pg from "pg";
 import type { Metrics } from "./metrics.ts";
-import { CRONTAB, periodicTasks } from "./periodic.ts";
-
-/** The task that processes one recorded Stripe webhook event (packages/api, services/subscriptions/stripe-webhooks.ts). */
-const PROCESS_STRIPE_EVENT = "process-stripe-event";
 
 declare global {
   namespace GraphileConfig {
@@ -413,7 +411,7 @@ const DEFAULT_INTERRUPT_AFTER_MS = 15_000;
  */
 export async function startWorker(options: WorkerOptions): Promise<WorkerRunner> {
   const { ports, log, metrics } = options;
-  const handlers = options.tasks ?? { ...createTaskList(ports), ...periodicTasks(ports) };
+  const handlers = options.tasks ?? createTaskList(ports);
   const backoff = options.outageBackoff ?? DEFAULT_OUTAGE_BACKOFF;
   const ledger = new JobLedger();
   let stopping = false;
@@ -461,6 +459,19 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerRunner>
     );
   };
 
+  /** Uses up a job's attempts (while this runner holds it), so the failure graphile-worker records is final. */
+  const failForGood = async (job: Job): Promise<boolean> => {
+    if (!pgPool) return false;
+    const result = await pgPool
+      .query(
+        `UPDATE graphile_worker._private_jobs SET attempts = greatest(attempts, max_attempts)
+         WHERE id = $1::bigint AND locked_by = $2::text`,
+        [job.id, job.locked_by],
+      )
+      .catch(() => null);
+    return (result?.rowCount ?? 0) > 0;
+  };
+
   const taskList: Record<string, Task> = {};
   for (const [name, handler] of Object.entries(handlers)) {
     taskList[name] = async (payload, helpers) => {
@@ -482,7 +493,9 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerRunner>
           done();
           throw new PutBack(`put back: ${dependencyName(failure.dependency)} could not be reached`);
         }
-        const permanent = job.attempts >= job.max_attempts;
+        // A payload its task's schema refuses fails for good at once: no retry can make it parse.
+        const invalid = error instanceof InvalidTaskPayloadError && (await failForGood(job));
+        const permanent = invalid || job.attempts >= job.max_attempts;
         metrics?.jobFailures.inc({ task: name, permanent: String(permanent) });
         log.error(
           {
@@ -508,7 +521,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerRunner>
       taken.at = Date.now();
       done();
       metrics?.jobsCompleted.inc({ task: name });
-      if (metrics && name === PROCESS_STRIPE_EVENT) {
+      if (metrics && name === "process-stripe-event") {
         const lag = await webhookLagOf(ports, payload, startedAt).catch(() => null);
         if (lag !== null) metrics.webhookLag.observe(lag);
       }

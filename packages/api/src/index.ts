@@ -23,60 +23,76 @@ export {
   dependencyName,
   type FailureKind,
 } from "./jobs/failure-kind.ts";
-export { createTaskList, type TaskContext, type TaskHandler } from "./jobs/tasks.ts";
+export { createTaskList } from "./jobs/registry.ts";
+export {
+  CRONTAB,
+  InvalidTaskPayloadError,
+  isTaskName,
+  TASKS,
+  type TaskContext,
+  type TaskHandler,
+  type TaskName,
+  type TaskPayload,
+} from "./jobs/tasks.ts";
 export { type Mailer, type MailInput, OutboxMailer } from "./ports/mailer.ts";
-export { type EnqueueOptions, type JobQueue, PostgresJobQueue } from "./ports/queue.ts";
+export { type EnqueueOptions, type JobPayload, type JobQueue, PostgresJobQueue } from "./ports/queue.ts";
 export { type AdminRouter, type AppRouter, adminRouter, appRouter } from "./root.ts";
-export { enforceAgentLimit, listAgents } from "./services/accounts/agents.ts";
-export { authenticateApiKey, hasApiAccess } from "./services/accounts/api-keys.ts";
-export { type IntegrationView, integrationView } from "./services/accounts/integration.ts";
-export { type JobState, queueJobsByState } from "./services/admin/jobs.ts";
-export { syncSubscription } from "./services/billing/subscription-sync.ts";
+export {
+  authenticateApiKey,
+  enforceAgentLimit,
+  hasApiAccess,
+  type IntegrationView,
+  integrationView,
+  listAgents,
+} from "./services/accounts/index.ts";
+export { type JobState, queueJobsByState } from "./services/admin/index.ts";
+export { syncSubscription } from "./services/billing/index.ts";
 export {
   type AdminPackageView,
-  listPackagesForAdmin,
-  syncCatalogToStripe,
-} from "./services/catalog/catalog-admin.ts";
-export {
   listAvailablePackages,
+  listPackagesForAdmin,
   type PackageView,
-  packageSelection,
+  syncCatalogToStripe,
   toPackageView,
   toPlanDefinition,
-} from "./services/catalog/packages.ts";
+} from "./services/catalog/index.ts";
 export {
   type Dashboard,
   type DashboardInvoice,
   dashboard,
   type QuickAction,
-} from "./services/dashboard/dashboard.ts";
+} from "./services/dashboard/index.ts";
 export { isUuid } from "./services/ids.ts";
 export {
   type AuthorizeCallInput,
   authorizeCallRequest,
+  billOverage,
   CALL_DENIALS,
   type CallAuthorizationResult,
-  RESERVATION_MINUTES,
-  RESERVATION_TTL_MS,
-} from "./services/metering/call-authorization.ts";
-export { billOverage, type OverageBill, reportOverage } from "./services/metering/overage.ts";
-export { type UsageCoalescerOptions, UsageIngestCoalescer } from "./services/metering/usage-coalescer.ts";
-export {
+  currentUsage,
+  dailyUsage,
   type IngestResult,
   ingestUsageEvents,
   LATE_WINDOW_DAYS,
   MAX_EVENTS_PER_BATCH,
+  type OverageBill,
+  RESERVATION_MINUTES,
+  RESERVATION_TTL_MS,
+  reportOverage,
   USAGE_REJECTION_REASONS,
+  type UsageCoalescerOptions,
   type UsageEventInput,
   type UsageEventResult,
-} from "./services/metering/usage-ingest.ts";
-export { currentUsage, dailyUsage, usageByAgent } from "./services/metering/usage-read.ts";
+  UsageIngestCoalescer,
+  usageByAgent,
+} from "./services/metering/index.ts";
 export {
+  packageSelection,
   processStripeEvent,
   receiveStripeWebhook,
   replayStripeEvent,
-} from "./services/subscriptions/stripe-webhooks.ts";
-export * as subscriptions from "./services/subscriptions/subscriptions.ts";
+  subscriptions,
+} from "./services/subscriptions/index.ts";
 export { createStripeClient, type StripeClientOptions, usesEmulator } from "./stripe/client.ts";
 export { StripeBillingProvider } from "./stripe/provider.ts";
 export { createCallerFactory } from "./trpc.ts";

@@ -9,7 +9,7 @@ import {
   loadMeteringSubscription,
   METERING_TX_OPTIONS,
   type MeteringSubscription,
-} from "../metering/subscription.ts";
+} from "../metering/index.ts";
 
 export const MAX_AGENT_NAME_LENGTH = 80;
 

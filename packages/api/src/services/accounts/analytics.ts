@@ -8,7 +8,7 @@ import {
   dailyUsage,
   usageByAgent,
   usageByDirection,
-} from "../metering/usage-read.ts";
+} from "../metering/index.ts";
 import { requireAnalytics } from "./entitlements.ts";
 
 export interface UsageAnalytics {

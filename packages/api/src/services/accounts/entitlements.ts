@@ -8,7 +8,7 @@ import {
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { AppError } from "../../errors.ts";
-import { type PackageView, toPackageView, toPlanDefinition } from "../catalog/packages.ts";
+import { type PackageView, toPackageView, toPlanDefinition } from "../catalog/index.ts";
 
 export interface AccountEntitlements {
   entitlements: Entitlements;

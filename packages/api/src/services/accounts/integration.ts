@@ -3,8 +3,7 @@
 // request the page builds with `meteringExample` of the domain lies in the current period).
 import type { Ports } from "../../context.ts";
 import { AppError } from "../../errors.ts";
-import { nowFor } from "../metering/periods.ts";
-import { loadMeteringSubscription } from "../metering/subscription.ts";
+import { loadMeteringSubscription, nowFor } from "../metering/index.ts";
 import { listAgents } from "./agents.ts";
 
 export interface IntegrationView {

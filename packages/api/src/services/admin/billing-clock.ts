@@ -10,8 +10,8 @@ import type { Ports, Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { PaymentDeclinedError, type ProviderTestClock } from "../../ports/billing.ts";
 import { writeAudit } from "../audit.ts";
-import { syncRecentInvoices, syncSubscription } from "../billing/subscription-sync.ts";
-import { INVOICE_ORDER } from "../subscriptions/subscriptions.ts";
+import { syncRecentInvoices, syncSubscription } from "../billing/index.ts";
+import { INVOICE_ORDER } from "../subscriptions/index.ts";
 import type { Amount } from "./customers.ts";
 import { accountsMatching, chosenSubscriptionOf } from "./sql.ts";
 

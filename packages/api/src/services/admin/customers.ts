@@ -5,9 +5,9 @@ import { Prisma, type SubscriptionStatus } from "@minutely/db";
 import { currentSubscriptionOf, grantsAccess, usagePercentage } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { AppError } from "../../errors.ts";
-import { duplicateSubscriptionsOf } from "../billing/duplicate-subscriptions.ts";
-import { type CurrentUsage, currentUsage, type DailyUsagePoint, dailyUsage } from "../metering/usage-read.ts";
-import { INVOICE_ORDER } from "../subscriptions/subscriptions.ts";
+import { duplicateSubscriptionsOf } from "../billing/index.ts";
+import { type CurrentUsage, currentUsage, type DailyUsagePoint, dailyUsage } from "../metering/index.ts";
+import { INVOICE_ORDER } from "../subscriptions/index.ts";
 import {
   ACCESS_STATUSES,
   accountsMatching,

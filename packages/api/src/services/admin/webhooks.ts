@@ -5,7 +5,7 @@ import { Prisma, type WebhookEventStatus } from "@minutely/db";
 import type { Ports, Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { writeAudit } from "../audit.ts";
-import { replayStripeEvent, STRIPE_EVENT_MAX_ATTEMPTS } from "../subscriptions/stripe-webhooks.ts";
+import { replayStripeEvent, STRIPE_EVENT_MAX_ATTEMPTS } from "../subscriptions/index.ts";
 
 /**
  * What the admin sees: `received` (waiting to be processed), `processed`, `retrying` (failed, and the

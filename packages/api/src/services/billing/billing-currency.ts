@@ -7,7 +7,7 @@ import { type Currency, parseCurrency } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { BillingCurrencyConflictError } from "../../ports/billing.ts";
-import type { PackageView } from "../catalog/packages.ts";
+import type { PackageView } from "../catalog/index.ts";
 
 /**
  * The account's billing currency as this database knows it: the currency of its first subscription (a

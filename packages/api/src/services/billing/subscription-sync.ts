@@ -5,8 +5,8 @@ import { accountNow, mapStripeSubscriptionStatus, type SubscriptionStatus } from
 import type { Ports } from "../../context.ts";
 import type { Db } from "../../db.ts";
 import type { ProviderInvoice } from "../../ports/billing.ts";
-import { enforceAgentLimit } from "../accounts/agents.ts";
-import { settleCurrentPeriodPlan } from "../metering/period-plans.ts";
+import { enforceAgentLimit } from "../accounts/index.ts";
+import { settleCurrentPeriodPlan } from "../metering/index.ts";
 import { storedLines } from "./invoice-lines.ts";
 
 /**
@@ -219,4 +219,41 @@ export async function syncRecentInvoices(ports: Ports, accountId: string, limit 
   for (const invoice of await ports.billing.listInvoices(account.stripeCustomerId, limit)) {
     await upsertInvoice(ports.db, invoice);
   }
+}
+
+/** A period is stale once it ended this long ago (Stripe renews and notifies within minutes). */
+const STALE_AFTER_MS = 15 * 60 * 1000;
+/** A stale subscription is re-read at most this often while Stripe still reports the old period. */
+const RESYNC_EVERY_MS = 6 * 60 * 60 * 1000;
+
+/**
+ * Re-reads from Stripe the live subscriptions whose current period ended and that were not read since (or
+ * not for hours). Subscriptions on a Stripe test clock keep the clock's time, not ours, and are skipped.
+ */
+export async function resyncStaleSubscriptions(
+  ports: Ports,
+  options: { limit?: number } = {},
+): Promise<{ resynced: string[]; failed: { id: string; error: string; cause: unknown }[] }> {
+  const now = ports.clock.now();
+  const staleBefore = new Date(now.getTime() - STALE_AFTER_MS);
+  const resyncBefore = new Date(now.getTime() - RESYNC_EVERY_MS);
+  const stale = await ports.db.$queryRaw<{ id: string }[]>`
+    SELECT stripe_subscription_id AS id FROM subscription
+    WHERE status IN ('active', 'trialing', 'past_due')
+      AND stripe_test_clock_id IS NULL
+      AND current_period_end < ${staleBefore}
+      AND (synced_at < current_period_end OR synced_at < ${resyncBefore})
+    ORDER BY current_period_end
+    LIMIT ${options.limit ?? 200}`;
+  const resynced: string[] = [];
+  const failed: { id: string; error: string; cause: unknown }[] = [];
+  for (const { id } of stale) {
+    try {
+      await syncSubscription(ports, id);
+      resynced.push(id);
+    } catch (error) {
+      failed.push({ id, error: error instanceof Error ? error.message : String(error), cause: error });
+    }
+  }
+  return { resynced, failed };
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { testPorts } from "../../testing.ts";
+import { packageSelection } from "../subscriptions/package-selection.ts";
 import {
   createPackage,
   listPackagesForAdmin,
@@ -14,7 +15,6 @@ import {
   updatePackage,
   ZPackageInputSchema,
 } from "./catalog-admin.ts";
-import { packageSelection } from "./packages.ts";
 
 const { db } = await testDatabase();
 const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl() });

@@ -1,3 +1,5 @@
+// The package catalog as customers see it: packages in display order, in minor units with their currency,
+// and the comparison table (computed by the domain from package data).
 import type { SubscriptionPlan } from "@minutely/db";
 import {
   buildComparisonRows,
@@ -7,8 +9,6 @@ import {
   type PlanDefinition,
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
-import { accountBillingCurrency, availabilityFor } from "../billing/billing-currency.ts";
-import { currentSubscription, needsPackageSelection } from "../subscriptions/account-subscription.ts";
 
 /** A package as the product shows it (money in minor units with its currency). */
 export interface PackageView {
@@ -72,26 +72,4 @@ export async function listAvailablePackages({ db }: Pick<Ports, "db">) {
   });
   const packages = rows.map(toPackageView);
   return { packages, comparison: buildComparisonRows(packages.map(toPlanDefinition)) };
-}
-
-/**
- * The package selection page of one account: what it can choose, and what it has. Once the account has
- * subscribed, its billing currency is fixed (Stripe's rule): packages in another currency are listed but
- * marked unavailable, with the reason.
- */
-export async function packageSelection(ports: Pick<Ports, "db">, accountId: string) {
-  const [{ packages, comparison }, subscription, billingCurrency] = await Promise.all([
-    listAvailablePackages(ports),
-    currentSubscription(ports.db, accountId),
-    accountBillingCurrency(ports, accountId),
-  ]);
-  const needsSelection = needsPackageSelection(subscription);
-  return {
-    packages: packages.map((p) => ({ ...p, availability: availabilityFor(billingCurrency, p) })),
-    comparison,
-    /** The currency the account is billed in (fixed by its first subscription); null before that. */
-    billingCurrency,
-    currentPackageId: needsSelection ? null : (subscription?.planId ?? null),
-    needsPackageSelection: needsSelection,
-  };
 }

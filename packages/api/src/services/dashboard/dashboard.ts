@@ -5,16 +5,17 @@
 import { type Entitlements, formatNumber, type UsageOutlook, usageOutlook } from "@minutely/domain";
 import type { Ports, Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
-import { listAgents } from "../accounts/agents.ts";
-import { accountEntitlements } from "../accounts/entitlements.ts";
-import { listAvailablePackages, toPlanDefinition } from "../catalog/packages.ts";
-import { listActiveAlerts, type UsageAlertView } from "../metering/usage-alerts.ts";
-import { type CurrentUsage, currentUsage, type DailyUsagePoint, dailyUsage } from "../metering/usage-read.ts";
+import { accountEntitlements, listAgents } from "../accounts/index.ts";
+import { listAvailablePackages, toPlanDefinition } from "../catalog/index.ts";
 import {
-  billingHistory,
-  type SubscriptionOverview,
-  subscriptionOverview,
-} from "../subscriptions/subscriptions.ts";
+  type CurrentUsage,
+  currentUsage,
+  type DailyUsagePoint,
+  dailyUsage,
+  listActiveAlerts,
+  type UsageAlertView,
+} from "../metering/index.ts";
+import { billingHistory, type SubscriptionOverview, subscriptionOverview } from "../subscriptions/index.ts";
 
 /** How many invoices the dashboard lists (the billing page has them all). */
 export const DASHBOARD_INVOICES = 5;

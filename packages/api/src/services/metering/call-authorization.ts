@@ -208,3 +208,15 @@ export async function authorizeCallRequest(
     } as const;
   }, METERING_TX_OPTIONS);
 }
+
+/**
+ * Marks held reservations past their expiry as expired (reads already ignore them; this keeps rows true).
+ * By Minutely's clock: a reservation made on an account's test clock ahead of it (see `accountNow`) is left
+ * held here, and the account's reads and authorizations, which go by the clock's time, judge it. Run
+ * periodically (jobs/registry.ts). Returns how many were expired.
+ */
+export async function expireCallReservations(ports: Pick<Ports, "db" | "clock">): Promise<number> {
+  return await ports.db.$executeRaw`
+    UPDATE call_reservation SET status = 'expired'
+    WHERE status = 'held' AND expires_at <= ${ports.clock.now()}`;
+}

@@ -6,7 +6,7 @@ import { EventEmitter } from "node:events";
 import type { Database, SubscriptionStatus } from "@minutely/db";
 import { Logger, runOnce, type Task, type WorkerEvents } from "graphile-worker";
 import type { Ports } from "../../context.ts";
-import { createTaskList } from "../../jobs/tasks.ts";
+import { createTaskList } from "../../jobs/registry.ts";
 import type { UsageEventInput } from "./usage-ingest.ts";
 
 /** The seeded packages: Starter (1,000 min, 1 agent, hard cap), Pro (3,000, 5, $0.03), Enterprise. */

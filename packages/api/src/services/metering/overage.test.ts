@@ -2,7 +2,7 @@ import { testDatabase } from "@minutely/db/vitest";
 import { fixedClock } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
-import { createTaskList } from "../../jobs/tasks.ts";
+import { createTaskList } from "../../jobs/registry.ts";
 import { testPorts } from "../../testing.ts";
 import { authorizeCallRequest } from "./call-authorization.ts";
 import {
@@ -15,14 +15,7 @@ import {
   type SeededPlan,
   subscribe,
 } from "./metering.fixtures.ts";
-import {
-  BILL_OVERAGE_TASK,
-  billOverage,
-  type OverageBill,
-  REPORT_OVERAGE_TASK,
-  reportOverage,
-  withdrawCurrentOverage,
-} from "./overage.ts";
+import { billOverage, type OverageBill, reportOverage, withdrawCurrentOverage } from "./overage.ts";
 import { ingestUsageEvents } from "./usage-ingest.ts";
 import { currentUsage } from "./usage-read.ts";
 
@@ -112,7 +105,7 @@ describe("overage billing", () => {
       callEvent(accountId, 220 * 60),
     ]);
     expect(
-      (await queuedJobs(db, REPORT_OVERAGE_TASK)).filter((j) => j.payload.accountId === accountId),
+      (await queuedJobs(db, "report-overage")).filter((j) => j.payload.accountId === accountId),
     ).toHaveLength(1);
     const left = await runQueuedJobs(url, ports);
     expect(left).toEqual([]);
@@ -125,7 +118,7 @@ describe("overage billing", () => {
 
     // The report job runs again (a retry, a duplicate delivery): nothing new to report.
     const tasks = createTaskList(ports);
-    await tasks[REPORT_OVERAGE_TASK]?.(
+    await tasks["report-overage"]?.(
       { accountId, periodStart: PERIOD_START.toISOString() },
       { jobId: "x", attempt: 2 },
     );
@@ -143,7 +136,7 @@ describe("overage billing", () => {
       epoch: 0,
     };
     const replayed = await billOverage(ports, bill);
-    await tasks[BILL_OVERAGE_TASK]?.(bill, { jobId: "y", attempt: 2 });
+    await tasks["bill-overage"]?.(bill, { jobId: "y", attempt: 2 });
     items = await invoiceItems(customerId);
     expect(items).toHaveLength(1);
     expect(replayed?.invoiceItemId).toBe(items[0]?.id);
@@ -177,9 +170,9 @@ describe("overage billing", () => {
     const { accountId } = await createAccount(db);
     await subscribe(db, accountId, { plan: "Starter" });
     await ingestUsageEvents(ports, [callEvent(accountId, 1100 * 60, { direction: "inbound" })]);
-    expect(
-      (await queuedJobs(db, REPORT_OVERAGE_TASK)).filter((j) => j.payload.accountId === accountId),
-    ).toEqual([]);
+    expect((await queuedJobs(db, "report-overage")).filter((j) => j.payload.accountId === accountId)).toEqual(
+      [],
+    );
     expect(await reportOverage(ports, { accountId, periodStart: PERIOD_START })).toBeNull();
   });
 });
@@ -326,9 +319,9 @@ describe("overage of a period no subscription covers", () => {
       },
     });
     expect(await reportOverage(ports, { accountId, periodStart: invented })).toBeNull();
-    expect(
-      (await queuedJobs(db, BILL_OVERAGE_TASK)).filter((j) => j.payload.accountId === accountId),
-    ).toEqual([]);
+    expect((await queuedJobs(db, "bill-overage")).filter((j) => j.payload.accountId === accountId)).toEqual(
+      [],
+    );
     expect(await invoiceItems(customerId)).toEqual([]);
   });
 });

@@ -23,9 +23,6 @@ import type { JobQueue } from "../../ports/queue.ts";
 import { lockPeriod } from "./period-plans.ts";
 import { loadMeteringSubscription, METERING_TX_OPTIONS, type MeteringSubscription } from "./subscription.ts";
 
-export const REPORT_OVERAGE_TASK = "report-overage";
-export const BILL_OVERAGE_TASK = "bill-overage";
-
 export function reportOverageJobKey(accountId: string, periodStart: Date): string {
   return `report-overage:${accountId}:${periodStart.toISOString()}`;
 }
@@ -38,7 +35,7 @@ export async function enqueueOverageReport(
   db?: Parameters<JobQueue["enqueue"]>[3],
 ): Promise<void> {
   await queue.enqueue(
-    REPORT_OVERAGE_TASK,
+    "report-overage",
     { accountId, periodStart: periodStart.toISOString() },
     { jobKey: reportOverageJobKey(accountId, periodStart) },
     db,
@@ -116,7 +113,7 @@ export async function reportOverage(
       UPDATE usage_period_rollup SET overage_reported = ${overage}
       WHERE account_id = ${input.accountId}::uuid AND period_start = ${input.periodStart}`;
     await ports.queue.enqueue(
-      BILL_OVERAGE_TASK,
+      "bill-overage",
       { ...bill },
       { jobKey: `bill-overage:${overageIdempotencyKey(bill)}` },
       tx,

@@ -12,12 +12,7 @@ import {
   runQueuedJobs,
   subscribe,
 } from "./metering.fixtures.ts";
-import {
-  describeAlert,
-  listActiveAlerts,
-  SEND_USAGE_ALERT_EMAIL_TASK,
-  sendUsageAlertEmail,
-} from "./usage-alerts.ts";
+import { describeAlert, listActiveAlerts, sendUsageAlertEmail } from "./usage-alerts.ts";
 import { ingestUsageEvents } from "./usage-ingest.ts";
 
 const { db, url } = await testDatabase();
@@ -145,7 +140,7 @@ describe("a usage update that crosses several thresholds", () => {
     const { accountId, ownerEmail } = await starterAt700();
     const alerts = await batchTo1050(accountId);
     const ids = new Set(alerts.map((a) => a.id));
-    const jobs = (await queuedJobs(db, SEND_USAGE_ALERT_EMAIL_TASK)).filter((j) =>
+    const jobs = (await queuedJobs(db, "send-usage-alert-email")).filter((j) =>
       ids.has(j.payload.alertId as string),
     );
     expect(jobs.map((j) => j.payload.alertId)).toEqual([alerts[2]?.id]);

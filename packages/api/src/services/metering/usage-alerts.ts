@@ -14,7 +14,6 @@ import type { JobQueue } from "../../ports/queue.ts";
 import { loadAccountPeriod } from "./periods.ts";
 import { METERING_TX_OPTIONS, type MeteringPlan } from "./subscription.ts";
 
-export const SEND_USAGE_ALERT_EMAIL_TASK = "send-usage-alert-email";
 /** Custom thresholds a customer may add on top of the defaults. */
 export const MAX_CUSTOM_THRESHOLDS = 5;
 export const MIN_THRESHOLD_PERCENT = 1;
@@ -165,12 +164,7 @@ export async function recordCrossedAlerts(
     if (!current || row.threshold_percent > current.threshold_percent) toEmail.set(key, row);
   }
   for (const { id } of toEmail.values()) {
-    await queue.enqueue(
-      SEND_USAGE_ALERT_EMAIL_TASK,
-      { alertId: id },
-      { jobKey: `usage-alert-email:${id}` },
-      tx,
-    );
+    await queue.enqueue("send-usage-alert-email", { alertId: id }, { jobKey: `usage-alert-email:${id}` }, tx);
   }
   return inserted.map((row) => row.id);
 }

@@ -19,7 +19,7 @@ import {
   shuffle,
   subscribe,
 } from "./metering.fixtures.ts";
-import { REPORT_OVERAGE_TASK } from "./overage.ts";
+
 import {
   PERIOD_PLAN_COLUMNS,
   type PeriodPlanColumns,
@@ -27,7 +27,7 @@ import {
   settlePeriodPlans,
 } from "./period-plans.ts";
 import { loadMeteringSubscription } from "./subscription.ts";
-import { SEND_USAGE_ALERT_EMAIL_TASK } from "./usage-alerts.ts";
+
 import { UsageIngestCoalescer } from "./usage-coalescer.ts";
 import { ingestUsageEvents, type UsageEventInput } from "./usage-ingest.ts";
 import { currentUsage, dailyUsage, usageByAgent, usageByDirection } from "./usage-read.ts";
@@ -307,9 +307,7 @@ describe("a large replay with duplicates", () => {
       [80, "threshold"],
       [100, "overage"],
     ]);
-    const reports = (await queuedJobs(db, REPORT_OVERAGE_TASK)).filter(
-      (j) => j.payload.accountId === accountId,
-    );
+    const reports = (await queuedJobs(db, "report-overage")).filter((j) => j.payload.accountId === accountId);
     expect(reports).toHaveLength(1);
   });
 });
@@ -379,13 +377,13 @@ describe("thresholds", () => {
       [120, "overage", 3600],
     ]);
     expect(alerts[2]?.message).toMatch(/billed at \$0\.03/);
-    const emailJobs = (await queuedJobs(db, SEND_USAGE_ALERT_EMAIL_TASK)).filter((j) =>
+    const emailJobs = (await queuedJobs(db, "send-usage-alert-email")).filter((j) =>
       alerts.some((a) => a.id === j.payload.alertId),
     );
     expect(emailJobs).toHaveLength(4);
 
     const left = await runQueuedJobs(url, ports);
-    expect(left.filter((j) => j.task_identifier === SEND_USAGE_ALERT_EMAIL_TASK)).toEqual([]);
+    expect(left.filter((j) => j.task_identifier === "send-usage-alert-email")).toEqual([]);
     const mail = await db.mailMessage.findMany({ where: { to: ownerEmail }, orderBy: { subject: "asc" } });
     expect(mail).toHaveLength(4);
     expect(mail.map((m) => m.subject)).toContain("Minutely: 80% of your call minutes used");
@@ -393,7 +391,7 @@ describe("thresholds", () => {
 
     // Replayed email jobs send nothing new.
     for (const alert of alerts) {
-      await ports.queue.enqueue(SEND_USAGE_ALERT_EMAIL_TASK, { alertId: alert.id });
+      await ports.queue.enqueue("send-usage-alert-email", { alertId: alert.id });
     }
     await runQueuedJobs(url, ports);
     expect(await db.mailMessage.count({ where: { to: ownerEmail } })).toBe(4);
@@ -409,7 +407,7 @@ describe("thresholds", () => {
       [100, "limit_reached"],
     ]);
     expect(alerts[1]?.message).toMatch(/outbound calls are paused/i);
-    expect(await queuedJobs(db, REPORT_OVERAGE_TASK)).not.toContainEqual(
+    expect(await queuedJobs(db, "report-overage")).not.toContainEqual(
       expect.objectContaining({ payload: expect.objectContaining({ accountId }) }),
     );
   });
@@ -534,9 +532,9 @@ describe("the plan of a period", () => {
     expect((await alertsOf(accountId)).map((a) => [a.thresholdPercent, a.minutesLimit])).toEqual([
       [80, 3000],
     ]);
-    expect(
-      (await queuedJobs(db, REPORT_OVERAGE_TASK)).filter((j) => j.payload.accountId === accountId),
-    ).toEqual([]);
+    expect((await queuedJobs(db, "report-overage")).filter((j) => j.payload.accountId === accountId)).toEqual(
+      [],
+    );
 
     // Renewal onto Starter. December records Starter; late November calls leave November on Enterprise:
     // its 8,860 minutes are within Enterprise's 10,000, so there is no overage to report.
@@ -560,15 +558,15 @@ describe("the plan of a period", () => {
       [PERIOD_START.toISOString(), "Enterprise", 10_000, 2, "usd"],
       [PERIOD_END_NOV.toISOString(), "Starter", 1000, null, "usd"],
     ]);
-    expect(
-      (await queuedJobs(db, REPORT_OVERAGE_TASK)).filter((j) => j.payload.accountId === accountId),
-    ).toEqual([]);
+    expect((await queuedJobs(db, "report-overage")).filter((j) => j.payload.accountId === accountId)).toEqual(
+      [],
+    );
     // One more late day-long call takes November to 10,300 minutes: its overage is reported.
     await ingestUsageEvents(p, [
       callEvent(accountId, 1440 * 60, { startedAt: new Date("2026-11-29T00:00:00Z") }),
     ]);
     expect(
-      (await queuedJobs(db, REPORT_OVERAGE_TASK))
+      (await queuedJobs(db, "report-overage"))
         .filter((j) => j.payload.accountId === accountId)
         .map((j) => j.payload.periodStart),
     ).toEqual([PERIOD_START.toISOString()]);
@@ -675,9 +673,7 @@ describe("events outside the time window", () => {
     );
     expect(result.rejected).toBe(3);
     expect(await db.usagePeriodRollup.count({ where: { accountId } })).toBe(0);
-    expect((await queuedJobs(db, REPORT_OVERAGE_TASK)).map((j) => j.payload.accountId)).not.toContain(
-      accountId,
-    );
+    expect((await queuedJobs(db, "report-overage")).map((j) => j.payload.accountId)).not.toContain(accountId);
   });
 });
 

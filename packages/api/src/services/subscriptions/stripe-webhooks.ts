@@ -5,14 +5,13 @@ import { Prisma } from "@minutely/db";
 import type { Ports } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { classifyFailure } from "../../jobs/failure-kind.ts";
+import { TASKS } from "../../jobs/tasks.ts";
 import { ProviderResourceMissingError } from "../../ports/billing.ts";
-import { resolveDuplicateSubscriptions } from "../billing/duplicate-subscriptions.ts";
-import { syncInvoice, syncSubscription } from "../billing/subscription-sync.ts";
+import { resolveDuplicateSubscriptions, syncInvoice, syncSubscription } from "../billing/index.ts";
 import { applyCompletedCheckout } from "./subscriptions.ts";
 
-export const PROCESS_STRIPE_EVENT = "process-stripe-event";
 /** How often the queue tries an event before giving up (a failed event below this is still retried). */
-export const STRIPE_EVENT_MAX_ATTEMPTS = 25;
+export const STRIPE_EVENT_MAX_ATTEMPTS = TASKS["process-stripe-event"].maxAttempts;
 
 export async function receiveStripeWebhook(
   ports: Ports,
@@ -48,7 +47,7 @@ export async function receiveStripeWebhook(
       VALUES (${event.id}, ${event.type}, ${input.rawBody.toString("utf8")}::jsonb, ${event.created}, ${ports.clock.now()})
       ON CONFLICT (id) DO NOTHING
       RETURNING id`,
-    PROCESS_STRIPE_EVENT,
+    "process-stripe-event",
     { eventId: event.id },
     {
       jobKey: `stripe-event:${event.id}`,
@@ -211,7 +210,7 @@ export async function replayStripeEvent(ports: Ports, eventId: string): Promise<
       data: { status: "received", attempts: 0, gaveUp: false },
     });
     await ports.queue.enqueue(
-      PROCESS_STRIPE_EVENT,
+      "process-stripe-event",
       { eventId },
       {
         jobKey: `stripe-event:${eventId}:replay`,
@@ -221,14 +220,4 @@ export async function replayStripeEvent(ports: Ports, eventId: string): Promise<
       tx,
     );
   });
-}
-
-export function stripeTasks(ports: Ports) {
-  return {
-    [PROCESS_STRIPE_EVENT]: async (payload: unknown) => {
-      const eventId = (payload as { eventId?: unknown }).eventId;
-      if (typeof eventId !== "string") throw new Error("process-stripe-event needs an eventId");
-      await processStripeEvent(ports, eventId);
-    },
-  };
 }

@@ -10,9 +10,9 @@ import { testPorts } from "../../testing.ts";
 import { createCallerFactory } from "../../trpc.ts";
 import { syncSubscription } from "../billing/subscription-sync.ts";
 import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
-import { packageSelection } from "../catalog/packages.ts";
 import { callEvent } from "../metering/metering.fixtures.ts";
 import { ingestUsageEvents } from "../metering/usage-ingest.ts";
+import { packageSelection } from "./package-selection.ts";
 import { processStripeEvent } from "./stripe-webhooks.ts";
 import {
   billingHistory,

@@ -26,17 +26,15 @@ import {
   assertBillableIn,
   authoritativeBillingCurrency,
   fromCurrencyConflict,
-} from "../billing/billing-currency.ts";
-import { resolveDuplicateSubscriptions } from "../billing/duplicate-subscriptions.ts";
-import { invoiceLinesOf } from "../billing/invoice-lines.ts";
-import {
+  invoiceLinesOf,
+  resolveDuplicateSubscriptions,
   stripeNowFor,
   syncInvoice,
   syncRecentInvoices,
   syncSubscription,
-} from "../billing/subscription-sync.ts";
-import { toPackageView } from "../catalog/packages.ts";
-import { enqueueOverageReport, withdrawCurrentOverage } from "../metering/overage.ts";
+} from "../billing/index.ts";
+import { toPackageView } from "../catalog/index.ts";
+import { enqueueOverageReport, withdrawCurrentOverage } from "../metering/index.ts";
 import { currentSubscription } from "./account-subscription.ts";
 
 type Subscription = NonNullable<Awaited<ReturnType<typeof currentSubscription>>>;

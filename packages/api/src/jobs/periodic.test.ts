@@ -1,18 +1,16 @@
-import { classifyFailure, subscriptions, syncCatalogToStripe, UpstreamUnavailableError } from "@minutely/api";
-import { testPorts } from "@minutely/api/testing";
 import { testDatabase } from "@minutely/db/vitest";
 import { systemClock } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
 import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
-import {
-  EXPIRE_CALL_RESERVATIONS_TASK,
-  expireCallReservations,
-  periodicTasks,
-  RESYNC_STALE_SUBSCRIPTIONS_TASK,
-  resyncStaleSubscriptions,
-  SYNC_CATALOG_TASK,
-} from "./periodic.ts";
+import { UpstreamUnavailableError } from "../errors.ts";
+import { resyncStaleSubscriptions } from "../services/billing/index.ts";
+import { syncCatalogToStripe } from "../services/catalog/index.ts";
+import { expireCallReservations } from "../services/metering/index.ts";
+import { subscriptions } from "../services/subscriptions/index.ts";
+import { testPorts } from "../testing.ts";
+import { classifyFailure } from "./failure-kind.ts";
+import { createTaskList } from "./registry.ts";
 
 const { db } = await testDatabase();
 const base = testPorts(db, { stripeApiBase: stripeEmulatorUrl() });
@@ -119,8 +117,8 @@ describe("the periodic catalog sync", () => {
       if (outage) throw new UpstreamUnavailableError("Stripe could not be reached.", 5);
       return await ports.billing.createMonthlyPrice(input);
     };
-    const run = periodicTasks({ ...ports, billing: flaky })[SYNC_CATALOG_TASK];
-    const task = () => run(null, { jobId: "0", attempt: 1 });
+    const run = createTaskList({ ...ports, billing: flaky })["sync-catalog-to-stripe"];
+    const task = () => run({}, { jobId: "0", attempt: 1 });
     await expect(task()).rejects.toThrow(/could not sync Enterprise to Stripe/);
     const stale = await db.planPrice.findFirstOrThrow({ where: { planId: enterprise.id, current: true } });
     expect(stale.amountCents).not.toBe(34_900);
@@ -155,11 +153,11 @@ describe("periodic tasks during a Stripe outage", () => {
       billing.createMonthlyPrice = async () => {
         throw error();
       };
-      return periodicTasks({ ...ports, billing })[SYNC_CATALOG_TASK];
+      return createTaskList({ ...ports, billing })["sync-catalog-to-stripe"];
     };
     const context = { jobId: "0", attempt: 1 };
     const unavailable = await failureOf(() =>
-      failing(() => new UpstreamUnavailableError("Stripe could not be reached.", 5))(null, context),
+      failing(() => new UpstreamUnavailableError("Stripe could not be reached.", 5))({}, context),
     );
     expect(String(unavailable)).toMatch(/could not sync Pro to Stripe/);
     expect(classifyFailure(unavailable)).toEqual({ kind: "infrastructure", dependency: "stripe" });
@@ -169,18 +167,15 @@ describe("periodic tasks during a Stripe outage", () => {
           new Stripe.errors.StripeConnectionError({
             message: "Request aborted due to timeout being reached",
           }),
-      )(null, context),
+      )({}, context),
     );
     expect(classifyFailure(timedOut)).toEqual({ kind: "infrastructure", dependency: "stripe" });
     // Stripe refusing the request on purpose is the task's own failure: it counts.
     const refused = await failureOf(() =>
-      failing(() => new Stripe.errors.StripeInvalidRequestError({ message: "No such product" }))(
-        null,
-        context,
-      ),
+      failing(() => new Stripe.errors.StripeInvalidRequestError({ message: "No such product" }))({}, context),
     );
     expect(classifyFailure(refused)).toEqual({ kind: "job" });
-    await periodicTasks(ports)[SYNC_CATALOG_TASK](null, context);
+    await createTaskList(ports)["sync-catalog-to-stripe"]({}, context);
   });
 
   it("the resync of stale subscriptions fails as an outage when Stripe cannot be read", async () => {
@@ -203,7 +198,7 @@ describe("periodic tasks during a Stripe outage", () => {
       throw new UpstreamUnavailableError("Stripe could not be reached.", 5);
     };
     const failure = await failureOf(() =>
-      periodicTasks({ ...ports, billing })[RESYNC_STALE_SUBSCRIPTIONS_TASK](null, { jobId: "0", attempt: 1 }),
+      createTaskList({ ...ports, billing })["resync-stale-subscriptions"]({}, { jobId: "0", attempt: 1 }),
     );
     expect(String(failure)).toMatch(/sub_stale_during_outage/);
     expect(classifyFailure(failure)).toEqual({ kind: "infrastructure", dependency: "stripe" });
@@ -231,24 +226,24 @@ describe("a successful periodic run", () => {
   }
 
   it("supersedes the earlier failed runs of its task: they are no longer listed as failed", async () => {
-    const earlier = [await job(SYNC_CATALOG_TASK, true), await job(SYNC_CATALOG_TASK, true)];
-    const otherTask = await job(EXPIRE_CALL_RESERVATIONS_TASK, true);
-    const current = await job(SYNC_CATALOG_TASK, false);
-    await periodicTasks(ports)[SYNC_CATALOG_TASK](null, { jobId: current, attempt: 1 });
+    const earlier = [await job("sync-catalog-to-stripe", true), await job("sync-catalog-to-stripe", true)];
+    const otherTask = await job("expire-call-reservations", true);
+    const current = await job("sync-catalog-to-stripe", false);
+    await createTaskList(ports)["sync-catalog-to-stripe"]({}, { jobId: current, attempt: 1 });
     expect(await remaining([...earlier, otherTask, current])).toEqual([otherTask, current]);
 
     // A run that fails supersedes nothing.
-    const failedBefore = await job(SYNC_CATALOG_TASK, true);
+    const failedBefore = await job("sync-catalog-to-stripe", true);
     await db.subscriptionPlan.update({ where: { name: "Pro" }, data: { monthlyPriceCents: 11_900 } });
     const billing: typeof ports.billing = Object.create(ports.billing);
     billing.createMonthlyPrice = async () => {
       throw new UpstreamUnavailableError("Stripe could not be reached.", 5);
     };
     await expect(
-      periodicTasks({ ...ports, billing })[SYNC_CATALOG_TASK](null, { jobId: current, attempt: 1 }),
+      createTaskList({ ...ports, billing })["sync-catalog-to-stripe"]({}, { jobId: current, attempt: 1 }),
     ).rejects.toThrow();
     expect(await remaining([failedBefore])).toEqual([failedBefore]);
-    await periodicTasks(ports)[EXPIRE_CALL_RESERVATIONS_TASK](null, { jobId: current, attempt: 1 });
+    await createTaskList(ports)["expire-call-reservations"]({}, { jobId: current, attempt: 1 });
     expect(await remaining([failedBefore, otherTask])).toEqual([failedBefore]);
   });
 });
