@@ -1,7 +1,7 @@
 // The admin's view of background jobs that failed for good, of every task (graphile-worker's queue): each with
 // its last error, attempts and a summary of its payload, and a replay that queues it again. A job that could
 // not reach a dependency (database, Stripe) is never among them: it is put back without counting an attempt
-// (apps/api/src/worker.ts) and only shows in the counts as waiting.
+// (apps/server/src/worker.ts) and only shows in the counts as waiting.
 import { Prisma } from "@minutely/db";
 import type { Ports, Viewer } from "../../context.ts";
 import { writeAudit } from "../audit.ts";
@@ -14,7 +14,7 @@ export type JobState = "running" | "failed" | "waiting_for_dependency" | "retryi
 
 /**
  * The state of a queued job (`j`, graphile_worker._private_jobs), the one definition shared by the admin's
- * counts (below) and the `minutely_queue_jobs` gauge (apps/api/src/metrics.ts): held by a runner; failed for
+ * counts (below) and the `minutely_queue_jobs` gauge (apps/server/src/metrics.ts): held by a runner; failed for
  * good; put back after a dependency was unreachable (its last error is the worker's `[outage N]` note,
  * however soon it runs again); waiting for its next attempt after its own error; due later; due now.
  */

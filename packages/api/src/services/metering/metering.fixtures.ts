@@ -92,7 +92,7 @@ const MAX_RUN_ONCE_PASSES = 50;
 /**
  * The worker settings of the test runs, explicit rather than graphile-worker's defaults (which a
  * `.graphile-workerrc` or GRAPHILE_WORKER_SCHEMA could change). Completion and failure writes are batched
- * (in the same tick), as in the product's worker (apps/api/src/worker.ts): graphile-worker 0.17 does not await
+ * (in the same tick), as in the product's worker (apps/server/src/worker.ts): graphile-worker 0.17 does not await
  * an unbatched write (worker.js calls `completeJob(job)` / `failJob(...)` without awaiting them, and run-once
  * mode resolves as soon as no job is found), whereas a batched one is flushed by the pool's shutdown before
  * `runOnce` resolves. Unbatched, a job that had finished could still be listed, locked and without an error,

@@ -24,7 +24,7 @@ const BASE_ENV = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp
 
 /** `pnpm build` of the server (esbuild, a fraction of a second); the SPAs are built when missing. */
 function ensureBuilt(): void {
-  const server = spawnSync(process.execPath, [join(REPO_ROOT, "apps/api/scripts/build.mjs")], {
+  const server = spawnSync(process.execPath, [join(REPO_ROOT, "apps/server/scripts/build.mjs")], {
     encoding: "utf8",
   });
   if (server.status !== 0) throw new Error(`the server build failed:\n${server.stdout}${server.stderr}`);
@@ -103,7 +103,7 @@ describe("the production build", () => {
   beforeAll(ensureBuilt, 300_000);
 
   it("refuses to start without its configuration, listing every problem in one message", () => {
-    const result = spawnSync(process.execPath, [join(REPO_ROOT, "apps/api/dist/main.js")], {
+    const result = spawnSync(process.execPath, [join(REPO_ROOT, "apps/server/dist/main.js")], {
       env: {
         ...BASE_ENV,
         NODE_ENV: "production",

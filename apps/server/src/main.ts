@@ -1,4 +1,4 @@
-// The API process: `pnpm dev` runs it with tsx, `pnpm start` runs its bundle (apps/api/dist/main.js) with
+// The API process: `pnpm dev` runs it with tsx, `pnpm start` runs its bundle (apps/server/dist/main.js) with
 // NODE_ENV=production. It serves the API and the built SPAs, and runs the background jobs too unless
 // WORKER_MODE=off (then `pnpm worker` processes run them).
 import { createAuth, syncCatalogToStripe } from "@minutely/api";

@@ -24,7 +24,7 @@
 // p50/p99 latency) and one per kind of request are printed; nothing is asserted on timings.
 //
 // MINUTELY_SOAK_SECONDS (passed through by turbo) sets the duration for soak runs, for example
-//   cd apps/api && MINUTELY_SOAK_SECONDS=1800 pnpm exec vitest run --config vitest.reliability.config.ts \
+//   cd apps/server && MINUTELY_SOAK_SECONDS=1800 pnpm exec vitest run --config vitest.reliability.config.ts \
 //     src/reliability/load.test.ts
 // MINUTELY_LOAD_SEED replays a run's random choices (the seed is printed in the summary).
 import { randomUUID } from "node:crypto";

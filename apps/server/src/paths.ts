@@ -2,7 +2,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
- * The monorepo root. This module runs from apps/api/src (tsx) or is bundled into apps/api/dist (pnpm build);
+ * The monorepo root. This module runs from apps/server/src (tsx) or is bundled into apps/server/dist (pnpm build);
  * both are two levels below apps/, so the same relative path works for either.
  */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "../../..");

@@ -259,7 +259,7 @@ export function loadConfig(
   }
   if (production && !fileExists(DEFAULT_MIGRATIONS_DIR)) {
     problems.push(
-      `${DEFAULT_MIGRATIONS_DIR} is missing: deploy the whole repository, not only apps/api/dist`,
+      `${DEFAULT_MIGRATIONS_DIR} is missing: deploy the whole repository, not only apps/server/dist`,
     );
   }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);

@@ -2,7 +2,7 @@
 // `pnpm build` for the server: bundles the API process (src/main.ts) and the worker process
 // (src/worker-main.ts) with esbuild into dist/, so production runs plain JavaScript on Node (no TypeScript
 // toolchain, faster start). The workspace packages (@minutely/*, TypeScript sources, including Prisma's
-// generated client) are bundled; every other package stays an import resolved from apps/api/node_modules
+// generated client) are bundled; every other package stays an import resolved from apps/server/node_modules
 // at run time, so each must be a dependency of this package: the build fails naming any that is not.
 import { readFileSync, rmSync } from "node:fs";
 import { builtinModules } from "node:module";
@@ -64,7 +64,7 @@ const result = await build({
 if (undeclared.size > 0) {
   const list = [...undeclared].map(([name, importer]) => `  - ${name} (imported by ${importer})`).join("\n");
   console.error(
-    `apps/api/package.json must list these packages in "dependencies": the bundle imports them at run time:\n${list}`,
+    `apps/server/package.json must list these packages in "dependencies": the bundle imports them at run time:\n${list}`,
   );
   process.exit(1);
 }
