@@ -1,10 +1,10 @@
 // The API exactly as `main.ts` builds it, plus one plain Fastify route that makes the same dashboard
 // service call as the tRPC query: the baseline for tRPC's own cost in the dashboard benchmark.
 import { createAuth, dashboard } from "@minutely/api";
-import { loadConfigOrExit } from "../apps/api/src/config.ts";
-import { createRuntime } from "../apps/api/src/runtime.ts";
-import { buildServer } from "../apps/api/src/server.ts";
-import { viewerOf } from "../apps/api/src/session.ts";
+import { loadConfigOrExit } from "../apps/server/src/config.ts";
+import { createRuntime } from "../apps/server/src/runtime.ts";
+import { buildServer } from "../apps/server/src/server.ts";
+import { viewerOf } from "../apps/server/src/session.ts";
 
 const config = loadConfigOrExit("api");
 const { ports } = createRuntime(config);

@@ -1,4 +1,4 @@
-// Memory of the production build under load: the bundle `pnpm build` makes (apps/api/dist), started with
+// Memory of the production build under load: the bundle `pnpm build` makes (apps/server/dist), started with
 // the node flags of `pnpm start` / `pnpm worker` (NODE_ENV=production, the API replicas with WORKER_MODE=off,
 // one worker), against embedded PostgreSQL, the Stripe emulator and a local SMTP sink. 200 connections drive
 // the metering and dashboard endpoints; the resident memory of each process (/proc/<pid>/status) is sampled
@@ -23,7 +23,7 @@ import { freePort, startEmbeddedPostgres } from "@minutely/db/embedded";
 import { startStripeEmulatorProcess } from "@minutely/testing";
 import autocannon from "autocannon";
 import pg from "pg";
-import { startSmtpSink } from "../apps/api/src/testing-smtp.ts";
+import { startSmtpSink } from "../apps/server/src/testing-smtp.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..");
@@ -354,7 +354,7 @@ export async function startMemoryStack(
     for (const [index, port] of apiPorts.entries()) {
       const api = startProcess(
         `API ${index + 1}`,
-        [...nodeArgs, ...(options.replicaArgs?.[index] ?? []), join(ROOT, "apps/api/dist/main.js")],
+        [...nodeArgs, ...(options.replicaArgs?.[index] ?? []), join(ROOT, "apps/server/dist/main.js")],
         { ...env, PORT: String(port) },
         log,
       );
@@ -369,7 +369,7 @@ export async function startMemoryStack(
     }
     const worker = startProcess(
       "worker",
-      [...nodeArgs, join(ROOT, "apps/api/dist/worker-main.js")],
+      [...nodeArgs, join(ROOT, "apps/server/dist/worker-main.js")],
       { ...env, WORKER_PORT: String(workerPort) },
       log,
     );

@@ -157,11 +157,11 @@ async function main() {
     WORKER_MODE: "off",
     PUBLIC_URL: `http://127.0.0.1:${port}`,
   };
-  const tsx = join(ROOT, "apps/api/node_modules/.bin/tsx");
+  const tsx = join(ROOT, "apps/server/node_modules/.bin/tsx");
   const command = hasTaskset() ? "taskset" : tsx;
   const args = [...(hasTaskset() ? ["-c", "0", tsx] : []), join(HERE, "dashboard-server.ts")];
   const api = spawn(command, args, {
-    cwd: join(ROOT, "apps/api"),
+    cwd: join(ROOT, "apps/server"),
     env,
     stdio: ["ignore", "ignore", "inherit"],
   });
@@ -499,7 +499,7 @@ async function main() {
   // 5. Memory of the production build under 200 clients: two API replicas and a worker, against a bare
   // Fastify server with the same pg pool under the same load (bench/memory.ts).
   log("memory (production build)");
-  execFileSync(process.execPath, [join(ROOT, "apps/api/scripts/build.mjs")], { stdio: "inherit" });
+  execFileSync(process.execPath, [join(ROOT, "apps/server/scripts/build.mjs")], { stdio: "inherit" });
   // Every process of this section may use every CPU (the sections above pinned this one to CPU 1).
   if (hasTaskset())
     execFileSync("taskset", ["-p", "-c", `0-${availableParallelism() - 1}`, String(process.pid)], {

@@ -10,9 +10,9 @@
  *
  * A file imports only from its own layer or the ones below, and no files import each other in a circle.
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { dirname, join, posix, relative } from "node:path";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { findCycles, importGraph, importsOf, missingImports } from "@minutely/testing/import-graph";
 import { describe, expect, it } from "vitest";
 
 const SRC = dirname(fileURLToPath(import.meta.url));
@@ -37,57 +37,8 @@ function layerOf(file: string): Layer {
   return layer;
 }
 
-function sourceFiles(dir = SRC): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return sourceFiles(path);
-    if (!entry.name.endsWith(".ts") || entry.name.endsWith(".test.ts")) return [];
-    return [relative(SRC, path).split("\\").join("/")];
-  });
-}
-
-/** Relative module specifiers of `import … from`, `export … from`, `import "…"` and `import("…")`. */
-export function importsOf(source: string): string[] {
-  const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
-  const pattern = /(?:\bfrom\s*|\bimport\s*\(?\s*)["'](\.{1,2}\/[^"']+)["']/g;
-  return [...code.matchAll(pattern)].flatMap((match) => (match[1] ? [match[1]] : []));
-}
-
-function graph(): Map<string, string[]> {
-  const edges = new Map<string, string[]>();
-  for (const file of sourceFiles()) {
-    const targets = importsOf(readFileSync(join(SRC, file), "utf8")).map((spec) =>
-      posix.normalize(posix.join(posix.dirname(file), spec)),
-    );
-    edges.set(file, targets);
-  }
-  return edges;
-}
-
-/** Every circle of imports, each as the path that closes it (`a.ts -> b.ts -> a.ts`). */
-export function findCycles(edges: Map<string, string[]>): string[] {
-  const cycles: string[] = [];
-  const state = new Map<string, "open" | "done">();
-  const stack: string[] = [];
-  const visit = (file: string): void => {
-    state.set(file, "open");
-    stack.push(file);
-    for (const target of edges.get(file) ?? []) {
-      if (state.get(target) === "open") {
-        cycles.push([...stack.slice(stack.indexOf(target)), target].join(" -> "));
-      } else if (!state.has(target) && edges.has(target)) {
-        visit(target);
-      }
-    }
-    stack.pop();
-    state.set(file, "done");
-  };
-  for (const file of [...edges.keys()].sort()) if (!state.has(file)) visit(file);
-  return cycles;
-}
-
 describe("emulator layers", () => {
-  const edges = graph();
+  const edges = importGraph(SRC);
 
   it("reads the imports of every source file", () => {
     expect(edges.size).toBeGreaterThan(40);
@@ -108,10 +59,7 @@ import "./d.ts";\nconst e = await import("./e.ts");\n// import f from "./f.ts";\
   });
 
   it("imports only existing files", () => {
-    const missing = [...edges].flatMap(([file, targets]) =>
-      targets.filter((t) => !edges.has(t)).map((t) => `${file} imports ${t}, which is not a source file`),
-    );
-    expect(missing).toEqual([]);
+    expect(missingImports(edges)).toEqual([]);
   });
 
   it("has no import upward (model < billing < http < entry)", () => {

@@ -6,7 +6,7 @@ import { TRPCError } from "@trpc/server";
 import { describe, expect, it } from "vitest";
 import type { Context, Viewer } from "./context.ts";
 import { adminRouter, appRouter } from "./root.ts";
-import { syncCatalogToStripe } from "./services/catalog-admin.ts";
+import { syncCatalogToStripe } from "./services/catalog/catalog-admin.ts";
 import { testPorts } from "./testing.ts";
 import { createCallerFactory } from "./trpc.ts";
 

@@ -6,9 +6,8 @@ export {
   MIN_PASSWORD_LENGTH,
   resolveViewer,
 } from "./auth.ts";
-export { createStripeClient, type StripeClientOptions, usesEmulator } from "./billing/stripe-client.ts";
-export { StripeBillingProvider } from "./billing/stripe-provider.ts";
 export type { Context, Ports, Settings, Viewer } from "./context.ts";
+export type { Db } from "./db.ts";
 export { DEMO_USERS, seedDemoUsers } from "./demo.ts";
 export {
   AppError,
@@ -24,54 +23,76 @@ export {
   dependencyName,
   type FailureKind,
 } from "./jobs/failure-kind.ts";
-export { createTaskList, type TaskContext, type TaskHandler } from "./jobs/tasks.ts";
+export { createTaskList } from "./jobs/registry.ts";
+export {
+  CRONTAB,
+  InvalidTaskPayloadError,
+  isTaskName,
+  TASKS,
+  type TaskContext,
+  type TaskHandler,
+  type TaskName,
+  type TaskPayload,
+} from "./jobs/tasks.ts";
 export { type Mailer, type MailInput, OutboxMailer } from "./ports/mailer.ts";
-export { type Db, type EnqueueOptions, type JobQueue, PostgresJobQueue } from "./ports/queue.ts";
+export { type EnqueueOptions, type JobPayload, type JobQueue, PostgresJobQueue } from "./ports/queue.ts";
 export { type AdminRouter, type AppRouter, adminRouter, appRouter } from "./root.ts";
-export { type JobState, queueJobsByState } from "./services/admin-jobs.ts";
-export { enforceAgentLimit, listAgents } from "./services/agents.ts";
-export { authenticateApiKey, hasApiAccess } from "./services/api-keys.ts";
 export {
-  type AuthorizeCallInput,
-  authorizeCallRequest,
-  CALL_DENIALS,
-  type CallAuthorizationResult,
-  RESERVATION_MINUTES,
-  RESERVATION_TTL_MS,
-} from "./services/call-authorization.ts";
-export {
-  listAvailablePackages,
-  type PackageView,
-  packageSelection,
-  toPackageView,
-  toPlanDefinition,
-} from "./services/catalog.ts";
+  authenticateApiKey,
+  enforceAgentLimit,
+  hasApiAccess,
+  type IntegrationView,
+  integrationView,
+  listAgents,
+} from "./services/accounts/index.ts";
+export { type JobState, queueJobsByState } from "./services/admin/index.ts";
+export { syncSubscription } from "./services/billing/index.ts";
 export {
   type AdminPackageView,
+  listAvailablePackages,
   listPackagesForAdmin,
+  type PackageView,
   syncCatalogToStripe,
-} from "./services/catalog-admin.ts";
+  toPackageView,
+  toPlanDefinition,
+} from "./services/catalog/index.ts";
 export {
   type Dashboard,
   type DashboardInvoice,
   dashboard,
   type QuickAction,
-} from "./services/dashboard.ts";
-export { type IntegrationView, integrationView } from "./services/integration.ts";
-export { isUuid } from "./services/metering-account.ts";
-export { billOverage, type OverageBill, reportOverage } from "./services/overage.ts";
-export { processStripeEvent, receiveStripeWebhook, replayStripeEvent } from "./services/stripe-webhooks.ts";
-export { syncSubscription } from "./services/subscription-sync.ts";
-export * as subscriptions from "./services/subscriptions.ts";
-export { type UsageCoalescerOptions, UsageIngestCoalescer } from "./services/usage-coalescer.ts";
+} from "./services/dashboard/index.ts";
+export { isUuid } from "./services/ids.ts";
 export {
+  type AuthorizeCallInput,
+  authorizeCallRequest,
+  billOverage,
+  CALL_DENIALS,
+  type CallAuthorizationResult,
+  currentUsage,
+  dailyUsage,
   type IngestResult,
   ingestUsageEvents,
   LATE_WINDOW_DAYS,
   MAX_EVENTS_PER_BATCH,
+  type OverageBill,
+  RESERVATION_MINUTES,
+  RESERVATION_TTL_MS,
+  reportOverage,
   USAGE_REJECTION_REASONS,
+  type UsageCoalescerOptions,
   type UsageEventInput,
   type UsageEventResult,
-} from "./services/usage-ingest.ts";
-export { currentUsage, dailyUsage, usageByAgent } from "./services/usage-read.ts";
+  UsageIngestCoalescer,
+  usageByAgent,
+} from "./services/metering/index.ts";
+export {
+  packageSelection,
+  processStripeEvent,
+  receiveStripeWebhook,
+  replayStripeEvent,
+  subscriptions,
+} from "./services/subscriptions/index.ts";
+export { createStripeClient, type StripeClientOptions, usesEmulator } from "./stripe/client.ts";
+export { StripeBillingProvider } from "./stripe/provider.ts";
 export { createCallerFactory } from "./trpc.ts";

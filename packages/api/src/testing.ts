@@ -1,10 +1,10 @@
 import type { Database } from "@minutely/db";
 import { type FixedClock, fixedClock } from "@minutely/domain";
-import { createStripeClient } from "./billing/stripe-client.ts";
-import { StripeBillingProvider } from "./billing/stripe-provider.ts";
 import type { Ports } from "./context.ts";
 import { OutboxMailer } from "./ports/mailer.ts";
 import { PostgresJobQueue } from "./ports/queue.ts";
+import { createStripeClient } from "./stripe/client.ts";
+import { StripeBillingProvider } from "./stripe/provider.ts";
 
 export interface TestPortsOptions {
   /** The Stripe emulator's URL (inject("minutelyStripeEmulatorUrl") under @minutely/testing/global-setup). */

@@ -12,6 +12,16 @@ export {
   isDatabaseUnavailable,
 } from "./client.ts";
 export * from "./generated/prisma/client.ts";
+export {
+  ENTITY_LOCKS,
+  type EntityLock,
+  GLOBAL_LOCKS,
+  type GlobalLock,
+  type LockKind,
+  lockName,
+  SESSION_LOCK_SQL,
+  transactionLock,
+} from "./locks.ts";
 export { type MigrateResult, MigrationError, migrate, readMigrations } from "./migrate.ts";
 export { installJobQueue, prepareDatabase } from "./queue.ts";
 export { planToRow, seedCatalog } from "./seed.ts";

@@ -2,6 +2,7 @@
 // `graphile_worker`. Installing or upgrading it is part of preparing a database, like the migrations.
 import { Logger, runMigrations } from "graphile-worker";
 import pg from "pg";
+import { globalLockKeyLiteral } from "./locks.ts";
 import { type MigrateResult, migrate } from "./migrate.ts";
 
 const silent = new Logger(() => () => {});
@@ -18,7 +19,7 @@ const silent = new Logger(() => () => {});
 const QUEUE_UNLOCK_NOTIFY = `
 DO $install$
 BEGIN
-  PERFORM pg_advisory_xact_lock(hashtext('minutely:job-queue-install'));
+  PERFORM pg_advisory_xact_lock(${globalLockKeyLiteral("job-queue-install")});
   CREATE OR REPLACE FUNCTION graphile_worker.minutely_notify_queue_unlocked() RETURNS trigger
     LANGUAGE plpgsql AS $fn$
     BEGIN

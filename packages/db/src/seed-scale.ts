@@ -15,6 +15,7 @@ import {
   monthlyPeriodIndex,
 } from "@minutely/domain";
 import pg from "pg";
+import { lockName, SESSION_LOCK_SQL } from "./locks.ts";
 
 export interface ScaleSeedOptions {
   accounts: number;
@@ -936,7 +937,7 @@ export async function seedScale(
   await client.connect();
   try {
     // One seeder at a time per database.
-    await client.query("SELECT pg_advisory_lock(hashtext('minutely:seed-scale'))");
+    await client.query(SESSION_LOCK_SQL.lock, [lockName("seed-scale")]);
     const plans = await loadPlans(client);
     const {
       rows: [accountCount],

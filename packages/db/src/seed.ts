@@ -1,6 +1,7 @@
 import { DEFAULT_PLANS, type PlanDefinition } from "@minutely/domain";
 import type { PrismaClient } from "./generated/prisma/client.ts";
 import type { SubscriptionPlanCreateInput } from "./generated/prisma/models.ts";
+import { transactionLock } from "./locks.ts";
 
 export function planToRow(plan: PlanDefinition): SubscriptionPlanCreateInput {
   return {
@@ -26,7 +27,7 @@ export function planToRow(plan: PlanDefinition): SubscriptionPlanCreateInput {
  */
 export async function seedCatalog(db: PrismaClient): Promise<{ created: number }> {
   return await db.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('minutely:seed-catalog'))`;
+    await tx.$executeRaw(transactionLock("seed-catalog"));
     if ((await tx.subscriptionPlan.count()) > 0) return { created: 0 };
     for (const plan of DEFAULT_PLANS) {
       await tx.subscriptionPlan.create({ data: planToRow(plan) });

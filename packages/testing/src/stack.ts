@@ -1,4 +1,4 @@
-// Runs the real API process (apps/api) against a fresh copy of the test database, serving the built SPAs,
+// Runs the real API process (apps/server) against a fresh copy of the test database, serving the built SPAs,
 // for browser and end-to-end tests. The process is started by path: tests drive it over HTTP only.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -105,8 +105,8 @@ export async function startStack(server: TestDatabaseServer, options: StackOptio
   // Node itself runs the API (tsx as a loader, not as a wrapper process), so killing the child kills the
   // server: a crash test must not leave an orphan listening on the port.
   const spawnApi = (extraEnv: Record<string, string> = {}): ChildProcess => {
-    const started = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "apps/api/src/main.ts")], {
-      cwd: join(REPO_ROOT, "apps/api"),
+    const started = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "apps/server/src/main.ts")], {
+      cwd: join(REPO_ROOT, "apps/server"),
       env: { ...env, ...extraEnv },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -51,7 +51,7 @@ type SuperjsonRouter = AnyTRPCRouter & { _def: { _config: { $types: { transforme
 export function createTrpc<TRouter extends SuperjsonRouter>(url: string) {
   const queryClient = createQueryClient();
   const trpcClient = createTRPCClient<TRouter>({
-    // At most the server's MAX_TRPC_BATCH_CALLS (apps/api/src/server.ts) calls per request; more are split.
+    // At most the server's MAX_TRPC_BATCH_CALLS (apps/server/src/server.ts) calls per request; more are split.
     // The link is typed for any router: the constraint on TRouter is what checks the transformer.
     links: [httpBatchLink<AnyTRPCRouter>({ url, transformer: superjson, maxItems: 10 })],
   });

@@ -4,10 +4,10 @@ import { testDatabase } from "@minutely/db/vitest";
 import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { StripeBillingProvider, translateStripeError } from "../billing/stripe-provider.ts";
 import { AppError } from "../errors.ts";
 import { ProviderResourceMissingError } from "../ports/billing.ts";
-import { PlanChangeInProgressError } from "../services/overage.ts";
+import { PlanChangeInProgressError } from "../services/metering/overage.ts";
+import { StripeBillingProvider, translateStripeError } from "../stripe/provider.ts";
 import { classifyFailure } from "./failure-kind.ts";
 
 const { db } = await testDatabase();

@@ -7,7 +7,7 @@ import {
   listAgents,
   MAX_AGENT_NAME_LENGTH,
   renameAgent,
-} from "../services/agents.ts";
+} from "../services/accounts/index.ts";
 import { accountProcedure, idempotent, router, ZNoInputRequestSchema } from "../trpc.ts";
 
 const ZAgentNameSchema = z

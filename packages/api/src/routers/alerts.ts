@@ -8,7 +8,7 @@ import {
   MAX_THRESHOLD_PERCENT,
   MIN_THRESHOLD_PERCENT,
   removeThreshold,
-} from "../services/usage-alerts.ts";
+} from "../services/metering/index.ts";
 import { accountProcedure, idempotent, router, ZNoInputRequestSchema } from "../trpc.ts";
 
 export const ZAlertDismissRequestSchema = withRequestKey(z.strictObject({ id: z.uuid("Choose an alert.") }));

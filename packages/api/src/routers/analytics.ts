@@ -1,4 +1,4 @@
-import { usageAnalytics } from "../services/analytics.ts";
+import { usageAnalytics } from "../services/accounts/index.ts";
 import { accountProcedure, router, ZNoInputRequestSchema } from "../trpc.ts";
 
 export const analyticsRouter = router({

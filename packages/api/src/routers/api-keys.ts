@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { withRequestKey } from "../idempotency.ts";
-import { createApiKey, listApiKeys, revokeApiKey } from "../services/api-keys.ts";
+import { createApiKey, listApiKeys, revokeApiKey } from "../services/accounts/index.ts";
 import { accountProcedure, idempotent, router, ZNoInputRequestSchema } from "../trpc.ts";
 
 export const ZCreateApiKeyRequestSchema = withRequestKey(

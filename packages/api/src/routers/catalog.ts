@@ -1,4 +1,5 @@
-import { listAvailablePackages, packageSelection } from "../services/catalog.ts";
+import { listAvailablePackages } from "../services/catalog/index.ts";
+import { packageSelection } from "../services/subscriptions/index.ts";
 import { accountProcedure, publicProcedure, router, ZNoInputRequestSchema } from "../trpc.ts";
 
 export const catalogRouter = router({

@@ -1,4 +1,4 @@
-import { dashboard } from "../services/dashboard.ts";
+import { dashboard } from "../services/dashboard/index.ts";
 import { accountProcedure, router, ZNoInputRequestSchema } from "../trpc.ts";
 
 export const dashboardRouter = router({

@@ -1,4 +1,4 @@
-import { integrationView } from "../services/integration.ts";
+import { integrationView } from "../services/accounts/index.ts";
 import { accountProcedure, router, ZNoInputRequestSchema } from "../trpc.ts";
 
 export const integrationRouter = router({

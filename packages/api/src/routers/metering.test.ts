@@ -13,8 +13,8 @@ import {
   createAgentRows,
   runQueuedJobs,
   subscribe,
-} from "../services/metering.fixtures.ts";
-import { ingestUsageEvents } from "../services/usage-ingest.ts";
+} from "../services/metering/metering.fixtures.ts";
+import { ingestUsageEvents } from "../services/metering/usage-ingest.ts";
 import { testPorts } from "../testing.ts";
 import { createCallerFactory } from "../trpc.ts";
 

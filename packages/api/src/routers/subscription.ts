@@ -12,7 +12,7 @@ import {
   subscribe,
   subscriptionOverview,
   upgrade,
-} from "../services/subscriptions.ts";
+} from "../services/subscriptions/index.ts";
 import { accountProcedure, idempotent, router, ZNoInputRequestSchema } from "../trpc.ts";
 import { ZInstantSchema } from "./dates.ts";
 

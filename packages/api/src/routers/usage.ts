@@ -1,5 +1,5 @@
-import { requireAnalytics } from "../services/entitlements.ts";
-import { currentUsage, dailyUsage, usageByAgent, usageByDirection } from "../services/usage-read.ts";
+import { requireAnalytics } from "../services/accounts/index.ts";
+import { currentUsage, dailyUsage, usageByAgent, usageByDirection } from "../services/metering/index.ts";
 import { accountProcedure, router, ZNoInputRequestSchema } from "../trpc.ts";
 
 /** No input: the account is always the caller's own (unknown keys such as an account id are refused). */

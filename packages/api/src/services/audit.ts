@@ -1,6 +1,6 @@
 import type { Prisma } from "@minutely/db";
 import type { Viewer } from "../context.ts";
-import type { Db } from "../ports/queue.ts";
+import type { Db } from "../db.ts";
 
 export interface AuditEntry {
   action: string;

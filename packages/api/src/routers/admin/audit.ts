@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { auditFilterOptions, listAuditLog } from "../../services/admin-audit.ts";
+import { auditFilterOptions, listAuditLog } from "../../services/admin/index.ts";
 import { adminProcedure, router, ZNoInputRequestSchema } from "../../trpc.ts";
 import { ZDaySchema, ZInstantSchema } from "../dates.ts";
 

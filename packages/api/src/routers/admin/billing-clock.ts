@@ -6,10 +6,10 @@ import {
   CLOCK_CARDS,
   type ClockCard,
   clockAccounts,
+  MAX_SEARCH_LENGTH,
   requireEmulator,
   setBillingClockCard,
-} from "../../services/admin-billing-clock.ts";
-import { MAX_SEARCH_LENGTH } from "../../services/admin-sql.ts";
+} from "../../services/admin/index.ts";
 import { adminProcedure, idempotent, router } from "../../trpc.ts";
 
 const accountId = z.uuid("Not a customer id");

@@ -1,6 +1,10 @@
 import { z } from "zod";
-import { CUSTOMER_STATUS_FILTERS, customerDetail, listCustomers } from "../../services/admin-customers.ts";
-import { MAX_SEARCH_LENGTH } from "../../services/admin-sql.ts";
+import {
+  CUSTOMER_STATUS_FILTERS,
+  customerDetail,
+  listCustomers,
+  MAX_SEARCH_LENGTH,
+} from "../../services/admin/index.ts";
 import { adminProcedure, router } from "../../trpc.ts";
 
 export const MAX_CUSTOMERS_PAGE_SIZE = 100;

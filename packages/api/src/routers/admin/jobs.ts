@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { withRequestKey } from "../../idempotency.ts";
-import { listFailedJobs, listJobTasks, replayFailedJob } from "../../services/admin-jobs.ts";
+import { listFailedJobs, listJobTasks, replayFailedJob } from "../../services/admin/index.ts";
 import { adminProcedure, idempotent, router, ZNoInputRequestSchema } from "../../trpc.ts";
 
 export const MAX_JOBS_PAGE_SIZE = 100;

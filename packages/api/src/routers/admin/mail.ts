@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { listMail } from "../../services/admin-usage.ts";
+import { listMail } from "../../services/admin/index.ts";
 import { adminProcedure, router } from "../../trpc.ts";
 
 export const ZMailListRequestSchema = z

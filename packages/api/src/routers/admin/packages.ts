@@ -8,7 +8,7 @@ import {
   syncPackageToStripe,
   updatePackage,
   ZPackageInputSchema,
-} from "../../services/catalog-admin.ts";
+} from "../../services/catalog/index.ts";
 import { adminProcedure, idempotent, router, ZNoInputRequestSchema } from "../../trpc.ts";
 
 const ZPackageIdSchema = withRequestKey(z.strictObject({ id: z.uuid("Not a package id") }));

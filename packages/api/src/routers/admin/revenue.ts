@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MAX_REVENUE_MONTHS, revenueOverview } from "../../services/admin-revenue.ts";
+import { MAX_REVENUE_MONTHS, revenueOverview } from "../../services/admin/index.ts";
 import { adminProcedure, router } from "../../trpc.ts";
 
 export const ZRevenueOverviewRequestSchema = z

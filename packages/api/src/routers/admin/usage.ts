@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { accountsNearLimit } from "../../services/admin-usage.ts";
+import { accountsNearLimit } from "../../services/admin/index.ts";
 import { adminProcedure, router } from "../../trpc.ts";
 
 export const ZNearLimitRequestSchema = z

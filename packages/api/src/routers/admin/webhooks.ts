@@ -5,7 +5,7 @@ import {
   replayWebhookEvent,
   WEBHOOK_DISPLAY_STATUSES,
   webhookEventDetail,
-} from "../../services/admin-webhooks.ts";
+} from "../../services/admin/index.ts";
 import { adminProcedure, idempotent, router } from "../../trpc.ts";
 import { ZInstantSchema } from "../dates.ts";
 

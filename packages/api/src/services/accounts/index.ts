@@ -1,0 +1,17 @@
+// What an account has and may use: its entitlements (from its subscription's package), voice agents
+// within the package's limit, API keys, the Integration page and the analytics page. Depends on catalog
+// and metering.
+
+export {
+  activateAgent,
+  createAgent,
+  deactivateAgent,
+  enforceAgentLimit,
+  listAgents,
+  MAX_AGENT_NAME_LENGTH,
+  renameAgent,
+} from "./agents.ts";
+export { usageAnalytics } from "./analytics.ts";
+export { authenticateApiKey, createApiKey, hasApiAccess, listApiKeys, revokeApiKey } from "./api-keys.ts";
+export { accountEntitlements, requireAnalytics } from "./entitlements.ts";
+export { type IntegrationView, integrationView } from "./integration.ts";

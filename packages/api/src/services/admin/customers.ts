@@ -1,0 +1,387 @@
+// The admin's customers: a searchable, server-side paginated list and one customer's whole picture
+// (subscription, usage, invoices, alerts, agents, Stripe ids). Reads only.
+
+import { Prisma, type SubscriptionStatus } from "@minutely/db";
+import { currentSubscriptionOf, grantsAccess, usagePercentage } from "@minutely/domain";
+import type { Ports } from "../../context.ts";
+import { AppError } from "../../errors.ts";
+import { duplicateSubscriptionsOf } from "../billing/index.ts";
+import { type CurrentUsage, currentUsage, type DailyUsagePoint, dailyUsage } from "../metering/index.ts";
+import { INVOICE_ORDER } from "../subscriptions/index.ts";
+import {
+  ACCESS_STATUSES,
+  accountsMatching,
+  chosenSubscriptionOf,
+  currentPeriodOf,
+  PRICE_AMOUNT,
+  PRICE_CURRENCY,
+} from "./sql.ts";
+
+/** An amount of money in integer minor units (cents) and its lowercase ISO currency. */
+export interface Amount {
+  amount: number;
+  currency: string;
+}
+
+/** Filters of the customer list: everyone, access-granting subscriptions, one status, or never subscribed. */
+export const CUSTOMER_STATUS_FILTERS = [
+  "all",
+  "access",
+  "active",
+  "trialing",
+  "past_due",
+  "unpaid",
+  "incomplete",
+  "incomplete_expired",
+  "canceled",
+  "paused",
+  "unknown",
+  "none",
+] as const;
+export type CustomerStatusFilter = (typeof CUSTOMER_STATUS_FILTERS)[number];
+
+export interface CustomerListInput {
+  search?: string | undefined;
+  status: CustomerStatusFilter;
+  page: number;
+  pageSize: number;
+}
+
+export interface CustomerListItem {
+  accountId: string;
+  name: string;
+  createdAt: Date;
+  ownerEmail: string | null;
+  status: SubscriptionStatus | "none";
+  planName: string | null;
+  cancelAtPeriodEnd: boolean;
+  /** The current period's minutes against the package's limit; null without a subscription. */
+  usage: { minutesUsed: number; minutesLimit: number; percentage: number } | null;
+  /** What the account adds to MRR: its monthly price while its subscription grants access, else null. */
+  mrr: Amount | null;
+}
+
+export interface CustomerList {
+  items: CustomerListItem[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
+
+interface ListRow {
+  id: string;
+  name: string;
+  created_at: Date;
+  owner_email: string | null;
+  status: SubscriptionStatus | null;
+  plan_name: string | null;
+  cancel_at_period_end: boolean | null;
+  minutes_used: number | null;
+  minutes_limit: number | null;
+  price_cents: number | null;
+  currency: string | null;
+}
+
+function statusCondition(status: CustomerStatusFilter): Prisma.Sql {
+  switch (status) {
+    case "all":
+      return Prisma.empty;
+    case "access":
+      // The chosen subscription grants access exactly when any of the account's subscriptions does.
+      return Prisma.sql`AND a.id IN (
+        SELECT account_id FROM subscription WHERE status::text = ANY(${ACCESS_STATUSES}::text[]))`;
+    case "none":
+      return Prisma.sql`AND NOT EXISTS (SELECT 1 FROM subscription s WHERE s.account_id = a.id)`;
+    default:
+      // Candidates through the index on subscription(status, ...), then the chosen subscription's status.
+      return Prisma.sql`AND a.id IN (SELECT account_id FROM subscription WHERE status = ${status}::"SubscriptionStatus")
+        AND (SELECT c.status FROM (${chosenSubscriptionOf(Prisma.sql`a.id`)}) c) = ${status}::"SubscriptionStatus"`;
+  }
+}
+
+/**
+ * Accounts newest first (index account(created_at, id)), optionally narrowed by a search term (name or
+ * user email substring, or an exact id) and by the status of the account's subscription.
+ */
+export async function listCustomers(
+  { db, clock }: Pick<Ports, "db" | "clock">,
+  input: CustomerListInput,
+): Promise<CustomerList> {
+  const term = input.search?.trim() ?? "";
+  const where = Prisma.sql`WHERE true
+    ${term ? Prisma.sql`AND a.id IN (${accountsMatching(term)})` : Prisma.empty}
+    ${statusCondition(input.status)}`;
+  const [count] = await db.$queryRaw<
+    { total: number }[]
+  >`SELECT count(*)::int AS total FROM account a ${where}`;
+  const rows = await db.$queryRaw<ListRow[]>`
+    WITH page AS (
+      SELECT a.id, a.name, a.created_at FROM account a ${where}
+      ORDER BY a.created_at DESC, a.id DESC
+      LIMIT ${input.pageSize} OFFSET ${(input.page - 1) * input.pageSize}
+    )
+    SELECT p.id, p.name, p.created_at, o.email AS owner_email, s.status, pl.name AS plan_name,
+      s.cancel_at_period_end, CASE WHEN s.id IS NULL THEN NULL ELSE COALESCE(r.minutes, 0) END AS minutes_used,
+      pl.call_minutes_limit AS minutes_limit, ${PRICE_AMOUNT} AS price_cents, ${PRICE_CURRENCY} AS currency
+    FROM page p
+    LEFT JOIN LATERAL (
+      SELECT u.email FROM "user" u WHERE u.account_id = p.id
+      ORDER BY u.account_role ASC, u.created_at ASC LIMIT 1
+    ) o ON true
+    LEFT JOIN LATERAL (${chosenSubscriptionOf(Prisma.sql`p.id`)}) s ON true
+    LEFT JOIN subscription_plan pl ON pl.id = s.plan_id
+    LEFT JOIN plan_price pp ON pp.stripe_price_id = s.stripe_price_id
+    LEFT JOIN LATERAL (${currentPeriodOf("s", clock.now())}) cp ON s.id IS NOT NULL
+    LEFT JOIN usage_period_rollup r ON r.account_id = p.id AND r.period_start = cp.period_start
+    ORDER BY p.created_at DESC, p.id DESC`;
+  return {
+    total: count?.total ?? 0,
+    page: input.page,
+    pageSize: input.pageSize,
+    items: rows.map((r) => {
+      const status = r.status ?? "none";
+      return {
+        accountId: r.id,
+        name: r.name,
+        createdAt: r.created_at,
+        ownerEmail: r.owner_email,
+        status,
+        planName: r.plan_name,
+        cancelAtPeriodEnd: r.cancel_at_period_end ?? false,
+        usage:
+          r.minutes_limit !== null && r.minutes_used !== null
+            ? {
+                minutesUsed: r.minutes_used,
+                minutesLimit: r.minutes_limit,
+                percentage: usagePercentage(r.minutes_used, r.minutes_limit),
+              }
+            : null,
+        mrr:
+          grantsAccess(status) && r.price_cents !== null && r.currency !== null
+            ? { amount: r.price_cents, currency: r.currency }
+            : null,
+      };
+    }),
+  };
+}
+
+export interface CustomerSubscriptionView {
+  id: string;
+  stripeSubscriptionId: string;
+  status: SubscriptionStatus;
+  stripeStatus: string;
+  planId: string;
+  planName: string;
+  price: Amount;
+  stripePriceId: string;
+  currentPeriodStart: Date;
+  currentPeriodEnd: Date;
+  cancelAtPeriodEnd: boolean;
+  canceledAt: Date | null;
+  endedAt: Date | null;
+  scheduledChange: { planName: string; at: Date | null; stripeScheduleId: string | null } | null;
+  stripeTestClockId: string | null;
+  syncedAt: Date;
+  createdAt: Date;
+}
+
+export interface CustomerDetail {
+  account: { id: string; name: string; createdAt: Date; stripeCustomerId: string | null };
+  users: { id: string; email: string; name: string; accountRole: string; role: string; createdAt: Date }[];
+  /** The subscription metering follows (the newest granting access, else the newest). */
+  subscription: CustomerSubscriptionView | null;
+  /** Every subscription of the account, newest first. */
+  subscriptions: CustomerSubscriptionView[];
+  mrr: Amount | null;
+  usage: CurrentUsage | null;
+  /** One point per UTC day of the current period. */
+  daily: DailyUsagePoint[];
+  invoices: {
+    id: string;
+    stripeInvoiceId: string;
+    number: string | null;
+    status: string;
+    billingReason: string | null;
+    total: Amount;
+    amountDueCents: number;
+    amountPaidCents: number;
+    hostedInvoiceUrl: string | null;
+    invoicePdfUrl: string | null;
+    periodStart: Date | null;
+    periodEnd: Date | null;
+    issuedAt: Date;
+    paidAt: Date | null;
+  }[];
+  alerts: {
+    id: string;
+    kind: string;
+    thresholdPercent: number;
+    minutesUsed: number;
+    minutesLimit: number;
+    message: string;
+    periodStart: Date;
+    emailedAt: Date | null;
+    dismissedAt: Date | null;
+    createdAt: Date;
+  }[];
+  agents: { id: string; name: string; active: boolean; deactivatedAt: Date | null; createdAt: Date }[];
+  /**
+   * Second live subscriptions Minutely found for this account (two Checkout pages paid), newest first:
+   * canceled at once and refunded; `detected` while that is under way (or if it failed half-way).
+   */
+  duplicateSubscriptions: {
+    stripeSubscriptionId: string;
+    keptStripeSubscriptionId: string;
+    status: "detected" | "resolved";
+    refunded: Amount | null;
+    stripeRefundIds: string[];
+    stripeEventId: string | null;
+    detectedAt: Date;
+    resolvedAt: Date | null;
+  }[];
+  stripe: {
+    /** Stripe's dashboard, when the account's objects live in real Stripe; null with the emulator (no dashboard). */
+    dashboardUrl: string | null;
+    customerId: string | null;
+    subscriptionId: string | null;
+    scheduleId: string | null;
+    testClockId: string | null;
+  };
+}
+
+const INVOICES_SHOWN = 24;
+const ALERTS_SHOWN = 20;
+
+/** Everything about one account, for the customer detail page. */
+export async function customerDetail(
+  ports: Pick<Ports, "db" | "clock" | "settings">,
+  accountId: string,
+): Promise<CustomerDetail> {
+  const { db } = ports;
+  const account = await db.account.findUnique({ where: { id: accountId } });
+  if (!account) throw new AppError("NOT_FOUND", "No such customer.", "accountId");
+  const [users, subscriptionRows, invoices, alerts, agents, duplicateSubscriptions] = await Promise.all([
+    db.user.findMany({
+      where: { accountId },
+      orderBy: [{ accountRole: "asc" }, { createdAt: "asc" }],
+      select: { id: true, email: true, name: true, accountRole: true, role: true, createdAt: true },
+    }),
+    db.subscription.findMany({
+      where: { accountId },
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      include: { plan: true, scheduledPlan: true },
+      take: 50,
+    }),
+    db.billingHistory.findMany({
+      where: { accountId },
+      orderBy: INVOICE_ORDER,
+      take: INVOICES_SHOWN,
+    }),
+    db.usageAlert.findMany({
+      where: { accountId },
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      take: ALERTS_SHOWN,
+    }),
+    db.agent.findMany({
+      where: { accountId },
+      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+      select: { id: true, name: true, active: true, deactivatedAt: true, createdAt: true },
+    }),
+    duplicateSubscriptionsOf(ports, accountId),
+  ]);
+  const prices = await db.planPrice.findMany({
+    where: { stripePriceId: { in: [...new Set(subscriptionRows.map((s) => s.stripePriceId))] } },
+    select: { stripePriceId: true, amountCents: true, currency: true },
+  });
+  const priceOf = new Map(prices.map((p) => [p.stripePriceId, p]));
+  const subscriptions: CustomerSubscriptionView[] = subscriptionRows.map((s) => {
+    const price = priceOf.get(s.stripePriceId);
+    return {
+      id: s.id,
+      stripeSubscriptionId: s.stripeSubscriptionId,
+      status: s.status,
+      stripeStatus: s.stripeStatus,
+      planId: s.planId,
+      planName: s.plan.name,
+      price: {
+        amount: price?.amountCents ?? s.plan.monthlyPriceCents,
+        currency: (price?.currency ?? s.plan.currency).trim().toLowerCase(),
+      },
+      stripePriceId: s.stripePriceId,
+      currentPeriodStart: s.currentPeriodStart,
+      currentPeriodEnd: s.currentPeriodEnd,
+      cancelAtPeriodEnd: s.cancelAtPeriodEnd,
+      canceledAt: s.canceledAt,
+      endedAt: s.endedAt,
+      scheduledChange: s.scheduledPlan
+        ? { planName: s.scheduledPlan.name, at: s.scheduledChangeAt, stripeScheduleId: s.stripeScheduleId }
+        : null,
+      stripeTestClockId: s.stripeTestClockId,
+      syncedAt: s.syncedAt,
+      createdAt: s.createdAt,
+    };
+  });
+  const chosen = currentSubscriptionOf(subscriptions);
+  const usage = chosen ? await currentUsage(ports, accountId) : null;
+  const daily = usage ? (await dailyUsage(ports, accountId)).days : [];
+  return {
+    account: {
+      id: account.id,
+      name: account.name,
+      createdAt: account.createdAt,
+      stripeCustomerId: account.stripeCustomerId,
+    },
+    users,
+    subscription: chosen,
+    subscriptions,
+    mrr: chosen && grantsAccess(chosen.status) ? chosen.price : null,
+    usage,
+    daily,
+    invoices: invoices.map((i) => ({
+      id: i.id,
+      stripeInvoiceId: i.stripeInvoiceId,
+      number: i.number,
+      status: i.status,
+      billingReason: i.billingReason,
+      total: { amount: i.totalCents, currency: i.currency.trim().toLowerCase() },
+      amountDueCents: i.amountDueCents,
+      amountPaidCents: i.amountPaidCents,
+      hostedInvoiceUrl: i.hostedInvoiceUrl,
+      invoicePdfUrl: i.invoicePdfUrl,
+      periodStart: i.periodStart,
+      periodEnd: i.periodEnd,
+      issuedAt: i.issuedAt,
+      paidAt: i.paidAt,
+    })),
+    alerts: alerts.map((a) => ({
+      id: a.id,
+      kind: a.kind,
+      thresholdPercent: a.thresholdPercent,
+      minutesUsed: a.minutesUsed,
+      minutesLimit: a.minutesLimit,
+      message: a.message,
+      periodStart: a.periodStart,
+      emailedAt: a.emailedAt,
+      dismissedAt: a.dismissedAt,
+      createdAt: a.createdAt,
+    })),
+    agents,
+    duplicateSubscriptions,
+    stripe: {
+      dashboardUrl: stripeDashboardUrl(ports.settings),
+      customerId: account.stripeCustomerId,
+      subscriptionId: chosen?.stripeSubscriptionId ?? null,
+      scheduleId: chosen?.scheduledChange?.stripeScheduleId ?? null,
+      testClockId: chosen?.stripeTestClockId ?? null,
+    },
+  };
+}
+
+/**
+ * Base URL of Stripe's dashboard for this deployment's objects: none with the emulator (it has no
+ * dashboard), the test-mode dashboard when Stripe test clocks are in use (test keys), else the live one.
+ */
+export function stripeDashboardUrl(settings: Ports["settings"]): string | null {
+  if (settings.stripeEmulator) return null;
+  return settings.useTestClocks ? "https://dashboard.stripe.com/test" : "https://dashboard.stripe.com";
+}

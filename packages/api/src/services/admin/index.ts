@@ -1,0 +1,23 @@
+// The admin app's services: audit log, billing clock, customers, failed jobs, revenue, usage and mail,
+// webhook log. Only the admin routers use them (and the queue gauge uses the jobs' state definition).
+export { auditFilterOptions, listAuditLog } from "./audit-log.ts";
+export {
+  advanceBillingClock,
+  billingClockState,
+  CLOCK_CARDS,
+  type ClockCard,
+  clockAccounts,
+  requireEmulator,
+  setBillingClockCard,
+} from "./billing-clock.ts";
+export { CUSTOMER_STATUS_FILTERS, customerDetail, listCustomers } from "./customers.ts";
+export { type JobState, listFailedJobs, listJobTasks, queueJobsByState, replayFailedJob } from "./jobs.ts";
+export { MAX_REVENUE_MONTHS, revenueOverview } from "./revenue.ts";
+export { MAX_SEARCH_LENGTH } from "./sql.ts";
+export { accountsNearLimit, listMail } from "./usage.ts";
+export {
+  listWebhookEvents,
+  replayWebhookEvent,
+  WEBHOOK_DISPLAY_STATUSES,
+  webhookEventDetail,
+} from "./webhooks.ts";

@@ -1,0 +1,272 @@
+// Revenue, computed from Minutely's own records (never from Stripe's reports):
+// - MRR: the monthly price of every subscription whose status grants access (domain `grantsAccess`), in
+//   integer minor units per currency. The price is the subscriber's own Stripe price (plan_price: prices
+//   are immutable, so a subscriber who kept an old price counts at that price). ARR = 12 x MRR.
+// - New: subscriptions created in the month that got past `incomplete` (Minutely's created_at).
+// - Churned: subscriptions that ended (status canceled) in the month, at the price they had at the end.
+// - Upgraded / downgraded: price changes recorded in the webhook log (customer.subscription.updated events
+//   whose previous_attributes hold the subscription's items), up when the monthly amount rose, down when
+//   it fell, with the exact difference as expansion or contraction MRR. Upgrades apply at once; downgrades
+//   when the scheduled change takes effect at renewal.
+// Not counted as movements: access lost or regained without a cancellation (past_due -> unpaid, say).
+import { Prisma } from "@minutely/db";
+import type { Ports } from "../../context.ts";
+import type { Amount } from "./customers.ts";
+import { ACCESS_STATUSES, PRICE_AMOUNT, PRICE_CURRENCY } from "./sql.ts";
+
+export const MAX_REVENUE_MONTHS = 24;
+
+export interface PackageRevenue {
+  planId: string;
+  name: string;
+  active: boolean;
+  subscribers: number;
+  mrr: Amount[];
+}
+
+export interface MonthMovements {
+  /** "2026-11": a calendar month in UTC. */
+  month: string;
+  start: Date;
+  newCount: number;
+  upgradeCount: number;
+  downgradeCount: number;
+  churnCount: number;
+  /** MRR movements per currency, in minor units: new and expansion add, contraction and churn subtract. */
+  mrr: {
+    currency: string;
+    newCents: number;
+    expansionCents: number;
+    contractionCents: number;
+    churnCents: number;
+    netCents: number;
+  }[];
+}
+
+export interface RevenueOverview {
+  asOf: Date;
+  /** Per currency, largest first. */
+  totals: { currency: string; mrrCents: number; arrCents: number; subscribers: number }[];
+  /** Subscriptions granting access, all currencies. */
+  subscribers: number;
+  packages: PackageRevenue[];
+  months: MonthMovements[];
+}
+
+interface PackageRow {
+  plan_id: string;
+  name: string;
+  active: boolean;
+  sort_order: number;
+  currency: string | null;
+  subscribers: number;
+  mrr: bigint | number | null;
+}
+
+interface StartEndRow {
+  id: string;
+  stripe_subscription_id: string;
+  at: Date;
+  amount: number;
+  currency: string;
+}
+
+interface ChangeRow {
+  stripe_subscription_id: string;
+  at: Date;
+  from_amount: number | null;
+  to_amount: number | null;
+  from_currency: string | null;
+  to_currency: string | null;
+}
+
+function monthKey(date: Date): string {
+  return `${date.getUTCFullYear()}-${String(date.getUTCMonth() + 1).padStart(2, "0")}`;
+}
+
+function startOfUtcMonth(date: Date, monthsBack = 0): Date {
+  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() - monthsBack, 1));
+}
+
+/** The monthly amount of an item JSON path in a subscription event: plan_price's amount, else Stripe's. */
+function itemAmount(path: string): Prisma.Sql {
+  const priceId = Prisma.raw(`e.payload #>> '{${path},items,data,0,price,id}'`);
+  const unitAmount = Prisma.raw(`(e.payload #>> '{${path},items,data,0,price,unit_amount}')::bigint`);
+  const quantity = Prisma.raw(`COALESCE((e.payload #>> '{${path},items,data,0,quantity}')::int, 1)`);
+  return Prisma.sql`(COALESCE(
+    (SELECT pp.amount_cents FROM plan_price pp WHERE pp.stripe_price_id = ${priceId}), ${unitAmount}) * ${quantity})`;
+}
+
+function itemCurrency(path: string): Prisma.Sql {
+  return Prisma.raw(`lower(e.payload #>> '{${path},items,data,0,price,currency}')`);
+}
+
+/** MRR, ARR, subscribers per package and the movements of the last `months` calendar months (UTC). */
+export async function revenueOverview(
+  { db, clock }: Pick<Ports, "db" | "clock">,
+  input: { months: number },
+): Promise<RevenueOverview> {
+  const now = clock.now();
+  const from = startOfUtcMonth(now, input.months - 1);
+  const [packageRows, started, ended, changes] = await Promise.all([
+    // Index subscription(status, current_period_end) narrows to the access-granting statuses.
+    db.$queryRaw<PackageRow[]>`
+      SELECT pl.id AS plan_id, pl.name, pl.active, pl.sort_order, x.currency, COALESCE(x.subscribers, 0)::int AS subscribers, x.mrr
+      FROM subscription_plan pl
+      LEFT JOIN (
+        SELECT s.plan_id, ${PRICE_CURRENCY} AS currency, count(*)::int AS subscribers, sum(${PRICE_AMOUNT})::bigint AS mrr
+        FROM subscription s
+        JOIN subscription_plan pl ON pl.id = s.plan_id
+        LEFT JOIN plan_price pp ON pp.stripe_price_id = s.stripe_price_id
+        WHERE s.status::text = ANY(${ACCESS_STATUSES}::text[])
+        GROUP BY 1, 2
+      ) x ON x.plan_id = pl.id
+      WHERE pl.active OR x.subscribers > 0
+      ORDER BY pl.sort_order, pl.name, x.currency`,
+    // Index subscription(created_at).
+    db.$queryRaw<StartEndRow[]>`
+      SELECT s.id, s.stripe_subscription_id, s.created_at AS at, ${PRICE_AMOUNT} AS amount, ${PRICE_CURRENCY} AS currency
+      FROM subscription s
+      JOIN subscription_plan pl ON pl.id = s.plan_id
+      LEFT JOIN plan_price pp ON pp.stripe_price_id = s.stripe_price_id
+      WHERE s.created_at >= ${from} AND s.status NOT IN ('incomplete', 'incomplete_expired')`,
+    // Index subscription(ended_at).
+    db.$queryRaw<StartEndRow[]>`
+      SELECT s.id, s.stripe_subscription_id, s.ended_at AS at, ${PRICE_AMOUNT} AS amount, ${PRICE_CURRENCY} AS currency
+      FROM subscription s
+      JOIN subscription_plan pl ON pl.id = s.plan_id
+      LEFT JOIN plan_price pp ON pp.stripe_price_id = s.stripe_price_id
+      WHERE s.ended_at >= ${from} AND s.status = 'canceled'`,
+    // Index stripe_event(type, stripe_created_at); only subscriptions Minutely knows.
+    db.$queryRaw<ChangeRow[]>`
+      SELECT e.payload #>> '{data,object,id}' AS stripe_subscription_id, e.stripe_created_at AS at,
+        ${itemAmount("data,previous_attributes")}::int AS from_amount,
+        ${itemAmount("data,object")}::int AS to_amount,
+        ${itemCurrency("data,previous_attributes")} AS from_currency,
+        ${itemCurrency("data,object")} AS to_currency
+      FROM stripe_event e
+      JOIN subscription s ON s.stripe_subscription_id = e.payload #>> '{data,object,id}'
+      WHERE e.type = 'customer.subscription.updated' AND e.stripe_created_at >= ${from}
+        AND e.payload #> '{data,previous_attributes,items,data,0,price}' IS NOT NULL
+      ORDER BY e.stripe_created_at, e.id`,
+  ]);
+
+  const totals = new Map<string, { mrrCents: number; subscribers: number }>();
+  const packages = new Map<string, PackageRevenue & { sortOrder: number }>();
+  let subscribers = 0;
+  for (const row of packageRows) {
+    const entry = packages.get(row.plan_id) ?? {
+      planId: row.plan_id,
+      name: row.name,
+      active: row.active,
+      sortOrder: row.sort_order,
+      subscribers: 0,
+      mrr: [],
+    };
+    if (row.currency !== null && row.subscribers > 0) {
+      const mrr = Number(row.mrr ?? 0);
+      entry.subscribers += row.subscribers;
+      entry.mrr.push({ amount: mrr, currency: row.currency });
+      const total = totals.get(row.currency) ?? { mrrCents: 0, subscribers: 0 };
+      total.mrrCents += mrr;
+      total.subscribers += row.subscribers;
+      totals.set(row.currency, total);
+      subscribers += row.subscribers;
+    }
+    packages.set(row.plan_id, entry);
+  }
+
+  // Calendar months, oldest first.
+  const months: MonthMovements[] = [];
+  const byMonth = new Map<string, MonthMovements>();
+  for (let back = input.months - 1; back >= 0; back--) {
+    const start = startOfUtcMonth(now, back);
+    const month: MonthMovements = {
+      month: monthKey(start),
+      start,
+      newCount: 0,
+      upgradeCount: 0,
+      downgradeCount: 0,
+      churnCount: 0,
+      mrr: [],
+    };
+    months.push(month);
+    byMonth.set(month.month, month);
+  }
+  const movement = (month: MonthMovements, currency: string) => {
+    let entry = month.mrr.find((m) => m.currency === currency);
+    if (!entry) {
+      entry = { currency, newCents: 0, expansionCents: 0, contractionCents: 0, churnCents: 0, netCents: 0 };
+      month.mrr.push(entry);
+    }
+    return entry;
+  };
+
+  // Price changes only: an items update that kept the price (a renewal moves the items' period) is none.
+  const priceChanges = changes.filter(
+    (c): c is ChangeRow & { from_amount: number; to_amount: number; to_currency: string } =>
+      c.from_amount !== null &&
+      c.to_amount !== null &&
+      c.to_currency !== null &&
+      c.from_currency === c.to_currency &&
+      c.from_amount !== c.to_amount,
+  );
+  // A new subscription's starting price is the price before its first change (all of its changes are in
+  // the window: it started in it); without changes, its price now.
+  const firstChange = new Map<string, ChangeRow>();
+  for (const change of priceChanges) {
+    if (!firstChange.has(change.stripe_subscription_id))
+      firstChange.set(change.stripe_subscription_id, change);
+  }
+  for (const row of started) {
+    const month = byMonth.get(monthKey(row.at));
+    if (!month) continue;
+    const first = firstChange.get(row.stripe_subscription_id);
+    const amount = first?.from_amount ?? row.amount;
+    const currency = first?.from_currency ?? row.currency;
+    month.newCount += 1;
+    const m = movement(month, currency);
+    m.newCents += amount;
+    m.netCents += amount;
+  }
+  for (const row of ended) {
+    const month = byMonth.get(monthKey(row.at));
+    if (!month) continue;
+    month.churnCount += 1;
+    const m = movement(month, row.currency);
+    m.churnCents += row.amount;
+    m.netCents -= row.amount;
+  }
+  for (const change of priceChanges) {
+    const month = byMonth.get(monthKey(change.at));
+    if (!month) continue;
+    const delta = change.to_amount - change.from_amount;
+    const m = movement(month, change.to_currency);
+    if (delta > 0) {
+      month.upgradeCount += 1;
+      m.expansionCents += delta;
+    } else {
+      month.downgradeCount += 1;
+      m.contractionCents += -delta;
+    }
+    m.netCents += delta;
+  }
+  for (const month of months) month.mrr.sort((a, b) => a.currency.localeCompare(b.currency));
+
+  return {
+    asOf: now,
+    totals: [...totals.entries()]
+      .map(([currency, t]) => ({
+        currency,
+        mrrCents: t.mrrCents,
+        arrCents: t.mrrCents * 12,
+        subscribers: t.subscribers,
+      }))
+      .sort((a, b) => b.mrrCents - a.mrrCents || a.currency.localeCompare(b.currency)),
+    subscribers,
+    packages: [...packages.values()]
+      .sort((a, b) => a.sortOrder - b.sortOrder || a.name.localeCompare(b.name))
+      .map(({ sortOrder: _sortOrder, ...rest }) => rest),
+    months,
+  };
+}

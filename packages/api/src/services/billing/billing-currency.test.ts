@@ -1,0 +1,210 @@
+// An account's billing currency: Stripe fixes a customer's currency at its first subscription, so a
+// package in another currency can never be bought by that account. Real PostgreSQL, the official Stripe
+// SDK against the emulator (which refuses to combine currencies on a customer, as Stripe does).
+import { testDatabase } from "@minutely/db/vitest";
+import { fixedClock } from "@minutely/domain";
+import { stripeEmulatorUrl } from "@minutely/testing";
+import { describe, expect, it } from "vitest";
+import type { Viewer } from "../../context.ts";
+import { AppError } from "../../errors.ts";
+import { BillingCurrencyConflictError } from "../../ports/billing.ts";
+import { testPorts } from "../../testing.ts";
+import { createPackage, syncCatalogToStripe } from "../catalog/catalog-admin.ts";
+import { toPackageView } from "../catalog/packages.ts";
+import { packageSelection } from "../subscriptions/package-selection.ts";
+import { cancel, downgrade, subscribe, upgrade } from "../subscriptions/subscriptions.ts";
+import { accountBillingCurrency, fromCurrencyConflict } from "./billing-currency.ts";
+import { syncSubscription } from "./subscription-sync.ts";
+
+const { db } = await testDatabase();
+const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
+const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl(), clock });
+const admin: Viewer = {
+  userId: "00000000-0000-4000-8000-000000000001",
+  email: "ops@example.com",
+  name: "Ops",
+  role: "admin",
+  accountId: null,
+};
+await syncCatalogToStripe(ports);
+const euroPlus = (
+  await createPackage(ports, admin, {
+    name: "Euro Plus",
+    description: "Billed in euros",
+    monthlyPriceCents: 3900,
+    currency: "eur",
+    callMinutesLimit: 1500,
+    agentsAllowed: 3,
+    analyticsAccess: true,
+    apiAccess: false,
+    overagePriceCentsPerMinute: 4,
+    recommended: false,
+  })
+).package;
+const pro = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
+const starter = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Starter" } });
+
+let counter = 0;
+async function newAccount() {
+  counter += 1;
+  const account = await db.account.create({ data: { name: `Currency customer ${counter}` } });
+  const email = `currency${counter}@example.com`;
+  await db.user.create({ data: { email, name: `Currency customer ${counter}`, accountId: account.id } });
+  return { accountId: account.id, email, name: `Currency customer ${counter}` };
+}
+
+async function failure(promise: Promise<unknown>): Promise<AppError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  throw new Error("expected the action to fail");
+}
+
+/** Moves the customer's Stripe test clock (and Minutely's clock) to `to`, then syncs as a webhook would. */
+async function advanceTo(accountId: string, to: Date) {
+  const sub = await db.subscription.findFirstOrThrow({
+    where: { accountId },
+    orderBy: { createdAt: "desc" },
+  });
+  await ports.billing.advanceTestClock(sub.stripeTestClockId ?? "", to);
+  for (let i = 0; i < 50; i++) {
+    const testClock = await ports.stripe.testHelpers.testClocks.retrieve(sub.stripeTestClockId ?? "");
+    if (testClock.status === "ready") break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  clock.set(to);
+  return await syncSubscription(ports, sub.stripeSubscriptionId);
+}
+
+/** A former EUR customer: subscribed to Euro Plus, cancelled, and the period is over. */
+async function formerEuroCustomer() {
+  const account = await newAccount();
+  await subscribe(ports, account, { packageId: euroPlus.id, paymentMethodId: "pm_card_visa" });
+  const cancelled = await cancel(ports, account);
+  const after = await advanceTo(
+    account.accountId,
+    new Date((cancelled.currentPeriodEnd ?? new Date()).getTime() + 3600 * 1000),
+  );
+  expect(after?.status).toBe("canceled");
+  return account;
+}
+
+async function stripeSubscriptionCount(accountId: string) {
+  const row = await db.account.findUniqueOrThrow({ where: { id: accountId } });
+  const list = await ports.stripe.subscriptions.list({ customer: row.stripeCustomerId ?? "", status: "all" });
+  return list.data.length;
+}
+
+describe("an account's billing currency", () => {
+  it("is unknown before the first subscription, and every active package is available", async () => {
+    const account = await newAccount();
+    expect(await accountBillingCurrency(ports, account.accountId)).toBeNull();
+    const selection = await packageSelection(ports, account.accountId);
+    expect(selection.billingCurrency).toBeNull();
+    expect(selection.packages.every((p) => p.availability.available)).toBe(true);
+  });
+
+  it("a former EUR customer subscribing to a USD package gets a 409 naming packageId, not Stripe's refusal", async () => {
+    const account = await formerEuroCustomer();
+    expect(await accountBillingCurrency(ports, account.accountId)).toBe("eur");
+    const before = await stripeSubscriptionCount(account.accountId);
+
+    const direct = await failure(
+      subscribe(ports, account, { packageId: pro.id, paymentMethodId: "pm_card_visa" }),
+    );
+    expect(direct).toMatchObject({ code: "CONFLICT", field: "packageId" });
+    expect(direct.message).toBe(
+      "Your account is billed in EUR, and Pro is priced in USD: choose a package in EUR.",
+    );
+
+    // Checkout is refused too, instead of a page whose Pay button Stripe would refuse.
+    const checkout = await failure(subscribe(ports, account, { packageId: pro.id }));
+    expect(checkout).toMatchObject({ code: "CONFLICT", field: "packageId" });
+    expect(await stripeSubscriptionCount(account.accountId)).toBe(before);
+
+    // A package in the account's currency still works.
+    const again = await subscribe(ports, account, {
+      packageId: euroPlus.id,
+      paymentMethodId: "pm_card_visa",
+    });
+    expect(again).toMatchObject({ kind: "subscribed", subscription: { package: { id: euroPlus.id } } });
+  });
+
+  it("the package selection marks packages in another currency unavailable, with the reason", async () => {
+    const account = await formerEuroCustomer();
+    const selection = await packageSelection(ports, account.accountId);
+    expect(selection.billingCurrency).toBe("eur");
+    const byName = Object.fromEntries(selection.packages.map((p) => [p.name, p.availability]));
+    expect(byName["Euro Plus"]).toEqual({ available: true, reason: null });
+    expect(byName.Pro).toEqual({ available: false, reason: "Your account is billed in EUR." });
+    expect(byName.Starter).toEqual({ available: false, reason: "Your account is billed in EUR." });
+  });
+
+  it("a USD subscriber is offered no change to a EUR package, and upgrade/downgrade to it are a 409 before Stripe", async () => {
+    const account = await newAccount();
+    await subscribe(ports, account, { packageId: pro.id, paymentMethodId: "pm_card_visa" });
+    const selection = await packageSelection(ports, account.accountId);
+    expect(selection.billingCurrency).toBe("usd");
+    const euro = selection.packages.find((p) => p.id === euroPlus.id);
+    expect(euro?.availability).toEqual({ available: false, reason: "Your account is billed in USD." });
+    expect(selection.packages.find((p) => p.id === starter.id)?.availability.available).toBe(true);
+
+    const down = await failure(downgrade(ports, account, { packageId: euroPlus.id }));
+    expect(down).toMatchObject({ code: "CONFLICT", field: "packageId" });
+    expect(down.message).toContain("billed in USD");
+    const up = await failure(upgrade(ports, account, { packageId: euroPlus.id, prorationDate: clock.now() }));
+    expect(up).toMatchObject({ code: "CONFLICT", field: "packageId" });
+    const sub = await db.subscription.findFirstOrThrow({ where: { accountId: account.accountId } });
+    expect(sub.stripeScheduleId).toBeNull();
+  });
+
+  it("is Stripe's customer currency when this database forgot the subscriptions: subscribe is refused before Stripe charges", async () => {
+    const account = await newAccount();
+    await subscribe(ports, account, { packageId: starter.id, paymentMethodId: "pm_card_visa" });
+    // Stripe's customer had a USD subscription this database no longer knows of (a lost sync, say), now ended.
+    const sub = await db.subscription.findFirstOrThrow({ where: { accountId: account.accountId } });
+    await ports.stripe.subscriptions.cancel(sub.stripeSubscriptionId);
+    await db.billingHistory.deleteMany({ where: { accountId: account.accountId } });
+    await db.subscription.deleteMany({ where: { accountId: account.accountId } });
+    expect(await accountBillingCurrency(ports, account.accountId)).toBeNull();
+
+    const refused = await failure(
+      subscribe(ports, account, { packageId: euroPlus.id, paymentMethodId: "pm_card_visa" }),
+    );
+    expect(refused).toMatchObject({ code: "CONFLICT", field: "packageId" });
+    expect(refused.message).toContain("billed in USD");
+    expect(await stripeSubscriptionCount(account.accountId)).toBe(1);
+  });
+
+  it("Stripe's own refusal to combine currencies (a race) is a typed error naming the customer's currency", async () => {
+    const account = await newAccount();
+    await subscribe(ports, account, { packageId: starter.id, paymentMethodId: "pm_card_visa" });
+    const row = await db.account.findUniqueOrThrow({ where: { id: account.accountId } });
+    const euro = await db.subscriptionPlan.findUniqueOrThrow({ where: { id: euroPlus.id } });
+    const refused = await ports.billing
+      .createSubscription({
+        customerId: row.stripeCustomerId ?? "",
+        priceId: euro.stripePriceId ?? "",
+        paymentMethodId: "pm_card_visa",
+        metadata: {},
+        idempotencyKey: `currency-race-${account.accountId}`,
+      })
+      .then(
+        () => null,
+        (error: unknown) => error,
+      );
+    expect(refused).toBeInstanceOf(BillingCurrencyConflictError);
+    expect((refused as BillingCurrencyConflictError).customerCurrency).toBe("usd");
+    // And the service turns it into the same 409 as its own check.
+    const mapped = await failure(
+      Promise.reject(refused).catch((error: unknown) => fromCurrencyConflict(error, toPackageView(euro))),
+    );
+    expect(mapped).toMatchObject({ code: "CONFLICT", field: "packageId" });
+    expect(mapped.message).toBe(
+      "Your account is billed in USD, and Euro Plus is priced in EUR: choose a package in USD.",
+    );
+  });
+});

@@ -1,0 +1,20 @@
+// Converging with Stripe: subscriptions and invoices re-read from Stripe into Minutely's tables
+// (subscription-sync.ts), the guard against two live subscriptions (duplicate-subscriptions.ts), the
+// currency an account is billed in (billing-currency.ts) and invoice lines (invoice-lines.ts). Depends on
+// catalog, accounts and metering.
+export {
+  accountBillingCurrency,
+  assertBillableIn,
+  authoritativeBillingCurrency,
+  availabilityFor,
+  fromCurrencyConflict,
+} from "./billing-currency.ts";
+export { duplicateSubscriptionsOf, resolveDuplicateSubscriptions } from "./duplicate-subscriptions.ts";
+export { invoiceLinesOf } from "./invoice-lines.ts";
+export {
+  resyncStaleSubscriptions,
+  stripeNowFor,
+  syncInvoice,
+  syncRecentInvoices,
+  syncSubscription,
+} from "./subscription-sync.ts";

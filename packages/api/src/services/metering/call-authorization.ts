@@ -1,0 +1,222 @@
+// Call authorization: before a call starts, the calling platform asks whether it may, and Minutely reserves
+// minutes for it. The decision itself is the domain's `authorizeCall`; this service supplies the facts under
+// a lock so that concurrent calls cannot together overshoot a hard cap.
+//
+// Rules (see README "Metering"):
+// - Every allowed call reserves RESERVATION_MINUTES minutes, held until the usage event with the same
+//   call_id settles it (in the ingestion transaction) or until it expires after RESERVATION_TTL_MS.
+//   Expired reservations no longer count.
+// - Hard-cap packages allow a call while used + held + this reservation <= included minutes; beyond that
+//   the direction's over-cap rule decides (DEFAULT_OVER_CAP_POLICY: inbound answered, outbound denied).
+//   Packages with an overage price always allow (the minutes beyond the limit are billed).
+// - Per account, authorizations and ingestion serialize on the current period's rollup row
+//   (SELECT ... FOR UPDATE), so the check and the reservation are one atomic step.
+// - An allowed call is told the most it may last (maxDurationSeconds, the domain's callMinutesAllowed), so
+//   the calling platform can end it at a hard cap; minutes a call still runs beyond the cap (an inbound
+//   call, calls sharing what was left, a platform that did not end it) are recorded as over-cap usage,
+//   shown to the customer and the admins, and never billed.
+// - Idempotent per (account_id, call_id), the key of a call here as in ingestion: authorizing the same call
+//   again returns its reservation; the same key with another agent or direction is a call_id_conflict.
+//   Another account's call with the same call_id is another call.
+import {
+  authorizeCall,
+  type CallDenialReason,
+  type CallDirection,
+  callMinutesAllowed,
+  DEFAULT_OVER_CAP_POLICY,
+  MS_PER_MINUTE,
+} from "@minutely/domain";
+import type { Ports } from "../../context.ts";
+import { isUuid } from "../ids.ts";
+import { lockPeriod } from "./period-plans.ts";
+import { currentPeriod, nowFor } from "./periods.ts";
+import { endedBy, loadMeteringSubscription, METERING_TX_OPTIONS } from "./subscription.ts";
+
+/** Minutes held for every authorized call until its usage event arrives. */
+export const RESERVATION_MINUTES = 5;
+/** A reservation no usage event settled stops counting after this long. */
+export const RESERVATION_TTL_MS = 30 * MS_PER_MINUTE;
+
+export interface AuthorizeCallInput {
+  callId: string;
+  accountId: string;
+  agentId: string;
+  direction: CallDirection;
+}
+
+/** Why a call is denied, as the API names it (the metering route's documented enum is this list). */
+export const CALL_DENIALS = [
+  "no_active_subscription",
+  "agent_inactive",
+  "minutes_exhausted",
+  "unknown_account",
+  "unknown_agent",
+  "call_id_conflict",
+] as const;
+
+export type CallDenial = (typeof CALL_DENIALS)[number];
+
+// Every denial of the domain's rule is in the list (a new one added there fails to compile here).
+const _everyDenialListed: readonly CallDenial[] = [] as Lowercase<
+  Exclude<CallDenialReason, "INVALID_REQUEST">
+>[];
+
+export type CallAuthorizationResult =
+  | {
+      decision: "allow";
+      callId: string;
+      reservedMinutes: number;
+      expiresAt: Date;
+      /** Allowed beyond a hard cap by the direction's over-cap rule (inbound, by default). */
+      overCap: boolean;
+      /** The call was authorized before: this is that reservation (overCap is not recorded, so false). */
+      replayed: boolean;
+      /**
+       * The most the call may last, in seconds, so the calling platform can end it at a hard cap: what is
+       * left of the included minutes after those used and those held by other calls. Null when no cap ends
+       * the call (an overage package, or an inbound call, answered beyond the cap). Computed afresh on a replay.
+       */
+      maxDurationSeconds: number | null;
+    }
+  | { decision: "deny"; callId: string; reason: CallDenial; message: string };
+
+function deny(callId: string, reason: CallDenial, message: string): CallAuthorizationResult {
+  return { decision: "deny", callId, reason, message };
+}
+
+/** Decides whether a call may start and, if so, reserves minutes for it. */
+export async function authorizeCallRequest(
+  ports: Pick<Ports, "db" | "clock">,
+  input: AuthorizeCallInput,
+): Promise<CallAuthorizationResult> {
+  const { callId, accountId, agentId } = input;
+  const wallNow = ports.clock.now();
+  const account = isUuid(accountId)
+    ? await ports.db.account.findUnique({ where: { id: accountId }, select: { id: true } })
+    : null;
+  if (!account) return deny(callId, "unknown_account", "No account has this account_id.");
+  const agent = isUuid(agentId)
+    ? await ports.db.agent.findFirst({ where: { id: agentId, accountId }, select: { active: true } })
+    : null;
+  if (!agent) return deny(callId, "unknown_agent", "agent_id is not an agent of this account.");
+  const subscription = await loadMeteringSubscription(ports.db, accountId);
+  if (!subscription) {
+    return deny(callId, "no_active_subscription", "Calls require an active subscription.");
+  }
+  // Reservations, their expiry and the period are all on the account's time (its test clock's, if ahead).
+  const now = nowFor(subscription, wallNow);
+  // The account's subscriptions have ended: no period covers a call now (none is made up, no row written).
+  if (endedBy(subscription, now)) {
+    return deny(callId, "no_active_subscription", "Calls require an active subscription.");
+  }
+  const period = currentPeriod(subscription, now);
+
+  return await ports.db.$transaction(async (tx) => {
+    // The lock: this account's rollup row of the current period (created empty if needed).
+    await tx.$executeRaw`
+      INSERT INTO usage_period_rollup (account_id, period_start, period_end, updated_at)
+      VALUES (${accountId}::uuid, ${period.start}, ${period.end}, ${now})
+      ON CONFLICT (account_id, period_start) DO NOTHING`;
+    // The period records the plan that governs it (as ingestion and overage do), so a period whose usage
+    // all arrives after a plan change is still measured and billed by the plan it was used under.
+    const rollup = await lockPeriod(tx, accountId, period.start, subscription);
+    const plan = rollup?.plan ?? subscription.plan;
+
+    const existing = await tx.callReservation.findUnique({
+      where: { accountId_callId: { accountId, callId } },
+    });
+    if (existing) {
+      if (
+        existing.agentId?.toLowerCase() !== agentId.toLowerCase() ||
+        existing.direction !== input.direction
+      ) {
+        return deny(
+          callId,
+          "call_id_conflict",
+          `This call_id was authorized for this account with another agent or direction ` +
+            `(${existing.agentId ?? "no agent"}, ${existing.direction}); use a new call_id for another call.`,
+        );
+      }
+    }
+
+    await tx.$executeRaw`
+      UPDATE call_reservation SET status = 'expired'
+      WHERE account_id = ${accountId}::uuid AND status = 'held' AND expires_at <= ${now}`;
+    // Held by the account's other calls (a replay's own reservation is not counted against it).
+    const [held] = await tx.$queryRaw<{ minutes: number }[]>`
+      SELECT COALESCE(sum(minutes), 0)::int AS minutes FROM call_reservation
+      WHERE account_id = ${accountId}::uuid AND status = 'held' AND expires_at > ${now}
+        AND call_id <> ${callId}`;
+    const toSeconds = (minutes: number | null) => (minutes === null ? null : minutes * 60);
+
+    if (existing) {
+      const maxMinutes = callMinutesAllowed({
+        direction: input.direction,
+        minutesUsed: rollup?.minutes ?? 0,
+        minutesReservedByOthers: held?.minutes ?? 0,
+        minutesLimit: plan.callMinutesLimit,
+        overageAllowed: plan.overagePrice !== null,
+        policy: DEFAULT_OVER_CAP_POLICY,
+      });
+      return {
+        decision: "allow",
+        callId,
+        reservedMinutes: existing.minutes,
+        expiresAt: existing.expiresAt,
+        overCap: false,
+        replayed: true,
+        maxDurationSeconds: toSeconds(maxMinutes),
+      } as const;
+    }
+
+    const decision = authorizeCall({
+      direction: input.direction,
+      minutesUsed: rollup?.minutes ?? 0,
+      minutesReserved: held?.minutes ?? 0,
+      minutesLimit: plan.callMinutesLimit,
+      overageAllowed: plan.overagePrice !== null,
+      reserveMinutes: RESERVATION_MINUTES,
+      policy: DEFAULT_OVER_CAP_POLICY,
+      accessGranted: subscription.accessGranted,
+      agentActive: agent.active,
+    });
+    if (decision.decision === "deny") {
+      if (decision.reason === "INVALID_REQUEST") throw new Error(decision.message);
+      return deny(callId, decision.reason.toLowerCase() as CallDenial, decision.message);
+    }
+    const expiresAt = new Date(now.getTime() + RESERVATION_TTL_MS);
+    await tx.callReservation.create({
+      data: {
+        callId,
+        accountId,
+        agentId,
+        direction: input.direction,
+        minutes: decision.reserveMinutes,
+        status: "held",
+        expiresAt,
+        createdAt: now,
+      },
+    });
+    return {
+      decision: "allow",
+      callId,
+      reservedMinutes: decision.reserveMinutes,
+      expiresAt,
+      overCap: decision.overCap,
+      replayed: false,
+      maxDurationSeconds: toSeconds(decision.maxMinutes),
+    } as const;
+  }, METERING_TX_OPTIONS);
+}
+
+/**
+ * Marks held reservations past their expiry as expired (reads already ignore them; this keeps rows true).
+ * By Minutely's clock: a reservation made on an account's test clock ahead of it (see `accountNow`) is left
+ * held here, and the account's reads and authorizations, which go by the clock's time, judge it. Run
+ * periodically (jobs/registry.ts). Returns how many were expired.
+ */
+export async function expireCallReservations(ports: Pick<Ports, "db" | "clock">): Promise<number> {
+  return await ports.db.$executeRaw`
+    UPDATE call_reservation SET status = 'expired'
+    WHERE status = 'held' AND expires_at <= ${ports.clock.now()}`;
+}

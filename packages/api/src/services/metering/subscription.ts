@@ -1,0 +1,143 @@
+// The subscription metering follows for an account (the domain's currentSubscriptionOf, the same rule every
+// other service uses), with the package's limits and when the account's subscriptions stopped covering
+// calls. Shared by ingestion, call authorization, usage reads, alerts, overage and agents.
+import type { Prisma, SubscriptionPlan, SubscriptionStatus } from "@minutely/db";
+import { type Currency, currentSubscriptionOf, grantsAccess, isCurrency, type Money } from "@minutely/domain";
+import type { Db } from "../../db.ts";
+
+/** Interactive transactions of metering: waiting for a pooled connection under load is normal. */
+export const METERING_TX_OPTIONS = { maxWait: 30_000, timeout: 60_000 } as const;
+
+export interface MeteringPlan {
+  id: string;
+  name: string;
+  callMinutesLimit: number;
+  agentsAllowed: number;
+  /** Price of a minute beyond the limit; null means a hard cap. */
+  overagePrice: Money | null;
+  currency: Currency;
+}
+
+export interface MeteringSubscription {
+  id: string;
+  accountId: string;
+  status: SubscriptionStatus;
+  stripeSubscriptionId: string;
+  currentPeriodStart: Date;
+  currentPeriodEnd: Date;
+  createdAt: Date;
+  accessGranted: boolean;
+  plan: MeteringPlan;
+  /** The sync ticket of the Stripe read this row was written from; grows with every newer read. */
+  syncTicket: bigint;
+  /** The Stripe test clock's time as last read (test mode and the emulator only), else null. */
+  testClockTime: Date | null;
+  /**
+   * When the account's first subscription began: the earliest start of a period or creation of any of its
+   * subscriptions (Stripe's start is the first period's start; after renewals the row's creation, written
+   * when the customer subscribed, is the earliest trace). No call, usage or overage is dated before it.
+   */
+  firstStartedAt: Date;
+  /**
+   * When the account's subscriptions ended, or null while one is live (`isLiveSubscription`: active,
+   * trialing, past due, unpaid, incomplete, paused; `unknown` too, failing open for usage that is recorded).
+   * Set only when every subscription of the account is terminal: the latest end among them (a canceled
+   * one's `ended_at`, else its period end; an expired checkout never covered anything past its creation).
+   * No call that started at or after it is recorded, and nothing is billed on an ended subscription.
+   */
+  endedAt: Date | null;
+}
+
+export function toMeteringPlan(row: SubscriptionPlan): MeteringPlan {
+  const code = row.currency.trim().toLowerCase();
+  if (!isCurrency(code)) throw new Error(`package ${row.id} has an unsupported currency "${row.currency}"`);
+  return {
+    id: row.id,
+    name: row.name,
+    callMinutesLimit: row.callMinutesLimit,
+    agentsAllowed: row.agentsAllowed,
+    overagePrice:
+      row.overagePriceCentsPerMinute === null
+        ? null
+        : { amount: row.overagePriceCentsPerMinute, currency: code },
+    currency: code,
+  };
+}
+
+type SubscriptionWithPlan = Prisma.SubscriptionGetPayload<{ include: { plan: true } }>;
+
+function toMeteringSubscription(
+  row: SubscriptionWithPlan,
+  firstStartedAt: Date,
+  endedAt: Date | null,
+): MeteringSubscription {
+  return {
+    firstStartedAt,
+    endedAt,
+    id: row.id,
+    accountId: row.accountId,
+    status: row.status,
+    stripeSubscriptionId: row.stripeSubscriptionId,
+    currentPeriodStart: row.currentPeriodStart,
+    currentPeriodEnd: row.currentPeriodEnd,
+    createdAt: row.createdAt,
+    accessGranted: grantsAccess(row.status),
+    plan: toMeteringPlan(row.plan),
+    syncTicket: row.syncTicket,
+    testClockTime: row.testClockTime,
+  };
+}
+
+/** The metered subscription of each of the accounts (accounts that never subscribed are absent). */
+export async function loadMeteringSubscriptions(
+  db: Db,
+  accountIds: readonly string[],
+): Promise<Map<string, MeteringSubscription>> {
+  const result = new Map<string, MeteringSubscription>();
+  if (accountIds.length === 0) return result;
+  const rows = await db.subscription.findMany({
+    where: { accountId: { in: [...accountIds] } },
+    include: { plan: true },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+  });
+  const byAccount = new Map<string, SubscriptionWithPlan[]>();
+  for (const row of rows) {
+    const list = byAccount.get(row.accountId) ?? [];
+    list.push(row);
+    byAccount.set(row.accountId, list);
+  }
+  for (const [accountId, list] of byAccount) {
+    const chosen = currentSubscriptionOf(list);
+    const firstStartedAt = new Date(
+      Math.min(...list.flatMap((r) => [r.createdAt.getTime(), r.currentPeriodStart.getTime()])),
+    );
+    if (chosen) result.set(accountId, toMeteringSubscription(chosen, firstStartedAt, coverageEnd(list)));
+  }
+  return result;
+}
+
+/** A subscription that ended: Stripe never bills or revives it (a new subscription is another row). */
+function hasEnded(status: SubscriptionStatus): boolean {
+  return status === "canceled" || status === "incomplete_expired";
+}
+
+/** When the account's subscriptions stopped covering calls: null while any has not ended (see `endedAt`). */
+function coverageEnd(rows: readonly SubscriptionWithPlan[]): Date | null {
+  if (rows.length === 0 || rows.some((r) => !hasEnded(r.status))) return null;
+  const ends = rows.map((r) =>
+    r.status === "canceled" ? (r.endedAt ?? r.currentPeriodEnd) : (r.endedAt ?? r.createdAt),
+  );
+  return new Date(Math.max(...ends.map((d) => d.getTime())));
+}
+
+/** Whether the account's subscriptions had all ended by `at` (a call starting then is not covered). */
+export function endedBy(subscription: Pick<MeteringSubscription, "endedAt">, at: Date): boolean {
+  return subscription.endedAt !== null && at.getTime() >= subscription.endedAt.getTime();
+}
+
+export async function loadMeteringSubscription(
+  db: Db,
+  accountId: string,
+): Promise<MeteringSubscription | null> {
+  return (await loadMeteringSubscriptions(db, [accountId])).get(accountId) ?? null;
+}

@@ -1,0 +1,652 @@
+// Usage ingestion: the calling platform reports finished calls; each call_id counts once, in the billing
+// period that contains its start, and the per-period and per-day rollups move in the same transaction.
+//
+// Rules (see README "Metering"):
+// - Billable minutes: per started minute of each call (`billableMinutes` / `callDurationSeconds` of
+//   @minutely/domain): 0 s -> 0, 1..60 s -> 1, 61 s -> 2; fractions of a second round up; > 24 h rejected.
+// - Idempotent per key, (account_id, call_id): the same call_id of another account is another call. An
+//   event whose key is already recorded (or earlier in the same batch) is `duplicate` when it is the same
+//   call (agent, direction, started_at and duration in whole seconds all equal), and rejected as
+//   `call_id_conflict` when it differs: the recorded call stands and the difference is reported, never
+//   dropped silently.
+// - The period is the one of the account's subscription containing `started_at`; an event before the
+//   current period start belongs to a closed period: recorded with `late: true`, counted in that period's
+//   rollup (never the current one) and reported back as accepted and late. No alerts fire for it.
+// - The period's rollup records the plan that governs it (`settlePeriodPlans`): the subscription's plan
+//   while the period is current, kept once it has closed. Alert thresholds and the decision to report
+//   overage use that plan, so a late event of a closed period is measured against the period's own plan.
+// - Rejected (per event, with a reason): started more than 5 minutes in the future, more than 35 days ago
+//   (LATE_WINDOW_DAYS) or before the account's first subscription, unknown account, agent_id not an agent
+//   of that account, account that never had a subscription, started at or after the end of the account's
+//   last subscription (`no_active_subscription`, as authorization denies it: never stored nor billed),
+//   invalid duration. A call that started before that end counts, late, in the subscription's last period.
+//   These checks run before anything is written, so every date that reaches the database lies in that window.
+//
+// The batch is written with set-based SQL in one transaction: one statement that inserts the calls' keys
+// into usage_call_key (ON CONFLICT DO NOTHING RETURNING) and the events of exactly the
+// keys it inserted into usage_event (what was really inserted counts; a concurrent batch with the same key
+// waits on the key's unique index and then skips it, and the row it skipped for is read back to tell a
+// duplicate from a conflict), then one upsert per rollup table aggregated per key. usage_event is
+// partitioned by started_at, so it cannot have a unique index on the key alone: usage_call_key is that
+// index, and a foreign key from each event to its key row (with its started_at) lets no call have two
+// events, even reported with two started_at in two partitions (docs/usage-partitions.md).
+// Every statement touches rows in key order, so concurrent batches cannot deadlock.
+import type { Prisma } from "@minutely/db";
+import {
+  billableMinutes,
+  type CallDirection,
+  callDurationSeconds,
+  dayKey,
+  MS_PER_DAY,
+  MS_PER_MINUTE,
+} from "@minutely/domain";
+import type { Ports } from "../../context.ts";
+import { isUuid } from "../ids.ts";
+import { enqueueOverageReport } from "./overage.ts";
+import {
+  PERIOD_PLAN_COLUMNS,
+  type PeriodPlan,
+  type PeriodPlanColumns,
+  recordedPeriodPlan,
+  settlePeriodPlans,
+} from "./period-plans.ts";
+import { nowFor, periodContaining } from "./periods.ts";
+import {
+  endedBy,
+  loadMeteringSubscriptions,
+  METERING_TX_OPTIONS,
+  type MeteringSubscription,
+} from "./subscription.ts";
+import { type PeriodUsageChange, recordCrossedAlerts } from "./usage-alerts.ts";
+
+/** Events per request, at most. */
+export const MAX_EVENTS_PER_BATCH = 1000;
+/** Clock skew tolerated for `started_at` in the future. */
+export const FUTURE_TOLERANCE_MS = 5 * MS_PER_MINUTE;
+/**
+ * How far back a late event is still accepted: 35 days, as Stripe's meter events. Older calls are rejected
+ * (`too_old`): their periods have been invoiced long ago, and no date outside the window, however absurd
+ * (year 1, 1582), ever reaches the period arithmetic or the database.
+ */
+export const LATE_WINDOW_DAYS = 35;
+export const LATE_WINDOW_MS = LATE_WINDOW_DAYS * MS_PER_DAY;
+
+export interface UsageEventInput {
+  callId: string;
+  accountId: string;
+  agentId?: string | null | undefined;
+  direction: CallDirection;
+  startedAt: Date;
+  /** Either the end of the call or its duration in seconds. */
+  endedAt?: Date | undefined;
+  durationSeconds?: number | undefined;
+}
+
+/** Why an event is rejected, as the API names it (the metering route's documented enum is this list). */
+export const USAGE_REJECTION_REASONS = [
+  "invalid_timestamp",
+  "invalid_duration",
+  "ended_before_started",
+  "too_long",
+  "started_in_future",
+  "too_old",
+  "before_subscription",
+  "unknown_account",
+  "unknown_agent",
+  "no_subscription",
+  "no_active_subscription",
+  "call_id_conflict",
+] as const;
+
+export type UsageRejectionReason = (typeof USAGE_REJECTION_REASONS)[number];
+
+export type UsageEventResult =
+  | {
+      callId: string;
+      status: "accepted";
+      billableMinutes: number;
+      durationSeconds: number;
+      periodStart: Date;
+      late: boolean;
+    }
+  | { callId: string; status: "duplicate" }
+  | { callId: string; status: "rejected"; reason: UsageRejectionReason; message: string };
+
+export interface IngestResult {
+  results: UsageEventResult[];
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  late: number;
+}
+
+interface Candidate {
+  index: number;
+  callId: string;
+  accountId: string;
+  agentId: string | null;
+  direction: CallDirection;
+  startedAt: Date;
+  seconds: number;
+  minutes: number;
+  periodStart: Date;
+  periodEnd: Date;
+  late: boolean;
+  /** The account's now when the event arrived (received_at; its test clock's time, if ahead). */
+  receivedAt: Date;
+  subscription: MeteringSubscription;
+}
+
+function durationOf(event: UsageEventInput) {
+  if (event.endedAt !== undefined) {
+    return callDurationSeconds({ startedAt: event.startedAt, endedAt: event.endedAt });
+  }
+  if (event.durationSeconds === undefined) {
+    return {
+      ok: false as const,
+      reason: "INVALID_DURATION" as const,
+      message: "Give ended_at or duration_seconds",
+    };
+  }
+  return callDurationSeconds({ startedAt: event.startedAt, durationSeconds: event.durationSeconds });
+}
+
+function rejection(callId: string, reason: UsageRejectionReason, message: string): UsageEventResult {
+  return { callId, status: "rejected", reason, message };
+}
+
+const DURATION_REASONS = {
+  INVALID_TIMESTAMP: "invalid_timestamp",
+  INVALID_DURATION: "invalid_duration",
+  ENDED_BEFORE_STARTED: "ended_before_started",
+  TOO_LONG: "too_long",
+} as const satisfies Record<string, UsageRejectionReason>;
+
+function key(...parts: (string | number)[]): string {
+  return parts.join("|");
+}
+
+/** What identifies a recorded call beyond its key: an event with the same key and these is the same call. */
+interface StoredCall {
+  agentId: string | null;
+  direction: CallDirection;
+  startedAt: Date;
+  seconds: number;
+}
+
+/** The fields of `reported` that differ from `recorded`, as "name: recorded, reported" phrases. */
+function differences(recorded: StoredCall, reported: StoredCall): string[] {
+  const out: string[] = [];
+  const agent = (id: string | null) => (id === null ? "none" : id.toLowerCase());
+  if (agent(recorded.agentId) !== agent(reported.agentId))
+    out.push(`agent_id ${agent(recorded.agentId)} recorded, ${agent(reported.agentId)} reported`);
+  if (recorded.direction !== reported.direction)
+    out.push(`direction ${recorded.direction} recorded, ${reported.direction} reported`);
+  if (recorded.startedAt.getTime() !== reported.startedAt.getTime())
+    out.push(
+      `started_at ${recorded.startedAt.toISOString()} recorded, ${reported.startedAt.toISOString()} reported`,
+    );
+  if (recorded.seconds !== reported.seconds)
+    out.push(`duration_seconds ${recorded.seconds} recorded, ${reported.seconds} reported`);
+  return out;
+}
+
+/** `duplicate` when `reported` is the call recorded under its key, else a `call_id_conflict` saying how. */
+function sameCallOrConflict(callId: string, recorded: StoredCall, reported: StoredCall): UsageEventResult {
+  const diff = differences(recorded, reported);
+  if (diff.length === 0) return { callId, status: "duplicate" };
+  return rejection(
+    callId,
+    "call_id_conflict",
+    `This account already has a call with this call_id, with other details (${diff.join("; ")}); the ` +
+      "recorded call stands. Report a different call under a new call_id.",
+  );
+}
+
+/** Records a batch of usage events; see the module comment for the rules. */
+export async function ingestUsageEvents(
+  ports: Pick<Ports, "db" | "clock" | "queue">,
+  events: readonly UsageEventInput[],
+): Promise<IngestResult> {
+  if (events.length > MAX_EVENTS_PER_BATCH) {
+    throw new RangeError(`at most ${MAX_EVENTS_PER_BATCH} events per batch, got ${events.length}`);
+  }
+  const wallNow = ports.clock.now();
+  const results: (UsageEventResult | undefined)[] = new Array(events.length);
+
+  const accountIds = [...new Set(events.map((e) => e.accountId).filter(isUuid))];
+  const agentIds = [
+    ...new Set(
+      events.map((e) => e.agentId).filter((id): id is string => typeof id === "string" && isUuid(id)),
+    ),
+  ];
+  const [accounts, agents, subscriptions, thresholds] = await Promise.all([
+    accountIds.length
+      ? ports.db.account.findMany({ where: { id: { in: accountIds } }, select: { id: true } })
+      : [],
+    agentIds.length
+      ? ports.db.agent.findMany({
+          // By account too: an agent of an account not in the batch is unknown anyway, and the query names
+          // its accounts (one shard per account on Citus: docs/scaling.md).
+          where: { id: { in: agentIds }, accountId: { in: accountIds } },
+          select: { id: true, accountId: true },
+        })
+      : [],
+    loadMeteringSubscriptions(ports.db, accountIds),
+    accountIds.length
+      ? ports.db.alertThreshold.findMany({
+          where: { accountId: { in: accountIds } },
+          select: { accountId: true, percent: true },
+        })
+      : [],
+  ]);
+  const knownAccounts = new Set(accounts.map((a) => a.id));
+  const agentAccount = new Map(agents.map((a) => [a.id, a.accountId]));
+
+  const candidates: Candidate[] = [];
+  const firstValid = new Map<string, Candidate>();
+  /** Later events of a key already in this batch: compared, after the write, with what is recorded. */
+  const repeats: Candidate[] = [];
+  for (const [index, event] of events.entries()) {
+    const { callId } = event;
+    // The account's now (its test clock's time, if ahead of ours): the time checks and placement use it.
+    const now = nowFor(
+      isUuid(event.accountId) ? (subscriptions.get(event.accountId) ?? null) : null,
+      wallNow,
+    );
+    const duration = durationOf(event);
+    if (!duration.ok) {
+      results[index] = rejection(callId, DURATION_REASONS[duration.reason], duration.message);
+      continue;
+    }
+    if (event.startedAt.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
+      results[index] = rejection(
+        callId,
+        "started_in_future",
+        "started_at is more than 5 minutes in the future; check the caller's clock.",
+      );
+      continue;
+    }
+    if (!(event.startedAt.getTime() >= now.getTime() - LATE_WINDOW_MS)) {
+      results[index] = rejection(
+        callId,
+        "too_old",
+        `started_at is more than ${LATE_WINDOW_DAYS} days ago (before ${new Date(now.getTime() - LATE_WINDOW_MS).toISOString()}); late calls are accepted for ${LATE_WINDOW_DAYS} days.`,
+      );
+      continue;
+    }
+    if (!knownAccounts.has(event.accountId)) {
+      results[index] = rejection(callId, "unknown_account", "No account has this account_id.");
+      continue;
+    }
+    const agentId = event.agentId ?? null;
+    if (agentId !== null && agentAccount.get(agentId) !== event.accountId) {
+      results[index] = rejection(callId, "unknown_agent", "agent_id is not an agent of this account.");
+      continue;
+    }
+    const subscription = subscriptions.get(event.accountId);
+    if (!subscription) {
+      results[index] = rejection(
+        callId,
+        "no_subscription",
+        "This account has never had a subscription; calls should have been denied at authorization.",
+      );
+      continue;
+    }
+    if (event.startedAt.getTime() < subscription.firstStartedAt.getTime()) {
+      results[index] = rejection(
+        callId,
+        "before_subscription",
+        `started_at is before the account's first subscription began (${subscription.firstStartedAt.toISOString()}).`,
+      );
+      continue;
+    }
+    if (endedBy(subscription, event.startedAt)) {
+      results[index] = rejection(
+        callId,
+        "no_active_subscription",
+        `started_at is at or after the end of the account's last subscription (${subscription.endedAt?.toISOString()}); calls should have been denied at authorization.`,
+      );
+      continue;
+    }
+    const placement = periodContaining(subscription, event.startedAt);
+    const { period } = placement;
+    // Once the subscription has ended its last period is closed: a call of it is late (no alerts fire).
+    const late = placement.late || subscription.endedAt !== null;
+    const candidate: Candidate = {
+      index,
+      callId,
+      accountId: event.accountId,
+      agentId,
+      direction: event.direction,
+      startedAt: event.startedAt,
+      seconds: duration.seconds,
+      minutes: billableMinutes(duration.seconds),
+      periodStart: period.start,
+      periodEnd: period.end,
+      late,
+      receivedAt: now,
+      subscription,
+    };
+    const eventKey = key(event.accountId, callId);
+    if (firstValid.has(eventKey)) {
+      repeats.push(candidate);
+      continue;
+    }
+    firstValid.set(eventKey, candidate);
+    candidates.push(candidate);
+  }
+
+  const written =
+    candidates.length === 0
+      ? { inserted: new Set<string>(), stored: new Map<string, StoredCall>() }
+      : await ports.db.$transaction(
+          (tx) => writeBatch(tx, ports.queue, candidates, thresholds, wallNow),
+          METERING_TX_OPTIONS,
+        );
+
+  for (const c of candidates) {
+    const eventKey = key(c.accountId, c.callId);
+    if (written.inserted.has(eventKey)) {
+      results[c.index] = {
+        callId: c.callId,
+        status: "accepted",
+        billableMinutes: c.minutes,
+        durationSeconds: c.seconds,
+        periodStart: c.periodStart,
+        late: c.late,
+      };
+      continue;
+    }
+    const stored = written.stored.get(eventKey);
+    // Not inserted and not found: the account was deleted meanwhile (its events go with it).
+    results[c.index] = stored
+      ? sameCallOrConflict(c.callId, stored, c)
+      : rejection(c.callId, "unknown_account", "No account has this account_id.");
+  }
+  // A repeat is compared with the call recorded under its key: the batch's first event of that key if it
+  // was inserted, else the row it was skipped for (the first event may itself be a conflict).
+  for (const c of repeats) {
+    const eventKey = key(c.accountId, c.callId);
+    const recorded = written.inserted.has(eventKey) ? firstValid.get(eventKey) : written.stored.get(eventKey);
+    results[c.index] = recorded
+      ? sameCallOrConflict(c.callId, recorded, c)
+      : rejection(c.callId, "unknown_account", "No account has this account_id.");
+  }
+  const final = results.map((r, i) => {
+    if (!r) throw new Error(`usage event ${i} was not processed`);
+    return r;
+  });
+  return {
+    results: final,
+    accepted: final.filter((r) => r.status === "accepted").length,
+    duplicates: final.filter((r) => r.status === "duplicate").length,
+    rejected: final.filter((r) => r.status === "rejected").length,
+    late: final.filter((r) => r.status === "accepted" && r.late).length,
+  };
+}
+
+interface PeriodDelta {
+  accountId: string;
+  periodStart: Date;
+  periodEnd: Date;
+  late: boolean;
+  minutes: number;
+  seconds: number;
+  calls: number;
+  subscription: MeteringSubscription;
+}
+
+interface DayDelta {
+  accountId: string;
+  day: string;
+  agentKey: string;
+  direction: CallDirection;
+  minutes: number;
+  calls: number;
+}
+
+type UpdatedRollup = {
+  account_id: string;
+  period_start: Date;
+  minutes: number;
+  overage_reported: number;
+} & PeriodPlanColumns;
+
+/**
+ * The period rollups this batch moved, each with its delta and the plan that governs the period (recorded
+ * on the row by `settlePeriodPlans`: the subscription's plan if the period is its current one, else the
+ * plan the period already records).
+ */
+async function governedRollups(
+  tx: Prisma.TransactionClient,
+  updated: readonly UpdatedRollup[],
+  periods: ReadonlyMap<string, PeriodDelta>,
+): Promise<{ row: UpdatedRollup; delta: PeriodDelta; plan: PeriodPlan }[]> {
+  const touched = updated.map((row) => {
+    const delta = periods.get(key(row.account_id, row.period_start.getTime()));
+    if (!delta)
+      throw new Error(`rollup ${row.account_id}/${row.period_start.toISOString()} was not in the batch`);
+    return { row, delta };
+  });
+  const plans = await settlePeriodPlans(
+    tx,
+    touched.map(({ row, delta }) => ({
+      accountId: delta.accountId,
+      periodStart: delta.periodStart,
+      recorded: recordedPeriodPlan(row),
+      subscription: delta.subscription,
+    })),
+  );
+  return touched.map((t, i) => {
+    const plan = plans[i];
+    // Cannot happen: every delta has a subscription, which offers a plan when none is recorded.
+    if (!plan)
+      throw new Error(`usage period ${t.delta.accountId}/${t.delta.periodStart.toISOString()} has no plan`);
+    return { ...t, plan };
+  });
+}
+
+async function writeBatch(
+  tx: Prisma.TransactionClient,
+  queue: Ports["queue"],
+  candidates: readonly Candidate[],
+  thresholds: readonly { accountId: string; percent: number }[],
+  now: Date,
+): Promise<{ inserted: Set<string>; stored: Map<string, StoredCall> }> {
+  // 1. The events, in key order; what comes back is what this transaction really inserted.
+  const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const sorted = [...candidates].sort(
+    (a, b) => compare(a.accountId, b.accountId) || compare(a.callId, b.callId),
+  );
+  // The rows travel as one JSON document rather than one array per column: a 500-event batch is then one
+  // parameter to serialize instead of 4,500 array elements (most of the driver's and Prisma's cost).
+  const eventRows = JSON.stringify(
+    sorted.map((c) => [
+      c.callId,
+      c.accountId,
+      c.agentId,
+      c.direction,
+      c.startedAt.toISOString(),
+      c.seconds,
+      c.minutes,
+      c.periodStart.toISOString(),
+      c.late,
+      c.receivedAt.toISOString(),
+    ]),
+  );
+  // The keys first (the dedupe, across partitions), then the events of the keys really inserted.
+  const rows = await tx.$queryRaw<{ account_id: string; call_id: string }[]>`
+    WITH e AS MATERIALIZED (
+      SELECT e.v->>0 AS call_id, (e.v->>1)::uuid AS account_id, (e.v->>2)::uuid AS agent_id,
+        (e.v->>3)::"CallDirection" AS direction, (e.v->>4)::timestamptz AS started_at,
+        (e.v->>5)::int AS duration_seconds, (e.v->>6)::int AS billable_minutes,
+        (e.v->>7)::timestamptz AS period_start, (e.v->>8)::bool AS late, (e.v->>9)::timestamptz AS received_at, e.n
+      FROM jsonb_array_elements(${eventRows}::jsonb) WITH ORDINALITY AS e(v, n)
+    ), k AS (
+      INSERT INTO usage_call_key (account_id, call_id, started_at)
+      SELECT account_id, call_id, started_at FROM e ORDER BY n
+      -- No conflict target: both unique indexes of the key are arbiters (a concurrent insert of the same
+      -- key and started_at would otherwise fail on the second one instead of being skipped).
+      ON CONFLICT DO NOTHING
+      RETURNING account_id, call_id
+    )
+    INSERT INTO usage_event
+      (call_id, account_id, agent_id, direction, started_at, duration_seconds, billable_minutes,
+       period_start, late, received_at)
+    SELECT e.call_id, e.account_id, e.agent_id, e.direction, e.started_at, e.duration_seconds,
+      e.billable_minutes, e.period_start, e.late, e.received_at
+    FROM e JOIN k ON k.account_id = e.account_id AND k.call_id = e.call_id
+    ORDER BY e.n
+    RETURNING account_id::text AS account_id, call_id`;
+  const inserted = new Set(rows.map((r) => key(r.account_id, r.call_id)));
+
+  // 1b. The calls already recorded under the other keys (a replay, or a conflict): read back to compare.
+  const skipped = sorted.filter((c) => !inserted.has(key(c.accountId, c.callId)));
+  const stored = new Map<string, StoredCall>();
+  if (skipped.length > 0) {
+    const recorded = await tx.$queryRaw<
+      {
+        account_id: string;
+        call_id: string;
+        agent_id: string | null;
+        direction: CallDirection;
+        started_at: Date;
+        duration_seconds: number;
+      }[]
+    >`
+      SELECT e.account_id::text AS account_id, e.call_id, e.agent_id::text AS agent_id, e.direction,
+        e.started_at, e.duration_seconds
+      FROM unnest(${skipped.map((c) => c.accountId)}::uuid[], ${skipped.map((c) => c.callId)}::text[])
+        AS k(account_id, call_id)
+      JOIN usage_call_key c ON c.account_id = k.account_id AND c.call_id = k.call_id
+      JOIN usage_event e ON e.account_id = c.account_id AND e.call_id = c.call_id AND e.started_at = c.started_at`;
+    for (const r of recorded) {
+      stored.set(key(r.account_id, r.call_id), {
+        agentId: r.agent_id,
+        direction: r.direction,
+        startedAt: r.started_at,
+        seconds: r.duration_seconds,
+      });
+    }
+  }
+  if (inserted.size === 0) return { inserted, stored };
+  const fresh = sorted.filter((c) => inserted.has(key(c.accountId, c.callId)));
+
+  // 2. Per-period rollups, aggregated per (account, period), in key order.
+  const periods = new Map<string, PeriodDelta>();
+  const days = new Map<string, DayDelta>();
+  for (const c of fresh) {
+    const pk = key(c.accountId, c.periodStart.getTime());
+    const p = periods.get(pk) ?? {
+      accountId: c.accountId,
+      periodStart: c.periodStart,
+      periodEnd: c.periodEnd,
+      late: c.late,
+      minutes: 0,
+      seconds: 0,
+      calls: 0,
+      subscription: c.subscription,
+    };
+    p.minutes += c.minutes;
+    p.seconds += c.seconds;
+    p.calls += 1;
+    periods.set(pk, p);
+    const day = dayKey(c.startedAt);
+    const agentKey = c.agentId ?? "";
+    const dk = key(c.accountId, day, agentKey, c.direction);
+    const d = days.get(dk) ?? {
+      accountId: c.accountId,
+      day,
+      agentKey,
+      direction: c.direction,
+      minutes: 0,
+      calls: 0,
+    };
+    d.minutes += c.minutes;
+    d.calls += 1;
+    days.set(dk, d);
+  }
+  const periodList = [...periods.values()].sort(
+    (a, b) => a.accountId.localeCompare(b.accountId) || a.periodStart.getTime() - b.periodStart.getTime(),
+  );
+  const updated = await tx.$queryRaw<UpdatedRollup[]>`
+    INSERT INTO usage_period_rollup
+      (account_id, period_start, period_end, minutes, seconds, calls, overage_reported, updated_at)
+    SELECT t.account_id, t.period_start, t.period_end, t.minutes, t.seconds, t.calls, 0, ${now}
+    FROM unnest(
+      ${periodList.map((p) => p.accountId)}::uuid[],
+      ${periodList.map((p) => p.periodStart)}::timestamptz[],
+      ${periodList.map((p) => p.periodEnd)}::timestamptz[],
+      ${periodList.map((p) => p.minutes)}::int[],
+      ${periodList.map((p) => p.seconds)}::bigint[],
+      ${periodList.map((p) => p.calls)}::int[]
+    ) WITH ORDINALITY AS t(account_id, period_start, period_end, minutes, seconds, calls, n)
+    ORDER BY t.n
+    ON CONFLICT (account_id, period_start) DO UPDATE SET
+      minutes = usage_period_rollup.minutes + EXCLUDED.minutes,
+      seconds = usage_period_rollup.seconds + EXCLUDED.seconds,
+      calls = usage_period_rollup.calls + EXCLUDED.calls,
+      updated_at = EXCLUDED.updated_at
+    RETURNING account_id, period_start, minutes, overage_reported, ${PERIOD_PLAN_COLUMNS}`;
+
+  // 2b. The plan of each period, recorded on its (now locked) row; alerts and overage go by it.
+  const rollups = await governedRollups(tx, updated, periods);
+
+  // 3. Per-day rollups (UTC day, agent, direction), in key order.
+  const dayList = [...days.values()].sort(
+    (a, b) =>
+      a.accountId.localeCompare(b.accountId) ||
+      a.day.localeCompare(b.day) ||
+      a.agentKey.localeCompare(b.agentKey) ||
+      a.direction.localeCompare(b.direction),
+  );
+  await tx.$executeRaw`
+    INSERT INTO usage_daily_rollup (account_id, day, agent_key, direction, minutes, calls)
+    SELECT t.account_id, t.day, t.agent_key, t.direction, t.minutes, t.calls
+    FROM unnest(
+      ${dayList.map((d) => d.accountId)}::uuid[],
+      ${dayList.map((d) => d.day)}::date[],
+      ${dayList.map((d) => d.agentKey)}::text[],
+      ${dayList.map((d) => d.direction)}::"CallDirection"[],
+      ${dayList.map((d) => d.minutes)}::int[],
+      ${dayList.map((d) => d.calls)}::int[]
+    ) WITH ORDINALITY AS t(account_id, day, agent_key, direction, minutes, calls, n)
+    ORDER BY t.n
+    ON CONFLICT (account_id, day, agent_key, direction) DO UPDATE SET
+      minutes = usage_daily_rollup.minutes + EXCLUDED.minutes,
+      calls = usage_daily_rollup.calls + EXCLUDED.calls`;
+
+  // 4. The reported calls settle their reservations (same key), in key order.
+  await tx.$executeRaw`
+    UPDATE call_reservation r SET status = 'settled'
+    FROM unnest(${fresh.map((c) => c.accountId)}::uuid[], ${fresh.map((c) => c.callId)}::text[])
+      AS k(account_id, call_id)
+    WHERE r.account_id = k.account_id AND r.call_id = k.call_id AND r.status <> 'settled'`;
+
+  // 5. Alerts for the thresholds this transaction crossed (not for closed periods), overage to report.
+  const customByAccount = new Map<string, number[]>();
+  for (const t of thresholds)
+    customByAccount.set(t.accountId, [...(customByAccount.get(t.accountId) ?? []), t.percent]);
+  const changes: PeriodUsageChange[] = [];
+  for (const { row, delta, plan } of rollups) {
+    if (delta.late) continue;
+    changes.push({
+      accountId: delta.accountId,
+      periodStart: delta.periodStart,
+      periodEnd: delta.periodEnd,
+      before: row.minutes - delta.minutes,
+      after: row.minutes,
+      plan,
+      customThresholds: customByAccount.get(delta.accountId) ?? [],
+    });
+  }
+  await recordCrossedAlerts(tx, queue, changes, now);
+  for (const { row, delta, plan } of rollups) {
+    if (plan.overagePrice === null) continue;
+    if (row.minutes - plan.callMinutesLimit > row.overage_reported) {
+      await enqueueOverageReport(queue, delta.accountId, delta.periodStart, tx);
+    }
+  }
+  return { inserted, stored };
+}

@@ -1,0 +1,28 @@
+// Customer subscription actions through Stripe (subscriptions.ts), the package selection page
+// (package-selection.ts), the account's current subscription (account-subscription.ts) and Stripe
+// webhooks, recorded once and processed from the queue (stripe-webhooks.ts). Depends on catalog, billing,
+// accounts and metering.
+export { packageSelection } from "./package-selection.ts";
+export {
+  processStripeEvent,
+  receiveStripeWebhook,
+  replayStripeEvent,
+  STRIPE_EVENT_MAX_ATTEMPTS,
+} from "./stripe-webhooks.ts";
+/** Every subscription action, as the package exports them to the REST routes (`subscriptions.subscribe`, …). */
+export * as subscriptions from "./subscriptions.ts";
+export {
+  billingHistory,
+  cancel,
+  cancelScheduledChange,
+  completeCheckout,
+  downgrade,
+  INVOICE_ORDER,
+  previewUpgrade,
+  resume,
+  type SubscriptionOverview,
+  startPaymentMethodUpdate,
+  subscribe,
+  subscriptionOverview,
+  upgrade,
+} from "./subscriptions.ts";

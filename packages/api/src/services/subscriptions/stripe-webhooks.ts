@@ -1,0 +1,223 @@
+// Stripe webhooks: verified on the raw body, recorded once (the event id is the primary key of
+// stripe_event, the dedupe table) and acknowledged at once; a queued job processes the event. Processing
+// never trusts the event's order or its payload's freshness: it re-reads the objects from Stripe.
+import { Prisma } from "@minutely/db";
+import type { Ports } from "../../context.ts";
+import { AppError } from "../../errors.ts";
+import { classifyFailure } from "../../jobs/failure-kind.ts";
+import { TASKS } from "../../jobs/tasks.ts";
+import { ProviderResourceMissingError } from "../../ports/billing.ts";
+import { resolveDuplicateSubscriptions, syncInvoice, syncSubscription } from "../billing/index.ts";
+import { applyCompletedCheckout } from "./subscriptions.ts";
+
+/** How often the queue tries an event before giving up (a failed event below this is still retried). */
+export const STRIPE_EVENT_MAX_ATTEMPTS = TASKS["process-stripe-event"].maxAttempts;
+
+export async function receiveStripeWebhook(
+  ports: Ports,
+  input: {
+    rawBody: Buffer;
+    signature: string | undefined;
+    secret: string;
+    /**
+     * When the request arrived, by the wall clock (default: now). Stripe signs with real time, even for a
+     * customer on a test clock, so the signature's tolerance is measured against real time, not ports.clock
+     * (which tests fix and billing simulations move).
+     */
+    receivedAt?: Date;
+  },
+): Promise<{ id: string; duplicate: boolean }> {
+  if (!input.signature)
+    throw new AppError("BAD_REQUEST", "Missing Stripe-Signature header.", "stripe-signature");
+  let event: ReturnType<Ports["billing"]["parseWebhook"]>;
+  try {
+    event = ports.billing.parseWebhook(
+      input.rawBody,
+      input.signature,
+      input.secret,
+      input.receivedAt ?? new Date(),
+    );
+  } catch {
+    throw new AppError("BAD_REQUEST", "Invalid Stripe signature.", "stripe-signature");
+  }
+  // Recorded and queued in one statement: a duplicate delivery inserts nothing and queues nothing. The body
+  // is stored as Stripe sent it (the route refused anything that is not a JSON Stripe event).
+  const inserted = await ports.queue.insertAndEnqueue(
+    Prisma.sql`INSERT INTO stripe_event (id, type, payload, stripe_created_at, received_at)
+      VALUES (${event.id}, ${event.type}, ${input.rawBody.toString("utf8")}::jsonb, ${event.created}, ${ports.clock.now()})
+      ON CONFLICT (id) DO NOTHING
+      RETURNING id`,
+    "process-stripe-event",
+    { eventId: event.id },
+    {
+      jobKey: `stripe-event:${event.id}`,
+      maxAttempts: STRIPE_EVENT_MAX_ATTEMPTS,
+      queueName: eventQueue(event.object),
+    },
+  );
+  return { id: event.id, duplicate: !inserted };
+}
+
+type StripeObject = {
+  id?: string;
+  object?: string;
+  subscription?: unknown;
+  customer?: unknown;
+  parent?: unknown;
+};
+
+function idOf(value: unknown): string | null {
+  if (typeof value === "string") return value;
+  if (value && typeof value === "object" && "id" in value && typeof value.id === "string") return value.id;
+  return null;
+}
+
+/**
+ * The queue of an event's job: one per Stripe customer, so a customer's events are processed one at a time
+ * (events of different customers still run in parallel). Two events about the same thing then never race:
+ * Stripe's first failed charge and its retry both email "payment failed" under one dedupe key, and processed
+ * at once both tried to store that one message (the second failed with a unique violation and was retried).
+ */
+function eventQueue(eventObject: unknown): string | undefined {
+  const object = eventObject as StripeObject | null | undefined;
+  const customerId = object?.object === "customer" ? idOf(object.id) : idOf(object?.customer);
+  return customerId ? `stripe-customer:${customerId}` : undefined;
+}
+
+function invoiceSubscriptionId(object: StripeObject): string | null {
+  const parent = object.parent as { subscription_details?: { subscription?: unknown } } | null | undefined;
+  return idOf(parent?.subscription_details?.subscription) ?? idOf(object.subscription);
+}
+
+async function notifyPaymentFailed(ports: Ports, invoiceId: string): Promise<void> {
+  const invoice = await ports.db.billingHistory.findUnique({ where: { stripeInvoiceId: invoiceId } });
+  if (!invoice) return;
+  const owner = await ports.db.user.findFirst({
+    where: { accountId: invoice.accountId, accountRole: "owner" },
+    orderBy: { createdAt: "asc" },
+  });
+  if (!owner) return;
+  const amount = (invoice.amountDueCents / 100).toFixed(2);
+  await ports.mailer.send({
+    to: owner.email,
+    subject: "Your Minutely payment failed",
+    text:
+      `We could not charge your card for invoice ${invoice.number ?? invoice.stripeInvoiceId} ` +
+      `(${amount} ${invoice.currency.toUpperCase()}). Your subscription is past due. ` +
+      `Update your card in Minutely (Billing > Update card) to keep your calls running.`,
+    dedupeKey: `payment-failed:${invoiceId}`,
+  });
+}
+
+/** Events after which an account may hold a second live subscription (a second Checkout page paid). */
+const DUPLICATE_CHECK_EVENTS = new Set([
+  "customer.subscription.created",
+  "checkout.session.completed",
+  "invoice.paid",
+]);
+
+/** At most one live subscription per account: a second one is canceled and refunded (see the service). */
+async function guardOneSubscription(ports: Ports, object: StripeObject, eventId: string): Promise<void> {
+  const customerId = idOf(object.customer);
+  if (!customerId) return;
+  const account = await ports.db.account.findUnique({ where: { stripeCustomerId: customerId } });
+  if (account) await resolveDuplicateSubscriptions(ports, account.id, { stripeEventId: eventId });
+}
+
+/** Applies one recorded event. Idempotent: syncing again changes nothing; mail is deduplicated. */
+export async function processStripeEvent(ports: Ports, eventId: string): Promise<void> {
+  const event = await ports.db.stripeEvent.findUnique({ where: { id: eventId } });
+  if (!event || event.status === "processed") return;
+  // An attempt is counted with its outcome (processed, or failed on its own account), not when it starts:
+  // a run that could not reach Stripe or the database does not count, as the queue does not count it
+  // either (classifyFailure), so the admin's "retrying" versus "failed" stays true through an outage.
+  try {
+    const object = ((event.payload as { data?: { object?: StripeObject } }).data?.object ??
+      {}) as StripeObject;
+    const type = event.type;
+    if (type.startsWith("customer.subscription.") && object.id) {
+      await syncSubscription(ports, object.id);
+    } else if (type === "checkout.session.completed" && object.id) {
+      await applyCompletedCheckout(ports, object.id);
+    } else if (type.startsWith("subscription_schedule.")) {
+      const subscriptionId = idOf(object.subscription);
+      if (subscriptionId) await syncSubscription(ports, subscriptionId);
+    } else if (type.startsWith("invoice.") && type !== "invoice.upcoming" && object.id) {
+      // invoice.upcoming carries a preview of the next renewal (`upcoming_in_…`), not an invoice Stripe can
+      // return: there is nothing to sync until invoice.created.
+      const subscriptionId = invoiceSubscriptionId(object);
+      if (subscriptionId) await syncSubscription(ports, subscriptionId);
+      await syncInvoice(ports, object.id);
+      if (type === "invoice.payment_failed") await notifyPaymentFailed(ports, object.id);
+    }
+    if (DUPLICATE_CHECK_EVENTS.has(type)) await guardOneSubscription(ports, object, eventId);
+    await ports.db.stripeEvent.update({
+      where: { id: eventId },
+      data: {
+        status: "processed",
+        processedAt: ports.clock.now(),
+        lastError: null,
+        attempts: { increment: 1 },
+      },
+    });
+  } catch (error) {
+    if (classifyFailure(error).kind === "infrastructure") {
+      // Recorded when the database can be written (Stripe is the one down): the event waits, not counted.
+      await ports.db.stripeEvent
+        .update({
+          where: { id: eventId },
+          data: { status: "failed", lastError: error instanceof Error ? error.message : String(error) },
+        })
+        .catch(() => undefined);
+      throw error;
+    }
+    if (error instanceof ProviderResourceMissingError) {
+      // Stripe answered 404 for an object the event is about: no retry will make it exist. The event fails
+      // for good at once (the job ends here, so the queue does not retry it); an admin can still replay it.
+      await ports.db.stripeEvent.update({
+        where: { id: eventId },
+        data: {
+          status: "failed",
+          gaveUp: true,
+          lastError: `Not retried: ${error.message} (Stripe answered 404 resource_missing).`,
+          attempts: { increment: 1 },
+        },
+      });
+      return;
+    }
+    await ports.db.stripeEvent.update({
+      where: { id: eventId },
+      data: {
+        status: "failed",
+        lastError: error instanceof Error ? error.message : String(error),
+        attempts: { increment: 1 },
+      },
+    });
+    throw error;
+  }
+}
+
+/**
+ * An admin replays a failed event: it is processed again from the queue, with a fresh count of attempts
+ * (so "retrying" versus "gave up" describes the replay; the audit log keeps the attempts before it).
+ */
+export async function replayStripeEvent(ports: Ports, eventId: string): Promise<void> {
+  const event = await ports.db.stripeEvent.findUnique({ where: { id: eventId } });
+  if (!event) throw new AppError("NOT_FOUND", "No such event.", "id");
+  await ports.db.$transaction(async (tx) => {
+    await tx.stripeEvent.update({
+      where: { id: eventId },
+      data: { status: "received", attempts: 0, gaveUp: false },
+    });
+    await ports.queue.enqueue(
+      "process-stripe-event",
+      { eventId },
+      {
+        jobKey: `stripe-event:${eventId}:replay`,
+        maxAttempts: STRIPE_EVENT_MAX_ATTEMPTS,
+        queueName: eventQueue((event.payload as { data?: { object?: unknown } } | null)?.data?.object),
+      },
+      tx,
+    );
+  });
+}

@@ -1,0 +1,921 @@
+// Customer subscription actions, end to end through Stripe. Each action: takes the account's action
+// lock (a concurrent conflicting action gets a clear CONFLICT), returns at once when the desired state
+// already holds (so a retried request or a double click changes nothing), checks the transition with the
+// pure state machine, calls Stripe with an idempotency key, then re-reads Stripe into Minutely's tables.
+// Keys of actions that charge (subscribe, upgrade) are derived from the request, so a retry can never
+// charge twice; actions that only set a state (cancel, resume, schedule) are safe to repeat and get a
+// fresh key per attempt (a derived key could replay a stale answer after, say, cancel-resume-cancel).
+import { randomUUID } from "node:crypto";
+import {
+  type ActionDenialCode,
+  agentsToKeepOnDowngrade,
+  billingReasonLabel,
+  type Currency,
+  checkAction,
+  grantsAccess,
+  needsPaymentAttention,
+  type SubscriptionAction,
+  type SubscriptionSnapshot,
+  statusLabel,
+} from "@minutely/domain";
+import type { Ports } from "../../context.ts";
+import { AppError, type AppErrorCode } from "../../errors.ts";
+import { PaymentDeclinedError, type ProrationPreview } from "../../ports/billing.ts";
+import {
+  accountBillingCurrency,
+  assertBillableIn,
+  authoritativeBillingCurrency,
+  fromCurrencyConflict,
+  invoiceLinesOf,
+  resolveDuplicateSubscriptions,
+  stripeNowFor,
+  syncInvoice,
+  syncRecentInvoices,
+  syncSubscription,
+} from "../billing/index.ts";
+import { toPackageView } from "../catalog/index.ts";
+import { enqueueOverageReport, withdrawCurrentOverage } from "../metering/index.ts";
+import { currentSubscription } from "./account-subscription.ts";
+
+type Subscription = NonNullable<Awaited<ReturnType<typeof currentSubscription>>>;
+
+const DENIAL_STATUS: Record<ActionDenialCode, AppErrorCode> = {
+  NO_SUBSCRIPTION: "PRECONDITION_FAILED",
+  ALREADY_SUBSCRIBED: "CONFLICT",
+  NOT_AN_UPGRADE: "BAD_REQUEST",
+  NOT_A_DOWNGRADE: "BAD_REQUEST",
+  SAME_PLAN: "BAD_REQUEST",
+  SAME_PRICE: "BAD_REQUEST",
+  PLAN_ARCHIVED: "BAD_REQUEST",
+  NOT_CANCELLING: "PRECONDITION_FAILED",
+  ALREADY_CANCELLING: "CONFLICT",
+  CANCELLATION_PENDING: "CONFLICT",
+  NO_SCHEDULED_CHANGE: "PRECONDITION_FAILED",
+  CHANGE_ALREADY_SCHEDULED: "CONFLICT",
+  PAYMENT_REQUIRED: "PAYMENT_REQUIRED",
+  STATUS_UNKNOWN: "CONFLICT",
+  TARGET_REQUIRED: "BAD_REQUEST",
+  CURRENT_PLAN_UNKNOWN: "CONFLICT",
+  CURRENCY_MISMATCH: "CONFLICT",
+  INVALID_ACTION: "BAD_REQUEST",
+};
+
+const TARGET_CODES = new Set<ActionDenialCode>([
+  "NOT_AN_UPGRADE",
+  "NOT_A_DOWNGRADE",
+  "SAME_PLAN",
+  "SAME_PRICE",
+  "PLAN_ARCHIVED",
+  "TARGET_REQUIRED",
+  "CURRENCY_MISMATCH",
+]);
+
+export interface AccountRef {
+  accountId: string;
+  email: string;
+  name: string;
+}
+
+function snapshotOf(sub: Subscription | null): SubscriptionSnapshot {
+  if (!sub)
+    return {
+      status: "none",
+      planPrice: null,
+      cancelAtPeriodEnd: false,
+      scheduledChange: null,
+      currentPeriodEnd: null,
+    };
+  return {
+    status: sub.status,
+    planPrice: toPackageView(sub.plan).monthlyPrice,
+    planName: sub.plan.name,
+    cancelAtPeriodEnd: sub.cancelAtPeriodEnd,
+    scheduledChange:
+      sub.scheduledPlan && sub.scheduledChangeAt
+        ? { toPlanName: sub.scheduledPlan.name, effectiveAt: sub.scheduledChangeAt }
+        : null,
+    currentPeriodEnd: sub.currentPeriodEnd,
+  };
+}
+
+function check(
+  sub: Subscription | null,
+  action: SubscriptionAction,
+  target?: Awaited<ReturnType<typeof loadTarget>>,
+) {
+  const result = checkAction(
+    snapshotOf(sub),
+    action,
+    target
+      ? { monthlyPrice: toPackageView(target).monthlyPrice, active: target.active, name: target.name }
+      : undefined,
+  );
+  if (!result.ok) {
+    throw new AppError(
+      DENIAL_STATUS[result.code],
+      result.message,
+      TARGET_CODES.has(result.code) ? "packageId" : undefined,
+    );
+  }
+}
+
+/**
+ * Refuses a package in another currency than the account is billed in (Stripe fixes a customer's currency
+ * at its first subscription): a 409 naming packageId, before Stripe is asked anything.
+ */
+async function checkCurrency(
+  ports: Ports,
+  accountId: string,
+  target: Awaited<ReturnType<typeof loadTarget>>,
+) {
+  assertBillableIn(await accountBillingCurrency(ports, accountId), toPackageView(target));
+}
+
+async function loadTarget(ports: Ports, packageId: string | undefined) {
+  if (!packageId) throw new AppError("BAD_REQUEST", "Choose a package.", "packageId");
+  const plan = await ports.db.subscriptionPlan.findUnique({ where: { id: packageId } });
+  if (!plan) throw new AppError("NOT_FOUND", "No such package.", "packageId");
+  if (!plan.active) throw new AppError("BAD_REQUEST", `${plan.name} is no longer offered.`, "packageId");
+  if (!plan.stripePriceId) {
+    throw new AppError(
+      "UPSTREAM_UNAVAILABLE",
+      `${plan.name} is not available for purchase yet; try again shortly.`,
+    );
+  }
+  return plan;
+}
+
+/** How long an action may hold its account's lock before another may take it over (a crashed holder). */
+const ACTION_LEASE_SECONDS = 120;
+/** A running action renews its lease this often, so only a holder that died lets the lease run out. */
+const ACTION_LEASE_RENEW_MS = 30_000;
+
+/**
+ * Runs `work` holding the account's action lock; a second concurrent action gets CONFLICT. The lock is a
+ * lease row, not a transaction: holding a pooled connection while Stripe answers, with the work needing
+ * more connections from the same pool, stalls the whole process once enough accounts act at once. The
+ * lease is timed by the database's clock (shared by every replica; the app's clock may be a billing
+ * simulation), renewed while the action runs, and runs out 2 minutes after a holder that died.
+ */
+async function withActionLock<T>(ports: Ports, accountId: string, work: () => Promise<T>): Promise<T> {
+  const holder = randomUUID();
+  const taken = await ports.db.$executeRaw`
+    INSERT INTO account_action_lock (account_id, holder, expires_at)
+    VALUES (${accountId}::uuid, ${holder}::uuid, now() + make_interval(secs => ${ACTION_LEASE_SECONDS}))
+    ON CONFLICT (account_id) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+    WHERE account_action_lock.expires_at <= now()`;
+  if (taken === 0) {
+    throw new AppError(
+      "CONFLICT",
+      "Another change to this subscription is in progress. Try again in a moment.",
+    );
+  }
+  const renew = setInterval(() => {
+    ports.db.$executeRaw`
+      UPDATE account_action_lock SET expires_at = now() + make_interval(secs => ${ACTION_LEASE_SECONDS})
+      WHERE account_id = ${accountId}::uuid AND holder = ${holder}::uuid`.catch(() => {
+      // A missed renewal only shortens the lease; the next one, or the end of the action, follows.
+    });
+  }, ACTION_LEASE_RENEW_MS);
+  renew.unref();
+  try {
+    return await work();
+  } finally {
+    clearInterval(renew);
+    await ports.db.$executeRaw`
+      DELETE FROM account_action_lock WHERE account_id = ${accountId}::uuid AND holder = ${holder}::uuid`;
+  }
+}
+
+function fromDeclined(error: unknown): never {
+  if (error instanceof PaymentDeclinedError)
+    throw new AppError("PAYMENT_REQUIRED", error.message, "paymentMethodId");
+  throw error;
+}
+
+/**
+ * The account's Stripe customer, created on first use. Saved as soon as Stripe has it, even when the action
+ * that needed it then fails: it is a real customer with nothing charged, and a retry reuses it (the key
+ * also replays the creation itself when its answer was lost), so customers are never duplicated.
+ */
+async function ensureCustomer(
+  ports: Ports,
+  account: AccountRef,
+): Promise<{ customerId: string; existed: boolean }> {
+  const row = await ports.db.account.findUniqueOrThrow({ where: { id: account.accountId } });
+  if (row.stripeCustomerId) return { customerId: row.stripeCustomerId, existed: true };
+  const { customerId } = await ports.billing.createCustomer({
+    accountId: row.id,
+    email: account.email,
+    name: row.name,
+    withTestClock: ports.settings.useTestClocks ? ports.clock.now() : null,
+    idempotencyKey: `minutely-account-${row.id}-customer`,
+  });
+  await ports.db.account.update({ where: { id: row.id }, data: { stripeCustomerId: customerId } });
+  return { customerId, existed: false };
+}
+
+/**
+ * Stripe is the system of record: a subscription whose creation answer was lost (a timeout, a reset, a
+ * 5xx after the work was done) exists there although this database never heard of it. Syncing it before
+ * subscribing means a retry adopts it instead of charging again, whatever key or card the retry carries.
+ * Returns whether any was adopted.
+ */
+async function adoptUnknownSubscriptions(ports: Ports, accountId: string, customerId: string) {
+  const known = await ports.db.subscription.findMany({
+    where: { accountId },
+    select: { stripeSubscriptionId: true },
+  });
+  const knownIds = new Set(known.map((s) => s.stripeSubscriptionId));
+  const unknown = (await ports.billing.listSubscriptions(customerId)).filter((s) => !knownIds.has(s.id));
+  for (const remote of unknown) await syncSubscription(ports, remote.id);
+  return unknown.length > 0;
+}
+
+const isOn = (sub: Subscription | null, planId: string) =>
+  sub !== null && sub.planId === planId && grantsAccess(sub.status);
+
+export type SubscribeResult =
+  | { kind: "checkout"; url: string; sessionId: string }
+  | { kind: "subscribed"; subscription: SubscriptionOverview };
+
+/**
+ * Subscribes the account to a package: through hosted Checkout (returns its URL), or directly with a
+ * payment method (pm_card_visa, say). A declined card, or one needing authentication, leaves nothing behind.
+ */
+export async function subscribe(
+  ports: Ports,
+  account: AccountRef,
+  input: {
+    packageId: string | undefined;
+    paymentMethodId?: string | undefined;
+    requestKey?: string | undefined;
+  },
+): Promise<SubscribeResult> {
+  const target = await loadTarget(ports, input.packageId);
+  return await withActionLock(ports, account.accountId, async () => {
+    const current = await currentSubscription(ports.db, account.accountId);
+    if (isOn(current, target.id)) {
+      return {
+        kind: "subscribed" as const,
+        subscription: await subscriptionOverview(ports, account.accountId),
+      };
+    }
+    check(current, "subscribe", target);
+    await checkCurrency(ports, account.accountId, target);
+    const { customerId, existed } = await ensureCustomer(ports, account);
+    // A customer made just now has no subscriptions; an older one may have one from a lost answer.
+    if (existed && (await adoptUnknownSubscriptions(ports, account.accountId, customerId))) {
+      const adopted = await currentSubscription(ports.db, account.accountId);
+      if (isOn(adopted, target.id)) {
+        await syncRecentInvoices(ports, account.accountId, 5);
+        return {
+          kind: "subscribed" as const,
+          subscription: await subscriptionOverview(ports, account.accountId),
+        };
+      }
+      check(adopted, "subscribe", target);
+    }
+    const view = toPackageView(target);
+    // Stripe knows the customer's currency even when this database does not yet (a Checkout paid a moment
+    // ago, a sync that was lost): a page whose Pay button Stripe would refuse is never opened.
+    if (existed)
+      assertBillableIn(await authoritativeBillingCurrency(ports, account.accountId, customerId), view);
+    const attempt =
+      input.requestKey ??
+      `n${await ports.db.subscription.count({ where: { accountId: account.accountId } })}`;
+    // The card is part of the key: retrying with the same card replays the answer, another card is a new try.
+    const key = `minutely-${account.accountId}-subscribe-${target.id}-${attempt}-${input.paymentMethodId ?? "checkout"}`;
+    const metadata = { minutely_account_id: account.accountId, minutely_plan_id: target.id };
+    if (!input.paymentMethodId) {
+      const base = ports.settings.appUrl;
+      const session = await ports.billing
+        .createSubscriptionCheckout({
+          customerId,
+          priceId: target.stripePriceId ?? "",
+          successUrl: `${base}/billing/return?session_id={CHECKOUT_SESSION_ID}`,
+          cancelUrl: `${base}/packages?checkout=cancelled`,
+          metadata,
+          idempotencyKey: `${key}-checkout`,
+        })
+        .catch((error: unknown) => fromCurrencyConflict(error, view));
+      // Only the newest page can be paid: two pages paid would be two subscriptions (and two charges).
+      await ports.billing.expireOtherSubscriptionCheckouts(customerId, session.sessionId, `${key}-expire`);
+      return { kind: "checkout" as const, url: session.url, sessionId: session.sessionId };
+    }
+    // A Checkout page opened earlier must not be payable after this (the webhook guard would have to refund
+    // it). Expired before anything is charged, so Stripe failing here changes nothing and a retry is safe.
+    await ports.billing.expireOtherSubscriptionCheckouts(customerId, null, `${key}-expire`);
+    const paymentMethodId = await ports.billing
+      .attachDefaultPaymentMethod(customerId, input.paymentMethodId, `${key}-pm-${input.paymentMethodId}`)
+      .catch(fromDeclined);
+    const created = await ports.billing
+      .createSubscription({
+        customerId,
+        priceId: target.stripePriceId ?? "",
+        paymentMethodId,
+        metadata,
+        idempotencyKey: key,
+      })
+      .catch(fromDeclined)
+      .catch((error: unknown) => fromCurrencyConflict(error, view));
+    await syncSubscription(ports, created.id);
+    await syncRecentInvoices(ports, account.accountId, 5);
+    return {
+      kind: "subscribed" as const,
+      subscription: await subscriptionOverview(ports, account.accountId),
+    };
+  });
+}
+
+/** The return from hosted Checkout: sync at once so the page does not wait for webhooks. */
+export async function completeCheckout(ports: Ports, accountId: string, sessionId: string) {
+  const session = await ports.billing.retrieveCheckout(sessionId).catch((error: unknown) => {
+    // Stripe being unreachable is a 503 to retry, not "no such session".
+    if (error instanceof AppError) throw error;
+    throw new AppError("NOT_FOUND", "No such checkout session.", "sessionId");
+  });
+  const account = await ports.db.account.findUnique({ where: { id: accountId } });
+  if (!account?.stripeCustomerId || session.customerId !== account.stripeCustomerId) {
+    throw new AppError("NOT_FOUND", "No such checkout session.", "sessionId");
+  }
+  await applyCheckout(ports, accountId, sessionId, session);
+  // A second page paid for an account that already had a subscription: canceled and refunded at once.
+  const duplicates = await resolveDuplicateSubscriptions(ports, accountId);
+  await syncRecentInvoices(ports, accountId, 5);
+  return {
+    status: session.status,
+    mode: session.mode,
+    subscription: await subscriptionOverview(ports, accountId),
+    duplicatesRefunded: duplicates,
+    purchase:
+      session.mode === "subscription" && session.subscriptionId
+        ? await describePurchase(ports, session.subscriptionId)
+        : null,
+  };
+}
+
+/**
+ * What one Checkout session bought, for its return page: that session's package (not whatever the account
+ * has now), and whether it was a second subscription that Minutely canceled and refunded.
+ */
+async function describePurchase(ports: Pick<Ports, "db">, stripeSubscriptionId: string) {
+  const [row, duplicate] = await Promise.all([
+    ports.db.subscription.findUnique({ where: { stripeSubscriptionId }, include: { plan: true } }),
+    ports.db.duplicateSubscription.findUnique({ where: { stripeSubscriptionId } }),
+  ]);
+  return {
+    packageName: row?.plan.name ?? null,
+    monthlyPrice: row ? toPackageView(row.plan).monthlyPrice : null,
+    refundedAsDuplicate: duplicate
+      ? {
+          refundedCents: duplicate.refundedCents,
+          currency: duplicate.currency,
+          resolved: duplicate.status === "resolved",
+        }
+      : null,
+  };
+}
+
+type CheckoutSession = Awaited<ReturnType<Ports["billing"]["retrieveCheckout"]>>;
+
+/**
+ * What a completed Checkout session means: a new subscription to record, or (setup mode) a new card to put
+ * on the subscription and charge its open invoices with. Both the return page and the
+ * `checkout.session.completed` webhook apply it, with the same idempotency keys, so it happens once.
+ */
+async function applyCheckout(ports: Ports, accountId: string, sessionId: string, session: CheckoutSession) {
+  if (session.mode === "subscription" && session.subscriptionId) {
+    await syncSubscription(ports, session.subscriptionId);
+  }
+  if (session.mode === "setup" && session.paymentMethodId) {
+    const current = await currentSubscription(ports.db, accountId);
+    if (current) {
+      await ports.billing
+        .useForSubscription(
+          current.stripeSubscriptionId,
+          session.paymentMethodId,
+          `minutely-${accountId}-setup-${sessionId}`,
+        )
+        .catch(fromDeclined);
+      await syncSubscription(ports, current.stripeSubscriptionId);
+    }
+  }
+}
+
+/**
+ * The `checkout.session.completed` webhook: the customer may close the tab before the return page loads,
+ * and the new card must still reach the subscription. A card declined here stays declined (the subscription
+ * stays past due and the customer was told on the page); it is not retried.
+ */
+export async function applyCompletedCheckout(ports: Ports, sessionId: string): Promise<void> {
+  const session = await ports.billing.retrieveCheckout(sessionId);
+  if (session.status !== "complete" || !session.customerId) return;
+  const account = await ports.db.account.findUnique({ where: { stripeCustomerId: session.customerId } });
+  if (!account) return;
+  try {
+    await applyCheckout(ports, account.id, sessionId, session);
+  } catch (error) {
+    if (error instanceof AppError && error.code === "PAYMENT_REQUIRED") return;
+    throw error;
+  }
+  await syncRecentInvoices(ports, account.id, 5);
+}
+
+async function liveSubscription(ports: Ports, accountId: string): Promise<Subscription> {
+  const current = await currentSubscription(ports.db, accountId);
+  if (!current)
+    throw new AppError(
+      "PRECONDITION_FAILED",
+      "This account has no subscription yet; choose a package first.",
+    );
+  return current;
+}
+
+/** Seconds precision, as Stripe's proration_date. */
+const toSecond = (date: Date) => new Date(Math.floor(date.getTime() / 1000) * 1000);
+
+export interface UpgradePreview extends ProrationPreview {
+  packageId: string;
+  packageName: string;
+}
+
+/** Stripe's proration preview for an upgrade now; the same prorationDate must be sent to confirm. */
+export async function previewUpgrade(
+  ports: Ports,
+  accountId: string,
+  packageId: string,
+): Promise<UpgradePreview> {
+  const target = await loadTarget(ports, packageId);
+  const current = await liveSubscription(ports, accountId);
+  await checkCurrency(ports, accountId, target);
+  check(current, "upgrade", target);
+  const account = await ports.db.account.findUniqueOrThrow({ where: { id: accountId } });
+  const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
+  const preview = await ports.billing.previewPriceChange({
+    customerId: account.stripeCustomerId ?? "",
+    subscriptionId: current.stripeSubscriptionId,
+    itemId: remote.itemId,
+    priceId: target.stripePriceId ?? "",
+    prorationDate: toSecond(await stripeNowFor(ports, current)),
+    // The upgrade withdraws this period's overage reported so far (the new plan covers the whole period):
+    // the preview's total leaves it out, so what it shows is what the upgrade charges.
+    withdrawOverage: { accountId, periodStart: current.currentPeriodStart },
+  });
+  return { ...preview, packageId: target.id, packageName: target.name };
+}
+
+/** How long a previewed proration stays valid for confirming. */
+const PREVIEW_VALID_MS = 30 * 60 * 1000;
+
+/**
+ * The proration date an upgrade is confirmed with (now when omitted), in whole seconds as Stripe takes it.
+ * Stripe prorates only within the current period, and a preview is honoured for 30 minutes: anything else
+ * (not a time at all, in the future, outside the period, older than the preview's validity) is refused
+ * with a 400 naming the field, before Stripe is asked anything.
+ */
+function checkProrationDate(
+  value: Date | undefined,
+  now: Date,
+  period: { currentPeriodStart: Date; currentPeriodEnd: Date },
+): Date {
+  if (value !== undefined && !Number.isFinite(value.getTime())) {
+    throw new AppError("BAD_REQUEST", "The proration date is not a valid time.", "prorationDate");
+  }
+  const prorationDate = toSecond(value ?? now);
+  if (prorationDate > now) {
+    throw new AppError(
+      "BAD_REQUEST",
+      "The proration date is in the future; use the one of the preview you are confirming.",
+      "prorationDate",
+    );
+  }
+  if (prorationDate < period.currentPeriodStart || prorationDate >= period.currentPeriodEnd) {
+    throw new AppError(
+      "BAD_REQUEST",
+      "The proration date is outside the current billing period; preview the upgrade again.",
+      "prorationDate",
+    );
+  }
+  if (now.getTime() - prorationDate.getTime() > PREVIEW_VALID_MS) {
+    throw new AppError(
+      "BAD_REQUEST",
+      "This price preview has expired; preview the upgrade again.",
+      "prorationDate",
+    );
+  }
+  return prorationDate;
+}
+
+/** What an upgrade did, for the confirmation the customer sees: the new plan, what was charged, what is next. */
+export interface UpgradeConfirmation {
+  packageName: string;
+  monthlyPrice: { amount: number; currency: Currency };
+  /** The prorated invoice Stripe issued for the upgrade, as Stripe has it now (null if none was found). */
+  invoice: {
+    id: string;
+    number: string | null;
+    status: string;
+    totalCents: number;
+    /** What the card was charged (less when the customer's Stripe balance covered part). */
+    amountPaidCents: number;
+    currency: string;
+    hostedInvoiceUrl: string | null;
+    invoicePdfUrl: string | null;
+  } | null;
+  /** When the next full month on the new plan is charged: the current period's end. */
+  nextChargeAt: Date;
+}
+
+export type UpgradeResult = SubscriptionOverview & { upgrade: UpgradeConfirmation };
+
+/**
+ * The confirmation of an upgrade from Minutely's records (synced from Stripe just before): the invoice
+ * Stripe named as the subscription's latest when the price changed, else (a retry that found the upgrade
+ * done) the subscription's newest plan-change invoice.
+ */
+async function upgradeConfirmation(
+  ports: Ports,
+  accountId: string,
+  stripeInvoiceId: string | null,
+): Promise<UpgradeResult> {
+  const overview = await subscriptionOverview(ports, accountId);
+  const sub = await currentSubscription(ports.db, accountId);
+  if (!sub || !overview.package || !overview.currentPeriodEnd) {
+    throw new AppError("CONFLICT", "The subscription changed meanwhile; reload the page.");
+  }
+  if (stripeInvoiceId && !(await ports.db.billingHistory.findUnique({ where: { stripeInvoiceId } }))) {
+    await syncInvoice(ports, stripeInvoiceId);
+  }
+  const row = await ports.db.billingHistory.findFirst({
+    where: stripeInvoiceId
+      ? { stripeInvoiceId, accountId }
+      : { subscriptionId: sub.id, billingReason: "subscription_update" },
+    orderBy: INVOICE_ORDER,
+  });
+  return {
+    ...overview,
+    upgrade: {
+      packageName: overview.package.name,
+      monthlyPrice: overview.package.monthlyPrice,
+      invoice: row
+        ? {
+            id: row.id,
+            number: row.number,
+            status: row.status,
+            totalCents: row.totalCents,
+            amountPaidCents: row.amountPaidCents,
+            currency: row.currency,
+            hostedInvoiceUrl: row.hostedInvoiceUrl,
+            invoicePdfUrl: row.invoicePdfUrl,
+          }
+        : null,
+      nextChargeAt: overview.currentPeriodEnd,
+    },
+  };
+}
+
+export async function upgrade(
+  ports: Ports,
+  account: AccountRef,
+  input: { packageId: string | undefined; prorationDate?: Date | undefined },
+): Promise<UpgradeResult> {
+  const target = await loadTarget(ports, input.packageId);
+  let withdrawnFrom: Date | null = null;
+  try {
+    return await withActionLock(ports, account.accountId, async () => {
+      const current = await liveSubscription(ports, account.accountId);
+      if (current.planId === target.id) return await upgradeConfirmation(ports, account.accountId, null);
+      await checkCurrency(ports, account.accountId, target);
+      check(current, "upgrade", target);
+      const prorationDate = checkProrationDate(
+        input.prorationDate,
+        await stripeNowFor(ports, current),
+        current,
+      );
+      const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
+      // Already on the new price at Stripe (a retry after the answer was lost): nothing to change or charge,
+      // and the subscription's latest invoice is the upgrade's.
+      let upgradeInvoiceId = remote.latestInvoiceId;
+      if (remote.priceId !== target.stripePriceId) {
+        // The new plan measures the whole current period: overage reported so far under the old one is
+        // withdrawn first, or Stripe would put it on the upgrade's invoice (as the preview leaves it out).
+        const row = await ports.db.account.findUniqueOrThrow({ where: { id: account.accountId } });
+        withdrawnFrom = current.currentPeriodStart;
+        await withdrawCurrentOverage(ports, {
+          accountId: account.accountId,
+          customerId: row.stripeCustomerId ?? "",
+          periodStart: current.currentPeriodStart,
+        });
+        const changed = await ports.billing
+          .changePriceNow({
+            subscriptionId: current.stripeSubscriptionId,
+            itemId: remote.itemId,
+            priceId: target.stripePriceId ?? "",
+            prorationDate,
+            idempotencyKey: `minutely-${account.accountId}-upgrade-${current.stripeSubscriptionId}-${target.id}-${prorationDate.getTime()}`,
+          })
+          .catch(fromDeclined)
+          .catch((error: unknown) => fromCurrencyConflict(error, toPackageView(target)));
+        upgradeInvoiceId = changed.latestInvoiceId;
+      }
+      await syncSubscription(ports, current.stripeSubscriptionId);
+      await syncRecentInvoices(ports, account.accountId, 5);
+      return await upgradeConfirmation(ports, account.accountId, upgradeInvoiceId);
+    });
+  } finally {
+    // The period's overage is decided again by the plan that now governs it (the old one when the card
+    // was declined, so nothing withdrawn is lost), once the action no longer holds the account.
+    if (withdrawnFrom) await enqueueOverageReport(ports.queue, account.accountId, withdrawnFrom);
+  }
+}
+
+/**
+ * Schedules a change to a cheaper package at the end of the period. When the account has more active
+ * agents than the package allows, `keepAgentIds` says which stay; the others are deactivated at the change.
+ */
+export async function downgrade(
+  ports: Ports,
+  account: AccountRef,
+  input: { packageId: string | undefined; keepAgentIds?: string[] | undefined },
+) {
+  const target = await loadTarget(ports, input.packageId);
+  return await withActionLock(ports, account.accountId, async () => {
+    const current = await liveSubscription(ports, account.accountId);
+    // The same change again (another tab, a retry): nothing is scheduled twice, but the agents chosen are
+    // checked as for a first request, and a new choice replaces the stored one (the latest choice wins).
+    const alreadyScheduled = current.scheduledPlanId === target.id;
+    if (!alreadyScheduled) {
+      await checkCurrency(ports, account.accountId, target);
+      check(current, "downgrade", target);
+    }
+    const active = await ports.db.agent.findMany({
+      where: { accountId: account.accountId, active: true },
+      select: { id: true },
+    });
+    if (active.length > target.agentsAllowed && input.keepAgentIds === undefined && !alreadyScheduled) {
+      const allows = `${target.agentsAllowed} ${target.agentsAllowed === 1 ? "agent" : "agents"}`;
+      throw new AppError(
+        "BAD_REQUEST",
+        `${target.name} allows ${allows} and ${active.length} are active: choose which agents stay active.`,
+        "keepAgentIds",
+      );
+    }
+    const selection = agentsToKeepOnDowngrade(
+      active.map((a) => a.id),
+      input.keepAgentIds ?? [],
+      target.agentsAllowed,
+    );
+    if (!selection.ok) throw new AppError("BAD_REQUEST", selection.message, "keepAgentIds");
+    const keep = active.length > target.agentsAllowed ? (input.keepAgentIds ?? []) : [];
+    if (alreadyScheduled) {
+      if (input.keepAgentIds !== undefined) {
+        await ports.db.subscription.update({
+          where: { id: current.id },
+          data: { scheduledKeepAgentIds: keep },
+        });
+      }
+      return await subscriptionOverview(ports, account.accountId);
+    }
+    // A fresh key per attempt is safe: schedulePriceChange re-reads the subscription and reuses a schedule
+    // an earlier, failed attempt left, and the SDK's own retries of each call keep that call's key.
+    await ports.billing
+      .schedulePriceChange({
+        subscriptionId: current.stripeSubscriptionId,
+        priceId: target.stripePriceId ?? "",
+        idempotencyKey: `minutely-${account.accountId}-downgrade-${current.stripeSubscriptionId}-${target.id}-${randomUUID()}`,
+      })
+      .catch((error: unknown) => fromCurrencyConflict(error, toPackageView(target)));
+    await syncSubscription(ports, current.stripeSubscriptionId);
+    await ports.db.subscription.update({ where: { id: current.id }, data: { scheduledKeepAgentIds: keep } });
+    return await subscriptionOverview(ports, account.accountId);
+  });
+}
+
+export async function cancelScheduledChange(ports: Ports, account: AccountRef) {
+  return await withActionLock(ports, account.accountId, async () => {
+    const current = await liveSubscription(ports, account.accountId);
+    if (!current.stripeScheduleId) return await subscriptionOverview(ports, account.accountId);
+    await ports.billing.releaseSchedule(
+      current.stripeScheduleId,
+      `minutely-${account.accountId}-release-${current.stripeScheduleId}`,
+    );
+    await syncSubscription(ports, current.stripeSubscriptionId);
+    return await subscriptionOverview(ports, account.accountId);
+  });
+}
+
+/**
+ * Cancels at the end of the period (access until then). Stripe refuses to cancel a subscription a schedule
+ * manages, so a scheduled downgrade is withdrawn; it is remembered (`resume_scheduled_plan_id`, with the
+ * agents to keep) and undoing the cancellation schedules it again.
+ */
+export async function cancel(ports: Ports, account: AccountRef) {
+  return await withActionLock(ports, account.accountId, async () => {
+    const current = await liveSubscription(ports, account.accountId);
+    if (current.cancelAtPeriodEnd) return await subscriptionOverview(ports, account.accountId);
+    check(current, "cancel");
+    await ports.db.subscription.update({
+      where: { id: current.id },
+      data: {
+        resumeScheduledPlanId: current.scheduledPlanId,
+        resumeKeepAgentIds: current.scheduledPlanId ? current.scheduledKeepAgentIds : [],
+      },
+    });
+    // Stripe refuses to cancel a subscription a schedule manages. Ask Stripe which one does: a downgrade
+    // that failed half-way can leave a schedule this database never recorded.
+    const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
+    const scheduleId = remote.scheduleId ?? current.stripeScheduleId;
+    if (scheduleId) {
+      await ports.billing.releaseSchedule(scheduleId, `minutely-${account.accountId}-release-${scheduleId}`);
+    }
+    await ports.billing.setCancelAtPeriodEnd(
+      current.stripeSubscriptionId,
+      true,
+      `minutely-${account.accountId}-cancel-${current.stripeSubscriptionId}-${randomUUID()}`,
+    );
+    await syncSubscription(ports, current.stripeSubscriptionId);
+    return await subscriptionOverview(ports, account.accountId);
+  });
+}
+
+/**
+ * Undoes a cancellation before the period ends, restoring the state from before it: a downgrade the
+ * cancellation withdrew is scheduled again (unless its package is no longer offered or no longer cheaper:
+ * then the overview's `withdrawnChange` is cleared and nothing is scheduled).
+ */
+export async function resume(ports: Ports, account: AccountRef) {
+  return await withActionLock(ports, account.accountId, async () => {
+    const current = await liveSubscription(ports, account.accountId);
+    if (!current.cancelAtPeriodEnd) return await subscriptionOverview(ports, account.accountId);
+    check(current, "resume");
+    await ports.billing.setCancelAtPeriodEnd(
+      current.stripeSubscriptionId,
+      false,
+      `minutely-${account.accountId}-resume-${current.stripeSubscriptionId}-${randomUUID()}`,
+    );
+    await syncSubscription(ports, current.stripeSubscriptionId);
+    const resumed = await currentSubscription(ports.db, account.accountId);
+    const withdrawn = current.resumeScheduledPlanId
+      ? await ports.db.subscriptionPlan.findUnique({ where: { id: current.resumeScheduledPlanId } })
+      : null;
+    if (withdrawn?.active && withdrawn.stripePriceId && resumed && !resumed.stripeScheduleId) {
+      const allowed = checkAction(snapshotOf(resumed), "downgrade", {
+        monthlyPrice: toPackageView(withdrawn).monthlyPrice,
+        active: withdrawn.active,
+        name: withdrawn.name,
+      });
+      if (allowed.ok) {
+        await ports.billing.schedulePriceChange({
+          subscriptionId: current.stripeSubscriptionId,
+          priceId: withdrawn.stripePriceId,
+          idempotencyKey: `minutely-${account.accountId}-redowngrade-${current.stripeSubscriptionId}-${withdrawn.id}-${randomUUID()}`,
+        });
+        await syncSubscription(ports, current.stripeSubscriptionId);
+        await ports.db.subscription.update({
+          where: { id: current.id },
+          data: { scheduledKeepAgentIds: current.resumeKeepAgentIds },
+        });
+      }
+    }
+    await ports.db.subscription.update({
+      where: { id: current.id },
+      data: { resumeScheduledPlanId: null, resumeKeepAgentIds: [] },
+    });
+    return await subscriptionOverview(ports, account.accountId);
+  });
+}
+
+/** Hosted Checkout in setup mode to replace a failing card; the return syncs and retries open invoices. */
+export async function startPaymentMethodUpdate(ports: Ports, account: AccountRef, requestKey: string) {
+  const current = await liveSubscription(ports, account.accountId);
+  const { customerId } = await ensureCustomer(ports, account);
+  const base = ports.settings.appUrl;
+  return await ports.billing.createSetupCheckout({
+    customerId,
+    subscriptionId: current.stripeSubscriptionId,
+    successUrl: `${base}/billing/return?session_id={CHECKOUT_SESSION_ID}`,
+    cancelUrl: `${base}/billing`,
+    idempotencyKey: `minutely-${account.accountId}-setup-${requestKey}`,
+  });
+}
+
+export interface SubscriptionOverview {
+  status: string;
+  statusLabel: string;
+  grantsAccess: boolean;
+  needsPaymentAttention: boolean;
+  package: { id: string; name: string; monthlyPrice: { amount: number; currency: Currency } } | null;
+  currentPeriodStart: Date | null;
+  currentPeriodEnd: Date | null;
+  cancelAtPeriodEnd: boolean;
+  scheduledChange: { packageId: string; packageName: string; effectiveAt: Date } | null;
+  /** A scheduled downgrade the pending cancellation withdrew; undoing the cancellation schedules it again. */
+  withdrawnChange: { packageId: string; packageName: string } | null;
+  stripeSubscriptionId: string | null;
+}
+
+export async function subscriptionOverview(
+  ports: Pick<Ports, "db">,
+  accountId: string,
+): Promise<SubscriptionOverview> {
+  const sub = await currentSubscription(ports.db, accountId);
+  if (!sub) {
+    return {
+      status: "none",
+      statusLabel: statusLabel("none"),
+      grantsAccess: false,
+      needsPaymentAttention: false,
+      package: null,
+      currentPeriodStart: null,
+      currentPeriodEnd: null,
+      cancelAtPeriodEnd: false,
+      scheduledChange: null,
+      withdrawnChange: null,
+      stripeSubscriptionId: null,
+    };
+  }
+  const view = toPackageView(sub.plan);
+  return {
+    status: sub.status,
+    statusLabel: statusLabel(sub.status),
+    grantsAccess: grantsAccess(sub.status),
+    needsPaymentAttention: needsPaymentAttention(sub.status),
+    package: { id: view.id, name: view.name, monthlyPrice: view.monthlyPrice },
+    currentPeriodStart: sub.currentPeriodStart,
+    currentPeriodEnd: sub.currentPeriodEnd,
+    cancelAtPeriodEnd: sub.cancelAtPeriodEnd,
+    scheduledChange:
+      sub.scheduledPlan && sub.scheduledChangeAt
+        ? {
+            packageId: sub.scheduledPlan.id,
+            packageName: sub.scheduledPlan.name,
+            effectiveAt: sub.scheduledChangeAt,
+          }
+        : null,
+    withdrawnChange: await withdrawnChangeOf(ports, sub),
+    stripeSubscriptionId: sub.stripeSubscriptionId,
+  };
+}
+
+async function withdrawnChangeOf(
+  ports: Pick<Ports, "db">,
+  sub: { cancelAtPeriodEnd: boolean; resumeScheduledPlanId: string | null },
+): Promise<SubscriptionOverview["withdrawnChange"]> {
+  if (!sub.cancelAtPeriodEnd || !sub.resumeScheduledPlanId) return null;
+  const plan = await ports.db.subscriptionPlan.findUnique({ where: { id: sub.resumeScheduledPlanId } });
+  return plan ? { packageId: plan.id, packageName: plan.name } : null;
+}
+
+/**
+ * Invoices newest first, in a stable order: two created in the same second (an upgrade's proration and a
+ * renewal on a test clock, say) are ordered by number, then by Stripe id, and never swap between loads.
+ */
+export const INVOICE_ORDER = [
+  { issuedAt: "desc" as const },
+  { number: { sort: "desc" as const, nulls: "last" as const } },
+  { stripeInvoiceId: "desc" as const },
+];
+
+export async function billingHistory(ports: Pick<Ports, "db">, accountId: string, limit = 24) {
+  const [rows, subscriptions, duplicates] = await Promise.all([
+    ports.db.billingHistory.findMany({ where: { accountId }, orderBy: INVOICE_ORDER, take: limit }),
+    // The account's subscriptions by account (an `include` would look them up by id alone, a query that
+    // names no account: on Citus every shard's, docs/scaling.md).
+    ports.db.subscription.findMany({
+      where: { accountId },
+      select: { id: true, stripeSubscriptionId: true },
+    }),
+    // Minutely refunds only one thing: every payment of a second subscription it canceled (the guard).
+    ports.db.duplicateSubscription.findMany({
+      where: { accountId, status: "resolved" },
+      select: { stripeSubscriptionId: true },
+    }),
+  ]);
+  const refundedSubscriptions = new Set(duplicates.map((d) => d.stripeSubscriptionId));
+  const stripeIdOf = new Map(subscriptions.map((s) => [s.id, s.stripeSubscriptionId]));
+  return rows.map((r) => ({
+    id: r.id,
+    number: r.number,
+    date: r.issuedAt,
+    amountCents: r.totalCents,
+    amountDueCents: r.amountDueCents,
+    amountPaidCents: r.amountPaidCents,
+    /** What was paid and given back (an invoice of a canceled second subscription: all of it). */
+    refundedCents:
+      r.subscriptionId !== null && refundedSubscriptions.has(stripeIdOf.get(r.subscriptionId) ?? "")
+        ? r.amountPaidCents
+        : 0,
+    currency: r.currency,
+    status: r.status,
+    /** Stripe's reason for the invoice, in words ("Plan change (prorated)"). */
+    description: billingReasonLabel(r.billingReason),
+    billingReason: r.billingReason,
+    hostedInvoiceUrl: r.hostedInvoiceUrl,
+    invoicePdfUrl: r.invoicePdfUrl,
+    periodStart: r.periodStart,
+    periodEnd: r.periodEnd,
+    /** What the invoice charges for, line by line, in Stripe's order (they add up to amountCents). */
+    lines: invoiceLinesOf(r.lines),
+  }));
+}
