@@ -802,6 +802,25 @@ describe("usage_event partitioned by month of started_at", () => {
     expect(await db.usageEvent.count({ where: { accountId } })).toBe(1);
   });
 
+  it("a call whose month was archived (key kept, event detached) is a conflict naming it, not an unknown account", async () => {
+    await ensured;
+    const { accountId } = await createAccount(db);
+    await subscribe(db, accountId, { createdAt: new Date("2026-10-15T12:00:00Z") });
+    const event = callEvent(accountId, 60, { startedAt: new Date("2026-11-04T10:00:00Z") });
+    expect((await ingestUsageEvents(ports, [event])).results[0]?.status).toBe("accepted");
+    // What detaching the month leaves: the call's key, without its event.
+    await db.$executeRaw`DELETE FROM usage_event WHERE account_id = ${accountId}::uuid AND call_id = ${event.callId}`;
+    const again = await ingestUsageEvents(ports, [
+      { ...event, startedAt: new Date("2026-11-20T10:00:00Z") },
+      event,
+    ]);
+    for (const result of again.results) {
+      expect(result).toMatchObject({ status: "rejected", reason: "call_id_conflict" });
+      expect(result?.status === "rejected" && result.message).toContain("archived");
+    }
+    expect(await db.usageEvent.count({ where: { accountId } })).toBe(0);
+  });
+
   it("never fails an insert for a month without a partition: the DEFAULT one takes it, and moves it out later", async () => {
     const { accountId } = await createAccount(db);
     await subscribe(db, accountId, { createdAt: new Date("2026-10-15T12:00:00Z") });

@@ -172,6 +172,8 @@ interface StoredCall {
   direction: CallDirection;
   startedAt: Date;
   seconds: number;
+  /** The call's key is kept but its event is not: its month was detached for retention (archived). */
+  archived?: true;
 }
 
 /** The fields of `reported` that differ from `recorded`, as "name: recorded, reported" phrases. */
@@ -193,6 +195,14 @@ function differences(recorded: StoredCall, reported: StoredCall): string[] {
 
 /** `duplicate` when `reported` is the call recorded under its key, else a `call_id_conflict` saying how. */
 function sameCallOrConflict(callId: string, recorded: StoredCall, reported: StoredCall): UsageEventResult {
+  if (recorded.archived) {
+    return rejection(
+      callId,
+      "call_id_conflict",
+      `This account already has a call with this call_id, started at ${recorded.startedAt.toISOString()}, ` +
+        "whose month is archived; the recorded call stands. Report a different call under a new call_id.",
+    );
+  }
   const diff = differences(recorded, reported);
   if (diff.length === 0) return { callId, status: "duplicate" };
   return rejection(
@@ -510,24 +520,31 @@ async function writeBatch(
         account_id: string;
         call_id: string;
         agent_id: string | null;
-        direction: CallDirection;
+        direction: CallDirection | null;
         started_at: Date;
-        duration_seconds: number;
+        duration_seconds: number | null;
       }[]
     >`
-      SELECT e.account_id::text AS account_id, e.call_id, e.agent_id::text AS agent_id, e.direction,
-        e.started_at, e.duration_seconds
+      SELECT c.account_id::text AS account_id, c.call_id, e.agent_id::text AS agent_id, e.direction,
+        c.started_at, e.duration_seconds
       FROM unnest(${skipped.map((c) => c.accountId)}::uuid[], ${skipped.map((c) => c.callId)}::text[])
         AS k(account_id, call_id)
       JOIN usage_call_key c ON c.account_id = k.account_id AND c.call_id = k.call_id
-      JOIN usage_event e ON e.account_id = c.account_id AND e.call_id = c.call_id AND e.started_at = c.started_at`;
+      LEFT JOIN usage_event e
+        ON e.account_id = c.account_id AND e.call_id = c.call_id AND e.started_at = c.started_at`;
     for (const r of recorded) {
-      stored.set(key(r.account_id, r.call_id), {
-        agentId: r.agent_id,
-        direction: r.direction,
-        startedAt: r.started_at,
-        seconds: r.duration_seconds,
-      });
+      // No event for a kept key: its month was detached (docs/usage-partitions.md), the call still counted.
+      stored.set(
+        key(r.account_id, r.call_id),
+        r.direction === null || r.duration_seconds === null
+          ? { agentId: null, direction: "outbound", startedAt: r.started_at, seconds: 0, archived: true }
+          : {
+              agentId: r.agent_id,
+              direction: r.direction,
+              startedAt: r.started_at,
+              seconds: r.duration_seconds,
+            },
+      );
     }
   }
   if (inserted.size === 0) return { inserted, stored };
