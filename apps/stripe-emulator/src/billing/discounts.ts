@@ -352,19 +352,28 @@ export function discountedAmount(
 }
 
 /**
- * Finalization: freezes the discount amounts the draft had, and uses up the subscription's `once`
- * discounts that took something off (they end, `customer.discount.deleted`).
+ * Finalization, step one: freezes the discount amounts the draft has. It changes nothing else, so the
+ * invoice's amounts can be computed from these frozen discounts before `useUpOnceDiscounts` runs.
  */
-export function freezeInvoiceDiscounts(core: EmulatorCore, inv: InvoiceRec, now: number): void {
+export function freezeInvoiceDiscounts(core: EmulatorCore, inv: InvoiceRec): void {
   if (inv.status !== "draft") return;
   const computed = invoiceDiscounts(core, inv);
   inv.discounts = computed.discounts;
   for (const line of inv.lines) line.discount_amounts = computed.lines.get(line.id) ?? [];
+}
+
+/**
+ * Finalization, step two (once the invoice is no longer a draft, so its amounts read the frozen
+ * discounts): the subscription's `once` discounts that took something off end (`customer.discount.deleted`).
+ */
+export function useUpOnceDiscounts(core: EmulatorCore, inv: InvoiceRec, now: number): void {
+  if (inv.status === "draft") throw new Error("useUpOnceDiscounts: the invoice is still a draft");
   const sub = inv.subscription ? core.state.subscriptions[inv.subscription] : undefined;
   if (!sub?.discounts) return;
-  for (const id of computed.discounts) {
+  const amounts = inv.lines.flatMap((line) => line.discount_amounts ?? []);
+  for (const id of inv.discounts ?? []) {
     const rec = core.state.discounts[id];
-    const used = [...computed.lines.values()].flat().some((d) => d.discount === id && d.amount > 0);
+    const used = amounts.some((d) => d.discount === id && d.amount > 0);
     if (!rec || rec.subscription !== sub.id || !used) continue;
     if (core.state.coupons[rec.coupon]?.duration !== "once") continue;
     sub.discounts = sub.discounts.filter((other) => other !== id);

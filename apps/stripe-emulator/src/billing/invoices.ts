@@ -16,7 +16,7 @@ import type {
   SubscriptionRec,
 } from "../state.ts";
 import { changeBalance } from "./balance.ts";
-import { freezeInvoiceDiscounts } from "./discounts.ts";
+import { freezeInvoiceDiscounts, useUpOnceDiscounts } from "./discounts.ts";
 import { onInvoicePaid, onInvoicePaymentFailed, retryDelays } from "./dunning.ts";
 import { recordCharge } from "./payments.ts";
 import { freezeInvoiceTaxes } from "./tax.ts";
@@ -203,7 +203,8 @@ export function finalizeInvoice(core: EmulatorCore, inv: InvoiceRec, now: number
   const customer = core.customer(inv.customer);
   const before = buildInvoice(core, inv);
   freezeInvoiceTaxes(core, inv, manual);
-  freezeInvoiceDiscounts(core, inv, now);
+  freezeInvoiceDiscounts(core, inv);
+  // Amounts from the frozen discounts and taxes; only then are `once` discounts used up (below).
   const amounts = projectedAmounts(core, inv);
   inv.starting_balance = amounts.starting;
   inv.amount_due = amounts.due;
@@ -220,6 +221,7 @@ export function finalizeInvoice(core: EmulatorCore, inv: InvoiceRec, now: number
   customer.next_invoice_sequence += 1;
   inv.status = "open";
   inv.finalized_at = now;
+  useUpOnceDiscounts(core, inv, now);
   if (inv.amount_due > 0) {
     const pi: PaymentIntentRec = {
       id: newId("pi"),

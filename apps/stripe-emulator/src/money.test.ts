@@ -1,0 +1,149 @@
+/**
+ * Money invariants under discounts, proration, paused collection and limits: what an invoice says it
+ * charges is what the customer is charged (hostile review of the emulator's billing).
+ */
+import Stripe from "stripe";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { StripeEmulator } from "./server.ts";
+import { invoiceInvariantViolations, startTestEmulator } from "./testing.ts";
+
+let emulator: StripeEmulator;
+let stripe: Stripe;
+const START = Math.floor(Date.UTC(2032, 0, 1) / 1000);
+const DAY = 86_400;
+
+beforeAll(async () => {
+  ({ emulator, stripe } = await startTestEmulator());
+});
+afterEach(async () => {
+  expect(await invoiceInvariantViolations(stripe)).toEqual([]);
+});
+afterAll(async () => {
+  await emulator.close();
+});
+
+async function fixture(unitAmount = 1000) {
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: START });
+  const customer = await stripe.customers.create({
+    test_clock: clock.id,
+    payment_method: "pm_card_visa",
+    invoice_settings: { default_payment_method: "pm_card_visa" },
+  });
+  const product = await stripe.products.create({ name: "Minutes" });
+  const price = await stripe.prices.create({
+    product: product.id,
+    currency: "usd",
+    unit_amount: unitAmount,
+    recurring: { interval: "month" },
+  });
+  return { clock, customer, product, price };
+}
+
+async function refused(promise: Promise<unknown>): Promise<Stripe.errors.StripeError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+  return error as Stripe.errors.StripeError;
+}
+
+async function paymentIntentOf(invoice: Stripe.Invoice): Promise<Stripe.PaymentIntent> {
+  const inv = await stripe.invoices.retrieve(invoice.id, { expand: ["payments"] });
+  const piId = inv.payments?.data[0]?.payment.payment_intent;
+  expect(piId).toBeTruthy();
+  return stripe.paymentIntents.retrieve(String(piId));
+}
+
+function submit(url: string, fields: Record<string, string>): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(fields).toString(),
+    redirect: "manual",
+  });
+}
+
+describe("once coupons charge the discounted amount", () => {
+  it("charges the first invoice's discounted total, not the full price", async () => {
+    const { customer, price } = await fixture();
+    const coupon = await stripe.coupons.create({ percent_off: 50, duration: "once" });
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: price.id }],
+      discounts: [{ coupon: coupon.id }],
+      expand: ["latest_invoice"],
+    });
+    const inv = sub.latest_invoice as Stripe.Invoice;
+    expect(inv).toMatchObject({
+      subtotal: 1000,
+      total: 500,
+      amount_due: 500,
+      amount_paid: 500,
+      status: "paid",
+    });
+    expect(inv.total_discount_amounts?.[0]?.amount).toBe(500);
+    expect((await paymentIntentOf(inv)).amount).toBe(500);
+    const charges = await stripe.charges.list({ customer: customer.id });
+    expect(charges.data.map((c) => c.amount)).toEqual([500]);
+  });
+
+  it("a 100% once coupon makes the first invoice free", async () => {
+    const { customer, price } = await fixture();
+    const coupon = await stripe.coupons.create({ percent_off: 100, duration: "once" });
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: price.id }],
+      discounts: [{ coupon: coupon.id }],
+      expand: ["latest_invoice"],
+    });
+    expect(sub.latest_invoice).toMatchObject({ total: 0, amount_due: 0, amount_paid: 0, status: "paid" });
+    expect((await stripe.charges.list({ customer: customer.id })).data).toEqual([]);
+  });
+
+  it("uses the once coupon on the first charged invoice after a trial", async () => {
+    const { clock, customer, price } = await fixture();
+    const coupon = await stripe.coupons.create({ amount_off: 300, currency: "usd", duration: "once" });
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: price.id }],
+      trial_period_days: 7,
+      discounts: [{ coupon: coupon.id }],
+    });
+    await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: START + 8 * DAY });
+    const renewal = (await stripe.invoices.list({ subscription: sub.id, limit: 1 })).data[0];
+    expect(renewal).toMatchObject({ total: 700, amount_due: 700, amount_paid: 700, status: "paid" });
+    expect((await paymentIntentOf(renewal as Stripe.Invoice)).amount).toBe(700);
+  });
+
+  it("charges a Checkout subscription the amount its promotion code leaves", async () => {
+    const customer = await stripe.customers.create({ email: "promo@minutely.test" });
+    const price = await stripe.prices.create({
+      product_data: { name: "Team" },
+      currency: "usd",
+      unit_amount: 1000,
+      recurring: { interval: "month" },
+    });
+    const coupon = await stripe.coupons.create({ percent_off: 25, duration: "once" });
+    const code = `QUARTER${Date.now()}`;
+    await stripe.promotionCodes.create({ promotion: { type: "coupon", coupon: coupon.id }, code });
+    const session = await stripe.checkout.sessions.create({
+      mode: "subscription",
+      customer: customer.id,
+      line_items: [{ price: price.id, quantity: 1 }],
+      allow_promotion_codes: true,
+      success_url: "http://localhost:3000/done",
+    });
+    const response = await submit(`${emulator.url}/checkout/${session.id}/pay`, {
+      card: "visa",
+      name: "Promo",
+      promotion_code: code,
+    });
+    expect(response.status).toBe(303);
+    const done = await stripe.checkout.sessions.retrieve(session.id, { expand: ["invoice"] });
+    expect(done.amount_total).toBe(750);
+    expect(done.invoice).toMatchObject({ total: 750, amount_due: 750, amount_paid: 750 });
+    const charges = await stripe.charges.list({ customer: customer.id });
+    expect(charges.data.map((c) => c.amount)).toEqual([750]);
+  });
+});
