@@ -147,3 +147,58 @@ describe("once coupons charge the discounted amount", () => {
     expect(charges.data.map((c) => c.amount)).toEqual([750]);
   });
 });
+
+describe("prorations follow flexible billing mode (discounts and tax as charged)", () => {
+  async function discountedTaxedSub() {
+    const { clock, customer, product, price } = await fixture();
+    const rate = await stripe.taxRates.create({ display_name: "VAT", percentage: 20, inclusive: false });
+    const coupon = await stripe.coupons.create({ percent_off: 50, duration: "forever" });
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: price.id }],
+      default_tax_rates: [rate.id],
+      discounts: [{ coupon: coupon.id }],
+      expand: ["latest_invoice"],
+    });
+    expect(sub.latest_invoice).toMatchObject({ subtotal: 1000, total: 600, amount_paid: 600 });
+    await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: START + 10 * DAY });
+    return { clock, customer, product, price, sub };
+  }
+
+  it("credits the unused time of what was paid when canceling, never more", async () => {
+    const { customer, sub } = await discountedTaxedSub();
+    await stripe.subscriptions.cancel(sub.id, { prorate: true, invoice_now: true });
+    const last = (await stripe.invoices.list({ subscription: sub.id, limit: 1 })).data[0];
+    // 21 of January's 31 days unused: 500 net × 21/31 = 338.7 → -339, its 20% tax → -68.
+    expect(last?.lines.data.map((l) => l.amount)).toEqual([-339]);
+    expect(last).toMatchObject({ total: -407, amount_due: 0 });
+    expect((await stripe.customers.retrieve(customer.id)) as Stripe.Customer).toMatchObject({
+      balance: -407,
+    });
+  });
+
+  it("discounts an upgrade's proration charge by the subscription's discount, as the preview says", async () => {
+    const { product, sub } = await discountedTaxedSub();
+    const bigger = await stripe.prices.create({
+      product: product.id,
+      currency: "usd",
+      unit_amount: 3000,
+      recurring: { interval: "month" },
+    });
+    const items = [{ id: sub.items.data[0]?.id ?? "", price: bigger.id }];
+    const preview = await stripe.invoices.createPreview({
+      subscription: sub.id,
+      subscription_details: { items, proration_behavior: "always_invoice" },
+    });
+    const updated = await stripe.subscriptions.update(sub.id, {
+      items,
+      proration_behavior: "always_invoice",
+      expand: ["latest_invoice"],
+    });
+    const inv = updated.latest_invoice as Stripe.Invoice;
+    // Credit -339 (as above); charge 3000 × 21/31 = 2032, half off → 1016; tax -68 + 203.
+    expect(inv.lines.data.map((l) => l.amount).sort((a, b) => a - b)).toEqual([-339, 1016]);
+    expect(inv).toMatchObject({ subtotal: 677, total: 812, amount_due: 812, amount_paid: 812 });
+    expect(preview.total).toBe(inv.total);
+  });
+});

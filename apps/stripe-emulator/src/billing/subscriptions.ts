@@ -10,6 +10,7 @@ import type {
   CustomerRec,
   InvoiceItemRec,
   InvoiceRec,
+  LineRec,
   Metadata,
   PriceRec,
   SubscriptionItemRec,
@@ -515,16 +516,16 @@ export interface ItemChange {
 }
 
 /**
- * Stripe's `proration_details.credited_items` of a credit: the invoice, and its line, that charged the
- * subscription item for the time now credited (the latest finalized one whose period covers `t`).
+ * The invoice, and its lines, that last charged the subscription item for the time around `t` (the latest
+ * finalized one whose line period covers `t`): Stripe's `proration_details.credited_items` of a credit.
  */
-function creditedItems(
+function lastDebit(
   core: EmulatorCore,
   sub: SubscriptionRec,
   itemId: string,
   t: number,
-): { invoice: string; invoice_line_items: string[] } | null {
-  const charged = Object.values(core.state.invoices)
+): { inv: InvoiceRec; lines: LineRec[] } | undefined {
+  return Object.values(core.state.invoices)
     .filter(
       (inv) => inv.subscription === sub.id && !inv.deleted && inv.status !== "draft" && inv.status !== "void",
     )
@@ -540,9 +541,85 @@ function creditedItems(
       ),
     }))
     .find((found) => found.lines.length > 0);
+}
+
+function creditedItems(
+  core: EmulatorCore,
+  sub: SubscriptionRec,
+  itemId: string,
+  t: number,
+): { invoice: string; invoice_line_items: string[] } | null {
+  const charged = lastDebit(core, sub, itemId, t);
   return charged
     ? { invoice: charged.inv.id, invoice_line_items: charged.lines.map((line) => line.id) }
     : null;
+}
+
+/** `amount × (100 − p) / 100`, rounded half away from zero (so a credit is the mirror of a charge). */
+function percentLeft(amount: number, percentOff: number): number {
+  const off = Math.round((Math.abs(amount) * percentOff) / 100);
+  return amount < 0 ? amount + off : amount - off;
+}
+
+/**
+ * Flexible billing mode (`proration_discounts: included`): a proration is discounted by the subscription's
+ * discounts in effect at `t` that apply to the price — `percent_off` coupons that are not `once`, one after
+ * another. `amount_off` coupons (a fixed sum per invoice) and `once` coupons (for one invoice) leave
+ * prorations alone.
+ */
+function discountedProration(
+  core: EmulatorCore,
+  sub: SubscriptionRec,
+  price: PriceRec,
+  amount: number,
+  t: number,
+): number {
+  let left = amount;
+  for (const id of sub.discounts ?? []) {
+    const discount = core.state.discounts[id];
+    if (!discount || discount.deleted || (discount.end !== null && t >= discount.end)) continue;
+    const coupon = core.state.coupons[discount.coupon];
+    if (!coupon || coupon.percent_off === null || coupon.duration === "once") continue;
+    if (coupon.applies_to_products && !coupon.applies_to_products.includes(price.product)) continue;
+    left = percentLeft(left, coupon.percent_off);
+  }
+  return left;
+}
+
+/** A proration charge for `amount` (the full-period amount) from `t` to the period end, discounted. */
+function prorationCharge(
+  core: EmulatorCore,
+  sub: SubscriptionRec,
+  price: PriceRec,
+  amount: number,
+  period: { start: number; end: number },
+  t: number,
+): number {
+  return discountedProration(core, sub, price, prorate(amount, period.start, period.end, t), t);
+}
+
+/**
+ * The credit (negative) for the unused time from `t` of a subscription item, as flexible billing mode
+ * computes it: from what was last debited for it (the line's amount after its discounts, over that line's
+ * period; its tax follows from the credit's tax rates). When no finalized invoice charged this very price and
+ * quantity for the period (a pending proration, a change made with `proration_behavior: none`), from the
+ * price discounted as a charge would be.
+ */
+function prorationCredit(
+  core: EmulatorCore,
+  sub: SubscriptionRec,
+  item: { id: string; quantity: number },
+  price: PriceRec,
+  period: { start: number; end: number },
+  t: number,
+): number {
+  const debit = lastDebit(core, sub, item.id, t);
+  const line = debit?.lines.length === 1 ? debit.lines[0] : undefined;
+  if (line && line.price === price.id && line.quantity === item.quantity && line.period.end === period.end) {
+    const net = line.amount - (line.discount_amounts ?? []).reduce((sum, d) => sum + d.amount, 0);
+    return 0 - prorate(net, line.period.start, line.period.end, t);
+  }
+  return 0 - prorationCharge(core, sub, price, priceAmount(price, item.quantity, sub.currency), period, t);
 }
 
 function prorationItem(
@@ -609,7 +686,7 @@ export function applyItemChanges(
       for (const item of sub.items) {
         const price = core.price(item.price);
         if (price.recurring?.usage_type === "metered") continue;
-        const credit = 0 - prorate(priceAmount(price, item.quantity, sub.currency), start, end, t);
+        const credit = prorationCredit(core, sub, item, price, { start, end }, t);
         if (credit !== 0) {
           prorationItem(
             core,
@@ -641,7 +718,7 @@ export function applyItemChanges(
       if (samePrice && oldQty === change.quantity) continue;
       const itemId = change.item?.id ?? newItemIds.get(change) ?? "";
       if (oldPrice && oldAmount !== 0) {
-        const credit = 0 - prorate(oldAmount, start, end, t);
+        const credit = change.item ? prorationCredit(core, sub, change.item, oldPrice, { start, end }, t) : 0;
         if (credit !== 0) {
           prorationItem(
             core,
@@ -657,7 +734,7 @@ export function applyItemChanges(
         }
       }
       if (change.price && newAmount !== 0) {
-        const charge = prorate(newAmount, start, end, t);
+        const charge = prorationCharge(core, sub, change.price, newAmount, { start, end }, t);
         if (charge !== 0) {
           prorationItem(
             core,
@@ -1021,7 +1098,7 @@ export function cancelSubscriptionNow(
     for (const item of sub.items) {
       const price = core.price(item.price);
       if (price.recurring?.usage_type === "metered") continue;
-      const credit = 0 - prorate(priceAmount(price, item.quantity, sub.currency), start, end, now);
+      const credit = prorationCredit(core, sub, item, price, { start, end }, now);
       if (credit !== 0) {
         prorationItem(
           core,
