@@ -202,3 +202,37 @@ describe("prorations follow flexible billing mode (discounts and tax as charged)
     expect(preview.total).toBe(inv.total);
   });
 });
+
+describe("paused collection", () => {
+  it.each([
+    ["void", "void"],
+    ["mark_uncollectible", "uncollectible"],
+    ["keep_as_draft", "draft"],
+  ] as const)(
+    "does not charge proration invoices with behavior %s (invoice %s)",
+    async (behavior, status) => {
+      const { customer, product, price } = await fixture();
+      const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+      await stripe.subscriptions.update(sub.id, { pause_collection: { behavior } });
+      const bigger = await stripe.prices.create({
+        product: product.id,
+        currency: "usd",
+        unit_amount: 3000,
+        recurring: { interval: "month" },
+      });
+      const updated = await stripe.subscriptions.update(sub.id, {
+        items: [{ id: sub.items.data[0]?.id ?? "", price: bigger.id }],
+        proration_behavior: "always_invoice",
+        expand: ["latest_invoice"],
+      });
+      expect(updated.status).toBe("active");
+      expect(updated.latest_invoice).toMatchObject({
+        status,
+        amount_paid: 0,
+        billing_reason: "subscription_update",
+      });
+      const charges = await stripe.charges.list({ customer: customer.id });
+      expect(charges.data.map((c) => c.amount)).toEqual([1000]);
+    },
+  );
+});

@@ -1062,6 +1062,11 @@ export function updateSubscription(
       invoice.subscription_proration_date = p.has("proration_date") ? t : null;
       if (preview) return { invoice };
       emitInvoiceCreated(core, invoice);
+      if (sub.pause_collection) {
+        // Paused collection: the invoice is made, then voided / marked uncollectible / kept as a draft.
+        collectPaused(core, invoice, sub.pause_collection.behavior, now);
+        return { invoice };
+      }
       finalizeInvoice(core, invoice, now);
       if (
         invoice.status === "open" &&
@@ -1127,7 +1132,8 @@ export function cancelSubscriptionNow(
     pullPendingItems(core, inv, (ii) => ii.subscription === sub.id);
     if (inv.lines.length > 0) {
       emitInvoiceCreated(core, inv);
-      finalizeInvoice(core, inv, now);
+      if (sub.pause_collection) collectPaused(core, inv, sub.pause_collection.behavior, now);
+      else finalizeInvoice(core, inv, now);
       if (inv.status === "open" && sub.collection_method === "charge_automatically") {
         attemptInvoicePayment(core, inv, now, { automatic: false });
       }
@@ -1140,7 +1146,7 @@ export function cancelSubscriptionNow(
 }
 
 /**
- * A renewal invoice while collection is paused (`pause_collection.behavior`): `keep_as_draft` leaves it a
+ * A subscription's invoice (renewal, proration, final) while collection is paused (`pause_collection.behavior`): `keep_as_draft` leaves it a
  * draft that does not advance, `void` finalizes and voids it, `mark_uncollectible` finalizes it and marks
  * it uncollectible. No payment is attempted.
  */
