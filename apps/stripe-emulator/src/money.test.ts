@@ -236,3 +236,92 @@ describe("paused collection", () => {
     },
   );
 });
+
+describe("amounts above Stripe's maximum (99,999,999 minor units)", () => {
+  it("refuses PaymentIntents, coupons, quantities, tiers and invoice items beyond it", async () => {
+    const tooLarge = await refused(stripe.paymentIntents.create({ amount: 100_000_000, currency: "usd" }));
+    expect(tooLarge).toMatchObject({ code: "amount_too_large", param: "amount" });
+    expect(tooLarge.message).toBe("Amount must be no more than $999,999.99");
+    const ok = await stripe.paymentIntents.create({ amount: 99_999_999, currency: "usd" });
+    expect((await refused(stripe.paymentIntents.update(ok.id, { amount: 100_000_000 }))).code).toBe(
+      "amount_too_large",
+    );
+    expect(
+      (await refused(stripe.coupons.create({ amount_off: 100_000_000, currency: "usd", duration: "once" })))
+        .param,
+    ).toBe("amount_off");
+
+    const { customer, price } = await fixture();
+    const quantity = await refused(
+      stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id, quantity: 1e9 }] }),
+    );
+    expect(quantity).toMatchObject({ code: "amount_too_large", param: "items[0][quantity]" });
+    expect((await stripe.subscriptions.list({ customer: customer.id })).data).toEqual([]);
+
+    const tiered = await stripe.prices.create({
+      product_data: { name: "Tiered" },
+      currency: "usd",
+      billing_scheme: "tiered",
+      tiers_mode: "graduated",
+      tiers: [{ up_to: "inf", unit_amount: 99_999_999 }],
+      recurring: { interval: "month" },
+    });
+    const huge = await refused(
+      stripe.subscriptions.create({
+        customer: customer.id,
+        items: [{ price: tiered.id, quantity: 2 ** 52 }],
+      }),
+    );
+    expect(huge).toMatchObject({ code: "amount_too_large", param: "items[0][quantity]" });
+    const item = await refused(
+      stripe.invoiceItems.create({ customer: customer.id, amount: 100_000_000, currency: "usd" }),
+    );
+    expect(item).toMatchObject({ code: "amount_too_large", param: "amount" });
+    const priced = await refused(
+      stripe.invoiceItems.create({ customer: customer.id, pricing: { price: price.id }, quantity: 100_000 }),
+    );
+    expect(priced).toMatchObject({ code: "amount_too_large", param: "quantity" });
+    const session = await refused(
+      stripe.checkout.sessions.create({
+        mode: "subscription",
+        customer: customer.id,
+        line_items: [{ price: price.id, quantity: 1e9 }],
+        success_url: "http://localhost:3000/done",
+      }),
+    );
+    expect(session).toMatchObject({ code: "amount_too_large", param: "line_items[0][quantity]" });
+  });
+
+  it("refuses to finalize an invoice whose total is beyond it", async () => {
+    const { customer } = await fixture();
+    for (let i = 0; i < 2; i += 1) {
+      await stripe.invoiceItems.create({ customer: customer.id, amount: 60_000_000, currency: "usd" });
+    }
+    const draft = await stripe.invoices.create({
+      customer: customer.id,
+      pending_invoice_items_behavior: "include",
+    });
+    expect(draft.total).toBe(120_000_000);
+    const error = await refused(stripe.invoices.finalizeInvoice(draft.id));
+    expect(error.code).toBe("amount_too_large");
+    expect((await stripe.invoices.retrieve(draft.id)).status).toBe("draft");
+  });
+
+  it("leaves a renewal too large to finalize as a draft with last_finalization_error", async () => {
+    const { clock, customer, price } = await fixture();
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+    await stripe.invoiceItems.create({
+      customer: customer.id,
+      subscription: sub.id,
+      amount: 99_999_999,
+      currency: "usd",
+    });
+    await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: START + 32 * DAY });
+    const [renewal] = (await stripe.invoices.list({ subscription: sub.id, limit: 1 })).data;
+    if (!renewal) throw new Error("no renewal invoice");
+    expect(renewal).toMatchObject({ status: "draft", auto_advance: false, total: 100_000_999 });
+    expect(renewal.last_finalization_error).toMatchObject({ code: "amount_too_large" });
+    const failed = await stripe.events.list({ type: "invoice.finalization_failed", limit: 1 });
+    expect((failed.data[0]?.data.object as Stripe.Invoice).id).toBe(renewal.id);
+  });
+});

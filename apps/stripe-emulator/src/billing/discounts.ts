@@ -13,6 +13,7 @@ import {
   couponValid,
   invoiceDiscounts,
 } from "../objects/discounts.ts";
+import { amountTooLarge, MAX_AMOUNT } from "../objects/prices.ts";
 import type { Params } from "../params.ts";
 import type { CouponRec, DiscountRec, InvoiceRec, PromotionCodeRec } from "../state.ts";
 import { boundary } from "./periods.ts";
@@ -52,6 +53,9 @@ export function createCoupon(core: EmulatorCore, p: Params): CouponRec {
   }
   if (amountOff !== undefined && amountOff <= 0) {
     throw invalidRequest("amount_off must be greater than 0.", "amount_off");
+  }
+  if (amountOff !== undefined && amountOff > MAX_AMOUNT) {
+    throw amountTooLarge(`amount_off must be no more than ${MAX_AMOUNT}.`, "amount_off");
   }
   const currency = p.str("currency")?.toLowerCase() ?? null;
   if (amountOff !== undefined && currency === null) throw missingParam("currency");

@@ -3,7 +3,7 @@ import { ApiError, invalidRequest, missingParam, notSupported } from "../errors.
 import { newId } from "../ids.ts";
 import { buildInvoiceItem } from "../objects/invoiceItems.ts";
 import { buildInvoice, projectedAmounts } from "../objects/invoices.ts";
-import { hasCurrency, priceAmount } from "../objects/prices.ts";
+import { checkedPriceAmount, hasCurrency, priceAmount } from "../objects/prices.ts";
 import { buildSubscription, currentPeriod } from "../objects/subscriptions.ts";
 import { Params } from "../params.ts";
 import type {
@@ -24,6 +24,7 @@ import {
   attemptInvoicePayment,
   declineError,
   emitInvoiceCreated,
+  finalizeAutomatically,
   finalizeInvoice,
   newInvoice,
   paymentMethodFor,
@@ -210,7 +211,16 @@ export function parseCreateItems(
     };
   });
   const prices = specs.map((s) => s.price);
-  validatePrices(prices, param, currency?.(prices));
+  const billed = currency?.(prices);
+  validatePrices(prices, param, billed);
+  specs.forEach((spec, index) => {
+    checkedPriceAmount(
+      spec.price,
+      spec.quantity,
+      billed ?? spec.price.currency,
+      `${param}[${index}][quantity]`,
+    );
+  });
   return specs;
 }
 
@@ -959,10 +969,14 @@ export function updateSubscription(
             : null;
         if (!price) throw missingParam(`items[${index}][price]`);
         const taxRates = taxRatesParam(core, itemP, "tax_rates", `items[${index}][tax_rates]`);
+        const quantity = itemP.int("quantity") ?? existing?.quantity ?? 1;
+        if (hasCurrency(price, sub.currency)) {
+          checkedPriceAmount(price, quantity, sub.currency, `items[${index}][quantity]`);
+        }
         return {
           item: existing ?? null,
           price,
-          quantity: itemP.int("quantity") ?? existing?.quantity ?? 1,
+          quantity,
           metadata: itemP.has("metadata") ? itemP.metadata("metadata", existing?.metadata ?? {}) : null,
           ...(taxRates !== undefined ? { taxRates } : {}),
         };
@@ -1160,7 +1174,7 @@ function collectPaused(
     inv.auto_advance = false;
     return;
   }
-  finalizeInvoice(core, inv, t);
+  finalizeAutomatically(core, inv, t);
   if (inv.status !== "open") return;
   if (behavior === "void") {
     voidInvoice(core, inv, t);
@@ -1321,7 +1335,7 @@ export function renewSubscription(
       collectPaused(core, inv, sub.pause_collection.behavior, t);
       return inv;
     }
-    finalizeInvoice(core, inv, t);
+    finalizeAutomatically(core, inv, t);
     // An `unpaid` subscription keeps invoicing, but Stripe attempts none of its invoices.
     if (
       inv.status === "open" &&

@@ -17,6 +17,7 @@ import { buildCheckoutSession, buildLineItem } from "../objects/checkout.ts";
 import { buildCustomer } from "../objects/customers.ts";
 import { buildSetupIntent } from "../objects/paymentIntents.ts";
 import { buildPaymentMethod } from "../objects/paymentMethods.ts";
+import { checkedPriceAmount } from "../objects/prices.ts";
 import { taxLocation } from "../objects/taxes.ts";
 import { Params } from "../params.ts";
 import type { CheckoutSessionRec, CustomerRec, SetupIntentRec } from "../state.ts";
@@ -47,7 +48,9 @@ function createSession(core: EmulatorCore, p: Params): CheckoutSessionRec {
         `line_items[${index}][price]`,
       );
     }
-    return { id: newId("li"), price: price.id, quantity: li.int("quantity") ?? 1 };
+    const quantity = li.int("quantity") ?? 1;
+    checkedPriceAmount(price, quantity, price.currency, `line_items[${index}][quantity]`);
+    return { id: newId("li"), price: price.id, quantity };
   });
   if (mode !== "setup" && lineItems.length === 0) throw missingParam("line_items");
   const customerCreation = p.oneOf("customer_creation", ["always", "if_required"] as const) ?? null;
