@@ -325,3 +325,44 @@ describe("amounts above Stripe's maximum (99,999,999 minor units)", () => {
     expect((failed.data[0]?.data.object as Stripe.Invoice | undefined)?.id).toBe(renewal.id);
   });
 });
+
+describe("Checkout discounts are checked when the session is created", () => {
+  it("refuses exhausted or expired coupons and inactive, expired or exhausted promotion codes", async () => {
+    const price = await stripe.prices.create({
+      product_data: { name: "Pack" },
+      currency: "usd",
+      unit_amount: 2000,
+    });
+    const session = (discounts: Stripe.Checkout.SessionCreateParams.Discount[]) =>
+      stripe.checkout.sessions.create({
+        mode: "payment",
+        line_items: [{ price: price.id, quantity: 1 }],
+        discounts,
+        success_url: "http://localhost:3000/done",
+      });
+    const { customer, price: monthly } = await fixture();
+    const single = await stripe.coupons.create({ percent_off: 10, duration: "once", max_redemptions: 1 });
+    await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: monthly.id }],
+      discounts: [{ coupon: single.id }],
+    });
+    const exhausted = await refused(session([{ coupon: single.id }]));
+    expect(exhausted).toMatchObject({ code: "coupon_expired", param: "discounts[0][coupon]" });
+    expect(exhausted.message).toBe(`Coupon expired: ${single.id}`);
+
+    const euros = await stripe.coupons.create({ amount_off: 100, currency: "eur", duration: "once" });
+    expect((await refused(session([{ coupon: euros.id }]))).param).toBe("discounts[0][coupon]");
+
+    const coupon = await stripe.coupons.create({ percent_off: 10, duration: "once" });
+    const inactive = await stripe.promotionCodes.create({
+      promotion: { type: "coupon", coupon: coupon.id },
+      active: false,
+    });
+    expect((await refused(session([{ promotion_code: inactive.id }]))).param).toBe(
+      "discounts[0][promotion_code]",
+    );
+    const valid = await stripe.promotionCodes.create({ promotion: { type: "coupon", coupon: coupon.id } });
+    expect((await session([{ promotion_code: valid.id }])).amount_total).toBe(1800);
+  });
+});

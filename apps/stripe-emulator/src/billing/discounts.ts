@@ -187,7 +187,8 @@ export interface RedeemContext {
   amount: number;
 }
 
-function checkCoupon(rec: CouponRec, ctx: RedeemContext, param: string): void {
+/** Refuses a coupon that cannot be redeemed here (expired, exhausted, another currency, other products). */
+export function checkCoupon(rec: CouponRec, ctx: RedeemContext, param: string): void {
   if (!couponValid(rec, ctx.now)) {
     throw invalidRequest(`Coupon expired: ${rec.id}`, param, "coupon_expired");
   }

@@ -1,4 +1,11 @@
-import { coupon, promotionCode, promotionCodeByCode } from "../billing/discounts.ts";
+import {
+  checkCoupon,
+  checkPromotionCode,
+  coupon,
+  promotionCode,
+  promotionCodeByCode,
+  type RedeemContext,
+} from "../billing/discounts.ts";
 import {
   checkAmount,
   confirmPaymentIntent,
@@ -17,7 +24,7 @@ import { buildCheckoutSession, buildLineItem } from "../objects/checkout.ts";
 import { buildCustomer } from "../objects/customers.ts";
 import { buildSetupIntent } from "../objects/paymentIntents.ts";
 import { buildPaymentMethod } from "../objects/paymentMethods.ts";
-import { checkedPriceAmount } from "../objects/prices.ts";
+import { checkedPriceAmount, priceAmount } from "../objects/prices.ts";
 import { taxLocation } from "../objects/taxes.ts";
 import { Params } from "../params.ts";
 import type { CheckoutSessionRec, CustomerRec, SetupIntentRec } from "../state.ts";
@@ -111,6 +118,27 @@ function createSession(core: EmulatorCore, p: Params): CheckoutSessionRec {
       ? (p.str("currency") ?? null)
       : (subscriptionCurrency(prices, p.str("currency"), customer?.currency ?? null) ?? null);
   if (mode === "subscription" && currency !== null) validatePrices(prices, "line_items", currency);
+  if (currency !== null && discounts.length > 0) {
+    // Checked now, as subscriptions.create checks them (and again when the session is paid).
+    const ctx: RedeemContext = {
+      customer: customer?.id ?? "",
+      now: customer ? core.clockNow(customer.test_clock) : now,
+      currency,
+      products: prices.map((price) => price.product),
+      amount: lineItems.reduce(
+        (sum, li, index) => sum + (prices[index] ? priceAmount(prices[index], li.quantity, currency) : 0),
+        0,
+      ),
+    };
+    discounts.forEach((d, index) => {
+      if (d.promotion_code) {
+        const param = `discounts[${index}][promotion_code]`;
+        checkPromotionCode(core, promotionCode(core, d.promotion_code, param), ctx, param);
+      } else {
+        checkCoupon(coupon(core, d.coupon), ctx, `discounts[${index}][coupon]`);
+      }
+    });
+  }
   const rec: CheckoutSessionRec = {
     id: newId("cs_test", 58),
     seq: core.nextSeq(),
