@@ -366,3 +366,48 @@ describe("Checkout discounts are checked when the session is created", () => {
     expect((await session([{ promotion_code: valid.id }])).amount_total).toBe(1800);
   });
 });
+
+describe("dates are range-checked", () => {
+  it("refuses a past trial_end (but `now`), trials beyond 730 days and a promotion code that already expired", async () => {
+    const { customer, price } = await fixture();
+    const create = (extra: Partial<Stripe.SubscriptionCreateParams>) =>
+      stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], ...extra });
+    const past = await refused(create({ trial_end: START - DAY }));
+    expect(past).toMatchObject({ param: "trial_end" });
+    expect(past.message).toBe("Invalid timestamp: must be an integer Unix timestamp in the future.");
+    expect((await refused(create({ trial_end: START + 731 * DAY }))).param).toBe("trial_end");
+    expect((await refused(create({ trial_period_days: 731 }))).param).toBe("trial_period_days");
+    const longest = await create({ trial_period_days: 730 });
+    expect(longest.trial_end).toBe(START + 730 * DAY);
+    expect((await refused(stripe.subscriptions.update(longest.id, { trial_end: START - DAY }))).param).toBe(
+      "trial_end",
+    );
+    expect(
+      (await refused(stripe.subscriptions.update(longest.id, { trial_end: START + 800 * DAY }))).param,
+    ).toBe("trial_end");
+    expect((await stripe.subscriptions.update(longest.id, { trial_end: "now" })).status).toBe("active");
+
+    const session = (data: Stripe.Checkout.SessionCreateParams.SubscriptionData) =>
+      stripe.checkout.sessions.create({
+        mode: "subscription",
+        customer: customer.id,
+        line_items: [{ price: price.id, quantity: 1 }],
+        subscription_data: data,
+        success_url: "http://localhost:3000/done",
+      });
+    const soon = Math.floor(Date.now() / 1000) + 3600;
+    expect((await refused(session({ trial_end: soon }))).param).toBe("subscription_data[trial_end]");
+    expect((await refused(session({ trial_period_days: 731 }))).param).toBe(
+      "subscription_data[trial_period_days]",
+    );
+
+    const coupon = await stripe.coupons.create({ percent_off: 10, duration: "once" });
+    const expired = await refused(
+      stripe.promotionCodes.create({
+        promotion: { type: "coupon", coupon: coupon.id },
+        expires_at: Math.floor(Date.now() / 1000) - 60,
+      }),
+    );
+    expect(expired).toMatchObject({ param: "expires_at" });
+  });
+});

@@ -141,6 +141,9 @@ export function createPromotionCode(core: EmulatorCore, p: Params): PromotionCod
     throw missingParam("restrictions[minimum_amount_currency]");
   }
   const expiresAt = p.int("expires_at") ?? null;
+  if (expiresAt !== null && expiresAt <= now) {
+    throw invalidRequest("Invalid timestamp: must be an integer Unix timestamp in the future.", "expires_at");
+  }
   if (expiresAt !== null && target.redeem_by !== null && expiresAt > target.redeem_by) {
     throw invalidRequest(
       "The promotion code's expires_at cannot be after its coupon's redeem_by.",

@@ -429,10 +429,37 @@ export function startSubscription(
   });
 }
 
+/** Stripe's longest trial. */
+export const MAX_TRIAL_DAYS = 730;
+
+/**
+ * A `trial_end` timestamp must be in the future (`now` is the way to end a trial at once) and at most
+ * `MAX_TRIAL_DAYS` ahead; `minimumAhead` seconds ahead at least (Checkout: 48 hours).
+ */
+export function checkTrialEnd(trialEnd: number, now: number, param: string, minimumAhead = 1): void {
+  if (trialEnd < now + minimumAhead) {
+    throw invalidRequest(
+      minimumAhead > 1
+        ? `Invalid timestamp: must be at least ${minimumAhead / 3600} hours in the future.`
+        : "Invalid timestamp: must be an integer Unix timestamp in the future.",
+      param,
+    );
+  }
+  if (trialEnd > now + MAX_TRIAL_DAYS * 86_400) {
+    throw invalidRequest(
+      `Invalid timestamp: can be no more than ${MAX_TRIAL_DAYS} days in the future.`,
+      param,
+    );
+  }
+}
+
 function readTrialEnd(p: Params, now: number, items: ItemSpec[]): number | null {
   if (p.raw.trial_end === "now") return null;
   const trialEnd = p.int("trial_end");
-  if (trialEnd !== undefined) return trialEnd;
+  if (trialEnd !== undefined) {
+    checkTrialEnd(trialEnd, now, "trial_end");
+    return trialEnd;
+  }
   const days = p.int("trial_period_days");
   if (days !== undefined && days > 0) return now + days * 86_400;
   if (p.bool("trial_from_plan")) {
@@ -1062,6 +1089,7 @@ export function updateSubscription(
       });
     } else if (p.has("trial_end") && p.raw.trial_end !== "now") {
       const trialEnd = p.int("trial_end") ?? null;
+      if (trialEnd !== null) checkTrialEnd(trialEnd, now, "trial_end");
       if (trialEnd !== null && trialEnd > now) {
         sub.trial_end = trialEnd;
         sub.trial_start = sub.trial_start ?? now;

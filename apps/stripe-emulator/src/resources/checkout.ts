@@ -13,7 +13,12 @@ import {
   setPaymentIntentMethod,
 } from "../billing/paymentIntents.ts";
 import { attachPaymentMethod } from "../billing/payments.ts";
-import { startSubscription, subscriptionCurrency, validatePrices } from "../billing/subscriptions.ts";
+import {
+  checkTrialEnd,
+  startSubscription,
+  subscriptionCurrency,
+  validatePrices,
+} from "../billing/subscriptions.ts";
 import { automaticTaxParam, hasTaxLocation, taxLocationError } from "../billing/tax.ts";
 import type { TestCard } from "../cards.ts";
 import { CommitThenThrow, type EmulatorCore, paginate } from "../core.ts";
@@ -158,7 +163,10 @@ function createSession(core: EmulatorCore, p: Params): CheckoutSessionRec {
       metadata: subscriptionData?.metadata("metadata", {}) ?? {},
       description: subscriptionData?.str("description") ?? null,
       trial_period_days: subscriptionData?.int("trial_period_days") ?? null,
-      trial_end: subscriptionData?.int("trial_end") ?? null,
+      trial_end: checkoutTrialEnd(
+        subscriptionData?.int("trial_end"),
+        customer ? core.clockNow(customer.test_clock) : now,
+      ),
       trial_missing_pm:
         subscriptionData
           ?.obj("trial_settings")
@@ -477,4 +485,11 @@ export function registerCheckout(router: Router): void {
     expireSession(core, session);
     return buildCheckoutSession(core, session);
   });
+}
+
+/** `subscription_data[trial_end]`: at least 48 hours and at most 730 days ahead, as Stripe requires. */
+function checkoutTrialEnd(trialEnd: number | undefined, now: number): number | null {
+  if (trialEnd === undefined) return null;
+  checkTrialEnd(trialEnd, now, "subscription_data[trial_end]", 48 * 3600);
+  return trialEnd;
 }
