@@ -411,3 +411,62 @@ describe("dates are range-checked", () => {
     expect(expired).toMatchObject({ param: "expires_at" });
   });
 });
+
+describe("credit notes per invoice line", () => {
+  async function discountedInvoice() {
+    const { customer, price } = await fixture();
+    const coupon = await stripe.coupons.create({ percent_off: 50, duration: "forever" });
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: price.id, quantity: 2 }],
+      discounts: [{ coupon: coupon.id }],
+      expand: ["latest_invoice"],
+    });
+    const inv = sub.latest_invoice as Stripe.Invoice;
+    expect(inv).toMatchObject({ subtotal: 2000, total: 1000, amount_paid: 1000 });
+    return { inv, line: inv.lines.data[0]?.id ?? "" };
+  }
+
+  it("credits a discounted line's net amount, with its discount_amounts", async () => {
+    const { inv, line } = await discountedInvoice();
+    const cn = await stripe.creditNotes.create({
+      invoice: inv.id,
+      lines: [{ type: "invoice_line_item", invoice_line_item: line, quantity: 1 }],
+    });
+    expect(cn).toMatchObject({ subtotal: 1000, discount_amount: 500, amount: 500, total: 500 });
+    expect(cn.lines.data[0]).toMatchObject({ amount: 1000, discount_amount: 500 });
+    expect(cn.lines.data[0]?.discount_amounts.map((d) => d.amount)).toEqual([500]);
+  });
+
+  it("refuses more than a line's amount over several lines or notes, and quantity 0", async () => {
+    const { inv, line } = await discountedInvoice();
+    const twice = await refused(
+      stripe.creditNotes.create({
+        invoice: inv.id,
+        lines: [
+          { type: "invoice_line_item", invoice_line_item: line, amount: 1500 },
+          { type: "invoice_line_item", invoice_line_item: line, amount: 1500 },
+        ],
+      }),
+    );
+    expect(twice.param).toBe("lines[1][amount]");
+    await stripe.creditNotes.create({
+      invoice: inv.id,
+      lines: [{ type: "invoice_line_item", invoice_line_item: line, amount: 1500 }],
+    });
+    const again = await refused(
+      stripe.creditNotes.create({
+        invoice: inv.id,
+        lines: [{ type: "invoice_line_item", invoice_line_item: line, amount: 600 }],
+      }),
+    );
+    expect(again.param).toBe("lines[0][amount]");
+    const zero = await refused(
+      stripe.creditNotes.create({
+        invoice: inv.id,
+        lines: [{ type: "invoice_line_item", invoice_line_item: line, quantity: 0 }],
+      }),
+    );
+    expect(zero.param).toBe("lines[0][quantity]");
+  });
+});
