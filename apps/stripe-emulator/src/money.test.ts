@@ -470,3 +470,27 @@ describe("credit notes per invoice line", () => {
     expect(zero.param).toBe("lines[0][quantity]");
   });
 });
+
+describe("one currency per customer", () => {
+  it("refuses an invoice item in another currency than the customer's", async () => {
+    const customer = await stripe.customers.create({
+      payment_method: "pm_card_visa",
+      invoice_settings: { default_payment_method: "pm_card_visa" },
+    });
+    const price = await stripe.prices.create({
+      product_data: { name: "Euro plan" },
+      currency: "eur",
+      unit_amount: 900,
+      recurring: { interval: "month" },
+    });
+    await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+    const error = await refused(
+      stripe.invoiceItems.create({ customer: customer.id, amount: 500, currency: "usd" }),
+    );
+    expect(error.param).toBe("currency");
+    expect(error.message).toMatch(/^You cannot combine currencies on a single customer\./);
+    expect((await stripe.invoiceItems.list({ customer: customer.id })).data).toEqual([]);
+    const euros = await stripe.invoiceItems.create({ customer: customer.id, amount: 500, currency: "eur" });
+    expect(euros.currency).toBe("eur");
+  });
+});

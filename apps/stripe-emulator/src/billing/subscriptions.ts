@@ -256,6 +256,16 @@ export interface StartArgs {
 }
 
 /** Creates a subscription and its first invoice, and charges it per `payment_behavior`. */
+/** A customer's currency is fixed by its first purchase; another one is Stripe's 400 on `currency`. */
+export function refuseOtherCurrency(customer: CustomerRec, currency: string): void {
+  if (customer.currency !== null && customer.currency !== currency) {
+    throw invalidRequest(
+      `You cannot combine currencies on a single customer. This customer has an active subscription, subscription schedule, discount, quote, or invoice item with currency ${customer.currency}.`,
+      "currency",
+    );
+  }
+}
+
 export function startSubscription(
   core: EmulatorCore,
   args: StartArgs,
@@ -265,12 +275,7 @@ export function startSubscription(
   if (!firstPrice?.recurring) throw missingParam("items");
   const recurring = firstPrice.recurring;
   const currency = args.currency ?? firstPrice.currency;
-  if (customer.currency !== null && customer.currency !== currency) {
-    throw invalidRequest(
-      `You cannot combine currencies on a single customer. This customer has an active subscription, subscription schedule, discount, quote, or invoice item with currency ${customer.currency}.`,
-      "currency",
-    );
-  }
+  refuseOtherCurrency(customer, currency);
   validatePrices(
     args.items.map((item) => item.price),
     "items",

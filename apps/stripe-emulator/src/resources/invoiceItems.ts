@@ -1,6 +1,7 @@
 import type Stripe from "stripe";
 import { redeemDiscounts } from "../billing/discounts.ts";
 import { addInvoiceItemLine } from "../billing/invoices.ts";
+import { refuseOtherCurrency } from "../billing/subscriptions.ts";
 import { refuseRatesWithAutomaticTax, taxRatesParam } from "../billing/tax.ts";
 import { type EmulatorCore, paginate } from "../core.ts";
 import { invalidRequest, missingParam, resourceMissing } from "../errors.ts";
@@ -67,6 +68,7 @@ function createInvoiceItem(core: EmulatorCore, p: Params): InvoiceItemRec {
   checkItemAmount(amount, p.has("amount") ? "amount" : "quantity");
   currency = currency ?? invoice?.currency ?? customer.currency ?? undefined;
   if (!currency) throw missingParam("currency");
+  refuseOtherCurrency(customer, currency);
   const period = p.obj("period");
   const taxRates = taxRatesParam(core, p, "tax_rates");
   if (invoice?.automatic_tax) refuseRatesWithAutomaticTax(true, taxRates, "tax_rates");
