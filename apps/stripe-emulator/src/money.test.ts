@@ -494,3 +494,28 @@ describe("one currency per customer", () => {
     expect(euros.currency).toBe("eur");
   });
 });
+
+describe("Checkout line items carry their share of the discount", () => {
+  it("adds up to the session's totals", async () => {
+    const a = await stripe.prices.create({ product_data: { name: "A" }, currency: "usd", unit_amount: 1333 });
+    const b = await stripe.prices.create({ product_data: { name: "B" }, currency: "usd", unit_amount: 794 });
+    const coupon = await stripe.coupons.create({ amount_off: 667, currency: "usd", duration: "once" });
+    const promo = await stripe.promotionCodes.create({ promotion: { type: "coupon", coupon: coupon.id } });
+    const session = await stripe.checkout.sessions.create({
+      mode: "payment",
+      line_items: [
+        { price: a.id, quantity: 1 },
+        { price: b.id, quantity: 1 },
+      ],
+      discounts: [{ promotion_code: promo.id }],
+      success_url: "http://localhost:3000/done",
+    });
+    expect(session).toMatchObject({ amount_subtotal: 2127, amount_total: 1460 });
+    const lines = (await stripe.checkout.sessions.listLineItems(session.id)).data;
+    const sum = (key: "amount_discount" | "amount_total") => lines.reduce((s, l) => s + l[key], 0);
+    expect(sum("amount_discount")).toBe(667);
+    expect(sum("amount_total")).toBe(1460);
+    for (const line of lines) expect(line.amount_total).toBe(line.amount_subtotal - line.amount_discount);
+    expect(lines[0]?.amount_discount).toBe(Math.floor((667 * 1333) / 2127));
+  });
+});
