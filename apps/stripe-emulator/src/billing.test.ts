@@ -1,7 +1,7 @@
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StripeEmulator } from "./server.ts";
-import { startTestEmulator } from "./testing.ts";
+import { invoiceInvariantViolations, startTestEmulator } from "./testing.ts";
 
 const DAY = 86_400;
 let emulator: StripeEmulator;
@@ -11,6 +11,7 @@ beforeAll(async () => {
   ({ emulator, stripe } = await startTestEmulator());
 });
 afterAll(async () => {
+  expect(await invoiceInvariantViolations(stripe)).toEqual([]);
   await emulator.close();
 });
 

@@ -154,6 +154,31 @@ describe("payment intents", () => {
     ]);
   });
 
+  it("changing the amount while 3-D Secure is pending needs a new confirmation", async () => {
+    const pi = await stripe.paymentIntents.create({
+      amount: 3000,
+      currency: "usd",
+      payment_method: "pm_card_authenticationRequired",
+      confirm: true,
+      return_url: "http://localhost:3000/paid",
+    });
+    expect(pi.status).toBe("requires_action");
+    const url = pi.next_action?.redirect_to_url?.url ?? "";
+    const described = await stripe.paymentIntents.update(pi.id, { description: "still pending" });
+    expect(described.status).toBe("requires_action");
+    const updated = await stripe.paymentIntents.update(pi.id, { amount: 5000 });
+    expect(updated).toMatchObject({ status: "requires_confirmation", next_action: null, amount: 5000 });
+    // The old 3-D Secure step no longer pays it.
+    expect((await submit(url, { result: "complete" })).status).not.toBe(303);
+    expect((await stripe.paymentIntents.retrieve(pi.id)).status).toBe("requires_confirmation");
+    const again = await stripe.paymentIntents.confirm(pi.id, { return_url: "http://localhost:3000/paid" });
+    expect(again.status).toBe("requires_action");
+    expect((await submit(url, { result: "complete" })).status).toBe(303);
+    const paid = await stripe.paymentIntents.retrieve(pi.id, { expand: ["latest_charge"] });
+    expect(paid).toMatchObject({ status: "succeeded", amount: 5000, amount_received: 5000 });
+    expect((paid.latest_charge as Stripe.Charge).amount).toBe(5000);
+  });
+
   it("a failed 3-D Secure step leaves the PaymentIntent requiring a payment method", async () => {
     const pi = await stripe.paymentIntents.create({
       amount: 3000,

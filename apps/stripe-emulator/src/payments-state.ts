@@ -37,6 +37,8 @@ export interface CreditNoteLineRec {
   description: string | null;
   /** The credited share of the invoice line's taxes (absent in older state files). */
   taxes?: LineTaxRec[];
+  /** The credited share of the invoice line's discounts: the line credits `amount` less these. */
+  discount_amounts?: { discount: string; amount: number }[];
 }
 
 export interface CreditNoteRec {

@@ -267,7 +267,13 @@ export interface InvoiceRec extends Base {
   automatic_tax_disabled_reason?: "finalization_requires_location_inputs" | null;
   customer_tax_exempt?: "exempt" | "none" | "reverse";
   customer_tax_ids?: { type: string; value: string }[];
-  last_finalization_error: null;
+  /** Why automatic finalization failed (an amount over Stripe's maximum), else null. */
+  last_finalization_error: {
+    type: "invalid_request_error";
+    code: string;
+    message: string;
+    doc_url?: string;
+  } | null;
   customer_email: string | null;
   customer_name: string | null;
   test_clock: string | null;

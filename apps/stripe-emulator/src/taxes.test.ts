@@ -2,7 +2,7 @@
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StripeEmulator } from "./server.ts";
-import { startTestEmulator } from "./testing.ts";
+import { invoiceInvariantViolations, startTestEmulator } from "./testing.ts";
 
 let emulator: StripeEmulator;
 let stripe: Stripe;
@@ -12,6 +12,7 @@ beforeAll(async () => {
   ({ emulator, stripe } = await startTestEmulator());
 });
 afterAll(async () => {
+  expect(await invoiceInvariantViolations(stripe)).toEqual([]);
   await emulator.close();
 });
 

@@ -5,7 +5,7 @@ import { buildInvoice } from "../objects/invoices.ts";
 import { buildSubscription, currentPeriod } from "../objects/subscriptions.ts";
 import { buildTestClock } from "../objects/testClocks.ts";
 import type { InvoiceRec, ScheduleRec, SubscriptionRec, TestClockRec } from "../state.ts";
-import { attemptInvoicePayment, finalizeInvoice, voidInvoice } from "./invoices.ts";
+import { attemptInvoicePayment, finalizeAutomatically, voidInvoice } from "./invoices.ts";
 import { boundary } from "./periods.ts";
 import { processScheduleAt, scheduleDueTime } from "./schedules.ts";
 import { cancelSubscriptionNow, renewSubscription, subscriptionInterval } from "./subscriptions.ts";
@@ -175,7 +175,7 @@ function processAt(core: EmulatorCore, clockId: string | null, t: number): void 
     const due = paymentDue(inv);
     if (due === null || due > t) continue;
     if (inv.status === "draft") {
-      finalizeInvoice(core, inv, due);
+      finalizeAutomatically(core, inv, due);
       if (isOpen(inv) && inv.collection_method === "charge_automatically") {
         attemptInvoicePayment(core, inv, due, { automatic: true });
       }

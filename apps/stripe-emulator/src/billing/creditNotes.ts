@@ -49,7 +49,26 @@ export function creditedAmount(core: EmulatorCore, invoiceId: string, type?: Cre
     .reduce((sum, cn) => sum + cn.amount, 0);
 }
 
-function creditLines(inv: InvoiceRec, input: CreditNoteInput): CreditNoteLineRec[] {
+/** Gross amounts already credited per invoice line by issued credit notes of the invoice. */
+function creditedPerLine(core: EmulatorCore, invoiceId: string): Map<string, number> {
+  const credited = new Map<string, number>();
+  for (const cn of Object.values(core.state.creditNotes)) {
+    if (cn.invoice !== invoiceId || cn.status !== "issued") continue;
+    for (const line of cn.lines) {
+      if (line.invoice_line_item === null) continue;
+      credited.set(line.invoice_line_item, (credited.get(line.invoice_line_item) ?? 0) + line.amount);
+    }
+  }
+  return credited;
+}
+
+/** What a credit note line gives back: its amount less its discounts (its exclusive tax is added apart). */
+export function lineNet(line: CreditNoteLineRec): number {
+  return line.amount - (line.discount_amounts ?? []).reduce((sum, d) => sum + d.amount, 0);
+}
+
+function creditLines(core: EmulatorCore, inv: InvoiceRec, input: CreditNoteInput): CreditNoteLineRec[] {
+  const credited = creditedPerLine(core, inv.id);
   if (input.lines === undefined || input.lines.length === 0) {
     if (input.amount === undefined) {
       throw invalidRequest("You must pass either `lines` or `amount` to create a credit note.", "amount");
@@ -72,18 +91,25 @@ function creditLines(inv: InvoiceRec, input: CreditNoteInput): CreditNoteLineRec
       }
       const unit = source.quantity ? Math.round(source.amount / source.quantity) : source.amount;
       const amount = line.amount ?? (line.quantity !== undefined ? unit * line.quantity : source.amount);
-      if (amount > source.amount) {
+      // Per invoice line, every credit note line (this note's and earlier ones) together: at most the line.
+      const already = credited.get(source.id) ?? 0;
+      if (already + amount > source.amount) {
         throw invalidRequest(
-          `The amount for ${name} (${amount}) is greater than the invoice line item's amount (${source.amount}).`,
-          `${name}[amount]`,
+          `The amount for ${name} (${amount}) is greater than what is left to credit on the invoice line item ${source.id} (${source.amount - already} of ${source.amount}).`,
+          line.amount === undefined && line.quantity !== undefined ? `${name}[quantity]` : `${name}[amount]`,
         );
       }
+      credited.set(source.id, already + amount);
       return {
         id: newId("cnli"),
         invoice_line_item: source.id,
         amount,
         quantity: line.quantity ?? source.quantity,
         description: line.description ?? source.description,
+        // The line's discounts and taxes in proportion: its net is credited, with its share of tax.
+        discount_amounts: (source.discount_amounts ?? [])
+          .map((d) => ({ discount: d.discount, amount: share(d.amount, amount, source.amount) }))
+          .filter((d) => d.amount !== 0),
         taxes: creditedTaxes(source.taxes ?? [], amount, source.amount),
       };
     }
@@ -108,8 +134,8 @@ export function issueCreditNote(core: EmulatorCore, input: CreditNoteInput): Cre
       "invoice",
     );
   }
-  const lines = creditLines(inv, input);
-  const amount = lines.reduce((sum, line) => sum + line.amount + exclusiveTax(line), 0);
+  const lines = creditLines(core, inv, input);
+  const amount = lines.reduce((sum, line) => sum + lineNet(line) + exclusiveTax(line), 0);
   if (input.amount !== undefined && input.lines?.length && input.amount !== amount) {
     throw invalidRequest(
       `The amount (${input.amount}) must equal the sum of the lines (${amount}).`,

@@ -13,6 +13,7 @@ import {
   couponValid,
   invoiceDiscounts,
 } from "../objects/discounts.ts";
+import { amountTooLarge, MAX_AMOUNT } from "../objects/prices.ts";
 import type { Params } from "../params.ts";
 import type { CouponRec, DiscountRec, InvoiceRec, PromotionCodeRec } from "../state.ts";
 import { boundary } from "./periods.ts";
@@ -52,6 +53,9 @@ export function createCoupon(core: EmulatorCore, p: Params): CouponRec {
   }
   if (amountOff !== undefined && amountOff <= 0) {
     throw invalidRequest("amount_off must be greater than 0.", "amount_off");
+  }
+  if (amountOff !== undefined && amountOff > MAX_AMOUNT) {
+    throw amountTooLarge(`amount_off must be no more than ${MAX_AMOUNT}.`, "amount_off");
   }
   const currency = p.str("currency")?.toLowerCase() ?? null;
   if (amountOff !== undefined && currency === null) throw missingParam("currency");
@@ -137,6 +141,9 @@ export function createPromotionCode(core: EmulatorCore, p: Params): PromotionCod
     throw missingParam("restrictions[minimum_amount_currency]");
   }
   const expiresAt = p.int("expires_at") ?? null;
+  if (expiresAt !== null && expiresAt <= now) {
+    throw invalidRequest("Invalid timestamp: must be an integer Unix timestamp in the future.", "expires_at");
+  }
   if (expiresAt !== null && target.redeem_by !== null && expiresAt > target.redeem_by) {
     throw invalidRequest(
       "The promotion code's expires_at cannot be after its coupon's redeem_by.",
@@ -183,7 +190,8 @@ export interface RedeemContext {
   amount: number;
 }
 
-function checkCoupon(rec: CouponRec, ctx: RedeemContext, param: string): void {
+/** Refuses a coupon that cannot be redeemed here (expired, exhausted, another currency, other products). */
+export function checkCoupon(rec: CouponRec, ctx: RedeemContext, param: string): void {
   if (!couponValid(rec, ctx.now)) {
     throw invalidRequest(`Coupon expired: ${rec.id}`, param, "coupon_expired");
   }
@@ -352,19 +360,28 @@ export function discountedAmount(
 }
 
 /**
- * Finalization: freezes the discount amounts the draft had, and uses up the subscription's `once`
- * discounts that took something off (they end, `customer.discount.deleted`).
+ * Finalization, step one: freezes the discount amounts the draft has. It changes nothing else, so the
+ * invoice's amounts can be computed from these frozen discounts before `useUpOnceDiscounts` runs.
  */
-export function freezeInvoiceDiscounts(core: EmulatorCore, inv: InvoiceRec, now: number): void {
+export function freezeInvoiceDiscounts(core: EmulatorCore, inv: InvoiceRec): void {
   if (inv.status !== "draft") return;
   const computed = invoiceDiscounts(core, inv);
   inv.discounts = computed.discounts;
   for (const line of inv.lines) line.discount_amounts = computed.lines.get(line.id) ?? [];
+}
+
+/**
+ * Finalization, step two (once the invoice is no longer a draft, so its amounts read the frozen
+ * discounts): the subscription's `once` discounts that took something off end (`customer.discount.deleted`).
+ */
+export function useUpOnceDiscounts(core: EmulatorCore, inv: InvoiceRec, now: number): void {
+  if (inv.status === "draft") throw new Error("useUpOnceDiscounts: the invoice is still a draft");
   const sub = inv.subscription ? core.state.subscriptions[inv.subscription] : undefined;
   if (!sub?.discounts) return;
-  for (const id of computed.discounts) {
+  const amounts = inv.lines.flatMap((line) => line.discount_amounts ?? []);
+  for (const id of inv.discounts ?? []) {
     const rec = core.state.discounts[id];
-    const used = [...computed.lines.values()].flat().some((d) => d.discount === id && d.amount > 0);
+    const used = amounts.some((d) => d.discount === id && d.amount > 0);
     if (!rec || rec.subscription !== sub.id || !used) continue;
     if (core.state.coupons[rec.coupon]?.duration !== "once") continue;
     sub.discounts = sub.discounts.filter((other) => other !== id);

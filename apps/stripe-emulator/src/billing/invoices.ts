@@ -5,7 +5,7 @@ import { newId, newSecret } from "../ids.ts";
 import { buildInvoice, projectedAmounts } from "../objects/invoices.ts";
 import { buildInvoicePayment, buildPaymentIntent } from "../objects/paymentIntents.ts";
 import { buildPaymentMethod } from "../objects/paymentMethods.ts";
-import { isTiered, unitAmountIn } from "../objects/prices.ts";
+import { amountTooLarge, isTiered, MAX_AMOUNT, unitAmountIn } from "../objects/prices.ts";
 import type {
   InvoiceItemRec,
   InvoiceRec,
@@ -16,7 +16,7 @@ import type {
   SubscriptionRec,
 } from "../state.ts";
 import { changeBalance } from "./balance.ts";
-import { freezeInvoiceDiscounts } from "./discounts.ts";
+import { freezeInvoiceDiscounts, useUpOnceDiscounts } from "./discounts.ts";
 import { onInvoicePaid, onInvoicePaymentFailed, retryDelays } from "./dunning.ts";
 import { recordCharge } from "./payments.ts";
 import { freezeInvoiceTaxes } from "./tax.ts";
@@ -200,10 +200,13 @@ export function emitInvoiceCreated(core: EmulatorCore, inv: InvoiceRec): void {
  */
 export function finalizeInvoice(core: EmulatorCore, inv: InvoiceRec, now: number, manual = false): void {
   if (inv.status !== "draft") return;
+  const tooLarge = tooLargeToFinalize(core, inv);
+  if (tooLarge) throw tooLarge;
   const customer = core.customer(inv.customer);
   const before = buildInvoice(core, inv);
   freezeInvoiceTaxes(core, inv, manual);
-  freezeInvoiceDiscounts(core, inv, now);
+  freezeInvoiceDiscounts(core, inv);
+  // Amounts from the frozen discounts and taxes; only then are `once` discounts used up (below).
   const amounts = projectedAmounts(core, inv);
   inv.starting_balance = amounts.starting;
   inv.amount_due = amounts.due;
@@ -220,6 +223,7 @@ export function finalizeInvoice(core: EmulatorCore, inv: InvoiceRec, now: number
   customer.next_invoice_sequence += 1;
   inv.status = "open";
   inv.finalized_at = now;
+  useUpOnceDiscounts(core, inv, now);
   if (inv.amount_due > 0) {
     const pi: PaymentIntentRec = {
       id: newId("pi"),
@@ -255,6 +259,40 @@ export function finalizeInvoice(core: EmulatorCore, inv: InvoiceRec, now: number
   }
   core.emitUpdate("invoice.finalized", before, buildInvoice(core, inv));
   if (inv.amount_due === 0) markInvoicePaid(core, inv, now, false);
+}
+
+/**
+ * Stripe refuses to finalize an invoice whose amount due is over its maximum charge (`amount_too_large`);
+ * the request that would finalize it (subscription create or update, finalize, pay) fails and changes nothing.
+ */
+export function tooLargeToFinalize(core: EmulatorCore, inv: InvoiceRec): ApiError | null {
+  const due = projectedAmounts(core, inv).due;
+  if (due <= MAX_AMOUNT) return null;
+  return amountTooLarge(
+    `The invoice's amount due (${formatAmount(due, inv.currency)}) is greater than the maximum amount allowed (${formatAmount(MAX_AMOUNT, inv.currency)}). Use a lower amount and try again.`,
+  );
+}
+
+/**
+ * Finalization without a request to refuse (renewals, the clock's due drafts): an invoice too large to
+ * finalize stays a draft that no longer advances, with `last_finalization_error` and
+ * `invoice.finalization_failed`.
+ */
+export function finalizeAutomatically(core: EmulatorCore, inv: InvoiceRec, now: number): void {
+  const tooLarge = inv.status === "draft" ? tooLargeToFinalize(core, inv) : null;
+  if (!tooLarge) {
+    finalizeInvoice(core, inv, now);
+    return;
+  }
+  const before = buildInvoice(core, inv);
+  inv.auto_advance = false;
+  inv.last_finalization_error = {
+    type: "invalid_request_error",
+    code: "amount_too_large",
+    message: tooLarge.body.message,
+    ...(tooLarge.body.doc_url ? { doc_url: tooLarge.body.doc_url } : {}),
+  };
+  core.emitUpdate("invoice.finalization_failed", before, buildInvoice(core, inv));
 }
 
 export function markInvoicePaid(core: EmulatorCore, inv: InvoiceRec, now: number, outOfBand: boolean): void {

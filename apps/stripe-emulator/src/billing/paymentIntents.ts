@@ -4,6 +4,7 @@ import { cardError, invalidRequest } from "../errors.ts";
 import { newId, newSecret } from "../ids.ts";
 import { buildPaymentIntent } from "../objects/paymentIntents.ts";
 import { buildPaymentMethod } from "../objects/paymentMethods.ts";
+import { amountTooLarge, MAX_AMOUNT } from "../objects/prices.ts";
 import type { PaymentIntentRec, PaymentMethodRec } from "../state.ts";
 import { attemptInvoicePayment, declineError, formatAmount } from "./invoices.ts";
 import { materializePaymentMethod, recordCharge } from "./payments.ts";
@@ -59,6 +60,11 @@ export function checkAmount(amount: number, currency: string, param = "amount"):
       param,
       "amount_too_small",
     );
+  }
+  if (amount > MAX_AMOUNT) {
+    // Stripe's wording groups thousands: "Amount must be no more than $999,999.99".
+    const max = formatAmount(MAX_AMOUNT, currency).replace(/\d+/, (d) => d.replace(/\B(?=(\d{3})+$)/g, ","));
+    throw amountTooLarge(`Amount must be no more than ${max}`, param);
   }
 }
 

@@ -3,13 +3,14 @@ import { ApiError, invalidRequest, missingParam, notSupported } from "../errors.
 import { newId } from "../ids.ts";
 import { buildInvoiceItem } from "../objects/invoiceItems.ts";
 import { buildInvoice, projectedAmounts } from "../objects/invoices.ts";
-import { hasCurrency, priceAmount } from "../objects/prices.ts";
+import { checkedPriceAmount, hasCurrency, priceAmount } from "../objects/prices.ts";
 import { buildSubscription, currentPeriod } from "../objects/subscriptions.ts";
 import { Params } from "../params.ts";
 import type {
   CustomerRec,
   InvoiceItemRec,
   InvoiceRec,
+  LineRec,
   Metadata,
   PriceRec,
   SubscriptionItemRec,
@@ -23,6 +24,7 @@ import {
   attemptInvoicePayment,
   declineError,
   emitInvoiceCreated,
+  finalizeAutomatically,
   finalizeInvoice,
   newInvoice,
   paymentMethodFor,
@@ -209,7 +211,16 @@ export function parseCreateItems(
     };
   });
   const prices = specs.map((s) => s.price);
-  validatePrices(prices, param, currency?.(prices));
+  const billed = currency?.(prices);
+  validatePrices(prices, param, billed);
+  specs.forEach((spec, index) => {
+    checkedPriceAmount(
+      spec.price,
+      spec.quantity,
+      billed ?? spec.price.currency,
+      `${param}[${index}][quantity]`,
+    );
+  });
   return specs;
 }
 
@@ -245,6 +256,16 @@ export interface StartArgs {
 }
 
 /** Creates a subscription and its first invoice, and charges it per `payment_behavior`. */
+/** A customer's currency is fixed by its first purchase; another one is Stripe's 400 on `currency`. */
+export function refuseOtherCurrency(customer: CustomerRec, currency: string): void {
+  if (customer.currency !== null && customer.currency !== currency) {
+    throw invalidRequest(
+      `You cannot combine currencies on a single customer. This customer has an active subscription, subscription schedule, discount, quote, or invoice item with currency ${customer.currency}.`,
+      "currency",
+    );
+  }
+}
+
 export function startSubscription(
   core: EmulatorCore,
   args: StartArgs,
@@ -254,12 +275,7 @@ export function startSubscription(
   if (!firstPrice?.recurring) throw missingParam("items");
   const recurring = firstPrice.recurring;
   const currency = args.currency ?? firstPrice.currency;
-  if (customer.currency !== null && customer.currency !== currency) {
-    throw invalidRequest(
-      `You cannot combine currencies on a single customer. This customer has an active subscription, subscription schedule, discount, quote, or invoice item with currency ${customer.currency}.`,
-      "currency",
-    );
-  }
+  refuseOtherCurrency(customer, currency);
   validatePrices(
     args.items.map((item) => item.price),
     "items",
@@ -418,10 +434,37 @@ export function startSubscription(
   });
 }
 
+/** Stripe's longest trial. */
+export const MAX_TRIAL_DAYS = 730;
+
+/**
+ * A `trial_end` timestamp must be in the future (`now` is the way to end a trial at once) and at most
+ * `MAX_TRIAL_DAYS` ahead; `minimumAhead` seconds ahead at least (Checkout: 48 hours).
+ */
+export function checkTrialEnd(trialEnd: number, now: number, param: string, minimumAhead = 1): void {
+  if (trialEnd < now + minimumAhead) {
+    throw invalidRequest(
+      minimumAhead > 1
+        ? `Invalid timestamp: must be at least ${minimumAhead / 3600} hours in the future.`
+        : "Invalid timestamp: must be an integer Unix timestamp in the future.",
+      param,
+    );
+  }
+  if (trialEnd > now + MAX_TRIAL_DAYS * 86_400) {
+    throw invalidRequest(
+      `Invalid timestamp: can be no more than ${MAX_TRIAL_DAYS} days in the future.`,
+      param,
+    );
+  }
+}
+
 function readTrialEnd(p: Params, now: number, items: ItemSpec[]): number | null {
   if (p.raw.trial_end === "now") return null;
   const trialEnd = p.int("trial_end");
-  if (trialEnd !== undefined) return trialEnd;
+  if (trialEnd !== undefined) {
+    checkTrialEnd(trialEnd, now, "trial_end");
+    return trialEnd;
+  }
   const days = p.int("trial_period_days");
   if (days !== undefined && days > 0) return now + days * 86_400;
   if (p.bool("trial_from_plan")) {
@@ -515,16 +558,16 @@ export interface ItemChange {
 }
 
 /**
- * Stripe's `proration_details.credited_items` of a credit: the invoice, and its line, that charged the
- * subscription item for the time now credited (the latest finalized one whose period covers `t`).
+ * The invoice, and its lines, that last charged the subscription item for the time around `t` (the latest
+ * finalized one whose line period covers `t`): Stripe's `proration_details.credited_items` of a credit.
  */
-function creditedItems(
+function lastDebit(
   core: EmulatorCore,
   sub: SubscriptionRec,
   itemId: string,
   t: number,
-): { invoice: string; invoice_line_items: string[] } | null {
-  const charged = Object.values(core.state.invoices)
+): { inv: InvoiceRec; lines: LineRec[] } | undefined {
+  return Object.values(core.state.invoices)
     .filter(
       (inv) => inv.subscription === sub.id && !inv.deleted && inv.status !== "draft" && inv.status !== "void",
     )
@@ -540,9 +583,85 @@ function creditedItems(
       ),
     }))
     .find((found) => found.lines.length > 0);
+}
+
+function creditedItems(
+  core: EmulatorCore,
+  sub: SubscriptionRec,
+  itemId: string,
+  t: number,
+): { invoice: string; invoice_line_items: string[] } | null {
+  const charged = lastDebit(core, sub, itemId, t);
   return charged
     ? { invoice: charged.inv.id, invoice_line_items: charged.lines.map((line) => line.id) }
     : null;
+}
+
+/** `amount × (100 − p) / 100`, rounded half away from zero (so a credit is the mirror of a charge). */
+function percentLeft(amount: number, percentOff: number): number {
+  const off = Math.round((Math.abs(amount) * percentOff) / 100);
+  return amount < 0 ? amount + off : amount - off;
+}
+
+/**
+ * Flexible billing mode (`proration_discounts: included`): a proration is discounted by the subscription's
+ * discounts in effect at `t` that apply to the price — `percent_off` coupons that are not `once`, one after
+ * another. `amount_off` coupons (a fixed sum per invoice) and `once` coupons (for one invoice) leave
+ * prorations alone.
+ */
+function discountedProration(
+  core: EmulatorCore,
+  sub: SubscriptionRec,
+  price: PriceRec,
+  amount: number,
+  t: number,
+): number {
+  let left = amount;
+  for (const id of sub.discounts ?? []) {
+    const discount = core.state.discounts[id];
+    if (!discount || discount.deleted || (discount.end !== null && t >= discount.end)) continue;
+    const coupon = core.state.coupons[discount.coupon];
+    if (!coupon || coupon.percent_off === null || coupon.duration === "once") continue;
+    if (coupon.applies_to_products && !coupon.applies_to_products.includes(price.product)) continue;
+    left = percentLeft(left, coupon.percent_off);
+  }
+  return left;
+}
+
+/** A proration charge for `amount` (the full-period amount) from `t` to the period end, discounted. */
+function prorationCharge(
+  core: EmulatorCore,
+  sub: SubscriptionRec,
+  price: PriceRec,
+  amount: number,
+  period: { start: number; end: number },
+  t: number,
+): number {
+  return discountedProration(core, sub, price, prorate(amount, period.start, period.end, t), t);
+}
+
+/**
+ * The credit (negative) for the unused time from `t` of a subscription item, as flexible billing mode
+ * computes it: from what was last debited for it (the line's amount after its discounts, over that line's
+ * period; its tax follows from the credit's tax rates). When no finalized invoice charged this very price and
+ * quantity for the period (a pending proration, a change made with `proration_behavior: none`), from the
+ * price discounted as a charge would be.
+ */
+function prorationCredit(
+  core: EmulatorCore,
+  sub: SubscriptionRec,
+  item: { id: string; quantity: number },
+  price: PriceRec,
+  period: { start: number; end: number },
+  t: number,
+): number {
+  const debit = lastDebit(core, sub, item.id, t);
+  const line = debit?.lines.length === 1 ? debit.lines[0] : undefined;
+  if (line && line.price === price.id && line.quantity === item.quantity && line.period.end === period.end) {
+    const net = line.amount - (line.discount_amounts ?? []).reduce((sum, d) => sum + d.amount, 0);
+    return 0 - prorate(net, line.period.start, line.period.end, t);
+  }
+  return 0 - prorationCharge(core, sub, price, priceAmount(price, item.quantity, sub.currency), period, t);
 }
 
 function prorationItem(
@@ -609,7 +728,7 @@ export function applyItemChanges(
       for (const item of sub.items) {
         const price = core.price(item.price);
         if (price.recurring?.usage_type === "metered") continue;
-        const credit = 0 - prorate(priceAmount(price, item.quantity, sub.currency), start, end, t);
+        const credit = prorationCredit(core, sub, item, price, { start, end }, t);
         if (credit !== 0) {
           prorationItem(
             core,
@@ -641,7 +760,7 @@ export function applyItemChanges(
       if (samePrice && oldQty === change.quantity) continue;
       const itemId = change.item?.id ?? newItemIds.get(change) ?? "";
       if (oldPrice && oldAmount !== 0) {
-        const credit = 0 - prorate(oldAmount, start, end, t);
+        const credit = change.item ? prorationCredit(core, sub, change.item, oldPrice, { start, end }, t) : 0;
         if (credit !== 0) {
           prorationItem(
             core,
@@ -657,7 +776,7 @@ export function applyItemChanges(
         }
       }
       if (change.price && newAmount !== 0) {
-        const charge = prorate(newAmount, start, end, t);
+        const charge = prorationCharge(core, sub, change.price, newAmount, { start, end }, t);
         if (charge !== 0) {
           prorationItem(
             core,
@@ -882,10 +1001,14 @@ export function updateSubscription(
             : null;
         if (!price) throw missingParam(`items[${index}][price]`);
         const taxRates = taxRatesParam(core, itemP, "tax_rates", `items[${index}][tax_rates]`);
+        const quantity = itemP.int("quantity") ?? existing?.quantity ?? 1;
+        if (hasCurrency(price, sub.currency)) {
+          checkedPriceAmount(price, quantity, sub.currency, `items[${index}][quantity]`);
+        }
         return {
           item: existing ?? null,
           price,
-          quantity: itemP.int("quantity") ?? existing?.quantity ?? 1,
+          quantity,
           metadata: itemP.has("metadata") ? itemP.metadata("metadata", existing?.metadata ?? {}) : null,
           ...(taxRates !== undefined ? { taxRates } : {}),
         };
@@ -971,6 +1094,7 @@ export function updateSubscription(
       });
     } else if (p.has("trial_end") && p.raw.trial_end !== "now") {
       const trialEnd = p.int("trial_end") ?? null;
+      if (trialEnd !== null) checkTrialEnd(trialEnd, now, "trial_end");
       if (trialEnd !== null && trialEnd > now) {
         sub.trial_end = trialEnd;
         sub.trial_start = sub.trial_start ?? now;
@@ -985,6 +1109,11 @@ export function updateSubscription(
       invoice.subscription_proration_date = p.has("proration_date") ? t : null;
       if (preview) return { invoice };
       emitInvoiceCreated(core, invoice);
+      if (sub.pause_collection) {
+        // Paused collection: the invoice is made, then voided / marked uncollectible / kept as a draft.
+        collectPaused(core, invoice, sub.pause_collection.behavior, now);
+        return { invoice };
+      }
       finalizeInvoice(core, invoice, now);
       if (
         invoice.status === "open" &&
@@ -1021,7 +1150,7 @@ export function cancelSubscriptionNow(
     for (const item of sub.items) {
       const price = core.price(item.price);
       if (price.recurring?.usage_type === "metered") continue;
-      const credit = 0 - prorate(priceAmount(price, item.quantity, sub.currency), start, end, now);
+      const credit = prorationCredit(core, sub, item, price, { start, end }, now);
       if (credit !== 0) {
         prorationItem(
           core,
@@ -1050,7 +1179,8 @@ export function cancelSubscriptionNow(
     pullPendingItems(core, inv, (ii) => ii.subscription === sub.id);
     if (inv.lines.length > 0) {
       emitInvoiceCreated(core, inv);
-      finalizeInvoice(core, inv, now);
+      if (sub.pause_collection) collectPaused(core, inv, sub.pause_collection.behavior, now);
+      else finalizeInvoice(core, inv, now);
       if (inv.status === "open" && sub.collection_method === "charge_automatically") {
         attemptInvoicePayment(core, inv, now, { automatic: false });
       }
@@ -1063,7 +1193,7 @@ export function cancelSubscriptionNow(
 }
 
 /**
- * A renewal invoice while collection is paused (`pause_collection.behavior`): `keep_as_draft` leaves it a
+ * A subscription's invoice (renewal, proration, final) while collection is paused (`pause_collection.behavior`): `keep_as_draft` leaves it a
  * draft that does not advance, `void` finalizes and voids it, `mark_uncollectible` finalizes it and marks
  * it uncollectible. No payment is attempted.
  */
@@ -1077,7 +1207,7 @@ function collectPaused(
     inv.auto_advance = false;
     return;
   }
-  finalizeInvoice(core, inv, t);
+  finalizeAutomatically(core, inv, t);
   if (inv.status !== "open") return;
   if (behavior === "void") {
     voidInvoice(core, inv, t);
@@ -1238,7 +1368,7 @@ export function renewSubscription(
       collectPaused(core, inv, sub.pause_collection.behavior, t);
       return inv;
     }
-    finalizeInvoice(core, inv, t);
+    finalizeAutomatically(core, inv, t);
     // An `unpaid` subscription keeps invoicing, but Stripe attempts none of its invoices.
     if (
       inv.status === "open" &&

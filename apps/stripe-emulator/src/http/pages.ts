@@ -1,4 +1,5 @@
 import type Stripe from "stripe";
+import { lineNet } from "../billing/creditNotes.ts";
 import { formatAmount } from "../billing/invoices.ts";
 import { TEST_CARDS } from "../cards.ts";
 import type { EmulatorCore } from "../core.ts";
@@ -488,6 +489,7 @@ export function creditNotePdf(core: EmulatorCore, cn: CreditNoteRec): Buffer {
   const customer = core.state.customers[cn.customer];
   const inv = core.state.invoices[cn.invoice];
   const money = (amount: number) => formatAmount(amount, cn.currency);
+  const discount = cn.lines.reduce((sum, line) => sum + line.amount - lineNet(line), 0);
   return documentPdf({
     title: "Credit note",
     number: cn.number,
@@ -503,6 +505,7 @@ export function creditNotePdf(core: EmulatorCore, cn: CreditNoteRec): Buffer {
     ].filter(Boolean),
     rows: cn.lines.map((line) => [line.description ?? "Credit", money(line.amount)]),
     totals: [
+      ...(discount > 0 ? [["Discount", money(-discount)] as [string, string]] : []),
       ...creditNoteTaxRows(core, cn).map(([label, amount]) => [label, money(amount)] as [string, string]),
       ["Total credited", money(cn.amount)],
       ["Refunded", money(cn.refund_amount)],

@@ -131,7 +131,7 @@ const creditNoteFields = {
         amount: int({ min: 0 }),
         description: str(),
         invoice_line_item: str(),
-        quantity: int({ min: 0 }),
+        quantity: int({ min: 1 }),
         type: oneOf(["custom_line_item", "invoice_line_item"]),
         unit_amount: int({ min: 0 }),
       },

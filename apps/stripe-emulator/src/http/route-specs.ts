@@ -152,7 +152,7 @@ const priceRecurring = obj<Stripe.PriceCreateParams.Recurring>({
   interval: oneOf(INTERVALS),
   interval_count: int({ min: 1 }),
   meter: str(),
-  trial_period_days: int({ min: 0 }),
+  trial_period_days: int({ min: 0, max: 730 }),
   usage_type: oneOf(["licensed", "metered"]),
 });
 
@@ -296,7 +296,7 @@ const subscriptionCreate = endpointWithMetadata<Stripe.SubscriptionCreateParams>
     proration_behavior: oneOf(PRORATION_BEHAVIORS),
     trial_end: ts({ now: true }),
     trial_from_plan: bool(),
-    trial_period_days: int({ min: 0 }),
+    trial_period_days: int({ min: 0, max: 730 }),
     trial_settings: obj<Stripe.SubscriptionCreateParams.TrialSettings>({
       end_behavior: obj<Stripe.SubscriptionCreateParams.TrialSettings.EndBehavior>({
         missing_payment_method: oneOf(["cancel", "create_invoice", "pause"]),
@@ -643,7 +643,7 @@ const checkoutCreate = endpointWithMetadata<Stripe.Checkout.SessionCreateParams>
         description: str(),
         metadata: metadata(),
         trial_end: ts(),
-        trial_period_days: int({ min: 1 }),
+        trial_period_days: int({ min: 1, max: 730 }),
         trial_settings: obj<Stripe.Checkout.SessionCreateParams.SubscriptionData.TrialSettings>({
           end_behavior: obj<Stripe.Checkout.SessionCreateParams.SubscriptionData.TrialSettings.EndBehavior>({
             missing_payment_method: oneOf(["cancel", "create_invoice", "pause"]),

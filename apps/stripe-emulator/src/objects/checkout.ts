@@ -25,10 +25,39 @@ export function sessionTax(core: EmulatorCore, rec: CheckoutSessionRec): Session
   const location = taxLocation(customer?.address ?? null) ?? taxLocation(rec.tax_address ?? null);
   if (!location) return { lines, exclusive: 0, inclusive: 0, status: "requires_location_inputs" };
   const ctx = { location, rate: autoRateFor(location), exempt: taxExemptOf(customer) };
-  const amount = sessionAmount(core, rec) ?? 0;
-  const discount = sessionDiscount(core, rec, amount);
+  const shares = lineDiscounts(core, rec);
   let exclusive = 0;
   let inclusive = 0;
+  rec.line_items.forEach((li) => {
+    const price = core.state.prices[li.price];
+    const currency = rec.currency ?? price?.currency ?? "usd";
+    const share = shares.get(li.id) ?? { amount: 0, discount: 0 };
+    const taxes = automaticTaxesOn(
+      share.amount - share.discount,
+      priceTaxBehavior(core, li.price, currency),
+      ctx,
+    );
+    lines.set(li.id, taxes);
+    for (const tax of taxes) {
+      if (tax.tax_behavior === "inclusive") inclusive += tax.amount;
+      else exclusive += tax.amount;
+    }
+  });
+  return { lines, exclusive, inclusive, status: "complete" };
+}
+
+/**
+ * Per line item: its amount (0 when the session charges nothing now, e.g. a trial) and its share of the
+ * session's discount, in proportion to the amounts (the last line takes the rounding rest), so the lines'
+ * `amount_discount` and `amount_total` add up to the session's.
+ */
+function lineDiscounts(
+  core: EmulatorCore,
+  rec: CheckoutSessionRec,
+): Map<string, { amount: number; discount: number }> {
+  const amount = sessionAmount(core, rec) ?? 0;
+  const discount = sessionDiscount(core, rec, amount);
+  const shares = new Map<string, { amount: number; discount: number }>();
   let given = 0;
   rec.line_items.forEach((li, index) => {
     const price = core.state.prices[li.price];
@@ -41,14 +70,9 @@ export function sessionTax(core: EmulatorCore, rec: CheckoutSessionRec): Session
           ? Math.floor((discount * lineAmount) / amount)
           : 0;
     given += share;
-    const taxes = automaticTaxesOn(lineAmount - share, priceTaxBehavior(core, li.price, currency), ctx);
-    lines.set(li.id, taxes);
-    for (const tax of taxes) {
-      if (tax.tax_behavior === "inclusive") inclusive += tax.amount;
-      else exclusive += tax.amount;
-    }
+    shares.set(li.id, { amount: lineAmount, discount: share });
   });
-  return { lines, exclusive, inclusive, status: "complete" };
+  return shares;
 }
 
 /** What the session's discounts take off its amount (coupons applied one after another). */
@@ -82,14 +106,15 @@ export function buildLineItem(
   const taxes = session ? (sessionTax(core, session).lines.get(li.id) ?? []) : [];
   const tax = taxes.reduce((sum, t) => sum + t.amount, 0);
   const exclusive = taxes.filter((t) => t.tax_behavior === "exclusive").reduce((sum, t) => sum + t.amount, 0);
+  const discount = session ? (lineDiscounts(core, session).get(li.id)?.discount ?? 0) : 0;
   return {
     id: li.id,
     object: "item",
     adjustable_quantity: null,
-    amount_discount: 0,
+    amount_discount: discount,
     amount_subtotal: amount,
     amount_tax: tax,
-    amount_total: amount + exclusive,
+    amount_total: amount - discount + exclusive,
     currency,
     description: core.state.products[price.product]?.name ?? null,
     metadata: {},

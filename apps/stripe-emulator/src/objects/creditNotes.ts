@@ -11,8 +11,8 @@ export function buildCreditNoteLine(core: EmulatorCore, line: CreditNoteLineRec)
     object: "credit_note_line_item",
     amount: line.amount,
     description: line.description,
-    discount_amount: 0,
-    discount_amounts: [],
+    discount_amount: (line.discount_amounts ?? []).reduce((sum, d) => sum + d.amount, 0),
+    discount_amounts: (line.discount_amounts ?? []).map((d) => ({ amount: d.amount, discount: d.discount })),
     ...(line.invoice_line_item ? { invoice_line_item: line.invoice_line_item } : {}),
     livemode: false,
     metadata: {},
@@ -33,7 +33,14 @@ export function buildCreditNote(core: EmulatorCore, rec: CreditNoteRec): Stripe.
   const taxes = totalTaxes(rec.lines.map((line) => line.taxes ?? []));
   const exclusive = taxes.filter((t) => t.tax_behavior === "exclusive").reduce((sum, t) => sum + t.amount, 0);
   const inclusive = taxes.filter((t) => t.tax_behavior === "inclusive").reduce((sum, t) => sum + t.amount, 0);
-  const subtotal = rec.amount - exclusive;
+  const discounts = new Map<string, number>();
+  for (const line of rec.lines) {
+    for (const d of line.discount_amounts ?? [])
+      discounts.set(d.discount, (discounts.get(d.discount) ?? 0) + d.amount);
+  }
+  const discount = [...discounts.values()].reduce((sum, amount) => sum + amount, 0);
+  // `subtotal`: before discounts and exclusive tax; `amount` / `total`: after both.
+  const subtotal = rec.amount - exclusive + discount;
   return {
     id: rec.id,
     object: "credit_note",
@@ -44,8 +51,8 @@ export function buildCreditNote(core: EmulatorCore, rec: CreditNoteRec): Stripe.
     customer: rec.customer,
     customer_account: null,
     customer_balance_transaction: rec.customer_balance_transaction,
-    discount_amount: 0,
-    discount_amounts: [],
+    discount_amount: discount,
+    discount_amounts: [...discounts].map(([id, amount]) => ({ amount, discount: id })),
     effective_at: rec.created,
     invoice: rec.invoice,
     lines: embeddedList(

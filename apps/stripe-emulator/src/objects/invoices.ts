@@ -147,7 +147,7 @@ export function buildInvoice(core: EmulatorCore, rec: InvoiceRec): Stripe.Invoic
     hosted_invoice_url: finalized ? `${core.baseUrl}/invoices/${rec.id}` : null,
     invoice_pdf: finalized ? `${core.baseUrl}/invoices/${rec.id}/pdf` : null,
     issuer: { type: "self" },
-    last_finalization_error: null,
+    last_finalization_error: rec.last_finalization_error ?? null,
     latest_revision: null,
     lines: embeddedList(
       rec.lines.map((line) => buildLine(core, rec, line, discounts, taxes)),

@@ -1,4 +1,5 @@
 import Stripe from "stripe";
+import { type ApiError, invalidRequest } from "../errors.ts";
 import type { PriceRec, TierRec } from "../state.ts";
 
 /** The SDK models decimal strings as Decimal objects; they serialise back to plain strings. */
@@ -30,29 +31,61 @@ function tiersIn(rec: PriceRec, currency: string): TierRec[] {
 }
 
 /**
- * What `quantity` units of the price cost in `currency`: `unit_amount × quantity`, or by tiers —
- * `graduated`: each tier prices the units that fall into it (plus its flat amount once reached);
- * `volume`: the tier the whole quantity falls into prices every unit (plus its flat amount).
- * A quantity of 0 costs nothing in either mode.
+ * Stripe's largest amount, in minor units: 8 digits ($999,999.99). Larger charges, invoice totals, lines and
+ * coupons are refused with `amount_too_large`.
  */
-export function priceAmount(rec: PriceRec, quantity: number, currency: string = rec.currency): number {
-  if (!isTiered(rec)) return unitAmountIn(rec, currency) * quantity;
-  if (quantity <= 0) return 0;
+export const MAX_AMOUNT = 99_999_999;
+
+/** `amount_too_large` naming `param`. */
+export function amountTooLarge(message: string, param?: string): ApiError {
+  return invalidRequest(message, param, "amount_too_large");
+}
+
+/** Exact `quantity × price` (BigInt), as in `priceAmount`. */
+function exactPriceAmount(rec: PriceRec, quantity: number, currency: string): bigint {
+  const q = BigInt(quantity);
+  if (!isTiered(rec)) return BigInt(unitAmountIn(rec, currency)) * q;
+  if (quantity <= 0) return 0n;
   const tiers = tiersIn(rec, currency);
   if (rec.tiers_mode === "volume") {
     const tier = tiers.find((t) => t.up_to === null || quantity <= t.up_to) ?? tiers[tiers.length - 1];
-    return tier ? tier.unit_amount * quantity + tier.flat_amount : 0;
+    return tier ? BigInt(tier.unit_amount) * q + BigInt(tier.flat_amount) : 0n;
   }
-  let total = 0;
+  let total = 0n;
   let lower = 0;
   for (const tier of tiers) {
     if (quantity <= lower) break;
     const upper = tier.up_to === null ? quantity : Math.min(quantity, tier.up_to);
-    total += tier.unit_amount * (upper - lower) + tier.flat_amount;
+    total += BigInt(tier.unit_amount) * BigInt(upper - lower) + BigInt(tier.flat_amount);
     if (tier.up_to === null) break;
     lower = tier.up_to;
   }
   return total;
+}
+
+/**
+ * What `quantity` units of the price cost in `currency`: `unit_amount × quantity`, or by tiers —
+ * `graduated`: each tier prices the units that fall into it (plus its flat amount once reached);
+ * `volume`: the tier the whole quantity falls into prices every unit (plus its flat amount).
+ * A quantity of 0 costs nothing in either mode. Computed exactly; never beyond safe integers (where
+ * quantities come from a request, `checkedPriceAmount` refuses anything over `MAX_AMOUNT` first).
+ */
+export function priceAmount(rec: PriceRec, quantity: number, currency: string = rec.currency): number {
+  const exact = exactPriceAmount(rec, quantity, currency);
+  if (exact > BigInt(Number.MAX_SAFE_INTEGER)) throw amountTooLarge("The amount is too large.", "quantity");
+  return Number(exact);
+}
+
+/** `priceAmount`, refusing (`amount_too_large` on `param`) an amount over Stripe's maximum. */
+export function checkedPriceAmount(rec: PriceRec, quantity: number, currency: string, param: string): number {
+  const exact = exactPriceAmount(rec, quantity, currency);
+  if (exact > BigInt(MAX_AMOUNT)) {
+    throw amountTooLarge(
+      `The amount of ${quantity} × ${rec.id} (${exact} ${currency}) is greater than the maximum amount allowed (${MAX_AMOUNT}).`,
+      param,
+    );
+  }
+  return Number(exact);
 }
 
 function buildTiers(tiers: TierRec[]): Stripe.Price.Tier[] {

@@ -1,4 +1,11 @@
-import { coupon, promotionCode, promotionCodeByCode } from "../billing/discounts.ts";
+import {
+  checkCoupon,
+  checkPromotionCode,
+  coupon,
+  promotionCode,
+  promotionCodeByCode,
+  type RedeemContext,
+} from "../billing/discounts.ts";
 import {
   checkAmount,
   confirmPaymentIntent,
@@ -6,7 +13,12 @@ import {
   setPaymentIntentMethod,
 } from "../billing/paymentIntents.ts";
 import { attachPaymentMethod } from "../billing/payments.ts";
-import { startSubscription, subscriptionCurrency, validatePrices } from "../billing/subscriptions.ts";
+import {
+  checkTrialEnd,
+  startSubscription,
+  subscriptionCurrency,
+  validatePrices,
+} from "../billing/subscriptions.ts";
 import { automaticTaxParam, hasTaxLocation, taxLocationError } from "../billing/tax.ts";
 import type { TestCard } from "../cards.ts";
 import { CommitThenThrow, type EmulatorCore, paginate } from "../core.ts";
@@ -17,6 +29,7 @@ import { buildCheckoutSession, buildLineItem } from "../objects/checkout.ts";
 import { buildCustomer } from "../objects/customers.ts";
 import { buildSetupIntent } from "../objects/paymentIntents.ts";
 import { buildPaymentMethod } from "../objects/paymentMethods.ts";
+import { checkedPriceAmount, priceAmount } from "../objects/prices.ts";
 import { taxLocation } from "../objects/taxes.ts";
 import { Params } from "../params.ts";
 import type { CheckoutSessionRec, CustomerRec, SetupIntentRec } from "../state.ts";
@@ -47,7 +60,9 @@ function createSession(core: EmulatorCore, p: Params): CheckoutSessionRec {
         `line_items[${index}][price]`,
       );
     }
-    return { id: newId("li"), price: price.id, quantity: li.int("quantity") ?? 1 };
+    const quantity = li.int("quantity") ?? 1;
+    checkedPriceAmount(price, quantity, price.currency, `line_items[${index}][quantity]`);
+    return { id: newId("li"), price: price.id, quantity };
   });
   if (mode !== "setup" && lineItems.length === 0) throw missingParam("line_items");
   const customerCreation = p.oneOf("customer_creation", ["always", "if_required"] as const) ?? null;
@@ -108,6 +123,27 @@ function createSession(core: EmulatorCore, p: Params): CheckoutSessionRec {
       ? (p.str("currency") ?? null)
       : (subscriptionCurrency(prices, p.str("currency"), customer?.currency ?? null) ?? null);
   if (mode === "subscription" && currency !== null) validatePrices(prices, "line_items", currency);
+  if (currency !== null && discounts.length > 0) {
+    // Checked now, as subscriptions.create checks them (and again when the session is paid).
+    const ctx: RedeemContext = {
+      customer: customer?.id ?? "",
+      now: customer ? core.clockNow(customer.test_clock) : now,
+      currency,
+      products: prices.map((price) => price.product),
+      amount: lineItems.reduce(
+        (sum, li, index) => sum + (prices[index] ? priceAmount(prices[index], li.quantity, currency) : 0),
+        0,
+      ),
+    };
+    discounts.forEach((d, index) => {
+      if (d.promotion_code) {
+        const param = `discounts[${index}][promotion_code]`;
+        checkPromotionCode(core, promotionCode(core, d.promotion_code, param), ctx, param);
+      } else {
+        checkCoupon(coupon(core, d.coupon), ctx, `discounts[${index}][coupon]`);
+      }
+    });
+  }
   const rec: CheckoutSessionRec = {
     id: newId("cs_test", 58),
     seq: core.nextSeq(),
@@ -127,7 +163,10 @@ function createSession(core: EmulatorCore, p: Params): CheckoutSessionRec {
       metadata: subscriptionData?.metadata("metadata", {}) ?? {},
       description: subscriptionData?.str("description") ?? null,
       trial_period_days: subscriptionData?.int("trial_period_days") ?? null,
-      trial_end: subscriptionData?.int("trial_end") ?? null,
+      trial_end: checkoutTrialEnd(
+        subscriptionData?.int("trial_end"),
+        customer ? core.clockNow(customer.test_clock) : now,
+      ),
       trial_missing_pm:
         subscriptionData
           ?.obj("trial_settings")
@@ -446,4 +485,11 @@ export function registerCheckout(router: Router): void {
     expireSession(core, session);
     return buildCheckoutSession(core, session);
   });
+}
+
+/** `subscription_data[trial_end]`: at least 48 hours and at most 730 days ahead, as Stripe requires. */
+function checkoutTrialEnd(trialEnd: number | undefined, now: number): number | null {
+  if (trialEnd === undefined) return null;
+  checkTrialEnd(trialEnd, now, "subscription_data[trial_end]", 48 * 3600);
+  return trialEnd;
 }

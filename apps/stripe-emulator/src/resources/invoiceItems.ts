@@ -1,14 +1,26 @@
 import type Stripe from "stripe";
 import { redeemDiscounts } from "../billing/discounts.ts";
 import { addInvoiceItemLine } from "../billing/invoices.ts";
+import { refuseOtherCurrency } from "../billing/subscriptions.ts";
 import { refuseRatesWithAutomaticTax, taxRatesParam } from "../billing/tax.ts";
 import { type EmulatorCore, paginate } from "../core.ts";
 import { invalidRequest, missingParam, resourceMissing } from "../errors.ts";
 import type { Router } from "../http/router.ts";
 import { newId } from "../ids.ts";
 import { buildInvoiceItem } from "../objects/invoiceItems.ts";
-import { hasCurrency, priceAmount } from "../objects/prices.ts";
+import { amountTooLarge, checkedPriceAmount, hasCurrency, MAX_AMOUNT } from "../objects/prices.ts";
 import type { Params } from "../params.ts";
+
+/** An invoice item's amount (either sign) within Stripe's maximum, else `amount_too_large`. */
+function checkItemAmount(amount: number, param: string): void {
+  if (!Number.isSafeInteger(amount) || Math.abs(amount) > MAX_AMOUNT) {
+    throw amountTooLarge(
+      `The invoice item amount (${amount}) must be no more than ${MAX_AMOUNT} in absolute value.`,
+      param,
+    );
+  }
+}
+
 import type { InvoiceItemRec } from "../state.ts";
 
 function createInvoiceItem(core: EmulatorCore, p: Params): InvoiceItemRec {
@@ -42,7 +54,7 @@ function createInvoiceItem(core: EmulatorCore, p: Params): InvoiceItemRec {
           "currency",
         );
       }
-      amount = priceAmount(price, quantity, currency);
+      amount = checkedPriceAmount(price, quantity, currency, "quantity");
     } else if (priceData) {
       amount =
         (priceData.int("unit_amount") ?? Number(priceData.str("unit_amount_decimal") ?? "0")) * quantity;
@@ -53,8 +65,10 @@ function createInvoiceItem(core: EmulatorCore, p: Params): InvoiceItemRec {
       throw missingParam("amount");
     }
   }
+  checkItemAmount(amount, p.has("amount") ? "amount" : "quantity");
   currency = currency ?? invoice?.currency ?? customer.currency ?? undefined;
   if (!currency) throw missingParam("currency");
+  refuseOtherCurrency(customer, currency);
   const period = p.obj("period");
   const taxRates = taxRatesParam(core, p, "tax_rates");
   if (invoice?.automatic_tax) refuseRatesWithAutomaticTax(true, taxRates, "tax_rates");
@@ -141,9 +155,10 @@ export function registerInvoiceItems(router: Router): void {
     if (p.has("quantity")) {
       const q = p.int("quantity") ?? rec.quantity;
       const price = rec.price ? core.state.prices[rec.price] : undefined;
-      if (price && !p.has("amount")) rec.amount = priceAmount(price, q, rec.currency);
+      if (price && !p.has("amount")) rec.amount = checkedPriceAmount(price, q, rec.currency, "quantity");
       rec.quantity = q;
     }
+    checkItemAmount(rec.amount, "amount");
     if (p.has("description")) rec.description = p.nullableStr("description") ?? null;
     const taxRates = taxRatesParam(core, p, "tax_rates");
     if (taxRates !== undefined) {

@@ -75,6 +75,10 @@ function updatePaymentIntent(core: EmulatorCore, pi: PaymentIntentRec, p: Params
   if (p.has("currency")) pi.currency = (p.str("currency") ?? pi.currency).toLowerCase();
   if (p.has("amount")) pi.amount = p.int("amount") ?? pi.amount;
   if (p.has("amount") || p.has("currency")) checkAmount(pi.amount, pi.currency);
+  // The pending authentication was for the old amount: it needs confirming again (Stripe's lifecycle).
+  if ((p.has("amount") || p.has("currency")) && pi.status === "requires_action") {
+    pi.status = "requires_confirmation";
+  }
   if (p.has("customer")) {
     const customer = p.str("customer") || null;
     if (pi.customer !== null && customer !== pi.customer) {
