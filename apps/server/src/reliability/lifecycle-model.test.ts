@@ -536,7 +536,7 @@ class CancelOrResume implements Cmd {
   toString = () => `${this.cancel ? "cancel" : "resume"}(${this.index})`;
 }
 
-type UsageKind = "new" | "replay" | "conflict" | "other-account-id";
+type UsageKind = "new" | "replay" | "conflict" | "moved" | "other-account-id";
 
 /** The calling platform reports a batch of calls: new ones, replays, and reuses of an id for another call. */
 class ReportCalls implements Cmd {
@@ -558,7 +558,7 @@ class ReportCalls implements Cmd {
     const now = Date.now();
     const expectations: {
       callId: string;
-      expect: "accepted" | "duplicate" | "not-duplicate";
+      expect: "accepted" | "duplicate" | "not-duplicate" | "rejected";
       minutes: number;
       seconds: number;
       startedAt: string;
@@ -574,7 +574,7 @@ class ReportCalls implements Cmd {
       let seconds = c.seconds;
       let at = startedAt;
       let direction: ModelCall["direction"] = "outbound";
-      let expectation: "accepted" | "duplicate" | "not-duplicate" = "accepted";
+      let expectation: "accepted" | "duplicate" | "not-duplicate" | "rejected" = "accepted";
       if (c.kind === "replay" && known.length > 0) {
         const [id, original] = known[c.seconds % known.length] as [string, ModelCall];
         callId = id;
@@ -589,6 +589,18 @@ class ReportCalls implements Cmd {
         at = original.startedAt;
         direction = original.direction;
         expectation = "not-duplicate";
+      } else if (c.kind === "moved" && known.length > 0) {
+        // The same call reported with another start (possibly another month, so another partition of
+        // usage_event): never a second event, never counted twice.
+        const [id, original] = known[c.seconds % known.length] as [string, ModelCall];
+        callId = id;
+        seconds = original.seconds;
+        direction = original.direction;
+        at =
+          startedAt === original.startedAt
+            ? new Date(new Date(original.startedAt).getTime() - 1000).toISOString()
+            : startedAt;
+        expectation = "rejected";
       } else if (c.kind === "other-account-id" && foreign.length > 0) {
         callId = foreign[c.seconds % foreign.length] as string;
         expectation = "not-duplicate";
@@ -629,6 +641,8 @@ class ReportCalls implements Cmd {
       if (e.expect === "duplicate") expect(result?.status, `replay of ${e.callId}`).toBe("duplicate");
       if (e.expect === "not-duplicate")
         expect(result?.status, `another call with id ${e.callId}`).not.toBe("duplicate");
+      if (e.expect === "rejected")
+        expect(result?.status, `the same call moved ${JSON.stringify(result)}`).toBe("rejected");
       if (result?.status === "accepted")
         m.calls.set(e.callId, {
           seconds: e.seconds,
@@ -895,7 +909,7 @@ class ReportAfterEnd implements Cmd {
 }
 
 const usageCall = fc.record({
-  kind: fc.constantFrom<UsageKind>("new", "new", "replay", "conflict", "other-account-id"),
+  kind: fc.constantFrom<UsageKind>("new", "new", "replay", "conflict", "moved", "other-account-id"),
   seconds: fc.integer({ min: 1, max: 4 * 3600 }),
   minutesAgo: fc.integer({ min: 0, max: 120 }),
 });
