@@ -8,7 +8,12 @@ import { stripeEmulatorUrl } from "@minutely/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { authorizeCallRequest, dashboard, ingestUsageEvents, receiveStripeWebhook } from "./index.ts";
 import { PostgresJobQueue } from "./ports/queue.ts";
-import { callEvent, createAccount, createAgentRows, subscribe } from "./services/metering/metering.fixtures.ts";
+import {
+  callEvent,
+  createAccount,
+  createAgentRows,
+  subscribe,
+} from "./services/metering/metering.fixtures.ts";
 import { normalizeSql, tablesOf, unroutedStatements } from "./shard-routing.ts";
 import { testPorts } from "./testing.ts";
 
