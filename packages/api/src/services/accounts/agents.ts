@@ -75,6 +75,14 @@ export async function listAgents({ db }: Pick<Ports, "db">, accountId: string): 
     db.agent.findMany({ where: { accountId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] }),
     loadMeteringSubscription(db, accountId),
   ]);
+  return agentsViewOf(agents, subscription);
+}
+
+/** The agents view from the account's agents (oldest first) and its metered subscription. */
+export function agentsViewOf(
+  agents: readonly Agent[],
+  subscription: MeteringSubscription | null,
+): AgentsView {
   return {
     agents: agents.map(toView),
     activeCount: agents.filter((a) => a.active).length,

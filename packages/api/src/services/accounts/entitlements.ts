@@ -1,5 +1,7 @@
 // What an account may use right now: the domain's entitlementsFor over the subscription metering follows
 // (the newest one granting access, else the newest), and the analytics gate of the analytics procedures.
+
+import type { Subscription, SubscriptionPlan } from "@minutely/db";
 import {
   type AccountSubscriptionStatus,
   currentSubscriptionOf,
@@ -26,7 +28,14 @@ export async function accountEntitlements(
     include: { plan: true },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
   });
-  const chosen = currentSubscriptionOf(rows);
+  return entitlementsOf(rows);
+}
+
+/** The entitlements of an account from its subscriptions with their packages, newest first. */
+export function entitlementsOf(
+  newestFirst: readonly (Pick<Subscription, "status"> & { plan: SubscriptionPlan })[],
+): AccountEntitlements {
+  const chosen = currentSubscriptionOf(newestFirst);
   if (!chosen) return { entitlements: entitlementsFor(null, "none"), status: "none", package: null };
   const view = toPackageView(chosen.plan);
   return {

@@ -3,7 +3,9 @@
 // and metering.
 
 export {
+  type AgentsView,
   activateAgent,
+  agentsViewOf,
   createAgent,
   deactivateAgent,
   enforceAgentLimit,
@@ -13,5 +15,10 @@ export {
 } from "./agents.ts";
 export { usageAnalytics } from "./analytics.ts";
 export { authenticateApiKey, createApiKey, hasApiAccess, listApiKeys, revokeApiKey } from "./api-keys.ts";
-export { accountEntitlements, requireAnalytics } from "./entitlements.ts";
+export {
+  type AccountEntitlements,
+  accountEntitlements,
+  entitlementsOf,
+  requireAnalytics,
+} from "./entitlements.ts";
 export { type IntegrationView, integrationView } from "./integration.ts";

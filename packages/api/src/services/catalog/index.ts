@@ -11,4 +11,10 @@ export {
   updatePackage,
   ZPackageInputSchema,
 } from "./catalog-admin.ts";
-export { listAvailablePackages, type PackageView, toPackageView, toPlanDefinition } from "./packages.ts";
+export {
+  availablePackagesOf,
+  listAvailablePackages,
+  type PackageView,
+  toPackageView,
+  toPlanDefinition,
+} from "./packages.ts";

@@ -70,6 +70,11 @@ export async function listAvailablePackages({ db }: Pick<Ports, "db">) {
     where: { active: true },
     orderBy: [{ sortOrder: "asc" }, { name: "asc" }],
   });
+  return availablePackagesOf(rows);
+}
+
+/** The catalog from the active packages' rows in display order (sort order, then name). */
+export function availablePackagesOf(rows: readonly SubscriptionPlan[]) {
   const packages = rows.map(toPackageView);
   return { packages, comparison: buildComparisonRows(packages.map(toPlanDefinition)) };
 }

@@ -1,21 +1,42 @@
 // The customer dashboard in one read: who and which account, the subscription, the period's usage with its
 // daily series, agents, active alerts, recent invoices, entitlements, the forecast with plan advice, and
-// the quick actions. It composes the existing services (so each fact has one definition) and runs their
-// queries concurrently; the tRPC query dashboard.get and GET /api/dashboard/comprehensive/ both serve it.
-import { type Entitlements, formatNumber, type UsageOutlook, usageOutlook } from "@minutely/domain";
+// the quick actions. Two statements read it all (dashboard-read.ts); the rows are shaped by the functions
+// the other groups' services use (so each fact has one definition). The tRPC query dashboard.get and
+// GET /api/dashboard/comprehensive/ both serve it.
+import {
+  currentSubscriptionOf,
+  type Entitlements,
+  formatNumber,
+  type UsageOutlook,
+  usageOutlook,
+} from "@minutely/domain";
 import type { Ports, Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
-import { accountEntitlements, listAgents } from "../accounts/index.ts";
-import { listAvailablePackages, toPlanDefinition } from "../catalog/index.ts";
 import {
+  type AccountEntitlements,
+  type AgentsView,
+  agentsViewOf,
+  entitlementsOf,
+} from "../accounts/index.ts";
+import { availablePackagesOf, type PackageView, toPlanDefinition } from "../catalog/index.ts";
+import {
+  ACTIVE_ALERTS_SHOWN,
+  accountPeriodOf,
+  alertViewOf,
   type CurrentUsage,
-  currentUsage,
+  currentUsageOf,
   type DailyUsagePoint,
-  dailyUsage,
-  listActiveAlerts,
+  dailyPointsOf,
+  meteringSubscriptionOf,
   type UsageAlertView,
 } from "../metering/index.ts";
-import { billingHistory, type SubscriptionOverview, subscriptionOverview } from "../subscriptions/index.ts";
+import {
+  type billingHistory,
+  billingHistoryOf,
+  type SubscriptionOverview,
+  subscriptionOverviewOf,
+} from "../subscriptions/index.ts";
+import { readDashboardAccount, readDashboardPeriod } from "./dashboard-read.ts";
 
 /** How many invoices the dashboard lists (the billing page has them all). */
 export const DASHBOARD_INVOICES = 5;
@@ -89,16 +110,6 @@ export interface Dashboard {
   quickActions: QuickAction[];
 }
 
-/** dailyUsage without a subscription is PRECONDITION_FAILED; the dashboard shows no series instead. */
-async function dailyOrEmpty(ports: Pick<Ports, "db" | "clock">, accountId: string) {
-  try {
-    return (await dailyUsage(ports, accountId)).days;
-  } catch (error) {
-    if (error instanceof AppError && error.code === "PRECONDITION_FAILED") return [];
-    throw error;
-  }
-}
-
 function joinNames(names: readonly string[]): string {
   if (names.length <= 1) return names[0] ?? "";
   return `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
@@ -160,34 +171,29 @@ export function quickActions(input: {
   ];
 }
 
-/** Everything the dashboard shows, for the viewer's own account. */
-export async function dashboard(
-  ports: Pick<Ports, "db" | "clock">,
-  viewer: DashboardViewer,
-): Promise<Dashboard> {
-  const { accountId } = viewer;
-  const [account, first, subscription, usage, daily, agents, alerts, invoices, granted, catalog] =
-    await Promise.all([
-      ports.db.account.findUnique({ where: { id: accountId }, select: { id: true, name: true } }),
-      ports.db.subscription.findFirst({
-        where: { accountId },
-        orderBy: { createdAt: "asc" },
-        select: { createdAt: true },
-      }),
-      subscriptionOverview(ports, accountId),
-      currentUsage(ports, accountId),
-      dailyOrEmpty(ports, accountId),
-      listAgents(ports, accountId),
-      listActiveAlerts(ports, accountId),
-      billingHistory(ports, accountId, DASHBOARD_INVOICES),
-      accountEntitlements(ports, accountId),
-      listAvailablePackages(ports),
-    ]);
+/** What the dashboard is made of, read in one place (see `dashboard`) and shaped by `dashboardOf`. */
+export interface DashboardFacts {
+  account: { id: string; name: string } | null;
+  /** When the account's first subscription was recorded; null when it never subscribed. */
+  firstSubscribedAt: Date | null;
+  subscription: SubscriptionOverview;
+  usage: CurrentUsage | null;
+  daily: DailyUsagePoint[];
+  agents: AgentsView;
+  alerts: UsageAlertView[];
+  invoices: DashboardInvoice[];
+  granted: AccountEntitlements;
+  catalog: { packages: PackageView[] };
+}
+
+/** The dashboard from its facts: the greeting, the forecast, the agent counts and the quick actions. */
+export function dashboardOf(viewer: DashboardViewer, now: Date, facts: DashboardFacts): Dashboard {
+  const { account, subscription, usage, daily, agents, alerts, invoices, granted, catalog } = facts;
   if (!account) throw new AppError("NOT_FOUND", "This account does not exist.");
   const greeting = greetingFor({
-    firstSubscribedAt: first?.createdAt ?? null,
+    firstSubscribedAt: facts.firstSubscribedAt,
     sessionStartedAt: viewer.sessionStartedAt,
-    now: ports.clock.now(),
+    now,
   });
 
   const plans = catalog.packages.map(toPlanDefinition);
@@ -226,4 +232,58 @@ export async function dashboard(
       analyticsPackages,
     }),
   };
+}
+
+/**
+ * Everything the dashboard shows, for the viewer's own account, in two statements (dashboard-read.ts): the
+ * account's facts, then its current period's (none without a subscription). The rows are shaped by the
+ * same functions as the services that serve each fact alone (subscriptionOverview, currentUsage,
+ * dailyUsage, listAgents, listActiveAlerts, billingHistory, accountEntitlements, listAvailablePackages).
+ */
+export async function dashboard(
+  ports: Pick<Ports, "db" | "clock">,
+  viewer: DashboardViewer,
+): Promise<Dashboard> {
+  const { accountId } = viewer;
+  const wallNow = ports.clock.now();
+  const read = await readDashboardAccount(ports.db, accountId, DASHBOARD_INVOICES);
+  if (!read.account) throw new AppError("NOT_FOUND", "This account does not exist.");
+  const { subscriptions } = read;
+  const current = currentSubscriptionOf(subscriptions);
+  const resumePlan = current?.resumeScheduledPlanId
+    ? (read.plans.find((p) => p.id === current.resumeScheduledPlanId) ?? null)
+    : null;
+  const metered = meteringSubscriptionOf(subscriptions);
+  const accountPeriod = accountPeriodOf(metered, wallNow);
+  let usage: CurrentUsage | null = null;
+  let daily: DailyUsagePoint[] = [];
+  let alerts: UsageAlertView[] = [];
+  if (accountPeriod) {
+    const period = await readDashboardPeriod(ports.db, {
+      accountId,
+      period: accountPeriod.period,
+      now: accountPeriod.now,
+      minutesLimit: accountPeriod.subscription.plan.callMinutesLimit,
+      alertLimit: ACTIVE_ALERTS_SHOWN,
+    });
+    usage = currentUsageOf(accountPeriod, period);
+    daily = dailyPointsOf(accountPeriod.period, period.breakdown);
+    alerts = period.alerts.map(alertViewOf);
+  }
+  const firstSubscribedAt = subscriptions.reduce<Date | null>(
+    (first, s) => (first === null || s.createdAt.getTime() < first.getTime() ? s.createdAt : first),
+    null,
+  );
+  return dashboardOf(viewer, wallNow, {
+    account: read.account,
+    firstSubscribedAt,
+    subscription: subscriptionOverviewOf(current, resumePlan),
+    usage,
+    daily,
+    agents: agentsViewOf(read.agents, metered),
+    alerts,
+    invoices: billingHistoryOf(read.invoices, subscriptions, read.refundedStripeSubscriptionIds),
+    granted: entitlementsOf(subscriptions),
+    catalog: availablePackagesOf(read.plans.filter((p) => p.active)),
+  });
 }

@@ -20,14 +20,17 @@ export {
   withdrawCurrentOverage,
 } from "./overage.ts";
 export { settleCurrentPeriodPlan } from "./period-plans.ts";
-export { nowFor } from "./periods.ts";
+export { accountPeriodOf, nowFor } from "./periods.ts";
 export {
   loadMeteringSubscription,
   METERING_TX_OPTIONS,
   type MeteringSubscription,
+  meteringSubscriptionOf,
 } from "./subscription.ts";
 export {
+  ACTIVE_ALERTS_SHOWN,
   addThreshold,
+  alertViewOf,
   dismissAlert,
   listActiveAlerts,
   listThresholds,
@@ -42,6 +45,7 @@ export {
   type IngestResult,
   ingestUsageEvents,
   LATE_WINDOW_DAYS,
+  LATE_WINDOW_MS,
   MAX_EVENTS_PER_BATCH,
   USAGE_REJECTION_REASONS,
   type UsageEventInput,
@@ -49,10 +53,14 @@ export {
 } from "./usage-ingest.ts";
 export {
   type AgentUsage,
+  type BreakdownRow,
   type CurrentUsage,
   currentUsage,
+  currentUsageOf,
   type DailyUsagePoint,
+  dailyPointsOf,
   dailyUsage,
+  fullDaysOf,
   usageByAgent,
   usageByDirection,
 } from "./usage-read.ts";

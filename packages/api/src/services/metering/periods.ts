@@ -69,9 +69,16 @@ export async function loadAccountPeriod(
   ports: { db: Db; clock: { now(): Date } },
   accountId: string,
 ): Promise<AccountPeriod | null> {
-  const subscription = await loadMeteringSubscription(ports.db, accountId);
+  return accountPeriodOf(await loadMeteringSubscription(ports.db, accountId), ports.clock.now());
+}
+
+/** The account's current period from its metered subscription and the wall clock's now. */
+export function accountPeriodOf(
+  subscription: MeteringSubscription | null,
+  wallNow: Date,
+): AccountPeriod | null {
   if (!subscription) return null;
-  const now = nowFor(subscription, ports.clock.now());
+  const now = nowFor(subscription, wallNow);
   return { subscription, now, period: currentPeriod(subscription, now) };
 }
 

@@ -64,7 +64,7 @@ export function toMeteringPlan(row: SubscriptionPlan): MeteringPlan {
   };
 }
 
-type SubscriptionWithPlan = Prisma.SubscriptionGetPayload<{ include: { plan: true } }>;
+export type SubscriptionWithPlan = Prisma.SubscriptionGetPayload<{ include: { plan: true } }>;
 
 function toMeteringSubscription(
   row: SubscriptionWithPlan,
@@ -107,13 +107,22 @@ export async function loadMeteringSubscriptions(
     byAccount.set(row.accountId, list);
   }
   for (const [accountId, list] of byAccount) {
-    const chosen = currentSubscriptionOf(list);
-    const firstStartedAt = new Date(
-      Math.min(...list.flatMap((r) => [r.createdAt.getTime(), r.currentPeriodStart.getTime()])),
-    );
-    if (chosen) result.set(accountId, toMeteringSubscription(chosen, firstStartedAt, coverageEnd(list)));
+    const chosen = meteringSubscriptionOf(list);
+    if (chosen) result.set(accountId, chosen);
   }
   return result;
+}
+
+/** The metered subscription among one account's subscriptions (newest first), or null when there are none. */
+export function meteringSubscriptionOf(
+  newestFirst: readonly SubscriptionWithPlan[],
+): MeteringSubscription | null {
+  const chosen = currentSubscriptionOf(newestFirst);
+  if (!chosen) return null;
+  const firstStartedAt = new Date(
+    Math.min(...newestFirst.flatMap((r) => [r.createdAt.getTime(), r.currentPeriodStart.getTime()])),
+  );
+  return toMeteringSubscription(chosen, firstStartedAt, coverageEnd(newestFirst));
 }
 
 /** A subscription that ended: Stripe never bills or revives it (a new subscription is another row). */

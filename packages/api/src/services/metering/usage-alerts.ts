@@ -1,6 +1,6 @@
 // Usage alerts: rows at 80% and 100% of the included minutes (plus the customer's own thresholds), once per
 // account, period and threshold, shown in the app and emailed through the mailer port.
-import { type Prisma, transactionLock, type UsageAlertKind } from "@minutely/db";
+import { type Prisma, transactionLock, type UsageAlert, type UsageAlertKind } from "@minutely/db";
 import {
   crossedThresholds,
   DEFAULT_ALERT_THRESHOLDS,
@@ -254,9 +254,17 @@ export async function listActiveAlerts(
       minutesLimit: current.subscription.plan.callMinutesLimit,
     },
     orderBy: [{ createdAt: "desc" }, { thresholdPercent: "desc" }],
-    take: 50,
+    take: ACTIVE_ALERTS_SHOWN,
   });
-  return rows.map((row) => ({
+  return rows.map(alertViewOf);
+}
+
+/** The most active alerts listed. */
+export const ACTIVE_ALERTS_SHOWN = 50;
+
+/** An alert as the customer sees it. */
+export function alertViewOf(row: UsageAlert): UsageAlertView {
+  return {
     id: row.id,
     kind: row.kind,
     thresholdPercent: row.thresholdPercent,
@@ -266,7 +274,7 @@ export async function listActiveAlerts(
     message: row.message,
     createdAt: row.createdAt,
     emailed: row.emailedAt !== null,
-  }));
+  };
 }
 
 /** Dismisses one of the account's alerts; another account's alert is NOT_FOUND. */

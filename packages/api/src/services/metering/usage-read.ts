@@ -20,7 +20,7 @@ import {
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { AppError } from "../../errors.ts";
-import { loadAccountPeriod } from "./periods.ts";
+import { type AccountPeriod, loadAccountPeriod } from "./periods.ts";
 import type { MeteringSubscription } from "./subscription.ts";
 import { LATE_WINDOW_MS } from "./usage-ingest.ts";
 
@@ -69,7 +69,7 @@ export async function currentUsage(
 ): Promise<CurrentUsage | null> {
   const current = await loadAccountPeriod(ports, accountId);
   if (!current) return null;
-  const { subscription, now, period } = current;
+  const { now, period } = current;
   const [rollup, held, late] = await Promise.all([
     ports.db.usagePeriodRollup.findUnique({
       where: { accountId_periodStart: { accountId, periodStart: period.start } },
@@ -91,6 +91,23 @@ export async function currentUsage(
       _sum: { billableMinutes: true },
     }),
   ]);
+  return currentUsageOf(current, {
+    rollup,
+    minutesReserved: held._sum.minutes ?? 0,
+    lateEvents: { calls: late._count._all, minutes: late._sum.billableMinutes ?? 0 },
+  });
+}
+
+/** The current usage from the account's period and what was read for it (the rollup absent: nothing yet). */
+export function currentUsageOf(
+  { subscription, now, period }: AccountPeriod,
+  read: {
+    rollup: { minutes: number; calls: number; overageReported: number } | null;
+    minutesReserved: number;
+    lateEvents: { calls: number; minutes: number };
+  },
+): CurrentUsage {
+  const { rollup } = read;
   const plan = subscription.plan;
   const used = rollup?.minutes ?? 0;
   const limit = plan.callMinutesLimit;
@@ -102,7 +119,7 @@ export async function currentUsage(
     status: subscription.status,
     accessGranted: subscription.accessGranted,
     calls: rollup?.calls ?? 0,
-    minutesReserved: held._sum.minutes ?? 0,
+    minutesReserved: read.minutesReserved,
     overage: {
       policy: plan.overagePrice === null ? "hard_cap" : "billed",
       pricePerMinute: plan.overagePrice,
@@ -111,16 +128,27 @@ export async function currentUsage(
       reportedMinutes: rollup?.overageReported ?? 0,
       overCapMinutes: overCapMinutes(used, limit, plan.overagePrice !== null),
     },
-    lateEvents: { calls: late._count._all, minutes: late._sum.billableMinutes ?? 0 },
+    lateEvents: read.lateEvents,
   };
 }
 
-interface BreakdownRow {
+export interface BreakdownRow {
   day: string;
   agent_key: string;
   direction: CallDirection;
   minutes: number;
   calls: number;
+}
+
+/**
+ * The whole UTC days of a period: from `firstFullDay` to `endOfFullDays` (none when the first is not before
+ * the second). They come from the daily rollup; the hours before and after from the events.
+ */
+export function fullDaysOf(period: BillingPeriod): { firstFullDay: Date; endOfFullDays: Date } {
+  return {
+    firstFullDay: new Date(Math.ceil(period.start.getTime() / MS_PER_DAY) * MS_PER_DAY),
+    endOfFullDays: startOfUtcDay(period.end),
+  };
 }
 
 /** Minutes and calls per UTC day, agent and direction, for exactly the calls started within the period. */
@@ -129,8 +157,7 @@ async function periodBreakdown(
   accountId: string,
   period: BillingPeriod,
 ): Promise<BreakdownRow[]> {
-  const firstFullDay = new Date(Math.ceil(period.start.getTime() / MS_PER_DAY) * MS_PER_DAY);
-  const endOfFullDays = startOfUtcDay(period.end);
+  const { firstFullDay, endOfFullDays } = fullDaysOf(period);
   if (firstFullDay.getTime() >= endOfFullDays.getTime()) {
     return await db.$queryRaw<BreakdownRow[]>`
       SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
@@ -169,6 +196,11 @@ export async function dailyUsage(
 ): Promise<{ period: BillingPeriod; days: DailyUsagePoint[]; asOf: Date }> {
   const { period, now } = await requireSubscription(ports, accountId);
   const rows = await periodBreakdown(ports.db, accountId, period);
+  return { period, days: dailyPointsOf(period, rows), asOf: now };
+}
+
+/** One point per UTC day of the period (zero-filled) from the period's breakdown rows. */
+export function dailyPointsOf(period: BillingPeriod, rows: readonly BreakdownRow[]): DailyUsagePoint[] {
   const points = new Map<string, DailyUsagePoint>(
     daysInPeriod(period).map((day) => [
       day,
@@ -183,7 +215,7 @@ export async function dailyUsage(
     if (row.direction === "inbound") point.inboundMinutes += row.minutes;
     else point.outboundMinutes += row.minutes;
   }
-  return { period, days: [...points.values()], asOf: now };
+  return [...points.values()];
 }
 
 export interface AgentUsage {

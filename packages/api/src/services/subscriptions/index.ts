@@ -13,6 +13,7 @@ export {
 export * as subscriptions from "./subscriptions.ts";
 export {
   billingHistory,
+  billingHistoryOf,
   cancel,
   cancelScheduledChange,
   completeCheckout,
@@ -24,5 +25,6 @@ export {
   startPaymentMethodUpdate,
   subscribe,
   subscriptionOverview,
+  subscriptionOverviewOf,
   upgrade,
 } from "./subscriptions.ts";

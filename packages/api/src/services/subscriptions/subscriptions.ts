@@ -6,6 +6,7 @@
 // charge twice; actions that only set a state (cancel, resume, schedule) are safe to repeat and get a
 // fresh key per attempt (a derived key could replay a stale answer after, say, cancel-resume-cancel).
 import { randomUUID } from "node:crypto";
+import type { BillingHistory, SubscriptionPlan, Subscription as SubscriptionRow } from "@minutely/db";
 import {
   type ActionDenialCode,
   agentsToKeepOnDowngrade,
@@ -820,6 +821,21 @@ export async function subscriptionOverview(
   accountId: string,
 ): Promise<SubscriptionOverview> {
   const sub = await currentSubscription(ports.db, accountId);
+  const resumePlan =
+    sub?.cancelAtPeriodEnd && sub.resumeScheduledPlanId
+      ? await ports.db.subscriptionPlan.findUnique({ where: { id: sub.resumeScheduledPlanId } })
+      : null;
+  return subscriptionOverviewOf(sub, resumePlan);
+}
+
+/**
+ * The overview of the account's current subscription (`currentSubscription`), with the package a pending
+ * cancellation withdrew (its `resumeScheduledPlanId`'s, when it has one).
+ */
+export function subscriptionOverviewOf(
+  sub: (SubscriptionRow & { plan: SubscriptionPlan; scheduledPlan: SubscriptionPlan | null }) | null,
+  resumePlan: Pick<SubscriptionPlan, "id" | "name"> | null,
+): SubscriptionOverview {
   if (!sub) {
     return {
       status: "none",
@@ -853,18 +869,12 @@ export async function subscriptionOverview(
             effectiveAt: sub.scheduledChangeAt,
           }
         : null,
-    withdrawnChange: await withdrawnChangeOf(ports, sub),
+    withdrawnChange:
+      sub.cancelAtPeriodEnd && sub.resumeScheduledPlanId && resumePlan
+        ? { packageId: resumePlan.id, packageName: resumePlan.name }
+        : null,
     stripeSubscriptionId: sub.stripeSubscriptionId,
   };
-}
-
-async function withdrawnChangeOf(
-  ports: Pick<Ports, "db">,
-  sub: { cancelAtPeriodEnd: boolean; resumeScheduledPlanId: string | null },
-): Promise<SubscriptionOverview["withdrawnChange"]> {
-  if (!sub.cancelAtPeriodEnd || !sub.resumeScheduledPlanId) return null;
-  const plan = await ports.db.subscriptionPlan.findUnique({ where: { id: sub.resumeScheduledPlanId } });
-  return plan ? { packageId: plan.id, packageName: plan.name } : null;
 }
 
 /**
@@ -892,7 +902,23 @@ export async function billingHistory(ports: Pick<Ports, "db">, accountId: string
       select: { stripeSubscriptionId: true },
     }),
   ]);
-  const refundedSubscriptions = new Set(duplicates.map((d) => d.stripeSubscriptionId));
+  return billingHistoryOf(
+    rows,
+    subscriptions,
+    duplicates.map((d) => d.stripeSubscriptionId),
+  );
+}
+
+/**
+ * Invoices as the customer sees them, from their rows (in INVOICE_ORDER), the account's subscriptions and
+ * the Stripe ids of the second subscriptions Minutely canceled and refunded (resolved duplicates).
+ */
+export function billingHistoryOf(
+  rows: readonly BillingHistory[],
+  subscriptions: readonly Pick<SubscriptionRow, "id" | "stripeSubscriptionId">[],
+  refundedStripeSubscriptionIds: readonly string[],
+) {
+  const refundedSubscriptions = new Set(refundedStripeSubscriptionIds);
   const stripeIdOf = new Map(subscriptions.map((s) => [s.id, s.stripeSubscriptionId]));
   return rows.map((r) => ({
     id: r.id,

@@ -1,0 +1,319 @@
+// The dashboard's reads in two statements (issue #20): the account's facts (account, subscriptions with
+// every package, agents, recent invoices, refunded duplicates) in one, then, when it has a subscription,
+// the current period's (rollup, held reservations, late events, the daily breakdown, active alerts) in
+// another, since the period follows from the subscription by the domain's rules. The rows come back as
+// JSON and are turned into the rows Prisma would return, so the dashboard shapes them with the same
+// functions as the services it used to call (one definition of each fact). Every subquery names the
+// account (docs/scaling.md, "Citus"); none reads more of usage_event than the period's partial edge days
+// and its late events (an index range on account and start time), whatever the table's size.
+import type { Agent, BillingHistory, Prisma, SubscriptionPlan, UsageAlert } from "@minutely/db";
+import { type BillingPeriod, type CallDirection, dayKey } from "@minutely/domain";
+import type { Db } from "../../db.ts";
+import { type BreakdownRow, fullDaysOf, LATE_WINDOW_MS } from "../metering/index.ts";
+
+type Json = Record<string, unknown>;
+
+function text(row: Json, key: string): string {
+  const value = row[key];
+  if (typeof value !== "string") throw new Error(`dashboard read: ${key} is not a string`);
+  return value;
+}
+function textOrNull(row: Json, key: string): string | null {
+  return row[key] === null ? null : text(row, key);
+}
+function int(row: Json, key: string): number {
+  const value = row[key];
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new Error(`dashboard read: ${key} is not an integer`);
+  }
+  return value;
+}
+function intOrNull(row: Json, key: string): number | null {
+  return row[key] === null ? null : int(row, key);
+}
+function bool(row: Json, key: string): boolean {
+  const value = row[key];
+  if (typeof value !== "boolean") throw new Error(`dashboard read: ${key} is not a boolean`);
+  return value;
+}
+function date(row: Json, key: string): Date {
+  return new Date(text(row, key));
+}
+function dateOrNull(row: Json, key: string): Date | null {
+  return row[key] === null ? null : date(row, key);
+}
+function texts(row: Json, key: string): string[] {
+  const value = row[key];
+  if (!Array.isArray(value)) throw new Error(`dashboard read: ${key} is not an array`);
+  return value.map(String);
+}
+function rows(value: unknown): Json[] {
+  return Array.isArray(value) ? (value as Json[]) : [];
+}
+
+function planRow(j: Json): SubscriptionPlan {
+  return {
+    id: text(j, "id"),
+    name: text(j, "name"),
+    description: text(j, "description"),
+    monthlyPriceCents: int(j, "monthly_price_cents"),
+    currency: text(j, "currency"),
+    callMinutesLimit: int(j, "call_minutes_limit"),
+    agentsAllowed: int(j, "agents_allowed"),
+    analyticsAccess: bool(j, "analytics_access"),
+    apiAccess: bool(j, "api_access"),
+    overagePriceCentsPerMinute: intOrNull(j, "overage_price_cents_per_minute"),
+    recommended: bool(j, "recommended"),
+    active: bool(j, "active"),
+    sortOrder: int(j, "sort_order"),
+    stripeProductId: textOrNull(j, "stripe_product_id"),
+    stripePriceId: textOrNull(j, "stripe_price_id"),
+    createdAt: date(j, "created_at"),
+    updatedAt: date(j, "updated_at"),
+  };
+}
+
+export type DashboardSubscription = Prisma.SubscriptionGetPayload<{
+  include: { plan: true; scheduledPlan: true };
+}>;
+
+function subscriptionRow(j: Json, plans: ReadonlyMap<string, SubscriptionPlan>): DashboardSubscription {
+  const planId = text(j, "plan_id");
+  const scheduledPlanId = textOrNull(j, "scheduled_plan_id");
+  const plan = plans.get(planId);
+  if (!plan) throw new Error(`dashboard read: package ${planId} not found`);
+  return {
+    id: text(j, "id"),
+    accountId: text(j, "account_id"),
+    stripeSubscriptionId: text(j, "stripe_subscription_id"),
+    planId,
+    stripePriceId: text(j, "stripe_price_id"),
+    status: text(j, "status") as DashboardSubscription["status"],
+    stripeStatus: text(j, "stripe_status"),
+    currentPeriodStart: date(j, "current_period_start"),
+    currentPeriodEnd: date(j, "current_period_end"),
+    cancelAtPeriodEnd: bool(j, "cancel_at_period_end"),
+    canceledAt: dateOrNull(j, "canceled_at"),
+    endedAt: dateOrNull(j, "ended_at"),
+    stripeScheduleId: textOrNull(j, "stripe_schedule_id"),
+    scheduledPlanId,
+    scheduledChangeAt: dateOrNull(j, "scheduled_change_at"),
+    scheduledKeepAgentIds: texts(j, "scheduled_keep_agent_ids"),
+    resumeScheduledPlanId: textOrNull(j, "resume_scheduled_plan_id"),
+    resumeKeepAgentIds: texts(j, "resume_keep_agent_ids"),
+    stripeTestClockId: textOrNull(j, "stripe_test_clock_id"),
+    testClockTime: dateOrNull(j, "test_clock_time"),
+    syncedAt: date(j, "synced_at"),
+    syncTicket: BigInt(text(j, "sync_ticket")),
+    createdAt: date(j, "created_at"),
+    updatedAt: date(j, "updated_at"),
+    plan,
+    scheduledPlan: scheduledPlanId === null ? null : (plans.get(scheduledPlanId) ?? null),
+  };
+}
+
+function agentRow(j: Json): Agent {
+  return {
+    id: text(j, "id"),
+    accountId: text(j, "account_id"),
+    name: text(j, "name"),
+    active: bool(j, "active"),
+    deactivatedAt: dateOrNull(j, "deactivated_at"),
+    createdAt: date(j, "created_at"),
+    updatedAt: date(j, "updated_at"),
+  };
+}
+
+function invoiceRow(j: Json): BillingHistory {
+  return {
+    id: text(j, "id"),
+    accountId: text(j, "account_id"),
+    subscriptionId: textOrNull(j, "subscription_id"),
+    stripeInvoiceId: text(j, "stripe_invoice_id"),
+    number: textOrNull(j, "number"),
+    status: text(j, "status") as BillingHistory["status"],
+    billingReason: textOrNull(j, "billing_reason"),
+    currency: text(j, "currency"),
+    subtotalCents: int(j, "subtotal_cents"),
+    totalCents: int(j, "total_cents"),
+    amountDueCents: int(j, "amount_due_cents"),
+    amountPaidCents: int(j, "amount_paid_cents"),
+    hostedInvoiceUrl: textOrNull(j, "hosted_invoice_url"),
+    invoicePdfUrl: textOrNull(j, "invoice_pdf_url"),
+    periodStart: dateOrNull(j, "period_start"),
+    periodEnd: dateOrNull(j, "period_end"),
+    lines: (j.lines ?? []) as Prisma.JsonValue,
+    issuedAt: date(j, "issued_at"),
+    paidAt: dateOrNull(j, "paid_at"),
+    createdAt: date(j, "created_at"),
+    updatedAt: date(j, "updated_at"),
+  };
+}
+
+function alertRow(j: Json): UsageAlert {
+  return {
+    id: text(j, "id"),
+    accountId: text(j, "account_id"),
+    periodStart: date(j, "period_start"),
+    thresholdPercent: int(j, "threshold_percent"),
+    kind: text(j, "kind") as UsageAlert["kind"],
+    minutesUsed: int(j, "minutes_used"),
+    minutesLimit: int(j, "minutes_limit"),
+    message: text(j, "message"),
+    emailedAt: dateOrNull(j, "emailed_at"),
+    dismissedAt: dateOrNull(j, "dismissed_at"),
+    createdAt: date(j, "created_at"),
+  };
+}
+
+export interface DashboardAccountRows {
+  account: { id: string; name: string } | null;
+  /** The account's subscriptions, newest first (createdAt, then id), with their packages. */
+  subscriptions: DashboardSubscription[];
+  /** Every package (active or not), in display order (sort order, then name). */
+  plans: SubscriptionPlan[];
+  /** Oldest first (createdAt, then id). */
+  agents: Agent[];
+  /** The `invoiceLimit` newest invoices, in INVOICE_ORDER. */
+  invoices: BillingHistory[];
+  /** Stripe ids of the second subscriptions Minutely canceled and refunded. */
+  refundedStripeSubscriptionIds: string[];
+}
+
+/** The account's facts in one statement. */
+export async function readDashboardAccount(
+  db: Db,
+  accountId: string,
+  invoiceLimit: number,
+): Promise<DashboardAccountRows> {
+  const [row] = await db.$queryRaw<
+    {
+      account: Json | null;
+      subscriptions: unknown;
+      plans: unknown;
+      agents: unknown;
+      invoices: unknown;
+      refunded: unknown;
+    }[]
+  >`
+    SELECT
+      (SELECT jsonb_build_object('id', account.id, 'name', account.name) FROM account
+        WHERE account.id = ${accountId}::uuid)
+        AS account,
+      (SELECT jsonb_agg(to_jsonb(s) || jsonb_build_object('sync_ticket', s.sync_ticket::text)
+          ORDER BY s.created_at DESC, s.id DESC)
+        FROM subscription s WHERE s.account_id = ${accountId}::uuid) AS subscriptions,
+      (SELECT jsonb_agg(to_jsonb(p) ORDER BY p.sort_order, p.name) FROM subscription_plan p) AS plans,
+      (SELECT jsonb_agg(to_jsonb(g) ORDER BY g.created_at, g.id)
+        FROM agent g WHERE g.account_id = ${accountId}::uuid) AS agents,
+      (SELECT jsonb_agg(to_jsonb(b)
+          ORDER BY b.issued_at DESC, b.number DESC NULLS LAST, b.stripe_invoice_id DESC)
+        FROM (SELECT * FROM billing_history WHERE account_id = ${accountId}::uuid
+          ORDER BY issued_at DESC, number DESC NULLS LAST, stripe_invoice_id DESC
+          LIMIT ${invoiceLimit}) b) AS invoices,
+      (SELECT jsonb_agg(d.stripe_subscription_id) FROM duplicate_subscription d
+        WHERE d.account_id = ${accountId}::uuid AND d.status = 'resolved') AS refunded`;
+  const plans = rows(row?.plans).map(planRow);
+  const byId = new Map(plans.map((p) => [p.id, p]));
+  return {
+    account: row?.account ? { id: text(row.account, "id"), name: text(row.account, "name") } : null,
+    subscriptions: rows(row?.subscriptions).map((j) => subscriptionRow(j, byId)),
+    plans,
+    agents: rows(row?.agents).map(agentRow),
+    invoices: rows(row?.invoices).map(invoiceRow),
+    refundedStripeSubscriptionIds: rows(row?.refunded).map(String),
+  };
+}
+
+export interface DashboardPeriodRows {
+  rollup: { minutes: number; calls: number; overageReported: number } | null;
+  minutesReserved: number;
+  lateEvents: { calls: number; minutes: number };
+  breakdown: BreakdownRow[];
+  /** Undismissed alerts of the period against `minutesLimit`, newest first, at most `alertLimit`. */
+  alerts: UsageAlert[];
+}
+
+/**
+ * The current period's facts in one statement: the same reads as currentUsage, dailyUsage's breakdown and
+ * listActiveAlerts, for the period and the account's now they computed.
+ */
+export async function readDashboardPeriod(
+  db: Db,
+  input: {
+    accountId: string;
+    period: BillingPeriod;
+    now: Date;
+    minutesLimit: number;
+    alertLimit: number;
+  },
+): Promise<DashboardPeriodRows> {
+  const { accountId, period, now, minutesLimit, alertLimit } = input;
+  const { firstFullDay, endOfFullDays } = fullDaysOf(period);
+  // No whole day: every call of the period from the events (periodBreakdown's first form).
+  const wholeDays = firstFullDay.getTime() < endOfFullDays.getTime();
+  const eventsTo = wholeDays ? firstFullDay : period.end;
+  const lateFrom = new Date(period.start.getTime() - LATE_WINDOW_MS);
+  const [row] = await db.$queryRaw<
+    {
+      rollup: Json | null;
+      held: number;
+      late: Json;
+      breakdown: unknown;
+      alerts: unknown;
+    }[]
+  >`
+    SELECT
+      (SELECT jsonb_build_object('minutes', r.minutes, 'calls', r.calls, 'overage_reported', r.overage_reported)
+        FROM usage_period_rollup r
+        WHERE r.account_id = ${accountId}::uuid AND r.period_start = ${period.start}) AS rollup,
+      (SELECT COALESCE(sum(c.minutes), 0)::int FROM call_reservation c
+        WHERE c.account_id = ${accountId}::uuid AND c.status = 'held' AND c.expires_at > ${now}) AS held,
+      (SELECT jsonb_build_object('calls', count(*)::int, 'minutes', COALESCE(sum(e.billable_minutes), 0)::int)
+        FROM usage_event e
+        WHERE e.account_id = ${accountId}::uuid AND e.late AND e.received_at >= ${period.start}
+          AND e.started_at >= ${lateFrom}) AS late,
+      (SELECT jsonb_agg(jsonb_build_object('day', x.day, 'agent_key', x.agent_key, 'direction', x.direction,
+          'minutes', x.minutes, 'calls', x.calls))
+        FROM (
+          SELECT to_char(d.day, 'YYYY-MM-DD') AS day, d.agent_key, d.direction::text AS direction,
+            d.minutes, d.calls
+          FROM usage_daily_rollup d
+          WHERE ${wholeDays} AND d.account_id = ${accountId}::uuid
+            AND d.day >= ${dayKey(firstFullDay)}::date AND d.day < ${dayKey(endOfFullDays)}::date
+          UNION ALL
+          SELECT to_char(e.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
+            COALESCE(e.agent_id::text, ''), e.direction::text, sum(e.billable_minutes)::int, count(*)::int
+          FROM usage_event e
+          WHERE e.account_id = ${accountId}::uuid
+            AND ((e.started_at >= ${period.start} AND e.started_at < ${eventsTo})
+              OR (${wholeDays} AND e.started_at >= ${endOfFullDays} AND e.started_at < ${period.end}))
+          GROUP BY 1, 2, 3
+        ) x) AS breakdown,
+      (SELECT jsonb_agg(to_jsonb(u) ORDER BY u.created_at DESC, u.threshold_percent DESC)
+        FROM (SELECT * FROM usage_alert
+          WHERE account_id = ${accountId}::uuid AND dismissed_at IS NULL
+            AND period_start = ${period.start} AND minutes_limit = ${minutesLimit}
+          ORDER BY created_at DESC, threshold_percent DESC LIMIT ${alertLimit}) u) AS alerts`;
+  const rollup = row?.rollup ?? null;
+  const late = row?.late ?? { calls: 0, minutes: 0 };
+  return {
+    rollup: rollup
+      ? {
+          minutes: int(rollup, "minutes"),
+          calls: int(rollup, "calls"),
+          overageReported: int(rollup, "overage_reported"),
+        }
+      : null,
+    minutesReserved: row?.held ?? 0,
+    lateEvents: { calls: int(late, "calls"), minutes: int(late, "minutes") },
+    breakdown: rows(row?.breakdown).map((j) => ({
+      day: text(j, "day"),
+      agent_key: text(j, "agent_key"),
+      direction: text(j, "direction") as CallDirection,
+      minutes: int(j, "minutes"),
+      calls: int(j, "calls"),
+    })),
+    alerts: rows(row?.alerts).map(alertRow),
+  };
+}
