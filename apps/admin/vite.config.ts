@@ -18,9 +18,14 @@ export default defineConfig({
     sourcemap: true,
     rolldownOptions: {
       // The workspace's own TypeScript packages have no side effects on import, so their unused exports
-      // stay out of the first route's bundle (as in the customer app).
+      // stay out of the first route's bundle; nor have @trpc/client and @trpc/tanstack-react-query, whose
+      // package.json does not say so (as in the customer app, whose config says why).
       treeshake: {
-        moduleSideEffects: (id) => (/\/packages\/(ui|domain)\/src\/.*\.tsx?$/.test(id) ? false : undefined),
+        moduleSideEffects: (id) =>
+          /\/packages\/(ui|domain)\/src\/.*\.tsx?$/.test(id) ||
+          /\/node_modules\/@trpc\/(client|tanstack-react-query)\//.test(id)
+            ? false
+            : undefined,
       },
     },
   },
