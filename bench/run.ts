@@ -471,9 +471,13 @@ async function main() {
 
   // 4. SPA bundles: gzipped JS of the first route against the floor of the same foundation.
   log("bundles");
-  const build = (dir: string) =>
-    execFileSync("pnpm", ["exec", "vite", "build", "--logLevel", "error"], { cwd: dir, stdio: "inherit" });
-  build(join(HERE, "floor"));
+  // `pnpm exec` runs from a package's folder (bench/floor is not one: vite is bench's dependency).
+  const build = (packageDir: string, root = ".") =>
+    execFileSync("pnpm", ["exec", "vite", "build", root, "--logLevel", "error"], {
+      cwd: packageDir,
+      stdio: "inherit",
+    });
+  build(HERE, "floor");
   for (const app of ["web", "admin"]) build(join(ROOT, "apps", app));
   const firstRouteJs = (distDir: string) => {
     const html = readFileSync(join(distDir, "index.html"), "utf8");
