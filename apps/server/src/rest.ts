@@ -25,7 +25,8 @@ export class RestError extends Error {
 }
 
 function fieldsOf(error: ZodError, part = "body"): Record<string, string> {
-  const fields: Record<string, string> = {};
+  // No prototype: a field called "toString" or "constructor" is named like any other.
+  const fields: Record<string, string> = Object.create(null);
   const unknown = `is not a ${part === "query" ? "parameter" : "field"} of this request`;
   for (const issue of error.issues) {
     if (issue.code === "unrecognized_keys") {
@@ -222,21 +223,36 @@ export function registerStrictBodies(app: FastifyInstance): void {
 }
 
 /**
- * Every documented route can answer `503` with `Retry-After` (the database is down or its circuit open,
- * Stripe is unavailable): the error handler answers it for any route that meets one. So the OpenAPI
- * document says so for every documented route, in one place, instead of route by route (it used to list
- * it on three POST routes only).
+ * What every documented route can answer whatever its own responses, added in one place instead of route by
+ * route: `503` with `Retry-After` (the database is down or its circuit open, Stripe is unavailable: the error
+ * handler answers it for any route), `400` (every route refuses unknown query parameters and malformed
+ * paths), and for routes with a body `413` (over its limit) and `415` (not JSON).
  */
-const UNAVAILABLE_RESPONSE = responseJsonSchema(errorResponses[503]);
+const COMMON_RESPONSES = {
+  400: responseJsonSchema(errorResponses[400]),
+  503: responseJsonSchema(errorResponses[503]),
+};
+const BODY_RESPONSES = {
+  413: responseJsonSchema(errorResponses[413]),
+  415: responseJsonSchema(errorResponses[415]),
+};
 
 export function registerUnavailableResponse(app: FastifyInstance): void {
   app.addHook("onRoute", (route) => {
     const schema = route.schema as
-      | { tags?: unknown; hide?: boolean; response?: Record<string | number, unknown> }
+      | { tags?: unknown; hide?: boolean; body?: unknown; response?: Record<string | number, unknown> }
       | undefined;
     if (!schema?.tags || schema.hide) return;
     schema.response ??= {};
-    if (schema.response[503] === undefined) schema.response[503] = UNAVAILABLE_RESPONSE;
+    const methods = [route.method].flat();
+    const takesBody =
+      schema.body !== undefined || methods.some((m) => m === "POST" || m === "PUT" || m === "PATCH");
+    for (const [status, response] of Object.entries({
+      ...COMMON_RESPONSES,
+      ...(takesBody ? BODY_RESPONSES : {}),
+    })) {
+      if (schema.response[status] === undefined) schema.response[status] = response;
+    }
   });
 }
 

@@ -15,9 +15,9 @@ describe("buildFeatureComparison", () => {
     expect(buildFeatureComparison(DEFAULT_PLANS)).toEqual({
       features: ["Monthly Call Minutes", "Number of Agents", "Analytics", "API Access"],
       packages: {
-        Starter: ["1000 minutes", "1 agent", "No", "No"],
-        Pro: ["3000 minutes", "5 agents", "Yes", "No"],
-        Enterprise: ["10000 minutes", "25 agents", "Yes", "Yes"],
+        Starter: ["1000 minutes", "1 agent", "❌ No", "❌ No"],
+        Pro: ["3000 minutes", "5 agents", "✅ Yes", "❌ No"],
+        Enterprise: ["10000 minutes", "25 agents", "✅ Yes", "✅ Yes"],
       },
     });
   });
@@ -38,8 +38,8 @@ describe("buildFeatureComparison", () => {
       },
     ];
     expect(buildFeatureComparison(plans).packages).toEqual({
-      One: ["1 minute", "1 agent", "Yes", "Yes"],
-      Zero: ["0 minutes", "2 agents", "No", "Yes"],
+      One: ["1 minute", "1 agent", "✅ Yes", "✅ Yes"],
+      Zero: ["0 minutes", "2 agents", "❌ No", "✅ Yes"],
     });
   });
 
@@ -63,8 +63,8 @@ describe("buildFeatureComparison", () => {
     expect(Object.getOwnPropertyDescriptor(result.packages, "__proto__")?.value).toEqual([
       "5 minutes",
       "1 agent",
-      "No",
-      "No",
+      "❌ No",
+      "❌ No",
     ]);
   });
 
@@ -94,12 +94,14 @@ describe("buildComparisonRows", () => {
     expect(rows[3]?.cells.map((c) => c.included)).toEqual([false, false, true]);
   });
 
-  it("agrees with the column view, apart from the thousands separators the seed contract's texts lack", () => {
+  it("agrees with the column view, apart from the separators and yes/no marks of the seed contract's texts", () => {
     const rows = buildComparisonRows(DEFAULT_PLANS);
     const columns = buildFeatureComparison(DEFAULT_PLANS);
+    const mark = (cell: { value: string; included: boolean | null }) =>
+      cell.included === null ? cell.value.replaceAll(",", "") : `${cell.included ? "✅" : "❌"} ${cell.value}`;
     for (const [featureIndex, row] of rows.entries()) {
       for (const cell of row.cells) {
-        expect(columns.packages[cell.planName]?.[featureIndex]).toBe(cell.value.replaceAll(",", ""));
+        expect(columns.packages[cell.planName]?.[featureIndex]).toBe(mark(cell));
       }
     }
   });

@@ -2,8 +2,9 @@
  * Feature comparison tables for the pricing page and the seed contract's `feature_comparison` JSON.
  *
  * The seed contract's cell texts are kept exactly: `"1000 minutes"` (no thousands separator),
- * `"1 agent"` / `"5 agents"` (singular/plural), and `"Yes"` / `"No"` for boolean features. The rows the
- * apps show write numbers as everywhere else in the apps (`"1,000 minutes"`, see `numbers.ts`).
+ * `"1 agent"` / `"5 agents"` (singular/plural), and `"✅ Yes"` / `"❌ No"` for boolean features. The rows
+ * the apps show write numbers as everywhere else in the apps (`"1,000 minutes"`, see `numbers.ts`) and
+ * yes/no as words (`"Yes"`, with the included flag for the icon, which screen readers do not spell out).
  */
 import { DomainError } from "./errors";
 import { assertNever } from "./exhaustive";
@@ -50,7 +51,8 @@ export function formatAgentsCount(agents: number): string {
   return `${agents} ${agents === 1 ? "agent" : "agents"}`;
 }
 
-function yesNo(value: boolean): string {
+function yesNo(value: boolean, style: ComparisonStyle): string {
+  if (style === "seedContract") return value ? "✅ Yes" : "❌ No";
   return value ? "Yes" : "No";
 }
 
@@ -80,13 +82,13 @@ export function comparisonCell(
     case "Analytics":
       return {
         planName: plan.name,
-        value: yesNo(plan.features.analytics),
+        value: yesNo(plan.features.analytics, style),
         included: plan.features.analytics,
       };
     case "API Access":
       return {
         planName: plan.name,
-        value: yesNo(plan.features.apiAccess),
+        value: yesNo(plan.features.apiAccess, style),
         included: plan.features.apiAccess,
       };
     default:

@@ -394,7 +394,7 @@ export async function registerMeteringRoutes(
         200: ZUsageResponseSchema,
         404: errorResponses[404],
         401: errorResponses[401],
-        412: { ...errorResponses[400], description: "The account has no subscription" },
+        412: errorResponses[412],
       },
       handler: async ({ params }) => {
         const accountId = await requireAccount(deps.db, params.account_id);
@@ -425,7 +425,12 @@ export async function registerMeteringRoutes(
       summary: "Minutes per UTC day of the current billing period (zero-filled)",
       security,
       params: ZAccountParamsSchema,
-      response: { 200: ZDailyUsageResponseSchema, 404: errorResponses[404], 401: errorResponses[401] },
+      response: {
+        200: ZDailyUsageResponseSchema,
+        404: errorResponses[404],
+        401: errorResponses[401],
+        412: errorResponses[412],
+      },
       handler: async ({ params }) => {
         const accountId = await requireAccount(deps.db, params.account_id);
         const { period, days } = await dailyUsage(deps, accountId);
@@ -449,7 +454,12 @@ export async function registerMeteringRoutes(
       summary: "Minutes per agent in the current billing period",
       security,
       params: ZAccountParamsSchema,
-      response: { 200: ZAgentUsageResponseSchema, 404: errorResponses[404], 401: errorResponses[401] },
+      response: {
+        200: ZAgentUsageResponseSchema,
+        404: errorResponses[404],
+        401: errorResponses[401],
+        412: errorResponses[412],
+      },
       handler: async ({ params }) => {
         const accountId = await requireAccount(deps.db, params.account_id);
         const { period, agents } = await usageByAgent(deps, accountId);

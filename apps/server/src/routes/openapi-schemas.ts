@@ -20,7 +20,9 @@ export const errorResponses = {
   403: documented("Not allowed"),
   404: documented("Not found"),
   409: documented("Conflict"),
+  412: documented("The account has no subscription (or not the one this action needs)"),
   413: documented("Body larger than this endpoint accepts (the message states the limit)"),
+  415: documented("Content-Type is not application/json"),
   429: documented("Rate limited"),
   503: {
     description:

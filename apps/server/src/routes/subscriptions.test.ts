@@ -49,9 +49,9 @@ describe("GET /api/subscriptions/user/packages/ (the seed's contract)", () => {
     expect(body.feature_comparison).toEqual({
       features: ["Monthly Call Minutes", "Number of Agents", "Analytics", "API Access"],
       packages: {
-        Starter: ["1000 minutes", "1 agent", "No", "No"],
-        Pro: ["3000 minutes", "5 agents", "Yes", "No"],
-        Enterprise: ["10000 minutes", "25 agents", "Yes", "Yes"],
+        Starter: ["1000 minutes", "1 agent", "❌ No", "❌ No"],
+        Pro: ["3000 minutes", "5 agents", "✅ Yes", "❌ No"],
+        Enterprise: ["10000 minutes", "25 agents", "✅ Yes", "✅ Yes"],
       },
     });
   });
@@ -127,6 +127,24 @@ describe("OpenAPI", () => {
       expect.arrayContaining(["/api/subscriptions/user/packages/", "/api/subscriptions/admin/packages/"]),
     );
   });
+
+  it("documents the answers every route can give: 400 and 503 on all, 413 and 415 where a body is taken", async () => {
+    const doc = (await app.inject({ method: "GET", url: "/api/openapi.json" })).json() as {
+      paths: Record<string, Record<string, { requestBody?: unknown; responses?: Record<string, unknown> }>>;
+    };
+    const missing: string[] = [];
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const expected = ["400", "503", ...(method === "post" ? ["413", "415"] : [])];
+        for (const status of expected) {
+          if (!operation.responses?.[status]) missing.push(`${method.toUpperCase()} ${path} ${status}`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
+    const actions = doc.paths["/api/subscriptions/user/actions/"]?.post?.responses ?? {};
+    expect(Object.keys(actions)).toEqual(expect.arrayContaining(["402", "409", "412"]));
+  });
 });
 
 describe("POST /api/subscriptions/user/actions/ (the seed's contract)", () => {
@@ -156,6 +174,38 @@ describe("POST /api/subscriptions/user/actions/ (the seed's contract)", () => {
       payload: { action: "cancel" },
     });
     expect(signedOut.statusCode).toBe(401);
+  });
+
+  it("refuses an over-long payment method id with a 400 naming it (it is part of Stripe's idempotency keys)", async () => {
+    const cookie = await signedIn("long-pm@example.com");
+    const pro = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
+    const response = await act(cookie, {
+      action: "subscribe",
+      package_id: pro.id,
+      payment_method_id: `pm_${"a".repeat(100)}`,
+    });
+    expect(response.statusCode, response.body).toBe(400);
+    expect(response.json().fields).toHaveProperty("payment_method_id");
+  });
+
+  it("answers a package whose Stripe price is not made yet with 503 and Retry-After", async () => {
+    const cookie = await signedIn("too-early@example.com");
+    const {
+      id: _id,
+      name: _name,
+      stripeProductId: _p,
+      stripePriceId: _q,
+      createdAt: _c,
+      updatedAt: _u,
+      ...rest
+    } = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
+    const fresh = await db.subscriptionPlan.create({
+      data: { ...rest, name: "Pro, not synced yet" } as never,
+    });
+    const response = await act(cookie, { action: "subscribe", package_id: fresh.id });
+    expect(response.statusCode, response.body).toBe(503);
+    expect(Number(response.headers["retry-after"])).toBeGreaterThan(0);
+    await db.subscriptionPlan.delete({ where: { id: fresh.id } });
   });
 
   it("refuses an upgrade's proration_date out of range with a 400 naming it, never a 500", async () => {

@@ -29,6 +29,8 @@ const ZActionRequestSchema = z.strictObject({
   payment_method_id: z
     .string()
     .regex(/^pm_\w+$/, "must be a Stripe payment method id such as pm_card_visa")
+    // Stripe's ids are about 27 characters; the id is part of Stripe idempotency keys (at most 255).
+    .max(64, "must be a Stripe payment method id (at most 64 characters)")
     .optional()
     .meta({ examples: ["pm_card_visa"] }),
   /**

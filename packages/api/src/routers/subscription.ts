@@ -22,6 +22,8 @@ export const ZSubscribeRequestSchema = z.strictObject({
   paymentMethodId: z
     .string()
     .regex(/^pm_\w+$/, "Use a Stripe payment method id such as pm_card_visa")
+    // Stripe's ids are about 27 characters; the id is part of Stripe idempotency keys (at most 255).
+    .max(64, "Use a Stripe payment method id (at most 64 characters)")
     .optional(),
   /** Also the base of the Stripe idempotency keys, so a lost answer between Stripe and here is safe too. */
   requestKey: ZRequestKeySchema,

@@ -20,7 +20,7 @@ import {
   statusLabel,
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
-import { AppError, type AppErrorCode } from "../../errors.ts";
+import { AppError, type AppErrorCode, UpstreamUnavailableError } from "../../errors.ts";
 import { PaymentDeclinedError, type ProrationPreview } from "../../ports/billing.ts";
 import {
   accountBillingCurrency,
@@ -138,9 +138,11 @@ async function loadTarget(ports: Ports, packageId: string | undefined) {
   if (!plan) throw new AppError("NOT_FOUND", "No such package.", "packageId");
   if (!plan.active) throw new AppError("BAD_REQUEST", `${plan.name} is no longer offered.`, "packageId");
   if (!plan.stripePriceId) {
-    throw new AppError(
-      "UPSTREAM_UNAVAILABLE",
+    // Its Stripe price is still being made (Stripe was unreachable when it was created): the catalog sync
+    // retries every 5 minutes, and a 503 with Retry-After tells the client when to ask again.
+    throw new UpstreamUnavailableError(
       `${plan.name} is not available for purchase yet; try again shortly.`,
+      60,
     );
   }
   return plan;
