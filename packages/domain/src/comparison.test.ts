@@ -98,7 +98,9 @@ describe("buildComparisonRows", () => {
     const rows = buildComparisonRows(DEFAULT_PLANS);
     const columns = buildFeatureComparison(DEFAULT_PLANS);
     const mark = (cell: { value: string; included: boolean | null }) =>
-      cell.included === null ? cell.value.replaceAll(",", "") : `${cell.included ? "✅" : "❌"} ${cell.value}`;
+      cell.included === null
+        ? cell.value.replaceAll(",", "")
+        : `${cell.included ? "✅" : "❌"} ${cell.value}`;
     for (const [featureIndex, row] of rows.entries()) {
       for (const cell of row.cells) {
         expect(columns.packages[cell.planName]?.[featureIndex]).toBe(mark(cell));
