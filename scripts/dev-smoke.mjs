@@ -70,6 +70,10 @@ while (pending.size > 0) {
   }
   if (pending.size > 0) await sleep(500);
 }
+// pnpm dev prints where everything runs once its own poll of the API's health succeeds, which may come a
+// moment after ours did: wait for it (bounded), rather than race it.
+const printedBy = Date.now() + 15_000;
+while (!/Minutely is running/.test(output) && Date.now() < printedBy) await sleep(200);
 if (!/Minutely is running/.test(output)) fail("did not print where everything runs");
 if (/"level":\d+/.test(output)) fail("printed JSON log lines; development logs are meant to be pretty");
 
