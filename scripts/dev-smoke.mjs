@@ -26,9 +26,22 @@ const child = spawn("pnpm", ["dev"], {
 for (const stream of [child.stdout, child.stderr]) stream.on("data", (chunk) => (output += chunk.toString()));
 const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
 
-function fail(message) {
+let failing = false;
+/**
+ * Reports the failure and stops pnpm dev as Ctrl+C does (SIGINT to its process group: it stops the stack,
+ * which runs in a process group of its own, so a SIGKILL of pnpm's group alone left the emulator, the API
+ * and PostgreSQL running and the next run found their ports taken); SIGKILL only if that takes over 20 s.
+ * Never resolves: the process exits.
+ */
+async function fail(message) {
+  if (failing) return new Promise(() => {});
+  failing = true;
   console.error(`\n✖ pnpm dev: ${message}\n--- output of pnpm dev ---\n${output}\n---`);
   try {
+    if (child.exitCode === null && child.signalCode === null) {
+      process.kill(-child.pid, "SIGINT");
+      await Promise.race([exited, sleep(20_000)]);
+    }
     process.kill(-child.pid, "SIGKILL");
   } catch {}
   process.exit(1);
@@ -56,9 +69,11 @@ function listening(port) {
 const started = Date.now();
 const pending = new Set(CHECKS);
 while (pending.size > 0) {
-  if (child.exitCode !== null) fail(`exited with code ${child.exitCode} before everything answered`);
+  if (child.exitCode !== null) await fail(`exited with code ${child.exitCode} before everything answered`);
   if (Date.now() - started > TIMEOUT_MS) {
-    fail(`not up after ${TIMEOUT_MS / 1000} s: ${[...pending].map((c) => c.name).join(", ")} did not answer`);
+    await fail(
+      `not up after ${TIMEOUT_MS / 1000} s: ${[...pending].map((c) => c.name).join(", ")} did not answer`,
+    );
   }
   for (const check of [...pending]) {
     if (await answers(check)) {
@@ -74,16 +89,17 @@ while (pending.size > 0) {
 // moment after ours did: wait for it (bounded), rather than race it.
 const printedBy = Date.now() + 15_000;
 while (!/Minutely is running/.test(output) && Date.now() < printedBy) await sleep(200);
-if (!/Minutely is running/.test(output)) fail("did not print where everything runs");
-if (/"level":\d+/.test(output)) fail("printed JSON log lines; development logs are meant to be pretty");
+if (!/Minutely is running/.test(output)) await fail("did not print where everything runs");
+if (/"level":\d+/.test(output)) await fail("printed JSON log lines; development logs are meant to be pretty");
 
 // Ctrl+C: the terminal sends SIGINT to the whole foreground process group.
 const beforeStop = output.length;
 process.kill(-child.pid, "SIGINT");
-const stopTimer = setTimeout(() => fail("did not stop within 30 s of Ctrl+C"), 30_000);
+const stopTimer = setTimeout(() => void fail("did not stop within 30 s of Ctrl+C"), 30_000);
 const { code, signal } = await exited;
 clearTimeout(stopTimer);
-if (code !== 0 && signal !== "SIGINT") fail(`stopped with code ${code} (signal ${signal}) after Ctrl+C`);
+if (code !== 0 && signal !== "SIGINT")
+  await fail(`stopped with code ${code} (signal ${signal}) after Ctrl+C`);
 const stopOutput = output.slice(beforeStop);
 // pnpm itself always says " ELIFECYCLE  Command failed." when it gets Ctrl+C, whatever its script does (a
 // script that exits 0 on SIGINT included); everything else printed while stopping must be clean.
@@ -91,9 +107,10 @@ const noise = stopOutput
   .split("\n")
   .filter((line) => !/^[^│]*ELIFECYCLE\s+Command failed\.\s*$/.test(line))
   .filter((line) => /ERR_PNPM|ELIFECYCLE|error|terminating connection/i.test(line));
-if (noise.length > 0) fail(`printed errors while stopping after Ctrl+C:\n${noise.slice(0, 10).join("\n")}`);
-if (!/stopped: the API/.test(stopOutput)) fail("did not say that it stopped");
+if (noise.length > 0)
+  await fail(`printed errors while stopping after Ctrl+C:\n${noise.slice(0, 10).join("\n")}`);
+if (!/stopped: the API/.test(stopOutput)) await fail("did not say that it stopped");
 const left = [];
 for (const port of PORTS) if (await listening(port)) left.push(port);
-if (left.length > 0) fail(`something still listens on ${left.join(", ")} after it stopped`);
+if (left.length > 0) await fail(`something still listens on ${left.join(", ")} after it stopped`);
 console.log(`✔ pnpm dev stopped cleanly after Ctrl+C; nothing left listening on ${PORTS.join(", ")}`);
