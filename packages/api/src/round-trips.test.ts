@@ -2,37 +2,22 @@
 // acknowledgement and the dashboard send to PostgreSQL per request (transaction control included: BEGIN and
 // COMMIT are round trips too). Deterministic, no timing: a change that adds a round trip to a hot path fails
 // here. The counts before and after the work of issue #20 are in bench/README.md ("Round trips").
-import { createPrismaClient } from "@minutely/db";
 import { testDatabase } from "@minutely/db/vitest";
 import { fixedClock } from "@minutely/domain";
-import { stripeEmulatorUrl } from "@minutely/testing";
 import { afterAll, describe, expect, it } from "vitest";
+import { capturingPorts, signedSubscriptionWebhook } from "./hot-paths.fixtures.ts";
 import { authorizeCallRequest, dashboard, ingestUsageEvents, receiveStripeWebhook } from "./index.ts";
-import { PostgresJobQueue } from "./ports/queue.ts";
 import {
   callEvent,
   createAccount,
   createAgentRows,
   subscribe,
 } from "./services/metering/metering.fixtures.ts";
-import { testPorts } from "./testing.ts";
 
 const { db, url } = await testDatabase();
 const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
-const statements: string[] = [];
-const captured = createPrismaClient(url, { poolSize: 2, onStatement: (sql) => statements.push(sql) });
-afterAll(async () => {
-  await captured.$disconnect();
-});
-const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl(), clock });
-const capturedPorts = { ...ports, db: captured, queue: new PostgresJobQueue(captured) };
-
-/** Every statement `run` sends (the pool's own connection setup aside: it is not per request). */
-async function statementsOf(run: () => Promise<unknown>): Promise<string[]> {
-  statements.length = 0;
-  await run();
-  return [...statements];
-}
+// Every statement `run` sends (the pool's own connection setup aside: it is not per request).
+const { ports, capturedPorts, statementsOf } = capturingPorts(db, url, clock);
 
 /** The most statements each hot path may send per request. */
 const LIMITS = {
@@ -53,16 +38,8 @@ async function subscribedAccount() {
 let webhookCounter = 0;
 function signedWebhook() {
   webhookCounter += 1;
-  const secret = "whsec_round_trips";
-  const payload = JSON.stringify({
-    id: `evt_round_trips_${webhookCounter}_${Date.now()}`,
-    object: "event",
-    type: "customer.subscription.updated",
-    created: Math.floor(clock.now().getTime() / 1000),
-    data: { object: { id: "sub_round_trips", object: "subscription" } },
-  });
-  const signature = ports.stripe.webhooks.generateTestHeaderString({ payload, secret });
-  return { rawBody: Buffer.from(payload), signature, secret };
+  const eventId = `evt_round_trips_${webhookCounter}_${Date.now()}`;
+  return signedSubscriptionWebhook(ports, clock, { eventId, secret: "whsec_round_trips" });
 }
 
 const counts: Record<string, number> = {};

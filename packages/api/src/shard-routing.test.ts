@@ -1,13 +1,11 @@
 // The hot paths route to one shard: every statement the usage report, the call authorization, the webhook
 // acknowledgement and the dashboard send to PostgreSQL names the account of each distributed table it
 // touches (docs/scaling.md, "Citus"). The statements are captured from the real services on a real database.
-import { createPrismaClient } from "@minutely/db";
 import { testDatabase } from "@minutely/db/vitest";
 import { fixedClock } from "@minutely/domain";
-import { stripeEmulatorUrl } from "@minutely/testing";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { capturingPorts, signedSubscriptionWebhook } from "./hot-paths.fixtures.ts";
 import { authorizeCallRequest, dashboard, ingestUsageEvents, receiveStripeWebhook } from "./index.ts";
-import { PostgresJobQueue } from "./ports/queue.ts";
 import {
   callEvent,
   createAccount,
@@ -15,17 +13,11 @@ import {
   subscribe,
 } from "./services/metering/metering.fixtures.ts";
 import { normalizeSql, tablesOf, unroutedStatements } from "./shard-routing.ts";
-import { testPorts } from "./testing.ts";
 
 const { db, url } = await testDatabase();
 const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
-const statements: string[] = [];
-const captured = createPrismaClient(url, { poolSize: 2, onStatement: (sql) => statements.push(sql) });
-afterAll(async () => {
-  await captured.$disconnect();
-});
-const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl(), clock });
-const capturedPorts = { ...ports, db: captured, queue: new PostgresJobQueue(captured) };
+const capture = capturingPorts(db, url, clock);
+const { ports, capturedPorts } = capture;
 
 /** The distributed tables: every table with an account_id (partitions aside), and the account table. */
 const distributed = [
@@ -40,9 +32,7 @@ const distributed = [
 
 /** The statements `run` sends, without transaction control. */
 async function statementsOf(run: () => Promise<unknown>): Promise<string[]> {
-  statements.length = 0;
-  await run();
-  return statements.filter(
+  return (await capture.statementsOf(run)).filter(
     (sql) => !/^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SET|SELECT 1\b)/i.test(sql),
   );
 }
@@ -105,17 +95,11 @@ describe("hot paths route to one shard", () => {
       await ingestUsageEvents(capturedPorts, [event, callEvent(accountId, 60, { agentId })]);
       await ingestUsageEvents(capturedPorts, [event, { ...event, durationSeconds: 5 }]); // replay, conflict
     });
-    const secret = "whsec_routing";
-    const payload = JSON.stringify({
-      id: "evt_routing_1",
-      object: "event",
-      type: "customer.subscription.updated",
-      created: Math.floor(clock.now().getTime() / 1000),
-      data: { object: { id: "sub_routing", object: "subscription" } },
-    });
-    const signature = ports.stripe.webhooks.generateTestHeaderString({ payload, secret });
     paths.webhookAcknowledgement = await statementsOf(() =>
-      receiveStripeWebhook(capturedPorts, { rawBody: Buffer.from(payload), signature, secret }),
+      receiveStripeWebhook(
+        capturedPorts,
+        signedSubscriptionWebhook(ports, clock, { eventId: "evt_routing_1", secret: "whsec_routing" }),
+      ),
     );
     paths.dashboard = await statementsOf(() =>
       dashboard(capturedPorts, { accountId, userId, email: "o@example.com", name: "Owner" }),
