@@ -14,7 +14,19 @@ export async function signIn(stack: Stack, page: Page, email: string, password =
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith("/sign-in"));
+  try {
+    await page.waitForURL((url) => !url.pathname.startsWith("/sign-in"));
+  } catch (error) {
+    // Say what the customer saw and what the API printed, so a failure here explains itself.
+    const shown = await page
+      .locator("main")
+      .textContent({ timeout: 1000 })
+      .catch(() => "(no page)");
+    throw new Error(
+      `signing in ${email} stayed on ${page.url()}; the page shows: ${shown}\nthe API's last output:\n${stack.logs().slice(-4000)}`,
+      { cause: error },
+    );
+  }
 }
 
 /** Signs up in the app, chooses the package and pays on the emulator's hosted Checkout page with a test card. */

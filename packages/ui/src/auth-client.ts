@@ -28,33 +28,90 @@ function intentKeyOf(path: string, body: unknown): string {
   return key;
 }
 
-async function post(path: string, body: unknown): Promise<unknown> {
-  const response = await fetch(`/api/auth/${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "idempotency-key": intentKeyOf(path, body) },
-    credentials: "same-origin",
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  const data: unknown = text ? JSON.parse(text) : null;
-  if (!response.ok) {
-    const { message, code } = (data ?? {}) as { message?: string; code?: string };
-    throw new AuthError(message ?? `Request failed (${response.status})`, response.status, code);
+/** Statuses that mean "not now" rather than "no": the same request may succeed a moment later. */
+const TRANSIENT_STATUSES = new Set([502, 503, 504]);
+/** Attempts of one request in all (the first and two retries), as the apps' tRPC mutations make. */
+const MAX_ATTEMPTS = 3;
+/** The longest wait between attempts: a Retry-After beyond it is not waited out, the error is shown. */
+const MAX_WAIT_MS = 5_000;
+
+export interface AuthTransport {
+  fetch: typeof fetch;
+  sleep: (ms: number) => Promise<void>;
+}
+
+const browserTransport: AuthTransport = {
+  fetch: (...args) => fetch(...args),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/** How long to wait before attempt `attempt + 1`: the server's Retry-After (seconds) if it sent one, else 1 s, 2 s. */
+function waitBefore(attempt: number, retryAfter: string | null): number | null {
+  const seconds = retryAfter === null ? Number.NaN : Number(retryAfter);
+  const ms = Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 1000 * attempt;
+  return ms <= MAX_WAIT_MS ? ms : null;
+}
+
+/**
+ * Posts to an auth endpoint. A lost connection or an unavailable server (502/503/504, during a restart or a
+ * database failover) is retried twice with the same Idempotency-Key, after the server's Retry-After when it
+ * is short; every other answer is final. Signing in or out again has the same outcome, and a repeated
+ * sign-up is answered by its key, so a retry never creates a second account.
+ */
+export async function postAuth(
+  path: string,
+  body: unknown,
+  transport: AuthTransport = browserTransport,
+): Promise<unknown> {
+  const key = intentKeyOf(path, body);
+  for (let attempt = 1; ; attempt++) {
+    let response: Response;
+    try {
+      response = await transport.fetch(`/api/auth/${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "idempotency-key": key },
+        credentials: "same-origin",
+        body: JSON.stringify(body),
+      });
+    } catch {
+      if (attempt >= MAX_ATTEMPTS) throw new AuthError("Could not reach Minutely. Check your connection.", 0);
+      await transport.sleep(1000 * attempt);
+      continue;
+    }
+    if (TRANSIENT_STATUSES.has(response.status) && attempt < MAX_ATTEMPTS) {
+      const wait = waitBefore(attempt, response.headers.get("retry-after"));
+      if (wait !== null) {
+        await response.body?.cancel();
+        await transport.sleep(wait);
+        continue;
+      }
+    }
+    const text = await response.text();
+    let data: unknown = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch {
+      data = null;
+    }
+    if (!response.ok) {
+      const { message, code } = (data ?? {}) as { message?: string; code?: string };
+      throw new AuthError(message ?? `Request failed (${response.status})`, response.status, code);
+    }
+    intents.delete(path);
+    return data;
   }
-  intents.delete(path);
-  return data;
 }
 
 export function signIn(input: { email: string; password: string }) {
-  return post("sign-in/email", input);
+  return postAuth("sign-in/email", input);
 }
 
 export function signUp(input: { name: string; email: string; password: string }) {
-  return post("sign-up/email", input);
+  return postAuth("sign-up/email", input);
 }
 
 export function signOut() {
-  return post("sign-out", {});
+  return postAuth("sign-out", {});
 }
 
 /** Where to go after signing in: only same-app paths are followed (no open redirects). */
