@@ -23,9 +23,9 @@ const { ports, capturedPorts, statementsOf } = capturingPorts(db, url, clock);
 const LIMITS = {
   dashboard: 2,
   webhookAcknowledgement: 1,
-  callAuthorization: 12,
-  usageReportSingle: 11,
-  usageReportBatch: 14,
+  callAuthorization: 7,
+  usageReportSingle: 4,
+  usageReportBatch: 7,
 };
 
 async function subscribedAccount() {

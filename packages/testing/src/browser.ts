@@ -58,6 +58,26 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 /**
+ * Waits for the page's CSS transitions and animations to finish (a button fading back from its disabled
+ * look was checked mid-fade once: colour contrast 3.62 of a colour that is never at rest), at most 2 s;
+ * endless animations (a spinner) are not waited for.
+ */
+async function settled(page: Page): Promise<void> {
+  // A string: this package is compiled without the DOM's types; the function runs in the page.
+  await page
+    .evaluate(`(async () => {
+      const finite = document.getAnimations().filter(
+        (animation) => animation.effect?.getComputedTiming().endTime !== Number.POSITIVE_INFINITY,
+      );
+      await Promise.race([
+        Promise.all(finite.map((animation) => animation.finished.catch(() => undefined))),
+        new Promise((resolve) => setTimeout(resolve, 2000)),
+      ]);
+    })()`)
+    .catch(() => undefined);
+}
+
+/**
  * Saves a full-page screenshot under test-results/screenshots (CI keeps that folder), then checks the same
  * page state with axe-core: any violation fails the test, listed rule by rule (see axe.ts). `axe: false`
  * only for states that are not a page of ours (none today).
@@ -65,6 +85,7 @@ export async function launchBrowser(): Promise<Browser> {
 export async function screenshot(page: Page, name: string, options: { axe?: boolean } = {}): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const path = join(SCREENSHOT_DIR, `${name.replace(/[^\w.-]+/g, "-")}.png`);
+  await settled(page);
   await page.screenshot({ path, fullPage: true });
   if (options.axe !== false) {
     const findings = await axeFindings(page);

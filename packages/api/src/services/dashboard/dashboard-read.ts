@@ -9,106 +9,32 @@
 import type { Agent, BillingHistory, Prisma, SubscriptionPlan, UsageAlert } from "@minutely/db";
 import { type BillingPeriod, type CallDirection, dayKey } from "@minutely/domain";
 import type { Db } from "../../db.ts";
+import {
+  bool,
+  date,
+  dateOrNull,
+  int,
+  type Json,
+  planRow,
+  rows,
+  subscriptionRow,
+  text,
+  textOrNull,
+} from "../json-rows.ts";
 import { type BreakdownRow, fullDaysOf, LATE_WINDOW_MS } from "../metering/index.ts";
-
-type Json = Record<string, unknown>;
-
-function text(row: Json, key: string): string {
-  const value = row[key];
-  if (typeof value !== "string") throw new Error(`dashboard read: ${key} is not a string`);
-  return value;
-}
-function textOrNull(row: Json, key: string): string | null {
-  return row[key] === null ? null : text(row, key);
-}
-function int(row: Json, key: string): number {
-  const value = row[key];
-  if (typeof value !== "number" || !Number.isInteger(value)) {
-    throw new Error(`dashboard read: ${key} is not an integer`);
-  }
-  return value;
-}
-function intOrNull(row: Json, key: string): number | null {
-  return row[key] === null ? null : int(row, key);
-}
-function bool(row: Json, key: string): boolean {
-  const value = row[key];
-  if (typeof value !== "boolean") throw new Error(`dashboard read: ${key} is not a boolean`);
-  return value;
-}
-function date(row: Json, key: string): Date {
-  return new Date(text(row, key));
-}
-function dateOrNull(row: Json, key: string): Date | null {
-  return row[key] === null ? null : date(row, key);
-}
-function texts(row: Json, key: string): string[] {
-  const value = row[key];
-  if (!Array.isArray(value)) throw new Error(`dashboard read: ${key} is not an array`);
-  return value.map(String);
-}
-function rows(value: unknown): Json[] {
-  return Array.isArray(value) ? (value as Json[]) : [];
-}
-
-function planRow(j: Json): SubscriptionPlan {
-  return {
-    id: text(j, "id"),
-    name: text(j, "name"),
-    description: text(j, "description"),
-    monthlyPriceCents: int(j, "monthly_price_cents"),
-    currency: text(j, "currency"),
-    callMinutesLimit: int(j, "call_minutes_limit"),
-    agentsAllowed: int(j, "agents_allowed"),
-    analyticsAccess: bool(j, "analytics_access"),
-    apiAccess: bool(j, "api_access"),
-    overagePriceCentsPerMinute: intOrNull(j, "overage_price_cents_per_minute"),
-    recommended: bool(j, "recommended"),
-    active: bool(j, "active"),
-    sortOrder: int(j, "sort_order"),
-    stripeProductId: textOrNull(j, "stripe_product_id"),
-    stripePriceId: textOrNull(j, "stripe_price_id"),
-    createdAt: date(j, "created_at"),
-    updatedAt: date(j, "updated_at"),
-  };
-}
 
 export type DashboardSubscription = Prisma.SubscriptionGetPayload<{
   include: { plan: true; scheduledPlan: true };
 }>;
 
-function subscriptionRow(j: Json, plans: ReadonlyMap<string, SubscriptionPlan>): DashboardSubscription {
-  const planId = text(j, "plan_id");
-  const scheduledPlanId = textOrNull(j, "scheduled_plan_id");
-  const plan = plans.get(planId);
-  if (!plan) throw new Error(`dashboard read: package ${planId} not found`);
+function subscriptionWithPlans(j: Json, plans: ReadonlyMap<string, SubscriptionPlan>): DashboardSubscription {
+  const row = subscriptionRow(j);
+  const plan = plans.get(row.planId);
+  if (!plan) throw new Error(`dashboard read: package ${row.planId} not found`);
   return {
-    id: text(j, "id"),
-    accountId: text(j, "account_id"),
-    stripeSubscriptionId: text(j, "stripe_subscription_id"),
-    planId,
-    stripePriceId: text(j, "stripe_price_id"),
-    status: text(j, "status") as DashboardSubscription["status"],
-    stripeStatus: text(j, "stripe_status"),
-    currentPeriodStart: date(j, "current_period_start"),
-    currentPeriodEnd: date(j, "current_period_end"),
-    cancelAtPeriodEnd: bool(j, "cancel_at_period_end"),
-    canceledAt: dateOrNull(j, "canceled_at"),
-    endedAt: dateOrNull(j, "ended_at"),
-    stripeScheduleId: textOrNull(j, "stripe_schedule_id"),
-    scheduledPlanId,
-    scheduledChangeAt: dateOrNull(j, "scheduled_change_at"),
-    scheduledKeepAgentIds: texts(j, "scheduled_keep_agent_ids"),
-    resumeScheduledPlanId: textOrNull(j, "resume_scheduled_plan_id"),
-    resumeKeepAgentIds: texts(j, "resume_keep_agent_ids"),
-    stripeTestClockId: textOrNull(j, "stripe_test_clock_id"),
-    testClockTime: dateOrNull(j, "test_clock_time"),
-    syncedAt: date(j, "synced_at"),
-    syncTicket: BigInt(text(j, "sync_ticket")),
-    createdAt: date(j, "created_at"),
-    updatedAt: date(j, "updated_at"),
+    ...row,
     plan,
-    scheduledPlan: scheduledPlanId === null ? null : (plans.get(scheduledPlanId) ?? null),
+    scheduledPlan: row.scheduledPlanId === null ? null : (plans.get(row.scheduledPlanId) ?? null),
   };
 }
 
@@ -217,7 +143,7 @@ export async function readDashboardAccount(
   const byId = new Map(plans.map((p) => [p.id, p]));
   return {
     account: row?.account ? { id: text(row.account, "id"), name: text(row.account, "name") } : null,
-    subscriptions: rows(row?.subscriptions).map((j) => subscriptionRow(j, byId)),
+    subscriptions: rows(row?.subscriptions).map((j) => subscriptionWithPlans(j, byId)),
     plans,
     agents: rows(row?.agents).map(agentRow),
     invoices: rows(row?.invoices).map(invoiceRow),

@@ -28,9 +28,10 @@ import {
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { isUuid } from "../ids.ts";
+import { date, int, type Json, text, textOrNull } from "../json-rows.ts";
 import { lockPeriod } from "./period-plans.ts";
 import { currentPeriod, nowFor } from "./periods.ts";
-import { endedBy, loadMeteringSubscription, METERING_TX_OPTIONS } from "./subscription.ts";
+import { endedBy, loadMeteringContext, METERING_TX_OPTIONS } from "./subscription.ts";
 
 /** Minutes held for every authorized call until its usage event arrives. */
 export const RESERVATION_MINUTES = 5;
@@ -91,15 +92,20 @@ export async function authorizeCallRequest(
 ): Promise<CallAuthorizationResult> {
   const { callId, accountId, agentId } = input;
   const wallNow = ports.clock.now();
-  const account = isUuid(accountId)
-    ? await ports.db.account.findUnique({ where: { id: accountId }, select: { id: true } })
+  // One statement: the account, the agent (of this account) and the subscription with its package.
+  const context = isUuid(accountId)
+    ? await loadMeteringContext(ports.db, [accountId], isUuid(agentId) ? [agentId] : [])
     : null;
-  if (!account) return deny(callId, "unknown_account", "No account has this account_id.");
-  const agent = isUuid(agentId)
-    ? await ports.db.agent.findFirst({ where: { id: agentId, accountId }, select: { active: true } })
-    : null;
-  if (!agent) return deny(callId, "unknown_agent", "agent_id is not an agent of this account.");
-  const subscription = await loadMeteringSubscription(ports.db, accountId);
+  // The database spells ids in lower case; a UUID is the same id in either case.
+  const accountKey = accountId.toLowerCase();
+  if (!context?.accounts.has(accountKey)) {
+    return deny(callId, "unknown_account", "No account has this account_id.");
+  }
+  const agent = context.agents.get(agentId.toLowerCase());
+  if (agent?.accountId !== accountKey) {
+    return deny(callId, "unknown_agent", "agent_id is not an agent of this account.");
+  }
+  const subscription = context.subscriptions.get(accountKey);
   if (!subscription) {
     return deny(callId, "no_active_subscription", "Calls require an active subscription.");
   }
@@ -122,9 +128,32 @@ export async function authorizeCallRequest(
     const rollup = await lockPeriod(tx, accountId, period.start, subscription);
     const plan = rollup?.plan ?? subscription.plan;
 
-    const existing = await tx.callReservation.findUnique({
-      where: { accountId_callId: { accountId, callId } },
-    });
+    // One statement, under the lock: this call's reservation if it was authorized before, expiring the
+    // account's reservations past their time, and the minutes held by its other calls (a replay's own
+    // reservation is not counted against it; the expired ones are not held: same snapshot, same test).
+    const [state] = await tx.$queryRaw<{ existing: Json | null; held: number }[]>`
+      WITH expired AS (
+        -- A data-modifying WITH runs whether or not the query reads it.
+        UPDATE call_reservation SET status = 'expired'
+        WHERE account_id = ${accountId}::uuid AND status = 'held' AND expires_at <= ${now}
+      )
+      SELECT
+        (SELECT jsonb_build_object('agent_id', r.agent_id, 'direction', r.direction, 'minutes', r.minutes,
+            'expires_at', r.expires_at)
+          FROM call_reservation r WHERE r.account_id = ${accountId}::uuid AND r.call_id = ${callId})
+          AS existing,
+        (SELECT COALESCE(sum(minutes), 0)::int FROM call_reservation
+          WHERE account_id = ${accountId}::uuid AND status = 'held' AND expires_at > ${now}
+            AND call_id <> ${callId}) AS held`;
+    const existing = state?.existing
+      ? {
+          agentId: textOrNull(state.existing, "agent_id"),
+          direction: text(state.existing, "direction") as CallDirection,
+          minutes: int(state.existing, "minutes"),
+          expiresAt: date(state.existing, "expires_at"),
+        }
+      : null;
+    const held = { minutes: state?.held ?? 0 };
     if (existing) {
       if (
         existing.agentId?.toLowerCase() !== agentId.toLowerCase() ||
@@ -138,15 +167,6 @@ export async function authorizeCallRequest(
         );
       }
     }
-
-    await tx.$executeRaw`
-      UPDATE call_reservation SET status = 'expired'
-      WHERE account_id = ${accountId}::uuid AND status = 'held' AND expires_at <= ${now}`;
-    // Held by the account's other calls (a replay's own reservation is not counted against it).
-    const [held] = await tx.$queryRaw<{ minutes: number }[]>`
-      SELECT COALESCE(sum(minutes), 0)::int AS minutes FROM call_reservation
-      WHERE account_id = ${accountId}::uuid AND status = 'held' AND expires_at > ${now}
-        AND call_id <> ${callId}`;
     const toSeconds = (minutes: number | null) => (minutes === null ? null : minutes * 60);
 
     if (existing) {

@@ -1,9 +1,10 @@
 // The subscription metering follows for an account (the domain's currentSubscriptionOf, the same rule every
 // other service uses), with the package's limits and when the account's subscriptions stopped covering
 // calls. Shared by ingestion, call authorization, usage reads, alerts, overage and agents.
-import type { Prisma, SubscriptionPlan, SubscriptionStatus } from "@minutely/db";
+import { Prisma, type SubscriptionPlan, type SubscriptionStatus } from "@minutely/db";
 import { type Currency, currentSubscriptionOf, grantsAccess, isCurrency, type Money } from "@minutely/domain";
 import type { Db } from "../../db.ts";
+import { bool, int, planRow, rows, subscriptionRow, text } from "../json-rows.ts";
 
 /** Interactive transactions of metering: waiting for a pooled connection under load is normal. */
 export const METERING_TX_OPTIONS = { maxWait: 30_000, timeout: 60_000 } as const;
@@ -88,29 +89,100 @@ function toMeteringSubscription(
   };
 }
 
-/** The metered subscription of each of the accounts (accounts that never subscribed are absent). */
-export async function loadMeteringSubscriptions(
-  db: Db,
-  accountIds: readonly string[],
-): Promise<Map<string, MeteringSubscription>> {
-  const result = new Map<string, MeteringSubscription>();
-  if (accountIds.length === 0) return result;
-  const rows = await db.subscription.findMany({
-    where: { accountId: { in: [...accountIds] } },
-    include: { plan: true },
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-  });
+/**
+ * SQL of the subscriptions of the accounts `ids` (a uuid[] expression), newest first, with their packages:
+ * two JSON arrays (`subscriptions`, `plans`) for {@link meteringSubscriptionsOf}. One statement instead of
+ * Prisma's two for `include: { plan: true }`.
+ */
+function subscriptionsJsonSql(ids: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`
+      (SELECT jsonb_agg(to_jsonb(s) || jsonb_build_object('sync_ticket', s.sync_ticket::text)
+          ORDER BY s.created_at DESC, s.id DESC)
+        FROM subscription s WHERE s.account_id = ANY(${ids})) AS subscriptions,
+      (SELECT jsonb_agg(to_jsonb(p)) FROM subscription_plan p
+        WHERE p.id IN (SELECT s.plan_id FROM subscription s WHERE s.account_id = ANY(${ids}))) AS plans`;
+}
+
+/** The metered subscription of each account, from the JSON of {@link subscriptionsJsonSql}. */
+function meteringSubscriptionsOf(subscriptions: unknown, plans: unknown): Map<string, MeteringSubscription> {
+  const planById = new Map(rows(plans).map((j) => [text(j, "id"), planRow(j)]));
   const byAccount = new Map<string, SubscriptionWithPlan[]>();
-  for (const row of rows) {
+  for (const j of rows(subscriptions)) {
+    const row = subscriptionRow(j);
+    const plan = planById.get(row.planId);
+    if (!plan) throw new Error(`subscription ${row.id}: package ${row.planId} not found`);
     const list = byAccount.get(row.accountId) ?? [];
-    list.push(row);
+    list.push({ ...row, plan });
     byAccount.set(row.accountId, list);
   }
+  const result = new Map<string, MeteringSubscription>();
   for (const [accountId, list] of byAccount) {
     const chosen = meteringSubscriptionOf(list);
     if (chosen) result.set(accountId, chosen);
   }
   return result;
+}
+
+/** The metered subscription of each of the accounts (accounts that never subscribed are absent). */
+export async function loadMeteringSubscriptions(
+  db: Db,
+  accountIds: readonly string[],
+): Promise<Map<string, MeteringSubscription>> {
+  if (accountIds.length === 0) return new Map();
+  const [row] = await db.$queryRaw<{ subscriptions: unknown; plans: unknown }[]>`
+    SELECT ${subscriptionsJsonSql(Prisma.sql`${[...accountIds]}::uuid[]`)}`;
+  return meteringSubscriptionsOf(row?.subscriptions, row?.plans);
+}
+
+/** What a usage report needs to know before it writes, about the accounts and agents it names. */
+export interface MeteringContext {
+  /** The accounts that exist. */
+  accounts: Set<string>;
+  /** The agents named that belong to one of the accounts, by id. */
+  agents: Map<string, { accountId: string; active: boolean }>;
+  subscriptions: Map<string, MeteringSubscription>;
+  /** The accounts' own alert thresholds (percent). */
+  thresholds: { accountId: string; percent: number }[];
+}
+
+/**
+ * A usage report's (or call authorization's) reads in one statement: which accounts exist, which agents are theirs, their
+ * subscriptions with packages and their alert thresholds. Every subquery names the accounts (one shard
+ * each on Citus: docs/scaling.md).
+ */
+export async function loadMeteringContext(
+  db: Db,
+  accountIds: readonly string[],
+  agentIds: readonly string[],
+): Promise<MeteringContext> {
+  if (accountIds.length === 0) {
+    return { accounts: new Set(), agents: new Map(), subscriptions: new Map(), thresholds: [] };
+  }
+  const ids = Prisma.sql`${[...accountIds]}::uuid[]`;
+  const [row] = await db.$queryRaw<
+    { accounts: unknown; agents: unknown; subscriptions: unknown; plans: unknown; thresholds: unknown }[]
+  >`
+    SELECT
+      (SELECT jsonb_agg(account.id) FROM account WHERE account.id = ANY(${ids})) AS accounts,
+      (SELECT jsonb_agg(jsonb_build_object('id', g.id, 'account_id', g.account_id, 'active', g.active)) FROM agent g
+        WHERE g.id = ANY(${[...agentIds]}::uuid[]) AND g.account_id = ANY(${ids})) AS agents,
+      (SELECT jsonb_agg(jsonb_build_object('account_id', t.account_id, 'percent', t.percent))
+        FROM alert_threshold t WHERE t.account_id = ANY(${ids})) AS thresholds,
+      ${subscriptionsJsonSql(ids)}`;
+  return {
+    accounts: new Set(rows(row?.accounts).map(String)),
+    agents: new Map(
+      rows(row?.agents).map((j) => [
+        text(j, "id"),
+        { accountId: text(j, "account_id"), active: bool(j, "active") },
+      ]),
+    ),
+    subscriptions: meteringSubscriptionsOf(row?.subscriptions, row?.plans),
+    thresholds: rows(row?.thresholds).map((j) => ({
+      accountId: text(j, "account_id"),
+      percent: int(j, "percent"),
+    })),
+  };
 }
 
 /** The metered subscription among one account's subscriptions (newest first), or null when there are none. */

@@ -36,12 +36,12 @@ import {
   billableMinutes,
   type CallDirection,
   callDurationSeconds,
-  dayKey,
   MS_PER_DAY,
   MS_PER_MINUTE,
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { isUuid } from "../ids.ts";
+import { date, int, intOrNull, rows, text, textOrNull } from "../json-rows.ts";
 import { enqueueOverageReport } from "./overage.ts";
 import {
   PERIOD_PLAN_COLUMNS,
@@ -53,7 +53,7 @@ import {
 import { nowFor, periodContaining } from "./periods.ts";
 import {
   endedBy,
-  loadMeteringSubscriptions,
+  loadMeteringContext,
   METERING_TX_OPTIONS,
   type MeteringSubscription,
 } from "./subscription.ts";
@@ -230,28 +230,13 @@ export async function ingestUsageEvents(
       events.map((e) => e.agentId).filter((id): id is string => typeof id === "string" && isUuid(id)),
     ),
   ];
-  const [accounts, agents, subscriptions, thresholds] = await Promise.all([
-    accountIds.length
-      ? ports.db.account.findMany({ where: { id: { in: accountIds } }, select: { id: true } })
-      : [],
-    agentIds.length
-      ? ports.db.agent.findMany({
-          // By account too: an agent of an account not in the batch is unknown anyway, and the query names
-          // its accounts (one shard per account on Citus: docs/scaling.md).
-          where: { id: { in: agentIds }, accountId: { in: accountIds } },
-          select: { id: true, accountId: true },
-        })
-      : [],
-    loadMeteringSubscriptions(ports.db, accountIds),
-    accountIds.length
-      ? ports.db.alertThreshold.findMany({
-          where: { accountId: { in: accountIds } },
-          select: { accountId: true, percent: true },
-        })
-      : [],
-  ]);
-  const knownAccounts = new Set(accounts.map((a) => a.id));
-  const agentAccount = new Map(agents.map((a) => [a.id, a.accountId]));
+  // One statement: the accounts, their agents named, subscriptions with packages, alert thresholds.
+  const {
+    accounts: knownAccounts,
+    agents,
+    subscriptions,
+    thresholds,
+  } = await loadMeteringContext(ports.db, accountIds, agentIds);
 
   const candidates: Candidate[] = [];
   const firstValid = new Map<string, Candidate>();
@@ -290,7 +275,7 @@ export async function ingestUsageEvents(
       continue;
     }
     const agentId = event.agentId ?? null;
-    if (agentId !== null && agentAccount.get(agentId) !== event.accountId) {
+    if (agentId !== null && agents.get(agentId)?.accountId !== event.accountId) {
       results[index] = rejection(callId, "unknown_agent", "agent_id is not an agent of this account.");
       continue;
     }
@@ -407,15 +392,6 @@ interface PeriodDelta {
   subscription: MeteringSubscription;
 }
 
-interface DayDelta {
-  accountId: string;
-  day: string;
-  agentKey: string;
-  direction: CallDirection;
-  minutes: number;
-  calls: number;
-}
-
 type UpdatedRollup = {
   account_id: string;
   period_start: Date;
@@ -470,7 +446,7 @@ async function writeBatch(
     (a, b) => compare(a.accountId, b.accountId) || compare(a.callId, b.callId),
   );
   // The rows travel as one JSON document rather than one array per column: a 500-event batch is then one
-  // parameter to serialize instead of 4,500 array elements (most of the driver's and Prisma's cost).
+  // parameter to serialize instead of 5,000 array elements (most of the driver's and Prisma's cost).
   const eventRows = JSON.stringify(
     sorted.map((c) => [
       c.callId,
@@ -483,15 +459,22 @@ async function writeBatch(
       c.periodStart.toISOString(),
       c.late,
       c.receivedAt.toISOString(),
+      c.periodEnd.toISOString(),
     ]),
   );
-  // The keys first (the dedupe, across partitions), then the events of the keys really inserted.
-  const rows = await tx.$queryRaw<{ account_id: string; call_id: string }[]>`
+  // One statement (one round trip) writes everything the events move, each table in key order:
+  // k: the keys (the dedupe, across partitions); ev: the events of exactly the keys k inserted (what was
+  // really inserted counts: a concurrent batch with the same key waits on the key's unique index, then
+  // skips it); p: the period rollups by (account, period); d: the daily rollups by (account, UTC day,
+  // agent, direction); r: the reservations the reported calls settle. It returns the keys inserted and
+  // the period rows as they are now (their plan columns too), locked by this transaction until COMMIT.
+  const [written] = await tx.$queryRaw<{ inserted: unknown; periods: unknown }[]>`
     WITH e AS MATERIALIZED (
       SELECT e.v->>0 AS call_id, (e.v->>1)::uuid AS account_id, (e.v->>2)::uuid AS agent_id,
         (e.v->>3)::"CallDirection" AS direction, (e.v->>4)::timestamptz AS started_at,
         (e.v->>5)::int AS duration_seconds, (e.v->>6)::int AS billable_minutes,
-        (e.v->>7)::timestamptz AS period_start, (e.v->>8)::bool AS late, (e.v->>9)::timestamptz AS received_at, e.n
+        (e.v->>7)::timestamptz AS period_start, (e.v->>8)::bool AS late,
+        (e.v->>9)::timestamptz AS received_at, (e.v->>10)::timestamptz AS period_end, e.n
       FROM jsonb_array_elements(${eventRows}::jsonb) WITH ORDINALITY AS e(v, n)
     ), k AS (
       INSERT INTO usage_call_key (account_id, call_id, started_at)
@@ -500,18 +483,61 @@ async function writeBatch(
       -- key and started_at would otherwise fail on the second one instead of being skipped).
       ON CONFLICT DO NOTHING
       RETURNING account_id, call_id
+    ), ev AS (
+      INSERT INTO usage_event
+        (call_id, account_id, agent_id, direction, started_at, duration_seconds, billable_minutes,
+         period_start, late, received_at)
+      SELECT e.call_id, e.account_id, e.agent_id, e.direction, e.started_at, e.duration_seconds,
+        e.billable_minutes, e.period_start, e.late, e.received_at
+      FROM e JOIN k ON k.account_id = e.account_id AND k.call_id = e.call_id
+      ORDER BY e.n
+      RETURNING account_id, call_id, agent_id, direction, started_at, duration_seconds, billable_minutes,
+        period_start
+    ), p AS (
+      INSERT INTO usage_period_rollup
+        (account_id, period_start, period_end, minutes, seconds, calls, overage_reported, updated_at)
+      SELECT ev.account_id, ev.period_start, max(e.period_end), sum(ev.billable_minutes)::int,
+        sum(ev.duration_seconds)::bigint, count(*)::int, 0, ${now}
+      FROM ev JOIN e ON e.account_id = ev.account_id AND e.call_id = ev.call_id
+      GROUP BY ev.account_id, ev.period_start
+      ORDER BY ev.account_id, ev.period_start
+      ON CONFLICT (account_id, period_start) DO UPDATE SET
+        minutes = usage_period_rollup.minutes + EXCLUDED.minutes,
+        seconds = usage_period_rollup.seconds + EXCLUDED.seconds,
+        calls = usage_period_rollup.calls + EXCLUDED.calls,
+        updated_at = EXCLUDED.updated_at
+      RETURNING account_id, period_start, minutes, overage_reported, ${PERIOD_PLAN_COLUMNS}
+    ), d AS (
+      INSERT INTO usage_daily_rollup (account_id, day, agent_key, direction, minutes, calls)
+      SELECT ev.account_id, (ev.started_at AT TIME ZONE 'UTC')::date,
+        coalesce(ev.agent_id::text, ''), ev.direction, sum(ev.billable_minutes)::int, count(*)::int
+      FROM ev
+      GROUP BY 1, 2, 3, 4
+      ORDER BY 1, 2, 3, 4
+      ON CONFLICT (account_id, day, agent_key, direction) DO UPDATE SET
+        minutes = usage_daily_rollup.minutes + EXCLUDED.minutes,
+        calls = usage_daily_rollup.calls + EXCLUDED.calls
+    ), r AS (
+      UPDATE call_reservation r SET status = 'settled'
+      FROM ev
+      WHERE r.account_id = ev.account_id AND r.call_id = ev.call_id AND r.status <> 'settled'
     )
-    INSERT INTO usage_event
-      (call_id, account_id, agent_id, direction, started_at, duration_seconds, billable_minutes,
-       period_start, late, received_at)
-    SELECT e.call_id, e.account_id, e.agent_id, e.direction, e.started_at, e.duration_seconds,
-      e.billable_minutes, e.period_start, e.late, e.received_at
-    FROM e JOIN k ON k.account_id = e.account_id AND k.call_id = e.call_id
-    ORDER BY e.n
-    RETURNING account_id::text AS account_id, call_id`;
-  const inserted = new Set(rows.map((r) => key(r.account_id, r.call_id)));
+    SELECT
+      (SELECT jsonb_agg(jsonb_build_array(ev.account_id, ev.call_id)) FROM ev) AS inserted,
+      (SELECT jsonb_agg(jsonb_build_object('account_id', p.account_id, 'period_start', p.period_start,
+          'minutes', p.minutes, 'overage_reported', p.overage_reported, 'plan_id', p.plan_id,
+          'call_minutes_limit', p.call_minutes_limit,
+          'overage_price_cents_per_minute', p.overage_price_cents_per_minute, 'currency', p.currency,
+          'plan_sync_ticket', p.plan_sync_ticket))
+        FROM p) AS periods`;
+  const inserted = new Set(
+    rows(written?.inserted).map((pair) => {
+      const [accountId, callId] = pair as unknown as [string, string];
+      return key(accountId, callId);
+    }),
+  );
 
-  // 1b. The calls already recorded under the other keys (a replay, or a conflict): read back to compare.
+  // The calls already recorded under the other keys (a replay, or a conflict): read back to compare.
   const skipped = sorted.filter((c) => !inserted.has(key(c.accountId, c.callId)));
   const stored = new Map<string, StoredCall>();
   if (skipped.length > 0) {
@@ -550,9 +576,8 @@ async function writeBatch(
   if (inserted.size === 0) return { inserted, stored };
   const fresh = sorted.filter((c) => inserted.has(key(c.accountId, c.callId)));
 
-  // 2. Per-period rollups, aggregated per (account, period), in key order.
+  // What the statement added to each period (the same sums, of the same events), for alerts and overage.
   const periods = new Map<string, PeriodDelta>();
-  const days = new Map<string, DayDelta>();
   for (const c of fresh) {
     const pk = key(c.accountId, c.periodStart.getTime());
     const p = periods.get(pk) ?? {
@@ -569,79 +594,23 @@ async function writeBatch(
     p.seconds += c.seconds;
     p.calls += 1;
     periods.set(pk, p);
-    const day = dayKey(c.startedAt);
-    const agentKey = c.agentId ?? "";
-    const dk = key(c.accountId, day, agentKey, c.direction);
-    const d = days.get(dk) ?? {
-      accountId: c.accountId,
-      day,
-      agentKey,
-      direction: c.direction,
-      minutes: 0,
-      calls: 0,
-    };
-    d.minutes += c.minutes;
-    d.calls += 1;
-    days.set(dk, d);
   }
-  const periodList = [...periods.values()].sort(
-    (a, b) => a.accountId.localeCompare(b.accountId) || a.periodStart.getTime() - b.periodStart.getTime(),
-  );
-  const updated = await tx.$queryRaw<UpdatedRollup[]>`
-    INSERT INTO usage_period_rollup
-      (account_id, period_start, period_end, minutes, seconds, calls, overage_reported, updated_at)
-    SELECT t.account_id, t.period_start, t.period_end, t.minutes, t.seconds, t.calls, 0, ${now}
-    FROM unnest(
-      ${periodList.map((p) => p.accountId)}::uuid[],
-      ${periodList.map((p) => p.periodStart)}::timestamptz[],
-      ${periodList.map((p) => p.periodEnd)}::timestamptz[],
-      ${periodList.map((p) => p.minutes)}::int[],
-      ${periodList.map((p) => p.seconds)}::bigint[],
-      ${periodList.map((p) => p.calls)}::int[]
-    ) WITH ORDINALITY AS t(account_id, period_start, period_end, minutes, seconds, calls, n)
-    ORDER BY t.n
-    ON CONFLICT (account_id, period_start) DO UPDATE SET
-      minutes = usage_period_rollup.minutes + EXCLUDED.minutes,
-      seconds = usage_period_rollup.seconds + EXCLUDED.seconds,
-      calls = usage_period_rollup.calls + EXCLUDED.calls,
-      updated_at = EXCLUDED.updated_at
-    RETURNING account_id, period_start, minutes, overage_reported, ${PERIOD_PLAN_COLUMNS}`;
+  const updated: UpdatedRollup[] = rows(written?.periods).map((j) => ({
+    account_id: text(j, "account_id"),
+    period_start: date(j, "period_start"),
+    minutes: int(j, "minutes"),
+    overage_reported: int(j, "overage_reported"),
+    plan_id: textOrNull(j, "plan_id"),
+    call_minutes_limit: intOrNull(j, "call_minutes_limit"),
+    overage_price_cents_per_minute: intOrNull(j, "overage_price_cents_per_minute"),
+    currency: textOrNull(j, "currency"),
+    plan_sync_ticket: text(j, "plan_sync_ticket"),
+  }));
 
-  // 2b. The plan of each period, recorded on its (now locked) row; alerts and overage go by it.
+  // The plan of each period, recorded on its (now locked) row; alerts and overage go by it.
   const rollups = await governedRollups(tx, updated, periods);
 
-  // 3. Per-day rollups (UTC day, agent, direction), in key order.
-  const dayList = [...days.values()].sort(
-    (a, b) =>
-      a.accountId.localeCompare(b.accountId) ||
-      a.day.localeCompare(b.day) ||
-      a.agentKey.localeCompare(b.agentKey) ||
-      a.direction.localeCompare(b.direction),
-  );
-  await tx.$executeRaw`
-    INSERT INTO usage_daily_rollup (account_id, day, agent_key, direction, minutes, calls)
-    SELECT t.account_id, t.day, t.agent_key, t.direction, t.minutes, t.calls
-    FROM unnest(
-      ${dayList.map((d) => d.accountId)}::uuid[],
-      ${dayList.map((d) => d.day)}::date[],
-      ${dayList.map((d) => d.agentKey)}::text[],
-      ${dayList.map((d) => d.direction)}::"CallDirection"[],
-      ${dayList.map((d) => d.minutes)}::int[],
-      ${dayList.map((d) => d.calls)}::int[]
-    ) WITH ORDINALITY AS t(account_id, day, agent_key, direction, minutes, calls, n)
-    ORDER BY t.n
-    ON CONFLICT (account_id, day, agent_key, direction) DO UPDATE SET
-      minutes = usage_daily_rollup.minutes + EXCLUDED.minutes,
-      calls = usage_daily_rollup.calls + EXCLUDED.calls`;
-
-  // 4. The reported calls settle their reservations (same key), in key order.
-  await tx.$executeRaw`
-    UPDATE call_reservation r SET status = 'settled'
-    FROM unnest(${fresh.map((c) => c.accountId)}::uuid[], ${fresh.map((c) => c.callId)}::text[])
-      AS k(account_id, call_id)
-    WHERE r.account_id = k.account_id AND r.call_id = k.call_id AND r.status <> 'settled'`;
-
-  // 5. Alerts for the thresholds this transaction crossed (not for closed periods), overage to report.
+  // Alerts for the thresholds this transaction crossed (not for closed periods), overage to report.
   const customByAccount = new Map<string, number[]>();
   for (const t of thresholds)
     customByAccount.set(t.accountId, [...(customByAccount.get(t.accountId) ?? []), t.percent]);
