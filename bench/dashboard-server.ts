@@ -22,3 +22,7 @@ app.get("/bench/dashboard", async (req, reply) => {
   return await dashboard(ports, { ...viewer, accountId: viewer.accountId });
 });
 await app.listen({ host: config.host, port: config.port });
+// Ctrl+C (or the profiler's SIGINT) ends the process normally, so `--cpu-prof` writes its profile.
+process.once("SIGINT", () => {
+  void app.close().finally(() => process.exit(0));
+});

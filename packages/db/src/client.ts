@@ -116,6 +116,31 @@ function unavailableCode(code: unknown): boolean {
 }
 
 /**
+ * The SQLSTATE PostgreSQL answered with, found on the error or one of its causes (node-postgres's `code`,
+ * or the driver adapter's `originalCode` inside a Prisma error), else undefined.
+ */
+export function sqlStateOf(error: unknown): string | undefined {
+  // Five characters, not one of Prisma's own codes (P1000-P6999; PL/pgSQL's are P0000-P0004).
+  const SQLSTATE = /^(?!P[1-9])[0-9A-Z]{5}$/;
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current !== null && typeof current === "object"; depth++) {
+    const candidate = current as {
+      code?: unknown;
+      originalCode?: unknown;
+      meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } };
+      cause?: unknown;
+    };
+    const adapterCode = candidate.meta?.driverAdapterError?.cause?.originalCode;
+    if (typeof adapterCode === "string" && SQLSTATE.test(adapterCode)) return adapterCode;
+    if (typeof candidate.originalCode === "string" && SQLSTATE.test(candidate.originalCode))
+      return candidate.originalCode;
+    if (typeof candidate.code === "string" && SQLSTATE.test(candidate.code)) return candidate.code;
+    current = candidate.cause;
+  }
+  return undefined;
+}
+
+/**
  * True when an error (or one of its causes) says PostgreSQL cannot be reached right now, as opposed to a
  * query that is wrong: the caller should answer 503 and retry later, not 500. The pool reconnects by itself
  * once the server is back, so nothing else needs to happen.

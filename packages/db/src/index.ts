@@ -10,6 +10,7 @@ export {
   type Database,
   databaseCircuitOf,
   isDatabaseUnavailable,
+  sqlStateOf,
 } from "./client.ts";
 export * from "./generated/prisma/client.ts";
 export {

@@ -658,7 +658,11 @@ describe("PostgreSQL restarted under load", () => {
     await until("readiness back to 200", async () =>
       (await readiness(stack)).status === 200 ? true : undefined,
     );
-    const jobsLeftAfterOutage = await jobCount(db, JOB);
+    // The test's own client has a circuit breaker too, which may still be cooling down (up to 5 s) after
+    // the API's has closed: it answers 57P03 until its probe succeeds.
+    const jobsLeftAfterOutage = await until("the test's own client to count jobs again", () =>
+      jobCount(db, JOB),
+    );
     const outcomes = await ingesting;
     await until("dashboard reads to succeed again", async () =>
       probes.filter((p) => p.phase === "after" && p.status === 200).length >= 4 ? true : undefined,

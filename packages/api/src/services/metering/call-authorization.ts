@@ -18,6 +18,8 @@
 // - Idempotent per (account_id, call_id), the key of a call here as in ingestion: authorizing the same call
 //   again returns its reservation; the same key with another agent or direction is a call_id_conflict.
 //   Another account's call with the same call_id is another call.
+
+import { sqlStateOf } from "@minutely/db";
 import {
   authorizeCall,
   type CallDenialReason,
@@ -31,7 +33,12 @@ import { isUuid } from "../ids.ts";
 import { date, int, type Json, text, textOrNull } from "../json-rows.ts";
 import { lockPeriod } from "./period-plans.ts";
 import { currentPeriod, nowFor } from "./periods.ts";
-import { endedBy, loadMeteringContext, METERING_TX_OPTIONS } from "./subscription.ts";
+import {
+  endedBy,
+  loadMeteringContext,
+  METERING_TX_OPTIONS,
+  type MeteringSubscription,
+} from "./subscription.ts";
 
 /** Minutes held for every authorized call until its usage event arrives. */
 export const RESERVATION_MINUTES = 5;
@@ -117,6 +124,33 @@ export async function authorizeCallRequest(
   }
   const period = currentPeriod(subscription, now);
 
+  try {
+    return await authorizeInTransaction(ports, input, { agent, subscription, now, period });
+  } catch (error) {
+    // The account (or the agent) was deleted between the read and the transaction: its foreign key broke.
+    if (sqlStateOf(error) === "23503") {
+      return deny(callId, "unknown_account", "No account has this account_id.");
+    }
+    throw error;
+  }
+}
+
+async function authorizeInTransaction(
+  ports: Pick<Ports, "db" | "clock">,
+  input: AuthorizeCallInput,
+  {
+    agent,
+    subscription,
+    now,
+    period,
+  }: {
+    agent: { active: boolean };
+    subscription: MeteringSubscription;
+    now: Date;
+    period: { start: Date; end: Date };
+  },
+): Promise<CallAuthorizationResult> {
+  const { callId, accountId, agentId } = input;
   return await ports.db.$transaction(async (tx) => {
     // The lock: this account's rollup row of the current period (created empty if needed).
     await tx.$executeRaw`

@@ -31,7 +31,7 @@
 // index, and a foreign key from each event to its key row (with its started_at) lets no call have two
 // events, even reported with two started_at in two partitions (docs/usage-partitions.md).
 // Every statement touches rows in key order, so concurrent batches cannot deadlock.
-import type { Prisma } from "@minutely/db";
+import { type Prisma, sqlStateOf } from "@minutely/db";
 import {
   billableMinutes,
   type CallDirection,
@@ -221,6 +221,27 @@ export async function ingestUsageEvents(
   if (events.length > MAX_EVENTS_PER_BATCH) {
     throw new RangeError(`at most ${MAX_EVENTS_PER_BATCH} events per batch, got ${events.length}`);
   }
+  // The database spells ids in lower case; a UUID is the same id in either case.
+  const normalized = events.map((e) => ({
+    ...e,
+    accountId: e.accountId.toLowerCase(),
+    agentId: typeof e.agentId === "string" ? e.agentId.toLowerCase() : e.agentId,
+  }));
+  try {
+    return await ingestBatch(ports, normalized);
+  } catch (error) {
+    // An account or agent deleted between the batch's read and its write breaks a foreign key and rolls the
+    // whole transaction back: read again and write once more, so that account's events are rejected as
+    // unknown and every other event of the batch still counts (a second failure is a real error).
+    if (sqlStateOf(error) === "23503") return await ingestBatch(ports, normalized);
+    throw error;
+  }
+}
+
+async function ingestBatch(
+  ports: Pick<Ports, "db" | "clock" | "queue">,
+  events: readonly UsageEventInput[],
+): Promise<IngestResult> {
   const wallNow = ports.clock.now();
   const results: (UsageEventResult | undefined)[] = new Array(events.length);
 
@@ -466,8 +487,8 @@ async function writeBatch(
   // k: the keys (the dedupe, across partitions); ev: the events of exactly the keys k inserted (what was
   // really inserted counts: a concurrent batch with the same key waits on the key's unique index, then
   // skips it); p: the period rollups by (account, period); d: the daily rollups by (account, UTC day,
-  // agent, direction); r: the reservations the reported calls settle. It returns the keys inserted and
-  // the period rows as they are now (their plan columns too), locked by this transaction until COMMIT.
+  // agent, direction). It returns the keys inserted and the period rows as they are now (their plan
+  // columns too), locked by this transaction until COMMIT.
   const [written] = await tx.$queryRaw<{ inserted: unknown; periods: unknown }[]>`
     WITH e AS MATERIALIZED (
       SELECT e.v->>0 AS call_id, (e.v->>1)::uuid AS account_id, (e.v->>2)::uuid AS agent_id,
@@ -517,10 +538,6 @@ async function writeBatch(
       ON CONFLICT (account_id, day, agent_key, direction) DO UPDATE SET
         minutes = usage_daily_rollup.minutes + EXCLUDED.minutes,
         calls = usage_daily_rollup.calls + EXCLUDED.calls
-    ), r AS (
-      UPDATE call_reservation r SET status = 'settled'
-      FROM ev
-      WHERE r.account_id = ev.account_id AND r.call_id = ev.call_id AND r.status <> 'settled'
     )
     SELECT
       (SELECT jsonb_agg(jsonb_build_array(ev.account_id, ev.call_id)) FROM ev) AS inserted,
@@ -595,6 +612,15 @@ async function writeBatch(
     p.calls += 1;
     periods.set(pk, p);
   }
+  // The reported calls settle their reservations, in a statement of its own: the write above may have
+  // waited on a period row that a call authorization held, and rows that authorization committed meanwhile
+  // (this call's reservation) are not in that statement's snapshot; they are in this one's.
+  await tx.$executeRaw`
+    UPDATE call_reservation r SET status = 'settled'
+    FROM unnest(${fresh.map((c) => c.accountId)}::uuid[], ${fresh.map((c) => c.callId)}::text[])
+      AS k(account_id, call_id)
+    WHERE r.account_id = k.account_id AND r.call_id = k.call_id AND r.status <> 'settled'`;
+
   const updated: UpdatedRollup[] = rows(written?.periods).map((j) => ({
     account_id: text(j, "account_id"),
     period_start: date(j, "period_start"),

@@ -1,0 +1,219 @@
+// `pnpm --filter @minutely/bench profile [path]`: a CPU profile of the API under one hot path, summarised by
+// where the time goes (Prisma, the pg driver, Fastify, zod, Minutely's own code, ...). Paths: `usage` (one
+// usage event per request, the default), `authorize` (call authorizations), `batch` (50 events a request).
+// The API runs as in `pnpm bench` (its own process, worker off) with `--cpu-prof`; 16 connections for 15 s
+// after a 3 s warm-up. The summary is printed and written beside the .cpuprofile (bench/profiles/, not
+// committed). Shares are of the API process's sampled time, idle excluded; run it on a quiet machine for
+// throughput, though the shares hold up under load far better than the absolute figures.
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createPrismaClient, prepareDatabase, seedCatalog } from "@minutely/db";
+import { freePort, startEmbeddedPostgres } from "@minutely/db/embedded";
+import autocannon from "autocannon";
+import pg from "pg";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, "..");
+const PATH = process.argv[2] ?? "usage";
+if (!["usage", "authorize", "batch"].includes(PATH)) throw new Error(`unknown path ${PATH}`);
+const METERING_TOKEN = "bench-metering-token-0123456789";
+const ACCOUNTS = 100;
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Where a frame's code lives: a package of node_modules, Minutely's own package, Node itself, or idle/GC. */
+export function categoryOf(frame: ProfileNode["callFrame"]): string {
+  const { url, functionName } = frame;
+  if (functionName === "(idle)") return "(idle)";
+  if (functionName === "(garbage collector)") return "garbage collection";
+  if (functionName === "(program)") return "(program: V8, native)";
+  const pkg = /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (pkg?.[1]) {
+    const name = pkg[1];
+    if (name.startsWith("@prisma/") || name === "prisma") return "Prisma (client, engine, adapter)";
+    if (name.startsWith("@minutely/")) return `Minutely (${name})`;
+    return name;
+  }
+  const own = /\/(packages|apps)\/([^/]+)\//.exec(url);
+  if (own) return `Minutely (${own[1]}/${own[2]})`;
+  if (url.startsWith("node:") || url === "") return "Node.js core";
+  return "other";
+}
+
+export function summarize(profile: CpuProfile): { category: string; ms: number; share: number }[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const totals = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const node = byId.get(id);
+    if (!node) return;
+    const category = categoryOf(node.callFrame);
+    totals.set(category, (totals.get(category) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  });
+  totals.delete("(idle)");
+  const busy = [...totals.values()].reduce((a, b) => a + b, 0);
+  return [...totals.entries()]
+    .map(([category, ms]) => ({ category, ms, share: ms / busy }))
+    .sort((a, b) => b.ms - a.ms);
+}
+
+async function main() {
+  const pgServer = await startEmbeddedPostgres({
+    dataDir: join(mkdtempSync(join(tmpdir(), "minutely-profile-")), "data"),
+    ephemeral: true,
+  });
+  const admin = new pg.Client({ connectionString: pgServer.adminUrl });
+  await admin.connect();
+  await admin.query("CREATE DATABASE profile");
+  await admin.end();
+  const url = pgServer.urlFor("profile");
+  await prepareDatabase(url);
+  const db = createPrismaClient(url, { poolSize: 4 });
+  await seedCatalog(db);
+  const pro = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
+  const now = new Date();
+  const periodStart = new Date(now.getTime() - 10 * 24 * 3600 * 1000);
+  const accounts: { id: string; agentId: string }[] = [];
+  for (let i = 0; i < ACCOUNTS; i++) {
+    const account = await db.account.create({ data: { name: `Profile ${i}` } });
+    await db.subscription.create({
+      data: {
+        accountId: account.id,
+        stripeSubscriptionId: `sub_profile_${i}`,
+        planId: pro.id,
+        stripePriceId: "price_profile",
+        status: "active",
+        currentPeriodStart: periodStart,
+        currentPeriodEnd: new Date(periodStart.getTime() + 30 * 24 * 3600 * 1000),
+      },
+    });
+    const agent = await db.agent.create({ data: { accountId: account.id, name: "Agent" } });
+    accounts.push({ id: account.id, agentId: agent.id });
+  }
+  await db.$disconnect();
+
+  const dir = join(HERE, "profiles", `${PATH}-${new Date().toISOString().replace(/[:.]/g, "-")}`);
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  // Node itself with tsx's loader (NODE_OPTIONS may not carry --cpu-prof), from the server's folder.
+  const nodeArgs = [
+    `--cpu-prof`,
+    `--cpu-prof-dir=${dir}`,
+    "--import",
+    "tsx",
+    join(HERE, "dashboard-server.ts"),
+  ];
+  const api = spawn(process.execPath, nodeArgs, {
+    cwd: join(ROOT, "apps/server"),
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/tmp",
+      NODE_ENV: "test",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      DATABASE_URL: url,
+      DATABASE_POOL_SIZE: "20",
+      METERING_API_TOKEN: METERING_TOKEN,
+      STRIPE_WEBHOOK_SECRET: "whsec_profile",
+      STRIPE_API_BASE: "http://127.0.0.1:9",
+      WORKER_MODE: "off",
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 600; i++) {
+    try {
+      if ((await fetch(`${base}/health`)).ok) break;
+    } catch {
+      // starting
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  let seq = 0;
+  const run = randomUUID().slice(0, 8);
+  const event = () => {
+    seq += 1;
+    const account = accounts[seq % accounts.length];
+    return {
+      call_id: `profile-${run}-${seq}`,
+      account_id: account?.id ?? "",
+      agent_id: account?.agentId ?? null,
+      direction: seq % 2 === 0 ? "inbound" : "outbound",
+      started_at: new Date(now.getTime() - ((seq % 7200) + 60) * 1000).toISOString(),
+      duration_seconds: 30 + (seq % 240),
+    };
+  };
+  const request =
+    PATH === "authorize"
+      ? {
+          method: "POST" as const,
+          path: "/api/v1/calls/authorize",
+          body: () => {
+            const { call_id, account_id, agent_id, direction } = event();
+            return JSON.stringify({ call_id, account_id, agent_id, direction });
+          },
+        }
+      : {
+          method: "POST" as const,
+          path: "/api/v1/usage/calls",
+          body: () => JSON.stringify({ events: Array.from({ length: PATH === "batch" ? 50 : 1 }, event) }),
+        };
+  const load = (seconds: number) =>
+    autocannon({
+      url: base,
+      connections: 16,
+      duration: seconds,
+      requests: [
+        {
+          method: request.method,
+          path: request.path,
+          headers: { authorization: `Bearer ${METERING_TOKEN}`, "content-type": "application/json" },
+          setupRequest: (req: autocannon.Request) => ({ ...req, body: request.body() }),
+        },
+      ],
+    });
+  await load(3);
+  const result = await load(15);
+  const exited = new Promise((resolve) => api.once("exit", resolve));
+  api.kill("SIGINT");
+  await exited;
+  await pgServer.stop();
+
+  // Worker threads write profiles too: the API's main thread is the largest.
+  const file = readdirSync(dir)
+    .filter((f) => f.endsWith(".cpuprofile"))
+    .sort((a, b) => statSync(join(dir, b)).size - statSync(join(dir, a)).size)[0];
+  if (!file) throw new Error(`no .cpuprofile in ${dir}: did the API exit cleanly?`);
+  const summary = summarize(JSON.parse(readFileSync(join(dir, file), "utf8")) as CpuProfile);
+  const lines = [
+    `path: ${PATH}; ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms, ${result.non2xx + result.errors} errors`,
+    "| where | CPU ms | share of busy time |",
+    "| --- | --- | --- |",
+    ...summary
+      .slice(0, 14)
+      .map(
+        (r) =>
+          `| ${r.category} | ${Math.round(r.ms).toLocaleString("en-US")} | ${(r.share * 100).toFixed(1)} % |`,
+      ),
+  ];
+  writeFileSync(join(dir, "summary.md"), `${lines.join("\n")}\n`);
+  console.info(lines.join("\n"));
+  console.info(`profile: ${join(dir, file)}`);
+}
+
+await main();
