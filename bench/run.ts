@@ -37,6 +37,8 @@ const TARGETS = {
   ingestionSingle: 0.7,
   /** Webhook events/s against the raw single-row insert into stripe_event: at least. */
   webhook: 0.5,
+  /** dashboard.get over tRPC against the same JSON from one hand-written SQL statement: at least. */
+  dashboardVsSqlFloor: 0.5,
   /** dashboard.get over tRPC against the same service call on a plain Fastify route: at least. */
   dashboardVsPlainRoute: 0.8,
   /** Dashboard mean latency with 10M (quick: 1M) usage events against 10k: at most. */
@@ -239,8 +241,9 @@ async function main() {
     return result.rowCount ?? 0;
   }
 
-  // 2. Dashboard read: tRPC against the same service call behind a plain Fastify route, and its latency
-  // with a large usage_event table against a small one (reads come from rollups, so it should not grow).
+  // 2. Dashboard read: tRPC against the same service call behind a plain Fastify route and against the SQL
+  // floor (the same JSON from one statement), and its latency with a large usage_event table against a
+  // small one (reads come from rollups, so it should not grow).
   log("dashboard read");
   const signUp = await fetch(`${base}/api/auth/sign-up/email`, {
     method: "POST",
@@ -326,9 +329,39 @@ async function main() {
     headers: dashHeaders,
     seconds: DURATION,
   });
+  // The floor: the same JSON from one hand-written SQL statement, session included (dashboard-floor.ts).
+  const floorProbe = await fetch(`${base}/bench/dashboard-sql`, { headers: dashHeaders });
+  const floorBody = await floorProbe.text();
+  log(`  the SQL floor: HTTP ${floorProbe.status}, ${fmt(floorBody.length)} bytes`);
+  await http({
+    url: base,
+    path: "/bench/dashboard-sql",
+    method: "GET",
+    headers: dashHeaders,
+    seconds: WARMUP,
+  });
+  const sqlFloor = await http({
+    url: base,
+    path: "/bench/dashboard-sql",
+    method: "GET",
+    headers: dashHeaders,
+    seconds: DURATION,
+  });
+  const measuredTrpc = `${fmt(viaTrpc.rps)} req/s, p99 ${fmt(viaTrpc.p99)} ms${viaTrpc.errors ? `, ${viaTrpc.errors} errors` : ""}`;
   rows.push({
-    benchmark: "Dashboard read through tRPC",
-    measured: `${fmt(viaTrpc.rps)} req/s, p99 ${fmt(viaTrpc.p99)} ms${viaTrpc.errors ? `, ${viaTrpc.errors} errors` : ""}`,
+    benchmark: "dashboard.get over tRPC vs the SQL floor",
+    measured: measuredTrpc,
+    baseline: `${fmt(sqlFloor.rps)} req/s, p99 ${fmt(sqlFloor.p99)} ms${sqlFloor.errors ? `, ${sqlFloor.errors} errors` : ""}: the same JSON from one hand-written SQL statement (session included) on a plain Fastify route`,
+    ratio: viaTrpc.rps / sqlFloor.rps,
+    target: `≥ ${TARGETS.dashboardVsSqlFloor}`,
+    met:
+      viaTrpc.rps / sqlFloor.rps >= TARGETS.dashboardVsSqlFloor &&
+      viaTrpc.errors === 0 &&
+      sqlFloor.errors === 0,
+  });
+  rows.push({
+    benchmark: "dashboard.get over tRPC vs the same service on a plain route",
+    measured: measuredTrpc,
     baseline: `${fmt(plain.rps)} req/s, p99 ${fmt(plain.p99)} ms: the same service call behind a plain Fastify route`,
     ratio: viaTrpc.rps / plain.rps,
     target: `≥ ${TARGETS.dashboardVsPlainRoute}`,

@@ -9,6 +9,7 @@ export {
   createPrismaClient,
   type Database,
   databaseCircuitOf,
+  databasePoolOf,
   isDatabaseUnavailable,
 } from "./client.ts";
 export * from "./generated/prisma/client.ts";
