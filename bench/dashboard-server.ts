@@ -1,10 +1,11 @@
-// The API exactly as `main.ts` builds it, plus one plain Fastify route that makes the same dashboard
-// service call as the tRPC query: the baseline for tRPC's own cost in the dashboard benchmark.
-import { createAuth, dashboard } from "@minutely/api";
+// The API exactly as `main.ts` builds it, plus the dashboard benchmark's two plain Fastify routes
+// (dashboard-routes.ts): the same service call as the tRPC query, and the same JSON from one SQL statement.
+import { createAuth } from "@minutely/api";
+import { databasePoolOf } from "@minutely/db";
 import { loadConfigOrExit } from "../apps/server/src/config.ts";
 import { createRuntime } from "../apps/server/src/runtime.ts";
 import { buildServer } from "../apps/server/src/server.ts";
-import { viewerOf } from "../apps/server/src/session.ts";
+import { registerDashboardRoutes } from "./dashboard-routes.ts";
 
 const config = loadConfigOrExit("api");
 const { ports } = createRuntime(config);
@@ -16,11 +17,9 @@ const auth = createAuth({
   secureCookies: config.secureCookies,
 });
 const app = await buildServer({ config, auth, ...ports });
-app.get("/bench/dashboard", async (req, reply) => {
-  const viewer = await viewerOf(auth, req);
-  if (!viewer?.accountId) return reply.code(401).send({ error: "unauthorized" });
-  return await dashboard(ports, { ...viewer, accountId: viewer.accountId });
-});
+const pool = databasePoolOf(ports.db);
+if (!pool) throw new Error("the API's database client has no pg pool (createPrismaClient makes one)");
+await registerDashboardRoutes(app, { auth, ports, pool, sessionSecret: config.sessionSecret });
 await app.listen({ host: config.host, port: config.port });
 // Ctrl+C (or the profiler's SIGINT) ends the process normally, so `--cpu-prof` writes its profile.
 process.once("SIGINT", () => {

@@ -38,6 +38,17 @@ export function databaseCircuitOf(db: PrismaClient): DatabaseCircuit | undefined
   return circuits.get(db);
 }
 
+const pools = new WeakMap<PrismaClient, pg.Pool>();
+
+/**
+ * The node-postgres pool under a client (made by createPrismaClient), for what Prisma's driver adapter does
+ * not offer: `pnpm bench` runs its dashboard floor as a named prepared statement on it
+ * (bench/dashboard-floor.ts). The application itself goes through Prisma.
+ */
+export function databasePoolOf(db: PrismaClient): pg.Pool | undefined {
+  return pools.get(db);
+}
+
 /**
  * The one way the application gets a database client: Prisma 7 over node-postgres, behind a circuit
  * breaker that refuses queries at once (no connection attempt) while PostgreSQL is known to be down.
@@ -76,6 +87,7 @@ export function createPrismaClient(
   // connectionTimeoutMillis), not Prisma's default 2 s, after which it would fail as a 500.
   const client = new PrismaClient({ adapter, transactionOptions: { maxWait: 10_000, timeout: 30_000 } });
   circuits.set(client, circuit);
+  pools.set(client, pool);
   const end = pool.end.bind(pool);
   pool.end = (() => {
     circuit.dispose();

@@ -9,6 +9,7 @@ export {
   createPrismaClient,
   type Database,
   databaseCircuitOf,
+  databasePoolOf,
   isDatabaseUnavailable,
   sqlStateOf,
 } from "./client.ts";
