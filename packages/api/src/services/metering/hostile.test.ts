@@ -3,12 +3,10 @@
 // Races with a deleting account, a report waiting on a lock an authorization holds, ids in upper case,
 // batches of many accounts, periods, replays and conflicts, concurrent clients, test clocks.
 import { randomUUID } from "node:crypto";
-import { createPrismaClient, type Database } from "@minutely/db";
 import { testDatabase } from "@minutely/db/vitest";
 import { billableMinutes, fixedClock, MS_PER_DAY, MS_PER_MINUTE } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
-import { afterAll, describe, expect, it } from "vitest";
-import { PostgresJobQueue } from "../../ports/queue.ts";
+import { describe, expect, it } from "vitest";
 import { testPorts } from "../../testing.ts";
 import { authorizeCallRequest, RESERVATION_TTL_MS } from "./call-authorization.ts";
 import {
@@ -16,8 +14,10 @@ import {
   createAccount,
   createAgentRows,
   dailyRollupAndRecount,
+  deletingAccountBeforeTransaction,
   PERIOD_START,
   recountPeriods,
+  replicaClients,
   rollupPeriods,
   seededRandom,
   shuffle,
@@ -30,18 +30,7 @@ const { db, url } = await testDatabase();
 const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
 const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl(), clock });
 
-const extraClients: Database[] = [];
-function client(poolSize = 3): Database {
-  const c = createPrismaClient(url, { poolSize });
-  extraClients.push(c);
-  return c;
-}
-afterAll(async () => {
-  await Promise.all(extraClients.map((c) => c.$disconnect()));
-});
-function portsOn(other: Database) {
-  return { ...ports, db: other, queue: new PostgresJobQueue(other) };
-}
+const { client, portsOn } = replicaClients(url, ports, 3);
 
 async function expectRollupsTrue(accountId: string) {
   expect(await rollupPeriods(db, accountId)).toEqual(await recountPeriods(db, accountId));
@@ -88,17 +77,7 @@ describe("ingestion: one bad event never fails the others", () => {
     const doomed = await customer();
     const survivor = await customer();
     // The deletion lands after the batch's read (loadMeteringContext) and before its write transaction.
-    const racing = new Proxy(db, {
-      get(target, prop, receiver) {
-        if (prop === "$transaction") {
-          return async (...args: unknown[]) => {
-            await db.account.deleteMany({ where: { id: doomed.accountId } });
-            return (target.$transaction as (...a: unknown[]) => unknown).apply(target, args);
-          };
-        }
-        return Reflect.get(target, prop, receiver);
-      },
-    }) as Database;
+    const racing = deletingAccountBeforeTransaction(db, doomed.accountId);
     const result = await ingestUsageEvents({ ...ports, db: racing }, [
       callEvent(survivor.accountId, 60),
       callEvent(doomed.accountId, 60),
@@ -516,17 +495,7 @@ describe("more: duplicates, stale periods, reservations", () => {
 
   it("authorizing for an account deleted between the read and the write denies unknown_account", async () => {
     const who = await customer();
-    const racing = new Proxy(db, {
-      get(target, prop, receiver) {
-        if (prop === "$transaction") {
-          return async (...args: unknown[]) => {
-            await db.account.deleteMany({ where: { id: who.accountId } });
-            return (target.$transaction as (...a: unknown[]) => unknown).apply(target, args);
-          };
-        }
-        return Reflect.get(target, prop, receiver);
-      },
-    }) as Database;
+    const racing = deletingAccountBeforeTransaction(db, who.accountId);
     const result = await authorizeCallRequest(
       { ...ports, db: racing },
       {

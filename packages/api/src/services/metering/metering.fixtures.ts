@@ -3,10 +3,12 @@
 // a real graphile-worker on the test database.
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
-import type { Database, SubscriptionStatus } from "@minutely/db";
+import { createPrismaClient, type Database, type SubscriptionStatus } from "@minutely/db";
 import { Logger, runOnce, type Task, type WorkerEvents } from "graphile-worker";
+import { afterAll } from "vitest";
 import type { Ports } from "../../context.ts";
 import { createTaskList } from "../../jobs/registry.ts";
+import { PostgresJobQueue } from "../../ports/queue.ts";
 import type { UsageEventInput } from "./usage-ingest.ts";
 
 /** The seeded packages: Starter (1,000 min, 1 agent, hard cap), Pro (3,000, 5, $0.03), Enterprise. */
@@ -224,4 +226,43 @@ export function shuffle<T>(items: readonly T[], random: () => number): T[] {
     copy[j] = a;
   }
   return copy;
+}
+
+/**
+ * Separate connection pools on the test database, as separate API replicas would have (closed after the
+ * file's tests): `client(poolSize)` opens one, `portsOn(client)` gives `ports` using it and a queue on it.
+ */
+export function replicaClients<P extends Ports>(url: string, ports: P, defaultPoolSize = 2) {
+  const clients: Database[] = [];
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.$disconnect()));
+  });
+  return {
+    client(poolSize = defaultPoolSize): Database {
+      const c = createPrismaClient(url, { poolSize });
+      clients.push(c);
+      return c;
+    },
+    portsOn(other: Database): P {
+      return { ...ports, db: other, queue: new PostgresJobQueue(other) };
+    },
+  };
+}
+
+/**
+ * `db` whose next `$transaction` first deletes the account (as another request would, between a service's
+ * reads and its write transaction); later transactions find it gone.
+ */
+export function deletingAccountBeforeTransaction(db: Database, accountId: string): Database {
+  return new Proxy(db, {
+    get(target, prop, receiver) {
+      if (prop === "$transaction") {
+        return async (...args: unknown[]) => {
+          await db.account.deleteMany({ where: { id: accountId } });
+          return (target.$transaction as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return Reflect.get(target, prop, receiver);
+    },
+  }) as Database;
 }

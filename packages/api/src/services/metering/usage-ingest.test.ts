@@ -1,9 +1,7 @@
-import { createPrismaClient, type Database } from "@minutely/db";
 import { testDatabase } from "@minutely/db/vitest";
 import { billableMinutes, fixedClock, MS_PER_MINUTE } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
-import { afterAll, describe, expect, it } from "vitest";
-import { PostgresJobQueue } from "../../ports/queue.ts";
+import { describe, expect, it } from "vitest";
 import { testPorts } from "../../testing.ts";
 import {
   callEvent,
@@ -13,6 +11,7 @@ import {
   PERIOD_START,
   queuedJobs,
   recountPeriods,
+  replicaClients,
   rollupPeriods,
   runQueuedJobs,
   seededRandom,
@@ -36,20 +35,7 @@ const { db, url } = await testDatabase();
 const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
 const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl(), clock });
 
-/** Separate connection pools, as separate API replicas would have. */
-const extraClients: Database[] = [];
-function client(poolSize = 2): Database {
-  const c = createPrismaClient(url, { poolSize });
-  extraClients.push(c);
-  return c;
-}
-afterAll(async () => {
-  await Promise.all(extraClients.map((c) => c.$disconnect()));
-});
-
-function portsOn(other: Database) {
-  return { ...ports, db: other, queue: new PostgresJobQueue(other) };
-}
+const { client, portsOn } = replicaClients(url, ports);
 
 async function alertsOf(accountId: string) {
   return await db.usageAlert.findMany({
