@@ -127,6 +127,15 @@ function unavailableCode(code: unknown): boolean {
   return typeof code === "string" && (UNAVAILABLE_PRISMA_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code));
 }
 
+/** An error and its causes (`cause`, then its `cause`, ...), at most 8 deep: what the checks below walk. */
+function* causeChain(error: unknown): Generator<object> {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current !== null && typeof current === "object"; depth++) {
+    yield current;
+    current = (current as { cause?: unknown }).cause;
+  }
+}
+
 /**
  * The SQLSTATE PostgreSQL answered with, found on the error or one of its causes (node-postgres's `code`,
  * or the driver adapter's `originalCode` inside a Prisma error), else undefined.
@@ -134,20 +143,17 @@ function unavailableCode(code: unknown): boolean {
 export function sqlStateOf(error: unknown): string | undefined {
   // Five characters, not one of Prisma's own codes (P1000-P6999; PL/pgSQL's are P0000-P0004).
   const SQLSTATE = /^(?!P[1-9])[0-9A-Z]{5}$/;
-  let current: unknown = error;
-  for (let depth = 0; depth < 8 && current !== null && typeof current === "object"; depth++) {
+  for (const current of causeChain(error)) {
     const candidate = current as {
       code?: unknown;
       originalCode?: unknown;
       meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } };
-      cause?: unknown;
     };
     const adapterCode = candidate.meta?.driverAdapterError?.cause?.originalCode;
     if (typeof adapterCode === "string" && SQLSTATE.test(adapterCode)) return adapterCode;
     if (typeof candidate.originalCode === "string" && SQLSTATE.test(candidate.originalCode))
       return candidate.originalCode;
     if (typeof candidate.code === "string" && SQLSTATE.test(candidate.code)) return candidate.code;
-    current = candidate.cause;
   }
   return undefined;
 }
@@ -158,13 +164,11 @@ export function sqlStateOf(error: unknown): string | undefined {
  * once the server is back, so nothing else needs to happen.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 8 && current !== null && typeof current === "object"; depth++) {
+  for (const current of causeChain(error)) {
     const candidate = current as {
       code?: unknown;
       message?: unknown;
       meta?: { driverAdapterError?: { cause?: { kind?: unknown; originalCode?: unknown } } };
-      cause?: unknown;
     };
     if (unavailableCode(candidate.code)) return true;
     if (
@@ -188,7 +192,6 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     }
     if (typeof candidate.message === "string" && UNAVAILABLE_DRIVER_MESSAGES.test(candidate.message))
       return true;
-    current = candidate.cause;
   }
   return false;
 }
