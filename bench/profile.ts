@@ -1,26 +1,20 @@
 // `pnpm --filter @minutely/bench profile [path]`: a CPU profile of the API under one hot path, summarised by
 // where the time goes (Prisma, the pg driver, Fastify, zod, Minutely's own code, ...). Paths: `usage` (one
 // usage event per request, the default), `authorize` (call authorizations), `batch` (50 events a request).
-// The API runs as in `pnpm bench` (its own process, worker off) with `--cpu-prof`; 16 connections for 15 s
-// after a 3 s warm-up. The summary is printed and written beside the .cpuprofile (bench/profiles/, not
-// committed). Shares are of the API process's sampled time, idle excluded; run it on a quiet machine for
-// throughput, though the shares hold up under load far better than the absolute figures.
-import { spawn } from "node:child_process";
+// The API runs as in `pnpm bench` (bench/harness.ts: its own process, worker off) with `--cpu-prof`; 16
+// connections for 15 s after a 3 s warm-up. The summary is printed and written beside the .cpuprofile
+// (bench/profiles/, not committed). Shares are of the API process's sampled time, idle excluded; run it on
+// a quiet machine for throughput, though the shares hold up under load far better than the absolute figures.
 import { randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createPrismaClient, prepareDatabase, seedCatalog } from "@minutely/db";
-import { freePort, startEmbeddedPostgres } from "@minutely/db/embedded";
 import autocannon from "autocannon";
-import pg from "pg";
+import { METERING_TOKEN, startBenchApi, startBenchDatabase, subscribedAccounts } from "./harness.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(HERE, "..");
 const PATH = process.argv[2] ?? "usage";
 if (!["usage", "authorize", "batch"].includes(PATH)) throw new Error(`unknown path ${PATH}`);
-const METERING_TOKEN = "bench-metering-token-0123456789";
 const ACCOUNTS = 100;
 
 interface ProfileNode {
@@ -70,79 +64,16 @@ export function summarize(profile: CpuProfile): { category: string; ms: number; 
 }
 
 async function main() {
-  const pgServer = await startEmbeddedPostgres({
-    dataDir: join(mkdtempSync(join(tmpdir(), "minutely-profile-")), "data"),
-    ephemeral: true,
-  });
-  const admin = new pg.Client({ connectionString: pgServer.adminUrl });
-  await admin.connect();
-  await admin.query("CREATE DATABASE profile");
-  await admin.end();
-  const url = pgServer.urlFor("profile");
-  await prepareDatabase(url);
-  const db = createPrismaClient(url, { poolSize: 4 });
-  await seedCatalog(db);
-  const pro = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
+  const { server: pgServer, url, db } = await startBenchDatabase("profile");
   const now = new Date();
   const periodStart = new Date(now.getTime() - 10 * 24 * 3600 * 1000);
-  const accounts: { id: string; agentId: string }[] = [];
-  for (let i = 0; i < ACCOUNTS; i++) {
-    const account = await db.account.create({ data: { name: `Profile ${i}` } });
-    await db.subscription.create({
-      data: {
-        accountId: account.id,
-        stripeSubscriptionId: `sub_profile_${i}`,
-        planId: pro.id,
-        stripePriceId: "price_profile",
-        status: "active",
-        currentPeriodStart: periodStart,
-        currentPeriodEnd: new Date(periodStart.getTime() + 30 * 24 * 3600 * 1000),
-      },
-    });
-    const agent = await db.agent.create({ data: { accountId: account.id, name: "Agent" } });
-    accounts.push({ id: account.id, agentId: agent.id });
-  }
+  const accounts = await subscribedAccounts(db, ACCOUNTS, { periodStart, withAgent: true });
   await db.$disconnect();
 
   const dir = join(HERE, "profiles", `${PATH}-${new Date().toISOString().replace(/[:.]/g, "-")}`);
   mkdirSync(dir, { recursive: true });
-  const port = await freePort();
-  // Node itself with tsx's loader (NODE_OPTIONS may not carry --cpu-prof), from the server's folder.
-  const nodeArgs = [
-    `--cpu-prof`,
-    `--cpu-prof-dir=${dir}`,
-    "--import",
-    "tsx",
-    join(HERE, "dashboard-server.ts"),
-  ];
-  const api = spawn(process.execPath, nodeArgs, {
-    cwd: join(ROOT, "apps/server"),
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "/tmp",
-      NODE_ENV: "test",
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "warn",
-      DATABASE_URL: url,
-      DATABASE_POOL_SIZE: "20",
-      METERING_API_TOKEN: METERING_TOKEN,
-      STRIPE_WEBHOOK_SECRET: "whsec_profile",
-      STRIPE_API_BASE: "http://127.0.0.1:9",
-      WORKER_MODE: "off",
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-    },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 600; i++) {
-    try {
-      if ((await fetch(`${base}/health`)).ok) break;
-    } catch {
-      // starting
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const api = await startBenchApi(url, { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`] });
+  const { base } = api;
 
   let seq = 0;
   const run = randomUUID().slice(0, 8);
@@ -189,9 +120,7 @@ async function main() {
     });
   await load(3);
   const result = await load(15);
-  const exited = new Promise((resolve) => api.once("exit", resolve));
-  api.kill("SIGINT");
-  await exited;
+  await api.stop("SIGINT");
   await pgServer.stop();
 
   // Worker threads write profiles too: the API's main thread is the largest.

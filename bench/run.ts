@@ -1,18 +1,24 @@
 // `pnpm bench [--full]`: Minutely's benchmarks. Every figure is a ratio against a baseline measured in the
 // same run on the same database (absolute numbers on shared 2-core machines are noisy). Writes a markdown
 // table to bench/results/. Method: see bench/README.md.
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { createPrismaClient, prepareDatabase, seedCatalog } from "@minutely/db";
-import { freePort, startEmbeddedPostgres } from "@minutely/db/embedded";
 import autocannon from "autocannon";
 import pg from "pg";
 import Stripe from "stripe";
+import {
+  METERING_TOKEN,
+  startBenchApi,
+  startBenchDatabase,
+  subscribedAccounts,
+  subscribePro,
+  WEBHOOK_SECRET,
+} from "./harness.ts";
 import { measureMemory, memoryRows } from "./memory.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -24,8 +30,6 @@ const WARMUP = FULL ? 5 : 2;
 const MEMORY_SECONDS = FULL ? 120 : 30;
 const CONNECTIONS = 16;
 const ACCOUNTS = 100;
-const METERING_TOKEN = "bench-metering-token-0123456789";
-const WEBHOOK_SECRET = "whsec_bench_secret";
 /**
  * The goals of issue #20, one a figure: each ratio must be at least (speed) or at most (latency growth,
  * bundle size) this. Memory's targets are in memory.ts (PEAK_RSS_TARGET, AFTER_IDLE_RATIO_TARGET).
@@ -128,72 +132,12 @@ async function main() {
   log(
     `mode: ${FULL ? "full" : "quick"} (${DURATION}s per measurement, ${WARMUP}s warm-up, ${CONNECTIONS} connections)`,
   );
-  const pgServer = await startEmbeddedPostgres({
-    dataDir: join(mkdtempSync(join(tmpdir(), "minutely-bench-")), "data"),
-    ephemeral: true,
-  });
-  const admin = new pg.Client({ connectionString: pgServer.adminUrl });
-  await admin.connect();
-  await admin.query("CREATE DATABASE bench");
-  await admin.end();
-  const url = pgServer.urlFor("bench");
-  await prepareDatabase(url);
-  const db = createPrismaClient(url, { poolSize: 4 });
-  await seedCatalog(db);
-  const pro = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
+  const { server: pgServer, url, db } = await startBenchDatabase("bench");
   const now = new Date();
   const periodStart = new Date(now.getTime() - 10 * 24 * 3600 * 1000);
-  const periodEnd = new Date(periodStart.getTime() + 30 * 24 * 3600 * 1000);
-  const accounts: string[] = [];
-  for (let i = 0; i < ACCOUNTS; i++) {
-    const account = await db.account.create({ data: { name: `Bench ${i}` } });
-    await db.subscription.create({
-      data: {
-        accountId: account.id,
-        stripeSubscriptionId: `sub_bench_${i}`,
-        planId: pro.id,
-        stripePriceId: "price_bench",
-        status: "active",
-        currentPeriodStart: periodStart,
-        currentPeriodEnd: periodEnd,
-      },
-    });
-    accounts.push(account.id);
-  }
-
-  const port = await freePort();
-  const env = {
-    PATH: process.env.PATH ?? "",
-    HOME: process.env.HOME ?? "/tmp",
-    NODE_ENV: "test",
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    LOG_LEVEL: "warn",
-    DATABASE_URL: url,
-    DATABASE_POOL_SIZE: "20",
-    METERING_API_TOKEN: METERING_TOKEN,
-    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    STRIPE_API_BASE: "http://127.0.0.1:9",
-    WORKER_MODE: "off",
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-  };
-  const tsx = join(ROOT, "apps/server/node_modules/.bin/tsx");
-  const command = hasTaskset() ? "taskset" : tsx;
-  const args = [...(hasTaskset() ? ["-c", "0", tsx] : []), join(HERE, "dashboard-server.ts")];
-  const api = spawn(command, args, {
-    cwd: join(ROOT, "apps/server"),
-    env,
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 600; i++) {
-    try {
-      if ((await fetch(`${base}/health`)).ok) break;
-    } catch {
-      // starting
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const accounts = (await subscribedAccounts(db, ACCOUNTS, { periodStart })).map((a) => a.id);
+  const api = await startBenchApi(url, { pinned: hasTaskset() });
+  const { base } = api;
 
   const pool = new pg.Pool({ connectionString: url, max: CONNECTIONS });
   let callSeq = 0;
@@ -256,17 +200,7 @@ async function main() {
     .join("; ");
   const dashUser = await db.user.findUniqueOrThrow({ where: { email: "dash@example.com" } });
   const dashAccount = dashUser.accountId ?? "";
-  await db.subscription.create({
-    data: {
-      accountId: dashAccount,
-      stripeSubscriptionId: "sub_bench_dash",
-      planId: pro.id,
-      stripePriceId: "price_bench",
-      status: "active",
-      currentPeriodStart: periodStart,
-      currentPeriodEnd: periodEnd,
-    },
-  });
+  await subscribePro(db, dashAccount, periodStart, "sub_bench_dash");
   const dashEvents = Array.from({ length: 300 }, () => ({ ...event(), account_id: dashAccount }));
   await fetch(`${base}/api/v1/usage/calls`, {
     method: "POST",
@@ -515,7 +449,7 @@ async function main() {
     met: ack.requests.average / rawAck >= TARGETS.webhook && ackErrors === 0,
   });
 
-  api.kill("SIGTERM");
+  await api.stop("SIGTERM");
   await pool.end();
   await db.$disconnect();
   await pgServer.stop();
