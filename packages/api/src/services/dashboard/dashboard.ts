@@ -18,7 +18,7 @@ import {
   agentsViewOf,
   entitlementsOf,
 } from "../accounts/index.ts";
-import { availablePackagesOf, type PackageView, toPlanDefinition } from "../catalog/index.ts";
+import { type PackageView, toPackageView, toPlanDefinition } from "../catalog/index.ts";
 import {
   ACTIVE_ALERTS_SHOWN,
   accountPeriodOf,
@@ -284,6 +284,7 @@ export async function dashboard(
     alerts,
     invoices: billingHistoryOf(read.invoices, subscriptions, read.refundedStripeSubscriptionIds),
     granted: entitlementsOf(subscriptions),
-    catalog: availablePackagesOf(read.plans.filter((p) => p.active)),
+    // The active packages, without the comparison table (availablePackagesOf): the dashboard shows none.
+    catalog: { packages: read.plans.filter((p) => p.active).map(toPackageView) },
   });
 }
