@@ -1,6 +1,7 @@
 // `pnpm --filter @minutely/bench profile [path]`: a CPU profile of the API under one hot path, summarised by
 // where the time goes (Prisma, the pg driver, Fastify, zod, Minutely's own code, ...). Paths: `usage` (one
-// usage event per request, the default), `authorize` (call authorizations), `batch` (50 events a request).
+// usage event per request, the default), `authorize` (call authorizations), `batch` (50 events a request),
+// `webhook` (signed Stripe events).
 // The API runs as in `pnpm bench` (bench/harness.ts: its own process, worker off) with `--cpu-prof`; 16
 // connections for 15 s after a 3 s warm-up. The summary is printed and written beside the .cpuprofile
 // (bench/profiles/, not committed). Shares are of the API process's sampled time, idle excluded; run it on
@@ -10,11 +11,18 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "n
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
-import { METERING_TOKEN, startBenchApi, startBenchDatabase, subscribedAccounts } from "./harness.ts";
+import Stripe from "stripe";
+import {
+  METERING_TOKEN,
+  startBenchApi,
+  startBenchDatabase,
+  subscribedAccounts,
+  WEBHOOK_SECRET,
+} from "./harness.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PATH = process.argv[2] ?? "usage";
-if (!["usage", "authorize", "batch"].includes(PATH)) throw new Error(`unknown path ${PATH}`);
+if (!["usage", "authorize", "batch", "webhook"].includes(PATH)) throw new Error(`unknown path ${PATH}`);
 const ACCOUNTS = 100;
 
 interface ProfileNode {
@@ -63,6 +71,29 @@ export function summarize(profile: CpuProfile): { category: string; ms: number; 
     .sort((a, b) => b.ms - a.ms);
 }
 
+/** The functions with the most self time, named with their file: what a category's share is made of. */
+export function topFunctions(
+  profile: CpuProfile,
+  count: number,
+): { name: string; ms: number; share: number }[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const totals = new Map<string, number>();
+  let busy = 0;
+  profile.samples.forEach((id, i) => {
+    const node = byId.get(id);
+    if (!node || node.callFrame.functionName === "(idle)") return;
+    const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+    busy += ms;
+    const file = node.callFrame.url.split("/").slice(-2).join("/");
+    const name = `${node.callFrame.functionName || "(anonymous)"} ${file}`.trim();
+    totals.set(name, (totals.get(name) ?? 0) + ms);
+  });
+  return [...totals.entries()]
+    .map(([name, ms]) => ({ name, ms, share: ms / busy }))
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, count);
+}
+
 async function main() {
   const { server: pgServer, url, db } = await startBenchDatabase("profile");
   const now = new Date();
@@ -89,21 +120,40 @@ async function main() {
       duration_seconds: 30 + (seq % 240),
     };
   };
+  const stripe = new Stripe("sk_test_bench");
+  const signedEvent = () => {
+    seq += 1;
+    const payload = JSON.stringify({
+      id: `evt_profile_${run}_${seq}`,
+      object: "event",
+      type: "customer.updated",
+      created: Math.floor(Date.now() / 1000),
+      data: { object: { id: "cus_bench", object: "customer" } },
+    });
+    const signature = stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
+    return { payload, signature };
+  };
   const request =
-    PATH === "authorize"
+    PATH === "webhook"
       ? {
           method: "POST" as const,
-          path: "/api/v1/calls/authorize",
-          body: () => {
-            const { call_id, account_id, agent_id, direction } = event();
-            return JSON.stringify({ call_id, account_id, agent_id, direction });
-          },
+          path: "/api/webhooks/stripe",
+          body: () => "",
         }
-      : {
-          method: "POST" as const,
-          path: "/api/v1/usage/calls",
-          body: () => JSON.stringify({ events: Array.from({ length: PATH === "batch" ? 50 : 1 }, event) }),
-        };
+      : PATH === "authorize"
+        ? {
+            method: "POST" as const,
+            path: "/api/v1/calls/authorize",
+            body: () => {
+              const { call_id, account_id, agent_id, direction } = event();
+              return JSON.stringify({ call_id, account_id, agent_id, direction });
+            },
+          }
+        : {
+            method: "POST" as const,
+            path: "/api/v1/usage/calls",
+            body: () => JSON.stringify({ events: Array.from({ length: PATH === "batch" ? 50 : 1 }, event) }),
+          };
   const load = (seconds: number) =>
     autocannon({
       url: base,
@@ -114,7 +164,15 @@ async function main() {
           method: request.method,
           path: request.path,
           headers: { authorization: `Bearer ${METERING_TOKEN}`, "content-type": "application/json" },
-          setupRequest: (req: autocannon.Request) => ({ ...req, body: request.body() }),
+          setupRequest: (req: autocannon.Request) => {
+            if (PATH !== "webhook") return { ...req, body: request.body() };
+            const { payload, signature } = signedEvent();
+            return {
+              ...req,
+              body: payload,
+              headers: { "content-type": "application/json", "stripe-signature": signature },
+            };
+          },
         },
       ],
     });
@@ -128,7 +186,8 @@ async function main() {
     .filter((f) => f.endsWith(".cpuprofile"))
     .sort((a, b) => statSync(join(dir, b)).size - statSync(join(dir, a)).size)[0];
   if (!file) throw new Error(`no .cpuprofile in ${dir}: did the API exit cleanly?`);
-  const summary = summarize(JSON.parse(readFileSync(join(dir, file), "utf8")) as CpuProfile);
+  const profile = JSON.parse(readFileSync(join(dir, file), "utf8")) as CpuProfile;
+  const summary = summarize(profile);
   const lines = [
     `path: ${PATH}; ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms, ${result.non2xx + result.errors} errors`,
     "| where | CPU ms | share of busy time |",
@@ -139,6 +198,12 @@ async function main() {
         (r) =>
           `| ${r.category} | ${Math.round(r.ms).toLocaleString("en-US")} | ${(r.share * 100).toFixed(1)} % |`,
       ),
+    "",
+    "| function (self time) | CPU ms | share of busy time |",
+    "| --- | --- | --- |",
+    ...topFunctions(profile, 20).map(
+      (r) => `| ${r.name} | ${Math.round(r.ms).toLocaleString("en-US")} | ${(r.share * 100).toFixed(1)} % |`,
+    ),
   ];
   writeFileSync(join(dir, "summary.md"), `${lines.join("\n")}\n`);
   console.info(lines.join("\n"));

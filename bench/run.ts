@@ -24,6 +24,14 @@ import { measureMemory, memoryRows } from "./memory.ts";
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..");
 const FULL = process.argv.includes("--full");
+/**
+ * `--events=N`: only the dashboard-scale figure, with N usage events (issue #20's one-off 100M run:
+ * `pnpm bench --events=100000000`); written to results/scale-N.md, latest.md left alone.
+ */
+const EVENTS_ARG = process.argv.find((a) => a.startsWith("--events="))?.slice("--events=".length);
+const SCALE_EVENTS = EVENTS_ARG === undefined ? undefined : Number(EVENTS_ARG);
+if (SCALE_EVENTS !== undefined && !(Number.isSafeInteger(SCALE_EVENTS) && SCALE_EVENTS >= 100_000))
+  throw new Error(`--events must be a whole number of at least 100000, not ${EVENTS_ARG}`);
 const DURATION = FULL ? 20 : 6;
 const WARMUP = FULL ? 5 : 2;
 /** Seconds of 200 clients in the memory section (a 10-minute soak: bench/memory.ts on its own). */
@@ -59,6 +67,8 @@ interface Row {
   target: string;
   met: boolean;
   note?: string;
+  /** A figure that explains another (an HTTP floor): no goal of its own. */
+  context?: true;
 }
 const rows: Row[] = [];
 const fmt = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 0 });
@@ -302,7 +312,7 @@ async function main() {
     met: viaTrpc.rps / plain.rps >= TARGETS.dashboardVsPlainRoute && viaTrpc.errors === 0,
   });
   const small = 10_000;
-  const large = FULL ? 10_000_000 : 1_000_000;
+  const large = SCALE_EVENTS ?? (FULL ? 10_000_000 : 1_000_000);
   await bulk(small);
   const latencySmall = await http({
     url: base,
@@ -335,8 +345,16 @@ async function main() {
     ratio: mean(latencyLarge) / mean(latencySmall),
     target: `≤ ${TARGETS.dashboardScale}`,
     met: mean(latencyLarge) / mean(latencySmall) <= TARGETS.dashboardScale,
-    note: `${FULL ? "" : "quick mode uses 1M events; --full uses 10M. "}Seeding ${fmt(large)} events over 36 months took ${seedSeconds.toFixed(0)} s`,
+    note: `${FULL || SCALE_EVENTS ? "" : "quick mode uses 1M events; --full uses 10M. "}Seeding ${fmt(large)} events over 36 months took ${seedSeconds.toFixed(0)} s (${fmt(large / seedSeconds)} events/s, generated in SQL); usage_event then held ${await relationSize(pool, "usage_event")} with its partitions and indexes, usage_call_key ${await relationSize(pool, "usage_call_key")}`,
   });
+  if (SCALE_EVENTS !== undefined) {
+    await api.stop("SIGTERM");
+    await pool.end();
+    await db.$disconnect();
+    await pgServer.stop();
+    writeResults(`scale-${SCALE_EVENTS}`);
+    return;
+  }
 
   // 1. Metering ingestion, batches of 500 and single events.
   for (const batch of [500, 1]) {
@@ -384,6 +402,34 @@ async function main() {
       ratio,
       target: `≥ ${target}`,
       met: ratio >= target && api1.errors === 0,
+    });
+    // The HTTP floor: the raw insert behind a plain route of the same server (floor-routes.ts).
+    await http({
+      url: base,
+      path: "/bench/usage-floor",
+      method: "POST",
+      headers: meteringHeaders,
+      body,
+      seconds: WARMUP,
+    });
+    const floorBefore = await countEvents();
+    const floor = await http({
+      url: base,
+      path: "/bench/usage-floor",
+      method: "POST",
+      headers: meteringHeaders,
+      body,
+      seconds: DURATION,
+    });
+    const floorRate = ((await countEvents()) - floorBefore) / DURATION;
+    rows.push({
+      benchmark: `${batch === 1 ? "Single events" : "Batches of 500"}: the HTTP floor against the raw insert, and the API against it`,
+      measured: `API ${fmt(measured)} events/s = ${(measured / floorRate).toFixed(2)} of the floor`,
+      baseline: `${fmt(floorRate)} events/s (p99 ${fmt(floor.p99)} ms${floor.errors ? `, ${floor.errors} errors` : ""}): the raw insert behind a plain route of the same server, 16 connections`,
+      ratio: floorRate / baseline,
+      target: "(the floor / raw)",
+      met: true,
+      context: true,
     });
   }
 
@@ -440,6 +486,22 @@ async function main() {
     return result.rowCount ?? 0;
   });
   const ackErrors = ack.non2xx + ack.errors;
+  const webhookFloor = await autocannon({
+    url: base,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    requests: [
+      {
+        method: "POST",
+        path: "/bench/webhook-floor",
+        setupRequest: (req: autocannon.Request) => ({
+          ...req,
+          body: webhook(),
+          headers: { "content-type": "application/json" },
+        }),
+      },
+    ],
+  });
   rows.push({
     benchmark: "Webhook acknowledgement",
     measured: `${fmt(ack.requests.average)} events/s (p99 ${fmt(ack.latency.p99)} ms${ackErrors ? `, ${ackErrors} errors` : ""})`,
@@ -447,6 +509,16 @@ async function main() {
     ratio: ack.requests.average / rawAck,
     target: `≥ ${TARGETS.webhook}`,
     met: ack.requests.average / rawAck >= TARGETS.webhook && ackErrors === 0,
+  });
+  const floorErrors = webhookFloor.non2xx + webhookFloor.errors;
+  rows.push({
+    benchmark: "Webhooks: the HTTP floor against the raw insert, and the API against it",
+    measured: `API ${fmt(ack.requests.average)} events/s = ${(ack.requests.average / webhookFloor.requests.average).toFixed(2)} of the floor`,
+    baseline: `${fmt(webhookFloor.requests.average)} events/s (p99 ${fmt(webhookFloor.latency.p99)} ms${floorErrors ? `, ${floorErrors} errors` : ""}): the raw insert behind a plain route of the same server (no signature, no job)`,
+    ratio: webhookFloor.requests.average / rawAck,
+    target: "(the floor / raw)",
+    met: true,
+    context: true,
   });
 
   await api.stop("SIGTERM");
@@ -506,25 +578,46 @@ async function main() {
   });
   rows.push(...memoryRows(memory));
 
+  writeResults("latest");
+}
+
+/** The size of a table with its partitions and indexes, as PostgreSQL counts it (pg_size_pretty). */
+async function relationSize(pool: pg.Pool, table: string): Promise<string> {
+  const { rows: sizes } = await pool.query(
+    `SELECT pg_size_pretty(sum(pg_total_relation_size(c.oid))) AS size
+       FROM pg_class c
+      WHERE c.oid = $1::regclass OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = $1::regclass)`,
+    [table],
+  );
+  return String(sizes[0]?.size ?? "?");
+}
+
+function writeResults(name: string) {
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const table = [
-    `# Minutely benchmarks (${FULL ? "full" : "quick"}, ${new Date().toISOString()})`,
+    `# Minutely benchmarks (${SCALE_EVENTS ? `dashboard scale only, ${fmt(SCALE_EVENTS)} events` : FULL ? "full" : "quick"}, ${new Date().toISOString()})`,
     "",
     `${DURATION}s per measurement after ${WARMUP}s warm-up, ${CONNECTIONS} connections; API pinned to CPU 0 and the load generator to CPU 1 ${hasTaskset() ? "(taskset)" : "(taskset unavailable: not pinned)"}; PostgreSQL 18 embedded, unpinned.`,
     "",
-    `Memory: the production build started as \`pnpm start\` / \`pnpm worker\` start it (2 API replicas with WORKER_MODE=off, a worker), 200 connections (metering single events and batches of 50, call authorizations, the dashboard over tRPC and REST) for ${MEMORY_SECONDS} s, then 30 s without load; resident memory from /proc every second, V8 heap used from /metrics every 5 s; nothing pinned. Memory figures vary far less between runs than the speed figures, which depend on what else the shared machine runs.`,
-    "",
+    ...(SCALE_EVENTS
+      ? []
+      : [
+          `Memory: the production build started as \`pnpm start\` / \`pnpm worker\` start it (2 API replicas with WORKER_MODE=off, a worker), 200 connections (metering single events and batches of 50, call authorizations, the dashboard over tRPC and REST) for ${MEMORY_SECONDS} s, then 30 s without load; resident memory from /proc every second, V8 heap used from /metrics every 5 s; nothing pinned. Memory figures vary far less between runs than the speed figures, which depend on what else the shared machine runs.`,
+          "",
+        ]),
     "| benchmark | measured | baseline (same run) | ratio | target | met |",
     "| --- | --- | --- | --- | --- | --- |",
     ...rows.map(
       (r) =>
-        `| ${r.benchmark} | ${r.measured} | ${r.baseline} | ${r.ratio.toFixed(2)} | ${r.target} | ${r.met ? "yes" : "**no**"} |`,
+        `| ${r.benchmark} | ${r.measured} | ${r.baseline} | ${r.ratio.toFixed(2)} | ${r.target} | ${r.context ? "(context)" : r.met ? "yes" : "**no**"} |`,
     ),
+    "",
+    ...rows.filter((r) => r.note).map((r) => `- ${r.benchmark}: ${r.note}`),
     "",
   ].join("\n");
   mkdirSync(join(HERE, "results"), { recursive: true });
   writeFileSync(join(HERE, "results", `${stamp}.md`), table);
-  writeFileSync(join(HERE, "results", "latest.md"), table);
+  writeFileSync(join(HERE, "results", `${name}.md`), table);
   process.stdout.write(`${table}\n`);
 }
 

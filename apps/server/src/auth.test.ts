@@ -159,6 +159,8 @@ describe("protection", () => {
     expect(response.json()).toEqual({ status: "ok", database: "up" });
     expect(response.headers["x-content-type-options"]).toBe("nosniff");
     expect(response.headers["content-security-policy"]).toContain("default-src 'self'");
+    expect(response.headers["content-security-policy"]).toContain("frame-ancestors 'none'");
+    expect(response.headers["strict-transport-security"]).toMatch(/max-age=\d+/);
     expect(response.headers["x-request-id"]).toBeTruthy();
   });
 });

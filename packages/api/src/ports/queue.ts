@@ -1,6 +1,7 @@
 import { type Database, Prisma } from "@minutely/db";
 import type { Db } from "../db.ts";
 import { maxAttemptsOf, type TaskName, type TaskPayloadInput } from "../jobs/tasks.ts";
+import { preparedQuery } from "../prepared.ts";
 
 /**
  * The payload of a job of `task`: the task's payload type for the product's tasks (jobs/tasks.ts), any
@@ -59,9 +60,13 @@ export class PostgresJobQueue implements JobQueue {
     options: EnqueueOptions = {},
   ): Promise<boolean> {
     // A data-modifying CTE: the job is added for the inserted row only, in the statement's own transaction.
-    const rows = await this.db.$queryRaw<unknown[]>`
+    // Prepared once a connection (a webhook's acknowledgement is a hot path).
+    const rows = await preparedQuery<unknown>(
+      this.db,
+      Prisma.sql`
       WITH inserted AS (${insert})
-      SELECT ${addJob(task, payload, options)} FROM inserted`;
+      SELECT ${addJob(task, payload, options)} FROM inserted`,
+    );
     return rows.length > 0;
   }
 }
