@@ -141,7 +141,10 @@ export async function startBenchApi(
     process: child,
     async stop(signal) {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      const timer = setTimeout(() => {
+        process.stderr.write(`[bench] the API did not exit 15 s after ${signal}: killed\n`);
+        child.kill("SIGKILL");
+      }, 15_000);
       await exited;
       clearTimeout(timer);
     },

@@ -1,7 +1,8 @@
 // `pnpm --filter @minutely/bench profile [path]`: a CPU profile of the API under one hot path, summarised by
 // where the time goes (Prisma, the pg driver, Fastify, zod, Minutely's own code, ...). Paths: `usage` (one
 // usage event per request, the default), `authorize` (call authorizations), `batch` (50 events a request),
-// `webhook` (signed Stripe events).
+// `webhook` (signed Stripe events), `dashboard` (dashboard.get over tRPC) and `dashboard-plain` (the same
+// service call on a plain route, bench/dashboard-routes.ts).
 // The API runs as in `pnpm bench` (bench/harness.ts: its own process, worker off) with `--cpu-prof`; 16
 // connections for 15 s after a 3 s warm-up. The summary is printed and written beside the .cpuprofile
 // (bench/profiles/, not committed). Shares are of the API process's sampled time, idle excluded; run it on
@@ -17,12 +18,14 @@ import {
   startBenchApi,
   startBenchDatabase,
   subscribedAccounts,
+  subscribePro,
   WEBHOOK_SECRET,
 } from "./harness.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PATH = process.argv[2] ?? "usage";
-if (!["usage", "authorize", "batch", "webhook"].includes(PATH)) throw new Error(`unknown path ${PATH}`);
+if (!["usage", "authorize", "batch", "webhook", "dashboard", "dashboard-plain"].includes(PATH))
+  throw new Error(`unknown path ${PATH}`);
 const ACCOUNTS = 100;
 
 interface ProfileNode {
@@ -99,12 +102,40 @@ async function main() {
   const now = new Date();
   const periodStart = new Date(now.getTime() - 10 * 24 * 3600 * 1000);
   const accounts = await subscribedAccounts(db, ACCOUNTS, { periodStart, withAgent: true });
-  await db.$disconnect();
 
   const dir = join(HERE, "profiles", `${PATH}-${new Date().toISOString().replace(/[:.]/g, "-")}`);
   mkdirSync(dir, { recursive: true });
   const api = await startBenchApi(url, { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`] });
   const { base } = api;
+  const dashboardPath = PATH === "dashboard" || PATH === "dashboard-plain";
+  let cookie = "";
+  if (dashboardPath) {
+    // A customer on Pro with 300 calls this period, as in `pnpm bench`.
+    const signUp = await fetch(`${base}/api/auth/sign-up/email`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: base },
+      body: JSON.stringify({ name: "Dash", email: "dash@example.com", password: "bench-password-1" }),
+    });
+    cookie = signUp.headers
+      .getSetCookie()
+      .map((c) => c.split(";")[0])
+      .join("; ");
+    const user = await db.user.findUniqueOrThrow({ where: { email: "dash@example.com" } });
+    await subscribePro(db, user.accountId ?? "", periodStart, "sub_profile_dash");
+    const events = Array.from({ length: 300 }, (_, i) => ({
+      call_id: `profile-dash-${i}`,
+      account_id: user.accountId,
+      direction: i % 2 === 0 ? "inbound" : "outbound",
+      started_at: new Date(now.getTime() - (i + 60) * 60_000).toISOString(),
+      duration_seconds: 30 + (i % 240),
+    }));
+    await fetch(`${base}/api/v1/usage/calls`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${METERING_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ events }),
+    });
+  }
+  await db.$disconnect();
 
   let seq = 0;
   const run = randomUUID().slice(0, 8);
@@ -133,8 +164,13 @@ async function main() {
     const signature = stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
     return { payload, signature };
   };
-  const request =
-    PATH === "webhook"
+  const request = dashboardPath
+    ? {
+        method: "GET" as const,
+        path: PATH === "dashboard" ? "/trpc/dashboard.get" : "/bench/dashboard",
+        body: () => "",
+      }
+    : PATH === "webhook"
       ? {
           method: "POST" as const,
           path: "/api/webhooks/stripe",
@@ -165,6 +201,7 @@ async function main() {
           path: request.path,
           headers: { authorization: `Bearer ${METERING_TOKEN}`, "content-type": "application/json" },
           setupRequest: (req: autocannon.Request) => {
+            if (dashboardPath) return { ...req, headers: { cookie } };
             if (PATH !== "webhook") return { ...req, body: request.body() };
             const { payload, signature } = signedEvent();
             return {
@@ -178,6 +215,9 @@ async function main() {
     });
   await load(3);
   const result = await load(15);
+  console.info(
+    `${PATH}: ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms, ${result.non2xx} non-2xx, ${result.errors} errors`,
+  );
   await api.stop("SIGINT");
   await pgServer.stop();
 

@@ -109,6 +109,30 @@ async function rawBest(
   return best;
 }
 
+/**
+ * Measures each of `measures` for `seconds` in all, in three rounds that take turns (A B C A B C A B C);
+ * requests per second are the rounds' mean, p99 the rounds' highest, errors their sum.
+ */
+type Measured = { rps: number; p99: number; errors: number };
+async function interleaved<T extends readonly ((seconds: number) => Promise<Measured>)[]>(
+  measures: T,
+  seconds: number,
+): Promise<{ [K in keyof T]: Measured }> {
+  const rounds = 3;
+  const results = measures.map(() => ({ rps: 0, p99: 0, errors: 0 }));
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, measure] of measures.entries()) {
+      const r = await measure(Math.max(1, Math.round(seconds / rounds)));
+      const total = results[i];
+      if (!total) continue;
+      total.rps += r.rps / rounds;
+      total.p99 = Math.max(total.p99, r.p99);
+      total.errors += r.errors;
+    }
+  }
+  return results as { [K in keyof T]: Measured };
+}
+
 async function http(opts: {
   url: string;
   path: string;
@@ -258,39 +282,24 @@ async function main() {
     headers: dashHeaders,
     seconds: WARMUP,
   });
-  const viaTrpc = await http({
-    url: base,
-    path: "/trpc/dashboard.get",
-    method: "GET",
-    headers: dashHeaders,
-    seconds: DURATION,
-  });
-  await http({ url: base, path: "/bench/dashboard", method: "GET", headers: dashHeaders, seconds: WARMUP });
-  const plain = await http({
-    url: base,
-    path: "/bench/dashboard",
-    method: "GET",
-    headers: dashHeaders,
-    seconds: DURATION,
-  });
   // The floor: the same JSON from one hand-written SQL statement, session included (dashboard-floor.ts).
   const floorProbe = await fetch(`${base}/bench/dashboard-sql`, { headers: dashHeaders });
   const floorBody = await floorProbe.text();
   log(`  the SQL floor: HTTP ${floorProbe.status}, ${fmt(floorBody.length)} bytes`);
-  await http({
-    url: base,
-    path: "/bench/dashboard-sql",
-    method: "GET",
-    headers: dashHeaders,
-    seconds: WARMUP,
-  });
-  const sqlFloor = await http({
-    url: base,
-    path: "/bench/dashboard-sql",
-    method: "GET",
-    headers: dashHeaders,
-    seconds: DURATION,
-  });
+  for (const path of ["/bench/dashboard", "/bench/dashboard-sql"])
+    await http({ url: base, path, method: "GET", headers: dashHeaders, seconds: WARMUP });
+  // The three are compared closely, so they take turns (three rounds of a third of the time each): a
+  // change in what else the machine runs then weighs on all three alike, not on whichever ran last.
+  const dashboardAt = (path: string) => (seconds: number) =>
+    http({ url: base, path, method: "GET", headers: dashHeaders, seconds });
+  const [viaTrpc, plain, sqlFloor] = await interleaved(
+    [
+      dashboardAt("/trpc/dashboard.get"),
+      dashboardAt("/bench/dashboard"),
+      dashboardAt("/bench/dashboard-sql"),
+    ] as const,
+    DURATION,
+  );
   const measuredTrpc = `${fmt(viaTrpc.rps)} req/s, p99 ${fmt(viaTrpc.p99)} ms${viaTrpc.errors ? `, ${viaTrpc.errors} errors` : ""}`;
   rows.push({
     benchmark: "dashboard.get over tRPC vs the SQL floor",

@@ -16,6 +16,7 @@ import {
   subtractMoney,
   zeroMoney,
 } from "./money";
+import { numberFormat } from "./numbers";
 import { type BillingPeriod, periodLengthMs } from "./periods";
 import { type PlanDefinition, planNameKey } from "./plans";
 import { divideAndRound, toSafeInteger } from "./rounding";
@@ -164,7 +165,7 @@ export function planAdvice(input: PlanAdviceInput): PlanAdvice {
       planNameKey(plan.name) === currentKey || plan.monthlyPrice.amount !== currentPlan.monthlyPrice.amount,
   );
   const best = cheapestPlanFor(projectedMinutes, candidates);
-  const numbers = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
+  const numbers = numberFormat(locale, { maximumFractionDigits: 0 });
   const pace = `At this pace you will use ${numbers.format(projectedMinutes)} of ${numbers.format(
     currentPlan.callMinutesLimit,
   )} minutes`;

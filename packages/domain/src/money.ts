@@ -9,6 +9,7 @@
  */
 import { DomainError } from "./errors";
 import { assertNever } from "./exhaustive";
+import { numberFormat } from "./numbers";
 import { decimalToFraction, divideAndRound, type RoundingMode, toSafeInteger } from "./rounding";
 
 /** ISO 4217 codes we bill in, lowercase like Stripe. */
@@ -149,7 +150,7 @@ export function maxMoney(a: Money, b: Money): Money {
  * Negative amounts format with the locale's minus sign (`-$5.00`).
  */
 export function formatMoney(m: Money, options: { locale?: string } = {}): string {
-  const formatter = new Intl.NumberFormat(options.locale ?? "en-US", {
+  const formatter = numberFormat(options.locale ?? "en-US", {
     style: "currency",
     currency: m.currency.toUpperCase(),
     minimumFractionDigits: minorUnitDigits(m.currency),

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { formatAgents, formatCount, formatMinutes, formatNumber, formatPercent } from "./numbers";
+import {
+  formatAgents,
+  formatCount,
+  formatMinutes,
+  formatNumber,
+  formatPercent,
+  numberFormat,
+} from "./numbers";
 
 describe("formatNumber", () => {
   it.each([
@@ -39,5 +46,26 @@ describe("formatPercent", () => {
     [99.96, "100%"],
   ])("writes %d as %s", (value, text) => {
     expect(formatPercent(value)).toBe(text);
+  });
+});
+
+describe("numberFormat", () => {
+  it("shares one formatter per locale and options", () => {
+    const a = numberFormat("en-US", { maximumFractionDigits: 0 });
+    expect(numberFormat("en-US", { maximumFractionDigits: 0 })).toBe(a);
+    expect(numberFormat("de-DE", { maximumFractionDigits: 0 })).not.toBe(a);
+    expect(numberFormat("en-US", { maximumFractionDigits: 1 })).not.toBe(a);
+    expect(numberFormat("de-DE", { maximumFractionDigits: 0 }).format(1234.4)).toBe("1.234");
+  });
+
+  it("keeps at most 64, dropping the oldest", () => {
+    const first = numberFormat("en-GB", { minimumIntegerDigits: 1 });
+    for (let digits = 2; digits <= 70; digits++)
+      numberFormat("en-GB", {
+        minimumIntegerDigits: digits % 21 || 1,
+        maximumSignificantDigits: 1 + (digits % 20),
+      });
+    expect(numberFormat("en-GB", { minimumIntegerDigits: 1 })).not.toBe(first);
+    expect(numberFormat("en-GB", { minimumIntegerDigits: 1 }).format(5)).toBe("5");
   });
 });

@@ -25,6 +25,7 @@ import {
   type UsageForecast,
 } from "./forecast";
 import { formatMoney, type Money, zeroMoney } from "./money";
+import { numberFormat } from "./numbers";
 import type { BillingPeriod } from "./periods";
 import { planNameKey } from "./plans";
 import { overageCost, overageMinutes } from "./usage";
@@ -74,7 +75,7 @@ export function usageOutlook(input: UsageOutlookInput): UsageOutlook {
   const tooEarly = !forecast.extrapolated && forecast.elapsedFraction < 1;
   const capReached = hardCap && minutesUsed >= limit;
   const advised = planAdvice({ currentPlan, projectedMinutes: projected, plans: comparable, locale });
-  const numbers = new Intl.NumberFormat(locale ?? "en-US", { maximumFractionDigits: 0 });
+  const numbers = numberFormat(locale ?? "en-US", { maximumFractionDigits: 0 });
   const advice: PlanAdvice =
     capReached && advised.kind !== "upgrade"
       ? capAdvice(currentPlan, minutesUsed, comparable, locale ?? "en-US")
@@ -112,7 +113,7 @@ function capAdvice(
   locale: string,
 ): PlanAdvice {
   const currency = currentPlan.monthlyPrice.currency;
-  const numbers = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
+  const numbers = numberFormat(locale, { maximumFractionDigits: 0 });
   const usedUp = `You have used ${numbers.format(minutesUsed)} of the ${numbers.format(
     currentPlan.callMinutesLimit,
   )} minutes ${currentPlan.name} includes`;

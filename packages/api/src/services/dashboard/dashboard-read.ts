@@ -6,9 +6,17 @@
 // functions as the services it used to call (one definition of each fact). Every subquery names the
 // account (docs/scaling.md, "Citus"); none reads more of usage_event than the period's partial edge days
 // and its late events (an index range on account and start time), whatever the table's size.
-import type { Agent, BillingHistory, Prisma, SubscriptionPlan, UsageAlert } from "@minutely/db";
+
+import {
+  type Agent,
+  type BillingHistory,
+  Prisma,
+  type SubscriptionPlan,
+  type UsageAlert,
+} from "@minutely/db";
 import { type BillingPeriod, type CallDirection, dayKey } from "@minutely/domain";
 import type { Db } from "../../db.ts";
+import { preparedQuery } from "../../prepared.ts";
 import {
   bool,
   date,
@@ -112,16 +120,18 @@ export async function readDashboardAccount(
   accountId: string,
   invoiceLimit: number,
 ): Promise<DashboardAccountRows> {
-  const [row] = await db.$queryRaw<
-    {
-      account: Json | null;
-      subscriptions: unknown;
-      plans: unknown;
-      agents: unknown;
-      invoices: unknown;
-      refunded: unknown;
-    }[]
-  >`
+  // Prepared (planned once a connection): usage_event is partitioned, and planning the period read anew
+  // cost more than running it.
+  const [row] = await preparedQuery<{
+    account: Json | null;
+    subscriptions: unknown;
+    plans: unknown;
+    agents: unknown;
+    invoices: unknown;
+    refunded: unknown;
+  }>(
+    db,
+    Prisma.sql`
     SELECT
       (SELECT jsonb_build_object('id', account.id, 'name', account.name) FROM account
         WHERE account.id = ${accountId}::uuid)
@@ -138,7 +148,8 @@ export async function readDashboardAccount(
           ORDER BY issued_at DESC, number DESC NULLS LAST, stripe_invoice_id DESC
           LIMIT ${invoiceLimit}) b) AS invoices,
       (SELECT jsonb_agg(d.stripe_subscription_id) FROM duplicate_subscription d
-        WHERE d.account_id = ${accountId}::uuid AND d.status = 'resolved') AS refunded`;
+        WHERE d.account_id = ${accountId}::uuid AND d.status = 'resolved') AS refunded`,
+  );
   const plans = rows(row?.plans).map(planRow);
   const byId = new Map(plans.map((p) => [p.id, p]));
   return {
@@ -180,15 +191,15 @@ export async function readDashboardPeriod(
   const wholeDays = firstFullDay.getTime() < endOfFullDays.getTime();
   const eventsTo = wholeDays ? firstFullDay : period.end;
   const lateFrom = new Date(period.start.getTime() - LATE_WINDOW_MS);
-  const [row] = await db.$queryRaw<
-    {
-      rollup: Json | null;
-      held: number;
-      late: Json;
-      breakdown: unknown;
-      alerts: unknown;
-    }[]
-  >`
+  const [row] = await preparedQuery<{
+    rollup: Json | null;
+    held: number;
+    late: Json;
+    breakdown: unknown;
+    alerts: unknown;
+  }>(
+    db,
+    Prisma.sql`
     SELECT
       (SELECT jsonb_build_object('minutes', r.minutes, 'calls', r.calls, 'overage_reported', r.overage_reported)
         FROM usage_period_rollup r
@@ -220,7 +231,8 @@ export async function readDashboardPeriod(
         FROM (SELECT * FROM usage_alert
           WHERE account_id = ${accountId}::uuid AND dismissed_at IS NULL
             AND period_start = ${period.start} AND minutes_limit = ${minutesLimit}
-          ORDER BY created_at DESC, threshold_percent DESC LIMIT ${alertLimit}) u) AS alerts`;
+          ORDER BY created_at DESC, threshold_percent DESC LIMIT ${alertLimit}) u) AS alerts`,
+  );
   const rollup = row?.rollup ?? null;
   const late = row?.late ?? { calls: 0, minutes: 0 };
   return {
