@@ -150,6 +150,7 @@ function SubscriptionSection({ detail }: { detail: Detail }) {
                 ? `To ${sub.scheduledChange.planName}${sub.scheduledChange.at ? ` on ${formatDate(sub.scheduledChange.at)}` : ""}`
                 : "None",
             ],
+            ["Overage budget", <SpendCapFact key="cap" detail={detail} />],
             ["Last synced from Stripe", formatDateTime(sub.syncedAt)],
           ]}
         />
@@ -176,6 +177,32 @@ function SubscriptionSection({ detail }: { detail: Detail }) {
         </details>
       ) : null}
     </Section>
+  );
+}
+
+/** The customer's overage budget (spend cap), what the current period's overage uses of it, and "Capped". */
+function SpendCapFact({ detail }: { detail: Detail }) {
+  const spendCap = detail.spendCap;
+  if (!spendCap) return <span data-testid="spend-cap">None</span>;
+  const { cap, status } = spendCap;
+  return (
+    <span data-testid="spend-cap" className="flex flex-wrap items-center gap-2">
+      {status
+        ? `${formatAmount(status.spentCents, cap.currency)} of ${formatAmount(cap.amountCents, cap.currency)} this period (${status.percentage}%)`
+        : `${formatAmount(cap.amountCents, cap.currency)} a period`}
+      {status?.reached ? (
+        <span className="rounded bg-red-100 px-1.5 py-0.5 text-xs font-medium text-red-800">
+          Capped: outbound calls denied
+        </span>
+      ) : null}
+      <Link
+        to="/audit"
+        search={{ entityType: "account", entityId: detail.account.id }}
+        className="text-xs font-medium text-brand-700 underline"
+      >
+        Changes
+      </Link>
+    </span>
   );
 }
 
