@@ -177,6 +177,29 @@ describe("the spend cap", () => {
     ]);
   });
 
+  it("one update past several budget thresholds records each, but emails only the highest", async () => {
+    const who = await customer();
+    await setSpendCap(ports, who.viewer, who.accountId, cap(300));
+    await use(who, 3200);
+    expect(await runQueuedJobs(url, ports)).toEqual([]);
+    const alerts = await db.usageAlert.findMany({
+      where: { accountId: who.accountId, kind: "spend_cap" },
+      orderBy: { thresholdPercent: "asc" },
+    });
+    expect(alerts.map((a) => [a.thresholdPercent, a.emailedAt !== null])).toEqual([
+      [50, false],
+      [80, false],
+      [100, true],
+    ]);
+    expect(alerts[0]?.message).toContain(
+      "passed 50% of your $3.00 budget and, in the same update, reached all of it",
+    );
+    const mails = await db.mailMessage.findMany({
+      where: { to: who.viewer.email, subject: { contains: "overage budget" } },
+    });
+    expect(mails.map((m) => m.subject)).toEqual(["Minutely: overage budget used up, outbound calls paused"]);
+  });
+
   it("records every change in the account's audit log, and none for a repeat of the same value", async () => {
     const who = await customer();
     await setSpendCap(ports, who.viewer, who.accountId, cap(5000));

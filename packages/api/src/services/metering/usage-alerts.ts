@@ -98,18 +98,24 @@ export function describeSpendCapAlert(input: {
   percent: number;
   minutesUsed: number;
   periodEnd: Date;
+  /** The highest budget threshold the same update crossed, when above `percent` (see describeAlert). */
+  supersededBy?: number | undefined;
 }): AlertText {
-  const { limit, price, cap, percent, minutesUsed, periodEnd } = input;
+  const { limit, price, cap, percent, minutesUsed, periodEnd, supersededBy } = input;
   const budget = formatMoney({ amount: cap.amountCents, currency: cap.currency });
   const spent = formatMoney({
     amount: spendCapStatus({ minutesUsed, limit, price, cap }).spentCents,
     currency: price.currency,
   });
   const renews = `The budget starts again on ${dates.format(periodEnd)} (UTC).`;
+  const paused =
+    "Outbound calls are paused until the next period or until you raise the budget; inbound calls are still answered and their minutes beyond the budget are not billed.";
   const message =
-    percent >= 100
-      ? `Your overage budget of ${budget} is used up (${spent} of overage this billing period). Outbound calls are paused until the next period or until you raise the budget; inbound calls are still answered and their minutes beyond the budget are not billed. ${renews}`
-      : `Your overage this billing period has reached ${percent}% of your ${budget} budget (${spent}). At 100% outbound calls are paused. ${renews}`;
+    supersededBy !== undefined && supersededBy > percent
+      ? `Your overage this billing period passed ${percent}% of your ${budget} budget and, in the same update, reached ${supersededBy >= 100 ? "all of it" : `${supersededBy}%`} (${spent}).${supersededBy >= 100 ? ` ${paused}` : ""} ${renews}`
+      : percent >= 100
+        ? `Your overage budget of ${budget} is used up (${spent} of overage this billing period). ${paused} ${renews}`
+        : `Your overage this billing period has reached ${percent}% of your ${budget} budget (${spent}). At 100% outbound calls are paused. ${renews}`;
   return { kind: "spend_cap", subject: subjectFor("spend_cap", percent), message };
 }
 
@@ -178,13 +184,14 @@ export async function recordCrossedAlerts(
     const price = change.plan.overagePrice;
     const cap = change.spendCap ?? null;
     if (price === null || cap === null) continue;
-    for (const percent of crossedSpendCapThresholds({
+    const spendCrossed = crossedSpendCapThresholds({
       before: change.before,
       after: change.after,
       limit,
       price,
       cap,
-    })) {
+    });
+    for (const percent of spendCrossed) {
       const text = describeSpendCapAlert({
         limit,
         price,
@@ -192,6 +199,7 @@ export async function recordCrossedAlerts(
         percent,
         minutesUsed: change.after,
         periodEnd: change.periodEnd,
+        supersededBy: spendCrossed.at(-1),
       });
       accountIds.push(change.accountId);
       periodStarts.push(change.periodStart);
