@@ -268,7 +268,7 @@ function UsageSection({ detail }: { detail: Detail }) {
                   "Beyond the limit",
                   usage.overage.policy === "hard_cap"
                     ? `Hard cap: outbound calls stop at the limit · ${formatNumber(usage.overage.overCapMinutes)} min over the cap (not billed)`
-                    : `${formatNumber(usage.overage.minutes)} min · ${formatAmount(usage.overage.cost.amount, usage.overage.cost.currency)} (${formatNumber(usage.overage.reportedMinutes)} min sent to Stripe)`,
+                    : `${formatNumber(usage.overage.minutes)} min · ${formatAmount(usage.overage.cost.amount, usage.overage.cost.currency)} (${formatNumber(usage.overage.reportedMinutes)} min sent to Stripe${detail.spendCap?.status?.reached ? `; the budget caps it at ${formatAmount(detail.spendCap.status.spentCents, detail.spendCap.cap.currency)}` : ""})`,
                 ],
                 [
                   "Late events",
@@ -391,7 +391,7 @@ function AlertsSection({ detail }: { detail: Detail }) {
             <li key={alert.id} className="flex flex-col gap-1 py-2">
               <div className="flex flex-wrap items-center gap-2">
                 <ToneBadge tone={alert.thresholdPercent >= 100 ? "danger" : "warning"}>
-                  {alert.thresholdPercent}%
+                  {alert.thresholdPercent}%{alert.kind === "spend_cap" ? " of budget" : ""}
                 </ToneBadge>
                 <span className="text-xs text-slate-500">
                   {formatDateTime(alert.createdAt)}
