@@ -7,14 +7,8 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useForm } from "react-hook-form";
 import { z } from "zod";
 import { formatDate } from "../lib/format.ts";
+import { toMinorUnits } from "../lib/money-input.ts";
 import { trpc } from "../lib/trpc.ts";
-
-/** "50", "50.5" or "50.00" in the currency's major unit, to integer minor units without floating point. */
-export function toMinorUnits(text: string): number | null {
-  const match = /^(\d{1,9})(?:\.(\d{1,2}))?$/.exec(text.trim());
-  if (!match) return null;
-  return Number(match[1]) * 100 + Number((match[2] ?? "").padEnd(2, "0"));
-}
 
 const BudgetSchema = z.object({
   budget: z.string().refine((text) => toMinorUnits(text) !== null, "Enter an amount such as 50 or 49.99."),
