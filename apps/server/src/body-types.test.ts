@@ -152,6 +152,10 @@ const VALID: Record<string, { body: Record<string, unknown>; headers: Record<str
     body: { newPassword: "another-password-1", token: "not-a-reset-token" },
     headers: {},
   },
+  "POST /api/billing/spend-cap": {
+    body: { amount_cents: 5000, currency: "usd" },
+    headers: { cookie: customer },
+  },
   "POST /api/v1/calls/authorize": {
     body: {
       call_id: "body-types-call",

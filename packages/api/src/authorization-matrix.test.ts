@@ -68,6 +68,10 @@ const CROSS_ACCOUNT_PROBES: Record<string, Probe> = {
   "alerts.thresholds.list": { check: (result) => expect(result).toMatchObject({ custom: [] }) },
   "alerts.thresholds.set": { input: (b) => ({ percent: 60, accountId: b.accountId }) },
   "alerts.thresholds.remove": { input: () => ({ percent: 50 }) },
+  // The overage budget is the caller's own: A has no subscription (none to show; setting one is refused) and
+  // an account id in the input is an unknown key.
+  "spendCap.get": { check: (result) => expect(result).toMatchObject({ cap: null, available: false }) },
+  "spendCap.set": { input: (b) => ({ amountCents: 100, currency: "usd", accountId: b.accountId }) },
   "agents.list": { check: (result) => expect(result).toMatchObject({ agents: [], allowed: 0 }) },
   "agents.create": { input: (b) => ({ name: "Intruder", accountId: b.accountId }) },
   "agents.rename": { input: () => ({ id: meteringOfB.agentId, name: "Renamed by A" }) },

@@ -84,6 +84,7 @@ const INPUTS: Record<string, unknown> = {
   "alerts.thresholds.set": { percent: 50 },
   "apiKeys.create": { name: "CI" },
   "apiKeys.revoke": { id: someId },
+  "spendCap.set": { amountCents: 5000, currency: "usd" },
   "subscription.cancel": {},
   "subscription.cancelScheduledChange": {},
   "subscription.completeCheckout": { sessionId: "cs_intent" },

@@ -16,6 +16,7 @@ import { authRouter } from "./routers/auth.ts";
 import { catalogRouter } from "./routers/catalog.ts";
 import { dashboardRouter } from "./routers/dashboard.ts";
 import { integrationRouter } from "./routers/integration.ts";
+import { spendCapRouter } from "./routers/spend-cap.ts";
 import { subscriptionRouter } from "./routers/subscription.ts";
 import { systemRouter } from "./routers/system.ts";
 import { usageRouter } from "./routers/usage.ts";
@@ -34,6 +35,7 @@ export const appRouter = router({
   dashboard: dashboardRouter,
   analytics: analyticsRouter,
   integration: integrationRouter,
+  spendCap: spendCapRouter,
 });
 
 /** The admin app's router, served at /trpc/admin. Every procedure in it requires the admin role. */

@@ -5,7 +5,9 @@
  * 1. Inputs must be non-negative integers and `reserveMinutes >= 1` -> otherwise `INVALID_REQUEST`.
  * 2. No access-granting subscription -> `NO_ACTIVE_SUBSCRIPTION`.
  * 3. Inactive agent -> `AGENT_INACTIVE`.
- * 4. Plans with overage (billed per minute above the limit) always allow.
+ * 4. Plans with overage (billed per minute above the limit) allow, unless the customer set a spend cap
+ *    (`spendCapMinutes`: the overage minutes the budget pays for, see spend-cap.ts): then the plan's cap is
+ *    `minutesLimit + spendCapMinutes` and rules 5 and 6 apply to it, denying with `SPEND_CAP_REACHED`.
  * 5. Hard-cap plans allow when `minutesUsed + minutesReserved + reserveMinutes <= minutesLimit`.
  *    The full reservation must fit: there is no partial reservation of the last few minutes.
  * 6. Otherwise the direction's over-cap policy decides. The default lets inbound calls through
@@ -42,6 +44,11 @@ export interface CallAuthorizationInput {
   minutesLimit: number;
   /** `true` when the plan bills overage; `false` for a hard cap. */
   overageAllowed: boolean;
+  /**
+   * Overage minutes the customer's spend cap pays for (`spendCapMinutes`), or null/absent for no cap. Only
+   * read when `overageAllowed`.
+   */
+  spendCapMinutes?: number | null;
   /** Minutes to hold for this call (>= 1). */
   reserveMinutes: number;
   policy: OverCapPolicy;
@@ -54,6 +61,7 @@ export type CallDenialReason =
   | "NO_ACTIVE_SUBSCRIPTION"
   | "AGENT_INACTIVE"
   | "MINUTES_EXHAUSTED"
+  | "SPEND_CAP_REACHED"
   | "INVALID_REQUEST";
 
 export type CallAuthorization =
@@ -89,18 +97,34 @@ export function callMinutesAllowed(input: {
   minutesReservedByOthers: number;
   minutesLimit: number;
   overageAllowed: boolean;
+  /** Overage minutes a spend cap pays for (overage plans only); null/absent: no cap. */
+  spendCapMinutes?: number | null;
   policy: OverCapPolicy;
 }): number | null {
-  if (input.overageAllowed) return null;
+  const cap = capOf(input);
+  if (cap === null) return null;
   if (overCapRule(input.policy, input.direction) === "allow") return null;
-  return Math.max(0, input.minutesLimit - input.minutesUsed - input.minutesReservedByOthers);
+  return Math.max(0, cap - input.minutesUsed - input.minutesReservedByOthers);
+}
+
+/** The minutes at which calls stop: the limit (hard cap), limit + budget (spend cap), or null (no cap). */
+function capOf(input: {
+  minutesLimit: number;
+  overageAllowed: boolean;
+  spendCapMinutes?: number | null | undefined;
+}): number | null {
+  if (!input.overageAllowed) return input.minutesLimit;
+  const budget = input.spendCapMinutes ?? null;
+  return budget === null ? null : input.minutesLimit + budget;
 }
 
 /** Decides whether a call may start and how many minutes to reserve for it. */
 export function authorizeCall(input: CallAuthorizationInput): CallAuthorization {
   const { minutesUsed, minutesReserved, minutesLimit, reserveMinutes } = input;
+  const budget = input.spendCapMinutes ?? null;
   if (
     ![minutesUsed, minutesReserved, minutesLimit].every(isCount) ||
+    (budget !== null && !isCount(budget)) ||
     !isCount(reserveMinutes) ||
     reserveMinutes < 1
   ) {
@@ -126,20 +150,29 @@ export function authorizeCall(input: CallAuthorizationInput): CallAuthorization 
     minutesReservedByOthers: minutesReserved,
     minutesLimit,
     overageAllowed: input.overageAllowed,
+    spendCapMinutes: budget,
     policy: input.policy,
   });
-  if (input.overageAllowed) {
+  const cap = capOf(input);
+  if (cap === null) {
     return { decision: "allow", reserveMinutes, overCap: false, maxMinutes };
   }
-  if (minutesUsed + minutesReserved + reserveMinutes <= minutesLimit) {
+  if (minutesUsed + minutesReserved + reserveMinutes <= cap) {
     return { decision: "allow", reserveMinutes, overCap: false, maxMinutes };
   }
   const rule = overCapRule(input.policy, input.direction);
-  const exhausted: CallAuthorization = {
-    decision: "deny",
-    reason: "MINUTES_EXHAUSTED",
-    message: `Your plan's ${minutesLimit} included minutes are used up for this billing period.`,
-  };
+  const exhausted: CallAuthorization = input.overageAllowed
+    ? {
+        decision: "deny",
+        reason: "SPEND_CAP_REACHED",
+        message:
+          "Your overage budget for this billing period is used up: outbound calls are paused until the next period or until you raise the budget.",
+      }
+    : {
+        decision: "deny",
+        reason: "MINUTES_EXHAUSTED",
+        message: `Your plan's ${minutesLimit} included minutes are used up for this billing period.`,
+      };
   switch (rule) {
     case "allow":
       return { decision: "allow", reserveMinutes, overCap: true, maxMinutes };

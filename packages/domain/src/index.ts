@@ -19,6 +19,7 @@ export * from "./plans";
 export * from "./proration";
 export * from "./recommendations";
 export * from "./rounding";
+export * from "./spend-cap";
 export * from "./subscription-machine";
 export * from "./subscription-status";
 export * from "./time";

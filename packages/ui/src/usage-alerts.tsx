@@ -3,7 +3,10 @@ import { Banner } from "./feedback.tsx";
 /** What the list shows of a usage alert (the alerts.list and dashboard.get rows have more). */
 export interface UsageAlert {
   id: string;
-  /** "threshold": a percentage of the included minutes was reached; any other kind is shown as urgent. */
+  /**
+   * "threshold": a percentage of the included minutes was reached; "spend_cap": of the overage budget (urgent
+   * at 100%); any other kind is shown as urgent.
+   */
   kind: string;
   thresholdPercent: number;
   message: string;
@@ -27,8 +30,18 @@ export function UsageAlertList({
       {alerts.map((alert) => (
         <Banner
           key={alert.id}
-          tone={alert.kind === "threshold" ? "warning" : "danger"}
-          title={`${alert.thresholdPercent}% of your included minutes used`}
+          tone={
+            alert.kind === "threshold" || (alert.kind === "spend_cap" && alert.thresholdPercent < 100)
+              ? "warning"
+              : "danger"
+          }
+          title={
+            alert.kind === "spend_cap"
+              ? alert.thresholdPercent >= 100
+                ? "Overage budget used up"
+                : `${alert.thresholdPercent}% of your overage budget used`
+              : `${alert.thresholdPercent}% of your included minutes used`
+          }
         >
           <p>{alert.message}</p>
           <button
@@ -36,7 +49,7 @@ export function UsageAlertList({
             className="mt-1 font-medium underline"
             disabled={dismiss.isPending}
             onClick={() => dismiss.mutate({ id: alert.id })}
-            aria-label={`Dismiss the ${alert.thresholdPercent}% alert`}
+            aria-label={`Dismiss the ${alert.thresholdPercent}%${alert.kind === "spend_cap" ? " overage budget" : ""} alert`}
           >
             Dismiss
           </button>

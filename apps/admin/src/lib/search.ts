@@ -78,17 +78,35 @@ export const CUSTOMER_STATUS_OPTIONS = [
 ] as const;
 export type CustomerStatusOption = (typeof CUSTOMER_STATUS_OPTIONS)[number]["value"];
 
+export const CUSTOMER_SPEND_CAP_OPTIONS = [
+  { value: "all", label: "Any" },
+  { value: "set", label: "Budget set" },
+  { value: "reached", label: "Budget reached (capped)" },
+] as const;
+export type CustomerSpendCapOption = (typeof CUSTOMER_SPEND_CAP_OPTIONS)[number]["value"];
+
 export interface CustomersSearch {
   q?: string | undefined;
   status?: CustomerStatusOption | undefined;
+  /** The overage budget filter. */
+  cap?: CustomerSpendCapOption | undefined;
   page?: number | undefined;
 }
 const customerStatus = oneOf(
   CUSTOMER_STATUS_OPTIONS.map((o) => o.value),
   "all",
 );
+const customerSpendCap = oneOf(
+  CUSTOMER_SPEND_CAP_OPTIONS.map((o) => o.value),
+  "all",
+);
 export function validateCustomersSearch(search: RawSearch): CustomersSearch {
-  return fields<CustomersSearch>(search, { q: text(100), status: customerStatus, page });
+  return fields<CustomersSearch>(search, {
+    q: text(100),
+    status: customerStatus,
+    cap: customerSpendCap,
+    page,
+  });
 }
 
 export interface UsageSearch {

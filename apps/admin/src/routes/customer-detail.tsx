@@ -150,6 +150,7 @@ function SubscriptionSection({ detail }: { detail: Detail }) {
                 ? `To ${sub.scheduledChange.planName}${sub.scheduledChange.at ? ` on ${formatDate(sub.scheduledChange.at)}` : ""}`
                 : "None",
             ],
+            ["Overage budget", <SpendCapFact key="cap" detail={detail} />],
             ["Last synced from Stripe", formatDateTime(sub.syncedAt)],
           ]}
         />
@@ -176,6 +177,32 @@ function SubscriptionSection({ detail }: { detail: Detail }) {
         </details>
       ) : null}
     </Section>
+  );
+}
+
+/** The customer's overage budget (spend cap), what the current period's overage uses of it, and "Capped". */
+function SpendCapFact({ detail }: { detail: Detail }) {
+  const spendCap = detail.spendCap;
+  if (!spendCap) return <span data-testid="spend-cap">None</span>;
+  const { cap, status } = spendCap;
+  return (
+    <span data-testid="spend-cap" className="flex flex-wrap items-center gap-2">
+      {status
+        ? `${formatAmount(status.spentCents, cap.currency)} of ${formatAmount(cap.amountCents, cap.currency)} this period (${status.percentage}%)`
+        : `${formatAmount(cap.amountCents, cap.currency)} a period`}
+      {status?.reached ? (
+        <span className="rounded bg-red-100 px-1.5 py-0.5 text-xs font-medium text-red-800">
+          Capped: outbound calls denied
+        </span>
+      ) : null}
+      <Link
+        to="/audit"
+        search={{ entityType: "account", entityId: detail.account.id }}
+        className="text-xs font-medium text-brand-700 underline"
+      >
+        Changes
+      </Link>
+    </span>
   );
 }
 
@@ -241,7 +268,7 @@ function UsageSection({ detail }: { detail: Detail }) {
                   "Beyond the limit",
                   usage.overage.policy === "hard_cap"
                     ? `Hard cap: outbound calls stop at the limit · ${formatNumber(usage.overage.overCapMinutes)} min over the cap (not billed)`
-                    : `${formatNumber(usage.overage.minutes)} min · ${formatAmount(usage.overage.cost.amount, usage.overage.cost.currency)} (${formatNumber(usage.overage.reportedMinutes)} min sent to Stripe)`,
+                    : `${formatNumber(usage.overage.minutes)} min · ${formatAmount(usage.overage.cost.amount, usage.overage.cost.currency)} (${formatNumber(usage.overage.reportedMinutes)} min sent to Stripe${detail.spendCap?.status?.reached ? `; the budget caps it at ${formatAmount(detail.spendCap.status.spentCents, detail.spendCap.cap.currency)}` : ""})`,
                 ],
                 [
                   "Late events",
@@ -364,7 +391,7 @@ function AlertsSection({ detail }: { detail: Detail }) {
             <li key={alert.id} className="flex flex-col gap-1 py-2">
               <div className="flex flex-wrap items-center gap-2">
                 <ToneBadge tone={alert.thresholdPercent >= 100 ? "danger" : "warning"}>
-                  {alert.thresholdPercent}%
+                  {alert.thresholdPercent}%{alert.kind === "spend_cap" ? " of budget" : ""}
                 </ToneBadge>
                 <span className="text-xs text-slate-500">
                   {formatDateTime(alert.createdAt)}

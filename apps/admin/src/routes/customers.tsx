@@ -12,7 +12,13 @@ import {
 } from "../components/ui-bits.tsx";
 import { useDocumentTitle } from "../lib/document-title.ts";
 import { formatAmount, formatDate, formatNumber } from "../lib/format.ts";
-import { CUSTOMER_STATUS_OPTIONS, type CustomerStatusOption, type CustomersSearch } from "../lib/search.ts";
+import {
+  CUSTOMER_SPEND_CAP_OPTIONS,
+  CUSTOMER_STATUS_OPTIONS,
+  type CustomerSpendCapOption,
+  type CustomerStatusOption,
+  type CustomersSearch,
+} from "../lib/search.ts";
 import { trpc } from "../lib/trpc.ts";
 
 export const CUSTOMERS_PAGE_SIZE = 25;
@@ -23,6 +29,7 @@ const COLUMNS: Column[] = [
   { label: "Package" },
   { label: "Status" },
   { label: "Usage this period" },
+  { label: "Overage budget" },
   { label: "MRR", className: "text-right" },
 ];
 
@@ -36,6 +43,7 @@ export function CustomersPage({
   useDocumentTitle("Customers");
   const page = search.page ?? 1;
   const status = search.status ?? "all";
+  const cap = search.cap ?? "all";
   // Typing searches from the first page; the URL keeps the term.
   const [term, setTerm] = useUrlSearchTerm(search.q ?? "", (q) =>
     onSearch({ ...search, q: q || undefined, page: undefined }),
@@ -45,12 +53,13 @@ export function CustomersPage({
     ...trpc.customers.list.queryOptions({
       search: search.q || undefined,
       status,
+      spendCap: cap,
       page,
       pageSize: CUSTOMERS_PAGE_SIZE,
     }),
     placeholderData: keepPreviousData,
   });
-  const filtered = Boolean(search.q) || status !== "all";
+  const filtered = Boolean(search.q) || status !== "all" || cap !== "all";
 
   return (
     <div className="flex flex-col gap-4">
@@ -58,7 +67,7 @@ export function CustomersPage({
         title="Customers"
         description="Every account, newest first. Search by account name, any user's email, or an exact account, Stripe customer (cus_…) or subscription (sub_…) id."
       />
-      <search className="grid gap-3 sm:grid-cols-[minmax(0,1fr)_16rem]">
+      <search className="grid gap-3 sm:grid-cols-[minmax(0,1fr)_16rem_14rem]">
         <Field
           label="Search customers"
           type="search"
@@ -79,6 +88,18 @@ export function CustomersPage({
             })
           }
         />
+        <SelectField
+          label="Overage budget"
+          value={cap}
+          options={CUSTOMER_SPEND_CAP_OPTIONS}
+          onChange={(event) =>
+            onSearch({
+              ...search,
+              cap: event.target.value === "all" ? undefined : (event.target.value as CustomerSpendCapOption),
+              page: undefined,
+            })
+          }
+        />
       </search>
 
       <QueryList
@@ -88,7 +109,7 @@ export function CustomersPage({
         empty={
           <EmptyState title={filtered ? "No customers match" : "No customers yet"}>
             {filtered ? (
-              <p>Try another search or status.</p>
+              <p>Try another search, status or budget filter.</p>
             ) : (
               <p>Accounts appear here as customers sign up.</p>
             )}
@@ -100,7 +121,7 @@ export function CustomersPage({
             <DataTable
               caption="Customers, newest first"
               columns={COLUMNS}
-              minWidth="min-w-[56rem]"
+              minWidth="min-w-[64rem]"
               busy={list.isFetching}
               boxClassName={list.isPlaceholderData ? "opacity-60 transition-opacity" : undefined}
             >
@@ -136,6 +157,20 @@ export function CustomersPage({
                       </div>
                     ) : (
                       "—"
+                    )}
+                  </td>
+                  <td className={`${td} whitespace-nowrap tabular-nums`}>
+                    {c.spendCap ? (
+                      <div className="flex flex-col items-start gap-1">
+                        {formatAmount(c.spendCap.amountCents, c.spendCap.currency)}
+                        {c.spendCap.reached ? (
+                          <span className="rounded bg-red-100 px-1.5 py-0.5 text-xs font-medium text-red-800">
+                            Capped
+                          </span>
+                        ) : null}
+                      </div>
+                    ) : (
+                      <span className="text-slate-400">—</span>
                     )}
                   </td>
                   <td className={`${td} text-right whitespace-nowrap tabular-nums`}>

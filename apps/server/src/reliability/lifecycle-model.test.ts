@@ -6,6 +6,10 @@
 //   - what each customer was charged (paid, less refunds and balance credits, plus pending invoice items)
 //     equals what the model expects: a package price per subscription, the upgrade preview's total per
 //     upgrade, the next package's price and the overage per renewal; nothing for rejected usage;
+//   - overage is billed up to the customer's overage budget (spend cap) only: the model bills
+//     max(billed so far, min(overage minutes, floor(budget / price))) after every step, and the invariant
+//     "overage billed in the current period <= the highest budget in force during the period (none: no
+//     bound)" is checked on Minutely's bills; budgets are set, raised, lowered and removed at random;
 //   - every accepted minute counted once, in the current period, and the dashboard, the metering API and
 //     the admin app agree on it; a replay is "duplicate", a different call with a used id is never silently
 //     "duplicate", invalid input is a 4xx or a per-event rejection, never a 5xx, and never fails another
@@ -154,6 +158,12 @@ interface AccountModel {
   calls: Map<string, ModelCall>;
   /** Once renewed on the test clock, the account's time runs ahead of the wall clock: no more usage. */
   renewed: boolean;
+  /** The overage budget in cents (null: none). */
+  cap: number | null;
+  /** The highest budget in force during the current period (Infinity once it had none). */
+  capBound: number;
+  /** Overage minutes of the current period billed so far (by the plan that governs it now). */
+  billedMinutes: number;
 }
 
 interface Account {
@@ -182,12 +192,25 @@ function periodMinutes(model: AccountModel): number {
   return total;
 }
 
-/** The current period's overage by the plan that governs it now (an upgrade governs the whole period). */
+/**
+ * The current period's overage billed by now, by the plan that governs it now (an upgrade governs the whole
+ * period): each decision bills up to the overage the budget then in force pays for, and never takes back.
+ */
+function settleOverage(model: AccountModel): void {
+  if (model.plan === null || model.renewed) return;
+  const plan = PLANS[model.plan];
+  if (plan.overageCents === null) return;
+  const overage = Math.max(0, periodMinutes(model) - plan.limit);
+  const budgetMinutes =
+    model.cap === null ? Number.POSITIVE_INFINITY : Math.floor(model.cap / plan.overageCents);
+  model.billedMinutes = Math.max(model.billedMinutes, Math.min(overage, budgetMinutes));
+}
+
 function currentOverageCents(model: AccountModel): number {
   if (model.plan === null || model.renewed) return 0;
   const plan = PLANS[model.plan];
   if (plan.overageCents === null) return 0;
-  return Math.max(0, periodMinutes(model) - plan.limit) * plan.overageCents;
+  return model.billedMinutes * plan.overageCents;
 }
 
 // ---------------------------------------------------------------------------------------------- real reads
@@ -260,6 +283,7 @@ async function checkInvariants(model: Model, real: Real, step: string): Promise<
   for (const [index, account] of real.accounts.entries()) {
     const expected = model.accounts[index] as AccountModel;
     const where = `${step}, ${account.label}`;
+    settleOverage(expected);
     const db = stack.database.db;
     const rows = await db.subscription.findMany({
       where: { accountId: account.accountId },
@@ -275,12 +299,28 @@ async function checkInvariants(model: Model, real: Real, step: string): Promise<
         .autoPagingToArray({ limit: 1000 });
       const remoteLive = remote.filter((s) => LIVE.has(s.status));
       expect(remoteLive.length, `${where}: live subscriptions in Stripe`).toBeLessThanOrEqual(1);
-      // Overage of the current period is on a pending invoice item until the renewal invoices it.
+      // Overage of the current period is on a pending invoice item until the renewal invoices it, up to the
+      // budget.
       expect(await committedCents(customer), `${where}: charged`).toBe(
         expected.charged + currentOverageCents(expected),
       );
     } else {
       expect(expected.charged, `${where}: charged without a Stripe customer`).toBe(0);
+    }
+    // Never more overage billed in the current period than the highest budget in force during it.
+    const current = rows.find((r) => LIVE.has(r.status));
+    if (current) {
+      const bills = await db.overageBill.aggregate({
+        where: {
+          accountId: account.accountId,
+          periodStart: { gte: current.currentPeriodStart },
+          status: { in: ["pending", "billed"] },
+        },
+        _sum: { amountCents: true },
+      });
+      expect(bills._sum.amountCents ?? 0, `${where}: overage billed within the budget`).toBeLessThanOrEqual(
+        expected.capBound,
+      );
     }
     // After a renewal on the Billing clock too: the account's time is then its test clock's, and every
     // reader agrees on the new period (no calls in it: the model's calls were cleared at the renewal).
@@ -479,6 +519,8 @@ class Upgrade implements Cmd {
     m.plan = this.plan;
     m.scheduled = null;
     m.charged += preview.totalDueNowCents;
+    // The upgrade withdrew the period's overage; the new package's is decided afresh (within the budget).
+    m.billedMinutes = 0;
     await checkInvariants(model, real, this.toString());
   }
   toString = () =>
@@ -811,11 +853,8 @@ class Renew implements Cmd {
       where: { accountId: account.accountId, status: { in: [...LIVE] as never } },
     });
     const plan = m.plan as PlanName;
-    const minutes = periodMinutes(m);
-    const overage =
-      PLANS[plan].overageCents === null
-        ? 0
-        : Math.max(0, minutes - PLANS[plan].limit) * (PLANS[plan].overageCents ?? 0);
+    settleOverage(m);
+    const overage = currentOverageCents(m);
     await trpc(admin.cookie, "mutation", "admin/billingClock.advance", {
       accountId: account.accountId,
       to: new Date(row.currentPeriodEnd.getTime() + HOUR_MS),
@@ -832,6 +871,9 @@ class Renew implements Cmd {
     m.cancelAtPeriodEnd = false;
     m.calls.clear();
     m.renewed = true;
+    // The next period starts with nothing spent against the same budget.
+    m.billedMinutes = 0;
+    m.capBound = m.cap ?? Number.POSITIVE_INFINITY;
     await checkInvariants(model, real, this.toString());
     if (ended) {
       await expectRefusedAfterEnd(account);
@@ -908,6 +950,93 @@ class ReportAfterEnd implements Cmd {
   toString = () => `reportAfterEnd(${this.index})`;
 }
 
+type CapChange = "set" | "raise" | "lower" | "remove";
+
+/**
+ * The customer sets, raises, lowers or removes the overage budget (spendCap.set, as the web app does): only
+ * packages with overage take one (a 400 naming amountCents otherwise); lowering it reverses nothing billed,
+ * raising it lets the minutes used beyond the old budget be billed up to the new one.
+ */
+class SetSpendCap implements Cmd {
+  constructor(
+    readonly index: number,
+    readonly change: CapChange,
+    readonly cents: number,
+    /** Then the platform reports calls past the new budget (when the package takes one). */
+    readonly thenPastBudget = 0,
+  ) {}
+  check = () => true;
+  async run(model: Model, real: Real) {
+    const m = model.accounts[this.index] as AccountModel;
+    const account = real.accounts[this.index] as Account;
+    const amountCents =
+      this.change === "remove"
+        ? null
+        : this.change === "raise"
+          ? (m.cap ?? 0) + this.cents
+          : this.change === "lower"
+            ? Math.max(0, (m.cap ?? 0) - this.cents)
+            : this.cents;
+    const answer = await call("/trpc/spendCap.set", {
+      method: "POST",
+      headers: { cookie: account.cookie, origin: stack.baseUrl, "content-type": "application/json" },
+      body: JSON.stringify(superjson.serialize({ amountCents, currency: "usd" })),
+    });
+    const takesBudget = m.plan !== null && PLANS[m.plan].overageCents !== null;
+    if (amountCents === null || takesBudget) {
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    } else if (m.plan === null) {
+      // Never subscribed (400), or its subscription ended: a budget then bounds nothing, either answer.
+      expect([200, 400], JSON.stringify(answer.body)).toContain(answer.status);
+    } else {
+      expect(answer.status, JSON.stringify(answer.body)).toBe(400);
+      expect(JSON.stringify(answer.body)).toContain("amountCents");
+    }
+    if (answer.status === 200) {
+      m.cap = amountCents;
+      m.capBound = amountCents === null ? Number.POSITIVE_INFINITY : Math.max(m.capBound, amountCents);
+    }
+    await checkInvariants(model, real, this.toString());
+    const past = new ReportPastBudget(this.index, this.thenPastBudget);
+    if (this.thenPastBudget > 0 && past.check(model)) await past.run(model, real);
+  }
+  toString = () =>
+    `setSpendCap(${this.index}, ${this.change}${this.change === "remove" ? "" : ` ${this.cents}`}${this.thenPastBudget ? `, then ${this.thenPastBudget} hours past it` : ""})`;
+}
+
+/**
+ * The platform reports inbound hour-long calls (answered beyond any budget) that take the period past the
+ * included minutes plus what the budget pays for, by `extraHours` more: the minutes beyond it must not be
+ * billed. Only for an account on a package with overage that set a budget.
+ */
+class ReportPastBudget implements Cmd {
+  constructor(
+    readonly index: number,
+    readonly extraHours: number,
+  ) {}
+  check = (model: Readonly<Model>) => {
+    const m = model.accounts[this.index];
+    return (
+      m !== undefined &&
+      m.plan !== null &&
+      !m.renewed &&
+      m.cap !== null &&
+      PLANS[m.plan].overageCents !== null
+    );
+  };
+  async run(model: Model, real: Real) {
+    const m = model.accounts[this.index] as AccountModel;
+    const plan = PLANS[m.plan as PlanName];
+    const budgetMinutes = Math.floor((m.cap ?? 0) / (plan.overageCents ?? 1));
+    const missing = Math.max(0, plan.limit + budgetMinutes - periodMinutes(m));
+    const hours = Math.ceil(missing / 60) + this.extraHours;
+    const busy = new ReportBusyDay(this.index, hours);
+    busy.toString = this.toString;
+    await busy.run(model, real);
+  }
+  toString = () => `reportPastBudget(${this.index}, ${this.extraHours} hours beyond)`;
+}
+
 const usageCall = fc.record({
   kind: fc.constantFrom<UsageKind>("new", "new", "replay", "conflict", "moved", "other-account-id"),
   seconds: fc.integer({ min: 1, max: 4 * 3600 }),
@@ -948,6 +1077,22 @@ const allCommands = [
   busyDay,
   accountIndex.map((i) => new Renew(i)),
   accountIndex.map((i) => new ReportAfterEnd(i)),
+  fc
+    .tuple(
+      accountIndex,
+      fc.constantFrom<CapChange>("set", "raise", "lower", "remove"),
+      fc.integer({ min: 0, max: 6000 }),
+    )
+    .map(([i, change, cents]) => new SetSpendCap(i, change, cents)),
+  fc
+    .tuple(
+      accountIndex,
+      fc.constantFrom<CapChange>("set", "raise", "lower"),
+      fc.integer({ min: 0, max: 3000 }),
+      fc.integer({ min: 1, max: 3 }),
+    )
+    .map(([i, change, cents, past]) => new SetSpendCap(i, change, cents, past)),
+  fc.tuple(accountIndex, fc.integer({ min: 1, max: 5 })).map(([i, h]) => new ReportPastBudget(i, h)),
 ];
 
 /** MINUTELY_MODEL_ONLY=reportCalls,renew (names as in the counterexamples) narrows the commands for a hunt. */
@@ -984,6 +1129,9 @@ describe("the billing lifecycle against a model", () => {
               charged: 0,
               calls: new Map(),
               renewed: false,
+              cap: null,
+              capBound: Number.POSITIVE_INFINITY,
+              billedMinutes: 0,
             })),
           };
           await fc.asyncModelRun(() => ({ model, real: { accounts, run: runCounter } }), cmds);

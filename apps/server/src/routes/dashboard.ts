@@ -60,7 +60,7 @@ const ZDashboardSchema = z.object({
     .array(
       z.object({
         id: z.string(),
-        kind: z.enum(["threshold", "overage", "limit_reached"]),
+        kind: z.enum(["threshold", "overage", "limit_reached", "spend_cap"]),
         threshold_percent: z.number().int(),
         minutes_used: z.number().int(),
         minutes_limit: z.number().int(),

@@ -339,7 +339,9 @@ export async function registerMeteringRoutes(
         "call_id settles it, or for 30 minutes. Hard-cap packages allow a call while used + reserved + " +
         `${RESERVATION_MINUTES} minutes fit in the included minutes, checked atomically per account so ` +
         "concurrent calls cannot overshoot; beyond that inbound calls are still answered (over_cap: true) " +
-        "and outbound calls are denied (minutes_exhausted). Packages with an overage price always allow. " +
+        "and outbound calls are denied (minutes_exhausted). Packages with an overage price allow, unless the " +
+        "customer set an overage budget (spend cap): then the same rule applies at the included minutes plus " +
+        "the minutes the budget pays for, and outbound calls beyond it are denied (spend_cap_reached). " +
         "An allowed call is told max_duration_seconds, the most it may last (null when no cap ends it); " +
         "the platform ends it then. Minutes beyond a hard cap are recorded as over-cap minutes " +
         "(over_cap_minutes in the usage reads), shown to the customer and the admins, and never billed. " +

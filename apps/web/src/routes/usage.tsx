@@ -18,6 +18,7 @@ import { Link } from "@tanstack/react-router";
 import { useForm } from "react-hook-form";
 import { z } from "zod";
 import { DailyChart } from "../components/daily-chart.tsx";
+import { SpendCapCard } from "../components/spend-cap.tsx";
 import { formatDate, formatNumber } from "../lib/format.ts";
 import { trpc } from "../lib/trpc.ts";
 
@@ -191,6 +192,8 @@ function Thresholds() {
 export function UsagePage() {
   useDocumentTitle("Usage");
   const usage = useQuery(trpc.usage.current.queryOptions(undefined, LIVE));
+  // With an overage budget, what is billed is at most the budget (the card below says how much).
+  const budget = useQuery(trpc.spendCap.get.queryOptions(undefined, LIVE)).data?.status ?? null;
   if (usage.isPending) return <Spinner label="Loading your usage" />;
   if (usage.isError) return <ErrorState error={usage.error} onRetry={() => usage.refetch()} />;
   const current = usage.data;
@@ -259,7 +262,7 @@ export function UsagePage() {
             {current.overage.policy === "billed" && current.overage.pricePerMinute
               ? `Beyond the limit calls continue at ${formatMoney(current.overage.pricePerMinute)} a minute` +
                 (current.overage.minutes > 0
-                  ? `: ${formatNumber(current.overage.minutes)} minutes so far, ${formatMoney(current.overage.cost)} on your next invoice.`
+                  ? `: ${formatNumber(current.overage.minutes)} minutes so far, ${formatMoney(budget ? { amount: budget.spentCents, currency: current.overage.cost.currency } : current.overage.cost)} on your next invoice${budget?.reached ? " (your overage budget caps it)" : ""}.`
                   : ".")
               : "Hard cap: at the limit outbound calls pause until the next period; inbound calls are still answered."}
           </li>
@@ -277,6 +280,7 @@ export function UsagePage() {
           ) : null}
         </ul>
       </Card>
+      <SpendCapCard />
       <DailyUsage />
       <ByAgent />
       <Thresholds />

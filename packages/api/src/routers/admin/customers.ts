@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  CUSTOMER_SPEND_CAP_FILTERS,
   CUSTOMER_STATUS_FILTERS,
   customerDetail,
   listCustomers,
@@ -18,10 +19,12 @@ export const ZCustomerListRequestSchema = z
       .max(MAX_SEARCH_LENGTH, `Search for at most ${MAX_SEARCH_LENGTH} characters`)
       .optional(),
     status: z.enum(CUSTOMER_STATUS_FILTERS).default("all"),
+    /** Accounts with an overage budget (set), or whose current period reached it (reached). */
+    spendCap: z.enum(CUSTOMER_SPEND_CAP_FILTERS).default("all"),
     page: z.number().int().min(1).max(100_000).default(1),
     pageSize: z.number().int().min(1).max(MAX_CUSTOMERS_PAGE_SIZE).default(25),
   })
-  .default({ status: "all", page: 1, pageSize: 25 });
+  .default({ status: "all", spendCap: "all", page: 1, pageSize: 25 });
 
 export const ZCustomerDetailRequestSchema = z.strictObject({ accountId: z.uuid("Not a customer id") });
 

@@ -118,6 +118,7 @@ describe("admin.customers.list", () => {
         cancelAtPeriodEnd: false,
         usage: { minutesUsed: 2400, minutesLimit: 3000, percentage: 80 },
         mrr: { amount: 8900, currency: "usd" },
+        spendCap: null,
       },
     ]);
   });
@@ -335,6 +336,47 @@ describe("the admin lists measure the account's current period, as its dashboard
       minutesUsed: 2850,
       periodStart: new Date("2026-12-05T00:00:00Z"),
       periodEnd: new Date("2027-01-05T00:00:00Z"),
+    });
+  });
+});
+
+describe("overage budgets in the admin lists", () => {
+  it("shows each overage budget, marks the accounts that reached theirs as capped and filters by it", async () => {
+    const capped = await customer("Capped Calls", "capped@cap.test", {
+      plan: pro,
+      status: "active",
+      minutes: 3100,
+    });
+    const roomy = await customer("Roomy Calls", "roomy@cap.test", {
+      plan: pro,
+      status: "active",
+      minutes: 3100,
+    });
+    // $3.00 at $0.03 pays for 100 minutes: 3,100 reaches it; $50.00 does not.
+    await db.account.update({
+      where: { id: capped },
+      data: { overageCapCents: 300, overageCapCurrency: "usd" },
+    });
+    await db.account.update({
+      where: { id: roomy },
+      data: { overageCapCents: 5000, overageCapCurrency: "usd" },
+    });
+    const set = await caller.customers.list({ spendCap: "set", pageSize: 100 });
+    expect(set.items.map((c) => [c.name, c.spendCap])).toEqual([
+      ["Roomy Calls", { amountCents: 5000, currency: "usd", reached: false }],
+      ["Capped Calls", { amountCents: 300, currency: "usd", reached: true }],
+    ]);
+    const reached = await caller.customers.list({ spendCap: "reached", pageSize: 100 });
+    expect(reached.items.map((c) => c.name)).toEqual(["Capped Calls"]);
+    expect(reached.total).toBe(1);
+    const detail = await caller.customers.get({ accountId: capped });
+    expect(detail.spendCap).toEqual({
+      cap: { amountCents: 300, currency: "usd" },
+      status: { cap: { amountCents: 300, currency: "usd" }, spentCents: 300, percentage: 100, reached: true },
+    });
+    await db.account.updateMany({
+      where: { id: { in: [capped, roomy] } },
+      data: { overageCapCents: null, overageCapCurrency: null },
     });
   });
 });

@@ -2,7 +2,14 @@
 // (subscription, usage, invoices, alerts, agents, Stripe ids). Reads only.
 
 import { Prisma, type SubscriptionStatus } from "@minutely/db";
-import { currentSubscriptionOf, grantsAccess, usagePercentage } from "@minutely/domain";
+import {
+  currentSubscriptionOf,
+  grantsAccess,
+  parseCurrency,
+  type SpendCap,
+  spendCapStatus,
+  usagePercentage,
+} from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { duplicateSubscriptionsOf } from "../billing/index.ts";
@@ -40,9 +47,14 @@ export const CUSTOMER_STATUS_FILTERS = [
 ] as const;
 export type CustomerStatusFilter = (typeof CUSTOMER_STATUS_FILTERS)[number];
 
+/** Filters by overage budget: everyone, accounts that set one, or those whose current period reached it. */
+export const CUSTOMER_SPEND_CAP_FILTERS = ["all", "set", "reached"] as const;
+export type CustomerSpendCapFilter = (typeof CUSTOMER_SPEND_CAP_FILTERS)[number];
+
 export interface CustomerListInput {
   search?: string | undefined;
   status: CustomerStatusFilter;
+  spendCap?: CustomerSpendCapFilter | undefined;
   page: number;
   pageSize: number;
 }
@@ -59,6 +71,8 @@ export interface CustomerListItem {
   usage: { minutesUsed: number; minutesLimit: number; percentage: number } | null;
   /** What the account adds to MRR: its monthly price while its subscription grants access, else null. */
   mrr: Amount | null;
+  /** The overage budget and whether the current period reached it (outbound calls denied); null: none. */
+  spendCap: (SpendCap & { reached: boolean }) | null;
 }
 
 export interface CustomerList {
@@ -80,6 +94,46 @@ interface ListRow {
   minutes_limit: number | null;
   price_cents: number | null;
   currency: string | null;
+  cap_cents: number | null;
+  cap_currency: string | null;
+  overage_price_cents: number | null;
+}
+
+/** The budget of a list row, and whether its current period reached it. */
+function spendCapOfRow(r: ListRow): CustomerListItem["spendCap"] {
+  const currency = r.cap_currency ? parseCurrency(r.cap_currency) : null;
+  if (r.cap_cents === null || currency === null) return null;
+  const cap = { amountCents: r.cap_cents, currency };
+  const reached =
+    r.overage_price_cents !== null && r.minutes_used !== null && r.minutes_limit !== null
+      ? spendCapStatus({
+          minutesUsed: r.minutes_used,
+          limit: r.minutes_limit,
+          price: { amount: r.overage_price_cents, currency },
+          cap,
+        }).reached
+      : false;
+  return { ...cap, reached };
+}
+
+function spendCapCondition(filter: CustomerSpendCapFilter, now: Date): Prisma.Sql {
+  switch (filter) {
+    case "all":
+      return Prisma.empty;
+    case "set":
+      return Prisma.sql`AND a.overage_cap_cents IS NOT NULL`;
+    case "reached":
+      // The current period's minutes reach the included ones plus what the budget pays for (spendCapStatus).
+      return Prisma.sql`AND a.overage_cap_cents IS NOT NULL AND EXISTS (
+        SELECT 1 FROM (${chosenSubscriptionOf(Prisma.sql`a.id`)}) s
+        JOIN subscription_plan pl ON pl.id = s.plan_id
+        CROSS JOIN LATERAL (${currentPeriodOf("s", now)}) cp
+        JOIN usage_period_rollup r ON r.account_id = a.id AND r.period_start = cp.period_start
+        WHERE pl.overage_price_cents_per_minute > 0
+          AND r.minutes >= pl.call_minutes_limit + a.overage_cap_cents / pl.overage_price_cents_per_minute)`;
+    default:
+      return Prisma.empty;
+  }
 }
 
 function statusCondition(status: CustomerStatusFilter): Prisma.Sql {
@@ -110,19 +164,22 @@ export async function listCustomers(
   const term = input.search?.trim() ?? "";
   const where = Prisma.sql`WHERE true
     ${term ? Prisma.sql`AND a.id IN (${accountsMatching(term)})` : Prisma.empty}
-    ${statusCondition(input.status)}`;
+    ${statusCondition(input.status)}
+    ${spendCapCondition(input.spendCap ?? "all", clock.now())}`;
   const [count] = await db.$queryRaw<
     { total: number }[]
   >`SELECT count(*)::int AS total FROM account a ${where}`;
   const rows = await db.$queryRaw<ListRow[]>`
     WITH page AS (
-      SELECT a.id, a.name, a.created_at FROM account a ${where}
+      SELECT a.id, a.name, a.created_at, a.overage_cap_cents, a.overage_cap_currency FROM account a ${where}
       ORDER BY a.created_at DESC, a.id DESC
       LIMIT ${input.pageSize} OFFSET ${(input.page - 1) * input.pageSize}
     )
     SELECT p.id, p.name, p.created_at, o.email AS owner_email, s.status, pl.name AS plan_name,
       s.cancel_at_period_end, CASE WHEN s.id IS NULL THEN NULL ELSE COALESCE(r.minutes, 0) END AS minutes_used,
-      pl.call_minutes_limit AS minutes_limit, ${PRICE_AMOUNT} AS price_cents, ${PRICE_CURRENCY} AS currency
+      pl.call_minutes_limit AS minutes_limit, ${PRICE_AMOUNT} AS price_cents, ${PRICE_CURRENCY} AS currency,
+      p.overage_cap_cents AS cap_cents, p.overage_cap_currency AS cap_currency,
+      pl.overage_price_cents_per_minute AS overage_price_cents
     FROM page p
     LEFT JOIN LATERAL (
       SELECT u.email FROM "user" u WHERE u.account_id = p.id
@@ -160,6 +217,7 @@ export async function listCustomers(
           grantsAccess(status) && r.price_cents !== null && r.currency !== null
             ? { amount: r.price_cents, currency: r.currency }
             : null,
+        spendCap: spendCapOfRow(r),
       };
     }),
   };
@@ -225,6 +283,11 @@ export interface CustomerDetail {
     createdAt: Date;
   }[];
   agents: { id: string; name: string; active: boolean; deactivatedAt: Date | null; createdAt: Date }[];
+  /** The overage budget and the current period's overage against it (null: none set). */
+  spendCap: {
+    cap: SpendCap;
+    status: { spentCents: number; percentage: number; reached: boolean } | null;
+  } | null;
   /**
    * Second live subscriptions Minutely found for this account (two Checkout pages paid), newest first:
    * canceled at once and refunded; `detected` while that is under way (or if it failed half-way).
@@ -323,6 +386,12 @@ export async function customerDetail(
   });
   const chosen = currentSubscriptionOf(subscriptions);
   const usage = chosen ? await currentUsage(ports, accountId) : null;
+  const capCurrency = account.overageCapCurrency ? parseCurrency(account.overageCapCurrency) : null;
+  const cap =
+    account.overageCapCents !== null && capCurrency
+      ? { amountCents: account.overageCapCents, currency: capCurrency }
+      : null;
+  const price = usage?.overage.pricePerMinute ?? null;
   const daily = usage ? (await dailyUsage(ports, accountId)).days : [];
   return {
     account: {
@@ -366,6 +435,15 @@ export async function customerDetail(
       createdAt: a.createdAt,
     })),
     agents,
+    spendCap: cap
+      ? {
+          cap,
+          status:
+            usage && price
+              ? spendCapStatus({ minutesUsed: usage.minutesUsed, limit: usage.minutesLimit, price, cap })
+              : null,
+        }
+      : null,
     duplicateSubscriptions,
     stripe: {
       dashboardUrl: stripeDashboardUrl(ports.settings),

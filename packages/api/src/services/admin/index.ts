@@ -10,7 +10,12 @@ export {
   requireEmulator,
   setBillingClockCard,
 } from "./billing-clock.ts";
-export { CUSTOMER_STATUS_FILTERS, customerDetail, listCustomers } from "./customers.ts";
+export {
+  CUSTOMER_SPEND_CAP_FILTERS,
+  CUSTOMER_STATUS_FILTERS,
+  customerDetail,
+  listCustomers,
+} from "./customers.ts";
 export { type JobState, listFailedJobs, listJobTasks, queueJobsByState, replayFailedJob } from "./jobs.ts";
 export { MAX_REVENUE_MONTHS, revenueOverview } from "./revenue.ts";
 export { MAX_SEARCH_LENGTH } from "./sql.ts";

@@ -8,7 +8,11 @@
 //   Expired reservations no longer count.
 // - Hard-cap packages allow a call while used + held + this reservation <= included minutes; beyond that
 //   the direction's over-cap rule decides (DEFAULT_OVER_CAP_POLICY: inbound answered, outbound denied).
-//   Packages with an overage price always allow (the minutes beyond the limit are billed).
+//   Packages with an overage price allow (the minutes beyond the limit are billed) unless the customer set a
+//   spend cap: then the same rule applies at included + the minutes the budget pays for (the domain's
+//   spendCapMinutes), and outbound calls beyond it are denied with spend_cap_reached. The cap comes along in
+//   the metering context's one read; used and held minutes are read under the period lock, so concurrent
+//   authorizations cannot together overshoot the budget either.
 // - Per account, authorizations and ingestion serialize on the current period's rollup row
 //   (SELECT ... FOR UPDATE), so the check and the reservation are one atomic step.
 // - An allowed call is told the most it may last (maxDurationSeconds, the domain's callMinutesAllowed), so
@@ -27,6 +31,8 @@ import {
   callMinutesAllowed,
   DEFAULT_OVER_CAP_POLICY,
   MS_PER_MINUTE,
+  type SpendCap,
+  spendCapMinutes,
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { isUuid } from "../ids.ts";
@@ -57,6 +63,7 @@ export const CALL_DENIALS = [
   "no_active_subscription",
   "agent_inactive",
   "minutes_exhausted",
+  "spend_cap_reached",
   "unknown_account",
   "unknown_agent",
   "call_id_conflict",
@@ -125,7 +132,8 @@ export async function authorizeCallRequest(
   const period = currentPeriod(subscription, now);
 
   try {
-    return await authorizeInTransaction(ports, input, { agent, subscription, now, period });
+    const spendCap = context.spendCaps.get(accountKey) ?? null;
+    return await authorizeInTransaction(ports, input, { agent, subscription, now, period, spendCap });
   } catch (error) {
     // The account (or the agent) was deleted between the read and the transaction: its foreign key broke.
     if (sqlStateOf(error) === "23503") {
@@ -143,11 +151,13 @@ async function authorizeInTransaction(
     subscription,
     now,
     period,
+    spendCap,
   }: {
     agent: { active: boolean };
     subscription: MeteringSubscription;
     now: Date;
     period: { start: Date; end: Date };
+    spendCap: SpendCap | null;
   },
 ): Promise<CallAuthorizationResult> {
   const { callId, accountId, agentId } = input;
@@ -161,6 +171,8 @@ async function authorizeInTransaction(
     // all arrives after a plan change is still measured and billed by the plan it was used under.
     const rollup = await lockPeriod(tx, accountId, period.start, subscription);
     const plan = rollup?.plan ?? subscription.plan;
+    // The overage minutes the customer's budget pays for at the period's price (null: no cap).
+    const budgetMinutes = spendCapMinutes(spendCap, plan.overagePrice);
 
     // One statement, under the lock: this call's reservation if it was authorized before, expiring the
     // account's reservations past their time, and the minutes held by its other calls (a replay's own
@@ -210,6 +222,7 @@ async function authorizeInTransaction(
         minutesReservedByOthers: held?.minutes ?? 0,
         minutesLimit: plan.callMinutesLimit,
         overageAllowed: plan.overagePrice !== null,
+        spendCapMinutes: budgetMinutes,
         policy: DEFAULT_OVER_CAP_POLICY,
       });
       return {
@@ -229,6 +242,7 @@ async function authorizeInTransaction(
       minutesReserved: held?.minutes ?? 0,
       minutesLimit: plan.callMinutesLimit,
       overageAllowed: plan.overagePrice !== null,
+      spendCapMinutes: budgetMinutes,
       reserveMinutes: RESERVATION_MINUTES,
       policy: DEFAULT_OVER_CAP_POLICY,
       accessGranted: subscription.accessGranted,

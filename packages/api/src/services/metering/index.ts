@@ -21,6 +21,7 @@ export {
 } from "./overage.ts";
 export { settleCurrentPeriodPlan } from "./period-plans.ts";
 export { accountPeriodOf, nowFor } from "./periods.ts";
+export { type SpendCapView, setSpendCap, spendCapView } from "./spend-cap.ts";
 export {
   loadMeteringSubscription,
   METERING_TX_OPTIONS,

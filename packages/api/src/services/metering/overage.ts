@@ -12,16 +12,32 @@
 //    before the account's first subscription began is never billed (`periodCoveredBySubscription`), nor is
 //    anything once the account's subscriptions have ended (`endedAt`): Stripe invoices no item of a canceled
 //    subscription, so overage still unreported then stays recorded and shown, and is never invoiced.
+//    The customer's spend cap in force at the decision bounds it: `overage_reported` moves up to at most the
+//    minutes the budget pays for (`billableOverageMinutes`), never down, so a period's billed overage never
+//    exceeds the highest cap in force when it was decided; minutes beyond it stay unbilled (billed later
+//    only if the customer raises the budget in that period).
 // 2. `bill-overage` creates the invoice item for that range with a Stripe idempotency key derived from
 //    account, period and range, so a retry after a crash or timeout returns the item created before. It
 //    claims the range (`overage_bill`) in a short transaction, asks Stripe with no transaction open and
 //    records the item in another: a lock held while Stripe hangs would stall the account's ingestion, and
 //    with it every account's group commit.
-import { type Currency, formatMoney, isCurrency, overageCost } from "@minutely/domain";
+import {
+  billableOverageMinutes,
+  type Currency,
+  formatMoney,
+  isCurrency,
+  overageCost,
+  spendCapMinutes,
+} from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import type { JobQueue } from "../../ports/queue.ts";
 import { lockPeriod } from "./period-plans.ts";
-import { loadMeteringSubscription, METERING_TX_OPTIONS, type MeteringSubscription } from "./subscription.ts";
+import {
+  loadMeteringSubscription,
+  METERING_TX_OPTIONS,
+  type MeteringSubscription,
+  storedSpendCap,
+} from "./subscription.ts";
 
 export function reportOverageJobKey(accountId: string, periodStart: Date): string {
   return `report-overage:${accountId}:${periodStart.toISOString()}`;
@@ -98,7 +114,10 @@ export async function reportOverage(
     // subscription, so the minutes stay recorded and unreported (shown as overage, never invoiced). A period
     // starting at or after the end is none of the subscription's (ingestion refuses its calls).
     if (subscription.endedAt !== null) return null;
-    const overage = Math.max(0, row.minutes - plan.callMinutesLimit);
+    // At most what the customer's budget in force now pays for (read under the period's lock, which the
+    // budget's change does not take: a change committed after this read applies to the next decision).
+    const cap = await storedSpendCap(tx, input.accountId);
+    const overage = billableOverageMinutes(row.minutes - plan.callMinutesLimit, spendCapMinutes(cap, price));
     if (overage <= row.overageReported) return null;
     const bill: OverageBill = {
       accountId: input.accountId,

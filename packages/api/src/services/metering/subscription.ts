@@ -2,7 +2,15 @@
 // other service uses), with the package's limits and when the account's subscriptions stopped covering
 // calls. Shared by ingestion, call authorization, usage reads, alerts, overage and agents.
 import { Prisma, type SubscriptionPlan, type SubscriptionStatus } from "@minutely/db";
-import { type Currency, currentSubscriptionOf, grantsAccess, isCurrency, type Money } from "@minutely/domain";
+import {
+  type Currency,
+  currentSubscriptionOf,
+  grantsAccess,
+  isCurrency,
+  type Money,
+  parseCurrency,
+  type SpendCap,
+} from "@minutely/domain";
 import type { Db } from "../../db.ts";
 import { bool, int, planRow, rows, subscriptionRow, text } from "../json-rows.ts";
 
@@ -143,6 +151,8 @@ export interface MeteringContext {
   subscriptions: Map<string, MeteringSubscription>;
   /** The accounts' own alert thresholds (percent). */
   thresholds: { accountId: string; percent: number }[];
+  /** The spend caps (overage budgets) of the accounts that set one. */
+  spendCaps: Map<string, SpendCap>;
 }
 
 /**
@@ -156,14 +166,30 @@ export async function loadMeteringContext(
   agentIds: readonly string[],
 ): Promise<MeteringContext> {
   if (accountIds.length === 0) {
-    return { accounts: new Set(), agents: new Map(), subscriptions: new Map(), thresholds: [] };
+    return {
+      accounts: new Set(),
+      agents: new Map(),
+      subscriptions: new Map(),
+      thresholds: [],
+      spendCaps: new Map(),
+    };
   }
   const ids = Prisma.sql`${[...accountIds]}::uuid[]`;
   const [row] = await db.$queryRaw<
-    { accounts: unknown; agents: unknown; subscriptions: unknown; plans: unknown; thresholds: unknown }[]
+    {
+      accounts: unknown;
+      spend_caps: unknown;
+      agents: unknown;
+      subscriptions: unknown;
+      plans: unknown;
+      thresholds: unknown;
+    }[]
   >`
     SELECT
       (SELECT jsonb_agg(account.id) FROM account WHERE account.id = ANY(${ids})) AS accounts,
+      (SELECT jsonb_agg(jsonb_build_object('account_id', account.id, 'cents', account.overage_cap_cents,
+          'currency', account.overage_cap_currency))
+        FROM account WHERE account.id = ANY(${ids}) AND account.overage_cap_cents IS NOT NULL) AS spend_caps,
       (SELECT jsonb_agg(jsonb_build_object('id', g.id, 'account_id', g.account_id, 'active', g.active)) FROM agent g
         WHERE g.id = ANY(${[...agentIds]}::uuid[]) AND g.account_id = ANY(${ids})) AS agents,
       (SELECT jsonb_agg(jsonb_build_object('account_id', t.account_id, 'percent', t.percent))
@@ -182,7 +208,28 @@ export async function loadMeteringContext(
       accountId: text(j, "account_id"),
       percent: int(j, "percent"),
     })),
+    spendCaps: spendCapsOf(row?.spend_caps),
   };
+}
+
+/** The account's stored cap (null when none). */
+export async function storedSpendCap(db: Db, accountId: string): Promise<SpendCap | null> {
+  const [row] = await db.$queryRaw<{ cents: number | null; currency: string | null }[]>`
+    SELECT overage_cap_cents AS cents, overage_cap_currency AS currency FROM account
+    WHERE id = ${accountId}::uuid`;
+  if (!row || row.cents === null || row.currency === null) return null;
+  return { amountCents: row.cents, currency: row.currency.trim().toLowerCase() as Currency };
+}
+
+/** The spend caps of `spend_caps` JSON rows (`account_id`, `cents`, `currency`), by account. */
+export function spendCapsOf(json: unknown): Map<string, SpendCap> {
+  const caps = new Map<string, SpendCap>();
+  for (const j of rows(json)) {
+    const currency = parseCurrency(text(j, "currency"));
+    if (!currency) throw new Error(`account ${text(j, "account_id")}: spend cap in an unsupported currency`);
+    caps.set(text(j, "account_id"), { amountCents: int(j, "cents"), currency });
+  }
+  return caps;
 }
 
 /** The metered subscription among one account's subscriptions (newest first), or null when there are none. */

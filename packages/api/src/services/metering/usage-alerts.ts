@@ -1,12 +1,17 @@
 // Usage alerts: rows at 80% and 100% of the included minutes (plus the customer's own thresholds), once per
-// account, period and threshold, shown in the app and emailed through the mailer port.
+// account, period and threshold, shown in the app and emailed through the mailer port. Spend cap alerts
+// (kind `spend_cap`, 50/80/100% of the customer's overage budget) go the same way, once per period each.
 import { type Prisma, transactionLock, type UsageAlert, type UsageAlertKind } from "@minutely/db";
 import {
+  crossedSpendCapThresholds,
   crossedThresholds,
   DEFAULT_ALERT_THRESHOLDS,
   formatMoney,
   formatNumber,
+  type Money,
   overageMinutes,
+  type SpendCap,
+  spendCapStatus,
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { AppError } from "../../errors.ts";
@@ -82,6 +87,38 @@ export function describeAlert(input: {
   }
 }
 
+/**
+ * What a spend cap alert at `percent` of the budget says: the overage so far against the budget, and at
+ * 100% that outbound calls are paused until the period renews or the budget is raised.
+ */
+export function describeSpendCapAlert(input: {
+  limit: number;
+  price: Money;
+  cap: SpendCap;
+  percent: number;
+  minutesUsed: number;
+  periodEnd: Date;
+  /** The highest budget threshold the same update crossed, when above `percent` (see describeAlert). */
+  supersededBy?: number | undefined;
+}): AlertText {
+  const { limit, price, cap, percent, minutesUsed, periodEnd, supersededBy } = input;
+  const budget = formatMoney({ amount: cap.amountCents, currency: cap.currency });
+  const spent = formatMoney({
+    amount: spendCapStatus({ minutesUsed, limit, price, cap }).spentCents,
+    currency: price.currency,
+  });
+  const renews = `The budget starts again on ${dates.format(periodEnd)} (UTC).`;
+  const paused =
+    "Outbound calls are paused until the next period or until you raise the budget; inbound calls are still answered and their minutes beyond the budget are not billed.";
+  const message =
+    supersededBy !== undefined && supersededBy > percent
+      ? `Your overage this billing period passed ${percent}% of your ${budget} budget and, in the same update, reached ${supersededBy >= 100 ? "all of it" : `${supersededBy}%`} (${spent}).${supersededBy >= 100 ? ` ${paused}` : ""} ${renews}`
+      : percent >= 100
+        ? `Your overage budget of ${budget} is used up (${spent} of overage this billing period). ${paused} ${renews}`
+        : `Your overage this billing period has reached ${percent}% of your ${budget} budget (${spent}). At 100% outbound calls are paused. ${renews}`;
+  return { kind: "spend_cap", subject: subjectFor("spend_cap", percent), message };
+}
+
 export interface PeriodUsageChange {
   accountId: string;
   periodStart: Date;
@@ -90,6 +127,8 @@ export interface PeriodUsageChange {
   after: number;
   plan: Pick<MeteringPlan, "callMinutesLimit" | "overagePrice">;
   customThresholds: readonly number[];
+  /** The account's overage budget (null or absent: none). */
+  spendCap?: SpendCap | null;
 }
 
 /**
@@ -142,10 +181,38 @@ export async function recordCrossedAlerts(
       limits.push(limit);
       messages.push(text.message.slice(0, 500));
     }
+    const price = change.plan.overagePrice;
+    const cap = change.spendCap ?? null;
+    if (price === null || cap === null) continue;
+    const spendCrossed = crossedSpendCapThresholds({
+      before: change.before,
+      after: change.after,
+      limit,
+      price,
+      cap,
+    });
+    for (const percent of spendCrossed) {
+      const text = describeSpendCapAlert({
+        limit,
+        price,
+        cap,
+        percent,
+        minutesUsed: change.after,
+        periodEnd: change.periodEnd,
+        supersededBy: spendCrossed.at(-1),
+      });
+      accountIds.push(change.accountId);
+      periodStarts.push(change.periodStart);
+      percents.push(percent);
+      kinds.push(text.kind);
+      used.push(change.after);
+      limits.push(limit);
+      messages.push(text.message.slice(0, 500));
+    }
   }
   if (accountIds.length === 0) return [];
   const inserted = await tx.$queryRaw<
-    { id: string; account_id: string; period_start: Date; threshold_percent: number }[]
+    { id: string; account_id: string; period_start: Date; threshold_percent: number; kind: UsageAlertKind }[]
   >`
     INSERT INTO usage_alert
       (id, account_id, period_start, threshold_percent, kind, minutes_used, minutes_limit, message, created_at)
@@ -154,12 +221,13 @@ export async function recordCrossedAlerts(
       ${accountIds}::uuid[], ${periodStarts}::timestamptz[], ${percents}::int[],
       ${kinds}::"UsageAlertKind"[], ${used}::int[], ${limits}::int[], ${messages}::text[]
     ) AS t(account_id, period_start, percent, kind, used, lim, message)
-    ON CONFLICT (account_id, period_start, threshold_percent, minutes_limit) DO NOTHING
-    RETURNING id, account_id, period_start, threshold_percent`;
-  // One email per account and period: the highest threshold this transaction recorded.
+    ON CONFLICT (account_id, period_start, threshold_percent, minutes_limit, kind) DO NOTHING
+    RETURNING id, account_id, period_start, threshold_percent, kind`;
+  // One email per account and period: the highest threshold this transaction recorded (one of the included
+  // minutes' alerts and one of the spend cap's).
   const toEmail = new Map<string, (typeof inserted)[number]>();
   for (const row of inserted) {
-    const key = `${row.account_id}:${row.period_start.getTime()}`;
+    const key = `${row.account_id}:${row.period_start.getTime()}:${row.kind === "spend_cap"}`;
     const current = toEmail.get(key);
     if (!current || row.threshold_percent > current.threshold_percent) toEmail.set(key, row);
   }
@@ -195,6 +263,7 @@ export async function sendUsageAlertEmail(ports: Pick<Ports, "db" | "clock" | "m
       minutesUsed: alert.minutesUsed,
       createdAt: alert.createdAt,
       thresholdPercent: { gt: alert.thresholdPercent },
+      kind: alert.kind === "spend_cap" ? "spend_cap" : { not: "spend_cap" },
     },
     select: { id: true },
   });
@@ -215,6 +284,11 @@ export async function sendUsageAlertEmail(ports: Pick<Ports, "db" | "clock" | "m
 
 /** The email subject of an alert. */
 export function subjectFor(kind: UsageAlertKind, percent: number): string {
+  if (kind === "spend_cap") {
+    return percent >= 100
+      ? "Minutely: overage budget used up, outbound calls paused"
+      : `Minutely: ${percent}% of your overage budget used`;
+  }
   if (percent !== 100) return `Minutely: ${percent}% of your call minutes used`;
   return kind === "overage"
     ? "Minutely: included call minutes used up, overage billing started"

@@ -34,10 +34,13 @@
 import { type Prisma, sqlStateOf } from "@minutely/db";
 import {
   billableMinutes,
+  billableOverageMinutes,
   type CallDirection,
   callDurationSeconds,
   MS_PER_DAY,
   MS_PER_MINUTE,
+  type SpendCap,
+  spendCapMinutes,
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { isUuid } from "../ids.ts";
@@ -257,6 +260,7 @@ async function ingestBatch(
     agents,
     subscriptions,
     thresholds,
+    spendCaps,
   } = await loadMeteringContext(ports.db, accountIds, agentIds);
 
   const candidates: Candidate[] = [];
@@ -357,7 +361,7 @@ async function ingestBatch(
     candidates.length === 0
       ? { inserted: new Set<string>(), stored: new Map<string, StoredCall>() }
       : await ports.db.$transaction(
-          (tx) => writeBatch(tx, ports.queue, candidates, thresholds, wallNow),
+          (tx) => writeBatch(tx, ports.queue, candidates, thresholds, spendCaps, wallNow),
           METERING_TX_OPTIONS,
         );
 
@@ -459,6 +463,7 @@ async function writeBatch(
   queue: Ports["queue"],
   candidates: readonly Candidate[],
   thresholds: readonly { accountId: string; percent: number }[],
+  spendCaps: ReadonlyMap<string, SpendCap>,
   now: Date,
 ): Promise<{ inserted: Set<string>; stored: Map<string, StoredCall> }> {
   // 1. The events, in key order; what comes back is what this transaction really inserted.
@@ -651,12 +656,18 @@ async function writeBatch(
       after: row.minutes,
       plan,
       customThresholds: customByAccount.get(delta.accountId) ?? [],
+      spendCap: spendCaps.get(delta.accountId) ?? null,
     });
   }
   await recordCrossedAlerts(tx, queue, changes, now);
   for (const { row, delta, plan } of rollups) {
     if (plan.overagePrice === null) continue;
-    if (row.minutes - plan.callMinutesLimit > row.overage_reported) {
+    // Only what the customer's budget still pays for is reported (a raised budget enqueues its own report).
+    const billable = billableOverageMinutes(
+      row.minutes - plan.callMinutesLimit,
+      spendCapMinutes(spendCaps.get(delta.accountId) ?? null, plan.overagePrice),
+    );
+    if (billable > row.overage_reported) {
       await enqueueOverageReport(queue, delta.accountId, delta.periodStart, tx);
     }
   }
