@@ -64,6 +64,7 @@ export {
   type QuickAction,
 } from "./services/dashboard/index.ts";
 export { isUuid } from "./services/ids.ts";
+export type { LiveAdminMessage, LiveUsageMessage, LiveUsageSnapshot } from "./services/live/index.ts";
 export {
   type AuthorizeCallInput,
   authorizeCallRequest,
