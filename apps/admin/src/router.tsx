@@ -112,13 +112,16 @@ const navLink =
 
 /**
  * What the admin app re-reads live: the webhook log when Stripe events arrive or are processed, the usage
- * page and customers when any account's minutes, reservations or alerts change (at most once a second).
+ * page and customers when any account's minutes, reservations or alerts change, the outbox when an alert
+ * is mailed (at most once a second).
  */
 function liveRefresh(message: LiveAdminMessage | null) {
-  const kinds = message?.status === "live" ? message.kinds : ["webhook", "usage"];
+  const kinds = message?.status === "live" ? message.kinds : ["webhook", "usage", "alert"];
   return [
     ...(kinds.includes("webhook") ? [trpc.webhooks.pathFilter()] : []),
     ...(kinds.some((k) => k !== "webhook") ? [trpc.usage.pathFilter(), trpc.customers.pathFilter()] : []),
+    // An alert's mail is marked on the alert once it is in the outbox.
+    ...(kinds.includes("alert") ? [trpc.mail.pathFilter()] : []),
   ];
 }
 
