@@ -89,6 +89,22 @@ const LIVE_REFRESH = [
   trpc.alerts.pathFilter(),
 ];
 
+/**
+ * The stream's first message is the state as of its start: when the dashboard just read the same state
+ * (the usual case when a page opens), there is nothing to re-read; otherwise it changed in between.
+ */
+function liveRefresh(message: LiveUsageMessage | null, reason: string) {
+  if (reason !== "first" || message?.status !== "live") return LIVE_REFRESH;
+  const shown = queryClient.getQueryData(trpc.dashboard.get.queryKey());
+  const live = message.usage;
+  const same =
+    shown !== undefined &&
+    (shown.usage?.minutesUsed ?? null) === (live?.minutesUsed ?? null) &&
+    (shown.usage?.minutesReserved ?? null) === (live?.minutesReserved ?? null) &&
+    shown.alerts.map((a) => a.id).join() === (live?.alerts.map((a) => a.id).join() ?? "");
+  return same ? [] : LIVE_REFRESH;
+}
+
 /** Everything below needs a signed-in customer; others are sent to sign-in and brought back afterwards. */
 function AppLayout() {
   return (
@@ -96,7 +112,7 @@ function AppLayout() {
       subscribe={(lastEventId, handlers) =>
         client.live.usage.subscribe(lastEventId ? { lastEventId } : undefined, handlers)
       }
-      refresh={LIVE_REFRESH}
+      refresh={liveRefresh}
     >
       <div className="space-y-6">
         <PaymentProblemBanner />

@@ -27,9 +27,13 @@ export interface LiveOptions<T extends LiveMessageBase> {
   subscribe: (lastEventId: string | undefined, handlers: LiveHandlers<T>) => { unsubscribe: () => void };
   /**
    * The queries to re-read when something changed (and to poll while not live): a list, or the list for a
-   * message (null: polling, or the stream resumed; re-read everything).
+   * message and why it came. `first`: the stream's first message (the page may have just read the same
+   * state); `resumed`: live again after polling or a dropped connection; `change`: a change while live;
+   * `poll`: polling (no message).
    */
-  refresh: readonly QueryFilters[] | ((data: T | null) => readonly QueryFilters[]);
+  refresh:
+    | readonly QueryFilters[]
+    | ((data: T | null, reason: "first" | "resumed" | "change" | "poll") => readonly QueryFilters[]);
   /** Re-reads at most this often (a busy admin app hears every account's calls). Default 0. */
   minRefreshMs?: number;
   /** Told every message (tests and indicators). */
@@ -70,9 +74,11 @@ export function useLiveUpdates<T extends LiveMessageBase>(options: LiveOptions<T
       pendingFilters = new Set();
       for (const filter of filters) void queryClient.invalidateQueries(filter);
     };
-    const refresh = (data: T | null = null) => {
+    const refresh = (data: T | null, reason: "first" | "resumed" | "change" | "poll") => {
       const { refresh: which } = latest.current;
-      for (const filter of typeof which === "function" ? which(data) : which) pendingFilters.add(filter);
+      const filters = typeof which === "function" ? which(data, reason) : which;
+      if (filters.length === 0) return;
+      for (const filter of filters) pendingFilters.add(filter);
       if (pendingRefresh) return;
       const wait = lastRefreshAt + minRefreshMs - Date.now();
       if (wait <= 0) flush();
@@ -81,8 +87,8 @@ export function useLiveUpdates<T extends LiveMessageBase>(options: LiveOptions<T
     const startPolling = () => {
       setMode("polling");
       if (pollTimer) return;
-      refresh();
-      pollTimer = setInterval(() => refresh(), pollMs);
+      refresh(null, "poll");
+      pollTimer = setInterval(() => refresh(null, "poll"), pollMs);
     };
     const stopPolling = () => {
       if (pollTimer) clearInterval(pollTimer);
@@ -108,12 +114,12 @@ export function useLiveUpdates<T extends LiveMessageBase>(options: LiveOptions<T
           lastEventId = id;
           latest.current.onMessage?.(data);
           if (data.status === "live") {
-            // After polling (or at the start) anything may have changed; otherwise what the message says.
-            const resumed = pollTimer !== null || first;
+            // After polling or a dropped connection anything may have changed; otherwise what the message says.
+            const reason = first ? "first" : pollTimer !== null ? "resumed" : "change";
             first = false;
             stopPolling();
             setMode("live");
-            refresh(resumed ? null : data);
+            refresh(data, reason);
           } else if (data.status === "poll") {
             startPolling();
           } else {
