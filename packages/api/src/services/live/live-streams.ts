@@ -4,6 +4,7 @@
 // last id seen (lastEventId) always starts with the current state, so nothing that happened while the
 // client was away is missed; the id is the state's version, so an unchanged state is not sent twice.
 import { createHash, randomUUID } from "node:crypto";
+import { isDatabaseUnavailable } from "@minutely/db";
 import type { Ports } from "../../context.ts";
 import {
   LIVE_KINDS,
@@ -71,6 +72,25 @@ function versionOf(usage: LiveUsageSnapshot | null): string {
   return `v1-${createHash("sha256").update(JSON.stringify(usage)).digest("hex").slice(0, 20)}`;
 }
 
+/** Wait before reading again when PostgreSQL did not answer. */
+export const LIVE_READ_RETRY_MS = 1_000;
+
+/** Waits `ms` (a change to read), or less when the client goes away (closed). */
+async function pause(ms: number, signal: AbortSignal | undefined): Promise<"change" | "closed"> {
+  if (signal?.aborted) return "closed";
+  return await new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve("closed");
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve("change");
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
 interface StreamOptions {
   hub: LiveHub;
   userId: string;
@@ -89,6 +109,8 @@ async function* follow<T>(
   let lastId = options.lastEventId ?? null;
   let wake: Awaited<ReturnType<LiveStream["next"]>> = hub.state === "up" ? "change" : "down";
   let kinds: LiveKind[] = [];
+  /** The client was told to poll and has not been told it is live again. */
+  let polling = false;
   for (;;) {
     if (wake === "closed") return;
     if (wake === "idle") {
@@ -98,11 +120,27 @@ async function* follow<T>(
     if (wake === "down") {
       const message = poll();
       lastId = message.id; // the next state is sent even if unchanged: it ends the polling
+      polling = true;
       yield message;
     } else {
-      const message = await read(kinds);
+      let message: Tracked<T> | null;
+      try {
+        message = await read(kinds);
+      } catch (error) {
+        // PostgreSQL out of reach (restarting; the pool's circuit still open): poll, and read again shortly.
+        if (!isDatabaseUnavailable(error)) throw error;
+        if (!polling) {
+          const message = poll();
+          lastId = message.id;
+          polling = true;
+          yield message;
+        }
+        wake = await pause(LIVE_READ_RETRY_MS, signal);
+        continue;
+      }
       if (message && message.id !== lastId) {
         lastId = message.id;
+        polling = false;
         yield message;
       }
     }
