@@ -31,6 +31,9 @@ export const DEFAULT_LIVE_LIMITS: LiveLimits = {
   idleTimeoutMs: 15 * 60_000,
 };
 
+/** How long a settled shared read still serves streams woken by the same notice. */
+const SHARED_READ_KEEP_MS = 1_000;
+
 /** Why a stream's wait ended. */
 export type LiveWake = "change" | "down" | "up" | "idle" | "closed";
 
@@ -57,12 +60,17 @@ export class LiveStream {
   #wake: ((reason: LiveWake) => void) | null = null;
   /** Notices this stream accepted (tests check none of another account's ever reaches it). */
   delivered = 0;
+  /** The hub's sequence number of the newest notice this stream accepted (or of its opening). */
+  seenSeq: number;
 
   constructor(
     readonly userId: string,
     readonly accepts: (notice: LiveNotice) => boolean,
     private readonly hub: LiveHub,
-  ) {}
+    openedAt: number,
+  ) {
+    this.seenSeq = openedAt;
+  }
 
   /** The kinds that changed since the last call (cleared). */
   takeKinds(): LiveKind[] {
@@ -72,8 +80,9 @@ export class LiveStream {
   }
 
   /** @internal the hub's notice */
-  notify(notice: LiveNotice): void {
+  notify(notice: LiveNotice, seq: number): void {
     this.delivered += 1;
+    this.seenSeq = seq;
     this.#kinds.add(notice.kind);
     this.#wake?.("change");
   }
@@ -129,6 +138,9 @@ export class LiveHub {
   #perUser = new Map<string, number>();
   #listener: PgListener | null = null;
   #closed = false;
+  /** Numbers the notices heard, so a read can be shared by every stream it is recent enough for. */
+  #seq = 0;
+  #reads = new Map<string, { seq: number; promise: Promise<unknown> }>();
 
   /** A hub fed by `publish`/`setState` (tests); `listen` wires it to PostgreSQL. */
   constructor(limits: Partial<LiveLimits> = {}, initialState: ListenerState = "up") {
@@ -199,7 +211,7 @@ export class LiveHub {
         `You have ${mine} live streams open (at most ${this.limits.maxStreamsPerUser}): close a tab, or this one refreshes by polling.`,
       );
     }
-    const stream = new LiveStream(userId, accepts, this);
+    const stream = new LiveStream(userId, accepts, this, this.#seq);
     this.#streams.add(stream);
     this.#perUser.set(userId, mine + 1);
     return stream;
@@ -214,14 +226,36 @@ export class LiveHub {
   }
 
   publish(notice: LiveNotice): void {
+    this.#seq += 1;
     for (const stream of this.#streams) {
-      if (stream.accepts(notice)) stream.notify(notice);
+      if (stream.accepts(notice)) stream.notify(notice, this.#seq);
     }
+  }
+
+  /**
+   * One read shared by the streams that need the same thing (an account's tabs): `read` runs unless a read
+   * of `key` began after the stream's newest notice (so it sees that change), and its answer serves every
+   * stream that asks while it is that recent; kept a moment after it settles, for streams woken by the same
+   * notice a little later.
+   */
+  shared<T>(key: string, stream: LiveStream, read: () => Promise<T>): Promise<T> {
+    const entry = this.#reads.get(key);
+    if (entry && entry.seq >= stream.seenSeq) return entry.promise as Promise<T>;
+    const fresh = { seq: this.#seq, promise: read() as Promise<unknown> };
+    this.#reads.set(key, fresh);
+    const forget = () => {
+      if (this.#reads.get(key) === fresh) this.#reads.delete(key);
+    };
+    fresh.promise.then(() => setTimeout(forget, SHARED_READ_KEEP_MS).unref(), forget);
+    return fresh.promise as Promise<T>;
   }
 
   setState(state: ListenerState): void {
     if (this.#state === state) return;
     this.#state = state;
+    // Changes while down were not notified: nothing read before counts as recent.
+    this.#seq += 1;
+    this.#reads.clear();
     for (const stream of this.#streams) stream.interrupt(state);
   }
 

@@ -163,10 +163,12 @@ export async function* liveUsageStream(
     yield* follow<LiveUsageMessage>(
       stream,
       options,
-      async () => {
-        const usage = await readLiveUsage(ports, accountId);
-        return { id: versionOf(usage), data: { status: "live", usage } };
-      },
+      // The account's streams (its tabs, on this replica) share one read per change.
+      () =>
+        options.hub.shared(`usage:${accountId}`, stream, async () => {
+          const usage = await readLiveUsage(ports, accountId);
+          return { id: versionOf(usage), data: { status: "live" as const, usage } };
+        }),
       () => ({ id: `poll-${randomUUID()}`, data: { status: "poll" } }),
       () => ({ id: `idle-${randomUUID()}`, data: { status: "idle" } }),
     );

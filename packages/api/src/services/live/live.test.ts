@@ -223,6 +223,30 @@ describe("limits", () => {
   });
 });
 
+describe("shared reads", () => {
+  it("an account's streams share one read per change, and never a read older than their notice", async () => {
+    const hub = hubWith({});
+    const accountId = "00000000-0000-4000-8000-000000000001";
+    const accepts = (notice: { accountId: string | null }) => notice.accountId === accountId;
+    const tabs = [hub.open("u1", accepts), hub.open("u1", accepts)];
+    let reads = 0;
+    const read = async () => ++reads;
+    const [a, b] = tabs as [(typeof tabs)[0], (typeof tabs)[0]];
+    expect([await hub.shared("k", a, read), await hub.shared("k", b, read)]).toEqual([1, 1]);
+    hub.publish({ accountId, kind: "usage" });
+    // Both woke for the same notice: one new read serves both.
+    expect([await hub.shared("k", a, read), await hub.shared("k", b, read)]).toEqual([2, 2]);
+    // Another account's notice does not make these streams read again.
+    hub.publish({ accountId: "00000000-0000-4000-8000-000000000002", kind: "usage" });
+    expect(await hub.shared("k", a, read)).toBe(2);
+    // After an outage nothing read before counts.
+    hub.setState("down");
+    hub.setState("up");
+    expect(await hub.shared("k", a, read)).toBe(3);
+    for (const tab of tabs) tab.release();
+  });
+});
+
 describe("resuming and outages", () => {
   it("resumes from the last event id without a gap", async () => {
     const { accountId, viewer } = await customer();
