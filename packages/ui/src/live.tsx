@@ -111,6 +111,8 @@ export function useLiveUpdates<T extends LiveMessageBase>(options: LiveOptions<T
       idleClosed = false;
       subscription = latest.current.subscribe(lastEventId, {
         onData: ({ id, data }) => {
+          // The first message of a resumed stream repeats the last state seen when nothing changed.
+          const unchanged = id === lastEventId;
           lastEventId = id;
           latest.current.onMessage?.(data);
           if (data.status === "live") {
@@ -119,7 +121,7 @@ export function useLiveUpdates<T extends LiveMessageBase>(options: LiveOptions<T
             first = false;
             stopPolling();
             setMode("live");
-            refresh(data, reason);
+            if (!unchanged) refresh(data, reason);
           } else if (data.status === "poll") {
             startPolling();
           } else {

@@ -5,7 +5,11 @@ import type { LiveHub } from "../ports/live.ts";
 import { liveUsageStream } from "../services/live/index.ts";
 import { accountProcedure, router } from "../trpc.ts";
 
-/** A subscription's input: the id of the last message the client saw, to resume from (sent by tRPC itself). */
+/**
+ * A subscription's input: the id of the last message the client saw (sent by tRPC itself on a reconnect).
+ * The stream always starts with the current state (a snapshot, so nothing is missed); the client compares
+ * its id with this one to know whether anything changed while it was away.
+ */
 export const ZLiveRequestSchema = z
   .strictObject({ lastEventId: z.string().max(100, "Not an event id").nullish() })
   .optional();
@@ -33,13 +37,12 @@ export const liveRouter = router({
    * (within a second of a usage report or call authorization on any replica), "poll" while changes cannot
    * be heard, "idle" before it closes an idle stream; TOO_MANY_REQUESTS past the limits.
    */
-  usage: accountProcedure.input(ZLiveRequestSchema).subscription(({ ctx, input, signal }) =>
+  usage: accountProcedure.input(ZLiveRequestSchema).subscription(({ ctx, signal }) =>
     trackedMessages(
       liveUsageStream(ctx, {
         hub: requireHub(ctx.live),
         userId: ctx.viewer.userId,
         accountId: ctx.accountId,
-        lastEventId: input?.lastEventId,
         signal,
       }),
     ),

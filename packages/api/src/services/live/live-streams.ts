@@ -2,7 +2,8 @@
 // only ids; the stream re-reads what its viewer may see (the customer's own account, checked when the
 // stream opens: notices of other accounts never wake it) and sends it with a tracked id. Resuming with the
 // last id seen (lastEventId) always starts with the current state, so nothing that happened while the
-// client was away is missed; the id is the state's version, so an unchanged state is not sent twice.
+// client was away is missed; the id is the state's version, so an unchanged state is not sent twice (the
+// first message of a connection excepted: a client resuming at that id learns it is live, nothing changed).
 import { createHash, randomUUID } from "node:crypto";
 import { isDatabaseUnavailable } from "@minutely/db";
 import type { Ports } from "../../context.ts";
@@ -94,7 +95,6 @@ async function pause(ms: number, signal: AbortSignal | undefined): Promise<"chan
 interface StreamOptions {
   hub: LiveHub;
   userId: string;
-  lastEventId?: string | null | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -106,7 +106,9 @@ async function* follow<T>(
   idle: () => Tracked<T>,
 ): AsyncGenerator<Tracked<T>> {
   const { hub, signal } = options;
-  let lastId = options.lastEventId ?? null;
+  // The first state is always sent, also to a client resuming at it (same id): it tells the client the
+  // stream is live again; the client compares the id with its last one to know whether anything changed.
+  let lastId: string | null = null;
   let wake: Awaited<ReturnType<LiveStream["next"]>> = hub.state === "up" ? "change" : "down";
   let kinds: LiveKind[] = [];
   /** The client was told to poll and has not been told it is live again. */
@@ -190,7 +192,7 @@ export async function* liveAdminStream(options: StreamOptions): AsyncGenerator<T
   try {
     yield* follow<LiveAdminMessage>(
       stream,
-      { ...options, lastEventId: null },
+      options,
       async (kinds) => {
         seq += 1;
         const all = first || kinds.length === 0;
