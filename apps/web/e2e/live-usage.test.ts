@@ -108,4 +108,22 @@ describe("live dashboard", () => {
     await screenshot(second, "web-live-dashboard-polling");
     await context.close();
   });
+
+  it("polls while the stream is down and goes live again when it reconnects, without a gap", async () => {
+    expect(await liveModeOf(page)).toBe("live");
+    // The API restarts (a deploy): the stream drops. Its reconnects are held back until the end of the test.
+    const streams = "**/trpc/live.usage**";
+    await page.route(streams, (route) => route.abort("connectionrefused"));
+    await stack.restart();
+    await expect.poll(() => liveModeOf(page), { timeout: 20_000 }).toBe("polling");
+    // Reported while the stream is down: polling shows it.
+    await reportMinutes(stack, accountId, 20, "live-stream-down");
+    await expect.poll(() => gaugeText(page), { timeout: 15_000 }).toBe("92%: 920 of 1,000 minutes");
+    // The stream reconnects (with its last event id) and the page is live again.
+    await page.unroute(streams);
+    await expect.poll(() => liveModeOf(page), { timeout: 30_000 }).toBe("live");
+    await reportMinutes(stack, accountId, 30, "live-stream-back");
+    await expect.poll(() => gaugeText(page), { timeout: 10_000 }).toBe("95%: 950 of 1,000 minutes");
+    expect(await liveModeOf(page)).toBe("live");
+  });
 });
