@@ -18,18 +18,6 @@ const runtime = createRuntime(config, {
 });
 const { ports } = runtime;
 const lifecycle: Lifecycle = { shuttingDown: false };
-const metrics = createMetrics({
-  db: ports.db,
-  defaultMetrics: true,
-  onCollectError: (collector, error) => log?.warn({ err: error, collector }, "metrics: gauge not read"),
-});
-const auth = createAuth({
-  db: ports.db,
-  secret: config.sessionSecret,
-  baseUrl: config.publicUrl,
-  trustedOrigins: config.trustedOrigins,
-  secureCookies: config.secureCookies,
-});
 // Live usage: one LISTEN connection of this replica; it reconnects by itself after a PostgreSQL restart.
 const live =
   config.live.maxStreamsPerReplica > 0
@@ -43,6 +31,19 @@ const live =
         },
       })
     : undefined;
+const metrics = createMetrics({
+  db: ports.db,
+  ...(live ? { live } : {}),
+  defaultMetrics: true,
+  onCollectError: (collector, error) => log?.warn({ err: error, collector }, "metrics: gauge not read"),
+});
+const auth = createAuth({
+  db: ports.db,
+  secret: config.sessionSecret,
+  baseUrl: config.publicUrl,
+  trustedOrigins: config.trustedOrigins,
+  secureCookies: config.secureCookies,
+});
 const server = await buildServer({ config, auth, ...ports, metrics, lifecycle, ...(live ? { live } : {}) });
 log = server.log;
 installCrashGuard(server.log);

@@ -172,7 +172,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerJsonBodyParser(app);
   registerStrictBodies(app);
   registerUnavailableResponse(app);
-  const metrics = deps.metrics ?? createMetrics({ db: deps.db });
+  const metrics = deps.metrics ?? createMetrics({ db: deps.db, ...(deps.live ? { live: deps.live } : {}) });
   const lifecycle = deps.lifecycle ?? { shuttingDown: false };
   app.addHook("preClose", async () => {
     lifecycle.shuttingDown = true;
