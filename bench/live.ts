@@ -153,6 +153,8 @@ export interface LiveResult {
   held: number;
   refused: string | null;
   rssMb: number;
+  /** With one stream open, before the others. */
+  rssBeforeMb: number;
   baseline: { p50: number; p95: number; postP50: number };
   loaded: { p50: number; p95: number; postP50: number };
 }
@@ -207,6 +209,9 @@ export async function measureLive(options: {
     const baseline = await sample(api.base, [single], options.samples);
     options.log(`live: baseline with 1 stream p50 ${baseline.p50.toFixed(1)} ms`);
 
+    const rssOf = () =>
+      Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${api.process.pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+    const rssBeforeMb = rssOf();
     let refused: string | null = null;
     for (let i = 1; i < options.streams; i += 50) {
       const batch = [];
@@ -224,14 +229,13 @@ export async function measureLive(options: {
     options.log(`live: ${opened.length} streams open`);
     // One stream per account is sampled, so a report wakes that account's streams (perUser of them).
     const loaded = await sample(api.base, opened, options.samples);
-    const status = readFileSync(`/proc/${api.process.pid}/status`, "utf8");
-    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
     return {
       users: options.users,
       target: options.streams,
       held: opened.length,
       refused,
-      rssMb: rssKb / 1024,
+      rssMb: rssOf(),
+      rssBeforeMb,
       baseline,
       loaded,
     };
@@ -249,7 +253,7 @@ export function liveRows(result: LiveResult): LiveRow[] {
   return [
     {
       benchmark: "Live usage: open streams one replica holds",
-      measured: `${result.held.toLocaleString("en-US")} of ${result.target.toLocaleString("en-US")} opened and held (${result.users} customers, ${Math.ceil(result.target / result.users)} streams each; API resident memory ${result.rssMb.toFixed(0)} MB)${result.refused ? `; stopped at: ${result.refused.slice(0, 120)}` : ""}`,
+      measured: `${result.held.toLocaleString("en-US")} of ${result.target.toLocaleString("en-US")} opened and held (${result.users} customers, ${Math.ceil(result.target / result.users)} streams each; API resident memory ${result.rssMb.toFixed(0)} MB, ${result.rssBeforeMb.toFixed(0)} MB with one stream)${result.refused ? `; stopped at: ${result.refused.slice(0, 120)}` : ""}`,
       baseline: "the target count (LIVE_MAX_STREAMS set above it for the run)",
       ratio: result.held / result.target,
       target: "= 1",
