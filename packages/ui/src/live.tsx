@@ -131,10 +131,11 @@ export function useLiveUpdates<T extends LiveMessageBase>(options: LiveOptions<T
           }
         },
         onError: (error) => {
-          // Refused at a limit (429), or failed: poll, and try again later.
+          // Refused at a limit (429), or failed: poll, and try again later. Signed out (401), not allowed
+          // (403) or live updates off on this server (501) do not change by trying again.
           subscription = null;
           startPolling();
-          if (httpStatusOf(error) !== 401) retryLater();
+          if (![401, 403, 501].includes(httpStatusOf(error) ?? 0)) retryLater();
         },
         onComplete: () => {
           subscription = null;
