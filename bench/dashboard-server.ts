@@ -1,7 +1,7 @@
 // The API exactly as `main.ts` builds it, plus the dashboard benchmark's two plain Fastify routes
 // (dashboard-routes.ts: the same service call as the tRPC query, and the same JSON from one SQL statement)
 // and the write benchmarks' HTTP floors (floor-routes.ts).
-import { createAuth } from "@minutely/api";
+import { createAuth, LiveHub } from "@minutely/api";
 import { databasePoolOf } from "@minutely/db";
 import { loadConfigOrExit } from "../apps/server/src/config.ts";
 import { createRuntime } from "../apps/server/src/runtime.ts";
@@ -18,7 +18,9 @@ const auth = createAuth({
   trustedOrigins: config.trustedOrigins,
   secureCookies: config.secureCookies,
 });
-const app = await buildServer({ config, auth, ...ports });
+// Live usage as main.ts sets it up: one LISTEN connection, the limits of the configuration.
+const live = await LiveHub.listen({ connectionString: config.databaseUrl, limits: config.live });
+const app = await buildServer({ config, auth, ...ports, live });
 const pool = databasePoolOf(ports.db);
 if (!pool) throw new Error("the API's database client has no pg pool (createPrismaClient makes one)");
 await registerDashboardRoutes(app, { auth, ports, pool, sessionSecret: config.sessionSecret });

@@ -95,7 +95,7 @@ export interface BenchApi {
  */
 export async function startBenchApi(
   url: string,
-  options: { nodeArgs?: readonly string[]; pinned?: boolean } = {},
+  options: { nodeArgs?: readonly string[]; pinned?: boolean; env?: Record<string, string> } = {},
 ): Promise<BenchApi> {
   const port = await freePort();
   // Node itself with tsx's loader (NODE_OPTIONS may not carry --cpu-prof), from the server's folder.
@@ -123,6 +123,7 @@ export async function startBenchApi(
       STRIPE_API_BASE: "http://127.0.0.1:9",
       WORKER_MODE: "off",
       PUBLIC_URL: `http://127.0.0.1:${port}`,
+      ...options.env,
     },
     stdio: ["ignore", "ignore", "inherit"],
   });

@@ -19,6 +19,7 @@ import {
   subscribePro,
   WEBHOOK_SECRET,
 } from "./harness.ts";
+import { liveRows, measureLive } from "./live.ts";
 import { measureMemory, memoryRows } from "./memory.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -577,7 +578,21 @@ async function main() {
     });
   }
 
-  // 5. Memory of the production build under 200 clients: two API replicas and a worker, against a bare
+  // 5. Live usage: open streams one replica holds, and the delay from a usage report to the customer's
+  // stream at that load against one open stream (bench/live.ts; its own database and API process).
+  log("live usage");
+  rows.push(
+    ...liveRows(
+      await measureLive({
+        streams: FULL ? 5_000 : 2_000,
+        users: FULL ? 100 : 50,
+        samples: FULL ? 50 : 20,
+        log,
+      }),
+    ),
+  );
+
+  // 6. Memory of the production build under 200 clients: two API replicas and a worker, against a bare
   // Fastify server with the same pg pool under the same load (bench/memory.ts).
   log("memory (production build)");
   execFileSync(process.execPath, [join(ROOT, "apps/server/scripts/build.mjs")], { stdio: "inherit" });

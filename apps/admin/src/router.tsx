@@ -1,4 +1,14 @@
-import { Banner, Button, Card, EmulatorBanner, httpStatusOf, Spinner, signOut } from "@minutely/ui";
+import type { LiveAdminMessage } from "@minutely/api";
+import {
+  Banner,
+  Button,
+  Card,
+  EmulatorBanner,
+  httpStatusOf,
+  LiveUpdates,
+  Spinner,
+  signOut,
+} from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
 import {
   createRootRoute,
@@ -23,7 +33,7 @@ import {
   validateUsageSearch,
   validateWebhooksSearch,
 } from "./lib/search.ts";
-import { queryClient, trpc } from "./lib/trpc.ts";
+import { client, queryClient, trpc } from "./lib/trpc.ts";
 
 // Pages load on demand: the first route ships only the shell, the guard and the search validation. The
 // router fetches a page's code while the route loads (links preload it on hover or focus), and shows
@@ -100,6 +110,21 @@ const NAV = [
 const navLink =
   "rounded-md px-2.5 py-1.5 text-sm whitespace-nowrap text-slate-300 hover:bg-slate-800 hover:text-white [&.active]:bg-slate-800 [&.active]:font-semibold [&.active]:text-white";
 
+/**
+ * What the admin app re-reads live: the webhook log when Stripe events arrive or are processed, the usage
+ * page and customers when any account's minutes, reservations or alerts change, the outbox when an alert
+ * is mailed (at most once a second).
+ */
+function liveRefresh(message: LiveAdminMessage | null) {
+  const kinds = message?.status === "live" ? message.kinds : ["webhook", "usage", "alert"];
+  return [
+    ...(kinds.includes("webhook") ? [trpc.webhooks.pathFilter()] : []),
+    ...(kinds.some((k) => k !== "webhook") ? [trpc.usage.pathFilter(), trpc.customers.pathFilter()] : []),
+    // An alert's mail is marked on the alert once it is in the outbox.
+    ...(kinds.includes("alert") ? [trpc.mail.pathFilter()] : []),
+  ];
+}
+
 function Layout() {
   const me = useQuery({ ...meQuery, retry: false });
   const doSignOut = useSignOut();
@@ -157,7 +182,19 @@ function Layout() {
         ) : null}
       </header>
       <main id="main" className="mx-auto max-w-7xl px-4 py-6 sm:py-8">
-        <Outlet />
+        {me.data ? (
+          <LiveUpdates<LiveAdminMessage>
+            subscribe={(lastEventId, handlers) =>
+              client.live.events.subscribe(lastEventId ? { lastEventId } : undefined, handlers)
+            }
+            refresh={liveRefresh}
+            minRefreshMs={1_000}
+          >
+            <Outlet />
+          </LiveUpdates>
+        ) : (
+          <Outlet />
+        )}
       </main>
     </div>
   );

@@ -126,6 +126,12 @@ const EnvSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
   /** Port of the worker process's own HTTP server (/health/live, /health/ready, /metrics). */
   WORKER_PORT: port.default(3001),
+  /** Live usage (tRPC subscriptions): open streams of one user on one replica; more are refused (the app polls). */
+  LIVE_MAX_STREAMS_PER_USER: z.coerce.number().int().min(1).max(100).default(5),
+  /** Open live streams on one replica; more are refused (those apps poll). */
+  LIVE_MAX_STREAMS: z.coerce.number().int().min(0).max(100_000).default(2_000),
+  /** A live stream that heard of no change for this long is closed (the app polls until the user is back). */
+  LIVE_IDLE_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(86_400).default(900),
   /** On SIGTERM, answer /health/ready with 503 for this long before closing, so load balancers drain. */
   SHUTDOWN_DRAIN_SECONDS: z.coerce
     .number({ error: "must be a number of seconds" })
@@ -195,6 +201,8 @@ export type Config = Readonly<{
   smtp: { url: string; from: string } | undefined;
   worker: { mode: "inline" | "off"; concurrency: number; port: number };
   shutdownDrainMs: number;
+  /** Live usage limits per replica (LIVE_*); maxStreamsPerReplica 0 turns live updates off (the apps poll). */
+  live: { maxStreamsPerUser: number; maxStreamsPerReplica: number; idleTimeoutMs: number };
 }>;
 
 export class ConfigError extends Error {
@@ -312,6 +320,11 @@ export function loadConfig(
     smtp: e.SMTP_URL ? { url: e.SMTP_URL, from: e.MAIL_FROM ?? DEV_MAIL_FROM } : undefined,
     worker: { mode: e.WORKER_MODE, concurrency: e.WORKER_CONCURRENCY, port: e.WORKER_PORT },
     shutdownDrainMs: Math.round(e.SHUTDOWN_DRAIN_SECONDS * 1000),
+    live: {
+      maxStreamsPerUser: e.LIVE_MAX_STREAMS_PER_USER,
+      maxStreamsPerReplica: e.LIVE_MAX_STREAMS,
+      idleTimeoutMs: e.LIVE_IDLE_TIMEOUT_SECONDS * 1000,
+    },
   };
 }
 

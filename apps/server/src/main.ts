@@ -1,7 +1,7 @@
 // The API process: `pnpm dev` runs it with tsx, `pnpm start` runs its bundle (apps/server/dist/main.js) with
 // NODE_ENV=production. It serves the API and the built SPAs, and runs the background jobs too unless
 // WORKER_MODE=off (then `pnpm worker` processes run them).
-import { createAuth, syncCatalogToStripe } from "@minutely/api";
+import { createAuth, LiveHub, syncCatalogToStripe } from "@minutely/api";
 import type { FastifyBaseLogger } from "fastify";
 import { loadConfigOrExit } from "./config.ts";
 import { installCrashGuard } from "./crash-guard.ts";
@@ -18,8 +18,22 @@ const runtime = createRuntime(config, {
 });
 const { ports } = runtime;
 const lifecycle: Lifecycle = { shuttingDown: false };
+// Live usage: one LISTEN connection of this replica; it reconnects by itself after a PostgreSQL restart.
+const live =
+  config.live.maxStreamsPerReplica > 0
+    ? await LiveHub.listen({
+        connectionString: config.databaseUrl,
+        limits: config.live,
+        onState: (state, reason) => {
+          if (state === "down")
+            log?.warn({ err: reason }, "live usage: LISTEN connection lost; streams tell clients to poll");
+          else log?.info("live usage: listening");
+        },
+      })
+    : undefined;
 const metrics = createMetrics({
   db: ports.db,
+  ...(live ? { live } : {}),
   defaultMetrics: true,
   onCollectError: (collector, error) => log?.warn({ err: error, collector }, "metrics: gauge not read"),
 });
@@ -30,7 +44,7 @@ const auth = createAuth({
   trustedOrigins: config.trustedOrigins,
   secureCookies: config.secureCookies,
 });
-const server = await buildServer({ config, auth, ...ports, metrics, lifecycle });
+const server = await buildServer({ config, auth, ...ports, metrics, lifecycle, ...(live ? { live } : {}) });
 log = server.log;
 installCrashGuard(server.log);
 if (config.env === "production" && config.stripe.apiBase) {

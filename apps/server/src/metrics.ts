@@ -1,7 +1,7 @@
 // Prometheus metrics (prom-client), served at /metrics by the API and by the worker process. Counters and
 // histograms are per process (Prometheus sums them across replicas); the queue and webhook gauges are read
 // from PostgreSQL at scrape time, so every replica reports the same cluster-wide value (use max()).
-import { type IngestResult, queueJobsByState } from "@minutely/api";
+import { type IngestResult, type LiveHub, queueJobsByState } from "@minutely/api";
 import type { Database } from "@minutely/db";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
@@ -29,6 +29,8 @@ export interface MetricsOptions {
   defaultMetrics?: boolean;
   /** Called when a gauge cannot be read (the scrape still answers, without that gauge). */
   onCollectError?: (collector: string, error: unknown) => void;
+  /** This replica's live-usage hub: its open streams and whether it is listening. */
+  live?: Pick<LiveHub, "stats" | "state">;
 }
 
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -216,6 +218,25 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         const rows = await readWebhooks();
         this.reset();
         if (rows) this.set(Math.max(0, ...rows.map((row) => row.oldest_seconds)));
+      },
+    });
+  }
+  const { live } = options;
+  if (live) {
+    new Gauge({
+      name: "minutely_live_streams",
+      help: "Open live-usage streams (tRPC subscriptions) on this replica (LIVE_MAX_STREAMS is the limit)",
+      registers,
+      collect() {
+        this.set(live.stats().streams);
+      },
+    });
+    new Gauge({
+      name: "minutely_live_listening",
+      help: "1 while this replica's LISTEN connection for live usage is up, 0 while it reconnects (streams poll)",
+      registers,
+      collect() {
+        this.set(live.state === "up" ? 1 : 0);
       },
     });
   }

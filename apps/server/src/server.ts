@@ -13,6 +13,7 @@ import {
   appRouter,
   type Context,
   DATABASE_UNAVAILABLE,
+  type LiveHub,
   type Ports,
   UpstreamUnavailableError,
 } from "@minutely/api";
@@ -69,6 +70,8 @@ export interface ServerDeps extends Ports {
   lifecycle?: Lifecycle;
   /** Where LOG_FORMAT=pretty writes (stdout when omitted; tests read it). */
   logDestination?: NodeJS.WritableStream;
+  /** This replica's live-usage hub (tRPC subscriptions); without it the SPAs poll. Closed with the server. */
+  live?: LiveHub;
 }
 
 function trpcOptions<TRouter extends AppRouter | AdminRouter>(
@@ -99,6 +102,7 @@ function trpcOptions<TRouter extends AppRouter | AdminRouter>(
           });
         }),
         requestId: String(req.id),
+        ...(deps.live ? { live: deps.live } : {}),
       }),
       onError({ error, path, req }) {
         if (error.code === "INTERNAL_SERVER_ERROR") {
@@ -169,10 +173,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerJsonBodyParser(app);
   registerStrictBodies(app);
   registerUnavailableResponse(app);
-  const metrics = deps.metrics ?? createMetrics({ db: deps.db });
+  const metrics = deps.metrics ?? createMetrics({ db: deps.db, ...(deps.live ? { live: deps.live } : {}) });
   const lifecycle = deps.lifecycle ?? { shuttingDown: false };
   app.addHook("preClose", async () => {
     lifecycle.shuttingDown = true;
+    // Open live streams would hold the server open: they end now and their clients poll another replica.
+    await deps.live?.close();
   });
   registerGracefulDrain(app, lifecycle);
   registerHttpMetrics(app, metrics);

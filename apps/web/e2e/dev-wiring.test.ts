@@ -79,6 +79,8 @@ describe("the customer app under the development wiring", () => {
     await screenshot(page, "web-dev-checkout-confirmation");
     await page.getByRole("link", { name: "Go to the dashboard" }).click();
     await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+    // Live usage's stream (server-sent events) passes Vite's proxy too.
+    await page.getByTestId("live-status").getByText("Live").waitFor();
   });
 
   for (const [name, origin] of [

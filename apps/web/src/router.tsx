@@ -1,5 +1,6 @@
-import { EmulatorBanner, useDocumentTitle } from "@minutely/ui";
-import { useQuery } from "@tanstack/react-query";
+import type { LiveUsageMessage } from "@minutely/api";
+import { EmulatorBanner, httpStatusOf, LiveUpdates, useDocumentTitle } from "@minutely/ui";
+import { type Query, useQuery } from "@tanstack/react-query";
 import {
   createRootRoute,
   createRoute,
@@ -12,7 +13,7 @@ import {
 import { PaymentProblemBanner } from "./components/payment-problem-banner.tsx";
 import { MAIN_ID, SiteHeader } from "./components/site-header.tsx";
 import { authSearch } from "./lib/auth-navigation.ts";
-import { queryClient, trpc } from "./lib/trpc.ts";
+import { client, queryClient, trpc } from "./lib/trpc.ts";
 import { DashboardPage } from "./routes/dashboard.tsx";
 
 // The dashboard (the first route) is in the entry bundle; every other page is loaded on demand (and
@@ -78,13 +79,46 @@ const signUpRoute = createRoute({
   component: page.signUp,
 });
 
+/**
+ * What live usage re-reads when the account's usage, reservations or alerts change (the usage page's
+ * analytics are left alone while refused: a package without analytics does not gain them by calling).
+ */
+const LIVE_REFRESH = [
+  trpc.dashboard.pathFilter(),
+  { ...trpc.usage.pathFilter(), predicate: (query: Query) => httpStatusOf(query.state.error) !== 403 },
+  trpc.alerts.pathFilter(),
+];
+
+/**
+ * The stream's first message is the state as of its start: when the dashboard just read the same state
+ * (the usual case when a page opens), there is nothing to re-read; otherwise it changed in between.
+ */
+function liveRefresh(message: LiveUsageMessage | null, reason: string) {
+  if (reason !== "first" || message?.status !== "live") return LIVE_REFRESH;
+  const shown = queryClient.getQueryData(trpc.dashboard.get.queryKey());
+  const live = message.usage;
+  const same =
+    shown !== undefined &&
+    (shown.usage?.minutesUsed ?? null) === (live?.minutesUsed ?? null) &&
+    (shown.usage?.minutesReserved ?? null) === (live?.minutesReserved ?? null) &&
+    shown.alerts.map((a) => a.id).join() === (live?.alerts.map((a) => a.id).join() ?? "");
+  return same ? [] : LIVE_REFRESH;
+}
+
 /** Everything below needs a signed-in customer; others are sent to sign-in and brought back afterwards. */
 function AppLayout() {
   return (
-    <div className="space-y-6">
-      <PaymentProblemBanner />
-      <Outlet />
-    </div>
+    <LiveUpdates<LiveUsageMessage>
+      subscribe={(lastEventId, handlers) =>
+        client.live.usage.subscribe(lastEventId ? { lastEventId } : undefined, handlers)
+      }
+      refresh={liveRefresh}
+    >
+      <div className="space-y-6">
+        <PaymentProblemBanner />
+        <Outlet />
+      </div>
+    </LiveUpdates>
   );
 }
 

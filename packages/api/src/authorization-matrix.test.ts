@@ -41,6 +41,8 @@ const CROSS_ACCOUNT_PROBES: Record<string, Probe> = {
     check: (result) => expect((result as { status: string }).status).toBe("none"),
   },
   "subscription.invoices": { check: (result) => expect(result).toEqual([]) },
+  // The stream is always the caller's own account: an account id in the input is refused.
+  "live.usage": { input: (b) => ({ accountId: b.accountId }) },
   // Subscribing acts on the caller's own account only (B's subscription is checked unchanged below).
   "subscription.subscribe": { input: (b) => ({ packageId: b.planId }), mayActOnOwnAccount: true },
   "subscription.completeCheckout": { input: () => ({ sessionId: "cs_of_account_b" }) },

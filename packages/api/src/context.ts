@@ -1,6 +1,7 @@
 import type { Database } from "@minutely/db";
 import type { Clock } from "@minutely/domain";
 import type { BillingProvider } from "./ports/billing.ts";
+import type { LiveHub } from "./ports/live.ts";
 import type { Mailer } from "./ports/mailer.ts";
 import type { JobQueue } from "./ports/queue.ts";
 
@@ -48,4 +49,6 @@ export interface Ports {
 export interface Context extends Ports {
   viewer: Viewer | null;
   requestId: string;
+  /** This replica's live-usage hub (subscriptions); absent where nothing listens (tests, tools): clients poll. */
+  live?: LiveHub;
 }

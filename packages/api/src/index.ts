@@ -34,6 +34,7 @@ export {
   type TaskName,
   type TaskPayload,
 } from "./jobs/tasks.ts";
+export { DEFAULT_LIVE_LIMITS, LiveHub, type LiveLimits } from "./ports/live.ts";
 export { type Mailer, type MailInput, OutboxMailer } from "./ports/mailer.ts";
 export { type EnqueueOptions, type JobPayload, type JobQueue, PostgresJobQueue } from "./ports/queue.ts";
 export { type AdminRouter, type AppRouter, adminRouter, appRouter } from "./root.ts";
@@ -63,6 +64,7 @@ export {
   type QuickAction,
 } from "./services/dashboard/index.ts";
 export { isUuid } from "./services/ids.ts";
+export type { LiveAdminMessage, LiveUsageMessage, LiveUsageSnapshot } from "./services/live/index.ts";
 export {
   type AuthorizeCallInput,
   authorizeCallRequest,

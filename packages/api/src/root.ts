@@ -2,6 +2,7 @@ import { adminAuditRouter } from "./routers/admin/audit.ts";
 import { adminBillingClockRouter } from "./routers/admin/billing-clock.ts";
 import { adminCustomersRouter } from "./routers/admin/customers.ts";
 import { adminJobsRouter } from "./routers/admin/jobs.ts";
+import { adminLiveRouter } from "./routers/admin/live.ts";
 import { adminMailRouter } from "./routers/admin/mail.ts";
 import { adminPackagesRouter } from "./routers/admin/packages.ts";
 import { adminRevenueRouter } from "./routers/admin/revenue.ts";
@@ -16,6 +17,7 @@ import { authRouter } from "./routers/auth.ts";
 import { catalogRouter } from "./routers/catalog.ts";
 import { dashboardRouter } from "./routers/dashboard.ts";
 import { integrationRouter } from "./routers/integration.ts";
+import { liveRouter } from "./routers/live.ts";
 import { spendCapRouter } from "./routers/spend-cap.ts";
 import { subscriptionRouter } from "./routers/subscription.ts";
 import { systemRouter } from "./routers/system.ts";
@@ -36,6 +38,7 @@ export const appRouter = router({
   analytics: analyticsRouter,
   integration: integrationRouter,
   spendCap: spendCapRouter,
+  live: liveRouter,
 });
 
 /** The admin app's router, served at /trpc/admin. Every procedure in it requires the admin role. */
@@ -50,6 +53,7 @@ export const adminRouter = router({
   jobs: adminJobsRouter,
   audit: adminAuditRouter,
   billingClock: adminBillingClockRouter,
+  live: adminLiveRouter,
 });
 
 export type AppRouter = typeof appRouter;

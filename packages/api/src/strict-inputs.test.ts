@@ -35,7 +35,7 @@ async function callOverHttp(router: AnyRouter, viewer: Viewer, path: string, typ
   const encoded = JSON.stringify(superjson.serialize(input));
   const url = `http://localhost/trpc/${path}`;
   const req =
-    type === "query"
+    type === "query" || type === "subscription"
       ? new Request(`${url}?input=${encodeURIComponent(encoded)}`)
       : new Request(url, { method: "POST", headers: { "content-type": "application/json" }, body: encoded });
   const response = await fetchRequestHandler({
@@ -44,9 +44,18 @@ async function callOverHttp(router: AnyRouter, viewer: Viewer, path: string, typ
     router,
     createContext: (): Context => ({ ...ports, viewer, requestId: "strict-inputs" }),
   });
-  const body = (await response.json()) as {
-    error?: { json: { message: string; data: { code: string; fieldErrors: Record<string, string> | null } } };
+  type ErrorShape = {
+    message: string;
+    data: { code: string; httpStatus: number; fieldErrors: Record<string, string> | null };
   };
+  if (type === "subscription") {
+    // A subscription (server-sent events) answers 200 and sends its error as a `serialized-error` event.
+    const text = await response.text();
+    const data = /event: serialized-error\ndata: (.*)\n/.exec(text)?.[1];
+    const error = data ? (JSON.parse(data) as { json: ErrorShape }).json : undefined;
+    return { status: error?.data.httpStatus ?? response.status, error };
+  }
+  const body = (await response.json()) as { error?: { json: ErrorShape } };
   return { status: response.status, error: body.error?.json };
 }
 

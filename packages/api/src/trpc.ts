@@ -23,6 +23,9 @@ function issuesOf(error: ZodError): { field: string; message: string }[] {
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
+  // Subscriptions (live usage) are server-sent events: a ping keeps proxies from closing a quiet stream,
+  // and a client that hears nothing (not even a ping) for 25 s reconnects, resuming from its last event id.
+  sse: { ping: { enabled: true, intervalMs: 10_000 }, client: { reconnectAfterInactivityMs: 25_000 } },
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     const issues = cause instanceof ZodError ? issuesOf(cause) : [];

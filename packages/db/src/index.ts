@@ -14,6 +14,7 @@ export {
   sqlStateOf,
 } from "./client.ts";
 export * from "./generated/prisma/client.ts";
+export { type ListenerState, PgListener, type PgListenerOptions } from "./listener.ts";
 export {
   ENTITY_LOCKS,
   type EntityLock,

@@ -18,6 +18,17 @@ export {
 } from "./fields.tsx";
 export { Field, type FieldProps } from "./form.tsx";
 export { type IntentInput, newRequestKey, useIntentMutation } from "./intent.ts";
+export {
+  DEFAULT_LIVE_POLL_MS,
+  type LiveHandlers,
+  type LiveMessageBase,
+  type LiveMode,
+  type LiveOptions,
+  LiveStatus,
+  LiveUpdates,
+  useLiveMode,
+  useLiveUpdates,
+} from "./live.tsx";
 export { ScrollArea } from "./scroll-area.tsx";
 export { createQueryClient, createTrpc, httpStatusOf } from "./trpc.ts";
 export { fieldErrorsOf, messageOf } from "./trpc-errors.ts";

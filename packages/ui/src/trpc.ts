@@ -2,7 +2,13 @@
 // of its router (`import type` from @minutely/api: no server code reaches a browser bundle, nor this package)
 // and the path the API serves it at.
 import { QueryClient } from "@tanstack/react-query";
-import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
+import {
+  createTRPCClient,
+  httpBatchLink,
+  httpSubscriptionLink,
+  splitLink,
+  TRPCClientError,
+} from "@trpc/client";
 import type { AnyTRPCRouter } from "@trpc/server";
 import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
 import superjson from "superjson";
@@ -45,16 +51,23 @@ export function createQueryClient(): QueryClient {
 type SuperjsonRouter = AnyTRPCRouter & { _def: { _config: { $types: { transformer: true } } } };
 
 /**
- * An SPA's tRPC set-up for the router served at `url` (superjson, batched over HTTP): its query client
- * and the TanStack Query options proxy (`trpc.x.y.queryOptions()`).
+ * An SPA's tRPC set-up for the router served at `url` (superjson, batched over HTTP; subscriptions as
+ * server-sent events): its query client, the TanStack Query options proxy (`trpc.x.y.queryOptions()`) and
+ * the client itself (subscriptions: `client.live.usage.subscribe(...)`).
  */
 export function createTrpc<TRouter extends SuperjsonRouter>(url: string) {
   const queryClient = createQueryClient();
   const trpcClient = createTRPCClient<TRouter>({
     // At most the server's MAX_TRPC_BATCH_CALLS (apps/server/src/server.ts) calls per request; more are split.
     // The link is typed for any router: the constraint on TRouter is what checks the transformer.
-    links: [httpBatchLink<AnyTRPCRouter>({ url, transformer: superjson, maxItems: 10 })],
+    links: [
+      splitLink<AnyTRPCRouter>({
+        condition: (op) => op.type === "subscription",
+        true: httpSubscriptionLink({ url, transformer: superjson }),
+        false: httpBatchLink<AnyTRPCRouter>({ url, transformer: superjson, maxItems: 10 }),
+      }),
+    ],
   });
   const trpc = createTRPCOptionsProxy<TRouter>({ client: trpcClient, queryClient });
-  return { queryClient, trpc };
+  return { queryClient, trpc, client: trpcClient };
 }

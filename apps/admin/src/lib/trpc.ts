@@ -8,4 +8,4 @@ export type AdminInputs = inferRouterInputs<AdminRouter>;
 export type AdminPackage = AdminOutputs["packages"]["list"][number];
 export type PackageInput = AdminInputs["packages"]["create"];
 
-export const { queryClient, trpc } = createTrpc<AdminRouter>("/trpc/admin");
+export const { queryClient, trpc, client } = createTrpc<AdminRouter>("/trpc/admin");

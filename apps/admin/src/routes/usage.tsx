@@ -1,4 +1,4 @@
-import { Badge, EmptyState, SelectField } from "@minutely/ui";
+import { Badge, EmptyState, LiveStatus, SelectField } from "@minutely/ui";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { type Column, DataTable, OffsetPager, QueryList, urlPage } from "../components/list.tsx";
@@ -46,6 +46,7 @@ export function UsagePage({
       <PageHeader
         title="Usage and alerts"
         description="Accounts near or over their limits in the current billing period, the most urgent first, and the mail Minutely sent about it."
+        actions={<LiveStatus />}
       />
       <NearLimit search={search} onSearch={onSearch} />
       <MailOutbox search={search} onSearch={onSearch} development={me.data?.stripeEmulator ?? false} />

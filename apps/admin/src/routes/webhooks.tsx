@@ -6,6 +6,7 @@ import {
   ErrorState,
   Field,
   httpStatusOf,
+  LiveStatus,
   messageOf,
   ScrollArea,
   Spinner,
@@ -109,7 +110,8 @@ export function WebhooksPage({
   const list = useInfiniteQuery(
     trpc.webhooks.list.infiniteQueryOptions(
       { status: search.status, type: search.type || undefined, limit: PAGE_SIZE },
-      { getNextPageParam: (last) => last.nextCursor ?? undefined, refetchInterval: 15_000 },
+      // Live: the admin app's live updates (router.tsx) re-read it as events arrive or are processed.
+      { getNextPageParam: (last) => last.nextCursor ?? undefined },
     ),
   );
   const counts = list.data?.pages[0]?.counts;
@@ -121,6 +123,7 @@ export function WebhooksPage({
       <PageHeader
         title="Webhook events"
         description="Every event Stripe sent, newest first. Each is recorded once, acknowledged at once, and processed by the background worker, which re-reads the objects from Stripe."
+        actions={<LiveStatus />}
       />
       <div className="flex flex-col gap-3 lg:flex-row lg:items-end lg:justify-between">
         <fieldset className="flex flex-wrap gap-2">

@@ -1,4 +1,4 @@
 import type { AppRouter } from "@minutely/api";
 import { createTrpc } from "@minutely/ui";
 
-export const { queryClient, trpc } = createTrpc<AppRouter>("/trpc");
+export const { queryClient, trpc, client } = createTrpc<AppRouter>("/trpc");

@@ -8,6 +8,7 @@ import {
   cn,
   ErrorState,
   httpStatusOf,
+  LiveStatus,
   Spinner,
   UsageAlertList,
   useDocumentTitle,
@@ -23,8 +24,11 @@ import { trpc } from "../lib/trpc.ts";
 
 type DashboardData = inferRouterOutputs<AppRouter>["dashboard"]["get"];
 
-/** The dashboard is live: re-read every 30 seconds while open. */
-export const dashboardQuery = trpc.dashboard.get.queryOptions(undefined, { refetchInterval: 30_000 });
+/**
+ * The dashboard is live: live usage (LiveUpdates in router.tsx) re-reads it within a second of a usage
+ * report or call authorization, and every 5 seconds while the stream is down.
+ */
+export const dashboardQuery = trpc.dashboard.get.queryOptions();
 
 const STATUS_TONE: Record<string, "success" | "danger" | "warning" | "neutral"> = {
   active: "success",
@@ -86,10 +90,15 @@ function UsageCard({ data }: { data: DashboardData }) {
             {formatNumber(usage.minutesRemaining)}
             <span className="text-base font-normal text-slate-600"> minutes remaining</span>
           </p>
-          <p className="text-sm text-slate-600">
+          <p className="text-sm text-slate-600" data-testid="minutes-used">
             {formatNumber(usage.minutesUsed)} of {formatNumber(usage.minutesLimit)} used ·{" "}
             {formatCount(usage.calls, "call")}
           </p>
+          {usage.minutesReserved > 0 ? (
+            <p className="text-sm text-slate-600" data-testid="minutes-reserved">
+              {formatNumber(usage.minutesReserved)} minutes held by calls in progress
+            </p>
+          ) : null}
           {usage.overage.minutes > 0 ? (
             <p className="text-sm font-medium text-red-700">
               {formatNumber(usage.overage.minutes)} minutes over: {formatMoney(usage.overage.cost)} on your
@@ -312,7 +321,10 @@ export function DashboardPage() {
   return (
     <div className="space-y-6">
       <div>
-        <h1 className="text-2xl font-bold">Dashboard</h1>
+        <div className="flex flex-wrap items-center gap-3">
+          <h1 className="text-2xl font-bold">Dashboard</h1>
+          <LiveStatus />
+        </div>
         <p className="text-slate-600" data-testid="dashboard-greeting">
           {data.greeting === "new" ? `Welcome to Minutely, ${firstName}.` : `Welcome back, ${firstName}.`}{" "}
           Here is where {data.account.name} stands this billing period.

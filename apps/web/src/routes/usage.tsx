@@ -8,6 +8,7 @@ import {
   ErrorState,
   Field,
   httpStatusOf,
+  LiveStatus,
   Spinner,
   UsageAlertList,
   useDocumentTitle,
@@ -22,12 +23,9 @@ import { SpendCapCard } from "../components/spend-cap.tsx";
 import { formatDate, formatNumber } from "../lib/format.ts";
 import { trpc } from "../lib/trpc.ts";
 
-/** Usage is "live": the page re-reads it every 15 seconds while open. */
-const LIVE = { refetchInterval: 15_000 } as const;
-
 function Alerts() {
   const queryClient = useQueryClient();
-  const alerts = useQuery(trpc.alerts.list.queryOptions(undefined, LIVE));
+  const alerts = useQuery(trpc.alerts.list.queryOptions());
   const dismiss = useIntentMutation(
     trpc.alerts.dismiss.mutationOptions({
       onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.alerts.list.queryKey() }),
@@ -37,7 +35,7 @@ function Alerts() {
 }
 
 function DailyUsage() {
-  const daily = useQuery(trpc.usage.daily.queryOptions(undefined, LIVE));
+  const daily = useQuery(trpc.usage.daily.queryOptions());
   if (daily.isPending) return <Spinner label="Loading the daily series" />;
   if (daily.isError) return <ErrorState error={daily.error} onRetry={() => daily.refetch()} />;
   return (
@@ -48,12 +46,8 @@ function DailyUsage() {
 }
 
 function ByAgent() {
-  // Not re-read while refused (a package without analytics): the answer will not change by itself.
-  const byAgent = useQuery(
-    trpc.usage.byAgent.queryOptions(undefined, {
-      refetchInterval: (query) => (query.state.status === "error" ? false : LIVE.refetchInterval),
-    }),
-  );
+  // Live usage (router.tsx) re-reads it, except while refused (a package without analytics).
+  const byAgent = useQuery(trpc.usage.byAgent.queryOptions());
   if (byAgent.isPending) return <Spinner label="Loading minutes per agent" />;
   if (byAgent.isError && httpStatusOf(byAgent.error) === 403) {
     // Per-agent minutes are analytics: packages without them see where to get them instead.
@@ -191,9 +185,9 @@ function Thresholds() {
 
 export function UsagePage() {
   useDocumentTitle("Usage");
-  const usage = useQuery(trpc.usage.current.queryOptions(undefined, LIVE));
+  const usage = useQuery(trpc.usage.current.queryOptions());
   // With an overage budget, what is billed is at most the budget (the card below says how much).
-  const budget = useQuery(trpc.spendCap.get.queryOptions(undefined, LIVE)).data?.status ?? null;
+  const budget = useQuery(trpc.spendCap.get.queryOptions()).data?.status ?? null;
   if (usage.isPending) return <Spinner label="Loading your usage" />;
   if (usage.isError) return <ErrorState error={usage.error} onRetry={() => usage.refetch()} />;
   const current = usage.data;
@@ -229,7 +223,10 @@ export function UsagePage() {
   return (
     <div className="space-y-6">
       <div>
-        <h1 className="text-2xl font-bold">Usage</h1>
+        <div className="flex flex-wrap items-center gap-3">
+          <h1 className="text-2xl font-bold">Usage</h1>
+          <LiveStatus />
+        </div>
         <p className="text-slate-600">
           Billing period {formatDate(current.period.start)} – {formatDate(current.period.end)} (
           {current.plan.name} package)
