@@ -10,6 +10,7 @@ export {
   requireEmulator,
   setBillingClockCard,
 } from "./billing-clock.ts";
+export { applyCouponToSubscription } from "./coupons.ts";
 export { CUSTOMER_STATUS_FILTERS, customerDetail, listCustomers } from "./customers.ts";
 export { type JobState, listFailedJobs, listJobTasks, queueJobsByState, replayFailedJob } from "./jobs.ts";
 export { MAX_REVENUE_MONTHS, revenueOverview } from "./revenue.ts";
