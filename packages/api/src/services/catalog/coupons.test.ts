@@ -7,7 +7,12 @@ import type { Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { testPorts } from "../../testing.ts";
 import { applyCouponToSubscription } from "../admin/coupons.ts";
-import { billingHistory, subscribe, subscriptionOverview } from "../subscriptions/subscriptions.ts";
+import {
+  billingHistory,
+  previewUpgrade,
+  subscribe,
+  subscriptionOverview,
+} from "../subscriptions/subscriptions.ts";
 import { syncCatalogToStripe } from "./catalog-admin.ts";
 import {
   archiveCoupon,
@@ -408,7 +413,19 @@ describe("admins apply a coupon to a customer's subscription", () => {
     expect(sub.couponId).toBe(goodwill.id);
     expect(sub.promotionCodeId).toBeNull();
     const overview = await subscriptionOverview(ports, customer.accountId);
-    expect(overview).toBeTruthy();
+    expect(overview.discount).toMatchObject({
+      couponName: "Goodwill",
+      summary: "50% off on every invoice",
+      code: null,
+      discountedMonthlyPrice: { amount: 1450, currency: "usd" },
+    });
+    // The discount stays on the subscription through an upgrade: the preview charges the new package at half.
+    const plain = await newAccount();
+    await subscribe(ports, plain, { packageId: plans.Starter.id, paymentMethodId: "pm_card_visa" });
+    const full = await previewUpgrade(ports, plain.accountId, plans.Pro.id);
+    const discounted = await previewUpgrade(ports, customer.accountId, plans.Pro.id);
+    expect(full.chargeCents).toBeGreaterThan(0);
+    expect(Math.abs(discounted.chargeCents - full.chargeCents / 2)).toBeLessThanOrEqual(1);
     const audit = await db.auditLog.findMany({ where: { entityId: customer.accountId } });
     expect(audit.map((a) => a.action)).toEqual(["subscription.apply_coupon"]);
     const { coupon: archived } = await createCoupon(ports, admin, coupon({ name: "Old" }));

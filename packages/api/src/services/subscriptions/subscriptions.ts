@@ -13,6 +13,7 @@ import {
   billingReasonLabel,
   type Currency,
   checkAction,
+  discountedPrice,
   grantsAccess,
   needsPaymentAttention,
   type SubscriptionAction,
@@ -34,7 +35,7 @@ import {
   syncRecentInvoices,
   syncSubscription,
 } from "../billing/index.ts";
-import { checkPromotionCode, toPackageView } from "../catalog/index.ts";
+import { checkPromotionCode, couponSummary, offOf, toPackageView } from "../catalog/index.ts";
 import { enqueueOverageReport, withdrawCurrentOverage } from "../metering/index.ts";
 import { currentSubscription } from "./account-subscription.ts";
 
@@ -828,6 +829,22 @@ export interface SubscriptionOverview {
   /** A scheduled downgrade the pending cancellation withdrew; undoing the cancellation schedules it again. */
   withdrawnChange: { packageId: string; packageName: string } | null;
   stripeSubscriptionId: string | null;
+  /**
+   * The subscription's discount (`subscription.overview` and the actions' answers; the dashboard's one-read
+   * overview leaves it out): the coupon's terms, the code redeemed (null when an admin applied it), its end.
+   */
+  discount?: SubscriptionDiscount | null;
+}
+
+export interface SubscriptionDiscount {
+  couponName: string;
+  /** "15% off on every invoice" */
+  summary: string;
+  code: string | null;
+  /** When a repeating discount ends; null otherwise. */
+  endsAt: Date | null;
+  /** The current package's monthly price after the discount (what the next renewal charges before tax). */
+  discountedMonthlyPrice: { amount: number; currency: Currency };
 }
 
 export async function subscriptionOverview(
@@ -839,7 +856,22 @@ export async function subscriptionOverview(
     sub?.cancelAtPeriodEnd && sub.resumeScheduledPlanId
       ? await ports.db.subscriptionPlan.findUnique({ where: { id: sub.resumeScheduledPlanId } })
       : null;
-  return subscriptionOverviewOf(sub, resumePlan);
+  const overview = subscriptionOverviewOf(sub, resumePlan);
+  const [coupon, code] = await Promise.all([
+    sub?.couponId ? ports.db.coupon.findUnique({ where: { id: sub.couponId } }) : null,
+    sub?.promotionCodeId ? ports.db.promotionCode.findUnique({ where: { id: sub.promotionCodeId } }) : null,
+  ]);
+  if (!coupon || !overview.package) return { ...overview, discount: null };
+  return {
+    ...overview,
+    discount: {
+      couponName: coupon.name,
+      summary: couponSummary(coupon),
+      code: code?.code ?? null,
+      endsAt: sub?.discountEndsAt ?? null,
+      discountedMonthlyPrice: discountedPrice(overview.package.monthlyPrice, offOf(coupon)),
+    },
+  };
 }
 
 /**
