@@ -7,6 +7,7 @@ import type { Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { testPorts } from "../../testing.ts";
 import { applyCouponToSubscription } from "../admin/coupons.ts";
+import { revenueOverview } from "../admin/revenue.ts";
 import {
   billingHistory,
   previewUpgrade,
@@ -382,6 +383,37 @@ describe("customers' codes", () => {
     });
     const audit = await db.auditLog.findMany({ where: { entityId: promotionCode.id } });
     expect(audit.map((a) => a.action).sort()).toEqual(["promotion_code.archive", "promotion_code.create"]);
+  });
+});
+
+describe("MRR", () => {
+  it("counts what subscribers pay after a recurring discount; a once coupon leaves it as it is", async () => {
+    const mrr = async () =>
+      (await revenueOverview(ports, { months: 1 })).totals.find((t) => t.currency === "usd")?.mrrCents ?? 0;
+    const withCoupon = async (values: Partial<Record<keyof CouponInput, unknown>>, code: string) => {
+      const { coupon: c } = await createCoupon(ports, admin, coupon({ name: code, ...values }));
+      await createPromotionCode(ports, admin, ZPromotionCodeInputSchema.parse({ couponId: c.id, code }));
+      const before = await mrr();
+      const customer = await newAccount();
+      await subscribe(ports, customer, {
+        packageId: plans.Enterprise.id,
+        paymentMethodId: "pm_card_visa",
+        promotionCode: code,
+      });
+      return (await mrr()) - before;
+    };
+    // 33% of 29900 is 9867 off (9867.00); 10% for 2 months: 2990 off while it lasts.
+    expect(await withCoupon({ percentOff: 33, duration: "forever" }, "MRR-FOREVER")).toBe(29900 - 9867);
+    expect(await withCoupon({ percentOff: 10, duration: "repeating", durationInMonths: 2 }, "MRR-TWO")).toBe(
+      29900 - 2990,
+    );
+    expect(
+      await withCoupon(
+        { percentOff: null, amountOffCents: 5000, currency: "usd", duration: "forever" },
+        "MRR-AMOUNT",
+      ),
+    ).toBe(24900);
+    expect(await withCoupon({ percentOff: 50, duration: "once" }, "MRR-ONCE")).toBe(29900);
   });
 });
 
