@@ -189,6 +189,7 @@ describe("POST /api/subscriptions/user/actions/ (the seed's contract)", () => {
   });
 
   it("refuses a promotion code that does not exist, or is not text, with a 400 naming promotion_code", async () => {
+    await syncCatalogToStripe(ports);
     const cookie = await signedIn("bad-code@example.com");
     const pro = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
     const unknown = await act(cookie, { action: "subscribe", package_id: pro.id, promotion_code: "NO-SUCH" });
