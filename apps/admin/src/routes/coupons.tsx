@@ -143,7 +143,7 @@ function NewCouponForm({ onNotice }: { onNotice: (notice: Notice) => void }) {
                 checked={kind === "percent"}
                 onChange={() => setKind("percent")}
               />
-              Percent off
+              A percentage
             </label>
             <label className="flex items-center gap-1">
               <input
@@ -152,7 +152,7 @@ function NewCouponForm({ onNotice }: { onNotice: (notice: Notice) => void }) {
                 checked={kind === "amount"}
                 onChange={() => setKind("amount")}
               />
-              Amount off
+              An amount
             </label>
           </div>
         </fieldset>
@@ -297,7 +297,7 @@ function NewCodeForm({ coupon, onNotice }: { coupon: AdminCoupon; onNotice: (not
   const errors = create.isError ? fieldErrorsOf(create.error) : {};
   return (
     <form
-      aria-label={`New code for ${coupon.name}`}
+      aria-label={`Add a code to ${coupon.name}`}
       className="mt-2 flex flex-wrap items-start gap-2"
       onSubmit={(e) => {
         e.preventDefault();

@@ -11,13 +11,10 @@ export const ZInvoiceSchema = z.object({
   date: ZDateTimeSchema,
   amount_cents: z.number().int(),
   subtotal_cents: z.number().int().meta({ description: "Before discounts (the lines' sum)" }),
-  discount_cents: z
-    .number()
-    .int()
-    .meta({
-      description:
-        "What coupons took off (0 or positive): subtotal_cents - discount_cents (+ tax) = amount_cents",
-    }),
+  discount_cents: z.number().int().meta({
+    description:
+      "What coupons took off (0 or positive): subtotal_cents - discount_cents (+ tax) = amount_cents",
+  }),
   refunded_cents: z
     .number()
     .int()

@@ -194,7 +194,9 @@ describe("POST /api/subscriptions/user/actions/ (the seed's contract)", () => {
     const pro = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
     const unknown = await act(cookie, { action: "subscribe", package_id: pro.id, promotion_code: "NO-SUCH" });
     expect(unknown.statusCode, unknown.body).toBe(400);
-    expect(unknown.json().fields.promotion_code).toBe('"NO-SUCH" is not a valid promotion code. Check the spelling.');
+    expect(unknown.json().fields.promotion_code).toBe(
+      '"NO-SUCH" is not a valid promotion code. Check the spelling.',
+    );
     const wrongType = await act(cookie, { action: "subscribe", package_id: pro.id, promotion_code: 25 });
     expect(wrongType.statusCode).toBe(400);
     expect(wrongType.json().fields).toHaveProperty("promotion_code");

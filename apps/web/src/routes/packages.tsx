@@ -153,7 +153,6 @@ function PromotionCodeField({
   return (
     <form
       className="flex flex-wrap items-end gap-2"
-      aria-label="Promotion code"
       onSubmit={(e) => {
         e.preventDefault();
         const code = typed.trim();
