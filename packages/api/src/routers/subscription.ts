@@ -11,7 +11,7 @@ import {
   resume,
   startPaymentMethodUpdate,
   subscribe,
-  subscriptionOverview,
+  subscriptionOverviewWithDiscount,
   upgrade,
 } from "../services/subscriptions/index.ts";
 import { accountProcedure, idempotent, router, ZNoInputRequestSchema } from "../trpc.ts";
@@ -50,7 +50,7 @@ const accountOf = (ctx: { accountId: string; viewer: { email: string; name: stri
 export const subscriptionRouter = router({
   overview: accountProcedure
     .input(ZNoInputRequestSchema)
-    .query(({ ctx }) => subscriptionOverview(ctx, ctx.accountId)),
+    .query(({ ctx }) => subscriptionOverviewWithDiscount(ctx, ctx.accountId)),
   subscribe: accountProcedure
     .input(ZSubscribeRequestSchema)
     .use(idempotent())

@@ -7,7 +7,7 @@ import { AppError } from "../../errors.ts";
 import { writeAudit } from "../audit.ts";
 import { syncSubscription } from "../billing/index.ts";
 import { couponApplicability, syncCouponToStripe } from "../catalog/index.ts";
-import { currentSubscription, subscriptionOverview } from "../subscriptions/index.ts";
+import { currentSubscription, subscriptionOverviewWithDiscount } from "../subscriptions/index.ts";
 
 export async function applyCouponToSubscription(
   ports: Ports,
@@ -37,7 +37,8 @@ export async function applyCouponToSubscription(
       : 0;
   const refusal = couponApplicability(coupon, subscription.plan, times, ports.clock.now());
   if (refusal) throw new AppError("BAD_REQUEST", refusal, "couponId");
-  if (subscription.couponId === coupon.id) return await subscriptionOverview(ports, input.accountId);
+  if (subscription.couponId === coupon.id)
+    return await subscriptionOverviewWithDiscount(ports, input.accountId);
   const before = {
     stripeSubscriptionId: subscription.stripeSubscriptionId,
     couponId: subscription.couponId,
@@ -61,5 +62,5 @@ export async function applyCouponToSubscription(
     },
     ports.clock.now(),
   );
-  return await subscriptionOverview(ports, input.accountId);
+  return await subscriptionOverviewWithDiscount(ports, input.accountId);
 }

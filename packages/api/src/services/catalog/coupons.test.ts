@@ -12,7 +12,7 @@ import {
   billingHistory,
   previewUpgrade,
   subscribe,
-  subscriptionOverview,
+  subscriptionOverviewWithDiscount,
 } from "../subscriptions/subscriptions.ts";
 import { syncCatalogToStripe } from "./catalog-admin.ts";
 import {
@@ -444,7 +444,7 @@ describe("admins apply a coupon to a customer's subscription", () => {
     const sub = await db.subscription.findFirstOrThrow({ where: { accountId: customer.accountId } });
     expect(sub.couponId).toBe(goodwill.id);
     expect(sub.promotionCodeId).toBeNull();
-    const overview = await subscriptionOverview(ports, customer.accountId);
+    const overview = await subscriptionOverviewWithDiscount(ports, customer.accountId);
     expect(overview.discount).toMatchObject({
       couponName: "Goodwill",
       summary: "50% off on every invoice",

@@ -27,5 +27,6 @@ export {
   subscribe,
   subscriptionOverview,
   subscriptionOverviewOf,
+  subscriptionOverviewWithDiscount,
   upgrade,
 } from "./subscriptions.ts";

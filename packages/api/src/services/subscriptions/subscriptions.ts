@@ -829,11 +829,11 @@ export interface SubscriptionOverview {
   /** A scheduled downgrade the pending cancellation withdrew; undoing the cancellation schedules it again. */
   withdrawnChange: { packageId: string; packageName: string } | null;
   stripeSubscriptionId: string | null;
-  /**
-   * The subscription's discount (`subscription.overview` and the actions' answers; the dashboard's one-read
-   * overview leaves it out): the coupon's terms, the code redeemed (null when an admin applied it), its end.
-   */
-  discount?: SubscriptionDiscount | null;
+}
+
+/** The overview with the subscription's discount (`subscription.overview`, an admin applying a coupon). */
+export interface SubscriptionOverviewWithDiscount extends SubscriptionOverview {
+  discount: SubscriptionDiscount | null;
 }
 
 export interface SubscriptionDiscount {
@@ -856,7 +856,23 @@ export async function subscriptionOverview(
     sub?.cancelAtPeriodEnd && sub.resumeScheduledPlanId
       ? await ports.db.subscriptionPlan.findUnique({ where: { id: sub.resumeScheduledPlanId } })
       : null;
-  const overview = subscriptionOverviewOf(sub, resumePlan);
+  return subscriptionOverviewOf(sub, resumePlan);
+}
+
+/**
+ * The overview and the subscription's discount: the coupon's terms, the code redeemed (null when an admin
+ * applied it), when it ends, and the package's price after it.
+ */
+export async function subscriptionOverviewWithDiscount(
+  ports: Pick<Ports, "db">,
+  accountId: string,
+): Promise<SubscriptionOverviewWithDiscount> {
+  const overview = await subscriptionOverview(ports, accountId);
+  const sub = overview.stripeSubscriptionId
+    ? await ports.db.subscription.findUnique({
+        where: { stripeSubscriptionId: overview.stripeSubscriptionId },
+      })
+    : null;
   const [coupon, code] = await Promise.all([
     sub?.couponId ? ports.db.coupon.findUnique({ where: { id: sub.couponId } }) : null,
     sub?.promotionCodeId ? ports.db.promotionCode.findUnique({ where: { id: sub.promotionCodeId } }) : null,
