@@ -111,4 +111,29 @@ describe("coupons and promotion codes", () => {
     await row.waitFor();
     expect(await row.getByRole("cell").nth(4).textContent()).toBe("1");
   });
+
+  it("an admin applies another coupon to the customer's subscription; the customer's Billing page says so", async () => {
+    await admin.getByLabel("Name", { exact: true }).fill("Goodwill");
+    await admin.getByLabel("Percent off").fill("50");
+    await admin.getByLabel("Duration").selectOption("forever");
+    await admin.getByRole("button", { name: "Create coupon" }).click();
+    await admin.getByText("Goodwill is created: 50% off on every invoice.").waitFor();
+
+    const user = await stack.database.db.user.findUniqueOrThrow({ where: { email: "dana@example.com" } });
+    await admin.goto(`${stack.baseUrl}/admin/customers/${user.accountId}`);
+    await admin
+      .getByLabel("Apply a coupon to this subscription")
+      .selectOption({ label: "Goodwill: 50% off on every invoice" });
+    await admin.getByRole("button", { name: "Apply coupon" }).click();
+    await admin
+      .getByText("Applied: 50% off on every invoice. The customer pays $49.50/month from the next invoice.")
+      .waitFor();
+    await screenshot(admin, "admin-coupon-applied-to-customer");
+
+    await customer.reload();
+    const discount = customer.getByTestId("subscription-discount");
+    await discount.getByText(/^Discount: 50% off on every invoice/).waitFor();
+    expect(await discount.textContent()).toContain("You pay $49.50/month instead of $99.00");
+    await screenshot(customer, "web-coupon-applied-by-admin");
+  });
 });
