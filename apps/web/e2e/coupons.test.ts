@@ -137,3 +137,50 @@ describe("coupons and promotion codes", () => {
     await screenshot(customer, "web-coupon-applied-by-admin");
   });
 });
+
+describe("codes typed in Checkout, and the upgrade preview", () => {
+  it("a customer types a code on the hosted Checkout page and is billed the discounted price", async () => {
+    await admin.goto(`${stack.baseUrl}/admin/coupons`);
+    const row = admin.getByTestId("coupon-Goodwill");
+    await row.getByLabel("New code", { exact: true }).fill("GOODWILL50");
+    await row.getByRole("button", { name: "Add code" }).click();
+    await admin.getByText("Customers can now use GOODWILL50 (50% off on every invoice).").waitFor();
+
+    const page = await browser.newPage();
+    await page.goto(`${stack.baseUrl}/sign-up`);
+    await page.getByLabel("Name").fill("Casey Checkout");
+    await page.getByLabel("Email").fill("casey@example.com");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByRole("heading", { name: "Choose your package" }).waitFor();
+    await page.getByRole("button", { name: "Choose Starter" }).click();
+    await page.waitForURL(/\/checkout\/cs_/);
+    await page.getByLabel("Promotion code").fill("goodwill50");
+    await page.locator("#card-visa").check();
+    await page.locator("#submit").click();
+    await page.waitForURL(/\/billing\/return\?session_id=cs_/);
+    await page.getByRole("heading", { name: "You're subscribed to Starter" }).waitFor();
+    await page.goto(`${stack.baseUrl}/billing`);
+    const discount = page.getByTestId("subscription-discount");
+    await discount.getByText(/^Discount \(code GOODWILL50\): 50% off on every invoice/).waitFor();
+    await page
+      .getByRole("table", { name: "Invoices" })
+      .getByRole("cell", { name: "$14.50", exact: true })
+      .waitFor();
+    await screenshot(page, "web-coupon-typed-in-checkout");
+    await page.close();
+  });
+
+  it("the upgrade preview says the discount stays and charges the discounted proration", async () => {
+    await customer.goto(`${stack.baseUrl}/packages`);
+    await customer.getByRole("button", { name: "Upgrade to Enterprise" }).click();
+    const note = customer.getByTestId("preview-discount");
+    await note.waitFor();
+    expect(await note.textContent()).toContain(
+      "Your discount stays on your subscription: 50% off on every invoice",
+    );
+    // The test clock stands at the period's start: the rest of the period is all of it, at half price.
+    expect(await customer.getByTestId("preview-charge").textContent()).toBe("$149.50");
+    await screenshot(customer, "web-coupon-upgrade-preview");
+  });
+});
