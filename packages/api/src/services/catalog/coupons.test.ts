@@ -8,6 +8,7 @@ import { AppError } from "../../errors.ts";
 import { testPorts } from "../../testing.ts";
 import { applyCouponToSubscription } from "../admin/coupons.ts";
 import { revenueOverview } from "../admin/revenue.ts";
+import { processStripeEvent, receiveStripeWebhook } from "../subscriptions/stripe-webhooks.ts";
 import {
   billingHistory,
   previewUpgrade,
@@ -383,6 +384,36 @@ describe("customers' codes", () => {
     });
     const audit = await db.auditLog.findMany({ where: { entityId: promotionCode.id } });
     expect(audit.map((a) => a.action).sort()).toEqual(["promotion_code.archive", "promotion_code.create"]);
+  });
+});
+
+describe("Stripe's discount webhooks", () => {
+  it("a discount put on in Stripe directly reaches Minutely's subscription through customer.discount.created", async () => {
+    const customer = await newAccount();
+    await subscribe(ports, customer, { packageId: plans.Pro.id, paymentMethodId: "pm_card_visa" });
+    const sub = await db.subscription.findFirstOrThrow({ where: { accountId: customer.accountId } });
+    const { coupon: c } = await createCoupon(ports, admin, coupon({ name: "From Stripe" }));
+    await ports.stripe.subscriptions.update(sub.stripeSubscriptionId, {
+      discounts: [{ coupon: c.stripeCouponId ?? "" }],
+    });
+    const secret = "whsec_coupons_test";
+    let delivered = 0;
+    for await (const event of ports.stripe.events.list({ limit: 100, type: "customer.discount.created" })) {
+      if ((event.data.object as { subscription?: string }).subscription !== sub.stripeSubscriptionId)
+        continue;
+      const payload = JSON.stringify(event);
+      const signature = ports.stripe.webhooks.generateTestHeaderString({ payload, secret });
+      const received = await receiveStripeWebhook(ports, {
+        rawBody: Buffer.from(payload),
+        signature,
+        secret,
+      });
+      await processStripeEvent(ports, received.id);
+      delivered += 1;
+    }
+    expect(delivered).toBe(1);
+    const after = await db.subscription.findUniqueOrThrow({ where: { id: sub.id } });
+    expect(after.couponId).toBe(c.id);
   });
 });
 
