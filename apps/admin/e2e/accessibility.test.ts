@@ -25,6 +25,7 @@ const PAGES: [string, string][] = [
   ["/", "Overview"],
   ["/packages", "Packages"],
   ["/packages/new", "New package"],
+  ["/coupons", "Coupons"],
   ["/customers", "Customers"],
   [`/customers/${customer.accountId}`, "Axe Dental"],
   ["/revenue", "Revenue"],

@@ -42,6 +42,7 @@ const page = {
   signIn: lazyRouteComponent(() => import("./routes/sign-in.tsx"), "SignInPage"),
   audit: lazyRouteComponent(() => import("./routes/audit.tsx"), "AuditPage"),
   billingClock: lazyRouteComponent(() => import("./routes/billing-clock.tsx"), "BillingClockPage"),
+  coupons: lazyRouteComponent(() => import("./routes/coupons.tsx"), "CouponsPage"),
   customerDetail: lazyRouteComponent(() => import("./routes/customer-detail.tsx"), "CustomerDetailPage"),
   customers: lazyRouteComponent(() => import("./routes/customers.tsx"), "CustomersPage"),
   jobs: lazyRouteComponent(() => import("./routes/jobs.tsx"), "JobsPage"),
@@ -99,6 +100,7 @@ function useSignOut() {
 
 const NAV = [
   { to: "/packages", label: "Packages" },
+  { to: "/coupons", label: "Coupons" },
   { to: "/customers", label: "Customers" },
   { to: "/revenue", label: "Revenue" },
   { to: "/usage", label: "Usage" },
@@ -265,6 +267,12 @@ const packagesRoute = createRoute({
   component: page.packages,
 });
 
+const couponsRoute = createRoute({
+  getParentRoute: () => adminRoute,
+  path: "/coupons",
+  component: page.coupons,
+});
+
 const newPackageRoute = createRoute({
   getParentRoute: () => adminRoute,
   path: "/packages/new",
@@ -409,6 +417,7 @@ export const router = createRouter({
       packagesRoute,
       newPackageRoute,
       editPackageRoute,
+      couponsRoute,
       customersRoute,
       customerRoute,
       revenueRoute,

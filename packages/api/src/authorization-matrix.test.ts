@@ -47,6 +47,10 @@ const CROSS_ACCOUNT_PROBES: Record<string, Probe> = {
   "subscription.subscribe": { input: (b) => ({ packageId: b.planId }), mayActOnOwnAccount: true },
   "subscription.completeCheckout": { input: () => ({ sessionId: "cs_of_account_b" }) },
   "subscription.previewUpgrade": { input: (b) => ({ packageId: b.planId }) },
+  // A code is the same for every account: naming another account is refused (strict input).
+  "subscription.checkPromotionCode": {
+    input: (b) => ({ packageId: b.planId, code: "SPRING", accountId: b.accountId }),
+  },
   "subscription.upgrade": { input: (b) => ({ packageId: b.planId, prorationDate: new Date() }) },
   "subscription.downgrade": { input: (b) => ({ packageId: b.planId }) },
   "subscription.cancelScheduledChange": { input: () => undefined },

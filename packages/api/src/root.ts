@@ -1,5 +1,6 @@
 import { adminAuditRouter } from "./routers/admin/audit.ts";
 import { adminBillingClockRouter } from "./routers/admin/billing-clock.ts";
+import { adminCouponsRouter } from "./routers/admin/coupons.ts";
 import { adminCustomersRouter } from "./routers/admin/customers.ts";
 import { adminJobsRouter } from "./routers/admin/jobs.ts";
 import { adminLiveRouter } from "./routers/admin/live.ts";
@@ -45,6 +46,7 @@ export const appRouter = router({
 export const adminRouter = router({
   session: adminSessionRouter,
   packages: adminPackagesRouter,
+  coupons: adminCouponsRouter,
   usage: adminUsageRouter,
   mail: adminMailRouter,
   customers: adminCustomersRouter,

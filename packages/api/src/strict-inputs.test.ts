@@ -119,4 +119,33 @@ describe("unknown input keys", () => {
     expect(update.status).toBe(400);
     expect(update.error?.message).toBe("Invalid input: values.colour: is not a field of this input");
   });
+
+  it("refuses coupon inputs of the wrong type or range over HTTP: 400 naming the field, never coerced", async () => {
+    const base = { name: "Typed", duration: "once" };
+    const cases: [Record<string, unknown>, string][] = [
+      [{ ...base, percentOff: "20" }, "percentOff"],
+      [{ ...base, percentOff: 0 }, "percentOff"],
+      [{ ...base, percentOff: null, amountOffCents: 500 }, "currency"],
+      [{ ...base, percentOff: 10, duration: "repeating", durationInMonths: 37 }, "durationInMonths"],
+      [{ ...base, percentOff: 10, maxRedemptions: 1_000_001 }, "maxRedemptions"],
+      [{ ...base, percentOff: 10, redeemBy: "2027-01-01" }, "redeemBy"],
+    ];
+    for (const [input, field] of cases) {
+      const answer = await callOverHttp(adminRouter, admin, "coupons.create", "mutation", input);
+      expect(answer.status, JSON.stringify(input)).toBe(400);
+      expect(Object.keys(answer.error?.data.fieldErrors ?? {}), JSON.stringify(input)).toEqual([field]);
+    }
+    const code = await callOverHttp(adminRouter, admin, "coupons.createCode", "mutation", {
+      couponId: "00000000-0000-4000-8000-000000000000",
+      code: "two words",
+    });
+    expect(code.status).toBe(400);
+    expect(code.error?.data.fieldErrors).toHaveProperty("code");
+    const check = await callOverHttp(appRouter, customer, "subscription.checkPromotionCode", "query", {
+      packageId: "00000000-0000-4000-8000-000000000000",
+      code: 25,
+    });
+    expect(check.status).toBe(400);
+    expect(check.error?.data.fieldErrors).toHaveProperty("code");
+  });
 });

@@ -1,6 +1,7 @@
 export * from "./call-authorization";
 export * from "./clock";
 export * from "./comparison";
+export * from "./discounts";
 export * from "./dunning";
 export * from "./entitlements";
 export * from "./errors";

@@ -25,6 +25,7 @@ import {
   invoiceStatusTone,
 } from "../lib/format.ts";
 import { type AdminOutputs, trpc } from "../lib/trpc.ts";
+import { ApplyCouponForm } from "./coupons.tsx";
 
 type Detail = AdminOutputs["customers"]["get"];
 const INVOICE_COLUMNS: Column[] = [
@@ -155,6 +156,7 @@ function SubscriptionSection({ detail }: { detail: Detail }) {
           ]}
         />
       )}
+      {sub && !sub.endedAt ? <ApplyCouponForm accountId={detail.account.id} /> : null}
       {detail.subscriptions.length > 1 ? (
         <details className="text-sm">
           <summary className="cursor-pointer font-medium text-brand-700">

@@ -213,6 +213,13 @@ export function RevenuePage({
               access: active, trial and past due. ARR is 12 × MRR.
             </li>
             <li>
+              <strong>Discounts</strong>: MRR, new and churned count what the subscriber pays after a
+              recurring coupon (forever, or repeating until its months are over, on the package it applies
+              to): percent off rounded half up to the cent, amount off in the price's currency, never below
+              zero. A once-only coupon discounts one invoice and does not lower MRR. Upgrades and downgrades
+              are measured on list prices.
+            </li>
+            <li>
               <strong>New</strong>: subscriptions Minutely recorded in the month that got past the first
               payment, at the price they started on.
             </li>

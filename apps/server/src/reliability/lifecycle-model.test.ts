@@ -5,11 +5,14 @@
 //   - at most one live subscription per account, in Stripe and in Minutely, and it is the model's plan;
 //   - what each customer was charged (paid, less refunds and balance credits, plus pending invoice items)
 //     equals what the model expects: a package price per subscription, the upgrade preview's total per
-//     upgrade, the next package's price and the overage per renewal; nothing for rejected usage;
+//     upgrade, the next package's price and the overage per renewal; nothing for rejected usage; each less
+//     the discount of a promotion code subscribed with or a coupon an admin applied (percent off rounded
+//     half up per line, an amount off once, a coupon limited to a package discounting only its lines);
 //   - overage is billed up to the customer's overage budget (spend cap) only: the model bills
 //     max(billed so far, min(overage minutes, floor(budget / price))) after every step, and the invariant
 //     "overage billed in the current period <= the highest budget in force during the period (none: no
 //     bound)" is checked on Minutely's bills; budgets are set, raised, lowered and removed at random;
+//   - the subscription's coupon in Minutely is the model's (a `once` coupon is used up by the first invoice);
 //   - every accepted minute counted once, in the current period, and the dashboard, the metering API and
 //     the admin app agree on it; a replay is "duplicate", a different call with a used id is never silently
 //     "duplicate", invalid input is a 4xx or a per-event rejection, never a 5xx, and never fails another
@@ -37,6 +40,23 @@ const PLANS: Record<PlanName, { price: number; limit: number; overageCents: numb
 };
 const PLAN_NAMES = Object.keys(PLANS) as PlanName[];
 
+/** The coupons an admin made before the run, each with a code of the same name. */
+type CouponName = "FOREVER25" | "ONCE10" | "PROONLY50" | "ARCHIVED";
+interface CouponModel {
+  off: { percent: number } | { amountCents: number };
+  duration: "once" | "forever";
+  /** The packages it applies to; null: all. */
+  plans: PlanName[] | null;
+  archived: boolean;
+}
+const COUPONS: Record<CouponName, CouponModel> = {
+  FOREVER25: { off: { percent: 25 }, duration: "forever", plans: null, archived: false },
+  ONCE10: { off: { amountCents: 1000 }, duration: "once", plans: null, archived: false },
+  PROONLY50: { off: { percent: 50 }, duration: "forever", plans: ["Pro"], archived: false },
+  ARCHIVED: { off: { percent: 90 }, duration: "forever", plans: null, archived: true },
+};
+const COUPON_NAMES = Object.keys(COUPONS) as CouponName[];
+
 const stack: Stack = await testStack({
   // Each run signs up new customers; they come from different addresses (X-Forwarded-For from the local
   // proxy), as real customers do, so the per-address sign-up limit does not throttle the test.
@@ -51,6 +71,32 @@ const planIds = await waitFor("the catalog's Stripe prices", async () => {
     ? (Object.fromEntries(rows.map((r) => [r.name, r.id])) as Record<PlanName, string>)
     : undefined;
 });
+
+/**
+ * What an invoice of these lines costs after the coupon, as Stripe computes it: a percent off per line,
+ * rounded half up; an amount off taken from the lines it applies to. A coupon limited to packages applies
+ * to those packages' lines only (overage items have no package: only an unrestricted coupon reaches them).
+ */
+function afterDiscount(lines: { cents: number; plan: PlanName | null }[], coupon: CouponName | null): number {
+  const total = lines.reduce((sum, line) => sum + line.cents, 0);
+  if (coupon === null) return total;
+  const c = COUPONS[coupon];
+  const applies = lines.filter(
+    (line) => c.plans === null || (line.plan !== null && c.plans.includes(line.plan)),
+  );
+  if ("percent" in c.off) {
+    const percent = c.off.percent;
+    return total - applies.reduce((sum, line) => sum + Math.round((line.cents * percent) / 100), 0);
+  }
+  const base = applies.reduce((sum, line) => sum + line.cents, 0);
+  return total - Math.min(base, c.off.amountCents);
+}
+
+/** Whether the code can be redeemed for the package (not archived, and the package is one it applies to). */
+function codeApplies(coupon: CouponName, plan: PlanName): boolean {
+  const c = COUPONS[coupon];
+  return !c.archived && (c.plans === null || c.plans.includes(plan));
+}
 
 /** Every answer the API gave in the run; any 5xx fails the step that got it. */
 const serverErrors: string[] = [];
@@ -138,6 +184,31 @@ async function signUp(email: string, name: string): Promise<{ accountId: string;
   return { accountId: user.accountId ?? "", cookie };
 }
 
+const couponIds = {} as Record<CouponName, string>;
+for (const name of COUPON_NAMES) {
+  const c = COUPONS[name];
+  const created = await trpc<{ coupon: { id: string }; syncError: string | null }>(
+    admin.cookie,
+    "mutation",
+    "admin/coupons.create",
+    {
+      name,
+      percentOff: "percent" in c.off ? c.off.percent : null,
+      amountOffCents: "amountCents" in c.off ? c.off.amountCents : null,
+      currency: "amountCents" in c.off ? "usd" : null,
+      duration: c.duration,
+      packageIds: c.plans ? c.plans.map((p) => planIds[p]) : [],
+    },
+  );
+  expect(created.syncError).toBeNull();
+  couponIds[name] = created.coupon.id;
+  await trpc(admin.cookie, "mutation", "admin/coupons.createCode", {
+    couponId: created.coupon.id,
+    code: name,
+  });
+  if (c.archived) await trpc(admin.cookie, "mutation", "admin/coupons.archive", { id: created.coupon.id });
+}
+
 // ---------------------------------------------------------------------------------------------- model
 
 /** A call as the model remembers it: everything its key's replay must repeat to be the same call. */
@@ -164,6 +235,8 @@ interface AccountModel {
   capBound: number;
   /** Overage minutes of the current period billed so far (by the plan that governs it now). */
   billedMinutes: number;
+  /** The coupon on the live subscription (a code subscribed with, or one an admin applied). */
+  discount: CouponName | null;
 }
 
 interface Account {
@@ -292,6 +365,9 @@ async function checkInvariants(model: Model, real: Real, step: string): Promise<
     const localLive = rows.filter((r) => LIVE.has(r.status));
     expect(localLive.length, `${where}: live subscriptions in Minutely`).toBeLessThanOrEqual(1);
     expect(localLive[0]?.plan.name ?? null, `${where}: Minutely's plan`).toBe(expected.plan);
+    expect(localLive[0]?.couponId ?? null, `${where}: Minutely's coupon`).toBe(
+      expected.plan && expected.discount ? couponIds[expected.discount] : null,
+    );
     const customer = await stripeCustomerOf(account);
     if (customer) {
       const remote = await stripe.subscriptions
@@ -362,16 +438,39 @@ class SubscribeWithCard implements Cmd {
     readonly index: number,
     readonly plan: PlanName,
     readonly doubleClick: boolean,
+    /** A promotion code typed on the package page (any case: it is sent in lower case). */
+    readonly code: CouponName | null = null,
   ) {}
   check = () => true;
   async run(model: Model, real: Real) {
     const m = model.accounts[this.index] as AccountModel;
     const account = real.accounts[this.index] as Account;
-    const body = { action: "subscribe", package_id: planIds[this.plan], payment_method_id: "pm_card_visa" };
+    const body = {
+      action: "subscribe",
+      package_id: planIds[this.plan],
+      payment_method_id: "pm_card_visa",
+      ...(this.code ? { promotion_code: this.code.toLowerCase() } : {}),
+    };
     const answers = this.doubleClick
       ? await Promise.all([action(account, body), action(account, body)])
       : [await action(account, body)];
-    if (m.plan === null) {
+    if (this.code && !codeApplies(this.code, this.plan)) {
+      // Archived, or for another package: a 400 naming promotion_code, whatever the account has.
+      for (const a of answers) {
+        expect(a.status, JSON.stringify(a.body)).toBe(400);
+        expect(Object.keys((a.body as { fields?: object }).fields ?? {})).toEqual(["promotion_code"]);
+      }
+    } else if (m.plan === null && this.code) {
+      expect(
+        answers.some((a) => a.status === 200),
+        `subscribe with ${this.code}: ${JSON.stringify(answers)}`,
+      ).toBe(true);
+      for (const a of answers) expect([200, 409]).toContain(a.status);
+      m.plan = this.plan;
+      m.charged += afterDiscount([{ cents: PLANS[this.plan].price, plan: this.plan }], this.code);
+      // A once coupon is used up by the first invoice; the others stay on the subscription.
+      m.discount = COUPONS[this.code].duration === "once" ? null : this.code;
+    } else if (m.plan === null) {
       expect(
         answers.some((a) => a.status === 200),
         `subscribe: ${JSON.stringify(answers)}`,
@@ -388,7 +487,7 @@ class SubscribeWithCard implements Cmd {
     await checkInvariants(model, real, this.toString());
   }
   toString = () =>
-    `subscribeWithCard(${this.index}, ${this.plan}${this.doubleClick ? ", double click" : ""})`;
+    `subscribeWithCard(${this.index}, ${this.plan}${this.doubleClick ? ", double click" : ""}${this.code ? `, code ${this.code}` : ""})`;
 }
 
 /** Two browser tabs each open Checkout for a package, and both pages are then paid. */
@@ -842,6 +941,43 @@ class InvalidAmongValid implements Cmd {
     `invalidAmongValid(${this.index}, ${INVALID_EVENTS[this.invalid % INVALID_EVENTS.length]?.[0]})`;
 }
 
+/** An admin applies a coupon to the account's subscription (idempotent by its request key, sent twice). */
+class ApplyCoupon implements Cmd {
+  constructor(
+    readonly index: number,
+    readonly coupon: Exclude<CouponName, "ONCE10">,
+  ) {}
+  check = () => true;
+  async run(model: Model, real: Real) {
+    const m = model.accounts[this.index] as AccountModel;
+    const account = real.accounts[this.index] as Account;
+    const input = {
+      accountId: account.accountId,
+      couponId: couponIds[this.coupon],
+      requestKey: `model-apply-${runCounter}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`,
+    };
+    const send = () =>
+      call("/trpc/admin/coupons.applyToSubscription", {
+        method: "POST",
+        headers: { cookie: admin.cookie, origin: stack.baseUrl, "content-type": "application/json" },
+        body: JSON.stringify(superjson.serialize(input)),
+      });
+    const answers = [await send(), await send()];
+    const statuses = answers.map((a) => a.status);
+    if (m.plan === null) {
+      expect(statuses, JSON.stringify(answers)).toEqual([412, 412]);
+    } else if (!codeApplies(this.coupon, m.plan)) {
+      expect(statuses, JSON.stringify(answers)).toEqual([400, 400]);
+      expect(JSON.stringify(answers[0]?.body)).toContain("couponId");
+    } else {
+      expect(statuses, JSON.stringify(answers)).toEqual([200, 200]);
+      m.discount = this.coupon;
+    }
+    await checkInvariants(model, real, this.toString());
+  }
+  toString = () => `applyCoupon(${this.index}, ${this.coupon})`;
+}
+
 /** The admin Billing clock moves the account's Stripe test clock past the period end: a renewal. */
 class Renew implements Cmd {
   constructor(readonly index: number) {}
@@ -859,13 +995,21 @@ class Renew implements Cmd {
       accountId: account.accountId,
       to: new Date(row.currentPeriodEnd.getTime() + HOUR_MS),
     });
-    m.charged += overage;
     const ended = m.cancelAtPeriodEnd;
     if (m.cancelAtPeriodEnd) {
+      // The final invoice bills the overage only (discounted like any invoice of the subscription).
+      m.charged += afterDiscount([{ cents: overage, plan: null }], m.discount);
       m.plan = null;
+      m.discount = null;
     } else {
       m.plan = m.scheduled ?? plan;
-      m.charged += PLANS[m.plan].price;
+      m.charged += afterDiscount(
+        [
+          { cents: overage, plan: null },
+          { cents: PLANS[m.plan].price, plan: m.plan },
+        ],
+        m.discount,
+      );
     }
     m.scheduled = null;
     m.cancelAtPeriodEnd = false;
@@ -1046,6 +1190,12 @@ const usageCall = fc.record({
 const subscribeWithCard = fc
   .tuple(accountIndex, planName, fc.boolean())
   .map(([i, p, d]) => new SubscribeWithCard(i, p, d));
+const subscribeWithCode = fc
+  .tuple(accountIndex, planName, fc.boolean(), fc.constantFrom(...COUPON_NAMES))
+  .map(([i, p, d, c]) => new SubscribeWithCard(i, p, d, c));
+const applyCoupon = fc
+  .tuple(accountIndex, fc.constantFrom<Exclude<CouponName, "ONCE10">>("FOREVER25", "PROONLY50", "ARCHIVED"))
+  .map(([i, c]) => new ApplyCoupon(i, c));
 const reportCalls = fc
   .tuple(accountIndex, fc.array(usageCall, { minLength: 1, maxLength: 6 }))
   .map(([i, c]) => new ReportCalls(i, c));
@@ -1061,6 +1211,8 @@ const invalidAmongValid = fc
 const allCommands = [
   subscribeWithCard,
   subscribeWithCard,
+  subscribeWithCode,
+  applyCoupon,
   fc
     .tuple(accountIndex, planName, planName, fc.boolean())
     .map(([i, a, b, f]) => new SubscribeInTwoTabs(i, a, b, f)),
@@ -1132,6 +1284,7 @@ describe("the billing lifecycle against a model", () => {
               cap: null,
               capBound: Number.POSITIVE_INFINITY,
               billedMinutes: 0,
+              discount: null,
             })),
           };
           await fc.asyncModelRun(() => ({ model, real: { accounts, run: runCounter } }), cmds);

@@ -10,6 +10,11 @@ export const ZInvoiceSchema = z.object({
   number: z.string().nullable(),
   date: ZDateTimeSchema,
   amount_cents: z.number().int(),
+  subtotal_cents: z.number().int().meta({ description: "Before discounts (the lines' sum)" }),
+  discount_cents: z.number().int().meta({
+    description:
+      "What coupons took off (0 or positive): subtotal_cents - discount_cents (+ tax) = amount_cents",
+  }),
   refunded_cents: z
     .number()
     .int()
@@ -36,11 +41,12 @@ export const ZInvoiceSchema = z.object({
         period_start: ZDateTimeSchema.nullable(),
         period_end: ZDateTimeSchema.nullable(),
         proration: z.boolean().meta({ description: "A prorated charge or credit (a plan change)" }),
+        discount_cents: z.number().int().meta({ description: "What coupons took off this line" }),
       }),
     )
     .meta({
       description:
-        "What the invoice charges for, line by line, in Stripe's order; they add up to amount_cents",
+        "What the invoice charges for, line by line, in Stripe's order; they add up to subtotal_cents",
     }),
 });
 
@@ -55,6 +61,8 @@ export function toInvoiceJson(i: DashboardInvoice): z.input<typeof ZInvoiceSchem
     number: i.number,
     date: i.date.toISOString(),
     amount_cents: i.amountCents,
+    subtotal_cents: i.subtotalCents,
+    discount_cents: i.discountCents,
     refunded_cents: i.refundedCents,
     currency: i.currency,
     status: i.status,
@@ -68,6 +76,7 @@ export function toInvoiceJson(i: DashboardInvoice): z.input<typeof ZInvoiceSchem
       period_start: line.periodStart?.toISOString() ?? null,
       period_end: line.periodEnd?.toISOString() ?? null,
       proration: line.proration,
+      discount_cents: line.discountCents,
     })),
   };
 }

@@ -188,6 +188,20 @@ describe("POST /api/subscriptions/user/actions/ (the seed's contract)", () => {
     expect(response.json().fields).toHaveProperty("payment_method_id");
   });
 
+  it("refuses a promotion code that does not exist, or is not text, with a 400 naming promotion_code", async () => {
+    await syncCatalogToStripe(ports);
+    const cookie = await signedIn("bad-code@example.com");
+    const pro = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
+    const unknown = await act(cookie, { action: "subscribe", package_id: pro.id, promotion_code: "NO-SUCH" });
+    expect(unknown.statusCode, unknown.body).toBe(400);
+    expect(unknown.json().fields.promotion_code).toBe(
+      '"NO-SUCH" is not a valid promotion code. Check the spelling.',
+    );
+    const wrongType = await act(cookie, { action: "subscribe", package_id: pro.id, promotion_code: 25 });
+    expect(wrongType.statusCode).toBe(400);
+    expect(wrongType.json().fields).toHaveProperty("promotion_code");
+  });
+
   it("answers a package whose Stripe price is not made yet with 503 and Retry-After", async () => {
     const cookie = await signedIn("too-early@example.com");
     const {

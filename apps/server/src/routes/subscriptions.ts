@@ -49,6 +49,14 @@ const ZActionRequestSchema = z.strictObject({
         "Upgrade: the Unix time (seconds) of the preview being confirmed; now when omitted. Must be " +
         "within the current billing period, not in the future and at most 30 minutes old (400 otherwise).",
     }),
+  /** Subscribe: a promotion code (any case); refused with a 400 naming promotion_code and why. */
+  promotion_code: z
+    .string()
+    .trim()
+    .min(1, "must be a promotion code")
+    .max(100, "must be at most 100 characters")
+    .optional()
+    .meta({ examples: ["SPRING-25"] }),
   /** Downgrade: the agents to keep active when the package allows fewer than are active. */
   keep_agent_ids: z.array(z.uuid()).max(1000).optional(),
 });
@@ -94,6 +102,7 @@ const ACTION_HANDLERS: Record<
     const result = await subscriptions.subscribe(deps, account, {
       packageId: body.package_id,
       paymentMethodId: body.payment_method_id,
+      promotionCode: body.promotion_code,
     });
     return result.kind === "checkout"
       ? { result: "checkout", checkout_url: result.url }

@@ -120,6 +120,12 @@ function InvoiceLines({ invoice }: { invoice: Invoice }) {
           <span className="tabular-nums">{formatCents(line.amountCents, line.currency)}</span>
         </li>
       ))}
+      {invoice.discountCents > 0 ? (
+        <li className="flex flex-wrap justify-between gap-x-4" data-testid="invoice-discount">
+          <span className="text-slate-800">Discount</span>
+          <span className="tabular-nums">−{formatCents(invoice.discountCents, invoice.currency)}</span>
+        </li>
+      ) : null}
     </ul>
   );
 }
@@ -174,6 +180,14 @@ export function BillingPage() {
               {formatMoney(sub.package.monthlyPrice)}/month · current period{" "}
               {formatDate(sub.currentPeriodStart)} – {formatDate(sub.currentPeriodEnd)}
             </p>
+            {sub.discount ? (
+              <p className="rounded-md bg-emerald-50 p-3" data-testid="subscription-discount">
+                Discount{sub.discount.code ? ` (code ${sub.discount.code})` : ""}: {sub.discount.summary}
+                {sub.discount.endsAt ? ` until ${formatDate(sub.discount.endsAt)}` : ""}. You pay{" "}
+                {formatMoney(sub.discount.discountedMonthlyPrice)}/month instead of{" "}
+                {formatMoney(sub.package.monthlyPrice)}.
+              </p>
+            ) : null}
             {sub.scheduledChange ? (
               <div className="flex flex-wrap items-center gap-3 rounded-md bg-slate-50 p-3">
                 <p data-testid="scheduled-change">

@@ -11,7 +11,7 @@ import {
   useDocumentTitle,
   useIntentMutation,
 } from "@minutely/ui";
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useNavigate, useSearch } from "@tanstack/react-router";
 import { useState } from "react";
 import { setFlash } from "../lib/flash.ts";
@@ -26,7 +26,15 @@ function useSelection() {
   return useQuery(trpc.catalog.selection.queryOptions());
 }
 
-function UpgradeDialog({ pkg, onClose }: { pkg: Package; onClose: () => void }) {
+function UpgradeDialog({
+  pkg,
+  discount,
+  onClose,
+}: {
+  pkg: Package;
+  discount: { summary: string; code: string | null } | null | undefined;
+  onClose: () => void;
+}) {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const preview = useQuery({
@@ -54,6 +62,12 @@ function UpgradeDialog({ pkg, onClose }: { pkg: Package; onClose: () => void }) 
             Your new package starts now. You are credited for the unused time on your current package and
             charged for the rest of this period on {pkg.name}.
           </p>
+          {discount ? (
+            <p className="text-sm text-slate-600" data-testid="preview-discount">
+              Your discount{discount.code ? ` (code ${discount.code})` : ""} stays on your subscription:{" "}
+              {discount.summary}. The amounts below include it where Stripe applies it to the new package.
+            </p>
+          ) : null}
           <dl className="space-y-1 text-sm" aria-label="Proration preview">
             <div className="flex justify-between">
               <dt>Credit for unused time</dt>
@@ -100,6 +114,92 @@ function UpgradeDialog({ pkg, onClose }: { pkg: Package; onClose: () => void }) 
         </div>
       ) : null}
     </Dialog>
+  );
+}
+
+type CodeCheck = Awaited<ReturnType<typeof useCodeChecks>>[number]["data"];
+
+/** The applied code checked against every package the account may choose (the price each would cost). */
+function useCodeChecks(code: string | null, packageIds: readonly string[]) {
+  return useQueries({
+    queries: packageIds.map((packageId) => ({
+      ...trpc.subscription.checkPromotionCode.queryOptions({ packageId, code: code ?? "" }),
+      enabled: code !== null,
+      staleTime: 0,
+    })),
+  });
+}
+
+/** The code field of the package page: the prices below show what the code takes off, or why it does not. */
+function PromotionCodeField({
+  applied,
+  checks,
+  onApply,
+}: {
+  applied: string | null;
+  checks: readonly (CodeCheck | undefined)[];
+  onApply: (code: string | null) => void;
+}) {
+  const [typed, setTyped] = useState(applied ?? "");
+  const [empty, setEmpty] = useState(false);
+  const results = checks.filter((c): c is NonNullable<CodeCheck> => c !== undefined);
+  const accepted = results.some((c) => c.valid);
+  // A refusal that is not about one package (invalid, expired, …) is the same for all: said once here.
+  const refusal = results
+    .map((c) => (c.valid ? null : c))
+    .find((c) => c !== null && c.reason !== "not_applicable");
+  const notForAny = !accepted && !refusal && results.length > 0 && results.length === checks.length;
+  const messageId = "promotion-code-message";
+  return (
+    <form
+      className="flex flex-wrap items-end gap-2"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const code = typed.trim();
+        setEmpty(code === "");
+        onApply(code === "" ? null : code);
+      }}
+    >
+      <label className="flex flex-col text-sm font-medium">
+        Promotion code
+        <input
+          className="mt-1 w-56 rounded-md border border-slate-300 px-3 py-2 font-normal uppercase"
+          value={typed}
+          maxLength={100}
+          autoComplete="off"
+          aria-invalid={Boolean(refusal) || notForAny || empty}
+          aria-describedby={messageId}
+          onChange={(e) => setTyped(e.target.value)}
+        />
+      </label>
+      <Button type="submit" variant="secondary">
+        Apply
+      </Button>
+      {applied ? (
+        <Button
+          type="button"
+          variant="secondary"
+          onClick={() => {
+            setTyped("");
+            onApply(null);
+          }}
+        >
+          Remove
+        </Button>
+      ) : null}
+      <p id={messageId} className="w-full text-sm" role="status" data-testid="promotion-code-message">
+        {empty ? <span className="text-red-700">Type a promotion code first.</span> : null}
+        {refusal ? <span className="text-red-700">{refusal.message}</span> : null}
+        {notForAny ? (
+          <span className="text-red-700">{`The promotion code "${applied}" does not apply to these packages.`}</span>
+        ) : null}
+        {accepted ? (
+          <span className="text-emerald-800">
+            Code {results.find((c) => c.valid)?.code} applied. The prices below include it.
+          </span>
+        ) : null}
+      </p>
+    </form>
   );
 }
 
@@ -252,6 +352,22 @@ export function PackagesPage() {
     }
     setDialog({ kind: "downgrade", pkg });
   };
+  const [code, setCode] = useState<string | null>(null);
+  const choosable =
+    selection.data && overview.data
+      ? selection.data.packages
+          .filter(
+            (pkg) =>
+              packageChoice(pkg, {
+                current: null,
+                needsPackageSelection: selection.data.needsPackageSelection,
+                scheduledPackageId: null,
+              }).kind === "choose",
+          )
+          .map((pkg) => pkg.id)
+      : [];
+  const codeChecks = useCodeChecks(code, choosable);
+  const checkOf = (packageId: string) => codeChecks[choosable.indexOf(packageId)]?.data;
   const subscribe = useIntentMutation(
     trpc.subscription.subscribe.mutationOptions({
       onSuccess: (result) => {
@@ -279,6 +395,9 @@ export function PackagesPage() {
         </Banner>
       ) : null}
       {subscribe.isError ? <Banner tone="danger">{subscribe.error.message}</Banner> : null}
+      {needsPackageSelection ? (
+        <PromotionCodeField applied={code} checks={codeChecks.map((c) => c.data)} onApply={setCode} />
+      ) : null}
       <ul className="grid gap-4 md:grid-cols-3" aria-label="Packages">
         {packages.map((pkg) => {
           const isCurrent = pkg.id === currentPackageId;
@@ -288,6 +407,8 @@ export function PackagesPage() {
             scheduledPackageId: sub.scheduledChange?.packageId ?? null,
           });
           const cheaper = choice.kind === "downgrade";
+          const check = choice.kind === "choose" ? checkOf(pkg.id) : undefined;
+          const discounted = check?.valid ? check : null;
           return (
             <li key={pkg.id}>
               <Card
@@ -301,10 +422,28 @@ export function PackagesPage() {
                     {pkg.recommended ? <Badge tone="brand">Recommended</Badge> : null}
                   </div>
                 </div>
-                <p className="mt-2 text-3xl font-bold">
-                  {formatMoney(pkg.monthlyPrice)}
-                  <span className="text-base font-normal text-slate-500">/month</span>
-                </p>
+                {discounted ? (
+                  <div className="mt-2" data-testid="discounted-price">
+                    <p className="text-3xl font-bold">
+                      {formatMoney(discounted.discountedPrice)}
+                      <span className="text-base font-normal text-slate-500">/month</span>
+                    </p>
+                    <p className="text-sm text-slate-600">
+                      <span className="sr-only">instead of </span>
+                      <s>{formatMoney(pkg.monthlyPrice)}</s> · {discounted.summary} with {discounted.code}
+                    </p>
+                  </div>
+                ) : (
+                  <p className="mt-2 text-3xl font-bold">
+                    {formatMoney(pkg.monthlyPrice)}
+                    <span className="text-base font-normal text-slate-500">/month</span>
+                  </p>
+                )}
+                {check && !check.valid && check.reason === "not_applicable" ? (
+                  <p className="mt-1 text-sm text-slate-600" data-testid="code-not-applicable">
+                    {check.code} does not apply to {pkg.name}.
+                  </p>
+                ) : null}
                 <p className="mt-1 text-sm text-slate-600">{pkg.description}</p>
                 <ul className="mt-4 flex-1 space-y-1 text-sm">
                   <li>{formatNumber(pkg.callMinutesLimit)} call minutes</li>
@@ -326,7 +465,12 @@ export function PackagesPage() {
                     <Button
                       className="w-full"
                       disabled={subscribe.isPending}
-                      onClick={() => subscribe.mutate({ packageId: pkg.id })}
+                      onClick={() =>
+                        subscribe.mutate({
+                          packageId: pkg.id,
+                          ...(discounted ? { promotionCode: discounted.code } : {}),
+                        })
+                      }
                     >
                       {subscribe.isPending && subscribe.variables?.packageId === pkg.id
                         ? "Opening checkout…"
@@ -406,7 +550,9 @@ export function PackagesPage() {
           </table>
         </ScrollArea>
       </Card>
-      {dialog?.kind === "upgrade" ? <UpgradeDialog pkg={dialog.pkg} onClose={() => setDialog(null)} /> : null}
+      {dialog?.kind === "upgrade" ? (
+        <UpgradeDialog pkg={dialog.pkg} discount={sub.discount} onClose={() => setDialog(null)} />
+      ) : null}
       {dialog?.kind === "downgrade" && current ? (
         <DowngradeDialog
           pkg={dialog.pkg}

@@ -19,6 +19,35 @@ export interface ProviderSubscription {
   testClockId: string | null;
   latestInvoiceId: string | null;
   metadata: Record<string, string>;
+  /**
+   * The subscription's discount (Minutely puts one at most), read by `retrieveSubscription`; undefined where
+   * Stripe answered without it expanded (the answers of writes), so a sync never takes it for "none".
+   */
+  discount?: ProviderDiscount | null;
+}
+
+/** A coupon redeemed onto a subscription (Stripe's `discount`). */
+export interface ProviderDiscount {
+  id: string;
+  couponId: string;
+  promotionCodeId: string | null;
+  /** When a repeating discount ends; null for `forever` and `once` (which ends with its first invoice). */
+  end: Date | null;
+}
+
+/** A coupon as Minutely creates it at Stripe (packages/domain `discounts.ts` checked it first). */
+export interface ProviderCouponInput {
+  /** Minutely's coupon id, in the metadata. */
+  couponId: string;
+  name: string;
+  off: { percentOff: number } | { amountOffCents: number; currency: Currency };
+  duration: "once" | "repeating" | "forever";
+  durationInMonths: number | null;
+  redeemBy: Date | null;
+  maxRedemptions: number | null;
+  /** Stripe products it applies to; empty: all. */
+  productIds: string[];
+  idempotencyKey: string;
 }
 
 /** A Stripe test clock (the emulator, or Stripe test mode): the time a customer's billing lives in. */
@@ -45,6 +74,8 @@ export interface ProviderInvoiceLine {
   periodStart: Date | null;
   periodEnd: Date | null;
   proration: boolean;
+  /** What discounts took off this line (minor units, 0 or positive). */
+  discountCents: number;
 }
 
 export interface ProviderInvoice {
@@ -59,6 +90,8 @@ export interface ProviderInvoice {
   total: number;
   amountDue: number;
   amountPaid: number;
+  /** What discounts took off the invoice (minor units, 0 or positive). */
+  totalDiscount: number;
   hostedInvoiceUrl: string | null;
   invoicePdf: string | null;
   periodStart: Date | null;
@@ -184,10 +217,41 @@ export interface BillingProvider {
    * invoice item, null before. Every later subscription, price change and invoice item must be in it.
    */
   retrieveCustomerCurrency(customerId: string): Promise<string | null>;
-  /** Hosted Checkout for a new subscription; returns the page to send the customer to. */
+  /** Creates the coupon (or returns it when the idempotency key was used before). */
+  createCoupon(input: ProviderCouponInput): Promise<{ stripeCouponId: string }>;
+  /**
+   * Archives a coupon: Stripe deletes it, which stops new redemptions and leaves the discounts already
+   * redeemed running. Deleting one already gone is not an error.
+   */
+  deleteCoupon(stripeCouponId: string): Promise<void>;
+  createPromotionCode(input: {
+    stripeCouponId: string;
+    /** Minutely's promotion code id, in the metadata. */
+    promotionCodeId: string;
+    code: string;
+    expiresAt: Date | null;
+    maxRedemptions: number | null;
+    idempotencyKey: string;
+  }): Promise<{ stripePromotionCodeId: string }>;
+  setPromotionCodeActive(stripePromotionCodeId: string, active: boolean): Promise<void>;
+  /** How often Stripe says the code and its coupon were redeemed. */
+  retrieveRedemptions(stripePromotionCodeId: string): Promise<{ code: number; coupon: number }>;
+  /** How often Stripe says the coupon was redeemed. */
+  retrieveCouponRedemptions(stripeCouponId: string): Promise<number>;
+  /** Puts the coupon on the subscription, replacing any discount it had (no proration). */
+  applyCouponToSubscription(
+    subscriptionId: string,
+    stripeCouponId: string,
+    idempotencyKey: string,
+  ): Promise<ProviderSubscription>;
+  /**
+   * Hosted Checkout for a new subscription; returns the page to send the customer to. With a promotion code
+   * the page opens with it applied; without one, the page lets the customer type one.
+   */
   createSubscriptionCheckout(input: {
     customerId: string;
     priceId: string;
+    stripePromotionCodeId?: string | null;
     successUrl: string;
     cancelUrl: string;
     metadata: Record<string, string>;
@@ -227,6 +291,7 @@ export interface BillingProvider {
   createSubscription(input: {
     customerId: string;
     priceId: string;
+    stripePromotionCodeId?: string | null;
     paymentMethodId: string;
     metadata: Record<string, string>;
     idempotencyKey: string;

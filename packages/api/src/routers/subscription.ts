@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { withRequestKey, ZRequestKeyOnlySchema, ZRequestKeySchema } from "../idempotency.ts";
+import { checkPromotionCode, ZTypedCodeSchema } from "../services/catalog/index.ts";
 import {
   billingHistory,
   cancel,
@@ -10,7 +11,7 @@ import {
   resume,
   startPaymentMethodUpdate,
   subscribe,
-  subscriptionOverview,
+  subscriptionOverviewWithDiscount,
   upgrade,
 } from "../services/subscriptions/index.ts";
 import { accountProcedure, idempotent, router, ZNoInputRequestSchema } from "../trpc.ts";
@@ -25,6 +26,8 @@ export const ZSubscribeRequestSchema = z.strictObject({
     // Stripe's ids are about 27 characters; the id is part of Stripe idempotency keys (at most 255).
     .max(64, "Use a Stripe payment method id (at most 64 characters)")
     .optional(),
+  /** A promotion code (any case); refused with a 400 naming promotionCode and why (expired, …). */
+  promotionCode: ZTypedCodeSchema.optional(),
   /** Also the base of the Stripe idempotency keys, so a lost answer between Stripe and here is safe too. */
   requestKey: ZRequestKeySchema,
 });
@@ -47,7 +50,7 @@ const accountOf = (ctx: { accountId: string; viewer: { email: string; name: stri
 export const subscriptionRouter = router({
   overview: accountProcedure
     .input(ZNoInputRequestSchema)
-    .query(({ ctx }) => subscriptionOverview(ctx, ctx.accountId)),
+    .query(({ ctx }) => subscriptionOverviewWithDiscount(ctx, ctx.accountId)),
   subscribe: accountProcedure
     .input(ZSubscribeRequestSchema)
     .use(idempotent())
@@ -60,6 +63,13 @@ export const subscriptionRouter = router({
     )
     .use(idempotent())
     .mutation(({ ctx, input }) => completeCheckout(ctx, ctx.accountId, input.sessionId)),
+  /**
+   * Whether a typed code discounts a package, with the discounted price, or why not (`invalid`, `inactive`,
+   * `expired`, `exhausted`, `not_applicable`). The package page asks before Checkout; subscribe checks again.
+   */
+  checkPromotionCode: accountProcedure
+    .input(z.strictObject({ packageId, code: ZTypedCodeSchema }))
+    .query(({ ctx, input }) => checkPromotionCode(ctx, input)),
   previewUpgrade: accountProcedure
     .input(z.strictObject({ packageId }))
     .query(({ ctx, input }) => previewUpgrade(ctx, ctx.accountId, input.packageId)),

@@ -3,6 +3,8 @@ import { AppError, UpstreamUnavailableError } from "../errors.ts";
 import type {
   BillingProvider,
   ProrationPreview,
+  ProviderCouponInput,
+  ProviderDiscount,
   ProviderInvoice,
   ProviderInvoiceLine,
   ProviderRefund,
@@ -45,8 +47,30 @@ function toSubscription(sub: Stripe.Subscription): ProviderSubscription {
     testClockId: idOf(sub.test_clock),
     latestInvoiceId: idOf(sub.latest_invoice),
     metadata: { ...sub.metadata },
+    ...discountOf(sub),
   };
 }
+
+/** The subscription's first discount when Stripe expanded them; nothing when it gave only ids. */
+function discountOf(sub: Stripe.Subscription): { discount?: ProviderDiscount | null } {
+  const discounts = sub.discounts ?? [];
+  if (discounts.some((d) => typeof d === "string")) return {};
+  const first = discounts[0] as Stripe.Discount | undefined;
+  if (!first) return { discount: null };
+  const couponId = idOf(first.source?.coupon ?? null);
+  if (!couponId) return { discount: null };
+  return {
+    discount: {
+      id: first.id,
+      couponId,
+      promotionCodeId: idOf(first.promotion_code),
+      end: fromSeconds(first.end),
+    },
+  };
+}
+
+const sumAmounts = (list: readonly { amount: number }[] | null | undefined) =>
+  (list ?? []).reduce((sum, d) => sum + d.amount, 0);
 
 function toInvoiceLine(line: Stripe.InvoiceLineItem): ProviderInvoiceLine {
   const parent = line.parent;
@@ -59,6 +83,7 @@ function toInvoiceLine(line: Stripe.InvoiceLineItem): ProviderInvoiceLine {
     periodEnd: fromSeconds(line.period?.end),
     proration:
       parent?.subscription_item_details?.proration ?? parent?.invoice_item_details?.proration ?? false,
+    discountCents: sumAmounts(line.discount_amounts),
   };
 }
 
@@ -82,6 +107,7 @@ function toInvoice(
     total: invoice.total,
     amountDue: invoice.amount_due,
     amountPaid: invoice.amount_paid,
+    totalDiscount: sumAmounts(invoice.total_discount_amounts),
     hostedInvoiceUrl: invoice.hosted_invoice_url ?? null,
     invoicePdf: invoice.invoice_pdf ?? null,
     periodStart: fromSeconds(invoice.period_start),
@@ -284,6 +310,97 @@ export class StripeBillingProvider implements BillingProvider {
     });
   }
 
+  createCoupon(input: ProviderCouponInput) {
+    return viaStripe(async () => {
+      const coupon = await this.stripe.coupons.create(
+        {
+          name: input.name,
+          ...("percentOff" in input.off
+            ? { percent_off: input.off.percentOff }
+            : { amount_off: input.off.amountOffCents, currency: input.off.currency }),
+          duration: input.duration,
+          ...(input.durationInMonths === null ? {} : { duration_in_months: input.durationInMonths }),
+          ...(input.redeemBy === null ? {} : { redeem_by: seconds(input.redeemBy) }),
+          ...(input.maxRedemptions === null ? {} : { max_redemptions: input.maxRedemptions }),
+          ...(input.productIds.length > 0 ? { applies_to: { products: input.productIds } } : {}),
+          metadata: { minutely_coupon_id: input.couponId },
+        },
+        { idempotencyKey: input.idempotencyKey },
+      );
+      return { stripeCouponId: coupon.id };
+    });
+  }
+
+  deleteCoupon(stripeCouponId: string) {
+    return viaStripe(async () => {
+      try {
+        await this.stripe.coupons.del(stripeCouponId);
+      } catch (error) {
+        if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === "resource_missing")
+          return;
+        throw error;
+      }
+    });
+  }
+
+  createPromotionCode(input: Params<"createPromotionCode">) {
+    return viaStripe(async () => {
+      const promo = await this.stripe.promotionCodes.create(
+        {
+          promotion: { type: "coupon", coupon: input.stripeCouponId },
+          code: input.code,
+          ...(input.expiresAt === null ? {} : { expires_at: seconds(input.expiresAt) }),
+          ...(input.maxRedemptions === null ? {} : { max_redemptions: input.maxRedemptions }),
+          metadata: { minutely_promotion_code_id: input.promotionCodeId },
+        },
+        { idempotencyKey: input.idempotencyKey },
+      );
+      return { stripePromotionCodeId: promo.id };
+    });
+  }
+
+  setPromotionCodeActive(stripePromotionCodeId: string, active: boolean) {
+    return viaStripe(async () => {
+      await this.stripe.promotionCodes.update(stripePromotionCodeId, { active });
+    });
+  }
+
+  retrieveRedemptions(stripePromotionCodeId: string) {
+    return viaStripe(async () => {
+      const promo = await this.stripe.promotionCodes.retrieve(stripePromotionCodeId);
+      const couponId = idOf(promo.promotion.coupon ?? null);
+      let couponTimes = 0;
+      if (couponId) {
+        try {
+          couponTimes = (await this.stripe.coupons.retrieve(couponId)).times_redeemed;
+        } catch (error) {
+          // An archived (deleted) coupon: its count no longer matters, the code is refused as inactive.
+          if (
+            !(error instanceof Stripe.errors.StripeInvalidRequestError && error.code === "resource_missing")
+          )
+            throw error;
+        }
+      }
+      return { code: promo.times_redeemed, coupon: couponTimes };
+    });
+  }
+
+  retrieveCouponRedemptions(stripeCouponId: string) {
+    return viaStripe(async () => (await this.stripe.coupons.retrieve(stripeCouponId)).times_redeemed);
+  }
+
+  applyCouponToSubscription(subscriptionId: string, stripeCouponId: string, idempotencyKey: string) {
+    return viaStripe(async () =>
+      toSubscription(
+        await this.stripe.subscriptions.update(
+          subscriptionId,
+          { discounts: [{ coupon: stripeCouponId }], proration_behavior: "none", expand: ["discounts"] },
+          { idempotencyKey },
+        ),
+      ),
+    );
+  }
+
   createSubscriptionCheckout(input: Params<"createSubscriptionCheckout">) {
     return viaStripe(async () => {
       const session = await this.stripe.checkout.sessions.create(
@@ -291,6 +408,10 @@ export class StripeBillingProvider implements BillingProvider {
           mode: "subscription",
           customer: input.customerId,
           line_items: [{ price: input.priceId, quantity: 1 }],
+          // A code chosen on the package page comes applied; otherwise the customer may type one there.
+          ...(input.stripePromotionCodeId
+            ? { discounts: [{ promotion_code: input.stripePromotionCodeId }] }
+            : { allow_promotion_codes: true }),
           success_url: input.successUrl,
           cancel_url: input.cancelUrl,
           metadata: input.metadata,
@@ -402,6 +523,9 @@ export class StripeBillingProvider implements BillingProvider {
             default_payment_method: input.paymentMethodId,
             payment_behavior: "error_if_incomplete",
             metadata: input.metadata,
+            ...(input.stripePromotionCodeId
+              ? { discounts: [{ promotion_code: input.stripePromotionCodeId }] }
+              : {}),
           },
           { idempotencyKey: input.idempotencyKey },
         );
@@ -413,7 +537,9 @@ export class StripeBillingProvider implements BillingProvider {
   }
 
   retrieveSubscription(subscriptionId: string) {
-    return viaStripe(async () => toSubscription(await this.stripe.subscriptions.retrieve(subscriptionId)));
+    return viaStripe(async () =>
+      toSubscription(await this.stripe.subscriptions.retrieve(subscriptionId, { expand: ["discounts"] })),
+    );
   }
 
   listSubscriptions(customerId: string) {

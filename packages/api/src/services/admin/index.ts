@@ -10,6 +10,7 @@ export {
   requireEmulator,
   setBillingClockCard,
 } from "./billing-clock.ts";
+export { applyCouponToSubscription } from "./coupons.ts";
 export {
   CUSTOMER_SPEND_CAP_FILTERS,
   CUSTOMER_STATUS_FILTERS,

@@ -8,6 +8,11 @@
 //   whose previous_attributes hold the subscription's items), up when the monthly amount rose, down when
 //   it fell, with the exact difference as expansion or contraction MRR. Upgrades apply at once; downgrades
 //   when the scheduled change takes effect at renewal.
+// - Discounts: MRR, new and churned count what the subscriber pays after its recurring discount (a
+//   `forever` coupon, or a `repeating` one until it ends; applying to the subscription's package): percent
+//   off rounded half up on whole minor units, amount off in the price's currency, never below zero (domain
+//   `discountedPrice`). A `once` coupon takes one invoice's amount and leaves MRR as it is. Upgrades and
+//   downgrades are measured on list prices.
 // Not counted as movements: access lost or regained without a cancellation (past_due -> unpaid, say).
 import { Prisma } from "@minutely/db";
 import type { Ports } from "../../context.ts";
@@ -80,6 +85,25 @@ interface ChangeRow {
   to_currency: string | null;
 }
 
+/**
+ * What subscription `s` (package `pl`, price `pp`, coupon `c`) pays a month at `now`: PRICE_AMOUNT after its
+ * recurring discount, with the rounding of domain `discountAmount` (half up on integers, never below zero).
+ */
+function discountedAmount(now: Date): Prisma.Sql {
+  return Prisma.sql`(CASE
+    WHEN c.id IS NOT NULL AND c.duration <> 'once'
+      AND (s.discount_ends_at IS NULL OR s.discount_ends_at > ${now})
+      AND (COALESCE(cardinality(c.applies_to_plan_ids), 0) = 0 OR s.plan_id = ANY(c.applies_to_plan_ids))
+    THEN CASE
+      WHEN c.percent_off IS NOT NULL
+        THEN ${PRICE_AMOUNT} - LEAST(${PRICE_AMOUNT}, (${PRICE_AMOUNT}::bigint * c.percent_off + 50) / 100)
+      WHEN lower(c.currency) = ${PRICE_CURRENCY} THEN GREATEST(${PRICE_AMOUNT} - c.amount_off_cents, 0)
+      ELSE ${PRICE_AMOUNT}
+    END
+    ELSE ${PRICE_AMOUNT}
+  END)`;
+}
+
 function monthKey(date: Date): string {
   return `${date.getUTCFullYear()}-${String(date.getUTCMonth() + 1).padStart(2, "0")}`;
 }
@@ -108,16 +132,18 @@ export async function revenueOverview(
 ): Promise<RevenueOverview> {
   const now = clock.now();
   const from = startOfUtcMonth(now, input.months - 1);
+  const amount = discountedAmount(now);
   const [packageRows, started, ended, changes] = await Promise.all([
     // Index subscription(status, current_period_end) narrows to the access-granting statuses.
     db.$queryRaw<PackageRow[]>`
       SELECT pl.id AS plan_id, pl.name, pl.active, pl.sort_order, x.currency, COALESCE(x.subscribers, 0)::int AS subscribers, x.mrr
       FROM subscription_plan pl
       LEFT JOIN (
-        SELECT s.plan_id, ${PRICE_CURRENCY} AS currency, count(*)::int AS subscribers, sum(${PRICE_AMOUNT})::bigint AS mrr
+        SELECT s.plan_id, ${PRICE_CURRENCY} AS currency, count(*)::int AS subscribers, sum(${amount})::bigint AS mrr
         FROM subscription s
         JOIN subscription_plan pl ON pl.id = s.plan_id
         LEFT JOIN plan_price pp ON pp.stripe_price_id = s.stripe_price_id
+        LEFT JOIN coupon c ON c.id = s.coupon_id
         WHERE s.status::text = ANY(${ACCESS_STATUSES}::text[])
         GROUP BY 1, 2
       ) x ON x.plan_id = pl.id
@@ -125,17 +151,19 @@ export async function revenueOverview(
       ORDER BY pl.sort_order, pl.name, x.currency`,
     // Index subscription(created_at).
     db.$queryRaw<StartEndRow[]>`
-      SELECT s.id, s.stripe_subscription_id, s.created_at AS at, ${PRICE_AMOUNT} AS amount, ${PRICE_CURRENCY} AS currency
+      SELECT s.id, s.stripe_subscription_id, s.created_at AS at, ${amount}::int AS amount, ${PRICE_CURRENCY} AS currency
       FROM subscription s
       JOIN subscription_plan pl ON pl.id = s.plan_id
       LEFT JOIN plan_price pp ON pp.stripe_price_id = s.stripe_price_id
+      LEFT JOIN coupon c ON c.id = s.coupon_id
       WHERE s.created_at >= ${from} AND s.status NOT IN ('incomplete', 'incomplete_expired')`,
     // Index subscription(ended_at).
     db.$queryRaw<StartEndRow[]>`
-      SELECT s.id, s.stripe_subscription_id, s.ended_at AS at, ${PRICE_AMOUNT} AS amount, ${PRICE_CURRENCY} AS currency
+      SELECT s.id, s.stripe_subscription_id, s.ended_at AS at, ${amount}::int AS amount, ${PRICE_CURRENCY} AS currency
       FROM subscription s
       JOIN subscription_plan pl ON pl.id = s.plan_id
       LEFT JOIN plan_price pp ON pp.stripe_price_id = s.stripe_price_id
+      LEFT JOIN coupon c ON c.id = s.coupon_id
       WHERE s.ended_at >= ${from} AND s.status = 'canceled'`,
     // Index stripe_event(type, stripe_created_at); only subscriptions Minutely knows.
     db.$queryRaw<ChangeRow[]>`

@@ -13,6 +13,8 @@ export interface InvoiceLineView {
   periodStart: Date | null;
   periodEnd: Date | null;
   proration: boolean;
+  /** What coupons took off this line (0 or positive); the line's net is amountCents - discountCents. */
+  discountCents: number;
 }
 
 // A type, not an interface: Prisma's JSON input needs the implicit index signature of a type alias.
@@ -24,6 +26,7 @@ type StoredLine = {
   periodStart: string | null;
   periodEnd: string | null;
   proration: boolean;
+  discountCents: number;
 };
 
 export function storedLines(lines: readonly ProviderInvoiceLine[]): StoredLine[] {
@@ -35,6 +38,7 @@ export function storedLines(lines: readonly ProviderInvoiceLine[]): StoredLine[]
     periodStart: line.periodStart?.toISOString() ?? null,
     periodEnd: line.periodEnd?.toISOString() ?? null,
     proration: line.proration,
+    discountCents: line.discountCents,
   }));
 }
 
@@ -67,7 +71,10 @@ export function invoiceLinesOf(stored: unknown): InvoiceLineView[] {
     ) {
       continue;
     }
-    lines.push({ id, description, amountCents, currency, periodStart, periodEnd, proration });
+    // Lines stored before coupons existed have no discountCents: nothing was taken off them.
+    const discountCents = line.discountCents ?? 0;
+    if (typeof discountCents !== "number" || !Number.isSafeInteger(discountCents)) continue;
+    lines.push({ id, description, amountCents, currency, periodStart, periodEnd, proration, discountCents });
   }
   return lines;
 }

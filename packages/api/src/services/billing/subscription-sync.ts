@@ -4,7 +4,7 @@ import { transactionLock } from "@minutely/db";
 import { accountNow, mapStripeSubscriptionStatus, type SubscriptionStatus } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import type { Db } from "../../db.ts";
-import type { ProviderInvoice } from "../../ports/billing.ts";
+import type { ProviderDiscount, ProviderInvoice } from "../../ports/billing.ts";
 import { enforceAgentLimit } from "../accounts/index.ts";
 import { settleCurrentPeriodPlan } from "../metering/index.ts";
 import { storedLines } from "./invoice-lines.ts";
@@ -121,6 +121,7 @@ export async function syncSubscription(ports: Ports, stripeSubscriptionId: strin
       await tx.$executeRaw(transactionLock("account", account.id));
       const planId = await planForPrice(tx, remote.priceId);
       const scheduledPlanId = scheduled ? await planForPrice(tx, scheduled.priceId) : null;
+      const discount = remote.discount === undefined ? undefined : await discountFor(tx, remote.discount);
       const before = await tx.subscription.findUnique({
         where: { stripeSubscriptionId: remote.id },
         include: { plan: true },
@@ -150,6 +151,7 @@ export async function syncSubscription(ports: Ports, stripeSubscriptionId: strin
         syncedAt: ports.clock.now(),
         syncTicket: ticket,
         ...(scheduled ? {} : { scheduledKeepAgentIds: [] }),
+        ...discount,
       };
       const row = await tx.subscription.upsert({
         where: { stripeSubscriptionId: remote.id },
@@ -173,6 +175,30 @@ export async function syncSubscription(ports: Ports, stripeSubscriptionId: strin
   );
 }
 
+/**
+ * The subscription's discount as Minutely's coupon and code. A coupon Minutely did not create (made in
+ * Stripe's dashboard) is mirrored as its discount id and end only.
+ */
+async function discountFor(db: Db, discount: ProviderDiscount | null) {
+  if (!discount)
+    return { couponId: null, promotionCodeId: null, stripeDiscountId: null, discountEndsAt: null };
+  const [coupon, code] = await Promise.all([
+    db.coupon.findUnique({ where: { stripeCouponId: discount.couponId }, select: { id: true } }),
+    discount.promotionCodeId
+      ? db.promotionCode.findUnique({
+          where: { stripePromotionCodeId: discount.promotionCodeId },
+          select: { id: true },
+        })
+      : null,
+  ]);
+  return {
+    couponId: coupon?.id ?? null,
+    promotionCodeId: code?.id ?? null,
+    stripeDiscountId: discount.id,
+    discountEndsAt: discount.end,
+  };
+}
+
 function invoiceData(invoice: ProviderInvoice) {
   return {
     number: invoice.number,
@@ -183,6 +209,7 @@ function invoiceData(invoice: ProviderInvoice) {
     totalCents: invoice.total,
     amountDueCents: invoice.amountDue,
     amountPaidCents: invoice.amountPaid,
+    discountCents: invoice.totalDiscount,
     hostedInvoiceUrl: invoice.hostedInvoiceUrl,
     invoicePdfUrl: invoice.invoicePdf,
     periodStart: invoice.periodStart,

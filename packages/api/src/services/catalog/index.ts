@@ -1,5 +1,6 @@
 // The package catalog: what customers can buy (packages.ts) and how admins change it, synced to Stripe
-// (catalog-admin.ts). Depends on no other group.
+// (catalog-admin.ts); coupons and promotion codes, and the check of a code a customer typed (coupons.ts).
+// Depends on no other group.
 export {
   type AdminPackageView,
   createPackage,
@@ -11,6 +12,29 @@ export {
   updatePackage,
   ZPackageInputSchema,
 } from "./catalog-admin.ts";
+export {
+  type AdminCouponView,
+  archiveCoupon,
+  archivePromotionCode,
+  type CodeCheck,
+  type CouponView,
+  checkPromotionCode,
+  couponApplicability,
+  couponRules,
+  couponSummary,
+  createCoupon,
+  createPromotionCode,
+  listCouponsForAdmin,
+  offOf,
+  type PromotionCodeView,
+  syncCouponToStripe,
+  syncPromotionCodeToStripe,
+  toCouponView,
+  ZCouponFieldsSchema,
+  ZCouponInputSchema,
+  ZPromotionCodeInputSchema,
+  ZTypedCodeSchema,
+} from "./coupons.ts";
 export {
   availablePackagesOf,
   listAvailablePackages,

@@ -72,6 +72,7 @@ function invoiceRow(j: Json): BillingHistory {
     totalCents: int(j, "total_cents"),
     amountDueCents: int(j, "amount_due_cents"),
     amountPaidCents: int(j, "amount_paid_cents"),
+    discountCents: int(j, "discount_cents"),
     hostedInvoiceUrl: textOrNull(j, "hosted_invoice_url"),
     invoicePdfUrl: textOrNull(j, "invoice_pdf_url"),
     periodStart: dateOrNull(j, "period_start"),

@@ -78,6 +78,8 @@ describe("billing history", () => {
         ...line,
         periodStart: new Date("2026-12-06T12:00:00Z"),
         periodEnd: new Date("2027-01-01T00:00:00Z"),
+        // A line stored before coupons existed: nothing was taken off it.
+        discountCents: 0,
       },
     ]);
   });

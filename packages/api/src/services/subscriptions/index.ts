@@ -2,6 +2,7 @@
 // (package-selection.ts), the account's current subscription (account-subscription.ts) and Stripe
 // webhooks, recorded once and processed from the queue (stripe-webhooks.ts). Depends on catalog, billing,
 // accounts and metering.
+export { currentSubscription } from "./account-subscription.ts";
 export { packageSelection } from "./package-selection.ts";
 export {
   processStripeEvent,
@@ -26,5 +27,6 @@ export {
   subscribe,
   subscriptionOverview,
   subscriptionOverviewOf,
+  subscriptionOverviewWithDiscount,
   upgrade,
 } from "./subscriptions.ts";

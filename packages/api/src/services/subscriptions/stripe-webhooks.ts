@@ -139,6 +139,10 @@ export async function processStripeEvent(ports: Ports, eventId: string): Promise
       await syncSubscription(ports, object.id);
     } else if (type === "checkout.session.completed" && object.id) {
       await applyCompletedCheckout(ports, object.id);
+    } else if (type.startsWith("customer.discount.")) {
+      // A coupon redeemed onto a subscription, used up (once) or over (repeating): its mirror follows.
+      const subscriptionId = idOf(object.subscription);
+      if (subscriptionId) await syncSubscription(ports, subscriptionId);
     } else if (type.startsWith("subscription_schedule.")) {
       const subscriptionId = idOf(object.subscription);
       if (subscriptionId) await syncSubscription(ports, subscriptionId);

@@ -263,6 +263,7 @@ describe("upgrade, downgrade, cancel", () => {
         periodStart: first?.periodStart,
         periodEnd: expect.any(Date),
         proration: false,
+        discountCents: 0,
       },
     ]);
     expect(change).toMatchObject({

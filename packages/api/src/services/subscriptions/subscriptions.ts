@@ -13,6 +13,7 @@ import {
   billingReasonLabel,
   type Currency,
   checkAction,
+  discountedPrice,
   grantsAccess,
   needsPaymentAttention,
   type SubscriptionAction,
@@ -34,7 +35,7 @@ import {
   syncRecentInvoices,
   syncSubscription,
 } from "../billing/index.ts";
-import { toPackageView } from "../catalog/index.ts";
+import { checkPromotionCode, couponSummary, offOf, toPackageView } from "../catalog/index.ts";
 import { enqueueOverageReport, withdrawCurrentOverage } from "../metering/index.ts";
 import { currentSubscription } from "./account-subscription.ts";
 
@@ -253,9 +254,12 @@ export async function subscribe(
     packageId: string | undefined;
     paymentMethodId?: string | undefined;
     requestKey?: string | undefined;
+    /** A promotion code typed on the package page: checked now, applied in Checkout or to the subscription. */
+    promotionCode?: string | undefined;
   },
 ): Promise<SubscribeResult> {
   const target = await loadTarget(ports, input.packageId);
+  const code = input.promotionCode ? await acceptedCode(ports, input.promotionCode, target.id) : null;
   return await withActionLock(ports, account.accountId, async () => {
     const current = await currentSubscription(ports.db, account.accountId);
     if (isOn(current, target.id)) {
@@ -288,7 +292,7 @@ export async function subscribe(
       input.requestKey ??
       `n${await ports.db.subscription.count({ where: { accountId: account.accountId } })}`;
     // The card is part of the key: retrying with the same card replays the answer, another card is a new try.
-    const key = `minutely-${account.accountId}-subscribe-${target.id}-${attempt}-${input.paymentMethodId ?? "checkout"}`;
+    const key = `minutely-${account.accountId}-subscribe-${target.id}-${attempt}-${input.paymentMethodId ?? "checkout"}${code ? `-${code.promotionCodeId}` : ""}`;
     const metadata = { minutely_account_id: account.accountId, minutely_plan_id: target.id };
     if (!input.paymentMethodId) {
       const base = ports.settings.appUrl;
@@ -296,6 +300,7 @@ export async function subscribe(
         .createSubscriptionCheckout({
           customerId,
           priceId: target.stripePriceId ?? "",
+          stripePromotionCodeId: code?.stripePromotionCodeId ?? null,
           successUrl: `${base}/billing/return?session_id={CHECKOUT_SESSION_ID}`,
           cancelUrl: `${base}/packages?checkout=cancelled`,
           metadata,
@@ -316,6 +321,7 @@ export async function subscribe(
       .createSubscription({
         customerId,
         priceId: target.stripePriceId ?? "",
+        stripePromotionCodeId: code?.stripePromotionCodeId ?? null,
         paymentMethodId,
         metadata,
         idempotencyKey: key,
@@ -329,6 +335,13 @@ export async function subscribe(
       subscription: await subscriptionOverview(ports, account.accountId),
     };
   });
+}
+
+/** A code that discounts the package now, or a 400 naming `promotionCode` and why it is refused. */
+async function acceptedCode(ports: Ports, typed: string, packageId: string) {
+  const check = await checkPromotionCode(ports, { code: typed, packageId });
+  if (!check.valid) throw new AppError("BAD_REQUEST", check.message, "promotionCode");
+  return check;
 }
 
 /** The return from hosted Checkout: sync at once so the page does not wait for webhooks. */
@@ -818,6 +831,22 @@ export interface SubscriptionOverview {
   stripeSubscriptionId: string | null;
 }
 
+/** The overview with the subscription's discount (`subscription.overview`, an admin applying a coupon). */
+export interface SubscriptionOverviewWithDiscount extends SubscriptionOverview {
+  discount: SubscriptionDiscount | null;
+}
+
+export interface SubscriptionDiscount {
+  couponName: string;
+  /** "15% off on every invoice" */
+  summary: string;
+  code: string | null;
+  /** When a repeating discount ends; null otherwise. */
+  endsAt: Date | null;
+  /** The current package's monthly price after the discount (what the next renewal charges before tax). */
+  discountedMonthlyPrice: { amount: number; currency: Currency };
+}
+
 export async function subscriptionOverview(
   ports: Pick<Ports, "db">,
   accountId: string,
@@ -828,6 +857,37 @@ export async function subscriptionOverview(
       ? await ports.db.subscriptionPlan.findUnique({ where: { id: sub.resumeScheduledPlanId } })
       : null;
   return subscriptionOverviewOf(sub, resumePlan);
+}
+
+/**
+ * The overview and the subscription's discount: the coupon's terms, the code redeemed (null when an admin
+ * applied it), when it ends, and the package's price after it.
+ */
+export async function subscriptionOverviewWithDiscount(
+  ports: Pick<Ports, "db">,
+  accountId: string,
+): Promise<SubscriptionOverviewWithDiscount> {
+  const overview = await subscriptionOverview(ports, accountId);
+  const sub = overview.stripeSubscriptionId
+    ? await ports.db.subscription.findUnique({
+        where: { stripeSubscriptionId: overview.stripeSubscriptionId },
+      })
+    : null;
+  const [coupon, code] = await Promise.all([
+    sub?.couponId ? ports.db.coupon.findUnique({ where: { id: sub.couponId } }) : null,
+    sub?.promotionCodeId ? ports.db.promotionCode.findUnique({ where: { id: sub.promotionCodeId } }) : null,
+  ]);
+  if (!coupon || !overview.package) return { ...overview, discount: null };
+  return {
+    ...overview,
+    discount: {
+      couponName: coupon.name,
+      summary: couponSummary(coupon),
+      code: code?.code ?? null,
+      endsAt: sub?.discountEndsAt ?? null,
+      discountedMonthlyPrice: discountedPrice(overview.package.monthlyPrice, offOf(coupon)),
+    },
+  };
 }
 
 /**
@@ -927,6 +987,10 @@ export function billingHistoryOf(
     number: r.number,
     date: r.issuedAt,
     amountCents: r.totalCents,
+    /** Before discounts; subtotalCents - discountCents (+ tax) = amountCents. */
+    subtotalCents: r.subtotalCents,
+    /** What coupons took off (0 or positive). */
+    discountCents: r.discountCents,
     amountDueCents: r.amountDueCents,
     amountPaidCents: r.amountPaidCents,
     /** What was paid and given back (an invoice of a canceled second subscription: all of it). */
@@ -943,7 +1007,10 @@ export function billingHistoryOf(
     invoicePdfUrl: r.invoicePdfUrl,
     periodStart: r.periodStart,
     periodEnd: r.periodEnd,
-    /** What the invoice charges for, line by line, in Stripe's order (they add up to amountCents). */
+    /**
+     * What the invoice charges for, line by line, in Stripe's order: they add up to subtotalCents, and each
+     * line's discountCents to discountCents.
+     */
     lines: invoiceLinesOf(r.lines),
   }));
 }

@@ -1,0 +1,66 @@
+// An admin puts a coupon on one customer's subscription (a goodwill discount, a negotiated price): it
+// replaces any discount the subscription had, applies from the next invoice on (no proration), and is
+// audited. The coupon must be offered (not archived, not expired, not used up) and apply to the package.
+import { grantsAccess } from "@minutely/domain";
+import type { Ports, Viewer } from "../../context.ts";
+import { AppError } from "../../errors.ts";
+import { writeAudit } from "../audit.ts";
+import { syncSubscription } from "../billing/index.ts";
+import { couponApplicability, syncCouponToStripe } from "../catalog/index.ts";
+import { currentSubscription, subscriptionOverviewWithDiscount } from "../subscriptions/index.ts";
+
+export async function applyCouponToSubscription(
+  ports: Ports,
+  actor: Viewer,
+  input: { accountId: string; couponId: string; requestKey?: string | undefined },
+) {
+  const account = await ports.db.account.findUnique({ where: { id: input.accountId } });
+  if (!account) throw new AppError("NOT_FOUND", "No such customer", "accountId");
+  const subscription = await currentSubscription(ports.db, input.accountId);
+  if (!subscription || !grantsAccess(subscription.status)) {
+    throw new AppError(
+      "PRECONDITION_FAILED",
+      "This customer has no live subscription to discount",
+      "accountId",
+    );
+  }
+  let coupon = await ports.db.coupon.findUnique({ where: { id: input.couponId } });
+  if (!coupon) throw new AppError("NOT_FOUND", "No such coupon", "couponId");
+  if (!coupon.stripeCouponId && coupon.active) {
+    await syncCouponToStripe(ports, coupon.id);
+    coupon = await ports.db.coupon.findUniqueOrThrow({ where: { id: coupon.id } });
+  }
+  // An archived coupon is gone from Stripe (deleted): refused below without asking.
+  const times =
+    coupon.active && coupon.stripeCouponId
+      ? await ports.billing.retrieveCouponRedemptions(coupon.stripeCouponId)
+      : 0;
+  const refusal = couponApplicability(coupon, subscription.plan, times, ports.clock.now());
+  if (refusal) throw new AppError("BAD_REQUEST", refusal, "couponId");
+  if (subscription.couponId === coupon.id)
+    return await subscriptionOverviewWithDiscount(ports, input.accountId);
+  const before = {
+    stripeSubscriptionId: subscription.stripeSubscriptionId,
+    couponId: subscription.couponId,
+    promotionCodeId: subscription.promotionCodeId,
+  };
+  await ports.billing.applyCouponToSubscription(
+    subscription.stripeSubscriptionId,
+    coupon.stripeCouponId ?? "",
+    `minutely-admin-coupon-${subscription.stripeSubscriptionId}-${coupon.id}-${input.requestKey ?? "once"}`,
+  );
+  const after = await syncSubscription(ports, subscription.stripeSubscriptionId);
+  await writeAudit(
+    ports.db,
+    actor,
+    {
+      action: "subscription.apply_coupon",
+      entityType: "account",
+      entityId: input.accountId,
+      before,
+      after: { stripeSubscriptionId: subscription.stripeSubscriptionId, couponId: after?.couponId ?? null },
+    },
+    ports.clock.now(),
+  );
+  return await subscriptionOverviewWithDiscount(ports, input.accountId);
+}
