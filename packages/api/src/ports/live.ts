@@ -107,14 +107,16 @@ export class LiveStream {
     }
     if (this.#kinds.size === 0) {
       const reason = await new Promise<LiveWake>((resolve) => {
-        const timer = setTimeout(() => resolve("idle"), options.idleMs);
-        const onAbort = () => resolve("closed");
-        signal?.addEventListener("abort", onAbort, { once: true });
-        this.#wake = (why) => {
+        // Whatever ends the wait clears the others: no idle timer outlives a closed stream.
+        const finish = (why: LiveWake) => {
           clearTimeout(timer);
           signal?.removeEventListener("abort", onAbort);
           resolve(why);
         };
+        const timer = setTimeout(() => finish("idle"), options.idleMs);
+        const onAbort = () => finish("closed");
+        signal?.addEventListener("abort", onAbort, { once: true });
+        this.#wake = finish;
       });
       this.#wake = null;
       if (reason !== "change") {

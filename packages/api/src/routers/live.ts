@@ -2,7 +2,7 @@ import { TRPCError, tracked } from "@trpc/server";
 import { z } from "zod";
 import { AppError, toTRPCError } from "../errors.ts";
 import type { LiveHub } from "../ports/live.ts";
-import { liveUsageStream } from "../services/live/index.ts";
+import { liveUsageStream, sessionStillActive } from "../services/live/index.ts";
 import { accountProcedure, router } from "../trpc.ts";
 
 /**
@@ -43,6 +43,7 @@ export const liveRouter = router({
         hub: requireHub(ctx.live),
         userId: ctx.viewer.userId,
         accountId: ctx.accountId,
+        sessionActive: sessionStillActive(ctx.db, ctx.viewer.sessionId),
         signal,
       }),
     ),

@@ -1,4 +1,4 @@
-import { liveAdminStream } from "../../services/live/index.ts";
+import { liveAdminStream, sessionStillActive } from "../../services/live/index.ts";
 import { adminProcedure, router } from "../../trpc.ts";
 import { requireHub, trackedMessages, ZLiveRequestSchema } from "../live.ts";
 
@@ -9,6 +9,7 @@ export const adminLiveRouter = router({
       liveAdminStream({
         hub: requireHub(ctx.live),
         userId: ctx.viewer.userId,
+        sessionActive: sessionStillActive(ctx.db, ctx.viewer.sessionId),
         signal,
       }),
     ),

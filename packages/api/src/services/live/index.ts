@@ -18,4 +18,5 @@ export {
   liveAdminStream,
   liveUsageStream,
   readLiveUsage,
+  sessionStillActive,
 } from "./live-streams.ts";

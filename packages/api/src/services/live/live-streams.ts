@@ -7,6 +7,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { isDatabaseUnavailable } from "@minutely/db";
 import type { Ports } from "../../context.ts";
+import { AppError } from "../../errors.ts";
 import {
   LIVE_KINDS,
   type LiveHub,
@@ -95,7 +96,33 @@ async function pause(ms: number, signal: AbortSignal | undefined): Promise<"chan
 interface StreamOptions {
   hub: LiveHub;
   userId: string;
+  /**
+   * Whether the session the stream was opened with is still signed in (sessionStillActive). Asked before
+   * every read, so nothing is sent once the user signed out, the session expired or was revoked.
+   */
+  sessionActive: () => Promise<boolean>;
   signal?: AbortSignal | undefined;
+}
+
+/**
+ * A stream's session check: the session row exists and has not expired (better-auth deletes the row on
+ * sign-out and on revocation; its expiry is wall-clock time, as better-auth measures it). No session id
+ * (a viewer not signed in with a session) is never active: the stream fails closed.
+ */
+export function sessionStillActive(db: Ports["db"], sessionId: string | undefined): () => Promise<boolean> {
+  return async () => {
+    if (!sessionId) return false;
+    const session = await db.session.findFirst({
+      where: { id: sessionId, expiresAt: { gt: new Date() } },
+      select: { id: true },
+    });
+    return session !== null;
+  };
+}
+
+/** Thrown into a stream whose session ended: the client stops listening and signs in again. */
+function sessionEnded(): AppError {
+  return new AppError("UNAUTHORIZED", "Your session has ended. Sign in again to see live usage.");
 }
 
 async function* follow<T>(
@@ -127,6 +154,7 @@ async function* follow<T>(
     } else {
       let message: Tracked<T> | null;
       try {
+        if (!(await options.sessionActive())) throw sessionEnded();
         message = await read(kinds);
       } catch (error) {
         // PostgreSQL out of reach (restarting; the pool's circuit still open): poll, and read again shortly.

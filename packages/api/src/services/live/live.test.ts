@@ -1,6 +1,7 @@
 // Live usage on real PostgreSQL: the triggers' notifications, heard by each replica's own LISTEN
 // connection, reach the right subscribers through the routers (the caller's account only), within the
 // limits, and a resumed stream starts from the current state.
+import { randomUUID } from "node:crypto";
 import { testDatabase } from "@minutely/db/vitest";
 import { fixedClock } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
@@ -40,11 +41,26 @@ function hubWith(limits: Partial<LiveLimits>): LiveHub {
   return hub;
 }
 
+/** A session row of the user, as sign-in leaves one (streams check it before every read). */
+async function signedInSession(userId: string): Promise<string> {
+  const session = await db.session.create({
+    data: { userId, token: randomUUID(), expiresAt: new Date(Date.now() + 3_600_000) },
+  });
+  return session.id;
+}
+
 async function customer(plan: "Starter" | "Pro" = "Pro") {
   const { accountId, ownerEmail, userId } = await createAccount(db);
   await subscribe(db, accountId, { plan });
   const [agent] = await createAgentRows(db, accountId, 1);
-  const viewer: Viewer = { userId, email: ownerEmail, name: "Owner", role: "user", accountId };
+  const viewer: Viewer = {
+    userId,
+    email: ownerEmail,
+    name: "Owner",
+    role: "user",
+    accountId,
+    sessionId: await signedInSession(userId),
+  };
   return { accountId, userId, viewer, agentId: agent?.id ?? "" };
 }
 
@@ -284,14 +300,36 @@ describe("resuming and outages", () => {
     await stream.close();
   });
 
+  it("ends a stream whose session ended (signed out, expired) before it sends anything more", async () => {
+    const { accountId, viewer } = await customer();
+    const stream = await usageStream(replicaA.hub, replicaA, viewer);
+    expect(minutesOf(await stream.next())).toBe(0);
+    await ingestUsageEvents(replicaA.ports, [callEvent(accountId, 60)]);
+    expect(minutesOf(await stream.next())).toBe(1);
+    await db.session.delete({ where: { id: viewer.sessionId ?? "" } });
+    await ingestUsageEvents(replicaB.ports, [callEvent(accountId, 120)]);
+    const error = await trpcError(stream.next());
+    expect(error.code).toBe("UNAUTHORIZED");
+    expect(error.message).toMatch(/session has ended/);
+
+    const expired = await customer();
+    await db.session.update({
+      where: { id: expired.viewer.sessionId ?? "" },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
+    expect((await trpcError((await usageStream(replicaA.hub, replicaA, expired.viewer)).next())).code).toBe(
+      "UNAUTHORIZED",
+    );
+    const noSession = await customer();
+    const { sessionId: _, ...withoutSession } = noSession.viewer;
+    expect((await trpcError((await usageStream(replicaA.hub, replicaA, withoutSession)).next())).code).toBe(
+      "UNAUTHORIZED",
+    );
+  });
+
   it("the admin stream hears webhooks and any account's usage, starting with everything", async () => {
-    const admin: Viewer = {
-      userId: "admin-live",
-      email: "a@x",
-      name: "Admin",
-      role: "admin",
-      accountId: null,
-    };
+    const staff = await customer();
+    const admin: Viewer = { ...staff.viewer, role: "admin", accountId: null };
     const { accountId } = await customer();
     const stream = await subscribeTo<LiveAdminMessage>(({ signal }) =>
       createCallerFactory(adminRouter)(
