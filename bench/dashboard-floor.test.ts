@@ -173,6 +173,26 @@ describe("GET /bench/dashboard-sql, the dashboard's SQL floor", () => {
           periodEnd: null,
           proration: true,
         },
+        {
+          id: "il_3",
+          description: "Pro (25% off)",
+          amountCents: 9900,
+          currency: "usd",
+          periodStart: "2026-11-01T00:00:00.000Z",
+          periodEnd: "2026-12-01T00:00:00.000Z",
+          proration: false,
+          discountCents: 2475,
+        },
+        {
+          id: "il_4",
+          description: "a discount that is not a whole number: left out",
+          amountCents: 100,
+          currency: "usd",
+          periodStart: null,
+          periodEnd: null,
+          proration: false,
+          discountCents: 1.5,
+        },
       ],
       // Not the shape Minutely writes: left out, line by line.
       [
@@ -264,7 +284,7 @@ describe("GET /bench/dashboard-sql, the dashboard's SQL floor", () => {
     expect(view.usage.lateEvents.minutes).toBe(15);
     expect(view.invoices).toHaveLength(5);
     expect(view.invoices.some((i: { refundedCents: number }) => i.refundedCents > 0)).toBe(true);
-    expect(view.invoices.map((i: { lines: unknown[] }) => i.lines.length).sort()).toEqual([0, 1, 1, 2, 2]);
+    expect(view.invoices.map((i: { lines: unknown[] }) => i.lines.length).sort()).toEqual([0, 1, 1, 3, 3]);
     expect(view.forecast.advice.kind).toBe("stay");
   });
 

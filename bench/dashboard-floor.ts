@@ -188,7 +188,8 @@ agents AS (
 ),
 invoices AS (
   SELECT json_agg(json_build_object('id', b.id, 'number', b.number, 'date', ${iso("b.issued_at")},
-      'amountCents', b.total_cents, 'amountDueCents', b.amount_due_cents, 'amountPaidCents', b.amount_paid_cents,
+      'amountCents', b.total_cents, 'subtotalCents', b.subtotal_cents, 'discountCents', b.discount_cents,
+      'amountDueCents', b.amount_due_cents, 'amountPaidCents', b.amount_paid_cents,
       'refundedCents', CASE WHEN EXISTS (
           SELECT 1 FROM subs s JOIN duplicate_subscription d
             ON d.account_id = s.account_id AND d.stripe_subscription_id = s.stripe_subscription_id
@@ -205,7 +206,8 @@ invoices AS (
         SELECT json_agg(json_build_object('id', l->>'id', 'description', l->>'description',
             'amountCents', (l->>'amountCents')::numeric::bigint, 'currency', l->>'currency',
             'periodStart', ${iso("(l->>'periodStart')::timestamptz")},
-            'periodEnd', ${iso("(l->>'periodEnd')::timestamptz")}, 'proration', (l->'proration')::boolean)
+            'periodEnd', ${iso("(l->>'periodEnd')::timestamptz")}, 'proration', (l->'proration')::boolean,
+            'discountCents', COALESCE((l->>'discountCents')::numeric::bigint, 0))
           ORDER BY n)
         FROM jsonb_array_elements(CASE WHEN jsonb_typeof(b.lines) = 'array' THEN b.lines ELSE '[]' END)
           WITH ORDINALITY AS x(l, n)
@@ -217,6 +219,12 @@ invoices AS (
               AND abs((l->>'amountCents')::numeric) <= 9007199254740991
             ELSE false END
           AND jsonb_typeof(l->'currency') = 'string' AND jsonb_typeof(l->'proration') = 'boolean'
+          -- Lines stored before coupons have no discountCents (nothing taken off); any other kind is left out.
+          AND CASE COALESCE(jsonb_typeof(l->'discountCents'), 'null')
+            WHEN 'null' THEN true
+            WHEN 'number' THEN (l->>'discountCents')::numeric = trunc((l->>'discountCents')::numeric)
+              AND abs((l->>'discountCents')::numeric) <= 9007199254740991
+            ELSE false END
           AND (jsonb_typeof(l->'periodStart') = 'null' OR (jsonb_typeof(l->'periodStart') = 'string'
             AND l->>'periodStart' ~ '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$'))
           AND (jsonb_typeof(l->'periodEnd') = 'null' OR (jsonb_typeof(l->'periodEnd') = 'string'
