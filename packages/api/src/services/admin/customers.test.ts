@@ -380,3 +380,42 @@ describe("overage budgets in the admin lists", () => {
     });
   });
 });
+
+describe("MRR contribution with a coupon", () => {
+  it("is the price after a recurring discount in the list and on the customer's page, as the revenue page counts it", async () => {
+    const accountId = await customer("Discounted Dentists", "owner@discounted.test", {
+      plan: pro,
+      status: "active",
+    });
+    const coupon = await db.coupon.create({
+      data: { name: "25% forever", percentOff: 25, duration: "forever" },
+    });
+    await db.subscription.updateMany({ where: { accountId }, data: { couponId: coupon.id } });
+    // $89.00 less 25% (22.25) = $66.75.
+    const listed = (await caller.customers.list({ search: "owner@discounted.test" })).items[0];
+    expect(listed?.mrr).toEqual({ amount: 6675, currency: "usd" });
+    expect((await caller.customers.get({ accountId })).mrr).toEqual({ amount: 6675, currency: "usd" });
+
+    // A repeating discount that has ended no longer lowers it; a `once` coupon never did.
+    await db.coupon.update({
+      where: { id: coupon.id },
+      data: { duration: "repeating", durationInMonths: 3 },
+    });
+    await db.subscription.updateMany({
+      where: { accountId },
+      data: { discountEndsAt: new Date(clock.now().getTime() - 1000) },
+    });
+    expect((await caller.customers.get({ accountId })).mrr).toEqual({ amount: 8900, currency: "usd" });
+    const once = await db.coupon.create({
+      data: { name: "$10 once", amountOffCents: 1000, currency: "usd", duration: "once" },
+    });
+    await db.subscription.updateMany({
+      where: { accountId },
+      data: { couponId: once.id, discountEndsAt: null },
+    });
+    expect((await caller.customers.list({ search: "owner@discounted.test" })).items[0]?.mrr).toEqual({
+      amount: 8900,
+      currency: "usd",
+    });
+  });
+});

@@ -20,7 +20,7 @@ import {
   accountsMatching,
   chosenSubscriptionOf,
   currentPeriodOf,
-  PRICE_AMOUNT,
+  mrrAmount,
   PRICE_CURRENCY,
 } from "./sql.ts";
 
@@ -92,7 +92,8 @@ interface ListRow {
   cancel_at_period_end: boolean | null;
   minutes_used: number | null;
   minutes_limit: number | null;
-  price_cents: number | null;
+  /** What the subscription adds to MRR: its price after a recurring discount (mrrAmount). */
+  mrr_cents: number | null;
   currency: string | null;
   cap_cents: number | null;
   cap_currency: string | null;
@@ -177,7 +178,7 @@ export async function listCustomers(
     )
     SELECT p.id, p.name, p.created_at, o.email AS owner_email, s.status, pl.name AS plan_name,
       s.cancel_at_period_end, CASE WHEN s.id IS NULL THEN NULL ELSE COALESCE(r.minutes, 0) END AS minutes_used,
-      pl.call_minutes_limit AS minutes_limit, ${PRICE_AMOUNT} AS price_cents, ${PRICE_CURRENCY} AS currency,
+      pl.call_minutes_limit AS minutes_limit, ${mrrAmount(clock.now())}::int AS mrr_cents, ${PRICE_CURRENCY} AS currency,
       p.overage_cap_cents AS cap_cents, p.overage_cap_currency AS cap_currency,
       pl.overage_price_cents_per_minute AS overage_price_cents
     FROM page p
@@ -188,6 +189,7 @@ export async function listCustomers(
     LEFT JOIN LATERAL (${chosenSubscriptionOf(Prisma.sql`p.id`)}) s ON true
     LEFT JOIN subscription_plan pl ON pl.id = s.plan_id
     LEFT JOIN plan_price pp ON pp.stripe_price_id = s.stripe_price_id
+    LEFT JOIN coupon c ON c.id = s.coupon_id
     LEFT JOIN LATERAL (${currentPeriodOf("s", clock.now())}) cp ON s.id IS NOT NULL
     LEFT JOIN usage_period_rollup r ON r.account_id = p.id AND r.period_start = cp.period_start
     ORDER BY p.created_at DESC, p.id DESC`;
@@ -214,8 +216,8 @@ export async function listCustomers(
               }
             : null,
         mrr:
-          grantsAccess(status) && r.price_cents !== null && r.currency !== null
-            ? { amount: r.price_cents, currency: r.currency }
+          grantsAccess(status) && r.mrr_cents !== null && r.currency !== null
+            ? { amount: r.mrr_cents, currency: r.currency }
             : null,
         spendCap: spendCapOfRow(r),
       };
@@ -316,6 +318,21 @@ const INVOICES_SHOWN = 24;
 const ALERTS_SHOWN = 20;
 
 /** Everything about one account, for the customer detail page. */
+/** What a subscription adds to MRR now: its price after a recurring discount, as the revenue page counts it. */
+async function mrrOf(
+  { db, clock }: Pick<Ports, "db" | "clock">,
+  subscription: CustomerSubscriptionView,
+): Promise<Amount> {
+  const [row] = await db.$queryRaw<{ amount: number }[]>`
+    SELECT ${mrrAmount(clock.now())}::int AS amount
+    FROM subscription s
+    JOIN subscription_plan pl ON pl.id = s.plan_id
+    LEFT JOIN plan_price pp ON pp.stripe_price_id = s.stripe_price_id
+    LEFT JOIN coupon c ON c.id = s.coupon_id
+    WHERE s.id = ${subscription.id}::uuid`;
+  return { amount: row?.amount ?? subscription.price.amount, currency: subscription.price.currency };
+}
+
 export async function customerDetail(
   ports: Pick<Ports, "db" | "clock" | "settings">,
   accountId: string,
@@ -403,7 +420,7 @@ export async function customerDetail(
     users,
     subscription: chosen,
     subscriptions,
-    mrr: chosen && grantsAccess(chosen.status) ? chosen.price : null,
+    mrr: chosen && grantsAccess(chosen.status) ? await mrrOf(ports, chosen) : null,
     usage,
     daily,
     invoices: invoices.map((i) => ({

@@ -17,7 +17,7 @@
 import { Prisma } from "@minutely/db";
 import type { Ports } from "../../context.ts";
 import type { Amount } from "./customers.ts";
-import { ACCESS_STATUSES, PRICE_AMOUNT, PRICE_CURRENCY } from "./sql.ts";
+import { ACCESS_STATUSES, mrrAmount, PRICE_CURRENCY } from "./sql.ts";
 
 export const MAX_REVENUE_MONTHS = 24;
 
@@ -85,25 +85,6 @@ interface ChangeRow {
   to_currency: string | null;
 }
 
-/**
- * What subscription `s` (package `pl`, price `pp`, coupon `c`) pays a month at `now`: PRICE_AMOUNT after its
- * recurring discount, with the rounding of domain `discountAmount` (half up on integers, never below zero).
- */
-function discountedAmount(now: Date): Prisma.Sql {
-  return Prisma.sql`(CASE
-    WHEN c.id IS NOT NULL AND c.duration <> 'once'
-      AND (s.discount_ends_at IS NULL OR s.discount_ends_at > ${now})
-      AND (COALESCE(cardinality(c.applies_to_plan_ids), 0) = 0 OR s.plan_id = ANY(c.applies_to_plan_ids))
-    THEN CASE
-      WHEN c.percent_off IS NOT NULL
-        THEN ${PRICE_AMOUNT} - LEAST(${PRICE_AMOUNT}, (${PRICE_AMOUNT}::bigint * c.percent_off + 50) / 100)
-      WHEN lower(c.currency) = ${PRICE_CURRENCY} THEN GREATEST(${PRICE_AMOUNT} - c.amount_off_cents, 0)
-      ELSE ${PRICE_AMOUNT}
-    END
-    ELSE ${PRICE_AMOUNT}
-  END)`;
-}
-
 function monthKey(date: Date): string {
   return `${date.getUTCFullYear()}-${String(date.getUTCMonth() + 1).padStart(2, "0")}`;
 }
@@ -132,7 +113,7 @@ export async function revenueOverview(
 ): Promise<RevenueOverview> {
   const now = clock.now();
   const from = startOfUtcMonth(now, input.months - 1);
-  const amount = discountedAmount(now);
+  const amount = mrrAmount(now);
   const [packageRows, started, ended, changes] = await Promise.all([
     // Index subscription(status, current_period_end) narrows to the access-granting statuses.
     db.$queryRaw<PackageRow[]>`

@@ -55,6 +55,25 @@ export const PRICE_AMOUNT = Prisma.sql`COALESCE(pp.amount_cents, pl.monthly_pric
 export const PRICE_CURRENCY = Prisma.sql`lower(trim(COALESCE(pp.currency, pl.currency)))`;
 
 /**
+ * What subscription `s` (package `pl`, price `pp`, coupon `c`) pays a month at `now`: PRICE_AMOUNT after its
+ * recurring discount, with the rounding of domain `discountAmount` (half up on integers, never below zero).
+ */
+export function mrrAmount(now: Date): Prisma.Sql {
+  return Prisma.sql`(CASE
+    WHEN c.id IS NOT NULL AND c.duration <> 'once'
+      AND (s.discount_ends_at IS NULL OR s.discount_ends_at > ${now})
+      AND (COALESCE(cardinality(c.applies_to_plan_ids), 0) = 0 OR s.plan_id = ANY(c.applies_to_plan_ids))
+    THEN CASE
+      WHEN c.percent_off IS NOT NULL
+        THEN ${PRICE_AMOUNT} - LEAST(${PRICE_AMOUNT}, (${PRICE_AMOUNT}::bigint * c.percent_off + 50) / 100)
+      WHEN lower(c.currency) = ${PRICE_CURRENCY} THEN GREATEST(${PRICE_AMOUNT} - c.amount_off_cents, 0)
+      ELSE ${PRICE_AMOUNT}
+    END
+    ELSE ${PRICE_AMOUNT}
+  END)`;
+}
+
+/**
  * A LATERAL subquery with `period_start` and `period_end`: domain `currentBillingPeriod` of subscription
  * alias `s` at the account's now (domain `accountNow`: its test clock's time when that is later than
  * `wallNow`), in SQL, so the admin lists measure the same period as the customer's dashboard, metering and
