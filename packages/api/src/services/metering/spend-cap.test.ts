@@ -12,6 +12,7 @@ import {
   callEvent,
   createAccount,
   createAgentRows,
+  PERIOD_END,
   PERIOD_START,
   runQueuedJobs,
   type SeededPlan,
@@ -215,6 +216,31 @@ describe("the spend cap", () => {
       ["spend_cap.set", who.viewer.email, { spendCap: cap(5000) }, { spendCap: cap(7000) }],
       ["spend_cap.remove", who.viewer.email, { spendCap: cap(7000) }, { spendCap: null }],
     ]);
+  });
+
+  it("a late call of a closed period is billed by that period's budget, not by a budget raised after it ended", async () => {
+    const who = await customer();
+    await setSpendCap(ports, who.viewer, who.accountId, cap(300)); // 100 minutes in November
+    await use(who, 3100);
+    expect(await billedCents(who)).toBe(300);
+    // Renewal: December is the current period; the customer raises the budget for it.
+    await db.subscription.updateMany({
+      where: { accountId: who.accountId },
+      data: { currentPeriodStart: PERIOD_END, currentPeriodEnd: new Date("2027-01-01T00:00:00Z") },
+    });
+    const before = clock.now();
+    clock.set(new Date("2026-12-05T12:00:00Z"));
+    try {
+      await setSpendCap(ports, who.viewer, who.accountId, cap(30_000));
+      // A November call reported late (after the renewal): November's highest budget was $3.00.
+      const late = await ingestUsageEvents(ports, [
+        callEvent(who.accountId, 500 * 60, { startedAt: new Date("2026-11-20T10:00:00Z") }),
+      ]);
+      expect(late.results[0]).toMatchObject({ status: "accepted", late: true });
+      expect(await billedCents(who)).toBe(300);
+    } finally {
+      clock.set(before);
+    }
   });
 
   it("refuses bad budgets naming the field", async () => {
