@@ -243,6 +243,27 @@ describe("the spend cap", () => {
     }
   });
 
+  it("an authorization racing a lowering of the budget is decided by the lowered budget", async () => {
+    const who = await customer();
+    await setSpendCap(ports, who.viewer, who.accountId, cap(30_000));
+    await use(who, 3100);
+    // The customer lowers the budget to $3.00 (100 minutes, all used) while the authorization is under way:
+    // after its reads, before its transaction takes the period's lock.
+    const racing = new Proxy(db, {
+      get(target, prop, receiver) {
+        if (prop === "$transaction") {
+          return async (...args: unknown[]) => {
+            await setSpendCap(ports, who.viewer, who.accountId, cap(300));
+            return (target.$transaction as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        return Reflect.get(target, prop, receiver);
+      },
+    }) as Database;
+    const decision = await authorizeCallRequest({ ...ports, db: racing }, call(who));
+    expect(decision).toMatchObject({ decision: "deny", reason: "spend_cap_reached" });
+  });
+
   it("refuses bad budgets naming the field", async () => {
     const who = await customer();
     const starter = await customer("Starter");
