@@ -264,6 +264,30 @@ describe("the spend cap", () => {
     expect(decision).toMatchObject({ decision: "deny", reason: "spend_cap_reached" });
   });
 
+  it("after lowering the budget below what was billed, the spend shown is what is billed", async () => {
+    const who = await customer();
+    await setSpendCap(ports, who.viewer, who.accountId, cap(30_000));
+    await use(who, 3200);
+    expect(await billedCents(who)).toBe(600);
+    await setSpendCap(ports, who.viewer, who.accountId, cap(300));
+    expect(await billedCents(who)).toBe(600); // nothing reversed
+    const view = await spendCapView(ports, who.accountId);
+    expect(view.status).toMatchObject({ reached: true, spentCents: 600 });
+  });
+
+  it("a budget lowered below the overage used alerts that outbound calls are paused", async () => {
+    const who = await customer();
+    await setSpendCap(ports, who.viewer, who.accountId, cap(30_000));
+    await use(who, 3100);
+    await setSpendCap(ports, who.viewer, who.accountId, cap(150)); // 50 minutes: used up
+    expect(await authorizeCallRequest(ports, call(who))).toMatchObject({ reason: "spend_cap_reached" });
+    await use(who, 5); // inbound minutes keep arriving
+    const alerts = await db.usageAlert.findMany({
+      where: { accountId: who.accountId, kind: "spend_cap", thresholdPercent: 100 },
+    });
+    expect(alerts).toHaveLength(1);
+  });
+
   it("refuses bad budgets naming the field", async () => {
     const who = await customer();
     const starter = await customer("Starter");
