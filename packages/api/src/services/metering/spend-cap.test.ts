@@ -288,6 +288,23 @@ describe("the spend cap", () => {
     expect(alerts).toHaveLength(1);
   });
 
+  it("a raised budget that is used up again tells the customer outbound calls are paused again", async () => {
+    const who = await customer();
+    await setSpendCap(ports, who.viewer, who.accountId, cap(300)); // 100 minutes
+    await use(who, 3100);
+    expect(await authorizeCallRequest(ports, call(who))).toMatchObject({ reason: "spend_cap_reached" });
+    await setSpendCap(ports, who.viewer, who.accountId, cap(600)); // 200 minutes: calls resume
+    expect(await authorizeCallRequest(ports, call(who))).toMatchObject({ decision: "allow" });
+    await use(who, 100); // the new budget is used up: calls paused again
+    expect(await authorizeCallRequest(ports, call(who))).toMatchObject({ reason: "spend_cap_reached" });
+    const used = await db.usageAlert.findMany({
+      where: { accountId: who.accountId, kind: "spend_cap", thresholdPercent: 100 },
+      orderBy: { createdAt: "asc" },
+    });
+    // One for the $3.00 budget used up, and one for the $6.00 budget used up.
+    expect(used.map((a) => a.minutesUsed)).toEqual([3100, 3200]);
+  });
+
   it("refuses bad budgets naming the field", async () => {
     const who = await customer();
     const starter = await customer("Starter");
