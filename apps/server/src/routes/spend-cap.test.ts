@@ -125,6 +125,19 @@ describe("the spend cap over REST", () => {
     }
   });
 
+  it("over tRPC, an absurd budget's message and its field error say the same thing", async () => {
+    const { cookie } = await customer("cap-absurd-trpc@example.com");
+    const response = await app.inject({
+      method: "POST",
+      url: "/trpc/spendCap.set",
+      headers: { cookie, origin: TEST_ORIGIN, "content-type": "application/json" },
+      payload: JSON.stringify({ json: { amountCents: 1e308, currency: "usd" } }),
+    });
+    expect(response.statusCode).toBe(400);
+    const { message, data } = response.json().error.json;
+    expect(message).toContain(data.fieldErrors.amountCents);
+  });
+
   it("refuses a budget on a hard-cap package or without a subscription, and anonymous callers", async () => {
     const starter = await customer("cap-starter@example.com", "Starter");
     const refused = await post(starter.cookie, { amount_cents: 100, currency: "usd" });
