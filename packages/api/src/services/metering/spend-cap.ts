@@ -141,13 +141,15 @@ export async function setSpendCap(
     wanted === null ? null : { amountCents: wanted.amountCents, currency: wanted.currency as Currency };
   await ports.db.$transaction(async (tx) => {
     // The current period's lock first (the order authorization and ingestion take locks in): an
-    // authorization waiting on it reads the budget after this change has committed.
+    // authorization waiting on it reads the budget after this change has committed. The account's row only
+    // NO KEY UPDATE: rows referencing the account (events, reservations) take KEY SHARE on it, which must not
+    // wait for this transaction while it holds the period's lock.
     const period = current
       ? await lockCurrentPeriod(tx, accountId, current.subscription, current.period, current.now)
       : null;
     const [row] = await tx.$queryRaw<{ cents: number | null; currency: string | null }[]>`
       SELECT overage_cap_cents AS cents, overage_cap_currency AS currency FROM account
-      WHERE id = ${accountId}::uuid FOR UPDATE`;
+      WHERE id = ${accountId}::uuid FOR NO KEY UPDATE`;
     if (!row) throw new AppError("NOT_FOUND", "This account does not exist.", "accountId");
     const before: SpendCap | null =
       row.cents === null || row.currency === null
