@@ -75,8 +75,8 @@ describe("the overage budget on the Usage page", () => {
       decision: "deny",
       reason: "spend_cap_reached",
     });
-    await page.reload();
-    await page.getByTestId("spend-cap-reached").waitFor();
+    // No reload: the live usage stream re-reads the card (well before its own 15-second refetch).
+    await page.getByTestId("spend-cap-reached").waitFor({ timeout: 8000 });
     expect(await page.getByTestId("spend-cap-status").textContent()).toMatch(/\$3\.00\s*of \$3\.00 budget/);
     await page.getByText("Overage budget used up").first().waitFor();
     await screenshot(page, "web-spend-cap-reached");

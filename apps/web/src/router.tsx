@@ -87,6 +87,8 @@ const LIVE_REFRESH = [
   trpc.dashboard.pathFilter(),
   { ...trpc.usage.pathFilter(), predicate: (query: Query) => httpStatusOf(query.state.error) !== 403 },
   trpc.alerts.pathFilter(),
+  // The spend cap card: its spend and "used up" follow the minutes.
+  trpc.spendCap.get.pathFilter(),
 ];
 
 /**

@@ -31,7 +31,8 @@ const t = initTRPC.context<Context>().create({
     const issues = cause instanceof ZodError ? issuesOf(cause) : [];
     const fieldErrors =
       cause instanceof ZodError
-        ? Object.fromEntries(issues.map((issue) => [issue.field, issue.message]))
+        ? // The first issue of each field, as the message says (a value can break several rules).
+          Object.fromEntries([...issues].reverse().map((issue) => [issue.field, issue.message]))
         : cause instanceof AppError && cause.field
           ? { [cause.field]: cause.message }
           : null;

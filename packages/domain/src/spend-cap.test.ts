@@ -9,6 +9,7 @@ import {
   spendCapProblem,
   spendCapStatus,
   spendCapThresholdMinutes,
+  spendCapThresholdsReachedByChange,
 } from "./spend-cap";
 
 const usd = (amount: number) => ({ amount, currency: "usd" as const });
@@ -162,6 +163,34 @@ describe("authorizeCall with a spend cap", () => {
         }
         expect(held).toBeLessThanOrEqual(budget);
       }),
+    );
+  });
+});
+
+describe("a change of the budget", () => {
+  it("reaches at once the thresholds of a lowered budget already used up, and nothing when raised", () => {
+    const at = { used: 3100, limit: 3000, price: usd(3) };
+    // $300.00 -> $1.50 (50 minutes) at 100 overage minutes: 50%, 80% and 100% at once.
+    expect(spendCapThresholdsReachedByChange({ ...at, before: cap(30_000), after: cap(150) })).toEqual([
+      50, 80, 100,
+    ]);
+    // $3.00 (used up) -> $6.00: 50% of $6.00 was reached by $3.00 too; nothing new.
+    expect(spendCapThresholdsReachedByChange({ ...at, before: cap(300), after: cap(600) })).toEqual([]);
+    expect(spendCapThresholdsReachedByChange({ ...at, before: null, after: cap(600) })).toEqual([50]);
+    expect(spendCapThresholdsReachedByChange({ ...at, before: cap(300), after: null })).toEqual([]);
+  });
+
+  it("shows what is billed even above a budget lowered below it", () => {
+    const status = spendCapStatus({
+      minutesUsed: 3200,
+      limit: 3000,
+      price: usd(3),
+      cap: cap(300),
+      billedOverageMinutes: 200,
+    });
+    expect(status).toMatchObject({ spentCents: 600, reached: true, percentage: 100 });
+    expect(spendCapStatus({ minutesUsed: 3200, limit: 3000, price: usd(3), cap: cap(300) }).spentCents).toBe(
+      300,
     );
   });
 });

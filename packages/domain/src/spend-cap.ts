@@ -14,6 +14,9 @@
  * - Alerts at 50%, 80% and 100% of the budget ({@link SPEND_CAP_THRESHOLDS}): a percentage below 100 is
  *   reached when the overage would cost at least that share of the cap; 100% when the budget cannot pay
  *   for another minute (`used >= included + capMinutes`), which is when outbound calls stop.
+ * - Lowering the cap reverses nothing already billed: the spend shown is then what is billed, above the cap.
+ * - Alerts belong to the budget amount: a changed budget is checked at once against the minutes used (a
+ *   lowered one already used up alerts 100% there and then), and a raised budget used up again alerts again.
  * - A new period starts at zero spend against the same cap.
  */
 import { assertNever } from "./exhaustive";
@@ -117,9 +120,35 @@ export function crossedSpendCapThresholds(input: {
     .map((t) => t.percent);
 }
 
+/**
+ * Spend cap thresholds a change of the budget from `before` to `after` reaches at once at `used` minutes
+ * (ascending): those of the new budget reached there that the old budget had not reached there. A budget
+ * lowered below the overage already used reaches 100% at once (outbound calls stop there and then).
+ */
+export function spendCapThresholdsReachedByChange(input: {
+  used: number;
+  limit: number;
+  price: Money | null;
+  before: SpendCap | null;
+  after: SpendCap | null;
+}): number[] {
+  const { used, limit, price, before, after } = input;
+  const reached = (cap: SpendCap | null) => {
+    if (price === null || cap === null || price.amount <= 0 || cap.currency !== price.currency) return [];
+    return spendCapThresholdMinutes({ limit, pricePerMinuteCents: price.amount, capCents: cap.amountCents })
+      .filter((t) => used >= t.minutes)
+      .map((t) => t.percent);
+  };
+  const old = new Set(reached(before));
+  return reached(after).filter((percent) => !old.has(percent));
+}
+
 export interface SpendCapStatus {
   cap: SpendCap;
-  /** Overage billable so far this period (at most the cap), in minor units. */
+  /**
+   * Overage billed or billable so far this period, in minor units: at most the cap, unless the cap was
+   * lowered below what was already billed (nothing billed is reversed: that is what is shown).
+   */
   spentCents: number;
   /** `spent / cap` in percent, rounded down (100 once reached; 100 for a zero cap once overage began). */
   percentage: number;
@@ -133,10 +162,15 @@ export function spendCapStatus(input: {
   limit: number;
   price: Money;
   cap: SpendCap;
+  /** Overage minutes of the period already billed (reported), which a lowered cap does not take back. */
+  billedOverageMinutes?: number;
 }): SpendCapStatus {
   const { minutesUsed, limit, price, cap } = input;
   const capMinutes = spendCapMinutes(cap, price) ?? 0;
-  const billable = billableOverageMinutes(minutesUsed - limit, capMinutes);
+  const billable = Math.max(
+    billableOverageMinutes(minutesUsed - limit, capMinutes),
+    Math.max(0, input.billedOverageMinutes ?? 0),
+  );
   const spentCents = billable * price.amount;
   const reached = minutesUsed >= limit + capMinutes;
   const percentage = reached

@@ -11,7 +11,9 @@
 //   - overage is billed up to the customer's overage budget (spend cap) only: the model bills
 //     max(billed so far, min(overage minutes, floor(budget / price))) after every step, and the invariant
 //     "overage billed in the current period <= the highest budget in force during the period (none: no
-//     bound)" is checked on Minutely's bills; budgets are set, raised, lowered and removed at random;
+//     bound)" is checked on Minutely's bills; budgets are set, raised, lowered and removed at random; late
+//     calls of the period a renewal closed are billed by the budget in force when it closed, never by one
+//     set since (reportLateAfterRenewal);
 //   - the subscription's coupon in Minutely is the model's (a `once` coupon is used up by the first invoice);
 //   - every accepted minute counted once, in the current period, and the dashboard, the metering API and
 //     the admin app agree on it; a replay is "duplicate", a different call with a used id is never silently
@@ -237,6 +239,21 @@ interface AccountModel {
   billedMinutes: number;
   /** The coupon on the live subscription (a code subscribed with, or one an admin applied). */
   discount: CouponName | null;
+  /**
+   * The period closed by the first renewal (the wall clock is still inside it, so a call reported now is a
+   * late call of it): its plan, minutes, overage billed and the budget in force when it closed, which bounds
+   * its late overage whatever the budget is later. Null before that renewal, after a second one or an end.
+   */
+  closed: {
+    plan: PlanName;
+    start: number;
+    minutes: number;
+    billedMinutes: number;
+    cap: number | null;
+  } | null;
+  /** Cents of late overage items still pending (invoiced, discounted, by the next renewal). */
+  pendingLateCents: number;
+  renewals: number;
 }
 
 interface Account {
@@ -991,6 +1008,17 @@ class Renew implements Cmd {
     const plan = m.plan as PlanName;
     settleOverage(m);
     const overage = currentOverageCents(m);
+    const closed = {
+      plan,
+      start: row.currentPeriodStart.getTime(),
+      minutes: periodMinutes(m),
+      billedMinutes: m.billedMinutes,
+      cap: m.cap,
+    };
+    const pendingLate = m.pendingLateCents;
+    m.charged -= pendingLate;
+    m.pendingLateCents = 0;
+    m.renewals += 1;
     await trpc(admin.cookie, "mutation", "admin/billingClock.advance", {
       accountId: account.accountId,
       to: new Date(row.currentPeriodEnd.getTime() + HOUR_MS),
@@ -998,18 +1026,27 @@ class Renew implements Cmd {
     const ended = m.cancelAtPeriodEnd;
     if (m.cancelAtPeriodEnd) {
       // The final invoice bills the overage only (discounted like any invoice of the subscription).
-      m.charged += afterDiscount([{ cents: overage, plan: null }], m.discount);
+      m.charged += afterDiscount(
+        [
+          { cents: overage, plan: null },
+          { cents: pendingLate, plan: null },
+        ],
+        m.discount,
+      );
       m.plan = null;
+      m.closed = null;
       m.discount = null;
     } else {
       m.plan = m.scheduled ?? plan;
       m.charged += afterDiscount(
         [
           { cents: overage, plan: null },
+          { cents: pendingLate, plan: null },
           { cents: PLANS[m.plan].price, plan: m.plan },
         ],
         m.discount,
       );
+      m.closed = m.renewals === 1 ? closed : null;
     }
     m.scheduled = null;
     m.cancelAtPeriodEnd = false;
@@ -1181,6 +1218,90 @@ class ReportPastBudget implements Cmd {
   toString = () => `reportPastBudget(${this.index}, ${this.extraHours} hours beyond)`;
 }
 
+/**
+ * After the renewal, the platform reports hour-long inbound calls of the closed period (late): they count in
+ * that period, and its overage is billed by its own plan and the budget in force when it closed, up to it,
+ * never by a budget set since (a raised budget bills none of it), as a pending item on the next invoice.
+ */
+class ReportLateAfterRenewal implements Cmd {
+  constructor(
+    readonly index: number,
+    readonly hours: number,
+  ) {}
+  check = (model: Readonly<Model>) => {
+    const m = model.accounts[this.index];
+    return m !== undefined && m.plan !== null && m.closed !== null;
+  };
+  async run(model: Model, real: Real) {
+    const m = model.accounts[this.index] as AccountModel;
+    const closed = m.closed as NonNullable<AccountModel["closed"]>;
+    const account = real.accounts[this.index] as Account;
+    // In the closed period, which the wall clock is still in (the account's time is past it).
+    const startedAt = new Date(Math.max(closed.start + 1000, Date.now() - 60_000)).toISOString();
+    const events = Array.from({ length: this.hours }, () => ({
+      call_id: newCallId(),
+      account_id: account.accountId,
+      direction: "inbound",
+      started_at: startedAt,
+      duration_seconds: 3600,
+    }));
+    const answer = await call("/api/v1/usage/calls", {
+      method: "POST",
+      headers: METERING,
+      body: JSON.stringify({ events }),
+    });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    const results = (answer.body as { results: { status: string; late?: boolean }[] }).results;
+    for (const result of results)
+      expect(result, JSON.stringify(result)).toMatchObject({ status: "accepted", late: true });
+    closed.minutes += 60 * this.hours;
+    const plan = PLANS[closed.plan];
+    if (plan.overageCents !== null) {
+      const overage = Math.max(0, closed.minutes - plan.limit);
+      const budgetMinutes =
+        closed.cap === null ? Number.POSITIVE_INFINITY : Math.floor(closed.cap / plan.overageCents);
+      const billed = Math.max(closed.billedMinutes, Math.min(overage, budgetMinutes));
+      const cents = (billed - closed.billedMinutes) * plan.overageCents;
+      closed.billedMinutes = billed;
+      m.charged += cents;
+      m.pendingLateCents += cents;
+    }
+    await checkInvariants(model, real, this.toString());
+  }
+  toString = () => `reportLateAfterRenewal(${this.index}, ${this.hours} hours)`;
+}
+
+/**
+ * The story of rule "a closed period keeps its budget": the customer sets a budget, the period goes past it,
+ * the renewal closes it, the customer raises the budget for the new period, and late calls of the closed
+ * period arrive: they are billed up to the closed period's budget only.
+ */
+class BudgetThenLateCalls implements Cmd {
+  constructor(
+    readonly index: number,
+    readonly capCents: number,
+    readonly raiseCents: number,
+    readonly lateHours: number,
+  ) {}
+  check = (model: Readonly<Model>) => {
+    const m = model.accounts[this.index];
+    return m !== undefined && m.plan !== null && !m.renewed && PLANS[m.plan].overageCents !== null;
+  };
+  async run(model: Model, real: Real) {
+    const m = model.accounts[this.index] as AccountModel;
+    await new SetSpendCap(this.index, "set", this.capCents).run(model, real);
+    const past = new ReportPastBudget(this.index, 1);
+    if (past.check(model)) await past.run(model, real);
+    await new Renew(this.index).run(model, real);
+    if (m.closed === null || m.plan === null) return;
+    await new SetSpendCap(this.index, "raise", this.raiseCents).run(model, real);
+    const late = new ReportLateAfterRenewal(this.index, this.lateHours);
+    if (late.check(model)) await late.run(model, real);
+  }
+  toString = () =>
+    `budgetThenLateCalls(${this.index}, ${this.capCents}, raised by ${this.raiseCents}, ${this.lateHours} hours late)`;
+}
+
 const usageCall = fc.record({
   kind: fc.constantFrom<UsageKind>("new", "new", "replay", "conflict", "moved", "other-account-id"),
   seconds: fc.integer({ min: 1, max: 4 * 3600 }),
@@ -1245,6 +1366,15 @@ const allCommands = [
     )
     .map(([i, change, cents, past]) => new SetSpendCap(i, change, cents, past)),
   fc.tuple(accountIndex, fc.integer({ min: 1, max: 5 })).map(([i, h]) => new ReportPastBudget(i, h)),
+  fc.tuple(accountIndex, fc.integer({ min: 1, max: 40 })).map(([i, h]) => new ReportLateAfterRenewal(i, h)),
+  fc
+    .tuple(
+      accountIndex,
+      fc.integer({ min: 0, max: 3000 }),
+      fc.integer({ min: 1, max: 30_000 }),
+      fc.integer({ min: 1, max: 40 }),
+    )
+    .map(([i, cap, raise, h]) => new BudgetThenLateCalls(i, cap, raise, h)),
 ];
 
 /** MINUTELY_MODEL_ONLY=reportCalls,renew (names as in the counterexamples) narrows the commands for a hunt. */
@@ -1285,6 +1415,9 @@ describe("the billing lifecycle against a model", () => {
               capBound: Number.POSITIVE_INFINITY,
               billedMinutes: 0,
               discount: null,
+              closed: null,
+              pendingLateCents: 0,
+              renewals: 0,
             })),
           };
           await fc.asyncModelRun(() => ({ model, real: { accounts, run: runCounter } }), cmds);

@@ -160,8 +160,9 @@ const ZAuthorizeResponseSchema = z.object({
         "The most this call may last: end it after this many seconds. On a hard-cap package, what " +
         "is left of the included minutes once those used and those held by other calls are " +
         "counted (calls running at once share it; each is told what is left when it starts). " +
-        "Null when no cap ends the call: an overage package, or an inbound call, answered " +
-        "beyond the cap. Minutes a call runs beyond the cap are recorded as over-cap minutes, " +
+        "On an overage package with an overage budget (spend cap) set, what is left of the included " +
+        "minutes plus the minutes the budget pays for, counted the same way. Null when no cap ends the " +
+        "call: an overage package without a budget, or an inbound call, answered beyond the cap. Minutes a call runs beyond the cap are recorded as over-cap minutes, " +
         "shown to the customer and never billed.",
     }),
   reason: z.enum(CALL_DENIALS).optional(),

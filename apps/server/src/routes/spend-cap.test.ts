@@ -106,6 +106,38 @@ describe("the spend cap over REST", () => {
     expect(await db.auditLog.count({ where: { entityId: accountId } })).toBe(0);
   });
 
+  it("refuses removing the budget in another currency than the billing currency, naming currency", async () => {
+    const { cookie, accountId } = await customer("cap-remove-eur@example.com");
+    expect((await post(cookie, { amount_cents: 5000, currency: "usd" })).statusCode).toBe(200);
+    const response = await post(cookie, { amount_cents: null, currency: "eur" });
+    expect(response.statusCode, response.body).toBe(400);
+    expect(response.json().fields).toHaveProperty("currency");
+    const account = await db.account.findUniqueOrThrow({ where: { id: accountId } });
+    expect(account.overageCapCents).toBe(5000);
+  });
+
+  it("says an absurdly large whole budget is above the maximum, not that it is not a whole number", async () => {
+    const { cookie } = await customer("cap-absurd@example.com");
+    for (const amount of ["1e308", "9007199254740993", "1e16"]) {
+      const response = await post(cookie, JSON.parse(`{"amount_cents":${amount},"currency":"usd"}`));
+      expect(response.statusCode, response.body).toBe(400);
+      expect(response.json().fields.amount_cents, amount).toContain("at most 10000000");
+    }
+  });
+
+  it("over tRPC, an absurd budget's message and its field error say the same thing", async () => {
+    const { cookie } = await customer("cap-absurd-trpc@example.com");
+    const response = await app.inject({
+      method: "POST",
+      url: "/trpc/spendCap.set",
+      headers: { cookie, origin: TEST_ORIGIN, "content-type": "application/json" },
+      payload: JSON.stringify({ json: { amountCents: 1e308, currency: "usd" } }),
+    });
+    expect(response.statusCode).toBe(400);
+    const { message, data } = response.json().error.json;
+    expect(message).toContain(data.fieldErrors.amountCents);
+  });
+
   it("refuses a budget on a hard-cap package or without a subscription, and anonymous callers", async () => {
     const starter = await customer("cap-starter@example.com", "Starter");
     const refused = await post(starter.cookie, { amount_cents: 100, currency: "usd" });

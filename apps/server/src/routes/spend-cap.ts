@@ -26,9 +26,11 @@ const ZCurrencySchema = z.enum(CURRENCIES, { error: "must be usd, eur or gbp (lo
 const ZSpendCapRequestSchema = z.strictObject({
   amount_cents: z
     .number({ error: "must be a whole number of minor units (cents), or null for no budget" })
-    .int("must be a whole number of minor units (cents)")
-    .min(MIN_SPEND_CAP_CENTS, "must not be negative")
+    // The bounds first: an absurdly large number (1e308, 2^53 + 1) is above the maximum before it is not a
+    // safe whole number, and the first issue is the one answered.
     .max(MAX_SPEND_CAP_CENTS, `must be at most ${MAX_SPEND_CAP_CENTS}`)
+    .min(MIN_SPEND_CAP_CENTS, "must not be negative")
+    .int("must be a whole number of minor units (cents)")
     .nullable()
     .meta({
       description:
@@ -51,7 +53,11 @@ const ZSpendCapResponseSchema = z.object({
       spent_cents: z
         .number()
         .int()
-        .meta({ description: "Overage billable so far this period (at most the budget)" }),
+        .meta({
+          description:
+            "Overage of this period billed or billable so far, in minor units: at most the budget, unless the " +
+            "budget was lowered below what was already billed (nothing billed is reversed; that amount is shown)",
+        }),
       percentage: z.number().int(),
       reached: z.boolean().meta({ description: "The budget is used up: outbound calls are denied" }),
     })
@@ -127,8 +133,8 @@ export async function registerSpendCapRoutes(
     authorize: (req) => requireCustomer(deps.auth, req),
     handler: async ({ req, viewer, body }) => {
       const key = idempotencyKeyOf(req);
-      const cap =
-        body.amount_cents === null ? null : { amountCents: body.amount_cents, currency: body.currency };
+      // A removal names the currency too: it must be the billing currency, as for a budget.
+      const cap = { amountCents: body.amount_cents, currency: body.currency };
       const answer = await runIdempotently(
         { db: deps.db, settings: deps.settings, viewer },
         "spendCap.set",

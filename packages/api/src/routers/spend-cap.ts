@@ -12,9 +12,11 @@ export const ZSpendCapSetRequestSchema = withRequestKey(
   z.strictObject({
     amountCents: z
       .number({ error: "Enter the budget in cents, or null for no budget." })
-      .int("Use a whole number of cents.")
-      .min(MIN_SPEND_CAP_CENTS, "The budget cannot be negative.")
+      // The bounds first: an absurdly large number (1e308, 2^53 + 1) is above the maximum before it is
+      // not a safe whole number, and the first issue is the one shown.
       .max(MAX_SPEND_CAP_CENTS, `The budget can be at most ${MAX_SPEND_CAP_CENTS} cents.`)
+      .min(MIN_SPEND_CAP_CENTS, "The budget cannot be negative.")
+      .int("Use a whole number of cents.")
       .nullable(),
     currency: z.enum(CURRENCIES, { error: "Use usd, eur or gbp (lowercase)." }),
   }),
@@ -28,11 +30,9 @@ export const spendCapRouter = router({
     .input(ZSpendCapSetRequestSchema)
     .use(idempotent())
     .mutation(({ ctx, input }) =>
-      setSpendCap(
-        ctx,
-        ctx.viewer,
-        ctx.accountId,
-        input.amountCents === null ? null : { amountCents: input.amountCents, currency: input.currency },
-      ),
+      setSpendCap(ctx, ctx.viewer, ctx.accountId, {
+        amountCents: input.amountCents,
+        currency: input.currency,
+      }),
     ),
 });

@@ -94,6 +94,7 @@ function alertRow(j: Json): UsageAlert {
     kind: text(j, "kind") as UsageAlert["kind"],
     minutesUsed: int(j, "minutes_used"),
     minutesLimit: int(j, "minutes_limit"),
+    budgetCents: int(j, "budget_cents"),
     message: text(j, "message"),
     emailedAt: dateOrNull(j, "emailed_at"),
     dismissedAt: dateOrNull(j, "dismissed_at"),

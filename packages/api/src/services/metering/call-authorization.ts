@@ -10,9 +10,10 @@
 //   the direction's over-cap rule decides (DEFAULT_OVER_CAP_POLICY: inbound answered, outbound denied).
 //   Packages with an overage price allow (the minutes beyond the limit are billed) unless the customer set a
 //   spend cap: then the same rule applies at included + the minutes the budget pays for (the domain's
-//   spendCapMinutes), and outbound calls beyond it are denied with spend_cap_reached. The cap comes along in
-//   the metering context's one read; used and held minutes are read under the period lock, so concurrent
-//   authorizations cannot together overshoot the budget either.
+//   spendCapMinutes), and outbound calls beyond it are denied with spend_cap_reached. The cap is read, with
+//   used and held minutes, under the period lock, which a change of the budget takes too: concurrent
+//   authorizations cannot together overshoot the budget, and one racing a lowering is decided by the lowered
+//   budget (no extra round trip: it rides on the statement that reads the held minutes).
 // - Per account, authorizations and ingestion serialize on the current period's rollup row
 //   (SELECT ... FOR UPDATE), so the check and the reservation are one atomic step.
 // - An allowed call is told the most it may last (maxDurationSeconds, the domain's callMinutesAllowed), so
@@ -37,13 +38,14 @@ import {
 import type { Ports } from "../../context.ts";
 import { isUuid } from "../ids.ts";
 import { date, int, type Json, text, textOrNull } from "../json-rows.ts";
-import { lockPeriod } from "./period-plans.ts";
+import { lockPeriod, recordPeriodSpendCapSql } from "./period-plans.ts";
 import { currentPeriod, nowFor } from "./periods.ts";
 import {
   endedBy,
   loadMeteringContext,
   METERING_TX_OPTIONS,
   type MeteringSubscription,
+  spendCapsOf,
 } from "./subscription.ts";
 
 /** Minutes held for every authorized call until its usage event arrives. */
@@ -88,8 +90,10 @@ export type CallAuthorizationResult =
       replayed: boolean;
       /**
        * The most the call may last, in seconds, so the calling platform can end it at a hard cap: what is
-       * left of the included minutes after those used and those held by other calls. Null when no cap ends
-       * the call (an overage package, or an inbound call, answered beyond the cap). Computed afresh on a replay.
+       * left of the included minutes after those used and those held by other calls (with an overage
+       * budget set, of the included minutes plus those the budget pays for). Null when no cap ends the call
+       * (an overage package without a budget, or an inbound call, answered beyond the cap). Computed afresh
+       * on a replay.
        */
       maxDurationSeconds: number | null;
     }
@@ -132,8 +136,7 @@ export async function authorizeCallRequest(
   const period = currentPeriod(subscription, now);
 
   try {
-    const spendCap = context.spendCaps.get(accountKey) ?? null;
-    return await authorizeInTransaction(ports, input, { agent, subscription, now, period, spendCap });
+    return await authorizeInTransaction(ports, input, { agent, subscription, now, period });
   } catch (error) {
     // The account (or the agent) was deleted between the read and the transaction: its foreign key broke.
     if (sqlStateOf(error) === "23503") {
@@ -151,13 +154,11 @@ async function authorizeInTransaction(
     subscription,
     now,
     period,
-    spendCap,
   }: {
     agent: { active: boolean };
     subscription: MeteringSubscription;
     now: Date;
     period: { start: Date; end: Date };
-    spendCap: SpendCap | null;
   },
 ): Promise<CallAuthorizationResult> {
   const { callId, accountId, agentId } = input;
@@ -171,19 +172,23 @@ async function authorizeInTransaction(
     // all arrives after a plan change is still measured and billed by the plan it was used under.
     const rollup = await lockPeriod(tx, accountId, period.start, subscription);
     const plan = rollup?.plan ?? subscription.plan;
-    // The overage minutes the customer's budget pays for at the period's price (null: no cap).
-    const budgetMinutes = spendCapMinutes(spendCap, plan.overagePrice);
 
     // One statement, under the lock: this call's reservation if it was authorized before, expiring the
-    // account's reservations past their time, and the minutes held by its other calls (a replay's own
-    // reservation is not counted against it; the expired ones are not held: same snapshot, same test).
-    const [state] = await tx.$queryRaw<{ existing: Json | null; held: number }[]>`
+    // account's reservations past their time, the minutes held by its other calls (a replay's own
+    // reservation is not counted against it; the expired ones are not held: same snapshot, same test), and
+    // the budget in force, recorded on the period's row (a change of the budget takes the same lock, so this
+    // statement, which starts once the lock is held, sees any change that committed before: a lowering
+    // racing this authorization decides it; the budget read with the context may be older).
+    const [state] = await tx.$queryRaw<{ existing: Json | null; held: number; cap: Json | null }[]>`
       WITH expired AS (
         -- A data-modifying WITH runs whether or not the query reads it.
         UPDATE call_reservation SET status = 'expired'
         WHERE account_id = ${accountId}::uuid AND status = 'held' AND expires_at <= ${now}
-      )
+      ), recorded AS (${recordPeriodSpendCapSql(accountId, period.start)})
       SELECT
+        (SELECT jsonb_build_object('account_id', id, 'cents', overage_cap_cents,
+            'currency', overage_cap_currency)
+          FROM account WHERE id = ${accountId}::uuid AND overage_cap_cents IS NOT NULL) AS cap,
         (SELECT jsonb_build_object('agent_id', r.agent_id, 'direction', r.direction, 'minutes', r.minutes,
             'expires_at', r.expires_at)
           FROM call_reservation r WHERE r.account_id = ${accountId}::uuid AND r.call_id = ${callId})
@@ -200,6 +205,9 @@ async function authorizeInTransaction(
         }
       : null;
     const held = { minutes: state?.held ?? 0 };
+    const spendCap: SpendCap | null = state?.cap ? ([...spendCapsOf([state.cap]).values()][0] ?? null) : null;
+    // The overage minutes the customer's budget pays for at the period's price (null: no cap).
+    const budgetMinutes = spendCapMinutes(spendCap, plan.overagePrice);
     if (existing) {
       if (
         existing.agentId?.toLowerCase() !== agentId.toLowerCase() ||

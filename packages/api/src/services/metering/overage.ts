@@ -12,10 +12,12 @@
 //    before the account's first subscription began is never billed (`periodCoveredBySubscription`), nor is
 //    anything once the account's subscriptions have ended (`endedAt`): Stripe invoices no item of a canceled
 //    subscription, so overage still unreported then stays recorded and shown, and is never invoiced.
-//    The customer's spend cap in force at the decision bounds it: `overage_reported` moves up to at most the
-//    minutes the budget pays for (`billableOverageMinutes`), never down, so a period's billed overage never
-//    exceeds the highest cap in force when it was decided; minutes beyond it stay unbilled (billed later
-//    only if the customer raises the budget in that period).
+//    The customer's spend cap that governs the period bounds it: the budget in force at the decision for the
+//    current period, and for a closed one the budget it recorded, in force when it closed
+//    (`recordPeriodSpendCapSql`; a later budget never bills a closed period's late minutes).
+//    `overage_reported` moves up to at most the minutes that budget pays for (`billableOverageMinutes`),
+//    never down, so a period's billed overage never exceeds the highest cap in force during it; minutes
+//    beyond it stay unbilled (billed later only if the customer raises the budget in that period).
 // 2. `bill-overage` creates the invoice item for that range with a Stripe idempotency key derived from
 //    account, period and range, so a retry after a crash or timeout returns the item created before. It
 //    claims the range (`overage_bill`) in a short transaction, asks Stripe with no transaction open and
@@ -27,11 +29,13 @@ import {
   formatMoney,
   isCurrency,
   overageCost,
+  type SpendCap,
   spendCapMinutes,
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import type { JobQueue } from "../../ports/queue.ts";
-import { lockPeriod } from "./period-plans.ts";
+import { lockPeriod, recordPeriodSpendCapSql } from "./period-plans.ts";
+import { isCurrentPeriodOf } from "./periods.ts";
 import {
   loadMeteringSubscription,
   METERING_TX_OPTIONS,
@@ -114,9 +118,19 @@ export async function reportOverage(
     // subscription, so the minutes stay recorded and unreported (shown as overage, never invoiced). A period
     // starting at or after the end is none of the subscription's (ingestion refuses its calls).
     if (subscription.endedAt !== null) return null;
-    // At most what the customer's budget in force now pays for (read under the period's lock, which the
-    // budget's change does not take: a change committed after this read applies to the next decision).
-    const cap = await storedSpendCap(tx, input.accountId);
+    // At most what the budget that governs the period pays for: the current period's is the budget in force
+    // now (recorded on the row; a change of the budget takes this lock, so it is read after any change that
+    // committed first), a closed period's is the one it recorded, in force when it closed (a budget raised
+    // since bills none of its late minutes). A period that recorded none is billed by the budget now.
+    let cap: SpendCap | null;
+    if (isCurrentPeriodOf(subscription, input.periodStart) || !row.spendCap.recorded) {
+      if (isCurrentPeriodOf(subscription, input.periodStart)) {
+        await tx.$executeRaw(recordPeriodSpendCapSql(input.accountId, input.periodStart));
+      }
+      cap = await storedSpendCap(tx, input.accountId);
+    } else {
+      cap = row.spendCap.cap;
+    }
     const overage = billableOverageMinutes(row.minutes - plan.callMinutesLimit, spendCapMinutes(cap, price));
     if (overage <= row.overageReported) return null;
     const bill: OverageBill = {

@@ -5,6 +5,7 @@ import { Prisma } from "@minutely/db";
 import {
   isCurrency,
   type PeriodPlanTerms,
+  type SpendCap,
   shouldRecordPeriodPlan,
   type VersionedPeriodPlan,
 } from "@minutely/domain";
@@ -120,6 +121,11 @@ async function writePeriodPlans(
 
 /** A period's rollup row, locked by the transaction, with the plan that governs the period. */
 export interface LockedPeriod {
+  /**
+   * The overage budget the period records (see {@link recordPeriodSpendCapSql}): `recorded` false when none is
+   * recorded yet, else `cap` (null: no budget).
+   */
+  spendCap: { recorded: false } | { recorded: true; cap: SpendCap | null };
   periodEnd: Date;
   minutes: number;
   overageReported: number;
@@ -146,16 +152,30 @@ export async function lockPeriod(
       minutes: number;
       overage_reported: number;
       overage_epoch: number;
+      spend_cap_recorded: boolean;
+      spend_cap_cents: number | null;
+      spend_cap_currency: string | null;
     } & PeriodPlanColumns)[]
   >`
-    SELECT period_end, minutes, overage_reported, overage_epoch, ${PERIOD_PLAN_COLUMNS} FROM usage_period_rollup
+    SELECT period_end, minutes, overage_reported, overage_epoch, spend_cap_recorded, spend_cap_cents,
+      spend_cap_currency, ${PERIOD_PLAN_COLUMNS} FROM usage_period_rollup
     WHERE account_id = ${accountId}::uuid AND period_start = ${periodStart}
     FOR UPDATE`;
   if (!row) return null;
   const [plan] = await settlePeriodPlans(tx, [
     { accountId, periodStart, recorded: recordedPeriodPlan(row), subscription },
   ]);
+  const capCurrency = row.spend_cap_currency?.trim().toLowerCase() ?? null;
   return {
+    spendCap: !row.spend_cap_recorded
+      ? { recorded: false }
+      : {
+          recorded: true,
+          cap:
+            row.spend_cap_cents === null || capCurrency === null || !isCurrency(capCurrency)
+              ? null
+              : { amountCents: row.spend_cap_cents, currency: capCurrency },
+        },
     periodEnd: row.period_end,
     minutes: row.minutes,
     overageReported: row.overage_reported,
@@ -173,6 +193,24 @@ export async function lockPeriod(
 export async function settleCurrentPeriodPlan(tx: Db, accountId: string): Promise<void> {
   const subscription = await loadMeteringSubscription(tx, accountId);
   if (subscription) await lockPeriod(tx, accountId, subscription.currentPeriodStart, subscription);
+}
+
+/**
+ * The overage budget that governs a period, recorded on its rollup row: while the period is current, the
+ * account's budget in force (written by every change of the budget, under the period's lock, and by call
+ * authorization and overage reports when it is not recorded yet); once the period has closed nothing
+ * writes it any more, so a late call of a closed period is billed by the budget in force when the period
+ * closed, whatever the budget is later. SQL of one UPDATE (usable as a data-modifying WITH) that records the
+ * account's budget now on the period's row, when it differs; the row must be locked by the transaction.
+ */
+export function recordPeriodSpendCapSql(accountId: string, periodStart: Date): Prisma.Sql {
+  return Prisma.sql`
+    UPDATE usage_period_rollup r SET spend_cap_recorded = true, spend_cap_cents = a.overage_cap_cents,
+      spend_cap_currency = a.overage_cap_currency
+    FROM account a
+    WHERE a.id = r.account_id AND r.account_id = ${accountId}::uuid AND r.period_start = ${periodStart}
+      AND (NOT r.spend_cap_recorded OR r.spend_cap_cents IS DISTINCT FROM a.overage_cap_cents
+        OR r.spend_cap_currency IS DISTINCT FROM a.overage_cap_currency)`;
 }
 
 /** Minutes used in a period, from its rollup (0 before the first event). */

@@ -12,6 +12,7 @@ import {
   callEvent,
   createAccount,
   createAgentRows,
+  PERIOD_END,
   PERIOD_START,
   runQueuedJobs,
   type SeededPlan,
@@ -215,6 +216,93 @@ describe("the spend cap", () => {
       ["spend_cap.set", who.viewer.email, { spendCap: cap(5000) }, { spendCap: cap(7000) }],
       ["spend_cap.remove", who.viewer.email, { spendCap: cap(7000) }, { spendCap: null }],
     ]);
+  });
+
+  it("a late call of a closed period is billed by that period's budget, not by a budget raised after it ended", async () => {
+    const who = await customer();
+    await setSpendCap(ports, who.viewer, who.accountId, cap(300)); // 100 minutes in November
+    await use(who, 3100);
+    expect(await billedCents(who)).toBe(300);
+    // Renewal: December is the current period; the customer raises the budget for it.
+    await db.subscription.updateMany({
+      where: { accountId: who.accountId },
+      data: { currentPeriodStart: PERIOD_END, currentPeriodEnd: new Date("2027-01-01T00:00:00Z") },
+    });
+    const before = clock.now();
+    clock.set(new Date("2026-12-05T12:00:00Z"));
+    try {
+      await setSpendCap(ports, who.viewer, who.accountId, cap(30_000));
+      // A November call reported late (after the renewal): November's highest budget was $3.00.
+      const late = await ingestUsageEvents(ports, [
+        callEvent(who.accountId, 500 * 60, { startedAt: new Date("2026-11-20T10:00:00Z") }),
+      ]);
+      expect(late.results[0]).toMatchObject({ status: "accepted", late: true });
+      expect(await billedCents(who)).toBe(300);
+    } finally {
+      clock.set(before);
+    }
+  });
+
+  it("an authorization racing a lowering of the budget is decided by the lowered budget", async () => {
+    const who = await customer();
+    await setSpendCap(ports, who.viewer, who.accountId, cap(30_000));
+    await use(who, 3100);
+    // The customer lowers the budget to $3.00 (100 minutes, all used) while the authorization is under way:
+    // after its reads, before its transaction takes the period's lock.
+    const racing = new Proxy(db, {
+      get(target, prop, receiver) {
+        if (prop === "$transaction") {
+          return async (...args: unknown[]) => {
+            await setSpendCap(ports, who.viewer, who.accountId, cap(300));
+            return (target.$transaction as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        return Reflect.get(target, prop, receiver);
+      },
+    }) as Database;
+    const decision = await authorizeCallRequest({ ...ports, db: racing }, call(who));
+    expect(decision).toMatchObject({ decision: "deny", reason: "spend_cap_reached" });
+  });
+
+  it("after lowering the budget below what was billed, the spend shown is what is billed", async () => {
+    const who = await customer();
+    await setSpendCap(ports, who.viewer, who.accountId, cap(30_000));
+    await use(who, 3200);
+    expect(await billedCents(who)).toBe(600);
+    await setSpendCap(ports, who.viewer, who.accountId, cap(300));
+    expect(await billedCents(who)).toBe(600); // nothing reversed
+    const view = await spendCapView(ports, who.accountId);
+    expect(view.status).toMatchObject({ reached: true, spentCents: 600 });
+  });
+
+  it("a budget lowered below the overage used alerts that outbound calls are paused", async () => {
+    const who = await customer();
+    await setSpendCap(ports, who.viewer, who.accountId, cap(30_000));
+    await use(who, 3100);
+    await setSpendCap(ports, who.viewer, who.accountId, cap(150)); // 50 minutes: used up
+    expect(await authorizeCallRequest(ports, call(who))).toMatchObject({ reason: "spend_cap_reached" });
+    await use(who, 5); // inbound minutes keep arriving
+    const alerts = await db.usageAlert.findMany({
+      where: { accountId: who.accountId, kind: "spend_cap", thresholdPercent: 100 },
+    });
+    expect(alerts).toHaveLength(1);
+  });
+
+  it("a raised budget that is used up again tells the customer outbound calls are paused again", async () => {
+    const who = await customer();
+    await setSpendCap(ports, who.viewer, who.accountId, cap(300)); // 100 minutes
+    await use(who, 3100);
+    expect(await authorizeCallRequest(ports, call(who))).toMatchObject({ reason: "spend_cap_reached" });
+    await setSpendCap(ports, who.viewer, who.accountId, cap(600)); // 200 minutes: calls resume
+    expect(await authorizeCallRequest(ports, call(who))).toMatchObject({ decision: "allow" });
+    await use(who, 100); // the new budget is used up: calls paused again
+    expect(await authorizeCallRequest(ports, call(who))).toMatchObject({ reason: "spend_cap_reached" });
+    const used = await db.usageAlert.findMany({
+      where: { accountId: who.accountId, kind: "spend_cap", thresholdPercent: 100 },
+      orderBy: { createdAt: "asc" },
+    });
+    // One for the $3.00 budget used up, and one for the $6.00 budget used up.
+    expect(used.map((a) => a.minutesUsed)).toEqual([3100, 3200]);
   });
 
   it("refuses bad budgets naming the field", async () => {

@@ -6,9 +6,13 @@
 // - Setting it is idempotent (the same value changes nothing and records nothing; the tRPC and REST edges
 //   also replay by request key) and every change is written to the audit log as an `account` entry, the
 //   customer's activity history the admin app shows.
-// - Lowering it below the overage already billed denies outbound calls at once and reverses nothing;
-//   raising or removing it allows them again at once and asks `report-overage` to decide the current period
-//   again (minutes used beyond the old budget are then billed up to the new one).
+// - Lowering it below the overage already billed denies outbound calls at once (and alerts 100% at once)
+//   and reverses nothing (the spend shown is then what is billed, above the budget); raising or removing it
+//   allows them again at once and asks `report-overage` to decide the current period again (minutes used
+//   beyond the old budget are then billed up to the new one).
+// - A change takes the current period's lock, as call authorization does, so an authorization racing it is
+//   decided by the budget it commits. The current period's rollup row records the budget in force; once the
+//   period has closed the record governs its late overage (a budget raised later bills none of it).
 import {
   type Currency,
   MAX_SPEND_CAP_CENTS,
@@ -20,11 +24,14 @@ import {
   spendCapStatus,
 } from "@minutely/domain";
 import type { Ports, Viewer } from "../../context.ts";
+import type { Db } from "../../db.ts";
 import { AppError } from "../../errors.ts";
 import { writeAudit } from "../audit.ts";
 import { enqueueOverageReport } from "./overage.ts";
+import { type LockedPeriod, lockPeriod, recordPeriodSpendCapSql } from "./period-plans.ts";
 import { loadAccountPeriod } from "./periods.ts";
-import { METERING_TX_OPTIONS, storedSpendCap } from "./subscription.ts";
+import { METERING_TX_OPTIONS, type MeteringSubscription, storedSpendCap } from "./subscription.ts";
+import { recordSpendCapChangeAlerts } from "./usage-alerts.ts";
 
 export interface SpendCapView {
   /** The budget set, or null for none. */
@@ -54,7 +61,7 @@ export async function spendCapView(
   const { subscription, period } = current;
   const rollup = await ports.db.usagePeriodRollup.findUnique({
     where: { accountId_periodStart: { accountId, periodStart: period.start } },
-    select: { minutes: true },
+    select: { minutes: true, overageReported: true },
   });
   const price = subscription.plan.overagePrice;
   return {
@@ -69,24 +76,45 @@ export async function spendCapView(
             limit: subscription.plan.callMinutesLimit,
             price,
             cap,
+            // What is billed stays shown, even above a budget lowered since (nothing billed is reversed).
+            billedOverageMinutes: rollup?.overageReported ?? 0,
           })
         : null,
   };
 }
 
 /**
- * Sets (or with null removes) the account's budget. Refused with BAD_REQUEST naming the field: not whole
- * minor units, negative, above the maximum (`amountCents`), another currency than the billing currency
- * (`currency`), or a package without an overage price, or no subscription (`amountCents`).
+ * Sets (or with `amountCents: null`, or null, removes) the account's budget. Refused with BAD_REQUEST naming
+ * the field: not whole minor units, negative, above the maximum (`amountCents`), another currency than the
+ * billing currency (`currency`, a removal's too), or a package without an overage price, or no subscription
+ * (`amountCents`).
+ *
+ * A change takes the current period's lock (its rollup row, as call authorization and ingestion do) before
+ * the account's row, records the new budget on the period's row (`recordPeriodSpendCapSql`: what governs
+ * the period's overage once it has closed), records the budget then in force on closed periods that
+ * recorded none, and checks the budget's alerts against the minutes used at once (a budget lowered below
+ * the overage used pauses outbound calls and says so).
  */
 export async function setSpendCap(
   ports: Pick<Ports, "db" | "clock" | "queue">,
   actor: Viewer,
   accountId: string,
-  cap: { amountCents: number; currency: string } | null,
+  cap: { amountCents: number | null; currency: string } | null,
 ): Promise<SpendCapView> {
   const current = await loadAccountPeriod(ports, accountId);
-  if (cap !== null) {
+  if (cap !== null && cap.amountCents === null && current) {
+    // A removal names the currency too: it must be the billing currency.
+    const billingCurrency = current.subscription.plan.currency;
+    if (cap.currency !== billingCurrency) {
+      throw new AppError(
+        "BAD_REQUEST",
+        spendCapProblemMessage("currency_mismatch", billingCurrency),
+        "currency",
+      );
+    }
+  }
+  const wanted = cap === null || cap.amountCents === null ? null : { ...cap, amountCents: cap.amountCents };
+  if (wanted !== null) {
     if (!current) {
       throw new AppError(
         "BAD_REQUEST",
@@ -96,8 +124,8 @@ export async function setSpendCap(
     }
     const billingCurrency = current.subscription.plan.currency;
     const problem = spendCapProblem({
-      amountCents: cap.amountCents,
-      currency: cap.currency,
+      amountCents: wanted.amountCents,
+      currency: wanted.currency,
       billingCurrency,
       overageAllowed: current.subscription.plan.overagePrice !== null,
     });
@@ -109,17 +137,33 @@ export async function setSpendCap(
       );
     }
   }
-  const next = cap === null ? null : { amountCents: cap.amountCents, currency: cap.currency as Currency };
+  const next: SpendCap | null =
+    wanted === null ? null : { amountCents: wanted.amountCents, currency: wanted.currency as Currency };
   await ports.db.$transaction(async (tx) => {
+    // The current period's lock first (the order authorization and ingestion take locks in): an
+    // authorization waiting on it reads the budget after this change has committed. The account's row only
+    // NO KEY UPDATE: rows referencing the account (events, reservations) take KEY SHARE on it, which must not
+    // wait for this transaction while it holds the period's lock.
+    const period = current
+      ? await lockCurrentPeriod(tx, accountId, current.subscription, current.period, current.now)
+      : null;
     const [row] = await tx.$queryRaw<{ cents: number | null; currency: string | null }[]>`
       SELECT overage_cap_cents AS cents, overage_cap_currency AS currency FROM account
-      WHERE id = ${accountId}::uuid FOR UPDATE`;
+      WHERE id = ${accountId}::uuid FOR NO KEY UPDATE`;
     if (!row) throw new AppError("NOT_FOUND", "This account does not exist.", "accountId");
-    const before =
+    const before: SpendCap | null =
       row.cents === null || row.currency === null
         ? null
-        : { amountCents: row.cents, currency: row.currency.trim().toLowerCase() };
+        : { amountCents: row.cents, currency: row.currency.trim().toLowerCase() as Currency };
     if (JSON.stringify(before) === JSON.stringify(next)) return;
+    // Closed periods that recorded no budget were governed by the one in force until now.
+    if (current) {
+      await tx.$executeRaw`
+        UPDATE usage_period_rollup SET spend_cap_recorded = true, spend_cap_cents = ${before?.amountCents ?? null}::int,
+          spend_cap_currency = ${before?.currency ?? null}
+        WHERE account_id = ${accountId}::uuid AND period_start < ${current.period.start}
+          AND NOT spend_cap_recorded`;
+    }
     await tx.$executeRaw`
       UPDATE account SET overage_cap_cents = ${next?.amountCents ?? null}::int,
         overage_cap_currency = ${next?.currency ?? null}, updated_at = ${ports.clock.now()}
@@ -136,10 +180,44 @@ export async function setSpendCap(
       },
       ports.clock.now(),
     );
-    // A raised (or removed) budget may make minutes already used billable: decide the period again.
-    if (current && current.subscription.plan.overagePrice !== null) {
-      await enqueueOverageReport(ports.queue, accountId, current.period.start, tx);
+    if (current && period) {
+      await tx.$executeRaw(recordPeriodSpendCapSql(accountId, current.period.start));
+      const plan = period.plan ?? current.subscription.plan;
+      // A lowered budget may be used up already: its alerts fire now, not with the next minute used.
+      await recordSpendCapChangeAlerts(
+        tx,
+        ports.queue,
+        {
+          accountId,
+          periodStart: current.period.start,
+          periodEnd: current.period.end,
+          minutesUsed: period.minutes,
+          plan,
+          before,
+          after: next,
+        },
+        ports.clock.now(),
+      );
+      // A raised (or removed) budget may make minutes already used billable: decide the period again.
+      if (plan.overagePrice !== null) {
+        await enqueueOverageReport(ports.queue, accountId, current.period.start, tx);
+      }
     }
   }, METERING_TX_OPTIONS);
   return await spendCapView(ports, accountId);
+}
+
+/** Creates (if needed) and locks the current period's rollup row, settling its plan (see lockPeriod). */
+async function lockCurrentPeriod(
+  tx: Db,
+  accountId: string,
+  subscription: MeteringSubscription,
+  period: { start: Date; end: Date },
+  now: Date,
+): Promise<LockedPeriod | null> {
+  await tx.$executeRaw`
+    INSERT INTO usage_period_rollup (account_id, period_start, period_end, updated_at)
+    VALUES (${accountId}::uuid, ${period.start}, ${period.end}, ${now})
+    ON CONFLICT (account_id, period_start) DO NOTHING`;
+  return await lockPeriod(tx, accountId, period.start, subscription);
 }

@@ -1,6 +1,7 @@
 // Usage alerts: rows at 80% and 100% of the included minutes (plus the customer's own thresholds), once per
 // account, period and threshold, shown in the app and emailed through the mailer port. Spend cap alerts
-// (kind `spend_cap`, 50/80/100% of the customer's overage budget) go the same way, once per period each.
+// (kind `spend_cap`, 50/80/100% of the customer's overage budget) go the same way, once per period and
+// budget amount each (a new budget's thresholds fire again), checked on usage and when the budget changes.
 import { type Prisma, transactionLock, type UsageAlert, type UsageAlertKind } from "@minutely/db";
 import {
   crossedSpendCapThresholds,
@@ -12,6 +13,7 @@ import {
   overageMinutes,
   type SpendCap,
   spendCapStatus,
+  spendCapThresholdsReachedByChange,
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { AppError } from "../../errors.ts";
@@ -152,6 +154,7 @@ export async function recordCrossedAlerts(
   const kinds: UsageAlertKind[] = [];
   const used: number[] = [];
   const limits: number[] = [];
+  const budgets: number[] = [];
   const messages: string[] = [];
   const sorted = [...changes].sort(
     (a, b) => a.accountId.localeCompare(b.accountId) || a.periodStart.getTime() - b.periodStart.getTime(),
@@ -179,6 +182,7 @@ export async function recordCrossedAlerts(
       kinds.push(text.kind);
       used.push(change.after);
       limits.push(limit);
+      budgets.push(0);
       messages.push(text.message.slice(0, 500));
     }
     const price = change.plan.overagePrice;
@@ -207,21 +211,55 @@ export async function recordCrossedAlerts(
       kinds.push(text.kind);
       used.push(change.after);
       limits.push(limit);
+      budgets.push(cap.amountCents);
       messages.push(text.message.slice(0, 500));
     }
   }
+  return await insertAlerts(tx, queue, {
+    accountIds,
+    periodStarts,
+    percents,
+    kinds,
+    used,
+    limits,
+    budgets,
+    messages,
+    now,
+  });
+}
+
+/** Columns of the alerts to record, one entry each (see recordCrossedAlerts). */
+interface AlertColumns {
+  accountIds: string[];
+  periodStarts: Date[];
+  percents: number[];
+  kinds: UsageAlertKind[];
+  used: number[];
+  limits: number[];
+  budgets: number[];
+  messages: string[];
+  now: Date;
+}
+
+async function insertAlerts(
+  tx: Prisma.TransactionClient,
+  queue: JobQueue,
+  { accountIds, periodStarts, percents, kinds, used, limits, budgets, messages, now }: AlertColumns,
+): Promise<string[]> {
   if (accountIds.length === 0) return [];
   const inserted = await tx.$queryRaw<
     { id: string; account_id: string; period_start: Date; threshold_percent: number; kind: UsageAlertKind }[]
   >`
     INSERT INTO usage_alert
-      (id, account_id, period_start, threshold_percent, kind, minutes_used, minutes_limit, message, created_at)
-    SELECT gen_random_uuid(), t.account_id, t.period_start, t.percent, t.kind, t.used, t.lim, t.message, ${now}
+      (id, account_id, period_start, threshold_percent, kind, minutes_used, minutes_limit, budget_cents,
+        message, created_at)
+    SELECT gen_random_uuid(), t.account_id, t.period_start, t.percent, t.kind, t.used, t.lim, t.budget,
+      t.message, ${now}
     FROM unnest(
       ${accountIds}::uuid[], ${periodStarts}::timestamptz[], ${percents}::int[],
-      ${kinds}::"UsageAlertKind"[], ${used}::int[], ${limits}::int[], ${messages}::text[]
-    ) AS t(account_id, period_start, percent, kind, used, lim, message)
-    ON CONFLICT (account_id, period_start, threshold_percent, minutes_limit, kind) DO NOTHING
+      ${kinds}::"UsageAlertKind"[], ${used}::int[], ${limits}::int[], ${budgets}::int[], ${messages}::text[]
+    ) AS t(account_id, period_start, percent, kind, used, lim, budget, message)
+    ON CONFLICT (account_id, period_start, threshold_percent, minutes_limit, kind, budget_cents) DO NOTHING
     RETURNING id, account_id, period_start, threshold_percent, kind`;
   // One email per account and period: the highest threshold this transaction recorded (one of the included
   // minutes' alerts and one of the spend cap's).
@@ -235,6 +273,61 @@ export async function recordCrossedAlerts(
     await queue.enqueue("send-usage-alert-email", { alertId: id }, { jobKey: `usage-alert-email:${id}` }, tx);
   }
   return inserted.map((row) => row.id);
+}
+
+/**
+ * Inside the transaction that changed the account's budget (with the period's row locked): records the
+ * spend cap alerts the new budget reaches at once at the minutes already used (the domain's
+ * `spendCapThresholdsReachedByChange`; a budget lowered below the overage used alerts 100%: outbound calls
+ * are paused) and enqueues the email of the highest, as a usage update would.
+ */
+export async function recordSpendCapChangeAlerts(
+  tx: Prisma.TransactionClient,
+  queue: JobQueue,
+  change: {
+    accountId: string;
+    periodStart: Date;
+    periodEnd: Date;
+    minutesUsed: number;
+    plan: Pick<MeteringPlan, "callMinutesLimit" | "overagePrice">;
+    before: SpendCap | null;
+    after: SpendCap | null;
+  },
+  now: Date,
+): Promise<string[]> {
+  const { plan, after: cap, minutesUsed } = change;
+  const price = plan.overagePrice;
+  if (price === null || cap === null) return [];
+  const limit = plan.callMinutesLimit;
+  const reached = spendCapThresholdsReachedByChange({
+    used: minutesUsed,
+    limit,
+    price,
+    before: change.before,
+    after: cap,
+  });
+  const texts = reached.map((percent) =>
+    describeSpendCapAlert({
+      limit,
+      price,
+      cap,
+      percent,
+      minutesUsed,
+      periodEnd: change.periodEnd,
+      supersededBy: reached.at(-1),
+    }),
+  );
+  return await insertAlerts(tx, queue, {
+    accountIds: reached.map(() => change.accountId),
+    periodStarts: reached.map(() => change.periodStart),
+    percents: reached,
+    kinds: texts.map((text) => text.kind),
+    used: reached.map(() => minutesUsed),
+    limits: reached.map(() => limit),
+    budgets: reached.map(() => cap.amountCents),
+    messages: texts.map((text) => text.message.slice(0, 500)),
+    now,
+  });
 }
 
 /** The email of the person to tell about an account: its owner (the first one), else its first user. */
