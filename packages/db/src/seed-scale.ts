@@ -999,7 +999,7 @@ export async function seedScale(
        JOIN subscription_plan pl ON pl.id = s.plan_id
        CROSS JOIN (VALUES (80), (100)) AS t(pct)
        WHERE pl.call_minutes_limit > 0 AND r.minutes::bigint * 100 >= t.pct::bigint * pl.call_minutes_limit
-       ON CONFLICT (account_id, period_start, threshold_percent, minutes_limit, kind) DO NOTHING`,
+       ON CONFLICT (account_id, period_start, threshold_percent, minutes_limit, kind, budget_cents) DO NOTHING`,
       [now],
     );
     progress("alerts", 1, 1);
