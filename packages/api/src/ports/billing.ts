@@ -1,5 +1,8 @@
 import type { Currency } from "@minutely/domain";
 
+/** Subscription metadata: when Minutely's pause takes effect (the end of the period paid when it was set). */
+export const PAUSE_STARTS_AT_KEY = "minutely_pause_starts_at";
+
 /** A subscription as Stripe describes it, reduced to what Minutely mirrors. */
 export interface ProviderSubscription {
   id: string;
@@ -13,6 +16,8 @@ export interface ProviderSubscription {
   currentPeriodStart: Date;
   currentPeriodEnd: Date;
   cancelAtPeriodEnd: boolean;
+  /** Stripe's `pause_collection`: while set, the subscription's invoices are handled by `behavior` (no charge). */
+  pauseCollection: { behavior: string; resumesAt: Date | null } | null;
   canceledAt: Date | null;
   endedAt: Date | null;
   scheduleId: string | null;
@@ -266,6 +271,16 @@ export interface BillingProvider {
   setCancelAtPeriodEnd(
     subscriptionId: string,
     cancel: boolean,
+    idempotencyKey: string,
+  ): Promise<ProviderSubscription>;
+  /**
+   * Pauses collection (`pause_collection: {behavior: "void", resumes_at}`: every invoice made while paused is
+   * voided) and records when the pause takes effect in the metadata (`minutely_pause_starts_at`); null
+   * resumes collection (`pause_collection: ""`, the metadata key removed).
+   */
+  setPauseCollection(
+    subscriptionId: string,
+    pause: { startsAt: Date; resumesAt: Date | null } | null,
     idempotencyKey: string,
   ): Promise<ProviderSubscription>;
   /**

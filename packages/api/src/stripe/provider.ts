@@ -11,6 +11,7 @@ import type {
 } from "../ports/billing.ts";
 import {
   BillingCurrencyConflictError,
+  PAUSE_STARTS_AT_KEY,
   PaymentDeclinedError,
   ProviderResourceMissingError,
 } from "../ports/billing.ts";
@@ -39,6 +40,12 @@ function toSubscription(sub: Stripe.Subscription): ProviderSubscription {
     currentPeriodStart: new Date(item.current_period_start * 1000),
     currentPeriodEnd: new Date(item.current_period_end * 1000),
     cancelAtPeriodEnd: sub.cancel_at_period_end,
+    pauseCollection: sub.pause_collection
+      ? {
+          behavior: sub.pause_collection.behavior,
+          resumesAt: fromSeconds(sub.pause_collection.resumes_at),
+        }
+      : null,
     canceledAt: fromSeconds(sub.canceled_at),
     endedAt: fromSeconds(sub.ended_at),
     scheduleId: idOf(sub.schedule),
@@ -577,6 +584,29 @@ export class StripeBillingProvider implements BillingProvider {
       const sub = await this.stripe.subscriptions.update(
         subscriptionId,
         { cancel_at_period_end: cancel },
+        { idempotencyKey },
+      );
+      return toSubscription(sub);
+    });
+  }
+
+  setPauseCollection(
+    subscriptionId: string,
+    pause: { startsAt: Date; resumesAt: Date | null } | null,
+    idempotencyKey: string,
+  ) {
+    return viaStripe(async () => {
+      const sub = await this.stripe.subscriptions.update(
+        subscriptionId,
+        pause
+          ? {
+              pause_collection: {
+                behavior: "void",
+                ...(pause.resumesAt ? { resumes_at: seconds(pause.resumesAt) } : {}),
+              },
+              metadata: { [PAUSE_STARTS_AT_KEY]: pause.startsAt.toISOString() },
+            }
+          : { pause_collection: "", metadata: { [PAUSE_STARTS_AT_KEY]: "" } },
         { idempotencyKey },
       );
       return toSubscription(sub);
