@@ -277,7 +277,7 @@ export async function dashboard(
   return dashboardOf(viewer, wallNow, {
     account: read.account,
     firstSubscribedAt,
-    subscription: subscriptionOverviewOf(current, resumePlan),
+    subscription: subscriptionOverviewOf(current, resumePlan, wallNow),
     usage,
     daily,
     agents: agentsViewOf(read.agents, metered),

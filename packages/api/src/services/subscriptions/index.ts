@@ -3,6 +3,7 @@
 // webhooks, recorded once and processed from the queue (stripe-webhooks.ts). Depends on catalog, billing,
 // accounts and metering.
 export { packageSelection } from "./package-selection.ts";
+export { pauseSubscription, resumePausedSubscription } from "./pause.ts";
 export {
   processStripeEvent,
   receiveStripeWebhook,
