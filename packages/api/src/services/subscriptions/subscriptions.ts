@@ -882,9 +882,11 @@ export function subscriptionOverviewOf(
     };
   }
   const view = toPackageView(sub.plan);
+  const pause = pauseOverviewOf(sub, wallNow);
   return {
     status: sub.status,
-    statusLabel: statusLabel(sub.status),
+    // A pause in effect is said as such (the status stays Stripe's: active while collection is paused).
+    statusLabel: pause?.paused ? "Paused" : statusLabel(sub.status),
     grantsAccess: grantsAccess(sub.status),
     needsPaymentAttention: needsPaymentAttention(sub.status),
     package: { id: view.id, name: view.name, monthlyPrice: view.monthlyPrice },
@@ -903,7 +905,7 @@ export function subscriptionOverviewOf(
       sub.cancelAtPeriodEnd && sub.resumeScheduledPlanId && resumePlan
         ? { packageId: resumePlan.id, packageName: resumePlan.name }
         : null,
-    pause: pauseOverviewOf(sub, wallNow),
+    pause,
     stripeSubscriptionId: sub.stripeSubscriptionId,
   };
 }
