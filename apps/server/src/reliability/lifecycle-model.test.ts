@@ -10,6 +10,11 @@
 //     max(billed so far, min(overage minutes, floor(budget / price))) after every step, and the invariant
 //     "overage billed in the current period <= the highest budget in force during the period (none: no
 //     bound)" is checked on Minutely's bills; budgets are set, raised, lowered and removed at random;
+//   - a pause (1-3 billing periods or until resumed, from the end of the paid period) charges nothing for
+//     the renewals it covers (each is voided: no paid invoice while paused) and every call is denied
+//     subscription_paused while it is in effect; resuming early, or Stripe at resumes_at, charges the next
+//     renewal again. Known gap, modelled as it is: overage still pending when a paused renewal is voided is
+//     voided with it (docs/billing.md "Pausing a subscription");
 //   - every accepted minute counted once, in the current period, and the dashboard, the metering API and
 //     the admin app agree on it; a replay is "duplicate", a different call with a used id is never silently
 //     "duplicate", invalid input is a 4xx or a per-event rejection, never a 5xx, and never fails another
@@ -164,6 +169,11 @@ interface AccountModel {
   capBound: number;
   /** Overage minutes of the current period billed so far (by the plan that governs it now). */
   billedMinutes: number;
+  /**
+   * The pause set on the subscription: how many renewals it still voids (Infinity: until resumed), and
+   * whether it is in effect (after the first voided renewal).
+   */
+  pause: { periods: 1 | 2 | 3 | null; voidsLeft: number; inEffect: boolean } | null;
 }
 
 interface Account {
@@ -458,7 +468,8 @@ class Upgrade implements Cmd {
   async run(model: Model, real: Real) {
     const m = model.accounts[this.index] as AccountModel;
     const account = real.accounts[this.index] as Account;
-    const allowed = m.plan !== null && PLANS[this.plan].price > PLANS[m.plan].price;
+    // Package changes wait while a pause is set (409).
+    const allowed = m.plan !== null && PLANS[this.plan].price > PLANS[m.plan].price && m.pause === null;
     if (m.plan === this.plan) {
       // An upgrade to the package the account is on is the replay of one whose answer was lost: nothing
       // changes and nothing is charged.
@@ -543,13 +554,15 @@ class Downgrade implements Cmd {
       m.plan !== null &&
       PLANS[this.plan].price < PLANS[m.plan].price &&
       m.scheduled === null &&
-      !m.cancelAtPeriodEnd;
+      !m.cancelAtPeriodEnd &&
+      m.pause === null;
     if (allowed) {
       expect(answer.status, JSON.stringify(answer.body)).toBe(200);
       m.scheduled = this.plan;
     } else if (answer.status === 200) {
       // A downgrade over a scheduled one replaces it; nothing is charged either way.
       expect(m.plan).not.toBeNull();
+      expect(m.pause, "a package change while paused").toBeNull();
       m.scheduled = this.plan;
     } else {
       expect(answer.status, JSON.stringify(answer.body)).toBeGreaterThanOrEqual(400);
@@ -859,13 +872,20 @@ class Renew implements Cmd {
       accountId: account.accountId,
       to: new Date(row.currentPeriodEnd.getTime() + HOUR_MS),
     });
-    m.charged += overage;
     const ended = m.cancelAtPeriodEnd;
+    // A pause voids the renewal (the overage pending on it too: the known gap); once it has voided the
+    // renewals it covers, Stripe resumes collection at resumes_at, before the renewal due then.
+    const voided = !ended && m.pause !== null && m.pause.voidsLeft > 0;
+    if (!voided) m.charged += overage;
     if (m.cancelAtPeriodEnd) {
       m.plan = null;
+      m.pause = null;
+    } else if (voided && m.pause) {
+      m.pause = { ...m.pause, voidsLeft: m.pause.voidsLeft - 1, inEffect: true };
     } else {
       m.plan = m.scheduled ?? plan;
       m.charged += PLANS[m.plan].price;
+      m.pause = null;
     }
     m.scheduled = null;
     m.cancelAtPeriodEnd = false;
@@ -875,6 +895,7 @@ class Renew implements Cmd {
     m.billedMinutes = 0;
     m.capBound = m.cap ?? Number.POSITIVE_INFINITY;
     await checkInvariants(model, real, this.toString());
+    await expectCallsWhilePaused(account, m);
     if (ended) {
       await expectRefusedAfterEnd(account);
       await checkInvariants(model, real, "reportAfterEnd(renewal)");
@@ -948,6 +969,80 @@ class ReportAfterEnd implements Cmd {
     await checkInvariants(model, real, this.toString());
   }
   toString = () => `reportAfterEnd(${this.index})`;
+}
+
+/** While a pause is in effect every call is denied subscription_paused; otherwise a live account's is not. */
+async function expectCallsWhilePaused(account: Account, m: AccountModel): Promise<void> {
+  if (m.plan === null) return;
+  const db = stack.database.db;
+  const agent =
+    (await db.agent.findFirst({ where: { accountId: account.accountId, active: true } })) ??
+    (await db.agent.create({ data: { accountId: account.accountId, name: "Model agent" } }));
+  const answer = await call("/api/v1/calls/authorize", {
+    method: "POST",
+    headers: METERING,
+    body: JSON.stringify({
+      call_id: newCallId(),
+      account_id: account.accountId,
+      agent_id: agent.id,
+      direction: "inbound",
+    }),
+  });
+  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+  const body = answer.body as { decision: string; reason?: string };
+  if (m.pause?.inEffect) {
+    expect(body, `${account.label}: a call while paused`).toMatchObject({
+      decision: "deny",
+      reason: "subscription_paused",
+    });
+  } else {
+    expect(body.reason, `${account.label}: a call while not paused`).not.toBe("subscription_paused");
+  }
+}
+
+/**
+ * The customer pauses for 1-3 billing periods or until resumed (REST action pause), or resumes early
+ * (resume_pause). A pause needs an active subscription with no cancellation or change pending and no pause
+ * set (409 otherwise; the same pause again is a retry: 200 and nothing changes); resuming is idempotent.
+ */
+class PauseOrResume implements Cmd {
+  constructor(
+    readonly index: number,
+    /** 1-3 billing periods, null until resumed, or "resume". */
+    readonly what: 1 | 2 | 3 | null | "resume",
+  ) {}
+  check = () => true;
+  async run(model: Model, real: Real) {
+    const m = model.accounts[this.index] as AccountModel;
+    const account = real.accounts[this.index] as Account;
+    if (this.what === "resume") {
+      const answer = await action(account, { action: "resume_pause" });
+      if (m.plan === null) {
+        expect(answer.status, JSON.stringify(answer.body)).toBeLessThan(500);
+      } else {
+        expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      }
+      m.pause = null;
+    } else {
+      const answer = await action(account, { action: "pause", pause_periods: this.what });
+      const allowed = m.plan !== null && !m.cancelAtPeriodEnd && m.scheduled === null && m.pause === null;
+      if (allowed) {
+        expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+        m.pause = { periods: this.what, voidsLeft: this.what ?? Number.POSITIVE_INFINITY, inEffect: false };
+      } else if (m.pause && !m.pause.inEffect && m.pause.periods === this.what && answer.status === 200) {
+        // The same pause again, before it starts: a retry, nothing changes.
+      } else {
+        expect(answer.status, JSON.stringify(answer.body)).toBeGreaterThanOrEqual(400);
+        expect(answer.status, JSON.stringify(answer.body)).toBeLessThan(500);
+      }
+    }
+    await checkInvariants(model, real, this.toString());
+    await expectCallsWhilePaused(account, m);
+  }
+  toString = () =>
+    this.what === "resume"
+      ? `resumePause(${this.index})`
+      : `pause(${this.index}, ${this.what ?? "until resumed"})`;
 }
 
 type CapChange = "set" | "raise" | "lower" | "remove";
@@ -1093,6 +1188,10 @@ const allCommands = [
     )
     .map(([i, change, cents, past]) => new SetSpendCap(i, change, cents, past)),
   fc.tuple(accountIndex, fc.integer({ min: 1, max: 5 })).map(([i, h]) => new ReportPastBudget(i, h)),
+  fc
+    .tuple(accountIndex, fc.constantFrom<1 | 2 | 3 | null>(1, 2, 3, null))
+    .map(([i, periods]) => new PauseOrResume(i, periods)),
+  accountIndex.map((i) => new PauseOrResume(i, "resume")),
 ];
 
 /** MINUTELY_MODEL_ONLY=reportCalls,renew (names as in the counterexamples) narrows the commands for a hunt. */
@@ -1132,6 +1231,7 @@ describe("the billing lifecycle against a model", () => {
               cap: null,
               capBound: Number.POSITIVE_INFINITY,
               billedMinutes: 0,
+              pause: null,
             })),
           };
           await fc.asyncModelRun(() => ({ model, real: { accounts, run: runCounter } }), cmds);
