@@ -13,8 +13,7 @@
 //   - a pause (1-3 billing periods or until resumed, from the end of the paid period) charges nothing for
 //     the renewals it covers (each is voided: no paid invoice while paused) and every call is denied
 //     subscription_paused while it is in effect; resuming early, or Stripe at resumes_at, charges the next
-//     renewal again. Known gap, modelled as it is: overage still pending when a paused renewal is voided is
-//     voided with it (docs/billing.md "Pausing a subscription");
+//     renewal again; overage pending on a voided renewal is billed again at once (never forgiven);
 //   - every accepted minute counted once, in the current period, and the dashboard, the metering API and
 //     the admin app agree on it; a replay is "duplicate", a different call with a used id is never silently
 //     "duplicate", invalid input is a 4xx or a per-event rejection, never a 5xx, and never fails another
@@ -873,10 +872,10 @@ class Renew implements Cmd {
       to: new Date(row.currentPeriodEnd.getTime() + HOUR_MS),
     });
     const ended = m.cancelAtPeriodEnd;
-    // A pause voids the renewal (the overage pending on it too: the known gap); once it has voided the
-    // renewals it covers, Stripe resumes collection at resumes_at, before the renewal due then.
+    // A pause voids the renewal; the overage pending on it is billed again on an invoice of its own. Once the
+    // pause has voided the renewals it covers, Stripe resumes collection at resumes_at, before the renewal due.
     const voided = !ended && m.pause !== null && m.pause.voidsLeft > 0;
-    if (!voided) m.charged += overage;
+    m.charged += overage;
     if (m.cancelAtPeriodEnd) {
       m.plan = null;
       m.pause = null;
@@ -1010,6 +1009,8 @@ class PauseOrResume implements Cmd {
     readonly index: number,
     /** 1-3 billing periods, null until resumed, or "resume". */
     readonly what: 1 | 2 | 3 | null | "resume",
+    /** Then the Billing clock renews (the pause's first renewal: voided, its overage billed again). */
+    readonly thenRenew = false,
   ) {}
   check = () => true;
   async run(model: Model, real: Real) {
@@ -1038,11 +1039,13 @@ class PauseOrResume implements Cmd {
     }
     await checkInvariants(model, real, this.toString());
     await expectCallsWhilePaused(account, m);
+    const renew = new Renew(this.index);
+    if (this.thenRenew && renew.check(model)) await renew.run(model, real);
   }
   toString = () =>
     this.what === "resume"
       ? `resumePause(${this.index})`
-      : `pause(${this.index}, ${this.what ?? "until resumed"})`;
+      : `pause(${this.index}, ${this.what ?? "until resumed"}${this.thenRenew ? ", then renew" : ""})`;
 }
 
 type CapChange = "set" | "raise" | "lower" | "remove";
@@ -1189,8 +1192,8 @@ const allCommands = [
     .map(([i, change, cents, past]) => new SetSpendCap(i, change, cents, past)),
   fc.tuple(accountIndex, fc.integer({ min: 1, max: 5 })).map(([i, h]) => new ReportPastBudget(i, h)),
   fc
-    .tuple(accountIndex, fc.constantFrom<1 | 2 | 3 | null>(1, 2, 3, null))
-    .map(([i, periods]) => new PauseOrResume(i, periods)),
+    .tuple(accountIndex, fc.constantFrom<1 | 2 | 3 | null>(1, 2, 3, null), fc.boolean())
+    .map(([i, periods, renew]) => new PauseOrResume(i, periods, renew)),
   accountIndex.map((i) => new PauseOrResume(i, "resume")),
 ];
 

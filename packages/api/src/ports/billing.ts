@@ -284,6 +284,19 @@ export interface BillingProvider {
     idempotencyKey: string,
   ): Promise<ProviderSubscription>;
   /**
+   * Bills again, on an invoice of its own charged at once, the invoice items (overage, say) of a voided
+   * subscription invoice (a renewal voided while collection was paused): new customer-level items (no
+   * subscription, so no paused renewal takes them), one invoice with them, finalized and paid with the
+   * subscription's card. Idempotent per key; returns the new invoice's id, or null when there was nothing
+   * to bill again. A declined card leaves the invoice open (it shows in the billing history).
+   */
+  rebillVoidedInvoiceItems(input: {
+    invoiceId: string;
+    customerId: string;
+    subscriptionId: string;
+    idempotencyKey: string;
+  }): Promise<string | null>;
+  /**
    * Cancels the subscription at once, without proration or a final invoice (a duplicate that must not
    * exist). A subscription already canceled is returned as it is.
    */

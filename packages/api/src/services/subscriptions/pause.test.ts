@@ -10,8 +10,10 @@ import { syncRecentInvoices } from "../billing/index.ts";
 import { syncSubscription } from "../billing/subscription-sync.ts";
 import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
 import { authorizeCallRequest } from "../metering/call-authorization.ts";
-import { createAgentRows } from "../metering/metering.fixtures.ts";
-import { pauseSubscription, resumePausedSubscription } from "./pause.ts";
+import { callEvent, createAgentRows } from "../metering/metering.fixtures.ts";
+import { billOverage, reportOverage } from "../metering/overage.ts";
+import { ingestUsageEvents } from "../metering/usage-ingest.ts";
+import { pauseSubscription, rebillVoidedRenewal, resumePausedSubscription } from "./pause.ts";
 import { cancel, subscribe, subscriptionOverview, upgrade } from "./subscriptions.ts";
 
 const { db } = await testDatabase();
@@ -152,6 +154,43 @@ describe("pausing a subscription", () => {
     const invoices = await stripeInvoices(accountId);
     expect(invoices.at(-1)).toEqual(["subscription_cycle", "paid", 9900]);
     expect(invoices.filter(([, s]) => s === "paid")).toHaveLength(2);
+  });
+
+  it("never forgives overage: the overage pending on the voided renewal is billed again at once", async () => {
+    clock.set(new Date("2026-11-27T12:00:00Z"));
+    const who = await subscribed("Pro");
+    const { accountId } = who.ref;
+    const sub = await db.subscription.findFirstOrThrow({ where: { accountId } });
+    // 3,100 minutes on Pro: 100 beyond the 3,000 included, at $0.03: $3.00 pending on the next invoice.
+    clock.set(new Date("2026-11-27T13:00:00Z"));
+    const results = await ingestUsageEvents(
+      ports,
+      [15, 20, 25, 30].map((m) =>
+        callEvent(accountId, 775 * 60, { startedAt: new Date(`2026-11-27T12:${m}:00Z`) }),
+      ),
+    );
+    expect(results.results, JSON.stringify(results.results)).toHaveLength(4);
+    expect(results.accepted, JSON.stringify(results.results)).toBe(4);
+    const bill = await reportOverage(ports, { accountId, periodStart: sub.currentPeriodStart });
+    expect(bill).not.toBeNull();
+    await billOverage(ports, bill as NonNullable<typeof bill>);
+    const paused = await pauseSubscription(ports, accountId, 1);
+    await advanceTo(accountId, new Date((paused.currentPeriodEnd as Date).getTime() + 60_000));
+    const invoices = await ports.billing.listInvoices(
+      (await db.account.findUniqueOrThrow({ where: { id: accountId } })).stripeCustomerId ?? "",
+      50,
+    );
+    const voided = invoices.find((i) => i.status === "void");
+    expect(voided?.total).toBe(9900 + 300);
+    // The webhook of the voided renewal, processed as the queue would.
+    await rebillVoidedRenewal(ports, voided?.id ?? "");
+    await rebillVoidedRenewal(ports, voided?.id ?? "");
+    const after = await stripeInvoices(accountId);
+    expect(after).toEqual([
+      ["subscription_create", "paid", 9900],
+      ["subscription_cycle", "void", 0],
+      ["manual", "paid", 300],
+    ]);
   });
 
   it("refuses a pause while cancelling, and without a subscription", async () => {

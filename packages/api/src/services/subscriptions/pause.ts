@@ -14,7 +14,7 @@ import {
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { AppError, type AppErrorCode } from "../../errors.ts";
-import { syncSubscription } from "../billing/index.ts";
+import { syncInvoice, syncSubscription } from "../billing/index.ts";
 import { collectionPauseOf } from "../metering/index.ts";
 import {
   liveSubscription,
@@ -95,4 +95,29 @@ export async function resumePausedSubscription(
     await syncSubscription(ports, current.stripeSubscriptionId);
     return await subscriptionOverview(ports, accountId);
   });
+}
+
+/**
+ * A renewal voided while collection was paused (`invoice.voided`, billing reason `subscription_cycle`)
+ * takes with it the overage items pending on it: the overage of the last period paid, still owed. They are
+ * billed again at once on an invoice of their own (`rebillVoidedInvoiceItems`, idempotent per voided invoice),
+ * so a pause never forgives overage. Any voided renewal qualifies (Minutely voids none otherwise), whatever
+ * the pause's state by the time the event is processed (events come in any order).
+ */
+export async function rebillVoidedRenewal(ports: Ports, invoiceId: string): Promise<void> {
+  const invoice = await ports.billing.retrieveInvoice(invoiceId);
+  if (
+    invoice.status !== "void" ||
+    invoice.billingReason !== "subscription_cycle" ||
+    !invoice.subscriptionId
+  ) {
+    return;
+  }
+  const rebilled = await ports.billing.rebillVoidedInvoiceItems({
+    invoiceId,
+    customerId: invoice.customerId,
+    subscriptionId: invoice.subscriptionId,
+    idempotencyKey: `minutely-rebill-${invoiceId}`,
+  });
+  if (rebilled) await syncInvoice(ports, rebilled);
 }
