@@ -72,6 +72,8 @@ describe("pausing the subscription", () => {
       .poll(() => page.getByTestId("dashboard-pause").textContent())
       .toMatch(/^Paused: .*resumes on /);
     expect(await page.getByTestId("dashboard-subscription").textContent()).toContain("Paused");
+    // A paused period bills nothing: no forecast of it.
+    expect(await page.getByTestId("dashboard-forecast").count()).toBe(0);
     await screenshot(page, "web-dashboard-paused");
 
     await page.goto(`${stack.baseUrl}/billing`);
@@ -81,6 +83,8 @@ describe("pausing the subscription", () => {
     await expect
       .poll(() => page.getByRole("table", { name: "Invoices" }).textContent(), { timeout: 15_000 })
       .toMatch(/void/i);
+    // Package changes wait until the pause is lifted.
+    expect(await page.getByRole("link", { name: "Change package" }).count()).toBe(0);
     await screenshot(page, "web-billing-paused");
 
     await page.getByRole("button", { name: "Resume now" }).click();

@@ -211,7 +211,9 @@ function SubscriptionSection({ detail }: { detail: Detail }) {
                 ? `Ended ${formatDate(sub.endedAt)}`
                 : sub.cancelAtPeriodEnd
                   ? `Cancels on ${formatDate(sub.currentPeriodEnd)}`
-                  : `Renews on ${formatDate(sub.currentPeriodEnd)}`,
+                  : sub.pause
+                    ? `Not charged while paused (${pauseText(sub.pause)})`
+                    : `Renews on ${formatDate(sub.currentPeriodEnd)}`,
             ],
             [
               "Scheduled change",

@@ -202,9 +202,11 @@ export function BillingPage() {
             ) : null}
             <PauseSubscription sub={sub} />
             <div className="flex flex-wrap gap-2 pt-2">
-              <Button asChild variant="secondary">
-                <Link to="/packages">Change package</Link>
-              </Button>
+              {sub.pause ? null : (
+                <Button asChild variant="secondary">
+                  <Link to="/packages">Change package</Link>
+                </Button>
+              )}
               {sub.grantsAccess && !sub.cancelAtPeriodEnd ? (
                 <Button
                   variant="ghost"
