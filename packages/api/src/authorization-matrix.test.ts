@@ -56,6 +56,9 @@ const CROSS_ACCOUNT_PROBES: Record<string, Probe> = {
   "subscription.cancelScheduledChange": { input: () => undefined },
   "subscription.cancel": { input: () => undefined },
   "subscription.resume": { input: () => undefined },
+  // A has no subscription: pausing and resuming act on the caller's own account only (refused / nothing to do).
+  "subscription.pause": { input: () => ({ periods: 1 }) },
+  "subscription.resumePause": { input: () => undefined, mayActOnOwnAccount: true },
   "subscription.updatePaymentMethod": { input: () => ({ requestKey: "probe-key-1" }) },
   "catalog.selection": {
     check: (result) => {

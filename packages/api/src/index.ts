@@ -93,9 +93,11 @@ export {
 } from "./services/metering/index.ts";
 export {
   packageSelection,
+  pauseSubscription,
   processStripeEvent,
   receiveStripeWebhook,
   replayStripeEvent,
+  resumePausedSubscription,
   subscriptions,
 } from "./services/subscriptions/index.ts";
 export { createStripeClient, type StripeClientOptions, usesEmulator } from "./stripe/client.ts";

@@ -24,6 +24,20 @@ function input(overrides: Partial<CallAuthorizationInput> = {}): CallAuthorizati
 }
 
 describe("authorizeCall", () => {
+  it("denies every call of a paused subscription with SUBSCRIPTION_PAUSED, even with minutes and access left", () => {
+    for (const overrides of [{}, { overageAllowed: true }, { direction: "inbound" as const }]) {
+      expect(authorizeCall(input({ ...overrides, paused: true }))).toMatchObject({
+        decision: "deny",
+        reason: "SUBSCRIPTION_PAUSED",
+      });
+    }
+    // A Stripe status `paused` grants no access either: the pause is named, not "no subscription".
+    expect(authorizeCall(input({ paused: true, accessGranted: false }))).toMatchObject({
+      reason: "SUBSCRIPTION_PAUSED",
+    });
+    expect(authorizeCall(input({ paused: false }))).toMatchObject({ decision: "allow" });
+  });
+
   it("allows calls within the cap and reserves the requested minutes", () => {
     expect(authorizeCall(input())).toEqual({
       decision: "allow",

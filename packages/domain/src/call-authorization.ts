@@ -3,7 +3,8 @@
  *
  * Rules, in order:
  * 1. Inputs must be non-negative integers and `reserveMinutes >= 1` -> otherwise `INVALID_REQUEST`.
- * 2. No access-granting subscription -> `NO_ACTIVE_SUBSCRIPTION`.
+ * 2. A paused subscription (see pause.ts: `paused`) -> `SUBSCRIPTION_PAUSED`; otherwise no access-granting
+ *    subscription -> `NO_ACTIVE_SUBSCRIPTION`.
  * 3. Inactive agent -> `AGENT_INACTIVE`.
  * 4. Plans with overage (billed per minute above the limit) allow, unless the customer set a spend cap
  *    (`spendCapMinutes`: the overage minutes the budget pays for, see spend-cap.ts): then the plan's cap is
@@ -54,11 +55,14 @@ export interface CallAuthorizationInput {
   policy: OverCapPolicy;
   /** Whether the subscription grants access (see `grantsAccess`). */
   accessGranted: boolean;
+  /** Whether the subscription is paused now (`isPausedAt`): denied whatever `accessGranted` says. */
+  paused?: boolean;
   agentActive: boolean;
 }
 
 export type CallDenialReason =
   | "NO_ACTIVE_SUBSCRIPTION"
+  | "SUBSCRIPTION_PAUSED"
   | "AGENT_INACTIVE"
   | "MINUTES_EXHAUSTED"
   | "SPEND_CAP_REACHED"
@@ -132,6 +136,13 @@ export function authorizeCall(input: CallAuthorizationInput): CallAuthorization 
       decision: "deny",
       reason: "INVALID_REQUEST",
       message: "Minute counts must be whole numbers and at least one minute must be reserved.",
+    };
+  }
+  if (input.paused === true) {
+    return {
+      decision: "deny",
+      reason: "SUBSCRIPTION_PAUSED",
+      message: "Your subscription is paused: calls resume when it does.",
     };
   }
   if (!input.accessGranted) {

@@ -13,6 +13,7 @@ export * from "./money";
 export * from "./numbers";
 export * from "./outlook";
 export * from "./package-limits";
+export * from "./pause";
 export * from "./period-plan";
 export * from "./periods";
 export * from "./plan-change";

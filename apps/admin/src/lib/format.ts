@@ -85,3 +85,9 @@ export function fromUtcInputValue(value: string): Date | null {
   const date = new Date(`${value}${value.length === 16 ? ":00" : ""}Z`);
   return Number.isNaN(date.getTime()) ? null : date;
 }
+
+/** A collection pause in words: in effect ("Paused until …") or to come ("Pauses on …"). */
+export function pauseText(pause: { startsAt: Date; resumesAt: Date | null; paused: boolean }): string {
+  const until = pause.resumesAt ? `until ${formatDate(pause.resumesAt)}` : "until resumed";
+  return pause.paused ? `Paused ${until}` : `Pauses on ${formatDate(pause.startsAt)}, ${until}`;
+}

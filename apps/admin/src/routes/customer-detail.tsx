@@ -1,7 +1,16 @@
-import { Badge, Button, EmptyState, ErrorState, httpStatusOf, messageOf, Spinner } from "@minutely/ui";
-import { useQuery } from "@tanstack/react-query";
+import {
+  Badge,
+  Button,
+  EmptyState,
+  ErrorState,
+  httpStatusOf,
+  messageOf,
+  Spinner,
+  useIntentMutation,
+} from "@minutely/ui";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, useState } from "react";
 import { DailyUsageChart } from "../components/charts.tsx";
 import { type Column, DataTable } from "../components/list.tsx";
 import {
@@ -23,6 +32,7 @@ import {
   formatDateTime,
   formatNumber,
   invoiceStatusTone,
+  pauseText,
 } from "../lib/format.ts";
 import { type AdminOutputs, trpc } from "../lib/trpc.ts";
 import { ApplyCouponForm } from "./coupons.tsx";
@@ -121,6 +131,65 @@ export function CustomerDetailPage({ accountId }: { accountId: string }) {
   );
 }
 
+const PAUSE_LENGTHS = [
+  { value: "1", label: "1 billing period" },
+  { value: "2", label: "2 billing periods" },
+  { value: "3", label: "3 billing periods" },
+  { value: "until", label: "Until resumed" },
+] as const;
+
+/** The pause (when it starts, when it resumes) with Resume now, or a form to pause an active subscription. */
+function PauseFact({ detail }: { detail: Detail }) {
+  const sub = detail.subscription;
+  const queryClient = useQueryClient();
+  const refresh = { onSuccess: () => queryClient.invalidateQueries() };
+  const pause = useIntentMutation(trpc.customers.pause.mutationOptions(refresh));
+  const resume = useIntentMutation(trpc.customers.resumePause.mutationOptions(refresh));
+  const [length, setLength] = useState<(typeof PAUSE_LENGTHS)[number]["value"]>("1");
+  const failure = pause.error ?? resume.error;
+  if (!sub) return null;
+  const accountId = detail.account.id;
+  return (
+    <div className="flex flex-col items-start gap-2" data-testid="admin-pause">
+      {sub.pause ? (
+        <>
+          <span>{pauseText(sub.pause)}</span>
+          <Button disabled={resume.isPending} onClick={() => resume.mutate({ accountId })}>
+            {resume.isPending ? "Resuming…" : "Resume now"}
+          </Button>
+        </>
+      ) : sub.status === "active" && !sub.cancelAtPeriodEnd && !sub.scheduledChange ? (
+        <div className="flex flex-wrap items-center gap-2">
+          <select
+            aria-label="Pause length"
+            className="rounded-lg border border-slate-300 bg-white px-2 py-1 text-sm"
+            value={length}
+            onChange={(event) => setLength(event.target.value as typeof length)}
+          >
+            {PAUSE_LENGTHS.map((l) => (
+              <option key={l.value} value={l.value}>
+                {l.label}
+              </option>
+            ))}
+          </select>
+          <Button
+            variant="secondary"
+            disabled={pause.isPending}
+            onClick={() =>
+              pause.mutate({ accountId, periods: length === "until" ? null : (Number(length) as 1 | 2 | 3) })
+            }
+          >
+            {pause.isPending ? "Pausing…" : "Pause subscription"}
+          </Button>
+        </div>
+      ) : (
+        <span>Not paused</span>
+      )}
+      {failure ? <span className="text-sm text-red-700">{messageOf(failure)}</span> : null}
+    </div>
+  );
+}
+
 function SubscriptionSection({ detail }: { detail: Detail }) {
   const sub = detail.subscription;
   return (
@@ -143,7 +212,9 @@ function SubscriptionSection({ detail }: { detail: Detail }) {
                 ? `Ended ${formatDate(sub.endedAt)}`
                 : sub.cancelAtPeriodEnd
                   ? `Cancels on ${formatDate(sub.currentPeriodEnd)}`
-                  : `Renews on ${formatDate(sub.currentPeriodEnd)}`,
+                  : sub.pause
+                    ? `Not charged while paused (${pauseText(sub.pause)})`
+                    : `Renews on ${formatDate(sub.currentPeriodEnd)}`,
             ],
             [
               "Scheduled change",
@@ -151,6 +222,7 @@ function SubscriptionSection({ detail }: { detail: Detail }) {
                 ? `To ${sub.scheduledChange.planName}${sub.scheduledChange.at ? ` on ${formatDate(sub.scheduledChange.at)}` : ""}`
                 : "None",
             ],
+            ["Pause", <PauseFact key="pause" detail={detail} />],
             ["Overage budget", <SpendCapFact key="cap" detail={detail} />],
             ["Last synced from Stripe", formatDateTime(sub.syncedAt)],
           ]}

@@ -11,7 +11,7 @@ import {
   useUrlSearchTerm,
 } from "../components/ui-bits.tsx";
 import { useDocumentTitle } from "../lib/document-title.ts";
-import { formatAmount, formatDate, formatNumber } from "../lib/format.ts";
+import { formatAmount, formatDate, formatNumber, pauseText } from "../lib/format.ts";
 import {
   CUSTOMER_SPEND_CAP_OPTIONS,
   CUSTOMER_STATUS_OPTIONS,
@@ -144,6 +144,11 @@ export function CustomersPage({
                       <SubscriptionStatusBadge status={c.status} />
                       {c.cancelAtPeriodEnd ? (
                         <span className="text-xs text-slate-500">Cancels at period end</span>
+                      ) : null}
+                      {c.pause ? (
+                        <span className="text-xs text-amber-800" data-testid="customer-pause">
+                          {pauseText(c.pause)}
+                        </span>
                       ) : null}
                     </div>
                   </td>

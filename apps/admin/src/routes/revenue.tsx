@@ -210,7 +210,8 @@ export function RevenuePage({
             <li>
               <strong>MRR</strong> is the monthly price each subscriber pays (their own Stripe price: a
               subscriber who kept an older price counts at that price) over subscriptions whose status grants
-              access: active, trial and past due. ARR is 12 × MRR.
+              access: active, trial and past due, leaving out subscriptions whose pause is in effect (a paused
+              subscription pays nothing). ARR is 12 × MRR.
             </li>
             <li>
               <strong>Discounts</strong>: MRR, new and churned count what the subscriber pays after a

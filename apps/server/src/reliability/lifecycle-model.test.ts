@@ -14,6 +14,10 @@
 //     bound)" is checked on Minutely's bills; budgets are set, raised, lowered and removed at random; late
 //     calls of the period a renewal closed are billed by the budget in force when it closed, never by one
 //     set since (reportLateAfterRenewal);
+//   - a pause (1-3 billing periods or until resumed, from the end of the paid period) charges nothing for
+//     the renewals it covers (each is voided: no paid invoice while paused) and every call is denied
+//     subscription_paused while it is in effect; resuming early, or Stripe at resumes_at, charges the next
+//     renewal again; overage pending on a voided renewal is billed again at once (never forgiven);
 //   - the subscription's coupon in Minutely is the model's (a `once` coupon is used up by the first invoice);
 //   - every accepted minute counted once, in the current period, and the dashboard, the metering API and
 //     the admin app agree on it; a replay is "duplicate", a different call with a used id is never silently
@@ -254,6 +258,11 @@ interface AccountModel {
   /** Cents of late overage items still pending (invoiced, discounted, by the next renewal). */
   pendingLateCents: number;
   renewals: number;
+  /**
+   * The pause set on the subscription: how many renewals it still voids (Infinity: until resumed), and
+   * whether it is in effect (after the first voided renewal).
+   */
+  pause: { periods: 1 | 2 | 3 | null; voidsLeft: number; inEffect: boolean } | null;
 }
 
 interface Account {
@@ -574,7 +583,8 @@ class Upgrade implements Cmd {
   async run(model: Model, real: Real) {
     const m = model.accounts[this.index] as AccountModel;
     const account = real.accounts[this.index] as Account;
-    const allowed = m.plan !== null && PLANS[this.plan].price > PLANS[m.plan].price;
+    // Package changes wait while a pause is set (409).
+    const allowed = m.plan !== null && PLANS[this.plan].price > PLANS[m.plan].price && m.pause === null;
     if (m.plan === this.plan) {
       // An upgrade to the package the account is on is the replay of one whose answer was lost: nothing
       // changes and nothing is charged.
@@ -659,13 +669,15 @@ class Downgrade implements Cmd {
       m.plan !== null &&
       PLANS[this.plan].price < PLANS[m.plan].price &&
       m.scheduled === null &&
-      !m.cancelAtPeriodEnd;
+      !m.cancelAtPeriodEnd &&
+      m.pause === null;
     if (allowed) {
       expect(answer.status, JSON.stringify(answer.body)).toBe(200);
       m.scheduled = this.plan;
     } else if (answer.status === 200) {
       // A downgrade over a scheduled one replaces it; nothing is charged either way.
       expect(m.plan).not.toBeNull();
+      expect(m.pause, "a package change while paused").toBeNull();
       m.scheduled = this.plan;
     } else {
       expect(answer.status, JSON.stringify(answer.body)).toBeGreaterThanOrEqual(400);
@@ -1024,6 +1036,9 @@ class Renew implements Cmd {
       to: new Date(row.currentPeriodEnd.getTime() + HOUR_MS),
     });
     const ended = m.cancelAtPeriodEnd;
+    // A pause voids the renewal; the overage pending on it is billed again on an invoice of its own. Once the
+    // pause has voided the renewals it covers, Stripe resumes collection at resumes_at, before the renewal due.
+    const voided = !ended && m.pause !== null && m.pause.voidsLeft > 0;
     if (m.cancelAtPeriodEnd) {
       // The final invoice bills the overage only (discounted like any invoice of the subscription).
       m.charged += afterDiscount(
@@ -1036,6 +1051,13 @@ class Renew implements Cmd {
       m.plan = null;
       m.closed = null;
       m.discount = null;
+      m.pause = null;
+    } else if (voided && m.pause) {
+      // The renewal is voided; the items pending on it (overage, late overage) are billed again at once on
+      // an invoice of their own, outside the subscription, so without its discount.
+      m.charged += overage + pendingLate;
+      m.pause = { ...m.pause, voidsLeft: m.pause.voidsLeft - 1, inEffect: true };
+      m.closed = m.renewals === 1 ? closed : null;
     } else {
       m.plan = m.scheduled ?? plan;
       m.charged += afterDiscount(
@@ -1047,6 +1069,7 @@ class Renew implements Cmd {
         m.discount,
       );
       m.closed = m.renewals === 1 ? closed : null;
+      m.pause = null;
     }
     m.scheduled = null;
     m.cancelAtPeriodEnd = false;
@@ -1056,6 +1079,7 @@ class Renew implements Cmd {
     m.billedMinutes = 0;
     m.capBound = m.cap ?? Number.POSITIVE_INFINITY;
     await checkInvariants(model, real, this.toString());
+    await expectCallsWhilePaused(account, m);
     if (ended) {
       await expectRefusedAfterEnd(account);
       await checkInvariants(model, real, "reportAfterEnd(renewal)");
@@ -1129,6 +1153,84 @@ class ReportAfterEnd implements Cmd {
     await checkInvariants(model, real, this.toString());
   }
   toString = () => `reportAfterEnd(${this.index})`;
+}
+
+/** While a pause is in effect every call is denied subscription_paused; otherwise a live account's is not. */
+async function expectCallsWhilePaused(account: Account, m: AccountModel): Promise<void> {
+  if (m.plan === null) return;
+  const db = stack.database.db;
+  const agent =
+    (await db.agent.findFirst({ where: { accountId: account.accountId, active: true } })) ??
+    (await db.agent.create({ data: { accountId: account.accountId, name: "Model agent" } }));
+  const answer = await call("/api/v1/calls/authorize", {
+    method: "POST",
+    headers: METERING,
+    body: JSON.stringify({
+      call_id: newCallId(),
+      account_id: account.accountId,
+      agent_id: agent.id,
+      direction: "inbound",
+    }),
+  });
+  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+  const body = answer.body as { decision: string; reason?: string };
+  if (m.pause?.inEffect) {
+    expect(body, `${account.label}: a call while paused`).toMatchObject({
+      decision: "deny",
+      reason: "subscription_paused",
+    });
+  } else {
+    expect(body.reason, `${account.label}: a call while not paused`).not.toBe("subscription_paused");
+  }
+}
+
+/**
+ * The customer pauses for 1-3 billing periods or until resumed (REST action pause), or resumes early
+ * (resume_pause). A pause needs an active subscription with no cancellation or change pending and no pause
+ * set (409 otherwise; the same pause again is a retry: 200 and nothing changes); resuming is idempotent.
+ */
+class PauseOrResume implements Cmd {
+  constructor(
+    readonly index: number,
+    /** 1-3 billing periods, null until resumed, or "resume". */
+    readonly what: 1 | 2 | 3 | null | "resume",
+    /** Then the Billing clock renews (the pause's first renewal: voided, its overage billed again). */
+    readonly thenRenew = false,
+  ) {}
+  check = () => true;
+  async run(model: Model, real: Real) {
+    const m = model.accounts[this.index] as AccountModel;
+    const account = real.accounts[this.index] as Account;
+    if (this.what === "resume") {
+      const answer = await action(account, { action: "resume_pause" });
+      if (m.plan === null) {
+        expect(answer.status, JSON.stringify(answer.body)).toBeLessThan(500);
+      } else {
+        expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      }
+      m.pause = null;
+    } else {
+      const answer = await action(account, { action: "pause", pause_periods: this.what });
+      const allowed = m.plan !== null && !m.cancelAtPeriodEnd && m.scheduled === null && m.pause === null;
+      if (allowed) {
+        expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+        m.pause = { periods: this.what, voidsLeft: this.what ?? Number.POSITIVE_INFINITY, inEffect: false };
+      } else if (m.pause && !m.pause.inEffect && m.pause.periods === this.what && answer.status === 200) {
+        // The same pause again, before it starts: a retry, nothing changes.
+      } else {
+        expect(answer.status, JSON.stringify(answer.body)).toBeGreaterThanOrEqual(400);
+        expect(answer.status, JSON.stringify(answer.body)).toBeLessThan(500);
+      }
+    }
+    await checkInvariants(model, real, this.toString());
+    await expectCallsWhilePaused(account, m);
+    const renew = new Renew(this.index);
+    if (this.thenRenew && renew.check(model)) await renew.run(model, real);
+  }
+  toString = () =>
+    this.what === "resume"
+      ? `resumePause(${this.index})`
+      : `pause(${this.index}, ${this.what ?? "until resumed"}${this.thenRenew ? ", then renew" : ""})`;
 }
 
 type CapChange = "set" | "raise" | "lower" | "remove";
@@ -1375,6 +1477,10 @@ const allCommands = [
       fc.integer({ min: 1, max: 40 }),
     )
     .map(([i, cap, raise, h]) => new BudgetThenLateCalls(i, cap, raise, h)),
+  fc
+    .tuple(accountIndex, fc.constantFrom<1 | 2 | 3 | null>(1, 2, 3, null), fc.boolean())
+    .map(([i, periods, renew]) => new PauseOrResume(i, periods, renew)),
+  accountIndex.map((i) => new PauseOrResume(i, "resume")),
 ];
 
 /** MINUTELY_MODEL_ONLY=reportCalls,renew (names as in the counterexamples) narrows the commands for a hunt. */
@@ -1418,6 +1524,7 @@ describe("the billing lifecycle against a model", () => {
               closed: null,
               pendingLateCents: 0,
               renewals: 0,
+              pause: null,
             })),
           };
           await fc.asyncModelRun(() => ({ model, real: { accounts, run: runCounter } }), cmds);

@@ -97,6 +97,7 @@ describe("GET /api/dashboard/comprehensive/", () => {
       current_period_end: "2026-12-01T00:00:00.000Z",
       cancel_at_period_end: false,
       scheduled_change: null,
+      pause: null,
     });
     expect(body.user_needs_package_selection).toBe(false);
     expect(body.usage).toMatchObject({

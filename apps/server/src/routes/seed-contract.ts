@@ -126,6 +126,14 @@ export const ZSeedContractSubscriptionSchema = z.object({
     .object({ package_id: z.string(), package_name: z.string(), effective_at: ZDateTimeSchema })
     .nullable()
     .meta({ description: "A downgrade scheduled for the end of the period" }),
+  pause: z
+    .object({ starts_at: ZDateTimeSchema, resumes_at: ZDateTimeSchema.nullable(), paused: z.boolean() })
+    .nullable()
+    .meta({
+      description:
+        "The collection pause: from starts_at (the end of the period paid) calls are denied " +
+        "(subscription_paused) and nothing is charged until resumes_at (null: until resumed); paused: in effect",
+    }),
 });
 
 export function toSeedContractSubscription(
@@ -148,6 +156,13 @@ export function toSeedContractSubscription(
           package_id: sub.scheduledChange.packageId,
           package_name: sub.scheduledChange.packageName,
           effective_at: sub.scheduledChange.effectiveAt.toISOString(),
+        }
+      : null,
+    pause: sub.pause
+      ? {
+          starts_at: sub.pause.startsAt.toISOString(),
+          resumes_at: sub.pause.resumesAt?.toISOString() ?? null,
+          paused: sub.pause.paused,
         }
       : null,
   };

@@ -306,4 +306,43 @@ describe("POST /api/subscriptions/user/actions/ (the seed's contract)", () => {
     });
     assertMatchesOpenApi(openapi, "POST", "/api/subscriptions/user/actions/", 200, history.json());
   });
+
+  it("pauses and resumes; a bad pause_periods gets a 400 naming it, never a coercion", async () => {
+    await syncCatalogToStripe(ports);
+    const cookie = await signedIn("pauser@example.com");
+    const pro = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
+    const paid = await act(cookie, {
+      action: "subscribe",
+      package_id: pro.id,
+      payment_method_id: "pm_card_visa",
+    });
+    expect(paid.statusCode, paid.body).toBe(200);
+    for (const pause_periods of [0, 4, 1.5, "1", true, {}]) {
+      const response = await act(cookie, { action: "pause", pause_periods });
+      expect(response.statusCode, `${JSON.stringify(pause_periods)}: ${response.body}`).toBe(400);
+      expect(response.json().fields).toHaveProperty("pause_periods");
+    }
+    const missing = await act(cookie, { action: "pause" });
+    expect(missing.statusCode, missing.body).toBe(400);
+    expect(missing.json().fields).toHaveProperty("pause_periods");
+
+    const openapi = (await app.inject({ method: "GET", url: "/api/openapi.json" })).json();
+    const paused = await act(cookie, { action: "pause", pause_periods: 2 });
+    expect(paused.statusCode, paused.body).toBe(200);
+    assertMatchesOpenApi(openapi, "POST", "/api/subscriptions/user/actions/", 200, paused.json());
+    const periodEnd = paused.json().subscription.current_period_end;
+    expect(paused.json().subscription.pause).toEqual({
+      starts_at: periodEnd,
+      resumes_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      paused: false,
+    });
+    // Another pause while one is set: 409.
+    expect((await act(cookie, { action: "pause", pause_periods: null })).statusCode).toBe(409);
+    const resumed = await act(cookie, { action: "resume_pause" });
+    expect(resumed.statusCode, resumed.body).toBe(200);
+    expect(resumed.json().subscription.pause).toBeNull();
+    // Until resumed (null) is a valid length.
+    const untilResumed = await act(cookie, { action: "pause", pause_periods: null });
+    expect(untilResumed.json().subscription.pause).toMatchObject({ resumes_at: null });
+  });
 });

@@ -1,6 +1,15 @@
 // The seed contract's subscription routes, session-authenticated, thin over the same services as the tRPC
 // procedures (subscription.*, catalog.*): each action calls the service function its procedure calls.
-import { type Auth, listPackagesForAdmin, type Ports, packageSelection, subscriptions } from "@minutely/api";
+import {
+  AppError,
+  type Auth,
+  listPackagesForAdmin,
+  type Ports,
+  packageSelection,
+  pauseSubscription,
+  resumePausedSubscription,
+  subscriptions,
+} from "@minutely/api";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { requireAdmin, requireCustomer } from "../session.ts";
@@ -21,7 +30,16 @@ const TAG = "Subscriptions (seed contract)";
 /** Unix seconds of 9999-12-31: the latest time a Date (and PostgreSQL) holds that the API accepts. */
 const MAX_UNIX_SECONDS = 253_402_300_799;
 
-const ACTIONS = ["subscribe", "upgrade", "downgrade", "cancel", "resume", "billing_history"] as const;
+const ACTIONS = [
+  "subscribe",
+  "upgrade",
+  "downgrade",
+  "cancel",
+  "resume",
+  "pause",
+  "resume_pause",
+  "billing_history",
+] as const;
 
 const ZActionRequestSchema = z.strictObject({
   action: z.enum(ACTIONS, { error: `must be one of ${ACTIONS.join(", ")}` }),
@@ -59,6 +77,17 @@ const ZActionRequestSchema = z.strictObject({
     .meta({ examples: ["SPRING-25"] }),
   /** Downgrade: the agents to keep active when the package allows fewer than are active. */
   keep_agent_ids: z.array(z.uuid()).max(1000).optional(),
+  /** Pause: how many billing periods (1-3), or null until resumed. Required for pause. */
+  pause_periods: z
+    .union([z.literal(1), z.literal(2), z.literal(3)], {
+      error: "must be 1, 2 or 3 billing periods, or null",
+    })
+    .nullable()
+    .optional()
+    .meta({
+      description:
+        "Pause (required): 1, 2 or 3 billing periods from the end of the period paid, or null for until resumed.",
+    }),
 });
 
 /** The subscription in an action's answer: the seed contract's subscription, its core fields. */
@@ -71,6 +100,7 @@ const ZActionSubscriptionSchema = ZSeedContractSubscriptionSchema.pick({
   current_period_end: true,
   cancel_at_period_end: true,
   scheduled_change: true,
+  pause: true,
 });
 
 const ZActionResponseSchema = z.object({
@@ -124,6 +154,17 @@ const ACTION_HANDLERS: Record<
     ),
   cancel: async (deps, account) => updated(await subscriptions.cancel(deps, account)),
   resume: async (deps, account) => updated(await subscriptions.resume(deps, account)),
+  pause: async (deps, account, body) => {
+    if (body.pause_periods === undefined) {
+      throw new AppError(
+        "BAD_REQUEST",
+        "pause_periods is required: 1, 2 or 3 billing periods, or null for until resumed.",
+        "pause_periods",
+      );
+    }
+    return updated(await pauseSubscription(deps, account.accountId, body.pause_periods));
+  },
+  resume_pause: async (deps, account) => updated(await resumePausedSubscription(deps, account.accountId)),
   billing_history: async (deps, account) => ({
     result: "invoices",
     invoices: (await subscriptions.billingHistory(deps, account.accountId)).map(toSeedContractInvoice),
@@ -168,7 +209,8 @@ export async function registerSubscriptionRoutes(
     method: "POST",
     url: "/api/subscriptions/user/actions/",
     tags: [TAG],
-    summary: "Subscribe, upgrade (prorated now), downgrade (next cycle), cancel, resume, or list invoices",
+    summary:
+      "Subscribe, upgrade (prorated now), downgrade (next cycle), cancel, resume, pause, resume_pause, or list invoices",
     description:
       "Without payment_method_id, subscribe returns a Stripe Checkout URL to send the customer to. " +
       "Every action is idempotent: repeating a request that already took effect changes nothing.",

@@ -15,6 +15,7 @@ import {
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useSearch } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
+import { PauseSubscription } from "../components/pause-subscription.tsx";
 import { clearFlash, peekFlash, type UpgradeConfirmation } from "../lib/flash.ts";
 import { formatCents, formatDate } from "../lib/format.ts";
 import { trpc } from "../lib/trpc.ts";
@@ -172,7 +173,7 @@ export function BillingPage() {
           <h2 className="text-lg font-semibold">
             {sub.package ? `${sub.package.name} package` : "No subscription"}
           </h2>
-          <Badge tone={toneOf(sub.status)}>{sub.statusLabel}</Badge>
+          <Badge tone={sub.pause?.paused ? "warning" : toneOf(sub.status)}>{sub.statusLabel}</Badge>
         </div>
         {sub.package ? (
           <div className="mt-3 space-y-2 text-sm">
@@ -213,10 +214,13 @@ export function BillingPage() {
                 </Button>
               </div>
             ) : null}
+            <PauseSubscription sub={sub} />
             <div className="flex flex-wrap gap-2 pt-2">
-              <Button asChild variant="secondary">
-                <Link to="/packages">Change package</Link>
-              </Button>
+              {sub.pause ? null : (
+                <Button asChild variant="secondary">
+                  <Link to="/packages">Change package</Link>
+                </Button>
+              )}
               {sub.grantsAccess && !sub.cancelAtPeriodEnd ? (
                 <Button
                   variant="ghost"

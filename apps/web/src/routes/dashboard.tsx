@@ -18,6 +18,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, Navigate } from "@tanstack/react-router";
 import type { inferRouterOutputs } from "@trpc/server";
 import { DailyChart } from "../components/daily-chart.tsx";
+import { pauseSummary } from "../components/pause-subscription.tsx";
 import { UsageGauge } from "../components/usage-gauge.tsx";
 import { formatCents, formatCount, formatDate, formatNumber } from "../lib/format.ts";
 import { trpc } from "../lib/trpc.ts";
@@ -50,7 +51,9 @@ function SubscriptionCard({ data }: { data: DashboardData }) {
     <Card className="flex flex-col gap-3" data-testid="dashboard-subscription">
       <div className="flex flex-wrap items-center justify-between gap-2">
         <h2 className="text-sm font-semibold tracking-wide text-slate-500 uppercase">Subscription</h2>
-        <Badge tone={STATUS_TONE[sub.status] ?? "neutral"}>{sub.statusLabel}</Badge>
+        <Badge tone={sub.pause?.paused ? "warning" : (STATUS_TONE[sub.status] ?? "neutral")}>
+          {sub.statusLabel}
+        </Badge>
       </div>
       <p className="text-2xl font-bold">{sub.package ? `${sub.package.name} package` : "No package"}</p>
       {sub.package ? (
@@ -59,9 +62,14 @@ function SubscriptionCard({ data }: { data: DashboardData }) {
           <li>
             Current period {formatDate(sub.currentPeriodStart)} – {formatDate(sub.currentPeriodEnd)}
           </li>
+          {sub.pause ? (
+            <li className="font-medium text-amber-800" data-testid="dashboard-pause">
+              {pauseSummary(sub.pause)}
+            </li>
+          ) : null}
           {sub.cancelAtPeriodEnd ? (
             <li className="font-medium text-amber-800">Ends on {formatDate(sub.currentPeriodEnd)}</li>
-          ) : sub.scheduledChange ? (
+          ) : sub.pause ? null : sub.scheduledChange ? (
             <li className="font-medium text-slate-800">
               Changes to {sub.scheduledChange.packageName} on {formatDate(sub.scheduledChange.effectiveAt)}
             </li>

@@ -1,5 +1,8 @@
 import type { Currency } from "@minutely/domain";
 
+/** Subscription metadata: when Minutely's pause takes effect (the end of the period paid when it was set). */
+export const PAUSE_STARTS_AT_KEY = "minutely_pause_starts_at";
+
 /** A subscription as Stripe describes it, reduced to what Minutely mirrors. */
 export interface ProviderSubscription {
   id: string;
@@ -13,6 +16,8 @@ export interface ProviderSubscription {
   currentPeriodStart: Date;
   currentPeriodEnd: Date;
   cancelAtPeriodEnd: boolean;
+  /** Stripe's `pause_collection`: while set, the subscription's invoices are handled by `behavior` (no charge). */
+  pauseCollection: { behavior: string; resumesAt: Date | null } | null;
   canceledAt: Date | null;
   endedAt: Date | null;
   scheduleId: string | null;
@@ -333,6 +338,29 @@ export interface BillingProvider {
     cancel: boolean,
     idempotencyKey: string,
   ): Promise<ProviderSubscription>;
+  /**
+   * Pauses collection (`pause_collection: {behavior: "void", resumes_at}`: every invoice made while paused is
+   * voided) and records when the pause takes effect in the metadata (`minutely_pause_starts_at`); null
+   * resumes collection (`pause_collection: ""`, the metadata key removed).
+   */
+  setPauseCollection(
+    subscriptionId: string,
+    pause: { startsAt: Date; resumesAt: Date | null } | null,
+    idempotencyKey: string,
+  ): Promise<ProviderSubscription>;
+  /**
+   * Bills again, on an invoice of its own charged at once, the invoice items (overage, say) of a voided
+   * subscription invoice (a renewal voided while collection was paused): new customer-level items (no
+   * subscription, so no paused renewal takes them), one invoice with them, finalized and paid with the
+   * subscription's card. Idempotent per key; returns the new invoice's id, or null when there was nothing
+   * to bill again. A declined card leaves the invoice open (it shows in the billing history).
+   */
+  rebillVoidedInvoiceItems(input: {
+    invoiceId: string;
+    customerId: string;
+    subscriptionId: string;
+    idempotencyKey: string;
+  }): Promise<string | null>;
   /**
    * Cancels the subscription at once, without proration or a final invoice (a duplicate that must not
    * exist). A subscription already canceled is returned as it is.

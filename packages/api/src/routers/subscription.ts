@@ -7,8 +7,10 @@ import {
   cancelScheduledChange,
   completeCheckout,
   downgrade,
+  pauseSubscription,
   previewUpgrade,
   resume,
+  resumePausedSubscription,
   startPaymentMethodUpdate,
   subscribe,
   subscriptionOverviewWithDiscount,
@@ -40,6 +42,12 @@ export const ZDowngradeRequestSchema = withRequestKey(
     keepAgentIds: z.array(z.uuid()).max(1000).optional(),
   }),
 );
+
+/** How many billing periods a pause lasts (1-3), or null: until resumed. */
+export const ZPausePeriodsSchema = z
+  .union([z.literal(1), z.literal(2), z.literal(3)], { error: "must be 1, 2 or 3 billing periods, or null" })
+  .nullable();
+export const ZPauseRequestSchema = withRequestKey(z.strictObject({ periods: ZPausePeriodsSchema }));
 
 const accountOf = (ctx: { accountId: string; viewer: { email: string; name: string } }) => ({
   accountId: ctx.accountId,
@@ -93,6 +101,16 @@ export const subscriptionRouter = router({
     .input(ZRequestKeyOnlySchema)
     .use(idempotent())
     .mutation(({ ctx }) => resume(ctx, accountOf(ctx))),
+  /** Pauses for 1-3 billing periods (or until resumed) from the end of the period paid. */
+  pause: accountProcedure
+    .input(ZPauseRequestSchema)
+    .use(idempotent())
+    .mutation(({ ctx, input }) => pauseSubscription(ctx, ctx.accountId, input.periods)),
+  /** Ends the pause now. */
+  resumePause: accountProcedure
+    .input(ZRequestKeyOnlySchema)
+    .use(idempotent())
+    .mutation(({ ctx }) => resumePausedSubscription(ctx, ctx.accountId)),
   /** Hosted Checkout (setup mode) to replace a card after a failed payment. */
   updatePaymentMethod: accountProcedure
     .input(z.strictObject({ requestKey: ZRequestKeySchema.unwrap() }))

@@ -13,6 +13,7 @@ import type {
 } from "../ports/billing.ts";
 import {
   BillingCurrencyConflictError,
+  PAUSE_STARTS_AT_KEY,
   PaymentDeclinedError,
   ProviderResourceMissingError,
 } from "../ports/billing.ts";
@@ -41,6 +42,12 @@ function toSubscription(sub: Stripe.Subscription): ProviderSubscription {
     currentPeriodStart: new Date(item.current_period_start * 1000),
     currentPeriodEnd: new Date(item.current_period_end * 1000),
     cancelAtPeriodEnd: sub.cancel_at_period_end,
+    pauseCollection: sub.pause_collection
+      ? {
+          behavior: sub.pause_collection.behavior,
+          resumesAt: fromSeconds(sub.pause_collection.resumes_at),
+        }
+      : null,
     canceledAt: fromSeconds(sub.canceled_at),
     endedAt: fromSeconds(sub.ended_at),
     scheduleId: idOf(sub.schedule),
@@ -706,6 +713,80 @@ export class StripeBillingProvider implements BillingProvider {
         { idempotencyKey },
       );
       return toSubscription(sub);
+    });
+  }
+
+  setPauseCollection(
+    subscriptionId: string,
+    pause: { startsAt: Date; resumesAt: Date | null } | null,
+    idempotencyKey: string,
+  ) {
+    return viaStripe(async () => {
+      const sub = await this.stripe.subscriptions.update(
+        subscriptionId,
+        pause
+          ? {
+              pause_collection: {
+                behavior: "void",
+                ...(pause.resumesAt ? { resumes_at: seconds(pause.resumesAt) } : {}),
+              },
+              metadata: { [PAUSE_STARTS_AT_KEY]: pause.startsAt.toISOString() },
+            }
+          : { pause_collection: "", metadata: { [PAUSE_STARTS_AT_KEY]: "" } },
+        { idempotencyKey },
+      );
+      return toSubscription(sub);
+    });
+  }
+
+  rebillVoidedInvoiceItems(input: Params<"rebillVoidedInvoiceItems">) {
+    return viaStripe(async () => {
+      const key = input.idempotencyKey;
+      const voided = await this.stripe.invoices.retrieve(input.invoiceId);
+      if (voided.status !== "void") return null;
+      const lines = await this.stripe.invoices
+        .listLineItems(input.invoiceId, { limit: 100 })
+        .autoPagingToArray({ limit: 10_000 });
+      const items = lines.filter((line) => line.parent?.type === "invoice_item_details" && line.amount > 0);
+      if (items.length === 0) return null;
+      for (const line of items) {
+        await this.stripe.invoiceItems.create(
+          {
+            customer: input.customerId,
+            amount: line.amount,
+            currency: line.currency,
+            description: line.description ?? "Billed again after a paused renewal",
+            metadata: { ...line.metadata, minutely_rebilled_from: input.invoiceId },
+          },
+          { idempotencyKey: `${key}-item-${line.id}` },
+        );
+      }
+      const subscription = await this.stripe.subscriptions.retrieve(input.subscriptionId);
+      const card = idOf(subscription.default_payment_method);
+      let invoice = await this.stripe.invoices.create(
+        {
+          customer: input.customerId,
+          pending_invoice_items_behavior: "include",
+          collection_method: "charge_automatically",
+          auto_advance: false,
+          ...(card ? { default_payment_method: card } : {}),
+          metadata: { minutely_rebilled_from: input.invoiceId },
+        },
+        { idempotencyKey: `${key}-invoice` },
+      );
+      const id = invoice.id ?? "";
+      if (invoice.status === "draft") {
+        invoice = await this.stripe.invoices.finalizeInvoice(id, {}, { idempotencyKey: `${key}-finalize` });
+      }
+      if (invoice.status === "open") {
+        try {
+          await this.stripe.invoices.pay(id, {}, { idempotencyKey: `${key}-pay` });
+        } catch (error) {
+          // Declined: the invoice stays open, shown in the billing history; nothing else to undo.
+          if (!(error instanceof Stripe.errors.StripeCardError)) throw error;
+        }
+      }
+      return id;
     });
   }
 

@@ -1,12 +1,16 @@
 import { z } from "zod";
+import { withRequestKey } from "../../idempotency.ts";
 import {
+  adminPauseSubscription,
+  adminResumePausedSubscription,
   CUSTOMER_SPEND_CAP_FILTERS,
   CUSTOMER_STATUS_FILTERS,
   customerDetail,
   listCustomers,
   MAX_SEARCH_LENGTH,
 } from "../../services/admin/index.ts";
-import { adminProcedure, router } from "../../trpc.ts";
+import { adminProcedure, idempotent, router } from "../../trpc.ts";
+import { ZPausePeriodsSchema } from "../subscription.ts";
 
 export const MAX_CUSTOMERS_PAGE_SIZE = 100;
 
@@ -28,6 +32,13 @@ export const ZCustomerListRequestSchema = z
 
 export const ZCustomerDetailRequestSchema = z.strictObject({ accountId: z.uuid("Not a customer id") });
 
+export const ZAdminPauseRequestSchema = withRequestKey(
+  z.strictObject({ accountId: z.uuid("Not a customer id"), periods: ZPausePeriodsSchema }),
+);
+export const ZAdminResumePauseRequestSchema = withRequestKey(
+  z.strictObject({ accountId: z.uuid("Not a customer id") }),
+);
+
 export const adminCustomersRouter = router({
   /** Accounts newest first, searchable, with owner, package, status, usage and MRR contribution. */
   list: adminProcedure.input(ZCustomerListRequestSchema).query(({ ctx, input }) => listCustomers(ctx, input)),
@@ -35,4 +46,14 @@ export const adminCustomersRouter = router({
   get: adminProcedure
     .input(ZCustomerDetailRequestSchema)
     .query(({ ctx, input }) => customerDetail(ctx, input.accountId)),
+  /** Pauses the customer's subscription for 1-3 billing periods or until resumed (audit-logged). */
+  pause: adminProcedure
+    .input(ZAdminPauseRequestSchema)
+    .use(idempotent())
+    .mutation(({ ctx, input }) => adminPauseSubscription(ctx, ctx.viewer, input)),
+  /** Ends the customer's pause now (audit-logged). */
+  resumePause: adminProcedure
+    .input(ZAdminResumePauseRequestSchema)
+    .use(idempotent())
+    .mutation(({ ctx, input }) => adminResumePausedSubscription(ctx, ctx.viewer, input)),
 });

@@ -116,6 +116,7 @@ describe("admin.customers.list", () => {
         status: "active",
         planName: "Pro",
         cancelAtPeriodEnd: false,
+        pause: null,
         usage: { minutesUsed: 2400, minutesLimit: 3000, percentage: 80 },
         mrr: { amount: 8900, currency: "usd" },
         spendCap: null,

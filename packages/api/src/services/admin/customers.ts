@@ -1,10 +1,12 @@
 // The admin's customers: a searchable, server-side paginated list and one customer's whole picture
 // (subscription, usage, invoices, alerts, agents, Stripe ids). Reads only.
 
-import { Prisma, type SubscriptionStatus } from "@minutely/db";
+import { Prisma, type Subscription as SubscriptionRow, type SubscriptionStatus } from "@minutely/db";
 import {
+  accountNow,
   currentSubscriptionOf,
   grantsAccess,
+  isPausedAt,
   parseCurrency,
   type SpendCap,
   spendCapStatus,
@@ -13,7 +15,13 @@ import {
 import type { Ports } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { duplicateSubscriptionsOf } from "../billing/index.ts";
-import { type CurrentUsage, currentUsage, type DailyUsagePoint, dailyUsage } from "../metering/index.ts";
+import {
+  type CurrentUsage,
+  collectionPauseOf,
+  currentUsage,
+  type DailyUsagePoint,
+  dailyUsage,
+} from "../metering/index.ts";
 import { INVOICE_ORDER } from "../subscriptions/index.ts";
 import {
   ACCESS_STATUSES,
@@ -22,6 +30,7 @@ import {
   currentPeriodOf,
   mrrAmount,
   PRICE_CURRENCY,
+  pausedSql,
 } from "./sql.ts";
 
 /** An amount of money in integer minor units (cents) and its lowercase ISO currency. */
@@ -67,6 +76,8 @@ export interface CustomerListItem {
   status: SubscriptionStatus | "none";
   planName: string | null;
   cancelAtPeriodEnd: boolean;
+  /** The collection pause: when it starts and ends (null: until resumed), and whether it is in effect. */
+  pause: { startsAt: Date; resumesAt: Date | null; paused: boolean } | null;
   /** The current period's minutes against the package's limit; null without a subscription. */
   usage: { minutesUsed: number; minutesLimit: number; percentage: number } | null;
   /** What the account adds to MRR: its monthly price while its subscription grants access, else null. */
@@ -90,6 +101,10 @@ interface ListRow {
   status: SubscriptionStatus | null;
   plan_name: string | null;
   cancel_at_period_end: boolean | null;
+  pause_behavior: string | null;
+  pause_starts_at: Date | null;
+  pause_resumes_at: Date | null;
+  paused: boolean | null;
   minutes_used: number | null;
   minutes_limit: number | null;
   /** What the subscription adds to MRR: its price after a recurring discount (mrrAmount). */
@@ -141,6 +156,12 @@ function statusCondition(status: CustomerStatusFilter): Prisma.Sql {
   switch (status) {
     case "all":
       return Prisma.empty;
+    case "paused":
+      // Stripe's status paused, or a collection pause set (in effect, or starting at the end of the period).
+      return Prisma.sql`AND a.id IN (
+          SELECT account_id FROM subscription WHERE status = 'paused' OR pause_behavior IS NOT NULL)
+        AND EXISTS (SELECT 1 FROM (${chosenSubscriptionOf(Prisma.sql`a.id`)}) c
+          WHERE c.status = 'paused' OR c.pause_behavior IS NOT NULL)`;
     case "access":
       // The chosen subscription grants access exactly when any of the account's subscriptions does.
       return Prisma.sql`AND a.id IN (
@@ -177,7 +198,8 @@ export async function listCustomers(
       LIMIT ${input.pageSize} OFFSET ${(input.page - 1) * input.pageSize}
     )
     SELECT p.id, p.name, p.created_at, o.email AS owner_email, s.status, pl.name AS plan_name,
-      s.cancel_at_period_end, CASE WHEN s.id IS NULL THEN NULL ELSE COALESCE(r.minutes, 0) END AS minutes_used,
+      s.cancel_at_period_end, s.pause_behavior, COALESCE(s.pause_starts_at, s.current_period_start) AS pause_starts_at,
+      s.pause_resumes_at, ${pausedSql("s", clock.now())} AS paused, CASE WHEN s.id IS NULL THEN NULL ELSE COALESCE(r.minutes, 0) END AS minutes_used,
       pl.call_minutes_limit AS minutes_limit, ${mrrAmount(clock.now())}::int AS mrr_cents, ${PRICE_CURRENCY} AS currency,
       p.overage_cap_cents AS cap_cents, p.overage_cap_currency AS cap_currency,
       pl.overage_price_cents_per_minute AS overage_price_cents
@@ -207,6 +229,10 @@ export async function listCustomers(
         status,
         planName: r.plan_name,
         cancelAtPeriodEnd: r.cancel_at_period_end ?? false,
+        pause:
+          r.pause_behavior !== null && r.pause_starts_at !== null
+            ? { startsAt: r.pause_starts_at, resumesAt: r.pause_resumes_at, paused: r.paused === true }
+            : null,
         usage:
           r.minutes_limit !== null && r.minutes_used !== null
             ? {
@@ -216,7 +242,7 @@ export async function listCustomers(
               }
             : null,
         mrr:
-          grantsAccess(status) && r.mrr_cents !== null && r.currency !== null
+          grantsAccess(status) && r.paused !== true && r.mrr_cents !== null && r.currency !== null
             ? { amount: r.mrr_cents, currency: r.currency }
             : null,
         spendCap: spendCapOfRow(r),
@@ -240,6 +266,8 @@ export interface CustomerSubscriptionView {
   canceledAt: Date | null;
   endedAt: Date | null;
   scheduledChange: { planName: string; at: Date | null; stripeScheduleId: string | null } | null;
+  /** The collection pause: when it starts and ends (null: until resumed), and whether it is in effect. */
+  pause: { startsAt: Date; resumesAt: Date | null; paused: boolean } | null;
   stripeTestClockId: string | null;
   syncedAt: Date;
   createdAt: Date;
@@ -396,6 +424,7 @@ export async function customerDetail(
       scheduledChange: s.scheduledPlan
         ? { planName: s.scheduledPlan.name, at: s.scheduledChangeAt, stripeScheduleId: s.stripeScheduleId }
         : null,
+      pause: pauseViewOf(s, ports.clock.now()),
       stripeTestClockId: s.stripeTestClockId,
       syncedAt: s.syncedAt,
       createdAt: s.createdAt,
@@ -420,7 +449,7 @@ export async function customerDetail(
     users,
     subscription: chosen,
     subscriptions,
-    mrr: chosen && grantsAccess(chosen.status) ? await mrrOf(ports, chosen) : null,
+    mrr: chosen && grantsAccess(chosen.status) && !chosen.pause?.paused ? await mrrOf(ports, chosen) : null,
     usage,
     daily,
     invoices: invoices.map((i) => ({
@@ -476,6 +505,13 @@ export async function customerDetail(
  * Base URL of Stripe's dashboard for this deployment's objects: none with the emulator (it has no
  * dashboard), the test-mode dashboard when Stripe test clocks are in use (test keys), else the live one.
  */
+/** A subscription's collection pause for the admin views, and whether it is in effect at the account's now. */
+function pauseViewOf(s: SubscriptionRow, wallNow: Date): CustomerSubscriptionView["pause"] {
+  const pause = collectionPauseOf(s);
+  if (!pause) return null;
+  return { ...pause, paused: isPausedAt(s.status, pause, accountNow(wallNow, s.testClockTime)) };
+}
+
 export function stripeDashboardUrl(settings: Ports["settings"]): string | null {
   if (settings.stripeEmulator) return null;
   return settings.useTestClocks ? "https://dashboard.stripe.com/test" : "https://dashboard.stripe.com";

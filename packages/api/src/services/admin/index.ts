@@ -18,6 +18,7 @@ export {
   listCustomers,
 } from "./customers.ts";
 export { type JobState, listFailedJobs, listJobTasks, queueJobsByState, replayFailedJob } from "./jobs.ts";
+export { adminPauseSubscription, adminResumePausedSubscription } from "./pause.ts";
 export { MAX_REVENUE_MONTHS, revenueOverview } from "./revenue.ts";
 export { MAX_SEARCH_LENGTH } from "./sql.ts";
 export { accountsNearLimit, listMail } from "./usage.ts";

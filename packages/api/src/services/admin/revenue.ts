@@ -1,5 +1,6 @@
 // Revenue, computed from Minutely's own records (never from Stripe's reports):
-// - MRR: the monthly price of every subscription whose status grants access (domain `grantsAccess`), in
+// - MRR: the monthly price of every subscription whose status grants access (domain `grantsAccess`) and
+//   that is not paused (domain `isPausedAt`: a collection pause in effect pays nothing), in
 //   integer minor units per currency. The price is the subscriber's own Stripe price (plan_price: prices
 //   are immutable, so a subscriber who kept an old price counts at that price). ARR = 12 x MRR.
 // - New: subscriptions created in the month that got past `incomplete` (Minutely's created_at).
@@ -17,7 +18,7 @@
 import { Prisma } from "@minutely/db";
 import type { Ports } from "../../context.ts";
 import type { Amount } from "./customers.ts";
-import { ACCESS_STATUSES, mrrAmount, PRICE_CURRENCY } from "./sql.ts";
+import { ACCESS_STATUSES, mrrAmount, PRICE_CURRENCY, pausedSql } from "./sql.ts";
 
 export const MAX_REVENUE_MONTHS = 24;
 
@@ -125,7 +126,7 @@ export async function revenueOverview(
         JOIN subscription_plan pl ON pl.id = s.plan_id
         LEFT JOIN plan_price pp ON pp.stripe_price_id = s.stripe_price_id
         LEFT JOIN coupon c ON c.id = s.coupon_id
-        WHERE s.status::text = ANY(${ACCESS_STATUSES}::text[])
+        WHERE s.status::text = ANY(${ACCESS_STATUSES}::text[]) AND NOT ${pausedSql("s", now)}
         GROUP BY 1, 2
       ) x ON x.plan_id = pl.id
       WHERE pl.active OR x.subscribers > 0

@@ -50,6 +50,17 @@ export function chosenSubscriptionOf(accountIdSql: Prisma.Sql): Prisma.Sql {
     LIMIT 1`;
 }
 
+/**
+ * Whether subscription alias `s` is paused at the account's now (domain `isPausedAt`: Stripe's status
+ * `paused`, or a collection pause that has started; the account's now is its test clock's time when later).
+ */
+export function pausedSql(alias: string, wallNow: Date): Prisma.Sql {
+  const s = Prisma.raw(alias);
+  return Prisma.sql`(${s}.status = 'paused' OR (${s}.pause_behavior IS NOT NULL
+    AND COALESCE(${s}.pause_starts_at, ${s}.current_period_start)
+      <= GREATEST(${wallNow}::timestamptz, COALESCE(${s}.test_clock_time, ${wallNow}::timestamptz))))`;
+}
+
 /** The monthly amount a subscriber pays: its Stripe price (plan_price, prices are immutable), else the package's. */
 export const PRICE_AMOUNT = Prisma.sql`COALESCE(pp.amount_cents, pl.monthly_price_cents)`;
 export const PRICE_CURRENCY = Prisma.sql`lower(trim(COALESCE(pp.currency, pl.currency)))`;

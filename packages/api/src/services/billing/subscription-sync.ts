@@ -4,7 +4,12 @@ import { transactionLock } from "@minutely/db";
 import { accountNow, mapStripeSubscriptionStatus, type SubscriptionStatus } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import type { Db } from "../../db.ts";
-import type { ProviderDiscount, ProviderInvoice } from "../../ports/billing.ts";
+import {
+  PAUSE_STARTS_AT_KEY,
+  type ProviderDiscount,
+  type ProviderInvoice,
+  type ProviderSubscription,
+} from "../../ports/billing.ts";
 import { enforceAgentLimit } from "../accounts/index.ts";
 import { settleCurrentPeriodPlan } from "../metering/index.ts";
 import { storedLines } from "./invoice-lines.ts";
@@ -137,6 +142,7 @@ export async function syncSubscription(ports: Ports, stripeSubscriptionId: strin
         currentPeriodStart: remote.currentPeriodStart,
         currentPeriodEnd: remote.currentPeriodEnd,
         cancelAtPeriodEnd: remote.cancelAtPeriodEnd,
+        ...pauseData(remote),
         canceledAt: remote.canceledAt,
         endedAt: remote.endedAt,
         stripeScheduleId: scheduled ? scheduled.scheduleId : null,
@@ -196,6 +202,22 @@ async function discountFor(db: Db, discount: ProviderDiscount | null) {
     promotionCodeId: code?.id ?? null,
     stripeDiscountId: discount.id,
     discountEndsAt: discount.end,
+  };
+}
+
+/**
+ * The collection pause as Stripe has it: its behavior and end, and when it takes effect (Minutely's metadata;
+ * a pause set without it, from Stripe's dashboard say, takes effect at once: the subscription's period start).
+ */
+function pauseData(remote: ProviderSubscription) {
+  const pause = remote.pauseCollection;
+  if (!pause) return { pauseBehavior: null, pauseStartsAt: null, pauseResumesAt: null };
+  const stamp = remote.metadata[PAUSE_STARTS_AT_KEY];
+  const startsAt = stamp ? new Date(stamp) : null;
+  return {
+    pauseBehavior: pause.behavior,
+    pauseStartsAt: startsAt && !Number.isNaN(startsAt.getTime()) ? startsAt : remote.currentPeriodStart,
+    pauseResumesAt: pause.resumesAt,
   };
 }
 

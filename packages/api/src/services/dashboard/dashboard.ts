@@ -197,8 +197,9 @@ export function dashboardOf(viewer: DashboardViewer, now: Date, facts: Dashboard
   });
 
   const plans = catalog.packages.map(toPlanDefinition);
+  // A paused period bills nothing and takes no calls: no forecast of it.
   const forecast =
-    usage?.accessGranted && granted.package
+    usage?.accessGranted && granted.package && !subscription.pause?.paused
       ? usageOutlook({
           minutesUsed: usage.minutesUsed,
           period: usage.period,
@@ -277,7 +278,7 @@ export async function dashboard(
   return dashboardOf(viewer, wallNow, {
     account: read.account,
     firstSubscribedAt,
-    subscription: subscriptionOverviewOf(current, resumePlan),
+    subscription: subscriptionOverviewOf(current, resumePlan, wallNow),
     usage,
     daily,
     agents: agentsViewOf(read.agents, metered),

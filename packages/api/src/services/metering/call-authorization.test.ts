@@ -168,6 +168,38 @@ describe("authorizing a call", () => {
     });
   });
 
+  it("denies every call of a paused subscription (subscription_paused) from the pause's start, failing closed", async () => {
+    const who = await customer("Pro");
+    const row = await db.subscription.findFirstOrThrow({ where: { accountId: who.accountId } });
+    // A pause set now takes effect at the end of the paid period: calls are allowed until then.
+    const later = new Date(clock.now().getTime() + 24 * 60 * MS_PER_MINUTE);
+    await db.subscription.update({
+      where: { id: row.id },
+      data: { pauseBehavior: "void", pauseStartsAt: later, pauseResumesAt: null },
+    });
+    expect(await authorizeCallRequest(ports, call(who))).toMatchObject({ decision: "allow" });
+    // In effect (from the start, and past resumes_at until the resume is synced): denied, whatever is left.
+    await db.subscription.update({
+      where: { id: row.id },
+      data: { pauseStartsAt: row.currentPeriodStart, pauseResumesAt: new Date(clock.now().getTime() - 1) },
+    });
+    for (const direction of ["outbound", "inbound"] as const) {
+      expect(await authorizeCallRequest(ports, call(who, direction))).toMatchObject({
+        decision: "deny",
+        reason: "subscription_paused",
+      });
+    }
+    // Stripe's status paused (a trial ended without a card) is paused too.
+    await db.subscription.update({
+      where: { id: row.id },
+      data: { status: "paused", pauseBehavior: null, pauseStartsAt: null, pauseResumesAt: null },
+    });
+    expect(await authorizeCallRequest(ports, call(who))).toMatchObject({ reason: "subscription_paused" });
+    // Resumed: allowed again.
+    await db.subscription.update({ where: { id: row.id }, data: { status: "active" } });
+    expect(await authorizeCallRequest(ports, call(who))).toMatchObject({ decision: "allow" });
+  });
+
   it("denies with a reason when the account, agent or subscription does not allow calls", async () => {
     const who = await customer("Pro");
     const other = await customer("Pro");

@@ -14,6 +14,8 @@
 //   used and held minutes, under the period lock, which a change of the budget takes too: concurrent
 //   authorizations cannot together overshoot the budget, and one racing a lowering is decided by the lowered
 //   budget (no extra round trip: it rides on the statement that reads the held minutes).
+// - A paused subscription (a collection pause in effect at the account's now, or Stripe's status paused) is
+//   denied with subscription_paused (the domain's isPausedAt; failing closed until the resume is synced).
 // - Per account, authorizations and ingestion serialize on the current period's rollup row
 //   (SELECT ... FOR UPDATE), so the check and the reservation are one atomic step.
 // - An allowed call is told the most it may last (maxDurationSeconds, the domain's callMinutesAllowed), so
@@ -31,6 +33,7 @@ import {
   type CallDirection,
   callMinutesAllowed,
   DEFAULT_OVER_CAP_POLICY,
+  isPausedAt,
   MS_PER_MINUTE,
   type SpendCap,
   spendCapMinutes,
@@ -63,6 +66,7 @@ export interface AuthorizeCallInput {
 /** Why a call is denied, as the API names it (the metering route's documented enum is this list). */
 export const CALL_DENIALS = [
   "no_active_subscription",
+  "subscription_paused",
   "agent_inactive",
   "minutes_exhausted",
   "spend_cap_reached",
@@ -254,6 +258,7 @@ async function authorizeInTransaction(
       reserveMinutes: RESERVATION_MINUTES,
       policy: DEFAULT_OVER_CAP_POLICY,
       accessGranted: subscription.accessGranted,
+      paused: isPausedAt(subscription.status, subscription.pause, now),
       agentActive: agent.active,
     });
     if (decision.decision === "deny") {

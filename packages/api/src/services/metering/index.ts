@@ -23,6 +23,7 @@ export { settleCurrentPeriodPlan } from "./period-plans.ts";
 export { accountPeriodOf, nowFor } from "./periods.ts";
 export { type SpendCapView, setSpendCap, spendCapView } from "./spend-cap.ts";
 export {
+  collectionPauseOf,
   loadMeteringSubscription,
   METERING_TX_OPTIONS,
   type MeteringSubscription,

@@ -3,6 +3,7 @@
 // calls. Shared by ingestion, call authorization, usage reads, alerts, overage and agents.
 import { Prisma, type SubscriptionPlan, type SubscriptionStatus } from "@minutely/db";
 import {
+  type CollectionPause,
   type Currency,
   currentSubscriptionOf,
   grantsAccess,
@@ -36,6 +37,8 @@ export interface MeteringSubscription {
   currentPeriodEnd: Date;
   createdAt: Date;
   accessGranted: boolean;
+  /** The collection pause, if one is set (see the domain's `isPausedAt`: paused calls are denied). */
+  pause: CollectionPause | null;
   plan: MeteringPlan;
   /** The sync ticket of the Stripe read this row was written from; grows with every newer read. */
   syncTicket: bigint;
@@ -73,6 +76,17 @@ export function toMeteringPlan(row: SubscriptionPlan): MeteringPlan {
   };
 }
 
+/** A subscription row's collection pause (a pause without its start takes effect at once). */
+export function collectionPauseOf(row: {
+  pauseBehavior: string | null;
+  pauseStartsAt: Date | null;
+  pauseResumesAt: Date | null;
+  currentPeriodStart: Date;
+}): CollectionPause | null {
+  if (row.pauseBehavior === null) return null;
+  return { startsAt: row.pauseStartsAt ?? row.currentPeriodStart, resumesAt: row.pauseResumesAt };
+}
+
 export type SubscriptionWithPlan = Prisma.SubscriptionGetPayload<{ include: { plan: true } }>;
 
 function toMeteringSubscription(
@@ -91,6 +105,7 @@ function toMeteringSubscription(
     currentPeriodEnd: row.currentPeriodEnd,
     createdAt: row.createdAt,
     accessGranted: grantsAccess(row.status),
+    pause: collectionPauseOf(row),
     plan: toMeteringPlan(row.plan),
     syncTicket: row.syncTicket,
     testClockTime: row.testClockTime,

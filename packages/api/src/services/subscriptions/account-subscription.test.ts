@@ -1,5 +1,6 @@
 // Every service agrees on which subscription describes an account, also when it has several.
 import { testDatabase } from "@minutely/db/vitest";
+import { systemClock } from "@minutely/domain";
 import { describe, expect, it } from "vitest";
 import { accountEntitlements } from "../accounts/entitlements.ts";
 import { createAccount, subscribe } from "../metering/metering.fixtures.ts";
@@ -8,7 +9,7 @@ import { currentSubscription } from "./account-subscription.ts";
 import { subscriptionOverview } from "./subscriptions.ts";
 
 const { db } = await testDatabase();
-const ports = { db };
+const ports = { db, clock: systemClock };
 
 async function views(accountId: string) {
   const [current, overview, entitlements, metering] = await Promise.all([

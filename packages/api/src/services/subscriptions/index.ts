@@ -4,6 +4,7 @@
 // accounts and metering.
 export { currentSubscription } from "./account-subscription.ts";
 export { packageSelection } from "./package-selection.ts";
+export { pauseSubscription, resumePausedSubscription } from "./pause.ts";
 export {
   processStripeEvent,
   receiveStripeWebhook,

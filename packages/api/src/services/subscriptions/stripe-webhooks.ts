@@ -8,6 +8,7 @@ import { classifyFailure } from "../../jobs/failure-kind.ts";
 import { TASKS } from "../../jobs/tasks.ts";
 import { ProviderResourceMissingError } from "../../ports/billing.ts";
 import { resolveDuplicateSubscriptions, syncInvoice, syncSubscription } from "../billing/index.ts";
+import { rebillVoidedRenewal } from "./pause.ts";
 import { applyCompletedCheckout } from "./subscriptions.ts";
 
 /** How often the queue tries an event before giving up (a failed event below this is still retried). */
@@ -153,6 +154,7 @@ export async function processStripeEvent(ports: Ports, eventId: string): Promise
       if (subscriptionId) await syncSubscription(ports, subscriptionId);
       await syncInvoice(ports, object.id);
       if (type === "invoice.payment_failed") await notifyPaymentFailed(ports, object.id);
+      if (type === "invoice.voided") await rebillVoidedRenewal(ports, object.id);
     }
     if (DUPLICATE_CHECK_EVENTS.has(type)) await guardOneSubscription(ports, object, eventId);
     await ports.db.stripeEvent.update({

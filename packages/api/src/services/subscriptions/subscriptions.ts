@@ -9,12 +9,14 @@ import { randomUUID } from "node:crypto";
 import type { BillingHistory, SubscriptionPlan, Subscription as SubscriptionRow } from "@minutely/db";
 import {
   type ActionDenialCode,
+  accountNow,
   agentsToKeepOnDowngrade,
   billingReasonLabel,
   type Currency,
   checkAction,
   discountedPrice,
   grantsAccess,
+  isPausedAt,
   needsPaymentAttention,
   type SubscriptionAction,
   type SubscriptionSnapshot,
@@ -36,7 +38,7 @@ import {
   syncSubscription,
 } from "../billing/index.ts";
 import { checkPromotionCode, couponSummary, offOf, toPackageView } from "../catalog/index.ts";
-import { enqueueOverageReport, withdrawCurrentOverage } from "../metering/index.ts";
+import { collectionPauseOf, enqueueOverageReport, withdrawCurrentOverage } from "../metering/index.ts";
 import { currentSubscription } from "./account-subscription.ts";
 
 type Subscription = NonNullable<Awaited<ReturnType<typeof currentSubscription>>>;
@@ -161,7 +163,7 @@ const ACTION_LEASE_RENEW_MS = 30_000;
  * lease is timed by the database's clock (shared by every replica; the app's clock may be a billing
  * simulation), renewed while the action runs, and runs out 2 minutes after a holder that died.
  */
-async function withActionLock<T>(ports: Ports, accountId: string, work: () => Promise<T>): Promise<T> {
+export async function withActionLock<T>(ports: Ports, accountId: string, work: () => Promise<T>): Promise<T> {
   const holder = randomUUID();
   const taken = await ports.db.$executeRaw`
     INSERT INTO account_action_lock (account_id, holder, expires_at)
@@ -234,6 +236,21 @@ async function adoptUnknownSubscriptions(ports: Ports, accountId: string, custom
   const unknown = (await ports.billing.listSubscriptions(customerId)).filter((s) => !knownIds.has(s.id));
   for (const remote of unknown) await syncSubscription(ports, remote.id);
   return unknown.length > 0;
+}
+
+/** The overview's pause: its window and whether it is in effect at the account's now. */
+function pauseOverviewOf(sub: SubscriptionRow, wallNow: Date): SubscriptionOverview["pause"] {
+  const pause = collectionPauseOf(sub);
+  if (!pause) return null;
+  const now = accountNow(wallNow, sub.testClockTime);
+  return { ...pause, paused: isPausedAt(sub.status, pause, now) };
+}
+
+/** Refuses a plan change while a pause is set: an upgrade's charge would be voided with collection paused. */
+function assertNotPaused(current: SubscriptionRow): void {
+  if (collectionPauseOf(current)) {
+    throw new AppError("CONFLICT", "Your subscription is paused: resume it before changing packages.");
+  }
 }
 
 const isOn = (sub: Subscription | null, planId: string) =>
@@ -438,7 +455,7 @@ export async function applyCompletedCheckout(ports: Ports, sessionId: string): P
   await syncRecentInvoices(ports, account.id, 5);
 }
 
-async function liveSubscription(ports: Ports, accountId: string): Promise<Subscription> {
+export async function liveSubscription(ports: Ports, accountId: string): Promise<Subscription> {
   const current = await currentSubscription(ports.db, accountId);
   if (!current)
     throw new AppError(
@@ -464,6 +481,7 @@ export async function previewUpgrade(
 ): Promise<UpgradePreview> {
   const target = await loadTarget(ports, packageId);
   const current = await liveSubscription(ports, accountId);
+  assertNotPaused(current);
   await checkCurrency(ports, accountId, target);
   check(current, "upgrade", target);
   const account = await ports.db.account.findUniqueOrThrow({ where: { id: accountId } });
@@ -602,6 +620,7 @@ export async function upgrade(
     return await withActionLock(ports, account.accountId, async () => {
       const current = await liveSubscription(ports, account.accountId);
       if (current.planId === target.id) return await upgradeConfirmation(ports, account.accountId, null);
+      assertNotPaused(current);
       await checkCurrency(ports, account.accountId, target);
       check(current, "upgrade", target);
       const prorationDate = checkProrationDate(
@@ -662,6 +681,7 @@ export async function downgrade(
     // checked as for a first request, and a new choice replaces the stored one (the latest choice wins).
     const alreadyScheduled = current.scheduledPlanId === target.id;
     if (!alreadyScheduled) {
+      assertNotPaused(current);
       await checkCurrency(ports, account.accountId, target);
       check(current, "downgrade", target);
     }
@@ -828,6 +848,11 @@ export interface SubscriptionOverview {
   scheduledChange: { packageId: string; packageName: string; effectiveAt: Date } | null;
   /** A scheduled downgrade the pending cancellation withdrew; undoing the cancellation schedules it again. */
   withdrawnChange: { packageId: string; packageName: string } | null;
+  /**
+   * The collection pause (see the domain's pause.ts): from `startsAt` (the end of the period paid) calls are
+   * denied and nothing is charged until `resumesAt` (null: until resumed); `paused` says it is in effect.
+   */
+  pause: { startsAt: Date; resumesAt: Date | null; paused: boolean } | null;
   stripeSubscriptionId: string | null;
 }
 
@@ -848,7 +873,7 @@ export interface SubscriptionDiscount {
 }
 
 export async function subscriptionOverview(
-  ports: Pick<Ports, "db">,
+  ports: Pick<Ports, "db" | "clock">,
   accountId: string,
 ): Promise<SubscriptionOverview> {
   const sub = await currentSubscription(ports.db, accountId);
@@ -856,7 +881,7 @@ export async function subscriptionOverview(
     sub?.cancelAtPeriodEnd && sub.resumeScheduledPlanId
       ? await ports.db.subscriptionPlan.findUnique({ where: { id: sub.resumeScheduledPlanId } })
       : null;
-  return subscriptionOverviewOf(sub, resumePlan);
+  return subscriptionOverviewOf(sub, resumePlan, ports.clock.now());
 }
 
 /**
@@ -864,7 +889,7 @@ export async function subscriptionOverview(
  * applied it), when it ends, and the package's price after it.
  */
 export async function subscriptionOverviewWithDiscount(
-  ports: Pick<Ports, "db">,
+  ports: Pick<Ports, "db" | "clock">,
   accountId: string,
 ): Promise<SubscriptionOverviewWithDiscount> {
   const overview = await subscriptionOverview(ports, accountId);
@@ -897,6 +922,8 @@ export async function subscriptionOverviewWithDiscount(
 export function subscriptionOverviewOf(
   sub: (SubscriptionRow & { plan: SubscriptionPlan; scheduledPlan: SubscriptionPlan | null }) | null,
   resumePlan: Pick<SubscriptionPlan, "id" | "name"> | null,
+  /** The wall clock's now (the subscription's test clock time, when ahead, is the account's now). */
+  wallNow: Date,
 ): SubscriptionOverview {
   if (!sub) {
     return {
@@ -910,13 +937,16 @@ export function subscriptionOverviewOf(
       cancelAtPeriodEnd: false,
       scheduledChange: null,
       withdrawnChange: null,
+      pause: null,
       stripeSubscriptionId: null,
     };
   }
   const view = toPackageView(sub.plan);
+  const pause = pauseOverviewOf(sub, wallNow);
   return {
     status: sub.status,
-    statusLabel: statusLabel(sub.status),
+    // A pause in effect is said as such (the status stays Stripe's: active while collection is paused).
+    statusLabel: pause?.paused ? "Paused" : statusLabel(sub.status),
     grantsAccess: grantsAccess(sub.status),
     needsPaymentAttention: needsPaymentAttention(sub.status),
     package: { id: view.id, name: view.name, monthlyPrice: view.monthlyPrice },
@@ -935,6 +965,7 @@ export function subscriptionOverviewOf(
       sub.cancelAtPeriodEnd && sub.resumeScheduledPlanId && resumePlan
         ? { packageId: resumePlan.id, packageName: resumePlan.name }
         : null,
+    pause,
     stripeSubscriptionId: sub.stripeSubscriptionId,
   };
 }

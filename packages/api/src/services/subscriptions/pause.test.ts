@@ -1,0 +1,204 @@
+// Pausing a subscription end to end: real PostgreSQL, the official Stripe SDK against the emulator, test
+// clocks to move through the paused periods. Nothing is charged while paused and no call is authorized.
+import { testDatabase } from "@minutely/db/vitest";
+import { fixedClock } from "@minutely/domain";
+import { stripeEmulatorUrl } from "@minutely/testing";
+import { describe, expect, it } from "vitest";
+import { AppError } from "../../errors.ts";
+import { testPorts } from "../../testing.ts";
+import { syncRecentInvoices } from "../billing/index.ts";
+import { syncSubscription } from "../billing/subscription-sync.ts";
+import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
+import { authorizeCallRequest } from "../metering/call-authorization.ts";
+import { callEvent, createAgentRows } from "../metering/metering.fixtures.ts";
+import { billOverage, reportOverage } from "../metering/overage.ts";
+import { ingestUsageEvents } from "../metering/usage-ingest.ts";
+import { pauseSubscription, rebillVoidedRenewal, resumePausedSubscription } from "./pause.ts";
+import { cancel, subscribe, subscriptionOverview, upgrade } from "./subscriptions.ts";
+
+const { db } = await testDatabase();
+const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
+const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl(), clock });
+await syncCatalogToStripe(ports);
+const plans = Object.fromEntries((await db.subscriptionPlan.findMany()).map((p) => [p.name, p])) as Record<
+  string,
+  { id: string }
+>;
+
+let counter = 0;
+async function subscribed(plan = "Pro") {
+  counter += 1;
+  const account = await db.account.create({ data: { name: `Pausing ${counter}` } });
+  const email = `pausing${counter}@example.com`;
+  await db.user.create({ data: { email, name: `Pausing ${counter}`, accountId: account.id } });
+  const ref = { accountId: account.id, email, name: account.name };
+  await subscribe(ports, ref, { packageId: plans[plan]?.id ?? "", paymentMethodId: "pm_card_visa" });
+  const [agent] = await createAgentRows(db, account.id, 1);
+  return { ref, agentId: agent?.id ?? "" };
+}
+
+async function failure(promise: Promise<unknown>): Promise<AppError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  throw new Error("expected the action to fail");
+}
+
+/** Moves the customer's Stripe test clock (and Minutely's clock) to `to`, then syncs as the webhooks would. */
+async function advanceTo(accountId: string, to: Date) {
+  const sub = await db.subscription.findFirstOrThrow({
+    where: { accountId },
+    orderBy: { createdAt: "desc" },
+  });
+  await ports.billing.advanceTestClock(sub.stripeTestClockId ?? "", to);
+  for (let i = 0; i < 100; i++) {
+    if ((await ports.billing.retrieveTestClock(sub.stripeTestClockId ?? "")).status === "ready") break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  clock.set(to);
+  await syncSubscription(ports, sub.stripeSubscriptionId);
+  await syncRecentInvoices(ports, accountId);
+}
+
+/** Every invoice Stripe has for the account, oldest first: [billing reason, status, amount paid]. */
+async function stripeInvoices(accountId: string) {
+  const account = await db.account.findUniqueOrThrow({ where: { id: accountId } });
+  const invoices = await ports.billing.listInvoices(account.stripeCustomerId ?? "", 50);
+  return invoices
+    .sort((a, b) => a.created.getTime() - b.created.getTime())
+    .map((i) => [i.billingReason, i.status, i.amountPaid]);
+}
+
+const call = (who: { ref: { accountId: string }; agentId: string }, n: number) => ({
+  callId: `pause-call-${counter}-${n}`,
+  accountId: who.ref.accountId,
+  agentId: who.agentId,
+  direction: "outbound" as const,
+});
+
+describe("pausing a subscription", () => {
+  it("keeps the paid period, voids the paused periods' invoices, denies calls, and resumes by itself", async () => {
+    clock.set(new Date("2026-11-27T12:00:00Z"));
+    const who = await subscribed();
+    const { accountId } = who.ref;
+    const before = await subscriptionOverview(ports, accountId);
+    const end = before.currentPeriodEnd as Date;
+
+    const paused = await pauseSubscription(ports, accountId, 1);
+    expect(paused.pause).toEqual({
+      startsAt: end,
+      resumesAt: new Date("2027-01-27T12:00:00Z"),
+      paused: false,
+    });
+    // A retry of the same pause changes nothing; another pause is refused while one is set.
+    expect((await pauseSubscription(ports, accountId, 1)).pause).toEqual(paused.pause);
+    expect((await failure(pauseSubscription(ports, accountId, 2))).code).toBe("CONFLICT");
+    // Package changes wait until the pause is lifted (an upgrade's charge would be voided).
+    expect(
+      (await failure(upgrade(ports, who.ref, { packageId: plans.Enterprise?.id, prorationDate: undefined })))
+        .code,
+    ).toBe("CONFLICT");
+    // The period already paid is kept: calls are allowed until its end.
+    expect(await authorizeCallRequest(ports, call(who, 1))).toMatchObject({ decision: "allow" });
+
+    // The renewal at the end of the period is voided: nothing charged, calls denied.
+    await advanceTo(accountId, new Date(end.getTime() + 60_000));
+    expect((await subscriptionOverview(ports, accountId)).pause?.paused).toBe(true);
+    expect(await authorizeCallRequest(ports, call(who, 2))).toMatchObject({
+      decision: "deny",
+      reason: "subscription_paused",
+    });
+    expect(await stripeInvoices(accountId)).toEqual([
+      ["subscription_create", "paid", 9900],
+      ["subscription_cycle", "void", 0],
+    ]);
+
+    // At resumes_at Stripe lifts the pause: the next renewal is charged, calls are allowed again.
+    await advanceTo(accountId, new Date("2027-01-27T12:01:00Z"));
+    const resumed = await subscriptionOverview(ports, accountId);
+    expect(resumed.pause).toBeNull();
+    expect(resumed.status).toBe("active");
+    expect(await authorizeCallRequest(ports, call(who, 3))).toMatchObject({ decision: "allow" });
+    expect(await stripeInvoices(accountId)).toEqual([
+      ["subscription_create", "paid", 9900],
+      ["subscription_cycle", "void", 0],
+      ["subscription_cycle", "paid", 9900],
+    ]);
+  });
+
+  it("until resumed: paused until the customer resumes early; resuming twice changes nothing", async () => {
+    clock.set(new Date("2026-11-27T12:00:00Z"));
+    const who = await subscribed();
+    const { accountId } = who.ref;
+    const paused = await pauseSubscription(ports, accountId, null);
+    expect(paused.pause?.resumesAt).toBeNull();
+    const end = paused.currentPeriodEnd as Date;
+    // Three renewals later it is still paused, every renewal voided (a test clock moves two periods at most).
+    await advanceTo(accountId, new Date("2027-01-01T00:00:00Z"));
+    await advanceTo(accountId, new Date("2027-02-28T00:00:00Z"));
+    expect((await subscriptionOverview(ports, accountId)).pause?.paused).toBe(true);
+    expect(await authorizeCallRequest(ports, call(who, 4))).toMatchObject({ reason: "subscription_paused" });
+    const voided = (await stripeInvoices(accountId)).filter(([, status]) => status === "void");
+    expect(voided).toHaveLength(3);
+    expect(end.getTime()).toBeLessThan(clock.now().getTime());
+
+    const resumed = await resumePausedSubscription(ports, accountId);
+    expect(resumed.pause).toBeNull();
+    expect((await resumePausedSubscription(ports, accountId)).pause).toBeNull();
+    expect(await authorizeCallRequest(ports, call(who, 5))).toMatchObject({ decision: "allow" });
+    // Collection resumed: the next renewal is charged.
+    await advanceTo(accountId, new Date("2027-03-28T00:00:00Z"));
+    const invoices = await stripeInvoices(accountId);
+    expect(invoices.at(-1)).toEqual(["subscription_cycle", "paid", 9900]);
+    expect(invoices.filter(([, s]) => s === "paid")).toHaveLength(2);
+  });
+
+  it("never forgives overage: the overage pending on the voided renewal is billed again at once", async () => {
+    clock.set(new Date("2026-11-27T12:00:00Z"));
+    const who = await subscribed("Pro");
+    const { accountId } = who.ref;
+    const sub = await db.subscription.findFirstOrThrow({ where: { accountId } });
+    // 3,100 minutes on Pro: 100 beyond the 3,000 included, at $0.03: $3.00 pending on the next invoice.
+    clock.set(new Date("2026-11-27T13:00:00Z"));
+    const results = await ingestUsageEvents(
+      ports,
+      [15, 20, 25, 30].map((m) =>
+        callEvent(accountId, 775 * 60, { startedAt: new Date(`2026-11-27T12:${m}:00Z`) }),
+      ),
+    );
+    expect(results.results, JSON.stringify(results.results)).toHaveLength(4);
+    expect(results.accepted, JSON.stringify(results.results)).toBe(4);
+    const bill = await reportOverage(ports, { accountId, periodStart: sub.currentPeriodStart });
+    expect(bill).not.toBeNull();
+    await billOverage(ports, bill as NonNullable<typeof bill>);
+    const paused = await pauseSubscription(ports, accountId, 1);
+    await advanceTo(accountId, new Date((paused.currentPeriodEnd as Date).getTime() + 60_000));
+    const invoices = await ports.billing.listInvoices(
+      (await db.account.findUniqueOrThrow({ where: { id: accountId } })).stripeCustomerId ?? "",
+      50,
+    );
+    const voided = invoices.find((i) => i.status === "void");
+    expect(voided?.total).toBe(9900 + 300);
+    // The webhook of the voided renewal, processed as the queue would.
+    await rebillVoidedRenewal(ports, voided?.id ?? "");
+    await rebillVoidedRenewal(ports, voided?.id ?? "");
+    const after = await stripeInvoices(accountId);
+    expect(after).toEqual([
+      ["subscription_create", "paid", 9900],
+      ["subscription_cycle", "void", 0],
+      ["manual", "paid", 300],
+    ]);
+  });
+
+  it("refuses a pause while cancelling, and without a subscription", async () => {
+    clock.set(new Date("2026-11-27T12:00:00Z"));
+    const who = await subscribed();
+    await cancel(ports, who.ref);
+    expect((await failure(pauseSubscription(ports, who.ref.accountId, 1))).code).toBe("CONFLICT");
+    const lonely = await db.account.create({ data: { name: "No subscription" } });
+    expect((await failure(pauseSubscription(ports, lonely.id, 1))).code).toBe("PRECONDITION_FAILED");
+  });
+});

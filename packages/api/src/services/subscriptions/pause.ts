@@ -1,0 +1,123 @@
+// Pausing a subscription (Stripe's `pause_collection`), by the customer or an admin. The rules are the
+// domain's (pause.ts): the pause starts at the end of the period already paid and lasts 1-3 billing
+// periods or until resumed; every invoice made while collection is paused is voided; calls are denied
+// (`subscription_paused`) while it is in effect. Like the other actions: under the account's action lock,
+// returning at once when the desired state already holds (a retry, a double click), then Stripe, then a
+// re-read of Stripe into Minutely's tables.
+import { randomUUID } from "node:crypto";
+import {
+  checkPause,
+  checkResumePause,
+  type PauseDenialCode,
+  type PausePeriods,
+  pauseWindow,
+} from "@minutely/domain";
+import type { Ports } from "../../context.ts";
+import { AppError, type AppErrorCode } from "../../errors.ts";
+import { syncInvoice, syncSubscription } from "../billing/index.ts";
+import { collectionPauseOf } from "../metering/index.ts";
+import {
+  liveSubscription,
+  type SubscriptionOverview,
+  subscriptionOverview,
+  withActionLock,
+} from "./subscriptions.ts";
+
+const PAUSE_DENIAL_STATUS: Record<PauseDenialCode, AppErrorCode> = {
+  NO_SUBSCRIPTION: "PRECONDITION_FAILED",
+  NOT_ACTIVE: "CONFLICT",
+  ALREADY_PAUSED: "CONFLICT",
+  NOT_PAUSED: "PRECONDITION_FAILED",
+  CANCELLATION_PENDING: "CONFLICT",
+  CHANGE_ALREADY_SCHEDULED: "CONFLICT",
+};
+
+/**
+ * Pauses the account's subscription for `periods` billing periods (1-3) or, with null, until resumed.
+ * Asking again for the same pause (a retry) changes nothing; another pause while one is set is a CONFLICT.
+ */
+export async function pauseSubscription(
+  ports: Ports,
+  accountId: string,
+  periods: PausePeriods | null,
+): Promise<SubscriptionOverview> {
+  return await withActionLock(ports, accountId, async () => {
+    const current = await liveSubscription(ports, accountId);
+    // Stripe's period, not a possibly stale copy: the pause starts at the end of the period paid now.
+    const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
+    const window = pauseWindow(remote.currentPeriodEnd, periods);
+    const existing = collectionPauseOf(current);
+    if (
+      existing &&
+      existing.startsAt.getTime() === window.startsAt.getTime() &&
+      (existing.resumesAt?.getTime() ?? null) === (window.resumesAt?.getTime() ?? null)
+    ) {
+      return await subscriptionOverview(ports, accountId);
+    }
+    const allowed = checkPause({
+      status: current.status,
+      cancelAtPeriodEnd: remote.cancelAtPeriodEnd,
+      scheduledChange: current.stripeScheduleId !== null || remote.scheduleId !== null,
+      pause: existing ?? (remote.pauseCollection ? window : null),
+    });
+    if (!allowed.ok) throw new AppError(PAUSE_DENIAL_STATUS[allowed.code], allowed.message);
+    await ports.billing.setPauseCollection(
+      current.stripeSubscriptionId,
+      window,
+      `minutely-${accountId}-pause-${current.stripeSubscriptionId}-${randomUUID()}`,
+    );
+    await syncSubscription(ports, current.stripeSubscriptionId);
+    return await subscriptionOverview(ports, accountId);
+  });
+}
+
+/** Lifts the pause now (before it ends by itself). Not paused (any more): nothing to do. */
+export async function resumePausedSubscription(
+  ports: Ports,
+  accountId: string,
+): Promise<SubscriptionOverview> {
+  return await withActionLock(ports, accountId, async () => {
+    const current = await liveSubscription(ports, accountId);
+    const pause = collectionPauseOf(current);
+    if (!pause) return await subscriptionOverview(ports, accountId);
+    const allowed = checkResumePause({
+      status: current.status,
+      cancelAtPeriodEnd: current.cancelAtPeriodEnd,
+      scheduledChange: current.stripeScheduleId !== null,
+      pause,
+    });
+    if (!allowed.ok) throw new AppError(PAUSE_DENIAL_STATUS[allowed.code], allowed.message);
+    await ports.billing.setPauseCollection(
+      current.stripeSubscriptionId,
+      null,
+      `minutely-${accountId}-unpause-${current.stripeSubscriptionId}-${randomUUID()}`,
+    );
+    await syncSubscription(ports, current.stripeSubscriptionId);
+    return await subscriptionOverview(ports, accountId);
+  });
+}
+
+/**
+ * A renewal voided while collection was paused (`invoice.voided`, billing reason `subscription_cycle`)
+ * takes with it the overage items pending on it: the overage of the last period paid, still owed. They are
+ * billed again at once on an invoice of their own (`rebillVoidedInvoiceItems`, idempotent per voided invoice),
+ * so a pause never forgives overage. Any voided renewal qualifies (Minutely voids none otherwise), whatever
+ * the pause's state by the time the event is processed (events come in any order).
+ */
+export async function rebillVoidedRenewal(ports: Ports, invoiceId: string): Promise<void> {
+  const invoice = await ports.billing.retrieveInvoice(invoiceId);
+  if (
+    invoice.status !== "void" ||
+    invoice.billingReason !== "subscription_cycle" ||
+    !invoice.subscriptionId
+  ) {
+    return;
+  }
+  const rebilled = await ports.billing.rebillVoidedInvoiceItems({
+    invoiceId,
+    customerId: invoice.customerId,
+    subscriptionId: invoice.subscriptionId,
+    idempotencyKey: `minutely-rebill-${invoiceId}`,
+  });
+  if (rebilled) await syncInvoice(ports, rebilled);
+}
