@@ -1338,8 +1338,17 @@ class ReportLateAfterRenewal implements Cmd {
     const m = model.accounts[this.index] as AccountModel;
     const closed = m.closed as NonNullable<AccountModel["closed"]>;
     const account = real.accounts[this.index] as Account;
-    // In the closed period, which the wall clock is still in (the account's time is past it).
-    const startedAt = new Date(Math.max(closed.start + 1000, Date.now() - 60_000)).toISOString();
+    // In the closed period, which the wall clock is still in (the account's time is past it), and after the
+    // account's first subscription was recorded: metering counts an account's calls from then (a test
+    // clock's period may have started earlier than that, in the clock's frozen time).
+    const first = await stack.database.db.subscription.findFirstOrThrow({
+      where: { accountId: account.accountId },
+      orderBy: { createdAt: "asc" },
+      select: { createdAt: true },
+    });
+    const startedAt = new Date(
+      Math.max(closed.start + 1000, first.createdAt.getTime() + 1000, Date.now() - 60_000),
+    ).toISOString();
     const events = Array.from({ length: this.hours }, () => ({
       call_id: newCallId(),
       account_id: account.accountId,
