@@ -443,6 +443,35 @@ describe("GET /bench/dashboard-sql, the dashboard's SQL floor", () => {
     expect(view.analyticsPackages.map((p: { name: string }) => p.name)).toEqual(["Pro", "Enterprise"]);
   });
 
+  it("answers the service's JSON with a pause in effect (no forecast) and one still to come", async () => {
+    const paused = await signUp("Paused Co");
+    const row = await subscribe(paused.accountId);
+    await report(paused.accountId, 120);
+    await db.subscription.update({
+      where: { id: row.id },
+      data: { pauseBehavior: "void", pauseStartsAt: new Date("2026-11-02T00:00:00Z"), pauseResumesAt: null },
+    });
+    const view = await expectSame(paused.cookie);
+    expect(view.subscription).toMatchObject({
+      statusLabel: "Paused",
+      pause: { paused: true, resumesAt: null },
+    });
+    expect(view.forecast).toBeNull();
+
+    const later = await signUp("Pausing Later Co");
+    const laterRow = await subscribe(later.accountId);
+    await db.subscription.update({
+      where: { id: laterRow.id },
+      data: {
+        pauseBehavior: "void",
+        pauseStartsAt: new Date("2026-12-01T00:00:00Z"),
+        pauseResumesAt: new Date("2027-01-01T00:00:00Z"),
+      },
+    });
+    const upcoming = await expectSame(later.cookie);
+    expect(upcoming.subscription).toMatchObject({ statusLabel: "Active", pause: { paused: false } });
+  });
+
   it("refuses what the service refuses: no cookie, a forged signature, an expired session", async () => {
     const { cookie } = await signUp("Refused Co");
     for (const url of ["/bench/dashboard", "/bench/dashboard-sql"]) {

@@ -78,6 +78,10 @@ cur AS (
     p.id AS plan_id, p.name AS plan_name, p.name_key, p.currency, p.price, p.lim, p.agents_allowed,
     p.analytics_access, p.api_access, p.over,
     greatest(v.wall, s.test_clock_time) AS now,
+    s.pause_behavior, COALESCE(s.pause_starts_at, s.current_period_start) AS pause_starts_at, s.pause_resumes_at,
+    -- The domain's isPausedAt: Stripe's status paused, or a collection pause in effect at the account's now.
+    s.status = 'paused' OR (s.pause_behavior IS NOT NULL
+      AND greatest(v.wall, s.test_clock_time) >= COALESCE(s.pause_starts_at, s.current_period_start)) AS paused,
     NOT EXISTS (SELECT 1 FROM subs x WHERE x.status NOT IN ('canceled', 'incomplete_expired')) AS ended
   FROM subs s JOIN plan p ON p.id = s.plan_id CROSS JOIN viewer v
   WHERE s.pick = 1
@@ -314,11 +318,11 @@ SELECT json_build_object(
   'subscription', CASE WHEN c.id IS NULL THEN json_build_object('status', 'none', 'statusLabel', 'No subscription',
       'grantsAccess', false, 'needsPaymentAttention', false, 'package', NULL, 'currentPeriodStart', NULL,
       'currentPeriodEnd', NULL, 'cancelAtPeriodEnd', false, 'scheduledChange', NULL, 'withdrawnChange', NULL,
-      'stripeSubscriptionId', NULL)
+      'pause', NULL, 'stripeSubscriptionId', NULL)
     ELSE json_build_object('status', c.status,
-      'statusLabel', CASE c.status WHEN 'incomplete' THEN 'Incomplete' WHEN 'incomplete_expired' THEN 'Expired'
+      'statusLabel', CASE WHEN c.paused THEN 'Paused' ELSE CASE c.status WHEN 'incomplete' THEN 'Incomplete' WHEN 'incomplete_expired' THEN 'Expired'
         WHEN 'trialing' THEN 'Trial' WHEN 'active' THEN 'Active' WHEN 'past_due' THEN 'Past due'
-        WHEN 'unpaid' THEN 'Unpaid' WHEN 'canceled' THEN 'Canceled' WHEN 'paused' THEN 'Paused' ELSE 'Unknown' END,
+        WHEN 'unpaid' THEN 'Unpaid' WHEN 'canceled' THEN 'Canceled' WHEN 'paused' THEN 'Paused' ELSE 'Unknown' END END,
       'grantsAccess', c.grants, 'needsPaymentAttention', c.needs_payment,
       'package', json_build_object('id', c.plan_id, 'name', c.plan_name,
         'monthlyPrice', ${money("c.price", "c.currency")}),
@@ -329,6 +333,8 @@ SELECT json_build_object(
         FROM plan p WHERE p.id = c.scheduled_plan_id AND c.scheduled_change_at IS NOT NULL),
       'withdrawnChange', (SELECT json_build_object('packageId', p.id, 'packageName', p.name)
         FROM plan p WHERE c.cancel_at_period_end AND p.id = c.resume_scheduled_plan_id),
+      'pause', CASE WHEN c.pause_behavior IS NULL THEN NULL ELSE json_build_object(
+        'startsAt', ${iso("c.pause_starts_at")}, 'resumesAt', ${iso("c.pause_resumes_at")}, 'paused', c.paused) END,
       'stripeSubscriptionId', c.stripe_subscription_id) END,
   'needsPackageSelection', NOT COALESCE(c.grants, false),
   'usage', CASE WHEN f.id IS NULL THEN NULL ELSE json_build_object(
@@ -355,7 +361,8 @@ SELECT json_build_object(
       'overage', CASE WHEN c.over IS NULL THEN 'hard_cap' ELSE 'billed' END)
     ELSE json_build_object('hasAccess', false, 'analytics', false, 'apiAccess', false, 'callMinutesLimit', 0,
       'agentsAllowed', 0, 'overage', 'hard_cap') END,
-  'forecast', (SELECT value FROM forecast),
+  -- A paused period bills nothing and takes no calls: no forecast of it.
+  'forecast', CASE WHEN c.paused THEN NULL ELSE (SELECT value FROM forecast) END,
   'analyticsPackages', COALESCE(cat.list, '[]'),
   'quickActions', json_build_array(
     json_build_object('id', 'packages', 'label', 'Subscription & Packages',
