@@ -205,12 +205,12 @@ export async function settleCurrentPeriodPlan(tx: Db, accountId: string): Promis
  */
 export function recordPeriodSpendCapSql(accountId: string, periodStart: Date): Prisma.Sql {
   return Prisma.sql`
-    UPDATE usage_period_rollup r SET spend_cap_recorded = true, spend_cap_cents = a.overage_cap_cents,
-      spend_cap_currency = a.overage_cap_currency
-    FROM account a
-    WHERE a.id = r.account_id AND r.account_id = ${accountId}::uuid AND r.period_start = ${periodStart}
-      AND (NOT r.spend_cap_recorded OR r.spend_cap_cents IS DISTINCT FROM a.overage_cap_cents
-        OR r.spend_cap_currency IS DISTINCT FROM a.overage_cap_currency)`;
+    UPDATE usage_period_rollup r SET spend_cap_recorded = true, spend_cap_cents = account.overage_cap_cents,
+      spend_cap_currency = account.overage_cap_currency
+    FROM account
+    WHERE account.id = ${accountId}::uuid AND r.account_id = ${accountId}::uuid AND r.period_start = ${periodStart}
+      AND (NOT r.spend_cap_recorded OR r.spend_cap_cents IS DISTINCT FROM account.overage_cap_cents
+        OR r.spend_cap_currency IS DISTINCT FROM account.overage_cap_currency)`;
 }
 
 /** Minutes used in a period, from its rollup (0 before the first event). */

@@ -299,10 +299,14 @@ describe("the spend cap", () => {
     expect(await authorizeCallRequest(ports, call(who))).toMatchObject({ reason: "spend_cap_reached" });
     const used = await db.usageAlert.findMany({
       where: { accountId: who.accountId, kind: "spend_cap", thresholdPercent: 100 },
-      orderBy: { createdAt: "asc" },
+      // The test's clock stands still: both alerts have the same createdAt, so order by budget.
+      orderBy: { budgetCents: "asc" },
     });
     // One for the $3.00 budget used up, and one for the $6.00 budget used up.
-    expect(used.map((a) => a.minutesUsed)).toEqual([3100, 3200]);
+    expect(used.map((a) => [a.budgetCents, a.minutesUsed])).toEqual([
+      [300, 3100],
+      [600, 3200],
+    ]);
   });
 
   it("refuses bad budgets naming the field", async () => {
