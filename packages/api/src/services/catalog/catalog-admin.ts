@@ -123,13 +123,21 @@ export interface PackageChangeResult {
   syncError: string | null;
 }
 
-async function saveThenSync(ports: Ports, planId: string): Promise<PackageChangeResult> {
-  let syncError: string | null = null;
+/**
+ * Runs a catalog object's sync to Stripe after its change was saved: null when it succeeded, else why it
+ * failed (the change stays saved; the admin app offers a retry). Packages, coupons and codes share it.
+ */
+export async function syncErrorOf(sync: () => Promise<unknown>): Promise<string | null> {
   try {
-    await syncPackageToStripe(ports, planId);
+    await sync();
+    return null;
   } catch (error) {
-    syncError = error instanceof Error ? error.message : String(error);
+    return error instanceof Error ? error.message : String(error);
   }
+}
+
+async function saveThenSync(ports: Ports, planId: string): Promise<PackageChangeResult> {
+  const syncError = await syncErrorOf(() => syncPackageToStripe(ports, planId));
   const row = await ports.db.subscriptionPlan.findUniqueOrThrow({ where: { id: planId } });
   return { package: toPackageView(row), syncError };
 }

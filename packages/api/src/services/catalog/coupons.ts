@@ -27,7 +27,7 @@ import { z } from "zod";
 import type { Ports, Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { writeAudit } from "../audit.ts";
-import { syncPackageToStripe } from "./catalog-admin.ts";
+import { syncErrorOf, syncPackageToStripe } from "./catalog-admin.ts";
 import { toPackageView } from "./packages.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -233,12 +233,7 @@ export interface CouponChangeResult {
 }
 
 async function syncCouponAndReport(ports: Ports, couponId: string): Promise<CouponChangeResult> {
-  let syncError: string | null = null;
-  try {
-    await syncCouponToStripe(ports, couponId);
-  } catch (error) {
-    syncError = error instanceof Error ? error.message : String(error);
-  }
+  const syncError = await syncErrorOf(() => syncCouponToStripe(ports, couponId));
   const row = await ports.db.coupon.findUniqueOrThrow({ where: { id: couponId } });
   return { coupon: toCouponView(row), syncError };
 }
@@ -324,12 +319,7 @@ export interface PromotionCodeChangeResult {
 }
 
 async function syncCodeAndReport(ports: Ports, codeId: string): Promise<PromotionCodeChangeResult> {
-  let syncError: string | null = null;
-  try {
-    await syncPromotionCodeToStripe(ports, codeId);
-  } catch (error) {
-    syncError = error instanceof Error ? error.message : String(error);
-  }
+  const syncError = await syncErrorOf(() => syncPromotionCodeToStripe(ports, codeId));
   const row = await ports.db.promotionCode.findUniqueOrThrow({ where: { id: codeId } });
   return { promotionCode: toPromotionCodeView(row), syncError };
 }
