@@ -198,7 +198,10 @@ export interface BillingProvider {
   ): Promise<{ invoiceItemId: string; amountCents: number }[]>;
   /** Deletes an invoice item that is not on an invoice yet (deleting one already gone is not an error). */
   deleteInvoiceItem(invoiceItemId: string): Promise<void>;
-  /** Adds an item (overage minutes, say) to the customer's next invoice of that subscription. */
+  /**
+   * Adds an item (overage minutes, say) to the customer's next invoice of that subscription. Not discountable:
+   * coupons discount the package price only, never overage.
+   */
   addInvoiceItem(input: {
     customerId: string;
     subscriptionId: string;

@@ -280,6 +280,8 @@ export class StripeBillingProvider implements BillingProvider {
           currency: input.currency,
           description: input.description,
           metadata: input.metadata,
+          // Coupons discount the package price only (as Stripe's applies_to products), never overage.
+          discountable: false,
         },
         { idempotencyKey: input.idempotencyKey },
       );
@@ -757,6 +759,8 @@ export class StripeBillingProvider implements BillingProvider {
             currency: line.currency,
             description: line.description ?? "Billed again after a paused renewal",
             metadata: { ...line.metadata, minutely_rebilled_from: input.invoiceId },
+            // Overage, like the items it bills again: never discounted (no customer-level coupon either).
+            discountable: false,
           },
           { idempotencyKey: `${key}-item-${line.id}` },
         );

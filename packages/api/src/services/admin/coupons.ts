@@ -7,7 +7,11 @@ import { AppError } from "../../errors.ts";
 import { writeAudit } from "../audit.ts";
 import { syncSubscription } from "../billing/index.ts";
 import { couponApplicability, syncCouponToStripe } from "../catalog/index.ts";
-import { currentSubscription, subscriptionOverviewWithDiscount } from "../subscriptions/index.ts";
+import {
+  currentSubscription,
+  subscriptionOverviewWithDiscount,
+  withActionLock,
+} from "../subscriptions/index.ts";
 
 export async function applyCouponToSubscription(
   ports: Ports,
@@ -16,6 +20,16 @@ export async function applyCouponToSubscription(
 ) {
   const account = await ports.db.account.findUnique({ where: { id: input.accountId } });
   if (!account) throw new AppError("NOT_FOUND", "No such customer", "accountId");
+  // Under the account's action lock like every change to the subscription: an upgrade, a pause or a second
+  // admin applying another coupon at the same time waits its turn (CONFLICT) instead of interleaving.
+  return await withActionLock(ports, input.accountId, () => applyCouponLocked(ports, actor, input));
+}
+
+async function applyCouponLocked(
+  ports: Ports,
+  actor: Viewer,
+  input: { accountId: string; couponId: string; requestKey?: string | undefined },
+) {
   const subscription = await currentSubscription(ports.db, input.accountId);
   if (!subscription || !grantsAccess(subscription.status)) {
     throw new AppError(
@@ -30,6 +44,10 @@ export async function applyCouponToSubscription(
     await syncCouponToStripe(ports, coupon.id);
     coupon = await ports.db.coupon.findUniqueOrThrow({ where: { id: coupon.id } });
   }
+  // Already on it (a retry, a second tab): nothing to do, even if this very redemption used the coupon up,
+  // it has expired or been archived since.
+  if (subscription.couponId === coupon.id)
+    return await subscriptionOverviewWithDiscount(ports, input.accountId);
   // An archived coupon is gone from Stripe (deleted): refused below without asking.
   const times =
     coupon.active && coupon.stripeCouponId
@@ -37,8 +55,6 @@ export async function applyCouponToSubscription(
       : 0;
   const refusal = couponApplicability(coupon, subscription.plan, times, ports.clock.now());
   if (refusal) throw new AppError("BAD_REQUEST", refusal, "couponId");
-  if (subscription.couponId === coupon.id)
-    return await subscriptionOverviewWithDiscount(ports, input.accountId);
   const before = {
     stripeSubscriptionId: subscription.stripeSubscriptionId,
     couponId: subscription.couponId,

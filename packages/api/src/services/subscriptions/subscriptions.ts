@@ -276,7 +276,6 @@ export async function subscribe(
   },
 ): Promise<SubscribeResult> {
   const target = await loadTarget(ports, input.packageId);
-  const code = input.promotionCode ? await acceptedCode(ports, input.promotionCode, target.id) : null;
   return await withActionLock(ports, account.accountId, async () => {
     const current = await currentSubscription(ports.db, account.accountId);
     if (isOn(current, target.id)) {
@@ -287,6 +286,9 @@ export async function subscribe(
     }
     check(current, "subscribe", target);
     await checkCurrency(ports, account.accountId, target);
+    // Checked after the replay above (a retry whose first try redeemed the code's last use is that try), and
+    // before the Stripe customer is made, so a refused code leaves nothing behind.
+    const code = input.promotionCode ? await acceptedCode(ports, input.promotionCode, target.id) : null;
     const { customerId, existed } = await ensureCustomer(ports, account);
     // A customer made just now has no subscriptions; an older one may have one from a lost answer.
     if (existed && (await adoptUnknownSubscriptions(ports, account.accountId, customerId))) {
