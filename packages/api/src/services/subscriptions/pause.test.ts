@@ -1,7 +1,7 @@
 // Pausing a subscription end to end: real PostgreSQL, the official Stripe SDK against the emulator, test
 // clocks to move through the paused periods. Nothing is charged while paused and no call is authorized.
 import { testDatabase } from "@minutely/db/vitest";
-import { fixedClock } from "@minutely/domain";
+import { fixedClock, pauseWindow } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
 import { AppError } from "../../errors.ts";
@@ -191,6 +191,20 @@ describe("pausing a subscription", () => {
       ["subscription_cycle", "void", 0],
       ["manual", "paid", 300],
     ]);
+  });
+
+  it("a pause retried after its answer was lost (Stripe paused, Minutely not told) succeeds and is recorded", async () => {
+    clock.set(new Date("2026-11-27T12:00:00Z"));
+    const who = await subscribed();
+    const { accountId } = who.ref;
+    const sub = await db.subscription.findFirstOrThrow({ where: { accountId } });
+    // The first try reached Stripe, then the process died before the sync (or the answer never came back).
+    const window = pauseWindow(sub.currentPeriodEnd, 2);
+    await ports.billing.setPauseCollection(sub.stripeSubscriptionId, window, `lost-pause-${accountId}`);
+    const retried = await pauseSubscription(ports, accountId, 2);
+    expect(retried.pause).toMatchObject({ startsAt: window.startsAt, resumesAt: window.resumesAt });
+    // Another pause than the one Stripe has is still a conflict.
+    expect((await failure(pauseSubscription(ports, accountId, 1))).code).toBe("CONFLICT");
   });
 
   it("refuses a pause while cancelling, and without a subscription", async () => {
