@@ -4,6 +4,7 @@
 import { grantsAccess } from "@minutely/domain";
 import type { Ports, Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
+import { DiscountRefusedError } from "../../ports/billing.ts";
 import { writeAudit } from "../audit.ts";
 import { syncSubscription } from "../billing/index.ts";
 import { couponApplicability, syncCouponToStripe } from "../catalog/index.ts";
@@ -60,11 +61,23 @@ async function applyCouponLocked(
     couponId: subscription.couponId,
     promotionCodeId: subscription.promotionCodeId,
   };
-  await ports.billing.applyCouponToSubscription(
-    subscription.stripeSubscriptionId,
-    coupon.stripeCouponId ?? "",
-    `minutely-admin-coupon-${subscription.stripeSubscriptionId}-${coupon.id}-${input.requestKey ?? "once"}`,
-  );
+  await ports.billing
+    .applyCouponToSubscription(
+      subscription.stripeSubscriptionId,
+      coupon.stripeCouponId ?? "",
+      `minutely-admin-coupon-${subscription.stripeSubscriptionId}-${coupon.id}-${input.requestKey ?? "once"}`,
+    )
+    .catch((error: unknown) => {
+      // Used up or archived between the check above and Stripe: refused like the check would have.
+      if (error instanceof DiscountRefusedError) {
+        throw new AppError(
+          "BAD_REQUEST",
+          "This coupon can no longer be applied (used up or archived)",
+          "couponId",
+        );
+      }
+      throw error;
+    });
   const after = await syncSubscription(ports, subscription.stripeSubscriptionId);
   await writeAudit(
     ports.db,

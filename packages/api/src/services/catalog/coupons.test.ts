@@ -561,6 +561,54 @@ describe("hostile clients and careless users", () => {
     expect(sub.couponId).toBeNull();
   });
 
+  it("a code used up or archived between Minutely's check and Stripe's redemption is a 400 naming promotionCode", async () => {
+    await withCode("LAST-SEAT", { maxRedemptions: 1 });
+    const archivedMeanwhile = await withCode("GONE-SOON", {});
+    // Another customer's redemption (or an admin's archive) lands after this request counted the uses: the
+    // check saw the code free, Stripe refuses it.
+    const racing = (race: () => Promise<unknown>) => {
+      const billing = Object.create(ports.billing) as typeof ports.billing;
+      billing.retrieveRedemptions = async (id) => {
+        const seen = await ports.billing.retrieveRedemptions(id);
+        await race();
+        return seen;
+      };
+      return { ...ports, billing };
+    };
+    const rival = await newAccount();
+    const customer = await newAccount();
+    const used = await failure(
+      subscribe(
+        racing(() =>
+          subscribe(ports, rival, {
+            packageId: plans.Pro.id,
+            paymentMethodId: "pm_card_visa",
+            promotionCode: "LAST-SEAT",
+          }),
+        ),
+        customer,
+        { packageId: plans.Pro.id, paymentMethodId: "pm_card_visa", promotionCode: "LAST-SEAT" },
+      ),
+    );
+    expect(used).toMatchObject({ code: "BAD_REQUEST", field: "promotionCode" });
+    expect(used.message).toMatch(/LAST-SEAT/);
+    const archived = await failure(
+      subscribe(
+        racing(() => archiveCoupon(ports, admin, archivedMeanwhile.id)),
+        customer,
+        { packageId: plans.Pro.id, paymentMethodId: "pm_card_visa", promotionCode: "GONE-SOON" },
+      ),
+    );
+    expect(archived).toMatchObject({ code: "BAD_REQUEST", field: "promotionCode" });
+    // Nothing was charged or subscribed; without the code it goes through.
+    expect(await db.subscription.count({ where: { accountId: customer.accountId } })).toBe(0);
+    const plain = await subscribe(ports, customer, {
+      packageId: plans.Pro.id,
+      paymentMethodId: "pm_card_visa",
+    });
+    expect(plain.kind).toBe("subscribed");
+  });
+
   it("a coupon discounts the package price only, never overage (as Stripe's applies_to products)", async () => {
     await withCode("ALL-25", { percentOff: 25 });
     const customer = await newAccount();

@@ -24,7 +24,7 @@ import {
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { AppError, type AppErrorCode, UpstreamUnavailableError } from "../../errors.ts";
-import { PaymentDeclinedError, type ProrationPreview } from "../../ports/billing.ts";
+import { DiscountRefusedError, PaymentDeclinedError, type ProrationPreview } from "../../ports/billing.ts";
 import {
   accountBillingCurrency,
   assertBillableIn,
@@ -325,6 +325,7 @@ export async function subscribe(
           metadata,
           idempotencyKey: `${key}-checkout`,
         })
+        .catch((error: unknown) => fromDiscountRefused(ports, error, input.promotionCode, target.id))
         .catch((error: unknown) => fromCurrencyConflict(error, view));
       // Only the newest page can be paid: two pages paid would be two subscriptions (and two charges).
       await ports.billing.expireOtherSubscriptionCheckouts(customerId, session.sessionId, `${key}-expire`);
@@ -346,6 +347,7 @@ export async function subscribe(
         idempotencyKey: key,
       })
       .catch(fromDeclined)
+      .catch((error: unknown) => fromDiscountRefused(ports, error, input.promotionCode, target.id))
       .catch((error: unknown) => fromCurrencyConflict(error, view));
     await syncSubscription(ports, created.id);
     await syncRecentInvoices(ports, account.accountId, 5);
@@ -361,6 +363,27 @@ async function acceptedCode(ports: Ports, typed: string, packageId: string) {
   const check = await checkPromotionCode(ports, { code: typed, packageId });
   if (!check.valid) throw new AppError("BAD_REQUEST", check.message, "promotionCode");
   return check;
+}
+
+/**
+ * Stripe refused the code that Minutely accepted a moment before (another customer took its last use, an
+ * admin archived it meanwhile): a 400 naming `promotionCode`, with why as the check now sees it.
+ */
+async function fromDiscountRefused(
+  ports: Ports,
+  error: unknown,
+  typed: string | undefined,
+  packageId: string,
+): Promise<never> {
+  if (!(error instanceof DiscountRefusedError) || typed === undefined) throw error;
+  const now = await checkPromotionCode(ports, { code: typed, packageId }).catch(() => null);
+  throw new AppError(
+    "BAD_REQUEST",
+    now && !now.valid
+      ? now.message
+      : `The promotion code "${typed.trim()}" can no longer be used. Remove it or try another.`,
+    "promotionCode",
+  );
 }
 
 /** The return from hosted Checkout: sync at once so the page does not wait for webhooks. */
