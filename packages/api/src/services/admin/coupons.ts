@@ -8,6 +8,7 @@ import { DiscountRefusedError } from "../../ports/billing.ts";
 import { writeAudit } from "../audit.ts";
 import { syncSubscription } from "../billing/index.ts";
 import { couponApplicability, syncCouponToStripe } from "../catalog/index.ts";
+import { collectionPauseOf } from "../metering/index.ts";
 import {
   currentSubscription,
   subscriptionOverviewWithDiscount,
@@ -56,6 +57,15 @@ async function applyCouponLocked(
       : 0;
   const refusal = couponApplicability(coupon, subscription.plan, times, ports.clock.now());
   if (refusal) throw new AppError("BAD_REQUEST", refusal, "couponId");
+  // Stripe spends a once discount on the next invoice and counts a repeating one's months from now, voided
+  // renewals included: applied while a pause is set, the customer would get nothing from it.
+  if (coupon.duration !== "forever" && collectionPauseOf(subscription)) {
+    throw new AppError(
+      "CONFLICT",
+      "This subscription is paused: a once or repeating discount would be spent on the renewals voided while paused. Apply it once the pause has ended, or use a forever coupon.",
+      "couponId",
+    );
+  }
   const before = {
     stripeSubscriptionId: subscription.stripeSubscriptionId,
     couponId: subscription.couponId,
