@@ -609,6 +609,26 @@ describe("hostile clients and careless users", () => {
     expect(plain.kind).toBe("subscribed");
   });
 
+  it("two admins creating the same code at once: one code, the other a 409 naming code", async () => {
+    const { coupon: c } = await createCoupon(ports, admin, coupon({ name: "Twice" }));
+    // The other admin's insert is in flight (not committed) when this one checks for a clash: the check sees
+    // nothing, the insert waits on the unique index, then fails once the other commits.
+    let second: Promise<unknown> = Promise.resolve();
+    await db.$transaction(async (tx) => {
+      await tx.promotionCode.create({ data: { couponId: c.id, code: "SAME-TIME", codeKey: "SAME-TIME" } });
+      second = failure(
+        createPromotionCode(
+          ports,
+          admin,
+          ZPromotionCodeInputSchema.parse({ couponId: c.id, code: "same-time" }),
+        ),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    });
+    expect(await second).toMatchObject({ code: "CONFLICT", field: "code" });
+    expect(await db.promotionCode.count({ where: { codeKey: "SAME-TIME" } })).toBe(1);
+  });
+
   it("a coupon discounts the package price only, never overage (as Stripe's applies_to products)", async () => {
     await withCode("ALL-25", { percentOff: 25 });
     const customer = await newAccount();
