@@ -276,6 +276,9 @@ export async function subscribe(
   },
 ): Promise<SubscribeResult> {
   const target = await loadTarget(ports, input.packageId);
+  const code = input.promotionCode
+    ? await acceptedCode(ports, input.promotionCode, target.id, account.accountId)
+    : null;
   return await withActionLock(ports, account.accountId, async () => {
     const current = await currentSubscription(ports.db, account.accountId);
     if (isOn(current, target.id)) {
@@ -286,9 +289,6 @@ export async function subscribe(
     }
     check(current, "subscribe", target);
     await checkCurrency(ports, account.accountId, target);
-    // Checked after the replay above (a retry whose first try redeemed the code's last use is that try), and
-    // before the Stripe customer is made, so a refused code leaves nothing behind.
-    const code = input.promotionCode ? await acceptedCode(ports, input.promotionCode, target.id) : null;
     const { customerId, existed } = await ensureCustomer(ports, account);
     // A customer made just now has no subscriptions; an older one may have one from a lost answer.
     if (existed && (await adoptUnknownSubscriptions(ports, account.accountId, customerId))) {
@@ -358,11 +358,17 @@ export async function subscribe(
   });
 }
 
-/** A code that discounts the package now, or a 400 naming `promotionCode` and why it is refused. */
-async function acceptedCode(ports: Ports, typed: string, packageId: string) {
+/**
+ * A code that discounts the package now, or a 400 naming `promotionCode` and why it is refused. Checked before
+ * the action lock, so a double click with a bad code is two 400s. A refused code on an account already on
+ * the package is a retry whose first try went through (its redemption may have used the code up): null, and
+ * subscribe answers with the subscription.
+ */
+async function acceptedCode(ports: Ports, typed: string, packageId: string, accountId: string) {
   const check = await checkPromotionCode(ports, { code: typed, packageId });
-  if (!check.valid) throw new AppError("BAD_REQUEST", check.message, "promotionCode");
-  return check;
+  if (check.valid) return check;
+  if (isOn(await currentSubscription(ports.db, accountId), packageId)) return null;
+  throw new AppError("BAD_REQUEST", check.message, "promotionCode");
 }
 
 /**
