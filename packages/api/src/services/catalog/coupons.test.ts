@@ -519,6 +519,13 @@ describe("hostile clients and careless users", () => {
     const again = await subscribe(ports, customer, input);
     expect(again).toMatchObject({ kind: "subscribed", subscription: { package: { id: plans.Pro.id } } });
     expect(await db.subscription.count({ where: { accountId: customer.accountId } })).toBe(1);
+    // A bad code is still refused, subscribed or not.
+    expect(await failure(subscribe(ports, customer, { ...input, promotionCode: "NOPE-NOPE" }))).toMatchObject(
+      {
+        code: "BAD_REQUEST",
+        field: "promotionCode",
+      },
+    );
     // Another customer is refused: the code is used up.
     expect(await failure(subscribe(ports, await newAccount(), input))).toMatchObject({
       code: "BAD_REQUEST",

@@ -253,6 +253,21 @@ describe("pausing a subscription", () => {
     await applyCouponToSubscription(ports, admin, { accountId, couponId: once.id });
   });
 
+  it("a resume after a pause Minutely never recorded (lost answer, webhook not in yet) lifts it at Stripe", async () => {
+    clock.set(new Date("2026-11-27T12:00:00Z"));
+    const who = await subscribed();
+    const { accountId } = who.ref;
+    const sub = await db.subscription.findFirstOrThrow({ where: { accountId } });
+    await ports.billing.setPauseCollection(
+      sub.stripeSubscriptionId,
+      pauseWindow(sub.currentPeriodEnd, null),
+      `lost-pause-${accountId}`,
+    );
+    const resumed = await resumePausedSubscription(ports, accountId);
+    expect(resumed.pause).toBeNull();
+    expect((await ports.billing.retrieveSubscription(sub.stripeSubscriptionId)).pauseCollection).toBeNull();
+  });
+
   it("refuses a pause while cancelling, and without a subscription", async () => {
     clock.set(new Date("2026-11-27T12:00:00Z"));
     const who = await subscribed();

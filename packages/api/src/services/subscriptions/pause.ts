@@ -100,8 +100,14 @@ export async function resumePausedSubscription(
 ): Promise<SubscriptionOverview> {
   return await withActionLock(ports, accountId, async () => {
     const current = await liveSubscription(ports, accountId);
-    const pause = collectionPauseOf(current);
-    if (!pause) return await subscriptionOverview(ports, accountId);
+    let pause = collectionPauseOf(current);
+    if (!pause) {
+      // Not paused as far as Minutely knows; Stripe may still have a pause whose answer was lost (its webhook
+      // not in yet): ask, so the customer's resume is never undone by that late sync.
+      const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
+      if (!remote.pauseCollection) return await subscriptionOverview(ports, accountId);
+      pause = { startsAt: pauseStartOf(remote.metadata) ?? current.currentPeriodEnd, resumesAt: null };
+    }
     const allowed = checkResumePause({
       status: current.status,
       cancelAtPeriodEnd: current.cancelAtPeriodEnd,

@@ -18,6 +18,7 @@ import {
   grantsAccess,
   isPausedAt,
   needsPaymentAttention,
+  promotionCodeKey,
   type SubscriptionAction,
   type SubscriptionSnapshot,
   statusLabel,
@@ -360,14 +361,18 @@ export async function subscribe(
 
 /**
  * A code that discounts the package now, or a 400 naming `promotionCode` and why it is refused. Checked before
- * the action lock, so a double click with a bad code is two 400s. A refused code on an account already on
- * the package is a retry whose first try went through (its redemption may have used the code up): null, and
- * subscribe answers with the subscription.
+ * the action lock, so a double click with a bad code is two 400s. A refused code that the account's
+ * subscription to the package was redeemed with is a retry whose first try went through (its redemption may
+ * have used the code up): null, and subscribe answers with the subscription.
  */
 async function acceptedCode(ports: Ports, typed: string, packageId: string, accountId: string) {
   const check = await checkPromotionCode(ports, { code: typed, packageId });
   if (check.valid) return check;
-  if (isOn(await currentSubscription(ports.db, accountId), packageId)) return null;
+  const current = await currentSubscription(ports.db, accountId);
+  if (isOn(current, packageId) && current?.promotionCodeId) {
+    const redeemed = await ports.db.promotionCode.findUnique({ where: { id: current.promotionCodeId } });
+    if (redeemed?.codeKey === promotionCodeKey(typed)) return null;
+  }
   throw new AppError("BAD_REQUEST", check.message, "promotionCode");
 }
 
