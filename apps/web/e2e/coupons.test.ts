@@ -99,6 +99,7 @@ describe("coupons and promotion codes", () => {
     await discount.waitFor();
     expect(await discount.textContent()).toContain("Discount (code LAUNCH20): 20% off for 3 months");
     expect(await discount.textContent()).toContain("You pay $79.20/month instead of $99.00");
+    expect(await discount.textContent()).toContain("Overage minutes are billed at the full rate.");
     const invoices = customer.getByRole("table", { name: "Invoices" });
     await invoices.getByRole("cell", { name: "$79.20", exact: true }).waitFor();
     expect(await invoices.getByTestId("invoice-discount").textContent()).toContain("−$19.80");

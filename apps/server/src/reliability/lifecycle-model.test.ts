@@ -5,9 +5,10 @@
 //   - at most one live subscription per account, in Stripe and in Minutely, and it is the model's plan;
 //   - what each customer was charged (paid, less refunds and balance credits, plus pending invoice items)
 //     equals what the model expects: a package price per subscription, the upgrade preview's total per
-//     upgrade, the next package's price and the overage per renewal; nothing for rejected usage; each less
-//     the discount of a promotion code subscribed with or a coupon an admin applied (percent off rounded
-//     half up per line, an amount off once, a coupon limited to a package discounting only its lines);
+//     upgrade, the next package's price and the overage per renewal; nothing for rejected usage; each
+//     package line less the discount of a promotion code subscribed with or a coupon an admin applied
+//     (percent off rounded half up per line, an amount off once, a coupon limited to a package discounting
+//     only its lines); overage is never discounted;
 //   - overage is billed up to the customer's overage budget (spend cap) only: the model bills
 //     max(billed so far, min(overage minutes, floor(budget / price))) after every step, and the invariant
 //     "overage billed in the current period <= the highest budget in force during the period (none: no
@@ -80,15 +81,15 @@ const planIds = await waitFor("the catalog's Stripe prices", async () => {
 
 /**
  * What an invoice of these lines costs after the coupon, as Stripe computes it: a percent off per line,
- * rounded half up; an amount off taken from the lines it applies to. A coupon limited to packages applies
- * to those packages' lines only (overage items have no package: only an unrestricted coupon reaches them).
+ * rounded half up; an amount off taken from the lines it applies to. A coupon discounts package lines only
+ * (those of its packages when limited to some): overage items have no package and are never discounted.
  */
 function afterDiscount(lines: { cents: number; plan: PlanName | null }[], coupon: CouponName | null): number {
   const total = lines.reduce((sum, line) => sum + line.cents, 0);
   if (coupon === null) return total;
   const c = COUPONS[coupon];
   const applies = lines.filter(
-    (line) => c.plans === null || (line.plan !== null && c.plans.includes(line.plan)),
+    (line) => line.plan !== null && (c.plans === null || c.plans.includes(line.plan)),
   );
   if ("percent" in c.off) {
     const percent = c.off.percent;
@@ -255,7 +256,7 @@ interface AccountModel {
     billedMinutes: number;
     cap: number | null;
   } | null;
-  /** Cents of late overage items still pending (invoiced, discounted, by the next renewal). */
+  /** Cents of late overage items still pending (invoiced, never discounted, by the next renewal). */
   pendingLateCents: number;
   renewals: number;
   /**
@@ -1040,7 +1041,7 @@ class Renew implements Cmd {
     // pause has voided the renewals it covers, Stripe resumes collection at resumes_at, before the renewal due.
     const voided = !ended && m.pause !== null && m.pause.voidsLeft > 0;
     if (m.cancelAtPeriodEnd) {
-      // The final invoice bills the overage only (discounted like any invoice of the subscription).
+      // The final invoice bills the overage only (never discounted: coupons discount package prices).
       m.charged += afterDiscount(
         [
           { cents: overage, plan: null },

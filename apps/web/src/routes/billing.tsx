@@ -186,7 +186,7 @@ export function BillingPage() {
                 Discount{sub.discount.code ? ` (code ${sub.discount.code})` : ""}: {sub.discount.summary}
                 {sub.discount.endsAt ? ` until ${formatDate(sub.discount.endsAt)}` : ""}. You pay{" "}
                 {formatMoney(sub.discount.discountedMonthlyPrice)}/month instead of{" "}
-                {formatMoney(sub.package.monthlyPrice)}.
+                {formatMoney(sub.package.monthlyPrice)}. Overage minutes are billed at the full rate.
               </p>
             ) : null}
             {sub.scheduledChange ? (

@@ -165,6 +165,15 @@ export class BillingCurrencyConflictError extends Error {
 }
 
 /**
+ * The provider refused a discount being redeemed (a promotion code or coupon used up, expired, archived or
+ * not applicable by the time it got there): Minutely's own check saw it redeemable moments before (a race:
+ * another customer took the last use, an admin archived it). Nothing was created or charged.
+ */
+export class DiscountRefusedError extends Error {
+  override name = "DiscountRefusedError";
+}
+
+/**
  * The payment provider, as Minutely's services need it. Stripe is the system of record for payments and
  * invoices; the implementation talks to Stripe (or the emulator) through the official SDK. Every write
  * carries an idempotency key so a retried call never creates or charges twice.
@@ -198,7 +207,10 @@ export interface BillingProvider {
   ): Promise<{ invoiceItemId: string; amountCents: number }[]>;
   /** Deletes an invoice item that is not on an invoice yet (deleting one already gone is not an error). */
   deleteInvoiceItem(invoiceItemId: string): Promise<void>;
-  /** Adds an item (overage minutes, say) to the customer's next invoice of that subscription. */
+  /**
+   * Adds an item (overage minutes, say) to the customer's next invoice of that subscription. Not discountable:
+   * coupons discount the package price only, never overage.
+   */
   addInvoiceItem(input: {
     customerId: string;
     subscriptionId: string;

@@ -13,6 +13,7 @@ import type {
 } from "../ports/billing.ts";
 import {
   BillingCurrencyConflictError,
+  DiscountRefusedError,
   PAUSE_STARTS_AT_KEY,
   PaymentDeclinedError,
   ProviderResourceMissingError,
@@ -173,14 +174,18 @@ function retryAfterOf(error: InstanceType<typeof Stripe.errors.StripeError>): nu
  * A 429 is never executed by Stripe, so nothing changed; after a 5xx, a timeout or a dropped connection
  * Stripe may have done the work, so the message promises only that a retry is safe (keys replay it).
  * Card declines stay PaymentDeclinedError; an object Stripe does not know (404 `resource_missing`) is
- * ProviderResourceMissingError, which is permanent; a price in another currency than the customer's
- * ("You cannot combine currencies on a single customer") is BillingCurrencyConflictError, which the services
- * answer as a 409 naming the package; other invalid requests, authentication and
- * idempotency-key misuse are bugs or misconfiguration and stay errors (500, logged), with the SDK error as
- * their cause.
+ * ProviderResourceMissingError, which is permanent; a discount refused (a promotion code or coupon used
+ * up, expired or deleted since Minutely checked it) is DiscountRefusedError, which the services answer as a
+ * 400 naming the code; a price in another currency than the customer's ("You cannot combine currencies on a
+ * single customer") is BillingCurrencyConflictError, which the services answer as a 409 naming the package;
+ * other invalid requests, authentication and idempotency-key misuse are bugs or misconfiguration and stay
+ * errors (500, logged), with the SDK error as their cause.
  */
 /** Stripe's refusal of a second currency on a customer (it has no error code of its own). */
 const COMBINE_CURRENCIES = /cannot combine currencies/i;
+
+/** The parameters naming a discount being redeemed: `discounts[0][promotion_code]`, `promotion_code`, `coupon`. */
+const DISCOUNT_PARAM = /^(discounts|promotion_code|coupon)\b/;
 
 export function translateStripeError(error: unknown): unknown {
   if (error instanceof Stripe.errors.StripeRateLimitError) {
@@ -196,6 +201,9 @@ export function translateStripeError(error: unknown): unknown {
       retryAfterOf(error),
       { cause: error },
     );
+  }
+  if (error instanceof Stripe.errors.StripeInvalidRequestError && DISCOUNT_PARAM.test(error.param ?? "")) {
+    return new DiscountRefusedError(`Stripe refused the discount: ${error.message}`, { cause: error });
   }
   if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === "resource_missing") {
     return new ProviderResourceMissingError(`Stripe has no such object: ${error.message}`, { cause: error });
@@ -280,6 +288,8 @@ export class StripeBillingProvider implements BillingProvider {
           currency: input.currency,
           description: input.description,
           metadata: input.metadata,
+          // Coupons discount the package price only (as Stripe's applies_to products), never overage.
+          discountable: false,
         },
         { idempotencyKey: input.idempotencyKey },
       );
@@ -757,6 +767,8 @@ export class StripeBillingProvider implements BillingProvider {
             currency: line.currency,
             description: line.description ?? "Billed again after a paused renewal",
             metadata: { ...line.metadata, minutely_rebilled_from: input.invoiceId },
+            // Overage, like the items it bills again: never discounted (no customer-level coupon either).
+            discountable: false,
           },
           { idempotencyKey: `${key}-item-${line.id}` },
         );

@@ -73,6 +73,21 @@ describe("admin pause", () => {
     expect(await db.auditLog.count({ where: { action: "subscription.resume_pause" } })).toBe(1);
   });
 
+  it("a retried pause or resume (double click, second tab) changes nothing and is logged once, with the pause before", async () => {
+    const twice = await customer("Twice");
+    const entries = () =>
+      db.auditLog.findMany({ where: { entityId: twice.accountId }, orderBy: { createdAt: "asc" } });
+    const first = await adminPauseSubscription(ports, admin, { accountId: twice.accountId, periods: 2 });
+    await adminPauseSubscription(ports, admin, { accountId: twice.accountId, periods: 2 });
+    await adminResumePausedSubscription(ports, admin, { accountId: twice.accountId });
+    await adminResumePausedSubscription(ports, admin, { accountId: twice.accountId });
+    const logged = await entries();
+    expect(logged.map((a) => a.action)).toEqual(["subscription.pause", "subscription.resume_pause"]);
+    expect(logged[1]?.before).toMatchObject({
+      pause: { resumesAt: first.pause?.resumesAt?.toISOString() },
+    });
+  });
+
   it("refuses bad input naming the field, and an unknown account with 404", async () => {
     const caller = createCallerFactory(adminRouter)({ ...ports, viewer: admin, requestId: "test" });
     for (const periods of [0, 4, "2", 1.5]) {

@@ -14,6 +14,7 @@ import {
   previewUpgrade,
   subscribe,
   subscriptionOverviewWithDiscount,
+  withActionLock,
 } from "../subscriptions/subscriptions.ts";
 import { syncCatalogToStripe } from "./catalog-admin.ts";
 import {
@@ -498,5 +499,172 @@ describe("admins apply a coupon to a customer's subscription", () => {
         applyCouponToSubscription(ports, admin, { accountId: customer.accountId, couponId: archived.id }),
       ),
     ).toMatchObject({ code: "BAD_REQUEST", field: "couponId", message: "This coupon is archived" });
+  });
+});
+
+describe("hostile clients and careless users", () => {
+  const withCode = async (code: string, values: Partial<Record<keyof CouponInput, unknown>>) => {
+    const { coupon: c } = await createCoupon(ports, admin, coupon({ name: code, ...values }));
+    await createPromotionCode(ports, admin, ZPromotionCodeInputSchema.parse({ couponId: c.id, code }));
+    return c;
+  };
+
+  it("a subscribe retried after its own redemption used the code up replays the subscription", async () => {
+    await withCode("ONLY-ONE", { maxRedemptions: 1 });
+    const customer = await newAccount();
+    const input = { packageId: plans.Pro.id, paymentMethodId: "pm_card_visa", promotionCode: "only-one" };
+    const first = await subscribe(ports, customer, input);
+    expect(first.kind).toBe("subscribed");
+    // The answer was lost (or the button clicked again): the retry is the same subscription, not a 400.
+    const again = await subscribe(ports, customer, input);
+    expect(again).toMatchObject({ kind: "subscribed", subscription: { package: { id: plans.Pro.id } } });
+    expect(await db.subscription.count({ where: { accountId: customer.accountId } })).toBe(1);
+    // A bad code is still refused, subscribed or not.
+    expect(await failure(subscribe(ports, customer, { ...input, promotionCode: "NOPE-NOPE" }))).toMatchObject(
+      {
+        code: "BAD_REQUEST",
+        field: "promotionCode",
+      },
+    );
+    // Another customer is refused: the code is used up.
+    expect(await failure(subscribe(ports, await newAccount(), input))).toMatchObject({
+      code: "BAD_REQUEST",
+      field: "promotionCode",
+    });
+  });
+
+  it("re-applying the coupon already on a subscription changes nothing, even once it is used up", async () => {
+    const customer = await newAccount();
+    await subscribe(ports, customer, { packageId: plans.Starter.id, paymentMethodId: "pm_card_visa" });
+    const { coupon: single } = await createCoupon(
+      ports,
+      admin,
+      coupon({ name: "Single goodwill", maxRedemptions: 1 }),
+    );
+    const apply = (requestKey: string) =>
+      applyCouponToSubscription(ports, admin, {
+        accountId: customer.accountId,
+        couponId: single.id,
+        requestKey,
+      });
+    await apply("first-click");
+    const again = await apply("second-tab");
+    expect(again.discount).toMatchObject({ couponName: "Single goodwill" });
+    const audit = await db.auditLog.findMany({ where: { entityId: customer.accountId } });
+    expect(audit.map((a) => a.action)).toEqual(["subscription.apply_coupon"]);
+  });
+
+  it("applying a coupon waits its turn: refused while another change to the subscription runs", async () => {
+    const customer = await newAccount();
+    await subscribe(ports, customer, { packageId: plans.Starter.id, paymentMethodId: "pm_card_visa" });
+    const { coupon: c } = await createCoupon(ports, admin, coupon({ name: "Locked out" }));
+    const refused = await withActionLock(ports, customer.accountId, () =>
+      failure(applyCouponToSubscription(ports, admin, { accountId: customer.accountId, couponId: c.id })),
+    );
+    expect(refused).toMatchObject({ code: "CONFLICT" });
+    const sub = await db.subscription.findFirstOrThrow({ where: { accountId: customer.accountId } });
+    const remote = await ports.stripe.subscriptions.retrieve(sub.stripeSubscriptionId);
+    expect(remote.discounts).toEqual([]);
+    expect(sub.couponId).toBeNull();
+  });
+
+  it("a code used up or archived between Minutely's check and Stripe's redemption is a 400 naming promotionCode", async () => {
+    await withCode("LAST-SEAT", { maxRedemptions: 1 });
+    const archivedMeanwhile = await withCode("GONE-SOON", {});
+    // Another customer's redemption (or an admin's archive) lands after this request counted the uses: the
+    // check saw the code free, Stripe refuses it.
+    const racing = (race: () => Promise<unknown>) => {
+      const billing = Object.create(ports.billing) as typeof ports.billing;
+      billing.retrieveRedemptions = async (id) => {
+        const seen = await ports.billing.retrieveRedemptions(id);
+        await race();
+        return seen;
+      };
+      return { ...ports, billing };
+    };
+    const rival = await newAccount();
+    const customer = await newAccount();
+    const used = await failure(
+      subscribe(
+        racing(() =>
+          subscribe(ports, rival, {
+            packageId: plans.Pro.id,
+            paymentMethodId: "pm_card_visa",
+            promotionCode: "LAST-SEAT",
+          }),
+        ),
+        customer,
+        { packageId: plans.Pro.id, paymentMethodId: "pm_card_visa", promotionCode: "LAST-SEAT" },
+      ),
+    );
+    expect(used).toMatchObject({ code: "BAD_REQUEST", field: "promotionCode" });
+    expect(used.message).toMatch(/LAST-SEAT/);
+    const archived = await failure(
+      subscribe(
+        racing(() => archiveCoupon(ports, admin, archivedMeanwhile.id)),
+        customer,
+        { packageId: plans.Pro.id, paymentMethodId: "pm_card_visa", promotionCode: "GONE-SOON" },
+      ),
+    );
+    expect(archived).toMatchObject({ code: "BAD_REQUEST", field: "promotionCode" });
+    // Nothing was charged or subscribed; without the code it goes through.
+    expect(await db.subscription.count({ where: { accountId: customer.accountId } })).toBe(0);
+    const plain = await subscribe(ports, customer, {
+      packageId: plans.Pro.id,
+      paymentMethodId: "pm_card_visa",
+    });
+    expect(plain.kind).toBe("subscribed");
+  });
+
+  it("two admins creating the same code at once: one code, the other a 409 naming code", async () => {
+    const { coupon: c } = await createCoupon(ports, admin, coupon({ name: "Twice" }));
+    // The other admin's insert is in flight (not committed) when this one checks for a clash: the check sees
+    // nothing, the insert waits on the unique index, then fails once the other commits.
+    let second: Promise<unknown> = Promise.resolve();
+    await db.$transaction(async (tx) => {
+      await tx.promotionCode.create({ data: { couponId: c.id, code: "SAME-TIME", codeKey: "SAME-TIME" } });
+      second = failure(
+        createPromotionCode(
+          ports,
+          admin,
+          ZPromotionCodeInputSchema.parse({ couponId: c.id, code: "same-time" }),
+        ),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    });
+    expect(await second).toMatchObject({ code: "CONFLICT", field: "code" });
+    expect(await db.promotionCode.count({ where: { codeKey: "SAME-TIME" } })).toBe(1);
+  });
+
+  it("a coupon discounts the package price only, never overage (as Stripe's applies_to products)", async () => {
+    await withCode("ALL-25", { percentOff: 25 });
+    const customer = await newAccount();
+    await subscribe(ports, customer, {
+      packageId: plans.Pro.id,
+      paymentMethodId: "pm_card_visa",
+      promotionCode: "ALL-25",
+    });
+    const sub = await db.subscription.findFirstOrThrow({ where: { accountId: customer.accountId } });
+    const account = await db.account.findUniqueOrThrow({ where: { id: customer.accountId } });
+    await ports.billing.addInvoiceItem({
+      customerId: account.stripeCustomerId ?? "",
+      subscriptionId: sub.stripeSubscriptionId,
+      amountCents: 1000,
+      currency: "usd",
+      description: "Overage",
+      metadata: { minutely_account_id: customer.accountId },
+      idempotencyKey: `overage-${customer.accountId}`,
+    });
+    const next = await ports.stripe.invoices.createPreview({
+      customer: account.stripeCustomerId ?? "",
+      subscription: sub.stripeSubscriptionId,
+    });
+    const off = (line: (typeof next.lines.data)[number]) =>
+      (line.discount_amounts ?? []).reduce((sum, d) => sum + d.amount, 0);
+    const overage = next.lines.data.find((line) => line.description === "Overage");
+    const pkg = next.lines.data.find((line) => line.description !== "Overage");
+    expect(overage && off(overage)).toBe(0);
+    expect(pkg && off(pkg)).toBe(2475);
+    expect(next.total).toBe(9900 - 2475 + 1000);
   });
 });

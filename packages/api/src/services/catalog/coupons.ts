@@ -332,35 +332,50 @@ export async function createPromotionCode(
   const at = ports.clock.now();
   checkExpiry(input.expiresAt, at, "expiresAt");
   const codeKey = promotionCodeKey(input.code);
-  const created = await ports.db.$transaction(async (tx) => {
-    const coupon = await tx.coupon.findUnique({ where: { id: input.couponId } });
-    if (!coupon) throw new AppError("NOT_FOUND", "No such coupon", "couponId");
-    if (!coupon.active) throw new AppError("BAD_REQUEST", "This coupon is archived", "couponId");
-    if (input.expiresAt && coupon.redeemBy && input.expiresAt > coupon.redeemBy) {
-      throw new AppError("BAD_REQUEST", "A code cannot outlive its coupon's expiry", "expiresAt");
-    }
-    // Codes are case-insensitive and never reused (the unique index on code_key is the last word).
-    const clash = await tx.promotionCode.findUnique({ where: { codeKey } });
-    if (clash) throw new AppError("CONFLICT", `The code "${clash.code}" already exists`, "code");
-    const row = await tx.promotionCode.create({
-      data: {
-        couponId: coupon.id,
-        code: codeKey,
-        codeKey,
-        expiresAt: input.expiresAt,
-        maxRedemptions: input.maxRedemptions,
-        createdAt: at,
-      },
+  const created = await ports.db
+    .$transaction(async (tx) => {
+      const coupon = await tx.coupon.findUnique({ where: { id: input.couponId } });
+      if (!coupon) throw new AppError("NOT_FOUND", "No such coupon", "couponId");
+      if (!coupon.active) throw new AppError("BAD_REQUEST", "This coupon is archived", "couponId");
+      if (input.expiresAt && coupon.redeemBy && input.expiresAt > coupon.redeemBy) {
+        throw new AppError("BAD_REQUEST", "A code cannot outlive its coupon's expiry", "expiresAt");
+      }
+      // Codes are case-insensitive and never reused (the unique index on code_key is the last word).
+      const clash = await tx.promotionCode.findUnique({ where: { codeKey } });
+      if (clash) throw new AppError("CONFLICT", `The code "${clash.code}" already exists`, "code");
+      const row = await tx.promotionCode.create({
+        data: {
+          couponId: coupon.id,
+          code: codeKey,
+          codeKey,
+          expiresAt: input.expiresAt,
+          maxRedemptions: input.maxRedemptions,
+          createdAt: at,
+        },
+      });
+      await writeAudit(
+        tx,
+        actor,
+        { action: "promotion_code.create", entityType: "promotion_code", entityId: row.id, after: row },
+        at,
+      );
+      return row;
+    })
+    .catch((error: unknown) => {
+      // Another admin created the same code meanwhile: the unique index on code_key refused this one.
+      if (isCodeKeyViolation(error)) {
+        throw new AppError("CONFLICT", `The code "${codeKey}" already exists`, "code");
+      }
+      throw error;
     });
-    await writeAudit(
-      tx,
-      actor,
-      { action: "promotion_code.create", entityType: "promotion_code", entityId: row.id, after: row },
-      at,
-    );
-    return row;
-  });
   return await syncCodeAndReport(ports, created.id);
+}
+
+function isCodeKeyViolation(error: unknown): boolean {
+  if (typeof error !== "object" || error === null || (error as { code?: unknown }).code !== "P2002") {
+    return false;
+  }
+  return JSON.stringify((error as { meta?: unknown }).meta ?? {}).includes("code_key");
 }
 
 export async function archivePromotionCode(

@@ -30,4 +30,5 @@ export {
   subscriptionOverviewOf,
   subscriptionOverviewWithDiscount,
   upgrade,
+  withActionLock,
 } from "./subscriptions.ts";

@@ -1,14 +1,17 @@
 // Pausing a subscription end to end: real PostgreSQL, the official Stripe SDK against the emulator, test
 // clocks to move through the paused periods. Nothing is charged while paused and no call is authorized.
 import { testDatabase } from "@minutely/db/vitest";
-import { fixedClock } from "@minutely/domain";
+import { fixedClock, pauseWindow } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
+import type { Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { testPorts } from "../../testing.ts";
+import { applyCouponToSubscription } from "../admin/coupons.ts";
 import { syncRecentInvoices } from "../billing/index.ts";
 import { syncSubscription } from "../billing/subscription-sync.ts";
 import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
+import { createCoupon, ZCouponInputSchema } from "../catalog/coupons.ts";
 import { authorizeCallRequest } from "../metering/call-authorization.ts";
 import { callEvent, createAgentRows } from "../metering/metering.fixtures.ts";
 import { billOverage, reportOverage } from "../metering/overage.ts";
@@ -24,6 +27,14 @@ const plans = Object.fromEntries((await db.subscriptionPlan.findMany()).map((p) 
   string,
   { id: string }
 >;
+
+const admin: Viewer = {
+  userId: "00000000-0000-4000-8000-000000000001",
+  email: "ops@example.com",
+  name: "Ops",
+  role: "admin",
+  accountId: null,
+};
 
 let counter = 0;
 async function subscribed(plan = "Pro") {
@@ -191,6 +202,70 @@ describe("pausing a subscription", () => {
       ["subscription_cycle", "void", 0],
       ["manual", "paid", 300],
     ]);
+  });
+
+  it("a pause retried after its answer was lost (Stripe paused, Minutely not told) succeeds and is recorded", async () => {
+    clock.set(new Date("2026-11-27T12:00:00Z"));
+    const who = await subscribed();
+    const { accountId } = who.ref;
+    const sub = await db.subscription.findFirstOrThrow({ where: { accountId } });
+    // The first try reached Stripe, then the process died before the sync (or the answer never came back).
+    const window = pauseWindow(sub.currentPeriodEnd, 2);
+    await ports.billing.setPauseCollection(sub.stripeSubscriptionId, window, `lost-pause-${accountId}`);
+    const retried = await pauseSubscription(ports, accountId, 2);
+    expect(retried.pause).toMatchObject({ startsAt: window.startsAt, resumesAt: window.resumesAt });
+    // Another pause than the one Stripe has is still a conflict.
+    expect((await failure(pauseSubscription(ports, accountId, 1))).code).toBe("CONFLICT");
+  });
+
+  it("a once or repeating coupon is not applied while paused (the voided renewal would spend it); forever is", async () => {
+    clock.set(new Date("2026-11-27T12:00:00Z"));
+    const who = await subscribed("Pro");
+    const { accountId } = who.ref;
+    const paused = await pauseSubscription(ports, accountId, 1);
+    const make = async (name: string, values: Record<string, unknown>) =>
+      (await createCoupon(ports, admin, ZCouponInputSchema.parse({ name, ...values }))).coupon;
+    const once = await make("Sorry", { amountOffCents: 1000, currency: "usd", duration: "once" });
+    const twoMonths = await make("Two months", {
+      percentOff: 10,
+      duration: "repeating",
+      durationInMonths: 2,
+    });
+    for (const coupon of [once, twoMonths]) {
+      const refused = await failure(
+        applyCouponToSubscription(ports, admin, { accountId, couponId: coupon.id }),
+      );
+      expect(refused).toMatchObject({ code: "CONFLICT", field: "couponId" });
+      expect(refused.message).toMatch(/paused/);
+    }
+    const forever = await make("Forever", { percentOff: 10, duration: "forever" });
+    await applyCouponToSubscription(ports, admin, { accountId, couponId: forever.id });
+    // The paused renewal is voided, the next one is charged with the discount.
+    const end = paused.currentPeriodEnd as Date;
+    await advanceTo(accountId, new Date(end.getTime() + 60_000));
+    await advanceTo(accountId, new Date(end.getTime() + 32 * 24 * 3600_000));
+    expect(await stripeInvoices(accountId)).toEqual([
+      ["subscription_create", "paid", 9900],
+      ["subscription_cycle", "void", 0],
+      ["subscription_cycle", "paid", 8910],
+    ]);
+    // Once resumed, the once coupon goes on and discounts the next renewal.
+    await applyCouponToSubscription(ports, admin, { accountId, couponId: once.id });
+  });
+
+  it("a resume after a pause Minutely never recorded (lost answer, webhook not in yet) lifts it at Stripe", async () => {
+    clock.set(new Date("2026-11-27T12:00:00Z"));
+    const who = await subscribed();
+    const { accountId } = who.ref;
+    const sub = await db.subscription.findFirstOrThrow({ where: { accountId } });
+    await ports.billing.setPauseCollection(
+      sub.stripeSubscriptionId,
+      pauseWindow(sub.currentPeriodEnd, null),
+      `lost-pause-${accountId}`,
+    );
+    const resumed = await resumePausedSubscription(ports, accountId);
+    expect(resumed.pause).toBeNull();
+    expect((await ports.billing.retrieveSubscription(sub.stripeSubscriptionId)).pauseCollection).toBeNull();
   });
 
   it("refuses a pause while cancelling, and without a subscription", async () => {

@@ -6,6 +6,7 @@
 // re-read of Stripe into Minutely's tables.
 import { randomUUID } from "node:crypto";
 import {
+  type CollectionPause,
   checkPause,
   checkResumePause,
   type PauseDenialCode,
@@ -14,6 +15,7 @@ import {
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { AppError, type AppErrorCode } from "../../errors.ts";
+import { PAUSE_STARTS_AT_KEY } from "../../ports/billing.ts";
 import { syncInvoice, syncSubscription } from "../billing/index.ts";
 import { collectionPauseOf } from "../metering/index.ts";
 import {
@@ -47,11 +49,16 @@ export async function pauseSubscription(
     const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
     const window = pauseWindow(remote.currentPeriodEnd, periods);
     const existing = collectionPauseOf(current);
-    if (
-      existing &&
-      existing.startsAt.getTime() === window.startsAt.getTime() &&
-      (existing.resumesAt?.getTime() ?? null) === (window.resumesAt?.getTime() ?? null)
-    ) {
+    if (existing && samePause(existing, window)) return await subscriptionOverview(ports, accountId);
+    // Stripe has this very pause but Minutely was never told (the first try's answer or sync was lost): a
+    // retry records it instead of calling it a second pause.
+    const remoteStart = remote.pauseCollection ? pauseStartOf(remote.metadata) : null;
+    const remotePause =
+      remote.pauseCollection && remoteStart
+        ? { startsAt: remoteStart, resumesAt: remote.pauseCollection.resumesAt }
+        : null;
+    if (!existing && remotePause && samePause(remotePause, window)) {
+      await syncSubscription(ports, current.stripeSubscriptionId);
       return await subscriptionOverview(ports, accountId);
     }
     const allowed = checkPause({
@@ -71,6 +78,21 @@ export async function pauseSubscription(
   });
 }
 
+function samePause(a: CollectionPause, b: CollectionPause): boolean {
+  return (
+    a.startsAt.getTime() === b.startsAt.getTime() &&
+    (a.resumesAt?.getTime() ?? null) === (b.resumesAt?.getTime() ?? null)
+  );
+}
+
+/** When the pause Minutely set at Stripe starts (kept in the subscription's metadata); null when not set. */
+function pauseStartOf(metadata: Record<string, string>): Date | null {
+  const at = metadata[PAUSE_STARTS_AT_KEY];
+  if (!at) return null;
+  const date = new Date(at);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
 /** Lifts the pause now (before it ends by itself). Not paused (any more): nothing to do. */
 export async function resumePausedSubscription(
   ports: Ports,
@@ -78,8 +100,14 @@ export async function resumePausedSubscription(
 ): Promise<SubscriptionOverview> {
   return await withActionLock(ports, accountId, async () => {
     const current = await liveSubscription(ports, accountId);
-    const pause = collectionPauseOf(current);
-    if (!pause) return await subscriptionOverview(ports, accountId);
+    let pause = collectionPauseOf(current);
+    if (!pause) {
+      // Not paused as far as Minutely knows; Stripe may still have a pause whose answer was lost (its webhook
+      // not in yet): ask, so the customer's resume is never undone by that late sync.
+      const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
+      if (!remote.pauseCollection) return await subscriptionOverview(ports, accountId);
+      pause = { startsAt: pauseStartOf(remote.metadata) ?? current.currentPeriodEnd, resumesAt: null };
+    }
     const allowed = checkResumePause({
       status: current.status,
       cancelAtPeriodEnd: current.cancelAtPeriodEnd,

@@ -18,13 +18,14 @@ import {
   grantsAccess,
   isPausedAt,
   needsPaymentAttention,
+  promotionCodeKey,
   type SubscriptionAction,
   type SubscriptionSnapshot,
   statusLabel,
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { AppError, type AppErrorCode, UpstreamUnavailableError } from "../../errors.ts";
-import { PaymentDeclinedError, type ProrationPreview } from "../../ports/billing.ts";
+import { DiscountRefusedError, PaymentDeclinedError, type ProrationPreview } from "../../ports/billing.ts";
 import {
   accountBillingCurrency,
   assertBillableIn,
@@ -276,7 +277,9 @@ export async function subscribe(
   },
 ): Promise<SubscribeResult> {
   const target = await loadTarget(ports, input.packageId);
-  const code = input.promotionCode ? await acceptedCode(ports, input.promotionCode, target.id) : null;
+  const code = input.promotionCode
+    ? await acceptedCode(ports, input.promotionCode, target.id, account.accountId)
+    : null;
   return await withActionLock(ports, account.accountId, async () => {
     const current = await currentSubscription(ports.db, account.accountId);
     if (isOn(current, target.id)) {
@@ -323,6 +326,7 @@ export async function subscribe(
           metadata,
           idempotencyKey: `${key}-checkout`,
         })
+        .catch((error: unknown) => fromDiscountRefused(ports, error, input.promotionCode, target.id))
         .catch((error: unknown) => fromCurrencyConflict(error, view));
       // Only the newest page can be paid: two pages paid would be two subscriptions (and two charges).
       await ports.billing.expireOtherSubscriptionCheckouts(customerId, session.sessionId, `${key}-expire`);
@@ -344,6 +348,7 @@ export async function subscribe(
         idempotencyKey: key,
       })
       .catch(fromDeclined)
+      .catch((error: unknown) => fromDiscountRefused(ports, error, input.promotionCode, target.id))
       .catch((error: unknown) => fromCurrencyConflict(error, view));
     await syncSubscription(ports, created.id);
     await syncRecentInvoices(ports, account.accountId, 5);
@@ -354,11 +359,42 @@ export async function subscribe(
   });
 }
 
-/** A code that discounts the package now, or a 400 naming `promotionCode` and why it is refused. */
-async function acceptedCode(ports: Ports, typed: string, packageId: string) {
+/**
+ * A code that discounts the package now, or a 400 naming `promotionCode` and why it is refused. Checked before
+ * the action lock, so a double click with a bad code is two 400s. A refused code that the account's
+ * subscription to the package was redeemed with is a retry whose first try went through (its redemption may
+ * have used the code up): null, and subscribe answers with the subscription.
+ */
+async function acceptedCode(ports: Ports, typed: string, packageId: string, accountId: string) {
   const check = await checkPromotionCode(ports, { code: typed, packageId });
-  if (!check.valid) throw new AppError("BAD_REQUEST", check.message, "promotionCode");
-  return check;
+  if (check.valid) return check;
+  const current = await currentSubscription(ports.db, accountId);
+  if (isOn(current, packageId) && current?.promotionCodeId) {
+    const redeemed = await ports.db.promotionCode.findUnique({ where: { id: current.promotionCodeId } });
+    if (redeemed?.codeKey === promotionCodeKey(typed)) return null;
+  }
+  throw new AppError("BAD_REQUEST", check.message, "promotionCode");
+}
+
+/**
+ * Stripe refused the code that Minutely accepted a moment before (another customer took its last use, an
+ * admin archived it meanwhile): a 400 naming `promotionCode`, with why as the check now sees it.
+ */
+async function fromDiscountRefused(
+  ports: Ports,
+  error: unknown,
+  typed: string | undefined,
+  packageId: string,
+): Promise<never> {
+  if (!(error instanceof DiscountRefusedError) || typed === undefined) throw error;
+  const now = await checkPromotionCode(ports, { code: typed, packageId }).catch(() => null);
+  throw new AppError(
+    "BAD_REQUEST",
+    now && !now.valid
+      ? now.message
+      : `The promotion code "${typed.trim()}" can no longer be used. Remove it or try another.`,
+    "promotionCode",
+  );
 }
 
 /** The return from hosted Checkout: sync at once so the page does not wait for webhooks. */
