@@ -19,13 +19,17 @@ describe("refunds and credits in the admin app", () => {
     await page.getByRole("link", { name: "Refund Clinic" }).click();
     await page.getByRole("button", { name: /Refund or credit/ }).click();
     const form = page.getByRole("form", { name: /Refund or credit invoice/ });
-    await form.getByLabel("Amount (USD)").fill("0");
-    await form.getByRole("button", { name: "Refund" }).click();
-    await expect.poll(() => form.getByRole("alert").textContent()).toMatch(/above 0/);
-    await form.getByLabel("Amount (USD)").fill("25.00");
     await form.getByLabel(/Reason/).fill("Calls dropped during the outage on 3 Dec");
+    await form.getByLabel("Amount (USD)").fill("0");
+    await form.getByRole("button", { name: "Refund", exact: true }).click();
+    await expect.poll(() => form.getByRole("alert").textContent()).toMatch(/above 0/);
+    // More than was paid: the API refuses it, naming the amount, and nothing is refunded.
+    await form.getByLabel("Amount (USD)").fill("100.00");
+    await form.getByRole("button", { name: "Refund", exact: true }).click();
+    await expect.poll(() => form.getByRole("alert").textContent()).toMatch(/At most \$?99\.00|99\.00 USD/);
+    await form.getByLabel("Amount (USD)").fill("25.00");
     await screenshot(page, "admin-refund-form");
-    await form.getByRole("button", { name: "Refund" }).click();
+    await form.getByRole("button", { name: "Refund", exact: true }).click();
     const list = page.getByTestId("adjustments");
     await expect.poll(() => list.textContent()).toMatch(/Refund\$25\.00.*Calls dropped during the outage/);
     await expect.poll(() => page.getByText("$25.00 refunded").count()).toBe(1);

@@ -577,7 +577,13 @@ function AdjustmentsSection({ detail }: { detail: Detail }) {
   const list = useQuery(trpc.customers.adjustments.queryOptions({ accountId }));
   const queryClient = useQueryClient();
   const credit = useIntentMutation(
-    trpc.customers.adjust.mutationOptions({ onSuccess: () => queryClient.invalidateQueries() }),
+    trpc.customers.adjust.mutationOptions({
+      onSuccess: async () => {
+        setAmount("");
+        setReason("");
+        await queryClient.invalidateQueries();
+      },
+    }),
   );
   const currency = detail.invoices[0]?.total.currency ?? null;
   const [amount, setAmount] = useState("");
