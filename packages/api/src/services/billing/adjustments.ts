@@ -330,7 +330,7 @@ async function recordFound(
             status: "succeeded",
             amountCents: adjustment.amountCents,
             currency: adjustment.currency,
-            reason: (adjustment.reason ?? "Made in Stripe").slice(0, MAX_ADJUSTMENT_REASON_LENGTH),
+            reason: (adjustment.reason ?? "No reason given").slice(0, MAX_ADJUSTMENT_REASON_LENGTH),
             source: "stripe",
             stripeObjectId: adjustment.id,
             createdAt: adjustment.created,
