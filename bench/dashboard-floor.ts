@@ -194,11 +194,12 @@ invoices AS (
   SELECT json_agg(json_build_object('id', b.id, 'number', b.number, 'date', ${iso("b.issued_at")},
       'amountCents', b.total_cents, 'subtotalCents', b.subtotal_cents, 'discountCents', b.discount_cents,
       'amountDueCents', b.amount_due_cents, 'amountPaidCents', b.amount_paid_cents,
-      'refundedCents', CASE WHEN EXISTS (
+      'refundedCents', GREATEST(b.refunded_cents, CASE WHEN EXISTS (
           SELECT 1 FROM subs s JOIN duplicate_subscription d
             ON d.account_id = s.account_id AND d.stripe_subscription_id = s.stripe_subscription_id
           WHERE s.id = b.subscription_id AND d.status = 'resolved'
-        ) THEN b.amount_paid_cents ELSE 0 END,
+        ) THEN b.amount_paid_cents ELSE 0 END),
+      'creditedCents', b.credited_cents,
       'currency', b.currency::text, 'status', b.status,
       'description', CASE b.billing_reason WHEN 'subscription_create' THEN 'First payment'
         WHEN 'subscription_cycle' THEN 'Renewal' WHEN 'subscription_update' THEN 'Plan change (prorated)'

@@ -44,6 +44,7 @@ import {
   registerStrictBodies,
   registerUnavailableResponse,
 } from "./rest.ts";
+import { registerAdjustmentRoutes } from "./routes/adjustments.ts";
 import { registerCustomerApiRoutes } from "./routes/customer-api.ts";
 import { registerDashboardRoutes } from "./routes/dashboard.ts";
 import { registerMeteringRoutes } from "./routes/metering.ts";
@@ -274,6 +275,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await registerAuthRoutes(app, deps.auth, deps.db, rateLimitBuckets);
   await registerSubscriptionRoutes(app, deps);
   await registerSpendCapRoutes(app, deps);
+  await registerAdjustmentRoutes(app, deps);
   await registerMeteringRoutes(app, { ...deps, onUsageIngested: (result) => metrics.observeIngest(result) });
   await registerDashboardRoutes(app, deps);
   await registerCustomerApiRoutes(app, deps);

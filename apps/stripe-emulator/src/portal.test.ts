@@ -149,4 +149,19 @@ describe("invoice and credit note PDFs", () => {
     expect(cnPdf.toString("latin1")).toContain(`(Credit note ${cn.number})`);
     expect(cnPdf.toString("latin1")).toContain("($9.00)");
   });
+
+  it("shows what was refunded of the invoice's payment", async () => {
+    const { sub } = await subscribedCustomer();
+    const invoice = await stripe.invoices.retrieve(String(sub.latest_invoice), { expand: ["payments"] });
+    const paymentIntent = String(invoice.payments?.data[0]?.payment.payment_intent);
+    const before = Buffer.from(await (await fetch(invoice.invoice_pdf ?? "")).arrayBuffer()).toString(
+      "latin1",
+    );
+    expect(before).not.toContain("(Refunded)");
+    await stripe.refunds.create({ payment_intent: paymentIntent, amount: 1200 });
+    const pdf = Buffer.from(await (await fetch(invoice.invoice_pdf ?? "")).arrayBuffer());
+    expectValidXref(pdf);
+    expect(pdf.toString("latin1")).toContain("(Refunded)");
+    expect(pdf.toString("latin1")).toContain("(-$12.00)");
+  });
 });

@@ -41,6 +41,9 @@ const CROSS_ACCOUNT_PROBES: Record<string, Probe> = {
     check: (result) => expect((result as { status: string }).status).toBe("none"),
   },
   "subscription.invoices": { check: (result) => expect(result).toEqual([]) },
+  // One invoice with its documents: B's invoice id is unknown to A (no IDOR through the id).
+  "subscription.invoice": { input: () => ({ invoiceId: invoicesOfB[0]?.id }) },
+  "subscription.credits": { check: (result) => expect(result).toEqual([]) },
   // The stream is always the caller's own account: an account id in the input is refused.
   "live.usage": { input: (b) => ({ accountId: b.accountId }) },
   // Subscribing acts on the caller's own account only (B's subscription is checked unchanged below).

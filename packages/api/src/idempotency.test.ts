@@ -115,6 +115,13 @@ const INPUTS: Record<string, unknown> = {
   "coupons.sync": { id: someId },
   "jobs.replay": { id: "123456" },
   "customers.pause": { accountId: someId, periods: null },
+  "customers.adjust": {
+    accountId: someId,
+    kind: "balance_credit",
+    amountCents: 100,
+    currency: "usd",
+    reason: "Sorry for the wait",
+  },
   "customers.resumePause": { accountId: someId },
   "packages.archive": { id: someId },
   "packages.create": packageValues,

@@ -47,7 +47,14 @@ export {
   listAgents,
 } from "./services/accounts/index.ts";
 export { type JobState, queueJobsByState } from "./services/admin/index.ts";
-export { syncSubscription } from "./services/billing/index.ts";
+export {
+  ADJUSTMENT_KINDS,
+  type AdjustmentView,
+  adjustAccount,
+  MAX_ADJUSTMENT_REASON_LENGTH,
+  MAX_BALANCE_CREDIT_CENTS,
+  syncSubscription,
+} from "./services/billing/index.ts";
 export {
   type AdminPackageView,
   listAvailablePackages,

@@ -44,6 +44,7 @@ describe("schema.prisma and prisma/migrations agree (no drift)", () => {
     "coupon coupon_duration_check ",
     "coupon coupon_max_redemptions_check ",
     "coupon coupon_off_check ",
+    "invoice_adjustment invoice_adjustment_amount_check ",
     "promotion_code promotion_code_key_check ",
     "promotion_code promotion_code_max_redemptions_check ",
   ];

@@ -1,8 +1,9 @@
 // Real Chromium for browser tests: Debian's chromium driven by playwright-core (Playwright cannot
 // download its own browsers on these machines). Installs it through apt when missing and running as root.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { axeFindings, formatFindings } from "./axe.ts";
 import { SCREENSHOT_DIR } from "./paths.ts";
@@ -97,4 +98,62 @@ export async function screenshot(page: Page, name: string, options: { axe?: bool
     }
   }
   return path;
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Renders a PDF's first page to a PNG as a person would see it: pdf.js (the npm package `pdfjs-dist`, so it
+ * installs with the project) draws it on a canvas in the Chromium the browser tests already drive, served
+ * from a made-up origin by request interception (no network), and the canvas is screenshotted into the
+ * screenshot folder. Returns the PNG's path and the page's text as pdf.js extracted it.
+ */
+export async function screenshotPdf(
+  browser: Browser,
+  pdf: Buffer,
+  name: string,
+): Promise<{ path: string; text: string }> {
+  const build = join(dirname(require.resolve("pdfjs-dist/package.json")), "build");
+  const page = await browser.newPage({ viewport: { width: 1000, height: 1300 } });
+  try {
+    const origin = "http://pdf-viewer.test";
+    await page.route(`${origin}/**`, async (route) => {
+      const path = new URL(route.request().url()).pathname;
+      if (path === "/document.pdf") return await route.fulfill({ body: pdf, contentType: "application/pdf" });
+      if (path === "/pdf.mjs" || path === "/pdf.worker.mjs") {
+        return await route.fulfill({
+          body: readFileSync(join(build, path.slice(1))),
+          contentType: "text/javascript",
+        });
+      }
+      return await route.fulfill({
+        contentType: "text/html",
+        body: `<!doctype html><html lang="en"><head><title>PDF</title></head><body style="margin:0;background:#cbd5e1">
+<main><canvas id="page" aria-label="PDF page 1"></canvas></main>
+<script type="module">
+import * as pdfjs from "/pdf.mjs";
+pdfjs.GlobalWorkerOptions.workerSrc = "/pdf.worker.mjs";
+const doc = await pdfjs.getDocument({ url: "/document.pdf" }).promise;
+const first = await doc.getPage(1);
+const viewport = first.getViewport({ scale: 1.5 });
+const canvas = document.getElementById("page");
+canvas.width = viewport.width;
+canvas.height = viewport.height;
+await first.render({ canvasContext: canvas.getContext("2d"), viewport }).promise;
+const content = await first.getTextContent();
+document.body.dataset.text = content.items.map((item) => item.str).join(" ");
+document.body.dataset.rendered = "yes";
+</script></body></html>`,
+      });
+    });
+    await page.goto(`${origin}/`);
+    await page.waitForSelector("body[data-rendered=yes]", { timeout: 30_000 });
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    const path = join(SCREENSHOT_DIR, `${name.replace(/[^\w.-]+/g, "-")}.png`);
+    await page.locator("#page").screenshot({ path });
+    const text = (await page.locator("body").getAttribute("data-text")) ?? "";
+    return { path, text };
+  } finally {
+    await page.close();
+  }
 }

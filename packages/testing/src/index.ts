@@ -1,5 +1,5 @@
 export { AXE_TAGS, type AxeFinding, axeFindings, expectAccessible, formatFindings } from "./axe.ts";
-export { ensureChromium, findChromium, launchBrowser, screenshot } from "./browser.ts";
+export { ensureChromium, findChromium, launchBrowser, screenshot, screenshotPdf } from "./browser.ts";
 export { type RunningEmulator, startStripeEmulatorProcess } from "./emulator.ts";
 export { stripeEmulatorUrl } from "./inject.ts";
 export { REPO_ROOT, SCREENSHOT_DIR } from "./paths.ts";

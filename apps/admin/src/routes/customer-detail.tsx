@@ -122,6 +122,7 @@ export function CustomerDetailPage({ accountId }: { accountId: string }) {
       {d.duplicateSubscriptions.length > 0 ? <DuplicatesSection detail={d} /> : null}
       <UsageSection detail={d} />
       <InvoicesSection detail={d} />
+      <AdjustmentsSection detail={d} />
       <div className="grid gap-4 lg:grid-cols-2">
         <AlertsSection detail={d} />
         <AgentsSection detail={d} />
@@ -359,8 +360,13 @@ function UsageSection({ detail }: { detail: Detail }) {
 }
 
 function InvoicesSection({ detail }: { detail: Detail }) {
+  const [openInvoice, setOpenInvoice] = useState<string | null>(null);
+  const invoice = detail.invoices.find((i) => i.id === openInvoice);
   return (
     <Section id="invoices-heading" title="Invoices">
+      {invoice ? (
+        <GiveBackForm accountId={detail.account.id} invoice={invoice} onDone={() => setOpenInvoice(null)} />
+      ) : null}
       {detail.invoices.length === 0 ? (
         <p className="text-sm text-slate-600">No invoices yet.</p>
       ) : (
@@ -387,6 +393,16 @@ function InvoicesSection({ detail }: { detail: Detail }) {
                     {formatAmount(invoice.amountDueCents, invoice.total.currency)} due
                   </div>
                 ) : null}
+                {invoice.refundedCents > 0 ? (
+                  <div className="text-xs text-slate-600">
+                    {formatAmount(invoice.refundedCents, invoice.total.currency)} refunded
+                  </div>
+                ) : null}
+                {invoice.creditedCents > 0 ? (
+                  <div className="text-xs text-slate-600">
+                    {formatAmount(invoice.creditedCents, invoice.total.currency)} credited
+                  </div>
+                ) : null}
               </td>
               <td className={`${td} whitespace-nowrap`}>
                 {invoice.hostedInvoiceUrl ? (
@@ -398,11 +414,252 @@ function InvoicesSection({ detail }: { detail: Detail }) {
                 ) : (
                   <span className="text-slate-400">No hosted page</span>
                 )}
+                {invoice.invoicePdfUrl ? (
+                  <a
+                    href={invoice.invoicePdfUrl}
+                    target="_blank"
+                    rel="noreferrer"
+                    className={`${linkClass} ml-3`}
+                  >
+                    PDF
+                    <span className="sr-only"> of invoice {invoice.number ?? invoice.stripeInvoiceId}</span>
+                    <span className="sr-only"> (opens in a new tab)</span>
+                  </a>
+                ) : null}
+                {invoice.status === "paid" &&
+                invoice.amountPaidCents - invoice.refundedCents - invoice.creditedCents > 0 ? (
+                  <GiveBackButton
+                    accountId={detail.account.id}
+                    invoice={invoice}
+                    open={openInvoice === invoice.id}
+                    onToggle={() => setOpenInvoice(openInvoice === invoice.id ? null : invoice.id)}
+                  />
+                ) : null}
               </td>
             </tr>
           ))}
         </DataTable>
       )}
+    </Section>
+  );
+}
+
+type DetailInvoice = Detail["invoices"][number];
+
+function GiveBackButton({
+  invoice,
+  open,
+  onToggle,
+}: {
+  accountId: string;
+  invoice: DetailInvoice;
+  open: boolean;
+  onToggle: () => void;
+}) {
+  return (
+    <button type="button" className={`${linkClass} ml-3`} aria-expanded={open} onClick={onToggle}>
+      Refund or credit
+      <span className="sr-only"> invoice {invoice.number ?? invoice.stripeInvoiceId}</span>
+    </button>
+  );
+}
+
+/** Whole minor units from what an admin typed ("25", "25.5", "25.50"); null when it is not an amount. */
+function centsOf(text: string): number | null {
+  const match = /^\s*(\d{1,6})(?:[.,](\d{1,2}))?\s*$/.exec(text);
+  if (!match) return null;
+  return Number(match[1]) * 100 + Number((match[2] ?? "0").padEnd(2, "0"));
+}
+
+/** Refund (all or part) or credit note on one paid invoice, with a reason the customer sees. */
+function GiveBackForm({
+  accountId,
+  invoice,
+  onDone,
+}: {
+  accountId: string;
+  invoice: DetailInvoice;
+  onDone: () => void;
+}) {
+  const queryClient = useQueryClient();
+  const adjust = useIntentMutation(
+    trpc.customers.adjust.mutationOptions({
+      onSuccess: async () => {
+        await queryClient.invalidateQueries();
+        onDone();
+      },
+    }),
+  );
+  const left = invoice.amountPaidCents - invoice.refundedCents - invoice.creditedCents;
+  const currency = invoice.total.currency;
+  const [kind, setKind] = useState<"refund" | "credit_note">("refund");
+  const [amount, setAmount] = useState((left / 100).toFixed(2));
+  const [reason, setReason] = useState("");
+  const [problem, setProblem] = useState<string | null>(null);
+  const label = invoice.number ?? invoice.stripeInvoiceId;
+  return (
+    <form
+      aria-label={`Refund or credit invoice ${label}`}
+      className="mb-3 flex flex-col gap-3 rounded-lg border border-slate-200 bg-slate-50 p-3 text-sm"
+      onSubmit={(event) => {
+        event.preventDefault();
+        const amountCents = centsOf(amount);
+        if (amountCents === null || amountCents <= 0) {
+          setProblem("Enter an amount above 0, such as 25.00.");
+          return;
+        }
+        setProblem(null);
+        adjust.mutate({ accountId, kind, invoiceId: invoice.id, amountCents, reason });
+      }}
+    >
+      <p>
+        Invoice <span className="font-mono text-xs">{label}</span>: paid{" "}
+        {formatAmount(invoice.amountPaidCents, currency)}, {formatAmount(left, currency)} left to give back.
+      </p>
+      <div className="flex flex-wrap items-end gap-3">
+        <label className="flex flex-col gap-1">
+          <span className="font-medium">How</span>
+          <select
+            className="rounded-lg border border-slate-300 bg-white px-2 py-1"
+            value={kind}
+            onChange={(event) => setKind(event.target.value as typeof kind)}
+          >
+            <option value="refund">Refund to the card</option>
+            <option value="credit_note">Credit note (to the customer's balance)</option>
+          </select>
+        </label>
+        <label className="flex flex-col gap-1">
+          <span className="font-medium">Amount ({currency.toUpperCase()})</span>
+          <input
+            inputMode="decimal"
+            className="w-28 rounded-lg border border-slate-300 bg-white px-2 py-1 tabular-nums"
+            value={amount}
+            onChange={(event) => setAmount(event.target.value)}
+          />
+        </label>
+        <label className="flex min-w-[16rem] flex-1 flex-col gap-1">
+          <span className="font-medium">Reason (the customer sees it)</span>
+          <input
+            className="rounded-lg border border-slate-300 bg-white px-2 py-1"
+            value={reason}
+            maxLength={500}
+            required
+            onChange={(event) => setReason(event.target.value)}
+          />
+        </label>
+      </div>
+      <div className="flex items-center gap-2">
+        <Button type="submit" disabled={adjust.isPending}>
+          {adjust.isPending ? "Giving back…" : kind === "refund" ? "Refund" : "Issue credit note"}
+        </Button>
+        <Button type="button" variant="secondary" onClick={onDone}>
+          Cancel
+        </Button>
+      </div>
+      {problem || adjust.error ? (
+        <p role="alert" className="text-red-700">
+          {problem ?? messageOf(adjust.error)}
+        </p>
+      ) : null}
+    </form>
+  );
+}
+
+const KIND_LABEL = {
+  refund: "Refund",
+  credit_note: "Credit note",
+  balance_credit: "Balance credit",
+} as const;
+
+/** Every refund and credit of the account (Minutely's and Stripe's), with a form for a balance credit. */
+function AdjustmentsSection({ detail }: { detail: Detail }) {
+  const accountId = detail.account.id;
+  const list = useQuery(trpc.customers.adjustments.queryOptions({ accountId }));
+  const queryClient = useQueryClient();
+  const credit = useIntentMutation(
+    trpc.customers.adjust.mutationOptions({
+      onSuccess: async () => {
+        setAmount("");
+        setReason("");
+        await queryClient.invalidateQueries();
+      },
+    }),
+  );
+  const currency = detail.invoices[0]?.total.currency ?? null;
+  const [amount, setAmount] = useState("");
+  const [reason, setReason] = useState("");
+  const [problem, setProblem] = useState<string | null>(null);
+  const rows = list.data ?? [];
+  return (
+    <Section id="adjustments-heading" title="Refunds and credits">
+      {rows.length === 0 ? (
+        <p className="text-sm text-slate-600">Nothing given back yet.</p>
+      ) : (
+        <ul className="flex flex-col divide-y divide-slate-100 text-sm" data-testid="adjustments">
+          {rows.map((a) => (
+            <li key={a.id} className="flex flex-wrap items-baseline gap-x-3 gap-y-1 py-2">
+              <span className="font-medium">{KIND_LABEL[a.kind]}</span>
+              <span className="tabular-nums">{formatAmount(a.amountCents, a.currency)}</span>
+              {a.invoiceNumber ? <span className="font-mono text-xs">{a.invoiceNumber}</span> : null}
+              <span className="text-slate-700">“{a.reason}”</span>
+              <ToneBadge
+                tone={a.status === "succeeded" ? "success" : a.status === "failed" ? "danger" : "warning"}
+              >
+                {a.status}
+              </ToneBadge>
+              <span className="text-xs text-slate-500">
+                {a.source === "stripe" ? "made in Stripe" : (a.actorEmail ?? "")} ·{" "}
+                {formatDateTime(a.createdAt)}
+              </span>
+              {a.error ? <span className="w-full text-xs text-red-700">{a.error}</span> : null}
+            </li>
+          ))}
+        </ul>
+      )}
+      {currency ? (
+        <form
+          aria-label="Credit the customer's balance"
+          className="mt-3 flex flex-wrap items-end gap-3 text-sm"
+          onSubmit={(event) => {
+            event.preventDefault();
+            const amountCents = centsOf(amount);
+            if (amountCents === null || amountCents <= 0) {
+              setProblem("Enter an amount above 0, such as 10.00.");
+              return;
+            }
+            setProblem(null);
+            credit.mutate({ accountId, kind: "balance_credit", amountCents, currency, reason });
+          }}
+        >
+          <label className="flex flex-col gap-1">
+            <span className="font-medium">Balance credit ({currency.toUpperCase()})</span>
+            <input
+              inputMode="decimal"
+              className="w-28 rounded-lg border border-slate-300 bg-white px-2 py-1 tabular-nums"
+              value={amount}
+              onChange={(event) => setAmount(event.target.value)}
+            />
+          </label>
+          <label className="flex min-w-[16rem] flex-1 flex-col gap-1">
+            <span className="font-medium">Reason (the customer sees it)</span>
+            <input
+              className="rounded-lg border border-slate-300 bg-white px-2 py-1"
+              value={reason}
+              maxLength={500}
+              required
+              onChange={(event) => setReason(event.target.value)}
+            />
+          </label>
+          <Button type="submit" variant="secondary" disabled={credit.isPending}>
+            {credit.isPending ? "Crediting…" : "Credit balance"}
+          </Button>
+          {problem || credit.error ? (
+            <p role="alert" className="w-full text-red-700">
+              {problem ?? messageOf(credit.error)}
+            </p>
+          ) : null}
+        </form>
+      ) : null}
     </Section>
   );
 }

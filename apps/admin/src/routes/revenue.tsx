@@ -25,6 +25,8 @@ const MONTH_COLUMNS: Column[] = [
   { label: "Contraction", className: "text-right" },
   { label: "Churned MRR", className: "text-right" },
   { label: "Net", className: "text-right" },
+  { label: "Refunded", className: "text-right" },
+  { label: "Credited", className: "text-right" },
 ];
 
 function Kpi({ label, value, detail }: { label: string; value: string; detail?: string }) {
@@ -169,11 +171,12 @@ export function RevenuePage({
         <DataTable
           caption="Subscriptions and MRR movements per month, newest first"
           columns={MONTH_COLUMNS}
-          minWidth="min-w-[52rem]"
+          minWidth="min-w-[60rem]"
           boxClassName="shadow-none"
         >
           {[...data.months].reverse().map((m) => {
             const x = movements.find((v) => v.month === m.month);
+            const given = m.givenBack.find((g) => g.currency === currency);
             return (
               <tr key={m.month} data-month={m.month} className="border-t border-slate-200">
                 <th scope="row" className={`${td} text-left font-medium whitespace-nowrap`}>
@@ -197,6 +200,12 @@ export function RevenuePage({
                 </td>
                 <td className={`${td} text-right font-medium tabular-nums`}>
                   {formatAmount(x?.netCents ?? 0, currency)}
+                </td>
+                <td className={`${td} text-right tabular-nums`}>
+                  {formatAmount(-(given?.refundedCents ?? 0), currency)}
+                </td>
+                <td className={`${td} text-right tabular-nums`}>
+                  {formatAmount(-(given?.creditedCents ?? 0), currency)}
                 </td>
               </tr>
             );
@@ -234,6 +243,11 @@ export function RevenuePage({
               <strong>Churned</strong>: subscriptions that ended (canceled) in the month, at their last price.
               Access lost without a cancellation (past due becoming unpaid) is not counted as churn, and a
               billing clock moved into the future puts churn in a future month.
+            </li>
+            <li>
+              <strong>Refunded / credited</strong>: money given back in the month (refunds to the card; credit
+              notes and balance credits), by admins here or directly in Stripe. It lowers the month's revenue,
+              not MRR: a one-off refund does not change what a subscription recurs at, so Net leaves it out.
             </li>
             <li>Months are calendar months in UTC. As of {formatDateTime(data.asOf)}.</li>
           </ul>

@@ -258,6 +258,8 @@ interface AccountModel {
   } | null;
   /** Cents of late overage items still pending (invoiced, never discounted, by the next renewal). */
   pendingLateCents: number;
+  /** Credit notes an admin issued, by Stripe invoice id (cents). */
+  creditNotes: Map<string, number>;
   renewals: number;
   /**
    * The pause set on the subscription: how many renewals it still voids (Infinity: until resumed), and
@@ -1008,6 +1010,98 @@ class ApplyCoupon implements Cmd {
   toString = () => `applyCoupon(${this.index}, ${this.coupon})`;
 }
 
+type GiveBackKind = "refund" | "credit_note" | "balance_credit";
+
+/**
+ * An admin gives money back (a double click: the same request key twice): a refund or a credit note on the
+ * account's newest paid invoice, or a balance credit. Exact money: it is accepted only when the invoice has
+ * that much left (what it collected less its refunds at Stripe and the credit notes given here), then the
+ * customer owes that much less (a refund comes off what was paid, a credit off the balance) and Minutely's
+ * invoice says the same refunded and credited amounts as Stripe; more than is left is a 400 naming
+ * amountCents and changes nothing.
+ */
+class GiveBack implements Cmd {
+  constructor(
+    readonly index: number,
+    readonly kind: GiveBackKind,
+    readonly cents: number,
+  ) {}
+  check = () => true;
+  async run(model: Model, real: Real) {
+    const m = model.accounts[this.index] as AccountModel;
+    const account = real.accounts[this.index] as Account;
+    const db = stack.database.db;
+    const customer = (await db.account.findUniqueOrThrow({ where: { id: account.accountId } }))
+      .stripeCustomerId;
+    await drain();
+    const invoices = customer
+      ? (await stripe.invoices.list({ customer, status: "paid", limit: 100, expand: ["data.payments"] })).data
+      : [];
+    const invoice = invoices.find((i) => i.amount_paid > 0);
+    const row = invoice?.id
+      ? await db.billingHistory.findUnique({ where: { stripeInvoiceId: invoice.id } })
+      : null;
+    let left = 0;
+    if (invoice?.id && row) {
+      const intent = invoice.payments?.data[0]?.payment.payment_intent;
+      const refunds =
+        typeof intent === "string" ? (await stripe.refunds.list({ payment_intent: intent })).data : [];
+      left =
+        invoice.amount_paid -
+        refunds.reduce((sum, r) => sum + r.amount, 0) -
+        (m.creditNotes.get(invoice.id) ?? 0);
+    }
+    const input = {
+      accountId: account.accountId,
+      kind: this.kind,
+      amountCents: this.cents,
+      reason: "model",
+      requestKey: `model-give-${runCounter}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`,
+      ...(this.kind === "balance_credit"
+        ? { currency: "usd" }
+        : { invoiceId: row?.id ?? crypto.randomUUID() }),
+    };
+    const send = () =>
+      call("/trpc/admin/customers.adjust", {
+        method: "POST",
+        headers: { cookie: admin.cookie, origin: stack.baseUrl, "content-type": "application/json" },
+        body: JSON.stringify(superjson.serialize(input)),
+      });
+    const answers = [await send(), await send()];
+    const statuses = answers.map((a) => a.status);
+    if (!customer) {
+      expect(statuses, JSON.stringify(answers)).toEqual([409, 409]);
+    } else if (this.kind === "balance_credit") {
+      expect(statuses, JSON.stringify(answers)).toEqual([200, 200]);
+      m.charged -= this.cents;
+    } else if (!row) {
+      expect(statuses, JSON.stringify(answers)).toEqual([404, 404]);
+    } else if (this.cents > left) {
+      expect(statuses, JSON.stringify(answers)).toEqual([400, 400]);
+      expect(JSON.stringify(answers[0]?.body)).toContain("amountCents");
+    } else {
+      expect(statuses, JSON.stringify(answers)).toEqual([200, 200]);
+      m.charged -= this.cents;
+      if (this.kind === "credit_note" && invoice?.id) {
+        m.creditNotes.set(invoice.id, (m.creditNotes.get(invoice.id) ?? 0) + this.cents);
+      }
+    }
+    if (invoice?.id && row) {
+      // Per invoice, Minutely says what Stripe has: refunded (all refunds of its payment) and credited.
+      await drain();
+      const intent = invoice.payments?.data[0]?.payment.payment_intent;
+      const refunds =
+        typeof intent === "string" ? (await stripe.refunds.list({ payment_intent: intent })).data : [];
+      const after = await db.billingHistory.findUniqueOrThrow({ where: { id: row.id } });
+      expect(after.refundedCents, `${this}: refunded`).toBe(refunds.reduce((sum, r) => sum + r.amount, 0));
+      expect(after.creditedCents, `${this}: credited`).toBe(m.creditNotes.get(invoice.id) ?? 0);
+      expect(after.refundedCents + after.creditedCents).toBeLessThanOrEqual(invoice.amount_paid);
+    }
+    await checkInvariants(model, real, this.toString());
+  }
+  toString = () => `giveBack(${this.index}, ${this.kind}, ${this.cents})`;
+}
+
 /** The admin Billing clock moves the account's Stripe test clock past the period end: a renewal. */
 class Renew implements Cmd {
   constructor(readonly index: number) {}
@@ -1491,6 +1585,13 @@ const allCommands = [
     .tuple(accountIndex, fc.constantFrom<1 | 2 | 3 | null>(1, 2, 3, null), fc.boolean())
     .map(([i, periods, renew]) => new PauseOrResume(i, periods, renew)),
   accountIndex.map((i) => new PauseOrResume(i, "resume")),
+  fc
+    .tuple(
+      accountIndex,
+      fc.constantFrom<GiveBackKind>("refund", "credit_note", "balance_credit"),
+      fc.integer({ min: 1, max: 12_000 }),
+    )
+    .map(([i, kind, cents]) => new GiveBack(i, kind, cents)),
 ];
 
 /** MINUTELY_MODEL_ONLY=reportCalls,renew (names as in the counterexamples) narrows the commands for a hunt. */
@@ -1533,6 +1634,7 @@ describe("the billing lifecycle against a model", () => {
               discount: null,
               closed: null,
               pendingLateCents: 0,
+              creditNotes: new Map(),
               renewals: 0,
               pause: null,
             })),

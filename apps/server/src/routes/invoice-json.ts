@@ -15,10 +15,10 @@ export const ZInvoiceSchema = z.object({
     description:
       "What coupons took off (0 or positive): subtotal_cents - discount_cents (+ tax) = amount_cents",
   }),
-  refunded_cents: z
-    .number()
-    .int()
-    .meta({ description: "Paid and refunded (a second subscription Minutely canceled); 0 otherwise" }),
+  refunded_cents: z.number().int().meta({
+    description:
+      "What was paid and refunded, as Stripe has it (an admin's refund, one made in Stripe, or all of an invoice of a second subscription Minutely canceled); 0 otherwise",
+  }),
   currency: z.string(),
   status: z.string(),
   hosted_invoice_url: z.string().nullable(),

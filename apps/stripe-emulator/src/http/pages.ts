@@ -1,6 +1,7 @@
 import type Stripe from "stripe";
 import { lineNet } from "../billing/creditNotes.ts";
 import { formatAmount } from "../billing/invoices.ts";
+import { amountRefunded } from "../billing/refunds.ts";
 import { TEST_CARDS } from "../cards.ts";
 import type { EmulatorCore } from "../core.ts";
 import { buildCheckoutSession } from "../objects/checkout.ts";
@@ -444,7 +445,7 @@ function creditNoteTaxRows(core: EmulatorCore, cn: CreditNoteRec): [string, numb
   ];
 }
 
-/** The invoice PDF (`invoice_pdf`): seller, buyer, number, dates, lines, tax, totals. */
+/** The invoice PDF (`invoice_pdf`): seller, buyer, number, dates, lines, tax, totals, what was refunded. */
 export function invoicePdf(core: EmulatorCore, inv: InvoiceRec): Buffer {
   const customer = core.state.customers[inv.customer];
   const money = (amount: number) => formatAmount(amount, inv.currency);
@@ -453,6 +454,8 @@ export function invoicePdf(core: EmulatorCore, inv: InvoiceRec): Buffer {
   const credited = Object.values(core.state.creditNotes ?? {})
     .filter((cn) => cn.invoice === inv.id && cn.status === "issued")
     .reduce((sum, cn) => sum + cn.amount, 0);
+  // What was given back of the invoice's payment (refunds, a credit note's refund part included).
+  const refunded = inv.payment_intent ? amountRefunded(core, inv.payment_intent) : 0;
   return documentPdf({
     title: "Invoice",
     number: inv.number ?? inv.id,
@@ -480,6 +483,7 @@ export function invoicePdf(core: EmulatorCore, inv: InvoiceRec): Buffer {
       ...(credited > 0 ? ([["Credit notes", money(-credited)]] as [string, string][]) : []),
       ["Amount due", money(inv.amount_due)],
       ["Amount paid", money(inv.amount_paid)],
+      ...(refunded > 0 ? ([["Refunded", money(-refunded)]] as [string, string][]) : []),
     ],
   });
 }

@@ -290,6 +290,11 @@ export function BillingPage() {
                           refunded {formatCents(invoice.refundedCents, invoice.currency)}
                         </Badge>
                       ) : null}
+                      {invoice.creditedCents > 0 ? (
+                        <Badge tone="neutral">
+                          credited {formatCents(invoice.creditedCents, invoice.currency)}
+                        </Badge>
+                      ) : null}
                     </td>
                     <td className="space-x-3 py-2">
                       {invoice.hostedInvoiceUrl ? (
@@ -328,6 +333,7 @@ export function BillingPage() {
           </ScrollArea>
         ) : null}
       </Card>
+      <CreditsCard />
       <ConfirmDialog
         open={confirmCancel}
         onOpenChange={setConfirmCancel}
@@ -426,5 +432,36 @@ export function BillingReturnPage() {
         ) : null}
       </div>
     </div>
+  );
+}
+
+const CREDIT_KIND = {
+  refund: "Refund to your card",
+  credit_note: "Credit note (to your balance)",
+  balance_credit: "Credit to your balance",
+} as const;
+
+/** Refunds and credits given to the account, newest first: what, how much, on which invoice and why. */
+function CreditsCard() {
+  const credits = useQuery(trpc.subscription.credits.queryOptions());
+  if (!credits.data || credits.data.length === 0) return null;
+  return (
+    <Card>
+      <h2 className="mb-1 text-lg font-semibold">Refunds and credits</h2>
+      <p className="mb-3 text-sm text-slate-600">
+        A credit to your balance is taken off your next invoices before your card is charged.
+      </p>
+      <ul className="flex flex-col divide-y divide-slate-100 text-sm" aria-label="Refunds and credits">
+        {credits.data.map((c) => (
+          <li key={c.id} className="flex flex-wrap items-baseline gap-x-3 gap-y-1 py-2">
+            <span className="font-medium">{CREDIT_KIND[c.kind]}</span>
+            <span className="tabular-nums">{formatCents(c.amountCents, c.currency)}</span>
+            {c.invoiceNumber ? <span className="text-slate-600">on invoice {c.invoiceNumber}</span> : null}
+            <span className="text-slate-700">“{c.reason}”</span>
+            <span className="text-xs text-slate-500">{formatDate(c.createdAt)}</span>
+          </li>
+        ))}
+      </ul>
+    </Card>
   );
 }

@@ -103,6 +103,8 @@ export interface ProviderInvoice {
   periodEnd: Date | null;
   created: Date;
   paidAt: Date | null;
+  /** The PaymentIntent that paid it (its refunds are the invoice's), when Stripe names one. */
+  paymentIntentId: string | null;
   /** Every line, in Stripe's order (all pages of them). */
   lines: ProviderInvoiceLine[];
 }
@@ -134,6 +136,40 @@ export interface ProviderRefund {
   paymentIntentId: string;
   amountCents: number;
   currency: string;
+}
+
+/** Metadata naming Minutely's invoice_adjustment row on what an admin made at Stripe. */
+export const ADJUSTMENT_ID_KEY = "minutely_adjustment_id";
+
+/**
+ * Money given back as Stripe has it: a refund of a payment, the part of a credit note that is not a refund
+ * (to the customer's balance, off what was due, or outside Stripe), or a credit to the customer's balance.
+ */
+export interface ProviderAdjustment {
+  kind: "refund" | "credit_note" | "balance_credit";
+  /** re_..., cn_... or cbtxn_... */
+  id: string;
+  amountCents: number;
+  currency: string;
+  /** Stripe's reason or memo, when it has one. */
+  reason: string | null;
+  /** Minutely's invoice_adjustment id, when Minutely made it (metadata `minutely_adjustment_id`). */
+  adjustmentId: string | null;
+  created: Date;
+}
+
+/**
+ * Stripe refused money to be given back because of what the request asked (more than is left, an invoice
+ * that cannot take a credit note): the caller's fault, a 400 naming `field`, nothing given back.
+ */
+export class AdjustmentRefusedError extends Error {
+  override name = "AdjustmentRefusedError";
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Raised for a card that was declined or needs authentication: a clear message, nothing half-made. */
@@ -384,6 +420,41 @@ export interface BillingProvider {
    * payments, the ones made earlier included.
    */
   refundSubscriptionPayments(subscriptionId: string, idempotencyKey: string): Promise<ProviderRefund[]>;
+  /**
+   * Refunds part or all of a payment (reason `requested_by_customer`, the adjustment's id in the metadata).
+   * Throws AdjustmentRefusedError when Stripe refuses the amount (more than is left unrefunded).
+   */
+  refundPayment(input: {
+    paymentIntentId: string;
+    amountCents: number;
+    adjustmentId: string;
+    idempotencyKey: string;
+  }): Promise<ProviderAdjustment>;
+  /**
+   * A credit note on a finalized invoice: on a paid one the amount goes to the customer's balance (used up by
+   * the next invoices), on an open one it lowers what is due. The reason is its memo.
+   */
+  createCreditNote(input: {
+    invoiceId: string;
+    paid: boolean;
+    amountCents: number;
+    memo: string;
+    adjustmentId: string;
+    idempotencyKey: string;
+  }): Promise<ProviderAdjustment>;
+  /** Credits the customer's balance (a negative balance transaction): the next invoices use it up. */
+  createBalanceCredit(input: {
+    customerId: string;
+    amountCents: number;
+    currency: string;
+    description: string;
+    adjustmentId: string;
+    idempotencyKey: string;
+  }): Promise<ProviderAdjustment>;
+  /** The refunds of an invoice's payment and its issued credit notes (their part that is not a refund). */
+  listInvoiceAdjustments(invoiceId: string, paymentIntentId: string | null): Promise<ProviderAdjustment[]>;
+  /** The customer's balance credits made by hand (balance transactions of type `adjustment`, negative). */
+  listBalanceCredits(customerId: string): Promise<ProviderAdjustment[]>;
   /** Makes a payment method the subscription's default and retries its open invoices. */
   useForSubscription(subscriptionId: string, paymentMethodId: string, idempotencyKey: string): Promise<void>;
   retrieveInvoice(invoiceId: string): Promise<ProviderInvoice>;

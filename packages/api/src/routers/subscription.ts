@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { withRequestKey, ZRequestKeyOnlySchema, ZRequestKeySchema } from "../idempotency.ts";
+import { creditsOf } from "../services/billing/index.ts";
 import { checkPromotionCode, ZTypedCodeSchema } from "../services/catalog/index.ts";
 import {
   billingHistory,
@@ -7,6 +8,7 @@ import {
   cancelScheduledChange,
   completeCheckout,
   downgrade,
+  invoiceOf,
   pauseSubscription,
   previewUpgrade,
   resume,
@@ -119,4 +121,10 @@ export const subscriptionRouter = router({
   invoices: accountProcedure
     .input(ZNoInputRequestSchema)
     .query(({ ctx }) => billingHistory(ctx, ctx.accountId)),
+  /** One of the account's invoices with its hosted page, PDF and what was given back (404 for another's). */
+  invoice: accountProcedure
+    .input(z.strictObject({ invoiceId: z.uuid("Not an invoice id") }))
+    .query(({ ctx, input }) => invoiceOf(ctx, ctx.accountId, input.invoiceId)),
+  /** Refunds and credits given to the account (invoice refunds, credit notes, balance credits), newest first. */
+  credits: accountProcedure.input(ZNoInputRequestSchema).query(({ ctx }) => creditsOf(ctx, ctx.accountId)),
 });

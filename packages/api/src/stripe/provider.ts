@@ -3,6 +3,7 @@ import { AppError, UpstreamUnavailableError } from "../errors.ts";
 import type {
   BillingProvider,
   ProrationPreview,
+  ProviderAdjustment,
   ProviderCouponInput,
   ProviderDiscount,
   ProviderInvoice,
@@ -12,6 +13,8 @@ import type {
   ProviderSubscription,
 } from "../ports/billing.ts";
 import {
+  ADJUSTMENT_ID_KEY,
+  AdjustmentRefusedError,
   BillingCurrencyConflictError,
   DiscountRefusedError,
   PAUSE_STARTS_AT_KEY,
@@ -122,8 +125,72 @@ function toInvoice(
     periodEnd: fromSeconds(invoice.period_end),
     created: new Date(invoice.created * 1000),
     paidAt: fromSeconds(invoice.status_transitions?.paid_at),
+    paymentIntentId: paymentIntentOf(invoice),
     lines: lines.map(toInvoiceLine),
   };
+}
+
+/** The paid PaymentIntent of an invoice, from its `payments` (read expanded); null when not expanded or none. */
+function paymentIntentOf(invoice: Stripe.Invoice): string | null {
+  const payments = invoice.payments?.data ?? [];
+  const paid = payments.find((p) => p.status === "paid") ?? payments[0];
+  return idOf(paid?.payment.payment_intent ?? null);
+}
+
+const metadataAdjustmentId = (metadata: Stripe.Metadata | null | undefined) =>
+  metadata?.[ADJUSTMENT_ID_KEY] ?? null;
+
+function refundAdjustment(refund: Stripe.Refund): ProviderAdjustment {
+  return {
+    kind: "refund",
+    id: refund.id,
+    amountCents: refund.amount,
+    currency: refund.currency,
+    reason: refund.reason ?? null,
+    adjustmentId: metadataAdjustmentId(refund.metadata),
+    created: new Date(refund.created * 1000),
+  };
+}
+
+/** A credit note's part that is not a refund (its refund shows as a refund of the payment). */
+function creditNoteAdjustment(note: Stripe.CreditNote): ProviderAdjustment {
+  return {
+    kind: "credit_note",
+    id: note.id,
+    amountCents: note.amount - (note.refunds ?? []).reduce((sum, r) => sum + r.amount_refunded, 0),
+    currency: note.currency,
+    reason: note.memo ?? note.reason ?? null,
+    adjustmentId: metadataAdjustmentId(note.metadata),
+    created: new Date(note.created * 1000),
+  };
+}
+
+function balanceAdjustment(txn: Stripe.CustomerBalanceTransaction): ProviderAdjustment {
+  return {
+    kind: "balance_credit",
+    id: txn.id,
+    amountCents: -txn.amount,
+    currency: txn.currency,
+    reason: txn.description ?? null,
+    adjustmentId: metadataAdjustmentId(txn.metadata),
+    created: new Date(txn.created * 1000),
+  };
+}
+
+/** Stripe's refusal of an amount (more than is left, below the minimum): the caller's, naming the amount. */
+function refusedAmount(error: unknown): never {
+  if (
+    error instanceof Stripe.errors.StripeInvalidRequestError &&
+    error.code !== "resource_missing" &&
+    (error.param === "amount" ||
+      error.param === "refund_amount" ||
+      error.code === "charge_already_refunded" ||
+      error.code === "amount_too_large" ||
+      error.code === "amount_too_small")
+  ) {
+    throw new AdjustmentRefusedError(error.message, "amountCents");
+  }
+  throw error;
 }
 
 /** Card declines and authentication requests become a PaymentDeclinedError with a message for people. */
@@ -875,6 +942,88 @@ export class StripeBillingProvider implements BillingProvider {
     });
   }
 
+  refundPayment(input: Params<"refundPayment">) {
+    return viaStripe(async () => {
+      const refund = await this.stripe.refunds
+        .create(
+          {
+            payment_intent: input.paymentIntentId,
+            amount: input.amountCents,
+            reason: "requested_by_customer",
+            metadata: { [ADJUSTMENT_ID_KEY]: input.adjustmentId },
+          },
+          { idempotencyKey: input.idempotencyKey },
+        )
+        .catch(refusedAmount);
+      return refundAdjustment(refund);
+    });
+  }
+
+  createCreditNote(input: Params<"createCreditNote">) {
+    return viaStripe(async () => {
+      const note = await this.stripe.creditNotes
+        .create(
+          {
+            invoice: input.invoiceId,
+            amount: input.amountCents,
+            ...(input.paid ? { credit_amount: input.amountCents } : {}),
+            memo: input.memo,
+            metadata: { [ADJUSTMENT_ID_KEY]: input.adjustmentId },
+          },
+          { idempotencyKey: input.idempotencyKey },
+        )
+        .catch(refusedAmount);
+      return creditNoteAdjustment(note);
+    });
+  }
+
+  createBalanceCredit(input: Params<"createBalanceCredit">) {
+    return viaStripe(async () => {
+      const txn = await this.stripe.customers.createBalanceTransaction(
+        input.customerId,
+        {
+          amount: -input.amountCents,
+          currency: input.currency,
+          description: input.description,
+          metadata: { [ADJUSTMENT_ID_KEY]: input.adjustmentId },
+        },
+        { idempotencyKey: input.idempotencyKey },
+      );
+      return balanceAdjustment(txn);
+    });
+  }
+
+  listInvoiceAdjustments(invoiceId: string, paymentIntentId: string | null) {
+    return viaStripe(async () => {
+      const found: ProviderAdjustment[] = [];
+      if (paymentIntentId) {
+        for await (const refund of this.stripe.refunds.list({
+          payment_intent: paymentIntentId,
+          limit: 100,
+        })) {
+          if (refund.status === "failed" || refund.status === "canceled") continue;
+          found.push(refundAdjustment(refund));
+        }
+      }
+      for await (const note of this.stripe.creditNotes.list({ invoice: invoiceId, limit: 100 })) {
+        if (note.status !== "issued") continue;
+        const adjustment = creditNoteAdjustment(note);
+        if (adjustment.amountCents > 0) found.push(adjustment);
+      }
+      return found;
+    });
+  }
+
+  listBalanceCredits(customerId: string) {
+    return viaStripe(async () => {
+      const found: ProviderAdjustment[] = [];
+      for await (const txn of this.stripe.customers.listBalanceTransactions(customerId, { limit: 100 })) {
+        if (txn.type === "adjustment" && txn.amount < 0) found.push(balanceAdjustment(txn));
+      }
+      return found;
+    });
+  }
+
   useForSubscription(subscriptionId: string, paymentMethodId: string, idempotencyKey: string) {
     return viaStripe(async () => {
       const sub = await this.stripe.subscriptions.update(
@@ -905,12 +1054,19 @@ export class StripeBillingProvider implements BillingProvider {
   }
 
   retrieveInvoice(invoiceId: string) {
-    return viaStripe(async () => await this.withAllLines(await this.stripe.invoices.retrieve(invoiceId)));
+    return viaStripe(
+      async () =>
+        await this.withAllLines(await this.stripe.invoices.retrieve(invoiceId, { expand: ["payments"] })),
+    );
   }
 
   listInvoices(customerId: string, limit: number) {
     return viaStripe(async () => {
-      const page = await this.stripe.invoices.list({ customer: customerId, limit });
+      const page = await this.stripe.invoices.list({
+        customer: customerId,
+        limit,
+        expand: ["data.payments"],
+      });
       const invoices: ProviderInvoice[] = [];
       for (const invoice of page.data) invoices.push(await this.withAllLines(invoice));
       return invoices;

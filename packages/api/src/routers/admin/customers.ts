@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { withRequestKey } from "../../idempotency.ts";
+import { withRequestKey, ZRequestKeySchema } from "../../idempotency.ts";
 import {
   adminPauseSubscription,
   adminResumePausedSubscription,
@@ -9,6 +9,13 @@ import {
   listCustomers,
   MAX_SEARCH_LENGTH,
 } from "../../services/admin/index.ts";
+import {
+  ADJUSTMENT_KINDS,
+  adjustAccount,
+  adjustmentsOf,
+  MAX_ADJUSTMENT_REASON_LENGTH,
+  MAX_BALANCE_CREDIT_CENTS,
+} from "../../services/billing/index.ts";
 import { adminProcedure, idempotent, router } from "../../trpc.ts";
 import { ZPausePeriodsSchema } from "../subscription.ts";
 
@@ -39,6 +46,42 @@ export const ZAdminResumePauseRequestSchema = withRequestKey(
   z.strictObject({ accountId: z.uuid("Not a customer id") }),
 );
 
+/**
+ * Money given back (refund, credit note, balance credit): integer minor units; `amountCents` null refunds or
+ * credits all that is left of the invoice. A balance credit names its currency (the account's).
+ */
+export const ZAdminAdjustRequestSchema = z
+  .strictObject({
+    accountId: z.uuid("Not a customer id"),
+    kind: z.enum(ADJUSTMENT_KINDS),
+    invoiceId: z.uuid("Not an invoice id").optional(),
+    amountCents: z
+      .number({ error: "Must be a whole number of minor units (cents)" })
+      .max(MAX_BALANCE_CREDIT_CENTS, `At most ${MAX_BALANCE_CREDIT_CENTS}`)
+      .min(1, "Must be at least 1 (minor units)")
+      .int("Must be a whole number of minor units (cents)")
+      .nullable(),
+    currency: z.string().length(3, "A three-letter currency code").optional(),
+    reason: z
+      .string()
+      .trim()
+      .min(1, "Say why (the customer sees it)")
+      .max(MAX_ADJUSTMENT_REASON_LENGTH, `At most ${MAX_ADJUSTMENT_REASON_LENGTH} characters`),
+    requestKey: ZRequestKeySchema.unwrap(),
+  })
+  .superRefine((input, ctx) => {
+    if (input.kind !== "balance_credit" && !input.invoiceId) {
+      ctx.addIssue({ code: "custom", path: ["invoiceId"], message: "Name the invoice" });
+    }
+    if (input.kind === "balance_credit") {
+      if (input.invoiceId)
+        ctx.addIssue({ code: "custom", path: ["invoiceId"], message: "A balance credit is on no invoice" });
+      if (input.amountCents === null)
+        ctx.addIssue({ code: "custom", path: ["amountCents"], message: "Say how much" });
+      if (!input.currency) ctx.addIssue({ code: "custom", path: ["currency"], message: "Name the currency" });
+    }
+  });
+
 export const adminCustomersRouter = router({
   /** Accounts newest first, searchable, with owner, package, status, usage and MRR contribution. */
   list: adminProcedure.input(ZCustomerListRequestSchema).query(({ ctx, input }) => listCustomers(ctx, input)),
@@ -51,9 +94,40 @@ export const adminCustomersRouter = router({
     .input(ZAdminPauseRequestSchema)
     .use(idempotent())
     .mutation(({ ctx, input }) => adminPauseSubscription(ctx, ctx.viewer, input)),
+  /**
+   * Refunds an invoice (all or part), issues a credit note on it, or credits the customer's balance, with a
+   * reason (audit-logged; never more than was paid less what was given back; a double click is one).
+   */
+  adjust: adminProcedure
+    .input(ZAdminAdjustRequestSchema)
+    .use(idempotent())
+    .mutation(({ ctx, input }) =>
+      adjustAccount(ctx, ctx.viewer, input.accountId, adjustmentInput(input), input.requestKey),
+    ),
+  /** The customer's refunds and credits, newest first (failed and pending ones included). */
+  adjustments: adminProcedure
+    .input(ZCustomerDetailRequestSchema)
+    .query(({ ctx, input }) => adjustmentsOf(ctx, input.accountId)),
   /** Ends the customer's pause now (audit-logged). */
   resumePause: adminProcedure
     .input(ZAdminResumePauseRequestSchema)
     .use(idempotent())
     .mutation(({ ctx, input }) => adminResumePausedSubscription(ctx, ctx.viewer, input)),
 });
+
+/** The service's input from the checked request (the schema made sure of what each kind needs). */
+export function adjustmentInput(input: z.output<typeof ZAdminAdjustRequestSchema>) {
+  return input.kind === "balance_credit"
+    ? {
+        kind: input.kind,
+        amountCents: input.amountCents ?? 0,
+        currency: input.currency ?? "",
+        reason: input.reason,
+      }
+    : {
+        kind: input.kind,
+        invoiceId: input.invoiceId ?? "",
+        amountCents: input.amountCents,
+        reason: input.reason,
+      };
+}

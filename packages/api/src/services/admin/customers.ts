@@ -293,6 +293,10 @@ export interface CustomerDetail {
     total: Amount;
     amountDueCents: number;
     amountPaidCents: number;
+    /** Refunded of what was paid, as Stripe has it. */
+    refundedCents: number;
+    /** Credited by credit notes other than by a refund. */
+    creditedCents: number;
     hostedInvoiceUrl: string | null;
     invoicePdfUrl: string | null;
     periodStart: Date | null;
@@ -461,6 +465,8 @@ export async function customerDetail(
       total: { amount: i.totalCents, currency: i.currency.trim().toLowerCase() },
       amountDueCents: i.amountDueCents,
       amountPaidCents: i.amountPaidCents,
+      refundedCents: i.refundedCents,
+      creditedCents: i.creditedCents,
       hostedInvoiceUrl: i.hostedInvoiceUrl,
       invoicePdfUrl: i.invoicePdfUrl,
       periodStart: i.periodStart,

@@ -10,6 +10,7 @@ import type { Viewer } from "../../context.ts";
 import { adminRouter } from "../../root.ts";
 import { testPorts } from "../../testing.ts";
 import { createCallerFactory } from "../../trpc.ts";
+import { adjustAccount } from "../billing/adjustments.ts";
 import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
 import { receiveStripeWebhook } from "../subscriptions/stripe-webhooks.ts";
 import { cancel, downgrade, previewUpgrade, subscribe, upgrade } from "../subscriptions/subscriptions.ts";
@@ -144,5 +145,28 @@ describe("admin.revenue.overview", () => {
       `${new Date(now.getTime() + 90 * 86_400_000).getUTCFullYear()}-${String(new Date(now.getTime() + 90 * 86_400_000).getUTCMonth() + 1).padStart(2, "0")}`,
     );
     await expect(later.revenue.overview({ months: 25 })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+  });
+
+  it("counts refunds and credits as money given back in their month, leaving MRR as it is", async () => {
+    const before = await later.revenue.overview({ months: 6 });
+    const invoice = await db.billingHistory.findFirstOrThrow({
+      where: { accountId: upgrader.accountId, billingReason: "subscription_create" },
+    });
+    const refund = { kind: "refund" as const, invoiceId: invoice.id, amountCents: 1_000, reason: "Outage" };
+    await adjustAccount(ports, admin, upgrader.accountId, refund, "revenue-refund-1");
+    const note = {
+      kind: "credit_note" as const,
+      invoiceId: invoice.id,
+      amountCents: 500,
+      reason: "Goodwill",
+    };
+    await adjustAccount(ports, admin, upgrader.accountId, note, "revenue-credit-1");
+    const after = await later.revenue.overview({ months: 6 });
+    const given = after.months.flatMap((m) => m.givenBack);
+    expect(given).toEqual([{ currency: "usd", refundedCents: 1_000, creditedCents: 500 }]);
+    const month = after.months.find((m) => m.givenBack.length > 0);
+    expect(month?.month).toBe(now.toISOString().slice(0, 7));
+    expect(after.totals).toEqual(before.totals);
+    expect(after.months.map((m) => m.mrr)).toEqual(before.months.map((m) => m.mrr));
   });
 });

@@ -14,6 +14,10 @@
 //   off rounded half up on whole minor units, amount off in the price's currency, never below zero (domain
 //   `discountedPrice`). A `once` coupon takes one invoice's amount and leaves MRR as it is. Upgrades and
 //   downgrades are measured on list prices.
+// - Refunds and credits: money given back in the month (invoice_adjustment rows that succeeded: refunds of
+//   payments, credit notes, balance credits; Minutely's and those made in Stripe's dashboard), per currency.
+//   They lower the month's revenue, not MRR: a one-off refund or credit does not change what a subscription
+//   recurs at (its price and recurring discount do), so `netCents` is the MRR movement without them.
 // Not counted as movements: access lost or regained without a cancellation (past_due -> unpaid, say).
 import { Prisma } from "@minutely/db";
 import type { Ports } from "../../context.ts";
@@ -47,6 +51,8 @@ export interface MonthMovements {
     churnCents: number;
     netCents: number;
   }[];
+  /** Money given back in the month per currency, in minor units (revenue, not MRR). */
+  givenBack: { currency: string; refundedCents: number; creditedCents: number }[];
 }
 
 export interface RevenueOverview {
@@ -115,7 +121,7 @@ export async function revenueOverview(
   const now = clock.now();
   const from = startOfUtcMonth(now, input.months - 1);
   const amount = mrrAmount(now);
-  const [packageRows, started, ended, changes] = await Promise.all([
+  const [packageRows, started, ended, changes, adjustments] = await Promise.all([
     // Index subscription(status, current_period_end) narrows to the access-granting statuses.
     db.$queryRaw<PackageRow[]>`
       SELECT pl.id AS plan_id, pl.name, pl.active, pl.sort_order, x.currency, COALESCE(x.subscribers, 0)::int AS subscribers, x.mrr
@@ -159,6 +165,14 @@ export async function revenueOverview(
       WHERE e.type = 'customer.subscription.updated' AND e.stripe_created_at >= ${from}
         AND e.payload #> '{data,previous_attributes,items,data,0,price}' IS NOT NULL
       ORDER BY e.stripe_created_at, e.id`,
+    // Index invoice_adjustment(created_at).
+    db.$queryRaw<{ month: string; currency: string; refunded: bigint; credited: bigint }[]>`
+      SELECT to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month, a.currency::text AS currency,
+        COALESCE(sum(a.amount_cents) FILTER (WHERE a.kind = 'refund'), 0)::bigint AS refunded,
+        COALESCE(sum(a.amount_cents) FILTER (WHERE a.kind <> 'refund'), 0)::bigint AS credited
+      FROM invoice_adjustment a
+      WHERE a.status = 'succeeded' AND a.created_at >= ${from}
+      GROUP BY 1, 2`,
   ]);
 
   const totals = new Map<string, { mrrCents: number; subscribers: number }>();
@@ -199,6 +213,7 @@ export async function revenueOverview(
       downgradeCount: 0,
       churnCount: 0,
       mrr: [],
+      givenBack: [],
     };
     months.push(month);
     byMonth.set(month.month, month);
@@ -261,7 +276,17 @@ export async function revenueOverview(
     }
     m.netCents += delta;
   }
-  for (const month of months) month.mrr.sort((a, b) => a.currency.localeCompare(b.currency));
+  for (const row of adjustments) {
+    byMonth.get(row.month)?.givenBack.push({
+      currency: row.currency.trim(),
+      refundedCents: Number(row.refunded),
+      creditedCents: Number(row.credited),
+    });
+  }
+  for (const month of months) {
+    month.mrr.sort((a, b) => a.currency.localeCompare(b.currency));
+    month.givenBack.sort((a, b) => a.currency.localeCompare(b.currency));
+  }
 
   return {
     asOf: now,

@@ -3,6 +3,21 @@
 // currency an account is billed in (billing-currency.ts) and invoice lines (invoice-lines.ts). Depends on
 // catalog, accounts and metering.
 export {
+  ADJUSTMENT_KINDS,
+  type AdjustmentInput,
+  type AdjustmentKind,
+  type AdjustmentView,
+  adjustAccount,
+  adjustmentsOf,
+  creditsOf,
+  MAX_ADJUSTMENT_REASON_LENGTH,
+  MAX_BALANCE_CREDIT_CENTS,
+  reconcileBalanceCredits,
+  reconcileCreditNoteInvoice,
+  reconcileInvoice,
+  reconcilePaymentRefunds,
+} from "./adjustments.ts";
+export {
   accountBillingCurrency,
   assertBillableIn,
   authoritativeBillingCurrency,

@@ -238,6 +238,8 @@ function invoiceData(invoice: ProviderInvoice) {
     periodEnd: invoice.periodEnd,
     issuedAt: invoice.created,
     paidAt: invoice.paidAt,
+    // Read with the invoice's payments expanded; a read without them keeps what was stored.
+    ...(invoice.paymentIntentId ? { stripePaymentIntentId: invoice.paymentIntentId } : {}),
     lines: storedLines(invoice.lines),
   };
 }

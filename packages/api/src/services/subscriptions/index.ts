@@ -21,6 +21,7 @@ export {
   completeCheckout,
   downgrade,
   INVOICE_ORDER,
+  invoiceOf,
   previewUpgrade,
   resume,
   type SubscriptionOverview,

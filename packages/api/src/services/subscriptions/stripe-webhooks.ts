@@ -7,7 +7,14 @@ import { AppError } from "../../errors.ts";
 import { classifyFailure } from "../../jobs/failure-kind.ts";
 import { TASKS } from "../../jobs/tasks.ts";
 import { ProviderResourceMissingError } from "../../ports/billing.ts";
-import { resolveDuplicateSubscriptions, syncInvoice, syncSubscription } from "../billing/index.ts";
+import {
+  reconcileBalanceCredits,
+  reconcileCreditNoteInvoice,
+  reconcilePaymentRefunds,
+  resolveDuplicateSubscriptions,
+  syncInvoice,
+  syncSubscription,
+} from "../billing/index.ts";
 import { rebillVoidedRenewal } from "./pause.ts";
 import { applyCompletedCheckout } from "./subscriptions.ts";
 
@@ -65,6 +72,8 @@ type StripeObject = {
   subscription?: unknown;
   customer?: unknown;
   parent?: unknown;
+  payment_intent?: unknown;
+  invoice?: unknown;
 };
 
 function idOf(value: unknown): string | null {
@@ -125,6 +134,13 @@ async function guardOneSubscription(ports: Ports, object: StripeObject, eventId:
   if (account) await resolveDuplicateSubscriptions(ports, account.id, { stripeEventId: eventId });
 }
 
+/** A customer.updated event that changed the customer's balance. */
+function balanceChanged(payload: unknown): boolean {
+  const previous = (payload as { data?: { previous_attributes?: Record<string, unknown> } } | null)?.data
+    ?.previous_attributes;
+  return previous !== undefined && previous !== null && "balance" in previous;
+}
+
 /** Applies one recorded event. Idempotent: syncing again changes nothing; mail is deduplicated. */
 export async function processStripeEvent(ports: Ports, eventId: string): Promise<void> {
   const event = await ports.db.stripeEvent.findUnique({ where: { id: eventId } });
@@ -155,6 +171,20 @@ export async function processStripeEvent(ports: Ports, eventId: string): Promise
       await syncInvoice(ports, object.id);
       if (type === "invoice.payment_failed") await notifyPaymentFailed(ports, object.id);
       if (type === "invoice.voided") await rebillVoidedRenewal(ports, object.id);
+    } else if (type === "charge.refunded" || type.startsWith("refund.")) {
+      // A refund, Minutely's or one made in Stripe's dashboard: the invoice its payment paid is reconciled.
+      const paymentIntentId = idOf(object.payment_intent);
+      if (paymentIntentId) await reconcilePaymentRefunds(ports, paymentIntentId);
+    } else if (type.startsWith("credit_note.")) {
+      const invoiceId = idOf(object.invoice);
+      if (invoiceId) await reconcileCreditNoteInvoice(ports, invoiceId);
+    } else if (type === "customer.updated" && balanceChanged(event.payload) && object.id) {
+      // The emulator announces a balance change as customer.updated (with `balance` among the previous
+      // attributes): balance credits made by hand in Stripe are recorded.
+      await reconcileBalanceCredits(ports, object.id);
+    } else if (type.startsWith("customer_balance_transaction.")) {
+      const customerId = idOf(object.customer);
+      if (customerId) await reconcileBalanceCredits(ports, customerId);
     }
     if (DUPLICATE_CHECK_EVENTS.has(type)) await guardOneSubscription(ports, object, eventId);
     await ports.db.stripeEvent.update({

@@ -1039,6 +1039,47 @@ export async function billingHistory(ports: Pick<Ports, "db">, accountId: string
 }
 
 /**
+ * One of the account's invoices with its documents (Stripe's hosted page and PDF) and what was given back on
+ * it. The invoice is looked up by id *and* account: another account's id is answered as unknown (404 naming
+ * `invoiceId`), so no id reaches another account's documents.
+ */
+export async function invoiceOf(ports: Pick<Ports, "db">, accountId: string, invoiceId: string) {
+  const row = await ports.db.billingHistory.findFirst({ where: { id: invoiceId, accountId } });
+  if (!row) throw new AppError("NOT_FOUND", "No such invoice.", "invoiceId");
+  const [subscriptions, duplicates, adjustments] = await Promise.all([
+    ports.db.subscription.findMany({
+      where: { accountId },
+      select: { id: true, stripeSubscriptionId: true },
+    }),
+    ports.db.duplicateSubscription.findMany({
+      where: { accountId, status: "resolved" },
+      select: { stripeSubscriptionId: true },
+    }),
+    ports.db.invoiceAdjustment.findMany({
+      where: { accountId, billingHistoryId: row.id, status: "succeeded" },
+      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+    }),
+  ]);
+  const [invoice] = billingHistoryOf(
+    [row],
+    subscriptions,
+    duplicates.map((d) => d.stripeSubscriptionId),
+  );
+  if (!invoice) throw new AppError("NOT_FOUND", "No such invoice.", "invoiceId");
+  return {
+    ...invoice,
+    adjustments: adjustments.map((a) => ({
+      id: a.id,
+      kind: a.kind,
+      amountCents: a.amountCents,
+      currency: a.currency,
+      reason: a.reason,
+      createdAt: a.createdAt,
+    })),
+  };
+}
+
+/**
  * Invoices as the customer sees them, from their rows (in INVOICE_ORDER), the account's subscriptions and
  * the Stripe ids of the second subscriptions Minutely canceled and refunded (resolved duplicates).
  */
@@ -1060,11 +1101,18 @@ export function billingHistoryOf(
     discountCents: r.discountCents,
     amountDueCents: r.amountDueCents,
     amountPaidCents: r.amountPaidCents,
-    /** What was paid and given back (an invoice of a canceled second subscription: all of it). */
-    refundedCents:
+    /**
+     * What was paid and refunded, as Stripe has it (an admin's refund, one made in Stripe, or the whole of an
+     * invoice of a canceled second subscription).
+     */
+    refundedCents: Math.max(
+      r.refundedCents,
       r.subscriptionId !== null && refundedSubscriptions.has(stripeIdOf.get(r.subscriptionId) ?? "")
         ? r.amountPaidCents
         : 0,
+    ),
+    /** What credit notes gave back other than by a refund (to the customer's balance). */
+    creditedCents: r.creditedCents,
     currency: r.currency,
     status: r.status,
     /** Stripe's reason for the invoice, in words ("Plan change (prorated)"). */

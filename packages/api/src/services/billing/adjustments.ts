@@ -1,0 +1,428 @@
+// Money given back to a customer: an admin refunds an invoice's payment (all or part of it), issues a credit
+// note on a paid invoice (the amount goes to the customer's Stripe balance) or credits the balance directly.
+// Integer minor units with the invoice's (or the account's billing) currency.
+//
+// Never more than was paid: what is left of an invoice is what it collected minus its refunds and credit
+// notes, Minutely's own (claimed, not yet confirmed, included) and those Stripe reported (its dashboard).
+// An adjustment is first *claimed* in one short transaction that locks the invoice's row, checks the rest
+// and inserts a `pending` invoice_adjustment row (unique per request key: a double click is one adjustment);
+// Stripe is asked after the commit, with an idempotency key derived from the row, so no lock is held while
+// Stripe answers and a retry of the same intent asks Stripe again with the same key (never twice).
+// A refusal (more than Stripe has left) releases the claim (`failed`); when Stripe could not be reached
+// the claim stays `pending` until a retry or the webhook (`charge.refunded`, `credit_note.created`,
+// `customer.updated`) finds what Stripe did: reconciliation reads every refund and credit note of the
+// invoice at Stripe, matches Minutely's rows by the metadata `minutely_adjustment_id` and records what was
+// made elsewhere (source "stripe"), then stores the invoice's refunded and credited totals.
+import { CURRENCIES } from "@minutely/domain";
+import type { Ports, Viewer } from "../../context.ts";
+import type { Db } from "../../db.ts";
+import { AppError, UpstreamUnavailableError } from "../../errors.ts";
+import { AdjustmentRefusedError, type ProviderAdjustment } from "../../ports/billing.ts";
+import { writeAudit } from "../audit.ts";
+import { accountBillingCurrency } from "./billing-currency.ts";
+import { syncInvoice } from "./subscription-sync.ts";
+
+export const ADJUSTMENT_KINDS = ["refund", "credit_note", "balance_credit"] as const;
+export type AdjustmentKind = (typeof ADJUSTMENT_KINDS)[number];
+
+/** The most one balance credit may be (100,000.00, the most a package may cost). */
+export const MAX_BALANCE_CREDIT_CENTS = 10_000_000;
+export const MAX_ADJUSTMENT_REASON_LENGTH = 500;
+
+/** The audit log's actor for what was found at Stripe (made in its dashboard, not in Minutely). */
+export const STRIPE_ACTOR_EMAIL = "stripe@minutely (made in Stripe)";
+
+export type AdjustmentInput =
+  | { kind: "refund" | "credit_note"; invoiceId: string; amountCents: number | null; reason: string }
+  | { kind: "balance_credit"; amountCents: number; currency: string; reason: string };
+
+export interface AdjustmentView {
+  id: string;
+  kind: AdjustmentKind;
+  status: "pending" | "succeeded" | "failed";
+  amountCents: number;
+  currency: string;
+  reason: string;
+  source: string;
+  invoiceId: string | null;
+  invoiceNumber: string | null;
+  stripeObjectId: string | null;
+  actorEmail: string | null;
+  error: string | null;
+  createdAt: Date;
+}
+
+type AdjustmentRow = Awaited<ReturnType<Db["invoiceAdjustment"]["findUniqueOrThrow"]>>;
+
+const ACTION_OF: Record<AdjustmentKind, string> = {
+  refund: "invoice.refund",
+  credit_note: "invoice.credit_note",
+  balance_credit: "account.balance_credit",
+};
+
+function view(row: AdjustmentRow, invoiceNumber: string | null = null): AdjustmentView {
+  return {
+    id: row.id,
+    kind: row.kind,
+    status: row.status,
+    amountCents: row.amountCents,
+    currency: row.currency,
+    reason: row.reason,
+    source: row.source,
+    invoiceId: row.billingHistoryId,
+    invoiceNumber,
+    stripeObjectId: row.stripeObjectId,
+    actorEmail: row.actorEmail,
+    error: row.error,
+    createdAt: row.createdAt,
+  };
+}
+
+/** What an invoice can still give back: what it collected less its refunds and credit notes (any source). */
+async function givenBackOf(db: Db, billingHistoryId: string): Promise<number> {
+  const [row] = await db.$queryRaw<{ total: bigint | null }[]>`
+    SELECT sum(amount_cents)::bigint AS total FROM invoice_adjustment
+    WHERE billing_history_id = ${billingHistoryId}::uuid AND status IN ('pending', 'succeeded')
+      AND kind IN ('refund', 'credit_note')`;
+  return Number(row?.total ?? 0);
+}
+
+const money = (cents: number, currency: string) => `${(cents / 100).toFixed(2)} ${currency.toUpperCase()}`;
+
+/**
+ * Gives money back to one of the account's customers (see the file's comment). `requestKey` is the admin's
+ * intent: the same key again answers the same adjustment (asking Stripe again only while it is pending).
+ */
+export async function adjustAccount(
+  ports: Ports,
+  actor: Viewer,
+  accountId: string,
+  input: AdjustmentInput,
+  requestKey: string,
+): Promise<AdjustmentView> {
+  const account = await ports.db.account.findUnique({ where: { id: accountId } });
+  if (!account) throw new AppError("NOT_FOUND", "No such customer.", "accountId");
+  const reason = input.reason.trim();
+  if (!reason) throw new AppError("BAD_REQUEST", "Say why (the customer sees it).", "reason");
+  const key = `${accountId}:${requestKey}`;
+  const earlier = await ports.db.invoiceAdjustment.findUnique({ where: { requestKey: key } });
+  const row = earlier ?? (await claim(ports, actor, account, input, reason, key));
+  if (row.status !== "pending") return view(row);
+  return view(await askStripe(ports, actor, row));
+}
+
+async function claim(
+  ports: Ports,
+  actor: Viewer,
+  account: { id: string; stripeCustomerId: string | null },
+  input: AdjustmentInput,
+  reason: string,
+  requestKey: string,
+): Promise<AdjustmentRow> {
+  if (!account.stripeCustomerId) {
+    throw new AppError("CONFLICT", "This customer has never been billed.", "accountId");
+  }
+  if (input.kind === "balance_credit") {
+    const currency = input.currency.toLowerCase();
+    const billing = await accountBillingCurrency(ports, account.id);
+    if (!(CURRENCIES as readonly string[]).includes(currency) || (billing !== null && billing !== currency)) {
+      throw new AppError(
+        "BAD_REQUEST",
+        billing ? `The account is billed in ${billing.toUpperCase()}.` : "Not a billing currency.",
+        "currency",
+      );
+    }
+    if (input.amountCents > MAX_BALANCE_CREDIT_CENTS) {
+      throw new AppError("BAD_REQUEST", `At most ${MAX_BALANCE_CREDIT_CENTS} minor units.`, "amountCents");
+    }
+    return await ports.db.$transaction(async (tx) => {
+      const row = await tx.invoiceAdjustment.create({
+        data: {
+          accountId: account.id,
+          kind: "balance_credit",
+          status: "pending",
+          amountCents: input.amountCents,
+          currency,
+          reason,
+          source: "admin",
+          requestKey,
+          actorEmail: actor.email,
+          createdAt: ports.clock.now(),
+        },
+      });
+      await audit(tx, ports, actor, row);
+      return row;
+    });
+  }
+  const found = await ports.db.billingHistory.findUnique({ where: { id: input.invoiceId } });
+  // Another account's invoice is as unknown as one that does not exist (no hint that it does).
+  if (!found || found.accountId !== account.id) {
+    throw new AppError("NOT_FOUND", "No such invoice for this customer.", "invoiceId");
+  }
+  // Fresh from Stripe: what it collected and the PaymentIntent to refund.
+  const invoice = (await syncInvoice(ports, found.stripeInvoiceId)) ?? found;
+  if (invoice.status !== "paid" || invoice.amountPaidCents <= 0) {
+    throw new AppError(
+      "CONFLICT",
+      `Only a paid invoice can be ${input.kind === "refund" ? "refunded" : "credited"}; this one is ${invoice.status}.`,
+      "invoiceId",
+    );
+  }
+  if (input.kind === "refund" && !invoice.stripePaymentIntentId) {
+    throw new AppError("CONFLICT", "This invoice was not paid by card: nothing to refund.", "invoiceId");
+  }
+  await reconcileInvoice(ports, invoice.id);
+  return await ports.db.$transaction(async (tx) => {
+    // The invoice's row is the claim's lock: two concurrent claims on it are checked one after the other.
+    await tx.$queryRaw`SELECT id FROM billing_history WHERE id = ${invoice.id}::uuid FOR UPDATE`;
+    const twin = await tx.invoiceAdjustment.findUnique({ where: { requestKey } });
+    if (twin) return twin;
+    const left = invoice.amountPaidCents - (await givenBackOf(tx, invoice.id));
+    const amountCents = input.amountCents ?? left;
+    if (amountCents <= 0 || amountCents > left) {
+      throw new AppError(
+        "BAD_REQUEST",
+        left <= 0
+          ? "Nothing is left to give back on this invoice."
+          : `At most ${money(left, invoice.currency)} is left to give back on this invoice (paid ${money(invoice.amountPaidCents, invoice.currency)}).`,
+        "amountCents",
+      );
+    }
+    const row = await tx.invoiceAdjustment.create({
+      data: {
+        accountId: account.id,
+        billingHistoryId: invoice.id,
+        kind: input.kind,
+        status: "pending",
+        amountCents,
+        currency: invoice.currency,
+        reason,
+        source: "admin",
+        requestKey,
+        actorEmail: actor.email,
+        createdAt: ports.clock.now(),
+      },
+    });
+    await audit(tx, ports, actor, row, invoice.number ?? invoice.stripeInvoiceId);
+    return row;
+  });
+}
+
+async function audit(db: Db, ports: Ports, actor: Viewer, row: AdjustmentRow, invoice?: string) {
+  await writeAudit(
+    db,
+    actor,
+    {
+      action: ACTION_OF[row.kind],
+      entityType: "account",
+      entityId: row.accountId,
+      after: {
+        adjustmentId: row.id,
+        ...(invoice ? { invoice } : {}),
+        amountCents: row.amountCents,
+        currency: row.currency,
+        reason: row.reason,
+      },
+    },
+    ports.clock.now(),
+  );
+}
+
+/** Asks Stripe for a claimed adjustment (again, with the same key, for a retry of a pending one). */
+async function askStripe(ports: Ports, actor: Viewer, row: AdjustmentRow): Promise<AdjustmentRow> {
+  const idempotencyKey = `minutely-adjustment-${row.id}`;
+  let made: ProviderAdjustment;
+  try {
+    if (row.kind === "balance_credit") {
+      const account = await ports.db.account.findUniqueOrThrow({ where: { id: row.accountId } });
+      made = await ports.billing.createBalanceCredit({
+        customerId: account.stripeCustomerId ?? "",
+        amountCents: row.amountCents,
+        currency: row.currency,
+        description: row.reason,
+        adjustmentId: row.id,
+        idempotencyKey,
+      });
+    } else {
+      const invoice = await ports.db.billingHistory.findUniqueOrThrow({
+        where: { id: row.billingHistoryId ?? "" },
+      });
+      made =
+        row.kind === "refund"
+          ? await ports.billing.refundPayment({
+              paymentIntentId: invoice.stripePaymentIntentId ?? "",
+              amountCents: row.amountCents,
+              adjustmentId: row.id,
+              idempotencyKey,
+            })
+          : await ports.billing.createCreditNote({
+              invoiceId: invoice.stripeInvoiceId,
+              paid: true,
+              amountCents: row.amountCents,
+              memo: row.reason,
+              adjustmentId: row.id,
+              idempotencyKey,
+            });
+    }
+  } catch (error) {
+    // Stripe could not be reached: it may have done it. The claim stays until a retry or the webhook says.
+    if (error instanceof UpstreamUnavailableError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    await ports.db.$transaction(async (tx) => {
+      await tx.invoiceAdjustment.update({
+        where: { id: row.id },
+        data: { status: "failed", error: message },
+      });
+      await writeAudit(
+        tx,
+        actor,
+        {
+          action: `${ACTION_OF[row.kind]}_failed`,
+          entityType: "account",
+          entityId: row.accountId,
+          after: { adjustmentId: row.id, error: message },
+        },
+        ports.clock.now(),
+      );
+    });
+    if (error instanceof AdjustmentRefusedError) {
+      throw new AppError("BAD_REQUEST", `Stripe refused it: ${error.message}`, error.field);
+    }
+    throw error;
+  }
+  const done = await ports.db.invoiceAdjustment.update({
+    where: { id: row.id },
+    data: { status: "succeeded", stripeObjectId: made.id, error: null },
+  });
+  if (row.billingHistoryId) await reconcileInvoice(ports, row.billingHistoryId);
+  return done;
+}
+
+/**
+ * Records what Stripe has: Minutely's rows (by the metadata) become `succeeded`; what was made elsewhere is
+ * added once (by its Stripe id) with an audit entry. Idempotent.
+ */
+async function recordFound(
+  ports: Ports,
+  accountId: string,
+  billingHistoryId: string | null,
+  found: readonly ProviderAdjustment[],
+): Promise<void> {
+  for (const adjustment of found) {
+    if (adjustment.adjustmentId) {
+      const { count } = await ports.db.invoiceAdjustment.updateMany({
+        where: { id: adjustment.adjustmentId, accountId, status: { not: "succeeded" } },
+        data: { status: "succeeded", stripeObjectId: adjustment.id, error: null },
+      });
+      if (count > 0) continue;
+      const mine = await ports.db.invoiceAdjustment.findFirst({
+        where: { id: adjustment.adjustmentId, accountId },
+      });
+      if (mine) continue;
+    }
+    await ports.db.$transaction(async (tx) => {
+      const { count } = await tx.invoiceAdjustment.createMany({
+        data: [
+          {
+            accountId,
+            billingHistoryId,
+            kind: adjustment.kind,
+            status: "succeeded",
+            amountCents: adjustment.amountCents,
+            currency: adjustment.currency,
+            reason: (adjustment.reason ?? "No reason given").slice(0, MAX_ADJUSTMENT_REASON_LENGTH),
+            source: "stripe",
+            stripeObjectId: adjustment.id,
+            createdAt: adjustment.created,
+          },
+        ],
+        skipDuplicates: true,
+      });
+      if (count === 0) return;
+      await tx.auditLog.create({
+        data: {
+          actorUserId: null,
+          actorEmail: STRIPE_ACTOR_EMAIL,
+          action: ACTION_OF[adjustment.kind],
+          entityType: "account",
+          entityId: accountId,
+          after: {
+            stripeObjectId: adjustment.id,
+            amountCents: adjustment.amountCents,
+            currency: adjustment.currency,
+            reason: adjustment.reason,
+          },
+          createdAt: ports.clock.now(),
+        },
+      });
+    });
+  }
+}
+
+/** Brings an invoice's refunds and credit notes, and its refunded and credited totals, in line with Stripe. */
+export async function reconcileInvoice(ports: Ports, billingHistoryId: string): Promise<void> {
+  const invoice = await ports.db.billingHistory.findUnique({ where: { id: billingHistoryId } });
+  if (!invoice) return;
+  const found = await ports.billing.listInvoiceAdjustments(
+    invoice.stripeInvoiceId,
+    invoice.stripePaymentIntentId,
+  );
+  await recordFound(ports, invoice.accountId, invoice.id, found);
+  const sum = (kind: ProviderAdjustment["kind"]) =>
+    found.filter((a) => a.kind === kind).reduce((total, a) => total + a.amountCents, 0);
+  await ports.db.billingHistory.update({
+    where: { id: invoice.id },
+    data: { refundedCents: sum("refund"), creditedCents: sum("credit_note") },
+  });
+}
+
+/** After `charge.refunded` (or `refund.*`): the invoice its PaymentIntent paid is reconciled. */
+export async function reconcilePaymentRefunds(ports: Ports, paymentIntentId: string): Promise<void> {
+  const invoice = await ports.db.billingHistory.findFirst({
+    where: { stripePaymentIntentId: paymentIntentId },
+    select: { id: true },
+  });
+  if (invoice) await reconcileInvoice(ports, invoice.id);
+}
+
+/** After `credit_note.*`: its invoice is synced and reconciled. */
+export async function reconcileCreditNoteInvoice(ports: Ports, stripeInvoiceId: string): Promise<void> {
+  const invoice = await syncInvoice(ports, stripeInvoiceId);
+  if (invoice) await reconcileInvoice(ports, invoice.id);
+}
+
+/** After `customer.updated` (a balance change): the customer's balance credits made by hand are recorded. */
+export async function reconcileBalanceCredits(ports: Ports, stripeCustomerId: string): Promise<void> {
+  const account = await ports.db.account.findUnique({ where: { stripeCustomerId } });
+  if (!account) return;
+  await recordFound(ports, account.id, null, await ports.billing.listBalanceCredits(stripeCustomerId));
+}
+
+/** An account's adjustments, newest first (the admin's customer page, the customer's billing page). */
+export async function adjustmentsOf(
+  ports: Pick<Ports, "db">,
+  accountId: string,
+  options: { succeededOnly?: boolean } = {},
+): Promise<AdjustmentView[]> {
+  const rows = await ports.db.invoiceAdjustment.findMany({
+    where: { accountId, ...(options.succeededOnly ? { status: "succeeded" as const } : {}) },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    include: { invoice: { select: { number: true, stripeInvoiceId: true } } },
+    take: 100,
+  });
+  return rows.map((r) => view(r, r.invoice ? (r.invoice.number ?? r.invoice.stripeInvoiceId) : null));
+}
+
+/** What the customer sees of its refunds and credits (no admin's email, no failed attempt). */
+export async function creditsOf(ports: Pick<Ports, "db">, accountId: string) {
+  return (await adjustmentsOf(ports, accountId, { succeededOnly: true })).map((a) => ({
+    id: a.id,
+    kind: a.kind,
+    amountCents: a.amountCents,
+    currency: a.currency,
+    reason: a.reason,
+    invoiceId: a.invoiceId,
+    invoiceNumber: a.invoiceNumber,
+    createdAt: a.createdAt,
+  }));
+}
