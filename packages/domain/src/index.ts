@@ -26,3 +26,4 @@ export * from "./subscription-machine";
 export * from "./subscription-status";
 export * from "./time";
 export * from "./usage";
+export * from "./trials";

@@ -70,6 +70,7 @@ export const CALL_DENIALS = [
   "agent_inactive",
   "minutes_exhausted",
   "spend_cap_reached",
+  "trial_allowance_reached",
   "unknown_account",
   "unknown_agent",
   "call_id_conflict",
