@@ -37,7 +37,7 @@ export interface TrialIssue {
  * Checks a package's trial settings as received (unknown JSON values: wrong types are refused, never
  * coerced). `trialDays` null means no trial; `trialRequiresCard` must then be absent or a boolean.
  */
-export function validateTrial(input: { trialDays: unknown; trialRequiresCard: unknown }): TrialIssue[] {
+export function validateTrial(input: { trialDays?: unknown; trialRequiresCard?: unknown }): TrialIssue[] {
   const issues: TrialIssue[] = [];
   const { trialDays, trialRequiresCard } = input;
   if (trialDays !== null && trialDays !== undefined) {

@@ -23,6 +23,10 @@ export const ZSeedContractPackageSchema = z.object({
   api_access: z.boolean(),
   overage_price_per_minute: z.number().nullable(),
   recommended: z.boolean(),
+  trial: z
+    .object({ days: z.number().int(), requires_card: z.boolean() })
+    .nullable()
+    .meta({ description: "The free trial new subscribers get (one per account, ever), or null" }),
 });
 
 function toSeedContractPackage(p: PackageView): z.input<typeof ZSeedContractPackageSchema> {
@@ -38,6 +42,7 @@ function toSeedContractPackage(p: PackageView): z.input<typeof ZSeedContractPack
     api_access: p.features.apiAccess,
     overage_price_per_minute: p.overagePricePerMinute ? major(p.overagePricePerMinute) : null,
     recommended: p.recommended,
+    trial: p.trial ? { days: p.trial.days, requires_card: p.trial.requiresCard } : null,
   };
 }
 
