@@ -191,17 +191,17 @@ export function authorizeCall(input: CallAuthorizationInput): CallAuthorization 
         message: `Your free trial's ${minutesLimit} included minutes are used up: outbound calls resume once the trial converts to a paid subscription.`,
       }
     : input.overageAllowed
-    ? {
-        decision: "deny",
-        reason: "SPEND_CAP_REACHED",
-        message:
-          "Your overage budget for this billing period is used up: outbound calls are paused until the next period or until you raise the budget.",
-      }
-    : {
-        decision: "deny",
-        reason: "MINUTES_EXHAUSTED",
-        message: `Your plan's ${minutesLimit} included minutes are used up for this billing period.`,
-      };
+      ? {
+          decision: "deny",
+          reason: "SPEND_CAP_REACHED",
+          message:
+            "Your overage budget for this billing period is used up: outbound calls are paused until the next period or until you raise the budget.",
+        }
+      : {
+          decision: "deny",
+          reason: "MINUTES_EXHAUSTED",
+          message: `Your plan's ${minutesLimit} included minutes are used up for this billing period.`,
+        };
   switch (rule) {
     case "allow":
       return { decision: "allow", reserveMinutes, overCap: true, maxMinutes };

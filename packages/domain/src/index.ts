@@ -25,5 +25,5 @@ export * from "./spend-cap";
 export * from "./subscription-machine";
 export * from "./subscription-status";
 export * from "./time";
-export * from "./usage";
 export * from "./trials";
+export * from "./usage";

@@ -28,8 +28,12 @@ describe("validateTrial", () => {
   });
 
   it("refuses wrong JSON types instead of coercing them", () => {
-    expect(validateTrial({ trialDays: "14", trialRequiresCard: true })).toMatchObject([{ field: "trialDays" }]);
-    expect(validateTrial({ trialDays: true, trialRequiresCard: true })).toMatchObject([{ field: "trialDays" }]);
+    expect(validateTrial({ trialDays: "14", trialRequiresCard: true })).toMatchObject([
+      { field: "trialDays" },
+    ]);
+    expect(validateTrial({ trialDays: true, trialRequiresCard: true })).toMatchObject([
+      { field: "trialDays" },
+    ]);
     expect(validateTrial({ trialDays: 14, trialRequiresCard: "false" })).toMatchObject([
       { field: "trialRequiresCard" },
     ]);

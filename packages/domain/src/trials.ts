@@ -42,7 +42,10 @@ export function validateTrial(input: { trialDays?: unknown; trialRequiresCard?: 
   const { trialDays, trialRequiresCard } = input;
   if (trialDays !== null && trialDays !== undefined) {
     if (typeof trialDays !== "number" || !Number.isInteger(trialDays)) {
-      issues.push({ field: "trialDays", message: "Trial days must be a whole number (or null for no trial)." });
+      issues.push({
+        field: "trialDays",
+        message: "Trial days must be a whole number (or null for no trial).",
+      });
     } else if (trialDays < TRIAL_LIMITS.minDays || trialDays > TRIAL_LIMITS.maxDays) {
       issues.push({
         field: "trialDays",

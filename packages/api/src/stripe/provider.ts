@@ -27,6 +27,17 @@ const fromSeconds = (value: number | null | undefined) => (value ? new Date(valu
 const idOf = (value: string | { id: string } | null | undefined) =>
   value === null || value === undefined ? null : typeof value === "string" ? value : value.id;
 
+/**
+ * A free trial of `days`: a trial that ends without a card pauses the subscription (Stripe's `paused`: no
+ * calls) until one is added, instead of invoicing a payment that cannot be collected.
+ */
+function trialData(days: number) {
+  return {
+    trial_period_days: days,
+    trial_settings: { end_behavior: { missing_payment_method: "pause" as const } },
+  };
+}
+
 function toSubscription(sub: Stripe.Subscription): ProviderSubscription {
   const item = sub.items.data[0];
   if (!item) throw new Error(`Stripe subscription ${sub.id} has no items`);
@@ -50,6 +61,9 @@ function toSubscription(sub: Stripe.Subscription): ProviderSubscription {
       : null,
     canceledAt: fromSeconds(sub.canceled_at),
     endedAt: fromSeconds(sub.ended_at),
+    trialStart: fromSeconds(sub.trial_start),
+    trialEnd: fromSeconds(sub.trial_end),
+    defaultPaymentMethodId: idOf(sub.default_payment_method),
     scheduleId: idOf(sub.schedule),
     testClockId: idOf(sub.test_clock),
     latestInvoiceId: idOf(sub.latest_invoice),
@@ -422,7 +436,10 @@ export class StripeBillingProvider implements BillingProvider {
           success_url: input.successUrl,
           cancel_url: input.cancelUrl,
           metadata: input.metadata,
-          subscription_data: { metadata: input.metadata },
+          subscription_data: {
+            metadata: input.metadata,
+            ...(input.trialDays ? trialData(input.trialDays) : {}),
+          },
         },
         { idempotencyKey: input.idempotencyKey },
       );
@@ -527,7 +544,8 @@ export class StripeBillingProvider implements BillingProvider {
           {
             customer: input.customerId,
             items: [{ price: input.priceId }],
-            default_payment_method: input.paymentMethodId,
+            ...(input.paymentMethodId ? { default_payment_method: input.paymentMethodId } : {}),
+            ...(input.trialDays ? trialData(input.trialDays) : {}),
             payment_behavior: "error_if_incomplete",
             metadata: input.metadata,
             ...(input.stripePromotionCodeId
@@ -540,6 +558,21 @@ export class StripeBillingProvider implements BillingProvider {
       } catch (error) {
         declined(error);
       }
+    });
+  }
+
+  endTrialNow(subscriptionId: string, idempotencyKey: string) {
+    return viaStripe(async () =>
+      toSubscription(
+        await this.stripe.subscriptions.update(subscriptionId, { trial_end: "now" }, { idempotencyKey }),
+      ),
+    );
+  }
+
+  paymentMethodFingerprint(paymentMethodId: string) {
+    return viaStripe(async () => {
+      const pm = await this.stripe.paymentMethods.retrieve(paymentMethodId);
+      return pm.card?.fingerprint ?? null;
     });
   }
 

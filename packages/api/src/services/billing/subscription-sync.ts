@@ -143,6 +143,8 @@ export async function syncSubscription(ports: Ports, stripeSubscriptionId: strin
         currentPeriodEnd: remote.currentPeriodEnd,
         cancelAtPeriodEnd: remote.cancelAtPeriodEnd,
         ...pauseData(remote),
+        trialStart: remote.trialStart,
+        trialEnd: remote.trialEnd,
         canceledAt: remote.canceledAt,
         endedAt: remote.endedAt,
         stripeScheduleId: scheduled ? scheduled.scheduleId : null,

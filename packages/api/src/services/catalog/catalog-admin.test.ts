@@ -143,10 +143,12 @@ describe("package catalog administration", () => {
     expect(problems({ trialDays: 14, trialRequiresCard: "no" })?.[0]?.[0]).toBe("trialRequiresCard");
     expect(problems({ trialDays: 14, trialRequiresCard: null })?.[0]?.[0]).toBe("trialRequiresCard");
     expect(problems({ trialDays: 90, trialRequiresCard: false })).toBeUndefined();
-    expect(await fieldOf(createPackage(ports, admin, { ...scale, name: "Trial bad", trialDays: 0 }))).toEqual({
-      code: "BAD_REQUEST",
-      field: "trialDays",
-    });
+    expect(await fieldOf(createPackage(ports, admin, { ...scale, name: "Trial bad", trialDays: 0 }))).toEqual(
+      {
+        code: "BAD_REQUEST",
+        field: "trialDays",
+      },
+    );
 
     const created = await createPackage(ports, admin, {
       ...scale,

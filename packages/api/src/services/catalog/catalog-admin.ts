@@ -47,8 +47,14 @@ export const ZPackageInputSchema = z.strictObject({
   trialDays: z
     .number()
     .int("Trial days must be a whole number (or null for no trial).")
-    .min(TRIAL_LIMITS.minDays, `Trial days must be between ${TRIAL_LIMITS.minDays} and ${TRIAL_LIMITS.maxDays}.`)
-    .max(TRIAL_LIMITS.maxDays, `Trial days must be between ${TRIAL_LIMITS.minDays} and ${TRIAL_LIMITS.maxDays}.`)
+    .min(
+      TRIAL_LIMITS.minDays,
+      `Trial days must be between ${TRIAL_LIMITS.minDays} and ${TRIAL_LIMITS.maxDays}.`,
+    )
+    .max(
+      TRIAL_LIMITS.maxDays,
+      `Trial days must be between ${TRIAL_LIMITS.minDays} and ${TRIAL_LIMITS.maxDays}.`,
+    )
     .nullable()
     .default(null),
   /** Whether Checkout asks for a card before the trial starts (default true). */

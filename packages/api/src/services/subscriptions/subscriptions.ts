@@ -40,6 +40,7 @@ import {
 import { checkPromotionCode, couponSummary, offOf, toPackageView } from "../catalog/index.ts";
 import { collectionPauseOf, enqueueOverageReport, withdrawCurrentOverage } from "../metering/index.ts";
 import { currentSubscription } from "./account-subscription.ts";
+import { claimTrialCard, trialFor } from "./trials.ts";
 
 type Subscription = NonNullable<Awaited<ReturnType<typeof currentSubscription>>>;
 
@@ -308,9 +309,39 @@ export async function subscribe(
     const attempt =
       input.requestKey ??
       `n${await ports.db.subscription.count({ where: { accountId: account.accountId } })}`;
+    // A card given up front is known before Stripe is asked: its fingerprint decides whether it had a trial.
+    const fingerprint =
+      input.paymentMethodId && target.trialDays !== null
+        ? await ports.billing.paymentMethodFingerprint(input.paymentMethodId).catch(() => null)
+        : null;
+    // One trial per account, ever (and per card): see trials.ts.
+    const eligibility = await trialFor(ports, account.accountId, target, fingerprint);
+    const trial = eligibility.eligible ? eligibility.trial : null;
     // The card is part of the key: retrying with the same card replays the answer, another card is a new try.
-    const key = `minutely-${account.accountId}-subscribe-${target.id}-${attempt}-${input.paymentMethodId ?? "checkout"}${code ? `-${code.promotionCodeId}` : ""}`;
+    // So is the trial: a retry asks Stripe the same, and a request without it is another attempt.
+    const key = `minutely-${account.accountId}-subscribe-${target.id}-${attempt}-${input.paymentMethodId ?? "checkout"}${code ? `-${code.promotionCodeId}` : ""}${trial ? `-trial${trial.days}` : ""}`;
     const metadata = { minutely_account_id: account.accountId, minutely_plan_id: target.id };
+    // A trial without a card starts at once, with no Checkout page: nothing is charged and nothing is asked.
+    if (!input.paymentMethodId && trial && !trial.requiresCard) {
+      await ports.billing.expireOtherSubscriptionCheckouts(customerId, null, `${key}-expire`);
+      const created = await ports.billing
+        .createSubscription({
+          customerId,
+          priceId: target.stripePriceId ?? "",
+          stripePromotionCodeId: code?.stripePromotionCodeId ?? null,
+          paymentMethodId: null,
+          trialDays: trial.days,
+          metadata,
+          idempotencyKey: key,
+        })
+        .catch((error: unknown) => fromCurrencyConflict(error, view));
+      await syncSubscription(ports, created.id);
+      await syncRecentInvoices(ports, account.accountId, 5);
+      return {
+        kind: "subscribed" as const,
+        subscription: await subscriptionOverview(ports, account.accountId),
+      };
+    }
     if (!input.paymentMethodId) {
       const base = ports.settings.appUrl;
       const session = await ports.billing
@@ -318,6 +349,7 @@ export async function subscribe(
           customerId,
           priceId: target.stripePriceId ?? "",
           stripePromotionCodeId: code?.stripePromotionCodeId ?? null,
+          trialDays: trial?.days ?? null,
           successUrl: `${base}/billing/return?session_id={CHECKOUT_SESSION_ID}`,
           cancelUrl: `${base}/packages?checkout=cancelled`,
           metadata,
@@ -340,12 +372,20 @@ export async function subscribe(
         priceId: target.stripePriceId ?? "",
         stripePromotionCodeId: code?.stripePromotionCodeId ?? null,
         paymentMethodId,
+        trialDays: trial?.days ?? null,
         metadata,
         idempotencyKey: key,
       })
       .catch(fromDeclined)
       .catch((error: unknown) => fromCurrencyConflict(error, view));
     await syncSubscription(ports, created.id);
+    if (trial && fingerprint) {
+      // The card this trial started with: it starts no other account's trial.
+      await ports.db.subscription.updateMany({
+        where: { stripeSubscriptionId: created.id },
+        data: { trialCardFingerprint: fingerprint },
+      });
+    }
     await syncRecentInvoices(ports, account.accountId, 5);
     return {
       kind: "subscribed" as const,
@@ -420,6 +460,8 @@ type CheckoutSession = Awaited<ReturnType<Ports["billing"]["retrieveCheckout"]>>
 async function applyCheckout(ports: Ports, accountId: string, sessionId: string, session: CheckoutSession) {
   if (session.mode === "subscription" && session.subscriptionId) {
     await syncSubscription(ports, session.subscriptionId);
+    // A trial started in Checkout: its card gets one trial, whichever account it comes from.
+    await claimTrialCard(ports, session.subscriptionId);
   }
   if (session.mode === "setup" && session.paymentMethodId) {
     const current = await currentSubscription(ports.db, accountId);
