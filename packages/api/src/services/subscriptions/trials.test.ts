@@ -67,12 +67,15 @@ async function advanceTo(accountId: string, to: Date) {
 }
 
 let calls = 0;
-const call = (who: { ref: { accountId: string }; agentId: string }) => ({
-  callId: `trial-call-${(calls += 1)}`,
-  accountId: who.ref.accountId,
-  agentId: who.agentId,
-  direction: "outbound" as const,
-});
+function call(who: { ref: { accountId: string }; agentId: string }) {
+  calls += 1;
+  return {
+    callId: `trial-call-${calls}`,
+    accountId: who.ref.accountId,
+    agentId: who.agentId,
+    direction: "outbound" as const,
+  };
+}
 
 async function payCheckout(url: string, card: string) {
   await fetch(`${url}/pay`, {

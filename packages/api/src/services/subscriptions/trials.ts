@@ -67,7 +67,7 @@ export async function trialOffers(
  */
 export async function claimTrialCard(ports: Ports, stripeSubscriptionId: string): Promise<void> {
   const row = await ports.db.subscription.findUnique({ where: { stripeSubscriptionId } });
-  if (!row || row.status !== "trialing" || row.trialCardFingerprint !== null) return;
+  if (row?.status !== "trialing" || row.trialCardFingerprint !== null) return;
   const remote = await ports.billing.retrieveSubscription(stripeSubscriptionId);
   if (remote.status !== "trialing" || !remote.defaultPaymentMethodId) return;
   const fingerprint = await ports.billing.paymentMethodFingerprint(remote.defaultPaymentMethodId);
