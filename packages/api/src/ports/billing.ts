@@ -389,7 +389,7 @@ export interface BillingProvider {
    * payments, the ones made earlier included.
    */
   refundSubscriptionPayments(subscriptionId: string, idempotencyKey: string): Promise<ProviderRefund[]>;
-  /** Makes a payment method the subscription's default and retries its open invoices. */
+  /** Makes a payment method the subscription's default, resumes it if a trial without a card paused it, and retries its open invoices. */
   useForSubscription(subscriptionId: string, paymentMethodId: string, idempotencyKey: string): Promise<void>;
   retrieveInvoice(invoiceId: string): Promise<ProviderInvoice>;
   listInvoices(customerId: string, limit: number): Promise<ProviderInvoice[]>;

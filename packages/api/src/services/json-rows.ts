@@ -94,6 +94,7 @@ export function subscriptionRow(j: Json): Subscription {
     trialStart: dateOrNull(j, "trial_start"),
     trialEnd: dateOrNull(j, "trial_end"),
     trialCardFingerprint: textOrNull(j, "trial_card_fingerprint"),
+    defaultPaymentMethodId: textOrNull(j, "default_payment_method_id"),
     stripeTestClockId: textOrNull(j, "stripe_test_clock_id"),
     testClockTime: dateOrNull(j, "test_clock_time"),
     couponId: textOrNull(j, "coupon_id"),

@@ -903,6 +903,19 @@ export class StripeBillingProvider implements BillingProvider {
         { default_payment_method: paymentMethodId },
         { idempotencyKey: `${idempotencyKey}-default` },
       );
+      // A trial that ended without a card paused the subscription (Stripe's status `paused`): the card
+      // resumes it (a new period starts now and is charged).
+      if (sub.status === "paused") {
+        try {
+          await this.stripe.subscriptions.resume(
+            subscriptionId,
+            {},
+            { idempotencyKey: `${idempotencyKey}-resume` },
+          );
+        } catch (error) {
+          declined(error);
+        }
+      }
       const customerId = idOf(sub.customer);
       if (!customerId) return;
       const open = await this.stripe.invoices.list({

@@ -4,8 +4,8 @@
 import { Prisma, type Subscription as SubscriptionRow, type SubscriptionStatus } from "@minutely/db";
 import {
   accountNow,
+  countsTowardsMrr,
   currentSubscriptionOf,
-  grantsAccess,
   isPausedAt,
   parseCurrency,
   type SpendCap,
@@ -242,7 +242,7 @@ export async function listCustomers(
               }
             : null,
         mrr:
-          grantsAccess(status) && r.paused !== true && r.mrr_cents !== null && r.currency !== null
+          countsTowardsMrr(status) && r.paused !== true && r.mrr_cents !== null && r.currency !== null
             ? { amount: r.mrr_cents, currency: r.currency }
             : null,
         spendCap: spendCapOfRow(r),
@@ -449,7 +449,8 @@ export async function customerDetail(
     users,
     subscription: chosen,
     subscriptions,
-    mrr: chosen && grantsAccess(chosen.status) && !chosen.pause?.paused ? await mrrOf(ports, chosen) : null,
+    mrr:
+      chosen && countsTowardsMrr(chosen.status) && !chosen.pause?.paused ? await mrrOf(ports, chosen) : null,
     usage,
     daily,
     invoices: invoices.map((i) => ({

@@ -145,6 +145,7 @@ export async function syncSubscription(ports: Ports, stripeSubscriptionId: strin
         ...pauseData(remote),
         trialStart: remote.trialStart,
         trialEnd: remote.trialEnd,
+        defaultPaymentMethodId: remote.defaultPaymentMethodId,
         canceledAt: remote.canceledAt,
         endedAt: remote.endedAt,
         stripeScheduleId: scheduled ? scheduled.scheduleId : null,

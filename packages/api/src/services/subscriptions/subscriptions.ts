@@ -21,6 +21,7 @@ import {
   type SubscriptionAction,
   type SubscriptionSnapshot,
   statusLabel,
+  trialEndingSoon,
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { AppError, type AppErrorCode, UpstreamUnavailableError } from "../../errors.ts";
@@ -895,6 +896,12 @@ export interface SubscriptionOverview {
    * denied and nothing is charged until `resumesAt` (null: until resumed); `paused` says it is in effect.
    */
   pause: { startsAt: Date; resumesAt: Date | null; paused: boolean } | null;
+  /**
+   * The free trial while the subscription is `trialing` (see the domain's trials.ts): when it started and
+   * ends, whether its end is 3 days away or less at the account's now (`endingSoon`: the dashboard's "Add a
+   * card" banner) and whether a card is on file to convert with. Null otherwise.
+   */
+  trial: { startedAt: Date | null; endsAt: Date; endingSoon: boolean; cardOnFile: boolean } | null;
   stripeSubscriptionId: string | null;
 }
 
@@ -980,6 +987,7 @@ export function subscriptionOverviewOf(
       scheduledChange: null,
       withdrawnChange: null,
       pause: null,
+      trial: null,
       stripeSubscriptionId: null,
     };
   }
@@ -1008,6 +1016,15 @@ export function subscriptionOverviewOf(
         ? { packageId: resumePlan.id, packageName: resumePlan.name }
         : null,
     pause,
+    trial:
+      sub.status === "trialing" && sub.trialEnd !== null
+        ? {
+            startedAt: sub.trialStart,
+            endsAt: sub.trialEnd,
+            endingSoon: trialEndingSoon(sub.trialEnd, accountNow(wallNow, sub.testClockTime)),
+            cardOnFile: sub.defaultPaymentMethodId !== null,
+          }
+        : null,
     stripeSubscriptionId: sub.stripeSubscriptionId,
   };
 }

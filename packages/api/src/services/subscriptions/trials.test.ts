@@ -14,7 +14,14 @@ import { callEvent, createAgentRows } from "../metering/metering.fixtures.ts";
 import { reportOverage } from "../metering/overage.ts";
 import { ingestUsageEvents } from "../metering/usage-ingest.ts";
 import { packageSelection } from "./package-selection.ts";
-import { cancel, completeCheckout, subscribe, subscriptionOverview } from "./subscriptions.ts";
+import {
+  cancel,
+  completeCheckout,
+  startPaymentMethodUpdate,
+  subscribe,
+  subscriptionOverview,
+} from "./subscriptions.ts";
+import { notifyTrialEnded, notifyTrialWillEnd } from "./trials.ts";
 
 const { db } = await testDatabase();
 const START = new Date("2026-11-27T12:00:00Z");
@@ -111,13 +118,48 @@ describe("free trials", () => {
       true,
     );
 
+    const overview = await subscriptionOverview(ports, accountId);
+    expect(overview.trial).toEqual({
+      startedAt: START,
+      endsAt: new Date(START.getTime() + 14 * DAY),
+      endingSoon: false,
+      cardOnFile: false,
+    });
+
+    // 3 days before the end: Stripe's trial_will_end; the owner is emailed once, the banner shows.
+    await advanceTo(accountId, new Date(START.getTime() + 11 * DAY + 60_000));
+    expect((await subscriptionOverview(ports, accountId)).trial?.endingSoon).toBe(true);
+    await notifyTrialWillEnd(ports, row.stripeSubscriptionId);
+    await notifyTrialWillEnd(ports, row.stripeSubscriptionId);
+    const warned = await db.mailMessage.findMany({ where: { to: who.ref.email } });
+    expect(warned.map((m) => m.subject)).toEqual(["Your Minutely free trial ends on 2026-12-11"]);
+    expect(warned[0]?.text).toContain("Add a card");
+
     // The trial ends without a card: Stripe pauses the subscription, and calls are denied until a card is added.
     await advanceTo(accountId, new Date(START.getTime() + 14 * DAY + 60_000));
     expect((await db.subscription.findFirstOrThrow({ where: { accountId } })).status).toBe("paused");
+    expect((await subscriptionOverview(ports, accountId)).trial).toBeNull();
     expect(await authorizeCallRequest(ports, call(who))).toMatchObject({
       decision: "deny",
       reason: "subscription_paused",
     });
+    // Told on the day, once.
+    await notifyTrialEnded(ports, row.stripeSubscriptionId);
+    await notifyTrialEnded(ports, row.stripeSubscriptionId);
+    const told = await db.mailMessage.findMany({ where: { to: who.ref.email }, orderBy: { sentAt: "asc" } });
+    expect(told.map((m) => m.subject)).toEqual([
+      "Your Minutely free trial ends on 2026-12-11",
+      "Your Minutely free trial has ended",
+    ]);
+    expect(told[1]?.text).toContain("paused");
+
+    // "Add a card": the card resumes the subscription, which is charged and takes calls again.
+    const setup = await startPaymentMethodUpdate(ports, who.ref, "add-card");
+    await payCheckout(setup.url, "visa");
+    await completeCheckout(ports, accountId, setup.sessionId);
+    expect((await db.subscription.findFirstOrThrow({ where: { accountId } })).status).toBe("active");
+    expect((await stripeInvoices(accountId)).at(-1)).toEqual(["subscription_cycle", "paid", 2900]);
+    expect(await authorizeCallRequest(ports, call(who))).toMatchObject({ decision: "allow" });
   });
 
   it("stops calls at the allowance during a trial and bills no overage for the trial's period", async () => {

@@ -79,3 +79,75 @@ export async function claimTrialCard(ports: Ports, stripeSubscriptionId: string)
   }
   await ports.db.subscription.update({ where: { id: row.id }, data: { trialCardFingerprint: fingerprint } });
 }
+
+/** The account's owner, who is told about the trial. */
+async function ownerOf(ports: Pick<Ports, "db">, accountId: string) {
+  return await ports.db.user.findFirst({
+    where: { accountId, accountRole: "owner" },
+    orderBy: { createdAt: "asc" },
+  });
+}
+
+const day = (d: Date) => d.toISOString().slice(0, 10);
+
+/**
+ * `customer.subscription.trial_will_end` (Stripe sends it 3 days before the end): emails the owner when the
+ * trial ends and what happens then (charged with the card on file, or paused until a card is added). Once per
+ * subscription and trial end (the outbox's dedupe key); nothing for a subscription no longer trialing.
+ */
+export async function notifyTrialWillEnd(ports: Ports, stripeSubscriptionId: string): Promise<void> {
+  const row = await ports.db.subscription.findUnique({
+    where: { stripeSubscriptionId },
+    include: { plan: true },
+  });
+  if (row?.status !== "trialing" || row.trialEnd === null) return;
+  const owner = await ownerOf(ports, row.accountId);
+  if (!owner) return;
+  const price = `${(row.plan.monthlyPriceCents / 100).toFixed(2)} ${row.plan.currency.toUpperCase()}`;
+  await ports.mailer.send({
+    to: owner.email,
+    subject: `Your Minutely free trial ends on ${day(row.trialEnd)}`,
+    text:
+      row.defaultPaymentMethodId !== null
+        ? `Your free trial of ${row.plan.name} ends on ${day(row.trialEnd)}. Your card will then be charged ` +
+          `${price} a month, and overage is billed from then on. Cancel before then in Minutely (Billing) if ` +
+          `you do not want to continue.`
+        : `Your free trial of ${row.plan.name} ends on ${day(row.trialEnd)}. Without a card your subscription ` +
+          `pauses then and calls stop. Add a card in Minutely (Dashboard > Add a card) to keep your calls ` +
+          `running: ${price} a month.`,
+    dedupeKey: `trial-will-end:${stripeSubscriptionId}:${row.trialEnd.toISOString()}`,
+  });
+}
+
+/**
+ * The day a trial ended (a sync that finds it over: converted, paused without a card, or canceled): emails
+ * the owner what it became. Once per subscription (the outbox's dedupe key), and only near the end (within
+ * 2 days of it), so that a later update of an old subscription never sends a stale message.
+ */
+export async function notifyTrialEnded(ports: Ports, stripeSubscriptionId: string): Promise<void> {
+  const row = await ports.db.subscription.findUnique({
+    where: { stripeSubscriptionId },
+    include: { plan: true },
+  });
+  if (!row || row.trialEnd === null || row.status === "trialing") return;
+  const now =
+    row.testClockTime && row.testClockTime > ports.clock.now() ? row.testClockTime : ports.clock.now();
+  const since = now.getTime() - row.trialEnd.getTime();
+  if (since < 0 || since > 2 * 86_400_000) return;
+  const owner = await ownerOf(ports, row.accountId);
+  if (!owner) return;
+  const text =
+    row.status === "paused"
+      ? `Your free trial of ${row.plan.name} ended today without a card, so your subscription is paused and ` +
+        `calls are stopped. Add a card in Minutely (Dashboard > Add a card) to resume it.`
+      : row.status === "canceled"
+        ? `Your free trial of ${row.plan.name} ended today and your subscription has ended. You can subscribe ` +
+          `again at any time in Minutely.`
+        : `Your free trial of ${row.plan.name} ended today and your subscription is now paid. Thank you!`;
+  await ports.mailer.send({
+    to: owner.email,
+    subject: "Your Minutely free trial has ended",
+    text,
+    dedupeKey: `trial-ended:${stripeSubscriptionId}`,
+  });
+}

@@ -3,7 +3,8 @@ ALTER TABLE "subscription_plan" ADD COLUMN     "trial_days" INTEGER,
 ADD COLUMN     "trial_requires_card" BOOLEAN NOT NULL DEFAULT true;
 
 -- AlterTable
-ALTER TABLE "subscription" ADD COLUMN     "trial_card_fingerprint" VARCHAR(64),
+ALTER TABLE "subscription" ADD COLUMN     "default_payment_method_id" VARCHAR(255),
+ADD COLUMN     "trial_card_fingerprint" VARCHAR(64),
 ADD COLUMN     "trial_end" TIMESTAMPTZ(3),
 ADD COLUMN     "trial_start" TIMESTAMPTZ(3);
 
