@@ -368,8 +368,9 @@ SELECT json_build_object(
       'overage', CASE WHEN c.over IS NULL THEN 'hard_cap' ELSE 'billed' END)
     ELSE json_build_object('hasAccess', false, 'analytics', false, 'apiAccess', false, 'callMinutesLimit', 0,
       'agentsAllowed', 0, 'overage', 'hard_cap') END,
-  -- A paused period bills nothing and takes no calls: no forecast of it.
-  'forecast', CASE WHEN c.paused THEN NULL ELSE (SELECT value FROM forecast) END,
+  -- A paused period bills nothing and takes no calls: no forecast of it; nor of a trial's (not billed).
+  'forecast', CASE WHEN c.paused OR (c.status = 'trialing' AND c.trial_end IS NOT NULL) THEN NULL
+    ELSE (SELECT value FROM forecast) END,
   'analyticsPackages', COALESCE(cat.list, '[]'),
   'quickActions', json_build_array(
     json_build_object('id', 'packages', 'label', 'Subscription & Packages',

@@ -374,8 +374,9 @@ export function PackagesPage() {
       onSuccess: async (result) => {
         if (result.kind === "checkout") window.location.assign(result.url);
         else {
-          // A trial without a card starts at once: nothing to pay, straight to the dashboard.
-          await queryClient.invalidateQueries();
+          // A trial without a card starts at once: nothing to pay, straight to the dashboard (every cached
+          // read refetched first, the dashboard's too: its cached "choose a package" would send us back).
+          await queryClient.invalidateQueries({ refetchType: "all" });
           await navigate({ to: "/" });
         }
       },
