@@ -146,7 +146,9 @@ export function RevenuePage({
         />
       </div>
 
-      {data.totals.length === 0 && data.months.every((m) => m.newCount === 0 && m.churnCount === 0) ? (
+      {data.totals.length === 0 &&
+      data.trialingSubscribers === 0 &&
+      data.months.every((m) => m.newCount === 0 && m.churnCount === 0 && m.trialStarts === 0) ? (
         <EmptyState title="No revenue yet">
           <p>Revenue appears once customers subscribe.</p>
         </EmptyState>
@@ -158,7 +160,7 @@ export function RevenuePage({
         </Section>
         <Section id="packages-heading" title="Active subscribers per package">
           <HorizontalBars
-            title="Subscriptions granting access, by package"
+            title="Paying subscriptions (not trials), by package"
             unit={{ one: "subscriber", other: "subscribers" }}
             items={data.packages.map((p) => {
               const money = p.mrr.find((m) => m.currency === currency) ?? p.mrr[0];
