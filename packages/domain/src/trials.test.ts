@@ -89,7 +89,7 @@ describe("trial dates", () => {
     expect(trialSummary({ days: 7, requiresCard: true })).toBe("7-day free trial");
   });
 
-  it("changes packages at once, without proration, during a trial only", () => {
+  it("upgrades at once, without proration, during a trial only", () => {
     expect(trialPlanChange(true)).toEqual({ immediate: true, prorate: false });
     expect(trialPlanChange(false)).toBeNull();
   });

@@ -12,9 +12,10 @@
  * - During a trial the package's included minutes and agents apply, and **no overage is billed**: calls stop
  *   at the allowance (outbound calls past it are denied `TRIAL_ALLOWANCE_REACHED`; inbound ones follow the
  *   over-cap policy and are recorded over the cap, never billed).
- * - Plan changes during a trial (see {@link trialPlanChange}): an upgrade or a downgrade takes effect at once,
- *   with nothing charged and no proration; the trial keeps its end date (no second trial, no extension), and
- *   the new package's allowance applies from then on.
+ * - Plan changes during a trial: an **upgrade** takes effect at once with nothing charged and no proration
+ *   ({@link trialPlanChange}); the trial keeps its end date (no second trial, no extension) and the new
+ *   package's allowance applies from then on. A **downgrade** is scheduled, as always, for the end of the
+ *   period, which during a trial is the trial's end: the first charge is at the cheaper price.
  */
 
 /** The trial a package offers. */
@@ -125,8 +126,8 @@ export function trialEndingSoon(trialEnd: Date, now: Date): boolean {
 }
 
 /**
- * How a package change is made during a trial: at once, without proration or a charge, the trial keeping its
- * end (Stripe: `proration_behavior: none`, `trial_end` unchanged). Outside a trial the usual rules apply.
+ * How an upgrade is made during a trial: at once, without proration or a charge, the trial keeping its end
+ * (Stripe: `proration_behavior: none`, `trial_end` unchanged). Outside a trial (null) the usual rules apply.
  */
 export function trialPlanChange(inTrial: boolean): { immediate: true; prorate: false } | null {
   return inTrial ? { immediate: true, prorate: false } : null;

@@ -340,6 +340,8 @@ export interface BillingProvider {
     itemId: string;
     priceId: string;
     prorationDate: Date;
+    /** False during a free trial: the price changes with no proration and nothing is invoiced now. */
+    prorate?: boolean;
     idempotencyKey: string;
   }): Promise<ProviderSubscription>;
   /** Schedules a price change at the end of the current period (a subscription schedule). */

@@ -680,9 +680,13 @@ export class StripeBillingProvider implements BillingProvider {
           input.subscriptionId,
           {
             items: [{ id: input.itemId, price: input.priceId }],
-            proration_behavior: "always_invoice",
-            proration_date: seconds(input.prorationDate),
-            payment_behavior: "error_if_incomplete",
+            ...(input.prorate === false
+              ? { proration_behavior: "none" as const }
+              : {
+                  proration_behavior: "always_invoice" as const,
+                  proration_date: seconds(input.prorationDate),
+                  payment_behavior: "error_if_incomplete" as const,
+                }),
           },
           { idempotencyKey: input.idempotencyKey },
         );

@@ -16,12 +16,14 @@ import {
   checkAction,
   discountedPrice,
   grantsAccess,
+  isInTrial,
   isPausedAt,
   needsPaymentAttention,
   type SubscriptionAction,
   type SubscriptionSnapshot,
   statusLabel,
   trialEndingSoon,
+  trialPlanChange,
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { AppError, type AppErrorCode, UpstreamUnavailableError } from "../../errors.ts";
@@ -527,6 +529,20 @@ export async function previewUpgrade(
   assertNotPaused(current);
   await checkCurrency(ports, accountId, target);
   check(current, "upgrade", target);
+  const stripeNow = await stripeNowFor(ports, current);
+  // During a free trial an upgrade is free: the new package at once, nothing charged (trialPlanChange).
+  if (isInTrial(current.status, current.trialEnd, stripeNow)) {
+    return {
+      creditCents: 0,
+      chargeCents: 0,
+      totalDueNowCents: 0,
+      withdrawnOverageCents: 0,
+      currency: target.currency.trim().toLowerCase(),
+      prorationDate: toSecond(stripeNow),
+      packageId: target.id,
+      packageName: target.name,
+    };
+  }
   const account = await ports.db.account.findUniqueOrThrow({ where: { id: accountId } });
   const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
   const preview = await ports.billing.previewPriceChange({
@@ -534,7 +550,7 @@ export async function previewUpgrade(
     subscriptionId: current.stripeSubscriptionId,
     itemId: remote.itemId,
     priceId: target.stripePriceId ?? "",
-    prorationDate: toSecond(await stripeNowFor(ports, current)),
+    prorationDate: toSecond(stripeNow),
     // The upgrade withdraws this period's overage reported so far (the new plan covers the whole period):
     // the preview's total leaves it out, so what it shows is what the upgrade charges.
     withdrawOverage: { accountId, periodStart: current.currentPeriodStart },
@@ -666,11 +682,11 @@ export async function upgrade(
       assertNotPaused(current);
       await checkCurrency(ports, account.accountId, target);
       check(current, "upgrade", target);
-      const prorationDate = checkProrationDate(
-        input.prorationDate,
-        await stripeNowFor(ports, current),
-        current,
-      );
+      const stripeNow = await stripeNowFor(ports, current);
+      const prorationDate = checkProrationDate(input.prorationDate, stripeNow, current);
+      // During a free trial: no proration and no charge, the trial keeps its end (domain trialPlanChange).
+      const prorate =
+        trialPlanChange(isInTrial(current.status, current.trialEnd, stripeNow))?.prorate ?? true;
       const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
       // Already on the new price at Stripe (a retry after the answer was lost): nothing to change or charge,
       // and the subscription's latest invoice is the upgrade's.
@@ -691,6 +707,7 @@ export async function upgrade(
             itemId: remote.itemId,
             priceId: target.stripePriceId ?? "",
             prorationDate,
+            prorate,
             idempotencyKey: `minutely-${account.accountId}-upgrade-${current.stripeSubscriptionId}-${target.id}-${prorationDate.getTime()}`,
           })
           .catch(fromDeclined)

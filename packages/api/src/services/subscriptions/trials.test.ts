@@ -17,9 +17,12 @@ import { packageSelection } from "./package-selection.ts";
 import {
   cancel,
   completeCheckout,
+  downgrade,
+  previewUpgrade,
   startPaymentMethodUpdate,
   subscribe,
   subscriptionOverview,
+  upgrade,
 } from "./subscriptions.ts";
 import { notifyTrialEnded, notifyTrialWillEnd } from "./trials.ts";
 
@@ -198,6 +201,33 @@ describe("free trials", () => {
       ["subscription_cycle", "paid", 9900],
     ]);
     expect(await authorizeCallRequest(ports, call(who))).toMatchObject({ decision: "allow" });
+  });
+
+  it("upgrades during a trial at once and free, the trial keeping its end; a downgrade waits for the trial's end", async () => {
+    clock.set(START);
+    const who = await newAccount();
+    const { accountId } = who.ref;
+    await subscribe(ports, who.ref, { packageId: plans.Starter });
+    const trialEnd = new Date(START.getTime() + 14 * DAY);
+    clock.set(new Date(START.getTime() + DAY));
+    const preview = await previewUpgrade(ports, accountId, plans.Pro ?? "");
+    expect(preview.totalDueNowCents).toBe(0);
+    await upgrade(ports, who.ref, { packageId: plans.Pro, prorationDate: preview.prorationDate });
+    const upgraded = await db.subscription.findFirstOrThrow({
+      where: { accountId },
+      include: { plan: true },
+    });
+    expect(upgraded).toMatchObject({ status: "trialing", trialEnd, plan: { name: "Pro" } });
+    // Nothing charged during the trial, and Pro's allowance applies at once.
+    expect((await stripeInvoices(accountId)).every(([, , paid]) => paid === 0)).toBe(true);
+    expect((await subscriptionOverview(ports, accountId)).trial?.endsAt).toEqual(trialEnd);
+
+    // A downgrade back is scheduled for the trial's end: the first charge is at Starter's price.
+    await downgrade(ports, who.ref, { packageId: plans.Starter });
+    expect((await subscriptionOverview(ports, accountId)).scheduledChange).toMatchObject({
+      packageName: "Starter",
+      effectiveAt: trialEnd,
+    });
   });
 
   it("gives one trial per account, ever: not again after cancelling", async () => {
