@@ -55,6 +55,13 @@ describe("free trials", () => {
     expect(await page.getByTestId("dashboard-subscription").textContent()).toContain("Trial");
     expect(await page.getByRole("button", { name: "Add a card" }).count()).toBe(0);
     await screenshot(page, "web-trial-dashboard");
+    await page.goto(`${stack.baseUrl}/billing`);
+    const billingTrial = page.getByTestId("subscription-trial");
+    await billingTrial.waitFor();
+    expect(await billingTrial.textContent()).toMatch(/^Free trial until .+: nothing is charged/);
+    await screenshot(page, "web-trial-billing");
+    await page.goto(`${stack.baseUrl}/`);
+    await page.getByTestId("dashboard-trial").waitFor();
 
     // The Stripe test clock reaches 3 days before the end: trial_will_end, the banner and the email.
     const accountId =
