@@ -43,7 +43,7 @@ export const ZPackageInputSchema = z.strictObject({
   /** Price of a minute beyond the limit; null means a hard cap at the limit. */
   overagePriceCentsPerMinute: packageNumber("overagePriceCentsPerMinute").nullable(),
   recommended: z.boolean(),
-  /** The free trial's length in days (TRIAL_LIMITS), or null/absent for none. */
+  /** The free trial's length in days (TRIAL_LIMITS), or null for none; absent: as it is (a new package: none). */
   trialDays: z
     .number()
     .int("Trial days must be a whole number (or null for no trial).")
@@ -56,9 +56,9 @@ export const ZPackageInputSchema = z.strictObject({
       `Trial days must be between ${TRIAL_LIMITS.minDays} and ${TRIAL_LIMITS.maxDays}.`,
     )
     .nullable()
-    .default(null),
-  /** Whether Checkout asks for a card before the trial starts (default true). */
-  trialRequiresCard: z.boolean().default(true),
+    .optional(),
+  /** Whether Checkout asks for a card before the trial starts (absent: as it is; a new package: true). */
+  trialRequiresCard: z.boolean().optional(),
 });
 /** A package as received (the trial fields may be absent: no trial, a card required). */
 export type PackageInput = z.input<typeof ZPackageInputSchema>;
