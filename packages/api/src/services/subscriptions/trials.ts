@@ -8,7 +8,7 @@
 import type { SubscriptionPlan } from "@minutely/db";
 import { type PlanTrial, planTrialOf, type TrialEligibility, trialEligibility } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
-import { syncSubscription } from "../billing/subscription-sync.ts";
+import { syncSubscription } from "../billing/index.ts";
 
 /** Whether the account has ever had a trial (any of its subscriptions, canceled ones included). */
 export async function accountHadTrial(ports: Pick<Ports, "db">, accountId: string): Promise<boolean> {
