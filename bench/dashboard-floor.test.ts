@@ -472,6 +472,37 @@ describe("GET /bench/dashboard-sql, the dashboard's SQL floor", () => {
     expect(upcoming.subscription).toMatchObject({ statusLabel: "Active", pause: { paused: false } });
   });
 
+  it("answers the service's JSON for a trial without a card (no forecast) and one with a card", async () => {
+    const trying = await signUp("Trying Co");
+    const row = await subscribe(trying.accountId);
+    await report(trying.accountId, 120);
+    await db.subscription.update({
+      where: { id: row.id },
+      data: {
+        status: "trialing",
+        trialStart: row.currentPeriodStart,
+        trialEnd: new Date(row.currentPeriodEnd.getTime() - 86_400_000),
+      },
+    });
+    const view = await expectSame(trying.cookie);
+    expect(view.subscription).toMatchObject({ statusLabel: "Trial", trial: { cardOnFile: false } });
+    expect(view.forecast).toBeNull();
+
+    const carded = await signUp("Carded Trial Co");
+    const cardedRow = await subscribe(carded.accountId);
+    await db.subscription.update({
+      where: { id: cardedRow.id },
+      data: {
+        status: "trialing",
+        trialStart: cardedRow.currentPeriodStart,
+        trialEnd: cardedRow.currentPeriodEnd,
+        defaultPaymentMethodId: "pm_card_visa",
+      },
+    });
+    const withCard = await expectSame(carded.cookie);
+    expect(withCard.subscription).toMatchObject({ trial: { cardOnFile: true } });
+  });
+
   it("refuses what the service refuses: no cookie, a forged signature, an expired session", async () => {
     const { cookie } = await signUp("Refused Co");
     for (const url of ["/bench/dashboard", "/bench/dashboard-sql"]) {

@@ -75,6 +75,7 @@ cur AS (
     s.status IN ('past_due', 'unpaid', 'incomplete') AS needs_payment, s.stripe_subscription_id,
     s.current_period_start, s.current_period_end, s.cancel_at_period_end, s.scheduled_plan_id,
     s.scheduled_change_at, s.resume_scheduled_plan_id,
+    s.trial_start, s.trial_end, s.default_payment_method_id IS NOT NULL AS card_on_file,
     p.id AS plan_id, p.name AS plan_name, p.name_key, p.currency, p.price, p.lim, p.agents_allowed,
     p.analytics_access, p.api_access, p.over,
     greatest(v.wall, s.test_clock_time) AS now,
@@ -319,7 +320,7 @@ SELECT json_build_object(
   'subscription', CASE WHEN c.id IS NULL THEN json_build_object('status', 'none', 'statusLabel', 'No subscription',
       'grantsAccess', false, 'needsPaymentAttention', false, 'package', NULL, 'currentPeriodStart', NULL,
       'currentPeriodEnd', NULL, 'cancelAtPeriodEnd', false, 'scheduledChange', NULL, 'withdrawnChange', NULL,
-      'pause', NULL, 'stripeSubscriptionId', NULL)
+      'pause', NULL, 'trial', NULL, 'stripeSubscriptionId', NULL)
     ELSE json_build_object('status', c.status,
       'statusLabel', CASE WHEN c.paused THEN 'Paused' ELSE CASE c.status WHEN 'incomplete' THEN 'Incomplete' WHEN 'incomplete_expired' THEN 'Expired'
         WHEN 'trialing' THEN 'Trial' WHEN 'active' THEN 'Active' WHEN 'past_due' THEN 'Past due'
@@ -336,6 +337,12 @@ SELECT json_build_object(
         FROM plan p WHERE c.cancel_at_period_end AND p.id = c.resume_scheduled_plan_id),
       'pause', CASE WHEN c.pause_behavior IS NULL THEN NULL ELSE json_build_object(
         'startsAt', ${iso("c.pause_starts_at")}, 'resumesAt', ${iso("c.pause_resumes_at")}, 'paused', c.paused) END,
+      -- The domain's trialEndingSoon: the trial's end is ahead, 3 days away or less, at the account's now.
+      'trial', CASE WHEN c.status = 'trialing' AND c.trial_end IS NOT NULL THEN json_build_object(
+        'startedAt', CASE WHEN c.trial_start IS NULL THEN NULL ELSE ${iso("c.trial_start")} END,
+        'endsAt', ${iso("c.trial_end")},
+        'endingSoon', ${ms("c.trial_end")} > ${ms("c.now")} AND ${ms("c.trial_end")} - ${ms("c.now")} <= 259200000,
+        'cardOnFile', c.card_on_file) END,
       'stripeSubscriptionId', c.stripe_subscription_id) END,
   'needsPackageSelection', NOT COALESCE(c.grants, false),
   'usage', CASE WHEN f.id IS NULL THEN NULL ELSE json_build_object(
@@ -362,8 +369,9 @@ SELECT json_build_object(
       'overage', CASE WHEN c.over IS NULL THEN 'hard_cap' ELSE 'billed' END)
     ELSE json_build_object('hasAccess', false, 'analytics', false, 'apiAccess', false, 'callMinutesLimit', 0,
       'agentsAllowed', 0, 'overage', 'hard_cap') END,
-  -- A paused period bills nothing and takes no calls: no forecast of it.
-  'forecast', CASE WHEN c.paused THEN NULL ELSE (SELECT value FROM forecast) END,
+  -- A paused period bills nothing and takes no calls: no forecast of it; nor of a trial's (not billed).
+  'forecast', CASE WHEN c.paused OR (c.status = 'trialing' AND c.trial_end IS NOT NULL) THEN NULL
+    ELSE (SELECT value FROM forecast) END,
   'analyticsPackages', COALESCE(cat.list, '[]'),
   'quickActions', json_build_array(
     json_build_object('id', 'packages', 'label', 'Subscription & Packages',

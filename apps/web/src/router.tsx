@@ -12,6 +12,7 @@ import {
 } from "@tanstack/react-router";
 import { PaymentProblemBanner } from "./components/payment-problem-banner.tsx";
 import { MAIN_ID, SiteHeader } from "./components/site-header.tsx";
+import { TrialBanner } from "./components/trial-banner.tsx";
 import { authSearch } from "./lib/auth-navigation.ts";
 import { client, queryClient, trpc } from "./lib/trpc.ts";
 import { DashboardPage } from "./routes/dashboard.tsx";
@@ -118,6 +119,7 @@ function AppLayout() {
     >
       <div className="space-y-6">
         <PaymentProblemBanner />
+        <TrialBanner />
         <Outlet />
       </div>
     </LiveUpdates>

@@ -47,6 +47,7 @@ describe("schema.prisma and prisma/migrations agree (no drift)", () => {
     "invoice_adjustment invoice_adjustment_amount_check ",
     "promotion_code promotion_code_key_check ",
     "promotion_code promotion_code_max_redemptions_check ",
+    "subscription_plan subscription_plan_trial_days_check ",
   ];
 
   it("builds the same database from the migrations as from schema.prisma", async () => {

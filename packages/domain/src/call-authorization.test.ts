@@ -38,6 +38,30 @@ describe("authorizeCall", () => {
     expect(authorizeCall(input({ paused: false }))).toMatchObject({ decision: "allow" });
   });
 
+  it("stops a trial at its allowance: no overage, outbound denied TRIAL_ALLOWANCE_REACHED, a budget changes nothing", () => {
+    // An overage package in its trial: 998 of 1,000 minutes, a 5-minute reservation no longer fits.
+    for (const overrides of [{ overageAllowed: true }, { overageAllowed: true, spendCapMinutes: 500 }, {}]) {
+      expect(authorizeCall(input({ ...overrides, trial: true, minutesUsed: 998 }))).toMatchObject({
+        decision: "deny",
+        reason: "TRIAL_ALLOWANCE_REACHED",
+      });
+      // Within the allowance a trial call is capped at what is left.
+      expect(authorizeCall(input({ ...overrides, trial: true, minutesUsed: 990 }))).toMatchObject({
+        decision: "allow",
+        maxMinutes: 10,
+      });
+    }
+    // Inbound calls follow the over-cap policy (answered, recorded over the cap, never billed).
+    expect(
+      authorizeCall(input({ overageAllowed: true, trial: true, minutesUsed: 998, direction: "inbound" })),
+    ).toMatchObject({ decision: "allow", overCap: true });
+    // The same package after the trial bills the overage.
+    expect(authorizeCall(input({ overageAllowed: true, minutesUsed: 998 }))).toMatchObject({
+      decision: "allow",
+      maxMinutes: null,
+    });
+  });
+
   it("allows calls within the cap and reserves the requested minutes", () => {
     expect(authorizeCall(input())).toEqual({
       decision: "allow",

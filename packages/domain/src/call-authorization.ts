@@ -11,6 +11,8 @@
  *    `minutesLimit + spendCapMinutes` and rules 5 and 6 apply to it, denying with `SPEND_CAP_REACHED`.
  * 5. Hard-cap plans allow when `minutesUsed + minutesReserved + reserveMinutes <= minutesLimit`.
  *    The full reservation must fit: there is no partial reservation of the last few minutes.
+ * 5b. During a free trial (`trial`) no overage is billed: the cap is the included minutes whatever the plan's
+ *    overage price or spend cap, and an outbound call past it is denied `TRIAL_ALLOWANCE_REACHED`.
  * 6. Otherwise the direction's over-cap policy decides. The default lets inbound calls through
  *    (customers calling in should not hit a dead line; the overrun is recorded, not billed as
  *    overage) and denies outbound calls with `MINUTES_EXHAUSTED`.
@@ -57,6 +59,8 @@ export interface CallAuthorizationInput {
   accessGranted: boolean;
   /** Whether the subscription is paused now (`isPausedAt`): denied whatever `accessGranted` says. */
   paused?: boolean;
+  /** Whether the subscription is in its free trial (`isInTrial`): a hard stop at the included minutes. */
+  trial?: boolean;
   agentActive: boolean;
 }
 
@@ -66,6 +70,7 @@ export type CallDenialReason =
   | "AGENT_INACTIVE"
   | "MINUTES_EXHAUSTED"
   | "SPEND_CAP_REACHED"
+  | "TRIAL_ALLOWANCE_REACHED"
   | "INVALID_REQUEST";
 
 export type CallAuthorization =
@@ -104,6 +109,8 @@ export function callMinutesAllowed(input: {
   /** Overage minutes a spend cap pays for (overage plans only); null/absent: no cap. */
   spendCapMinutes?: number | null;
   policy: OverCapPolicy;
+  /** In a free trial: a hard stop at the included minutes. */
+  trial?: boolean;
 }): number | null {
   const cap = capOf(input);
   if (cap === null) return null;
@@ -111,13 +118,17 @@ export function callMinutesAllowed(input: {
   return Math.max(0, cap - input.minutesUsed - input.minutesReservedByOthers);
 }
 
-/** The minutes at which calls stop: the limit (hard cap), limit + budget (spend cap), or null (no cap). */
+/**
+ * The minutes at which calls stop: the limit (hard cap, or any plan in a trial), limit + budget (spend cap),
+ * or null (no cap).
+ */
 function capOf(input: {
   minutesLimit: number;
   overageAllowed: boolean;
   spendCapMinutes?: number | null | undefined;
+  trial?: boolean | undefined;
 }): number | null {
-  if (!input.overageAllowed) return input.minutesLimit;
+  if (!input.overageAllowed || input.trial === true) return input.minutesLimit;
   const budget = input.spendCapMinutes ?? null;
   return budget === null ? null : input.minutesLimit + budget;
 }
@@ -163,6 +174,7 @@ export function authorizeCall(input: CallAuthorizationInput): CallAuthorization 
     overageAllowed: input.overageAllowed,
     spendCapMinutes: budget,
     policy: input.policy,
+    trial: input.trial === true,
   });
   const cap = capOf(input);
   if (cap === null) {
@@ -172,18 +184,24 @@ export function authorizeCall(input: CallAuthorizationInput): CallAuthorization 
     return { decision: "allow", reserveMinutes, overCap: false, maxMinutes };
   }
   const rule = overCapRule(input.policy, input.direction);
-  const exhausted: CallAuthorization = input.overageAllowed
+  const exhausted: CallAuthorization = input.trial
     ? {
         decision: "deny",
-        reason: "SPEND_CAP_REACHED",
-        message:
-          "Your overage budget for this billing period is used up: outbound calls are paused until the next period or until you raise the budget.",
+        reason: "TRIAL_ALLOWANCE_REACHED",
+        message: `Your free trial's ${minutesLimit} included minutes are used up: outbound calls resume once the trial converts to a paid subscription.`,
       }
-    : {
-        decision: "deny",
-        reason: "MINUTES_EXHAUSTED",
-        message: `Your plan's ${minutesLimit} included minutes are used up for this billing period.`,
-      };
+    : input.overageAllowed
+      ? {
+          decision: "deny",
+          reason: "SPEND_CAP_REACHED",
+          message:
+            "Your overage budget for this billing period is used up: outbound calls are paused until the next period or until you raise the budget.",
+        }
+      : {
+          decision: "deny",
+          reason: "MINUTES_EXHAUSTED",
+          message: `Your plan's ${minutesLimit} included minutes are used up for this billing period.`,
+        };
   switch (rule) {
     case "allow":
       return { decision: "allow", reserveMinutes, overCap: true, maxMinutes };

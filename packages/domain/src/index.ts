@@ -25,4 +25,5 @@ export * from "./spend-cap";
 export * from "./subscription-machine";
 export * from "./subscription-status";
 export * from "./time";
+export * from "./trials";
 export * from "./usage";

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   type AccountSubscriptionStatus,
+  countsTowardsMrr,
   currentSubscriptionOf,
   grantsAccess,
   isLiveSubscription,
@@ -59,6 +60,11 @@ describe("mapStripeSubscriptionStatus", () => {
 });
 
 describe("grantsAccess", () => {
+  it("counts only active and past_due towards MRR: a trial pays nothing yet, an unknown status nothing", () => {
+    const all = [...SUBSCRIPTION_STATUSES, "unknown", "none"] as const;
+    expect(all.filter((s) => countsTowardsMrr(s)).sort()).toEqual(["active", "past_due"]);
+  });
+
   it("grants access only to active, trialing and past_due", () => {
     const granted = ALL.filter((status) => grantsAccess(status));
     expect(granted.sort()).toEqual(["active", "past_due", "trialing"]);

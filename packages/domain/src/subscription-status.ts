@@ -57,6 +57,30 @@ export function grantsAccess(status: AccountSubscriptionStatus): boolean {
   }
 }
 
+/**
+ * Whether the subscription pays, and so counts towards MRR: `active` and `past_due` (dunning is collecting).
+ * A `trialing` subscription grants access but pays nothing yet: it is counted apart (trialing subscribers)
+ * and enters MRR when it converts. Everything else, `unknown` included, does not count.
+ */
+export function countsTowardsMrr(status: AccountSubscriptionStatus): boolean {
+  switch (status) {
+    case "active":
+    case "past_due":
+      return true;
+    case "trialing":
+    case "incomplete":
+    case "incomplete_expired":
+    case "unpaid":
+    case "canceled":
+    case "paused":
+    case "unknown":
+    case "none":
+      return false;
+    default:
+      return failClosed(status, false);
+  }
+}
+
 /** Whether the customer must act on payment: `past_due`, `unpaid` and `incomplete`. */
 export function needsPaymentAttention(status: AccountSubscriptionStatus): boolean {
   switch (status) {

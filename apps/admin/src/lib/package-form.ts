@@ -11,6 +11,7 @@ import {
   PLAN_DESCRIPTION_MAX_LENGTH,
   PLAN_NAME_MAX_LENGTH,
   packageNumberMessage,
+  TRIAL_LIMITS,
 } from "@minutely/domain";
 import { z } from "zod";
 import type { AdminPackage, PackageInput } from "./trpc.ts";
@@ -36,6 +37,12 @@ export interface PackageFormValues {
   /** Whole cents per minute beyond the limit, as typed. */
   overageCents: string;
   recommended: boolean;
+  /** Offer a free trial to new subscribers. */
+  offerTrial: boolean;
+  /** The trial's length in days (TRIAL_LIMITS), as typed. */
+  trialDays: string;
+  /** Whether Checkout asks for a card before the trial starts. */
+  trialRequiresCard: boolean;
 }
 
 export type PackageFormField = keyof PackageFormValues;
@@ -205,6 +212,15 @@ export function parsePackageForm(values: PackageFormValues): PackageFormResult {
     else overage = parsed.value;
   }
 
+  let trialDays: number | null = null;
+  if (values.offerTrial) {
+    const days = parseWholeNumber(values.trialDays ?? "");
+    if (!days.ok) errors.trialDays = "Enter the trial's length in whole days";
+    else if (days.value < TRIAL_LIMITS.minDays || days.value > TRIAL_LIMITS.maxDays)
+      errors.trialDays = `Trial days must be between ${TRIAL_LIMITS.minDays} and ${TRIAL_LIMITS.maxDays}.`;
+    else trialDays = days.value;
+  }
+
   if (
     Object.keys(errors).length > 0 ||
     !price.ok ||
@@ -227,6 +243,8 @@ export function parsePackageForm(values: PackageFormValues): PackageFormResult {
       apiAccess: values.apiAccess,
       overagePriceCentsPerMinute: overage,
       recommended: values.recommended,
+      trialDays,
+      trialRequiresCard: values.trialRequiresCard,
     },
   };
 }
@@ -245,6 +263,9 @@ export const PackageFormSchema = z
     hardCap: z.boolean(),
     overageCents: z.string(),
     recommended: z.boolean(),
+    offerTrial: z.boolean(),
+    trialDays: z.string(),
+    trialRequiresCard: z.boolean(),
   })
   .transform((values, ctx): PackageInput => {
     const result = parsePackageForm(values);
@@ -267,6 +288,9 @@ export const EMPTY_PACKAGE_FORM: PackageFormValues = {
   hardCap: true,
   overageCents: "",
   recommended: false,
+  offerTrial: false,
+  trialDays: "14",
+  trialRequiresCard: true,
 };
 
 export function formValuesOf(pkg: AdminPackage): PackageFormValues {
@@ -282,6 +306,9 @@ export function formValuesOf(pkg: AdminPackage): PackageFormValues {
     hardCap: pkg.overagePricePerMinute === null,
     overageCents: pkg.overagePricePerMinute === null ? "" : String(pkg.overagePricePerMinute.amount),
     recommended: pkg.recommended,
+    offerTrial: pkg.trial !== null,
+    trialDays: String(pkg.trial?.days ?? 14),
+    trialRequiresCard: pkg.trial?.requiresCard ?? true,
   };
 }
 
@@ -297,6 +324,8 @@ const FORM_FIELD_OF: Record<string, PackageFormField> = {
   apiAccess: "apiAccess",
   overagePriceCentsPerMinute: "overageCents",
   recommended: "recommended",
+  trialDays: "trialDays",
+  trialRequiresCard: "trialRequiresCard",
 };
 
 /** Splits server field errors into the ones a form field can show and the rest (for a banner). */

@@ -150,6 +150,11 @@ export function CustomersPage({
                           {pauseText(c.pause)}
                         </span>
                       ) : null}
+                      {c.trial ? (
+                        <span className="text-xs text-slate-500" data-testid="customer-trial">
+                          Trial ends {formatDate(c.trial.endsAt)}
+                        </span>
+                      ) : null}
                     </div>
                   </td>
                   <td className={td}>

@@ -68,6 +68,8 @@ const PACKAGE_FIELDS = [
   { name: "apiAccess", id: "package-apiAccess", label: "API access" },
   { name: "overageCents", id: "package-overageCents", label: "Overage price per minute (cents)" },
   { name: "recommended", id: "package-recommended", label: "Recommended" },
+  { name: "trialDays", id: "package-trialDays", label: "Trial length (days)" },
+  { name: "trialRequiresCard", id: "package-trialRequiresCard", label: "Card required to start the trial" },
 ];
 
 export function NewPackagePage() {
@@ -148,12 +150,13 @@ function PackageForm({
     defaultValues,
   });
   const { errors, isSubmitting } = form.formState;
-  const [price, currency, hardCap, overageCents, recommended] = form.watch([
+  const [price, currency, hardCap, overageCents, recommended, offerTrial] = form.watch([
     "price",
     "currency",
     "hardCap",
     "overageCents",
     "recommended",
+    "offerTrial",
   ]);
 
   const submit = form.handleSubmit(async (input) => {
@@ -342,6 +345,37 @@ function PackageForm({
                 }
               />
             </div>
+          </fieldset>
+
+          <fieldset className="flex flex-col gap-3">
+            <legend className="mb-2 text-sm font-semibold text-slate-900">Free trial</legend>
+            <CheckboxField
+              id="package-offerTrial"
+              label="Offer a free trial"
+              {...form.register("offerTrial", { onChange: () => form.clearErrors("trialDays") })}
+              hint="New subscribers get the included minutes and agents free for the trial; no overage is billed and calls stop at the allowance. One trial per account (and per card), ever."
+            />
+            <div className="sm:max-w-xs">
+              <Field
+                id="package-trialDays"
+                label="Trial length (days)"
+                inputMode="numeric"
+                autoComplete="off"
+                className="disabled:cursor-not-allowed disabled:bg-slate-100 disabled:text-slate-400"
+                {...form.register("trialDays")}
+                disabled={!offerTrial}
+                error={offerTrial ? errors.trialDays?.message : undefined}
+                hint="Whole days, 1 to 90."
+              />
+            </div>
+            <CheckboxField
+              id="package-trialRequiresCard"
+              label="Card required to start the trial"
+              {...form.register("trialRequiresCard")}
+              disabled={!offerTrial}
+              error={errors.trialRequiresCard?.message}
+              hint="Without a card the trial starts at once; when it ends the subscription pauses until a card is added."
+            />
           </fieldset>
 
           <fieldset className="flex flex-col gap-3">

@@ -335,6 +335,11 @@ function PackageRows({
             <div className="flex flex-wrap items-center gap-1.5">
               <span className="font-semibold text-slate-900">{pkg.name}</span>
               {pkg.recommended ? <Badge tone="brand">Recommended</Badge> : null}
+              {pkg.trial ? (
+                <Badge tone="success">
+                  {pkg.trial.days}-day trial{pkg.trial.requiresCard ? "" : ", no card"}
+                </Badge>
+              ) : null}
             </div>
             {pkg.description ? (
               <p className="mt-0.5 line-clamp-2 text-xs text-slate-500" title={pkg.description}>

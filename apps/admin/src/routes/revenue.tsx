@@ -20,6 +20,8 @@ const MONTH_COLUMNS: Column[] = [
   { label: "Upgraded", className: "text-right" },
   { label: "Downgraded", className: "text-right" },
   { label: "Churned", className: "text-right" },
+  { label: "Trials started", className: "text-right" },
+  { label: "Trial conversion", className: "text-right" },
   { label: "New MRR", className: "text-right" },
   { label: "Expansion", className: "text-right" },
   { label: "Contraction", className: "text-right" },
@@ -118,11 +120,11 @@ export function RevenuePage({
           />
         </div>
       ) : null}
-      <div className="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-4" aria-live="polite">
+      <div className="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-5" aria-live="polite">
         <Kpi
           label="MRR"
           value={formatAmount(mrr, currency)}
-          detail="Monthly price of subscriptions that grant access (active, trial, past due)"
+          detail="Monthly price of subscriptions that pay (active, past due; not trials)"
         />
         <Kpi label="ARR" value={formatAmount(mrr * 12, currency)} detail="12 × MRR" />
         <Kpi
@@ -139,9 +141,16 @@ export function RevenuePage({
           value={subscribers > 0 ? formatAmount(Math.round(mrr / subscribers), currency) : "—"}
           detail="MRR ÷ active subscribers"
         />
+        <Kpi
+          label="Trialing subscribers"
+          value={formatNumber(data.trialingSubscribers)}
+          detail="In their free trial now: not paying, not in MRR"
+        />
       </div>
 
-      {data.totals.length === 0 && data.months.every((m) => m.newCount === 0 && m.churnCount === 0) ? (
+      {data.totals.length === 0 &&
+      data.trialingSubscribers === 0 &&
+      data.months.every((m) => m.newCount === 0 && m.churnCount === 0 && m.trialStarts === 0) ? (
         <EmptyState title="No revenue yet">
           <p>Revenue appears once customers subscribe.</p>
         </EmptyState>
@@ -153,7 +162,7 @@ export function RevenuePage({
         </Section>
         <Section id="packages-heading" title="Active subscribers per package">
           <HorizontalBars
-            title="Subscriptions granting access, by package"
+            title="Paying subscriptions (not trials), by package"
             unit={{ one: "subscriber", other: "subscribers" }}
             items={data.packages.map((p) => {
               const money = p.mrr.find((m) => m.currency === currency) ?? p.mrr[0];
@@ -171,7 +180,7 @@ export function RevenuePage({
         <DataTable
           caption="Subscriptions and MRR movements per month, newest first"
           columns={MONTH_COLUMNS}
-          minWidth="min-w-[60rem]"
+          minWidth="min-w-[72rem]"
           boxClassName="shadow-none"
         >
           {[...data.months].reverse().map((m) => {
@@ -186,6 +195,12 @@ export function RevenuePage({
                 <td className={`${td} text-right tabular-nums`}>{formatNumber(m.upgradeCount)}</td>
                 <td className={`${td} text-right tabular-nums`}>{formatNumber(m.downgradeCount)}</td>
                 <td className={`${td} text-right tabular-nums`}>{formatNumber(m.churnCount)}</td>
+                <td className={`${td} text-right tabular-nums`}>{formatNumber(m.trialStarts)}</td>
+                <td className={`${td} text-right tabular-nums`} data-trial-conversion={m.month}>
+                  {m.trialsEnded > 0
+                    ? `${formatNumber(m.trialConversions)} of ${formatNumber(m.trialsEnded)} (${Math.round((100 * m.trialConversions) / m.trialsEnded)}%)`
+                    : "—"}
+                </td>
                 <td className={`${td} text-right tabular-nums`}>
                   {formatAmount(x?.newCents ?? 0, currency)}
                 </td>
@@ -218,9 +233,9 @@ export function RevenuePage({
           <ul className="mt-2 list-disc space-y-1 pl-5">
             <li>
               <strong>MRR</strong> is the monthly price each subscriber pays (their own Stripe price: a
-              subscriber who kept an older price counts at that price) over subscriptions whose status grants
-              access: active, trial and past due, leaving out subscriptions whose pause is in effect (a paused
-              subscription pays nothing). ARR is 12 × MRR.
+              subscriber who kept an older price counts at that price) over subscriptions that pay: active and
+              past due, leaving out subscriptions in their free trial (counted apart as trialing subscribers)
+              and those whose pause is in effect (a paused subscription pays nothing). ARR is 12 × MRR.
             </li>
             <li>
               <strong>Discounts</strong>: MRR, new and churned count what the subscriber pays after a
@@ -231,7 +246,15 @@ export function RevenuePage({
             </li>
             <li>
               <strong>New</strong>: subscriptions Minutely recorded in the month that got past the first
-              payment, at the price they started on.
+              payment, at the price they started on. A subscription that began with a free trial is new in the
+              month its trial converted (its trial's end), and never if it did not.
+            </li>
+            <li>
+              <strong>Trials</strong> are counted apart and never in MRR. Trials started: subscriptions whose
+              trial began in the month. Trial conversion: of the trials that ended in the month, those that
+              went on paying (active, past due or unpaid after the trial, or canceled later than its end); a
+              trial that ended without a card (paused) or was canceled by its end did not convert. A trial
+              that never converted is not churn either.
             </li>
             <li>
               <strong>Upgraded / downgraded</strong>: price changes in Stripe's subscription-update webhooks

@@ -98,6 +98,7 @@ describe("GET /api/dashboard/comprehensive/", () => {
       cancel_at_period_end: false,
       scheduled_change: null,
       pause: null,
+      trial: null,
     });
     expect(body.user_needs_package_selection).toBe(false);
     expect(body.usage).toMatchObject({

@@ -343,6 +343,8 @@ export async function registerMeteringRoutes(
         "and outbound calls are denied (minutes_exhausted). Packages with an overage price allow, unless the " +
         "customer set an overage budget (spend cap): then the same rule applies at the included minutes plus " +
         "the minutes the budget pays for, and outbound calls beyond it are denied (spend_cap_reached). " +
+        "During a free trial no overage is billed: every package stops at its included minutes, and outbound " +
+        "calls beyond them are denied (trial_allowance_reached). " +
         "An allowed call is told max_duration_seconds, the most it may last (null when no cap ends it); " +
         "the platform ends it then. Minutes beyond a hard cap are recorded as over-cap minutes " +
         "(over_cap_minutes in the usage reads), shown to the customer and the admins, and never billed. " +

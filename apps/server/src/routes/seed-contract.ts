@@ -23,6 +23,10 @@ export const ZSeedContractPackageSchema = z.object({
   api_access: z.boolean(),
   overage_price_per_minute: z.number().nullable(),
   recommended: z.boolean(),
+  trial: z
+    .object({ days: z.number().int(), requires_card: z.boolean() })
+    .nullable()
+    .meta({ description: "The free trial new subscribers get (one per account, ever), or null" }),
 });
 
 function toSeedContractPackage(p: PackageView): z.input<typeof ZSeedContractPackageSchema> {
@@ -38,6 +42,7 @@ function toSeedContractPackage(p: PackageView): z.input<typeof ZSeedContractPack
     api_access: p.features.apiAccess,
     overage_price_per_minute: p.overagePricePerMinute ? major(p.overagePricePerMinute) : null,
     recommended: p.recommended,
+    trial: p.trial ? { days: p.trial.days, requires_card: p.trial.requiresCard } : null,
   };
 }
 
@@ -134,6 +139,20 @@ export const ZSeedContractSubscriptionSchema = z.object({
         "The collection pause: from starts_at (the end of the period paid) calls are denied " +
         "(subscription_paused) and nothing is charged until resumes_at (null: until resumed); paused: in effect",
     }),
+  trial: z
+    .object({
+      started_at: ZDateTimeSchema.nullable(),
+      ends_at: ZDateTimeSchema,
+      ending_soon: z.boolean(),
+      card_on_file: z.boolean(),
+    })
+    .nullable()
+    .meta({
+      description:
+        "The free trial while the status is trialing: outbound calls stop at the included minutes " +
+        "(trial_allowance_reached) and no overage is billed; ending_soon: 3 days or less left; card_on_file: " +
+        "whether the trial converts at its end (without a card the subscription pauses until one is added)",
+    }),
 });
 
 export function toSeedContractSubscription(
@@ -163,6 +182,14 @@ export function toSeedContractSubscription(
           starts_at: sub.pause.startsAt.toISOString(),
           resumes_at: sub.pause.resumesAt?.toISOString() ?? null,
           paused: sub.pause.paused,
+        }
+      : null,
+    trial: sub.trial
+      ? {
+          started_at: sub.trial.startedAt?.toISOString() ?? null,
+          ends_at: sub.trial.endsAt.toISOString(),
+          ending_soon: sub.trial.endingSoon,
+          card_on_file: sub.trial.cardOnFile,
         }
       : null,
   };

@@ -106,10 +106,10 @@ const ZActionSubscriptionSchema = ZSeedContractSubscriptionSchema.pick({
 const ZActionResponseSchema = z.object({
   action: z.enum(ACTIONS),
   result: z.enum(["checkout", "subscribed", "updated", "invoices"]),
-  checkout_url: z
-    .string()
-    .optional()
-    .meta({ description: "subscribe without payment_method_id: Stripe Checkout" }),
+  checkout_url: z.string().optional().meta({
+    description:
+      "subscribe without payment_method_id: Stripe Checkout (not for a trial without a card: it starts at once)",
+  }),
   subscription: ZActionSubscriptionSchema.optional(),
   invoices: z.array(ZSeedContractInvoiceSchema).optional().meta({ description: "billing_history" }),
 });
@@ -213,6 +213,11 @@ export async function registerSubscriptionRoutes(
       "Subscribe, upgrade (prorated now), downgrade (next cycle), cancel, resume, pause, resume_pause, or list invoices",
     description:
       "Without payment_method_id, subscribe returns a Stripe Checkout URL to send the customer to. " +
+      "A package with a free trial (the package list's trial) starts it when the account never had one and " +
+      "the card never started another account's trial: a trial without a card starts at once (result " +
+      "subscribed, status trialing, no Checkout); one that needs a card goes through Checkout (or the " +
+      "payment_method_id given), nothing charged until the trial ends. During a trial an upgrade is free and " +
+      "at once (no proration); a downgrade takes effect at the trial's end. " +
       "Every action is idempotent: repeating a request that already took effect changes nothing.",
     security: sessionSecurity,
     body: ZActionRequestSchema,

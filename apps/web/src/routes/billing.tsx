@@ -181,6 +181,15 @@ export function BillingPage() {
               {formatMoney(sub.package.monthlyPrice)}/month · current period{" "}
               {formatDate(sub.currentPeriodStart)} – {formatDate(sub.currentPeriodEnd)}
             </p>
+            {sub.trial ? (
+              <p className="rounded-md bg-slate-50 p-3" data-testid="subscription-trial">
+                Free trial until {formatDate(sub.trial.endsAt)}: nothing is charged and calls stop at the
+                included minutes.{" "}
+                {sub.trial.cardOnFile
+                  ? `Then ${formatMoney(sub.package.monthlyPrice)}/month on your card.`
+                  : "Add a card before it ends to keep your calls running; without one the subscription pauses."}
+              </p>
+            ) : null}
             {sub.discount ? (
               <p className="rounded-md bg-emerald-50 p-3" data-testid="subscription-discount">
                 Discount{sub.discount.code ? ` (code ${sub.discount.code})` : ""}: {sub.discount.summary}

@@ -62,6 +62,14 @@ function SubscriptionCard({ data }: { data: DashboardData }) {
           <li>
             Current period {formatDate(sub.currentPeriodStart)} – {formatDate(sub.currentPeriodEnd)}
           </li>
+          {sub.trial ? (
+            <li className="font-medium text-slate-800" data-testid="dashboard-trial">
+              Free trial until {formatDate(sub.trial.endsAt)}
+              {sub.trial.cardOnFile
+                ? `, then ${formatMoney(sub.package.monthlyPrice)} a month`
+                : ": add a card to continue after it"}
+            </li>
+          ) : null}
           {sub.pause ? (
             <li className="font-medium text-amber-800" data-testid="dashboard-pause">
               {pauseSummary(sub.pause)}
@@ -73,7 +81,7 @@ function SubscriptionCard({ data }: { data: DashboardData }) {
             <li className="font-medium text-slate-800">
               Changes to {sub.scheduledChange.packageName} on {formatDate(sub.scheduledChange.effectiveAt)}
             </li>
-          ) : (
+          ) : sub.trial ? null : (
             <li>Renews on {formatDate(sub.currentPeriodEnd)}</li>
           )}
         </ul>

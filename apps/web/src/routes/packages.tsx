@@ -368,10 +368,17 @@ export function PackagesPage() {
       : [];
   const codeChecks = useCodeChecks(code, choosable);
   const checkOf = (packageId: string) => codeChecks[choosable.indexOf(packageId)]?.data;
+  const navigate = useNavigate();
   const subscribe = useIntentMutation(
     trpc.subscription.subscribe.mutationOptions({
-      onSuccess: (result) => {
+      onSuccess: async (result) => {
         if (result.kind === "checkout") window.location.assign(result.url);
+        else {
+          // A trial without a card starts at once: nothing to pay, straight to the dashboard (every cached
+          // read refetched first, the dashboard's too: its cached "choose a package" would send us back).
+          await queryClient.invalidateQueries({ refetchType: "all" });
+          await navigate({ to: "/" });
+        }
       },
     }),
   );
@@ -409,6 +416,8 @@ export function PackagesPage() {
           const cheaper = choice.kind === "downgrade";
           const check = choice.kind === "choose" ? checkOf(pkg.id) : undefined;
           const discounted = check?.valid ? check : null;
+          // The trial subscribing starts (one per account, ever): offered only to those who may choose.
+          const trial = choice.kind === "choose" ? pkg.trialOffer : null;
           return (
             <li key={pkg.id}>
               <Card
@@ -420,6 +429,7 @@ export function PackagesPage() {
                   <div className="flex gap-1">
                     {isCurrent ? <Badge tone="success">Current plan</Badge> : null}
                     {pkg.recommended ? <Badge tone="brand">Recommended</Badge> : null}
+                    {trial ? <Badge tone="success">{trial.days}-day free trial</Badge> : null}
                   </div>
                 </div>
                 {discounted ? (
@@ -473,10 +483,26 @@ export function PackagesPage() {
                       }
                     >
                       {subscribe.isPending && subscribe.variables?.packageId === pkg.id
-                        ? "Opening checkout…"
-                        : `Choose ${pkg.name}`}
+                        ? trial && !trial.requiresCard
+                          ? "Starting trial…"
+                          : "Opening checkout…"
+                        : trial
+                          ? `Start ${trial.days}-day free trial`
+                          : `Choose ${pkg.name}`}
                     </Button>
-                  ) : choice.kind === "current" ? (
+                  ) : null}
+                  {choice.kind === "choose" && trial ? (
+                    <p className="mt-2 text-center text-xs text-slate-600" data-testid="trial-terms">
+                      {trial.requiresCard
+                        ? `Card required. Nothing is charged until the trial ends, then ${formatMoney(pkg.monthlyPrice)}/month.`
+                        : "No card required. Calls stop at the included minutes during the trial."}
+                    </p>
+                  ) : choice.kind === "choose" && pkg.trial ? (
+                    <p className="mt-2 text-center text-xs text-slate-500" data-testid="trial-used">
+                      Your account has had its free trial.
+                    </p>
+                  ) : choice.kind === "choose" || choice.kind === "unavailable" ? null : choice.kind ===
+                    "current" ? (
                     <p className="text-center text-sm text-slate-500">Your package</p>
                   ) : choice.kind === "scheduled" ? (
                     <p className="text-center text-sm text-slate-500">
@@ -546,6 +572,16 @@ export function PackagesPage() {
                   ))}
                 </tr>
               ))}
+              <tr className="border-t border-slate-100" data-testid="comparison-trial">
+                <th scope="row" className="py-2 pr-4 font-medium">
+                  Free trial
+                </th>
+                {packages.map((pkg) => (
+                  <td key={pkg.id} className="py-2 pr-4">
+                    {pkg.trial ? `${pkg.trial.days} days${pkg.trial.requiresCard ? "" : ", no card"}` : "—"}
+                  </td>
+                ))}
+              </tr>
             </tbody>
           </table>
         </ScrollArea>

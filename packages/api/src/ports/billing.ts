@@ -20,6 +20,11 @@ export interface ProviderSubscription {
   pauseCollection: { behavior: string; resumesAt: Date | null } | null;
   canceledAt: Date | null;
   endedAt: Date | null;
+  /** Stripe's `trial_start` / `trial_end` (null: the subscription never had a trial). */
+  trialStart: Date | null;
+  trialEnd: Date | null;
+  /** The subscription's `default_payment_method` (its card), when it has one. */
+  defaultPaymentMethodId: string | null;
   scheduleId: string | null;
   testClockId: string | null;
   latestInvoiceId: string | null;
@@ -305,6 +310,8 @@ export interface BillingProvider {
     customerId: string;
     priceId: string;
     stripePromotionCodeId?: string | null;
+    /** A free trial of this many days (Checkout asks for the card, charges nothing now), or none. */
+    trialDays?: number | null;
     successUrl: string;
     cancelUrl: string;
     metadata: Record<string, string>;
@@ -340,16 +347,26 @@ export interface BillingProvider {
     paymentMethodId: string,
     idempotencyKey: string,
   ): Promise<string>;
-  /** Creates and pays the subscription at once; throws PaymentDeclinedError leaving no subscription. */
+  /**
+   * Creates and pays the subscription at once; throws PaymentDeclinedError leaving no subscription. With
+   * `trialDays` it starts trialing (nothing charged now); without a card (`paymentMethodId` null, trials only)
+   * the trial ends as `trial_settings.end_behavior.missing_payment_method: pause` says: paused until a card
+   * is added.
+   */
   createSubscription(input: {
     customerId: string;
     priceId: string;
     stripePromotionCodeId?: string | null;
-    paymentMethodId: string;
+    paymentMethodId: string | null;
+    trialDays?: number | null;
     metadata: Record<string, string>;
     idempotencyKey: string;
   }): Promise<ProviderSubscription>;
   retrieveSubscription(subscriptionId: string): Promise<ProviderSubscription>;
+  /** Ends a trial at once (`trial_end: now`): the subscription invoices and charges its card now. */
+  endTrialNow(subscriptionId: string, idempotencyKey: string): Promise<ProviderSubscription>;
+  /** The card's fingerprint (the same card number gives the same one, whichever customer saved it). */
+  paymentMethodFingerprint(paymentMethodId: string): Promise<string | null>;
   /** The customer's subscriptions that are not canceled, as Stripe has them now, newest first (Stripe's order). */
   listSubscriptions(customerId: string): Promise<ProviderSubscription[]>;
   retrieveScheduledChange(scheduleId: string, now: Date): Promise<ProviderScheduledChange | null>;
@@ -371,6 +388,8 @@ export interface BillingProvider {
     itemId: string;
     priceId: string;
     prorationDate: Date;
+    /** False during a free trial: the price changes with no proration and nothing is invoiced now. */
+    prorate?: boolean;
     idempotencyKey: string;
   }): Promise<ProviderSubscription>;
   /** Schedules a price change at the end of the current period (a subscription schedule). */
@@ -455,7 +474,7 @@ export interface BillingProvider {
   listInvoiceAdjustments(invoiceId: string, paymentIntentId: string | null): Promise<ProviderAdjustment[]>;
   /** The customer's balance credits made by hand (balance transactions of type `adjustment`, negative). */
   listBalanceCredits(customerId: string): Promise<ProviderAdjustment[]>;
-  /** Makes a payment method the subscription's default and retries its open invoices. */
+  /** Makes a payment method the subscription's default, resumes it if a trial without a card paused it, and retries its open invoices. */
   useForSubscription(subscriptionId: string, paymentMethodId: string, idempotencyKey: string): Promise<void>;
   retrieveInvoice(invoiceId: string): Promise<ProviderInvoice>;
   listInvoices(customerId: string, limit: number): Promise<ProviderInvoice[]>;

@@ -31,6 +31,17 @@ const fromSeconds = (value: number | null | undefined) => (value ? new Date(valu
 const idOf = (value: string | { id: string } | null | undefined) =>
   value === null || value === undefined ? null : typeof value === "string" ? value : value.id;
 
+/**
+ * A free trial of `days`: a trial that ends without a card pauses the subscription (Stripe's `paused`: no
+ * calls) until one is added, instead of invoicing a payment that cannot be collected.
+ */
+function trialData(days: number) {
+  return {
+    trial_period_days: days,
+    trial_settings: { end_behavior: { missing_payment_method: "pause" as const } },
+  };
+}
+
 function toSubscription(sub: Stripe.Subscription): ProviderSubscription {
   const item = sub.items.data[0];
   if (!item) throw new Error(`Stripe subscription ${sub.id} has no items`);
@@ -54,6 +65,9 @@ function toSubscription(sub: Stripe.Subscription): ProviderSubscription {
       : null,
     canceledAt: fromSeconds(sub.canceled_at),
     endedAt: fromSeconds(sub.ended_at),
+    trialStart: fromSeconds(sub.trial_start),
+    trialEnd: fromSeconds(sub.trial_end),
+    defaultPaymentMethodId: idOf(sub.default_payment_method),
     scheduleId: idOf(sub.schedule),
     testClockId: idOf(sub.test_clock),
     latestInvoiceId: idOf(sub.latest_invoice),
@@ -499,7 +513,10 @@ export class StripeBillingProvider implements BillingProvider {
           success_url: input.successUrl,
           cancel_url: input.cancelUrl,
           metadata: input.metadata,
-          subscription_data: { metadata: input.metadata },
+          subscription_data: {
+            metadata: input.metadata,
+            ...(input.trialDays ? trialData(input.trialDays) : {}),
+          },
         },
         { idempotencyKey: input.idempotencyKey },
       );
@@ -604,7 +621,8 @@ export class StripeBillingProvider implements BillingProvider {
           {
             customer: input.customerId,
             items: [{ price: input.priceId }],
-            default_payment_method: input.paymentMethodId,
+            ...(input.paymentMethodId ? { default_payment_method: input.paymentMethodId } : {}),
+            ...(input.trialDays ? trialData(input.trialDays) : {}),
             payment_behavior: "error_if_incomplete",
             metadata: input.metadata,
             ...(input.stripePromotionCodeId
@@ -617,6 +635,21 @@ export class StripeBillingProvider implements BillingProvider {
       } catch (error) {
         declined(error);
       }
+    });
+  }
+
+  endTrialNow(subscriptionId: string, idempotencyKey: string) {
+    return viaStripe(async () =>
+      toSubscription(
+        await this.stripe.subscriptions.update(subscriptionId, { trial_end: "now" }, { idempotencyKey }),
+      ),
+    );
+  }
+
+  paymentMethodFingerprint(paymentMethodId: string) {
+    return viaStripe(async () => {
+      const pm = await this.stripe.paymentMethods.retrieve(paymentMethodId);
+      return pm.card?.fingerprint ?? null;
     });
   }
 
@@ -724,9 +757,13 @@ export class StripeBillingProvider implements BillingProvider {
           input.subscriptionId,
           {
             items: [{ id: input.itemId, price: input.priceId }],
-            proration_behavior: "always_invoice",
-            proration_date: seconds(input.prorationDate),
-            payment_behavior: "error_if_incomplete",
+            ...(input.prorate === false
+              ? { proration_behavior: "none" as const }
+              : {
+                  proration_behavior: "always_invoice" as const,
+                  proration_date: seconds(input.prorationDate),
+                  payment_behavior: "error_if_incomplete" as const,
+                }),
           },
           { idempotencyKey: input.idempotencyKey },
         );
@@ -1031,6 +1068,19 @@ export class StripeBillingProvider implements BillingProvider {
         { default_payment_method: paymentMethodId },
         { idempotencyKey: `${idempotencyKey}-default` },
       );
+      // A trial that ended without a card paused the subscription (Stripe's status `paused`): the card
+      // resumes it (a new period starts now and is charged).
+      if (sub.status === "paused") {
+        try {
+          await this.stripe.subscriptions.resume(
+            subscriptionId,
+            {},
+            { idempotencyKey: `${idempotencyKey}-resume` },
+          );
+        } catch (error) {
+          declined(error);
+        }
+      }
       const customerId = idOf(sub.customer);
       if (!customerId) return;
       const open = await this.stripe.invoices.list({

@@ -117,6 +117,7 @@ describe("admin.customers.list", () => {
         planName: "Pro",
         cancelAtPeriodEnd: false,
         pause: null,
+        trial: null,
         usage: { minutesUsed: 2400, minutesLimit: 3000, percentage: 80 },
         mrr: { amount: 8900, currency: "usd" },
         spendCap: null,

@@ -4,8 +4,8 @@
 import { Prisma, type Subscription as SubscriptionRow, type SubscriptionStatus } from "@minutely/db";
 import {
   accountNow,
+  countsTowardsMrr,
   currentSubscriptionOf,
-  grantsAccess,
   isPausedAt,
   parseCurrency,
   type SpendCap,
@@ -78,9 +78,11 @@ export interface CustomerListItem {
   cancelAtPeriodEnd: boolean;
   /** The collection pause: when it starts and ends (null: until resumed), and whether it is in effect. */
   pause: { startsAt: Date; resumesAt: Date | null; paused: boolean } | null;
+  /** While the subscription is in its free trial (trialing): when the trial ends. Not in MRR meanwhile. */
+  trial: { endsAt: Date } | null;
   /** The current period's minutes against the package's limit; null without a subscription. */
   usage: { minutesUsed: number; minutesLimit: number; percentage: number } | null;
-  /** What the account adds to MRR: its monthly price while its subscription grants access, else null. */
+  /** What the account adds to MRR: its monthly price while its subscription pays (not in a trial), else null. */
   mrr: Amount | null;
   /** The overage budget and whether the current period reached it (outbound calls denied); null: none. */
   spendCap: (SpendCap & { reached: boolean }) | null;
@@ -105,6 +107,7 @@ interface ListRow {
   pause_starts_at: Date | null;
   pause_resumes_at: Date | null;
   paused: boolean | null;
+  trial_end: Date | null;
   minutes_used: number | null;
   minutes_limit: number | null;
   /** What the subscription adds to MRR: its price after a recurring discount (mrrAmount). */
@@ -199,7 +202,7 @@ export async function listCustomers(
     )
     SELECT p.id, p.name, p.created_at, o.email AS owner_email, s.status, pl.name AS plan_name,
       s.cancel_at_period_end, s.pause_behavior, COALESCE(s.pause_starts_at, s.current_period_start) AS pause_starts_at,
-      s.pause_resumes_at, ${pausedSql("s", clock.now())} AS paused, CASE WHEN s.id IS NULL THEN NULL ELSE COALESCE(r.minutes, 0) END AS minutes_used,
+      s.pause_resumes_at, ${pausedSql("s", clock.now())} AS paused, s.trial_end, CASE WHEN s.id IS NULL THEN NULL ELSE COALESCE(r.minutes, 0) END AS minutes_used,
       pl.call_minutes_limit AS minutes_limit, ${mrrAmount(clock.now())}::int AS mrr_cents, ${PRICE_CURRENCY} AS currency,
       p.overage_cap_cents AS cap_cents, p.overage_cap_currency AS cap_currency,
       pl.overage_price_cents_per_minute AS overage_price_cents
@@ -233,6 +236,7 @@ export async function listCustomers(
           r.pause_behavior !== null && r.pause_starts_at !== null
             ? { startsAt: r.pause_starts_at, resumesAt: r.pause_resumes_at, paused: r.paused === true }
             : null,
+        trial: status === "trialing" && r.trial_end !== null ? { endsAt: r.trial_end } : null,
         usage:
           r.minutes_limit !== null && r.minutes_used !== null
             ? {
@@ -242,7 +246,7 @@ export async function listCustomers(
               }
             : null,
         mrr:
-          grantsAccess(status) && r.paused !== true && r.mrr_cents !== null && r.currency !== null
+          countsTowardsMrr(status) && r.paused !== true && r.mrr_cents !== null && r.currency !== null
             ? { amount: r.mrr_cents, currency: r.currency }
             : null,
         spendCap: spendCapOfRow(r),
@@ -453,7 +457,8 @@ export async function customerDetail(
     users,
     subscription: chosen,
     subscriptions,
-    mrr: chosen && grantsAccess(chosen.status) && !chosen.pause?.paused ? await mrrOf(ports, chosen) : null,
+    mrr:
+      chosen && countsTowardsMrr(chosen.status) && !chosen.pause?.paused ? await mrrOf(ports, chosen) : null,
     usage,
     daily,
     invoices: invoices.map((i) => ({

@@ -1,10 +1,16 @@
 // Revenue, computed from Minutely's own records (never from Stripe's reports):
-// - MRR: the monthly price of every subscription whose status grants access (domain `grantsAccess`) and
-//   that is not paused (domain `isPausedAt`: a collection pause in effect pays nothing), in
+// - MRR: the monthly price of every subscription that pays (domain `countsTowardsMrr`: active or past due;
+//   a trial pays nothing yet and is counted apart, as trialing subscribers) and that is not paused (domain `isPausedAt`: a collection pause in effect pays nothing), in
 //   integer minor units per currency. The price is the subscriber's own Stripe price (plan_price: prices
 //   are immutable, so a subscriber who kept an old price counts at that price). ARR = 12 x MRR.
-// - New: subscriptions created in the month that got past `incomplete` (Minutely's created_at).
-// - Churned: subscriptions that ended (status canceled) in the month, at the price they had at the end.
+// - New: subscriptions created in the month that got past `incomplete` (Minutely's created_at); one that
+//   began with a trial is new in the month its trial converted (its trial_end), and never if it did not.
+// - Churned: subscriptions that ended (status canceled) in the month, at the price they had at the end; a
+//   trial that ended without converting (canceled at or before its trial_end) never paid and is no churn.
+// - Trials (counted apart, never in MRR): trialing subscribers now; per month, trials started (trial_start),
+//   trials ended (trial_end in the month, passed), and trials converted: ended and went on paying (status
+//   active, past due or unpaid, or canceled after its trial_end). A trial paused at its end without a card
+//   is not converted (unless a card resumed it since). Conversion rate = converted / ended.
 // - Upgraded / downgraded: price changes recorded in the webhook log (customer.subscription.updated events
 //   whose previous_attributes hold the subscription's items), up when the monthly amount rose, down when
 //   it fell, with the exact difference as expansion or contraction MRR. Upgrades apply at once; downgrades
@@ -20,9 +26,10 @@
 //   recurs at (its price and recurring discount do), so `netCents` is the MRR movement without them.
 // Not counted as movements: access lost or regained without a cancellation (past_due -> unpaid, say).
 import { Prisma } from "@minutely/db";
+import { TRIAL_LIMITS } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import type { Amount } from "./customers.ts";
-import { ACCESS_STATUSES, mrrAmount, PRICE_CURRENCY, pausedSql } from "./sql.ts";
+import { MRR_STATUSES, mrrAmount, PRICE_CURRENCY, pausedSql } from "./sql.ts";
 
 export const MAX_REVENUE_MONTHS = 24;
 
@@ -42,6 +49,10 @@ export interface MonthMovements {
   upgradeCount: number;
   downgradeCount: number;
   churnCount: number;
+  /** Trials that started, ended (their trial_end passed in the month) and converted to paying, in the month. */
+  trialStarts: number;
+  trialsEnded: number;
+  trialConversions: number;
   /** MRR movements per currency, in minor units: new and expansion add, contraction and churn subtract. */
   mrr: {
     currency: string;
@@ -59,8 +70,10 @@ export interface RevenueOverview {
   asOf: Date;
   /** Per currency, largest first. */
   totals: { currency: string; mrrCents: number; arrCents: number; subscribers: number }[];
-  /** Subscriptions granting access, all currencies. */
+  /** Paying subscriptions (counted in MRR), all currencies. */
   subscribers: number;
+  /** Subscriptions in their free trial now (granting access, not paying, not in MRR). */
+  trialingSubscribers: number;
   packages: PackageRevenue[];
   months: MonthMovements[];
 }
@@ -92,6 +105,23 @@ interface ChangeRow {
   to_currency: string | null;
 }
 
+interface TrialRow {
+  trialing: boolean;
+  trial_start: Date;
+  trial_end: Date | null;
+  ended: boolean | null;
+  converted: boolean | null;
+}
+
+/**
+ * Whether subscription alias `s`, whose trial has ended, went on paying: active, past due or unpaid (its
+ * first invoice was made), or canceled after its trial's end. Paused (no card) or canceled at the end is not.
+ */
+function convertedSql(): Prisma.Sql {
+  return Prisma.sql`(s.status IN ('active', 'past_due', 'unpaid')
+    OR (s.status = 'canceled' AND s.ended_at > s.trial_end))`;
+}
+
 function monthKey(date: Date): string {
   return `${date.getUTCFullYear()}-${String(date.getUTCMonth() + 1).padStart(2, "0")}`;
 }
@@ -121,7 +151,9 @@ export async function revenueOverview(
   const now = clock.now();
   const from = startOfUtcMonth(now, input.months - 1);
   const amount = mrrAmount(now);
-  const [packageRows, started, ended, changes, adjustments] = await Promise.all([
+  // A trial lasts at most 90 days (TRIAL_LIMITS): one converting in the window was created at most that long before.
+  const trialFrom = new Date(from.getTime() - TRIAL_LIMITS.maxDays * 86_400_000);
+  const [packageRows, started, ended, changes, adjustments, trials] = await Promise.all([
     // Index subscription(status, current_period_end) narrows to the access-granting statuses.
     db.$queryRaw<PackageRow[]>`
       SELECT pl.id AS plan_id, pl.name, pl.active, pl.sort_order, x.currency, COALESCE(x.subscribers, 0)::int AS subscribers, x.mrr
@@ -132,19 +164,23 @@ export async function revenueOverview(
         JOIN subscription_plan pl ON pl.id = s.plan_id
         LEFT JOIN plan_price pp ON pp.stripe_price_id = s.stripe_price_id
         LEFT JOIN coupon c ON c.id = s.coupon_id
-        WHERE s.status::text = ANY(${ACCESS_STATUSES}::text[]) AND NOT ${pausedSql("s", now)}
+        WHERE s.status::text = ANY(${MRR_STATUSES}::text[]) AND NOT ${pausedSql("s", now)}
         GROUP BY 1, 2
       ) x ON x.plan_id = pl.id
       WHERE pl.active OR x.subscribers > 0
       ORDER BY pl.sort_order, pl.name, x.currency`,
     // Index subscription(created_at).
     db.$queryRaw<StartEndRow[]>`
-      SELECT s.id, s.stripe_subscription_id, s.created_at AS at, ${amount}::int AS amount, ${PRICE_CURRENCY} AS currency
-      FROM subscription s
-      JOIN subscription_plan pl ON pl.id = s.plan_id
-      LEFT JOIN plan_price pp ON pp.stripe_price_id = s.stripe_price_id
-      LEFT JOIN coupon c ON c.id = s.coupon_id
-      WHERE s.created_at >= ${from} AND s.status NOT IN ('incomplete', 'incomplete_expired')`,
+      SELECT * FROM (
+        SELECT s.id, s.stripe_subscription_id, COALESCE(s.trial_end, s.created_at) AS at, ${amount}::int AS amount,
+          ${PRICE_CURRENCY} AS currency
+        FROM subscription s
+        JOIN subscription_plan pl ON pl.id = s.plan_id
+        LEFT JOIN plan_price pp ON pp.stripe_price_id = s.stripe_price_id
+        LEFT JOIN coupon c ON c.id = s.coupon_id
+        WHERE s.created_at >= ${trialFrom} AND s.status NOT IN ('incomplete', 'incomplete_expired')
+          AND (s.trial_end IS NULL OR (s.trial_end <= ${now} AND ${convertedSql()}))
+      ) x WHERE x.at >= ${from}`,
     // Index subscription(ended_at).
     db.$queryRaw<StartEndRow[]>`
       SELECT s.id, s.stripe_subscription_id, s.ended_at AS at, ${amount}::int AS amount, ${PRICE_CURRENCY} AS currency
@@ -152,7 +188,8 @@ export async function revenueOverview(
       JOIN subscription_plan pl ON pl.id = s.plan_id
       LEFT JOIN plan_price pp ON pp.stripe_price_id = s.stripe_price_id
       LEFT JOIN coupon c ON c.id = s.coupon_id
-      WHERE s.ended_at >= ${from} AND s.status = 'canceled'`,
+      WHERE s.ended_at >= ${from} AND s.status = 'canceled'
+        AND (s.trial_end IS NULL OR s.ended_at > s.trial_end)`,
     // Index stripe_event(type, stripe_created_at); only subscriptions Minutely knows.
     db.$queryRaw<ChangeRow[]>`
       SELECT e.payload #>> '{data,object,id}' AS stripe_subscription_id, e.stripe_created_at AS at,
@@ -173,6 +210,12 @@ export async function revenueOverview(
       FROM invoice_adjustment a
       WHERE a.status = 'succeeded' AND a.created_at >= ${from}
       GROUP BY 1, 2`,
+    // Trials: trialing now, and per month started, ended and converted (index subscription(created_at)).
+    db.$queryRaw<TrialRow[]>`
+      SELECT s.status = 'trialing' AND s.trial_end > ${now} AS trialing, s.trial_start, s.trial_end,
+        s.trial_end <= ${now} AND ${convertedSql()} AS converted, s.trial_end <= ${now} AS ended
+      FROM subscription s
+      WHERE s.trial_start IS NOT NULL AND (s.created_at >= ${trialFrom} OR s.status = 'trialing')`,
   ]);
 
   const totals = new Map<string, { mrrCents: number; subscribers: number }>();
@@ -212,6 +255,9 @@ export async function revenueOverview(
       upgradeCount: 0,
       downgradeCount: 0,
       churnCount: 0,
+      trialStarts: 0,
+      trialsEnded: 0,
+      trialConversions: 0,
       mrr: [],
       givenBack: [],
     };
@@ -283,6 +329,19 @@ export async function revenueOverview(
       creditedCents: Number(row.credited),
     });
   }
+  let trialingSubscribers = 0;
+  for (const trial of trials) {
+    if (trial.trialing) trialingSubscribers += 1;
+    const startMonth = byMonth.get(monthKey(trial.trial_start));
+    if (startMonth) startMonth.trialStarts += 1;
+    if (trial.trial_end && trial.ended) {
+      const endMonth = byMonth.get(monthKey(trial.trial_end));
+      if (endMonth) {
+        endMonth.trialsEnded += 1;
+        if (trial.converted) endMonth.trialConversions += 1;
+      }
+    }
+  }
   for (const month of months) {
     month.mrr.sort((a, b) => a.currency.localeCompare(b.currency));
     month.givenBack.sort((a, b) => a.currency.localeCompare(b.currency));
@@ -299,6 +358,7 @@ export async function revenueOverview(
       }))
       .sort((a, b) => b.mrrCents - a.mrrCents || a.currency.localeCompare(b.currency)),
     subscribers,
+    trialingSubscribers,
     packages: [...packages.values()]
       .sort((a, b) => a.sortOrder - b.sortOrder || a.name.localeCompare(b.name))
       .map(({ sortOrder: _sortOrder, ...rest }) => rest),

@@ -2,10 +2,13 @@
 // subscriber pays. Every fragment is written to use an index (see the comments) so lists stay fast with
 // tens of thousands of accounts.
 import { Prisma } from "@minutely/db";
-import { grantsAccess, SUBSCRIPTION_STATUSES } from "@minutely/domain";
+import { countsTowardsMrr, grantsAccess, SUBSCRIPTION_STATUSES } from "@minutely/domain";
 
-/** Statuses whose subscription grants access (and so counts towards MRR): domain `grantsAccess`. */
+/** Statuses whose subscription grants access: domain `grantsAccess`. */
 export const ACCESS_STATUSES: readonly string[] = SUBSCRIPTION_STATUSES.filter((s) => grantsAccess(s));
+
+/** Statuses whose subscription pays, and so counts towards MRR (not `trialing`): domain `countsTowardsMrr`. */
+export const MRR_STATUSES: readonly string[] = SUBSCRIPTION_STATUSES.filter((s) => countsTowardsMrr(s));
 
 /** Longest search term the admin lists accept. */
 export const MAX_SEARCH_LENGTH = 100;

@@ -133,6 +133,44 @@ describe("package catalog administration", () => {
     ]);
   });
 
+  it("sets a package's trial, shows it in the catalog, keeps it on an update that leaves it out, and refuses bad values", async () => {
+    const problems = (input: Record<string, unknown>) =>
+      ZPackageInputSchema.safeParse({ ...scale, ...input }).error?.issues.map((i) => [i.path[0], i.message]);
+    // Out of range, fractions and wrong JSON types are refused naming the field, never coerced.
+    for (const trialDays of [0, 91, 2.5, "14", true]) {
+      expect(problems({ trialDays })?.[0]?.[0]).toBe("trialDays");
+    }
+    expect(problems({ trialDays: 14, trialRequiresCard: "no" })?.[0]?.[0]).toBe("trialRequiresCard");
+    expect(problems({ trialDays: 14, trialRequiresCard: null })?.[0]?.[0]).toBe("trialRequiresCard");
+    expect(problems({ trialDays: 90, trialRequiresCard: false })).toBeUndefined();
+    expect(await fieldOf(createPackage(ports, admin, { ...scale, name: "Trial bad", trialDays: 0 }))).toEqual(
+      {
+        code: "BAD_REQUEST",
+        field: "trialDays",
+      },
+    );
+
+    const created = await createPackage(ports, admin, {
+      ...scale,
+      name: "Trial Scale",
+      trialDays: 14,
+      trialRequiresCard: false,
+    });
+    expect(created.package.trial).toEqual({ days: 14, requiresCard: false });
+    const listed = (await listPackagesForAdmin(ports)).find((p) => p.id === created.package.id);
+    expect(listed?.trial).toEqual({ days: 14, requiresCard: false });
+    // An update without the trial fields keeps the trial; null removes it.
+    const kept = await updatePackage(ports, admin, created.package.id, { ...scale, name: "Trial Scale" });
+    expect(kept.package.trial).toEqual({ days: 14, requiresCard: false });
+    const removed = await updatePackage(ports, admin, created.package.id, {
+      ...scale,
+      name: "Trial Scale",
+      trialDays: null,
+    });
+    expect(removed.package.trial).toBeNull();
+    await setPackageActive(ports, admin, created.package.id, false);
+  });
+
   it("keeps at most one recommended package", async () => {
     const scaleRow = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Scale" } });
     await updatePackage(ports, admin, scaleRow.id, { ...scale, recommended: true });

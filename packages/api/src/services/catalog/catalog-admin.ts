@@ -11,7 +11,9 @@ import {
   PLAN_DESCRIPTION_MAX_LENGTH,
   PLAN_NAME_MAX_LENGTH,
   packageNumberMessage,
+  TRIAL_LIMITS,
   validatePlan,
+  validateTrial,
 } from "@minutely/domain";
 import { z } from "zod";
 import type { Ports, Viewer } from "../../context.ts";
@@ -41,8 +43,25 @@ export const ZPackageInputSchema = z.strictObject({
   /** Price of a minute beyond the limit; null means a hard cap at the limit. */
   overagePriceCentsPerMinute: packageNumber("overagePriceCentsPerMinute").nullable(),
   recommended: z.boolean(),
+  /** The free trial's length in days (TRIAL_LIMITS), or null for none; absent: as it is (a new package: none). */
+  trialDays: z
+    .number()
+    .int("Trial days must be a whole number (or null for no trial).")
+    .min(
+      TRIAL_LIMITS.minDays,
+      `Trial days must be between ${TRIAL_LIMITS.minDays} and ${TRIAL_LIMITS.maxDays}.`,
+    )
+    .max(
+      TRIAL_LIMITS.maxDays,
+      `Trial days must be between ${TRIAL_LIMITS.minDays} and ${TRIAL_LIMITS.maxDays}.`,
+    )
+    .nullable()
+    .optional(),
+  /** Whether Checkout asks for a card before the trial starts (absent: as it is; a new package: true). */
+  trialRequiresCard: z.boolean().optional(),
 });
-export type PackageInput = z.infer<typeof ZPackageInputSchema>;
+/** A package as received (the trial fields may be absent: no trial, a card required). */
+export type PackageInput = z.input<typeof ZPackageInputSchema>;
 
 /** Domain field names -> input field names, so validation messages name the form field. */
 const FIELD_OF: Record<string, keyof PackageInput> = {
@@ -63,7 +82,7 @@ const CATALOG_LOCK = transactionLock("catalog");
 function rowData(input: PackageInput) {
   return {
     name: input.name,
-    description: input.description,
+    description: input.description ?? "",
     monthlyPriceCents: input.monthlyPriceCents,
     currency: input.currency,
     callMinutesLimit: input.callMinutesLimit,
@@ -72,11 +91,16 @@ function rowData(input: PackageInput) {
     apiAccess: input.apiAccess,
     overagePriceCentsPerMinute: input.overagePriceCentsPerMinute,
     recommended: input.recommended,
+    // Absent trial fields leave the package's trial as it is (a new package: none, a card required).
+    ...(input.trialDays !== undefined ? { trialDays: input.trialDays } : {}),
+    ...(input.trialRequiresCard !== undefined ? { trialRequiresCard: input.trialRequiresCard } : {}),
   };
 }
 
 function checkRules(input: PackageInput, active: boolean, sortOrder: number): void {
   const view = toPackageView({
+    trialDays: null,
+    trialRequiresCard: true,
     ...rowData(input),
     id: "",
     active,
@@ -86,7 +110,7 @@ function checkRules(input: PackageInput, active: boolean, sortOrder: number): vo
     createdAt: new Date(0),
     updatedAt: new Date(0),
   } satisfies SubscriptionPlan);
-  const [issue] = validatePlan(toPlanDefinition(view));
+  const [issue] = [...validatePlan(toPlanDefinition(view)), ...validateTrial(input)];
   if (issue) throw new AppError("BAD_REQUEST", issue.message, FIELD_OF[issue.field] ?? issue.field);
 }
 

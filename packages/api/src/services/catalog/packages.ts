@@ -7,6 +7,8 @@ import {
   isCurrency,
   type Money,
   type PlanDefinition,
+  type PlanTrial,
+  planTrialOf,
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 
@@ -23,6 +25,8 @@ export interface PackageView {
   recommended: boolean;
   active: boolean;
   sortOrder: number;
+  /** The free trial new subscribers get (days, whether a card is required), or null. */
+  trial: PlanTrial | null;
 }
 
 function currencyOf(row: SubscriptionPlan): Currency {
@@ -46,6 +50,7 @@ export function toPackageView(row: SubscriptionPlan): PackageView {
     recommended: row.recommended,
     active: row.active,
     sortOrder: row.sortOrder,
+    trial: planTrialOf(row),
   };
 }
 

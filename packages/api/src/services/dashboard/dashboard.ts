@@ -197,9 +197,10 @@ export function dashboardOf(viewer: DashboardViewer, now: Date, facts: Dashboard
   });
 
   const plans = catalog.packages.map(toPlanDefinition);
-  // A paused period bills nothing and takes no calls: no forecast of it.
+  // A paused period bills nothing and takes no calls: no forecast of it. Nor of a trial's period: it is not
+  // billed (calls stop at the allowance), so a projected bill would be wrong.
   const forecast =
-    usage?.accessGranted && granted.package && !subscription.pause?.paused
+    usage?.accessGranted && granted.package && !subscription.pause?.paused && subscription.trial === null
       ? usageOutlook({
           minutesUsed: usage.minutesUsed,
           period: usage.period,

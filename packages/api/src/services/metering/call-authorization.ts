@@ -14,6 +14,8 @@
 //   used and held minutes, under the period lock, which a change of the budget takes too: concurrent
 //   authorizations cannot together overshoot the budget, and one racing a lowering is decided by the lowered
 //   budget (no extra round trip: it rides on the statement that reads the held minutes).
+// - During a free trial (`trialing`, before `trial_end` at the account's now) every package stops at its
+//   included minutes: outbound calls beyond them are denied trial_allowance_reached (no overage is billed).
 // - A paused subscription (a collection pause in effect at the account's now, or Stripe's status paused) is
 //   denied with subscription_paused (the domain's isPausedAt; failing closed until the resume is synced).
 // - Per account, authorizations and ingestion serialize on the current period's rollup row
@@ -33,6 +35,7 @@ import {
   type CallDirection,
   callMinutesAllowed,
   DEFAULT_OVER_CAP_POLICY,
+  isInTrial,
   isPausedAt,
   MS_PER_MINUTE,
   type SpendCap,
@@ -70,6 +73,7 @@ export const CALL_DENIALS = [
   "agent_inactive",
   "minutes_exhausted",
   "spend_cap_reached",
+  "trial_allowance_reached",
   "unknown_account",
   "unknown_agent",
   "call_id_conflict",
@@ -236,6 +240,7 @@ async function authorizeInTransaction(
         overageAllowed: plan.overagePrice !== null,
         spendCapMinutes: budgetMinutes,
         policy: DEFAULT_OVER_CAP_POLICY,
+        trial: isInTrial(subscription.status, subscription.trialEnd, now),
       });
       return {
         decision: "allow",
@@ -259,6 +264,7 @@ async function authorizeInTransaction(
       policy: DEFAULT_OVER_CAP_POLICY,
       accessGranted: subscription.accessGranted,
       paused: isPausedAt(subscription.status, subscription.pause, now),
+      trial: isInTrial(subscription.status, subscription.trialEnd, now),
       agentActive: agent.active,
     });
     if (decision.decision === "deny") {

@@ -37,6 +37,7 @@ import type { JobQueue } from "../../ports/queue.ts";
 import { lockPeriod, recordPeriodSpendCapSql } from "./period-plans.ts";
 import { isCurrentPeriodOf } from "./periods.ts";
 import {
+  isTrialPeriod,
   loadMeteringSubscription,
   METERING_TX_OPTIONS,
   type MeteringSubscription,
@@ -118,6 +119,9 @@ export async function reportOverage(
     // subscription, so the minutes stay recorded and unreported (shown as overage, never invoiced). A period
     // starting at or after the end is none of the subscription's (ingestion refuses its calls).
     if (subscription.endedAt !== null) return null;
+    // A free trial's period bills no overage (calls stop at the allowance; inbound minutes beyond it, and any
+    // recorded late, stay recorded over the cap and are never invoiced).
+    if (isTrialPeriod(subscription, input.periodStart)) return null;
     // At most what the budget that governs the period pays for: the current period's is the budget in force
     // now (recorded on the row; a change of the budget takes this lock, so it is read after any change that
     // committed first), a closed period's is the one it recorded, in force when it closed (a budget raised

@@ -39,6 +39,11 @@ export interface MeteringSubscription {
   accessGranted: boolean;
   /** The collection pause, if one is set (see the domain's `isPausedAt`: paused calls are denied). */
   pause: CollectionPause | null;
+  /**
+   * When the subscription's free trial ends (Stripe's `trial_end`; null: it had none). While `trialing`
+   * before it, calls stop at the included minutes; a period that started before it bills no overage.
+   */
+  trialEnd: Date | null;
   plan: MeteringPlan;
   /** The sync ticket of the Stripe read this row was written from; grows with every newer read. */
   syncTicket: bigint;
@@ -106,6 +111,7 @@ function toMeteringSubscription(
     createdAt: row.createdAt,
     accessGranted: grantsAccess(row.status),
     pause: collectionPauseOf(row),
+    trialEnd: row.trialEnd,
     plan: toMeteringPlan(row.plan),
     syncTicket: row.syncTicket,
     testClockTime: row.testClockTime,
@@ -283,4 +289,15 @@ export async function loadMeteringSubscription(
   accountId: string,
 ): Promise<MeteringSubscription | null> {
   return (await loadMeteringSubscriptions(db, [accountId])).get(accountId) ?? null;
+}
+
+/**
+ * Whether the period starting at `periodStart` is (part of) the subscription's free trial: no overage is
+ * billed for it (docs/billing.md "Free trials").
+ */
+export function isTrialPeriod(
+  subscription: Pick<MeteringSubscription, "trialEnd">,
+  periodStart: Date,
+): boolean {
+  return subscription.trialEnd !== null && periodStart.getTime() < subscription.trialEnd.getTime();
 }

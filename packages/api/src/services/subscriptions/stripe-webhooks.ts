@@ -17,6 +17,7 @@ import {
 } from "../billing/index.ts";
 import { rebillVoidedRenewal } from "./pause.ts";
 import { applyCompletedCheckout } from "./subscriptions.ts";
+import { notifyTrialEnded, notifyTrialWillEnd } from "./trials.ts";
 
 /** How often the queue tries an event before giving up (a failed event below this is still retried). */
 export const STRIPE_EVENT_MAX_ATTEMPTS = TASKS["process-stripe-event"].maxAttempts;
@@ -154,6 +155,9 @@ export async function processStripeEvent(ports: Ports, eventId: string): Promise
     const type = event.type;
     if (type.startsWith("customer.subscription.") && object.id) {
       await syncSubscription(ports, object.id);
+      // Free trials: warned 3 days before the end, and told on the day it ended (deduplicated mail).
+      if (type === "customer.subscription.trial_will_end") await notifyTrialWillEnd(ports, object.id);
+      else await notifyTrialEnded(ports, object.id);
     } else if (type === "checkout.session.completed" && object.id) {
       await applyCompletedCheckout(ports, object.id);
     } else if (type.startsWith("customer.discount.")) {

@@ -16,12 +16,15 @@ import {
   checkAction,
   discountedPrice,
   grantsAccess,
+  isInTrial,
   isPausedAt,
   needsPaymentAttention,
   promotionCodeKey,
   type SubscriptionAction,
   type SubscriptionSnapshot,
   statusLabel,
+  trialEndingSoon,
+  trialPlanChange,
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { AppError, type AppErrorCode, UpstreamUnavailableError } from "../../errors.ts";
@@ -41,6 +44,7 @@ import {
 import { checkPromotionCode, couponSummary, offOf, toPackageView } from "../catalog/index.ts";
 import { collectionPauseOf, enqueueOverageReport, withdrawCurrentOverage } from "../metering/index.ts";
 import { currentSubscription } from "./account-subscription.ts";
+import { claimTrialCard, trialFor } from "./trials.ts";
 
 type Subscription = NonNullable<Awaited<ReturnType<typeof currentSubscription>>>;
 
@@ -311,9 +315,39 @@ export async function subscribe(
     const attempt =
       input.requestKey ??
       `n${await ports.db.subscription.count({ where: { accountId: account.accountId } })}`;
+    // A card given up front is known before Stripe is asked: its fingerprint decides whether it had a trial.
+    const fingerprint =
+      input.paymentMethodId && target.trialDays !== null
+        ? await ports.billing.paymentMethodFingerprint(input.paymentMethodId).catch(() => null)
+        : null;
+    // One trial per account, ever (and per card): see trials.ts.
+    const eligibility = await trialFor(ports, account.accountId, target, fingerprint);
+    const trial = eligibility.eligible ? eligibility.trial : null;
     // The card is part of the key: retrying with the same card replays the answer, another card is a new try.
-    const key = `minutely-${account.accountId}-subscribe-${target.id}-${attempt}-${input.paymentMethodId ?? "checkout"}${code ? `-${code.promotionCodeId}` : ""}`;
+    // So is the trial: a retry asks Stripe the same, and a request without it is another attempt.
+    const key = `minutely-${account.accountId}-subscribe-${target.id}-${attempt}-${input.paymentMethodId ?? "checkout"}${code ? `-${code.promotionCodeId}` : ""}${trial ? `-trial${trial.days}` : ""}`;
     const metadata = { minutely_account_id: account.accountId, minutely_plan_id: target.id };
+    // A trial without a card starts at once, with no Checkout page: nothing is charged and nothing is asked.
+    if (!input.paymentMethodId && trial && !trial.requiresCard) {
+      await ports.billing.expireOtherSubscriptionCheckouts(customerId, null, `${key}-expire`);
+      const created = await ports.billing
+        .createSubscription({
+          customerId,
+          priceId: target.stripePriceId ?? "",
+          stripePromotionCodeId: code?.stripePromotionCodeId ?? null,
+          paymentMethodId: null,
+          trialDays: trial.days,
+          metadata,
+          idempotencyKey: key,
+        })
+        .catch((error: unknown) => fromCurrencyConflict(error, view));
+      await syncSubscription(ports, created.id);
+      await syncRecentInvoices(ports, account.accountId, 5);
+      return {
+        kind: "subscribed" as const,
+        subscription: await subscriptionOverview(ports, account.accountId),
+      };
+    }
     if (!input.paymentMethodId) {
       const base = ports.settings.appUrl;
       const session = await ports.billing
@@ -321,6 +355,7 @@ export async function subscribe(
           customerId,
           priceId: target.stripePriceId ?? "",
           stripePromotionCodeId: code?.stripePromotionCodeId ?? null,
+          trialDays: trial?.days ?? null,
           successUrl: `${base}/billing/return?session_id={CHECKOUT_SESSION_ID}`,
           cancelUrl: `${base}/packages?checkout=cancelled`,
           metadata,
@@ -344,6 +379,7 @@ export async function subscribe(
         priceId: target.stripePriceId ?? "",
         stripePromotionCodeId: code?.stripePromotionCodeId ?? null,
         paymentMethodId,
+        trialDays: trial?.days ?? null,
         metadata,
         idempotencyKey: key,
       })
@@ -351,6 +387,13 @@ export async function subscribe(
       .catch((error: unknown) => fromDiscountRefused(ports, error, input.promotionCode, target.id))
       .catch((error: unknown) => fromCurrencyConflict(error, view));
     await syncSubscription(ports, created.id);
+    if (trial && fingerprint) {
+      // The card this trial started with: it starts no other account's trial.
+      await ports.db.subscription.updateMany({
+        where: { stripeSubscriptionId: created.id },
+        data: { trialCardFingerprint: fingerprint },
+      });
+    }
     await syncRecentInvoices(ports, account.accountId, 5);
     return {
       kind: "subscribed" as const,
@@ -456,6 +499,8 @@ type CheckoutSession = Awaited<ReturnType<Ports["billing"]["retrieveCheckout"]>>
 async function applyCheckout(ports: Ports, accountId: string, sessionId: string, session: CheckoutSession) {
   if (session.mode === "subscription" && session.subscriptionId) {
     await syncSubscription(ports, session.subscriptionId);
+    // A trial started in Checkout: its card gets one trial, whichever account it comes from.
+    await claimTrialCard(ports, session.subscriptionId);
   }
   if (session.mode === "setup" && session.paymentMethodId) {
     const current = await currentSubscription(ports.db, accountId);
@@ -520,6 +565,20 @@ export async function previewUpgrade(
   assertNotPaused(current);
   await checkCurrency(ports, accountId, target);
   check(current, "upgrade", target);
+  const stripeNow = await stripeNowFor(ports, current);
+  // During a free trial an upgrade is free: the new package at once, nothing charged (trialPlanChange).
+  if (isInTrial(current.status, current.trialEnd, stripeNow)) {
+    return {
+      creditCents: 0,
+      chargeCents: 0,
+      totalDueNowCents: 0,
+      withdrawnOverageCents: 0,
+      currency: target.currency.trim().toLowerCase(),
+      prorationDate: toSecond(stripeNow),
+      packageId: target.id,
+      packageName: target.name,
+    };
+  }
   const account = await ports.db.account.findUniqueOrThrow({ where: { id: accountId } });
   const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
   const preview = await ports.billing.previewPriceChange({
@@ -527,7 +586,7 @@ export async function previewUpgrade(
     subscriptionId: current.stripeSubscriptionId,
     itemId: remote.itemId,
     priceId: target.stripePriceId ?? "",
-    prorationDate: toSecond(await stripeNowFor(ports, current)),
+    prorationDate: toSecond(stripeNow),
     // The upgrade withdraws this period's overage reported so far (the new plan covers the whole period):
     // the preview's total leaves it out, so what it shows is what the upgrade charges.
     withdrawOverage: { accountId, periodStart: current.currentPeriodStart },
@@ -659,11 +718,11 @@ export async function upgrade(
       assertNotPaused(current);
       await checkCurrency(ports, account.accountId, target);
       check(current, "upgrade", target);
-      const prorationDate = checkProrationDate(
-        input.prorationDate,
-        await stripeNowFor(ports, current),
-        current,
-      );
+      const stripeNow = await stripeNowFor(ports, current);
+      const prorationDate = checkProrationDate(input.prorationDate, stripeNow, current);
+      // During a free trial: no proration and no charge, the trial keeps its end (domain trialPlanChange).
+      const prorate =
+        trialPlanChange(isInTrial(current.status, current.trialEnd, stripeNow))?.prorate ?? true;
       const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
       // Already on the new price at Stripe (a retry after the answer was lost): nothing to change or charge,
       // and the subscription's latest invoice is the upgrade's.
@@ -684,6 +743,7 @@ export async function upgrade(
             itemId: remote.itemId,
             priceId: target.stripePriceId ?? "",
             prorationDate,
+            prorate,
             idempotencyKey: `minutely-${account.accountId}-upgrade-${current.stripeSubscriptionId}-${target.id}-${prorationDate.getTime()}`,
           })
           .catch(fromDeclined)
@@ -889,6 +949,12 @@ export interface SubscriptionOverview {
    * denied and nothing is charged until `resumesAt` (null: until resumed); `paused` says it is in effect.
    */
   pause: { startsAt: Date; resumesAt: Date | null; paused: boolean } | null;
+  /**
+   * The free trial while the subscription is `trialing` (see the domain's trials.ts): when it started and
+   * ends, whether its end is 3 days away or less at the account's now (`endingSoon`: the dashboard's "Add a
+   * card" banner) and whether a card is on file to convert with. Null otherwise.
+   */
+  trial: { startedAt: Date | null; endsAt: Date; endingSoon: boolean; cardOnFile: boolean } | null;
   stripeSubscriptionId: string | null;
 }
 
@@ -974,6 +1040,7 @@ export function subscriptionOverviewOf(
       scheduledChange: null,
       withdrawnChange: null,
       pause: null,
+      trial: null,
       stripeSubscriptionId: null,
     };
   }
@@ -1002,6 +1069,15 @@ export function subscriptionOverviewOf(
         ? { packageId: resumePlan.id, packageName: resumePlan.name }
         : null,
     pause,
+    trial:
+      sub.status === "trialing" && sub.trialEnd !== null
+        ? {
+            startedAt: sub.trialStart,
+            endsAt: sub.trialEnd,
+            endingSoon: trialEndingSoon(sub.trialEnd, accountNow(wallNow, sub.testClockTime)),
+            cardOnFile: sub.defaultPaymentMethodId !== null,
+          }
+        : null,
     stripeSubscriptionId: sub.stripeSubscriptionId,
   };
 }

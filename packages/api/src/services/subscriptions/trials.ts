@@ -1,0 +1,153 @@
+// Free trials (see docs/billing.md "Free trials"; the rules are packages/domain `trials.ts`). Which
+// subscription starts with its package's trial, and how the card a trial started with is remembered.
+//
+// One trial per account, ever: an account with any subscription that had a trial (`trial_start`, canceled
+// ones included) gets no other. One trial per card: a card whose fingerprint started a trial for another
+// account starts none (with a card given up front, decided before Stripe is asked; a card typed in Checkout
+// is only known after: the sync ends that trial at once, `trial_end: now`, and the card is charged).
+import type { SubscriptionPlan } from "@minutely/db";
+import { type PlanTrial, planTrialOf, type TrialEligibility, trialEligibility } from "@minutely/domain";
+import type { Ports } from "../../context.ts";
+import { syncSubscription } from "../billing/index.ts";
+
+/** Whether the account has ever had a trial (any of its subscriptions, canceled ones included). */
+export async function accountHadTrial(ports: Pick<Ports, "db">, accountId: string): Promise<boolean> {
+  const found = await ports.db.subscription.findFirst({
+    where: { accountId, trialStart: { not: null } },
+    select: { id: true },
+  });
+  return found !== null;
+}
+
+/** Whether a card (its fingerprint) started a trial for another account. */
+export async function cardHadTrialElsewhere(
+  ports: Pick<Ports, "db">,
+  accountId: string,
+  fingerprint: string | null,
+): Promise<boolean> {
+  if (fingerprint === null) return false;
+  const found = await ports.db.subscription.findFirst({
+    where: { trialCardFingerprint: fingerprint, accountId: { not: accountId } },
+    select: { id: true },
+  });
+  return found !== null;
+}
+
+/** Whether a new subscription of the account to `plan` starts with the package's trial (and which). */
+export async function trialFor(
+  ports: Pick<Ports, "db">,
+  accountId: string,
+  plan: Pick<SubscriptionPlan, "trialDays" | "trialRequiresCard">,
+  fingerprint: string | null = null,
+): Promise<TrialEligibility> {
+  const trial = planTrialOf(plan);
+  if (trial === null) return trialEligibility({ trial, accountHadTrial: false });
+  const [hadTrial, cardUsed] = await Promise.all([
+    accountHadTrial(ports, accountId),
+    cardHadTrialElsewhere(ports, accountId, fingerprint),
+  ]);
+  return trialEligibility({ trial, accountHadTrial: hadTrial, cardHadTrialElsewhere: cardUsed });
+}
+
+/** The trial each package would start for the account now (null: none), for the package page. */
+export async function trialOffers(
+  ports: Pick<Ports, "db">,
+  accountId: string,
+  packages: readonly { id: string; trial: PlanTrial | null }[],
+): Promise<Map<string, PlanTrial | null>> {
+  const hadTrial = await accountHadTrial(ports, accountId);
+  return new Map(packages.map((p) => [p.id, hadTrial ? null : p.trial]));
+}
+
+/**
+ * After a Checkout that started a trial (the card was typed there, so only known now): records the card's
+ * fingerprint on the subscription, or, when that card already started another account's trial, ends this
+ * trial at once (`trial_end: now`: Stripe invoices and charges the card). Idempotent: a recorded fingerprint,
+ * or a trial already ended, changes nothing; the Stripe call's key is derived from the subscription.
+ */
+export async function claimTrialCard(ports: Ports, stripeSubscriptionId: string): Promise<void> {
+  const row = await ports.db.subscription.findUnique({ where: { stripeSubscriptionId } });
+  if (row?.status !== "trialing" || row.trialCardFingerprint !== null) return;
+  const remote = await ports.billing.retrieveSubscription(stripeSubscriptionId);
+  if (remote.status !== "trialing" || !remote.defaultPaymentMethodId) return;
+  const fingerprint = await ports.billing.paymentMethodFingerprint(remote.defaultPaymentMethodId);
+  if (fingerprint === null) return;
+  if (await cardHadTrialElsewhere(ports, row.accountId, fingerprint)) {
+    await ports.billing.endTrialNow(stripeSubscriptionId, `minutely-${stripeSubscriptionId}-end-trial-card`);
+    await syncSubscription(ports, stripeSubscriptionId);
+    return;
+  }
+  await ports.db.subscription.update({ where: { id: row.id }, data: { trialCardFingerprint: fingerprint } });
+}
+
+/** The account's owner, who is told about the trial. */
+async function ownerOf(ports: Pick<Ports, "db">, accountId: string) {
+  return await ports.db.user.findFirst({
+    where: { accountId, accountRole: "owner" },
+    orderBy: { createdAt: "asc" },
+  });
+}
+
+const day = (d: Date) => d.toISOString().slice(0, 10);
+
+/**
+ * `customer.subscription.trial_will_end` (Stripe sends it 3 days before the end): emails the owner when the
+ * trial ends and what happens then (charged with the card on file, or paused until a card is added). Once per
+ * subscription and trial end (the outbox's dedupe key); nothing for a subscription no longer trialing.
+ */
+export async function notifyTrialWillEnd(ports: Ports, stripeSubscriptionId: string): Promise<void> {
+  const row = await ports.db.subscription.findUnique({
+    where: { stripeSubscriptionId },
+    include: { plan: true },
+  });
+  if (row?.status !== "trialing" || row.trialEnd === null) return;
+  const owner = await ownerOf(ports, row.accountId);
+  if (!owner) return;
+  const price = `${(row.plan.monthlyPriceCents / 100).toFixed(2)} ${row.plan.currency.toUpperCase()}`;
+  await ports.mailer.send({
+    to: owner.email,
+    subject: `Your Minutely free trial ends on ${day(row.trialEnd)}`,
+    text:
+      row.defaultPaymentMethodId !== null
+        ? `Your free trial of ${row.plan.name} ends on ${day(row.trialEnd)}. Your card will then be charged ` +
+          `${price} a month, and overage is billed from then on. Cancel before then in Minutely (Billing) if ` +
+          `you do not want to continue.`
+        : `Your free trial of ${row.plan.name} ends on ${day(row.trialEnd)}. Without a card your subscription ` +
+          `pauses then and calls stop. Add a card in Minutely (Dashboard > Add a card) to keep your calls ` +
+          `running: ${price} a month.`,
+    dedupeKey: `trial-will-end:${stripeSubscriptionId}:${row.trialEnd.toISOString()}`,
+  });
+}
+
+/**
+ * The day a trial ended (a sync that finds it over: converted, paused without a card, or canceled): emails
+ * the owner what it became. Once per subscription (the outbox's dedupe key), and only near the end (within
+ * 2 days of it), so that a later update of an old subscription never sends a stale message.
+ */
+export async function notifyTrialEnded(ports: Ports, stripeSubscriptionId: string): Promise<void> {
+  const row = await ports.db.subscription.findUnique({
+    where: { stripeSubscriptionId },
+    include: { plan: true },
+  });
+  if (!row || row.trialEnd === null || row.status === "trialing") return;
+  const now =
+    row.testClockTime && row.testClockTime > ports.clock.now() ? row.testClockTime : ports.clock.now();
+  const since = now.getTime() - row.trialEnd.getTime();
+  if (since < 0 || since > 2 * 86_400_000) return;
+  const owner = await ownerOf(ports, row.accountId);
+  if (!owner) return;
+  const text =
+    row.status === "paused"
+      ? `Your free trial of ${row.plan.name} ended today without a card, so your subscription is paused and ` +
+        `calls are stopped. Add a card in Minutely (Dashboard > Add a card) to resume it.`
+      : row.status === "canceled"
+        ? `Your free trial of ${row.plan.name} ended today and your subscription has ended. You can subscribe ` +
+          `again at any time in Minutely.`
+        : `Your free trial of ${row.plan.name} ended today and your subscription is now paid. Thank you!`;
+  await ports.mailer.send({
+    to: owner.email,
+    subject: "Your Minutely free trial has ended",
+    text,
+    dedupeKey: `trial-ended:${stripeSubscriptionId}`,
+  });
+}
