@@ -3,6 +3,7 @@ import { STATUS_CODES } from "node:http";
 import {
   AppError,
   type Auth,
+  CLIENT_IP_HEADER,
   MAX_PASSWORD_LENGTH,
   MIN_PASSWORD_LENGTH,
   runIdempotently,
@@ -28,6 +29,9 @@ interface Rewrite {
 function toWebRequest(req: FastifyRequest, rewrite?: Rewrite): Request {
   const url = new URL(rewrite ? `/api/auth/${rewrite.path}` : req.url, `${req.protocol}://${req.host}`);
   const headers = headersOf(req);
+  // The client address as Fastify resolved it (TRUST_PROXY decides whether X-Forwarded-For counts): what
+  // better-auth records on a session (the sessions list shows it). Replaces whatever the client sent.
+  headers.set(CLIENT_IP_HEADER, req.ip);
   const body = rewrite ? rewrite.body : req.body;
   const hasBody = req.method !== "GET" && req.method !== "HEAD" && body !== undefined;
   return new Request(url, {
@@ -187,7 +191,8 @@ const ENDPOINTS: AuthEndpoint[] = [
   },
   {
     path: "change-password",
-    summary: "Change the signed-in user's password, given the current one",
+    summary:
+      "Change the signed-in user's password, given the current one; ends every other session of the user (revokeOtherSessions is always true) and answers with a new token",
     body: z.strictObject({
       currentPassword: ZPasswordSchema,
       newPassword: ZNewPasswordSchema,
@@ -485,6 +490,9 @@ export async function registerAuthRoutes(
       attachValidation: true,
       handler: async (req, reply) => {
         const body = parse(endpoint.body, req.body) as Record<string, unknown>;
+        // A new password ends every other session: whoever knew the old one is signed out (always, whatever
+        // the client asked).
+        if (endpoint.path === "change-password") body.revokeOtherSessions = true;
         req.body = body; // forwarded as validated (a name trimmed)
         let account: string | undefined;
         if (endpoint.account === "email") {

@@ -113,3 +113,56 @@ describe("password reset", () => {
     await fresh.close();
   });
 });
+
+describe("sessions and password", () => {
+  it("lists where the user is signed in, signs out the other device, and changes the password", async () => {
+    const email = "sol@example.com";
+    const laptop = await browser.newContext({
+      viewport: { width: 1280, height: 900 },
+      userAgent:
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+    });
+    const phone = await browser.newContext({
+      userAgent:
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+    });
+    const page = await laptop.newPage();
+    await page.goto(`${stack.baseUrl}/sign-up`);
+    await page.getByLabel("Name").fill("Sol Sessions");
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByRole("heading", { name: "Choose your package" }).waitFor();
+    const phonePage = await phone.newPage();
+    await signIn(stack, phonePage, email);
+
+    await page.getByRole("link", { name: email }).click();
+    await page.getByRole("heading", { name: "Where you're signed in" }).waitFor();
+    const list = page.getByTestId("sessions");
+    await list.getByText("Safari on iOS").waitFor();
+    expect(await list.getByText("Chrome on macOS").count()).toBe(1);
+    expect(await list.getByText("This device").count()).toBe(1);
+    await screenshot(page, "web-accounts-sessions");
+
+    await page.getByRole("button", { name: /^Sign out Safari on iOS/ }).dblclick();
+    await list.getByText("Safari on iOS").waitFor({ state: "detached" });
+    expect(await (await phonePage.request.get(`${stack.baseUrl}/api/auth/get-session`)).json()).toBeNull();
+
+    // Signed in on the phone again: changing the password signs it out.
+    await signIn(stack, phonePage, email);
+    await page.getByLabel("Current password").fill("not the password");
+    await page.getByLabel("New password").fill("an even newer password");
+    await page.getByRole("button", { name: "Change password" }).click();
+    await page.getByText("The current password is not right.").waitFor();
+    await page.getByLabel("Current password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Change password" }).click();
+    await page.getByText("Password changed. Every other session is signed out.").waitFor();
+    await screenshot(page, "web-accounts-password-changed");
+    expect(await (await phonePage.request.get(`${stack.baseUrl}/api/auth/get-session`)).json()).toBeNull();
+    // This device carries on.
+    await page.reload();
+    await page.getByRole("heading", { name: "Where you're signed in" }).waitFor();
+    await laptop.close();
+    await phone.close();
+  });
+});

@@ -33,6 +33,7 @@ const page = {
   analytics: lazyRouteComponent(() => import("./routes/analytics.tsx"), "AnalyticsPage"),
   apiKeys: lazyRouteComponent(() => import("./routes/api-keys.tsx"), "ApiKeysPage"),
   integration: lazyRouteComponent(() => import("./routes/integration.tsx"), "IntegrationPage"),
+  account: lazyRouteComponent(() => import("./routes/account.tsx"), "AccountPage"),
 };
 
 const meQuery = trpc.auth.me.queryOptions();
@@ -216,6 +217,12 @@ const integrationRoute = createRoute({
   component: page.integration,
 });
 
+const accountRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/account",
+  component: page.account,
+});
+
 const packagesRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/packages",
@@ -260,6 +267,7 @@ export const router = createRouter({
       apiKeysRoute,
       analyticsRoute,
       integrationRoute,
+      accountRoute,
     ]),
   ]),
 });

@@ -81,6 +81,13 @@ function verifyEmailMail(mail: AuthMail, user: { email: string; name: string }, 
   });
 }
 
+/**
+ * The header the server puts the client's address in (as Fastify resolved it, honouring TRUST_PROXY) on
+ * every request it hands to better-auth; better-auth reads the address from it alone, never from a
+ * client's own X-Forwarded-For.
+ */
+export const CLIENT_IP_HEADER = "x-minutely-client-ip";
+
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 128;
 
@@ -180,6 +187,7 @@ export function createAuth(options: AuthOptions) {
     advanced: {
       database: { generateId: "uuid" },
       useSecureCookies: options.secureCookies,
+      ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
       defaultCookieAttributes: { httpOnly: true, sameSite: "lax", secure: options.secureCookies },
     },
   });

@@ -84,6 +84,8 @@ const INPUTS: Record<string, unknown> = {
   "alerts.thresholds.set": { percent: 50 },
   "apiKeys.create": { name: "CI" },
   "apiKeys.revoke": { id: someId },
+  "sessions.revoke": { sessionId: someId },
+  "sessions.revokeOthers": {},
   "spendCap.set": { amountCents: 5000, currency: "usd" },
   "subscription.cancel": {},
   "subscription.cancelScheduledChange": {},

@@ -2,6 +2,7 @@ export {
   type Auth,
   type AuthMail,
   type AuthOptions,
+  CLIENT_IP_HEADER,
   createAuth,
   MAX_PASSWORD_LENGTH,
   MIN_PASSWORD_LENGTH,

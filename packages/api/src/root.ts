@@ -19,6 +19,7 @@ import { catalogRouter } from "./routers/catalog.ts";
 import { dashboardRouter } from "./routers/dashboard.ts";
 import { integrationRouter } from "./routers/integration.ts";
 import { liveRouter } from "./routers/live.ts";
+import { sessionsRouter } from "./routers/sessions.ts";
 import { spendCapRouter } from "./routers/spend-cap.ts";
 import { subscriptionRouter } from "./routers/subscription.ts";
 import { systemRouter } from "./routers/system.ts";
@@ -29,6 +30,7 @@ import { router } from "./trpc.ts";
 export const appRouter = router({
   system: systemRouter,
   auth: authRouter,
+  sessions: sessionsRouter,
   catalog: catalogRouter,
   subscription: subscriptionRouter,
   apiKeys: apiKeysRouter,

@@ -124,6 +124,11 @@ export function resetPassword(input: { token: string; newPassword: string }) {
   return postAuth("reset-password", input);
 }
 
+/** Changes the signed-in user's password; every other session ends (the server insists). */
+export function changePassword(input: { currentPassword: string; newPassword: string }) {
+  return postAuth("change-password", input);
+}
+
 /** Mails a new verification link to the signed-in user's address. */
 export function sendVerificationEmail(input: { email: string }) {
   return postAuth("send-verification-email", input);

@@ -1,5 +1,6 @@
 export {
   AuthError,
+  changePassword,
   requestPasswordReset,
   resetPassword,
   safeRedirect,

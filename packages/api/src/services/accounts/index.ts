@@ -22,3 +22,10 @@ export {
   requireAnalytics,
 } from "./entitlements.ts";
 export { type IntegrationView, integrationView } from "./integration.ts";
+export {
+  deviceOf,
+  listSessions,
+  revokeOtherSessions,
+  revokeSession,
+  type SessionView,
+} from "./sessions.ts";
