@@ -162,6 +162,18 @@ describe("sessions and password", () => {
     // This device carries on.
     await page.reload();
     await page.getByRole("heading", { name: "Where you're signed in" }).waitFor();
+
+    // Company settings: a bad address is named; a good one is where invoices go.
+    await page.getByLabel("Company name").fill("Sol Calls Ltd");
+    await page.getByLabel("Billing email").fill("not an address");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText("Enter an email address such as billing@example.com").waitFor();
+    await page.getByLabel("Billing email").fill("invoices@sol.example");
+    await page.getByRole("button", { name: "Save" }).dblclick();
+    await page.getByText("Saved. Invoices go to invoices@sol.example.").waitFor();
+    await screenshot(page, "web-accounts-company-saved");
+    const user = await db.user.findUniqueOrThrow({ where: { email }, include: { account: true } });
+    expect(user.account).toMatchObject({ name: "Sol Calls Ltd", billingEmail: "invoices@sol.example" });
     await laptop.close();
     await phone.close();
   });

@@ -110,6 +110,11 @@ const CROSS_ACCOUNT_PROBES: Record<string, Probe> = {
   "sessions.list": { check: (result) => expect(result).toEqual([]) },
   "sessions.revoke": { input: () => ({ sessionId: sessionOfB.id }) },
   "sessions.revokeOthers": { input: () => undefined, mayActOnOwnAccount: true },
+  "accountSettings.get": {
+    check: (result) =>
+      expect(result).toMatchObject({ name: "a@example.com's account", invoicesTo: "a@example.com" }),
+  },
+  "accountSettings.update": { input: (b) => ({ name: "Renamed by A", accountId: b.accountId }) },
   "integration.get": {
     check: (result, a) =>
       expect(result).toMatchObject({ account: { id: a.accountId }, agents: [], subscribed: false }),

@@ -85,6 +85,7 @@ const INPUTS: Record<string, unknown> = {
   "apiKeys.create": { name: "CI" },
   "apiKeys.revoke": { id: someId },
   "sessions.revoke": { sessionId: someId },
+  "accountSettings.update": { name: "Acme Calls" },
   "sessions.revokeOthers": {},
   "spendCap.set": { amountCents: 5000, currency: "usd" },
   "subscription.cancel": {},

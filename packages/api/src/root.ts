@@ -1,3 +1,4 @@
+import { accountSettingsRouter } from "./routers/account-settings.ts";
 import { adminAuditRouter } from "./routers/admin/audit.ts";
 import { adminBillingClockRouter } from "./routers/admin/billing-clock.ts";
 import { adminCouponsRouter } from "./routers/admin/coupons.ts";
@@ -31,6 +32,7 @@ export const appRouter = router({
   system: systemRouter,
   auth: authRouter,
   sessions: sessionsRouter,
+  accountSettings: accountSettingsRouter,
   catalog: catalogRouter,
   subscription: subscriptionRouter,
   apiKeys: apiKeysRouter,

@@ -9,12 +9,13 @@ import {
   changePassword,
   ErrorState,
   Field,
+  fieldErrorsOf,
   Spinner,
   useDocumentTitle,
   useIntentMutation,
 } from "@minutely/ui";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { trpc } from "../lib/trpc.ts";
 
 function formatDateTime(value: Date | string): string {
@@ -159,11 +160,76 @@ function PasswordCard() {
   );
 }
 
+function CompanyCard() {
+  const queryClient = useQueryClient();
+  const settings = useQuery(trpc.accountSettings.get.queryOptions());
+  const [name, setName] = useState("");
+  const [billingEmail, setBillingEmail] = useState("");
+  useEffect(() => {
+    if (!settings.data) return;
+    setName(settings.data.name);
+    setBillingEmail(settings.data.billingEmail ?? "");
+  }, [settings.data]);
+  const save = useIntentMutation(
+    trpc.accountSettings.update.mutationOptions({
+      onSuccess: async (saved) => {
+        queryClient.setQueryData(trpc.accountSettings.get.queryKey(), saved);
+        await queryClient.invalidateQueries(trpc.auth.me.queryFilter());
+      },
+    }),
+  );
+  const fields = fieldErrorsOf(save.error);
+  return (
+    <Card>
+      <h2 className="text-lg font-semibold">Company</h2>
+      {settings.isPending ? <Spinner label="Loading settings" /> : null}
+      {settings.isError ? <ErrorState error={settings.error} onRetry={() => settings.refetch()} /> : null}
+      {settings.data ? (
+        <form
+          noValidate
+          className="mt-4 flex max-w-sm flex-col gap-4"
+          onSubmit={(event) => {
+            event.preventDefault();
+            save.mutate({ name, billingEmail: billingEmail.trim() === "" ? null : billingEmail.trim() });
+          }}
+        >
+          {save.isSuccess ? (
+            <Banner tone="success">Saved. Invoices go to {save.data.invoicesTo}.</Banner>
+          ) : null}
+          {save.isError && Object.keys(fields).length === 0 ? (
+            <Banner tone="danger">{save.error.message}</Banner>
+          ) : null}
+          <Field
+            id="company-name"
+            label="Company name"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            error={fields.name}
+          />
+          <Field
+            id="billing-email"
+            label="Billing email"
+            type="email"
+            hint={`Invoices and receipts go here. Leave empty to use ${settings.data.billingEmail ? "the owner's address" : settings.data.invoicesTo}.`}
+            value={billingEmail}
+            onChange={(e) => setBillingEmail(e.target.value)}
+            error={fields.billingEmail}
+          />
+          <Button type="submit" disabled={save.isPending}>
+            {save.isPending ? "Saving…" : "Save"}
+          </Button>
+        </form>
+      ) : null}
+    </Card>
+  );
+}
+
 export function AccountPage() {
   useDocumentTitle("Account");
   return (
     <div className="space-y-6">
       <h1 className="text-2xl font-bold">Account</h1>
+      <CompanyCard />
       <SessionsCard />
       <PasswordCard />
     </div>

@@ -29,3 +29,4 @@ export {
   revokeSession,
   type SessionView,
 } from "./sessions.ts";
+export { type AccountSettings, accountSettings, updateAccountSettings } from "./settings.ts";

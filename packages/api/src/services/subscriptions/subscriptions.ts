@@ -227,7 +227,8 @@ async function ensureCustomer(
   if (row.stripeCustomerId) return { customerId: row.stripeCustomerId, existed: true };
   const { customerId } = await ports.billing.createCustomer({
     accountId: row.id,
-    email: account.email,
+    // Invoices go to the account's billing email when it has one (Account settings).
+    email: row.billingEmail ?? account.email,
     name: row.name,
     withTestClock: ports.settings.useTestClocks ? ports.clock.now() : null,
     idempotencyKey: `minutely-account-${row.id}-customer`,
