@@ -107,6 +107,19 @@ describe("sessions", () => {
     });
     expect(again.status).toBe(404);
     expect(again.error.data.fieldErrors).toHaveProperty("sessionId");
+    // A key named like an object internal is refused as unknown (400 naming it), never a 500.
+    for (const key of ["prototype", "constructor", "__proto__"]) {
+      const polluted = await trpc(laptop, "sessions.revoke", {
+        sessionId: phoneId,
+        requestKey: "revoke-phone-04",
+        [key]: 1,
+      });
+      if (key === "__proto__") expect([200, 400, 404]).toContain(polluted.status);
+      else {
+        expect(polluted.status, JSON.stringify(polluted.error)).toBe(400);
+        expect(polluted.error.message).toContain(key);
+      }
+    }
     const bad = await trpc(laptop, "sessions.revoke", { sessionId: "nope", requestKey: "revoke-phone-03" });
     expect(bad.status).toBe(400);
     expect(bad.error.data.fieldErrors).toHaveProperty("sessionId");
