@@ -3,6 +3,7 @@ import { STATUS_CODES } from "node:http";
 import {
   AppError,
   type Auth,
+  CLIENT_IP_HEADER,
   MAX_PASSWORD_LENGTH,
   MIN_PASSWORD_LENGTH,
   runIdempotently,
@@ -28,6 +29,9 @@ interface Rewrite {
 function toWebRequest(req: FastifyRequest, rewrite?: Rewrite): Request {
   const url = new URL(rewrite ? `/api/auth/${rewrite.path}` : req.url, `${req.protocol}://${req.host}`);
   const headers = headersOf(req);
+  // The client address as Fastify resolved it (TRUST_PROXY decides whether X-Forwarded-For counts): what
+  // better-auth records on a session (the sessions list shows it). Replaces whatever the client sent.
+  headers.set(CLIENT_IP_HEADER, req.ip);
   const body = rewrite ? rewrite.body : req.body;
   const hasBody = req.method !== "GET" && req.method !== "HEAD" && body !== undefined;
   return new Request(url, {
@@ -144,6 +148,8 @@ interface AuthEndpoint {
   account?: "email" | "session";
   /** A success proves the password, so it clears the account's count (not so for change-email). */
   successClearsCount?: boolean;
+  /** Mails a link to the body's email: counted per address (MAIL_REQUEST_LIMIT), answered no faster than the floor. */
+  mailTo?: boolean;
 }
 
 /**
@@ -185,7 +191,8 @@ const ENDPOINTS: AuthEndpoint[] = [
   },
   {
     path: "change-password",
-    summary: "Change the signed-in user's password, given the current one",
+    summary:
+      "Change the signed-in user's password, given the current one; ends every other session of the user (revokeOtherSessions is always true) and answers with a new token",
     body: z.strictObject({
       currentPassword: ZPasswordSchema,
       newPassword: ZNewPasswordSchema,
@@ -224,15 +231,54 @@ const ENDPOINTS: AuthEndpoint[] = [
     successClearsCount: true,
   },
   {
+    path: "request-password-reset",
+    summary:
+      "Mail a password reset link to { email } (works once, for an hour). Always answers 200 with the same message, registered or not",
+    body: z.strictObject({ email: ZEmailSchema }),
+    perAddress: true,
+    mailTo: true,
+  },
+  {
     path: "reset-password",
-    summary: "Set a new password with a reset token (Minutely sends no reset mail yet: no token is valid)",
+    summary:
+      "Set a new password with the token of a reset link (once); ends every session of the user. With an Idempotency-Key, a repeat of the same submit answers as the first did",
     body: z.strictObject({
       newPassword: ZNewPasswordSchema,
       token: z.string({ error: "must be a string" }).min(1, "is required").max(512, "is too long"),
     }),
     perAddress: true,
   },
+  {
+    path: "send-verification-email",
+    summary:
+      "Mail a new email verification link to { email } (signed in: your own address). Answers 200 whether or not the address is registered",
+    body: z.strictObject({ email: ZEmailSchema }),
+    perAddress: true,
+    mailTo: true,
+  },
 ];
+
+/**
+ * Mail requested for an address (a reset or verification link), per address: a flood of requests cannot
+ * flood a mailbox. Counted whether or not the address is registered, so a 429 tells nothing about it.
+ */
+export const MAIL_REQUEST_LIMIT = { max: 5, windowMs: 60 * 60_000 } as const;
+/**
+ * Answers that mail a link take at least this long, so a registered address (a mail stored or sent) and an
+ * unknown one (nothing to send) answer alike.
+ */
+export const MAIL_REQUEST_FLOOR_MS = 400;
+
+async function countMailRequest(buckets: RateLimitBuckets, email: string, reply: FastifyReply) {
+  const { current, ttl } = await buckets.hit("mail-request", email, MAIL_REQUEST_LIMIT.windowMs);
+  if (current <= MAIL_REQUEST_LIMIT.max) return;
+  const seconds = Math.max(1, Math.ceil(ttl / 1000));
+  reply.header("retry-after", String(seconds));
+  throw new RestError(429, {
+    error: "rate_limited",
+    message: `Too many mails asked for this address. Try again in ${Math.ceil(seconds / 60)} minutes.`,
+  });
+}
 
 /** Counts a credential attempt against the account; a 429 once the account has had too many. */
 async function countAccountAttempt(buckets: RateLimitBuckets, account: string, reply: FastifyReply) {
@@ -272,7 +318,12 @@ function idempotencyKeyOf(req: FastifyRequest): string | undefined {
  * account it is creating), so the same key for another address is another intent.
  */
 function signUpScope(email: string): string {
-  const hex = createHash("sha256").update(`minutely-sign-up\n${email}`).digest("hex");
+  return derivedScope("minutely-sign-up", email);
+}
+
+/** A UUID-shaped idempotency scope derived from a value (an address, a token). */
+function derivedScope(purpose: string, value: string): string {
+  const hex = createHash("sha256").update(`${purpose}\n${value}`).digest("hex");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
@@ -312,6 +363,49 @@ async function signUpOnce(
     if ("ran" in answer) return reply;
     const signIn = { email: body.email, password: body.password, rememberMe: body.rememberMe };
     return await forward(auth, db, req, reply, beforeSend, { path: "sign-in/email", body: signIn });
+  } catch (error) {
+    if (error instanceof AppError && error.code === "CONFLICT") {
+      throw new RestError(409, {
+        error: "idempotency_key_conflict",
+        message: error.message,
+        fields: { [IDEMPOTENCY_HEADER]: error.message },
+      });
+    }
+    throw error;
+  }
+}
+
+/**
+ * A reset with an Idempotency-Key: the link's token is single use, so a double submit (or a retry after a
+ * lost answer) would otherwise be refused INVALID_TOKEN although the password was set. The same key and
+ * token waits for the first and gets its answer; the scope is derived from the token (there is no user).
+ */
+async function resetPasswordOnce(
+  auth: Auth,
+  db: Database,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  key: string,
+  body: Record<string, unknown>,
+) {
+  const token = String(body.token);
+  try {
+    const answer = await runIdempotently(
+      { db, viewer: { userId: derivedScope("minutely-reset-password", token) } },
+      "auth.reset-password",
+      key,
+      {},
+      async () => {
+        let status = 0;
+        await forward(auth, db, req, reply, async (answered) => {
+          status = answered;
+        });
+        return { ok: status === 200, data: { status: true } };
+      },
+      { keyName: IDEMPOTENCY_HEADER },
+    );
+    if ("ran" in answer) return reply;
+    return reply.status(200).send(answer.replayed);
   } catch (error) {
     if (error instanceof AppError && error.code === "CONFLICT") {
       throw new RestError(409, {
@@ -396,6 +490,9 @@ export async function registerAuthRoutes(
       attachValidation: true,
       handler: async (req, reply) => {
         const body = parse(endpoint.body, req.body) as Record<string, unknown>;
+        // A new password ends every other session: whoever knew the old one is signed out (always, whatever
+        // the client asked).
+        if (endpoint.path === "change-password") body.revokeOtherSessions = true;
         req.body = body; // forwarded as validated (a name trimmed)
         let account: string | undefined;
         if (endpoint.account === "email") {
@@ -404,6 +501,14 @@ export async function registerAuthRoutes(
           account = (await viewerOf(auth, req))?.email.toLowerCase();
         }
         if (account !== undefined) await countAccountAttempt(buckets, account, reply);
+        if (endpoint.mailTo) {
+          await countMailRequest(buckets, String(body.email).trim().toLowerCase(), reply);
+          const started = Date.now();
+          return await forward(auth, db, req, reply, async () => {
+            const remaining = MAIL_REQUEST_FLOOR_MS - (Date.now() - started);
+            if (remaining > 0) await new Promise((resolve) => setTimeout(resolve, remaining));
+          });
+        }
         // A correct password clears the account's count: only failed guesses add up across successes. It is
         // cleared before the answer goes out, so the client's next request always sees the cleared count; a
         // failure to clear is only logged (the count then runs out by itself).
@@ -416,7 +521,13 @@ export async function registerAuthRoutes(
                 });
               }
             : undefined;
-        const key = endpoint.path === "sign-up/email" ? idempotencyKeyOf(req) : undefined;
+        const key =
+          endpoint.path === "sign-up/email" || endpoint.path === "reset-password"
+            ? idempotencyKeyOf(req)
+            : undefined;
+        if (key !== undefined && endpoint.path === "reset-password") {
+          return await resetPasswordOnce(auth, db, req, reply, key, body);
+        }
         if (key !== undefined) return await signUpOnce(auth, db, req, reply, key, body, clearCount);
         const result = await forward(auth, db, req, reply, clearCount);
         return result;

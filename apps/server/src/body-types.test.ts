@@ -150,6 +150,14 @@ const VALID: Record<string, { body: Record<string, unknown>; headers: Record<str
     body: { password: "not-the-password-1" },
     headers: { cookie: customer },
   },
+  "POST /api/auth/request-password-reset": {
+    body: { email: "body-types-reset@example.com" },
+    headers: {},
+  },
+  "POST /api/auth/send-verification-email": {
+    body: { email: "body-types-verify@example.com" },
+    headers: {},
+  },
   "POST /api/auth/reset-password": {
     body: { newPassword: "another-password-1", token: "not-a-reset-token" },
     headers: {},

@@ -121,6 +121,11 @@ const EnvSchema = z.object({
   SMTP_URL: smtpUrl.optional(),
   /** Sender of outgoing mail. Required in production. */
   MAIL_FROM: mailFrom.optional(),
+  /**
+   * Buying a package (subscribe, upgrade) needs a verified email address. On by default, except with
+   * NODE_ENV=test (test fixtures sign up without a mailbox); unverified users can use everything else.
+   */
+  REQUIRE_VERIFIED_EMAIL_TO_BUY: booleanFlag.optional(),
   /** inline: this process also runs background jobs (default); off: a separate `pnpm worker` does. */
   WORKER_MODE: z.enum(["inline", "off"]).default("inline"),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
@@ -199,6 +204,8 @@ export type Config = Readonly<{
   metricsToken: string | undefined;
   /** Outgoing mail over SMTP; undefined outside production when SMTP_URL is unset (mail is only stored). */
   smtp: { url: string; from: string } | undefined;
+  /** Subscribe and upgrade refuse users whose email address is not verified. */
+  requireVerifiedEmailToBuy: boolean;
   worker: { mode: "inline" | "off"; concurrency: number; port: number };
   shutdownDrainMs: number;
   /** Live usage limits per replica (LIVE_*); maxStreamsPerReplica 0 turns live updates off (the apps poll). */
@@ -318,6 +325,7 @@ export function loadConfig(
     meteringApiToken: e.METERING_API_TOKEN ?? DEV_METERING_API_TOKEN,
     metricsToken: e.METRICS_TOKEN,
     smtp: e.SMTP_URL ? { url: e.SMTP_URL, from: e.MAIL_FROM ?? DEV_MAIL_FROM } : undefined,
+    requireVerifiedEmailToBuy: e.REQUIRE_VERIFIED_EMAIL_TO_BUY ?? e.NODE_ENV !== "test",
     worker: { mode: e.WORKER_MODE, concurrency: e.WORKER_CONCURRENCY, port: e.WORKER_PORT },
     shutdownDrainMs: Math.round(e.SHUTDOWN_DRAIN_SECONDS * 1000),
     live: {

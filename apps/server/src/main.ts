@@ -43,6 +43,14 @@ const auth = createAuth({
   baseUrl: config.publicUrl,
   trustedOrigins: config.trustedOrigins,
   secureCookies: config.secureCookies,
+  mail: {
+    mailer: ports.mailer,
+    appUrl: config.appUrl,
+    // Development has no SMTP: the link is logged (and the admin app's Mail page shows the outbox).
+    ...(config.env === "development"
+      ? { onLink: (link) => log?.info(link, `${link.kind} link for ${link.to}: ${link.url}`) }
+      : {}),
+  },
 });
 const server = await buildServer({ config, auth, ...ports, metrics, lifecycle, ...(live ? { live } : {}) });
 log = server.log;

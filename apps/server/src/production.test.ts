@@ -335,6 +335,19 @@ describe("the production build", () => {
         const plan = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Starter" } });
         return plan.stripePriceId ? plan : undefined;
       });
+      // Buying needs a verified address (on in production): the sign-up mailed the link over SMTP.
+      const confirm = await until("the verification email", async () =>
+        sink.messages.find((m) => m.headers.subject === "Confirm your email address for Minutely"),
+      );
+      expect(confirm.to).toEqual([email]);
+      const link = /https:\/\/\S+\/verify-email\?token=(\S+)/.exec(
+        (await db.mailMessage.findFirstOrThrow({ where: { to: email } })).text,
+      );
+      const verified = await fetch(`${apiUrl}/api/auth/verify-email?token=${link?.[1] ?? ""}`, {
+        headers: proxied,
+      });
+      expect(verified.status, await verified.clone().text()).toBe(200);
+
       const subscribe = await fetch(`${apiUrl}/api/subscriptions/user/actions/`, {
         method: "POST",
         headers: { ...proxied, cookie, "content-type": "application/json" },
@@ -400,7 +413,9 @@ describe("the production build", () => {
       expect(mail.to).toEqual([email]);
       expect(mail.headers.from).toBe("Minutely <billing@minutely.test>");
       const stored = await until("the outbox stamp", async () => {
-        const row = await db.mailMessage.findFirst({ where: { to: email, sentAt: { not: null } } });
+        const row = await db.mailMessage.findFirst({
+          where: { to: email, subject: { startsWith: "Minutely: 80%" }, sentAt: { not: null } },
+        });
         return row ?? undefined;
       });
       expect(stored.subject).toBe("Minutely: 80% of your call minutes used");

@@ -41,6 +41,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
       useTestClocks: config.stripe.useTestClocks,
       stripeEmulator: usesEmulator(config.stripe.apiBase),
       secret: config.sessionSecret,
+      requireVerifiedEmailToBuy: config.requireVerifiedEmailToBuy,
     },
     db,
     clock: systemClock,

@@ -21,22 +21,21 @@ export async function buildTestServer(
     STRIPE_API_BASE: stripeEmulatorUrl(),
     ...env,
   });
+  const ports = testPorts(db, {
+    stripeApiBase: config.stripe.apiBase ?? "",
+    appUrl: config.appUrl,
+    publicUrl: config.publicUrl,
+  });
   const auth = createAuth({
     db,
     secret: config.sessionSecret,
     baseUrl: config.publicUrl,
     trustedOrigins: config.trustedOrigins,
     secureCookies: config.secureCookies,
+    mail: { mailer: ports.mailer, appUrl: config.appUrl },
   });
-  const app = await buildServer({
-    config,
-    auth,
-    ...testPorts(db, {
-      stripeApiBase: config.stripe.apiBase ?? "",
-      appUrl: config.appUrl,
-      publicUrl: config.publicUrl,
-    }),
-  });
+  const settings = { ...ports.settings, requireVerifiedEmailToBuy: config.requireVerifiedEmailToBuy };
+  const app = await buildServer({ config, auth, ...ports, settings });
   await app.ready();
   return app;
 }

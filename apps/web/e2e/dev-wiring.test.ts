@@ -26,6 +26,11 @@ const ROUTES: Record<string, string> = {
   "/agents": "Agents",
   "/integration": "Integration",
   "/packages": "Subscription & Packages",
+  "/account": "Account",
+  "/forgot-password": "Reset your password",
+  // Without a token (a link cut short) the page says so.
+  "/reset-password": "Reset link incomplete",
+  "/verify-email": "Confirm your email address",
 };
 
 let page: Page;

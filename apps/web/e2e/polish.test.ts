@@ -223,6 +223,9 @@ describe("document titles", () => {
     const signedOut: Record<string, string> = {
       "/sign-in": "Sign in · Minutely",
       "/sign-up": "Create your account · Minutely",
+      "/forgot-password": "Reset your password · Minutely",
+      "/reset-password": "Choose a new password · Minutely",
+      "/verify-email": "Confirm your email address · Minutely",
     };
     const signedIn: Record<string, string> = {
       "/": "Dashboard · Minutely",
@@ -234,6 +237,7 @@ describe("document titles", () => {
       "/analytics": "Analytics · Minutely",
       "/api-keys": "API keys · Minutely",
       "/integration": "Integration · Minutely",
+      "/account": "Account · Minutely",
     };
     expect(new Set(await declaredRoutes("web"))).toEqual(
       new Set([...Object.keys(signedOut), ...Object.keys(signedIn)]),

@@ -13,6 +13,7 @@ import {
 import { PaymentProblemBanner } from "./components/payment-problem-banner.tsx";
 import { MAIN_ID, SiteHeader } from "./components/site-header.tsx";
 import { TrialBanner } from "./components/trial-banner.tsx";
+import { VerifyEmailBanner } from "./components/verify-email-banner.tsx";
 import { authSearch } from "./lib/auth-navigation.ts";
 import { client, queryClient, trpc } from "./lib/trpc.ts";
 import { DashboardPage } from "./routes/dashboard.tsx";
@@ -22,6 +23,9 @@ import { DashboardPage } from "./routes/dashboard.tsx";
 const page = {
   signIn: lazyRouteComponent(() => import("./routes/auth.tsx"), "SignInPage"),
   signUp: lazyRouteComponent(() => import("./routes/auth.tsx"), "SignUpPage"),
+  forgotPassword: lazyRouteComponent(() => import("./routes/auth.tsx"), "ForgotPasswordPage"),
+  resetPassword: lazyRouteComponent(() => import("./routes/auth.tsx"), "ResetPasswordPage"),
+  verifyEmail: lazyRouteComponent(() => import("./routes/auth.tsx"), "VerifyEmailPage"),
   packages: lazyRouteComponent(() => import("./routes/packages.tsx"), "PackagesPage"),
   billing: lazyRouteComponent(() => import("./routes/billing.tsx"), "BillingPage"),
   billingReturn: lazyRouteComponent(() => import("./routes/billing.tsx"), "BillingReturnPage"),
@@ -30,6 +34,7 @@ const page = {
   analytics: lazyRouteComponent(() => import("./routes/analytics.tsx"), "AnalyticsPage"),
   apiKeys: lazyRouteComponent(() => import("./routes/api-keys.tsx"), "ApiKeysPage"),
   integration: lazyRouteComponent(() => import("./routes/integration.tsx"), "IntegrationPage"),
+  account: lazyRouteComponent(() => import("./routes/account.tsx"), "AccountPage"),
 };
 
 const meQuery = trpc.auth.me.queryOptions();
@@ -80,6 +85,31 @@ const signUpRoute = createRoute({
   component: page.signUp,
 });
 
+const tokenSearch = (search: Record<string, unknown>): { token?: string } =>
+  typeof search.token === "string" ? { token: search.token } : {};
+
+const forgotPasswordRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/forgot-password",
+  component: page.forgotPassword,
+});
+
+/** The link of a password reset mail: works signed out. */
+const resetPasswordRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/reset-password",
+  validateSearch: tokenSearch,
+  component: page.resetPassword,
+});
+
+/** The link of a verification mail: works signed out too (the token names the address). */
+const verifyEmailRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/verify-email",
+  validateSearch: tokenSearch,
+  component: page.verifyEmail,
+});
+
 /**
  * What live usage re-reads when the account's usage, reservations or alerts change (the usage page's
  * analytics are left alone while refused: a package without analytics does not gain them by calling).
@@ -118,6 +148,7 @@ function AppLayout() {
       refresh={liveRefresh}
     >
       <div className="space-y-6">
+        <VerifyEmailBanner />
         <PaymentProblemBanner />
         <TrialBanner />
         <Outlet />
@@ -188,6 +219,12 @@ const integrationRoute = createRoute({
   component: page.integration,
 });
 
+const accountRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/account",
+  component: page.account,
+});
+
 const packagesRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/packages",
@@ -219,6 +256,9 @@ export const router = createRouter({
   routeTree: rootRoute.addChildren([
     signInRoute,
     signUpRoute,
+    forgotPasswordRoute,
+    resetPasswordRoute,
+    verifyEmailRoute,
     appRoute.addChildren([
       indexRoute,
       packagesRoute,
@@ -229,6 +269,7 @@ export const router = createRouter({
       apiKeysRoute,
       analyticsRoute,
       integrationRoute,
+      accountRoute,
     ]),
   ]),
 });

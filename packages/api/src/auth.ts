@@ -1,9 +1,23 @@
 // Authentication through better-auth (email + password, sessions stored in PostgreSQL). Minutely adds the
 // tenant: sign-up creates the user's Account (the billing entity) in the same database transaction.
+import { createHash } from "node:crypto";
 import type { Database } from "@minutely/db";
 import { betterAuth } from "better-auth";
 import { prismaAdapter } from "better-auth/adapters/prisma";
 import type { Viewer } from "./context.ts";
+import type { Mailer } from "./ports/mailer.ts";
+
+/**
+ * Mail of the sign-in service (password reset, email verification), sent through the outbox mailer. Without
+ * it, resetting a password and verifying an address are switched off (tools and benches that only sign up).
+ */
+export interface AuthMail {
+  mailer: Mailer;
+  /** The customer app (APP_URL): the links in the mail open its /reset-password and /verify-email pages. */
+  appUrl: string;
+  /** Told every link sent (development logs it, so the flows work without SMTP). */
+  onLink?: (link: { kind: "reset-password" | "verify-email"; to: string; url: string }) => void;
+}
 
 export interface AuthOptions {
   db: Database;
@@ -15,7 +29,64 @@ export interface AuthOptions {
   trustedOrigins: string[];
   /** Secure cookies (HTTPS only). On everywhere except local development and tests. */
   secureCookies: boolean;
+  mail?: AuthMail;
 }
+
+/** A password reset link works once, for an hour. */
+export const RESET_PASSWORD_TOKEN_SECONDS = 60 * 60;
+/** An email verification link works for a day (and again: verifying twice is verified). */
+export const VERIFY_EMAIL_TOKEN_SECONDS = 24 * 60 * 60;
+
+/** The outbox key of a mail carrying `token` (tokens are long; the key is their hash). */
+function mailKey(kind: string, token: string): string {
+  return `${kind}:${createHash("sha256").update(token).digest("hex")}`;
+}
+
+function resetPasswordMail(mail: AuthMail, user: { email: string; name: string }, token: string) {
+  const url = `${mail.appUrl.replace(/\/$/, "")}/reset-password?token=${encodeURIComponent(token)}`;
+  mail.onLink?.({ kind: "reset-password", to: user.email, url });
+  return mail.mailer.send({
+    to: user.email,
+    subject: "Reset your Minutely password",
+    text: [
+      `Hello ${user.name},`,
+      "",
+      "Someone (we hope you) asked to reset the password of your Minutely sign-in. Choose a new one here:",
+      "",
+      url,
+      "",
+      "The link works once, for one hour. Setting a new password signs you out everywhere else.",
+      "If you did not ask for this, ignore this mail: your password stays as it is.",
+    ].join("\n"),
+    dedupeKey: mailKey("reset-password", token),
+  });
+}
+
+function verifyEmailMail(mail: AuthMail, user: { email: string; name: string }, token: string) {
+  const url = `${mail.appUrl.replace(/\/$/, "")}/verify-email?token=${encodeURIComponent(token)}`;
+  mail.onLink?.({ kind: "verify-email", to: user.email, url });
+  return mail.mailer.send({
+    to: user.email,
+    subject: "Confirm your email address for Minutely",
+    text: [
+      `Hello ${user.name},`,
+      "",
+      "Please confirm that this is your email address. Until you do, you can use Minutely but not buy a package:",
+      "",
+      url,
+      "",
+      "The link works for 24 hours; you can ask for a new one on your account page.",
+    ].join("\n"),
+    dedupeKey: mailKey("verify-email", token),
+  });
+}
+
+/**
+ * The header the server puts the client's address in (as Fastify resolved it, honouring TRUST_PROXY) on
+ * every request it hands to better-auth; better-auth reads the address from it alone, never from a
+ * client's own X-Forwarded-For.
+ */
+export const CLIENT_IP_HEADER = "x-minutely-client-ip";
 
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 128;
@@ -58,7 +129,44 @@ export function createAuth(options: AuthOptions) {
       autoSignIn: true,
       minPasswordLength: MIN_PASSWORD_LENGTH,
       maxPasswordLength: MAX_PASSWORD_LENGTH,
+      // Unverified users can sign in and use the app; buying needs a verified address (Settings).
+      requireEmailVerification: false,
+      resetPasswordTokenExpiresIn: RESET_PASSWORD_TOKEN_SECONDS,
+      // A new password ends every session: whoever knew the old one is signed out.
+      revokeSessionsOnPasswordReset: true,
+      ...(options.mail
+        ? {
+            sendResetPassword: async ({
+              user,
+              token,
+            }: {
+              user: { email: string; name: string };
+              token: string;
+            }) => {
+              await resetPasswordMail(options.mail as AuthMail, user, token);
+            },
+          }
+        : {}),
     },
+    ...(options.mail
+      ? {
+          emailVerification: {
+            sendOnSignUp: true,
+            sendOnSignIn: false,
+            autoSignInAfterVerification: false,
+            expiresIn: VERIFY_EMAIL_TOKEN_SECONDS,
+            sendVerificationEmail: async ({
+              user,
+              token,
+            }: {
+              user: { email: string; name: string };
+              token: string;
+            }) => {
+              await verifyEmailMail(options.mail as AuthMail, user, token);
+            },
+          },
+        }
+      : {}),
     user: {
       modelName: "user",
       additionalFields: {
@@ -79,6 +187,7 @@ export function createAuth(options: AuthOptions) {
     advanced: {
       database: { generateId: "uuid" },
       useSecureCookies: options.secureCookies,
+      ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
       defaultCookieAttributes: { httpOnly: true, sameSite: "lax", secure: options.secureCookies },
     },
   });
@@ -96,6 +205,7 @@ export async function resolveViewer(auth: Auth, headers: Headers): Promise<Viewe
     email: user.email,
     name: user.name,
     role: user.role === "admin" ? "admin" : "user",
+    emailVerified: user.emailVerified === true,
     accountId: typeof user.accountId === "string" ? user.accountId : null,
     sessionStartedAt: new Date(result.session.createdAt),
     sessionId: result.session.id,

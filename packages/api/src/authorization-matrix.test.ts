@@ -109,6 +109,15 @@ const CROSS_ACCOUNT_PROBES: Record<string, Probe> = {
   },
   "analytics.overview": { input: (b) => ({ accountId: b.accountId }) },
   // The Integration page: A's own account id and none of B's agents.
+  // Sessions are the user's own: B's session is neither listed, nor ended (checked unchanged below).
+  "sessions.list": { check: (result) => expect(result).toEqual([]) },
+  "sessions.revoke": { input: () => ({ sessionId: sessionOfB.id }) },
+  "sessions.revokeOthers": { input: () => undefined, mayActOnOwnAccount: true },
+  "accountSettings.get": {
+    check: (result) =>
+      expect(result).toMatchObject({ name: "a@example.com's account", invoicesTo: "a@example.com" }),
+  },
+  "accountSettings.update": { input: (b) => ({ name: "Renamed by A", accountId: b.accountId }) },
   "integration.get": {
     check: (result, a) =>
       expect(result).toMatchObject({ account: { id: a.accountId }, agents: [], subscribed: false }),
@@ -216,6 +225,13 @@ const alertOfB = await db.usageAlert.create({
   },
 });
 await db.alertThreshold.create({ data: { accountId: fixtureB.accountId, percent: 50 } });
+const sessionOfB = await db.session.create({
+  data: {
+    userId: fixtureB.userId,
+    token: "matrix-session-of-b",
+    expiresAt: new Date("2099-01-01T00:00:00Z"),
+  },
+});
 const meteringOfB = { agentId: agentOfB.id, inactiveAgentId: inactiveAgentOfB.id, alertId: alertOfB.id };
 const meteringSnapshotOfB = async () => ({
   agents: await db.agent.findMany({ where: { accountId: fixtureB.accountId }, orderBy: { name: "asc" } }),
@@ -289,6 +305,10 @@ describe("authorization matrix", () => {
 
   it("leaves account B's agents, alerts and thresholds exactly as they were after every probe", async () => {
     expect(await meteringSnapshotOfB()).toEqual(meteringOfBBefore);
+  });
+
+  it("leaves user B's session as it was after every probe", async () => {
+    expect(await db.session.findUniqueOrThrow({ where: { id: sessionOfB.id } })).toEqual(sessionOfB);
   });
 
   it("auth.me shows each customer their own account only", async () => {

@@ -11,6 +11,8 @@ export interface Viewer {
   email: string;
   name: string;
   role: "user" | "admin";
+  /** Whether the user confirmed their address (the link mailed on sign-up). Absent: not known (tests, tools). */
+  emailVerified?: boolean;
   /** The tenant the user belongs to; every account-scoped query filters by it. */
   accountId: string | null;
   /**
@@ -34,6 +36,11 @@ export interface Settings {
   stripeEmulator: boolean;
   /** The server's own secret (SESSION_SECRET): seals the one-time secrets of stored answers (idempotency.ts). */
   secret: string;
+  /**
+   * Buying (subscribe, upgrade) needs a verified email address (REQUIRE_VERIFIED_EMAIL_TO_BUY; on except
+   * in tests). Absent: not required.
+   */
+  requireVerifiedEmailToBuy?: boolean;
 }
 
 /** What services need from the outside world. Tests pass real implementations or real fakes. */

@@ -1,10 +1,14 @@
 export {
   type Auth,
+  type AuthMail,
   type AuthOptions,
+  CLIENT_IP_HEADER,
   createAuth,
   MAX_PASSWORD_LENGTH,
   MIN_PASSWORD_LENGTH,
+  RESET_PASSWORD_TOKEN_SECONDS,
   resolveViewer,
+  VERIFY_EMAIL_TOKEN_SECONDS,
 } from "./auth.ts";
 export type { Context, Ports, Settings, Viewer } from "./context.ts";
 export type { Db } from "./db.ts";

@@ -1,3 +1,4 @@
+import { accountSettingsRouter } from "./routers/account-settings.ts";
 import { adminAuditRouter } from "./routers/admin/audit.ts";
 import { adminBillingClockRouter } from "./routers/admin/billing-clock.ts";
 import { adminCouponsRouter } from "./routers/admin/coupons.ts";
@@ -19,6 +20,7 @@ import { catalogRouter } from "./routers/catalog.ts";
 import { dashboardRouter } from "./routers/dashboard.ts";
 import { integrationRouter } from "./routers/integration.ts";
 import { liveRouter } from "./routers/live.ts";
+import { sessionsRouter } from "./routers/sessions.ts";
 import { spendCapRouter } from "./routers/spend-cap.ts";
 import { subscriptionRouter } from "./routers/subscription.ts";
 import { systemRouter } from "./routers/system.ts";
@@ -29,6 +31,8 @@ import { router } from "./trpc.ts";
 export const appRouter = router({
   system: systemRouter,
   auth: authRouter,
+  sessions: sessionsRouter,
+  accountSettings: accountSettingsRouter,
   catalog: catalogRouter,
   subscription: subscriptionRouter,
   apiKeys: apiKeysRouter,

@@ -21,6 +21,9 @@ function issuesOf(error: ZodError): { field: string; message: string }[] {
   );
 }
 
+/** Keys superjson will not serialize (prototype pollution guards). */
+const UNSAFE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
   // Subscriptions (live usage) are server-sent events: a ping keeps proxies from closing a quiet stream,
@@ -31,8 +34,15 @@ const t = initTRPC.context<Context>().create({
     const issues = cause instanceof ZodError ? issuesOf(cause) : [];
     const fieldErrors =
       cause instanceof ZodError
-        ? // The first issue of each field, as the message says (a value can break several rules).
-          Object.fromEntries([...issues].reverse().map((issue) => [issue.field, issue.message]))
+        ? // The first issue of each field, as the message says (a value can break several rules). A field
+          // named like an object internal (`prototype`, `__proto__`, `constructor`) is named by the message
+          // only: superjson refuses to serialize such a key, which would turn the 400 into a 500.
+          Object.fromEntries(
+            [...issues]
+              .reverse()
+              .filter((issue) => !issue.field.split(".").some((part) => UNSAFE_KEYS.has(part)))
+              .map((issue) => [issue.field, issue.message]),
+          )
         : cause instanceof AppError && cause.field
           ? { [cause.field]: cause.message }
           : null;

@@ -10,7 +10,7 @@ import { REPO_ROOT } from "./paths.ts";
 
 export interface Stack {
   baseUrl: string;
-  /** Signs a user up through the real endpoint; role "admin" is then granted in the database. */
+  /** Signs a user up through the real endpoint (address confirmed, its verification mail consumed); role "admin" is then granted in the database. */
   createUser(user: { email: string; password: string; name?: string; role?: "user" | "admin" }): Promise<{
     userId: string;
     accountId: string;
@@ -160,9 +160,14 @@ export async function startStack(server: TestDatabaseServer, options: StackOptio
       .getSetCookie()
       .map((c) => c.split(";")[0])
       .join("; ");
+    // A fixture user has confirmed their address (as the demo users have): its verification mail is
+    // consumed, so tests that read the outbox see only the mail they are about.
     const row = await database.db.user.update({
       where: { email: user.email },
-      data: { role: user.role ?? "user" },
+      data: { role: user.role ?? "user", emailVerified: true },
+    });
+    await database.db.mailMessage.deleteMany({
+      where: { to: user.email, subject: "Confirm your email address for Minutely" },
     });
     if (!row.accountId) throw new Error(`sign-up of ${user.email} created no account`);
     return { userId: row.id, accountId: row.accountId, cookie };

@@ -114,6 +114,41 @@ export function signOut() {
   return postAuth("sign-out", {});
 }
 
+/** Mails a reset link if the address is registered; the answer is the same either way. */
+export function requestPasswordReset(input: { email: string }) {
+  return postAuth("request-password-reset", input);
+}
+
+/** Sets a new password with a reset link's token (once; a repeat of the same submit answers as the first). */
+export function resetPassword(input: { token: string; newPassword: string }) {
+  return postAuth("reset-password", input);
+}
+
+/** Changes the signed-in user's password; every other session ends (the server insists). */
+export function changePassword(input: { currentPassword: string; newPassword: string }) {
+  return postAuth("change-password", input);
+}
+
+/** Mails a new verification link to the signed-in user's address. */
+export function sendVerificationEmail(input: { email: string }) {
+  return postAuth("send-verification-email", input);
+}
+
+/** Follows a verification link's token; verifying again is still verified. */
+export async function verifyEmail(token: string, transport: AuthTransport = browserTransport): Promise<void> {
+  let response: Response;
+  try {
+    response = await transport.fetch(`/api/auth/verify-email?token=${encodeURIComponent(token)}`, {
+      credentials: "same-origin",
+    });
+  } catch {
+    throw new AuthError("Could not reach Minutely. Check your connection.", 0);
+  }
+  if (response.ok) return;
+  const data = (await response.json().catch(() => null)) as { message?: string; code?: string } | null;
+  throw new AuthError(data?.message ?? `Request failed (${response.status})`, response.status, data?.code);
+}
+
 /** Where to go after signing in: only same-app paths are followed (no open redirects). */
 export function safeRedirect(target: string | undefined): string {
   return target?.startsWith("/") && !target.startsWith("//") ? target : "/";

@@ -22,6 +22,11 @@ const SignUpSchema = z.object({
   password: z.string().min(8, "Use at least 8 characters.").max(128, "Use at most 128 characters."),
 });
 
+const ForgotPasswordSchema = z.object({ email });
+const ResetPasswordSchema = z.object({
+  newPassword: z.string().min(8, "Use at least 8 characters.").max(128, "Use at most 128 characters."),
+});
+
 const SIGN_IN_FIELDS = [
   { name: "email", id: "sign-in-email", label: "Email" },
   { name: "password", id: "sign-in-password", label: "Password" },
@@ -33,6 +38,8 @@ const SIGN_UP_FIELDS = [
 ];
 
 export type SignInValues = z.infer<typeof SignInSchema>;
+export type ForgotPasswordValues = z.infer<typeof ForgotPasswordSchema>;
+export type ResetPasswordValues = z.infer<typeof ResetPasswordSchema>;
 export type SignUpValues = z.infer<typeof SignUpSchema>;
 
 function messageOf(error: unknown): string {
@@ -169,6 +176,123 @@ export function SignUpForm({
         />
         <Button type="submit" disabled={form.formState.isSubmitting}>
           {form.formState.isSubmitting ? "Creating account…" : "Create account"}
+        </Button>
+        {footer}
+      </form>
+    </AuthCard>
+  );
+}
+
+/** Asks for a reset link. Says the same whether or not the address is registered (so does the server). */
+export function ForgotPasswordForm({
+  onSubmit,
+  footer,
+}: {
+  onSubmit: (values: ForgotPasswordValues) => Promise<void>;
+  footer?: React.ReactNode;
+}) {
+  const [error, setError] = useState<string | null>(null);
+  const [sentTo, setSentTo] = useState<string | null>(null);
+  const form = useForm<ForgotPasswordValues>({
+    resolver: zodResolver(ForgotPasswordSchema),
+    defaultValues: { email: "" },
+  });
+  const busy = useRef(false);
+  const submit = form.handleSubmit(async (values) => {
+    if (busy.current) return;
+    busy.current = true;
+    setError(null);
+    try {
+      await onSubmit(values);
+      setSentTo(values.email);
+    } catch (e) {
+      setError(messageOf(e));
+    } finally {
+      busy.current = false;
+    }
+  });
+  return (
+    <AuthCard title="Reset your password">
+      <form onSubmit={submit} noValidate className="flex flex-col gap-4">
+        {error ? <Banner tone="danger">{error}</Banner> : null}
+        {sentTo ? (
+          <Banner tone="success">
+            If {sentTo} has a Minutely sign-in, a link to choose a new password is on its way. It works once,
+            for one hour.
+          </Banner>
+        ) : null}
+        <ErrorSummary
+          problems={problemsOf(form.formState.errors, [
+            { name: "email", id: "forgot-email", label: "Email" },
+          ])}
+        />
+        <Field
+          id="forgot-email"
+          label="Email"
+          type="email"
+          autoComplete="email"
+          {...form.register("email")}
+          error={form.formState.errors.email?.message}
+        />
+        <Button type="submit" disabled={form.formState.isSubmitting}>
+          {form.formState.isSubmitting ? "Sending…" : "Send reset link"}
+        </Button>
+        {footer}
+      </form>
+    </AuthCard>
+  );
+}
+
+/** Chooses a new password with a reset link's token. */
+export function ResetPasswordForm({
+  onSubmit,
+  footer,
+}: {
+  onSubmit: (values: ResetPasswordValues) => Promise<void>;
+  footer?: React.ReactNode;
+}) {
+  const [error, setError] = useState<string | null>(null);
+  const form = useForm<ResetPasswordValues>({
+    resolver: zodResolver(ResetPasswordSchema),
+    defaultValues: { newPassword: "" },
+  });
+  const busy = useRef(false);
+  const submit = form.handleSubmit(async (values) => {
+    if (busy.current) return;
+    busy.current = true;
+    setError(null);
+    try {
+      await onSubmit(values);
+    } catch (e) {
+      setError(
+        e instanceof AuthError && e.code === "INVALID_TOKEN"
+          ? "This reset link was already used or has expired. Ask for a new one."
+          : messageOf(e),
+      );
+    } finally {
+      busy.current = false;
+    }
+  });
+  return (
+    <AuthCard title="Choose a new password">
+      <form onSubmit={submit} noValidate className="flex flex-col gap-4">
+        {error ? <Banner tone="danger">{error}</Banner> : null}
+        <ErrorSummary
+          problems={problemsOf(form.formState.errors, [
+            { name: "newPassword", id: "reset-password", label: "New password" },
+          ])}
+        />
+        <Field
+          id="reset-password"
+          label="New password"
+          type="password"
+          autoComplete="new-password"
+          hint="At least 8 characters. Setting it signs you out on every other device."
+          {...form.register("newPassword")}
+          error={form.formState.errors.newPassword?.message}
+        />
+        <Button type="submit" disabled={form.formState.isSubmitting}>
+          {form.formState.isSubmitting ? "Saving…" : "Set new password"}
         </Button>
         {footer}
       </form>

@@ -1,5 +1,23 @@
-export { AuthError, safeRedirect, signIn, signOut, signUp } from "./auth-client.ts";
-export { SignInForm, type SignInValues, SignUpForm, type SignUpValues } from "./auth-forms.tsx";
+export {
+  AuthError,
+  changePassword,
+  requestPasswordReset,
+  resetPassword,
+  safeRedirect,
+  sendVerificationEmail,
+  signIn,
+  signOut,
+  signUp,
+  verifyEmail,
+} from "./auth-client.ts";
+export {
+  ForgotPasswordForm,
+  ResetPasswordForm,
+  SignInForm,
+  type SignInValues,
+  SignUpForm,
+  type SignUpValues,
+} from "./auth-forms.tsx";
 export { Button, type ButtonProps } from "./button.tsx";
 export { Badge, Card } from "./card.tsx";
 export { cn } from "./cn.ts";

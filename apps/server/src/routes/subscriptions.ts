@@ -116,7 +116,7 @@ const ZActionResponseSchema = z.object({
 
 type ActionRequest = z.output<typeof ZActionRequestSchema>;
 type ActionAnswer = Omit<z.input<typeof ZActionResponseSchema>, "action">;
-type Account = { accountId: string; email: string; name: string };
+type Account = { accountId: string; email: string; name: string; emailVerified?: boolean | undefined };
 
 const updated = (overview: subscriptions.SubscriptionOverview): ActionAnswer => ({
   result: "updated",
@@ -228,7 +228,12 @@ export async function registerSubscriptionRoutes(
     },
     authorize: (req) => requireCustomer(deps.auth, req),
     handler: async ({ viewer, body }) => {
-      const account = { accountId: viewer.accountId, email: viewer.email, name: viewer.name };
+      const account = {
+        accountId: viewer.accountId,
+        email: viewer.email,
+        name: viewer.name,
+        emailVerified: viewer.emailVerified,
+      };
       return { action: body.action, ...(await ACTION_HANDLERS[body.action](deps, account, body)) };
     },
   });

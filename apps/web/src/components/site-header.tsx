@@ -124,12 +124,15 @@ export function SiteHeader() {
               </ul>
               <div className="flex min-w-0 items-center justify-between gap-3 border-t border-slate-200 pt-2 pl-2 lg:ml-auto lg:border-0 lg:pt-0 lg:pl-0">
                 {/* In the menu a long address wraps; in the one-line header it is cut short (whole on hover). */}
-                <span
-                  className="min-w-0 flex-1 text-sm break-all text-slate-500 lg:hidden lg:max-w-56 lg:flex-none lg:truncate xl:inline"
-                  title={me.data.user.email}
+                {/* The address leads to the account page (sessions, password). */}
+                <Link
+                  to="/account"
+                  onClick={onNavigate}
+                  className="min-w-0 flex-1 text-sm break-all text-slate-500 underline-offset-2 hover:underline lg:hidden lg:max-w-56 lg:flex-none lg:truncate xl:inline"
+                  title={`${me.data.user.email}: your account, sessions and password`}
                 >
                   {me.data.user.email}
-                </span>
+                </Link>
                 <Button
                   variant="ghost"
                   className="shrink-0 whitespace-nowrap"

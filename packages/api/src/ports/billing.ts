@@ -270,6 +270,12 @@ export interface BillingProvider {
     withTestClock: Date | null;
     idempotencyKey: string;
   }): Promise<{ customerId: string }>;
+  /** Sets the customer's name and email (Stripe mails invoices and receipts to the email). */
+  updateCustomer(
+    customerId: string,
+    input: { name: string; email: string },
+    idempotencyKey: string,
+  ): Promise<void>;
   /**
    * The customer's currency (Stripe's `customer.currency`, lower case): fixed by its first subscription or
    * invoice item, null before. Every later subscription, price change and invoice item must be in it.

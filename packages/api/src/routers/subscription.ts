@@ -51,10 +51,14 @@ export const ZPausePeriodsSchema = z
   .nullable();
 export const ZPauseRequestSchema = withRequestKey(z.strictObject({ periods: ZPausePeriodsSchema }));
 
-const accountOf = (ctx: { accountId: string; viewer: { email: string; name: string } }) => ({
+const accountOf = (ctx: {
+  accountId: string;
+  viewer: { email: string; name: string; emailVerified?: boolean | undefined };
+}) => ({
   accountId: ctx.accountId,
   email: ctx.viewer.email,
   name: ctx.viewer.name,
+  emailVerified: ctx.viewer.emailVerified,
 });
 
 export const subscriptionRouter = router({

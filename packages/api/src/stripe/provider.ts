@@ -401,6 +401,16 @@ export class StripeBillingProvider implements BillingProvider {
     });
   }
 
+  updateCustomer(customerId: string, input: { name: string; email: string }, idempotencyKey: string) {
+    return viaStripe(async () => {
+      await this.stripe.customers.update(
+        customerId,
+        { name: input.name, email: input.email },
+        { idempotencyKey },
+      );
+    });
+  }
+
   retrieveCustomerCurrency(customerId: string) {
     return viaStripe(async () => {
       const customer = await this.stripe.customers.retrieve(customerId);

@@ -22,3 +22,11 @@ export {
   requireAnalytics,
 } from "./entitlements.ts";
 export { type IntegrationView, integrationView } from "./integration.ts";
+export {
+  deviceOf,
+  listSessions,
+  revokeOtherSessions,
+  revokeSession,
+  type SessionView,
+} from "./sessions.ts";
+export { type AccountSettings, accountSettings, updateAccountSettings } from "./settings.ts";

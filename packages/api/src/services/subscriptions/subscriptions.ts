@@ -83,6 +83,21 @@ export interface AccountRef {
   accountId: string;
   email: string;
   name: string;
+  /** Whether the buyer's email address is verified (the viewer's); absent: not known (jobs, tools). */
+  emailVerified?: boolean | undefined;
+}
+
+/**
+ * Buying needs a verified email address where the deployment asks for it (Settings): unverified users can
+ * use the app but not subscribe or upgrade. A 403 that says what to do.
+ */
+export function assertMayBuy(ports: Ports, account: AccountRef): void {
+  if (ports.settings.requireVerifiedEmailToBuy && account.emailVerified !== true) {
+    throw new AppError(
+      "FORBIDDEN",
+      `Confirm your email address (${account.email}) before buying: open the link we mailed you, or send a new one from the banner at the top of the app.`,
+    );
+  }
 }
 
 function snapshotOf(sub: Subscription | null): SubscriptionSnapshot {
@@ -217,7 +232,8 @@ async function ensureCustomer(
   if (row.stripeCustomerId) return { customerId: row.stripeCustomerId, existed: true };
   const { customerId } = await ports.billing.createCustomer({
     accountId: row.id,
-    email: account.email,
+    // Invoices go to the account's billing email when it has one (Account settings).
+    email: row.billingEmail ?? account.email,
     name: row.name,
     withTestClock: ports.settings.useTestClocks ? ports.clock.now() : null,
     idempotencyKey: `minutely-account-${row.id}-customer`,
@@ -280,6 +296,7 @@ export async function subscribe(
     promotionCode?: string | undefined;
   },
 ): Promise<SubscribeResult> {
+  assertMayBuy(ports, account);
   const target = await loadTarget(ports, input.packageId);
   const code = input.promotionCode
     ? await acceptedCode(ports, input.promotionCode, target.id, account.accountId)
@@ -709,6 +726,7 @@ export async function upgrade(
   account: AccountRef,
   input: { packageId: string | undefined; prorationDate?: Date | undefined },
 ): Promise<UpgradeResult> {
+  assertMayBuy(ports, account);
   const target = await loadTarget(ports, input.packageId);
   let withdrawnFrom: Date | null = null;
   try {
