@@ -34,8 +34,9 @@ import {
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import type { JobQueue } from "../../ports/queue.ts";
+import { drawFromPacks } from "./pack-draws.ts";
 import { lockPeriod, recordPeriodSpendCapSql } from "./period-plans.ts";
-import { isCurrentPeriodOf } from "./periods.ts";
+import { isCurrentPeriodOf, nowFor } from "./periods.ts";
 import {
   loadMeteringSubscription,
   METERING_TX_OPTIONS,
@@ -94,10 +95,11 @@ export class PlanChangeInProgressError extends Error {
  * Returns the bill, or null when there is nothing (new) to bill.
  */
 export async function reportOverage(
-  ports: Pick<Ports, "db" | "queue">,
+  ports: Pick<Ports, "db" | "queue" | "clock">,
   input: { accountId: string; periodStart: Date },
 ): Promise<OverageBill | null> {
   const subscription = await loadMeteringSubscription(ports.db, input.accountId);
+  const clockNow = ports.clock.now();
   return await ports.db.$transaction(async (tx) => {
     const row = await lockPeriod(tx, input.accountId, input.periodStart, subscription);
     // An upgrade in progress withdraws this period's overage and then records the new plan: deciding now,
@@ -131,7 +133,24 @@ export async function reportOverage(
     } else {
       cap = row.spendCap.cap;
     }
-    const overage = billableOverageMinutes(row.minutes - plan.callMinutesLimit, spendCapMinutes(cap, price));
+    // Packs pay first: minutes beyond the included ones not reported yet are drawn from packs the account
+    // holds now (a pack bought since the minutes were used covers them), and are never billed.
+    const drawn = await drawFromPacks(
+      tx,
+      {
+        accountId: input.accountId,
+        periodStart: input.periodStart,
+        minutesUsed: row.minutes,
+        limit: plan.callMinutesLimit,
+        drawn: row.packMinutesDrawn,
+        overageReported: row.overageReported,
+      },
+      nowFor(subscription, clockNow),
+    );
+    const overage = billableOverageMinutes(
+      row.minutes - plan.callMinutesLimit - drawn,
+      spendCapMinutes(cap, price),
+    );
     if (overage <= row.overageReported) return null;
     const bill: OverageBill = {
       accountId: input.accountId,
