@@ -16,8 +16,7 @@ import {
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import type { Db } from "../../db.ts";
-import { nowFor } from "../metering/periods.ts";
-import { loadMeteringSubscription } from "../metering/subscription.ts";
+import { loadMeteringSubscription, nowFor } from "../metering/index.ts";
 
 export interface PackGrantInput {
   accountId: string;

@@ -8,6 +8,7 @@ import { classifyFailure } from "../../jobs/failure-kind.ts";
 import { TASKS } from "../../jobs/tasks.ts";
 import { ProviderResourceMissingError } from "../../ports/billing.ts";
 import { resolveDuplicateSubscriptions, syncInvoice, syncSubscription } from "../billing/index.ts";
+import { applyPackCheckout, applyPackPaymentIntent } from "../packs/index.ts";
 import { rebillVoidedRenewal } from "./pause.ts";
 import { applyCompletedCheckout } from "./subscriptions.ts";
 
@@ -65,6 +66,7 @@ type StripeObject = {
   subscription?: unknown;
   customer?: unknown;
   parent?: unknown;
+  mode?: unknown;
 };
 
 function idOf(value: unknown): string | null {
@@ -138,8 +140,14 @@ export async function processStripeEvent(ports: Ports, eventId: string): Promise
     const type = event.type;
     if (type.startsWith("customer.subscription.") && object.id) {
       await syncSubscription(ports, object.id);
+    } else if (type === "checkout.session.completed" && object.id && object.mode === "payment") {
+      // A minute pack bought through Checkout (payment mode): granted once (packs/packs.ts).
+      await applyPackCheckout(ports, object.id);
     } else if (type === "checkout.session.completed" && object.id) {
       await applyCompletedCheckout(ports, object.id);
+    } else if (type === "payment_intent.succeeded" && object.id) {
+      // A minute pack bought with the saved card: granted once, if its charge's answer has not already.
+      await applyPackPaymentIntent(ports, object.id);
     } else if (type.startsWith("customer.discount.")) {
       // A coupon redeemed onto a subscription, used up (once) or over (repeating): its mirror follows.
       const subscriptionId = idOf(object.subscription);
