@@ -41,6 +41,7 @@ describe("schema.prisma and prisma/migrations agree (no drift)", () => {
 
   /** CHECK constraints the migrations add by hand (table, then name), sorted as describeSchema lists them. */
   const SQL_ONLY_CHECKS = [
+    "account account_auto_top_up_check ",
     "coupon coupon_duration_check ",
     "coupon coupon_max_redemptions_check ",
     "coupon coupon_off_check ",
