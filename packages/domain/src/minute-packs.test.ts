@@ -1,12 +1,14 @@
 import { describe, expect, it } from "vitest";
 import {
   allocatePackDraw,
+  autoTopUpDue,
   minutePackProblem,
   overageAfterPacks,
   packExpiresAt,
   packLedger,
   packMinutesAvailable,
   packMinutesDrawnTotal,
+  topUpMonth,
 } from "./minute-packs";
 
 const d = (iso: string) => new Date(iso);
@@ -115,5 +117,26 @@ describe("packLedger", () => {
         d("2026-01-01T00:00:00Z"),
       ),
     ).toThrow(/drew 5/);
+  });
+});
+
+describe("autoTopUpDue", () => {
+  const base = {
+    thresholdMinutes: 100,
+    maxPerMonth: 2,
+    stopped: false,
+    balanceMinutes: 99,
+    claimedThisMonth: 0,
+  };
+  it("is due below the threshold, under the monthly maximum, unless stopped", () => {
+    expect(autoTopUpDue(base)).toBe(true);
+    expect(autoTopUpDue({ ...base, balanceMinutes: 100 })).toBe(false);
+    expect(autoTopUpDue({ ...base, claimedThisMonth: 2 })).toBe(false);
+    expect(autoTopUpDue({ ...base, stopped: true })).toBe(false);
+    expect(autoTopUpDue({ ...base, thresholdMinutes: null })).toBe(false);
+  });
+  it("counts against the UTC calendar month", () => {
+    expect(topUpMonth(d("2026-11-30T23:59:59Z"))).toBe("2026-11");
+    expect(topUpMonth(d("2026-12-01T00:00:00Z"))).toBe("2026-12");
   });
 });

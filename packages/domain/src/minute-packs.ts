@@ -188,3 +188,27 @@ export function packMinutesAvailable(
 ): number {
   return grants.reduce((sum, g) => sum + (isPackUsableAt(g, at) ? Math.max(0, g.remaining) : 0), 0);
 }
+
+/** Auto top-up: the threshold's range (minutes of pack balance) and the most top-ups a month. */
+export const MAX_AUTO_TOP_UP_THRESHOLD_MINUTES = 1_000_000;
+export const MAX_AUTO_TOP_UPS_PER_MONTH = 10;
+
+/** The calendar month (UTC) an automatic top-up at `at` counts against: "2026-11". */
+export function topUpMonth(at: Date): string {
+  return at.toISOString().slice(0, 7);
+}
+
+/**
+ * Whether an automatic top-up is due: settings on, not stopped by a failed one, the usable balance below
+ * the threshold, and fewer than the monthly maximum made (claimed) this month.
+ */
+export function autoTopUpDue(input: {
+  thresholdMinutes: number | null;
+  maxPerMonth: number | null;
+  stopped: boolean;
+  balanceMinutes: number;
+  claimedThisMonth: number;
+}): boolean {
+  if (input.thresholdMinutes === null || input.maxPerMonth === null || input.stopped) return false;
+  return input.balanceMinutes < input.thresholdMinutes && input.claimedThisMonth < input.maxPerMonth;
+}

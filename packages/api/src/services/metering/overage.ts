@@ -137,6 +137,7 @@ export async function reportOverage(
     // holds now (a pack bought since the minutes were used covers them), and are never billed.
     const drawn = await drawFromPacks(
       tx,
+      ports.queue,
       {
         accountId: input.accountId,
         periodStart: input.periodStart,

@@ -12,6 +12,7 @@
 // - Packs are drawn if not expired at the account's now (its test clock's, if ahead).
 import { allocatePackDraw, type PackGrantBalance } from "@minutely/domain";
 import type { Db } from "../../db.ts";
+import type { JobQueue } from "../../ports/queue.ts";
 
 export interface PeriodPackState {
   accountId: string;
@@ -37,7 +38,12 @@ export function packDrawNeeded(state: Omit<PeriodPackState, "accountId" | "perio
  * period's pack_minutes_drawn. Returns the period's drawn minutes in total afterwards. No statement at all
  * when nothing is needed.
  */
-export async function drawFromPacks(tx: Db, state: PeriodPackState, now: Date): Promise<number> {
+export async function drawFromPacks(
+  tx: Db,
+  queue: JobQueue,
+  state: PeriodPackState,
+  now: Date,
+): Promise<number> {
   const needed = packDrawNeeded(state);
   if (needed === 0) return state.drawn;
   const grants = await tx.$queryRaw<{ id: string; remaining: number; expires_at: Date; granted_at: Date }[]>`
@@ -69,6 +75,13 @@ export async function drawFromPacks(tx: Db, state: PeriodPackState, now: Date): 
     )
     UPDATE usage_period_rollup SET pack_minutes_drawn = pack_minutes_drawn + ${take}
     WHERE account_id = ${state.accountId}::uuid AND period_start = ${state.periodStart}`;
+  // The balance fell: the account's auto top-up (services/packs/auto-top-up.ts) decides whether to buy.
+  await queue.enqueue(
+    "pack-top-up",
+    { accountId: state.accountId },
+    { jobKey: `pack-top-up:${state.accountId}` },
+    tx,
+  );
   return state.drawn + take;
 }
 

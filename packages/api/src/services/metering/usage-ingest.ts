@@ -672,6 +672,7 @@ async function writeBatch(
     if (!packAccounts.has(delta.accountId)) continue;
     row.pack_minutes_drawn = await drawFromPacks(
       tx,
+      queue,
       {
         accountId: delta.accountId,
         periodStart: delta.periodStart,

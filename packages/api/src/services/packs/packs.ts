@@ -176,7 +176,7 @@ export async function syncMinutePackToStripe(ports: Ports, id: string): Promise<
 }
 
 /** The pack a customer may buy now, in their billing currency, and their Stripe customer. */
-async function purchasable(ports: Pick<Ports, "db">, accountId: string, packId: string) {
+export async function purchasable(ports: Pick<Ports, "db">, accountId: string, packId: string) {
   const pack = await ports.db.minutePack.findUnique({ where: { id: packId } });
   if (!pack?.active || !pack.stripePriceId) {
     throw new AppError("BAD_REQUEST", "This pack is not offered (any more).", "packId");
@@ -247,7 +247,7 @@ export async function buyPackWithSavedCard(
   return await packLedgerView(ports, accountId);
 }
 
-async function grantForPayment(
+export async function grantForPayment(
   ports: Pick<Ports, "db" | "clock">,
   accountId: string,
   packId: string,
