@@ -47,6 +47,7 @@ import {
 import { registerCustomerApiRoutes } from "./routes/customer-api.ts";
 import { registerDashboardRoutes } from "./routes/dashboard.ts";
 import { registerMeteringRoutes } from "./routes/metering.ts";
+import { registerPackRoutes } from "./routes/packs.ts";
 import { registerSpendCapRoutes } from "./routes/spend-cap.ts";
 import { registerSubscriptionRoutes } from "./routes/subscriptions.ts";
 import { registerWebhookRoutes } from "./routes/webhooks.ts";
@@ -274,6 +275,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await registerAuthRoutes(app, deps.auth, deps.db, rateLimitBuckets);
   await registerSubscriptionRoutes(app, deps);
   await registerSpendCapRoutes(app, deps);
+  await registerPackRoutes(app, deps);
   await registerMeteringRoutes(app, { ...deps, onUsageIngested: (result) => metrics.observeIngest(result) });
   await registerDashboardRoutes(app, deps);
   await registerCustomerApiRoutes(app, deps);

@@ -6,6 +6,7 @@ import { adminJobsRouter } from "./routers/admin/jobs.ts";
 import { adminLiveRouter } from "./routers/admin/live.ts";
 import { adminMailRouter } from "./routers/admin/mail.ts";
 import { adminPackagesRouter } from "./routers/admin/packages.ts";
+import { adminPacksRouter } from "./routers/admin/packs.ts";
 import { adminRevenueRouter } from "./routers/admin/revenue.ts";
 import { adminSessionRouter } from "./routers/admin/session.ts";
 import { adminUsageRouter } from "./routers/admin/usage.ts";
@@ -19,6 +20,7 @@ import { catalogRouter } from "./routers/catalog.ts";
 import { dashboardRouter } from "./routers/dashboard.ts";
 import { integrationRouter } from "./routers/integration.ts";
 import { liveRouter } from "./routers/live.ts";
+import { packsRouter } from "./routers/packs.ts";
 import { spendCapRouter } from "./routers/spend-cap.ts";
 import { subscriptionRouter } from "./routers/subscription.ts";
 import { systemRouter } from "./routers/system.ts";
@@ -39,6 +41,7 @@ export const appRouter = router({
   analytics: analyticsRouter,
   integration: integrationRouter,
   spendCap: spendCapRouter,
+  packs: packsRouter,
   live: liveRouter,
 });
 
@@ -47,6 +50,7 @@ export const adminRouter = router({
   session: adminSessionRouter,
   packages: adminPackagesRouter,
   coupons: adminCouponsRouter,
+  packs: adminPacksRouter,
   usage: adminUsageRouter,
   mail: adminMailRouter,
   customers: adminCustomersRouter,
