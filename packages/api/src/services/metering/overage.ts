@@ -306,6 +306,25 @@ export async function withdrawCurrentOverage(
       WHERE account_id = ${input.accountId}::uuid AND period_start = ${input.periodStart}
       FOR UPDATE`;
     if (!row) return null;
+    // The period's minutes drawn from packs go back to their packs too: the new package measures the whole
+    // period, and what it does not include is drawn again (report-overage) before any is overage. A pack
+    // that has expired since keeps them as expired minutes. The grants are locked after the period's row,
+    // in expiry order, as a draw locks them.
+    await tx.$executeRaw`
+      WITH g AS (
+        SELECT g.id FROM pack_grant g JOIN pack_draw d ON d.grant_id = g.id
+        WHERE d.account_id = ${input.accountId}::uuid AND d.period_start = ${input.periodStart}
+        ORDER BY g.expires_at, g.granted_at, g.id FOR UPDATE OF g
+      ), d AS (
+        DELETE FROM pack_draw WHERE account_id = ${input.accountId}::uuid AND period_start = ${input.periodStart}
+          AND grant_id IN (SELECT id FROM g)
+        RETURNING grant_id, minutes
+      ), back AS (
+        UPDATE pack_grant SET remaining = pack_grant.remaining + d.minutes FROM d WHERE pack_grant.id = d.grant_id
+      )
+      UPDATE usage_period_rollup SET pack_minutes_drawn = 0
+      WHERE account_id = ${input.accountId}::uuid AND period_start = ${input.periodStart}
+        AND pack_minutes_drawn > 0`;
     await tx.$executeRaw`
       UPDATE overage_bill SET status = 'voiding', updated_at = now()
       WHERE account_id = ${input.accountId}::uuid AND period_start = ${input.periodStart}

@@ -20,6 +20,7 @@ import {
   subscribe,
   uniqueSuffix,
 } from "./metering.fixtures.ts";
+import { reportOverage, withdrawCurrentOverage } from "./overage.ts";
 import { ingestUsageEvents } from "./usage-ingest.ts";
 
 const { db, url } = await testDatabase();
@@ -179,6 +180,29 @@ describe("minute packs in metering", () => {
     );
     expect(results.filter((r) => r.decision === "allow")).toHaveLength(20);
     expect(results.filter((r) => r.decision === "deny" && r.reason === "minutes_exhausted")).toHaveLength(30);
+  });
+
+  it("an upgrade's withdrawal gives the period's pack minutes back, drawn again by the next decision", async () => {
+    const who = await customer();
+    await buy(who, 1000);
+    await use(who, 3500);
+    expect(await drawn(who)).toBe(500);
+    await withdrawCurrentOverage(ports, {
+      accountId: who.accountId,
+      customerId: who.customerId,
+      periodStart: PERIOD_START,
+    });
+    expect(await drawn(who)).toBe(0);
+    expect((await packLedgerView(ports, who.accountId)).totals).toEqual({
+      bought: 1000,
+      used: 0,
+      expired: 0,
+      remaining: 1000,
+    });
+    // Decided again (by the same package here): drawn again, nothing billed.
+    expect(await reportOverage(ports, { accountId: who.accountId, periodStart: PERIOD_START })).toBeNull();
+    expect(await drawn(who)).toBe(500);
+    expect(await billedCents(who)).toBe(0);
   });
 
   it("grants one pack per payment, however often it is granted", async () => {
