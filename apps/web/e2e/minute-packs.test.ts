@@ -47,14 +47,15 @@ describe("minute packs on the Usage page", () => {
     const card = page.getByTestId("minute-packs");
     await card.waitFor();
     expect(await page.getByTestId("pack-balance").textContent()).toMatch(/^0\s*pack minutes left/);
-    await page.getByRole("button", { name: "Buy with saved card" }).first().click();
+    const offer = (name: string) => page.getByTestId("pack-offer").filter({ hasText: name });
+    await offer("1,000 minutes:").getByRole("button", { name: "Buy with saved card" }).click();
     await page.getByTestId("pack-bought").waitFor();
     await expect.poll(() => page.getByTestId("pack-balance").textContent()).toMatch(/^1,000\s*pack minutes/);
     expect(await page.getByTestId("pack-next-expiry").textContent()).toMatch(/1,000 of them expire on/);
     await screenshot(page, "web-minute-packs-bought");
 
     // The 250-minute pack through the hosted Checkout page (payment mode): granted by the webhook.
-    await page.getByRole("button", { name: "Pay on checkout page" }).nth(1).click();
+    await offer("250 minutes:").getByRole("button", { name: "Pay on checkout page" }).click();
     await page.waitForURL(/\/checkout\/cs_/);
     await page.locator("#card-visa").check();
     await page.locator("#submit").click();
@@ -68,6 +69,7 @@ describe("minute packs on the Usage page", () => {
     expect(await page.getByTestId("pack-ledger").textContent()).toMatch(
       /Bought 1,250 · used 0 · expired 0 · left 1,250/,
     );
+    expect(await page.getByTestId("pack-next-expiry").textContent()).toMatch(/1,250 of them expire on/);
     await screenshot(page, "web-minute-packs-checkout");
     const grants = await stack.database.db.packGrant.findMany({ where: { accountId } });
     expect(grants.map((g) => g.minutes).sort()).toEqual([1000, 250]);
@@ -78,6 +80,7 @@ describe("minute packs on the Usage page", () => {
     await section.getByLabel("When fewer than (minutes)").fill("lots");
     await section.getByRole("button", { name: "Turn on auto top-up" }).click();
     await section.getByText("Enter whole minutes from 1 to 1,000,000.").waitFor();
+    await screenshot(page, "web-minute-packs-auto-top-up-error");
     await section.getByLabel("Pack").selectOption({ label: "250 minutes" });
     await section.getByLabel("When fewer than (minutes)").fill("100");
     await section.getByLabel("At most a month").fill("3");

@@ -143,27 +143,27 @@ export function MinutePacksCard() {
         <table className="w-full text-left text-sm" data-testid="pack-grants">
           <thead className="text-slate-500">
             <tr>
-              <th className="py-1 font-medium">Pack</th>
-              <th className="py-1 font-medium">Bought</th>
-              <th className="py-1 text-right font-medium">Minutes</th>
-              <th className="py-1 text-right font-medium">Used</th>
-              <th className="py-1 text-right font-medium">Left</th>
-              <th className="py-1 font-medium">Expires</th>
-              <th className="py-1 font-medium">State</th>
+              <th className="px-2 py-1 font-medium">Pack</th>
+              <th className="px-2 py-1 font-medium">Bought</th>
+              <th className="px-2 py-1 text-right font-medium">Minutes</th>
+              <th className="px-2 py-1 text-right font-medium">Used</th>
+              <th className="px-2 py-1 text-right font-medium">Left</th>
+              <th className="px-2 py-1 font-medium">Expires</th>
+              <th className="px-2 py-1 font-medium">State</th>
             </tr>
           </thead>
           <tbody>
             {grants.map((g) => (
               <tr key={g.id} className="border-t border-slate-100">
-                <td className="py-1">{g.packName ?? "Pack"}</td>
-                <td className="py-1">{formatDate(g.grantedAt)}</td>
-                <td className="py-1 text-right">{formatNumber(g.minutes)}</td>
-                <td className="py-1 text-right">{formatNumber(g.used)}</td>
-                <td className="py-1 text-right">
+                <td className="px-2 py-1">{g.packName ?? "Pack"}</td>
+                <td className="px-2 py-1">{formatDate(g.grantedAt)}</td>
+                <td className="px-2 py-1 text-right">{formatNumber(g.minutes)}</td>
+                <td className="px-2 py-1 text-right">{formatNumber(g.used)}</td>
+                <td className="px-2 py-1 text-right">
                   {g.state === "expired" ? `${formatNumber(g.expired)} expired` : formatNumber(g.remaining)}
                 </td>
-                <td className="py-1">{formatDate(g.expiresAt)}</td>
-                <td className="py-1">{STATE_LABEL[g.state]}</td>
+                <td className="px-2 py-1">{formatDate(g.expiresAt)}</td>
+                <td className="px-2 py-1">{STATE_LABEL[g.state]}</td>
               </tr>
             ))}
           </tbody>
@@ -244,7 +244,7 @@ export function MinutePacksCard() {
                 ))}
               </select>
             </label>
-            <div className="w-44">
+            <div className="w-56">
               <Field
                 label="When fewer than (minutes)"
                 inputMode="numeric"

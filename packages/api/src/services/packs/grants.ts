@@ -123,12 +123,19 @@ export async function packLedgerView(
       state,
     };
   });
+  // The next expiry: the earliest of the packs with minutes left, and every minute expiring that UTC day.
   const next = views.find((g) => g.state === "active");
+  const day = (d: Date) => d.toISOString().slice(0, 10);
+  const expiringNext = next
+    ? views
+        .filter((g) => g.state === "active" && day(g.expiresAt) === day(next.expiresAt))
+        .reduce((sum, g) => sum + g.remaining, 0)
+    : 0;
   return {
     totals,
     balance: {
       minutes: totals.remaining,
-      nextExpiry: next ? { at: next.expiresAt, minutes: next.remaining } : null,
+      nextExpiry: next ? { at: next.expiresAt, minutes: expiringNext } : null,
     },
     grants: views,
     periods: periods.map((p) => ({ periodStart: p.period_start, minutes: p.minutes })),
