@@ -334,25 +334,25 @@ function MinutePacksSection({ accountId }: { accountId: string }) {
           <table className="w-full text-sm" aria-label="Minute packs bought">
             <thead>
               <tr className="text-left text-xs text-slate-500 uppercase">
-                <th className="py-1">Pack</th>
-                <th className="py-1">Bought</th>
-                <th className="py-1 text-right">Minutes</th>
-                <th className="py-1 text-right">Used</th>
-                <th className="py-1 text-right">Left</th>
-                <th className="py-1 text-right">Expired</th>
-                <th className="py-1">Expires</th>
+                <th className="px-2 py-1">Pack</th>
+                <th className="px-2 py-1">Bought</th>
+                <th className="px-2 py-1 text-right">Minutes</th>
+                <th className="px-2 py-1 text-right">Used</th>
+                <th className="px-2 py-1 text-right">Left</th>
+                <th className="px-2 py-1 text-right">Expired</th>
+                <th className="px-2 py-1">Expires</th>
               </tr>
             </thead>
             <tbody>
               {data.grants.map((g) => (
                 <tr key={g.id} className="border-t border-slate-100">
-                  <td className="py-1">{g.packName ?? "Pack"}</td>
-                  <td className="py-1">{formatDate(g.grantedAt)}</td>
-                  <td className="py-1 text-right tabular-nums">{formatNumber(g.minutes)}</td>
-                  <td className="py-1 text-right tabular-nums">{formatNumber(g.used)}</td>
-                  <td className="py-1 text-right tabular-nums">{formatNumber(g.remaining)}</td>
-                  <td className="py-1 text-right tabular-nums">{formatNumber(g.expired)}</td>
-                  <td className="py-1">{formatDate(g.expiresAt)}</td>
+                  <td className="px-2 py-1">{g.packName ?? "Pack"}</td>
+                  <td className="px-2 py-1">{formatDate(g.grantedAt)}</td>
+                  <td className="px-2 py-1 text-right tabular-nums">{formatNumber(g.minutes)}</td>
+                  <td className="px-2 py-1 text-right tabular-nums">{formatNumber(g.used)}</td>
+                  <td className="px-2 py-1 text-right tabular-nums">{formatNumber(g.remaining)}</td>
+                  <td className="px-2 py-1 text-right tabular-nums">{formatNumber(g.expired)}</td>
+                  <td className="px-2 py-1">{formatDate(g.expiresAt)}</td>
                 </tr>
               ))}
             </tbody>
