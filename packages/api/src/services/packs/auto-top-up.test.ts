@@ -11,6 +11,7 @@ import { testPorts } from "../../testing.ts";
 import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
 import { runQueuedJobs } from "../metering/metering.fixtures.ts";
 import { ingestUsageEvents } from "../metering/usage-ingest.ts";
+import { processStripeEvent, receiveStripeWebhook } from "../subscriptions/stripe-webhooks.ts";
 import { subscribe } from "../subscriptions/subscriptions.ts";
 import { autoTopUpView, runPackTopUp, setAutoTopUp, ZAutoTopUpInputSchema } from "./auto-top-up.ts";
 import { grantPack, packLedgerView } from "./grants.ts";
@@ -145,6 +146,68 @@ describe("auto top-up", () => {
     await setAutoTopUp(ports, who.viewer, who.accountId, { ...settings, thresholdMinutes: 600 });
     expect(await runQueuedJobs(url, ports)).toEqual([]);
     expect((await autoTopUpView(ports, who.accountId)).thisMonth).toHaveLength(2);
+  });
+
+  it("a payment_intent.payment_failed webhook of a top-up left pending records it once and stops", async () => {
+    const who = await customer("pm_card_chargeCustomerFail");
+    await setAutoTopUp(ports, who.viewer, who.accountId, { ...settings, thresholdMinutes: 10 });
+    // A claim whose answer was lost (a crash after Stripe was asked): its PaymentIntent failed at Stripe.
+    const claim = await db.packTopUp.create({
+      data: {
+        accountId: who.accountId,
+        packId: offered.id,
+        month: clock.now().toISOString().slice(0, 7),
+        seq: 1,
+        createdAt: clock.now(),
+      },
+    });
+    const { stripeCustomerId } = await db.account.findUniqueOrThrow({ where: { id: who.accountId } });
+    const customerRow = await ports.stripe.customers.retrieve(stripeCustomerId ?? "");
+    const card = "deleted" in customerRow ? null : customerRow.invoice_settings?.default_payment_method;
+    const intentId = await ports.stripe.paymentIntents
+      .create({
+        customer: stripeCustomerId ?? "",
+        amount: 1500,
+        currency: "usd",
+        payment_method: typeof card === "string" ? card : (card?.id ?? ""),
+        off_session: true,
+        confirm: true,
+        metadata: {
+          minutely_pack_id: offered.id,
+          minutely_account_id: who.accountId,
+          minutely_top_up_id: claim.id,
+        },
+      })
+      .then(
+        (pi) => pi.id,
+        (error: { payment_intent?: { id: string } }) => error.payment_intent?.id ?? "",
+      );
+    expect(intentId).toMatch(/^pi_/);
+    const secret = "whsec_top_up_test";
+    let delivered = 0;
+    for await (const event of ports.stripe.events.list({
+      limit: 100,
+      type: "payment_intent.payment_failed",
+    })) {
+      if ((event.data.object as { id?: string }).id !== intentId) continue;
+      const payload = JSON.stringify(event);
+      for (let i = 0; i < 2; i++) {
+        const signature = ports.stripe.webhooks.generateTestHeaderString({ payload, secret });
+        const received = await receiveStripeWebhook(ports, {
+          rawBody: Buffer.from(payload),
+          signature,
+          secret,
+        });
+        await processStripeEvent(ports, received.id);
+      }
+      delivered += 1;
+    }
+    expect(delivered).toBe(1);
+    const view = await autoTopUpView(ports, who.accountId);
+    expect(view.thisMonth.map((t) => t.status)).toEqual(["declined"]);
+    expect(view.stopped).not.toBeNull();
+    expect(await db.mailMessage.count({ where: { to: who.email } })).toBe(1);
+    expect(await runPackTopUp(ports, who.accountId)).toBe("not_due");
   });
 
   it("refuses bad settings naming the field", async () => {

@@ -219,20 +219,38 @@ export async function runPackTopUp(ports: Ports, accountId: string): Promise<Top
     });
     return "succeeded";
   }
-  const failed = outcome;
-  await ports.db.$transaction(async (tx) => {
-    await tx.packTopUp.update({
-      where: { id: claim.id },
-      data: {
-        status: failed.status,
-        paymentIntentId: failed.paymentIntentId,
-        message: failed.message.slice(0, 500),
-      },
+  await recordTopUpFailure(ports, claim.id, outcome, packName);
+  return outcome.status;
+}
+
+/**
+ * Records a failed top-up once: the claim (while still pending) gets the answer, auto top-up stops until the
+ * settings are saved again, and the owner is emailed (deduplicated per claim). From the charge's answer, or
+ * from a payment_intent.payment_failed webhook of a top-up's PaymentIntent, whichever comes first.
+ */
+async function recordTopUpFailure(
+  ports: Ports,
+  claimId: string,
+  failed: { status: "declined" | "requires_action"; paymentIntentId: string | null; message: string },
+  packName: string,
+): Promise<void> {
+  const claim = await ports.db.$transaction(async (tx) => {
+    const [row] = await tx.$queryRaw<{ account_id: string }[]>`
+      UPDATE pack_top_up SET status = ${failed.status}::"PackTopUpStatus",
+        payment_intent_id = COALESCE(${failed.paymentIntentId}, payment_intent_id),
+        message = ${failed.message.slice(0, 500)}, updated_at = ${ports.clock.now()}
+      WHERE id = ${claimId}::uuid AND status = 'pending'
+      RETURNING account_id::text AS account_id`;
+    if (!row) return null;
+    await tx.account.update({
+      where: { id: row.account_id },
+      data: { autoTopUpStoppedAt: ports.clock.now() },
     });
-    await tx.account.update({ where: { id: accountId }, data: { autoTopUpStoppedAt: ports.clock.now() } });
+    return row;
   });
+  if (!claim) return;
   const owner = await ports.db.user.findFirst({
-    where: { accountId, accountRole: "owner" },
+    where: { accountId: claim.account_id, accountRole: "owner" },
     orderBy: { createdAt: "asc" },
   });
   if (owner) {
@@ -246,8 +264,33 @@ export async function runPackTopUp(ports: Ports, accountId: string): Promise<Top
         `We could not buy "${packName}" for your account automatically: ${failed.message} ` +
         "Auto top-up is paused until you save its settings again (Usage > Minute packs); " +
         "you can buy a pack there at any time.",
-      dedupeKey: `pack-top-up-failed:${claim.id}`,
+      dedupeKey: `pack-top-up-failed:${claimId}`,
     });
   }
-  return failed.status;
+}
+
+/** payment_intent.payment_failed of an auto top-up's PaymentIntent: recorded once (see recordTopUpFailure). */
+export async function applyTopUpPaymentFailed(ports: Ports, paymentIntentId: string): Promise<boolean> {
+  const intent = await ports.billing.retrievePaymentIntent(paymentIntentId);
+  const claimId = intent.metadata.minutely_top_up_id;
+  if (!claimId || !/^[0-9a-f-]{36}$/i.test(claimId) || intent.status === "succeeded") return false;
+  const claim = await ports.db.packTopUp.findUnique({ where: { id: claimId } });
+  if (claim?.status !== "pending") return false;
+  const account = await ports.db.account.findUnique({ where: { id: claim.accountId } });
+  if (!account?.stripeCustomerId || account.stripeCustomerId !== intent.customerId) return false;
+  const pack = await ports.db.minutePack.findUnique({ where: { id: claim.packId } });
+  await recordTopUpFailure(
+    ports,
+    claimId,
+    {
+      status: intent.status === "requires_action" ? "requires_action" : "declined",
+      paymentIntentId,
+      message:
+        intent.status === "requires_action"
+          ? "Your bank asks to confirm this payment."
+          : "Your card was declined. Nothing was charged.",
+    },
+    pack?.name ?? "minute pack",
+  );
+  return true;
 }

@@ -4,6 +4,7 @@
 export {
   type AutoTopUpInput,
   type AutoTopUpView,
+  applyTopUpPaymentFailed,
   autoTopUpView,
   enqueuePackTopUp,
   runPackTopUp,

@@ -8,7 +8,7 @@ import { classifyFailure } from "../../jobs/failure-kind.ts";
 import { TASKS } from "../../jobs/tasks.ts";
 import { ProviderResourceMissingError } from "../../ports/billing.ts";
 import { resolveDuplicateSubscriptions, syncInvoice, syncSubscription } from "../billing/index.ts";
-import { applyPackCheckout, applyPackPaymentIntent } from "../packs/index.ts";
+import { applyPackCheckout, applyPackPaymentIntent, applyTopUpPaymentFailed } from "../packs/index.ts";
 import { rebillVoidedRenewal } from "./pause.ts";
 import { applyCompletedCheckout } from "./subscriptions.ts";
 
@@ -148,6 +148,9 @@ export async function processStripeEvent(ports: Ports, eventId: string): Promise
     } else if (type === "payment_intent.succeeded" && object.id) {
       // A minute pack bought with the saved card: granted once, if its charge's answer has not already.
       await applyPackPaymentIntent(ports, object.id);
+    } else if (type === "payment_intent.payment_failed" && object.id) {
+      // An auto top-up's charge failed: recorded, emailed and auto top-up stopped, once (never retried).
+      await applyTopUpPaymentFailed(ports, object.id);
     } else if (type.startsWith("customer.discount.")) {
       // A coupon redeemed onto a subscription, used up (once) or over (repeating): its mirror follows.
       const subscriptionId = idOf(object.subscription);
