@@ -1521,7 +1521,14 @@ const invalidAmongValid = fc
 // metering (its commands need a subscription) within their ten steps.
 /** The customer buys the model's minute pack with the saved card (REST, with an Idempotency-Key, sent twice). */
 class BuyPack implements Cmd {
-  constructor(readonly index: number) {}
+  constructor(
+    readonly index: number,
+    /**
+     * Then the platform reports calls up to the included minutes and this many hours beyond them (null:
+     * none), so packs are drawn from (500 minutes: some of them, all of them and overage beyond).
+     */
+    readonly thenHoursBeyond: number | null = null,
+  ) {}
   check = (model: Readonly<Model>) => {
     const m = model.accounts[this.index];
     return m !== undefined && m.plan !== null && !m.renewed;
@@ -1547,9 +1554,14 @@ class BuyPack implements Cmd {
     expect([200, 402], JSON.stringify(first.body)).toContain(first.status);
     expect(replay.status, JSON.stringify(replay.body)).toBe(first.status);
     if (first.status === 200) m.packsBought += PACK_MINUTES;
-    return await checkInvariants(model, real, this.toString());
+    await checkInvariants(model, real, this.toString());
+    if (this.thenHoursBeyond === null || m.plan === null) return;
+    const missing = Math.max(0, PLANS[m.plan].limit - periodMinutes(m));
+    const busy = new ReportBusyDay(this.index, Math.ceil(missing / 60) + this.thenHoursBeyond);
+    busy.toString = this.toString;
+    if (busy.check(model)) await busy.run(model, real);
   }
-  toString = () => `buyPack(${this.index})`;
+  toString = () => `buyPack(${this.index}, then ${this.thenHoursBeyond ?? "no"} hours beyond the included)`;
 }
 
 const allCommands = [
@@ -1567,8 +1579,8 @@ const allCommands = [
   fc.tuple(accountIndex, fc.boolean()).map(([i, c]) => new CancelOrResume(i, c)),
   reportCalls,
   reportCalls,
-  accountIndex.map((i) => new BuyPack(i)),
-  accountIndex.map((i) => new BuyPack(i)),
+  fc.tuple(accountIndex, fc.constantFrom(null, 1, 5, 12)).map(([i, h]) => new BuyPack(i, h)),
+  fc.tuple(accountIndex, fc.constantFrom(null, 1, 5, 12)).map(([i, h]) => new BuyPack(i, h)),
   invalidAmongValid,
   invalidAmongValid,
   busyDay,
