@@ -43,6 +43,7 @@ const page = {
   audit: lazyRouteComponent(() => import("./routes/audit.tsx"), "AuditPage"),
   billingClock: lazyRouteComponent(() => import("./routes/billing-clock.tsx"), "BillingClockPage"),
   coupons: lazyRouteComponent(() => import("./routes/coupons.tsx"), "CouponsPage"),
+  minutePacks: lazyRouteComponent(() => import("./routes/minute-packs.tsx"), "MinutePacksPage"),
   customerDetail: lazyRouteComponent(() => import("./routes/customer-detail.tsx"), "CustomerDetailPage"),
   customers: lazyRouteComponent(() => import("./routes/customers.tsx"), "CustomersPage"),
   jobs: lazyRouteComponent(() => import("./routes/jobs.tsx"), "JobsPage"),
@@ -101,6 +102,7 @@ function useSignOut() {
 const NAV = [
   { to: "/packages", label: "Packages" },
   { to: "/coupons", label: "Coupons" },
+  { to: "/minute-packs", label: "Minute packs" },
   { to: "/customers", label: "Customers" },
   { to: "/revenue", label: "Revenue" },
   { to: "/usage", label: "Usage" },
@@ -273,6 +275,12 @@ const couponsRoute = createRoute({
   component: page.coupons,
 });
 
+const minutePacksRoute = createRoute({
+  getParentRoute: () => adminRoute,
+  path: "/minute-packs",
+  component: page.minutePacks,
+});
+
 const newPackageRoute = createRoute({
   getParentRoute: () => adminRoute,
   path: "/packages/new",
@@ -418,6 +426,7 @@ export const router = createRouter({
       newPackageRoute,
       editPackageRoute,
       couponsRoute,
+      minutePacksRoute,
       customersRoute,
       customerRoute,
       revenueRoute,

@@ -48,6 +48,7 @@ import { registerAdjustmentRoutes } from "./routes/adjustments.ts";
 import { registerCustomerApiRoutes } from "./routes/customer-api.ts";
 import { registerDashboardRoutes } from "./routes/dashboard.ts";
 import { registerMeteringRoutes } from "./routes/metering.ts";
+import { registerPackRoutes } from "./routes/packs.ts";
 import { registerSpendCapRoutes } from "./routes/spend-cap.ts";
 import { registerSubscriptionRoutes } from "./routes/subscriptions.ts";
 import { registerWebhookRoutes } from "./routes/webhooks.ts";
@@ -276,6 +277,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await registerSubscriptionRoutes(app, deps);
   await registerSpendCapRoutes(app, deps);
   await registerAdjustmentRoutes(app, deps);
+  await registerPackRoutes(app, deps);
   await registerMeteringRoutes(app, { ...deps, onUsageIngested: (result) => metrics.observeIngest(result) });
   await registerDashboardRoutes(app, deps);
   await registerCustomerApiRoutes(app, deps);

@@ -103,6 +103,17 @@ export {
   usageByAgent,
 } from "./services/metering/index.ts";
 export {
+  type AutoTopUpView,
+  autoTopUpView,
+  buyPackWithCheckout,
+  buyPackWithSavedCard,
+  listMinutePacks,
+  type MinutePackView,
+  type PackLedgerView,
+  packLedgerView,
+  setAutoTopUp,
+} from "./services/packs/index.ts";
+export {
   packageSelection,
   pauseSubscription,
   processStripeEvent,

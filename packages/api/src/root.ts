@@ -7,6 +7,7 @@ import { adminJobsRouter } from "./routers/admin/jobs.ts";
 import { adminLiveRouter } from "./routers/admin/live.ts";
 import { adminMailRouter } from "./routers/admin/mail.ts";
 import { adminPackagesRouter } from "./routers/admin/packages.ts";
+import { adminPacksRouter } from "./routers/admin/packs.ts";
 import { adminRevenueRouter } from "./routers/admin/revenue.ts";
 import { adminSessionRouter } from "./routers/admin/session.ts";
 import { adminUsageRouter } from "./routers/admin/usage.ts";
@@ -20,6 +21,7 @@ import { catalogRouter } from "./routers/catalog.ts";
 import { dashboardRouter } from "./routers/dashboard.ts";
 import { integrationRouter } from "./routers/integration.ts";
 import { liveRouter } from "./routers/live.ts";
+import { packsRouter } from "./routers/packs.ts";
 import { sessionsRouter } from "./routers/sessions.ts";
 import { spendCapRouter } from "./routers/spend-cap.ts";
 import { subscriptionRouter } from "./routers/subscription.ts";
@@ -43,6 +45,7 @@ export const appRouter = router({
   analytics: analyticsRouter,
   integration: integrationRouter,
   spendCap: spendCapRouter,
+  packs: packsRouter,
   live: liveRouter,
 });
 
@@ -51,6 +54,7 @@ export const adminRouter = router({
   session: adminSessionRouter,
   packages: adminPackagesRouter,
   coupons: adminCouponsRouter,
+  packs: adminPacksRouter,
   usage: adminUsageRouter,
   mail: adminMailRouter,
   customers: adminCustomersRouter,

@@ -41,13 +41,18 @@ describe("schema.prisma and prisma/migrations agree (no drift)", () => {
 
   /** CHECK constraints the migrations add by hand (table, then name), sorted as describeSchema lists them. */
   const SQL_ONLY_CHECKS = [
+    "account account_auto_top_up_check ",
     "coupon coupon_duration_check ",
     "coupon coupon_max_redemptions_check ",
     "coupon coupon_off_check ",
     "invoice_adjustment invoice_adjustment_amount_check ",
+    "minute_pack minute_pack_terms_check ",
+    "pack_draw pack_draw_minutes_check ",
+    "pack_grant pack_grant_remaining_check ",
     "promotion_code promotion_code_key_check ",
     "promotion_code promotion_code_max_redemptions_check ",
     "subscription_plan subscription_plan_trial_days_check ",
+    "usage_period_rollup usage_period_rollup_pack_minutes_drawn_check ",
   ];
 
   it("builds the same database from the migrations as from schema.prisma", async () => {

@@ -9,6 +9,7 @@ export * from "./exhaustive";
 export * from "./forecast";
 export * from "./invoices";
 export * from "./metering-example";
+export * from "./minute-packs";
 export * from "./money";
 export * from "./numbers";
 export * from "./outlook";

@@ -121,6 +121,7 @@ export function CustomerDetailPage({ accountId }: { accountId: string }) {
       </div>
       {d.duplicateSubscriptions.length > 0 ? <DuplicatesSection detail={d} /> : null}
       <UsageSection detail={d} />
+      <MinutePacksSection accountId={d.account.id} />
       <InvoicesSection detail={d} />
       <AdjustmentsSection detail={d} />
       <div className="grid gap-4 lg:grid-cols-2">
@@ -310,6 +311,63 @@ function StripeSection({ detail }: { detail: Detail }) {
           ? "The ids open these objects in Stripe's dashboard."
           : "Stripe is the project's emulator here, which has no dashboard: use the ids with its API (or the billing clock)."}
       </p>
+    </Section>
+  );
+}
+
+/** The customer's prepaid minute packs: balance, each pack's ledger, minutes drawn per period. */
+function MinutePacksSection({ accountId }: { accountId: string }) {
+  const ledger = useQuery(trpc.packs.customerLedger.queryOptions({ accountId }));
+  const data = ledger.data;
+  return (
+    <Section id="packs-heading" title="Minute packs">
+      {!data || data.grants.length === 0 ? (
+        <p className="text-sm text-slate-600">No minute packs bought.</p>
+      ) : (
+        <>
+          <p className="text-sm text-slate-700" data-testid="customer-pack-ledger">
+            {formatNumber(data.balance.minutes)} minutes left · bought {formatNumber(data.totals.bought)} ·
+            used {formatNumber(data.totals.used)} · expired {formatNumber(data.totals.expired)}
+            {data.balance.nextExpiry
+              ? ` · next expiry ${formatDate(data.balance.nextExpiry.at)} (${formatNumber(data.balance.nextExpiry.minutes)} minutes)`
+              : ""}
+          </p>
+          <table className="w-full text-sm" aria-label="Minute packs bought">
+            <thead>
+              <tr className="text-left text-xs text-slate-500 uppercase">
+                <th className="px-2 py-1">Pack</th>
+                <th className="px-2 py-1">Bought</th>
+                <th className="px-2 py-1 text-right">Minutes</th>
+                <th className="px-2 py-1 text-right">Used</th>
+                <th className="px-2 py-1 text-right">Left</th>
+                <th className="px-2 py-1 text-right">Expired</th>
+                <th className="px-2 py-1">Expires</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.grants.map((g) => (
+                <tr key={g.id} className="border-t border-slate-100">
+                  <td className="px-2 py-1">{g.packName ?? "Pack"}</td>
+                  <td className="px-2 py-1">{formatDate(g.grantedAt)}</td>
+                  <td className="px-2 py-1 text-right tabular-nums">{formatNumber(g.minutes)}</td>
+                  <td className="px-2 py-1 text-right tabular-nums">{formatNumber(g.used)}</td>
+                  <td className="px-2 py-1 text-right tabular-nums">{formatNumber(g.remaining)}</td>
+                  <td className="px-2 py-1 text-right tabular-nums">{formatNumber(g.expired)}</td>
+                  <td className="px-2 py-1">{formatDate(g.expiresAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {data.periods.length > 0 ? (
+            <p className="text-sm text-slate-600">
+              Used per period:{" "}
+              {data.periods
+                .map((p) => `${formatDate(p.periodStart)}: ${formatNumber(p.minutes)}`)
+                .join(" · ")}
+            </p>
+          ) : null}
+        </>
+      )}
     </Section>
   );
 }

@@ -20,6 +20,13 @@
 //     subscription_paused while it is in effect; resuming early, or Stripe at resumes_at, charges the next
 //     renewal again; overage pending on a voided renewal is billed again at once (never forgiven);
 //   - the subscription's coupon in Minutely is the model's (a `once` coupon is used up by the first invoice);
+//   - prepaid minute packs (bought with the saved card at random; 500 minutes, valid a month): minutes
+//     beyond the included ones are drawn from packs before any is overage (the model draws, when usage
+//     arrives, what is beyond the included minutes and neither drawn nor billed yet, as far as its packs
+//     hold), and overage is billed only for what packs did not cover; the ledger balances (bought = used +
+//     expired + remaining, used = the model's draws = the periods' drawn minutes) and no period's drawn
+//     minutes are also billed as overage (drawn + reported <= minutes beyond the included ones); packs
+//     expire on the Billing clock's renewals (the ledger's expired + remaining = bought - used);
 //   - every accepted minute counted once, in the current period, and the dashboard, the metering API and
 //     the admin app agree on it; a replay is "duplicate", a different call with a used id is never silently
 //     "duplicate", invalid input is a 4xx or a per-event rejection, never a 5xx, and never fails another
@@ -72,6 +79,7 @@ const stack: Stack = await testStack({
 });
 const stripe = createStripeClient({ secretKey: "sk_test_lifecycle_model", apiBase: stack.stripeApiBase });
 const admin = await stack.createUser({ email: "ops@model.test", password: PASSWORD, role: "admin" });
+const PACK_MINUTES = 500;
 const planIds = await waitFor("the catalog's Stripe prices", async () => {
   const rows = await stack.database.db.subscriptionPlan.findMany({ where: { name: { in: PLAN_NAMES } } });
   return rows.length === 3 && rows.every((r) => r.stripePriceId)
@@ -215,6 +223,17 @@ for (const name of COUPON_NAMES) {
   });
   if (c.archived) await trpc(admin.cookie, "mutation", "admin/coupons.archive", { id: created.coupon.id });
 }
+/** The minute pack customers buy in the model: 500 minutes for $10.00, valid one month. */
+const packId = await (async () => {
+  const created = await trpc<{ pack: { id: string }; syncError: string | null }>(
+    admin.cookie,
+    "mutation",
+    "admin/packs.create",
+    { name: "Model pack", minutes: PACK_MINUTES, priceCents: 1000, currency: "usd", validityMonths: 1 },
+  );
+  expect(created.syncError).toBeNull();
+  return created.pack.id;
+})();
 
 // ---------------------------------------------------------------------------------------------- model
 
@@ -266,6 +285,13 @@ interface AccountModel {
    * whether it is in effect (after the first voided renewal).
    */
   pause: { periods: 1 | 2 | 3 | null; voidsLeft: number; inEffect: boolean } | null;
+  /** Pack minutes bought, and drawn in total (every period). */
+  packsBought: number;
+  packsUsed: number;
+  /** Minutes of the current period drawn from packs, and the period's minutes when last settled. */
+  drawnCurrent: number;
+  settledMinutes: number;
+  settledCap: number | null;
 }
 
 interface Account {
@@ -300,9 +326,24 @@ function periodMinutes(model: AccountModel): number {
  */
 function settleOverage(model: AccountModel): void {
   if (model.plan === null || model.renewed) return;
+  // Usage arrived since the last step: packs pay first for what is beyond the included minutes and neither
+  // drawn nor billed yet (ingestion draws with the period locked; a pack bought later draws nothing until
+  // usage arrives). The model's packs are used only before the first renewal, so none has expired then.
+  const used = periodMinutes(model);
+  // A changed budget asks report-overage to decide again, which draws first too (packages with overage).
+  const redecided = model.cap !== model.settledCap && PLANS[model.plan].overageCents !== null;
+  model.settledCap = model.cap;
+  if (used !== model.settledMinutes || redecided) {
+    const beyond = Math.max(0, used - PLANS[model.plan].limit);
+    const needed = Math.max(0, beyond - model.drawnCurrent - model.billedMinutes);
+    const take = Math.min(needed, model.packsBought - model.packsUsed);
+    model.drawnCurrent += take;
+    model.packsUsed += take;
+    model.settledMinutes = used;
+  }
   const plan = PLANS[model.plan];
   if (plan.overageCents === null) return;
-  const overage = Math.max(0, periodMinutes(model) - plan.limit);
+  const overage = Math.max(0, periodMinutes(model) - plan.limit - model.drawnCurrent);
   const budgetMinutes =
     model.cap === null ? Number.POSITIVE_INFINITY : Math.floor(model.cap / plan.overageCents);
   model.billedMinutes = Math.max(model.billedMinutes, Math.min(overage, budgetMinutes));
@@ -452,6 +493,32 @@ async function checkInvariants(model: Model, real: Real, step: string): Promise<
       );
       expect(detail.usage?.minutesUsed, `${where}: admin minutes`).toBe(minutes);
     }
+    // The pack ledger balances and matches the model; no minute is both drawn from a pack and billed.
+    const ledger = await call("/api/packs/balance", { headers: { cookie: account.cookie } });
+    expect(ledger.status, JSON.stringify(ledger.body)).toBe(200);
+    const totals = (
+      ledger.body as { totals: { bought: number; used: number; expired: number; remaining: number } }
+    ).totals;
+    expect(totals.bought, `${where}: pack minutes bought`).toBe(expected.packsBought);
+    expect(totals.used, `${where}: pack minutes used`).toBe(expected.packsUsed);
+    expect(totals.bought, `${where}: the ledger balances`).toBe(
+      totals.used + totals.expired + totals.remaining,
+    );
+    const periods = await db.usagePeriodRollup.findMany({ where: { accountId: account.accountId } });
+    expect(
+      periods.reduce((sum, p) => sum + p.packMinutesDrawn, 0),
+      `${where}: the periods' drawn minutes are the ledger's used`,
+    ).toBe(totals.used);
+    for (const p of periods) {
+      expect(
+        p.packMinutesDrawn + p.overageReported,
+        `${where}: period ${p.periodStart.toISOString()}: drawn + billed <= beyond the included minutes`,
+      ).toBeLessThanOrEqual(Math.max(0, p.minutes - (p.callMinutesLimit ?? 0)));
+    }
+    if (current && !expected.renewed && expected.plan !== null) {
+      const row = periods.find((p) => p.periodStart.getTime() === current.currentPeriodStart.getTime());
+      expect(row?.packMinutesDrawn ?? 0, `${where}: drawn this period`).toBe(expected.drawnCurrent);
+    }
   }
 }
 
@@ -582,7 +649,9 @@ class Upgrade implements Cmd {
     /** Through tRPC as the customer app does: one idempotency key per intent, sent three times. */
     readonly intent = false,
   ) {}
-  check = () => true;
+  // Not modelled for an account holding packs (the upgrade gives the period's draws back and the new
+  // package draws again: pack-draws.test.ts).
+  check = (model: Readonly<Model>) => (model.accounts[this.index]?.packsBought ?? 0) === 0;
   async run(model: Model, real: Real) {
     const m = model.accounts[this.index] as AccountModel;
     const account = real.accounts[this.index] as Account;
@@ -650,6 +719,8 @@ class Upgrade implements Cmd {
     m.charged += preview.totalDueNowCents;
     // The upgrade withdrew the period's overage; the new package's is decided afresh (within the budget).
     m.billedMinutes = 0;
+    m.drawnCurrent = 0;
+    m.settledMinutes = 0;
     await checkInvariants(model, real, this.toString());
   }
   toString = () =>
@@ -1172,6 +1243,8 @@ class Renew implements Cmd {
     m.renewed = true;
     // The next period starts with nothing spent against the same budget.
     m.billedMinutes = 0;
+    m.drawnCurrent = 0;
+    m.settledMinutes = 0;
     m.capBound = m.cap ?? Number.POSITIVE_INFINITY;
     await checkInvariants(model, real, this.toString());
     await expectCallsWhilePaused(account, m);
@@ -1392,8 +1465,10 @@ class ReportPastBudget implements Cmd {
     readonly index: number,
     readonly extraHours: number,
   ) {}
+  // Not modelled for an account holding packs: their minutes move the budget's and the late calls' limits.
   check = (model: Readonly<Model>) => {
     const m = model.accounts[this.index];
+    if ((m?.packsBought ?? 0) > 0) return false;
     return (
       m !== undefined &&
       m.plan !== null &&
@@ -1425,8 +1500,10 @@ class ReportLateAfterRenewal implements Cmd {
     readonly index: number,
     readonly hours: number,
   ) {}
+  // Not modelled for an account holding packs: their minutes move the budget's and the late calls' limits.
   check = (model: Readonly<Model>) => {
     const m = model.accounts[this.index];
+    if ((m?.packsBought ?? 0) > 0) return false;
     return m !== undefined && m.plan !== null && m.closed !== null;
   };
   async run(model: Model, real: Real) {
@@ -1489,8 +1566,10 @@ class BudgetThenLateCalls implements Cmd {
     readonly raiseCents: number,
     readonly lateHours: number,
   ) {}
+  // Not modelled for an account holding packs: their minutes move the budget's and the late calls' limits.
   check = (model: Readonly<Model>) => {
     const m = model.accounts[this.index];
+    if ((m?.packsBought ?? 0) > 0) return false;
     return m !== undefined && m.plan !== null && !m.renewed && PLANS[m.plan].overageCents !== null;
   };
   async run(model: Model, real: Real) {
@@ -1535,6 +1614,51 @@ const invalidAmongValid = fc
 
 // fc.commands picks uniformly among these: subscribing and usage appear twice so that most runs get to
 // metering (its commands need a subscription) within their ten steps.
+/** The customer buys the model's minute pack with the saved card (REST, with an Idempotency-Key, sent twice). */
+class BuyPack implements Cmd {
+  constructor(
+    readonly index: number,
+    /**
+     * Then the platform reports calls up to the included minutes and this many hours beyond them (null:
+     * none), so packs are drawn from (500 minutes: some of them, all of them and overage beyond).
+     */
+    readonly thenHoursBeyond: number | null = null,
+  ) {}
+  check = (model: Readonly<Model>) => {
+    const m = model.accounts[this.index];
+    return m !== undefined && m.plan !== null && !m.renewed;
+  };
+  async run(model: Model, real: Real) {
+    const m = model.accounts[this.index] as AccountModel;
+    const account = real.accounts[this.index] as Account;
+    const key = `model-pack-${SEED}-${real.run}-${++callCounter}`;
+    const buy = () =>
+      call("/api/packs/purchase", {
+        method: "POST",
+        headers: {
+          cookie: account.cookie,
+          origin: stack.baseUrl,
+          "content-type": "application/json",
+          "idempotency-key": key,
+        },
+        body: JSON.stringify({ pack_id: packId, method: "saved_card" }),
+      });
+    const first = await buy();
+    const replay = await buy();
+    // A customer who subscribed through Checkout may have no saved default card: 402, nothing granted.
+    expect([200, 402], JSON.stringify(first.body)).toContain(first.status);
+    expect(replay.status, JSON.stringify(replay.body)).toBe(first.status);
+    if (first.status === 200) m.packsBought += PACK_MINUTES;
+    await checkInvariants(model, real, this.toString());
+    if (this.thenHoursBeyond === null || m.plan === null) return;
+    const missing = Math.max(0, PLANS[m.plan].limit - periodMinutes(m));
+    const busy = new ReportBusyDay(this.index, Math.ceil(missing / 60) + this.thenHoursBeyond);
+    busy.toString = this.toString;
+    if (busy.check(model)) await busy.run(model, real);
+  }
+  toString = () => `buyPack(${this.index}, then ${this.thenHoursBeyond ?? "no"} hours beyond the included)`;
+}
+
 const allCommands = [
   subscribeWithCard,
   subscribeWithCard,
@@ -1550,6 +1674,8 @@ const allCommands = [
   fc.tuple(accountIndex, fc.boolean()).map(([i, c]) => new CancelOrResume(i, c)),
   reportCalls,
   reportCalls,
+  fc.tuple(accountIndex, fc.constantFrom(null, 1, 5, 12)).map(([i, h]) => new BuyPack(i, h)),
+  fc.tuple(accountIndex, fc.constantFrom(null, 1, 5, 12)).map(([i, h]) => new BuyPack(i, h)),
   invalidAmongValid,
   invalidAmongValid,
   busyDay,
@@ -1637,6 +1763,11 @@ describe("the billing lifecycle against a model", () => {
               creditNotes: new Map(),
               renewals: 0,
               pause: null,
+              packsBought: 0,
+              packsUsed: 0,
+              drawnCurrent: 0,
+              settledMinutes: 0,
+              settledCap: null,
             })),
           };
           await fc.asyncModelRun(() => ({ model, real: { accounts, run: runCounter } }), cmds);

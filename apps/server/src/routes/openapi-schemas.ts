@@ -9,7 +9,7 @@ export const ZRestErrorSchema = z.object({
   fields: z.record(z.string(), z.string()).optional().meta({ description: "Per-field messages" }),
 });
 
-const documented = (description: string): DocumentedResponse<typeof ZRestErrorSchema> => ({
+export const documented = (description: string): DocumentedResponse<typeof ZRestErrorSchema> => ({
   description,
   schema: ZRestErrorSchema,
 });

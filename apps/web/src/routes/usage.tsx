@@ -19,6 +19,7 @@ import { Link } from "@tanstack/react-router";
 import { useForm } from "react-hook-form";
 import { z } from "zod";
 import { DailyChart } from "../components/daily-chart.tsx";
+import { MinutePacksCard } from "../components/minute-packs.tsx";
 import { SpendCapCard } from "../components/spend-cap.tsx";
 import { formatDate, formatNumber } from "../lib/format.ts";
 import { trpc } from "../lib/trpc.ts";
@@ -277,6 +278,7 @@ export function UsagePage() {
           ) : null}
         </ul>
       </Card>
+      <MinutePacksCard />
       <SpendCapCard />
       <DailyUsage />
       <ByAgent />

@@ -11,6 +11,7 @@ import {
   reportOverage,
   sendUsageAlertEmail,
 } from "../services/metering/index.ts";
+import { runPackTopUp } from "../services/packs/index.ts";
 import { processStripeEvent } from "../services/subscriptions/index.ts";
 import { clearSupersededFailures, periodicFailure } from "./periodic.ts";
 import {
@@ -37,6 +38,9 @@ function handlers(ports: Ports): Handlers {
     },
     "bill-overage": async (bill) => {
       await billOverage(ports, bill);
+    },
+    "pack-top-up": async ({ accountId }) => {
+      await runPackTopUp(ports, accountId);
     },
     "resync-stale-subscriptions": async () => {
       const result = await resyncStaleSubscriptions(ports);

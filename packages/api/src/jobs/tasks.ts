@@ -54,6 +54,14 @@ export const TASKS = {
     }),
     maxAttempts: 25,
   },
+  /**
+   * Buys the account's auto top-up pack with the saved card if its pack balance is below the threshold
+   * (services/packs/auto-top-up.ts: one claim per crossing, a failure stops it, never retried in a loop).
+   */
+  "pack-top-up": {
+    payload: z.object({ accountId: z.uuid() }),
+    maxAttempts: 10,
+  },
   /** Every hour: subscriptions whose period ended without the renewal reaching us are re-read from Stripe. */
   "resync-stale-subscriptions": { payload: ZPeriodicPayloadSchema, maxAttempts: 3, cron: "7 * * * *" },
   /** Every 10 minutes: reservations of calls whose usage never arrived are marked expired. */

@@ -241,6 +241,63 @@ export interface BillingProvider {
     planId: string;
     idempotencyKey: string;
   }): Promise<{ priceId: string }>;
+  /**
+   * A minute pack's product with its one-time price (integer minor units), or those made before with the
+   * same idempotency key. Prices are immutable: a pack's price is fixed once defined.
+   */
+  createMinutePackPrice(input: {
+    packId: string;
+    name: string;
+    description: string;
+    amountCents: number;
+    currency: Currency;
+    idempotencyKey: string;
+  }): Promise<{ productId: string; priceId: string }>;
+  /** Archives a pack's price and product: no new purchase; payments made stay. */
+  archiveMinutePackPrice(productId: string, priceId: string): Promise<void>;
+  /** Hosted Checkout in payment mode for one pack (quantity 1); the metadata names the pack and account. */
+  createPackCheckout(input: {
+    customerId: string;
+    priceId: string;
+    successUrl: string;
+    cancelUrl: string;
+    metadata: Record<string, string>;
+    idempotencyKey: string;
+  }): Promise<{ sessionId: string; url: string }>;
+  /** A payment-mode Checkout session as Stripe has it now (never trusting a webhook's copy). */
+  retrievePaymentCheckout(sessionId: string): Promise<{
+    customerId: string | null;
+    mode: string;
+    status: string;
+    paymentStatus: string;
+    metadata: Record<string, string>;
+    amountTotal: number | null;
+    currency: string | null;
+  }>;
+  /**
+   * Charges the customer's saved default card off-session (a PaymentIntent confirmed at once). A decline or
+   * an authentication request (3-D Secure) is an answer, not an error: `requires_action` carries the id
+   * the customer can complete; nothing is retried here.
+   */
+  chargeSavedCard(input: {
+    customerId: string;
+    amountCents: number;
+    currency: Currency;
+    description: string;
+    metadata: Record<string, string>;
+    idempotencyKey: string;
+  }): Promise<
+    | { status: "succeeded"; paymentIntentId: string }
+    | { status: "requires_action" | "declined"; paymentIntentId: string | null; message: string }
+  >;
+  /** A PaymentIntent as Stripe has it now. */
+  retrievePaymentIntent(paymentIntentId: string): Promise<{
+    status: string;
+    customerId: string | null;
+    amountCents: number;
+    currency: string;
+    metadata: Record<string, string>;
+  }>;
   /** The customer's overage items of one period (by their metadata) not on an invoice yet. */
   listPendingOverageItems(
     customerId: string,

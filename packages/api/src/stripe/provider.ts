@@ -359,6 +359,132 @@ export class StripeBillingProvider implements BillingProvider {
     });
   }
 
+  createMinutePackPrice(input: Params<"createMinutePackPrice">) {
+    return viaStripe(async () => {
+      const metadata = { minutely_pack_id: input.packId };
+      const product = await this.stripe.products.create(
+        { name: input.name, ...(input.description ? { description: input.description } : {}), metadata },
+        { idempotencyKey: `${input.idempotencyKey}-product` },
+      );
+      const price = await this.stripe.prices.create(
+        { product: product.id, unit_amount: input.amountCents, currency: input.currency, metadata },
+        { idempotencyKey: `${input.idempotencyKey}-price` },
+      );
+      return { productId: product.id, priceId: price.id };
+    });
+  }
+
+  archiveMinutePackPrice(productId: string, priceId: string) {
+    return viaStripe(async () => {
+      await this.stripe.prices.update(priceId, { active: false });
+      await this.stripe.products.update(productId, { active: false });
+    });
+  }
+
+  createPackCheckout(input: Params<"createPackCheckout">) {
+    return viaStripe(async () => {
+      const session = await this.stripe.checkout.sessions.create(
+        {
+          mode: "payment",
+          customer: input.customerId,
+          line_items: [{ price: input.priceId, quantity: 1 }],
+          success_url: input.successUrl,
+          cancel_url: input.cancelUrl,
+          metadata: input.metadata,
+        },
+        { idempotencyKey: input.idempotencyKey },
+      );
+      if (!session.url) throw new Error("Stripe returned a Checkout session without a URL");
+      return { sessionId: session.id, url: session.url };
+    });
+  }
+
+  retrievePaymentCheckout(sessionId: string) {
+    return viaStripe(async () => {
+      const session = await this.stripe.checkout.sessions.retrieve(sessionId);
+      return {
+        customerId: idOf(session.customer),
+        mode: session.mode,
+        status: session.status ?? "open",
+        paymentStatus: session.payment_status,
+        metadata: (session.metadata ?? {}) as Record<string, string>,
+        amountTotal: session.amount_total ?? null,
+        currency: session.currency ?? null,
+      };
+    });
+  }
+
+  chargeSavedCard(input: Params<"chargeSavedCard">) {
+    return viaStripe(async () => {
+      const customer = await this.stripe.customers.retrieve(input.customerId);
+      const paymentMethod =
+        "deleted" in customer && customer.deleted
+          ? null
+          : idOf((customer as Stripe.Customer).invoice_settings?.default_payment_method);
+      if (!paymentMethod) {
+        return {
+          status: "declined" as const,
+          paymentIntentId: null,
+          message: "No saved card: add one under Billing, or buy the pack through the checkout page.",
+        };
+      }
+      try {
+        const intent = await this.stripe.paymentIntents.create(
+          {
+            customer: input.customerId,
+            amount: input.amountCents,
+            currency: input.currency,
+            payment_method: paymentMethod,
+            off_session: true,
+            confirm: true,
+            description: input.description,
+            metadata: input.metadata,
+          },
+          { idempotencyKey: input.idempotencyKey },
+        );
+        if (intent.status === "succeeded")
+          return { status: "succeeded" as const, paymentIntentId: intent.id };
+        return {
+          status: "requires_action" as const,
+          paymentIntentId: intent.id,
+          message:
+            "Your bank asks to confirm this payment: complete it, or buy the pack through the checkout page.",
+        };
+      } catch (error) {
+        if (error instanceof Stripe.errors.StripeCardError) {
+          const intentId = idOf(error.payment_intent);
+          const code = error.decline_code ?? error.code;
+          return code === "authentication_required"
+            ? {
+                status: "requires_action" as const,
+                paymentIntentId: intentId,
+                message:
+                  "Your bank asks to confirm this payment: complete it, or buy the pack through the checkout page.",
+              }
+            : {
+                status: "declined" as const,
+                paymentIntentId: intentId,
+                message: `Your card was declined${error.message ? `: ${error.message}` : "."} Nothing was charged.`,
+              };
+        }
+        throw error;
+      }
+    });
+  }
+
+  retrievePaymentIntent(paymentIntentId: string) {
+    return viaStripe(async () => {
+      const intent = await this.stripe.paymentIntents.retrieve(paymentIntentId);
+      return {
+        status: intent.status,
+        customerId: idOf(intent.customer),
+        amountCents: intent.amount,
+        currency: intent.currency,
+        metadata: (intent.metadata ?? {}) as Record<string, string>,
+      };
+    });
+  }
+
   addInvoiceItem(input: Params<"addInvoiceItem">) {
     return viaStripe(async () => {
       const item = await this.stripe.invoiceItems.create(

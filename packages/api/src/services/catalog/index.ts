@@ -8,6 +8,7 @@ export {
   reorderPackages,
   setPackageActive,
   syncCatalogToStripe,
+  syncErrorOf,
   syncPackageToStripe,
   updatePackage,
   ZPackageInputSchema,

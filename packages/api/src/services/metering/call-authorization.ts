@@ -16,6 +16,9 @@
 //   budget (no extra round trip: it rides on the statement that reads the held minutes).
 // - During a free trial (`trialing`, before `trial_end` at the account's now) every package stops at its
 //   included minutes: outbound calls beyond them are denied trial_allowance_reached (no overage is billed).
+// - Prepaid pack minutes extend the included ones (allowance -> packs -> overage or the hard cap): the
+//   period's minutes drawn from packs and the minutes the account's unexpired packs hold, read under the
+//   period lock with the held minutes, so 50 parallel authorizations never together overdraw a pack.
 // - A paused subscription (a collection pause in effect at the account's now, or Stripe's status paused) is
 //   denied with subscription_paused (the domain's isPausedAt; failing closed until the resume is synced).
 // - Per account, authorizations and ingestion serialize on the current period's rollup row
@@ -187,7 +190,9 @@ async function authorizeInTransaction(
     // the budget in force, recorded on the period's row (a change of the budget takes the same lock, so this
     // statement, which starts once the lock is held, sees any change that committed before: a lowering
     // racing this authorization decides it; the budget read with the context may be older).
-    const [state] = await tx.$queryRaw<{ existing: Json | null; held: number; cap: Json | null }[]>`
+    const [state] = await tx.$queryRaw<
+      { existing: Json | null; held: number; cap: Json | null; packs: number }[]
+    >`
       WITH expired AS (
         -- A data-modifying WITH runs whether or not the query reads it.
         UPDATE call_reservation SET status = 'expired'
@@ -203,7 +208,9 @@ async function authorizeInTransaction(
           AS existing,
         (SELECT COALESCE(sum(minutes), 0)::int FROM call_reservation
           WHERE account_id = ${accountId}::uuid AND status = 'held' AND expires_at > ${now}
-            AND call_id <> ${callId}) AS held`;
+            AND call_id <> ${callId}) AS held,
+        (SELECT COALESCE(sum(remaining), 0)::int FROM pack_grant
+          WHERE account_id = ${accountId}::uuid AND remaining > 0 AND expires_at > ${now}) AS packs`;
     const existing = state?.existing
       ? {
           agentId: textOrNull(state.existing, "agent_id"),
@@ -230,13 +237,17 @@ async function authorizeInTransaction(
       }
     }
     const toSeconds = (minutes: number | null) => (minutes === null ? null : minutes * 60);
+    // Pack minutes come after the included ones and before overage or the hard cap: those the period drew
+    // already and those the account's unexpired packs still hold (read under the period's lock, which the
+    // draws of this period take too, so parallel authorizations share them and never overdraw a pack).
+    const minutesLimit = plan.callMinutesLimit + (rollup?.packMinutesDrawn ?? 0) + (state?.packs ?? 0);
 
     if (existing) {
       const maxMinutes = callMinutesAllowed({
         direction: input.direction,
         minutesUsed: rollup?.minutes ?? 0,
         minutesReservedByOthers: held?.minutes ?? 0,
-        minutesLimit: plan.callMinutesLimit,
+        minutesLimit,
         overageAllowed: plan.overagePrice !== null,
         spendCapMinutes: budgetMinutes,
         policy: DEFAULT_OVER_CAP_POLICY,
@@ -257,7 +268,7 @@ async function authorizeInTransaction(
       direction: input.direction,
       minutesUsed: rollup?.minutes ?? 0,
       minutesReserved: held?.minutes ?? 0,
-      minutesLimit: plan.callMinutesLimit,
+      minutesLimit,
       overageAllowed: plan.overagePrice !== null,
       spendCapMinutes: budgetMinutes,
       reserveMinutes: RESERVATION_MINUTES,

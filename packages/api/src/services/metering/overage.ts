@@ -34,8 +34,9 @@ import {
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import type { JobQueue } from "../../ports/queue.ts";
+import { drawFromPacks } from "./pack-draws.ts";
 import { lockPeriod, recordPeriodSpendCapSql } from "./period-plans.ts";
-import { isCurrentPeriodOf } from "./periods.ts";
+import { isCurrentPeriodOf, nowFor } from "./periods.ts";
 import {
   isTrialPeriod,
   loadMeteringSubscription,
@@ -95,10 +96,11 @@ export class PlanChangeInProgressError extends Error {
  * Returns the bill, or null when there is nothing (new) to bill.
  */
 export async function reportOverage(
-  ports: Pick<Ports, "db" | "queue">,
+  ports: Pick<Ports, "db" | "queue" | "clock">,
   input: { accountId: string; periodStart: Date },
 ): Promise<OverageBill | null> {
   const subscription = await loadMeteringSubscription(ports.db, input.accountId);
+  const clockNow = ports.clock.now();
   return await ports.db.$transaction(async (tx) => {
     const row = await lockPeriod(tx, input.accountId, input.periodStart, subscription);
     // An upgrade in progress withdraws this period's overage and then records the new plan: deciding now,
@@ -135,7 +137,25 @@ export async function reportOverage(
     } else {
       cap = row.spendCap.cap;
     }
-    const overage = billableOverageMinutes(row.minutes - plan.callMinutesLimit, spendCapMinutes(cap, price));
+    // Packs pay first: minutes beyond the included ones not reported yet are drawn from packs the account
+    // holds now (a pack bought since the minutes were used covers them), and are never billed.
+    const drawn = await drawFromPacks(
+      tx,
+      ports.queue,
+      {
+        accountId: input.accountId,
+        periodStart: input.periodStart,
+        minutesUsed: row.minutes,
+        limit: plan.callMinutesLimit,
+        drawn: row.packMinutesDrawn,
+        overageReported: row.overageReported,
+      },
+      nowFor(subscription, clockNow),
+    );
+    const overage = billableOverageMinutes(
+      row.minutes - plan.callMinutesLimit - drawn,
+      spendCapMinutes(cap, price),
+    );
     if (overage <= row.overageReported) return null;
     const bill: OverageBill = {
       accountId: input.accountId,
@@ -290,6 +310,25 @@ export async function withdrawCurrentOverage(
       WHERE account_id = ${input.accountId}::uuid AND period_start = ${input.periodStart}
       FOR UPDATE`;
     if (!row) return null;
+    // The period's minutes drawn from packs go back to their packs too: the new package measures the whole
+    // period, and what it does not include is drawn again (report-overage) before any is overage. A pack
+    // that has expired since keeps them as expired minutes. The grants are locked after the period's row,
+    // in expiry order, as a draw locks them.
+    await tx.$executeRaw`
+      WITH g AS (
+        SELECT g.id FROM pack_grant g JOIN pack_draw d ON d.grant_id = g.id
+        WHERE d.account_id = ${input.accountId}::uuid AND d.period_start = ${input.periodStart}
+        ORDER BY g.expires_at, g.granted_at, g.id FOR UPDATE OF g
+      ), d AS (
+        DELETE FROM pack_draw WHERE account_id = ${input.accountId}::uuid AND period_start = ${input.periodStart}
+          AND grant_id IN (SELECT id FROM g)
+        RETURNING grant_id, minutes
+      ), back AS (
+        UPDATE pack_grant SET remaining = pack_grant.remaining + d.minutes FROM d WHERE pack_grant.id = d.grant_id
+      )
+      UPDATE usage_period_rollup SET pack_minutes_drawn = 0
+      WHERE account_id = ${input.accountId}::uuid AND period_start = ${input.periodStart}
+        AND pack_minutes_drawn > 0`;
     await tx.$executeRaw`
       UPDATE overage_bill SET status = 'voiding', updated_at = now()
       WHERE account_id = ${input.accountId}::uuid AND period_start = ${input.periodStart}

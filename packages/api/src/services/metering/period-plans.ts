@@ -129,6 +129,8 @@ export interface LockedPeriod {
   periodEnd: Date;
   minutes: number;
   overageReported: number;
+  /** Minutes beyond the included ones drawn from prepaid packs (never billed as overage). */
+  packMinutesDrawn: number;
   /** Bumped when an upgrade withdrew the period's reported overage (bills decided before are void). */
   overageEpoch: number;
   /** Null only when the period records no plan and there is no subscription to take one from. */
@@ -151,13 +153,14 @@ export async function lockPeriod(
       period_end: Date;
       minutes: number;
       overage_reported: number;
+      pack_minutes_drawn: number;
       overage_epoch: number;
       spend_cap_recorded: boolean;
       spend_cap_cents: number | null;
       spend_cap_currency: string | null;
     } & PeriodPlanColumns)[]
   >`
-    SELECT period_end, minutes, overage_reported, overage_epoch, spend_cap_recorded, spend_cap_cents,
+    SELECT period_end, minutes, overage_reported, pack_minutes_drawn, overage_epoch, spend_cap_recorded, spend_cap_cents,
       spend_cap_currency, ${PERIOD_PLAN_COLUMNS} FROM usage_period_rollup
     WHERE account_id = ${accountId}::uuid AND period_start = ${periodStart}
     FOR UPDATE`;
@@ -179,6 +182,7 @@ export async function lockPeriod(
     periodEnd: row.period_end,
     minutes: row.minutes,
     overageReported: row.overage_reported,
+    packMinutesDrawn: row.pack_minutes_drawn,
     overageEpoch: row.overage_epoch,
     plan: plan ?? null,
   };

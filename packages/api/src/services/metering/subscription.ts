@@ -174,6 +174,11 @@ export interface MeteringContext {
   thresholds: { accountId: string; percent: number }[];
   /** The spend caps (overage budgets) of the accounts that set one. */
   spendCaps: Map<string, SpendCap>;
+  /**
+   * The accounts holding pack minutes (a grant with minutes left, expired or not: the draw itself checks
+   * expiry under its locks). Only their periods look at packs, so ingestion of the others costs nothing more.
+   */
+  packAccounts: Set<string>;
 }
 
 /**
@@ -193,6 +198,7 @@ export async function loadMeteringContext(
       subscriptions: new Map(),
       thresholds: [],
       spendCaps: new Map(),
+      packAccounts: new Set(),
     };
   }
   const ids = Prisma.sql`${[...accountIds]}::uuid[]`;
@@ -204,6 +210,7 @@ export async function loadMeteringContext(
       subscriptions: unknown;
       plans: unknown;
       thresholds: unknown;
+      pack_accounts: unknown;
     }[]
   >`
     SELECT
@@ -215,6 +222,8 @@ export async function loadMeteringContext(
         WHERE g.id = ANY(${[...agentIds]}::uuid[]) AND g.account_id = ANY(${ids})) AS agents,
       (SELECT jsonb_agg(jsonb_build_object('account_id', t.account_id, 'percent', t.percent))
         FROM alert_threshold t WHERE t.account_id = ANY(${ids})) AS thresholds,
+      (SELECT jsonb_agg(DISTINCT pg.account_id) FROM pack_grant pg
+        WHERE pg.account_id = ANY(${ids}) AND pg.remaining > 0) AS pack_accounts,
       ${subscriptionsJsonSql(ids)}`;
   return {
     accounts: new Set(rows(row?.accounts).map(String)),
@@ -230,6 +239,7 @@ export async function loadMeteringContext(
       percent: int(j, "percent"),
     })),
     spendCaps: spendCapsOf(row?.spend_caps),
+    packAccounts: new Set(rows(row?.pack_accounts).map(String)),
   };
 }
 

@@ -46,6 +46,7 @@ import type { Ports } from "../../context.ts";
 import { isUuid } from "../ids.ts";
 import { date, int, intOrNull, rows, text, textOrNull } from "../json-rows.ts";
 import { enqueueOverageReport } from "./overage.ts";
+import { drawFromPacks } from "./pack-draws.ts";
 import {
   PERIOD_PLAN_COLUMNS,
   type PeriodPlan,
@@ -261,6 +262,7 @@ async function ingestBatch(
     subscriptions,
     thresholds,
     spendCaps,
+    packAccounts,
   } = await loadMeteringContext(ports.db, accountIds, agentIds);
 
   const candidates: Candidate[] = [];
@@ -361,7 +363,7 @@ async function ingestBatch(
     candidates.length === 0
       ? { inserted: new Set<string>(), stored: new Map<string, StoredCall>() }
       : await ports.db.$transaction(
-          (tx) => writeBatch(tx, ports.queue, candidates, thresholds, spendCaps, wallNow),
+          (tx) => writeBatch(tx, ports.queue, candidates, thresholds, spendCaps, packAccounts, wallNow),
           METERING_TX_OPTIONS,
         );
 
@@ -422,6 +424,7 @@ type UpdatedRollup = {
   period_start: Date;
   minutes: number;
   overage_reported: number;
+  pack_minutes_drawn: number;
 } & PeriodPlanColumns;
 
 /**
@@ -464,6 +467,7 @@ async function writeBatch(
   candidates: readonly Candidate[],
   thresholds: readonly { accountId: string; percent: number }[],
   spendCaps: ReadonlyMap<string, SpendCap>,
+  packAccounts: ReadonlySet<string>,
   now: Date,
 ): Promise<{ inserted: Set<string>; stored: Map<string, StoredCall> }> {
   // 1. The events, in key order; what comes back is what this transaction really inserted.
@@ -532,7 +536,7 @@ async function writeBatch(
         seconds = usage_period_rollup.seconds + EXCLUDED.seconds,
         calls = usage_period_rollup.calls + EXCLUDED.calls,
         updated_at = EXCLUDED.updated_at
-      RETURNING account_id, period_start, minutes, overage_reported, ${PERIOD_PLAN_COLUMNS}
+      RETURNING account_id, period_start, minutes, overage_reported, pack_minutes_drawn, ${PERIOD_PLAN_COLUMNS}
     ), d AS (
       INSERT INTO usage_daily_rollup (account_id, day, agent_key, direction, minutes, calls)
       SELECT ev.account_id, (ev.started_at AT TIME ZONE 'UTC')::date,
@@ -547,7 +551,8 @@ async function writeBatch(
     SELECT
       (SELECT jsonb_agg(jsonb_build_array(ev.account_id, ev.call_id)) FROM ev) AS inserted,
       (SELECT jsonb_agg(jsonb_build_object('account_id', p.account_id, 'period_start', p.period_start,
-          'minutes', p.minutes, 'overage_reported', p.overage_reported, 'plan_id', p.plan_id,
+          'minutes', p.minutes, 'overage_reported', p.overage_reported,
+          'pack_minutes_drawn', p.pack_minutes_drawn, 'plan_id', p.plan_id,
           'call_minutes_limit', p.call_minutes_limit,
           'overage_price_cents_per_minute', p.overage_price_cents_per_minute, 'currency', p.currency,
           'plan_sync_ticket', p.plan_sync_ticket))
@@ -631,6 +636,7 @@ async function writeBatch(
     period_start: date(j, "period_start"),
     minutes: int(j, "minutes"),
     overage_reported: int(j, "overage_reported"),
+    pack_minutes_drawn: int(j, "pack_minutes_drawn"),
     plan_id: textOrNull(j, "plan_id"),
     call_minutes_limit: intOrNull(j, "call_minutes_limit"),
     overage_price_cents_per_minute: intOrNull(j, "overage_price_cents_per_minute"),
@@ -660,11 +666,30 @@ async function writeBatch(
     });
   }
   await recordCrossedAlerts(tx, queue, changes, now);
+  // Minutes beyond the included ones are drawn from the account's packs before any is overage (only for
+  // accounts holding pack minutes: the others pay no extra statement). The rows are locked by the upsert.
+  for (const { row, delta, plan } of rollups) {
+    if (!packAccounts.has(delta.accountId)) continue;
+    row.pack_minutes_drawn = await drawFromPacks(
+      tx,
+      queue,
+      {
+        accountId: delta.accountId,
+        periodStart: delta.periodStart,
+        minutesUsed: row.minutes,
+        limit: plan.callMinutesLimit,
+        drawn: row.pack_minutes_drawn,
+        overageReported: row.overage_reported,
+      },
+      nowFor(delta.subscription, now),
+    );
+  }
   for (const { row, delta, plan } of rollups) {
     if (plan.overagePrice === null) continue;
-    // Only what the customer's budget still pays for is reported (a raised budget enqueues its own report).
+    // Only what the customer's budget still pays for is reported (a raised budget enqueues its own report),
+    // and never a minute drawn from a pack.
     const billable = billableOverageMinutes(
-      row.minutes - plan.callMinutesLimit,
+      row.minutes - plan.callMinutesLimit - row.pack_minutes_drawn,
       spendCapMinutes(spendCaps.get(delta.accountId) ?? null, plan.overagePrice),
     );
     if (billable > row.overage_reported) {

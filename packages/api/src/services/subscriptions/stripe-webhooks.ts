@@ -15,6 +15,7 @@ import {
   syncInvoice,
   syncSubscription,
 } from "../billing/index.ts";
+import { applyPackCheckout, applyPackPaymentIntent, applyTopUpPaymentFailed } from "../packs/index.ts";
 import { rebillVoidedRenewal } from "./pause.ts";
 import { applyCompletedCheckout } from "./subscriptions.ts";
 import { notifyTrialEnded, notifyTrialWillEnd } from "./trials.ts";
@@ -75,6 +76,7 @@ type StripeObject = {
   parent?: unknown;
   payment_intent?: unknown;
   invoice?: unknown;
+  mode?: unknown;
 };
 
 function idOf(value: unknown): string | null {
@@ -158,8 +160,17 @@ export async function processStripeEvent(ports: Ports, eventId: string): Promise
       // Free trials: warned 3 days before the end, and told on the day it ended (deduplicated mail).
       if (type === "customer.subscription.trial_will_end") await notifyTrialWillEnd(ports, object.id);
       else await notifyTrialEnded(ports, object.id);
+    } else if (type === "checkout.session.completed" && object.id && object.mode === "payment") {
+      // A minute pack bought through Checkout (payment mode): granted once (packs/packs.ts).
+      await applyPackCheckout(ports, object.id);
     } else if (type === "checkout.session.completed" && object.id) {
       await applyCompletedCheckout(ports, object.id);
+    } else if (type === "payment_intent.succeeded" && object.id) {
+      // A minute pack bought with the saved card: granted once, if its charge's answer has not already.
+      await applyPackPaymentIntent(ports, object.id);
+    } else if (type === "payment_intent.payment_failed" && object.id) {
+      // An auto top-up's charge failed: recorded, emailed and auto top-up stopped, once (never retried).
+      await applyTopUpPaymentFailed(ports, object.id);
     } else if (type.startsWith("customer.discount.")) {
       // A coupon redeemed onto a subscription, used up (once) or over (repeating): its mirror follows.
       const subscriptionId = idOf(object.subscription);

@@ -1,0 +1,306 @@
+// Prepaid minute packs: the catalog admins define (synced to Stripe as a product with a one-time price,
+// like coupons: saved with its audit entry first, then synced; a failed sync is reported and retried with
+// `syncMinutePackToStripe`), and buying one: hosted Checkout in payment mode, or the saved card off-session.
+//
+// A pack is granted once per payment (grants.ts): by the checkout.session.completed webhook of a paid
+// payment-mode session (`checkout:<session id>`), or for the saved card by the charge's answer and by its
+// payment_intent.succeeded webhook, whichever comes first (`payment_intent:<id>`). Processing re-reads the
+// session or PaymentIntent from Stripe and never trusts the event's copy. Refunds are out of scope: a
+// refunded pack keeps its minutes (issue #25, part 2).
+import type { MinutePack } from "@minutely/db";
+import {
+  CURRENCIES,
+  type Currency,
+  isCurrency,
+  MAX_PACK_MINUTES,
+  MAX_PACK_NAME_LENGTH,
+  MAX_PACK_PRICE_CENTS,
+  MAX_PACK_VALIDITY_MONTHS,
+  minutePackProblem,
+} from "@minutely/domain";
+import { z } from "zod";
+import type { Ports, Viewer } from "../../context.ts";
+import { AppError } from "../../errors.ts";
+import { writeAudit } from "../audit.ts";
+import { syncErrorOf } from "../catalog/index.ts";
+import { loadMeteringSubscription, nowFor } from "../metering/index.ts";
+import { grantPack, type PackLedgerView, packLedgerView } from "./grants.ts";
+
+const whole = (name: string, min: number, max: number) =>
+  z
+    .number({ error: `${name} must be a number` })
+    .int(`${name} must be a whole number`)
+    .min(min, `${name} must be at least ${min.toLocaleString("en-US")}`)
+    .max(max, `${name} can be at most ${max.toLocaleString("en-US")}`);
+
+/** A pack as an admin defines it: every number a whole number in its range, never coerced. */
+export const ZMinutePackInputSchema = z.strictObject({
+  name: z
+    .string({ error: "Name must be text" })
+    .trim()
+    .min(1, "Name is required")
+    .max(MAX_PACK_NAME_LENGTH, `Name can be at most ${MAX_PACK_NAME_LENGTH} characters`),
+  minutes: whole("Minutes", 1, MAX_PACK_MINUTES),
+  priceCents: whole("The price in cents", 1, MAX_PACK_PRICE_CENTS),
+  currency: z.enum(CURRENCIES as [Currency, ...Currency[]], "Use one of usd, eur, gbp"),
+  validityMonths: whole("Validity in months", 1, MAX_PACK_VALIDITY_MONTHS),
+});
+export type MinutePackInput = z.infer<typeof ZMinutePackInputSchema>;
+
+export interface MinutePackView {
+  id: string;
+  name: string;
+  minutes: number;
+  priceCents: number;
+  currency: Currency;
+  validityMonths: number;
+  active: boolean;
+  /** Whether Stripe has its price (it can be bought). */
+  synced: boolean;
+}
+
+export function toMinutePackView(pack: MinutePack): MinutePackView {
+  const currency = pack.currency.trim().toLowerCase();
+  if (!isCurrency(currency)) throw new Error(`minute pack ${pack.id} has an unsupported currency`);
+  return {
+    id: pack.id,
+    name: pack.name,
+    minutes: pack.minutes,
+    priceCents: pack.priceCents,
+    currency,
+    validityMonths: pack.validityMonths,
+    active: pack.active,
+    synced: pack.stripePriceId !== null,
+  };
+}
+
+/** Packs offered (active and synced), or every pack for admins. */
+export async function listMinutePacks(
+  ports: Pick<Ports, "db">,
+  options: { includeArchived: boolean },
+): Promise<MinutePackView[]> {
+  const packs = await ports.db.minutePack.findMany({
+    where: options.includeArchived ? {} : { active: true, stripePriceId: { not: null } },
+    orderBy: [{ active: "desc" }, { currency: "asc" }, { minutes: "asc" }, { createdAt: "asc" }],
+  });
+  return packs.map(toMinutePackView);
+}
+
+export interface MinutePackChangeResult {
+  pack: MinutePackView;
+  /** Why the Stripe sync failed (the change stays saved; retry with syncMinutePackToStripe), or null. */
+  syncError: string | null;
+}
+
+async function syncAndReport(ports: Ports, id: string): Promise<MinutePackChangeResult> {
+  const syncError = await syncErrorOf(() => syncMinutePackToStripe(ports, id));
+  const pack = await ports.db.minutePack.findUniqueOrThrow({ where: { id } });
+  return { pack: toMinutePackView(pack), syncError };
+}
+
+/** Defines a pack (audit entry in the same transaction), then syncs it to Stripe. */
+export async function createMinutePack(
+  ports: Ports,
+  actor: Viewer,
+  input: MinutePackInput,
+): Promise<MinutePackChangeResult> {
+  const problem = minutePackProblem(input);
+  if (problem) throw new AppError("BAD_REQUEST", problem.message, problem.field);
+  const at = ports.clock.now();
+  const created = await ports.db.$transaction(async (tx) => {
+    const row = await tx.minutePack.create({
+      data: {
+        name: input.name.trim(),
+        minutes: input.minutes,
+        priceCents: input.priceCents,
+        currency: input.currency,
+        validityMonths: input.validityMonths,
+        createdAt: at,
+      },
+    });
+    await writeAudit(
+      tx,
+      actor,
+      { action: "minute_pack.create", entityType: "minute_pack", entityId: row.id, after: row },
+      at,
+    );
+    return row;
+  });
+  return await syncAndReport(ports, created.id);
+}
+
+/** Archives a pack: no new purchase (Stripe's price and product archived too); packs bought keep running. */
+export async function archiveMinutePack(
+  ports: Ports,
+  actor: Viewer,
+  id: string,
+): Promise<MinutePackChangeResult> {
+  const at = ports.clock.now();
+  await ports.db.$transaction(async (tx) => {
+    const before = await tx.minutePack.findUnique({ where: { id } });
+    if (!before) throw new AppError("NOT_FOUND", "No such minute pack", "id");
+    if (!before.active) return;
+    const after = await tx.minutePack.update({ where: { id }, data: { active: false } });
+    await writeAudit(
+      tx,
+      actor,
+      { action: "minute_pack.archive", entityType: "minute_pack", entityId: id, before, after },
+      at,
+    );
+  });
+  return await syncAndReport(ports, id);
+}
+
+/** Makes Stripe match the pack: its product and one-time price made once, archived once the pack is. */
+export async function syncMinutePackToStripe(ports: Ports, id: string): Promise<void> {
+  let pack = await ports.db.minutePack.findUnique({ where: { id } });
+  if (!pack) throw new AppError("NOT_FOUND", "No such minute pack", "id");
+  if (!pack.stripePriceId) {
+    const view = toMinutePackView(pack);
+    const { productId, priceId } = await ports.billing.createMinutePackPrice({
+      packId: pack.id,
+      name: pack.name,
+      description: `${pack.minutes.toLocaleString("en-US")} call minutes, valid ${pack.validityMonths} months`,
+      amountCents: pack.priceCents,
+      currency: view.currency,
+      idempotencyKey: `minutely-pack-${pack.id}`,
+    });
+    pack = await ports.db.minutePack.update({
+      where: { id },
+      data: { stripeProductId: productId, stripePriceId: priceId },
+    });
+  }
+  if (!pack.active && pack.stripeProductId && pack.stripePriceId) {
+    await ports.billing.archiveMinutePackPrice(pack.stripeProductId, pack.stripePriceId);
+  }
+}
+
+/** The pack a customer may buy now, in their billing currency, and their Stripe customer. */
+export async function purchasable(ports: Pick<Ports, "db">, accountId: string, packId: string) {
+  const pack = await ports.db.minutePack.findUnique({ where: { id: packId } });
+  if (!pack?.active || !pack.stripePriceId) {
+    throw new AppError("BAD_REQUEST", "This pack is not offered (any more).", "packId");
+  }
+  const account = await ports.db.account.findUnique({ where: { id: accountId } });
+  if (!account?.stripeCustomerId) {
+    throw new AppError(
+      "PRECONDITION_FAILED",
+      "Subscribe to a package first: packs add to a package's minutes.",
+    );
+  }
+  const subscription = await loadMeteringSubscription(ports.db, accountId);
+  if (!subscription) {
+    throw new AppError(
+      "PRECONDITION_FAILED",
+      "Subscribe to a package first: packs add to a package's minutes.",
+    );
+  }
+  const view = toMinutePackView(pack);
+  if (view.currency !== subscription.plan.currency) {
+    throw new AppError(
+      "BAD_REQUEST",
+      `This pack is priced in ${view.currency.toUpperCase()}; your billing currency is ${subscription.plan.currency.toUpperCase()}.`,
+      "packId",
+    );
+  }
+  return { pack: view, stripePriceId: pack.stripePriceId, customerId: account.stripeCustomerId };
+}
+
+/** Hosted Checkout in payment mode for a pack; the pack is granted by the completed session's webhook. */
+export async function buyPackWithCheckout(
+  ports: Ports,
+  accountId: string,
+  input: { packId: string; successUrl: string; cancelUrl: string; requestKey: string },
+): Promise<{ url: string; sessionId: string }> {
+  const { pack, stripePriceId, customerId } = await purchasable(ports, accountId, input.packId);
+  return await ports.billing.createPackCheckout({
+    customerId,
+    priceId: stripePriceId,
+    successUrl: input.successUrl,
+    cancelUrl: input.cancelUrl,
+    metadata: { minutely_pack_id: pack.id, minutely_account_id: accountId },
+    idempotencyKey: `minutely-pack-checkout:${accountId}:${input.requestKey}`,
+  });
+}
+
+/**
+ * Buys a pack with the saved card, off-session; granted at once when Stripe says succeeded (and once only,
+ * whatever its webhook does). A decline or a bank's request to authenticate is a 402 saying so; nothing is
+ * retried. The same request key is the same payment (Stripe idempotency key).
+ */
+export async function buyPackWithSavedCard(
+  ports: Ports,
+  accountId: string,
+  input: { packId: string; requestKey: string },
+): Promise<PackLedgerView> {
+  const { pack, customerId } = await purchasable(ports, accountId, input.packId);
+  const answer = await ports.billing.chargeSavedCard({
+    customerId,
+    amountCents: pack.priceCents,
+    currency: pack.currency,
+    description: `Minutely minute pack: ${pack.name}`,
+    metadata: { minutely_pack_id: pack.id, minutely_account_id: accountId },
+    idempotencyKey: `minutely-pack-purchase:${accountId}:${input.requestKey}`,
+  });
+  if (answer.status !== "succeeded") throw new AppError("PAYMENT_REQUIRED", answer.message, "packId");
+  await grantForPayment(ports, accountId, pack.id, `payment_intent:${answer.paymentIntentId}`);
+  return await packLedgerView(ports, accountId);
+}
+
+export async function grantForPayment(
+  ports: Pick<Ports, "db" | "clock">,
+  accountId: string,
+  packId: string,
+  sourceKey: string,
+): Promise<boolean> {
+  // The pack's terms (immutable once defined) as they were bought, even if it has been archived since.
+  const pack = await ports.db.minutePack.findUnique({ where: { id: packId } });
+  if (!pack) throw new Error(`a payment names minute pack ${packId}, which does not exist`);
+  const view = toMinutePackView(pack);
+  const subscription = await loadMeteringSubscription(ports.db, accountId);
+  return await grantPack(ports.db, {
+    accountId,
+    packId,
+    sourceKey,
+    minutes: view.minutes,
+    priceCents: view.priceCents,
+    currency: view.currency,
+    validityMonths: view.validityMonths,
+    grantedAt: nowFor(subscription, ports.clock.now()),
+  });
+}
+
+/** The account whose Stripe customer made a payment naming it (null: not one of Minutely's pack payments). */
+async function payingAccount(
+  ports: Pick<Ports, "db">,
+  customerId: string | null,
+  metadata: Record<string, string>,
+): Promise<{ accountId: string; packId: string } | null> {
+  const packId = metadata.minutely_pack_id;
+  const accountId = metadata.minutely_account_id;
+  if (!packId || !accountId || !customerId) return null;
+  const account = await ports.db.account.findUnique({ where: { stripeCustomerId: customerId } });
+  // The metadata must name the customer's own account: a payment never grants to another account.
+  if (account?.id !== accountId) return null;
+  return { accountId, packId };
+}
+
+/** checkout.session.completed in payment mode: a paid pack session grants its pack (once). */
+export async function applyPackCheckout(ports: Ports, sessionId: string): Promise<boolean> {
+  const session = await ports.billing.retrievePaymentCheckout(sessionId);
+  if (session.mode !== "payment" || session.status !== "complete" || session.paymentStatus !== "paid") {
+    return false;
+  }
+  const payer = await payingAccount(ports, session.customerId, session.metadata);
+  if (!payer) return false;
+  return await grantForPayment(ports, payer.accountId, payer.packId, `checkout:${sessionId}`);
+}
+
+/** payment_intent.succeeded: a saved-card pack purchase grants its pack (once, with the charge's answer). */
+export async function applyPackPaymentIntent(ports: Ports, paymentIntentId: string): Promise<boolean> {
+  const intent = await ports.billing.retrievePaymentIntent(paymentIntentId);
+  if (intent.status !== "succeeded") return false;
+  const payer = await payingAccount(ports, intent.customerId, intent.metadata);
+  if (!payer) return false;
+  return await grantForPayment(ports, payer.accountId, payer.packId, `payment_intent:${paymentIntentId}`);
+}
