@@ -7,7 +7,7 @@ import { stripeEmulatorUrl } from "@minutely/testing";
 import type Stripe from "stripe";
 import { describe, expect, it } from "vitest";
 import type { Viewer } from "../../context.ts";
-import { AppError } from "../../errors.ts";
+import { AppError, UpstreamUnavailableError } from "../../errors.ts";
 import { adminRouter } from "../../root.ts";
 import { testPorts } from "../../testing.ts";
 import { createCallerFactory } from "../../trpc.ts";
@@ -324,5 +324,112 @@ describe("refunds and credits", () => {
         ),
       ),
     ).toEqual({ code: "BAD_REQUEST", field: "amountCents" });
+  });
+
+  it("refuses the same request key with another input, also after Stripe could not be reached (no silent first adjustment)", async () => {
+    const { accountId, invoiceId, customerId } = await paidAccount();
+    const down: typeof ports.billing = Object.create(ports.billing);
+    down.refundPayment = async () => {
+      throw new UpstreamUnavailableError("Stripe could not be reached.", 5);
+    };
+    const same = key();
+    const input = { kind: "refund" as const, invoiceId, amountCents: 1000, reason: "Outage" };
+    await expect(
+      adjustAccount({ ...ports, billing: down }, adminViewer, accountId, input, same),
+    ).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    // The request idempotency released its claim (a failure stores nothing); the adjustment's key did not.
+    for (const other of [
+      { ...input, amountCents: 5000 },
+      { ...input, kind: "credit_note" as const },
+      { ...input, reason: "Another reason" },
+      { kind: "balance_credit" as const, amountCents: 1000, currency: "usd", reason: "Outage" },
+    ]) {
+      expect(await refusal(adjustAccount(ports, adminViewer, accountId, other, same))).toEqual({
+        code: "CONFLICT",
+        field: "requestKey",
+      });
+    }
+    // The same input again (or "all that is left" again) completes the first: one refund of 1000.
+    const retried = await adjustAccount(ports, adminViewer, accountId, input, same);
+    expect(retried).toMatchObject({ status: "succeeded", amountCents: 1000 });
+    const refunds = (await stripe.refunds.list({ limit: 100 })).data.filter((r) => r.customer === customerId);
+    expect(refunds.map((r) => r.amount)).toEqual([1000]);
+  });
+
+  it("releases a claim Stripe never made (it was down, no retry) once stale; one made whose answer was lost is found, not made twice", async () => {
+    const { accountId, invoiceId, customerId } = await paidAccount();
+    const down: typeof ports.billing = Object.create(ports.billing);
+    down.refundPayment = async () => {
+      throw new UpstreamUnavailableError("Stripe could not be reached.", 5);
+    };
+    const all = { kind: "refund" as const, invoiceId, amountCents: null, reason: "Outage" };
+    const orphan = key();
+    await expect(
+      adjustAccount({ ...ports, billing: down }, adminViewer, accountId, all, orphan),
+    ).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    // Right away the claim holds (its request may still be waiting for Stripe).
+    expect(
+      await refusal(adjustAccount(ports, adminViewer, accountId, { ...all, amountCents: 100 }, key())),
+    ).toEqual({ code: "BAD_REQUEST", field: "amountCents" });
+    // Fifteen minutes later no request can be waiting: Stripe has no such refund, so the claim is released.
+    const later = { ...ports, clock: fixedClock(new Date(clock.now().getTime() + 15 * 60_000)) };
+    const refund = await adjustAccount(later, adminViewer, accountId, { ...all, amountCents: 9900 }, key());
+    expect(refund).toMatchObject({ status: "succeeded", amountCents: 9900 });
+    // The orphan's retry does not ask Stripe again.
+    expect(await adjustAccount(later, adminViewer, accountId, all, orphan)).toMatchObject({
+      status: "failed",
+    });
+    const refunds = (await stripe.refunds.list({ limit: 100 })).data.filter((r) => r.customer === customerId);
+    expect(refunds.map((r) => r.amount)).toEqual([9900]);
+    expect((await invoiceOf(ports, accountId, invoiceId)).refundedCents).toBe(9900);
+    expect(await db.auditLog.count({ where: { entityId: accountId, action: "invoice.refund_failed" } })).toBe(
+      1,
+    );
+
+    // Stripe refunded but its answer was lost: fifteen minutes later it is found (by its metadata), not released.
+    const second = await paidAccount();
+    const lost: typeof ports.billing = Object.create(ports.billing);
+    lost.refundPayment = async (input) => {
+      await ports.billing.refundPayment(input);
+      throw new UpstreamUnavailableError("Stripe's answer was lost.", 5);
+    };
+    await expect(
+      adjustAccount(
+        { ...ports, billing: lost },
+        adminViewer,
+        second.accountId,
+        { ...all, invoiceId: second.invoiceId },
+        key(),
+      ),
+    ).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    expect(
+      await refusal(
+        adjustAccount(
+          later,
+          adminViewer,
+          second.accountId,
+          { ...all, invoiceId: second.invoiceId, amountCents: 1 },
+          key(),
+        ),
+      ),
+    ).toEqual({ code: "BAD_REQUEST", field: "amountCents" });
+    expect((await adjustmentsOf(ports, second.accountId)).map((a) => [a.status, a.amountCents])).toEqual([
+      ["succeeded", 9900],
+    ]);
+  });
+
+  it("records a dashboard refund whose metadata names no Minutely adjustment (not a UUID) instead of failing the webhook", async () => {
+    const { accountId, invoiceId, customerId } = await paidAccount();
+    const row = await db.billingHistory.findUniqueOrThrow({ where: { id: invoiceId } });
+    await stripe.refunds.create({
+      payment_intent: row.stripePaymentIntentId ?? "",
+      amount: 700,
+      metadata: { minutely_adjustment_id: "copied-by-hand" },
+    });
+    await deliverTwice(await eventsOf(customerId, ["charge.refunded"]));
+    expect((await adjustmentsOf(ports, accountId)).map((a) => [a.kind, a.amountCents, a.source])).toEqual([
+      ["refund", 700, "stripe"],
+    ]);
+    expect((await invoiceOf(ports, accountId, invoiceId)).refundedCents).toBe(700);
   });
 });

@@ -28,6 +28,13 @@ export type AdjustmentKind = (typeof ADJUSTMENT_KINDS)[number];
 /** The most one balance credit may be (100,000.00, the most a package may cost). */
 export const MAX_BALANCE_CREDIT_CENTS = 10_000_000;
 export const MAX_ADJUSTMENT_REASON_LENGTH = 500;
+/**
+ * A claim Stripe does not have after this long is released: no request is still asking (the SDK gives up
+ * after its timeout and retries, about a minute) and a retry of it would have asked again meanwhile.
+ */
+export const STALE_CLAIM_MINUTES = 10;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The audit log's actor for what was found at Stripe (made in its dashboard, not in Minutely). */
 export const STRIPE_ACTOR_EMAIL = "stripe@minutely (made in Stripe)";
@@ -106,9 +113,30 @@ export async function adjustAccount(
   if (!reason) throw new AppError("BAD_REQUEST", "Say why (the customer sees it).", "reason");
   const key = `${accountId}:${requestKey}`;
   const earlier = await ports.db.invoiceAdjustment.findUnique({ where: { requestKey: key } });
+  // The request idempotency (idempotent_request) forgets a key whose request failed (Stripe down) or expired;
+  // the adjustment's key does not: another input under it is refused, never answered with the first one.
+  if (earlier && !sameIntent(earlier, input, reason)) {
+    throw new AppError(
+      "CONFLICT",
+      "This requestKey was already used for another refund or credit. Send a new requestKey for a new request.",
+      "requestKey",
+    );
+  }
   const row = earlier ?? (await claim(ports, actor, account, input, reason, key));
   if (row.status !== "pending") return view(row);
   return view(await askStripe(ports, actor, row));
+}
+
+/** Whether an earlier adjustment is what this input asks for (null "all that is left" matches any amount). */
+function sameIntent(row: AdjustmentRow, input: AdjustmentInput, reason: string): boolean {
+  if (row.kind !== input.kind || row.reason !== reason) return false;
+  if (input.kind === "balance_credit") {
+    return row.amountCents === input.amountCents && row.currency === input.currency.toLowerCase();
+  }
+  return (
+    row.billingHistoryId === input.invoiceId &&
+    (input.amountCents === null || input.amountCents === row.amountCents)
+  );
 }
 
 async function claim(
@@ -309,7 +337,8 @@ async function recordFound(
   found: readonly ProviderAdjustment[],
 ): Promise<void> {
   for (const adjustment of found) {
-    if (adjustment.adjustmentId) {
+    // The metadata is anyone's to edit in Stripe's dashboard: only a UUID can name one of Minutely's rows.
+    if (adjustment.adjustmentId && UUID.test(adjustment.adjustmentId)) {
       const { count } = await ports.db.invoiceAdjustment.updateMany({
         where: { id: adjustment.adjustmentId, accountId, status: { not: "succeeded" } },
         data: { status: "succeeded", stripeObjectId: adjustment.id, error: null },
@@ -359,6 +388,46 @@ async function recordFound(
   }
 }
 
+/**
+ * Releases the invoice's claims that Stripe does not have and no request can still be asking for (older than
+ * {@link STALE_CLAIM_MINUTES}: Stripe could not be reached and nobody retried). Their Stripe idempotency key
+ * is only ever used by a retry of a pending claim, so a released claim is never made later.
+ */
+async function releaseStaleClaims(
+  ports: Ports,
+  billingHistoryId: string,
+  found: readonly ProviderAdjustment[],
+): Promise<void> {
+  const before = new Date(ports.clock.now().getTime() - STALE_CLAIM_MINUTES * 60_000);
+  const atStripe = found.flatMap((a) =>
+    a.adjustmentId && UUID.test(a.adjustmentId) ? [a.adjustmentId] : [],
+  );
+  const stale = await ports.db.invoiceAdjustment.findMany({
+    where: { billingHistoryId, status: "pending", createdAt: { lt: before }, id: { notIn: atStripe } },
+  });
+  const error = "Stripe could not be reached and never made it: released, nothing was given back.";
+  for (const row of stale) {
+    await ports.db.$transaction(async (tx) => {
+      const { count } = await tx.invoiceAdjustment.updateMany({
+        where: { id: row.id, status: "pending" },
+        data: { status: "failed", error },
+      });
+      if (count === 0) return;
+      await tx.auditLog.create({
+        data: {
+          actorUserId: null,
+          actorEmail: row.actorEmail,
+          action: `${ACTION_OF[row.kind]}_failed`,
+          entityType: "account",
+          entityId: row.accountId,
+          after: { adjustmentId: row.id, error },
+          createdAt: ports.clock.now(),
+        },
+      });
+    });
+  }
+}
+
 /** Brings an invoice's refunds and credit notes, and its refunded and credited totals, in line with Stripe. */
 export async function reconcileInvoice(ports: Ports, billingHistoryId: string): Promise<void> {
   const invoice = await ports.db.billingHistory.findUnique({ where: { id: billingHistoryId } });
@@ -368,6 +437,7 @@ export async function reconcileInvoice(ports: Ports, billingHistoryId: string): 
     invoice.stripePaymentIntentId,
   );
   await recordFound(ports, invoice.accountId, invoice.id, found);
+  await releaseStaleClaims(ports, invoice.id, found);
   const sum = (kind: ProviderAdjustment["kind"]) =>
     found.filter((a) => a.kind === kind).reduce((total, a) => total + a.amountCents, 0);
   await ports.db.billingHistory.update({
