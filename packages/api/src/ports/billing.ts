@@ -156,6 +156,11 @@ export interface ProviderAdjustment {
   /** Minutely's invoice_adjustment id, when Minutely made it (metadata `minutely_adjustment_id`). */
   adjustmentId: string | null;
   created: Date;
+  /**
+   * Set when Stripe took it back: a credit note voided, a refund that failed or was canceled. It gives
+   * nothing back (listInvoiceAdjustments lists these too, so that what was recorded can be undone).
+   */
+  undone?: "void" | "failed" | "canceled";
 }
 
 /**

@@ -1001,14 +1001,14 @@ export class StripeBillingProvider implements BillingProvider {
           payment_intent: paymentIntentId,
           limit: 100,
         })) {
-          if (refund.status === "failed" || refund.status === "canceled") continue;
-          found.push(refundAdjustment(refund));
+          const undone = refund.status === "failed" || refund.status === "canceled" ? refund.status : null;
+          found.push({ ...refundAdjustment(refund), ...(undone ? { undone } : {}) });
         }
       }
       for await (const note of this.stripe.creditNotes.list({ invoice: invoiceId, limit: 100 })) {
-        if (note.status !== "issued") continue;
         const adjustment = creditNoteAdjustment(note);
-        if (adjustment.amountCents > 0) found.push(adjustment);
+        if (adjustment.amountCents <= 0) continue;
+        found.push(note.status === "void" ? { ...adjustment, undone: "void" } : adjustment);
       }
       return found;
     });

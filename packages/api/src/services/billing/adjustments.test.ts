@@ -432,4 +432,33 @@ describe("refunds and credits", () => {
     ]);
     expect((await invoiceOf(ports, accountId, invoiceId)).refundedCents).toBe(700);
   });
+
+  it("a credit note voided in Stripe's dashboard no longer counts: not shown to the customer, not revenue, its amount can be given back again", async () => {
+    const { accountId, invoiceId, customerId } = await paidAccount();
+    const note = await adjustAccount(
+      ports,
+      adminViewer,
+      accountId,
+      { kind: "credit_note", invoiceId, amountCents: 4000, reason: "Outage credit" },
+      key(),
+    );
+    await stripe.creditNotes.voidCreditNote(note.stripeObjectId ?? "");
+    await deliverTwice(await eventsOf(customerId, ["credit_note.voided"]));
+    const invoice = await invoiceOf(ports, accountId, invoiceId);
+    expect([invoice.creditedCents, invoice.adjustments]).toEqual([0, []]);
+    expect(await adjustmentsOf(ports, accountId)).toMatchObject([{ id: note.id, status: "failed" }]);
+    expect(await db.invoiceAdjustment.count({ where: { accountId, status: "succeeded" } })).toBe(0);
+    // All 9900 is left again.
+    const refund = await adjustAccount(
+      ports,
+      adminViewer,
+      accountId,
+      { kind: "refund", invoiceId, amountCents: 9900, reason: "Refund instead" },
+      key(),
+    );
+    expect(refund).toMatchObject({ status: "succeeded", amountCents: 9900 });
+    expect(
+      await db.auditLog.count({ where: { entityId: accountId, action: "invoice.credit_note_voided" } }),
+    ).toBe(1);
+  });
 });

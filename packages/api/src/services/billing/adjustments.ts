@@ -33,6 +33,8 @@ export const MAX_ADJUSTMENT_REASON_LENGTH = 500;
  * after its timeout and retries, about a minute) and a retry of it would have asked again meanwhile.
  */
 export const STALE_CLAIM_MINUTES = 10;
+/** The audit log's actor for a stale claim released (nobody asked; the next reconciliation did it). */
+export const RELEASER_EMAIL = "minutely (claim released: Stripe never made it)";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -389,6 +391,54 @@ async function recordFound(
 }
 
 /**
+ * What Stripe took back (a credit note voided in its dashboard, a refund that failed or was canceled) no
+ * longer counts as given back: its row becomes `failed` with why (the customer no longer sees it, Revenue no
+ * longer counts it, the invoice has that much left again), audited once. Idempotent.
+ */
+async function recordUndone(
+  ports: Ports,
+  billingHistoryId: string,
+  found: readonly ProviderAdjustment[],
+): Promise<void> {
+  for (const adjustment of found) {
+    if (!adjustment.undone) continue;
+    const mine =
+      adjustment.adjustmentId && UUID.test(adjustment.adjustmentId) ? adjustment.adjustmentId : null;
+    const rows = await ports.db.invoiceAdjustment.findMany({
+      where: {
+        billingHistoryId,
+        status: { not: "failed" },
+        OR: [{ stripeObjectId: adjustment.id }, ...(mine ? [{ id: mine }] : [])],
+      },
+    });
+    const error =
+      adjustment.undone === "void"
+        ? "Voided in Stripe: nothing is given back."
+        : `The refund ${adjustment.undone === "failed" ? "failed" : "was canceled"} at Stripe: nothing is given back.`;
+    for (const row of rows) {
+      await ports.db.$transaction(async (tx) => {
+        const { count } = await tx.invoiceAdjustment.updateMany({
+          where: { id: row.id, status: { not: "failed" } },
+          data: { status: "failed", stripeObjectId: adjustment.id, error },
+        });
+        if (count === 0) return;
+        await tx.auditLog.create({
+          data: {
+            actorUserId: null,
+            actorEmail: STRIPE_ACTOR_EMAIL,
+            action: `${ACTION_OF[row.kind]}_${adjustment.undone === "void" ? "voided" : "failed"}`,
+            entityType: "account",
+            entityId: row.accountId,
+            after: { adjustmentId: row.id, stripeObjectId: adjustment.id, error },
+            createdAt: ports.clock.now(),
+          },
+        });
+      });
+    }
+  }
+}
+
+/**
  * Releases the invoice's claims that Stripe does not have and no request can still be asking for (older than
  * {@link STALE_CLAIM_MINUTES}: Stripe could not be reached and nobody retried). Their Stripe idempotency key
  * is only ever used by a retry of a pending claim, so a released claim is never made later.
@@ -416,7 +466,7 @@ async function releaseStaleClaims(
       await tx.auditLog.create({
         data: {
           actorUserId: null,
-          actorEmail: row.actorEmail,
+          actorEmail: RELEASER_EMAIL,
           action: `${ACTION_OF[row.kind]}_failed`,
           entityType: "account",
           entityId: row.accountId,
@@ -436,10 +486,12 @@ export async function reconcileInvoice(ports: Ports, billingHistoryId: string): 
     invoice.stripeInvoiceId,
     invoice.stripePaymentIntentId,
   );
-  await recordFound(ports, invoice.accountId, invoice.id, found);
+  const live = found.filter((a) => !a.undone);
+  await recordFound(ports, invoice.accountId, invoice.id, live);
+  await recordUndone(ports, invoice.id, found);
   await releaseStaleClaims(ports, invoice.id, found);
   const sum = (kind: ProviderAdjustment["kind"]) =>
-    found.filter((a) => a.kind === kind).reduce((total, a) => total + a.amountCents, 0);
+    live.filter((a) => a.kind === kind).reduce((total, a) => total + a.amountCents, 0);
   await ports.db.billingHistory.update({
     where: { id: invoice.id },
     data: { refundedCents: sum("refund"), creditedCents: sum("credit_note") },
