@@ -456,6 +456,8 @@ export interface BillingProvider {
     adjustmentId: string;
     idempotencyKey: string;
   }): Promise<ProviderAdjustment>;
+  /** The invoice a PaymentIntent paid (its invoice payment), or null when it paid none (a one-off charge). */
+  invoiceOfPayment(paymentIntentId: string): Promise<string | null>;
   /** The refunds of an invoice's payment and its issued credit notes (their part that is not a refund). */
   listInvoiceAdjustments(invoiceId: string, paymentIntentId: string | null): Promise<ProviderAdjustment[]>;
   /** The customer's balance credits made by hand (balance transactions of type `adjustment`, negative). */

@@ -993,6 +993,16 @@ export class StripeBillingProvider implements BillingProvider {
     });
   }
 
+  invoiceOfPayment(paymentIntentId: string) {
+    return viaStripe(async () => {
+      const payments = await this.stripe.invoicePayments.list({
+        payment: { type: "payment_intent", payment_intent: paymentIntentId },
+        limit: 1,
+      });
+      return idOf(payments.data[0]?.invoice ?? null);
+    });
+  }
+
   listInvoiceAdjustments(invoiceId: string, paymentIntentId: string | null) {
     return viaStripe(async () => {
       const found: ProviderAdjustment[] = [];

@@ -461,4 +461,18 @@ describe("refunds and credits", () => {
       await db.auditLog.count({ where: { entityId: accountId, action: "invoice.credit_note_voided" } }),
     ).toBe(1);
   });
+
+  it("records a dashboard refund whose charge.refunded arrives before Minutely knows the invoice (webhooks out of order)", async () => {
+    const { accountId, invoiceId, customerId } = await paidAccount();
+    const row = await db.billingHistory.findUniqueOrThrow({ where: { id: invoiceId } });
+    // As if invoice.paid had not been processed yet: Minutely has no row for the invoice.
+    await db.billingHistory.delete({ where: { id: invoiceId } });
+    await stripe.refunds.create({ payment_intent: row.stripePaymentIntentId ?? "", amount: 1300 });
+    await deliverTwice(await eventsOf(customerId, ["charge.refunded"]));
+    const [known] = await billingHistory(ports, accountId);
+    expect(known).toMatchObject({ refundedCents: 1300 });
+    expect((await adjustmentsOf(ports, accountId)).map((a) => [a.kind, a.amountCents, a.source])).toEqual([
+      ["refund", 1300, "stripe"],
+    ]);
+  });
 });

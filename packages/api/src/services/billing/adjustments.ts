@@ -498,12 +498,19 @@ export async function reconcileInvoice(ports: Ports, billingHistoryId: string): 
   });
 }
 
-/** After `charge.refunded` (or `refund.*`): the invoice its PaymentIntent paid is reconciled. */
+/**
+ * After `charge.refunded` (or `refund.*`): the invoice its PaymentIntent paid is reconciled. An invoice
+ * Minutely does not know yet (its invoice.paid not processed: webhooks come in any order) is asked of Stripe
+ * and synced first; a payment of no invoice (a one-off charge) is none of Minutely's.
+ */
 export async function reconcilePaymentRefunds(ports: Ports, paymentIntentId: string): Promise<void> {
-  const invoice = await ports.db.billingHistory.findFirst({
+  const known = await ports.db.billingHistory.findFirst({
     where: { stripePaymentIntentId: paymentIntentId },
     select: { id: true },
   });
+  if (known) return await reconcileInvoice(ports, known.id);
+  const stripeInvoiceId = await ports.billing.invoiceOfPayment(paymentIntentId);
+  const invoice = stripeInvoiceId ? await syncInvoice(ports, stripeInvoiceId) : null;
   if (invoice) await reconcileInvoice(ports, invoice.id);
 }
 
