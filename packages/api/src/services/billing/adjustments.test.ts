@@ -15,6 +15,7 @@ import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
 import { processStripeEvent } from "../subscriptions/stripe-webhooks.ts";
 import { billingHistory, invoiceOf, subscribe } from "../subscriptions/subscriptions.ts";
 import { adjustAccount, adjustmentsOf } from "./adjustments.ts";
+import { syncInvoice } from "./subscription-sync.ts";
 
 const { db } = await testDatabase();
 const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
@@ -474,5 +475,32 @@ describe("refunds and credits", () => {
     expect((await adjustmentsOf(ports, accountId)).map((a) => [a.kind, a.amountCents, a.source])).toEqual([
       ["refund", 1300, "stripe"],
     ]);
+  });
+
+  it("refuses to refund or credit an invoice the customer's balance paid (nothing collected) with a message that says so", async () => {
+    const { accountId, customerId } = await paidAccount();
+    await stripe.customers.createBalanceTransaction(customerId, { amount: -5000, currency: "usd" });
+    await stripe.invoiceItems.create({ customer: customerId, amount: 500, currency: "usd" });
+    const draft = await stripe.invoices.create({
+      customer: customerId,
+      pending_invoice_items_behavior: "include",
+      auto_advance: false,
+    });
+    const final = await stripe.invoices.finalizeInvoice(draft.id ?? "");
+    if (final.status !== "paid") await stripe.invoices.pay(final.id ?? "");
+    const row = await syncInvoice(ports, final.id ?? "");
+    expect(row).toMatchObject({ status: "paid", amountPaidCents: 0 });
+    for (const kind of ["refund", "credit_note"] as const) {
+      const error = await adjustAccount(
+        ports,
+        adminViewer,
+        accountId,
+        { kind, invoiceId: row?.id ?? "", amountCents: 100, reason: "x" },
+        key(),
+      ).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "CONFLICT", field: "invoiceId" });
+      expect((error as Error).message).not.toMatch(/this one is paid/);
+      expect((error as Error).message).toMatch(/nothing was collected/);
+    }
   });
 });

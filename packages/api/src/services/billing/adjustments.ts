@@ -191,10 +191,18 @@ async function claim(
   }
   // Fresh from Stripe: what it collected and the PaymentIntent to refund.
   const invoice = (await syncInvoice(ports, found.stripeInvoiceId)) ?? found;
-  if (invoice.status !== "paid" || invoice.amountPaidCents <= 0) {
+  if (invoice.status !== "paid") {
     throw new AppError(
       "CONFLICT",
       `Only a paid invoice can be ${input.kind === "refund" ? "refunded" : "credited"}; this one is ${invoice.status}.`,
+      "invoiceId",
+    );
+  }
+  if (invoice.amountPaidCents <= 0) {
+    // Paid by the customer's balance (or a 0 invoice): nothing was collected, nothing can be given back.
+    throw new AppError(
+      "CONFLICT",
+      "This invoice was paid from the customer's balance: nothing was collected on it to give back.",
       "invoiceId",
     );
   }
