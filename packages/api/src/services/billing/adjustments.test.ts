@@ -503,4 +503,31 @@ describe("refunds and credits", () => {
       expect((error as Error).message).toMatch(/nothing was collected/);
     }
   });
+
+  it("six concurrent refunds and credit notes of 2000 on 9900 give back four, never more than was paid", async () => {
+    const { accountId, invoiceId, customerId } = await paidAccount();
+    const results = await Promise.allSettled(
+      [0, 1, 2, 3, 4, 5].map((i) =>
+        adjustAccount(
+          ports,
+          adminViewer,
+          accountId,
+          { kind: i % 2 ? "credit_note" : "refund", invoiceId, amountCents: 2000, reason: `Race ${i}` },
+          key(),
+        ),
+      ),
+    );
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(4);
+    for (const r of results) {
+      if (r.status === "rejected")
+        expect(r.reason).toMatchObject({ code: "BAD_REQUEST", field: "amountCents" });
+    }
+    const refunds = (await stripe.refunds.list({ limit: 100 })).data.filter((r) => r.customer === customerId);
+    const row = await db.billingHistory.findUniqueOrThrow({ where: { id: invoiceId } });
+    const notes = (await stripe.creditNotes.list({ invoice: row.stripeInvoiceId })).data;
+    const given = [...refunds, ...notes].reduce((sum, x) => sum + ("total" in x ? x.total : x.amount), 0);
+    expect(given).toBe(8000);
+    const invoice = await invoiceOf(ports, accountId, invoiceId);
+    expect(invoice.refundedCents + invoice.creditedCents).toBe(8000);
+  });
 });

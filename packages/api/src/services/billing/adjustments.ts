@@ -405,6 +405,7 @@ async function recordFound(
  */
 async function recordUndone(
   ports: Ports,
+  accountId: string,
   billingHistoryId: string,
   found: readonly ProviderAdjustment[],
 ): Promise<void> {
@@ -414,6 +415,7 @@ async function recordUndone(
       adjustment.adjustmentId && UUID.test(adjustment.adjustmentId) ? adjustment.adjustmentId : null;
     const rows = await ports.db.invoiceAdjustment.findMany({
       where: {
+        accountId,
         billingHistoryId,
         status: { not: "failed" },
         OR: [{ stripeObjectId: adjustment.id }, ...(mine ? [{ id: mine }] : [])],
@@ -426,7 +428,7 @@ async function recordUndone(
     for (const row of rows) {
       await ports.db.$transaction(async (tx) => {
         const { count } = await tx.invoiceAdjustment.updateMany({
-          where: { id: row.id, status: { not: "failed" } },
+          where: { id: row.id, accountId, status: { not: "failed" } },
           data: { status: "failed", stripeObjectId: adjustment.id, error },
         });
         if (count === 0) return;
@@ -453,6 +455,7 @@ async function recordUndone(
  */
 async function releaseStaleClaims(
   ports: Ports,
+  accountId: string,
   billingHistoryId: string,
   found: readonly ProviderAdjustment[],
 ): Promise<void> {
@@ -461,13 +464,19 @@ async function releaseStaleClaims(
     a.adjustmentId && UUID.test(a.adjustmentId) ? [a.adjustmentId] : [],
   );
   const stale = await ports.db.invoiceAdjustment.findMany({
-    where: { billingHistoryId, status: "pending", createdAt: { lt: before }, id: { notIn: atStripe } },
+    where: {
+      accountId,
+      billingHistoryId,
+      status: "pending",
+      createdAt: { lt: before },
+      id: { notIn: atStripe },
+    },
   });
   const error = "Stripe could not be reached and never made it: released, nothing was given back.";
   for (const row of stale) {
     await ports.db.$transaction(async (tx) => {
       const { count } = await tx.invoiceAdjustment.updateMany({
-        where: { id: row.id, status: "pending" },
+        where: { id: row.id, accountId, status: "pending" },
         data: { status: "failed", error },
       });
       if (count === 0) return;
@@ -496,8 +505,8 @@ export async function reconcileInvoice(ports: Ports, billingHistoryId: string): 
   );
   const live = found.filter((a) => !a.undone);
   await recordFound(ports, invoice.accountId, invoice.id, live);
-  await recordUndone(ports, invoice.id, found);
-  await releaseStaleClaims(ports, invoice.id, found);
+  await recordUndone(ports, invoice.accountId, invoice.id, found);
+  await releaseStaleClaims(ports, invoice.accountId, invoice.id, found);
   const sum = (kind: ProviderAdjustment["kind"]) =>
     live.filter((a) => a.kind === kind).reduce((total, a) => total + a.amountCents, 0);
   await ports.db.billingHistory.update({
