@@ -1157,6 +1157,20 @@ class GiveBack implements Cmd {
         m.creditNotes.set(invoice.id, (m.creditNotes.get(invoice.id) ?? 0) + this.cents);
       }
     }
+    if (statuses[0] === 200) {
+      // The same key with another amount, once the request store forgot it (a day later): refused naming
+      // requestKey, never answered with the first adjustment nor made as a second one.
+      await db.idempotentRequest.deleteMany({ where: { key: input.requestKey } });
+      const reused = await call("/trpc/admin/customers.adjust", {
+        method: "POST",
+        headers: { cookie: admin.cookie, origin: stack.baseUrl, "content-type": "application/json" },
+        body: JSON.stringify(
+          superjson.serialize({ ...input, amountCents: this.cents > 1 ? this.cents - 1 : 2 }),
+        ),
+      });
+      expect(reused.status, JSON.stringify(reused)).toBe(409);
+      expect(JSON.stringify(reused.body)).toContain("requestKey");
+    }
     if (invoice?.id && row) {
       // Per invoice, Minutely says what Stripe has: refunded (all refunds of its payment) and credited.
       await drain();

@@ -159,4 +159,52 @@ describe("refunds and credits over REST", () => {
     expect(other.body).not.toContain("invoice_pdf");
     expect(await db.invoiceAdjustment.count({ where: { accountId: mine.accountId } })).toBe(0);
   });
+
+  it("refuses hostile numbers and a currency mismatch naming the field, and an Idempotency-Key reused with another body (also once its stored answer expired) with a 409", async () => {
+    const customer = await paidCustomer("refund-hostile@example.com");
+    const raw = async (payload: string) =>
+      await app.inject({
+        method: "POST",
+        url: `/api/admin/customers/${customer.accountId}/adjustments`,
+        headers: {
+          cookie: adminCookie,
+          origin: TEST_ORIGIN,
+          "content-type": "application/json",
+          "idempotency-key": `rest-key-${++keys}`,
+        },
+        payload,
+      });
+    const invoice = `"invoice_id":"${customer.invoiceId}","reason":"x"`;
+    const cases: [string, string][] = [
+      [`{"type":"refund",${invoice},"amount_cents":1e309}`, "amount_cents"],
+      [`{"type":"refund",${invoice},"amount_cents":-0}`, "amount_cents"],
+      [`{"type":"refund",${invoice},"amount_cents":0.5}`, "amount_cents"],
+      [`{"type":"refund",${invoice},"amount_cents":9007199254740991}`, "amount_cents"],
+      [`{"type":"refund",${invoice},"amount_cents":true}`, "amount_cents"],
+      [`{"type":"balance_credit","amount_cents":100,"currency":"eur","reason":"x"}`, "currency"],
+      [`{"type":"balance_credit","amount_cents":100,"currency":"us","reason":"x"}`, "currency"],
+      [`{"type":"balance_credit",${invoice},"amount_cents":100,"currency":"usd"}`, "invoice_id"],
+    ];
+    for (const [payload, field] of cases) {
+      const response = await raw(payload);
+      expect(response.statusCode, `${payload}: ${response.body}`).toBe(400);
+      expect(response.json().fields, payload).toHaveProperty(field);
+    }
+
+    const body = { type: "refund", invoice_id: customer.invoiceId, amount_cents: 500, reason: "Once" };
+    const first = await adjust(customer.accountId, body, "reused-key-0001");
+    expect(first.statusCode, first.body).toBe(200);
+    const changed = await adjust(customer.accountId, { ...body, amount_cents: 5000 }, "reused-key-0001");
+    expect(changed.statusCode, changed.body).toBe(409);
+    expect(changed.json().fields).toHaveProperty("Idempotency-Key");
+    // A day later the stored answer is gone; the key still names the first refund, not a new one of 5000.
+    await db.idempotentRequest.deleteMany({ where: { key: "reused-key-0001" } });
+    const later = await adjust(customer.accountId, { ...body, amount_cents: 5000 }, "reused-key-0001");
+    expect(later.statusCode, later.body).toBe(409);
+    expect(later.json().fields).toHaveProperty("Idempotency-Key");
+    const replay = await adjust(customer.accountId, body, "reused-key-0001");
+    expect(replay.statusCode, replay.body).toBe(200);
+    expect(replay.json().id).toBe(first.json().id);
+    expect(await db.invoiceAdjustment.count({ where: { accountId: customer.accountId } })).toBe(1);
+  });
 });

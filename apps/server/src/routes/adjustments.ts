@@ -177,11 +177,15 @@ export async function registerAdjustmentRoutes(
         async () => ({ ok: true, data: await adjustAccount(deps, viewer, params.accountId, input, key) }),
         { keyName: IDEMPOTENCY_HEADER },
       ).catch((error: unknown) => {
-        if (error instanceof AppError && error.field === IDEMPOTENCY_HEADER) {
+        // The header's reuse with another body, found by the request store or (once that forgot it) the service.
+        if (
+          error instanceof AppError &&
+          (error.field === IDEMPOTENCY_HEADER || (error.code === "CONFLICT" && error.field === "requestKey"))
+        ) {
           throw new RestError(409, {
             error: "idempotency_key_conflict",
-            message: error.message,
-            fields: { [IDEMPOTENCY_HEADER]: error.message },
+            message: error.message.replaceAll("requestKey", IDEMPOTENCY_HEADER),
+            fields: { [IDEMPOTENCY_HEADER]: error.message.replaceAll("requestKey", IDEMPOTENCY_HEADER) },
           });
         }
         throw error;

@@ -911,7 +911,10 @@ export const ROUTE_SPECS: Record<string, ObjectSpec> = {
   "DELETE /v1/invoiceitems/:id": none(),
 
   // Invoice payments, setup intents (read-only); payment intents are in route-specs-payments.ts
-  "GET /v1/invoice_payments": list<Stripe.InvoicePaymentListParams>({ invoice: str() }),
+  "GET /v1/invoice_payments": list<Stripe.InvoicePaymentListParams>({
+    invoice: str(),
+    payment: obj({ type: oneOf(["payment_intent", "payment_record"]), payment_intent: str() }),
+  }),
   "GET /v1/invoice_payments/:id": retrieve(),
   "GET /v1/setup_intents/:id": endpoint<Stripe.SetupIntentRetrieveParams>({ client_secret: str() }),
 

@@ -135,8 +135,14 @@ export function registerPaymentIntents(router: Router): void {
   );
   router.get("/v1/invoice_payments", ({ core, p, url }) => {
     const invoice = p.str("invoice");
+    // payment[type]=payment_intent&payment[payment_intent]=pi_...: the invoice a PaymentIntent paid.
+    const payment = p.obj("payment");
+    const paymentIntent =
+      payment?.str("type") === "payment_intent" ? payment.str("payment_intent") : undefined;
     const items = Object.values(core.state.invoicePayments).filter(
-      (ip) => invoice === undefined || ip.invoice === invoice,
+      (ip) =>
+        (invoice === undefined || ip.invoice === invoice) &&
+        (paymentIntent === undefined || ip.payment_intent === paymentIntent),
     );
     return paginate(items, p, url, buildInvoicePayment);
   });

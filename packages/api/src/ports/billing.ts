@@ -161,6 +161,11 @@ export interface ProviderAdjustment {
   /** Minutely's invoice_adjustment id, when Minutely made it (metadata `minutely_adjustment_id`). */
   adjustmentId: string | null;
   created: Date;
+  /**
+   * Set when Stripe took it back: a credit note voided, a refund that failed or was canceled. It gives
+   * nothing back (listInvoiceAdjustments lists these too, so that what was recorded can be undone).
+   */
+  undone?: "void" | "failed" | "canceled";
 }
 
 /**
@@ -533,6 +538,8 @@ export interface BillingProvider {
     adjustmentId: string;
     idempotencyKey: string;
   }): Promise<ProviderAdjustment>;
+  /** The invoice a PaymentIntent paid (its invoice payment), or null when it paid none (a one-off charge). */
+  invoiceOfPayment(paymentIntentId: string): Promise<string | null>;
   /** The refunds of an invoice's payment and its issued credit notes (their part that is not a refund). */
   listInvoiceAdjustments(invoiceId: string, paymentIntentId: string | null): Promise<ProviderAdjustment[]>;
   /** The customer's balance credits made by hand (balance transactions of type `adjustment`, negative). */

@@ -1166,6 +1166,16 @@ export class StripeBillingProvider implements BillingProvider {
     });
   }
 
+  invoiceOfPayment(paymentIntentId: string) {
+    return viaStripe(async () => {
+      const payments = await this.stripe.invoicePayments.list({
+        payment: { type: "payment_intent", payment_intent: paymentIntentId },
+        limit: 1,
+      });
+      return idOf(payments.data[0]?.invoice ?? null);
+    });
+  }
+
   listInvoiceAdjustments(invoiceId: string, paymentIntentId: string | null) {
     return viaStripe(async () => {
       const found: ProviderAdjustment[] = [];
@@ -1174,14 +1184,14 @@ export class StripeBillingProvider implements BillingProvider {
           payment_intent: paymentIntentId,
           limit: 100,
         })) {
-          if (refund.status === "failed" || refund.status === "canceled") continue;
-          found.push(refundAdjustment(refund));
+          const undone = refund.status === "failed" || refund.status === "canceled" ? refund.status : null;
+          found.push({ ...refundAdjustment(refund), ...(undone ? { undone } : {}) });
         }
       }
       for await (const note of this.stripe.creditNotes.list({ invoice: invoiceId, limit: 100 })) {
-        if (note.status !== "issued") continue;
         const adjustment = creditNoteAdjustment(note);
-        if (adjustment.amountCents > 0) found.push(adjustment);
+        if (adjustment.amountCents <= 0) continue;
+        found.push(note.status === "void" ? { ...adjustment, undone: "void" } : adjustment);
       }
       return found;
     });

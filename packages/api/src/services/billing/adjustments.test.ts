@@ -7,7 +7,7 @@ import { stripeEmulatorUrl } from "@minutely/testing";
 import type Stripe from "stripe";
 import { describe, expect, it } from "vitest";
 import type { Viewer } from "../../context.ts";
-import { AppError } from "../../errors.ts";
+import { AppError, UpstreamUnavailableError } from "../../errors.ts";
 import { adminRouter } from "../../root.ts";
 import { testPorts } from "../../testing.ts";
 import { createCallerFactory } from "../../trpc.ts";
@@ -15,6 +15,7 @@ import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
 import { processStripeEvent } from "../subscriptions/stripe-webhooks.ts";
 import { billingHistory, invoiceOf, subscribe } from "../subscriptions/subscriptions.ts";
 import { adjustAccount, adjustmentsOf } from "./adjustments.ts";
+import { syncInvoice } from "./subscription-sync.ts";
 
 const { db } = await testDatabase();
 const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
@@ -324,5 +325,209 @@ describe("refunds and credits", () => {
         ),
       ),
     ).toEqual({ code: "BAD_REQUEST", field: "amountCents" });
+  });
+
+  it("refuses the same request key with another input, also after Stripe could not be reached (no silent first adjustment)", async () => {
+    const { accountId, invoiceId, customerId } = await paidAccount();
+    const down: typeof ports.billing = Object.create(ports.billing);
+    down.refundPayment = async () => {
+      throw new UpstreamUnavailableError("Stripe could not be reached.", 5);
+    };
+    const same = key();
+    const input = { kind: "refund" as const, invoiceId, amountCents: 1000, reason: "Outage" };
+    await expect(
+      adjustAccount({ ...ports, billing: down }, adminViewer, accountId, input, same),
+    ).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    // The request idempotency released its claim (a failure stores nothing); the adjustment's key did not.
+    for (const other of [
+      { ...input, amountCents: 5000 },
+      { ...input, kind: "credit_note" as const },
+      { ...input, reason: "Another reason" },
+      { kind: "balance_credit" as const, amountCents: 1000, currency: "usd", reason: "Outage" },
+    ]) {
+      expect(await refusal(adjustAccount(ports, adminViewer, accountId, other, same))).toEqual({
+        code: "CONFLICT",
+        field: "requestKey",
+      });
+    }
+    // The same input again (or "all that is left" again) completes the first: one refund of 1000.
+    const retried = await adjustAccount(ports, adminViewer, accountId, input, same);
+    expect(retried).toMatchObject({ status: "succeeded", amountCents: 1000 });
+    const refunds = (await stripe.refunds.list({ limit: 100 })).data.filter((r) => r.customer === customerId);
+    expect(refunds.map((r) => r.amount)).toEqual([1000]);
+  });
+
+  it("releases a claim Stripe never made (it was down, no retry) once stale; one made whose answer was lost is found, not made twice", async () => {
+    const { accountId, invoiceId, customerId } = await paidAccount();
+    const down: typeof ports.billing = Object.create(ports.billing);
+    down.refundPayment = async () => {
+      throw new UpstreamUnavailableError("Stripe could not be reached.", 5);
+    };
+    const all = { kind: "refund" as const, invoiceId, amountCents: null, reason: "Outage" };
+    const orphan = key();
+    await expect(
+      adjustAccount({ ...ports, billing: down }, adminViewer, accountId, all, orphan),
+    ).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    // Right away the claim holds (its request may still be waiting for Stripe).
+    expect(
+      await refusal(adjustAccount(ports, adminViewer, accountId, { ...all, amountCents: 100 }, key())),
+    ).toEqual({ code: "BAD_REQUEST", field: "amountCents" });
+    // Fifteen minutes later no request can be waiting: Stripe has no such refund, so the claim is released.
+    const later = { ...ports, clock: fixedClock(new Date(clock.now().getTime() + 15 * 60_000)) };
+    const refund = await adjustAccount(later, adminViewer, accountId, { ...all, amountCents: 9900 }, key());
+    expect(refund).toMatchObject({ status: "succeeded", amountCents: 9900 });
+    // The orphan's retry does not ask Stripe again.
+    expect(await adjustAccount(later, adminViewer, accountId, all, orphan)).toMatchObject({
+      status: "failed",
+    });
+    const refunds = (await stripe.refunds.list({ limit: 100 })).data.filter((r) => r.customer === customerId);
+    expect(refunds.map((r) => r.amount)).toEqual([9900]);
+    expect((await invoiceOf(ports, accountId, invoiceId)).refundedCents).toBe(9900);
+    expect(await db.auditLog.count({ where: { entityId: accountId, action: "invoice.refund_failed" } })).toBe(
+      1,
+    );
+
+    // Stripe refunded but its answer was lost: fifteen minutes later it is found (by its metadata), not released.
+    const second = await paidAccount();
+    const lost: typeof ports.billing = Object.create(ports.billing);
+    lost.refundPayment = async (input) => {
+      await ports.billing.refundPayment(input);
+      throw new UpstreamUnavailableError("Stripe's answer was lost.", 5);
+    };
+    await expect(
+      adjustAccount(
+        { ...ports, billing: lost },
+        adminViewer,
+        second.accountId,
+        { ...all, invoiceId: second.invoiceId },
+        key(),
+      ),
+    ).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    expect(
+      await refusal(
+        adjustAccount(
+          later,
+          adminViewer,
+          second.accountId,
+          { ...all, invoiceId: second.invoiceId, amountCents: 1 },
+          key(),
+        ),
+      ),
+    ).toEqual({ code: "BAD_REQUEST", field: "amountCents" });
+    expect((await adjustmentsOf(ports, second.accountId)).map((a) => [a.status, a.amountCents])).toEqual([
+      ["succeeded", 9900],
+    ]);
+  });
+
+  it("records a dashboard refund whose metadata names no Minutely adjustment (not a UUID) instead of failing the webhook", async () => {
+    const { accountId, invoiceId, customerId } = await paidAccount();
+    const row = await db.billingHistory.findUniqueOrThrow({ where: { id: invoiceId } });
+    await stripe.refunds.create({
+      payment_intent: row.stripePaymentIntentId ?? "",
+      amount: 700,
+      metadata: { minutely_adjustment_id: "copied-by-hand" },
+    });
+    await deliverTwice(await eventsOf(customerId, ["charge.refunded"]));
+    expect((await adjustmentsOf(ports, accountId)).map((a) => [a.kind, a.amountCents, a.source])).toEqual([
+      ["refund", 700, "stripe"],
+    ]);
+    expect((await invoiceOf(ports, accountId, invoiceId)).refundedCents).toBe(700);
+  });
+
+  it("a credit note voided in Stripe's dashboard no longer counts: not shown to the customer, not revenue, its amount can be given back again", async () => {
+    const { accountId, invoiceId, customerId } = await paidAccount();
+    const note = await adjustAccount(
+      ports,
+      adminViewer,
+      accountId,
+      { kind: "credit_note", invoiceId, amountCents: 4000, reason: "Outage credit" },
+      key(),
+    );
+    await stripe.creditNotes.voidCreditNote(note.stripeObjectId ?? "");
+    await deliverTwice(await eventsOf(customerId, ["credit_note.voided"]));
+    const invoice = await invoiceOf(ports, accountId, invoiceId);
+    expect([invoice.creditedCents, invoice.adjustments]).toEqual([0, []]);
+    expect(await adjustmentsOf(ports, accountId)).toMatchObject([{ id: note.id, status: "failed" }]);
+    expect(await db.invoiceAdjustment.count({ where: { accountId, status: "succeeded" } })).toBe(0);
+    // All 9900 is left again.
+    const refund = await adjustAccount(
+      ports,
+      adminViewer,
+      accountId,
+      { kind: "refund", invoiceId, amountCents: 9900, reason: "Refund instead" },
+      key(),
+    );
+    expect(refund).toMatchObject({ status: "succeeded", amountCents: 9900 });
+    expect(
+      await db.auditLog.count({ where: { entityId: accountId, action: "invoice.credit_note_voided" } }),
+    ).toBe(1);
+  });
+
+  it("records a dashboard refund whose charge.refunded arrives before Minutely knows the invoice (webhooks out of order)", async () => {
+    const { accountId, invoiceId, customerId } = await paidAccount();
+    const row = await db.billingHistory.findUniqueOrThrow({ where: { id: invoiceId } });
+    // As if invoice.paid had not been processed yet: Minutely has no row for the invoice.
+    await db.billingHistory.delete({ where: { id: invoiceId } });
+    await stripe.refunds.create({ payment_intent: row.stripePaymentIntentId ?? "", amount: 1300 });
+    await deliverTwice(await eventsOf(customerId, ["charge.refunded"]));
+    const [known] = await billingHistory(ports, accountId);
+    expect(known).toMatchObject({ refundedCents: 1300 });
+    expect((await adjustmentsOf(ports, accountId)).map((a) => [a.kind, a.amountCents, a.source])).toEqual([
+      ["refund", 1300, "stripe"],
+    ]);
+  });
+
+  it("refuses to refund or credit an invoice the customer's balance paid (nothing collected) with a message that says so", async () => {
+    const { accountId, customerId } = await paidAccount();
+    await stripe.customers.createBalanceTransaction(customerId, { amount: -5000, currency: "usd" });
+    await stripe.invoiceItems.create({ customer: customerId, amount: 500, currency: "usd" });
+    const draft = await stripe.invoices.create({
+      customer: customerId,
+      pending_invoice_items_behavior: "include",
+      auto_advance: false,
+    });
+    const final = await stripe.invoices.finalizeInvoice(draft.id ?? "");
+    if (final.status !== "paid") await stripe.invoices.pay(final.id ?? "");
+    const row = await syncInvoice(ports, final.id ?? "");
+    expect(row).toMatchObject({ status: "paid", amountPaidCents: 0 });
+    for (const kind of ["refund", "credit_note"] as const) {
+      const error = await adjustAccount(
+        ports,
+        adminViewer,
+        accountId,
+        { kind, invoiceId: row?.id ?? "", amountCents: 100, reason: "x" },
+        key(),
+      ).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "CONFLICT", field: "invoiceId" });
+      expect((error as Error).message).not.toMatch(/this one is paid/);
+      expect((error as Error).message).toMatch(/nothing was collected/);
+    }
+  });
+
+  it("six concurrent refunds and credit notes of 2000 on 9900 give back four, never more than was paid", async () => {
+    const { accountId, invoiceId, customerId } = await paidAccount();
+    const results = await Promise.allSettled(
+      [0, 1, 2, 3, 4, 5].map((i) =>
+        adjustAccount(
+          ports,
+          adminViewer,
+          accountId,
+          { kind: i % 2 ? "credit_note" : "refund", invoiceId, amountCents: 2000, reason: `Race ${i}` },
+          key(),
+        ),
+      ),
+    );
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(4);
+    for (const r of results) {
+      if (r.status === "rejected")
+        expect(r.reason).toMatchObject({ code: "BAD_REQUEST", field: "amountCents" });
+    }
+    const refunds = (await stripe.refunds.list({ limit: 100 })).data.filter((r) => r.customer === customerId);
+    const row = await db.billingHistory.findUniqueOrThrow({ where: { id: invoiceId } });
+    const notes = (await stripe.creditNotes.list({ invoice: row.stripeInvoiceId })).data;
+    const given = [...refunds, ...notes].reduce((sum, x) => sum + ("total" in x ? x.total : x.amount), 0);
+    expect(given).toBe(8000);
+    const invoice = await invoiceOf(ports, accountId, invoiceId);
+    expect(invoice.refundedCents + invoice.creditedCents).toBe(8000);
   });
 });

@@ -28,6 +28,15 @@ export type AdjustmentKind = (typeof ADJUSTMENT_KINDS)[number];
 /** The most one balance credit may be (100,000.00, the most a package may cost). */
 export const MAX_BALANCE_CREDIT_CENTS = 10_000_000;
 export const MAX_ADJUSTMENT_REASON_LENGTH = 500;
+/**
+ * A claim Stripe does not have after this long is released: no request is still asking (the SDK gives up
+ * after its timeout and retries, about a minute) and a retry of it would have asked again meanwhile.
+ */
+export const STALE_CLAIM_MINUTES = 10;
+/** The audit log's actor for a stale claim released (nobody asked; the next reconciliation did it). */
+export const RELEASER_EMAIL = "minutely (claim released: Stripe never made it)";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The audit log's actor for what was found at Stripe (made in its dashboard, not in Minutely). */
 export const STRIPE_ACTOR_EMAIL = "stripe@minutely (made in Stripe)";
@@ -106,9 +115,30 @@ export async function adjustAccount(
   if (!reason) throw new AppError("BAD_REQUEST", "Say why (the customer sees it).", "reason");
   const key = `${accountId}:${requestKey}`;
   const earlier = await ports.db.invoiceAdjustment.findUnique({ where: { requestKey: key } });
+  // The request idempotency (idempotent_request) forgets a key whose request failed (Stripe down) or expired;
+  // the adjustment's key does not: another input under it is refused, never answered with the first one.
+  if (earlier && !sameIntent(earlier, input, reason)) {
+    throw new AppError(
+      "CONFLICT",
+      "This requestKey was already used for another refund or credit. Send a new requestKey for a new request.",
+      "requestKey",
+    );
+  }
   const row = earlier ?? (await claim(ports, actor, account, input, reason, key));
   if (row.status !== "pending") return view(row);
   return view(await askStripe(ports, actor, row));
+}
+
+/** Whether an earlier adjustment is what this input asks for (null "all that is left" matches any amount). */
+function sameIntent(row: AdjustmentRow, input: AdjustmentInput, reason: string): boolean {
+  if (row.kind !== input.kind || row.reason !== reason) return false;
+  if (input.kind === "balance_credit") {
+    return row.amountCents === input.amountCents && row.currency === input.currency.toLowerCase();
+  }
+  return (
+    row.billingHistoryId === input.invoiceId &&
+    (input.amountCents === null || input.amountCents === row.amountCents)
+  );
 }
 
 async function claim(
@@ -161,10 +191,18 @@ async function claim(
   }
   // Fresh from Stripe: what it collected and the PaymentIntent to refund.
   const invoice = (await syncInvoice(ports, found.stripeInvoiceId)) ?? found;
-  if (invoice.status !== "paid" || invoice.amountPaidCents <= 0) {
+  if (invoice.status !== "paid") {
     throw new AppError(
       "CONFLICT",
       `Only a paid invoice can be ${input.kind === "refund" ? "refunded" : "credited"}; this one is ${invoice.status}.`,
+      "invoiceId",
+    );
+  }
+  if (invoice.amountPaidCents <= 0) {
+    // Paid by the customer's balance (or a 0 invoice): nothing was collected, nothing can be given back.
+    throw new AppError(
+      "CONFLICT",
+      "This invoice was paid from the customer's balance: nothing was collected on it to give back.",
       "invoiceId",
     );
   }
@@ -309,7 +347,8 @@ async function recordFound(
   found: readonly ProviderAdjustment[],
 ): Promise<void> {
   for (const adjustment of found) {
-    if (adjustment.adjustmentId) {
+    // The metadata is anyone's to edit in Stripe's dashboard: only a UUID can name one of Minutely's rows.
+    if (adjustment.adjustmentId && UUID.test(adjustment.adjustmentId)) {
       const { count } = await ports.db.invoiceAdjustment.updateMany({
         where: { id: adjustment.adjustmentId, accountId, status: { not: "succeeded" } },
         data: { status: "succeeded", stripeObjectId: adjustment.id, error: null },
@@ -359,6 +398,103 @@ async function recordFound(
   }
 }
 
+/**
+ * What Stripe took back (a credit note voided in its dashboard, a refund that failed or was canceled) no
+ * longer counts as given back: its row becomes `failed` with why (the customer no longer sees it, Revenue no
+ * longer counts it, the invoice has that much left again), audited once. Idempotent.
+ */
+async function recordUndone(
+  ports: Ports,
+  accountId: string,
+  billingHistoryId: string,
+  found: readonly ProviderAdjustment[],
+): Promise<void> {
+  for (const adjustment of found) {
+    if (!adjustment.undone) continue;
+    const mine =
+      adjustment.adjustmentId && UUID.test(adjustment.adjustmentId) ? adjustment.adjustmentId : null;
+    const rows = await ports.db.invoiceAdjustment.findMany({
+      where: {
+        accountId,
+        billingHistoryId,
+        status: { not: "failed" },
+        OR: [{ stripeObjectId: adjustment.id }, ...(mine ? [{ id: mine }] : [])],
+      },
+    });
+    const error =
+      adjustment.undone === "void"
+        ? "Voided in Stripe: nothing is given back."
+        : `The refund ${adjustment.undone === "failed" ? "failed" : "was canceled"} at Stripe: nothing is given back.`;
+    for (const row of rows) {
+      await ports.db.$transaction(async (tx) => {
+        const { count } = await tx.invoiceAdjustment.updateMany({
+          where: { id: row.id, accountId, status: { not: "failed" } },
+          data: { status: "failed", stripeObjectId: adjustment.id, error },
+        });
+        if (count === 0) return;
+        await tx.auditLog.create({
+          data: {
+            actorUserId: null,
+            actorEmail: STRIPE_ACTOR_EMAIL,
+            action: `${ACTION_OF[row.kind]}_${adjustment.undone === "void" ? "voided" : "failed"}`,
+            entityType: "account",
+            entityId: row.accountId,
+            after: { adjustmentId: row.id, stripeObjectId: adjustment.id, error },
+            createdAt: ports.clock.now(),
+          },
+        });
+      });
+    }
+  }
+}
+
+/**
+ * Releases the invoice's claims that Stripe does not have and no request can still be asking for (older than
+ * {@link STALE_CLAIM_MINUTES}: Stripe could not be reached and nobody retried). Their Stripe idempotency key
+ * is only ever used by a retry of a pending claim, so a released claim is never made later.
+ */
+async function releaseStaleClaims(
+  ports: Ports,
+  accountId: string,
+  billingHistoryId: string,
+  found: readonly ProviderAdjustment[],
+): Promise<void> {
+  const before = new Date(ports.clock.now().getTime() - STALE_CLAIM_MINUTES * 60_000);
+  const atStripe = found.flatMap((a) =>
+    a.adjustmentId && UUID.test(a.adjustmentId) ? [a.adjustmentId] : [],
+  );
+  const stale = await ports.db.invoiceAdjustment.findMany({
+    where: {
+      accountId,
+      billingHistoryId,
+      status: "pending",
+      createdAt: { lt: before },
+      id: { notIn: atStripe },
+    },
+  });
+  const error = "Stripe could not be reached and never made it: released, nothing was given back.";
+  for (const row of stale) {
+    await ports.db.$transaction(async (tx) => {
+      const { count } = await tx.invoiceAdjustment.updateMany({
+        where: { id: row.id, accountId, status: "pending" },
+        data: { status: "failed", error },
+      });
+      if (count === 0) return;
+      await tx.auditLog.create({
+        data: {
+          actorUserId: null,
+          actorEmail: RELEASER_EMAIL,
+          action: `${ACTION_OF[row.kind]}_failed`,
+          entityType: "account",
+          entityId: row.accountId,
+          after: { adjustmentId: row.id, error },
+          createdAt: ports.clock.now(),
+        },
+      });
+    });
+  }
+}
+
 /** Brings an invoice's refunds and credit notes, and its refunded and credited totals, in line with Stripe. */
 export async function reconcileInvoice(ports: Ports, billingHistoryId: string): Promise<void> {
   const invoice = await ports.db.billingHistory.findUnique({ where: { id: billingHistoryId } });
@@ -367,21 +503,31 @@ export async function reconcileInvoice(ports: Ports, billingHistoryId: string): 
     invoice.stripeInvoiceId,
     invoice.stripePaymentIntentId,
   );
-  await recordFound(ports, invoice.accountId, invoice.id, found);
+  const live = found.filter((a) => !a.undone);
+  await recordFound(ports, invoice.accountId, invoice.id, live);
+  await recordUndone(ports, invoice.accountId, invoice.id, found);
+  await releaseStaleClaims(ports, invoice.accountId, invoice.id, found);
   const sum = (kind: ProviderAdjustment["kind"]) =>
-    found.filter((a) => a.kind === kind).reduce((total, a) => total + a.amountCents, 0);
+    live.filter((a) => a.kind === kind).reduce((total, a) => total + a.amountCents, 0);
   await ports.db.billingHistory.update({
     where: { id: invoice.id },
     data: { refundedCents: sum("refund"), creditedCents: sum("credit_note") },
   });
 }
 
-/** After `charge.refunded` (or `refund.*`): the invoice its PaymentIntent paid is reconciled. */
+/**
+ * After `charge.refunded` (or `refund.*`): the invoice its PaymentIntent paid is reconciled. An invoice
+ * Minutely does not know yet (its invoice.paid not processed: webhooks come in any order) is asked of Stripe
+ * and synced first; a payment of no invoice (a one-off charge) is none of Minutely's.
+ */
 export async function reconcilePaymentRefunds(ports: Ports, paymentIntentId: string): Promise<void> {
-  const invoice = await ports.db.billingHistory.findFirst({
+  const known = await ports.db.billingHistory.findFirst({
     where: { stripePaymentIntentId: paymentIntentId },
     select: { id: true },
   });
+  if (known) return await reconcileInvoice(ports, known.id);
+  const stripeInvoiceId = await ports.billing.invoiceOfPayment(paymentIntentId);
+  const invoice = stripeInvoiceId ? await syncInvoice(ports, stripeInvoiceId) : null;
   if (invoice) await reconcileInvoice(ports, invoice.id);
 }
 
