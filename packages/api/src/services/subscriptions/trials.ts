@@ -6,7 +6,13 @@
 // account starts none (with a card given up front, decided before Stripe is asked; a card typed in Checkout
 // is only known after: the sync ends that trial at once, `trial_end: now`, and the card is charged).
 import type { SubscriptionPlan } from "@minutely/db";
-import { type PlanTrial, planTrialOf, type TrialEligibility, trialEligibility } from "@minutely/domain";
+import {
+  type PlanTrial,
+  planTrialOf,
+  TRIAL_LIMITS,
+  type TrialEligibility,
+  trialEligibility,
+} from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { syncSubscription } from "../billing/index.ts";
 
@@ -80,6 +86,27 @@ export async function claimTrialCard(ports: Ports, stripeSubscriptionId: string)
   await ports.db.subscription.update({ where: { id: row.id }, data: { trialCardFingerprint: fingerprint } });
 }
 
+/**
+ * A card added to a subscription that had a trial without one ("Add a card", during the trial or after it
+ * paused): the trial went on with that card, so it is the trial's card and starts no other account's trial.
+ * The first card added is kept (a later one changes nothing); a subscription that never had a trial, or whose
+ * trial already has its card, is left alone.
+ */
+export async function recordTrialCard(
+  ports: Pick<Ports, "db" | "billing">,
+  stripeSubscriptionId: string,
+  paymentMethodId: string,
+): Promise<void> {
+  const row = await ports.db.subscription.findUnique({ where: { stripeSubscriptionId } });
+  if (!row || row.trialStart === null || row.trialCardFingerprint !== null) return;
+  const fingerprint = await ports.billing.paymentMethodFingerprint(paymentMethodId);
+  if (fingerprint === null) return;
+  await ports.db.subscription.updateMany({
+    where: { id: row.id, trialCardFingerprint: null },
+    data: { trialCardFingerprint: fingerprint },
+  });
+}
+
 /** The account's owner, who is told about the trial. */
 async function ownerOf(ports: Pick<Ports, "db">, accountId: string) {
   return await ports.db.user.findFirst({
@@ -88,6 +115,7 @@ async function ownerOf(ports: Pick<Ports, "db">, accountId: string) {
   });
 }
 
+const DAY_MS = 86_400_000;
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
 /**
@@ -130,6 +158,13 @@ export async function notifyTrialEnded(ports: Ports, stripeSubscriptionId: strin
     include: { plan: true },
   });
   if (!row || row.trialEnd === null || row.status === "trialing") return;
+  // A trial ended at once (shorter than the shortest trial) never was one: Checkout's card had a trial
+  // elsewhere and claimTrialCard charged it; "your free trial has ended" would be news of a trial not given.
+  if (
+    row.trialStart !== null &&
+    row.trialEnd.getTime() - row.trialStart.getTime() < TRIAL_LIMITS.minDays * DAY_MS
+  )
+    return;
   const now =
     row.testClockTime && row.testClockTime > ports.clock.now() ? row.testClockTime : ports.clock.now();
   const since = now.getTime() - row.trialEnd.getTime();
