@@ -6,7 +6,13 @@ import { fixedClock } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
 import { testPorts } from "../../testing.ts";
+import { syncRecentInvoices } from "../billing/index.ts";
+import { syncSubscription } from "../billing/subscription-sync.ts";
 import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
+import { authorizeCallRequest } from "../metering/call-authorization.ts";
+import { callEvent, createAgentRows } from "../metering/metering.fixtures.ts";
+import { reportOverage } from "../metering/overage.ts";
+import { ingestUsageEvents } from "../metering/usage-ingest.ts";
 import {
   completeCheckout,
   startPaymentMethodUpdate,
@@ -38,6 +44,29 @@ async function newAccount() {
   const email = `attacker${counter}@example.com`;
   await db.user.create({ data: { email, name: `Attacker ${counter}`, accountId: account.id } });
   return { accountId: account.id, email, name: account.name };
+}
+
+const DAY = 86_400_000;
+
+async function advanceTo(accountId: string, to: Date) {
+  const sub = await db.subscription.findFirstOrThrow({
+    where: { accountId },
+    orderBy: { createdAt: "desc" },
+  });
+  await ports.billing.advanceTestClock(sub.stripeTestClockId ?? "", to);
+  for (let i = 0; i < 100; i++) {
+    if ((await ports.billing.retrieveTestClock(sub.stripeTestClockId ?? "")).status === "ready") break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  clock.set(to);
+  await syncSubscription(ports, sub.stripeSubscriptionId);
+  await syncRecentInvoices(ports, accountId);
+}
+
+let calls = 0;
+function outbound(accountId: string, agentId: string) {
+  calls += 1;
+  return { callId: `attack-call-${calls}`, accountId, agentId, direction: "outbound" as const };
 }
 
 async function payCheckout(url: string, card: string) {
@@ -90,5 +119,52 @@ describe("free trials under attack", () => {
     await notifyTrialEnded(ports, row.stripeSubscriptionId);
     const mail = await db.mailMessage.findMany({ where: { to: other.email } });
     expect(mail.map((m) => m.subject)).not.toContain("Your Minutely free trial has ended");
+  });
+
+  it("bills no minutes of the trial reported late, after it converted, as overage", async () => {
+    clock.set(START);
+    const who = await newAccount();
+    const [agent] = await createAgentRows(db, who.accountId, 1);
+    const agentId = agent?.id ?? "";
+    await subscribe(ports, who, { packageId: plans.Pro, paymentMethodId: "pm_card_visa_debit" });
+    const trial = await db.subscription.findFirstOrThrow({ where: { accountId: who.accountId } });
+    expect(trial.status).toBe("trialing");
+    // Recorded when it started, as in production (the row's created_at is the database's clock, not this test's).
+    await db.subscription.update({ where: { id: trial.id }, data: { createdAt: START } });
+    const trialEnd = new Date(START.getTime() + 7 * DAY);
+    // Pro's 3,000 minutes used up in the trial (Pro has an overage price: its trial stops at the allowance).
+    clock.set(new Date(START.getTime() + 3_600_000));
+    await ingestUsageEvents(
+      ports,
+      [15, 20, 25, 30].map((m) =>
+        callEvent(who.accountId, 750 * 60, { startedAt: new Date(`2026-11-27T12:${m}:00Z`) }),
+      ),
+    );
+    expect(await authorizeCallRequest(ports, outbound(who.accountId, agentId))).toMatchObject({
+      decision: "deny",
+      reason: "trial_allowance_reached",
+    });
+    // Converted; then inbound minutes of the trial, reported late: recorded, never billed as overage.
+    await advanceTo(who.accountId, new Date(trialEnd.getTime() + 120_000));
+    expect((await db.subscription.findFirstOrThrow({ where: { accountId: who.accountId } })).status).toBe(
+      "active",
+    );
+    // 3,600 minutes (3 inbound calls of 20 hours), more than Pro's 3,000: over the allowance wherever counted.
+    const late = await ingestUsageEvents(
+      ports,
+      [28, 29, 30].map((d) =>
+        callEvent(who.accountId, 1200 * 60, {
+          startedAt: new Date(`2026-11-${d}T01:00:00Z`),
+          direction: "inbound",
+        }),
+      ),
+    );
+    expect(late.results.map((r) => r.status)).toEqual(["accepted", "accepted", "accepted"]);
+    const rollups = await db.usagePeriodRollup.findMany({ where: { accountId: who.accountId } });
+    const before = rollups.filter((r) => r.periodStart.getTime() < trialEnd.getTime());
+    expect(before.some((r) => r.minutes >= 3_600)).toBe(true);
+    for (const r of before) {
+      expect(await reportOverage(ports, { accountId: who.accountId, periodStart: r.periodStart })).toBeNull();
+    }
   });
 });
