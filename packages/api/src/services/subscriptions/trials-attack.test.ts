@@ -6,6 +6,7 @@ import { fixedClock } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
 import { testPorts } from "../../testing.ts";
+import { revenueOverview } from "../admin/revenue.ts";
 import { syncRecentInvoices } from "../billing/index.ts";
 import { syncSubscription } from "../billing/subscription-sync.ts";
 import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
@@ -104,10 +105,15 @@ describe("free trials under attack", () => {
     });
   });
 
-  it("does not tell a customer whose trial Checkout refused (card used elsewhere) that a free trial ended", async () => {
+  it("treats a trial Checkout refused (its card had one elsewhere) as none: no trial-ended mail, not in the trial figures", async () => {
     clock.set(START);
     const first = await newAccount();
     await subscribe(ports, first, { packageId: plans.Pro, paymentMethodId: "pm_card_amex" });
+    const trialsOf = async () => {
+      const month = (await revenueOverview(ports, { months: 1 })).months.at(-1);
+      return [month?.trialStarts, month?.trialsEnded, month?.trialConversions];
+    };
+    const before = await trialsOf();
     const other = await newAccount();
     const page = await subscribe(ports, other, { packageId: plans.Pro });
     if (page.kind !== "checkout") throw new Error("expected a Checkout page for a trial that needs a card");
@@ -119,6 +125,8 @@ describe("free trials under attack", () => {
     await notifyTrialEnded(ports, row.stripeSubscriptionId);
     const mail = await db.mailMessage.findMany({ where: { to: other.email } });
     expect(mail.map((m) => m.subject)).not.toContain("Your Minutely free trial has ended");
+    // Nor is it a trial in the revenue figures: not started, not ended, not converted.
+    expect(await trialsOf()).toEqual(before);
   });
 
   it("bills no minutes of the trial reported late, after it converted, as overage", async () => {
