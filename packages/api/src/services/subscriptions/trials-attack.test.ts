@@ -175,4 +175,18 @@ describe("free trials under attack", () => {
       expect(await reportOverage(ports, { accountId: who.accountId, periodStart: r.periodStart })).toBeNull();
     }
   });
+
+  it("gives one trial to a card that two accounts start trials with at the same moment", async () => {
+    clock.set(START);
+    const [one, two] = [await newAccount(), await newAccount()];
+    await Promise.all(
+      [one, two].map((who) =>
+        subscribe(ports, who, { packageId: plans.Pro, paymentMethodId: "pm_card_mastercard" }),
+      ),
+    );
+    const rows = await db.subscription.findMany({
+      where: { accountId: { in: [one.accountId, two.accountId] } },
+    });
+    expect(rows.map((r) => r.status).sort()).toEqual(["active", "trialing"]);
+  });
 });

@@ -66,6 +66,30 @@ export async function trialOffers(
 }
 
 /**
+ * After a trial started with a card given up front and its fingerprint was recorded: two accounts starting
+ * trials with one card at the same moment both found it unused. The first subscription recorded with the card
+ * (created first; the id breaks a tie) keeps its trial; any other ends its trial at once (`trial_end: now`,
+ * the card is charged), as a Checkout card that had a trial does. Idempotent: the Stripe call's key is
+ * derived from the subscription, and a trial already ended changes nothing.
+ */
+export async function settleTrialCardRace(
+  ports: Ports,
+  stripeSubscriptionId: string,
+  fingerprint: string,
+): Promise<void> {
+  const first = await ports.db.subscription.findFirst({
+    where: { trialCardFingerprint: fingerprint },
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+    select: { stripeSubscriptionId: true },
+  });
+  if (!first || first.stripeSubscriptionId === stripeSubscriptionId) return;
+  const row = await ports.db.subscription.findUnique({ where: { stripeSubscriptionId } });
+  if (row?.status !== "trialing") return;
+  await ports.billing.endTrialNow(stripeSubscriptionId, `minutely-${stripeSubscriptionId}-end-trial-card`);
+  await syncSubscription(ports, stripeSubscriptionId);
+}
+
+/**
  * After a Checkout that started a trial (the card was typed there, so only known now): records the card's
  * fingerprint on the subscription, or, when that card already started another account's trial, ends this
  * trial at once (`trial_end: now`: Stripe invoices and charges the card). Idempotent: a recorded fingerprint,
