@@ -254,7 +254,8 @@ export function RevenuePage({
               trial began in the month. Trial conversion: of the trials that ended in the month, those that
               went on paying (active, past due or unpaid after the trial, or canceled later than its end); a
               trial that ended without a card (paused) or was canceled by its end did not convert. A trial
-              that never converted is not churn either.
+              that never converted is not churn either. A trial ended at once because its card had already had
+              one on another account is not counted as a trial.
             </li>
             <li>
               <strong>Upgraded / downgraded</strong>: price changes in Stripe's subscription-update webhooks

@@ -10,7 +10,8 @@
 // - Trials (counted apart, never in MRR): trialing subscribers now; per month, trials started (trial_start),
 //   trials ended (trial_end in the month, passed), and trials converted: ended and went on paying (status
 //   active, past due or unpaid, or canceled after its trial_end). A trial paused at its end without a card
-//   is not converted (unless a card resumed it since). Conversion rate = converted / ended.
+//   is not converted (unless a card resumed it since). Conversion rate = converted / ended. A trial ended at
+//   once (shorter than TRIAL_LIMITS.minDays: Checkout's card had a trial elsewhere) is no trial at all.
 // - Upgraded / downgraded: price changes recorded in the webhook log (customer.subscription.updated events
 //   whose previous_attributes hold the subscription's items), up when the monthly amount rose, down when
 //   it fell, with the exact difference as expansion or contraction MRR. Upgrades apply at once; downgrades
@@ -215,7 +216,9 @@ export async function revenueOverview(
       SELECT s.status = 'trialing' AND s.trial_end > ${now} AS trialing, s.trial_start, s.trial_end,
         s.trial_end <= ${now} AND ${convertedSql()} AS converted, s.trial_end <= ${now} AS ended
       FROM subscription s
-      WHERE s.trial_start IS NOT NULL AND (s.created_at >= ${trialFrom} OR s.status = 'trialing')`,
+      WHERE s.trial_start IS NOT NULL AND (s.created_at >= ${trialFrom} OR s.status = 'trialing')
+        -- A trial ended at once (shorter than the shortest trial: Checkout's card had one elsewhere) never was one.
+        AND s.trial_end - s.trial_start >= make_interval(days => ${TRIAL_LIMITS.minDays}::int)`,
   ]);
 
   const totals = new Map<string, { mrrCents: number; subscribers: number }>();

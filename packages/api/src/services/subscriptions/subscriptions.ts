@@ -44,7 +44,7 @@ import {
 import { checkPromotionCode, couponSummary, offOf, toPackageView } from "../catalog/index.ts";
 import { collectionPauseOf, enqueueOverageReport, withdrawCurrentOverage } from "../metering/index.ts";
 import { currentSubscription } from "./account-subscription.ts";
-import { claimTrialCard, trialFor } from "./trials.ts";
+import { claimTrialCard, recordTrialCard, settleTrialCardRace, trialFor } from "./trials.ts";
 
 type Subscription = NonNullable<Awaited<ReturnType<typeof currentSubscription>>>;
 
@@ -410,6 +410,8 @@ export async function subscribe(
         where: { stripeSubscriptionId: created.id },
         data: { trialCardFingerprint: fingerprint },
       });
+      // Another account may have started a trial with this card at the same moment: the first one keeps it.
+      await settleTrialCardRace(ports, created.id, fingerprint);
     }
     await syncRecentInvoices(ports, account.accountId, 5);
     return {
@@ -530,6 +532,8 @@ async function applyCheckout(ports: Ports, accountId: string, sessionId: string,
         )
         .catch(fromDeclined);
       await syncSubscription(ports, current.stripeSubscriptionId);
+      // A trial started without a card goes on with this one: it is the trial's card (one trial per card).
+      await recordTrialCard(ports, current.stripeSubscriptionId, session.paymentMethodId);
     }
   }
 }

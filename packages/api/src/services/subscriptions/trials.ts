@@ -6,7 +6,13 @@
 // account starts none (with a card given up front, decided before Stripe is asked; a card typed in Checkout
 // is only known after: the sync ends that trial at once, `trial_end: now`, and the card is charged).
 import type { SubscriptionPlan } from "@minutely/db";
-import { type PlanTrial, planTrialOf, type TrialEligibility, trialEligibility } from "@minutely/domain";
+import {
+  type PlanTrial,
+  planTrialOf,
+  TRIAL_LIMITS,
+  type TrialEligibility,
+  trialEligibility,
+} from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { syncSubscription } from "../billing/index.ts";
 
@@ -60,6 +66,30 @@ export async function trialOffers(
 }
 
 /**
+ * After a trial started with a card given up front and its fingerprint was recorded: two accounts starting
+ * trials with one card at the same moment both found it unused. The first subscription recorded with the card
+ * (created first; the id breaks a tie) keeps its trial; any other ends its trial at once (`trial_end: now`,
+ * the card is charged), as a Checkout card that had a trial does. Idempotent: the Stripe call's key is
+ * derived from the subscription, and a trial already ended changes nothing.
+ */
+export async function settleTrialCardRace(
+  ports: Ports,
+  stripeSubscriptionId: string,
+  fingerprint: string,
+): Promise<void> {
+  const first = await ports.db.subscription.findFirst({
+    where: { trialCardFingerprint: fingerprint },
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+    select: { stripeSubscriptionId: true },
+  });
+  if (!first || first.stripeSubscriptionId === stripeSubscriptionId) return;
+  const row = await ports.db.subscription.findUnique({ where: { stripeSubscriptionId } });
+  if (row?.status !== "trialing") return;
+  await ports.billing.endTrialNow(stripeSubscriptionId, `minutely-${stripeSubscriptionId}-end-trial-card`);
+  await syncSubscription(ports, stripeSubscriptionId);
+}
+
+/**
  * After a Checkout that started a trial (the card was typed there, so only known now): records the card's
  * fingerprint on the subscription, or, when that card already started another account's trial, ends this
  * trial at once (`trial_end: now`: Stripe invoices and charges the card). Idempotent: a recorded fingerprint,
@@ -80,6 +110,27 @@ export async function claimTrialCard(ports: Ports, stripeSubscriptionId: string)
   await ports.db.subscription.update({ where: { id: row.id }, data: { trialCardFingerprint: fingerprint } });
 }
 
+/**
+ * A card added to a subscription that had a trial without one ("Add a card", during the trial or after it
+ * paused): the trial went on with that card, so it is the trial's card and starts no other account's trial.
+ * The first card added is kept (a later one changes nothing); a subscription that never had a trial, or whose
+ * trial already has its card, is left alone.
+ */
+export async function recordTrialCard(
+  ports: Pick<Ports, "db" | "billing">,
+  stripeSubscriptionId: string,
+  paymentMethodId: string,
+): Promise<void> {
+  const row = await ports.db.subscription.findUnique({ where: { stripeSubscriptionId } });
+  if (!row || row.trialStart === null || row.trialCardFingerprint !== null) return;
+  const fingerprint = await ports.billing.paymentMethodFingerprint(paymentMethodId);
+  if (fingerprint === null) return;
+  await ports.db.subscription.updateMany({
+    where: { id: row.id, trialCardFingerprint: null },
+    data: { trialCardFingerprint: fingerprint },
+  });
+}
+
 /** The account's owner, who is told about the trial. */
 async function ownerOf(ports: Pick<Ports, "db">, accountId: string) {
   return await ports.db.user.findFirst({
@@ -88,6 +139,7 @@ async function ownerOf(ports: Pick<Ports, "db">, accountId: string) {
   });
 }
 
+const DAY_MS = 86_400_000;
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
 /**
@@ -130,6 +182,13 @@ export async function notifyTrialEnded(ports: Ports, stripeSubscriptionId: strin
     include: { plan: true },
   });
   if (!row || row.trialEnd === null || row.status === "trialing") return;
+  // A trial ended at once (shorter than the shortest trial) never was one: Checkout's card had a trial
+  // elsewhere and claimTrialCard charged it; "your free trial has ended" would be news of a trial not given.
+  if (
+    row.trialStart !== null &&
+    row.trialEnd.getTime() - row.trialStart.getTime() < TRIAL_LIMITS.minDays * DAY_MS
+  )
+    return;
   const now =
     row.testClockTime && row.testClockTime > ports.clock.now() ? row.testClockTime : ports.clock.now();
   const since = now.getTime() - row.trialEnd.getTime();
