@@ -16,7 +16,8 @@
  *   already set (`ALREADY_PAUSED`); resuming needs a pause (`NOT_PAUSED`). Resuming early clears the pause:
  *   access returns at once, and the next renewal is charged as usual (the rest of the current period is not
  *   charged: Stripe does not prorate a resumed collection).
- * - Plan changes and cancellation while a pause is set are refused (`PAUSED`): resume first.
+ * - Plan changes while a pause is set are refused (`PAUSED`: an upgrade's prorated charge would be voided):
+ *   resume first. Cancelling while paused is allowed (docs/billing.md, "Pausing a subscription").
  */
 import { addMonthsClamped } from "./periods";
 import type { AccountSubscriptionStatus } from "./subscription-status";
