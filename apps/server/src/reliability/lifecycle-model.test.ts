@@ -32,7 +32,8 @@
 //     "duplicate", invalid input is a 4xx or a per-event rejection, never a 5xx, and never fails another
 //     account's report sent at the same time.
 // Seeded and reproducible (MINUTELY_MODEL_SEED), shrinking to a minimal failing sequence; about a minute by
-// default, longer with MINUTELY_MODEL_SECONDS (e.g. 600).
+// default, longer with MINUTELY_MODEL_SECONDS (e.g. 600); runs of up to MINUTELY_MODEL_STEPS steps (10).
+// Each run starts with the packages' trials drawn at random (most offer one), which admins change as it goes.
 import { createStripeClient } from "@minutely/api";
 import { type Stack, testStack } from "@minutely/testing";
 import fc from "fast-check";
@@ -41,6 +42,8 @@ import { describe, expect, it } from "vitest";
 
 const SEED = Number(process.env.MINUTELY_MODEL_SEED ?? 20_261_206);
 const BUDGET_MS = Number(process.env.MINUTELY_MODEL_SECONDS ?? 60) * 1000;
+/** Steps per run at most (MINUTELY_MODEL_STEPS, default 10). */
+const MAX_STEPS = Number(process.env.MINUTELY_MODEL_STEPS ?? 10);
 const METERING = { authorization: "Bearer dev-metering-token", "content-type": "application/json" };
 const PASSWORD = "model-password-1";
 const HOUR_MS = 3_600_000;
@@ -1838,6 +1841,50 @@ class BudgetThenLateCalls implements Cmd {
     `budgetThenLateCalls(${this.index}, ${this.capCents}, raised by ${this.raiseCents}, ${this.lateHours} hours late)`;
 }
 
+type TrialMiddle = "none" | "upgrade" | "downgrade" | "cancel" | "add card" | "past allowance";
+
+/**
+ * The story of a trial from start to end: the admin gives the package a trial, the account starts it (with
+ * its card or without one), does one thing during it (upgrade, downgrade, cancel, add a card, calls past the
+ * allowance), the Billing clock reaches its end (a card: charged, converts; none: paused), then a card is
+ * added (resumes a paused one, charging it) and the other account tries the same package with the same card.
+ */
+class TrialStory implements Cmd {
+  constructor(
+    readonly index: number,
+    readonly plan: PlanName,
+    readonly days: number,
+    readonly withCard: boolean,
+    readonly middle: TrialMiddle,
+  ) {}
+  check = (model: Readonly<Model>) => {
+    const m = model.accounts[this.index];
+    return m !== undefined && m.plan === null && !m.hadTrial;
+  };
+  async run(model: Model, real: Real) {
+    const m = model.accounts[this.index] as AccountModel;
+    await new SetTrial(this.plan, { days: this.days, requiresCard: this.withCard }).run(model, real);
+    if (this.withCard) await new SubscribeWithCard(this.index, this.plan, false).run(model, real);
+    else await new StartTrialWithoutCard(this.index, this.plan).run(model, real);
+    if (m.trial === null) return;
+    const higher = PLAN_NAMES.find((p) => PLANS[p].price > PLANS[this.plan].price);
+    const lower = PLAN_NAMES.find((p) => PLANS[p].price < PLANS[this.plan].price);
+    if (this.middle === "upgrade" && higher) await new Upgrade(this.index, higher, false).run(model, real);
+    if (this.middle === "downgrade" && lower) await new Downgrade(this.index, lower).run(model, real);
+    if (this.middle === "cancel") await new CancelOrResume(this.index, true).run(model, real);
+    if (this.middle === "add card") await new AddCard(this.index).run(model, real);
+    if (this.middle === "past allowance") await new TrialPastAllowance(this.index, 2).run(model, real);
+    await new Renew(this.index).run(model, real);
+    if (m.plan !== null) await new AddCard(this.index).run(model, real);
+    // The other account, with this account's card: a card that started a trial starts none elsewhere.
+    const other = model.accounts[1 - this.index] as AccountModel;
+    if (other.plan === null && this.withCard)
+      await new SubscribeWithCard(1 - this.index, this.plan, false, null, this.index === 0).run(model, real);
+  }
+  toString = () =>
+    `trialStory(${this.index}, ${this.plan} ${this.days} days, ${this.withCard ? "with a card" : "no card"}, ${this.middle})`;
+}
+
 const usageCall = fc.record({
   kind: fc.constantFrom<UsageKind>("new", "new", "replay", "conflict", "moved", "other-account-id"),
   seconds: fc.integer({ min: 1, max: 4 * 3600 }),
@@ -1863,11 +1910,13 @@ const invalidAmongValid = fc
   .tuple(accountIndex, fc.nat(), fc.integer({ min: 1, max: 3600 }))
   .map(([i, k, s]) => new InvalidAmongValid(i, k, s));
 
+const trialOffer = fc.record({ days: fc.constantFrom(3, 7, 14), requiresCard: fc.boolean() });
+/** The packages' trials a run starts with (Starter, Pro, Enterprise): most offer one. */
+const initialTrials = fc.tuple(...PLAN_NAMES.map(() => fc.option(trialOffer, { freq: 3 }))) as fc.Arbitrary<
+  (TrialOffer | null)[]
+>;
 const trialSetting = fc
-  .tuple(
-    planName,
-    fc.option(fc.record({ days: fc.constantFrom(3, 7, 14), requiresCard: fc.boolean() }), { freq: 4 }),
-  )
+  .tuple(planName, fc.option(trialOffer, { freq: 4 }))
   .map(([p, offer]) => new SetTrial(p, offer));
 
 // fc.commands picks uniformly among these: subscribing and usage appear twice so that most runs get to
@@ -1891,6 +1940,15 @@ const allCommands: fc.Arbitrary<Cmd>[] = [
     .map(([i, p, d]) => new SubscribeWithCard(i, p, d, null, i === 1)),
   fc.tuple(accountIndex, planName).map(([i, p]) => new StartTrialWithoutCard(i, p)),
   accountIndex.map((i) => new AddCard(i)),
+  fc
+    .tuple(
+      accountIndex,
+      planName,
+      fc.constantFrom(3, 7, 14),
+      fc.boolean(),
+      fc.constantFrom<TrialMiddle>("none", "upgrade", "downgrade", "cancel", "add card", "past allowance"),
+    )
+    .map(([i, p, d, c, middle]) => new TrialStory(i, p, d, c, middle)),
   fc.tuple(accountIndex, fc.integer({ min: 1, max: 10 })).map(([i, h]) => new TrialPastAllowance(i, h)),
   fc.tuple(accountIndex, fc.boolean()).map(([i, c]) => new CancelOrResume(i, c)),
   reportCalls,
@@ -1953,45 +2011,53 @@ describe("the billing lifecycle against a model", () => {
     "keeps money and minutes right through random sequences of customers, the platform, Stripe and time",
     async () => {
       await fc.assert(
-        fc.asyncProperty(fc.commands(commands, { maxCommands: 10 }), async (cmds) => {
-          runCounter++;
-          serverErrors.length = 0;
-          const accounts: Account[] = [];
-          for (const label of ["A", "B"]) {
-            const email = `${label.toLowerCase()}-${SEED}-${runCounter}@model.test`;
-            accounts.push({
-              label,
-              ...(await signUp(email, `${label} ${runCounter}`)),
-              stripeCustomerId: null,
-            });
-          }
-          const model: Model = {
-            accounts: accounts.map(() => ({
-              plan: null,
-              cancelAtPeriodEnd: false,
-              scheduled: null,
-              charged: 0,
-              calls: new Map(),
-              renewed: false,
-              cap: null,
-              capBound: Number.POSITIVE_INFINITY,
-              billedMinutes: 0,
-              discount: null,
-              closed: null,
-              pendingLateCents: 0,
-              creditNotes: new Map(),
-              renewals: 0,
-              pause: null,
-              trial: null,
-              cardOnFile: false,
-              hadTrial: false,
-              trialPaused: false,
-            })),
-          };
-          // Each run starts with no package offering a trial.
-          for (const plan of PLAN_NAMES) if (packageTrials[plan] !== null) await setPackageTrial(plan, null);
-          await fc.asyncModelRun(() => ({ model, real: { accounts, run: runCounter } }), cmds);
-        }),
+        fc.asyncProperty(
+          initialTrials,
+          fc.commands(commands, { maxCommands: MAX_STEPS }),
+          async (trials, cmds) => {
+            runCounter++;
+            serverErrors.length = 0;
+            const accounts: Account[] = [];
+            for (const label of ["A", "B"]) {
+              const email = `${label.toLowerCase()}-${SEED}-${runCounter}@model.test`;
+              accounts.push({
+                label,
+                ...(await signUp(email, `${label} ${runCounter}`)),
+                stripeCustomerId: null,
+              });
+            }
+            const model: Model = {
+              accounts: accounts.map(() => ({
+                plan: null,
+                cancelAtPeriodEnd: false,
+                scheduled: null,
+                charged: 0,
+                calls: new Map(),
+                renewed: false,
+                cap: null,
+                capBound: Number.POSITIVE_INFINITY,
+                billedMinutes: 0,
+                discount: null,
+                closed: null,
+                pendingLateCents: 0,
+                creditNotes: new Map(),
+                renewals: 0,
+                pause: null,
+                trial: null,
+                cardOnFile: false,
+                hadTrial: false,
+                trialPaused: false,
+              })),
+            };
+            // Each run starts with the packages' trials drawn for it.
+            for (const [i, plan] of PLAN_NAMES.entries()) {
+              const offer = trials[i] ?? null;
+              if (JSON.stringify(packageTrials[plan]) !== JSON.stringify(offer))
+                await setPackageTrial(plan, offer);
+            }
+            await fc.asyncModelRun(() => ({ model, real: { accounts, run: runCounter } }), cmds);
+          },
+        ),
         {
           seed: SEED,
           interruptAfterTimeLimit: BUDGET_MS,
