@@ -27,12 +27,20 @@
 //     expired + remaining, used = the model's draws = the periods' drawn minutes) and no period's drawn
 //     minutes are also billed as overage (drawn + reported <= minutes beyond the included ones); packs
 //     expire on the Billing clock's renewals (the ledger's expired + remaining = bought - used);
+//   - free trials (admins set and clear a package's trial, with or without a card required): a trial starts
+//     for an eligible account only (never a second one for the account, nor for a card whose fingerprint
+//     started another account's trial: accounts use distinct test cards, one case shares a card on purpose),
+//     charges nothing until its end, bills no overage for its period (outbound calls past the allowance are
+//     denied trial_allowance_reached), upgrades at once for free keeping its end, downgrades at its end; at
+//     the end a card on file is charged, no card pauses it until "Add a card" resumes it (and charges); no
+//     paid invoice dated inside a trial, at most one trial per account and per card, MRR never counts it;
 //   - every accepted minute counted once, in the current period, and the dashboard, the metering API and
 //     the admin app agree on it; a replay is "duplicate", a different call with a used id is never silently
 //     "duplicate", invalid input is a 4xx or a per-event rejection, never a 5xx, and never fails another
 //     account's report sent at the same time.
 // Seeded and reproducible (MINUTELY_MODEL_SEED), shrinking to a minimal failing sequence; about a minute by
-// default, longer with MINUTELY_MODEL_SECONDS (e.g. 600).
+// default, longer with MINUTELY_MODEL_SECONDS (e.g. 600); runs of up to MINUTELY_MODEL_STEPS steps (10).
+// Each run starts with the packages' trials drawn at random (most offer one), which admins change as it goes.
 import { createStripeClient } from "@minutely/api";
 import { type Stack, testStack } from "@minutely/testing";
 import fc from "fast-check";
@@ -41,6 +49,8 @@ import { describe, expect, it } from "vitest";
 
 const SEED = Number(process.env.MINUTELY_MODEL_SEED ?? 20_261_206);
 const BUDGET_MS = Number(process.env.MINUTELY_MODEL_SECONDS ?? 60) * 1000;
+/** Steps per run at most (MINUTELY_MODEL_STEPS, default 10). */
+const MAX_STEPS = Number(process.env.MINUTELY_MODEL_STEPS ?? 10);
 const METERING = { authorization: "Bearer dev-metering-token", "content-type": "application/json" };
 const PASSWORD = "model-password-1";
 const HOUR_MS = 3_600_000;
@@ -235,6 +245,62 @@ const packId = await (async () => {
   return created.pack.id;
 })();
 
+// ---------------------------------------------------------------------------------------------- trials
+
+/** The free trial each package offers now (set and cleared by admins in the run; cleared before each run). */
+interface TrialOffer {
+  days: number;
+  requiresCard: boolean;
+}
+const packageTrials: Record<PlanName, TrialOffer | null> = { Starter: null, Pro: null, Enterprise: null };
+/**
+ * Each account's own test card (distinct fingerprints in the emulator); `sharedCard` steps give B A's card.
+ * The emulator's fingerprints are the card number's: the same across runs, so a card that started a trial
+ * for some account (this map: card -> account id) starts no other account's trial for the rest of the run.
+ */
+const ACCOUNT_CARDS = [
+  { paymentMethod: "pm_card_visa", slug: "visa" },
+  { paymentMethod: "pm_card_mastercard", slug: "mastercard" },
+] as const;
+const trialCards = new Map<string, string>();
+
+/** The package's trial for a new subscription of the account paid with `card` (null: none, it starts paid). */
+function trialOffered(plan: PlanName, m: AccountModel, accountId: string, card: string | null) {
+  const offer = packageTrials[plan];
+  if (offer === null || m.hadTrial) return null;
+  if (card === null) return offer.requiresCard ? null : offer;
+  const owner = trialCards.get(card);
+  return owner !== undefined && owner !== accountId ? null : offer;
+}
+
+/** Sets the package's trial as an admin does in the package form (the package's other fields unchanged). */
+async function setPackageTrial(plan: PlanName, offer: TrialOffer | null): Promise<void> {
+  const row = await stack.database.db.subscriptionPlan.findUniqueOrThrow({ where: { id: planIds[plan] } });
+  await trpc(admin.cookie, "mutation", "admin/packages.update", {
+    id: row.id,
+    requestKey: `model-trial-${runCounter}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`,
+    values: {
+      name: row.name,
+      description: row.description,
+      monthlyPriceCents: row.monthlyPriceCents,
+      currency: row.currency,
+      callMinutesLimit: row.callMinutesLimit,
+      agentsAllowed: row.agentsAllowed,
+      analyticsAccess: row.analyticsAccess,
+      apiAccess: row.apiAccess,
+      overagePriceCentsPerMinute: row.overagePriceCentsPerMinute,
+      recommended: row.recommended,
+      trialDays: offer?.days ?? null,
+      ...(offer ? { trialRequiresCard: offer.requiresCard } : {}),
+    },
+  });
+  packageTrials[plan] = offer;
+  const after = await stack.database.db.subscriptionPlan.findUniqueOrThrow({ where: { id: planIds[plan] } });
+  expect({ days: after.trialDays, requiresCard: after.trialRequiresCard }).toMatchObject(
+    offer ? { days: offer.days, requiresCard: offer.requiresCard } : { days: null },
+  );
+}
+
 // ---------------------------------------------------------------------------------------------- model
 
 /** A call as the model remembers it: everything its key's replay must repeat to be the same call. */
@@ -274,6 +340,8 @@ interface AccountModel {
     minutes: number;
     billedMinutes: number;
     cap: number | null;
+    /** A trial's period: no overage billed for it, late calls included. */
+    trial: boolean;
   } | null;
   /** Cents of late overage items still pending (invoiced, never discounted, by the next renewal). */
   pendingLateCents: number;
@@ -292,6 +360,13 @@ interface AccountModel {
   drawnCurrent: number;
   settledMinutes: number;
   settledCap: number | null;
+  /** The free trial the subscription is in (its end from Minutely's row), and whether a card is on file. */
+  trial: { end: number } | null;
+  cardOnFile: boolean;
+  /** Whether the account ever had a trial (one per account, ever). */
+  hadTrial: boolean;
+  /** A trial that ended without a card: Stripe paused the subscription until a card is added. */
+  trialPaused: boolean;
 }
 
 interface Account {
@@ -341,6 +416,8 @@ function settleOverage(model: AccountModel): void {
     model.packsUsed += take;
     model.settledMinutes = used;
   }
+  // A trial's period bills no overage.
+  if (model.trial !== null) return;
   const plan = PLANS[model.plan];
   if (plan.overageCents === null) return;
   const overage = Math.max(0, periodMinutes(model) - plan.limit - model.drawnCurrent);
@@ -350,7 +427,7 @@ function settleOverage(model: AccountModel): void {
 }
 
 function currentOverageCents(model: AccountModel): number {
-  if (model.plan === null || model.renewed) return 0;
+  if (model.plan === null || model.renewed || model.trial !== null) return 0;
   const plan = PLANS[model.plan];
   if (plan.overageCents === null) return 0;
   return model.billedMinutes * plan.overageCents;
@@ -438,7 +515,48 @@ async function checkInvariants(model: Model, real: Real, step: string): Promise<
     expect(localLive[0]?.couponId ?? null, `${where}: Minutely's coupon`).toBe(
       expected.plan && expected.discount ? couponIds[expected.discount] : null,
     );
+    // Trials: the model's state of the trial is Minutely's; at most one trial per account, ever.
+    if (expected.plan !== null) {
+      const status = localLive[0]?.status;
+      if (expected.trial) expect(status, `${where}: in a trial`).toBe("trialing");
+      else if (expected.trialPaused) expect(status, `${where}: paused at the trial's end`).toBe("paused");
+      else expect(status, `${where}: not in a trial`).not.toBe("trialing");
+      if (expected.trial)
+        expect(localLive[0]?.trialEnd?.getTime(), `${where}: the trial keeps its end`).toBe(
+          expected.trial.end,
+        );
+    }
+    const trials = rows.filter((r) => r.trialStart !== null);
+    expect(trials.length, `${where}: trials of the account`).toBeLessThanOrEqual(1);
+    expect(trials.length > 0, `${where}: had a trial`).toBe(expected.hadTrial);
+    // No overage billed for a trial's period.
+    for (const t of trials) {
+      const billed = await db.overageBill.aggregate({
+        where: {
+          accountId: account.accountId,
+          periodStart: { gte: t.trialStart as Date, lt: t.trialEnd ?? new Date(8.64e15) },
+          status: { in: ["pending", "billed"] },
+        },
+        _sum: { amountCents: true },
+      });
+      expect(billed._sum.amountCents ?? 0, `${where}: overage billed for a trial's period`).toBe(0);
+    }
     const customer = await stripeCustomerOf(account);
+    if (customer && trials.length > 0) {
+      // Nothing paid on an invoice dated inside a trial (its end excluded: the conversion's invoice).
+      const invoices = await stripe.invoices
+        .list({ customer, limit: 100 })
+        .autoPagingToArray({ limit: 1000 });
+      for (const t of trials) {
+        const start = (t.trialStart as Date).getTime() / 1000;
+        const end = t.trialEnd ? t.trialEnd.getTime() / 1000 : Number.POSITIVE_INFINITY;
+        const inside = invoices.filter((i) => i.amount_paid > 0 && i.created > start && i.created < end);
+        expect(
+          inside.map((i) => [i.billing_reason, i.amount_paid, new Date(i.created * 1000).toISOString()]),
+          `${where}: paid invoices inside the trial ${t.trialStart?.toISOString()}..${t.trialEnd?.toISOString()}`,
+        ).toEqual([]);
+      }
+    }
     if (customer) {
       const remote = await stripe.subscriptions
         .list({ customer, status: "all", limit: 100 })
@@ -519,7 +637,31 @@ async function checkInvariants(model: Model, real: Real, step: string): Promise<
       const row = periods.find((p) => p.periodStart.getTime() === current.currentPeriodStart.getTime());
       expect(row?.packMinutesDrawn ?? 0, `${where}: drawn this period`).toBe(expected.drawnCurrent);
     }
+    if (localLive[0]?.status === "trialing") {
+      // MRR never counts a trialing subscription.
+      const detail = await trpc<{ mrr: { amount: number } | null }>(
+        admin.cookie,
+        "query",
+        "admin/customers.get",
+        {
+          accountId: account.accountId,
+        },
+      );
+      expect(detail.mrr?.amount ?? 0, `${where}: MRR of a trialing subscription`).toBe(0);
+    }
   }
+  // At most one account's trial per card fingerprint.
+  const byCard = await stack.database.db.subscription.groupBy({
+    by: ["trialCardFingerprint", "accountId"],
+    where: { trialCardFingerprint: { not: null } },
+  });
+  const cards = new Map<string, number>();
+  for (const r of byCard)
+    cards.set(r.trialCardFingerprint ?? "", (cards.get(r.trialCardFingerprint ?? "") ?? 0) + 1);
+  expect(
+    [...cards.entries()].filter(([, n]) => n > 1),
+    `${step}: cards that started trials for several accounts`,
+  ).toEqual([]);
 }
 
 // ---------------------------------------------------------------------------------------------- commands
@@ -536,15 +678,20 @@ class SubscribeWithCard implements Cmd {
     readonly doubleClick: boolean,
     /** A promotion code typed on the package page (any case: it is sent in lower case). */
     readonly code: CouponName | null = null,
+    /** B pays with A's card (the same fingerprint: a trial it started elsewhere starts none here). */
+    readonly sharedCard = false,
   ) {}
-  check = () => true;
+  // A code on a package with a trial is left out (its first charge is at the trial's end).
+  check = () => this.code === null || packageTrials[this.plan] === null;
   async run(model: Model, real: Real) {
     const m = model.accounts[this.index] as AccountModel;
     const account = real.accounts[this.index] as Account;
+    const card = (ACCOUNT_CARDS[this.sharedCard ? 0 : this.index] ?? ACCOUNT_CARDS[0]).paymentMethod;
+    const trial = m.plan === null ? trialOffered(this.plan, m, account.accountId, card) : null;
     const body = {
       action: "subscribe",
       package_id: planIds[this.plan],
-      payment_method_id: "pm_card_visa",
+      payment_method_id: card,
       ...(this.code ? { promotion_code: this.code.toLowerCase() } : {}),
     };
     const answers = this.doubleClick
@@ -573,7 +720,14 @@ class SubscribeWithCard implements Cmd {
       ).toBe(true);
       for (const a of answers) expect([200, 409]).toContain(a.status);
       m.plan = this.plan;
-      m.charged += PLANS[this.plan].price;
+      m.cardOnFile = true;
+      m.trialPaused = false;
+      if (trial) {
+        // The trial starts with the card on file: nothing charged until its end.
+        await startedTrial(m, account, card);
+      } else {
+        m.charged += PLANS[this.plan].price;
+      }
     } else if (m.plan === this.plan) {
       // Already on it: the answer may replay the subscription, and nothing is charged again.
       for (const a of answers) expect([200, 409], JSON.stringify(a.body)).toContain(a.status);
@@ -583,7 +737,157 @@ class SubscribeWithCard implements Cmd {
     await checkInvariants(model, real, this.toString());
   }
   toString = () =>
-    `subscribeWithCard(${this.index}, ${this.plan}${this.doubleClick ? ", double click" : ""}${this.code ? `, code ${this.code}` : ""})`;
+    `subscribeWithCard(${this.index}, ${this.plan}${this.doubleClick ? ", double click" : ""}${this.code ? `, code ${this.code}` : ""}${this.sharedCard ? ", A's card" : ""})`;
+}
+
+/** Records a trial that just started (its end as Minutely has it), and the card that started it. */
+async function startedTrial(m: AccountModel, account: Account, card: string | null): Promise<void> {
+  const row = await waitFor("the trial in Minutely", async () => {
+    const found = await stack.database.db.subscription.findFirst({
+      where: { accountId: account.accountId, status: "trialing" },
+    });
+    return found?.trialEnd ? found : undefined;
+  });
+  m.trial = { end: (row.trialEnd as Date).getTime() };
+  m.hadTrial = true;
+  if (card !== null && !trialCards.has(card)) trialCards.set(card, account.accountId);
+}
+
+/**
+ * Subscribes without a card to a package whose trial needs none: created at once (no Checkout), trialing,
+ * nothing charged. Only for an account that never had a trial and has no subscription.
+ */
+class StartTrialWithoutCard implements Cmd {
+  constructor(
+    readonly index: number,
+    readonly plan: PlanName,
+  ) {}
+  check = (model: Readonly<Model>) => {
+    const m = model.accounts[this.index];
+    return (
+      m !== undefined && m.plan === null && !m.hadTrial && packageTrials[this.plan]?.requiresCard === false
+    );
+  };
+  async run(model: Model, real: Real) {
+    const m = model.accounts[this.index] as AccountModel;
+    const account = real.accounts[this.index] as Account;
+    const answer = await action(account, { action: "subscribe", package_id: planIds[this.plan] });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    expect((answer.body as { result: string }).result, JSON.stringify(answer.body)).toBe("subscribed");
+    m.plan = this.plan;
+    m.cardOnFile = false;
+    m.trialPaused = false;
+    await startedTrial(m, account, null);
+    await checkInvariants(model, real, this.toString());
+  }
+  toString = () => `startTrialWithoutCard(${this.index}, ${this.plan})`;
+}
+
+/** An admin gives a package a trial (a length, with or without a card required) or takes it away. */
+class SetTrial implements Cmd {
+  constructor(
+    readonly plan: PlanName,
+    readonly offer: TrialOffer | null,
+  ) {}
+  check = () => true;
+  async run(model: Model, real: Real) {
+    await setPackageTrial(this.plan, this.offer);
+    await checkInvariants(model, real, this.toString());
+  }
+  toString = () =>
+    `setTrial(${this.plan}, ${this.offer ? `${this.offer.days} days${this.offer.requiresCard ? ", card required" : ", no card"}` : "none"})`;
+}
+
+/**
+ * "Add a card" (Checkout in setup mode, then the return page): during a trial it converts early (nothing
+ * charged until the trial's end); after a trial that ended without a card it resumes the paused
+ * subscription, charging a new period from then.
+ */
+class AddCard implements Cmd {
+  constructor(readonly index: number) {}
+  check = (model: Readonly<Model>) => model.accounts[this.index]?.plan !== null;
+  async run(model: Model, real: Real) {
+    const m = model.accounts[this.index] as AccountModel;
+    const account = real.accounts[this.index] as Account;
+    const started = await trpc<{ url: string; sessionId: string }>(
+      account.cookie,
+      "mutation",
+      "subscription.updatePaymentMethod",
+      { requestKey: `model-card-${runCounter}-${Date.now()}-${Math.floor(Math.random() * 1e9)}` },
+    );
+    const paid = await fetch(`${started.url}/pay`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        card: (ACCOUNT_CARDS[this.index] ?? ACCOUNT_CARDS[0]).slug,
+        email: "card@model.test",
+        name: "Add A Card",
+      }).toString(),
+      redirect: "manual",
+    });
+    expect(paid.status, await paid.clone().text()).toBeLessThan(500);
+    await trpc(account.cookie, "mutation", "subscription.completeCheckout", {
+      sessionId: started.sessionId,
+      requestKey: `model-return-${runCounter}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`,
+    });
+    m.cardOnFile = true;
+    if (m.trialPaused) {
+      // Resumed: a new period from now, charged (a discount on the subscription applies).
+      m.trialPaused = false;
+      m.charged += afterDiscount([{ cents: PLANS[m.plan as PlanName].price, plan: m.plan }], m.discount);
+      m.calls.clear();
+      m.billedMinutes = 0;
+      m.capBound = m.cap ?? Number.POSITIVE_INFINITY;
+      m.closed = null;
+    }
+    await checkInvariants(model, real, this.toString());
+    await expectCallsWhilePaused(account, m);
+  }
+  toString = () => `addCard(${this.index})`;
+}
+
+/**
+ * During a trial the platform reports inbound hour-long calls up to the allowance and `extraHours` beyond:
+ * all answered and recorded, none billed; an outbound call is then denied trial_allowance_reached.
+ */
+class TrialPastAllowance implements Cmd {
+  constructor(
+    readonly index: number,
+    readonly extraHours: number,
+  ) {}
+  check = (model: Readonly<Model>) => {
+    const m = model.accounts[this.index];
+    return m !== undefined && m.plan !== null && m.trial !== null && !m.renewed;
+  };
+  async run(model: Model, real: Real) {
+    const m = model.accounts[this.index] as AccountModel;
+    const account = real.accounts[this.index] as Account;
+    const plan = PLANS[m.plan as PlanName];
+    const hours = Math.ceil(Math.max(0, plan.limit - periodMinutes(m)) / 60) + this.extraHours;
+    const busy = new ReportBusyDay(this.index, hours);
+    busy.toString = this.toString;
+    await busy.run(model, real);
+    const db = stack.database.db;
+    const agent =
+      (await db.agent.findFirst({ where: { accountId: account.accountId, active: true } })) ??
+      (await db.agent.create({ data: { accountId: account.accountId, name: "Model agent" } }));
+    const answer = await call("/api/v1/calls/authorize", {
+      method: "POST",
+      headers: METERING,
+      body: JSON.stringify({
+        call_id: newCallId(),
+        account_id: account.accountId,
+        agent_id: agent.id,
+        direction: "outbound",
+      }),
+    });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    expect(answer.body, `${account.label}: an outbound call past the trial's allowance`).toMatchObject({
+      decision: "deny",
+      reason: "trial_allowance_reached",
+    });
+  }
+  toString = () => `trialPastAllowance(${this.index}, ${this.extraHours} hours beyond)`;
 }
 
 /** Two browser tabs each open Checkout for a package, and both pages are then paid. */
@@ -594,7 +898,11 @@ class SubscribeInTwoTabs implements Cmd {
     readonly second: PlanName,
     readonly payFirstTabFirst: boolean,
   ) {}
-  check = (model: Readonly<Model>) => model.accounts[this.index]?.plan === null;
+  // Trials started in Checkout are left out (packages with a trial).
+  check = (model: Readonly<Model>) =>
+    model.accounts[this.index]?.plan === null &&
+    packageTrials[this.first] === null &&
+    packageTrials[this.second] === null;
   async run(model: Model, real: Real) {
     const m = model.accounts[this.index] as AccountModel;
     const account = real.accounts[this.index] as Account;
@@ -634,6 +942,8 @@ class SubscribeInTwoTabs implements Cmd {
     ).toBe(1);
     const plan = live[0]?.plan.name as PlanName;
     m.plan = plan;
+    m.cardOnFile = true;
+    m.trialPaused = false;
     m.charged += PLANS[plan].price;
     await checkInvariants(model, real, this.toString());
   }
@@ -656,7 +966,8 @@ class Upgrade implements Cmd {
     const m = model.accounts[this.index] as AccountModel;
     const account = real.accounts[this.index] as Account;
     // Package changes wait while a pause is set (409).
-    const allowed = m.plan !== null && PLANS[this.plan].price > PLANS[m.plan].price && m.pause === null;
+    const allowed =
+      m.plan !== null && PLANS[this.plan].price > PLANS[m.plan].price && m.pause === null && !m.trialPaused;
     if (m.plan === this.plan) {
       // An upgrade to the package the account is on is the replay of one whose answer was lost: nothing
       // changes and nothing is charged.
@@ -676,6 +987,8 @@ class Upgrade implements Cmd {
       "subscription.previewUpgrade",
       { packageId: planIds[this.plan] },
     );
+    // During a trial an upgrade is free (and keeps the trial's end: the invariants compare it).
+    if (m.trial) expect(preview.totalDueNowCents, "an upgrade during a trial is free").toBe(0);
     const body = {
       action: "upgrade",
       package_id: planIds[this.plan],
@@ -744,7 +1057,8 @@ class Downgrade implements Cmd {
       PLANS[this.plan].price < PLANS[m.plan].price &&
       m.scheduled === null &&
       !m.cancelAtPeriodEnd &&
-      m.pause === null;
+      m.pause === null &&
+      !m.trialPaused;
     if (allowed) {
       expect(answer.status, JSON.stringify(answer.body)).toBe(200);
       m.scheduled = this.plan;
@@ -752,6 +1066,7 @@ class Downgrade implements Cmd {
       // A downgrade over a scheduled one replaces it; nothing is charged either way.
       expect(m.plan).not.toBeNull();
       expect(m.pause, "a package change while paused").toBeNull();
+      expect(m.trialPaused, "a package change while paused after a trial").toBe(false);
       m.scheduled = this.plan;
     } else {
       expect(answer.status, JSON.stringify(answer.body)).toBeGreaterThanOrEqual(400);
@@ -1190,7 +1505,9 @@ class GiveBack implements Cmd {
 /** The admin Billing clock moves the account's Stripe test clock past the period end: a renewal. */
 class Renew implements Cmd {
   constructor(readonly index: number) {}
-  check = (model: Readonly<Model>) => model.accounts[this.index]?.plan !== null;
+  // A subscription paused at its trial's end has no period to renew until a card is added.
+  check = (model: Readonly<Model>) =>
+    model.accounts[this.index]?.plan !== null && model.accounts[this.index]?.trialPaused !== true;
   async run(model: Model, real: Real) {
     const m = model.accounts[this.index] as AccountModel;
     const account = real.accounts[this.index] as Account;
@@ -1206,6 +1523,7 @@ class Renew implements Cmd {
       minutes: periodMinutes(m),
       billedMinutes: m.billedMinutes,
       cap: m.cap,
+      trial: m.trial !== null,
     };
     const pendingLate = m.pendingLateCents;
     m.charged -= pendingLate;
@@ -1219,7 +1537,14 @@ class Renew implements Cmd {
     // A pause voids the renewal; the overage pending on it is billed again on an invoice of its own. Once the
     // pause has voided the renewals it covers, Stripe resumes collection at resumes_at, before the renewal due.
     const voided = !ended && m.pause !== null && m.pause.voidsLeft > 0;
-    if (m.cancelAtPeriodEnd) {
+    const trialEnded = m.trial !== null;
+    m.trial = null;
+    if (trialEnded && !ended && !m.cardOnFile) {
+      // The trial ends without a card: Stripe pauses the subscription (nothing charged) until one is added.
+      m.plan = m.scheduled ?? plan;
+      m.trialPaused = true;
+      m.closed = m.renewals === 1 ? closed : null;
+    } else if (m.cancelAtPeriodEnd) {
       // The final invoice bills the overage only (never discounted: coupons discount package prices).
       m.charged += afterDiscount(
         [
@@ -1340,6 +1665,7 @@ class ReportAfterEnd implements Cmd {
 /** While a pause is in effect every call is denied subscription_paused; otherwise a live account's is not. */
 async function expectCallsWhilePaused(account: Account, m: AccountModel): Promise<void> {
   if (m.plan === null) return;
+  const paused = m.pause?.inEffect === true || m.trialPaused;
   const db = stack.database.db;
   const agent =
     (await db.agent.findFirst({ where: { accountId: account.accountId, active: true } })) ??
@@ -1356,7 +1682,7 @@ async function expectCallsWhilePaused(account: Account, m: AccountModel): Promis
   });
   expect(answer.status, JSON.stringify(answer.body)).toBe(200);
   const body = answer.body as { decision: string; reason?: string };
-  if (m.pause?.inEffect) {
+  if (paused) {
     expect(body, `${account.label}: a call while paused`).toMatchObject({
       decision: "deny",
       reason: "subscription_paused",
@@ -1385,7 +1711,8 @@ class PauseOrResume implements Cmd {
     const account = real.accounts[this.index] as Account;
     if (this.what === "resume") {
       const answer = await action(account, { action: "resume_pause" });
-      if (m.plan === null) {
+      if (m.plan === null || m.trialPaused) {
+        // Nothing to resume, or paused at a trial's end: only a card resumes it.
         expect(answer.status, JSON.stringify(answer.body)).toBeLessThan(500);
       } else {
         expect(answer.status, JSON.stringify(answer.body)).toBe(200);
@@ -1393,7 +1720,14 @@ class PauseOrResume implements Cmd {
       m.pause = null;
     } else {
       const answer = await action(account, { action: "pause", pause_periods: this.what });
-      const allowed = m.plan !== null && !m.cancelAtPeriodEnd && m.scheduled === null && m.pause === null;
+      // Pausing is refused during a trial, and after one that ended without a card (already paused).
+      const allowed =
+        m.plan !== null &&
+        !m.cancelAtPeriodEnd &&
+        m.scheduled === null &&
+        m.pause === null &&
+        m.trial === null &&
+        !m.trialPaused;
       if (allowed) {
         expect(answer.status, JSON.stringify(answer.body)).toBe(200);
         m.pause = { periods: this.what, voidsLeft: this.what ?? Number.POSITIVE_INFINITY, inEffect: false };
@@ -1553,7 +1887,7 @@ class ReportLateAfterRenewal implements Cmd {
       expect(result, JSON.stringify(result)).toMatchObject({ status: "accepted", late: true });
     closed.minutes += 60 * this.hours;
     const plan = PLANS[closed.plan];
-    if (plan.overageCents !== null) {
+    if (plan.overageCents !== null && !closed.trial) {
       const overage = Math.max(0, closed.minutes - plan.limit);
       const budgetMinutes =
         closed.cap === null ? Number.POSITIVE_INFINITY : Math.floor(closed.cap / plan.overageCents);
@@ -1601,6 +1935,50 @@ class BudgetThenLateCalls implements Cmd {
     `budgetThenLateCalls(${this.index}, ${this.capCents}, raised by ${this.raiseCents}, ${this.lateHours} hours late)`;
 }
 
+type TrialMiddle = "none" | "upgrade" | "downgrade" | "cancel" | "add card" | "past allowance";
+
+/**
+ * The story of a trial from start to end: the admin gives the package a trial, the account starts it (with
+ * its card or without one), does one thing during it (upgrade, downgrade, cancel, add a card, calls past the
+ * allowance), the Billing clock reaches its end (a card: charged, converts; none: paused), then a card is
+ * added (resumes a paused one, charging it) and the other account tries the same package with the same card.
+ */
+class TrialStory implements Cmd {
+  constructor(
+    readonly index: number,
+    readonly plan: PlanName,
+    readonly days: number,
+    readonly withCard: boolean,
+    readonly middle: TrialMiddle,
+  ) {}
+  check = (model: Readonly<Model>) => {
+    const m = model.accounts[this.index];
+    return m !== undefined && m.plan === null && !m.hadTrial;
+  };
+  async run(model: Model, real: Real) {
+    const m = model.accounts[this.index] as AccountModel;
+    await new SetTrial(this.plan, { days: this.days, requiresCard: this.withCard }).run(model, real);
+    if (this.withCard) await new SubscribeWithCard(this.index, this.plan, false).run(model, real);
+    else await new StartTrialWithoutCard(this.index, this.plan).run(model, real);
+    if (m.trial === null) return;
+    const higher = PLAN_NAMES.find((p) => PLANS[p].price > PLANS[this.plan].price);
+    const lower = PLAN_NAMES.find((p) => PLANS[p].price < PLANS[this.plan].price);
+    if (this.middle === "upgrade" && higher) await new Upgrade(this.index, higher, false).run(model, real);
+    if (this.middle === "downgrade" && lower) await new Downgrade(this.index, lower).run(model, real);
+    if (this.middle === "cancel") await new CancelOrResume(this.index, true).run(model, real);
+    if (this.middle === "add card") await new AddCard(this.index).run(model, real);
+    if (this.middle === "past allowance") await new TrialPastAllowance(this.index, 2).run(model, real);
+    await new Renew(this.index).run(model, real);
+    if (m.plan !== null) await new AddCard(this.index).run(model, real);
+    // The other account, with this account's card: a card that started a trial starts none elsewhere.
+    const other = model.accounts[1 - this.index] as AccountModel;
+    if (other.plan === null && this.withCard)
+      await new SubscribeWithCard(1 - this.index, this.plan, false, null, this.index === 0).run(model, real);
+  }
+  toString = () =>
+    `trialStory(${this.index}, ${this.plan} ${this.days} days, ${this.withCard ? "with a card" : "no card"}, ${this.middle})`;
+}
+
 const usageCall = fc.record({
   kind: fc.constantFrom<UsageKind>("new", "new", "replay", "conflict", "moved", "other-account-id"),
   seconds: fc.integer({ min: 1, max: 4 * 3600 }),
@@ -1625,6 +2003,15 @@ const busyDay = fc
 const invalidAmongValid = fc
   .tuple(accountIndex, fc.nat(), fc.integer({ min: 1, max: 3600 }))
   .map(([i, k, s]) => new InvalidAmongValid(i, k, s));
+
+const trialOffer = fc.record({ days: fc.constantFrom(3, 7, 14), requiresCard: fc.boolean() });
+/** The packages' trials a run starts with (Starter, Pro, Enterprise): most offer one. */
+const initialTrials = fc.tuple(...PLAN_NAMES.map(() => fc.option(trialOffer, { freq: 3 }))) as fc.Arbitrary<
+  (TrialOffer | null)[]
+>;
+const trialSetting = fc
+  .tuple(planName, fc.option(trialOffer, { freq: 4 }))
+  .map(([p, offer]) => new SetTrial(p, offer));
 
 // fc.commands picks uniformly among these: subscribing and usage appear twice so that most runs get to
 // metering (its commands need a subscription) within their ten steps.
@@ -1673,7 +2060,7 @@ class BuyPack implements Cmd {
   toString = () => `buyPack(${this.index}, then ${this.thenHoursBeyond ?? "no"} hours beyond the included)`;
 }
 
-const allCommands = [
+const allCommands: fc.Arbitrary<Cmd>[] = [
   subscribeWithCard,
   subscribeWithCard,
   subscribeWithCode,
@@ -1685,6 +2072,23 @@ const allCommands = [
     .tuple(accountIndex, planName, fc.constantFrom("once", "double click", "intent"))
     .map(([i, p, how]) => new Upgrade(i, p, how === "double click", how === "intent")),
   fc.tuple(accountIndex, planName).map(([i, p]) => new Downgrade(i, p)),
+  trialSetting,
+  trialSetting,
+  fc
+    .tuple(accountIndex, planName, fc.boolean())
+    .map(([i, p, d]) => new SubscribeWithCard(i, p, d, null, i === 1)),
+  fc.tuple(accountIndex, planName).map(([i, p]) => new StartTrialWithoutCard(i, p)),
+  accountIndex.map((i) => new AddCard(i)),
+  fc
+    .tuple(
+      accountIndex,
+      planName,
+      fc.constantFrom(3, 7, 14),
+      fc.boolean(),
+      fc.constantFrom<TrialMiddle>("none", "upgrade", "downgrade", "cancel", "add card", "past allowance"),
+    )
+    .map(([i, p, d, c, middle]) => new TrialStory(i, p, d, c, middle)),
+  fc.tuple(accountIndex, fc.integer({ min: 1, max: 10 })).map(([i, h]) => new TrialPastAllowance(i, h)),
   fc.tuple(accountIndex, fc.boolean()).map(([i, c]) => new CancelOrResume(i, c)),
   reportCalls,
   reportCalls,
@@ -1748,44 +2152,58 @@ describe("the billing lifecycle against a model", () => {
     "keeps money and minutes right through random sequences of customers, the platform, Stripe and time",
     async () => {
       await fc.assert(
-        fc.asyncProperty(fc.commands(commands, { maxCommands: 10 }), async (cmds) => {
-          runCounter++;
-          serverErrors.length = 0;
-          const accounts: Account[] = [];
-          for (const label of ["A", "B"]) {
-            const email = `${label.toLowerCase()}-${SEED}-${runCounter}@model.test`;
-            accounts.push({
-              label,
-              ...(await signUp(email, `${label} ${runCounter}`)),
-              stripeCustomerId: null,
-            });
-          }
-          const model: Model = {
-            accounts: accounts.map(() => ({
-              plan: null,
-              cancelAtPeriodEnd: false,
-              scheduled: null,
-              charged: 0,
-              calls: new Map(),
-              renewed: false,
-              cap: null,
-              capBound: Number.POSITIVE_INFINITY,
-              billedMinutes: 0,
-              discount: null,
-              closed: null,
-              pendingLateCents: 0,
-              creditNotes: new Map(),
-              renewals: 0,
-              pause: null,
-              packsBought: 0,
-              packsUsed: 0,
-              drawnCurrent: 0,
-              settledMinutes: 0,
-              settledCap: null,
-            })),
-          };
-          await fc.asyncModelRun(() => ({ model, real: { accounts, run: runCounter } }), cmds);
-        }),
+        fc.asyncProperty(
+          initialTrials,
+          fc.commands(commands, { maxCommands: MAX_STEPS }),
+          async (trials, cmds) => {
+            runCounter++;
+            serverErrors.length = 0;
+            const accounts: Account[] = [];
+            for (const label of ["A", "B"]) {
+              const email = `${label.toLowerCase()}-${SEED}-${runCounter}@model.test`;
+              accounts.push({
+                label,
+                ...(await signUp(email, `${label} ${runCounter}`)),
+                stripeCustomerId: null,
+              });
+            }
+            const model: Model = {
+              accounts: accounts.map(() => ({
+                plan: null,
+                cancelAtPeriodEnd: false,
+                scheduled: null,
+                charged: 0,
+                calls: new Map(),
+                renewed: false,
+                cap: null,
+                capBound: Number.POSITIVE_INFINITY,
+                billedMinutes: 0,
+                discount: null,
+                closed: null,
+                pendingLateCents: 0,
+                creditNotes: new Map(),
+                renewals: 0,
+                pause: null,
+                trial: null,
+                cardOnFile: false,
+                hadTrial: false,
+                trialPaused: false,
+                packsBought: 0,
+                packsUsed: 0,
+                drawnCurrent: 0,
+                settledMinutes: 0,
+                settledCap: null,
+              })),
+            };
+            // Each run starts with the packages' trials drawn for it.
+            for (const [i, plan] of PLAN_NAMES.entries()) {
+              const offer = trials[i] ?? null;
+              if (JSON.stringify(packageTrials[plan]) !== JSON.stringify(offer))
+                await setPackageTrial(plan, offer);
+            }
+            await fc.asyncModelRun(() => ({ model, real: { accounts, run: runCounter } }), cmds);
+          },
+        ),
         {
           seed: SEED,
           interruptAfterTimeLimit: BUDGET_MS,
