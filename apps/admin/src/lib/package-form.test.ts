@@ -63,8 +63,24 @@ describe("parsePackageForm", () => {
         apiAccess: false,
         overagePriceCentsPerMinute: 2,
         recommended: false,
+        trialDays: null,
+        trialRequiresCard: true,
       },
     });
+  });
+
+  it("sends the trial when one is offered, and refuses a length out of range naming trialDays", () => {
+    const offered = parsePackageForm({
+      ...scale,
+      offerTrial: true,
+      trialDays: "14",
+      trialRequiresCard: false,
+    });
+    expect(offered.ok && [offered.input.trialDays, offered.input.trialRequiresCard]).toEqual([14, false]);
+    for (const days of ["0", "91", "1.5", "", "two"]) {
+      const refused = parsePackageForm({ ...scale, offerTrial: true, trialDays: days });
+      expect(refused.ok ? null : Object.keys(refused.errors)).toEqual(["trialDays"]);
+    }
   });
 
   it("sends null overage for a hard cap, whatever the overage box holds", () => {
