@@ -188,5 +188,27 @@ describe("free trials under attack", () => {
       where: { accountId: { in: [one.accountId, two.accountId] } },
     });
     expect(rows.map((r) => r.status).sort()).toEqual(["active", "trialing"]);
+    // The card is the trial's that goes on, not also the one ended at once.
+    expect(rows.filter((r) => r.trialCardFingerprint !== null).map((r) => r.status)).toEqual(["trialing"]);
+  });
+
+  it("keeps a card that started another account's trial that trial's card when added to a trial without one", async () => {
+    clock.set(START);
+    // A trial started with the card (the emulator's four good cards may all have had one in this file already).
+    const fingerprint = await ports.billing.paymentMethodFingerprint("pm_card_mastercard");
+    if ((await db.subscription.count({ where: { trialCardFingerprint: fingerprint } })) === 0) {
+      const owner = await newAccount();
+      await subscribe(ports, owner, { packageId: plans.Pro, paymentMethodId: "pm_card_mastercard" });
+    }
+    const before = await db.subscription.findMany({ where: { trialCardFingerprint: fingerprint } });
+    expect(before).toHaveLength(1);
+    // Another account's trial without a card, then "Add a card" with that same card: the trial goes on (it was
+    // given before any card was known), but the card stays the first trial's: one account's trial per card.
+    const other = await newAccount();
+    await subscribe(ports, other, { packageId: plans.Starter });
+    await addCard(other, "mastercard", "add-card-shared");
+    expect((await subscriptionOverview(ports, other.accountId)).status).toBe("trialing");
+    const holders = await db.subscription.findMany({ where: { trialCardFingerprint: fingerprint } });
+    expect(holders.map((h) => h.accountId)).toEqual(before.map((h) => h.accountId));
   });
 });

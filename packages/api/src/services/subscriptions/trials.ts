@@ -86,6 +86,8 @@ export async function settleTrialCardRace(
   const row = await ports.db.subscription.findUnique({ where: { stripeSubscriptionId } });
   if (row?.status !== "trialing") return;
   await ports.billing.endTrialNow(stripeSubscriptionId, `minutely-${stripeSubscriptionId}-end-trial-card`);
+  // Not a trial's card any more (its trial ended at once): the card stays the first trial's alone.
+  await ports.db.subscription.update({ where: { id: row.id }, data: { trialCardFingerprint: null } });
   await syncSubscription(ports, stripeSubscriptionId);
 }
 
@@ -125,6 +127,10 @@ export async function recordTrialCard(
   if (!row || row.trialStart === null || row.trialCardFingerprint !== null) return;
   const fingerprint = await ports.billing.paymentMethodFingerprint(paymentMethodId);
   if (fingerprint === null) return;
+  // A card that already started another account's trial stays that trial's card: one account's trial per
+  // card. This trial was given without a card and goes on (the gap docs/billing.md names: a trial without a
+  // card is decided before any card is known).
+  if (await cardHadTrialElsewhere(ports, row.accountId, fingerprint)) return;
   await ports.db.subscription.updateMany({
     where: { id: row.id, trialCardFingerprint: null },
     data: { trialCardFingerprint: fingerprint },
