@@ -162,6 +162,14 @@ const VALID: Record<string, { body: Record<string, unknown>; headers: Record<str
     body: { newPassword: "another-password-1", token: "not-a-reset-token" },
     headers: {},
   },
+  "POST /api/packs/purchase": {
+    body: { pack_id: randomUUID(), method: "saved_card" },
+    headers: { cookie: customer, "idempotency-key": "body-types-pack-1" },
+  },
+  "POST /api/packs/auto-top-up": {
+    body: { auto_top_up: { pack_id: randomUUID(), threshold_minutes: 100, max_per_month: 2 } },
+    headers: { cookie: customer },
+  },
   "POST /api/billing/spend-cap": {
     body: { amount_cents: 5000, currency: "usd" },
     headers: { cookie: customer },

@@ -84,6 +84,17 @@ const CROSS_ACCOUNT_PROBES: Record<string, Probe> = {
   // an account id in the input is an unknown key.
   "spendCap.get": { check: (result) => expect(result).toMatchObject({ cap: null, available: false }) },
   "spendCap.set": { input: (b) => ({ amountCents: 100, currency: "usd", accountId: b.accountId }) },
+  // Minute packs: the catalog is the same for everyone; the ledger, the auto top-up and purchases are the
+  // caller's own (A has none; an account id in the input is an unknown key).
+  "packs.list": { check: (result) => expect(Array.isArray(result)).toBe(true) },
+  "packs.ledger": {
+    check: (result) =>
+      expect(result).toMatchObject({ totals: { bought: 0, used: 0 }, balance: { minutes: 0 }, grants: [] }),
+  },
+  "packs.autoTopUp.get": { check: (result) => expect(result).toMatchObject({ thisMonth: [] }) },
+  "packs.autoTopUp.set": { input: (b) => ({ settings: null, accountId: b.accountId }) },
+  "packs.buyWithCheckout": { input: (b) => ({ packId: b.accountId, accountId: b.accountId }) },
+  "packs.buyWithSavedCard": { input: (b) => ({ packId: b.accountId, accountId: b.accountId }) },
   "agents.list": { check: (result) => expect(result).toMatchObject({ agents: [], allowed: 0 }) },
   "agents.create": { input: (b) => ({ name: "Intruder", accountId: b.accountId }) },
   "agents.rename": { input: () => ({ id: meteringOfB.agentId, name: "Renamed by A" }) },
