@@ -39,7 +39,7 @@ describe("catalog from the admin app to the customer app", () => {
     const cells = await customer
       .locator("table tbody tr")
       .evaluateAll((rows, i) => rows.map((r) => r.children[i]?.textContent ?? ""), column);
-    expect(cells).toEqual(["6,000 minutes", "12 agents", "Yes", "No"]);
+    expect(cells).toEqual(["6,000 minutes", "12 agents", "Yes", "No", "—"]);
     await screenshot(customer, "web-catalog-with-new-package");
 
     const row = admin.locator("tbody tr", { has: admin.getByText("Scale", { exact: true }) }).first();
