@@ -5,11 +5,13 @@ import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { createPrismaClient, type Database, type SubscriptionStatus } from "@minutely/db";
 import { Logger, runOnce, type Task, type WorkerEvents } from "graphile-worker";
-import { afterAll } from "vitest";
+import type Stripe from "stripe";
+import { afterAll, expect } from "vitest";
 import type { Ports } from "../../context.ts";
 import { createTaskList } from "../../jobs/registry.ts";
 import { PostgresJobQueue } from "../../ports/queue.ts";
 import type { UsageEventInput } from "./usage-ingest.ts";
+import { ingestUsageEvents } from "./usage-ingest.ts";
 
 /** The seeded packages: Starter (1,000 min, 1 agent, hard cap), Pro (3,000, 5, $0.03), Enterprise. */
 export type SeededPlan = "Starter" | "Pro" | "Enterprise";
@@ -57,6 +59,66 @@ export async function subscribe(
       ...(options.createdAt ? { createdAt: options.createdAt } : {}),
     },
   });
+}
+
+/**
+ * An account with a real (emulated) Stripe customer and subscription ($99 a month), its row on `plan`
+ * (Pro unless told otherwise) subscribed when its first period (November) began. `emailPrefix` tells the
+ * test's customers apart in the emulator.
+ */
+export async function stripeSubscribedAccount(
+  db: Database,
+  stripe: Stripe,
+  plan: SeededPlan = "Pro",
+  emailPrefix = "metering",
+) {
+  const { accountId, ownerEmail, userId } = await createAccount(db);
+  const customer = await stripe.customers.create({ email: `${emailPrefix}-${accountId}@example.com` });
+  const product = await stripe.products.create({ name: plan });
+  const price = await stripe.prices.create({
+    product: product.id,
+    unit_amount: 9900,
+    currency: "usd",
+    recurring: { interval: "month" },
+  });
+  const subscription = await stripe.subscriptions.create({
+    customer: customer.id,
+    items: [{ price: price.id }],
+    payment_behavior: "default_incomplete",
+  });
+  await db.account.update({ where: { id: accountId }, data: { stripeCustomerId: customer.id } });
+  const row = await subscribe(db, accountId, {
+    plan,
+    stripeSubscriptionId: subscription.id,
+    createdAt: PERIOD_START,
+  });
+  return {
+    accountId,
+    ownerEmail,
+    userId,
+    customerId: customer.id,
+    subscriptionId: subscription.id,
+    subscriptionRowId: row.id,
+  };
+}
+
+/** `minutes` of the account's calls this period, reported in calls of at most a day each. */
+export async function useMinutes(ports: Ports, accountId: string, minutes: number) {
+  const events = [];
+  for (let left = minutes; left > 0; left -= 1440)
+    events.push(callEvent(accountId, Math.min(left, 1440) * 60));
+  await ingestUsageEvents(ports, events);
+}
+
+/** What the customer's Stripe invoice items add up to once every queued job has run (none failing). */
+export async function billedCents(
+  connectionString: string,
+  ports: Ports & { stripe: Stripe },
+  customerId: string,
+) {
+  expect(await runQueuedJobs(connectionString, ports)).toEqual([]);
+  const items = (await ports.stripe.invoiceItems.list({ customer: customerId, limit: 100 })).data;
+  return items.reduce((sum, item) => sum + item.amount, 0);
 }
 
 export async function createAgentRows(db: Database, accountId: string, count: number, active = true) {

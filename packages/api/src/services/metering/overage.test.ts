@@ -13,6 +13,7 @@ import {
   queuedJobs,
   runQueuedJobs,
   type SeededPlan,
+  stripeSubscribedAccount,
   subscribe,
 } from "./metering.fixtures.ts";
 import { billOverage, type OverageBill, reportOverage, withdrawCurrentOverage } from "./overage.ts";
@@ -29,28 +30,13 @@ const { stripe } = ports;
  * overage) unless told otherwise.
  */
 async function stripeCustomer(plan: SeededPlan = "Pro") {
-  const { accountId } = await createAccount(db);
-  const customer = await stripe.customers.create({ email: `overage-${accountId}@example.com` });
-  const product = await stripe.products.create({ name: plan });
-  const price = await stripe.prices.create({
-    product: product.id,
-    unit_amount: 9900,
-    currency: "usd",
-    recurring: { interval: "month" },
-  });
-  const subscription = await stripe.subscriptions.create({
-    customer: customer.id,
-    items: [{ price: price.id }],
-    payment_behavior: "default_incomplete",
-  });
-  await db.account.update({ where: { id: accountId }, data: { stripeCustomerId: customer.id } });
-  // Subscribed when its first period (November) began.
-  const row = await subscribe(db, accountId, {
+  const { accountId, customerId, subscriptionId, subscriptionRowId } = await stripeSubscribedAccount(
+    db,
+    stripe,
     plan,
-    stripeSubscriptionId: subscription.id,
-    createdAt: PERIOD_START,
-  });
-  return { accountId, customerId: customer.id, subscriptionId: subscription.id, subscriptionRowId: row.id };
+    "overage",
+  );
+  return { accountId, customerId, subscriptionId, subscriptionRowId };
 }
 
 const DECEMBER_END = new Date("2027-01-01T00:00:00Z");

@@ -11,17 +11,15 @@ import { testPorts } from "../../testing.ts";
 import { grantPack, packLedgerView } from "../packs/grants.ts";
 import { type AuthorizeCallInput, authorizeCallRequest } from "./call-authorization.ts";
 import {
-  callEvent,
-  createAccount,
+  billedCents,
   createAgentRows,
   PERIOD_START,
-  runQueuedJobs,
   type SeededPlan,
-  subscribe,
+  stripeSubscribedAccount,
   uniqueSuffix,
+  useMinutes,
 } from "./metering.fixtures.ts";
 import { reportOverage, withdrawCurrentOverage } from "./overage.ts";
-import { ingestUsageEvents } from "./usage-ingest.ts";
 
 const { db, url } = await testDatabase();
 const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
@@ -35,25 +33,10 @@ afterAll(async () => {
 
 /** An account with an emulated Stripe subscription: Pro (3,000 included, $0.03) or Starter (1,000, hard cap). */
 async function customer(plan: SeededPlan = "Pro") {
-  const { accountId } = await createAccount(db);
-  const stripeCustomer = await stripe.customers.create({ email: `packs-${accountId}@example.com` });
-  const product = await stripe.products.create({ name: plan });
-  const price = await stripe.prices.create({
-    product: product.id,
-    unit_amount: 9900,
-    currency: "usd",
-    recurring: { interval: "month" },
-  });
-  const subscription = await stripe.subscriptions.create({
-    customer: stripeCustomer.id,
-    items: [{ price: price.id }],
-    payment_behavior: "default_incomplete",
-  });
-  await db.account.update({ where: { id: accountId }, data: { stripeCustomerId: stripeCustomer.id } });
-  await subscribe(db, accountId, { plan, stripeSubscriptionId: subscription.id, createdAt: PERIOD_START });
+  const { accountId, customerId } = await stripeSubscribedAccount(db, stripe, plan, "packs");
   const [agent] = await createAgentRows(db, accountId, 1);
   if (!agent) throw new Error("no agent");
-  return { accountId, agentId: agent.id, customerId: stripeCustomer.id };
+  return { accountId, agentId: agent.id, customerId };
 }
 type Customer = Awaited<ReturnType<typeof customer>>;
 
@@ -84,18 +67,9 @@ function call(who: Customer): AuthorizeCallInput {
   };
 }
 
-async function use(who: Customer, minutes: number) {
-  const events = [];
-  for (let left = minutes; left > 0; left -= 1440)
-    events.push(callEvent(who.accountId, Math.min(left, 1440) * 60));
-  await ingestUsageEvents(ports, events);
-}
+const use = (who: Customer, minutes: number) => useMinutes(ports, who.accountId, minutes);
 
-async function billedCents(who: Customer) {
-  expect(await runQueuedJobs(url, ports)).toEqual([]);
-  const items = (await stripe.invoiceItems.list({ customer: who.customerId, limit: 100 })).data;
-  return items.reduce((sum, item) => sum + item.amount, 0);
-}
+const billed = (who: Customer) => billedCents(url, ports, who.customerId);
 
 async function drawn(who: Customer) {
   const row = await db.usagePeriodRollup.findUniqueOrThrow({
@@ -110,11 +84,11 @@ describe("minute packs in metering", () => {
     await buy(who, 1000);
     await use(who, 3500);
     expect(await drawn(who)).toBe(500);
-    expect(await billedCents(who)).toBe(0);
+    expect(await billed(who)).toBe(0);
     await use(who, 700);
     expect(await drawn(who)).toBe(1000);
     // 4,200 used: 3,000 included, 1,000 from the pack, 200 overage at $0.03.
-    expect(await billedCents(who)).toBe(600);
+    expect(await billed(who)).toBe(600);
     const ledger = await packLedgerView(ports, who.accountId);
     expect(ledger.totals).toEqual({ bought: 1000, used: 1000, expired: 0, remaining: 0 });
     expect(ledger.periods).toEqual([{ periodStart: PERIOD_START, minutes: 1000 }]);
@@ -142,11 +116,11 @@ describe("minute packs in metering", () => {
   it("never draws a minute already billed as overage from a pack bought later", async () => {
     const who = await customer();
     await use(who, 3100);
-    expect(await billedCents(who)).toBe(300);
+    expect(await billed(who)).toBe(300);
     await buy(who, 1000);
     await use(who, 10);
     expect(await drawn(who)).toBe(10);
-    expect(await billedCents(who)).toBe(300);
+    expect(await billed(who)).toBe(300);
   });
 
   it("extends a hard cap by the pack's minutes in call authorization", async () => {
@@ -202,7 +176,7 @@ describe("minute packs in metering", () => {
     // Decided again (by the same package here): drawn again, nothing billed.
     expect(await reportOverage(ports, { accountId: who.accountId, periodStart: PERIOD_START })).toBeNull();
     expect(await drawn(who)).toBe(500);
-    expect(await billedCents(who)).toBe(0);
+    expect(await billed(who)).toBe(0);
   });
 
   it("grants one pack per payment, however often it is granted", async () => {

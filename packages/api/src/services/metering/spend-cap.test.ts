@@ -9,15 +9,15 @@ import type { Viewer } from "../../context.ts";
 import { testPorts } from "../../testing.ts";
 import { type AuthorizeCallInput, authorizeCallRequest } from "./call-authorization.ts";
 import {
+  billedCents,
   callEvent,
-  createAccount,
   createAgentRows,
   PERIOD_END,
-  PERIOD_START,
   runQueuedJobs,
   type SeededPlan,
-  subscribe,
+  stripeSubscribedAccount,
   uniqueSuffix,
+  useMinutes,
 } from "./metering.fixtures.ts";
 import { setSpendCap, spendCapView } from "./spend-cap.ts";
 import { ingestUsageEvents } from "./usage-ingest.ts";
@@ -34,26 +34,16 @@ afterAll(async () => {
 
 /** An account with an emulated Stripe customer and subscription (Pro: 3,000 included, $0.03 a minute). */
 async function customer(plan: SeededPlan = "Pro") {
-  const { accountId, ownerEmail, userId } = await createAccount(db);
-  const stripeCustomer = await stripe.customers.create({ email: `cap-${accountId}@example.com` });
-  const product = await stripe.products.create({ name: plan });
-  const price = await stripe.prices.create({
-    product: product.id,
-    unit_amount: 9900,
-    currency: "usd",
-    recurring: { interval: "month" },
-  });
-  const subscription = await stripe.subscriptions.create({
-    customer: stripeCustomer.id,
-    items: [{ price: price.id }],
-    payment_behavior: "default_incomplete",
-  });
-  await db.account.update({ where: { id: accountId }, data: { stripeCustomerId: stripeCustomer.id } });
-  await subscribe(db, accountId, { plan, stripeSubscriptionId: subscription.id, createdAt: PERIOD_START });
+  const { accountId, ownerEmail, userId, customerId } = await stripeSubscribedAccount(
+    db,
+    stripe,
+    plan,
+    "cap",
+  );
   const [agent] = await createAgentRows(db, accountId, 1);
   if (!agent) throw new Error("no agent");
   const viewer: Viewer = { userId, email: ownerEmail, name: "Owner", role: "user", accountId };
-  return { accountId, agentId: agent.id, customerId: stripeCustomer.id, viewer };
+  return { accountId, agentId: agent.id, customerId, viewer };
 }
 
 type Customer = Awaited<ReturnType<typeof customer>>;
@@ -62,18 +52,9 @@ function call(who: Customer, direction: AuthorizeCallInput["direction"] = "outbo
   return { callId: `call-${uniqueSuffix()}`, accountId: who.accountId, agentId: who.agentId, direction };
 }
 
-async function use(who: Customer, minutes: number) {
-  const events = [];
-  for (let left = minutes; left > 0; left -= 1440)
-    events.push(callEvent(who.accountId, Math.min(left, 1440) * 60));
-  await ingestUsageEvents(ports, events);
-}
+const use = (who: Customer, minutes: number) => useMinutes(ports, who.accountId, minutes);
 
-async function billedCents(who: Customer) {
-  expect(await runQueuedJobs(url, ports)).toEqual([]);
-  const items = (await stripe.invoiceItems.list({ customer: who.customerId, limit: 100 })).data;
-  return items.reduce((sum, item) => sum + item.amount, 0);
-}
+const billed = (who: Customer) => billedCents(url, ports, who.customerId);
 
 const cap = (amountCents: number) => ({ amountCents, currency: "usd" });
 
@@ -121,24 +102,24 @@ describe("the spend cap", () => {
     const who = await customer();
     await setSpendCap(ports, who.viewer, who.accountId, cap(500)); // 166 minutes, $4.98
     await use(who, 3000 + 400);
-    expect(await billedCents(who)).toBe(498);
+    expect(await billed(who)).toBe(498);
     const view = await spendCapView(ports, who.accountId);
     expect(view.status).toMatchObject({ spentCents: 498, reached: true, percentage: 100 });
     await use(who, 50);
-    expect(await billedCents(who)).toBe(498);
+    expect(await billed(who)).toBe(498);
   });
 
   it("lowering it reverses nothing and denies at once; raising it allows at once and bills up to the new budget", async () => {
     const who = await customer();
     await use(who, 3100);
-    expect(await billedCents(who)).toBe(300);
+    expect(await billed(who)).toBe(300);
     await setSpendCap(ports, who.viewer, who.accountId, cap(100));
     expect(await authorizeCallRequest(ports, call(who))).toMatchObject({ reason: "spend_cap_reached" });
     await use(who, 10);
-    expect(await billedCents(who)).toBe(300);
+    expect(await billed(who)).toBe(300);
     // Raised to $4.50 (150 minutes): the 110 minutes used are billed (330), calls go on at once.
     await setSpendCap(ports, who.viewer, who.accountId, cap(450));
-    expect(await billedCents(who)).toBe(330);
+    expect(await billed(who)).toBe(330);
     expect(await authorizeCallRequest(ports, call(who))).toMatchObject({ decision: "allow" });
     // Removed: no budget, nothing caps the calls.
     await setSpendCap(ports, who.viewer, who.accountId, null);
@@ -222,7 +203,7 @@ describe("the spend cap", () => {
     const who = await customer();
     await setSpendCap(ports, who.viewer, who.accountId, cap(300)); // 100 minutes in November
     await use(who, 3100);
-    expect(await billedCents(who)).toBe(300);
+    expect(await billed(who)).toBe(300);
     // Renewal: December is the current period; the customer raises the budget for it.
     await db.subscription.updateMany({
       where: { accountId: who.accountId },
@@ -237,7 +218,7 @@ describe("the spend cap", () => {
         callEvent(who.accountId, 500 * 60, { startedAt: new Date("2026-11-20T10:00:00Z") }),
       ]);
       expect(late.results[0]).toMatchObject({ status: "accepted", late: true });
-      expect(await billedCents(who)).toBe(300);
+      expect(await billed(who)).toBe(300);
     } finally {
       clock.set(before);
     }
@@ -268,9 +249,9 @@ describe("the spend cap", () => {
     const who = await customer();
     await setSpendCap(ports, who.viewer, who.accountId, cap(30_000));
     await use(who, 3200);
-    expect(await billedCents(who)).toBe(600);
+    expect(await billed(who)).toBe(600);
     await setSpendCap(ports, who.viewer, who.accountId, cap(300));
-    expect(await billedCents(who)).toBe(600); // nothing reversed
+    expect(await billed(who)).toBe(600); // nothing reversed
     const view = await spendCapView(ports, who.accountId);
     expect(view.status).toMatchObject({ reached: true, spentCents: 600 });
   });
