@@ -43,3 +43,20 @@ export function testPorts(db: Database, options: TestPortsOptions) {
     stripe,
   } satisfies Ports & Record<string, unknown>;
 }
+
+/**
+ * Moves the Stripe test clock of the account's newest subscription to `to` and waits until Stripe has worked
+ * through it (renewals, trial ends, invoices): the subscription row, for the caller's own syncs.
+ */
+export async function advanceSubscriptionClock(ports: Ports, accountId: string, to: Date) {
+  const sub = await ports.db.subscription.findFirstOrThrow({
+    where: { accountId },
+    orderBy: { createdAt: "desc" },
+  });
+  await ports.billing.advanceTestClock(sub.stripeTestClockId ?? "", to);
+  for (let i = 0; i < 100; i++) {
+    if ((await ports.billing.retrieveTestClock(sub.stripeTestClockId ?? "")).status === "ready") break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return sub;
+}

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { BillingCurrencyConflictError } from "../../ports/billing.ts";
-import { testPorts } from "../../testing.ts";
+import { advanceSubscriptionClock, testPorts } from "../../testing.ts";
 import { createPackage, syncCatalogToStripe } from "../catalog/catalog-admin.ts";
 import { toPackageView } from "../catalog/packages.ts";
 import { packageSelection } from "../subscriptions/package-selection.ts";
@@ -65,16 +65,7 @@ async function failure(promise: Promise<unknown>): Promise<AppError> {
 
 /** Moves the customer's Stripe test clock (and Minutely's clock) to `to`, then syncs as a webhook would. */
 async function advanceTo(accountId: string, to: Date) {
-  const sub = await db.subscription.findFirstOrThrow({
-    where: { accountId },
-    orderBy: { createdAt: "desc" },
-  });
-  await ports.billing.advanceTestClock(sub.stripeTestClockId ?? "", to);
-  for (let i = 0; i < 50; i++) {
-    const testClock = await ports.stripe.testHelpers.testClocks.retrieve(sub.stripeTestClockId ?? "");
-    if (testClock.status === "ready") break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const sub = await advanceSubscriptionClock(ports, accountId, to);
   clock.set(to);
   return await syncSubscription(ports, sub.stripeSubscriptionId);
 }

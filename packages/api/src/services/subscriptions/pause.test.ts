@@ -6,7 +6,7 @@ import { stripeEmulatorUrl } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
 import type { Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
-import { testPorts } from "../../testing.ts";
+import { advanceSubscriptionClock, testPorts } from "../../testing.ts";
 import { applyCouponToSubscription } from "../admin/coupons.ts";
 import { syncRecentInvoices } from "../billing/index.ts";
 import { syncSubscription } from "../billing/subscription-sync.ts";
@@ -60,15 +60,7 @@ async function failure(promise: Promise<unknown>): Promise<AppError> {
 
 /** Moves the customer's Stripe test clock (and Minutely's clock) to `to`, then syncs as the webhooks would. */
 async function advanceTo(accountId: string, to: Date) {
-  const sub = await db.subscription.findFirstOrThrow({
-    where: { accountId },
-    orderBy: { createdAt: "desc" },
-  });
-  await ports.billing.advanceTestClock(sub.stripeTestClockId ?? "", to);
-  for (let i = 0; i < 100; i++) {
-    if ((await ports.billing.retrieveTestClock(sub.stripeTestClockId ?? "")).status === "ready") break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const sub = await advanceSubscriptionClock(ports, accountId, to);
   clock.set(to);
   await syncSubscription(ports, sub.stripeSubscriptionId);
   await syncRecentInvoices(ports, accountId);

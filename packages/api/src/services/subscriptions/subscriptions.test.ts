@@ -6,7 +6,7 @@ import { stripeEmulatorUrl } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
 import { AppError } from "../../errors.ts";
 import { appRouter } from "../../root.ts";
-import { testPorts } from "../../testing.ts";
+import { advanceSubscriptionClock, testPorts } from "../../testing.ts";
 import { createCallerFactory } from "../../trpc.ts";
 import { syncSubscription } from "../billing/subscription-sync.ts";
 import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
@@ -60,16 +60,7 @@ async function failure(promise: Promise<unknown>): Promise<AppError> {
 
 /** Moves the customer's Stripe test clock (and Minutely's clock) to `to`, then syncs as a webhook would. */
 async function advanceTo(accountId: string, to: Date) {
-  const sub = await db.subscription.findFirstOrThrow({
-    where: { accountId },
-    orderBy: { createdAt: "desc" },
-  });
-  await ports.billing.advanceTestClock(sub.stripeTestClockId ?? "", to);
-  for (let i = 0; i < 50; i++) {
-    const testClock = await ports.stripe.testHelpers.testClocks.retrieve(sub.stripeTestClockId ?? "");
-    if (testClock.status === "ready") break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const sub = await advanceSubscriptionClock(ports, accountId, to);
   clock.set(to);
   return await syncSubscription(ports, sub.stripeSubscriptionId);
 }

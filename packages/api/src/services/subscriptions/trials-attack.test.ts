@@ -5,7 +5,7 @@ import { testDatabase } from "@minutely/db/vitest";
 import { fixedClock } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
-import { testPorts } from "../../testing.ts";
+import { advanceSubscriptionClock, testPorts } from "../../testing.ts";
 import { revenueOverview } from "../admin/revenue.ts";
 import { syncRecentInvoices } from "../billing/index.ts";
 import { syncSubscription } from "../billing/subscription-sync.ts";
@@ -50,15 +50,7 @@ async function newAccount() {
 const DAY = 86_400_000;
 
 async function advanceTo(accountId: string, to: Date) {
-  const sub = await db.subscription.findFirstOrThrow({
-    where: { accountId },
-    orderBy: { createdAt: "desc" },
-  });
-  await ports.billing.advanceTestClock(sub.stripeTestClockId ?? "", to);
-  for (let i = 0; i < 100; i++) {
-    if ((await ports.billing.retrieveTestClock(sub.stripeTestClockId ?? "")).status === "ready") break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const sub = await advanceSubscriptionClock(ports, accountId, to);
   clock.set(to);
   await syncSubscription(ports, sub.stripeSubscriptionId);
   await syncRecentInvoices(ports, accountId);
