@@ -85,9 +85,17 @@ export async function settleTrialCardRace(
   if (!first || first.stripeSubscriptionId === stripeSubscriptionId) return;
   const row = await ports.db.subscription.findUnique({ where: { stripeSubscriptionId } });
   if (row?.status !== "trialing") return;
+  await endTrialForCardUsedElsewhere(ports, row.id, stripeSubscriptionId);
+}
+
+/**
+ * Ends a trial at once because its card started another account's trial (`trial_end: now`: Stripe invoices
+ * and charges the card; the key is derived from the subscription). The card is not this subscription's
+ * trial card (it stays the first trial's alone).
+ */
+async function endTrialForCardUsedElsewhere(ports: Ports, rowId: string, stripeSubscriptionId: string) {
   await ports.billing.endTrialNow(stripeSubscriptionId, `minutely-${stripeSubscriptionId}-end-trial-card`);
-  // Not a trial's card any more (its trial ended at once): the card stays the first trial's alone.
-  await ports.db.subscription.update({ where: { id: row.id }, data: { trialCardFingerprint: null } });
+  await ports.db.subscription.update({ where: { id: rowId }, data: { trialCardFingerprint: null } });
   await syncSubscription(ports, stripeSubscriptionId);
 }
 
@@ -105,8 +113,7 @@ export async function claimTrialCard(ports: Ports, stripeSubscriptionId: string)
   const fingerprint = await ports.billing.paymentMethodFingerprint(remote.defaultPaymentMethodId);
   if (fingerprint === null) return;
   if (await cardHadTrialElsewhere(ports, row.accountId, fingerprint)) {
-    await ports.billing.endTrialNow(stripeSubscriptionId, `minutely-${stripeSubscriptionId}-end-trial-card`);
-    await syncSubscription(ports, stripeSubscriptionId);
+    await endTrialForCardUsedElsewhere(ports, row.id, stripeSubscriptionId);
     return;
   }
   await ports.db.subscription.update({ where: { id: row.id }, data: { trialCardFingerprint: fingerprint } });
