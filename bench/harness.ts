@@ -23,10 +23,14 @@ export interface BenchDatabase {
 }
 
 /** A fresh embedded PostgreSQL (ephemeral data dir) with database `name` migrated and the packages seeded. */
-export async function startBenchDatabase(name: string): Promise<BenchDatabase> {
+export async function startBenchDatabase(
+  name: string,
+  options: { settings?: readonly string[] } = {},
+): Promise<BenchDatabase> {
   const server = await startEmbeddedPostgres({
     dataDir: join(mkdtempSync(join(tmpdir(), `minutely-${name}-`)), "data"),
     ephemeral: true,
+    ...(options.settings ? { settings: options.settings } : {}),
   });
   const admin = new pg.Client({ connectionString: server.adminUrl });
   await admin.connect();

@@ -22,6 +22,12 @@ import {
 } from "./harness.ts";
 import { liveRows, measureLive } from "./live.ts";
 import { measureMemory, memoryRows } from "./memory.ts";
+import {
+  compareStatementStats,
+  readStatementStats,
+  resetStatementStats,
+  STATEMENT_STATS_SETTINGS,
+} from "./statements.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..");
@@ -73,6 +79,8 @@ interface Row {
   context?: true;
 }
 const rows: Row[] = [];
+/** Markdown sections printed after the table (the statement profiles). */
+const sections: string[][] = [];
 const fmt = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 0 });
 
 function log(message: string) {
@@ -168,7 +176,13 @@ async function main() {
   log(
     `mode: ${FULL ? "full" : "quick"} (${DURATION}s per measurement, ${WARMUP}s warm-up, ${CONNECTIONS} connections)`,
   );
-  const { server: pgServer, url, db } = await startBenchDatabase("bench");
+  const {
+    server: pgServer,
+    url,
+    db,
+  } = await startBenchDatabase("bench", {
+    settings: STATEMENT_STATS_SETTINGS,
+  });
   const now = new Date();
   const periodStart = new Date(now.getTime() - 10 * 24 * 3600 * 1000);
   const accounts = (await subscribedAccounts(db, ACCOUNTS, { periodStart })).map((a) => a.id);
@@ -352,6 +366,7 @@ async function main() {
   const large = SCALE_EVENTS ?? (FULL ? 10_000_000 : 1_000_000);
   await bulk(small);
   const loadSmall = loadavg()[0] ?? 0;
+  await resetStatementStats(pool);
   const latencySmall = await http({
     url: base,
     path: "/trpc/dashboard.get",
@@ -359,6 +374,7 @@ async function main() {
     headers: dashHeaders,
     seconds: DURATION,
   });
+  const statementsSmall = await readStatementStats(pool);
   log(`filling usage_event to ${fmt(large)} rows`);
   const seedSeconds = await bulk(large, { deferIndexes: true });
   await http({
@@ -369,6 +385,7 @@ async function main() {
     seconds: WARMUP,
   });
   const loadLarge = loadavg()[0] ?? 0;
+  await resetStatementStats(pool);
   const latencyLarge = await http({
     url: base,
     path: "/trpc/dashboard.get",
@@ -376,6 +393,18 @@ async function main() {
     headers: dashHeaders,
     seconds: DURATION,
   });
+  const statementsLarge = await readStatementStats(pool);
+  sections.push([
+    `## Where the dashboard's time goes, ${fmt(small)} events / ${fmt(large)} events`,
+    "",
+    "pg_stat_statements over each latency measurement (the session lookup and the dashboard's statements, most total time first at the large size). Buffers per call (8 kB pages) do not depend on the machine's load: a statement whose buffers per call stay the same did not grow with the table; its time grows only when those pages are not in memory or the machine is busy.",
+    "",
+    ...compareStatementStats(statementsSmall, statementsLarge, {
+      small: fmt(small),
+      large: fmt(large),
+    }),
+    "",
+  ]);
   const mean = (r: { rps: number }) => (1000 * CONNECTIONS) / r.rps;
   rows.push({
     benchmark: `Dashboard latency, ${fmt(large)} usage events / ${fmt(small)}`,
@@ -678,6 +707,7 @@ function writeResults(name: string) {
     "",
     ...rows.filter((r) => r.note).map((r) => `- ${r.benchmark}: ${r.note}`),
     "",
+    ...sections.flatMap((section) => [...section, ""]),
   ].join("\n");
   mkdirSync(join(HERE, "results"), { recursive: true });
   writeFileSync(join(HERE, "results", `${stamp}.md`), table);

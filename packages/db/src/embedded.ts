@@ -24,6 +24,11 @@ export interface StartEmbeddedPostgresOptions {
   ephemeral?: boolean;
   /** Receives the server's log lines; silent by default. */
   onLog?: (line: string) => void;
+  /**
+   * Server settings beyond the defaults, as `name=value` (`-c` flags): the benchmarks load
+   * pg_stat_statements with `shared_preload_libraries=pg_stat_statements`.
+   */
+  settings?: readonly string[];
 }
 
 const USER = "postgres";
@@ -134,7 +139,15 @@ export async function startEmbeddedPostgres(
     createPostgresUser: isRoot,
     initdbFlags: ["--encoding=UTF8", "--locale=C", "--no-sync"],
     // Listen on loopback only; fsync off is safe for a disposable dev/test cluster and much faster.
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=300"],
+    postgresFlags: [
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "fsync=off",
+      "-c",
+      "max_connections=300",
+      ...(options.settings ?? []).flatMap((setting) => ["-c", setting]),
+    ],
     onLog: (message: string) => log(String(message).trimEnd()),
     onError: (message: unknown) => log(String(message).trimEnd()),
   });
