@@ -3,7 +3,7 @@
 // every payload is parsed by its task's schema before its handler sees it.
 import { ensureUsagePartitions } from "@minutely/db";
 import type { Ports } from "../context.ts";
-import { resyncStaleSubscriptions } from "../services/billing/index.ts";
+import { resyncStaleSubscriptions, sweepStaleAdjustmentClaims } from "../services/billing/index.ts";
 import { syncCatalogToStripe } from "../services/catalog/index.ts";
 import {
   billOverage,
@@ -54,6 +54,16 @@ function handlers(ports: Ports): Handlers {
     },
     "expire-call-reservations": async () => {
       await expireCallReservations(ports);
+    },
+    "sweep-adjustment-claims": async () => {
+      const result = await sweepStaleAdjustmentClaims(ports);
+      if (result.failed.length > 0) {
+        throw periodicFailure(
+          `could not reconcile ${result.failed.length} pending refund or credit claim(s) with Stripe: ` +
+            result.failed.map((f) => `${f.id} (${f.error})`).join(", "),
+          result.failed.map((f) => f.cause),
+        );
+      }
     },
     "ensure-usage-partitions": async () => {
       await ensureUsagePartitions(ports.db, ports.clock.now());

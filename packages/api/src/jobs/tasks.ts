@@ -71,6 +71,11 @@ export const TASKS = {
    * the API started or an admin edited a price) are synced, so they become purchasable without anyone acting.
    */
   "sync-catalog-to-stripe": { payload: ZPeriodicPayloadSchema, maxAttempts: 1, cron: "*/5 * * * *" },
+  /**
+   * Every 15 minutes: refunds, credit notes and balance credits claimed but left pending (Stripe was down and
+   * nobody retried) are reconciled with Stripe: recorded when Stripe made them, released when it never did.
+   */
+  "sweep-adjustment-claims": { payload: ZPeriodicPayloadSchema, maxAttempts: 3, cron: "*/15 * * * *" },
   /** Daily: usage_event's partitions of the coming months are created ahead of time (docs/usage-partitions.md). */
   "ensure-usage-partitions": { payload: ZPeriodicPayloadSchema, maxAttempts: 5, cron: "23 3 * * *" },
 } as const satisfies Record<string, TaskDefinition>;

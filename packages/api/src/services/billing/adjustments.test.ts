@@ -14,7 +14,7 @@ import { createCallerFactory } from "../../trpc.ts";
 import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
 import { processStripeEvent } from "../subscriptions/stripe-webhooks.ts";
 import { billingHistory, invoiceOf, subscribe } from "../subscriptions/subscriptions.ts";
-import { adjustAccount, adjustmentsOf } from "./adjustments.ts";
+import { adjustAccount, adjustmentsOf, sweepStaleAdjustmentClaims } from "./adjustments.ts";
 import { syncInvoice } from "./subscription-sync.ts";
 
 const { db } = await testDatabase();
@@ -417,6 +417,68 @@ describe("refunds and credits", () => {
     expect((await adjustmentsOf(ports, second.accountId)).map((a) => [a.status, a.amountCents])).toEqual([
       ["succeeded", 9900],
     ]);
+  });
+
+  it("the periodic sweep settles claims left pending when nobody looks at the invoice again: released when Stripe never made them, recorded when it did", async () => {
+    const down: typeof ports.billing = Object.create(ports.billing);
+    down.refundPayment = async () => {
+      throw new UpstreamUnavailableError("Stripe could not be reached.", 5);
+    };
+    down.createBalanceCredit = async () => {
+      throw new UpstreamUnavailableError("Stripe could not be reached.", 5);
+    };
+    const lost: typeof ports.billing = Object.create(ports.billing);
+    lost.createBalanceCredit = async (input) => {
+      await ports.billing.createBalanceCredit(input);
+      throw new UpstreamUnavailableError("Stripe's answer was lost.", 5);
+    };
+    const never = await paidAccount();
+    const made = await paidAccount();
+    const all = { kind: "refund" as const, invoiceId: never.invoiceId, amountCents: null, reason: "Outage" };
+    const credit = { kind: "balance_credit" as const, amountCents: 500, currency: "usd", reason: "Outage" };
+    for (const attempt of [
+      () => adjustAccount({ ...ports, billing: down }, adminViewer, never.accountId, all, key()),
+      () => adjustAccount({ ...ports, billing: down }, adminViewer, never.accountId, credit, key()),
+      () => adjustAccount({ ...ports, billing: lost }, adminViewer, made.accountId, credit, key()),
+    ]) {
+      await expect(attempt()).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    }
+    const statuses = async (accountId: string) =>
+      (await db.invoiceAdjustment.findMany({ where: { accountId }, orderBy: { kind: "asc" } })).map(
+        (a) => `${a.kind}:${a.status}`,
+      );
+    // Too early: a request may still be waiting for Stripe, so the sweep leaves every claim alone.
+    expect(await sweepStaleAdjustmentClaims(ports)).toMatchObject({ failed: [] });
+    expect(await statuses(never.accountId)).toEqual(["refund:pending", "balance_credit:pending"]);
+
+    // While Stripe is down the sweep fails as an outage (the worker retries it) and changes nothing.
+    const later = { ...ports, clock: fixedClock(new Date(clock.now().getTime() + 15 * 60_000)) };
+    const unreachable: typeof ports.billing = Object.create(ports.billing);
+    const unreachableError = async () => {
+      throw new UpstreamUnavailableError("Stripe could not be reached.", 5);
+    };
+    unreachable.listInvoiceAdjustments = unreachableError;
+    unreachable.listBalanceCredits = unreachableError;
+    const outage = await sweepStaleAdjustmentClaims({ ...later, billing: unreachable });
+    expect(outage.checked).toBeGreaterThanOrEqual(3);
+    expect(outage.failed.map((f) => f.id)).toEqual(
+      expect.arrayContaining([never.invoiceId, never.accountId, made.accountId]),
+    );
+    expect(await statuses(never.accountId)).toEqual(["refund:pending", "balance_credit:pending"]);
+
+    const swept = await sweepStaleAdjustmentClaims(later);
+    expect(swept.failed).toEqual([]);
+    expect(await statuses(never.accountId)).toEqual(["refund:failed", "balance_credit:failed"]);
+    expect(await statuses(made.accountId)).toEqual(["balance_credit:succeeded"]);
+    expect((await invoiceOf(ports, never.accountId, never.invoiceId)).refundedCents).toBe(0);
+    // The invoice is free again: all of it can be refunded.
+    expect(
+      await adjustAccount(later, adminViewer, never.accountId, { ...all, amountCents: 9900 }, key()),
+    ).toMatchObject({ status: "succeeded", amountCents: 9900 });
+    // A second sweep changes nothing.
+    expect((await sweepStaleAdjustmentClaims(later)).failed).toEqual([]);
+    expect(await statuses(made.accountId)).toEqual(["balance_credit:succeeded"]);
+    expect(await db.invoiceAdjustment.count({ where: { accountId: made.accountId } })).toBe(1);
   });
 
   it("records a dashboard refund whose metadata names no Minutely adjustment (not a UUID) instead of failing the webhook", async () => {

@@ -456,7 +456,8 @@ async function recordUndone(
 async function releaseStaleClaims(
   ports: Ports,
   accountId: string,
-  billingHistoryId: string,
+  /** The invoice whose claims these are; null: the account's balance credits. */
+  billingHistoryId: string | null,
   found: readonly ProviderAdjustment[],
 ): Promise<void> {
   const before = new Date(ports.clock.now().getTime() - STALE_CLAIM_MINUTES * 60_000);
@@ -467,6 +468,7 @@ async function releaseStaleClaims(
     where: {
       accountId,
       billingHistoryId,
+      ...(billingHistoryId === null ? { kind: "balance_credit" as const } : {}),
       status: "pending",
       createdAt: { lt: before },
       id: { notIn: atStripe },
@@ -542,6 +544,48 @@ export async function reconcileBalanceCredits(ports: Ports, stripeCustomerId: st
   const account = await ports.db.account.findUnique({ where: { stripeCustomerId } });
   if (!account) return;
   await recordFound(ports, account.id, null, await ports.billing.listBalanceCredits(stripeCustomerId));
+}
+
+/** How many stale claims (invoices or accounts) one sweep looks at; the rest wait for the next one. */
+export const SWEEP_LIMIT = 200;
+
+/**
+ * The periodic safety net for claims nobody looks at again (the admin gave up after Stripe was down, and no
+ * webhook or later refund of the invoice reconciles it): each invoice with a claim pending longer than
+ * {@link STALE_CLAIM_MINUTES} is reconciled (a refund or credit note Stripe made is recorded, one it never
+ * made is released), and so are each account's stale balance credits. Returns what could not be checked.
+ */
+export async function sweepStaleAdjustmentClaims(
+  ports: Ports,
+): Promise<{ checked: number; failed: { id: string; error: string; cause: unknown }[] }> {
+  const before = new Date(ports.clock.now().getTime() - STALE_CLAIM_MINUTES * 60_000);
+  const stale = await ports.db.invoiceAdjustment.findMany({
+    where: { status: "pending", createdAt: { lt: before } },
+    select: { accountId: true, billingHistoryId: true },
+    distinct: ["accountId", "billingHistoryId"],
+    take: SWEEP_LIMIT,
+  });
+  const failed: { id: string; error: string; cause: unknown }[] = [];
+  for (const { accountId, billingHistoryId } of stale) {
+    try {
+      if (billingHistoryId !== null) {
+        await reconcileInvoice(ports, billingHistoryId);
+        continue;
+      }
+      const account = await ports.db.account.findUnique({ where: { id: accountId } });
+      if (!account?.stripeCustomerId) continue;
+      const found = await ports.billing.listBalanceCredits(account.stripeCustomerId);
+      await recordFound(ports, accountId, null, found);
+      await releaseStaleClaims(ports, accountId, null, found);
+    } catch (error) {
+      failed.push({
+        id: billingHistoryId ?? accountId,
+        error: error instanceof Error ? error.message : String(error),
+        cause: error,
+      });
+    }
+  }
+  return { checked: stale.length, failed };
 }
 
 /** An account's adjustments, newest first (the admin's customer page, the customer's billing page). */

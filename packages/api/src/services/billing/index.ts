@@ -16,6 +16,7 @@ export {
   reconcileCreditNoteInvoice,
   reconcileInvoice,
   reconcilePaymentRefunds,
+  sweepStaleAdjustmentClaims,
 } from "./adjustments.ts";
 export {
   accountBillingCurrency,
