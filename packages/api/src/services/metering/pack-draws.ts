@@ -91,8 +91,13 @@ export async function drawFromPacks(
   return state.drawn + take;
 }
 
-function enqueuePackTopUp(queue: JobQueue, accountId: string, tx: Db): Promise<void> {
-  return queue.enqueue("pack-top-up", { accountId }, { jobKey: `pack-top-up:${accountId}` }, tx);
+/** Asks the account's auto top-up to decide (services/packs/auto-top-up.ts; one pending job per account). */
+export function enqueuePackTopUp(
+  queue: JobQueue,
+  accountId: string,
+  db?: Parameters<JobQueue["enqueue"]>[3],
+): Promise<void> {
+  return queue.enqueue("pack-top-up", { accountId }, { jobKey: `pack-top-up:${accountId}` }, db);
 }
 
 async function autoTopUpOn(tx: Db, state: PeriodPackState): Promise<boolean> {

@@ -21,7 +21,7 @@ import { z } from "zod";
 import type { Ports, Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { writeAudit } from "../audit.ts";
-import { loadMeteringSubscription, nowFor } from "../metering/index.ts";
+import { enqueuePackTopUp, loadMeteringSubscription, nowFor } from "../metering/index.ts";
 import { grantForPayment, purchasable } from "./packs.ts";
 
 /** A claim left pending this long is taken to be abandoned (a crash) and resumed with its own key. */
@@ -142,13 +142,7 @@ export async function setAutoTopUp(
   return await autoTopUpView(ports, accountId);
 }
 
-export async function enqueuePackTopUp(
-  queue: Ports["queue"],
-  accountId: string,
-  db?: Parameters<Ports["queue"]["enqueue"]>[3],
-): Promise<void> {
-  await queue.enqueue("pack-top-up", { accountId }, { jobKey: `pack-top-up:${accountId}` }, db);
-}
+export { enqueuePackTopUp };
 
 export type TopUpOutcome = "not_due" | "claimed_elsewhere" | "succeeded" | "declined" | "requires_action";
 

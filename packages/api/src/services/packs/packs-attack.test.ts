@@ -9,7 +9,8 @@ import { describe, expect, it } from "vitest";
 import type { Viewer } from "../../context.ts";
 import { testPorts } from "../../testing.ts";
 import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
-import { runQueuedJobs } from "../metering/metering.fixtures.ts";
+import { authorizeCallRequest } from "../metering/call-authorization.ts";
+import { createAgentRows, runQueuedJobs } from "../metering/metering.fixtures.ts";
 import { ingestUsageEvents } from "../metering/usage-ingest.ts";
 import { processStripeEvent, receiveStripeWebhook } from "../subscriptions/stripe-webhooks.ts";
 import { subscribe } from "../subscriptions/subscriptions.ts";
@@ -174,6 +175,46 @@ describe("auto top-up under attack", () => {
     expect(await expectBalancedLedger(who.accountId)).toMatchObject({ bought: 1000, expired: 500 });
   });
 
+  it("a hard-capped package with an empty balance: a denied outbound call asks auto top-up, then calls go on", async () => {
+    const who = await customer({ packMinutes: 100 });
+    const [agent] = await createAgentRows(db, who.accountId, 1);
+    const call = (n: number) => ({
+      callId: `hard-cap-${who.accountId}-${n}`,
+      accountId: who.accountId,
+      agentId: agent?.id ?? "",
+      direction: "outbound" as const,
+    });
+    // The pack is used up while auto top-up is off; the customer turns it on afterwards, at its maximum.
+    await use(who.accountId, 1000 + 100);
+    await db.packTopUp.create({
+      data: {
+        accountId: who.accountId,
+        packId: offered.id,
+        month: clock.now().toISOString().slice(0, 7),
+        seq: 1,
+        status: "succeeded",
+        createdAt: clock.now(),
+      },
+    });
+    await setAutoTopUp(ports, who.viewer, who.accountId, {
+      packId: offered.id,
+      thresholdMinutes: 50,
+      maxPerMonth: 1,
+    });
+    expect(await runQueuedJobs(url, ports)).toEqual([]);
+    expect(await authorizeCallRequest(ports, call(1))).toMatchObject({ reason: "minutes_exhausted" });
+    expect(await runQueuedJobs(url, ports)).toEqual([]);
+    expect((await autoTopUpView(ports, who.accountId)).thisMonth).toHaveLength(1); // the month's maximum
+    // The next UTC month: no minute can be used (outbound calls are denied), so no draw ever happens; the
+    // denial itself must ask for the top-up.
+    const now = clock.now();
+    clock.set(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1, 0, 1)));
+    expect(await authorizeCallRequest(ports, call(2))).toMatchObject({ reason: "minutes_exhausted" });
+    expect(await runQueuedJobs(url, ports)).toEqual([]);
+    expect((await autoTopUpView(ports, who.accountId)).thisMonth.map((t) => t.status)).toEqual(["succeeded"]);
+    expect(await authorizeCallRequest(ports, call(3))).toMatchObject({ decision: "allow" });
+  });
+
   it("with the saved card removed: declined once, said and emailed, stopped; saving again tries once more", async () => {
     const who = await customer({ packMinutes: 100 });
     const stripeCustomer = await ports.stripe.customers.retrieve(who.customerId);
@@ -214,7 +255,7 @@ describe("buying packs under attack", () => {
 
   it("two tabs paying two Checkout sessions: two payments, two packs, each once", async () => {
     const who = await customer();
-    const sessions = [];
+    const sessions: string[] = [];
     for (const key of ["tab-one-key", "tab-two-key"]) {
       const checkout = await buyPackWithCheckout(ports, who.accountId, {
         packId: offered.id,
