@@ -25,6 +25,7 @@ export { accountPeriodOf, nowFor } from "./periods.ts";
 export { type SpendCapView, setSpendCap, spendCapView } from "./spend-cap.ts";
 export {
   collectionPauseOf,
+  endedBy,
   loadMeteringSubscription,
   METERING_TX_OPTIONS,
   type MeteringSubscription,

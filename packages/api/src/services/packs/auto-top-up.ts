@@ -21,7 +21,7 @@ import { z } from "zod";
 import type { Ports, Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { writeAudit } from "../audit.ts";
-import { enqueuePackTopUp, loadMeteringSubscription, nowFor } from "../metering/index.ts";
+import { endedBy, enqueuePackTopUp, loadMeteringSubscription, nowFor } from "../metering/index.ts";
 import { grantForPayment, purchasable } from "./packs.ts";
 
 /** A claim left pending this long is taken to be abandoned (a crash) and resumed with its own key. */
@@ -155,6 +155,8 @@ export async function runPackTopUp(ports: Ports, accountId: string): Promise<Top
   const claim = await ports.db.$transaction(async (tx) => {
     const account = await tx.account.findUnique({ where: { id: accountId } });
     if (!account?.autoTopUpPackId) return "not_due" as const;
+    // No subscription, or one that has ended: a pack could not be used; nothing is bought (nor claimed).
+    if (!subscription || endedBy(subscription, now)) return "not_due" as const;
     const claims = await tx.packTopUp.findMany({ where: { accountId, month }, orderBy: { seq: "asc" } });
     const pending = claims.find((c) => c.status === "pending");
     if (pending) {

@@ -7,7 +7,9 @@ import { fixedClock } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
 import type { Viewer } from "../../context.ts";
+import { AppError } from "../../errors.ts";
 import { testPorts } from "../../testing.ts";
+import { syncSubscription } from "../billing/subscription-sync.ts";
 import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
 import { authorizeCallRequest } from "../metering/call-authorization.ts";
 import { createAgentRows, runQueuedJobs } from "../metering/metering.fixtures.ts";
@@ -290,5 +292,41 @@ describe("buying packs under attack", () => {
     expect(await db.invoiceAdjustment.count({ where: { accountId: who.accountId } })).toBe(0);
     expect(await db.billingHistory.count({ where: { accountId: who.accountId } })).toBe(invoicesBefore);
     expect((await expectBalancedLedger(who.accountId)).bought).toBe(500);
+  });
+
+  it("an account whose subscription has ended is not charged for a pack it cannot use, nor auto topped up", async () => {
+    const who = await customer();
+    await setAutoTopUp(ports, who.viewer, who.accountId, {
+      packId: offered.id,
+      thresholdMinutes: 100,
+      maxPerMonth: 2,
+    });
+    expect(await runQueuedJobs(url, ports)).toEqual([]); // a balance of 0: one top-up
+    const sub = await db.subscription.findFirstOrThrow({ where: { accountId: who.accountId } });
+    await ports.stripe.subscriptions.cancel(sub.stripeSubscriptionId);
+    await syncSubscription(ports, sub.stripeSubscriptionId);
+    const refused = await buyPackWithSavedCard(ports, who.accountId, {
+      packId: offered.id,
+      requestKey: "after-the-end",
+    }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(AppError);
+    expect(refused).toMatchObject({ code: "PRECONDITION_FAILED" });
+    const checkout = await buyPackWithCheckout(ports, who.accountId, {
+      packId: offered.id,
+      successUrl: "http://localhost/usage",
+      cancelUrl: "http://localhost/usage",
+      requestKey: "after-the-end-checkout",
+    }).catch((e: unknown) => e);
+    expect(checkout).toMatchObject({ code: "PRECONDITION_FAILED" });
+    // Saving the settings again (the stop lifted) charges nothing either.
+    await db.packGrant.updateMany({ where: { accountId: who.accountId }, data: { remaining: 0 } });
+    await setAutoTopUp(ports, who.viewer, who.accountId, {
+      packId: offered.id,
+      thresholdMinutes: 100,
+      maxPerMonth: 2,
+    }).catch(() => undefined);
+    expect(await runQueuedJobs(url, ports)).toEqual([]);
+    const intents = await ports.stripe.paymentIntents.list({ customer: who.customerId, limit: 100 });
+    expect(intents.data.filter((pi) => pi.metadata?.minutely_pack_id === offered.id)).toHaveLength(1);
   });
 });

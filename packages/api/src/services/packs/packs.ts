@@ -23,7 +23,7 @@ import type { Ports, Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { writeAudit } from "../audit.ts";
 import { syncErrorOf } from "../catalog/index.ts";
-import { loadMeteringSubscription, nowFor } from "../metering/index.ts";
+import { endedBy, loadMeteringSubscription, nowFor } from "../metering/index.ts";
 import { grantPack, type PackLedgerView, packLedgerView } from "./grants.ts";
 
 const whole = (name: string, min: number, max: number) =>
@@ -176,7 +176,7 @@ export async function syncMinutePackToStripe(ports: Ports, id: string): Promise<
 }
 
 /** The pack a customer may buy now, in their billing currency, and their Stripe customer. */
-export async function purchasable(ports: Pick<Ports, "db">, accountId: string, packId: string) {
+export async function purchasable(ports: Pick<Ports, "db" | "clock">, accountId: string, packId: string) {
   const pack = await ports.db.minutePack.findUnique({ where: { id: packId } });
   if (!pack?.active || !pack.stripePriceId) {
     throw new AppError("BAD_REQUEST", "This pack is not offered (any more).", "packId");
@@ -193,6 +193,13 @@ export async function purchasable(ports: Pick<Ports, "db">, accountId: string, p
     throw new AppError(
       "PRECONDITION_FAILED",
       "Subscribe to a package first: packs add to a package's minutes.",
+    );
+  }
+  // A subscription that has ended authorizes no call: a pack's minutes could never be used (nor refunded).
+  if (endedBy(subscription, nowFor(subscription, ports.clock.now()))) {
+    throw new AppError(
+      "PRECONDITION_FAILED",
+      "Your subscription has ended: subscribe to a package again to buy minute packs.",
     );
   }
   const view = toMinutePackView(pack);
