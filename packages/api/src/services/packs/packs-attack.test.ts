@@ -255,6 +255,39 @@ describe("buying packs under attack", () => {
     expect((await expectBalancedLedger(who.accountId)).bought).toBe(500);
   });
 
+  it("a request key reused for another pack is refused clearly, never a second payment or a server error", async () => {
+    const who = await customer();
+    const { pack: bigger } = await createMinutePack(ports, admin, {
+      name: "2,000 minutes (attack)",
+      minutes: 2000,
+      priceCents: 5000,
+      currency: "usd",
+      validityMonths: 12,
+    });
+    await buyPackWithSavedCard(ports, who.accountId, { packId: offered.id, requestKey: "reused-key-1" });
+    const reused = await buyPackWithSavedCard(ports, who.accountId, {
+      packId: bigger.id,
+      requestKey: "reused-key-1",
+    }).catch((e: unknown) => e);
+    expect(reused).toBeInstanceOf(AppError);
+    expect(reused).toMatchObject({ code: "CONFLICT", field: "requestKey" });
+    const checkout = { successUrl: "http://localhost/usage", cancelUrl: "http://localhost/usage" };
+    await buyPackWithCheckout(ports, who.accountId, {
+      ...checkout,
+      packId: offered.id,
+      requestKey: "tab-key-1",
+    });
+    const reusedCheckout = await buyPackWithCheckout(ports, who.accountId, {
+      ...checkout,
+      packId: bigger.id,
+      requestKey: "tab-key-1",
+    }).catch((e: unknown) => e);
+    expect(reusedCheckout).toMatchObject({ code: "CONFLICT", field: "requestKey" });
+    const intents = await ports.stripe.paymentIntents.list({ customer: who.customerId, limit: 100 });
+    expect(intents.data.filter((pi) => pi.metadata?.minutely_pack_id)).toHaveLength(1);
+    expect((await expectBalancedLedger(who.accountId)).bought).toBe(500);
+  });
+
   it("two tabs paying two Checkout sessions: two payments, two packs, each once", async () => {
     const who = await customer();
     const sessions: string[] = [];
