@@ -68,7 +68,13 @@ export async function autoTopUpView(
     where: { accountId, month },
     orderBy: { seq: "desc" },
   });
-  const lastFailed = claims.find((c) => c.status === "declined" || c.status === "requires_action");
+  // The failure that stopped it, whatever month it was in (a decline on the 31st still says why on the 1st).
+  const lastFailed = account.autoTopUpStoppedAt
+    ? await ports.db.packTopUp.findFirst({
+        where: { accountId, status: { in: ["declined", "requires_action"] } },
+        orderBy: [{ updatedAt: "desc" }, { createdAt: "desc" }],
+      })
+    : null;
   return {
     settings:
       account.autoTopUpPackId && account.autoTopUpThresholdMinutes && account.autoTopUpMaxPerMonth

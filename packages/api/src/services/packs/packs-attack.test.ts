@@ -217,6 +217,26 @@ describe("auto top-up under attack", () => {
     expect(await authorizeCallRequest(ports, call(3))).toMatchObject({ decision: "allow" });
   });
 
+  it("a top-up declined at the end of a month still says why in the next month", async () => {
+    const who = await customer({ packMinutes: 100 });
+    const stripeCustomer = await ports.stripe.customers.retrieve(who.customerId);
+    const card = "deleted" in stripeCustomer ? null : stripeCustomer.invoice_settings?.default_payment_method;
+    await ports.stripe.paymentMethods.detach(typeof card === "string" ? card : (card?.id ?? ""));
+    await setAutoTopUp(ports, who.viewer, who.accountId, {
+      packId: offered.id,
+      thresholdMinutes: 200,
+      maxPerMonth: 1,
+    });
+    expect(await runQueuedJobs(url, ports)).toEqual([]);
+    const stopped = (await autoTopUpView(ports, who.accountId)).stopped;
+    expect(stopped?.message).toMatch(/saved card/i);
+    const now = clock.now();
+    clock.set(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1, 0, 1)));
+    const later = await autoTopUpView(ports, who.accountId);
+    expect(later.thisMonth).toEqual([]);
+    expect(later.stopped).toEqual(stopped);
+  });
+
   it("with the saved card removed: declined once, said and emailed, stopped; saving again tries once more", async () => {
     const who = await customer({ packMinutes: 100 });
     const stripeCustomer = await ports.stripe.customers.retrieve(who.customerId);
