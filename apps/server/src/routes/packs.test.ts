@@ -140,7 +140,11 @@ describe("minute packs over REST", () => {
     /** A pack offered with its one-time Stripe price (as the admin's packs.create makes it). */
     const offer = async (minutes: number) => {
       const product = await ports.stripe.products.create({ name: `REST ${minutes} minutes` });
-      const price = await ports.stripe.prices.create({ product: product.id, unit_amount: 1500, currency: "usd" });
+      const price = await ports.stripe.prices.create({
+        product: product.id,
+        unit_amount: 1500,
+        currency: "usd",
+      });
       return await db.minutePack.create({
         data: {
           name: `REST ${minutes} minutes`,
