@@ -1,7 +1,9 @@
 // Minute packs and auto top-up attacked as a hostile client and a careless user would, against the Stripe
-// emulator and real PostgreSQL: the monthly maximum at the UTC month boundary, a pack expiring under the
-// threshold, the saved card removed, a pack payment refunded, two tabs paying two Checkout sessions, a
-// double click of the saved-card purchase; the ledger balances after all of it.
+// emulator and real PostgreSQL: the monthly maximum at the UTC month boundary, a pack expiring at its exact
+// expiry, a hard cap with an empty balance, a decline said in the next month, the saved card removed, a
+// double click, a request key reused for another pack, two tabs paying two Checkout sessions, a pack
+// archived while its Checkout is open, a refunded pack payment, an ended subscription; the ledger balances
+// (bought = used + expired + remaining) after each.
 import { testDatabase } from "@minutely/db/vitest";
 import { fixedClock } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
@@ -18,7 +20,7 @@ import { processStripeEvent, receiveStripeWebhook } from "../subscriptions/strip
 import { subscribe } from "../subscriptions/subscriptions.ts";
 import { autoTopUpView, setAutoTopUp } from "./auto-top-up.ts";
 import { grantPack, packLedgerView } from "./grants.ts";
-import { buyPackWithCheckout, buyPackWithSavedCard, createMinutePack } from "./packs.ts";
+import { archiveMinutePack, buyPackWithCheckout, buyPackWithSavedCard, createMinutePack } from "./packs.ts";
 
 const { db, url } = await testDatabase();
 // Five days before a UTC month ends, so that a period (a month) spans the month boundary.
@@ -331,6 +333,46 @@ describe("buying packs under attack", () => {
     // Their PaymentIntents' events grant nothing more.
     await deliver("payment_intent.succeeded", (o) => o.customer === who.customerId);
     expect((await expectBalancedLedger(who.accountId)).bought).toBe(1000);
+  });
+
+  it("a pack archived while its Checkout page is open: paid, it is granted once on its terms; not offered again", async () => {
+    const who = await customer();
+    const { pack: leaving } = await createMinutePack(ports, admin, {
+      name: "Leaving soon (attack)",
+      minutes: 300,
+      priceCents: 900,
+      currency: "usd",
+      validityMonths: 2,
+    });
+    const checkout = await buyPackWithCheckout(ports, who.accountId, {
+      packId: leaving.id,
+      successUrl: "http://localhost/usage?pack=bought",
+      cancelUrl: "http://localhost/usage",
+      requestKey: "archived-while-open",
+    });
+    await archiveMinutePack(ports, admin, leaving.id);
+    const paid = await fetch(`${checkout.url}/pay`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "card=visa",
+      redirect: "manual",
+    });
+    const delivered = await deliver("checkout.session.completed", (o) => o.id === checkout.sessionId);
+    const ledger = await packLedgerView(ports, who.accountId);
+    if (paid.status < 400) {
+      expect(delivered).toBe(1);
+      expect(ledger.grants.map((g) => [g.minutes, g.priceCents])).toEqual([[300, 900]]);
+    } else {
+      expect(delivered).toBe(0);
+      expect(ledger.totals.bought).toBe(0);
+    }
+    const again = await buyPackWithCheckout(ports, who.accountId, {
+      packId: leaving.id,
+      successUrl: "http://localhost/usage",
+      cancelUrl: "http://localhost/usage",
+      requestKey: "archived-again",
+    }).catch((e: unknown) => e);
+    expect(again).toMatchObject({ code: "BAD_REQUEST", field: "packId" });
   });
 
   it("a refunded pack payment grants nothing twice and records no invoice adjustment", async () => {
