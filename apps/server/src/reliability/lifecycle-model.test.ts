@@ -26,7 +26,8 @@
 //     hold), and overage is billed only for what packs did not cover; the ledger balances (bought = used +
 //     expired + remaining, used = the model's draws = the periods' drawn minutes) and no period's drawn
 //     minutes are also billed as overage (drawn + reported <= minutes beyond the included ones); packs
-//     expire on the Billing clock's renewals (the ledger's expired + remaining = bought - used);
+//     expire on the Billing clock's renewals (the ledger's expired + remaining = bought - used); once a
+//     cancellation has taken effect a pack cannot be bought (412, nothing charged or granted);
 //   - free trials (admins set and clear a package's trial, with or without a card required): a trial starts
 //     for an eligible account only (never a second one for the account, nor for a card whose fingerprint
 //     started another account's trial: accounts use distinct test cards, one case shares a card on purpose),
@@ -1642,6 +1643,22 @@ async function expectRefusedAfterEnd(account: Account): Promise<void> {
       where: { accountId: account.accountId, periodStart: { gte: end } },
     }),
   ).toBe(0);
+  // A minute pack could never be used now: buying one is refused before Stripe charges (412), nothing granted.
+  const packsBefore = await stack.database.db.packGrant.count({ where: { accountId: account.accountId } });
+  const pack = await call("/api/packs/purchase", {
+    method: "POST",
+    headers: {
+      cookie: account.cookie,
+      origin: stack.baseUrl,
+      "content-type": "application/json",
+      "idempotency-key": `model-pack-after-end-${SEED}-${++callCounter}`,
+    },
+    body: JSON.stringify({ pack_id: packId, method: "saved_card" }),
+  });
+  expect(pack.status, JSON.stringify(pack.body)).toBe(412);
+  expect(await stack.database.db.packGrant.count({ where: { accountId: account.accountId } })).toBe(
+    packsBefore,
+  );
 }
 
 /**

@@ -1,7 +1,10 @@
 // /api/packs*: minute packs over REST. Bad input is a 400 naming the field (wrong JSON types refused, never
 // coerced; every number in its range), a purchase needs an Idempotency-Key, and the answers match the
 // OpenAPI document.
+import { syncCatalogToStripe } from "@minutely/api";
+import { testPorts } from "@minutely/api/testing";
 import { testDatabase } from "@minutely/db/vitest";
+import { stripeEmulatorUrl } from "@minutely/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { assertMatchesOpenApi } from "../openapi-check.ts";
 import { buildTestServer, cookiesFrom, TEST_ORIGIN } from "../testing.ts";
@@ -129,5 +132,60 @@ describe("minute packs over REST", () => {
     );
     expect(unknown.statusCode, unknown.body).toBe(400);
     expect(unknown.json().fields).toHaveProperty("pack_id");
+  });
+
+  it("an Idempotency-Key already used for another pack is a 409 naming the header, charging nothing more", async () => {
+    const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl() });
+    await syncCatalogToStripe(ports);
+    /** A pack offered with its one-time Stripe price (as the admin's packs.create makes it). */
+    const offer = async (minutes: number) => {
+      const product = await ports.stripe.products.create({ name: `REST ${minutes} minutes` });
+      const price = await ports.stripe.prices.create({
+        product: product.id,
+        unit_amount: 1500,
+        currency: "usd",
+      });
+      return await db.minutePack.create({
+        data: {
+          name: `REST ${minutes} minutes`,
+          minutes,
+          priceCents: 1500,
+          currency: "usd",
+          validityMonths: 12,
+          stripeProductId: product.id,
+          stripePriceId: price.id,
+        },
+      });
+    };
+    const small = await offer(500);
+    const big = await offer(900);
+    const email = "packs-reused-key@example.com";
+    const signUp = await app.inject({
+      method: "POST",
+      url: "/api/auth/sign-up/email",
+      headers: { origin: TEST_ORIGIN },
+      payload: { name: email, email, password: "long-enough-1" },
+    });
+    const cookie = cookiesFrom(signUp.headers["set-cookie"]);
+    const pro = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
+    const subscribed = await post(cookie, "/api/subscriptions/user/actions/", {
+      action: "subscribe",
+      package_id: pro.id,
+      payment_method_id: "pm_card_visa",
+    });
+    expect(subscribed.statusCode, subscribed.body).toBe(200);
+    for (const method of ["saved_card", "checkout"]) {
+      const key = `packs-reused-${method}`;
+      const first = await post(cookie, "/api/packs/purchase", { pack_id: small.id, method }, key);
+      expect(first.statusCode, first.body).toBe(200);
+      const again = await post(cookie, "/api/packs/purchase", { pack_id: small.id, method }, key);
+      expect(again.statusCode, again.body).toBe(200);
+      const other = await post(cookie, "/api/packs/purchase", { pack_id: big.id, method }, key);
+      expect(other.statusCode, other.body).toBe(409);
+      expect(other.json().fields).toHaveProperty("Idempotency-Key");
+      assertMatchesOpenApi(await openapi(), "POST", "/api/packs/purchase", 409, other.json());
+    }
+    const balance = await app.inject({ method: "GET", url: "/api/packs/balance", headers: { cookie } });
+    expect(balance.json().totals.bought).toBe(500);
   });
 });

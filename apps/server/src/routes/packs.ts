@@ -3,11 +3,13 @@
 // card off-session) and the auto top-up settings. Money is integer minor units with its currency; every
 // number has its range; wrong JSON types are refused, never coerced.
 import {
+  AppError,
   type Auth,
   type AutoTopUpView,
   autoTopUpView,
   buyPackWithCheckout,
   buyPackWithSavedCard,
+  httpStatusOf,
   listMinutePacks,
   type MinutePackView,
   type PackLedgerView,
@@ -221,7 +223,8 @@ export async function registerPackRoutes(app: FastifyInstance, deps: Ports & { a
     tags: [TAG],
     summary: "Buy a pack: a hosted Checkout page, or the saved card at once",
     description:
-      "The Idempotency-Key header is required: the same key is the same payment. A checkout purchase is " +
+      "The Idempotency-Key header is required: the same key is the same payment (a key already used for " +
+      "another pack is a 409 naming Idempotency-Key). A checkout purchase is " +
       "granted when its payment completes (webhook); a saved-card purchase at once, or a 402 saying the card " +
       "was declined or the bank asks for 3-D Secure (nothing granted, nothing retried).",
     security: sessionSecurity,
@@ -232,22 +235,39 @@ export async function registerPackRoutes(app: FastifyInstance, deps: Ports & { a
       402: documented("The card was declined or the bank asks for authentication; nothing was granted"),
     },
     authorize: (req) => requireCustomer(deps.auth, req),
-    handler: async ({ req, viewer, body }) => {
-      const requestKey = requiredKey(req);
-      if (body.method === "checkout") {
-        const base = deps.settings.appUrl;
-        const session = await buyPackWithCheckout(deps, viewer.accountId, {
-          packId: body.pack_id,
-          requestKey,
-          successUrl: `${base}/usage?pack=bought`,
-          cancelUrl: `${base}/usage?pack=cancelled`,
-        });
-        return { checkout_url: session.url, ledger: null };
-      }
-      const ledger = await buyPackWithSavedCard(deps, viewer.accountId, { packId: body.pack_id, requestKey });
-      return { checkout_url: null, ledger: ledgerJson(ledger) };
-    },
+    handler: async ({ req, viewer, body }) =>
+      await purchase(req, viewer.accountId, body).catch((error: unknown) => {
+        // The services name the key as tRPC does (requestKey): here it is the header.
+        if (error instanceof AppError && error.field === "requestKey") {
+          throw new RestError(httpStatusOf(error.code), {
+            error: error.code.toLowerCase(),
+            message: error.message.replace("request key", IDEMPOTENCY_HEADER),
+            fields: { [IDEMPOTENCY_HEADER]: "already used for another purchase: send a new key" },
+          });
+        }
+        throw error;
+      }),
   });
+
+  async function purchase(
+    req: FastifyRequest,
+    accountId: string,
+    body: z.output<typeof ZPurchaseRequestSchema>,
+  ): Promise<z.input<typeof ZPurchaseResponseSchema>> {
+    const requestKey = requiredKey(req);
+    if (body.method === "checkout") {
+      const base = deps.settings.appUrl;
+      const session = await buyPackWithCheckout(deps, accountId, {
+        packId: body.pack_id,
+        requestKey,
+        successUrl: `${base}/usage?pack=bought`,
+        cancelUrl: `${base}/usage?pack=cancelled`,
+      });
+      return { checkout_url: session.url, ledger: null };
+    }
+    const ledger = await buyPackWithSavedCard(deps, accountId, { packId: body.pack_id, requestKey });
+    return { checkout_url: null, ledger: ledgerJson(ledger) };
+  }
 
   defineRoute(app, {
     method: "GET",

@@ -135,6 +135,14 @@ export class ProviderResourceMissingError extends Error {
   override name = "ProviderResourceMissingError";
 }
 
+/**
+ * An idempotency key was sent again with other parameters (Stripe's `idempotency_error`): a caller reused its
+ * request key for another request. Nothing was done; the caller's fault, said as such (never a 500).
+ */
+export class IdempotencyKeyReusedError extends Error {
+  override name = "IdempotencyKeyReusedError";
+}
+
 /** A refund made (or found already made) at the provider, in minor units. */
 export interface ProviderRefund {
   id: string;

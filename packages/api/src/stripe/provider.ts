@@ -17,6 +17,7 @@ import {
   AdjustmentRefusedError,
   BillingCurrencyConflictError,
   DiscountRefusedError,
+  IdempotencyKeyReusedError,
   PAUSE_STARTS_AT_KEY,
   PaymentDeclinedError,
   ProviderResourceMissingError,
@@ -294,6 +295,9 @@ export function translateStripeError(error: unknown): unknown {
     const conflict = new BillingCurrencyConflictError(`Stripe refused a request: ${error.message}`, named);
     conflict.cause = error;
     return conflict;
+  }
+  if (error instanceof Stripe.errors.StripeIdempotencyError) {
+    return new IdempotencyKeyReusedError(`Stripe refused a request: ${error.message}`, { cause: error });
   }
   if (error instanceof Stripe.errors.StripeError && !(error instanceof Stripe.errors.StripeCardError)) {
     // Refused (invalid, unauthenticated, idempotency key misuse): a bug or misconfiguration. A plain error,

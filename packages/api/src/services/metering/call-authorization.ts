@@ -47,6 +47,7 @@ import {
 import type { Ports } from "../../context.ts";
 import { isUuid } from "../ids.ts";
 import { date, int, type Json, text, textOrNull } from "../json-rows.ts";
+import { enqueuePackTopUp } from "./pack-draws.ts";
 import { lockPeriod, recordPeriodSpendCapSql } from "./period-plans.ts";
 import { currentPeriod, nowFor } from "./periods.ts";
 import {
@@ -116,7 +117,7 @@ function deny(callId: string, reason: CallDenial, message: string): CallAuthoriz
 
 /** Decides whether a call may start and, if so, reserves minutes for it. */
 export async function authorizeCallRequest(
-  ports: Pick<Ports, "db" | "clock">,
+  ports: Pick<Ports, "db" | "clock" | "queue">,
   input: AuthorizeCallInput,
 ): Promise<CallAuthorizationResult> {
   const { callId, accountId, agentId } = input;
@@ -147,7 +148,18 @@ export async function authorizeCallRequest(
   const period = currentPeriod(subscription, now);
 
   try {
-    return await authorizeInTransaction(ports, input, { agent, subscription, now, period });
+    const result = await authorizeInTransaction(ports, input, { agent, subscription, now, period });
+    // Out of minutes with auto top-up on: a hard cap (or a spent budget) stops the calls that would use
+    // minutes, so no draw would ever ask for the top-up (an empty or expired balance, a new month after the
+    // monthly maximum). The denial asks; the job decides (threshold, monthly maximum, stop).
+    if (
+      result.decision === "deny" &&
+      (result.reason === "minutes_exhausted" || result.reason === "spend_cap_reached") &&
+      context.autoTopUpAccounts.has(accountKey)
+    ) {
+      await enqueuePackTopUp(ports.queue, accountKey);
+    }
+    return result;
   } catch (error) {
     // The account (or the agent) was deleted between the read and the transaction: its foreign key broke.
     if (sqlStateOf(error) === "23503") {

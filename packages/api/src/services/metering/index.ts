@@ -19,12 +19,13 @@ export {
   reportOverage,
   withdrawCurrentOverage,
 } from "./overage.ts";
-export { drawFromPacks, packDrawNeeded } from "./pack-draws.ts";
+export { drawFromPacks, enqueuePackTopUp, packDrawNeeded } from "./pack-draws.ts";
 export { settleCurrentPeriodPlan } from "./period-plans.ts";
 export { accountPeriodOf, nowFor } from "./periods.ts";
 export { type SpendCapView, setSpendCap, spendCapView } from "./spend-cap.ts";
 export {
   collectionPauseOf,
+  endedBy,
   loadMeteringSubscription,
   METERING_TX_OPTIONS,
   type MeteringSubscription,

@@ -25,6 +25,11 @@ export interface PeriodPackState {
   drawn: number;
   /** Overage minutes already reported for billing (the locked row's overage_reported). */
   overageReported: number;
+  /**
+   * Whether the account's auto top-up is on and not stopped (undefined: read it when it matters). When packs
+   * cannot cover what the period needs, a top-up is asked for even though nothing could be drawn.
+   */
+  autoTopUp?: boolean;
 }
 
 /** Minutes a period could still draw from packs: beyond the included ones, neither drawn nor reported. */
@@ -59,7 +64,13 @@ export async function drawFromPacks(
   }));
   const available = balances.reduce((sum, g) => sum + g.remaining, 0);
   const take = Math.min(needed, available);
-  if (take === 0) return state.drawn;
+  if (take === 0) {
+    // Nothing to draw (no pack minutes, or only expired ones): the balance is below any threshold, and no
+    // draw will ever enqueue a top-up again. Auto top-up decides (once a month's maximum is made, the job
+    // finds it not due; a new month, or an expired pack, buys one).
+    if (await autoTopUpOn(tx, state)) await enqueuePackTopUp(queue, state.accountId, tx);
+    return state.drawn;
+  }
   const draws = allocatePackDraw(balances, take, now);
   await tx.$executeRaw`
     WITH t AS (
@@ -76,13 +87,25 @@ export async function drawFromPacks(
     UPDATE usage_period_rollup SET pack_minutes_drawn = pack_minutes_drawn + ${take}
     WHERE account_id = ${state.accountId}::uuid AND period_start = ${state.periodStart}`;
   // The balance fell: the account's auto top-up (services/packs/auto-top-up.ts) decides whether to buy.
-  await queue.enqueue(
-    "pack-top-up",
-    { accountId: state.accountId },
-    { jobKey: `pack-top-up:${state.accountId}` },
-    tx,
-  );
+  await enqueuePackTopUp(queue, state.accountId, tx);
   return state.drawn + take;
+}
+
+/** Asks the account's auto top-up to decide (services/packs/auto-top-up.ts; one pending job per account). */
+export function enqueuePackTopUp(
+  queue: JobQueue,
+  accountId: string,
+  db?: Parameters<JobQueue["enqueue"]>[3],
+): Promise<void> {
+  return queue.enqueue("pack-top-up", { accountId }, { jobKey: `pack-top-up:${accountId}` }, db);
+}
+
+async function autoTopUpOn(tx: Db, state: PeriodPackState): Promise<boolean> {
+  if (state.autoTopUp !== undefined) return state.autoTopUp;
+  const [row] = await tx.$queryRaw<{ on: boolean }[]>`
+    SELECT true AS on FROM account WHERE id = ${state.accountId}::uuid
+      AND auto_top_up_pack_id IS NOT NULL AND auto_top_up_stopped_at IS NULL`;
+  return row?.on === true;
 }
 
 /**

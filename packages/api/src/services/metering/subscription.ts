@@ -179,6 +179,8 @@ export interface MeteringContext {
    * expiry under its locks). Only their periods look at packs, so ingestion of the others costs nothing more.
    */
   packAccounts: Set<string>;
+  /** Accounts whose auto top-up is on and not stopped: a period their packs cannot cover asks for one. */
+  autoTopUpAccounts: Set<string>;
 }
 
 /**
@@ -199,6 +201,7 @@ export async function loadMeteringContext(
       thresholds: [],
       spendCaps: new Map(),
       packAccounts: new Set(),
+      autoTopUpAccounts: new Set(),
     };
   }
   const ids = Prisma.sql`${[...accountIds]}::uuid[]`;
@@ -211,6 +214,7 @@ export async function loadMeteringContext(
       plans: unknown;
       thresholds: unknown;
       pack_accounts: unknown;
+      auto_top_up_accounts: unknown;
     }[]
   >`
     SELECT
@@ -224,6 +228,9 @@ export async function loadMeteringContext(
         FROM alert_threshold t WHERE t.account_id = ANY(${ids})) AS thresholds,
       (SELECT jsonb_agg(DISTINCT pg.account_id) FROM pack_grant pg
         WHERE pg.account_id = ANY(${ids}) AND pg.remaining > 0) AS pack_accounts,
+      (SELECT jsonb_agg(account.id) FROM account WHERE account.id = ANY(${ids})
+        AND account.auto_top_up_pack_id IS NOT NULL AND account.auto_top_up_stopped_at IS NULL)
+        AS auto_top_up_accounts,
       ${subscriptionsJsonSql(ids)}`;
   return {
     accounts: new Set(rows(row?.accounts).map(String)),
@@ -240,6 +247,7 @@ export async function loadMeteringContext(
     })),
     spendCaps: spendCapsOf(row?.spend_caps),
     packAccounts: new Set(rows(row?.pack_accounts).map(String)),
+    autoTopUpAccounts: new Set(rows(row?.auto_top_up_accounts).map(String)),
   };
 }
 

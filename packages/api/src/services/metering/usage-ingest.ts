@@ -263,6 +263,7 @@ async function ingestBatch(
     thresholds,
     spendCaps,
     packAccounts,
+    autoTopUpAccounts,
   } = await loadMeteringContext(ports.db, accountIds, agentIds);
 
   const candidates: Candidate[] = [];
@@ -363,7 +364,16 @@ async function ingestBatch(
     candidates.length === 0
       ? { inserted: new Set<string>(), stored: new Map<string, StoredCall>() }
       : await ports.db.$transaction(
-          (tx) => writeBatch(tx, ports.queue, candidates, thresholds, spendCaps, packAccounts, wallNow),
+          (tx) =>
+            writeBatch(
+              tx,
+              ports.queue,
+              candidates,
+              thresholds,
+              spendCaps,
+              { packAccounts, autoTopUpAccounts },
+              wallNow,
+            ),
           METERING_TX_OPTIONS,
         );
 
@@ -467,7 +477,7 @@ async function writeBatch(
   candidates: readonly Candidate[],
   thresholds: readonly { accountId: string; percent: number }[],
   spendCaps: ReadonlyMap<string, SpendCap>,
-  packAccounts: ReadonlySet<string>,
+  packs: { packAccounts: ReadonlySet<string>; autoTopUpAccounts: ReadonlySet<string> },
   now: Date,
 ): Promise<{ inserted: Set<string>; stored: Map<string, StoredCall> }> {
   // 1. The events, in key order; what comes back is what this transaction really inserted.
@@ -667,9 +677,12 @@ async function writeBatch(
   }
   await recordCrossedAlerts(tx, queue, changes, now);
   // Minutes beyond the included ones are drawn from the account's packs before any is overage (only for
-  // accounts holding pack minutes: the others pay no extra statement). The rows are locked by the upsert.
+  // accounts holding pack minutes or with auto top-up on: the others pay no extra statement). What packs
+  // cannot cover asks auto top-up for a pack, even when there was nothing left to draw (an empty or expired
+  // balance, a new month after the monthly maximum). The rows are locked by the upsert.
   for (const { row, delta, plan } of rollups) {
-    if (!packAccounts.has(delta.accountId)) continue;
+    const autoTopUp = packs.autoTopUpAccounts.has(delta.accountId);
+    if (!packs.packAccounts.has(delta.accountId) && !autoTopUp) continue;
     row.pack_minutes_drawn = await drawFromPacks(
       tx,
       queue,
@@ -680,6 +693,7 @@ async function writeBatch(
         limit: plan.callMinutesLimit,
         drawn: row.pack_minutes_drawn,
         overageReported: row.overage_reported,
+        autoTopUp,
       },
       nowFor(delta.subscription, now),
     );

@@ -21,7 +21,7 @@ import { z } from "zod";
 import type { Ports, Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { writeAudit } from "../audit.ts";
-import { loadMeteringSubscription, nowFor } from "../metering/index.ts";
+import { endedBy, enqueuePackTopUp, loadMeteringSubscription, nowFor } from "../metering/index.ts";
 import { grantForPayment, purchasable } from "./packs.ts";
 
 /** A claim left pending this long is taken to be abandoned (a crash) and resumed with its own key. */
@@ -68,7 +68,13 @@ export async function autoTopUpView(
     where: { accountId, month },
     orderBy: { seq: "desc" },
   });
-  const lastFailed = claims.find((c) => c.status === "declined" || c.status === "requires_action");
+  // The failure that stopped it, whatever month it was in (a decline on the 31st still says why on the 1st).
+  const lastFailed = account.autoTopUpStoppedAt
+    ? await ports.db.packTopUp.findFirst({
+        where: { accountId, status: { in: ["declined", "requires_action"] } },
+        orderBy: [{ updatedAt: "desc" }, { createdAt: "desc" }],
+      })
+    : null;
   return {
     settings:
       account.autoTopUpPackId && account.autoTopUpThresholdMinutes && account.autoTopUpMaxPerMonth
@@ -142,13 +148,7 @@ export async function setAutoTopUp(
   return await autoTopUpView(ports, accountId);
 }
 
-export async function enqueuePackTopUp(
-  queue: Ports["queue"],
-  accountId: string,
-  db?: Parameters<Ports["queue"]["enqueue"]>[3],
-): Promise<void> {
-  await queue.enqueue("pack-top-up", { accountId }, { jobKey: `pack-top-up:${accountId}` }, db);
-}
+export { enqueuePackTopUp };
 
 export type TopUpOutcome = "not_due" | "claimed_elsewhere" | "succeeded" | "declined" | "requires_action";
 
@@ -161,6 +161,8 @@ export async function runPackTopUp(ports: Ports, accountId: string): Promise<Top
   const claim = await ports.db.$transaction(async (tx) => {
     const account = await tx.account.findUnique({ where: { id: accountId } });
     if (!account?.autoTopUpPackId) return "not_due" as const;
+    // No subscription, or one that has ended: a pack could not be used; nothing is bought (nor claimed).
+    if (!subscription || endedBy(subscription, now)) return "not_due" as const;
     const claims = await tx.packTopUp.findMany({ where: { accountId, month }, orderBy: { seq: "asc" } });
     const pending = claims.find((c) => c.status === "pending");
     if (pending) {

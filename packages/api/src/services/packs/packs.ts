@@ -21,9 +21,10 @@ import {
 import { z } from "zod";
 import type { Ports, Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
+import { IdempotencyKeyReusedError } from "../../ports/billing.ts";
 import { writeAudit } from "../audit.ts";
 import { syncErrorOf } from "../catalog/index.ts";
-import { loadMeteringSubscription, nowFor } from "../metering/index.ts";
+import { endedBy, loadMeteringSubscription, nowFor } from "../metering/index.ts";
 import { grantPack, type PackLedgerView, packLedgerView } from "./grants.ts";
 
 const whole = (name: string, min: number, max: number) =>
@@ -176,7 +177,7 @@ export async function syncMinutePackToStripe(ports: Ports, id: string): Promise<
 }
 
 /** The pack a customer may buy now, in their billing currency, and their Stripe customer. */
-export async function purchasable(ports: Pick<Ports, "db">, accountId: string, packId: string) {
+export async function purchasable(ports: Pick<Ports, "db" | "clock">, accountId: string, packId: string) {
   const pack = await ports.db.minutePack.findUnique({ where: { id: packId } });
   if (!pack?.active || !pack.stripePriceId) {
     throw new AppError("BAD_REQUEST", "This pack is not offered (any more).", "packId");
@@ -193,6 +194,13 @@ export async function purchasable(ports: Pick<Ports, "db">, accountId: string, p
     throw new AppError(
       "PRECONDITION_FAILED",
       "Subscribe to a package first: packs add to a package's minutes.",
+    );
+  }
+  // A subscription that has ended authorizes no call: a pack's minutes could never be used (nor refunded).
+  if (endedBy(subscription, nowFor(subscription, ports.clock.now()))) {
+    throw new AppError(
+      "PRECONDITION_FAILED",
+      "Your subscription has ended: subscribe to a package again to buy minute packs.",
     );
   }
   const view = toMinutePackView(pack);
@@ -213,14 +221,28 @@ export async function buyPackWithCheckout(
   input: { packId: string; successUrl: string; cancelUrl: string; requestKey: string },
 ): Promise<{ url: string; sessionId: string }> {
   const { pack, stripePriceId, customerId } = await purchasable(ports, accountId, input.packId);
-  return await ports.billing.createPackCheckout({
-    customerId,
-    priceId: stripePriceId,
-    successUrl: input.successUrl,
-    cancelUrl: input.cancelUrl,
-    metadata: { minutely_pack_id: pack.id, minutely_account_id: accountId },
-    idempotencyKey: `minutely-pack-checkout:${accountId}:${input.requestKey}`,
-  });
+  return await ports.billing
+    .createPackCheckout({
+      customerId,
+      priceId: stripePriceId,
+      successUrl: input.successUrl,
+      cancelUrl: input.cancelUrl,
+      metadata: { minutely_pack_id: pack.id, minutely_account_id: accountId },
+      idempotencyKey: `minutely-pack-checkout:${accountId}:${input.requestKey}`,
+    })
+    .catch(refuseReusedKey);
+}
+
+/** The same request key is the same purchase: reused for another pack (or price), it is refused (409). */
+function refuseReusedKey(error: unknown): never {
+  if (error instanceof IdempotencyKeyReusedError) {
+    throw new AppError(
+      "CONFLICT",
+      "This request key was already used for another purchase: send a new key to buy another pack.",
+      "requestKey",
+    );
+  }
+  throw error;
 }
 
 /**
@@ -234,14 +256,16 @@ export async function buyPackWithSavedCard(
   input: { packId: string; requestKey: string },
 ): Promise<PackLedgerView> {
   const { pack, customerId } = await purchasable(ports, accountId, input.packId);
-  const answer = await ports.billing.chargeSavedCard({
-    customerId,
-    amountCents: pack.priceCents,
-    currency: pack.currency,
-    description: `Minutely minute pack: ${pack.name}`,
-    metadata: { minutely_pack_id: pack.id, minutely_account_id: accountId },
-    idempotencyKey: `minutely-pack-purchase:${accountId}:${input.requestKey}`,
-  });
+  const answer = await ports.billing
+    .chargeSavedCard({
+      customerId,
+      amountCents: pack.priceCents,
+      currency: pack.currency,
+      description: `Minutely minute pack: ${pack.name}`,
+      metadata: { minutely_pack_id: pack.id, minutely_account_id: accountId },
+      idempotencyKey: `minutely-pack-purchase:${accountId}:${input.requestKey}`,
+    })
+    .catch(refuseReusedKey);
   if (answer.status !== "succeeded") throw new AppError("PAYMENT_REQUIRED", answer.message, "packId");
   await grantForPayment(ports, accountId, pack.id, `payment_intent:${answer.paymentIntentId}`);
   return await packLedgerView(ports, accountId);

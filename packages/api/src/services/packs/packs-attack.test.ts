@@ -1,0 +1,427 @@
+// Minute packs and auto top-up attacked as a hostile client and a careless user would, against the Stripe
+// emulator and real PostgreSQL: the monthly maximum at the UTC month boundary, a pack expiring at its exact
+// expiry, a hard cap with an empty balance, a decline said in the next month, the saved card removed, a
+// double click, a request key reused for another pack, two tabs paying two Checkout sessions, a pack
+// archived while its Checkout is open, a refunded pack payment, an ended subscription; the ledger balances
+// (bought = used + expired + remaining) after each.
+import { testDatabase } from "@minutely/db/vitest";
+import { fixedClock } from "@minutely/domain";
+import { stripeEmulatorUrl } from "@minutely/testing";
+import { describe, expect, it } from "vitest";
+import type { Viewer } from "../../context.ts";
+import { AppError } from "../../errors.ts";
+import { testPorts } from "../../testing.ts";
+import { syncSubscription } from "../billing/subscription-sync.ts";
+import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
+import { authorizeCallRequest } from "../metering/call-authorization.ts";
+import { createAgentRows, runQueuedJobs } from "../metering/metering.fixtures.ts";
+import { ingestUsageEvents } from "../metering/usage-ingest.ts";
+import { processStripeEvent, receiveStripeWebhook } from "../subscriptions/stripe-webhooks.ts";
+import { subscribe } from "../subscriptions/subscriptions.ts";
+import { autoTopUpView, setAutoTopUp } from "./auto-top-up.ts";
+import { grantPack, packLedgerView } from "./grants.ts";
+import { archiveMinutePack, buyPackWithCheckout, buyPackWithSavedCard, createMinutePack } from "./packs.ts";
+
+const { db, url } = await testDatabase();
+// Five days before a UTC month ends, so that a period (a month) spans the month boundary.
+const start = new Date(Date.now() + 3600_000);
+const monthEnd = Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1);
+const clock = fixedClock(new Date(Math.max(start.getTime(), monthEnd - 5 * 24 * 3600_000)));
+const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl(), clock });
+const admin: Viewer = {
+  userId: "00000000-0000-4000-8000-000000000001",
+  email: "ops@example.com",
+  name: "Ops",
+  role: "admin",
+  accountId: null,
+};
+await syncCatalogToStripe(ports);
+const starter = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Starter" } });
+const { pack: offered } = await createMinutePack(ports, admin, {
+  name: "500 minutes (attack)",
+  minutes: 500,
+  priceCents: 1500,
+  currency: "usd",
+  validityMonths: 12,
+});
+
+let counter = 0;
+async function customer(options: { packMinutes?: number; packValidityMonths?: number } = {}) {
+  counter += 1;
+  const account = await db.account.create({ data: { name: `Attack customer ${counter}` } });
+  const email = `attack${counter}-${Date.now()}@example.com`;
+  const user = await db.user.create({
+    data: { email, name: "Owner", accountId: account.id, accountRole: "owner" },
+  });
+  await subscribe(
+    ports,
+    { accountId: account.id, email, name: "Owner" },
+    { packageId: starter.id, paymentMethodId: "pm_card_visa" },
+  );
+  const { stripeCustomerId } = await db.account.findUniqueOrThrow({ where: { id: account.id } });
+  if (options.packMinutes) {
+    await grantPack(db, {
+      accountId: account.id,
+      packId: offered.id,
+      sourceKey: `test:${account.id}`,
+      minutes: options.packMinutes,
+      priceCents: 1500,
+      currency: "usd",
+      validityMonths: options.packValidityMonths ?? 12,
+      grantedAt: clock.now(),
+    });
+  }
+  const viewer: Viewer = { userId: user.id, email, name: "Owner", role: "user", accountId: account.id };
+  return { accountId: account.id, email, viewer, customerId: stripeCustomerId ?? "" };
+}
+
+let calls = 0;
+/** Starter includes 1,000 minutes: `minutes` of calls now (the clock moves past each call). */
+async function use(accountId: string, minutes: number) {
+  const events = [];
+  for (let left = minutes; left > 0; left -= 600) {
+    calls += 1;
+    events.push({
+      callId: `attack-call-${calls}-${Date.now()}`,
+      accountId,
+      agentId: null,
+      direction: "inbound" as const,
+      startedAt: clock.now(),
+      durationSeconds: Math.min(left, 600) * 60,
+    });
+    clock.advance((Math.min(left, 600) + 1) * 60_000);
+  }
+  const result = await ingestUsageEvents(ports, events);
+  expect(result.results.filter((r) => r.status !== "accepted")).toEqual([]);
+}
+
+/** Delivers Stripe's events of `type` about `objectId` as webhooks (twice each) and processes them. */
+async function deliver(type: string, match: (object: Record<string, unknown>) => boolean) {
+  const secret = "whsec_packs_attack";
+  let delivered = 0;
+  for await (const event of ports.stripe.events.list({ limit: 100, type })) {
+    if (!match(event.data.object as unknown as Record<string, unknown>)) continue;
+    const payload = JSON.stringify(event);
+    for (let i = 0; i < 2; i++) {
+      const signature = ports.stripe.webhooks.generateTestHeaderString({ payload, secret });
+      const received = await receiveStripeWebhook(ports, {
+        rawBody: Buffer.from(payload),
+        signature,
+        secret,
+      });
+      await processStripeEvent(ports, received.id);
+      const stored = await db.stripeEvent.findUniqueOrThrow({ where: { id: received.id } });
+      expect({ status: stored.status, error: stored.lastError }).toEqual({
+        status: "processed",
+        error: null,
+      });
+    }
+    delivered += 1;
+  }
+  return delivered;
+}
+
+async function expectBalancedLedger(accountId: string) {
+  const { totals, grants } = await packLedgerView(ports, accountId);
+  expect(totals.bought).toBe(totals.used + totals.expired + totals.remaining);
+  for (const g of grants) expect(g.minutes).toBe(g.used + g.expired + g.remaining);
+  return totals;
+}
+
+describe("auto top-up under attack", () => {
+  it("the monthly maximum starts again in the next UTC month: an empty balance there buys a pack", async () => {
+    const who = await customer({ packMinutes: 500 });
+    await setAutoTopUp(ports, who.viewer, who.accountId, {
+      packId: offered.id,
+      thresholdMinutes: 200,
+      maxPerMonth: 1,
+    });
+    await use(who.accountId, 1000 + 400); // 100 left: the month's one top-up
+    expect(await runQueuedJobs(url, ports)).toEqual([]);
+    await use(who.accountId, 700); // all 600 used, 100 beyond: the month's maximum is reached
+    expect(await runQueuedJobs(url, ports)).toEqual([]);
+    expect((await packLedgerView(ports, who.accountId)).totals).toEqual({
+      bought: 1000,
+      used: 1000,
+      expired: 0,
+      remaining: 0,
+    });
+    // The next UTC month, still the same billing period: minutes beyond the allowance, no pack minutes left.
+    clock.set(new Date(monthEnd + 60_000));
+    await use(who.accountId, 50);
+    expect(await runQueuedJobs(url, ports)).toEqual([]);
+    const view = await autoTopUpView(ports, who.accountId);
+    expect(view.thisMonth.map((t) => t.status)).toEqual(["succeeded"]);
+    expect((await expectBalancedLedger(who.accountId)).bought).toBe(1500);
+  });
+
+  it("a pack expired above the threshold leaves an empty balance: the next minutes beyond the allowance buy one", async () => {
+    const who = await customer({ packMinutes: 500, packValidityMonths: 1 });
+    await setAutoTopUp(ports, who.viewer, who.accountId, {
+      packId: offered.id,
+      thresholdMinutes: 200,
+      maxPerMonth: 3,
+    });
+    expect(await runQueuedJobs(url, ports)).toEqual([]);
+    expect((await autoTopUpView(ports, who.accountId)).thisMonth).toEqual([]); // 500 >= 200: not due
+    // A month on (the pack's expiry, to the millisecond): it is expired, nothing was drawn.
+    const { grants } = await packLedgerView(ports, who.accountId);
+    clock.set(grants[0]?.expiresAt ?? new Date(0));
+    expect((await packLedgerView(ports, who.accountId)).totals).toEqual({
+      bought: 500,
+      used: 0,
+      expired: 500,
+      remaining: 0,
+    });
+    await use(who.accountId, 1000 + 30);
+    expect(await runQueuedJobs(url, ports)).toEqual([]);
+    expect((await autoTopUpView(ports, who.accountId)).thisMonth.map((t) => t.status)).toEqual(["succeeded"]);
+    expect(await expectBalancedLedger(who.accountId)).toMatchObject({ bought: 1000, expired: 500 });
+  });
+
+  it("a hard-capped package with an empty balance: a denied outbound call asks auto top-up, then calls go on", async () => {
+    const who = await customer({ packMinutes: 100 });
+    const [agent] = await createAgentRows(db, who.accountId, 1);
+    const call = (n: number) => ({
+      callId: `hard-cap-${who.accountId}-${n}`,
+      accountId: who.accountId,
+      agentId: agent?.id ?? "",
+      direction: "outbound" as const,
+    });
+    // The pack is used up while auto top-up is off; the customer turns it on afterwards, at its maximum.
+    await use(who.accountId, 1000 + 100);
+    await db.packTopUp.create({
+      data: {
+        accountId: who.accountId,
+        packId: offered.id,
+        month: clock.now().toISOString().slice(0, 7),
+        seq: 1,
+        status: "succeeded",
+        createdAt: clock.now(),
+      },
+    });
+    await setAutoTopUp(ports, who.viewer, who.accountId, {
+      packId: offered.id,
+      thresholdMinutes: 50,
+      maxPerMonth: 1,
+    });
+    expect(await runQueuedJobs(url, ports)).toEqual([]);
+    expect(await authorizeCallRequest(ports, call(1))).toMatchObject({ reason: "minutes_exhausted" });
+    expect(await runQueuedJobs(url, ports)).toEqual([]);
+    expect((await autoTopUpView(ports, who.accountId)).thisMonth).toHaveLength(1); // the month's maximum
+    // The next UTC month: no minute can be used (outbound calls are denied), so no draw ever happens; the
+    // denial itself must ask for the top-up.
+    const now = clock.now();
+    clock.set(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1, 0, 1)));
+    expect(await authorizeCallRequest(ports, call(2))).toMatchObject({ reason: "minutes_exhausted" });
+    expect(await runQueuedJobs(url, ports)).toEqual([]);
+    expect((await autoTopUpView(ports, who.accountId)).thisMonth.map((t) => t.status)).toEqual(["succeeded"]);
+    expect(await authorizeCallRequest(ports, call(3))).toMatchObject({ decision: "allow" });
+  });
+
+  it("a top-up declined at the end of a month still says why in the next month", async () => {
+    const who = await customer({ packMinutes: 100 });
+    const stripeCustomer = await ports.stripe.customers.retrieve(who.customerId);
+    const card = "deleted" in stripeCustomer ? null : stripeCustomer.invoice_settings?.default_payment_method;
+    await ports.stripe.paymentMethods.detach(typeof card === "string" ? card : (card?.id ?? ""));
+    await setAutoTopUp(ports, who.viewer, who.accountId, {
+      packId: offered.id,
+      thresholdMinutes: 200,
+      maxPerMonth: 1,
+    });
+    expect(await runQueuedJobs(url, ports)).toEqual([]);
+    const stopped = (await autoTopUpView(ports, who.accountId)).stopped;
+    expect(stopped?.message).toMatch(/saved card/i);
+    const now = clock.now();
+    clock.set(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1, 0, 1)));
+    const later = await autoTopUpView(ports, who.accountId);
+    expect(later.thisMonth).toEqual([]);
+    expect(later.stopped).toEqual(stopped);
+  });
+
+  it("with the saved card removed: declined once, said and emailed, stopped; saving again tries once more", async () => {
+    const who = await customer({ packMinutes: 100 });
+    const stripeCustomer = await ports.stripe.customers.retrieve(who.customerId);
+    const card = "deleted" in stripeCustomer ? null : stripeCustomer.invoice_settings?.default_payment_method;
+    await ports.stripe.paymentMethods.detach(typeof card === "string" ? card : (card?.id ?? ""));
+    const settings = { packId: offered.id, thresholdMinutes: 200, maxPerMonth: 5 };
+    await setAutoTopUp(ports, who.viewer, who.accountId, settings);
+    expect(await runQueuedJobs(url, ports)).toEqual([]);
+    await use(who.accountId, 1000 + 50); // a draw: must not try again
+    expect(await runQueuedJobs(url, ports)).toEqual([]);
+    let view = await autoTopUpView(ports, who.accountId);
+    expect(view.thisMonth.map((t) => t.status)).toEqual(["declined"]);
+    expect(view.stopped?.message).toMatch(/saved card/i);
+    const topUpMail = { to: who.email, subject: { contains: "auto top-up" } };
+    expect(await db.mailMessage.count({ where: topUpMail })).toBe(1);
+    await setAutoTopUp(ports, who.viewer, who.accountId, settings);
+    expect(await runQueuedJobs(url, ports)).toEqual([]);
+    view = await autoTopUpView(ports, who.accountId);
+    expect(view.thisMonth.map((t) => t.status)).toEqual(["declined", "declined"]);
+    expect(await db.mailMessage.count({ where: topUpMail })).toBe(2);
+    expect(await expectBalancedLedger(who.accountId)).toMatchObject({ bought: 100, used: 50 });
+  });
+});
+
+describe("buying packs under attack", () => {
+  it("a double click of the saved-card purchase is one payment and one pack", async () => {
+    const who = await customer();
+    const results = await Promise.allSettled([
+      buyPackWithSavedCard(ports, who.accountId, { packId: offered.id, requestKey: "double-click-1" }),
+      buyPackWithSavedCard(ports, who.accountId, { packId: offered.id, requestKey: "double-click-1" }),
+    ]);
+    expect(results.some((r) => r.status === "fulfilled")).toBe(true);
+    await buyPackWithSavedCard(ports, who.accountId, { packId: offered.id, requestKey: "double-click-1" });
+    const intents = await ports.stripe.paymentIntents.list({ customer: who.customerId, limit: 100 });
+    expect(intents.data.filter((pi) => pi.metadata?.minutely_pack_id === offered.id)).toHaveLength(1);
+    expect((await expectBalancedLedger(who.accountId)).bought).toBe(500);
+  });
+
+  it("a request key reused for another pack is refused clearly, never a second payment or a server error", async () => {
+    const who = await customer();
+    const { pack: bigger } = await createMinutePack(ports, admin, {
+      name: "2,000 minutes (attack)",
+      minutes: 2000,
+      priceCents: 5000,
+      currency: "usd",
+      validityMonths: 12,
+    });
+    await buyPackWithSavedCard(ports, who.accountId, { packId: offered.id, requestKey: "reused-key-1" });
+    const reused = await buyPackWithSavedCard(ports, who.accountId, {
+      packId: bigger.id,
+      requestKey: "reused-key-1",
+    }).catch((e: unknown) => e);
+    expect(reused).toBeInstanceOf(AppError);
+    expect(reused).toMatchObject({ code: "CONFLICT", field: "requestKey" });
+    const checkout = { successUrl: "http://localhost/usage", cancelUrl: "http://localhost/usage" };
+    await buyPackWithCheckout(ports, who.accountId, {
+      ...checkout,
+      packId: offered.id,
+      requestKey: "tab-key-1",
+    });
+    const reusedCheckout = await buyPackWithCheckout(ports, who.accountId, {
+      ...checkout,
+      packId: bigger.id,
+      requestKey: "tab-key-1",
+    }).catch((e: unknown) => e);
+    expect(reusedCheckout).toMatchObject({ code: "CONFLICT", field: "requestKey" });
+    const intents = await ports.stripe.paymentIntents.list({ customer: who.customerId, limit: 100 });
+    expect(intents.data.filter((pi) => pi.metadata?.minutely_pack_id)).toHaveLength(1);
+    expect((await expectBalancedLedger(who.accountId)).bought).toBe(500);
+  });
+
+  it("two tabs paying two Checkout sessions: two payments, two packs, each once", async () => {
+    const who = await customer();
+    const sessions: string[] = [];
+    for (const key of ["tab-one-key", "tab-two-key"]) {
+      const checkout = await buyPackWithCheckout(ports, who.accountId, {
+        packId: offered.id,
+        successUrl: "http://localhost/usage?pack=bought",
+        cancelUrl: "http://localhost/usage",
+        requestKey: key,
+      });
+      sessions.push(checkout.sessionId);
+      const paid = await fetch(`${checkout.url}/pay`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: "card=visa",
+        redirect: "manual",
+      });
+      expect(paid.status).toBeLessThan(400);
+    }
+    expect(await deliver("checkout.session.completed", (o) => sessions.includes(String(o.id)))).toBe(2);
+    // Their PaymentIntents' events grant nothing more.
+    await deliver("payment_intent.succeeded", (o) => o.customer === who.customerId);
+    expect((await expectBalancedLedger(who.accountId)).bought).toBe(1000);
+  });
+
+  it("a pack archived while its Checkout page is open: paid, it is granted once on its terms; not offered again", async () => {
+    const who = await customer();
+    const { pack: leaving } = await createMinutePack(ports, admin, {
+      name: "Leaving soon (attack)",
+      minutes: 300,
+      priceCents: 900,
+      currency: "usd",
+      validityMonths: 2,
+    });
+    const checkout = await buyPackWithCheckout(ports, who.accountId, {
+      packId: leaving.id,
+      successUrl: "http://localhost/usage?pack=bought",
+      cancelUrl: "http://localhost/usage",
+      requestKey: "archived-while-open",
+    });
+    await archiveMinutePack(ports, admin, leaving.id);
+    const paid = await fetch(`${checkout.url}/pay`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "card=visa",
+      redirect: "manual",
+    });
+    const delivered = await deliver("checkout.session.completed", (o) => o.id === checkout.sessionId);
+    const ledger = await packLedgerView(ports, who.accountId);
+    if (paid.status < 400) {
+      expect(delivered).toBe(1);
+      expect(ledger.grants.map((g) => [g.minutes, g.priceCents])).toEqual([[300, 900]]);
+    } else {
+      expect(delivered).toBe(0);
+      expect(ledger.totals.bought).toBe(0);
+    }
+    const again = await buyPackWithCheckout(ports, who.accountId, {
+      packId: leaving.id,
+      successUrl: "http://localhost/usage",
+      cancelUrl: "http://localhost/usage",
+      requestKey: "archived-again",
+    }).catch((e: unknown) => e);
+    expect(again).toMatchObject({ code: "BAD_REQUEST", field: "packId" });
+  });
+
+  it("a refunded pack payment grants nothing twice and records no invoice adjustment", async () => {
+    const who = await customer();
+    await buyPackWithSavedCard(ports, who.accountId, { packId: offered.id, requestKey: "refund-me-1" });
+    const intents = await ports.stripe.paymentIntents.list({ customer: who.customerId, limit: 100 });
+    const intent = intents.data.find((pi) => pi.metadata?.minutely_pack_id === offered.id);
+    await ports.stripe.refunds.create({ payment_intent: intent?.id ?? "" });
+    const invoicesBefore = await db.billingHistory.count({ where: { accountId: who.accountId } });
+    expect(await deliver("charge.refunded", (o) => o.payment_intent === intent?.id)).toBe(1);
+    await deliver("payment_intent.succeeded", (o) => o.id === intent?.id);
+    expect(await db.invoiceAdjustment.count({ where: { accountId: who.accountId } })).toBe(0);
+    expect(await db.billingHistory.count({ where: { accountId: who.accountId } })).toBe(invoicesBefore);
+    expect((await expectBalancedLedger(who.accountId)).bought).toBe(500);
+  });
+
+  it("an account whose subscription has ended is not charged for a pack it cannot use, nor auto topped up", async () => {
+    const who = await customer();
+    await setAutoTopUp(ports, who.viewer, who.accountId, {
+      packId: offered.id,
+      thresholdMinutes: 100,
+      maxPerMonth: 2,
+    });
+    expect(await runQueuedJobs(url, ports)).toEqual([]); // a balance of 0: one top-up
+    const sub = await db.subscription.findFirstOrThrow({ where: { accountId: who.accountId } });
+    await ports.stripe.subscriptions.cancel(sub.stripeSubscriptionId);
+    await syncSubscription(ports, sub.stripeSubscriptionId);
+    const refused = await buyPackWithSavedCard(ports, who.accountId, {
+      packId: offered.id,
+      requestKey: "after-the-end",
+    }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(AppError);
+    expect(refused).toMatchObject({ code: "PRECONDITION_FAILED" });
+    const checkout = await buyPackWithCheckout(ports, who.accountId, {
+      packId: offered.id,
+      successUrl: "http://localhost/usage",
+      cancelUrl: "http://localhost/usage",
+      requestKey: "after-the-end-checkout",
+    }).catch((e: unknown) => e);
+    expect(checkout).toMatchObject({ code: "PRECONDITION_FAILED" });
+    // Saving the settings again (the stop lifted) charges nothing either.
+    await db.packGrant.updateMany({ where: { accountId: who.accountId }, data: { remaining: 0 } });
+    await setAutoTopUp(ports, who.viewer, who.accountId, {
+      packId: offered.id,
+      thresholdMinutes: 100,
+      maxPerMonth: 2,
+    }).catch(() => undefined);
+    expect(await runQueuedJobs(url, ports)).toEqual([]);
+    const intents = await ports.stripe.paymentIntents.list({ customer: who.customerId, limit: 100 });
+    expect(intents.data.filter((pi) => pi.metadata?.minutely_pack_id === offered.id)).toHaveLength(1);
+  });
+});
