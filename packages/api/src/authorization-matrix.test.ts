@@ -159,7 +159,9 @@ async function errorCodeOf(promise: Promise<unknown>): Promise<string | "OK"> {
 
 async function createCustomer(email: string): Promise<Viewer> {
   const account = await db.account.create({ data: { name: `${email}'s account` } });
-  const user = await db.user.create({ data: { email, name: email, accountId: account.id } });
+  const user = await db.user.create({
+    data: { email, name: email, memberships: { create: { accountId: account.id, role: "owner" } } },
+  });
   return { userId: user.id, email, name: email, role: "user", accountId: account.id };
 }
 

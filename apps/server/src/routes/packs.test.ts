@@ -2,6 +2,7 @@
 // coerced; every number in its range), a purchase needs an Idempotency-Key, and the answers match the
 // OpenAPI document.
 import { testDatabase } from "@minutely/db/vitest";
+import { userWithAccount } from "@minutely/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { assertMatchesOpenApi } from "../openapi-check.ts";
 import { buildTestServer, cookiesFrom, TEST_ORIGIN } from "../testing.ts";
@@ -22,7 +23,7 @@ async function customer(email: string) {
   });
   expect(response.statusCode, response.body).toBe(200);
   const cookie = cookiesFrom(response.headers["set-cookie"]);
-  const user = await db.user.findUniqueOrThrow({ where: { email } });
+  const user = await userWithAccount(db, { email });
   const accountId = user.accountId ?? "";
   const row = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
   await db.subscription.create({
