@@ -11,6 +11,17 @@ export {
   VERIFY_EMAIL_TOKEN_SECONDS,
 } from "./auth.ts";
 export type { Context, Ports, Settings, Viewer } from "./context.ts";
+export {
+  ACCOUNT_ROLES,
+  type Access,
+  type AccountRole,
+  isAccountRole,
+  PROCEDURE_ACCESS,
+  procedureAccess,
+  ROUTE_ACCESS,
+  roleRefusal,
+  routeAllows,
+} from "./permissions.ts";
 export type { Db } from "./db.ts";
 export { DEMO_USERS, seedDemoUsers } from "./demo.ts";
 export {
