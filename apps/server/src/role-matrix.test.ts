@@ -46,7 +46,10 @@ const cookies: Record<AccountRole, string> = {
 for (const role of ["admin", "billing", "member"] as const) {
   const member = await signUp(`rest-role-${role}@example.com`);
   await db.accountMember.create({ data: { accountId: owner.ownAccountId, userId: member.userId, role } });
-  await db.session.updateMany({ where: { userId: member.userId }, data: { activeAccountId: owner.ownAccountId } });
+  await db.session.updateMany({
+    where: { userId: member.userId },
+    data: { activeAccountId: owner.ownAccountId },
+  });
   cookies[role] = member.cookie;
 }
 
@@ -62,7 +65,9 @@ async function request(key: string, cookie: string | null) {
     headers: {
       origin: TEST_ORIGIN,
       ...(cookie ? { cookie } : {}),
-      ...(method === "POST" ? { "content-type": "application/json", "idempotency-key": `role-${nextIp()}` } : {}),
+      ...(method === "POST"
+        ? { "content-type": "application/json", "idempotency-key": `role-${nextIp()}` }
+        : {}),
     },
     ...(method === "POST" ? { payload: JSON.stringify({ roleMatrixProbe: true }) } : {}),
   });

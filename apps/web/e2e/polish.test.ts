@@ -3,7 +3,14 @@
 // comparison table, the greeting of a new customer, and what a customer without a package is offered on
 // the Agents and Usage pages. The built SPA, the real API, in Chromium.
 import { join } from "node:path";
-import { declaredRoutes, SCREENSHOT_DIR, screenshot, testBrowser, testStack } from "@minutely/testing";
+import {
+  declaredRoutes,
+  SCREENSHOT_DIR,
+  screenshot,
+  testBrowser,
+  testStack,
+  userWithAccount,
+} from "@minutely/testing";
 import type { Locator, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 
@@ -350,7 +357,7 @@ describe("a new customer", () => {
     await page.getByRole("heading", { name: "Choose your package" }).waitFor();
 
     // Subscribed, still in the session sign-up opened: a welcome, not a "welcome back".
-    const user = await stack.database.db.user.findUniqueOrThrow({ where: { email: "nora@example.com" } });
+    const user = await userWithAccount(stack.database.db, { email: "nora@example.com" });
     await subscribe(user.accountId ?? "", "Starter");
     await page.goto(`${stack.baseUrl}/`);
     const greeting = page.getByTestId("dashboard-greeting");

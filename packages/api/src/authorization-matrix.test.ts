@@ -449,7 +449,10 @@ describe("authorization matrix: roles", () => {
   it.each(cells)("%s as %s: allowed %s", async (path, role, allowed) => {
     const code = await refusalOf(call(appCaller(members[role]), path, NO_INPUT_ACCEPTS_THIS));
     if (allowed) expect(code).toBe("BAD_REQUEST");
-    else expect(code).toBe(`FORBIDDEN: Your role in this account (${role}) does not allow this. Ask the account owner or an admin.`);
+    else
+      expect(code).toBe(
+        `FORBIDDEN: Your role in this account (${role}) does not allow this. Ask the account owner or an admin.`,
+      );
   });
 
   it("refuses account procedures to a user with no account, and to one no longer a member", async () => {

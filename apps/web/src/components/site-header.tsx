@@ -2,12 +2,12 @@
 // line; narrower screens show the brand and a Menu button, a disclosure (aria-expanded, aria-controls) that
 // opens the same links in a column. Escape closes it and gives focus back to the button; choosing a link,
 // any other navigation, a click outside or tabbing past its end closes it too.
-import { Button, cn, signOut } from "@minutely/ui";
+import { Button, cn, signOut, useIntentMutation } from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
 import { Link, useNavigate, useRouterState } from "@tanstack/react-router";
 import { type KeyboardEvent, useEffect, useRef, useState } from "react";
 import { afterAuthChange } from "../lib/auth-navigation.ts";
-import { trpc } from "../lib/trpc.ts";
+import { queryClient, trpc } from "../lib/trpc.ts";
 
 export const MAIN_ID = "main";
 const MENU_ID = "main-menu";
@@ -21,7 +21,44 @@ const NAV = [
   { to: "/analytics", label: "Analytics", exact: false },
   { to: "/agents", label: "Agents", exact: false },
   { to: "/integration", label: "Integration", exact: false },
+  { to: "/team", label: "Team", exact: false },
 ] as const;
+
+/**
+ * The accounts the user belongs to, when more than one: choosing another makes this session act in it
+ * (other tabs and devices keep theirs) and every cached answer is dropped.
+ */
+function AccountSwitcher() {
+  const memberships = useQuery(trpc.memberships.list.queryOptions());
+  const navigate = useNavigate();
+  const switchTo = useIntentMutation(
+    trpc.memberships.switch.mutationOptions({
+      onSuccess: async () => {
+        await queryClient.resetQueries();
+        await navigate({ to: "/" });
+      },
+    }),
+  );
+  const list = memberships.data ?? [];
+  if (list.length < 2) return null;
+  const active = list.find((m) => m.active)?.accountId ?? "";
+  return (
+    <select
+      aria-label="Account"
+      title={switchTo.error?.message ?? "Switch account"}
+      className="max-w-48 truncate rounded-md border border-slate-300 bg-white px-2 py-1 text-sm"
+      value={active}
+      disabled={switchTo.isPending}
+      onChange={(event) => switchTo.mutate({ accountId: event.target.value })}
+    >
+      {list.map((m) => (
+        <option key={m.accountId} value={m.accountId}>
+          {m.accountName} ({m.role})
+        </option>
+      ))}
+    </select>
+  );
+}
 
 const navLink =
   "block rounded-md px-2 py-2 text-sm whitespace-nowrap text-slate-600 hover:bg-slate-100 hover:text-slate-900 lg:px-0 lg:py-1 lg:hover:bg-transparent [&.active]:font-semibold [&.active]:text-slate-900";
@@ -123,6 +160,7 @@ export function SiteHeader() {
                 ))}
               </ul>
               <div className="flex min-w-0 items-center justify-between gap-3 border-t border-slate-200 pt-2 pl-2 lg:ml-auto lg:border-0 lg:pt-0 lg:pl-0">
+                <AccountSwitcher />
                 {/* In the menu a long address wraps; in the one-line header it is cut short (whole on hover). */}
                 {/* The address leads to the account page (sessions, password). */}
                 <Link

@@ -173,7 +173,11 @@ describe("team: invitations", () => {
 });
 
 describe("team: roles, removal, transfer, switching", () => {
-  async function teamOf(owner: Viewer & { accountId: string }, email: string, role: "admin" | "billing" | "member") {
+  async function teamOf(
+    owner: Viewer & { accountId: string },
+    email: string,
+    role: "admin" | "billing" | "member",
+  ) {
     const user = await signedUp(email);
     await db.accountMember.create({ data: { accountId: owner.accountId, userId: user.userId, role } });
     return inAccount(user, owner.accountId);
@@ -187,13 +191,20 @@ describe("team: roles, removal, transfer, switching", () => {
     expect(await codeOf(as(eve).apiKeys.list())).toBe("FORBIDDEN");
     expect(await codeOf(as(eve).dashboard.get())).toBe("OK");
 
-    await db.session.update({ where: { id: eve.sessionId ?? "" }, data: { activeAccountId: owner.accountId } });
+    await db.session.update({
+      where: { id: eve.sessionId ?? "" },
+      data: { activeAccountId: owner.accountId },
+    });
     const otherSession = await db.session.create({
       data: { userId: eve.userId, token: "eve-own-account", expiresAt: new Date("2099-01-01T00:00:00Z") },
     });
     await db.session.update({
       where: { id: otherSession.id },
-      data: { activeAccountId: (await db.accountMember.findFirstOrThrow({ where: { userId: eve.userId, role: "owner" } })).accountId },
+      data: {
+        activeAccountId: (
+          await db.accountMember.findFirstOrThrow({ where: { userId: eve.userId, role: "owner" } })
+        ).accountId,
+      },
     });
     const removed = await as(owner).team.remove({ userId: eve.userId, requestKey: key() });
     expect(removed.sessionsEnded).toBe(1);
@@ -206,18 +217,18 @@ describe("team: roles, removal, transfer, switching", () => {
     const owner = await signedUp("owner-6@team.test");
     const fay = await teamOf(owner, "fay@team.test", "admin");
     const gus = await teamOf(owner, "gus@team.test", "member");
-    expect(await codeOf(as(fay).team.changeRole({ userId: owner.userId, role: "member", requestKey: key() }))).toBe(
-      "CONFLICT",
-    );
+    expect(
+      await codeOf(as(fay).team.changeRole({ userId: owner.userId, role: "member", requestKey: key() })),
+    ).toBe("CONFLICT");
     expect(await codeOf(as(fay).team.remove({ userId: owner.userId, requestKey: key() }))).toBe("CONFLICT");
     expect(await codeOf(as(owner).team.leave({ requestKey: key() }))).toBe("CONFLICT");
     // An admin may not transfer ownership (the role table), nor may a member manage the team.
     expect(await codeOf(as(fay).team.transferOwnership({ userId: fay.userId, requestKey: key() }))).toBe(
       "FORBIDDEN",
     );
-    expect(await codeOf(as(gus).team.invite({ email: "z@team.test", role: "member", requestKey: key() }))).toBe(
-      "FORBIDDEN",
-    );
+    expect(
+      await codeOf(as(gus).team.invite({ email: "z@team.test", role: "member", requestKey: key() })),
+    ).toBe("FORBIDDEN");
 
     await as(owner).team.transferOwnership({ userId: gus.userId, requestKey: key() });
     expect(await roleIn(owner.accountId, gus.userId)).toBe("owner");
@@ -238,7 +249,9 @@ describe("team: roles, removal, transfer, switching", () => {
   it("lists the user's accounts and switches only into one they belong to", async () => {
     const owner = await signedUp("owner-7@team.test");
     const hal = await signedUp("hal@team.test");
-    await db.accountMember.create({ data: { accountId: owner.accountId, userId: hal.userId, role: "member" } });
+    await db.accountMember.create({
+      data: { accountId: owner.accountId, userId: hal.userId, role: "member" },
+    });
     const list = await as(hal).memberships.list();
     expect(list.map((m) => [m.accountName, m.role, m.active])).toEqual([
       ["hal@team.test's company", "owner", true],
