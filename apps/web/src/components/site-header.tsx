@@ -2,12 +2,16 @@
 // line; narrower screens show the brand and a Menu button, a disclosure (aria-expanded, aria-controls) that
 // opens the same links in a column. Escape closes it and gives focus back to the button; choosing a link,
 // any other navigation, a click outside or tabbing past its end closes it too.
+import type { AppRouter } from "@minutely/api";
 import { Button, cn, signOut, useIntentMutation } from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
 import { Link, useNavigate, useRouterState } from "@tanstack/react-router";
+import type { inferRouterOutputs } from "@trpc/server";
 import { type KeyboardEvent, useEffect, useRef, useState } from "react";
 import { afterAuthChange } from "../lib/auth-navigation.ts";
 import { queryClient, trpc } from "../lib/trpc.ts";
+
+type MembershipList = inferRouterOutputs<AppRouter>["memberships"]["list"];
 
 export const MAIN_ID = "main";
 const MENU_ID = "main-menu";
@@ -28,8 +32,7 @@ const NAV = [
  * The accounts the user belongs to, when more than one: choosing another makes this session act in it
  * (other tabs and devices keep theirs) and every cached answer is dropped.
  */
-function AccountSwitcher() {
-  const memberships = useQuery(trpc.memberships.list.queryOptions());
+function AccountSwitcher({ memberships }: { memberships: MembershipList }) {
   const navigate = useNavigate();
   const switchTo = useIntentMutation(
     trpc.memberships.switch.mutationOptions({
@@ -39,14 +42,13 @@ function AccountSwitcher() {
       },
     }),
   );
-  const list = memberships.data ?? [];
-  if (list.length < 2) return null;
+  const list = memberships;
   const active = list.find((m) => m.active)?.accountId ?? "";
   return (
     <select
       aria-label="Account"
       title={switchTo.error?.message ?? "Switch account"}
-      className="max-w-48 truncate rounded-md border border-slate-300 bg-white px-2 py-1 text-sm"
+      className="min-w-0 max-w-56 flex-1 truncate rounded-md border border-slate-300 bg-white px-2 py-1 text-sm lg:max-w-44 lg:flex-none"
       value={active}
       disabled={switchTo.isPending}
       onChange={(event) => switchTo.mutate({ accountId: event.target.value })}
@@ -73,6 +75,8 @@ function MenuIcon({ open }: { open: boolean }) {
 
 export function SiteHeader() {
   const me = useQuery(trpc.auth.me.queryOptions());
+  const memberships = useQuery({ ...trpc.memberships.list.queryOptions(), enabled: Boolean(me.data) });
+  const several = (memberships.data?.length ?? 0) > 1 ? memberships.data : undefined;
   const navigate = useNavigate();
   const pathname = useRouterState({ select: (state) => state.location.pathname });
   // The menu is open on the page it was opened on: any navigation closes it, without an effect.
@@ -160,17 +164,21 @@ export function SiteHeader() {
                 ))}
               </ul>
               <div className="flex min-w-0 items-center justify-between gap-3 border-t border-slate-200 pt-2 pl-2 lg:ml-auto lg:border-0 lg:pt-0 lg:pl-0">
-                <AccountSwitcher />
-                {/* In the menu a long address wraps; in the one-line header it is cut short (whole on hover). */}
-                {/* The address leads to the account page (sessions, password). */}
-                <Link
-                  to="/account"
-                  onClick={onNavigate}
-                  className="min-w-0 flex-1 text-sm break-all text-slate-500 underline-offset-2 hover:underline lg:hidden lg:max-w-56 lg:flex-none lg:truncate xl:inline"
-                  title={`${me.data.user.email}: your account, sessions and password`}
-                >
-                  {me.data.user.email}
-                </Link>
+                {/* With several accounts the switcher takes the address's place (the account page shows it). */}
+                {several ? (
+                  <AccountSwitcher memberships={several} />
+                ) : (
+                  // In the menu a long address wraps; in the one-line header it is cut short (whole on
+                  // hover). The address leads to the account page (sessions, password).
+                  <Link
+                    to="/account"
+                    onClick={onNavigate}
+                    className="min-w-0 flex-1 text-sm break-all text-slate-500 underline-offset-2 hover:underline lg:hidden lg:max-w-56 lg:flex-none lg:truncate xl:inline"
+                    title={`${me.data.user.email}: your account, sessions and password`}
+                  >
+                    {me.data.user.email}
+                  </Link>
+                )}
                 <Button
                   variant="ghost"
                   className="shrink-0 whitespace-nowrap"
