@@ -29,7 +29,9 @@ async function invite(email: string): Promise<void> {
   const response = await fetch(`${stack.baseUrl}/trpc/team.invite`, {
     method: "POST",
     headers: { cookie: owner.cookie, origin: stack.baseUrl, "content-type": "application/json" },
-    body: JSON.stringify({ json: { email, role: "member", requestKey: `invite-${email.replace(/[^a-z0-9]/gi, "-")}` } }),
+    body: JSON.stringify({
+      json: { email, role: "member", requestKey: `invite-${email.replace(/[^a-z0-9]/gi, "-")}` },
+    }),
   });
   expect(response.status, await response.text()).toBe(200);
 }
