@@ -8,6 +8,7 @@ import type { AccountRole } from "../../permissions.ts";
 import { appRouter } from "../../root.ts";
 import { testPorts } from "../../testing.ts";
 import { createCallerFactory } from "../../trpc.ts";
+import { sessionStillActive } from "../live/index.ts";
 import { INVITATION_TTL_MS, RESEND_MIN_INTERVAL_MS } from "./team.ts";
 
 const { db } = await testDatabase();
@@ -241,9 +242,13 @@ describe("team: roles, removal, transfer, switching", () => {
         data: { role: "owner" },
       }),
     ).rejects.toThrow();
-    // The former owner can now leave.
+    // The former owner can now leave; a live stream of theirs on the account hears nothing more.
+    const stream = sessionStillActive(db, owner.sessionId, owner.accountId);
+    expect(await stream()).toBe(true);
     await as(inAccount(owner, owner.accountId)).team.leave({ requestKey: key() });
     expect(await roleIn(owner.accountId, owner.userId)).toBeNull();
+    expect(await stream()).toBe(false);
+    expect(await sessionStillActive(db, owner.sessionId)()).toBe(true);
   });
 
   it("lists the user's accounts and switches only into one they belong to", async () => {
