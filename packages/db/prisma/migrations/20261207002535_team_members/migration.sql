@@ -1,4 +1,4 @@
--- AlterEnum
+-- AlterEnum (hand-edited: the new roles go before 'member', in the order schema.prisma lists them)
 -- This migration adds more than one value to an enum.
 -- With PostgreSQL versions 11 and earlier, this is not possible
 -- in a single migration. This can be worked around by creating
@@ -6,8 +6,8 @@
 -- the enum.
 
 
-ALTER TYPE "AccountRole" ADD VALUE 'admin';
-ALTER TYPE "AccountRole" ADD VALUE 'billing';
+ALTER TYPE "AccountRole" ADD VALUE 'admin' BEFORE 'member';
+ALTER TYPE "AccountRole" ADD VALUE 'billing' BEFORE 'member';
 
 -- AlterTable
 ALTER TABLE "session" ADD COLUMN     "active_account_id" UUID;
