@@ -106,9 +106,17 @@ describe("header", () => {
     const nav = page.getByRole("navigation", { name: "Main" });
     const items = [
       nav.getByRole("link", { name: "Minutely" }),
-      ...["Dashboard", "Subscription & Packages", "Billing", "API keys", "Usage", "Analytics", "Agents"].map(
-        (name) => nav.getByRole("link", { name, exact: true }),
-      ),
+      ...[
+        "Dashboard",
+        "Subscription & Packages",
+        "Billing",
+        "API keys",
+        "Usage",
+        "Analytics",
+        "Agents",
+        "Integration",
+        "Team",
+      ].map((name) => nav.getByRole("link", { name, exact: true })),
       nav.getByText("alexandra.morgan-operations@example.com"),
       nav.getByRole("button", { name: "Sign out" }),
     ];
@@ -233,6 +241,7 @@ describe("document titles", () => {
       "/forgot-password": "Reset your password · Minutely",
       "/reset-password": "Choose a new password · Minutely",
       "/verify-email": "Confirm your email address · Minutely",
+      "/accept-invitation": "Join an account · Minutely",
     };
     const signedIn: Record<string, string> = {
       "/": "Dashboard · Minutely",
@@ -245,6 +254,7 @@ describe("document titles", () => {
       "/api-keys": "API keys · Minutely",
       "/integration": "Integration · Minutely",
       "/account": "Account · Minutely",
+      "/team": "Team · Minutely",
     };
     expect(new Set(await declaredRoutes("web"))).toEqual(
       new Set([...Object.keys(signedOut), ...Object.keys(signedIn)]),
