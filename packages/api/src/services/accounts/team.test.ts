@@ -9,7 +9,7 @@ import { appRouter } from "../../root.ts";
 import { testPorts } from "../../testing.ts";
 import { createCallerFactory } from "../../trpc.ts";
 import { sessionStillActive } from "../live/index.ts";
-import { INVITATION_TTL_MS, RESEND_MIN_INTERVAL_MS } from "./team.ts";
+import { INVITATION_TTL_MS, MAX_PENDING_INVITATIONS, RESEND_MIN_INTERVAL_MS } from "./team.ts";
 
 const { db } = await testDatabase();
 const clock = fixedClock(new Date("2026-12-01T10:00:00Z"));
@@ -155,6 +155,29 @@ describe("team: invitations", () => {
     const cy = await signedUp("cy@team.test");
     expect(await codeOf(as(cy).invitations.accept({ token: newToken, requestKey: key() }))).toBe("CONFLICT");
     expect(await roleIn(owner.accountId, cy.userId)).toBeNull();
+  });
+
+  it("caps the pending invitations of one account", async () => {
+    const owner = await signedUp("owner-cap@team.test");
+    await db.accountInvitation.createMany({
+      data: Array.from({ length: MAX_PENDING_INVITATIONS }, (_, i) => ({
+        accountId: owner.accountId,
+        email: `cap-${i}@team.test`,
+        role: "member" as const,
+        tokenHash: `${i}`.padStart(64, "f"),
+        expiresAt: new Date("2099-01-01T00:00:00Z"),
+        sentAt: clock.now(),
+      })),
+    });
+    const error = await as(owner)
+      .team.invite({ email: "one-more@team.test", role: "member", requestKey: key() })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TRPCError);
+    expect((error as TRPCError).code).toBe("TOO_MANY_REQUESTS");
+    // Inviting an address already pending still answers its invitation.
+    expect(
+      (await as(owner).team.invite({ email: "cap-3@team.test", role: "member", requestKey: key() })).created,
+    ).toBe(false);
   });
 
   it("an expired invitation cannot be accepted; inviting the address again renews it", async () => {

@@ -14,6 +14,8 @@ export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 export const RESEND_MIN_INTERVAL_MS = 60 * 1000;
 /** At most this many sends (the invite and its resends) per invitation. */
 export const MAX_INVITATION_SENDS = 10;
+/** At most this many pending invitations per account (a bound on the mail one account can send). */
+export const MAX_PENDING_INVITATIONS = 50;
 /** The roles an invitation or a role change may give: ownership moves only by a transfer. */
 export const ASSIGNABLE_ROLES = ["admin", "billing", "member"] as const;
 export type AssignableRole = (typeof ASSIGNABLE_ROLES)[number];
@@ -191,6 +193,18 @@ export async function inviteMember(
       );
     }
     if (pending && pending.expiresAt > now) return { row: pending, created: false, mail: null };
+    if (!pending) {
+      const open = await tx.accountInvitation.count({
+        where: { accountId, acceptedAt: null, revokedAt: null },
+      });
+      if (open >= MAX_PENDING_INVITATIONS) {
+        throw new AppError(
+          "TOO_MANY_REQUESTS",
+          `This account has ${open} pending invitations; revoke some before inviting more.`,
+          "email",
+        );
+      }
+    }
     const data = {
       tokenHash: hash,
       expiresAt: new Date(now.getTime() + INVITATION_TTL_MS),
