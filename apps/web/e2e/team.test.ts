@@ -92,6 +92,10 @@ describe("team members", () => {
     // A billing member sees the team but cannot invite.
     expect(await beaPage.getByRole("form", { name: "Invite a team member" }).count()).toBe(0);
     await screenshot(beaPage, "web-team-as-billing");
+    // The header offers the pages her role may use: Billing, not API keys.
+    const nav = beaPage.getByRole("navigation", { name: "Main" });
+    expect(await nav.getByRole("link", { name: "Billing", exact: true }).count()).toBe(1);
+    expect(await nav.getByRole("link", { name: "API keys", exact: true }).count()).toBe(0);
     // The switcher fits the one-line header (it takes the address's place).
     expect(await beaPage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBe(0);
 

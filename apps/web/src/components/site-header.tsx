@@ -19,14 +19,19 @@ const MENU_ID = "main-menu";
 const NAV = [
   { to: "/", label: "Dashboard", exact: true },
   { to: "/packages", label: "Subscription & Packages", exact: false },
-  { to: "/billing", label: "Billing", exact: false },
-  { to: "/api-keys", label: "API keys", exact: false },
+  { to: "/billing", label: "Billing", exact: false, roles: ["owner", "admin", "billing"] },
+  { to: "/api-keys", label: "API keys", exact: false, roles: ["owner", "admin"] },
   { to: "/usage", label: "Usage", exact: false },
   { to: "/analytics", label: "Analytics", exact: false },
   { to: "/agents", label: "Agents", exact: false },
   { to: "/integration", label: "Integration", exact: false },
   { to: "/team", label: "Team", exact: false },
-] as const;
+] as const satisfies readonly { to: string; label: string; exact: boolean; roles?: readonly string[] }[];
+
+/** A link shown to every role, or to the roles the server's role table gives its page (permissions.ts). */
+function visibleTo(item: (typeof NAV)[number], role: string | null | undefined): boolean {
+  return !("roles" in item) || (role != null && (item.roles as readonly string[]).includes(role));
+}
 
 /**
  * The accounts the user belongs to, when more than one: choosing another makes this session act in it
@@ -150,7 +155,7 @@ export function SiteHeader() {
               )}
             >
               <ul className="flex flex-col lg:flex-row lg:items-center lg:gap-5">
-                {NAV.map((item) => (
+                {NAV.filter((item) => visibleTo(item, me.data?.user.accountRole)).map((item) => (
                   <li key={item.to}>
                     <Link
                       to={item.to}
