@@ -10,6 +10,7 @@ import { testPorts } from "@minutely/api/testing";
 import { databasePoolOf, type SubscriptionStatus } from "@minutely/db";
 import { testDatabase } from "@minutely/db/vitest";
 import { fixedClock } from "@minutely/domain";
+import { userWithAccount } from "@minutely/testing";
 import Fastify from "fastify";
 import { describe, expect, it } from "vitest";
 import { registerDashboardRoutes, sessionTokenOf } from "./dashboard-routes.ts";
@@ -39,7 +40,7 @@ async function signUp(name: string) {
     .getSetCookie()
     .map((c) => c.split(";")[0])
     .join("; ");
-  const user = await db.user.findUniqueOrThrow({ where: { email } });
+  const user = await userWithAccount(db, { email });
   return { cookie, accountId: user.accountId ?? "" };
 }
 

@@ -53,10 +53,15 @@ const LIVE = `('unpaid', 'incomplete', 'paused')`;
 /** $1: the session token (its cookie's signature checked), $2: the route clock's now. */
 export const DASHBOARD_FLOOR_SQL = `
 WITH viewer AS (
-  SELECT u.id AS user_id, u.email, u.name, u.account_id, s.created_at AS session_started_at,
+  SELECT u.id AS user_id, u.email, u.name, m.account_id, s.created_at AS session_started_at,
     $2::timestamptz AS wall
   FROM session s JOIN "user" u ON u.id = s.user_id
-  WHERE s.token = $1 AND s.expires_at >= $2::timestamptz AND u.account_id IS NOT NULL
+  -- The session's active account when the user is a member of it, else their oldest membership.
+  JOIN LATERAL (
+    SELECT account_id FROM account_member WHERE user_id = u.id
+    ORDER BY (account_id = s.active_account_id) DESC NULLS LAST, created_at, account_id LIMIT 1
+  ) m ON true
+  WHERE s.token = $1 AND s.expires_at >= $2::timestamptz
 ),
 plan AS (
   SELECT p.id, p.name, lower(btrim(p.name)) AS name_key, lower(btrim(p.currency)) AS currency,

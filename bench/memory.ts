@@ -447,9 +447,10 @@ export async function startMemoryStack(
       });
       const agentId = ((await agent.json()) as { result?: { data?: { json?: { id?: string } } } }).result
         ?.data?.json?.id;
-      const { rows } = await pool.query(`SELECT account_id FROM "user" WHERE email = $1`, [
-        `memory-${run}-${i}@example.com`,
-      ]);
+      const { rows } = await pool.query(
+        `SELECT m.account_id FROM "user" u JOIN account_member m ON m.user_id = u.id AND m.role = 'owner' WHERE u.email = $1`,
+        [`memory-${run}-${i}@example.com`],
+      );
       customers.push({ accountId: rows[0].account_id, cookie, agentId: agentId ?? "" });
     }
     log(`memory: ${customers.length} customers subscribed; ${options.replicas} API replica(s), a worker`);

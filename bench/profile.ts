@@ -11,6 +11,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { userWithAccount } from "@minutely/testing";
 import autocannon from "autocannon";
 import Stripe from "stripe";
 import {
@@ -120,7 +121,7 @@ async function main() {
       .getSetCookie()
       .map((c) => c.split(";")[0])
       .join("; ");
-    const user = await db.user.findUniqueOrThrow({ where: { email: "dash@example.com" } });
+    const user = await userWithAccount(db, { email: "dash@example.com" });
     await subscribePro(db, user.accountId ?? "", periodStart, "sub_profile_dash");
     const events = Array.from({ length: 300 }, (_, i) => ({
       call_id: `profile-dash-${i}`,

@@ -8,6 +8,7 @@ import { availableParallelism, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { userWithAccount } from "@minutely/testing";
 import autocannon from "autocannon";
 import pg from "pg";
 import Stripe from "stripe";
@@ -248,7 +249,7 @@ async function main() {
     .getSetCookie()
     .map((c) => c.split(";")[0])
     .join("; ");
-  const dashUser = await db.user.findUniqueOrThrow({ where: { email: "dash@example.com" } });
+  const dashUser = await userWithAccount(db, { email: "dash@example.com" });
   const dashAccount = dashUser.accountId ?? "";
   await subscribePro(db, dashAccount, periodStart, "sub_bench_dash");
   const dashEvents = Array.from({ length: 300 }, () => ({ ...event(), account_id: dashAccount }));

@@ -1,5 +1,6 @@
 import { createPrismaClient } from "@minutely/db";
 import { testDatabase } from "@minutely/db/vitest";
+import { userWithAccount } from "@minutely/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildTestServer, cookiesFrom, TEST_ORIGIN } from "./testing.ts";
 
@@ -45,12 +46,9 @@ describe("sign-up", () => {
     const cookie = [response.headers["set-cookie"]].flat().find((c) => c?.includes("session_token"));
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Lax/i);
-    const user = await db.user.findUniqueOrThrow({
-      where: { email: "olivia@example.com" },
-      include: { account: true },
-    });
+    const user = await userWithAccount(db, { email: "olivia@example.com" });
     expect(user.account?.name).toBe("Olivia Owner");
-    expect(user.accountRole).toBe("owner");
+    expect(user.memberships.map((m) => m.role)).toEqual(["owner"]);
     expect(user.role).toBe("user");
   });
 
@@ -89,10 +87,13 @@ describe("sign-up", () => {
       accountId: other.id,
     });
     expect(response.statusCode).toBeGreaterThanOrEqual(200);
-    const user = await db.user.findUnique({ where: { email: "mallory@example.com" } });
+    const user = await db.user.findUnique({
+      where: { email: "mallory@example.com" },
+      include: { memberships: true },
+    });
     if (user) {
       expect(user.role).toBe("user");
-      expect(user.accountId).not.toBe(other.id);
+      expect(user.memberships.map((m) => m.accountId)).not.toContain(other.id);
     }
   });
 });

@@ -5,6 +5,7 @@
 // may be written.
 import { createHash, randomUUID } from "node:crypto";
 import { testDatabase } from "@minutely/db/vitest";
+import { userWithAccount } from "@minutely/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildTestServer, cookiesFrom, TEST_ORIGIN } from "./testing.ts";
 
@@ -38,7 +39,7 @@ await db.user.update({ where: { email: "body-types-admin@example.com" }, data: {
 
 // An Enterprise subscription and an API key of the customer's account, so customer API routes get past
 // their key check to validation.
-const viewer = await db.user.findUniqueOrThrow({ where: { email: "body-types@example.com" } });
+const viewer = await userWithAccount(db, { email: "body-types@example.com" });
 const accountId = viewer.accountId ?? "";
 const enterprise = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Enterprise" } });
 await db.subscription.create({

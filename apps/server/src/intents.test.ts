@@ -5,7 +5,7 @@
 import { syncCatalogToStripe } from "@minutely/api";
 import { testPorts } from "@minutely/api/testing";
 import { testDatabase } from "@minutely/db/vitest";
-import { stripeEmulatorUrl } from "@minutely/testing";
+import { stripeEmulatorUrl, userWithAccount } from "@minutely/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildTestServer, cookiesFrom, TEST_ORIGIN } from "./testing.ts";
 
@@ -32,7 +32,7 @@ async function customerOn(email: string, plan: "Pro" | "Enterprise") {
     payload: { action: "subscribe", package_id: plans[plan], payment_method_id: "pm_card_visa" },
   });
   expect(subscribed.statusCode).toBe(200);
-  const user = await db.user.findUniqueOrThrow({ where: { email } });
+  const user = await userWithAccount(db, { email });
   return { email, cookie, accountId: user.accountId ?? "" };
 }
 

@@ -4,7 +4,7 @@ import { createAuth, ingestUsageEvents, LiveHub } from "@minutely/api";
 import { testPorts } from "@minutely/api/testing";
 import { testDatabase } from "@minutely/db/vitest";
 import { fixedClock } from "@minutely/domain";
-import { stripeEmulatorUrl } from "@minutely/testing";
+import { stripeEmulatorUrl, userWithAccount } from "@minutely/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "./config.ts";
 import { buildServer } from "./server.ts";
@@ -93,7 +93,7 @@ describe("a live stream after sign-out", () => {
     });
     expect(signUp.statusCode, signUp.body).toBe(200);
     const cookie = cookiesFrom(signUp.headers["set-cookie"]);
-    const user = await db.user.findUniqueOrThrow({ where: { email } });
+    const user = await userWithAccount(db, { email });
     const accountId = user.accountId ?? "";
     const plan = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
     await db.subscription.create({

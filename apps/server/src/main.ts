@@ -37,6 +37,10 @@ const metrics = createMetrics({
   defaultMetrics: true,
   onCollectError: (collector, error) => log?.warn({ err: error, collector }, "metrics: gauge not read"),
 });
+if (config.env === "development") {
+  // Development has no SMTP: invitation links are logged, like the sign-in service's links below.
+  ports.settings.onLink = (link) => log?.info(link, `${link.kind} link for ${link.to}: ${link.url}`);
+}
 const auth = createAuth({
   db: ports.db,
   secret: config.sessionSecret,

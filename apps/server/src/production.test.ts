@@ -9,7 +9,12 @@ import { DEMO_USERS } from "@minutely/api";
 import { createPrismaClient, type Database } from "@minutely/db";
 import { freePort } from "@minutely/db/embedded";
 import type {} from "@minutely/db/vitest-global-setup";
-import { REPO_ROOT, type RunningEmulator, startStripeEmulatorProcess } from "@minutely/testing";
+import {
+  REPO_ROOT,
+  type RunningEmulator,
+  startStripeEmulatorProcess,
+  userWithAccount,
+} from "@minutely/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { sample } from "./testing-metrics.ts";
@@ -364,7 +369,7 @@ describe("the production build", () => {
         subscription: { status: "active", package_name: "Starter" },
       });
 
-      const user = await db.user.findUniqueOrThrow({ where: { email } });
+      const user = await userWithAccount(db, { email });
       const startedAt = new Date().toISOString();
       const batch = {
         events: [

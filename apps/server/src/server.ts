@@ -258,12 +258,20 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
           "REST endpoints of Minutely: the sign-in endpoints that take a body (better-auth, session cookie), " +
           "the seed's subscription contract (session cookie), the metering API (service token) and the " +
           "customer API (API keys). Bodies are taken as sent (no type coercion) and neither bodies nor query " +
-          "strings may carry fields a route does not declare (a 400 names them). The SPAs use tRPC at /trpc " +
+          "strings may carry fields a route does not declare (a 400 names them). A session-cookie route acts in " +
+          "the session's active account and only for the roles the role table gives it (owner, admin, billing, " +
+          "member; docs/accounts.md): another role answers 403 naming the role. The SPAs use tRPC at /trpc " +
           "and /trpc/admin (at most 10 calls a batch).",
       },
       components: {
         securitySchemes: {
-          session: { type: "apiKey", in: "cookie", name: "better-auth.session_token" },
+          session: {
+            type: "apiKey",
+            in: "cookie",
+            name: "better-auth.session_token",
+            description:
+              "A signed-in member of the session's active account, checked against the route's roles",
+          },
           meteringToken: { type: "http", scheme: "bearer", description: "METERING_API_TOKEN" },
           apiKey: { type: "http", scheme: "bearer", description: "An account API key" },
         },

@@ -1,4 +1,4 @@
-import { AppError, type Auth, resolveViewer, type Viewer } from "@minutely/api";
+import { AppError, type Auth, resolveViewer, roleRefusal, routeAllows, type Viewer } from "@minutely/api";
 import type { FastifyRequest } from "fastify";
 
 export function headersOf(req: FastifyRequest): Headers {
@@ -26,14 +26,27 @@ export function viewerOf(auth: Auth, req: FastifyRequest): Promise<Viewer | null
   return viewer;
 }
 
-/** A signed-in customer with an account, or a 401/403 in the REST error shape. */
+/** The key of a route in the role table (`ROUTE_ACCESS`): its method and URL pattern as registered. */
+export function routeKeyOf(req: FastifyRequest): string {
+  return `${req.method} ${req.routeOptions.url ?? req.url}`;
+}
+
+/**
+ * A signed-in member of the session's active account whose role the role table allows for this route, or a
+ * 401/403 in the REST error shape. A route missing from the table is refused (deny by default).
+ */
 export async function requireCustomer(
   auth: Auth,
   req: FastifyRequest,
 ): Promise<Viewer & { accountId: string }> {
   const viewer = await viewerOf(auth, req);
   if (!viewer) throw new AppError("UNAUTHORIZED", "Sign in to continue.");
-  if (!viewer.accountId) throw new AppError("FORBIDDEN", "This user has no customer account.");
+  if (!viewer.accountId || !viewer.accountRole) {
+    throw new AppError("FORBIDDEN", "This user has no customer account.");
+  }
+  if (!routeAllows(routeKeyOf(req), viewer.accountRole)) {
+    throw new AppError("FORBIDDEN", roleRefusal(viewer.accountRole));
+  }
   return { ...viewer, accountId: viewer.accountId };
 }
 

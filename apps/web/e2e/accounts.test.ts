@@ -2,7 +2,7 @@
 // layout asks for it and refuses to buy until it is followed; "Forgot your password?" mails a reset link
 // that sets a new password once. Links are read from the outbox (mail_message), as from an inbox. The
 // built SPA, the real API (with the buy gate on, as in production) and the Stripe emulator.
-import { screenshot, testBrowser, testStack } from "@minutely/testing";
+import { screenshot, testBrowser, testStack, userWithAccount } from "@minutely/testing";
 import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PASSWORD, signIn } from "./helpers.ts";
@@ -49,7 +49,7 @@ describe("email verification and the buy gate", () => {
     await page.goto(`${stack.baseUrl}${await mailedLink(email, "/verify-email")}`);
     await page.getByText("Your email address is confirmed").waitFor();
     await screenshot(page, "web-accounts-email-verified");
-    expect((await db.user.findUniqueOrThrow({ where: { email } })).emailVerified).toBe(true);
+    expect((await userWithAccount(db, { email })).emailVerified).toBe(true);
 
     await page.goto(`${stack.baseUrl}/packages`);
     await page.getByRole("heading", { name: "Choose your package" }).waitFor();
@@ -172,7 +172,7 @@ describe("sessions and password", () => {
     await page.getByRole("button", { name: "Save" }).dblclick();
     await page.getByText("Saved. Invoices go to invoices@sol.example.").waitFor();
     await screenshot(page, "web-accounts-company-saved");
-    const user = await db.user.findUniqueOrThrow({ where: { email }, include: { account: true } });
+    const user = await userWithAccount(db, { email });
     expect(user.account).toMatchObject({ name: "Sol Calls Ltd", billingEmail: "invoices@sol.example" });
     await laptop.close();
     await phone.close();

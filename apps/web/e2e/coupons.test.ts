@@ -2,7 +2,7 @@
 // to the stack's Stripe emulator); a new customer types the code on package selection, sees each package's
 // discounted price (and why a wrong code is refused), pays the discounted price on the hosted Checkout page
 // and finds the discount on the Billing page and on the invoice.
-import { screenshot, testBrowser, testStack } from "@minutely/testing";
+import { screenshot, testBrowser, testStack, userWithAccount } from "@minutely/testing";
 import type { Page } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { PASSWORD } from "./helpers.ts";
@@ -120,7 +120,7 @@ describe("coupons and promotion codes", () => {
     await admin.getByRole("button", { name: "Create coupon" }).click();
     await admin.getByText("Goodwill is created: 50% off on every invoice.").waitFor();
 
-    const user = await stack.database.db.user.findUniqueOrThrow({ where: { email: "dana@example.com" } });
+    const user = await userWithAccount(stack.database.db, { email: "dana@example.com" });
     await admin.goto(`${stack.baseUrl}/admin/customers/${user.accountId}`);
     await admin
       .getByLabel("Apply a coupon to this subscription")

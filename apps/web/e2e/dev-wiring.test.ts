@@ -27,6 +27,9 @@ const ROUTES: Record<string, string> = {
   "/integration": "Integration",
   "/packages": "Subscription & Packages",
   "/account": "Account",
+  "/team": "Team",
+  // Without a token (a link cut short) the page says so.
+  "/accept-invitation": "Join an account",
   "/forgot-password": "Reset your password",
   // Without a token (a link cut short) the page says so.
   "/reset-password": "Reset link incomplete",

@@ -2,7 +2,7 @@
 // the real API and the Stripe emulator: a Starter customer who paid on the hosted Checkout page reaches the
 // cap in the period's first hour, sees calls paused and the upgrade on the dashboard, upgrades, is told on
 // the Billing page what was charged and what comes next, and reads each invoice line by line.
-import { screenshot, testBrowser, testStack } from "@minutely/testing";
+import { screenshot, testBrowser, testStack, userWithAccount } from "@minutely/testing";
 import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { reportMinutes, signUpAndPay } from "./helpers.ts";
@@ -23,7 +23,7 @@ const money = (cents: number) =>
 beforeAll(async () => {
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await signUpAndPay(stack, page, { name: "Ulla Upgrade", email: EMAIL }, "Starter");
-  accountId = (await db.user.findUniqueOrThrow({ where: { email: EMAIL } })).accountId ?? "";
+  accountId = (await userWithAccount(db, { email: EMAIL })).accountId ?? "";
 });
 
 describe("the customer journey, polished", () => {

@@ -3,7 +3,7 @@
 // is voided, calls are denied subscription_paused), and "Resume now" lifts the pause. The built SPA, the
 // real API and the Stripe emulator, for real.
 import { createStripeClient } from "@minutely/api";
-import { screenshot, testBrowser, testStack } from "@minutely/testing";
+import { screenshot, testBrowser, testStack, userWithAccount } from "@minutely/testing";
 import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { METERING_TOKEN, signUpAndPay } from "./helpers.ts";
@@ -19,7 +19,7 @@ beforeAll(async () => {
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await signUpAndPay(stack, page, { name: "Pia Pause", email: "pia@example.com" }, "Pro");
   const db = stack.database.db;
-  accountId = (await db.user.findUniqueOrThrow({ where: { email: "pia@example.com" } })).accountId ?? "";
+  accountId = (await userWithAccount(db, { email: "pia@example.com" })).accountId ?? "";
   agentId = (await db.agent.create({ data: { accountId, name: "Front desk" } })).id;
 });
 

@@ -3,7 +3,14 @@
 // comparison table, the greeting of a new customer, and what a customer without a package is offered on
 // the Agents and Usage pages. The built SPA, the real API, in Chromium.
 import { join } from "node:path";
-import { declaredRoutes, SCREENSHOT_DIR, screenshot, testBrowser, testStack } from "@minutely/testing";
+import {
+  declaredRoutes,
+  SCREENSHOT_DIR,
+  screenshot,
+  testBrowser,
+  testStack,
+  userWithAccount,
+} from "@minutely/testing";
 import type { Locator, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 
@@ -99,9 +106,17 @@ describe("header", () => {
     const nav = page.getByRole("navigation", { name: "Main" });
     const items = [
       nav.getByRole("link", { name: "Minutely" }),
-      ...["Dashboard", "Subscription & Packages", "Billing", "API keys", "Usage", "Analytics", "Agents"].map(
-        (name) => nav.getByRole("link", { name, exact: true }),
-      ),
+      ...[
+        "Dashboard",
+        "Subscription & Packages",
+        "Billing",
+        "API keys",
+        "Usage",
+        "Analytics",
+        "Agents",
+        "Integration",
+        "Team",
+      ].map((name) => nav.getByRole("link", { name, exact: true })),
       nav.getByText("alexandra.morgan-operations@example.com"),
       nav.getByRole("button", { name: "Sign out" }),
     ];
@@ -226,6 +241,7 @@ describe("document titles", () => {
       "/forgot-password": "Reset your password · Minutely",
       "/reset-password": "Choose a new password · Minutely",
       "/verify-email": "Confirm your email address · Minutely",
+      "/accept-invitation": "Join an account · Minutely",
     };
     const signedIn: Record<string, string> = {
       "/": "Dashboard · Minutely",
@@ -238,6 +254,7 @@ describe("document titles", () => {
       "/api-keys": "API keys · Minutely",
       "/integration": "Integration · Minutely",
       "/account": "Account · Minutely",
+      "/team": "Team · Minutely",
     };
     expect(new Set(await declaredRoutes("web"))).toEqual(
       new Set([...Object.keys(signedOut), ...Object.keys(signedIn)]),
@@ -350,7 +367,7 @@ describe("a new customer", () => {
     await page.getByRole("heading", { name: "Choose your package" }).waitFor();
 
     // Subscribed, still in the session sign-up opened: a welcome, not a "welcome back".
-    const user = await stack.database.db.user.findUniqueOrThrow({ where: { email: "nora@example.com" } });
+    const user = await userWithAccount(stack.database.db, { email: "nora@example.com" });
     await subscribe(user.accountId ?? "", "Starter");
     await page.goto(`${stack.baseUrl}/`);
     const greeting = page.getByTestId("dashboard-greeting");

@@ -4,7 +4,7 @@
 // invoice document, rendered to an image with pdf.js in Chromium and looked at. The built SPA, the real API
 // and the Stripe emulator, for real.
 import { createStripeClient } from "@minutely/api";
-import { screenshot, screenshotPdf, testBrowser, testStack } from "@minutely/testing";
+import { screenshot, screenshotPdf, testBrowser, testStack, userWithAccount } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
 import { signUpAndPay } from "./helpers.ts";
 
@@ -17,8 +17,7 @@ describe("refunds and credits on the customer's Billing page", () => {
   it("shows an admin's refund and one made in Stripe on the invoice and in the list, with the PDF", async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await signUpAndPay(stack, page, { name: "Rita Refund", email: "rita@example.com" }, "Pro");
-    const accountId =
-      (await db.user.findUniqueOrThrow({ where: { email: "rita@example.com" } })).accountId ?? "";
+    const accountId = (await userWithAccount(db, { email: "rita@example.com" })).accountId ?? "";
     const invoice = await db.billingHistory.findFirstOrThrow({ where: { accountId } });
     const admin = await stack.createUser({ email: "ops@refunds.test", password: "admin-password-1" });
     await db.user.update({ where: { id: admin.userId }, data: { role: "admin" } });

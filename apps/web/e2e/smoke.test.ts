@@ -1,4 +1,4 @@
-import { screenshot, testBrowser, testStack } from "@minutely/testing";
+import { screenshot, testBrowser, testStack, userWithAccount } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
 
 const stack = await testStack({ spas: { web: true } });
@@ -37,11 +37,8 @@ describe("customer app smoke test", () => {
     expect(trpcCalls.some((url) => url.includes("catalog.selection"))).toBe(true);
     await screenshot(page, "web-smoke-packages");
 
-    const user = await stack.database.db.user.findUniqueOrThrow({
-      where: { email: "sam@example.com" },
-      include: { account: true },
-    });
+    const user = await userWithAccount(stack.database.db, { email: "sam@example.com" });
     expect(user.account?.name).toBe("Sam Smoke");
-    expect(user.accountRole).toBe("owner");
+    expect(user.memberships.map((m) => m.role)).toEqual(["owner"]);
   });
 });

@@ -3,7 +3,7 @@
 // before the end the dashboard asks for a card ("Add a card") and the owner is emailed. The built SPA, the
 // real API and the Stripe emulator (its webhooks delivered to the API), for real.
 import { createStripeClient } from "@minutely/api";
-import { screenshot, testBrowser, testStack } from "@minutely/testing";
+import { screenshot, testBrowser, testStack, userWithAccount } from "@minutely/testing";
 import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PASSWORD } from "./helpers.ts";
@@ -64,8 +64,7 @@ describe("free trials", () => {
     await page.getByTestId("dashboard-trial").waitFor();
 
     // The Stripe test clock reaches 3 days before the end: trial_will_end, the banner and the email.
-    const accountId =
-      (await db.user.findUniqueOrThrow({ where: { email: "tia@example.com" } })).accountId ?? "";
+    const accountId = (await userWithAccount(db, { email: "tia@example.com" })).accountId ?? "";
     const row = await db.subscription.findFirstOrThrow({ where: { accountId } });
     expect(row.status).toBe("trialing");
     const warnAt = (row.trialEnd?.getTime() ?? 0) - 3 * 86_400_000 + 3_600_000;

@@ -35,6 +35,11 @@ const page = {
   apiKeys: lazyRouteComponent(() => import("./routes/api-keys.tsx"), "ApiKeysPage"),
   integration: lazyRouteComponent(() => import("./routes/integration.tsx"), "IntegrationPage"),
   account: lazyRouteComponent(() => import("./routes/account.tsx"), "AccountPage"),
+  team: lazyRouteComponent(() => import("./routes/team.tsx"), "TeamPage"),
+  acceptInvitation: lazyRouteComponent(
+    () => import("./routes/accept-invitation.tsx"),
+    "AcceptInvitationPage",
+  ),
 };
 
 const meQuery = trpc.auth.me.queryOptions();
@@ -108,6 +113,14 @@ const verifyEmailRoute = createRoute({
   path: "/verify-email",
   validateSearch: tokenSearch,
   component: page.verifyEmail,
+});
+
+/** The link of an invitation mail: works signed out (it offers sign-in and sign-up, then comes back). */
+const acceptInvitationRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/accept-invitation",
+  validateSearch: tokenSearch,
+  component: page.acceptInvitation,
 });
 
 /**
@@ -225,6 +238,12 @@ const accountRoute = createRoute({
   component: page.account,
 });
 
+const teamRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/team",
+  component: page.team,
+});
+
 const packagesRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/packages",
@@ -259,6 +278,7 @@ export const router = createRouter({
     forgotPasswordRoute,
     resetPasswordRoute,
     verifyEmailRoute,
+    acceptInvitationRoute,
     appRoute.addChildren([
       indexRoute,
       packagesRoute,
@@ -270,6 +290,7 @@ export const router = createRouter({
       analyticsRoute,
       integrationRoute,
       accountRoute,
+      teamRoute,
     ]),
   ]),
 });

@@ -5,6 +5,7 @@ import type { Database } from "@minutely/db";
 import { betterAuth } from "better-auth";
 import { prismaAdapter } from "better-auth/adapters/prisma";
 import type { Viewer } from "./context.ts";
+import { type AccountRole, isAccountRole } from "./permissions.ts";
 import type { Mailer } from "./ports/mailer.ts";
 
 /**
@@ -92,8 +93,9 @@ export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 128;
 
 /**
- * The Prisma client better-auth writes through. Creating a user also creates its Account with the user as
- * owner, as one nested write, so a failed sign-up leaves neither behind.
+ * The Prisma client better-auth writes through. Creating a user also creates its own Account with the user
+ * as its owner (an `account_member` row), as one nested write, so a failed sign-up leaves nothing behind. A
+ * user who joins by invitation has this account too (their own, empty) besides the one they joined.
  */
 function withAccountOnSignUp(db: Database) {
   return db.$extends({
@@ -101,12 +103,11 @@ function withAccountOnSignUp(db: Database) {
       user: {
         async create({ args, query }) {
           const data = args.data as Record<string, unknown>;
-          if (data.accountId === undefined && data.account === undefined) {
+          if (data.memberships === undefined) {
             const name = typeof data.name === "string" && data.name.trim() ? data.name.trim() : "My account";
             args.data = {
               ...(args.data as object),
-              accountRole: "owner",
-              account: { create: { name: name.slice(0, 120) } },
+              memberships: { create: { role: "owner", account: { create: { name: name.slice(0, 120) } } } },
             } as typeof args.data;
           }
           return query(args);
@@ -116,8 +117,11 @@ function withAccountOnSignUp(db: Database) {
   });
 }
 
+/** The database each auth instance was made with (resolveViewer reads memberships through it). */
+const databaseOfAuth = new WeakMap<object, Database>();
+
 export function createAuth(options: AuthOptions) {
-  return betterAuth({
+  const auth = betterAuth({
     appName: "Minutely",
     baseURL: options.baseUrl,
     basePath: "/api/auth",
@@ -171,12 +175,13 @@ export function createAuth(options: AuthOptions) {
       modelName: "user",
       additionalFields: {
         role: { type: "string", required: false, input: false, defaultValue: "user" },
-        accountId: { type: "string", required: false, input: false },
       },
     },
     account: { modelName: "authCredential" },
     session: {
       modelName: "session",
+      // The account this session acts in; set only by Minutely (`memberships.switch`), never by a client.
+      additionalFields: { activeAccountId: { type: "string", required: false, input: false } },
       expiresIn: 60 * 60 * 24 * 14,
       updateAge: 60 * 60 * 24,
     },
@@ -191,22 +196,50 @@ export function createAuth(options: AuthOptions) {
       defaultCookieAttributes: { httpOnly: true, sameSite: "lax", secure: options.secureCookies },
     },
   });
+  databaseOfAuth.set(auth, options.db);
+  return auth;
 }
 
 export type Auth = ReturnType<typeof createAuth>;
+
+/**
+ * The account a session acts in and the user's role there: the session's chosen account when the user is
+ * still a member of it, else the user's oldest membership (their own account, made at sign-up). Read on every
+ * request, so a removed member or a changed role takes effect at the next request.
+ */
+export async function activeMembership(
+  db: Database,
+  userId: string,
+  activeAccountId: string | null,
+): Promise<{ accountId: string; role: AccountRole } | null> {
+  const memberships = await db.accountMember.findMany({
+    where: { userId },
+    orderBy: [{ createdAt: "asc" }, { accountId: "asc" }],
+    select: { accountId: true, role: true },
+  });
+  const chosen = memberships.find((m) => m.accountId === activeAccountId) ?? memberships[0];
+  if (!chosen || !isAccountRole(chosen.role)) return null;
+  return { accountId: chosen.accountId, role: chosen.role };
+}
 
 /** The signed-in viewer for a request's headers, or null. */
 export async function resolveViewer(auth: Auth, headers: Headers): Promise<Viewer | null> {
   const result = await auth.api.getSession({ headers });
   if (!result) return null;
-  const user = result.user as typeof result.user & { role?: unknown; accountId?: unknown };
+  const user = result.user as typeof result.user & { role?: unknown };
+  const session = result.session as typeof result.session & { activeAccountId?: unknown };
+  const db = databaseOfAuth.get(auth);
+  if (!db) throw new Error("resolveViewer: this auth instance was not made by createAuth");
+  const active = typeof session.activeAccountId === "string" ? session.activeAccountId : null;
+  const membership = await activeMembership(db, user.id, active);
   return {
     userId: user.id,
     email: user.email,
     name: user.name,
     role: user.role === "admin" ? "admin" : "user",
     emailVerified: user.emailVerified === true,
-    accountId: typeof user.accountId === "string" ? user.accountId : null,
+    accountId: membership?.accountId ?? null,
+    accountRole: membership?.role ?? null,
     sessionStartedAt: new Date(result.session.createdAt),
     sessionId: result.session.id,
   };

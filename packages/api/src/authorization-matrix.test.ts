@@ -5,6 +5,7 @@ import { stripeEmulatorUrl } from "@minutely/testing";
 import { TRPCError } from "@trpc/server";
 import { describe, expect, it } from "vitest";
 import type { Context, Viewer } from "./context.ts";
+import { ACCOUNT_ROLES, type AccountRole, PROCEDURE_ACCESS } from "./permissions.ts";
 import { adminRouter, appRouter } from "./root.ts";
 import { syncCatalogToStripe } from "./services/catalog/catalog-admin.ts";
 import { testPorts } from "./testing.ts";
@@ -15,7 +16,7 @@ const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl() });
 await syncCatalogToStripe(ports);
 
 /** Procedures anyone may call. Adding one here is a deliberate decision. */
-const PUBLIC_PROCEDURES = new Set(["system.status", "auth.me", "catalog.list"]);
+const PUBLIC_PROCEDURES = new Set(["system.status", "auth.me", "catalog.list", "invitations.preview"]);
 
 /**
  * For every account-scoped customer procedure, a probe run as a customer of account A while account B has
@@ -23,7 +24,7 @@ const PUBLIC_PROCEDURES = new Set(["system.status", "auth.me", "catalog.list"]);
  * BAD_REQUEST), or, for procedures without such an input, a check that the result shows A's data only.
  */
 type Probe =
-  | { input: (b: AccountFixture) => unknown; mayActOnOwnAccount?: boolean }
+  | { input: (b: AccountFixture) => unknown; mayActOnOwnAccount?: boolean; alsoRefusedWith?: string }
   | { input?: undefined; check: (result: unknown, a: AccountFixture, b: AccountFixture) => void };
 
 interface AccountFixture {
@@ -129,6 +130,27 @@ const CROSS_ACCOUNT_PROBES: Record<string, Probe> = {
       expect(result).toMatchObject({ name: "a@example.com's account", invoicesTo: "a@example.com" }),
   },
   "accountSettings.update": { input: (b) => ({ name: "Renamed by A", accountId: b.accountId }) },
+  // The team is the caller's active account's; B's members, invitations and ownership are out of reach.
+  "team.list": {
+    check: (result, a) =>
+      expect((result as { members: { userId: string }[] }).members.map((m) => m.userId)).toEqual([a.userId]),
+  },
+  "team.invite": { input: (b) => ({ email: "x@example.com", role: "member", accountId: b.accountId }) },
+  "team.resendInvitation": { input: () => ({ invitationId: invitationOfB.id }) },
+  "team.revokeInvitation": { input: () => ({ invitationId: invitationOfB.id }) },
+  "team.changeRole": { input: (b) => ({ userId: b.userId, role: "member" }) },
+  "team.remove": { input: (b) => ({ userId: b.userId }) },
+  // The owner of A cannot leave A; nothing of B is named.
+  "team.leave": { input: () => undefined, alsoRefusedWith: "CONFLICT" },
+  "team.transferOwnership": { input: (b) => ({ userId: b.userId }) },
+  // A user's own memberships; switching into B (not a member) is refused.
+  "memberships.list": {
+    check: (result, a) =>
+      expect((result as { accountId: string }[]).map((m) => m.accountId)).toEqual([a.accountId]),
+  },
+  "memberships.switch": { input: (b) => ({ accountId: b.accountId }) },
+  // Accepting needs the invited address: B's invitation token is not A's (and the stored hash is no token).
+  "invitations.accept": { input: () => ({ token: invitationOfB.tokenHash }) },
   "integration.get": {
     check: (result, a) =>
       expect(result).toMatchObject({ account: { id: a.accountId }, agents: [], subscribed: false }),
@@ -159,7 +181,9 @@ async function errorCodeOf(promise: Promise<unknown>): Promise<string | "OK"> {
 
 async function createCustomer(email: string): Promise<Viewer> {
   const account = await db.account.create({ data: { name: `${email}'s account` } });
-  const user = await db.user.create({ data: { email, name: email, accountId: account.id } });
+  const user = await db.user.create({
+    data: { email, name: email, memberships: { create: { accountId: account.id, role: "owner" } } },
+  });
   return { userId: user.id, email, name: email, role: "user", accountId: account.id };
 }
 
@@ -243,6 +267,16 @@ const sessionOfB = await db.session.create({
     expiresAt: new Date("2099-01-01T00:00:00Z"),
   },
 });
+const invitationOfB = await db.accountInvitation.create({
+  data: {
+    accountId: fixtureB.accountId,
+    email: "invitee-of-b@example.com",
+    role: "member",
+    tokenHash: "c".repeat(64),
+    expiresAt: new Date("2099-01-01T00:00:00Z"),
+    sentAt: new Date("2026-11-01T00:00:00Z"),
+  },
+});
 const meteringOfB = { agentId: agentOfB.id, inactiveAgentId: inactiveAgentOfB.id, alertId: alertOfB.id };
 const meteringSnapshotOfB = async () => ({
   agents: await db.agent.findMany({ where: { accountId: fixtureB.accountId }, orderBy: { name: "asc" } }),
@@ -294,6 +328,7 @@ describe("authorization matrix", () => {
       if (probe.input) {
         const code = await errorCodeOf(call(appCaller(customerA), path, probe.input(fixtureB)));
         const refused = ["FORBIDDEN", "NOT_FOUND", "BAD_REQUEST", "PRECONDITION_FAILED"];
+        if (probe.alsoRefusedWith) refused.push(probe.alsoRefusedWith);
         expect(probe.mayActOnOwnAccount ? [...refused, "OK"] : refused).toContain(code);
       } else {
         probe.check(await call(appCaller(customerA), path), fixtureA, fixtureB);
@@ -318,6 +353,15 @@ describe("authorization matrix", () => {
     expect(await meteringSnapshotOfB()).toEqual(meteringOfBBefore);
   });
 
+  it("leaves account B's team and invitation as they were after every probe", async () => {
+    expect(await db.accountInvitation.findUniqueOrThrow({ where: { id: invitationOfB.id } })).toEqual(
+      invitationOfB,
+    );
+    expect(await db.accountMember.findMany({ where: { accountId: fixtureB.accountId } })).toMatchObject([
+      { userId: fixtureB.userId, role: "owner" },
+    ]);
+  });
+
   it("leaves user B's session as it was after every probe", async () => {
     expect(await db.session.findUniqueOrThrow({ where: { id: sessionOfB.id } })).toEqual(sessionOfB);
   });
@@ -328,5 +372,96 @@ describe("authorization matrix", () => {
     expect(meA.account?.id).toBe(customerA.accountId);
     expect(meB.account?.id).toBe(customerB.accountId);
     expect(await call(appCaller(null), "auth.me")).toBeNull();
+  });
+});
+
+// The role axis: every customer procedure is in the role table (permissions.ts), and a member of each role
+// is refused exactly the procedures the table does not give that role. The probes send an input no
+// procedure accepts, so a procedure the role may call answers BAD_REQUEST (it is never run).
+const teamAccount = await db.account.create({ data: { name: "Role matrix" } });
+const members = Object.fromEntries(
+  await Promise.all(
+    ACCOUNT_ROLES.map(async (role) => {
+      const email = `role-${role}@example.com`;
+      const user = await db.user.create({
+        data: { email, name: email, memberships: { create: { accountId: teamAccount.id, role } } },
+      });
+      const viewer: Viewer = { userId: user.id, email, name: email, role: "user", accountId: teamAccount.id };
+      return [role, viewer] as const;
+    }),
+  ),
+) as Record<AccountRole, Viewer>;
+const accountless = await db.user.create({ data: { email: "no-account@example.com", name: "No account" } });
+const accountlessViewer: Viewer = {
+  userId: accountless.id,
+  email: accountless.email,
+  name: accountless.name,
+  role: "user",
+  accountId: null,
+};
+const NO_INPUT_ACCEPTS_THIS = { roleMatrixProbe: true };
+
+async function refusalOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    const result = await promise;
+    // A subscription answers an async iterable before its input is judged: read its first message.
+    if (result && typeof result === "object" && Symbol.asyncIterator in result) {
+      const iterator = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+      await iterator.next();
+      await iterator.return?.();
+    }
+    return "OK";
+  } catch (error) {
+    if (!(error instanceof TRPCError)) throw error;
+    return error.code === "FORBIDDEN" ? `FORBIDDEN: ${error.message}` : error.code;
+  }
+}
+
+describe("authorization matrix: roles", () => {
+  const appPaths = procedurePaths(appRouter);
+
+  it("has every customer procedure in the role table, and nothing else", () => {
+    const missing = appPaths.filter((p) => !Object.hasOwn(PROCEDURE_ACCESS, p));
+    const stale = Object.keys(PROCEDURE_ACCESS).filter((p) => !appPaths.includes(p));
+    expect({ missing, stale }).toEqual({ missing: [], stale: [] });
+  });
+
+  it("public procedures are the table's public ones", () => {
+    const publicInTable = Object.entries(PROCEDURE_ACCESS)
+      .filter(([, access]) => access === "public")
+      .map(([path]) => path);
+    expect(publicInTable.sort()).toEqual([...PUBLIC_PROCEDURES].sort());
+  });
+
+  const userPaths = Object.entries(PROCEDURE_ACCESS)
+    .filter(([, access]) => access === "user")
+    .map(([path]) => path);
+  it.each(userPaths)("user %s: any signed-in user, also one without an account", async (path) => {
+    const code = await refusalOf(call(appCaller(accountlessViewer), path, NO_INPUT_ACCEPTS_THIS));
+    expect(code).toBe("BAD_REQUEST");
+  });
+
+  const cells = Object.entries(PROCEDURE_ACCESS).flatMap(([path, access]) =>
+    Array.isArray(access)
+      ? ACCOUNT_ROLES.map((role) => [path, role, (access as readonly AccountRole[]).includes(role)] as const)
+      : [],
+  );
+  it.each(cells)("%s as %s: allowed %s", async (path, role, allowed) => {
+    const code = await refusalOf(call(appCaller(members[role]), path, NO_INPUT_ACCEPTS_THIS));
+    if (allowed) expect(code).toBe("BAD_REQUEST");
+    else
+      expect(code).toBe(
+        `FORBIDDEN: Your role in this account (${role}) does not allow this. Ask the account owner or an admin.`,
+      );
+  });
+
+  it("refuses account procedures to a user with no account, and to one no longer a member", async () => {
+    expect(await refusalOf(call(appCaller(accountlessViewer), "dashboard.get"))).toBe(
+      "FORBIDDEN: This user has no customer account.",
+    );
+    const former: Viewer = { ...accountlessViewer, accountId: teamAccount.id };
+    expect(await refusalOf(call(appCaller(former), "dashboard.get"))).toBe(
+      "FORBIDDEN: You are not a member of this account.",
+    );
   });
 });

@@ -1,5 +1,6 @@
 import type { Database } from "@minutely/db";
 import type { Clock } from "@minutely/domain";
+import type { AccountRole } from "./permissions.ts";
 import type { BillingProvider } from "./ports/billing.ts";
 import type { LiveHub } from "./ports/live.ts";
 import type { Mailer } from "./ports/mailer.ts";
@@ -13,8 +14,16 @@ export interface Viewer {
   role: "user" | "admin";
   /** Whether the user confirmed their address (the link mailed on sign-up). Absent: not known (tests, tools). */
   emailVerified?: boolean;
-  /** The tenant the user belongs to; every account-scoped query filters by it. */
+  /**
+   * The account this request acts in (the session's active account, checked against the user's
+   * memberships); every account-scoped query filters by it. Null: the user belongs to no account.
+   */
   accountId: string | null;
+  /**
+   * The user's role in `accountId` as the server read it for this request. Absent (tests, tools): the
+   * account procedures read it from `account_member` themselves; a viewer that is no member is refused.
+   */
+  accountRole?: AccountRole | null;
   /**
    * When the session of this request was opened (by signing up or signing in). Absent for viewers made
    * without a session (tests, tools).
@@ -41,6 +50,8 @@ export interface Settings {
    * in tests). Absent: not required.
    */
   requireVerifiedEmailToBuy?: boolean;
+  /** Told every invitation link mailed (development logs it, like the sign-in service's links). */
+  onLink?: (link: { kind: "invitation"; to: string; url: string }) => void;
 }
 
 /** What services need from the outside world. Tests pass real implementations or real fakes. */

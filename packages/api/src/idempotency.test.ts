@@ -20,7 +20,9 @@ const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl() });
 
 async function createUser(email: string, role: "user" | "admin", sessionId?: string): Promise<Viewer> {
   const account = await db.account.create({ data: { name: `${email}'s account` } });
-  const user = await db.user.create({ data: { email, name: email, accountId: account.id, role } });
+  const user = await db.user.create({
+    data: { email, name: email, memberships: { create: { accountId: account.id, role: "owner" } }, role },
+  });
   return { userId: user.id, email, name: email, role, accountId: account.id, sessionId };
 }
 
@@ -87,6 +89,16 @@ const INPUTS: Record<string, unknown> = {
   "sessions.revoke": { sessionId: someId },
   "accountSettings.update": { name: "Acme Calls" },
   "sessions.revokeOthers": {},
+  "team.invite": { email: "new@example.com", role: "member" },
+  "team.resendInvitation": { invitationId: someId },
+  "team.revokeInvitation": { invitationId: someId },
+  "team.changeRole": { userId: someId, role: "billing" },
+  "team.remove": { userId: someId },
+  "team.leave": {},
+  "team.transferOwnership": { userId: someId },
+  "memberships.switch": { accountId: someId },
+  "invitations.accept": { token: "a".repeat(43) },
+  "customers.resendInvitation": { accountId: someId, invitationId: someId },
   "spendCap.set": { amountCents: 5000, currency: "usd" },
   "packs.autoTopUp.set": { settings: { packId: someId, thresholdMinutes: 100, maxPerMonth: 2 } },
   "packs.buyWithCheckout": { packId: someId },

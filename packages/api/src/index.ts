@@ -38,6 +38,17 @@ export {
   type TaskName,
   type TaskPayload,
 } from "./jobs/tasks.ts";
+export {
+  ACCOUNT_ROLES,
+  type Access,
+  type AccountRole,
+  isAccountRole,
+  PROCEDURE_ACCESS,
+  procedureAccess,
+  ROUTE_ACCESS,
+  roleRefusal,
+  routeAllows,
+} from "./permissions.ts";
 export { DEFAULT_LIVE_LIMITS, LiveHub, type LiveLimits } from "./ports/live.ts";
 export { type Mailer, type MailInput, OutboxMailer } from "./ports/mailer.ts";
 export { type EnqueueOptions, type JobPayload, type JobQueue, PostgresJobQueue } from "./ports/queue.ts";

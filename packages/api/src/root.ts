@@ -26,6 +26,7 @@ import { sessionsRouter } from "./routers/sessions.ts";
 import { spendCapRouter } from "./routers/spend-cap.ts";
 import { subscriptionRouter } from "./routers/subscription.ts";
 import { systemRouter } from "./routers/system.ts";
+import { invitationsRouter, membershipsRouter, teamRouter } from "./routers/team.ts";
 import { usageRouter } from "./routers/usage.ts";
 import { router } from "./trpc.ts";
 
@@ -35,6 +36,9 @@ export const appRouter = router({
   auth: authRouter,
   sessions: sessionsRouter,
   accountSettings: accountSettingsRouter,
+  team: teamRouter,
+  memberships: membershipsRouter,
+  invitations: invitationsRouter,
   catalog: catalogRouter,
   subscription: subscriptionRouter,
   apiKeys: apiKeysRouter,

@@ -15,7 +15,9 @@ const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl() });
 
 async function createUser(email: string, role: "user" | "admin"): Promise<Viewer> {
   const account = await db.account.create({ data: { name: `${email}'s account` } });
-  const user = await db.user.create({ data: { email, name: email, accountId: account.id, role } });
+  const user = await db.user.create({
+    data: { email, name: email, memberships: { create: { accountId: account.id, role: "owner" } }, role },
+  });
   return { userId: user.id, email, name: email, role, accountId: account.id };
 }
 

@@ -5,6 +5,7 @@ import { ZodError, z } from "zod";
 import type { Context } from "./context.ts";
 import { AppError, DATABASE_UNAVAILABLE, toTRPCError } from "./errors.ts";
 import { type IdempotencyOptions, runIdempotently } from "./idempotency.ts";
+import { type AccountRole, isAccountRole, procedureAccess, roleRefusal } from "./permissions.ts";
 
 /**
  * A zod error's problems as (field, message) pairs. An unknown key is named by its own path (`accountId`,
@@ -92,11 +93,43 @@ export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   return next({ ctx: { ...ctx, viewer: ctx.viewer } });
 });
 
-/** A signed-in user with an account: the procedures customers use. ctx.accountId is theirs alone. */
-export const accountProcedure = authedProcedure.use(({ ctx, next }) => {
+/**
+ * A signed-in user acting for themselves, not for an account (their sessions, memberships, accepting an
+ * invitation): the role table (permissions.ts) must say "user" for the procedure.
+ */
+export const userProcedure = authedProcedure.use(({ path, next }) => {
+  if (procedureAccess(path) !== "user") {
+    throw new TRPCError({ code: "FORBIDDEN", message: `${path} is not in the role table.` });
+  }
+  return next();
+});
+
+/**
+ * A member of the session's active account whose role the role table (permissions.ts) allows for this
+ * procedure: the procedures customers use. ctx.accountId is theirs alone; a procedure missing from the table
+ * is refused (deny by default).
+ */
+export const accountProcedure = authedProcedure.use(async ({ ctx, path, next }) => {
   const accountId = ctx.viewer.accountId;
   if (!accountId) throw new TRPCError({ code: "FORBIDDEN", message: "This user has no customer account." });
-  return next({ ctx: { ...ctx, accountId } });
+  const access = procedureAccess(path);
+  if (!Array.isArray(access)) {
+    throw new TRPCError({ code: "FORBIDDEN", message: `${path} is not in the role table.` });
+  }
+  let role: AccountRole | null | undefined = ctx.viewer.accountRole;
+  if (role === undefined) {
+    // A viewer made without the server's session lookup (tests, tools): read the membership here.
+    const member = await ctx.db.accountMember.findUnique({
+      where: { accountId_userId: { accountId, userId: ctx.viewer.userId } },
+      select: { role: true },
+    });
+    role = member && isAccountRole(member.role) ? member.role : null;
+  }
+  if (!role) throw new TRPCError({ code: "FORBIDDEN", message: "You are not a member of this account." });
+  if (!(access as readonly AccountRole[]).includes(role)) {
+    throw new TRPCError({ code: "FORBIDDEN", message: roleRefusal(role) });
+  }
+  return next({ ctx: { ...ctx, accountId, accountRole: role } });
 });
 
 export const adminProcedure = authedProcedure.use(({ ctx, next }) => {

@@ -12,6 +12,8 @@ export const ENTITY_LOCKS = {
   account: "account",
   /** An account's agents: creation, activation and enforcing the package's agent limit. */
   agents: "agents",
+  /** An account's team: memberships, roles, ownership and invitations change one at a time. */
+  team: "team",
   /** An account's usage-alert thresholds. */
   thresholds: "thresholds",
   /** Sending one mail (by its dedupe key): concurrent retries cannot both send it. */

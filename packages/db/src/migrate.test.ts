@@ -115,4 +115,45 @@ describe("migrate", () => {
       { prefix: "mk_00000004", name: "Ops", name_key: "ops" },
     ]);
   });
+  it("turns every user's account into a membership, one owner per account, when it adds account_member", async () => {
+    const url = await freshDatabase();
+    const before = mkdtempSync(join(tmpdir(), "minutely-migrations-"));
+    for (const { name } of readMigrations().filter((m) => m.name < "20261207002535_team_members")) {
+      cpSync(join(MIGRATIONS_DIR, name), join(before, name), { recursive: true });
+    }
+    await migrate(url, { dir: before });
+    // Account a1 has two users both marked owner (the old column's default), a2 one owner; an admin has none.
+    await query(
+      url,
+      `INSERT INTO account (id, name, updated_at) VALUES
+         ('00000000-0000-4000-8000-0000000000a1', 'A', now()), ('00000000-0000-4000-8000-0000000000a2', 'B', now());
+       INSERT INTO "user" (id, name, email, account_id, account_role, created_at, updated_at) VALUES
+         ('00000000-0000-4000-8000-0000000000c1', 'First', 'first@a.test', '00000000-0000-4000-8000-0000000000a1', 'owner', '2026-01-01', now()),
+         ('00000000-0000-4000-8000-0000000000c2', 'Second', 'second@a.test', '00000000-0000-4000-8000-0000000000a1', 'owner', '2026-01-02', now()),
+         ('00000000-0000-4000-8000-0000000000c3', 'Only', 'only@b.test', '00000000-0000-4000-8000-0000000000a2', 'owner', '2026-01-03', now()),
+         ('00000000-0000-4000-8000-0000000000c4', 'Ops', 'ops@minutely.test', NULL, 'owner', '2026-01-04', now());`,
+    );
+    await migrate(url);
+    const members = await query<{ user_id: string; account_id: string; role: string }>(
+      url,
+      `SELECT user_id, account_id, role::text FROM account_member ORDER BY user_id`,
+    );
+    expect(members).toEqual([
+      {
+        user_id: "00000000-0000-4000-8000-0000000000c1",
+        account_id: "00000000-0000-4000-8000-0000000000a1",
+        role: "owner",
+      },
+      {
+        user_id: "00000000-0000-4000-8000-0000000000c2",
+        account_id: "00000000-0000-4000-8000-0000000000a1",
+        role: "member",
+      },
+      {
+        user_id: "00000000-0000-4000-8000-0000000000c3",
+        account_id: "00000000-0000-4000-8000-0000000000a2",
+        role: "owner",
+      },
+    ]);
+  });
 });

@@ -21,7 +21,7 @@ async function counts() {
   >`
     SELECT
       (SELECT count(*)::int FROM account WHERE stripe_customer_id LIKE 'cus_seed_%') AS accounts,
-      (SELECT count(*)::int FROM "user" WHERE account_role = 'owner') AS owners,
+      (SELECT count(*)::int FROM account_member WHERE role = 'owner') AS owners,
       (SELECT count(*)::int FROM subscription) AS subscriptions,
       (SELECT count(*)::int FROM usage_event) AS events,
       (SELECT count(*)::int FROM billing_history) AS invoices,

@@ -312,17 +312,8 @@ async function seedAccountBatch(
 ): Promise<void> {
   const rnd = random(seed * 1_000_003 + from);
   const accounts = columns("id", "name", "stripe_customer_id", "created_at", "updated_at");
-  const users = columns(
-    "id",
-    "name",
-    "email",
-    "email_verified",
-    "role",
-    "account_id",
-    "account_role",
-    "created_at",
-    "updated_at",
-  );
+  const users = columns("id", "name", "email", "email_verified", "role", "created_at", "updated_at");
+  const members = columns("account_id", "user_id", "role", "created_at", "updated_at");
   const subs = columns(
     "id",
     "account_id",
@@ -420,10 +411,13 @@ async function seedAccountBatch(
       users.email.push(`${first}.${last}.${tag}${p === 0 ? "" : `.${p}`}@${domain}.example`);
       users.email_verified.push(true);
       users.role.push("user");
-      users.account_id.push(accountId);
-      users.account_role.push(p === 0 ? "owner" : "member");
       users.created_at.push(new Date(created.getTime() + p * 86_400_000));
       users.updated_at.push(created);
+      members.account_id.push(accountId);
+      members.user_id.push(users.id[users.id.length - 1]);
+      members.role.push(p === 0 ? "owner" : "member");
+      members.created_at.push(new Date(created.getTime() + p * 86_400_000));
+      members.updated_at.push(created);
     }
 
     if (rnd() < 0.15) continue; // never subscribed
@@ -615,12 +609,22 @@ async function seedAccountBatch(
       email: "text",
       email_verified: "bool",
       role: '"PlatformRole"',
-      account_id: "uuid",
-      account_role: '"AccountRole"',
       created_at: "timestamptz",
       updated_at: "timestamptz",
     },
     users,
+  );
+  await insertRows(
+    client,
+    "account_member",
+    {
+      account_id: "uuid",
+      user_id: "uuid",
+      role: '"AccountRole"',
+      created_at: "timestamptz",
+      updated_at: "timestamptz",
+    },
+    members,
   );
   await insertRows(
     client,

@@ -5,5 +5,6 @@ export { stripeEmulatorUrl } from "./inject.ts";
 export { REPO_ROOT, SCREENSHOT_DIR } from "./paths.ts";
 export { seededRandom } from "./random.ts";
 export { type Stack, type StackOptions, startStack } from "./stack.ts";
+export { userWithAccount } from "./users.ts";
 export { declaredRoutes, startViteDevServer, testViteDevServer, type ViteDevServer } from "./vite-dev.ts";
 export { testBrowser, testStack } from "./vitest.ts";

@@ -165,12 +165,14 @@ export async function startStack(server: TestDatabaseServer, options: StackOptio
     const row = await database.db.user.update({
       where: { email: user.email },
       data: { role: user.role ?? "user", emailVerified: true },
+      select: { id: true, memberships: { where: { role: "owner" }, select: { accountId: true } } },
     });
     await database.db.mailMessage.deleteMany({
       where: { to: user.email, subject: "Confirm your email address for Minutely" },
     });
-    if (!row.accountId) throw new Error(`sign-up of ${user.email} created no account`);
-    return { userId: row.id, accountId: row.accountId, cookie };
+    const accountId = row.memberships[0]?.accountId;
+    if (!accountId) throw new Error(`sign-up of ${user.email} created no account`);
+    return { userId: row.id, accountId, cookie };
   };
   return {
     baseUrl,

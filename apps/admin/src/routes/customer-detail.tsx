@@ -82,7 +82,7 @@ export function CustomerDetailPage({ accountId }: { accountId: string }) {
   }
   const d = detail.data;
   const sub = d.subscription;
-  const owner = d.users.find((u) => u.accountRole === "owner") ?? d.users[0];
+  const owner = d.team.members.find((m) => m.role === "owner");
   return (
     <div className="flex flex-col gap-4">
       <BackLink />
@@ -93,7 +93,7 @@ export function CustomerDetailPage({ accountId }: { accountId: string }) {
           <span className="flex flex-wrap items-center gap-2">
             <SubscriptionStatusBadge status={sub?.status ?? "none"} />
             {sub ? <span>{sub.planName}</span> : null}
-            <span>· {owner ? owner.email : "no users"}</span>
+            <span>· {owner ? owner.email : "no owner"}</span>
             <span>· customer since {formatDate(d.account.createdAt)}</span>
           </span>
         }
@@ -826,22 +826,62 @@ function AgentsSection({ detail }: { detail: Detail }) {
   );
 }
 
+const ROLE_LABEL = { owner: "Owner", admin: "Admin", billing: "Billing", member: "Member" } as const;
+
+/** The account's members with their roles, and its pending invitations with "Resend invitation". */
 function UsersSection({ detail }: { detail: Detail }) {
+  const queryClient = useQueryClient();
+  const resend = useIntentMutation(
+    trpc.customers.resendInvitation.mutationOptions({ onSettled: () => queryClient.invalidateQueries() }),
+  );
+  const { members, invitations } = detail.team;
   return (
     <Section id="users-heading" title="People">
-      <ul className="flex flex-col divide-y divide-slate-100 text-sm">
-        {detail.users.map((user) => (
-          <li key={user.id} className="flex flex-wrap items-center justify-between gap-2 py-2">
+      <ul className="flex flex-col divide-y divide-slate-100 text-sm" aria-label="Members">
+        {members.map((member) => (
+          <li key={member.userId} className="flex flex-wrap items-center justify-between gap-2 py-2">
             <span className="min-w-0 break-all">
-              <span className="font-medium text-slate-800">{user.name}</span> · {user.email}
+              <span className="font-medium text-slate-800">{member.name}</span> · {member.email}
             </span>
-            <span className="flex gap-2">
-              <Badge>{user.accountRole === "owner" ? "Owner" : "Member"}</Badge>
-              {user.role === "admin" ? <Badge tone="brand">Minutely admin</Badge> : null}
-            </span>
+            <Badge>{ROLE_LABEL[member.role]}</Badge>
           </li>
         ))}
       </ul>
+      <h3 className="mt-4 text-sm font-semibold text-slate-700">Pending invitations</h3>
+      {resend.isError ? (
+        <p role="alert" className="mt-2 text-sm text-red-700">
+          {messageOf(resend.error)}
+        </p>
+      ) : null}
+      {resend.isSuccess ? (
+        <p role="status" className="mt-2 text-sm text-green-700">
+          Invitation sent again (send {resend.data.sendCount}); the new link works until{" "}
+          {formatDate(resend.data.expiresAt)}.
+        </p>
+      ) : null}
+      {invitations.length === 0 ? (
+        <p className="mt-2 text-sm text-slate-500">None.</p>
+      ) : (
+        <ul className="flex flex-col divide-y divide-slate-100 text-sm" aria-label="Pending invitations">
+          {invitations.map((invitation) => (
+            <li key={invitation.id} className="flex flex-wrap items-center justify-between gap-2 py-2">
+              <span className="min-w-0 break-all">
+                {invitation.email} · {ROLE_LABEL[invitation.role]} · sent {formatDate(invitation.sentAt)}
+                {invitation.sendCount > 1 ? ` (${invitation.sendCount} times)` : ""}
+                {invitation.expired ? " · expired" : ` · expires ${formatDate(invitation.expiresAt)}`}
+              </span>
+              <Button
+                variant="secondary"
+                disabled={resend.isPending}
+                aria-label={`Resend invitation to ${invitation.email}`}
+                onClick={() => resend.mutate({ accountId: detail.account.id, invitationId: invitation.id })}
+              >
+                Resend invitation
+              </Button>
+            </li>
+          ))}
+        </ul>
+      )}
     </Section>
   );
 }

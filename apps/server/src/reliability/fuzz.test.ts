@@ -20,7 +20,7 @@ import { connect } from "node:net";
 import { adminRouter, appRouter, syncCatalogToStripe } from "@minutely/api";
 import { testPorts } from "@minutely/api/testing";
 import { testDatabase } from "@minutely/db/vitest";
-import { stripeEmulatorUrl } from "@minutely/testing";
+import { stripeEmulatorUrl, userWithAccount } from "@minutely/testing";
 import fc from "fast-check";
 import type { InjectOptions, LightMyRequestResponse } from "fastify";
 import superjson from "superjson";
@@ -85,7 +85,7 @@ const subscribed = await app.inject({
   payload: { action: "subscribe", package_id: enterprise?.id, payment_method_id: "pm_card_visa" },
 });
 expect(subscribed.statusCode, subscribed.body).toBe(200);
-const customer = await db.user.findUniqueOrThrow({ where: { email: "fuzz-customer@example.com" } });
+const customer = await userWithAccount(db, { email: "fuzz-customer@example.com" });
 const agent = (await trpcCall(customerCookie, "agents.create", { name: "Fuzz agent" })) as { id: string };
 const apiKey = ((await trpcCall(customerCookie, "apiKeys.create", { name: "fuzz" })) as { key: string }).key;
 const adminCookie = await signUp("fuzz-admin@example.com");

@@ -43,7 +43,7 @@
 // default, longer with MINUTELY_MODEL_SECONDS (e.g. 600); runs of up to MINUTELY_MODEL_STEPS steps (10).
 // Each run starts with the packages' trials drawn at random (most offer one), which admins change as it goes.
 import { createStripeClient } from "@minutely/api";
-import { type Stack, testStack } from "@minutely/testing";
+import { type Stack, testStack, userWithAccount } from "@minutely/testing";
 import fc from "fast-check";
 import superjson from "superjson";
 import { describe, expect, it } from "vitest";
@@ -206,7 +206,7 @@ async function signUp(email: string, name: string): Promise<{ accountId: string;
     .getSetCookie()
     .map((c) => c.split(";")[0])
     .join("; ");
-  const user = await stack.database.db.user.findUniqueOrThrow({ where: { email } });
+  const user = await userWithAccount(stack.database.db, { email });
   return { accountId: user.accountId ?? "", cookie };
 }
 

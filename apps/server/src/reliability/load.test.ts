@@ -29,7 +29,7 @@
 // MINUTELY_LOAD_SEED replays a run's random choices (the seed is printed in the summary).
 import { randomUUID } from "node:crypto";
 import { createStripeClient } from "@minutely/api";
-import { seededRandom, testStack } from "@minutely/testing";
+import { seededRandom, testStack, userWithAccount } from "@minutely/testing";
 import superjson from "superjson";
 import { beforeAll, describe, expect, it } from "vitest";
 
@@ -207,7 +207,7 @@ async function setUpCustomer(index: number): Promise<Customer> {
     .getSetCookie()
     .map((c) => c.split(";")[0])
     .join("; ");
-  const user = await db.user.findUniqueOrThrow({ where: { email } });
+  const user = await userWithAccount(db, { email });
   if (!user.accountId) throw new Error(`sign-up ${index} created no account`);
   // A third of the accounts start on each package, so every upgrade and downgrade path is exercised.
   const plan = PLAN_ORDER[index % 3] as PlanName;

@@ -2,7 +2,7 @@
 // level (sign-up, sign-in, a wrong password, a subscription, an upgrade, an API key used and revoked, usage
 // from the calling platform, signed Stripe webhooks, bad requests carrying card data), then every line it
 // printed is searched for every secret it handled.
-import { testStack } from "@minutely/testing";
+import { testStack, userWithAccount } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
 
 const SECRETS = {
@@ -148,7 +148,7 @@ describe("logs of a full scenario", () => {
     ).toBe(401);
 
     // The calling platform reports usage; a wrong token is refused.
-    const user = await stack.database.db.user.findUniqueOrThrow({ where: { email: "log-scan@example.com" } });
+    const user = await userWithAccount(stack.database.db, { email: "log-scan@example.com" });
     const usage = await json("/api/v1/usage/calls", {
       method: "POST",
       headers: { authorization: `Bearer ${SECRETS.meteringToken}`, "content-type": "application/json" },

@@ -16,7 +16,7 @@ import {
 } from "@minutely/api";
 import { testPorts } from "@minutely/api/testing";
 import { testDatabase } from "@minutely/db/vitest";
-import { type RunningEmulator, startStripeEmulatorProcess } from "@minutely/testing";
+import { type RunningEmulator, startStripeEmulatorProcess, userWithAccount } from "@minutely/testing";
 import type { FastifyInstance } from "fastify";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -118,7 +118,7 @@ async function signUp(name: string): Promise<Customer> {
     .getSetCookie()
     .map((c) => c.split(";")[0])
     .join("; ");
-  const user = await db.user.findUniqueOrThrow({ where: { email } });
+  const user = await userWithAccount(db, { email });
   return { email, accountId: user.accountId ?? "", cookie };
 }
 

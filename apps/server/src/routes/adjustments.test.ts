@@ -4,7 +4,7 @@
 import { syncCatalogToStripe } from "@minutely/api";
 import { testPorts } from "@minutely/api/testing";
 import { testDatabase } from "@minutely/db/vitest";
-import { stripeEmulatorUrl } from "@minutely/testing";
+import { stripeEmulatorUrl, userWithAccount } from "@minutely/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { assertMatchesOpenApi } from "../openapi-check.ts";
 import { buildTestServer, cookiesFrom, TEST_ORIGIN } from "../testing.ts";
@@ -41,7 +41,7 @@ async function paidCustomer(email: string) {
     payload: JSON.stringify({ action: "subscribe", package_id: pro.id, payment_method_id: "pm_card_visa" }),
   });
   expect(paid.statusCode, paid.body).toBe(200);
-  const user = await db.user.findUniqueOrThrow({ where: { email } });
+  const user = await userWithAccount(db, { email });
   const invoice = await db.billingHistory.findFirstOrThrow({ where: { accountId: user.accountId ?? "" } });
   return { cookie, accountId: user.accountId ?? "", invoiceId: invoice.id };
 }

@@ -1,6 +1,7 @@
 // GET /api/dashboard/comprehensive/ over HTTP (app.inject): the seed's snake_case shape for a subscribed
 // account with usage reported through the metering API, a new account, and 401 when signed out.
 import { testDatabase } from "@minutely/db/vitest";
+import { userWithAccount } from "@minutely/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { assertMatchesOpenApi } from "../openapi-check.ts";
 import { buildTestServer, cookiesFrom, TEST_ORIGIN } from "../testing.ts";
@@ -19,7 +20,7 @@ async function signedIn(email: string) {
     payload: { name: "Dora Dashboard", email, password: "long-enough-1" },
   });
   expect(response.statusCode, response.body).toBe(200);
-  const user = await db.user.findUniqueOrThrow({ where: { email } });
+  const user = await userWithAccount(db, { email });
   return { cookie: cookiesFrom(response.headers["set-cookie"]), accountId: user.accountId ?? "", user };
 }
 

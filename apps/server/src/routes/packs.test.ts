@@ -4,7 +4,7 @@
 import { syncCatalogToStripe } from "@minutely/api";
 import { testPorts } from "@minutely/api/testing";
 import { testDatabase } from "@minutely/db/vitest";
-import { stripeEmulatorUrl } from "@minutely/testing";
+import { stripeEmulatorUrl, userWithAccount } from "@minutely/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { assertMatchesOpenApi } from "../openapi-check.ts";
 import { buildTestServer, cookiesFrom, TEST_ORIGIN } from "../testing.ts";
@@ -25,7 +25,7 @@ async function customer(email: string) {
   });
   expect(response.statusCode, response.body).toBe(200);
   const cookie = cookiesFrom(response.headers["set-cookie"]);
-  const user = await db.user.findUniqueOrThrow({ where: { email } });
+  const user = await userWithAccount(db, { email });
   const accountId = user.accountId ?? "";
   const row = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
   await db.subscription.create({

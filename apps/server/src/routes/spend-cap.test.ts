@@ -1,7 +1,9 @@
 // POST/GET /api/billing/spend-cap: the overage budget over REST. Bad input is a 400 naming the field (wrong
 // JSON types are refused, never coerced), money is integer minor units with its currency, a retried request
 // with the same Idempotency-Key is answered once, and the answers match the OpenAPI document.
+
 import { testDatabase } from "@minutely/db/vitest";
+import { userWithAccount } from "@minutely/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { assertMatchesOpenApi } from "../openapi-check.ts";
 import { buildTestServer, cookiesFrom, TEST_ORIGIN } from "../testing.ts";
@@ -21,7 +23,7 @@ async function customer(email: string, plan: "Pro" | "Starter" | null = "Pro") {
   });
   expect(response.statusCode, response.body).toBe(200);
   const cookie = cookiesFrom(response.headers["set-cookie"]);
-  const user = await db.user.findUniqueOrThrow({ where: { email } });
+  const user = await userWithAccount(db, { email });
   const accountId = user.accountId ?? "";
   if (plan) {
     const row = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: plan } });

@@ -1,7 +1,7 @@
 import { syncCatalogToStripe } from "@minutely/api";
 import { testPorts } from "@minutely/api/testing";
 import { testDatabase } from "@minutely/db/vitest";
-import { stripeEmulatorUrl } from "@minutely/testing";
+import { stripeEmulatorUrl, userWithAccount } from "@minutely/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { assertMatchesOpenApi } from "../openapi-check.ts";
 import { buildTestServer, cookiesFrom, TEST_ORIGIN } from "../testing.ts";
@@ -62,7 +62,7 @@ describe("GET /api/subscriptions/user/packages/ (the seed's contract)", () => {
 
   it("marks the current package of a subscribed account", async () => {
     const cookie = await signedIn("subscriber@example.com");
-    const user = await db.user.findUniqueOrThrow({ where: { email: "subscriber@example.com" } });
+    const user = await userWithAccount(db, { email: "subscriber@example.com" });
     const pro = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
     await db.subscription.create({
       data: {
@@ -244,7 +244,7 @@ describe("POST /api/subscriptions/user/actions/ (the seed's contract)", () => {
       expect(response.statusCode, `${proration_date}: ${response.body}`).toBe(400);
       expect(response.json().fields, String(proration_date)).toHaveProperty("proration_date");
     }
-    const user = await db.user.findUniqueOrThrow({ where: { email: "ranges@example.com" } });
+    const user = await userWithAccount(db, { email: "ranges@example.com" });
     const [sub] = await db.subscription.findMany({ where: { accountId: user.accountId ?? "" } });
     expect(sub?.planId).toBe(pro.id);
   });
@@ -274,7 +274,7 @@ describe("POST /api/subscriptions/user/actions/ (the seed's contract)", () => {
     expect(unknownCard.statusCode).toBe(400);
     expect(unknownCard.json().message).toMatch(/no such payment method/i);
     expect(unknownCard.json().fields).toHaveProperty("payment_method_id");
-    const user = await db.user.findUniqueOrThrow({ where: { email: "buyer@example.com" } });
+    const user = await userWithAccount(db, { email: "buyer@example.com" });
     expect(await db.subscription.count({ where: { accountId: user.accountId ?? "" } })).toBe(0);
 
     const paid = await act(cookie, {

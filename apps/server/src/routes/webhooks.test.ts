@@ -3,7 +3,7 @@
 import { processStripeEvent, syncCatalogToStripe } from "@minutely/api";
 import { testPorts } from "@minutely/api/testing";
 import { testDatabase } from "@minutely/db/vitest";
-import { stripeEmulatorUrl } from "@minutely/testing";
+import { stripeEmulatorUrl, userWithAccount } from "@minutely/testing";
 import type Stripe from "stripe";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildTestServer, cookiesFrom, TEST_ORIGIN } from "../testing.ts";
@@ -61,10 +61,7 @@ async function customerScenario(): Promise<{ customerId: string; events: Stripe.
   ).toBe(200);
   expect((await act({ action: "upgrade", package_id: pro.id })).statusCode).toBe(200);
   expect((await act({ action: "cancel" })).statusCode).toBe(200);
-  const user = await db.user.findUniqueOrThrow({
-    where: { email: "hook@example.com" },
-    include: { account: true },
-  });
+  const user = await userWithAccount(db, { email: "hook@example.com" });
   const customerId = user.account?.stripeCustomerId ?? "";
   const all = await stripe.events.list({ limit: 100 });
   const events = all.data.filter((e) => JSON.stringify(e.data.object).includes(customerId)).reverse();

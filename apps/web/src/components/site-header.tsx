@@ -2,12 +2,16 @@
 // line; narrower screens show the brand and a Menu button, a disclosure (aria-expanded, aria-controls) that
 // opens the same links in a column. Escape closes it and gives focus back to the button; choosing a link,
 // any other navigation, a click outside or tabbing past its end closes it too.
-import { Button, cn, signOut } from "@minutely/ui";
+import type { AppRouter } from "@minutely/api";
+import { Button, cn, signOut, useIntentMutation } from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
 import { Link, useNavigate, useRouterState } from "@tanstack/react-router";
+import type { inferRouterOutputs } from "@trpc/server";
 import { type KeyboardEvent, useEffect, useRef, useState } from "react";
 import { afterAuthChange } from "../lib/auth-navigation.ts";
-import { trpc } from "../lib/trpc.ts";
+import { queryClient, trpc } from "../lib/trpc.ts";
+
+type MembershipList = inferRouterOutputs<AppRouter>["memberships"]["list"];
 
 export const MAIN_ID = "main";
 const MENU_ID = "main-menu";
@@ -15,13 +19,53 @@ const MENU_ID = "main-menu";
 const NAV = [
   { to: "/", label: "Dashboard", exact: true },
   { to: "/packages", label: "Subscription & Packages", exact: false },
-  { to: "/billing", label: "Billing", exact: false },
-  { to: "/api-keys", label: "API keys", exact: false },
+  { to: "/billing", label: "Billing", exact: false, roles: ["owner", "admin", "billing"] },
+  { to: "/api-keys", label: "API keys", exact: false, roles: ["owner", "admin"] },
   { to: "/usage", label: "Usage", exact: false },
   { to: "/analytics", label: "Analytics", exact: false },
   { to: "/agents", label: "Agents", exact: false },
   { to: "/integration", label: "Integration", exact: false },
-] as const;
+  { to: "/team", label: "Team", exact: false },
+] as const satisfies readonly { to: string; label: string; exact: boolean; roles?: readonly string[] }[];
+
+/** A link shown to every role, or to the roles the server's role table gives its page (permissions.ts). */
+function visibleTo(item: (typeof NAV)[number], role: string | null | undefined): boolean {
+  return !("roles" in item) || (role != null && (item.roles as readonly string[]).includes(role));
+}
+
+/**
+ * The accounts the user belongs to, when more than one: choosing another makes this session act in it
+ * (other tabs and devices keep theirs) and every cached answer is dropped.
+ */
+function AccountSwitcher({ memberships }: { memberships: MembershipList }) {
+  const navigate = useNavigate();
+  const switchTo = useIntentMutation(
+    trpc.memberships.switch.mutationOptions({
+      onSuccess: async () => {
+        await queryClient.resetQueries();
+        await navigate({ to: "/" });
+      },
+    }),
+  );
+  const list = memberships;
+  const active = list.find((m) => m.active)?.accountId ?? "";
+  return (
+    <select
+      aria-label="Account"
+      title={switchTo.error?.message ?? "Switch account"}
+      className="min-w-0 max-w-56 flex-1 truncate rounded-md border border-slate-300 bg-white px-2 py-1 text-sm lg:max-w-44 lg:flex-none"
+      value={active}
+      disabled={switchTo.isPending}
+      onChange={(event) => switchTo.mutate({ accountId: event.target.value })}
+    >
+      {list.map((m) => (
+        <option key={m.accountId} value={m.accountId}>
+          {m.accountName} ({m.role})
+        </option>
+      ))}
+    </select>
+  );
+}
 
 const navLink =
   "block rounded-md px-2 py-2 text-sm whitespace-nowrap text-slate-600 hover:bg-slate-100 hover:text-slate-900 lg:px-0 lg:py-1 lg:hover:bg-transparent [&.active]:font-semibold [&.active]:text-slate-900";
@@ -36,6 +80,8 @@ function MenuIcon({ open }: { open: boolean }) {
 
 export function SiteHeader() {
   const me = useQuery(trpc.auth.me.queryOptions());
+  const memberships = useQuery({ ...trpc.memberships.list.queryOptions(), enabled: Boolean(me.data) });
+  const several = (memberships.data?.length ?? 0) > 1 ? memberships.data : undefined;
   const navigate = useNavigate();
   const pathname = useRouterState({ select: (state) => state.location.pathname });
   // The menu is open on the page it was opened on: any navigation closes it, without an effect.
@@ -109,7 +155,7 @@ export function SiteHeader() {
               )}
             >
               <ul className="flex flex-col lg:flex-row lg:items-center lg:gap-5">
-                {NAV.map((item) => (
+                {NAV.filter((item) => visibleTo(item, me.data?.user.accountRole)).map((item) => (
                   <li key={item.to}>
                     <Link
                       to={item.to}
@@ -123,16 +169,21 @@ export function SiteHeader() {
                 ))}
               </ul>
               <div className="flex min-w-0 items-center justify-between gap-3 border-t border-slate-200 pt-2 pl-2 lg:ml-auto lg:border-0 lg:pt-0 lg:pl-0">
-                {/* In the menu a long address wraps; in the one-line header it is cut short (whole on hover). */}
-                {/* The address leads to the account page (sessions, password). */}
-                <Link
-                  to="/account"
-                  onClick={onNavigate}
-                  className="min-w-0 flex-1 text-sm break-all text-slate-500 underline-offset-2 hover:underline lg:hidden lg:max-w-56 lg:flex-none lg:truncate xl:inline"
-                  title={`${me.data.user.email}: your account, sessions and password`}
-                >
-                  {me.data.user.email}
-                </Link>
+                {/* With several accounts the switcher takes the address's place (the account page shows it). */}
+                {several ? (
+                  <AccountSwitcher memberships={several} />
+                ) : (
+                  // In the menu a long address wraps; in the one-line header it is cut short (whole on
+                  // hover). The address leads to the account page (sessions, password).
+                  <Link
+                    to="/account"
+                    onClick={onNavigate}
+                    className="min-w-0 flex-1 text-sm break-all text-slate-500 underline-offset-2 hover:underline lg:hidden lg:max-w-56 lg:flex-none lg:truncate xl:inline"
+                    title={`${me.data.user.email}: your account, sessions and password`}
+                  >
+                    {me.data.user.email}
+                  </Link>
+                )}
                 <Button
                   variant="ghost"
                   className="shrink-0 whitespace-nowrap"

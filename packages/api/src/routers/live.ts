@@ -43,7 +43,7 @@ export const liveRouter = router({
         hub: requireHub(ctx.live),
         userId: ctx.viewer.userId,
         accountId: ctx.accountId,
-        sessionActive: sessionStillActive(ctx.db, ctx.viewer.sessionId),
+        sessionActive: sessionStillActive(ctx.db, ctx.viewer.sessionId, ctx.accountId),
         signal,
       }),
     ),

@@ -112,7 +112,14 @@ describe("usage procedures", () => {
 });
 
 function viewerOf(accountId: string): Viewer {
-  return { userId: accountId, email: "x@example.com", name: "X", role: "user", accountId };
+  return {
+    userId: accountId,
+    email: "x@example.com",
+    name: "X",
+    role: "user",
+    accountId,
+    accountRole: "owner",
+  };
 }
 
 describe("alerts procedures", () => {

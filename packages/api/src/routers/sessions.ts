@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { withRequestKey, ZRequestKeyOnlySchema } from "../idempotency.ts";
 import { listSessions, revokeOtherSessions, revokeSession } from "../services/accounts/index.ts";
-import { authedProcedure, idempotent, router, ZNoInputRequestSchema } from "../trpc.ts";
+import { idempotent, router, userProcedure, ZNoInputRequestSchema } from "../trpc.ts";
 
 export const ZRevokeSessionRequestSchema = withRequestKey(
   z.strictObject({ sessionId: z.uuid("Not a session id") }),
@@ -9,12 +9,12 @@ export const ZRevokeSessionRequestSchema = withRequestKey(
 
 /** The signed-in user's own sessions (not the account's: each member has their own). */
 export const sessionsRouter = router({
-  list: authedProcedure.input(ZNoInputRequestSchema).query(({ ctx }) => listSessions(ctx, ctx.viewer)),
-  revoke: authedProcedure
+  list: userProcedure.input(ZNoInputRequestSchema).query(({ ctx }) => listSessions(ctx, ctx.viewer)),
+  revoke: userProcedure
     .input(ZRevokeSessionRequestSchema)
     .use(idempotent())
     .mutation(({ ctx, input }) => revokeSession(ctx, ctx.viewer, input.sessionId)),
-  revokeOthers: authedProcedure
+  revokeOthers: userProcedure
     .input(ZRequestKeyOnlySchema)
     .use(idempotent())
     .mutation(({ ctx }) => revokeOtherSessions(ctx, ctx.viewer)),

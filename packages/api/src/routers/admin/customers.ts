@@ -2,6 +2,7 @@ import { z } from "zod";
 import { withRequestKey, ZRequestKeySchema } from "../../idempotency.ts";
 import {
   adminPauseSubscription,
+  adminResendInvitation,
   adminResumePausedSubscription,
   CUSTOMER_SPEND_CAP_FILTERS,
   CUSTOMER_STATUS_FILTERS,
@@ -82,6 +83,10 @@ export const ZAdminAdjustRequestSchema = z
     }
   });
 
+export const ZAdminResendInvitationRequestSchema = withRequestKey(
+  z.strictObject({ accountId: z.uuid("Not a customer id"), invitationId: z.uuid("Not an invitation id") }),
+);
+
 export const adminCustomersRouter = router({
   /** Accounts newest first, searchable, with owner, package, status, usage and MRR contribution. */
   list: adminProcedure.input(ZCustomerListRequestSchema).query(({ ctx, input }) => listCustomers(ctx, input)),
@@ -108,6 +113,11 @@ export const adminCustomersRouter = router({
   adjustments: adminProcedure
     .input(ZCustomerDetailRequestSchema)
     .query(({ ctx, input }) => adjustmentsOf(ctx, input.accountId)),
+  /** Mails a customer's pending invitation again with a new link (rate limited, audit-logged). */
+  resendInvitation: adminProcedure
+    .input(ZAdminResendInvitationRequestSchema)
+    .use(idempotent())
+    .mutation(({ ctx, input }) => adminResendInvitation(ctx, ctx.viewer, input)),
   /** Ends the customer's pause now (audit-logged). */
   resumePause: adminProcedure
     .input(ZAdminResumePauseRequestSchema)

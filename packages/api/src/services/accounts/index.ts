@@ -30,3 +30,28 @@ export {
   type SessionView,
 } from "./sessions.ts";
 export { type AccountSettings, accountSettings, updateAccountSettings } from "./settings.ts";
+export {
+  ASSIGNABLE_ROLES,
+  type AssignableRole,
+  acceptInvitation,
+  accountTeam,
+  changeMemberRole,
+  hashInvitationToken,
+  INVITATION_TTL_MS,
+  type InvitationPreview,
+  invitationPreview,
+  inviteMember,
+  leaveAccount,
+  type MembershipView,
+  myMemberships,
+  type PendingInvitation,
+  RESEND_MIN_INTERVAL_MS,
+  removeMember,
+  resendInvitation,
+  revokeInvitation,
+  switchAccount,
+  type TeamMember,
+  type TeamView,
+  teamView,
+  transferOwnership,
+} from "./team.ts";

@@ -12,7 +12,9 @@ const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl() });
 
 async function owner(email: string) {
   const account = await db.account.create({ data: { name: "Acme" } });
-  const user = await db.user.create({ data: { email, name: "Owner", accountId: account.id } });
+  const user = await db.user.create({
+    data: { email, name: "Owner", memberships: { create: { accountId: account.id, role: "owner" } } },
+  });
   return { account, user };
 }
 

@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import type { Ports } from "../../context.ts";
 import { AppError } from "../../errors.ts";
+import { ownerOf } from "../owner.ts";
 
 export interface AccountSettings {
   name: string;
@@ -13,12 +14,7 @@ export interface AccountSettings {
 }
 
 async function ownerEmailOf(ports: Pick<Ports, "db">, accountId: string): Promise<string | null> {
-  const owner = await ports.db.user.findFirst({
-    where: { accountId, accountRole: "owner" },
-    orderBy: { createdAt: "asc" },
-    select: { email: true },
-  });
-  return owner?.email ?? null;
+  return (await ownerOf(ports.db, accountId))?.email ?? null;
 }
 
 export async function accountSettings(ports: Pick<Ports, "db">, accountId: string): Promise<AccountSettings> {

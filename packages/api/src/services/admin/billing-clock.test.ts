@@ -32,7 +32,13 @@ const admin: Viewer = {
 const caller = createCallerFactory(adminRouter)({ ...ports, viewer: admin, requestId: "test" });
 
 const account = await db.account.create({ data: { name: "Timely Vets" } });
-await db.user.create({ data: { email: "owner@timely.test", name: "Owner", accountId: account.id } });
+await db.user.create({
+  data: {
+    email: "owner@timely.test",
+    name: "Owner",
+    memberships: { create: { accountId: account.id, role: "owner" } },
+  },
+});
 await subscribe(
   ports,
   { accountId: account.id, email: "owner@timely.test", name: "Owner" },

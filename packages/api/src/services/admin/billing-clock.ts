@@ -59,7 +59,7 @@ export async function clockAccounts(
   const term = input.search?.trim() ?? "";
   const rows = await db.$queryRaw<ClockAccountRow[]>`
     SELECT a.id AS account_id, a.name, s.status::text AS status, s.current_period_end, pl.name AS plan_name,
-      (SELECT u.email FROM "user" u WHERE u.account_id = a.id ORDER BY u.account_role, u.created_at LIMIT 1) AS owner_email
+      (SELECT u.email FROM account_member m JOIN "user" u ON u.id = m.user_id WHERE m.account_id = a.id AND m.role = 'owner') AS owner_email
     FROM account a
     JOIN LATERAL (${chosenSubscriptionOf(Prisma.sql`a.id`)}) s ON true
     JOIN subscription_plan pl ON pl.id = s.plan_id

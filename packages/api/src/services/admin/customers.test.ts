@@ -47,7 +47,9 @@ async function customer(
       createdAt: new Date(Date.UTC(2026, 0, 1) + n * 3_600_000),
     },
   });
-  await db.user.create({ data: { email, name, accountId: account.id } });
+  await db.user.create({
+    data: { email, name, memberships: { create: { accountId: account.id, role: "owner" } } },
+  });
   if (subscription) {
     await db.subscription.create({
       data: {
@@ -227,7 +229,7 @@ describe("admin.customers.get", () => {
 
     const detail = await caller.customers.get({ accountId: dental });
     expect(detail.account).toMatchObject({ id: dental, name: "Acme Dental", stripeCustomerId: "cus_list_1" });
-    expect(detail.users.map((u) => u.email)).toEqual(["owner@acme-dental.test"]);
+    expect(detail.team.members.map((m) => [m.email, m.role])).toEqual([["owner@acme-dental.test", "owner"]]);
     expect(detail.subscription).toMatchObject({
       status: "active",
       planName: "Pro",
@@ -287,7 +289,13 @@ describe("the admin lists measure the account's current period, as its dashboard
   async function lapsed(name: string, period: { start: Date; end: Date }, testClockTime: Date | null) {
     n += 1;
     const account = await db.account.create({ data: { name, stripeCustomerId: `cus_lapsed_${n}` } });
-    await db.user.create({ data: { email: `owner${n}@lapsed.test`, name, accountId: account.id } });
+    await db.user.create({
+      data: {
+        email: `owner${n}@lapsed.test`,
+        name,
+        memberships: { create: { accountId: account.id, role: "owner" } },
+      },
+    });
     await db.subscription.create({
       data: {
         accountId: account.id,

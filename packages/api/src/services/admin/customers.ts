@@ -14,6 +14,7 @@ import {
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { AppError } from "../../errors.ts";
+import { accountTeam, type TeamView } from "../accounts/index.ts";
 import { duplicateSubscriptionsOf } from "../billing/index.ts";
 import {
   type CurrentUsage,
@@ -208,8 +209,7 @@ export async function listCustomers(
       pl.overage_price_cents_per_minute AS overage_price_cents
     FROM page p
     LEFT JOIN LATERAL (
-      SELECT u.email FROM "user" u WHERE u.account_id = p.id
-      ORDER BY u.account_role ASC, u.created_at ASC LIMIT 1
+      SELECT u.email FROM account_member m JOIN "user" u ON u.id = m.user_id WHERE m.account_id = p.id AND m.role = 'owner'
     ) o ON true
     LEFT JOIN LATERAL (${chosenSubscriptionOf(Prisma.sql`p.id`)}) s ON true
     LEFT JOIN subscription_plan pl ON pl.id = s.plan_id
@@ -279,7 +279,8 @@ export interface CustomerSubscriptionView {
 
 export interface CustomerDetail {
   account: { id: string; name: string; createdAt: Date; stripeCustomerId: string | null };
-  users: { id: string; email: string; name: string; accountRole: string; role: string; createdAt: Date }[];
+  /** The account's members, owner first, and its pending invitations. */
+  team: TeamView;
   /** The subscription metering follows (the newest granting access, else the newest). */
   subscription: CustomerSubscriptionView | null;
   /** Every subscription of the account, newest first. */
@@ -376,12 +377,8 @@ export async function customerDetail(
   const { db } = ports;
   const account = await db.account.findUnique({ where: { id: accountId } });
   if (!account) throw new AppError("NOT_FOUND", "No such customer.", "accountId");
-  const [users, subscriptionRows, invoices, alerts, agents, duplicateSubscriptions] = await Promise.all([
-    db.user.findMany({
-      where: { accountId },
-      orderBy: [{ accountRole: "asc" }, { createdAt: "asc" }],
-      select: { id: true, email: true, name: true, accountRole: true, role: true, createdAt: true },
-    }),
+  const [team, subscriptionRows, invoices, alerts, agents, duplicateSubscriptions] = await Promise.all([
+    accountTeam(ports, accountId),
     db.subscription.findMany({
       where: { accountId },
       orderBy: [{ createdAt: "desc" }, { id: "desc" }],
@@ -454,7 +451,7 @@ export async function customerDetail(
       createdAt: account.createdAt,
       stripeCustomerId: account.stripeCustomerId,
     },
-    users,
+    team,
     subscription: chosen,
     subscriptions,
     mrr:

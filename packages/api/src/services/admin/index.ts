@@ -17,6 +17,7 @@ export {
   customerDetail,
   listCustomers,
 } from "./customers.ts";
+export { adminResendInvitation } from "./invitations.ts";
 export { type JobState, listFailedJobs, listJobTasks, queueJobsByState, replayFailedJob } from "./jobs.ts";
 export { adminPauseSubscription, adminResumePausedSubscription } from "./pause.ts";
 export { MAX_REVENUE_MONTHS, revenueOverview } from "./revenue.ts";

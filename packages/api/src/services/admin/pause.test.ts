@@ -32,7 +32,9 @@ const admin: Viewer = {
 async function customer(name: string) {
   const account = await db.account.create({ data: { name } });
   const email = `${name.toLowerCase()}@pause.test`;
-  await db.user.create({ data: { email, name, accountId: account.id } });
+  await db.user.create({
+    data: { email, name, memberships: { create: { accountId: account.id, role: "owner" } } },
+  });
   const ref = { accountId: account.id, email, name };
   await subscribe(ports, ref, { packageId: plans.Pro, paymentMethodId: "pm_card_visa" });
   return ref;

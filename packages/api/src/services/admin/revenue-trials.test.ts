@@ -25,7 +25,9 @@ const DAY = 86_400_000;
 async function customer(name: string, plan: string, paymentMethodId?: string) {
   const account = await db.account.create({ data: { name } });
   const email = `${name.toLowerCase()}@trials.test`;
-  await db.user.create({ data: { email, name, accountId: account.id } });
+  await db.user.create({
+    data: { email, name, memberships: { create: { accountId: account.id, role: "owner" } } },
+  });
   const ref = { accountId: account.id, email, name };
   await subscribe(ports, ref, { packageId: plans[plan], ...(paymentMethodId ? { paymentMethodId } : {}) });
   return ref;

@@ -37,7 +37,7 @@ export function accountsMatching(term: string): Prisma.Sql {
   }
   return Prisma.sql`
     SELECT id FROM account WHERE name ILIKE ${pattern}
-    UNION SELECT account_id FROM "user" WHERE email ILIKE ${pattern} AND account_id IS NOT NULL
+    UNION SELECT m.account_id FROM "user" u JOIN account_member m ON m.user_id = u.id WHERE u.email ILIKE ${pattern}
     ${exact.length > 0 ? Prisma.join(exact, " ") : Prisma.empty}`;
 }
 

@@ -79,8 +79,7 @@ export async function accountsNearLimit(
   // One pass over the candidates: the page, and the total as a window count over all of them.
   const rows = await db.$queryRaw<(NearLimitRow & { total: number })[]>`
     SELECT y.*, (
-      SELECT u.email FROM "user" u WHERE u.account_id = y.account_id
-      ORDER BY u.account_role ASC, u.created_at ASC LIMIT 1
+      SELECT u.email FROM account_member m JOIN "user" u ON u.id = m.user_id WHERE m.account_id = y.account_id AND m.role = 'owner'
     ) AS owner_email
     FROM (
       SELECT x.*, count(*) OVER ()::int AS total FROM (${candidates}) x

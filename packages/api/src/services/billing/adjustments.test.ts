@@ -39,7 +39,13 @@ async function paidAccount() {
   counter += 1;
   const account = await db.account.create({ data: { name: `Refund ${counter}` } });
   const email = `refund${counter}@example.com`;
-  await db.user.create({ data: { email, name: `Refund ${counter}`, accountId: account.id } });
+  await db.user.create({
+    data: {
+      email,
+      name: `Refund ${counter}`,
+      memberships: { create: { accountId: account.id, role: "owner" } },
+    },
+  });
   await subscribe(
     ports,
     { accountId: account.id, email, name: account.name },

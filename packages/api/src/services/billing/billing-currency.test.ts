@@ -49,7 +49,13 @@ async function newAccount() {
   counter += 1;
   const account = await db.account.create({ data: { name: `Currency customer ${counter}` } });
   const email = `currency${counter}@example.com`;
-  await db.user.create({ data: { email, name: `Currency customer ${counter}`, accountId: account.id } });
+  await db.user.create({
+    data: {
+      email,
+      name: `Currency customer ${counter}`,
+      memberships: { create: { accountId: account.id, role: "owner" } },
+    },
+  });
   return { accountId: account.id, email, name: `Currency customer ${counter}` };
 }
 

@@ -9,6 +9,7 @@
 import { grantsAccess, isLiveSubscription, mapStripeSubscriptionStatus } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import type { ProviderSubscription } from "../../ports/billing.ts";
+import { ownerOf } from "../owner.ts";
 import { syncSubscription } from "./subscription-sync.ts";
 
 export interface ResolvedDuplicate {
@@ -138,10 +139,7 @@ async function tellTheOwner(
   accountId: string,
   what: { duplicateId: string; keptId: string; refundedCents: number; currency: string | null },
 ): Promise<void> {
-  const owner = await ports.db.user.findFirst({
-    where: { accountId, accountRole: "owner" },
-    orderBy: { createdAt: "asc" },
-  });
+  const owner = await ownerOf(ports.db, accountId);
   if (!owner) return;
   const canceled = await planNameOf(ports, what.duplicateId);
   const kept = await planNameOf(ports, what.keptId);

@@ -58,7 +58,13 @@ async function newAccount() {
   counter += 1;
   const account = await db.account.create({ data: { name: `Coupon customer ${counter}` } });
   const email = `coupon${counter}@example.com`;
-  await db.user.create({ data: { email, name: `Coupon customer ${counter}`, accountId: account.id } });
+  await db.user.create({
+    data: {
+      email,
+      name: `Coupon customer ${counter}`,
+      memberships: { create: { accountId: account.id, role: "owner" } },
+    },
+  });
   return { accountId: account.id, email, name: `Coupon customer ${counter}` };
 }
 

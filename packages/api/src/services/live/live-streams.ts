@@ -106,14 +106,24 @@ interface StreamOptions {
 
 /**
  * A stream's session check: the session row exists and has not expired (better-auth deletes the row on
- * sign-out and on revocation; its expiry is wall-clock time, as better-auth measures it). No session id
- * (a viewer not signed in with a session) is never active: the stream fails closed.
+ * sign-out and on revocation; its expiry is wall-clock time, as better-auth measures it), and, for a
+ * customer's stream, its user is still a member of the stream's account (a member who left or was removed
+ * hears nothing more). No session id (a viewer not signed in with a session) is never active: the stream
+ * fails closed.
  */
-export function sessionStillActive(db: Ports["db"], sessionId: string | undefined): () => Promise<boolean> {
+export function sessionStillActive(
+  db: Ports["db"],
+  sessionId: string | undefined,
+  accountId?: string,
+): () => Promise<boolean> {
   return async () => {
     if (!sessionId) return false;
     const session = await db.session.findFirst({
-      where: { id: sessionId, expiresAt: { gt: new Date() } },
+      where: {
+        id: sessionId,
+        expiresAt: { gt: new Date() },
+        ...(accountId ? { user: { memberships: { some: { accountId } } } } : {}),
+      },
       select: { id: true },
     });
     return session !== null;

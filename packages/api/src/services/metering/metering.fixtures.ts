@@ -29,7 +29,11 @@ export async function createAccount(db: Database, name = "Acme") {
   const suffix = uniqueSuffix();
   const account = await db.account.create({ data: { name } });
   const owner = await db.user.create({
-    data: { email: `owner-${suffix}@example.com`, name: `${name} owner`, accountId: account.id },
+    data: {
+      email: `owner-${suffix}@example.com`,
+      name: `${name} owner`,
+      memberships: { create: { accountId: account.id, role: "owner" } },
+    },
   });
   return { accountId: account.id, ownerEmail: owner.email, userId: owner.id };
 }

@@ -41,7 +41,11 @@ const adminCaller = createCallerFactory(adminRouter)({ ...ports, viewer: admin, 
 
 const account = await db.account.create({ data: { name: "Renewal Vets" } });
 const owner = await db.user.create({
-  data: { email: "owner@renewal.test", name: "Owner", accountId: account.id },
+  data: {
+    email: "owner@renewal.test",
+    name: "Owner",
+    memberships: { create: { accountId: account.id, role: "owner" } },
+  },
 });
 const ref = { accountId: account.id, email: owner.email, name: owner.name };
 await subscribe(ports, ref, { packageId: pro.id, paymentMethodId: "pm_card_visa" });
@@ -175,7 +179,11 @@ describe("a renewal on the Billing clock with a downgrade scheduled", () => {
     const enterprise = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Enterprise" } });
     const other = await db.account.create({ data: { name: "Stepping Down" } });
     const user = await db.user.create({
-      data: { email: "owner@stepping.test", name: "Owner", accountId: other.id },
+      data: {
+        email: "owner@stepping.test",
+        name: "Owner",
+        memberships: { create: { accountId: other.id, role: "owner" } },
+      },
     });
     const otherRef = { accountId: other.id, email: user.email, name: user.name };
     await subscribe(ports, otherRef, { packageId: enterprise.id, paymentMethodId: "pm_card_visa" });
@@ -197,7 +205,11 @@ describe("a renewal on the Billing clock with a downgrade scheduled", () => {
   it("an upgrade preview reads Stripe's time and records it: the account's now follows a clock moved elsewhere", async () => {
     const other = await db.account.create({ data: { name: "Moved Elsewhere" } });
     const user = await db.user.create({
-      data: { email: "owner@elsewhere.test", name: "Owner", accountId: other.id },
+      data: {
+        email: "owner@elsewhere.test",
+        name: "Owner",
+        memberships: { create: { accountId: other.id, role: "owner" } },
+      },
     });
     await subscribe(
       ports,

@@ -22,7 +22,9 @@ const plans = Object.fromEntries((await db.subscriptionPlan.findMany()).map((p) 
 async function proCustomerOver(minutes: number) {
   const account = await db.account.create({ data: { name: `Upgrade ${minutes}` } });
   const email = `owner-${account.id}@upgrade.test`;
-  await db.user.create({ data: { email, name: "Owner", accountId: account.id } });
+  await db.user.create({
+    data: { email, name: "Owner", memberships: { create: { accountId: account.id, role: "owner" } } },
+  });
   const ref = { accountId: account.id, email, name: "Owner" };
   await subscribe(ports, ref, { packageId: plans.Pro ?? "", paymentMethodId: "pm_card_visa" });
   const hours = Math.floor(minutes / 60);

@@ -18,6 +18,7 @@ import {
 import type { Ports } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import type { JobQueue } from "../../ports/queue.ts";
+import { ownerOf } from "../owner.ts";
 import { loadAccountPeriod } from "./periods.ts";
 import { METERING_TX_OPTIONS, type MeteringPlan } from "./subscription.ts";
 
@@ -330,14 +331,9 @@ export async function recordSpendCapChangeAlerts(
   });
 }
 
-/** The email of the person to tell about an account: its owner (the first one), else its first user. */
+/** The email of the person to tell about an account: its owner. */
 async function recipientOf(db: Ports["db"], accountId: string): Promise<string | null> {
-  const user = await db.user.findFirst({
-    where: { accountId },
-    orderBy: [{ accountRole: "asc" }, { createdAt: "asc" }],
-    select: { email: true },
-  });
-  return user?.email ?? null;
+  return (await ownerOf(db, accountId))?.email ?? null;
 }
 
 /**

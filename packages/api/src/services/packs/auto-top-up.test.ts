@@ -43,7 +43,7 @@ async function customer(card = "pm_card_visa") {
   const account = await db.account.create({ data: { name: `Top-up customer ${counter}` } });
   const email = `topup${counter}-${Date.now()}@example.com`;
   const user = await db.user.create({
-    data: { email, name: "Owner", accountId: account.id, accountRole: "owner" },
+    data: { email, name: "Owner", memberships: { create: { accountId: account.id, role: "owner" } } },
   });
   await subscribe(
     ports,

@@ -22,6 +22,7 @@ import type { Ports, Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { writeAudit } from "../audit.ts";
 import { endedBy, enqueuePackTopUp, loadMeteringSubscription, nowFor } from "../metering/index.ts";
+import { ownerOf } from "../owner.ts";
 import { grantForPayment, purchasable } from "./packs.ts";
 
 /** A claim left pending this long is taken to be abandoned (a crash) and resumed with its own key. */
@@ -251,10 +252,7 @@ async function recordTopUpFailure(
     return row;
   });
   if (!claim) return;
-  const owner = await ports.db.user.findFirst({
-    where: { accountId: claim.account_id, accountRole: "owner" },
-    orderBy: { createdAt: "asc" },
-  });
+  const owner = await ownerOf(ports.db, claim.account_id);
   if (owner) {
     await ports.mailer.send({
       to: owner.email,

@@ -51,7 +51,7 @@ async function customer(options: { packMinutes?: number; packValidityMonths?: nu
   const account = await db.account.create({ data: { name: `Attack customer ${counter}` } });
   const email = `attack${counter}-${Date.now()}@example.com`;
   const user = await db.user.create({
-    data: { email, name: "Owner", accountId: account.id, accountRole: "owner" },
+    data: { email, name: "Owner", memberships: { create: { accountId: account.id, role: "owner" } } },
   });
   await subscribe(
     ports,

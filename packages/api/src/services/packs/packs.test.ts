@@ -48,7 +48,9 @@ async function customer(card = "pm_card_visa") {
   counter += 1;
   const account = await db.account.create({ data: { name: `Pack customer ${counter}` } });
   const email = `pack${counter}-${Date.now()}@example.com`;
-  await db.user.create({ data: { email, name: "Owner", accountId: account.id, accountRole: "owner" } });
+  await db.user.create({
+    data: { email, name: "Owner", memberships: { create: { accountId: account.id, role: "owner" } } },
+  });
   await subscribe(
     ports,
     { accountId: account.id, email, name: "Owner" },

@@ -41,7 +41,13 @@ async function subscribed(plan = "Pro") {
   counter += 1;
   const account = await db.account.create({ data: { name: `Pausing ${counter}` } });
   const email = `pausing${counter}@example.com`;
-  await db.user.create({ data: { email, name: `Pausing ${counter}`, accountId: account.id } });
+  await db.user.create({
+    data: {
+      email,
+      name: `Pausing ${counter}`,
+      memberships: { create: { accountId: account.id, role: "owner" } },
+    },
+  });
   const ref = { accountId: account.id, email, name: account.name };
   await subscribe(ports, ref, { packageId: plans[plan]?.id ?? "", paymentMethodId: "pm_card_visa" });
   const [agent] = await createAgentRows(db, account.id, 1);

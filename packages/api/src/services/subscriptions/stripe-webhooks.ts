@@ -15,6 +15,7 @@ import {
   syncInvoice,
   syncSubscription,
 } from "../billing/index.ts";
+import { ownerOf } from "../owner.ts";
 import { applyPackCheckout, applyPackPaymentIntent, applyTopUpPaymentFailed } from "../packs/index.ts";
 import { rebillVoidedRenewal } from "./pause.ts";
 import { applyCompletedCheckout } from "./subscriptions.ts";
@@ -105,10 +106,7 @@ function invoiceSubscriptionId(object: StripeObject): string | null {
 async function notifyPaymentFailed(ports: Ports, invoiceId: string): Promise<void> {
   const invoice = await ports.db.billingHistory.findUnique({ where: { stripeInvoiceId: invoiceId } });
   if (!invoice) return;
-  const owner = await ports.db.user.findFirst({
-    where: { accountId: invoice.accountId, accountRole: "owner" },
-    orderBy: { createdAt: "asc" },
-  });
+  const owner = await ownerOf(ports.db, invoice.accountId);
   if (!owner) return;
   const amount = (invoice.amountDueCents / 100).toFixed(2);
   await ports.mailer.send({

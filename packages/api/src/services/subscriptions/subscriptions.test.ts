@@ -44,7 +44,13 @@ async function newAccount() {
   counter += 1;
   const account = await db.account.create({ data: { name: `Customer ${counter}` } });
   const email = `customer${counter}@example.com`;
-  await db.user.create({ data: { email, name: `Customer ${counter}`, accountId: account.id } });
+  await db.user.create({
+    data: {
+      email,
+      name: `Customer ${counter}`,
+      memberships: { create: { accountId: account.id, role: "owner" } },
+    },
+  });
   return { accountId: account.id, email, name: `Customer ${counter}` };
 }
 

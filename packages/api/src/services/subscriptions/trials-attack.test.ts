@@ -43,7 +43,13 @@ async function newAccount() {
   counter += 1;
   const account = await db.account.create({ data: { name: `Attacker ${counter}` } });
   const email = `attacker${counter}@example.com`;
-  await db.user.create({ data: { email, name: `Attacker ${counter}`, accountId: account.id } });
+  await db.user.create({
+    data: {
+      email,
+      name: `Attacker ${counter}`,
+      memberships: { create: { accountId: account.id, role: "owner" } },
+    },
+  });
   return { accountId: account.id, email, name: account.name };
 }
 

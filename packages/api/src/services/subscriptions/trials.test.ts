@@ -48,7 +48,13 @@ async function newAccount() {
   counter += 1;
   const account = await db.account.create({ data: { name: `Trying ${counter}` } });
   const email = `trying${counter}@example.com`;
-  await db.user.create({ data: { email, name: `Trying ${counter}`, accountId: account.id } });
+  await db.user.create({
+    data: {
+      email,
+      name: `Trying ${counter}`,
+      memberships: { create: { accountId: account.id, role: "owner" } },
+    },
+  });
   const [agent] = await createAgentRows(db, account.id, 1);
   return { ref: { accountId: account.id, email, name: account.name }, agentId: agent?.id ?? "" };
 }

@@ -15,6 +15,7 @@ import {
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { syncSubscription } from "../billing/index.ts";
+import { ownerOf } from "../owner.ts";
 
 /** Whether the account has ever had a trial (any of its subscriptions, canceled ones included). */
 export async function accountHadTrial(ports: Pick<Ports, "db">, accountId: string): Promise<boolean> {
@@ -145,11 +146,8 @@ export async function recordTrialCard(
 }
 
 /** The account's owner, who is told about the trial. */
-async function ownerOf(ports: Pick<Ports, "db">, accountId: string) {
-  return await ports.db.user.findFirst({
-    where: { accountId, accountRole: "owner" },
-    orderBy: { createdAt: "asc" },
-  });
+async function trialOwnerOf(ports: Pick<Ports, "db">, accountId: string) {
+  return await ownerOf(ports.db, accountId);
 }
 
 const DAY_MS = 86_400_000;
@@ -166,7 +164,7 @@ export async function notifyTrialWillEnd(ports: Ports, stripeSubscriptionId: str
     include: { plan: true },
   });
   if (row?.status !== "trialing" || row.trialEnd === null) return;
-  const owner = await ownerOf(ports, row.accountId);
+  const owner = await trialOwnerOf(ports, row.accountId);
   if (!owner) return;
   const price = `${(row.plan.monthlyPriceCents / 100).toFixed(2)} ${row.plan.currency.toUpperCase()}`;
   await ports.mailer.send({
@@ -206,7 +204,7 @@ export async function notifyTrialEnded(ports: Ports, stripeSubscriptionId: strin
     row.testClockTime && row.testClockTime > ports.clock.now() ? row.testClockTime : ports.clock.now();
   const since = now.getTime() - row.trialEnd.getTime();
   if (since < 0 || since > 2 * 86_400_000) return;
-  const owner = await ownerOf(ports, row.accountId);
+  const owner = await trialOwnerOf(ports, row.accountId);
   if (!owner) return;
   const text =
     row.status === "paused"

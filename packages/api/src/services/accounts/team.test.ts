@@ -1,0 +1,305 @@
+import { testDatabase } from "@minutely/db/vitest";
+import { fixedClock } from "@minutely/domain";
+import { stripeEmulatorUrl } from "@minutely/testing";
+import { TRPCError } from "@trpc/server";
+import { describe, expect, it } from "vitest";
+import type { Viewer } from "../../context.ts";
+import type { AccountRole } from "../../permissions.ts";
+import { appRouter } from "../../root.ts";
+import { testPorts } from "../../testing.ts";
+import { createCallerFactory } from "../../trpc.ts";
+import { sessionStillActive } from "../live/index.ts";
+import { INVITATION_TTL_MS, MAX_PENDING_INVITATIONS, RESEND_MIN_INTERVAL_MS } from "./team.ts";
+
+const { db } = await testDatabase();
+const clock = fixedClock(new Date("2026-12-01T10:00:00Z"));
+const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl(), clock });
+let keys = 0;
+const key = () => `team-test-key-${++keys}`;
+
+/** A user who signed up (their own account, as owner) and a session. */
+async function signedUp(email: string, verified = true): Promise<Viewer & { accountId: string }> {
+  const account = await db.account.create({ data: { name: `${email}'s company` } });
+  const user = await db.user.create({
+    data: {
+      email,
+      name: email,
+      emailVerified: verified,
+      memberships: { create: { accountId: account.id, role: "owner" } },
+    },
+  });
+  const session = await db.session.create({
+    data: { userId: user.id, token: `token-${email}`, expiresAt: new Date("2099-01-01T00:00:00Z") },
+  });
+  return {
+    userId: user.id,
+    email,
+    name: email,
+    role: "user",
+    emailVerified: verified,
+    accountId: account.id,
+    sessionId: session.id,
+  };
+}
+
+function as(viewer: Viewer) {
+  return createCallerFactory(appRouter)({ ...ports, viewer, requestId: "test" });
+}
+
+/** The viewer acting in `accountId` (what the server resolves from the session), role read from the DB. */
+function inAccount(viewer: Viewer, accountId: string): Viewer {
+  return { ...viewer, accountId };
+}
+
+async function tokenMailedTo(email: string): Promise<string> {
+  const mail = await db.mailMessage.findFirstOrThrow({
+    where: { to: email, subject: { startsWith: "You are invited" } },
+    orderBy: { sentAt: "desc" },
+  });
+  const match = /token=([A-Za-z0-9_-]+)/.exec(mail.text);
+  if (!match?.[1]) throw new Error("no token in the mail");
+  return match[1];
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return "OK";
+  } catch (error) {
+    if (error instanceof TRPCError) return error.code;
+    throw error;
+  }
+}
+
+async function roleIn(accountId: string, userId: string): Promise<AccountRole | null> {
+  const row = await db.accountMember.findUnique({ where: { accountId_userId: { accountId, userId } } });
+  return (row?.role as AccountRole | undefined) ?? null;
+}
+
+describe("team: invitations", () => {
+  it("invites by email (hashed token, 7 days), once per address, and the invitee accepts with that address", async () => {
+    const owner = await signedUp("owner-1@team.test");
+    const first = await as(owner).team.invite({ email: "Ada@Team.test", role: "billing", requestKey: key() });
+    const again = await as(owner).team.invite({ email: "ada@team.test", role: "billing", requestKey: key() });
+    expect(first.created).toBe(true);
+    expect(again.created).toBe(false);
+    expect(again.invitation.id).toBe(first.invitation.id);
+    expect(first.invitation.expiresAt.getTime() - clock.now().getTime()).toBe(INVITATION_TTL_MS);
+    expect(await db.mailMessage.count({ where: { to: "ada@team.test" } })).toBe(1);
+
+    const token = await tokenMailedTo("ada@team.test");
+    const stored = await db.accountInvitation.findUniqueOrThrow({ where: { id: first.invitation.id } });
+    expect(stored.tokenHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(stored.tokenHash).not.toContain(token);
+
+    // Another address cannot use the link; an unverified address must confirm first.
+    const mallory = await signedUp("mallory-1@team.test");
+    expect(await codeOf(as(mallory).invitations.accept({ token, requestKey: key() }))).toBe("FORBIDDEN");
+    const unverified = await signedUp("ada@team.test", false);
+    expect(await codeOf(as(unverified).invitations.accept({ token, requestKey: key() }))).toBe(
+      "PRECONDITION_FAILED",
+    );
+    await db.user.update({ where: { id: unverified.userId }, data: { emailVerified: true } });
+    const ada = { ...unverified, emailVerified: true };
+    const accepted = await as(ada).invitations.accept({ token, requestKey: key() });
+    expect(accepted).toMatchObject({ accountId: owner.accountId, role: "billing" });
+    // Single use, idempotent for the same person: accepting again answers the same, adds nothing.
+    expect(await as(ada).invitations.accept({ token, requestKey: key() })).toMatchObject({ role: "billing" });
+    expect(await db.accountMember.count({ where: { accountId: owner.accountId } })).toBe(2);
+    // The session now acts in the joined account.
+    const session = await db.session.findUniqueOrThrow({ where: { id: ada.sessionId ?? "" } });
+    expect(session.activeAccountId).toBe(owner.accountId);
+    expect(await as(ada).invitations.preview({ token })).toMatchObject({ status: "accepted" });
+  });
+
+  it("refuses inviting a member, and an address already invited with another role, naming the field", async () => {
+    const owner = await signedUp("owner-2@team.test");
+    const error = await as(owner)
+      .team.invite({ email: "owner-2@team.test", role: "member", requestKey: key() })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TRPCError);
+    expect((error as TRPCError).code).toBe("CONFLICT");
+    await as(owner).team.invite({ email: "bo@team.test", role: "member", requestKey: key() });
+    expect(
+      await codeOf(as(owner).team.invite({ email: "bo@team.test", role: "admin", requestKey: key() })),
+    ).toBe("CONFLICT");
+    // Ownership is not something an invitation gives.
+    expect(
+      await codeOf(
+        as(owner).team.invite({ email: "x@team.test", role: "owner" as "admin", requestKey: key() }),
+      ),
+    ).toBe("BAD_REQUEST");
+  });
+
+  it("resend rotates the token (the old link stops working), is rate limited, and revoke ends the link", async () => {
+    const owner = await signedUp("owner-3@team.test");
+    const { invitation } = await as(owner).team.invite({
+      email: "cy@team.test",
+      role: "member",
+      requestKey: key(),
+    });
+    const oldToken = await tokenMailedTo("cy@team.test");
+    expect(
+      await codeOf(as(owner).team.resendInvitation({ invitationId: invitation.id, requestKey: key() })),
+    ).toBe("TOO_MANY_REQUESTS");
+    clock.advance(RESEND_MIN_INTERVAL_MS);
+    const resent = await as(owner).team.resendInvitation({ invitationId: invitation.id, requestKey: key() });
+    expect(resent.sendCount).toBe(2);
+    const newToken = await tokenMailedTo("cy@team.test");
+    expect(newToken).not.toBe(oldToken);
+    expect(await codeOf(as(owner).invitations.preview({ token: oldToken }))).toBe("NOT_FOUND");
+    expect(await as(owner).invitations.preview({ token: newToken })).toMatchObject({ status: "pending" });
+
+    await as(owner).team.revokeInvitation({ invitationId: invitation.id, requestKey: key() });
+    await as(owner).team.revokeInvitation({ invitationId: invitation.id, requestKey: key() });
+    const cy = await signedUp("cy@team.test");
+    expect(await codeOf(as(cy).invitations.accept({ token: newToken, requestKey: key() }))).toBe("CONFLICT");
+    expect(await roleIn(owner.accountId, cy.userId)).toBeNull();
+  });
+
+  it("caps the pending invitations of one account", async () => {
+    const owner = await signedUp("owner-cap@team.test");
+    await db.accountInvitation.createMany({
+      data: Array.from({ length: MAX_PENDING_INVITATIONS }, (_, i) => ({
+        accountId: owner.accountId,
+        email: `cap-${i}@team.test`,
+        role: "member" as const,
+        tokenHash: `${i}`.padStart(64, "f"),
+        expiresAt: new Date("2099-01-01T00:00:00Z"),
+        sentAt: clock.now(),
+      })),
+    });
+    const error = await as(owner)
+      .team.invite({ email: "one-more@team.test", role: "member", requestKey: key() })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TRPCError);
+    expect((error as TRPCError).code).toBe("TOO_MANY_REQUESTS");
+    // Inviting an address already pending still answers its invitation.
+    expect(
+      (await as(owner).team.invite({ email: "cap-3@team.test", role: "member", requestKey: key() })).created,
+    ).toBe(false);
+  });
+
+  it("an expired invitation cannot be accepted; inviting the address again renews it", async () => {
+    const owner = await signedUp("owner-4@team.test");
+    await as(owner).team.invite({ email: "di@team.test", role: "member", requestKey: key() });
+    const token = await tokenMailedTo("di@team.test");
+    clock.advance(INVITATION_TTL_MS);
+    const di = await signedUp("di@team.test");
+    expect(await codeOf(as(di).invitations.accept({ token, requestKey: key() }))).toBe("CONFLICT");
+    const renewed = await as(owner).team.invite({ email: "di@team.test", role: "member", requestKey: key() });
+    expect(renewed.invitation.expired).toBe(false);
+    const fresh = await tokenMailedTo("di@team.test");
+    expect(await as(di).invitations.accept({ token: fresh, requestKey: key() })).toMatchObject({
+      role: "member",
+    });
+  });
+});
+
+describe("team: roles, removal, transfer, switching", () => {
+  async function teamOf(
+    owner: Viewer & { accountId: string },
+    email: string,
+    role: "admin" | "billing" | "member",
+  ) {
+    const user = await signedUp(email);
+    await db.accountMember.create({ data: { accountId: owner.accountId, userId: user.userId, role } });
+    return inAccount(user, owner.accountId);
+  }
+
+  it("a role's change and a removal take effect at the next request; the removed member's sessions there end", async () => {
+    const owner = await signedUp("owner-5@team.test");
+    const eve = await teamOf(owner, "eve@team.test", "admin");
+    expect(await codeOf(as(eve).apiKeys.list())).toBe("OK");
+    await as(owner).team.changeRole({ userId: eve.userId, role: "member", requestKey: key() });
+    expect(await codeOf(as(eve).apiKeys.list())).toBe("FORBIDDEN");
+    expect(await codeOf(as(eve).dashboard.get())).toBe("OK");
+
+    await db.session.update({
+      where: { id: eve.sessionId ?? "" },
+      data: { activeAccountId: owner.accountId },
+    });
+    const otherSession = await db.session.create({
+      data: { userId: eve.userId, token: "eve-own-account", expiresAt: new Date("2099-01-01T00:00:00Z") },
+    });
+    await db.session.update({
+      where: { id: otherSession.id },
+      data: {
+        activeAccountId: (
+          await db.accountMember.findFirstOrThrow({ where: { userId: eve.userId, role: "owner" } })
+        ).accountId,
+      },
+    });
+    const removed = await as(owner).team.remove({ userId: eve.userId, requestKey: key() });
+    expect(removed.sessionsEnded).toBe(1);
+    expect(await db.session.findUnique({ where: { id: eve.sessionId ?? "" } })).toBeNull();
+    expect(await db.session.findUnique({ where: { id: otherSession.id } })).not.toBeNull();
+    expect(await codeOf(as(eve).dashboard.get())).toBe("FORBIDDEN");
+  });
+
+  it("the owner cannot be demoted, removed or leave; transfer is owner-only and atomic", async () => {
+    const owner = await signedUp("owner-6@team.test");
+    const fay = await teamOf(owner, "fay@team.test", "admin");
+    const gus = await teamOf(owner, "gus@team.test", "member");
+    expect(
+      await codeOf(as(fay).team.changeRole({ userId: owner.userId, role: "member", requestKey: key() })),
+    ).toBe("CONFLICT");
+    expect(await codeOf(as(fay).team.remove({ userId: owner.userId, requestKey: key() }))).toBe("CONFLICT");
+    expect(await codeOf(as(owner).team.leave({ requestKey: key() }))).toBe("CONFLICT");
+    // An admin may not transfer ownership (the role table), nor may a member manage the team.
+    expect(await codeOf(as(fay).team.transferOwnership({ userId: fay.userId, requestKey: key() }))).toBe(
+      "FORBIDDEN",
+    );
+    expect(
+      await codeOf(as(gus).team.invite({ email: "z@team.test", role: "member", requestKey: key() })),
+    ).toBe("FORBIDDEN");
+
+    await as(owner).team.transferOwnership({ userId: gus.userId, requestKey: key() });
+    expect(await roleIn(owner.accountId, gus.userId)).toBe("owner");
+    expect(await roleIn(owner.accountId, owner.userId)).toBe("admin");
+    expect(await db.accountMember.count({ where: { accountId: owner.accountId, role: "owner" } })).toBe(1);
+    // The database holds the rule too: a second owner is refused.
+    await expect(
+      db.accountMember.update({
+        where: { accountId_userId: { accountId: owner.accountId, userId: fay.userId } },
+        data: { role: "owner" },
+      }),
+    ).rejects.toThrow();
+    // The former owner can now leave; a live stream of theirs on the account hears nothing more.
+    const stream = sessionStillActive(db, owner.sessionId, owner.accountId);
+    expect(await stream()).toBe(true);
+    await as(inAccount(owner, owner.accountId)).team.leave({ requestKey: key() });
+    expect(await roleIn(owner.accountId, owner.userId)).toBeNull();
+    expect(await stream()).toBe(false);
+    expect(await sessionStillActive(db, owner.sessionId)()).toBe(true);
+  });
+
+  it("lists the user's accounts and switches only into one they belong to", async () => {
+    const owner = await signedUp("owner-7@team.test");
+    const hal = await signedUp("hal@team.test");
+    await db.accountMember.create({
+      data: { accountId: owner.accountId, userId: hal.userId, role: "member" },
+    });
+    const list = await as(hal).memberships.list();
+    expect(list.map((m) => [m.accountName, m.role, m.active])).toEqual([
+      ["hal@team.test's company", "owner", true],
+      ["owner-7@team.test's company", "member", false],
+    ]);
+    await as(hal).memberships.switch({ accountId: owner.accountId, requestKey: key() });
+    expect((await db.session.findUniqueOrThrow({ where: { id: hal.sessionId ?? "" } })).activeAccountId).toBe(
+      owner.accountId,
+    );
+    const stranger = await signedUp("stranger-7@team.test");
+    expect(
+      await codeOf(as(stranger).memberships.switch({ accountId: owner.accountId, requestKey: key() })),
+    ).toBe("NOT_FOUND");
+  });
+
+  it("the owner's email (alerts, invoices, trials) is the owner's after a transfer", async () => {
+    const owner = await signedUp("owner-8@team.test");
+    const ivy = await teamOf(owner, "ivy@team.test", "member");
+    expect(await as(owner).accountSettings.get()).toMatchObject({ invoicesTo: "owner-8@team.test" });
+    await as(owner).team.transferOwnership({ userId: ivy.userId, requestKey: key() });
+    expect(await as(owner).accountSettings.get()).toMatchObject({ invoicesTo: "ivy@team.test" });
+  });
+});
