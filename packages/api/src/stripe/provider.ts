@@ -3,6 +3,7 @@ import { AppError, UpstreamUnavailableError } from "../errors.ts";
 import type {
   BillingProvider,
   ProrationPreview,
+  ProviderAddress,
   ProviderAdjustment,
   ProviderCouponInput,
   ProviderDiscount,
@@ -11,6 +12,7 @@ import type {
   ProviderRefund,
   ProviderScheduledChange,
   ProviderSubscription,
+  ProviderTaxDetails,
 } from "../ports/billing.ts";
 import {
   ADJUSTMENT_ID_KEY,
@@ -20,6 +22,8 @@ import {
   PAUSE_STARTS_AT_KEY,
   PaymentDeclinedError,
   ProviderResourceMissingError,
+  TaxIdRefusedError,
+  TaxLocationRequiredError,
 } from "../ports/billing.ts";
 
 type Params<K extends keyof BillingProvider> = BillingProvider[K] extends (...args: infer A) => unknown
@@ -133,6 +137,7 @@ function toInvoice(
     amountDue: invoice.amount_due,
     amountPaid: invoice.amount_paid,
     totalDiscount: sumAmounts(invoice.total_discount_amounts),
+    tax: exclusiveTax(invoice.total_taxes),
     hostedInvoiceUrl: invoice.hosted_invoice_url ?? null,
     invoicePdf: invoice.invoice_pdf ?? null,
     periodStart: fromSeconds(invoice.period_start),
@@ -143,6 +148,37 @@ function toInvoice(
     lines: lines.map(toInvoiceLine),
   };
 }
+
+/** Tax added on top (exclusive); inclusive tax is part of the amounts already. */
+function exclusiveTax(taxes: readonly { amount: number; tax_behavior: string }[] | null | undefined): number {
+  return (taxes ?? []).filter((t) => t.tax_behavior !== "inclusive").reduce((sum, t) => sum + t.amount, 0);
+}
+
+function toTaxDetails(customer: Stripe.Customer, taxIds: readonly Stripe.TaxId[]): ProviderTaxDetails {
+  const a = customer.address;
+  return {
+    address: a?.country
+      ? {
+          country: a.country,
+          line1: a.line1 || null,
+          line2: a.line2 || null,
+          city: a.city || null,
+          state: a.state || null,
+          postalCode: a.postal_code || null,
+        }
+      : null,
+    taxIds: taxIds.map((t) => ({
+      id: t.id,
+      type: t.type,
+      value: t.value,
+      verification: t.verification?.status ?? "unavailable",
+    })),
+    taxExempt: customer.tax_exempt ?? "none",
+  };
+}
+
+/** Automatic tax (Stripe Tax) on everything Minutely sells: prices are exclusive of tax. */
+const AUTOMATIC_TAX = { automatic_tax: { enabled: true } } as const;
 
 /** The paid PaymentIntent of an invoice, from its `payments` (read expanded); null when not expanded or none. */
 function paymentIntentOf(invoice: Stripe.Invoice): string | null {
@@ -286,6 +322,17 @@ export function translateStripeError(error: unknown): unknown {
   if (error instanceof Stripe.errors.StripeInvalidRequestError && DISCOUNT_PARAM.test(error.param ?? "")) {
     return new DiscountRefusedError(`Stripe refused the discount: ${error.message}`, { cause: error });
   }
+  if (
+    error instanceof Stripe.errors.StripeInvalidRequestError &&
+    error.code === "customer_tax_location_invalid"
+  ) {
+    return new TaxLocationRequiredError(`Stripe Tax needs the customer's location: ${error.message}`, {
+      cause: error,
+    });
+  }
+  if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === "tax_id_invalid") {
+    return new TaxIdRefusedError(`Stripe refused the tax ID: ${error.message}`, { cause: error });
+  }
   if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === "resource_missing") {
     return new ProviderResourceMissingError(`Stripe has no such object: ${error.message}`, { cause: error });
   }
@@ -388,6 +435,7 @@ export class StripeBillingProvider implements BillingProvider {
           mode: "payment",
           customer: input.customerId,
           line_items: [{ price: input.priceId, quantity: 1 }],
+          ...AUTOMATIC_TAX,
           success_url: input.successUrl,
           cancel_url: input.cancelUrl,
           metadata: input.metadata,
@@ -537,6 +585,75 @@ export class StripeBillingProvider implements BillingProvider {
     });
   }
 
+  retrieveTaxDetails(customerId: string) {
+    return viaStripe(async () => {
+      const customer = await this.stripe.customers.retrieve(customerId);
+      if (customer.deleted)
+        throw new ProviderResourceMissingError(`Stripe customer ${customerId} was deleted`);
+      const taxIds = await this.stripe.customers.listTaxIds(customerId, { limit: 100 });
+      return toTaxDetails(customer, taxIds.data);
+    });
+  }
+
+  setCustomerAddress(customerId: string, address: ProviderAddress, idempotencyKey: string) {
+    return viaStripe(async () => {
+      await this.stripe.customers.update(
+        customerId,
+        {
+          address: {
+            country: address.country,
+            line1: address.line1 ?? "",
+            line2: address.line2 ?? "",
+            city: address.city ?? "",
+            state: address.state ?? "",
+            postal_code: address.postalCode ?? "",
+          },
+        },
+        { idempotencyKey },
+      );
+    });
+  }
+
+  replaceTaxId(customerId: string, taxId: { type: string; value: string } | null, idempotencyKey: string) {
+    return viaStripe(async () => {
+      const existing = (await this.stripe.customers.listTaxIds(customerId, { limit: 100 })).data;
+      let kept = false;
+      for (const t of existing) {
+        if (!kept && taxId && t.type === taxId.type && t.value === taxId.value) {
+          kept = true;
+          continue;
+        }
+        try {
+          await this.stripe.customers.deleteTaxId(customerId, t.id);
+        } catch (error) {
+          // Deleted meanwhile (a retry): gone is all this asks.
+          if (
+            !(error instanceof Stripe.errors.StripeInvalidRequestError && error.code === "resource_missing")
+          )
+            throw error;
+        }
+      }
+      if (taxId && !kept) {
+        await this.stripe.customers.createTaxId(
+          customerId,
+          { type: taxId.type as Stripe.CustomerCreateTaxIdParams.Type, value: taxId.value },
+          { idempotencyKey: `${idempotencyKey}-${taxId.type}-${taxId.value}` },
+        );
+      }
+      const customer = await this.stripe.customers.retrieve(customerId);
+      if (customer.deleted)
+        throw new ProviderResourceMissingError(`Stripe customer ${customerId} was deleted`);
+      const after = await this.stripe.customers.listTaxIds(customerId, { limit: 100 });
+      return toTaxDetails(customer, after.data);
+    });
+  }
+
+  setTaxExempt(customerId: string, taxExempt: "none" | "reverse", idempotencyKey: string) {
+    return viaStripe(async () => {
+      await this.stripe.customers.update(customerId, { tax_exempt: taxExempt }, { idempotencyKey });
+    });
+  }
+
   retrieveCustomerCurrency(customerId: string) {
     return viaStripe(async () => {
       const customer = await this.stripe.customers.retrieve(customerId);
@@ -642,6 +759,8 @@ export class StripeBillingProvider implements BillingProvider {
           mode: "subscription",
           customer: input.customerId,
           line_items: [{ price: input.priceId, quantity: 1 }],
+          // Stripe Tax: a customer without a billing address enters it on the page.
+          ...AUTOMATIC_TAX,
           // A code chosen on the package page comes applied; otherwise the customer may type one there.
           ...(input.stripePromotionCodeId
             ? { discounts: [{ promotion_code: input.stripePromotionCodeId }] }
@@ -760,6 +879,7 @@ export class StripeBillingProvider implements BillingProvider {
             ...(input.paymentMethodId ? { default_payment_method: input.paymentMethodId } : {}),
             ...(input.trialDays ? trialData(input.trialDays) : {}),
             payment_behavior: "error_if_incomplete",
+            ...(input.automaticTax ? AUTOMATIC_TAX : {}),
             metadata: input.metadata,
             ...(input.stripePromotionCodeId
               ? { discounts: [{ promotion_code: input.stripePromotionCodeId }] }
@@ -833,6 +953,7 @@ export class StripeBillingProvider implements BillingProvider {
       let credit = 0;
       let charge = 0;
       let withdrawn = 0;
+      let withdrawnTax = 0;
       const withdrawPeriod = input.withdrawOverage?.periodStart.toISOString();
       for (const line of preview.lines.data) {
         const overageOf = line.metadata?.minutely_period_start;
@@ -843,13 +964,15 @@ export class StripeBillingProvider implements BillingProvider {
           line.metadata?.minutely_account_id === input.withdrawOverage?.accountId
         ) {
           withdrawn += line.amount;
+          withdrawnTax += exclusiveTax(line.taxes);
         } else if (line.amount < 0) credit += line.amount;
         else charge += line.amount;
       }
       return {
         creditCents: credit,
         chargeCents: charge,
-        totalDueNowCents: Math.max(0, preview.amount_due - withdrawn),
+        taxCents: exclusiveTax(preview.total_taxes) - withdrawnTax,
+        totalDueNowCents: Math.max(0, preview.amount_due - withdrawn - withdrawnTax),
         withdrawnOverageCents: withdrawn,
         currency: preview.currency,
         prorationDate: input.prorationDate,
