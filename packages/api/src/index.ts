@@ -58,6 +58,8 @@ export {
   MAX_ADJUSTMENT_REASON_LENGTH,
   MAX_BALANCE_CREDIT_CENTS,
   syncSubscription,
+  type TaxDetailsView,
+  taxDetailsOf,
 } from "./services/billing/index.ts";
 export {
   type AdminPackageView,
@@ -121,6 +123,7 @@ export {
   replayStripeEvent,
   resumePausedSubscription,
   subscriptions,
+  updateTaxDetails,
 } from "./services/subscriptions/index.ts";
 export { createStripeClient, type StripeClientOptions, usesEmulator } from "./stripe/client.ts";
 export { StripeBillingProvider } from "./stripe/provider.ts";

@@ -94,15 +94,19 @@ export function BillingAddressCard() {
           }}
         >
           {save.isSuccess ? (
-            <Banner tone="success">
-              Saved.{" "}
-              {save.data.reverseCharge
-                ? "Your invoices are reverse charged (no VAT)."
-                : "Tax on your invoices follows this address."}
-            </Banner>
+            <div className="sm:col-span-2">
+              <Banner tone="success">
+                Saved.{" "}
+                {save.data.reverseCharge
+                  ? "Your invoices are reverse charged (no VAT)."
+                  : "Tax on your invoices follows this address."}
+              </Banner>
+            </div>
           ) : null}
           {save.isError && Object.keys(fields).length === 0 ? (
-            <Banner tone="danger">{save.error.message}</Banner>
+            <div className="sm:col-span-2">
+              <Banner tone="danger">{save.error.message}</Banner>
+            </div>
           ) : null}
           <Field
             id="address-country"

@@ -29,6 +29,8 @@ export interface ProviderSubscription {
   testClockId: string | null;
   latestInvoiceId: string | null;
   metadata: Record<string, string>;
+  /** Whether Stripe Tax computes the tax of its invoices (`automatic_tax.enabled`). */
+  automaticTax: boolean;
   /**
    * The subscription's discount (Minutely puts one at most), read by `retrieveSubscription`; undefined where
    * Stripe answered without it expanded (the answers of writes), so a sync never takes it for "none".
@@ -393,6 +395,8 @@ export interface BillingProvider {
     taxId: { type: string; value: string } | null,
     idempotencyKey: string,
   ): Promise<ProviderTaxDetails>;
+  /** Turns Stripe Tax on for a subscription's next invoices (the customer must have an address). */
+  enableAutomaticTax(subscriptionId: string, idempotencyKey: string): Promise<void>;
   /** Stripe's `tax_exempt`: `reverse` for a reverse-charged customer, else `none`. */
   setTaxExempt(customerId: string, taxExempt: "none" | "reverse", idempotencyKey: string): Promise<void>;
   /**

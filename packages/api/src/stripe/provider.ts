@@ -76,6 +76,7 @@ function toSubscription(sub: Stripe.Subscription): ProviderSubscription {
     testClockId: idOf(sub.test_clock),
     latestInvoiceId: idOf(sub.latest_invoice),
     metadata: { ...sub.metadata },
+    automaticTax: sub.automatic_tax?.enabled ?? false,
     ...discountOf(sub),
   };
 }
@@ -645,6 +646,12 @@ export class StripeBillingProvider implements BillingProvider {
         throw new ProviderResourceMissingError(`Stripe customer ${customerId} was deleted`);
       const after = await this.stripe.customers.listTaxIds(customerId, { limit: 100 });
       return toTaxDetails(customer, after.data);
+    });
+  }
+
+  enableAutomaticTax(subscriptionId: string, idempotencyKey: string) {
+    return viaStripe(async () => {
+      await this.stripe.subscriptions.update(subscriptionId, AUTOMATIC_TAX, { idempotencyKey });
     });
   }
 

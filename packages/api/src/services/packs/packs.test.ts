@@ -157,10 +157,15 @@ describe("buying a pack", () => {
     const paid = await fetch(`${checkout.url}/pay`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: "card=visa",
+      // The customer has no billing address yet: Stripe Tax asks for it on the page (Germany: 19 % VAT).
+      body: "card=visa&address_country=DE",
       redirect: "manual",
     });
     expect(paid.status).toBeLessThan(400);
+    const session = await ports.stripe.checkout.sessions.retrieve(checkout.sessionId);
+    expect(session.automatic_tax.enabled).toBe(true);
+    expect(session.total_details?.amount_tax).toBe(Math.round(pack.priceCents * 0.19));
+    expect(session.amount_total).toBe(pack.priceCents + (session.total_details?.amount_tax ?? 0));
     expect(await deliver("checkout.session.completed", checkout.sessionId)).toBe(1);
     expect((await packLedgerView(ports, who.accountId)).totals).toEqual({
       bought: 1000,

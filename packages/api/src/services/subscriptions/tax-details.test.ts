@@ -184,6 +184,24 @@ describe("Stripe Tax on what is sold", () => {
     });
   });
 
+  it("a subscription made with a card before the address was known is taxed once the address is entered", async () => {
+    const account = await newAccount();
+    await subscribe(ports, account, { packageId: pro.id, paymentMethodId: "pm_card_visa" });
+    const [first] = await billingHistory(ports, account.accountId);
+    expect(first?.taxCents).toBe(0);
+    const row = await db.subscription.findFirstOrThrow({ where: { accountId: account.accountId } });
+    expect((await ports.billing.retrieveSubscription(row.stripeSubscriptionId)).automaticTax).toBe(false);
+    await updateTaxDetails(ports, account, {
+      address: address({}),
+      taxId: null,
+      requestKey: "tax-late-0001",
+    });
+    expect((await ports.billing.retrieveSubscription(row.stripeSubscriptionId)).automaticTax).toBe(true);
+    clock.advance(24 * 3600 * 1000);
+    const preview = await previewUpgrade(ports, account.accountId, enterprise.id);
+    expect(preview.taxCents).toBe(Math.round((preview.creditCents + preview.chargeCents) * 0.2));
+  });
+
   it("opens Checkout with automatic tax: a customer without an address enters it there", async () => {
     const account = await newAccount();
     const result = await subscribe(ports, account, { packageId: pro.id, requestKey: "tax-checkout-1" });

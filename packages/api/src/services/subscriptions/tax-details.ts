@@ -1,7 +1,8 @@
 // The customer's billing address and tax ID: checked by the domain's rules (a 400 naming the field), then
 // written to the Stripe customer (the system of record; Stripe Tax computes the tax from them and prints them
 // on invoices). A verified EU VAT ID of another EU country makes the customer reverse charged (Stripe's
-// `tax_exempt: reverse`); anything else is `none`.
+// `tax_exempt: reverse`); anything else is `none`. A live subscription made without Stripe Tax (before the
+// address was known) gets it from its next invoice on.
 import {
   type BillingAddress,
   TAX_ID_TYPES,
@@ -13,6 +14,7 @@ import type { Ports } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { TaxIdRefusedError } from "../../ports/billing.ts";
 import { reverseChargeFor, type TaxDetailsView, taxDetailsViewOf } from "../billing/index.ts";
+import { currentSubscription } from "./account-subscription.ts";
 import { type AccountRef, ensureCustomer } from "./subscriptions.ts";
 
 export { TAX_ID_TYPES };
@@ -54,6 +56,15 @@ export async function updateTaxDetails(
   const wanted = reverse ? "reverse" : "none";
   if (details.taxExempt !== wanted) {
     await ports.billing.setTaxExempt(customerId, wanted, `${key}-exempt-${wanted}`);
+  }
+  // A subscription made before the address was known (with a saved card, no Checkout) was created without
+  // Stripe Tax: its next invoices are taxed from now on.
+  const current = await currentSubscription(ports.db, account.accountId);
+  if (current && !["canceled", "incomplete_expired"].includes(current.status)) {
+    const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
+    if (!remote.automaticTax && remote.status !== "canceled") {
+      await ports.billing.enableAutomaticTax(remote.id, `${key}-automatic-tax-${remote.id}`);
+    }
   }
   return taxDetailsViewOf({ ...details, taxExempt: wanted });
 }
