@@ -610,6 +610,39 @@ describe("automatic tax in Checkout", () => {
     expect(items.data[0]).toMatchObject({ amount_subtotal: 2000, amount_tax: 400, amount_total: 2400 });
   });
 
+  it("needs customer_update[address]=auto for an existing customer without an address, then saves it", async () => {
+    const customer = await stripe.customers.create({ email: "noaddress@minutely.test" });
+    const price = await stripe.prices.create({
+      product_data: { name: "Plan" },
+      currency: "usd",
+      unit_amount: 1000,
+      recurring: { interval: "month" },
+    });
+    const base = {
+      mode: "subscription" as const,
+      customer: customer.id,
+      line_items: [{ price: price.id, quantity: 1 }],
+      automatic_tax: { enabled: true },
+      success_url: "http://localhost:3000/done",
+    };
+    const refused = await stripe.checkout.sessions.create(base).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+    expect((refused as Stripe.errors.StripeInvalidRequestError).param).toBe("customer_update[address]");
+    const guest = await stripe.checkout.sessions
+      .create({ ...base, customer: undefined, customer_update: { address: "auto" } })
+      .catch((error: unknown) => error);
+    expect((guest as Stripe.errors.StripeInvalidRequestError).param).toBe("customer_update");
+    const session = await stripe.checkout.sessions.create({ ...base, customer_update: { address: "auto" } });
+    const page = await fetch(session.url ?? "").then((r) => r.text());
+    expect(page).toContain('id="address-country"');
+    const paid = await submit(`${session.url}/pay`, { card: "visa", address_country: "DE" });
+    expect(paid.status).toBe(303);
+    const saved = (await stripe.customers.retrieve(customer.id)) as Stripe.Customer;
+    expect(saved.address?.country).toBe("DE");
+    const done = await stripe.checkout.sessions.retrieve(session.id);
+    expect(done.total_details?.amount_tax).toBe(190);
+  });
+
   it("creates the subscription with automatic tax for a customer with an address", async () => {
     const customer = await stripe.customers.create({
       email: "tx@minutely.test",

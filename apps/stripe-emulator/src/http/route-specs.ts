@@ -602,6 +602,11 @@ const checkoutCreate = endpointWithMetadata<Stripe.Checkout.SessionCreateParams>
     currency: currency(),
     customer: str(),
     customer_email: str(),
+    customer_update: obj<Stripe.Checkout.SessionCreateParams.CustomerUpdate>({
+      address: oneOf(["auto", "never"]),
+      name: oneOf(["auto", "never"]),
+      shipping: oneOf(["auto", "never"]),
+    }),
     discounts: arr(
       obj<Stripe.Checkout.SessionCreateParams.Discount>({ coupon: str(), promotion_code: str() }),
     ),

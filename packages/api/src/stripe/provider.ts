@@ -180,6 +180,11 @@ function toTaxDetails(customer: Stripe.Customer, taxIds: readonly Stripe.TaxId[]
 
 /** Automatic tax (Stripe Tax) on everything Minutely sells: prices are exclusive of tax. */
 const AUTOMATIC_TAX = { automatic_tax: { enabled: true } } as const;
+/**
+ * Checkout with Stripe Tax for an existing customer: the billing address entered on the page (when the
+ * customer has none) is saved to the customer, which Stripe requires for automatic tax.
+ */
+const CHECKOUT_TAX = { ...AUTOMATIC_TAX, customer_update: { address: "auto" } } as const;
 
 /** The paid PaymentIntent of an invoice, from its `payments` (read expanded); null when not expanded or none. */
 function paymentIntentOf(invoice: Stripe.Invoice): string | null {
@@ -436,7 +441,7 @@ export class StripeBillingProvider implements BillingProvider {
           mode: "payment",
           customer: input.customerId,
           line_items: [{ price: input.priceId, quantity: 1 }],
-          ...AUTOMATIC_TAX,
+          ...CHECKOUT_TAX,
           success_url: input.successUrl,
           cancel_url: input.cancelUrl,
           metadata: input.metadata,
@@ -767,7 +772,7 @@ export class StripeBillingProvider implements BillingProvider {
           customer: input.customerId,
           line_items: [{ price: input.priceId, quantity: 1 }],
           // Stripe Tax: a customer without a billing address enters it on the page.
-          ...AUTOMATIC_TAX,
+          ...CHECKOUT_TAX,
           // A code chosen on the package page comes applied; otherwise the customer may type one there.
           ...(input.stripePromotionCodeId
             ? { discounts: [{ promotion_code: input.stripePromotionCodeId }] }
