@@ -2,8 +2,10 @@
 // the tRPC procedures subscription.taxDetails / subscription.updateTaxDetails. Stripe holds them (the system
 // of record) and Stripe Tax computes the tax on every invoice from them.
 import {
+  AppError,
   type Auth,
   type Ports,
+  runIdempotently,
   type TaxDetailsView,
   taxDetailsOf,
   updateTaxDetails,
@@ -133,22 +135,43 @@ export async function registerTaxDetailsRoutes(
     authorize: (req) => requireCustomer(deps.auth, req),
     handler: async ({ req, viewer, body }) => {
       const requestKey = requiredKey(req);
-      const view = await updateTaxDetails(
-        deps,
-        { accountId: viewer.accountId, email: viewer.email, name: viewer.name },
-        {
-          address: {
-            country: body.address.country,
-            line1: body.address.line1,
-            line2: body.address.line2,
-            city: body.address.city,
-            state: body.address.state,
-            postalCode: body.address.postal_code,
-          },
-          taxId: body.tax_id,
-          requestKey,
+      const input = {
+        address: {
+          country: body.address.country,
+          line1: body.address.line1,
+          line2: body.address.line2,
+          city: body.address.city,
+          state: body.address.state,
+          postalCode: body.address.postal_code,
         },
-      );
+        taxId: body.tax_id,
+      };
+      // A retry with the same key replays the first answer; the same key with another body is a 409.
+      const answer = await runIdempotently(
+        { db: deps.db, settings: deps.settings, viewer },
+        "subscription.updateTaxDetails",
+        requestKey,
+        input,
+        async () => ({
+          ok: true,
+          data: await updateTaxDetails(
+            deps,
+            { accountId: viewer.accountId, email: viewer.email, name: viewer.name },
+            { ...input, requestKey },
+          ),
+        }),
+        { keyName: IDEMPOTENCY_HEADER },
+      ).catch((error: unknown) => {
+        if (error instanceof AppError && error.field === IDEMPOTENCY_HEADER) {
+          throw new RestError(409, {
+            error: "idempotency_key_conflict",
+            message: error.message,
+            fields: { [IDEMPOTENCY_HEADER]: error.message },
+          });
+        }
+        throw error;
+      });
+      const view = ("ran" in answer ? answer.ran.data : answer.replayed) as TaxDetailsView;
       return toJson(view);
     },
   });

@@ -623,12 +623,17 @@ export class StripeBillingProvider implements BillingProvider {
   replaceTaxId(customerId: string, taxId: { type: string; value: string } | null, idempotencyKey: string) {
     return viaStripe(async () => {
       const existing = (await this.stripe.customers.listTaxIds(customerId, { limit: 100 })).data;
-      let kept = false;
+      let keep = taxId ? existing.find((t) => t.type === taxId.type && t.value === taxId.value) : undefined;
+      // The new one first: should Stripe refuse it, the customer keeps the tax ID it had.
+      if (taxId && !keep) {
+        keep = await this.stripe.customers.createTaxId(
+          customerId,
+          { type: taxId.type as Stripe.CustomerCreateTaxIdParams.Type, value: taxId.value },
+          { idempotencyKey: `${idempotencyKey}-${taxId.type}-${taxId.value}` },
+        );
+      }
       for (const t of existing) {
-        if (!kept && taxId && t.type === taxId.type && t.value === taxId.value) {
-          kept = true;
-          continue;
-        }
+        if (t.id === keep?.id) continue;
         try {
           await this.stripe.customers.deleteTaxId(customerId, t.id);
         } catch (error) {
@@ -638,13 +643,6 @@ export class StripeBillingProvider implements BillingProvider {
           )
             throw error;
         }
-      }
-      if (taxId && !kept) {
-        await this.stripe.customers.createTaxId(
-          customerId,
-          { type: taxId.type as Stripe.CustomerCreateTaxIdParams.Type, value: taxId.value },
-          { idempotencyKey: `${idempotencyKey}-${taxId.type}-${taxId.value}` },
-        );
       }
       const customer = await this.stripe.customers.retrieve(customerId);
       if (customer.deleted)

@@ -43,7 +43,7 @@ export async function updateTaxDetails(
   }
   const { customerId } = await ensureCustomer(ports, account);
   const key = `minutely-${account.accountId}-tax-details-${input.requestKey}`;
-  await ports.billing.setCustomerAddress(customerId, address.address, `${key}-address`);
+  // The tax ID first: should Stripe refuse it, the address is left as it was too.
   const details = await ports.billing
     .replaceTaxId(customerId, taxId, `${key}-tax-id`)
     .catch((error: unknown) => {
@@ -52,9 +52,10 @@ export async function updateTaxDetails(
       }
       throw error;
     });
-  const reverse = reverseChargeFor(details);
-  const wanted = reverse ? "reverse" : "none";
-  if (details.taxExempt !== wanted) {
+  await ports.billing.setCustomerAddress(customerId, address.address, `${key}-address`);
+  const after = { ...details, address: address.address };
+  const wanted = reverseChargeFor(after) ? "reverse" : "none";
+  if (after.taxExempt !== wanted) {
     await ports.billing.setTaxExempt(customerId, wanted, `${key}-exempt-${wanted}`);
   }
   // A subscription made before the address was known (with a saved card, no Checkout) was created without
@@ -66,5 +67,5 @@ export async function updateTaxDetails(
       await ports.billing.enableAutomaticTax(remote.id, `${key}-automatic-tax-${remote.id}`);
     }
   }
-  return taxDetailsViewOf({ ...details, taxExempt: wanted });
+  return taxDetailsViewOf({ ...after, taxExempt: wanted });
 }
