@@ -185,7 +185,7 @@ export function BillingPage() {
         {sub.package ? (
           <div className="mt-3 space-y-2 text-sm">
             <p>
-              {formatMoney(sub.package.monthlyPrice)}/month · current period{" "}
+              {formatMoney(sub.package.monthlyPrice)}/month excl. tax · current period{" "}
               {formatDate(sub.currentPeriodStart)} – {formatDate(sub.currentPeriodEnd)}
             </p>
             {sub.trial ? (
