@@ -173,7 +173,7 @@ const VALID: Record<string, { body: Record<string, unknown>; headers: Record<str
   "POST /api/billing/tax-details": {
     body: {
       address: { country: "FR", line1: null, line2: null, city: null, state: null, postal_code: null },
-      tax_id: null,
+      tax_id: { type: "eu_vat", value: "FRAB123456789" },
     },
     headers: { cookie: customer, "idempotency-key": "body-types-tax-1" },
   },

@@ -12,7 +12,7 @@ import {
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { AppError } from "../../errors.ts";
-import { TaxIdRefusedError } from "../../ports/billing.ts";
+import { ProviderResourceMissingError, TaxIdRefusedError } from "../../ports/billing.ts";
 import { reverseChargeFor, type TaxDetailsView, taxDetailsViewOf } from "../billing/index.ts";
 import { currentSubscription } from "./account-subscription.ts";
 import { type AccountRef, ensureCustomer } from "./subscriptions.ts";
@@ -62,8 +62,14 @@ export async function updateTaxDetails(
   // Stripe Tax: its next invoices are taxed from now on.
   const current = await currentSubscription(ports.db, account.accountId);
   if (current && !["canceled", "incomplete_expired"].includes(current.status)) {
-    const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
-    if (!remote.automaticTax && remote.status !== "canceled") {
+    // Gone at Stripe (this database's row is stale): nothing to turn on.
+    const remote = await ports.billing
+      .retrieveSubscription(current.stripeSubscriptionId)
+      .catch((error: unknown) => {
+        if (error instanceof ProviderResourceMissingError) return null;
+        throw error;
+      });
+    if (remote && !remote.automaticTax && remote.status !== "canceled") {
       await ports.billing.enableAutomaticTax(remote.id, `${key}-automatic-tax-${remote.id}`);
     }
   }
