@@ -563,6 +563,39 @@ function submit(url: string, fields: Record<string, string>): Promise<Response> 
   });
 }
 
+describe("automatic tax of a one-off purchase, previewed", () => {
+  it("previews invoice_items of one-time prices with the customer's tax, and refuses a recurring price", async () => {
+    const customer = await stripe.customers.create({ address: { country: "DE" } });
+    const oneTime = await stripe.prices.create({
+      product_data: { name: "Minute pack" },
+      currency: "usd",
+      unit_amount: 2500,
+    });
+    const preview = await stripe.invoices.createPreview({
+      customer: customer.id,
+      automatic_tax: { enabled: true },
+      invoice_items: [{ price: oneTime.id, metadata: { purpose: "tax" } }],
+    });
+    const line = preview.lines.data.find((l) => l.metadata?.purpose === "tax");
+    expect(line).toMatchObject({ amount: 2500, description: "Minute pack" });
+    expect(line?.taxes?.[0]).toMatchObject({ amount: 475, taxable_amount: 2500 });
+    expect(preview).toMatchObject({ subtotal: 2500, total: 2975, amount_due: 2975 });
+    // A preview creates nothing: no invoice, no invoice item.
+    expect((await stripe.invoiceItems.list({ customer: customer.id })).data).toEqual([]);
+    expect((await stripe.invoices.list({ customer: customer.id })).data).toEqual([]);
+    const monthly = await stripe.prices.create({
+      product_data: { name: "Plan" },
+      currency: "usd",
+      unit_amount: 1000,
+      recurring: { interval: "month" },
+    });
+    const refused = await stripe.invoices
+      .createPreview({ customer: customer.id, invoice_items: [{ price: monthly.id }] })
+      .catch((error: unknown) => error);
+    expect((refused as Stripe.errors.StripeInvalidRequestError).param).toBe("invoice_items[0][price]");
+  });
+});
+
 describe("automatic tax in Checkout", () => {
   it("asks a guest for the billing address, shows the tax and charges it (payment mode)", async () => {
     const price = await stripe.prices.create({

@@ -441,6 +441,28 @@ const invoiceCreatePreview = endpoint<Stripe.InvoiceCreatePreviewParams>(
     automatic_tax: automaticTax(),
     currency: currency(),
     customer: str(),
+    invoice_items: arr(
+      obj<Stripe.InvoiceCreatePreviewParams.InvoiceItem>(
+        { metadata: metadata(), price: str(), quantity: int({ min: 1 }) },
+        {
+          unsupported: [
+            "amount",
+            "currency",
+            "description",
+            "discountable",
+            "discounts",
+            "invoiceitem",
+            "period",
+            "price_data",
+            "tax_behavior",
+            "tax_code",
+            "tax_rates",
+            "unit_amount",
+            "unit_amount_decimal",
+          ],
+        },
+      ),
+    ),
     subscription: str(),
     subscription_details: obj<Stripe.InvoiceCreatePreviewParams.SubscriptionDetails>(
       {
@@ -461,7 +483,6 @@ const invoiceCreatePreview = endpoint<Stripe.InvoiceCreatePreviewParams>(
     unsupported: [
       "customer_details",
       "discounts",
-      "invoice_items",
       "issuer",
       "on_behalf_of",
       "preview_mode",

@@ -330,7 +330,9 @@ export interface BillingProvider {
    */
   chargeSavedCard(input: {
     customerId: string;
+    /** Before tax: with `priceId` (the one-time price charged), Stripe Tax's tax on it is added. */
     amountCents: number;
+    priceId?: string;
     currency: Currency;
     description: string;
     metadata: Record<string, string>;

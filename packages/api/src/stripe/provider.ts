@@ -468,6 +468,26 @@ export class StripeBillingProvider implements BillingProvider {
     });
   }
 
+  /**
+   * Stripe Tax on a one-off charge of a one-time price (a PaymentIntent carries no tax of its own): what an
+   * invoice of that price would add, from an invoice preview with automatic tax. 0 for a customer without a
+   * billing address (Stripe Tax cannot compute it; see docs/billing.md, "Tax") or a reverse-charged one.
+   */
+  private async oneOffTax(customer: Stripe.Customer, input: Params<"chargeSavedCard">): Promise<number> {
+    const country = customer.address?.country ?? "";
+    const needsState = country === "US" || country === "CA";
+    if (country === "" || (needsState && !customer.address?.state) || !input.priceId) return 0;
+    const preview = await this.stripe.invoices.createPreview({
+      customer: customer.id,
+      currency: input.currency,
+      automatic_tax: { enabled: true },
+      invoice_items: [{ price: input.priceId, metadata: { minutely_one_off: "1" } }],
+    });
+    const line = preview.lines.data.find((l) => l.metadata?.minutely_one_off === "1");
+    if (!line) throw new Error("Stripe's invoice preview has no line for the one-off price");
+    return exclusiveTax(line.taxes);
+  }
+
   chargeSavedCard(input: Params<"chargeSavedCard">) {
     return viaStripe(async () => {
       const customer = await this.stripe.customers.retrieve(input.customerId);
@@ -482,17 +502,18 @@ export class StripeBillingProvider implements BillingProvider {
           message: "No saved card: add one under Billing, or buy the pack through the checkout page.",
         };
       }
+      const taxCents = input.priceId ? await this.oneOffTax(customer as Stripe.Customer, input) : 0;
       try {
         const intent = await this.stripe.paymentIntents.create(
           {
             customer: input.customerId,
-            amount: input.amountCents,
+            amount: input.amountCents + taxCents,
             currency: input.currency,
             payment_method: paymentMethod,
             off_session: true,
             confirm: true,
             description: input.description,
-            metadata: input.metadata,
+            metadata: { ...input.metadata, minutely_tax_cents: String(taxCents) },
           },
           { idempotencyKey: input.idempotencyKey },
         );

@@ -12,6 +12,7 @@ import { testPorts } from "../../testing.ts";
 import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
 import { processStripeEvent, receiveStripeWebhook } from "../subscriptions/stripe-webhooks.ts";
 import { subscribe } from "../subscriptions/subscriptions.ts";
+import { updateTaxDetails } from "../subscriptions/tax-details.ts";
 import { packLedgerView } from "./grants.ts";
 import {
   applyPackPaymentIntent,
@@ -142,6 +143,35 @@ describe("buying a pack", () => {
     expect(await deliver("payment_intent.succeeded", packIntents[0]?.id ?? "")).toBe(1);
     expect(await applyPackPaymentIntent(ports, packIntents[0]?.id ?? "")).toBe(false);
     expect((await packLedgerView(ports, who.accountId)).totals.bought).toBe(1000);
+  });
+
+  it("with the saved card adds Stripe Tax once the billing address is known (FR 20 %; none without one)", async () => {
+    const { pack: offered } = await createMinutePack(ports, admin, pack);
+    const who = await customer();
+    const amounts = async () =>
+      (await ports.stripe.paymentIntents.list({ customer: who.customerId, limit: 100 })).data
+        .filter((pi) => pi.metadata?.minutely_pack_id === offered.id)
+        .map((pi) => [pi.amount, pi.metadata?.minutely_tax_cents])
+        .sort();
+    // No address: Stripe Tax cannot compute a tax (the gap docs/billing.md names), the price is charged.
+    await buyPackWithSavedCard(ports, who.accountId, { packId: offered.id, requestKey: "tax-none-1" });
+    expect(await amounts()).toEqual([[2500, "0"]]);
+    const row = await db.account.findUniqueOrThrow({ where: { id: who.accountId } });
+    await updateTaxDetails(
+      ports,
+      { accountId: who.accountId, email: "owner@example.com", name: row.name },
+      {
+        address: { country: "FR", line1: null, line2: null, city: "Paris", state: null, postalCode: "75001" },
+        taxId: null,
+        requestKey: "pack-tax-fr-1",
+      },
+    );
+    await buyPackWithSavedCard(ports, who.accountId, { packId: offered.id, requestKey: "tax-fr-0001" });
+    expect(await amounts()).toEqual([
+      [2500, "0"],
+      [3000, "500"],
+    ]);
+    expect((await packLedgerView(ports, who.accountId)).totals.bought).toBe(2000);
   });
 
   it("through Checkout in payment mode grants it once from the webhook delivered twice", async () => {
