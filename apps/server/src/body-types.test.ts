@@ -171,6 +171,13 @@ const VALID: Record<string, { body: Record<string, unknown>; headers: Record<str
     body: { auto_top_up: { pack_id: randomUUID(), threshold_minutes: 100, max_per_month: 2 } },
     headers: { cookie: customer },
   },
+  "POST /api/billing/tax-details": {
+    body: {
+      address: { country: "FR", line1: null, line2: null, city: null, state: null, postal_code: null },
+      tax_id: { type: "eu_vat", value: "FRAB123456789" },
+    },
+    headers: { cookie: customer, "idempotency-key": "body-types-tax-1" },
+  },
   "POST /api/billing/spend-cap": {
     body: { amount_cents: 5000, currency: "usd" },
     headers: { cookie: customer },

@@ -51,6 +51,7 @@ import { registerMeteringRoutes } from "./routes/metering.ts";
 import { registerPackRoutes } from "./routes/packs.ts";
 import { registerSpendCapRoutes } from "./routes/spend-cap.ts";
 import { registerSubscriptionRoutes } from "./routes/subscriptions.ts";
+import { registerTaxDetailsRoutes } from "./routes/tax-details.ts";
 import { registerWebhookRoutes } from "./routes/webhooks.ts";
 import { viewerOf } from "./session.ts";
 
@@ -284,6 +285,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await registerAuthRoutes(app, deps.auth, deps.db, rateLimitBuckets);
   await registerSubscriptionRoutes(app, deps);
   await registerSpendCapRoutes(app, deps);
+  await registerTaxDetailsRoutes(app, deps);
   await registerAdjustmentRoutes(app, deps);
   await registerPackRoutes(app, deps);
   await registerMeteringRoutes(app, { ...deps, onUsageIngested: (result) => metrics.observeIngest(result) });

@@ -470,6 +470,8 @@ export interface CheckoutSessionRec extends Base {
   automatic_tax?: boolean;
   /** The billing address entered on the hosted page for automatic tax (guests; customers get it saved). */
   tax_address?: Address | null;
+  /** `customer_update[address]`: whether the address entered on the page is saved to the existing customer. */
+  customer_update_address?: "auto" | "never" | null;
 }
 
 export interface SetupIntentRec extends Base {

@@ -563,6 +563,39 @@ function submit(url: string, fields: Record<string, string>): Promise<Response> 
   });
 }
 
+describe("automatic tax of a one-off purchase, previewed", () => {
+  it("previews invoice_items of one-time prices with the customer's tax, and refuses a recurring price", async () => {
+    const customer = await stripe.customers.create({ address: { country: "DE" } });
+    const oneTime = await stripe.prices.create({
+      product_data: { name: "Minute pack" },
+      currency: "usd",
+      unit_amount: 2500,
+    });
+    const preview = await stripe.invoices.createPreview({
+      customer: customer.id,
+      automatic_tax: { enabled: true },
+      invoice_items: [{ price: oneTime.id, metadata: { purpose: "tax" } }],
+    });
+    const line = preview.lines.data.find((l) => l.metadata?.purpose === "tax");
+    expect(line).toMatchObject({ amount: 2500, description: "Minute pack" });
+    expect(line?.taxes?.[0]).toMatchObject({ amount: 475, taxable_amount: 2500 });
+    expect(preview).toMatchObject({ subtotal: 2500, total: 2975, amount_due: 2975 });
+    // A preview creates nothing: no invoice, no invoice item.
+    expect((await stripe.invoiceItems.list({ customer: customer.id })).data).toEqual([]);
+    expect((await stripe.invoices.list({ customer: customer.id })).data).toEqual([]);
+    const monthly = await stripe.prices.create({
+      product_data: { name: "Plan" },
+      currency: "usd",
+      unit_amount: 1000,
+      recurring: { interval: "month" },
+    });
+    const refused = await stripe.invoices
+      .createPreview({ customer: customer.id, invoice_items: [{ price: monthly.id }] })
+      .catch((error: unknown) => error);
+    expect((refused as Stripe.errors.StripeInvalidRequestError).param).toBe("invoice_items[0][price]");
+  });
+});
+
 describe("automatic tax in Checkout", () => {
   it("asks a guest for the billing address, shows the tax and charges it (payment mode)", async () => {
     const price = await stripe.prices.create({
@@ -608,6 +641,39 @@ describe("automatic tax in Checkout", () => {
     expect((customer as Stripe.Customer).address?.country).toBe("GB");
     const items = await stripe.checkout.sessions.listLineItems(session.id);
     expect(items.data[0]).toMatchObject({ amount_subtotal: 2000, amount_tax: 400, amount_total: 2400 });
+  });
+
+  it("needs customer_update[address]=auto for an existing customer without an address, then saves it", async () => {
+    const customer = await stripe.customers.create({ email: "noaddress@minutely.test" });
+    const price = await stripe.prices.create({
+      product_data: { name: "Plan" },
+      currency: "usd",
+      unit_amount: 1000,
+      recurring: { interval: "month" },
+    });
+    const base = {
+      mode: "subscription" as const,
+      customer: customer.id,
+      line_items: [{ price: price.id, quantity: 1 }],
+      automatic_tax: { enabled: true },
+      success_url: "http://localhost:3000/done",
+    };
+    const refused = await stripe.checkout.sessions.create(base).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+    expect((refused as Stripe.errors.StripeInvalidRequestError).param).toBe("customer_update[address]");
+    const guest = await stripe.checkout.sessions
+      .create({ ...base, customer: undefined, customer_update: { address: "auto" } })
+      .catch((error: unknown) => error);
+    expect((guest as Stripe.errors.StripeInvalidRequestError).param).toBe("customer_update");
+    const session = await stripe.checkout.sessions.create({ ...base, customer_update: { address: "auto" } });
+    const page = await fetch(session.url ?? "").then((r) => r.text());
+    expect(page).toContain('id="address-country"');
+    const paid = await submit(`${session.url}/pay`, { card: "visa", address_country: "DE" });
+    expect(paid.status).toBe(303);
+    const saved = (await stripe.customers.retrieve(customer.id)) as Stripe.Customer;
+    expect(saved.address?.country).toBe("DE");
+    const done = await stripe.checkout.sessions.retrieve(session.id);
+    expect(done.total_details?.amount_tax).toBe(190);
   });
 
   it("creates the subscription with automatic tax for a customer with an address", async () => {

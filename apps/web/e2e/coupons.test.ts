@@ -5,7 +5,7 @@
 import { screenshot, testBrowser, testStack, userWithAccount } from "@minutely/testing";
 import type { Page } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
-import { PASSWORD } from "./helpers.ts";
+import { enterCheckoutAddress, PASSWORD } from "./helpers.ts";
 
 const stack = await testStack({ spas: { web: true, admin: true } });
 const browser = await testBrowser();
@@ -90,6 +90,7 @@ describe("coupons and promotion codes", () => {
     expect(await customer.locator("body").textContent()).toContain("79.20");
     await screenshot(customer, "web-coupon-checkout");
     await customer.locator("#card-visa").check();
+    await enterCheckoutAddress(customer);
     await customer.locator("#submit").click();
     await customer.waitForURL(/\/billing\/return\?session_id=cs_/);
     await customer.getByRole("heading", { name: "You're subscribed to Pro" }).waitFor();
@@ -158,6 +159,7 @@ describe("codes typed in Checkout, and the upgrade preview", () => {
     await page.waitForURL(/\/checkout\/cs_/);
     await page.getByLabel("Promotion code").fill("goodwill50");
     await page.locator("#card-visa").check();
+    await enterCheckoutAddress(page);
     await page.locator("#submit").click();
     await page.waitForURL(/\/billing\/return\?session_id=cs_/);
     await page.getByRole("heading", { name: "You're subscribed to Starter" }).waitFor();

@@ -6,6 +6,7 @@ import { freePort } from "@minutely/db/embedded";
 import { declaredRoutes, screenshot, testBrowser, testStack, testViteDevServer } from "@minutely/testing";
 import type { Page, Response } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
+import { enterCheckoutAddress } from "./helpers.ts";
 
 const vitePort = await freePort();
 const appUrl = `http://127.0.0.1:${vitePort}`;
@@ -78,6 +79,7 @@ describe("the customer app under the development wiring", () => {
     await page.getByRole("button", { name: "Choose Pro" }).click();
     await page.waitForURL(/\/checkout\/cs_/);
     await page.locator("#card-visa").check();
+    await enterCheckoutAddress(page);
     await page.locator("#submit").click();
     await page.waitForURL(new RegExp(`^${appUrl}/billing/return\\?session_id=cs_`));
     await page.getByRole("heading", { name: "You're subscribed to Pro" }).waitFor();

@@ -29,6 +29,25 @@ export async function signIn(stack: Stack, page: Page, email: string, password =
   }
 }
 
+/**
+ * On the emulator's hosted Checkout page, enters the billing address Stripe Tax asks for when the customer has
+ * none (by default Oregon, where no tax is collected; pass another to be taxed).
+ */
+export async function enterCheckoutAddress(
+  page: Page,
+  address: { country: string; state?: string; postalCode?: string } = {
+    country: "US",
+    state: "OR",
+    postalCode: "97201",
+  },
+): Promise<void> {
+  const country = page.locator("#address-country");
+  if ((await country.count()) === 0) return;
+  await country.fill(address.country);
+  await page.locator("#address-state").fill(address.state ?? "");
+  await page.locator("#address-postal-code").fill(address.postalCode ?? "");
+}
+
 /** Signs up in the app, chooses the package and pays on the emulator's hosted Checkout page with a test card. */
 export async function signUpAndPay(
   stack: Stack,
@@ -45,6 +64,7 @@ export async function signUpAndPay(
   await page.getByRole("button", { name: `Choose ${packageName}` }).click();
   await page.waitForURL(/\/checkout\/cs_/);
   await page.locator("#card-visa").check();
+  await enterCheckoutAddress(page);
   await page.locator("#submit").click();
   await page.waitForURL(/\/billing\/return\?session_id=cs_/);
   await page.getByRole("heading", { name: `You're subscribed to ${packageName}` }).waitFor();

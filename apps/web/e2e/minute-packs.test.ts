@@ -6,7 +6,7 @@ import { createStripeClient } from "@minutely/api";
 import { screenshot, testBrowser, testStack } from "@minutely/testing";
 import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { signIn, subscribeWithCard } from "./helpers.ts";
+import { enterCheckoutAddress, signIn, subscribeWithCard } from "./helpers.ts";
 
 const stack = await testStack({ spas: { web: true } });
 const browser = await testBrowser();
@@ -58,6 +58,7 @@ describe("minute packs on the Usage page", () => {
     await offer("250 minutes:").getByRole("button", { name: "Pay on checkout page" }).click();
     await page.waitForURL(/\/checkout\/cs_/);
     await page.locator("#card-visa").check();
+    await enterCheckoutAddress(page);
     await page.locator("#submit").click();
     await page.waitForURL(/\/usage\?pack=bought/, { timeout: 15_000 }).catch(async () => {
       await page.locator("#continue").click();

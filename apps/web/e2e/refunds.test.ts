@@ -6,7 +6,7 @@
 import { createStripeClient } from "@minutely/api";
 import { screenshot, screenshotPdf, testBrowser, testStack, userWithAccount } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
-import { signUpAndPay } from "./helpers.ts";
+import { PASSWORD, signUpAndPay } from "./helpers.ts";
 
 const stack = await testStack({ spas: { web: true } });
 const browser = await testBrowser();
@@ -69,6 +69,81 @@ describe("refunds and credits on the customer's Billing page", () => {
       "Amount paid",
       "Refunded",
       "-$20.00",
+    ]) {
+      expect(text, expected).toContain(expected);
+    }
+  });
+
+  it("takes the billing address and tax ID, taxes the invoice (UK VAT 20 %) and prints both on the PDF", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    await page.goto(`${stack.baseUrl}/sign-up`);
+    await page.getByLabel("Name").fill("Tom Tax");
+    await page.getByLabel("Email").fill("tom@example.com");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByRole("heading", { name: "Choose your package" }).waitFor();
+    // Prices are shown without tax, and say so.
+    expect(await page.getByText("/month excl. tax").count()).toBeGreaterThan(0);
+
+    await page.goto(`${stack.baseUrl}/billing`);
+    const form = page.getByRole("form", { name: "Billing address and tax ID" });
+    await form.getByLabel("Country (two letters)").fill("GB");
+    await form.getByLabel("Street address").fill("10 Downing Street");
+    await form.getByLabel("City").fill("London");
+    await form.getByLabel("Postal code").fill("SW1A 2AA");
+    await form.getByLabel("Tax ID (optional)").selectOption("gb_vat");
+    // A number that is not one: the field says why, nothing is saved.
+    await form.getByRole("textbox", { name: "UK VAT number" }).fill("GB12345");
+    await form.getByRole("button", { name: "Save billing address" }).click();
+    await form.getByText("Not a valid UK VAT number").waitFor();
+    await screenshot(page, "billing-address-invalid-tax-id");
+    await form.getByRole("textbox", { name: "UK VAT number" }).fill("GB 123 456 789");
+    await form.getByRole("button", { name: "Save billing address" }).click();
+    await form.getByText("Tax on your invoices follows this address.").waitFor();
+    await page.getByTestId("tax-id-status").getByText("verified").waitFor();
+    await screenshot(page, "billing-address-saved");
+
+    // Checkout: the address is known, so the page asks only for the card; UK VAT is added.
+    await page.goto(`${stack.baseUrl}/packages`);
+    await page.getByRole("button", { name: "Choose Pro" }).click();
+    await page.waitForURL(/\/checkout\/cs_/);
+    await page.locator("#card-visa").check();
+    await page.locator("#submit").click();
+    await page.waitForURL(/\/billing\/return\?session_id=cs_/);
+    await page.getByRole("heading", { name: "You're subscribed to Pro" }).waitFor();
+
+    const accountId = (await userWithAccount(db, { email: "tom@example.com" })).accountId ?? "";
+    await expect
+      .poll(async () => (await db.billingHistory.findFirst({ where: { accountId } }))?.taxCents ?? null, {
+        timeout: 20_000,
+      })
+      .toBe(1980);
+    const invoice = await db.billingHistory.findFirstOrThrow({ where: { accountId } });
+    expect(invoice).toMatchObject({
+      subtotalCents: 9900,
+      discountCents: 0,
+      totalCents: 11880,
+      currency: "usd",
+    });
+    await page.goto(`${stack.baseUrl}/billing`);
+    await expect.poll(() => page.getByTestId("invoice-tax").textContent()).toContain("$19.80");
+    const table = page.getByRole("table", { name: "Invoices" });
+    expect(await table.textContent()).toContain("$118.80");
+    await screenshot(page, "billing-invoice-with-tax");
+
+    const href = (await table.getByRole("link", { name: /^PDF/ }).getAttribute("href")) ?? "";
+    const pdf = Buffer.from(await (await fetch(href)).arrayBuffer());
+    const { text } = await screenshotPdf(browser, pdf, "billing-invoice-pdf-tax");
+    for (const expected of [
+      "Ireland",
+      "Tom Tax",
+      "tom@example.com",
+      "10 Downing Street",
+      "London",
+      "GB123456789",
+      "VAT",
+      "$19.80",
+      "$118.80",
     ]) {
       expect(text, expected).toContain(expected);
     }

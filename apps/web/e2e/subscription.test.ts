@@ -3,6 +3,7 @@
 import { screenshot, testBrowser, testStack } from "@minutely/testing";
 import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
+import { enterCheckoutAddress } from "./helpers.ts";
 
 const stack = await testStack({ spas: { web: true } });
 const browser = await testBrowser();
@@ -26,6 +27,7 @@ describe("subscription lifecycle in the customer app", () => {
     expect(await page.getByText("not Stripe").count()).toBeGreaterThan(0);
     await screenshot(page, "web-checkout-page");
     await page.locator("#card-visa").check();
+    await enterCheckoutAddress(page);
     await page.locator("#submit").click();
     await page.waitForURL(/\/billing\/return\?session_id=cs_/);
     await page.getByRole("heading", { name: "You're subscribed to Pro" }).waitFor();

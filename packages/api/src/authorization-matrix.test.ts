@@ -45,6 +45,24 @@ const CROSS_ACCOUNT_PROBES: Record<string, Probe> = {
   // One invoice with its documents: B's invoice id is unknown to A (no IDOR through the id).
   "subscription.invoice": { input: () => ({ invoiceId: invoicesOfB[0]?.id }) },
   "subscription.credits": { check: (result) => expect(result).toEqual([]) },
+  // The billing address and tax ID are the caller's own Stripe customer's: none (or the one A's own
+  // updateTaxDetails probe set), never B's.
+  "subscription.taxDetails": {
+    check: (result) => {
+      const view = result as { address: { country: string } | null; taxId: unknown };
+      expect(view.taxId).toBeNull();
+      expect([null, "FR"]).toContain(view.address?.country ?? null);
+    },
+  },
+  // Setting them acts on the caller's own account only (its own Stripe customer).
+  "subscription.updateTaxDetails": {
+    input: () => ({
+      address: { country: "FR", line1: null, line2: null, city: null, state: null, postalCode: null },
+      taxId: null,
+      requestKey: "probe-tax-details",
+    }),
+    mayActOnOwnAccount: true,
+  },
   // The stream is always the caller's own account: an account id in the input is refused.
   "live.usage": { input: (b) => ({ accountId: b.accountId }) },
   // Subscribing acts on the caller's own account only (B's subscription is checked unchanged below).

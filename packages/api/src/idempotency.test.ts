@@ -112,6 +112,10 @@ const INPUTS: Record<string, unknown> = {
   "subscription.resumePause": {},
   "subscription.subscribe": { packageId: someId },
   "subscription.updatePaymentMethod": {},
+  "subscription.updateTaxDetails": {
+    address: { country: "FR", line1: null, line2: null, city: null, state: null, postalCode: null },
+    taxId: null,
+  },
   "subscription.upgrade": { packageId: someId, prorationDate: new Date("2026-11-27T12:00:00Z") },
   "billingClock.advance": { accountId: someId, to: new Date("2026-12-27T12:00:00Z") },
   "billingClock.setCard": { accountId: someId, card: "failing" },

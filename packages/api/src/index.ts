@@ -69,6 +69,8 @@ export {
   MAX_ADJUSTMENT_REASON_LENGTH,
   MAX_BALANCE_CREDIT_CENTS,
   syncSubscription,
+  type TaxDetailsView,
+  taxDetailsOf,
 } from "./services/billing/index.ts";
 export {
   type AdminPackageView,
@@ -132,6 +134,7 @@ export {
   replayStripeEvent,
   resumePausedSubscription,
   subscriptions,
+  updateTaxDetails,
 } from "./services/subscriptions/index.ts";
 export { createStripeClient, type StripeClientOptions, usesEmulator } from "./stripe/client.ts";
 export { StripeBillingProvider } from "./stripe/provider.ts";

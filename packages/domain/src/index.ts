@@ -25,6 +25,7 @@ export * from "./rounding";
 export * from "./spend-cap";
 export * from "./subscription-machine";
 export * from "./subscription-status";
+export * from "./tax";
 export * from "./time";
 export * from "./trials";
 export * from "./usage";

@@ -245,6 +245,11 @@ export function RevenuePage({
               are measured on list prices.
             </li>
             <li>
+              <strong>Tax</strong> is not revenue: prices are exclusive of tax, so MRR and the movements never
+              include the tax Stripe Tax adds to invoices. Every amount stays in its own currency, never
+              converted. Refunds give back what was paid, tax included.
+            </li>
+            <li>
               <strong>New</strong>: subscriptions Minutely recorded in the month that got past the first
               payment, at the price they started on. A subscription that began with a free trial is new in the
               month its trial converted (its trial's end), and never if it did not.

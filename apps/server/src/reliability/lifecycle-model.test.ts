@@ -35,6 +35,9 @@
 //     denied trial_allowance_reached), upgrades at once for free keeping its end, downgrades at its end; at
 //     the end a card on file is charged, no card pauses it until "Add a card" resumes it (and charges); no
 //     paid invoice dated inside a trial, at most one trial per account and per card, MRR never counts it;
+//   - tax and currencies: Stripe Tax (automatic tax) is on for everything sold; A is in Oregon (no tax
+//     collected) and B a German business with a verified EU VAT ID (reverse charged), so every invoice, in
+//     Stripe and in Minutely, is in the account's currency with tax 0 and total = subtotal - discounts + tax;
 //   - every accepted minute counted once, in the current period, and the dashboard, the metering API and
 //     the admin app agree on it; a replay is "duplicate", a different call with a used id is never silently
 //     "duplicate", invalid input is a 4xx or a per-event rejection, never a 5xx, and never fails another
@@ -208,6 +211,75 @@ async function signUp(email: string, name: string): Promise<{ accountId: string;
     .join("; ");
   const user = await userWithAccount(stack.database.db, { email });
   return { accountId: user.accountId ?? "", cookie };
+}
+
+/**
+ * The accounts' billing addresses (Stripe Tax runs on everything sold): A is in Oregon, where no tax is
+ * collected; B is a German business with a verified EU VAT ID, reverse charged (the seller is in Ireland). So
+ * the model's money adds no tax, and the invariants check that Stripe agrees: every invoice's tax is 0 and its
+ * total is subtotal - discounts + tax, in the account's currency.
+ */
+const TAX_DETAILS: Record<
+  string,
+  { address: Record<string, string | null>; tax_id: { type: string; value: string } | null }
+> = {
+  A: {
+    address: {
+      country: "US",
+      line1: "1 Main St",
+      line2: null,
+      city: "Portland",
+      state: "OR",
+      postal_code: "97201",
+    },
+    tax_id: null,
+  },
+  B: {
+    address: {
+      country: "DE",
+      line1: "Unter den Linden 1",
+      line2: null,
+      city: "Berlin",
+      state: null,
+      postal_code: "10117",
+    },
+    tax_id: { type: "eu_vat", value: "DE123456789" },
+  },
+};
+
+async function enterTaxDetails(cookie: string, label: string): Promise<void> {
+  const response = await fetch(`${stack.baseUrl}/api/billing/tax-details`, {
+    method: "POST",
+    headers: {
+      cookie,
+      origin: stack.baseUrl,
+      "content-type": "application/json",
+      "idempotency-key": `model-tax-${runCounter}-${label}`,
+    },
+    body: JSON.stringify(TAX_DETAILS[label]),
+  });
+  const body = (await response.json()) as { reverse_charge?: boolean };
+  expect(response.status, JSON.stringify(body)).toBe(200);
+  expect(body.reverse_charge, `${label}: reverse charged`).toBe(label === "B");
+}
+
+/** Tax and totals: every invoice in the account's currency, tax 0 (see TAX_DETAILS), total = subtotal - discounts + tax. */
+async function checkInvoiceTotals(customer: string, accountId: string, where: string): Promise<void> {
+  const invoices = await stripe.invoices.list({ customer, limit: 100 }).autoPagingToArray({ limit: 1000 });
+  for (const invoice of invoices) {
+    const tax = (invoice.total_taxes ?? []).reduce((sum, t) => sum + t.amount, 0);
+    const discounts = (invoice.total_discount_amounts ?? []).reduce((sum, d) => sum + d.amount, 0);
+    expect(invoice.currency, `${where}: invoice ${invoice.id} currency`).toBe("usd");
+    expect(tax, `${where}: invoice ${invoice.id} tax`).toBe(0);
+    expect(invoice.total, `${where}: invoice ${invoice.id} total`).toBe(invoice.subtotal - discounts + tax);
+  }
+  const rows = await stack.database.db.billingHistory.findMany({ where: { accountId } });
+  for (const row of rows) {
+    expect(row.currency, `${where}: ${row.number} currency`).toBe("usd");
+    expect(row.totalCents, `${where}: ${row.number} total`).toBe(
+      row.subtotalCents - row.discountCents + row.taxCents,
+    );
+  }
 }
 
 const couponIds = {} as Record<CouponName, string>;
@@ -564,6 +636,7 @@ async function checkInvariants(model: Model, real: Real, step: string): Promise<
         .autoPagingToArray({ limit: 1000 });
       const remoteLive = remote.filter((s) => LIVE.has(s.status));
       expect(remoteLive.length, `${where}: live subscriptions in Stripe`).toBeLessThanOrEqual(1);
+      await checkInvoiceTotals(customer, account.accountId, where);
       // Overage of the current period is on a pending invoice item until the renewal invoices it, up to the
       // budget.
       expect(await committedCents(customer), `${where}: charged`).toBe(
@@ -2178,11 +2251,9 @@ describe("the billing lifecycle against a model", () => {
             const accounts: Account[] = [];
             for (const label of ["A", "B"]) {
               const email = `${label.toLowerCase()}-${SEED}-${runCounter}@model.test`;
-              accounts.push({
-                label,
-                ...(await signUp(email, `${label} ${runCounter}`)),
-                stripeCustomerId: null,
-              });
+              const signedUp = await signUp(email, `${label} ${runCounter}`);
+              await enterTaxDetails(signedUp.cookie, label);
+              accounts.push({ label, ...signedUp, stripeCustomerId: null });
             }
             const model: Model = {
               accounts: accounts.map(() => ({

@@ -13,7 +13,10 @@ export const ZInvoiceSchema = z.object({
   subtotal_cents: z.number().int().meta({ description: "Before discounts (the lines' sum)" }),
   discount_cents: z.number().int().meta({
     description:
-      "What coupons took off (0 or positive): subtotal_cents - discount_cents (+ tax) = amount_cents",
+      "What coupons took off (0 or positive): subtotal_cents - discount_cents + tax_cents = amount_cents",
+  }),
+  tax_cents: z.number().int().meta({
+    description: "Tax added on top (Stripe Tax; prices are exclusive of tax, and tax is not revenue)",
   }),
   refunded_cents: z.number().int().meta({
     description:
@@ -63,6 +66,7 @@ export function toInvoiceJson(i: DashboardInvoice): z.input<typeof ZInvoiceSchem
     amount_cents: i.amountCents,
     subtotal_cents: i.subtotalCents,
     discount_cents: i.discountCents,
+    tax_cents: i.taxCents,
     refunded_cents: i.refundedCents,
     currency: i.currency,
     status: i.status,

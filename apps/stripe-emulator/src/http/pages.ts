@@ -356,7 +356,8 @@ export function textPdf(items: PdfText[]): Buffer {
 const pdfDate = (seconds: number | null) =>
   seconds === null ? "-" : new Date(seconds * 1000).toISOString().slice(0, 10);
 
-const SELLER = ["Minutely (Stripe emulator)", "Test mode - no real payment", "United States"];
+/** The account's business details as Stripe prints them: Minutely is established in Ireland (docs/billing.md, "Tax"). */
+const SELLER = ["Minutely (Stripe emulator)", "Test mode - no real payment", "Ireland"];
 
 function addressLines(address: Address | null): string[] {
   if (!address) return [];

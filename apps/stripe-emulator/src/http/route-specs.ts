@@ -441,6 +441,28 @@ const invoiceCreatePreview = endpoint<Stripe.InvoiceCreatePreviewParams>(
     automatic_tax: automaticTax(),
     currency: currency(),
     customer: str(),
+    invoice_items: arr(
+      obj<Stripe.InvoiceCreatePreviewParams.InvoiceItem>(
+        { metadata: metadata(), price: str(), quantity: int({ min: 1 }) },
+        {
+          unsupported: [
+            "amount",
+            "currency",
+            "description",
+            "discountable",
+            "discounts",
+            "invoiceitem",
+            "period",
+            "price_data",
+            "tax_behavior",
+            "tax_code",
+            "tax_rates",
+            "unit_amount",
+            "unit_amount_decimal",
+          ],
+        },
+      ),
+    ),
     subscription: str(),
     subscription_details: obj<Stripe.InvoiceCreatePreviewParams.SubscriptionDetails>(
       {
@@ -461,7 +483,6 @@ const invoiceCreatePreview = endpoint<Stripe.InvoiceCreatePreviewParams>(
     unsupported: [
       "customer_details",
       "discounts",
-      "invoice_items",
       "issuer",
       "on_behalf_of",
       "preview_mode",
@@ -602,6 +623,11 @@ const checkoutCreate = endpointWithMetadata<Stripe.Checkout.SessionCreateParams>
     currency: currency(),
     customer: str(),
     customer_email: str(),
+    customer_update: obj<Stripe.Checkout.SessionCreateParams.CustomerUpdate>({
+      address: oneOf(["auto", "never"]),
+      name: oneOf(["auto", "never"]),
+      shipping: oneOf(["auto", "never"]),
+    }),
     discounts: arr(
       obj<Stripe.Checkout.SessionCreateParams.Discount>({ coupon: str(), promotion_code: str() }),
     ),

@@ -96,6 +96,18 @@ function createSession(core: EmulatorCore, p: Params): CheckoutSessionRec {
   if (automaticTax && mode === "setup") {
     throw invalidRequest("`automatic_tax` cannot be used in `setup` mode.", "automatic_tax");
   }
+  const customerUpdate = p.obj("customer_update");
+  if (customerUpdate && !customer) {
+    throw invalidRequest("`customer_update` can only be used with `customer`.", "customer_update");
+  }
+  const updateAddress = customerUpdate?.oneOf("address", ["auto", "never"] as const) ?? null;
+  // As Stripe: automatic tax for an existing customer needs its address, or leave to save the one entered.
+  if (automaticTax && customer && !hasTaxLocation(customer) && updateAddress !== "auto") {
+    throw invalidRequest(
+      "Automatic tax calculation in Checkout requires a valid address on the Customer. Add a valid address to the Customer or set either `customer_update[address]` to 'auto' or `customer_update[shipping]` to 'auto' to save the address entered in Checkout to the Customer.",
+      "customer_update[address]",
+    );
+  }
   const discounts = (p.list("discounts") ?? []).map((entry, index) => {
     const promoId = entry.str("promotion_code");
     const couponId = entry.str("coupon");
@@ -196,6 +208,7 @@ function createSession(core: EmulatorCore, p: Params): CheckoutSessionRec {
     customer_details: null,
     automatic_tax: automaticTax,
     tax_address: null,
+    customer_update_address: updateAddress,
   };
   if (mode === "payment") {
     const paymentCurrency = prices[0]?.currency;
@@ -248,6 +261,9 @@ function addressFields(address: NonNullable<CheckoutSessionRec["tax_address"]>):
 /** Saves the address entered on the page as the customer's (`customer.updated`). */
 function saveTaxAddress(core: EmulatorCore, session: CheckoutSessionRec, customer: CustomerRec): void {
   if (hasTaxLocation(customer) || !session.tax_address) return;
+  // A customer this session made got the address when it was made; an existing one's address changes only
+  // with `customer_update[address]=auto`.
+  if (session.customer_update_address !== "auto") return;
   const before = buildCustomer(core, customer);
   customer.address = { ...session.tax_address };
   core.emitUpdate("customer.updated", before, buildCustomer(core, customer));

@@ -28,6 +28,7 @@ import { ApiError, invalidRequest, missingParam, notSupported } from "../errors.
 import type { Router } from "../http/router.ts";
 import { randomToken } from "../ids.ts";
 import { buildInvoice, buildLine } from "../objects/invoices.ts";
+import { priceAmount } from "../objects/prices.ts";
 import { currentPeriod } from "../objects/subscriptions.ts";
 import { Params } from "../params.ts";
 import type { InvoiceRec } from "../state.ts";
@@ -86,6 +87,7 @@ export function previewInvoice(core: EmulatorCore, p: Params): Stripe.Invoice {
         currency: p.str("currency") ?? customer.currency ?? "usd",
       });
       pullPendingItems(core, inv, () => true);
+      addPreviewItems(core, inv, p);
       if (inv.lines.length === 0) throw NO_UPCOMING(`No upcoming invoices for customer: ${customer.id}`);
     } else {
       throw missingParam("customer");
@@ -97,6 +99,45 @@ export function previewInvoice(core: EmulatorCore, p: Params): Stripe.Invoice {
     inv.billing_reason = inv.billing_reason === "subscription_cycle" ? "upcoming" : inv.billing_reason;
     return buildInvoice(core, inv);
   });
+}
+
+/**
+ * `invoice_items[i][price]` (one-time prices) of a customer's preview: lines as if invoice items of those
+ * prices were added (the customer's pending items are in the preview too, as on Stripe).
+ */
+function addPreviewItems(core: EmulatorCore, inv: InvoiceRec, p: Params): void {
+  for (const [index, entry] of (p.list("invoice_items") ?? []).entries()) {
+    const param = `invoice_items[${index}][price]`;
+    const priceId = entry.str("price");
+    if (!priceId) throw missingParam(param);
+    const price = core.price(priceId, param);
+    if (price.recurring) {
+      throw invalidRequest(
+        "The price specified is set to `type=recurring` but this field only accepts prices with `type=one_time`.",
+        param,
+      );
+    }
+    if (price.currency !== inv.currency && !price.currency_options?.[inv.currency]) {
+      throw invalidRequest(`The price specified does not support the currency ${inv.currency}.`, param);
+    }
+    const quantity = entry.int("quantity") ?? 1;
+    inv.lines.push({
+      id: `il_tmp_${randomToken(24)}`,
+      amount: priceAmount(price, quantity, inv.currency),
+      currency: inv.currency,
+      description: core.state.products[price.product]?.name ?? null,
+      period: { start: inv.period_start, end: inv.period_end },
+      price: price.id,
+      quantity,
+      proration: false,
+      kind: "invoice_item",
+      invoice_item: null,
+      subscription: null,
+      subscription_item: null,
+      metadata: entry.metadata("metadata", {}),
+      tax_rates: null,
+    });
+  }
 }
 
 function payInvoice(core: EmulatorCore, inv: InvoiceRec, p: Params): void {

@@ -177,8 +177,8 @@ export function MinutePacksCard() {
               <li key={p.id} className="flex flex-wrap items-center gap-3" data-testid="pack-offer">
                 <span className="min-w-56">
                   <strong>{p.name}</strong>: {formatNumber(p.minutes)} minutes for{" "}
-                  {formatMoney({ amount: p.priceCents, currency: p.currency })}, valid {p.validityMonths}{" "}
-                  months
+                  {formatMoney({ amount: p.priceCents, currency: p.currency })} excl. tax, valid{" "}
+                  {p.validityMonths} months
                 </span>
                 <Button type="button" disabled={buyCard.isPending} onClick={() => buy(p.id, p.name)}>
                   Buy with saved card

@@ -15,6 +15,7 @@ import {
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useSearch } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
+import { BillingAddressCard } from "../components/billing-address.tsx";
 import { PauseSubscription } from "../components/pause-subscription.tsx";
 import { clearFlash, peekFlash, type UpgradeConfirmation } from "../lib/flash.ts";
 import { formatCents, formatDate } from "../lib/format.ts";
@@ -127,6 +128,12 @@ function InvoiceLines({ invoice }: { invoice: Invoice }) {
           <span className="tabular-nums">−{formatCents(invoice.discountCents, invoice.currency)}</span>
         </li>
       ) : null}
+      {invoice.taxCents !== 0 ? (
+        <li className="flex flex-wrap justify-between gap-x-4" data-testid="invoice-tax">
+          <span className="text-slate-800">Tax</span>
+          <span className="tabular-nums">{formatCents(invoice.taxCents, invoice.currency)}</span>
+        </li>
+      ) : null}
     </ul>
   );
 }
@@ -178,7 +185,7 @@ export function BillingPage() {
         {sub.package ? (
           <div className="mt-3 space-y-2 text-sm">
             <p>
-              {formatMoney(sub.package.monthlyPrice)}/month · current period{" "}
+              {formatMoney(sub.package.monthlyPrice)}/month excl. tax · current period{" "}
               {formatDate(sub.currentPeriodStart)} – {formatDate(sub.currentPeriodEnd)}
             </p>
             {sub.trial ? (
@@ -252,6 +259,7 @@ export function BillingPage() {
           </p>
         )}
       </Card>
+      <BillingAddressCard />
       <Card>
         <h2 className="mb-3 text-lg font-semibold">Invoices</h2>
         {invoices.isPending ? <Spinner label="Loading invoices" /> : null}

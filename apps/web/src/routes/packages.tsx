@@ -81,8 +81,12 @@ function UpgradeDialog({
                 {formatCents(preview.data.chargeCents, preview.data.currency)}
               </dd>
             </div>
+            <div className="flex justify-between">
+              <dt>Tax</dt>
+              <dd data-testid="preview-tax">{formatCents(preview.data.taxCents, preview.data.currency)}</dd>
+            </div>
             <div className="flex justify-between border-t border-slate-200 pt-1 font-semibold">
-              <dt>Total due now</dt>
+              <dt>Total due now (tax included)</dt>
               <dd data-testid="preview-total">
                 {formatCents(preview.data.totalDueNowCents, preview.data.currency)}
               </dd>
@@ -436,7 +440,7 @@ export function PackagesPage() {
                   <div className="mt-2" data-testid="discounted-price">
                     <p className="text-3xl font-bold">
                       {formatMoney(discounted.discountedPrice)}
-                      <span className="text-base font-normal text-slate-500">/month</span>
+                      <span className="text-base font-normal text-slate-500">/month excl. tax</span>
                     </p>
                     <p className="text-sm text-slate-600">
                       <span className="sr-only">instead of </span>
@@ -446,7 +450,7 @@ export function PackagesPage() {
                 ) : (
                   <p className="mt-2 text-3xl font-bold">
                     {formatMoney(pkg.monthlyPrice)}
-                    <span className="text-base font-normal text-slate-500">/month</span>
+                    <span className="text-base font-normal text-slate-500">/month excl. tax</span>
                   </p>
                 )}
                 {check && !check.valid && check.reason === "not_applicable" ? (

@@ -29,6 +29,8 @@ export interface ProviderSubscription {
   testClockId: string | null;
   latestInvoiceId: string | null;
   metadata: Record<string, string>;
+  /** Whether Stripe Tax computes the tax of its invoices (`automatic_tax.enabled`). */
+  automaticTax: boolean;
   /**
    * The subscription's discount (Minutely puts one at most), read by `retrieveSubscription`; undefined where
    * Stripe answered without it expanded (the answers of writes), so a sync never takes it for "none".
@@ -102,6 +104,8 @@ export interface ProviderInvoice {
   amountPaid: number;
   /** What discounts took off the invoice (minor units, 0 or positive). */
   totalDiscount: number;
+  /** Tax added on top of the lines (Stripe Tax, exclusive: prices are exclusive of tax; minor units). */
+  tax: number;
   hostedInvoiceUrl: string | null;
   invoicePdf: string | null;
   periodStart: Date | null;
@@ -119,7 +123,9 @@ export interface ProrationPreview {
   creditCents: number;
   /** Charge for the rest of the period on the new price. */
   chargeCents: number;
-  /** What the customer pays now. */
+  /** Tax on what is due now (exclusive, Stripe Tax); included in totalDueNowCents. */
+  taxCents: number;
+  /** What the customer pays now, tax included. */
   totalDueNowCents: number;
   /** Overage of the current period reported before the upgrade and withdrawn by it (0 or positive). */
   withdrawnOverageCents: number;
@@ -219,6 +225,44 @@ export class BillingCurrencyConflictError extends Error {
 }
 
 /**
+ * Stripe Tax cannot compute tax without the customer's location (Stripe's `customer_tax_location_invalid`):
+ * the billing address is missing (or, in the US and Canada, its state). Nothing was created or charged.
+ */
+export class TaxLocationRequiredError extends Error {
+  override name = "TaxLocationRequiredError";
+}
+
+/** Stripe refused a tax ID's value (`tax_id_invalid`): the caller's, naming the value. */
+export class TaxIdRefusedError extends Error {
+  override name = "TaxIdRefusedError";
+}
+
+/** The customer's billing address as Stripe holds it (Stripe is the system of record). */
+export interface ProviderAddress {
+  country: string;
+  line1: string | null;
+  line2: string | null;
+  city: string | null;
+  state: string | null;
+  postalCode: string | null;
+}
+
+export interface ProviderTaxId {
+  id: string;
+  type: string;
+  value: string;
+  /** Stripe's verification: verified, unverified, pending or unavailable (types Stripe does not verify). */
+  verification: string;
+}
+
+export interface ProviderTaxDetails {
+  address: ProviderAddress | null;
+  taxIds: ProviderTaxId[];
+  /** Stripe's `tax_exempt`: none, exempt or reverse (reverse charge). */
+  taxExempt: string;
+}
+
+/**
  * The provider refused a discount being redeemed (a promotion code or coupon used up, expired, archived or
  * not applicable by the time it got there): Minutely's own check saw it redeemable moments before (a race:
  * another customer took the last use, an admin archived it). Nothing was created or charged.
@@ -294,7 +338,9 @@ export interface BillingProvider {
    */
   chargeSavedCard(input: {
     customerId: string;
+    /** Before tax: with `priceId` (the one-time price charged), Stripe Tax's tax on it is added. */
     amountCents: number;
+    priceId?: string;
     currency: Currency;
     description: string;
     metadata: Record<string, string>;
@@ -346,6 +392,23 @@ export interface BillingProvider {
     input: { name: string; email: string },
     idempotencyKey: string,
   ): Promise<void>;
+  /** The customer's billing address, tax IDs and tax exemption, as Stripe has them. */
+  retrieveTaxDetails(customerId: string): Promise<ProviderTaxDetails>;
+  /** Sets the customer's billing address (Stripe Tax computes tax from it). */
+  setCustomerAddress(customerId: string, address: ProviderAddress, idempotencyKey: string): Promise<void>;
+  /**
+   * Makes the customer's tax IDs exactly `taxId` (or none): others are deleted, a missing one is created
+   * (TaxIdRefusedError when Stripe refuses its value). Returns the details as Stripe has them after.
+   */
+  replaceTaxId(
+    customerId: string,
+    taxId: { type: string; value: string } | null,
+    idempotencyKey: string,
+  ): Promise<ProviderTaxDetails>;
+  /** Turns Stripe Tax on for a subscription's next invoices (the customer must have an address). */
+  enableAutomaticTax(subscriptionId: string, idempotencyKey: string): Promise<void>;
+  /** Stripe's `tax_exempt`: `reverse` for a reverse-charged customer, else `none`. */
+  setTaxExempt(customerId: string, taxExempt: "none" | "reverse", idempotencyKey: string): Promise<void>;
   /**
    * The customer's currency (Stripe's `customer.currency`, lower case): fixed by its first subscription or
    * invoice item, null before. Every later subscription, price change and invoice item must be in it.
@@ -435,6 +498,8 @@ export interface BillingProvider {
     stripePromotionCodeId?: string | null;
     paymentMethodId: string | null;
     trialDays?: number | null;
+    /** Stripe Tax on the subscription's invoices (the customer must have a billing address). */
+    automaticTax: boolean;
     metadata: Record<string, string>;
     idempotencyKey: string;
   }): Promise<ProviderSubscription>;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { withRequestKey, ZRequestKeyOnlySchema, ZRequestKeySchema } from "../idempotency.ts";
-import { creditsOf } from "../services/billing/index.ts";
+import { creditsOf, taxDetailsOf } from "../services/billing/index.ts";
 import { checkPromotionCode, ZTypedCodeSchema } from "../services/catalog/index.ts";
 import {
   billingHistory,
@@ -16,6 +16,8 @@ import {
   startPaymentMethodUpdate,
   subscribe,
   subscriptionOverviewWithDiscount,
+  TAX_ID_TYPES,
+  updateTaxDetails,
   upgrade,
 } from "../services/subscriptions/index.ts";
 import { accountProcedure, idempotent, router, ZNoInputRequestSchema } from "../trpc.ts";
@@ -51,6 +53,27 @@ export const ZPausePeriodsSchema = z
   .nullable();
 export const ZPauseRequestSchema = withRequestKey(z.strictObject({ periods: ZPausePeriodsSchema }));
 
+const addressLine = (max: number) => z.string().max(max, `At most ${max} characters`).nullable();
+/** A billing address: the country always; in the US and Canada the state and postal code (domain rules). */
+export const ZBillingAddressSchema = z.strictObject({
+  country: z.string().max(2, "Use the two-letter country code (e.g. DE)"),
+  line1: addressLine(200),
+  line2: addressLine(200),
+  city: addressLine(100),
+  state: addressLine(100),
+  postalCode: addressLine(20),
+});
+export const ZTaxIdSchema = z.strictObject({
+  type: z.enum(TAX_ID_TYPES, { error: `Use one of ${TAX_ID_TYPES.join(", ")}` }),
+  value: z.string().max(40, "At most 40 characters"),
+});
+export const ZTaxDetailsRequestSchema = z.strictObject({
+  address: ZBillingAddressSchema,
+  /** null: no tax ID (removes one set before). */
+  taxId: ZTaxIdSchema.nullable(),
+  requestKey: ZRequestKeySchema.unwrap(),
+});
+
 const accountOf = (ctx: {
   accountId: string;
   viewer: { email: string; name: string; emailVerified?: boolean | undefined };
@@ -69,6 +92,15 @@ export const subscriptionRouter = router({
     .input(ZSubscribeRequestSchema)
     .use(idempotent())
     .mutation(({ ctx, input }) => subscribe(ctx, accountOf(ctx), input)),
+  /** The billing address and tax ID on invoices (held by Stripe), and whether tax can be computed. */
+  taxDetails: accountProcedure
+    .input(ZNoInputRequestSchema)
+    .query(({ ctx }) => taxDetailsOf(ctx, ctx.accountId)),
+  /** Sets the billing address and tax ID on the Stripe customer; 400 naming the field when wrong. */
+  updateTaxDetails: accountProcedure
+    .input(ZTaxDetailsRequestSchema)
+    .use(idempotent())
+    .mutation(({ ctx, input }) => updateTaxDetails(ctx, accountOf(ctx), input)),
   completeCheckout: accountProcedure
     .input(
       withRequestKey(

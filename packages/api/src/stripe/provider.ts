@@ -3,6 +3,7 @@ import { AppError, UpstreamUnavailableError } from "../errors.ts";
 import type {
   BillingProvider,
   ProrationPreview,
+  ProviderAddress,
   ProviderAdjustment,
   ProviderCouponInput,
   ProviderDiscount,
@@ -11,6 +12,7 @@ import type {
   ProviderRefund,
   ProviderScheduledChange,
   ProviderSubscription,
+  ProviderTaxDetails,
 } from "../ports/billing.ts";
 import {
   ADJUSTMENT_ID_KEY,
@@ -21,6 +23,8 @@ import {
   PAUSE_STARTS_AT_KEY,
   PaymentDeclinedError,
   ProviderResourceMissingError,
+  TaxIdRefusedError,
+  TaxLocationRequiredError,
 } from "../ports/billing.ts";
 
 type Params<K extends keyof BillingProvider> = BillingProvider[K] extends (...args: infer A) => unknown
@@ -73,6 +77,7 @@ function toSubscription(sub: Stripe.Subscription): ProviderSubscription {
     testClockId: idOf(sub.test_clock),
     latestInvoiceId: idOf(sub.latest_invoice),
     metadata: { ...sub.metadata },
+    automaticTax: sub.automatic_tax?.enabled ?? false,
     ...discountOf(sub),
   };
 }
@@ -134,6 +139,7 @@ function toInvoice(
     amountDue: invoice.amount_due,
     amountPaid: invoice.amount_paid,
     totalDiscount: sumAmounts(invoice.total_discount_amounts),
+    tax: exclusiveTax(invoice.total_taxes),
     hostedInvoiceUrl: invoice.hosted_invoice_url ?? null,
     invoicePdf: invoice.invoice_pdf ?? null,
     periodStart: fromSeconds(invoice.period_start),
@@ -144,6 +150,42 @@ function toInvoice(
     lines: lines.map(toInvoiceLine),
   };
 }
+
+/** Tax added on top (exclusive); inclusive tax is part of the amounts already. */
+function exclusiveTax(taxes: readonly { amount: number; tax_behavior: string }[] | null | undefined): number {
+  return (taxes ?? []).filter((t) => t.tax_behavior !== "inclusive").reduce((sum, t) => sum + t.amount, 0);
+}
+
+function toTaxDetails(customer: Stripe.Customer, taxIds: readonly Stripe.TaxId[]): ProviderTaxDetails {
+  const a = customer.address;
+  return {
+    address: a?.country
+      ? {
+          country: a.country,
+          line1: a.line1 || null,
+          line2: a.line2 || null,
+          city: a.city || null,
+          state: a.state || null,
+          postalCode: a.postal_code || null,
+        }
+      : null,
+    taxIds: taxIds.map((t) => ({
+      id: t.id,
+      type: t.type,
+      value: t.value,
+      verification: t.verification?.status ?? "unavailable",
+    })),
+    taxExempt: customer.tax_exempt ?? "none",
+  };
+}
+
+/** Automatic tax (Stripe Tax) on everything Minutely sells: prices are exclusive of tax. */
+const AUTOMATIC_TAX = { automatic_tax: { enabled: true } } as const;
+/**
+ * Checkout with Stripe Tax for an existing customer: the billing address entered on the page (when the
+ * customer has none) is saved to the customer, which Stripe requires for automatic tax.
+ */
+const CHECKOUT_TAX = { ...AUTOMATIC_TAX, customer_update: { address: "auto" } } as const;
 
 /** The paid PaymentIntent of an invoice, from its `payments` (read expanded); null when not expanded or none. */
 function paymentIntentOf(invoice: Stripe.Invoice): string | null {
@@ -287,6 +329,17 @@ export function translateStripeError(error: unknown): unknown {
   if (error instanceof Stripe.errors.StripeInvalidRequestError && DISCOUNT_PARAM.test(error.param ?? "")) {
     return new DiscountRefusedError(`Stripe refused the discount: ${error.message}`, { cause: error });
   }
+  if (
+    error instanceof Stripe.errors.StripeInvalidRequestError &&
+    error.code === "customer_tax_location_invalid"
+  ) {
+    return new TaxLocationRequiredError(`Stripe Tax needs the customer's location: ${error.message}`, {
+      cause: error,
+    });
+  }
+  if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === "tax_id_invalid") {
+    return new TaxIdRefusedError(`Stripe refused the tax ID: ${error.message}`, { cause: error });
+  }
   if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === "resource_missing") {
     return new ProviderResourceMissingError(`Stripe has no such object: ${error.message}`, { cause: error });
   }
@@ -392,6 +445,7 @@ export class StripeBillingProvider implements BillingProvider {
           mode: "payment",
           customer: input.customerId,
           line_items: [{ price: input.priceId, quantity: 1 }],
+          ...CHECKOUT_TAX,
           success_url: input.successUrl,
           cancel_url: input.cancelUrl,
           metadata: input.metadata,
@@ -418,6 +472,26 @@ export class StripeBillingProvider implements BillingProvider {
     });
   }
 
+  /**
+   * Stripe Tax on a one-off charge of a one-time price (a PaymentIntent carries no tax of its own): what an
+   * invoice of that price would add, from an invoice preview with automatic tax. 0 for a customer without a
+   * billing address (Stripe Tax cannot compute it; see docs/billing.md, "Tax") or a reverse-charged one.
+   */
+  private async oneOffTax(customer: Stripe.Customer, input: Params<"chargeSavedCard">): Promise<number> {
+    const country = customer.address?.country ?? "";
+    const needsState = country === "US" || country === "CA";
+    if (country === "" || (needsState && !customer.address?.state) || !input.priceId) return 0;
+    const preview = await this.stripe.invoices.createPreview({
+      customer: customer.id,
+      currency: input.currency,
+      automatic_tax: { enabled: true },
+      invoice_items: [{ price: input.priceId, metadata: { minutely_one_off: "1" } }],
+    });
+    const line = preview.lines.data.find((l) => l.metadata?.minutely_one_off === "1");
+    if (!line) throw new Error("Stripe's invoice preview has no line for the one-off price");
+    return exclusiveTax(line.taxes);
+  }
+
   chargeSavedCard(input: Params<"chargeSavedCard">) {
     return viaStripe(async () => {
       const customer = await this.stripe.customers.retrieve(input.customerId);
@@ -432,17 +506,18 @@ export class StripeBillingProvider implements BillingProvider {
           message: "No saved card: add one under Billing, or buy the pack through the checkout page.",
         };
       }
+      const taxCents = input.priceId ? await this.oneOffTax(customer as Stripe.Customer, input) : 0;
       try {
         const intent = await this.stripe.paymentIntents.create(
           {
             customer: input.customerId,
-            amount: input.amountCents,
+            amount: input.amountCents + taxCents,
             currency: input.currency,
             payment_method: paymentMethod,
             off_session: true,
             confirm: true,
             description: input.description,
-            metadata: input.metadata,
+            metadata: { ...input.metadata, minutely_tax_cents: String(taxCents) },
           },
           { idempotencyKey: input.idempotencyKey },
         );
@@ -538,6 +613,79 @@ export class StripeBillingProvider implements BillingProvider {
         { name: input.name, email: input.email },
         { idempotencyKey },
       );
+    });
+  }
+
+  retrieveTaxDetails(customerId: string) {
+    return viaStripe(async () => {
+      const customer = await this.stripe.customers.retrieve(customerId);
+      if (customer.deleted)
+        throw new ProviderResourceMissingError(`Stripe customer ${customerId} was deleted`);
+      const taxIds = await this.stripe.customers.listTaxIds(customerId, { limit: 100 });
+      return toTaxDetails(customer, taxIds.data);
+    });
+  }
+
+  setCustomerAddress(customerId: string, address: ProviderAddress, idempotencyKey: string) {
+    return viaStripe(async () => {
+      await this.stripe.customers.update(
+        customerId,
+        {
+          address: {
+            country: address.country,
+            line1: address.line1 ?? "",
+            line2: address.line2 ?? "",
+            city: address.city ?? "",
+            state: address.state ?? "",
+            postal_code: address.postalCode ?? "",
+          },
+        },
+        { idempotencyKey },
+      );
+    });
+  }
+
+  replaceTaxId(customerId: string, taxId: { type: string; value: string } | null, idempotencyKey: string) {
+    return viaStripe(async () => {
+      const existing = (await this.stripe.customers.listTaxIds(customerId, { limit: 100 })).data;
+      let keep = taxId ? existing.find((t) => t.type === taxId.type && t.value === taxId.value) : undefined;
+      // The new one first: should Stripe refuse it, the customer keeps the tax ID it had.
+      if (taxId && !keep) {
+        keep = await this.stripe.customers.createTaxId(
+          customerId,
+          { type: taxId.type as Stripe.CustomerCreateTaxIdParams.Type, value: taxId.value },
+          { idempotencyKey: `${idempotencyKey}-${taxId.type}-${taxId.value}` },
+        );
+      }
+      for (const t of existing) {
+        if (t.id === keep?.id) continue;
+        try {
+          await this.stripe.customers.deleteTaxId(customerId, t.id);
+        } catch (error) {
+          // Deleted meanwhile (a retry): gone is all this asks.
+          if (
+            !(error instanceof Stripe.errors.StripeInvalidRequestError && error.code === "resource_missing")
+          )
+            throw error;
+        }
+      }
+      const customer = await this.stripe.customers.retrieve(customerId);
+      if (customer.deleted)
+        throw new ProviderResourceMissingError(`Stripe customer ${customerId} was deleted`);
+      const after = await this.stripe.customers.listTaxIds(customerId, { limit: 100 });
+      return toTaxDetails(customer, after.data);
+    });
+  }
+
+  enableAutomaticTax(subscriptionId: string, idempotencyKey: string) {
+    return viaStripe(async () => {
+      await this.stripe.subscriptions.update(subscriptionId, AUTOMATIC_TAX, { idempotencyKey });
+    });
+  }
+
+  setTaxExempt(customerId: string, taxExempt: "none" | "reverse", idempotencyKey: string) {
+    return viaStripe(async () => {
+      await this.stripe.customers.update(customerId, { tax_exempt: taxExempt }, { idempotencyKey });
     });
   }
 
@@ -646,6 +794,8 @@ export class StripeBillingProvider implements BillingProvider {
           mode: "subscription",
           customer: input.customerId,
           line_items: [{ price: input.priceId, quantity: 1 }],
+          // Stripe Tax: a customer without a billing address enters it on the page.
+          ...CHECKOUT_TAX,
           // A code chosen on the package page comes applied; otherwise the customer may type one there.
           ...(input.stripePromotionCodeId
             ? { discounts: [{ promotion_code: input.stripePromotionCodeId }] }
@@ -764,6 +914,7 @@ export class StripeBillingProvider implements BillingProvider {
             ...(input.paymentMethodId ? { default_payment_method: input.paymentMethodId } : {}),
             ...(input.trialDays ? trialData(input.trialDays) : {}),
             payment_behavior: "error_if_incomplete",
+            ...(input.automaticTax ? AUTOMATIC_TAX : {}),
             metadata: input.metadata,
             ...(input.stripePromotionCodeId
               ? { discounts: [{ promotion_code: input.stripePromotionCodeId }] }
@@ -837,6 +988,7 @@ export class StripeBillingProvider implements BillingProvider {
       let credit = 0;
       let charge = 0;
       let withdrawn = 0;
+      let withdrawnTax = 0;
       const withdrawPeriod = input.withdrawOverage?.periodStart.toISOString();
       for (const line of preview.lines.data) {
         const overageOf = line.metadata?.minutely_period_start;
@@ -847,13 +999,15 @@ export class StripeBillingProvider implements BillingProvider {
           line.metadata?.minutely_account_id === input.withdrawOverage?.accountId
         ) {
           withdrawn += line.amount;
+          withdrawnTax += exclusiveTax(line.taxes);
         } else if (line.amount < 0) credit += line.amount;
         else charge += line.amount;
       }
       return {
         creditCents: credit,
         chargeCents: charge,
-        totalDueNowCents: Math.max(0, preview.amount_due - withdrawn),
+        taxCents: exclusiveTax(preview.total_taxes) - withdrawnTax,
+        totalDueNowCents: Math.max(0, preview.amount_due - withdrawn - withdrawnTax),
         withdrawnOverageCents: withdrawn,
         currency: preview.currency,
         prorationDate: input.prorationDate,

@@ -186,6 +186,7 @@ describe("an account's billing currency", () => {
         customerId: row.stripeCustomerId ?? "",
         priceId: euro.stripePriceId ?? "",
         paymentMethodId: "pm_card_visa",
+        automaticTax: false,
         metadata: {},
         idempotencyKey: `currency-race-${account.accountId}`,
       })

@@ -58,7 +58,7 @@ async function pay(url: string): Promise<Response> {
   return await fetch(`${url}/pay`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: "card=visa",
+    body: "card=visa&address_country=US&address_state=OR&address_postal_code=97201",
     redirect: "manual",
   });
 }

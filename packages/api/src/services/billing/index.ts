@@ -34,3 +34,12 @@ export {
   syncRecentInvoices,
   syncSubscription,
 } from "./subscription-sync.ts";
+export {
+  ADDRESS_FIRST,
+  accountHasTaxLocation,
+  fromTaxLocationRequired,
+  reverseChargeFor,
+  type TaxDetailsView,
+  taxDetailsOf,
+  taxDetailsViewOf,
+} from "./tax.ts";

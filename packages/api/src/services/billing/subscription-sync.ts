@@ -235,6 +235,7 @@ function invoiceData(invoice: ProviderInvoice) {
     amountDueCents: invoice.amountDue,
     amountPaidCents: invoice.amountPaid,
     discountCents: invoice.totalDiscount,
+    taxCents: invoice.tax,
     hostedInvoiceUrl: invoice.hostedInvoiceUrl,
     invoicePdfUrl: invoice.invoicePdf,
     periodStart: invoice.periodStart,

@@ -73,6 +73,7 @@ function invoiceRow(j: Json): BillingHistory {
     amountDueCents: int(j, "amount_due_cents"),
     amountPaidCents: int(j, "amount_paid_cents"),
     discountCents: int(j, "discount_cents"),
+    taxCents: int(j, "tax_cents"),
     refundedCents: int(j, "refunded_cents"),
     creditedCents: int(j, "credited_cents"),
     stripePaymentIntentId: textOrNull(j, "stripe_payment_intent_id"),

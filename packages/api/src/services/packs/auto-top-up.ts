@@ -198,11 +198,12 @@ export async function runPackTopUp(ports: Ports, accountId: string): Promise<Top
   let outcome: Awaited<ReturnType<Ports["billing"]["chargeSavedCard"]>>;
   let packName = "minute pack";
   try {
-    const { pack, customerId } = await purchasable(ports, accountId, claim.packId);
+    const { pack, customerId, stripePriceId } = await purchasable(ports, accountId, claim.packId);
     packName = pack.name;
     outcome = await ports.billing.chargeSavedCard({
       customerId,
       amountCents: pack.priceCents,
+      priceId: stripePriceId,
       currency: pack.currency,
       description: `Minutely auto top-up: ${pack.name}`,
       metadata: { minutely_pack_id: pack.id, minutely_account_id: accountId, minutely_top_up_id: claim.id },

@@ -255,11 +255,12 @@ export async function buyPackWithSavedCard(
   accountId: string,
   input: { packId: string; requestKey: string },
 ): Promise<PackLedgerView> {
-  const { pack, customerId } = await purchasable(ports, accountId, input.packId);
+  const { pack, customerId, stripePriceId } = await purchasable(ports, accountId, input.packId);
   const answer = await ports.billing
     .chargeSavedCard({
       customerId,
       amountCents: pack.priceCents,
+      priceId: stripePriceId,
       currency: pack.currency,
       description: `Minutely minute pack: ${pack.name}`,
       metadata: { minutely_pack_id: pack.id, minutely_account_id: accountId },

@@ -2,6 +2,7 @@
 // (package-selection.ts), the account's current subscription (account-subscription.ts) and Stripe
 // webhooks, recorded once and processed from the queue (stripe-webhooks.ts). Depends on catalog, billing,
 // accounts and metering.
+
 export { currentSubscription } from "./account-subscription.ts";
 export { packageSelection } from "./package-selection.ts";
 export { pauseSubscription, resumePausedSubscription } from "./pause.ts";
@@ -33,3 +34,4 @@ export {
   upgrade,
   withActionLock,
 } from "./subscriptions.ts";
+export { TAX_ID_TYPES, type TaxDetailsInput, updateTaxDetails } from "./tax-details.ts";

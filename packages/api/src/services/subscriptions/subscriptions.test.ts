@@ -507,7 +507,7 @@ describe("payment failures", () => {
     const page = await fetch(`${setup.url.replace(/\/checkout\/.*/, "")}/checkout/${setup.sessionId}/pay`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: "card=visa",
+      body: "card=visa&address_country=US&address_state=OR&address_postal_code=97201",
       redirect: "manual",
     });
     expect(page.status).toBeLessThan(400);

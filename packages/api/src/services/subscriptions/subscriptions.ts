@@ -31,9 +31,11 @@ import { AppError, type AppErrorCode, UpstreamUnavailableError } from "../../err
 import { DiscountRefusedError, PaymentDeclinedError, type ProrationPreview } from "../../ports/billing.ts";
 import {
   accountBillingCurrency,
+  accountHasTaxLocation,
   assertBillableIn,
   authoritativeBillingCurrency,
   fromCurrencyConflict,
+  fromTaxLocationRequired,
   invoiceLinesOf,
   resolveDuplicateSubscriptions,
   stripeNowFor,
@@ -224,7 +226,7 @@ function fromDeclined(error: unknown): never {
  * that needed it then fails: it is a real customer with nothing charged, and a retry reuses it (the key
  * also replays the creation itself when its answer was lost), so customers are never duplicated.
  */
-async function ensureCustomer(
+export async function ensureCustomer(
   ports: Ports,
   account: AccountRef,
 ): Promise<{ customerId: string; existed: boolean }> {
@@ -344,6 +346,9 @@ export async function subscribe(
     // So is the trial: a retry asks Stripe the same, and a request without it is another attempt.
     const key = `minutely-${account.accountId}-subscribe-${target.id}-${attempt}-${input.paymentMethodId ?? "checkout"}${code ? `-${code.promotionCodeId}` : ""}${trial ? `-trial${trial.days}` : ""}`;
     const metadata = { minutely_account_id: account.accountId, minutely_plan_id: target.id };
+    // Stripe Tax on a subscription made without Checkout needs the billing address Stripe holds (Checkout
+    // asks for it on its page): see tax-details.ts.
+    const automaticTax = existed && (await accountHasTaxLocation(ports, customerId));
     // A trial without a card starts at once, with no Checkout page: nothing is charged and nothing is asked.
     if (!input.paymentMethodId && trial && !trial.requiresCard) {
       await ports.billing.expireOtherSubscriptionCheckouts(customerId, null, `${key}-expire`);
@@ -354,10 +359,12 @@ export async function subscribe(
           stripePromotionCodeId: code?.stripePromotionCodeId ?? null,
           paymentMethodId: null,
           trialDays: trial.days,
+          automaticTax,
           metadata,
           idempotencyKey: key,
         })
-        .catch((error: unknown) => fromCurrencyConflict(error, view));
+        .catch((error: unknown) => fromCurrencyConflict(error, view))
+        .catch(fromTaxLocationRequired);
       await syncSubscription(ports, created.id);
       await syncRecentInvoices(ports, account.accountId, 5);
       return {
@@ -397,12 +404,14 @@ export async function subscribe(
         stripePromotionCodeId: code?.stripePromotionCodeId ?? null,
         paymentMethodId,
         trialDays: trial?.days ?? null,
+        automaticTax,
         metadata,
         idempotencyKey: key,
       })
       .catch(fromDeclined)
       .catch((error: unknown) => fromDiscountRefused(ports, error, input.promotionCode, target.id))
-      .catch((error: unknown) => fromCurrencyConflict(error, view));
+      .catch((error: unknown) => fromCurrencyConflict(error, view))
+      .catch(fromTaxLocationRequired);
     await syncSubscription(ports, created.id);
     if (trial && fingerprint) {
       // The card this trial started with: it starts no other account's trial.
@@ -592,6 +601,7 @@ export async function previewUpgrade(
     return {
       creditCents: 0,
       chargeCents: 0,
+      taxCents: 0,
       totalDueNowCents: 0,
       withdrawnOverageCents: 0,
       currency: target.currency.trim().toLowerCase(),
@@ -602,16 +612,18 @@ export async function previewUpgrade(
   }
   const account = await ports.db.account.findUniqueOrThrow({ where: { id: accountId } });
   const remote = await ports.billing.retrieveSubscription(current.stripeSubscriptionId);
-  const preview = await ports.billing.previewPriceChange({
-    customerId: account.stripeCustomerId ?? "",
-    subscriptionId: current.stripeSubscriptionId,
-    itemId: remote.itemId,
-    priceId: target.stripePriceId ?? "",
-    prorationDate: toSecond(stripeNow),
-    // The upgrade withdraws this period's overage reported so far (the new plan covers the whole period):
-    // the preview's total leaves it out, so what it shows is what the upgrade charges.
-    withdrawOverage: { accountId, periodStart: current.currentPeriodStart },
-  });
+  const preview = await ports.billing
+    .previewPriceChange({
+      customerId: account.stripeCustomerId ?? "",
+      subscriptionId: current.stripeSubscriptionId,
+      itemId: remote.itemId,
+      priceId: target.stripePriceId ?? "",
+      prorationDate: toSecond(stripeNow),
+      // The upgrade withdraws this period's overage reported so far (the new plan covers the whole period):
+      // the preview's total leaves it out, so what it shows is what the upgrade charges.
+      withdrawOverage: { accountId, periodStart: current.currentPeriodStart },
+    })
+    .catch(fromTaxLocationRequired);
   return { ...preview, packageId: target.id, packageName: target.name };
 }
 
@@ -769,7 +781,8 @@ export async function upgrade(
             idempotencyKey: `minutely-${account.accountId}-upgrade-${current.stripeSubscriptionId}-${target.id}-${prorationDate.getTime()}`,
           })
           .catch(fromDeclined)
-          .catch((error: unknown) => fromCurrencyConflict(error, toPackageView(target)));
+          .catch((error: unknown) => fromCurrencyConflict(error, toPackageView(target)))
+          .catch(fromTaxLocationRequired);
         upgradeInvoiceId = changed.latestInvoiceId;
       }
       await syncSubscription(ports, current.stripeSubscriptionId);
@@ -1193,10 +1206,12 @@ export function billingHistoryOf(
     number: r.number,
     date: r.issuedAt,
     amountCents: r.totalCents,
-    /** Before discounts; subtotalCents - discountCents (+ tax) = amountCents. */
+    /** Before discounts and tax; subtotalCents - discountCents + taxCents = amountCents. */
     subtotalCents: r.subtotalCents,
     /** What coupons took off (0 or positive). */
     discountCents: r.discountCents,
+    /** Tax added on top (Stripe Tax; prices are exclusive of tax). */
+    taxCents: r.taxCents,
     amountDueCents: r.amountDueCents,
     amountPaidCents: r.amountPaidCents,
     /**

@@ -72,7 +72,7 @@ async function payCheckout(url: string, card: string) {
   await fetch(`${url}/pay`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: `card=${card}`,
+    body: `card=${card}&address_country=US&address_state=OR&address_postal_code=97201`,
     redirect: "manual",
   });
 }

@@ -1,0 +1,77 @@
+// The customer's billing address and tax ID: checked by the domain's rules (a 400 naming the field), then
+// written to the Stripe customer (the system of record; Stripe Tax computes the tax from them and prints them
+// on invoices). A verified EU VAT ID of another EU country makes the customer reverse charged (Stripe's
+// `tax_exempt: reverse`); anything else is `none`. A live subscription made without Stripe Tax (before the
+// address was known) gets it from its next invoice on.
+import {
+  type BillingAddress,
+  TAX_ID_TYPES,
+  type TaxIdInput,
+  validateBillingAddress,
+  validateTaxId,
+} from "@minutely/domain";
+import type { Ports } from "../../context.ts";
+import { AppError } from "../../errors.ts";
+import { ProviderResourceMissingError, TaxIdRefusedError } from "../../ports/billing.ts";
+import { reverseChargeFor, type TaxDetailsView, taxDetailsViewOf } from "../billing/index.ts";
+import { currentSubscription } from "./account-subscription.ts";
+import { type AccountRef, ensureCustomer } from "./subscriptions.ts";
+
+export { TAX_ID_TYPES };
+
+export interface TaxDetailsInput {
+  address: BillingAddress;
+  /** The tax ID to print on invoices; null removes it. */
+  taxId: TaxIdInput | null;
+  /** One per intent: the same key is the same change at Stripe. */
+  requestKey: string;
+}
+
+/** Sets the billing address and the tax ID (or none) on the account's Stripe customer. */
+export async function updateTaxDetails(
+  ports: Ports,
+  account: AccountRef,
+  input: TaxDetailsInput,
+): Promise<TaxDetailsView> {
+  const address = validateBillingAddress(input.address);
+  if (!address.ok) throw new AppError("BAD_REQUEST", address.error.message, address.error.field);
+  let taxId: TaxIdInput | null = null;
+  if (input.taxId) {
+    const checked = validateTaxId(input.taxId);
+    if (!checked.ok) throw new AppError("BAD_REQUEST", checked.error.message, checked.error.field);
+    taxId = checked.taxId;
+  }
+  const { customerId } = await ensureCustomer(ports, account);
+  const key = `minutely-${account.accountId}-tax-details-${input.requestKey}`;
+  // The tax ID first: should Stripe refuse it, the address is left as it was too.
+  const details = await ports.billing
+    .replaceTaxId(customerId, taxId, `${key}-tax-id`)
+    .catch((error: unknown) => {
+      if (error instanceof TaxIdRefusedError) {
+        throw new AppError("BAD_REQUEST", "Stripe refused this tax ID: check its number.", "taxId.value");
+      }
+      throw error;
+    });
+  await ports.billing.setCustomerAddress(customerId, address.address, `${key}-address`);
+  const after = { ...details, address: address.address };
+  const wanted = reverseChargeFor(after) ? "reverse" : "none";
+  if (after.taxExempt !== wanted) {
+    await ports.billing.setTaxExempt(customerId, wanted, `${key}-exempt-${wanted}`);
+  }
+  // A subscription made before the address was known (with a saved card, no Checkout) was created without
+  // Stripe Tax: its next invoices are taxed from now on.
+  const current = await currentSubscription(ports.db, account.accountId);
+  if (current && !["canceled", "incomplete_expired"].includes(current.status)) {
+    // Gone at Stripe (this database's row is stale): nothing to turn on.
+    const remote = await ports.billing
+      .retrieveSubscription(current.stripeSubscriptionId)
+      .catch((error: unknown) => {
+        if (error instanceof ProviderResourceMissingError) return null;
+        throw error;
+      });
+    if (remote && !remote.automaticTax && remote.status !== "canceled") {
+      await ports.billing.enableAutomaticTax(remote.id, `${key}-automatic-tax-${remote.id}`);
+    }
+  }
+  return taxDetailsViewOf({ ...after, taxExempt: wanted });
+}
