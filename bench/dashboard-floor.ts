@@ -199,6 +199,7 @@ agents AS (
 invoices AS (
   SELECT json_agg(json_build_object('id', b.id, 'number', b.number, 'date', ${iso("b.issued_at")},
       'amountCents', b.total_cents, 'subtotalCents', b.subtotal_cents, 'discountCents', b.discount_cents,
+      'taxCents', b.tax_cents,
       'amountDueCents', b.amount_due_cents, 'amountPaidCents', b.amount_paid_cents,
       'refundedCents', GREATEST(b.refunded_cents, CASE WHEN EXISTS (
           SELECT 1 FROM subs s JOIN duplicate_subscription d
