@@ -321,13 +321,14 @@ describe("buying packs under attack", () => {
         requestKey: key,
       });
       sessions.push(checkout.sessionId);
+      // The customer has no billing address yet: Stripe Tax asks for it on the page.
       const paid = await fetch(`${checkout.url}/pay`, {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded" },
-        body: "card=visa",
+        body: "card=visa&address_country=DE",
         redirect: "manual",
       });
-      expect(paid.status).toBeLessThan(400);
+      expect(paid.status, await paid.clone().text()).toBeLessThan(400);
     }
     expect(await deliver("checkout.session.completed", (o) => sessions.includes(String(o.id)))).toBe(2);
     // Their PaymentIntents' events grant nothing more.
@@ -354,18 +355,16 @@ describe("buying packs under attack", () => {
     const paid = await fetch(`${checkout.url}/pay`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: "card=visa",
+      body: "card=visa&address_country=DE",
       redirect: "manual",
     });
     const delivered = await deliver("checkout.session.completed", (o) => o.id === checkout.sessionId);
     const ledger = await packLedgerView(ports, who.accountId);
-    if (paid.status < 400) {
-      expect(delivered).toBe(1);
-      expect(ledger.grants.map((g) => [g.minutes, g.priceCents])).toEqual([[300, 900]]);
-    } else {
-      expect(delivered).toBe(0);
-      expect(ledger.totals.bought).toBe(0);
-    }
+    // The session was open before the pack was archived: its payment goes through (as at Stripe) and is
+    // granted once, on the pack's terms.
+    expect(paid.status).toBeLessThan(400);
+    expect(delivered).toBe(1);
+    expect(ledger.grants.map((g) => [g.minutes, g.priceCents])).toEqual([[300, 900]]);
     const again = await buyPackWithCheckout(ports, who.accountId, {
       packId: leaving.id,
       successUrl: "http://localhost/usage",
