@@ -20,6 +20,7 @@ export {
 export {
   accountBillingCurrency,
   assertBillableIn,
+  assertRequestedCurrency,
   authoritativeBillingCurrency,
   availabilityFor,
   fromCurrencyConflict,

@@ -33,6 +33,7 @@ import {
   accountBillingCurrency,
   accountHasTaxLocation,
   assertBillableIn,
+  assertRequestedCurrency,
   authoritativeBillingCurrency,
   fromCurrencyConflict,
   fromTaxLocationRequired,
@@ -43,7 +44,13 @@ import {
   syncRecentInvoices,
   syncSubscription,
 } from "../billing/index.ts";
-import { checkPromotionCode, couponSummary, offOf, toPackageView } from "../catalog/index.ts";
+import {
+  checkPromotionCode,
+  couponSummary,
+  offOf,
+  toPackageView,
+  WITH_CURRENCY_PRICES,
+} from "../catalog/index.ts";
 import { collectionPauseOf, enqueueOverageReport, withdrawCurrentOverage } from "../metering/index.ts";
 import { currentSubscription } from "./account-subscription.ts";
 import { claimTrialCard, recordTrialCard, settleTrialCardRace, trialFor } from "./trials.ts";
@@ -153,13 +160,20 @@ async function checkCurrency(
   ports: Ports,
   accountId: string,
   target: Awaited<ReturnType<typeof loadTarget>>,
+  requested?: Currency,
 ) {
-  assertBillableIn(await accountBillingCurrency(ports, accountId), toPackageView(target));
+  const billingCurrency = await accountBillingCurrency(ports, accountId);
+  const view = toPackageView(target);
+  assertRequestedCurrency(billingCurrency, requested, view);
+  assertBillableIn(billingCurrency, view);
 }
 
 async function loadTarget(ports: Ports, packageId: string | undefined) {
   if (!packageId) throw new AppError("BAD_REQUEST", "Choose a package.", "packageId");
-  const plan = await ports.db.subscriptionPlan.findUnique({ where: { id: packageId } });
+  const plan = await ports.db.subscriptionPlan.findUnique({
+    where: { id: packageId },
+    include: WITH_CURRENCY_PRICES,
+  });
   if (!plan) throw new AppError("NOT_FOUND", "No such package.", "packageId");
   if (!plan.active) throw new AppError("BAD_REQUEST", `${plan.name} is no longer offered.`, "packageId");
   if (!plan.stripePriceId) {
@@ -296,6 +310,11 @@ export async function subscribe(
     requestKey?: string | undefined;
     /** A promotion code typed on the package page: checked now, applied in Checkout or to the subscription. */
     promotionCode?: string | undefined;
+    /**
+     * The currency to buy in (usd, eur, gbp); absent: the account's billing currency, else the package's own.
+     * Another than the account's, or one the package is not sold in: 409 naming currency.
+     */
+    currency?: Currency | undefined;
   },
 ): Promise<SubscribeResult> {
   assertMayBuy(ports, account);
@@ -312,7 +331,7 @@ export async function subscribe(
       };
     }
     check(current, "subscribe", target);
-    await checkCurrency(ports, account.accountId, target);
+    await checkCurrency(ports, account.accountId, target, input.currency);
     const { customerId, existed } = await ensureCustomer(ports, account);
     // A customer made just now has no subscriptions; an older one may have one from a lost answer.
     if (existed && (await adoptUnknownSubscriptions(ports, account.accountId, customerId))) {
@@ -329,8 +348,11 @@ export async function subscribe(
     const view = toPackageView(target);
     // Stripe knows the customer's currency even when this database does not yet (a Checkout paid a moment
     // ago, a sync that was lost): a page whose Pay button Stripe would refuse is never opened.
-    if (existed)
-      assertBillableIn(await authoritativeBillingCurrency(ports, account.accountId, customerId), view);
+    if (existed) {
+      const known = await authoritativeBillingCurrency(ports, account.accountId, customerId);
+      assertRequestedCurrency(known, input.currency, view);
+      assertBillableIn(known, view);
+    }
     const attempt =
       input.requestKey ??
       `n${await ports.db.subscription.count({ where: { accountId: account.accountId } })}`;
