@@ -143,6 +143,9 @@ describe("an account's billing currency", () => {
     });
     expect(again).toMatchObject({ kind: "subscribed", subscription: { package: { id: euroPlus.id } } });
     expect(await accountBillingCurrency(ports, account.accountId)).toBe("eur");
+    // Asking again for the package it is on, in another currency, is refused too (not "subscribed").
+    const onIt = await failure(subscribe(ports, account, { packageId: euroPlus.id, currency: "gbp" }));
+    expect(onIt).toMatchObject({ code: "CONFLICT", field: "currency" });
   });
 
   it("a first purchase in a currency the package is not sold in is a 409 naming currency; its own currency is bought", async () => {

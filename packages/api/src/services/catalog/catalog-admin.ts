@@ -351,10 +351,12 @@ export async function setPackageActive(
     const before = await loadForChange(tx, id);
     if (before.active === active) return;
     // An archived package cannot carry the "Recommended" badge.
-    const after = await tx.subscriptionPlan.update({
+    await tx.subscriptionPlan.update({
       where: { id },
       data: { active, ...(active ? {} : { recommended: false }) },
     });
+    // Before and after alike with the prices per currency, so the entry shows only what changed.
+    const after = await withCurrencyPrices(tx, id);
     await writeAudit(
       tx,
       actor,

@@ -160,12 +160,8 @@ async function checkCurrency(
   ports: Ports,
   accountId: string,
   target: Awaited<ReturnType<typeof loadTarget>>,
-  requested?: Currency,
 ) {
-  const billingCurrency = await accountBillingCurrency(ports, accountId);
-  const view = toPackageView(target);
-  assertRequestedCurrency(billingCurrency, requested, view);
-  assertBillableIn(billingCurrency, view);
+  assertBillableIn(await accountBillingCurrency(ports, accountId), toPackageView(target));
 }
 
 async function loadTarget(ports: Ports, packageId: string | undefined) {
@@ -323,6 +319,9 @@ export async function subscribe(
     ? await acceptedCode(ports, input.promotionCode, target.id, account.accountId)
     : null;
   return await withActionLock(ports, account.accountId, async () => {
+    // A currency the account cannot buy in is refused whatever else holds (already subscribed, a retry).
+    const billingCurrency = await accountBillingCurrency(ports, account.accountId);
+    assertRequestedCurrency(billingCurrency, input.currency, toPackageView(target));
     const current = await currentSubscription(ports.db, account.accountId);
     if (isOn(current, target.id)) {
       return {
@@ -331,7 +330,7 @@ export async function subscribe(
       };
     }
     check(current, "subscribe", target);
-    await checkCurrency(ports, account.accountId, target, input.currency);
+    assertBillableIn(billingCurrency, toPackageView(target));
     const { customerId, existed } = await ensureCustomer(ports, account);
     // A customer made just now has no subscriptions; an older one may have one from a lost answer.
     if (existed && (await adoptUnknownSubscriptions(ports, account.accountId, customerId))) {
