@@ -77,6 +77,9 @@ describe("admin packages", () => {
     await page.getByLabel("Analytics access").check();
     await page.getByLabel("Hard cap (no overage)").uncheck();
     await page.getByLabel("Overage price per minute (cents)").fill("2");
+    // Priced in EUR too (not in GBP: left empty).
+    await page.getByLabel("Monthly price in EUR").fill("189.00");
+    await page.getByLabel("Overage in EUR (cents a minute)").fill("2");
     expect(await describedBy(page, "Price per month")).toBe("Customers pay $199.00 a month.");
     await page.getByRole("button", { name: "Create package" }).click();
 
@@ -92,8 +95,14 @@ describe("admin packages", () => {
 
     const plan = await db.subscriptionPlan.findUniqueOrThrow({
       where: { name: "Scale" },
-      include: { prices: true },
+      include: { prices: true, currencyPrices: { orderBy: { currency: "asc" } } },
     });
+    expect(plan.currencyPrices.map((p) => [p.currency, p.amountCents, p.overagePriceCentsPerMinute])).toEqual(
+      [
+        ["eur", 18900, 2],
+        ["usd", 19900, 2],
+      ],
+    );
     expect(plan).toMatchObject({
       monthlyPriceCents: 19900,
       currency: "usd",
@@ -107,8 +116,11 @@ describe("admin packages", () => {
     });
     expect(plan.stripeProductId).toMatch(/^prod_/);
     expect(plan.stripePriceId).toMatch(/^price_/);
-    expect(plan.prices).toEqual([
+    expect(plan.prices.filter((p) => p.currency === "usd")).toEqual([
       expect.objectContaining({ stripePriceId: plan.stripePriceId, amountCents: 19900, current: true }),
+    ]);
+    expect(plan.prices.filter((p) => p.currency === "eur")).toEqual([
+      expect.objectContaining({ amountCents: 18900, current: true }),
     ]);
     const price = await stripeGet<{
       unit_amount: number;
@@ -123,13 +135,13 @@ describe("admin packages", () => {
       recurring: { interval: "month" },
     });
 
-    await scale.getByRole("button", { name: "Prices (1) of Scale", exact: true }).click();
+    await scale.getByRole("button", { name: "Prices (2) of Scale", exact: true }).click();
     const details = page.getByRole("region", { name: "Stripe prices for Scale" });
     const detailsText = await details.textContent();
     expect(detailsText).toContain(plan.stripeProductId);
     expect(detailsText).toContain(plan.stripePriceId);
-    expect(await details.locator("tbody tr").count()).toBe(1);
-    expect(await details.locator("tbody tr").textContent()).toContain("Current");
+    expect(await details.locator("tbody tr").count()).toBe(2);
+    expect(await details.locator("tbody tr").first().textContent()).toContain("Current");
     await screenshot(page, "admin-packages-list");
   });
 
@@ -227,7 +239,8 @@ describe("admin packages", () => {
     expect(text).toContain("$109.00/mo");
     expect(text).toContain("Synced");
     expect(text).not.toContain("Not synced");
-    await pro.getByRole("button", { name: "Prices (2) of Pro", exact: true }).click();
+    // Two USD prices, and the EUR and GBP ones the seed gives Pro.
+    await pro.getByRole("button", { name: "Prices (4) of Pro", exact: true }).click();
     const history = page.getByRole("region", { name: "Stripe prices for Pro" });
     const lines = await history
       .locator("tbody tr")
@@ -239,14 +252,16 @@ describe("admin packages", () => {
       include: { prices: { orderBy: { createdAt: "asc" } } },
     });
     expect(updated.stripePriceId).not.toBe(oldPriceId);
-    expect(lines).toEqual([
+    expect(lines.filter((l) => l[0]?.startsWith("$"))).toEqual([
       ["$109.00/mo", "Current", "0", updated.stripePriceId],
       ["$99.00/mo", "Previous", "1", oldPriceId],
     ]);
-    expect(updated.prices.map((p) => [p.amountCents, p.current])).toEqual([
-      [9900, false],
-      [10900, true],
-    ]);
+    expect(updated.prices.filter((p) => p.currency === "usd").map((p) => [p.amountCents, p.current])).toEqual(
+      [
+        [9900, false],
+        [10900, true],
+      ],
+    );
     const subscription = await db.subscription.findUniqueOrThrow({
       where: { stripeSubscriptionId: "sub_existing_pro_customer" },
     });
@@ -350,8 +365,9 @@ describe("admin packages", () => {
       where: { name: "Scale" },
       include: { prices: true },
     });
-    expect(plan.prices.find((p) => p.current)?.amountCents).toBe(21900);
-    expect(plan.prices).toHaveLength(2);
+    expect(plan.prices.find((p) => p.current && p.currency === "usd")?.amountCents).toBe(21900);
+    // Its two USD prices and the EUR one it was created with.
+    expect(plan.prices).toHaveLength(3);
   });
 
   it("fits a phone screen: the table scrolls inside its box, the form stacks", async () => {

@@ -88,6 +88,7 @@ const VALID: Record<string, { body: Record<string, unknown>; headers: Record<str
       payment_method_id: "pm_card_visa",
       proration_date: 1_800_000_000,
       keep_agent_ids: [randomUUID()],
+      currency: "usd",
     },
     headers: { cookie: customer },
   },

@@ -110,7 +110,7 @@ const INPUTS: Record<string, unknown> = {
   "subscription.resume": {},
   "subscription.pause": { periods: 1 },
   "subscription.resumePause": {},
-  "subscription.subscribe": { packageId: someId },
+  "subscription.subscribe": { packageId: someId, currency: "usd" },
   "subscription.updatePaymentMethod": {},
   "subscription.updateTaxDetails": {
     address: { country: "FR", line1: null, line2: null, city: null, state: null, postalCode: null },

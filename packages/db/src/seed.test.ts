@@ -27,6 +27,44 @@ describe("seedCatalog", () => {
     ]);
   });
 
+  it("prices each package in USD, EUR and GBP (Starter $29 / €29 / £25, Pro $99 / €95 / £85, Enterprise $299 / €289 / £259)", async () => {
+    const plans = await db.subscriptionPlan.findMany({
+      orderBy: { sortOrder: "asc" },
+      include: { currencyPrices: { orderBy: { currency: "asc" } } },
+    });
+    expect(
+      plans.map((p) => [
+        p.name,
+        p.currencyPrices.map((c) => [c.currency, c.amountCents, c.overagePriceCentsPerMinute]),
+      ]),
+    ).toEqual([
+      [
+        "Starter",
+        [
+          ["eur", 2900, null],
+          ["gbp", 2500, null],
+          ["usd", 2900, null],
+        ],
+      ],
+      [
+        "Pro",
+        [
+          ["eur", 9500, 3],
+          ["gbp", 8500, 3],
+          ["usd", 9900, 3],
+        ],
+      ],
+      [
+        "Enterprise",
+        [
+          ["eur", 28900, 2],
+          ["gbp", 25900, 2],
+          ["usd", 29900, 2],
+        ],
+      ],
+    ]);
+  });
+
   it("seeds an empty catalog once, even when two seeders race", async () => {
     await db.subscriptionPlan.deleteMany();
     const results = await Promise.all([seedCatalog(db), seedCatalog(db)]);

@@ -1,4 +1,9 @@
-import { DEFAULT_PLANS, type PlanDefinition } from "@minutely/domain";
+import {
+  CURRENCIES,
+  DEFAULT_PLAN_CURRENCY_PRICES,
+  DEFAULT_PLANS,
+  type PlanDefinition,
+} from "@minutely/domain";
 import type { PrismaClient } from "./generated/prisma/client.ts";
 import type { SubscriptionPlanCreateInput } from "./generated/prisma/models.ts";
 import { transactionLock } from "./locks.ts";
@@ -17,7 +22,25 @@ export function planToRow(plan: PlanDefinition): SubscriptionPlanCreateInput {
     recommended: plan.recommended,
     active: plan.active,
     sortOrder: plan.sortOrder,
+    currencyPrices: { create: currencyPricesOf(plan) },
   };
+}
+
+/**
+ * A default package's prices: in its own currency, and in the others the default catalog sets for it
+ * (DEFAULT_PLAN_CURRENCY_PRICES: Starter $29 / €29 / £25, Pro $99 / €95 / £85, Enterprise $299 / €289 / £259).
+ */
+function currencyPricesOf(plan: PlanDefinition) {
+  const own = {
+    currency: plan.monthlyPrice.currency,
+    amountCents: plan.monthlyPrice.amount,
+    overagePriceCentsPerMinute: plan.overagePricePerMinute?.amount ?? null,
+  };
+  const others = CURRENCIES.filter((c) => c !== own.currency).flatMap((currency) => {
+    const amounts = DEFAULT_PLAN_CURRENCY_PRICES[plan.name]?.[currency];
+    return amounts ? [{ currency, ...amounts }] : [];
+  });
+  return [own, ...others];
 }
 
 /**

@@ -18,6 +18,7 @@ export * from "./pause";
 export * from "./period-plan";
 export * from "./periods";
 export * from "./plan-change";
+export * from "./plan-prices";
 export * from "./plans";
 export * from "./proration";
 export * from "./recommendations";

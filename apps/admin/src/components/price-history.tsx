@@ -21,7 +21,8 @@ const COLUMNS: Column[] = [
 
 /** The Stripe side of a package: its product, and every monthly price it has had with who is on it. */
 export function PriceHistory({ pkg, headingId }: { pkg: AdminPackage; headingId?: string }) {
-  const current = pkg.prices.find((price) => price.current);
+  // The package's own currency's current price (each currency it is priced in has its own).
+  const current = pkg.prices.find((price) => price.current && price.currency === pkg.monthlyPrice.currency);
   const pendingChange = current !== undefined && current.amountCents !== pkg.monthlyPrice.amount;
   return (
     <section aria-labelledby={headingId} className="flex flex-col gap-3">

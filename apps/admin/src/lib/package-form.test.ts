@@ -65,7 +65,49 @@ describe("parsePackageForm", () => {
         recommended: false,
         trialDays: null,
         trialRequiresCard: true,
+        prices: {},
       },
+    });
+  });
+
+  it("sends the prices typed for the other currencies (none typed: not sold in it), with their overage", () => {
+    const priced = parsePackageForm({
+      ...scale,
+      eurPrice: "189.00",
+      eurOverageCents: "2",
+      gbpPrice: "£ 169",
+      gbpOverageCents: "3",
+      // The package's own currency's fields are not used: its price is the main one.
+      usdPrice: "1.00",
+      usdOverageCents: "9",
+    });
+    expect(priced.ok && priced.input.prices).toEqual({
+      eur: { amountCents: 18900, overagePriceCentsPerMinute: 2 },
+      gbp: { amountCents: 16900, overagePriceCentsPerMinute: 3 },
+    });
+    const euroOwn = parsePackageForm({ ...scale, currency: "eur", usdPrice: "209.00", usdOverageCents: "2" });
+    expect(euroOwn.ok && euroOwn.input.prices).toEqual({
+      usd: { amountCents: 20900, overagePriceCentsPerMinute: 2 },
+    });
+    const capped = parsePackageForm({ ...scale, hardCap: true, gbpPrice: "169", gbpOverageCents: "oops" });
+    expect(capped.ok && capped.input.prices).toEqual({
+      gbp: { amountCents: 16900, overagePriceCentsPerMinute: null },
+    });
+  });
+
+  it("refuses a bad price or missing overage in another currency, naming that currency's field", () => {
+    const refused = parsePackageForm({
+      ...scale,
+      eurPrice: "-5",
+      gbpPrice: "169.999",
+      usdPrice: "",
+    });
+    expect(refused.ok).toBe(false);
+    expect(!refused.ok && refused.errors).toEqual({
+      eurPrice: "The monthly price must be 0 or more",
+      eurOverageCents: "Enter the price of a minute in cents, or tick Hard cap",
+      gbpPrice: "Use at most 2 decimal places (whole cents)",
+      gbpOverageCents: "Enter the price of a minute in cents, or tick Hard cap",
     });
   });
 
@@ -218,12 +260,18 @@ describe("mapServerFieldErrors", () => {
         "values.monthlyPriceCents": "Use whole cents",
         overagePriceCentsPerMinute: "Too much",
         id: "No such package",
+        "values.prices.eur.amountCents": "The monthly price must be 0 or more",
+        "prices.gbp.overagePriceCentsPerMinute": "Give its GBP price per minute too",
+        "prices.usd": "USD is the package's own currency",
       }),
     ).toEqual({
       fields: {
         name: 'A package named "Pro" already exists',
         price: "Use whole cents",
         overageCents: "Too much",
+        eurPrice: "The monthly price must be 0 or more",
+        gbpOverageCents: "Give its GBP price per minute too",
+        usdPrice: "USD is the package's own currency",
       },
       other: ["No such package"],
     });

@@ -43,9 +43,27 @@ export interface PackageFormValues {
   trialDays: string;
   /** Whether Checkout asks for a card before the trial starts. */
   trialRequiresCard: boolean;
+  /**
+   * The package's price in each other currency, as typed (major units; empty: not priced in it), and its
+   * overage in whole cents a minute (when the package is not a hard cap). The package's own currency's fields
+   * are not used (its price is `price`).
+   */
+  usdPrice: string;
+  usdOverageCents: string;
+  eurPrice: string;
+  eurOverageCents: string;
+  gbpPrice: string;
+  gbpOverageCents: string;
 }
 
 export type PackageFormField = keyof PackageFormValues;
+
+/** The form fields of a currency's price and overage. */
+export const CURRENCY_PRICE_FIELDS = {
+  usd: { price: "usdPrice", overage: "usdOverageCents" },
+  eur: { price: "eurPrice", overage: "eurOverageCents" },
+  gbp: { price: "gbpPrice", overage: "gbpOverageCents" },
+} as const satisfies Record<Currency, { price: PackageFormField; overage: PackageFormField }>;
 
 export const CURRENCY_OPTIONS = CURRENCIES.map((code) => ({ value: code, label: code.toUpperCase() }));
 
@@ -221,6 +239,26 @@ export function parsePackageForm(values: PackageFormValues): PackageFormResult {
     else trialDays = days.value;
   }
 
+  // The other currencies: a price typed means the package is sold in it; its overage then too (unless a
+  // hard cap).
+  const prices: NonNullable<PackageInput["prices"]> = {};
+  for (const currency of CURRENCIES) {
+    if (currency === values.currency) continue;
+    const fields = CURRENCY_PRICE_FIELDS[currency];
+    const typed = (values[fields.price] ?? "").trim();
+    if (typed === "") continue;
+    const amount = readField(typed, RULES.price);
+    if (!amount.ok) errors[fields.price] = amount.message;
+    let currencyOverage: number | null = null;
+    if (!values.hardCap) {
+      const parsed = readField(values[fields.overage] ?? "", RULES.overageCents);
+      if (!parsed.ok) errors[fields.overage] = parsed.message;
+      else currencyOverage = parsed.value;
+    }
+    if (amount.ok)
+      prices[currency] = { amountCents: amount.value, overagePriceCentsPerMinute: currencyOverage };
+  }
+
   if (
     Object.keys(errors).length > 0 ||
     !price.ok ||
@@ -245,6 +283,7 @@ export function parsePackageForm(values: PackageFormValues): PackageFormResult {
       recommended: values.recommended,
       trialDays,
       trialRequiresCard: values.trialRequiresCard,
+      prices,
     },
   };
 }
@@ -266,6 +305,12 @@ export const PackageFormSchema = z
     offerTrial: z.boolean(),
     trialDays: z.string(),
     trialRequiresCard: z.boolean(),
+    usdPrice: z.string(),
+    usdOverageCents: z.string(),
+    eurPrice: z.string(),
+    eurOverageCents: z.string(),
+    gbpPrice: z.string(),
+    gbpOverageCents: z.string(),
   })
   .transform((values, ctx): PackageInput => {
     const result = parsePackageForm(values);
@@ -291,9 +336,26 @@ export const EMPTY_PACKAGE_FORM: PackageFormValues = {
   offerTrial: false,
   trialDays: "14",
   trialRequiresCard: true,
+  usdPrice: "",
+  usdOverageCents: "",
+  eurPrice: "",
+  eurOverageCents: "",
+  gbpPrice: "",
+  gbpOverageCents: "",
 };
 
 export function formValuesOf(pkg: AdminPackage): PackageFormValues {
+  const own = pkg.monthlyPrice.currency;
+  const other = (currency: Currency) =>
+    currency === own ? undefined : pkg.currencyPrices.find((p) => p.monthlyPrice.currency === currency);
+  const priceText = (currency: Currency) => {
+    const price = other(currency);
+    return price ? formatCentsForInput(price.monthlyPrice.amount) : "";
+  };
+  const overageText = (currency: Currency) => {
+    const overage = other(currency)?.overagePricePerMinute;
+    return overage ? String(overage.amount) : "";
+  };
   return {
     name: pkg.name,
     description: pkg.description,
@@ -309,6 +371,12 @@ export function formValuesOf(pkg: AdminPackage): PackageFormValues {
     offerTrial: pkg.trial !== null,
     trialDays: String(pkg.trial?.days ?? 14),
     trialRequiresCard: pkg.trial?.requiresCard ?? true,
+    usdPrice: priceText("usd"),
+    usdOverageCents: overageText("usd"),
+    eurPrice: priceText("eur"),
+    eurOverageCents: overageText("eur"),
+    gbpPrice: priceText("gbp"),
+    gbpOverageCents: overageText("gbp"),
   };
 }
 
@@ -326,6 +394,13 @@ const FORM_FIELD_OF: Record<string, PackageFormField> = {
   recommended: "recommended",
   trialDays: "trialDays",
   trialRequiresCard: "trialRequiresCard",
+  ...Object.fromEntries(
+    CURRENCIES.flatMap((currency) => [
+      [`prices.${currency}`, CURRENCY_PRICE_FIELDS[currency].price],
+      [`prices.${currency}.amountCents`, CURRENCY_PRICE_FIELDS[currency].price],
+      [`prices.${currency}.overagePriceCentsPerMinute`, CURRENCY_PRICE_FIELDS[currency].overage],
+    ]),
+  ),
 };
 
 /** Splits server field errors into the ones a form field can show and the rest (for a banner). */

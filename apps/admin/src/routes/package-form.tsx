@@ -1,5 +1,5 @@
 import { zodResolver } from "@hookform/resolvers/zod";
-import { formatMoney } from "@minutely/domain";
+import { CURRENCIES, formatMoney } from "@minutely/domain";
 import {
   Badge,
   Banner,
@@ -28,6 +28,7 @@ import { sentence, setFlash } from "../lib/flash.ts";
 import { formatNumber } from "../lib/format.ts";
 import {
   CURRENCY_OPTIONS,
+  CURRENCY_PRICE_FIELDS,
   EMPTY_PACKAGE_FORM,
   formValuesOf,
   mapServerFieldErrors,
@@ -67,6 +68,12 @@ const PACKAGE_FIELDS = [
   { name: "analyticsAccess", id: "package-analyticsAccess", label: "Analytics access" },
   { name: "apiAccess", id: "package-apiAccess", label: "API access" },
   { name: "overageCents", id: "package-overageCents", label: "Overage price per minute (cents)" },
+  { name: "usdPrice", id: "package-usdPrice", label: "Monthly price in USD" },
+  { name: "usdOverageCents", id: "package-usdOverageCents", label: "Overage in USD (cents a minute)" },
+  { name: "eurPrice", id: "package-eurPrice", label: "Monthly price in EUR" },
+  { name: "eurOverageCents", id: "package-eurOverageCents", label: "Overage in EUR (cents a minute)" },
+  { name: "gbpPrice", id: "package-gbpPrice", label: "Monthly price in GBP" },
+  { name: "gbpOverageCents", id: "package-gbpOverageCents", label: "Overage in GBP (cents a minute)" },
   { name: "recommended", id: "package-recommended", label: "Recommended" },
   { name: "trialDays", id: "package-trialDays", label: "Trial length (days)" },
   { name: "trialRequiresCard", id: "package-trialRequiresCard", label: "Card required to start the trial" },
@@ -345,6 +352,42 @@ function PackageForm({
                 }
               />
             </div>
+          </fieldset>
+
+          <fieldset className="flex flex-col gap-3">
+            <legend className="mb-2 text-sm font-semibold text-slate-900">Prices in other currencies</legend>
+            <p className="text-sm text-slate-600">
+              Optional. Leave a currency empty and the package cannot be bought in it. Each price is set for
+              its market, never converted, and gets its own Stripe price.
+            </p>
+            {CURRENCIES.filter((other) => other !== currency).map((other) => {
+              const fields = CURRENCY_PRICE_FIELDS[other];
+              const code = other.toUpperCase();
+              return (
+                <div key={other} className="grid gap-4 sm:grid-cols-2">
+                  <Field
+                    id={`package-${fields.price}`}
+                    label={`Monthly price in ${code}`}
+                    inputMode="decimal"
+                    autoComplete="off"
+                    {...form.register(fields.price)}
+                    error={errors[fields.price]?.message}
+                    hint="Empty: not sold in this currency."
+                  />
+                  <Field
+                    id={`package-${fields.overage}`}
+                    label={`Overage in ${code} (cents a minute)`}
+                    inputMode="numeric"
+                    autoComplete="off"
+                    className="disabled:cursor-not-allowed disabled:bg-slate-100 disabled:text-slate-400"
+                    {...form.register(fields.overage)}
+                    disabled={hardCap}
+                    error={hardCap ? undefined : errors[fields.overage]?.message}
+                    hint={hardCap ? "A hard cap in every currency." : "Whole cents (pence), e.g. 2."}
+                  />
+                </div>
+              );
+            })}
           </fieldset>
 
           <fieldset className="flex flex-col gap-3">

@@ -35,6 +35,8 @@
 //     denied trial_allowance_reached), upgrades at once for free keeping its end, downgrades at its end; at
 //     the end a card on file is charged, no card pauses it until "Add a card" resumes it (and charges); no
 //     paid invoice dated inside a trial, at most one trial per account and per card, MRR never counts it;
+//   - a purchase in another currency than the account can buy in (EUR, GBP: priced, not sold yet) is a 409
+//     naming currency in any state, and changes nothing;
 //   - tax and currencies: Stripe Tax (automatic tax) is on for everything sold; A is in Oregon (no tax
 //     collected) and B a German business with a verified EU VAT ID (reverse charged), so every invoice, in
 //     Stripe and in Minutely, is in the account's currency with tax 0 and total = subtotal - discounts + tax;
@@ -744,6 +746,38 @@ type Cmd = fc.AsyncCommand<Model, Real>;
 
 const accountIndex = fc.integer({ min: 0, max: 1 });
 const planName = fc.constantFrom(...PLAN_NAMES);
+
+/**
+ * A purchase asking for another currency than the account can buy in (the accounts are billed in USD, every
+ * package is sold in USD; EUR and GBP prices exist but are not sold yet): 409 naming currency, whatever the
+ * account's state (no subscription, on this package or another), with a card or through Checkout, and nothing
+ * changes (the invariants after the step check that nothing was charged or started).
+ */
+class BuyInOtherCurrency implements Cmd {
+  constructor(
+    readonly index: number,
+    readonly plan: PlanName,
+    readonly currency: "eur" | "gbp",
+    readonly withCard: boolean,
+  ) {}
+  check = (model: Readonly<Model>) => model.accounts[this.index] !== undefined;
+  async run(model: Model, real: Real) {
+    const account = real.accounts[this.index] as Account;
+    const answer = await action(account, {
+      action: "subscribe",
+      package_id: planIds[this.plan],
+      currency: this.currency,
+      ...(this.withCard ? { payment_method_id: "pm_card_visa" } : {}),
+    });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(409);
+    expect(
+      (answer.body as { fields?: Record<string, string> }).fields,
+      JSON.stringify(answer.body),
+    ).toHaveProperty("currency");
+    await checkInvariants(model, real, this.toString());
+  }
+  toString = () => `buyInOtherCurrency(${this.index}, ${this.plan}, ${this.currency}, ${this.withCard})`;
+}
 
 class SubscribeWithCard implements Cmd {
   constructor(
@@ -2151,6 +2185,9 @@ class BuyPack implements Cmd {
 }
 
 const allCommands: fc.Arbitrary<Cmd>[] = [
+  fc
+    .tuple(accountIndex, planName, fc.constantFrom<"eur" | "gbp">("eur", "gbp"), fc.boolean())
+    .map(([i, p, c, card]) => new BuyInOtherCurrency(i, p, c, card)),
   subscribeWithCard,
   subscribeWithCard,
   subscribeWithCode,

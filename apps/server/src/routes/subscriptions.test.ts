@@ -206,6 +206,23 @@ describe("POST /api/subscriptions/user/actions/ (the seed's contract)", () => {
     expect(wrongType.json().fields).toHaveProperty("promotion_code");
   });
 
+  it("subscribe's currency: another than usd, eur, gbp is a 400, one the package is not sold in a 409, both naming currency", async () => {
+    await syncCatalogToStripe(ports);
+    const cookie = await signedIn("currency-choice@example.com");
+    const pro = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
+    for (const currency of ["chf", "USD", 840, null]) {
+      const wrong = await act(cookie, { action: "subscribe", package_id: pro.id, currency });
+      expect(wrong.statusCode, wrong.body).toBe(400);
+      expect(wrong.json().fields).toHaveProperty("currency");
+    }
+    const notSold = await act(cookie, { action: "subscribe", package_id: pro.id, currency: "gbp" });
+    expect(notSold.statusCode, notSold.body).toBe(409);
+    expect(notSold.json().fields.currency).toBe("Pro is sold in USD for now, not in GBP: choose USD.");
+    const checkout = await act(cookie, { action: "subscribe", package_id: pro.id, currency: "usd" });
+    expect(checkout.statusCode, checkout.body).toBe(200);
+    expect(checkout.json()).toMatchObject({ result: "checkout" });
+  });
+
   it("answers a package whose Stripe price is not made yet with 503 and Retry-After", async () => {
     const cookie = await signedIn("too-early@example.com");
     const {

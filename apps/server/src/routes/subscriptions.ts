@@ -75,6 +75,16 @@ const ZActionRequestSchema = z.strictObject({
     .max(100, "must be at most 100 characters")
     .optional()
     .meta({ examples: ["SPRING-25"] }),
+  /** Subscribe: the currency to buy in; the account's (else the package's own) when omitted. */
+  currency: z
+    .enum(["usd", "eur", "gbp"], { error: "must be one of usd, eur, gbp" })
+    .optional()
+    .meta({
+      description:
+        "Subscribe: the currency to buy in (usd, eur, gbp); when omitted, the account's billing currency, " +
+        "else the package's own. An account's currency is fixed at its first purchase: another is refused " +
+        "(409 naming currency), as is one the package is not sold in.",
+    }),
   /** Downgrade: the agents to keep active when the package allows fewer than are active. */
   keep_agent_ids: z.array(z.uuid()).max(1000).optional(),
   /** Pause: how many billing periods (1-3), or null until resumed. Required for pause. */
@@ -133,6 +143,7 @@ const ACTION_HANDLERS: Record<
       packageId: body.package_id,
       paymentMethodId: body.payment_method_id,
       promotionCode: body.promotion_code,
+      currency: body.currency,
     });
     return result.kind === "checkout"
       ? { result: "checkout", checkout_url: result.url }

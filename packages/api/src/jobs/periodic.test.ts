@@ -120,17 +120,31 @@ describe("the periodic catalog sync", () => {
     const run = createTaskList({ ...ports, billing: flaky })["sync-catalog-to-stripe"];
     const task = () => run({}, { jobId: "0", attempt: 1 });
     await expect(task()).rejects.toThrow(/could not sync Enterprise to Stripe/);
-    const stale = await db.planPrice.findFirstOrThrow({ where: { planId: enterprise.id, current: true } });
+    const stale = await db.planPrice.findFirstOrThrow({
+      where: { planId: enterprise.id, currency: "usd", current: true },
+    });
     expect(stale.amountCents).not.toBe(34_900);
 
     outage = false;
     await task();
-    const current = await db.planPrice.findFirstOrThrow({ where: { planId: enterprise.id, current: true } });
+    const current = await db.planPrice.findFirstOrThrow({
+      where: { planId: enterprise.id, currency: "usd", current: true },
+    });
     expect(current.amountCents).toBe(34_900);
     const atStripe = await ports.stripe.prices.retrieve(current.stripePriceId);
     expect(atStripe.unit_amount).toBe(34_900);
     await task(); // nothing left to do: no new price
-    expect(await db.planPrice.count({ where: { planId: enterprise.id, current: true } })).toBe(1);
+    // One current price per currency (usd, eur, gbp), the EUR and GBP ones untouched.
+    expect(await db.planPrice.count({ where: { planId: enterprise.id, current: true } })).toBe(3);
+    const rows = await db.subscriptionPlanPrice.findMany({
+      where: { planId: enterprise.id },
+      orderBy: { currency: "asc" },
+    });
+    expect(rows.map((r) => [r.currency, r.amountCents, r.stripePriceId !== null])).toEqual([
+      ["eur", 28_900, true],
+      ["gbp", 25_900, true],
+      ["usd", 34_900, true],
+    ]);
   });
 });
 

@@ -1,3 +1,4 @@
+import { CURRENCIES, type Currency } from "@minutely/domain";
 import { z } from "zod";
 import { withRequestKey, ZRequestKeyOnlySchema, ZRequestKeySchema } from "../idempotency.ts";
 import { creditsOf, taxDetailsOf } from "../services/billing/index.ts";
@@ -34,6 +35,11 @@ export const ZSubscribeRequestSchema = z.strictObject({
     .optional(),
   /** A promotion code (any case); refused with a 400 naming promotionCode and why (expired, …). */
   promotionCode: ZTypedCodeSchema.optional(),
+  /**
+   * The currency to buy in; absent: the account's billing currency, else the package's own. Another than the
+   * account's (fixed at its first purchase), or one the package is not sold in: 409 naming currency.
+   */
+  currency: z.enum(CURRENCIES as [Currency, ...Currency[]], { error: "Use one of usd, eur, gbp" }).optional(),
   /** Also the base of the Stripe idempotency keys, so a lost answer between Stripe and here is safe too. */
   requestKey: ZRequestKeySchema,
 });

@@ -130,6 +130,47 @@ describe("an account's billing currency", () => {
     expect(again).toMatchObject({ kind: "subscribed", subscription: { package: { id: euroPlus.id } } });
   });
 
+  it("a subscribe asking for a currency the account is not billed in is a 409 naming currency, before Stripe", async () => {
+    const account = await formerEuroCustomer();
+    const before = await stripeSubscriptionCount(account.accountId);
+    for (const paymentMethodId of ["pm_card_visa", undefined]) {
+      const refused = await failure(
+        subscribe(ports, account, { packageId: euroPlus.id, paymentMethodId, currency: "usd" }),
+      );
+      expect(refused).toMatchObject({ code: "CONFLICT", field: "currency" });
+      expect(refused.message).toBe("Your account is billed in EUR: every purchase is made in EUR, not USD.");
+    }
+    expect(await stripeSubscriptionCount(account.accountId)).toBe(before);
+    // Its own currency, said explicitly, goes through.
+    const again = await subscribe(ports, account, {
+      packageId: euroPlus.id,
+      paymentMethodId: "pm_card_visa",
+      currency: "eur",
+    });
+    expect(again).toMatchObject({ kind: "subscribed", subscription: { package: { id: euroPlus.id } } });
+    expect(await accountBillingCurrency(ports, account.accountId)).toBe("eur");
+    // Asking again for the package it is on, in another currency, is refused too (not "subscribed").
+    const onIt = await failure(subscribe(ports, account, { packageId: euroPlus.id, currency: "gbp" }));
+    expect(onIt).toMatchObject({ code: "CONFLICT", field: "currency" });
+  });
+
+  it("a first purchase in a currency the package is not sold in is a 409 naming currency; its own currency is bought", async () => {
+    const account = await newAccount();
+    // Pro has a GBP price (the seed's £85), not sold in GBP yet; Euro Plus has no GBP price at all.
+    const notYet = await failure(
+      subscribe(ports, account, { packageId: pro.id, paymentMethodId: "pm_card_visa", currency: "gbp" }),
+    );
+    expect(notYet).toMatchObject({ code: "CONFLICT", field: "currency" });
+    expect(notYet.message).toBe("Pro is sold in USD for now, not in GBP: choose USD.");
+    const none = await failure(subscribe(ports, account, { packageId: euroPlus.id, currency: "gbp" }));
+    expect(none).toMatchObject({ code: "CONFLICT", field: "currency" });
+    expect(none.message).toBe("Euro Plus has no price in GBP: choose EUR.");
+    expect(await accountBillingCurrency(ports, account.accountId)).toBeNull();
+
+    const checkout = await subscribe(ports, account, { packageId: pro.id, currency: "usd" });
+    expect(checkout).toMatchObject({ kind: "checkout" });
+  });
+
   it("the package selection marks packages in another currency unavailable, with the reason", async () => {
     const account = await formerEuroCustomer();
     const selection = await packageSelection(ports, account.accountId);

@@ -75,6 +75,43 @@ function conflict(billingCurrency: string | null, pkg: PackageView): AppError {
   );
 }
 
+/**
+ * Refuses a purchase's explicitly requested currency (409 naming `currency`) when it is not the account's
+ * billing currency (fixed at the first purchase), or, for an account not billed yet, when the package cannot
+ * be bought in it. For now a package is sold in its own currency only: its prices in other currencies
+ * (catalog `currencyPrices`) are stored and synced to Stripe but not sold until metering, invoices and the
+ * subscription views read the price of the subscription's currency (docs/billing.md). A request without a
+ * currency means the account's, else the package's own.
+ */
+export function assertRequestedCurrency(
+  billingCurrency: Currency | null,
+  requested: Currency | undefined,
+  pkg: PackageView,
+): void {
+  if (requested === undefined) return;
+  const asked = requested.toUpperCase();
+  if (billingCurrency !== null && requested !== billingCurrency) {
+    const account = billingCurrency.toUpperCase();
+    throw new AppError(
+      "CONFLICT",
+      `Your account is billed in ${account}: every purchase is made in ${account}, not ${asked}.`,
+      "currency",
+    );
+  }
+  const own = pkg.monthlyPrice.currency;
+  if (requested !== own) {
+    const sold = own.toUpperCase();
+    const priced = pkg.currencyPrices.some((p) => p.monthlyPrice.currency === requested);
+    throw new AppError(
+      "CONFLICT",
+      priced
+        ? `${pkg.name} is sold in ${sold} for now, not in ${asked}: choose ${sold}.`
+        : `${pkg.name} has no price in ${asked}: choose ${sold}.`,
+      "currency",
+    );
+  }
+}
+
 /** Refuses a package in another currency than the account's (409 naming packageId). */
 export function assertBillableIn(billingCurrency: Currency | null, pkg: PackageView): void {
   if (billingCurrency !== null && pkg.monthlyPrice.currency !== billingCurrency) {

@@ -21,6 +21,7 @@ export {
 export {
   accountBillingCurrency,
   assertBillableIn,
+  assertRequestedCurrency,
   authoritativeBillingCurrency,
   availabilityFor,
   fromCurrencyConflict,

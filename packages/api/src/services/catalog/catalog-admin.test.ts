@@ -56,14 +56,28 @@ describe("package catalog administration", () => {
     expect(await syncCatalogToStripe(ports)).toEqual({ synced: 0, failed: [], errors: [] });
     const pro = await db.subscriptionPlan.findUniqueOrThrow({
       where: { name: "Pro" },
-      include: { prices: true },
+      include: { prices: true, currencyPrices: { orderBy: { currency: "asc" } } },
     });
     expect(pro.stripeProductId).toMatch(/^prod_/);
-    expect(pro.prices).toHaveLength(1);
+    // A Stripe price per currency the package is priced in, each current.
+    expect(pro.prices.map((p) => [p.currency, p.amountCents, p.current]).sort()).toEqual([
+      ["eur", 9500, true],
+      ["gbp", 8500, true],
+      ["usd", 9900, true],
+    ]);
     const price = await ports.stripe.prices.retrieve(pro.stripePriceId ?? "");
     expect(price.unit_amount).toBe(9900);
     expect(price.recurring?.interval).toBe("month");
     expect(price.product).toBe(pro.stripeProductId);
+    for (const row of pro.currencyPrices) {
+      const stripePrice = await ports.stripe.prices.retrieve(row.stripePriceId ?? "");
+      expect([stripePrice.currency, stripePrice.unit_amount, stripePrice.product]).toEqual([
+        row.currency,
+        row.amountCents,
+        pro.stripeProductId,
+      ]);
+    }
+    expect(pro.currencyPrices.find((r) => r.currency === "usd")?.stripePriceId).toBe(pro.stripePriceId);
   });
 
   it("creates a package, syncs it, audits it, and customers can choose it", async () => {
@@ -214,10 +228,16 @@ describe("package catalog administration", () => {
     expect(after.stripePriceId).not.toBe(oldPrice);
     expect((await ports.stripe.prices.retrieve(after.stripePriceId ?? "")).unit_amount).toBe(10900);
     const listed = (await listPackagesForAdmin(ports)).find((p) => p.id === pro.id);
-    expect(listed?.prices.map((p) => [p.amountCents, p.current, p.subscribers])).toEqual([
+    expect(
+      listed?.prices
+        .filter((p) => p.currency === "usd")
+        .map((p) => [p.amountCents, p.current, p.subscribers]),
+    ).toEqual([
       [10900, true, 0],
       [9900, false, 1],
     ]);
+    // Its prices in the other currencies are left as they were.
+    expect(listed?.currencyPrices.map((p) => p.monthlyPrice.amount)).toEqual([10900, 9500, 8500]);
     expect(listed?.subscribers).toBe(1);
     expect(listed?.synced).toBe(true);
   });
@@ -263,5 +283,122 @@ describe("package catalog administration", () => {
     expect(
       (await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Offline" } })).stripePriceId,
     ).toMatch(/^price_/);
+  });
+
+  it("prices a package in other currencies: each synced to its own Stripe price, changed and removed per currency", async () => {
+    const created = await createPackage(ports, admin, {
+      ...scale,
+      name: "Global",
+      prices: {
+        eur: { amountCents: 18900, overagePriceCentsPerMinute: 3 },
+        gbp: { amountCents: 16900, overagePriceCentsPerMinute: 2 },
+      },
+    });
+    expect(created.syncError).toBeNull();
+    expect(created.package.currencyPrices).toEqual([
+      {
+        monthlyPrice: { amount: 19900, currency: "usd" },
+        overagePricePerMinute: { amount: 3, currency: "usd" },
+      },
+      {
+        monthlyPrice: { amount: 18900, currency: "eur" },
+        overagePricePerMinute: { amount: 3, currency: "eur" },
+      },
+      {
+        monthlyPrice: { amount: 16900, currency: "gbp" },
+        overagePricePerMinute: { amount: 2, currency: "gbp" },
+      },
+    ]);
+    const stripePriceOf = async (currency: string) => {
+      const row = await db.subscriptionPlanPrice.findUniqueOrThrow({
+        where: { planId_currency: { planId: created.package.id, currency } },
+      });
+      return row.stripePriceId ?? "";
+    };
+    const eurPrice = await ports.stripe.prices.retrieve(await stripePriceOf("eur"));
+    expect([eurPrice.currency, eurPrice.unit_amount]).toEqual(["eur", 18900]);
+    const usdBefore = await stripePriceOf("usd");
+
+    // Leaving the prices out keeps them; a changed EUR amount gets a new EUR Stripe price, USD keeps its own.
+    await updatePackage(ports, admin, created.package.id, { ...scale, name: "Global" });
+    expect(await db.subscriptionPlanPrice.count({ where: { planId: created.package.id } })).toBe(3);
+    const changed = await updatePackage(ports, admin, created.package.id, {
+      ...scale,
+      name: "Global",
+      prices: { eur: { amountCents: 17900, overagePriceCentsPerMinute: 3 } },
+    });
+    expect(changed.syncError).toBeNull();
+    expect(changed.package.currencyPrices.map((p) => p.monthlyPrice)).toEqual([
+      { amount: 19900, currency: "usd" },
+      { amount: 17900, currency: "eur" },
+    ]);
+    expect(await stripePriceOf("usd")).toBe(usdBefore);
+    expect((await ports.stripe.prices.retrieve(await stripePriceOf("eur"))).unit_amount).toBe(17900);
+    const listed = (await listPackagesForAdmin(ports)).find((p) => p.id === created.package.id);
+    expect(listed?.synced).toBe(true);
+    expect(listed?.prices.filter((p) => p.currency === "eur").map((p) => [p.amountCents, p.current])).toEqual(
+      [
+        [17900, true],
+        [18900, false],
+      ],
+    );
+    // The audit log records the prices per currency before and after.
+    const audits = await db.auditLog.findMany({
+      where: { entityId: created.package.id, action: "package.update" },
+    });
+    const pricesOf = (entry: unknown) =>
+      (entry as { currencyPrices: { currency: string; amountCents: number }[] }).currencyPrices.map((p) => [
+        p.currency,
+        p.amountCents,
+      ]);
+    expect(audits.map((a) => [pricesOf(a.before), pricesOf(a.after)])).toContainEqual([
+      [
+        ["eur", 18900],
+        ["gbp", 16900],
+        ["usd", 19900],
+      ],
+      [
+        ["eur", 17900],
+        ["usd", 19900],
+      ],
+    ]);
+    await setPackageActive(ports, admin, created.package.id, false);
+  });
+
+  it("refuses a bad price in another currency naming the field (prices.eur.amountCents), writing nothing", async () => {
+    const paths = (input: Record<string, unknown>) =>
+      ZPackageInputSchema.safeParse({ ...scale, ...input }).error?.issues.map((i) => i.path.join("."));
+    expect(paths({ prices: { eur: { amountCents: -1, overagePriceCentsPerMinute: 3 } } })).toEqual([
+      "prices.eur.amountCents",
+    ]);
+    expect(paths({ prices: { gbp: { amountCents: "2500", overagePriceCentsPerMinute: 3 } } })).toEqual([
+      "prices.gbp.amountCents",
+    ]);
+    expect(paths({ prices: { gbp: { amountCents: 2500 } } })).toEqual([
+      "prices.gbp.overagePriceCentsPerMinute",
+    ]);
+    expect(paths({ prices: { chf: { amountCents: 2500, overagePriceCentsPerMinute: 3 } } })).toEqual([
+      "prices",
+    ]);
+    const before = await db.subscriptionPlan.count();
+    expect(
+      await fieldOf(
+        createPackage(ports, admin, {
+          ...scale,
+          name: "Capped abroad",
+          prices: { eur: { amountCents: 18900, overagePriceCentsPerMinute: null } },
+        }),
+      ),
+    ).toEqual({ code: "BAD_REQUEST", field: "prices.eur.overagePriceCentsPerMinute" });
+    expect(
+      await fieldOf(
+        createPackage(ports, admin, {
+          ...scale,
+          name: "Twice",
+          prices: { usd: { amountCents: 18900, overagePriceCentsPerMinute: 3 } },
+        }),
+      ),
+    ).toEqual({ code: "BAD_REQUEST", field: "prices.usd" });
+    expect(await db.subscriptionPlan.count()).toBe(before);
   });
 });

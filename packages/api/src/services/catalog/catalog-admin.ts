@@ -2,8 +2,15 @@
 // business rules), written with its audit entry in one transaction, then synced to Stripe: a product per
 // package and a monthly price per price point. Prices are immutable, so a price change adds a new price;
 // subscribers stay on theirs until they change plan.
-import { type Prisma, type SubscriptionPlan, transactionLock } from "@minutely/db";
 import {
+  type PlanPrice,
+  type Prisma,
+  type SubscriptionPlan,
+  type SubscriptionPlanPrice,
+  transactionLock,
+} from "@minutely/db";
+import {
+  CURRENCIES,
   type Currency,
   isCurrency,
   PACKAGE_LIMITS,
@@ -12,6 +19,7 @@ import {
   PLAN_NAME_MAX_LENGTH,
   packageNumberMessage,
   TRIAL_LIMITS,
+  validateCurrencyPrices,
   validatePlan,
   validateTrial,
 } from "@minutely/domain";
@@ -19,7 +27,13 @@ import { z } from "zod";
 import type { Ports, Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { writeAudit } from "../audit.ts";
-import { type PackageView, toPackageView, toPlanDefinition } from "./packages.ts";
+import {
+  type PackageView,
+  type PlanRow,
+  toPackageView,
+  toPlanDefinition,
+  WITH_CURRENCY_PRICES,
+} from "./packages.ts";
 
 /** A package number in its range (PACKAGE_LIMITS), refused in the words the admin form uses too. */
 function packageNumber(field: PackageNumberField) {
@@ -30,6 +44,12 @@ function packageNumber(field: PackageNumberField) {
     .min(min, packageNumberMessage(field, "below"))
     .max(max, packageNumberMessage(field, "above"));
 }
+
+/** The package's price in one of its other currencies (minor units of that currency). */
+const ZCurrencyPriceSchema = z.strictObject({
+  amountCents: packageNumber("monthlyPriceCents"),
+  overagePriceCentsPerMinute: packageNumber("overagePriceCentsPerMinute").nullable(),
+});
 
 export const ZPackageInputSchema = z.strictObject({
   name: z.string().trim().min(1, "Name is required").max(PLAN_NAME_MAX_LENGTH),
@@ -59,6 +79,17 @@ export const ZPackageInputSchema = z.strictObject({
     .optional(),
   /** Whether Checkout asks for a card before the trial starts (absent: as it is; a new package: true). */
   trialRequiresCard: z.boolean().optional(),
+  /**
+   * The package's prices in its other currencies (a currency left out cannot be bought in); absent: as they
+   * are (a new package: none). Its own currency's price is `monthlyPriceCents` above.
+   */
+  prices: z
+    .strictObject({
+      usd: ZCurrencyPriceSchema.optional(),
+      eur: ZCurrencyPriceSchema.optional(),
+      gbp: ZCurrencyPriceSchema.optional(),
+    })
+    .optional(),
 });
 /** A package as received (the trial fields may be absent: no trial, a card required). */
 export type PackageInput = z.input<typeof ZPackageInputSchema>;
@@ -78,6 +109,57 @@ const FIELD_OF: Record<string, keyof PackageInput> = {
 };
 
 const CATALOG_LOCK = transactionLock("catalog");
+
+/**
+ * Writes the package's prices per currency with the package: its own currency's row from the package's
+ * price (always), and, when the input lists them, exactly the other currencies it lists (a currency left out
+ * loses its row: it can no longer be bought in; subscribers already on its Stripe price stay on it). A row
+ * whose amount changed loses its Stripe price id, so the sync gives it a new one.
+ */
+async function writeCurrencyPrices(
+  tx: Prisma.TransactionClient,
+  plan: SubscriptionPlan,
+  prices: PackageInput["prices"],
+  previousOwn: string = plan.currency,
+): Promise<void> {
+  const own = plan.currency as Currency;
+  const wanted = new Map<Currency, { amountCents: number; overagePriceCentsPerMinute: number | null }>();
+  wanted.set(own, {
+    amountCents: plan.monthlyPriceCents,
+    overagePriceCentsPerMinute: plan.overagePriceCentsPerMinute,
+  });
+  const existing = await tx.subscriptionPlanPrice.findMany({ where: { planId: plan.id } });
+  for (const currency of CURRENCIES) {
+    if (currency === own) continue;
+    // Prices left as they are keep every other currency's row but the package's former own currency's.
+    const given =
+      prices === undefined
+        ? existing.find((r) => r.currency === currency && r.currency !== previousOwn)
+        : prices[currency];
+    if (given) {
+      wanted.set(currency, {
+        amountCents: given.amountCents,
+        overagePriceCentsPerMinute: given.overagePriceCentsPerMinute,
+      });
+    }
+  }
+  const gone = existing.filter((r) => !wanted.has(r.currency as Currency)).map((r) => r.id);
+  if (gone.length > 0) await tx.subscriptionPlanPrice.deleteMany({ where: { id: { in: gone } } });
+  for (const [currency, amounts] of wanted) {
+    const row = existing.find((r) => r.currency === currency);
+    if (!row) {
+      await tx.subscriptionPlanPrice.create({ data: { planId: plan.id, currency, ...amounts } });
+    } else if (
+      row.amountCents !== amounts.amountCents ||
+      row.overagePriceCentsPerMinute !== amounts.overagePriceCentsPerMinute
+    ) {
+      await tx.subscriptionPlanPrice.update({
+        where: { id: row.id },
+        data: { ...amounts, ...(row.amountCents !== amounts.amountCents ? { stripePriceId: null } : {}) },
+      });
+    }
+  }
+}
 
 function rowData(input: PackageInput) {
   return {
@@ -110,7 +192,14 @@ function checkRules(input: PackageInput, active: boolean, sortOrder: number): vo
     createdAt: new Date(0),
     updatedAt: new Date(0),
   } satisfies SubscriptionPlan);
-  const [issue] = [...validatePlan(toPlanDefinition(view)), ...validateTrial(input)];
+  const [issue] = [
+    ...validatePlan(toPlanDefinition(view)),
+    ...validateTrial(input),
+    ...validateCurrencyPrices(
+      { currency: view.monthlyPrice.currency, chargesOverage: view.overagePricePerMinute !== null },
+      input.prices ?? {},
+    ),
+  ];
   if (issue) throw new AppError("BAD_REQUEST", issue.message, FIELD_OF[issue.field] ?? issue.field);
 }
 
@@ -162,7 +251,10 @@ export async function syncErrorOf(sync: () => Promise<unknown>): Promise<string 
 
 async function saveThenSync(ports: Ports, planId: string): Promise<PackageChangeResult> {
   const syncError = await syncErrorOf(() => syncPackageToStripe(ports, planId));
-  const row = await ports.db.subscriptionPlan.findUniqueOrThrow({ where: { id: planId } });
+  const row = await ports.db.subscriptionPlan.findUniqueOrThrow({
+    where: { id: planId },
+    include: WITH_CURRENCY_PRICES,
+  });
   return { package: toPackageView(row), syncError };
 }
 
@@ -180,11 +272,17 @@ export async function createPackage(
     const created = await tx.subscriptionPlan.create({
       data: { ...rowData(input), active: true, sortOrder: (last._max.sortOrder ?? 0) + 1 },
     });
+    await writeCurrencyPrices(tx, created, input.prices ?? {});
     if (created.recommended) await clearOtherRecommended(tx, actor, created.id, at);
     await writeAudit(
       tx,
       actor,
-      { action: "package.create", entityType: "package", entityId: created.id, after: created },
+      {
+        action: "package.create",
+        entityType: "package",
+        entityId: created.id,
+        after: await withCurrencyPrices(tx, created.id),
+      },
       at,
     );
     return created;
@@ -192,9 +290,20 @@ export async function createPackage(
   return await saveThenSync(ports, plan.id);
 }
 
-async function loadForChange(tx: Prisma.TransactionClient, id: string): Promise<SubscriptionPlan> {
+/** The package row with its prices per currency, as the audit log records it. */
+async function withCurrencyPrices(tx: Prisma.TransactionClient, id: string): Promise<PlanRow> {
+  return await tx.subscriptionPlan.findUniqueOrThrow({
+    where: { id },
+    include: { currencyPrices: { orderBy: { currency: "asc" } } },
+  });
+}
+
+async function loadForChange(tx: Prisma.TransactionClient, id: string): Promise<PlanRow> {
   await tx.$executeRaw(CATALOG_LOCK);
-  const plan = await tx.subscriptionPlan.findUnique({ where: { id } });
+  const plan = await tx.subscriptionPlan.findUnique({
+    where: { id },
+    include: { currencyPrices: { orderBy: { currency: "asc" } } },
+  });
   if (!plan) throw new AppError("NOT_FOUND", "No such package", "id");
   return plan;
 }
@@ -217,8 +326,10 @@ export async function updatePackage(
         "currency",
       );
     }
-    const after = await tx.subscriptionPlan.update({ where: { id }, data: rowData(input) });
-    if (after.recommended) await clearOtherRecommended(tx, actor, id, at);
+    const updated = await tx.subscriptionPlan.update({ where: { id }, data: rowData(input) });
+    await writeCurrencyPrices(tx, updated, input.prices, before.currency);
+    if (updated.recommended) await clearOtherRecommended(tx, actor, id, at);
+    const after = await withCurrencyPrices(tx, id);
     await writeAudit(
       tx,
       actor,
@@ -240,10 +351,12 @@ export async function setPackageActive(
     const before = await loadForChange(tx, id);
     if (before.active === active) return;
     // An archived package cannot carry the "Recommended" badge.
-    const after = await tx.subscriptionPlan.update({
+    await tx.subscriptionPlan.update({
       where: { id },
       data: { active, ...(active ? {} : { recommended: false }) },
     });
+    // Before and after alike with the prices per currency, so the entry shows only what changed.
+    const after = await withCurrencyPrices(tx, id);
     await writeAudit(
       tx,
       actor,
@@ -285,7 +398,10 @@ export async function reorderPackages(ports: Ports, actor: Viewer, ids: string[]
       },
       at,
     );
-    const ordered = await tx.subscriptionPlan.findMany({ orderBy: [{ sortOrder: "asc" }, { name: "asc" }] });
+    const ordered = await tx.subscriptionPlan.findMany({
+      orderBy: [{ sortOrder: "asc" }, { name: "asc" }],
+      include: WITH_CURRENCY_PRICES,
+    });
     return ordered.map(toPackageView);
   });
 }
@@ -314,38 +430,92 @@ export async function syncPackageToStripe(ports: Ports, planId: string): Promise
     active: plan.active,
   });
 
-  const current = await ports.db.planPrice.findFirst({ where: { planId: plan.id, current: true } });
-  const currency = toPackageView(plan).monthlyPrice.currency;
-  if (current && current.amountCents === plan.monthlyPriceCents && current.currency === currency) {
-    if (plan.stripePriceId !== current.stripePriceId) {
-      await ports.db.subscriptionPlan.update({
-        where: { id: plan.id },
-        data: { stripePriceId: current.stripePriceId },
+  // The package's own price is its row's (the row of its own currency repeats it): a package made before its
+  // prices per currency were written, or changed by hand, gets that row made to match.
+  const own = toPackageView(plan).monthlyPrice.currency;
+  const ownAmounts = {
+    amountCents: plan.monthlyPriceCents,
+    overagePriceCentsPerMinute: plan.overagePriceCentsPerMinute,
+  };
+  const ownRow = await ports.db.subscriptionPlanPrice.findUnique({
+    where: { planId_currency: { planId, currency: own } },
+  });
+  if (
+    !ownRow ||
+    ownRow.amountCents !== ownAmounts.amountCents ||
+    ownRow.overagePriceCentsPerMinute !== ownAmounts.overagePriceCentsPerMinute
+  ) {
+    await ports.db.subscriptionPlanPrice.upsert({
+      where: { planId_currency: { planId, currency: own } },
+      create: { planId, currency: own, ...ownAmounts },
+      update: {
+        ...ownAmounts,
+        ...(ownRow?.amountCents !== ownAmounts.amountCents ? { stripePriceId: null } : {}),
+      },
+    });
+  }
+  const rows = await ports.db.subscriptionPlanPrice.findMany({
+    where: { planId },
+    orderBy: { currency: "asc" },
+  });
+  for (const row of rows) {
+    await syncCurrencyPrice(ports, { id: plan.id, productId, ownCurrency: own }, row);
+  }
+}
+
+/**
+ * Makes one currency's price of the package current in Stripe: the package's current Stripe price in that
+ * currency when its amount matches, else a new one (the older ones stay for their subscribers). The
+ * package row's own stripePriceId follows its own currency's.
+ */
+async function syncCurrencyPrice(
+  ports: Ports,
+  plan: { id: string; productId: string; ownCurrency: Currency },
+  row: SubscriptionPlanPrice,
+): Promise<void> {
+  const currency = row.currency as Currency;
+  const current = await ports.db.planPrice.findFirst({ where: { planId: plan.id, currency, current: true } });
+  let priceId: string;
+  if (current && current.amountCents === row.amountCents) {
+    priceId = current.stripePriceId;
+  } else {
+    ({ priceId } = await ports.billing.createMonthlyPrice({
+      productId: plan.productId,
+      amountCents: row.amountCents,
+      currency,
+      planId: plan.id,
+      idempotencyKey: `minutely-plan-${plan.id}-price-${row.amountCents}-${currency}`,
+    }));
+  }
+  await ports.db.$transaction(async (tx) => {
+    if (current?.stripePriceId !== priceId) {
+      await tx.planPrice.updateMany({
+        where: { planId: plan.id, currency, current: true },
+        data: { current: false },
+      });
+      await tx.planPrice.upsert({
+        where: { stripePriceId: priceId },
+        create: {
+          planId: plan.id,
+          stripePriceId: priceId,
+          amountCents: row.amountCents,
+          currency,
+          current: true,
+        },
+        update: { current: true },
       });
     }
-    return;
-  }
-  const { priceId } = await ports.billing.createMonthlyPrice({
-    productId,
-    amountCents: plan.monthlyPriceCents,
-    currency,
-    planId: plan.id,
-    idempotencyKey: `minutely-plan-${plan.id}-price-${plan.monthlyPriceCents}-${currency}`,
-  });
-  await ports.db.$transaction(async (tx) => {
-    await tx.planPrice.updateMany({ where: { planId: plan.id, current: true }, data: { current: false } });
-    await tx.planPrice.upsert({
-      where: { stripePriceId: priceId },
-      create: {
-        planId: plan.id,
-        stripePriceId: priceId,
-        amountCents: plan.monthlyPriceCents,
-        currency,
-        current: true,
-      },
-      update: { current: true },
+    // Only while the row still has the amount this price was made for (an admin may have changed it since).
+    await tx.subscriptionPlanPrice.updateMany({
+      where: { id: row.id, amountCents: row.amountCents },
+      data: { stripePriceId: priceId },
     });
-    await tx.subscriptionPlan.update({ where: { id: plan.id }, data: { stripePriceId: priceId } });
+    if (currency === plan.ownCurrency) {
+      await tx.subscriptionPlan.updateMany({
+        where: { id: plan.id, currency, monthlyPriceCents: row.amountCents },
+        data: { stripePriceId: priceId },
+      });
+    }
   });
 }
 
@@ -354,17 +524,9 @@ export async function syncCatalogToStripe(
   ports: Ports,
 ): Promise<{ synced: number; failed: string[]; errors: unknown[] }> {
   const plans = await ports.db.subscriptionPlan.findMany({
-    include: { prices: { where: { current: true } } },
+    include: { prices: { where: { current: true } }, currencyPrices: true },
   });
-  const stale = plans.filter((p) => {
-    const price = p.prices[0];
-    return (
-      !p.stripeProductId ||
-      !price ||
-      price.amountCents !== p.monthlyPriceCents ||
-      price.currency !== p.currency
-    );
-  });
+  const stale = plans.filter((p) => !isSynced(p));
   const failed: string[] = [];
   const errors: unknown[] = [];
   for (const plan of stale) {
@@ -376,6 +538,37 @@ export async function syncCatalogToStripe(
     }
   }
   return { synced: stale.length - failed.length, failed, errors };
+}
+
+/**
+ * Whether Stripe has the package as it is: a product, and a current Stripe price of the right amount for
+ * its own price and for each of its prices per currency.
+ */
+function isSynced(
+  plan: SubscriptionPlan & { prices: readonly PlanPrice[]; currencyPrices: readonly SubscriptionPlanPrice[] },
+): boolean {
+  const currentIn = (currency: string) => plan.prices.find((p) => p.current && p.currency === currency);
+  const own = currentIn(plan.currency);
+  return (
+    Boolean(plan.stripeProductId) &&
+    own !== undefined &&
+    own.amountCents === plan.monthlyPriceCents &&
+    plan.stripePriceId === own.stripePriceId &&
+    plan.currencyPrices.some(
+      (r) =>
+        r.currency === plan.currency &&
+        r.amountCents === plan.monthlyPriceCents &&
+        r.overagePriceCentsPerMinute === plan.overagePriceCentsPerMinute,
+    ) &&
+    plan.currencyPrices.every((r) => {
+      const current = currentIn(r.currency);
+      return (
+        current !== undefined &&
+        current.amountCents === r.amountCents &&
+        r.stripePriceId === current.stripePriceId
+      );
+    })
+  );
 }
 
 export interface AdminPackageView extends PackageView {
@@ -400,7 +593,7 @@ export async function listPackagesForAdmin({ db }: Pick<Ports, "db">): Promise<A
   const [plans, counts] = await Promise.all([
     db.subscriptionPlan.findMany({
       orderBy: [{ sortOrder: "asc" }, { name: "asc" }],
-      include: { prices: { orderBy: { createdAt: "desc" } } },
+      include: { prices: { orderBy: { createdAt: "desc" } }, currencyPrices: true },
     }),
     db.subscription.groupBy({
       by: ["stripePriceId"],
@@ -418,12 +611,11 @@ export async function listPackagesForAdmin({ db }: Pick<Ports, "db">): Promise<A
       subscribers: byPrice.get(p.stripePriceId) ?? 0,
       createdAt: p.createdAt,
     }));
-    const current = plan.prices.find((p) => p.current);
     return {
       ...toPackageView(plan),
       stripeProductId: plan.stripeProductId,
       stripePriceId: plan.stripePriceId,
-      synced: Boolean(plan.stripeProductId && current && current.amountCents === plan.monthlyPriceCents),
+      synced: isSynced(plan),
       prices,
       subscribers: prices.reduce((sum, p) => sum + p.subscribers, 0),
     };

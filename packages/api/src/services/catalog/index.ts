@@ -40,6 +40,9 @@ export {
   availablePackagesOf,
   listAvailablePackages,
   type PackageView,
+  type PlanRow,
+  priceIn,
   toPackageView,
   toPlanDefinition,
+  WITH_CURRENCY_PRICES,
 } from "./packages.ts";

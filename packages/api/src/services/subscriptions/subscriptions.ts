@@ -33,6 +33,7 @@ import {
   accountBillingCurrency,
   accountHasTaxLocation,
   assertBillableIn,
+  assertRequestedCurrency,
   authoritativeBillingCurrency,
   fromCurrencyConflict,
   fromTaxLocationRequired,
@@ -43,7 +44,13 @@ import {
   syncRecentInvoices,
   syncSubscription,
 } from "../billing/index.ts";
-import { checkPromotionCode, couponSummary, offOf, toPackageView } from "../catalog/index.ts";
+import {
+  checkPromotionCode,
+  couponSummary,
+  offOf,
+  toPackageView,
+  WITH_CURRENCY_PRICES,
+} from "../catalog/index.ts";
 import { collectionPauseOf, enqueueOverageReport, withdrawCurrentOverage } from "../metering/index.ts";
 import { currentSubscription } from "./account-subscription.ts";
 import { claimTrialCard, recordTrialCard, settleTrialCardRace, trialFor } from "./trials.ts";
@@ -159,7 +166,10 @@ async function checkCurrency(
 
 async function loadTarget(ports: Ports, packageId: string | undefined) {
   if (!packageId) throw new AppError("BAD_REQUEST", "Choose a package.", "packageId");
-  const plan = await ports.db.subscriptionPlan.findUnique({ where: { id: packageId } });
+  const plan = await ports.db.subscriptionPlan.findUnique({
+    where: { id: packageId },
+    include: WITH_CURRENCY_PRICES,
+  });
   if (!plan) throw new AppError("NOT_FOUND", "No such package.", "packageId");
   if (!plan.active) throw new AppError("BAD_REQUEST", `${plan.name} is no longer offered.`, "packageId");
   if (!plan.stripePriceId) {
@@ -296,6 +306,11 @@ export async function subscribe(
     requestKey?: string | undefined;
     /** A promotion code typed on the package page: checked now, applied in Checkout or to the subscription. */
     promotionCode?: string | undefined;
+    /**
+     * The currency to buy in (usd, eur, gbp); absent: the account's billing currency, else the package's own.
+     * Another than the account's, or one the package is not sold in: 409 naming currency.
+     */
+    currency?: Currency | undefined;
   },
 ): Promise<SubscribeResult> {
   assertMayBuy(ports, account);
@@ -304,6 +319,9 @@ export async function subscribe(
     ? await acceptedCode(ports, input.promotionCode, target.id, account.accountId)
     : null;
   return await withActionLock(ports, account.accountId, async () => {
+    // A currency the account cannot buy in is refused whatever else holds (already subscribed, a retry).
+    const billingCurrency = await accountBillingCurrency(ports, account.accountId);
+    assertRequestedCurrency(billingCurrency, input.currency, toPackageView(target));
     const current = await currentSubscription(ports.db, account.accountId);
     if (isOn(current, target.id)) {
       return {
@@ -312,7 +330,7 @@ export async function subscribe(
       };
     }
     check(current, "subscribe", target);
-    await checkCurrency(ports, account.accountId, target);
+    assertBillableIn(billingCurrency, toPackageView(target));
     const { customerId, existed } = await ensureCustomer(ports, account);
     // A customer made just now has no subscriptions; an older one may have one from a lost answer.
     if (existed && (await adoptUnknownSubscriptions(ports, account.accountId, customerId))) {
@@ -329,8 +347,11 @@ export async function subscribe(
     const view = toPackageView(target);
     // Stripe knows the customer's currency even when this database does not yet (a Checkout paid a moment
     // ago, a sync that was lost): a page whose Pay button Stripe would refuse is never opened.
-    if (existed)
-      assertBillableIn(await authoritativeBillingCurrency(ports, account.accountId, customerId), view);
+    if (existed) {
+      const known = await authoritativeBillingCurrency(ports, account.accountId, customerId);
+      assertRequestedCurrency(known, input.currency, view);
+      assertBillableIn(known, view);
+    }
     const attempt =
       input.requestKey ??
       `n${await ports.db.subscription.count({ where: { accountId: account.accountId } })}`;
