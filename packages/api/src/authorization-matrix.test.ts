@@ -129,6 +129,8 @@ const CROSS_ACCOUNT_PROBES: Record<string, Probe> = {
       expect(result).toMatchObject({ name: "a@example.com's account", invoicesTo: "a@example.com" }),
   },
   "accountSettings.update": { input: (b) => ({ name: "Renamed by A", accountId: b.accountId }) },
+  // Deleting names no account: A typing B's company name deletes nothing (A's own name does not match).
+  "accountSettings.delete": { input: () => ({ confirmation: "b@example.com's account" }) },
   "integration.get": {
     check: (result, a) =>
       expect(result).toMatchObject({ account: { id: a.accountId }, agents: [], subscribed: false }),

@@ -86,6 +86,7 @@ const INPUTS: Record<string, unknown> = {
   "apiKeys.revoke": { id: someId },
   "sessions.revoke": { sessionId: someId },
   "accountSettings.update": { name: "Acme Calls" },
+  "accountSettings.delete": { confirmation: "Acme Calls" },
   "sessions.revokeOthers": {},
   "spendCap.set": { amountCents: 5000, currency: "usd" },
   "packs.autoTopUp.set": { settings: { packId: someId, thresholdMinutes: 100, maxPerMonth: 2 } },

@@ -16,6 +16,15 @@ export {
 export { usageAnalytics } from "./analytics.ts";
 export { authenticateApiKey, createApiKey, hasApiAccess, listApiKeys, revokeApiKey } from "./api-keys.ts";
 export {
+  type AccountDeletion,
+  assertAccountNotDeleted,
+  DELETED_ACCOUNT_NAME,
+  DELETED_USER_NAME,
+  deleteAccount,
+  deletedAccounts,
+  deletedUserEmail,
+} from "./deletion.ts";
+export {
   type AccountEntitlements,
   accountEntitlements,
   entitlementsOf,

@@ -14,7 +14,7 @@ export interface AccountSettings {
 
 async function ownerEmailOf(ports: Pick<Ports, "db">, accountId: string): Promise<string | null> {
   const owner = await ports.db.user.findFirst({
-    where: { accountId, accountRole: "owner" },
+    where: { accountId, accountRole: "owner", account: { deletedAt: null } },
     orderBy: { createdAt: "asc" },
     select: { email: true },
   });

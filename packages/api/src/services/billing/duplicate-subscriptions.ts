@@ -139,7 +139,7 @@ async function tellTheOwner(
   what: { duplicateId: string; keptId: string; refundedCents: number; currency: string | null },
 ): Promise<void> {
   const owner = await ports.db.user.findFirst({
-    where: { accountId, accountRole: "owner" },
+    where: { accountId, accountRole: "owner", account: { deletedAt: null } },
     orderBy: { createdAt: "asc" },
   });
   if (!owner) return;

@@ -332,8 +332,9 @@ export async function recordSpendCapChangeAlerts(
 
 /** The email of the person to tell about an account: its owner (the first one), else its first user. */
 async function recipientOf(db: Ports["db"], accountId: string): Promise<string | null> {
+  // A deleted account is mailed nothing (docs/accounts.md): it has no recipient.
   const user = await db.user.findFirst({
-    where: { accountId },
+    where: { accountId, account: { deletedAt: null } },
     orderBy: [{ accountRole: "asc" }, { createdAt: "asc" }],
     select: { email: true },
   });

@@ -250,7 +250,7 @@ async function recordTopUpFailure(
   });
   if (!claim) return;
   const owner = await ports.db.user.findFirst({
-    where: { accountId: claim.account_id, accountRole: "owner" },
+    where: { accountId: claim.account_id, accountRole: "owner", account: { deletedAt: null } },
     orderBy: { createdAt: "asc" },
   });
   if (owner) {

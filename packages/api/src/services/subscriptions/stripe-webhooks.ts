@@ -106,7 +106,7 @@ async function notifyPaymentFailed(ports: Ports, invoiceId: string): Promise<voi
   const invoice = await ports.db.billingHistory.findUnique({ where: { stripeInvoiceId: invoiceId } });
   if (!invoice) return;
   const owner = await ports.db.user.findFirst({
-    where: { accountId: invoice.accountId, accountRole: "owner" },
+    where: { accountId: invoice.accountId, accountRole: "owner", account: { deletedAt: null } },
     orderBy: { createdAt: "asc" },
   });
   if (!owner) return;

@@ -147,7 +147,7 @@ export async function recordTrialCard(
 /** The account's owner, who is told about the trial. */
 async function ownerOf(ports: Pick<Ports, "db">, accountId: string) {
   return await ports.db.user.findFirst({
-    where: { accountId, accountRole: "owner" },
+    where: { accountId, accountRole: "owner", account: { deletedAt: null } },
     orderBy: { createdAt: "asc" },
   });
 }
