@@ -139,6 +139,7 @@ const INPUTS: Record<string, unknown> = {
     reason: "Sorry for the wait",
   },
   "customers.resumePause": { accountId: someId },
+  "customers.resendVerification": { accountId: someId, userId: someId },
   "packages.archive": { id: someId },
   "packages.create": packageValues,
   "packages.reorder": { ids: [someId] },

@@ -8,6 +8,7 @@ import {
   customerDetail,
   listCustomers,
   MAX_SEARCH_LENGTH,
+  resendVerificationEmail,
 } from "../../services/admin/index.ts";
 import {
   ADJUSTMENT_KINDS,
@@ -82,6 +83,13 @@ export const ZAdminAdjustRequestSchema = z
     }
   });
 
+export const ZAdminResendVerificationRequestSchema = withRequestKey(
+  z.strictObject({
+    accountId: z.uuid("Not a customer id"),
+    userId: z.uuid("Not a user id"),
+  }),
+);
+
 export const adminCustomersRouter = router({
   /** Accounts newest first, searchable, with owner, package, status, usage and MRR contribution. */
   list: adminProcedure.input(ZCustomerListRequestSchema).query(({ ctx, input }) => listCustomers(ctx, input)),
@@ -108,6 +116,13 @@ export const adminCustomersRouter = router({
   adjustments: adminProcedure
     .input(ZCustomerDetailRequestSchema)
     .query(({ ctx, input }) => adjustmentsOf(ctx, input.accountId)),
+  /** Mails an unverified user a new verification link (audit-logged, at most 3 a user an hour). */
+  resendVerification: adminProcedure
+    .input(ZAdminResendVerificationRequestSchema)
+    .use(idempotent())
+    .mutation(({ ctx, input }) =>
+      resendVerificationEmail(ctx, ctx.viewer, { accountId: input.accountId, userId: input.userId }),
+    ),
   /** Ends the customer's pause now (audit-logged). */
   resumePause: adminProcedure
     .input(ZAdminResumePauseRequestSchema)

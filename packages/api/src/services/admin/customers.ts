@@ -73,6 +73,8 @@ export interface CustomerListItem {
   name: string;
   createdAt: Date;
   ownerEmail: string | null;
+  /** When the owner deleted the account (docs/accounts.md); null: a live account. */
+  deletedAt: Date | null;
   status: SubscriptionStatus | "none";
   planName: string | null;
   cancelAtPeriodEnd: boolean;
@@ -99,6 +101,7 @@ interface ListRow {
   id: string;
   name: string;
   created_at: Date;
+  deleted_at: Date | null;
   owner_email: string | null;
   status: SubscriptionStatus | null;
   plan_name: string | null;
@@ -196,11 +199,11 @@ export async function listCustomers(
   >`SELECT count(*)::int AS total FROM account a ${where}`;
   const rows = await db.$queryRaw<ListRow[]>`
     WITH page AS (
-      SELECT a.id, a.name, a.created_at, a.overage_cap_cents, a.overage_cap_currency FROM account a ${where}
+      SELECT a.id, a.name, a.created_at, a.deleted_at, a.overage_cap_cents, a.overage_cap_currency FROM account a ${where}
       ORDER BY a.created_at DESC, a.id DESC
       LIMIT ${input.pageSize} OFFSET ${(input.page - 1) * input.pageSize}
     )
-    SELECT p.id, p.name, p.created_at, o.email AS owner_email, s.status, pl.name AS plan_name,
+    SELECT p.id, p.name, p.created_at, p.deleted_at, o.email AS owner_email, s.status, pl.name AS plan_name,
       s.cancel_at_period_end, s.pause_behavior, COALESCE(s.pause_starts_at, s.current_period_start) AS pause_starts_at,
       s.pause_resumes_at, ${pausedSql("s", clock.now())} AS paused, s.trial_end, CASE WHEN s.id IS NULL THEN NULL ELSE COALESCE(r.minutes, 0) END AS minutes_used,
       pl.call_minutes_limit AS minutes_limit, ${mrrAmount(clock.now())}::int AS mrr_cents, ${PRICE_CURRENCY} AS currency,
@@ -229,6 +232,7 @@ export async function listCustomers(
         name: r.name,
         createdAt: r.created_at,
         ownerEmail: r.owner_email,
+        deletedAt: r.deleted_at,
         status,
         planName: r.plan_name,
         cancelAtPeriodEnd: r.cancel_at_period_end ?? false,
@@ -278,8 +282,23 @@ export interface CustomerSubscriptionView {
 }
 
 export interface CustomerDetail {
-  account: { id: string; name: string; createdAt: Date; stripeCustomerId: string | null };
-  users: { id: string; email: string; name: string; accountRole: string; role: string; createdAt: Date }[];
+  account: {
+    id: string;
+    name: string;
+    createdAt: Date;
+    stripeCustomerId: string | null;
+    /** When the owner deleted the account (docs/accounts.md); null: a live account. */
+    deletedAt: Date | null;
+  };
+  users: {
+    id: string;
+    email: string;
+    name: string;
+    accountRole: string;
+    role: string;
+    emailVerified: boolean;
+    createdAt: Date;
+  }[];
   /** The subscription metering follows (the newest granting access, else the newest). */
   subscription: CustomerSubscriptionView | null;
   /** Every subscription of the account, newest first. */
@@ -380,7 +399,15 @@ export async function customerDetail(
     db.user.findMany({
       where: { accountId },
       orderBy: [{ accountRole: "asc" }, { createdAt: "asc" }],
-      select: { id: true, email: true, name: true, accountRole: true, role: true, createdAt: true },
+      select: {
+        id: true,
+        email: true,
+        name: true,
+        accountRole: true,
+        role: true,
+        emailVerified: true,
+        createdAt: true,
+      },
     }),
     db.subscription.findMany({
       where: { accountId },
@@ -453,6 +480,7 @@ export async function customerDetail(
       name: account.name,
       createdAt: account.createdAt,
       stripeCustomerId: account.stripeCustomerId,
+      deletedAt: account.deletedAt,
     },
     users,
     subscription: chosen,
