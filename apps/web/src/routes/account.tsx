@@ -228,30 +228,34 @@ function CompanyCard() {
  * Deleting the account (owner only; docs/accounts.md): the company name typed again confirms it. One click
  * is one deletion (one request key per intent); afterwards this browser's session is gone with the account.
  */
-function DangerZoneCard() {
+type AccountDeletion = { subscriptions: { ends: "period_end" | "now"; endsAt: Date | string | null }[] };
+
+/** What the page shows once the account is deleted (its session is gone with it: nothing else to show). */
+function AccountDeletedCard({ deletion }: { deletion: AccountDeletion }) {
+  const ends = deletion.subscriptions[0];
+  return (
+    <Card data-testid="account-deleted">
+      <h2 className="text-lg font-semibold">Account deleted</h2>
+      <p className="mt-2 text-sm text-slate-700">
+        Your account and your personal data are deleted, and you are signed out.{" "}
+        {ends?.ends === "period_end" && ends.endsAt
+          ? `Your subscription is not renewed; it ends on ${formatDateTime(ends.endsAt)}.`
+          : "Nothing more will be charged."}{" "}
+        Invoices are kept for as long as tax law requires.
+      </p>
+      <Button className="mt-4" variant="secondary" onClick={() => window.location.assign("/")}>
+        Done
+      </Button>
+    </Card>
+  );
+}
+
+function DangerZoneCard({ onDeleted }: { onDeleted: (deletion: AccountDeletion) => void }) {
   const settings = useQuery(trpc.accountSettings.get.queryOptions());
   const [open, setOpen] = useState(false);
   const [confirmation, setConfirmation] = useState("");
-  const remove = useIntentMutation(trpc.accountSettings.delete.mutationOptions());
+  const remove = useIntentMutation(trpc.accountSettings.delete.mutationOptions({ onSuccess: onDeleted }));
   const fields = fieldErrorsOf(remove.error);
-  if (remove.isSuccess) {
-    const ends = remove.data.subscriptions[0];
-    return (
-      <Card className="border-red-200" data-testid="account-deleted">
-        <h2 className="text-lg font-semibold">Account deleted</h2>
-        <p className="mt-2 text-sm text-slate-700">
-          Your account and your personal data are deleted, and you are signed out.{" "}
-          {ends?.ends === "period_end" && ends.endsAt
-            ? `Your subscription is not renewed; it ends on ${formatDateTime(ends.endsAt)}.`
-            : "Nothing more will be charged."}{" "}
-          Invoices are kept for as long as tax law requires.
-        </p>
-        <Button className="mt-4" variant="secondary" onClick={() => window.location.assign("/")}>
-          Done
-        </Button>
-      </Card>
-    );
-  }
   return (
     <Card className="border-red-200">
       <h2 className="text-lg font-semibold text-red-700">Danger zone</h2>
@@ -300,13 +304,22 @@ function DangerZoneCard() {
 
 export function AccountPage() {
   useDocumentTitle("Account");
+  const [deleted, setDeleted] = useState<AccountDeletion | null>(null);
+  if (deleted) {
+    return (
+      <div className="space-y-6">
+        <h1 className="text-2xl font-bold">Account</h1>
+        <AccountDeletedCard deletion={deleted} />
+      </div>
+    );
+  }
   return (
     <div className="space-y-6">
       <h1 className="text-2xl font-bold">Account</h1>
       <CompanyCard />
       <SessionsCard />
       <PasswordCard />
-      <DangerZoneCard />
+      <DangerZoneCard onDeleted={setDeleted} />
     </div>
   );
 }
