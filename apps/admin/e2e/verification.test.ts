@@ -11,8 +11,16 @@ await stack.createUser({ ...ADMIN, role: "admin" });
 
 describe("admin: verification and deleted accounts", () => {
   it("resends the verification email once per click, audit-logged, and shows deleted accounts", async () => {
-    const user = await stack.createUser({ email: "nova@verify.test", password: "customer-password-1", name: "Nova Clinic" });
-    const gone = await stack.createUser({ email: "gone@verify.test", password: "customer-password-1", name: "Gone Clinic" });
+    const user = await stack.createUser({
+      email: "nova@verify.test",
+      password: "customer-password-1",
+      name: "Nova Clinic",
+    });
+    const gone = await stack.createUser({
+      email: "gone@verify.test",
+      password: "customer-password-1",
+      name: "Gone Clinic",
+    });
     // The fixture confirms its users' addresses; this one lost the mail and never confirmed.
     await db.user.update({ where: { id: user.userId }, data: { emailVerified: false } });
     const mailsBefore = await db.mailMessage.count({ where: { to: "nova@verify.test" } });
