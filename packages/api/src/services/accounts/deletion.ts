@@ -35,30 +35,6 @@ export interface AccountDeletion {
   subscriptions: { stripeSubscriptionId: string; ends: "period_end" | "now"; endsAt: Date | null }[];
 }
 
-/** Whether the account was deleted (the ids of those that were, among `accountIds`). */
-export async function deletedAccounts(
-  ports: Pick<Ports, "db">,
-  accountIds: readonly string[],
-): Promise<Set<string>> {
-  if (accountIds.length === 0) return new Set();
-  const rows = await ports.db.account.findMany({
-    where: { id: { in: [...accountIds] }, deletedAt: { not: null } },
-    select: { id: true },
-  });
-  return new Set(rows.map((r) => r.id));
-}
-
-/** Refuses a change to a deleted account: a 409 that says so. */
-export async function assertAccountNotDeleted(ports: Pick<Ports, "db">, accountId: string): Promise<void> {
-  const row = await ports.db.account.findUnique({ where: { id: accountId }, select: { deletedAt: true } });
-  if (row?.deletedAt) {
-    throw new AppError(
-      "CONFLICT",
-      `This account was deleted on ${row.deletedAt.toISOString().slice(0, 10)}.`,
-    );
-  }
-}
-
 function sameName(typed: string, name: string): boolean {
   const norm = (s: string) => s.normalize("NFC").trim().replace(/\s+/g, " ");
   return norm(typed) === norm(name);

@@ -1,6 +1,6 @@
 // What an account has and may use: its entitlements (from its subscription's package), voice agents
-// within the package's limit, API keys, the Integration page and the analytics page. Depends on catalog
-// and metering.
+// within the package's limit, API keys, the Integration page and the analytics page, the account's settings
+// and its deletion (docs/accounts.md). Depends on catalog and metering.
 
 export {
   type AgentsView,
@@ -17,11 +17,9 @@ export { usageAnalytics } from "./analytics.ts";
 export { authenticateApiKey, createApiKey, hasApiAccess, listApiKeys, revokeApiKey } from "./api-keys.ts";
 export {
   type AccountDeletion,
-  assertAccountNotDeleted,
   DELETED_ACCOUNT_NAME,
   DELETED_USER_NAME,
   deleteAccount,
-  deletedAccounts,
   deletedUserEmail,
 } from "./deletion.ts";
 export {
