@@ -74,4 +74,50 @@ describe("deleting the account", () => {
     expect(status).toBe(200);
     expect(json).toMatchObject({ rejected: 1, results: [{ status: "rejected", reason: "account_deleted" }] });
   });
+
+  it("shows deletion to the owner only; a member of another account keeps it and signs in again", async () => {
+    const owner = await stack.createUser({
+      email: "olga@delete.test",
+      password: PASSWORD,
+      name: "Olga Owner",
+    });
+    const max = await stack.createUser({ email: "max@delete.test", password: PASSWORD, name: "Max Member" });
+    // Max is an admin of Olga's account too, joined before his own (so it is his sessions' default).
+    await db.accountMember.create({
+      data: { accountId: owner.accountId, userId: max.userId, role: "admin", createdAt: new Date(0) },
+    });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(stack, page, "max@delete.test");
+    await page.goto(`${stack.baseUrl}/account`);
+    await page.getByText("Only the account's owner can delete it.").waitFor();
+    expect(await page.getByRole("button", { name: "Delete account…" }).count()).toBe(0);
+    await screenshot(page, "web-account-delete-not-owner");
+
+    const { name } = await db.account.findUniqueOrThrow({ where: { id: owner.accountId } });
+    const response = await fetch(`${stack.baseUrl}/trpc/accountSettings.delete`, {
+      method: "POST",
+      headers: { cookie: owner.cookie, origin: stack.baseUrl, "content-type": "application/json" },
+      body: JSON.stringify({ json: { confirmation: name } }),
+    });
+    expect(response.status).toBe(200);
+
+    // Max's session acted in the deleted account: it ended. Max signs in again, into his own account.
+    expect(await db.user.findUniqueOrThrow({ where: { id: max.userId } })).toMatchObject({
+      email: "max@delete.test",
+      name: "Max Member",
+    });
+    await page.reload();
+    await page.waitForURL(/\/sign-in/);
+    await signIn(stack, page, "max@delete.test");
+    await page.goto(`${stack.baseUrl}/account`);
+    await page.getByRole("button", { name: "Delete account…" }).waitFor();
+    const own = await db.account.findUniqueOrThrow({ where: { id: max.accountId } });
+    expect(own.deletedAt).toBeNull();
+    expect(
+      await db.accountMember.findMany({ where: { userId: max.userId }, select: { accountId: true } }),
+    ).toEqual([{ accountId: max.accountId }]);
+    await screenshot(page, "web-account-deleted-member-keeps-own");
+    // Olga was only in the deleted account: pseudonymised.
+    expect(await db.user.count({ where: { email: "olga@delete.test" } })).toBe(0);
+  });
 });

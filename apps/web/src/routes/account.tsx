@@ -237,7 +237,8 @@ function AccountDeletedCard({ deletion }: { deletion: AccountDeletion }) {
     <Card data-testid="account-deleted">
       <h2 className="text-lg font-semibold">Account deleted</h2>
       <p className="mt-2 text-sm text-slate-700">
-        Your account and your personal data are deleted, and you are signed out.{" "}
+        The account is deleted and you are signed out of it; your personal data is removed unless you belong
+        to another account.{" "}
         {ends?.ends === "period_end" && ends.endsAt
           ? `Your subscription is not renewed; it ends on ${formatDateTime(ends.endsAt)}.`
           : "Nothing more will be charged."}{" "}
@@ -251,7 +252,10 @@ function AccountDeletedCard({ deletion }: { deletion: AccountDeletion }) {
 }
 
 function DangerZoneCard({ onDeleted }: { onDeleted: (deletion: AccountDeletion) => void }) {
+  const me = useQuery(trpc.auth.me.queryOptions());
   const settings = useQuery(trpc.accountSettings.get.queryOptions());
+  // The role table gives deletion to the owner alone (the server decides; this only hides the button).
+  const owner = me.data?.user.accountRole === "owner";
   const [open, setOpen] = useState(false);
   const [confirmation, setConfirmation] = useState("");
   const remove = useIntentMutation(trpc.accountSettings.delete.mutationOptions({ onSuccess: onDeleted }));
@@ -261,10 +265,13 @@ function DangerZoneCard({ onDeleted }: { onDeleted: (deletion: AccountDeletion) 
       <h2 className="text-lg font-semibold text-red-700">Danger zone</h2>
       <p className="mt-1 text-sm text-slate-600">
         Deleting the account cancels your subscription at the end of the period you paid for (a trial ends
-        now), removes your cards, agents, API keys and the personal data of everyone on the account, and signs
-        everyone out. Invoices are kept, as the law requires. This cannot be undone.
+        now), removes your cards, agents, API keys, every member and invitation, and signs everyone out of it;
+        the personal data of people in no other account is deleted. Invoices are kept, as the law requires.
+        This cannot be undone.
       </p>
-      {!open ? (
+      {!owner ? (
+        <p className="mt-4 text-sm text-slate-600">Only the account's owner can delete it.</p>
+      ) : !open ? (
         <Button className="mt-4" variant="danger" onClick={() => setOpen(true)}>
           Delete account…
         </Button>
