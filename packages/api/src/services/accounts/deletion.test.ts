@@ -227,6 +227,13 @@ describe("account deletion", () => {
     expect(await ownerOf(db, a.accountId)).toBeNull();
   });
 
+  it("owner lookups skip a deleted account, even with a membership left (nothing mails it)", async () => {
+    const a = await createAccount(db, "Marked Only Ltd");
+    expect((await ownerOf(db, a.accountId))?.id).toBe(a.userId);
+    await db.account.update({ where: { id: a.accountId }, data: { deletedAt: clock.now() } });
+    expect(await ownerOf(db, a.accountId)).toBeNull();
+  });
+
   it("a session whose default account is the deleted one ends; the person signs in to the other", async () => {
     const a = await paidAccount("First Of Two Ltd");
     const later = await createAccount(db, "Joined Later Ltd");
