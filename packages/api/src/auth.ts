@@ -63,7 +63,12 @@ function resetPasswordMail(mail: AuthMail, user: { email: string; name: string }
   });
 }
 
-function verifyEmailMail(mail: AuthMail, user: { email: string; name: string }, token: string) {
+/** Mails the link confirming `user.email` (sign-up, the customer's banner, an admin's resend). */
+export function verifyEmailMail(
+  mail: Pick<AuthMail, "mailer" | "appUrl" | "onLink">,
+  user: { email: string; name: string },
+  token: string,
+) {
   const url = `${mail.appUrl.replace(/\/$/, "")}/verify-email?token=${encodeURIComponent(token)}`;
   mail.onLink?.({ kind: "verify-email", to: user.email, url });
   return mail.mailer.send({

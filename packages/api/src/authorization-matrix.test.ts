@@ -169,6 +169,8 @@ const CROSS_ACCOUNT_PROBES: Record<string, Probe> = {
   "memberships.switch": { input: (b) => ({ accountId: b.accountId }) },
   // Accepting needs the invited address: B's invitation token is not A's (and the stored hash is no token).
   "invitations.accept": { input: () => ({ token: invitationOfB.tokenHash }) },
+  // Deleting names no account: A typing B's company name deletes nothing (A's own name does not match).
+  "accountSettings.delete": { input: () => ({ confirmation: "b@example.com's account" }) },
   "integration.get": {
     check: (result, a) =>
       expect(result).toMatchObject({ account: { id: a.accountId }, agents: [], subscribed: false }),

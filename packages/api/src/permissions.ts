@@ -39,6 +39,7 @@ export const PROCEDURE_ACCESS: Readonly<Record<string, Access>> = {
 
   "accountSettings.get": ALL,
   "accountSettings.update": BILLING,
+  "accountSettings.delete": OWNER,
 
   "team.list": ALL,
   "team.invite": MANAGE,

@@ -95,6 +95,9 @@ export function CustomerDetailPage({ accountId }: { accountId: string }) {
             {sub ? <span>{sub.planName}</span> : null}
             <span>· {owner ? owner.email : "no owner"}</span>
             <span>· customer since {formatDate(d.account.createdAt)}</span>
+            {d.account.deletedAt ? (
+              <Badge tone="danger">Deleted {formatDate(d.account.deletedAt)}</Badge>
+            ) : null}
           </span>
         }
         actions={
@@ -835,15 +838,32 @@ function UsersSection({ detail }: { detail: Detail }) {
     trpc.customers.resendInvitation.mutationOptions({ onSettled: () => queryClient.invalidateQueries() }),
   );
   const { members, invitations } = detail.team;
+  const deleted = detail.account.deletedAt !== null;
   return (
     <Section id="users-heading" title="People">
+      {deleted ? (
+        <p className="text-sm text-slate-600">
+          The account was deleted: its memberships and invitations are gone and the personal data of people in
+          no other account is removed (docs/accounts.md).
+        </p>
+      ) : null}
       <ul className="flex flex-col divide-y divide-slate-100 text-sm" aria-label="Members">
         {members.map((member) => (
           <li key={member.userId} className="flex flex-wrap items-center justify-between gap-2 py-2">
             <span className="min-w-0 break-all">
               <span className="font-medium text-slate-800">{member.name}</span> · {member.email}
             </span>
-            <Badge>{ROLE_LABEL[member.role]}</Badge>
+            <span className="flex flex-wrap items-center gap-2">
+              <Badge>{ROLE_LABEL[member.role]}</Badge>
+              {member.platformRole === "admin" ? <Badge tone="brand">Minutely admin</Badge> : null}
+              {!deleted && !member.emailVerified ? (
+                <ResendVerification
+                  accountId={detail.account.id}
+                  userId={member.userId}
+                  email={member.email}
+                />
+              ) : null}
+            </span>
           </li>
         ))}
       </ul>
@@ -883,5 +903,46 @@ function UsersSection({ detail }: { detail: Detail }) {
         </ul>
       )}
     </Section>
+  );
+}
+
+/** An unverified user: a new verification link mailed on request (audit-logged, 3 an hour). */
+function ResendVerification({
+  accountId,
+  userId,
+  email,
+}: {
+  accountId: string;
+  userId: string;
+  email: string;
+}) {
+  const queryClient = useQueryClient();
+  const resend = useIntentMutation(
+    trpc.customers.resendVerification.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries(trpc.audit.list.queryFilter()),
+    }),
+  );
+  return (
+    <>
+      <Badge tone="warning">Email not verified</Badge>
+      <Button
+        variant="secondary"
+        aria-label={`Resend verification email to ${email}`}
+        disabled={resend.isPending}
+        onClick={() => resend.mutate({ accountId, userId })}
+      >
+        {resend.isPending ? "Sending…" : "Resend verification email"}
+      </Button>
+      {resend.isSuccess ? (
+        <span role="status" className="text-emerald-700">
+          Sent to {resend.data.sentTo}
+        </span>
+      ) : null}
+      {resend.isError ? (
+        <span role="alert" className="text-red-700">
+          {messageOf(resend.error)}
+        </span>
+      ) : null}
+    </>
   );
 }

@@ -1,4 +1,4 @@
-import { EmptyState, Field, SelectField } from "@minutely/ui";
+import { Badge, EmptyState, Field, SelectField } from "@minutely/ui";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { type Column, DataTable, OffsetPager, QueryList, urlPage } from "../components/list.tsx";
@@ -136,6 +136,7 @@ export function CustomersPage({
                       {c.name}
                     </Link>
                     <div className="text-xs text-slate-500">Since {formatDate(c.createdAt)}</div>
+                    {c.deletedAt ? <Badge tone="danger">Deleted {formatDate(c.deletedAt)}</Badge> : null}
                   </th>
                   <td className={`${td} break-all`}>{c.ownerEmail ?? "—"}</td>
                   <td className={td}>{c.planName ?? "—"}</td>

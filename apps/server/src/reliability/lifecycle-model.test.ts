@@ -40,6 +40,9 @@
 //   - tax and currencies: Stripe Tax (automatic tax) is on for everything sold; A is in Oregon (no tax
 //     collected) and B a German business with a verified EU VAT ID (reverse charged), so every invoice, in
 //     Stripe and in Minutely, is in the account's currency with tax 0 and total = subtotal - discounts + tax;
+//   - account deletion: nothing more charged by Stripe, every subscription ending (at the period's end, a
+//     trial at once), the Stripe customer scrubbed, the account's calls refused account_deleted, its
+//     memberships and its owner's sessions gone;
 //   - every accepted minute counted once, in the current period, and the dashboard, the metering API and
 //     the admin app agree on it; a replay is "duplicate", a different call with a used id is never silently
 //     "duplicate", invalid input is a 4xx or a per-event rejection, never a 5xx, and never fails another
@@ -249,14 +252,14 @@ const TAX_DETAILS: Record<
   },
 };
 
-async function enterTaxDetails(cookie: string, label: string): Promise<void> {
+async function enterTaxDetails(cookie: string, label: string, key = `${runCounter}-${label}`): Promise<void> {
   const response = await fetch(`${stack.baseUrl}/api/billing/tax-details`, {
     method: "POST",
     headers: {
       cookie,
       origin: stack.baseUrl,
       "content-type": "application/json",
-      "idempotency-key": `model-tax-${runCounter}-${label}`,
+      "idempotency-key": `model-tax-${key}`,
     },
     body: JSON.stringify(TAX_DETAILS[label]),
   });
@@ -458,6 +461,36 @@ interface Model {
 interface Real {
   accounts: Account[];
   run: number;
+}
+
+/** A new account's model: no subscription, nothing charged. */
+function freshAccountModel(): AccountModel {
+  return {
+    plan: null,
+    cancelAtPeriodEnd: false,
+    scheduled: null,
+    charged: 0,
+    calls: new Map(),
+    renewed: false,
+    cap: null,
+    capBound: Number.POSITIVE_INFINITY,
+    billedMinutes: 0,
+    discount: null,
+    closed: null,
+    pendingLateCents: 0,
+    creditNotes: new Map(),
+    renewals: 0,
+    pause: null,
+    trial: null,
+    cardOnFile: false,
+    hadTrial: false,
+    trialPaused: false,
+    packsBought: 0,
+    packsUsed: 0,
+    drawnCurrent: 0,
+    settledMinutes: 0,
+    settledCap: null,
+  };
 }
 
 let runCounter = 0;
@@ -2184,10 +2217,113 @@ class BuyPack implements Cmd {
   toString = () => `buyPack(${this.index}, then ${this.thenHoursBeyond ?? "no"} hours beyond the included)`;
 }
 
+/**
+ * The owner deletes the account (docs/accounts.md), clicking twice at once: one deletion. Stripe charges
+ * nothing for it (what the customer owes Stripe is unchanged), its live subscription ends at the period's
+ * end (a trial, unpaid or incomplete one at once), the Stripe customer keeps no personal data or card, and
+ * the platform's calls for it are refused account_deleted (reported and authorized). The index then holds
+ * a newly signed-up account, so the run goes on with two live accounts.
+ */
+class DeleteAccount implements Cmd {
+  constructor(readonly index: number) {}
+  check = (model: Readonly<Model>) => model.accounts[this.index] !== undefined;
+  async run(model: Model, real: Real) {
+    const account = real.accounts[this.index] as Account;
+    const db = stack.database.db;
+    await drain();
+    const customer = await stripeCustomerOf(account);
+    const owedBefore = customer ? await committedCents(customer) : 0;
+    const { name } = await db.account.findUniqueOrThrow({ where: { id: account.accountId } });
+    const owner = await db.accountMember.findFirstOrThrow({
+      where: { accountId: account.accountId, role: "owner" },
+    });
+    const wrong = await call("/trpc/accountSettings.delete", {
+      ...asCustomer(account, superjson.serialize({ confirmation: `${name} (not)` })),
+    });
+    expect(wrong.status, JSON.stringify(wrong.body)).toBe(400);
+    const key = `model-delete-${SEED}-${real.run}-${++callCounter}`;
+    const click = () =>
+      call("/trpc/accountSettings.delete", {
+        ...asCustomer(account, superjson.serialize({ confirmation: name, requestKey: key })),
+      });
+    const answers = await Promise.all([click(), click()]);
+    // One deletion: the first click answers; the second is its replay, waits for it, or comes after the
+    // session ended with the account (401).
+    expect(
+      answers.some((a) => a.status === 200),
+      JSON.stringify(answers),
+    ).toBe(true);
+    for (const a of answers) expect([200, 401, 409], JSON.stringify(a.body)).toContain(a.status);
+    const row = await db.account.findUniqueOrThrow({ where: { id: account.accountId } });
+    expect(row.deletedAt, `${this}: deleted`).not.toBeNull();
+    expect(await db.accountMember.count({ where: { accountId: account.accountId } })).toBe(0);
+    expect(await db.session.count({ where: { userId: owner.userId } })).toBe(0);
+
+    const callId = newCallId();
+    const report = await call("/api/v1/usage/calls", {
+      method: "POST",
+      headers: METERING,
+      body: JSON.stringify({
+        events: [
+          {
+            call_id: callId,
+            account_id: account.accountId,
+            direction: "outbound",
+            started_at: new Date().toISOString(),
+            duration_seconds: 60,
+          },
+        ],
+      }),
+    });
+    expect(report.body, `${this}: usage refused`).toMatchObject({
+      results: [{ status: "rejected", reason: "account_deleted" }],
+    });
+    const authorize = await call("/api/v1/calls/authorize", {
+      method: "POST",
+      headers: METERING,
+      body: JSON.stringify({
+        call_id: newCallId(),
+        account_id: account.accountId,
+        agent_id: "00000000-0000-4000-8000-000000000000",
+        direction: "outbound",
+      }),
+    });
+    expect(authorize.body, `${this}: call denied`).toMatchObject({
+      decision: "deny",
+      reason: "account_deleted",
+    });
+
+    if (customer) {
+      await drain();
+      for (const sub of (await stripe.subscriptions.list({ customer, status: "all", limit: 100 })).data) {
+        if (sub.status === "canceled" || sub.status === "incomplete_expired") continue;
+        expect(sub.cancel_at_period_end, `${this}: ${sub.id} (${sub.status}) ends at the period's end`).toBe(
+          true,
+        );
+      }
+      const remote = await stripe.customers.retrieve(customer);
+      expect(remote, `${this}: the Stripe customer is scrubbed`).toMatchObject({ email: null, name: null });
+      expect((await stripe.customers.listPaymentMethods(customer)).data).toEqual([]);
+      expect(await committedCents(customer), `${this}: nothing charged by the deletion`).toBe(owedBefore);
+    }
+
+    // The index goes on with a new account.
+    const label = account.label;
+    const email = `${label.toLowerCase()}-${SEED}-${real.run}-${++callCounter}@model.test`;
+    const signedUp = await signUp(email, `${label} ${real.run} again`);
+    await enterTaxDetails(signedUp.cookie, label, `${real.run}-${label}-${callCounter}`);
+    real.accounts[this.index] = { label, ...signedUp, stripeCustomerId: null };
+    model.accounts[this.index] = freshAccountModel();
+    await checkInvariants(model, real, this.toString());
+  }
+  toString = () => `deleteAccount(${this.index})`;
+}
+
 const allCommands: fc.Arbitrary<Cmd>[] = [
   fc
     .tuple(accountIndex, planName, fc.constantFrom<"eur" | "gbp">("eur", "gbp"), fc.boolean())
     .map(([i, p, c, card]) => new BuyInOtherCurrency(i, p, c, card)),
+  accountIndex.map((i) => new DeleteAccount(i)),
   subscribeWithCard,
   subscribeWithCard,
   subscribeWithCode,
@@ -2293,32 +2429,7 @@ describe("the billing lifecycle against a model", () => {
               accounts.push({ label, ...signedUp, stripeCustomerId: null });
             }
             const model: Model = {
-              accounts: accounts.map(() => ({
-                plan: null,
-                cancelAtPeriodEnd: false,
-                scheduled: null,
-                charged: 0,
-                calls: new Map(),
-                renewed: false,
-                cap: null,
-                capBound: Number.POSITIVE_INFINITY,
-                billedMinutes: 0,
-                discount: null,
-                closed: null,
-                pendingLateCents: 0,
-                creditNotes: new Map(),
-                renewals: 0,
-                pause: null,
-                trial: null,
-                cardOnFile: false,
-                hadTrial: false,
-                trialPaused: false,
-                packsBought: 0,
-                packsUsed: 0,
-                drawnCurrent: 0,
-                settledMinutes: 0,
-                settledCap: null,
-              })),
+              accounts: accounts.map(freshAccountModel),
             };
             // Each run starts with the packages' trials drawn for it.
             for (const [i, plan] of PLAN_NAMES.entries()) {

@@ -1,5 +1,5 @@
 // The signed-in user's own settings: where they are signed in (sign out one, or every other) and their
-// password (changing it signs out every other session).
+// password (changing it signs out every other session), and the danger zone: deleting the account.
 import {
   AuthError,
   Badge,
@@ -224,14 +224,109 @@ function CompanyCard() {
   );
 }
 
+/**
+ * Deleting the account (owner only; docs/accounts.md): the company name typed again confirms it. One click
+ * is one deletion (one request key per intent); afterwards this browser's session is gone with the account.
+ */
+type AccountDeletion = { subscriptions: { ends: "period_end" | "now"; endsAt: Date | string | null }[] };
+
+/** What the page shows once the account is deleted (its session is gone with it: nothing else to show). */
+function AccountDeletedCard({ deletion }: { deletion: AccountDeletion }) {
+  const ends = deletion.subscriptions[0];
+  return (
+    <Card data-testid="account-deleted">
+      <h2 className="text-lg font-semibold">Account deleted</h2>
+      <p className="mt-2 text-sm text-slate-700">
+        The account is deleted and you are signed out of it; your personal data is removed unless you belong
+        to another account.{" "}
+        {ends?.ends === "period_end" && ends.endsAt
+          ? `Your subscription is not renewed; it ends on ${formatDateTime(ends.endsAt)}.`
+          : "Nothing more will be charged."}{" "}
+        Invoices are kept for as long as tax law requires.
+      </p>
+      <Button className="mt-4" variant="secondary" onClick={() => window.location.assign("/")}>
+        Done
+      </Button>
+    </Card>
+  );
+}
+
+function DangerZoneCard({ onDeleted }: { onDeleted: (deletion: AccountDeletion) => void }) {
+  const me = useQuery(trpc.auth.me.queryOptions());
+  const settings = useQuery(trpc.accountSettings.get.queryOptions());
+  // The role table gives deletion to the owner alone (the server decides; this only hides the button).
+  const owner = me.data?.user.accountRole === "owner";
+  const [open, setOpen] = useState(false);
+  const [confirmation, setConfirmation] = useState("");
+  const remove = useIntentMutation(trpc.accountSettings.delete.mutationOptions({ onSuccess: onDeleted }));
+  const fields = fieldErrorsOf(remove.error);
+  return (
+    <Card className="border-red-200">
+      <h2 className="text-lg font-semibold text-red-700">Danger zone</h2>
+      <p className="mt-1 text-sm text-slate-600">
+        Deleting the account cancels your subscription at the end of the period you paid for (a trial ends
+        now), removes your cards, agents, API keys, every member and invitation, and signs everyone out of it;
+        the personal data of people in no other account is deleted. Invoices are kept, as the law requires.
+        This cannot be undone.
+      </p>
+      {!owner ? (
+        <p className="mt-4 text-sm text-slate-600">Only the account's owner can delete it.</p>
+      ) : !open ? (
+        <Button className="mt-4" variant="danger" onClick={() => setOpen(true)}>
+          Delete account…
+        </Button>
+      ) : (
+        <form
+          noValidate
+          className="mt-4 flex max-w-sm flex-col gap-4"
+          onSubmit={(event) => {
+            event.preventDefault();
+            remove.mutate({ confirmation });
+          }}
+        >
+          {remove.isError && Object.keys(fields).length === 0 ? (
+            <Banner tone="danger">{remove.error.message}</Banner>
+          ) : null}
+          <Field
+            id="delete-confirmation"
+            label={`Type the company name (${settings.data?.name ?? "…"}) to confirm`}
+            autoComplete="off"
+            value={confirmation}
+            onChange={(e) => setConfirmation(e.target.value)}
+            error={fields.confirmation}
+          />
+          <div className="flex gap-2">
+            <Button type="submit" variant="danger" disabled={remove.isPending || confirmation.trim() === ""}>
+              {remove.isPending ? "Deleting…" : "Delete account permanently"}
+            </Button>
+            <Button type="button" variant="ghost" onClick={() => setOpen(false)} disabled={remove.isPending}>
+              Keep my account
+            </Button>
+          </div>
+        </form>
+      )}
+    </Card>
+  );
+}
+
 export function AccountPage() {
   useDocumentTitle("Account");
+  const [deleted, setDeleted] = useState<AccountDeletion | null>(null);
+  if (deleted) {
+    return (
+      <div className="space-y-6">
+        <h1 className="text-2xl font-bold">Account</h1>
+        <AccountDeletedCard deletion={deleted} />
+      </div>
+    );
+  }
   return (
     <div className="space-y-6">
       <h1 className="text-2xl font-bold">Account</h1>
       <CompanyCard />
       <SessionsCard />
       <PasswordCard />
+      <DangerZoneCard onDeleted={setDeleted} />
     </div>
   );
 }

@@ -410,6 +410,13 @@ export interface BillingProvider {
   /** Stripe's `tax_exempt`: `reverse` for a reverse-charged customer, else `none`. */
   setTaxExempt(customerId: string, taxExempt: "none" | "reverse", idempotencyKey: string): Promise<void>;
   /**
+   * Removes the customer's personal data at Stripe (account deletion, docs/accounts.md): name, email, phone,
+   * address and description cleared (Minutely never sets a shipping address), the metadata marked deleted, every saved payment method
+   * detached. The customer itself stays: its invoices, credit notes and payments are kept for the tax law.
+   * Idempotent: a scrubbed customer is scrubbed again to the same state.
+   */
+  scrubCustomer(customerId: string, idempotencyKey: string): Promise<void>;
+  /**
    * The customer's currency (Stripe's `customer.currency`, lower case): fixed by its first subscription or
    * invoice item, null before. Every later subscription, price change and invoice item must be in it.
    */

@@ -689,6 +689,32 @@ export class StripeBillingProvider implements BillingProvider {
     });
   }
 
+  scrubCustomer(customerId: string, idempotencyKey: string) {
+    return viaStripe(async () => {
+      const customer = await this.stripe.customers.retrieve(customerId);
+      if (customer.deleted) return;
+      await this.stripe.customers.update(
+        customerId,
+        {
+          name: "",
+          email: "",
+          phone: "",
+          description: "",
+          address: "",
+          invoice_settings: { default_payment_method: "" },
+          metadata: { minutely_deleted: "true" },
+        },
+        { idempotencyKey: `${idempotencyKey}-customer` },
+      );
+      // Detached one by one (each detach is itself idempotent: a detached card is no longer listed).
+      for await (const method of this.stripe.customers.listPaymentMethods(customerId, { limit: 100 })) {
+        await this.stripe.paymentMethods.detach(method.id, undefined, {
+          idempotencyKey: `${idempotencyKey}-detach-${method.id}`,
+        });
+      }
+    });
+  }
+
   retrieveCustomerCurrency(customerId: string) {
     return viaStripe(async () => {
       const customer = await this.stripe.customers.retrieve(customerId);

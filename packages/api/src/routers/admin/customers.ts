@@ -9,6 +9,7 @@ import {
   customerDetail,
   listCustomers,
   MAX_SEARCH_LENGTH,
+  resendVerificationEmail,
 } from "../../services/admin/index.ts";
 import {
   ADJUSTMENT_KINDS,
@@ -87,6 +88,13 @@ export const ZAdminResendInvitationRequestSchema = withRequestKey(
   z.strictObject({ accountId: z.uuid("Not a customer id"), invitationId: z.uuid("Not an invitation id") }),
 );
 
+export const ZAdminResendVerificationRequestSchema = withRequestKey(
+  z.strictObject({
+    accountId: z.uuid("Not a customer id"),
+    userId: z.uuid("Not a user id"),
+  }),
+);
+
 export const adminCustomersRouter = router({
   /** Accounts newest first, searchable, with owner, package, status, usage and MRR contribution. */
   list: adminProcedure.input(ZCustomerListRequestSchema).query(({ ctx, input }) => listCustomers(ctx, input)),
@@ -118,6 +126,13 @@ export const adminCustomersRouter = router({
     .input(ZAdminResendInvitationRequestSchema)
     .use(idempotent())
     .mutation(({ ctx, input }) => adminResendInvitation(ctx, ctx.viewer, input)),
+  /** Mails an unverified user a new verification link (audit-logged, at most 3 a user an hour). */
+  resendVerification: adminProcedure
+    .input(ZAdminResendVerificationRequestSchema)
+    .use(idempotent())
+    .mutation(({ ctx, input }) =>
+      resendVerificationEmail(ctx, ctx.viewer, { accountId: input.accountId, userId: input.userId }),
+    ),
   /** Ends the customer's pause now (audit-logged). */
   resumePause: adminProcedure
     .input(ZAdminResumePauseRequestSchema)

@@ -1,6 +1,6 @@
 // What an account has and may use: its entitlements (from its subscription's package), voice agents
-// within the package's limit, API keys, the Integration page and the analytics page. Depends on catalog
-// and metering.
+// within the package's limit, API keys, the Integration page and the analytics page, the account's settings
+// and its deletion (docs/accounts.md). Depends on catalog and metering.
 
 export {
   type AgentsView,
@@ -15,6 +15,13 @@ export {
 } from "./agents.ts";
 export { usageAnalytics } from "./analytics.ts";
 export { authenticateApiKey, createApiKey, hasApiAccess, listApiKeys, revokeApiKey } from "./api-keys.ts";
+export {
+  type AccountDeletion,
+  DELETED_ACCOUNT_NAME,
+  DELETED_USER_NAME,
+  deleteAccount,
+  deletedUserEmail,
+} from "./deletion.ts";
 export {
   type AccountEntitlements,
   accountEntitlements,

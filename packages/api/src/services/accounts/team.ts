@@ -379,7 +379,14 @@ export async function acceptInvitation(
   }
   const accepted = await ports.db.$transaction(async (tx) => {
     await tx.$executeRaw(transactionLock("team", found.accountId));
-    const row = await tx.accountInvitation.findUniqueOrThrow({ where: { id: found.id } });
+    // Gone meanwhile: the account was deleted (its invitations with it).
+    const row = await tx.accountInvitation.findUnique({ where: { id: found.id } });
+    if (!row)
+      throw new AppError(
+        "NOT_FOUND",
+        "This invitation link is not valid (it may have been resent).",
+        "token",
+      );
     if (row.acceptedAt) {
       if (row.acceptedById === viewer.userId) {
         const member = await tx.accountMember.findUnique({
@@ -419,7 +426,7 @@ export async function acceptInvitation(
  * Ends the user's sessions acting in `accountId`: those that chose it, and those with no choice whose
  * default (the oldest membership) it was. Inside the transaction that removes the membership.
  */
-async function endSessionsIn(
+export async function endSessionsIn(
   tx: Prisma.TransactionClient,
   accountId: string,
   userId: string,

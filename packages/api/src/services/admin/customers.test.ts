@@ -115,6 +115,7 @@ describe("admin.customers.list", () => {
         name: "Acme Dental",
         createdAt: expect.any(Date),
         ownerEmail: "owner@acme-dental.test",
+        deletedAt: null,
         status: "active",
         planName: "Pro",
         cancelAtPeriodEnd: false,

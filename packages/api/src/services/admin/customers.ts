@@ -14,7 +14,7 @@ import {
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { AppError } from "../../errors.ts";
-import { accountTeam, type TeamView } from "../accounts/index.ts";
+import { accountTeam, type TeamMember, type TeamView } from "../accounts/index.ts";
 import { duplicateSubscriptionsOf } from "../billing/index.ts";
 import {
   type CurrentUsage,
@@ -74,6 +74,8 @@ export interface CustomerListItem {
   name: string;
   createdAt: Date;
   ownerEmail: string | null;
+  /** When the owner deleted the account (docs/accounts.md); null: a live account. */
+  deletedAt: Date | null;
   status: SubscriptionStatus | "none";
   planName: string | null;
   cancelAtPeriodEnd: boolean;
@@ -100,6 +102,7 @@ interface ListRow {
   id: string;
   name: string;
   created_at: Date;
+  deleted_at: Date | null;
   owner_email: string | null;
   status: SubscriptionStatus | null;
   plan_name: string | null;
@@ -197,11 +200,11 @@ export async function listCustomers(
   >`SELECT count(*)::int AS total FROM account a ${where}`;
   const rows = await db.$queryRaw<ListRow[]>`
     WITH page AS (
-      SELECT a.id, a.name, a.created_at, a.overage_cap_cents, a.overage_cap_currency FROM account a ${where}
+      SELECT a.id, a.name, a.created_at, a.deleted_at, a.overage_cap_cents, a.overage_cap_currency FROM account a ${where}
       ORDER BY a.created_at DESC, a.id DESC
       LIMIT ${input.pageSize} OFFSET ${(input.page - 1) * input.pageSize}
     )
-    SELECT p.id, p.name, p.created_at, o.email AS owner_email, s.status, pl.name AS plan_name,
+    SELECT p.id, p.name, p.created_at, p.deleted_at, o.email AS owner_email, s.status, pl.name AS plan_name,
       s.cancel_at_period_end, s.pause_behavior, COALESCE(s.pause_starts_at, s.current_period_start) AS pause_starts_at,
       s.pause_resumes_at, ${pausedSql("s", clock.now())} AS paused, s.trial_end, CASE WHEN s.id IS NULL THEN NULL ELSE COALESCE(r.minutes, 0) END AS minutes_used,
       pl.call_minutes_limit AS minutes_limit, ${mrrAmount(clock.now())}::int AS mrr_cents, ${PRICE_CURRENCY} AS currency,
@@ -229,6 +232,7 @@ export async function listCustomers(
         name: r.name,
         createdAt: r.created_at,
         ownerEmail: r.owner_email,
+        deletedAt: r.deleted_at,
         status,
         planName: r.plan_name,
         cancelAtPeriodEnd: r.cancel_at_period_end ?? false,
@@ -277,10 +281,48 @@ export interface CustomerSubscriptionView {
   createdAt: Date;
 }
 
+export interface AdminTeamMember extends TeamMember {
+  emailVerified: boolean;
+  /** The user's platform role: "admin" for Minutely's own staff. */
+  platformRole: "admin" | "user";
+}
+
+export interface AdminTeamView extends Omit<TeamView, "members"> {
+  members: AdminTeamMember[];
+}
+
+/** The team as customers see it, plus what only admins see of each member (verification, staff). */
+async function adminTeam(ports: Pick<Ports, "db" | "clock">, accountId: string): Promise<AdminTeamView> {
+  const team = await accountTeam(ports, accountId);
+  const users = await ports.db.user.findMany({
+    where: { id: { in: team.members.map((m) => m.userId) } },
+    select: { id: true, emailVerified: true, role: true },
+  });
+  const byId = new Map(users.map((u) => [u.id, u]));
+  return {
+    ...team,
+    members: team.members.map((m) => ({
+      ...m,
+      emailVerified: byId.get(m.userId)?.emailVerified ?? false,
+      platformRole: byId.get(m.userId)?.role === "admin" ? "admin" : "user",
+    })),
+  };
+}
+
 export interface CustomerDetail {
-  account: { id: string; name: string; createdAt: Date; stripeCustomerId: string | null };
-  /** The account's members, owner first, and its pending invitations. */
-  team: TeamView;
+  account: {
+    id: string;
+    name: string;
+    createdAt: Date;
+    stripeCustomerId: string | null;
+    /** When the owner deleted the account (docs/accounts.md); null: a live account. */
+    deletedAt: Date | null;
+  };
+  /**
+   * The account's members, owner first (each with whether their address is verified and whether they are a
+   * Minutely admin), and its pending invitations. A deleted account has none.
+   */
+  team: AdminTeamView;
   /** The subscription metering follows (the newest granting access, else the newest). */
   subscription: CustomerSubscriptionView | null;
   /** Every subscription of the account, newest first. */
@@ -378,7 +420,7 @@ export async function customerDetail(
   const account = await db.account.findUnique({ where: { id: accountId } });
   if (!account) throw new AppError("NOT_FOUND", "No such customer.", "accountId");
   const [team, subscriptionRows, invoices, alerts, agents, duplicateSubscriptions] = await Promise.all([
-    accountTeam(ports, accountId),
+    adminTeam(ports, accountId),
     db.subscription.findMany({
       where: { accountId },
       orderBy: [{ createdAt: "desc" }, { id: "desc" }],
@@ -450,6 +492,7 @@ export async function customerDetail(
       name: account.name,
       createdAt: account.createdAt,
       stripeCustomerId: account.stripeCustomerId,
+      deletedAt: account.deletedAt,
     },
     team,
     subscription: chosen,

@@ -23,6 +23,7 @@ export { adminPauseSubscription, adminResumePausedSubscription } from "./pause.t
 export { MAX_REVENUE_MONTHS, revenueOverview } from "./revenue.ts";
 export { MAX_SEARCH_LENGTH } from "./sql.ts";
 export { accountsNearLimit, listMail } from "./usage.ts";
+export { RESENDS_PER_HOUR, resendVerificationEmail, type VerificationResent } from "./verification.ts";
 export {
   listWebhookEvents,
   replayWebhookEvent,

@@ -79,6 +79,7 @@ export const CALL_DENIALS = [
   "spend_cap_reached",
   "trial_allowance_reached",
   "unknown_account",
+  "account_deleted",
   "unknown_agent",
   "call_id_conflict",
 ] as const;
@@ -130,6 +131,9 @@ export async function authorizeCallRequest(
   const accountKey = accountId.toLowerCase();
   if (!context?.accounts.has(accountKey)) {
     return deny(callId, "unknown_account", "No account has this account_id.");
+  }
+  if (context.deletedAccounts.has(accountKey)) {
+    return deny(callId, "account_deleted", "This account was deleted; it can make no calls.");
   }
   const agent = context.agents.get(agentId.toLowerCase());
   if (agent?.accountId !== accountKey) {

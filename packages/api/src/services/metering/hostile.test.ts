@@ -73,7 +73,7 @@ describe("ingestion: ids in upper case", () => {
 });
 
 describe("ingestion: one bad event never fails the others", () => {
-  it("an account deleted between the read and the write: its events are unknown_account, the other account's count", async () => {
+  it("an account deleted between the read and the write: its events are account_deleted, the other account's count", async () => {
     const doomed = await customer();
     const survivor = await customer();
     // The deletion lands after the batch's read (loadMeteringContext) and before its write transaction.
@@ -82,9 +82,10 @@ describe("ingestion: one bad event never fails the others", () => {
       callEvent(survivor.accountId, 60),
       callEvent(doomed.accountId, 60),
     ]);
+    // It existed when the batch was read: the write finds it gone (docs/accounts.md).
     expect(result.results).toMatchObject([
       { status: "accepted" },
-      { status: "rejected", reason: "unknown_account" },
+      { status: "rejected", reason: "account_deleted" },
     ]);
   });
 });

@@ -165,8 +165,10 @@ export async function loadMeteringSubscriptions(
 
 /** What a usage report needs to know before it writes, about the accounts and agents it names. */
 export interface MeteringContext {
-  /** The accounts that exist. */
+  /** The accounts that exist (deleted ones included: see `deletedAccounts`). */
   accounts: Set<string>;
+  /** The accounts among them that were deleted (docs/accounts.md): their usage is refused. */
+  deletedAccounts: Set<string>;
   /** The agents named that belong to one of the accounts, by id. */
   agents: Map<string, { accountId: string; active: boolean }>;
   subscriptions: Map<string, MeteringSubscription>;
@@ -196,6 +198,7 @@ export async function loadMeteringContext(
   if (accountIds.length === 0) {
     return {
       accounts: new Set(),
+      deletedAccounts: new Set(),
       agents: new Map(),
       subscriptions: new Map(),
       thresholds: [],
@@ -208,6 +211,7 @@ export async function loadMeteringContext(
   const [row] = await db.$queryRaw<
     {
       accounts: unknown;
+      deleted_accounts: unknown;
       spend_caps: unknown;
       agents: unknown;
       subscriptions: unknown;
@@ -219,6 +223,8 @@ export async function loadMeteringContext(
   >`
     SELECT
       (SELECT jsonb_agg(account.id) FROM account WHERE account.id = ANY(${ids})) AS accounts,
+      (SELECT jsonb_agg(account.id) FROM account
+        WHERE account.id = ANY(${ids}) AND account.deleted_at IS NOT NULL) AS deleted_accounts,
       (SELECT jsonb_agg(jsonb_build_object('account_id', account.id, 'cents', account.overage_cap_cents,
           'currency', account.overage_cap_currency))
         FROM account WHERE account.id = ANY(${ids}) AND account.overage_cap_cents IS NOT NULL) AS spend_caps,
@@ -234,6 +240,7 @@ export async function loadMeteringContext(
       ${subscriptionsJsonSql(ids)}`;
   return {
     accounts: new Set(rows(row?.accounts).map(String)),
+    deletedAccounts: new Set(rows(row?.deleted_accounts).map(String)),
     agents: new Map(
       rows(row?.agents).map((j) => [
         text(j, "id"),

@@ -96,11 +96,14 @@ export const USAGE_REJECTION_REASONS = [
   "too_old",
   "before_subscription",
   "unknown_account",
+  "account_deleted",
   "unknown_agent",
   "no_subscription",
   "no_active_subscription",
   "call_id_conflict",
 ] as const;
+
+const ACCOUNT_DELETED = "This account was deleted; its usage is no longer accepted.";
 
 export type UsageRejectionReason = (typeof USAGE_REJECTION_REASONS)[number];
 
@@ -258,6 +261,7 @@ async function ingestBatch(
   // One statement: the accounts, their agents named, subscriptions with packages, alert thresholds.
   const {
     accounts: knownAccounts,
+    deletedAccounts,
     agents,
     subscriptions,
     thresholds,
@@ -300,6 +304,10 @@ async function ingestBatch(
     }
     if (!knownAccounts.has(event.accountId)) {
       results[index] = rejection(callId, "unknown_account", "No account has this account_id.");
+      continue;
+    }
+    if (deletedAccounts.has(event.accountId)) {
+      results[index] = rejection(callId, "account_deleted", ACCOUNT_DELETED);
       continue;
     }
     const agentId = event.agentId ?? null;
@@ -391,10 +399,10 @@ async function ingestBatch(
       continue;
     }
     const stored = written.stored.get(eventKey);
-    // Not inserted and not found: the account was deleted meanwhile (its events go with it).
+    // Not inserted and not found: the account, there when the batch was read, was deleted meanwhile.
     results[c.index] = stored
       ? sameCallOrConflict(c.callId, stored, c)
-      : rejection(c.callId, "unknown_account", "No account has this account_id.");
+      : rejection(c.callId, "account_deleted", ACCOUNT_DELETED);
   }
   // A repeat is compared with the call recorded under its key: the batch's first event of that key if it
   // was inserted, else the row it was skipped for (the first event may itself be a conflict).
@@ -403,7 +411,7 @@ async function ingestBatch(
     const recorded = written.inserted.has(eventKey) ? firstValid.get(eventKey) : written.stored.get(eventKey);
     results[c.index] = recorded
       ? sameCallOrConflict(c.callId, recorded, c)
-      : rejection(c.callId, "unknown_account", "No account has this account_id.");
+      : rejection(c.callId, "account_deleted", ACCOUNT_DELETED);
   }
   const final = results.map((r, i) => {
     if (!r) throw new Error(`usage event ${i} was not processed`);
@@ -487,6 +495,7 @@ async function writeBatch(
   );
   // The rows travel as one JSON document rather than one array per column: a 500-event batch is then one
   // parameter to serialize instead of 5,000 array elements (most of the driver's and Prisma's cost).
+  const accountIds = [...new Set(sorted.map((c) => c.accountId))];
   const eventRows = JSON.stringify(
     sorted.map((c) => [
       c.callId,
@@ -516,6 +525,13 @@ async function writeBatch(
         (e.v->>7)::timestamptz AS period_start, (e.v->>8)::bool AS late,
         (e.v->>9)::timestamptz AS received_at, (e.v->>10)::timestamptz AS period_end, e.n
       FROM jsonb_array_elements(${eventRows}::jsonb) WITH ORDINALITY AS e(v, n)
+      -- Only accounts not deleted, each locked FOR KEY SHARE (what the foreign keys take anyway): an account
+      -- deletion in flight (accounts/deletion.ts locks the row FOR UPDATE) is waited for, and its account
+      -- then fails deleted_at IS NULL, so no call is recorded for an account once it is deleted.
+      WHERE (e.v->>1)::uuid IN (
+        SELECT account.id FROM account
+        WHERE account.id = ANY(${accountIds}::uuid[]) AND account.deleted_at IS NULL
+        ORDER BY account.id FOR KEY SHARE)
     ), k AS (
       INSERT INTO usage_call_key (account_id, call_id, started_at)
       SELECT account_id, call_id, started_at FROM e ORDER BY n
