@@ -303,3 +303,88 @@ describe("team: roles, removal, transfer, switching", () => {
     expect(await as(owner).accountSettings.get()).toMatchObject({ invoicesTo: "ivy@team.test" });
   });
 });
+
+describe("team: a role read before the team lock is checked again under it", () => {
+  async function member(owner: Viewer & { accountId: string }, email: string, role: "admin" | "member") {
+    const user = await signedUp(email);
+    await db.accountMember.create({ data: { accountId: owner.accountId, userId: user.userId, role } });
+    return inAccount(user, owner.accountId);
+  }
+  /** The viewer as the server resolved it at the start of a request (the role read then). */
+  const resolvedAs = (viewer: Viewer, accountRole: AccountRole): Viewer => ({ ...viewer, accountRole });
+
+  it("two admins demoting (or removing) each other at once: one wins, the other's request is refused", async () => {
+    const owner = await signedUp("owner-race-1@team.test");
+    const ann = await member(owner, "ann-race@team.test", "admin");
+    const bob = await member(owner, "bob-race@team.test", "admin");
+    // Both requests passed the role check as admins before either ran.
+    const results = await Promise.all([
+      codeOf(
+        as(resolvedAs(ann, "admin")).team.changeRole({
+          userId: bob.userId,
+          role: "member",
+          requestKey: key(),
+        }),
+      ),
+      codeOf(
+        as(resolvedAs(bob, "admin")).team.changeRole({
+          userId: ann.userId,
+          role: "member",
+          requestKey: key(),
+        }),
+      ),
+    ]);
+    expect(results.sort()).toEqual(["FORBIDDEN", "OK"]);
+    const roles = [await roleIn(owner.accountId, ann.userId), await roleIn(owner.accountId, bob.userId)];
+    expect(roles.sort()).toEqual(["admin", "member"]);
+
+    const cy = await member(owner, "cy-race@team.test", "admin");
+    const dee = await member(owner, "dee-race@team.test", "admin");
+    const removals = await Promise.all([
+      codeOf(as(resolvedAs(cy, "admin")).team.remove({ userId: dee.userId, requestKey: key() })),
+      codeOf(as(resolvedAs(dee, "admin")).team.remove({ userId: cy.userId, requestKey: key() })),
+    ]);
+    expect(removals.sort()).toEqual(["FORBIDDEN", "OK"]);
+    expect(
+      [await roleIn(owner.accountId, cy.userId), await roleIn(owner.accountId, dee.userId)].filter(Boolean),
+    ).toEqual(["admin"]);
+  });
+
+  it("an admin demoted (or removed) while their request waited cannot invite, resend, revoke, change or remove", async () => {
+    const owner = await signedUp("owner-race-2@team.test");
+    const eli = await member(owner, "eli-race@team.test", "admin");
+    const ned = await member(owner, "ned-race@team.test", "member");
+    const invited = await as(owner).team.invite({
+      email: "x-race@team.test",
+      role: "member",
+      requestKey: key(),
+    });
+    await as(owner).team.changeRole({ userId: eli.userId, role: "member", requestKey: key() });
+    clock.advance(RESEND_MIN_INTERVAL_MS + 1000);
+    const stale = as(resolvedAs(eli, "admin"));
+    expect(
+      await codeOf(stale.team.invite({ email: "y-race@team.test", role: "admin", requestKey: key() })),
+    ).toBe("FORBIDDEN");
+    expect(
+      await codeOf(stale.team.resendInvitation({ invitationId: invited.invitation.id, requestKey: key() })),
+    ).toBe("FORBIDDEN");
+    expect(
+      await codeOf(stale.team.revokeInvitation({ invitationId: invited.invitation.id, requestKey: key() })),
+    ).toBe("FORBIDDEN");
+    expect(
+      await codeOf(stale.team.changeRole({ userId: ned.userId, role: "admin", requestKey: key() })),
+    ).toBe("FORBIDDEN");
+    expect(await codeOf(stale.team.remove({ userId: ned.userId, requestKey: key() }))).toBe("FORBIDDEN");
+    expect(await roleIn(owner.accountId, ned.userId)).toBe("member");
+    expect(
+      await db.accountInvitation.count({ where: { accountId: owner.accountId, email: "y-race@team.test" } }),
+    ).toBe(0);
+    const row = await db.accountInvitation.findUniqueOrThrow({ where: { id: invited.invitation.id } });
+    expect(row).toMatchObject({ sendCount: 1, revokedAt: null });
+
+    // Removed altogether: the same.
+    await as(owner).team.remove({ userId: eli.userId, requestKey: key() });
+    expect(await codeOf(stale.team.remove({ userId: ned.userId, requestKey: key() }))).toBe("FORBIDDEN");
+    expect(await roleIn(owner.accountId, ned.userId)).toBe("member");
+  });
+});

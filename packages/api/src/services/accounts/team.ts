@@ -6,7 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { type Prisma, transactionLock } from "@minutely/db";
 import type { Ports, Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
-import { type AccountRole, isAccountRole } from "../../permissions.ts";
+import { type AccountRole, isAccountRole, procedureAccess, roleRefusal } from "../../permissions.ts";
 
 /** An invitation link works for 7 days from when it was (last) sent. */
 export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -61,6 +61,30 @@ export function hashInvitationToken(token: string): string {
 function newToken(): { token: string; hash: string } {
   const token = randomBytes(32).toString("base64url");
   return { token, hash: hashInvitationToken(token) };
+}
+
+/**
+ * The viewer may still make this team change (the role table's roles for `procedure`), read under the
+ * account's `team` lock: the role the request was authorized with was read before the lock, and another
+ * request (an owner demoting this admin, two admins demoting each other at once) may have changed it since.
+ */
+async function stillAllowed(
+  tx: Prisma.TransactionClient,
+  accountId: string,
+  userId: string,
+  procedure: string,
+): Promise<void> {
+  const member = await tx.accountMember.findUnique({
+    where: { accountId_userId: { accountId, userId } },
+    select: { role: true },
+  });
+  if (!member || !isAccountRole(member.role)) {
+    throw new AppError("FORBIDDEN", "You are no longer a member of this account.");
+  }
+  const access = procedureAccess(procedure);
+  if (!Array.isArray(access) || !(access as readonly AccountRole[]).includes(member.role)) {
+    throw new AppError("FORBIDDEN", roleRefusal(member.role));
+  }
 }
 
 /** The members and pending invitations of an account. */
@@ -176,6 +200,7 @@ export async function inviteMember(
   const { token, hash } = newToken();
   const outcome = await ports.db.$transaction(async (tx) => {
     await tx.$executeRaw(transactionLock("team", accountId));
+    await stillAllowed(tx, accountId, viewer.userId, "team.invite");
     const account = await tx.account.findUniqueOrThrow({ where: { id: accountId }, select: { name: true } });
     const member = await tx.accountMember.findFirst({
       where: { accountId, user: { email: { equals: email, mode: "insensitive" } } },
@@ -243,12 +268,14 @@ export async function resendInvitation(
   ports: Pick<Ports, "db" | "clock" | "mailer" | "settings">,
   accountId: string,
   invitationId: string,
-  by: { email: string } | null,
+  /** The member resending (their role is checked again under the lock), or null: Minutely's admin app. */
+  by: { userId: string; email: string } | null,
 ): Promise<{ invitationId: string; expiresAt: Date; sendCount: number }> {
   const now = ports.clock.now();
   const { token, hash } = newToken();
   const row = await ports.db.$transaction(async (tx) => {
     await tx.$executeRaw(transactionLock("team", accountId));
+    if (by) await stillAllowed(tx, accountId, by.userId, "team.resendInvitation");
     const pending = await tx.accountInvitation.findFirst({
       where: { id: invitationId, accountId },
       include: { account: { select: { name: true } } },
@@ -297,9 +324,11 @@ export async function revokeInvitation(
   ports: Pick<Ports, "db" | "clock">,
   accountId: string,
   invitationId: string,
+  viewer: { userId: string },
 ): Promise<{ revoked: true }> {
   await ports.db.$transaction(async (tx) => {
     await tx.$executeRaw(transactionLock("team", accountId));
+    await stillAllowed(tx, accountId, viewer.userId, "team.revokeInvitation");
     const row = await tx.accountInvitation.findFirst({ where: { id: invitationId, accountId } });
     if (!row) throw new AppError("NOT_FOUND", "No such invitation.", "invitationId");
     if (row.acceptedAt)
@@ -456,6 +485,7 @@ export async function changeMemberRole(
 ): Promise<{ userId: string; role: AccountRole }> {
   return await ports.db.$transaction(async (tx) => {
     await tx.$executeRaw(transactionLock("team", accountId));
+    await stillAllowed(tx, accountId, viewer.userId, "team.changeRole");
     const member = await memberOrThrow(tx, accountId, input.userId);
     if (member.role === "owner") {
       throw new AppError(
@@ -484,6 +514,7 @@ export async function removeMember(
 ): Promise<{ removed: true; sessionsEnded: number }> {
   return await ports.db.$transaction(async (tx) => {
     await tx.$executeRaw(transactionLock("team", accountId));
+    await stillAllowed(tx, accountId, viewer.userId, "team.remove");
     const member = await memberOrThrow(tx, accountId, userId);
     if (member.role === "owner") {
       throw new AppError("CONFLICT", "The owner cannot be removed; transfer ownership first.", "userId");
