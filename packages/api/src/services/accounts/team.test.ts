@@ -9,7 +9,13 @@ import { appRouter } from "../../root.ts";
 import { testPorts } from "../../testing.ts";
 import { createCallerFactory } from "../../trpc.ts";
 import { sessionStillActive } from "../live/index.ts";
-import { INVITATION_TTL_MS, MAX_PENDING_INVITATIONS, RESEND_MIN_INTERVAL_MS } from "./team.ts";
+import {
+  INVITATION_TTL_MS,
+  MAX_INVITATIONS_PER_ACCOUNT_PER_DAY,
+  MAX_INVITATIONS_PER_ADDRESS_PER_DAY,
+  MAX_PENDING_INVITATIONS,
+  RESEND_MIN_INTERVAL_MS,
+} from "./team.ts";
 
 const { db } = await testDatabase();
 const clock = fixedClock(new Date("2026-12-01T10:00:00Z"));
@@ -386,5 +392,68 @@ describe("team: a role read before the team lock is checked again under it", () 
     await as(owner).team.remove({ userId: eli.userId, requestKey: key() });
     expect(await codeOf(stale.team.remove({ userId: ned.userId, requestKey: key() }))).toBe("FORBIDDEN");
     expect(await roleIn(owner.accountId, ned.userId)).toBe("member");
+  });
+});
+
+describe("team: invitation mail is bounded whatever the invite/revoke loop", () => {
+  it("inviting, revoking and inviting one address again is refused (429 naming email) after a few a day", async () => {
+    const owner = await signedUp("owner-loop@team.test");
+    const codes: string[] = [];
+    for (let i = 0; i < MAX_INVITATIONS_PER_ADDRESS_PER_DAY + 3; i++) {
+      const outcome = await as(owner)
+        .team.invite({ email: "victim@team.test", role: "member", requestKey: key() })
+        .catch((e: unknown) => e);
+      if (outcome instanceof TRPCError) {
+        codes.push(outcome.code);
+        continue;
+      }
+      codes.push("OK");
+      const { invitation } = outcome as { invitation: { id: string } };
+      await as(owner).team.revokeInvitation({ invitationId: invitation.id, requestKey: key() });
+    }
+    expect(codes.filter((c) => c === "OK")).toHaveLength(MAX_INVITATIONS_PER_ADDRESS_PER_DAY);
+    expect(codes.slice(MAX_INVITATIONS_PER_ADDRESS_PER_DAY)).toEqual([
+      "TOO_MANY_REQUESTS",
+      "TOO_MANY_REQUESTS",
+      "TOO_MANY_REQUESTS",
+    ]);
+    expect(await db.mailMessage.count({ where: { to: "victim@team.test" } })).toBe(
+      MAX_INVITATIONS_PER_ADDRESS_PER_DAY,
+    );
+    const error = await as(owner)
+      .team.invite({ email: "victim@team.test", role: "member", requestKey: key() })
+      .catch((e: unknown) => e);
+    expect((error as TRPCError).message).toMatch(/victim@team\.test/);
+    // A day later the address may be invited again.
+    clock.advance(24 * 60 * 60 * 1000);
+    expect(
+      (await as(owner).team.invite({ email: "victim@team.test", role: "member", requestKey: key() })).created,
+    ).toBe(true);
+  });
+
+  it("one account sends at most so many invitations a day, revoked ones included", async () => {
+    const owner = await signedUp("owner-daily@team.test");
+    await db.accountInvitation.createMany({
+      data: Array.from({ length: MAX_INVITATIONS_PER_ACCOUNT_PER_DAY }, (_, i) => ({
+        accountId: owner.accountId,
+        email: `daily-${i}@team.test`,
+        role: "member" as const,
+        tokenHash: `${i}`.padStart(64, "e"),
+        expiresAt: new Date(clock.now().getTime() + INVITATION_TTL_MS),
+        sentAt: clock.now(),
+        revokedAt: clock.now(),
+      })),
+    });
+    expect(
+      await codeOf(
+        as(owner).team.invite({ email: "daily-new@team.test", role: "member", requestKey: key() }),
+      ),
+    ).toBe("TOO_MANY_REQUESTS");
+    clock.advance(24 * 60 * 60 * 1000);
+    expect(
+      await codeOf(
+        as(owner).team.invite({ email: "daily-new@team.test", role: "member", requestKey: key() }),
+      ),
+    ).toBe("OK");
   });
 });

@@ -16,6 +16,14 @@ export const RESEND_MIN_INTERVAL_MS = 60 * 1000;
 export const MAX_INVITATION_SENDS = 10;
 /** At most this many pending invitations per account (a bound on the mail one account can send). */
 export const MAX_PENDING_INVITATIONS = 50;
+/**
+ * At most this many invitations (new ones; revoked and accepted ones count) to one address from one account
+ * in a day: inviting, revoking and inviting again would otherwise mail an address without end.
+ */
+export const MAX_INVITATIONS_PER_ADDRESS_PER_DAY = 5;
+/** At most this many invitations sent by one account in a day, revoked and accepted ones included. */
+export const MAX_INVITATIONS_PER_ACCOUNT_PER_DAY = 100;
+const DAY_MS = 24 * 60 * 60 * 1000;
 /** The roles an invitation or a role change may give: ownership moves only by a transfer. */
 export const ASSIGNABLE_ROLES = ["admin", "billing", "member"] as const;
 export type AssignableRole = (typeof ASSIGNABLE_ROLES)[number];
@@ -219,6 +227,25 @@ export async function inviteMember(
     }
     if (pending && pending.expiresAt > now) return { row: pending, created: false, mail: null };
     if (!pending) {
+      const dayAgo = new Date(now.getTime() - DAY_MS);
+      const [toAddress, fromAccount] = await Promise.all([
+        tx.accountInvitation.count({ where: { accountId, email, sentAt: { gt: dayAgo } } }),
+        tx.accountInvitation.count({ where: { accountId, sentAt: { gt: dayAgo } } }),
+      ]);
+      if (toAddress >= MAX_INVITATIONS_PER_ADDRESS_PER_DAY) {
+        throw new AppError(
+          "TOO_MANY_REQUESTS",
+          `${email} was invited ${toAddress} times in the last 24 hours; try again tomorrow.`,
+          "email",
+        );
+      }
+      if (fromAccount >= MAX_INVITATIONS_PER_ACCOUNT_PER_DAY) {
+        throw new AppError(
+          "TOO_MANY_REQUESTS",
+          `This account sent ${fromAccount} invitations in the last 24 hours; try again tomorrow.`,
+          "email",
+        );
+      }
       const open = await tx.accountInvitation.count({
         where: { accountId, acceptedAt: null, revokedAt: null },
       });
