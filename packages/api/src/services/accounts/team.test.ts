@@ -457,3 +457,39 @@ describe("team: invitation mail is bounded whatever the invite/revoke loop", () 
     ).toBe("OK");
   });
 });
+
+describe("team: a tab whose page shows an account another tab switched away from", () => {
+  it("its changes are refused (409: reload), not made in the account switched to; reads and the switch itself work", async () => {
+    const owner = await signedUp("owner-tabs@team.test");
+    const other = await signedUp("other-tabs@team.test");
+    // The owner also runs the other account, where a colleague of theirs is a member.
+    await db.accountMember.create({
+      data: { accountId: other.accountId, userId: owner.userId, role: "admin" },
+    });
+    const pat = await signedUp("pat-tabs@team.test");
+    await db.accountMember.create({
+      data: { accountId: owner.accountId, userId: pat.userId, role: "member" },
+    });
+    await db.accountMember.create({
+      data: { accountId: other.accountId, userId: pat.userId, role: "admin" },
+    });
+
+    // Tab 1 shows the owner's own account; tab 2 switched the session to the other account.
+    const tab1 = as({ ...owner, accountId: other.accountId, actingAccountId: owner.accountId });
+    expect(
+      await codeOf(tab1.team.changeRole({ userId: pat.userId, role: "member", requestKey: key() })),
+    ).toBe("CONFLICT");
+    expect(await codeOf(tab1.team.remove({ userId: pat.userId, requestKey: key() }))).toBe("CONFLICT");
+    expect(await roleIn(other.accountId, pat.userId)).toBe("admin");
+    // Reading is not refused (the page reloads what the session now acts in), nor is switching back.
+    expect((await tab1.team.list()).accountId).toBe(other.accountId);
+    expect(await codeOf(tab1.memberships.switch({ accountId: owner.accountId, requestKey: key() }))).toBe(
+      "OK",
+    );
+    // A tab that names the account it acts in goes ahead.
+    const tab2 = as({ ...owner, accountId: other.accountId, actingAccountId: other.accountId });
+    expect(
+      await codeOf(tab2.team.changeRole({ userId: pat.userId, role: "billing", requestKey: key() })),
+    ).toBe("OK");
+  });
+});
