@@ -1,3 +1,4 @@
+import { transactionLock } from "@minutely/db";
 import { testDatabase } from "@minutely/db/vitest";
 import { fixedClock } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
@@ -491,5 +492,38 @@ describe("team: a tab whose page shows an account another tab switched away from
     expect(
       await codeOf(tab2.team.changeRole({ userId: pat.userId, role: "billing", requestKey: key() })),
     ).toBe("OK");
+  });
+});
+
+describe("team: accepting with a link resent meanwhile", () => {
+  it("an accept that read the old link before a resend rotated it is refused once it gets the team lock", async () => {
+    const owner = await signedUp("owner-rotate@team.test");
+    const { invitation } = await as(owner).team.invite({
+      email: "rotated@team.test",
+      role: "admin",
+      requestKey: key(),
+    });
+    const oldToken = await tokenMailedTo("rotated@team.test");
+    const invitee = await signedUp("rotated@team.test");
+    // A resend holds the team lock and rotates the token while the accept is under way.
+    let rotated!: () => void;
+    const rotating = new Promise<void>((resolve) => {
+      rotated = resolve;
+    });
+    const resend = db.$transaction(async (tx) => {
+      await tx.$executeRaw(transactionLock("team", owner.accountId));
+      await rotating;
+      await tx.accountInvitation.update({
+        where: { id: invitation.id },
+        data: { tokenHash: "0".repeat(64), sendCount: { increment: 1 } },
+      });
+    });
+    const accept = codeOf(as(invitee).invitations.accept({ token: oldToken, requestKey: key() }));
+    // The accept has read the invitation by the old link and now waits for the lock.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    rotated();
+    await resend;
+    expect(await accept).toBe("NOT_FOUND");
+    expect(await roleIn(owner.accountId, invitee.userId)).toBeNull();
   });
 });
