@@ -438,7 +438,11 @@ export async function acceptInvitation(
     const row = await tx.accountInvitation.findUniqueOrThrow({ where: { id: found.id } });
     // A resend may have rotated the link between the look-up and the lock: the old link stopped working.
     if (row.tokenHash !== found.tokenHash) {
-      throw new AppError("NOT_FOUND", "This invitation link is not valid (it may have been resent).", "token");
+      throw new AppError(
+        "NOT_FOUND",
+        "This invitation link is not valid (it may have been resent).",
+        "token",
+      );
     }
     if (row.acceptedAt) {
       if (row.acceptedById === viewer.userId) {
