@@ -510,14 +510,20 @@ describe("team: accepting with a link resent meanwhile", () => {
     const rotating = new Promise<void>((resolve) => {
       rotated = resolve;
     });
+    let locked!: () => void;
+    const holdsLock = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
     const resend = db.$transaction(async (tx) => {
       await tx.$executeRaw(transactionLock("team", owner.accountId));
+      locked();
       await rotating;
       await tx.accountInvitation.update({
         where: { id: invitation.id },
         data: { tokenHash: "0".repeat(64), sendCount: { increment: 1 } },
       });
     });
+    await holdsLock;
     const accept = codeOf(as(invitee).invitations.accept({ token: oldToken, requestKey: key() }));
     // The accept has read the invitation by the old link and now waits for the lock.
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -525,5 +531,41 @@ describe("team: accepting with a link resent meanwhile", () => {
     await resend;
     expect(await accept).toBe("NOT_FOUND");
     expect(await roleIn(owner.accountId, invitee.userId)).toBeNull();
+  });
+});
+
+describe("team: switching into an account while being removed from it", () => {
+  it("waits for the removal and is refused, so no session is left choosing the account", async () => {
+    const owner = await signedUp("owner-switchrace@team.test");
+    const kim = await signedUp("kim-switchrace@team.test");
+    await db.accountMember.create({
+      data: { accountId: owner.accountId, userId: kim.userId, role: "member" },
+    });
+    let removed!: () => void;
+    const removing = new Promise<void>((resolve) => {
+      removed = resolve;
+    });
+    let locked!: () => void;
+    const holdsLock = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    // The removal (as removeMember does it) holds the team lock while the switch is under way.
+    const removal = db.$transaction(async (tx) => {
+      await tx.$executeRaw(transactionLock("team", owner.accountId));
+      locked();
+      await removing;
+      await tx.session.deleteMany({ where: { userId: kim.userId, activeAccountId: owner.accountId } });
+      await tx.accountMember.delete({
+        where: { accountId_userId: { accountId: owner.accountId, userId: kim.userId } },
+      });
+    });
+    await holdsLock;
+    const switched = codeOf(as(kim).memberships.switch({ accountId: owner.accountId, requestKey: key() }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    removed();
+    await removal;
+    expect(await switched).toBe("NOT_FOUND");
+    const session = await db.session.findUnique({ where: { id: kim.sessionId ?? "" } });
+    expect(session?.activeAccountId ?? null).not.toBe(owner.accountId);
   });
 });

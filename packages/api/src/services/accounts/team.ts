@@ -471,9 +471,9 @@ export async function acceptInvitation(
     return roleOf(row.role);
   });
   if (viewer.sessionId) {
-    await ports.db.session.updateMany({
-      where: { id: viewer.sessionId, userId: viewer.userId },
-      data: { activeAccountId: found.accountId },
+    // As a switch does (under the team lock: a removal meanwhile refuses it, the member stays where they were).
+    await switchAccount(ports, viewer, found.accountId).catch((error: unknown) => {
+      if (!(error instanceof AppError)) throw error;
     });
   }
   return { accountId: found.accountId, accountName: found.account.name, role: accepted };
@@ -646,17 +646,22 @@ export async function switchAccount(
   viewer: Pick<Viewer, "userId" | "sessionId">,
   accountId: string,
 ): Promise<{ accountId: string }> {
-  const member = await ports.db.accountMember.findUnique({
-    where: { accountId_userId: { accountId, userId: viewer.userId } },
+  const sessionId = viewer.sessionId;
+  if (!sessionId) throw new AppError("BAD_REQUEST", "Switching needs a signed-in session.", "accountId");
+  // Under the account's team lock: a removal under way ends the sessions choosing the account, so a switch
+  // into it waits for the removal (and is refused) rather than leaving a session that chose it behind.
+  await ports.db.$transaction(async (tx) => {
+    await tx.$executeRaw(transactionLock("team", accountId));
+    const member = await tx.accountMember.findUnique({
+      where: { accountId_userId: { accountId, userId: viewer.userId } },
+    });
+    if (!member) throw new AppError("NOT_FOUND", "You are not a member of that account.", "accountId");
+    const { count } = await tx.session.updateMany({
+      where: { id: sessionId, userId: viewer.userId },
+      data: { activeAccountId: accountId },
+    });
+    if (count === 0) throw new AppError("UNAUTHORIZED", "Your session has ended; sign in again.");
   });
-  if (!member) throw new AppError("NOT_FOUND", "You are not a member of that account.", "accountId");
-  if (!viewer.sessionId)
-    throw new AppError("BAD_REQUEST", "Switching needs a signed-in session.", "accountId");
-  const { count } = await ports.db.session.updateMany({
-    where: { id: viewer.sessionId, userId: viewer.userId },
-    data: { activeAccountId: accountId },
-  });
-  if (count === 0) throw new AppError("UNAUTHORIZED", "Your session has ended; sign in again.");
   return { accountId };
 }
 
