@@ -12,8 +12,8 @@ import { createCallerFactory } from "../../trpc.ts";
 import { sessionStillActive } from "../live/index.ts";
 import {
   INVITATION_TTL_MS,
-  MAX_INVITATIONS_PER_ACCOUNT_PER_DAY,
-  MAX_INVITATIONS_PER_ADDRESS_PER_DAY,
+  MAX_INVITATION_MAILS_PER_ACCOUNT_PER_DAY,
+  MAX_INVITATION_MAILS_PER_ADDRESS_PER_DAY,
   MAX_PENDING_INVITATIONS,
   RESEND_MIN_INTERVAL_MS,
 } from "./team.ts";
@@ -400,7 +400,7 @@ describe("team: invitation mail is bounded whatever the invite/revoke loop", () 
   it("inviting, revoking and inviting one address again is refused (429 naming email) after a few a day", async () => {
     const owner = await signedUp("owner-loop@team.test");
     const codes: string[] = [];
-    for (let i = 0; i < MAX_INVITATIONS_PER_ADDRESS_PER_DAY + 3; i++) {
+    for (let i = 0; i < MAX_INVITATION_MAILS_PER_ADDRESS_PER_DAY + 3; i++) {
       const outcome = await as(owner)
         .team.invite({ email: "victim@team.test", role: "member", requestKey: key() })
         .catch((e: unknown) => e);
@@ -412,14 +412,14 @@ describe("team: invitation mail is bounded whatever the invite/revoke loop", () 
       const { invitation } = outcome as { invitation: { id: string } };
       await as(owner).team.revokeInvitation({ invitationId: invitation.id, requestKey: key() });
     }
-    expect(codes.filter((c) => c === "OK")).toHaveLength(MAX_INVITATIONS_PER_ADDRESS_PER_DAY);
-    expect(codes.slice(MAX_INVITATIONS_PER_ADDRESS_PER_DAY)).toEqual([
+    expect(codes.filter((c) => c === "OK")).toHaveLength(MAX_INVITATION_MAILS_PER_ADDRESS_PER_DAY);
+    expect(codes.slice(MAX_INVITATION_MAILS_PER_ADDRESS_PER_DAY)).toEqual([
       "TOO_MANY_REQUESTS",
       "TOO_MANY_REQUESTS",
       "TOO_MANY_REQUESTS",
     ]);
     expect(await db.mailMessage.count({ where: { to: "victim@team.test" } })).toBe(
-      MAX_INVITATIONS_PER_ADDRESS_PER_DAY,
+      MAX_INVITATION_MAILS_PER_ADDRESS_PER_DAY,
     );
     const error = await as(owner)
       .team.invite({ email: "victim@team.test", role: "member", requestKey: key() })
@@ -432,10 +432,39 @@ describe("team: invitation mail is bounded whatever the invite/revoke loop", () 
     ).toBe(true);
   });
 
+  it("resends count too: an address mailed its day's share by earlier invitations is not resent to", async () => {
+    const owner = await signedUp("owner-resends@team.test");
+    const sends = MAX_INVITATION_MAILS_PER_ADDRESS_PER_DAY / 2;
+    const inviteAndResend = async () => {
+      const { invitation } = await as(owner).team.invite({
+        email: "resent@team.test",
+        role: "member",
+        requestKey: key(),
+      });
+      for (let i = 1; i < sends; i++) {
+        clock.advance(RESEND_MIN_INTERVAL_MS);
+        await as(owner).team.resendInvitation({ invitationId: invitation.id, requestKey: key() });
+      }
+      return invitation.id;
+    };
+    const first = await inviteAndResend();
+    await as(owner).team.revokeInvitation({ invitationId: first, requestKey: key() });
+    const second = await inviteAndResend();
+    clock.advance(RESEND_MIN_INTERVAL_MS);
+    const error = await as(owner)
+      .team.resendInvitation({ invitationId: second, requestKey: key() })
+      .catch((e: unknown) => e);
+    expect((error as TRPCError).code).toBe("TOO_MANY_REQUESTS");
+    expect((error as TRPCError).message).toMatch(/resent@team\.test/);
+    expect(await db.mailMessage.count({ where: { to: "resent@team.test" } })).toBe(
+      MAX_INVITATION_MAILS_PER_ADDRESS_PER_DAY,
+    );
+  });
+
   it("one account sends at most so many invitations a day, revoked ones included", async () => {
     const owner = await signedUp("owner-daily@team.test");
     await db.accountInvitation.createMany({
-      data: Array.from({ length: MAX_INVITATIONS_PER_ACCOUNT_PER_DAY }, (_, i) => ({
+      data: Array.from({ length: MAX_INVITATION_MAILS_PER_ACCOUNT_PER_DAY }, (_, i) => ({
         accountId: owner.accountId,
         email: `daily-${i}@team.test`,
         role: "member" as const,

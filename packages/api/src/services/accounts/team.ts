@@ -17,12 +17,13 @@ export const MAX_INVITATION_SENDS = 10;
 /** At most this many pending invitations per account (a bound on the mail one account can send). */
 export const MAX_PENDING_INVITATIONS = 50;
 /**
- * At most this many invitations (new ones; revoked and accepted ones count) to one address from one account
- * in a day: inviting, revoking and inviting again would otherwise mail an address without end.
+ * At most this many invitation mails (invites and resends; revoked and accepted invitations count) to one
+ * address from one account in 24 hours: inviting, revoking and inviting again would otherwise mail an
+ * address without end.
  */
-export const MAX_INVITATIONS_PER_ADDRESS_PER_DAY = 5;
-/** At most this many invitations sent by one account in a day, revoked and accepted ones included. */
-export const MAX_INVITATIONS_PER_ACCOUNT_PER_DAY = 100;
+export const MAX_INVITATION_MAILS_PER_ADDRESS_PER_DAY = 10;
+/** At most this many invitation mails from one account in 24 hours, whoever they went to. */
+export const MAX_INVITATION_MAILS_PER_ACCOUNT_PER_DAY = 200;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** The roles an invitation or a role change may give: ownership moves only by a transfer. */
 export const ASSIGNABLE_ROLES = ["admin", "billing", "member"] as const;
@@ -92,6 +93,45 @@ async function stillAllowed(
   const access = procedureAccess(procedure);
   if (!Array.isArray(access) || !(access as readonly AccountRole[]).includes(member.role)) {
     throw new AppError("FORBIDDEN", roleRefusal(member.role));
+  }
+}
+
+/**
+ * Refuses (TOO_MANY_REQUESTS naming `field`) one more invitation mail when the account mailed the address, or
+ * anyone, too often in the last 24 hours: the sends of its invitations last sent within them (an invitation
+ * resent today counts its earlier sends too, erring on the side of fewer mails).
+ */
+async function withinDailyMailBudget(
+  tx: Prisma.TransactionClient,
+  accountId: string,
+  email: string,
+  now: Date,
+  field: string,
+): Promise<void> {
+  const since = new Date(now.getTime() - DAY_MS);
+  const toAddress = await tx.accountInvitation.aggregate({
+    where: { accountId, email, sentAt: { gt: since } },
+    _sum: { sendCount: true },
+  });
+  const sentToAddress = toAddress._sum.sendCount ?? 0;
+  if (sentToAddress >= MAX_INVITATION_MAILS_PER_ADDRESS_PER_DAY) {
+    throw new AppError(
+      "TOO_MANY_REQUESTS",
+      `${email} was sent ${sentToAddress} invitations from this account in the last 24 hours; try again tomorrow.`,
+      field,
+    );
+  }
+  const fromAccount = await tx.accountInvitation.aggregate({
+    where: { accountId, sentAt: { gt: since } },
+    _sum: { sendCount: true },
+  });
+  const sentByAccount = fromAccount._sum.sendCount ?? 0;
+  if (sentByAccount >= MAX_INVITATION_MAILS_PER_ACCOUNT_PER_DAY) {
+    throw new AppError(
+      "TOO_MANY_REQUESTS",
+      `This account sent ${sentByAccount} invitations in the last 24 hours; try again tomorrow.`,
+      field,
+    );
   }
 }
 
@@ -226,26 +266,8 @@ export async function inviteMember(
       );
     }
     if (pending && pending.expiresAt > now) return { row: pending, created: false, mail: null };
+    await withinDailyMailBudget(tx, accountId, email, now, "email");
     if (!pending) {
-      const dayAgo = new Date(now.getTime() - DAY_MS);
-      const [toAddress, fromAccount] = await Promise.all([
-        tx.accountInvitation.count({ where: { accountId, email, sentAt: { gt: dayAgo } } }),
-        tx.accountInvitation.count({ where: { accountId, sentAt: { gt: dayAgo } } }),
-      ]);
-      if (toAddress >= MAX_INVITATIONS_PER_ADDRESS_PER_DAY) {
-        throw new AppError(
-          "TOO_MANY_REQUESTS",
-          `${email} was invited ${toAddress} times in the last 24 hours; try again tomorrow.`,
-          "email",
-        );
-      }
-      if (fromAccount >= MAX_INVITATIONS_PER_ACCOUNT_PER_DAY) {
-        throw new AppError(
-          "TOO_MANY_REQUESTS",
-          `This account sent ${fromAccount} invitations in the last 24 hours; try again tomorrow.`,
-          "email",
-        );
-      }
       const open = await tx.accountInvitation.count({
         where: { accountId, acceptedAt: null, revokedAt: null },
       });
@@ -317,6 +339,7 @@ export async function resendInvitation(
         "invitationId",
       );
     }
+    await withinDailyMailBudget(tx, accountId, pending.email, now, "invitationId");
     const wait = pending.sentAt.getTime() + RESEND_MIN_INTERVAL_MS - now.getTime();
     if (wait > 0) {
       throw new AppError(
