@@ -115,3 +115,60 @@ describe("REST role matrix", () => {
     }
   });
 });
+
+describe("a page showing an account this browser switched away from (x-minutely-account)", () => {
+  it("its REST and tRPC changes answer 409 and run nowhere; naming the active account, or a malformed value, changes nothing", async () => {
+    // The admin's session acts in the owner's account; a stale tab still shows the admin's own account.
+    const admin = await db.user.findUniqueOrThrow({
+      where: { email: "rest-role-admin@example.com" },
+      include: { memberships: { where: { role: "owner" } } },
+    });
+    const ownAccountId = admin.memberships[0]?.accountId ?? "";
+    const post = async (acting: string) =>
+      await app.inject({
+        method: "POST",
+        url: "/api/billing/spend-cap",
+        remoteAddress: nextIp(),
+        headers: {
+          origin: TEST_ORIGIN,
+          cookie: cookies.admin,
+          "content-type": "application/json",
+          "idempotency-key": `acting-${nextIp()}`,
+          "x-minutely-account": acting,
+        },
+        payload: JSON.stringify({ roleMatrixProbe: true }),
+      });
+    const stale = await post(ownAccountId);
+    expect(stale.statusCode, stale.body).toBe(409);
+    expect(stale.json().message).toMatch(/switched accounts in another tab/);
+    expect((await post(owner.ownAccountId)).statusCode).toBe(400);
+    expect((await post("not-a-uuid")).statusCode).toBe(400);
+
+    const trpc = async (acting: string) =>
+      await app.inject({
+        method: "POST",
+        url: "/trpc/team.leave",
+        remoteAddress: nextIp(),
+        headers: {
+          origin: TEST_ORIGIN,
+          cookie: cookies.admin,
+          "content-type": "application/json",
+          "x-minutely-account": acting,
+        },
+        payload: JSON.stringify({ json: { requestKey: `acting-${nextIp()}` } }),
+      });
+    const refused = await trpc(ownAccountId);
+    expect(refused.statusCode, refused.body).toBe(409);
+    expect(await db.accountMember.count({ where: { accountId: owner.ownAccountId, userId: admin.id } })).toBe(
+      1,
+    );
+    // Reads go ahead: the page reloads what the session acts in now.
+    const read = await app.inject({
+      method: "GET",
+      url: "/trpc/team.list",
+      remoteAddress: nextIp(),
+      headers: { origin: TEST_ORIGIN, cookie: cookies.admin, "x-minutely-account": ownAccountId },
+    });
+    expect(read.statusCode, read.body).toBe(200);
+  });
+});

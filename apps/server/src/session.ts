@@ -1,4 +1,13 @@
-import { AppError, type Auth, resolveViewer, roleRefusal, routeAllows, type Viewer } from "@minutely/api";
+import {
+  ACTING_ACCOUNT_HEADER,
+  AppError,
+  type Auth,
+  actingAccountOf,
+  resolveViewer,
+  roleRefusal,
+  routeAllows,
+  type Viewer,
+} from "@minutely/api";
 import type { FastifyRequest } from "fastify";
 
 export function headersOf(req: FastifyRequest): Headers {
@@ -20,7 +29,10 @@ const cache = new WeakMap<FastifyRequest, Promise<Viewer | null>>();
 export function viewerOf(auth: Auth, req: FastifyRequest): Promise<Viewer | null> {
   let viewer = cache.get(req);
   if (!viewer) {
-    viewer = resolveViewer(auth, headersOf(req));
+    const acting = actingAccountOf(req.headers[ACTING_ACCOUNT_HEADER]);
+    viewer = resolveViewer(auth, headersOf(req)).then((resolved) =>
+      resolved && acting ? { ...resolved, actingAccountId: acting } : resolved,
+    );
     cache.set(req, viewer);
   }
   return viewer;
@@ -46,6 +58,13 @@ export async function requireCustomer(
   }
   if (!routeAllows(routeKeyOf(req), viewer.accountRole)) {
     throw new AppError("FORBIDDEN", roleRefusal(viewer.accountRole));
+  }
+  if (req.method !== "GET" && viewer.actingAccountId && viewer.actingAccountId !== viewer.accountId) {
+    // As the tRPC account procedures: the page was for the account this browser switched away from.
+    throw new AppError(
+      "CONFLICT",
+      "This page was showing another account: you switched accounts in another tab. Reload the page to act in the account you are in now.",
+    );
   }
   return { ...viewer, accountId: viewer.accountId };
 }

@@ -148,4 +148,43 @@ describe("team members", () => {
       ]),
     );
   });
+
+  it("a tab still showing the account another tab switched away from: its change is refused, made nowhere", async () => {
+    // Dan runs his own account and is an admin of Olga's; Eve is a member of both.
+    const dan = await stack.createUser({ email: "dan@tabs.test", password: PASSWORD, name: "Dan Tabs" });
+    const eve = await stack.createUser({ email: "eve@tabs.test", password: PASSWORD, name: "Eve Tabs" });
+    await db.accountMember.createMany({
+      data: [
+        { accountId: owner.accountId, userId: dan.userId, role: "admin" },
+        { accountId: owner.accountId, userId: eve.userId, role: "member" },
+        { accountId: dan.accountId, userId: eve.userId, role: "member" },
+      ],
+    });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const tab1 = await context.newPage();
+    await signIn(stack, tab1, "dan@tabs.test");
+    await tab1.goto(`${stack.baseUrl}/team`);
+    await tab1.getByText("Your role: Owner").waitFor();
+    await tab1.getByLabel("Account", { exact: true }).waitFor();
+
+    // The second tab (same browser, same session) switches to Olga's account.
+    const tab2 = await context.newPage();
+    await tab2.goto(`${stack.baseUrl}/team`);
+    const switcher = tab2.getByLabel("Account", { exact: true });
+    await switcher.waitFor();
+    const options = await switcher.locator("option").allTextContents();
+    await switcher.selectOption({ label: options.find((o) => o.includes("(admin)")) ?? "" });
+    await tab2.waitForURL((url) => url.pathname !== "/team");
+
+    // The first tab still shows Dan's own team; removing Eve there must not remove her from Olga's account.
+    await tab1.getByRole("button", { name: "Remove eve@tabs.test" }).click();
+    await tab1.getByRole("dialog").getByRole("button", { name: "Remove" }).click();
+    await tab1
+      .getByRole("dialog")
+      .getByText(/switched accounts in another tab/)
+      .waitFor();
+    await screenshot(tab1, "web-team-stale-tab-refused");
+    expect(await db.accountMember.count({ where: { userId: eve.userId } })).toBe(3);
+    await context.close();
+  });
 });

@@ -25,6 +25,13 @@ export interface Viewer {
    */
   accountRole?: AccountRole | null;
   /**
+   * The account the client's page was showing when it sent this request (the `x-minutely-account` header,
+   * ACTING_ACCOUNT_HEADER): the active account is the session's, so another tab may have switched it since.
+   * An account mutation whose page was for another account is refused (trpc.ts), never run on the new one.
+   * Absent: the client did not say (API tools, tests).
+   */
+  actingAccountId?: string;
+  /**
    * When the session of this request was opened (by signing up or signing in). Absent for viewers made
    * without a session (tests, tools).
    */

@@ -138,4 +138,4 @@ export {
 } from "./services/subscriptions/index.ts";
 export { createStripeClient, type StripeClientOptions, usesEmulator } from "./stripe/client.ts";
 export { StripeBillingProvider } from "./stripe/provider.ts";
-export { createCallerFactory } from "./trpc.ts";
+export { ACTING_ACCOUNT_HEADER, actingAccountOf, createCallerFactory } from "./trpc.ts";

@@ -109,7 +109,7 @@ export const userProcedure = authedProcedure.use(({ path, next }) => {
  * procedure: the procedures customers use. ctx.accountId is theirs alone; a procedure missing from the table
  * is refused (deny by default).
  */
-export const accountProcedure = authedProcedure.use(async ({ ctx, path, next }) => {
+export const accountProcedure = authedProcedure.use(async ({ ctx, path, type, next }) => {
   const accountId = ctx.viewer.accountId;
   if (!accountId) throw new TRPCError({ code: "FORBIDDEN", message: "This user has no customer account." });
   const access = procedureAccess(path);
@@ -126,11 +126,29 @@ export const accountProcedure = authedProcedure.use(async ({ ctx, path, next }) 
     role = member && isAccountRole(member.role) ? member.role : null;
   }
   if (!role) throw new TRPCError({ code: "FORBIDDEN", message: "You are not a member of this account." });
+  if (type === "mutation" && ctx.viewer.actingAccountId && ctx.viewer.actingAccountId !== accountId) {
+    // This browser switched accounts in another tab since this page was loaded: its action was meant for
+    // the account the page showed, and is not carried out on the other one.
+    throw new TRPCError({
+      code: "CONFLICT",
+      message:
+        "This page was showing another account: you switched accounts in another tab. Reload the page to act in the account you are in now.",
+    });
+  }
   if (!(access as readonly AccountRole[]).includes(role)) {
     throw new TRPCError({ code: "FORBIDDEN", message: roleRefusal(role) });
   }
   return next({ ctx: { ...ctx, accountId, accountRole: role } });
 });
+
+/** The header a client names the account its page shows with (see Viewer.actingAccountId). */
+export const ACTING_ACCOUNT_HEADER = "x-minutely-account";
+
+/** The header's account id when it is one (a uuid), else undefined: a malformed value is not a claim. */
+export function actingAccountOf(value: unknown): string | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  return typeof text === "string" && z.uuid().safeParse(text).success ? text.toLowerCase() : undefined;
+}
 
 export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
   if (ctx.viewer.role !== "admin") {

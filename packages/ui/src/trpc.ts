@@ -55,7 +55,10 @@ type SuperjsonRouter = AnyTRPCRouter & { _def: { _config: { $types: { transforme
  * server-sent events): its query client, the TanStack Query options proxy (`trpc.x.y.queryOptions()`) and
  * the client itself (subscriptions: `client.live.usage.subscribe(...)`).
  */
-export function createTrpc<TRouter extends SuperjsonRouter>(url: string) {
+export function createTrpc<TRouter extends SuperjsonRouter>(
+  url: string,
+  options: { headers?: () => Record<string, string> } = {},
+) {
   const queryClient = createQueryClient();
   const trpcClient = createTRPCClient<TRouter>({
     // At most the server's MAX_TRPC_BATCH_CALLS (apps/server/src/server.ts) calls per request; more are split.
@@ -64,7 +67,12 @@ export function createTrpc<TRouter extends SuperjsonRouter>(url: string) {
       splitLink<AnyTRPCRouter>({
         condition: (op) => op.type === "subscription",
         true: httpSubscriptionLink({ url, transformer: superjson }),
-        false: httpBatchLink<AnyTRPCRouter>({ url, transformer: superjson, maxItems: 10 }),
+        false: httpBatchLink<AnyTRPCRouter>({
+          url,
+          transformer: superjson,
+          maxItems: 10,
+          ...(options.headers ? { headers: options.headers } : {}),
+        }),
       }),
     ],
   });

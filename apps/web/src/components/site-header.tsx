@@ -9,7 +9,7 @@ import { Link, useNavigate, useRouterState } from "@tanstack/react-router";
 import type { inferRouterOutputs } from "@trpc/server";
 import { type KeyboardEvent, useEffect, useRef, useState } from "react";
 import { afterAuthChange } from "../lib/auth-navigation.ts";
-import { queryClient, trpc } from "../lib/trpc.ts";
+import { queryClient, setShownAccount, trpc } from "../lib/trpc.ts";
 
 type MembershipList = inferRouterOutputs<AppRouter>["memberships"]["list"];
 
@@ -81,6 +81,9 @@ function MenuIcon({ open }: { open: boolean }) {
 export function SiteHeader() {
   const me = useQuery(trpc.auth.me.queryOptions());
   const memberships = useQuery({ ...trpc.memberships.list.queryOptions(), enabled: Boolean(me.data) });
+  // The account this tab shows: what its requests name (lib/trpc.ts), so a change made in a tab another tab
+  // switched away from is refused rather than made in the other account.
+  setShownAccount(memberships.data?.find((m) => m.active)?.accountId ?? null);
   const several = (memberships.data?.length ?? 0) > 1 ? memberships.data : undefined;
   const navigate = useNavigate();
   const pathname = useRouterState({ select: (state) => state.location.pathname });

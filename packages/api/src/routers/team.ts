@@ -73,7 +73,7 @@ export const teamRouter = router({
   revokeInvitation: accountProcedure
     .input(ZInvitationIdRequestSchema)
     .use(idempotent())
-    .mutation(({ ctx, input }) => revokeInvitation(ctx, ctx.accountId, input.invitationId)),
+    .mutation(({ ctx, input }) => revokeInvitation(ctx, ctx.accountId, input.invitationId, ctx.viewer)),
   changeRole: accountProcedure
     .input(ZChangeRoleRequestSchema)
     .use(idempotent())

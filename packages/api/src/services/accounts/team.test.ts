@@ -1,3 +1,4 @@
+import { transactionLock } from "@minutely/db";
 import { testDatabase } from "@minutely/db/vitest";
 import { fixedClock } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
@@ -9,7 +10,13 @@ import { appRouter } from "../../root.ts";
 import { testPorts } from "../../testing.ts";
 import { createCallerFactory } from "../../trpc.ts";
 import { sessionStillActive } from "../live/index.ts";
-import { INVITATION_TTL_MS, MAX_PENDING_INVITATIONS, RESEND_MIN_INTERVAL_MS } from "./team.ts";
+import {
+  INVITATION_TTL_MS,
+  MAX_INVITATION_MAILS_PER_ACCOUNT_PER_DAY,
+  MAX_INVITATION_MAILS_PER_ADDRESS_PER_DAY,
+  MAX_PENDING_INVITATIONS,
+  RESEND_MIN_INTERVAL_MS,
+} from "./team.ts";
 
 const { db } = await testDatabase();
 const clock = fixedClock(new Date("2026-12-01T10:00:00Z"));
@@ -301,5 +308,293 @@ describe("team: roles, removal, transfer, switching", () => {
     expect(await as(owner).accountSettings.get()).toMatchObject({ invoicesTo: "owner-8@team.test" });
     await as(owner).team.transferOwnership({ userId: ivy.userId, requestKey: key() });
     expect(await as(owner).accountSettings.get()).toMatchObject({ invoicesTo: "ivy@team.test" });
+  });
+});
+
+describe("team: a role read before the team lock is checked again under it", () => {
+  async function member(owner: Viewer & { accountId: string }, email: string, role: "admin" | "member") {
+    const user = await signedUp(email);
+    await db.accountMember.create({ data: { accountId: owner.accountId, userId: user.userId, role } });
+    return inAccount(user, owner.accountId);
+  }
+  /** The viewer as the server resolved it at the start of a request (the role read then). */
+  const resolvedAs = (viewer: Viewer, accountRole: AccountRole): Viewer => ({ ...viewer, accountRole });
+
+  it("two admins demoting (or removing) each other at once: one wins, the other's request is refused", async () => {
+    const owner = await signedUp("owner-race-1@team.test");
+    const ann = await member(owner, "ann-race@team.test", "admin");
+    const bob = await member(owner, "bob-race@team.test", "admin");
+    // Both requests passed the role check as admins before either ran.
+    const results = await Promise.all([
+      codeOf(
+        as(resolvedAs(ann, "admin")).team.changeRole({
+          userId: bob.userId,
+          role: "member",
+          requestKey: key(),
+        }),
+      ),
+      codeOf(
+        as(resolvedAs(bob, "admin")).team.changeRole({
+          userId: ann.userId,
+          role: "member",
+          requestKey: key(),
+        }),
+      ),
+    ]);
+    expect(results.sort()).toEqual(["FORBIDDEN", "OK"]);
+    const roles = [await roleIn(owner.accountId, ann.userId), await roleIn(owner.accountId, bob.userId)];
+    expect(roles.sort()).toEqual(["admin", "member"]);
+
+    const cy = await member(owner, "cy-race@team.test", "admin");
+    const dee = await member(owner, "dee-race@team.test", "admin");
+    const removals = await Promise.all([
+      codeOf(as(resolvedAs(cy, "admin")).team.remove({ userId: dee.userId, requestKey: key() })),
+      codeOf(as(resolvedAs(dee, "admin")).team.remove({ userId: cy.userId, requestKey: key() })),
+    ]);
+    expect(removals.sort()).toEqual(["FORBIDDEN", "OK"]);
+    expect(
+      [await roleIn(owner.accountId, cy.userId), await roleIn(owner.accountId, dee.userId)].filter(Boolean),
+    ).toEqual(["admin"]);
+  });
+
+  it("an admin demoted (or removed) while their request waited cannot invite, resend, revoke, change or remove", async () => {
+    const owner = await signedUp("owner-race-2@team.test");
+    const eli = await member(owner, "eli-race@team.test", "admin");
+    const ned = await member(owner, "ned-race@team.test", "member");
+    const invited = await as(owner).team.invite({
+      email: "x-race@team.test",
+      role: "member",
+      requestKey: key(),
+    });
+    await as(owner).team.changeRole({ userId: eli.userId, role: "member", requestKey: key() });
+    clock.advance(RESEND_MIN_INTERVAL_MS + 1000);
+    const stale = as(resolvedAs(eli, "admin"));
+    expect(
+      await codeOf(stale.team.invite({ email: "y-race@team.test", role: "admin", requestKey: key() })),
+    ).toBe("FORBIDDEN");
+    expect(
+      await codeOf(stale.team.resendInvitation({ invitationId: invited.invitation.id, requestKey: key() })),
+    ).toBe("FORBIDDEN");
+    expect(
+      await codeOf(stale.team.revokeInvitation({ invitationId: invited.invitation.id, requestKey: key() })),
+    ).toBe("FORBIDDEN");
+    expect(
+      await codeOf(stale.team.changeRole({ userId: ned.userId, role: "admin", requestKey: key() })),
+    ).toBe("FORBIDDEN");
+    expect(await codeOf(stale.team.remove({ userId: ned.userId, requestKey: key() }))).toBe("FORBIDDEN");
+    expect(await roleIn(owner.accountId, ned.userId)).toBe("member");
+    expect(
+      await db.accountInvitation.count({ where: { accountId: owner.accountId, email: "y-race@team.test" } }),
+    ).toBe(0);
+    const row = await db.accountInvitation.findUniqueOrThrow({ where: { id: invited.invitation.id } });
+    expect(row).toMatchObject({ sendCount: 1, revokedAt: null });
+
+    // Removed altogether: the same.
+    await as(owner).team.remove({ userId: eli.userId, requestKey: key() });
+    expect(await codeOf(stale.team.remove({ userId: ned.userId, requestKey: key() }))).toBe("FORBIDDEN");
+    expect(await roleIn(owner.accountId, ned.userId)).toBe("member");
+  });
+});
+
+describe("team: invitation mail is bounded whatever the invite/revoke loop", () => {
+  it("inviting, revoking and inviting one address again is refused (429 naming email) after a few a day", async () => {
+    const owner = await signedUp("owner-loop@team.test");
+    const codes: string[] = [];
+    for (let i = 0; i < MAX_INVITATION_MAILS_PER_ADDRESS_PER_DAY + 3; i++) {
+      const outcome = await as(owner)
+        .team.invite({ email: "victim@team.test", role: "member", requestKey: key() })
+        .catch((e: unknown) => e);
+      if (outcome instanceof TRPCError) {
+        codes.push(outcome.code);
+        continue;
+      }
+      codes.push("OK");
+      const { invitation } = outcome as { invitation: { id: string } };
+      await as(owner).team.revokeInvitation({ invitationId: invitation.id, requestKey: key() });
+    }
+    expect(codes.filter((c) => c === "OK")).toHaveLength(MAX_INVITATION_MAILS_PER_ADDRESS_PER_DAY);
+    expect(codes.slice(MAX_INVITATION_MAILS_PER_ADDRESS_PER_DAY)).toEqual([
+      "TOO_MANY_REQUESTS",
+      "TOO_MANY_REQUESTS",
+      "TOO_MANY_REQUESTS",
+    ]);
+    expect(await db.mailMessage.count({ where: { to: "victim@team.test" } })).toBe(
+      MAX_INVITATION_MAILS_PER_ADDRESS_PER_DAY,
+    );
+    const error = await as(owner)
+      .team.invite({ email: "victim@team.test", role: "member", requestKey: key() })
+      .catch((e: unknown) => e);
+    expect((error as TRPCError).message).toMatch(/victim@team\.test/);
+    // A day later the address may be invited again.
+    clock.advance(24 * 60 * 60 * 1000);
+    expect(
+      (await as(owner).team.invite({ email: "victim@team.test", role: "member", requestKey: key() })).created,
+    ).toBe(true);
+  });
+
+  it("resends count too: an address mailed its day's share by earlier invitations is not resent to", async () => {
+    const owner = await signedUp("owner-resends@team.test");
+    const sends = MAX_INVITATION_MAILS_PER_ADDRESS_PER_DAY / 2;
+    const inviteAndResend = async () => {
+      const { invitation } = await as(owner).team.invite({
+        email: "resent@team.test",
+        role: "member",
+        requestKey: key(),
+      });
+      for (let i = 1; i < sends; i++) {
+        clock.advance(RESEND_MIN_INTERVAL_MS);
+        await as(owner).team.resendInvitation({ invitationId: invitation.id, requestKey: key() });
+      }
+      return invitation.id;
+    };
+    const first = await inviteAndResend();
+    await as(owner).team.revokeInvitation({ invitationId: first, requestKey: key() });
+    const second = await inviteAndResend();
+    clock.advance(RESEND_MIN_INTERVAL_MS);
+    const error = await as(owner)
+      .team.resendInvitation({ invitationId: second, requestKey: key() })
+      .catch((e: unknown) => e);
+    expect((error as TRPCError).code).toBe("TOO_MANY_REQUESTS");
+    expect((error as TRPCError).message).toMatch(/resent@team\.test/);
+    expect(await db.mailMessage.count({ where: { to: "resent@team.test" } })).toBe(
+      MAX_INVITATION_MAILS_PER_ADDRESS_PER_DAY,
+    );
+  });
+
+  it("one account sends at most so many invitations a day, revoked ones included", async () => {
+    const owner = await signedUp("owner-daily@team.test");
+    await db.accountInvitation.createMany({
+      data: Array.from({ length: MAX_INVITATION_MAILS_PER_ACCOUNT_PER_DAY }, (_, i) => ({
+        accountId: owner.accountId,
+        email: `daily-${i}@team.test`,
+        role: "member" as const,
+        tokenHash: `${i}`.padStart(64, "e"),
+        expiresAt: new Date(clock.now().getTime() + INVITATION_TTL_MS),
+        sentAt: clock.now(),
+        revokedAt: clock.now(),
+      })),
+    });
+    expect(
+      await codeOf(
+        as(owner).team.invite({ email: "daily-new@team.test", role: "member", requestKey: key() }),
+      ),
+    ).toBe("TOO_MANY_REQUESTS");
+    clock.advance(24 * 60 * 60 * 1000);
+    expect(
+      await codeOf(
+        as(owner).team.invite({ email: "daily-new@team.test", role: "member", requestKey: key() }),
+      ),
+    ).toBe("OK");
+  });
+});
+
+describe("team: a tab whose page shows an account another tab switched away from", () => {
+  it("its changes are refused (409: reload), not made in the account switched to; reads and the switch itself work", async () => {
+    const owner = await signedUp("owner-tabs@team.test");
+    const other = await signedUp("other-tabs@team.test");
+    // The owner also runs the other account, where a colleague of theirs is a member.
+    await db.accountMember.create({
+      data: { accountId: other.accountId, userId: owner.userId, role: "admin" },
+    });
+    const pat = await signedUp("pat-tabs@team.test");
+    await db.accountMember.create({
+      data: { accountId: owner.accountId, userId: pat.userId, role: "member" },
+    });
+    await db.accountMember.create({
+      data: { accountId: other.accountId, userId: pat.userId, role: "admin" },
+    });
+
+    // Tab 1 shows the owner's own account; tab 2 switched the session to the other account.
+    const tab1 = as({ ...owner, accountId: other.accountId, actingAccountId: owner.accountId });
+    expect(
+      await codeOf(tab1.team.changeRole({ userId: pat.userId, role: "member", requestKey: key() })),
+    ).toBe("CONFLICT");
+    expect(await codeOf(tab1.team.remove({ userId: pat.userId, requestKey: key() }))).toBe("CONFLICT");
+    expect(await roleIn(other.accountId, pat.userId)).toBe("admin");
+    // Reading is not refused (the page reloads what the session now acts in), nor is switching back.
+    expect((await tab1.team.list()).accountId).toBe(other.accountId);
+    expect(await codeOf(tab1.memberships.switch({ accountId: owner.accountId, requestKey: key() }))).toBe(
+      "OK",
+    );
+    // A tab that names the account it acts in goes ahead.
+    const tab2 = as({ ...owner, accountId: other.accountId, actingAccountId: other.accountId });
+    expect(
+      await codeOf(tab2.team.changeRole({ userId: pat.userId, role: "billing", requestKey: key() })),
+    ).toBe("OK");
+  });
+});
+
+describe("team: accepting with a link resent meanwhile", () => {
+  it("an accept that read the old link before a resend rotated it is refused once it gets the team lock", async () => {
+    const owner = await signedUp("owner-rotate@team.test");
+    const { invitation } = await as(owner).team.invite({
+      email: "rotated@team.test",
+      role: "admin",
+      requestKey: key(),
+    });
+    const oldToken = await tokenMailedTo("rotated@team.test");
+    const invitee = await signedUp("rotated@team.test");
+    // A resend holds the team lock and rotates the token while the accept is under way.
+    let rotated!: () => void;
+    const rotating = new Promise<void>((resolve) => {
+      rotated = resolve;
+    });
+    let locked!: () => void;
+    const holdsLock = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const resend = db.$transaction(async (tx) => {
+      await tx.$executeRaw(transactionLock("team", owner.accountId));
+      locked();
+      await rotating;
+      await tx.accountInvitation.update({
+        where: { id: invitation.id },
+        data: { tokenHash: "0".repeat(64), sendCount: { increment: 1 } },
+      });
+    });
+    await holdsLock;
+    const accept = codeOf(as(invitee).invitations.accept({ token: oldToken, requestKey: key() }));
+    // The accept has read the invitation by the old link and now waits for the lock.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    rotated();
+    await resend;
+    expect(await accept).toBe("NOT_FOUND");
+    expect(await roleIn(owner.accountId, invitee.userId)).toBeNull();
+  });
+});
+
+describe("team: switching into an account while being removed from it", () => {
+  it("waits for the removal and is refused, so no session is left choosing the account", async () => {
+    const owner = await signedUp("owner-switchrace@team.test");
+    const kim = await signedUp("kim-switchrace@team.test");
+    await db.accountMember.create({
+      data: { accountId: owner.accountId, userId: kim.userId, role: "member" },
+    });
+    let removed!: () => void;
+    const removing = new Promise<void>((resolve) => {
+      removed = resolve;
+    });
+    let locked!: () => void;
+    const holdsLock = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    // The removal (as removeMember does it) holds the team lock while the switch is under way.
+    const removal = db.$transaction(async (tx) => {
+      await tx.$executeRaw(transactionLock("team", owner.accountId));
+      locked();
+      await removing;
+      await tx.session.deleteMany({ where: { userId: kim.userId, activeAccountId: owner.accountId } });
+      await tx.accountMember.delete({
+        where: { accountId_userId: { accountId: owner.accountId, userId: kim.userId } },
+      });
+    });
+    await holdsLock;
+    const switched = codeOf(as(kim).memberships.switch({ accountId: owner.accountId, requestKey: key() }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    removed();
+    await removal;
+    expect(await switched).toBe("NOT_FOUND");
+    const session = await db.session.findUnique({ where: { id: kim.sessionId ?? "" } });
+    expect(session?.activeAccountId ?? null).not.toBe(owner.accountId);
   });
 });

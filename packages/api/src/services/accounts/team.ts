@@ -6,7 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { type Prisma, transactionLock } from "@minutely/db";
 import type { Ports, Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
-import { type AccountRole, isAccountRole } from "../../permissions.ts";
+import { type AccountRole, isAccountRole, procedureAccess, roleRefusal } from "../../permissions.ts";
 
 /** An invitation link works for 7 days from when it was (last) sent. */
 export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -16,6 +16,15 @@ export const RESEND_MIN_INTERVAL_MS = 60 * 1000;
 export const MAX_INVITATION_SENDS = 10;
 /** At most this many pending invitations per account (a bound on the mail one account can send). */
 export const MAX_PENDING_INVITATIONS = 50;
+/**
+ * At most this many invitation mails (invites and resends; revoked and accepted invitations count) to one
+ * address from one account in 24 hours: inviting, revoking and inviting again would otherwise mail an
+ * address without end.
+ */
+export const MAX_INVITATION_MAILS_PER_ADDRESS_PER_DAY = 10;
+/** At most this many invitation mails from one account in 24 hours, whoever they went to. */
+export const MAX_INVITATION_MAILS_PER_ACCOUNT_PER_DAY = 200;
+const DAY_MS = 24 * 60 * 60 * 1000;
 /** The roles an invitation or a role change may give: ownership moves only by a transfer. */
 export const ASSIGNABLE_ROLES = ["admin", "billing", "member"] as const;
 export type AssignableRole = (typeof ASSIGNABLE_ROLES)[number];
@@ -61,6 +70,69 @@ export function hashInvitationToken(token: string): string {
 function newToken(): { token: string; hash: string } {
   const token = randomBytes(32).toString("base64url");
   return { token, hash: hashInvitationToken(token) };
+}
+
+/**
+ * The viewer may still make this team change (the role table's roles for `procedure`), read under the
+ * account's `team` lock: the role the request was authorized with was read before the lock, and another
+ * request (an owner demoting this admin, two admins demoting each other at once) may have changed it since.
+ */
+async function stillAllowed(
+  tx: Prisma.TransactionClient,
+  accountId: string,
+  userId: string,
+  procedure: string,
+): Promise<void> {
+  const member = await tx.accountMember.findUnique({
+    where: { accountId_userId: { accountId, userId } },
+    select: { role: true },
+  });
+  if (!member || !isAccountRole(member.role)) {
+    throw new AppError("FORBIDDEN", "You are no longer a member of this account.");
+  }
+  const access = procedureAccess(procedure);
+  if (!Array.isArray(access) || !(access as readonly AccountRole[]).includes(member.role)) {
+    throw new AppError("FORBIDDEN", roleRefusal(member.role));
+  }
+}
+
+/**
+ * Refuses (TOO_MANY_REQUESTS naming `field`) one more invitation mail when the account mailed the address, or
+ * anyone, too often in the last 24 hours: the sends of its invitations last sent within them (an invitation
+ * resent today counts its earlier sends too, erring on the side of fewer mails).
+ */
+async function withinDailyMailBudget(
+  tx: Prisma.TransactionClient,
+  accountId: string,
+  email: string,
+  now: Date,
+  field: string,
+): Promise<void> {
+  const since = new Date(now.getTime() - DAY_MS);
+  const toAddress = await tx.accountInvitation.aggregate({
+    where: { accountId, email, sentAt: { gt: since } },
+    _sum: { sendCount: true },
+  });
+  const sentToAddress = toAddress._sum.sendCount ?? 0;
+  if (sentToAddress >= MAX_INVITATION_MAILS_PER_ADDRESS_PER_DAY) {
+    throw new AppError(
+      "TOO_MANY_REQUESTS",
+      `${email} was sent ${sentToAddress} invitations from this account in the last 24 hours; try again tomorrow.`,
+      field,
+    );
+  }
+  const fromAccount = await tx.accountInvitation.aggregate({
+    where: { accountId, sentAt: { gt: since } },
+    _sum: { sendCount: true },
+  });
+  const sentByAccount = fromAccount._sum.sendCount ?? 0;
+  if (sentByAccount >= MAX_INVITATION_MAILS_PER_ACCOUNT_PER_DAY) {
+    throw new AppError(
+      "TOO_MANY_REQUESTS",
+      `This account sent ${sentByAccount} invitations in the last 24 hours; try again tomorrow.`,
+      field,
+    );
+  }
 }
 
 /** The members and pending invitations of an account. */
@@ -176,6 +248,7 @@ export async function inviteMember(
   const { token, hash } = newToken();
   const outcome = await ports.db.$transaction(async (tx) => {
     await tx.$executeRaw(transactionLock("team", accountId));
+    await stillAllowed(tx, accountId, viewer.userId, "team.invite");
     const account = await tx.account.findUniqueOrThrow({ where: { id: accountId }, select: { name: true } });
     const member = await tx.accountMember.findFirst({
       where: { accountId, user: { email: { equals: email, mode: "insensitive" } } },
@@ -193,6 +266,7 @@ export async function inviteMember(
       );
     }
     if (pending && pending.expiresAt > now) return { row: pending, created: false, mail: null };
+    await withinDailyMailBudget(tx, accountId, email, now, "email");
     if (!pending) {
       const open = await tx.accountInvitation.count({
         where: { accountId, acceptedAt: null, revokedAt: null },
@@ -243,12 +317,14 @@ export async function resendInvitation(
   ports: Pick<Ports, "db" | "clock" | "mailer" | "settings">,
   accountId: string,
   invitationId: string,
-  by: { email: string } | null,
+  /** The member resending (their role is checked again under the lock), or null: Minutely's admin app. */
+  by: { userId: string; email: string } | null,
 ): Promise<{ invitationId: string; expiresAt: Date; sendCount: number }> {
   const now = ports.clock.now();
   const { token, hash } = newToken();
   const row = await ports.db.$transaction(async (tx) => {
     await tx.$executeRaw(transactionLock("team", accountId));
+    if (by) await stillAllowed(tx, accountId, by.userId, "team.resendInvitation");
     const pending = await tx.accountInvitation.findFirst({
       where: { id: invitationId, accountId },
       include: { account: { select: { name: true } } },
@@ -263,6 +339,7 @@ export async function resendInvitation(
         "invitationId",
       );
     }
+    await withinDailyMailBudget(tx, accountId, pending.email, now, "invitationId");
     const wait = pending.sentAt.getTime() + RESEND_MIN_INTERVAL_MS - now.getTime();
     if (wait > 0) {
       throw new AppError(
@@ -297,9 +374,11 @@ export async function revokeInvitation(
   ports: Pick<Ports, "db" | "clock">,
   accountId: string,
   invitationId: string,
+  viewer: { userId: string },
 ): Promise<{ revoked: true }> {
   await ports.db.$transaction(async (tx) => {
     await tx.$executeRaw(transactionLock("team", accountId));
+    await stillAllowed(tx, accountId, viewer.userId, "team.revokeInvitation");
     const row = await tx.accountInvitation.findFirst({ where: { id: invitationId, accountId } });
     if (!row) throw new AppError("NOT_FOUND", "No such invitation.", "invitationId");
     if (row.acceptedAt)
@@ -379,14 +458,16 @@ export async function acceptInvitation(
   }
   const accepted = await ports.db.$transaction(async (tx) => {
     await tx.$executeRaw(transactionLock("team", found.accountId));
-    // Gone meanwhile: the account was deleted (its invitations with it).
+    // Gone meanwhile (the account was deleted, its invitations with it), or a resend rotated the link between
+    // the look-up and the lock: the old link stopped working.
     const row = await tx.accountInvitation.findUnique({ where: { id: found.id } });
-    if (!row)
+    if (!row || row.tokenHash !== found.tokenHash) {
       throw new AppError(
         "NOT_FOUND",
         "This invitation link is not valid (it may have been resent).",
         "token",
       );
+    }
     if (row.acceptedAt) {
       if (row.acceptedById === viewer.userId) {
         const member = await tx.accountMember.findUnique({
@@ -414,9 +495,9 @@ export async function acceptInvitation(
     return roleOf(row.role);
   });
   if (viewer.sessionId) {
-    await ports.db.session.updateMany({
-      where: { id: viewer.sessionId, userId: viewer.userId },
-      data: { activeAccountId: found.accountId },
+    // As a switch does (under the team lock: a removal meanwhile refuses it, the member stays where they were).
+    await switchAccount(ports, viewer, found.accountId).catch((error: unknown) => {
+      if (!(error instanceof AppError)) throw error;
     });
   }
   return { accountId: found.accountId, accountName: found.account.name, role: accepted };
@@ -463,6 +544,7 @@ export async function changeMemberRole(
 ): Promise<{ userId: string; role: AccountRole }> {
   return await ports.db.$transaction(async (tx) => {
     await tx.$executeRaw(transactionLock("team", accountId));
+    await stillAllowed(tx, accountId, viewer.userId, "team.changeRole");
     const member = await memberOrThrow(tx, accountId, input.userId);
     if (member.role === "owner") {
       throw new AppError(
@@ -491,6 +573,7 @@ export async function removeMember(
 ): Promise<{ removed: true; sessionsEnded: number }> {
   return await ports.db.$transaction(async (tx) => {
     await tx.$executeRaw(transactionLock("team", accountId));
+    await stillAllowed(tx, accountId, viewer.userId, "team.remove");
     const member = await memberOrThrow(tx, accountId, userId);
     if (member.role === "owner") {
       throw new AppError("CONFLICT", "The owner cannot be removed; transfer ownership first.", "userId");
@@ -587,17 +670,22 @@ export async function switchAccount(
   viewer: Pick<Viewer, "userId" | "sessionId">,
   accountId: string,
 ): Promise<{ accountId: string }> {
-  const member = await ports.db.accountMember.findUnique({
-    where: { accountId_userId: { accountId, userId: viewer.userId } },
+  const sessionId = viewer.sessionId;
+  if (!sessionId) throw new AppError("BAD_REQUEST", "Switching needs a signed-in session.", "accountId");
+  // Under the account's team lock: a removal under way ends the sessions choosing the account, so a switch
+  // into it waits for the removal (and is refused) rather than leaving a session that chose it behind.
+  await ports.db.$transaction(async (tx) => {
+    await tx.$executeRaw(transactionLock("team", accountId));
+    const member = await tx.accountMember.findUnique({
+      where: { accountId_userId: { accountId, userId: viewer.userId } },
+    });
+    if (!member) throw new AppError("NOT_FOUND", "You are not a member of that account.", "accountId");
+    const { count } = await tx.session.updateMany({
+      where: { id: sessionId, userId: viewer.userId },
+      data: { activeAccountId: accountId },
+    });
+    if (count === 0) throw new AppError("UNAUTHORIZED", "Your session has ended; sign in again.");
   });
-  if (!member) throw new AppError("NOT_FOUND", "You are not a member of that account.", "accountId");
-  if (!viewer.sessionId)
-    throw new AppError("BAD_REQUEST", "Switching needs a signed-in session.", "accountId");
-  const { count } = await ports.db.session.updateMany({
-    where: { id: viewer.sessionId, userId: viewer.userId },
-    data: { activeAccountId: accountId },
-  });
-  if (count === 0) throw new AppError("UNAUTHORIZED", "Your session has ended; sign in again.");
   return { accountId };
 }
 
