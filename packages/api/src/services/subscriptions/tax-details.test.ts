@@ -25,7 +25,13 @@ async function newAccount() {
   counter += 1;
   const account = await db.account.create({ data: { name: `Tax customer ${counter}` } });
   const email = `tax${counter}@example.com`;
-  await db.user.create({ data: { email, name: `Tax customer ${counter}`, accountId: account.id } });
+  await db.user.create({
+    data: {
+      email,
+      name: `Tax customer ${counter}`,
+      memberships: { create: { accountId: account.id, role: "owner" } },
+    },
+  });
   return { accountId: account.id, email, name: `Tax customer ${counter}` };
 }
 
