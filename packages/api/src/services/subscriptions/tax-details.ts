@@ -15,7 +15,7 @@ import { AppError } from "../../errors.ts";
 import { ProviderResourceMissingError, TaxIdRefusedError } from "../../ports/billing.ts";
 import { reverseChargeFor, type TaxDetailsView, taxDetailsViewOf } from "../billing/index.ts";
 import { currentSubscription } from "./account-subscription.ts";
-import { type AccountRef, ensureCustomer } from "./subscriptions.ts";
+import { type AccountRef, ensureCustomer, withActionLock } from "./subscriptions.ts";
 
 export { TAX_ID_TYPES };
 
@@ -42,7 +42,23 @@ export async function updateTaxDetails(
     taxId = checked.taxId;
   }
   const { customerId } = await ensureCustomer(ports, account);
-  const key = `minutely-${account.accountId}-tax-details-${input.requestKey}`;
+  // One change of the account at a time (another tab's save, an upgrade): the reverse charge decided below
+  // is the one of the tax ID and address this change wrote, not a mix with another's (a concurrent one is
+  // a 409, its retry applies it whole).
+  return await withActionLock(ports, account.accountId, () =>
+    writeTaxDetails(ports, account, customerId, address.address, taxId, input.requestKey),
+  );
+}
+
+async function writeTaxDetails(
+  ports: Ports,
+  account: AccountRef,
+  customerId: string,
+  address: BillingAddress,
+  taxId: TaxIdInput | null,
+  requestKey: string,
+): Promise<TaxDetailsView> {
+  const key = `minutely-${account.accountId}-tax-details-${requestKey}`;
   // The tax ID first: should Stripe refuse it, the address is left as it was too.
   const details = await ports.billing
     .replaceTaxId(customerId, taxId, `${key}-tax-id`)
@@ -52,8 +68,8 @@ export async function updateTaxDetails(
       }
       throw error;
     });
-  await ports.billing.setCustomerAddress(customerId, address.address, `${key}-address`);
-  const after = { ...details, address: address.address };
+  await ports.billing.setCustomerAddress(customerId, address, `${key}-address`);
+  const after = { ...details, address };
   const wanted = reverseChargeFor(after) ? "reverse" : "none";
   if (after.taxExempt !== wanted) {
     await ports.billing.setTaxExempt(customerId, wanted, `${key}-exempt-${wanted}`);

@@ -1,0 +1,104 @@
+// Attacks on the billing address and tax ID (issue #25): two tabs saving different details at once, unknown
+// countries, the address changed between the upgrade preview and the upgrade. Real PostgreSQL, the official
+// Stripe SDK against the emulator (automatic tax: FR 20 %, DE 19 %, US-CA 7.25 %).
+import { testDatabase } from "@minutely/db/vitest";
+import { type BillingAddress, fixedClock } from "@minutely/domain";
+import { stripeEmulatorUrl } from "@minutely/testing";
+import { describe, expect, it } from "vitest";
+import { AppError } from "../../errors.ts";
+import { testPorts } from "../../testing.ts";
+import { reverseChargeFor } from "../billing/index.ts";
+import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
+import { updateTaxDetails } from "./tax-details.ts";
+
+const { db } = await testDatabase();
+const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
+const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl(), clock });
+await syncCatalogToStripe(ports);
+
+let counter = 0;
+async function newAccount() {
+  counter += 1;
+  const account = await db.account.create({ data: { name: `Tax attack ${counter}` } });
+  const email = `tax-attack${counter}-${Date.now()}@example.com`;
+  await db.user.create({
+    data: { email, name: "Owner", memberships: { create: { accountId: account.id, role: "owner" } } },
+  });
+  return { accountId: account.id, email, name: "Owner" };
+}
+
+const address = (over: Partial<BillingAddress>): BillingAddress => ({
+  country: "FR",
+  line1: "1 rue de Rivoli",
+  line2: null,
+  city: "Paris",
+  state: null,
+  postalCode: "75001",
+  ...over,
+});
+
+async function failure(promise: Promise<unknown>): Promise<AppError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  throw new Error("expected the action to fail");
+}
+
+const customerOf = async (accountId: string) =>
+  (await db.account.findUniqueOrThrow({ where: { id: accountId } })).stripeCustomerId ?? "";
+
+describe("tax details attacks", () => {
+  it("two tabs saving different details at once leave Stripe consistent: one tab's address and tax ID, the reverse charge that goes with them", async () => {
+    const account = await newAccount();
+    // The customer exists first (both tabs would otherwise race to create it, a separate matter).
+    await updateTaxDetails(ports, account, { address: address({}), taxId: null, requestKey: "tabs-setup-0" });
+    const customerId = await customerOf(account.accountId);
+    const german = {
+      address: address({ country: "DE", city: "Berlin", postalCode: "10115" }),
+      taxId: { type: "eu_vat" as const, value: "DE123456789" },
+    };
+    const american = {
+      address: address({ country: "US", city: "San Francisco", state: "CA", postalCode: "94107" }),
+      taxId: null,
+    };
+    for (let round = 0; round < 6; round += 1) {
+      const results = await Promise.allSettled([
+        updateTaxDetails(ports, account, { ...german, requestKey: `tabs-de-${round}-x` }),
+        updateTaxDetails(ports, account, { ...american, requestKey: `tabs-us-${round}-x` }),
+        updateTaxDetails(ports, account, { ...german, requestKey: `tabs-de2-${round}-x` }),
+      ]);
+      for (const result of results) {
+        if (result.status === "rejected") {
+          expect(result.reason).toBeInstanceOf(AppError);
+          expect((result.reason as AppError).code).toBe("CONFLICT");
+        }
+      }
+      const details = await ports.billing.retrieveTaxDetails(customerId);
+      expect(details.taxIds.length).toBeLessThanOrEqual(1);
+      const isGerman = details.address?.country === "DE";
+      expect(details.taxIds.map((t) => t.value)).toEqual(isGerman ? ["DE123456789"] : []);
+      expect(details.taxExempt).toBe(reverseChargeFor(details) ? "reverse" : "none");
+      expect(details.taxExempt).toBe(isGerman ? "reverse" : "none");
+    }
+  });
+
+  it("refuses a country code that is no country, naming address.country", async () => {
+    const account = await newAccount();
+    for (const country of ["XX", "QQ", "ZZ", "EU", "UK", "EL", "00", "é"]) {
+      const error = await failure(
+        updateTaxDetails(ports, account, {
+          address: address({ country }),
+          taxId: null,
+          requestKey: `bad-country-${country.charCodeAt(0)}-${country.length}`,
+        }),
+      );
+      expect(error).toMatchObject({ code: "BAD_REQUEST", field: "address.country" });
+    }
+    expect(await db.account.findUniqueOrThrow({ where: { id: account.accountId } })).toMatchObject({
+      stripeCustomerId: null,
+    });
+  });
+});
