@@ -9,12 +9,15 @@ import { AppError } from "../../errors.ts";
 import { testPorts } from "../../testing.ts";
 import { reverseChargeFor } from "../billing/index.ts";
 import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
+import { billingHistory, previewUpgrade, subscribe, upgrade } from "./subscriptions.ts";
 import { updateTaxDetails } from "./tax-details.ts";
 
 const { db } = await testDatabase();
 const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
 const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl(), clock });
 await syncCatalogToStripe(ports);
+const pro = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
+const enterprise = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Enterprise" } });
 
 let counter = 0;
 async function newAccount() {
@@ -99,6 +102,46 @@ describe("tax details attacks", () => {
     }
     expect(await db.account.findUniqueOrThrow({ where: { id: account.accountId } })).toMatchObject({
       stripeCustomerId: null,
+    });
+  });
+
+  it("the address changed between the upgrade preview and the upgrade: the previewed total is refused (409), the new preview's is charged", async () => {
+    const account = await newAccount();
+    await updateTaxDetails(ports, account, {
+      address: address({}),
+      taxId: null,
+      requestKey: "preview-fr-01",
+    });
+    await subscribe(ports, account, { packageId: pro.id, paymentMethodId: "pm_card_visa" });
+    clock.advance(5 * 24 * 3600 * 1000);
+    const preview = await previewUpgrade(ports, account.accountId, enterprise.id);
+    // Another tab: Germany (19 %) instead of France (20 %).
+    await updateTaxDetails(ports, account, {
+      address: address({ country: "DE", city: "Berlin", postalCode: "10115" }),
+      taxId: null,
+      requestKey: "preview-de-01",
+    });
+    const stale = await failure(
+      upgrade(ports, account, {
+        packageId: enterprise.id,
+        prorationDate: preview.prorationDate,
+        expectedTotalCents: preview.totalDueNowCents,
+      }),
+    );
+    expect(stale).toMatchObject({ code: "CONFLICT", field: "expectedTotalCents" });
+    const row = await db.subscription.findFirstOrThrow({ where: { accountId: account.accountId } });
+    expect(row.planId).toBe(pro.id);
+    const again = await previewUpgrade(ports, account.accountId, enterprise.id);
+    expect(again.totalDueNowCents).not.toBe(preview.totalDueNowCents);
+    await upgrade(ports, account, {
+      packageId: enterprise.id,
+      prorationDate: again.prorationDate,
+      expectedTotalCents: again.totalDueNowCents,
+    });
+    const [charged] = await billingHistory(ports, account.accountId);
+    expect({ total: charged?.amountCents, tax: charged?.taxCents }).toEqual({
+      total: again.totalDueNowCents,
+      tax: again.taxCents,
     });
   });
 });
