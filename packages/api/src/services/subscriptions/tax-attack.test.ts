@@ -144,4 +144,56 @@ describe("tax details attacks", () => {
       tax: again.taxCents,
     });
   });
+
+  it("Stripe failing mid-way never leaves a reverse charge the written details do not give (fails closed: VAT charged)", async () => {
+    const account = await newAccount();
+    const german = {
+      address: address({ country: "DE", city: "Berlin", postalCode: "10115" }),
+      taxId: { type: "eu_vat" as const, value: "DE123456789" },
+    };
+    await updateTaxDetails(ports, account, { ...german, requestKey: "midway-de-01" });
+    const customerId = await customerOf(account.accountId);
+    expect((await ports.billing.retrieveTaxDetails(customerId)).taxExempt).toBe("reverse");
+    const american = {
+      address: address({ country: "US", city: "San Francisco", state: "CA", postalCode: "94107" }),
+      taxId: null,
+    };
+    // Each Stripe write in turn fails once (Stripe unreachable); what Stripe holds must stay consistent.
+    for (const failing of ["replaceTaxId", "setCustomerAddress", "setTaxExempt"] as const) {
+      for (const [target, name] of [
+        [american, "us"],
+        [german, "de"],
+      ] as const) {
+        let failed = false;
+        const billing = new Proxy(ports.billing, {
+          get(real, property, receiver) {
+            const value = Reflect.get(real, property, receiver);
+            if (property !== failing || typeof value !== "function") {
+              return typeof value === "function" ? value.bind(real) : value;
+            }
+            return async (...args: unknown[]) => {
+              if (!failed) {
+                failed = true;
+                // The write reaches Stripe, its answer is lost (the worst case for the next step).
+                await value.apply(real, args);
+                throw new Error("Stripe unreachable");
+              }
+              return await value.apply(real, args);
+            };
+          },
+        });
+        await updateTaxDetails({ ...ports, billing }, account, {
+          ...target,
+          requestKey: `midway-${failing}-${name}`,
+        }).catch(() => undefined);
+        const details = await ports.billing.retrieveTaxDetails(customerId);
+        if (details.taxExempt === "reverse") expect(reverseChargeFor(details), failing).toBe(true);
+        // The retry of the same intent completes it.
+        await updateTaxDetails(ports, account, { ...target, requestKey: `midway-${failing}-${name}` });
+        const done = await ports.billing.retrieveTaxDetails(customerId);
+        expect(done.taxExempt).toBe(name === "de" ? "reverse" : "none");
+        expect(done.address?.country).toBe(name === "de" ? "DE" : "US");
+      }
+    }
+  });
 });

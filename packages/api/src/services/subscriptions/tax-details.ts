@@ -3,6 +3,7 @@
 // on invoices). A verified EU VAT ID of another EU country makes the customer reverse charged (Stripe's
 // `tax_exempt: reverse`); anything else is `none`. A live subscription made without Stripe Tax (before the
 // address was known) gets it from its next invoice on.
+import { randomUUID } from "node:crypto";
 import {
   type BillingAddress,
   TAX_ID_TYPES,
@@ -59,6 +60,17 @@ async function writeTaxDetails(
   requestKey: string,
 ): Promise<TaxDetailsView> {
   const key = `minutely-${account.accountId}-tax-details-${requestKey}`;
+  // Reverse charge off first, on again last: should Stripe fail between the writes (unreachable, its answer
+  // lost), the customer is never left reverse charged on a tax ID or address that do not give it; it pays
+  // VAT until the change is retried (fails closed).
+  // Setting a value is idempotent by itself: these writes get a key of their own each time, as a key of
+  // the intent would replay an earlier write of it at Stripe (a retry turning reverse charge off then on
+  // again would have its "on" replayed, not done, and be left off).
+  const once = (step: string) => `${key}-${step}-${randomUUID()}`;
+  const before = await ports.billing.retrieveTaxDetails(customerId);
+  if (before.taxExempt === "reverse") {
+    await ports.billing.setTaxExempt(customerId, "none", once("exempt-none"));
+  }
   // The tax ID first: should Stripe refuse it, the address is left as it was too.
   const details = await ports.billing
     .replaceTaxId(customerId, taxId, `${key}-tax-id`)
@@ -68,11 +80,13 @@ async function writeTaxDetails(
       }
       throw error;
     });
-  await ports.billing.setCustomerAddress(customerId, address, `${key}-address`);
+  await ports.billing.setCustomerAddress(customerId, address, once("address"));
   const after = { ...details, address };
   const wanted = reverseChargeFor(after) ? "reverse" : "none";
-  if (after.taxExempt !== wanted) {
-    await ports.billing.setTaxExempt(customerId, wanted, `${key}-exempt-${wanted}`);
+  if (wanted === "reverse") {
+    await ports.billing.setTaxExempt(customerId, "reverse", once("exempt-reverse"));
+  } else if (after.taxExempt !== "none") {
+    await ports.billing.setTaxExempt(customerId, "none", once("exempt-none"));
   }
   // A subscription made before the address was known (with a saved card, no Checkout) was created without
   // Stripe Tax: its next invoices are taxed from now on.
