@@ -9,6 +9,7 @@ import { AppError } from "../../errors.ts";
 import { testPorts } from "../../testing.ts";
 import { reverseChargeFor } from "../billing/index.ts";
 import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
+import { processStripeEvent } from "./stripe-webhooks.ts";
 import { billingHistory, previewUpgrade, subscribe, upgrade } from "./subscriptions.ts";
 import { updateTaxDetails } from "./tax-details.ts";
 
@@ -195,5 +196,35 @@ describe("tax details attacks", () => {
         expect(done.address?.country).toBe(name === "de" ? "DE" : "US");
       }
     }
+  });
+
+  it("a VAT ID deleted (or no longer verified) at Stripe ends the reverse charge when its webhook arrives", async () => {
+    const account = await newAccount();
+    await updateTaxDetails(ports, account, {
+      address: address({ country: "DE", city: "Berlin", postalCode: "10115" }),
+      taxId: { type: "eu_vat", value: "DE123456789" },
+      requestKey: "dashboard-de-01",
+    });
+    const customerId = await customerOf(account.accountId);
+    const [vat] = (await ports.stripe.customers.listTaxIds(customerId)).data;
+    if (!vat) throw new Error("expected the VAT ID");
+    // Removed in Stripe's dashboard: Stripe sends customer.tax_id.deleted.
+    await ports.stripe.customers.deleteTaxId(customerId, vat.id);
+    const event = (await ports.stripe.events.list({ type: "customer.tax_id.deleted", limit: 100 })).data.find(
+      (e) => (e.data.object as { id?: string }).id === vat.id,
+    );
+    if (!event) throw new Error("expected customer.tax_id.deleted");
+    await db.stripeEvent.create({
+      data: {
+        id: event.id,
+        type: event.type,
+        payload: JSON.parse(JSON.stringify(event)),
+        stripeCreatedAt: new Date(event.created * 1000),
+      },
+    });
+    await processStripeEvent(ports, event.id);
+    const details = await ports.billing.retrieveTaxDetails(customerId);
+    expect(details.taxIds).toEqual([]);
+    expect(details.taxExempt).toBe("none");
   });
 });

@@ -105,3 +105,34 @@ async function writeTaxDetails(
   }
   return taxDetailsViewOf({ ...after, taxExempt: wanted });
 }
+
+/**
+ * A customer's tax IDs or address changed at Stripe (its dashboard, a VAT ID's verification finishing or
+ * failing): the reverse charge follows what Stripe now holds (`customer.tax_id.*`, `customer.updated`
+ * webhooks). Written under the account's action lock with a fresh read, so it never undoes a change being
+ * made here (a concurrent one is a CONFLICT and the event is retried). `exempt`, set by hand at Stripe, is
+ * left as it is.
+ */
+export async function reconcileReverseCharge(ports: Ports, customerId: string): Promise<void> {
+  const account = await ports.db.account.findFirst({
+    where: { stripeCustomerId: customerId },
+    select: { id: true },
+  });
+  if (!account) return;
+  const decide = async () => {
+    const details = await ports.billing.retrieveTaxDetails(customerId);
+    const wanted = reverseChargeFor(details) ? "reverse" : "none";
+    return details.taxExempt === "exempt" || details.taxExempt === wanted ? null : wanted;
+  };
+  if ((await decide()) === null) return;
+  await withActionLock(ports, account.id, async () => {
+    const wanted = await decide();
+    if (wanted !== null) {
+      await ports.billing.setTaxExempt(
+        customerId,
+        wanted,
+        `minutely-${account.id}-reverse-charge-${wanted}-${randomUUID()}`,
+      );
+    }
+  });
+}
