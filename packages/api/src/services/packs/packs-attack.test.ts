@@ -324,7 +324,7 @@ describe("buying packs under attack", () => {
       const paid = await fetch(`${checkout.url}/pay`, {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded" },
-        body: "card=visa",
+        body: "card=visa&address_country=US&address_state=OR&address_postal_code=97201",
         redirect: "manual",
       });
       expect(paid.status).toBeLessThan(400);
@@ -354,7 +354,7 @@ describe("buying packs under attack", () => {
     const paid = await fetch(`${checkout.url}/pay`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: "card=visa",
+      body: "card=visa&address_country=US&address_state=OR&address_postal_code=97201",
       redirect: "manual",
     });
     const delivered = await deliver("checkout.session.completed", (o) => o.id === checkout.sessionId);
