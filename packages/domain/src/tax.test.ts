@@ -34,6 +34,18 @@ describe("validateBillingAddress", () => {
     });
   });
 
+  it("refuses two letters that are no country (unassigned, reserved, a VAT prefix)", () => {
+    for (const country of ["XX", "QQ", "ZZ", "EU", "UK", "EL", "AA"]) {
+      expect(validateBillingAddress(address({ country }))).toMatchObject({
+        ok: false,
+        error: { field: "address.country" },
+      });
+    }
+    for (const country of ["gb", "GR", "XK", "PR", "ch"]) {
+      expect(validateBillingAddress(address({ country }))).toMatchObject({ ok: true });
+    }
+  });
+
   it("needs the state and ZIP code in the US, the province and postal code in Canada", () => {
     expect(validateBillingAddress(address({ country: "US", postalCode: "94107" }))).toMatchObject({
       error: { field: "address.state" },

@@ -41,6 +41,23 @@ export const EU_COUNTRIES: readonly string[] = [
  */
 export const SELLER_TAX_COUNTRY = "IE";
 
+/**
+ * The countries an address may be in: ISO 3166-1 alpha-2's assigned codes, and XK (Kosovo, which Stripe
+ * takes). A code outside (XX, EU, UK, EL) is no country Stripe Tax can locate: a 400 naming the country.
+ */
+export const COUNTRY_CODES: ReadonlySet<string> = new Set(
+  (
+    "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT " +
+    "BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH " +
+    "ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT " +
+    "HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS " +
+    "LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI " +
+    "NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG " +
+    "SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG " +
+    "UM US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW"
+  ).split(" "),
+);
+
 const US_STATES = new Set(
   "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR".split(
     " ",
@@ -91,8 +108,8 @@ export function validateBillingAddress(
   input: BillingAddress,
 ): { ok: true; address: BillingAddress } | { ok: false; error: TaxFieldError } {
   const country = input.country.trim().toUpperCase();
-  if (!/^[A-Z]{2}$/.test(country)) {
-    return fail("address.country", "Choose a country (its two-letter code, e.g. DE or US).");
+  if (!COUNTRY_CODES.has(country)) {
+    return fail("address.country", "Choose a country (its two-letter ISO code, e.g. DE, US or GB).");
   }
   const line1 = blankToNull(input.line1);
   const line2 = blankToNull(input.line2);

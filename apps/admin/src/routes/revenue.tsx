@@ -218,9 +218,19 @@ export function RevenuePage({
                 </td>
                 <td className={`${td} text-right tabular-nums`}>
                   {formatAmount(-(given?.refundedCents ?? 0), currency)}
+                  {given && given.refundedTaxCents > 0 ? (
+                    <span className="block text-xs text-slate-500" data-refunded-tax={m.month}>
+                      incl. {formatAmount(given.refundedTaxCents, currency)} tax
+                    </span>
+                  ) : null}
                 </td>
                 <td className={`${td} text-right tabular-nums`}>
                   {formatAmount(-(given?.creditedCents ?? 0), currency)}
+                  {given && given.creditedTaxCents > 0 ? (
+                    <span className="block text-xs text-slate-500" data-credited-tax={m.month}>
+                      incl. {formatAmount(given.creditedTaxCents, currency)} tax
+                    </span>
+                  ) : null}
                 </td>
               </tr>
             );
@@ -247,7 +257,8 @@ export function RevenuePage({
             <li>
               <strong>Tax</strong> is not revenue: prices are exclusive of tax, so MRR and the movements never
               include the tax Stripe Tax adds to invoices. Every amount stays in its own currency, never
-              converted. Refunds give back what was paid, tax included.
+              converted. Refunds and credits give back what was paid, tax included; the tax share given back
+              (the invoice's tax over its total) is shown under them, and is no revenue.
             </li>
             <li>
               <strong>New</strong>: subscriptions Minutely recorded in the month that got past the first

@@ -1134,13 +1134,20 @@ class Upgrade implements Cmd {
       action: "upgrade",
       package_id: planIds[this.plan],
       proration_date: Math.floor(preview.prorationDate.getTime() / 1000),
+      // The total confirmed (as the customer app sends it): the upgrade charges it, or is a 409.
+      expected_total_cents: preview.totalDueNowCents,
     };
     if (this.intent) {
       // The customer app: one idempotency key for the intent, a double click and a retry after a lost answer
       // send it three times; one upgrade, one charge, the same answer each time. The same key with another
       // package is refused.
       const requestKey = `model-${this.index}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`;
-      const input = { packageId: planIds[this.plan], prorationDate: preview.prorationDate, requestKey };
+      const input = {
+        packageId: planIds[this.plan],
+        prorationDate: preview.prorationDate,
+        expectedTotalCents: preview.totalDueNowCents,
+        requestKey,
+      };
       type Upgraded = { upgrade: { invoice: { id: string; totalCents: number } | null } };
       const clicks = await Promise.all([
         trpc<Upgraded>(account.cookie, "mutation", "subscription.upgrade", input),

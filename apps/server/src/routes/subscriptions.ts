@@ -67,6 +67,18 @@ const ZActionRequestSchema = z.strictObject({
         "Upgrade: the Unix time (seconds) of the preview being confirmed; now when omitted. Must be " +
         "within the current billing period, not in the future and at most 30 minutes old (400 otherwise).",
     }),
+  expected_total_cents: z
+    .number()
+    .int("must be a whole number of minor units")
+    .min(0, "must be at least 0")
+    .max(Number.MAX_SAFE_INTEGER, "is too large")
+    .optional()
+    .meta({
+      description:
+        "Upgrade: the previewed total due now (minor units) being confirmed; when the upgrade would now " +
+        "charge another (the tax changed with the billing address), it is a 409 naming expected_total_cents " +
+        "and nothing changes.",
+    }),
   /** Subscribe: a promotion code (any case); refused with a 400 naming promotion_code and why. */
   promotion_code: z
     .string()
@@ -154,6 +166,7 @@ const ACTION_HANDLERS: Record<
       await subscriptions.upgrade(deps, account, {
         packageId: body.package_id,
         prorationDate: body.proration_date === undefined ? undefined : new Date(body.proration_date * 1000),
+        expectedTotalCents: body.expected_total_cents,
       }),
     ),
   downgrade: async (deps, account, body) =>

@@ -105,4 +105,89 @@ describe("billing address and tax ID over REST", () => {
     const account = await db.account.findUniqueOrThrow({ where: { id: accountId } });
     expect(account.stripeCustomerId).toBeNull();
   });
+
+  it("hostile bodies are a 400 naming the field, never a 500: lone surrogates, huge strings, prototype keys, wrong types", async () => {
+    const { cookie, accountId } = await customer("rest-tax-hostile@example.com");
+    const cases: [unknown, string][] = [
+      [{ ...french, address: { ...french.address, line2: "a".repeat(10_000) } }, "address.line2"],
+      [{ ...french, address: null }, "address"],
+      [{ ...french, address: [] }, "address"],
+      [{ ...french, tax_id: [] }, "tax_id"],
+      [{ ...french, tax_id: { type: "eu_vat", value: 123456789 } }, "tax_id.value"],
+      [{ ...french, address: { ...french.address, city: 7 } }, "address.city"],
+      [
+        { ...french, address: { ...french.address, country: "us", state: null, postal_code: null } },
+        "address.state",
+      ],
+      [{ ...french, address: { ...french.address, country: "XX" } }, "address.country"],
+    ];
+    for (const [payload, field] of cases) {
+      const answer = await post(
+        cookie,
+        payload,
+        `rest-tax-hostile-${cases.findIndex((c) => c[0] === payload)}`,
+      );
+      expect(answer.statusCode, answer.body).toBe(400);
+      expect(Object.keys(answer.json().fields ?? {}), answer.body).toContain(field);
+    }
+    // A lone surrogate is no Unicode text (Stripe's form encoding would throw on it): refused with the body.
+    for (const bad of ["Rue \\ud800", "\\udfff", "x\\ud83d"]) {
+      const raw = JSON.stringify({ ...french, address: { ...french.address, line1: "LINE" } }).replace(
+        "LINE",
+        bad,
+      );
+      const answer = await app.inject({
+        method: "POST",
+        url: "/api/billing/tax-details",
+        headers: {
+          cookie,
+          origin: TEST_ORIGIN,
+          "content-type": "application/json",
+          "idempotency-key": "rest-tax-surrogate",
+        },
+        payload: raw,
+      });
+      expect(answer.statusCode, answer.body).toBe(400);
+    }
+    const proto = await app.inject({
+      method: "POST",
+      url: "/api/billing/tax-details",
+      headers: {
+        cookie,
+        origin: TEST_ORIGIN,
+        "content-type": "application/json",
+        "idempotency-key": "rest-tax-proto",
+      },
+      payload: `{"address":{"country":"FR","line1":null,"line2":null,"city":null,"state":null,"postal_code":null,"__proto__":{"admin":true}},"tax_id":null}`,
+    });
+    expect(proto.statusCode, proto.body).toBe(400);
+    const account = await db.account.findUniqueOrThrow({ where: { id: accountId } });
+    expect(account.stripeCustomerId).toBeNull();
+    // Unicode that is well formed is an address like any other.
+    const ok = await post(
+      cookie,
+      {
+        ...french,
+        address: { ...french.address, line1: "Straße 1 — 東京 🏢", city: "Zürich" },
+        tax_id: null,
+      },
+      "rest-tax-unicode",
+    );
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(ok.json().address.line1).toBe("Straße 1 — 東京 🏢");
+  });
+
+  it("ten retries of one Idempotency-Key at once change Stripe once and answer alike", async () => {
+    const { cookie } = await customer("rest-tax-retries@example.com");
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => post(cookie, french, "rest-tax-retried-key")),
+    );
+    for (const answer of answers) expect([200, 409], answer.body).toContain(answer.statusCode);
+    const ok = answers.filter((a) => a.statusCode === 200);
+    expect(ok.length).toBeGreaterThan(0);
+    for (const answer of ok) expect(answer.json()).toEqual(ok[0]?.json());
+    const again = await post(cookie, french, "rest-tax-retried-key");
+    expect(again.statusCode, again.body).toBe(200);
+    expect(again.json()).toEqual(ok[0]?.json());
+  });
 });

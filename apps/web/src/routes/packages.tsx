@@ -50,6 +50,10 @@ function UpgradeDialog({
         onClose();
         await navigate({ to: "/billing" });
       },
+      // The total changed since the preview (the billing address, so the tax, changed): show the new one.
+      onError: async () => {
+        await preview.refetch();
+      },
     }),
   );
   return (
@@ -107,7 +111,11 @@ function UpgradeDialog({
             <Button
               disabled={upgrade.isPending}
               onClick={() =>
-                upgrade.mutate({ packageId: pkg.id, prorationDate: new Date(preview.data.prorationDate) })
+                upgrade.mutate({
+                  packageId: pkg.id,
+                  prorationDate: new Date(preview.data.prorationDate),
+                  expectedTotalCents: preview.data.totalDueNowCents,
+                })
               }
             >
               {upgrade.isPending

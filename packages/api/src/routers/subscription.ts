@@ -44,7 +44,17 @@ export const ZSubscribeRequestSchema = z.strictObject({
   requestKey: ZRequestKeySchema,
 });
 export const ZUpgradeRequestSchema = withRequestKey(
-  z.strictObject({ packageId, prorationDate: ZInstantSchema }),
+  z.strictObject({
+    packageId,
+    prorationDate: ZInstantSchema,
+    /** The preview's totalDueNowCents the customer confirmed: another total now is a 409 (tax changed). */
+    expectedTotalCents: z
+      .number({ error: "must be the previewed total in minor units" })
+      .int("must be a whole number of minor units")
+      .min(0, "must be at least 0")
+      .max(Number.MAX_SAFE_INTEGER, "is too large")
+      .optional(),
+  }),
 );
 export const ZDowngradeRequestSchema = withRequestKey(
   z.strictObject({

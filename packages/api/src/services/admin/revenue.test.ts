@@ -165,7 +165,9 @@ describe("admin.revenue.overview", () => {
     await adjustAccount(ports, admin, upgrader.accountId, note, "revenue-credit-1");
     const after = await later.revenue.overview({ months: 6 });
     const given = after.months.flatMap((m) => m.givenBack);
-    expect(given).toEqual([{ currency: "usd", refundedCents: 1_000, creditedCents: 500 }]);
+    expect(given).toEqual([
+      { currency: "usd", refundedCents: 1_000, creditedCents: 500, refundedTaxCents: 0, creditedTaxCents: 0 },
+    ]);
     const month = after.months.find((m) => m.givenBack.length > 0);
     expect(month?.month).toBe(now.toISOString().slice(0, 7));
     expect(after.totals).toEqual(before.totals);

@@ -24,7 +24,8 @@
 // - Refunds and credits: money given back in the month (invoice_adjustment rows that succeeded: refunds of
 //   payments, credit notes, balance credits; Minutely's and those made in Stripe's dashboard), per currency.
 //   They lower the month's revenue, not MRR: a one-off refund or credit does not change what a subscription
-//   recurs at (its price and recurring discount do), so `netCents` is the MRR movement without them.
+//   recurs at (its price and recurring discount do), so `netCents` is the MRR movement without them. Each
+//   says its tax share (the invoice's tax over its total, rounded half up): tax given back is no revenue.
 // Not counted as movements: access lost or regained without a cancellation (past_due -> unpaid, say).
 import { Prisma } from "@minutely/db";
 import { TRIAL_LIMITS } from "@minutely/domain";
@@ -64,7 +65,17 @@ export interface MonthMovements {
     netCents: number;
   }[];
   /** Money given back in the month per currency, in minor units (revenue, not MRR). */
-  givenBack: { currency: string; refundedCents: number; creditedCents: number }[];
+  /**
+   * Money given back in the month, per currency: refunds and credits as paid back (tax included), and the
+   * tax share of each (`…TaxCents`, never revenue), so the revenue given back is the difference.
+   */
+  givenBack: {
+    currency: string;
+    refundedCents: number;
+    creditedCents: number;
+    refundedTaxCents: number;
+    creditedTaxCents: number;
+  }[];
 }
 
 export interface RevenueOverview {
@@ -204,12 +215,33 @@ export async function revenueOverview(
         AND e.payload #> '{data,previous_attributes,items,data,0,price}' IS NOT NULL
       ORDER BY e.stripe_created_at, e.id`,
     // Index invoice_adjustment(created_at).
-    db.$queryRaw<{ month: string; currency: string; refunded: bigint; credited: bigint }[]>`
-      SELECT to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month, a.currency::text AS currency,
-        COALESCE(sum(a.amount_cents) FILTER (WHERE a.kind = 'refund'), 0)::bigint AS refunded,
-        COALESCE(sum(a.amount_cents) FILTER (WHERE a.kind <> 'refund'), 0)::bigint AS credited
-      FROM invoice_adjustment a
-      WHERE a.status = 'succeeded' AND a.created_at >= ${from}
+    // The tax share of what was given back on an invoice is the invoice's tax share of its total (rounded
+    // half up to the minor unit): tax that was never revenue, given back with it.
+    db.$queryRaw<
+      {
+        month: string;
+        currency: string;
+        refunded: bigint;
+        credited: bigint;
+        refunded_tax: bigint;
+        credited_tax: bigint;
+      }[]
+    >`
+      SELECT month, currency,
+        COALESCE(sum(amount) FILTER (WHERE kind = 'refund'), 0)::bigint AS refunded,
+        COALESCE(sum(amount) FILTER (WHERE kind <> 'refund'), 0)::bigint AS credited,
+        COALESCE(sum(tax) FILTER (WHERE kind = 'refund'), 0)::bigint AS refunded_tax,
+        COALESCE(sum(tax) FILTER (WHERE kind <> 'refund'), 0)::bigint AS credited_tax
+      FROM (
+        SELECT to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month, a.currency::text AS currency,
+          a.kind, a.amount_cents::bigint AS amount,
+          CASE WHEN b.tax_cents > 0 AND b.total_cents > 0
+            THEN (2 * a.amount_cents::bigint * b.tax_cents + b.total_cents) / (2 * b.total_cents::bigint)
+            ELSE 0 END AS tax
+        FROM invoice_adjustment a
+        LEFT JOIN billing_history b ON b.id = a.billing_history_id
+        WHERE a.status = 'succeeded' AND a.created_at >= ${from}
+      ) given
       GROUP BY 1, 2`,
     // Trials: trialing now, and per month started, ended and converted (index subscription(created_at)).
     db.$queryRaw<TrialRow[]>`
@@ -330,6 +362,8 @@ export async function revenueOverview(
       currency: row.currency.trim(),
       refundedCents: Number(row.refunded),
       creditedCents: Number(row.credited),
+      refundedTaxCents: Number(row.refunded_tax),
+      creditedTaxCents: Number(row.credited_tax),
     });
   }
   let trialingSubscribers = 0;

@@ -19,6 +19,7 @@ import { ownerOf } from "../owner.ts";
 import { applyPackCheckout, applyPackPaymentIntent, applyTopUpPaymentFailed } from "../packs/index.ts";
 import { rebillVoidedRenewal } from "./pause.ts";
 import { applyCompletedCheckout } from "./subscriptions.ts";
+import { reconcileReverseCharge } from "./tax-details.ts";
 import { notifyTrialEnded, notifyTrialWillEnd } from "./trials.ts";
 
 /** How often the queue tries an event before giving up (a failed event below this is still retried). */
@@ -137,9 +138,14 @@ async function guardOneSubscription(ports: Ports, object: StripeObject, eventId:
 
 /** A customer.updated event that changed the customer's balance. */
 function balanceChanged(payload: unknown): boolean {
+  return previousHas(payload, "balance");
+}
+
+/** Whether an `*.updated` event's previous attributes hold `key` (it changed). */
+function previousHas(payload: unknown, key: string): boolean {
   const previous = (payload as { data?: { previous_attributes?: Record<string, unknown> } } | null)?.data
     ?.previous_attributes;
-  return previous !== undefined && previous !== null && "balance" in previous;
+  return previous !== undefined && previous !== null && key in previous;
 }
 
 /** Applies one recorded event. Idempotent: syncing again changes nothing; mail is deduplicated. */
@@ -199,6 +205,13 @@ export async function processStripeEvent(ports: Ports, eventId: string): Promise
       const customerId = idOf(object.customer);
       if (customerId) await reconcileBalanceCredits(ports, customerId);
     }
+    // A tax ID added, removed or (un)verified, or the address changed, at Stripe: the reverse charge follows.
+    const taxCustomerId = type.startsWith("customer.tax_id.")
+      ? idOf(object.customer)
+      : type === "customer.updated" && previousHas(event.payload, "address")
+        ? (object.id ?? null)
+        : null;
+    if (taxCustomerId) await reconcileReverseCharge(ports, taxCustomerId);
     if (DUPLICATE_CHECK_EVENTS.has(type)) await guardOneSubscription(ports, object, eventId);
     await ports.db.stripeEvent.update({
       where: { id: eventId },

@@ -722,7 +722,16 @@ async function upgradeConfirmation(
 export async function upgrade(
   ports: Ports,
   account: AccountRef,
-  input: { packageId: string | undefined; prorationDate?: Date | undefined },
+  input: {
+    packageId: string | undefined;
+    prorationDate?: Date | undefined;
+    /**
+     * The total the customer confirmed (the preview's `totalDueNowCents`): when the upgrade would now charge
+     * another (the billing address, so the tax, changed since the preview), it is refused with a 409 naming
+     * `expectedTotalCents` and nothing is changed, so the customer reviews the new total.
+     */
+    expectedTotalCents?: number | undefined;
+  },
 ): Promise<UpgradeResult> {
   assertMayBuy(ports, account);
   const target = await loadTarget(ports, input.packageId);
@@ -747,6 +756,26 @@ export async function upgrade(
         // The new plan measures the whole current period: overage reported so far under the old one is
         // withdrawn first, or Stripe would put it on the upgrade's invoice (as the preview leaves it out).
         const row = await ports.db.account.findUniqueOrThrow({ where: { id: account.accountId } });
+        if (input.expectedTotalCents !== undefined && prorate) {
+          const now = await ports.billing
+            .previewPriceChange({
+              customerId: row.stripeCustomerId ?? "",
+              subscriptionId: current.stripeSubscriptionId,
+              itemId: remote.itemId,
+              priceId: target.stripePriceId ?? "",
+              prorationDate,
+              withdrawOverage: { accountId: account.accountId, periodStart: current.currentPeriodStart },
+            })
+            .catch(fromTaxLocationRequired);
+          if (now.totalDueNowCents !== input.expectedTotalCents) {
+            throw new AppError(
+              "CONFLICT",
+              `The total due now changed since your preview (the tax changed with your billing address): ` +
+                `${priceLabel(now.totalDueNowCents, now.currency)}, not ${priceLabel(input.expectedTotalCents, now.currency)}. Nothing was charged; review the new total and confirm again.`,
+              "expectedTotalCents",
+            );
+          }
+        }
         withdrawnFrom = current.currentPeriodStart;
         await withdrawCurrentOverage(ports, {
           accountId: account.accountId,
@@ -1223,4 +1252,13 @@ export function billingHistoryOf(
      */
     lines: invoiceLinesOf(r.lines),
   }));
+}
+
+/** An amount in minor units for people, e.g. 238.00 EUR (the currency's own number of decimals). */
+function priceLabel(cents: number, currency: string): string {
+  const code = currency.toUpperCase();
+  const digits =
+    new Intl.NumberFormat("en", { style: "currency", currency: code }).resolvedOptions()
+      .maximumFractionDigits ?? 2;
+  return `${(cents / 10 ** digits).toFixed(digits)} ${code}`;
 }

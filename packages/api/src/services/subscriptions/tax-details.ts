@@ -3,6 +3,7 @@
 // on invoices). A verified EU VAT ID of another EU country makes the customer reverse charged (Stripe's
 // `tax_exempt: reverse`); anything else is `none`. A live subscription made without Stripe Tax (before the
 // address was known) gets it from its next invoice on.
+import { randomUUID } from "node:crypto";
 import {
   type BillingAddress,
   TAX_ID_TYPES,
@@ -15,7 +16,7 @@ import { AppError } from "../../errors.ts";
 import { ProviderResourceMissingError, TaxIdRefusedError } from "../../ports/billing.ts";
 import { reverseChargeFor, type TaxDetailsView, taxDetailsViewOf } from "../billing/index.ts";
 import { currentSubscription } from "./account-subscription.ts";
-import { type AccountRef, ensureCustomer } from "./subscriptions.ts";
+import { type AccountRef, ensureCustomer, withActionLock } from "./subscriptions.ts";
 
 export { TAX_ID_TYPES };
 
@@ -42,7 +43,34 @@ export async function updateTaxDetails(
     taxId = checked.taxId;
   }
   const { customerId } = await ensureCustomer(ports, account);
-  const key = `minutely-${account.accountId}-tax-details-${input.requestKey}`;
+  // One change of the account at a time (another tab's save, an upgrade): the reverse charge decided below
+  // is the one of the tax ID and address this change wrote, not a mix with another's (a concurrent one is
+  // a 409, its retry applies it whole).
+  return await withActionLock(ports, account.accountId, () =>
+    writeTaxDetails(ports, account, customerId, address.address, taxId, input.requestKey),
+  );
+}
+
+async function writeTaxDetails(
+  ports: Ports,
+  account: AccountRef,
+  customerId: string,
+  address: BillingAddress,
+  taxId: TaxIdInput | null,
+  requestKey: string,
+): Promise<TaxDetailsView> {
+  const key = `minutely-${account.accountId}-tax-details-${requestKey}`;
+  // Reverse charge off first, on again last: should Stripe fail between the writes (unreachable, its answer
+  // lost), the customer is never left reverse charged on a tax ID or address that do not give it; it pays
+  // VAT until the change is retried (fails closed).
+  // Setting a value is idempotent by itself: these writes get a key of their own each time, as a key of
+  // the intent would replay an earlier write of it at Stripe (a retry turning reverse charge off then on
+  // again would have its "on" replayed, not done, and be left off).
+  const once = (step: string) => `${key}-${step}-${randomUUID()}`;
+  const before = await ports.billing.retrieveTaxDetails(customerId);
+  if (before.taxExempt === "reverse") {
+    await ports.billing.setTaxExempt(customerId, "none", once("exempt-none"));
+  }
   // The tax ID first: should Stripe refuse it, the address is left as it was too.
   const details = await ports.billing
     .replaceTaxId(customerId, taxId, `${key}-tax-id`)
@@ -52,11 +80,13 @@ export async function updateTaxDetails(
       }
       throw error;
     });
-  await ports.billing.setCustomerAddress(customerId, address.address, `${key}-address`);
-  const after = { ...details, address: address.address };
+  await ports.billing.setCustomerAddress(customerId, address, once("address"));
+  const after = { ...details, address };
   const wanted = reverseChargeFor(after) ? "reverse" : "none";
-  if (after.taxExempt !== wanted) {
-    await ports.billing.setTaxExempt(customerId, wanted, `${key}-exempt-${wanted}`);
+  if (wanted === "reverse") {
+    await ports.billing.setTaxExempt(customerId, "reverse", once("exempt-reverse"));
+  } else if (after.taxExempt !== "none") {
+    await ports.billing.setTaxExempt(customerId, "none", once("exempt-none"));
   }
   // A subscription made before the address was known (with a saved card, no Checkout) was created without
   // Stripe Tax: its next invoices are taxed from now on.
@@ -74,4 +104,35 @@ export async function updateTaxDetails(
     }
   }
   return taxDetailsViewOf({ ...after, taxExempt: wanted });
+}
+
+/**
+ * A customer's tax IDs or address changed at Stripe (its dashboard, a VAT ID's verification finishing or
+ * failing): the reverse charge follows what Stripe now holds (`customer.tax_id.*`, `customer.updated`
+ * webhooks). Written under the account's action lock with a fresh read, so it never undoes a change being
+ * made here (a concurrent one is a CONFLICT and the event is retried). `exempt`, set by hand at Stripe, is
+ * left as it is.
+ */
+export async function reconcileReverseCharge(ports: Ports, customerId: string): Promise<void> {
+  const account = await ports.db.account.findFirst({
+    where: { stripeCustomerId: customerId },
+    select: { id: true },
+  });
+  if (!account) return;
+  const decide = async () => {
+    const details = await ports.billing.retrieveTaxDetails(customerId);
+    const wanted = reverseChargeFor(details) ? "reverse" : "none";
+    return details.taxExempt === "exempt" || details.taxExempt === wanted ? null : wanted;
+  };
+  if ((await decide()) === null) return;
+  await withActionLock(ports, account.id, async () => {
+    const wanted = await decide();
+    if (wanted !== null) {
+      await ports.billing.setTaxExempt(
+        customerId,
+        wanted,
+        `minutely-${account.id}-reverse-charge-${wanted}-${randomUUID()}`,
+      );
+    }
+  });
 }
