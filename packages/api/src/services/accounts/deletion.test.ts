@@ -420,4 +420,30 @@ describe("account deletion", () => {
       email: null,
     });
   });
+
+  it("a reset link asked for before the deletion cannot bring the pseudonymised person back", async () => {
+    const email = `reset-${crypto.randomUUID()}@example.com`;
+    const password = "correct horse battery";
+    const { user } = await auth.api.signUpEmail({ body: { email, password, name: "Resetting Co" } });
+    const membership = await db.accountMember.findFirstOrThrow({ where: { userId: user.id } });
+    await auth.api.requestPasswordReset({ body: { email } });
+    const pending = await db.verification.findFirstOrThrow({
+      where: { value: user.id, identifier: { startsWith: "reset-password:" } },
+    });
+    const token = pending.identifier.slice("reset-password:".length);
+
+    await deleteAccount(
+      ports,
+      { userId: user.id, accountId: membership.accountId },
+      { confirmation: "Resetting Co" },
+    );
+
+    // The link still in the mailbox must not set a password on the pseudonymised user (better-auth would
+    // create a credential for a user without one), nor sign anyone in as deleted-<id>@deleted.invalid.
+    await expect(
+      auth.api.resetPassword({ body: { token, newPassword: "a new password 1" } }),
+    ).rejects.toMatchObject({ body: { code: "INVALID_TOKEN" } });
+    expect(await db.authCredential.count({ where: { userId: user.id } })).toBe(0);
+    expect(await db.verification.count({ where: { value: user.id } })).toBe(0);
+  });
 });

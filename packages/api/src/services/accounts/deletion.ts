@@ -141,7 +141,12 @@ async function deleteLocked(ports: Ports, accountId: string): Promise<AccountDel
     const emails = leaving.map((m) => m.user.email);
     await tx.session.deleteMany({ where: { userId: { in: userIds } } });
     await tx.authCredential.deleteMany({ where: { userId: { in: userIds } } });
-    await tx.verification.deleteMany({ where: { identifier: { in: emails } } });
+    // Pending links: verification rows named by the address, and password reset tokens, which better-auth
+    // stores as `reset-password:<token>` with the user's id as the value. A reset link left in the mailbox
+    // would otherwise give the pseudonymised user a new password (better-auth creates the missing credential).
+    await tx.verification.deleteMany({
+      where: { OR: [{ identifier: { in: emails } }, { value: { in: userIds } }] },
+    });
     for (const userId of userIds) {
       await tx.user.update({
         where: { id: userId },
