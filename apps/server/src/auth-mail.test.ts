@@ -173,6 +173,42 @@ describe("password reset", () => {
     expect((await post("sign-in/email", { email, password: "new-password-1" })).statusCode).toBe(200);
   });
 
+  it("a new password voids every reset link still pending (another link used, or the password changed)", async () => {
+    // Two links asked for; the second one is used: the first must not set the password again.
+    const email = "two-links@example.com";
+    await signUp(email, "old-password-1");
+    await post("request-password-reset", { email });
+    const first = await linkToken(email, "/reset-password");
+    await db.mailMessage.deleteMany({ where: { to: email } });
+    await post("request-password-reset", { email });
+    const second = await linkToken(email, "/reset-password");
+    expect(second).not.toBe(first);
+    const used = await post("reset-password", { token: second, newPassword: "new-password-1" });
+    expect(used.statusCode, used.body).toBe(200);
+    const stale = await post("reset-password", { token: first, newPassword: "attacker-password-1" });
+    expect(stale.statusCode, stale.body).toBe(400);
+    expect(stale.json().code).toBe("INVALID_TOKEN");
+    expect((await post("sign-in/email", { email, password: "new-password-1" })).statusCode).toBe(200);
+
+    // A link asked for, then the password changed in the settings: the link is void.
+    const other = "changed@example.com";
+    const cookie = await signUp(other, "old-password-1");
+    await post("request-password-reset", { email: other });
+    const pending = await linkToken(other, "/reset-password");
+    const changed = await post(
+      "change-password",
+      { currentPassword: "old-password-1", newPassword: "changed-password-1" },
+      { cookie },
+    );
+    expect(changed.statusCode, changed.body).toBe(200);
+    const late = await post("reset-password", { token: pending, newPassword: "attacker-password-1" });
+    expect(late.statusCode, late.body).toBe(400);
+    expect(late.json().code).toBe("INVALID_TOKEN");
+    expect((await post("sign-in/email", { email: other, password: "changed-password-1" })).statusCode).toBe(
+      200,
+    );
+  });
+
   it("refuses an unknown token with 400 INVALID_TOKEN, and bad input with 400 naming the field", async () => {
     const bad = await post("reset-password", { token: "nope", newPassword: "long-enough-1" });
     expect(bad.statusCode).toBe(400);

@@ -33,6 +33,17 @@ export interface AuthOptions {
   mail?: AuthMail;
 }
 
+/**
+ * Voids the user's password reset links still pending (better-auth stores each as verification
+ * `reset-password:<token>` with the user's id as its value): a new password, by a link or in the settings,
+ * makes every older link useless, so a link that leaked (a shared mailbox, a forwarded mail) cannot undo it.
+ */
+export async function voidPasswordResetLinks(db: Database, userId: string): Promise<void> {
+  await db.verification.deleteMany({
+    where: { value: userId, identifier: { startsWith: "reset-password:" } },
+  });
+}
+
 /** A password reset link works once, for an hour. */
 export const RESET_PASSWORD_TOKEN_SECONDS = 60 * 60;
 /** An email verification link works for a day (and again: verifying twice is verified). */
@@ -143,6 +154,10 @@ export function createAuth(options: AuthOptions) {
       resetPasswordTokenExpiresIn: RESET_PASSWORD_TOKEN_SECONDS,
       // A new password ends every session: whoever knew the old one is signed out.
       revokeSessionsOnPasswordReset: true,
+      // ...and voids the other links still pending.
+      onPasswordReset: async ({ user }: { user: { id: string } }) => {
+        await voidPasswordResetLinks(options.db, user.id);
+      },
       ...(options.mail
         ? {
             sendResetPassword: async ({
@@ -191,6 +206,22 @@ export function createAuth(options: AuthOptions) {
       updateAge: 60 * 60 * 24,
     },
     verification: { modelName: "verification" },
+    databaseHooks: {
+      account: {
+        update: {
+          // change-password writes the credential's new hash: the reset links asked for before are void.
+          after: async (credential: { userId?: unknown; providerId?: unknown; password?: unknown }) => {
+            if (
+              credential.providerId === "credential" &&
+              typeof credential.userId === "string" &&
+              typeof credential.password === "string"
+            ) {
+              await voidPasswordResetLinks(options.db, credential.userId);
+            }
+          },
+        },
+      },
+    },
     // Rate limits are applied by the HTTP server (shared with the rest of the API).
     rateLimit: { enabled: false },
     telemetry: { enabled: false },
