@@ -412,7 +412,8 @@ export interface BillingProvider {
   /**
    * Removes the customer's personal data at Stripe (account deletion, docs/accounts.md): name, email, phone,
    * address and description cleared (Minutely never sets a shipping address), the metadata marked deleted, every saved payment method
-   * detached. The customer itself stays: its invoices, credit notes and payments are kept for the tax law.
+   * detached, and its Checkout pages still open expired (completed later, one would bill the deleted account).
+   * The customer itself stays: its invoices, credit notes and payments are kept for the tax law.
    * Idempotent: a scrubbed customer is scrubbed again to the same state.
    */
   scrubCustomer(customerId: string, idempotencyKey: string): Promise<void>;

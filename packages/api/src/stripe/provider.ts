@@ -693,6 +693,26 @@ export class StripeBillingProvider implements BillingProvider {
     return viaStripe(async () => {
       const customer = await this.stripe.customers.retrieve(customerId);
       if (customer.deleted) return;
+      // Checkout pages still open (a subscription, a pack, a new card; they live for a day) expire first:
+      // completed in a forgotten tab, one would start billing, or charge, the deleted account.
+      for await (const session of this.stripe.checkout.sessions.list({
+        customer: customerId,
+        status: "open",
+        limit: 100,
+      })) {
+        try {
+          await this.stripe.checkout.sessions.expire(
+            session.id,
+            {},
+            { idempotencyKey: `${idempotencyKey}-expire-${session.id}` },
+          );
+        } catch (error) {
+          // Completed or expired since it was listed: not open any more, which is all this asks.
+          if (!(error instanceof Stripe.errors.StripeInvalidRequestError)) throw error;
+          const now = await this.stripe.checkout.sessions.retrieve(session.id);
+          if (now.status === "open") throw error;
+        }
+      }
       await this.stripe.customers.update(
         customerId,
         {

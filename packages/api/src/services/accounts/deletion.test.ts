@@ -446,4 +446,37 @@ describe("account deletion", () => {
     expect(await db.authCredential.count({ where: { userId: user.id } })).toBe(0);
     expect(await db.verification.count({ where: { value: user.id } })).toBe(0);
   });
+
+  it("expires the customer's open Checkout pages: none can start a subscription or buy a pack afterwards", async () => {
+    const a = await paidAccount("Open Tabs Co");
+    const product = await ports.stripe.products.create({ name: "Bigger" });
+    const monthly = await ports.stripe.prices.create({
+      product: product.id,
+      unit_amount: 19900,
+      currency: "usd",
+      recurring: { interval: "month" },
+    });
+    const once = await ports.stripe.prices.create({ product: product.id, unit_amount: 500, currency: "usd" });
+    const urls = { success_url: "http://app.test/ok", cancel_url: "http://app.test/no" };
+    const subscriptionPage = await ports.stripe.checkout.sessions.create({
+      mode: "subscription",
+      customer: a.customerId,
+      line_items: [{ price: monthly.id, quantity: 1 }],
+      ...urls,
+    });
+    const packPage = await ports.stripe.checkout.sessions.create({
+      mode: "payment",
+      customer: a.customerId,
+      line_items: [{ price: once.id, quantity: 1 }],
+      metadata: { minutely_account_id: a.accountId },
+      ...urls,
+    });
+
+    await deleteAccount(ports, a, { confirmation: "Open Tabs Co" });
+
+    // A page left open in another tab (Checkout pages live for a day) must not bill the deleted account.
+    for (const page of [subscriptionPage, packPage]) {
+      expect((await ports.stripe.checkout.sessions.retrieve(page.id)).status).toBe("expired");
+    }
+  });
 });
