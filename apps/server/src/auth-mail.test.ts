@@ -107,6 +107,27 @@ describe("the buy gate", () => {
     expect(refused.statusCode, refused.body).toBe(403);
     expect(refused.json().message).toMatch(/confirm your email address \(buyer@example\.com\)/i);
 
+    // Minute packs are buying too: with the saved card, through Checkout, or by turning on auto top-up.
+    const pack = "00000000-0000-4000-8000-000000000001";
+    for (const method of ["saved_card", "checkout"]) {
+      const packRefused = await app.inject({
+        method: "POST",
+        url: "/api/packs/purchase",
+        headers: { origin: TEST_ORIGIN, cookie, "idempotency-key": `unverified-pack-${method}` },
+        payload: { pack_id: pack, method },
+      });
+      expect(packRefused.statusCode, packRefused.body).toBe(403);
+      expect(packRefused.json().message).toMatch(/confirm your email address/i);
+    }
+    const topUpRefused = await app.inject({
+      method: "POST",
+      url: "/api/packs/auto-top-up",
+      headers: { origin: TEST_ORIGIN, cookie },
+      payload: { auto_top_up: { pack_id: pack, threshold_minutes: 10, max_per_month: 1 } },
+    });
+    expect(topUpRefused.statusCode, topUpRefused.body).toBe(403);
+    expect(topUpRefused.json().message).toMatch(/confirm your email address/i);
+
     // Everything else works unverified: the dashboard, for one.
     const dashboard = await app.inject({
       method: "GET",

@@ -117,6 +117,7 @@ export {
 } from "./services/metering/index.ts";
 export {
   type AutoTopUpView,
+  assertMayBuyPacks,
   autoTopUpView,
   buyPackWithCheckout,
   buyPackWithSavedCard,

@@ -6,6 +6,7 @@ import {
   AppError,
   type Auth,
   type AutoTopUpView,
+  assertMayBuyPacks,
   autoTopUpView,
   buyPackWithCheckout,
   buyPackWithSavedCard,
@@ -236,7 +237,7 @@ export async function registerPackRoutes(app: FastifyInstance, deps: Ports & { a
     },
     authorize: (req) => requireCustomer(deps.auth, req),
     handler: async ({ req, viewer, body }) =>
-      await purchase(req, viewer.accountId, body).catch((error: unknown) => {
+      await purchase(req, viewer, body).catch((error: unknown) => {
         // The services name the key as tRPC does (requestKey): here it is the header.
         if (error instanceof AppError && error.field === "requestKey") {
           throw new RestError(httpStatusOf(error.code), {
@@ -251,9 +252,11 @@ export async function registerPackRoutes(app: FastifyInstance, deps: Ports & { a
 
   async function purchase(
     req: FastifyRequest,
-    accountId: string,
+    viewer: { accountId: string; email: string; name: string; emailVerified?: boolean | undefined },
     body: z.output<typeof ZPurchaseRequestSchema>,
   ): Promise<z.input<typeof ZPurchaseResponseSchema>> {
+    const accountId = viewer.accountId;
+    assertMayBuyPacks(deps, viewer);
     const requestKey = requiredKey(req);
     if (body.method === "checkout") {
       const base = deps.settings.appUrl;

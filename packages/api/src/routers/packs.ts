@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ZRequestKeySchema } from "../idempotency.ts";
 import {
+  assertMayBuyPacks,
   autoTopUpView,
   buyPackWithCheckout,
   buyPackWithSavedCard,
@@ -36,6 +37,7 @@ export const packsRouter = router({
     .input(ZBuyPackRequestSchema)
     .use(idempotent())
     .mutation(({ ctx, input }) => {
+      assertMayBuyPacks(ctx, { ...ctx.viewer, accountId: ctx.accountId });
       const base = ctx.settings.appUrl;
       return buyPackWithCheckout(ctx, ctx.accountId, {
         packId: input.packId,
@@ -48,9 +50,10 @@ export const packsRouter = router({
   buyWithSavedCard: accountProcedure
     .input(ZBuyPackRequestSchema)
     .use(idempotent())
-    .mutation(({ ctx, input }) =>
-      buyPackWithSavedCard(ctx, ctx.accountId, { packId: input.packId, requestKey: input.requestKey }),
-    ),
+    .mutation(({ ctx, input }) => {
+      assertMayBuyPacks(ctx, { ...ctx.viewer, accountId: ctx.accountId });
+      return buyPackWithSavedCard(ctx, ctx.accountId, { packId: input.packId, requestKey: input.requestKey });
+    }),
   autoTopUp: router({
     get: accountProcedure.input(ZNoInputRequestSchema).query(({ ctx }) => autoTopUpView(ctx, ctx.accountId)),
     /** Sets (settings null: turns off) auto top-up; saving lifts a stop left by a failed top-up. Audited. */

@@ -23,7 +23,7 @@ import { AppError } from "../../errors.ts";
 import { writeAudit } from "../audit.ts";
 import { endedBy, enqueuePackTopUp, loadMeteringSubscription, nowFor } from "../metering/index.ts";
 import { ownerOf } from "../owner.ts";
-import { grantForPayment, purchasable } from "./packs.ts";
+import { assertMayBuyPacks, grantForPayment, purchasable } from "./packs.ts";
 
 /** A claim left pending this long is taken to be abandoned (a crash) and resumed with its own key. */
 const PENDING_RESUME_MS = 5 * 60_000;
@@ -109,6 +109,8 @@ export async function setAutoTopUp(
   accountId: string,
   input: AutoTopUpInput,
 ): Promise<AutoTopUpView> {
+  // Turning auto top-up on is buying (later, with the saved card); turning it off is not.
+  if (input) assertMayBuyPacks(ports, { ...actor, accountId });
   if (input) await purchasable(ports, accountId, input.packId);
   const at = ports.clock.now();
   await ports.db.$transaction(async (tx) => {

@@ -16,6 +16,7 @@ export {
   applyPackCheckout,
   applyPackPaymentIntent,
   archiveMinutePack,
+  assertMayBuyPacks,
   buyPackWithCheckout,
   buyPackWithSavedCard,
   createMinutePack,

@@ -25,6 +25,7 @@ import { IdempotencyKeyReusedError } from "../../ports/billing.ts";
 import { writeAudit } from "../audit.ts";
 import { syncErrorOf } from "../catalog/index.ts";
 import { endedBy, loadMeteringSubscription, nowFor } from "../metering/index.ts";
+import { assertMayBuy } from "../subscriptions/subscriptions.ts";
 import { grantPack, type PackLedgerView, packLedgerView } from "./grants.ts";
 
 const whole = (name: string, min: number, max: number) =>
@@ -212,6 +213,18 @@ export async function purchasable(ports: Pick<Ports, "db" | "clock">, accountId:
     );
   }
   return { pack: view, stripePriceId: pack.stripePriceId, customerId: account.stripeCustomerId };
+}
+
+/**
+ * A minute pack is buying (README, "Email verification"): where the deployment asks for a verified address
+ * (REQUIRE_VERIFIED_EMAIL_TO_BUY), the buyer's must be, as for subscribing and upgrading; a 403 that says
+ * what to do. Checked before anything else (by the routes, which know the buyer).
+ */
+export function assertMayBuyPacks(
+  ports: Ports,
+  buyer: { accountId: string; email: string; name: string; emailVerified?: boolean | undefined },
+): void {
+  assertMayBuy(ports, buyer);
 }
 
 /** Hosted Checkout in payment mode for a pack; the pack is granted by the completed session's webhook. */
