@@ -12,6 +12,7 @@ import { authorizeCallRequest, ingestUsageEvents } from "../metering/index.ts";
 import { callEvent, createAccount, subscribe } from "../metering/metering.fixtures.ts";
 import { ownerOf } from "../owner.ts";
 import { DELETED_ACCOUNT_NAME, deleteAccount, deletedUserEmail } from "./deletion.ts";
+import { updateAccountSettings } from "./settings.ts";
 
 const { db } = await testDatabase();
 const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
@@ -478,5 +479,42 @@ describe("account deletion", () => {
     for (const page of [subscriptionPage, packPage]) {
       expect((await ports.stripe.checkout.sessions.retrieve(page.id)).status).toBe("expired");
     }
+  });
+
+  it("a settings save racing the deletion never writes the name or billing email back (here or at Stripe)", async () => {
+    const a = await paidAccount("Racing Tabs");
+    // The deletion running (it holds the account's action lock): a save from another tab waits its turn.
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let entered: () => void = () => {};
+    const inside = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const deleting = withActionLock(ports, a.accountId, async () => {
+      entered();
+      await held;
+    });
+    await inside;
+    const during = await updateAccountSettings(ports, a.accountId, {
+      name: "Racing Tabs GmbH",
+      billingEmail: "invoices@racing.example",
+    }).catch((e: unknown) => e);
+    expect(during).toMatchObject({ code: "CONFLICT" });
+    release();
+    await deleting;
+
+    // After the deletion: the save that read the account before finds it deleted and changes nothing.
+    await deleteAccount(ports, a, { confirmation: "Racing Tabs" });
+    const after = await updateAccountSettings(ports, a.accountId, {
+      name: "Racing Tabs GmbH",
+      billingEmail: "invoices@racing.example",
+    }).catch((e: unknown) => e);
+    expect(after).toMatchObject({ code: "NOT_FOUND" });
+    const account = await db.account.findUniqueOrThrow({ where: { id: a.accountId } });
+    expect(account).toMatchObject({ name: DELETED_ACCOUNT_NAME, billingEmail: null });
+    const customer = await ports.stripe.customers.retrieve(a.customerId);
+    expect(customer).toMatchObject({ name: null, email: null });
   });
 });

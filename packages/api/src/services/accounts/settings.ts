@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import type { Ports } from "../../context.ts";
 import { AppError } from "../../errors.ts";
+import { withActionLock } from "../action-lock.ts";
 import { ownerOf } from "../owner.ts";
 
 export interface AccountSettings {
@@ -32,12 +33,23 @@ export async function accountSettings(ports: Pick<Ports, "db">, accountId: strin
  * again change nothing (and a replay of the request answers from its requestKey).
  */
 export async function updateAccountSettings(
-  ports: Pick<Ports, "db" | "billing">,
+  ports: Ports,
+  accountId: string,
+  input: { name?: string | undefined; billingEmail?: string | null | undefined },
+): Promise<AccountSettings> {
+  // Under the account's action lock, as its deletion: a save racing the deletion either finishes first or
+  // finds the account deleted, and never writes the name or billing email back (here or on the scrubbed
+  // Stripe customer, which would mail its invoices there again).
+  return await withActionLock(ports, accountId, () => updateLocked(ports, accountId, input));
+}
+
+async function updateLocked(
+  ports: Ports,
   accountId: string,
   input: { name?: string | undefined; billingEmail?: string | null | undefined },
 ): Promise<AccountSettings> {
   const account = await ports.db.account.findUnique({ where: { id: accountId } });
-  if (!account) throw new AppError("NOT_FOUND", "No such account.");
+  if (!account || account.deletedAt) throw new AppError("NOT_FOUND", "No such account.");
   const name = input.name ?? account.name;
   const billingEmail = input.billingEmail === undefined ? account.billingEmail : input.billingEmail;
   if (account.stripeCustomerId && (name !== account.name || billingEmail !== account.billingEmail)) {
