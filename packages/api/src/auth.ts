@@ -44,6 +44,14 @@ export async function voidPasswordResetLinks(db: Database, userId: string): Prom
   });
 }
 
+/** The domain of a deleted (pseudonymised) user's address (services/accounts/deletion.ts). */
+export const DELETED_USER_DOMAIN = "deleted.invalid";
+
+/** A pseudonymised user's address: nobody's, so no link is ever mailed to it (nor logged). */
+function isDeletedUserAddress(email: string): boolean {
+  return email.toLowerCase().endsWith(`@${DELETED_USER_DOMAIN}`);
+}
+
 /** A password reset link works once, for an hour. */
 export const RESET_PASSWORD_TOKEN_SECONDS = 60 * 60;
 /** An email verification link works for a day (and again: verifying twice is verified). */
@@ -54,10 +62,11 @@ function mailKey(kind: string, token: string): string {
   return `${kind}:${createHash("sha256").update(token).digest("hex")}`;
 }
 
-function resetPasswordMail(mail: AuthMail, user: { email: string; name: string }, token: string) {
+async function resetPasswordMail(mail: AuthMail, user: { email: string; name: string }, token: string) {
+  if (isDeletedUserAddress(user.email)) return;
   const url = `${mail.appUrl.replace(/\/$/, "")}/reset-password?token=${encodeURIComponent(token)}`;
   mail.onLink?.({ kind: "reset-password", to: user.email, url });
-  return mail.mailer.send({
+  await mail.mailer.send({
     to: user.email,
     subject: "Reset your Minutely password",
     text: [
@@ -75,14 +84,15 @@ function resetPasswordMail(mail: AuthMail, user: { email: string; name: string }
 }
 
 /** Mails the link confirming `user.email` (sign-up, the customer's banner, an admin's resend). */
-export function verifyEmailMail(
+export async function verifyEmailMail(
   mail: Pick<AuthMail, "mailer" | "appUrl" | "onLink">,
   user: { email: string; name: string },
   token: string,
 ) {
+  if (isDeletedUserAddress(user.email)) return;
   const url = `${mail.appUrl.replace(/\/$/, "")}/verify-email?token=${encodeURIComponent(token)}`;
   mail.onLink?.({ kind: "verify-email", to: user.email, url });
-  return mail.mailer.send({
+  await mail.mailer.send({
     to: user.email,
     subject: "Confirm your email address for Minutely",
     text: [

@@ -446,6 +446,12 @@ describe("account deletion", () => {
     ).rejects.toMatchObject({ body: { code: "INVALID_TOKEN" } });
     expect(await db.authCredential.count({ where: { userId: user.id } })).toBe(0);
     expect(await db.verification.count({ where: { value: user.id } })).toBe(0);
+
+    // Nor is a new link mailed to the pseudonymised address (nor a verification link): it is nobody's.
+    const pseudonym = deletedUserEmail(user.id);
+    await auth.api.requestPasswordReset({ body: { email: pseudonym } });
+    await auth.api.sendVerificationEmail({ body: { email: pseudonym } }).catch(() => undefined);
+    expect(await db.mailMessage.count({ where: { to: pseudonym } })).toBe(0);
   });
 
   it("expires the customer's open Checkout pages: none can start a subscription or buy a pack afterwards", async () => {

@@ -4,6 +4,7 @@
 // billing history, credit notes and usage records are kept (tax law). Every step is idempotent, so a failure
 // half-way is finished by the next attempt; the database is written in one transaction or not at all.
 import { Prisma, transactionLock } from "@minutely/db";
+import { DELETED_USER_DOMAIN } from "../../auth.ts";
 import type { Ports } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { withActionLock } from "../action-lock.ts";
@@ -18,7 +19,7 @@ export const DELETED_USER_NAME = "Deleted user";
  * RFC 2606 (never deliverable), so the real address can sign up again.
  */
 export function deletedUserEmail(userId: string): string {
-  return `deleted-${userId}@deleted.invalid`;
+  return `deleted-${userId}@${DELETED_USER_DOMAIN}`;
 }
 
 /**
