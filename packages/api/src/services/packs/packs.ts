@@ -23,9 +23,9 @@ import type { Ports, Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { IdempotencyKeyReusedError } from "../../ports/billing.ts";
 import { writeAudit } from "../audit.ts";
+import { assertMayBuy } from "../buy-gate.ts";
 import { syncErrorOf } from "../catalog/index.ts";
 import { endedBy, loadMeteringSubscription, nowFor } from "../metering/index.ts";
-import { assertMayBuy } from "../subscriptions/subscriptions.ts";
 import { grantPack, type PackLedgerView, packLedgerView } from "./grants.ts";
 
 const whole = (name: string, min: number, max: number) =>

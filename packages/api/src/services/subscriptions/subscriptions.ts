@@ -45,6 +45,7 @@ import {
   syncRecentInvoices,
   syncSubscription,
 } from "../billing/index.ts";
+import { assertMayBuy } from "../buy-gate.ts";
 import {
   checkPromotionCode,
   couponSummary,
@@ -97,19 +98,6 @@ export interface AccountRef {
   name: string;
   /** Whether the buyer's email address is verified (the viewer's); absent: not known (jobs, tools). */
   emailVerified?: boolean | undefined;
-}
-
-/**
- * Buying needs a verified email address where the deployment asks for it (Settings): unverified users can
- * use the app but not subscribe or upgrade. A 403 that says what to do.
- */
-export function assertMayBuy(ports: Ports, account: AccountRef): void {
-  if (ports.settings.requireVerifiedEmailToBuy && account.emailVerified !== true) {
-    throw new AppError(
-      "FORBIDDEN",
-      `Confirm your email address (${account.email}) before buying: open the link we mailed you, or send a new one from the banner at the top of the app.`,
-    );
-  }
 }
 
 function snapshotOf(sub: Subscription | null): SubscriptionSnapshot {
