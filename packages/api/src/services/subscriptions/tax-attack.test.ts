@@ -2,7 +2,7 @@
 // countries, the address changed between the upgrade preview and the upgrade. Real PostgreSQL, the official
 // Stripe SDK against the emulator (automatic tax: FR 20 %, DE 19 %, US-CA 7.25 %).
 import { testDatabase } from "@minutely/db/vitest";
-import { type BillingAddress, fixedClock } from "@minutely/domain";
+import { fixedClock } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
 import { AppError } from "../../errors.ts";
@@ -11,6 +11,7 @@ import { reverseChargeFor } from "../billing/index.ts";
 import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
 import { processStripeEvent } from "./stripe-webhooks.ts";
 import { billingHistory, previewUpgrade, subscribe, upgrade } from "./subscriptions.ts";
+import { address, customerOf, failure, taxAccount } from "./tax.fixtures.ts";
 import { updateTaxDetails } from "./tax-details.ts";
 
 const { db } = await testDatabase();
@@ -20,46 +21,14 @@ await syncCatalogToStripe(ports);
 const pro = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
 const enterprise = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Enterprise" } });
 
-let counter = 0;
-async function newAccount() {
-  counter += 1;
-  const account = await db.account.create({ data: { name: `Tax attack ${counter}` } });
-  const email = `tax-attack${counter}-${Date.now()}@example.com`;
-  await db.user.create({
-    data: { email, name: "Owner", memberships: { create: { accountId: account.id, role: "owner" } } },
-  });
-  return { accountId: account.id, email, name: "Owner" };
-}
-
-const address = (over: Partial<BillingAddress>): BillingAddress => ({
-  country: "FR",
-  line1: "1 rue de Rivoli",
-  line2: null,
-  city: "Paris",
-  state: null,
-  postalCode: "75001",
-  ...over,
-});
-
-async function failure(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error("expected the action to fail");
-}
-
-const customerOf = async (accountId: string) =>
-  (await db.account.findUniqueOrThrow({ where: { id: accountId } })).stripeCustomerId ?? "";
+const newAccount = () => taxAccount(db, "Tax attack");
 
 describe("tax details attacks", () => {
   it("two tabs saving different details at once leave Stripe consistent: one tab's address and tax ID, the reverse charge that goes with them", async () => {
     const account = await newAccount();
     // The customer exists first (both tabs would otherwise race to create it, a separate matter).
     await updateTaxDetails(ports, account, { address: address({}), taxId: null, requestKey: "tabs-setup-0" });
-    const customerId = await customerOf(account.accountId);
+    const customerId = await customerOf(db, account.accountId);
     const german = {
       address: address({ country: "DE", city: "Berlin", postalCode: "10115" }),
       taxId: { type: "eu_vat" as const, value: "DE123456789" },
@@ -153,7 +122,7 @@ describe("tax details attacks", () => {
       taxId: { type: "eu_vat" as const, value: "DE123456789" },
     };
     await updateTaxDetails(ports, account, { ...german, requestKey: "midway-de-01" });
-    const customerId = await customerOf(account.accountId);
+    const customerId = await customerOf(db, account.accountId);
     expect((await ports.billing.retrieveTaxDetails(customerId)).taxExempt).toBe("reverse");
     const american = {
       address: address({ country: "US", city: "San Francisco", state: "CA", postalCode: "94107" }),
@@ -205,7 +174,7 @@ describe("tax details attacks", () => {
       taxId: { type: "eu_vat", value: "DE123456789" },
       requestKey: "dashboard-de-01",
     });
-    const customerId = await customerOf(account.accountId);
+    const customerId = await customerOf(db, account.accountId);
     const [vat] = (await ports.stripe.customers.listTaxIds(customerId)).data;
     if (!vat) throw new Error("expected the VAT ID");
     // Removed in Stripe's dashboard: Stripe sends customer.tax_id.deleted.

@@ -3,14 +3,14 @@
 // reverse charged; subscriptions, upgrade previews and Checkout carry automatic tax. Real PostgreSQL, the
 // official Stripe SDK against the emulator (its automatic tax table: FR 20 %, DE 19 %, US-CA 7.25 %).
 import { testDatabase } from "@minutely/db/vitest";
-import { type BillingAddress, fixedClock, invoiceTotalsAgree } from "@minutely/domain";
+import { fixedClock, invoiceTotalsAgree } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
-import { AppError } from "../../errors.ts";
 import { testPorts } from "../../testing.ts";
 import { taxDetailsOf } from "../billing/index.ts";
 import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
 import { billingHistory, previewUpgrade, subscribe, upgrade } from "./subscriptions.ts";
+import { address, customerOf, failure, taxAccount } from "./tax.fixtures.ts";
 import { updateTaxDetails } from "./tax-details.ts";
 
 const { db } = await testDatabase();
@@ -20,43 +20,7 @@ await syncCatalogToStripe(ports);
 const pro = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
 const enterprise = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Enterprise" } });
 
-let counter = 0;
-async function newAccount() {
-  counter += 1;
-  const account = await db.account.create({ data: { name: `Tax customer ${counter}` } });
-  const email = `tax${counter}@example.com`;
-  await db.user.create({
-    data: {
-      email,
-      name: `Tax customer ${counter}`,
-      memberships: { create: { accountId: account.id, role: "owner" } },
-    },
-  });
-  return { accountId: account.id, email, name: `Tax customer ${counter}` };
-}
-
-const address = (over: Partial<BillingAddress>): BillingAddress => ({
-  country: "FR",
-  line1: "1 rue de Rivoli",
-  line2: null,
-  city: "Paris",
-  state: null,
-  postalCode: "75001",
-  ...over,
-});
-
-async function failure(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error("expected the action to fail");
-}
-
-const customerOf = async (accountId: string) =>
-  (await db.account.findUniqueOrThrow({ where: { id: accountId } })).stripeCustomerId ?? "";
+const newAccount = () => taxAccount(db, "Tax customer");
 
 describe("billing address and tax ID", () => {
   it("refuses bad input naming the field, and writes nothing", async () => {
@@ -94,7 +58,7 @@ describe("billing address and tax ID", () => {
       expect(error.field).toBe(field);
     }
     // Checked before Stripe is asked: no customer was made.
-    expect(await customerOf(account.accountId)).toBe("");
+    expect(await customerOf(db, account.accountId)).toBe("");
     expect(await taxDetailsOf(ports, account.accountId)).toEqual({
       address: null,
       taxId: null,
@@ -116,7 +80,7 @@ describe("billing address and tax ID", () => {
       reverseCharge: true,
       taxLocationKnown: true,
     });
-    const customer = await ports.stripe.customers.retrieve(await customerOf(account.accountId));
+    const customer = await ports.stripe.customers.retrieve(await customerOf(db, account.accountId));
     expect(customer).toMatchObject({
       address: { country: "DE", postal_code: "10115" },
       tax_exempt: "reverse",
@@ -127,7 +91,7 @@ describe("billing address and tax ID", () => {
       taxId: { type: "eu_vat", value: "DE123456789" },
       requestKey: "tax-details-de-1",
     });
-    const ids = await ports.stripe.customers.listTaxIds(await customerOf(account.accountId));
+    const ids = await ports.stripe.customers.listTaxIds(await customerOf(db, account.accountId));
     expect(ids.data.map((t) => t.value)).toEqual(["DE123456789"]);
     // Subscribing: the invoice carries no VAT (reverse charge) and says so.
     await subscribe(ports, account, { packageId: pro.id, paymentMethodId: "pm_card_visa" });
