@@ -330,7 +330,15 @@ export interface BillingProvider {
     metadata: Record<string, string>;
     amountTotal: number | null;
     currency: string | null;
+    /** The PaymentIntent that took the money (null until paid). */
+    paymentIntentId: string | null;
   }>;
+  /**
+   * Gives back in full a pack payment whose pack could not be granted (the account was deleted while it
+   * was being paid). One refund per payment whatever the retries: the key is the payment's, and a payment
+   * already refunded in full is not an error.
+   */
+  refundUngrantedPayment(paymentIntentId: string): Promise<void>;
   /**
    * Charges the customer's saved default card off-session (a PaymentIntent confirmed at once). A decline or
    * an authentication request (3-D Secure) is an answer, not an error: `requires_action` carries the id

@@ -468,7 +468,27 @@ export class StripeBillingProvider implements BillingProvider {
         metadata: (session.metadata ?? {}) as Record<string, string>,
         amountTotal: session.amount_total ?? null,
         currency: session.currency ?? null,
+        paymentIntentId: idOf(session.payment_intent),
       };
+    });
+  }
+
+  refundUngrantedPayment(paymentIntentId: string) {
+    return viaStripe(async () => {
+      const intent = await this.stripe.paymentIntents.retrieve(paymentIntentId, {
+        expand: ["latest_charge"],
+      });
+      const charge = intent.latest_charge as Stripe.Charge | null;
+      // Nothing was taken, or all of it was given back already (a replay after the refund).
+      if (!charge || charge.amount_refunded >= charge.amount) return;
+      await this.stripe.refunds.create(
+        {
+          payment_intent: paymentIntentId,
+          reason: "requested_by_customer",
+          metadata: { minutely_refund: "pack_not_granted_account_deleted" },
+        },
+        { idempotencyKey: `minutely-pack-not-granted-refund:${paymentIntentId}` },
+      );
     });
   }
 

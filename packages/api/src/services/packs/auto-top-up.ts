@@ -218,7 +218,12 @@ export async function runPackTopUp(ports: Ports, accountId: string): Promise<Top
   }
   // 3. The answer.
   if (outcome.status === "succeeded") {
-    await grantForPayment(ports, accountId, claim.packId, `payment_intent:${outcome.paymentIntentId}`);
+    // An account deleted since the claim: nothing granted, the payment refunded (grantForPayment); the
+    // claim still records the payment Stripe made.
+    await grantForPayment(ports, accountId, claim.packId, {
+      sourceKey: `payment_intent:${outcome.paymentIntentId}`,
+      paymentIntentId: outcome.paymentIntentId,
+    });
     await ports.db.packTopUp.update({
       where: { id: claim.id },
       data: { status: "succeeded", paymentIntentId: outcome.paymentIntentId },

@@ -5,7 +5,7 @@
 //   return from Checkout, grants one pack (INSERT … ON CONFLICT DO NOTHING).
 // - Its minutes expire `validityMonths` after the payment; draws (metering/pack-draws.ts) lower `remaining`.
 // - The ledger: bought = used + expired + remaining, per grant and in total; used also per period.
-// - A refund is out of scope: a refunded pack keeps its minutes (issue #25, part 2).
+// - A payment for an account deleted meanwhile grants nothing and is refunded in full (packs.ts).
 import {
   type Currency,
   type PackGrantState,
@@ -29,17 +29,30 @@ export interface PackGrantInput {
   grantedAt: Date;
 }
 
-/** Grants a pack for one payment; returns whether this call granted it (false: granted before). */
-export async function grantPack(db: Db, input: PackGrantInput): Promise<boolean> {
+/** What granting a pack for one payment did. */
+export type GrantOutcome = "granted" | "granted_before" | "account_deleted";
+
+/**
+ * Grants a pack for one payment, once. An account deleted meanwhile gets nothing: the grant reads the
+ * account row FOR SHARE, which waits for a deletion in progress (it holds the row FOR UPDATE) and then sees
+ * `deleted_at`; a grant that locked first commits before the deletion starts its transaction. The caller
+ * refunds a payment whose grant says `account_deleted`.
+ */
+export async function grantPack(db: Db, input: PackGrantInput): Promise<GrantOutcome> {
   const expiresAt = packExpiresAt(input.grantedAt, input.validityMonths);
-  const inserted = await db.$executeRaw`
-    INSERT INTO pack_grant (id, account_id, pack_id, source_key, minutes, remaining, price_cents, currency,
-      granted_at, expires_at)
-    VALUES (gen_random_uuid(), ${input.accountId}::uuid, ${input.packId}::uuid, ${input.sourceKey},
-      ${input.minutes}, ${input.minutes}, ${input.priceCents}, ${input.currency}, ${input.grantedAt},
-      ${expiresAt})
-    ON CONFLICT (source_key) DO NOTHING`;
-  return inserted > 0;
+  return await db.$transaction(async (tx) => {
+    const [account] = await tx.$queryRaw<{ deleted_at: Date | null }[]>`
+      SELECT deleted_at FROM account WHERE id = ${input.accountId}::uuid FOR SHARE`;
+    if (!account || account.deleted_at) return "account_deleted";
+    const inserted = await tx.$executeRaw`
+      INSERT INTO pack_grant (id, account_id, pack_id, source_key, minutes, remaining, price_cents, currency,
+        granted_at, expires_at)
+      VALUES (gen_random_uuid(), ${input.accountId}::uuid, ${input.packId}::uuid, ${input.sourceKey},
+        ${input.minutes}, ${input.minutes}, ${input.priceCents}, ${input.currency}, ${input.grantedAt},
+        ${expiresAt})
+      ON CONFLICT (source_key) DO NOTHING`;
+    return inserted > 0 ? "granted" : "granted_before";
+  });
 }
 
 export interface PackGrantView {

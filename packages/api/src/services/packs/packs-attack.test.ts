@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import type { Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { testPorts } from "../../testing.ts";
+import { deleteAccount } from "../accounts/index.ts";
 import { syncSubscription } from "../billing/subscription-sync.ts";
 import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
 import { authorizeCallRequest } from "../metering/call-authorization.ts";
@@ -422,5 +423,106 @@ describe("buying packs under attack", () => {
     expect(await runQueuedJobs(url, ports)).toEqual([]);
     const intents = await ports.stripe.paymentIntents.list({ customer: who.customerId, limit: 100 });
     expect(intents.data.filter((pi) => pi.metadata?.minutely_pack_id === offered.id)).toHaveLength(1);
+  });
+});
+
+describe("a pack paid for while its account is being deleted", () => {
+  /** The customer's pack payments (or `only` these), with what Stripe has refunded of each. */
+  async function packPayments(customerId: string, only?: string[]) {
+    const intents = await ports.stripe.paymentIntents.list({ customer: customerId, limit: 100 });
+    const ofPacks = intents.data.filter((i) =>
+      only ? only.includes(i.id) : i.metadata?.minutely_pack_id === offered.id,
+    );
+    const paid = [];
+    for (const pi of ofPacks.filter((i) => i.status === "succeeded")) {
+      const charge = (await ports.stripe.paymentIntents.retrieve(pi.id, { expand: ["latest_charge"] }))
+        .latest_charge as { amount: number; amount_refunded: number };
+      const refunds = await ports.stripe.refunds.list({ payment_intent: pi.id, limit: 100 });
+      paid.push({ amount: charge.amount, refunded: charge.amount_refunded, refunds: refunds.data.length });
+    }
+    return paid;
+  }
+
+  it("a saved-card purchase charged just before the deletion grants nothing, is refunded once, and says so", async () => {
+    const who = await customer();
+    const owner = { accountId: who.accountId, userId: who.viewer.userId };
+    const { name } = await db.account.findUniqueOrThrow({ where: { id: who.accountId } });
+    // The owner deletes the account in another tab between the card's charge and the grant.
+    const billing = Object.create(ports.billing) as typeof ports.billing;
+    billing.chargeSavedCard = async (input) => {
+      const answer = await ports.billing.chargeSavedCard(input);
+      await deleteAccount(ports, owner, { confirmation: name });
+      return answer;
+    };
+    const refused = await buyPackWithSavedCard({ ...ports, billing }, who.accountId, {
+      packId: offered.id,
+      requestKey: "racing-the-deletion",
+    }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(AppError);
+    expect(refused).toMatchObject({ code: "NOT_FOUND" });
+    expect((refused as AppError).message).toContain("refunded");
+    expect(await db.packGrant.count({ where: { accountId: who.accountId } })).toBe(0);
+    expect(await packPayments(who.customerId)).toEqual([{ amount: 1500, refunded: 1500, refunds: 1 }]);
+    // Its webhook, delivered twice, grants nothing and refunds nothing more.
+    await deliver("payment_intent.succeeded", (o) => o.customer === who.customerId);
+    await deliver("charge.refunded", (o) => o.customer === who.customerId);
+    expect(await db.packGrant.count({ where: { accountId: who.accountId } })).toBe(0);
+    expect(await packPayments(who.customerId)).toEqual([{ amount: 1500, refunded: 1500, refunds: 1 }]);
+    // And the deleted account cannot start another purchase.
+    const after = await buyPackWithSavedCard(ports, who.accountId, {
+      packId: offered.id,
+      requestKey: "after-the-deletion",
+    }).catch((e: unknown) => e);
+    expect(after).toMatchObject({ code: "NOT_FOUND" });
+  });
+
+  it("a Checkout page paid just before the deletion: its webhook grants nothing and refunds the payment once", async () => {
+    const who = await customer();
+    const checkout = await buyPackWithCheckout(ports, who.accountId, {
+      packId: offered.id,
+      successUrl: "http://localhost/usage?pack=bought",
+      cancelUrl: "http://localhost/usage",
+      requestKey: "paid-then-deleted",
+    });
+    const paid = await fetch(`${checkout.url}/pay`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "card=visa&address_country=DE",
+      redirect: "manual",
+    });
+    expect(paid.status, await paid.clone().text()).toBeLessThan(400);
+    const { name } = await db.account.findUniqueOrThrow({ where: { id: who.accountId } });
+    await deleteAccount(
+      ports,
+      { accountId: who.accountId, userId: who.viewer.userId },
+      { confirmation: name },
+    );
+    expect(await deliver("checkout.session.completed", (o) => o.id === checkout.sessionId)).toBe(1);
+    expect(await db.packGrant.count({ where: { accountId: who.accountId } })).toBe(0);
+    const session = await ports.stripe.checkout.sessions.retrieve(checkout.sessionId);
+    const payments = await packPayments(who.customerId, [String(session.payment_intent)]);
+    expect(payments).toHaveLength(1);
+    expect(payments[0]).toMatchObject({ refunds: 1 });
+    expect(payments[0]?.refunded).toBe(payments[0]?.amount);
+  });
+
+  it("an auto top-up charged just before the deletion grants nothing and is refunded", async () => {
+    const who = await customer();
+    const owner = { accountId: who.accountId, userId: who.viewer.userId };
+    const { name } = await db.account.findUniqueOrThrow({ where: { id: who.accountId } });
+    await setAutoTopUp(ports, who.viewer, who.accountId, {
+      packId: offered.id,
+      thresholdMinutes: 100,
+      maxPerMonth: 2,
+    });
+    const billing = Object.create(ports.billing) as typeof ports.billing;
+    billing.chargeSavedCard = async (input) => {
+      const answer = await ports.billing.chargeSavedCard(input);
+      await deleteAccount(ports, owner, { confirmation: name });
+      return answer;
+    };
+    expect(await runQueuedJobs(url, { ...ports, billing })).toEqual([]);
+    expect(await db.packGrant.count({ where: { accountId: who.accountId } })).toBe(0);
+    expect(await packPayments(who.customerId)).toEqual([{ amount: 1500, refunded: 1500, refunds: 1 }]);
   });
 });

@@ -5,8 +5,8 @@
 // A pack is granted once per payment (grants.ts): by the checkout.session.completed webhook of a paid
 // payment-mode session (`checkout:<session id>`), or for the saved card by the charge's answer and by its
 // payment_intent.succeeded webhook, whichever comes first (`payment_intent:<id>`). Processing re-reads the
-// session or PaymentIntent from Stripe and never trusts the event's copy. Refunds are out of scope: a
-// refunded pack keeps its minutes (issue #25, part 2).
+// session or PaymentIntent from Stripe and never trusts the event's copy. A payment that arrives for an
+// account deleted meanwhile grants nothing and is refunded (grantForPayment).
 import type { MinutePack } from "@minutely/db";
 import {
   CURRENCIES,
@@ -26,7 +26,7 @@ import { writeAudit } from "../audit.ts";
 import { assertMayBuy } from "../buy-gate.ts";
 import { syncErrorOf } from "../catalog/index.ts";
 import { endedBy, loadMeteringSubscription, nowFor } from "../metering/index.ts";
-import { grantPack, type PackLedgerView, packLedgerView } from "./grants.ts";
+import { type GrantOutcome, grantPack, type PackLedgerView, packLedgerView } from "./grants.ts";
 
 const whole = (name: string, min: number, max: number) =>
   z
@@ -184,6 +184,7 @@ export async function purchasable(ports: Pick<Ports, "db" | "clock">, accountId:
     throw new AppError("BAD_REQUEST", "This pack is not offered (any more).", "packId");
   }
   const account = await ports.db.account.findUnique({ where: { id: accountId } });
+  if (account?.deletedAt) throw new AppError("NOT_FOUND", "No such account.");
   if (!account?.stripeCustomerId) {
     throw new AppError(
       "PRECONDITION_FAILED",
@@ -281,31 +282,57 @@ export async function buyPackWithSavedCard(
     })
     .catch(refuseReusedKey);
   if (answer.status !== "succeeded") throw new AppError("PAYMENT_REQUIRED", answer.message, "packId");
-  await grantForPayment(ports, accountId, pack.id, `payment_intent:${answer.paymentIntentId}`);
+  const granted = await grantForPayment(ports, accountId, pack.id, {
+    paymentIntentId: answer.paymentIntentId,
+    sourceKey: `payment_intent:${answer.paymentIntentId}`,
+  });
+  if (granted === "account_deleted") throw accountDeletedMeanwhile();
   return await packLedgerView(ports, accountId);
 }
 
+/** The answer to a buyer whose account was deleted while their pack was paid for (and refunded). */
+export function accountDeletedMeanwhile(): AppError {
+  return new AppError(
+    "NOT_FOUND",
+    "This account was deleted while the pack was being bought: nothing was added, and the payment is refunded in full.",
+  );
+}
+
+/**
+ * Grants the pack a payment bought (once per `sourceKey`). When the account was deleted meanwhile (the
+ * payment raced the deletion: a saved-card purchase or top-up charged before the cards were detached, a
+ * Checkout page paid just before it was expired), nothing is granted and the payment is refunded in full,
+ * once whatever the retries; a refund Stripe fails to make throws, so the webhook that brought the payment
+ * is retried and refunds then.
+ */
 export async function grantForPayment(
-  ports: Pick<Ports, "db" | "clock">,
+  ports: Pick<Ports, "db" | "clock" | "billing">,
   accountId: string,
   packId: string,
-  sourceKey: string,
-): Promise<boolean> {
+  payment: { sourceKey: string; paymentIntentId: string | null },
+): Promise<GrantOutcome> {
   // The pack's terms (immutable once defined) as they were bought, even if it has been archived since.
   const pack = await ports.db.minutePack.findUnique({ where: { id: packId } });
   if (!pack) throw new Error(`a payment names minute pack ${packId}, which does not exist`);
   const view = toMinutePackView(pack);
   const subscription = await loadMeteringSubscription(ports.db, accountId);
-  return await grantPack(ports.db, {
+  const outcome = await grantPack(ports.db, {
     accountId,
     packId,
-    sourceKey,
+    sourceKey: payment.sourceKey,
     minutes: view.minutes,
     priceCents: view.priceCents,
     currency: view.currency,
     validityMonths: view.validityMonths,
     grantedAt: nowFor(subscription, ports.clock.now()),
   });
+  if (outcome === "account_deleted") {
+    if (!payment.paymentIntentId) {
+      throw new Error(`a paid pack payment (${payment.sourceKey}) names no PaymentIntent to refund`);
+    }
+    await ports.billing.refundUngrantedPayment(payment.paymentIntentId);
+  }
+  return outcome;
 }
 
 /** The account whose Stripe customer made a payment naming it (null: not one of Minutely's pack payments). */
@@ -331,7 +358,11 @@ export async function applyPackCheckout(ports: Ports, sessionId: string): Promis
   }
   const payer = await payingAccount(ports, session.customerId, session.metadata);
   if (!payer) return false;
-  return await grantForPayment(ports, payer.accountId, payer.packId, `checkout:${sessionId}`);
+  const outcome = await grantForPayment(ports, payer.accountId, payer.packId, {
+    sourceKey: `checkout:${sessionId}`,
+    paymentIntentId: session.paymentIntentId,
+  });
+  return outcome === "granted";
 }
 
 /** payment_intent.succeeded: a saved-card pack purchase grants its pack (once, with the charge's answer). */
@@ -340,5 +371,9 @@ export async function applyPackPaymentIntent(ports: Ports, paymentIntentId: stri
   if (intent.status !== "succeeded") return false;
   const payer = await payingAccount(ports, intent.customerId, intent.metadata);
   if (!payer) return false;
-  return await grantForPayment(ports, payer.accountId, payer.packId, `payment_intent:${paymentIntentId}`);
+  const outcome = await grantForPayment(ports, payer.accountId, payer.packId, {
+    sourceKey: `payment_intent:${paymentIntentId}`,
+    paymentIntentId,
+  });
+  return outcome === "granted";
 }
