@@ -5,6 +5,7 @@ import { type Agent, type Database, transactionLock } from "@minutely/db";
 import type { Ports } from "../../context.ts";
 import type { Db } from "../../db.ts";
 import { AppError } from "../../errors.ts";
+import { lockLiveAccount } from "../live-account.ts";
 import {
   loadMeteringSubscription,
   METERING_TX_OPTIONS,
@@ -101,6 +102,7 @@ export async function createAgent(
   const name = cleanName(input.name);
   return await db.$transaction(async (tx) => {
     await tx.$executeRaw(transactionLock("agents", accountId));
+    await lockLiveAccount(tx, accountId);
     const subscription = await loadMeteringSubscription(tx, accountId);
     const allowed = agentsAllowed(subscription);
     const active = await tx.agent.count({ where: { accountId, active: true } });
@@ -150,6 +152,7 @@ export async function activateAgent(
 ): Promise<AgentView> {
   return await db.$transaction(async (tx) => {
     await tx.$executeRaw(transactionLock("agents", accountId));
+    await lockLiveAccount(tx, accountId);
     const agent = await ownAgent(tx, accountId, input.id);
     if (agent.active) return toView(agent);
     const subscription = await loadMeteringSubscription(tx, accountId);

@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Ports, Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
+import { lockLiveAccount } from "../live-account.ts";
 import { accountEntitlements } from "./entitlements.ts";
 
 const KEY_PREFIX = "mk_";
@@ -93,17 +94,21 @@ export async function createApiKey(
   const secret = randomBytes(20).toString("base64url");
   const prefix = `${KEY_PREFIX}${id}`;
   const key = `${prefix}_${secret}`;
-  const row = await ports.db.apiKey
-    .create({
-      data: {
-        accountId: viewer.accountId,
-        name: name.trim(),
-        nameKey,
-        prefix,
-        keyHash: hashApiKey(key),
-        createdByUserId: viewer.userId,
-        createdAt: ports.clock.now(),
-      },
+  // In a transaction that keeps the account alive until the key is written (a deletion revokes every key).
+  const row = await ports.db
+    .$transaction(async (tx) => {
+      await lockLiveAccount(tx, viewer.accountId);
+      return await tx.apiKey.create({
+        data: {
+          accountId: viewer.accountId,
+          name: name.trim(),
+          nameKey,
+          prefix,
+          keyHash: hashApiKey(key),
+          createdByUserId: viewer.userId,
+          createdAt: ports.clock.now(),
+        },
+      });
     })
     .catch((error: unknown) => {
       throw isDuplicateNameViolation(error) ? duplicateName(name) : error;

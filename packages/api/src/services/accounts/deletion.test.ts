@@ -4,13 +4,16 @@ import { stripeEmulatorUrl } from "@minutely/testing";
 import { TRPCError } from "@trpc/server";
 import { describe, expect, it } from "vitest";
 import { createAuth, resolveViewer } from "../../auth.ts";
+import { AppError } from "../../errors.ts";
 import { appRouter } from "../../root.ts";
 import { testPorts } from "../../testing.ts";
 import { createCallerFactory } from "../../trpc.ts";
 import { withActionLock } from "../action-lock.ts";
-import { authorizeCallRequest, ingestUsageEvents } from "../metering/index.ts";
+import { addThreshold, authorizeCallRequest, ingestUsageEvents, setSpendCap } from "../metering/index.ts";
 import { callEvent, createAccount, subscribe } from "../metering/metering.fixtures.ts";
 import { ownerOf } from "../owner.ts";
+import { createAgent } from "./agents.ts";
+import { createApiKey } from "./api-keys.ts";
 import { DELETED_ACCOUNT_NAME, deleteAccount, deletedUserEmail } from "./deletion.ts";
 import { updateAccountSettings } from "./settings.ts";
 
@@ -361,6 +364,53 @@ describe("account deletion", () => {
     const result = await report;
     expect(result.results[0]).toMatchObject({ status: "rejected", reason: "account_deleted" });
     expect(await db.usageEvent.count({ where: { accountId: a.accountId } })).toBe(0);
+  });
+
+  it("a key, an agent, an alert threshold or a budget written racing the deletion is refused: nothing lands", async () => {
+    const a = await paidAccount("Late Writes Ltd");
+    const enterprise = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Enterprise" } });
+    await db.subscription.updateMany({ where: { accountId: a.accountId }, data: { planId: enterprise.id } });
+    const viewer = {
+      userId: a.userId,
+      email: a.ownerEmail,
+      name: "Owner",
+      role: "user" as const,
+      accountId: a.accountId,
+    };
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked: () => void = () => {};
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    // The deletion's transaction, paused after its lock: each request was authorized while the account lived.
+    const deletion = db.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT id FROM account WHERE id = ${a.accountId}::uuid FOR UPDATE`;
+      locked();
+      await held;
+      await tx.account.update({ where: { id: a.accountId }, data: { deletedAt: clock.now() } });
+    });
+    await isLocked;
+    const writes = [
+      createApiKey(ports, viewer, "Late key"),
+      createAgent(ports, a.accountId, { name: "Late agent" }),
+      addThreshold(ports, a.accountId, 50),
+      setSpendCap(ports, viewer, a.accountId, { amountCents: 5000, currency: "usd" }),
+    ].map((write) => (write as Promise<unknown>).catch((e: unknown) => e));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    release();
+    await deletion;
+    for (const result of await Promise.all(writes)) {
+      expect(result).toBeInstanceOf(AppError);
+      expect(result).toMatchObject({ code: "NOT_FOUND" });
+    }
+    expect(await db.apiKey.count({ where: { accountId: a.accountId, name: "Late key" } })).toBe(0);
+    expect(await db.agent.count({ where: { accountId: a.accountId, name: "Late agent" } })).toBe(0);
+    expect(await db.alertThreshold.count({ where: { accountId: a.accountId } })).toBe(0);
+    const after = await db.account.findUniqueOrThrow({ where: { id: a.accountId } });
+    expect(after.overageCapCents).toBeNull();
   });
 
   it("waits for the account's action lock (an upgrade in flight): CONFLICT, nothing deleted", async () => {

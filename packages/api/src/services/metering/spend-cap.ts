@@ -147,10 +147,14 @@ export async function setSpendCap(
     const period = current
       ? await lockCurrentPeriod(tx, accountId, current.subscription, current.period, current.now)
       : null;
-    const [row] = await tx.$queryRaw<{ cents: number | null; currency: string | null }[]>`
-      SELECT overage_cap_cents AS cents, overage_cap_currency AS currency FROM account
+    // deleted_at read under the row lock: a deletion in progress holds the row FOR UPDATE; once it has
+    // committed, the budget is not written onto the deleted account.
+    const [row] = await tx.$queryRaw<
+      { cents: number | null; currency: string | null; deleted_at: Date | null }[]
+    >`
+      SELECT overage_cap_cents AS cents, overage_cap_currency AS currency, deleted_at FROM account
       WHERE id = ${accountId}::uuid FOR NO KEY UPDATE`;
-    if (!row) throw new AppError("NOT_FOUND", "This account does not exist.", "accountId");
+    if (!row || row.deleted_at) throw new AppError("NOT_FOUND", "No such account.");
     const before: SpendCap | null =
       row.cents === null || row.currency === null
         ? null

@@ -18,6 +18,7 @@ import {
 import type { Ports } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import type { JobQueue } from "../../ports/queue.ts";
+import { lockLiveAccount } from "../live-account.ts";
 import { ownerOf } from "../owner.ts";
 import { loadAccountPeriod } from "./periods.ts";
 import { METERING_TX_OPTIONS, type MeteringPlan } from "./subscription.ts";
@@ -490,6 +491,7 @@ export async function addThreshold(
   }
   await db.$transaction(async (tx) => {
     await tx.$executeRaw(transactionLock("thresholds", accountId));
+    await lockLiveAccount(tx, accountId);
     const existing = await tx.alertThreshold.findMany({ where: { accountId }, select: { percent: true } });
     if (existing.some((t) => t.percent === percent)) return;
     if (existing.length >= MAX_CUSTOM_THRESHOLDS) {
