@@ -253,6 +253,12 @@ describe("team: roles, removal, transfer, switching", () => {
     ).toBe("CONFLICT");
     expect(await codeOf(as(fay).team.remove({ userId: owner.userId, requestKey: key() }))).toBe("CONFLICT");
     expect(await codeOf(as(owner).team.leave({ requestKey: key() }))).toBe("CONFLICT");
+    // Leaving takes no input: the refusal names no field (it is about the caller's role, not a value sent).
+    const leaving = await as(owner)
+      .team.leave({ requestKey: key() })
+      .catch((e: unknown) => e);
+    expect((leaving as { cause?: { field?: string } }).cause).toMatchObject({ code: "CONFLICT" });
+    expect((leaving as { cause?: { field?: string } }).cause?.field).toBeUndefined();
     // An admin may not transfer ownership (the role table), nor may a member manage the team.
     expect(await codeOf(as(fay).team.transferOwnership({ userId: fay.userId, requestKey: key() }))).toBe(
       "FORBIDDEN",

@@ -597,11 +597,7 @@ export async function leaveAccount(
     await tx.$executeRaw(transactionLock("team", accountId));
     const member = await memberOrThrow(tx, accountId, viewer.userId);
     if (member.role === "owner") {
-      throw new AppError(
-        "CONFLICT",
-        "The owner cannot leave; transfer ownership to another member first.",
-        "userId",
-      );
+      throw new AppError("CONFLICT", "The owner cannot leave; transfer ownership to another member first.");
     }
     await tx.accountMember.delete({ where: { accountId_userId: { accountId, userId: viewer.userId } } });
     // Leaving is the user's own choice: their sessions stay and act in their other accounts.
