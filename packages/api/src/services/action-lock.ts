@@ -15,9 +15,15 @@ const ACTION_LEASE_RENEW_MS = 30_000;
  * lease row, not a transaction: holding a pooled connection while Stripe answers, with the work needing
  * more connections from the same pool, stalls the whole process once enough accounts act at once. The
  * lease is timed by the database's clock (shared by every replica; the app's clock may be a billing
- * simulation), renewed while the action runs, and runs out 2 minutes after a holder that died.
+ * simulation), renewed while the action runs, and runs out 2 minutes after a holder that died. A deleted
+ * account is NOT_FOUND (unless `deletedAccount: "allow"`: the deletion's own retry).
  */
-export async function withActionLock<T>(ports: Ports, accountId: string, work: () => Promise<T>): Promise<T> {
+export async function withActionLock<T>(
+  ports: Ports,
+  accountId: string,
+  work: () => Promise<T>,
+  options: { deletedAccount?: "refuse" | "allow" } = {},
+): Promise<T> {
   const holder = randomUUID();
   const taken = await ports.db.$executeRaw`
     INSERT INTO account_action_lock (account_id, holder, expires_at)
@@ -39,6 +45,14 @@ export async function withActionLock<T>(ports: Ports, accountId: string, work: (
   }, ACTION_LEASE_RENEW_MS);
   renew.unref();
   try {
+    // A deleted account takes no more changes (a request authorized before the deletion, an admin acting on
+    // it): read once the lock is held, since the deletion holds it while it runs. Only the deletion itself,
+    // answering a retry with what it did, acts on a deleted account.
+    if (options.deletedAccount !== "allow") {
+      const [row] = await ports.db.$queryRaw<{ deleted_at: Date | null }[]>`
+        SELECT deleted_at FROM account WHERE id = ${accountId}::uuid`;
+      if (!row || row.deleted_at) throw new AppError("NOT_FOUND", "No such account: it has been deleted.");
+    }
     return await work();
   } finally {
     clearInterval(renew);

@@ -413,6 +413,22 @@ describe("account deletion", () => {
     expect(after.overageCapCents).toBeNull();
   });
 
+  it("a deleted account takes no more changes under the action lock (an admin's coupon or pause, a stale tab)", async () => {
+    const a = await paidAccount("No More Changes");
+    await deleteAccount(ports, a, { confirmation: "No More Changes" });
+    let ran = false;
+    const refused = await withActionLock(ports, a.accountId, async () => {
+      ran = true;
+    }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(AppError);
+    expect(refused).toMatchObject({ code: "NOT_FOUND" });
+    expect(ran).toBe(false);
+    // And the lock was released.
+    const held = await db.$queryRaw<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM account_action_lock WHERE account_id = ${a.accountId}::uuid`;
+    expect(held[0]?.n).toBe(0);
+  });
+
   it("waits for the account's action lock (an upgrade in flight): CONFLICT, nothing deleted", async () => {
     const a = await paidAccount("Busy Ltd");
     let release: () => void = () => {};

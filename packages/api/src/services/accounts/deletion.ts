@@ -71,7 +71,9 @@ export async function deleteAccount(
       "confirmation",
     );
   }
-  return await withActionLock(ports, account.id, () => deleteLocked(ports, account.id));
+  return await withActionLock(ports, account.id, () => deleteLocked(ports, account.id), {
+    deletedAccount: "allow",
+  });
 }
 
 async function deleteLocked(ports: Ports, accountId: string): Promise<AccountDeletion> {

@@ -116,9 +116,10 @@ async function writeTaxDetails(
 export async function reconcileReverseCharge(ports: Ports, customerId: string): Promise<void> {
   const account = await ports.db.account.findFirst({
     where: { stripeCustomerId: customerId },
-    select: { id: true },
+    select: { id: true, deletedAt: true },
   });
-  if (!account) return;
+  // A deleted account's Stripe customer was scrubbed: nothing of it is reconciled any more.
+  if (!account || account.deletedAt) return;
   const decide = async () => {
     const details = await ports.billing.retrieveTaxDetails(customerId);
     const wanted = reverseChargeFor(details) ? "reverse" : "none";
