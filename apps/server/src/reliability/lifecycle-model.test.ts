@@ -53,6 +53,7 @@
 import { createStripeClient } from "@minutely/api";
 import { type Stack, testStack, userWithAccount } from "@minutely/testing";
 import fc from "fast-check";
+import type Stripe from "stripe";
 import superjson from "superjson";
 import { describe, expect, it } from "vitest";
 
@@ -2253,7 +2254,23 @@ class DeleteAccount implements Cmd {
       call("/trpc/accountSettings.delete", {
         ...asCustomer(account, superjson.serialize({ confirmation: name, requestKey: key })),
       });
-    const answers = await Promise.all([click(), click()]);
+    // Another tab buys a minute pack with the saved card at the same time (docs/accounts.md, "Money and
+    // writes racing the deletion"): it completes before the deletion, or it is refused, or its payment is
+    // refunded; never charged and lost.
+    const packKey = `model-delete-pack-${SEED}-${real.run}-${++callCounter}`;
+    const buyPack = () =>
+      call("/api/packs/purchase", {
+        method: "POST",
+        headers: {
+          cookie: account.cookie,
+          origin: stack.baseUrl,
+          "content-type": "application/json",
+          "idempotency-key": packKey,
+        },
+        body: JSON.stringify({ pack_id: packId, method: "saved_card" }),
+      });
+    const [first, second, pack] = await Promise.all([click(), click(), buyPack()]);
+    const answers = [first, second];
     // One deletion: the first click answers; the second is its replay, waits for it, or comes after the
     // session ended with the account (401).
     expect(
@@ -2261,6 +2278,7 @@ class DeleteAccount implements Cmd {
       JSON.stringify(answers),
     ).toBe(true);
     for (const a of answers) expect([200, 401, 409], JSON.stringify(a.body)).toContain(a.status);
+    expect([200, 401, 402, 404, 409, 412], JSON.stringify(pack.body)).toContain(pack.status);
     const row = await db.account.findUniqueOrThrow({ where: { id: account.accountId } });
     expect(row.deletedAt, `${this}: deleted`).not.toBeNull();
     expect(await db.accountMember.count({ where: { accountId: account.accountId } })).toBe(0);
@@ -2312,6 +2330,19 @@ class DeleteAccount implements Cmd {
       expect(remote, `${this}: the Stripe customer is scrubbed`).toMatchObject({ email: null, name: null });
       expect((await stripe.customers.listPaymentMethods(customer)).data).toEqual([]);
       expect(await committedCents(customer), `${this}: nothing charged by the deletion`).toBe(owedBefore);
+      // Every pack payment of the customer is granted and kept, or not granted and refunded in full.
+      const intents = await stripe.paymentIntents
+        .list({ customer, limit: 100, expand: ["data.latest_charge"] })
+        .autoPagingToArray({ limit: 1000 });
+      for (const intent of intents) {
+        if (!intent.metadata?.minutely_pack_id || intent.status !== "succeeded") continue;
+        const charge = intent.latest_charge as Stripe.Charge;
+        const granted = await db.packGrant.count({ where: { sourceKey: `payment_intent:${intent.id}` } });
+        expect(
+          { granted, refunded: charge.amount_refunded },
+          `${this}: pack payment ${intent.id} (the racing purchase answered ${pack.status})`,
+        ).toEqual(granted ? { granted: 1, refunded: 0 } : { granted: 0, refunded: charge.amount });
+      }
     }
 
     // The index goes on with a new account.

@@ -43,7 +43,11 @@ export async function grantPack(db: Db, input: PackGrantInput): Promise<GrantOut
   return await db.$transaction(async (tx) => {
     const [account] = await tx.$queryRaw<{ deleted_at: Date | null }[]>`
       SELECT deleted_at FROM account WHERE id = ${input.accountId}::uuid FOR SHARE`;
-    if (!account || account.deleted_at) return "account_deleted";
+    if (!account || account.deleted_at) {
+      // A payment granted before the deletion (its webhook arriving after it) keeps its grant: not refunded.
+      const before = await tx.packGrant.count({ where: { sourceKey: input.sourceKey } });
+      return before > 0 ? "granted_before" : "account_deleted";
+    }
     const inserted = await tx.$executeRaw`
       INSERT INTO pack_grant (id, account_id, pack_id, source_key, minutes, remaining, price_cents, currency,
         granted_at, expires_at)

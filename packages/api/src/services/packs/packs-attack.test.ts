@@ -476,6 +476,23 @@ describe("a pack paid for while its account is being deleted", () => {
     expect(after).toMatchObject({ code: "NOT_FOUND" });
   });
 
+  it("a pack bought before the deletion keeps its grant: its webhook arriving after the deletion refunds nothing", async () => {
+    const who = await customer();
+    await buyPackWithSavedCard(ports, who.accountId, {
+      packId: offered.id,
+      requestKey: "before-the-deletion",
+    });
+    const { name } = await db.account.findUniqueOrThrow({ where: { id: who.accountId } });
+    await deleteAccount(
+      ports,
+      { accountId: who.accountId, userId: who.viewer.userId },
+      { confirmation: name },
+    );
+    await deliver("payment_intent.succeeded", (o) => o.customer === who.customerId);
+    expect(await db.packGrant.count({ where: { accountId: who.accountId } })).toBe(1);
+    expect(await packPayments(who.customerId)).toEqual([{ amount: 1500, refunded: 0, refunds: 0 }]);
+  });
+
   it("a Checkout page paid just before the deletion: its webhook grants nothing and refunds the payment once", async () => {
     const who = await customer();
     const checkout = await buyPackWithCheckout(ports, who.accountId, {
