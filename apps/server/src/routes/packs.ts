@@ -243,7 +243,10 @@ export async function registerPackRoutes(app: FastifyInstance, deps: Ports & { a
           throw new RestError(httpStatusOf(error.code), {
             error: error.code.toLowerCase(),
             message: error.message.replace("request key", IDEMPOTENCY_HEADER),
-            fields: { [IDEMPOTENCY_HEADER]: "already used for another purchase: send a new key" },
+            fields: {
+              [IDEMPOTENCY_HEADER]:
+                "already used for a purchase on other terms: check your packs, then send a new key",
+            },
           });
         }
         throw error;

@@ -19,6 +19,8 @@ import { createAgentRows, runQueuedJobs } from "../metering/metering.fixtures.ts
 import { ingestUsageEvents } from "../metering/usage-ingest.ts";
 import { processStripeEvent, receiveStripeWebhook } from "../subscriptions/stripe-webhooks.ts";
 import { subscribe } from "../subscriptions/subscriptions.ts";
+import { address } from "../subscriptions/tax.fixtures.ts";
+import { updateTaxDetails } from "../subscriptions/tax-details.ts";
 import { autoTopUpView, setAutoTopUp } from "./auto-top-up.ts";
 import { grantPack, packLedgerView } from "./grants.ts";
 import { archiveMinutePack, buyPackWithCheckout, buyPackWithSavedCard, createMinutePack } from "./packs.ts";
@@ -308,6 +310,40 @@ describe("buying packs under attack", () => {
     expect(reusedCheckout).toMatchObject({ code: "CONFLICT", field: "requestKey" });
     const intents = await ports.stripe.paymentIntents.list({ customer: who.customerId, limit: 100 });
     expect(intents.data.filter((pi) => pi.metadata?.minutely_pack_id)).toHaveLength(1);
+    expect((await expectBalancedLedger(who.accountId)).bought).toBe(500);
+  });
+
+  it("a purchase retried with its key after the billing address changed the tax: one payment, one pack", async () => {
+    const who = await customer();
+    const requestKey = "lost-answer-then-new-address";
+    const { stripePriceId } = await db.minutePack.findUniqueOrThrow({ where: { id: offered.id } });
+    // The first attempt charged the card (no address: no tax) but its answer was lost before the grant.
+    const first = await ports.billing.chargeSavedCard({
+      customerId: who.customerId,
+      amountCents: 1500,
+      priceId: stripePriceId ?? undefined,
+      currency: "usd",
+      description: `Minutely minute pack: ${offered.name}`,
+      metadata: { minutely_pack_id: offered.id, minutely_account_id: who.accountId },
+      idempotencyKey: `minutely-pack-purchase:${who.accountId}:${requestKey}`,
+    });
+    expect(first.status).toBe("succeeded");
+    // Then a French address: the same pack now costs 1500 + 20% VAT.
+    await updateTaxDetails(
+      ports,
+      { accountId: who.accountId, email: who.email, name: "Owner" },
+      { address: address({}), taxId: null, requestKey: "lost-answer-address" },
+    );
+    const retried = await buyPackWithSavedCard(ports, who.accountId, {
+      packId: offered.id,
+      requestKey,
+    }).catch((e: unknown) => e);
+    expect(retried).toMatchObject({ code: "CONFLICT", field: "requestKey" });
+    expect((retried as AppError).message).toContain("check your minute packs");
+    await deliver("payment_intent.succeeded", (o) => o.customer === who.customerId);
+    const intents = await ports.stripe.paymentIntents.list({ customer: who.customerId, limit: 100 });
+    const packIntents = intents.data.filter((pi) => pi.metadata?.minutely_pack_id === offered.id);
+    expect(packIntents.map((pi) => [pi.status, pi.amount])).toEqual([["succeeded", 1500]]);
     expect((await expectBalancedLedger(who.accountId)).bought).toBe(500);
   });
 

@@ -247,12 +247,16 @@ export async function buyPackWithCheckout(
     .catch(refuseReusedKey);
 }
 
-/** The same request key is the same purchase: reused for another pack (or price), it is refused (409). */
+/**
+ * The same request key is the same purchase: reused for another pack, or after the total changed (a new
+ * billing address changes the tax; Stripe refuses a key reused with other parameters), it is refused (409).
+ * An earlier attempt with the key that Stripe did charge is granted by its payment_intent.succeeded webhook.
+ */
 function refuseReusedKey(error: unknown): never {
   if (error instanceof IdempotencyKeyReusedError) {
     throw new AppError(
       "CONFLICT",
-      "This request key was already used for another purchase: send a new key to buy another pack.",
+      "This request key was already used for a purchase on other terms (another pack, or a total that changed since, such as the tax of a new billing address). If that purchase went through, its minutes are added shortly: check your minute packs before buying again with a new key.",
       "requestKey",
     );
   }
