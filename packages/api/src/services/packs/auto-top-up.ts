@@ -264,10 +264,13 @@ async function recordTopUpFailure(
   if (owner) {
     await ports.mailer.send({
       to: owner.email,
+      // A card's answer is a decline; no payment at all (the pack archived, no saved card) is not.
       subject:
         failed.status === "requires_action"
           ? "Your Minutely auto top-up needs your confirmation"
-          : "Your Minutely auto top-up was declined",
+          : failed.paymentIntentId
+            ? "Your Minutely auto top-up was declined"
+            : "Your Minutely auto top-up could not be made",
       text:
         `We could not buy "${packName}" for your account automatically: ${failed.message} ` +
         "Auto top-up is paused until you save its settings again (Usage > Minute packs); " +

@@ -158,6 +158,33 @@ describe("auto top-up under attack", () => {
     expect((await expectBalancedLedger(who.accountId)).bought).toBe(1500);
   });
 
+  it("the auto top-up's pack archived: no payment, the mail says it could not be made (not a card decline)", async () => {
+    const who = await customer({ packMinutes: 500 });
+    const { pack: leaving } = await createMinutePack(ports, admin, {
+      name: "Top-up pack leaving (attack)",
+      minutes: 400,
+      priceCents: 1200,
+      currency: "usd",
+      validityMonths: 12,
+    });
+    await setAutoTopUp(ports, who.viewer, who.accountId, {
+      packId: leaving.id,
+      thresholdMinutes: 200,
+      maxPerMonth: 2,
+    });
+    await archiveMinutePack(ports, admin, leaving.id);
+    await use(who.accountId, 1000 + 400); // 100 left: a top-up is due, of a pack no longer offered
+    expect(await runQueuedJobs(url, ports)).toEqual([]);
+    expect((await autoTopUpView(ports, who.accountId)).thisMonth.map((t) => t.status)).toEqual(["declined"]);
+    const mails = await db.mailMessage.findMany({
+      where: { to: who.email, subject: { contains: "auto top-up" } },
+    });
+    expect(mails.map((m) => m.subject)).toEqual(["Your Minutely auto top-up could not be made"]);
+    expect(mails[0]?.text).toContain("not offered");
+    const intents = await ports.stripe.paymentIntents.list({ customer: who.customerId, limit: 100 });
+    expect(intents.data.filter((pi) => pi.metadata?.minutely_pack_id === leaving.id)).toEqual([]);
+  });
+
   it("a pack expired above the threshold leaves an empty balance: the next minutes beyond the allowance buy one", async () => {
     const who = await customer({ packMinutes: 500, packValidityMonths: 1 });
     await setAutoTopUp(ports, who.viewer, who.accountId, {
