@@ -97,6 +97,51 @@ export function toPackageView(row: PlanRow): PackageView {
   };
 }
 
+/**
+ * The package as bought in `currency`: its monthly and overage prices are its prices in that currency (its
+ * `currencyPrices` entry; the row must include them), everything else as `toPackageView`. Null when the
+ * package is not sold in `currency`. Prices are never converted between currencies.
+ */
+export function packageViewIn(row: PlanRow, currency: Currency): PackageView | null {
+  const view = toPackageView(row);
+  if (view.monthlyPrice.currency === currency) return view;
+  if (row.currencyPrices === undefined) {
+    throw new Error(
+      `package ${row.id}: its prices per currency were not read (include WITH_CURRENCY_PRICES)`,
+    );
+  }
+  const price = priceIn(view, currency);
+  if (!price) return null;
+  return { ...view, monthlyPrice: price.monthlyPrice, overagePricePerMinute: price.overagePricePerMinute };
+}
+
+/**
+ * The Stripe price that sells the package in `currency` (its own currency's: the package row's), or null
+ * while the catalog sync has not made it yet or when it is not sold in that currency.
+ */
+export function stripePriceIn(row: PlanRow, currency: Currency): string | null {
+  if (currencyOf(row) === currency && row.stripePriceId) return row.stripePriceId;
+  if (row.currencyPrices === undefined) {
+    throw new Error(
+      `package ${row.id}: its prices per currency were not read (include WITH_CURRENCY_PRICES)`,
+    );
+  }
+  return row.currencyPrices.find((p) => p.currency.trim().toLowerCase() === currency)?.stripePriceId ?? null;
+}
+
+/**
+ * The package as a subscription billed in `currency` has it: its prices in the subscription's currency. A
+ * package loses a currency's price only while no live subscription bills in it (catalog-admin refuses the
+ * removal), so a missing one is an error, never a price in another currency.
+ */
+export function subscribedPackageView(row: PlanRow, currency: string): PackageView {
+  const code = currency.trim().toLowerCase();
+  const view = isCurrency(code) ? packageViewIn(row, code) : null;
+  if (!view)
+    throw new Error(`package ${row.id} has no price in ${currency}, the currency of a subscription to it`);
+  return view;
+}
+
 export function toPlanDefinition(view: PackageView): PlanDefinition {
   return {
     name: view.name,
@@ -112,18 +157,27 @@ export function toPlanDefinition(view: PackageView): PlanDefinition {
   };
 }
 
-/** Packages customers can choose from, in display order, with the comparison table. */
-export async function listAvailablePackages({ db }: Pick<Ports, "db">) {
+/**
+ * Packages customers can choose from, in display order, with the comparison table. With `currency`: the
+ * packages sold in it, priced in it (a package without a price in it is left out); without: each in its own.
+ */
+export async function listAvailablePackages({ db }: Pick<Ports, "db">, currency?: Currency) {
   const rows = await db.subscriptionPlan.findMany({
     where: { active: true },
     orderBy: [{ sortOrder: "asc" }, { name: "asc" }],
     include: WITH_CURRENCY_PRICES,
   });
-  return availablePackagesOf(rows);
+  return availablePackagesOf(rows, currency);
 }
 
-/** The catalog from the active packages' rows in display order (sort order, then name). */
-export function availablePackagesOf(rows: readonly PlanRow[]) {
-  const packages = rows.map(toPackageView);
+/** The catalog from the active packages' rows in display order (sort order, then name), optionally in a currency. */
+export function availablePackagesOf(rows: readonly PlanRow[], currency?: Currency) {
+  const packages =
+    currency === undefined
+      ? rows.map(toPackageView)
+      : rows.flatMap((row) => {
+          const view = packageViewIn(row, currency);
+          return view ? [view] : [];
+        });
   return { packages, comparison: buildComparisonRows(packages.map(toPlanDefinition)) };
 }
