@@ -641,6 +641,8 @@ async function committedCents(customer: string): Promise<number> {
 
 /** How often each kind of step ran (printed at the end, so a run shows what it exercised). */
 const stepCounts = new Map<string, number>();
+/** The currencies the runs' accounts bought in (printed at the end). */
+const currencyCounts = new Map<Cur, number>();
 
 async function checkInvariants(model: Model, real: Real, step: string): Promise<void> {
   const kind = step.slice(0, step.indexOf("("));
@@ -2512,6 +2514,7 @@ describe("the billing lifecycle against a model", () => {
             const model: Model = {
               accounts: accounts.map((_, i) => freshAccountModel(currencies[i] ?? "usd")),
             };
+            for (const c of currencies) currencyCounts.set(c, (currencyCounts.get(c) ?? 0) + 1);
             // Each run starts with the packages' trials drawn for it.
             for (const [i, plan] of PLAN_NAMES.entries()) {
               const offer = trials[i] ?? null;
@@ -2530,7 +2533,7 @@ describe("the billing lifecycle against a model", () => {
         },
       );
       console.log(
-        `lifecycle model: ${runCounter} runs; steps checked: ${JSON.stringify(Object.fromEntries(stepCounts))}`,
+        `lifecycle model: ${runCounter} runs; accounts by currency: ${JSON.stringify(Object.fromEntries(currencyCounts))}; steps checked: ${JSON.stringify(Object.fromEntries(stepCounts))}`,
       );
     },
     BUDGET_MS * 6 + 300_000,
