@@ -1,7 +1,7 @@
 // Rows read as JSON by the hot paths' raw statements (to_jsonb of a table row), turned into the rows Prisma
 // would return, so the services shape them with the same functions whichever way they were read. A field
 // of the wrong type is a bug (the statement and the schema disagree), thrown as such, never coerced.
-import type { Subscription, SubscriptionPlan, SubscriptionPlanPrice } from "@minutely/db";
+import type { PlanPrice, Subscription, SubscriptionPlan, SubscriptionPlanPrice } from "@minutely/db";
 
 export type Json = Record<string, unknown>;
 
@@ -78,6 +78,19 @@ export function planPriceRow(j: Json): SubscriptionPlanPrice {
     stripePriceId: textOrNull(j, "stripe_price_id"),
     createdAt: date(j, "created_at"),
     updatedAt: date(j, "updated_at"),
+  };
+}
+
+/** One of the Stripe prices a package has had (to_jsonb of a plan_price row). */
+export function stripePriceRow(j: Json): PlanPrice {
+  return {
+    id: text(j, "id"),
+    planId: text(j, "plan_id"),
+    stripePriceId: text(j, "stripe_price_id"),
+    amountCents: int(j, "amount_cents"),
+    currency: text(j, "currency"),
+    current: bool(j, "current"),
+    createdAt: date(j, "created_at"),
   };
 }
 

@@ -15,7 +15,7 @@ import {
   type PlanRow,
   subscribedPackageView,
   toPlanDefinition,
-  WITH_CURRENCY_PRICES,
+  WITH_SUBSCRIBED_PRICES,
 } from "../catalog/index.ts";
 
 export interface AccountEntitlements {
@@ -34,7 +34,7 @@ export async function accountEntitlements(
 ): Promise<AccountEntitlements> {
   const rows = await db.subscription.findMany({
     where: { accountId },
-    include: { plan: { include: WITH_CURRENCY_PRICES } },
+    include: { plan: { include: WITH_SUBSCRIBED_PRICES } },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
   });
   return entitlementsOf(rows);
@@ -42,11 +42,11 @@ export async function accountEntitlements(
 
 /** The entitlements of an account from its subscriptions with their packages, newest first. */
 export function entitlementsOf(
-  newestFirst: readonly (Pick<Subscription, "status" | "currency"> & { plan: PlanRow })[],
+  newestFirst: readonly (Pick<Subscription, "status" | "currency" | "stripePriceId"> & { plan: PlanRow })[],
 ): AccountEntitlements {
   const chosen = currentSubscriptionOf(newestFirst);
   if (!chosen) return { entitlements: entitlementsFor(null, "none"), status: "none", package: null };
-  const view = subscribedPackageView(chosen.plan, chosen.currency);
+  const view = subscribedPackageView(chosen.plan, chosen);
   return {
     entitlements: entitlementsFor(toPlanDefinition(view), chosen.status),
     status: chosen.status,

@@ -48,4 +48,5 @@ export {
   toPackageView,
   toPlanDefinition,
   WITH_CURRENCY_PRICES,
+  WITH_SUBSCRIBED_PRICES,
 } from "./packages.ts";

@@ -1,6 +1,6 @@
 // The package catalog as customers see it: packages in display order, in minor units with their currency,
 // and the comparison table (computed by the domain from package data).
-import type { SubscriptionPlan, SubscriptionPlanPrice } from "@minutely/db";
+import type { PlanPrice, SubscriptionPlan, SubscriptionPlanPrice } from "@minutely/db";
 import {
   buildComparisonRows,
   CURRENCIES,
@@ -37,11 +37,20 @@ export interface PackageView {
   currencyPrices: PlanCurrencyPrice[];
 }
 
-/** A package row, with its prices per currency when the query included them. */
-export type PlanRow = SubscriptionPlan & { currencyPrices?: readonly SubscriptionPlanPrice[] };
+/**
+ * A package row, with its prices per currency when the query included them (and every Stripe price it has
+ * had, `prices`, where a subscription's price is read).
+ */
+export type PlanRow = SubscriptionPlan & {
+  currencyPrices?: readonly SubscriptionPlanPrice[];
+  prices?: readonly PlanPrice[];
+};
 
 /** The package rows' include for their prices per currency. */
 export const WITH_CURRENCY_PRICES = { currencyPrices: true } as const;
+
+/** The include for a subscription's package: its prices per currency and every Stripe price it has had. */
+export const WITH_SUBSCRIBED_PRICES = { currencyPrices: true, prices: true } as const;
 
 function currencyOf(row: { id: string; currency: string }): Currency {
   const code = row.currency.trim().toLowerCase();
@@ -130,16 +139,30 @@ export function stripePriceIn(row: PlanRow, currency: Currency): string | null {
 }
 
 /**
- * The package as a subscription billed in `currency` has it: its prices in the subscription's currency. A
- * package loses a currency's price only while no live subscription bills in it (catalog-admin refuses the
- * removal), so a missing one is an error, never a price in another currency.
+ * The package as a subscription billed in its currency has it: its prices in the subscription's currency.
+ * A package loses a currency's price only while no live subscription bills in it (catalog-admin refuses the
+ * removal); for an ended subscription whose currency the package no longer sells in, the monthly price is
+ * the one its Stripe price charged (`prices`, every Stripe price the package has had) and no overage price
+ * is shown. Never a price in another currency: anything else is an error.
  */
-export function subscribedPackageView(row: PlanRow, currency: string): PackageView {
-  const code = currency.trim().toLowerCase();
-  const view = isCurrency(code) ? packageViewIn(row, code) : null;
-  if (!view)
-    throw new Error(`package ${row.id} has no price in ${currency}, the currency of a subscription to it`);
-  return view;
+export function subscribedPackageView(
+  row: PlanRow,
+  subscription: { currency: string; stripePriceId: string },
+): PackageView {
+  const code = subscription.currency.trim().toLowerCase();
+  if (!isCurrency(code)) throw new Error(`a subscription to ${row.id} bills in "${subscription.currency}"`);
+  const view = packageViewIn(row, code);
+  if (view) return view;
+  const paid = row.prices?.find(
+    (p) => p.stripePriceId === subscription.stripePriceId && p.currency.trim().toLowerCase() === code,
+  );
+  if (!paid)
+    throw new Error(`package ${row.id} has no price in ${code}, the currency of a subscription to it`);
+  return {
+    ...toPackageView(row),
+    monthlyPrice: { amount: paid.amountCents, currency: code },
+    overagePricePerMinute: null,
+  };
 }
 
 export function toPlanDefinition(view: PackageView): PlanDefinition {

@@ -10,6 +10,7 @@
 import {
   type Agent,
   type BillingHistory,
+  type PlanPrice,
   Prisma,
   type SubscriptionPlan,
   type SubscriptionPlanPrice,
@@ -27,6 +28,7 @@ import {
   planPriceRow,
   planRow,
   rows,
+  stripePriceRow,
   subscriptionRow,
   text,
   textOrNull,
@@ -35,12 +37,12 @@ import { type BreakdownRow, fullDaysOf, LATE_WINDOW_MS } from "../metering/index
 
 export type DashboardSubscription = Prisma.SubscriptionGetPayload<{
   include: {
-    plan: { include: { currencyPrices: true } };
-    scheduledPlan: { include: { currencyPrices: true } };
+    plan: { include: { currencyPrices: true; prices: true } };
+    scheduledPlan: { include: { currencyPrices: true; prices: true } };
   };
 }>;
 
-type PlanWithPrices = SubscriptionPlan & { currencyPrices: SubscriptionPlanPrice[] };
+type PlanWithPrices = SubscriptionPlan & { currencyPrices: SubscriptionPlanPrice[]; prices: PlanPrice[] };
 
 function subscriptionWithPlans(j: Json, plans: ReadonlyMap<string, PlanWithPrices>): DashboardSubscription {
   const row = subscriptionRow(j);
@@ -153,7 +155,9 @@ export async function readDashboardAccount(
           ORDER BY s.created_at DESC, s.id DESC)
         FROM subscription s WHERE s.account_id = ${accountId}::uuid) AS subscriptions,
       (SELECT jsonb_agg(to_jsonb(p) || jsonb_build_object('currency_prices',
-          (SELECT COALESCE(jsonb_agg(to_jsonb(pp)), '[]'::jsonb) FROM subscription_plan_price pp WHERE pp.plan_id = p.id))
+          (SELECT COALESCE(jsonb_agg(to_jsonb(pp)), '[]'::jsonb) FROM subscription_plan_price pp WHERE pp.plan_id = p.id),
+          'stripe_prices',
+          (SELECT COALESCE(jsonb_agg(to_jsonb(sp)), '[]'::jsonb) FROM plan_price sp WHERE sp.plan_id = p.id))
           ORDER BY p.sort_order, p.name) FROM subscription_plan p) AS plans,
       (SELECT jsonb_agg(to_jsonb(g) ORDER BY g.created_at, g.id)
         FROM agent g WHERE g.account_id = ${accountId}::uuid) AS agents,
@@ -168,6 +172,7 @@ export async function readDashboardAccount(
   const plans: PlanWithPrices[] = rows(row?.plans).map((j) => ({
     ...planRow(j),
     currencyPrices: rows(j.currency_prices).map(planPriceRow),
+    prices: rows(j.stripe_prices).map(stripePriceRow),
   }));
   const byId = new Map(plans.map((p) => [p.id, p]));
   return {

@@ -7,10 +7,19 @@ import { stripeEmulatorUrl } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
 import type { Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
-import { testPorts } from "../../testing.ts";
+import { advanceSubscriptionClock, testPorts } from "../../testing.ts";
 import { accountEntitlements } from "../accounts/entitlements.ts";
+import { syncSubscription } from "../billing/subscription-sync.ts";
 import { createPackage, syncCatalogToStripe, updatePackage } from "../catalog/catalog-admin.ts";
-import { downgrade, previewUpgrade, subscribe, subscriptionOverview, upgrade } from "./subscriptions.ts";
+import { dashboard } from "../dashboard/dashboard.ts";
+import {
+  cancel,
+  downgrade,
+  previewUpgrade,
+  subscribe,
+  subscriptionOverview,
+  upgrade,
+} from "./subscriptions.ts";
 
 const { db } = await testDatabase();
 const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
@@ -157,5 +166,65 @@ describe("a subscription in EUR", () => {
     expect(await db.subscriptionPlanPrice.count({ where: { planId: enterprise.id, currency: "eur" } })).toBe(
       1,
     );
+  });
+
+  it("an ended EUR subscription whose package no longer sells in EUR shows the EUR price it was charged, never another currency's", async () => {
+    const basic = (
+      await createPackage(ports, admin, {
+        name: "Euro Basic",
+        description: "For a while in euros too",
+        monthlyPriceCents: 1900,
+        currency: "usd",
+        callMinutesLimit: 500,
+        agentsAllowed: 1,
+        analyticsAccess: false,
+        apiAccess: false,
+        overagePriceCentsPerMinute: null,
+        recommended: false,
+        prices: { eur: { amountCents: 1700, overagePriceCentsPerMinute: null } },
+      })
+    ).package;
+    await syncCatalogToStripe(ports);
+    const account = await newAccount();
+    await subscribe(ports, account, {
+      packageId: basic.id,
+      paymentMethodId: "pm_card_visa",
+      currency: "eur",
+    });
+    const cancelled = await cancel(ports, account);
+    const end = new Date((cancelled.currentPeriodEnd ?? new Date()).getTime() + 3_600_000);
+    const sub = await advanceSubscriptionClock(ports, account.accountId, end);
+    clock.set(end);
+    expect((await syncSubscription(ports, sub.stripeSubscriptionId))?.status).toBe("canceled");
+
+    // Now no live subscription bills Euro Basic in EUR: the admin may stop selling it in EUR.
+    const row = await db.subscriptionPlan.findUniqueOrThrow({ where: { id: basic.id } });
+    await updatePackage(ports, admin, basic.id, {
+      name: row.name,
+      description: row.description,
+      monthlyPriceCents: row.monthlyPriceCents,
+      currency: "usd",
+      callMinutesLimit: row.callMinutesLimit,
+      agentsAllowed: row.agentsAllowed,
+      analyticsAccess: row.analyticsAccess,
+      apiAccess: row.apiAccess,
+      overagePriceCentsPerMinute: row.overagePriceCentsPerMinute,
+      recommended: row.recommended,
+      prices: {},
+    });
+    expect(await db.subscriptionPlanPrice.count({ where: { planId: basic.id, currency: "eur" } })).toBe(0);
+
+    const overview = await subscriptionOverview(ports, account.accountId);
+    expect(overview.package?.monthlyPrice).toEqual({ amount: 1700, currency: "eur" });
+    const entitled = await accountEntitlements(ports, account.accountId);
+    expect(entitled.package?.monthlyPrice).toEqual({ amount: 1700, currency: "eur" });
+    const board = await dashboard(ports, {
+      accountId: account.accountId,
+      userId: "00000000-0000-4000-8000-000000000002",
+      email: account.email,
+      name: account.name,
+      sessionStartedAt: clock.now(),
+    });
+    expect(board.subscription.package?.monthlyPrice).toEqual({ amount: 1700, currency: "eur" });
   });
 });

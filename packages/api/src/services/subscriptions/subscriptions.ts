@@ -59,6 +59,7 @@ import {
   subscribedPackageView,
   toPackageView,
   WITH_CURRENCY_PRICES,
+  WITH_SUBSCRIBED_PRICES,
 } from "../catalog/index.ts";
 import { collectionPauseOf, enqueueOverageReport, withdrawCurrentOverage } from "../metering/index.ts";
 import { currentSubscription } from "./account-subscription.ts";
@@ -527,13 +528,13 @@ async function describePurchase(ports: Pick<Ports, "db">, stripeSubscriptionId: 
   const [row, duplicate] = await Promise.all([
     ports.db.subscription.findUnique({
       where: { stripeSubscriptionId },
-      include: { plan: { include: WITH_CURRENCY_PRICES } },
+      include: { plan: { include: WITH_SUBSCRIBED_PRICES } },
     }),
     ports.db.duplicateSubscription.findUnique({ where: { stripeSubscriptionId } }),
   ]);
   return {
     packageName: row?.plan.name ?? null,
-    monthlyPrice: row ? subscribedPackageView(row.plan, row.currency).monthlyPrice : null,
+    monthlyPrice: row ? subscribedPackageView(row.plan, row).monthlyPrice : null,
     refundedAsDuplicate: duplicate
       ? {
           refundedCents: duplicate.refundedCents,
@@ -1143,7 +1144,7 @@ export function subscriptionOverviewOf(
     };
   }
   // The package as this subscription is billed: its prices in the subscription's currency.
-  const view = subscribedPackageView(sub.plan, sub.currency);
+  const view = subscribedPackageView(sub.plan, sub);
   const pause = pauseOverviewOf(sub, wallNow);
   return {
     status: sub.status,
