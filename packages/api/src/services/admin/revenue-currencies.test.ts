@@ -91,4 +91,26 @@ describe("revenue per currency", () => {
       "Pound Starter": { amount: 2_500, currency: "gbp" },
     });
   });
+
+  it("a subscription whose Stripe price Minutely never recorded counts its package's price in its own currency", async () => {
+    const account = await db.account.create({ data: { name: "Unrecorded Euro" } });
+    await db.subscription.create({
+      data: {
+        accountId: account.id,
+        stripeSubscriptionId: "sub_unrecorded_euro",
+        planId: plans.Pro ?? "",
+        stripePriceId: "price_never_recorded",
+        currency: "eur",
+        status: "active",
+        currentPeriodStart: new Date(now.getTime() - 86_400_000),
+        currentPeriodEnd: new Date(now.getTime() + 29 * 86_400_000),
+      },
+    });
+    const list = await caller.customers.list({ page: 1, pageSize: 50 });
+    // Pro's EUR price (€95), not its own $99 in euros.
+    expect(list.items.find((c) => c.name === "Unrecorded Euro")?.mrr).toEqual({
+      amount: 9_500,
+      currency: "eur",
+    });
+  });
 });

@@ -64,8 +64,13 @@ export function pausedSql(alias: string, wallNow: Date): Prisma.Sql {
       <= GREATEST(${wallNow}::timestamptz, COALESCE(${s}.test_clock_time, ${wallNow}::timestamptz))))`;
 }
 
-/** The monthly amount a subscriber pays: its Stripe price (plan_price, prices are immutable), else the package's. */
-export const PRICE_AMOUNT = Prisma.sql`COALESCE(pp.amount_cents, pl.monthly_price_cents)`;
+/**
+ * The monthly amount subscription `s` (package `pl`, its Stripe price `pp`) pays: its Stripe price (plan_price,
+ * prices are immutable), else the package's price in the subscription's currency; never another currency's.
+ */
+export const PRICE_AMOUNT = Prisma.sql`COALESCE(pp.amount_cents,
+  (SELECT spp.amount_cents FROM subscription_plan_price spp WHERE spp.plan_id = pl.id AND spp.currency = s.currency),
+  CASE WHEN lower(pl.currency) = lower(s.currency) THEN pl.monthly_price_cents END)`;
 /** The currency subscription `s` bills in (its Stripe price's, stored by the sync). */
 export const PRICE_CURRENCY = Prisma.sql`lower(trim(COALESCE(pp.currency, s.currency)))`;
 
