@@ -14,6 +14,7 @@ import { createPackage, syncCatalogToStripe } from "../catalog/catalog-admin.ts"
 import { toPackageView } from "../catalog/packages.ts";
 import { packageSelection } from "../subscriptions/package-selection.ts";
 import { cancel, downgrade, subscribe, upgrade } from "../subscriptions/subscriptions.ts";
+import { adjustAccount } from "./adjustments.ts";
 import { accountBillingCurrency, fromCurrencyConflict } from "./billing-currency.ts";
 import { syncSubscription } from "./subscription-sync.ts";
 
@@ -319,5 +320,36 @@ describe("an account's billing currency", () => {
     expect(mapped.message).toBe(
       "Your account is billed in USD, and Euro Plus has no price in USD: choose a package sold in USD.",
     );
+  });
+
+  it("a balance credit an admin gave before any purchase fixes the currency: the selection prices in it, another is refused", async () => {
+    const account = await newAccount();
+    // A Stripe customer without a purchase yet (a billing address entered, say).
+    const { stripeCustomerId } = await db.account.update({
+      where: { id: account.accountId },
+      data: {
+        stripeCustomerId: (await ports.stripe.customers.create({ email: account.email })).id,
+      },
+    });
+    expect(stripeCustomerId).not.toBeNull();
+    await adjustAccount(
+      ports,
+      admin,
+      account.accountId,
+      { kind: "balance_credit", amountCents: 500, currency: "gbp", reason: "goodwill" },
+      `credit-${account.accountId}`,
+    );
+    expect(await accountBillingCurrency(ports, account.accountId)).toBe("gbp");
+    const selection = await packageSelection(ports, account.accountId, "eur");
+    expect(selection.currency).toBe("gbp");
+    expect(selection.packages.find((p) => p.id === pro.id)?.monthlyPrice).toEqual({
+      amount: 8500,
+      currency: "gbp",
+    });
+    const refused = await failure(
+      subscribe(ports, account, { packageId: pro.id, paymentMethodId: "pm_card_visa", currency: "eur" }),
+    );
+    expect(refused).toMatchObject({ code: "CONFLICT", field: "currency" });
+    expect(await stripeSubscriptionCount(account.accountId)).toBe(0);
   });
 });

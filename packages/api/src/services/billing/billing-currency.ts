@@ -12,8 +12,8 @@ import type { PackageView } from "../catalog/index.ts";
 
 /**
  * The account's billing currency as this database knows it: the currency of its first subscription (the
- * currency its Stripe price bills in, stored by the sync), else of its first invoice; null for an account
- * that never subscribed.
+ * currency its Stripe price bills in, stored by the sync), else of its first invoice, else of a balance credit
+ * an admin gave it (Stripe fixes the customer's currency with it); null for an account that never bought.
  */
 export async function accountBillingCurrency(
   ports: Pick<Ports, "db">,
@@ -30,7 +30,14 @@ export async function accountBillingCurrency(
     orderBy: [{ issuedAt: "asc" }, { id: "asc" }],
     select: { currency: true },
   });
-  return invoice ? parseCurrency(invoice.currency) : null;
+  if (invoice) return parseCurrency(invoice.currency);
+  // A balance credit an admin made fixes the Stripe customer's currency too (before any purchase).
+  const credit = await ports.db.invoiceAdjustment.findFirst({
+    where: { accountId, kind: "balance_credit", status: "succeeded" },
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+    select: { currency: true },
+  });
+  return credit ? parseCurrency(credit.currency) : null;
 }
 
 /**
