@@ -122,6 +122,7 @@ export {
   buyPackWithCheckout,
   buyPackWithSavedCard,
   listMinutePacks,
+  listOfferedPacks,
   type MinutePackView,
   type PackLedgerView,
   packLedgerView,

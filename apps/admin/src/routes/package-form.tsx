@@ -357,9 +357,9 @@ function PackageForm({
           <fieldset className="flex flex-col gap-3">
             <legend className="mb-2 text-sm font-semibold text-slate-900">Prices in other currencies</legend>
             <p className="text-sm text-slate-600">
-              Optional. Each price is set for its market, never converted, and gets its own Stripe price. Not
-              on sale yet: customers still buy every package in its own currency (a purchase in another is
-              refused); these prices are kept ready for when it is.
+              Optional. Each price is set for its market, never converted, and gets its own Stripe price.
+              Customers without a billing currency yet may buy in any of them; an account's first purchase
+              fixes its currency. A price live subscriptions bill in cannot be removed.
             </p>
             {CURRENCIES.filter((other) => other !== currency).map((other) => {
               const fields = CURRENCY_PRICE_FIELDS[other];

@@ -35,11 +35,16 @@
 //     denied trial_allowance_reached), upgrades at once for free keeping its end, downgrades at its end; at
 //     the end a card on file is charged, no card pauses it until "Add a card" resumes it (and charges); no
 //     paid invoice dated inside a trial, at most one trial per account and per card, MRR never counts it;
-//   - a purchase in another currency than the account can buy in (EUR, GBP: priced, not sold yet) is a 409
-//     naming currency in any state, and changes nothing;
+//   - currencies: each run draws the currency each account buys in (USD, EUR or GBP; fixed by its first
+//     purchase): every purchase of the account (a card, Checkout, a trial, packs) is in it, at the packages'
+//     prices in it (Starter $29 / €29 / £25, Pro $99 / €95 / £85, Enterprise $299 / €289 / £259, overage
+//     the same cents a minute), upgrades are prorated and overage and budgets are billed in it; an amount-off
+//     code in another currency is refused (400 naming promotion_code); once the account has bought, a
+//     purchase in a second currency is a 409 naming currency in any state, and changes nothing;
 //   - tax and currencies: Stripe Tax (automatic tax) is on for everything sold; A is in Oregon (no tax
 //     collected) and B a German business with a verified EU VAT ID (reverse charged), so every invoice, in
 //     Stripe and in Minutely, is in the account's currency with tax 0 and total = subtotal - discounts + tax;
+//     every subscription and pack grant of the account is in its currency too;
 //   - account deletion: nothing more charged by Stripe, every subscription ending (at the period's end, a
 //     trial at once), the Stripe customer scrubbed, the account's calls refused account_deleted, its
 //     memberships and its owner's sessions gone;
@@ -67,12 +72,19 @@ const HOUR_MS = 3_600_000;
 const STORY_TASKS = ["process-stripe-event", "send-usage-alert-email", "report-overage", "bill-overage"];
 
 type PlanName = "Starter" | "Pro" | "Enterprise";
-const PLANS: Record<PlanName, { price: number; limit: number; overageCents: number | null }> = {
-  Starter: { price: 2900, limit: 1000, overageCents: null },
-  Pro: { price: 9900, limit: 3000, overageCents: 3 },
-  Enterprise: { price: 29900, limit: 10000, overageCents: 2 },
+type Cur = "usd" | "eur" | "gbp";
+const CURRENCIES: readonly Cur[] = ["usd", "eur", "gbp"];
+const PLANS: Record<
+  PlanName,
+  { price: number; prices: Record<Cur, number>; limit: number; overageCents: number | null }
+> = {
+  Starter: { price: 2900, prices: { usd: 2900, eur: 2900, gbp: 2500 }, limit: 1000, overageCents: null },
+  Pro: { price: 9900, prices: { usd: 9900, eur: 9500, gbp: 8500 }, limit: 3000, overageCents: 3 },
+  Enterprise: { price: 29900, prices: { usd: 29900, eur: 28900, gbp: 25900 }, limit: 10000, overageCents: 2 },
 };
 const PLAN_NAMES = Object.keys(PLANS) as PlanName[];
+/** The package's monthly price in the currency the account buys in. */
+const priceOf = (plan: PlanName, m: { currency: Cur }) => PLANS[plan].prices[m.currency];
 
 /** The coupons an admin made before the run, each with a code of the same name. */
 type CouponName = "FOREVER25" | "ONCE10" | "PROONLY50" | "ARCHIVED";
@@ -127,10 +139,15 @@ function afterDiscount(lines: { cents: number; plan: PlanName | null }[], coupon
   return total - Math.min(base, c.off.amountCents);
 }
 
-/** Whether the code can be redeemed for the package (not archived, and the package is one it applies to). */
-function codeApplies(coupon: CouponName, plan: PlanName): boolean {
+/**
+ * Whether the code can be redeemed for the package in the currency (not archived, the package is one it
+ * applies to, and an amount off is in that currency: the model's amount-off coupons are in USD).
+ */
+function codeApplies(coupon: CouponName, plan: PlanName, currency: Cur): boolean {
   const c = COUPONS[coupon];
-  return !c.archived && (c.plans === null || c.plans.includes(plan));
+  return (
+    !c.archived && (c.plans === null || c.plans.includes(plan)) && ("percent" in c.off || currency === "usd")
+  );
 }
 
 /** Every answer the API gave in the run; any 5xx fails the step that got it. */
@@ -270,18 +287,23 @@ async function enterTaxDetails(cookie: string, label: string, key = `${runCounte
 }
 
 /** Tax and totals: every invoice in the account's currency, tax 0 (see TAX_DETAILS), total = subtotal - discounts + tax. */
-async function checkInvoiceTotals(customer: string, accountId: string, where: string): Promise<void> {
+async function checkInvoiceTotals(
+  customer: string,
+  accountId: string,
+  currency: Cur,
+  where: string,
+): Promise<void> {
   const invoices = await stripe.invoices.list({ customer, limit: 100 }).autoPagingToArray({ limit: 1000 });
   for (const invoice of invoices) {
     const tax = (invoice.total_taxes ?? []).reduce((sum, t) => sum + t.amount, 0);
     const discounts = (invoice.total_discount_amounts ?? []).reduce((sum, d) => sum + d.amount, 0);
-    expect(invoice.currency, `${where}: invoice ${invoice.id} currency`).toBe("usd");
+    expect(invoice.currency, `${where}: invoice ${invoice.id} currency`).toBe(currency);
     expect(tax, `${where}: invoice ${invoice.id} tax`).toBe(0);
     expect(invoice.total, `${where}: invoice ${invoice.id} total`).toBe(invoice.subtotal - discounts + tax);
   }
   const rows = await stack.database.db.billingHistory.findMany({ where: { accountId } });
   for (const row of rows) {
-    expect(row.currency, `${where}: ${row.number} currency`).toBe("usd");
+    expect(row.currency, `${where}: ${row.number} currency`).toBe(currency);
     expect(row.totalCents, `${where}: ${row.number} total`).toBe(
       row.subtotalCents - row.discountCents + row.taxCents,
     );
@@ -312,17 +334,28 @@ for (const name of COUPON_NAMES) {
   });
   if (c.archived) await trpc(admin.cookie, "mutation", "admin/coupons.archive", { id: created.coupon.id });
 }
-/** The minute pack customers buy in the model: 500 minutes for $10.00, valid one month. */
-const packId = await (async () => {
+/**
+ * The minute pack customers buy in the model, one per currency (a pack has one currency; customers buy
+ * those of their billing currency): 500 minutes for $10.00, €10.00 or £9.00, valid one month.
+ */
+const PACK_PRICES: Record<Cur, number> = { usd: 1000, eur: 1000, gbp: 900 };
+const packIds = {} as Record<Cur, string>;
+for (const currency of CURRENCIES) {
   const created = await trpc<{ pack: { id: string }; syncError: string | null }>(
     admin.cookie,
     "mutation",
     "admin/packs.create",
-    { name: "Model pack", minutes: PACK_MINUTES, priceCents: 1000, currency: "usd", validityMonths: 1 },
+    {
+      name: `Model pack ${currency.toUpperCase()}`,
+      minutes: PACK_MINUTES,
+      priceCents: PACK_PRICES[currency],
+      currency,
+      validityMonths: 1,
+    },
   );
   expect(created.syncError).toBeNull();
-  return created.pack.id;
-})();
+  packIds[currency] = created.pack.id;
+}
 
 // ---------------------------------------------------------------------------------------------- trials
 
@@ -391,6 +424,10 @@ interface ModelCall {
 }
 
 interface AccountModel {
+  /** The currency the account buys in (drawn per run; fixed at its first purchase). */
+  currency: Cur;
+  /** Whether it has bought (a subscription was made): from then on its currency is fixed. */
+  bought: boolean;
   plan: PlanName | null;
   cancelAtPeriodEnd: boolean;
   scheduled: PlanName | null;
@@ -464,9 +501,11 @@ interface Real {
   run: number;
 }
 
-/** A new account's model: no subscription, nothing charged. */
-function freshAccountModel(): AccountModel {
+/** A new account's model: buying in `currency`, no subscription, nothing charged. */
+function freshAccountModel(currency: Cur): AccountModel {
   return {
+    currency,
+    bought: false,
     plan: null,
     cancelAtPeriodEnd: false,
     scheduled: null,
@@ -603,6 +642,8 @@ async function committedCents(customer: string): Promise<number> {
 
 /** How often each kind of step ran (printed at the end, so a run shows what it exercised). */
 const stepCounts = new Map<string, number>();
+/** The currencies the runs' accounts bought in (printed at the end). */
+const currencyCounts = new Map<Cur, number>();
 
 async function checkInvariants(model: Model, real: Real, step: string): Promise<void> {
   const kind = step.slice(0, step.indexOf("("));
@@ -619,6 +660,16 @@ async function checkInvariants(model: Model, real: Real, step: string): Promise<
       include: { plan: true },
     });
     const localLive = rows.filter((r) => LIVE.has(r.status));
+    // Every subscription and pack grant of the account is in the currency it buys in.
+    expect(
+      rows.map((r) => r.currency),
+      `${where}: currencies of the subscriptions`,
+    ).toEqual(rows.map(() => expected.currency));
+    const grants = await db.packGrant.findMany({ where: { accountId: account.accountId } });
+    expect(
+      grants.map((g) => g.currency.trim()),
+      `${where}: currencies of the pack grants`,
+    ).toEqual(grants.map(() => expected.currency));
     expect(localLive.length, `${where}: live subscriptions in Minutely`).toBeLessThanOrEqual(1);
     expect(localLive[0]?.plan.name ?? null, `${where}: Minutely's plan`).toBe(expected.plan);
     expect(localLive[0]?.couponId ?? null, `${where}: Minutely's coupon`).toBe(
@@ -672,7 +723,7 @@ async function checkInvariants(model: Model, real: Real, step: string): Promise<
         .autoPagingToArray({ limit: 1000 });
       const remoteLive = remote.filter((s) => LIVE.has(s.status));
       expect(remoteLive.length, `${where}: live subscriptions in Stripe`).toBeLessThanOrEqual(1);
-      await checkInvoiceTotals(customer, account.accountId, where);
+      await checkInvoiceTotals(customer, account.accountId, expected.currency, where);
       // Overage of the current period is on a pending invoice item until the renewal invoices it, up to the
       // budget.
       expect(await committedCents(customer), `${where}: charged`).toBe(
@@ -782,25 +833,29 @@ const accountIndex = fc.integer({ min: 0, max: 1 });
 const planName = fc.constantFrom(...PLAN_NAMES);
 
 /**
- * A purchase asking for another currency than the account can buy in (the accounts are billed in USD, every
- * package is sold in USD; EUR and GBP prices exist but are not sold yet): 409 naming currency, whatever the
- * account's state (no subscription, on this package or another), with a card or through Checkout, and nothing
- * changes (the invariants after the step check that nothing was charged or started).
+ * A purchase asking for a second currency once the account has bought in its own (every package is sold in
+ * USD, EUR and GBP, but Stripe fixes a customer's currency at its first purchase): 409 naming currency,
+ * whatever the account's state (its subscription live or ended, on this package or another), with a card or
+ * through Checkout, and nothing changes (the invariants after the step check that nothing was charged or
+ * started). `shift` picks the other currency (1 or 2 places after the account's).
  */
 class BuyInOtherCurrency implements Cmd {
   constructor(
     readonly index: number,
     readonly plan: PlanName,
-    readonly currency: "eur" | "gbp",
+    readonly shift: 1 | 2,
     readonly withCard: boolean,
   ) {}
-  check = (model: Readonly<Model>) => model.accounts[this.index] !== undefined;
+  check = (model: Readonly<Model>) => model.accounts[this.index]?.bought === true;
+  otherCurrency = (m: AccountModel): Cur =>
+    CURRENCIES[(CURRENCIES.indexOf(m.currency) + this.shift) % CURRENCIES.length] as Cur;
   async run(model: Model, real: Real) {
     const account = real.accounts[this.index] as Account;
+    const m = model.accounts[this.index] as AccountModel;
     const answer = await action(account, {
       action: "subscribe",
       package_id: planIds[this.plan],
-      currency: this.currency,
+      currency: this.otherCurrency(m),
       ...(this.withCard ? { payment_method_id: "pm_card_visa" } : {}),
     });
     expect(answer.status, JSON.stringify(answer.body)).toBe(409);
@@ -810,7 +865,7 @@ class BuyInOtherCurrency implements Cmd {
     ).toHaveProperty("currency");
     await checkInvariants(model, real, this.toString());
   }
-  toString = () => `buyInOtherCurrency(${this.index}, ${this.plan}, ${this.currency}, ${this.withCard})`;
+  toString = () => `buyInOtherCurrency(${this.index}, ${this.plan}, +${this.shift}, ${this.withCard})`;
 }
 
 class SubscribeWithCard implements Cmd {
@@ -834,12 +889,13 @@ class SubscribeWithCard implements Cmd {
       action: "subscribe",
       package_id: planIds[this.plan],
       payment_method_id: card,
+      currency: m.currency,
       ...(this.code ? { promotion_code: this.code.toLowerCase() } : {}),
     };
     const answers = this.doubleClick
       ? await Promise.all([action(account, body), action(account, body)])
       : [await action(account, body)];
-    if (this.code && !codeApplies(this.code, this.plan)) {
+    if (this.code && !codeApplies(this.code, this.plan, m.currency)) {
       // Archived, or for another package: a 400 naming promotion_code, whatever the account has.
       for (const a of answers) {
         expect(a.status, JSON.stringify(a.body)).toBe(400);
@@ -852,7 +908,8 @@ class SubscribeWithCard implements Cmd {
       ).toBe(true);
       for (const a of answers) expect([200, 409]).toContain(a.status);
       m.plan = this.plan;
-      m.charged += afterDiscount([{ cents: PLANS[this.plan].price, plan: this.plan }], this.code);
+      m.bought = true;
+      m.charged += afterDiscount([{ cents: priceOf(this.plan, m), plan: this.plan }], this.code);
       // A once coupon is used up by the first invoice; the others stay on the subscription.
       m.discount = COUPONS[this.code].duration === "once" ? null : this.code;
     } else if (m.plan === null) {
@@ -862,13 +919,14 @@ class SubscribeWithCard implements Cmd {
       ).toBe(true);
       for (const a of answers) expect([200, 409]).toContain(a.status);
       m.plan = this.plan;
+      m.bought = true;
       m.cardOnFile = true;
       m.trialPaused = false;
       if (trial) {
         // The trial starts with the card on file: nothing charged until its end.
         await startedTrial(m, account, card);
       } else {
-        m.charged += PLANS[this.plan].price;
+        m.charged += priceOf(this.plan, m);
       }
     } else if (m.plan === this.plan) {
       // Already on it: the answer may replay the subscription, and nothing is charged again.
@@ -913,10 +971,15 @@ class StartTrialWithoutCard implements Cmd {
   async run(model: Model, real: Real) {
     const m = model.accounts[this.index] as AccountModel;
     const account = real.accounts[this.index] as Account;
-    const answer = await action(account, { action: "subscribe", package_id: planIds[this.plan] });
+    const answer = await action(account, {
+      action: "subscribe",
+      package_id: planIds[this.plan],
+      currency: m.currency,
+    });
     expect(answer.status, JSON.stringify(answer.body)).toBe(200);
     expect((answer.body as { result: string }).result, JSON.stringify(answer.body)).toBe("subscribed");
     m.plan = this.plan;
+    m.bought = true;
     m.cardOnFile = false;
     m.trialPaused = false;
     await startedTrial(m, account, null);
@@ -976,7 +1039,7 @@ class AddCard implements Cmd {
     if (m.trialPaused) {
       // Resumed: a new period from now, charged (a discount on the subscription applies).
       m.trialPaused = false;
-      m.charged += afterDiscount([{ cents: PLANS[m.plan as PlanName].price, plan: m.plan }], m.discount);
+      m.charged += afterDiscount([{ cents: priceOf(m.plan as PlanName, m), plan: m.plan }], m.discount);
       m.calls.clear();
       m.billedMinutes = 0;
       m.capBound = m.cap ?? Number.POSITIVE_INFINITY;
@@ -1050,7 +1113,11 @@ class SubscribeInTwoTabs implements Cmd {
     const account = real.accounts[this.index] as Account;
     const urls: string[] = [];
     for (const plan of [this.first, this.second]) {
-      const answer = await action(account, { action: "subscribe", package_id: planIds[plan] });
+      const answer = await action(account, {
+        action: "subscribe",
+        package_id: planIds[plan],
+        currency: m.currency,
+      });
       expect(answer.status, JSON.stringify(answer.body)).toBe(200);
       urls.push((answer.body as { checkout_url: string }).checkout_url);
     }
@@ -1084,9 +1151,10 @@ class SubscribeInTwoTabs implements Cmd {
     ).toBe(1);
     const plan = live[0]?.plan.name as PlanName;
     m.plan = plan;
+    m.bought = true;
     m.cardOnFile = true;
     m.trialPaused = false;
-    m.charged += PLANS[plan].price;
+    m.charged += priceOf(plan, m);
     await checkInvariants(model, real, this.toString());
   }
   toString = () =>
@@ -1109,7 +1177,7 @@ class Upgrade implements Cmd {
     const account = real.accounts[this.index] as Account;
     // Package changes wait while a pause is set (409).
     const allowed =
-      m.plan !== null && PLANS[this.plan].price > PLANS[m.plan].price && m.pause === null && !m.trialPaused;
+      m.plan !== null && priceOf(this.plan, m) > priceOf(m.plan, m) && m.pause === null && !m.trialPaused;
     if (m.plan === this.plan) {
       // An upgrade to the package the account is on is the replay of one whose answer was lost: nothing
       // changes and nothing is charged.
@@ -1203,7 +1271,7 @@ class Downgrade implements Cmd {
     const answer = await action(account, { action: "downgrade", package_id: planIds[this.plan] });
     const allowed =
       m.plan !== null &&
-      PLANS[this.plan].price < PLANS[m.plan].price &&
+      priceOf(this.plan, m) < priceOf(m.plan, m) &&
       m.scheduled === null &&
       !m.cancelAtPeriodEnd &&
       m.pause === null &&
@@ -1533,7 +1601,7 @@ class ApplyCoupon implements Cmd {
     const statuses = answers.map((a) => a.status);
     if (m.plan === null) {
       expect(statuses, JSON.stringify(answers)).toEqual([412, 412]);
-    } else if (!codeApplies(this.coupon, m.plan)) {
+    } else if (!codeApplies(this.coupon, m.plan, m.currency)) {
       expect(statuses, JSON.stringify(answers)).toEqual([400, 400]);
       expect(JSON.stringify(answers[0]?.body)).toContain("couponId");
     } else {
@@ -1593,7 +1661,7 @@ class GiveBack implements Cmd {
       reason: "model",
       requestKey: `model-give-${runCounter}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`,
       ...(this.kind === "balance_credit"
-        ? { currency: "usd" }
+        ? { currency: m.currency }
         : { invoiceId: row?.id ?? crypto.randomUUID() }),
     };
     const send = () =>
@@ -1609,6 +1677,8 @@ class GiveBack implements Cmd {
     } else if (this.kind === "balance_credit") {
       expect(statuses, JSON.stringify(answers)).toEqual([200, 200]);
       m.charged -= this.cents;
+      // A balance credit fixes the Stripe customer's currency as a purchase does.
+      m.bought = true;
     } else if (!row) {
       expect(statuses, JSON.stringify(answers)).toEqual([404, 404]);
     } else if (this.cents > left) {
@@ -1718,7 +1788,7 @@ class Renew implements Cmd {
         [
           { cents: overage, plan: null },
           { cents: pendingLate, plan: null },
-          { cents: PLANS[m.plan].price, plan: m.plan },
+          { cents: priceOf(m.plan, m), plan: m.plan },
         ],
         m.discount,
       );
@@ -1737,7 +1807,7 @@ class Renew implements Cmd {
     await checkInvariants(model, real, this.toString());
     await expectCallsWhilePaused(account, m);
     if (ended) {
-      await expectRefusedAfterEnd(account);
+      await expectRefusedAfterEnd(account, m.currency);
       await checkInvariants(model, real, "reportAfterEnd(renewal)");
     }
   }
@@ -1748,7 +1818,7 @@ class Renew implements Cmd {
  * Calls that started after the account's subscription ended (the model: it was cancelled and renewed past
  * its end) are refused one by one as no_active_subscription, and make up no period: nothing is billed.
  */
-async function expectRefusedAfterEnd(account: Account): Promise<void> {
+async function expectRefusedAfterEnd(account: Account, currency: Cur): Promise<void> {
   // The model says the cancellation took effect: the account's subscriptions have all ended.
   const ended = await waitFor(
     "the cancellation to reach the database",
@@ -1801,7 +1871,7 @@ async function expectRefusedAfterEnd(account: Account): Promise<void> {
       "content-type": "application/json",
       "idempotency-key": `model-pack-after-end-${SEED}-${++callCounter}`,
     },
-    body: JSON.stringify({ pack_id: packId, method: "saved_card" }),
+    body: JSON.stringify({ pack_id: packIds[currency], method: "saved_card" }),
   });
   expect(pack.status, JSON.stringify(pack.body)).toBe(412);
   expect(await stack.database.db.packGrant.count({ where: { accountId: account.accountId } })).toBe(
@@ -1821,7 +1891,10 @@ class ReportAfterEnd implements Cmd {
     return m !== undefined && m.plan === null && m.renewed;
   };
   async run(model: Model, real: Real) {
-    await expectRefusedAfterEnd(real.accounts[this.index] as Account);
+    await expectRefusedAfterEnd(
+      real.accounts[this.index] as Account,
+      (model.accounts[this.index] as AccountModel).currency,
+    );
     await checkInvariants(model, real, this.toString());
   }
   toString = () => `reportAfterEnd(${this.index})`;
@@ -1944,7 +2017,7 @@ class SetSpendCap implements Cmd {
     const answer = await call("/trpc/spendCap.set", {
       method: "POST",
       headers: { cookie: account.cookie, origin: stack.baseUrl, "content-type": "application/json" },
-      body: JSON.stringify(superjson.serialize({ amountCents, currency: "usd" })),
+      body: JSON.stringify(superjson.serialize({ amountCents, currency: m.currency })),
     });
     const takesBudget = m.plan !== null && PLANS[m.plan].overageCents !== null;
     if (amountCents === null || takesBudget) {
@@ -2169,6 +2242,8 @@ const invalidAmongValid = fc
   .tuple(accountIndex, fc.nat(), fc.integer({ min: 1, max: 3600 }))
   .map(([i, k, s]) => new InvalidAmongValid(i, k, s));
 
+/** The currency an account of a run buys in. */
+const currency = fc.constantFrom<Cur>(...CURRENCIES);
 const trialOffer = fc.record({ days: fc.constantFrom(3, 7, 14), requiresCard: fc.boolean() });
 /** The packages' trials a run starts with (Starter, Pro, Enterprise): most offer one. */
 const initialTrials = fc.tuple(...PLAN_NAMES.map(() => fc.option(trialOffer, { freq: 3 }))) as fc.Arbitrary<
@@ -2207,7 +2282,7 @@ class BuyPack implements Cmd {
           "content-type": "application/json",
           "idempotency-key": key,
         },
-        body: JSON.stringify({ pack_id: packId, method: "saved_card" }),
+        body: JSON.stringify({ pack_id: packIds[m.currency], method: "saved_card" }),
       });
     const first = await buy();
     const replay = await buy();
@@ -2351,7 +2426,7 @@ class DeleteAccount implements Cmd {
     const signedUp = await signUp(email, `${label} ${real.run} again`);
     await enterTaxDetails(signedUp.cookie, label, `${real.run}-${label}-${callCounter}`);
     real.accounts[this.index] = { label, ...signedUp, stripeCustomerId: null };
-    model.accounts[this.index] = freshAccountModel();
+    model.accounts[this.index] = freshAccountModel((model.accounts[this.index] as AccountModel).currency);
     await checkInvariants(model, real, this.toString());
   }
   toString = () => `deleteAccount(${this.index})`;
@@ -2359,8 +2434,8 @@ class DeleteAccount implements Cmd {
 
 const allCommands: fc.Arbitrary<Cmd>[] = [
   fc
-    .tuple(accountIndex, planName, fc.constantFrom<"eur" | "gbp">("eur", "gbp"), fc.boolean())
-    .map(([i, p, c, card]) => new BuyInOtherCurrency(i, p, c, card)),
+    .tuple(accountIndex, planName, fc.constantFrom<1 | 2>(1, 2), fc.boolean())
+    .map(([i, p, shift, card]) => new BuyInOtherCurrency(i, p, shift, card)),
   accountIndex.map((i) => new DeleteAccount(i)),
   subscribeWithCard,
   subscribeWithCard,
@@ -2455,8 +2530,9 @@ describe("the billing lifecycle against a model", () => {
       await fc.assert(
         fc.asyncProperty(
           initialTrials,
+          fc.tuple(currency, currency),
           fc.commands(commands, { maxCommands: MAX_STEPS }),
-          async (trials, cmds) => {
+          async (trials, currencies, cmds) => {
             runCounter++;
             serverErrors.length = 0;
             const accounts: Account[] = [];
@@ -2467,8 +2543,9 @@ describe("the billing lifecycle against a model", () => {
               accounts.push({ label, ...signedUp, stripeCustomerId: null });
             }
             const model: Model = {
-              accounts: accounts.map(freshAccountModel),
+              accounts: accounts.map((_, i) => freshAccountModel(currencies[i] ?? "usd")),
             };
+            for (const c of currencies) currencyCounts.set(c, (currencyCounts.get(c) ?? 0) + 1);
             // Each run starts with the packages' trials drawn for it.
             for (const [i, plan] of PLAN_NAMES.entries()) {
               const offer = trials[i] ?? null;
@@ -2487,7 +2564,7 @@ describe("the billing lifecycle against a model", () => {
         },
       );
       console.log(
-        `lifecycle model: ${runCounter} runs; steps checked: ${JSON.stringify(Object.fromEntries(stepCounts))}`,
+        `lifecycle model: ${runCounter} runs; accounts by currency: ${JSON.stringify(Object.fromEntries(currencyCounts))}; steps checked: ${JSON.stringify(Object.fromEntries(stepCounts))}`,
       );
     },
     BUDGET_MS * 6 + 300_000,

@@ -106,6 +106,11 @@ export interface RouteDefinition<
   params?: P;
   /** The JSON body: strict objects, so a field the route does not know is a 400 naming it. */
   body?: B;
+  /**
+   * The query parameters a GET route takes (a strict object of optional strings): absent, none is taken. An
+   * unknown or invalid one is a 400 about "query" naming it, before credentials are looked at.
+   */
+  query?: z.ZodType<Record<string, unknown>>;
   response: R;
   bodyLimit?: number;
   config?: RouteShorthandOptions["config"];
@@ -115,12 +120,14 @@ export interface RouteDefinition<
     req: FastifyRequest;
     reply: FastifyReply;
     viewer: Viewer;
+    /** The query parameters as `query` parsed them (an empty object for a route without `query`). */
+    query: Record<string, unknown>;
     params: P extends z.ZodType ? z.output<P> : undefined;
     body: B extends z.ZodType ? z.output<B> : undefined;
   }) => Promise<Answer<R>>;
 }
 
-/** No route takes query parameters: any is a 400 naming it (checked before the handler runs). */
+/** A route without `query` takes no query parameters: any is a 400 naming it (checked before the handler runs). */
 const ZNoQuerySchema = z.strictObject({});
 
 /**
@@ -129,16 +136,18 @@ const ZNoQuerySchema = z.strictObject({});
  * `authorize`. No ajv runs on a body, so whatever the server's ajv options are (Fastify's default coerces
  * "60" to 60 in place), the zod schemas see the JSON as sent.
  */
-const validatorCompiler: FastifySchemaCompiler<unknown> = ({ httpPart }) => {
-  if (httpPart !== "querystring") return () => true;
-  return (value: unknown) => {
-    try {
-      return { value: parse(ZNoQuerySchema, value ?? {}, "query") };
-    } catch (error) {
-      return { error: error as RestError };
-    }
+function validatorCompilerFor(query: z.ZodType): FastifySchemaCompiler<unknown> {
+  return ({ httpPart }) => {
+    if (httpPart !== "querystring") return () => true;
+    return (value: unknown) => {
+      try {
+        return { value: parse(query, value ?? {}, "query") };
+      } catch (error) {
+        return { error: error as RestError };
+      }
+    };
   };
-};
+}
 
 export function defineRoute<
   R extends Partial<Record<number, ResponseSpec>>,
@@ -163,11 +172,11 @@ export function defineRoute<
       ...(route.description === undefined ? {} : { description: route.description }),
       ...(route.security === undefined ? {} : { security: route.security }),
       ...(route.params === undefined ? {} : { params: jsonSchemaOf(route.params, "input") }),
-      querystring: jsonSchemaOf(ZNoQuerySchema, "input"),
+      querystring: jsonSchemaOf(route.query ?? ZNoQuerySchema, "input"),
       ...(route.body === undefined ? {} : { body: jsonSchemaOf(route.body, "input") }),
       response,
     },
-    validatorCompiler,
+    validatorCompiler: validatorCompilerFor(route.query ?? ZNoQuerySchema),
     handler: async (req, reply) => {
       const viewer = (route.authorize ? await route.authorize(req) : undefined) as Viewer;
       const params = route.params === undefined ? undefined : parse(route.params, req.params, "path");
@@ -176,6 +185,7 @@ export function defineRoute<
         req,
         reply,
         viewer,
+        query: (req.query ?? {}) as Record<string, unknown>,
         params: params as P extends z.ZodType ? z.output<P> : undefined,
         body: body as B extends z.ZodType ? z.output<B> : undefined,
       });

@@ -11,7 +11,7 @@ import {
   buyPackWithCheckout,
   buyPackWithSavedCard,
   httpStatusOf,
-  listMinutePacks,
+  listOfferedPacks,
   type MinutePackView,
   type PackLedgerView,
   type Ports,
@@ -191,7 +191,7 @@ export async function registerPackRoutes(app: FastifyInstance, deps: Ports & { a
     method: "GET",
     url: "/api/packs",
     tags: [TAG],
-    summary: "The minute packs on offer",
+    summary: "The minute packs on offer (in the currency of the account's subscription)",
     security: sessionSecurity,
     response: {
       200: z.object({ packs: z.array(ZPackSchema) }),
@@ -199,8 +199,8 @@ export async function registerPackRoutes(app: FastifyInstance, deps: Ports & { a
       403: errorResponses[403],
     },
     authorize: (req) => requireCustomer(deps.auth, req),
-    handler: async () => ({
-      packs: (await listMinutePacks(deps, { includeArchived: false })).map(packJson),
+    handler: async ({ viewer }) => ({
+      packs: (await listOfferedPacks(deps, viewer.accountId)).map(packJson),
     }),
   });
 

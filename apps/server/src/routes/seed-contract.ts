@@ -54,6 +54,13 @@ export const ZSeedContractUserPackagesSchema = z.object({
   }),
   user_needs_package_selection: z.boolean(),
   current_package_id: z.string().nullable(),
+  billing_currency: z
+    .string()
+    .nullable()
+    .meta({ description: "The account's billing currency, fixed at its first purchase; null before it" }),
+  currency: z.string().nullable().meta({
+    description: "The currency the prices are in (billing, else the one asked for); null: each its own",
+  }),
 });
 
 /** GET /api/subscriptions/user/packages/ from the service's package selection. */
@@ -61,12 +68,16 @@ export function toSeedContractUserPackages(selection: {
   packages: PackageView[];
   needsPackageSelection: boolean;
   currentPackageId: string | null;
+  billingCurrency: string | null;
+  currency: string | null;
 }): z.input<typeof ZSeedContractUserPackagesSchema> {
   return {
     available_packages: selection.packages.map(toSeedContractPackage),
     feature_comparison: buildFeatureComparison(selection.packages.map(toPlanDefinition)),
     user_needs_package_selection: selection.needsPackageSelection,
     current_package_id: selection.currentPackageId,
+    billing_currency: selection.billingCurrency,
+    currency: selection.currency,
   };
 }
 

@@ -82,6 +82,80 @@ describe("GET /api/subscriptions/user/packages/ (the seed's contract)", () => {
     expect(body.current_package_id).toBe(pro.id);
   });
 
+  it("prices the packages in the currency asked for until the account has a billing currency, which then wins", async () => {
+    const cookie = await signedIn("euro-shopper@example.com");
+    const inEuro = await app.inject({
+      method: "GET",
+      url: "/api/subscriptions/user/packages/?currency=eur",
+      headers: { cookie },
+    });
+    expect(inEuro.statusCode, inEuro.body).toBe(200);
+    const openapi = (await app.inject({ method: "GET", url: "/api/openapi.json" })).json();
+    assertMatchesOpenApi(openapi, "GET", "/api/subscriptions/user/packages/", 200, inEuro.json());
+    const euro = inEuro.json();
+    expect({ billing: euro.billing_currency, shown: euro.currency }).toEqual({ billing: null, shown: "eur" });
+    expect(
+      euro.available_packages.map((p: { package_name: string; monthly_price: number; currency: string }) => [
+        p.package_name,
+        p.monthly_price,
+        p.currency,
+      ]),
+    ).toEqual([
+      ["Starter", 29, "eur"],
+      ["Pro", 95, "eur"],
+      ["Enterprise", 289, "eur"],
+    ]);
+    // Once the account is billed in GBP, GBP prices whatever is asked.
+    const user = await userWithAccount(db, { email: "euro-shopper@example.com" });
+    const pro = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
+    await db.subscription.create({
+      data: {
+        accountId: user.accountId ?? "",
+        stripeSubscriptionId: "sub_rest_gbp",
+        planId: pro.id,
+        stripePriceId: "price_gbp_x",
+        currency: "gbp",
+        status: "active",
+        currentPeriodStart: new Date("2026-11-01T00:00:00Z"),
+        currentPeriodEnd: new Date("2026-12-01T00:00:00Z"),
+      },
+    });
+    const fixed = (
+      await app.inject({
+        method: "GET",
+        url: "/api/subscriptions/user/packages/?currency=eur",
+        headers: { cookie },
+      })
+    ).json();
+    expect({ billing: fixed.billing_currency, shown: fixed.currency }).toEqual({
+      billing: "gbp",
+      shown: "gbp",
+    });
+    expect(
+      fixed.available_packages.find((p: { package_name: string }) => p.package_name === "Pro"),
+    ).toMatchObject({
+      monthly_price: 85,
+      currency: "gbp",
+    });
+  });
+
+  it("refuses an unknown currency or another query parameter with a 400 naming it", async () => {
+    const cookie = await signedIn("odd-shopper@example.com");
+    for (const [query, field] of [
+      ["currency=jpy", "currency"],
+      ["currency=EUR", "currency"],
+      ["colour=blue", "colour"],
+    ] as const) {
+      const response = await app.inject({
+        method: "GET",
+        url: `/api/subscriptions/user/packages/?${query}`,
+        headers: { cookie },
+      });
+      expect(response.statusCode, response.body).toBe(400);
+      expect(JSON.stringify(response.json())).toContain(field);
+    }
+  });
+
   it("answers 401 with the REST error shape when signed out", async () => {
     const response = await app.inject({ method: "GET", url: "/api/subscriptions/user/packages/" });
     expect(response.statusCode).toBe(401);
@@ -206,7 +280,7 @@ describe("POST /api/subscriptions/user/actions/ (the seed's contract)", () => {
     expect(wrongType.json().fields).toHaveProperty("promotion_code");
   });
 
-  it("subscribe's currency: another than usd, eur, gbp is a 400, one the package is not sold in a 409, both naming currency", async () => {
+  it("subscribe's currency: another than usd, eur, gbp is a 400, one the package has no price in a 409, both naming currency; GBP sells on Pro's GBP price", async () => {
     await syncCatalogToStripe(ports);
     const cookie = await signedIn("currency-choice@example.com");
     const pro = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
@@ -215,12 +289,25 @@ describe("POST /api/subscriptions/user/actions/ (the seed's contract)", () => {
       expect(wrong.statusCode, wrong.body).toBe(400);
       expect(wrong.json().fields).toHaveProperty("currency");
     }
+    // Pro without its GBP price (an admin removed it): not sold in GBP.
+    const gbp = await db.subscriptionPlanPrice.findUniqueOrThrow({
+      where: { planId_currency: { planId: pro.id, currency: "gbp" } },
+    });
+    await db.subscriptionPlanPrice.delete({ where: { id: gbp.id } });
     const notSold = await act(cookie, { action: "subscribe", package_id: pro.id, currency: "gbp" });
+    await db.subscriptionPlanPrice.create({ data: gbp });
     expect(notSold.statusCode, notSold.body).toBe(409);
-    expect(notSold.json().fields.currency).toBe("Pro is sold in USD for now, not in GBP: choose USD.");
-    const checkout = await act(cookie, { action: "subscribe", package_id: pro.id, currency: "usd" });
+    expect(notSold.json().fields.currency).toBe("Pro has no price in GBP: choose USD, EUR.");
+    // Sold in GBP: a Checkout page in GBP.
+    const checkout = await act(cookie, { action: "subscribe", package_id: pro.id, currency: "gbp" });
     expect(checkout.statusCode, checkout.body).toBe(200);
     expect(checkout.json()).toMatchObject({ result: "checkout" });
+    const sessionId = new URL(checkout.json().checkout_url).pathname.split("/").at(-1) ?? "";
+    const session = await ports.stripe.checkout.sessions.retrieve(sessionId);
+    expect({ currency: session.currency, total: session.amount_total }).toEqual({
+      currency: "gbp",
+      total: 8500,
+    });
   });
 
   it("answers a package whose Stripe price is not made yet with 503 and Retry-After", async () => {

@@ -204,14 +204,28 @@ export async function registerSubscriptionRoutes(
     url: "/api/subscriptions/user/packages/",
     tags: [TAG],
     summary: "Packages to choose from, the feature comparison, and whether the account must pick one",
+    description:
+      "Prices are in the account's billing currency once it has one (fixed at its first purchase), else in " +
+      "`currency` when given, else each package's own. A package without a price in that currency is listed " +
+      "in its own and marked unavailable.",
     security: sessionSecurity,
+    query: z.strictObject({
+      currency: z
+        .enum(["usd", "eur", "gbp"], { error: "must be one of usd, eur, gbp" })
+        .optional()
+        .meta({ description: "The currency to show prices in until the account has a billing currency." }),
+    }),
     response: {
       200: ZSeedContractUserPackagesSchema,
+      400: errorResponses[400],
       401: errorResponses[401],
       403: errorResponses[403],
     },
     authorize: (req) => requireCustomer(deps.auth, req),
-    handler: async ({ viewer }) => toSeedContractUserPackages(await packageSelection(deps, viewer.accountId)),
+    handler: async ({ viewer, query }) =>
+      toSeedContractUserPackages(
+        await packageSelection(deps, viewer.accountId, query.currency as "usd" | "eur" | "gbp" | undefined),
+      ),
   });
 
   defineRoute(app, {

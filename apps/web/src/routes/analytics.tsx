@@ -25,8 +25,10 @@ function share(part: number, whole: number): number {
 }
 
 function UpgradePrompt({ reason }: { reason: string }) {
-  const catalog = useQuery(trpc.catalog.list.queryOptions());
-  const offering = catalog.data?.packages.filter((p) => p.features.analytics) ?? [];
+  // Priced as the account buys: in its billing currency once it has one (the selection says which).
+  const catalog = useQuery(trpc.catalog.selection.queryOptions());
+  const offering =
+    catalog.data?.packages.filter((p) => p.features.analytics && p.availability.available) ?? [];
   return (
     <div className="space-y-6" data-testid="analytics-upgrade">
       <div>

@@ -14,6 +14,7 @@ import {
 import { useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useNavigate, useSearch } from "@tanstack/react-router";
 import { useState } from "react";
+import { currencyForLocale, currencyLabel, SHOP_CURRENCIES, type ShopCurrency } from "../lib/currency.ts";
 import { setFlash } from "../lib/flash.ts";
 import { formatAgents, formatCents, formatDate, formatNumber } from "../lib/format.ts";
 import { packageChoice } from "../lib/package-choice.ts";
@@ -22,8 +23,56 @@ import { trpc } from "../lib/trpc.ts";
 type Selection = Awaited<ReturnType<typeof useSelection>>["data"];
 type Package = NonNullable<Selection>["packages"][number];
 
-function useSelection() {
-  return useQuery(trpc.catalog.selection.queryOptions());
+/** The package selection, priced in the account's billing currency once it has one, else in `currency`. */
+function useSelection(currency?: ShopCurrency) {
+  return useQuery(trpc.catalog.selection.queryOptions(currency ? { currency } : undefined));
+}
+
+/** The browser's preferred currency (its locale's), until the customer picks another. */
+function browserCurrency(): ShopCurrency {
+  return currencyForLocale(typeof navigator === "undefined" ? undefined : navigator.language);
+}
+
+/**
+ * The currency selector, shown while the account has no billing currency yet; afterwards the currency its
+ * first purchase fixed is said instead (every later purchase is in it).
+ */
+function CurrencyChoice({
+  billingCurrency,
+  chosen,
+  onChoose,
+}: {
+  billingCurrency: string | null;
+  chosen: ShopCurrency;
+  onChoose: (currency: ShopCurrency) => void;
+}) {
+  if (billingCurrency !== null) {
+    return (
+      <p className="text-sm text-slate-600" data-testid="billing-currency">
+        Prices in {billingCurrency.toUpperCase()}, your account's billing currency.
+      </p>
+    );
+  }
+  return (
+    <div className="flex items-center gap-2 text-sm">
+      <label htmlFor="shop-currency" className="font-medium">
+        Currency
+      </label>
+      <select
+        id="shop-currency"
+        className="rounded border border-slate-300 px-2 py-1"
+        value={chosen}
+        onChange={(event) => onChoose(event.target.value as ShopCurrency)}
+      >
+        {SHOP_CURRENCIES.map((c) => (
+          <option key={c} value={c}>
+            {currencyLabel(c)}
+          </option>
+        ))}
+      </select>
+      <span className="text-slate-500">Your first purchase fixes your account's currency.</span>
+    </div>
+  );
 }
 
 function UpgradeDialog({
@@ -132,10 +181,10 @@ function UpgradeDialog({
 type CodeCheck = Awaited<ReturnType<typeof useCodeChecks>>[number]["data"];
 
 /** The applied code checked against every package the account may choose (the price each would cost). */
-function useCodeChecks(code: string | null, packageIds: readonly string[]) {
+function useCodeChecks(code: string | null, packageIds: readonly string[], currency: ShopCurrency) {
   return useQueries({
     queries: packageIds.map((packageId) => ({
-      ...trpc.subscription.checkPromotionCode.queryOptions({ packageId, code: code ?? "" }),
+      ...trpc.subscription.checkPromotionCode.queryOptions({ packageId, code: code ?? "", currency }),
       enabled: code !== null,
       staleTime: 0,
     })),
@@ -344,7 +393,10 @@ function DowngradeDialog({
 }
 
 export function PackagesPage() {
-  const selection = useSelection();
+  const [chosenCurrency, setChosenCurrency] = useState<ShopCurrency>(browserCurrency);
+  const selection = useSelection(chosenCurrency);
+  // What a purchase is made in: the account's billing currency once it has one, else the one chosen.
+  const buyIn = (selection.data?.billingCurrency as ShopCurrency | null | undefined) ?? chosenCurrency;
   const overview = useQuery(trpc.subscription.overview.queryOptions());
   const search = useSearch({ from: "/app/packages" });
   const queryClient = useQueryClient();
@@ -378,7 +430,7 @@ export function PackagesPage() {
           )
           .map((pkg) => pkg.id)
       : [];
-  const codeChecks = useCodeChecks(code, choosable);
+  const codeChecks = useCodeChecks(code, choosable, buyIn);
   const checkOf = (packageId: string) => codeChecks[choosable.indexOf(packageId)]?.data;
   const navigate = useNavigate();
   const subscribe = useIntentMutation(
@@ -414,6 +466,11 @@ export function PackagesPage() {
         </Banner>
       ) : null}
       {subscribe.isError ? <Banner tone="danger">{subscribe.error.message}</Banner> : null}
+      <CurrencyChoice
+        billingCurrency={selection.data.billingCurrency}
+        chosen={chosenCurrency}
+        onChoose={setChosenCurrency}
+      />
       {needsPackageSelection ? (
         <PromotionCodeField applied={code} checks={codeChecks.map((c) => c.data)} onApply={setCode} />
       ) : null}
@@ -481,7 +538,7 @@ export function PackagesPage() {
                 <div className="mt-4">
                   {choice.kind === "unavailable" ? (
                     <p className="text-center text-sm text-slate-500" data-testid="package-unavailable">
-                      {choice.reason} {pkg.name} is priced in {pkg.monthlyPrice.currency.toUpperCase()}.
+                      {choice.reason}
                     </p>
                   ) : choice.kind === "choose" ? (
                     <Button
@@ -490,6 +547,7 @@ export function PackagesPage() {
                       onClick={() =>
                         subscribe.mutate({
                           packageId: pkg.id,
+                          currency: buyIn,
                           ...(discounted ? { promotionCode: discounted.code } : {}),
                         })
                       }

@@ -13,6 +13,8 @@ export interface ProviderSubscription {
   created: Date;
   itemId: string;
   priceId: string;
+  /** The currency it bills in (Stripe's `currency`, lower case): its price's. */
+  currency: string;
   currentPeriodStart: Date;
   currentPeriodEnd: Date;
   cancelAtPeriodEnd: boolean;

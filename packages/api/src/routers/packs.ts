@@ -5,7 +5,7 @@ import {
   autoTopUpView,
   buyPackWithCheckout,
   buyPackWithSavedCard,
-  listMinutePacks,
+  listOfferedPacks,
   packLedgerView,
   setAutoTopUp,
   ZAutoTopUpInputSchema,
@@ -24,10 +24,10 @@ export const ZAutoTopUpRequestSchema = z.strictObject({
 });
 
 export const packsRouter = router({
-  /** Packs on offer (active, priced at Stripe). */
+  /** Packs on offer (active, priced at Stripe) in the account's subscription's currency. */
   list: accountProcedure
     .input(ZNoInputRequestSchema)
-    .query(({ ctx }) => listMinutePacks(ctx, { includeArchived: false })),
+    .query(({ ctx }) => listOfferedPacks(ctx, ctx.accountId)),
   /** The pack balance with expiry dates and the ledger (bought = used + expired + remaining). */
   ledger: accountProcedure
     .input(ZNoInputRequestSchema)

@@ -130,7 +130,16 @@ export const subscriptionRouter = router({
    * `expired`, `exhausted`, `not_applicable`). The package page asks before Checkout; subscribe checks again.
    */
   checkPromotionCode: accountProcedure
-    .input(z.strictObject({ packageId, code: ZTypedCodeSchema }))
+    .input(
+      z.strictObject({
+        packageId,
+        code: ZTypedCodeSchema,
+        /** The currency the purchase would be made in (absent: the package's own). */
+        currency: z
+          .enum(CURRENCIES as [Currency, ...Currency[]], { error: "Use one of usd, eur, gbp" })
+          .optional(),
+      }),
+    )
     .query(({ ctx, input }) => checkPromotionCode(ctx, input)),
   previewUpgrade: accountProcedure
     .input(z.strictObject({ packageId }))

@@ -1,7 +1,7 @@
 // Rows read as JSON by the hot paths' raw statements (to_jsonb of a table row), turned into the rows Prisma
 // would return, so the services shape them with the same functions whichever way they were read. A field
 // of the wrong type is a bug (the statement and the schema disagree), thrown as such, never coerced.
-import type { Subscription, SubscriptionPlan } from "@minutely/db";
+import type { PlanPrice, Subscription, SubscriptionPlan, SubscriptionPlanPrice } from "@minutely/db";
 
 export type Json = Record<string, unknown>;
 
@@ -67,6 +67,33 @@ export function planRow(j: Json): SubscriptionPlan {
   };
 }
 
+/** A package's price in one currency (to_jsonb of a subscription_plan_price row). */
+export function planPriceRow(j: Json): SubscriptionPlanPrice {
+  return {
+    id: text(j, "id"),
+    planId: text(j, "plan_id"),
+    currency: text(j, "currency"),
+    amountCents: int(j, "amount_cents"),
+    overagePriceCentsPerMinute: intOrNull(j, "overage_price_cents_per_minute"),
+    stripePriceId: textOrNull(j, "stripe_price_id"),
+    createdAt: date(j, "created_at"),
+    updatedAt: date(j, "updated_at"),
+  };
+}
+
+/** One of the Stripe prices a package has had (to_jsonb of a plan_price row). */
+export function stripePriceRow(j: Json): PlanPrice {
+  return {
+    id: text(j, "id"),
+    planId: text(j, "plan_id"),
+    stripePriceId: text(j, "stripe_price_id"),
+    amountCents: int(j, "amount_cents"),
+    currency: text(j, "currency"),
+    current: bool(j, "current"),
+    createdAt: date(j, "created_at"),
+  };
+}
+
 /** A subscription row (to_jsonb, with `sync_ticket` as text: a BIGINT does not fit a JSON number). */
 export function subscriptionRow(j: Json): Subscription {
   return {
@@ -75,6 +102,7 @@ export function subscriptionRow(j: Json): Subscription {
     stripeSubscriptionId: text(j, "stripe_subscription_id"),
     planId: text(j, "plan_id"),
     stripePriceId: text(j, "stripe_price_id"),
+    currency: text(j, "currency"),
     status: text(j, "status") as Subscription["status"],
     stripeStatus: text(j, "stripe_status"),
     currentPeriodStart: date(j, "current_period_start"),

@@ -59,6 +59,7 @@ function toSubscription(sub: Stripe.Subscription): ProviderSubscription {
     created: new Date(sub.created * 1000),
     itemId: item.id,
     priceId: item.price.id,
+    currency: sub.currency.toLowerCase(),
     currentPeriodStart: new Date(item.current_period_start * 1000),
     currentPeriodEnd: new Date(item.current_period_end * 1000),
     cancelAtPeriodEnd: sub.cancel_at_period_end,

@@ -1,7 +1,7 @@
 // What an account may use right now: the domain's entitlementsFor over the subscription metering follows
 // (the newest one granting access, else the newest), and the analytics gate of the analytics procedures.
 
-import type { Subscription, SubscriptionPlan } from "@minutely/db";
+import type { Subscription } from "@minutely/db";
 import {
   type AccountSubscriptionStatus,
   currentSubscriptionOf,
@@ -10,12 +10,21 @@ import {
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { AppError } from "../../errors.ts";
-import { type PackageView, toPackageView, toPlanDefinition } from "../catalog/index.ts";
+import {
+  type PackageView,
+  type PlanRow,
+  subscribedPackageView,
+  toPlanDefinition,
+  WITH_SUBSCRIBED_PRICES,
+} from "../catalog/index.ts";
 
 export interface AccountEntitlements {
   entitlements: Entitlements;
   status: AccountSubscriptionStatus;
-  /** The package of the subscription the entitlements come from (null when the account never subscribed). */
+  /**
+   * The package of the subscription the entitlements come from, priced in the subscription's currency (null
+   * when the account never subscribed).
+   */
   package: PackageView | null;
 }
 
@@ -25,7 +34,7 @@ export async function accountEntitlements(
 ): Promise<AccountEntitlements> {
   const rows = await db.subscription.findMany({
     where: { accountId },
-    include: { plan: true },
+    include: { plan: { include: WITH_SUBSCRIBED_PRICES } },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
   });
   return entitlementsOf(rows);
@@ -33,11 +42,11 @@ export async function accountEntitlements(
 
 /** The entitlements of an account from its subscriptions with their packages, newest first. */
 export function entitlementsOf(
-  newestFirst: readonly (Pick<Subscription, "status"> & { plan: SubscriptionPlan })[],
+  newestFirst: readonly (Pick<Subscription, "status" | "currency" | "stripePriceId"> & { plan: PlanRow })[],
 ): AccountEntitlements {
   const chosen = currentSubscriptionOf(newestFirst);
   if (!chosen) return { entitlements: entitlementsFor(null, "none"), status: "none", package: null };
-  const view = toPackageView(chosen.plan);
+  const view = subscribedPackageView(chosen.plan, chosen);
   return {
     entitlements: entitlementsFor(toPlanDefinition(view), chosen.status),
     status: chosen.status,

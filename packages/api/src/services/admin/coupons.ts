@@ -1,7 +1,7 @@
 // An admin puts a coupon on one customer's subscription (a goodwill discount, a negotiated price): it
 // replaces any discount the subscription had, applies from the next invoice on (no proration), and is
 // audited. The coupon must be offered (not archived, not expired, not used up) and apply to the package.
-import { grantsAccess } from "@minutely/domain";
+import { grantsAccess, parseCurrency } from "@minutely/domain";
 import type { Ports, Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { DiscountRefusedError } from "../../ports/billing.ts";
@@ -55,7 +55,13 @@ async function applyCouponLocked(
     coupon.active && coupon.stripeCouponId
       ? await ports.billing.retrieveCouponRedemptions(coupon.stripeCouponId)
       : 0;
-  const refusal = couponApplicability(coupon, subscription.plan, times, ports.clock.now());
+  const refusal = couponApplicability(
+    coupon,
+    subscription.plan,
+    times,
+    ports.clock.now(),
+    parseCurrency(subscription.currency) ?? undefined,
+  );
   if (refusal) throw new AppError("BAD_REQUEST", refusal, "couponId");
   // Stripe spends a once discount on the next invoice and counts a repeating one's months from now, voided
   // renewals included: applied while a pause is set, the customer would get nothing from it.

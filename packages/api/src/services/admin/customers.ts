@@ -30,6 +30,7 @@ import {
   chosenSubscriptionOf,
   currentPeriodOf,
   mrrAmount,
+  overagePriceSql,
   PRICE_CURRENCY,
   pausedSql,
 } from "./sql.ts";
@@ -152,8 +153,9 @@ function spendCapCondition(filter: CustomerSpendCapFilter, now: Date): Prisma.Sq
         JOIN subscription_plan pl ON pl.id = s.plan_id
         CROSS JOIN LATERAL (${currentPeriodOf("s", now)}) cp
         JOIN usage_period_rollup r ON r.account_id = a.id AND r.period_start = cp.period_start
-        WHERE pl.overage_price_cents_per_minute > 0
-          AND r.minutes >= pl.call_minutes_limit + a.overage_cap_cents / pl.overage_price_cents_per_minute)`;
+        CROSS JOIN LATERAL (SELECT ${overagePriceSql("s", "pl")} AS price) op
+        WHERE op.price > 0 AND lower(a.overage_cap_currency) = lower(s.currency)
+          AND r.minutes >= pl.call_minutes_limit + a.overage_cap_cents / op.price)`;
     default:
       return Prisma.empty;
   }
@@ -209,7 +211,7 @@ export async function listCustomers(
       s.pause_resumes_at, ${pausedSql("s", clock.now())} AS paused, s.trial_end, CASE WHEN s.id IS NULL THEN NULL ELSE COALESCE(r.minutes, 0) END AS minutes_used,
       pl.call_minutes_limit AS minutes_limit, ${mrrAmount(clock.now())}::int AS mrr_cents, ${PRICE_CURRENCY} AS currency,
       p.overage_cap_cents AS cap_cents, p.overage_cap_currency AS cap_currency,
-      pl.overage_price_cents_per_minute AS overage_price_cents
+      CASE WHEN s.id IS NULL THEN NULL ELSE ${overagePriceSql("s", "pl")} END AS overage_price_cents
     FROM page p
     LEFT JOIN LATERAL (
       SELECT u.email FROM account_member m JOIN "user" u ON u.id = m.user_id WHERE m.account_id = p.id AND m.role = 'owner'
@@ -460,7 +462,7 @@ export async function customerDetail(
       planName: s.plan.name,
       price: {
         amount: price?.amountCents ?? s.plan.monthlyPriceCents,
-        currency: (price?.currency ?? s.plan.currency).trim().toLowerCase(),
+        currency: (price?.currency ?? s.currency).trim().toLowerCase(),
       },
       stripePriceId: s.stripePriceId,
       currentPeriodStart: s.currentPeriodStart,

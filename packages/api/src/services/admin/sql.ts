@@ -64,9 +64,29 @@ export function pausedSql(alias: string, wallNow: Date): Prisma.Sql {
       <= GREATEST(${wallNow}::timestamptz, COALESCE(${s}.test_clock_time, ${wallNow}::timestamptz))))`;
 }
 
-/** The monthly amount a subscriber pays: its Stripe price (plan_price, prices are immutable), else the package's. */
-export const PRICE_AMOUNT = Prisma.sql`COALESCE(pp.amount_cents, pl.monthly_price_cents)`;
-export const PRICE_CURRENCY = Prisma.sql`lower(trim(COALESCE(pp.currency, pl.currency)))`;
+/**
+ * The monthly amount subscription `s` (package `pl`, its Stripe price `pp`) pays: its Stripe price (plan_price,
+ * prices are immutable), else the package's price in the subscription's currency; never another currency's.
+ */
+export const PRICE_AMOUNT = Prisma.sql`COALESCE(pp.amount_cents,
+  (SELECT spp.amount_cents FROM subscription_plan_price spp WHERE spp.plan_id = pl.id AND spp.currency = s.currency),
+  CASE WHEN lower(pl.currency) = lower(s.currency) THEN pl.monthly_price_cents END)`;
+/** The currency subscription `s` bills in (its Stripe price's, stored by the sync). */
+export const PRICE_CURRENCY = Prisma.sql`lower(trim(COALESCE(pp.currency, s.currency)))`;
+
+/**
+ * The overage price per minute of subscription `alias` (package `plan`) in the subscription's currency:
+ * the package's price row of that currency (its own currency's row repeats the package's), else, for the
+ * package's own currency, the package row's; null: no overage.
+ */
+export function overagePriceSql(alias: string, plan: string): Prisma.Sql {
+  const s = Prisma.raw(alias);
+  const pl = Prisma.raw(plan);
+  return Prisma.sql`COALESCE(
+    (SELECT spp.overage_price_cents_per_minute FROM subscription_plan_price spp
+      WHERE spp.plan_id = ${pl}.id AND spp.currency = ${s}.currency),
+    CASE WHEN lower(${pl}.currency) = lower(${s}.currency) THEN ${pl}.overage_price_cents_per_minute END)`;
+}
 
 /**
  * What subscription `s` (package `pl`, price `pp`, coupon `c`) pays a month at `now`: PRICE_AMOUNT after its

@@ -2,7 +2,7 @@
 import { Prisma, type SubscriptionStatus } from "@minutely/db";
 import { grantsAccess, overCapMinutes, SUBSCRIPTION_STATUSES, usagePercentage } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
-import { currentPeriodOf } from "./sql.ts";
+import { currentPeriodOf, overagePriceSql } from "./sql.ts";
 
 export interface Page {
   page: number;
@@ -55,14 +55,14 @@ export async function accountsNearLimit(
   const candidates = Prisma.sql`
     WITH chosen AS (
       SELECT DISTINCT ON (s.account_id) s.account_id, s.plan_id, s.status, s.current_period_start,
-        s.current_period_end, s.test_clock_time
+        s.current_period_end, s.test_clock_time, s.currency
       FROM subscription s
       ORDER BY s.account_id, (s.status::text = ANY(${ACCESS_STATUSES}::text[])) DESC, s.created_at DESC, s.id DESC
     ), measured AS (
       SELECT c.account_id, a.name AS account_name, p.name AS plan_name, c.status,
         cp.period_start, cp.period_end,
         COALESCE(r.minutes, 0) AS minutes_used, p.call_minutes_limit AS minutes_limit,
-        p.overage_price_cents_per_minute AS overage_price, p.agents_allowed,
+        ${overagePriceSql("c", "p")} AS overage_price, p.agents_allowed,
         (SELECT count(*)::int FROM agent g WHERE g.account_id = c.account_id AND g.active) AS active_agents
       FROM chosen c
       JOIN account a ON a.id = c.account_id

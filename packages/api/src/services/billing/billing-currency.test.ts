@@ -1,5 +1,6 @@
 // An account's billing currency: Stripe fixes a customer's currency at its first subscription, so a
-// package in another currency can never be bought by that account. Real PostgreSQL, the official Stripe
+// package without a price in that currency can never be bought by that account; one that has a price in
+// it is bought at that price (issue #25: the default catalog in USD, EUR and GBP). Real PostgreSQL, the official Stripe
 // SDK against the emulator (which refuses to combine currencies on a customer, as Stripe does).
 import { testDatabase } from "@minutely/db/vitest";
 import { fixedClock } from "@minutely/domain";
@@ -13,6 +14,7 @@ import { createPackage, syncCatalogToStripe } from "../catalog/catalog-admin.ts"
 import { toPackageView } from "../catalog/packages.ts";
 import { packageSelection } from "../subscriptions/package-selection.ts";
 import { cancel, downgrade, subscribe, upgrade } from "../subscriptions/subscriptions.ts";
+import { adjustAccount } from "./adjustments.ts";
 import { accountBillingCurrency, fromCurrencyConflict } from "./billing-currency.ts";
 import { syncSubscription } from "./subscription-sync.ts";
 
@@ -41,6 +43,22 @@ const euroPlus = (
     recommended: false,
   })
 ).package;
+// A package sold in USD only (no prices in other currencies).
+const dollarOnly = (
+  await createPackage(ports, admin, {
+    name: "Dollar Only",
+    description: "Billed in dollars only",
+    monthlyPriceCents: 4900,
+    currency: "usd",
+    callMinutesLimit: 2000,
+    agentsAllowed: 3,
+    analyticsAccess: true,
+    apiAccess: false,
+    overagePriceCentsPerMinute: 3,
+    recommended: false,
+  })
+).package;
+await syncCatalogToStripe(ports);
 const pro = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
 const starter = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Starter" } });
 
@@ -104,30 +122,34 @@ describe("an account's billing currency", () => {
     expect(selection.packages.every((p) => p.availability.available)).toBe(true);
   });
 
-  it("a former EUR customer subscribing to a USD package gets a 409 naming packageId, not Stripe's refusal", async () => {
+  it("a former EUR customer subscribing to a package without a EUR price gets a 409 naming packageId, not Stripe's refusal", async () => {
     const account = await formerEuroCustomer();
     expect(await accountBillingCurrency(ports, account.accountId)).toBe("eur");
     const before = await stripeSubscriptionCount(account.accountId);
 
     const direct = await failure(
-      subscribe(ports, account, { packageId: pro.id, paymentMethodId: "pm_card_visa" }),
+      subscribe(ports, account, { packageId: dollarOnly.id, paymentMethodId: "pm_card_visa" }),
     );
     expect(direct).toMatchObject({ code: "CONFLICT", field: "packageId" });
     expect(direct.message).toBe(
-      "Your account is billed in EUR, and Pro is priced in USD: choose a package in EUR.",
+      "Your account is billed in EUR, and Dollar Only has no price in EUR: choose a package sold in EUR.",
     );
 
     // Checkout is refused too, instead of a page whose Pay button Stripe would refuse.
-    const checkout = await failure(subscribe(ports, account, { packageId: pro.id }));
+    const checkout = await failure(subscribe(ports, account, { packageId: dollarOnly.id }));
     expect(checkout).toMatchObject({ code: "CONFLICT", field: "packageId" });
     expect(await stripeSubscriptionCount(account.accountId)).toBe(before);
 
-    // A package in the account's currency still works.
-    const again = await subscribe(ports, account, {
-      packageId: euroPlus.id,
-      paymentMethodId: "pm_card_visa",
+    // A USD package with a EUR price is bought in EUR, at its EUR price (Pro: €95, not $99).
+    const again = await subscribe(ports, account, { packageId: pro.id, paymentMethodId: "pm_card_visa" });
+    expect(again).toMatchObject({
+      kind: "subscribed",
+      subscription: { package: { id: pro.id, monthlyPrice: { amount: 9500, currency: "eur" } } },
     });
-    expect(again).toMatchObject({ kind: "subscribed", subscription: { package: { id: euroPlus.id } } });
+    const row = await db.subscription.findFirstOrThrow({
+      where: { accountId: account.accountId, planId: pro.id },
+    });
+    expect(row.currency).toBe("eur");
   });
 
   it("a subscribe asking for a currency the account is not billed in is a 409 naming currency, before Stripe", async () => {
@@ -154,21 +176,63 @@ describe("an account's billing currency", () => {
     expect(onIt).toMatchObject({ code: "CONFLICT", field: "currency" });
   });
 
-  it("a first purchase in a currency the package is not sold in is a 409 naming currency; its own currency is bought", async () => {
+  it("a first purchase in a currency the package has no price in is a 409 naming currency; one it has is bought", async () => {
     const account = await newAccount();
-    // Pro has a GBP price (the seed's £85), not sold in GBP yet; Euro Plus has no GBP price at all.
-    const notYet = await failure(
-      subscribe(ports, account, { packageId: pro.id, paymentMethodId: "pm_card_visa", currency: "gbp" }),
-    );
-    expect(notYet).toMatchObject({ code: "CONFLICT", field: "currency" });
-    expect(notYet.message).toBe("Pro is sold in USD for now, not in GBP: choose USD.");
     const none = await failure(subscribe(ports, account, { packageId: euroPlus.id, currency: "gbp" }));
     expect(none).toMatchObject({ code: "CONFLICT", field: "currency" });
     expect(none.message).toBe("Euro Plus has no price in GBP: choose EUR.");
+    const dollars = await failure(
+      subscribe(ports, account, {
+        packageId: dollarOnly.id,
+        paymentMethodId: "pm_card_visa",
+        currency: "eur",
+      }),
+    );
+    expect(dollars).toMatchObject({ code: "CONFLICT", field: "currency" });
     expect(await accountBillingCurrency(ports, account.accountId)).toBeNull();
+    expect(await stripeSubscriptionCount(account.accountId)).toBe(0);
 
-    const checkout = await subscribe(ports, account, { packageId: pro.id, currency: "usd" });
+    // Pro in GBP (the seed's £85): a Checkout page for its GBP price.
+    const checkout = await subscribe(ports, account, { packageId: pro.id, currency: "gbp" });
     expect(checkout).toMatchObject({ kind: "checkout" });
+    if (checkout.kind !== "checkout") throw new Error("expected Checkout");
+    const session = await ports.stripe.checkout.sessions.retrieve(checkout.sessionId, {
+      expand: ["line_items"],
+    });
+    expect(session.currency).toBe("gbp");
+    expect(session.amount_total).toBe(8500);
+    const gbpPrice = await db.subscriptionPlanPrice.findUniqueOrThrow({
+      where: { planId_currency: { planId: pro.id, currency: "gbp" } },
+    });
+    expect(session.line_items?.data[0]?.price?.id).toBe(gbpPrice.stripePriceId);
+  });
+
+  it("a first purchase with a card in GBP: the subscription, its invoice and its overview are in GBP", async () => {
+    const account = await newAccount();
+    const result = await subscribe(ports, account, {
+      packageId: pro.id,
+      paymentMethodId: "pm_card_visa",
+      currency: "gbp",
+    });
+    expect(result).toMatchObject({
+      kind: "subscribed",
+      subscription: { package: { id: pro.id, monthlyPrice: { amount: 8500, currency: "gbp" } } },
+    });
+    const row = await db.subscription.findFirstOrThrow({ where: { accountId: account.accountId } });
+    expect(row.currency).toBe("gbp");
+    expect(await accountBillingCurrency(ports, account.accountId)).toBe("gbp");
+    const invoice = await db.billingHistory.findFirstOrThrow({ where: { accountId: account.accountId } });
+    expect({ total: invoice.subtotalCents, currency: invoice.currency }).toEqual({
+      total: 8500,
+      currency: "gbp",
+    });
+    // Later purchases default to the account's currency: asking for none is GBP.
+    const selection = await packageSelection(ports, account.accountId);
+    expect(selection.billingCurrency).toBe("gbp");
+    expect(selection.packages.find((p) => p.id === pro.id)?.monthlyPrice).toEqual({
+      amount: 8500,
+      currency: "gbp",
+    });
   });
 
   it("the package selection marks packages in another currency unavailable, with the reason", async () => {
@@ -177,8 +241,16 @@ describe("an account's billing currency", () => {
     expect(selection.billingCurrency).toBe("eur");
     const byName = Object.fromEntries(selection.packages.map((p) => [p.name, p.availability]));
     expect(byName["Euro Plus"]).toEqual({ available: true, reason: null });
-    expect(byName.Pro).toEqual({ available: false, reason: "Your account is billed in EUR." });
-    expect(byName.Starter).toEqual({ available: false, reason: "Your account is billed in EUR." });
+    // The default catalog has EUR prices: available, priced in EUR.
+    expect(byName.Pro).toEqual({ available: true, reason: null });
+    expect(selection.packages.find((p) => p.id === pro.id)?.monthlyPrice).toEqual({
+      amount: 9500,
+      currency: "eur",
+    });
+    expect(byName["Dollar Only"]).toEqual({
+      available: false,
+      reason: "Your account is billed in EUR, and Dollar Only has no price in EUR.",
+    });
   });
 
   it("a USD subscriber is offered no change to a EUR package, and upgrade/downgrade to it are a 409 before Stripe", async () => {
@@ -187,7 +259,10 @@ describe("an account's billing currency", () => {
     const selection = await packageSelection(ports, account.accountId);
     expect(selection.billingCurrency).toBe("usd");
     const euro = selection.packages.find((p) => p.id === euroPlus.id);
-    expect(euro?.availability).toEqual({ available: false, reason: "Your account is billed in USD." });
+    expect(euro?.availability).toEqual({
+      available: false,
+      reason: "Your account is billed in USD, and Euro Plus has no price in USD.",
+    });
     expect(selection.packages.find((p) => p.id === starter.id)?.availability.available).toBe(true);
 
     const down = await failure(downgrade(ports, account, { packageId: euroPlus.id }));
@@ -243,7 +318,38 @@ describe("an account's billing currency", () => {
     );
     expect(mapped).toMatchObject({ code: "CONFLICT", field: "packageId" });
     expect(mapped.message).toBe(
-      "Your account is billed in USD, and Euro Plus is priced in EUR: choose a package in USD.",
+      "Your account is billed in USD, and Euro Plus has no price in USD: choose a package sold in USD.",
     );
+  });
+
+  it("a balance credit an admin gave before any purchase fixes the currency: the selection prices in it, another is refused", async () => {
+    const account = await newAccount();
+    // A Stripe customer without a purchase yet (a billing address entered, say).
+    const { stripeCustomerId } = await db.account.update({
+      where: { id: account.accountId },
+      data: {
+        stripeCustomerId: (await ports.stripe.customers.create({ email: account.email })).id,
+      },
+    });
+    expect(stripeCustomerId).not.toBeNull();
+    await adjustAccount(
+      ports,
+      admin,
+      account.accountId,
+      { kind: "balance_credit", amountCents: 500, currency: "gbp", reason: "goodwill" },
+      `credit-${account.accountId}`,
+    );
+    expect(await accountBillingCurrency(ports, account.accountId)).toBe("gbp");
+    const selection = await packageSelection(ports, account.accountId, "eur");
+    expect(selection.currency).toBe("gbp");
+    expect(selection.packages.find((p) => p.id === pro.id)?.monthlyPrice).toEqual({
+      amount: 8500,
+      currency: "gbp",
+    });
+    const refused = await failure(
+      subscribe(ports, account, { packageId: pro.id, paymentMethodId: "pm_card_visa", currency: "eur" }),
+    );
+    expect(refused).toMatchObject({ code: "CONFLICT", field: "currency" });
+    expect(await stripeSubscriptionCount(account.accountId)).toBe(0);
   });
 });

@@ -25,6 +25,7 @@ export {
   authoritativeBillingCurrency,
   availabilityFor,
   fromCurrencyConflict,
+  purchaseCurrency,
 } from "./billing-currency.ts";
 export { duplicateSubscriptionsOf, resolveDuplicateSubscriptions } from "./duplicate-subscriptions.ts";
 export { invoiceLinesOf } from "./invoice-lines.ts";

@@ -1,7 +1,13 @@
 // Minutely's subscription and invoice state converges to Stripe's: every sync re-reads the object from
 // Stripe and upserts it, so event order and duplicates do not matter.
 import { transactionLock } from "@minutely/db";
-import { accountNow, mapStripeSubscriptionStatus, type SubscriptionStatus } from "@minutely/domain";
+import {
+  accountNow,
+  type Currency,
+  mapStripeSubscriptionStatus,
+  parseCurrency,
+  type SubscriptionStatus,
+} from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import type { Db } from "../../db.ts";
 import {
@@ -47,6 +53,14 @@ async function accountForCustomer(db: Db, customerId: string, metadataAccountId?
     }
   }
   return null;
+}
+
+/** The subscription's currency as Stripe bills it; one Minutely does not sell in is an error, never stored. */
+function billedCurrency(remote: ProviderSubscription): Currency {
+  const currency = parseCurrency(remote.currency);
+  if (!currency)
+    throw new Error(`Stripe subscription ${remote.id} bills in an unsupported currency "${remote.currency}"`);
+  return currency;
 }
 
 async function planForPrice(db: Db, priceId: string) {
@@ -137,6 +151,7 @@ export async function syncSubscription(ports: Ports, stripeSubscriptionId: strin
         accountId: account.id,
         planId,
         stripePriceId: remote.priceId,
+        currency: billedCurrency(remote),
         status,
         stripeStatus: remote.status,
         currentPeriodStart: remote.currentPeriodStart,

@@ -143,7 +143,9 @@ async function writeCurrencyPrices(
       });
     }
   }
-  const gone = existing.filter((r) => !wanted.has(r.currency as Currency)).map((r) => r.id);
+  const goneRows = existing.filter((r) => !wanted.has(r.currency as Currency));
+  await assertNoLiveSubscribersIn(tx, plan, goneRows, previousOwn);
+  const gone = goneRows.map((r) => r.id);
   if (gone.length > 0) await tx.subscriptionPlanPrice.deleteMany({ where: { id: { in: gone } } });
   for (const [currency, amounts] of wanted) {
     const row = existing.find((r) => r.currency === currency);
@@ -157,6 +159,36 @@ async function writeCurrencyPrices(
         where: { id: row.id },
         data: { ...amounts, ...(row.amountCents !== amounts.amountCents ? { stripePriceId: null } : {}) },
       });
+    }
+  }
+}
+
+/**
+ * A currency's price stays while a live subscription bills in it (or will, through a scheduled change):
+ * its overage and renewals are priced by it, and Minutely never converts a price into another currency.
+ * Removing it is refused (409 naming `prices.<currency>`, or `currency` for the package's former own).
+ */
+async function assertNoLiveSubscribersIn(
+  tx: Prisma.TransactionClient,
+  plan: SubscriptionPlan,
+  goneRows: readonly SubscriptionPlanPrice[],
+  previousOwn: string,
+): Promise<void> {
+  for (const row of goneRows) {
+    const currency = row.currency.trim().toLowerCase();
+    const live = await tx.subscription.count({
+      where: {
+        currency,
+        status: { notIn: ["canceled", "incomplete_expired"] },
+        OR: [{ planId: plan.id }, { scheduledPlanId: plan.id }],
+      },
+    });
+    if (live > 0) {
+      throw new AppError(
+        "CONFLICT",
+        `${live} live ${live === 1 ? "subscription bills" : "subscriptions bill"} ${plan.name} in ${currency.toUpperCase()}: keep its ${currency.toUpperCase()} price (change its amount instead) until ${live === 1 ? "it ends" : "they end"}.`,
+        currency === previousOwn.trim().toLowerCase() ? "currency" : `prices.${currency}`,
+      );
     }
   }
 }

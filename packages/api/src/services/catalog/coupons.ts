@@ -28,7 +28,7 @@ import type { Ports, Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { writeAudit } from "../audit.ts";
 import { syncErrorOf, syncPackageToStripe } from "./catalog-admin.ts";
-import { toPackageView } from "./packages.ts";
+import { packageViewIn, toPackageView } from "./packages.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const L = COUPON_LIMITS;
@@ -507,6 +507,8 @@ export function couponApplicability(
   plan: SubscriptionPlan,
   timesRedeemed: number,
   now: Date,
+  /** The currency the subscription bills in (an amount off applies in its own currency only). */
+  currency: Currency = toPackageView(plan).monthlyPrice.currency,
 ): string | null {
   const reason = codeRefusal(
     {
@@ -519,7 +521,7 @@ export function couponApplicability(
       off: offOf(coupon),
       packageIds: coupon.appliesToPlanIds,
     },
-    { packageId: plan.id, currency: toPackageView(plan).monthlyPrice.currency },
+    { packageId: plan.id, currency },
     now,
   );
   switch (reason) {
@@ -561,11 +563,22 @@ export type CodeCheck =
  */
 export async function checkPromotionCode(
   ports: Pick<Ports, "db" | "billing" | "clock">,
-  input: { code: string; packageId: string },
+  /** `currency`: the one the purchase is made in (absent: the package's own); the price is the package's in it. */
+  input: { code: string; packageId: string; currency?: Currency | undefined },
 ): Promise<CodeCheck> {
-  const plan = await ports.db.subscriptionPlan.findUnique({ where: { id: input.packageId } });
+  const plan = await ports.db.subscriptionPlan.findUnique({
+    where: { id: input.packageId },
+    include: { currencyPrices: true },
+  });
   if (!plan?.active) throw new AppError("NOT_FOUND", "No such package", "packageId");
-  const view = toPackageView(plan);
+  const view = input.currency === undefined ? toPackageView(plan) : packageViewIn(plan, input.currency);
+  if (!view) {
+    throw new AppError(
+      "CONFLICT",
+      `${plan.name} has no price in ${input.currency?.toUpperCase()}.`,
+      "currency",
+    );
+  }
   const typed = input.code.trim();
   const refuse = (reason: CodeRefusal): CodeCheck => ({
     valid: false,

@@ -41,8 +41,12 @@ export {
   listAvailablePackages,
   type PackageView,
   type PlanRow,
+  packageViewIn,
   priceIn,
+  stripePriceIn,
+  subscribedPackageView,
   toPackageView,
   toPlanDefinition,
   WITH_CURRENCY_PRICES,
+  WITH_SUBSCRIBED_PRICES,
 } from "./packages.ts";

@@ -1,6 +1,6 @@
 // The package catalog as customers see it: packages in display order, in minor units with their currency,
 // and the comparison table (computed by the domain from package data).
-import type { SubscriptionPlan, SubscriptionPlanPrice } from "@minutely/db";
+import type { PlanPrice, SubscriptionPlan, SubscriptionPlanPrice } from "@minutely/db";
 import {
   buildComparisonRows,
   CURRENCIES,
@@ -37,11 +37,20 @@ export interface PackageView {
   currencyPrices: PlanCurrencyPrice[];
 }
 
-/** A package row, with its prices per currency when the query included them. */
-export type PlanRow = SubscriptionPlan & { currencyPrices?: readonly SubscriptionPlanPrice[] };
+/**
+ * A package row, with its prices per currency when the query included them (and every Stripe price it has
+ * had, `prices`, where a subscription's price is read).
+ */
+export type PlanRow = SubscriptionPlan & {
+  currencyPrices?: readonly SubscriptionPlanPrice[];
+  prices?: readonly PlanPrice[];
+};
 
 /** The package rows' include for their prices per currency. */
 export const WITH_CURRENCY_PRICES = { currencyPrices: true } as const;
+
+/** The include for a subscription's package: its prices per currency and every Stripe price it has had. */
+export const WITH_SUBSCRIBED_PRICES = { currencyPrices: true, prices: true } as const;
 
 function currencyOf(row: { id: string; currency: string }): Currency {
   const code = row.currency.trim().toLowerCase();
@@ -97,6 +106,65 @@ export function toPackageView(row: PlanRow): PackageView {
   };
 }
 
+/**
+ * The package as bought in `currency`: its monthly and overage prices are its prices in that currency (its
+ * `currencyPrices` entry; the row must include them), everything else as `toPackageView`. Null when the
+ * package is not sold in `currency`. Prices are never converted between currencies.
+ */
+export function packageViewIn(row: PlanRow, currency: Currency): PackageView | null {
+  const view = toPackageView(row);
+  if (view.monthlyPrice.currency === currency) return view;
+  if (row.currencyPrices === undefined) {
+    throw new Error(
+      `package ${row.id}: its prices per currency were not read (include WITH_CURRENCY_PRICES)`,
+    );
+  }
+  const price = priceIn(view, currency);
+  if (!price) return null;
+  return { ...view, monthlyPrice: price.monthlyPrice, overagePricePerMinute: price.overagePricePerMinute };
+}
+
+/**
+ * The Stripe price that sells the package in `currency` (its own currency's: the package row's), or null
+ * while the catalog sync has not made it yet or when it is not sold in that currency.
+ */
+export function stripePriceIn(row: PlanRow, currency: Currency): string | null {
+  if (currencyOf(row) === currency && row.stripePriceId) return row.stripePriceId;
+  if (row.currencyPrices === undefined) {
+    throw new Error(
+      `package ${row.id}: its prices per currency were not read (include WITH_CURRENCY_PRICES)`,
+    );
+  }
+  return row.currencyPrices.find((p) => p.currency.trim().toLowerCase() === currency)?.stripePriceId ?? null;
+}
+
+/**
+ * The package as a subscription billed in its currency has it: its prices in the subscription's currency.
+ * A package loses a currency's price only while no live subscription bills in it (catalog-admin refuses the
+ * removal); for an ended subscription whose currency the package no longer sells in, the monthly price is
+ * the one its Stripe price charged (`prices`, every Stripe price the package has had) and no overage price
+ * is shown. Never a price in another currency: anything else is an error.
+ */
+export function subscribedPackageView(
+  row: PlanRow,
+  subscription: { currency: string; stripePriceId: string },
+): PackageView {
+  const code = subscription.currency.trim().toLowerCase();
+  if (!isCurrency(code)) throw new Error(`a subscription to ${row.id} bills in "${subscription.currency}"`);
+  const view = packageViewIn(row, code);
+  if (view) return view;
+  const paid = row.prices?.find(
+    (p) => p.stripePriceId === subscription.stripePriceId && p.currency.trim().toLowerCase() === code,
+  );
+  if (!paid)
+    throw new Error(`package ${row.id} has no price in ${code}, the currency of a subscription to it`);
+  return {
+    ...toPackageView(row),
+    monthlyPrice: { amount: paid.amountCents, currency: code },
+    overagePricePerMinute: null,
+  };
+}
+
 export function toPlanDefinition(view: PackageView): PlanDefinition {
   return {
     name: view.name,
@@ -112,18 +180,27 @@ export function toPlanDefinition(view: PackageView): PlanDefinition {
   };
 }
 
-/** Packages customers can choose from, in display order, with the comparison table. */
-export async function listAvailablePackages({ db }: Pick<Ports, "db">) {
+/**
+ * Packages customers can choose from, in display order, with the comparison table. With `currency`: the
+ * packages sold in it, priced in it (a package without a price in it is left out); without: each in its own.
+ */
+export async function listAvailablePackages({ db }: Pick<Ports, "db">, currency?: Currency) {
   const rows = await db.subscriptionPlan.findMany({
     where: { active: true },
     orderBy: [{ sortOrder: "asc" }, { name: "asc" }],
     include: WITH_CURRENCY_PRICES,
   });
-  return availablePackagesOf(rows);
+  return availablePackagesOf(rows, currency);
 }
 
-/** The catalog from the active packages' rows in display order (sort order, then name). */
-export function availablePackagesOf(rows: readonly PlanRow[]) {
-  const packages = rows.map(toPackageView);
+/** The catalog from the active packages' rows in display order (sort order, then name), optionally in a currency. */
+export function availablePackagesOf(rows: readonly PlanRow[], currency?: Currency) {
+  const packages =
+    currency === undefined
+      ? rows.map(toPackageView)
+      : rows.flatMap((row) => {
+          const view = packageViewIn(row, currency);
+          return view ? [view] : [];
+        });
   return { packages, comparison: buildComparisonRows(packages.map(toPlanDefinition)) };
 }

@@ -10,8 +10,10 @@
 import {
   type Agent,
   type BillingHistory,
+  type PlanPrice,
   Prisma,
   type SubscriptionPlan,
+  type SubscriptionPlanPrice,
   type UsageAlert,
 } from "@minutely/db";
 import { type BillingPeriod, type CallDirection, dayKey } from "@minutely/domain";
@@ -23,8 +25,10 @@ import {
   dateOrNull,
   int,
   type Json,
+  planPriceRow,
   planRow,
   rows,
+  stripePriceRow,
   subscriptionRow,
   text,
   textOrNull,
@@ -32,10 +36,15 @@ import {
 import { type BreakdownRow, fullDaysOf, LATE_WINDOW_MS } from "../metering/index.ts";
 
 export type DashboardSubscription = Prisma.SubscriptionGetPayload<{
-  include: { plan: true; scheduledPlan: true };
+  include: {
+    plan: { include: { currencyPrices: true; prices: true } };
+    scheduledPlan: { include: { currencyPrices: true; prices: true } };
+  };
 }>;
 
-function subscriptionWithPlans(j: Json, plans: ReadonlyMap<string, SubscriptionPlan>): DashboardSubscription {
+type PlanWithPrices = SubscriptionPlan & { currencyPrices: SubscriptionPlanPrice[]; prices: PlanPrice[] };
+
+function subscriptionWithPlans(j: Json, plans: ReadonlyMap<string, PlanWithPrices>): DashboardSubscription {
   const row = subscriptionRow(j);
   const plan = plans.get(row.planId);
   if (!plan) throw new Error(`dashboard read: package ${row.planId} not found`);
@@ -145,7 +154,11 @@ export async function readDashboardAccount(
       (SELECT jsonb_agg(to_jsonb(s) || jsonb_build_object('sync_ticket', s.sync_ticket::text)
           ORDER BY s.created_at DESC, s.id DESC)
         FROM subscription s WHERE s.account_id = ${accountId}::uuid) AS subscriptions,
-      (SELECT jsonb_agg(to_jsonb(p) ORDER BY p.sort_order, p.name) FROM subscription_plan p) AS plans,
+      (SELECT jsonb_agg(to_jsonb(p) || jsonb_build_object('currency_prices',
+          (SELECT COALESCE(jsonb_agg(to_jsonb(pp)), '[]'::jsonb) FROM subscription_plan_price pp WHERE pp.plan_id = p.id),
+          'stripe_prices',
+          (SELECT COALESCE(jsonb_agg(to_jsonb(sp)), '[]'::jsonb) FROM plan_price sp WHERE sp.plan_id = p.id))
+          ORDER BY p.sort_order, p.name) FROM subscription_plan p) AS plans,
       (SELECT jsonb_agg(to_jsonb(g) ORDER BY g.created_at, g.id)
         FROM agent g WHERE g.account_id = ${accountId}::uuid) AS agents,
       (SELECT jsonb_agg(to_jsonb(b)
@@ -156,7 +169,11 @@ export async function readDashboardAccount(
       (SELECT jsonb_agg(d.stripe_subscription_id) FROM duplicate_subscription d
         WHERE d.account_id = ${accountId}::uuid AND d.status = 'resolved') AS refunded`,
   );
-  const plans = rows(row?.plans).map(planRow);
+  const plans: PlanWithPrices[] = rows(row?.plans).map((j) => ({
+    ...planRow(j),
+    currencyPrices: rows(j.currency_prices).map(planPriceRow),
+    prices: rows(j.stripe_prices).map(stripePriceRow),
+  }));
   const byId = new Map(plans.map((p) => [p.id, p]));
   return {
     account: row?.account ? { id: text(row.account, "id"), name: text(row.account, "name") } : null,

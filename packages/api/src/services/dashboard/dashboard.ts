@@ -4,9 +4,11 @@
 // the other groups' services use (so each fact has one definition). The tRPC query dashboard.get and
 // GET /api/dashboard/comprehensive/ both serve it.
 import {
+  type Currency,
   currentSubscriptionOf,
   type Entitlements,
   formatNumber,
+  parseCurrency,
   type UsageOutlook,
   usageOutlook,
 } from "@minutely/domain";
@@ -18,7 +20,13 @@ import {
   agentsViewOf,
   entitlementsOf,
 } from "../accounts/index.ts";
-import { type PackageView, toPackageView, toPlanDefinition } from "../catalog/index.ts";
+import {
+  type PackageView,
+  type PlanRow,
+  packageViewIn,
+  toPackageView,
+  toPlanDefinition,
+} from "../catalog/index.ts";
 import {
   ACTIVE_ALERTS_SHOWN,
   accountPeriodOf,
@@ -236,6 +244,16 @@ export function dashboardOf(viewer: DashboardViewer, now: Date, facts: Dashboard
   };
 }
 
+/** The active packages in `currency` (those sold in it), or each in its own currency when there is none. */
+function catalogIn(plans: readonly PlanRow[], currency: Currency | null): PackageView[] {
+  const active = plans.filter((p) => p.active);
+  if (currency === null) return active.map(toPackageView);
+  return active.flatMap((p) => {
+    const view = packageViewIn(p, currency);
+    return view ? [view] : [];
+  });
+}
+
 /**
  * Everything the dashboard shows, for the viewer's own account, in two statements (dashboard-read.ts): the
  * account's facts, then its current period's (none without a subscription). The rows are shaped by the
@@ -287,6 +305,7 @@ export async function dashboard(
     invoices: billingHistoryOf(read.invoices, subscriptions, read.refundedStripeSubscriptionIds),
     granted: entitlementsOf(subscriptions),
     // The active packages, without the comparison table (availablePackagesOf): the dashboard shows none.
-    catalog: { packages: read.plans.filter((p) => p.active).map(toPackageView) },
+    // Priced in the subscription's currency (those without a price in it are not offered), else their own.
+    catalog: { packages: catalogIn(read.plans, current ? parseCurrency(current.currency) : null) },
   });
 }

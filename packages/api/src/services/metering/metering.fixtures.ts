@@ -48,6 +48,8 @@ export async function subscribe(
     status?: SubscriptionStatus;
     stripeSubscriptionId?: string;
     createdAt?: Date;
+    /** The currency the subscription bills in (usd unless told). */
+    currency?: "usd" | "eur" | "gbp";
   } = {},
 ) {
   const plan = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: options.plan ?? "Pro" } });
@@ -58,6 +60,7 @@ export async function subscribe(
       stripePriceId: `price_test_${uniqueSuffix()}`,
       stripeSubscriptionId: options.stripeSubscriptionId ?? `sub_test_${uniqueSuffix()}`,
       status: options.status ?? "active",
+      currency: options.currency ?? "usd",
       currentPeriodStart: options.periodStart ?? PERIOD_START,
       currentPeriodEnd: options.periodEnd ?? PERIOD_END,
       ...(options.createdAt ? { createdAt: options.createdAt } : {}),
@@ -75,6 +78,7 @@ export async function stripeSubscribedAccount(
   stripe: Stripe,
   plan: SeededPlan = "Pro",
   emailPrefix = "metering",
+  currency: "usd" | "eur" | "gbp" = "usd",
 ) {
   const { accountId, ownerEmail, userId } = await createAccount(db);
   const customer = await stripe.customers.create({ email: `${emailPrefix}-${accountId}@example.com` });
@@ -82,7 +86,7 @@ export async function stripeSubscribedAccount(
   const price = await stripe.prices.create({
     product: product.id,
     unit_amount: 9900,
-    currency: "usd",
+    currency,
     recurring: { interval: "month" },
   });
   const subscription = await stripe.subscriptions.create({
@@ -95,6 +99,7 @@ export async function stripeSubscribedAccount(
     plan,
     stripeSubscriptionId: subscription.id,
     createdAt: PERIOD_START,
+    currency,
   });
   return {
     accountId,

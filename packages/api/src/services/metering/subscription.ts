@@ -1,7 +1,12 @@
 // The subscription metering follows for an account (the domain's currentSubscriptionOf, the same rule every
 // other service uses), with the package's limits and when the account's subscriptions stopped covering
 // calls. Shared by ingestion, call authorization, usage reads, alerts, overage and agents.
-import { Prisma, type SubscriptionPlan, type SubscriptionStatus } from "@minutely/db";
+import {
+  Prisma,
+  type SubscriptionPlan,
+  type SubscriptionPlanPrice,
+  type SubscriptionStatus,
+} from "@minutely/db";
 import {
   type CollectionPause,
   type Currency,
@@ -13,7 +18,7 @@ import {
   type SpendCap,
 } from "@minutely/domain";
 import type { Db } from "../../db.ts";
-import { bool, int, planRow, rows, subscriptionRow, text } from "../json-rows.ts";
+import { bool, int, planPriceRow, planRow, rows, subscriptionRow, text } from "../json-rows.ts";
 
 /** Interactive transactions of metering: waiting for a pooled connection under load is normal. */
 export const METERING_TX_OPTIONS = { maxWait: 30_000, timeout: 60_000 } as const;
@@ -23,10 +28,14 @@ export interface MeteringPlan {
   name: string;
   callMinutesLimit: number;
   agentsAllowed: number;
-  /** Price of a minute beyond the limit; null means a hard cap. */
+  /** Price of a minute beyond the limit, in the subscription's currency; null means a hard cap. */
   overagePrice: Money | null;
+  /** The subscription's currency (its Stripe price's): overage is charged in it. */
   currency: Currency;
 }
+
+/** A package row with its prices per currency. */
+export type PlanWithPrices = SubscriptionPlan & { currencyPrices: readonly SubscriptionPlanPrice[] };
 
 export interface MeteringSubscription {
   id: string;
@@ -65,18 +74,28 @@ export interface MeteringSubscription {
   endedAt: Date | null;
 }
 
-export function toMeteringPlan(row: SubscriptionPlan): MeteringPlan {
-  const code = row.currency.trim().toLowerCase();
-  if (!isCurrency(code)) throw new Error(`package ${row.id} has an unsupported currency "${row.currency}"`);
+/**
+ * The package's terms for a subscription billed in `currency`: its overage price in that currency (the
+ * package's price row of that currency; its own currency's is the package row's). A package that has no
+ * price in the subscription's currency (catalog-admin refuses removing one live subscriptions bill in) gets
+ * no overage: calls stop at the included minutes and nothing is charged at a price it does not have.
+ */
+export function toMeteringPlan(row: PlanWithPrices, currency: string): MeteringPlan {
+  const code = currency.trim().toLowerCase();
+  if (!isCurrency(code))
+    throw new Error(`a subscription to ${row.id} bills in an unsupported currency "${currency}"`);
+  const own = row.currency.trim().toLowerCase();
+  const cents =
+    own === code
+      ? row.overagePriceCentsPerMinute
+      : (row.currencyPrices.find((p) => p.currency.trim().toLowerCase() === code)
+          ?.overagePriceCentsPerMinute ?? null);
   return {
     id: row.id,
     name: row.name,
     callMinutesLimit: row.callMinutesLimit,
     agentsAllowed: row.agentsAllowed,
-    overagePrice:
-      row.overagePriceCentsPerMinute === null
-        ? null
-        : { amount: row.overagePriceCentsPerMinute, currency: code },
+    overagePrice: cents === null ? null : { amount: cents, currency: code },
     currency: code,
   };
 }
@@ -92,7 +111,9 @@ export function collectionPauseOf(row: {
   return { startsAt: row.pauseStartsAt ?? row.currentPeriodStart, resumesAt: row.pauseResumesAt };
 }
 
-export type SubscriptionWithPlan = Prisma.SubscriptionGetPayload<{ include: { plan: true } }>;
+export type SubscriptionWithPlan = Prisma.SubscriptionGetPayload<{
+  include: { plan: { include: { currencyPrices: true } } };
+}>;
 
 function toMeteringSubscription(
   row: SubscriptionWithPlan,
@@ -112,7 +133,7 @@ function toMeteringSubscription(
     accessGranted: grantsAccess(row.status),
     pause: collectionPauseOf(row),
     trialEnd: row.trialEnd,
-    plan: toMeteringPlan(row.plan),
+    plan: toMeteringPlan(row.plan, row.currency),
     syncTicket: row.syncTicket,
     testClockTime: row.testClockTime,
   };
@@ -128,13 +149,20 @@ function subscriptionsJsonSql(ids: Prisma.Sql): Prisma.Sql {
       (SELECT jsonb_agg(to_jsonb(s) || jsonb_build_object('sync_ticket', s.sync_ticket::text)
           ORDER BY s.created_at DESC, s.id DESC)
         FROM subscription s WHERE s.account_id = ANY(${ids})) AS subscriptions,
-      (SELECT jsonb_agg(to_jsonb(p)) FROM subscription_plan p
+      (SELECT jsonb_agg(to_jsonb(p) || jsonb_build_object('currency_prices',
+          (SELECT COALESCE(jsonb_agg(to_jsonb(pp)), '[]'::jsonb) FROM subscription_plan_price pp WHERE pp.plan_id = p.id)))
+        FROM subscription_plan p
         WHERE p.id IN (SELECT s.plan_id FROM subscription s WHERE s.account_id = ANY(${ids}))) AS plans`;
 }
 
 /** The metered subscription of each account, from the JSON of {@link subscriptionsJsonSql}. */
 function meteringSubscriptionsOf(subscriptions: unknown, plans: unknown): Map<string, MeteringSubscription> {
-  const planById = new Map(rows(plans).map((j) => [text(j, "id"), planRow(j)]));
+  const planById = new Map(
+    rows(plans).map((j) => [
+      text(j, "id"),
+      { ...planRow(j), currencyPrices: rows(j.currency_prices).map(planPriceRow) },
+    ]),
+  );
   const byAccount = new Map<string, SubscriptionWithPlan[]>();
   for (const j of rows(subscriptions)) {
     const row = subscriptionRow(j);

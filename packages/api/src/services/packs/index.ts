@@ -21,6 +21,7 @@ export {
   buyPackWithSavedCard,
   createMinutePack,
   listMinutePacks,
+  listOfferedPacks,
   type MinutePackChangeResult,
   type MinutePackInput,
   type MinutePackView,

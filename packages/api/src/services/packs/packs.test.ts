@@ -21,6 +21,7 @@ import {
   buyPackWithSavedCard,
   createMinutePack,
   listMinutePacks,
+  listOfferedPacks,
   ZMinutePackInputSchema,
 } from "./packs.ts";
 
@@ -45,7 +46,7 @@ const pack = {
 };
 
 let counter = 0;
-async function customer(card = "pm_card_visa") {
+async function customer(card = "pm_card_visa", currency: "usd" | "eur" | "gbp" = "usd") {
   counter += 1;
   const account = await db.account.create({ data: { name: `Pack customer ${counter}` } });
   const email = `pack${counter}-${Date.now()}@example.com`;
@@ -58,6 +59,7 @@ async function customer(card = "pm_card_visa") {
     {
       packageId: starter.id,
       paymentMethodId: "pm_card_visa",
+      currency,
     },
   );
   const { stripeCustomerId } = await db.account.findUniqueOrThrow({ where: { id: account.id } });
@@ -243,6 +245,41 @@ describe("buying a pack", () => {
     ).toMatchObject({
       code: "BAD_REQUEST",
       field: "packId",
+    });
+  });
+
+  it("a EUR subscriber is offered and sold EUR packs only, granted in EUR; a USD pack is refused naming packId", async () => {
+    const { pack: euros } = await createMinutePack(ports, admin, {
+      ...pack,
+      name: "Euro minutes",
+      priceCents: 2300,
+      currency: "eur",
+    });
+    const { pack: pounds } = await createMinutePack(ports, admin, {
+      ...pack,
+      name: "Pound minutes",
+      priceCents: 2000,
+      currency: "gbp",
+    });
+    const { pack: dollars } = await createMinutePack(ports, admin, { ...pack, name: "Dollar minutes" });
+    const who = await customer("pm_card_visa", "eur");
+    const offered = await listOfferedPacks(ports, who.accountId);
+    expect(offered.length).toBeGreaterThan(0);
+    expect(new Set(offered.map((p) => p.currency))).toEqual(new Set(["eur"]));
+    expect(offered.map((p) => p.id)).toContain(euros.id);
+    expect(offered.map((p) => p.id)).not.toContain(pounds.id);
+    for (const other of [dollars, pounds]) {
+      expect(
+        await codeOf(
+          buyPackWithSavedCard(ports, who.accountId, { packId: other.id, requestKey: `x-${other.id}` }),
+        ),
+      ).toMatchObject({ code: "BAD_REQUEST", field: "packId" });
+    }
+    await buyPackWithSavedCard(ports, who.accountId, { packId: euros.id, requestKey: "euro-pack" });
+    const grant = await db.packGrant.findFirstOrThrow({ where: { accountId: who.accountId } });
+    expect({ price: grant.priceCents, currency: grant.currency.trim() }).toEqual({
+      price: 2300,
+      currency: "eur",
     });
   });
 });

@@ -88,6 +88,22 @@ export async function listMinutePacks(
   return packs.map(toMinutePackView);
 }
 
+/**
+ * The packs a customer is offered: those in its subscription's currency (a pack has one currency and is
+ * bought in the account's: `purchasable`); every pack on offer while the account has no subscription (it
+ * cannot buy one yet).
+ */
+export async function listOfferedPacks(
+  ports: Pick<Ports, "db">,
+  accountId: string,
+): Promise<MinutePackView[]> {
+  const [packs, subscription] = await Promise.all([
+    listMinutePacks(ports, { includeArchived: false }),
+    loadMeteringSubscription(ports.db, accountId),
+  ]);
+  return subscription === null ? packs : packs.filter((p) => p.currency === subscription.plan.currency);
+}
+
 export interface MinutePackChangeResult {
   pack: MinutePackView;
   /** Why the Stripe sync failed (the change stays saved; retry with syncMinutePackToStripe), or null. */
@@ -206,6 +222,7 @@ export async function purchasable(ports: Pick<Ports, "db" | "clock">, accountId:
     );
   }
   const view = toMinutePackView(pack);
+  // The metered plan's currency is the subscription's own (`subscription.currency`, its Stripe price's).
   if (view.currency !== subscription.plan.currency) {
     throw new AppError(
       "BAD_REQUEST",

@@ -1,5 +1,6 @@
 import { type AccountSubscriptionStatus, currentSubscriptionOf, grantsAccess } from "@minutely/domain";
 import type { Db } from "../../db.ts";
+import { WITH_CURRENCY_PRICES, WITH_SUBSCRIBED_PRICES } from "../catalog/index.ts";
 
 /**
  * The subscription that currently describes an account, by the domain's one rule (`currentSubscriptionOf`:
@@ -9,7 +10,8 @@ export async function currentSubscription(db: Db, accountId: string) {
   const subscriptions = await db.subscription.findMany({
     where: { accountId },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    include: { plan: true, scheduledPlan: true },
+    // The packages with their prices per currency: a subscription is priced in its own currency.
+    include: { plan: { include: WITH_SUBSCRIBED_PRICES }, scheduledPlan: { include: WITH_CURRENCY_PRICES } },
   });
   return currentSubscriptionOf(subscriptions);
 }

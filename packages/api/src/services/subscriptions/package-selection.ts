@@ -1,15 +1,27 @@
+import type { Currency } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { accountBillingCurrency, availabilityFor } from "../billing/index.ts";
-import { listAvailablePackages } from "../catalog/index.ts";
+import { listAvailablePackages, type PackageView, priceIn } from "../catalog/index.ts";
 import { currentSubscription, needsPackageSelection } from "./account-subscription.ts";
 import { trialOffers } from "./trials.ts";
 
 /**
- * The package selection page of one account: what it can choose, and what it has. Once the account has
- * subscribed, its billing currency is fixed (Stripe's rule): packages in another currency are listed but
- * marked unavailable, with the reason. Each package says the trial subscribing to it would start (`trialOffer`).
+ * The package priced in `currency` (its monthly and overage prices in it), or as it is when it has no price
+ * in it (its availability then says why it cannot be bought).
  */
-export async function packageSelection(ports: Pick<Ports, "db">, accountId: string) {
+function pricedIn(pkg: PackageView, currency: Currency): PackageView {
+  const price = priceIn(pkg, currency);
+  return price ? { ...pkg, ...price } : pkg;
+}
+
+/**
+ * The package selection page of one account: what it can choose, and what it has. Prices are shown in the
+ * account's billing currency once it has one (fixed by its first purchase, Stripe's rule), else in the
+ * currency the customer chose (`currency`; absent: each package's own). A package without a price in that
+ * currency is listed in its own currency and marked unavailable, with the reason. Each package says the
+ * trial subscribing to it would start (`trialOffer`).
+ */
+export async function packageSelection(ports: Pick<Ports, "db">, accountId: string, currency?: Currency) {
   const [{ packages, comparison }, subscription, billingCurrency] = await Promise.all([
     listAvailablePackages(ports),
     currentSubscription(ports.db, accountId),
@@ -17,16 +29,20 @@ export async function packageSelection(ports: Pick<Ports, "db">, accountId: stri
   ]);
   const needsSelection = needsPackageSelection(subscription);
   const offers = await trialOffers(ports, accountId, packages);
+  const shownIn = billingCurrency ?? currency ?? null;
+  const priced = shownIn === null ? packages : packages.map((p) => pricedIn(p, shownIn));
   return {
-    packages: packages.map((p) => ({
+    packages: priced.map((p) => ({
       ...p,
-      availability: availabilityFor(billingCurrency, p),
+      availability: availabilityFor(billingCurrency, p, currency),
       /** The trial subscribing starts for this account (null: none; one trial per account, ever). */
       trialOffer: offers.get(p.id) ?? null,
     })),
-    comparison,
+    comparison: shownIn === null ? comparison : (await listAvailablePackages(ports, shownIn)).comparison,
     /** The currency the account is billed in (fixed by its first subscription); null before that. */
     billingCurrency,
+    /** The currency the prices are shown in (the billing currency, else the one chosen); null: each its own. */
+    currency: shownIn,
     currentPackageId: needsSelection ? null : (subscription?.planId ?? null),
     needsPackageSelection: needsSelection,
   };

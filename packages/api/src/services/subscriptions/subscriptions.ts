@@ -19,6 +19,7 @@ import {
   isInTrial,
   isPausedAt,
   needsPaymentAttention,
+  parseCurrency,
   promotionCodeKey,
   type SubscriptionAction,
   type SubscriptionSnapshot,
@@ -39,6 +40,7 @@ import {
   fromCurrencyConflict,
   fromTaxLocationRequired,
   invoiceLinesOf,
+  purchaseCurrency,
   resolveDuplicateSubscriptions,
   stripeNowFor,
   syncInvoice,
@@ -50,8 +52,14 @@ import {
   checkPromotionCode,
   couponSummary,
   offOf,
+  type PackageView,
+  type PlanRow,
+  packageViewIn,
+  stripePriceIn,
+  subscribedPackageView,
   toPackageView,
   WITH_CURRENCY_PRICES,
+  WITH_SUBSCRIBED_PRICES,
 } from "../catalog/index.ts";
 import { collectionPauseOf, enqueueOverageReport, withdrawCurrentOverage } from "../metering/index.ts";
 import { currentSubscription } from "./account-subscription.ts";
@@ -100,6 +108,11 @@ export interface AccountRef {
   emailVerified?: boolean | undefined;
 }
 
+function subscribedPriceOf(sub: Subscription) {
+  const currency = parseCurrency(sub.currency);
+  return (currency ? packageViewIn(sub.plan, currency) : null)?.monthlyPrice ?? null;
+}
+
 function snapshotOf(sub: Subscription | null): SubscriptionSnapshot {
   if (!sub)
     return {
@@ -111,7 +124,9 @@ function snapshotOf(sub: Subscription | null): SubscriptionSnapshot {
     };
   return {
     status: sub.status,
-    planPrice: toPackageView(sub.plan).monthlyPrice,
+    // The subscription's price in its own currency (a EUR subscriber's Pro is €95, not the package's $99);
+    // none when the package no longer has one (the machine then refuses plan changes: CURRENT_PLAN_UNKNOWN).
+    planPrice: subscribedPriceOf(sub),
     planName: sub.plan.name,
     cancelAtPeriodEnd: sub.cancelAtPeriodEnd,
     scheduledChange:
@@ -122,17 +137,12 @@ function snapshotOf(sub: Subscription | null): SubscriptionSnapshot {
   };
 }
 
-function check(
-  sub: Subscription | null,
-  action: SubscriptionAction,
-  target?: Awaited<ReturnType<typeof loadTarget>>,
-) {
+/** Checks the action with the state machine; `target` is the target package priced in the currency it would bill in. */
+function check(sub: Subscription | null, action: SubscriptionAction, target?: PackageView) {
   const result = checkAction(
     snapshotOf(sub),
     action,
-    target
-      ? { monthlyPrice: toPackageView(target).monthlyPrice, active: target.active, name: target.name }
-      : undefined,
+    target ? { monthlyPrice: target.monthlyPrice, active: target.active, name: target.name } : undefined,
   );
   if (!result.ok) {
     throw new AppError(
@@ -144,15 +154,36 @@ function check(
 }
 
 /**
- * Refuses a package in another currency than the account is billed in (Stripe fixes a customer's currency
- * at its first subscription): a 409 naming packageId, before Stripe is asked anything.
+ * A plan change's target in the subscription's currency: its price in that currency and the Stripe price
+ * that sells it in it. A package without a price in the subscription's currency (or the account's billing
+ * currency, should they differ) is refused with a 409 naming packageId before Stripe is asked anything; one
+ * whose Stripe price in that currency the catalog sync has not made yet is a 503 to retry.
  */
-async function checkCurrency(
+async function targetIn(
   ports: Ports,
   accountId: string,
+  current: Pick<Subscription, "currency">,
   target: Awaited<ReturnType<typeof loadTarget>>,
-) {
+): Promise<{ view: PackageView; priceId: string }> {
+  const currency = parseCurrency(current.currency);
+  if (!currency) throw new Error(`a subscription bills in an unsupported currency "${current.currency}"`);
   assertBillableIn(await accountBillingCurrency(ports, accountId), toPackageView(target));
+  assertBillableIn(currency, toPackageView(target));
+  const view = packageViewIn(target, currency);
+  if (!view) throw new Error(`package ${target.id}: no price in ${currency} after the check`);
+  return { view, priceId: stripePriceFor(target, currency) };
+}
+
+/** The Stripe price selling the package in `currency`, or a 503 to retry while the catalog sync makes it. */
+function stripePriceFor(target: Awaited<ReturnType<typeof loadTarget>>, currency: Currency): string {
+  const priceId = stripePriceIn(target, currency);
+  if (!priceId) {
+    throw new UpstreamUnavailableError(
+      `${target.name} is not available for purchase in ${currency.toUpperCase()} yet; try again shortly.`,
+      60,
+    );
+  }
+  return priceId;
 }
 
 async function loadTarget(ports: Ports, packageId: string | undefined) {
@@ -264,8 +295,13 @@ export async function subscribe(
 ): Promise<SubscribeResult> {
   assertMayBuy(ports, account);
   const target = await loadTarget(ports, input.packageId);
+  // The code is checked in the currency the purchase is made in (an amount off applies in its own only).
+  const codeCurrency =
+    input.currency ??
+    (await accountBillingCurrency(ports, account.accountId)) ??
+    toPackageView(target).monthlyPrice.currency;
   const code = input.promotionCode
-    ? await acceptedCode(ports, input.promotionCode, target.id, account.accountId)
+    ? await acceptedCode(ports, input.promotionCode, target.id, account.accountId, codeCurrency)
     : null;
   return await withActionLock(ports, account.accountId, async () => {
     // A currency the account cannot buy in is refused whatever else holds (already subscribed, a retry).
@@ -278,8 +314,10 @@ export async function subscribe(
         subscription: await subscriptionOverview(ports, account.accountId),
       };
     }
-    check(current, "subscribe", target);
     assertBillableIn(billingCurrency, toPackageView(target));
+    // The currency bought in: the one asked for, else the account's, else the package's own.
+    let currency = purchaseCurrency(billingCurrency, input.currency, toPackageView(target));
+    check(current, "subscribe", packageViewIn(target, currency) ?? toPackageView(target));
     const { customerId, existed } = await ensureCustomer(ports, account);
     // A customer made just now has no subscriptions; an older one may have one from a lost answer.
     if (existed && (await adoptUnknownSubscriptions(ports, account.accountId, customerId))) {
@@ -291,7 +329,7 @@ export async function subscribe(
           subscription: await subscriptionOverview(ports, account.accountId),
         };
       }
-      check(adopted, "subscribe", target);
+      check(adopted, "subscribe", packageViewIn(target, currency) ?? toPackageView(target));
     }
     const view = toPackageView(target);
     // Stripe knows the customer's currency even when this database does not yet (a Checkout paid a moment
@@ -300,7 +338,10 @@ export async function subscribe(
       const known = await authoritativeBillingCurrency(ports, account.accountId, customerId);
       assertRequestedCurrency(known, input.currency, view);
       assertBillableIn(known, view);
+      currency = purchaseCurrency(known, input.currency, view);
     }
+    // The package's Stripe price in that currency (each currency has its own price at Stripe).
+    const priceId = stripePriceFor(target, currency);
     const attempt =
       input.requestKey ??
       `n${await ports.db.subscription.count({ where: { accountId: account.accountId } })}`;
@@ -314,7 +355,8 @@ export async function subscribe(
     const trial = eligibility.eligible ? eligibility.trial : null;
     // The card is part of the key: retrying with the same card replays the answer, another card is a new try.
     // So is the trial: a retry asks Stripe the same, and a request without it is another attempt.
-    const key = `minutely-${account.accountId}-subscribe-${target.id}-${attempt}-${input.paymentMethodId ?? "checkout"}${code ? `-${code.promotionCodeId}` : ""}${trial ? `-trial${trial.days}` : ""}`;
+    // So is the currency (its own price at Stripe): the package's own keeps the key it always had.
+    const key = `minutely-${account.accountId}-subscribe-${target.id}-${attempt}-${input.paymentMethodId ?? "checkout"}${code ? `-${code.promotionCodeId}` : ""}${trial ? `-trial${trial.days}` : ""}${currency === view.monthlyPrice.currency ? "" : `-${currency}`}`;
     const metadata = { minutely_account_id: account.accountId, minutely_plan_id: target.id };
     // Stripe Tax on a subscription made without Checkout needs the billing address Stripe holds (Checkout
     // asks for it on its page): see tax-details.ts.
@@ -325,7 +367,7 @@ export async function subscribe(
       const created = await ports.billing
         .createSubscription({
           customerId,
-          priceId: target.stripePriceId ?? "",
+          priceId,
           stripePromotionCodeId: code?.stripePromotionCodeId ?? null,
           paymentMethodId: null,
           trialDays: trial.days,
@@ -347,7 +389,7 @@ export async function subscribe(
       const session = await ports.billing
         .createSubscriptionCheckout({
           customerId,
-          priceId: target.stripePriceId ?? "",
+          priceId,
           stripePromotionCodeId: code?.stripePromotionCodeId ?? null,
           trialDays: trial?.days ?? null,
           successUrl: `${base}/billing/return?session_id={CHECKOUT_SESSION_ID}`,
@@ -370,7 +412,7 @@ export async function subscribe(
     const created = await ports.billing
       .createSubscription({
         customerId,
-        priceId: target.stripePriceId ?? "",
+        priceId,
         stripePromotionCodeId: code?.stripePromotionCodeId ?? null,
         paymentMethodId,
         trialDays: trial?.days ?? null,
@@ -406,8 +448,21 @@ export async function subscribe(
  * subscription to the package was redeemed with is a retry whose first try went through (its redemption may
  * have used the code up): null, and subscribe answers with the subscription.
  */
-async function acceptedCode(ports: Ports, typed: string, packageId: string, accountId: string) {
-  const check = await checkPromotionCode(ports, { code: typed, packageId });
+async function acceptedCode(
+  ports: Ports,
+  typed: string,
+  packageId: string,
+  accountId: string,
+  currency: Currency,
+) {
+  const check = await checkPromotionCode(ports, { code: typed, packageId, currency }).catch(
+    (error: unknown) => {
+      // No price in that currency: the purchase itself is refused below with the reason (409 naming currency).
+      if (error instanceof AppError && error.field === "currency") return null;
+      throw error;
+    },
+  );
+  if (check === null) return null;
   if (check.valid) return check;
   const current = await currentSubscription(ports.db, accountId);
   if (isOn(current, packageId) && current?.promotionCodeId) {
@@ -471,12 +526,15 @@ export async function completeCheckout(ports: Ports, accountId: string, sessionI
  */
 async function describePurchase(ports: Pick<Ports, "db">, stripeSubscriptionId: string) {
   const [row, duplicate] = await Promise.all([
-    ports.db.subscription.findUnique({ where: { stripeSubscriptionId }, include: { plan: true } }),
+    ports.db.subscription.findUnique({
+      where: { stripeSubscriptionId },
+      include: { plan: { include: WITH_SUBSCRIBED_PRICES } },
+    }),
     ports.db.duplicateSubscription.findUnique({ where: { stripeSubscriptionId } }),
   ]);
   return {
     packageName: row?.plan.name ?? null,
-    monthlyPrice: row ? toPackageView(row.plan).monthlyPrice : null,
+    monthlyPrice: row ? subscribedPackageView(row.plan, row).monthlyPrice : null,
     refundedAsDuplicate: duplicate
       ? {
           refundedCents: duplicate.refundedCents,
@@ -563,8 +621,8 @@ export async function previewUpgrade(
   const target = await loadTarget(ports, packageId);
   const current = await liveSubscription(ports, accountId);
   assertNotPaused(current);
-  await checkCurrency(ports, accountId, target);
-  check(current, "upgrade", target);
+  const priced = await targetIn(ports, accountId, current, target);
+  check(current, "upgrade", priced.view);
   const stripeNow = await stripeNowFor(ports, current);
   // During a free trial an upgrade is free: the new package at once, nothing charged (trialPlanChange).
   if (isInTrial(current.status, current.trialEnd, stripeNow)) {
@@ -574,7 +632,7 @@ export async function previewUpgrade(
       taxCents: 0,
       totalDueNowCents: 0,
       withdrawnOverageCents: 0,
-      currency: target.currency.trim().toLowerCase(),
+      currency: priced.view.monthlyPrice.currency,
       prorationDate: toSecond(stripeNow),
       packageId: target.id,
       packageName: target.name,
@@ -587,7 +645,7 @@ export async function previewUpgrade(
       customerId: account.stripeCustomerId ?? "",
       subscriptionId: current.stripeSubscriptionId,
       itemId: remote.itemId,
-      priceId: target.stripePriceId ?? "",
+      priceId: priced.priceId,
       prorationDate: toSecond(stripeNow),
       // The upgrade withdraws this period's overage reported so far (the new plan covers the whole period):
       // the preview's total leaves it out, so what it shows is what the upgrade charges.
@@ -729,8 +787,8 @@ export async function upgrade(
       const current = await liveSubscription(ports, account.accountId);
       if (current.planId === target.id) return await upgradeConfirmation(ports, account.accountId, null);
       assertNotPaused(current);
-      await checkCurrency(ports, account.accountId, target);
-      check(current, "upgrade", target);
+      const priced = await targetIn(ports, account.accountId, current, target);
+      check(current, "upgrade", priced.view);
       const stripeNow = await stripeNowFor(ports, current);
       const prorationDate = checkProrationDate(input.prorationDate, stripeNow, current);
       // During a free trial: no proration and no charge, the trial keeps its end (domain trialPlanChange).
@@ -740,7 +798,7 @@ export async function upgrade(
       // Already on the new price at Stripe (a retry after the answer was lost): nothing to change or charge,
       // and the subscription's latest invoice is the upgrade's.
       let upgradeInvoiceId = remote.latestInvoiceId;
-      if (remote.priceId !== target.stripePriceId) {
+      if (remote.priceId !== priced.priceId) {
         // The new plan measures the whole current period: overage reported so far under the old one is
         // withdrawn first, or Stripe would put it on the upgrade's invoice (as the preview leaves it out).
         const row = await ports.db.account.findUniqueOrThrow({ where: { id: account.accountId } });
@@ -750,7 +808,7 @@ export async function upgrade(
               customerId: row.stripeCustomerId ?? "",
               subscriptionId: current.stripeSubscriptionId,
               itemId: remote.itemId,
-              priceId: target.stripePriceId ?? "",
+              priceId: priced.priceId,
               prorationDate,
               withdrawOverage: { accountId: account.accountId, periodStart: current.currentPeriodStart },
             })
@@ -774,13 +832,13 @@ export async function upgrade(
           .changePriceNow({
             subscriptionId: current.stripeSubscriptionId,
             itemId: remote.itemId,
-            priceId: target.stripePriceId ?? "",
+            priceId: priced.priceId,
             prorationDate,
             prorate,
             idempotencyKey: `minutely-${account.accountId}-upgrade-${current.stripeSubscriptionId}-${target.id}-${prorationDate.getTime()}`,
           })
           .catch(fromDeclined)
-          .catch((error: unknown) => fromCurrencyConflict(error, toPackageView(target)))
+          .catch((error: unknown) => fromCurrencyConflict(error, priced.view))
           .catch(fromTaxLocationRequired);
         upgradeInvoiceId = changed.latestInvoiceId;
       }
@@ -810,10 +868,10 @@ export async function downgrade(
     // The same change again (another tab, a retry): nothing is scheduled twice, but the agents chosen are
     // checked as for a first request, and a new choice replaces the stored one (the latest choice wins).
     const alreadyScheduled = current.scheduledPlanId === target.id;
+    const priced = await targetIn(ports, account.accountId, current, target);
     if (!alreadyScheduled) {
       assertNotPaused(current);
-      await checkCurrency(ports, account.accountId, target);
-      check(current, "downgrade", target);
+      check(current, "downgrade", priced.view);
     }
     const active = await ports.db.agent.findMany({
       where: { accountId: account.accountId, active: true },
@@ -848,10 +906,10 @@ export async function downgrade(
     await ports.billing
       .schedulePriceChange({
         subscriptionId: current.stripeSubscriptionId,
-        priceId: target.stripePriceId ?? "",
+        priceId: priced.priceId,
         idempotencyKey: `minutely-${account.accountId}-downgrade-${current.stripeSubscriptionId}-${target.id}-${randomUUID()}`,
       })
-      .catch((error: unknown) => fromCurrencyConflict(error, toPackageView(target)));
+      .catch((error: unknown) => fromCurrencyConflict(error, priced.view));
     await syncSubscription(ports, current.stripeSubscriptionId);
     await ports.db.subscription.update({ where: { id: current.id }, data: { scheduledKeepAgentIds: keep } });
     return await subscriptionOverview(ports, account.accountId);
@@ -923,18 +981,25 @@ export async function resume(ports: Ports, account: AccountRef) {
     await syncSubscription(ports, current.stripeSubscriptionId);
     const resumed = await currentSubscription(ports.db, account.accountId);
     const withdrawn = current.resumeScheduledPlanId
-      ? await ports.db.subscriptionPlan.findUnique({ where: { id: current.resumeScheduledPlanId } })
+      ? await ports.db.subscriptionPlan.findUnique({
+          where: { id: current.resumeScheduledPlanId },
+          include: WITH_CURRENCY_PRICES,
+        })
       : null;
-    if (withdrawn?.active && withdrawn.stripePriceId && resumed && !resumed.stripeScheduleId) {
+    // The withdrawn package in the subscription's currency: no price in it (removed meanwhile), no downgrade.
+    const currency = resumed ? parseCurrency(resumed.currency) : null;
+    const withdrawnView = withdrawn && currency ? packageViewIn(withdrawn, currency) : null;
+    const withdrawnPriceId = withdrawn && currency ? stripePriceIn(withdrawn, currency) : null;
+    if (withdrawn?.active && withdrawnView && withdrawnPriceId && resumed && !resumed.stripeScheduleId) {
       const allowed = checkAction(snapshotOf(resumed), "downgrade", {
-        monthlyPrice: toPackageView(withdrawn).monthlyPrice,
+        monthlyPrice: withdrawnView.monthlyPrice,
         active: withdrawn.active,
         name: withdrawn.name,
       });
       if (allowed.ok) {
         await ports.billing.schedulePriceChange({
           subscriptionId: current.stripeSubscriptionId,
-          priceId: withdrawn.stripePriceId,
+          priceId: withdrawnPriceId,
           idempotencyKey: `minutely-${account.accountId}-redowngrade-${current.stripeSubscriptionId}-${withdrawn.id}-${randomUUID()}`,
         });
         await syncSubscription(ports, current.stripeSubscriptionId);
@@ -1056,7 +1121,7 @@ export async function subscriptionOverviewWithDiscount(
  * cancellation withdrew (its `resumeScheduledPlanId`'s, when it has one).
  */
 export function subscriptionOverviewOf(
-  sub: (SubscriptionRow & { plan: SubscriptionPlan; scheduledPlan: SubscriptionPlan | null }) | null,
+  sub: (SubscriptionRow & { plan: PlanRow; scheduledPlan: SubscriptionPlan | null }) | null,
   resumePlan: Pick<SubscriptionPlan, "id" | "name"> | null,
   /** The wall clock's now (the subscription's test clock time, when ahead, is the account's now). */
   wallNow: Date,
@@ -1078,7 +1143,8 @@ export function subscriptionOverviewOf(
       stripeSubscriptionId: null,
     };
   }
-  const view = toPackageView(sub.plan);
+  // The package as this subscription is billed: its prices in the subscription's currency.
+  const view = subscribedPackageView(sub.plan, sub);
   const pause = pauseOverviewOf(sub, wallNow);
   return {
     status: sub.status,

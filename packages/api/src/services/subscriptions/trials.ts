@@ -15,6 +15,7 @@ import {
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { syncSubscription } from "../billing/index.ts";
+import { subscribedPackageView, WITH_SUBSCRIBED_PRICES } from "../catalog/index.ts";
 import { ownerOf } from "../owner.ts";
 
 /** Whether the account has ever had a trial (any of its subscriptions, canceled ones included). */
@@ -161,12 +162,14 @@ const day = (d: Date) => d.toISOString().slice(0, 10);
 export async function notifyTrialWillEnd(ports: Ports, stripeSubscriptionId: string): Promise<void> {
   const row = await ports.db.subscription.findUnique({
     where: { stripeSubscriptionId },
-    include: { plan: true },
+    include: { plan: { include: WITH_SUBSCRIBED_PRICES } },
   });
   if (row?.status !== "trialing" || row.trialEnd === null) return;
   const owner = await trialOwnerOf(ports, row.accountId);
   if (!owner) return;
-  const price = `${(row.plan.monthlyPriceCents / 100).toFixed(2)} ${row.plan.currency.toUpperCase()}`;
+  // What the card will be charged: the package's price in the subscription's currency.
+  const monthly = subscribedPackageView(row.plan, row).monthlyPrice;
+  const price = `${(monthly.amount / 100).toFixed(2)} ${monthly.currency.toUpperCase()}`;
   await ports.mailer.send({
     to: owner.email,
     subject: `Your Minutely free trial ends on ${day(row.trialEnd)}`,

@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { currencyForLocale, currencyLabel } from "./currency.ts";
+
+describe("currencyForLocale", () => {
+  it("gives EUR to euro-area locales, GBP to the UK's, USD to the rest", () => {
+    for (const locale of [
+      "de-DE",
+      "fr-FR",
+      "es-ES",
+      "it-IT",
+      "nl-NL",
+      "de-AT",
+      "en-IE",
+      "fr-BE",
+      "de",
+      "fr",
+    ]) {
+      expect(currencyForLocale(locale), locale).toBe("eur");
+    }
+    expect(currencyForLocale("en-GB")).toBe("gbp");
+    for (const locale of [
+      "en-US",
+      "en",
+      "de-CH",
+      "fr-CA",
+      "ja-JP",
+      "sv-SE",
+      "pl",
+      undefined,
+      "",
+      "not a locale!",
+    ]) {
+      expect(currencyForLocale(locale), String(locale)).toBe("usd");
+    }
+  });
+});
+
+describe("currencyLabel", () => {
+  it("names the code with its symbol", () => {
+    expect(currencyLabel("eur")).toBe("EUR (€)");
+    expect(currencyLabel("gbp")).toBe("GBP (£)");
+    expect(currencyLabel("usd")).toBe("USD ($)");
+  });
+});
