@@ -2312,6 +2312,7 @@ class DeleteAccount implements Cmd {
   check = (model: Readonly<Model>) => model.accounts[this.index] !== undefined;
   async run(model: Model, real: Real) {
     const account = real.accounts[this.index] as Account;
+    const deleting = model.accounts[this.index] as AccountModel;
     const db = stack.database.db;
     await drain();
     const customer = await stripeCustomerOf(account);
@@ -2342,7 +2343,7 @@ class DeleteAccount implements Cmd {
           "content-type": "application/json",
           "idempotency-key": packKey,
         },
-        body: JSON.stringify({ pack_id: packId, method: "saved_card" }),
+        body: JSON.stringify({ pack_id: packIds[deleting.currency], method: "saved_card" }),
       });
     const [first, second, pack] = await Promise.all([click(), click(), buyPack()]);
     const answers = [first, second];
