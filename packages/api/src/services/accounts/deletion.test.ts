@@ -469,9 +469,10 @@ describe("account deletion", () => {
     const flaky = {
       ...ports,
       billing: Object.assign(Object.create(Object.getPrototypeOf(ports.billing)), ports.billing, {
-        scrubCustomer: async (customerId: string, key: string) => {
+        // The last Stripe call of the deletion (the customer is scrubbed, the subscription set to end).
+        listSubscriptions: async (customerId: string) => {
           if (fail) throw new Error("Stripe is unreachable");
-          return await ports.billing.scrubCustomer(customerId, key);
+          return await ports.billing.listSubscriptions(customerId);
         },
       }),
     };
@@ -479,6 +480,9 @@ describe("account deletion", () => {
     expect((await db.account.findUniqueOrThrow({ where: { id: a.accountId } })).deletedAt).toBeNull();
     expect((await db.user.findUniqueOrThrow({ where: { id: a.userId } })).email).toBe(a.ownerEmail);
     expect((await ports.stripe.subscriptions.retrieve(a.subscriptionId)).cancel_at_period_end).toBe(true);
+    expect((await ports.stripe.customers.retrieve(a.customerId)) as { email: string | null }).toMatchObject({
+      email: null,
+    });
 
     fail = false;
     await deleteAccount(flaky, a, { confirmation: "Flaky Stripe" });

@@ -82,11 +82,17 @@ async function deleteLocked(ports: Ports, accountId: string): Promise<AccountDel
   // second holder, but a request that read the account before the first one committed lands here).
   if (account.deletedAt) return await deletionOf(ports, accountId, account.deletedAt);
 
-  // 1. Stripe, every call idempotent by a key of the account (a retry repeats them to the same state).
+  // 1. Stripe, every call idempotent by a key of the account (a retry repeats them to the same state). The
+  // customer first: its open Checkout pages expire and its cards go, so no subscription can start at Stripe
+  // after this; the list of its subscriptions read next is then the complete one.
+  if (account.stripeCustomerId) {
+    await ports.billing.scrubCustomer(account.stripeCustomerId, `minutely-${accountId}-delete-scrub`);
+  }
   const subscriptions = await ports.db.subscription.findMany({
     where: { accountId },
     select: { stripeSubscriptionId: true, status: true },
   });
+  const known = new Set(subscriptions.map((sub) => sub.stripeSubscriptionId));
   for (const sub of subscriptions) {
     if (OVER.has(sub.status)) continue;
     const remote = await ports.billing.retrieveSubscription(sub.stripeSubscriptionId);
@@ -104,8 +110,16 @@ async function deleteLocked(ports: Ports, accountId: string): Promise<AccountDel
       await ports.billing.setCancelAtPeriodEnd(sub.stripeSubscriptionId, true, `${key}-cancel`);
     }
   }
+  // A subscription Stripe holds that Minutely has not recorded: a Checkout paid racing the deletion, its
+  // webhook still on its way. It never gave the account anything: it ends now and what it collected is
+  // refunded in full (as a pack paid racing the deletion is), once (the keys).
   if (account.stripeCustomerId) {
-    await ports.billing.scrubCustomer(account.stripeCustomerId, `minutely-${accountId}-delete-scrub`);
+    for (const remote of await ports.billing.listSubscriptions(account.stripeCustomerId)) {
+      if (known.has(remote.id) || OVER.has(remote.status)) continue;
+      const key = `minutely-${accountId}-delete-unrecorded-${remote.id}`;
+      await ports.billing.cancelSubscriptionNow(remote.id, `${key}-cancel-now`);
+      await ports.billing.refundSubscriptionPayments(remote.id, `${key}-refund`);
+    }
   }
 
   // 2. One transaction: nothing is half-written.

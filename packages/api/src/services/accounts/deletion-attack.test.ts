@@ -1,0 +1,90 @@
+// Attacks on account deletion where money is involved: Stripe knows things Minutely does not yet (a
+// subscription whose webhook is still on its way), webhooks arrive after the deletion.
+import { testDatabase } from "@minutely/db/vitest";
+import { fixedClock } from "@minutely/domain";
+import { stripeEmulatorUrl } from "@minutely/testing";
+import { describe, expect, it } from "vitest";
+import { testPorts } from "../../testing.ts";
+import { syncSubscription } from "../billing/index.ts";
+import { createAccount } from "../metering/metering.fixtures.ts";
+import { deleteAccount } from "./deletion.ts";
+
+const { db } = await testDatabase();
+const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
+const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl(), clock });
+
+/** A Stripe price of the seeded Pro package ($99 a month), so that a sync maps it to a package. */
+async function proPrice() {
+  const plan = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
+  const product = await ports.stripe.products.create({ name: "Pro" });
+  const price = await ports.stripe.prices.create({
+    product: product.id,
+    unit_amount: 9900,
+    currency: "usd",
+    recurring: { interval: "month" },
+  });
+  await db.planPrice.create({
+    data: { planId: plan.id, stripePriceId: price.id, amountCents: 9900, currency: "usd", current: false },
+  });
+  return price.id;
+}
+
+/** An account with a Stripe customer holding a card, and no subscription Minutely knows of. */
+async function customerAccount(name: string) {
+  const { accountId, ownerEmail, userId } = await createAccount(db, name);
+  await db.account.update({ where: { id: accountId }, data: { name } });
+  const customer = await ports.stripe.customers.create({
+    email: ownerEmail,
+    name,
+    payment_method: "pm_card_visa",
+    invoice_settings: { default_payment_method: "pm_card_visa" },
+    metadata: { minutely_account_id: accountId },
+  });
+  await db.account.update({ where: { id: accountId }, data: { stripeCustomerId: customer.id } });
+  return { accountId, userId, customerId: customer.id };
+}
+
+/** What the customer has been refunded of a subscription's payments, in cents. */
+async function refundedOf(subscriptionId: string): Promise<number> {
+  const invoices = await ports.stripe.invoices.list({ subscription: subscriptionId, status: "paid" });
+  let refunded = 0;
+  for (const invoice of invoices.data) {
+    const full = await ports.stripe.invoices.retrieve(invoice.id, { expand: ["payments"] });
+    for (const payment of full.payments?.data ?? []) {
+      const pi = payment.payment.payment_intent;
+      const id = typeof pi === "string" ? pi : pi?.id;
+      if (!id) continue;
+      const refunds = await ports.stripe.refunds.list({ payment_intent: id });
+      refunded += refunds.data.reduce((sum, r) => sum + r.amount, 0);
+    }
+  }
+  return refunded;
+}
+
+describe("account deletion under attack (money)", () => {
+  it("a subscription paid at Stripe whose webhook has not arrived yet does not outlive the deletion", async () => {
+    const a = await customerAccount("Checkout Racer");
+    const priceId = await proPrice();
+    // Checkout completed at Stripe (the customer paid $99) moments before the owner deleted the account in
+    // another tab; its checkout.session.completed / customer.subscription.created webhooks are still queued.
+    const racing = await ports.stripe.subscriptions.create({
+      customer: a.customerId,
+      items: [{ price: priceId }],
+      metadata: { minutely_account_id: a.accountId },
+    });
+    expect(racing.status).toBe("active");
+    expect(await db.subscription.count({ where: { accountId: a.accountId } })).toBe(0);
+
+    await deleteAccount(ports, a, { confirmation: "Checkout Racer" });
+
+    // Nothing may charge the deleted account again: the subscription ends now and its payment is refunded.
+    const remote = await ports.stripe.subscriptions.retrieve(racing.id);
+    expect(remote.status).toBe("canceled");
+    expect(await refundedOf(racing.id)).toBe(9900);
+
+    // Its webhook arrives late: the mirror records a subscription that is over, never a live one.
+    await syncSubscription(ports, racing.id);
+    const row = await db.subscription.findUniqueOrThrow({ where: { stripeSubscriptionId: racing.id } });
+    expect(row.status).toBe("canceled");
+  });
+});
