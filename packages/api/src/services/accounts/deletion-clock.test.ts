@@ -1,0 +1,108 @@
+// Account deletion on the billing clock: a deleted account's subscription, set to end at the period's end,
+// really ends there, and nothing charges the deleted account afterwards (no renewal, no overage invoice).
+import { testDatabase } from "@minutely/db/vitest";
+import { fixedClock } from "@minutely/domain";
+import { stripeEmulatorUrl } from "@minutely/testing";
+import { describe, expect, it } from "vitest";
+import { testPorts } from "../../testing.ts";
+import { syncCatalogToStripe } from "../catalog/index.ts";
+import { ingestUsageEvents } from "../metering/index.ts";
+import { callEvent, runQueuedJobs } from "../metering/metering.fixtures.ts";
+import { processStripeEvent, subscribe } from "../subscriptions/index.ts";
+import { deleteAccount } from "./deletion.ts";
+
+const { db, url } = await testDatabase();
+const NOW = new Date("2026-11-27T12:00:00Z");
+const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl(), clock: fixedClock(NOW) });
+await syncCatalogToStripe(ports);
+const pro = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
+
+/** A Pro customer (test Visa, on a test clock) who used `minutes` this period, its overage billed. */
+async function proCustomerOver(name: string, minutes: number) {
+  const account = await db.account.create({ data: { name } });
+  const owner = await db.user.create({
+    data: {
+      email: `owner-${account.id}@clock.test`,
+      name: "Owner",
+      memberships: { create: { accountId: account.id, role: "owner" } },
+    },
+  });
+  await subscribe(
+    ports,
+    { accountId: account.id, email: owner.email, name: "Owner" },
+    { packageId: pro.id, paymentMethodId: "pm_card_visa" },
+  );
+  const events = Array.from({ length: Math.floor(minutes / 60) }, (_, i) =>
+    callEvent(account.id, 3600, { startedAt: new Date(NOW.getTime() + 60_000 + i * 1000) }),
+  );
+  await ingestUsageEvents(ports, events);
+  expect(await runQueuedJobs(url, ports)).toEqual([]);
+  const row = await db.account.findUniqueOrThrow({ where: { id: account.id } });
+  const sub = await db.subscription.findFirstOrThrow({ where: { accountId: account.id } });
+  return {
+    accountId: account.id,
+    userId: owner.id,
+    customerId: row.stripeCustomerId ?? "",
+    subscriptionId: sub.stripeSubscriptionId,
+    clockId: sub.stripeTestClockId ?? "",
+    periodEnd: sub.currentPeriodEnd,
+  };
+}
+
+async function advance(clockId: string, to: Date) {
+  await ports.billing.advanceTestClock(clockId, to);
+  for (let i = 0; i < 120; i++) {
+    if ((await ports.billing.retrieveTestClock(clockId)).status === "ready") return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error("the test clock never got ready");
+}
+
+describe("a deleted account on the billing clock", () => {
+  it("its subscription ends at the period's end and nothing is charged after the deletion", async () => {
+    const a = await proCustomerOver("Clocked Out", 3120);
+    const before = (await ports.stripe.invoices.list({ customer: a.customerId, limit: 100 })).data;
+    // 120 minutes beyond Pro's 3,000 at $0.03, reported before the deletion: pending on the next invoice.
+    const pending = await ports.stripe.invoiceItems.list({ customer: a.customerId, pending: true });
+    expect(pending.data.map((i) => i.amount)).toEqual([360]);
+
+    await deleteAccount(ports, a, { confirmation: "Clocked Out" });
+    const mailsBefore = await db.mailMessage.count();
+    await advance(a.clockId, new Date(a.periodEnd.getTime() + 3 * 86_400_000));
+    expect(await runQueuedJobs(url, ports)).toEqual([]);
+
+    const remote = await ports.stripe.subscriptions.retrieve(a.subscriptionId);
+    expect(remote.status).toBe("canceled");
+    // No renewal and no final invoice: nothing charged the deleted account after the deletion (the one
+    // charge is the first period's, before it). The overage follows the rule of any cancellation at the
+    // period's end: it stays recorded and is never invoiced.
+    const after = (await ports.stripe.invoices.list({ customer: a.customerId, limit: 100 })).data;
+    expect(after.map((inv) => inv.id)).toEqual(before.map((inv) => inv.id));
+    const charges = (await ports.stripe.charges.list({ customer: a.customerId, limit: 100 })).data;
+    expect(charges.map((c) => c.amount)).toEqual([9900]);
+
+    // The webhooks of the period's end arrive after the deletion: processed, nothing mailed, the mirror ends.
+    const events = [];
+    for await (const event of ports.stripe.events.list({ limit: 100 })) {
+      if (JSON.stringify(event.data.object).includes(a.customerId)) events.push(event);
+    }
+    for (const event of events.reverse()) {
+      await db.stripeEvent.upsert({
+        where: { id: event.id },
+        create: {
+          id: event.id,
+          type: event.type,
+          payload: JSON.parse(JSON.stringify(event)),
+          stripeCreatedAt: new Date(event.created * 1000),
+        },
+        update: { status: "received" },
+      });
+      await processStripeEvent(ports, event.id);
+    }
+    const row = await db.subscription.findUniqueOrThrow({
+      where: { stripeSubscriptionId: a.subscriptionId },
+    });
+    expect(row.status).toBe("canceled");
+    expect(await db.mailMessage.count()).toBe(mailsBefore);
+  });
+});
