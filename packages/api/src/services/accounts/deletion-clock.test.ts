@@ -8,7 +8,7 @@ import { testPorts } from "../../testing.ts";
 import { syncCatalogToStripe } from "../catalog/index.ts";
 import { ingestUsageEvents } from "../metering/index.ts";
 import { callEvent, runQueuedJobs } from "../metering/metering.fixtures.ts";
-import { processStripeEvent, subscribe } from "../subscriptions/index.ts";
+import { processStripeEvent, startPaymentMethodUpdate, subscribe } from "../subscriptions/index.ts";
 import { deleteAccount } from "./deletion.ts";
 
 const { db, url } = await testDatabase();
@@ -104,5 +104,64 @@ describe("a deleted account on the billing clock", () => {
     });
     expect(row.status).toBe("canceled");
     expect(await db.mailMessage.count()).toBe(mailsBefore);
+  });
+
+  it("a new card saved on Checkout racing the deletion, its webhook late, pays nothing of the deleted account", async () => {
+    const a = await proCustomerOver("Card Racer", 0);
+    const owner = await db.user.findUniqueOrThrow({ where: { id: a.userId } });
+    const ref = { accountId: a.accountId, email: owner.email, name: "Owner" };
+    // The renewal fails (a declining card): past due, with an open invoice.
+    const failing = await ports.stripe.paymentMethods.attach("pm_card_chargeCustomerFail", {
+      customer: a.customerId,
+    });
+    await ports.stripe.subscriptions.update(a.subscriptionId, { default_payment_method: failing.id });
+    await advance(a.clockId, new Date(a.periodEnd.getTime() + 3_600_000));
+    const open = (await ports.stripe.invoices.list({ customer: a.customerId, status: "open" })).data;
+    expect(open).toHaveLength(1);
+
+    // One tab: the owner saves a working card on Stripe's hosted page (its webhook still queued). Another
+    // tab: the owner deletes the account.
+    const setup = await startPaymentMethodUpdate(ports, ref, "new-card-1");
+    const page = await fetch(`${setup.url.replace(/\/checkout\/.*/, "")}/checkout/${setup.sessionId}/pay`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "card=visa&address_country=US&address_state=OR&address_postal_code=97201",
+      redirect: "manual",
+    });
+    expect(page.status).toBeLessThan(400);
+    await deleteAccount(ports, a, { confirmation: "Card Racer" });
+    const charged = (await ports.stripe.charges.list({ customer: a.customerId, limit: 100 })).data.filter(
+      (c) => c.status === "succeeded",
+    ).length;
+
+    // The checkout.session.completed webhook arrives: it puts no card on the deleted account's subscription
+    // and pays none of its invoices.
+    const event = (
+      await ports.stripe.events.list({ type: "checkout.session.completed", limit: 100 })
+    ).data.find((e) => (e.data.object as { id?: string }).id === setup.sessionId);
+    if (!event) throw new Error("the emulator sent no checkout.session.completed event");
+    await db.stripeEvent.create({
+      data: {
+        id: event.id,
+        type: event.type,
+        payload: JSON.parse(JSON.stringify(event)),
+        stripeCreatedAt: new Date(event.created * 1000),
+      },
+    });
+    await processStripeEvent(ports, event.id);
+    const recorded = await db.stripeEvent.findUniqueOrThrow({ where: { id: event.id } });
+    expect(recorded.lastError).toBeNull();
+    expect(recorded.status).toBe("processed");
+    const openInvoice = await ports.stripe.invoices.retrieve(open[0]?.id ?? "");
+    expect(openInvoice.status).toBe("open");
+    expect(openInvoice.amount_paid).toBe(0);
+    const after = (await ports.stripe.charges.list({ customer: a.customerId, limit: 100 })).data.filter(
+      (c) => c.status === "succeeded",
+    ).length;
+    expect(after).toBe(charged);
+    const remote = await ports.stripe.subscriptions.retrieve(a.subscriptionId);
+    // No card on it at all: the deletion detached every card, and the webhook put none back.
+    expect(remote.default_payment_method).toBeNull();
+    expect(remote.cancel_at_period_end).toBe(true);
   });
 });

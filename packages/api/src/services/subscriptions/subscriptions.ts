@@ -446,7 +446,7 @@ export async function completeCheckout(ports: Ports, accountId: string, sessionI
     throw new AppError("NOT_FOUND", "No such checkout session.", "sessionId");
   });
   const account = await ports.db.account.findUnique({ where: { id: accountId } });
-  if (!account?.stripeCustomerId || session.customerId !== account.stripeCustomerId) {
+  if (!account?.stripeCustomerId || session.customerId !== account.stripeCustomerId || account.deletedAt) {
     throw new AppError("NOT_FOUND", "No such checkout session.", "sessionId");
   }
   await applyCheckout(ports, accountId, sessionId, session);
@@ -527,6 +527,11 @@ export async function applyCompletedCheckout(ports: Ports, sessionId: string): P
   if (session.status !== "complete" || !session.customerId) return;
   const account = await ports.db.account.findUnique({ where: { stripeCustomerId: session.customerId } });
   if (!account) return;
+  // A card saved on a setup page that completed racing the account's deletion (its webhook arriving after):
+  // nothing puts it to work for the deleted account, pays its invoices or resumes its subscription (the
+  // deletion detached it anyway). A subscription paid racing the deletion was canceled and refunded by it;
+  // syncing records it canceled.
+  if (account.deletedAt && session.mode !== "subscription") return;
   try {
     await applyCheckout(ports, account.id, sessionId, session);
   } catch (error) {
