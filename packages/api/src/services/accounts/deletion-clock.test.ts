@@ -5,6 +5,7 @@ import { fixedClock } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
 import { testPorts } from "../../testing.ts";
+import { syncSubscription } from "../billing/index.ts";
 import { syncCatalogToStripe } from "../catalog/index.ts";
 import { ingestUsageEvents } from "../metering/index.ts";
 import { callEvent, runQueuedJobs } from "../metering/metering.fixtures.ts";
@@ -163,5 +164,40 @@ describe("a deleted account on the billing clock", () => {
     // No card on it at all: the deletion detached every card, and the webhook put none back.
     expect(remote.default_payment_method).toBeNull();
     expect(remote.cancel_at_period_end).toBe(true);
+  });
+
+  it("a subscription paused at the end of a trial without a card ends at once: nothing was paid for it", async () => {
+    await db.subscriptionPlan.update({
+      where: { name: "Starter" },
+      data: { trialDays: 14, trialRequiresCard: false },
+    });
+    const starter = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Starter" } });
+    const account = await db.account.create({ data: { name: "Paused Trial Co" } });
+    const owner = await db.user.create({
+      data: {
+        email: `owner-${account.id}@clock.test`,
+        name: "Owner",
+        memberships: { create: { accountId: account.id, role: "owner" } },
+      },
+    });
+    await subscribe(
+      ports,
+      { accountId: account.id, email: owner.email, name: "Owner" },
+      { packageId: starter.id },
+    );
+    const row = await db.subscription.findFirstOrThrow({ where: { accountId: account.id } });
+    // The trial ends without a card: Stripe pauses the subscription.
+    await advance(row.stripeTestClockId ?? "", new Date((row.trialEnd ?? NOW).getTime() + 60_000));
+    await syncSubscription(ports, row.stripeSubscriptionId);
+    expect((await ports.stripe.subscriptions.retrieve(row.stripeSubscriptionId)).status).toBe("paused");
+
+    const result = await deleteAccount(
+      ports,
+      { userId: owner.id, accountId: account.id },
+      { confirmation: "Paused Trial Co" },
+    );
+    expect(result.subscriptions.map((s) => s.ends)).toEqual(["now"]);
+    // Ended at Stripe, not left paused for ever waiting for a card the deleted account cannot add.
+    expect((await ports.stripe.subscriptions.retrieve(row.stripeSubscriptionId)).status).toBe("canceled");
   });
 });

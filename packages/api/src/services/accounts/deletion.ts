@@ -25,8 +25,11 @@ export function deletedUserEmail(userId: string): string {
 /**
  * Subscriptions that end at once rather than at the period's end: nothing was paid for a trial, and an
  * unpaid or incomplete one has no paid period to run out (its open invoice stays at Stripe, uncollected).
+ * Stripe's `paused` is a trial that ended without a card (a pause of collection keeps `active`): nothing was
+ * paid for it either, and a paused subscription has no period that runs out, so "at the period's end" would
+ * leave it paused for ever.
  */
-const ENDS_NOW = new Set(["trialing", "unpaid", "incomplete"]);
+const ENDS_NOW = new Set(["trialing", "paused", "unpaid", "incomplete"]);
 /** Subscriptions already over: nothing to ask Stripe. */
 const OVER = new Set(["canceled", "incomplete_expired"]);
 
