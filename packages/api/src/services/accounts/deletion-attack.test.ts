@@ -6,7 +6,8 @@ import { stripeEmulatorUrl } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
 import { testPorts } from "../../testing.ts";
 import { syncSubscription } from "../billing/index.ts";
-import { createAccount } from "../metering/metering.fixtures.ts";
+import { createAccount, subscribe as subscribeRow } from "../metering/metering.fixtures.ts";
+import { startPaymentMethodUpdate } from "../subscriptions/index.ts";
 import { deleteAccount } from "./deletion.ts";
 
 const { db } = await testDatabase();
@@ -86,5 +87,57 @@ describe("account deletion under attack (money)", () => {
     await syncSubscription(ports, racing.id);
     const row = await db.subscription.findUniqueOrThrow({ where: { stripeSubscriptionId: racing.id } });
     expect(row.status).toBe("canceled");
+  });
+
+  it("a card page opened in another tab while the deletion runs is refused, or expired by it: none stays open", async () => {
+    const a = await customerAccount("Card Page Racer");
+    const priceId = await proPrice();
+    const sub = await ports.stripe.subscriptions.create({
+      customer: a.customerId,
+      items: [{ price: priceId }],
+    });
+    await subscribeRow(db, a.accountId, { stripeSubscriptionId: sub.id });
+    // The deletion, held after it scrubbed the customer (which expired the Checkout pages open then).
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let scrubbed: () => void = () => {};
+    const afterScrub = new Promise<void>((resolve) => {
+      scrubbed = resolve;
+    });
+    const paused = {
+      ...ports,
+      billing: Object.assign(Object.create(Object.getPrototypeOf(ports.billing)), ports.billing, {
+        scrubCustomer: async (customerId: string, key: string) => {
+          await ports.billing.scrubCustomer(customerId, key);
+          scrubbed();
+          await held;
+        },
+      }),
+    };
+    const deleting = deleteAccount(paused, a, { confirmation: "Card Page Racer" });
+    await afterScrub;
+    // The other tab: "Update card" (authorized before the deletion commits).
+    const page = await startPaymentMethodUpdate(
+      ports,
+      { accountId: a.accountId, email: "owner@example.com", name: "Owner" },
+      "card-page-1",
+    ).catch((e: unknown) => e);
+    release();
+    await deleting;
+    expect(page).toMatchObject({ code: "CONFLICT" });
+    const open = await ports.stripe.checkout.sessions.list({ customer: a.customerId, status: "open" });
+    expect(open.data).toEqual([]);
+    // After the deletion: 404, no page.
+    const after = await startPaymentMethodUpdate(
+      ports,
+      { accountId: a.accountId, email: "owner@example.com", name: "Owner" },
+      "card-page-2",
+    ).catch((e: unknown) => e);
+    expect(after).toMatchObject({ code: "NOT_FOUND" });
+    expect(
+      (await ports.stripe.checkout.sessions.list({ customer: a.customerId, status: "open" })).data,
+    ).toEqual([]);
   });
 });

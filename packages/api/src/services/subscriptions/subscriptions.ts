@@ -957,17 +957,24 @@ export async function resume(ports: Ports, account: AccountRef) {
   });
 }
 
-/** Hosted Checkout in setup mode to replace a failing card; the return syncs and retries open invoices. */
+/**
+ * Hosted Checkout in setup mode to replace a failing card; the return syncs and retries open invoices.
+ * Under the account's action lock: a deletion running meanwhile (it expires the customer's open Checkout
+ * pages and detaches its cards) makes this a 409, and once it is done a 404, so no card page is left open
+ * on a deleted account to put a card back on its scrubbed customer.
+ */
 export async function startPaymentMethodUpdate(ports: Ports, account: AccountRef, requestKey: string) {
-  const current = await liveSubscription(ports, account.accountId);
-  const { customerId } = await ensureCustomer(ports, account);
-  const base = ports.settings.appUrl;
-  return await ports.billing.createSetupCheckout({
-    customerId,
-    subscriptionId: current.stripeSubscriptionId,
-    successUrl: `${base}/billing/return?session_id={CHECKOUT_SESSION_ID}`,
-    cancelUrl: `${base}/billing`,
-    idempotencyKey: `minutely-${account.accountId}-setup-${requestKey}`,
+  return await withActionLock(ports, account.accountId, async () => {
+    const current = await liveSubscription(ports, account.accountId);
+    const { customerId } = await ensureCustomer(ports, account);
+    const base = ports.settings.appUrl;
+    return await ports.billing.createSetupCheckout({
+      customerId,
+      subscriptionId: current.stripeSubscriptionId,
+      successUrl: `${base}/billing/return?session_id={CHECKOUT_SESSION_ID}`,
+      cancelUrl: `${base}/billing`,
+      idempotencyKey: `minutely-${account.accountId}-setup-${requestKey}`,
+    });
   });
 }
 
