@@ -5,6 +5,7 @@ import { fixedClock } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
 import { testPorts } from "../../testing.ts";
+import { setBillingClockCard } from "../admin/index.ts";
 import { syncSubscription } from "../billing/index.ts";
 import { syncCatalogToStripe } from "../catalog/index.ts";
 import { ingestUsageEvents } from "../metering/index.ts";
@@ -199,5 +200,32 @@ describe("a deleted account on the billing clock", () => {
     expect(result.subscriptions.map((s) => s.ends)).toEqual(["now"]);
     // Ended at Stripe, not left paused for ever waiting for a card the deleted account cannot add.
     expect((await ports.stripe.subscriptions.retrieve(row.stripeSubscriptionId)).status).toBe("canceled");
+  });
+
+  it("the admin's billing clock gives a deleted account no card: nothing pays its open invoice", async () => {
+    const a = await proCustomerOver("Clock Card Co", 0);
+    const failing = await ports.stripe.paymentMethods.attach("pm_card_chargeCustomerFail", {
+      customer: a.customerId,
+    });
+    await ports.stripe.subscriptions.update(a.subscriptionId, { default_payment_method: failing.id });
+    await advance(a.clockId, new Date(a.periodEnd.getTime() + 3_600_000));
+    const [open] = (await ports.stripe.invoices.list({ customer: a.customerId, status: "open" })).data;
+    expect(open).toBeDefined();
+    await deleteAccount(ports, a, { confirmation: "Clock Card Co" });
+
+    const admin = {
+      userId: a.userId,
+      email: "ops@minutely.test",
+      name: "Ops",
+      role: "admin" as const,
+      accountId: null,
+    };
+    const refused = await setBillingClockCard(ports, admin, {
+      accountId: a.accountId,
+      card: "working",
+    }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: "NOT_FOUND", field: "accountId" });
+    expect((await ports.stripe.invoices.retrieve(open?.id ?? "")).status).toBe("open");
+    expect((await ports.stripe.customers.listPaymentMethods(a.customerId)).data).toEqual([]);
   });
 });
