@@ -140,4 +140,31 @@ describe("account deletion under attack (money)", () => {
       (await ports.stripe.checkout.sessions.list({ customer: a.customerId, status: "open" })).data,
     ).toEqual([]);
   });
+
+  it("Stripe failing half-way through ending an unrecorded subscription: the retry still refunds it", async () => {
+    const a = await customerAccount("Half Way Racer");
+    const priceId = await proPrice();
+    const racing = await ports.stripe.subscriptions.create({
+      customer: a.customerId,
+      items: [{ price: priceId }],
+      metadata: { minutely_account_id: a.accountId },
+    });
+    let fail = true;
+    const flaky = {
+      ...ports,
+      billing: Object.assign(Object.create(Object.getPrototypeOf(ports.billing)), ports.billing, {
+        refundSubscriptionPayments: async (subscriptionId: string, key: string) => {
+          if (fail) throw new Error("Stripe is unreachable");
+          return await ports.billing.refundSubscriptionPayments(subscriptionId, key);
+        },
+      }),
+    };
+    await expect(deleteAccount(flaky, a, { confirmation: "Half Way Racer" })).rejects.toThrow(/unreachable/);
+    expect((await db.account.findUniqueOrThrow({ where: { id: a.accountId } })).deletedAt).toBeNull();
+
+    fail = false;
+    await deleteAccount(flaky, a, { confirmation: "Half Way Racer" });
+    expect((await ports.stripe.subscriptions.retrieve(racing.id)).status).toBe("canceled");
+    expect(await refundedOf(racing.id)).toBe(9900);
+  });
 });

@@ -115,13 +115,15 @@ async function deleteLocked(ports: Ports, accountId: string): Promise<AccountDel
   }
   // A subscription Stripe holds that Minutely has not recorded: a Checkout paid racing the deletion, its
   // webhook still on its way. It never gave the account anything: it ends now and what it collected is
-  // refunded in full (as a pack paid racing the deletion is), once (the keys).
+  // refunded in full (as a pack paid racing the deletion is), once (the keys; the refund gives back only
+  // what is left). Refunded first: Stripe's list leaves out canceled subscriptions, so a retry after a
+  // failure between the two would no longer find one canceled and never refund it.
   if (account.stripeCustomerId) {
     for (const remote of await ports.billing.listSubscriptions(account.stripeCustomerId)) {
       if (known.has(remote.id) || OVER.has(remote.status)) continue;
       const key = `minutely-${accountId}-delete-unrecorded-${remote.id}`;
-      await ports.billing.cancelSubscriptionNow(remote.id, `${key}-cancel-now`);
       await ports.billing.refundSubscriptionPayments(remote.id, `${key}-refund`);
+      await ports.billing.cancelSubscriptionNow(remote.id, `${key}-cancel-now`);
     }
   }
 
