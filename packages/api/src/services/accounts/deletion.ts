@@ -196,6 +196,15 @@ async function deleteLocked(ports: Ports, accountId: string): Promise<AccountDel
       },
     });
   });
+  // 3. The customer's Checkout pages once more: a page opened between the scrub and the commit (a pack bought
+  // in another tab read the account before it was deleted) expires too. A page opened after the commit is
+  // expired by the purchase itself, which reads the account again once its page exists (packs.ts). Best
+  // effort: the deletion has committed, and a page paid all the same grants nothing and is refunded in full.
+  if (account.stripeCustomerId) {
+    await ports.billing
+      .scrubCustomer(account.stripeCustomerId, `minutely-${accountId}-delete-scrub-after`)
+      .catch(() => undefined);
+  }
   const row = await ports.db.account.findUniqueOrThrow({
     where: { id: accountId },
     select: { deletedAt: true },

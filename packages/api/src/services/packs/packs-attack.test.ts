@@ -525,4 +525,73 @@ describe("a pack paid for while its account is being deleted", () => {
     expect(await db.packGrant.count({ where: { accountId: who.accountId } })).toBe(0);
     expect(await packPayments(who.customerId)).toEqual([{ amount: 1500, refunded: 1500, refunds: 1 }]);
   });
+
+  it("a pack Checkout page opened while the account is being deleted is expired, or refused: none stays open", async () => {
+    const urls = { successUrl: "http://app.test/ok", cancelUrl: "http://app.test/no" };
+    // 1. Opened after the deletion expired the customer's pages, before it committed.
+    const a = await customer();
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let scrubbed: () => void = () => {};
+    const afterScrub = new Promise<void>((resolve) => {
+      scrubbed = resolve;
+    });
+    let scrubs = 0;
+    const paused = {
+      ...ports,
+      billing: Object.assign(Object.create(Object.getPrototypeOf(ports.billing)), ports.billing, {
+        scrubCustomer: async (customerId: string, key: string) => {
+          await ports.billing.scrubCustomer(customerId, key);
+          scrubs += 1;
+          if (scrubs === 1) {
+            scrubbed();
+            await held;
+          }
+        },
+      }),
+    };
+    const deleting = deleteAccount(
+      paused,
+      { userId: a.viewer.userId, accountId: a.accountId },
+      { confirmation: `Attack customer ${counter}` },
+    );
+    await afterScrub;
+    const page = await buyPackWithCheckout(ports, a.accountId, {
+      packId: offered.id,
+      ...urls,
+      requestKey: "p1",
+    });
+    release();
+    await deleting;
+    expect((await ports.stripe.checkout.sessions.retrieve(page.sessionId)).status).toBe("expired");
+
+    // 2. Read the account before the deletion committed, created the page after it: refused, page expired.
+    const b = await customer();
+    const name = `Attack customer ${counter}`;
+    let made = "";
+    const late = {
+      ...ports,
+      billing: Object.assign(Object.create(Object.getPrototypeOf(ports.billing)), ports.billing, {
+        createPackCheckout: async (input: Parameters<typeof ports.billing.createPackCheckout>[0]) => {
+          await deleteAccount(
+            ports,
+            { userId: b.viewer.userId, accountId: b.accountId },
+            { confirmation: name },
+          );
+          const session = await ports.billing.createPackCheckout(input);
+          made = session.sessionId;
+          return session;
+        },
+      }),
+    };
+    const refused = await buyPackWithCheckout(late, b.accountId, {
+      packId: offered.id,
+      ...urls,
+      requestKey: "p2",
+    }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: "NOT_FOUND" });
+    expect((await ports.stripe.checkout.sessions.retrieve(made)).status).toBe("expired");
+  });
 });
