@@ -105,7 +105,8 @@ describe("account deletion", () => {
   it("refuses a wrong confirmation with BAD_REQUEST naming confirmation, and changes nothing", async () => {
     const a = await paidAccount("Wrong Name Ltd");
     const caller = callerFor(a.userId, a.ownerEmail, a.accountId);
-    for (const confirmation of ["Wrong Name", "wrong name ltd", 42, ""]) {
+    const hostile = [null, true, ["Wrong Name Ltd"], { value: "Wrong Name Ltd" }, "W".repeat(201)];
+    for (const confirmation of ["Wrong Name", "wrong name ltd", 42, "", ...hostile]) {
       const error = await caller.accountSettings
         .delete({ confirmation } as never)
         .catch((e: unknown) => e as TRPCError);
