@@ -8,7 +8,7 @@ import { testPorts } from "../../testing.ts";
 import { syncSubscription } from "../billing/index.ts";
 import { createAccount, subscribe as subscribeRow } from "../metering/metering.fixtures.ts";
 import { startPaymentMethodUpdate } from "../subscriptions/index.ts";
-import { deleteAccount } from "./deletion.ts";
+import { deleteAccount, deletedUserEmail } from "./deletion.ts";
 
 const { db } = await testDatabase();
 const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
@@ -166,5 +166,51 @@ describe("account deletion under attack (money)", () => {
     await deleteAccount(flaky, a, { confirmation: "Half Way Racer" });
     expect((await ports.stripe.subscriptions.retrieve(racing.id)).status).toBe("canceled");
     expect(await refundedOf(racing.id)).toBe(9900);
+  });
+
+  it("one person owning two accounts deletes both at once (two tabs): they end pseudonymised, not kept", async () => {
+    const x = await createAccount(db, "Tab One Co");
+    const owner = await db.user.findUniqueOrThrow({ where: { id: x.userId } });
+    const y = await db.account.create({
+      data: { name: "Tab Two Co", members: { create: { userId: owner.id, role: "owner" } } },
+    });
+    await db.account.update({ where: { id: x.accountId }, data: { name: "Tab One Co" } });
+    // Both deletions reach their transaction together: held at the account rows until both wait there.
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked: () => void = () => {};
+    const holding = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const gate = db.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT id FROM account WHERE id IN (${x.accountId}::uuid, ${y.id}::uuid) FOR UPDATE`;
+        locked();
+        await held;
+      },
+      { timeout: 30_000 },
+    );
+    await holding;
+    const both = Promise.all([
+      deleteAccount(ports, { userId: owner.id, accountId: x.accountId }, { confirmation: "Tab One Co" }),
+      deleteAccount(ports, { userId: owner.id, accountId: y.id }, { confirmation: "Tab Two Co" }),
+    ]);
+    for (let i = 0; i < 200; i++) {
+      const [row] = await db.$queryRaw<{ n: bigint }[]>`
+        SELECT count(*) AS n FROM pg_stat_activity
+        WHERE wait_event_type = 'Lock' AND query LIKE '%FROM account WHERE id =%FOR UPDATE%'`;
+      if (Number(row?.n ?? 0) >= 2) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    release();
+    await gate;
+    await both;
+
+    expect(await db.accountMember.count({ where: { userId: owner.id } })).toBe(0);
+    const user = await db.user.findUniqueOrThrow({ where: { id: owner.id } });
+    // In no account any more: the person is pseudonymised, as if the accounts had been deleted one by one.
+    expect(user).toMatchObject({ email: deletedUserEmail(owner.id), name: "Deleted user" });
   });
 });

@@ -145,7 +145,16 @@ async function deleteLocked(ports: Ports, accountId: string): Promise<AccountDel
       select: { userId: true, user: { select: { email: true } } },
     });
     // People who belong to other accounts too keep their user, sign-in and other accounts: only their
-    // sessions acting in this account end. The others (only in this account) are pseudonymised.
+    // sessions acting in this account end. The others (only in this account) are pseudonymised. Their user
+    // rows are locked first (in id order, so two deletions never wait on each other in a circle): two
+    // deletions of a person's two accounts at once would otherwise each see the other membership still
+    // there, both keep the person, and leave them in no account with everything personal. The second waits
+    // for the first to commit and then reads its memberships gone.
+    const memberIds = members.map((m) => m.userId).sort();
+    if (memberIds.length > 0) {
+      await tx.$queryRaw`
+        SELECT id FROM "user" WHERE id = ANY(${memberIds}::uuid[]) ORDER BY id FOR UPDATE`;
+    }
     const others = await tx.accountMember.findMany({
       where: { userId: { in: members.map((m) => m.userId) }, accountId: { not: accountId } },
       select: { userId: true },
