@@ -86,4 +86,49 @@ describe("money given back to a deleted account", () => {
     );
     expect(refund).toMatchObject({ kind: "refund", status: "succeeded", amountCents: 9900, currency: "usd" });
   });
+
+  it("a credit claimed before the deletion (Stripe unreachable then) is not asked of Stripe again after it", async () => {
+    // Claimed while the account was live; Stripe's answer never came (the claim stays pending).
+    const account = await db.account.create({ data: { name: "Pending Credit Co" } });
+    const owner = await db.user.create({
+      data: {
+        email: `${account.id}@example.com`,
+        name: "Owner",
+        memberships: { create: { accountId: account.id, role: "owner" } },
+      },
+    });
+    await subscribe(
+      ports,
+      { accountId: account.id, email: owner.email, name: "Owner" },
+      { packageId: pro.id, paymentMethodId: "pm_card_visa" },
+    );
+    const input = { kind: "balance_credit" as const, amountCents: 700, currency: "usd", reason: "Goodwill" };
+    await db.invoiceAdjustment.create({
+      data: {
+        accountId: account.id,
+        kind: "balance_credit",
+        status: "pending",
+        amountCents: 700,
+        currency: "usd",
+        reason: "Goodwill",
+        source: "admin",
+        requestKey: `${account.id}:retry-me`,
+        actorEmail: adminViewer.email,
+        createdAt: clock.now(),
+      },
+    });
+    await deleteAccount(
+      ports,
+      { userId: owner.id, accountId: account.id },
+      { confirmation: "Pending Credit Co" },
+    );
+
+    // The admin retries the same request after the deletion: refused, nothing credited at Stripe. The claim
+    // stays pending for the sweep, which records what Stripe did or releases it (it never asks again).
+    const refused = await refusal(adjustAccount(ports, adminViewer, account.id, input, "retry-me"));
+    expect(refused).toMatchObject({ code: "CONFLICT", field: "kind" });
+    const { stripeCustomerId } = await db.account.findUniqueOrThrow({ where: { id: account.id } });
+    const customer = await ports.stripe.customers.retrieve(stripeCustomerId ?? "");
+    expect((customer as { balance: number }).balance).toBe(0);
+  });
 });

@@ -126,6 +126,9 @@ export async function adjustAccount(
   }
   const row = earlier ?? (await claim(ports, actor, account, input, reason, key));
   if (row.status !== "pending") return view(row);
+  // A credit claimed before the account was deleted, its answer from Stripe lost: not asked again now (the
+  // sweep records it if Stripe made it, or releases it), since nothing credits a deleted account.
+  if (account.deletedAt) refuseCreditToDeleted(row.kind);
   return view(await askStripe(ports, actor, row));
 }
 
