@@ -15,7 +15,7 @@ import { deleteAccount } from "../accounts/index.ts";
 import { syncSubscription } from "../billing/subscription-sync.ts";
 import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
 import { authorizeCallRequest } from "../metering/call-authorization.ts";
-import { createAgentRows, runQueuedJobs } from "../metering/metering.fixtures.ts";
+import { createAgentRows, queuedJobs, runQueuedJobs } from "../metering/metering.fixtures.ts";
 import { ingestUsageEvents } from "../metering/usage-ingest.ts";
 import { processStripeEvent, receiveStripeWebhook } from "../subscriptions/stripe-webhooks.ts";
 import { subscribe } from "../subscriptions/subscriptions.ts";
@@ -593,5 +593,48 @@ describe("a pack paid for while its account is being deleted", () => {
     }).catch((e: unknown) => e);
     expect(refused).toMatchObject({ code: "NOT_FOUND" });
     expect((await ports.stripe.checkout.sessions.retrieve(made)).status).toBe("expired");
+  });
+
+  it('auto top-up turned on in a tab while the deletion commits is refused (404): the deletion\'s "off" stands', async () => {
+    const who = await customer();
+    // The deletion's transaction, holding the account row while it turns auto top-up off and marks it deleted.
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked: () => void = () => {};
+    const holding = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const deletion = db.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT id FROM account WHERE id = ${who.accountId}::uuid FOR UPDATE`;
+        await tx.$executeRaw`
+          UPDATE account SET deleted_at = now(), auto_top_up_pack_id = NULL WHERE id = ${who.accountId}::uuid`;
+        locked();
+        await held;
+      },
+      { timeout: 30_000 },
+    );
+    await holding;
+    // The other tab read the account before the deletion committed (its checks pass), then writes.
+    const saving = setAutoTopUp(ports, who.viewer, who.accountId, {
+      packId: offered.id,
+      thresholdMinutes: 100,
+      maxPerMonth: 2,
+    }).catch((e: unknown) => e);
+    for (let i = 0; i < 200; i++) {
+      const [row] = await db.$queryRaw<{ n: bigint }[]>`
+        SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%account%'`;
+      if (Number(row?.n ?? 0) >= 1) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    release();
+    await deletion;
+    expect(await saving).toMatchObject({ code: "NOT_FOUND" });
+    const account = await db.account.findUniqueOrThrow({ where: { id: who.accountId } });
+    expect(account.autoTopUpPackId).toBeNull();
+    const jobs = await queuedJobs(db, "pack-top-up");
+    expect(jobs.filter((job) => job.payload.accountId === who.accountId)).toEqual([]);
   });
 });
