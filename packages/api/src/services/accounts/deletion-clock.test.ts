@@ -8,7 +8,7 @@ import { testPorts } from "../../testing.ts";
 import { setBillingClockCard } from "../admin/index.ts";
 import { syncSubscription } from "../billing/index.ts";
 import { syncCatalogToStripe } from "../catalog/index.ts";
-import { ingestUsageEvents } from "../metering/index.ts";
+import { billOverage, ingestUsageEvents, reportOverage } from "../metering/index.ts";
 import { callEvent, runQueuedJobs } from "../metering/metering.fixtures.ts";
 import { processStripeEvent, startPaymentMethodUpdate, subscribe } from "../subscriptions/index.ts";
 import { deleteAccount } from "./deletion.ts";
@@ -227,5 +227,34 @@ describe("a deleted account on the billing clock", () => {
     expect(refused).toMatchObject({ code: "NOT_FOUND", field: "accountId" });
     expect((await ports.stripe.invoices.retrieve(open?.id ?? "")).status).toBe("open");
     expect((await ports.stripe.customers.listPaymentMethods(a.customerId)).data).toEqual([]);
+  });
+
+  it("overage decided before the deletion and billed after it adds no invoice item to the deleted account", async () => {
+    const a = await proCustomerOver("Late Overage Co", 0);
+    const sub = await db.subscription.findFirstOrThrow({ where: { accountId: a.accountId } });
+    // 3,120 minutes this period (120 beyond Pro's 3,000): decided, its bill-overage job not run yet.
+    await ingestUsageEvents(
+      ports,
+      Array.from({ length: 52 }, (_, i) =>
+        callEvent(a.accountId, 3600, { startedAt: new Date(NOW.getTime() + 120_000 + i * 1000) }),
+      ),
+    );
+    const bill = await reportOverage(ports, { accountId: a.accountId, periodStart: sub.currentPeriodStart });
+    expect(bill).toMatchObject({ fromMinutes: 0, toMinutes: 120 });
+    await deleteAccount(ports, a, { confirmation: "Late Overage Co" });
+
+    // The job runs after the deletion: nothing is put on the deleted account's invoices.
+    expect(await billOverage(ports, bill as NonNullable<typeof bill>)).toBeNull();
+    const pending = await ports.stripe.invoiceItems.list({ customer: a.customerId, pending: true });
+    expect(pending.data).toEqual([]);
+    // The minutes stay recorded and unreported (never invoiced), as for any subscription that has ended.
+    const [row] = await db.$queryRaw<{ overage_reported: number }[]>`
+      SELECT overage_reported FROM usage_period_rollup
+      WHERE account_id = ${a.accountId}::uuid AND period_start = ${sub.currentPeriodStart}`;
+    expect(row?.overage_reported).toBe(0);
+    // And deciding again after the deletion bills nothing.
+    expect(
+      await reportOverage(ports, { accountId: a.accountId, periodStart: sub.currentPeriodStart }),
+    ).toBeNull();
   });
 });
