@@ -11,7 +11,8 @@
 //    the current period by the subscription's plan (an upgrade applies to it at once). A period that ended
 //    before the account's first subscription began is never billed (`periodCoveredBySubscription`), nor is
 //    anything once the account's subscriptions have ended (`endedAt`): Stripe invoices no item of a canceled
-//    subscription, so overage still unreported then stays recorded and shown, and is never invoiced. Nor once the account is deleted.
+//    subscription, so overage still unreported then stays recorded and shown, and is never invoiced. Nor
+//    is anything once the account is deleted.
 //    The customer's spend cap that governs the period bounds it: the budget in force at the decision for the
 //    current period, and for a closed one the budget it recorded, in force when it closed
 //    (`recordPeriodSpendCapSql`; a later budget never bills a closed period's late minutes).
