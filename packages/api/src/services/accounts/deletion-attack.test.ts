@@ -4,6 +4,7 @@ import { testDatabase } from "@minutely/db/vitest";
 import { fixedClock } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
+import { createAuth, resolveViewer } from "../../auth.ts";
 import { testPorts } from "../../testing.ts";
 import { syncSubscription } from "../billing/index.ts";
 import { createAccount, subscribe as subscribeRow } from "../metering/metering.fixtures.ts";
@@ -13,6 +14,14 @@ import { deleteAccount, deletedUserEmail } from "./deletion.ts";
 const { db } = await testDatabase();
 const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
 const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl(), clock });
+const auth = createAuth({
+  db,
+  secret: ports.settings.secret,
+  baseUrl: "http://api.test",
+  trustedOrigins: [],
+  secureCookies: false,
+  mail: { mailer: ports.mailer, appUrl: "http://app.test" },
+});
 
 /** A Stripe price of the seeded Pro package ($99 a month), so that a sync maps it to a package. */
 async function proPrice() {
@@ -212,5 +221,35 @@ describe("account deletion under attack (money)", () => {
     const user = await db.user.findUniqueOrThrow({ where: { id: owner.id } });
     // In no account any more: the person is pseudonymised, as if the accounts had been deleted one by one.
     expect(user).toMatchObject({ email: deletedUserEmail(owner.id), name: "Deleted user" });
+  });
+
+  it("a request straddling the deletion's commit is signed out (401), never run in the person's other account", async () => {
+    const email = `straddle-${Date.now()}@example.com`;
+    const password = "long-enough-password-1";
+    await auth.api.signUpEmail({ body: { email, password, name: "Sam" } });
+    const sam = await db.user.findUniqueOrThrow({ where: { email } });
+    // Sam owns the account being deleted (X) and another one (the sign-up's own, Y).
+    const x = await db.account.create({
+      data: { name: "Straddled Co", members: { create: { userId: sam.id, role: "owner" } } },
+    });
+    const signIn = await auth.api.signInEmail({ body: { email, password }, returnHeaders: true });
+    const cookie = (signIn.headers.getSetCookie?.() ?? []).map((c) => c.split(";")[0]).join("; ");
+    await db.session.updateMany({ where: { userId: sam.id }, data: { activeAccountId: x.id } });
+    expect(await resolveViewer(auth, new Headers({ cookie }))).toMatchObject({ accountId: x.id });
+
+    // A request in a tab acting in X: its session is read, then the deletion of X commits (in another tab),
+    // then its memberships are read.
+    const getSession = auth.api.getSession;
+    auth.api.getSession = (async (...args: Parameters<typeof getSession>) => {
+      const result = await getSession(...args);
+      await deleteAccount(ports, { userId: sam.id, accountId: x.id }, { confirmation: "Straddled Co" });
+      return result;
+    }) as typeof getSession;
+    try {
+      // Its session ended with X: the request is signed out, not run as Sam in Y (an API key made there, say).
+      expect(await resolveViewer(auth, new Headers({ cookie }))).toBeNull();
+    } finally {
+      auth.api.getSession = getSession;
+    }
   });
 });
