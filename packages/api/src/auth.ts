@@ -278,6 +278,14 @@ export async function resolveViewer(auth: Auth, headers: Headers): Promise<Viewe
   if (!db) throw new Error("resolveViewer: this auth instance was not made by createAuth");
   const active = typeof session.activeAccountId === "string" ? session.activeAccountId : null;
   const membership = await activeMembership(db, user.id, active);
+  // The session was read before its memberships: an account deleted (or a removal) committing in between
+  // ended the session with the membership. Without this check the request would run without an account
+  // (403), or, when the session had chosen the account and the person has another, in that other account
+  // (the oldest membership). Only then is the session read again (rare): gone, the request is signed out.
+  if (membership === null || (active !== null && membership.accountId !== active)) {
+    const still = await db.session.findUnique({ where: { id: result.session.id }, select: { id: true } });
+    if (!still) return null;
+  }
   return {
     userId: user.id,
     email: user.email,

@@ -207,4 +207,33 @@ describe("refunds and credits over REST", () => {
     expect(replay.json().id).toBe(first.json().id);
     expect(await db.invoiceAdjustment.count({ where: { accountId: customer.accountId } })).toBe(1);
   });
+
+  it("a deleted account: its invoice is still refunded, a credit note or balance credit is a 409 naming type", async () => {
+    const customer = await paidCustomer("refund-deleted@example.com");
+    // Deleted by its owner (the account row as the deletion leaves it; the service test deletes for real).
+    await db.account.update({ where: { id: customer.accountId }, data: { deletedAt: new Date() } });
+    for (const body of [
+      { type: "credit_note", invoice_id: customer.invoiceId, amount_cents: 100, reason: "Sorry" },
+      { type: "balance_credit", amount_cents: 100, currency: "usd", reason: "Goodwill" },
+    ]) {
+      const refused = await adjust(customer.accountId, body);
+      expect(refused.statusCode, refused.body).toBe(409);
+      expect(Object.keys(refused.json().fields ?? {})).toEqual(["type"]);
+      assertMatchesOpenApi(
+        await openapi(),
+        "POST",
+        "/api/admin/customers/:accountId/adjustments",
+        409,
+        refused.json(),
+      );
+    }
+    const refund = await adjust(customer.accountId, {
+      type: "refund",
+      invoice_id: customer.invoiceId,
+      amount_cents: null,
+      reason: "Closing the account",
+    });
+    expect(refund.statusCode, refund.body).toBe(200);
+    expect(refund.json()).toMatchObject({ type: "refund", status: "succeeded", amount_cents: 9900 });
+  });
 });

@@ -140,7 +140,8 @@ export async function registerAdjustmentRoutes(
       "Admins only. Never more than the invoice collected less what was already refunded or credited (400 naming " +
       "amount_cents); another customer's invoice or an unknown one is a 404 naming invoice_id. The " +
       `${IDEMPOTENCY_HEADER} header is required: the same key answers the same adjustment (a double click gives ` +
-      "back once). The customer sees it on the invoice and in the billing history; the audit log records it.",
+      "back once). The customer sees it on the invoice and in the billing history; the audit log records it. A " +
+      "deleted account's invoices can still be refunded; a credit_note or balance_credit for it is a 409 naming type.",
     security: sessionSecurity,
     params: ZAccountParamsSchema,
     body: ZAdjustmentRequestSchema,
@@ -187,6 +188,10 @@ export async function registerAdjustmentRoutes(
             message: error.message.replaceAll("requestKey", IDEMPOTENCY_HEADER),
             fields: { [IDEMPOTENCY_HEADER]: error.message.replaceAll("requestKey", IDEMPOTENCY_HEADER) },
           });
+        }
+        // The service names the kind of adjustment as tRPC does (`kind`); the REST body calls it `type`.
+        if (error instanceof AppError && error.field === "kind") {
+          throw new AppError(error.code, error.message, "type");
         }
         throw error;
       });

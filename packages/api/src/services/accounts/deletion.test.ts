@@ -105,7 +105,8 @@ describe("account deletion", () => {
   it("refuses a wrong confirmation with BAD_REQUEST naming confirmation, and changes nothing", async () => {
     const a = await paidAccount("Wrong Name Ltd");
     const caller = callerFor(a.userId, a.ownerEmail, a.accountId);
-    for (const confirmation of ["Wrong Name", "wrong name ltd", 42, ""]) {
+    const hostile = [null, true, ["Wrong Name Ltd"], { value: "Wrong Name Ltd" }, "W".repeat(201)];
+    for (const confirmation of ["Wrong Name", "wrong name ltd", 42, "", ...hostile]) {
       const error = await caller.accountSettings
         .delete({ confirmation } as never)
         .catch((e: unknown) => e as TRPCError);
@@ -469,9 +470,10 @@ describe("account deletion", () => {
     const flaky = {
       ...ports,
       billing: Object.assign(Object.create(Object.getPrototypeOf(ports.billing)), ports.billing, {
-        scrubCustomer: async (customerId: string, key: string) => {
+        // The last Stripe call of the deletion (the customer is scrubbed, the subscription set to end).
+        listSubscriptions: async (customerId: string) => {
           if (fail) throw new Error("Stripe is unreachable");
-          return await ports.billing.scrubCustomer(customerId, key);
+          return await ports.billing.listSubscriptions(customerId);
         },
       }),
     };
@@ -479,6 +481,9 @@ describe("account deletion", () => {
     expect((await db.account.findUniqueOrThrow({ where: { id: a.accountId } })).deletedAt).toBeNull();
     expect((await db.user.findUniqueOrThrow({ where: { id: a.userId } })).email).toBe(a.ownerEmail);
     expect((await ports.stripe.subscriptions.retrieve(a.subscriptionId)).cancel_at_period_end).toBe(true);
+    expect((await ports.stripe.customers.retrieve(a.customerId)) as { email: string | null }).toMatchObject({
+      email: null,
+    });
 
     fail = false;
     await deleteAccount(flaky, a, { confirmation: "Flaky Stripe" });

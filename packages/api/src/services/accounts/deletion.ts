@@ -25,8 +25,11 @@ export function deletedUserEmail(userId: string): string {
 /**
  * Subscriptions that end at once rather than at the period's end: nothing was paid for a trial, and an
  * unpaid or incomplete one has no paid period to run out (its open invoice stays at Stripe, uncollected).
+ * Stripe's `paused` is a trial that ended without a card (a pause of collection keeps `active`): nothing was
+ * paid for it either, and a paused subscription has no period that runs out, so "at the period's end" would
+ * leave it paused for ever.
  */
-const ENDS_NOW = new Set(["trialing", "unpaid", "incomplete"]);
+const ENDS_NOW = new Set(["trialing", "paused", "unpaid", "incomplete"]);
 /** Subscriptions already over: nothing to ask Stripe. */
 const OVER = new Set(["canceled", "incomplete_expired"]);
 
@@ -82,11 +85,17 @@ async function deleteLocked(ports: Ports, accountId: string): Promise<AccountDel
   // second holder, but a request that read the account before the first one committed lands here).
   if (account.deletedAt) return await deletionOf(ports, accountId, account.deletedAt);
 
-  // 1. Stripe, every call idempotent by a key of the account (a retry repeats them to the same state).
+  // 1. Stripe, every call idempotent by a key of the account (a retry repeats them to the same state). The
+  // customer first: its open Checkout pages expire and its cards go, so no subscription can start at Stripe
+  // after this; the list of its subscriptions read next is then the complete one.
+  if (account.stripeCustomerId) {
+    await ports.billing.scrubCustomer(account.stripeCustomerId, `minutely-${accountId}-delete-scrub`);
+  }
   const subscriptions = await ports.db.subscription.findMany({
     where: { accountId },
     select: { stripeSubscriptionId: true, status: true },
   });
+  const known = new Set(subscriptions.map((sub) => sub.stripeSubscriptionId));
   for (const sub of subscriptions) {
     if (OVER.has(sub.status)) continue;
     const remote = await ports.billing.retrieveSubscription(sub.stripeSubscriptionId);
@@ -104,8 +113,18 @@ async function deleteLocked(ports: Ports, accountId: string): Promise<AccountDel
       await ports.billing.setCancelAtPeriodEnd(sub.stripeSubscriptionId, true, `${key}-cancel`);
     }
   }
+  // A subscription Stripe holds that Minutely has not recorded: a Checkout paid racing the deletion, its
+  // webhook still on its way. It never gave the account anything: it ends now and what it collected is
+  // refunded in full (as a pack paid racing the deletion is), once (the keys; the refund gives back only
+  // what is left). Refunded first: Stripe's list leaves out canceled subscriptions, so a retry after a
+  // failure between the two would no longer find one canceled and never refund it.
   if (account.stripeCustomerId) {
-    await ports.billing.scrubCustomer(account.stripeCustomerId, `minutely-${accountId}-delete-scrub`);
+    for (const remote of await ports.billing.listSubscriptions(account.stripeCustomerId)) {
+      if (known.has(remote.id) || OVER.has(remote.status)) continue;
+      const key = `minutely-${accountId}-delete-unrecorded-${remote.id}`;
+      await ports.billing.refundSubscriptionPayments(remote.id, `${key}-refund`);
+      await ports.billing.cancelSubscriptionNow(remote.id, `${key}-cancel-now`);
+    }
   }
 
   // 2. One transaction: nothing is half-written.
@@ -126,7 +145,16 @@ async function deleteLocked(ports: Ports, accountId: string): Promise<AccountDel
       select: { userId: true, user: { select: { email: true } } },
     });
     // People who belong to other accounts too keep their user, sign-in and other accounts: only their
-    // sessions acting in this account end. The others (only in this account) are pseudonymised.
+    // sessions acting in this account end. The others (only in this account) are pseudonymised. Their user
+    // rows are locked first (in id order, so two deletions never wait on each other in a circle): two
+    // deletions of a person's two accounts at once would otherwise each see the other membership still
+    // there, both keep the person, and leave them in no account with everything personal. The second waits
+    // for the first to commit and then reads its memberships gone.
+    const memberIds = members.map((m) => m.userId).sort();
+    if (memberIds.length > 0) {
+      await tx.$queryRaw`
+        SELECT id FROM "user" WHERE id = ANY(${memberIds}::uuid[]) ORDER BY id FOR UPDATE`;
+    }
     const others = await tx.accountMember.findMany({
       where: { userId: { in: members.map((m) => m.userId) }, accountId: { not: accountId } },
       select: { userId: true },
@@ -177,6 +205,15 @@ async function deleteLocked(ports: Ports, accountId: string): Promise<AccountDel
       },
     });
   });
+  // 3. The customer's Checkout pages once more: a page opened between the scrub and the commit (a pack bought
+  // in another tab read the account before it was deleted) expires too. A page opened after the commit is
+  // expired by the purchase itself, which reads the account again once its page exists (packs.ts). Best
+  // effort: the deletion has committed, and a page paid all the same grants nothing and is refunded in full.
+  if (account.stripeCustomerId) {
+    await ports.billing
+      .scrubCustomer(account.stripeCustomerId, `minutely-${accountId}-delete-scrub-after`)
+      .catch(() => undefined);
+  }
   const row = await ports.db.account.findUniqueOrThrow({
     where: { id: accountId },
     select: { deletedAt: true },

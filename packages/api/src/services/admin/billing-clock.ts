@@ -264,7 +264,9 @@ export type ClockCard = keyof typeof CLOCK_CARDS;
 
 /**
  * Gives the customer a test card that pays or one whose charges are declined, so the next renewal fails
- * (or, with a working card, open invoices are paid again at once: recovery from past_due).
+ * (or, with a working card, open invoices are paid again at once: recovery from past_due). Never to a
+ * deleted account (404 naming accountId): nothing charges it any more. Its clock can still be advanced, to
+ * watch its subscription end.
  */
 export async function setBillingClockCard(
   ports: Ports,
@@ -273,6 +275,17 @@ export async function setBillingClockCard(
 ): Promise<BillingClockState & { declined: string | null }> {
   requireEmulator(ports.settings);
   const { account, chosen } = await requireClock(ports, input.accountId);
+  const { deletedAt } = await ports.db.account.findUniqueOrThrow({
+    where: { id: input.accountId },
+    select: { deletedAt: true },
+  });
+  if (deletedAt) {
+    throw new AppError(
+      "NOT_FOUND",
+      "This account has been deleted: nothing charges it any more, so it takes no card.",
+      "accountId",
+    );
+  }
   if (!account.stripeCustomerId) {
     throw new AppError("PRECONDITION_FAILED", "This account has no Stripe customer.", "accountId");
   }

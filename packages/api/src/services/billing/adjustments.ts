@@ -126,6 +126,9 @@ export async function adjustAccount(
   }
   const row = earlier ?? (await claim(ports, actor, account, input, reason, key));
   if (row.status !== "pending") return view(row);
+  // A credit claimed before the account was deleted, its answer from Stripe lost: not asked again now (the
+  // sweep records it if Stripe made it, or releases it), since nothing credits a deleted account.
+  if (account.deletedAt) refuseCreditToDeleted(row.kind);
   return view(await askStripe(ports, actor, row));
 }
 
@@ -144,7 +147,7 @@ function sameIntent(row: AdjustmentRow, input: AdjustmentInput, reason: string):
 async function claim(
   ports: Ports,
   actor: Viewer,
-  account: { id: string; stripeCustomerId: string | null },
+  account: { id: string; stripeCustomerId: string | null; deletedAt: Date | null },
   input: AdjustmentInput,
   reason: string,
   requestKey: string,
@@ -152,6 +155,7 @@ async function claim(
   if (!account.stripeCustomerId) {
     throw new AppError("CONFLICT", "This customer has never been billed.", "accountId");
   }
+  if (account.deletedAt) refuseCreditToDeleted(input.kind);
   if (input.kind === "balance_credit") {
     const currency = input.currency.toLowerCase();
     const billing = await accountBillingCurrency(ports, account.id);
@@ -166,6 +170,7 @@ async function claim(
       throw new AppError("BAD_REQUEST", `At most ${MAX_BALANCE_CREDIT_CENTS} minor units.`, "amountCents");
     }
     return await ports.db.$transaction(async (tx) => {
+      await refuseIfDeletedMeanwhile(tx, account.id, input.kind);
       const row = await tx.invoiceAdjustment.create({
         data: {
           accountId: account.id,
@@ -213,6 +218,7 @@ async function claim(
   return await ports.db.$transaction(async (tx) => {
     // The invoice's row is the claim's lock: two concurrent claims on it are checked one after the other.
     await tx.$queryRaw`SELECT id FROM billing_history WHERE id = ${invoice.id}::uuid FOR UPDATE`;
+    await refuseIfDeletedMeanwhile(tx, account.id, input.kind);
     const twin = await tx.invoiceAdjustment.findUnique({ where: { requestKey } });
     if (twin) return twin;
     const left = invoice.amountPaidCents - (await givenBackOf(tx, invoice.id));
@@ -244,6 +250,31 @@ async function claim(
     await audit(tx, ports, actor, row, invoice.number ?? invoice.stripeInvoiceId);
     return row;
   });
+}
+
+/**
+ * A deleted account's invoices are kept so that they can still be refunded (the money goes back to the
+ * card), but nothing credits its Stripe balance any more (a credit note on a paid invoice, a balance
+ * credit): no invoice will ever use it, and the deletion promised that nothing adds to the account.
+ */
+function refuseCreditToDeleted(kind: AdjustmentKind): void {
+  if (kind === "refund") return;
+  throw new AppError(
+    "CONFLICT",
+    "This account has been deleted: nothing can be credited to its balance any more. Refund the invoice to the card instead.",
+    "kind",
+  );
+}
+
+/**
+ * Inside the claim's transaction: the account row read FOR SHARE waits for a deletion in progress (it holds
+ * the row FOR UPDATE) and then sees `deleted_at`, so a credit racing the deletion is refused too.
+ */
+async function refuseIfDeletedMeanwhile(tx: Db, accountId: string, kind: AdjustmentKind): Promise<void> {
+  if (kind === "refund") return;
+  const [row] = await tx.$queryRaw<{ deleted_at: Date | null }[]>`
+    SELECT deleted_at FROM account WHERE id = ${accountId}::uuid FOR SHARE`;
+  if (row?.deleted_at) refuseCreditToDeleted(kind);
 }
 
 async function audit(db: Db, ports: Ports, actor: Viewer, row: AdjustmentRow, invoice?: string) {

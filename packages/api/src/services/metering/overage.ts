@@ -11,7 +11,8 @@
 //    the current period by the subscription's plan (an upgrade applies to it at once). A period that ended
 //    before the account's first subscription began is never billed (`periodCoveredBySubscription`), nor is
 //    anything once the account's subscriptions have ended (`endedAt`): Stripe invoices no item of a canceled
-//    subscription, so overage still unreported then stays recorded and shown, and is never invoiced.
+//    subscription, so overage still unreported then stays recorded and shown, and is never invoiced. Nor
+//    is anything once the account is deleted.
 //    The customer's spend cap that governs the period bounds it: the budget in force at the decision for the
 //    current period, and for a closed one the budget it recorded, in force when it closed
 //    (`recordPeriodSpendCapSql`; a later budget never bills a closed period's late minutes).
@@ -121,6 +122,10 @@ export async function reportOverage(
     // subscription, so the minutes stay recorded and unreported (shown as overage, never invoiced). A period
     // starting at or after the end is none of the subscription's (ingestion refuses its calls).
     if (subscription.endedAt !== null) return null;
+    // Nor once the account is deleted: nothing is added to its invoices (docs/accounts.md).
+    const [account] = await tx.$queryRaw<{ deleted_at: Date | null }[]>`
+      SELECT deleted_at FROM account WHERE id = ${input.accountId}::uuid`;
+    if (!account || account.deleted_at) return null;
     // A free trial's period bills no overage (calls stop at the allowance; inbound minutes beyond it, and any
     // recorded late, stay recorded over the cap and are never invoiced).
     if (isTrialPeriod(subscription, input.periodStart)) return null;
@@ -235,9 +240,18 @@ export async function billOverage(
     if (!row || row.overage_epoch !== bill.epoch || row.overage_reported < bill.toMinutes) return null;
     const account = await tx.account.findUnique({
       where: { id: bill.accountId },
-      select: { stripeCustomerId: true },
+      select: { stripeCustomerId: true, deletedAt: true },
     });
     const subscription: MeteringSubscription | null = await loadMeteringSubscription(tx, bill.accountId);
+    if (account?.deletedAt) {
+      // Decided before the account was deleted, billed after: nothing is added to a deleted account's
+      // invoices (docs/accounts.md). As for an ended subscription, the range goes back to unreported: the
+      // minutes stay recorded, never invoiced.
+      await tx.$executeRaw`
+        UPDATE usage_period_rollup SET overage_reported = LEAST(overage_reported, ${bill.fromMinutes})
+        WHERE account_id = ${bill.accountId}::uuid AND period_start = ${periodStart}`;
+      return null;
+    }
     if (!account?.stripeCustomerId || !subscription) {
       // Retried by the queue: the subscription work links the Stripe customer.
       throw new OverageBillingError(

@@ -21,6 +21,7 @@ import { z } from "zod";
 import type { Ports, Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { writeAudit } from "../audit.ts";
+import { lockLiveAccount } from "../live-account.ts";
 import { endedBy, enqueuePackTopUp, loadMeteringSubscription, nowFor } from "../metering/index.ts";
 import { ownerOf } from "../owner.ts";
 import { assertMayBuyPacks, grantForPayment, purchasable } from "./packs.ts";
@@ -114,6 +115,9 @@ export async function setAutoTopUp(
   if (input) await purchasable(ports, accountId, input.packId);
   const at = ports.clock.now();
   await ports.db.$transaction(async (tx) => {
+    // A deletion committing meanwhile turned auto top-up off: read FOR SHARE, this waits for it and then
+    // finds the account deleted (404), so its settings are never written back nor a top-up queued.
+    await lockLiveAccount(tx, accountId);
     const before = await tx.account.findUnique({ where: { id: accountId } });
     if (!before) throw new AppError("NOT_FOUND", "This account does not exist.", "accountId");
     await tx.account.update({

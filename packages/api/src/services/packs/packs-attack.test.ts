@@ -15,7 +15,7 @@ import { deleteAccount } from "../accounts/index.ts";
 import { syncSubscription } from "../billing/subscription-sync.ts";
 import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
 import { authorizeCallRequest } from "../metering/call-authorization.ts";
-import { createAgentRows, runQueuedJobs } from "../metering/metering.fixtures.ts";
+import { createAgentRows, queuedJobs, runQueuedJobs } from "../metering/metering.fixtures.ts";
 import { ingestUsageEvents } from "../metering/usage-ingest.ts";
 import { processStripeEvent, receiveStripeWebhook } from "../subscriptions/stripe-webhooks.ts";
 import { subscribe } from "../subscriptions/subscriptions.ts";
@@ -604,5 +604,117 @@ describe("a pack paid for while its account is being deleted", () => {
     expect(await runQueuedJobs(url, { ...ports, billing })).toEqual([]);
     expect(await db.packGrant.count({ where: { accountId: who.accountId } })).toBe(0);
     expect(await packPayments(who.customerId)).toEqual([{ amount: 1500, refunded: 1500, refunds: 1 }]);
+  });
+
+  it("a pack Checkout page opened while the account is being deleted is expired, or refused: none stays open", async () => {
+    const urls = { successUrl: "http://app.test/ok", cancelUrl: "http://app.test/no" };
+    // 1. Opened after the deletion expired the customer's pages, before it committed.
+    const a = await customer();
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let scrubbed: () => void = () => {};
+    const afterScrub = new Promise<void>((resolve) => {
+      scrubbed = resolve;
+    });
+    let scrubs = 0;
+    const paused = {
+      ...ports,
+      billing: Object.assign(Object.create(Object.getPrototypeOf(ports.billing)), ports.billing, {
+        scrubCustomer: async (customerId: string, key: string) => {
+          await ports.billing.scrubCustomer(customerId, key);
+          scrubs += 1;
+          if (scrubs === 1) {
+            scrubbed();
+            await held;
+          }
+        },
+      }),
+    };
+    const deleting = deleteAccount(
+      paused,
+      { userId: a.viewer.userId, accountId: a.accountId },
+      { confirmation: `Attack customer ${counter}` },
+    );
+    await afterScrub;
+    const page = await buyPackWithCheckout(ports, a.accountId, {
+      packId: offered.id,
+      ...urls,
+      requestKey: "p1",
+    });
+    release();
+    await deleting;
+    expect((await ports.stripe.checkout.sessions.retrieve(page.sessionId)).status).toBe("expired");
+
+    // 2. Read the account before the deletion committed, created the page after it: refused, page expired.
+    const b = await customer();
+    const name = `Attack customer ${counter}`;
+    let made = "";
+    const late = {
+      ...ports,
+      billing: Object.assign(Object.create(Object.getPrototypeOf(ports.billing)), ports.billing, {
+        createPackCheckout: async (input: Parameters<typeof ports.billing.createPackCheckout>[0]) => {
+          await deleteAccount(
+            ports,
+            { userId: b.viewer.userId, accountId: b.accountId },
+            { confirmation: name },
+          );
+          const session = await ports.billing.createPackCheckout(input);
+          made = session.sessionId;
+          return session;
+        },
+      }),
+    };
+    const refused = await buyPackWithCheckout(late, b.accountId, {
+      packId: offered.id,
+      ...urls,
+      requestKey: "p2",
+    }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: "NOT_FOUND" });
+    expect((await ports.stripe.checkout.sessions.retrieve(made)).status).toBe("expired");
+  });
+
+  it('auto top-up turned on in a tab while the deletion commits is refused (404): the deletion\'s "off" stands', async () => {
+    const who = await customer();
+    // The deletion's transaction, holding the account row while it turns auto top-up off and marks it deleted.
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked: () => void = () => {};
+    const holding = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const deletion = db.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT id FROM account WHERE id = ${who.accountId}::uuid FOR UPDATE`;
+        await tx.$executeRaw`
+          UPDATE account SET deleted_at = now(), auto_top_up_pack_id = NULL WHERE id = ${who.accountId}::uuid`;
+        locked();
+        await held;
+      },
+      { timeout: 30_000 },
+    );
+    await holding;
+    // The other tab read the account before the deletion committed (its checks pass), then writes.
+    const saving = setAutoTopUp(ports, who.viewer, who.accountId, {
+      packId: offered.id,
+      thresholdMinutes: 100,
+      maxPerMonth: 2,
+    }).catch((e: unknown) => e);
+    for (let i = 0; i < 200; i++) {
+      const [row] = await db.$queryRaw<{ n: bigint }[]>`
+        SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%account%'`;
+      if (Number(row?.n ?? 0) >= 1) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    release();
+    await deletion;
+    expect(await saving).toMatchObject({ code: "NOT_FOUND" });
+    const account = await db.account.findUniqueOrThrow({ where: { id: who.accountId } });
+    expect(account.autoTopUpPackId).toBeNull();
+    const jobs = await queuedJobs(db, "pack-top-up");
+    expect(jobs.filter((job) => job.payload.accountId === who.accountId)).toEqual([]);
   });
 });

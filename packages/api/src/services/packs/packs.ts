@@ -252,7 +252,7 @@ export async function buyPackWithCheckout(
   input: { packId: string; successUrl: string; cancelUrl: string; requestKey: string },
 ): Promise<{ url: string; sessionId: string }> {
   const { pack, stripePriceId, customerId } = await purchasable(ports, accountId, input.packId);
-  return await ports.billing
+  const page = await ports.billing
     .createPackCheckout({
       customerId,
       priceId: stripePriceId,
@@ -262,6 +262,18 @@ export async function buyPackWithCheckout(
       idempotencyKey: `minutely-pack-checkout:${accountId}:${input.requestKey}`,
     })
     .catch(refuseReusedKey);
+  // The account deleted while the page was being made (its deletion expired the pages open before): this
+  // one must not stay open on the scrubbed customer either. Read again now that it exists; a deletion that
+  // commits after this read expires it itself (deletion.ts, once committed).
+  const now = await ports.db.account.findUnique({ where: { id: accountId }, select: { deletedAt: true } });
+  if (!now || now.deletedAt) {
+    await ports.billing.scrubCustomer(
+      customerId,
+      `minutely-${accountId}-delete-scrub-pack-${page.sessionId}`,
+    );
+    throw new AppError("NOT_FOUND", "No such account.");
+  }
+  return page;
 }
 
 /**

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { advanceSubscriptionClock, testPorts } from "../../testing.ts";
+import { deleteAccount } from "../accounts/index.ts";
 import { applyCouponToSubscription } from "../admin/coupons.ts";
 import { syncRecentInvoices } from "../billing/index.ts";
 import { syncSubscription } from "../billing/subscription-sync.ts";
@@ -199,6 +200,39 @@ describe("pausing a subscription", () => {
       ["subscription_create", "paid", 9900],
       ["subscription_cycle", "void", 0],
       ["manual", "paid", 300],
+    ]);
+  });
+
+  it("a voided renewal's webhook arriving after the account's deletion bills nothing again (no card, no invoice)", async () => {
+    clock.set(new Date("2026-11-27T12:00:00Z"));
+    const who = await subscribed("Pro");
+    const { accountId } = who.ref;
+    const sub = await db.subscription.findFirstOrThrow({ where: { accountId } });
+    clock.set(new Date("2026-11-27T13:00:00Z"));
+    await ingestUsageEvents(
+      ports,
+      [15, 20, 25, 30].map((m) =>
+        callEvent(accountId, 775 * 60, { startedAt: new Date(`2026-11-27T12:${m}:00Z`) }),
+      ),
+    );
+    const bill = await reportOverage(ports, { accountId, periodStart: sub.currentPeriodStart });
+    await billOverage(ports, bill as NonNullable<typeof bill>);
+    const paused = await pauseSubscription(ports, accountId, 1);
+    await advanceTo(accountId, new Date((paused.currentPeriodEnd as Date).getTime() + 60_000));
+    const customerId =
+      (await db.account.findUniqueOrThrow({ where: { id: accountId } })).stripeCustomerId ?? "";
+    const voided = (await ports.billing.listInvoices(customerId, 50)).find((i) => i.status === "void");
+    expect(voided?.total).toBe(9900 + 300);
+
+    // The owner deletes the account before the invoice.voided webhook is processed.
+    const owner = await db.accountMember.findFirstOrThrow({ where: { accountId, role: "owner" } });
+    await deleteAccount(ports, { userId: owner.userId, accountId }, { confirmation: who.ref.name });
+    await rebillVoidedRenewal(ports, voided?.id ?? "");
+    // Nothing is invoiced to the deleted account after its deletion (its cards are gone: an invoice made now
+    // could only stay open, dunning a customer that no longer exists).
+    expect(await stripeInvoices(accountId)).toEqual([
+      ["subscription_create", "paid", 9900],
+      ["subscription_cycle", "void", 0],
     ]);
   });
 

@@ -130,7 +130,7 @@ export async function resumePausedSubscription(
  * takes with it the overage items pending on it: the overage of the last period paid, still owed. They are
  * billed again at once on an invoice of their own (`rebillVoidedInvoiceItems`, idempotent per voided invoice),
  * so a pause never forgives overage. Any voided renewal qualifies (Minutely voids none otherwise), whatever
- * the pause's state by the time the event is processed (events come in any order).
+ * the pause's state by the time the event is processed (events come in any order). Not for a deleted account.
  */
 export async function rebillVoidedRenewal(ports: Ports, invoiceId: string): Promise<void> {
   const invoice = await ports.billing.retrieveInvoice(invoiceId);
@@ -141,6 +141,14 @@ export async function rebillVoidedRenewal(ports: Ports, invoiceId: string): Prom
   ) {
     return;
   }
+  // A deleted account is invoiced nothing more (docs/accounts.md): its cards are gone, so an invoice made now
+  // could only stay open, dunning a customer that no longer exists. Its overage follows the rule of any
+  // cancellation at the period's end: recorded, never invoiced.
+  const account = await ports.db.account.findUnique({
+    where: { stripeCustomerId: invoice.customerId },
+    select: { deletedAt: true },
+  });
+  if (account?.deletedAt) return;
   const rebilled = await ports.billing.rebillVoidedInvoiceItems({
     invoiceId,
     customerId: invoice.customerId,

@@ -501,7 +501,7 @@ export async function completeCheckout(ports: Ports, accountId: string, sessionI
     throw new AppError("NOT_FOUND", "No such checkout session.", "sessionId");
   });
   const account = await ports.db.account.findUnique({ where: { id: accountId } });
-  if (!account?.stripeCustomerId || session.customerId !== account.stripeCustomerId) {
+  if (!account?.stripeCustomerId || session.customerId !== account.stripeCustomerId || account.deletedAt) {
     throw new AppError("NOT_FOUND", "No such checkout session.", "sessionId");
   }
   await applyCheckout(ports, accountId, sessionId, session);
@@ -585,6 +585,11 @@ export async function applyCompletedCheckout(ports: Ports, sessionId: string): P
   if (session.status !== "complete" || !session.customerId) return;
   const account = await ports.db.account.findUnique({ where: { stripeCustomerId: session.customerId } });
   if (!account) return;
+  // A card saved on a setup page that completed racing the account's deletion (its webhook arriving after):
+  // nothing puts it to work for the deleted account, pays its invoices or resumes its subscription (the
+  // deletion detached it anyway). A subscription paid racing the deletion was canceled and refunded by it;
+  // syncing records it canceled.
+  if (account.deletedAt && session.mode !== "subscription") return;
   try {
     await applyCheckout(ports, account.id, sessionId, session);
   } catch (error) {
@@ -1017,17 +1022,24 @@ export async function resume(ports: Ports, account: AccountRef) {
   });
 }
 
-/** Hosted Checkout in setup mode to replace a failing card; the return syncs and retries open invoices. */
+/**
+ * Hosted Checkout in setup mode to replace a failing card; the return syncs and retries open invoices.
+ * Under the account's action lock: a deletion running meanwhile (it expires the customer's open Checkout
+ * pages and detaches its cards) makes this a 409, and once it is done a 404, so no card page is left open
+ * on a deleted account to put a card back on its scrubbed customer.
+ */
 export async function startPaymentMethodUpdate(ports: Ports, account: AccountRef, requestKey: string) {
-  const current = await liveSubscription(ports, account.accountId);
-  const { customerId } = await ensureCustomer(ports, account);
-  const base = ports.settings.appUrl;
-  return await ports.billing.createSetupCheckout({
-    customerId,
-    subscriptionId: current.stripeSubscriptionId,
-    successUrl: `${base}/billing/return?session_id={CHECKOUT_SESSION_ID}`,
-    cancelUrl: `${base}/billing`,
-    idempotencyKey: `minutely-${account.accountId}-setup-${requestKey}`,
+  return await withActionLock(ports, account.accountId, async () => {
+    const current = await liveSubscription(ports, account.accountId);
+    const { customerId } = await ensureCustomer(ports, account);
+    const base = ports.settings.appUrl;
+    return await ports.billing.createSetupCheckout({
+      customerId,
+      subscriptionId: current.stripeSubscriptionId,
+      successUrl: `${base}/billing/return?session_id={CHECKOUT_SESSION_ID}`,
+      cancelUrl: `${base}/billing`,
+      idempotencyKey: `minutely-${account.accountId}-setup-${requestKey}`,
+    });
   });
 }
 
