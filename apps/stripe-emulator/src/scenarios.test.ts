@@ -183,6 +183,39 @@ function defineScenarios(name: string, getTarget: () => Target, timeout: number)
       expect(ended.ended_at).toBe(periodEnd);
       const invoices = await stripe().invoices.list({ subscription: sub.id });
       expect(invoices.data.filter((i) => i.billing_reason === "subscription_cycle")).toHaveLength(0);
+      // Nothing was pending on it: no final invoice either.
+      expect(invoices.data.filter((i) => i.billing_reason === "subscription_update")).toHaveLength(0);
+    } finally {
+      await cleanup(clock.id);
+    }
+  });
+
+  it("collects the items still pending on a subscription canceled at the period's end on a final invoice", {
+    timeout,
+  }, async () => {
+    const { clock, customer, basic } = await setup();
+    try {
+      const sub = await stripe().subscriptions.create({
+        customer: customer.id,
+        items: [{ price: basic.id }],
+      });
+      const periodEnd = sub.items.data[0]?.current_period_end ?? 0;
+      await stripe().subscriptions.update(sub.id, { cancel_at_period_end: true });
+      const item = await stripe().invoiceItems.create({
+        customer: customer.id,
+        subscription: sub.id,
+        amount: 360,
+        currency: "usd",
+        description: "Overage: 120 call minutes",
+      });
+      await advance(clock.id, periodEnd + 3600);
+      expect((await stripe().subscriptions.retrieve(sub.id)).status).toBe("canceled");
+      const invoices = await stripe().invoices.list({ subscription: sub.id });
+      const final = invoices.data.filter((i) => i.billing_reason === "subscription_update");
+      expect(final).toHaveLength(1);
+      expect(final[0]).toMatchObject({ status: "paid", amount_paid: 360, total: 360 });
+      expect((await stripe().invoiceItems.retrieve(item.id)).invoice).toBe(final[0]?.id);
+      expect((await stripe().invoiceItems.list({ customer: customer.id, pending: true })).data).toEqual([]);
     } finally {
       await cleanup(clock.id);
     }

@@ -148,10 +148,14 @@ function processAt(core: EmulatorCore, clockId: string | null, t: number): void 
       core.emitUpdate("customer.subscription.updated", before, buildSubscription(core, sub));
     }
     const { end } = currentPeriod(sub);
+    // A scheduled cancellation (cancel_at, or cancel_at_period_end) ends the subscription; the invoice items
+    // still pending on it (usage billed as items, prorations) are "left in place and collected at the end
+    // of the period" (Stripe's cancel docs): one final invoice with them, charged as a renewal would be.
+    // Nothing pending: no invoice.
     if (sub.cancel_at !== null && sub.cancel_at <= t && sub.cancel_at <= end) {
       cancelSubscriptionNow(core, sub, {
         prorate: false,
-        invoiceNow: false,
+        invoiceNow: true,
         reason: "cancellation_requested",
         at: sub.cancel_at,
       });
@@ -161,7 +165,7 @@ function processAt(core: EmulatorCore, clockId: string | null, t: number): void 
       if (sub.cancel_at_period_end) {
         cancelSubscriptionNow(core, sub, {
           prorate: false,
-          invoiceNow: false,
+          invoiceNow: true,
           reason: "cancellation_requested",
           at: end,
         });

@@ -588,6 +588,17 @@ export interface BillingProvider {
     idempotencyKey: string;
   }): Promise<string | null>;
   /**
+   * Invoices now, and charges with the subscription's card, the invoice items still pending on a live
+   * subscription (the overage billed so far in its period): the final bill when the account is deleted,
+   * before its cards are detached. Idempotent per key; returns the invoice's id, or null when nothing was
+   * pending. A declined card leaves the invoice open (it shows in the billing history).
+   */
+  invoicePendingSubscriptionItems(input: {
+    customerId: string;
+    subscriptionId: string;
+    idempotencyKey: string;
+  }): Promise<string | null>;
+  /**
    * Cancels the subscription at once, without proration or a final invoice (a duplicate that must not
    * exist). A subscription already canceled is returned as it is.
    */

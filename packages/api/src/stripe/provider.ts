@@ -1267,6 +1267,44 @@ export class StripeBillingProvider implements BillingProvider {
     });
   }
 
+  invoicePendingSubscriptionItems(input: Params<"invoicePendingSubscriptionItems">) {
+    return viaStripe(async () => {
+      const key = input.idempotencyKey;
+      const pending = await this.stripe.invoiceItems
+        .list({ customer: input.customerId, pending: true, limit: 100 })
+        .autoPagingToArray({ limit: 10_000 });
+      // Every item pending on the customer is the account's (overage, items billed again): all owed now.
+      if (pending.length === 0) return null;
+      const subscription = await this.stripe.subscriptions.retrieve(input.subscriptionId);
+      const card = idOf(subscription.default_payment_method);
+      let invoice = await this.stripe.invoices.create(
+        {
+          customer: input.customerId,
+          subscription: input.subscriptionId,
+          pending_invoice_items_behavior: "include",
+          collection_method: "charge_automatically",
+          auto_advance: false,
+          ...(card ? { default_payment_method: card } : {}),
+          metadata: { minutely_final_bill: "account_deleted" },
+        },
+        { idempotencyKey: `${key}-invoice` },
+      );
+      const id = invoice.id ?? "";
+      if (invoice.status === "draft") {
+        invoice = await this.stripe.invoices.finalizeInvoice(id, {}, { idempotencyKey: `${key}-finalize` });
+      }
+      if (invoice.status === "open") {
+        try {
+          await this.stripe.invoices.pay(id, {}, { idempotencyKey: `${key}-pay` });
+        } catch (error) {
+          // Declined: the invoice stays open, shown in the billing history; nothing else to undo.
+          if (!(error instanceof Stripe.errors.StripeCardError)) throw error;
+        }
+      }
+      return id;
+    });
+  }
+
   cancelSubscriptionNow(subscriptionId: string, idempotencyKey: string) {
     return viaStripe(async () => {
       const current = await this.stripe.subscriptions.retrieve(subscriptionId);

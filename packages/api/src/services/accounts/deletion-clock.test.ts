@@ -10,7 +10,7 @@ import { syncSubscription } from "../billing/index.ts";
 import { syncCatalogToStripe } from "../catalog/index.ts";
 import { billOverage, ingestUsageEvents, reportOverage } from "../metering/index.ts";
 import { callEvent, runQueuedJobs } from "../metering/metering.fixtures.ts";
-import { processStripeEvent, startPaymentMethodUpdate, subscribe } from "../subscriptions/index.ts";
+import { cancel, processStripeEvent, startPaymentMethodUpdate, subscribe } from "../subscriptions/index.ts";
 import { deleteAccount } from "./deletion.ts";
 
 const { db, url } = await testDatabase();
@@ -69,19 +69,25 @@ describe("a deleted account on the billing clock", () => {
     expect(pending.data.map((i) => i.amount)).toEqual([360]);
 
     await deleteAccount(ports, a, { confirmation: "Clocked Out" });
+    // The final bill: the overage on Stripe is invoiced and charged at the deletion, while the card is there.
+    const billed = (await ports.stripe.invoices.list({ customer: a.customerId, limit: 100 })).data;
+    const finalBill = billed.filter((inv) => !before.some((b) => b.id === inv.id));
+    expect(finalBill.map((inv) => [inv.status, inv.amount_paid])).toEqual([["paid", 360]]);
+    expect((await ports.stripe.invoiceItems.list({ customer: a.customerId, pending: true })).data).toEqual(
+      [],
+    );
     const mailsBefore = await db.mailMessage.count();
     await advance(a.clockId, new Date(a.periodEnd.getTime() + 3 * 86_400_000));
     expect(await runQueuedJobs(url, ports)).toEqual([]);
 
     const remote = await ports.stripe.subscriptions.retrieve(a.subscriptionId);
     expect(remote.status).toBe("canceled");
-    // No renewal and no final invoice: nothing charged the deleted account after the deletion (the one
-    // charge is the first period's, before it). The overage follows the rule of any cancellation at the
-    // period's end: it stays recorded and is never invoiced.
+    // No renewal and no final invoice at the period's end (nothing was left pending for one): nothing
+    // charged the deleted account after the deletion.
     const after = (await ports.stripe.invoices.list({ customer: a.customerId, limit: 100 })).data;
-    expect(after.map((inv) => inv.id)).toEqual(before.map((inv) => inv.id));
+    expect(after.map((inv) => inv.id)).toEqual(billed.map((inv) => inv.id));
     const charges = (await ports.stripe.charges.list({ customer: a.customerId, limit: 100 })).data;
-    expect(charges.map((c) => c.amount)).toEqual([9900]);
+    expect(charges.map((c) => c.amount).sort((x, y) => x - y)).toEqual([360, 9900]);
 
     // The webhooks of the period's end arrive after the deletion: processed, nothing mailed, the mirror ends.
     const events = [];
@@ -256,5 +262,45 @@ describe("a deleted account on the billing clock", () => {
     expect(
       await reportOverage(ports, { accountId: a.accountId, periodStart: sub.currentPeriodStart }),
     ).toBeNull();
+  });
+});
+
+describe("a subscription canceled at the period's end (the account kept)", () => {
+  it("its overage billed before the end is collected on a final invoice, charged, in the billing history", async () => {
+    const a = await proCustomerOver("Leaving Normally", 3120);
+    const owner = await db.user.findUniqueOrThrow({ where: { id: a.userId } });
+    await cancel(ports, { accountId: a.accountId, email: owner.email, name: "Owner" });
+    const before = (await ports.stripe.invoices.list({ customer: a.customerId, limit: 100 })).data;
+    await advance(a.clockId, new Date(a.periodEnd.getTime() + 3_600_000));
+    expect((await ports.stripe.subscriptions.retrieve(a.subscriptionId)).status).toBe("canceled");
+    // Stripe collects the items left pending at a scheduled cancellation on a final invoice: the 120
+    // minutes beyond Pro's 3,000 at $0.03, never forgiven, never billed twice.
+    const after = (await ports.stripe.invoices.list({ customer: a.customerId, limit: 100 })).data;
+    const final = after.filter((inv) => !before.some((b) => b.id === inv.id));
+    expect(final.map((inv) => [inv.status, inv.amount_paid, inv.currency])).toEqual([["paid", 360, "usd"]]);
+    for await (const event of ports.stripe.events.list({ limit: 100 })) {
+      if (!JSON.stringify(event.data.object).includes(a.customerId)) continue;
+      await db.stripeEvent.upsert({
+        where: { id: event.id },
+        create: {
+          id: event.id,
+          type: event.type,
+          payload: JSON.parse(JSON.stringify(event)),
+          stripeCreatedAt: new Date(event.created * 1000),
+        },
+        update: {},
+      });
+      await processStripeEvent(ports, event.id);
+    }
+    const history = await db.billingHistory.findMany({ where: { accountId: a.accountId } });
+    expect(history.find((h) => h.stripeInvoiceId === final[0]?.id)).toMatchObject({
+      status: "paid",
+      amountPaidCents: 360,
+    });
+    // Nothing is billed for the period after the end.
+    expect(await runQueuedJobs(url, ports)).toEqual([]);
+    expect((await ports.stripe.invoiceItems.list({ customer: a.customerId, pending: true })).data).toEqual(
+      [],
+    );
   });
 });

@@ -88,13 +88,27 @@ async function deleteLocked(ports: Ports, accountId: string): Promise<AccountDel
   // 1. Stripe, every call idempotent by a key of the account (a retry repeats them to the same state). The
   // customer first: its open Checkout pages expire and its cards go, so no subscription can start at Stripe
   // after this; the list of its subscriptions read next is then the complete one.
-  if (account.stripeCustomerId) {
-    await ports.billing.scrubCustomer(account.stripeCustomerId, `minutely-${accountId}-delete-scrub`);
-  }
   const subscriptions = await ports.db.subscription.findMany({
     where: { accountId },
     select: { stripeSubscriptionId: true, status: true },
   });
+  // 0. The final bill, while the cards are still there: the overage already on Stripe (items pending on the
+  // next invoice) is invoiced and charged now. Left pending, Stripe would collect it on a final invoice at the
+  // period's end, when the account has no card any more (an open invoice nobody can pay). Overage decided
+  // but not yet on Stripe when the deletion runs is not billed (overage.ts: nothing is added to a deleted
+  // account's invoices).
+  if (account.stripeCustomerId) {
+    for (const sub of subscriptions) {
+      if (OVER.has(sub.status)) continue;
+      // Its invoice reaches the billing history through Stripe's invoice webhooks, as every invoice does.
+      await ports.billing.invoicePendingSubscriptionItems({
+        customerId: account.stripeCustomerId,
+        subscriptionId: sub.stripeSubscriptionId,
+        idempotencyKey: `minutely-${accountId}-delete-final-bill-${sub.stripeSubscriptionId}`,
+      });
+    }
+    await ports.billing.scrubCustomer(account.stripeCustomerId, `minutely-${accountId}-delete-scrub`);
+  }
   const known = new Set(subscriptions.map((sub) => sub.stripeSubscriptionId));
   for (const sub of subscriptions) {
     if (OVER.has(sub.status)) continue;

@@ -10,9 +10,11 @@
 //    a period that has closed is billed by its own plan even if the customer has changed plans since, and
 //    the current period by the subscription's plan (an upgrade applies to it at once). A period that ended
 //    before the account's first subscription began is never billed (`periodCoveredBySubscription`), nor is
-//    anything once the account's subscriptions have ended (`endedAt`): Stripe invoices no item of a canceled
-//    subscription, so overage still unreported then stays recorded and shown, and is never invoiced. Nor
-//    is anything once the account is deleted.
+//    anything once the account's subscriptions have ended (`endedAt`): Stripe invoices no item added to a
+//    canceled subscription, so overage still unreported then stays recorded and shown, and is never
+//    invoiced (items already pending when a subscription canceled at the period's end ends are collected
+//    by Stripe on its final invoice). Nor is anything once the account is deleted (its deletion invoiced
+//    what was pending: accounts/deletion.ts).
 //    The customer's spend cap that governs the period bounds it: the budget in force at the decision for the
 //    current period, and for a closed one the budget it recorded, in force when it closed
 //    (`recordPeriodSpendCapSql`; a later budget never bills a closed period's late minutes).

@@ -142,8 +142,8 @@ export async function rebillVoidedRenewal(ports: Ports, invoiceId: string): Prom
     return;
   }
   // A deleted account is invoiced nothing more (docs/accounts.md): its cards are gone, so an invoice made now
-  // could only stay open, dunning a customer that no longer exists. Its overage follows the rule of any
-  // cancellation at the period's end: recorded, never invoiced.
+  // could only stay open, dunning a customer that no longer exists. Its overage follows the rule of the
+  // deletion's final bill: what was pending then was invoiced; what came after, recorded, never invoiced.
   const account = await ports.db.account.findUnique({
     where: { stripeCustomerId: invoice.customerId },
     select: { deletedAt: true },
