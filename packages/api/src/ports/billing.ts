@@ -470,6 +470,8 @@ export interface BillingProvider {
   createSetupCheckout(input: {
     customerId: string;
     subscriptionId: string | null;
+    /** The customer's billing currency (the subscription's): the page offers the ways to pay in it. */
+    currency: string;
     successUrl: string;
     cancelUrl: string;
     idempotencyKey: string;

@@ -868,7 +868,7 @@ export class StripeBillingProvider implements BillingProvider {
         {
           mode: "setup",
           customer: input.customerId,
-          currency: "usd",
+          currency: input.currency,
           success_url: input.successUrl,
           cancel_url: input.cancelUrl,
           ...(input.subscriptionId ? { metadata: { minutely_subscription_id: input.subscriptionId } } : {}),

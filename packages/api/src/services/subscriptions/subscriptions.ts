@@ -1025,6 +1025,8 @@ export async function startPaymentMethodUpdate(ports: Ports, account: AccountRef
   return await ports.billing.createSetupCheckout({
     customerId,
     subscriptionId: current.stripeSubscriptionId,
+    // The card is for the subscription's currency (a EUR customer's page, not a USD one).
+    currency: current.currency.trim().toLowerCase(),
     successUrl: `${base}/billing/return?session_id={CHECKOUT_SESSION_ID}`,
     cancelUrl: `${base}/billing`,
     idempotencyKey: `minutely-${account.accountId}-setup-${requestKey}`,
