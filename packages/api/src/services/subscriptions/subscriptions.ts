@@ -386,19 +386,29 @@ export async function subscribe(
     }
     if (!input.paymentMethodId) {
       const base = ports.settings.appUrl;
-      const session = await ports.billing
-        .createSubscriptionCheckout({
-          customerId,
-          priceId,
-          stripePromotionCodeId: code?.stripePromotionCodeId ?? null,
-          trialDays: trial?.days ?? null,
-          successUrl: `${base}/billing/return?session_id={CHECKOUT_SESSION_ID}`,
-          cancelUrl: `${base}/packages?checkout=cancelled`,
-          metadata,
-          idempotencyKey: `${key}-checkout`,
-        })
-        .catch((error: unknown) => fromDiscountRefused(ports, error, input.promotionCode, target.id))
-        .catch((error: unknown) => fromCurrencyConflict(error, view));
+      const open = (idempotencyKey: string) =>
+        ports.billing
+          .createSubscriptionCheckout({
+            customerId,
+            priceId,
+            stripePromotionCodeId: code?.stripePromotionCodeId ?? null,
+            trialDays: trial?.days ?? null,
+            successUrl: `${base}/billing/return?session_id={CHECKOUT_SESSION_ID}`,
+            cancelUrl: `${base}/packages?checkout=cancelled`,
+            metadata,
+            idempotencyKey,
+          })
+          .catch((error: unknown) => fromDiscountRefused(ports, error, input.promotionCode, target.id))
+          .catch((error: unknown) => fromCurrencyConflict(error, view));
+      let session = await open(`${key}-checkout`);
+      // The key may replay a page this attempt opened before that another page (another tab, another
+      // currency) has expired since: Stripe answers it as it was, so its state is read, and an expired one is
+      // followed by a new page whose key names it (a retry of this request finds the same one).
+      for (let round = 0; round < MAX_CHECKOUT_REOPENINGS; round += 1) {
+        const state = await ports.billing.retrieveCheckout(session.sessionId);
+        if (state.status !== "expired") break;
+        session = await open(`${key}-checkout-after-${session.sessionId}`);
+      }
       // Only the newest page can be paid: two pages paid would be two subscriptions (and two charges).
       await ports.billing.expireOtherSubscriptionCheckouts(customerId, session.sessionId, `${key}-expire`);
       return { kind: "checkout" as const, url: session.url, sessionId: session.sessionId };
@@ -441,6 +451,12 @@ export async function subscribe(
     };
   });
 }
+
+/**
+ * How many expired Checkout pages one subscribe request follows with a new one (each time a page another tab
+ * opened expired the one this request's key replays); a page expired after that many is answered as it is.
+ */
+const MAX_CHECKOUT_REOPENINGS = 5;
 
 /**
  * A code that discounts the package now, or a 400 naming `promotionCode` and why it is refused. Checked before
