@@ -485,6 +485,12 @@ export interface BillingProvider {
     keepSessionId: string | null,
     idempotencyKey: string,
   ): Promise<string[]>;
+  /**
+   * Expires every open Checkout session (any customer's) that would subscribe to the package in `currency`
+   * (the package no longer sells in it). A session that stopped being open meanwhile is skipped. Returns the
+   * ids expired.
+   */
+  expirePackageCheckoutsIn(planId: string, currency: string, idempotencyKey: string): Promise<string[]>;
   retrieveCheckout(sessionId: string): Promise<{
     customerId: string | null;
     mode: string;

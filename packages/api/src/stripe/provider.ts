@@ -907,6 +907,34 @@ export class StripeBillingProvider implements BillingProvider {
     });
   }
 
+  expirePackageCheckoutsIn(planId: string, currency: string, idempotencyKey: string) {
+    return viaStripe(async () => {
+      const expired: string[] = [];
+      for await (const session of this.stripe.checkout.sessions.list({ status: "open", limit: 100 })) {
+        if (
+          session.mode !== "subscription" ||
+          session.metadata?.minutely_plan_id !== planId ||
+          session.currency?.toLowerCase() !== currency
+        )
+          continue;
+        try {
+          await this.stripe.checkout.sessions.expire(
+            session.id,
+            {},
+            { idempotencyKey: `${idempotencyKey}-${session.id}` },
+          );
+          expired.push(session.id);
+        } catch (error) {
+          // Paid or expired since it was listed: not open any more, which is all this asks.
+          if (!(error instanceof Stripe.errors.StripeInvalidRequestError)) throw error;
+          const now = await this.stripe.checkout.sessions.retrieve(session.id);
+          if (now.status === "open") throw error;
+        }
+      }
+      return expired;
+    });
+  }
+
   retrieveCheckout(sessionId: string) {
     return viaStripe(async () => {
       const session = await this.stripe.checkout.sessions.retrieve(sessionId, { expand: ["setup_intent"] });

@@ -1,19 +1,27 @@
 // Selling in EUR and GBP attacked as a careless user and a hostile client: two tabs buying in two
-// currencies, a card update for a EUR customer. Real PostgreSQL, the official Stripe SDK against the
+// currencies, a currency's price removed while a Checkout page in it is open, a card update for a EUR customer. Real PostgreSQL, the official Stripe SDK against the
 // emulator.
 import { testDatabase } from "@minutely/db/vitest";
 import { fixedClock } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
+import type { Viewer } from "../../context.ts";
 import { testPorts } from "../../testing.ts";
-import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
-import { startPaymentMethodUpdate, subscribe } from "./subscriptions.ts";
+import { createPackage, syncCatalogToStripe, updatePackage } from "../catalog/catalog-admin.ts";
+import { completeCheckout, startPaymentMethodUpdate, subscribe } from "./subscriptions.ts";
 
 const { db } = await testDatabase();
 const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
 const ports = testPorts(db, { stripeApiBase: stripeEmulatorUrl(), clock });
 const { stripe } = ports;
 await syncCatalogToStripe(ports);
+const admin: Viewer = {
+  userId: "00000000-0000-4000-8000-000000000001",
+  email: "ops@example.com",
+  name: "Ops",
+  role: "admin",
+  accountId: null,
+};
 const pro = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
 
 let counter = 0;
@@ -29,6 +37,15 @@ async function newAccount() {
     },
   });
   return { accountId: account.id, email, name: account.name };
+}
+
+async function payCheckout(url: string) {
+  return await fetch(`${url}/pay`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: "card=visa&address_country=US&address_state=OR&address_postal_code=97201",
+    redirect: "manual",
+  });
 }
 
 async function checkoutOf(
@@ -57,6 +74,56 @@ describe("two tabs buying in two currencies", () => {
     expect((await checkoutOf(account, pro.id, "eur")).sessionId).toBe(again.sessionId);
     const open = await stripe.checkout.sessions.list({ customer: opened.customer as string, status: "open" });
     expect(open.data.map((s) => s.id)).toEqual([again.sessionId]);
+  });
+});
+
+describe("a currency's price removed while a Checkout page in it is open", () => {
+  it("expires the open EUR page: it cannot be paid into a EUR subscription to a package no longer sold in EUR", async () => {
+    const euro = (
+      await createPackage(ports, admin, {
+        name: "Euro Lite",
+        description: "Briefly in euros",
+        monthlyPriceCents: 3900,
+        currency: "usd",
+        callMinutesLimit: 1500,
+        agentsAllowed: 2,
+        analyticsAccess: false,
+        apiAccess: false,
+        overagePriceCentsPerMinute: 4,
+        recommended: false,
+        prices: { eur: { amountCents: 3700, overagePriceCentsPerMinute: 4 } },
+      })
+    ).package;
+    await syncCatalogToStripe(ports);
+    const account = await newAccount();
+    const page = await checkoutOf(account, euro.id, "eur");
+    // Another customer's page in USD for the same package stays open: only EUR stops being sold.
+    const other = await newAccount();
+    const usdPage = await checkoutOf(other, euro.id, "usd");
+    const row = await db.subscriptionPlan.findUniqueOrThrow({ where: { id: euro.id } });
+    const removed = await updatePackage(ports, admin, euro.id, {
+      name: row.name,
+      description: row.description,
+      monthlyPriceCents: row.monthlyPriceCents,
+      currency: "usd",
+      callMinutesLimit: row.callMinutesLimit,
+      agentsAllowed: row.agentsAllowed,
+      analyticsAccess: row.analyticsAccess,
+      apiAccess: row.apiAccess,
+      overagePriceCentsPerMinute: row.overagePriceCentsPerMinute,
+      recommended: row.recommended,
+      prices: {},
+    });
+    expect(removed.syncError).toBeNull();
+    expect((await stripe.checkout.sessions.retrieve(page.sessionId)).status).toBe("expired");
+    expect((await stripe.checkout.sessions.retrieve(usdPage.sessionId)).status).toBe("open");
+
+    // The customer pays the page anyway (a tab left open): nothing is charged, no subscription is made.
+    await payCheckout(page.url);
+    await completeCheckout(ports, account.accountId, page.sessionId);
+    expect(await db.subscription.count({ where: { accountId: account.accountId } })).toBe(0);
+    // Nothing is left for the start-up sync to do.
+    expect((await syncCatalogToStripe(ports)).synced).toBe(0);
   });
 });
 

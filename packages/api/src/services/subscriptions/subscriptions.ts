@@ -409,6 +409,19 @@ export async function subscribe(
         if (state.status !== "expired") break;
         session = await open(`${key}-checkout-after-${session.sessionId}`);
       }
+      // An admin may have removed the package's price in this currency while the page was being opened (the
+      // sync expires the pages open once the removal is saved): a page opened after that is expired here.
+      const stillSold = await ports.db.subscriptionPlanPrice.count({
+        where: { planId: target.id, currency },
+      });
+      if (stillSold === 0) {
+        await ports.billing.expireOtherSubscriptionCheckouts(customerId, null, `${key}-unsold`);
+        throw new AppError(
+          "CONFLICT",
+          `${target.name} is no longer sold in ${currency.toUpperCase()}.`,
+          "currency",
+        );
+      }
       // Only the newest page can be paid: two pages paid would be two subscriptions (and two charges).
       await ports.billing.expireOtherSubscriptionCheckouts(customerId, session.sessionId, `${key}-expire`);
       return { kind: "checkout" as const, url: session.url, sessionId: session.sessionId };
