@@ -133,7 +133,7 @@ export async function adjustAccount(
 function sameIntent(row: AdjustmentRow, input: AdjustmentInput, reason: string): boolean {
   if (row.kind !== input.kind || row.reason !== reason) return false;
   if (input.kind === "balance_credit") {
-    return row.amountCents === input.amountCents && row.currency === input.currency.toLowerCase();
+    return row.amountCents === input.amountCents && row.currency === input.currency;
   }
   return (
     row.billingHistoryId === input.invoiceId &&
@@ -153,7 +153,8 @@ async function claim(
     throw new AppError("CONFLICT", "This customer has never been billed.", "accountId");
   }
   if (input.kind === "balance_credit") {
-    const currency = input.currency.toLowerCase();
+    // Exactly as the edges validated it (usd, eur, gbp): another casing is refused, never coerced.
+    const currency = input.currency;
     const billing = await accountBillingCurrency(ports, account.id);
     if (!(CURRENCIES as readonly string[]).includes(currency) || (billing !== null && billing !== currency)) {
       throw new AppError(
