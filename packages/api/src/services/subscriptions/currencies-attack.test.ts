@@ -6,9 +6,15 @@ import { fixedClock } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
 import type { Viewer } from "../../context.ts";
-import { testPorts } from "../../testing.ts";
+import { advanceSubscriptionClock, testPorts } from "../../testing.ts";
 import { createPackage, syncCatalogToStripe, updatePackage } from "../catalog/catalog-admin.ts";
-import { completeCheckout, startPaymentMethodUpdate, subscribe } from "./subscriptions.ts";
+import { dashboard } from "../dashboard/dashboard.ts";
+import {
+  completeCheckout,
+  startPaymentMethodUpdate,
+  subscribe,
+  subscriptionOverview,
+} from "./subscriptions.ts";
 
 const { db } = await testDatabase();
 const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
@@ -124,6 +130,62 @@ describe("a currency's price removed while a Checkout page in it is open", () =>
     expect(await db.subscription.count({ where: { accountId: account.accountId } })).toBe(0);
     // Nothing is left for the start-up sync to do.
     expect((await syncCatalogToStripe(ports)).synced).toBe(0);
+  });
+});
+
+describe("an admin changing the EUR price while EUR subscribers exist", () => {
+  it("a EUR Pro subscriber keeps €95 until changing package: charged €95 at renewal and shown €95, while new buyers pay €105", async () => {
+    const account = await newAccount();
+    await subscribe(ports, account, { packageId: pro.id, paymentMethodId: "pm_card_visa", currency: "eur" });
+    const full = await db.subscriptionPlan.findUniqueOrThrow({
+      where: { id: pro.id },
+      include: { currencyPrices: true },
+    });
+    const priceOf = (currency: string) => {
+      const row = full.currencyPrices.find((p) => p.currency === currency);
+      if (!row) throw new Error(`Pro has no ${currency} price`);
+      return { amountCents: row.amountCents, overagePriceCentsPerMinute: row.overagePriceCentsPerMinute };
+    };
+    const raised = await updatePackage(ports, admin, pro.id, {
+      name: full.name,
+      description: full.description,
+      monthlyPriceCents: full.monthlyPriceCents,
+      currency: "usd",
+      callMinutesLimit: full.callMinutesLimit,
+      agentsAllowed: full.agentsAllowed,
+      analyticsAccess: full.analyticsAccess,
+      apiAccess: full.apiAccess,
+      overagePriceCentsPerMinute: full.overagePriceCentsPerMinute,
+      recommended: full.recommended,
+      prices: { eur: { ...priceOf("eur"), amountCents: 10500 }, gbp: priceOf("gbp") },
+    });
+    expect(raised.syncError).toBeNull();
+
+    // What the subscriber is shown is what Stripe charges them: their own Stripe price, €95.
+    const overview = await subscriptionOverview(ports, account.accountId);
+    expect(overview.package?.monthlyPrice).toEqual({ amount: 9500, currency: "eur" });
+    const board = await dashboard(ports, {
+      accountId: account.accountId,
+      userId: "00000000-0000-4000-8000-000000000002",
+      email: account.email,
+      name: account.name,
+      sessionStartedAt: clock.now(),
+    });
+    expect(board.subscription.package?.monthlyPrice).toEqual({ amount: 9500, currency: "eur" });
+    const end = overview.currentPeriodEnd ?? new Date();
+    const sub = await advanceSubscriptionClock(ports, account.accountId, new Date(end.getTime() + 3_600_000));
+    const invoices = await stripe.invoices.list({ subscription: sub.stripeSubscriptionId, limit: 10 });
+    expect(invoices.data.map((i) => ({ total: i.total, currency: i.currency }))).toEqual([
+      { total: 9500, currency: "eur" },
+      { total: 9500, currency: "eur" },
+    ]);
+    // A new EUR buyer gets €105.
+    const newcomer = await newAccount();
+    await subscribe(ports, newcomer, { packageId: pro.id, paymentMethodId: "pm_card_visa", currency: "eur" });
+    expect((await subscriptionOverview(ports, newcomer.accountId)).package?.monthlyPrice).toEqual({
+      amount: 10500,
+      currency: "eur",
+    });
   });
 });
 
