@@ -7,10 +7,13 @@ import { stripeEmulatorUrl } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
 import type { Viewer } from "../../context.ts";
 import { advanceSubscriptionClock, testPorts } from "../../testing.ts";
+import { syncRecentInvoices } from "../billing/index.ts";
+import { syncSubscription } from "../billing/subscription-sync.ts";
 import { createPackage, syncCatalogToStripe, updatePackage } from "../catalog/catalog-admin.ts";
 import { dashboard } from "../dashboard/dashboard.ts";
 import {
   completeCheckout,
+  downgrade,
   startPaymentMethodUpdate,
   subscribe,
   subscriptionOverview,
@@ -186,6 +189,45 @@ describe("an admin changing the EUR price while EUR subscribers exist", () => {
       amount: 10500,
       currency: "eur",
     });
+  });
+});
+
+describe("a downgrade at the cycle in GBP", () => {
+  it("renews on Starter's GBP price: £25 charged in GBP, the subscription on Starter in GBP, shown £25", async () => {
+    const starter = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Starter" } });
+    const account = await newAccount();
+    await subscribe(ports, account, { packageId: pro.id, paymentMethodId: "pm_card_visa", currency: "gbp" });
+    await downgrade(ports, account, { packageId: starter.id });
+    const before = await subscriptionOverview(ports, account.accountId);
+    expect(before.package?.monthlyPrice).toEqual({ amount: 8500, currency: "gbp" });
+    const end = before.currentPeriodEnd ?? new Date();
+    const sub = await advanceSubscriptionClock(ports, account.accountId, new Date(end.getTime() + 3_600_000));
+    await syncSubscription(ports, sub.stripeSubscriptionId);
+    await syncRecentInvoices(ports, account.accountId, 5);
+    const row = await db.subscription.findFirstOrThrow({ where: { accountId: account.accountId } });
+    const starterGbp = await db.subscriptionPlanPrice.findUniqueOrThrow({
+      where: { planId_currency: { planId: starter.id, currency: "gbp" } },
+    });
+    expect({ plan: row.planId, currency: row.currency, price: row.stripePriceId }).toEqual({
+      plan: starter.id,
+      currency: "gbp",
+      price: starterGbp.stripePriceId,
+    });
+    const after = await subscriptionOverview(ports, account.accountId);
+    expect(after.package?.monthlyPrice).toEqual({ amount: 2500, currency: "gbp" });
+    const invoices = await stripe.invoices.list({ subscription: sub.stripeSubscriptionId, limit: 10 });
+    expect(invoices.data.map((i) => ({ total: i.total, currency: i.currency }))).toEqual([
+      { total: 2500, currency: "gbp" },
+      { total: 8500, currency: "gbp" },
+    ]);
+    const history = await db.billingHistory.findMany({
+      where: { accountId: account.accountId },
+      orderBy: { issuedAt: "asc" },
+    });
+    expect(history.map((h) => ({ amount: h.totalCents, currency: h.currency.trim() }))).toEqual([
+      { amount: 8500, currency: "gbp" },
+      { amount: 2500, currency: "gbp" },
+    ]);
   });
 });
 
