@@ -478,12 +478,14 @@ export interface BillingProvider {
   }): Promise<{ sessionId: string; url: string }>;
   /**
    * Expires the customer's other open Checkout sessions for a subscription, so only the newest can be paid.
-   * A session that stopped being open meanwhile (paid, expired) is skipped. Returns the ids expired.
+   * A session that stopped being open meanwhile (paid, expired) is skipped. With `keepCurrency`, only those in
+   * another currency are expired. Returns the ids expired.
    */
   expireOtherSubscriptionCheckouts(
     customerId: string,
     keepSessionId: string | null,
     idempotencyKey: string,
+    keepCurrency?: string,
   ): Promise<string[]>;
   /**
    * Expires every open Checkout session (any customer's) that would subscribe to the package in `currency`

@@ -880,7 +880,12 @@ export class StripeBillingProvider implements BillingProvider {
     });
   }
 
-  expireOtherSubscriptionCheckouts(customerId: string, keepSessionId: string | null, idempotencyKey: string) {
+  expireOtherSubscriptionCheckouts(
+    customerId: string,
+    keepSessionId: string | null,
+    idempotencyKey: string,
+    keepCurrency?: string,
+  ) {
     return viaStripe(async () => {
       const expired: string[] = [];
       for await (const session of this.stripe.checkout.sessions.list({
@@ -889,6 +894,7 @@ export class StripeBillingProvider implements BillingProvider {
         limit: 100,
       })) {
         if (session.id === keepSessionId || session.mode !== "subscription") continue;
+        if (keepCurrency !== undefined && session.currency?.toLowerCase() === keepCurrency) continue;
         try {
           await this.stripe.checkout.sessions.expire(
             session.id,

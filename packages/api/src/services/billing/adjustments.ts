@@ -125,8 +125,29 @@ export async function adjustAccount(
     );
   }
   const row = earlier ?? (await claim(ports, actor, account, input, reason, key));
-  if (row.status !== "pending") return view(row);
-  return view(await askStripe(ports, actor, row));
+  const done = row.status === "pending" ? await askStripe(ports, actor, row) : row;
+  await expireCheckoutsInOtherCurrencies(ports, account.stripeCustomerId, done);
+  return view(done);
+}
+
+/**
+ * A balance credit fixes the Stripe customer's currency (before any purchase) or is in it: a subscription
+ * Checkout page the customer has open in another currency could never be paid (Stripe refuses to combine
+ * currencies on its Pay button), so it is expired. Again on a retry of the credit (the same key), should
+ * Stripe have failed here the first time.
+ */
+async function expireCheckoutsInOtherCurrencies(
+  ports: Ports,
+  customerId: string | null,
+  row: AdjustmentRow,
+): Promise<void> {
+  if (row.kind !== "balance_credit" || row.status !== "succeeded" || !customerId) return;
+  await ports.billing.expireOtherSubscriptionCheckouts(
+    customerId,
+    null,
+    `minutely-adjustment-${row.id}-expire`,
+    row.currency.trim().toLowerCase(),
+  );
 }
 
 /** Whether an earlier adjustment is what this input asks for (null "all that is left" matches any amount). */

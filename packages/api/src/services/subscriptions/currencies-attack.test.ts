@@ -7,6 +7,7 @@ import { stripeEmulatorUrl } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
 import type { Viewer } from "../../context.ts";
 import { advanceSubscriptionClock, testPorts } from "../../testing.ts";
+import { adjustAccount } from "../billing/adjustments.ts";
 import { syncRecentInvoices } from "../billing/index.ts";
 import { syncSubscription } from "../billing/subscription-sync.ts";
 import { createPackage, syncCatalogToStripe, updatePackage } from "../catalog/catalog-admin.ts";
@@ -228,6 +229,27 @@ describe("a downgrade at the cycle in GBP", () => {
       { amount: 8500, currency: "gbp" },
       { amount: 2500, currency: "gbp" },
     ]);
+  });
+});
+
+describe("a Checkout page opened in EUR, then the account's currency fixed in USD elsewhere", () => {
+  it("an admin's USD balance credit expires the customer's open EUR Checkout page (Stripe would refuse its payment)", async () => {
+    const account = await newAccount();
+    const page = await checkoutOf(account, pro.id, "eur");
+    await adjustAccount(
+      ports,
+      admin,
+      account.accountId,
+      { kind: "balance_credit", amountCents: 500, currency: "usd", reason: "Goodwill" },
+      `credit-${account.accountId}`,
+    );
+    expect((await stripe.checkout.sessions.retrieve(page.sessionId)).status).toBe("expired");
+    // The customer's packages page offers USD now, and a USD page can be paid.
+    const usd = await checkoutOf(account, pro.id, "usd");
+    expect((await payCheckout(usd.url)).status).toBeLessThan(400);
+    await completeCheckout(ports, account.accountId, usd.sessionId);
+    const row = await db.subscription.findFirstOrThrow({ where: { accountId: account.accountId } });
+    expect({ status: row.status, currency: row.currency }).toEqual({ status: "active", currency: "usd" });
   });
 });
 
