@@ -13,12 +13,17 @@ import { syncSubscription } from "../billing/subscription-sync.ts";
 import { createPackage, syncCatalogToStripe, updatePackage } from "../catalog/catalog-admin.ts";
 import { dashboard } from "../dashboard/dashboard.ts";
 import {
+  billingHistory,
   completeCheckout,
   downgrade,
+  previewUpgrade,
   startPaymentMethodUpdate,
   subscribe,
   subscriptionOverview,
+  upgrade,
 } from "./subscriptions.ts";
+import { address, failure } from "./tax.fixtures.ts";
+import { updateTaxDetails } from "./tax-details.ts";
 
 const { db } = await testDatabase();
 const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
@@ -250,6 +255,67 @@ describe("a Checkout page opened in EUR, then the account's currency fixed in US
     await completeCheckout(ports, account.accountId, usd.sessionId);
     const row = await db.subscription.findFirstOrThrow({ where: { accountId: account.accountId } });
     expect({ status: row.status, currency: row.currency }).toEqual({ status: "active", currency: "usd" });
+  });
+});
+
+describe("an upgrade in EUR with tax", () => {
+  it("charges exactly the EUR preview (DE 19 %), and a total changed by the tax since is refused in EUR naming expectedTotalCents", async () => {
+    const enterprise = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Enterprise" } });
+    const account = await newAccount();
+    const berlin = address({
+      country: "DE",
+      city: "Berlin",
+      postalCode: "10115",
+      line1: "Unter den Linden 1",
+    });
+    await updateTaxDetails(ports, account, { address: berlin, taxId: null, requestKey: "tax-de-eur-1" });
+    await subscribe(ports, account, { packageId: pro.id, paymentMethodId: "pm_card_visa", currency: "eur" });
+    const [first] = await billingHistory(ports, account.accountId);
+    expect(first).toMatchObject({
+      currency: "eur",
+      taxCents: Math.round(9500 * 0.19),
+      amountCents: 9500 + 1805,
+    });
+
+    clock.advance(10 * 24 * 3600 * 1000);
+    const preview = await previewUpgrade(ports, account.accountId, enterprise.id);
+    expect(preview.currency).toBe("eur");
+    const net = preview.creditCents + preview.chargeCents;
+    expect(preview.chargeCents).toBeLessThanOrEqual(28900);
+    expect(preview.creditCents).toBeGreaterThanOrEqual(-9500);
+    expect(preview.taxCents).toBe(Math.round(net * 0.19));
+    expect(preview.totalDueNowCents).toBe(net + preview.taxCents);
+
+    // Another tab moves the address to Paris (20 %): the confirmed German total is refused, nothing charged.
+    await updateTaxDetails(ports, account, { address: address({}), taxId: null, requestKey: "tax-fr-eur-1" });
+    const moved = await failure(
+      upgrade(ports, account, {
+        packageId: enterprise.id,
+        prorationDate: preview.prorationDate,
+        expectedTotalCents: preview.totalDueNowCents,
+      }),
+    );
+    expect(moved).toMatchObject({ code: "CONFLICT", field: "expectedTotalCents" });
+    expect(moved.message).toContain("EUR");
+    expect(moved.message).not.toContain("USD");
+    expect((await db.subscription.findFirstOrThrow({ where: { accountId: account.accountId } })).planId).toBe(
+      pro.id,
+    );
+
+    const again = await previewUpgrade(ports, account.accountId, enterprise.id);
+    expect(again.taxCents).toBe(Math.round((again.creditCents + again.chargeCents) * 0.2));
+    const done = await upgrade(ports, account, {
+      packageId: enterprise.id,
+      prorationDate: again.prorationDate,
+      expectedTotalCents: again.totalDueNowCents,
+    });
+    expect(done.upgrade.invoice).toMatchObject({ currency: "eur", totalCents: again.totalDueNowCents });
+    const [upgradeInvoice] = await billingHistory(ports, account.accountId);
+    expect(upgradeInvoice).toMatchObject({
+      currency: "eur",
+      amountCents: again.totalDueNowCents,
+      taxCents: again.taxCents,
+    });
   });
 });
 
