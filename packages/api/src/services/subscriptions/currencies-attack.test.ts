@@ -7,10 +7,17 @@ import { stripeEmulatorUrl } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
 import type { Viewer } from "../../context.ts";
 import { advanceSubscriptionClock, testPorts } from "../../testing.ts";
+import { applyCouponToSubscription } from "../admin/coupons.ts";
 import { adjustAccount } from "../billing/adjustments.ts";
 import { syncRecentInvoices } from "../billing/index.ts";
 import { syncSubscription } from "../billing/subscription-sync.ts";
 import { createPackage, syncCatalogToStripe, updatePackage } from "../catalog/catalog-admin.ts";
+import {
+  createCoupon,
+  createPromotionCode,
+  ZCouponInputSchema,
+  ZPromotionCodeInputSchema,
+} from "../catalog/coupons.ts";
 import { dashboard } from "../dashboard/dashboard.ts";
 import {
   billingHistory,
@@ -20,6 +27,7 @@ import {
   startPaymentMethodUpdate,
   subscribe,
   subscriptionOverview,
+  subscriptionOverviewWithDiscount,
   upgrade,
 } from "./subscriptions.ts";
 import { address, failure } from "./tax.fixtures.ts";
@@ -316,6 +324,69 @@ describe("an upgrade in EUR with tax", () => {
       amountCents: again.totalDueNowCents,
       taxCents: again.taxCents,
     });
+  });
+});
+
+describe("a coupon with an amount off in USD on a EUR subscription", () => {
+  it("is refused naming couponId (admin) and promotionCode (typed), never applied as $10 off €95; a EUR amount off applies", async () => {
+    const account = await newAccount();
+    await subscribe(ports, account, { packageId: pro.id, paymentMethodId: "pm_card_visa", currency: "eur" });
+    const dollars = (
+      await createCoupon(
+        ports,
+        admin,
+        ZCouponInputSchema.parse({
+          name: "Ten dollars off",
+          percentOff: null,
+          amountOffCents: 1000,
+          currency: "usd",
+          duration: "forever",
+        }),
+      )
+    ).coupon;
+    const refused = await failure(
+      applyCouponToSubscription(ports, admin, { accountId: account.accountId, couponId: dollars.id }),
+    );
+    expect(refused).toMatchObject({ code: "BAD_REQUEST", field: "couponId" });
+    const row = await db.subscription.findFirstOrThrow({ where: { accountId: account.accountId } });
+    expect(row.couponId).toBeNull();
+    const remote = await stripe.subscriptions.retrieve(row.stripeSubscriptionId);
+    expect(remote.discounts ?? []).toEqual([]);
+
+    // The same code typed for a EUR purchase by a new customer: not applicable in EUR.
+    await createPromotionCode(
+      ports,
+      admin,
+      ZPromotionCodeInputSchema.parse({ couponId: dollars.id, code: "TENDOLLARS" }),
+    );
+    const newcomer = await newAccount();
+    const typed = await failure(
+      subscribe(ports, newcomer, {
+        packageId: pro.id,
+        paymentMethodId: "pm_card_visa",
+        currency: "eur",
+        promotionCode: "TENDOLLARS",
+      }),
+    );
+    expect(typed).toMatchObject({ code: "BAD_REQUEST", field: "promotionCode" });
+    expect(await db.subscription.count({ where: { accountId: newcomer.accountId } })).toBe(0);
+
+    const euros = (
+      await createCoupon(
+        ports,
+        admin,
+        ZCouponInputSchema.parse({
+          name: "Ten euros off",
+          percentOff: null,
+          amountOffCents: 1000,
+          currency: "eur",
+          duration: "forever",
+        }),
+      )
+    ).coupon;
+    await applyCouponToSubscription(ports, admin, { accountId: account.accountId, couponId: euros.id });
+    const overview = await subscriptionOverviewWithDiscount(ports, account.accountId);
+    expect(overview.discount?.discountedMonthlyPrice).toEqual({ amount: 8500, currency: "eur" });
   });
 });
 
