@@ -390,6 +390,65 @@ describe("a coupon with an amount off in USD on a EUR subscription", () => {
   });
 });
 
+describe("admin refunds and credits on a GBP invoice", () => {
+  it("refund and credit note are in GBP against the £85 paid; more than is left is refused; a USD balance credit is refused naming currency", async () => {
+    const account = await newAccount();
+    await subscribe(ports, account, { packageId: pro.id, paymentMethodId: "pm_card_visa", currency: "gbp" });
+    const invoice = await db.billingHistory.findFirstOrThrow({ where: { accountId: account.accountId } });
+    expect({ paid: invoice.amountPaidCents, currency: invoice.currency.trim() }).toEqual({
+      paid: 8500,
+      currency: "gbp",
+    });
+    const refund = await adjustAccount(
+      ports,
+      admin,
+      account.accountId,
+      { kind: "refund", invoiceId: invoice.id, amountCents: 2000, reason: "Outage" },
+      `gbp-refund-${account.accountId}`,
+    );
+    expect(refund).toMatchObject({ status: "succeeded", amountCents: 2000, currency: "gbp" });
+    const refunds = await stripe.refunds.list({ limit: 100 });
+    const made = refunds.data.find((r) => r.id === refund.stripeObjectId);
+    expect({ amount: made?.amount, currency: made?.currency }).toEqual({ amount: 2000, currency: "gbp" });
+    const tooMuch = await failure(
+      adjustAccount(
+        ports,
+        admin,
+        account.accountId,
+        { kind: "refund", invoiceId: invoice.id, amountCents: 7000, reason: "More" },
+        `gbp-more-${account.accountId}`,
+      ),
+    );
+    expect(tooMuch.field).toBe("amountCents");
+    expect(tooMuch.message).toContain("65.00 GBP");
+    const note = await adjustAccount(
+      ports,
+      admin,
+      account.accountId,
+      { kind: "credit_note", invoiceId: invoice.id, amountCents: null, reason: "The rest as credit" },
+      `gbp-note-${account.accountId}`,
+    );
+    expect(note).toMatchObject({ status: "succeeded", amountCents: 6500, currency: "gbp" });
+    const usd = await failure(
+      adjustAccount(
+        ports,
+        admin,
+        account.accountId,
+        { kind: "balance_credit", amountCents: 500, currency: "usd", reason: "Goodwill" },
+        `gbp-credit-${account.accountId}`,
+      ),
+    );
+    expect(usd.field).toBe("currency");
+    const customer = await stripe.customers.retrieve(
+      (await db.account.findUniqueOrThrow({ where: { id: account.accountId } })).stripeCustomerId ?? "",
+    );
+    expect(customer.deleted ? null : { balance: customer.balance, currency: customer.currency }).toEqual({
+      balance: -6500,
+      currency: "gbp",
+    });
+  });
+});
+
 describe("a card update for a EUR customer", () => {
   it("opens the setup page in the account's currency, not USD", async () => {
     const account = await newAccount();
