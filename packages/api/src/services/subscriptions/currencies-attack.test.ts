@@ -19,6 +19,7 @@ import {
   ZPromotionCodeInputSchema,
 } from "../catalog/coupons.ts";
 import { dashboard } from "../dashboard/dashboard.ts";
+import { packageSelection } from "./package-selection.ts";
 import {
   billingHistory,
   completeCheckout,
@@ -150,59 +151,77 @@ describe("a currency's price removed while a Checkout page in it is open", () =>
   });
 });
 
+/** Sets Pro's EUR price (an admin's change); answers how to put it back. */
+async function raiseProEur(amountCents: number): Promise<() => Promise<unknown>> {
+  const full = await db.subscriptionPlan.findUniqueOrThrow({
+    where: { id: pro.id },
+    include: { currencyPrices: true },
+  });
+  const priceOf = (currency: string) => {
+    const row = full.currencyPrices.find((p) => p.currency === currency);
+    if (!row) throw new Error(`Pro has no ${currency} price`);
+    return { amountCents: row.amountCents, overagePriceCentsPerMinute: row.overagePriceCentsPerMinute };
+  };
+  const input = (eur: number) => ({
+    name: full.name,
+    description: full.description,
+    monthlyPriceCents: full.monthlyPriceCents,
+    currency: "usd" as const,
+    callMinutesLimit: full.callMinutesLimit,
+    agentsAllowed: full.agentsAllowed,
+    analyticsAccess: full.analyticsAccess,
+    apiAccess: full.apiAccess,
+    overagePriceCentsPerMinute: full.overagePriceCentsPerMinute,
+    recommended: full.recommended,
+    prices: { eur: { ...priceOf("eur"), amountCents: eur }, gbp: priceOf("gbp") },
+  });
+  const raised = await updatePackage(ports, admin, pro.id, input(amountCents));
+  expect(raised.syncError).toBeNull();
+  return () => updatePackage(ports, admin, pro.id, input(priceOf("eur").amountCents));
+}
+
 describe("an admin changing the EUR price while EUR subscribers exist", () => {
   it("a EUR Pro subscriber keeps €95 until changing package: charged €95 at renewal and shown €95, while new buyers pay €105", async () => {
     const account = await newAccount();
     await subscribe(ports, account, { packageId: pro.id, paymentMethodId: "pm_card_visa", currency: "eur" });
-    const full = await db.subscriptionPlan.findUniqueOrThrow({
-      where: { id: pro.id },
-      include: { currencyPrices: true },
-    });
-    const priceOf = (currency: string) => {
-      const row = full.currencyPrices.find((p) => p.currency === currency);
-      if (!row) throw new Error(`Pro has no ${currency} price`);
-      return { amountCents: row.amountCents, overagePriceCentsPerMinute: row.overagePriceCentsPerMinute };
-    };
-    const raised = await updatePackage(ports, admin, pro.id, {
-      name: full.name,
-      description: full.description,
-      monthlyPriceCents: full.monthlyPriceCents,
-      currency: "usd",
-      callMinutesLimit: full.callMinutesLimit,
-      agentsAllowed: full.agentsAllowed,
-      analyticsAccess: full.analyticsAccess,
-      apiAccess: full.apiAccess,
-      overagePriceCentsPerMinute: full.overagePriceCentsPerMinute,
-      recommended: full.recommended,
-      prices: { eur: { ...priceOf("eur"), amountCents: 10500 }, gbp: priceOf("gbp") },
-    });
-    expect(raised.syncError).toBeNull();
-
-    // What the subscriber is shown is what Stripe charges them: their own Stripe price, €95.
-    const overview = await subscriptionOverview(ports, account.accountId);
-    expect(overview.package?.monthlyPrice).toEqual({ amount: 9500, currency: "eur" });
-    const board = await dashboard(ports, {
-      accountId: account.accountId,
-      userId: "00000000-0000-4000-8000-000000000002",
-      email: account.email,
-      name: account.name,
-      sessionStartedAt: clock.now(),
-    });
-    expect(board.subscription.package?.monthlyPrice).toEqual({ amount: 9500, currency: "eur" });
-    const end = overview.currentPeriodEnd ?? new Date();
-    const sub = await advanceSubscriptionClock(ports, account.accountId, new Date(end.getTime() + 3_600_000));
-    const invoices = await stripe.invoices.list({ subscription: sub.stripeSubscriptionId, limit: 10 });
-    expect(invoices.data.map((i) => ({ total: i.total, currency: i.currency }))).toEqual([
-      { total: 9500, currency: "eur" },
-      { total: 9500, currency: "eur" },
-    ]);
-    // A new EUR buyer gets €105.
-    const newcomer = await newAccount();
-    await subscribe(ports, newcomer, { packageId: pro.id, paymentMethodId: "pm_card_visa", currency: "eur" });
-    expect((await subscriptionOverview(ports, newcomer.accountId)).package?.monthlyPrice).toEqual({
-      amount: 10500,
-      currency: "eur",
-    });
+    const restore = await raiseProEur(10500);
+    try {
+      // What the subscriber is shown is what Stripe charges them: their own Stripe price, €95.
+      const overview = await subscriptionOverview(ports, account.accountId);
+      expect(overview.package?.monthlyPrice).toEqual({ amount: 9500, currency: "eur" });
+      const board = await dashboard(ports, {
+        accountId: account.accountId,
+        userId: "00000000-0000-4000-8000-000000000002",
+        email: account.email,
+        name: account.name,
+        sessionStartedAt: clock.now(),
+      });
+      expect(board.subscription.package?.monthlyPrice).toEqual({ amount: 9500, currency: "eur" });
+      const end = overview.currentPeriodEnd ?? new Date();
+      const sub = await advanceSubscriptionClock(
+        ports,
+        account.accountId,
+        new Date(end.getTime() + 3_600_000),
+      );
+      const invoices = await stripe.invoices.list({ subscription: sub.stripeSubscriptionId, limit: 10 });
+      expect(invoices.data.map((i) => ({ total: i.total, currency: i.currency }))).toEqual([
+        { total: 9500, currency: "eur" },
+        { total: 9500, currency: "eur" },
+      ]);
+      // A new EUR buyer gets €105.
+      const newcomer = await newAccount();
+      await subscribe(ports, newcomer, {
+        packageId: pro.id,
+        paymentMethodId: "pm_card_visa",
+        currency: "eur",
+      });
+      expect((await subscriptionOverview(ports, newcomer.accountId)).package?.monthlyPrice).toEqual({
+        amount: 10500,
+        currency: "eur",
+      });
+    } finally {
+      await restore();
+    }
   });
 });
 
@@ -446,6 +465,50 @@ describe("admin refunds and credits on a GBP invoice", () => {
       balance: -6500,
       currency: "gbp",
     });
+  });
+});
+
+describe("an upgrade decided by what the subscriber pays", () => {
+  it("a EUR Pro subscriber at €95 upgrades to Enterprise (€289) after an admin raised Pro's EUR price to €300", async () => {
+    const enterprise = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Enterprise" } });
+    const account = await newAccount();
+    await subscribe(ports, account, { packageId: pro.id, paymentMethodId: "pm_card_visa", currency: "eur" });
+    const restore = await raiseProEur(30000);
+    try {
+      const preview = await previewUpgrade(ports, account.accountId, enterprise.id);
+      expect(preview.currency).toBe("eur");
+      expect(preview.chargeCents).toBeGreaterThan(0);
+      const done = await upgrade(ports, account, {
+        packageId: enterprise.id,
+        prorationDate: preview.prorationDate,
+        expectedTotalCents: preview.totalDueNowCents,
+      });
+      expect(done.upgrade.monthlyPrice).toEqual({ amount: 28900, currency: "eur" });
+    } finally {
+      await restore();
+    }
+  });
+
+  it("the package selection shows the current package at what the subscriber pays, so Enterprise is offered as an upgrade", async () => {
+    const account = await newAccount();
+    await subscribe(ports, account, { packageId: pro.id, paymentMethodId: "pm_card_visa", currency: "eur" });
+    const restore = await raiseProEur(30000);
+    try {
+      const selection = await packageSelection(ports, account.accountId);
+      expect(selection.packages.find((p) => p.id === pro.id)?.monthlyPrice).toEqual({
+        amount: 9500,
+        currency: "eur",
+      });
+      // A new EUR buyer's selection prices Pro at the new €300.
+      const newcomer = await newAccount();
+      const offered = await packageSelection(ports, newcomer.accountId, "eur");
+      expect(offered.packages.find((p) => p.id === pro.id)?.monthlyPrice).toEqual({
+        amount: 30000,
+        currency: "eur",
+      });
+    } finally {
+      await restore();
+    }
   });
 });
 

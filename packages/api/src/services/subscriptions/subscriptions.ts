@@ -108,9 +108,15 @@ export interface AccountRef {
   emailVerified?: boolean | undefined;
 }
 
+/**
+ * What the subscription pays a month: its own Stripe price's amount (a subscriber keeps their price after an
+ * admin changes the package's, until they change package), in its currency; null when the package no longer
+ * sells in it.
+ */
 function subscribedPriceOf(sub: Subscription) {
   const currency = parseCurrency(sub.currency);
-  return (currency ? packageViewIn(sub.plan, currency) : null)?.monthlyPrice ?? null;
+  if (!currency || !packageViewIn(sub.plan, currency)) return null;
+  return subscribedPackageView(sub.plan, sub).monthlyPrice;
 }
 
 function snapshotOf(sub: Subscription | null): SubscriptionSnapshot {
