@@ -101,6 +101,27 @@ describe("two tabs buying in two currencies", () => {
   });
 });
 
+describe("two tabs at once: Checkout in EUR paid, then a saved card in GBP", () => {
+  it("the GBP purchase is a 409 naming currency, even when Minutely has not synced the EUR page's payment yet", async () => {
+    const account = await newAccount();
+    const eur = await checkoutOf(account, pro.id, "eur");
+    // The first tab pays; its webhook has not reached Minutely yet.
+    expect((await payCheckout(eur.url)).status).toBeLessThan(400);
+    expect(await db.subscription.count({ where: { accountId: account.accountId } })).toBe(0);
+    const refused = await failure(
+      subscribe(ports, account, { packageId: pro.id, paymentMethodId: "pm_card_visa", currency: "gbp" }),
+    );
+    expect(refused).toMatchObject({ code: "CONFLICT", field: "currency" });
+    const customer = (await db.account.findUniqueOrThrow({ where: { id: account.accountId } }))
+      .stripeCustomerId;
+    const subs = await stripe.subscriptions.list({ customer: customer ?? "", status: "all" });
+    expect(subs.data.map((s) => s.currency)).toEqual(["eur"]);
+    // The EUR subscription the refusal found is Minutely's now: the account is billed in EUR.
+    const row = await db.subscription.findFirstOrThrow({ where: { accountId: account.accountId } });
+    expect({ currency: row.currency, status: row.status }).toEqual({ currency: "eur", status: "active" });
+  });
+});
+
 describe("a currency's price removed while a Checkout page in it is open", () => {
   it("expires the open EUR page: it cannot be paid into a EUR subscription to a package no longer sold in EUR", async () => {
     const euro = (

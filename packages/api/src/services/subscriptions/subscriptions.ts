@@ -327,6 +327,13 @@ export async function subscribe(
     const { customerId, existed } = await ensureCustomer(ports, account);
     // A customer made just now has no subscriptions; an older one may have one from a lost answer.
     if (existed && (await adoptUnknownSubscriptions(ports, account.accountId, customerId))) {
+      // What was adopted (a Checkout paid a moment ago in another tab) may have fixed the account's currency:
+      // a purchase asked in another is refused, not answered with that subscription.
+      assertRequestedCurrency(
+        await accountBillingCurrency(ports, account.accountId),
+        input.currency,
+        toPackageView(target),
+      );
       const adopted = await currentSubscription(ports.db, account.accountId);
       if (isOn(adopted, target.id)) {
         await syncRecentInvoices(ports, account.accountId, 5);
