@@ -170,6 +170,45 @@ describe("a currency's price removed while a Checkout page in it is open", () =>
     // Nothing is left for the start-up sync to do.
     expect((await syncCatalogToStripe(ports)).synced).toBe(0);
   });
+
+  it("a page opened while the removal is being saved (before its sync) is expired by subscribe itself: 409 naming currency", async () => {
+    const euro = (
+      await createPackage(ports, admin, {
+        name: "Euro Race",
+        description: "Removed mid-purchase",
+        monthlyPriceCents: 4900,
+        currency: "usd",
+        callMinutesLimit: 1500,
+        agentsAllowed: 2,
+        analyticsAccess: false,
+        apiAccess: false,
+        overagePriceCentsPerMinute: null,
+        recommended: false,
+        prices: { eur: { amountCents: 4700, overagePriceCentsPerMinute: null } },
+      })
+    ).package;
+    await syncCatalogToStripe(ports);
+    // The admin's removal commits just after Stripe opened this page (its sync has not run yet).
+    let opened: string | null = null;
+    const racing = {
+      ...ports,
+      billing: Object.assign(Object.create(Object.getPrototypeOf(ports.billing)), ports.billing, {
+        createSubscriptionCheckout: async (
+          input: Parameters<typeof ports.billing.createSubscriptionCheckout>[0],
+        ) => {
+          const page = await ports.billing.createSubscriptionCheckout(input);
+          opened = page.sessionId;
+          await db.subscriptionPlanPrice.deleteMany({ where: { planId: euro.id, currency: "eur" } });
+          return page;
+        },
+      }),
+    };
+    const account = await newAccount();
+    const refused = await failure(subscribe(racing, account, { packageId: euro.id, currency: "eur" }));
+    expect(refused).toMatchObject({ code: "CONFLICT", field: "currency" });
+    expect(opened).not.toBeNull();
+    expect((await stripe.checkout.sessions.retrieve(opened ?? "")).status).toBe("expired");
+  });
 });
 
 /** Sets Pro's EUR price (an admin's change); answers how to put it back. */
