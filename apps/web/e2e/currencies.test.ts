@@ -39,6 +39,11 @@ describe("buying in euros", () => {
     expect(await pro.textContent()).toContain("Then €0.03/minute");
     await screenshot(page, "web-currency-eur-selected");
 
+    // A reload (or a Checkout cancelled back to this page) keeps the pick, not the locale's GBP.
+    await page.reload();
+    await page.getByTestId("package-Pro").getByText("€95.00").waitFor();
+    expect(await page.getByLabel("Currency").inputValue()).toBe("eur");
+
     await pro.getByRole("button", { name: /Choose Pro|Start/ }).click();
     await page.waitForURL(/\/checkout\/cs_/);
     // The hosted Checkout page charges €95.00.

@@ -1,3 +1,4 @@
+import { isCurrency } from "@minutely/domain";
 import {
   Badge,
   Button,
@@ -646,7 +647,9 @@ function AdjustmentsSection({ detail }: { detail: Detail }) {
       },
     }),
   );
-  const currency = detail.invoices[0]?.total.currency ?? null;
+  // The account's billing currency as its invoices say (usd, eur, gbp: what the API takes, lowercase).
+  const invoiced = detail.invoices[0]?.total.currency.trim().toLowerCase();
+  const currency = invoiced !== undefined && isCurrency(invoiced) ? invoiced : null;
   const [amount, setAmount] = useState("");
   const [reason, setReason] = useState("");
   const [problem, setProblem] = useState<string | null>(null);

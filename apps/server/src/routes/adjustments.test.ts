@@ -183,6 +183,13 @@ describe("refunds and credits over REST", () => {
       [`{"type":"refund",${invoice},"amount_cents":true}`, "amount_cents"],
       [`{"type":"balance_credit","amount_cents":100,"currency":"eur","reason":"x"}`, "currency"],
       [`{"type":"balance_credit","amount_cents":100,"currency":"us","reason":"x"}`, "currency"],
+      // The billing currency in another casing or JSON type is refused, never coerced into "usd".
+      [`{"type":"balance_credit","amount_cents":100,"currency":"USD","reason":"x"}`, "currency"],
+      [`{"type":"balance_credit","amount_cents":100,"currency":"Usd","reason":"x"}`, "currency"],
+      [`{"type":"balance_credit","amount_cents":100,"currency":"xxx","reason":"x"}`, "currency"],
+      [`{"type":"balance_credit","amount_cents":100,"currency":["usd"],"reason":"x"}`, "currency"],
+      [`{"type":"balance_credit","amount_cents":100,"currency":1,"reason":"x"}`, "currency"],
+      [`{"type":"balance_credit","amount_cents":100,"currency":null,"reason":"x"}`, "currency"],
       [`{"type":"balance_credit",${invoice},"amount_cents":100,"currency":"usd"}`, "invoice_id"],
     ];
     for (const [payload, field] of cases) {

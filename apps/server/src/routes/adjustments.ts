@@ -49,8 +49,7 @@ const ZAdjustmentRequestSchema = z.strictObject({
       examples: [2500],
     }),
   currency: z
-    .string({ error: "must be a three-letter currency code" })
-    .length(3, "must be a three-letter currency code")
+    .enum(["usd", "eur", "gbp"], { error: "must be one of usd, eur, gbp (lowercase)" })
     .optional()
     .meta({ description: "balance_credit only: the account's billing currency", examples: ["usd"] }),
   reason: z

@@ -144,6 +144,10 @@ describe("GET /api/subscriptions/user/packages/ (the seed's contract)", () => {
     for (const [query, field] of [
       ["currency=jpy", "currency"],
       ["currency=EUR", "currency"],
+      ["currency=eur%20", "currency"],
+      ["currency=", "currency"],
+      ["currency=eur&currency=gbp", "currency"],
+      ["currency[]=eur", "currency[]"],
       ["colour=blue", "colour"],
     ] as const) {
       const response = await app.inject({
@@ -284,7 +288,22 @@ describe("POST /api/subscriptions/user/actions/ (the seed's contract)", () => {
     await syncCatalogToStripe(ports);
     const cookie = await signedIn("currency-choice@example.com");
     const pro = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
-    for (const currency of ["chf", "USD", 840, null]) {
+    for (const currency of [
+      "chf",
+      "USD",
+      "EUR",
+      "Eur",
+      "eur ",
+      " eur",
+      "",
+      "xxx",
+      ["eur"],
+      { code: "eur" },
+      1,
+      840,
+      true,
+      null,
+    ]) {
       const wrong = await act(cookie, { action: "subscribe", package_id: pro.id, currency });
       expect(wrong.statusCode, wrong.body).toBe(400);
       expect(wrong.json().fields).toHaveProperty("currency");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { currencyForLocale, currencyLabel } from "./currency.ts";
+import { currencyForLocale, currencyLabel, parseShopCurrency } from "./currency.ts";
 
 describe("currencyForLocale", () => {
   it("gives EUR to euro-area locales, GBP to the UK's, USD to the rest", () => {
@@ -40,5 +40,14 @@ describe("currencyLabel", () => {
     expect(currencyLabel("eur")).toBe("EUR (€)");
     expect(currencyLabel("gbp")).toBe("GBP (£)");
     expect(currencyLabel("usd")).toBe("USD ($)");
+  });
+});
+
+describe("parseShopCurrency", () => {
+  it("takes usd, eur and gbp as stored, nothing else (no casing or type coerced)", () => {
+    expect(["usd", "eur", "gbp"].map(parseShopCurrency)).toEqual(["usd", "eur", "gbp"]);
+    for (const value of ["EUR", "eur ", "", "xxx", null, undefined, 1, ["eur"]]) {
+      expect(parseShopCurrency(value), JSON.stringify(value)).toBeNull();
+    }
   });
 });

@@ -64,6 +64,13 @@ export function currencyForLocale(locale: string | undefined): ShopCurrency {
   return EURO_LANGUAGES.has(parsed.language) ? "eur" : "usd";
 }
 
+/** A currency the shop sells in, from a stored or typed value; null for anything else (never coerced). */
+export function parseShopCurrency(value: unknown): ShopCurrency | null {
+  return typeof value === "string" && (SHOP_CURRENCIES as readonly string[]).includes(value)
+    ? (value as ShopCurrency)
+    : null;
+}
+
 /** A currency code as the selector shows it: "EUR (€)". */
 export function currencyLabel(currency: ShopCurrency): string {
   const symbol =

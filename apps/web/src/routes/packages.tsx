@@ -14,7 +14,13 @@ import {
 import { useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useNavigate, useSearch } from "@tanstack/react-router";
 import { useState } from "react";
-import { currencyForLocale, currencyLabel, SHOP_CURRENCIES, type ShopCurrency } from "../lib/currency.ts";
+import {
+  currencyForLocale,
+  currencyLabel,
+  parseShopCurrency,
+  SHOP_CURRENCIES,
+  type ShopCurrency,
+} from "../lib/currency.ts";
 import { setFlash } from "../lib/flash.ts";
 import { formatAgents, formatCents, formatDate, formatNumber } from "../lib/format.ts";
 import { packageChoice } from "../lib/package-choice.ts";
@@ -28,9 +34,30 @@ function useSelection(currency?: ShopCurrency) {
   return useQuery(trpc.catalog.selection.queryOptions(currency ? { currency } : undefined));
 }
 
-/** The browser's preferred currency (its locale's), until the customer picks another. */
-function browserCurrency(): ShopCurrency {
-  return currencyForLocale(typeof navigator === "undefined" ? undefined : navigator.language);
+/** Where the currency the customer picked is kept for the tab: a reload or a cancelled Checkout keeps it. */
+const CHOSEN_CURRENCY_KEY = "minutely.chosenCurrency";
+
+/** The currency the customer picked in this tab, else the browser's preferred one (its locale's). */
+function initialCurrency(): ShopCurrency {
+  let stored: string | null = null;
+  try {
+    stored = typeof sessionStorage === "undefined" ? null : sessionStorage.getItem(CHOSEN_CURRENCY_KEY);
+  } catch {
+    // Storage refused (a privacy mode): the locale's currency, as before a choice.
+  }
+  return (
+    parseShopCurrency(stored) ??
+    currencyForLocale(typeof navigator === "undefined" ? undefined : navigator.language)
+  );
+}
+
+/** Keeps the customer's pick for the tab (best effort: without storage it lasts until the page reloads). */
+function rememberCurrency(currency: ShopCurrency): void {
+  try {
+    sessionStorage.setItem(CHOSEN_CURRENCY_KEY, currency);
+  } catch {
+    // Storage refused: the choice holds for this page only.
+  }
 }
 
 /**
@@ -393,7 +420,11 @@ function DowngradeDialog({
 }
 
 export function PackagesPage() {
-  const [chosenCurrency, setChosenCurrency] = useState<ShopCurrency>(browserCurrency);
+  const [chosenCurrency, setChosenCurrency] = useState<ShopCurrency>(initialCurrency);
+  const chooseCurrency = (currency: ShopCurrency) => {
+    rememberCurrency(currency);
+    setChosenCurrency(currency);
+  };
   const selection = useSelection(chosenCurrency);
   // What a purchase is made in: the account's billing currency once it has one, else the one chosen.
   const buyIn = (selection.data?.billingCurrency as ShopCurrency | null | undefined) ?? chosenCurrency;
@@ -469,7 +500,7 @@ export function PackagesPage() {
       <CurrencyChoice
         billingCurrency={selection.data.billingCurrency}
         chosen={chosenCurrency}
-        onChoose={setChosenCurrency}
+        onChoose={chooseCurrency}
       />
       {needsPackageSelection ? (
         <PromotionCodeField applied={code} checks={codeChecks.map((c) => c.data)} onApply={setCode} />

@@ -478,19 +478,29 @@ export interface BillingProvider {
   createSetupCheckout(input: {
     customerId: string;
     subscriptionId: string | null;
+    /** The customer's billing currency (the subscription's): the page offers the ways to pay in it. */
+    currency: string;
     successUrl: string;
     cancelUrl: string;
     idempotencyKey: string;
   }): Promise<{ sessionId: string; url: string }>;
   /**
    * Expires the customer's other open Checkout sessions for a subscription, so only the newest can be paid.
-   * A session that stopped being open meanwhile (paid, expired) is skipped. Returns the ids expired.
+   * A session that stopped being open meanwhile (paid, expired) is skipped. With `keepCurrency`, only those in
+   * another currency are expired. Returns the ids expired.
    */
   expireOtherSubscriptionCheckouts(
     customerId: string,
     keepSessionId: string | null,
     idempotencyKey: string,
+    keepCurrency?: string,
   ): Promise<string[]>;
+  /**
+   * Expires every open Checkout session (any customer's) that would subscribe to the package in `currency`
+   * (the package no longer sells in it). A session that stopped being open meanwhile is skipped. Returns the
+   * ids expired.
+   */
+  expirePackageCheckoutsIn(planId: string, currency: string, idempotencyKey: string): Promise<string[]>;
   retrieveCheckout(sessionId: string): Promise<{
     customerId: string | null;
     mode: string;

@@ -888,7 +888,7 @@ export class StripeBillingProvider implements BillingProvider {
         {
           mode: "setup",
           customer: input.customerId,
-          currency: "usd",
+          currency: input.currency,
           success_url: input.successUrl,
           cancel_url: input.cancelUrl,
           ...(input.subscriptionId ? { metadata: { minutely_subscription_id: input.subscriptionId } } : {}),
@@ -900,7 +900,12 @@ export class StripeBillingProvider implements BillingProvider {
     });
   }
 
-  expireOtherSubscriptionCheckouts(customerId: string, keepSessionId: string | null, idempotencyKey: string) {
+  expireOtherSubscriptionCheckouts(
+    customerId: string,
+    keepSessionId: string | null,
+    idempotencyKey: string,
+    keepCurrency?: string,
+  ) {
     return viaStripe(async () => {
       const expired: string[] = [];
       for await (const session of this.stripe.checkout.sessions.list({
@@ -909,6 +914,35 @@ export class StripeBillingProvider implements BillingProvider {
         limit: 100,
       })) {
         if (session.id === keepSessionId || session.mode !== "subscription") continue;
+        if (keepCurrency !== undefined && session.currency?.toLowerCase() === keepCurrency) continue;
+        try {
+          await this.stripe.checkout.sessions.expire(
+            session.id,
+            {},
+            { idempotencyKey: `${idempotencyKey}-${session.id}` },
+          );
+          expired.push(session.id);
+        } catch (error) {
+          // Paid or expired since it was listed: not open any more, which is all this asks.
+          if (!(error instanceof Stripe.errors.StripeInvalidRequestError)) throw error;
+          const now = await this.stripe.checkout.sessions.retrieve(session.id);
+          if (now.status === "open") throw error;
+        }
+      }
+      return expired;
+    });
+  }
+
+  expirePackageCheckoutsIn(planId: string, currency: string, idempotencyKey: string) {
+    return viaStripe(async () => {
+      const expired: string[] = [];
+      for await (const session of this.stripe.checkout.sessions.list({ status: "open", limit: 100 })) {
+        if (
+          session.mode !== "subscription" ||
+          session.metadata?.minutely_plan_id !== planId ||
+          session.currency?.toLowerCase() !== currency
+        )
+          continue;
         try {
           await this.stripe.checkout.sessions.expire(
             session.id,

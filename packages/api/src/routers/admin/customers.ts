@@ -1,3 +1,4 @@
+import { CURRENCIES, type Currency } from "@minutely/domain";
 import { z } from "zod";
 import { withRequestKey, ZRequestKeySchema } from "../../idempotency.ts";
 import {
@@ -63,7 +64,10 @@ export const ZAdminAdjustRequestSchema = z
       .min(1, "Must be at least 1 (minor units)")
       .int("Must be a whole number of minor units (cents)")
       .nullable(),
-    currency: z.string().length(3, "A three-letter currency code").optional(),
+    /** The account's billing currency, lowercase as everywhere (usd, eur, gbp): "EUR" is refused, not coerced. */
+    currency: z
+      .enum(CURRENCIES as [Currency, ...Currency[]], { error: "Use usd, eur or gbp (lowercase)" })
+      .optional(),
     reason: z
       .string()
       .trim()

@@ -125,18 +125,39 @@ export async function adjustAccount(
     );
   }
   const row = earlier ?? (await claim(ports, actor, account, input, reason, key));
-  if (row.status !== "pending") return view(row);
   // A credit claimed before the account was deleted, its answer from Stripe lost: not asked again now (the
   // sweep records it if Stripe made it, or releases it), since nothing credits a deleted account.
-  if (account.deletedAt) refuseCreditToDeleted(row.kind);
-  return view(await askStripe(ports, actor, row));
+  if (row.status === "pending" && account.deletedAt) refuseCreditToDeleted(row.kind);
+  const done = row.status === "pending" ? await askStripe(ports, actor, row) : row;
+  await expireCheckoutsInOtherCurrencies(ports, account.stripeCustomerId, done);
+  return view(done);
+}
+
+/**
+ * A balance credit fixes the Stripe customer's currency (before any purchase) or is in it: a subscription
+ * Checkout page the customer has open in another currency could never be paid (Stripe refuses to combine
+ * currencies on its Pay button), so it is expired. Again on a retry of the credit (the same key), should
+ * Stripe have failed here the first time.
+ */
+async function expireCheckoutsInOtherCurrencies(
+  ports: Ports,
+  customerId: string | null,
+  row: AdjustmentRow,
+): Promise<void> {
+  if (row.kind !== "balance_credit" || row.status !== "succeeded" || !customerId) return;
+  await ports.billing.expireOtherSubscriptionCheckouts(
+    customerId,
+    null,
+    `minutely-adjustment-${row.id}-expire`,
+    row.currency.trim().toLowerCase(),
+  );
 }
 
 /** Whether an earlier adjustment is what this input asks for (null "all that is left" matches any amount). */
 function sameIntent(row: AdjustmentRow, input: AdjustmentInput, reason: string): boolean {
   if (row.kind !== input.kind || row.reason !== reason) return false;
   if (input.kind === "balance_credit") {
-    return row.amountCents === input.amountCents && row.currency === input.currency.toLowerCase();
+    return row.amountCents === input.amountCents && row.currency === input.currency;
   }
   return (
     row.billingHistoryId === input.invoiceId &&
@@ -157,7 +178,8 @@ async function claim(
   }
   if (account.deletedAt) refuseCreditToDeleted(input.kind);
   if (input.kind === "balance_credit") {
-    const currency = input.currency.toLowerCase();
+    // Exactly as the edges validated it (usd, eur, gbp): another casing is refused, never coerced.
+    const currency = input.currency;
     const billing = await accountBillingCurrency(ports, account.id);
     if (!(CURRENCIES as readonly string[]).includes(currency) || (billing !== null && billing !== currency)) {
       throw new AppError(

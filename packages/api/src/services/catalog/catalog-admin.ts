@@ -493,6 +493,34 @@ export async function syncPackageToStripe(ports: Ports, planId: string): Promise
   for (const row of rows) {
     await syncCurrencyPrice(ports, { id: plan.id, productId, ownCurrency: own }, row);
   }
+  await retireRemovedCurrencies(ports, plan.id, rows);
+}
+
+/**
+ * A currency the package no longer has a price in (an admin removed it; no live subscription bills in it):
+ * the Checkout pages still open that would subscribe to it in that currency are expired, so none can be paid
+ * into a subscription at a price the package no longer sells at, and its Stripe price stops being current
+ * (the package counts as synced only then; a failure is retried by the next sync, at start-up too). The
+ * Stripe price stays for the subscriptions it charged. Subscribe checks the currency's price again once its
+ * page is open, which covers a page opened while the removal was being saved.
+ */
+async function retireRemovedCurrencies(
+  ports: Ports,
+  planId: string,
+  rows: readonly SubscriptionPlanPrice[],
+): Promise<void> {
+  const sold = new Set(rows.map((r) => r.currency.trim().toLowerCase()));
+  const current = await ports.db.planPrice.findMany({ where: { planId, current: true } });
+  for (const price of current) {
+    const currency = price.currency.trim().toLowerCase();
+    if (sold.has(currency)) continue;
+    await ports.billing.expirePackageCheckoutsIn(
+      planId,
+      currency,
+      `minutely-plan-${planId}-retire-${price.stripePriceId}`,
+    );
+    await ports.db.planPrice.update({ where: { id: price.id }, data: { current: false } });
+  }
 }
 
 /**
@@ -583,6 +611,8 @@ function isSynced(
   const own = currentIn(plan.currency);
   return (
     Boolean(plan.stripeProductId) &&
+    // A currency removed is retired (its open Checkout pages expired) before the package counts as synced.
+    plan.prices.every((p) => !p.current || plan.currencyPrices.some((r) => r.currency === p.currency)) &&
     own !== undefined &&
     own.amountCents === plan.monthlyPriceCents &&
     plan.stripePriceId === own.stripePriceId &&

@@ -139,7 +139,9 @@ export function stripePriceIn(row: PlanRow, currency: Currency): string | null {
 }
 
 /**
- * The package as a subscription billed in its currency has it: its prices in the subscription's currency.
+ * The package as a subscription billed in its currency has it: its prices in the subscription's currency,
+ * the monthly one being what the subscription's own Stripe price charges (`prices`, when read: a subscriber
+ * keeps the price they subscribed at after an admin changes it, until they change package).
  * A package loses a currency's price only while no live subscription bills in it (catalog-admin refuses the
  * removal); for an ended subscription whose currency the package no longer sells in, the monthly price is
  * the one its Stripe price charged (`prices`, every Stripe price the package has had) and no overage price
@@ -151,11 +153,13 @@ export function subscribedPackageView(
 ): PackageView {
   const code = subscription.currency.trim().toLowerCase();
   if (!isCurrency(code)) throw new Error(`a subscription to ${row.id} bills in "${subscription.currency}"`);
-  const view = packageViewIn(row, code);
-  if (view) return view;
   const paid = row.prices?.find(
     (p) => p.stripePriceId === subscription.stripePriceId && p.currency.trim().toLowerCase() === code,
   );
+  const view = packageViewIn(row, code);
+  // A subscriber keeps the price they subscribed at until they change package (an admin's new price is a new
+  // Stripe price, for new subscriptions): the monthly price shown is the one their Stripe price charges.
+  if (view) return paid ? { ...view, monthlyPrice: { amount: paid.amountCents, currency: code } } : view;
   if (!paid)
     throw new Error(`package ${row.id} has no price in ${code}, the currency of a subscription to it`);
   return {

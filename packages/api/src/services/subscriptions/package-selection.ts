@@ -1,7 +1,7 @@
 import type { Currency } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { accountBillingCurrency, availabilityFor } from "../billing/index.ts";
-import { listAvailablePackages, type PackageView, priceIn } from "../catalog/index.ts";
+import { listAvailablePackages, type PackageView, priceIn, subscribedPackageView } from "../catalog/index.ts";
 import { currentSubscription, needsPackageSelection } from "./account-subscription.ts";
 import { trialOffers } from "./trials.ts";
 
@@ -30,7 +30,17 @@ export async function packageSelection(ports: Pick<Ports, "db">, accountId: stri
   const needsSelection = needsPackageSelection(subscription);
   const offers = await trialOffers(ports, accountId, packages);
   const shownIn = billingCurrency ?? currency ?? null;
-  const priced = shownIn === null ? packages : packages.map((p) => pricedIn(p, shownIn));
+  const listed = shownIn === null ? packages : packages.map((p) => pricedIn(p, shownIn));
+  // The package subscribed to is shown at what the subscription pays (its own Stripe price: a subscriber keeps
+  // their price after an admin changes it), so upgrades and downgrades are judged from it.
+  const priced =
+    subscription && !needsSelection
+      ? listed.map((p) => {
+          if (p.id !== subscription.planId) return p;
+          const paying = subscribedPackageView(subscription.plan, subscription).monthlyPrice;
+          return paying.currency === p.monthlyPrice.currency ? { ...p, monthlyPrice: paying } : p;
+        })
+      : listed;
   return {
     packages: priced.map((p) => ({
       ...p,

@@ -108,9 +108,15 @@ export interface AccountRef {
   emailVerified?: boolean | undefined;
 }
 
+/**
+ * What the subscription pays a month: its own Stripe price's amount (a subscriber keeps their price after an
+ * admin changes the package's, until they change package), in its currency; null when the package no longer
+ * sells in it.
+ */
 function subscribedPriceOf(sub: Subscription) {
   const currency = parseCurrency(sub.currency);
-  return (currency ? packageViewIn(sub.plan, currency) : null)?.monthlyPrice ?? null;
+  if (!currency || !packageViewIn(sub.plan, currency)) return null;
+  return subscribedPackageView(sub.plan, sub).monthlyPrice;
 }
 
 function snapshotOf(sub: Subscription | null): SubscriptionSnapshot {
@@ -321,6 +327,13 @@ export async function subscribe(
     const { customerId, existed } = await ensureCustomer(ports, account);
     // A customer made just now has no subscriptions; an older one may have one from a lost answer.
     if (existed && (await adoptUnknownSubscriptions(ports, account.accountId, customerId))) {
+      // What was adopted (a Checkout paid a moment ago in another tab) may have fixed the account's currency:
+      // a purchase asked in another is refused, not answered with that subscription.
+      assertRequestedCurrency(
+        await accountBillingCurrency(ports, account.accountId),
+        input.currency,
+        toPackageView(target),
+      );
       const adopted = await currentSubscription(ports.db, account.accountId);
       if (isOn(adopted, target.id)) {
         await syncRecentInvoices(ports, account.accountId, 5);
@@ -386,19 +399,42 @@ export async function subscribe(
     }
     if (!input.paymentMethodId) {
       const base = ports.settings.appUrl;
-      const session = await ports.billing
-        .createSubscriptionCheckout({
-          customerId,
-          priceId,
-          stripePromotionCodeId: code?.stripePromotionCodeId ?? null,
-          trialDays: trial?.days ?? null,
-          successUrl: `${base}/billing/return?session_id={CHECKOUT_SESSION_ID}`,
-          cancelUrl: `${base}/packages?checkout=cancelled`,
-          metadata,
-          idempotencyKey: `${key}-checkout`,
-        })
-        .catch((error: unknown) => fromDiscountRefused(ports, error, input.promotionCode, target.id))
-        .catch((error: unknown) => fromCurrencyConflict(error, view));
+      const open = (idempotencyKey: string) =>
+        ports.billing
+          .createSubscriptionCheckout({
+            customerId,
+            priceId,
+            stripePromotionCodeId: code?.stripePromotionCodeId ?? null,
+            trialDays: trial?.days ?? null,
+            successUrl: `${base}/billing/return?session_id={CHECKOUT_SESSION_ID}`,
+            cancelUrl: `${base}/packages?checkout=cancelled`,
+            metadata,
+            idempotencyKey,
+          })
+          .catch((error: unknown) => fromDiscountRefused(ports, error, input.promotionCode, target.id))
+          .catch((error: unknown) => fromCurrencyConflict(error, view));
+      let session = await open(`${key}-checkout`);
+      // The key may replay a page this attempt opened before that another page (another tab, another
+      // currency) has expired since: Stripe answers it as it was, so its state is read, and an expired one is
+      // followed by a new page whose key names it (a retry of this request finds the same one).
+      for (let round = 0; round < MAX_CHECKOUT_REOPENINGS; round += 1) {
+        const state = await ports.billing.retrieveCheckout(session.sessionId);
+        if (state.status !== "expired") break;
+        session = await open(`${key}-checkout-after-${session.sessionId}`);
+      }
+      // An admin may have removed the package's price in this currency while the page was being opened (the
+      // sync expires the pages open once the removal is saved): a page opened after that is expired here.
+      const stillSold = await ports.db.subscriptionPlanPrice.count({
+        where: { planId: target.id, currency },
+      });
+      if (stillSold === 0) {
+        await ports.billing.expireOtherSubscriptionCheckouts(customerId, null, `${key}-unsold`);
+        throw new AppError(
+          "CONFLICT",
+          `${target.name} is no longer sold in ${currency.toUpperCase()}.`,
+          "currency",
+        );
+      }
       // Only the newest page can be paid: two pages paid would be two subscriptions (and two charges).
       await ports.billing.expireOtherSubscriptionCheckouts(customerId, session.sessionId, `${key}-expire`);
       return { kind: "checkout" as const, url: session.url, sessionId: session.sessionId };
@@ -441,6 +477,12 @@ export async function subscribe(
     };
   });
 }
+
+/**
+ * How many expired Checkout pages one subscribe request follows with a new one (each time a page another tab
+ * opened expired the one this request's key replays); a page expired after that many is answered as it is.
+ */
+const MAX_CHECKOUT_REOPENINGS = 5;
 
 /**
  * A code that discounts the package now, or a 400 naming `promotionCode` and why it is refused. Checked before
@@ -1036,6 +1078,8 @@ export async function startPaymentMethodUpdate(ports: Ports, account: AccountRef
     return await ports.billing.createSetupCheckout({
       customerId,
       subscriptionId: current.stripeSubscriptionId,
+      // The card is for the subscription's currency (a EUR customer's page, not a USD one).
+      currency: current.currency.trim().toLowerCase(),
       successUrl: `${base}/billing/return?session_id={CHECKOUT_SESSION_ID}`,
       cancelUrl: `${base}/billing`,
       idempotencyKey: `minutely-${account.accountId}-setup-${requestKey}`,
