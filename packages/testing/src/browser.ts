@@ -60,20 +60,33 @@ export async function launchBrowser(): Promise<Browser> {
 
 /**
  * Waits for the page's CSS transitions and animations to finish (a button fading back from its disabled
- * look was checked mid-fade once: colour contrast 3.62 of a colour that is never at rest), at most 2 s;
- * endless animations (a spinner) are not waited for.
+ * look was checked mid-fade: colour contrast 3.58-3.62 of a colour that is never at rest), at most 2 s;
+ * endless animations (a spinner) are not waited for. Each round first lets two frames pass: a transition
+ * exists only once the style change that starts it has been computed (React may have re-enabled the button
+ * a moment ago, with no frame since), and a transition that ends may have started another.
  */
 async function settled(page: Page): Promise<void> {
   // A string: this package is compiled without the DOM's types; the function runs in the page.
   await page
     .evaluate(`(async () => {
-      const finite = document.getAnimations().filter(
-        (animation) => animation.effect?.getComputedTiming().endTime !== Number.POSITIVE_INFINITY,
-      );
-      await Promise.race([
-        Promise.all(finite.map((animation) => animation.finished.catch(() => undefined))),
-        new Promise((resolve) => setTimeout(resolve, 2000)),
-      ]);
+      const deadline = Date.now() + 2000;
+      const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+      const frame = () => Promise.race([new Promise((resolve) => requestAnimationFrame(resolve)), pause(50)]);
+      for (;;) {
+        await frame();
+        await frame();
+        const finite = document.getAnimations().filter(
+          (animation) =>
+            animation.playState !== "finished" &&
+            animation.effect?.getComputedTiming().endTime !== Number.POSITIVE_INFINITY,
+        );
+        const left = deadline - Date.now();
+        if (finite.length === 0 || left <= 0) return;
+        await Promise.race([
+          Promise.all(finite.map((animation) => animation.finished.catch(() => undefined))),
+          pause(left),
+        ]);
+      }
     })()`)
     .catch(() => undefined);
 }
