@@ -1,4 +1,6 @@
+import { type AddressInfo, createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import pg from "pg";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { DatabaseCircuitOpenError } from "./circuit-breaker.ts";
 import { createPrismaClient, type Database, databaseCircuitOf, isDatabaseUnavailable } from "./client.ts";
@@ -114,6 +116,26 @@ describe("a transaction that ran out of time (found by the attack on issue 27)",
     expect(isDatabaseUnavailable(error)).toBe(true);
     // A query that is wrong is still not "unavailable".
     expect(isDatabaseUnavailable(await errorOf(() => db.$queryRaw`SELECT * FROM no_such_table`))).toBe(false);
+  });
+
+  it("is a server that refuses or drops the socket (node-postgres passes Node's errno error on as it is)", async () => {
+    // A port nothing listens on: the restart's window, when the server is not accepting connections yet.
+    const closed = await new Promise<number>((resolve) => {
+      const server = createServer();
+      server.listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const client = new pg.Client({ host: "127.0.0.1", port: closed, user: "x", database: "x" });
+    const refused = await errorOf(() => client.connect());
+    expect((refused as { code?: string }).code, String(refused)).toBe("ECONNREFUSED");
+    expect(isDatabaseUnavailable(refused)).toBe(true);
+    // A connection reset as the server goes away, wrapped as a cause.
+    const reset = Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" });
+    expect(isDatabaseUnavailable(new Error("query failed", { cause: reset }))).toBe(true);
+    // Other errno codes are not the database's availability.
+    expect(isDatabaseUnavailable(Object.assign(new Error("no such file"), { code: "ENOENT" }))).toBe(false);
   });
 });
 

@@ -123,8 +123,27 @@ const UNAVAILABLE_DRIVER_MESSAGES =
 /** PostgreSQL cancelled the statement for running past `statement_timeout` (57014 is also a user's cancel). */
 const STATEMENT_TIMEOUT = /canceling statement due to statement timeout/;
 
+/**
+ * Node's socket errors (an `errno` code on the error node-postgres passes on as it is, from a connection
+ * refused while the server restarts or reset while it goes away): the server cannot be reached.
+ */
+const UNAVAILABLE_SOCKET_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+]);
+
 function unavailableCode(code: unknown): boolean {
-  return typeof code === "string" && (UNAVAILABLE_PRISMA_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code));
+  return (
+    typeof code === "string" &&
+    (UNAVAILABLE_PRISMA_CODES.has(code) ||
+      UNAVAILABLE_SQLSTATE.test(code) ||
+      UNAVAILABLE_SOCKET_CODES.has(code))
+  );
 }
 
 /** An error and its causes (`cause`, then its `cause`, ...), at most 8 deep: what the checks below walk. */
