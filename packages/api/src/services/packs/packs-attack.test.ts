@@ -506,37 +506,60 @@ describe("a pack paid for while its account is being deleted", () => {
     return paid;
   }
 
-  it("a saved-card purchase charged just before the deletion grants nothing, is refunded once, and says so", async () => {
+  it("a deletion asked for while a saved-card purchase runs waits its turn (409): the pack is bought, then the deletion goes through", async () => {
     const who = await customer();
     const owner = { accountId: who.accountId, userId: who.viewer.userId };
     const { name } = await db.account.findUniqueOrThrow({ where: { id: who.accountId } });
     // The owner deletes the account in another tab between the card's charge and the grant.
+    let deletion: unknown = null;
     const billing = Object.create(ports.billing) as typeof ports.billing;
     billing.chargeSavedCard = async (input) => {
       const answer = await ports.billing.chargeSavedCard(input);
-      await deleteAccount(ports, owner, { confirmation: name });
+      deletion = await deleteAccount(ports, owner, { confirmation: name }).catch((e: unknown) => e);
       return answer;
     };
-    const refused = await buyPackWithSavedCard({ ...ports, billing }, who.accountId, {
+    await buyPackWithSavedCard({ ...ports, billing }, who.accountId, {
       packId: offered.id,
       requestKey: "racing-the-deletion",
-    }).catch((e: unknown) => e);
-    expect(refused).toBeInstanceOf(AppError);
-    expect(refused).toMatchObject({ code: "NOT_FOUND" });
-    expect((refused as AppError).message).toContain("refunded");
-    expect(await db.packGrant.count({ where: { accountId: who.accountId } })).toBe(0);
-    expect(await packPayments(who.customerId)).toEqual([{ amount: 1500, refunded: 1500, refunds: 1 }]);
-    // Its webhook, delivered twice, grants nothing and refunds nothing more.
-    await deliver("payment_intent.succeeded", (o) => o.customer === who.customerId);
-    await deliver("charge.refunded", (o) => o.customer === who.customerId);
-    expect(await db.packGrant.count({ where: { accountId: who.accountId } })).toBe(0);
-    expect(await packPayments(who.customerId)).toEqual([{ amount: 1500, refunded: 1500, refunds: 1 }]);
-    // And the deleted account cannot start another purchase.
+    });
+    expect(deletion).toBeInstanceOf(AppError);
+    expect(deletion).toMatchObject({ code: "CONFLICT" });
+    expect(await db.packGrant.count({ where: { accountId: who.accountId } })).toBe(1);
+    expect(await packPayments(who.customerId)).toEqual([{ amount: 1500, refunded: 0, refunds: 0 }]);
+    // The deletion's retry goes through; the deleted account cannot start another purchase.
+    await deleteAccount(ports, owner, { confirmation: name });
     const after = await buyPackWithSavedCard(ports, who.accountId, {
       packId: offered.id,
       requestKey: "after-the-deletion",
     }).catch((e: unknown) => e);
     expect(after).toMatchObject({ code: "NOT_FOUND" });
+  });
+
+  it("a saved-card payment whose answer was lost before the deletion: its webhook grants nothing and refunds it once", async () => {
+    const who = await customer();
+    const { name } = await db.account.findUniqueOrThrow({ where: { id: who.accountId } });
+    const { stripePriceId } = await db.minutePack.findUniqueOrThrow({ where: { id: offered.id } });
+    // Stripe charged the card; the answer never reached Minutely (no grant), then the owner deleted the account.
+    const charged = await ports.billing.chargeSavedCard({
+      customerId: who.customerId,
+      amountCents: 1500,
+      priceId: stripePriceId ?? undefined,
+      currency: "usd",
+      description: `Minutely minute pack: ${offered.name}`,
+      metadata: { minutely_pack_id: offered.id, minutely_account_id: who.accountId },
+      idempotencyKey: `minutely-pack-purchase:${who.accountId}:lost-then-deleted`,
+    });
+    expect(charged.status).toBe("succeeded");
+    await deleteAccount(
+      ports,
+      { accountId: who.accountId, userId: who.viewer.userId },
+      { confirmation: name },
+    );
+    // Its webhook, delivered twice, grants nothing and refunds the payment once.
+    await deliver("payment_intent.succeeded", (o) => o.customer === who.customerId);
+    await deliver("charge.refunded", (o) => o.customer === who.customerId);
+    expect(await db.packGrant.count({ where: { accountId: who.accountId } })).toBe(0);
+    expect(await packPayments(who.customerId)).toEqual([{ amount: 1500, refunded: 1500, refunds: 1 }]);
   });
 
   it("a pack bought before the deletion keeps its grant: its webhook arriving after the deletion refunds nothing", async () => {

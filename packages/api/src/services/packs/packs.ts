@@ -22,6 +22,7 @@ import { z } from "zod";
 import type { Ports, Viewer } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { IdempotencyKeyReusedError } from "../../ports/billing.ts";
+import { withActionLock } from "../action-lock.ts";
 import { writeAudit } from "../audit.ts";
 import { assertMayBuy } from "../buy-gate.ts";
 import { syncErrorOf } from "../catalog/index.ts";
@@ -298,6 +299,17 @@ function refuseReusedKey(error: unknown): never {
  * retried. The same request key is the same payment (Stripe idempotency key).
  */
 export async function buyPackWithSavedCard(
+  ports: Ports,
+  accountId: string,
+  input: { packId: string; requestKey: string },
+): Promise<PackLedgerView> {
+  // Under the account's action lock, like every other charge the customer starts: a deletion (or an upgrade)
+  // running meanwhile makes this a 409 to retry, never a charge racing the card's removal (a deleted
+  // account is a 404). Stripe's idempotency key still makes a retry the same payment.
+  return await withActionLock(ports, accountId, () => buySavedCardLocked(ports, accountId, input));
+}
+
+async function buySavedCardLocked(
   ports: Ports,
   accountId: string,
   input: { packId: string; requestKey: string },
