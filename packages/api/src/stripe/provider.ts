@@ -721,18 +721,7 @@ export class StripeBillingProvider implements BillingProvider {
         status: "open",
         limit: 100,
       })) {
-        try {
-          await this.stripe.checkout.sessions.expire(
-            session.id,
-            {},
-            { idempotencyKey: `${idempotencyKey}-expire-${session.id}` },
-          );
-        } catch (error) {
-          // Completed or expired since it was listed: not open any more, which is all this asks.
-          if (!(error instanceof Stripe.errors.StripeInvalidRequestError)) throw error;
-          const now = await this.stripe.checkout.sessions.retrieve(session.id);
-          if (now.status === "open") throw error;
-        }
+        await this.expireIfOpen(session.id, `${idempotencyKey}-expire-${session.id}`);
       }
       await this.stripe.customers.update(
         customerId,
@@ -915,22 +904,26 @@ export class StripeBillingProvider implements BillingProvider {
       })) {
         if (session.id === keepSessionId || session.mode !== "subscription") continue;
         if (keepCurrency !== undefined && session.currency?.toLowerCase() === keepCurrency) continue;
-        try {
-          await this.stripe.checkout.sessions.expire(
-            session.id,
-            {},
-            { idempotencyKey: `${idempotencyKey}-${session.id}` },
-          );
-          expired.push(session.id);
-        } catch (error) {
-          // Paid or expired since it was listed: not open any more, which is all this asks.
-          if (!(error instanceof Stripe.errors.StripeInvalidRequestError)) throw error;
-          const now = await this.stripe.checkout.sessions.retrieve(session.id);
-          if (now.status === "open") throw error;
-        }
+        if (await this.expireIfOpen(session.id, `${idempotencyKey}-${session.id}`)) expired.push(session.id);
       }
       return expired;
     });
+  }
+
+  /**
+   * Expires an open Checkout session; true when this call expired it. One paid or expired since it was
+   * listed is not open any more, which is all the callers ask: false, not an error.
+   */
+  private async expireIfOpen(sessionId: string, idempotencyKey: string): Promise<boolean> {
+    try {
+      await this.stripe.checkout.sessions.expire(sessionId, {}, { idempotencyKey });
+      return true;
+    } catch (error) {
+      if (!(error instanceof Stripe.errors.StripeInvalidRequestError)) throw error;
+      const now = await this.stripe.checkout.sessions.retrieve(sessionId);
+      if (now.status === "open") throw error;
+      return false;
+    }
   }
 
   expirePackageCheckoutsIn(planId: string, currency: string, idempotencyKey: string) {
@@ -943,19 +936,7 @@ export class StripeBillingProvider implements BillingProvider {
           session.currency?.toLowerCase() !== currency
         )
           continue;
-        try {
-          await this.stripe.checkout.sessions.expire(
-            session.id,
-            {},
-            { idempotencyKey: `${idempotencyKey}-${session.id}` },
-          );
-          expired.push(session.id);
-        } catch (error) {
-          // Paid or expired since it was listed: not open any more, which is all this asks.
-          if (!(error instanceof Stripe.errors.StripeInvalidRequestError)) throw error;
-          const now = await this.stripe.checkout.sessions.retrieve(session.id);
-          if (now.status === "open") throw error;
-        }
+        if (await this.expireIfOpen(session.id, `${idempotencyKey}-${session.id}`)) expired.push(session.id);
       }
       return expired;
     });
@@ -1272,33 +1253,48 @@ export class StripeBillingProvider implements BillingProvider {
           { idempotencyKey: `${key}-item-${line.id}` },
         );
       }
-      const subscription = await this.stripe.subscriptions.retrieve(input.subscriptionId);
-      const card = idOf(subscription.default_payment_method);
-      let invoice = await this.stripe.invoices.create(
-        {
-          customer: input.customerId,
-          pending_invoice_items_behavior: "include",
-          collection_method: "charge_automatically",
-          auto_advance: false,
-          ...(card ? { default_payment_method: card } : {}),
-          metadata: { minutely_rebilled_from: input.invoiceId },
-        },
-        { idempotencyKey: `${key}-invoice` },
+      return await this.chargePendingItems(
+        input.subscriptionId,
+        { customer: input.customerId, metadata: { minutely_rebilled_from: input.invoiceId } },
+        key,
       );
-      const id = invoice.id ?? "";
-      if (invoice.status === "draft") {
-        invoice = await this.stripe.invoices.finalizeInvoice(id, {}, { idempotencyKey: `${key}-finalize` });
-      }
-      if (invoice.status === "open") {
-        try {
-          await this.stripe.invoices.pay(id, {}, { idempotencyKey: `${key}-pay` });
-        } catch (error) {
-          // Declined: the invoice stays open, shown in the billing history; nothing else to undo.
-          if (!(error instanceof Stripe.errors.StripeCardError)) throw error;
-        }
-      }
-      return id;
     });
+  }
+
+  /**
+   * One invoice with the customer's pending items, finalized and paid at once with the subscription's card
+   * (`params` says the customer, and the subscription when it is the invoice's); each step keyed by `key`.
+   * Returns its id. A declined card leaves it open (shown in the billing history); nothing else to undo.
+   */
+  private async chargePendingItems(
+    subscriptionId: string,
+    params: { customer: string; subscription?: string; metadata: Record<string, string> },
+    key: string,
+  ): Promise<string> {
+    const subscription = await this.stripe.subscriptions.retrieve(subscriptionId);
+    const card = idOf(subscription.default_payment_method);
+    let invoice = await this.stripe.invoices.create(
+      {
+        ...params,
+        pending_invoice_items_behavior: "include",
+        collection_method: "charge_automatically",
+        auto_advance: false,
+        ...(card ? { default_payment_method: card } : {}),
+      },
+      { idempotencyKey: `${key}-invoice` },
+    );
+    const id = invoice.id ?? "";
+    if (invoice.status === "draft") {
+      invoice = await this.stripe.invoices.finalizeInvoice(id, {}, { idempotencyKey: `${key}-finalize` });
+    }
+    if (invoice.status === "open") {
+      try {
+        await this.stripe.invoices.pay(id, {}, { idempotencyKey: `${key}-pay` });
+      } catch (error) {
+        if (!(error instanceof Stripe.errors.StripeCardError)) throw error;
+      }
+    }
+    return id;
   }
 
   invoicePendingSubscriptionItems(input: Params<"invoicePendingSubscriptionItems">) {
@@ -1309,33 +1305,15 @@ export class StripeBillingProvider implements BillingProvider {
         .autoPagingToArray({ limit: 10_000 });
       // Every item pending on the customer is the account's (overage, items billed again): all owed now.
       if (pending.length === 0) return null;
-      const subscription = await this.stripe.subscriptions.retrieve(input.subscriptionId);
-      const card = idOf(subscription.default_payment_method);
-      let invoice = await this.stripe.invoices.create(
+      return await this.chargePendingItems(
+        input.subscriptionId,
         {
           customer: input.customerId,
           subscription: input.subscriptionId,
-          pending_invoice_items_behavior: "include",
-          collection_method: "charge_automatically",
-          auto_advance: false,
-          ...(card ? { default_payment_method: card } : {}),
           metadata: { minutely_final_bill: "account_deleted" },
         },
-        { idempotencyKey: `${key}-invoice` },
+        key,
       );
-      const id = invoice.id ?? "";
-      if (invoice.status === "draft") {
-        invoice = await this.stripe.invoices.finalizeInvoice(id, {}, { idempotencyKey: `${key}-finalize` });
-      }
-      if (invoice.status === "open") {
-        try {
-          await this.stripe.invoices.pay(id, {}, { idempotencyKey: `${key}-pay` });
-        } catch (error) {
-          // Declined: the invoice stays open, shown in the billing history; nothing else to undo.
-          if (!(error instanceof Stripe.errors.StripeCardError)) throw error;
-        }
-      }
-      return id;
     });
   }
 
