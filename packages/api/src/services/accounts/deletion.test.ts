@@ -93,6 +93,29 @@ async function paidAccount(name = "Acme Calls", trialing = false) {
   return { accountId, ownerEmail, userId, customerId: customer.id, subscriptionId: sub.id };
 }
 
+/**
+ * The deletion's transaction, paused once it holds the account row FOR UPDATE (as deletion.ts locks it);
+ * `release()` lets it set deleted_at and commit (`deletion`).
+ */
+async function pausedDeletion(accountId: string) {
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let locked: () => void = () => {};
+  const isLocked = new Promise<void>((resolve) => {
+    locked = resolve;
+  });
+  const deletion = db.$transaction(async (tx) => {
+    await tx.$queryRaw`SELECT id FROM account WHERE id = ${accountId}::uuid FOR UPDATE`;
+    locked();
+    await held;
+    await tx.account.update({ where: { id: accountId }, data: { deletedAt: clock.now() } });
+  });
+  await isLocked;
+  return { release, deletion };
+}
+
 function callerFor(userId: string, email: string, accountId: string) {
   return createCallerFactory(appRouter)({
     ...ports,
@@ -342,22 +365,8 @@ describe("account deletion", () => {
 
   it("a usage report racing a deletion: the report waits for the deletion, then is refused", async () => {
     const a = await paidAccount("Race Ltd");
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let locked: () => void = () => {};
-    const isLocked = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
     // The deletion's transaction, paused after its lock: the report reads the account as live meanwhile.
-    const deletion = db.$transaction(async (tx) => {
-      await tx.$queryRaw`SELECT id FROM account WHERE id = ${a.accountId}::uuid FOR UPDATE`;
-      locked();
-      await held;
-      await tx.account.update({ where: { id: a.accountId }, data: { deletedAt: clock.now() } });
-    });
-    await isLocked;
+    const { release, deletion } = await pausedDeletion(a.accountId);
     const report = ingestUsageEvents(ports, [callEvent(a.accountId, 300)]);
     await new Promise((resolve) => setTimeout(resolve, 300));
     release();
@@ -378,22 +387,8 @@ describe("account deletion", () => {
       role: "user" as const,
       accountId: a.accountId,
     };
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let locked: () => void = () => {};
-    const isLocked = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
     // The deletion's transaction, paused after its lock: each request was authorized while the account lived.
-    const deletion = db.$transaction(async (tx) => {
-      await tx.$queryRaw`SELECT id FROM account WHERE id = ${a.accountId}::uuid FOR UPDATE`;
-      locked();
-      await held;
-      await tx.account.update({ where: { id: a.accountId }, data: { deletedAt: clock.now() } });
-    });
-    await isLocked;
+    const { release, deletion } = await pausedDeletion(a.accountId);
     const writes = [
       createApiKey(ports, viewer, "Late key"),
       createAgent(ports, a.accountId, { name: "Late agent" }),
