@@ -41,6 +41,26 @@ const EVENTS_ARG = process.argv.find((a) => a.startsWith("--events="))?.slice("-
 const SCALE_EVENTS = EVENTS_ARG === undefined ? undefined : Number(EVENTS_ARG);
 if (SCALE_EVENTS !== undefined && !(Number.isSafeInteger(SCALE_EVENTS) && SCALE_EVENTS >= 100_000))
   throw new Error(`--events must be a whole number of at least 100000, not ${EVENTS_ARG}`);
+/**
+ * `--only=a,b`: only these sections (dashboard, ingestion, webhook, bundles, live, memory), to measure one
+ * change quickly; written to results/partial.md, latest.md left alone. "dashboard" includes its scale figure.
+ */
+const SECTIONS = ["dashboard", "ingestion", "webhook", "bundles", "live", "memory"] as const;
+type Section = (typeof SECTIONS)[number];
+const ONLY_ARG = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
+const ONLY =
+  ONLY_ARG === undefined
+    ? undefined
+    : new Set(
+        ONLY_ARG.split(",").map((name) => {
+          if (!(SECTIONS as readonly string[]).includes(name))
+            throw new Error(`--only takes sections among ${SECTIONS.join(", ")}, not ${name}`);
+          return name as Section;
+        }),
+      );
+if (ONLY && SCALE_EVENTS !== undefined) throw new Error("--only and --events cannot be combined");
+/** Whether this run measures `section`. */
+const runs = (section: Section) => ONLY === undefined || ONLY.has(section);
 const DURATION = FULL ? 20 : 6;
 const WARMUP = FULL ? 5 : 2;
 /** Seconds of 200 clients in the memory section (a 10-minute soak: bench/memory.ts on its own). */
@@ -239,46 +259,48 @@ async function main() {
   // 2. Dashboard read: tRPC against the same service call behind a plain Fastify route and against the SQL
   // floor (the same JSON from one statement), and its latency with a large usage_event table against a
   // small one (reads come from rollups, so it should not grow).
-  log("dashboard read");
-  const signUp = await fetch(`${base}/api/auth/sign-up/email`, {
-    method: "POST",
-    headers: { "content-type": "application/json", origin: base },
-    body: JSON.stringify({ name: "Dash", email: "dash@example.com", password: "bench-password-1" }),
-  });
-  const cookie = signUp.headers
-    .getSetCookie()
-    .map((c) => c.split(";")[0])
-    .join("; ");
-  const dashUser = await userWithAccount(db, { email: "dash@example.com" });
-  const dashAccount = dashUser.accountId ?? "";
-  await subscribePro(db, dashAccount, periodStart, "sub_bench_dash");
-  const dashEvents = Array.from({ length: 300 }, () => ({ ...event(), account_id: dashAccount }));
-  await fetch(`${base}/api/v1/usage/calls`, {
-    method: "POST",
-    headers: meteringHeaders,
-    body: JSON.stringify({ events: dashEvents }),
-  });
-  const bulk = async (total: number, options: { deferIndexes?: boolean } = {}) => {
-    // Other accounts' history, three years of it, generated in SQL (generate_series) a million rows a
-    // statement: each call's key (usage_call_key, the dedupe) and its event in one statement, as ingestion
-    // writes them. Rollups are what the dashboard reads, so they are left alone.
-    const started = performance.now();
-    await pool.query(
-      "SELECT count(*) FROM usage_event_ensure_partitions($1::timestamptz - interval '36 months', $1::timestamptz)",
-      [now],
-    );
-    // Counted once, then by what each statement inserted: a count(*) a round would cost more and more (at
-    // 100M rows the counts alone took longer than a round's insert).
-    let have = await countEvents();
-    let next = have;
-    // A large fill drops the tables' keys, indexes and foreign keys and builds them once at the end, as
-    // pg_restore does (deferred-indexes.ts); the time to build them is part of the seeding time.
-    const deferred = options.deferIndexes ? await readDefinitions(pool) : undefined;
-    if (deferred) await dropDefinitions(pool, deferred);
-    while (have < total) {
-      const step = Math.min(1_000_000, total - have);
-      const inserted = await pool.query(
-        `WITH g AS MATERIALIZED (
+  if (runs("dashboard")) await measureDashboard();
+  async function measureDashboard() {
+    log("dashboard read");
+    const signUp = await fetch(`${base}/api/auth/sign-up/email`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: base },
+      body: JSON.stringify({ name: "Dash", email: "dash@example.com", password: "bench-password-1" }),
+    });
+    const cookie = signUp.headers
+      .getSetCookie()
+      .map((c) => c.split(";")[0])
+      .join("; ");
+    const dashUser = await userWithAccount(db, { email: "dash@example.com" });
+    const dashAccount = dashUser.accountId ?? "";
+    await subscribePro(db, dashAccount, periodStart, "sub_bench_dash");
+    const dashEvents = Array.from({ length: 300 }, () => ({ ...event(), account_id: dashAccount }));
+    await fetch(`${base}/api/v1/usage/calls`, {
+      method: "POST",
+      headers: meteringHeaders,
+      body: JSON.stringify({ events: dashEvents }),
+    });
+    const bulk = async (total: number, options: { deferIndexes?: boolean } = {}) => {
+      // Other accounts' history, three years of it, generated in SQL (generate_series) a million rows a
+      // statement: each call's key (usage_call_key, the dedupe) and its event in one statement, as ingestion
+      // writes them. Rollups are what the dashboard reads, so they are left alone.
+      const started = performance.now();
+      await pool.query(
+        "SELECT count(*) FROM usage_event_ensure_partitions($1::timestamptz - interval '36 months', $1::timestamptz)",
+        [now],
+      );
+      // Counted once, then by what each statement inserted: a count(*) a round would cost more and more (at
+      // 100M rows the counts alone took longer than a round's insert).
+      let have = await countEvents();
+      let next = have;
+      // A large fill drops the tables' keys, indexes and foreign keys and builds them once at the end, as
+      // pg_restore does (deferred-indexes.ts); the time to build them is part of the seeding time.
+      const deferred = options.deferIndexes ? await readDefinitions(pool) : undefined;
+      if (deferred) await dropDefinitions(pool, deferred);
+      while (have < total) {
+        const step = Math.min(1_000_000, total - have);
+        const inserted = await pool.query(
+          `WITH g AS MATERIALIZED (
            SELECT 'bulk-' || g AS call_id, ($1::uuid[])[1 + g % cardinality($1::uuid[])] AS account_id,
              $2::timestamptz - (g % 1576800) * interval '1 minute' - (g % 60) * interval '1 second' AS started_at
            FROM generate_series($4::bigint + 1, $5::bigint) AS g
@@ -288,145 +310,146 @@ async function main() {
          )
          INSERT INTO usage_event (call_id, account_id, direction, started_at, duration_seconds, billable_minutes, period_start)
          SELECT call_id, account_id, 'inbound', started_at, 90, 2, $3::timestamptz FROM k`,
-        [accounts, now, periodStart, next, next + step],
-      );
-      // A call id already taken inserts nothing: the next round goes on past it until `total` are there.
-      next += step;
-      have += inserted.rowCount ?? 0;
-      log(`  ${fmt(have)} events (${((performance.now() - started) / 1000).toFixed(0)} s)`);
-    }
-    if (deferred) {
-      log("  building the keys, indexes and foreign keys");
-      const builder = await pool.connect();
-      try {
-        await builder.query("SET maintenance_work_mem = '1GB'");
-        // Validating the event -> call key foreign key joins each month's partition with all of
-        // usage_call_key: a hash or merge join would read the whole key table once a partition (37 times);
-        // index probes per event row read it once in all.
-        await builder.query("SET enable_hashjoin = off");
-        await builder.query("SET enable_mergejoin = off");
-        await restoreDefinitions(builder, deferred, (name, seconds) =>
-          log(`    ${name}: ${seconds.toFixed(1)} s`),
+          [accounts, now, periodStart, next, next + step],
         );
-      } finally {
-        builder.release();
+        // A call id already taken inserts nothing: the next round goes on past it until `total` are there.
+        next += step;
+        have += inserted.rowCount ?? 0;
+        log(`  ${fmt(have)} events (${((performance.now() - started) / 1000).toFixed(0)} s)`);
       }
-      log(`  built (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+      if (deferred) {
+        log("  building the keys, indexes and foreign keys");
+        const builder = await pool.connect();
+        try {
+          await builder.query("SET maintenance_work_mem = '1GB'");
+          // Validating the event -> call key foreign key joins each month's partition with all of
+          // usage_call_key: a hash or merge join would read the whole key table once a partition (37 times);
+          // index probes per event row read it once in all.
+          await builder.query("SET enable_hashjoin = off");
+          await builder.query("SET enable_mergejoin = off");
+          await restoreDefinitions(builder, deferred, (name, seconds) =>
+            log(`    ${name}: ${seconds.toFixed(1)} s`),
+          );
+        } finally {
+          builder.release();
+        }
+        log(`  built (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+      }
+      await pool.query("ANALYZE usage_event");
+      await pool.query("ANALYZE usage_call_key");
+      return (performance.now() - started) / 1000;
+    };
+    const dashHeaders = { cookie };
+    await http({
+      url: base,
+      path: "/trpc/dashboard.get",
+      method: "GET",
+      headers: dashHeaders,
+      seconds: WARMUP,
+    });
+    // The floor: the same JSON from one hand-written SQL statement, session included (dashboard-floor.ts).
+    const floorProbe = await fetch(`${base}/bench/dashboard-sql`, { headers: dashHeaders });
+    const floorBody = await floorProbe.text();
+    log(`  the SQL floor: HTTP ${floorProbe.status}, ${fmt(floorBody.length)} bytes`);
+    for (const path of ["/bench/dashboard", "/bench/dashboard-sql"])
+      await http({ url: base, path, method: "GET", headers: dashHeaders, seconds: WARMUP });
+    // The three are compared closely, so they take turns (three rounds of a third of the time each): a
+    // change in what else the machine runs then weighs on all three alike, not on whichever ran last.
+    const dashboardAt = (path: string) => (seconds: number) =>
+      http({ url: base, path, method: "GET", headers: dashHeaders, seconds });
+    const [viaTrpc, plain, sqlFloor] = await interleaved(
+      [
+        dashboardAt("/trpc/dashboard.get"),
+        dashboardAt("/bench/dashboard"),
+        dashboardAt("/bench/dashboard-sql"),
+      ] as const,
+      DURATION,
+    );
+    const measuredTrpc = `${fmt(viaTrpc.rps)} req/s, p99 ${fmt(viaTrpc.p99)} ms${viaTrpc.errors ? `, ${viaTrpc.errors} errors` : ""}`;
+    rows.push({
+      benchmark: "dashboard.get over tRPC vs the SQL floor",
+      measured: measuredTrpc,
+      baseline: `${fmt(sqlFloor.rps)} req/s, p99 ${fmt(sqlFloor.p99)} ms${sqlFloor.errors ? `, ${sqlFloor.errors} errors` : ""}: the same JSON from one hand-written SQL statement (session included) on a plain Fastify route`,
+      ratio: viaTrpc.rps / sqlFloor.rps,
+      target: `≥ ${TARGETS.dashboardVsSqlFloor}`,
+      met:
+        viaTrpc.rps / sqlFloor.rps >= TARGETS.dashboardVsSqlFloor &&
+        viaTrpc.errors === 0 &&
+        sqlFloor.errors === 0,
+    });
+    rows.push({
+      benchmark: "dashboard.get over tRPC vs the same service on a plain route",
+      measured: measuredTrpc,
+      baseline: `${fmt(plain.rps)} req/s, p99 ${fmt(plain.p99)} ms: the same service call behind a plain Fastify route`,
+      ratio: viaTrpc.rps / plain.rps,
+      target: `≥ ${TARGETS.dashboardVsPlainRoute}`,
+      met: viaTrpc.rps / plain.rps >= TARGETS.dashboardVsPlainRoute && viaTrpc.errors === 0,
+    });
+    const small = 10_000;
+    const large = SCALE_EVENTS ?? (FULL ? 10_000_000 : 1_000_000);
+    await bulk(small);
+    const loadSmall = loadavg()[0] ?? 0;
+    await resetStatementStats(pool);
+    const latencySmall = await http({
+      url: base,
+      path: "/trpc/dashboard.get",
+      method: "GET",
+      headers: dashHeaders,
+      seconds: DURATION,
+    });
+    const statementsSmall = await readStatementStats(pool);
+    log(`filling usage_event to ${fmt(large)} rows`);
+    const seedSeconds = await bulk(large, { deferIndexes: true });
+    await http({
+      url: base,
+      path: "/trpc/dashboard.get",
+      method: "GET",
+      headers: dashHeaders,
+      seconds: WARMUP,
+    });
+    const loadLarge = loadavg()[0] ?? 0;
+    await resetStatementStats(pool);
+    const latencyLarge = await http({
+      url: base,
+      path: "/trpc/dashboard.get",
+      method: "GET",
+      headers: dashHeaders,
+      seconds: DURATION,
+    });
+    const statementsLarge = await readStatementStats(pool);
+    sections.push([
+      `## Where the dashboard's time goes, ${fmt(small)} events / ${fmt(large)} events`,
+      "",
+      "pg_stat_statements over each latency measurement (the session lookup and the dashboard's statements, most total time first at the large size). Buffers per call (8 kB pages) do not depend on the machine's load: a statement whose buffers per call stay the same did not grow with the table; its time grows only when those pages are not in memory or the machine is busy.",
+      "",
+      ...compareStatementStats(statementsSmall, statementsLarge, {
+        small: fmt(small),
+        large: fmt(large),
+      }),
+      "",
+    ]);
+    const mean = (r: { rps: number }) => (1000 * CONNECTIONS) / r.rps;
+    rows.push({
+      benchmark: `Dashboard latency, ${fmt(large)} usage events / ${fmt(small)}`,
+      measured: `${mean(latencyLarge).toFixed(1)} ms mean, p99 ${fmt(latencyLarge.p99)} ms with ${fmt(large)} events`,
+      baseline: `${mean(latencySmall).toFixed(1)} ms mean, p99 ${fmt(latencySmall.p99)} ms with ${fmt(small)} events`,
+      ratio: mean(latencyLarge) / mean(latencySmall),
+      target: `≤ ${TARGETS.dashboardScale}`,
+      met: mean(latencyLarge) / mean(latencySmall) <= TARGETS.dashboardScale,
+      note: `${FULL || SCALE_EVENTS ? "" : "quick mode uses 1M events; --full uses 10M. "}Seeding ${fmt(large)} events over 36 months took ${seedSeconds.toFixed(0)} s (${fmt(large / seedSeconds)} events/s, generated in SQL); load average ${loadSmall.toFixed(1)} before the ${fmt(small)}-event measurement, ${loadLarge.toFixed(1)} before the ${fmt(large)}-event one; usage_event then held ${await relationSize(pool, "usage_event")} with its partitions and indexes, usage_call_key ${await relationSize(pool, "usage_call_key")}`,
+    });
+    if (SCALE_EVENTS !== undefined) {
+      await api.stop("SIGTERM");
+      await pool.end();
+      await db.$disconnect();
+      await pgServer.stop();
+      writeResults(`scale-${SCALE_EVENTS}`);
+      process.exit(0);
     }
-    await pool.query("ANALYZE usage_event");
-    await pool.query("ANALYZE usage_call_key");
-    return (performance.now() - started) / 1000;
-  };
-  const dashHeaders = { cookie };
-  await http({
-    url: base,
-    path: "/trpc/dashboard.get",
-    method: "GET",
-    headers: dashHeaders,
-    seconds: WARMUP,
-  });
-  // The floor: the same JSON from one hand-written SQL statement, session included (dashboard-floor.ts).
-  const floorProbe = await fetch(`${base}/bench/dashboard-sql`, { headers: dashHeaders });
-  const floorBody = await floorProbe.text();
-  log(`  the SQL floor: HTTP ${floorProbe.status}, ${fmt(floorBody.length)} bytes`);
-  for (const path of ["/bench/dashboard", "/bench/dashboard-sql"])
-    await http({ url: base, path, method: "GET", headers: dashHeaders, seconds: WARMUP });
-  // The three are compared closely, so they take turns (three rounds of a third of the time each): a
-  // change in what else the machine runs then weighs on all three alike, not on whichever ran last.
-  const dashboardAt = (path: string) => (seconds: number) =>
-    http({ url: base, path, method: "GET", headers: dashHeaders, seconds });
-  const [viaTrpc, plain, sqlFloor] = await interleaved(
-    [
-      dashboardAt("/trpc/dashboard.get"),
-      dashboardAt("/bench/dashboard"),
-      dashboardAt("/bench/dashboard-sql"),
-    ] as const,
-    DURATION,
-  );
-  const measuredTrpc = `${fmt(viaTrpc.rps)} req/s, p99 ${fmt(viaTrpc.p99)} ms${viaTrpc.errors ? `, ${viaTrpc.errors} errors` : ""}`;
-  rows.push({
-    benchmark: "dashboard.get over tRPC vs the SQL floor",
-    measured: measuredTrpc,
-    baseline: `${fmt(sqlFloor.rps)} req/s, p99 ${fmt(sqlFloor.p99)} ms${sqlFloor.errors ? `, ${sqlFloor.errors} errors` : ""}: the same JSON from one hand-written SQL statement (session included) on a plain Fastify route`,
-    ratio: viaTrpc.rps / sqlFloor.rps,
-    target: `≥ ${TARGETS.dashboardVsSqlFloor}`,
-    met:
-      viaTrpc.rps / sqlFloor.rps >= TARGETS.dashboardVsSqlFloor &&
-      viaTrpc.errors === 0 &&
-      sqlFloor.errors === 0,
-  });
-  rows.push({
-    benchmark: "dashboard.get over tRPC vs the same service on a plain route",
-    measured: measuredTrpc,
-    baseline: `${fmt(plain.rps)} req/s, p99 ${fmt(plain.p99)} ms: the same service call behind a plain Fastify route`,
-    ratio: viaTrpc.rps / plain.rps,
-    target: `≥ ${TARGETS.dashboardVsPlainRoute}`,
-    met: viaTrpc.rps / plain.rps >= TARGETS.dashboardVsPlainRoute && viaTrpc.errors === 0,
-  });
-  const small = 10_000;
-  const large = SCALE_EVENTS ?? (FULL ? 10_000_000 : 1_000_000);
-  await bulk(small);
-  const loadSmall = loadavg()[0] ?? 0;
-  await resetStatementStats(pool);
-  const latencySmall = await http({
-    url: base,
-    path: "/trpc/dashboard.get",
-    method: "GET",
-    headers: dashHeaders,
-    seconds: DURATION,
-  });
-  const statementsSmall = await readStatementStats(pool);
-  log(`filling usage_event to ${fmt(large)} rows`);
-  const seedSeconds = await bulk(large, { deferIndexes: true });
-  await http({
-    url: base,
-    path: "/trpc/dashboard.get",
-    method: "GET",
-    headers: dashHeaders,
-    seconds: WARMUP,
-  });
-  const loadLarge = loadavg()[0] ?? 0;
-  await resetStatementStats(pool);
-  const latencyLarge = await http({
-    url: base,
-    path: "/trpc/dashboard.get",
-    method: "GET",
-    headers: dashHeaders,
-    seconds: DURATION,
-  });
-  const statementsLarge = await readStatementStats(pool);
-  sections.push([
-    `## Where the dashboard's time goes, ${fmt(small)} events / ${fmt(large)} events`,
-    "",
-    "pg_stat_statements over each latency measurement (the session lookup and the dashboard's statements, most total time first at the large size). Buffers per call (8 kB pages) do not depend on the machine's load: a statement whose buffers per call stay the same did not grow with the table; its time grows only when those pages are not in memory or the machine is busy.",
-    "",
-    ...compareStatementStats(statementsSmall, statementsLarge, {
-      small: fmt(small),
-      large: fmt(large),
-    }),
-    "",
-  ]);
-  const mean = (r: { rps: number }) => (1000 * CONNECTIONS) / r.rps;
-  rows.push({
-    benchmark: `Dashboard latency, ${fmt(large)} usage events / ${fmt(small)}`,
-    measured: `${mean(latencyLarge).toFixed(1)} ms mean, p99 ${fmt(latencyLarge.p99)} ms with ${fmt(large)} events`,
-    baseline: `${mean(latencySmall).toFixed(1)} ms mean, p99 ${fmt(latencySmall.p99)} ms with ${fmt(small)} events`,
-    ratio: mean(latencyLarge) / mean(latencySmall),
-    target: `≤ ${TARGETS.dashboardScale}`,
-    met: mean(latencyLarge) / mean(latencySmall) <= TARGETS.dashboardScale,
-    note: `${FULL || SCALE_EVENTS ? "" : "quick mode uses 1M events; --full uses 10M. "}Seeding ${fmt(large)} events over 36 months took ${seedSeconds.toFixed(0)} s (${fmt(large / seedSeconds)} events/s, generated in SQL); load average ${loadSmall.toFixed(1)} before the ${fmt(small)}-event measurement, ${loadLarge.toFixed(1)} before the ${fmt(large)}-event one; usage_event then held ${await relationSize(pool, "usage_event")} with its partitions and indexes, usage_call_key ${await relationSize(pool, "usage_call_key")}`,
-  });
-  if (SCALE_EVENTS !== undefined) {
-    await api.stop("SIGTERM");
-    await pool.end();
-    await db.$disconnect();
-    await pgServer.stop();
-    writeResults(`scale-${SCALE_EVENTS}`);
-    return;
   }
 
   // 1. Metering ingestion, batches of 500 and single events.
-  for (const batch of [500, 1]) {
+  for (const batch of runs("ingestion") ? [500, 1] : []) {
     log(`ingestion, batches of ${batch}`);
     const body = () => JSON.stringify({ events: Array.from({ length: batch }, event) });
     const probe = await fetch(`${base}/api/v1/usage/calls`, {
@@ -503,92 +526,95 @@ async function main() {
   }
 
   // 3. Webhook acknowledgement: signed events accepted by the API vs a raw single-row insert.
-  log("webhook acknowledgement");
-  const stripe = new Stripe("sk_test_bench");
-  let eventSeq = 0;
-  const webhook = () => {
-    eventSeq += 1;
-    return JSON.stringify({
-      id: `evt_bench_${run}_${eventSeq}`,
-      object: "event",
-      type: "customer.updated",
-      created: Math.floor(Date.now() / 1000),
-      data: { object: { id: "cus_bench", object: "customer" } },
-    });
-  };
-  const signedBody = { value: "" };
-  const webhookRequest = () => {
-    signedBody.value = webhook();
-    return signedBody.value;
-  };
-  const ack = await autocannon({
-    url: base,
-    connections: CONNECTIONS,
-    duration: DURATION,
-    requests: [
-      {
-        method: "POST",
-        path: "/api/webhooks/stripe",
-        setupRequest: (req: autocannon.Request) => {
-          const payload = webhookRequest();
-          return {
-            ...req,
-            body: payload,
-            headers: {
-              "content-type": "application/json",
-              "stripe-signature": stripe.webhooks.generateTestHeaderString({
-                payload,
-                secret: WEBHOOK_SECRET,
-              }),
-            },
-          };
+  if (runs("webhook")) await measureWebhook();
+  async function measureWebhook() {
+    log("webhook acknowledgement");
+    const stripe = new Stripe("sk_test_bench");
+    let eventSeq = 0;
+    const webhook = () => {
+      eventSeq += 1;
+      return JSON.stringify({
+        id: `evt_bench_${run}_${eventSeq}`,
+        object: "event",
+        type: "customer.updated",
+        created: Math.floor(Date.now() / 1000),
+        data: { object: { id: "cus_bench", object: "customer" } },
+      });
+    };
+    const signedBody = { value: "" };
+    const webhookRequest = () => {
+      signedBody.value = webhook();
+      return signedBody.value;
+    };
+    const ack = await autocannon({
+      url: base,
+      connections: CONNECTIONS,
+      duration: DURATION,
+      requests: [
+        {
+          method: "POST",
+          path: "/api/webhooks/stripe",
+          setupRequest: (req: autocannon.Request) => {
+            const payload = webhookRequest();
+            return {
+              ...req,
+              body: payload,
+              headers: {
+                "content-type": "application/json",
+                "stripe-signature": stripe.webhooks.generateTestHeaderString({
+                  payload,
+                  secret: WEBHOOK_SECRET,
+                }),
+              },
+            };
+          },
         },
-      },
-    ],
-  });
-  const { rate: rawAck, concurrency: ackClients } = await rawBest(DURATION, async () => {
-    const payload = webhook();
-    const result = await pool.query(
-      "INSERT INTO stripe_event (id, type, payload, stripe_created_at) VALUES ($1, $2, $3::jsonb, now()) ON CONFLICT (id) DO NOTHING",
-      [`raw_${JSON.parse(payload).id}`, "customer.updated", payload],
-    );
-    return result.rowCount ?? 0;
-  });
-  const ackErrors = ack.non2xx + ack.errors;
-  const webhookFloor = await autocannon({
-    url: base,
-    connections: CONNECTIONS,
-    duration: DURATION,
-    requests: [
-      {
-        method: "POST",
-        path: "/bench/webhook-floor",
-        setupRequest: (req: autocannon.Request) => ({
-          ...req,
-          body: webhook(),
-          headers: { "content-type": "application/json" },
-        }),
-      },
-    ],
-  });
-  rows.push({
-    benchmark: "Webhook acknowledgement",
-    measured: `${fmt(ack.requests.average)} events/s (p99 ${fmt(ack.latency.p99)} ms${ackErrors ? `, ${ackErrors} errors` : ""})`,
-    baseline: `${fmt(rawAck)} rows/s raw single-row INSERT into stripe_event (${ackClients} clients)`,
-    ratio: ack.requests.average / rawAck,
-    target: `≥ ${TARGETS.webhook}`,
-    met: ack.requests.average / rawAck >= TARGETS.webhook && ackErrors === 0,
-  });
-  const floorErrors = webhookFloor.non2xx + webhookFloor.errors;
-  rows.push({
-    benchmark: "Webhooks: the HTTP floor against the raw insert, and the API against it",
-    measured: `API ${fmt(ack.requests.average)} events/s = ${(ack.requests.average / webhookFloor.requests.average).toFixed(2)} of the floor`,
-    baseline: `${fmt(webhookFloor.requests.average)} events/s (p99 ${fmt(webhookFloor.latency.p99)} ms${floorErrors ? `, ${floorErrors} errors` : ""}): the raw insert behind a plain route of the same server (no signature, no job)`,
-    ratio: webhookFloor.requests.average / rawAck,
-    target: "(the floor / raw)",
-    met: true,
-    context: true,
-  });
+      ],
+    });
+    const { rate: rawAck, concurrency: ackClients } = await rawBest(DURATION, async () => {
+      const payload = webhook();
+      const result = await pool.query(
+        "INSERT INTO stripe_event (id, type, payload, stripe_created_at) VALUES ($1, $2, $3::jsonb, now()) ON CONFLICT (id) DO NOTHING",
+        [`raw_${JSON.parse(payload).id}`, "customer.updated", payload],
+      );
+      return result.rowCount ?? 0;
+    });
+    const ackErrors = ack.non2xx + ack.errors;
+    const webhookFloor = await autocannon({
+      url: base,
+      connections: CONNECTIONS,
+      duration: DURATION,
+      requests: [
+        {
+          method: "POST",
+          path: "/bench/webhook-floor",
+          setupRequest: (req: autocannon.Request) => ({
+            ...req,
+            body: webhook(),
+            headers: { "content-type": "application/json" },
+          }),
+        },
+      ],
+    });
+    rows.push({
+      benchmark: "Webhook acknowledgement",
+      measured: `${fmt(ack.requests.average)} events/s (p99 ${fmt(ack.latency.p99)} ms${ackErrors ? `, ${ackErrors} errors` : ""})`,
+      baseline: `${fmt(rawAck)} rows/s raw single-row INSERT into stripe_event (${ackClients} clients)`,
+      ratio: ack.requests.average / rawAck,
+      target: `≥ ${TARGETS.webhook}`,
+      met: ack.requests.average / rawAck >= TARGETS.webhook && ackErrors === 0,
+    });
+    const floorErrors = webhookFloor.non2xx + webhookFloor.errors;
+    rows.push({
+      benchmark: "Webhooks: the HTTP floor against the raw insert, and the API against it",
+      measured: `API ${fmt(ack.requests.average)} events/s = ${(ack.requests.average / webhookFloor.requests.average).toFixed(2)} of the floor`,
+      baseline: `${fmt(webhookFloor.requests.average)} events/s (p99 ${fmt(webhookFloor.latency.p99)} ms${floorErrors ? `, ${floorErrors} errors` : ""}): the raw insert behind a plain route of the same server (no signature, no job)`,
+      ratio: webhookFloor.requests.average / rawAck,
+      target: "(the floor / raw)",
+      met: true,
+      context: true,
+    });
+  }
 
   await api.stop("SIGTERM");
   await pool.end();
@@ -596,63 +622,73 @@ async function main() {
   await pgServer.stop();
 
   // 4. SPA bundles: gzipped JS of the first route against the floor of the same foundation.
-  log("bundles");
-  // `pnpm exec` runs from a package's folder (bench/floor is not one: vite is bench's dependency).
-  const build = (packageDir: string, root = ".") =>
-    execFileSync("pnpm", ["exec", "vite", "build", root, "--logLevel", "error"], {
-      cwd: packageDir,
-      stdio: "inherit",
-    });
-  build(HERE, "floor");
-  build(HERE, "floor-router");
-  for (const app of ["web", "admin"]) build(join(ROOT, "apps", app));
-  const firstRouteJs = (distDir: string) => {
-    const html = readFileSync(join(distDir, "index.html"), "utf8");
-    const files = [...html.matchAll(/(?:src|href)="([^"]+\.js)"/g)].map((m) => m[1] ?? "");
-    return files.reduce((sum, file) => {
-      const path = join(distDir, file.replace(/^\/(admin\/)?/, ""));
-      return sum + gzipSync(readFileSync(path)).length;
-    }, 0);
-  };
-  const floor = firstRouteJs(join(HERE, "floor/dist"));
-  const routerFloor = firstRouteJs(join(HERE, "floor-router/dist"));
-  for (const app of ["web", "admin"]) {
-    const size = firstRouteJs(join(ROOT, "apps", app, "dist"));
-    rows.push({
-      benchmark: `${app === "web" ? "Customer" : "Admin"} app first-route JS (gzip)`,
-      measured: `${fmt(size / 1024)} KiB`,
-      baseline: `${fmt(floor / 1024)} KiB: react + react-dom + TanStack Query + tRPC client`,
-      ratio: size / floor,
-      target: `≤ ${TARGETS.bundle}`,
-      met: size / floor <= TARGETS.bundle,
-    });
-    rows.push({
-      benchmark: `${app === "web" ? "Customer" : "Admin"} app first-route JS against the floor with a router`,
-      measured: `${fmt(size / 1024)} KiB`,
-      baseline: `${fmt(routerFloor / 1024)} KiB: the floor + TanStack Router (a root route and one page)`,
-      ratio: size / routerFloor,
-      target: "(what is the app's own)",
-      met: true,
-      context: true,
-    });
+  if (runs("bundles")) measureBundles();
+  function measureBundles() {
+    log("bundles");
+    // `pnpm exec` runs from a package's folder (bench/floor is not one: vite is bench's dependency).
+    const build = (packageDir: string, root = ".") =>
+      execFileSync("pnpm", ["exec", "vite", "build", root, "--logLevel", "error"], {
+        cwd: packageDir,
+        stdio: "inherit",
+      });
+    build(HERE, "floor");
+    build(HERE, "floor-router");
+    for (const app of ["web", "admin"]) build(join(ROOT, "apps", app));
+    const firstRouteJs = (distDir: string) => {
+      const html = readFileSync(join(distDir, "index.html"), "utf8");
+      const files = [...html.matchAll(/(?:src|href)="([^"]+\.js)"/g)].map((m) => m[1] ?? "");
+      return files.reduce((sum, file) => {
+        const path = join(distDir, file.replace(/^\/(admin\/)?/, ""));
+        return sum + gzipSync(readFileSync(path)).length;
+      }, 0);
+    };
+    const floor = firstRouteJs(join(HERE, "floor/dist"));
+    const routerFloor = firstRouteJs(join(HERE, "floor-router/dist"));
+    for (const app of ["web", "admin"]) {
+      const size = firstRouteJs(join(ROOT, "apps", app, "dist"));
+      rows.push({
+        benchmark: `${app === "web" ? "Customer" : "Admin"} app first-route JS (gzip)`,
+        measured: `${fmt(size / 1024)} KiB`,
+        baseline: `${fmt(floor / 1024)} KiB: react + react-dom + TanStack Query + tRPC client`,
+        ratio: size / floor,
+        target: `≤ ${TARGETS.bundle}`,
+        met: size / floor <= TARGETS.bundle,
+      });
+      rows.push({
+        benchmark: `${app === "web" ? "Customer" : "Admin"} app first-route JS against the floor with a router`,
+        measured: `${fmt(size / 1024)} KiB`,
+        baseline: `${fmt(routerFloor / 1024)} KiB: the floor + TanStack Router (a root route and one page)`,
+        ratio: size / routerFloor,
+        target: "(what is the app's own)",
+        met: true,
+        context: true,
+      });
+    }
   }
 
   // 5. Live usage: open streams one replica holds, and the delay from a usage report to the customer's
   // stream at that load against one open stream (bench/live.ts; its own database and API process).
-  log("live usage");
-  rows.push(
-    ...liveRows(
-      await measureLive({
-        streams: FULL ? 5_000 : 2_000,
-        users: FULL ? 100 : 50,
-        samples: FULL ? 50 : 20,
-        log,
-      }),
-    ),
-  );
+  if (runs("live")) {
+    log("live usage");
+    rows.push(
+      ...liveRows(
+        await measureLive({
+          streams: FULL ? 5_000 : 2_000,
+          users: FULL ? 100 : 50,
+          samples: FULL ? 50 : 20,
+          log,
+        }),
+      ),
+    );
+  }
 
   // 6. Memory of the production build under 200 clients: two API replicas and a worker, against a bare
   // Fastify server with the same pg pool under the same load (bench/memory.ts).
+  if (runs("memory")) await measureMemorySection();
+  writeResults(ONLY ? "partial" : "latest");
+}
+
+async function measureMemorySection() {
   log("memory (production build)");
   execFileSync(process.execPath, [join(ROOT, "apps/server/scripts/build.mjs")], { stdio: "inherit" });
   // Every process of this section may use every CPU (the sections above pinned this one to CPU 1).
@@ -671,8 +707,6 @@ async function main() {
     log,
   });
   rows.push(...memoryRows(memory));
-
-  writeResults("latest");
 }
 
 /** The size of a table with its partitions and indexes, as PostgreSQL counts it (pg_size_pretty). */

