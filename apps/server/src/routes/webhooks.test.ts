@@ -176,6 +176,38 @@ describe("POST /api/webhooks/stripe", () => {
     expect((await db.stripeEvent.findUniqueOrThrow({ where: { id: "evt_once" } })).status).toBe("processed");
   });
 
+  it("answers concurrent deliveries each once recorded: one recorded, the redeliveries duplicates, one job each", async () => {
+    const payloads = Array.from({ length: 20 }, (_, i) =>
+      JSON.stringify({
+        id: `evt_burst_${i}`,
+        object: "event",
+        type: "customer.updated",
+        created: 1_790_000_000 + i,
+        data: { object: { id: `cus_burst_${i % 4}`, object: "customer" } },
+      }),
+    );
+    // Each event delivered twice, all at once (Stripe retries while the first delivery is in flight).
+    const deliveries = [...payloads, ...[...payloads].reverse()];
+    const answers = await Promise.all(deliveries.map((payload) => post(payload, signed(payload))));
+    expect(answers.map((a) => a.statusCode)).toEqual(deliveries.map(() => 200));
+    const byId = new Map<string, boolean[]>();
+    answers.forEach((answer, i) => {
+      const id = JSON.parse(deliveries[i] ?? "{}").id as string;
+      byId.set(id, [...(byId.get(id) ?? []), answer.json().duplicate]);
+    });
+    for (const [, duplicates] of byId) expect(duplicates.sort()).toEqual([false, true]);
+    expect(await db.stripeEvent.count({ where: { id: { startsWith: "evt_burst_" } } })).toBe(20);
+    const jobs = await db.$queryRaw<{ key: string; queue_name: string | null }[]>`
+      SELECT key, queue_name FROM graphile_worker.jobs
+      WHERE task_identifier = 'process-stripe-event' AND key LIKE 'stripe-event:evt_burst_%'`;
+    expect(jobs).toHaveLength(20);
+    for (const job of jobs) {
+      const n = Number(job.key.slice("stripe-event:evt_burst_".length));
+      // One queue per Stripe customer: a customer's events are processed one at a time.
+      expect(job.queue_name).toBe(`stripe-customer:cus_burst_${n % 4}`);
+    }
+  });
+
   it("processes invoice.upcoming without reading the preview invoice (Stripe has no such invoice)", async () => {
     const payload = JSON.stringify({
       id: "evt_upcoming",
