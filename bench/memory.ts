@@ -309,6 +309,8 @@ export async function startMemoryStack(
     const url = pgServer.urlFor("memory");
     await prepareDatabase(url);
     pool = new pg.Pool({ connectionString: url, max: 4 });
+    // Connections pool.end() is still closing when PostgreSQL stops get its 57P01: not a failure.
+    pool.on("error", () => {});
     const seedDb = createPrismaClient(url, { poolSize: 2 });
     await seedCatalog(seedDb);
     await seedDb.$disconnect();

@@ -133,8 +133,10 @@ export {
   pauseSubscription,
   processStripeEvent,
   receiveStripeWebhook,
+  recordStripeEvents,
   replayStripeEvent,
   resumePausedSubscription,
+  StripeWebhookInbox,
   subscriptions,
   updateTaxDetails,
 } from "./services/subscriptions/index.ts";

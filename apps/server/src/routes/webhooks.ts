@@ -1,4 +1,4 @@
-import { type Ports, receiveStripeWebhook } from "@minutely/api";
+import { type Ports, StripeWebhookInbox } from "@minutely/api";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { jsonTextProblem, parse, RestError } from "../rest.ts";
@@ -51,6 +51,8 @@ function checkEvent(rawBody: Buffer): void {
  * bytes Stripe sent; there is no unsigned path. The event is recorded and queued, then acknowledged.
  */
 export async function registerWebhookRoutes(app: FastifyInstance, deps: Ports & { webhookSecret: string }) {
+  // Deliveries that arrive together are recorded together (group commit), each acknowledged once committed.
+  const inbox = new StripeWebhookInbox(deps);
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: 1024 * 1024 }, (_req, body, done) => {
@@ -74,7 +76,7 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: Ports & 
         const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.from("");
         const signature = req.headers["stripe-signature"];
         if (typeof signature === "string") checkEvent(rawBody);
-        const result = await receiveStripeWebhook(deps, {
+        const result = await inbox.receive({
           rawBody,
           signature: typeof signature === "string" ? signature : undefined,
           secret: deps.webhookSecret,

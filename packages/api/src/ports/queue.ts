@@ -28,16 +28,18 @@ export interface JobQueue {
     db?: Db,
   ): Promise<void>;
   /**
-   * Runs `insert` (an `INSERT … ON CONFLICT DO NOTHING RETURNING …`) and, only if it inserted a row, enqueues
-   * the job, atomically and in one statement (one round trip, no interactive transaction): for hot paths
-   * that record something once and hand it to a job, like a webhook's acknowledgement. True if inserted.
+   * Records rows and queues a job for each row really recorded, in one statement (one round trip, no
+   * interactive transaction): for hot paths that record something once and hand it to a job, like
+   * webhooks' acknowledgements. `build` writes the statement around `enqueueAll(rows)`, a FROM item that
+   * adds one job per row of `rows` (a SELECT of the columns `payload` json, `job_key` text and
+   * `queue_name` text) in a single call; the statement's rows are returned. Its text must not change from
+   * call to call (values as parameters): it is prepared.
    */
-  insertAndEnqueue<N extends string>(
-    insert: Prisma.Sql,
+  recordAndEnqueue<T, N extends string>(
     task: N,
-    payload: JobPayload<N>,
-    options?: EnqueueOptions,
-  ): Promise<boolean>;
+    build: (enqueueAll: (rows: Prisma.Sql) => Prisma.Sql) => Prisma.Sql,
+    options?: { maxAttempts?: number },
+  ): Promise<T[]>;
 }
 
 /** graphile-worker's queue, written through SQL so it joins the caller's transaction. */
@@ -53,21 +55,23 @@ export class PostgresJobQueue implements JobQueue {
     await db.$executeRaw`SELECT ${addJob(task, payload, options)}`;
   }
 
-  async insertAndEnqueue<N extends string>(
-    insert: Prisma.Sql,
+  async recordAndEnqueue<T, N extends string>(
     task: N,
-    payload: JobPayload<N>,
-    options: EnqueueOptions = {},
-  ): Promise<boolean> {
-    // A data-modifying CTE: the job is added for the inserted row only, in the statement's own transaction.
-    // Prepared once a connection (a webhook's acknowledgement is a hot path).
-    const rows = await preparedQuery<unknown>(
+    build: (enqueueAll: (rows: Prisma.Sql) => Prisma.Sql) => Prisma.Sql,
+    options: { maxAttempts?: number } = {},
+  ): Promise<T[]> {
+    const maxAttempts = options.maxAttempts ?? maxAttemptsOf(task);
+    // graphile-worker's add_jobs: one call for all the jobs (its per-call work, the task lookup and the
+    // queue rows, is paid once a statement instead of once a job). Prepared once a connection.
+    return await preparedQuery<T>(
       this.db,
-      Prisma.sql`
-      WITH inserted AS (${insert})
-      SELECT ${addJob(task, payload, options)} FROM inserted`,
+      build(
+        (rows) => Prisma.sql`graphile_worker.add_jobs((
+          SELECT array_agg(ROW(${task}::text, r.payload, r.queue_name, NULL::timestamptz,
+            ${maxAttempts}::int, r.job_key, NULL::int, NULL::text[])::graphile_worker.job_spec)
+          FROM (${rows}) AS r))`,
+      ),
     );
-    return rows.length > 0;
   }
 }
 

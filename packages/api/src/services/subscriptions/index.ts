@@ -9,8 +9,13 @@ export { pauseSubscription, resumePausedSubscription } from "./pause.ts";
 export {
   processStripeEvent,
   receiveStripeWebhook,
+  recordStripeEvents,
   replayStripeEvent,
   STRIPE_EVENT_MAX_ATTEMPTS,
+  StripeWebhookInbox,
+  type StripeWebhookInput,
+  type VerifiedStripeEvent,
+  verifyStripeWebhook,
 } from "./stripe-webhooks.ts";
 /** Every subscription action, as the package exports them to the REST routes (`subscriptions.subscribe`, …). */
 export * as subscriptions from "./subscriptions.ts";

@@ -4,6 +4,7 @@
 import { Prisma } from "@minutely/db";
 import type { Ports } from "../../context.ts";
 import { AppError } from "../../errors.ts";
+import { GroupCommit, type GroupCommitOptions } from "../../group-commit.ts";
 import { classifyFailure } from "../../jobs/failure-kind.ts";
 import { TASKS } from "../../jobs/tasks.ts";
 import { ProviderResourceMissingError } from "../../ports/billing.ts";
@@ -25,20 +26,37 @@ import { notifyTrialEnded, notifyTrialWillEnd } from "./trials.ts";
 /** How often the queue tries an event before giving up (a failed event below this is still retried). */
 export const STRIPE_EVENT_MAX_ATTEMPTS = TASKS["process-stripe-event"].maxAttempts;
 
-export async function receiveStripeWebhook(
-  ports: Ports,
-  input: {
-    rawBody: Buffer;
-    signature: string | undefined;
-    secret: string;
-    /**
-     * When the request arrived, by the wall clock (default: now). Stripe signs with real time, even for a
-     * customer on a test clock, so the signature's tolerance is measured against real time, not ports.clock
-     * (which tests fix and billing simulations move).
-     */
-    receivedAt?: Date;
-  },
-): Promise<{ id: string; duplicate: boolean }> {
+/** What a webhook request brings: its exact bytes and the Stripe-Signature header. */
+export interface StripeWebhookInput {
+  rawBody: Buffer;
+  signature: string | undefined;
+  secret: string;
+  /**
+   * When the request arrived, by the wall clock (default: now). Stripe signs with real time, even for a
+   * customer on a test clock, so the signature's tolerance is measured against real time, not ports.clock
+   * (which tests fix and billing simulations move).
+   */
+  receivedAt?: Date;
+}
+
+/** A signed event, checked and ready to be recorded. */
+export interface VerifiedStripeEvent {
+  id: string;
+  type: string;
+  created: Date;
+  /** The body as Stripe sent it (the route refused anything that is not a JSON Stripe event). */
+  payload: string;
+  /** ports.clock's now when it arrived (stripe_event.received_at). */
+  receivedAt: Date;
+  /** The queue of its processing job (one per Stripe customer, see eventQueue). */
+  queueName: string | null;
+}
+
+/** Checks the signature on the raw body (400 naming `stripe-signature` otherwise); touches no database. */
+export function verifyStripeWebhook(
+  ports: Pick<Ports, "billing" | "clock">,
+  input: StripeWebhookInput,
+): VerifiedStripeEvent {
   if (!input.signature)
     throw new AppError("BAD_REQUEST", "Missing Stripe-Signature header.", "stripe-signature");
   let event: ReturnType<Ports["billing"]["parseWebhook"]>;
@@ -52,22 +70,103 @@ export async function receiveStripeWebhook(
   } catch {
     throw new AppError("BAD_REQUEST", "Invalid Stripe signature.", "stripe-signature");
   }
-  // Recorded and queued in one statement: a duplicate delivery inserts nothing and queues nothing. The body
-  // is stored as Stripe sent it (the route refused anything that is not a JSON Stripe event).
-  const inserted = await ports.queue.insertAndEnqueue(
-    Prisma.sql`INSERT INTO stripe_event (id, type, payload, stripe_created_at, received_at)
-      VALUES (${event.id}, ${event.type}, ${input.rawBody.toString("utf8")}::jsonb, ${event.created}, ${ports.clock.now()})
-      ON CONFLICT (id) DO NOTHING
-      RETURNING id`,
-    "process-stripe-event",
-    { eventId: event.id },
-    {
-      jobKey: `stripe-event:${event.id}`,
-      maxAttempts: STRIPE_EVENT_MAX_ATTEMPTS,
-      queueName: eventQueue(event.object),
-    },
+  return {
+    id: event.id,
+    type: event.type,
+    created: event.created,
+    payload: input.rawBody.toString("utf8"),
+    receivedAt: ports.clock.now(),
+    queueName: eventQueue(event.object) ?? null,
+  };
+}
+
+/**
+ * Records events and queues each one recorded for processing, all in one statement: an event already
+ * recorded (a redelivery), or repeated earlier in `events`, inserts nothing and queues nothing. True for
+ * each event this call recorded, in order. Rows are inserted in id order, so two calls with overlapping
+ * events wait for each other instead of deadlocking.
+ */
+export async function recordStripeEvents(
+  ports: Pick<Ports, "queue">,
+  events: readonly VerifiedStripeEvent[],
+): Promise<boolean[]> {
+  if (events.length === 0) return [];
+  const rows = JSON.stringify(
+    events.map((e) => [
+      e.id,
+      e.type,
+      e.payload,
+      e.created.toISOString(),
+      e.receivedAt.toISOString(),
+      e.queueName,
+    ]),
   );
+  const recorded = await ports.queue.recordAndEnqueue<{ id: string }, "process-stripe-event">(
+    "process-stripe-event",
+    (enqueueAll) => Prisma.sql`
+      WITH input AS MATERIALIZED (
+        SELECT DISTINCT ON (i.v->>0) i.v->>0 AS id, i.v->>1 AS type, (i.v->>2)::jsonb AS payload,
+          (i.v->>3)::timestamptz AS created, (i.v->>4)::timestamptz AS received_at, i.v->>5 AS queue_name
+        FROM jsonb_array_elements(${rows}::jsonb) WITH ORDINALITY AS i(v, n)
+        ORDER BY i.v->>0, i.n
+      ), inserted AS (
+        INSERT INTO stripe_event (id, type, payload, stripe_created_at, received_at)
+        SELECT id, type, payload, created, received_at FROM input ORDER BY id
+        ON CONFLICT (id) DO NOTHING
+        RETURNING id
+      ), jobs AS (
+        SELECT count(*) AS n FROM ${enqueueAll(Prisma.sql`
+          SELECT json_build_object('eventId', input.id) AS payload, 'stripe-event:' || input.id AS job_key,
+            input.queue_name
+          FROM inserted JOIN input ON input.id = inserted.id
+          ORDER BY input.id`)}
+      )
+      SELECT inserted.id FROM inserted, jobs`,
+    { maxAttempts: STRIPE_EVENT_MAX_ATTEMPTS },
+  );
+  const inserted = new Set(recorded.map((r) => r.id));
+  // Only an event's first occurrence in `events` counts as recorded by this call.
+  const seen = new Set<string>();
+  return events.map((e) => {
+    const first = !seen.has(e.id);
+    seen.add(e.id);
+    return first && inserted.has(e.id);
+  });
+}
+
+/** Verifies, records and queues one delivery (the webhook route groups concurrent ones: StripeWebhookInbox). */
+export async function receiveStripeWebhook(
+  ports: Ports,
+  input: StripeWebhookInput,
+): Promise<{ id: string; duplicate: boolean }> {
+  const event = verifyStripeWebhook(ports, input);
+  const [inserted] = await recordStripeEvents(ports, [event]);
   return { id: event.id, duplicate: !inserted };
+}
+
+/**
+ * The webhook route's acknowledgements with group commit (group-commit.ts): deliveries that arrive while the
+ * write slots are busy are recorded together in one statement, their jobs queued in one call, each delivery
+ * answered as if alone (a redelivery still says duplicate) and only once its event is committed.
+ */
+export class StripeWebhookInbox {
+  private readonly groups: GroupCommit<VerifiedStripeEvent, boolean>;
+
+  constructor(
+    private readonly ports: Ports,
+    options: GroupCommitOptions<VerifiedStripeEvent> = {},
+  ) {
+    this.groups = new GroupCommit((events) => recordStripeEvents(ports, events), {
+      maxGroupSize: 200,
+      ...options,
+    });
+  }
+
+  async receive(input: StripeWebhookInput): Promise<{ id: string; duplicate: boolean }> {
+    const event = verifyStripeWebhook(this.ports, input);
+    const inserted = await this.groups.submit(event);
+    return { id: event.id, duplicate: !inserted };
+  }
 }
 
 type StripeObject = {
