@@ -157,7 +157,10 @@ export class StripeWebhookInbox {
     options: GroupCommitOptions<VerifiedStripeEvent> = {},
   ) {
     this.groups = new GroupCommit((events) => recordStripeEvents(ports, events), {
-      maxGroupSize: 200,
+      // Bounded by bytes (an event is up to 1 MiB, the route's body limit; most are a few kB): one statement
+      // carries at most about 2 MiB of events, or a single larger one.
+      maxGroupSize: 2 * 1024 * 1024,
+      sizeOf: (event) => Buffer.byteLength(event.payload),
       ...options,
     });
   }
