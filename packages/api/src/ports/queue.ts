@@ -19,6 +19,13 @@ export interface EnqueueOptions {
   queueName?: string;
 }
 
+/** One job of `enqueueMany`. */
+export interface QueuedJob<N extends string = string> {
+  task: N;
+  payload: JobPayload<N>;
+  options?: EnqueueOptions;
+}
+
 /** Background work, shared by every API and worker replica through PostgreSQL. */
 export interface JobQueue {
   enqueue<N extends string>(
@@ -27,6 +34,12 @@ export interface JobQueue {
     options?: EnqueueOptions,
     db?: Db,
   ): Promise<void>;
+  /**
+   * Several jobs in one statement (graphile-worker's add_jobs: its per-call work, the task and queue
+   * lookups, paid once). Jobs with the same key must not repeat in one call (the later would replace the
+   * earlier anyway): the caller passes each key once.
+   */
+  enqueueMany(jobs: readonly QueuedJob[], db?: Db): Promise<void>;
   /**
    * Records rows and queues a job for each row really recorded, in one statement (one round trip, no
    * interactive transaction): for hot paths that record something once and hand it to a job, like
@@ -53,6 +66,29 @@ export class PostgresJobQueue implements JobQueue {
     db: Db = this.db,
   ): Promise<void> {
     await db.$executeRaw`SELECT ${addJob(task, payload, options)}`;
+  }
+
+  async enqueueMany(jobs: readonly QueuedJob[], db: Db = this.db): Promise<void> {
+    if (jobs.length === 0) return;
+    if (jobs.length === 1) {
+      const [job] = jobs as [QueuedJob];
+      await this.enqueue(job.task, job.payload, job.options, db);
+      return;
+    }
+    const keys = jobs.map((j) => j.options?.jobKey).filter((k): k is string => k !== undefined);
+    if (new Set(keys).size !== keys.length) throw new Error("enqueueMany: a job key repeats in one call");
+    const specs = JSON.stringify(
+      jobs.map((j) => ({
+        identifier: j.task,
+        payload: j.payload,
+        queue_name: j.options?.queueName ?? null,
+        run_at: j.options?.runAt?.toISOString() ?? null,
+        max_attempts: j.options?.maxAttempts ?? maxAttemptsOf(j.task),
+        job_key: j.options?.jobKey ?? null,
+      })),
+    );
+    await db.$executeRaw`SELECT count(*) FROM graphile_worker.add_jobs(
+      array(SELECT json_populate_recordset(NULL::graphile_worker.job_spec, ${specs}::json)))`;
   }
 
   async recordAndEnqueue<T, N extends string>(

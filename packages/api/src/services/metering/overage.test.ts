@@ -82,6 +82,24 @@ async function overageReported(accountId: string) {
 }
 
 describe("overage billing", () => {
+  it("queues one report for each account a batch takes into overage, and bills each once", async () => {
+    const accounts = await Promise.all([stripeCustomer(), stripeCustomer(), stripeCustomer("Enterprise")]);
+    // One batch: Pro includes 3,000 minutes (3,100: 100 over), Enterprise 10,000 (10,050: 50 over).
+    await ingestUsageEvents(ports, [
+      ...callsOf(accounts[0].accountId, 3_100, new Date("2026-11-20T10:00:00Z")),
+      ...callsOf(accounts[1].accountId, 3_100, new Date("2026-11-20T10:00:00Z")),
+      ...callsOf(accounts[2].accountId, 10_050, new Date("2026-11-20T10:00:00Z")),
+    ]);
+    const queued = (await queuedJobs(db, "report-overage")).filter((j) =>
+      accounts.some((a) => a.accountId === j.payload.accountId),
+    );
+    expect(queued.map((j) => j.payload.accountId).sort()).toEqual(accounts.map((a) => a.accountId).sort());
+    await runJobsWithoutFailures(ports);
+    for (const { accountId } of accounts) {
+      expect(await overageReported(accountId)).toBe(accountId === accounts[2].accountId ? 50 : 100);
+    }
+  });
+
   it("adds the minutes beyond the limit to the next invoice once, however often the jobs run", async () => {
     const { accountId, customerId, subscriptionId } = await stripeCustomer();
     // Pro includes 3,000 minutes: 3,100 used is 100 minutes of overage at $0.03.

@@ -36,7 +36,7 @@ import {
   spendCapMinutes,
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
-import type { JobQueue } from "../../ports/queue.ts";
+import type { JobQueue, QueuedJob } from "../../ports/queue.ts";
 import { drawFromPacks } from "./pack-draws.ts";
 import { lockPeriod, recordPeriodSpendCapSql } from "./period-plans.ts";
 import { isCurrentPeriodOf, nowFor } from "./periods.ts";
@@ -53,6 +53,15 @@ export function reportOverageJobKey(accountId: string, periodStart: Date): strin
 }
 
 /** Asks for the period's unreported overage to be reported (deduplicated per account and period). */
+/** The job that reports an account's period's overage (one pending per account and period: its key). */
+export function overageReportJob(accountId: string, periodStart: Date): QueuedJob<"report-overage"> {
+  return {
+    task: "report-overage",
+    payload: { accountId, periodStart: periodStart.toISOString() },
+    options: { jobKey: reportOverageJobKey(accountId, periodStart) },
+  };
+}
+
 export async function enqueueOverageReport(
   queue: JobQueue,
   accountId: string,

@@ -271,9 +271,14 @@ async function insertAlerts(
     const current = toEmail.get(key);
     if (!current || row.threshold_percent > current.threshold_percent) toEmail.set(key, row);
   }
-  for (const { id } of toEmail.values()) {
-    await queue.enqueue("send-usage-alert-email", { alertId: id }, { jobKey: `usage-alert-email:${id}` }, tx);
-  }
+  await queue.enqueueMany(
+    [...toEmail.values()].map(({ id }) => ({
+      task: "send-usage-alert-email",
+      payload: { alertId: id },
+      options: { jobKey: `usage-alert-email:${id}` },
+    })),
+    tx,
+  );
   return inserted.map((row) => row.id);
 }
 

@@ -43,9 +43,10 @@ import {
   spendCapMinutes,
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
+import type { QueuedJob } from "../../ports/queue.ts";
 import { isUuid } from "../ids.ts";
 import { date, int, intOrNull, rows, text, textOrNull } from "../json-rows.ts";
-import { enqueueOverageReport } from "./overage.ts";
+import { overageReportJob } from "./overage.ts";
 import { drawFromPacks } from "./pack-draws.ts";
 import {
   PERIOD_PLAN_COLUMNS,
@@ -714,6 +715,8 @@ async function writeBatch(
       nowFor(delta.subscription, now),
     );
   }
+  // The overage reports to make, queued together (one statement for the group's accounts in overage).
+  const overageReports: QueuedJob[] = [];
   for (const { row, delta, plan } of rollups) {
     if (plan.overagePrice === null) continue;
     // Only what the customer's budget still pays for is reported (a raised budget enqueues its own report),
@@ -723,8 +726,9 @@ async function writeBatch(
       spendCapMinutes(spendCaps.get(delta.accountId) ?? null, plan.overagePrice),
     );
     if (billable > row.overage_reported) {
-      await enqueueOverageReport(queue, delta.accountId, delta.periodStart, tx);
+      overageReports.push(overageReportJob(delta.accountId, delta.periodStart));
     }
   }
+  await queue.enqueueMany(overageReports, tx);
   return { inserted, stored };
 }
