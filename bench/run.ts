@@ -488,6 +488,7 @@ async function main() {
     const best = await rawBest(DURATION, () => rawInsert(batch));
     const baseline = best.rate;
     const measured = stored / DURATION;
+    log(`  ${fmt(api1.rps)} requests/s, ${fmt(measured)} events stored/s`);
     const ratio = measured / baseline;
     const target = batch === 1 ? TARGETS.ingestionSingle : TARGETS.ingestionBatch;
     rows.push({
