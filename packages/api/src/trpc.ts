@@ -1,11 +1,11 @@
 import { isDatabaseUnavailable } from "@minutely/db";
 import { initTRPC, TRPCError } from "@trpc/server";
-import superjson from "superjson";
 import { ZodError, z } from "zod";
 import type { Context } from "./context.ts";
 import { AppError, DATABASE_UNAVAILABLE, toTRPCError } from "./errors.ts";
 import { type IdempotencyOptions, runIdempotently } from "./idempotency.ts";
 import { type AccountRole, isAccountRole, procedureAccess, roleRefusal } from "./permissions.ts";
+import { wireTransformer } from "./wire.ts";
 
 /**
  * A zod error's problems as (field, message) pairs. An unknown key is named by its own path (`accountId`,
@@ -26,7 +26,9 @@ function issuesOf(error: ZodError): { field: string; message: string }[] {
 const UNSAFE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
 const t = initTRPC.context<Context>().create({
-  transformer: superjson,
+  // superjson on the wire both ways; answers written without its generic walk (wire.ts), byte for byte
+  // what superjson writes.
+  transformer: wireTransformer,
   // Subscriptions (live usage) are server-sent events: a ping keeps proxies from closing a quiet stream,
   // and a client that hears nothing (not even a ping) for 25 s reconnects, resuming from its last event id.
   sse: { ping: { enabled: true, intervalMs: 10_000 }, client: { reconnectAfterInactivityMs: 25_000 } },
