@@ -5,7 +5,7 @@ import type { Db } from "./db.ts";
 /** Statement names by SQL text: a name is PostgreSQL's handle for a statement prepared on a connection. */
 const names = new Map<string, string>();
 
-function statementName(text: string): string {
+export function statementName(text: string): string {
   let name = names.get(text);
   if (name === undefined) {
     name = `m_${createHash("sha1").update(text).digest("hex").slice(0, 20)}`;

@@ -1,7 +1,7 @@
 import { type Database, Prisma } from "@minutely/db";
-import type { Db } from "../db.ts";
 import { maxAttemptsOf, type TaskName, type TaskPayloadInput } from "../jobs/tasks.ts";
 import { preparedQuery } from "../prepared.ts";
+import type { SqlTransaction } from "../sql-transaction.ts";
 
 /**
  * The payload of a job of `task`: the task's payload type for the product's tasks (jobs/tasks.ts), any
@@ -32,14 +32,14 @@ export interface JobQueue {
     task: N,
     payload: JobPayload<N>,
     options?: EnqueueOptions,
-    db?: Db,
+    db?: SqlTransaction,
   ): Promise<void>;
   /**
    * Several jobs in one statement (graphile-worker's add_jobs: its per-call work, the task and queue
    * lookups, paid once). Jobs with the same key must not repeat in one call (the later would replace the
    * earlier anyway): the caller passes each key once.
    */
-  enqueueMany(jobs: readonly QueuedJob[], db?: Db): Promise<void>;
+  enqueueMany(jobs: readonly QueuedJob[], db?: SqlTransaction): Promise<void>;
   /**
    * Records rows and queues a job for each row really recorded, in one statement (one round trip, no
    * interactive transaction): for hot paths that record something once and hand it to a job, like
@@ -63,12 +63,12 @@ export class PostgresJobQueue implements JobQueue {
     task: N,
     payload: JobPayload<N>,
     options: EnqueueOptions = {},
-    db: Db = this.db,
+    db: SqlTransaction = this.db,
   ): Promise<void> {
     await db.$executeRaw`SELECT ${addJob(task, payload, options)}`;
   }
 
-  async enqueueMany(jobs: readonly QueuedJob[], db: Db = this.db): Promise<void> {
+  async enqueueMany(jobs: readonly QueuedJob[], db: SqlTransaction = this.db): Promise<void> {
     if (jobs.length === 0) return;
     if (jobs.length === 1) {
       const [job] = jobs as [QueuedJob];

@@ -13,6 +13,7 @@
 import { allocatePackDraw, type PackGrantBalance } from "@minutely/domain";
 import type { Db } from "../../db.ts";
 import type { JobQueue } from "../../ports/queue.ts";
+import type { SqlTransaction } from "../../sql-transaction.ts";
 
 export interface PeriodPackState {
   accountId: string;
@@ -44,7 +45,7 @@ export function packDrawNeeded(state: Omit<PeriodPackState, "accountId" | "perio
  * when nothing is needed.
  */
 export async function drawFromPacks(
-  tx: Db,
+  tx: SqlTransaction,
   queue: JobQueue,
   state: PeriodPackState,
   now: Date,
@@ -100,7 +101,7 @@ export function enqueuePackTopUp(
   return queue.enqueue("pack-top-up", { accountId }, { jobKey: `pack-top-up:${accountId}` }, db);
 }
 
-async function autoTopUpOn(tx: Db, state: PeriodPackState): Promise<boolean> {
+async function autoTopUpOn(tx: SqlTransaction, state: PeriodPackState): Promise<boolean> {
   if (state.autoTopUp !== undefined) return state.autoTopUp;
   const [row] = await tx.$queryRaw<{ on: boolean }[]>`
     SELECT true AS on FROM account WHERE id = ${state.accountId}::uuid

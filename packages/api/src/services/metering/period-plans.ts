@@ -10,6 +10,7 @@ import {
   type VersionedPeriodPlan,
 } from "@minutely/domain";
 import type { Db } from "../../db.ts";
+import type { SqlTransaction } from "../../sql-transaction.ts";
 import { isCurrentPeriodOf } from "./periods.ts";
 import { loadMeteringSubscription, type MeteringSubscription } from "./subscription.ts";
 
@@ -76,7 +77,7 @@ export interface PeriodPlanSettlement {
  * is what they hold and the write cannot deadlock. Returns the governing plan of each, in input order.
  */
 export async function settlePeriodPlans(
-  tx: Db,
+  tx: SqlTransaction,
   periods: readonly PeriodPlanSettlement[],
 ): Promise<(PeriodPlan | null)[]> {
   const changes: { accountId: string; periodStart: Date; plan: VersionedPeriodPlan }[] = [];
@@ -97,7 +98,7 @@ function withoutVersion({ version: _version, ...terms }: VersionedPeriodPlan): P
 }
 
 async function writePeriodPlans(
-  tx: Db,
+  tx: SqlTransaction,
   changes: readonly { accountId: string; periodStart: Date; plan: VersionedPeriodPlan }[],
 ): Promise<void> {
   await tx.$executeRaw`

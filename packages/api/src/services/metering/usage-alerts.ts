@@ -2,7 +2,7 @@
 // account, period and threshold, shown in the app and emailed through the mailer port. Spend cap alerts
 // (kind `spend_cap`, 50/80/100% of the customer's overage budget) go the same way, once per period and
 // budget amount each (a new budget's thresholds fire again), checked on usage and when the budget changes.
-import { type Prisma, transactionLock, type UsageAlert, type UsageAlertKind } from "@minutely/db";
+import { transactionLock, type UsageAlert, type UsageAlertKind } from "@minutely/db";
 import {
   crossedSpendCapThresholds,
   crossedThresholds,
@@ -18,6 +18,7 @@ import {
 import type { Ports } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import type { JobQueue } from "../../ports/queue.ts";
+import type { SqlTransaction } from "../../sql-transaction.ts";
 import { lockLiveAccount } from "../live-account.ts";
 import { ownerOf } from "../owner.ts";
 import { loadAccountPeriod } from "./periods.ts";
@@ -145,7 +146,7 @@ export interface PeriodUsageChange {
  * fire again when usage crosses them.
  */
 export async function recordCrossedAlerts(
-  tx: Prisma.TransactionClient,
+  tx: SqlTransaction,
   queue: JobQueue,
   changes: readonly PeriodUsageChange[],
   now: Date,
@@ -244,7 +245,7 @@ interface AlertColumns {
 }
 
 async function insertAlerts(
-  tx: Prisma.TransactionClient,
+  tx: SqlTransaction,
   queue: JobQueue,
   { accountIds, periodStarts, percents, kinds, used, limits, budgets, messages, now }: AlertColumns,
 ): Promise<string[]> {
@@ -289,7 +290,7 @@ async function insertAlerts(
  * are paused) and enqueues the email of the highest, as a usage update would.
  */
 export async function recordSpendCapChangeAlerts(
-  tx: Prisma.TransactionClient,
+  tx: SqlTransaction,
   queue: JobQueue,
   change: {
     accountId: string;

@@ -31,7 +31,7 @@
 // index, and a foreign key from each event to its key row (with its started_at) lets no call have two
 // events, even reported with two started_at in two partitions (docs/usage-partitions.md).
 // Every statement touches rows in key order, so concurrent batches cannot deadlock.
-import { type Prisma, sqlStateOf } from "@minutely/db";
+import { sqlStateOf } from "@minutely/db";
 import {
   billableMinutes,
   billableOverageMinutes,
@@ -44,6 +44,7 @@ import {
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import type { QueuedJob } from "../../ports/queue.ts";
+import { type SqlTransaction, withSqlTransaction } from "../../sql-transaction.ts";
 import { isUuid } from "../ids.ts";
 import { date, int, intOrNull, rows, text, textOrNull } from "../json-rows.ts";
 import { overageReportJob } from "./overage.ts";
@@ -372,18 +373,16 @@ async function ingestBatch(
   const written =
     candidates.length === 0
       ? { inserted: new Set<string>(), stored: new Map<string, StoredCall>() }
-      : await ports.db.$transaction(
-          (tx) =>
-            writeBatch(
-              tx,
-              ports.queue,
-              candidates,
-              thresholds,
-              spendCaps,
-              { packAccounts, autoTopUpAccounts },
-              wallNow,
-            ),
-          METERING_TX_OPTIONS,
+      : await withSqlTransaction(ports.db, METERING_TX_OPTIONS, (tx) =>
+          writeBatch(
+            tx,
+            ports.queue,
+            candidates,
+            thresholds,
+            spendCaps,
+            { packAccounts, autoTopUpAccounts },
+            wallNow,
+          ),
         );
 
   for (const c of candidates) {
@@ -452,7 +451,7 @@ type UpdatedRollup = {
  * plan the period already records).
  */
 async function governedRollups(
-  tx: Prisma.TransactionClient,
+  tx: SqlTransaction,
   updated: readonly UpdatedRollup[],
   periods: ReadonlyMap<string, PeriodDelta>,
 ): Promise<{ row: UpdatedRollup; delta: PeriodDelta; plan: PeriodPlan }[]> {
@@ -481,7 +480,7 @@ async function governedRollups(
 }
 
 async function writeBatch(
-  tx: Prisma.TransactionClient,
+  tx: SqlTransaction,
   queue: Ports["queue"],
   candidates: readonly Candidate[],
   thresholds: readonly { accountId: string; percent: number }[],
