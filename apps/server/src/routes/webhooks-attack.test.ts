@@ -76,7 +76,7 @@ describe("signed bodies PostgreSQL cannot store", () => {
     const payload = event("evt_long_type", {}, { type: `customer.${"x".repeat(150)}` });
     const response = await post(payload);
     expect(response.statusCode, response.body).toBe(400);
-    expect(response.json().fields).toHaveProperty("event.type");
+    expect(response.json().fields).toEqual({ type: "is too long (at most 120 characters)" });
     expect(await db.stripeEvent.count({ where: { id: "evt_long_type" } })).toBe(0);
   });
 

@@ -14,8 +14,16 @@ const MAX_UNIX_SECONDS = 253_402_300_799;
  */
 const ZStripeEventEnvelopeSchema = z.object(
   {
-    id: z.string({ error: "is required" }).min(1, "is required").max(255, "is too long"),
-    type: z.string({ error: "is required" }).min(1, "is required").max(255, "is too long"),
+    // stripe_event.id is varchar(255).
+    id: z
+      .string({ error: "is required" })
+      .min(1, "is required")
+      .max(255, "is too long (at most 255 characters)"),
+    // stripe_event.type is varchar(120) (Stripe's longest type is under 60 characters).
+    type: z
+      .string({ error: "is required" })
+      .min(1, "is required")
+      .max(120, "is too long (at most 120 characters)"),
     created: z
       .number({ error: "must be a Unix timestamp" })
       .int("must be a Unix timestamp")
