@@ -91,6 +91,15 @@ describe("signed bodies PostgreSQL cannot store", () => {
     expect(response.body).toMatch(/customer/);
     expect(await db.stripeEvent.count({ where: { id: "evt_long_customer" } })).toBe(0);
     expect(await jobs("evt_long_customer")).toEqual([]);
+    // The longest a queue name may be (128 characters) is taken.
+    const longest = `cus_${"x".repeat(128 - "stripe-customer:cus_".length)}`;
+    const atLimit = await post(
+      event("evt_longest_customer", { id: "in_2", object: "invoice", customer: longest }),
+    );
+    expect(atLimit.statusCode, atLimit.body).toBe(200);
+    expect(await jobs("evt_longest_customer")).toEqual([
+      { key: "stripe-event:evt_longest_customer", queue_name: `stripe-customer:${longest}` },
+    ]);
   });
 
   it.each([
