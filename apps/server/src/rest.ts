@@ -118,6 +118,77 @@ export function jsonTextProblem(text: string): string | null {
   return null;
 }
 
+/** PostgreSQL's numeric, which jsonb stores every JSON number as: the highest power of ten of a leading
+ * digit (131,072 digits before the point), the most digits after the point as written (trailing zeros
+ * count), and the exponent's magnitude it refuses before anything else (INT_MAX / 2). */
+const NUMERIC_MAX_POWER = 131_071;
+const NUMERIC_MAX_SCALE = 16_383;
+const NUMERIC_MAX_EXPONENT = 1_073_741_823;
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/**
+ * The first number of a JSON text (already known to be valid JSON) that PostgreSQL's jsonb cannot store
+ * (`1e200000`, `1e-20000`, 140,000 digits: "value overflows numeric format"), described, or null. For
+ * bodies stored as they were sent (Stripe's events): JSON.parse takes such a number (as Infinity or 0),
+ * the insert would not.
+ */
+export function jsonNumberProblem(text: string): string | null {
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) {
+      inString = true;
+      continue;
+    }
+    if (c !== 0x2d && !isDigit(c)) continue;
+    const start = i;
+    if (c === 0x2d) i++;
+    const intStart = i;
+    while (isDigit(text.charCodeAt(i))) i++;
+    const intDigits = text.slice(intStart, i);
+    let fracDigits = "";
+    if (text.charCodeAt(i) === 0x2e) {
+      const fracStart = ++i;
+      while (isDigit(text.charCodeAt(i))) i++;
+      fracDigits = text.slice(fracStart, i);
+    }
+    let exponent = 0;
+    if (text.charCodeAt(i) === 0x65 || text.charCodeAt(i) === 0x45) {
+      i++;
+      const negative = text.charCodeAt(i) === 0x2d;
+      if (negative || text.charCodeAt(i) === 0x2b) i++;
+      const expStart = i;
+      while (isDigit(text.charCodeAt(i))) i++;
+      const digits = text.slice(expStart, i).replace(/^0+/, "");
+      const magnitude = digits.length > 10 ? Number.POSITIVE_INFINITY : Number(digits || "0");
+      exponent = negative ? -magnitude : magnitude;
+    }
+    const number = text.slice(start, Math.min(i, start + 24)) + (i - start > 24 ? "…" : "");
+    const leadingInt = intDigits.search(/[1-9]/);
+    const leadingFrac = fracDigits.search(/[1-9]/);
+    const power =
+      leadingInt >= 0
+        ? intDigits.length - 1 - leadingInt + exponent
+        : leadingFrac >= 0
+          ? exponent - leadingFrac - 1
+          : Number.NEGATIVE_INFINITY;
+    if (exponent >= NUMERIC_MAX_EXPONENT || power > NUMERIC_MAX_POWER)
+      return `holds a number too large for PostgreSQL to store (${number}: more than 131,072 digits before the decimal point)`;
+    if (fracDigits.length - exponent > NUMERIC_MAX_SCALE)
+      return `holds a number with more digits after the decimal point than PostgreSQL stores (${number}: more than 16,383)`;
+    i--; // the character after the number is looked at by the next turn
+  }
+  return null;
+}
+
 /** Fastify's JSON parser (prototype poisoning refused) behind jsonTextProblem. */
 const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 

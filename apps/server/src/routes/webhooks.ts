@@ -1,7 +1,7 @@
 import { type Ports, StripeWebhookInbox } from "@minutely/api";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { jsonTextProblem, parse, RestError } from "../rest.ts";
+import { jsonNumberProblem, jsonTextProblem, parse, RestError } from "../rest.ts";
 import { defineRoute } from "./define-route.ts";
 import { errorResponses } from "./openapi-schemas.ts";
 
@@ -51,6 +51,9 @@ function checkEvent(rawBody: Buffer): void {
       message: "The body is not JSON; Stripe sends events as JSON.",
     });
   }
+  const numberProblem = jsonNumberProblem(text);
+  if (numberProblem)
+    throw new RestError(400, { error: "invalid_body", message: `The event ${numberProblem}.` });
   parse(ZStripeEventEnvelopeSchema, json, "event");
 }
 
