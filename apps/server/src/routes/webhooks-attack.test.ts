@@ -1,18 +1,27 @@
 // The Stripe webhook endpoint attacked as a hostile client and a flaky network would: bursts with heavy
 // duplication, one id with two payloads, signed bodies PostgreSQL cannot store mixed into a burst, large
 // bodies, odd content types, and PostgreSQL taken down in the middle of a burst.
+import net from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { processStripeEvent } from "@minutely/api";
 import { testPorts } from "@minutely/api/testing";
 import { createPrismaClient } from "@minutely/db";
 import { startDatabaseProxy } from "@minutely/db/testing";
 import { testDatabase } from "@minutely/db/vitest";
+import { systemClock } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
+import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildTestServer } from "../testing.ts";
+import { startWorker, type WorkerRunner } from "../worker.ts";
 
 const SECRET = "whsec_webhook_attack_secret";
 const { db, url } = await testDatabase();
 const app = await buildTestServer(db, { STRIPE_WEBHOOK_SECRET: SECRET });
-const stripe = testPorts(db, { stripeApiBase: stripeEmulatorUrl() }).stripe;
+const ports = { ...testPorts(db, { stripeApiBase: stripeEmulatorUrl() }), clock: systemClock };
+const stripe = ports.stripe;
+// A second API replica on the same database: its own group commit.
+const replica = await buildTestServer(db, { STRIPE_WEBHOOK_SECRET: SECRET });
 const proxy = await startDatabaseProxy(url);
 // A short circuit cooldown, so the endpoint recovers within the test once the database is back.
 const proxiedDb = createPrismaClient(proxy.url, {
@@ -33,6 +42,7 @@ const hangingDb = createPrismaClient(hangingProxy.url, {
 const hanging = await buildTestServer(hangingDb, { STRIPE_WEBHOOK_SECRET: SECRET });
 afterAll(async () => {
   await app.close();
+  await replica.close();
   await flaky.close();
   await hanging.close();
   await proxiedDb.$disconnect();
@@ -351,5 +361,141 @@ describe("PostgreSQL hung in the middle of a burst", () => {
       if (answers[i]?.statusCode === 200) expect(recorded.has(JSON.parse(payload).id)).toBe(true);
     });
     expect((await jobs("evt_hung_")).length).toBe(recorded.size);
+  });
+});
+
+describe("two API replicas", () => {
+  it("answer the same burst recorded once per event between them", async () => {
+    const payloads = Array.from({ length: 50 }, (_, i) =>
+      event(`evt_replicas_${i}`, { id: `cus_replicas_${i % 6}`, object: "customer" }),
+    );
+    const answers = await Promise.all(
+      payloads.flatMap((payload) => [post(payload), post(payload, { server: replica }), post(payload)]),
+    );
+    expect(answers.map((a) => a.statusCode)).toEqual(answers.map(() => 200));
+    for (let i = 0; i < payloads.length; i++) {
+      const recorded = answers.slice(i * 3, i * 3 + 3).filter((a) => a.json().duplicate === false);
+      expect(recorded, `event ${i}`).toHaveLength(1);
+    }
+    expect(await jobs("evt_replicas_")).toHaveLength(50);
+  });
+});
+
+describe("clients that go away (over a real socket)", () => {
+  function rawRequest(port: number, payload: string, bodyBytes: number): net.Socket {
+    const signature = stripe.webhooks.generateTestHeaderString({ payload, secret: SECRET });
+    const socket = net.connect(port, "127.0.0.1");
+    socket.on("error", () => {});
+    socket.write(
+      `POST /api/webhooks/stripe HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n` +
+        `Stripe-Signature: ${signature}\r\nContent-Length: ${Buffer.byteLength(payload)}\r\n\r\n`,
+    );
+    socket.write(Buffer.from(payload).subarray(0, bodyBytes));
+    return socket;
+  }
+
+  it("records nothing for an upload cut off; a client gone before the answer gets its redelivery answered truly, one job", async () => {
+    const server = await buildTestServer(db, { STRIPE_WEBHOOK_SECRET: SECRET });
+    try {
+      await server.listen({ port: 0, host: "127.0.0.1" });
+      const port = (server.server.address() as net.AddressInfo).port;
+      const cut = event("evt_cut_off", { id: "cus_gone", object: "customer", note: "x".repeat(200_000) });
+      rawRequest(port, cut, 100_000).destroy();
+      const gone = event("evt_gone", { id: "cus_gone", object: "customer" });
+      const socket = rawRequest(port, gone, Buffer.byteLength(gone));
+      socket.destroy();
+      await sleep(500);
+      expect(await db.stripeEvent.count({ where: { id: "evt_cut_off" } })).toBe(0);
+      // Recorded or not (the request may be aborted before its handler runs), its redelivery says which,
+      // and the event is queued once either way.
+      const recordedBefore = await db.stripeEvent.count({ where: { id: "evt_gone" } });
+      const again = await fetch(`http://127.0.0.1:${port}/api/webhooks/stripe`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "stripe-signature": stripe.webhooks.generateTestHeaderString({ payload: gone, secret: SECRET }),
+        },
+        body: gone,
+      });
+      expect(again.status).toBe(200);
+      expect(await again.json()).toEqual({ received: true, duplicate: recordedBefore === 1 });
+      expect(await jobs("evt_gone")).toHaveLength(1);
+      // The cut-off upload, sent whole, is recorded once.
+      const whole = await fetch(`http://127.0.0.1:${port}/api/webhooks/stripe`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "stripe-signature": stripe.webhooks.generateTestHeaderString({ payload: cut, secret: SECRET }),
+        },
+        body: cut,
+      });
+      expect(await whole.json()).toEqual({ received: true, duplicate: false });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("the worker after a burst", () => {
+  it("processes every event once, a customer's one at a time in the order queued", async () => {
+    const payloads = Array.from({ length: 60 }, (_, i) =>
+      event(
+        `evt_work_${String(i).padStart(2, "0")}`,
+        i % 6 === 5
+          ? { id: `pi_work_${i}`, object: "payment_intent", customer: null }
+          : { id: `cus_work_${i % 4}`, object: "customer" },
+      ),
+    );
+    const answers = await Promise.all([...payloads, ...payloads].map((payload) => post(payload)));
+    expect(answers.map((a) => a.statusCode)).toEqual(answers.map(() => 200));
+    const queued = await db.$queryRaw<{ id: bigint; key: string; queue_name: string | null }[]>`
+      SELECT id, key, queue_name FROM graphile_worker.jobs
+      WHERE task_identifier = 'process-stripe-event' AND key LIKE 'stripe-event:evt_work_%' ORDER BY id`;
+    expect(queued).toHaveLength(60);
+    const runs: { eventId: string; queue: string | null; start: number; end: number }[] = [];
+    const queueOf = new Map(queued.map((j) => [j.key.slice("stripe-event:".length), j.queue_name]));
+    let runner: WorkerRunner | undefined;
+    try {
+      runner = await startWorker({
+        connectionString: url,
+        concurrency: 4,
+        ports,
+        log: pino({ level: "silent" }) as never,
+        pollInterval: 100,
+        tasks: {
+          "process-stripe-event": async (payload) => {
+            const { eventId } = payload as { eventId: string };
+            const start = performance.now();
+            await sleep(10);
+            await processStripeEvent(ports, eventId);
+            runs.push({ eventId, queue: queueOf.get(eventId) ?? null, start, end: performance.now() });
+          },
+        },
+      });
+      const deadline = Date.now() + 30_000;
+      while (
+        (await db.stripeEvent.count({ where: { id: { startsWith: "evt_work_" }, status: "processed" } })) < 60
+      ) {
+        if (Date.now() > deadline) throw new Error("the worker did not process the burst");
+        await sleep(50);
+      }
+    } finally {
+      await runner?.stop();
+    }
+    const mine = runs.filter((r) => r.eventId.startsWith("evt_work_"));
+    expect(mine.map((r) => r.eventId).sort()).toEqual(payloads.map((p) => JSON.parse(p).id));
+    for (const queue of new Set(mine.map((r) => r.queue))) {
+      if (queue === null) continue;
+      const inQueue = mine.filter((r) => r.queue === queue);
+      // In the order queued, never two at once.
+      expect(inQueue.map((r) => r.eventId)).toEqual(
+        queued.filter((j) => j.queue_name === queue).map((j) => j.key.slice("stripe-event:".length)),
+      );
+      for (let i = 1; i < inQueue.length; i++) {
+        expect((inQueue[i]?.start ?? 0) >= (inQueue[i - 1]?.end ?? 0), queue).toBe(true);
+      }
+    }
+    const events = await db.stripeEvent.findMany({ where: { id: { startsWith: "evt_work_" } } });
+    expect(events.every((e) => e.status === "processed" && e.attempts === 1)).toBe(true);
   });
 });
