@@ -149,41 +149,51 @@ export function jsonNumberProblem(text: string): string | null {
       continue;
     }
     if (c !== 0x2d && !isDigit(c)) continue;
+    // One pass over the number, allocating nothing (this runs on up to 1 MiB before the signature is checked).
     const start = i;
     if (c === 0x2d) i++;
-    const intStart = i;
-    while (isDigit(text.charCodeAt(i))) i++;
-    const intDigits = text.slice(intStart, i);
-    let fracDigits = "";
+    let leading = -1; // index of the first digit other than 0
+    while (isDigit(text.charCodeAt(i))) {
+      if (leading < 0 && text.charCodeAt(i) !== 0x30) leading = i;
+      i++;
+    }
+    const intEnd = i;
+    let fracDigits = 0;
     if (text.charCodeAt(i) === 0x2e) {
-      const fracStart = ++i;
-      while (isDigit(text.charCodeAt(i))) i++;
-      fracDigits = text.slice(fracStart, i);
+      i++;
+      while (isDigit(text.charCodeAt(i))) {
+        if (leading < 0 && text.charCodeAt(i) !== 0x30) leading = i;
+        fracDigits++;
+        i++;
+      }
     }
     let exponent = 0;
     if (text.charCodeAt(i) === 0x65 || text.charCodeAt(i) === 0x45) {
       i++;
       const negative = text.charCodeAt(i) === 0x2d;
       if (negative || text.charCodeAt(i) === 0x2b) i++;
-      const expStart = i;
-      while (isDigit(text.charCodeAt(i))) i++;
-      const digits = text.slice(expStart, i).replace(/^0+/, "");
-      const magnitude = digits.length > 10 ? Number.POSITIVE_INFINITY : Number(digits || "0");
+      let magnitude = 0;
+      while (isDigit(text.charCodeAt(i))) {
+        // Past NUMERIC_MAX_EXPONENT it only matters that it is: stop counting before precision is lost.
+        if (magnitude < NUMERIC_MAX_EXPONENT) magnitude = magnitude * 10 + (text.charCodeAt(i) - 0x30);
+        i++;
+      }
       exponent = negative ? -magnitude : magnitude;
     }
-    const number = text.slice(start, Math.min(i, start + 24)) + (i - start > 24 ? "…" : "");
-    const leadingInt = intDigits.search(/[1-9]/);
-    const leadingFrac = fracDigits.search(/[1-9]/);
+    // The power of ten of the leading digit (1 in 10.5 is 10^1, in 0.05 is 10^-2); zero has none.
     const power =
-      leadingInt >= 0
-        ? intDigits.length - 1 - leadingInt + exponent
-        : leadingFrac >= 0
-          ? exponent - leadingFrac - 1
-          : Number.NEGATIVE_INFINITY;
-    if (exponent >= NUMERIC_MAX_EXPONENT || power > NUMERIC_MAX_POWER)
-      return `holds a number too large for PostgreSQL to store (${number}: more than 131,072 digits before the decimal point)`;
-    if (fracDigits.length - exponent > NUMERIC_MAX_SCALE)
-      return `holds a number with more digits after the decimal point than PostgreSQL stores (${number}: more than 16,383)`;
+      leading < 0
+        ? Number.NEGATIVE_INFINITY
+        : leading < intEnd
+          ? intEnd - 1 - leading + exponent
+          : exponent - (leading - intEnd);
+    const tooLarge = exponent >= NUMERIC_MAX_EXPONENT || power > NUMERIC_MAX_POWER;
+    if (tooLarge || fracDigits - exponent > NUMERIC_MAX_SCALE) {
+      const number = text.slice(start, Math.min(i, start + 24)) + (i - start > 24 ? "…" : "");
+      return tooLarge
+        ? `holds a number too large for PostgreSQL to store (${number}: more than 131,072 digits before the decimal point)`
+        : `holds a number with more digits after the decimal point than PostgreSQL stores (${number}: more than 16,383)`;
+    }
     i--; // the character after the number is looked at by the next turn
   }
   return null;
