@@ -169,6 +169,30 @@ describe("signed bodies PostgreSQL cannot store", () => {
   );
 });
 
+describe("bytes that are not UTF-8", () => {
+  it("refuses a body that is not UTF-8 text with a 400, though the SDK verifies its signature (it decodes leniently)", async () => {
+    // The SDK checks the signature over the body decoded with U+FFFD for each invalid byte, so any invalid
+    // byte passes for a signed U+FFFD: these bytes are not what was signed.
+    const signedText = event("evt_not_utf8", { id: "cus_utf8", object: "customer", name: "a\ufffdb" });
+    const bytes = Buffer.from(signedText.replace("\ufffd", "\u0001"));
+    bytes[bytes.indexOf(0x01)] = 0xff;
+    const response = await app.inject({
+      method: "POST",
+      url: "/api/webhooks/stripe",
+      headers: {
+        "content-type": "application/json",
+        "stripe-signature": stripe.webhooks.generateTestHeaderString({ payload: signedText, secret: SECRET }),
+      },
+      payload: bytes,
+    });
+    expect(response.statusCode, response.body).toBe(400);
+    expect(response.json().message).toMatch(/UTF-8/);
+    expect(await db.stripeEvent.count({ where: { id: "evt_not_utf8" } })).toBe(0);
+    // The text that was signed is recorded.
+    expect((await post(signedText)).statusCode).toBe(200);
+  });
+});
+
 describe("bursts", () => {
   it("answers hundreds of concurrent deliveries with heavy duplication: one recorded per id, one job each, in its customer's queue", async () => {
     const ids = Array.from({ length: 120 }, (_, i) => `evt_storm_${String(i).padStart(3, "0")}`);
