@@ -202,6 +202,15 @@ export function jsonNumberProblem(text: string): string | null {
 /** Fastify's JSON parser (prototype poisoning refused) behind jsonTextProblem. */
 const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
+/** The bytes as UTF-8 text, or null when they are not (never an invalid byte turned into U+FFFD). */
+export function utf8Text(bytes: Uint8Array): string | null {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
 export function registerJsonBodyParser(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser("error", "error");
   app.removeContentTypeParser("application/json");

@@ -1,7 +1,7 @@
 import { type Ports, StripeWebhookInbox } from "@minutely/api";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { jsonNumberProblem, jsonTextProblem, parse, RestError } from "../rest.ts";
+import { jsonNumberProblem, jsonTextProblem, parse, RestError, utf8Text } from "../rest.ts";
 import { defineRoute } from "./define-route.ts";
 import { errorResponses } from "./openapi-schemas.ts";
 
@@ -39,7 +39,14 @@ const ZStripeEventEnvelopeSchema = z.object(
 
 /** Refuses a body that is not a Stripe event; checked before the signature, so not even a signed one reaches the database. */
 function checkEvent(rawBody: Buffer): void {
-  const text = rawBody.toString("utf8");
+  // Not leniently: the SDK checks the signature over the body decoded with U+FFFD for each invalid byte, so
+  // any invalid byte would pass for a signed U+FFFD (bytes Stripe never signed, recorded as if it had).
+  const text = utf8Text(rawBody);
+  if (text === null)
+    throw new RestError(400, {
+      error: "invalid_body",
+      message: "The event is not valid UTF-8 text; Stripe sends events as UTF-8 JSON.",
+    });
   const problem = jsonTextProblem(text);
   if (problem) throw new RestError(400, { error: "invalid_body", message: `The event ${problem}.` });
   let json: unknown;
@@ -77,7 +84,7 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: Ports & 
       description:
         "400 when the Stripe-Signature header is missing or wrong, or its timestamp is more than 300 s " +
         "from the request's arrival (past or future), or when the body is not a Stripe event PostgreSQL can " +
-        "store (not JSON, a NUL or unpaired surrogate, a type over 120 characters, a customer id over 112, " +
+        "store (not UTF-8, not JSON, a NUL or unpaired surrogate, a type over 120 characters, a customer id over 112, " +
         "a number outside numeric's range); nothing is recorded then.",
       response: {
         200: z.object({ received: z.literal(true), duplicate: z.boolean() }),
