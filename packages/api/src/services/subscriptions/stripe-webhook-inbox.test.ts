@@ -79,8 +79,15 @@ describe("verifyStripeWebhook", () => {
         .queueName,
     ).toBe(`stripe-customer:${longest}`);
     expect(() =>
-      verifyStripeWebhook(ports, delivery("evt_q", { id: `${longest}c`, object: "customer" })),
+      verifyStripeWebhook(
+        ports,
+        delivery("evt_q", { id: "in_q", object: "invoice", customer: `${longest}c` }),
+      ),
     ).toThrow(expect.objectContaining({ code: "BAD_REQUEST", field: "data.object.customer" }));
+    // A customer event names the customer by its own id.
+    expect(() =>
+      verifyStripeWebhook(ports, delivery("evt_q", { id: `${longest}c`, object: "customer" })),
+    ).toThrow(expect.objectContaining({ code: "BAD_REQUEST", field: "data.object.id" }));
   });
 });
 

@@ -76,7 +76,7 @@ export function verifyStripeWebhook(
     throw new AppError(
       "BAD_REQUEST",
       `The event's customer id is longer than ${MAX_QUEUE_NAME_LENGTH - CUSTOMER_QUEUE_PREFIX.length} characters (Stripe's are far shorter).`,
-      "data.object.customer",
+      isCustomer(event.object) ? "data.object.id" : "data.object.customer",
     );
   }
   return {
@@ -206,8 +206,13 @@ function idOf(value: unknown): string | null {
  */
 function eventQueue(eventObject: unknown): string | undefined {
   const object = eventObject as StripeObject | null | undefined;
-  const customerId = object?.object === "customer" ? idOf(object.id) : idOf(object?.customer);
+  const customerId = isCustomer(object) ? idOf(object?.id) : idOf(object?.customer);
   return customerId ? `${CUSTOMER_QUEUE_PREFIX}${customerId}` : undefined;
+}
+
+/** Whether the event is about a customer itself (its id is then the customer's). */
+function isCustomer(eventObject: unknown): boolean {
+  return (eventObject as StripeObject | null | undefined)?.object === "customer";
 }
 
 const CUSTOMER_QUEUE_PREFIX = "stripe-customer:";
