@@ -118,8 +118,98 @@ export function jsonTextProblem(text: string): string | null {
   return null;
 }
 
+/** PostgreSQL's numeric, which jsonb stores every JSON number as: the highest power of ten of a leading
+ * digit (131,072 digits before the point), the most digits after the point as written (trailing zeros
+ * count), and the exponent's magnitude it refuses before anything else (INT_MAX / 2). */
+const NUMERIC_MAX_POWER = 131_071;
+const NUMERIC_MAX_SCALE = 16_383;
+const NUMERIC_MAX_EXPONENT = 1_073_741_823;
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/**
+ * The first number of a JSON text (already known to be valid JSON) that PostgreSQL's jsonb cannot store
+ * (`1e200000`, `1e-20000`, 140,000 digits: "value overflows numeric format"), described, or null. For
+ * bodies stored as they were sent (Stripe's events): JSON.parse takes such a number (as Infinity or 0),
+ * the insert would not.
+ */
+export function jsonNumberProblem(text: string): string | null {
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) {
+      inString = true;
+      continue;
+    }
+    if (c !== 0x2d && !isDigit(c)) continue;
+    // One pass over the number, allocating nothing (this runs on up to 1 MiB before the signature is checked).
+    const start = i;
+    if (c === 0x2d) i++;
+    let leading = -1; // index of the first digit other than 0
+    while (isDigit(text.charCodeAt(i))) {
+      if (leading < 0 && text.charCodeAt(i) !== 0x30) leading = i;
+      i++;
+    }
+    const intEnd = i;
+    let fracDigits = 0;
+    if (text.charCodeAt(i) === 0x2e) {
+      i++;
+      while (isDigit(text.charCodeAt(i))) {
+        if (leading < 0 && text.charCodeAt(i) !== 0x30) leading = i;
+        fracDigits++;
+        i++;
+      }
+    }
+    let exponent = 0;
+    if (text.charCodeAt(i) === 0x65 || text.charCodeAt(i) === 0x45) {
+      i++;
+      const negative = text.charCodeAt(i) === 0x2d;
+      if (negative || text.charCodeAt(i) === 0x2b) i++;
+      let magnitude = 0;
+      while (isDigit(text.charCodeAt(i))) {
+        // Past NUMERIC_MAX_EXPONENT it only matters that it is: stop counting before precision is lost.
+        if (magnitude < NUMERIC_MAX_EXPONENT) magnitude = magnitude * 10 + (text.charCodeAt(i) - 0x30);
+        i++;
+      }
+      exponent = negative ? -magnitude : magnitude;
+    }
+    // The power of ten of the leading digit (1 in 10.5 is 10^1, in 0.05 is 10^-2); zero has none.
+    const power =
+      leading < 0
+        ? Number.NEGATIVE_INFINITY
+        : leading < intEnd
+          ? intEnd - 1 - leading + exponent
+          : exponent - (leading - intEnd);
+    const tooLarge = exponent >= NUMERIC_MAX_EXPONENT || power > NUMERIC_MAX_POWER;
+    if (tooLarge || fracDigits - exponent > NUMERIC_MAX_SCALE) {
+      const number = text.slice(start, Math.min(i, start + 24)) + (i - start > 24 ? "…" : "");
+      return tooLarge
+        ? `holds a number too large for PostgreSQL to store (${number}: more than 131,072 digits before the decimal point)`
+        : `holds a number with more digits after the decimal point than PostgreSQL stores (${number}: more than 16,383)`;
+    }
+    i--; // the character after the number is looked at by the next turn
+  }
+  return null;
+}
+
 /** Fastify's JSON parser (prototype poisoning refused) behind jsonTextProblem. */
 const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** The bytes as UTF-8 text, or null when they are not (never an invalid byte turned into U+FFFD). */
+export function utf8Text(bytes: Uint8Array): string | null {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
 
 export function registerJsonBodyParser(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser("error", "error");

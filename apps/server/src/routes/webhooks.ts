@@ -1,7 +1,7 @@
 import { type Ports, StripeWebhookInbox } from "@minutely/api";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { jsonTextProblem, parse, RestError } from "../rest.ts";
+import { jsonNumberProblem, jsonTextProblem, parse, RestError, utf8Text } from "../rest.ts";
 import { defineRoute } from "./define-route.ts";
 import { errorResponses } from "./openapi-schemas.ts";
 
@@ -14,8 +14,16 @@ const MAX_UNIX_SECONDS = 253_402_300_799;
  */
 const ZStripeEventEnvelopeSchema = z.object(
   {
-    id: z.string({ error: "is required" }).min(1, "is required").max(255, "is too long"),
-    type: z.string({ error: "is required" }).min(1, "is required").max(255, "is too long"),
+    // stripe_event.id is varchar(255).
+    id: z
+      .string({ error: "is required" })
+      .min(1, "is required")
+      .max(255, "is too long (at most 255 characters)"),
+    // stripe_event.type is varchar(120) (Stripe's longest type is under 60 characters).
+    type: z
+      .string({ error: "is required" })
+      .min(1, "is required")
+      .max(120, "is too long (at most 120 characters)"),
     created: z
       .number({ error: "must be a Unix timestamp" })
       .int("must be a Unix timestamp")
@@ -31,7 +39,14 @@ const ZStripeEventEnvelopeSchema = z.object(
 
 /** Refuses a body that is not a Stripe event; checked before the signature, so not even a signed one reaches the database. */
 function checkEvent(rawBody: Buffer): void {
-  const text = rawBody.toString("utf8");
+  // Not leniently: the SDK checks the signature over the body decoded with U+FFFD for each invalid byte, so
+  // any invalid byte would pass for a signed U+FFFD (bytes Stripe never signed, recorded as if it had).
+  const text = utf8Text(rawBody);
+  if (text === null)
+    throw new RestError(400, {
+      error: "invalid_body",
+      message: "The event is not valid UTF-8 text; Stripe sends events as UTF-8 JSON.",
+    });
   const problem = jsonTextProblem(text);
   if (problem) throw new RestError(400, { error: "invalid_body", message: `The event ${problem}.` });
   let json: unknown;
@@ -43,6 +58,9 @@ function checkEvent(rawBody: Buffer): void {
       message: "The body is not JSON; Stripe sends events as JSON.",
     });
   }
+  const numberProblem = jsonNumberProblem(text);
+  if (numberProblem)
+    throw new RestError(400, { error: "invalid_body", message: `The event ${numberProblem}.` });
   parse(ZStripeEventEnvelopeSchema, json, "event");
 }
 
@@ -65,7 +83,9 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: Ports & 
       summary: "Stripe webhook endpoint (signed with STRIPE_WEBHOOK_SECRET)",
       description:
         "400 when the Stripe-Signature header is missing or wrong, or its timestamp is more than 300 s " +
-        "from the request's arrival (past or future); nothing is recorded then.",
+        "from the request's arrival (past or future), or when the body is not a Stripe event PostgreSQL can " +
+        "store (not UTF-8, not JSON, a NUL or unpaired surrogate, a type over 120 characters, a customer id over 112, " +
+        "a number outside numeric's range); nothing is recorded then.",
       response: {
         200: z.object({ received: z.literal(true), duplicate: z.boolean() }),
         400: errorResponses[400],

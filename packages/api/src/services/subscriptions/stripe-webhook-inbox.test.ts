@@ -71,6 +71,26 @@ describe("recordStripeEvents", () => {
   });
 });
 
+describe("verifyStripeWebhook", () => {
+  it("refuses a customer id its job queue's name cannot hold (graphile-worker: 128 characters) as a bad request", () => {
+    const longest = "c".repeat(128 - "stripe-customer:".length);
+    expect(
+      verifyStripeWebhook(ports, delivery("evt_q", { id: "in_q", object: "invoice", customer: longest }))
+        .queueName,
+    ).toBe(`stripe-customer:${longest}`);
+    expect(() =>
+      verifyStripeWebhook(
+        ports,
+        delivery("evt_q", { id: "in_q", object: "invoice", customer: `${longest}c` }),
+      ),
+    ).toThrow(expect.objectContaining({ code: "BAD_REQUEST", field: "data.object.customer" }));
+    // A customer event names the customer by its own id.
+    expect(() =>
+      verifyStripeWebhook(ports, delivery("evt_q", { id: `${longest}c`, object: "customer" })),
+    ).toThrow(expect.objectContaining({ code: "BAD_REQUEST", field: "data.object.id" }));
+  });
+});
+
 describe("StripeWebhookInbox", () => {
   it("fails only the delivery the database refuses when it was grouped with others, and records the others", async () => {
     const inbox = new StripeWebhookInbox(ports, { slots: 1 });

@@ -70,13 +70,22 @@ export function verifyStripeWebhook(
   } catch {
     throw new AppError("BAD_REQUEST", "Invalid Stripe signature.", "stripe-signature");
   }
+  const queueName = eventQueue(event.object) ?? null;
+  if (queueName !== null && queueName.length > MAX_QUEUE_NAME_LENGTH) {
+    // graphile-worker refuses a longer queue name (a check constraint): the insert would fail with a 500.
+    throw new AppError(
+      "BAD_REQUEST",
+      `The event's customer id is longer than ${MAX_QUEUE_NAME_LENGTH - CUSTOMER_QUEUE_PREFIX.length} characters (Stripe's are far shorter).`,
+      isCustomer(event.object) ? "data.object.id" : "data.object.customer",
+    );
+  }
   return {
     id: event.id,
     type: event.type,
     created: event.created,
     payload: input.rawBody.toString("utf8"),
     receivedAt: ports.clock.now(),
-    queueName: eventQueue(event.object) ?? null,
+    queueName,
   };
 }
 
@@ -197,9 +206,18 @@ function idOf(value: unknown): string | null {
  */
 function eventQueue(eventObject: unknown): string | undefined {
   const object = eventObject as StripeObject | null | undefined;
-  const customerId = object?.object === "customer" ? idOf(object.id) : idOf(object?.customer);
-  return customerId ? `stripe-customer:${customerId}` : undefined;
+  const customerId = isCustomer(object) ? idOf(object?.id) : idOf(object?.customer);
+  return customerId ? `${CUSTOMER_QUEUE_PREFIX}${customerId}` : undefined;
 }
+
+/** Whether the event is about a customer itself (its id is then the customer's). */
+function isCustomer(eventObject: unknown): boolean {
+  return (eventObject as StripeObject | null | undefined)?.object === "customer";
+}
+
+const CUSTOMER_QUEUE_PREFIX = "stripe-customer:";
+/** The longest queue name graphile-worker takes (`length(queue_name) <= 128` on its job_queues table). */
+const MAX_QUEUE_NAME_LENGTH = 128;
 
 function invoiceSubscriptionId(object: StripeObject): string | null {
   const parent = object.parent as { subscription_details?: { subscription?: unknown } } | null | undefined;
