@@ -12,6 +12,7 @@
 // the error, and the others are written with about 2·log2(group size) extra writes. Callers validate their
 // input before submitting it, so this is a second line of defence, not the way bad input is handled.
 import { isDatabaseUnavailable } from "@minutely/db";
+import { UpstreamUnavailableError } from "./errors.ts";
 
 export interface GroupCommitOptions<Req> {
   /**
@@ -21,7 +22,13 @@ export interface GroupCommitOptions<Req> {
   slots?: number;
   /** The most a group may hold, counted by `sizeOf` (a group always takes at least one request). */
   maxGroupSize?: number;
-  /** A request's size toward `maxGroupSize`: 1 by default. */
+  /**
+   * The most that may wait for a slot, counted by `sizeOf` (10,000 by default): beyond it a request is
+   * refused at once with a 503 to retry (UpstreamUnavailableError), instead of queuing without bound in
+   * memory while the database is slow.
+   */
+  maxWaiting?: number;
+  /** A request's size toward `maxGroupSize` and `maxWaiting`: 1 by default. */
   sizeOf?: (request: Req) => number;
   /**
    * Whether a failed group is worth splitting to find the request that fails it. Not when the database is
@@ -41,7 +48,9 @@ export class GroupCommit<Req, Res> {
   private readonly maxGroupSize: number;
   private readonly sizeOf: (request: Req) => number;
   private readonly isolate: (error: unknown) => boolean;
+  private readonly maxWaiting: number;
   private readonly queue: Waiting<Req, Res>[] = [];
+  private waitingSize = 0;
   private inFlight = 0;
 
   /**
@@ -56,12 +65,23 @@ export class GroupCommit<Req, Res> {
     this.maxGroupSize = options.maxGroupSize ?? 500;
     this.sizeOf = options.sizeOf ?? (() => 1);
     this.isolate = options.isolate ?? ((error) => !isDatabaseUnavailable(error));
+    this.maxWaiting = options.maxWaiting ?? 10_000;
   }
 
   /** Writes one request (grouped with others if the slots are busy); resolves with its own answer. */
   submit(request: Req): Promise<Res> {
+    const size = this.sizeOf(request);
+    if (this.inFlight >= this.slots && this.waitingSize + size > this.maxWaiting) {
+      return Promise.reject(
+        new UpstreamUnavailableError(
+          "The database is not keeping up with the requests; retry in a moment.",
+          5,
+        ),
+      );
+    }
     return new Promise<Res>((resolve, reject) => {
       this.queue.push({ request, resolve, reject });
+      this.waitingSize += size;
       this.pump();
     });
   }
@@ -77,6 +97,7 @@ export class GroupCommit<Req, Res> {
         group.push(next);
         this.queue.shift();
         size += nextSize;
+        this.waitingSize -= nextSize;
       }
       this.inFlight += 1;
       void this.writeGroup(group).finally(() => {

@@ -22,6 +22,8 @@ export interface UsageCoalescerOptions {
   smallBatch?: number;
   /** Events per combined transaction at most. */
   maxEvents?: number;
+  /** Events that may wait for a slot at most (beyond: a 503 to retry). */
+  maxWaiting?: number;
   /**
    * Whether a failed group is worth splitting to find the report that fails it. Not when the database is
    * unavailable (by default): every part would fail the same way, and the retries would add load.
@@ -63,6 +65,8 @@ export class UsageIngestCoalescer {
       {
         slots: options.slots ?? 2,
         maxGroupSize: Math.min(options.maxEvents ?? MAX_EVENTS_PER_BATCH, MAX_EVENTS_PER_BATCH),
+        // 20,000 events may wait for a slot; beyond, a 503 to retry.
+        maxWaiting: options.maxWaiting ?? 20_000,
         sizeOf: (events) => events.length,
         ...(options.isolate ? { isolate: options.isolate } : {}),
       },

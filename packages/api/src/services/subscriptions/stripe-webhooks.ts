@@ -169,6 +169,8 @@ export class StripeWebhookInbox {
       // Bounded by bytes (an event is up to 1 MiB, the route's body limit; most are a few kB): one statement
       // carries at most about 2 MiB of events, or a single larger one.
       maxGroupSize: 2 * 1024 * 1024,
+      // 64 MiB of deliveries may wait for a slot; beyond, a 503 that Stripe retries.
+      maxWaiting: 64 * 1024 * 1024,
       sizeOf: (event) => Buffer.byteLength(event.payload),
       ...options,
     });
