@@ -18,7 +18,7 @@ import { callEvent, createAgentRows } from "../metering/metering.fixtures.ts";
 import { billOverage, reportOverage } from "../metering/overage.ts";
 import { ingestUsageEvents } from "../metering/usage-ingest.ts";
 import { pauseSubscription, rebillVoidedRenewal, resumePausedSubscription } from "./pause.ts";
-import { cancel, subscribe, subscriptionOverview, upgrade } from "./subscriptions.ts";
+import { cancel, downgrade, subscribe, subscriptionOverview, upgrade } from "./subscriptions.ts";
 
 const { db } = await testDatabase();
 const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
@@ -298,6 +298,23 @@ describe("pausing a subscription", () => {
     const resumed = await resumePausedSubscription(ports, accountId);
     expect(resumed.pause).toBeNull();
     expect((await ports.billing.retrieveSubscription(sub.stripeSubscriptionId)).pauseCollection).toBeNull();
+  });
+
+  it("refuses a pause while a downgrade is to come, not once it took effect (its schedule in its last phase)", async () => {
+    clock.set(new Date("2026-11-27T12:00:00Z"));
+    const who = await subscribed("Pro");
+    const { accountId } = who.ref;
+    await downgrade(ports, who.ref, { packageId: plans.Starter?.id });
+    expect((await failure(pauseSubscription(ports, accountId, 1))).message).toMatch(/change is scheduled/);
+    // The renewal makes the downgrade: Stripe keeps the schedule on the subscription until its last phase
+    // ends, but nothing is to come (Minutely shows no scheduled change): the pause goes through.
+    const end = (await db.subscription.findFirstOrThrow({ where: { accountId } })).currentPeriodEnd;
+    await advanceTo(accountId, new Date(end.getTime() + 60_000));
+    const row = await db.subscription.findFirstOrThrow({ where: { accountId }, include: { plan: true } });
+    expect(row.plan.name).toBe("Starter");
+    expect((await ports.billing.retrieveSubscription(row.stripeSubscriptionId)).scheduleId).not.toBeNull();
+    expect((await subscriptionOverview(ports, accountId)).scheduledChange).toBeNull();
+    expect((await pauseSubscription(ports, accountId, 1)).pause?.startsAt).toEqual(row.currentPeriodEnd);
   });
 
   it("refuses a pause while cancelling, and without a subscription", async () => {
