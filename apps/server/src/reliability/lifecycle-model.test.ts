@@ -1048,6 +1048,10 @@ class AddCard implements Cmd {
       requestKey: `model-return-${runCounter}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`,
     });
     m.cardOnFile = true;
+    // A card added to a trial given without one (during it, or after it paused) is that trial's card: it
+    // starts no other account's trial (recordTrialCard), unless it already started one elsewhere.
+    const card = (ACCOUNT_CARDS[this.index] ?? ACCOUNT_CARDS[0]).paymentMethod;
+    if ((m.trial !== null || m.trialPaused) && !trialCards.has(card)) trialCards.set(card, account.accountId);
     if (m.trialPaused) {
       // Resumed: a new period from now, charged (a discount on the subscription applies). The pause spanned
       // from the trial's end to now.
