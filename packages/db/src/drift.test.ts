@@ -52,6 +52,7 @@ describe("schema.prisma and prisma/migrations agree (no drift)", () => {
     "promotion_code promotion_code_key_check ",
     "promotion_code promotion_code_max_redemptions_check ",
     "subscription subscription_currency_check ",
+    "subscription_pause_span subscription_pause_span_ends_check ",
     "subscription_plan subscription_plan_trial_days_check ",
     "subscription_plan_price subscription_plan_price_amounts_check ",
     "usage_period_rollup usage_period_rollup_pack_minutes_drawn_check ",

@@ -4,7 +4,12 @@ import {
   checkResumePause,
   isPausedAt,
   isPausePeriods,
+  liftedSpanEnd,
   type PauseSnapshot,
+  type PauseState,
+  pauseInForce,
+  pauseSpanAt,
+  pauseSpanOf,
   pauseWindow,
 } from "./pause";
 
@@ -74,5 +79,73 @@ describe("checkPause / checkResumePause", () => {
     expect(checkResumePause(snapshot({ status: "canceled", pause }))).toMatchObject({
       code: "NO_SUBSCRIPTION",
     });
+  });
+});
+
+describe("pause spans", () => {
+  const span = { startsAt: at("2027-01-15T00:00:00Z"), endsAt: at("2027-02-15T00:00:00Z") };
+  const state = (overrides: Partial<PauseState> = {}): PauseState => ({
+    status: "active",
+    collection: { startsAt: at("2027-01-15T00:00:00Z"), resumesAt: at("2027-02-15T00:00:00Z") },
+    trialEnd: null,
+    currentPeriodStart: at("2026-12-15T00:00:00Z"),
+    endedAt: null,
+    ...overrides,
+  });
+
+  it("contain their start and not their end", () => {
+    expect(pauseSpanAt([span], at("2027-01-14T23:59:59.999Z"))).toBeNull();
+    expect(pauseSpanAt([span], at("2027-01-15T00:00:00Z"))).toBe(span);
+    expect(pauseSpanAt([span], at("2027-02-14T23:59:59.999Z"))).toBe(span);
+    expect(pauseSpanAt([span], at("2027-02-15T00:00:00Z"))).toBeNull();
+    const open = { startsAt: span.startsAt, endsAt: null };
+    expect(pauseSpanAt([span, open], at("2030-01-01T00:00:00Z"))).toBe(open);
+    expect(pauseSpanAt([], at("2027-01-20T00:00:00Z"))).toBeNull();
+  });
+
+  it("are in force for a collection pause or Stripe's status paused, never once the subscription ended", () => {
+    expect(pauseInForce(state())).toBe(true);
+    expect(pauseInForce(state({ collection: null }))).toBe(false);
+    expect(pauseInForce(state({ collection: null, status: "paused" }))).toBe(true);
+    expect(pauseInForce(state({ status: "canceled" }))).toBe(false);
+    expect(pauseInForce(state({ status: "incomplete_expired" }))).toBe(false);
+    // An unrecognised status keeps its pause (failing closed).
+    expect(pauseInForce(state({ status: "unknown" }))).toBe(true);
+  });
+
+  it("run from the pause's start to its resumes_at, from the trial's end when Stripe paused it", () => {
+    const now = at("2027-01-01T00:00:00Z");
+    expect(pauseSpanOf(state(), now, null)).toEqual(span);
+    expect(
+      pauseSpanOf(state({ collection: { startsAt: span.startsAt, resumesAt: null } }), now, null),
+    ).toEqual({ startsAt: span.startsAt, endsAt: null });
+    expect(
+      pauseSpanOf(
+        state({ status: "paused", collection: null, trialEnd: at("2026-12-20T00:00:00Z") }),
+        now,
+        null,
+      ),
+    ).toEqual({ startsAt: at("2026-12-20T00:00:00Z"), endsAt: null });
+    // Set from Stripe's dashboard (no start of Minutely's): from when Minutely first saw it, kept after.
+    const dashboard = state({ collection: { startsAt: null, resumesAt: null } });
+    expect(pauseSpanOf(dashboard, now, null)).toEqual({ startsAt: now, endsAt: null });
+    expect(pauseSpanOf(dashboard, at("2027-01-05T00:00:00Z"), { startsAt: now, endsAt: null })).toEqual({
+      startsAt: now,
+      endsAt: null,
+    });
+    expect(() => pauseSpanOf(state({ collection: null }), now, null)).toThrow();
+  });
+
+  it("end when lifted: at resumes_at once passed, at the resume when early, at the subscription's end", () => {
+    const lifted = state({ collection: null });
+    expect(liftedSpanEnd(span, lifted, at("2027-02-15T01:00:00Z"))).toEqual(span.endsAt);
+    expect(liftedSpanEnd(span, lifted, at("2027-01-20T00:00:00Z"))).toEqual(at("2027-01-20T00:00:00Z"));
+    const open = { startsAt: span.startsAt, endsAt: null };
+    expect(liftedSpanEnd(open, lifted, at("2027-03-01T00:00:00Z"))).toEqual(at("2027-03-01T00:00:00Z"));
+    const ended = state({ status: "canceled", endedAt: at("2027-01-25T00:00:00Z") });
+    expect(liftedSpanEnd(open, ended, at("2027-03-01T00:00:00Z"))).toEqual(at("2027-01-25T00:00:00Z"));
+    // Resumed (or cancelled) before the pause took effect: no span at all.
+    expect(liftedSpanEnd(span, lifted, at("2027-01-10T00:00:00Z"))).toBeNull();
+    expect(liftedSpanEnd(span, lifted, span.startsAt)).toBeNull();
   });
 });

@@ -16,6 +16,9 @@
  *   already set (`ALREADY_PAUSED`); resuming needs a pause (`NOT_PAUSED`). Resuming early clears the pause:
  *   access returns at once, and the next renewal is charged as usual (the rest of the current period is not
  *   charged: Stripe does not prorate a resumed collection).
+ * - Usage reported for a call that started during a pause is rejected (`subscription_paused`), also after the
+ *   pause ended: the spans are recorded (`PauseSpan`, `pauseSpanOf`, `liftedSpanEnd` below), since the
+ *   subscription's pause fields are cleared at the resume.
  * - Plan changes while a pause is set are refused (`PAUSED`: an upgrade's prorated charge would be voided):
  *   resume first. Cancelling while paused is allowed (docs/billing.md, "Pausing a subscription").
  */
@@ -117,4 +120,89 @@ export function checkResumePause(s: PauseSnapshot): PauseCheck {
     return { ok: false, code: "NOT_PAUSED", message: "Your subscription is not paused." };
   }
   return { ok: true };
+}
+
+/**
+ * A span of time during which a subscription was paused, `[startsAt, endsAt)`; `endsAt` null: no end yet
+ * (paused until resumed). Nothing was charged for it and calls were denied, so usage that started inside it
+ * is refused (`subscription_paused`), also when reported late, after the pause ended (docs/billing.md,
+ * "Pausing a subscription").
+ */
+export interface PauseSpan {
+  startsAt: Date;
+  endsAt: Date | null;
+}
+
+/** The span among `spans` that contains `at`, or null when `at` lies in none. */
+export function pauseSpanAt(spans: readonly PauseSpan[], at: Date): PauseSpan | null {
+  const t = at.getTime();
+  for (const span of spans) {
+    if (t >= span.startsAt.getTime() && (span.endsAt === null || t < span.endsAt.getTime())) return span;
+  }
+  return null;
+}
+
+/** A subscription's pause as Stripe reports it, what the span of the pause is derived from. */
+export interface PauseState {
+  status: AccountSubscriptionStatus;
+  /**
+   * The collection pause (`pause_collection`), with its start when Minutely set it (the metadata
+   * `minutely_pause_starts_at`); `startsAt` null: set without it (from Stripe's dashboard).
+   */
+  collection: { startsAt: Date | null; resumesAt: Date | null } | null;
+  /** Stripe's `trial_end` (Stripe's status `paused` is a trial that ended without a card). */
+  trialEnd: Date | null;
+  currentPeriodStart: Date;
+  /** Stripe's `ended_at` (a subscription that ended). */
+  endedAt: Date | null;
+}
+
+function hasEnded(status: AccountSubscriptionStatus): boolean {
+  return status === "canceled" || status === "incomplete_expired";
+}
+
+/**
+ * Whether a pause is in force on the subscription, so that it has an open span: Stripe's status `paused`,
+ * or a collection pause set (taken effect or not), on a subscription that has not ended. An unrecognised
+ * status keeps its pause (failing closed).
+ */
+export function pauseInForce(state: PauseState): boolean {
+  if (hasEnded(state.status)) return false;
+  return state.status === "paused" || state.collection !== null;
+}
+
+/**
+ * The span of the pause in force (`pauseInForce`), as the sync records it at `now` (the account's now);
+ * `open` is the span already recorded for it, if any:
+ * - Stripe's status `paused`: from the trial's end (else the period start) until resumed;
+ * - a collection pause Minutely set: from its start (the end of the period already paid) until its
+ *   `resumes_at` (null: until resumed). The renewal at `resumes_at` is charged, so the span ends there even
+ *   while authorization still denies (failing closed) until Stripe's update resuming it is synced;
+ * - a collection pause set without Minutely's start (Stripe's dashboard): calls were denied from when
+ *   Minutely first saw it, so from then (the current period was paid up to then), kept on later syncs.
+ */
+export function pauseSpanOf(state: PauseState, now: Date, open: PauseSpan | null): PauseSpan {
+  if (state.status === "paused") {
+    return { startsAt: state.trialEnd ?? state.currentPeriodStart, endsAt: null };
+  }
+  const collection = state.collection;
+  if (collection === null) throw new Error("pauseSpanOf: no pause in force");
+  const startsAt =
+    collection.startsAt ??
+    open?.startsAt ??
+    new Date(Math.max(now.getTime(), state.currentPeriodStart.getTime()));
+  return { startsAt, endsAt: collection.resumesAt };
+}
+
+/**
+ * Where the open span ends once the sync sees its pause lifted (no longer `pauseInForce`) at `now`: at its
+ * planned end when that has passed (`resumes_at` reached), at the subscription's end when it ended first,
+ * else now (resumed early: calls were denied until then). Null when that is not after its start: the
+ * pause was lifted before it took effect and leaves no span.
+ */
+export function liftedSpanEnd(open: PauseSpan, state: PauseState, now: Date): Date | null {
+  let end = now.getTime();
+  if (open.endsAt !== null) end = Math.min(end, open.endsAt.getTime());
+  if (hasEnded(state.status) && state.endedAt !== null) end = Math.min(end, state.endedAt.getTime());
+  return end > open.startsAt.getTime() ? new Date(end) : null;
 }

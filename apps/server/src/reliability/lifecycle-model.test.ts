@@ -18,7 +18,9 @@
 //   - a pause (1-3 billing periods or until resumed, from the end of the paid period) charges nothing for
 //     the renewals it covers (each is voided: no paid invoice while paused) and every call is denied
 //     subscription_paused while it is in effect; resuming early, or Stripe at resumes_at, charges the next
-//     renewal again; overage pending on a voided renewal is billed again at once (never forgiven);
+//     renewal again; overage pending on a voided renewal is billed again at once (never forgiven); the
+//     platform's usage reports for calls started while paused (during the pause, and late after it ended
+//     by a resume, resumes_at or the subscription's end) are rejected subscription_paused and bill nothing;
 //   - the subscription's coupon in Minutely is the model's (a `once` coupon is used up by the first invoice);
 //   - prepaid minute packs (bought with the saved card at random; 500 minutes, valid a month): minutes
 //     beyond the included ones are drawn from packs before any is overage (the model draws, when usage
@@ -465,10 +467,18 @@ interface AccountModel {
   creditNotes: Map<string, number>;
   renewals: number;
   /**
-   * The pause set on the subscription: how many renewals it still voids (Infinity: until resumed), and
-   * whether it is in effect (after the first voided renewal).
+   * The pause set on the subscription: how many renewals it still voids (Infinity: until resumed), whether
+   * it is in effect (after the first voided renewal), and when it starts (the end of the period paid when
+   * it was set).
    */
-  pause: { periods: 1 | 2 | 3 | null; voidsLeft: number; inEffect: boolean } | null;
+  pause: { periods: 1 | 2 | 3 | null; voidsLeft: number; inEffect: boolean; startsAt: number } | null;
+  /** When the subscription was paused at its trial's end (the trial's end), while `trialPaused`. */
+  trialPausedAt: number | null;
+  /**
+   * The pauses that ended (resumed early, at resumes_at, or with the subscription), [start, end) in ms:
+   * usage that started inside one is rejected subscription_paused, also reported late.
+   */
+  pausedSpans: { start: number; end: number }[];
   /** Pack minutes bought, and drawn in total (every period). */
   packsBought: number;
   packsUsed: number;
@@ -521,6 +531,8 @@ function freshAccountModel(currency: Cur): AccountModel {
     creditNotes: new Map(),
     renewals: 0,
     pause: null,
+    trialPausedAt: null,
+    pausedSpans: [],
     trial: null,
     cardOnFile: false,
     hadTrial: false,
@@ -1036,9 +1048,16 @@ class AddCard implements Cmd {
       requestKey: `model-return-${runCounter}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`,
     });
     m.cardOnFile = true;
+    // A card added to a trial given without one (during it, or after it paused) is that trial's card: it
+    // starts no other account's trial (recordTrialCard), unless it already started one elsewhere.
+    const card = (ACCOUNT_CARDS[this.index] ?? ACCOUNT_CARDS[0]).paymentMethod;
+    if ((m.trial !== null || m.trialPaused) && !trialCards.has(card)) trialCards.set(card, account.accountId);
     if (m.trialPaused) {
-      // Resumed: a new period from now, charged (a discount on the subscription applies).
+      // Resumed: a new period from now, charged (a discount on the subscription applies). The pause spanned
+      // from the trial's end to now.
       m.trialPaused = false;
+      m.pausedSpans.push({ start: m.trialPausedAt ?? 0, end: (await accountNowOf(account)).getTime() });
+      m.trialPausedAt = null;
       m.charged += afterDiscount([{ cents: priceOf(m.plan as PlanName, m), plan: m.plan }], m.discount);
       m.calls.clear();
       m.billedMinutes = 0;
@@ -1047,6 +1066,7 @@ class AddCard implements Cmd {
     }
     await checkInvariants(model, real, this.toString());
     await expectCallsWhilePaused(account, m);
+    await expectPausedUsageRejected(model, real, this.index);
   }
   toString = () => `addCard(${this.index})`;
 }
@@ -1756,12 +1776,21 @@ class Renew implements Cmd {
     // A pause voids the renewal; the overage pending on it is billed again on an invoice of its own. Once the
     // pause has voided the renewals it covers, Stripe resumes collection at resumes_at, before the renewal due.
     const voided = !ended && m.pause !== null && m.pause.voidsLeft > 0;
+    // A pause in effect that ends with this renewal (Stripe lifts it at resumes_at, or the subscription
+    // ends): its span ends at resumes_at, at the latest the period's end.
+    const pauseEnd = Math.min(
+      row.currentPeriodEnd.getTime(),
+      row.pauseResumesAt?.getTime() ?? Number.POSITIVE_INFINITY,
+    );
+    if (!voided && m.pause?.inEffect) m.pausedSpans.push({ start: m.pause.startsAt, end: pauseEnd });
     const trialEnded = m.trial !== null;
+    const trialEnd = m.trial?.end ?? null;
     m.trial = null;
     if (trialEnded && !ended && !m.cardOnFile) {
       // The trial ends without a card: Stripe pauses the subscription (nothing charged) until one is added.
       m.plan = m.scheduled ?? plan;
       m.trialPaused = true;
+      m.trialPausedAt = trialEnd;
       m.closed = m.renewals === 1 ? closed : null;
     } else if (m.cancelAtPeriodEnd) {
       // The final invoice bills the overage only (never discounted: coupons discount package prices).
@@ -1806,6 +1835,7 @@ class Renew implements Cmd {
     m.capBound = m.cap ?? Number.POSITIVE_INFINITY;
     await checkInvariants(model, real, this.toString());
     await expectCallsWhilePaused(account, m);
+    await expectPausedUsageRejected(model, real, this.index);
     if (ended) {
       await expectRefusedAfterEnd(account, m.currency);
       await checkInvariants(model, real, "reportAfterEnd(renewal)");
@@ -1930,6 +1960,69 @@ async function expectCallsWhilePaused(account: Account, m: AccountModel): Promis
   }
 }
 
+/** The account's now: its Stripe test clock's time once that is ahead of the wall clock (renewals). */
+async function accountNowOf(account: Account): Promise<Date> {
+  const row = await stack.database.db.subscription.findFirst({
+    where: { accountId: account.accountId },
+    orderBy: { createdAt: "desc" },
+  });
+  const clock = row?.testClockTime?.getTime() ?? 0;
+  return new Date(Math.max(Date.now(), clock));
+}
+
+/** Day-long calls per probe: 11,520 minutes, beyond every package's allowance (overage if ever counted). */
+const PAUSED_PROBE_CALLS = 8;
+
+/**
+ * Usage reports are not gated by authorization: the platform reports day-long inbound calls that started
+ * while the subscription was paused (now, while a pause is in effect; and just before the end of each pause
+ * that ended, late, within the 35-day window). Each is rejected subscription_paused: nothing recorded in
+ * any period, nothing billed (the invariants after it compare minutes and charges with the model, which
+ * counts none of them).
+ */
+async function expectPausedUsageRejected(model: Model, real: Real, index: number): Promise<void> {
+  const m = model.accounts[index] as AccountModel;
+  const account = real.accounts[index] as Account;
+  const now = (await accountNowOf(account)).getTime();
+  const probes: string[] = [];
+  const current = m.plan === null ? null : m.pause?.inEffect ? m.pause.startsAt : m.trialPausedAt;
+  if (current !== null && current <= now)
+    probes.push(new Date(Math.max(current, now - 60_000)).toISOString());
+  // Late reports of calls made during an ended pause (a margin of an hour inside the late window).
+  const windowStart = now - 35 * 24 * HOUR_MS + HOUR_MS;
+  for (const span of m.pausedSpans) {
+    const at = Math.max(span.start, span.end - 60_000, windowStart);
+    if (at < span.end) probes.push(new Date(at).toISOString());
+  }
+  if (probes.length === 0) return;
+  const events = probes.flatMap((startedAt) =>
+    Array.from({ length: PAUSED_PROBE_CALLS }, () => ({
+      call_id: newCallId(),
+      account_id: account.accountId,
+      direction: "inbound",
+      started_at: startedAt,
+      duration_seconds: 86_400,
+    })),
+  );
+  const answer = await call("/api/v1/usage/calls", {
+    method: "POST",
+    headers: METERING,
+    body: JSON.stringify({ events }),
+  });
+  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+  const results = (answer.body as { results: { status: string; reason?: string }[] }).results;
+  for (const [i, result] of results.entries()) {
+    expect(
+      result,
+      `${account.label}: a call started at ${events[i]?.started_at}, while paused`,
+    ).toMatchObject({
+      status: "rejected",
+      reason: "subscription_paused",
+    });
+  }
+  await checkInvariants(model, real, `reportWhilePaused(${index}, ${probes.join(", ")})`);
+}
+
 /**
  * The customer pauses for 1-3 billing periods or until resumed (REST action pause), or resumes early
  * (resume_pause). A pause needs an active subscription with no cancellation or change pending and no pause
@@ -1955,8 +2048,17 @@ class PauseOrResume implements Cmd {
       } else {
         expect(answer.status, JSON.stringify(answer.body)).toBe(200);
       }
+      // Resumed early: a pause in effect spanned until now; one not in effect yet leaves no span.
+      if (m.plan !== null && m.pause?.inEffect)
+        m.pausedSpans.push({ start: m.pause.startsAt, end: (await accountNowOf(account)).getTime() });
       m.pause = null;
     } else {
+      // The pause starts at the end of the period paid now.
+      const paidUntil = (
+        await stack.database.db.subscription.findFirst({
+          where: { accountId: account.accountId, status: { in: [...LIVE] as never } },
+        })
+      )?.currentPeriodEnd.getTime();
       const answer = await action(account, { action: "pause", pause_periods: this.what });
       // Pausing is refused during a trial, and after one that ended without a card (already paused).
       const allowed =
@@ -1968,7 +2070,12 @@ class PauseOrResume implements Cmd {
         !m.trialPaused;
       if (allowed) {
         expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-        m.pause = { periods: this.what, voidsLeft: this.what ?? Number.POSITIVE_INFINITY, inEffect: false };
+        m.pause = {
+          periods: this.what,
+          voidsLeft: this.what ?? Number.POSITIVE_INFINITY,
+          inEffect: false,
+          startsAt: paidUntil ?? 0,
+        };
       } else if (m.pause && !m.pause.inEffect && m.pause.periods === this.what && answer.status === 200) {
         // The same pause again, before it starts: a retry, nothing changes.
       } else {
@@ -1978,6 +2085,7 @@ class PauseOrResume implements Cmd {
     }
     await checkInvariants(model, real, this.toString());
     await expectCallsWhilePaused(account, m);
+    await expectPausedUsageRejected(model, real, this.index);
     const renew = new Renew(this.index);
     if (this.thenRenew && renew.check(model)) await renew.run(model, real);
   }
@@ -1985,6 +2093,50 @@ class PauseOrResume implements Cmd {
     this.what === "resume"
       ? `resumePause(${this.index})`
       : `pause(${this.index}, ${this.what ?? "until resumed"}${this.thenRenew ? ", then renew" : ""})`;
+}
+
+type PauseEnd = "resume early" | "runs its course" | "cancel";
+
+/**
+ * The story of a pause from start to end (docs/billing.md, "Pausing a subscription"): the account subscribes
+ * (if it has no subscription) and uses it, pauses for 1-3 periods or until resumed, the Billing clock renews
+ * into the pause (voided: the platform's calls reported then are rejected subscription_paused, billing
+ * nothing), and the pause ends: resumed early, run to its resumes_at (a renewal per period it covers; one
+ * until resumed is resumed after a second voided renewal), or cancelled (the subscription ends inside it).
+ * After its end, late reports of calls made during it are rejected too (expectPausedUsageRejected).
+ */
+class PauseStory implements Cmd {
+  constructor(
+    readonly index: number,
+    readonly plan: PlanName,
+    readonly periods: 1 | 2 | 3 | null,
+    readonly end: PauseEnd,
+  ) {}
+  check = (model: Readonly<Model>) => {
+    const m = model.accounts[this.index];
+    return m !== undefined && m.pause === null && !m.trialPaused;
+  };
+  async run(model: Model, real: Real) {
+    const m = model.accounts[this.index] as AccountModel;
+    if (m.plan === null) await new SubscribeWithCard(this.index, this.plan, false).run(model, real);
+    // Only an active subscription pauses (not a trial, nor one cancelling or changing).
+    if (m.plan === null || m.trial !== null || m.cancelAtPeriodEnd || m.scheduled !== null) return;
+    if (!m.renewed) await new ReportBusyDay(this.index, 1).run(model, real);
+    await new PauseOrResume(this.index, this.periods, true).run(model, real);
+    if (!m.pause?.inEffect) return;
+    if (this.end === "resume early") {
+      await new PauseOrResume(this.index, "resume").run(model, real);
+    } else if (this.end === "cancel") {
+      await new CancelOrResume(this.index, true).run(model, real);
+      await new Renew(this.index).run(model, real);
+    } else {
+      for (let k = 0; k < 4 && m.pause !== null; k++) {
+        if (this.periods === null && k === 1) await new PauseOrResume(this.index, "resume").run(model, real);
+        else await new Renew(this.index).run(model, real);
+      }
+    }
+  }
+  toString = () => `pauseStory(${this.index}, ${this.plan}, ${this.periods ?? "until resumed"}, ${this.end})`;
 }
 
 type CapChange = "set" | "raise" | "lower" | "remove";
@@ -2511,6 +2663,14 @@ const allCommands: fc.Arbitrary<Cmd>[] = [
     .tuple(accountIndex, fc.constantFrom<1 | 2 | 3 | null>(1, 2, 3, null), fc.boolean())
     .map(([i, periods, renew]) => new PauseOrResume(i, periods, renew)),
   accountIndex.map((i) => new PauseOrResume(i, "resume")),
+  fc
+    .tuple(
+      accountIndex,
+      planName,
+      fc.constantFrom<1 | 2 | 3 | null>(1, 2, 3, null),
+      fc.constantFrom<PauseEnd>("resume early", "runs its course", "cancel"),
+    )
+    .map(([i, plan, periods, end]) => new PauseStory(i, plan, periods, end)),
   fc
     .tuple(
       accountIndex,

@@ -681,6 +681,46 @@ describe("the key of a call", () => {
   });
 });
 
+describe("an account whose subscription was paused", () => {
+  it("has the calls it reports for a paused span refused as subscription_paused, also after the resume", async () => {
+    const { accountId } = await subscribedAccount("Pro");
+    const sub = await db.subscription.findFirstOrThrow({ where: { accountId } });
+    // A pause of the account (recorded by the subscription sync), lifted before the test clock's now.
+    const startsAt = new Date("2026-11-10T00:00:00Z");
+    const endsAt = new Date("2026-11-20T00:00:00Z");
+    await db.subscriptionPauseSpan.create({
+      data: { accountId, subscriptionId: sub.id, startsAt, endsAt, liftedAt: endsAt },
+    });
+    const response = await postUsage({
+      events: [
+        event(accountId, { started_at: "2026-11-09T23:59:59Z", duration_seconds: 60 }),
+        event(accountId, { started_at: "2026-11-10T00:00:00Z", duration_seconds: 86_400 }),
+        event(accountId, { started_at: "2026-11-19T23:59:59Z", duration_seconds: 86_400 }),
+        event(accountId, { started_at: "2026-11-20T00:00:00Z", duration_seconds: 60 }),
+      ],
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ accepted: 2, rejected: 2 });
+    expect(
+      response.json().results.map((r: { status: string; reason?: string }) => r.reason ?? r.status),
+    ).toEqual(["accepted", "subscription_paused", "subscription_paused", "accepted"]);
+    expect(response.json().results[1].message).toMatch(/paused .*2026-11-10T00:00:00.000Z until 2026-11-20/);
+    const usage = await app.inject({
+      method: "GET",
+      url: `/api/v1/accounts/${accountId}/usage`,
+      headers: auth,
+    });
+    expect(usage.json()).toMatchObject({ minutes_used: 2 });
+    // The reason is one of the documented enum's.
+    const doc = (await app.inject({ method: "GET", url: "/api/openapi.json" })).json();
+    const result =
+      doc.paths["/api/v1/usage/calls"].post.responses["200"].content["application/json"].schema.properties
+        .results.items;
+    expect(result.properties.reason.enum).toContain("subscription_paused");
+    expect(doc.paths["/api/v1/usage/calls"].post.description).toMatch(/subscription_paused/);
+  });
+});
+
 describe("the hard cap", () => {
   it("is told to the platform as max_duration_seconds, and minutes beyond it are shown as over-cap, unbilled", async () => {
     const { accountId, agentId } = await subscribedAccount("Starter");

@@ -300,7 +300,10 @@ export async function registerMeteringRoutes(
         `${LATE_WINDOW_DAYS} days in the past (too_old: the late window) or before the account's first ` +
         "subscription began (before_subscription), at or after the end of the account's last subscription " +
         "(no_active_subscription, as /api/v1/calls/authorize denies it: never stored nor billed; a call that " +
-        "started before that end counts, late, in its last period), or the duration is invalid. A malformed body is a 400 naming the field; JSON " +
+        "started before that end counts, late, in its last period), while the subscription was paused " +
+        "(subscription_paused, as /api/v1/calls/authorize denies it, also when reported after the pause " +
+        "ended: nothing is charged for a paused span, so the call is never stored nor billed), or the " +
+        "duration is invalid. A malformed body is a 400 naming the field; JSON " +
         'types are never coerced (null, "60" or true for a number is a 400) and unknown fields are refused. ' +
         RETRY_GUIDANCE,
       security,

@@ -19,6 +19,7 @@ import {
 import { enforceAgentLimit } from "../accounts/index.ts";
 import { settleCurrentPeriodPlan } from "../metering/index.ts";
 import { storedLines } from "./invoice-lines.ts";
+import { recordPauseSpan, rowPauseInForce } from "./pause-spans.ts";
 
 /**
  * A ticket from PostgreSQL's global, increasing transaction-id counter, taken just before Stripe is read.
@@ -183,6 +184,22 @@ export async function syncSubscription(ports: Ports, stripeSubscriptionId: strin
         update: data,
         include: { plan: true },
       });
+      // The span of a pause, opened when first seen in force and closed when seen lifted (pause-spans.ts).
+      await recordPauseSpan(tx, {
+        accountId: account.id,
+        subscriptionId: row.id,
+        wasInForce: before ? rowPauseInForce(before) : false,
+        state: {
+          status,
+          collection: remote.pauseCollection
+            ? { startsAt: pauseStartOf(remote), resumesAt: remote.pauseCollection.resumesAt }
+            : null,
+          trialEnd: remote.trialEnd,
+          currentPeriodStart: remote.currentPeriodStart,
+          endedAt: remote.endedAt,
+        },
+        now: accountNow(ports.clock.now(), data.testClockTime),
+      });
       if (before && before.planId !== planId) {
         await settleCurrentPeriodPlan(tx, account.id);
         await enforceAgentLimit(
@@ -230,13 +247,18 @@ async function discountFor(db: Db, discount: ProviderDiscount | null) {
 function pauseData(remote: ProviderSubscription) {
   const pause = remote.pauseCollection;
   if (!pause) return { pauseBehavior: null, pauseStartsAt: null, pauseResumesAt: null };
-  const stamp = remote.metadata[PAUSE_STARTS_AT_KEY];
-  const startsAt = stamp ? new Date(stamp) : null;
   return {
     pauseBehavior: pause.behavior,
-    pauseStartsAt: startsAt && !Number.isNaN(startsAt.getTime()) ? startsAt : remote.currentPeriodStart,
+    pauseStartsAt: pauseStartOf(remote) ?? remote.currentPeriodStart,
     pauseResumesAt: pause.resumesAt,
   };
+}
+
+/** When the pause Minutely set takes effect (its metadata); null for a pause set without it. */
+function pauseStartOf(remote: ProviderSubscription): Date | null {
+  const stamp = remote.metadata[PAUSE_STARTS_AT_KEY];
+  const startsAt = stamp ? new Date(stamp) : null;
+  return startsAt && !Number.isNaN(startsAt.getTime()) ? startsAt : null;
 }
 
 function invoiceData(invoice: ProviderInvoice) {

@@ -14,11 +14,22 @@ import {
   grantsAccess,
   isCurrency,
   type Money,
+  type PauseSpan,
   parseCurrency,
   type SpendCap,
 } from "@minutely/domain";
 import type { Db } from "../../db.ts";
-import { bool, int, planPriceRow, planRow, rows, subscriptionRow, text } from "../json-rows.ts";
+import {
+  bool,
+  date,
+  dateOrNull,
+  int,
+  planPriceRow,
+  planRow,
+  rows,
+  subscriptionRow,
+  text,
+} from "../json-rows.ts";
 
 /** Interactive transactions of metering: waiting for a pooled connection under load is normal. */
 export const METERING_TX_OPTIONS = { maxWait: 30_000, timeout: 60_000 } as const;
@@ -211,17 +222,24 @@ export interface MeteringContext {
   packAccounts: Set<string>;
   /** Accounts whose auto top-up is on and not stopped: a period their packs cannot cover asks for one. */
   autoTopUpAccounts: Set<string>;
+  /**
+   * The spans each account's subscriptions were paused (`subscription_pause_span`) that end after the
+   * `pauseSpansSince` asked for; accounts never paused are absent. Empty when not asked for.
+   */
+  pauseSpans: Map<string, PauseSpan[]>;
 }
 
 /**
  * A usage report's (or call authorization's) reads in one statement: which accounts exist, which agents are theirs, their
- * subscriptions with packages and their alert thresholds. Every subquery names the accounts (one shard
- * each on Citus: docs/scaling.md).
+ * subscriptions with packages and their alert thresholds, and (for a usage report, `pauseSpansSince` given)
+ * the spans they were paused that end after it. Every subquery names the accounts (one shard each on Citus:
+ * docs/scaling.md).
  */
 export async function loadMeteringContext(
   db: Db,
   accountIds: readonly string[],
   agentIds: readonly string[],
+  pauseSpansSince: Date | null = null,
 ): Promise<MeteringContext> {
   if (accountIds.length === 0) {
     return {
@@ -233,9 +251,18 @@ export async function loadMeteringContext(
       spendCaps: new Map(),
       packAccounts: new Set(),
       autoTopUpAccounts: new Set(),
+      pauseSpans: new Map(),
     };
   }
   const ids = Prisma.sql`${[...accountIds]}::uuid[]`;
+  // An account never paused has no row: the subquery finds nothing (by the index on account_id, starts_at).
+  const pauseSpans =
+    pauseSpansSince === null
+      ? Prisma.sql`NULL::jsonb`
+      : Prisma.sql`(SELECT jsonb_agg(jsonb_build_object('account_id', ps.account_id, 'starts_at', ps.starts_at,
+            'ends_at', ps.ends_at))
+          FROM subscription_pause_span ps WHERE ps.account_id = ANY(${ids})
+            AND (ps.ends_at IS NULL OR ps.ends_at > ${pauseSpansSince}))`;
   const [row] = await db.$queryRaw<
     {
       accounts: unknown;
@@ -247,6 +274,7 @@ export async function loadMeteringContext(
       thresholds: unknown;
       pack_accounts: unknown;
       auto_top_up_accounts: unknown;
+      pause_spans: unknown;
     }[]
   >`
     SELECT
@@ -265,6 +293,7 @@ export async function loadMeteringContext(
       (SELECT jsonb_agg(account.id) FROM account WHERE account.id = ANY(${ids})
         AND account.auto_top_up_pack_id IS NOT NULL AND account.auto_top_up_stopped_at IS NULL)
         AS auto_top_up_accounts,
+      ${pauseSpans} AS pause_spans,
       ${subscriptionsJsonSql(ids)}`;
   return {
     accounts: new Set(rows(row?.accounts).map(String)),
@@ -283,7 +312,20 @@ export async function loadMeteringContext(
     spendCaps: spendCapsOf(row?.spend_caps),
     packAccounts: new Set(rows(row?.pack_accounts).map(String)),
     autoTopUpAccounts: new Set(rows(row?.auto_top_up_accounts).map(String)),
+    pauseSpans: pauseSpansOf(row?.pause_spans),
   };
+}
+
+/** The pause spans of `pause_spans` JSON rows (`account_id`, `starts_at`, `ends_at`), by account. */
+function pauseSpansOf(json: unknown): Map<string, PauseSpan[]> {
+  const spans = new Map<string, PauseSpan[]>();
+  for (const j of rows(json)) {
+    const accountId = text(j, "account_id");
+    const list = spans.get(accountId) ?? [];
+    list.push({ startsAt: date(j, "starts_at"), endsAt: dateOrNull(j, "ends_at") });
+    spans.set(accountId, list);
+  }
+  return spans;
 }
 
 /** The account's stored cap (null when none). */

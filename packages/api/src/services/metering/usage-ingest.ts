@@ -19,6 +19,9 @@
 //   (LATE_WINDOW_DAYS) or before the account's first subscription, unknown account, agent_id not an agent
 //   of that account, account that never had a subscription, started at or after the end of the account's
 //   last subscription (`no_active_subscription`, as authorization denies it: never stored nor billed),
+//   started while the subscription was paused (`subscription_paused`: inside a span of
+//   subscription_pause_span, a collection pause in effect or Stripe's status `paused`, also reported after
+//   the pause ended; nothing was charged for it and authorization denied it: never stored nor billed),
 //   invalid duration. A call that started before that end counts, late, in the subscription's last period.
 //   These checks run before anything is written, so every date that reaches the database lies in that window.
 //
@@ -39,6 +42,7 @@ import {
   callDurationSeconds,
   MS_PER_DAY,
   MS_PER_MINUTE,
+  pauseSpanAt,
   type SpendCap,
   spendCapMinutes,
 } from "@minutely/domain";
@@ -102,6 +106,7 @@ export const USAGE_REJECTION_REASONS = [
   "unknown_agent",
   "no_subscription",
   "no_active_subscription",
+  "subscription_paused",
   "call_id_conflict",
 ] as const;
 
@@ -270,7 +275,14 @@ async function ingestBatch(
     spendCaps,
     packAccounts,
     autoTopUpAccounts,
-  } = await loadMeteringContext(ports.db, accountIds, agentIds);
+    pauseSpans,
+  } = await loadMeteringContext(
+    ports.db,
+    accountIds,
+    agentIds,
+    // An account's now is never behind the wall clock: a span ended before this is outside every late window.
+    new Date(wallNow.getTime() - LATE_WINDOW_MS),
+  );
 
   const candidates: Candidate[] = [];
   const firstValid = new Map<string, Candidate>();
@@ -339,6 +351,15 @@ async function ingestBatch(
         callId,
         "no_active_subscription",
         `started_at is at or after the end of the account's last subscription (${subscription.endedAt?.toISOString()}); calls should have been denied at authorization.`,
+      );
+      continue;
+    }
+    const paused = pauseSpanAt(pauseSpans.get(event.accountId) ?? [], event.startedAt);
+    if (paused) {
+      results[index] = rejection(
+        callId,
+        "subscription_paused",
+        `started_at is while the subscription was paused (from ${paused.startsAt.toISOString()}${paused.endsAt ? ` until ${paused.endsAt.toISOString()}` : ", until resumed"}): nothing is charged for a pause and calls should have been denied at authorization, so the call is neither recorded nor billed.`,
       );
       continue;
     }

@@ -18,7 +18,7 @@ import { callEvent, createAgentRows } from "../metering/metering.fixtures.ts";
 import { billOverage, reportOverage } from "../metering/overage.ts";
 import { ingestUsageEvents } from "../metering/usage-ingest.ts";
 import { pauseSubscription, rebillVoidedRenewal, resumePausedSubscription } from "./pause.ts";
-import { cancel, subscribe, subscriptionOverview, upgrade } from "./subscriptions.ts";
+import { cancel, downgrade, subscribe, subscriptionOverview, upgrade } from "./subscriptions.ts";
 
 const { db } = await testDatabase();
 const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
@@ -300,6 +300,23 @@ describe("pausing a subscription", () => {
     expect((await ports.billing.retrieveSubscription(sub.stripeSubscriptionId)).pauseCollection).toBeNull();
   });
 
+  it("refuses a pause while a downgrade is to come, not once it took effect (its schedule in its last phase)", async () => {
+    clock.set(new Date("2026-11-27T12:00:00Z"));
+    const who = await subscribed("Pro");
+    const { accountId } = who.ref;
+    await downgrade(ports, who.ref, { packageId: plans.Starter?.id });
+    expect((await failure(pauseSubscription(ports, accountId, 1))).message).toMatch(/change is scheduled/);
+    // The renewal makes the downgrade: Stripe keeps the schedule on the subscription until its last phase
+    // ends, but nothing is to come (Minutely shows no scheduled change): the pause goes through.
+    const end = (await db.subscription.findFirstOrThrow({ where: { accountId } })).currentPeriodEnd;
+    await advanceTo(accountId, new Date(end.getTime() + 60_000));
+    const row = await db.subscription.findFirstOrThrow({ where: { accountId }, include: { plan: true } });
+    expect(row.plan.name).toBe("Starter");
+    expect((await ports.billing.retrieveSubscription(row.stripeSubscriptionId)).scheduleId).not.toBeNull();
+    expect((await subscriptionOverview(ports, accountId)).scheduledChange).toBeNull();
+    expect((await pauseSubscription(ports, accountId, 1)).pause?.startsAt).toEqual(row.currentPeriodEnd);
+  });
+
   it("refuses a pause while cancelling, and without a subscription", async () => {
     clock.set(new Date("2026-11-27T12:00:00Z"));
     const who = await subscribed();
@@ -307,5 +324,188 @@ describe("pausing a subscription", () => {
     expect((await failure(pauseSubscription(ports, who.ref.accountId, 1))).code).toBe("CONFLICT");
     const lonely = await db.account.create({ data: { name: "No subscription" } });
     expect((await failure(pauseSubscription(ports, lonely.id, 1))).code).toBe("PRECONDITION_FAILED");
+  });
+});
+
+/** The account's pause spans as recorded, oldest first: [starts_at, ends_at, lifted]. */
+async function spans(accountId: string) {
+  const rows = await db.subscriptionPauseSpan.findMany({
+    where: { accountId },
+    orderBy: { startsAt: "asc" },
+  });
+  return rows.map((r) => [r.startsAt.toISOString(), r.endsAt?.toISOString() ?? null, r.liftedAt !== null]);
+}
+
+/** Each result as [status, reason or late]. */
+function outcomes(result: Awaited<ReturnType<typeof ingestUsageEvents>>) {
+  return result.results.map((r) =>
+    r.status === "rejected"
+      ? [r.status, r.reason]
+      : r.status === "accepted"
+        ? [r.status, r.late]
+        : [r.status],
+  );
+}
+
+describe("usage during a pause (docs/billing.md: rejected subscription_paused, never billed)", () => {
+  it("rejects calls started while paused, also reported after the pause ended; the paid period's overage is still billed", async () => {
+    clock.set(new Date("2026-11-27T12:00:00Z"));
+    const who = await subscribed("Pro");
+    const { accountId } = who.ref;
+    const sub = await db.subscription.findFirstOrThrow({ where: { accountId } });
+    const end = sub.currentPeriodEnd;
+    const resumesAt = new Date("2027-01-27T12:00:00Z");
+    await pauseSubscription(ports, accountId, 1);
+    // Recorded when set, with the pause's start and planned end.
+    expect(await spans(accountId)).toEqual([[end.toISOString(), resumesAt.toISOString(), false]]);
+    // The paid period: 3,100 minutes on Pro, 100 beyond the 3,000 included.
+    clock.set(new Date("2026-11-27T13:00:00Z"));
+    const paid = await ingestUsageEvents(
+      ports,
+      [15, 20, 25, 30].map((m) =>
+        callEvent(accountId, 775 * 60, { startedAt: new Date(`2026-11-27T12:${m}:00Z`) }),
+      ),
+    );
+    expect(paid.accepted, JSON.stringify(paid.results)).toBe(4);
+
+    // The renewal is voided, the pause in effect: the platform still reports day-long calls.
+    await advanceTo(accountId, new Date(end.getTime() + 10 * 60_000));
+    const during = await ingestUsageEvents(ports, [
+      // Just before the pause: a late call of the paid period, counted and billed there.
+      callEvent(accountId, 86_400, { startedAt: new Date(end.getTime() - 1) }),
+      callEvent(accountId, 86_400, { startedAt: end }),
+      callEvent(accountId, 86_400, { startedAt: new Date(end.getTime() + 5 * 60_000) }),
+    ]);
+    expect(outcomes(during)).toEqual([
+      ["accepted", true],
+      ["rejected", "subscription_paused"],
+      ["rejected", "subscription_paused"],
+    ]);
+    const rejected = during.results[1];
+    expect(rejected?.status === "rejected" && rejected.message).toContain(end.toISOString());
+    // Nothing recorded for the paused period: no event, no rollup, nothing to report.
+    expect(await db.usageEvent.count({ where: { accountId, startedAt: { gte: end } } })).toBe(0);
+    expect(await db.usagePeriodRollup.count({ where: { accountId, periodStart: { gte: end } } })).toBe(0);
+    expect(await reportOverage(ports, { accountId, periodStart: end })).toBeNull();
+    // The paid period's overage is billed: 3,100 + 1,440 - 3,000 = 1,540 minutes at $0.03.
+    const bill = await reportOverage(ports, { accountId, periodStart: sub.currentPeriodStart });
+    expect(bill).toMatchObject({ fromMinutes: 0, toMinutes: 1540 });
+    await billOverage(ports, bill as NonNullable<typeof bill>);
+
+    // Stripe lifts the pause at resumes_at: the span ends there.
+    await advanceTo(accountId, new Date(resumesAt.getTime() + 60_000));
+    expect(await spans(accountId)).toEqual([[end.toISOString(), resumesAt.toISOString(), true]]);
+    const late = await ingestUsageEvents(ports, [
+      // Reported after the resume, for calls made during the pause: still rejected.
+      callEvent(accountId, 86_400, { startedAt: new Date("2027-01-10T00:00:00Z") }),
+      callEvent(accountId, 60, { startedAt: new Date(resumesAt.getTime() - 1) }),
+      // From resumes_at on: the charged period.
+      callEvent(accountId, 60, { startedAt: resumesAt }),
+    ]);
+    expect(outcomes(late)).toEqual([
+      ["rejected", "subscription_paused"],
+      ["rejected", "subscription_paused"],
+      ["accepted", false],
+    ]);
+    // Charged: the first period, the renewal at resumes_at with the paid period's overage ($46.20); nothing
+    // for the paused period.
+    expect(await stripeInvoices(accountId)).toEqual([
+      ["subscription_create", "paid", 9900],
+      ["subscription_cycle", "void", 0],
+      ["subscription_cycle", "paid", 9900 + 4620],
+    ]);
+    expect(await db.overageBill.count({ where: { accountId, periodStart: { gte: end } } })).toBe(0);
+  });
+
+  it("resumed early: the span ends at the resume; calls after it count, those before it stay rejected", async () => {
+    clock.set(new Date("2026-11-27T12:00:00Z"));
+    const who = await subscribed("Pro");
+    const { accountId } = who.ref;
+    const end = (await db.subscription.findFirstOrThrow({ where: { accountId } })).currentPeriodEnd;
+    await pauseSubscription(ports, accountId, null);
+    expect(await spans(accountId)).toEqual([[end.toISOString(), null, false]]);
+    const resumeAt = new Date(end.getTime() + 3 * 86_400_000);
+    await advanceTo(accountId, resumeAt);
+    expect(
+      outcomes(
+        await ingestUsageEvents(ports, [
+          callEvent(accountId, 600, { startedAt: new Date(end.getTime() + 3_600_000) }),
+        ]),
+      ),
+    ).toEqual([["rejected", "subscription_paused"]]);
+
+    await resumePausedSubscription(ports, accountId);
+    expect(await spans(accountId)).toEqual([[end.toISOString(), resumeAt.toISOString(), true]]);
+    clock.set(new Date(resumeAt.getTime() + 60_000));
+    const after = await ingestUsageEvents(ports, [
+      callEvent(accountId, 600, { startedAt: new Date(resumeAt.getTime() - 1) }),
+      callEvent(accountId, 600, { startedAt: resumeAt }),
+    ]);
+    expect(outcomes(after)).toEqual([
+      ["rejected", "subscription_paused"],
+      ["accepted", false],
+    ]);
+    // A month on (the renewal charged), a late report of a call made during the pause is still rejected.
+    await advanceTo(accountId, new Date(end.getTime() + 32 * 86_400_000));
+    expect(
+      outcomes(
+        await ingestUsageEvents(ports, [
+          callEvent(accountId, 600, { startedAt: new Date(end.getTime() + 3_600_000) }),
+        ]),
+      ),
+    ).toEqual([["rejected", "subscription_paused"]]);
+  });
+
+  it("a pause recorded by its webhook (the action's answer lost) has its span; a pause resumed before it starts has none", async () => {
+    clock.set(new Date("2026-11-27T12:00:00Z"));
+    const who = await subscribed();
+    const { accountId } = who.ref;
+    const sub = await db.subscription.findFirstOrThrow({ where: { accountId } });
+    const window = pauseWindow(sub.currentPeriodEnd, 2);
+    // Stripe paused, Minutely was never told; customer.subscription.updated syncs it.
+    await ports.billing.setPauseCollection(sub.stripeSubscriptionId, window, `lost-span-${accountId}`);
+    await syncSubscription(ports, sub.stripeSubscriptionId);
+    await syncSubscription(ports, sub.stripeSubscriptionId);
+    expect(await spans(accountId)).toEqual([
+      [window.startsAt.toISOString(), window.resumesAt?.toISOString(), false],
+    ]);
+    // Resumed before the pause took effect: no span is left, calls after the period's end count.
+    await resumePausedSubscription(ports, accountId);
+    expect(await spans(accountId)).toEqual([]);
+    await advanceTo(accountId, new Date(sub.currentPeriodEnd.getTime() + 60_000));
+    expect(
+      outcomes(
+        await ingestUsageEvents(ports, [callEvent(accountId, 60, { startedAt: sub.currentPeriodEnd })]),
+      ),
+    ).toEqual([["accepted", false]]);
+  });
+
+  it("cancelled while paused: the span ends with the subscription; later calls are no_active_subscription", async () => {
+    clock.set(new Date("2026-11-27T12:00:00Z"));
+    const who = await subscribed();
+    const { accountId } = who.ref;
+    const end = (await db.subscription.findFirstOrThrow({ where: { accountId } })).currentPeriodEnd;
+    await pauseSubscription(ports, accountId, 2);
+    await advanceTo(accountId, new Date(end.getTime() + 60_000));
+    await cancel(ports, who.ref);
+    const row = await db.subscription.findFirstOrThrow({ where: { accountId } });
+    const endsAt = row.currentPeriodEnd;
+    await advanceTo(accountId, new Date(endsAt.getTime() + 60_000));
+    const ended = await db.subscription.findFirstOrThrow({ where: { accountId } });
+    expect(ended.status).toBe("canceled");
+    expect(await spans(accountId)).toEqual([
+      [end.toISOString(), (ended.endedAt ?? endsAt).toISOString(), true],
+    ]);
+    expect(
+      outcomes(
+        await ingestUsageEvents(ports, [
+          callEvent(accountId, 60, { startedAt: new Date(endsAt.getTime() - 60_000) }),
+          callEvent(accountId, 60, { startedAt: endsAt }),
+        ]),
+      ),
+    ).toEqual([
+      ["rejected", "subscription_paused"],
+      ["rejected", "no_active_subscription"],
+    ]);
   });
 });

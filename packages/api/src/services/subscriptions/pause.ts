@@ -6,6 +6,7 @@
 // re-read of Stripe into Minutely's tables.
 import { randomUUID } from "node:crypto";
 import {
+  accountNow,
   type CollectionPause,
   checkPause,
   checkResumePause,
@@ -61,10 +62,19 @@ export async function pauseSubscription(
       await syncSubscription(ports, current.stripeSubscriptionId);
       return await subscriptionOverview(ports, accountId);
     }
+    // A schedule whose change has taken effect stays on the subscription through its last phase (released at
+    // its end): only a change still to come (Stripe's phases, as the sync reads them) refuses the pause; the
+    // customer could not cancel the other (none is shown).
+    const pendingChange = remote.scheduleId
+      ? await ports.billing.retrieveScheduledChange(
+          remote.scheduleId,
+          accountNow(ports.clock.now(), current.testClockTime),
+        )
+      : null;
     const allowed = checkPause({
       status: current.status,
       cancelAtPeriodEnd: remote.cancelAtPeriodEnd,
-      scheduledChange: current.stripeScheduleId !== null || remote.scheduleId !== null,
+      scheduledChange: current.stripeScheduleId !== null || pendingChange !== null,
       pause: existing ?? (remote.pauseCollection ? window : null),
     });
     if (!allowed.ok) throw new AppError(PAUSE_DENIAL_STATUS[allowed.code], allowed.message);

@@ -153,6 +153,21 @@ describe("free trials", () => {
       "Your Minutely free trial has ended",
     ]);
     expect(told[1]?.text).toContain("paused");
+    // Usage reported for calls made while paused is rejected like the calls: nothing recorded nor billed.
+    const trialEnd = new Date(START.getTime() + 14 * DAY);
+    const status = (r: Awaited<ReturnType<typeof ingestUsageEvents>>) =>
+      r.results.map((e) => (e.status === "rejected" ? e.reason : e.status));
+    expect(
+      status(
+        await ingestUsageEvents(ports, [
+          callEvent(accountId, 600, { startedAt: new Date(trialEnd.getTime() - 1) }),
+          callEvent(accountId, 600, { startedAt: new Date(trialEnd.getTime() + 30_000) }),
+        ]),
+      ),
+    ).toEqual(["accepted", "subscription_paused"]);
+    expect(await db.subscriptionPauseSpan.findMany({ where: { accountId } })).toMatchObject([
+      { startsAt: trialEnd, endsAt: null, liftedAt: null },
+    ]);
 
     // "Add a card": the card resumes the subscription, which is charged and takes calls again.
     const setup = await startPaymentMethodUpdate(ports, who.ref, "add-card");
@@ -161,6 +176,20 @@ describe("free trials", () => {
     expect((await db.subscription.findFirstOrThrow({ where: { accountId } })).status).toBe("active");
     expect((await stripeInvoices(accountId)).at(-1)).toEqual(["subscription_cycle", "paid", 2900]);
     expect(await authorizeCallRequest(ports, call(who))).toMatchObject({ decision: "allow" });
+    // The span ends at the resume (the new, charged period's start); a late report of a call made while
+    // paused is still rejected, a call after the resume counts.
+    const resumed = await db.subscription.findFirstOrThrow({ where: { accountId } });
+    expect(await db.subscriptionPauseSpan.findMany({ where: { accountId } })).toMatchObject([
+      { startsAt: trialEnd, endsAt: resumed.currentPeriodStart },
+    ]);
+    expect(
+      status(
+        await ingestUsageEvents(ports, [
+          callEvent(accountId, 600, { startedAt: new Date(trialEnd.getTime() + 45_000) }),
+          callEvent(accountId, 600, { startedAt: resumed.currentPeriodStart }),
+        ]),
+      ),
+    ).toEqual(["subscription_paused", "accepted"]);
   });
 
   it("stops calls at the allowance during a trial and bills no overage for the trial's period", async () => {
