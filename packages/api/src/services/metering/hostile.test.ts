@@ -594,7 +594,8 @@ describe("more: duplicates, stale periods, reservations", () => {
 describe("snapshot of the one write statement", () => {
   /** Waits until `count` other sessions are waiting on a lock. */
   async function waitForLockWaiters(count: number) {
-    for (let i = 0; i < 200; i++) {
+    // Up to 25 s (the test's own limit is 30 s): on a busy machine a session can take seconds to get there.
+    for (let i = 0; i < 1000; i++) {
       const [row] = await db.$queryRaw<{ n: number }[]>`
         SELECT count(*)::int AS n FROM pg_stat_activity
         WHERE wait_event_type = 'Lock' AND datname = current_database()`;
