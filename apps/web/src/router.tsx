@@ -14,7 +14,7 @@ import {
   useScrollToTopOnNavigation,
 } from "@minutely/ui";
 import { type Query, useQuery } from "@tanstack/react-query";
-import type { ComponentType, ReactNode } from "react";
+import { type ComponentType, type ReactNode, Suspense } from "react";
 import { PaymentProblemBanner } from "./components/payment-problem-banner.tsx";
 import { MAIN_ID, SiteHeader } from "./components/site-header.tsx";
 import { TrialBanner } from "./components/trial-banner.tsx";
@@ -140,7 +140,12 @@ function CurrentPage() {
   const match = useMatch();
   if (!match) return <NotFoundPage />;
   const View = viewOf(match.path);
-  const page = <View key={match.path} />;
+  // While a page's code loads, only the page's place is empty (the banners around it stay).
+  const page = (
+    <Suspense fallback={null}>
+      <View key={match.path} />
+    </Suspense>
+  );
   return PUBLIC_PATHS.has(match.path) ? page : <SignedIn>{page}</SignedIn>;
 }
 
