@@ -30,7 +30,11 @@ async function pathsToVisit(): Promise<string[]> {
     event = await db.stripeEvent.findFirst();
   }
   if (!event) throw new Error("no webhook event arrived");
-  const params: Record<string, string> = { ":id": plan.id, ":accountId": customer.accountId, ":eventId": event.id };
+  const params: Record<string, string> = {
+    ":id": plan.id,
+    ":accountId": customer.accountId,
+    ":eventId": event.id,
+  };
   return (await declaredRoutes("admin")).map((path) => path.replace(/:\w+/g, (name) => params[name] ?? name));
 }
 
