@@ -661,7 +661,7 @@ async function main() {
       rows.push({
         benchmark: `${app === "web" ? "Customer" : "Admin"} app first-route JS against the floor with a router`,
         measured: `${fmt(size / 1024)} KiB`,
-        baseline: `${fmt(routerFloor / 1024)} KiB: the floor + TanStack Router (a root route and one page)`,
+        baseline: `${fmt(routerFloor / 1024)} KiB: the floor + wouter, the SPAs' router (a root and one page)`,
         ratio: size / routerFloor,
         target: "(what is the app's own)",
         met: true,

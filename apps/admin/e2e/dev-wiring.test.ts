@@ -30,10 +30,12 @@ async function pathsToVisit(): Promise<string[]> {
     event = await db.stripeEvent.findFirst();
   }
   if (!event) throw new Error("no webhook event arrived");
-  const params: Record<string, string> = { $id: plan.id, $accountId: customer.accountId, $eventId: event.id };
-  return (await declaredRoutes("admin")).map((path) =>
-    path.replace(/\$\w+/g, (name) => params[name] ?? name),
-  );
+  const params: Record<string, string> = {
+    ":id": plan.id,
+    ":accountId": customer.accountId,
+    ":eventId": event.id,
+  };
+  return (await declaredRoutes("admin")).map((path) => path.replace(/:\w+/g, (name) => params[name] ?? name));
 }
 
 describe("the admin app under the development wiring and the production build", () => {

@@ -1,75 +1,48 @@
 import type { LiveAdminMessage } from "@minutely/api";
 import {
+  AfterDelay,
+  type AppRoutes,
   Banner,
   Button,
   Card,
   EmulatorBanner,
+  Guard,
+  href,
   httpStatusOf,
+  Link,
   LiveUpdates,
+  Navigate,
+  PageFrame,
+  Routes,
+  type SearchOf,
   Spinner,
   signOut,
+  useHere,
+  useMatch,
+  useNavigate,
+  usePathname,
+  useScrollToTopOnNavigation,
+  useSearch,
 } from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
-import {
-  createRootRoute,
-  createRoute,
-  createRouter,
-  Link,
-  lazyRouteComponent,
-  Outlet,
-  redirect,
-  useNavigate,
-  useRouterState,
-} from "@tanstack/react-router";
-import { type ReactElement, useEffect } from "react";
+import { type ComponentType, Fragment, type ReactNode, useEffect } from "react";
+import { Router } from "wouter";
 import { useDocumentTitle } from "./lib/document-title.ts";
-import {
-  validateAuditSearch,
-  validateClockSearch,
-  validateCustomersSearch,
-  validateJobsSearch,
-  validateRevenueSearch,
-  validateSignInSearch,
-  validateUsageSearch,
-  validateWebhooksSearch,
-} from "./lib/search.ts";
 import { client, queryClient, trpc } from "./lib/trpc.ts";
+import { type Path, PUBLIC_PATHS, ROUTES } from "./routing.ts";
 
-// Pages load on demand: the first route ships only the shell, the guard and the search validation. The
-// router fetches a page's code while the route loads (links preload it on hover or focus), and shows
-// PendingPage in the page's place if that takes more than a moment.
-const page = {
-  signIn: lazyRouteComponent(() => import("./routes/sign-in.tsx"), "SignInPage"),
-  audit: lazyRouteComponent(() => import("./routes/audit.tsx"), "AuditPage"),
-  billingClock: lazyRouteComponent(() => import("./routes/billing-clock.tsx"), "BillingClockPage"),
-  coupons: lazyRouteComponent(() => import("./routes/coupons.tsx"), "CouponsPage"),
-  minutePacks: lazyRouteComponent(() => import("./routes/minute-packs.tsx"), "MinutePacksPage"),
-  customerDetail: lazyRouteComponent(() => import("./routes/customer-detail.tsx"), "CustomerDetailPage"),
-  customers: lazyRouteComponent(() => import("./routes/customers.tsx"), "CustomersPage"),
-  jobs: lazyRouteComponent(() => import("./routes/jobs.tsx"), "JobsPage"),
-  editPackage: lazyRouteComponent(() => import("./routes/package-form.tsx"), "EditPackagePage"),
-  newPackage: lazyRouteComponent(() => import("./routes/package-form.tsx"), "NewPackagePage"),
-  packages: lazyRouteComponent(() => import("./routes/packages.tsx"), "PackagesPage"),
-  revenue: lazyRouteComponent(() => import("./routes/revenue.tsx"), "RevenuePage"),
-  usage: lazyRouteComponent(() => import("./routes/usage.tsx"), "UsagePage"),
-  webhookEvent: lazyRouteComponent(() => import("./routes/webhooks.tsx"), "WebhookEventPage"),
-  webhooks: lazyRouteComponent(() => import("./routes/webhooks.tsx"), "WebhooksPage"),
-};
+// The paths, their search validation and their pages' code (loaded on demand, preloaded when a link to
+// them is hovered or focused) are in routing.ts. A page whose code (or the session check) takes longer than
+// 200 ms shows PendingPage in its place.
 
-/**
- * A route component that renders a lazily loaded page with props from the route (params, search). It
- * preloads like the page itself, so the router loads the page's code before it renders the route.
- */
-function withPage(lazyPage: { preload?: () => Promise<void> | undefined }, render: () => ReactElement) {
-  return Object.assign(render, { preload: () => lazyPage.preload?.() });
-}
-
-/** Shown in the page's place while the session check or the page's code takes longer than a moment. */
+/** Shown in the page's place while the session check or the page's code takes longer than 200 ms. */
 function PendingPage() {
   return (
-    <div className="flex justify-center py-12">
-      <Spinner label="Loading" />
-    </div>
+    <AfterDelay ms={200}>
+      <div className="flex justify-center py-12">
+        <Spinner label="Loading" />
+      </div>
+    </AfterDelay>
   );
 }
 
@@ -132,7 +105,8 @@ function liveRefresh(message: LiveAdminMessage | null) {
 function Layout() {
   const me = useQuery({ ...meQuery, retry: false });
   const doSignOut = useSignOut();
-  const pathname = useRouterState({ select: (state) => state.location.pathname });
+  const pathname = usePathname();
+  useScrollToTopOnNavigation();
   const signedIn = me.data !== undefined;
   // On a phone the nav scrolls sideways: keep the current page's link in view.
   useEffect(() => {
@@ -194,10 +168,10 @@ function Layout() {
             refresh={liveRefresh}
             minRefreshMs={1_000}
           >
-            <Outlet />
+            <CurrentPage />
           </LiveUpdates>
         ) : (
-          <Outlet />
+          <CurrentPage />
         )}
       </main>
     </div>
@@ -223,175 +197,100 @@ function ForbiddenPage() {
   );
 }
 
-const rootRoute = createRootRoute({ component: Layout });
-
-const signInRoute = createRoute({
-  getParentRoute: () => rootRoute,
-  path: "/sign-in",
-  validateSearch: validateSignInSearch,
-  component: page.signIn,
-});
-
-const forbiddenRoute = createRoute({
-  getParentRoute: () => rootRoute,
-  path: "/forbidden",
-  component: ForbiddenPage,
-});
-
-const adminRoute = createRoute({
-  getParentRoute: () => rootRoute,
-  id: "admin",
-  beforeLoad: async ({ location }) => {
-    const access = await checkAccess();
-    if (access.kind === "signed-out") {
-      throw redirect({
-        to: "/sign-in",
+/** Admins only: signed-out visitors go to sign-in (and come back, filters included), others to /forbidden. */
+function AdminOnly({ children }: { children: ReactNode }) {
+  const here = useHere();
+  return (
+    <Guard
+      pending={<PendingPage />}
+      check={async () => {
+        const access = await checkAccess();
         // The page and its filters (the query string) come back after signing in.
-        search: { redirect: (location.pathname.replace(/^\/admin/, "") || "/") + location.searchStr },
-      });
+        if (access.kind === "signed-out") return href({ to: "/sign-in", search: { redirect: here } });
+        if (access.kind === "forbidden") return href({ to: "/forbidden" });
+        return null;
+      }}
+    >
+      {children}
+    </Guard>
+  );
+}
+
+type FilteredPath =
+  | "/customers"
+  | "/revenue"
+  | "/usage"
+  | "/webhooks"
+  | "/jobs"
+  | "/audit"
+  | "/billing-clock";
+
+/** A list page whose filters live in the URL: it reads them and replaces them as they change. */
+function Filtered<P extends FilteredPath>({
+  path,
+  page: Page,
+}: {
+  path: P;
+  page: ComponentType<{ search: SearchOf<AppRoutes, P>; onSearch: (next: SearchOf<AppRoutes, P>) => void }>;
+}) {
+  const search = useSearch(path);
+  const navigate = useNavigate();
+  return (
+    <Page search={search} onSearch={(next) => navigate({ to: path, search: next, replace: true } as never)} />
+  );
+}
+
+/** The page of a path of the table, with its params. */
+function pageOf(path: Path, params: Record<string, string>): ReactNode {
+  switch (path) {
+    case "/":
+      return <Navigate to="/packages" replace />;
+    case "/forbidden":
+      return <ForbiddenPage />;
+    case "/packages/:id": {
+      const EditPackage = ROUTES[path].page;
+      return <EditPackage key={params.id} id={params.id ?? ""} />;
     }
-    if (access.kind === "forbidden") throw redirect({ to: "/forbidden" });
-    return { admin: access };
-  },
-});
+    case "/customers/:accountId": {
+      const CustomerDetail = ROUTES[path].page;
+      return <CustomerDetail key={params.accountId} accountId={params.accountId ?? ""} />;
+    }
+    case "/webhooks/:eventId": {
+      const WebhookEvent = ROUTES[path].page;
+      return <WebhookEvent key={params.eventId} eventId={params.eventId ?? ""} />;
+    }
+    case "/customers":
+      return <Filtered path={path} page={ROUTES[path].page} />;
+    case "/revenue":
+      return <Filtered path={path} page={ROUTES[path].page} />;
+    case "/usage":
+      return <Filtered path={path} page={ROUTES[path].page} />;
+    case "/webhooks":
+      return <Filtered path={path} page={ROUTES[path].page} />;
+    case "/jobs":
+      return <Filtered path={path} page={ROUTES[path].page} />;
+    case "/audit":
+      return <Filtered path={path} page={ROUTES[path].page} />;
+    case "/billing-clock":
+      return <Filtered path={path} page={ROUTES[path].page} />;
+    default: {
+      const Page = ROUTES[path].page;
+      return <Page />;
+    }
+  }
+}
 
-const indexRoute = createRoute({
-  getParentRoute: () => adminRoute,
-  path: "/",
-  beforeLoad: () => {
-    throw redirect({ to: "/packages" });
-  },
-});
-
-const packagesRoute = createRoute({
-  getParentRoute: () => adminRoute,
-  path: "/packages",
-  component: page.packages,
-});
-
-const couponsRoute = createRoute({
-  getParentRoute: () => adminRoute,
-  path: "/coupons",
-  component: page.coupons,
-});
-
-const minutePacksRoute = createRoute({
-  getParentRoute: () => adminRoute,
-  path: "/minute-packs",
-  component: page.minutePacks,
-});
-
-const newPackageRoute = createRoute({
-  getParentRoute: () => adminRoute,
-  path: "/packages/new",
-  component: page.newPackage,
-});
-
-const editPackageRoute = createRoute({
-  getParentRoute: () => adminRoute,
-  path: "/packages/$id",
-  component: withPage(page.editPackage, function EditPackageRoute() {
-    const { id } = editPackageRoute.useParams();
-    return <page.editPackage key={id} id={id} />;
-  }),
-});
-
-const customersRoute = createRoute({
-  getParentRoute: () => adminRoute,
-  path: "/customers",
-  validateSearch: validateCustomersSearch,
-  component: withPage(page.customers, function CustomersRoute() {
-    const search = customersRoute.useSearch();
-    const navigate = customersRoute.useNavigate();
-    return <page.customers search={search} onSearch={(next) => navigate({ search: next, replace: true })} />;
-  }),
-});
-
-const customerRoute = createRoute({
-  getParentRoute: () => adminRoute,
-  path: "/customers/$accountId",
-  component: withPage(page.customerDetail, function CustomerRoute() {
-    const { accountId } = customerRoute.useParams();
-    return <page.customerDetail key={accountId} accountId={accountId} />;
-  }),
-});
-
-const revenueRoute = createRoute({
-  getParentRoute: () => adminRoute,
-  path: "/revenue",
-  validateSearch: validateRevenueSearch,
-  component: withPage(page.revenue, function RevenueRoute() {
-    const search = revenueRoute.useSearch();
-    const navigate = revenueRoute.useNavigate();
-    return <page.revenue search={search} onSearch={(next) => navigate({ search: next, replace: true })} />;
-  }),
-});
-
-const usageRoute = createRoute({
-  getParentRoute: () => adminRoute,
-  path: "/usage",
-  validateSearch: validateUsageSearch,
-  component: withPage(page.usage, function UsageRoute() {
-    const search = usageRoute.useSearch();
-    const navigate = usageRoute.useNavigate();
-    return <page.usage search={search} onSearch={(next) => navigate({ search: next, replace: true })} />;
-  }),
-});
-
-const webhooksRoute = createRoute({
-  getParentRoute: () => adminRoute,
-  path: "/webhooks",
-  validateSearch: validateWebhooksSearch,
-  component: withPage(page.webhooks, function WebhooksRoute() {
-    const search = webhooksRoute.useSearch();
-    const navigate = webhooksRoute.useNavigate();
-    return <page.webhooks search={search} onSearch={(next) => navigate({ search: next, replace: true })} />;
-  }),
-});
-
-const jobsRoute = createRoute({
-  getParentRoute: () => adminRoute,
-  path: "/jobs",
-  validateSearch: validateJobsSearch,
-  component: withPage(page.jobs, function JobsRoute() {
-    const search = jobsRoute.useSearch();
-    const navigate = jobsRoute.useNavigate();
-    return <page.jobs search={search} onSearch={(next) => navigate({ search: next, replace: true })} />;
-  }),
-});
-
-const webhookRoute = createRoute({
-  getParentRoute: () => adminRoute,
-  path: "/webhooks/$eventId",
-  component: withPage(page.webhookEvent, function WebhookRoute() {
-    const { eventId } = webhookRoute.useParams();
-    return <page.webhookEvent key={eventId} eventId={eventId} />;
-  }),
-});
-
-const auditRoute = createRoute({
-  getParentRoute: () => adminRoute,
-  path: "/audit",
-  validateSearch: validateAuditSearch,
-  component: withPage(page.audit, function AuditRoute() {
-    const search = auditRoute.useSearch();
-    const navigate = auditRoute.useNavigate();
-    return <page.audit search={search} onSearch={(next) => navigate({ search: next, replace: true })} />;
-  }),
-});
-
-const billingClockRoute = createRoute({
-  getParentRoute: () => adminRoute,
-  path: "/billing-clock",
-  validateSearch: validateClockSearch,
-  component: withPage(page.billingClock, function BillingClockRoute() {
-    const search = billingClockRoute.useSearch();
-    const navigate = billingClockRoute.useNavigate();
-    return (
-      <page.billingClock search={search} onSearch={(next) => navigate({ search: next, replace: true })} />
-    );
-  }),
-});
+/** The page of the address, behind the admin check unless anyone may open it; not found otherwise. */
+function CurrentPage() {
+  const match = useMatch();
+  if (!match) return <NotFoundPage />;
+  const page = <Fragment key={match.path}>{pageOf(match.path, match.params)}</Fragment>;
+  return (
+    <PageFrame pending={<PendingPage />}>
+      {PUBLIC_PATHS.has(match.path) ? page : <AdminOnly>{page}</AdminOnly>}
+    </PageFrame>
+  );
+}
 
 /** Any address the app does not know: say so in the app's own frame, with a way back. */
 function NotFoundPage() {
@@ -409,40 +308,13 @@ function NotFoundPage() {
   );
 }
 
-export const router = createRouter({
-  defaultPreload: "intent",
-  defaultNotFoundComponent: NotFoundPage,
-  // A page whose code (or the session check) takes longer than 200 ms shows PendingPage, for at least
-  // 300 ms so it does not flash; until then the previous page stays (the first load has none to keep).
-  defaultPendingComponent: PendingPage,
-  defaultPendingMs: 200,
-  defaultPendingMinMs: 300,
-  routeTree: rootRoute.addChildren([
-    signInRoute,
-    forbiddenRoute,
-    adminRoute.addChildren([
-      indexRoute,
-      packagesRoute,
-      newPackageRoute,
-      editPackageRoute,
-      couponsRoute,
-      minutePacksRoute,
-      customersRoute,
-      customerRoute,
-      revenueRoute,
-      usageRoute,
-      webhooksRoute,
-      webhookRoute,
-      jobsRoute,
-      auditRoute,
-      billingClockRoute,
-    ]),
-  ]),
-  basepath: "/admin",
-});
-
-declare module "@tanstack/react-router" {
-  interface Register {
-    router: typeof router;
-  }
+/** The admin app, under /admin: its table of paths for every link, the frame, and the page of the address. */
+export function App() {
+  return (
+    <Router base="/admin">
+      <Routes table={ROUTES}>
+        <Layout />
+      </Routes>
+    </Router>
+  );
 }

@@ -14,7 +14,7 @@ const stack = await testStack({ spas: { web: true }, env: { APP_URL: appUrl } })
 const vite = await testViteDevServer("web", { apiUrl: stack.baseUrl, port: vitePort });
 const browser = await testBrowser();
 
-/** Every route of src/router.tsx, with what the visit should show. Parameters filled in below. */
+/** Every path of src/routing.ts, with what the visit should show. Parameters filled in below. */
 const ROUTES: Record<string, string> = {
   "/sign-in": "Sign in",
   "/sign-up": "Create your account",

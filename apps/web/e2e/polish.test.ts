@@ -233,6 +233,62 @@ describe("skip link", () => {
   });
 });
 
+describe("routing", () => {
+  it("sends a signed-out visitor to sign-in and back, marks the current link, preloads on hover, scrolls to the top", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 400 } });
+    // Signed out: sign-in, with the way back (the search included), which replaces the address.
+    await page.goto(`${stack.baseUrl}/usage?from=mail`);
+    await page.waitForURL((url) => url.pathname === "/sign-in");
+    expect(new URL(page.url()).searchParams.get("redirect")).toBe("/usage?from=mail");
+    await page.getByLabel("Email").fill("alexandra.morgan-operations@example.com");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(`${stack.baseUrl}/usage?from=mail`);
+    await page.getByRole("heading", { name: "Usage", exact: true }).waitFor();
+
+    // The current page's link is marked; the others are not.
+    const nav = page.getByRole("navigation", { name: "Main" });
+    expect(await nav.getByRole("link", { name: "Usage", exact: true }).getAttribute("aria-current")).toBe(
+      "page",
+    );
+    expect(
+      await nav.getByRole("link", { name: "Dashboard", exact: true }).getAttribute("aria-current"),
+    ).toBeNull();
+
+    // Hovering a link loads its page's code before any click.
+    const scripts: string[] = [];
+    page.on("request", (request) => {
+      if (request.resourceType() === "script") scripts.push(new URL(request.url()).pathname);
+    });
+    const agents = nav.getByRole("link", { name: "Agents", exact: true });
+    await agents.hover();
+    await expect.poll(() => scripts.some((path) => /\/assets\/agents-[\w-]+\.js$/.test(path))).toBe(true);
+
+    await agents.click();
+    await page.getByRole("heading", { name: "Agents", exact: true }).waitFor();
+    expect(new URL(page.url()).pathname).toBe("/agents");
+
+    // A navigation from far down a page shows the next one from its top (Usage: its code and data are
+    // already here, so it is as tall at once as it will be).
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    expect(await page.evaluate(() => window.scrollY)).toBeGreaterThan(0);
+    await nav
+      .getByRole("link", { name: "Usage", exact: true })
+      .evaluate((link: HTMLAnchorElement) => link.click()); // a click that scrolls nothing itself
+    await page.getByRole("heading", { name: "Usage", exact: true }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollHeight)).toBeGreaterThan(800);
+    expect(await page.evaluate(() => window.scrollY)).toBe(0);
+
+    // Back twice: the agents, then the first page with its search.
+    await page.goBack();
+    await page.getByRole("heading", { name: "Agents", exact: true }).waitFor();
+    await page.goBack();
+    await page.getByRole("heading", { name: "Usage", exact: true }).waitFor();
+    expect(page.url()).toBe(`${stack.baseUrl}/usage?from=mail`);
+    await page.close();
+  });
+});
+
 describe("document titles", () => {
   it("name every page of the app, each differently", async () => {
     const signedOut: Record<string, string> = {

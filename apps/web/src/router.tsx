@@ -1,49 +1,37 @@
 import type { LiveUsageMessage } from "@minutely/api";
-import { EmulatorBanner, httpStatusOf, LiveUpdates, useDocumentTitle } from "@minutely/ui";
-import { type Query, useQuery } from "@tanstack/react-query";
 import {
-  createRootRoute,
-  createRoute,
-  createRouter,
+  EmulatorBanner,
+  Guard,
+  href,
+  httpStatusOf,
   Link,
-  lazyRouteComponent,
-  Outlet,
-  redirect,
-} from "@tanstack/react-router";
+  LiveUpdates,
+  PageFrame,
+  Routes,
+  useDocumentTitle,
+  useHere,
+  useMatch,
+  useScrollToTopOnNavigation,
+} from "@minutely/ui";
+import { type Query, useQuery } from "@tanstack/react-query";
+import { type ComponentType, type ReactNode, Suspense } from "react";
 import { PaymentProblemBanner } from "./components/payment-problem-banner.tsx";
 import { MAIN_ID, SiteHeader } from "./components/site-header.tsx";
 import { TrialBanner } from "./components/trial-banner.tsx";
 import { VerifyEmailBanner } from "./components/verify-email-banner.tsx";
-import { authSearch } from "./lib/auth-navigation.ts";
 import { client, queryClient, trpc } from "./lib/trpc.ts";
 import { DashboardPage } from "./routes/dashboard.tsx";
+import { type Path, PUBLIC_PATHS, ROUTES } from "./routing.ts";
 
-// The dashboard (the first route) is in the entry bundle; every other page is loaded on demand (and
-// preloaded when a link to it is hovered or focused), so the first route's JavaScript stays small.
-const page = {
-  signIn: lazyRouteComponent(() => import("./routes/auth.tsx"), "SignInPage"),
-  signUp: lazyRouteComponent(() => import("./routes/auth.tsx"), "SignUpPage"),
-  forgotPassword: lazyRouteComponent(() => import("./routes/auth.tsx"), "ForgotPasswordPage"),
-  resetPassword: lazyRouteComponent(() => import("./routes/auth.tsx"), "ResetPasswordPage"),
-  verifyEmail: lazyRouteComponent(() => import("./routes/auth.tsx"), "VerifyEmailPage"),
-  packages: lazyRouteComponent(() => import("./routes/packages.tsx"), "PackagesPage"),
-  billing: lazyRouteComponent(() => import("./routes/billing.tsx"), "BillingPage"),
-  billingReturn: lazyRouteComponent(() => import("./routes/billing.tsx"), "BillingReturnPage"),
-  usage: lazyRouteComponent(() => import("./routes/usage.tsx"), "UsagePage"),
-  agents: lazyRouteComponent(() => import("./routes/agents.tsx"), "AgentsPage"),
-  analytics: lazyRouteComponent(() => import("./routes/analytics.tsx"), "AnalyticsPage"),
-  apiKeys: lazyRouteComponent(() => import("./routes/api-keys.tsx"), "ApiKeysPage"),
-  integration: lazyRouteComponent(() => import("./routes/integration.tsx"), "IntegrationPage"),
-  account: lazyRouteComponent(() => import("./routes/account.tsx"), "AccountPage"),
-  team: lazyRouteComponent(() => import("./routes/team.tsx"), "TeamPage"),
-  acceptInvitation: lazyRouteComponent(
-    () => import("./routes/accept-invitation.tsx"),
-    "AcceptInvitationPage",
-  ),
-};
+// The paths and their search validation are in routing.ts. The dashboard (the first route) is in the entry
+// bundle; every other page is loaded on demand (and preloaded when a link to it is hovered or focused), so
+// the first route's JavaScript stays small.
+function viewOf(path: Path): ComponentType {
+  const route = ROUTES[path];
+  return "page" in route ? route.page : DashboardPage;
+}
 
 const meQuery = trpc.auth.me.queryOptions();
-
 /** Keyboard users skip the header: the first thing Tab reaches, it moves focus to the page's content. */
 function SkipLink() {
   return (
@@ -60,7 +48,17 @@ function SkipLink() {
   );
 }
 
+/** The app: its table of paths for every link, the frame, and the page of the address. */
+export function App() {
+  return (
+    <Routes table={ROUTES}>
+      <Layout />
+    </Routes>
+  );
+}
+
 function Layout() {
+  useScrollToTopOnNavigation();
   const status = useQuery({ ...trpc.system.status.queryOptions(), staleTime: Number.POSITIVE_INFINITY });
   return (
     <div className="min-h-screen">
@@ -68,60 +66,13 @@ function Layout() {
       {status.data?.stripeEmulator ? <EmulatorBanner /> : null}
       <SiteHeader />
       <main id={MAIN_ID} tabIndex={-1} className="mx-auto max-w-6xl px-4 py-6 focus:outline-none sm:py-8">
-        <Outlet />
+        <PageFrame>
+          <CurrentPage />
+        </PageFrame>
       </main>
     </div>
   );
 }
-
-const rootRoute = createRootRoute({ component: Layout });
-
-const signInRoute = createRoute({
-  getParentRoute: () => rootRoute,
-  path: "/sign-in",
-  validateSearch: authSearch,
-  component: page.signIn,
-});
-
-const signUpRoute = createRoute({
-  getParentRoute: () => rootRoute,
-  path: "/sign-up",
-  validateSearch: authSearch,
-  component: page.signUp,
-});
-
-const tokenSearch = (search: Record<string, unknown>): { token?: string } =>
-  typeof search.token === "string" ? { token: search.token } : {};
-
-const forgotPasswordRoute = createRoute({
-  getParentRoute: () => rootRoute,
-  path: "/forgot-password",
-  component: page.forgotPassword,
-});
-
-/** The link of a password reset mail: works signed out. */
-const resetPasswordRoute = createRoute({
-  getParentRoute: () => rootRoute,
-  path: "/reset-password",
-  validateSearch: tokenSearch,
-  component: page.resetPassword,
-});
-
-/** The link of a verification mail: works signed out too (the token names the address). */
-const verifyEmailRoute = createRoute({
-  getParentRoute: () => rootRoute,
-  path: "/verify-email",
-  validateSearch: tokenSearch,
-  component: page.verifyEmail,
-});
-
-/** The link of an invitation mail: works signed out (it offers sign-in and sign-up, then comes back). */
-const acceptInvitationRoute = createRoute({
-  getParentRoute: () => rootRoute,
-  path: "/accept-invitation",
-  validateSearch: tokenSearch,
-  component: page.acceptInvitation,
-});
 
 /**
  * What live usage re-reads when the account's usage, reservations or alerts change (the usage page's
@@ -152,7 +103,21 @@ function liveRefresh(message: LiveUsageMessage | null, reason: string) {
 }
 
 /** Everything below needs a signed-in customer; others are sent to sign-in and brought back afterwards. */
-function AppLayout() {
+function SignedIn({ children }: { children: ReactNode }) {
+  const here = useHere();
+  return (
+    <Guard
+      check={async () => {
+        const me = await queryClient.fetchQuery(meQuery);
+        return me ? null : href({ to: "/sign-in", search: { redirect: here + window.location.hash } });
+      }}
+    >
+      <AppLayout>{children}</AppLayout>
+    </Guard>
+  );
+}
+
+function AppLayout({ children }: { children: ReactNode }) {
   return (
     <LiveUpdates<LiveUsageMessage>
       subscribe={(lastEventId, handlers) =>
@@ -164,94 +129,25 @@ function AppLayout() {
         <VerifyEmailBanner />
         <PaymentProblemBanner />
         <TrialBanner />
-        <Outlet />
+        {children}
       </div>
     </LiveUpdates>
   );
 }
 
-const appRoute = createRoute({
-  getParentRoute: () => rootRoute,
-  id: "app",
-  component: AppLayout,
-  beforeLoad: async ({ location }) => {
-    const me = await queryClient.fetchQuery(meQuery);
-    if (!me) throw redirect({ to: "/sign-in", search: { redirect: location.href } });
-    return { me };
-  },
-});
-
-/** The dashboard for subscribed customers; those without a package are sent on to package selection. */
-const indexRoute = createRoute({
-  getParentRoute: () => appRoute,
-  path: "/",
-  component: DashboardPage,
-});
-
-const analyticsRoute = createRoute({
-  getParentRoute: () => appRoute,
-  path: "/analytics",
-  component: page.analytics,
-});
-
-const apiKeysRoute = createRoute({
-  getParentRoute: () => appRoute,
-  path: "/api-keys",
-  component: page.apiKeys,
-});
-
-const billingRoute = createRoute({
-  getParentRoute: () => appRoute,
-  path: "/billing",
-  component: page.billing,
-});
-
-const billingReturnRoute = createRoute({
-  getParentRoute: () => appRoute,
-  path: "/billing/return",
-  validateSearch: (search: Record<string, unknown>): { session_id?: string } =>
-    typeof search.session_id === "string" ? { session_id: search.session_id } : {},
-  component: page.billingReturn,
-});
-
-const usageRoute = createRoute({
-  getParentRoute: () => appRoute,
-  path: "/usage",
-  component: page.usage,
-});
-
-const agentsRoute = createRoute({
-  getParentRoute: () => appRoute,
-  path: "/agents",
-  component: page.agents,
-});
-
-const integrationRoute = createRoute({
-  getParentRoute: () => appRoute,
-  path: "/integration",
-  component: page.integration,
-});
-
-const accountRoute = createRoute({
-  getParentRoute: () => appRoute,
-  path: "/account",
-  component: page.account,
-});
-
-const teamRoute = createRoute({
-  getParentRoute: () => appRoute,
-  path: "/team",
-  component: page.team,
-});
-
-const packagesRoute = createRoute({
-  getParentRoute: () => appRoute,
-  path: "/packages",
-  // Stripe Checkout's cancel URL comes back with ?checkout=cancelled: the page says nothing was charged.
-  validateSearch: (search: Record<string, unknown>): { checkout?: "cancelled" } =>
-    search.checkout === "cancelled" ? { checkout: "cancelled" } : {},
-  component: page.packages,
-});
+/** The page of the address: in the signed-in frame unless signed-out visitors may open it. */
+function CurrentPage() {
+  const match = useMatch();
+  if (!match) return <NotFoundPage />;
+  const View = viewOf(match.path);
+  // While a page's code loads, only the page's place is empty (the banners around it stay).
+  const page = (
+    <Suspense fallback={null}>
+      <View key={match.path} />
+    </Suspense>
+  );
+  return PUBLIC_PATHS.has(match.path) ? page : <SignedIn>{page}</SignedIn>;
+}
 
 /** Any address the app does not know: say so in the app's own frame, with a way back. */
 function NotFoundPage() {
@@ -267,36 +163,4 @@ function NotFoundPage() {
       </Link>
     </div>
   );
-}
-
-export const router = createRouter({
-  defaultPreload: "intent",
-  defaultNotFoundComponent: NotFoundPage,
-  routeTree: rootRoute.addChildren([
-    signInRoute,
-    signUpRoute,
-    forgotPasswordRoute,
-    resetPasswordRoute,
-    verifyEmailRoute,
-    acceptInvitationRoute,
-    appRoute.addChildren([
-      indexRoute,
-      packagesRoute,
-      billingRoute,
-      billingReturnRoute,
-      agentsRoute,
-      usageRoute,
-      apiKeysRoute,
-      analyticsRoute,
-      integrationRoute,
-      accountRoute,
-      teamRoute,
-    ]),
-  ]),
-});
-
-declare module "@tanstack/react-router" {
-  interface Register {
-    router: typeof router;
-  }
 }

@@ -1,17 +1,10 @@
-// The framework floor plus the router the SPAs use (TanStack Router: a root route, one page): a second floor
+// The framework floor plus the router the SPAs use (wouter: a root with a link and one page): a second floor
 // for the SPAs' first-route JavaScript, to show how much of their size is routing and how much their own.
 import { QueryClient, QueryClientProvider, useQuery } from "@tanstack/react-query";
-import {
-  createRootRoute,
-  createRoute,
-  createRouter,
-  Link,
-  Outlet,
-  RouterProvider,
-} from "@tanstack/react-router";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import { createRoot } from "react-dom/client";
 import superjson from "superjson";
+import { Link, Route, Switch } from "wouter";
 
 const client = createTRPCClient({ links: [httpBatchLink({ url: "/trpc", transformer: superjson })] });
 const queryClient = new QueryClient();
@@ -25,22 +18,22 @@ function Home() {
   return <p>{status.isSuccess ? "ok" : "…"}</p>;
 }
 
-const rootRoute = createRootRoute({
-  component: () => (
+function Root() {
+  return (
     <>
-      <Link to="/">Home</Link>
-      <Outlet />
+      <Link href="/">Home</Link>
+      <Switch>
+        <Route path="/" component={Home} />
+      </Switch>
     </>
-  ),
-});
-const homeRoute = createRoute({ getParentRoute: () => rootRoute, path: "/", component: Home });
-const router = createRouter({ routeTree: rootRoute.addChildren([homeRoute]) });
+  );
+}
 
 const root = document.getElementById("root");
 if (root) {
   createRoot(root).render(
     <QueryClientProvider client={queryClient}>
-      <RouterProvider router={router} />
+      <Root />
     </QueryClientProvider>,
   );
 }

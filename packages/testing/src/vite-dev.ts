@@ -88,9 +88,13 @@ export async function testViteDevServer(
   return server;
 }
 
-/** The route paths a SPA's router declares (`path: "..."` in src/router.tsx), for tests that visit them all. */
+/**
+ * The paths a SPA's table of paths declares (the keys of `ROUTES` in src/routing.ts, one a line:
+ * `  "/usage": {`; params as `:name`), for tests that visit them all.
+ */
 export async function declaredRoutes(app: "web" | "admin"): Promise<string[]> {
   const { readFile } = await import("node:fs/promises");
-  const source = await readFile(join(REPO_ROOT, "apps", app, "src/router.tsx"), "utf8");
-  return [...source.matchAll(/\bpath: "([^"]+)"/g)].map((match) => match[1] ?? "");
+  const source = await readFile(join(REPO_ROOT, "apps", app, "src/routing.ts"), "utf8");
+  const table = source.slice(source.indexOf("export const ROUTES = {"));
+  return [...table.matchAll(/^ {2}"(\/[^"]*)": \{/gm)].map((match) => match[1] ?? "");
 }

@@ -47,6 +47,38 @@ export {
   useLiveMode,
   useLiveUpdates,
 } from "./live.tsx";
+export {
+  AfterDelay,
+  type AppPath,
+  type AppRoutes,
+  buildHref,
+  Guard,
+  href,
+  isActivePath,
+  type LazyPage,
+  Link,
+  type LinkProps,
+  lazyPage,
+  Navigate,
+  type NavigateOptions,
+  PageFrame,
+  type ParamsOf,
+  parseSearch,
+  type RawSearch,
+  type Register,
+  type RouteSpec,
+  Routes,
+  type RouteTable,
+  type SearchOf,
+  stringifySearch,
+  type Target,
+  useHere,
+  useMatch,
+  useNavigate,
+  usePathname,
+  useScrollToTopOnNavigation,
+  useSearch,
+} from "./router.tsx";
 export { ScrollArea } from "./scroll-area.tsx";
 export { createQueryClient, createTrpc, httpStatusOf } from "./trpc.ts";
 export { fieldErrorsOf, messageOf } from "./trpc-errors.ts";

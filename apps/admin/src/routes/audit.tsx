@@ -1,6 +1,5 @@
-import { Button, EmptyState, Field, fieldErrorsOf, ScrollArea, SelectField } from "@minutely/ui";
+import { Button, EmptyState, Field, fieldErrorsOf, Link, ScrollArea, SelectField } from "@minutely/ui";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
-import { Link } from "@tanstack/react-router";
 import { type Column, CursorPager, DataTable, QueryList } from "../components/list.tsx";
 import { linkClass, PageHeader, td } from "../components/ui-bits.tsx";
 import { changedFields } from "../lib/audit-diff.ts";
@@ -35,21 +34,21 @@ function EntityLink({ entry }: { entry: Entry }) {
   const id = <span className="font-mono text-xs break-all">{entry.entityId}</span>;
   if (entry.entityType === "account") {
     return (
-      <Link to="/customers/$accountId" params={{ accountId: entry.entityId }} className={linkClass}>
+      <Link to="/customers/:accountId" params={{ accountId: entry.entityId }} className={linkClass}>
         {id}
       </Link>
     );
   }
   if (entry.entityType === "stripe_event") {
     return (
-      <Link to="/webhooks/$eventId" params={{ eventId: entry.entityId }} className={linkClass}>
+      <Link to="/webhooks/:eventId" params={{ eventId: entry.entityId }} className={linkClass}>
         {id}
       </Link>
     );
   }
   if (entry.entityType === "package") {
     return (
-      <Link to="/packages/$id" params={{ id: entry.entityId }} className={linkClass}>
+      <Link to="/packages/:id" params={{ id: entry.entityId }} className={linkClass}>
         {id}
       </Link>
     );

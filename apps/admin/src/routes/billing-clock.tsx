@@ -5,12 +5,12 @@ import {
   ErrorState,
   Field,
   fieldErrorsOf,
+  Link,
   messageOf,
   Spinner,
   useIntentMutation,
 } from "@minutely/ui";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { Link } from "@tanstack/react-router";
 import { useState } from "react";
 import { type Column, DataTable, QueryList } from "../components/list.tsx";
 import {
@@ -262,7 +262,7 @@ function ClockPanel({ accountId }: { accountId: string }) {
         id="clock-heading"
         title={state.account.name}
         actions={
-          <Link to="/customers/$accountId" params={{ accountId }} className={`${linkClass} text-sm`}>
+          <Link to="/customers/:accountId" params={{ accountId }} className={`${linkClass} text-sm`}>
             Customer details
           </Link>
         }

@@ -5,12 +5,12 @@ import {
   EmptyState,
   ErrorState,
   httpStatusOf,
+  Link,
   messageOf,
   Spinner,
   useIntentMutation,
 } from "@minutely/ui";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { Link } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
 import { DailyUsageChart } from "../components/charts.tsx";
 import { type Column, DataTable } from "../components/list.tsx";
@@ -759,7 +759,7 @@ function DuplicatesSection({ detail }: { detail: Detail }) {
                 <>
                   {" "}
                   Found by webhook{" "}
-                  <Link to="/webhooks/$eventId" params={{ eventId: dup.stripeEventId }} className={linkClass}>
+                  <Link to="/webhooks/:eventId" params={{ eventId: dup.stripeEventId }} className={linkClass}>
                     {dup.stripeEventId}
                   </Link>
                   .

@@ -1,6 +1,5 @@
-import { Badge, EmptyState, Field, SelectField } from "@minutely/ui";
+import { Badge, EmptyState, Field, Link, SelectField } from "@minutely/ui";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { Link } from "@tanstack/react-router";
 import { type Column, DataTable, OffsetPager, QueryList, urlPage } from "../components/list.tsx";
 import {
   linkClass,
@@ -129,7 +128,7 @@ export function CustomersPage({
                 <tr key={c.accountId} data-account={c.name} className="border-t border-slate-200">
                   <th scope="row" className={`${td} text-left font-normal`}>
                     <Link
-                      to="/customers/$accountId"
+                      to="/customers/:accountId"
                       params={{ accountId: c.accountId }}
                       className={linkClass}
                     >

@@ -11,15 +11,16 @@ import {
   ErrorSummary,
   Field,
   fieldErrorsOf,
+  Link,
   messageOf,
   problemsOf,
   SelectField,
   Spinner,
   TextAreaField,
   useIntentMutation,
+  useNavigate,
 } from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
-import { Link, useNavigate } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
 import { useForm } from "react-hook-form";
 import { PriceHistory } from "../components/price-history.tsx";

@@ -7,12 +7,12 @@ import {
   cn,
   EmptyState,
   ErrorState,
+  Link,
   messageOf,
   Spinner,
   useIntentMutation,
 } from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
-import { Link } from "@tanstack/react-router";
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
 import { type Column, DataTable } from "../components/list.tsx";
 import { PriceHistory } from "../components/price-history.tsx";
@@ -406,7 +406,7 @@ function PackageRows({
         <td className={cell}>
           <div className="flex justify-end gap-1.5 whitespace-nowrap">
             <Button asChild variant="secondary" className="px-2.5 py-1.5">
-              <Link to="/packages/$id" params={{ id: pkg.id }}>
+              <Link to="/packages/:id" params={{ id: pkg.id }}>
                 Edit<span className="sr-only"> {pkg.name}</span>
               </Link>
             </Button>

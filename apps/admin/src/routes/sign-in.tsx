@@ -1,5 +1,4 @@
-import { SignInForm, safeRedirect, signIn } from "@minutely/ui";
-import { useNavigate, useSearch } from "@tanstack/react-router";
+import { SignInForm, safeRedirect, signIn, useNavigate, useSearch } from "@minutely/ui";
 import { useDocumentTitle } from "../lib/document-title.ts";
 import { queryClient } from "../lib/trpc.ts";
 
@@ -7,15 +6,14 @@ import { queryClient } from "../lib/trpc.ts";
 export function SignInPage() {
   useDocumentTitle("Sign in");
   const navigate = useNavigate();
-  const search = useSearch({ from: "/sign-in" });
+  const search = useSearch("/sign-in");
   return (
     <SignInForm
       title="Admin sign in"
       onSubmit={async (values) => {
         await signIn(values);
         await queryClient.resetQueries();
-        const target = new URL(safeRedirect(search.redirect), window.location.origin);
-        await navigate({ to: target.pathname, search: Object.fromEntries(target.searchParams) });
+        await navigate({ href: safeRedirect(search.redirect) });
       }}
     />
   );

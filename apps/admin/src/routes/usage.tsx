@@ -1,6 +1,5 @@
-import { Badge, EmptyState, LiveStatus, SelectField } from "@minutely/ui";
+import { Badge, EmptyState, Link, LiveStatus, SelectField } from "@minutely/ui";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { Link } from "@tanstack/react-router";
 import { type Column, DataTable, OffsetPager, QueryList, urlPage } from "../components/list.tsx";
 import {
   linkClass,
@@ -107,7 +106,7 @@ function NearLimit({ search, onSearch }: { search: UsageSearch; onSearch: (next:
                 <tr key={a.accountId} data-account={a.accountName} className="border-t border-slate-200">
                   <th scope="row" className={`${td} text-left font-normal`}>
                     <Link
-                      to="/customers/$accountId"
+                      to="/customers/:accountId"
                       params={{ accountId: a.accountId }}
                       className={linkClass}
                     >

@@ -6,6 +6,7 @@ import {
   ErrorState,
   Field,
   httpStatusOf,
+  Link,
   LiveStatus,
   messageOf,
   ScrollArea,
@@ -13,7 +14,6 @@ import {
   useIntentMutation,
 } from "@minutely/ui";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
-import { Link } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
 import { type Column, CursorPager, DataTable, QueryList } from "../components/list.tsx";
 import {
@@ -188,7 +188,7 @@ export function WebhooksPage({
                   <td className={`${td} whitespace-nowrap`}>{formatDateTime(e.receivedAt)}</td>
                   <th scope="row" className={`${td} text-left font-normal`}>
                     <Link
-                      to="/webhooks/$eventId"
+                      to="/webhooks/:eventId"
                       params={{ eventId: e.id }}
                       className={`${linkClass} font-mono text-xs`}
                     >
@@ -316,7 +316,7 @@ export function WebhookEventPage({ eventId }: { eventId: string }) {
               e.account ? (
                 <Link
                   key="a"
-                  to="/customers/$accountId"
+                  to="/customers/:accountId"
                   params={{ accountId: e.account.id }}
                   className={linkClass}
                 >

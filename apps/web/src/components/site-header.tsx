@@ -3,9 +3,8 @@
 // opens the same links in a column. Escape closes it and gives focus back to the button; choosing a link,
 // any other navigation, a click outside or tabbing past its end closes it too.
 import type { AppRouter } from "@minutely/api";
-import { Button, cn, signOut, useIntentMutation } from "@minutely/ui";
+import { Button, cn, Link, signOut, useIntentMutation, useNavigate, usePathname } from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
-import { Link, useNavigate, useRouterState } from "@tanstack/react-router";
 import type { inferRouterOutputs } from "@trpc/server";
 import { type KeyboardEvent, useEffect, useRef, useState } from "react";
 import { afterAuthChange } from "../lib/auth-navigation.ts";
@@ -86,7 +85,7 @@ export function SiteHeader() {
   setShownAccount(memberships.data?.find((m) => m.active)?.accountId ?? null);
   const several = (memberships.data?.length ?? 0) > 1 ? memberships.data : undefined;
   const navigate = useNavigate();
-  const pathname = useRouterState({ select: (state) => state.location.pathname });
+  const pathname = usePathname();
   // The menu is open on the page it was opened on: any navigation closes it, without an effect.
   const [openOn, setOpenOn] = useState<string | null>(null);
   const open = openOn === pathname;

@@ -1,14 +1,14 @@
-import { safeRedirect } from "@minutely/ui";
-import type { useNavigate } from "@tanstack/react-router";
+import type { useNavigate } from "@minutely/ui";
+import { type RawSearch, safeRedirect } from "@minutely/ui";
 import { queryClient } from "./trpc.ts";
 
 /** After signing in or out: forget every cached answer (they belonged to the previous viewer), then go on. */
 export async function afterAuthChange(navigate: ReturnType<typeof useNavigate>, target: string | undefined) {
   await queryClient.resetQueries();
-  await navigate({ to: safeRedirect(target) });
+  await navigate({ href: safeRedirect(target) });
 }
 
 /** The search of the sign-in and sign-up pages: where to go afterwards. */
-export function authSearch(search: Record<string, unknown>): { redirect?: string } {
+export function authSearch(search: RawSearch): { redirect?: string } {
   return typeof search.redirect === "string" ? { redirect: search.redirect } : {};
 }

@@ -5,20 +5,22 @@ import {
   Button,
   Card,
   ErrorState,
+  Link,
   Spinner,
   signOut,
   useDocumentTitle,
   useIntentMutation,
+  useNavigate,
+  useSearch,
 } from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
-import { Link, useNavigate, useSearch } from "@tanstack/react-router";
 import { queryClient, trpc } from "../lib/trpc.ts";
 
 const ROLE_LABEL = { owner: "owner", admin: "admin", billing: "billing", member: "member" } as const;
 
 export function AcceptInvitationPage() {
   useDocumentTitle("Join an account");
-  const { token } = useSearch({ from: "/accept-invitation" });
+  const { token } = useSearch("/accept-invitation");
   const navigate = useNavigate();
   const me = useQuery(trpc.auth.me.queryOptions());
   const preview = useQuery({

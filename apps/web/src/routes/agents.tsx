@@ -8,12 +8,12 @@ import {
   ErrorState,
   Field,
   fieldErrorsOf,
+  Link,
   Spinner,
   useDocumentTitle,
   useIntentMutation,
 } from "@minutely/ui";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { Link } from "@tanstack/react-router";
 import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { z } from "zod";

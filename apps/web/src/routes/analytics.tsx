@@ -9,11 +9,11 @@ import {
   EmptyState,
   ErrorState,
   httpStatusOf,
+  Link,
   Spinner,
   useDocumentTitle,
 } from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
-import { Link } from "@tanstack/react-router";
 import { DailyChart } from "../components/daily-chart.tsx";
 import { formatCount, formatDate, formatNumber } from "../lib/format.ts";
 import { trpc } from "../lib/trpc.ts";

@@ -7,13 +7,13 @@ import {
   EmptyState,
   ErrorState,
   Field,
+  Link,
   ScrollArea,
   Spinner,
   useDocumentTitle,
   useIntentMutation,
 } from "@minutely/ui";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { Link } from "@tanstack/react-router";
 import { useState } from "react";
 import { CopySecret } from "../components/copy-secret.tsx";
 import { formatDate } from "../lib/format.ts";

@@ -5,6 +5,7 @@ import {
   Banner,
   Card,
   ForgotPasswordForm,
+  Link,
   ResetPasswordForm,
   requestPasswordReset,
   resetPassword,
@@ -14,10 +15,11 @@ import {
   signIn,
   signUp,
   useDocumentTitle,
+  useNavigate,
+  useSearch,
   verifyEmail,
 } from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
-import { Link, useNavigate, useSearch } from "@tanstack/react-router";
 import { useState } from "react";
 import { afterAuthChange } from "../lib/auth-navigation.ts";
 import { queryClient, trpc } from "../lib/trpc.ts";
@@ -25,7 +27,7 @@ import { queryClient, trpc } from "../lib/trpc.ts";
 export function SignInPage() {
   useDocumentTitle("Sign in");
   const navigate = useNavigate();
-  const search = useSearch({ from: "/sign-in" });
+  const search = useSearch("/sign-in");
   return (
     <SignInForm
       onSubmit={async (values) => {
@@ -51,7 +53,7 @@ export function SignInPage() {
 export function SignUpPage() {
   useDocumentTitle("Create your account");
   const navigate = useNavigate();
-  const search = useSearch({ from: "/sign-up" });
+  const search = useSearch("/sign-up");
   return (
     <SignUpForm
       onSubmit={async (values) => {
@@ -91,7 +93,7 @@ export function ForgotPasswordPage() {
 
 export function ResetPasswordPage() {
   useDocumentTitle("Choose a new password");
-  const { token } = useSearch({ from: "/reset-password" });
+  const { token } = useSearch("/reset-password");
   const [done, setDone] = useState(false);
   if (!token || done) {
     return (
@@ -136,7 +138,7 @@ export function ResetPasswordPage() {
 
 export function VerifyEmailPage() {
   useDocumentTitle("Confirm your email address");
-  const { token } = useSearch({ from: "/verify-email" });
+  const { token } = useSearch("/verify-email");
   const result = useQuery({
     queryKey: ["verify-email", token],
     queryFn: async () => {

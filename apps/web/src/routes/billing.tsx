@@ -7,13 +7,14 @@ import {
   ConfirmDialog,
   EmptyState,
   ErrorState,
+  Link,
   ScrollArea,
   Spinner,
   useDocumentTitle,
   useIntentMutation,
+  useSearch,
 } from "@minutely/ui";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { Link, useSearch } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
 import { BillingAddressCard } from "../components/billing-address.tsx";
 import { PauseSubscription } from "../components/pause-subscription.tsx";
@@ -378,7 +379,7 @@ export function BillingPage() {
  */
 export function BillingReturnPage() {
   useDocumentTitle("Payment confirmation");
-  const search = useSearch({ from: "/app/billing/return" });
+  const search = useSearch("/billing/return");
   const queryClient = useQueryClient();
   const complete = useIntentMutation(
     trpc.subscription.completeCheckout.mutationOptions({

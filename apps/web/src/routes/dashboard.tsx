@@ -8,14 +8,15 @@ import {
   cn,
   ErrorState,
   httpStatusOf,
+  Link,
   LiveStatus,
+  Navigate,
   Spinner,
   UsageAlertList,
   useDocumentTitle,
   useIntentMutation,
 } from "@minutely/ui";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { Link, Navigate } from "@tanstack/react-router";
 import type { inferRouterOutputs } from "@trpc/server";
 import { DailyChart } from "../components/daily-chart.tsx";
 import { pauseSummary } from "../components/pause-subscription.tsx";

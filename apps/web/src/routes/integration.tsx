@@ -9,12 +9,12 @@ import {
   Card,
   EmptyState,
   ErrorState,
+  Link,
   ScrollArea,
   Spinner,
   useDocumentTitle,
 } from "@minutely/ui";
 import { useQuery } from "@tanstack/react-query";
-import { Link } from "@tanstack/react-router";
 import { useState } from "react";
 import { CopyButton } from "../components/copy-button.tsx";
 import { trpc } from "../lib/trpc.ts";

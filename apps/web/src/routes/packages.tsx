@@ -10,9 +10,10 @@ import {
   Spinner,
   useDocumentTitle,
   useIntentMutation,
+  useNavigate,
+  useSearch,
 } from "@minutely/ui";
 import { useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useNavigate, useSearch } from "@tanstack/react-router";
 import { useState } from "react";
 import {
   currencyForLocale,
@@ -429,7 +430,7 @@ export function PackagesPage() {
   // What a purchase is made in: the account's billing currency once it has one, else the one chosen.
   const buyIn = (selection.data?.billingCurrency as ShopCurrency | null | undefined) ?? chosenCurrency;
   const overview = useQuery(trpc.subscription.overview.queryOptions());
-  const search = useSearch({ from: "/app/packages" });
+  const search = useSearch("/packages");
   const queryClient = useQueryClient();
   const [dialog, setDialog] = useState<{ kind: "upgrade" | "downgrade"; pkg: Package } | null>(null);
   useDocumentTitle(selection.data?.needsPackageSelection ? "Choose your package" : "Subscription & Packages");

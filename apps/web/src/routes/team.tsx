@@ -15,9 +15,9 @@ import {
   Spinner,
   useDocumentTitle,
   useIntentMutation,
+  useNavigate,
 } from "@minutely/ui";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useNavigate } from "@tanstack/react-router";
 import type { inferRouterOutputs } from "@trpc/server";
 import { useState } from "react";
 import { queryClient as sharedQueryClient, trpc } from "../lib/trpc.ts";

@@ -8,6 +8,7 @@ import {
   ErrorState,
   Field,
   httpStatusOf,
+  Link,
   LiveStatus,
   Spinner,
   UsageAlertList,
@@ -15,7 +16,6 @@ import {
   useIntentMutation,
 } from "@minutely/ui";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { Link } from "@tanstack/react-router";
 import { useForm } from "react-hook-form";
 import { z } from "zod";
 import { DailyChart } from "../components/daily-chart.tsx";
