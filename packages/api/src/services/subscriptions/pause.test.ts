@@ -480,6 +480,35 @@ describe("usage during a pause (docs/billing.md: rejected subscription_paused, n
     ).toEqual([["accepted", false]]);
   });
 
+  it("a call recorded before its pause was (started_at within the 5-minute future tolerance) is answered the same on a retry: duplicate, not subscription_paused", async () => {
+    clock.set(new Date("2026-11-27T12:00:00Z"));
+    const who = await subscribed();
+    const { accountId } = who.ref;
+    const end = (await db.subscription.findFirstOrThrow({ where: { accountId } })).currentPeriodEnd;
+    await advanceTo(accountId, new Date(end.getTime() - 3 * 60_000));
+    // The platform reports a call starting one minute after the period's end (its clock slightly ahead):
+    // no pause is set yet, so it is recorded.
+    const early = callEvent(accountId, 60, { startedAt: new Date(end.getTime() + 60_000) });
+    expect(outcomes(await ingestUsageEvents(ports, [early]))).toEqual([["accepted", false]]);
+    // The customer pauses a minute later: the span starts at the period's end, after the recorded call.
+    await pauseSubscription(ports, accountId, 1);
+    expect(await spans(accountId)).toMatchObject([[end.toISOString(), expect.any(String), false]]);
+    // The same event retried (its answer lost): it is recorded, so the answer is duplicate, never a
+    // subscription_paused claiming it is "neither recorded nor billed"; the same call_id with other details
+    // is a call_id_conflict, and a new call in the span is still rejected.
+    const retried = await ingestUsageEvents(ports, [
+      early,
+      { ...early, startedAt: new Date(end.getTime() + 2 * 60_000) },
+      callEvent(accountId, 60, { startedAt: new Date(end.getTime() + 60_000) }),
+    ]);
+    expect(outcomes(retried)).toEqual([
+      ["duplicate"],
+      ["rejected", "call_id_conflict"],
+      ["rejected", "subscription_paused"],
+    ]);
+    expect(await db.usageEvent.count({ where: { accountId, startedAt: { gte: end } } })).toBe(1);
+  });
+
   it("cancelled while paused: the span ends with the subscription; later calls are no_active_subscription", async () => {
     clock.set(new Date("2026-11-27T12:00:00Z"));
     const who = await subscribed();
