@@ -509,6 +509,47 @@ describe("usage during a pause (docs/billing.md: rejected subscription_paused, n
     expect(await db.usageEvent.count({ where: { accountId, startedAt: { gte: end } } })).toBe(1);
   });
 
+  it("paused, resumed early, paused again: two spans, kept as they are by repeated syncs; the gap between them counts", async () => {
+    clock.set(new Date("2026-11-27T12:00:00Z"));
+    const who = await subscribed();
+    const { accountId } = who.ref;
+    const sub = await db.subscription.findFirstOrThrow({ where: { accountId } });
+    const end = sub.currentPeriodEnd;
+    await pauseSubscription(ports, accountId, null);
+    const resumeAt = new Date(end.getTime() + 2 * 86_400_000);
+    await advanceTo(accountId, resumeAt);
+    await resumePausedSubscription(ports, accountId);
+    const second = (await db.subscription.findFirstOrThrow({ where: { accountId } })).currentPeriodEnd;
+    expect(second.getTime()).toBeGreaterThan(resumeAt.getTime());
+    await pauseSubscription(ports, accountId, 1);
+    // The webhooks of all this arrive again, late and twice: the spans stay as they are.
+    await syncSubscription(ports, sub.stripeSubscriptionId);
+    await syncSubscription(ports, sub.stripeSubscriptionId);
+    await advanceTo(accountId, new Date(second.getTime() + 86_400_000));
+    await syncSubscription(ports, sub.stripeSubscriptionId);
+    const spansNow = await spans(accountId);
+    expect(spansNow).toHaveLength(2);
+    expect(spansNow[0]).toEqual([end.toISOString(), resumeAt.toISOString(), true]);
+    expect(spansNow[1]?.[0]).toBe(second.toISOString());
+    expect(spansNow[1]?.[2]).toBe(false);
+    const report = await ingestUsageEvents(ports, [
+      callEvent(accountId, 60, { startedAt: new Date(end.getTime() + 1) }),
+      callEvent(accountId, 60, { startedAt: new Date(resumeAt.getTime() - 1) }),
+      callEvent(accountId, 60, { startedAt: resumeAt }),
+      callEvent(accountId, 60, { startedAt: new Date(second.getTime() - 1) }),
+      callEvent(accountId, 60, { startedAt: second }),
+      callEvent(accountId, 60, { startedAt: new Date(second.getTime() + 3_600_000) }),
+    ]);
+    expect(outcomes(report)).toEqual([
+      ["rejected", "subscription_paused"],
+      ["rejected", "subscription_paused"],
+      ["accepted", true],
+      ["accepted", true],
+      ["rejected", "subscription_paused"],
+      ["rejected", "subscription_paused"],
+    ]);
+  });
+
   it("cancelled while paused: the span ends with the subscription; later calls are no_active_subscription", async () => {
     clock.set(new Date("2026-11-27T12:00:00Z"));
     const who = await subscribed();
