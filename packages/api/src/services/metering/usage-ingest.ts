@@ -20,7 +20,8 @@
 //   of that account, account that never had a subscription, started at or after the end of the account's
 //   last subscription (`no_active_subscription`, as authorization denies it: never stored nor billed),
 //   started while the subscription was paused (`subscription_paused`: inside a span of
-//   subscription_pause_span, a collection pause in effect or Stripe's status `paused`, also reported after
+//   subscription_pause_span, a collection pause in effect or Stripe's status `paused`, or from the end of a
+//   trial without a card, which Stripe pauses before the sync has recorded it; also reported after
 //   the pause ended; nothing was charged for it and authorization denied it: never stored nor billed; a
 //   call recorded under its key before the span was opened is answered as recorded instead: duplicate or
 //   call_id_conflict),
@@ -47,6 +48,7 @@ import {
   pauseSpanAt,
   type SpendCap,
   spendCapMinutes,
+  trialPauseFrom,
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import type { QueuedJob } from "../../ports/queue.ts";
@@ -402,7 +404,11 @@ async function ingestBatch(
       );
       continue;
     }
-    const paused = pauseSpanAt(pauseSpans.get(event.accountId) ?? [], event.startedAt);
+    // A trial without a card is paused from its end before the sync records that span (trialPauseFrom).
+    const trialPause = trialPauseFrom(subscription.status, subscription.trialEnd, subscription.cardOnFile);
+    const paused =
+      pauseSpanAt(pauseSpans.get(event.accountId) ?? [], event.startedAt) ??
+      pauseSpanAt(trialPause ? [{ startsAt: trialPause, endsAt: null }] : [], event.startedAt);
     if (paused) {
       // A call recorded before its pause was (a started_at in the future tolerance, read before the span
       // opened) is answered as recorded on a retry (duplicate or call_id_conflict), after the write.
