@@ -550,6 +550,47 @@ describe("usage during a pause (docs/billing.md: rejected subscription_paused, n
     ]);
   });
 
+  it("a batch mixing a paused account's calls with another account's (same call_ids) leaves the other unaffected", async () => {
+    clock.set(new Date("2026-11-27T12:00:00Z"));
+    const paused = await subscribed();
+    const other = await subscribed();
+    const end = (await db.subscription.findFirstOrThrow({ where: { accountId: paused.ref.accountId } }))
+      .currentPeriodEnd;
+    await pauseSubscription(ports, paused.ref.accountId, 1);
+    await advanceTo(paused.ref.accountId, new Date(end.getTime() + 3_600_000));
+    await advanceTo(other.ref.accountId, new Date(end.getTime() + 3_600_000));
+    const at = new Date(end.getTime() + 60_000);
+    const batch = [
+      callEvent(paused.ref.accountId, 600, { callId: "mixed-1", startedAt: at }),
+      callEvent(other.ref.accountId, 600, { callId: "mixed-1", startedAt: at }),
+      callEvent(paused.ref.accountId, 600, {
+        callId: "mixed-2",
+        startedAt: new Date(end.getTime() - 600_000),
+      }),
+      callEvent(other.ref.accountId, 600, { callId: "mixed-2", startedAt: at }),
+      callEvent(paused.ref.accountId, 600, { callId: "mixed-1", startedAt: at }),
+    ];
+    expect(outcomes(await ingestUsageEvents(ports, batch))).toEqual([
+      ["rejected", "subscription_paused"],
+      ["accepted", false],
+      ["accepted", true],
+      ["accepted", false],
+      ["rejected", "subscription_paused"],
+    ]);
+    // Replayed whole: the recorded ones are duplicates, the paused one still rejected.
+    expect(outcomes(await ingestUsageEvents(ports, batch))).toEqual([
+      ["rejected", "subscription_paused"],
+      ["duplicate"],
+      ["duplicate"],
+      ["duplicate"],
+      ["rejected", "subscription_paused"],
+    ]);
+    expect(
+      await db.usageEvent.count({ where: { accountId: paused.ref.accountId, startedAt: { gte: end } } }),
+    ).toBe(0);
+    expect(await db.usageEvent.count({ where: { accountId: other.ref.accountId } })).toBe(2);
+  });
+
   it("cancelled while paused: the span ends with the subscription; later calls are no_active_subscription", async () => {
     clock.set(new Date("2026-11-27T12:00:00Z"));
     const who = await subscribed();
