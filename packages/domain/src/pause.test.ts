@@ -11,6 +11,7 @@ import {
   pauseSpanAt,
   pauseSpanOf,
   pauseWindow,
+  trialPauseFrom,
 } from "./pause";
 
 const at = (iso: string) => new Date(iso);
@@ -147,5 +148,16 @@ describe("pause spans", () => {
     // Resumed (or cancelled) before the pause took effect: no span at all.
     expect(liftedSpanEnd(span, lifted, at("2027-01-10T00:00:00Z"))).toBeNull();
     expect(liftedSpanEnd(span, lifted, span.startsAt)).toBeNull();
+  });
+});
+
+describe("trialPauseFrom", () => {
+  const end = new Date("2026-12-11T12:00:00Z");
+  it("is the trial's end for a trialing subscription without a card, else null", () => {
+    expect(trialPauseFrom("trialing", end, false)).toEqual(end);
+    expect(trialPauseFrom("trialing", end, true)).toBeNull();
+    expect(trialPauseFrom("trialing", null, false)).toBeNull();
+    expect(trialPauseFrom("active", end, false)).toBeNull();
+    expect(trialPauseFrom("paused", end, false)).toBeNull();
   });
 });

@@ -62,6 +62,20 @@ export function isPausedAt(
   return pause !== null && now.getTime() >= pause.startsAt.getTime();
 }
 
+/**
+ * Where Stripe's pause of a trial that ends without a card starts, before the sync has seen it: a `trialing`
+ * subscription without a card is paused from its `trial_end` (Stripe pauses it then), so calls from then on
+ * are denied and their usage rejected (`subscription_paused`) like those of the span the sync will record,
+ * failing closed until the sync says otherwise. Null when the subscription is not such a trial.
+ */
+export function trialPauseFrom(
+  status: AccountSubscriptionStatus,
+  trialEnd: Date | null,
+  cardOnFile: boolean,
+): Date | null {
+  return status === "trialing" && !cardOnFile && trialEnd !== null ? trialEnd : null;
+}
+
 export type PauseDenialCode =
   | "NO_SUBSCRIPTION"
   | "NOT_ACTIVE"

@@ -43,6 +43,7 @@ import {
   MS_PER_MINUTE,
   type SpendCap,
   spendCapMinutes,
+  trialPauseFrom,
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import { isUuid } from "../ids.ts";
@@ -290,7 +291,7 @@ async function authorizeInTransaction(
       reserveMinutes: RESERVATION_MINUTES,
       policy: DEFAULT_OVER_CAP_POLICY,
       accessGranted: subscription.accessGranted,
-      paused: isPausedAt(subscription.status, subscription.pause, now),
+      paused: pausedAt(subscription, now),
       trial: isInTrial(subscription.status, subscription.trialEnd, now),
       agentActive: agent.active,
     });
@@ -333,4 +334,14 @@ export async function expireCallReservations(ports: Pick<Ports, "db" | "clock">)
   return await ports.db.$executeRaw`
     UPDATE call_reservation SET status = 'expired'
     WHERE status = 'held' AND expires_at <= ${ports.clock.now()}`;
+}
+
+/**
+ * Whether the subscription is paused at `now`: a pause as synced (`isPausedAt`), or a trial without a card
+ * past its end, which Stripe has paused though its webhook may not be in yet (`trialPauseFrom`).
+ */
+function pausedAt(subscription: MeteringSubscription, now: Date): boolean {
+  if (isPausedAt(subscription.status, subscription.pause, now)) return true;
+  const from = trialPauseFrom(subscription.status, subscription.trialEnd, subscription.cardOnFile);
+  return from !== null && now.getTime() >= from.getTime();
 }

@@ -64,6 +64,8 @@ export interface MeteringSubscription {
    * before it, calls stop at the included minutes; a period that started before it bills no overage.
    */
   trialEnd: Date | null;
+  /** Whether the subscription has a card (its default payment method): a trial without one pauses at its end. */
+  cardOnFile: boolean;
   plan: MeteringPlan;
   /** The sync ticket of the Stripe read this row was written from; grows with every newer read. */
   syncTicket: bigint;
@@ -144,6 +146,7 @@ function toMeteringSubscription(
     accessGranted: grantsAccess(row.status),
     pause: collectionPauseOf(row),
     trialEnd: row.trialEnd,
+    cardOnFile: row.defaultPaymentMethodId !== null,
     plan: toMeteringPlan(row.plan, row.currency),
     syncTicket: row.syncTicket,
     testClockTime: row.testClockTime,

@@ -20,8 +20,11 @@
 //   of that account, account that never had a subscription, started at or after the end of the account's
 //   last subscription (`no_active_subscription`, as authorization denies it: never stored nor billed),
 //   started while the subscription was paused (`subscription_paused`: inside a span of
-//   subscription_pause_span, a collection pause in effect or Stripe's status `paused`, also reported after
-//   the pause ended; nothing was charged for it and authorization denied it: never stored nor billed),
+//   subscription_pause_span, a collection pause in effect or Stripe's status `paused`, or from the end of a
+//   trial without a card, which Stripe pauses before the sync has recorded it; also reported after
+//   the pause ended; nothing was charged for it and authorization denied it: never stored nor billed; a
+//   call recorded under its key before the span was opened is answered as recorded instead: duplicate or
+//   call_id_conflict),
 //   invalid duration. A call that started before that end counts, late, in the subscription's last period.
 //   These checks run before anything is written, so every date that reaches the database lies in that window.
 //
@@ -45,6 +48,7 @@ import {
   pauseSpanAt,
   type SpendCap,
   spendCapMinutes,
+  trialPauseFrom,
 } from "@minutely/domain";
 import type { Ports } from "../../context.ts";
 import type { QueuedJob } from "../../ports/queue.ts";
@@ -227,6 +231,50 @@ function sameCallOrConflict(callId: string, recorded: StoredCall, reported: Stor
   );
 }
 
+/**
+ * The calls recorded under `keys` (account, call_id), by key: to compare a replay or a conflict with what
+ * is recorded. A key whose month was detached (docs/usage-partitions.md) comes back `archived`.
+ */
+async function storedCalls(
+  sql: SqlTransaction,
+  keys: readonly { accountId: string; callId: string }[],
+): Promise<Map<string, StoredCall>> {
+  const stored = new Map<string, StoredCall>();
+  if (keys.length === 0) return stored;
+  const recorded = await sql.$queryRaw<
+    {
+      account_id: string;
+      call_id: string;
+      agent_id: string | null;
+      direction: CallDirection | null;
+      started_at: Date;
+      duration_seconds: number | null;
+    }[]
+  >`
+    SELECT c.account_id::text AS account_id, c.call_id, e.agent_id::text AS agent_id, e.direction,
+      c.started_at, e.duration_seconds
+    FROM unnest(${keys.map((c) => c.accountId)}::uuid[], ${keys.map((c) => c.callId)}::text[])
+      AS k(account_id, call_id)
+    JOIN usage_call_key c ON c.account_id = k.account_id AND c.call_id = k.call_id
+    LEFT JOIN usage_event e
+      ON e.account_id = c.account_id AND e.call_id = c.call_id AND e.started_at = c.started_at`;
+  for (const r of recorded) {
+    // No event for a kept key: its month was detached (docs/usage-partitions.md), the call still counted.
+    stored.set(
+      key(r.account_id, r.call_id),
+      r.direction === null || r.duration_seconds === null
+        ? { agentId: null, direction: "outbound", startedAt: r.started_at, seconds: 0, archived: true }
+        : {
+            agentId: r.agent_id,
+            direction: r.direction,
+            startedAt: r.started_at,
+            seconds: r.duration_seconds,
+          },
+    );
+  }
+  return stored;
+}
+
 /** Records a batch of usage events; see the module comment for the rules. */
 export async function ingestUsageEvents(
   ports: Pick<Ports, "db" | "clock" | "queue">,
@@ -288,6 +336,8 @@ async function ingestBatch(
   const firstValid = new Map<string, Candidate>();
   /** Later events of a key already in this batch: compared, after the write, with what is recorded. */
   const repeats: Candidate[] = [];
+  /** Events rejected `subscription_paused`: compared, after the write, with a call recorded under their key. */
+  const pausedEvents: (StoredCall & { index: number; callId: string; accountId: string })[] = [];
   for (const [index, event] of events.entries()) {
     const { callId } = event;
     // The account's now (its test clock's time, if ahead of ours): the time checks and placement use it.
@@ -354,8 +404,23 @@ async function ingestBatch(
       );
       continue;
     }
-    const paused = pauseSpanAt(pauseSpans.get(event.accountId) ?? [], event.startedAt);
+    // A trial without a card is paused from its end before the sync records that span (trialPauseFrom).
+    const trialPause = trialPauseFrom(subscription.status, subscription.trialEnd, subscription.cardOnFile);
+    const paused =
+      pauseSpanAt(pauseSpans.get(event.accountId) ?? [], event.startedAt) ??
+      pauseSpanAt(trialPause ? [{ startsAt: trialPause, endsAt: null }] : [], event.startedAt);
     if (paused) {
+      // A call recorded before its pause was (a started_at in the future tolerance, read before the span
+      // opened) is answered as recorded on a retry (duplicate or call_id_conflict), after the write.
+      pausedEvents.push({
+        index,
+        callId,
+        accountId: event.accountId,
+        agentId,
+        direction: event.direction,
+        startedAt: event.startedAt,
+        seconds: duration.seconds,
+      });
       results[index] = rejection(
         callId,
         "subscription_paused",
@@ -433,6 +498,17 @@ async function ingestBatch(
     results[c.index] = recorded
       ? sameCallOrConflict(c.callId, recorded, c)
       : rejection(c.callId, "account_deleted", ACCOUNT_DELETED);
+  }
+  if (pausedEvents.length > 0) {
+    const unwritten = pausedEvents.filter((p) => !written.inserted.has(key(p.accountId, p.callId)));
+    const recordedBefore = await storedCalls(ports.db, unwritten);
+    for (const p of pausedEvents) {
+      const eventKey = key(p.accountId, p.callId);
+      const recorded = written.inserted.has(eventKey)
+        ? firstValid.get(eventKey)
+        : recordedBefore.get(eventKey);
+      if (recorded) results[p.index] = sameCallOrConflict(p.callId, recorded, p);
+    }
   }
   const final = results.map((r, i) => {
     if (!r) throw new Error(`usage event ${i} was not processed`);
@@ -613,40 +689,7 @@ async function writeBatch(
 
   // The calls already recorded under the other keys (a replay, or a conflict): read back to compare.
   const skipped = sorted.filter((c) => !inserted.has(key(c.accountId, c.callId)));
-  const stored = new Map<string, StoredCall>();
-  if (skipped.length > 0) {
-    const recorded = await tx.$queryRaw<
-      {
-        account_id: string;
-        call_id: string;
-        agent_id: string | null;
-        direction: CallDirection | null;
-        started_at: Date;
-        duration_seconds: number | null;
-      }[]
-    >`
-      SELECT c.account_id::text AS account_id, c.call_id, e.agent_id::text AS agent_id, e.direction,
-        c.started_at, e.duration_seconds
-      FROM unnest(${skipped.map((c) => c.accountId)}::uuid[], ${skipped.map((c) => c.callId)}::text[])
-        AS k(account_id, call_id)
-      JOIN usage_call_key c ON c.account_id = k.account_id AND c.call_id = k.call_id
-      LEFT JOIN usage_event e
-        ON e.account_id = c.account_id AND e.call_id = c.call_id AND e.started_at = c.started_at`;
-    for (const r of recorded) {
-      // No event for a kept key: its month was detached (docs/usage-partitions.md), the call still counted.
-      stored.set(
-        key(r.account_id, r.call_id),
-        r.direction === null || r.duration_seconds === null
-          ? { agentId: null, direction: "outbound", startedAt: r.started_at, seconds: 0, archived: true }
-          : {
-              agentId: r.agent_id,
-              direction: r.direction,
-              startedAt: r.started_at,
-              seconds: r.duration_seconds,
-            },
-      );
-    }
-  }
+  const stored = await storedCalls(tx, skipped);
   if (inserted.size === 0) return { inserted, stored };
   const fresh = sorted.filter((c) => inserted.has(key(c.accountId, c.callId)));
 

@@ -480,6 +480,117 @@ describe("usage during a pause (docs/billing.md: rejected subscription_paused, n
     ).toEqual([["accepted", false]]);
   });
 
+  it("a call recorded before its pause was (started_at within the 5-minute future tolerance) is answered the same on a retry: duplicate, not subscription_paused", async () => {
+    clock.set(new Date("2026-11-27T12:00:00Z"));
+    const who = await subscribed();
+    const { accountId } = who.ref;
+    const end = (await db.subscription.findFirstOrThrow({ where: { accountId } })).currentPeriodEnd;
+    await advanceTo(accountId, new Date(end.getTime() - 3 * 60_000));
+    // The platform reports a call starting one minute after the period's end (its clock slightly ahead):
+    // no pause is set yet, so it is recorded.
+    const early = callEvent(accountId, 60, { startedAt: new Date(end.getTime() + 60_000) });
+    expect(outcomes(await ingestUsageEvents(ports, [early]))).toEqual([["accepted", false]]);
+    // The customer pauses a minute later: the span starts at the period's end, after the recorded call.
+    await pauseSubscription(ports, accountId, 1);
+    expect(await spans(accountId)).toMatchObject([[end.toISOString(), expect.any(String), false]]);
+    // The same event retried (its answer lost): it is recorded, so the answer is duplicate, never a
+    // subscription_paused claiming it is "neither recorded nor billed"; the same call_id with other details
+    // is a call_id_conflict, and a new call in the span is still rejected.
+    const retried = await ingestUsageEvents(ports, [
+      early,
+      { ...early, startedAt: new Date(end.getTime() + 2 * 60_000) },
+      callEvent(accountId, 60, { startedAt: new Date(end.getTime() + 60_000) }),
+    ]);
+    expect(outcomes(retried)).toEqual([
+      ["duplicate"],
+      ["rejected", "call_id_conflict"],
+      ["rejected", "subscription_paused"],
+    ]);
+    expect(await db.usageEvent.count({ where: { accountId, startedAt: { gte: end } } })).toBe(1);
+  });
+
+  it("paused, resumed early, paused again: two spans, kept as they are by repeated syncs; the gap between them counts", async () => {
+    clock.set(new Date("2026-11-27T12:00:00Z"));
+    const who = await subscribed();
+    const { accountId } = who.ref;
+    const sub = await db.subscription.findFirstOrThrow({ where: { accountId } });
+    const end = sub.currentPeriodEnd;
+    await pauseSubscription(ports, accountId, null);
+    const resumeAt = new Date(end.getTime() + 2 * 86_400_000);
+    await advanceTo(accountId, resumeAt);
+    await resumePausedSubscription(ports, accountId);
+    const second = (await db.subscription.findFirstOrThrow({ where: { accountId } })).currentPeriodEnd;
+    expect(second.getTime()).toBeGreaterThan(resumeAt.getTime());
+    await pauseSubscription(ports, accountId, 1);
+    // The webhooks of all this arrive again, late and twice: the spans stay as they are.
+    await syncSubscription(ports, sub.stripeSubscriptionId);
+    await syncSubscription(ports, sub.stripeSubscriptionId);
+    await advanceTo(accountId, new Date(second.getTime() + 86_400_000));
+    await syncSubscription(ports, sub.stripeSubscriptionId);
+    const spansNow = await spans(accountId);
+    expect(spansNow).toHaveLength(2);
+    expect(spansNow[0]).toEqual([end.toISOString(), resumeAt.toISOString(), true]);
+    expect(spansNow[1]?.[0]).toBe(second.toISOString());
+    expect(spansNow[1]?.[2]).toBe(false);
+    const report = await ingestUsageEvents(ports, [
+      callEvent(accountId, 60, { startedAt: new Date(end.getTime() + 1) }),
+      callEvent(accountId, 60, { startedAt: new Date(resumeAt.getTime() - 1) }),
+      callEvent(accountId, 60, { startedAt: resumeAt }),
+      callEvent(accountId, 60, { startedAt: new Date(second.getTime() - 1) }),
+      callEvent(accountId, 60, { startedAt: second }),
+      callEvent(accountId, 60, { startedAt: new Date(second.getTime() + 3_600_000) }),
+    ]);
+    expect(outcomes(report)).toEqual([
+      ["rejected", "subscription_paused"],
+      ["rejected", "subscription_paused"],
+      ["accepted", true],
+      ["accepted", true],
+      ["rejected", "subscription_paused"],
+      ["rejected", "subscription_paused"],
+    ]);
+  });
+
+  it("a batch mixing a paused account's calls with another account's (same call_ids) leaves the other unaffected", async () => {
+    clock.set(new Date("2026-11-27T12:00:00Z"));
+    const paused = await subscribed();
+    const other = await subscribed();
+    const end = (await db.subscription.findFirstOrThrow({ where: { accountId: paused.ref.accountId } }))
+      .currentPeriodEnd;
+    await pauseSubscription(ports, paused.ref.accountId, 1);
+    await advanceTo(paused.ref.accountId, new Date(end.getTime() + 3_600_000));
+    await advanceTo(other.ref.accountId, new Date(end.getTime() + 3_600_000));
+    const at = new Date(end.getTime() + 60_000);
+    const batch = [
+      callEvent(paused.ref.accountId, 600, { callId: "mixed-1", startedAt: at }),
+      callEvent(other.ref.accountId, 600, { callId: "mixed-1", startedAt: at }),
+      callEvent(paused.ref.accountId, 600, {
+        callId: "mixed-2",
+        startedAt: new Date(end.getTime() - 600_000),
+      }),
+      callEvent(other.ref.accountId, 600, { callId: "mixed-2", startedAt: at }),
+      callEvent(paused.ref.accountId, 600, { callId: "mixed-1", startedAt: at }),
+    ];
+    expect(outcomes(await ingestUsageEvents(ports, batch))).toEqual([
+      ["rejected", "subscription_paused"],
+      ["accepted", false],
+      ["accepted", true],
+      ["accepted", false],
+      ["rejected", "subscription_paused"],
+    ]);
+    // Replayed whole: the recorded ones are duplicates, the paused one still rejected.
+    expect(outcomes(await ingestUsageEvents(ports, batch))).toEqual([
+      ["rejected", "subscription_paused"],
+      ["duplicate"],
+      ["duplicate"],
+      ["duplicate"],
+      ["rejected", "subscription_paused"],
+    ]);
+    expect(
+      await db.usageEvent.count({ where: { accountId: paused.ref.accountId, startedAt: { gte: end } } }),
+    ).toBe(0);
+    expect(await db.usageEvent.count({ where: { accountId: other.ref.accountId } })).toBe(2);
+  });
+
   it("cancelled while paused: the span ends with the subscription; later calls are no_active_subscription", async () => {
     clock.set(new Date("2026-11-27T12:00:00Z"));
     const who = await subscribed();

@@ -192,6 +192,48 @@ describe("free trials", () => {
     ).toEqual(["subscription_paused", "accepted"]);
   });
 
+  it("a trial ended without a card is paused from its end before its webhook is in: calls denied, usage rejected", async () => {
+    clock.set(START);
+    const who = await newAccount();
+    const { accountId } = who.ref;
+    await subscribe(ports, who.ref, { packageId: plans.Starter });
+    const trialEnd = new Date(START.getTime() + 14 * DAY);
+    // Stripe's clock passes the trial's end and pauses the subscription; its webhook is not in yet.
+    const after = new Date(trialEnd.getTime() + 10 * 60_000);
+    const sub = await advanceSubscriptionClock(ports, accountId, after);
+    clock.set(after);
+    expect((await db.subscription.findFirstOrThrow({ where: { accountId } })).status).toBe("trialing");
+    // Failing closed: Stripe pauses a trial without a card at its end, so calls are denied from then.
+    expect(await authorizeCallRequest(ports, call(who))).toMatchObject({
+      decision: "deny",
+      reason: "subscription_paused",
+    });
+    // The platform reports calls of both sides of the trial's end at once: the trial's counts, the one
+    // after it is rejected like a call of the span the sync is about to record.
+    const before = await ingestUsageEvents(ports, [
+      callEvent(accountId, 600, { startedAt: new Date(trialEnd.getTime() - 1) }),
+      callEvent(accountId, 600, { startedAt: trialEnd }),
+      callEvent(accountId, 600, { startedAt: new Date(trialEnd.getTime() + 60_000) }),
+    ]);
+    expect(before.results.map((r) => (r.status === "rejected" ? r.reason : r.status))).toEqual([
+      "accepted",
+      "subscription_paused",
+      "subscription_paused",
+    ]);
+    await syncSubscription(ports, sub.stripeSubscriptionId);
+    expect((await db.subscription.findFirstOrThrow({ where: { accountId } })).status).toBe("paused");
+    // Nothing recorded inside the span the sync recorded.
+    expect(await db.subscriptionPauseSpan.findMany({ where: { accountId } })).toMatchObject([
+      { startsAt: trialEnd, endsAt: null },
+    ]);
+    expect(await db.usageEvent.count({ where: { accountId, startedAt: { gte: trialEnd } } })).toBe(0);
+    expect(
+      await db.usagePeriodRollup.count({
+        where: { accountId, periodStart: { gte: trialEnd }, minutes: { gt: 0 } },
+      }),
+    ).toBe(0);
+  });
+
   it("stops calls at the allowance during a trial and bills no overage for the trial's period", async () => {
     clock.set(START);
     const who = await newAccount();
