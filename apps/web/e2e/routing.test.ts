@@ -58,4 +58,25 @@ describe("customer app routing under attack", () => {
     await page.waitForURL(`${stack.baseUrl}/account?tab=1`);
     await page.close();
   });
+
+  it("notices on the next navigation a session ended in another tab, at once", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${stack.baseUrl}/sign-in?redirect=%2Faccount`);
+    await submitSignIn(page);
+    await page.waitForURL(`${stack.baseUrl}/account`);
+    // Another tab of the same browser signs out.
+    const other = await context.newPage();
+    await other.goto(`${stack.baseUrl}/account`);
+    await other.getByRole("button", { name: "Sign out" }).click();
+    await other.waitForURL((url) => url.pathname === "/sign-in");
+    // Seconds later (well within any cache of who is signed in), the first tab moves on: sign-in, and back.
+    await page
+      .getByRole("navigation", { name: "Main" })
+      .getByRole("link", { name: "Usage", exact: true })
+      .click();
+    await page.waitForURL((url) => url.pathname === "/sign-in", { timeout: 5_000 });
+    expect(new URL(page.url()).searchParams.get("redirect")).toBe("/usage");
+    await context.close();
+  });
 });
