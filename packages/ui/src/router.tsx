@@ -417,7 +417,8 @@ export function useScrollToTopOnNavigation(): void {
 
 /**
  * Renders its children only for visitors `check` lets through. `check` runs when the guard appears and on
- * each change of the address (a session that ended meanwhile is noticed on the next navigation); it returns
+ * each change of the address (a session that ended meanwhile is noticed on the next navigation, so `check`
+ * must ask the server, not a cache); it returns
  * null to let through, or the address (relative to the base) to send the visitor to instead, which replaces
  * the current one in the history. Until the first answer, `pending` shows. A failing check is the page's
  * error.
