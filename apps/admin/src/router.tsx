@@ -53,7 +53,9 @@ type Access = { kind: "admin"; email: string } | { kind: "signed-out" } | { kind
 /** Signed out -> sign-in page; signed in without the admin role -> a clear refusal. */
 async function checkAccess(): Promise<Access> {
   try {
-    const me = await queryClient.fetchQuery(meQuery);
+    // Asked again on each navigation (never the cached answer): a session ended in another tab, or a role
+    // taken away, is noticed.
+    const me = await queryClient.fetchQuery({ ...meQuery, staleTime: 0 });
     return { kind: "admin", email: me.user.email };
   } catch (error) {
     const status = httpStatusOf(error);

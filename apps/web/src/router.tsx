@@ -108,7 +108,8 @@ function SignedIn({ children }: { children: ReactNode }) {
   return (
     <Guard
       check={async () => {
-        const me = await queryClient.fetchQuery(meQuery);
+        // Asked again on each navigation (never the cached answer): a session ended in another tab is noticed.
+        const me = await queryClient.fetchQuery({ ...meQuery, staleTime: 0 });
         return me ? null : href({ to: "/sign-in", search: { redirect: here + window.location.hash } });
       }}
     >

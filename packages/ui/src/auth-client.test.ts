@@ -1,7 +1,7 @@
 // The auth client retries what may succeed a moment later (no connection, 502/503/504) with the same
 // Idempotency-Key, waits as the server asks when that is short, and shows every other answer at once.
 import { describe, expect, it } from "vitest";
-import { AuthError, type AuthTransport, postAuth } from "./auth-client.ts";
+import { AuthError, type AuthTransport, postAuth, safeRedirect } from "./auth-client.ts";
 
 function transport(answers: Array<Response | Error>) {
   const calls: Array<{ url: string; key: string | null }> = [];
@@ -87,5 +87,40 @@ describe("postAuth", () => {
       status: 500,
       message: "Request failed (500)",
     });
+  });
+});
+
+describe("safeRedirect: where sign-in sends the visitor back to", () => {
+  it("follows same-app paths with their search and fragment", () => {
+    expect(safeRedirect("/usage")).toBe("/usage");
+    expect(safeRedirect("/customers?q=acme&page=2#top")).toBe("/customers?q=acme&page=2#top");
+    expect(safeRedirect("/packages/ck1abc")).toBe("/packages/ck1abc");
+    expect(safeRedirect(undefined)).toBe("/");
+    expect(safeRedirect("")).toBe("/");
+  });
+
+  it("refuses every address a browser reads as another site, or outside the app", () => {
+    for (const hostile of [
+      "//evil.example",
+      "https://evil.example",
+      "javascript:alert(1)",
+      "evil.example",
+      // Browsers read "\" as "/" and drop tabs and newlines: each of these is //evil.example.
+      "/\\evil.example",
+      "/\\/evil.example",
+      "\\\\evil.example",
+      "/\t/evil.example",
+      "/\n/evil.example",
+      "/\r/evil.example",
+      // Dot segments climb out of the app's base (/admin/../x is /x).
+      "/../evil",
+      "/packages/../../evil",
+      "/%2e%2e/evil",
+      "/.%2E/evil",
+      "/./usage",
+      "~/evil",
+    ]) {
+      expect(safeRedirect(hostile), hostile).toBe("/");
+    }
   });
 });

@@ -149,7 +149,20 @@ export async function verifyEmail(token: string, transport: AuthTransport = brow
   throw new AuthError(data?.message ?? `Request failed (${response.status})`, response.status, data?.code);
 }
 
-/** Where to go after signing in: only same-app paths are followed (no open redirects). */
+// Browsers read "\\" as "/" in an address and drop tabs and newlines, so "/\\evil.example" and
+// "/<tab>/evil.example" are "//evil.example", another site: any backslash or control character is refused.
+const hasUnsafeCharacter = (text: string) =>
+  [...text].some((character) => character === "\\" || character <= "\u001f" || character === "\u007f");
+// A "." or ".." segment (also percent-encoded, which browsers resolve too) climbs out of the app's base.
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
+
+/**
+ * Where to go after signing in: only same-app paths are followed (no open redirects). A path that starts
+ * with one "/", without backslashes, control characters or dot segments; anything else is the home page.
+ */
 export function safeRedirect(target: string | undefined): string {
-  return target?.startsWith("/") && !target.startsWith("//") ? target : "/";
+  if (typeof target !== "string" || !target.startsWith("/") || target.startsWith("//")) return "/";
+  if (hasUnsafeCharacter(target)) return "/";
+  const path = target.split(/[?#]/, 1)[0] ?? "";
+  return DOT_SEGMENT.test(path) ? "/" : target;
 }

@@ -25,6 +25,29 @@ describe("search parameters, read and written as TanStack Router did", () => {
     expect(parseSearch("")).toEqual({});
   });
 
+  it("reads keys named like Object's own members as any other key, and never changes the prototype", () => {
+    expect(parseSearch("constructor=1&toString=x&hasOwnProperty=true&valueOf=a&valueOf=b")).toEqual({
+      constructor: 1,
+      toString: "x",
+      hasOwnProperty: true,
+      valueOf: ["a", "b"],
+    });
+    for (const search of [
+      "__proto__=x",
+      "__proto__=%7B%22redirect%22%3A%22%2F%2Fevil%22%7D",
+      "__proto__=a&__proto__=b&page=2",
+    ]) {
+      const result = parseSearch(search);
+      expect(Object.getPrototypeOf(result), search).toBe(Object.prototype);
+      // No page reads __proto__: it is left out, so no copy of the search can set a prototype with it.
+      expect(Object.keys(result), search).toEqual(search.includes("page") ? ["page"] : []);
+      expect("redirect" in result, search).toBe(false);
+    }
+    expect(parseSearch("o=%7B%22__proto__%22%3A%7B%22a%22%3A1%7D%7D").o).toEqual(
+      JSON.parse('{"__proto__":{"a":1}}'),
+    );
+  });
+
   it("writes strings that would read back as something else quoted, and leaves undefined out", () => {
     expect(stringifySearch({ page: 2, q: "acme", id: "123", t: "true", skip: undefined })).toBe(
       "?page=2&q=acme&id=%22123%22&t=%22true%22",

@@ -44,12 +44,18 @@ function toValue(text: string): unknown {
   return +text * 0 === 0 && `${+text}` === text ? +text : text;
 }
 
-/** `?a=1&b=x` -> `{ a: 1, b: "x" }`: numbers, booleans and JSON as such, anything else as the string. */
+/**
+ * `?a=1&b=x` -> `{ a: 1, b: "x" }`: numbers, booleans and JSON as such, anything else as the string. A key
+ * named `__proto__` is left out.
+ */
 export function parseSearch(search: string): RawSearch {
   const result: RawSearch = {};
   for (const [key, text] of new URLSearchParams(search)) {
+    // No page reads it, and setting it would change the object's prototype: left out.
+    if (key === "__proto__") continue;
     const value = toValue(text);
-    const previous = result[key];
+    // Own values only: `?constructor=1` is not Object's constructor followed by 1.
+    const previous = Object.hasOwn(result, key) ? result[key] : undefined;
     result[key] =
       previous === undefined ? value : Array.isArray(previous) ? [...previous, value] : [previous, value];
   }
@@ -411,7 +417,8 @@ export function useScrollToTopOnNavigation(): void {
 
 /**
  * Renders its children only for visitors `check` lets through. `check` runs when the guard appears and on
- * each change of the address (a session that ended meanwhile is noticed on the next navigation); it returns
+ * each change of the address (a session that ended meanwhile is noticed on the next navigation, so `check`
+ * must ask the server, not a cache); it returns
  * null to let through, or the address (relative to the base) to send the visitor to instead, which replaces
  * the current one in the history. Until the first answer, `pending` shows. A failing check is the page's
  * error.

@@ -13,7 +13,8 @@ export function SignInPage() {
       onSubmit={async (values) => {
         await signIn(values);
         await queryClient.resetQueries();
-        await navigate({ href: safeRedirect(search.redirect) });
+        // In place of the sign-in page: Back then does not show the form to someone signed in.
+        await navigate({ href: safeRedirect(search.redirect), replace: true });
       }}
     />
   );
