@@ -615,16 +615,22 @@ describe("snapshot of the one write statement", () => {
     const gate = new Promise<void>((r) => {
       release = r;
     });
+    let locked: () => void = () => {};
+    const holding = new Promise<void>((r) => {
+      locked = r;
+    });
     const holder = client(1);
     const held = holder.$transaction(
       async (tx) => {
         await tx.$queryRaw`SELECT 1 FROM usage_period_rollup
           WHERE account_id = ${who.accountId}::uuid AND period_start = ${PERIOD_START} FOR UPDATE`;
+        locked();
         await gate;
       },
       { timeout: 30_000 },
     );
-    await waitForLockWaiters(0);
+    // B holds the row before A starts (on a busy machine A could otherwise take it first and never wait).
+    await holding;
     // A: the call's authorization queues on the row first; I: its report (a 0 s call) queues behind it.
     const authorization = authorizeCallRequest(portsOn(client(2)), {
       callId,
