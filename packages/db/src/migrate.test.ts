@@ -115,6 +115,52 @@ describe("migrate", () => {
       { prefix: "mk_00000004", name: "Ops", name_key: "ops" },
     ]);
   });
+  it("leaves a card that several trials recorded to the first of them when it makes the trial card unique", async () => {
+    const url = await freshDatabase();
+    const before = mkdtempSync(join(tmpdir(), "minutely-migrations-"));
+    for (const { name } of readMigrations().filter((m) => m.name < "20261207100000_trial_card_unique")) {
+      cpSync(join(MIGRATIONS_DIR, name), join(before, name), { recursive: true });
+    }
+    await migrate(url, { dir: before });
+    // Card fp-1 recorded on three subscriptions (two created at the same instant: the id breaks the tie), fp-2
+    // on one, and a subscription without a card.
+    const sub = (n: number, account: string, fingerprint: string | null, createdAt: string) =>
+      `('00000000-0000-4000-8000-0000000000d${n}', '00000000-0000-4000-8000-0000000000${account}', 'sub_${n}',
+        '00000000-0000-4000-8000-0000000000e1', 'price_1', 'trialing', '2026-01-01', '2026-02-01',
+        ${fingerprint === null ? "NULL" : `'${fingerprint}'`}, '${createdAt}', now())`;
+    await query(
+      url,
+      `INSERT INTO account (id, name, updated_at) VALUES
+         ('00000000-0000-4000-8000-0000000000a1', 'A', now()), ('00000000-0000-4000-8000-0000000000a2', 'B', now()),
+         ('00000000-0000-4000-8000-0000000000a3', 'C', now()), ('00000000-0000-4000-8000-0000000000a4', 'D', now());
+       INSERT INTO subscription_plan (id, name, monthly_price_cents, call_minutes_limit, agents_allowed, updated_at)
+         VALUES ('00000000-0000-4000-8000-0000000000e1', 'Pro', 9900, 3000, 5, now());
+       INSERT INTO subscription (id, account_id, stripe_subscription_id, plan_id, stripe_price_id, status,
+         current_period_start, current_period_end, trial_card_fingerprint, created_at, updated_at) VALUES
+         ${sub(3, "a1", "fp-1", "2026-01-02")}, ${sub(2, "a2", "fp-1", "2026-01-01")},
+         ${sub(1, "a3", "fp-1", "2026-01-01")}, ${sub(4, "a4", "fp-2", "2026-01-03")},
+         ${sub(5, "a4", null, "2026-01-04")};`,
+    );
+    await migrate(url);
+    const rows = await query<{ stripe_subscription_id: string; trial_card_fingerprint: string | null }>(
+      url,
+      `SELECT stripe_subscription_id, trial_card_fingerprint FROM subscription ORDER BY stripe_subscription_id`,
+    );
+    expect(rows).toEqual([
+      { stripe_subscription_id: "sub_1", trial_card_fingerprint: "fp-1" },
+      { stripe_subscription_id: "sub_2", trial_card_fingerprint: null },
+      { stripe_subscription_id: "sub_3", trial_card_fingerprint: null },
+      { stripe_subscription_id: "sub_4", trial_card_fingerprint: "fp-2" },
+      { stripe_subscription_id: "sub_5", trial_card_fingerprint: null },
+    ]);
+    // And a second subscription with a held card is refused from now on.
+    await expect(
+      query(
+        url,
+        `UPDATE subscription SET trial_card_fingerprint = 'fp-1' WHERE stripe_subscription_id = 'sub_5'`,
+      ),
+    ).rejects.toThrow(/subscription_trial_card_fingerprint_key/);
+  });
   it("turns every user's account into a membership, one owner per account, when it adds account_member", async () => {
     const url = await freshDatabase();
     const before = mkdtempSync(join(tmpdir(), "minutely-migrations-"));

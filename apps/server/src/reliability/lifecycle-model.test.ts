@@ -1115,6 +1115,83 @@ class TrialPastAllowance implements Cmd {
   toString = () => `trialPastAllowance(${this.index}, ${this.extraHours} hours beyond)`;
 }
 
+/**
+ * Both accounts subscribe at the same moment with one card (A's): a card gets one account's trial, so when
+ * both are offered one, exactly one trial goes on with the card and the other starts paid (its trial refused
+ * before Stripe is asked, or ended at once when both claimed the card together: charged the package's price
+ * either way). Which one wins is the race's; the model reads it and checks the rest.
+ */
+class SubscribeBothWithOneCard implements Cmd {
+  constructor(
+    readonly plans: readonly [PlanName, PlanName],
+    /** A trial an admin gives both packages first (null: the packages' trials as they are). */
+    readonly offer: TrialOffer | null,
+  ) {}
+  check = (model: Readonly<Model>) => model.accounts.every((m) => m.plan === null);
+  async run(model: Model, real: Real) {
+    if (this.offer !== null) for (const plan of new Set(this.plans)) await setPackageTrial(plan, this.offer);
+    const card = ACCOUNT_CARDS[0].paymentMethod;
+    const offers = [0, 1].map((i) =>
+      trialOffered(
+        this.plans[i] as PlanName,
+        model.accounts[i] as AccountModel,
+        (real.accounts[i] as Account).accountId,
+        card,
+      ),
+    );
+    const answers = await Promise.all(
+      [0, 1].map((i) =>
+        action(real.accounts[i] as Account, {
+          action: "subscribe",
+          package_id: planIds[this.plans[i] as PlanName],
+          payment_method_id: card,
+          currency: (model.accounts[i] as AccountModel).currency,
+        }),
+      ),
+    );
+    for (const a of answers) expect(a.status, JSON.stringify(a.body)).toBe(200);
+    const rows = await Promise.all(
+      [0, 1].map((i) =>
+        stack.database.db.subscription.findFirstOrThrow({
+          where: { accountId: (real.accounts[i] as Account).accountId },
+          orderBy: { createdAt: "desc" },
+        }),
+      ),
+    );
+    const trialing = [0, 1].filter((i) => rows[i]?.status === "trialing");
+    console.log(
+      "BOTHCARD",
+      JSON.stringify(offers),
+      trialing,
+      rows.map((r) => r.trialStart),
+    );
+    // One trial at most, and only where one was offered; one whenever one was offered.
+    expect(trialing.length, `trialing: ${trialing}, offers: ${JSON.stringify(offers)}`).toBe(
+      offers.some((o) => o !== null) ? 1 : 0,
+    );
+    for (const i of [0, 1]) {
+      const m = model.accounts[i] as AccountModel;
+      const account = real.accounts[i] as Account;
+      const plan = this.plans[i] as PlanName;
+      m.plan = plan;
+      m.bought = true;
+      m.cardOnFile = true;
+      m.trialPaused = false;
+      if (trialing.includes(i)) {
+        expect(offers[i], `account ${i} trialing without an offer`).not.toBeNull();
+        await startedTrial(m, account, card);
+      } else {
+        m.charged += priceOf(plan, m);
+        // A trial ended at once (both claimed the card together) still was this account's one trial.
+        if (offers[i] !== null && rows[i]?.trialStart !== null) m.hadTrial = true;
+      }
+    }
+    await checkInvariants(model, real, this.toString());
+  }
+  toString = () =>
+    `subscribeBothWithOneCard(${this.plans[0]}, ${this.plans[1]}${this.offer ? `, trials of ${this.offer.days} days` : ""})`;
+}
+
 /** Two browser tabs each open Checkout for a package, and both pages are then paid. */
 class SubscribeInTwoTabs implements Cmd {
   constructor(
@@ -2612,6 +2689,9 @@ const allCommands: fc.Arbitrary<Cmd>[] = [
     .tuple(accountIndex, planName, fc.boolean())
     .map(([i, p, d]) => new SubscribeWithCard(i, p, d, null, i === 1)),
   fc.tuple(accountIndex, planName).map(([i, p]) => new StartTrialWithoutCard(i, p)),
+  fc
+    .tuple(planName, planName, fc.option(trialOffer, { freq: 4 }))
+    .map(([a, b, offer]) => new SubscribeBothWithOneCard([a, b], offer)),
   accountIndex.map((i) => new AddCard(i)),
   fc
     .tuple(

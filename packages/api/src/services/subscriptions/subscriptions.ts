@@ -63,7 +63,7 @@ import {
 } from "../catalog/index.ts";
 import { collectionPauseOf, enqueueOverageReport, withdrawCurrentOverage } from "../metering/index.ts";
 import { currentSubscription } from "./account-subscription.ts";
-import { claimTrialCard, recordTrialCard, settleTrialCardRace, trialFor } from "./trials.ts";
+import { claimTrialCard, keepTrialCardOrEndTrial, recordTrialCard, trialFor } from "./trials.ts";
 
 export { withActionLock };
 
@@ -462,13 +462,9 @@ export async function subscribe(
       .catch(fromTaxLocationRequired);
     await syncSubscription(ports, created.id);
     if (trial && fingerprint) {
-      // The card this trial started with: it starts no other account's trial.
-      await ports.db.subscription.updateMany({
-        where: { stripeSubscriptionId: created.id },
-        data: { trialCardFingerprint: fingerprint },
-      });
-      // Another account may have started a trial with this card at the same moment: the first one keeps it.
-      await settleTrialCardRace(ports, created.id, fingerprint);
+      // The card this trial started with: it starts no other account's trial. Another account may have
+      // started a trial with this card at the same moment: one of them keeps it, the other's trial ends.
+      await keepTrialCardOrEndTrial(ports, created.id, fingerprint);
     }
     await syncRecentInvoices(ports, account.accountId, 5);
     return {

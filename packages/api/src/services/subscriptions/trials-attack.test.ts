@@ -20,7 +20,7 @@ import {
   subscribe,
   subscriptionOverview,
 } from "./subscriptions.ts";
-import { notifyTrialEnded } from "./trials.ts";
+import { keepTrialCardOrEndTrial, notifyTrialEnded } from "./trials.ts";
 
 const { db } = await testDatabase();
 const START = new Date("2026-11-27T12:00:00Z");
@@ -188,6 +188,46 @@ describe("free trials under attack", () => {
     expect(rows.map((r) => r.status).sort()).toEqual(["active", "trialing"]);
     // The card is the trial's that goes on, not also the one ended at once.
     expect(rows.filter((r) => r.trialCardFingerprint !== null).map((r) => r.status)).toEqual(["trialing"]);
+  });
+
+  it("gives a card one trial when the later-created trial claims it first (the card's holder is unique)", async () => {
+    clock.set(START);
+    // Two trials without a card (Starter), then one card claimed by both, the newer subscription first: the
+    // older one was settled "first created keeps it" before, so both trials went on with the card.
+    const [older, newer] = [await newAccount(), await newAccount()];
+    await subscribe(ports, older, { packageId: plans.Starter });
+    await subscribe(ports, newer, { packageId: plans.Starter });
+    const rowOf = (accountId: string) => db.subscription.findFirstOrThrow({ where: { accountId } });
+    const [a, b] = [await rowOf(older.accountId), await rowOf(newer.accountId)];
+    expect(a.createdAt.getTime()).toBeLessThanOrEqual(b.createdAt.getTime());
+    await keepTrialCardOrEndTrial(ports, b.stripeSubscriptionId, "fp-claimed-out-of-order");
+    await keepTrialCardOrEndTrial(ports, a.stripeSubscriptionId, "fp-claimed-out-of-order");
+    // Claimed again (a retried request or webhook): nothing changes.
+    await keepTrialCardOrEndTrial(ports, a.stripeSubscriptionId, "fp-claimed-out-of-order");
+    await keepTrialCardOrEndTrial(ports, b.stripeSubscriptionId, "fp-claimed-out-of-order");
+    const holders = await db.subscription.findMany({
+      where: { trialCardFingerprint: "fp-claimed-out-of-order" },
+    });
+    expect(holders.map((h) => h.accountId)).toEqual([newer.accountId]);
+    expect((await rowOf(newer.accountId)).status).toBe("trialing");
+    expect((await rowOf(older.accountId)).status).not.toBe("trialing");
+  });
+
+  it("gives a card claimed by several trials at the same moment to exactly one of them", async () => {
+    clock.set(START);
+    for (let round = 0; round < 3; round += 1) {
+      const accounts = [await newAccount(), await newAccount(), await newAccount()];
+      for (const who of accounts) await subscribe(ports, who, { packageId: plans.Starter });
+      const rows = await db.subscription.findMany({
+        where: { accountId: { in: accounts.map((w) => w.accountId) } },
+      });
+      const fingerprint = `fp-concurrent-${round}`;
+      await Promise.all(rows.map((r) => keepTrialCardOrEndTrial(ports, r.stripeSubscriptionId, fingerprint)));
+      const after = await db.subscription.findMany({ where: { id: { in: rows.map((r) => r.id) } } });
+      expect(after.filter((r) => r.trialCardFingerprint === fingerprint)).toHaveLength(1);
+      expect(after.filter((r) => r.status === "trialing")).toHaveLength(1);
+      expect(after.find((r) => r.status === "trialing")?.trialCardFingerprint).toBe(fingerprint);
+    }
   });
 
   it("keeps a card that started another account's trial that trial's card when added to a trial without one", async () => {

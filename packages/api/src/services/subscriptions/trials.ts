@@ -68,44 +68,66 @@ export async function trialOffers(
 }
 
 /**
- * After a trial started with a card given up front and its fingerprint was recorded: two accounts starting
- * trials with one card at the same moment both found it unused. The first subscription recorded with the card
- * (created first; the id breaks a tie) keeps its trial; any other ends its trial at once (`trial_end: now`,
- * the card is charged), as a Checkout card that had a trial does. Idempotent: the Stripe call's key is
- * derived from the subscription, and a trial already ended changes nothing.
+ * Makes the card (its fingerprint) the trial card of the subscription row, unless another subscription holds
+ * it: the column is unique, so of two trials claiming one card at the same moment exactly one wins (the other's
+ * write waits for the first to commit, then is refused). True when the card is this row's trial card after.
  */
-export async function settleTrialCardRace(
+async function claimCardForTrial(
+  ports: Pick<Ports, "db">,
+  rowId: string,
+  fingerprint: string,
+): Promise<boolean> {
+  const refused = await ports.db.subscription
+    .updateMany({
+      where: { id: rowId, trialCardFingerprint: null },
+      data: { trialCardFingerprint: fingerprint },
+    })
+    .then(
+      () => false,
+      (error: unknown) => {
+        if (isTrialCardTaken(error)) return true;
+        throw error;
+      },
+    );
+  if (refused) return false;
+  const holder = await ports.db.subscription.findUnique({
+    where: { trialCardFingerprint: fingerprint },
+    select: { id: true },
+  });
+  return holder?.id === rowId;
+}
+
+/** The unique index on the trial card (subscription_trial_card_fingerprint_key) refused the write. */
+function isTrialCardTaken(error: unknown): boolean {
+  if (typeof error !== "object" || error === null || (error as { code?: unknown }).code !== "P2002") {
+    return false;
+  }
+  return JSON.stringify((error as { meta?: unknown }).meta ?? {}).includes("trial_card_fingerprint");
+}
+
+/**
+ * A trial that started with a card (given up front, or typed in Checkout): the card becomes the trial's, or,
+ * when another account's trial holds it (checked before, or claimed at the same moment by a concurrent
+ * subscribe or Checkout), this trial ends at once (`trial_end: now`, the card is charged), as a card that had a
+ * trial elsewhere does. Idempotent: a card already this trial's, or a trial already ended, changes nothing;
+ * the Stripe call's key is derived from the subscription.
+ */
+export async function keepTrialCardOrEndTrial(
   ports: Ports,
   stripeSubscriptionId: string,
   fingerprint: string,
 ): Promise<void> {
-  const first = await ports.db.subscription.findFirst({
-    where: { trialCardFingerprint: fingerprint },
-    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-    select: { stripeSubscriptionId: true },
-  });
-  if (!first || first.stripeSubscriptionId === stripeSubscriptionId) return;
   const row = await ports.db.subscription.findUnique({ where: { stripeSubscriptionId } });
-  if (row?.status !== "trialing") return;
-  await endTrialForCardUsedElsewhere(ports, row.id, stripeSubscriptionId);
-}
-
-/**
- * Ends a trial at once because its card started another account's trial (`trial_end: now`: Stripe invoices
- * and charges the card; the key is derived from the subscription). The card is not this subscription's
- * trial card (it stays the first trial's alone).
- */
-async function endTrialForCardUsedElsewhere(ports: Ports, rowId: string, stripeSubscriptionId: string) {
+  if (!row || row.trialStart === null || row.trialCardFingerprint === fingerprint) return;
+  if (await claimCardForTrial(ports, row.id, fingerprint)) return;
+  if (row.status !== "trialing") return;
   await ports.billing.endTrialNow(stripeSubscriptionId, `minutely-${stripeSubscriptionId}-end-trial-card`);
-  await ports.db.subscription.update({ where: { id: rowId }, data: { trialCardFingerprint: null } });
   await syncSubscription(ports, stripeSubscriptionId);
 }
 
 /**
- * After a Checkout that started a trial (the card was typed there, so only known now): records the card's
- * fingerprint on the subscription, or, when that card already started another account's trial, ends this
- * trial at once (`trial_end: now`: Stripe invoices and charges the card). Idempotent: a recorded fingerprint,
- * or a trial already ended, changes nothing; the Stripe call's key is derived from the subscription.
+ * After a Checkout that started a trial (the card was typed there, so only known now): the card becomes the
+ * trial's, or the trial ends at once when the card started another account's (see keepTrialCardOrEndTrial).
  */
 export async function claimTrialCard(ports: Ports, stripeSubscriptionId: string): Promise<void> {
   const row = await ports.db.subscription.findUnique({ where: { stripeSubscriptionId } });
@@ -114,18 +136,16 @@ export async function claimTrialCard(ports: Ports, stripeSubscriptionId: string)
   if (remote.status !== "trialing" || !remote.defaultPaymentMethodId) return;
   const fingerprint = await ports.billing.paymentMethodFingerprint(remote.defaultPaymentMethodId);
   if (fingerprint === null) return;
-  if (await cardHadTrialElsewhere(ports, row.accountId, fingerprint)) {
-    await endTrialForCardUsedElsewhere(ports, row.id, stripeSubscriptionId);
-    return;
-  }
-  await ports.db.subscription.update({ where: { id: row.id }, data: { trialCardFingerprint: fingerprint } });
+  await keepTrialCardOrEndTrial(ports, stripeSubscriptionId, fingerprint);
 }
 
 /**
  * A card added to a subscription that had a trial without one ("Add a card", during the trial or after it
  * paused): the trial went on with that card, so it is the trial's card and starts no other account's trial.
  * The first card added is kept (a later one changes nothing); a subscription that never had a trial, or whose
- * trial already has its card, is left alone.
+ * trial already has its card, is left alone. A card that already started another account's trial stays that
+ * trial's card (one account's trial per card); this trial was given without a card and goes on (the gap
+ * docs/billing.md names: a trial without a card is decided before any card is known).
  */
 export async function recordTrialCard(
   ports: Pick<Ports, "db" | "billing">,
@@ -136,14 +156,7 @@ export async function recordTrialCard(
   if (!row || row.trialStart === null || row.trialCardFingerprint !== null) return;
   const fingerprint = await ports.billing.paymentMethodFingerprint(paymentMethodId);
   if (fingerprint === null) return;
-  // A card that already started another account's trial stays that trial's card: one account's trial per
-  // card. This trial was given without a card and goes on (the gap docs/billing.md names: a trial without a
-  // card is decided before any card is known).
-  if (await cardHadTrialElsewhere(ports, row.accountId, fingerprint)) return;
-  await ports.db.subscription.updateMany({
-    where: { id: row.id, trialCardFingerprint: null },
-    data: { trialCardFingerprint: fingerprint },
-  });
+  await claimCardForTrial(ports, row.id, fingerprint);
 }
 
 /** The account's owner, who is told about the trial. */
