@@ -173,4 +173,51 @@ describe("admin.revenue.overview", () => {
     expect(after.totals).toEqual(before.totals);
     expect(after.months.map((m) => m.mrr)).toEqual(before.months.map((m) => m.mrr));
   });
+
+  it("counts a plan change of more than 2^31 minor units (a price times a quantity) instead of failing the page", async () => {
+    const sub = await db.subscription.findFirstOrThrow({ where: { accountId: upgrader.accountId } });
+    const item = (unitAmount: string, quantity: number | string) => ({
+      items: {
+        data: [
+          { price: { id: `price_big_${unitAmount}`, unit_amount: unitAmount, currency: "usd" }, quantity },
+        ],
+      },
+    });
+    // Stripe's amounts in the payload as written (JSON numbers: 12 digits, and a quantity of 3 million).
+    const payload = (from: number, to: number, quantity: number | string) => ({
+      id: `evt_big_${from}_${to}`,
+      type: "customer.subscription.updated",
+      data: {
+        object: { id: sub.stripeSubscriptionId, ...item(String(to), quantity) },
+        previous_attributes: item(String(from), quantity),
+      },
+    });
+    const at = new Date(now.getTime() + 1_000);
+    const before = await later.revenue.overview({ months: 6 });
+    const expansionOf = (o: typeof before) =>
+      o.months.flatMap((m) => m.mrr).reduce((t, m) => t + (m.currency === "usd" ? m.expansionCents : 0), 0);
+    await db.stripeEvent.create({
+      data: {
+        id: "evt_big_1",
+        type: "customer.subscription.updated",
+        payload: JSON.parse(JSON.stringify(payload(1_000, 2_000, 3_000_000)).replace(/"(\d+)"/g, "$1")),
+        stripeCreatedAt: at,
+      },
+    });
+    // A quantity that is no whole number (never from Stripe) counts as one, it does not fail the page.
+    await db.stripeEvent.create({
+      data: {
+        id: "evt_big_2",
+        type: "customer.subscription.updated",
+        payload: payload(500, 700, "2.5"),
+        stripeCreatedAt: at,
+      },
+    });
+    try {
+      const after = await later.revenue.overview({ months: 6 });
+      expect(expansionOf(after) - expansionOf(before)).toBe((2_000 - 1_000) * 3_000_000 + (700 - 500));
+    } finally {
+      await db.stripeEvent.deleteMany({ where: { id: { in: ["evt_big_1", "evt_big_2"] } } });
+    }
+  });
 });

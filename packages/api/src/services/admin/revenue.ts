@@ -117,6 +117,13 @@ interface ChangeRow {
   to_currency: string | null;
 }
 
+/** Amounts are read as `bigint` (a price times a quantity may pass 2^31 minor units): numbers from here on. */
+type FromSql<Row, K extends keyof Row> = Omit<Row, K> & {
+  [P in K]: bigint | number | (null extends Row[P] ? null : never);
+};
+const amountOrNull = (value: bigint | number | null): number | null =>
+  value === null ? null : Number(value);
+
 interface TrialRow {
   trialing: boolean;
   trial_start: Date;
@@ -145,8 +152,13 @@ function startOfUtcMonth(date: Date, monthsBack = 0): Date {
 /** The monthly amount of an item JSON path in a subscription event: plan_price's amount, else Stripe's. */
 function itemAmount(path: string): Prisma.Sql {
   const priceId = Prisma.raw(`e.payload #>> '{${path},items,data,0,price,id}'`);
-  const unitAmount = Prisma.raw(`(e.payload #>> '{${path},items,data,0,price,unit_amount}')::bigint`);
-  const quantity = Prisma.raw(`COALESCE((e.payload #>> '{${path},items,data,0,quantity}')::int, 1)`);
+  const unitAmount = Prisma.raw(
+    `(CASE WHEN e.payload #>> '{${path},items,data,0,price,unit_amount}' ~ '^[0-9]{1,12}$' THEN (e.payload #>> '{${path},items,data,0,price,unit_amount}')::bigint END)`,
+  );
+  // Whole numbers only: anything else Stripe never sends counts as one, never fails the whole page.
+  const quantity = Prisma.raw(
+    `COALESCE((CASE WHEN e.payload #>> '{${path},items,data,0,quantity}' ~ '^[0-9]{1,9}$' THEN (e.payload #>> '{${path},items,data,0,quantity}')::bigint END), 1)`,
+  );
   return Prisma.sql`(COALESCE(
     (SELECT pp.amount_cents FROM plan_price pp WHERE pp.stripe_price_id = ${priceId}), ${unitAmount}) * ${quantity})`;
 }
@@ -165,7 +177,7 @@ export async function revenueOverview(
   const amount = mrrAmount(now);
   // A trial lasts at most 90 days (TRIAL_LIMITS): one converting in the window was created at most that long before.
   const trialFrom = new Date(from.getTime() - TRIAL_LIMITS.maxDays * 86_400_000);
-  const [packageRows, started, ended, changes, adjustments, trials] = await Promise.all([
+  const [packageRows, startedRows, endedRows, changeRows, adjustments, trials] = await Promise.all([
     // Index subscription(status, current_period_end) narrows to the access-granting statuses.
     db.$queryRaw<PackageRow[]>`
       SELECT pl.id AS plan_id, pl.name, pl.active, pl.sort_order, x.currency, COALESCE(x.subscribers, 0)::int AS subscribers, x.mrr
@@ -182,9 +194,9 @@ export async function revenueOverview(
       WHERE pl.active OR x.subscribers > 0
       ORDER BY pl.sort_order, pl.name, x.currency`,
     // Index subscription(created_at).
-    db.$queryRaw<StartEndRow[]>`
+    db.$queryRaw<FromSql<StartEndRow, "amount">[]>`
       SELECT * FROM (
-        SELECT s.id, s.stripe_subscription_id, COALESCE(s.trial_end, s.created_at) AS at, ${amount}::int AS amount,
+        SELECT s.id, s.stripe_subscription_id, COALESCE(s.trial_end, s.created_at) AS at, ${amount}::bigint AS amount,
           ${PRICE_CURRENCY} AS currency
         FROM subscription s
         JOIN subscription_plan pl ON pl.id = s.plan_id
@@ -194,8 +206,8 @@ export async function revenueOverview(
           AND (s.trial_end IS NULL OR (s.trial_end <= ${now} AND ${convertedSql()}))
       ) x WHERE x.at >= ${from}`,
     // Index subscription(ended_at).
-    db.$queryRaw<StartEndRow[]>`
-      SELECT s.id, s.stripe_subscription_id, s.ended_at AS at, ${amount}::int AS amount, ${PRICE_CURRENCY} AS currency
+    db.$queryRaw<FromSql<StartEndRow, "amount">[]>`
+      SELECT s.id, s.stripe_subscription_id, s.ended_at AS at, ${amount}::bigint AS amount, ${PRICE_CURRENCY} AS currency
       FROM subscription s
       JOIN subscription_plan pl ON pl.id = s.plan_id
       LEFT JOIN plan_price pp ON pp.stripe_price_id = s.stripe_price_id
@@ -203,10 +215,10 @@ export async function revenueOverview(
       WHERE s.ended_at >= ${from} AND s.status = 'canceled'
         AND (s.trial_end IS NULL OR s.ended_at > s.trial_end)`,
     // Index stripe_event(type, stripe_created_at); only subscriptions Minutely knows.
-    db.$queryRaw<ChangeRow[]>`
+    db.$queryRaw<FromSql<ChangeRow, "from_amount" | "to_amount">[]>`
       SELECT e.payload #>> '{data,object,id}' AS stripe_subscription_id, e.stripe_created_at AS at,
-        ${itemAmount("data,previous_attributes")}::int AS from_amount,
-        ${itemAmount("data,object")}::int AS to_amount,
+        ${itemAmount("data,previous_attributes")}::bigint AS from_amount,
+        ${itemAmount("data,object")}::bigint AS to_amount,
         ${itemCurrency("data,previous_attributes")} AS from_currency,
         ${itemCurrency("data,object")} AS to_currency
       FROM stripe_event e
@@ -253,6 +265,13 @@ export async function revenueOverview(
         AND s.trial_end - s.trial_start >= make_interval(days => ${TRIAL_LIMITS.minDays}::int)`,
   ]);
 
+  const started: StartEndRow[] = startedRows.map((r) => ({ ...r, amount: Number(r.amount) }));
+  const ended: StartEndRow[] = endedRows.map((r) => ({ ...r, amount: Number(r.amount) }));
+  const changes: ChangeRow[] = changeRows.map((r) => ({
+    ...r,
+    from_amount: amountOrNull(r.from_amount),
+    to_amount: amountOrNull(r.to_amount),
+  }));
   const totals = new Map<string, { mrrCents: number; subscribers: number }>();
   const packages = new Map<string, PackageRevenue & { sortOrder: number }>();
   let subscribers = 0;
