@@ -149,7 +149,7 @@ export function jsonNumberProblem(text: string): string | null {
       continue;
     }
     if (c !== 0x2d && !isDigit(c)) continue;
-    // One pass over the number, allocating nothing (this runs on up to 1 MiB before the signature is checked).
+    // One pass over the number, allocating nothing (this runs on up to 1 MiB of a signed webhook body).
     const start = i;
     if (c === 0x2d) i++;
     let leading = -1; // index of the first digit other than 0

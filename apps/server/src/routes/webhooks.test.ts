@@ -115,6 +115,41 @@ describe("POST /api/webhooks/stripe", () => {
     expect(await db.stripeEvent.count()).toBe(0);
   });
 
+  it("checks the signature before reading the body: a forged body that is no event is refused for its signature", async () => {
+    // Not UTF-8, not JSON, JSON that is no event: each with a wrong signature is refused naming the signature
+    // (the body is never parsed for a sender who cannot sign); signed, each is refused naming what is wrong.
+    const bodies = [
+      { body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), error: "invalid_body" },
+      { body: Buffer.from(`{"id": "evt_cut`), error: "invalid_json" },
+      {
+        body: Buffer.from(JSON.stringify({ id: "evt_no_type", created: 1, data: { object: {} } })),
+        error: "validation_error",
+      },
+    ];
+    for (const { body, error } of bodies) {
+      const forged = await app.inject({
+        method: "POST",
+        url: "/api/webhooks/stripe",
+        headers: {
+          "content-type": "application/json",
+          "stripe-signature": signed(body.toString("latin1"), "whsec_x"),
+        },
+        payload: body,
+      });
+      expect(forged.statusCode, forged.body).toBe(400);
+      expect(Object.keys(forged.json().fields ?? {}), forged.body).toEqual(["stripe-signature"]);
+      const genuine = await app.inject({
+        method: "POST",
+        url: "/api/webhooks/stripe",
+        headers: { "content-type": "application/json", "stripe-signature": signed(body.toString("utf8")) },
+        payload: body,
+      });
+      expect(genuine.statusCode, genuine.body).toBe(400);
+      expect(genuine.json().error, genuine.body).toBe(error);
+    }
+    expect(await db.stripeEvent.count()).toBe(0);
+  });
+
   it("refuses a signature whose timestamp is outside the tolerance, in the past or in the future", async () => {
     const payload = JSON.stringify({
       id: "evt_out_of_time",

@@ -37,7 +37,10 @@ const ZStripeEventEnvelopeSchema = z.object(
   { error: "must be a Stripe event (a JSON object)" },
 );
 
-/** Refuses a body that is not a Stripe event; checked before the signature, so not even a signed one reaches the database. */
+/**
+ * Refuses a body that is not a Stripe event, so not even a signed one reaches the database. Run once the
+ * signature holds (a forged body costs a hash, never this parse).
+ */
 function checkEvent(rawBody: Buffer): void {
   // Not leniently: the SDK checks the signature over the body decoded with U+FFFD for each invalid byte, so
   // any invalid byte would pass for a signed U+FFFD (bytes Stripe never signed, recorded as if it had).
@@ -95,12 +98,12 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: Ports & 
         const receivedAt = new Date();
         const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.from("");
         const signature = req.headers["stripe-signature"];
-        if (typeof signature === "string") checkEvent(rawBody);
         const result = await inbox.receive({
           rawBody,
           signature: typeof signature === "string" ? signature : undefined,
           secret: deps.webhookSecret,
           receivedAt,
+          checkBody: checkEvent,
         });
         return { received: true as const, duplicate: result.duplicate };
       },

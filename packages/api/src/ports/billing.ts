@@ -661,15 +661,12 @@ export interface BillingProvider {
   retrieveInvoice(invoiceId: string): Promise<ProviderInvoice>;
   listInvoices(customerId: string, limit: number): Promise<ProviderInvoice[]>;
   /**
-   * Verifies a webhook's signature over its raw body; throws when it is not Stripe's, or when its timestamp
-   * is further than the tolerance from `receivedAt`, in the past or in the future.
+   * Verifies a webhook's signature over its raw body (a hash, nothing parsed); throws when it is not Stripe's,
+   * or when its timestamp is further than the tolerance from `receivedAt`, in the past or in the future.
    */
-  parseWebhook(
-    rawBody: Buffer,
-    signature: string,
-    secret: string,
-    receivedAt: Date,
-  ): { id: string; type: string; created: Date; object: unknown };
+  verifyWebhookSignature(rawBody: Buffer, signature: string, secret: string, receivedAt: Date): void;
+  /** Reads a webhook's event from its raw body (verified before); throws when the body is not JSON. */
+  readWebhookEvent(rawBody: Buffer): { id: string; type: string; created: Date; object: unknown };
   advanceTestClock(testClockId: string, to: Date): Promise<void>;
   /** A test clock's simulated time; status is "advancing" until Stripe has caught up, then "ready". */
   retrieveTestClock(testClockId: string): Promise<ProviderTestClock>;

@@ -37,6 +37,11 @@ export interface StripeWebhookInput {
    * (which tests fix and billing simulations move).
    */
   receivedAt?: Date;
+  /**
+   * The receiver's own checks of the body (the route's: UTF-8, JSON, the event's envelope), run once the
+   * signature holds: a forged body costs a hash, never a parse. Throws to refuse the body.
+   */
+  checkBody?: (rawBody: Buffer) => void;
 }
 
 /** A signed event, checked and ready to be recorded. */
@@ -52,16 +57,18 @@ export interface VerifiedStripeEvent {
   queueName: string | null;
 }
 
-/** Checks the signature on the raw body (400 naming `stripe-signature` otherwise); touches no database. */
+/**
+ * Checks the signature on the raw body first (400 naming `stripe-signature` otherwise), then the body
+ * (`checkBody`, then a 400 naming `body` when it is no JSON); touches no database.
+ */
 export function verifyStripeWebhook(
   ports: Pick<Ports, "billing" | "clock">,
   input: StripeWebhookInput,
 ): VerifiedStripeEvent {
   if (!input.signature)
     throw new AppError("BAD_REQUEST", "Missing Stripe-Signature header.", "stripe-signature");
-  let event: ReturnType<Ports["billing"]["parseWebhook"]>;
   try {
-    event = ports.billing.parseWebhook(
+    ports.billing.verifyWebhookSignature(
       input.rawBody,
       input.signature,
       input.secret,
@@ -69,6 +76,13 @@ export function verifyStripeWebhook(
     );
   } catch {
     throw new AppError("BAD_REQUEST", "Invalid Stripe signature.", "stripe-signature");
+  }
+  input.checkBody?.(input.rawBody);
+  let event: ReturnType<Ports["billing"]["readWebhookEvent"]>;
+  try {
+    event = ports.billing.readWebhookEvent(input.rawBody);
+  } catch {
+    throw new AppError("BAD_REQUEST", "The event is not JSON; Stripe sends events as JSON.", "body");
   }
   const queueName = eventQueue(event.object) ?? null;
   if (queueName !== null && queueName.length > MAX_QUEUE_NAME_LENGTH) {
