@@ -253,7 +253,12 @@ async function adoptUnknownSubscriptions(ports: Ports, accountId: string, custom
   });
   const knownIds = new Set(known.map((s) => s.stripeSubscriptionId));
   const unknown = (await ports.billing.listSubscriptions(customerId)).filter((s) => !knownIds.has(s.id));
-  for (const remote of unknown) await syncSubscription(ports, remote.id);
+  for (const remote of unknown) {
+    await syncSubscription(ports, remote.id);
+    // A trial started with a card given up front whose answer was lost: its request never recorded the card
+    // as the trial's, so the card would start another account's trial (one trial per card: see trials.ts).
+    await claimTrialCard(ports, remote.id);
+  }
   return unknown.length > 0;
 }
 
