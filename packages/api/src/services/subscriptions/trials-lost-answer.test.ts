@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import type { Ports } from "../../context.ts";
 import { testPorts } from "../../testing.ts";
 import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
+import { processStripeEvent, receiveStripeWebhook } from "./stripe-webhooks.ts";
 import { subscribe } from "./subscriptions.ts";
 
 const { db } = await testDatabase();
@@ -60,6 +61,43 @@ describe("a trial whose subscribe answer was lost", () => {
     // That card from another sign-up: subscribed and charged, no second trial.
     const second = await newAccount();
     await subscribe(ports, second, { packageId: pro, paymentMethodId: "pm_card_visa" });
+    expect(await db.subscription.findFirstOrThrow({ where: { accountId: second.accountId } })).toMatchObject({
+      status: "active",
+      trialStart: null,
+    });
+  });
+
+  it("records its card from the customer.subscription.created webhook when nobody retries", async () => {
+    const first = await newAccount();
+    await expect(
+      subscribe(losingCreation(), first, { packageId: pro, paymentMethodId: "pm_card_mastercard" }),
+    ).rejects.toThrow(/answer was lost/);
+    // The customer closed the tab; Stripe's webhook of the creation arrives.
+    const account = await db.account.findUniqueOrThrow({ where: { id: first.accountId } });
+    const [remote] = (await ports.stripe.subscriptions.list({ customer: account.stripeCustomerId ?? "" }))
+      .data;
+    if (!remote) throw new Error("expected the subscription the lost answer created");
+    const payload = JSON.stringify({
+      id: `evt_lost_created_${remote.id}`,
+      object: "event",
+      type: "customer.subscription.created",
+      created: Math.floor(START.getTime() / 1000),
+      data: { object: remote },
+    });
+    const secret = "whsec_lost_answer";
+    const { id } = await receiveStripeWebhook(ports, {
+      rawBody: Buffer.from(payload),
+      signature: ports.stripe.webhooks.generateTestHeaderString({ payload, secret }),
+      secret,
+    });
+    await processStripeEvent(ports, id);
+    const trial = await db.subscription.findFirstOrThrow({ where: { accountId: first.accountId } });
+    expect(trial.status).toBe("trialing");
+    expect(trial.trialCardFingerprint).toBe(
+      await ports.billing.paymentMethodFingerprint("pm_card_mastercard"),
+    );
+    const second = await newAccount();
+    await subscribe(ports, second, { packageId: pro, paymentMethodId: "pm_card_mastercard" });
     expect(await db.subscription.findFirstOrThrow({ where: { accountId: second.accountId } })).toMatchObject({
       status: "active",
       trialStart: null,
