@@ -103,4 +103,37 @@ describe("a trial whose subscribe answer was lost", () => {
       trialStart: null,
     });
   });
+
+  it("ends the trial of a card whose fingerprint could not be read up front when it had a trial elsewhere", async () => {
+    const holder = await newAccount();
+    await subscribe(ports, holder, { packageId: pro, paymentMethodId: "pm_card_amex" });
+    const fingerprint = await ports.billing.paymentMethodFingerprint("pm_card_amex");
+    expect(
+      (await db.subscription.findFirstOrThrow({ where: { accountId: holder.accountId } }))
+        .trialCardFingerprint,
+    ).toBe(fingerprint);
+    // Another sign-up with that card while Stripe fails the look-up of its fingerprint (once).
+    let failures = 0;
+    const billing = Object.create(ports.billing) as Ports["billing"];
+    billing.paymentMethodFingerprint = async (id) => {
+      if (failures === 0) {
+        failures += 1;
+        throw new Error("Stripe is unreachable (the fingerprint look-up failed)");
+      }
+      return await ports.billing.paymentMethodFingerprint(id);
+    };
+    const other = await newAccount();
+    await subscribe({ ...ports, billing }, other, { packageId: pro, paymentMethodId: "pm_card_amex" });
+    expect(failures).toBe(1);
+    const row = await db.subscription.findFirstOrThrow({ where: { accountId: other.accountId } });
+    expect(row.status).not.toBe("trialing");
+    const holders = await db.subscription.findMany({ where: { trialCardFingerprint: fingerprint } });
+    expect(holders.map((h) => h.accountId)).toEqual([holder.accountId]);
+    // Charged once, the package's price in its currency.
+    const remote = await ports.stripe.subscriptions.retrieve(row.stripeSubscriptionId);
+    const price = remote.items.data[0]?.price;
+    const invoices = await ports.stripe.invoices.list({ subscription: row.stripeSubscriptionId });
+    const paid = invoices.data.filter((i) => i.amount_paid > 0);
+    expect(paid.map((i) => [i.amount_paid, i.currency])).toEqual([[price?.unit_amount, price?.currency]]);
+  });
 });
