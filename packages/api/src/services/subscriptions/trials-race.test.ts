@@ -8,6 +8,8 @@ import { fixedClock } from "@minutely/domain";
 import { stripeEmulatorUrl } from "@minutely/testing";
 import { describe, expect, it } from "vitest";
 import { testPorts } from "../../testing.ts";
+import { deleteAccount } from "../accounts/index.ts";
+import { syncSubscription } from "../billing/index.ts";
 import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
 import { applyCompletedCheckout, completeCheckout, subscribe } from "./subscriptions.ts";
 
@@ -25,14 +27,14 @@ async function newAccount() {
   const n = counter;
   const account = await db.account.create({ data: { name: `Racer ${n}` } });
   const email = `racer${n}@example.com`;
-  await db.user.create({
+  const user = await db.user.create({
     data: {
       email,
       name: `Racer ${n}`,
       memberships: { create: { accountId: account.id, role: "owner" } },
     },
   });
-  return { accountId: account.id, email, name: account.name };
+  return { accountId: account.id, userId: user.id, email, name: account.name };
 }
 
 async function payCheckout(url: string, card: string) {
@@ -126,5 +128,38 @@ describe("one card, trials started at the same moment", () => {
     const rows = await db.subscription.findMany({ where: { accountId: who.accountId } });
     expect(rows.map((r) => r.status)).toEqual(["trialing"]);
     expect(rows[0]?.trialCardFingerprint).toBe(await ports.billing.paymentMethodFingerprint("pm_card_amex"));
+  });
+
+  it("a card whose trial's account was deleted starts no trial elsewhere (one trial per card, ever)", async () => {
+    const gone = await newAccount();
+    await subscribe(ports, gone, { packageId: pro, paymentMethodId: "pm_card_visa_debit" });
+    await deleteAccount(ports, gone, { confirmation: gone.name });
+    // Its customer.subscription.deleted webhook.
+    const row = await db.subscription.findFirstOrThrow({ where: { accountId: gone.accountId } });
+    await syncSubscription(ports, row.stripeSubscriptionId);
+    const kept = await db.subscription.findFirstOrThrow({ where: { accountId: gone.accountId } });
+    expect(kept.status).toBe("canceled");
+    expect(kept.trialCardFingerprint).toBe(
+      await ports.billing.paymentMethodFingerprint("pm_card_visa_debit"),
+    );
+    // The same card from a new sign-up, up front and in Checkout: subscribed and charged once, no trial.
+    const upFront = await newAccount();
+    await subscribe(ports, upFront, { packageId: pro, paymentMethodId: "pm_card_visa_debit" });
+    const checkout = await newAccount();
+    const page = await subscribe(ports, checkout, { packageId: pro });
+    if (page.kind !== "checkout") throw new Error("expected a Checkout page");
+    await payCheckout(page.url, "visa-debit");
+    await completeCheckout(ports, checkout.accountId, page.sessionId);
+    for (const who of [upFront, checkout]) {
+      const row = await db.subscription.findFirstOrThrow({ where: { accountId: who.accountId } });
+      expect(row.status).toBe("active");
+      expect(row.trialCardFingerprint).toBeNull();
+      const remote = await ports.stripe.subscriptions.retrieve(row.stripeSubscriptionId);
+      const price = remote.items.data[0]?.price;
+      const invoices = await ports.stripe.invoices.list({ subscription: row.stripeSubscriptionId });
+      expect(invoices.data.filter((i) => i.amount_paid > 0).map((i) => [i.amount_paid, i.currency])).toEqual([
+        [price?.unit_amount, price?.currency],
+      ]);
+    }
   });
 });
