@@ -21,7 +21,7 @@ import { applyPackCheckout, applyPackPaymentIntent, applyTopUpPaymentFailed } fr
 import { rebillVoidedRenewal } from "./pause.ts";
 import { applyCompletedCheckout } from "./subscriptions.ts";
 import { reconcileReverseCharge } from "./tax-details.ts";
-import { notifyTrialEnded, notifyTrialWillEnd } from "./trials.ts";
+import { claimTrialCard, notifyTrialEnded, notifyTrialWillEnd } from "./trials.ts";
 
 /** How often the queue tries an event before giving up (a failed event below this is still retried). */
 export const STRIPE_EVENT_MAX_ATTEMPTS = TASKS["process-stripe-event"].maxAttempts;
@@ -206,6 +206,7 @@ type StripeObject = {
   payment_intent?: unknown;
   invoice?: unknown;
   mode?: unknown;
+  default_payment_method?: unknown;
 };
 
 function idOf(value: unknown): string | null {
@@ -297,6 +298,12 @@ export async function processStripeEvent(ports: Ports, eventId: string): Promise
     const type = event.type;
     if (type.startsWith("customer.subscription.") && object.id) {
       await syncSubscription(ports, object.id);
+      // A trial created with a card (given up front, or in Checkout) whose request never recorded the card
+      // (its answer lost, the tab closed): the card is claimed now, one trial per card (trials.ts). Only the
+      // creation's: a card added later to a trial without one ("Add a card") is recordTrialCard's.
+      if (type === "customer.subscription.created" && idOf(object.default_payment_method)) {
+        await claimTrialCard(ports, object.id);
+      }
       // Free trials: warned 3 days before the end, and told on the day it ended (deduplicated mail).
       if (type === "customer.subscription.trial_will_end") await notifyTrialWillEnd(ports, object.id);
       else await notifyTrialEnded(ports, object.id);

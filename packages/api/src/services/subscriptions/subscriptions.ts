@@ -253,7 +253,12 @@ async function adoptUnknownSubscriptions(ports: Ports, accountId: string, custom
   });
   const knownIds = new Set(known.map((s) => s.stripeSubscriptionId));
   const unknown = (await ports.billing.listSubscriptions(customerId)).filter((s) => !knownIds.has(s.id));
-  for (const remote of unknown) await syncSubscription(ports, remote.id);
+  for (const remote of unknown) {
+    await syncSubscription(ports, remote.id);
+    // A trial started with a card given up front whose answer was lost: its request never recorded the card
+    // as the trial's, so the card would start another account's trial (one trial per card: see trials.ts).
+    await claimTrialCard(ports, remote.id);
+  }
   return unknown.length > 0;
 }
 
@@ -465,6 +470,10 @@ export async function subscribe(
       // The card this trial started with: it starts no other account's trial. Another account may have
       // started a trial with this card at the same moment: one of them keeps it, the other's trial ends.
       await keepTrialCardOrEndTrial(ports, created.id, fingerprint);
+    } else if (trial) {
+      // The card's fingerprint could not be read before Stripe was asked (a failed look-up is not "unused"):
+      // it is read now from the subscription's card, and a card that had a trial elsewhere ends this one.
+      await claimTrialCard(ports, created.id);
     }
     await syncRecentInvoices(ports, account.accountId, 5);
     return {
