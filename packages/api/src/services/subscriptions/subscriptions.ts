@@ -63,7 +63,13 @@ import {
 } from "../catalog/index.ts";
 import { collectionPauseOf, enqueueOverageReport, withdrawCurrentOverage } from "../metering/index.ts";
 import { currentSubscription } from "./account-subscription.ts";
-import { claimTrialCard, keepTrialCardOrEndTrial, recordTrialCard, trialFor } from "./trials.ts";
+import {
+  claimTrialCard,
+  keepTrialCardOrEndTrial,
+  notifyTrialRefusedForCard,
+  recordTrialCard,
+  trialFor,
+} from "./trials.ts";
 
 export { withActionLock };
 
@@ -474,6 +480,9 @@ export async function subscribe(
       // The card's fingerprint could not be read before Stripe was asked (a failed look-up is not "unused"):
       // it is read now from the subscription's card, and a card that had a trial elsewhere ends this one.
       await claimTrialCard(ports, created.id);
+    } else if (!eligibility.eligible && eligibility.reason === "CARD_HAD_TRIAL") {
+      // The package page offered this account a trial; the card had one elsewhere, so it started paid.
+      await notifyTrialRefusedForCard(ports, created.id);
     }
     await syncRecentInvoices(ports, account.accountId, 5);
     return {

@@ -101,6 +101,17 @@ describe("free trials under attack", () => {
       status: "active",
       trialStart: null,
     });
+    // The package page had offered that account a trial: it is told why none started and what was charged.
+    const told = await db.mailMessage.findMany({
+      where: { to: second.email, subject: "Your Minutely subscription started without a free trial" },
+    });
+    expect(told.map((m) => m.text)).toEqual([expect.stringContaining("charged 99.00 USD")]);
+    // The first account (its trial goes on with the card) is told nothing of the kind.
+    expect(
+      await db.mailMessage.count({
+        where: { to: first.email, subject: "Your Minutely subscription started without a free trial" },
+      }),
+    ).toBe(0);
   });
 
   it("treats a trial Checkout refused (its card had one elsewhere) as none: no trial-ended mail, not in the trial figures", async () => {

@@ -71,6 +71,23 @@ async function expectOneTrialPerCard(accountIds: string[], pm: string) {
     });
     const mail = await db.mailMessage.findMany({ where: { to: owner.user.email } });
     expect(mail.map((m) => m.subject)).not.toContain("Your Minutely free trial has ended");
+    // Told once why the trial the package page offered did not happen, and what was charged.
+    const told = mail.filter((m) => m.subject === "Your Minutely subscription started without a free trial");
+    expect(told).toHaveLength(1);
+    expect(told[0]?.text).toContain(
+      `${((price?.unit_amount ?? 0) / 100).toFixed(2)} ${price?.currency.toUpperCase()}`,
+    );
+  }
+  // The trial that goes on is told nothing of the kind.
+  for (const row of trialing) {
+    const owner = await db.accountMember.findFirstOrThrow({
+      where: { accountId: row.accountId },
+      include: { user: true },
+    });
+    const mail = await db.mailMessage.findMany({ where: { to: owner.user.email } });
+    expect(mail.map((m) => m.subject)).not.toContain(
+      "Your Minutely subscription started without a free trial",
+    );
   }
 }
 

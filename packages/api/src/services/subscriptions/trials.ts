@@ -120,9 +120,41 @@ export async function keepTrialCardOrEndTrial(
   const row = await ports.db.subscription.findUnique({ where: { stripeSubscriptionId } });
   if (!row || row.trialStart === null || row.trialCardFingerprint === fingerprint) return;
   if (await claimCardForTrial(ports, row.id, fingerprint)) return;
-  if (row.status !== "trialing") return;
-  await ports.billing.endTrialNow(stripeSubscriptionId, `minutely-${stripeSubscriptionId}-end-trial-card`);
-  await syncSubscription(ports, stripeSubscriptionId);
+  if (row.status === "trialing") {
+    await ports.billing.endTrialNow(stripeSubscriptionId, `minutely-${stripeSubscriptionId}-end-trial-card`);
+    await syncSubscription(ports, stripeSubscriptionId);
+  }
+  // Also when a retry finds the trial ended already (the mail of the first try may not have been stored).
+  await notifyTrialRefusedForCard(ports, stripeSubscriptionId);
+}
+
+/**
+ * The owner is told why the free trial the package page offered did not happen, and what was charged: the
+ * card had started another account's trial (refused before Stripe was asked, or the trial ended at once).
+ * Whoever paid in Checkout saw "free trial" on Stripe's page, so this is never left to the invoice alone.
+ * Once per subscription (the outbox's dedupe key).
+ */
+export async function notifyTrialRefusedForCard(ports: Ports, stripeSubscriptionId: string): Promise<void> {
+  const row = await ports.db.subscription.findUnique({
+    where: { stripeSubscriptionId },
+    include: { plan: { include: WITH_SUBSCRIBED_PRICES } },
+  });
+  if (!row || row.status === "trialing") return;
+  const owner = await trialOwnerOf(ports, row.accountId);
+  if (!owner) return;
+  const monthly = subscribedPackageView(row.plan, row).monthlyPrice;
+  const price = `${(monthly.amount / 100).toFixed(2)} ${monthly.currency.toUpperCase()}`;
+  await ports.mailer.send({
+    to: owner.email,
+    subject: "Your Minutely subscription started without a free trial",
+    text:
+      `The card you subscribed to ${row.plan.name} with has already been used for a free trial on another ` +
+      `Minutely account, and a card gets one free trial. Your subscription started without a trial: the card ` +
+      `was charged ${price} for the first month (plus tax where it applies), and monthly from then on. If you ` +
+      `did not mean to subscribe without a trial, cancel in Minutely (Billing): the subscription then ends at ` +
+      `the end of the month paid for.`,
+    dedupeKey: `trial-refused-card:${stripeSubscriptionId}`,
+  });
 }
 
 /**
