@@ -143,14 +143,26 @@ export async function notifyTrialRefusedForCard(ports: Ports, stripeSubscription
   const owner = await trialOwnerOf(ports, row.accountId);
   if (!owner) return;
   const monthly = subscribedPackageView(row.plan, row).monthlyPrice;
-  const price = `${(monthly.amount / 100).toFixed(2)} ${monthly.currency.toUpperCase()}`;
+  const money = (amount: number, currency: string) =>
+    `${(amount / 100).toFixed(2)} ${currency.toUpperCase()}`;
+  // What the first invoice took, not the list price: a promotion code may have taken part off, tax may have
+  // been added, and the charge may have been declined (a card that saves but cannot be charged).
+  const remote = await ports.billing.retrieveSubscription(stripeSubscriptionId);
+  const invoice = remote.latestInvoiceId ? await ports.billing.retrieveInvoice(remote.latestInvoiceId) : null;
+  const first =
+    invoice === null
+      ? `the first month is billed at ${money(monthly.amount, monthly.currency)} (plus tax where it applies)`
+      : invoice.status === "paid"
+        ? `the card was charged ${money(invoice.amountPaid, invoice.currency)} for the first month (tax included where it applies)`
+        : `the card could not be charged ${money(invoice.amountDue, invoice.currency)} for the first month: ` +
+          `update your card in Minutely (Billing > Update card) to pay it and keep your calls running`;
   await ports.mailer.send({
     to: owner.email,
     subject: "Your Minutely subscription started without a free trial",
     text:
       `The card you subscribed to ${row.plan.name} with has already been used for a free trial on another ` +
-      `Minutely account, and a card gets one free trial. Your subscription started without a trial: the card ` +
-      `was charged ${price} for the first month (plus tax where it applies), and monthly from then on. If you ` +
+      `Minutely account, and a card gets one free trial. Your subscription started without a trial: ${first}. It is ` +
+      `billed monthly from then on. If you ` +
       `did not mean to subscribe without a trial, cancel in Minutely (Billing): the subscription then ends at ` +
       `the end of the month paid for.`,
     dedupeKey: `trial-refused-card:${stripeSubscriptionId}`,
