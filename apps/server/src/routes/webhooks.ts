@@ -85,7 +85,7 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: Ports & 
       tags: ["Webhooks"],
       summary: "Stripe webhook endpoint (signed with STRIPE_WEBHOOK_SECRET)",
       description:
-        "400 when the Stripe-Signature header is missing or wrong, or its timestamp is more than 300 s " +
+        "400 when the Stripe-Signature header is missing or wrong, its t is not plain digits, or its timestamp is more than 300 s " +
         "from the request's arrival (past or future), or when the body is not a Stripe event PostgreSQL can " +
         "store (not UTF-8, not JSON, a NUL or unpaired surrogate, a type over 120 characters, a customer id over 112, " +
         "a number outside numeric's range); nothing is recorded then.",

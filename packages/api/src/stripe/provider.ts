@@ -273,11 +273,19 @@ function declined(error: unknown): never {
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
 /** The `t=` of a Stripe-Signature header, read exactly as the SDK reads it (the last one, parseInt). */
+/**
+ * The Stripe-Signature header's timestamp (Unix seconds), or NaN when it has none or any `t` item is not
+ * plain digits. The SDK reads `t` with parseInt: `t=NaN` or `t=` gives NaN, which its age check never refuses
+ * (NaN > tolerance is false), so a signature over `NaN.<body>` would never expire; `t=123abc` would be read
+ * as 123. Stripe sends one `t` of digits, so anything else is refused (fail closed).
+ */
 function signatureTimestamp(header: string): number {
   let timestamp = Number.NaN;
   for (const item of header.split(",")) {
     const [key, value] = item.split("=");
-    if (key === "t") timestamp = Number.parseInt(value ?? "", 10);
+    if (key !== "t") continue;
+    if (value === undefined || !/^[0-9]{1,12}$/.test(value)) return Number.NaN;
+    timestamp = Number(value);
   }
   return timestamp;
 }
@@ -1571,6 +1579,9 @@ export class StripeBillingProvider implements BillingProvider {
       receivedAt.getTime(),
     );
     const signedAt = signatureTimestamp(signature);
+    if (!Number.isSafeInteger(signedAt)) {
+      throw new Error("Stripe-Signature has no timestamp of digits (t=<Unix seconds>)");
+    }
     if (signedAt - seconds(receivedAt) > WEBHOOK_TOLERANCE_SECONDS) {
       throw new Error("Stripe-Signature timestamp is in the future, outside the tolerance zone");
     }
