@@ -84,6 +84,23 @@ describe("the trial-refused mail", () => {
     expect(told[0]?.text).toContain(`charged ${((paid[0] ?? 0) / 100).toFixed(2)} USD`);
   });
 
+  it("names the amount in the subscription's currency (EUR), not the package's USD price", async () => {
+    const first = await newAccount();
+    await subscribe(ports, first, { packageId: pro.id, paymentMethodId: "pm_card_amex" });
+    const second = await newAccount();
+    await subscribe(ports, second, { packageId: pro.id, paymentMethodId: "pm_card_amex", currency: "eur" });
+    const row = await db.subscription.findFirstOrThrow({ where: { accountId: second.accountId } });
+    expect(row).toMatchObject({ currency: "eur", trialStart: null });
+    const invoices = await ports.stripe.invoices.list({ subscription: row.stripeSubscriptionId });
+    const paid = invoices.data.filter((i) => i.amount_paid > 0);
+    expect(paid.map((i) => i.currency)).toEqual(["eur"]);
+    const told = await db.mailMessage.findMany({ where: { to: second.email, subject: SUBJECT } });
+    expect(told.map((m) => m.text)).toEqual([
+      expect.stringContaining(`charged ${((paid[0]?.amount_paid ?? 0) / 100).toFixed(2)} EUR`),
+    ]);
+    expect(told[0]?.text).not.toContain("USD");
+  });
+
   it("never says the card was charged when the charge that ended the trial failed: it says so and what to do", async () => {
     // Two accounts start trials with one card at the same moment (a card that saves but whose charges fail):
     // one keeps the trial, the other's ends at once and its charge is declined.
