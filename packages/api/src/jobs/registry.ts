@@ -12,7 +12,7 @@ import {
   sendUsageAlertEmail,
 } from "../services/metering/index.ts";
 import { runPackTopUp } from "../services/packs/index.ts";
-import { processStripeEvent } from "../services/subscriptions/index.ts";
+import { notifyTrialRefusedForCard, processStripeEvent } from "../services/subscriptions/index.ts";
 import { clearSupersededFailures, periodicFailure } from "./periodic.ts";
 import {
   parseTaskPayload,
@@ -29,6 +29,9 @@ function handlers(ports: Ports): Handlers {
   return {
     "process-stripe-event": async ({ eventId }) => {
       await processStripeEvent(ports, eventId);
+    },
+    "send-trial-refused-email": async ({ stripeSubscriptionId }) => {
+      await notifyTrialRefusedForCard(ports, stripeSubscriptionId);
     },
     "send-usage-alert-email": async ({ alertId }) => {
       await sendUsageAlertEmail(ports, alertId);

@@ -27,6 +27,14 @@ export const TASKS = {
     payload: z.object({ eventId: z.string().min(1).max(255) }),
     maxAttempts: 25,
   },
+  /**
+   * Emails the owner of a subscription whose card's earlier trial elsewhere took away the trial the package
+   * page offered: what the first invoice charged, read from Stripe (deduplicated per subscription).
+   */
+  "send-trial-refused-email": {
+    payload: z.object({ stripeSubscriptionId: z.string().min(1).max(255) }),
+    maxAttempts: 25,
+  },
   /** Emails one usage alert to the account's owner (deduplicated by alert id) and stamps emailedAt. */
   "send-usage-alert-email": {
     payload: z.object({ alertId: z.uuid() }),

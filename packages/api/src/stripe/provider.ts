@@ -272,7 +272,6 @@ function declined(error: unknown): never {
 /** How far (seconds) a webhook signature's timestamp may be from its arrival, either way: Stripe's default. */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
-/** The `t=` of a Stripe-Signature header, read exactly as the SDK reads it (the last one, parseInt). */
 /**
  * The Stripe-Signature header's timestamp (Unix seconds), or NaN when it has none or any `t` item is not
  * plain digits. The SDK reads `t` with parseInt: `t=NaN` or `t=` gives NaN, which its age check never refuses

@@ -40,3 +40,4 @@ export {
   withActionLock,
 } from "./subscriptions.ts";
 export { TAX_ID_TYPES, type TaxDetailsInput, updateTaxDetails } from "./tax-details.ts";
+export { notifyTrialRefusedForCard } from "./trials.ts";

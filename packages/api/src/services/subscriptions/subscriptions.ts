@@ -66,7 +66,7 @@ import { currentSubscription } from "./account-subscription.ts";
 import {
   claimTrialCard,
   keepTrialCardOrEndTrial,
-  notifyTrialRefusedForCard,
+  queueTrialRefusedMail,
   recordTrialCard,
   trialFor,
 } from "./trials.ts";
@@ -482,7 +482,7 @@ export async function subscribe(
       await claimTrialCard(ports, created.id);
     } else if (!eligibility.eligible && eligibility.reason === "CARD_HAD_TRIAL") {
       // The package page offered this account a trial; the card had one elsewhere, so it started paid.
-      await notifyTrialRefusedForCard(ports, created.id);
+      await queueTrialRefusedMail(ports, created.id);
     }
     await syncRecentInvoices(ports, account.accountId, 5);
     return {

@@ -20,6 +20,7 @@ import {
   subscribe,
   subscriptionOverview,
 } from "./subscriptions.ts";
+import { runTrialRefusedMailJobs } from "./trials.fixtures.ts";
 import { keepTrialCardOrEndTrial, notifyTrialEnded } from "./trials.ts";
 
 const { db } = await testDatabase();
@@ -102,6 +103,7 @@ describe("free trials under attack", () => {
       trialStart: null,
     });
     // The package page had offered that account a trial: it is told why none started and what was charged.
+    await runTrialRefusedMailJobs(ports);
     const told = await db.mailMessage.findMany({
       where: { to: second.email, subject: "Your Minutely subscription started without a free trial" },
     });

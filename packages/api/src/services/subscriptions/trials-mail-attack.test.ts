@@ -14,6 +14,7 @@ import {
   ZPromotionCodeInputSchema,
 } from "../catalog/coupons.ts";
 import { subscribe } from "./subscriptions.ts";
+import { runTrialRefusedMailJobs } from "./trials.fixtures.ts";
 
 const { db } = await testDatabase();
 const START = new Date("2026-11-27T12:00:00Z");
@@ -79,6 +80,7 @@ describe("the trial-refused mail", () => {
     const invoices = await ports.stripe.invoices.list({ subscription: row.stripeSubscriptionId });
     const paid = invoices.data.filter((i) => i.amount_paid > 0).map((i) => i.amount_paid);
     expect(paid).toHaveLength(1);
+    await runTrialRefusedMailJobs(ports);
     const told = await db.mailMessage.findMany({ where: { to: second.email, subject: SUBJECT } });
     expect(told).toHaveLength(1);
     expect(told[0]?.text).toContain(`charged ${((paid[0] ?? 0) / 100).toFixed(2)} USD`);
@@ -94,6 +96,7 @@ describe("the trial-refused mail", () => {
     const invoices = await ports.stripe.invoices.list({ subscription: row.stripeSubscriptionId });
     const paid = invoices.data.filter((i) => i.amount_paid > 0);
     expect(paid.map((i) => i.currency)).toEqual(["eur"]);
+    await runTrialRefusedMailJobs(ports);
     const told = await db.mailMessage.findMany({ where: { to: second.email, subject: SUBJECT } });
     expect(told.map((m) => m.text)).toEqual([
       expect.stringContaining(`charged ${((paid[0]?.amount_paid ?? 0) / 100).toFixed(2)} EUR`),
@@ -115,6 +118,7 @@ describe("the trial-refused mail", () => {
     expect(rows.map((r) => r.status).sort()).toEqual(["past_due", "trialing"]);
     const loser = rows.find((r) => r.status === "past_due");
     const owner = loser?.accountId === a.accountId ? a : b;
+    await runTrialRefusedMailJobs(ports);
     const told = await db.mailMessage.findMany({ where: { to: owner.email, subject: SUBJECT } });
     expect(told).toHaveLength(1);
     expect(told[0]?.text).not.toMatch(/was charged/);

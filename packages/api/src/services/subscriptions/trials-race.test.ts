@@ -12,6 +12,7 @@ import { deleteAccount } from "../accounts/index.ts";
 import { syncSubscription } from "../billing/index.ts";
 import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
 import { applyCompletedCheckout, completeCheckout, subscribe } from "./subscriptions.ts";
+import { runTrialRefusedMailJobs } from "./trials.fixtures.ts";
 
 const { db } = await testDatabase();
 const START = new Date("2026-11-27T12:00:00Z");
@@ -69,6 +70,7 @@ async function expectOneTrialPerCard(accountIds: string[], pm: string) {
       where: { accountId: row.accountId },
       include: { user: true },
     });
+    await runTrialRefusedMailJobs(ports);
     const mail = await db.mailMessage.findMany({ where: { to: owner.user.email } });
     expect(mail.map((m) => m.subject)).not.toContain("Your Minutely free trial has ended");
     // Told once why the trial the package page offered did not happen, and what was charged.
@@ -84,6 +86,7 @@ async function expectOneTrialPerCard(accountIds: string[], pm: string) {
       where: { accountId: row.accountId },
       include: { user: true },
     });
+    await runTrialRefusedMailJobs(ports);
     const mail = await db.mailMessage.findMany({ where: { to: owner.user.email } });
     expect(mail.map((m) => m.subject)).not.toContain(
       "Your Minutely subscription started without a free trial",

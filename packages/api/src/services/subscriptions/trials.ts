@@ -124,15 +124,31 @@ export async function keepTrialCardOrEndTrial(
     await ports.billing.endTrialNow(stripeSubscriptionId, `minutely-${stripeSubscriptionId}-end-trial-card`);
     await syncSubscription(ports, stripeSubscriptionId);
   }
-  // Also when a retry finds the trial ended already (the mail of the first try may not have been stored).
-  await notifyTrialRefusedForCard(ports, stripeSubscriptionId);
+  // Also when a retry finds the trial ended already (the first try may have failed before queueing it).
+  await queueTrialRefusedMail(ports, stripeSubscriptionId);
+}
+
+/**
+ * Queues the mail of notifyTrialRefusedForCard (a job: it reads the first invoice from Stripe, and a Stripe
+ * that fails then must neither fail the request that subscribed nor lose the mail). One job per subscription.
+ */
+export async function queueTrialRefusedMail(
+  ports: Pick<Ports, "queue">,
+  stripeSubscriptionId: string,
+): Promise<void> {
+  await ports.queue.enqueue(
+    "send-trial-refused-email",
+    { stripeSubscriptionId },
+    { jobKey: `trial-refused-card:${stripeSubscriptionId}` },
+  );
 }
 
 /**
  * The owner is told why the free trial the package page offered did not happen, and what was charged: the
  * card had started another account's trial (refused before Stripe was asked, or the trial ended at once).
  * Whoever paid in Checkout saw "free trial" on Stripe's page, so this is never left to the invoice alone.
- * Once per subscription (the outbox's dedupe key).
+ * Once per subscription (the outbox's dedupe key). The `send-trial-refused-email` job runs it
+ * (queueTrialRefusedMail).
  */
 export async function notifyTrialRefusedForCard(ports: Ports, stripeSubscriptionId: string): Promise<void> {
   const row = await ports.db.subscription.findUnique({
