@@ -409,18 +409,19 @@ async function ingestBatch(
     const paused =
       pauseSpanAt(pauseSpans.get(event.accountId) ?? [], event.startedAt) ??
       pauseSpanAt(trialPause ? [{ startsAt: trialPause, endsAt: null }] : [], event.startedAt);
+    const call = {
+      index,
+      callId,
+      accountId: event.accountId,
+      agentId,
+      direction: event.direction,
+      startedAt: event.startedAt,
+      seconds: duration.seconds,
+    };
     if (paused) {
       // A call recorded before its pause was (a started_at in the future tolerance, read before the span
       // opened) is answered as recorded on a retry (duplicate or call_id_conflict), after the write.
-      pausedEvents.push({
-        index,
-        callId,
-        accountId: event.accountId,
-        agentId,
-        direction: event.direction,
-        startedAt: event.startedAt,
-        seconds: duration.seconds,
-      });
+      pausedEvents.push(call);
       results[index] = rejection(
         callId,
         "subscription_paused",
@@ -433,13 +434,7 @@ async function ingestBatch(
     // Once the subscription has ended its last period is closed: a call of it is late (no alerts fire).
     const late = placement.late || subscription.endedAt !== null;
     const candidate: Candidate = {
-      index,
-      callId,
-      accountId: event.accountId,
-      agentId,
-      direction: event.direction,
-      startedAt: event.startedAt,
-      seconds: duration.seconds,
+      ...call,
       minutes: billableMinutes(duration.seconds),
       periodStart: period.start,
       periodEnd: period.end,
