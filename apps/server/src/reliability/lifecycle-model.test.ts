@@ -1922,6 +1922,39 @@ class Renew implements Cmd {
 }
 
 /**
+ * The platform reports one day-long inbound call per start time, in one batch: a 200 whose every event is
+ * rejected with `reason` (`describe` names the call in a failure).
+ */
+async function reportDayLongCallsRejected(
+  account: Account,
+  startedAts: readonly string[],
+  reason: string,
+  describe: (startedAt: string) => string,
+): Promise<void> {
+  const events = startedAts.map((startedAt) => ({
+    call_id: newCallId(),
+    account_id: account.accountId,
+    direction: "inbound",
+    started_at: startedAt,
+    duration_seconds: 86_400,
+  }));
+  const answer = await call("/api/v1/usage/calls", {
+    method: "POST",
+    headers: METERING,
+    body: JSON.stringify({ events }),
+  });
+  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+  const results = (answer.body as { results: { status: string; reason?: string }[] }).results;
+  expect(results).toHaveLength(events.length);
+  for (const [i, result] of results.entries()) {
+    expect(result, `${describe(events[i]?.started_at ?? "")}: ${JSON.stringify(result)}`).toMatchObject({
+      status: "rejected",
+      reason,
+    });
+  }
+}
+
+/**
  * Calls that started after the account's subscription ended (the model: it was cancelled and renewed past
  * its end) are refused one by one as no_active_subscription, and make up no period: nothing is billed.
  */
@@ -1943,26 +1976,12 @@ async function expectRefusedAfterEnd(account: Account, currency: Cur): Promise<v
   );
   const end = ended.endedAt ?? ended.currentPeriodEnd;
   const startedAt = new Date(end.getTime() + 33 * 60_000).toISOString();
-  const events = [1, 2, 3].map(() => ({
-    call_id: newCallId(),
-    account_id: account.accountId,
-    direction: "inbound",
-    started_at: startedAt,
-    duration_seconds: 86_400,
-  }));
-  const answer = await call("/api/v1/usage/calls", {
-    method: "POST",
-    headers: METERING,
-    body: JSON.stringify({ events }),
-  });
-  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-  const results = (answer.body as { results: { status: string; reason?: string }[] }).results;
-  for (const result of results) {
-    expect(result, JSON.stringify(result)).toMatchObject({
-      status: "rejected",
-      reason: "no_active_subscription",
-    });
-  }
+  await reportDayLongCallsRejected(
+    account,
+    [startedAt, startedAt, startedAt],
+    "no_active_subscription",
+    () => "a call started after the subscription ended",
+  );
   expect(
     await stack.database.db.usagePeriodRollup.count({
       where: { accountId: account.accountId, periodStart: { gte: end } },
@@ -2072,31 +2091,12 @@ async function expectPausedUsageRejected(model: Model, real: Real, index: number
     if (at < span.end) probes.push(new Date(at).toISOString());
   }
   if (probes.length === 0) return;
-  const events = probes.flatMap((startedAt) =>
-    Array.from({ length: PAUSED_PROBE_CALLS }, () => ({
-      call_id: newCallId(),
-      account_id: account.accountId,
-      direction: "inbound",
-      started_at: startedAt,
-      duration_seconds: 86_400,
-    })),
+  await reportDayLongCallsRejected(
+    account,
+    probes.flatMap((startedAt) => Array.from({ length: PAUSED_PROBE_CALLS }, () => startedAt)),
+    "subscription_paused",
+    (startedAt) => `${account.label}: a call started at ${startedAt}, while paused`,
   );
-  const answer = await call("/api/v1/usage/calls", {
-    method: "POST",
-    headers: METERING,
-    body: JSON.stringify({ events }),
-  });
-  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-  const results = (answer.body as { results: { status: string; reason?: string }[] }).results;
-  for (const [i, result] of results.entries()) {
-    expect(
-      result,
-      `${account.label}: a call started at ${events[i]?.started_at}, while paused`,
-    ).toMatchObject({
-      status: "rejected",
-      reason: "subscription_paused",
-    });
-  }
   await checkInvariants(model, real, `reportWhilePaused(${index}, ${probes.join(", ")})`);
 }
 

@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { testPorts } from "../../testing.ts";
 import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
 import { completeCheckout, startPaymentMethodUpdate, subscribe } from "./subscriptions.ts";
+import { newTrialAccount } from "./trials.fixtures.ts";
 
 const { db } = await testDatabase();
 const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
@@ -24,17 +25,7 @@ const plans = Object.fromEntries((await db.subscriptionPlan.findMany()).map((p) 
   string
 >;
 
-let counter = 0;
-async function newAccount() {
-  counter += 1;
-  const n = counter;
-  const account = await db.account.create({ data: { name: `Adder ${n}` } });
-  const email = `adder${n}@example.com`;
-  await db.user.create({
-    data: { email, name: `Adder ${n}`, memberships: { create: { accountId: account.id, role: "owner" } } },
-  });
-  return { accountId: account.id, email, name: account.name };
-}
+const newAccount = () => newTrialAccount(db, "Adder");
 
 describe("Add a card racing another account's trial with that card", () => {
   it.each([

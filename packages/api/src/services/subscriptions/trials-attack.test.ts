@@ -20,7 +20,7 @@ import {
   subscribe,
   subscriptionOverview,
 } from "./subscriptions.ts";
-import { runTrialRefusedMailJobs } from "./trials.fixtures.ts";
+import { newTrialAccount, payCheckout, runTrialRefusedMailJobs } from "./trials.fixtures.ts";
 import { keepTrialCardOrEndTrial, notifyTrialEnded } from "./trials.ts";
 
 const { db } = await testDatabase();
@@ -39,20 +39,7 @@ const plans = Object.fromEntries((await db.subscriptionPlan.findMany()).map((p) 
   string
 >;
 
-let counter = 0;
-async function newAccount() {
-  counter += 1;
-  const account = await db.account.create({ data: { name: `Attacker ${counter}` } });
-  const email = `attacker${counter}@example.com`;
-  await db.user.create({
-    data: {
-      email,
-      name: `Attacker ${counter}`,
-      memberships: { create: { accountId: account.id, role: "owner" } },
-    },
-  });
-  return { accountId: account.id, email, name: account.name };
-}
+const newAccount = () => newTrialAccount(db, "Attacker");
 
 const DAY = 86_400_000;
 
@@ -67,15 +54,6 @@ let calls = 0;
 function outbound(accountId: string, agentId: string) {
   calls += 1;
   return { callId: `attack-call-${calls}`, accountId, agentId, direction: "outbound" as const };
-}
-
-async function payCheckout(url: string, card: string) {
-  await fetch(`${url}/pay`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: `card=${card}&address_country=US&address_state=OR&address_postal_code=97201`,
-    redirect: "manual",
-  });
 }
 
 async function addCard(who: { accountId: string; email: string; name: string }, card: string, key: string) {

@@ -12,6 +12,7 @@ import { testPorts } from "../../testing.ts";
 import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
 import { processStripeEvent, receiveStripeWebhook } from "./stripe-webhooks.ts";
 import { subscribe } from "./subscriptions.ts";
+import { newTrialAccount } from "./trials.fixtures.ts";
 
 const { db } = await testDatabase();
 const START = new Date("2026-11-27T12:00:00Z");
@@ -21,20 +22,7 @@ await syncCatalogToStripe(ports);
 await db.subscriptionPlan.update({ where: { name: "Pro" }, data: { trialDays: 7, trialRequiresCard: true } });
 const pro = (await db.subscriptionPlan.findFirstOrThrow({ where: { name: "Pro" } })).id;
 
-let counter = 0;
-async function newAccount() {
-  counter += 1;
-  const account = await db.account.create({ data: { name: `Lost answer ${counter}` } });
-  const email = `lost${counter}@example.com`;
-  await db.user.create({
-    data: {
-      email,
-      name: `Lost ${counter}`,
-      memberships: { create: { accountId: account.id, role: "owner" } },
-    },
-  });
-  return { accountId: account.id, email, name: account.name };
-}
+const newAccount = () => newTrialAccount(db, "Lost answer");
 
 /** Ports whose subscription creation reaches Stripe and then loses the answer (the request fails). */
 function losingCreation(): Ports {

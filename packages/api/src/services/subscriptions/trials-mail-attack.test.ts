@@ -14,7 +14,7 @@ import {
   ZPromotionCodeInputSchema,
 } from "../catalog/coupons.ts";
 import { subscribe } from "./subscriptions.ts";
-import { runTrialRefusedMailJobs } from "./trials.fixtures.ts";
+import { newTrialAccount, runTrialRefusedMailJobs } from "./trials.fixtures.ts";
 
 const { db } = await testDatabase();
 const START = new Date("2026-11-27T12:00:00Z");
@@ -32,20 +32,7 @@ const admin: Viewer = {
 };
 const SUBJECT = "Your Minutely subscription started without a free trial";
 
-let counter = 0;
-async function newAccount() {
-  counter += 1;
-  const account = await db.account.create({ data: { name: `Mail ${counter}` } });
-  const email = `mail${counter}@example.com`;
-  await db.user.create({
-    data: {
-      email,
-      name: `Mail ${counter}`,
-      memberships: { create: { accountId: account.id, role: "owner" } },
-    },
-  });
-  return { accountId: account.id, email, name: account.name };
-}
+const newAccount = () => newTrialAccount(db, "Mail");
 
 describe("the trial-refused mail", () => {
   it("names the amount the first invoice charged when a promotion code took part of it off", async () => {

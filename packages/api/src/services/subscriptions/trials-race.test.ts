@@ -12,7 +12,7 @@ import { deleteAccount } from "../accounts/index.ts";
 import { syncSubscription } from "../billing/index.ts";
 import { syncCatalogToStripe } from "../catalog/catalog-admin.ts";
 import { applyCompletedCheckout, completeCheckout, subscribe } from "./subscriptions.ts";
-import { runTrialRefusedMailJobs } from "./trials.fixtures.ts";
+import { newTrialAccount, payCheckout, runTrialRefusedMailJobs } from "./trials.fixtures.ts";
 
 const { db } = await testDatabase();
 const START = new Date("2026-11-27T12:00:00Z");
@@ -22,31 +22,7 @@ await syncCatalogToStripe(ports);
 await db.subscriptionPlan.update({ where: { name: "Pro" }, data: { trialDays: 7, trialRequiresCard: true } });
 const pro = (await db.subscriptionPlan.findFirstOrThrow({ where: { name: "Pro" } })).id;
 
-let counter = 0;
-async function newAccount() {
-  counter += 1;
-  const n = counter;
-  const account = await db.account.create({ data: { name: `Racer ${n}` } });
-  const email = `racer${n}@example.com`;
-  const user = await db.user.create({
-    data: {
-      email,
-      name: `Racer ${n}`,
-      memberships: { create: { accountId: account.id, role: "owner" } },
-    },
-  });
-  return { accountId: account.id, userId: user.id, email, name: account.name };
-}
-
-async function payCheckout(url: string, card: string) {
-  const res = await fetch(`${url}/pay`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: `card=${card}&address_country=US&address_state=OR&address_postal_code=97201`,
-    redirect: "manual",
-  });
-  expect(res.status).toBeLessThan(400);
-}
+const newAccount = () => newTrialAccount(db, "Racer");
 
 /** Each account's one subscription: one trialing holder of the card, every other charged once and not trialing. */
 async function expectOneTrialPerCard(accountIds: string[], pm: string) {
@@ -118,7 +94,7 @@ describe("one card, trials started at the same moment", () => {
         subscribe(ports, who, { packageId: pro, paymentMethodId: "pm_card_mastercard" }),
       ),
       ...sessions.map(async (page, i) => {
-        await payCheckout(page.url, "mastercard");
+        expect(await payCheckout(page.url, "mastercard")).toBeLessThan(400);
         const who = viaCheckout[i];
         if (!who) throw new Error("no account");
         // The return page (twice: a reload) and the webhook at once.
@@ -168,7 +144,7 @@ describe("one card, trials started at the same moment", () => {
     const checkout = await newAccount();
     const page = await subscribe(ports, checkout, { packageId: pro });
     if (page.kind !== "checkout") throw new Error("expected a Checkout page");
-    await payCheckout(page.url, "visa-debit");
+    expect(await payCheckout(page.url, "visa-debit")).toBeLessThan(400);
     await completeCheckout(ports, checkout.accountId, page.sessionId);
     for (const who of [upFront, checkout]) {
       const row = await db.subscription.findFirstOrThrow({ where: { accountId: who.accountId } });

@@ -24,6 +24,7 @@ import {
   subscriptionOverview,
   upgrade,
 } from "./subscriptions.ts";
+import { newTrialAccount, payCheckout } from "./trials.fixtures.ts";
 import { notifyTrialEnded, notifyTrialWillEnd } from "./trials.ts";
 
 const { db } = await testDatabase();
@@ -43,20 +44,10 @@ const plans = Object.fromEntries((await db.subscriptionPlan.findMany()).map((p) 
 >;
 const DAY = 86_400_000;
 
-let counter = 0;
 async function newAccount() {
-  counter += 1;
-  const account = await db.account.create({ data: { name: `Trying ${counter}` } });
-  const email = `trying${counter}@example.com`;
-  await db.user.create({
-    data: {
-      email,
-      name: `Trying ${counter}`,
-      memberships: { create: { accountId: account.id, role: "owner" } },
-    },
-  });
-  const [agent] = await createAgentRows(db, account.id, 1);
-  return { ref: { accountId: account.id, email, name: account.name }, agentId: agent?.id ?? "" };
+  const { accountId, email, name } = await newTrialAccount(db, "Trying");
+  const [agent] = await createAgentRows(db, accountId, 1);
+  return { ref: { accountId, email, name }, agentId: agent?.id ?? "" };
 }
 
 async function stripeInvoices(accountId: string) {
@@ -83,15 +74,6 @@ function call(who: { ref: { accountId: string }; agentId: string }) {
     agentId: who.agentId,
     direction: "outbound" as const,
   };
-}
-
-async function payCheckout(url: string, card: string) {
-  await fetch(`${url}/pay`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: `card=${card}&address_country=US&address_state=OR&address_postal_code=97201`,
-    redirect: "manual",
-  });
 }
 
 describe("free trials", () => {
