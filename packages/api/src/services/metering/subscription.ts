@@ -19,6 +19,7 @@ import {
   type SpendCap,
 } from "@minutely/domain";
 import type { Db } from "../../db.ts";
+import { preparedQuery } from "../../prepared.ts";
 import {
   bool,
   date,
@@ -266,20 +267,21 @@ export async function loadMeteringContext(
             'ends_at', ps.ends_at))
           FROM subscription_pause_span ps WHERE ps.account_id = ANY(${ids})
             AND (ps.ends_at IS NULL OR ps.ends_at > ${pauseSpansSince}))`;
-  const [row] = await db.$queryRaw<
-    {
-      accounts: unknown;
-      deleted_accounts: unknown;
-      spend_caps: unknown;
-      agents: unknown;
-      subscriptions: unknown;
-      plans: unknown;
-      thresholds: unknown;
-      pack_accounts: unknown;
-      auto_top_up_accounts: unknown;
-      pause_spans: unknown;
-    }[]
-  >`
+  // A prepared statement on the pool (every usage report and authorization reads this first).
+  const [row] = await preparedQuery<{
+    accounts: unknown;
+    deleted_accounts: unknown;
+    spend_caps: unknown;
+    agents: unknown;
+    subscriptions: unknown;
+    plans: unknown;
+    thresholds: unknown;
+    pack_accounts: unknown;
+    auto_top_up_accounts: unknown;
+    pause_spans: unknown;
+  }>(
+    db,
+    Prisma.sql`
     SELECT
       (SELECT jsonb_agg(account.id) FROM account WHERE account.id = ANY(${ids})) AS accounts,
       (SELECT jsonb_agg(account.id) FROM account
@@ -297,7 +299,8 @@ export async function loadMeteringContext(
         AND account.auto_top_up_pack_id IS NOT NULL AND account.auto_top_up_stopped_at IS NULL)
         AS auto_top_up_accounts,
       ${pauseSpans} AS pause_spans,
-      ${subscriptionsJsonSql(ids)}`;
+      ${subscriptionsJsonSql(ids)}`,
+  );
   return {
     accounts: new Set(rows(row?.accounts).map(String)),
     deletedAccounts: new Set(rows(row?.deleted_accounts).map(String)),
