@@ -146,16 +146,47 @@ describe("UsageIngestCoalescer", () => {
     expect(fake.calls).toEqual([["a"], ids, ["b", "c", "poison"], ["b", "c"], ["poison"], ["d", "e"]]);
   });
 
-  it("sends big reports straight through and never groups more events than a transaction takes", async () => {
+  it("writes big reports in a line of their own: small reports never wait behind them", async () => {
     const fake = new FakeIngest();
-    const coalescer = new UsageIngestCoalescer(fake.ingest, { slots: 1, smallBatch: 3, maxEvents: 4 });
-    const big = Array.from({ length: 10 }, (_, i) => event(`big-${i}`));
-    void coalescer.submit([event("a")]);
-    void coalescer.submit(big); // bypasses the busy slot
+    const coalescer = new UsageIngestCoalescer(fake.ingest, {
+      slots: 1,
+      smallBatch: 3,
+      maxEvents: 4,
+      bigSlots: 1,
+      maxBigEvents: 25,
+    });
+    const big = (name: string, size: number) => Array.from({ length: size }, (_, i) => event(`${name}-${i}`));
+    const firstSmall = coalescer.submit([event("a")]);
+    const firstBig = coalescer.submit(big("x", 10)); // the big line's slot is free: written at once
+    const bigs = [coalescer.submit(big("y", 10)), coalescer.submit(big("z", 10))];
+    const alone = coalescer.submit(big("w", 30)); // more than a group takes: written alone
     const small = ["b", "c", "d", "e", "f"].map((id) => coalescer.submit([event(id), event(`${id}2`)]));
     expect(fake.calls.map((c) => c.length)).toEqual([1, 10]);
-    while (fake.calls.length < 5) await fake.finishNext();
-    expect(fake.calls.slice(2)).toEqual([
+    // The small line's transaction finishes first; its next group does not wait for the big line.
+    await fake.finishNext();
+    expect(fake.calls.slice(2)).toEqual([["b", "b2", "c", "c2"]]);
+    await fake.finishNext(); // the big one: y and z (20 events) are written together; w waits
+    expect(fake.calls[3]).toEqual([...big("y", 10), ...big("z", 10)].map((e) => e.callId));
+    while (fake.calls.length < 7) await fake.finishNext();
+    expect(fake.calls.slice(4).map((c) => c.length)).toEqual([4, 30, 2]);
+    for (let i = 0; i < 3; i++) await fake.finishNext();
+    expect((await firstSmall).accepted).toBe(1);
+    expect((await firstBig).accepted).toBe(10);
+    expect((await Promise.all(bigs)).map((r) => r.results.map((x) => x.callId))).toEqual([
+      big("y", 10).map((e) => e.callId),
+      big("z", 10).map((e) => e.callId),
+    ]);
+    expect((await alone).accepted).toBe(30);
+    expect((await Promise.all(small)).map((r) => r.accepted)).toEqual([2, 2, 2, 2, 2]);
+  });
+
+  it("never groups more small events than a transaction takes", async () => {
+    const fake = new FakeIngest();
+    const coalescer = new UsageIngestCoalescer(fake.ingest, { slots: 1, smallBatch: 3, maxEvents: 4 });
+    void coalescer.submit([event("a")]);
+    const small = ["b", "c", "d", "e", "f"].map((id) => coalescer.submit([event(id), event(`${id}2`)]));
+    while (fake.calls.length < 4) await fake.finishNext();
+    expect(fake.calls.slice(1)).toEqual([
       ["b", "b2", "c", "c2"],
       ["d", "d2", "e", "e2"],
       ["f", "f2"],

@@ -339,6 +339,65 @@ describe("concurrent ingestion", () => {
   });
 });
 
+describe("big batches written together (group commit)", () => {
+  it("counts each call once when concurrent full batches of many accounts share transactions", async () => {
+    const random = seededRandom(11);
+    const accounts: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const { accountId } = await createAccount(db);
+      await subscribe(db, accountId);
+      accounts.push(accountId);
+    }
+    const unique = Array.from({ length: 5000 }, (_, i) => {
+      const accountId = accounts[i % accounts.length] as string;
+      return callEvent(accountId, 1 + Math.floor(random() * 300), {
+        callId: `big-${i}`,
+        startedAt: new Date(PERIOD_START.getTime() + Math.floor(random() * 26 * 24 * 60) * MS_PER_MINUTE),
+      });
+    });
+    // Eight reports of 1,000 at once (two fill a transaction), 3,000 of their events repeated elsewhere.
+    const replay = shuffle([...unique, ...unique.slice(0, 3000)], random);
+    const reports = Array.from({ length: 8 }, (_, n) => replay.slice(n * 1000, (n + 1) * 1000));
+    const transactions: number[] = [];
+    const coalescer = new UsageIngestCoalescer(
+      (events) => {
+        transactions.push(events.length);
+        return ingestUsageEvents(ports, events);
+      },
+      { bigSlots: 1 },
+    );
+    const answers = await Promise.all(reports.map((events) => coalescer.submit(events)));
+    // The first alone (the slot was free), then the others two by two.
+    expect(transactions).toEqual([1000, 2000, 2000, 2000, 1000]);
+    answers.forEach((answer, n) => {
+      expect(answer.results.map((r) => r.callId)).toEqual(reports[n]?.map((e) => e.callId));
+    });
+    const accepted = answers.flatMap((a) => a.results.filter((r) => r.status === "accepted"));
+    expect(accepted).toHaveLength(5000);
+    expect(new Set(accepted.map((r) => r.callId)).size).toBe(5000);
+    expect(answers.reduce((s, a) => s + a.duplicates, 0)).toBe(3000);
+    for (const accountId of accounts) {
+      const own = unique.filter((e) => e.accountId === accountId);
+      expect((await currentUsage(ports, accountId))?.minutesUsed).toBe(
+        own.reduce((sum, e) => sum + billableMinutes(e.durationSeconds ?? 0), 0),
+      );
+      expect(await rollupPeriods(db, accountId)).toEqual(await recountPeriods(db, accountId));
+      const daily = await dailyRollupAndRecount(db, accountId);
+      expect(daily.rollup).toEqual(daily.recount);
+    }
+  });
+
+  it("refuses a transaction of more events than two full reports, before writing anything", async () => {
+    const { accountId } = await createAccount(db);
+    await subscribe(db, accountId);
+    const events = Array.from({ length: 2001 }, (_, i) =>
+      callEvent(accountId, 60, { callId: `too-many-${i}` }),
+    );
+    await expect(ingestUsageEvents(ports, events)).rejects.toThrow(/at most 2000 events per transaction/);
+    expect(await rollupPeriods(db, accountId)).toEqual([]);
+  });
+});
+
 describe("thresholds", () => {
   it("fire exactly once per period each, including custom ones, and are emailed once", async () => {
     const { accountId, ownerEmail } = await createAccount(db);
