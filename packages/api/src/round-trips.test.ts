@@ -24,8 +24,8 @@ const LIMITS = {
   dashboard: 2,
   webhookAcknowledgement: 1,
   callAuthorization: 7,
-  usageReportSingle: 5,
-  usageReportBatch: 8,
+  usageReportSingle: 4,
+  usageReportBatch: 7,
 };
 
 async function subscribedAccount() {

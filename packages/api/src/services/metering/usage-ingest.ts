@@ -616,9 +616,9 @@ async function writeBatch(
   // k: the keys (the dedupe, across partitions); ev: the events of exactly the keys k inserted (what was
   // really inserted counts: a concurrent batch with the same key waits on the key's unique index, then
   // skips it); p: the period rollups by (account, period); d: the daily rollups by (account, UTC day,
-  // agent, direction). It returns the keys inserted and the period rows as they are now (their plan
-  // columns too), locked by this transaction until COMMIT.
-  const [written] = await tx.$queryRaw<{ inserted: unknown; periods: unknown }[]>`
+  // agent, direction); last, the calls' reservations settled. It returns the keys inserted and the period
+  // rows as they are now (their plan columns too), locked by this transaction until COMMIT.
+  const [written] = await tx.$queryRaw<{ inserted: unknown; periods: unknown; settled: number | null }[]>`
     WITH e AS MATERIALIZED (
       SELECT e.v->>0 AS call_id, (e.v->>1)::uuid AS account_id, (e.v->>2)::uuid AS agent_id,
         (e.v->>3)::"CallDirection" AS direction, (e.v->>4)::timestamptz AS started_at,
@@ -693,7 +693,13 @@ async function writeBatch(
           'call_minutes_limit', p.call_minutes_limit,
           'overage_price_cents_per_minute', p.overage_price_cents_per_minute, 'currency', p.currency,
           'plan_sync_ticket', p.plan_sync_ticket))
-        FROM p) AS periods`;
+        FROM p) AS periods,
+      -- The reported calls settle their reservations once every period row above is held (the one-time
+      -- filter reads all of p first): the write may have waited on a period row that a call authorization
+      -- held, and the reservation that authorization committed meanwhile is not in this statement's
+      -- snapshot; the function is VOLATILE and takes its own (migration 20261207140000).
+      (SELECT minutely_settle_reservations(array_agg(ev.account_id), array_agg(ev.call_id)::text[])
+        FROM ev WHERE (SELECT count(*) FROM p) >= 0) AS settled`;
   const inserted = new Set(
     rows(written?.inserted).map((pair) => {
       const [accountId, callId] = pair as unknown as [string, string];
@@ -726,15 +732,6 @@ async function writeBatch(
     p.calls += 1;
     periods.set(pk, p);
   }
-  // The reported calls settle their reservations, in a statement of its own: the write above may have
-  // waited on a period row that a call authorization held, and rows that authorization committed meanwhile
-  // (this call's reservation) are not in that statement's snapshot; they are in this one's.
-  await tx.$executeRaw`
-    UPDATE call_reservation r SET status = 'settled'
-    FROM unnest(${fresh.map((c) => c.accountId)}::uuid[], ${fresh.map((c) => c.callId)}::text[])
-      AS k(account_id, call_id)
-    WHERE r.account_id = k.account_id AND r.call_id = k.call_id AND r.status <> 'settled'`;
-
   const updated: UpdatedRollup[] = rows(written?.periods).map((j) => ({
     account_id: text(j, "account_id"),
     period_start: date(j, "period_start"),
