@@ -1,12 +1,13 @@
 // Authentication through better-auth (email + password, sessions stored in PostgreSQL). Minutely adds the
 // tenant: sign-up creates the user's Account (the billing entity) in the same database transaction.
 import { createHash } from "node:crypto";
-import type { Database } from "@minutely/db";
+import { type Database, Prisma } from "@minutely/db";
 import { betterAuth } from "better-auth";
 import { prismaAdapter } from "better-auth/adapters/prisma";
 import type { Viewer } from "./context.ts";
 import { type AccountRole, isAccountRole } from "./permissions.ts";
 import type { Mailer } from "./ports/mailer.ts";
+import { preparedQuery } from "./prepared.ts";
 
 /**
  * Mail of the sign-in service (password reset, email verification), sent through the outbox mailer. Without
@@ -258,14 +259,17 @@ export async function activeMembership(
   userId: string,
   activeAccountId: string | null,
 ): Promise<{ accountId: string; role: AccountRole } | null> {
-  const memberships = await db.accountMember.findMany({
-    where: { userId },
-    orderBy: [{ createdAt: "asc" }, { accountId: "asc" }],
-    select: { accountId: true, role: true },
-  });
-  const chosen = memberships.find((m) => m.accountId === activeAccountId) ?? memberships[0];
+  // Every signed-in request reads this: a prepared statement on the pool, the chosen row only (the session's
+  // account when the person is still a member of it, else their oldest membership).
+  const [chosen] = await preparedQuery<{ account_id: string; role: string }>(
+    db,
+    Prisma.sql`SELECT account_id::text AS account_id, role::text AS role FROM account_member
+      WHERE user_id = ${userId}::uuid
+      ORDER BY account_id = ${activeAccountId}::uuid DESC NULLS LAST, created_at, account_id
+      LIMIT 1`,
+  );
   if (!chosen || !isAccountRole(chosen.role)) return null;
-  return { accountId: chosen.accountId, role: chosen.role };
+  return { accountId: chosen.account_id, role: chosen.role };
 }
 
 /** The signed-in viewer for a request's headers, or null. */
