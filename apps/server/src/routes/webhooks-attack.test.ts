@@ -90,6 +90,20 @@ describe("signed bodies PostgreSQL cannot store", () => {
     expect(await db.stripeEvent.count({ where: { id: "evt_long_type" } })).toBe(0);
   });
 
+  it("refuses an event id or type that is blank or holds spaces with a 400 naming it", async () => {
+    for (const [id, type, field] of [
+      [" ", "invoice.paid", "id"],
+      ["evt_space id", "invoice.paid", "id"],
+      ["evt_blank_type", " ", "type"],
+      ["evt_tab_type", "invoice.paid\t", "type"],
+    ] as const) {
+      const response = await post(event(id, {}, { type }));
+      expect(response.statusCode, response.body).toBe(400);
+      expect(response.json().fields).toEqual({ [field]: "must not contain spaces" });
+      expect(await db.stripeEvent.count({ where: { id } })).toBe(0);
+    }
+  });
+
   it("refuses a customer id longer than a job queue's name may be with a 400 naming it", async () => {
     const payload = event("evt_long_customer", {
       id: "in_1",

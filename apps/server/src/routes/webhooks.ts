@@ -18,12 +18,15 @@ const ZStripeEventEnvelopeSchema = z.object(
     id: z
       .string({ error: "is required" })
       .min(1, "is required")
-      .max(255, "is too long (at most 255 characters)"),
+      .max(255, "is too long (at most 255 characters)")
+      // Stripe's ids (evt_...) have no spaces; an id of spaces would be stored as an event no one can name.
+      .regex(/^\S+$/, "must not contain spaces"),
     // stripe_event.type is varchar(120) (Stripe's longest type is under 60 characters).
     type: z
       .string({ error: "is required" })
       .min(1, "is required")
-      .max(120, "is too long (at most 120 characters)"),
+      .max(120, "is too long (at most 120 characters)")
+      .regex(/^\S+$/, "must not contain spaces"),
     created: z
       .number({ error: "must be a Unix timestamp" })
       .int("must be a Unix timestamp")
@@ -87,7 +90,7 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: Ports & 
       description:
         "400 when the Stripe-Signature header is missing or wrong, its t is not plain digits, or its timestamp is more than 300 s " +
         "from the request's arrival (past or future), or when the body is not a Stripe event PostgreSQL can " +
-        "store (not UTF-8, not JSON, a NUL or unpaired surrogate, a type over 120 characters, a customer id over 112, " +
+        "store (not UTF-8, not JSON, a NUL or unpaired surrogate, an id or type that is blank or holds spaces, a type over 120 characters, a customer id over 112, " +
         "a number outside numeric's range); nothing is recorded then.",
       response: {
         200: z.object({ received: z.literal(true), duplicate: z.boolean() }),
