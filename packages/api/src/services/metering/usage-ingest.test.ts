@@ -892,3 +892,54 @@ describe("usage_event partitioned by month of started_at", () => {
     ).toEqual([]);
   });
 });
+
+describe("a paused call and a later report of its key (found by the attack on grouped batches)", () => {
+  async function pausedAccount() {
+    const { accountId } = await createAccount(db);
+    const subscription = await subscribe(db, accountId, { createdAt: new Date("2026-10-01T00:00:00Z") });
+    const endsAt = new Date("2026-11-20T00:00:00Z");
+    await db.subscriptionPauseSpan.create({
+      data: {
+        accountId,
+        subscriptionId: subscription.id,
+        startsAt: new Date("2026-11-10T00:00:00Z"),
+        endsAt,
+        liftedAt: endsAt,
+      },
+    });
+    return accountId;
+  }
+  const paused = (accountId: string) =>
+    callEvent(accountId, 60, { callId: "reused", startedAt: new Date("2026-11-15T10:00:00Z") });
+  const resumed = (accountId: string) =>
+    callEvent(accountId, 60, { callId: "reused", startedAt: new Date("2026-11-21T10:00:00Z") });
+
+  it("is subscription_paused when the key is recorded only after it, in the same report", async () => {
+    const accountId = await pausedAccount();
+    const answer = await ingestUsageEvents(ports, [paused(accountId), resumed(accountId), paused(accountId)]);
+    expect(answer.results.map((r) => (r.status === "rejected" ? r.reason : r.status))).toEqual([
+      // Nothing was recorded under the key when the first event came: as if it had been reported alone.
+      "subscription_paused",
+      "accepted",
+      // Reported after the resumed call was recorded: that call stands, and this one differs from it.
+      "call_id_conflict",
+    ]);
+  });
+
+  it("is subscription_paused when a later report of the same group records the key", async () => {
+    const accountId = await pausedAccount();
+    const { accountId: other } = await createAccount(db);
+    await subscribe(db, other);
+    const coalescer = new UsageIngestCoalescer((events) => ingestUsageEvents(ports, events), { slots: 1 });
+    // The first report takes the only slot; the next two wait and are written together, in this order.
+    const answers = await Promise.all([
+      coalescer.submit([callEvent(other, 60)]),
+      coalescer.submit([paused(accountId)]),
+      coalescer.submit([resumed(accountId)]),
+    ]);
+    expect(answers.map((a) => a.results.map((r) => (r.status === "rejected" ? r.reason : r.status)))).toEqual(
+      [["accepted"], ["subscription_paused"], ["accepted"]],
+    );
+    expect(await db.usageEvent.count({ where: { accountId } })).toBe(1);
+  });
+});

@@ -508,8 +508,14 @@ async function ingestBatch(
     const recordedBefore = await storedCalls(ports.db, unwritten);
     for (const p of pausedEvents) {
       const eventKey = key(p.accountId, p.callId);
+      // The call this batch recorded under the key counts only if it came before the paused event: a report
+      // later in the batch (or in a later report of its group) was not recorded yet when this one came, and
+      // alone, one after the other, this event would have been refused as paused.
+      const first = firstValid.get(eventKey);
       const recorded = written.inserted.has(eventKey)
-        ? firstValid.get(eventKey)
+        ? first && first.index < p.index
+          ? first
+          : undefined
         : recordedBefore.get(eventKey);
       if (recorded) results[p.index] = sameCallOrConflict(p.callId, recorded, p);
     }
