@@ -943,3 +943,56 @@ describe("a paused call and a later report of its key (found by the attack on gr
     expect(await db.usageEvent.count({ where: { accountId } })).toBe(1);
   });
 });
+
+describe("a group whose transaction committed (found by the attack on grouped batches)", () => {
+  it("is answered from that transaction: a read failing after the commit never rewrites the group as duplicates", async () => {
+    const { accountId } = await createAccount(db);
+    const subscription = await subscribe(db, accountId, { createdAt: new Date("2026-10-01T00:00:00Z") });
+    await db.subscriptionPauseSpan.create({
+      data: {
+        accountId,
+        subscriptionId: subscription.id,
+        startsAt: new Date("2026-11-10T00:00:00Z"),
+        endsAt: new Date("2026-11-20T00:00:00Z"),
+        liftedAt: new Date("2026-11-20T00:00:00Z"),
+      },
+    });
+    // The read of the calls recorded under paused events' keys fails once, outside any transaction (a
+    // statement timeout, a connection reset): not an outage, so a failed group would be split and written
+    // again.
+    let failures = 1;
+    const flaky = new Proxy(db, {
+      get(target, prop, receiver) {
+        if (prop === "$queryRaw") {
+          return (query: TemplateStringsArray | { sql: string }, ...values: unknown[]) => {
+            const text = Array.isArray(query) ? query.join("?") : (query as { sql: string }).sql;
+            if (failures > 0 && text.includes("JOIN usage_call_key c")) {
+              failures -= 1;
+              return Promise.reject(new Error("canceling statement due to statement timeout"));
+            }
+            return (target.$queryRaw as (...a: unknown[]) => unknown).call(target, query, ...values);
+          };
+        }
+        return Reflect.get(target, prop, receiver);
+      },
+    }) as typeof db;
+    const flakyPorts = { ...ports, db: flaky };
+    const coalescer = new UsageIngestCoalescer((events) => ingestUsageEvents(flakyPorts, events), {
+      slots: 1,
+    });
+    const paused = callEvent(accountId, 60, { startedAt: new Date("2026-11-15T10:00:00Z") });
+    const valid = callEvent(accountId, 60, { startedAt: new Date("2026-11-21T10:00:00Z") });
+    const answers = await Promise.allSettled([
+      coalescer.submit([callEvent(accountId, 60, { startedAt: new Date("2026-11-22T10:00:00Z") })]),
+      coalescer.submit([paused]),
+      coalescer.submit([valid]),
+    ]);
+    const statuses = answers.map((a) =>
+      a.status === "fulfilled"
+        ? a.value.results.map((r) => (r.status === "rejected" ? r.reason : r.status))
+        : [String(a.reason)],
+    );
+    expect(statuses).toEqual([["accepted"], ["subscription_paused"], ["accepted"]]);
+    expect(await db.usageEvent.count({ where: { accountId } })).toBe(2);
+  });
+});

@@ -460,14 +460,20 @@ async function ingestBatch(
     candidates.push(candidate);
   }
 
+  // The keys of paused events that no candidate has: the calls recorded under them are read in the write's
+  // transaction, so that nothing can fail once it has committed (a group failing then would be split and
+  // written again, and its events, recorded, answered as duplicates).
+  const pausedKeys = pausedEvents.filter((p) => !firstValid.has(key(p.accountId, p.callId)));
   const written =
     candidates.length === 0
-      ? { inserted: new Set<string>(), stored: new Map<string, StoredCall>() }
+      ? // Nothing to write: nothing is lost if this read fails.
+        { inserted: new Set<string>(), stored: await storedCalls(ports.db, pausedKeys) }
       : await withSqlTransaction(ports.db, METERING_TX_OPTIONS, (tx) =>
           writeBatch(
             tx,
             ports.queue,
             candidates,
+            pausedKeys,
             thresholds,
             spendCaps,
             { packAccounts, autoTopUpAccounts },
@@ -504,8 +510,6 @@ async function ingestBatch(
       : rejection(c.callId, "account_deleted", ACCOUNT_DELETED);
   }
   if (pausedEvents.length > 0) {
-    const unwritten = pausedEvents.filter((p) => !written.inserted.has(key(p.accountId, p.callId)));
-    const recordedBefore = await storedCalls(ports.db, unwritten);
     for (const p of pausedEvents) {
       const eventKey = key(p.accountId, p.callId);
       // The call this batch recorded under the key counts only if it came before the paused event: a report
@@ -516,7 +520,7 @@ async function ingestBatch(
         ? first && first.index < p.index
           ? first
           : undefined
-        : recordedBefore.get(eventKey);
+        : written.stored.get(eventKey);
       if (recorded) results[p.index] = sameCallOrConflict(p.callId, recorded, p);
     }
   }
@@ -590,6 +594,8 @@ async function writeBatch(
   tx: SqlTransaction,
   queue: Ports["queue"],
   candidates: readonly Candidate[],
+  /** More keys whose recorded calls to read back (paused events'), in the same transaction. */
+  alsoRead: readonly { accountId: string; callId: string }[],
   thresholds: readonly { accountId: string; percent: number }[],
   spendCaps: ReadonlyMap<string, SpendCap>,
   packs: { packAccounts: ReadonlySet<string>; autoTopUpAccounts: ReadonlySet<string> },
@@ -709,7 +715,7 @@ async function writeBatch(
 
   // The calls already recorded under the other keys (a replay, or a conflict): read back to compare.
   const skipped = sorted.filter((c) => !inserted.has(key(c.accountId, c.callId)));
-  const stored = await storedCalls(tx, skipped);
+  const stored = await storedCalls(tx, [...skipped, ...alsoRead]);
   if (inserted.size === 0) return { inserted, stored };
   const fresh = sorted.filter((c) => inserted.has(key(c.accountId, c.callId)));
 
