@@ -996,3 +996,26 @@ describe("a group whose transaction committed (found by the attack on grouped ba
     expect(await db.usageEvent.count({ where: { accountId } })).toBe(2);
   });
 });
+
+describe("a deleted account (found by the model test, seed 4, during the attack on grouped batches)", () => {
+  it("has its events refused as account_deleted whatever their dates, never too_old or started_in_future", async () => {
+    const { accountId } = await createAccount(db);
+    await subscribe(db, accountId);
+    await db.account.update({
+      where: { id: accountId },
+      data: { deletedAt: new Date("2026-11-26T00:00:00Z") },
+    });
+    // Dates outside the window of the account's now: its test clock may have run far ahead of the platform's
+    // (the model test reports by the wall clock after deleting an account whose clock is weeks ahead).
+    const answer = await ingestUsageEvents(ports, [
+      callEvent(accountId, 60, { startedAt: new Date("2026-09-01T00:00:00Z") }),
+      callEvent(accountId, 60, { startedAt: new Date("2027-03-01T00:00:00Z") }),
+      callEvent(accountId, 60, { startedAt: new Date("2026-11-20T00:00:00Z") }),
+    ]);
+    expect(answer.results.map((r) => (r.status === "rejected" ? r.reason : r.status))).toEqual([
+      "account_deleted",
+      "account_deleted",
+      "account_deleted",
+    ]);
+  });
+});

@@ -359,6 +359,17 @@ async function ingestBatch(
       results[index] = rejection(callId, DURATION_REASONS[duration.reason], duration.message);
       continue;
     }
+    // The account before the time window: a deleted account's events are refused as such whatever their
+    // dates (its clock, a test clock, may have run far ahead of the platform's), so the platform learns
+    // the one thing that matters, that the account is gone.
+    if (!knownAccounts.has(event.accountId)) {
+      results[index] = rejection(callId, "unknown_account", "No account has this account_id.");
+      continue;
+    }
+    if (deletedAccounts.has(event.accountId)) {
+      results[index] = rejection(callId, "account_deleted", ACCOUNT_DELETED);
+      continue;
+    }
     if (event.startedAt.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
       results[index] = rejection(
         callId,
@@ -373,14 +384,6 @@ async function ingestBatch(
         "too_old",
         `started_at is more than ${LATE_WINDOW_DAYS} days ago (before ${new Date(now.getTime() - LATE_WINDOW_MS).toISOString()}); late calls are accepted for ${LATE_WINDOW_DAYS} days.`,
       );
-      continue;
-    }
-    if (!knownAccounts.has(event.accountId)) {
-      results[index] = rejection(callId, "unknown_account", "No account has this account_id.");
-      continue;
-    }
-    if (deletedAccounts.has(event.accountId)) {
-      results[index] = rejection(callId, "account_deleted", ACCOUNT_DELETED);
       continue;
     }
     const agentId = event.agentId ?? null;
