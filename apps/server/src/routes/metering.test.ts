@@ -245,6 +245,42 @@ describe("POST /api/v1/usage/calls", () => {
     expect(ok.statusCode).toBe(200);
   });
 
+  it("bills a call timed finer than a millisecond by its real duration, fractions of a second rounding up", async () => {
+    // Found by the attack on grouped batches: JavaScript dates keep milliseconds, and the digits beyond were
+    // dropped, so a call of 60.0008 s (more than a minute: 2 billable) was billed as 60 s (1 minute).
+    const { accountId } = await subscribedAccount();
+    const timed = (call_id: string, started_at: string, ended_at: string) =>
+      event(accountId, { call_id, started_at, ended_at, duration_seconds: undefined });
+    const response = await postUsage({
+      events: [
+        timed("sub-ms-1", "2026-11-20T10:00:00.0001Z", "2026-11-20T10:01:00.0009Z"),
+        timed("sub-ms-2", "2026-11-20T10:00:00.123456789Z", "2026-11-20T10:00:00.12345679Z"),
+        timed("sub-ms-3", "2026-11-20T10:00:00.0009Z", "2026-11-20T10:01:00.0001Z"),
+        timed("sub-ms-4", "2026-11-20T12:00:00.5+02:00", "2026-11-20T10:01:00.5000001Z"),
+      ],
+    });
+    expect(response.statusCode).toBe(200);
+    expect(
+      response
+        .json()
+        .results.map((r: { duration_seconds: number; billable_minutes: number }) => [
+          r.duration_seconds,
+          r.billable_minutes,
+        ]),
+    ).toEqual([
+      [61, 2],
+      [1, 1],
+      [60, 1],
+      [61, 2],
+    ]);
+    // Ended before it started, by less than a millisecond: refused like any other.
+    const backwards = await postUsage({
+      events: [timed("sub-ms-5", "2026-11-20T10:00:00.1235Z", "2026-11-20T10:00:00.1234Z")],
+    });
+    expect(backwards.statusCode).toBe(400);
+    expect(backwards.json().fields?.["events.0.ended_at"]).toMatch(/before started_at/);
+  });
+
   it("answers 400, not 500, to a body that is not JSON", async () => {
     const response = await app.inject({
       method: "POST",

@@ -55,6 +55,26 @@ const ZIdSchema = z
  */
 const ZEntityIdSchema = ZIdSchema.transform((id) => id.toLowerCase());
 
+/**
+ * The whole seconds from `startedAt` to `endedAt` (ISO 8601 timestamps as ZTimestampSchema accepts them),
+ * a fraction rounding up, computed from every digit given: a JavaScript date keeps milliseconds and drops
+ * the digits beyond, which billed a call of 60.0008 s as 60 s (1 minute instead of 2). Negative when the
+ * call ended before it started, even by less than a millisecond; NaN when either is not a timestamp (the
+ * schema has refused it then).
+ */
+function wholeSecondsBetween(startedAt: string, endedAt: string): number {
+  const ms = Date.parse(endedAt) - Date.parse(startedAt);
+  if (!Number.isFinite(ms)) return Number.NaN;
+  // The digits beyond the milliseconds, of equal length, compared as decimals: (-1 ms, +1 ms) around `ms`.
+  const beyond = (timestamp: string) => /T\d{2}:\d{2}:\d{2}\.\d{3}(\d+)/.exec(timestamp)?.[1] ?? "";
+  const [start, end] = [beyond(startedAt), beyond(endedAt)];
+  const length = Math.max(start.length, end.length);
+  const [s, e] = [start.padEnd(length, "0"), end.padEnd(length, "0")];
+  if (e === s) return ms < 0 ? -1 : Math.ceil(ms / 1000);
+  if (e > s) return ms < 0 ? -1 : Math.floor(ms / 1000) + 1; // strictly between ms and ms + 1
+  return ms <= 0 ? -1 : Math.floor((ms - 1) / 1000) + 1; // strictly between ms - 1 and ms
+}
+
 // The bodies are validated by these strict schemas only: a value of the wrong JSON type (null, "60", true,
 // [60], a number for a string) or a field the API does not know is a 400 naming the field, never coerced or
 // dropped. They see the body as JSON.parse produced it: no ajv runs on these bodies (defineRoute), so the
@@ -93,7 +113,7 @@ export const ZUsageEventRequestSchema = z
         path: ["duration_seconds"],
         message: "must not be given together with ended_at",
       });
-    } else if (event.ended_at !== undefined && Date.parse(event.ended_at) < Date.parse(event.started_at)) {
+    } else if (event.ended_at !== undefined && wholeSecondsBetween(event.started_at, event.ended_at) < 0) {
       ctx.addIssue({ code: "custom", path: ["ended_at"], message: "must not be before started_at" });
     }
   });
@@ -324,8 +344,10 @@ export async function registerMeteringRoutes(
             agentId: e.agent_id ?? null,
             direction: e.direction,
             startedAt: new Date(e.started_at),
-            endedAt: e.ended_at === undefined ? undefined : new Date(e.ended_at),
-            durationSeconds: e.duration_seconds,
+            // An end is passed on as the call's whole seconds, counted from every digit (a Date would drop
+            // what is finer than a millisecond); the service counts either the same way.
+            durationSeconds:
+              e.ended_at === undefined ? e.duration_seconds : wholeSecondsBetween(e.started_at, e.ended_at),
           })),
         );
         deps.onUsageIngested?.(result);

@@ -892,3 +892,130 @@ describe("usage_event partitioned by month of started_at", () => {
     ).toEqual([]);
   });
 });
+
+describe("a paused call and a later report of its key (found by the attack on grouped batches)", () => {
+  async function pausedAccount() {
+    const { accountId } = await createAccount(db);
+    const subscription = await subscribe(db, accountId, { createdAt: new Date("2026-10-01T00:00:00Z") });
+    const endsAt = new Date("2026-11-20T00:00:00Z");
+    await db.subscriptionPauseSpan.create({
+      data: {
+        accountId,
+        subscriptionId: subscription.id,
+        startsAt: new Date("2026-11-10T00:00:00Z"),
+        endsAt,
+        liftedAt: endsAt,
+      },
+    });
+    return accountId;
+  }
+  const paused = (accountId: string) =>
+    callEvent(accountId, 60, { callId: "reused", startedAt: new Date("2026-11-15T10:00:00Z") });
+  const resumed = (accountId: string) =>
+    callEvent(accountId, 60, { callId: "reused", startedAt: new Date("2026-11-21T10:00:00Z") });
+
+  it("is subscription_paused when the key is recorded only after it, in the same report", async () => {
+    const accountId = await pausedAccount();
+    const answer = await ingestUsageEvents(ports, [paused(accountId), resumed(accountId), paused(accountId)]);
+    expect(answer.results.map((r) => (r.status === "rejected" ? r.reason : r.status))).toEqual([
+      // Nothing was recorded under the key when the first event came: as if it had been reported alone.
+      "subscription_paused",
+      "accepted",
+      // Reported after the resumed call was recorded: that call stands, and this one differs from it.
+      "call_id_conflict",
+    ]);
+  });
+
+  it("is subscription_paused when a later report of the same group records the key", async () => {
+    const accountId = await pausedAccount();
+    const { accountId: other } = await createAccount(db);
+    await subscribe(db, other);
+    const coalescer = new UsageIngestCoalescer((events) => ingestUsageEvents(ports, events), { slots: 1 });
+    // The first report takes the only slot; the next two wait and are written together, in this order.
+    const answers = await Promise.all([
+      coalescer.submit([callEvent(other, 60)]),
+      coalescer.submit([paused(accountId)]),
+      coalescer.submit([resumed(accountId)]),
+    ]);
+    expect(answers.map((a) => a.results.map((r) => (r.status === "rejected" ? r.reason : r.status)))).toEqual(
+      [["accepted"], ["subscription_paused"], ["accepted"]],
+    );
+    expect(await db.usageEvent.count({ where: { accountId } })).toBe(1);
+  });
+});
+
+describe("a group whose transaction committed (found by the attack on grouped batches)", () => {
+  it("is answered from that transaction: a read failing after the commit never rewrites the group as duplicates", async () => {
+    const { accountId } = await createAccount(db);
+    const subscription = await subscribe(db, accountId, { createdAt: new Date("2026-10-01T00:00:00Z") });
+    await db.subscriptionPauseSpan.create({
+      data: {
+        accountId,
+        subscriptionId: subscription.id,
+        startsAt: new Date("2026-11-10T00:00:00Z"),
+        endsAt: new Date("2026-11-20T00:00:00Z"),
+        liftedAt: new Date("2026-11-20T00:00:00Z"),
+      },
+    });
+    // The read of the calls recorded under paused events' keys fails once, outside any transaction (a
+    // statement timeout, a connection reset): not an outage, so a failed group would be split and written
+    // again.
+    let failures = 1;
+    const flaky = new Proxy(db, {
+      get(target, prop, receiver) {
+        if (prop === "$queryRaw") {
+          return (query: TemplateStringsArray | { sql: string }, ...values: unknown[]) => {
+            const text = Array.isArray(query) ? query.join("?") : (query as { sql: string }).sql;
+            if (failures > 0 && text.includes("JOIN usage_call_key c")) {
+              failures -= 1;
+              return Promise.reject(new Error("canceling statement due to statement timeout"));
+            }
+            return (target.$queryRaw as (...a: unknown[]) => unknown).call(target, query, ...values);
+          };
+        }
+        return Reflect.get(target, prop, receiver);
+      },
+    }) as typeof db;
+    const flakyPorts = { ...ports, db: flaky };
+    const coalescer = new UsageIngestCoalescer((events) => ingestUsageEvents(flakyPorts, events), {
+      slots: 1,
+    });
+    const paused = callEvent(accountId, 60, { startedAt: new Date("2026-11-15T10:00:00Z") });
+    const valid = callEvent(accountId, 60, { startedAt: new Date("2026-11-21T10:00:00Z") });
+    const answers = await Promise.allSettled([
+      coalescer.submit([callEvent(accountId, 60, { startedAt: new Date("2026-11-22T10:00:00Z") })]),
+      coalescer.submit([paused]),
+      coalescer.submit([valid]),
+    ]);
+    const statuses = answers.map((a) =>
+      a.status === "fulfilled"
+        ? a.value.results.map((r) => (r.status === "rejected" ? r.reason : r.status))
+        : [String(a.reason)],
+    );
+    expect(statuses).toEqual([["accepted"], ["subscription_paused"], ["accepted"]]);
+    expect(await db.usageEvent.count({ where: { accountId } })).toBe(2);
+  });
+});
+
+describe("a deleted account (found by the model test, seed 4, during the attack on grouped batches)", () => {
+  it("has its events refused as account_deleted whatever their dates, never too_old or started_in_future", async () => {
+    const { accountId } = await createAccount(db);
+    await subscribe(db, accountId);
+    await db.account.update({
+      where: { id: accountId },
+      data: { deletedAt: new Date("2026-11-26T00:00:00Z") },
+    });
+    // Dates outside the window of the account's now: its test clock may have run far ahead of the platform's
+    // (the model test reports by the wall clock after deleting an account whose clock is weeks ahead).
+    const answer = await ingestUsageEvents(ports, [
+      callEvent(accountId, 60, { startedAt: new Date("2026-09-01T00:00:00Z") }),
+      callEvent(accountId, 60, { startedAt: new Date("2027-03-01T00:00:00Z") }),
+      callEvent(accountId, 60, { startedAt: new Date("2026-11-20T00:00:00Z") }),
+    ]);
+    expect(answer.results.map((r) => (r.status === "rejected" ? r.reason : r.status))).toEqual([
+      "account_deleted",
+      "account_deleted",
+      "account_deleted",
+    ]);
+  });
+});

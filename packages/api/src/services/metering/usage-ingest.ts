@@ -359,6 +359,17 @@ async function ingestBatch(
       results[index] = rejection(callId, DURATION_REASONS[duration.reason], duration.message);
       continue;
     }
+    // The account before the time window: a deleted account's events are refused as such whatever their
+    // dates (its clock, a test clock, may have run far ahead of the platform's), so the platform learns
+    // the one thing that matters, that the account is gone.
+    if (!knownAccounts.has(event.accountId)) {
+      results[index] = rejection(callId, "unknown_account", "No account has this account_id.");
+      continue;
+    }
+    if (deletedAccounts.has(event.accountId)) {
+      results[index] = rejection(callId, "account_deleted", ACCOUNT_DELETED);
+      continue;
+    }
     if (event.startedAt.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
       results[index] = rejection(
         callId,
@@ -373,14 +384,6 @@ async function ingestBatch(
         "too_old",
         `started_at is more than ${LATE_WINDOW_DAYS} days ago (before ${new Date(now.getTime() - LATE_WINDOW_MS).toISOString()}); late calls are accepted for ${LATE_WINDOW_DAYS} days.`,
       );
-      continue;
-    }
-    if (!knownAccounts.has(event.accountId)) {
-      results[index] = rejection(callId, "unknown_account", "No account has this account_id.");
-      continue;
-    }
-    if (deletedAccounts.has(event.accountId)) {
-      results[index] = rejection(callId, "account_deleted", ACCOUNT_DELETED);
       continue;
     }
     const agentId = event.agentId ?? null;
@@ -460,14 +463,20 @@ async function ingestBatch(
     candidates.push(candidate);
   }
 
+  // The keys of paused events that no candidate has: the calls recorded under them are read in the write's
+  // transaction, so that nothing can fail once it has committed (a group failing then would be split and
+  // written again, and its events, recorded, answered as duplicates).
+  const pausedKeys = pausedEvents.filter((p) => !firstValid.has(key(p.accountId, p.callId)));
   const written =
     candidates.length === 0
-      ? { inserted: new Set<string>(), stored: new Map<string, StoredCall>() }
+      ? // Nothing to write: nothing is lost if this read fails.
+        { inserted: new Set<string>(), stored: await storedCalls(ports.db, pausedKeys) }
       : await withSqlTransaction(ports.db, METERING_TX_OPTIONS, (tx) =>
           writeBatch(
             tx,
             ports.queue,
             candidates,
+            pausedKeys,
             thresholds,
             spendCaps,
             { packAccounts, autoTopUpAccounts },
@@ -504,13 +513,17 @@ async function ingestBatch(
       : rejection(c.callId, "account_deleted", ACCOUNT_DELETED);
   }
   if (pausedEvents.length > 0) {
-    const unwritten = pausedEvents.filter((p) => !written.inserted.has(key(p.accountId, p.callId)));
-    const recordedBefore = await storedCalls(ports.db, unwritten);
     for (const p of pausedEvents) {
       const eventKey = key(p.accountId, p.callId);
+      // The call this batch recorded under the key counts only if it came before the paused event: a report
+      // later in the batch (or in a later report of its group) was not recorded yet when this one came, and
+      // alone, one after the other, this event would have been refused as paused.
+      const first = firstValid.get(eventKey);
       const recorded = written.inserted.has(eventKey)
-        ? firstValid.get(eventKey)
-        : recordedBefore.get(eventKey);
+        ? first && first.index < p.index
+          ? first
+          : undefined
+        : written.stored.get(eventKey);
       if (recorded) results[p.index] = sameCallOrConflict(p.callId, recorded, p);
     }
   }
@@ -584,6 +597,8 @@ async function writeBatch(
   tx: SqlTransaction,
   queue: Ports["queue"],
   candidates: readonly Candidate[],
+  /** More keys whose recorded calls to read back (paused events'), in the same transaction. */
+  alsoRead: readonly { accountId: string; callId: string }[],
   thresholds: readonly { accountId: string; percent: number }[],
   spendCaps: ReadonlyMap<string, SpendCap>,
   packs: { packAccounts: ReadonlySet<string>; autoTopUpAccounts: ReadonlySet<string> },
@@ -709,7 +724,7 @@ async function writeBatch(
 
   // The calls already recorded under the other keys (a replay, or a conflict): read back to compare.
   const skipped = sorted.filter((c) => !inserted.has(key(c.accountId, c.callId)));
-  const stored = await storedCalls(tx, skipped);
+  const stored = await storedCalls(tx, [...skipped, ...alsoRead]);
   if (inserted.size === 0) return { inserted, stored };
   const fresh = sorted.filter((c) => inserted.has(key(c.accountId, c.callId)));
 
