@@ -2,8 +2,9 @@
 // own; each report then pays a whole transaction (the events insert, two rollup upserts, reservations,
 // thresholds) for one row. While the write slots are busy, reports that arrive wait and are written
 // together in the next transaction, and each caller gets its own slice of the answer. Small reports and
-// big batches wait in two lines, each with its own slots: a report of one call never waits behind a
-// transaction of two thousand events. Big batches are grouped too: concurrent batches that each report
+// big batches wait in two lines, each with its own slots (one transaction of small reports in flight, two
+// of batches): a report of one call never queues behind a transaction of two thousand events (it may still
+// wait for a period row such a transaction holds). Big batches are grouped too: concurrent batches that each report
 // calls of many accounts update the same period rows, so their transactions wait on one another in
 // PostgreSQL (16 batches of 500 at once wrote 7,000 events/s, two slots of up to 2,000 events 19,000:
 // bench/README.md). Results are per event, so combining changes nothing a caller can observe: a call_id
@@ -20,11 +21,13 @@ import {
 
 export interface UsageCoalescerOptions {
   /**
-   * Transactions of small reports in flight at once (more queue until one finishes). Two by default: one
-   * group commits while the next forms, and one slow transaction (waiting on an account's rollup row) does
-   * not stop the others. More slots make smaller groups that contend on the same rows: on two cores with
-   * a fresh database, 4 slots wrote about 620-670 single-event reports a second and 2 about 915 (p99 ~60
-   * vs ~55 ms); `pnpm bench`, whose database holds a million events by then, moved from 545 to 576.
+   * Transactions of small reports in flight at once (more queue until one finishes). One by default: the
+   * reports that arrive while it is written share the next one. Measured with `pnpm bench` on two cores,
+   * 2026-12-07 (alternated runs, 16 connections of single-event reports): one slot 1,529-1,768 reports a
+   * second, two 1,308-1,425; each transaction costs PostgreSQL the same few statements whatever it holds,
+   * and fewer, larger ones cost less in all. (Before the report's statements were cut to four, two slots
+   * measured better: 915 against 620-670 with four.) A report waiting for a locked period row holds the
+   * line meanwhile; batches have their own line.
    */
   slots?: number;
   /** Reports with more events than this are big: they wait in their own line. */
@@ -86,7 +89,7 @@ export class UsageIngestCoalescer {
           ...(options.isolate ? { isolate: options.isolate } : {}),
         },
       );
-    this.small = line(options.slots ?? 2, options.maxEvents ?? MAX_EVENTS_PER_BATCH);
+    this.small = line(options.slots ?? 1, options.maxEvents ?? MAX_EVENTS_PER_BATCH);
     this.big = line(options.bigSlots ?? 2, options.maxBigEvents ?? MAX_EVENTS_PER_TRANSACTION);
   }
 
