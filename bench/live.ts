@@ -187,7 +187,11 @@ export async function measureLive(options: {
     for (let i = 0; i < options.users; i++) {
       const account = await db.account.create({ data: { name: `Live ${i}` } });
       const user = await db.user.create({
-        data: { email: `live-${i}@example.com`, name: `Live ${i}`, accountId: account.id },
+        data: {
+          email: `live-${i}@example.com`,
+          name: `Live ${i}`,
+          memberships: { create: { accountId: account.id, role: "owner" } },
+        },
       });
       const token = randomBytes(24).toString("base64url");
       await db.session.create({
