@@ -12,6 +12,7 @@ import { authorizeCallRequest } from "./call-authorization.ts";
 import {
   createAccount,
   dailyRollupAndRecount,
+  liftedNovemberPause,
   recountPeriods,
   rollupPeriods,
   seededRandom,
@@ -48,18 +49,7 @@ async function world(tag: string): Promise<World> {
       createdAt: new Date("2026-10-01T00:00:00Z"),
     });
     const agent = await db.agent.create({ data: { accountId, name: "Reception" } });
-    if (i % 5 === 1) {
-      const endsAt = new Date("2026-11-20T00:00:00Z");
-      await db.subscriptionPauseSpan.create({
-        data: {
-          accountId,
-          subscriptionId: subscription.id,
-          startsAt: new Date("2026-11-10T00:00:00Z"),
-          endsAt,
-          liftedAt: endsAt,
-        },
-      });
-    }
+    if (i % 5 === 1) await liftedNovemberPause(db, accountId, subscription.id);
     if (i % 4 === 2) {
       await db.packGrant.create({
         data: {

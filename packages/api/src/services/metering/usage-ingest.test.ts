@@ -8,6 +8,7 @@ import {
   createAccount,
   createAgentRows,
   dailyRollupAndRecount,
+  liftedNovemberPause,
   PERIOD_START,
   queuedJobs,
   recountPeriods,
@@ -897,16 +898,7 @@ describe("a paused call and a later report of its key (found by the attack on gr
   async function pausedAccount() {
     const { accountId } = await createAccount(db);
     const subscription = await subscribe(db, accountId, { createdAt: new Date("2026-10-01T00:00:00Z") });
-    const endsAt = new Date("2026-11-20T00:00:00Z");
-    await db.subscriptionPauseSpan.create({
-      data: {
-        accountId,
-        subscriptionId: subscription.id,
-        startsAt: new Date("2026-11-10T00:00:00Z"),
-        endsAt,
-        liftedAt: endsAt,
-      },
-    });
+    await liftedNovemberPause(db, accountId, subscription.id);
     return accountId;
   }
   const paused = (accountId: string) =>
@@ -948,15 +940,7 @@ describe("a group whose transaction committed (found by the attack on grouped ba
   it("is answered from that transaction: a read failing after the commit never rewrites the group as duplicates", async () => {
     const { accountId } = await createAccount(db);
     const subscription = await subscribe(db, accountId, { createdAt: new Date("2026-10-01T00:00:00Z") });
-    await db.subscriptionPauseSpan.create({
-      data: {
-        accountId,
-        subscriptionId: subscription.id,
-        startsAt: new Date("2026-11-10T00:00:00Z"),
-        endsAt: new Date("2026-11-20T00:00:00Z"),
-        liftedAt: new Date("2026-11-20T00:00:00Z"),
-      },
-    });
+    await liftedNovemberPause(db, accountId, subscription.id);
     // The read of the calls recorded under paused events' keys fails once, outside any transaction (a
     // statement timeout, a connection reset): not an outage, so a failed group would be split and written
     // again.
