@@ -26,6 +26,6 @@ export {
   transactionLock,
 } from "./locks.ts";
 export { type MigrateResult, MigrationError, migrate, readMigrations } from "./migrate.ts";
-export { installJobQueue, prepareDatabase } from "./queue.ts";
+export { installJobQueue, prepareDatabase, withJobQueuePool } from "./queue.ts";
 export { planToRow, seedCatalog } from "./seed.ts";
 export { ensureUsagePartitions, USAGE_PARTITION_MONTHS_AHEAD, usagePartitions } from "./usage-partitions.ts";

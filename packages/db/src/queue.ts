@@ -34,8 +34,35 @@ BEGIN
 END
 $install$;`;
 
+/**
+ * Runs `work` with a pg pool of its own for graphile-worker's one-shot calls (`runMigrations`, `runOnce`),
+ * and ends that pool, waiting for its connections to close, before returning. Given a connection string,
+ * graphile-worker makes such a pool itself but neither waits for it to end nor keeps its error handlers
+ * while it ends (it removes them first): a connection the server terminated in that window (a database
+ * dropped, a server restarted) raised an unhandled `error` event, which crashes a process. Here the
+ * handlers stay on until every connection is closed; such an error is already the caller's failure or
+ * harmless (the connection was being closed anyway).
+ */
+export async function withJobQueuePool<T>(
+  connectionString: string,
+  work: (pool: pg.Pool) => Promise<T>,
+  options: { max?: number } = {},
+): Promise<T> {
+  const pool = new pg.Pool({ connectionString, max: options.max ?? 10 });
+  const ignore = () => {};
+  pool.on("error", ignore);
+  pool.on("connect", (client) => client.on("error", ignore));
+  try {
+    return await work(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
 export async function installJobQueue(connectionString: string): Promise<void> {
-  await runMigrations({ connectionString, logger: silent });
+  await withJobQueuePool(connectionString, (pgPool) => runMigrations({ pgPool, logger: silent }), {
+    max: 1,
+  });
   const client = new pg.Client({ connectionString });
   await client.connect();
   try {

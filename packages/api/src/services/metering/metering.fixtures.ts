@@ -3,7 +3,7 @@
 // a real graphile-worker on the test database.
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { createPrismaClient, type Database, type SubscriptionStatus } from "@minutely/db";
+import { createPrismaClient, type Database, type SubscriptionStatus, withJobQueuePool } from "@minutely/db";
 import { Logger, runOnce, type Task, type WorkerEvents } from "graphile-worker";
 import type Stripe from "stripe";
 import { afterAll, expect } from "vitest";
@@ -213,30 +213,33 @@ export async function runQueuedJobs(connectionString: string, ports: Ports) {
   const logger = new Logger(() => (level, message, meta) => {
     if (level === "error" && !meta?.failure) workerErrors.push(message);
   });
-  for (let pass = 1; ; pass++) {
-    let started = 0;
-    const events: WorkerEvents = new EventEmitter();
-    events.on("job:start", () => {
-      started += 1;
-    });
-    await runOnce({
-      connectionString,
-      taskList,
-      logger,
-      events,
-      noHandleSignals: true,
-      preset: TEST_WORKER_PRESET,
-    });
-    if (workerErrors.length > 0) {
-      throw new Error(
-        `graphile-worker reported errors while running the queued jobs:\n${workerErrors.join("\n")}`,
-      );
+  // One pool for every pass, ended (and waited for) before the jobs are read: see withJobQueuePool.
+  await withJobQueuePool(connectionString, async (pgPool) => {
+    for (let pass = 1; ; pass++) {
+      let started = 0;
+      const events: WorkerEvents = new EventEmitter();
+      events.on("job:start", () => {
+        started += 1;
+      });
+      await runOnce({
+        pgPool,
+        taskList,
+        logger,
+        events,
+        noHandleSignals: true,
+        preset: TEST_WORKER_PRESET,
+      });
+      if (workerErrors.length > 0) {
+        throw new Error(
+          `graphile-worker reported errors while running the queued jobs:\n${workerErrors.join("\n")}`,
+        );
+      }
+      if (started === 0) break;
+      if (pass === MAX_RUN_ONCE_PASSES) {
+        throw new Error(`queued jobs were still due after ${MAX_RUN_ONCE_PASSES} passes of runOnce`);
+      }
     }
-    if (started === 0) break;
-    if (pass === MAX_RUN_ONCE_PASSES) {
-      throw new Error(`queued jobs were still due after ${MAX_RUN_ONCE_PASSES} passes of runOnce`);
-    }
-  }
+  });
   const jobs = await ports.db.$queryRaw<
     { task_identifier: string; last_error: string | null; attempts: number; locked: boolean }[]
   >`SELECT task_identifier, last_error, attempts, locked_at IS NOT NULL AS locked
