@@ -111,7 +111,6 @@ export async function stripeSubscribedAccount(
   };
 }
 
-/** `minutes` of the account's calls this period, reported in calls of at most a day each. */
 /** A pause of the subscription from 10 to 20 November 2026, already lifted (as billing/pause-spans.ts records it). */
 export async function liftedNovemberPause(db: Database, accountId: string, subscriptionId: string) {
   const endsAt = new Date("2026-11-20T00:00:00Z");
@@ -120,6 +119,7 @@ export async function liftedNovemberPause(db: Database, accountId: string, subsc
   });
 }
 
+/** `minutes` of the account's calls this period, reported in calls of at most a day each. */
 export async function useMinutes(ports: Ports, accountId: string, minutes: number) {
   const events = [];
   for (let left = minutes; left > 0; left -= 1440)
