@@ -4,7 +4,7 @@
 // file's database was dropped right after running its queued jobs).
 import type pg from "pg";
 import { describe, expect, it } from "vitest";
-import { withJobQueuePool } from "./queue.ts";
+import { installJobQueue, withJobQueuePool } from "./queue.ts";
 import { testDatabase } from "./vitest.ts";
 
 const { db, url } = await testDatabase();
@@ -64,5 +64,21 @@ describe("withJobQueuePool", () => {
     ).rejects.toThrow("the work failed");
     expect(kept?.ended).toBe(true);
     expect(kept?.totalCount).toBe(0);
+  });
+});
+
+describe("installJobQueue", () => {
+  it("installs graphile-worker's schema and the queue-unlock trigger, again without harm", async () => {
+    // The test database was made from a template it ran on; a second run (a deploy, a restart) changes nothing.
+    await installJobQueue(url);
+    const triggers = await db.$queryRaw<{ name: string; enabled: string }[]>`
+      SELECT t.tgname AS name, t.tgenabled::text AS enabled FROM pg_trigger t
+      JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'graphile_worker' AND c.relname = '_private_job_queues'
+        AND t.tgname = 'minutely_notify_queue_unlocked'`;
+    expect(triggers).toEqual([{ name: "minutely_notify_queue_unlocked", enabled: "O" }]);
+    const [migrations] = await db.$queryRaw<{ count: number }[]>`
+      SELECT count(*)::int AS count FROM graphile_worker.migrations`;
+    expect(migrations?.count).toBeGreaterThan(0);
   });
 });

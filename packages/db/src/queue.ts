@@ -60,16 +60,14 @@ export async function withJobQueuePool<T>(
 }
 
 export async function installJobQueue(connectionString: string): Promise<void> {
-  await withJobQueuePool(connectionString, (pgPool) => runMigrations({ pgPool, logger: silent }), {
-    max: 1,
-  });
-  const client = new pg.Client({ connectionString });
-  await client.connect();
-  try {
-    await client.query(QUEUE_UNLOCK_NOTIFY);
-  } finally {
-    await client.end();
-  }
+  await withJobQueuePool(
+    connectionString,
+    async (pgPool) => {
+      await runMigrations({ pgPool, logger: silent });
+      await pgPool.query(QUEUE_UNLOCK_NOTIFY);
+    },
+    { max: 1 },
+  );
 }
 
 /** Applies pending migrations and installs or upgrades the job queue's schema. */
