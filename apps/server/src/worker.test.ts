@@ -403,6 +403,70 @@ describe("a dependency that cannot be reached", () => {
     expect(payloads).toEqual([1, 2]);
     for (const runner of runners.splice(0)) await runner.stop();
   });
+
+  it("graphile-worker's own failure of the put-back run, landing late, does not touch the job's next run", async () => {
+    // graphile-worker writes its failure of a run (here the put-back one) after the task threw, matching the
+    // job's id and the runner's pool; under load that write can land after the backoff, when the same runner
+    // runs the job again. Played here deterministically: the second run writes the first run's failure as
+    // graphile-worker does (failJobs.ts), then looks at its own job.
+    const runs: { id: string; attempt: number; lockedBy: string | null; lastError: string | null }[] = [];
+    let firstRun: { id: string; lockedBy: string } | undefined;
+    runners.push(
+      await startWorker({
+        connectionString: url,
+        concurrency: 1,
+        ports,
+        log: memoryLogger().log,
+        pollInterval: 50,
+        outageBackoff: { baseMs: 50, maxMs: 50 },
+        tasks: {
+          "test-late-failure": async (_payload, context) => {
+            const [job] = await db.$queryRaw<{ locked_by: string }[]>`
+              SELECT locked_by FROM graphile_worker._private_jobs WHERE id = ${BigInt(context.jobId)}`;
+            if (!firstRun) {
+              firstRun = { id: context.jobId, lockedBy: job?.locked_by ?? "" };
+              throw new UpstreamUnavailableError("We could not get an answer from Stripe.", 1);
+            }
+            await db.$executeRaw`
+              WITH j AS (
+                UPDATE graphile_worker._private_jobs AS jobs
+                SET last_error = 'put back: Stripe could not be reached',
+                    run_at = greatest(now(), run_at) + (exp(least(attempts, 10)) * interval '1 second'),
+                    locked_by = NULL, locked_at = NULL
+                WHERE id = ${BigInt(firstRun.id)} AND locked_by = ${firstRun.lockedBy}
+                RETURNING *
+              )
+              UPDATE graphile_worker._private_job_queues AS q SET locked_by = NULL, locked_at = NULL
+              FROM j WHERE q.id = j.job_queue_id AND q.locked_by = ${firstRun.lockedBy}`;
+            const [now] = await db.$queryRaw<{ locked_by: string | null; last_error: string | null }[]>`
+              SELECT locked_by, last_error FROM graphile_worker._private_jobs WHERE id = ${BigInt(context.jobId)}`;
+            runs.push({
+              id: context.jobId,
+              attempt: context.attempt,
+              lockedBy: now?.locked_by ?? null,
+              lastError: now?.last_error ?? null,
+            });
+          },
+        },
+      }),
+    );
+    await new PostgresJobQueue(db).enqueue(
+      "test-late-failure",
+      {},
+      { jobKey: "late-failure", queueName: "late-failure", maxAttempts: 1 },
+    );
+    await until(async () => runs.length === 1 && (await jobsLeft("test-late-failure")) === 0, "the job");
+    const [run] = runs;
+    // The same runner ran it again, still holding it after the late write, which matched nothing.
+    expect(run?.lockedBy).toBe(firstRun?.lockedBy);
+    expect(run?.attempt).toBe(1);
+    expect(run?.lastError).toMatch(/^\[outage 1\] Stripe could not be reached/);
+    // Its named queue is free again (it was locked by the run, and unlocked once the job completed).
+    const [queue] = await db.$queryRaw<{ locked_by: string | null }[]>`
+      SELECT locked_by FROM graphile_worker._private_job_queues WHERE queue_name = 'late-failure'`;
+    expect(queue?.locked_by ?? null).toBeNull();
+    for (const runner of runners.splice(0)) await runner.stop();
+  });
 });
 
 describe("a webhook event while Stripe fails", () => {

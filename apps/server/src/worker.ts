@@ -274,24 +274,31 @@ const DEFAULT_OUTAGE_BACKOFF = { baseMs: 1000, maxMs: 5 * 60_000 };
  * meanwhile (graphile-worker set its attempts to the maximum and cleared its key) is deleted instead: the
  * newer job with its key does the work. Its named queue, if any, is unlocked. Only while this runner still
  * holds the job.
+ *
+ * The job goes back under a new id (the row is moved: deleted and inserted again, key, payload, queue,
+ * priority and creation time kept). graphile-worker still writes its own failure for the run (PutBack is
+ * thrown to it), matching the job's id and this runner's pool, and that write may land late: after the
+ * backoff, when this same runner may have fetched the job again. Had the job kept its id, that late write
+ * would hit the new run (unlocking a job that runs, so that another runner could take it too, and counting
+ * an attempt); under a new id it matches nothing, whenever it lands.
  */
 const PUT_BACK_SQL = `
-WITH back AS (
-  UPDATE graphile_worker._private_jobs
-  SET attempts = greatest(0, attempts - 1), run_at = now() + make_interval(secs => $4::float8 / 1000),
-      last_error = $5::text, locked_by = NULL, locked_at = NULL
-  WHERE id = $1::bigint AND locked_by = $2::text AND attempts = $3::int
-  RETURNING job_queue_id
-), superseded AS (
+WITH taken AS (
   DELETE FROM graphile_worker._private_jobs
-  WHERE id = $1::bigint AND locked_by = $2::text AND attempts <> $3::int
-  RETURNING job_queue_id
+  WHERE id = $1::bigint AND locked_by = $2::text
+  RETURNING *
+), back AS (
+  INSERT INTO graphile_worker._private_jobs
+    (job_queue_id, task_id, payload, priority, run_at, attempts, max_attempts, last_error, created_at, key,
+     revision, flags)
+  SELECT job_queue_id, task_id, payload, priority, now() + make_interval(secs => $4::float8 / 1000),
+    greatest(0, attempts - 1), max_attempts, $5::text, created_at, key, revision, flags
+  FROM taken WHERE attempts = $3::int
 )
 UPDATE graphile_worker._private_job_queues AS q SET locked_by = NULL, locked_at = NULL
-FROM (SELECT job_queue_id FROM back UNION ALL SELECT job_queue_id FROM superseded) AS j
-WHERE q.id = j.job_queue_id AND q.locked_by = $2::text`;
+FROM taken WHERE q.id = taken.job_queue_id AND q.locked_by = $2::text`;
 
-/** Thrown to graphile-worker after a job was put back: its own failure update then matches nothing. */
+/** Thrown to graphile-worker after a job was put back: its own failure update then matches nothing (id gone). */
 class PutBack extends Error {
   override name = "PutBack";
 }
