@@ -24,7 +24,7 @@ const LIMITS = {
   dashboard: 2,
   webhookAcknowledgement: 1,
   callAuthorization: 7,
-  usageReportSingle: 4,
+  usageReportSingle: 2,
   usageReportBatch: 7,
 };
 

@@ -47,6 +47,7 @@ describe("package entry point", () => {
       "summarizeUsage",
       "DEFAULT_ALERT_THRESHOLDS",
       "crossedThresholds",
+      "alertTriggerMinutes",
       "overageMinutes",
       "overageCost",
       "shouldRecordPeriodPlan",

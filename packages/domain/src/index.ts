@@ -1,3 +1,4 @@
+export * from "./alert-triggers";
 export * from "./call-authorization";
 export * from "./clock";
 export * from "./comparison";

@@ -57,7 +57,8 @@
 // Seeded and reproducible (MINUTELY_MODEL_SEED), shrinking to a minimal failing sequence; about a minute by
 // default, longer with MINUTELY_MODEL_SECONDS (e.g. 600); runs of up to MINUTELY_MODEL_STEPS steps (10).
 // Each run starts with the packages' trials drawn at random (most offer one), which admins change as it goes.
-import { createStripeClient } from "@minutely/api";
+import { createStripeClient, ingestUsageEvents, PostgresJobQueue } from "@minutely/api";
+import { crossedThresholds, systemClock } from "@minutely/domain";
 import { type Stack, testStack, userWithAccount } from "@minutely/testing";
 import fc from "fast-check";
 import type Stripe from "stripe";
@@ -112,6 +113,12 @@ const stack: Stack = await testStack({
   emulatorEnv: { STRIPE_EMULATOR_CHAOS: "duplicate,reorder", STRIPE_EMULATOR_CHAOS_SEED: String(SEED) },
 });
 const stripe = createStripeClient({ secretKey: "sk_test_lifecycle_model", apiBase: stack.stripeApiBase });
+/** Another API replica's usage ingestion: the service on the stack's database, in this process. */
+const replicaPorts = {
+  db: stack.database.db,
+  clock: systemClock,
+  queue: new PostgresJobQueue(stack.database.db),
+};
 const admin = await stack.createUser({ email: "ops@model.test", password: PASSWORD, role: "admin" });
 const PACK_MINUTES = 500;
 const planIds = await waitFor("the catalog's Stripe prices", async () => {
@@ -486,6 +493,12 @@ interface AccountModel {
   drawnCurrent: number;
   settledMinutes: number;
   settledCap: number | null;
+  /**
+   * Usage alerts of the current period the model expects (`limit|percent`: the default thresholds crossed
+   * while that limit governed), and the period's minutes when they were last settled.
+   */
+  alerts: Set<string>;
+  alertMinutes: number;
   /** The free trial the subscription is in (its end from Minutely's row), and whether a card is on file. */
   trial: { end: number } | null;
   cardOnFile: boolean;
@@ -542,6 +555,8 @@ function freshAccountModel(currency: Cur): AccountModel {
     drawnCurrent: 0,
     settledMinutes: 0,
     settledCap: null,
+    alerts: new Set(),
+    alertMinutes: 0,
   };
 }
 
@@ -758,6 +773,28 @@ async function checkInvariants(model: Model, real: Real, step: string): Promise<
       expect(bills._sum.amountCents ?? 0, `${where}: overage billed within the budget`).toBeLessThanOrEqual(
         expected.capBound,
       );
+    }
+    // Every default threshold the period's minutes crossed under the plan governing them fired once, and no
+    // other (spend cap alerts apart): whether a group of reports was written alone or in its transaction.
+    if (expected.plan !== null) {
+      const minutesNow = periodMinutes(expected);
+      const limit = PLANS[expected.plan].limit;
+      for (const percent of crossedThresholds({ before: expected.alertMinutes, after: minutesNow, limit }))
+        expected.alerts.add(`${limit}|${percent}`);
+      expected.alertMinutes = minutesNow;
+    }
+    if (current) {
+      const alerts = await db.usageAlert.findMany({
+        where: {
+          accountId: account.accountId,
+          periodStart: current.currentPeriodStart,
+          kind: { not: "spend_cap" },
+        },
+      });
+      expect(
+        alerts.map((a) => `${a.minutesLimit}|${a.thresholdPercent}`).sort(),
+        `${where}: usage alerts of the period`,
+      ).toEqual([...expected.alerts].sort());
     }
     // After a renewal on the Billing clock too: the account's time is then its test clock's, and every
     // reader agrees on the new period (no calls in it: the model's calls were cleared at the renewal).
@@ -1060,6 +1097,10 @@ class AddCard implements Cmd {
       m.trialPausedAt = null;
       m.charged += afterDiscount([{ cents: priceOf(m.plan as PlanName, m), plan: m.plan }], m.discount);
       m.calls.clear();
+      m.alerts.clear();
+      m.alertMinutes = 0;
+      m.alerts.clear();
+      m.alertMinutes = 0;
       m.billedMinutes = 0;
       m.capBound = m.cap ?? Number.POSITIVE_INFINITY;
       m.closed = null;
@@ -1534,6 +1575,12 @@ class ReportBusyDay implements Cmd {
   constructor(
     readonly index: number,
     readonly hours: number,
+    /**
+     * Reported through another API replica (the service on the same database in this process): what the API
+     * process saw of the period is then behind, and only the write statement's own checks can tell whether
+     * a group crosses a threshold or has overage to report (usage-write-guard.ts).
+     */
+    readonly replica = false,
   ) {}
   check = (model: Readonly<Model>) => {
     const m = model.accounts[this.index];
@@ -1555,20 +1602,37 @@ class ReportBusyDay implements Cmd {
       started_at: startedAt,
       duration_seconds: 3600,
     }));
-    const answer = await call("/api/v1/usage/calls", {
-      method: "POST",
-      headers: METERING,
-      body: JSON.stringify({ events }),
-    });
-    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-    const results = (answer.body as { results: { call_id: string; status: string }[] }).results;
+    let results: { status: string }[];
+    if (this.replica) {
+      const answer = await ingestUsageEvents(
+        replicaPorts,
+        events.map((e) => ({
+          callId: e.call_id,
+          accountId: e.account_id,
+          agentId: null,
+          direction: "inbound" as const,
+          startedAt: new Date(e.started_at),
+          durationSeconds: e.duration_seconds,
+        })),
+      );
+      results = answer.results;
+    } else {
+      const answer = await call("/api/v1/usage/calls", {
+        method: "POST",
+        headers: METERING,
+        body: JSON.stringify({ events }),
+      });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      results = (answer.body as { results: { call_id: string; status: string }[] }).results;
+    }
     for (const [i, event] of events.entries()) {
       expect(results[i]?.status, JSON.stringify(results[i])).toBe("accepted");
       m.calls.set(event.call_id, { seconds: 3600, minutes: 60, startedAt, direction: "inbound" });
     }
     await checkInvariants(model, real, this.toString());
   }
-  toString = () => `reportBusyDay(${this.index}, ${this.hours} hours)`;
+  toString = () =>
+    `reportBusyDay(${this.index}, ${this.hours} hours${this.replica ? ", through another API replica" : ""})`;
 }
 
 /** Each invalid event: a valid one with one field made wrong (a wrong JSON type, or an absurd date). */
@@ -1904,6 +1968,8 @@ class Renew implements Cmd {
     m.scheduled = null;
     m.cancelAtPeriodEnd = false;
     m.calls.clear();
+    m.alerts.clear();
+    m.alertMinutes = 0;
     m.renewed = true;
     // The next period starts with nothing spent against the same budget.
     m.billedMinutes = 0;
@@ -2465,8 +2531,8 @@ const reportCalls = fc
   .tuple(accountIndex, fc.array(usageCall, { minLength: 1, maxLength: 6 }))
   .map(([i, c]) => new ReportCalls(i, c));
 const busyDay = fc
-  .tuple(accountIndex, fc.integer({ min: 10, max: 60 }))
-  .map(([i, h]) => new ReportBusyDay(i, h));
+  .tuple(accountIndex, fc.integer({ min: 10, max: 60 }), fc.boolean())
+  .map(([i, h, replica]) => new ReportBusyDay(i, h, replica));
 const invalidAmongValid = fc
   .tuple(accountIndex, fc.nat(), fc.integer({ min: 1, max: 3600 }))
   .map(([i, k, s]) => new InvalidAmongValid(i, k, s));

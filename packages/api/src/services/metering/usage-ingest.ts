@@ -37,7 +37,7 @@
 // index, and a foreign key from each event to its key row (with its started_at) lets no call have two
 // events, even reported with two started_at in two partitions (docs/usage-partitions.md).
 // Every statement touches rows in key order, so concurrent batches cannot deadlock.
-import { sqlStateOf } from "@minutely/db";
+import { Prisma, sqlStateOf } from "@minutely/db";
 import {
   billableMinutes,
   billableOverageMinutes,
@@ -72,6 +72,12 @@ import {
   type MeteringSubscription,
 } from "./subscription.ts";
 import { type PeriodUsageChange, recordCrossedAlerts } from "./usage-alerts.ts";
+import {
+  type PeriodGuard,
+  periodGuards,
+  rememberPeriod,
+  WRITE_NEEDS_TRANSACTION,
+} from "./usage-write-guard.ts";
 
 /** Events per request, at most. */
 export const MAX_EVENTS_PER_BATCH = 1000;
@@ -467,11 +473,21 @@ async function ingestBatch(
   // transaction, so that nothing can fail once it has committed (a group failing then would be split and
   // written again, and its events, recorded, answered as duplicates).
   const pausedKeys = pausedEvents.filter((p) => !firstValid.has(key(p.accountId, p.callId)));
+  // A group that needs nothing after its write is written alone (one autocommit statement, which checks
+  // that); any other, or one whose statement found otherwise, in its transaction.
+  const guards = periodGuards(candidates, {
+    readBack: pausedKeys.length,
+    thresholds,
+    spendCaps,
+    packAccounts,
+    autoTopUpAccounts,
+  });
   const written =
     candidates.length === 0
       ? // Nothing to write: nothing is lost if this read fails.
         { inserted: new Set<string>(), stored: await storedCalls(ports.db, pausedKeys) }
-      : await withSqlTransaction(ports.db, METERING_TX_OPTIONS, (tx) =>
+      : ((guards && (await writeAlone(ports.queue, candidates, guards, wallNow))) ??
+        (await withSqlTransaction(ports.db, METERING_TX_OPTIONS, (tx) =>
           writeBatch(
             tx,
             ports.queue,
@@ -482,7 +498,7 @@ async function ingestBatch(
             { packAccounts, autoTopUpAccounts },
             wallNow,
           ),
-        );
+        )));
 
   for (const c of candidates) {
     const eventKey = key(c.accountId, c.callId);
@@ -593,18 +609,14 @@ async function governedRollups(
   });
 }
 
-async function writeBatch(
-  tx: SqlTransaction,
-  queue: Ports["queue"],
-  candidates: readonly Candidate[],
-  /** More keys whose recorded calls to read back (paused events'), in the same transaction. */
-  alsoRead: readonly { accountId: string; callId: string }[],
-  thresholds: readonly { accountId: string; percent: number }[],
-  spendCaps: ReadonlyMap<string, SpendCap>,
-  packs: { packAccounts: ReadonlySet<string>; autoTopUpAccounts: ReadonlySet<string> },
-  now: Date,
-): Promise<{ inserted: Set<string>; stored: Map<string, StoredCall> }> {
-  // 1. The events, in key order; what comes back is what this transaction really inserted.
+/** A group's events as the write statement takes them: in key order, as one JSON document. */
+interface WriteInput {
+  sorted: Candidate[];
+  accountIds: string[];
+  eventRows: string;
+}
+
+function writeInput(candidates: readonly Candidate[]): WriteInput {
   const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   const sorted = [...candidates].sort(
     (a, b) => compare(a.accountId, b.accountId) || compare(a.callId, b.callId),
@@ -627,13 +639,29 @@ async function writeBatch(
       c.periodEnd.toISOString(),
     ]),
   );
-  // One statement (one round trip) writes everything the events move, each table in key order:
-  // k: the keys (the dedupe, across partitions); ev: the events of exactly the keys k inserted (what was
-  // really inserted counts: a concurrent batch with the same key waits on the key's unique index, then
-  // skips it); p: the period rollups by (account, period); d: the daily rollups by (account, UTC day,
-  // agent, direction); last, the calls' reservations settled. It returns the keys inserted and the period
-  // rows as they are now (their plan columns too), locked by this transaction until COMMIT.
-  const [written] = await tx.$queryRaw<{ inserted: unknown; periods: unknown; settled: number | null }[]>`
+  return { sorted, accountIds, eventRows };
+}
+
+/** What the write statement returns. */
+interface WriteRow {
+  inserted: unknown;
+  periods: unknown;
+  settled: number | null;
+}
+
+/**
+ * The write statement: one round trip writes everything the events move, each table in key order.
+ * k: the keys (the dedupe, across partitions); ev: the events of exactly the keys k inserted (what was
+ * really inserted counts: a concurrent batch with the same key waits on the key's unique index, then
+ * skips it); p: the period rollups by (account, period); d: the daily rollups by (account, UTC day,
+ * agent, direction); last, the calls' reservations settled. It returns the keys inserted and the period
+ * rows as they are now (their plan columns too), locked by its transaction until it ends. With `guards`
+ * it is written alone (autocommit) and ends by checking that nothing has to follow it
+ * (usage-write-guard.ts): if something does, it raises and nothing of it stays.
+ */
+function writeStatement(input: WriteInput, now: Date, alone: WrittenAlone | null): Prisma.Sql {
+  const { accountIds, eventRows } = input;
+  return Prisma.sql`
     WITH e AS MATERIALIZED (
       SELECT e.v->>0 AS call_id, (e.v->>1)::uuid AS account_id, (e.v->>2)::uuid AS agent_id,
         (e.v->>3)::"CallDirection" AS direction, (e.v->>4)::timestamptz AS started_at,
@@ -699,7 +727,7 @@ async function writeBatch(
       ON CONFLICT (account_id, day, agent_key, direction) DO UPDATE SET
         minutes = usage_daily_rollup.minutes + EXCLUDED.minutes,
         calls = usage_daily_rollup.calls + EXCLUDED.calls
-    )
+    )${alone === null ? Prisma.empty : guardCtes(alone, input.sorted.length)}
     SELECT
       (SELECT jsonb_agg(jsonb_build_array(ev.account_id, ev.call_id)) FROM ev) AS inserted,
       (SELECT jsonb_agg(jsonb_build_object('account_id', p.account_id, 'period_start', p.period_start,
@@ -714,13 +742,119 @@ async function writeBatch(
       -- held, and the reservation that authorization committed meanwhile is not in this statement's
       -- snapshot; the function is VOLATILE and takes its own (migration 20261207140000).
       (SELECT minutely_settle_reservations(array_agg(ev.account_id), array_agg(ev.call_id)::text[])
-        FROM ev WHERE (SELECT count(*) FROM p) >= 0) AS settled`;
-  const inserted = new Set(
+        FROM ev WHERE (SELECT count(*) FROM p) >= 0) AS settled${alone === null ? Prisma.empty : GUARD_COLUMNS}`;
+}
+
+/** What a statement written alone adds (usage-write-guard.ts): its checks, and its overage jobs queued. */
+interface WrittenAlone {
+  guards: readonly PeriodGuard[];
+  /** The queue's FROM item that queues a report-overage job per row (JobQueue.recordAndEnqueue). */
+  enqueueAll: (rows: Prisma.Sql) => Prisma.Sql;
+}
+
+/**
+ * The checks of a statement written alone (usage-write-guard.ts), per period row p returned: that it is one
+ * of the group's periods, records the plan the subscription offers, and that no alert trigger lies in
+ * (minutes before, minutes after]; and that every event was inserted. The overage the period's plan and
+ * budget make billable, beyond what is reported, gets the period's report-overage job, as in writeBatch.
+ */
+function guardCtes({ guards, enqueueAll }: WrittenAlone, events: number): Prisma.Sql {
+  return Prisma.sql`, g AS (
+      SELECT (x->>'account_id')::uuid AS account_id, (x->>'period_start')::timestamptz AS period_start,
+        (x->>'plan_id')::uuid AS plan_id, (x->>'call_minutes_limit')::int AS call_minutes_limit,
+        (x->>'overage_price')::int AS overage_price, x->>'currency' AS currency,
+        (x->>'ticket')::bigint AS ticket, x->'triggers' AS triggers, (x->>'cap_minutes')::bigint AS cap_minutes,
+        x->'overage_job' AS overage_job
+      FROM jsonb_array_elements(${JSON.stringify(guards)}::jsonb) AS x
+    ), checked AS (
+      SELECT p.account_id, p.period_start, p.minutes::bigint AS after,
+        p.minutes::bigint - coalesce((SELECT sum(f.billable_minutes) FROM fresh f
+          WHERE f.account_id = p.account_id AND f.period_start = p.period_start), 0) AS before,
+        g.account_id IS NOT NULL
+          AND p.plan_id IS NOT DISTINCT FROM g.plan_id
+          AND p.call_minutes_limit IS NOT DISTINCT FROM g.call_minutes_limit
+          AND p.overage_price_cents_per_minute IS NOT DISTINCT FROM g.overage_price
+          AND lower(btrim(p.currency)) IS NOT DISTINCT FROM g.currency
+          AND p.plan_sync_ticket::bigint IS NOT DISTINCT FROM g.ticket AS plan_kept,
+        g.triggers,
+        g.overage_price IS NOT NULL
+          AND least(greatest(0, p.minutes::bigint - g.call_minutes_limit - p.pack_minutes_drawn),
+            coalesce(g.cap_minutes, ${Number.MAX_SAFE_INTEGER}::bigint)) > p.overage_reported AS overage,
+        g.overage_job
+      FROM p LEFT JOIN g ON g.account_id = p.account_id AND g.period_start = p.period_start
+    ), verdict AS (
+      SELECT (SELECT count(*) FROM ev) = ${events}::int
+        AND NOT EXISTS (
+          SELECT 1 FROM checked c WHERE c.plan_kept IS NOT TRUE OR EXISTS (
+            SELECT 1 FROM jsonb_array_elements_text(c.triggers) AS t(m)
+            WHERE c.before < t.m::bigint AND t.m::bigint <= c.after)) AS alone
+    ), jobs AS (
+      SELECT count(*) AS queued FROM ${enqueueAll(Prisma.sql`
+        SELECT (c.overage_job->'payload')::json AS payload, c.overage_job->>'job_key' AS job_key,
+          NULL::text AS queue_name
+        FROM checked c WHERE c.overage AND c.plan_kept ORDER BY c.account_id, c.period_start`)}
+    )`;
+}
+
+const GUARD_COLUMNS = Prisma.sql`,
+      (SELECT minutely_write_guard(v.alone, 'a replay, a plan to record or an alert', NULL) FROM verdict v)
+        AS guarded,
+      (SELECT queued FROM jobs) AS overage_reports`;
+
+/** The keys (account, call) the write statement inserted. */
+function insertedKeys(written: WriteRow | undefined): Set<string> {
+  return new Set(
     rows(written?.inserted).map((pair) => {
       const [accountId, callId] = pair as unknown as [string, string];
       return key(accountId, callId);
     }),
   );
+}
+
+/**
+ * Writes a group alone, in one autocommit statement, when nothing has to follow the write but the overage
+ * reports it queues itself (usage-write-guard.ts); null when the statement found that something does
+ * (nothing of it stays), and the group must be written in its transaction.
+ */
+async function writeAlone(
+  queue: Ports["queue"],
+  candidates: readonly Candidate[],
+  guards: readonly PeriodGuard[],
+  now: Date,
+): Promise<{ inserted: Set<string>; stored: Map<string, StoredCall> } | null> {
+  try {
+    const input = writeInput(candidates);
+    const [written] = await queue.recordAndEnqueue<WriteRow, "report-overage">(
+      "report-overage",
+      (enqueueAll) => writeStatement(input, now, { guards, enqueueAll }),
+    );
+    for (const period of rows(written?.periods)) {
+      rememberPeriod(text(period, "account_id"), date(period, "period_start"), int(period, "minutes"));
+    }
+    return { inserted: insertedKeys(written), stored: new Map() };
+  } catch (error) {
+    if (sqlStateOf(error) === WRITE_NEEDS_TRANSACTION) return null;
+    throw error;
+  }
+}
+
+async function writeBatch(
+  tx: SqlTransaction,
+  queue: Ports["queue"],
+  candidates: readonly Candidate[],
+  /** More keys whose recorded calls to read back (paused events'), in the same transaction. */
+  alsoRead: readonly { accountId: string; callId: string }[],
+  thresholds: readonly { accountId: string; percent: number }[],
+  spendCaps: ReadonlyMap<string, SpendCap>,
+  packs: { packAccounts: ReadonlySet<string>; autoTopUpAccounts: ReadonlySet<string> },
+  now: Date,
+): Promise<{ inserted: Set<string>; stored: Map<string, StoredCall> }> {
+  // Whatever follows the write statement here is what usage-write-guard.ts checks is not needed when a
+  // group is written alone: a step added below needs its check there too.
+  const input = writeInput(candidates);
+  const [written] = await tx.$queryRaw<WriteRow[]>(writeStatement(input, now, null));
+  const { sorted } = input;
+  const inserted = insertedKeys(written);
 
   // The calls already recorded under the other keys (a replay, or a conflict): read back to compare.
   const skipped = sorted.filter((c) => !inserted.has(key(c.accountId, c.callId)));
@@ -807,9 +941,11 @@ async function writeBatch(
   // The overage reports to make, queued together (one statement for the group's accounts in overage).
   const overageReports: QueuedJob[] = [];
   for (const { row, delta, plan } of rollups) {
+    // A hint for the next group of the period (usage-write-guard.ts), even should this transaction fail.
+    rememberPeriod(delta.accountId, delta.periodStart, row.minutes);
     if (plan.overagePrice === null) continue;
     // Only what the customer's budget still pays for is reported (a raised budget enqueues its own report),
-    // and never a minute drawn from a pack.
+    // and never a minute drawn from a pack (the same rule in the statement written alone: guardCtes).
     const billable = billableOverageMinutes(
       row.minutes - plan.callMinutesLimit - row.pack_minutes_drawn,
       spendCapMinutes(spendCaps.get(delta.accountId) ?? null, plan.overagePrice),
