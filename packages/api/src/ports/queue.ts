@@ -98,14 +98,19 @@ export class PostgresJobQueue implements JobQueue {
   ): Promise<T[]> {
     const maxAttempts = options.maxAttempts ?? maxAttemptsOf(task);
     // graphile-worker's add_jobs: one call for all the jobs (its per-call work, the task lookup and the
-    // queue rows, is paid once a statement instead of once a job). Prepared once a connection.
+    // queue rows, is paid once a statement instead of once a job). Prepared once a connection. Not called
+    // at all without a row (HAVING: no specs row, so the lateral call runs for none): add_jobs notifies
+    // `jobs:insert` even for no job (a NULL payload, which the workers take as one job and wake for), and
+    // most usage reports written alone and every replayed webhook queue none.
     return await preparedQuery<T>(
       this.db,
       build(
-        (rows) => Prisma.sql`graphile_worker.add_jobs((
-          SELECT array_agg(ROW(${task}::text, r.payload, r.queue_name, NULL::timestamptz,
-            ${maxAttempts}::int, r.job_key, NULL::int, NULL::text[])::graphile_worker.job_spec)
-          FROM (${rows}) AS r))`,
+        (rows) => Prisma.sql`(
+          SELECT added.* FROM (
+            SELECT array_agg(ROW(${task}::text, r.payload, r.queue_name, NULL::timestamptz,
+              ${maxAttempts}::int, r.job_key, NULL::int, NULL::text[])::graphile_worker.job_spec) AS specs
+            FROM (${rows}) AS r HAVING count(*) > 0) AS s,
+          LATERAL graphile_worker.add_jobs(s.specs) AS added) AS added_jobs`,
       ),
     );
   }
