@@ -376,6 +376,51 @@ describe("reservations and errors", () => {
     ).toMatchObject({ status: "settled" });
   });
 
+  it("a reservation committed while the statement written alone waited for the period row is settled by it", async () => {
+    const accountId = await proAt(100);
+    const callId = `call-${uniqueSuffix()}`;
+    const other = replicas.client(1);
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked: () => void = () => {};
+    const lockTaken = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    // An authorization in flight: the period row locked, its reservation inserted, committed later.
+    const authorization = other.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT 1 FROM usage_period_rollup
+          WHERE account_id = ${accountId}::uuid AND period_start = ${PERIOD_START} FOR UPDATE`;
+        await tx.callReservation.create({
+          data: {
+            accountId,
+            callId,
+            direction: "outbound",
+            minutes: 5,
+            expiresAt: new Date(clock.now().getTime() + 30 * 60_000),
+          },
+        });
+        locked();
+        await held;
+      },
+      { timeout: 20_000 },
+    );
+    await lockTaken;
+    const report = statementsOf(() =>
+      ingestUsageEvents(capturedPorts, [callEvent(accountId, 120, { callId })]),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    release();
+    await authorization;
+    expect(kinds(await report)).toEqual(ALONE);
+    expect(
+      await db.callReservation.findUnique({ where: { accountId_callId: { accountId, callId } } }),
+    ).toMatchObject({ status: "settled" });
+    await consistent(accountId);
+  });
+
   it("a statement error other than MN001 is not swallowed, and nothing of the group stays", async () => {
     const accountId = await proAt(100);
     await db.$executeRawUnsafe(`CREATE OR REPLACE FUNCTION attack_fail() RETURNS trigger LANGUAGE plpgsql AS $$
