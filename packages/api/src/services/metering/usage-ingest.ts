@@ -486,7 +486,7 @@ async function ingestBatch(
     candidates.length === 0
       ? // Nothing to write: nothing is lost if this read fails.
         { inserted: new Set<string>(), stored: await storedCalls(ports.db, pausedKeys) }
-      : ((guards && (await writeAlone(ports.queue, candidates, guards, wallNow))) ??
+      : ((guards && (await writeAlone(ports, candidates, guards, wallNow))) ??
         (await withSqlTransaction(ports.db, METERING_TX_OPTIONS, (tx) =>
           writeBatch(
             tx,
@@ -817,16 +817,18 @@ function insertedKeys(written: WriteRow | undefined): Set<string> {
  * (nothing of it stays), and the group must be written in its transaction.
  */
 async function writeAlone(
-  queue: Ports["queue"],
+  ports: Pick<Ports, "db" | "queue">,
   candidates: readonly Candidate[],
   guards: readonly PeriodGuard[],
   now: Date,
 ): Promise<{ inserted: Set<string>; stored: Map<string, StoredCall> } | null> {
   try {
     const input = writeInput(candidates);
-    const [written] = await queue.recordAndEnqueue<WriteRow, "report-overage">(
+    // On the ports' database, as the transaction (the queue port's may be another client of it).
+    const [written] = await ports.queue.recordAndEnqueue<WriteRow, "report-overage">(
       "report-overage",
       (enqueueAll) => writeStatement(input, now, { guards, enqueueAll }),
+      { db: ports.db },
     );
     for (const period of rows(written?.periods)) {
       rememberPeriod(text(period, "account_id"), date(period, "period_start"), int(period, "minutes"));

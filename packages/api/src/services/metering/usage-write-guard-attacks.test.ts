@@ -471,3 +471,22 @@ describe("the job queue's notifications", () => {
     }
   });
 });
+
+describe("the database a group written alone goes to", () => {
+  it("is the ports' database, as its transaction's is, whatever database the queue port was made on", async () => {
+    const accountId = await proAt(100);
+    await db.$executeRaw`DELETE FROM graphile_worker._private_jobs`;
+    // The captured client is the ports' database; the queue port is on the other client.
+    const mixed = { ...capturedPorts, queue: ports.queue };
+    const sql = await statementsOf(() => ingestUsageEvents(mixed, [callEvent(accountId, 60)]));
+    expect(kinds(sql)).toEqual(ALONE);
+    expect((await periodRow(accountId)).minutes).toBe(101);
+    // Its overage job too, in the same statement.
+    await useMinutes(ports, accountId, 3000);
+    await db.$executeRaw`DELETE FROM graphile_worker._private_jobs`;
+    forgetPeriodsSeen();
+    const over = await statementsOf(() => ingestUsageEvents(mixed, [callEvent(accountId, 60)]));
+    expect(kinds(over)).toEqual(ALONE);
+    expect(await overageJobsOf(accountId)).toHaveLength(1);
+  });
+});
