@@ -22,6 +22,7 @@ import {
   uniqueSuffix,
   useMinutes,
 } from "./metering.fixtures.ts";
+import { setSpendCap } from "./spend-cap.ts";
 import { ingestUsageEvents } from "./usage-ingest.ts";
 import { forgetPeriodsSeen, MAX_EVENTS_WRITTEN_ALONE } from "./usage-write-guard.ts";
 
@@ -488,5 +489,79 @@ describe("the database a group written alone goes to", () => {
     const over = await statementsOf(() => ingestUsageEvents(mixed, [callEvent(accountId, 60)]));
     expect(kinds(over)).toEqual(ALONE);
     expect(await overageJobsOf(accountId)).toHaveLength(1);
+  });
+});
+
+describe("a budget changed between a report's context read and its write", () => {
+  /** A Pro account at 3,005 minutes with a $3.00 budget (100 minutes: 50% at 3,050), and its owner. */
+  async function proAt3005WithBudget() {
+    const { accountId, userId, ownerEmail } = await createAccount(db);
+    await subscribe(db, accountId, { plan: "Pro" });
+    await ingestUsageEvents(ports, [callEvent(accountId, 60)]);
+    await useMinutes(ports, accountId, 3004);
+    const viewer = { userId, email: ownerEmail, name: "Owner", role: "user" as const, accountId };
+    await setSpendCap(ports, viewer, accountId, { amountCents: 300, currency: "usd" });
+    forgetPeriodsSeen();
+    return { accountId, viewer };
+  }
+
+  async function spendCapAlerts(accountId: string, budgetCents: number) {
+    const rows = await db.usageAlert.findMany({
+      where: { accountId, kind: "spend_cap", budgetCents },
+      select: { thresholdPercent: true, minutesUsed: true },
+      orderBy: { thresholdPercent: "asc" },
+    });
+    return rows.map((r) => [r.thresholdPercent, r.minutesUsed]);
+  }
+
+  it("lowered: the new budget's thresholds the report crosses fire (by the budget, not the one read before)", async () => {
+    const { accountId, viewer } = await proAt3005WithBudget();
+    // $0.30: 10 minutes; 50% at 3,005 (reached by the change itself), 80% at 3,008, 100% at 3,010.
+    const queue = queueRunningFirst(capturedPorts.queue, async () => {
+      await setSpendCap(ports, viewer, accountId, { amountCents: 30, currency: "usd" });
+    });
+    await ingestUsageEvents({ ...capturedPorts, queue }, [callEvent(accountId, 10 * 60)]);
+    expect(await spendCapAlerts(accountId, 30)).toEqual([
+      [50, 3005],
+      [80, 3015],
+      [100, 3015],
+    ]);
+    await consistent(accountId);
+  });
+
+  it("lowered while the statement waits for the period row: the same", async () => {
+    const { accountId } = await proAt3005WithBudget();
+    const other = replicas.client(1);
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked: () => void = () => {};
+    const lockTaken = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    // setSpendCap's order: the period row locked, then the account's budget written, committed together.
+    const change = other.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT 1 FROM usage_period_rollup
+          WHERE account_id = ${accountId}::uuid AND period_start = ${PERIOD_START} FOR UPDATE`;
+        await tx.$executeRaw`UPDATE account SET overage_cap_cents = 30 WHERE id = ${accountId}::uuid`;
+        locked();
+        await held;
+      },
+      { timeout: 20_000 },
+    );
+    await lockTaken;
+    const report = ingestUsageEvents(capturedPorts, [callEvent(accountId, 10 * 60)]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    release();
+    await change;
+    await report;
+    // 3,005 -> 3,015 under the $0.30 budget: its 80% and 100% (50% was reached before the report).
+    expect(await spendCapAlerts(accountId, 30)).toEqual([
+      [80, 3015],
+      [100, 3015],
+    ]);
+    await consistent(accountId);
   });
 });
