@@ -24,7 +24,7 @@ import {
 } from "./metering.fixtures.ts";
 import { setSpendCap } from "./spend-cap.ts";
 import { ingestUsageEvents } from "./usage-ingest.ts";
-import { forgetPeriodsSeen, MAX_EVENTS_WRITTEN_ALONE } from "./usage-write-guard.ts";
+import { forgetPeriodsSeen, MAX_EVENTS_WRITTEN_ALONE, rememberPeriod } from "./usage-write-guard.ts";
 
 const { db, url } = await testDatabase();
 const clock = fixedClock(new Date("2026-11-27T12:00:00Z"));
@@ -562,6 +562,23 @@ describe("a budget changed between a report's context read and its write", () =>
       [80, 3015],
       [100, 3015],
     ]);
+    await consistent(accountId);
+  });
+});
+
+describe("the per-process hint", () => {
+  it("a hint that lies either way changes the path a group takes, never what is recorded", async () => {
+    const accountId = await proAt(2395);
+    // Says the period is just under 80%: the group goes to its transaction at once, and records no alert.
+    rememberPeriod(accountId, PERIOD_START, 2399);
+    const early = await statementsOf(() => ingestUsageEvents(capturedPorts, [callEvent(accountId, 60)]));
+    expect(kinds(early)).toEqual({ begins: 1, writesAlone: 0, writesInTransaction: 1 });
+    expect(await alerts(accountId)).toEqual([]);
+    // Says the period is far below: the statement's own check finds the crossing.
+    rememberPeriod(accountId, PERIOD_START, 10);
+    const late = await statementsOf(() => ingestUsageEvents(capturedPorts, [callEvent(accountId, 5 * 60)]));
+    expect(kinds(late)).toEqual(ROLLED_BACK);
+    expect(await alerts(accountId)).toEqual([{ kind: "threshold", thresholdPercent: 80, minutesUsed: 2401 }]);
     await consistent(accountId);
   });
 });
