@@ -284,6 +284,29 @@ describe("a group's events as a hostile client mixes them", () => {
     await consistent(doomed);
   });
 
+  it("one account crossing a threshold sends the whole group of several accounts to its transaction: each counted once, the other's overage queued once", async () => {
+    const crossing = await proAt(2399);
+    const inOverage = await proAt(3100);
+    await db.$executeRaw`DELETE FROM graphile_worker._private_jobs`;
+    forgetPeriodsSeen();
+    const sql = await statementsOf(async () => {
+      const result = await ingestUsageEvents(capturedPorts, [
+        callEvent(inOverage, 60),
+        callEvent(crossing, 60),
+        callEvent(inOverage, 120),
+      ]);
+      expect(result.accepted).toBe(3);
+    });
+    expect(kinds(sql)).toEqual(ROLLED_BACK);
+    expect((await periodRow(crossing)).minutes).toBe(2400);
+    expect((await periodRow(inOverage)).minutes).toBe(3103);
+    expect(await alerts(crossing)).toEqual([{ kind: "threshold", thresholdPercent: 80, minutesUsed: 2400 }]);
+    expect(await overageJobsOf(inOverage)).toHaveLength(1);
+    expect(await overageJobsOf(crossing)).toEqual([]);
+    await consistent(crossing);
+    await consistent(inOverage);
+  });
+
   it("64 events are written alone, 65 in their transaction; both counted once", async () => {
     const accountId = await proAt(10);
     const sql64 = await statementsOf(() =>
