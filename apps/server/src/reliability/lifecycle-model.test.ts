@@ -1099,8 +1099,6 @@ class AddCard implements Cmd {
       m.calls.clear();
       m.alerts.clear();
       m.alertMinutes = 0;
-      m.alerts.clear();
-      m.alertMinutes = 0;
       m.billedMinutes = 0;
       m.capBound = m.cap ?? Number.POSITIVE_INFINITY;
       m.closed = null;

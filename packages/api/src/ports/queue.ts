@@ -46,12 +46,13 @@ export interface JobQueue {
    * webhooks' acknowledgements. `build` writes the statement around `enqueueAll(rows)`, a FROM item that
    * adds one job per row of `rows` (a SELECT of the columns `payload` json, `job_key` text and
    * `queue_name` text) in a single call; the statement's rows are returned. Its text must not change from
-   * call to call (values as parameters): it is prepared.
+   * call to call (values as parameters): it is prepared. `options.db`: the database the statement runs on
+   * (the caller's, whose rows it records), as `enqueue`'s `db`; the queue's own by default.
    */
   recordAndEnqueue<T, N extends string>(
     task: N,
     build: (enqueueAll: (rows: Prisma.Sql) => Prisma.Sql) => Prisma.Sql,
-    options?: { maxAttempts?: number },
+    options?: { maxAttempts?: number; db?: Database },
   ): Promise<T[]>;
 }
 
@@ -94,18 +95,23 @@ export class PostgresJobQueue implements JobQueue {
   async recordAndEnqueue<T, N extends string>(
     task: N,
     build: (enqueueAll: (rows: Prisma.Sql) => Prisma.Sql) => Prisma.Sql,
-    options: { maxAttempts?: number } = {},
+    options: { maxAttempts?: number; db?: Database } = {},
   ): Promise<T[]> {
     const maxAttempts = options.maxAttempts ?? maxAttemptsOf(task);
     // graphile-worker's add_jobs: one call for all the jobs (its per-call work, the task lookup and the
-    // queue rows, is paid once a statement instead of once a job). Prepared once a connection.
+    // queue rows, is paid once a statement instead of once a job). Prepared once a connection. Not called
+    // at all without a row (HAVING: no specs row, so the lateral call runs for none): add_jobs notifies
+    // `jobs:insert` even for no job (a NULL payload, which the workers take as one job and wake for), and
+    // most usage reports written alone and every replayed webhook queue none.
     return await preparedQuery<T>(
-      this.db,
+      options.db ?? this.db,
       build(
-        (rows) => Prisma.sql`graphile_worker.add_jobs((
-          SELECT array_agg(ROW(${task}::text, r.payload, r.queue_name, NULL::timestamptz,
-            ${maxAttempts}::int, r.job_key, NULL::int, NULL::text[])::graphile_worker.job_spec)
-          FROM (${rows}) AS r))`,
+        (rows) => Prisma.sql`(
+          SELECT added.* FROM (
+            SELECT array_agg(ROW(${task}::text, r.payload, r.queue_name, NULL::timestamptz,
+              ${maxAttempts}::int, r.job_key, NULL::int, NULL::text[])::graphile_worker.job_spec) AS specs
+            FROM (${rows}) AS r HAVING count(*) > 0) AS s,
+          LATERAL graphile_worker.add_jobs(s.specs) AS added) AS added_jobs`,
       ),
     );
   }

@@ -46,7 +46,6 @@ import {
   MS_PER_DAY,
   MS_PER_MINUTE,
   pauseSpanAt,
-  type SpendCap,
   spendCapMinutes,
   trialPauseFrom,
 } from "@minutely/domain";
@@ -70,6 +69,7 @@ import {
   loadMeteringContext,
   METERING_TX_OPTIONS,
   type MeteringSubscription,
+  spendCapsOf,
 } from "./subscription.ts";
 import { type PeriodUsageChange, recordCrossedAlerts } from "./usage-alerts.ts";
 import {
@@ -486,7 +486,7 @@ async function ingestBatch(
     candidates.length === 0
       ? // Nothing to write: nothing is lost if this read fails.
         { inserted: new Set<string>(), stored: await storedCalls(ports.db, pausedKeys) }
-      : ((guards && (await writeAlone(ports.queue, candidates, guards, wallNow))) ??
+      : ((guards && (await writeAlone(ports, candidates, guards, wallNow))) ??
         (await withSqlTransaction(ports.db, METERING_TX_OPTIONS, (tx) =>
           writeBatch(
             tx,
@@ -494,7 +494,6 @@ async function ingestBatch(
             candidates,
             pausedKeys,
             thresholds,
-            spendCaps,
             { packAccounts, autoTopUpAccounts },
             wallNow,
           ),
@@ -647,6 +646,8 @@ interface WriteRow {
   inserted: unknown;
   periods: unknown;
   settled: number | null;
+  /** The accounts' budgets once the period rows were held (`spendCapsOf` rows). */
+  spend_caps: unknown;
 }
 
 /**
@@ -727,6 +728,12 @@ function writeStatement(input: WriteInput, now: Date, alone: WrittenAlone | null
       ON CONFLICT (account_id, day, agent_key, direction) DO UPDATE SET
         minutes = usage_daily_rollup.minutes + EXCLUDED.minutes,
         calls = usage_daily_rollup.calls + EXCLUDED.calls
+    ), caps AS MATERIALIZED (
+      -- The accounts' budgets once every period row above is held (the one-time filter reads all of p
+      -- first), in a snapshot of the function's own: a budget changed while the statement waited for a row
+      -- (setSpendCap holds the period's lock while it writes the budget) is the one the alerts and the
+      -- overage go by (migration 20261207210000).
+      SELECT minutely_spend_caps(${accountIds}::uuid[]) AS j WHERE (SELECT count(*) FROM p) >= 0
     )${alone === null ? Prisma.empty : guardCtes(alone, input.sorted.length)}
     SELECT
       (SELECT jsonb_agg(jsonb_build_array(ev.account_id, ev.call_id)) FROM ev) AS inserted,
@@ -742,7 +749,8 @@ function writeStatement(input: WriteInput, now: Date, alone: WrittenAlone | null
       -- held, and the reservation that authorization committed meanwhile is not in this statement's
       -- snapshot; the function is VOLATILE and takes its own (migration 20261207140000).
       (SELECT minutely_settle_reservations(array_agg(ev.account_id), array_agg(ev.call_id)::text[])
-        FROM ev WHERE (SELECT count(*) FROM p) >= 0) AS settled${alone === null ? Prisma.empty : GUARD_COLUMNS}`;
+        FROM ev WHERE (SELECT count(*) FROM p) >= 0) AS settled,
+      (SELECT j FROM caps) AS spend_caps${alone === null ? Prisma.empty : GUARD_COLUMNS}`;
 }
 
 /** What a statement written alone adds (usage-write-guard.ts): its checks, and its overage jobs queued. */
@@ -764,7 +772,7 @@ function guardCtes({ guards, enqueueAll }: WrittenAlone, events: number): Prisma
         (x->>'plan_id')::uuid AS plan_id, (x->>'call_minutes_limit')::int AS call_minutes_limit,
         (x->>'overage_price')::int AS overage_price, x->>'currency' AS currency,
         (x->>'ticket')::bigint AS ticket, x->'triggers' AS triggers, (x->>'cap_minutes')::bigint AS cap_minutes,
-        x->'overage_job' AS overage_job
+        (x->>'cap_cents')::int AS cap_cents, x->>'cap_currency' AS cap_currency, x->'overage_job' AS overage_job
       FROM jsonb_array_elements(${JSON.stringify(guards)}::jsonb) AS x
     ), checked AS (
       SELECT p.account_id, p.period_start, p.minutes::bigint AS after,
@@ -776,6 +784,10 @@ function guardCtes({ guards, enqueueAll }: WrittenAlone, events: number): Prisma
           AND p.overage_price_cents_per_minute IS NOT DISTINCT FROM g.overage_price
           AND lower(btrim(p.currency)) IS NOT DISTINCT FROM g.currency
           AND p.plan_sync_ticket::bigint IS NOT DISTINCT FROM g.ticket AS plan_kept,
+        (SELECT c.v->>'cents' FROM caps, jsonb_array_elements(caps.j) AS c(v)
+          WHERE (c.v->>'account_id')::uuid = p.account_id)::int IS NOT DISTINCT FROM g.cap_cents
+          AND (SELECT lower(btrim(c.v->>'currency')) FROM caps, jsonb_array_elements(caps.j) AS c(v)
+            WHERE (c.v->>'account_id')::uuid = p.account_id) IS NOT DISTINCT FROM g.cap_currency AS cap_kept,
         g.triggers,
         g.overage_price IS NOT NULL
           AND least(greatest(0, p.minutes::bigint - g.call_minutes_limit - p.pack_minutes_drawn),
@@ -785,19 +797,20 @@ function guardCtes({ guards, enqueueAll }: WrittenAlone, events: number): Prisma
     ), verdict AS (
       SELECT (SELECT count(*) FROM ev) = ${events}::int
         AND NOT EXISTS (
-          SELECT 1 FROM checked c WHERE c.plan_kept IS NOT TRUE OR EXISTS (
+          SELECT 1 FROM checked c WHERE c.plan_kept IS NOT TRUE OR c.cap_kept IS NOT TRUE OR EXISTS (
             SELECT 1 FROM jsonb_array_elements_text(c.triggers) AS t(m)
             WHERE c.before < t.m::bigint AND t.m::bigint <= c.after)) AS alone
     ), jobs AS (
       SELECT count(*) AS queued FROM ${enqueueAll(Prisma.sql`
         SELECT (c.overage_job->'payload')::json AS payload, c.overage_job->>'job_key' AS job_key,
           NULL::text AS queue_name
-        FROM checked c WHERE c.overage AND c.plan_kept ORDER BY c.account_id, c.period_start`)}
+        FROM checked c WHERE c.overage AND c.plan_kept AND c.cap_kept ORDER BY c.account_id, c.period_start`)}
     )`;
 }
 
 const GUARD_COLUMNS = Prisma.sql`,
-      (SELECT minutely_write_guard(v.alone, 'a replay, a plan to record or an alert', NULL) FROM verdict v)
+      (SELECT minutely_write_guard(v.alone, 'a replay, a plan to record, a budget changed or an alert', NULL)
+        FROM verdict v)
         AS guarded,
       (SELECT queued FROM jobs) AS overage_reports`;
 
@@ -817,16 +830,18 @@ function insertedKeys(written: WriteRow | undefined): Set<string> {
  * (nothing of it stays), and the group must be written in its transaction.
  */
 async function writeAlone(
-  queue: Ports["queue"],
+  ports: Pick<Ports, "db" | "queue">,
   candidates: readonly Candidate[],
   guards: readonly PeriodGuard[],
   now: Date,
 ): Promise<{ inserted: Set<string>; stored: Map<string, StoredCall> } | null> {
   try {
     const input = writeInput(candidates);
-    const [written] = await queue.recordAndEnqueue<WriteRow, "report-overage">(
+    // On the ports' database, as the transaction (the queue port's may be another client of it).
+    const [written] = await ports.queue.recordAndEnqueue<WriteRow, "report-overage">(
       "report-overage",
       (enqueueAll) => writeStatement(input, now, { guards, enqueueAll }),
+      { db: ports.db },
     );
     for (const period of rows(written?.periods)) {
       rememberPeriod(text(period, "account_id"), date(period, "period_start"), int(period, "minutes"));
@@ -845,7 +860,6 @@ async function writeBatch(
   /** More keys whose recorded calls to read back (paused events'), in the same transaction. */
   alsoRead: readonly { accountId: string; callId: string }[],
   thresholds: readonly { accountId: string; percent: number }[],
-  spendCaps: ReadonlyMap<string, SpendCap>,
   packs: { packAccounts: ReadonlySet<string>; autoTopUpAccounts: ReadonlySet<string> },
   now: Date,
 ): Promise<{ inserted: Set<string>; stored: Map<string, StoredCall> }> {
@@ -855,6 +869,9 @@ async function writeBatch(
   const [written] = await tx.$queryRaw<WriteRow[]>(writeStatement(input, now, null));
   const { sorted } = input;
   const inserted = insertedKeys(written);
+  // The budgets as they are now that the period rows are held (not as the context read found them): a
+  // budget changed meanwhile governs the alerts and the overage below.
+  const spendCaps = spendCapsOf(written?.spend_caps);
 
   // The calls already recorded under the other keys (a replay, or a conflict): read back to compare.
   const skipped = sorted.filter((c) => !inserted.has(key(c.accountId, c.callId)));

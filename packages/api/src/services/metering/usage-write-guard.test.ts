@@ -186,6 +186,8 @@ describe("periodGuards", () => {
         ticket: "3",
         triggers: [1500, 2400, 3000],
         cap_minutes: null,
+        cap_cents: null,
+        cap_currency: null,
         overage_job: {
           payload: { accountId, periodStart: PERIOD_START.toISOString() },
           job_key: `report-overage:${accountId}:${PERIOD_START.toISOString()}`,

@@ -9,7 +9,8 @@
 // - the period's plan to record (a new period, a plan change): the statement requires the period row to
 //   record exactly the plan the subscription offers (then `settlePeriodPlans` writes nothing);
 // - alerts: the statement requires that no trigger count (`alertTriggerMinutes`: every usage and spend cap
-//   threshold) lies in (minutes before, minutes after] of the period;
+//   threshold) lies in (minutes before, minutes after] of the period, and that the account's budget those
+//   counts were computed with is still its budget once the period rows are held (`minutely_spend_caps`);
 // - overage to report: the statement queues the period's report-overage job itself (the same job, key and
 //   payload `overageReportJob` gives, through the queue's `recordAndEnqueue`), for each period whose billable
 //   overage exceeds what is reported;
@@ -39,6 +40,9 @@ export interface PeriodGuard {
   triggers: number[];
   /** Overage minutes the budget pays for (null: no budget); only read when there is an overage price. */
   cap_minutes: number | null;
+  /** The budget the triggers and cap_minutes assume (null: none): the statement requires it still holds. */
+  cap_cents: number | null;
+  cap_currency: string | null;
   /** The period's report-overage job (`overageReportJob`), queued by the statement when overage is due. */
   overage_job: { payload: unknown; job_key: string };
 }
@@ -128,6 +132,8 @@ export function periodGuards(
         cap,
       }),
       cap_minutes: spendCapMinutes(cap, plan.overagePrice),
+      cap_cents: cap?.amountCents ?? null,
+      cap_currency: cap?.currency ?? null,
       overage_job: {
         payload: overageReportJob(accountId, periodStart).payload,
         job_key: reportOverageJobKey(accountId, periodStart),
