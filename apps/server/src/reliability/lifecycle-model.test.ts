@@ -1198,12 +1198,6 @@ class SubscribeBothWithOneCard implements Cmd {
       ),
     );
     const trialing = [0, 1].filter((i) => rows[i]?.status === "trialing");
-    console.log(
-      "BOTHCARD",
-      JSON.stringify(offers),
-      trialing,
-      rows.map((r) => r.trialStart),
-    );
     // One trial at most, and only where one was offered; one whenever one was offered.
     expect(trialing.length, `trialing: ${trialing}, offers: ${JSON.stringify(offers)}`).toBe(
       offers.some((o) => o !== null) ? 1 : 0,
