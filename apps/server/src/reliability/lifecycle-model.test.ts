@@ -1086,9 +1086,13 @@ class AddCard implements Cmd {
     });
     m.cardOnFile = true;
     // A card added to a trial given without one (during it, or after it paused) is that trial's card: it
-    // starts no other account's trial (recordTrialCard), unless it already started one elsewhere.
+    // starts no other account's trial (recordTrialCard), unless it already started one elsewhere. A trial
+    // that started with a card keeps that one (a subscription holds one trial card): the card added starts
+    // nothing and holds nothing.
     const card = (ACCOUNT_CARDS[this.index] ?? ACCOUNT_CARDS[0]).paymentMethod;
-    if ((m.trial !== null || m.trialPaused) && !trialCards.has(card)) trialCards.set(card, account.accountId);
+    const trialHasCard = [...trialCards.values()].includes(account.accountId);
+    if ((m.trial !== null || m.trialPaused) && !trialHasCard && !trialCards.has(card))
+      trialCards.set(card, account.accountId);
     if (m.trialPaused) {
       // Resumed: a new period from now, charged (a discount on the subscription applies). The pause spanned
       // from the trial's end to now.
