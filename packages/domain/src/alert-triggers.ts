@@ -2,10 +2,11 @@
 // anything?" with a range test (in SQL too), without running the crossing rules themselves.
 import type { Money } from "./money";
 import { type SpendCap, spendCapThresholdMinutes } from "./spend-cap";
+import { thresholdMinutes } from "./usage";
 
 /**
  * The minute counts at which a period's usage reaches something that alerts: each usage threshold's first
- * count that reaches it (`thresholdReached`: `used * 100 >= percent * limit`, any usage for a zero limit)
+ * count that reaches it (`thresholdMinutes`, what `thresholdReached` compares with)
  * and each spend cap threshold's count (`spendCapThresholdMinutes`, when the budget applies to the price).
  * Usage moving from `before` to `after` crosses a threshold (`crossedThresholds` or
  * `crossedSpendCapThresholds` not empty) exactly when one of these counts `m` has `before < m <= after`.
@@ -25,9 +26,7 @@ export function alertTriggerMinutes(input: {
     if (!Number.isSafeInteger(percent) || percent < 1) {
       throw new RangeError(`Thresholds must be whole percentages >= 1, got ${percent}`);
     }
-    // The least `used` with used * 100 >= percent * limit (exact: a BigInt ceiling division).
-    const reachedAt = limit === 0 ? 1n : (BigInt(percent) * BigInt(limit) + 99n) / 100n;
-    minutes.add(Number(reachedAt));
+    minutes.add(thresholdMinutes(limit, percent));
   }
   if (price !== null && cap !== null && price.amount > 0 && cap.currency === price.currency) {
     for (const t of spendCapThresholdMinutes({

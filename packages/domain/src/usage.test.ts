@@ -10,6 +10,7 @@ import {
   overageCost,
   overageMinutes,
   summarizeUsage,
+  thresholdMinutes,
   thresholdReached,
   usagePercentage,
 } from "./usage";
@@ -189,6 +190,14 @@ describe("thresholds", () => {
     expect(crossedThresholds({ before: 2, after: 3, limit: 3 })).toEqual([80, 100]);
     expect(thresholdReached(2400, 3000, 80)).toBe(true);
     expect(thresholdReached(2399, 3000, 80)).toBe(false);
+    // The least count reaching a threshold: the ceiling of percent * limit / 100, 1 for a zero limit.
+    expect(thresholdMinutes(3000, 80)).toBe(2400);
+    expect(thresholdMinutes(3, 80)).toBe(3);
+    expect(thresholdMinutes(999, 80)).toBe(800);
+    expect(thresholdMinutes(0, 80)).toBe(1);
+    expect(thresholdMinutes(100_000_000, 1000)).toBe(1_000_000_000);
+    expect(thresholdReached(0, 0, 80)).toBe(false);
+    expect(thresholdReached(1, 0, 80)).toBe(true);
   });
 
   it("does not fire on decreases and sorts/dedupes custom thresholds", () => {

@@ -119,14 +119,23 @@ export function summarizeUsage(minutesUsed: number, minutesLimit: number): Usage
 export const DEFAULT_ALERT_THRESHOLDS: readonly number[] = Object.freeze([80, 100]);
 
 /**
+ * The least minute count that reaches `thresholdPercent` of `limit`: the least `used` with
+ * `used * 100 >= threshold * limit` (an exact ceiling division), 1 for a zero limit (any usage reaches it).
+ * Writers check "does this change fire an alert?" with it as a range test (`alertTriggerMinutes`).
+ */
+export function thresholdMinutes(limit: number, thresholdPercent: number): number {
+  if (limit === 0) {
+    return 1;
+  }
+  return Number((BigInt(thresholdPercent) * BigInt(limit) + 99n) / 100n);
+}
+
+/**
  * Whether `used` minutes reach `thresholdPercent` of `limit`: `used * 100 >= threshold * limit`,
  * exact integer arithmetic. A zero limit is reached by any positive usage.
  */
 export function thresholdReached(used: number, limit: number, thresholdPercent: number): boolean {
-  if (limit === 0) {
-    return used > 0;
-  }
-  return BigInt(used) * 100n >= BigInt(thresholdPercent) * BigInt(limit);
+  return used >= thresholdMinutes(limit, thresholdPercent);
 }
 
 export interface ThresholdCrossingInput {
