@@ -482,16 +482,18 @@ async function ingestBatch(
     packAccounts,
     autoTopUpAccounts,
   });
+  // The write's input (the candidates sorted, as JSON), built once for either way of writing it.
+  const input = candidates.length === 0 ? null : writeInput(candidates);
   const written =
-    candidates.length === 0
+    input === null
       ? // Nothing to write: nothing is lost if this read fails.
         { inserted: new Set<string>(), stored: await storedCalls(ports.db, pausedKeys) }
-      : ((guards && (await writeAlone(ports, candidates, guards, wallNow))) ??
+      : ((guards && (await writeAlone(ports, input, guards, wallNow))) ??
         (await withSqlTransaction(ports.db, METERING_TX_OPTIONS, (tx) =>
           writeBatch(
             tx,
             ports.queue,
-            candidates,
+            input,
             pausedKeys,
             thresholds,
             { packAccounts, autoTopUpAccounts },
@@ -831,12 +833,11 @@ function insertedKeys(written: WriteRow | undefined): Set<string> {
  */
 async function writeAlone(
   ports: Pick<Ports, "db" | "queue">,
-  candidates: readonly Candidate[],
+  input: WriteInput,
   guards: readonly PeriodGuard[],
   now: Date,
 ): Promise<{ inserted: Set<string>; stored: Map<string, StoredCall> } | null> {
   try {
-    const input = writeInput(candidates);
     // On the ports' database, as the transaction (the queue port's may be another client of it).
     const [written] = await ports.queue.recordAndEnqueue<WriteRow, "report-overage">(
       "report-overage",
@@ -856,7 +857,7 @@ async function writeAlone(
 async function writeBatch(
   tx: SqlTransaction,
   queue: Ports["queue"],
-  candidates: readonly Candidate[],
+  input: WriteInput,
   /** More keys whose recorded calls to read back (paused events'), in the same transaction. */
   alsoRead: readonly { accountId: string; callId: string }[],
   thresholds: readonly { accountId: string; percent: number }[],
@@ -865,7 +866,6 @@ async function writeBatch(
 ): Promise<{ inserted: Set<string>; stored: Map<string, StoredCall> }> {
   // Whatever follows the write statement here is what usage-write-guard.ts checks is not needed when a
   // group is written alone: a step added below needs its check there too.
-  const input = writeInput(candidates);
   const [written] = await tx.$queryRaw<WriteRow[]>(writeStatement(input, now, null));
   const { sorted } = input;
   const inserted = insertedKeys(written);
