@@ -1,7 +1,7 @@
 // Hostile clients and concurrent replicas against a group written alone (usage-write-guard.ts): every answer
 // is checked against what the database holds (rollups against a recount of the events, alerts, queued
 // report-overage jobs), and the path each report took (alone, or its transaction) is checked too.
-import { createPrismaClient, databasePoolOf } from "@minutely/db";
+import { createPrismaClient, databasePoolOf, type Prisma } from "@minutely/db";
 import { testDatabase } from "@minutely/db/vitest";
 import { fixedClock } from "@minutely/domain";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
@@ -74,6 +74,42 @@ async function consistent(accountId: string) {
 
 async function overageJobsOf(accountId: string) {
   return (await queuedJobs(db, "report-overage")).filter((j) => j.payload.accountId === accountId);
+}
+
+/**
+ * Another replica's transaction that locks the account's current period row (FOR UPDATE), then runs
+ * `work` in it and holds it; `meanwhile` starts once the row is held, and the transaction commits 300 ms
+ * later (so `meanwhile`'s statement waits for the row). Returns what `meanwhile` gives.
+ */
+async function whileAnotherHoldsPeriodRow<T>(
+  accountId: string,
+  work: (tx: Prisma.TransactionClient) => Promise<void>,
+  meanwhile: () => Promise<T>,
+): Promise<T> {
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let locked: () => void = () => {};
+  const lockTaken = new Promise<void>((resolve) => {
+    locked = resolve;
+  });
+  const holder = replicas.client(1).$transaction(
+    async (tx) => {
+      await tx.$queryRaw`SELECT 1 FROM usage_period_rollup
+        WHERE account_id = ${accountId}::uuid AND period_start = ${PERIOD_START} FOR UPDATE`;
+      await work(tx);
+      locked();
+      await held;
+    },
+    { timeout: 20_000 },
+  );
+  await lockTaken;
+  const result = meanwhile();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  release();
+  await holder;
+  return await result;
 }
 
 /** `queue` whose next recordAndEnqueue (the statement written alone) first runs `before`. */
@@ -403,20 +439,10 @@ describe("reservations and errors", () => {
   it("a reservation committed while the statement written alone waited for the period row is settled by it", async () => {
     const accountId = await proAt(100);
     const callId = `call-${uniqueSuffix()}`;
-    const other = replicas.client(1);
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let locked: () => void = () => {};
-    const lockTaken = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
     // An authorization in flight: the period row locked, its reservation inserted, committed later.
-    const authorization = other.$transaction(
+    const report = await whileAnotherHoldsPeriodRow(
+      accountId,
       async (tx) => {
-        await tx.$queryRaw`SELECT 1 FROM usage_period_rollup
-          WHERE account_id = ${accountId}::uuid AND period_start = ${PERIOD_START} FOR UPDATE`;
         await tx.callReservation.create({
           data: {
             accountId,
@@ -426,19 +452,10 @@ describe("reservations and errors", () => {
             expiresAt: new Date(clock.now().getTime() + 30 * 60_000),
           },
         });
-        locked();
-        await held;
       },
-      { timeout: 20_000 },
+      () => statementsOf(() => ingestUsageEvents(capturedPorts, [callEvent(accountId, 120, { callId })])),
     );
-    await lockTaken;
-    const report = statementsOf(() =>
-      ingestUsageEvents(capturedPorts, [callEvent(accountId, 120, { callId })]),
-    );
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    release();
-    await authorization;
-    expect(kinds(await report)).toEqual(ALONE);
+    expect(kinds(report)).toEqual(ALONE);
     expect(
       await db.callReservation.findUnique({ where: { accountId_callId: { accountId, callId } } }),
     ).toMatchObject({ status: "settled" });
@@ -554,32 +571,14 @@ describe("a budget changed between a report's context read and its write", () =>
 
   it("lowered while the statement waits for the period row: the same", async () => {
     const { accountId } = await proAt3005WithBudget();
-    const other = replicas.client(1);
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let locked: () => void = () => {};
-    const lockTaken = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
     // setSpendCap's order: the period row locked, then the account's budget written, committed together.
-    const change = other.$transaction(
+    await whileAnotherHoldsPeriodRow(
+      accountId,
       async (tx) => {
-        await tx.$queryRaw`SELECT 1 FROM usage_period_rollup
-          WHERE account_id = ${accountId}::uuid AND period_start = ${PERIOD_START} FOR UPDATE`;
         await tx.$executeRaw`UPDATE account SET overage_cap_cents = 30 WHERE id = ${accountId}::uuid`;
-        locked();
-        await held;
       },
-      { timeout: 20_000 },
+      () => ingestUsageEvents(capturedPorts, [callEvent(accountId, 10 * 60)]),
     );
-    await lockTaken;
-    const report = ingestUsageEvents(capturedPorts, [callEvent(accountId, 10 * 60)]);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    release();
-    await change;
-    await report;
     // 3,005 -> 3,015 under the $0.30 budget: its 80% and 100% (50% was reached before the report).
     expect(await spendCapAlerts(accountId, 30)).toEqual([
       [80, 3015],
