@@ -348,29 +348,20 @@ async function main() {
       return (performance.now() - started) / 1000;
     };
     const dashHeaders = { cookie };
-    await http({
-      url: base,
-      path: "/trpc/dashboard.get",
-      method: "GET",
-      headers: dashHeaders,
-      seconds: WARMUP,
-    });
+    /** A load of `seconds` on one of the dashboard's routes, as the customer's browser sends it. */
+    const dashboardAt = (path: string) => (seconds: number) =>
+      http({ url: base, path, method: "GET", headers: dashHeaders, seconds });
+    const dashboardGet = dashboardAt("/trpc/dashboard.get");
+    await dashboardGet(WARMUP);
     // The floor: the same JSON from one hand-written SQL statement, session included (dashboard-floor.ts).
     const floorProbe = await fetch(`${base}/bench/dashboard-sql`, { headers: dashHeaders });
     const floorBody = await floorProbe.text();
     log(`  the SQL floor: HTTP ${floorProbe.status}, ${fmt(floorBody.length)} bytes`);
-    for (const path of ["/bench/dashboard", "/bench/dashboard-sql"])
-      await http({ url: base, path, method: "GET", headers: dashHeaders, seconds: WARMUP });
+    for (const path of ["/bench/dashboard", "/bench/dashboard-sql"]) await dashboardAt(path)(WARMUP);
     // The three are compared closely, so they take turns (three rounds of a third of the time each): a
     // change in what else the machine runs then weighs on all three alike, not on whichever ran last.
-    const dashboardAt = (path: string) => (seconds: number) =>
-      http({ url: base, path, method: "GET", headers: dashHeaders, seconds });
     const [viaTrpc, plain, sqlFloor] = await interleaved(
-      [
-        dashboardAt("/trpc/dashboard.get"),
-        dashboardAt("/bench/dashboard"),
-        dashboardAt("/bench/dashboard-sql"),
-      ] as const,
+      [dashboardGet, dashboardAt("/bench/dashboard"), dashboardAt("/bench/dashboard-sql")] as const,
       DURATION,
     );
     const measuredTrpc = `${fmt(viaTrpc.rps)} req/s, p99 ${fmt(viaTrpc.p99)} ms${viaTrpc.errors ? `, ${viaTrpc.errors} errors` : ""}`;
@@ -401,41 +392,17 @@ async function main() {
     const scaleWarmup = Math.max(WARMUP, DURATION);
     const scaleSeconds = 2 * DURATION;
     await bulk(small);
-    await http({
-      url: base,
-      path: "/trpc/dashboard.get",
-      method: "GET",
-      headers: dashHeaders,
-      seconds: scaleWarmup,
-    });
+    await dashboardGet(scaleWarmup);
     const loadSmall = loadavg()[0] ?? 0;
     await resetStatementStats(pool);
-    const latencySmall = await http({
-      url: base,
-      path: "/trpc/dashboard.get",
-      method: "GET",
-      headers: dashHeaders,
-      seconds: scaleSeconds,
-    });
+    const latencySmall = await dashboardGet(scaleSeconds);
     const statementsSmall = await readStatementStats(pool);
     log(`filling usage_event to ${fmt(large)} rows`);
     const seedSeconds = await bulk(large, { deferIndexes: true });
-    await http({
-      url: base,
-      path: "/trpc/dashboard.get",
-      method: "GET",
-      headers: dashHeaders,
-      seconds: scaleWarmup,
-    });
+    await dashboardGet(scaleWarmup);
     const loadLarge = loadavg()[0] ?? 0;
     await resetStatementStats(pool);
-    const latencyLarge = await http({
-      url: base,
-      path: "/trpc/dashboard.get",
-      method: "GET",
-      headers: dashHeaders,
-      seconds: scaleSeconds,
-    });
+    const latencyLarge = await dashboardGet(scaleSeconds);
     const statementsLarge = await readStatementStats(pool);
     sections.push([
       `## Where the dashboard's time goes, ${fmt(small)} events / ${fmt(large)} events`,
