@@ -3,6 +3,7 @@
 // calls. Shared by ingestion, call authorization, usage reads, alerts, overage and agents.
 import {
   Prisma,
+  type Subscription,
   type SubscriptionPlan,
   type SubscriptionPlanPrice,
   type SubscriptionStatus,
@@ -20,17 +21,7 @@ import {
 } from "@minutely/domain";
 import type { Db } from "../../db.ts";
 import { preparedQuery } from "../../prepared.ts";
-import {
-  bool,
-  date,
-  dateOrNull,
-  int,
-  planPriceRow,
-  planRow,
-  rows,
-  subscriptionRow,
-  text,
-} from "../json-rows.ts";
+import { bool, date, dateOrNull, int, intOrNull, type Json, rows, text, textOrNull } from "../json-rows.ts";
 
 /** Interactive transactions of metering: waiting for a pooled connection under load is normal. */
 export const METERING_TX_OPTIONS = { maxWait: 30_000, timeout: 60_000 } as const;
@@ -45,9 +36,6 @@ export interface MeteringPlan {
   /** The subscription's currency (its Stripe price's): overage is charged in it. */
   currency: Currency;
 }
-
-/** A package row with its prices per currency. */
-export type PlanWithPrices = SubscriptionPlan & { currencyPrices: readonly SubscriptionPlanPrice[] };
 
 export interface MeteringSubscription {
   id: string;
@@ -94,7 +82,7 @@ export interface MeteringSubscription {
  * price in the subscription's currency (catalog-admin refuses removing one live subscriptions bill in) gets
  * no overage: calls stop at the included minutes and nothing is charged at a price it does not have.
  */
-export function toMeteringPlan(row: PlanWithPrices, currency: string): MeteringPlan {
+export function toMeteringPlan(row: PlanTerms, currency: string): MeteringPlan {
   const code = currency.trim().toLowerCase();
   if (!isCurrency(code))
     throw new Error(`a subscription to ${row.id} bills in an unsupported currency "${currency}"`);
@@ -125,12 +113,8 @@ export function collectionPauseOf(row: {
   return { startsAt: row.pauseStartsAt ?? row.currentPeriodStart, resumesAt: row.pauseResumesAt };
 }
 
-export type SubscriptionWithPlan = Prisma.SubscriptionGetPayload<{
-  include: { plan: { include: { currencyPrices: true } } };
-}>;
-
 function toMeteringSubscription(
-  row: SubscriptionWithPlan,
+  row: MeteredSubscriptionRow,
   firstStartedAt: Date,
   endedAt: Date | null,
 ): MeteringSubscription {
@@ -155,36 +139,108 @@ function toMeteringSubscription(
 }
 
 /**
+ * What metering reads of a subscription row (`toMeteringSubscription`, `coverageEnd`, the domain's
+ * `currentSubscriptionOf`): a full row (the dashboard's read) is one too.
+ */
+export type MeteredSubscriptionRow = Pick<
+  Subscription,
+  | "id"
+  | "accountId"
+  | "status"
+  | "stripeSubscriptionId"
+  | "currency"
+  | "currentPeriodStart"
+  | "currentPeriodEnd"
+  | "endedAt"
+  | "pauseBehavior"
+  | "pauseStartsAt"
+  | "pauseResumesAt"
+  | "trialEnd"
+  | "defaultPaymentMethodId"
+  | "testClockTime"
+  | "syncTicket"
+  | "createdAt"
+> & { plan: PlanTerms };
+
+/** What metering reads of a package (`toMeteringPlan`): its limits and its overage price per currency. */
+export type PlanTerms = Pick<
+  SubscriptionPlan,
+  "id" | "name" | "callMinutesLimit" | "agentsAllowed" | "overagePriceCentsPerMinute" | "currency"
+> & { currencyPrices: readonly Pick<SubscriptionPlanPrice, "currency" | "overagePriceCentsPerMinute">[] };
+
+/**
  * SQL of the subscriptions of the accounts `ids` (a uuid[] expression), newest first, with their packages:
- * two JSON arrays (`subscriptions`, `plans`) for {@link meteringSubscriptionsOf}. One statement instead of
+ * two JSON arrays (`subscriptions`, `plans`) for {@link meteringSubscriptionsOf}, of the columns metering
+ * reads only (a whole row's to_jsonb was half of a usage report's context read). One statement instead of
  * Prisma's two for `include: { plan: true }`.
  */
 function subscriptionsJsonSql(ids: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`
-      (SELECT jsonb_agg(to_jsonb(s) || jsonb_build_object('sync_ticket', s.sync_ticket::text)
+      (SELECT jsonb_agg(jsonb_build_object('id', s.id, 'account_id', s.account_id, 'status', s.status,
+          'stripe_subscription_id', s.stripe_subscription_id, 'currency', s.currency, 'plan_id', s.plan_id,
+          'current_period_start', s.current_period_start, 'current_period_end', s.current_period_end,
+          'ended_at', s.ended_at, 'pause_behavior', s.pause_behavior, 'pause_starts_at', s.pause_starts_at,
+          'pause_resumes_at', s.pause_resumes_at, 'trial_end', s.trial_end,
+          'default_payment_method_id', s.default_payment_method_id, 'test_clock_time', s.test_clock_time,
+          'sync_ticket', s.sync_ticket::text, 'created_at', s.created_at)
           ORDER BY s.created_at DESC, s.id DESC)
         FROM subscription s WHERE s.account_id = ANY(${ids})) AS subscriptions,
-      (SELECT jsonb_agg(to_jsonb(p) || jsonb_build_object('currency_prices',
-          (SELECT COALESCE(jsonb_agg(to_jsonb(pp)), '[]'::jsonb) FROM subscription_plan_price pp WHERE pp.plan_id = p.id)))
+      (SELECT jsonb_agg(jsonb_build_object('id', p.id, 'name', p.name,
+          'call_minutes_limit', p.call_minutes_limit, 'agents_allowed', p.agents_allowed,
+          'overage_price_cents_per_minute', p.overage_price_cents_per_minute, 'currency', p.currency,
+          'currency_prices', (SELECT COALESCE(jsonb_agg(jsonb_build_object('currency', pp.currency,
+              'overage_price_cents_per_minute', pp.overage_price_cents_per_minute)), '[]'::jsonb)
+            FROM subscription_plan_price pp WHERE pp.plan_id = p.id)))
         FROM subscription_plan p
         WHERE p.id IN (SELECT s.plan_id FROM subscription s WHERE s.account_id = ANY(${ids}))) AS plans`;
 }
 
+/** A package's terms from a `plans` JSON row of {@link subscriptionsJsonSql}. */
+function planTermsRow(j: Json): PlanTerms {
+  return {
+    id: text(j, "id"),
+    name: text(j, "name"),
+    callMinutesLimit: int(j, "call_minutes_limit"),
+    agentsAllowed: int(j, "agents_allowed"),
+    overagePriceCentsPerMinute: intOrNull(j, "overage_price_cents_per_minute"),
+    currency: text(j, "currency"),
+    currencyPrices: rows(j.currency_prices).map((pp) => ({
+      currency: text(pp, "currency"),
+      overagePriceCentsPerMinute: intOrNull(pp, "overage_price_cents_per_minute"),
+    })),
+  };
+}
+
 /** The metered subscription of each account, from the JSON of {@link subscriptionsJsonSql}. */
 function meteringSubscriptionsOf(subscriptions: unknown, plans: unknown): Map<string, MeteringSubscription> {
-  const planById = new Map(
-    rows(plans).map((j) => [
-      text(j, "id"),
-      { ...planRow(j), currencyPrices: rows(j.currency_prices).map(planPriceRow) },
-    ]),
-  );
-  const byAccount = new Map<string, SubscriptionWithPlan[]>();
+  const planById = new Map(rows(plans).map((j) => [text(j, "id"), planTermsRow(j)]));
+  const byAccount = new Map<string, MeteredSubscriptionRow[]>();
   for (const j of rows(subscriptions)) {
-    const row = subscriptionRow(j);
-    const plan = planById.get(row.planId);
-    if (!plan) throw new Error(`subscription ${row.id}: package ${row.planId} not found`);
+    const planId = text(j, "plan_id");
+    const plan = planById.get(planId);
+    const id = text(j, "id");
+    if (!plan) throw new Error(`subscription ${id}: package ${planId} not found`);
+    const row: MeteredSubscriptionRow = {
+      id,
+      accountId: text(j, "account_id"),
+      status: text(j, "status") as SubscriptionStatus,
+      stripeSubscriptionId: text(j, "stripe_subscription_id"),
+      currency: text(j, "currency"),
+      currentPeriodStart: date(j, "current_period_start"),
+      currentPeriodEnd: date(j, "current_period_end"),
+      endedAt: dateOrNull(j, "ended_at"),
+      pauseBehavior: textOrNull(j, "pause_behavior"),
+      pauseStartsAt: dateOrNull(j, "pause_starts_at"),
+      pauseResumesAt: dateOrNull(j, "pause_resumes_at"),
+      trialEnd: dateOrNull(j, "trial_end"),
+      defaultPaymentMethodId: textOrNull(j, "default_payment_method_id"),
+      testClockTime: dateOrNull(j, "test_clock_time"),
+      syncTicket: BigInt(text(j, "sync_ticket")),
+      createdAt: date(j, "created_at"),
+      plan,
+    };
     const list = byAccount.get(row.accountId) ?? [];
-    list.push({ ...row, plan });
+    list.push(row);
     byAccount.set(row.accountId, list);
   }
   const result = new Map<string, MeteringSubscription>();
@@ -356,7 +412,7 @@ export function spendCapsOf(json: unknown): Map<string, SpendCap> {
 
 /** The metered subscription among one account's subscriptions (newest first), or null when there are none. */
 export function meteringSubscriptionOf(
-  newestFirst: readonly SubscriptionWithPlan[],
+  newestFirst: readonly MeteredSubscriptionRow[],
 ): MeteringSubscription | null {
   const chosen = currentSubscriptionOf(newestFirst);
   if (!chosen) return null;
@@ -372,7 +428,7 @@ function hasEnded(status: SubscriptionStatus): boolean {
 }
 
 /** When the account's subscriptions stopped covering calls: null while any has not ended (see `endedAt`). */
-function coverageEnd(rows: readonly SubscriptionWithPlan[]): Date | null {
+function coverageEnd(rows: readonly MeteredSubscriptionRow[]): Date | null {
   if (rows.length === 0 || rows.some((r) => !hasEnded(r.status))) return null;
   const ends = rows.map((r) =>
     r.status === "canceled" ? (r.endedAt ?? r.currentPeriodEnd) : (r.endedAt ?? r.createdAt),
