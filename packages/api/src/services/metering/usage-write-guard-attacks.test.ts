@@ -253,6 +253,38 @@ describe("overage jobs queued by a statement written alone", () => {
     await consistent(accountId);
   });
 
+  it("a waiting report a worker takes while the statement waits for the period row: queued again all the same", async () => {
+    // The statement skips queueing the period's report only when that job is still waiting once it holds
+    // the period row (a snapshot taken then, not at the statement's start): a worker that took the job
+    // meanwhile may have decided the period before this statement's minutes were in it.
+    const accountId = await proAt(3050);
+    await db.$executeRaw`DELETE FROM graphile_worker._private_jobs`;
+    await ingestUsageEvents(capturedPorts, [callEvent(accountId, 60)]);
+    expect(await overageJobsOf(accountId)).toHaveLength(1);
+    const report = await whileAnotherHoldsPeriodRow(
+      accountId,
+      async () => {},
+      async () => {
+        const written = statementsOf(() => ingestUsageEvents(capturedPorts, [callEvent(accountId, 60)]));
+        // The statement has started (its snapshot sees the job waiting) and waits for the row; a worker
+        // takes the job now.
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        await db.$executeRaw`UPDATE graphile_worker._private_jobs
+          SET locked_at = now(), locked_by = 'another-worker' WHERE key IS NOT NULL`;
+        return await written;
+      },
+    );
+    expect(kinds(report)).toEqual(ALONE);
+    const jobs = await db.$queryRaw<{ key: string | null; locked: boolean }[]>`
+      SELECT key, locked_at IS NOT NULL AS locked FROM graphile_worker._private_jobs
+      WHERE payload->>'accountId' = ${accountId} ORDER BY id`;
+    expect(jobs).toEqual([
+      { key: null, locked: true },
+      { key: `report-overage:${accountId}:${PERIOD_START.toISOString()}`, locked: false },
+    ]);
+    await consistent(accountId);
+  });
+
   it("never for pack minutes: what packs covered is not billable overage", async () => {
     const accountId = await proAt(3050);
     // 50 minutes beyond the included ones, all drawn from a pack that is now empty.

@@ -50,6 +50,16 @@ async function alerts(accountId: string) {
   });
 }
 
+/** The account's report-overage job rows, oldest first: what add_jobs changes when it is called. */
+async function overageJobRows(accountId: string) {
+  return await db.$queryRaw<
+    { key: string | null; revision: number; attempts: number; locked: boolean; due: boolean; run_at: Date }[]
+  >`SELECT j.key, j.revision, j.attempts::int AS attempts, j.locked_at IS NOT NULL AS locked,
+      j.run_at <= now() AS due, j.run_at
+    FROM graphile_worker._private_jobs j
+    WHERE j.payload->>'accountId' = ${accountId} ORDER BY j.id`;
+}
+
 beforeEach(() => forgetPeriodsSeen());
 
 describe("a group written alone", () => {
@@ -95,6 +105,48 @@ describe("a group written alone", () => {
       }),
     ]);
     expect(await rollupPeriods(db, accountId)).toEqual(await recountPeriods(db, accountId));
+  });
+
+  it("with the period's report waiting already: queued once, never again until it runs (nor moved later)", async () => {
+    const accountId = await proAccount();
+    await useMinutes(ports, accountId, 3100);
+    await db.$executeRaw`DELETE FROM graphile_worker._private_jobs`;
+    forgetPeriodsSeen();
+    await ingestUsageEvents(capturedPorts, [callEvent(accountId, 60)]);
+    const [queued] = await overageJobRows(accountId);
+    for (let i = 0; i < 3; i++) {
+      const sql = await statementsOf(() => ingestUsageEvents(capturedPorts, [callEvent(accountId, 60)]));
+      expect(kinds(sql)).toEqual({ begins: 0, writesAlone: 1, writesInTransaction: 0 });
+    }
+    // add_jobs was not called again: the job is the same row, never replaced (revision 0, the same run_at).
+    expect(await overageJobRows(accountId)).toEqual([queued]);
+    expect(queued).toMatchObject({ revision: 0, attempts: 0, locked: false });
+  });
+
+  it("with the period's report running or failed: queued again, as before (the running job may have read the period already)", async () => {
+    const accountId = await proAccount();
+    await useMinutes(ports, accountId, 3100);
+    await db.$executeRaw`DELETE FROM graphile_worker._private_jobs`;
+    forgetPeriodsSeen();
+    await ingestUsageEvents(capturedPorts, [callEvent(accountId, 60)]);
+    // A worker has taken it: the next report adds a job beside it (graphile-worker takes the key off the
+    // running one).
+    await db.$executeRaw`UPDATE graphile_worker._private_jobs
+      SET locked_at = now(), locked_by = 'another-worker' WHERE key IS NOT NULL`;
+    await ingestUsageEvents(capturedPorts, [callEvent(accountId, 60)]);
+    const afterRunning = await overageJobRows(accountId);
+    expect(afterRunning).toEqual([
+      expect.objectContaining({ key: null, locked: true }),
+      expect.objectContaining({ key: expect.any(String), locked: false, attempts: 0 }),
+    ]);
+    // It failed once (a Stripe outage) and waits for its retry: the next report queues it again, at once.
+    await db.$executeRaw`DELETE FROM graphile_worker._private_jobs WHERE key IS NULL`;
+    await db.$executeRaw`UPDATE graphile_worker._private_jobs
+      SET attempts = 1, run_at = now() + interval '10 minutes' WHERE key IS NOT NULL`;
+    await ingestUsageEvents(capturedPorts, [callEvent(accountId, 60)]);
+    expect(await overageJobRows(accountId)).toEqual([
+      expect.objectContaining({ revision: (afterRunning[1]?.revision ?? -1) + 1, attempts: 0, due: true }),
+    ]);
   });
 
   it("under the included minutes, or with overage reported already, queues no report", async () => {
