@@ -12,8 +12,7 @@ const silent = new Logger(() => () => {});
  * that way). When a job finishes, its queue is unlocked by the same statement that completes it, but nothing
  * tells the idle workers: the next job of that queue waited for the next poll (about 0.7 s per job at a 1 s
  * poll interval, so a burst of 8 events took 5-6 s). This trigger sends graphile-worker's own "jobs:insert"
- * notification when a queue is unlocked, after the commit, so the next job starts at once. With it,
- * `minutely_job_waiting(key)`, for writers that queue a job only when none of its key waits. Installed after
+ * notification when a queue is unlocked, after the commit, so the next job starts at once. Installed after
  * graphile-worker's migrations every time (they may recreate its tables), under a lock so that concurrent
  * installs do not race.
  */
@@ -32,14 +31,6 @@ BEGIN
     AFTER UPDATE OF locked_at ON graphile_worker._private_job_queues
     FOR EACH ROW WHEN (OLD.locked_at IS NOT NULL AND NEW.locked_at IS NULL)
     EXECUTE FUNCTION graphile_worker.minutely_notify_queue_unlocked();
-  -- Whether a job of this key is waiting and has never run (not taken by a worker, not failed): queueing
-  -- it again would change nothing but its run_at (later). VOLATILE: called in a statement, it reads with a
-  -- snapshot of its own, taken when called (why that matters: guardCtes in packages/api, usage-ingest.ts).
-  CREATE OR REPLACE FUNCTION graphile_worker.minutely_job_waiting(job_key text) RETURNS boolean
-    LANGUAGE sql VOLATILE AS $fn$
-      SELECT EXISTS (SELECT 1 FROM graphile_worker._private_jobs j
-        WHERE j.key = job_key AND j.locked_at IS NULL AND j.attempts = 0)
-    $fn$;
 END
 $install$;`;
 
