@@ -32,9 +32,10 @@ BEGIN
     AFTER UPDATE OF locked_at ON graphile_worker._private_job_queues
     FOR EACH ROW WHEN (OLD.locked_at IS NOT NULL AND NEW.locked_at IS NULL)
     EXECUTE FUNCTION graphile_worker.minutely_notify_queue_unlocked();
-  -- Whether a job of this key is waiting and has never run (not taken by a worker, not failed): queueing
-  -- it again would change nothing but its run_at (later). VOLATILE: called in a statement, it reads with a
-  -- snapshot of its own, taken when called (why that matters: guardCtes in packages/api, usage-ingest.ts).
+  -- Whether a job of this key is waiting with no attempt counted (not held by a worker, never failed; one
+  -- put back after an outage, its attempt given back, counts: it runs again in full, at the end of its
+  -- backoff). Its next run is still to come. VOLATILE: called in a statement, it reads with a snapshot of
+  -- its own, taken when called (why that matters: guardCtes in packages/api, usage-ingest.ts).
   CREATE OR REPLACE FUNCTION graphile_worker.minutely_job_waiting(job_key text) RETURNS boolean
     LANGUAGE sql VOLATILE AS $fn$
       SELECT EXISTS (SELECT 1 FROM graphile_worker._private_jobs j
