@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { createTaskList, PostgresJobQueue, UpstreamUnavailableError } from "@minutely/api";
+import { createTaskList, ingestUsageEvents, PostgresJobQueue, UpstreamUnavailableError } from "@minutely/api";
 import { testPorts } from "@minutely/api/testing";
 import { testDatabase } from "@minutely/db/vitest";
 import { systemClock } from "@minutely/domain";
@@ -465,6 +465,100 @@ describe("a dependency that cannot be reached", () => {
     const [queue] = await db.$queryRaw<{ locked_by: string | null }[]>`
       SELECT locked_by FROM graphile_worker._private_job_queues WHERE queue_name = 'late-failure'`;
     expect(queue?.locked_by ?? null).toBeNull();
+    for (const runner of runners.splice(0)) await runner.stop();
+  });
+});
+
+describe("a period's report-overage job put back after a database outage while usage reports keep coming", () => {
+  it("reports written alone leave the put-back job waiting, a report while it runs or after it decided queues another; every minute is reported, each range once", async () => {
+    // An account on Pro (3,000 minutes included) in its current period, 3,010 minutes used.
+    const now = new Date();
+    const periodStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+    const periodEnd = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
+    const account = await db.account.create({ data: { name: "Put back overage" } });
+    const plan = await db.subscriptionPlan.findUniqueOrThrow({ where: { name: "Pro" } });
+    await db.subscription.create({
+      data: {
+        accountId: account.id,
+        planId: plan.id,
+        stripePriceId: `price_putback_${account.id}`,
+        stripeSubscriptionId: `sub_putback_${account.id}`,
+        status: "active",
+        currency: "usd",
+        currentPeriodStart: periodStart,
+        currentPeriodEnd: periodEnd,
+        createdAt: periodStart,
+      },
+    });
+    let calls = 0;
+    const call = (minutes: number) => ({
+      callId: `putback-${account.id}-${calls++}`,
+      accountId: account.id,
+      agentId: null,
+      direction: "outbound" as const,
+      startedAt: new Date(Math.max(periodStart.getTime(), now.getTime() - 3_600_000)),
+      durationSeconds: minutes * 60,
+    });
+    await ingestUsageEvents(ports, [call(1440), call(1440), call(130)]);
+    let used = 3010;
+    const report = async (minutes: number) => {
+      used += minutes;
+      await ingestUsageEvents(ports, [call(minutes)]);
+    };
+    // The real report, after two runs that lose the database: the first one while a report comes in; the
+    // first real one sees a report come in after it decided.
+    const product = createTaskList(ports);
+    let runs = 0;
+    const bills: { from: number; to: number }[] = [];
+    runners.push(
+      await startWorker({
+        connectionString: url,
+        concurrency: 1,
+        ports,
+        log: memoryLogger().log,
+        pollInterval: 50,
+        outageBackoff: { baseMs: 400, maxMs: 400 },
+        tasks: {
+          "report-overage": async (payload, context) => {
+            runs += 1;
+            if (runs === 1) await report(2);
+            if (runs <= 2) throw new Error("Connection terminated unexpectedly");
+            await product["report-overage"](payload, context);
+            // Decided; a report comes in before the job's completion is written (it is still held).
+            if (runs === 3) await report(3);
+          },
+          "bill-overage": async (payload) => {
+            const bill = payload as { fromMinutes: number; toMinutes: number };
+            bills.push({ from: bill.fromMinutes, to: bill.toMinutes });
+          },
+        },
+      }),
+    );
+    await report(1);
+    // While the job waits out its backoff (put back, attempts 0), more reports.
+    for (let i = 0; i < 8; i++) {
+      await report(1 + (i % 3));
+      await sleep(40);
+    }
+    const reported = async () =>
+      (
+        await db.usagePeriodRollup.findUniqueOrThrow({
+          where: { accountId_periodStart: { accountId: account.id, periodStart } },
+        })
+      ).overageReported;
+    await until(
+      async () => (await jobsLeft("report-overage")) === 0 && (await reported()) === used - 3000,
+      "every overage minute reported",
+    );
+    expect(runs).toBeGreaterThanOrEqual(3);
+    await until(async () => (await jobsLeft("bill-overage")) === 0, "the bills");
+    bills.sort((a, b) => a.from - b.from);
+    let next = 0;
+    for (const bill of bills) {
+      expect(bill.from).toBe(next);
+      next = bill.to;
+    }
+    expect(next).toBe(used - 3000);
     for (const runner of runners.splice(0)) await runner.stop();
   });
 });

@@ -12,6 +12,7 @@ import { callEvent, runQueuedJobs } from "./metering.fixtures.ts";
 import { billOverage } from "./overage.ts";
 import { ingestUsageEvents } from "./usage-ingest.ts";
 import { currentUsage } from "./usage-read.ts";
+import { forgetPeriodsSeen } from "./usage-write-guard.ts";
 
 const { db, url } = await testDatabase();
 const NOW = new Date("2026-11-27T12:00:00Z");
@@ -93,5 +94,36 @@ describe("an upgrade after overage was reported", () => {
     expect((await pendingItems(customerId)).map((i) => [i.amount, i.metadata?.minutely_overage_to])).toEqual([
       [280, "140"],
     ]);
+  });
+});
+
+describe("an upgrade while the period's report-overage job waits (put back for later after an outage)", () => {
+  it("reports before and after it; once the job runs, the new package's overage is billed exactly", async () => {
+    const { ref, customerId } = await proCustomerOver(3120);
+    forgetPeriodsSeen();
+    // One more hour queues the job; an outage puts it back for 10 minutes (attempts 0, as the worker does).
+    await ingestUsageEvents(ports, [
+      callEvent(ref.accountId, 3600, { startedAt: new Date(NOW.getTime() + 90_000) }),
+    ]);
+    const moved = await db.$executeRaw`
+      UPDATE graphile_worker._private_jobs SET run_at = now() + interval '10 minutes', attempts = 0,
+        last_error = '[outage 1] PostgreSQL could not be reached'
+      WHERE key LIKE ${`report-overage:${ref.accountId}:%`}`;
+    expect(moved).toBe(1);
+    await upgrade(ports, ref, { packageId: plans.Enterprise });
+    expect(await pendingItems(customerId)).toEqual([]);
+    // 7,020 more minutes, hour by hour: 10,200 of Enterprise's 10,000.
+    for (let i = 0; i < 117; i++) {
+      await ingestUsageEvents(ports, [
+        callEvent(ref.accountId, 3600, { startedAt: new Date(NOW.getTime() + 120_000 + i * 1000) }),
+      ]);
+    }
+    await db.$executeRaw`UPDATE graphile_worker._private_jobs SET run_at = now() WHERE run_at > now()`;
+    expect(await runQueuedJobs(url, ports)).toEqual([]);
+    const rollup = await db.usagePeriodRollup.findFirstOrThrow({ where: { accountId: ref.accountId } });
+    expect(rollup).toMatchObject({ minutes: 10200, overageReported: 200, overageEpoch: 1 });
+    const items = await pendingItems(customerId);
+    expect(items.reduce((sum, i) => sum + i.amount, 0)).toBe(400);
+    expect(items.map((i) => i.metadata?.minutely_overage_to).sort()).toContain("200");
   });
 });

@@ -767,10 +767,12 @@ interface WrittenAlone {
  * of the group's periods, records the plan the subscription offers, and that no alert trigger lies in
  * (minutes before, minutes after]; and that every event was inserted. The overage the period's plan and
  * budget make billable, beyond what is reported, gets the period's report-overage job, as in writeBatch,
- * unless that job is waiting already, never run (`minutely_job_waiting`, migration 20261207230000): an
- * account in overage reports calls far more often than its job runs, and re-queueing the waiting job
- * (graphile-worker's add_jobs: four statements and a NOTIFY waking every worker) only moved its run_at
- * later. That waiting job reports these minutes too: the check runs once the statement holds the period
+ * unless that job is waiting already with no attempt counted (`minutely_job_waiting`, migration
+ * 20261207230000): an account in overage reports calls far more often than its job runs, and re-queueing
+ * the waiting job (graphile-worker's add_jobs: four statements and a NOTIFY waking every worker) only moved
+ * its run_at. A job put back after an outage (its attempt given back, due at the end of its backoff) is
+ * such a job too: it is left to its backoff (before, every report made it due at once and reset its outage
+ * count). That waiting job reports these minutes too: the check runs once the statement holds the period
  * row (a VOLATILE function, its own snapshot), so a worker taking the job after it waits for this
  * statement's row before deciding (`reportOverage` locks it), and a job taken before it is no longer
  * waiting (locked), so it is queued again as before (add_jobs then adds a new job beside the running one).
