@@ -38,6 +38,8 @@ export interface StackOptions {
   emulatorEnv?: Record<string, string>;
   /** Use this database instead of a fresh copy of the template (it is not dropped by `stop`). */
   database?: TestDatabase;
+  /** Chooses the API's port (a free one by default); the stack's own test gives it one already taken. */
+  choosePort?: () => Promise<number>;
 }
 
 function distDir(app: "web" | "admin"): string {
@@ -55,7 +57,8 @@ async function waitForHealth(url: string, child: ChildProcess, output: () => str
       throw new Error(`the API process exited with code ${child.exitCode}:\n${output()}`);
     }
     try {
-      const response = await fetch(`${url}/health`);
+      // Bounded: whatever else listens on the port (it was taken meanwhile) may accept and never answer.
+      const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
       if (response.ok) return;
     } catch {
       // not listening yet
@@ -65,43 +68,18 @@ async function waitForHealth(url: string, child: ChildProcess, output: () => str
   throw new Error(`the API did not become healthy within 60 s:\n${output()}`);
 }
 
+/** Attempts at a port before giving up: one taken between choosing it and the API's listen is chosen again. */
+const PORT_ATTEMPTS = 5;
+
 export async function startStack(server: TestDatabaseServer, options: StackOptions = {}): Promise<Stack> {
   const ownDatabase = options.database === undefined;
   const database = options.database ?? (await createTestDatabase(server));
-  const port = await freePort();
   const webhookSecret = "whsec_minutely_stack_tests";
+  let output = "";
+  let port = 0;
+  let env: Record<string, string> = {};
   // The API's Stripe: a Stripe emulator of this stack's own, unless the caller points it elsewhere.
   let emulator: RunningEmulator | undefined;
-  try {
-    // The emulator delivers its signed webhooks to this stack's API, as Stripe would.
-    emulator = options.env?.STRIPE_API_BASE
-      ? undefined
-      : await startStripeEmulatorProcess({
-          STRIPE_EMULATOR_WEBHOOK_URL: `http://127.0.0.1:${port}/api/webhooks/stripe`,
-          STRIPE_EMULATOR_WEBHOOK_SECRET: webhookSecret,
-          ...options.emulatorEnv,
-        });
-  } catch (error) {
-    if (ownDatabase) await database.drop();
-    throw error;
-  }
-  const stripeApiBase = options.env?.STRIPE_API_BASE ?? emulator?.url ?? "";
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? "",
-    HOME: process.env.HOME ?? "/tmp",
-    NODE_ENV: "test",
-    HOST: "127.0.0.1",
-    PORT: String(port),
-    LOG_LEVEL: "info",
-    DATABASE_URL: database.url,
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-    STRIPE_API_BASE: stripeApiBase,
-    STRIPE_WEBHOOK_SECRET: webhookSecret,
-    ...(options.spas?.web ? { WEB_DIST_DIR: distDir("web") } : {}),
-    ...(options.spas?.admin ? { ADMIN_DIST_DIR: distDir("admin") } : {}),
-    ...options.env,
-  };
-  let output = "";
   // Node itself runs the API (tsx as a loader, not as a wrapper process), so killing the child kills the
   // server: a crash test must not leave an orphan listening on the port.
   const spawnApi = (extraEnv: Record<string, string> = {}): ChildProcess => {
@@ -118,32 +96,76 @@ export async function startStack(server: TestDatabaseServer, options: StackOptio
     });
     return started;
   };
-  let child = spawnApi();
-  const baseUrl = `http://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
   const kill = async (signal: NodeJS.Signals = "SIGKILL", graceMs = 10_000) => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    const running = child;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    const exited = new Promise((resolve) => running.once("exit", resolve));
+    running.kill(signal);
+    const timer = setTimeout(() => running.kill("SIGKILL"), graceMs);
     await exited;
     clearTimeout(timer);
   };
-  const stop = async () => {
+  const stopProcesses = async () => {
     await kill("SIGTERM");
     await emulator?.stop();
+    emulator = undefined;
+  };
+  const stop = async () => {
+    await stopProcesses();
     if (ownDatabase) await database.drop();
   };
+  // A free port is only free when it is chosen: before the API listens on it, another process's listen on
+  // port 0 or an outgoing connection (a database client's) may take it (EADDRINUSE, seen in CI with the two
+  // SPAs' browser tests starting stacks at once). The API then exits at once: a new port, a new emulator
+  // (its webhooks go to the port), and the API again.
+  for (let attempt = 1; ; attempt++) {
+    port = await (options.choosePort ?? freePort)();
+    try {
+      // The emulator delivers its signed webhooks to this stack's API, as Stripe would.
+      emulator = options.env?.STRIPE_API_BASE
+        ? undefined
+        : await startStripeEmulatorProcess({
+            STRIPE_EMULATOR_WEBHOOK_URL: `http://127.0.0.1:${port}/api/webhooks/stripe`,
+            STRIPE_EMULATOR_WEBHOOK_SECRET: webhookSecret,
+            ...options.emulatorEnv,
+          });
+      env = {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "/tmp",
+        NODE_ENV: "test",
+        HOST: "127.0.0.1",
+        PORT: String(port),
+        LOG_LEVEL: "info",
+        DATABASE_URL: database.url,
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
+        STRIPE_API_BASE: options.env?.STRIPE_API_BASE ?? emulator?.url ?? "",
+        STRIPE_WEBHOOK_SECRET: webhookSecret,
+        ...(options.spas?.web ? { WEB_DIST_DIR: distDir("web") } : {}),
+        ...(options.spas?.admin ? { ADMIN_DIST_DIR: distDir("admin") } : {}),
+        ...options.env,
+      };
+      output = "";
+      const started = spawnApi();
+      child = started;
+      await waitForHealth(`http://127.0.0.1:${port}`, started, () => output);
+      break;
+    } catch (error) {
+      const portTaken = output.includes("EADDRINUSE");
+      await stopProcesses();
+      if (portTaken && attempt < PORT_ATTEMPTS) continue;
+      if (ownDatabase) await database.drop();
+      throw error;
+    }
+  }
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const stripeApiBase = env.STRIPE_API_BASE ?? "";
   const restart = async (extraEnv: Record<string, string> = {}) => {
     await kill("SIGKILL");
-    child = spawnApi(extraEnv);
-    await waitForHealth(baseUrl, child, () => output);
+    const started = spawnApi(extraEnv);
+    child = started;
+    await waitForHealth(baseUrl, started, () => output);
   };
-  try {
-    await waitForHealth(baseUrl, child, () => output);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
   const createUser: Stack["createUser"] = async (user) => {
     const response = await fetch(`${baseUrl}/api/auth/sign-up/email`, {
       method: "POST",
@@ -181,7 +203,7 @@ export async function startStack(server: TestDatabaseServer, options: StackOptio
     createUser,
     logs: () => output,
     kill: (signal, graceMs) => kill(signal ?? "SIGKILL", graceMs),
-    exitCode: () => child.exitCode,
+    exitCode: () => child?.exitCode ?? null,
     restart,
     stop,
   };
